@@ -1,0 +1,3 @@
+export * from './app-error.js';
+export * from './result.js';
+export * from './time.js';

@@ -1,0 +1,89 @@
+/**
+ * Byte-level parsing helpers for the CSV hot path. They parse without allocating strings for the common
+ * forms and fall back (return NaN) for anything else, so callers can retry with the general parser.
+ */
+
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+
+/**
+ * Parses a plain decimal (`-123.456`, no exponent) from `buf[start, end)`. Returns NaN for any other form or when
+ * the digits exceed 15 significant digits. Exact: a mantissa below 2^53 divided by a power of ten up to 1e22 is one
+ * correctly rounded IEEE division, so the result equals `Number(text)` (Clinger's fast path).
+ */
+export function parseDecimalBytes(buf: Uint8Array, start: number, end: number): number {
+  let i = start;
+  const negative = buf[i] === 45;
+  if (negative) i++;
+  let mantissa = 0;
+  let c = 0;
+  // Integer part.
+  for (; i < end; i++) {
+    c = buf[i]! - 48;
+    if (c < 0 || c > 9) break;
+    mantissa = mantissa * 10 + c;
+  }
+  const intEnd = i;
+  let fraction = 0;
+  if (i < end) {
+    if (buf[i] !== 46) return NaN;
+    i++;
+    const fracStart = i;
+    for (; i < end; i++) {
+      c = buf[i]! - 48;
+      if (c < 0 || c > 9) return NaN;
+      mantissa = mantissa * 10 + c;
+    }
+    fraction = i - fracStart;
+    if (fraction === 0) return NaN;
+  } else if (intEnd === start + (negative ? 1 : 0)) {
+    return NaN;
+  }
+  // Above 2^53 the mantissa may have been rounded: leave it to the general parser.
+  if (mantissa > 9007199254740991 || fraction > 22) return NaN;
+  const value = fraction > 0 ? mantissa / POW10[fraction]! : mantissa;
+  return negative ? -value : value;
+}
+
+/**
+ * Parses `YYYY-MM-DDTHH:MM:SSZ` (exactly 20 bytes) from `buf[start, end)` to epoch ms. Returns NaN for any other
+ * form or an impossible date, so the caller can retry with the general parser.
+ */
+export function parseIsoSecondsBytes(buf: Uint8Array, start: number, end: number): number {
+  if (end - start !== 20 || buf[start + 4] !== 45 || buf[start + 7] !== 45 || buf[start + 10] !== 84 || buf[start + 13] !== 58 || buf[start + 16] !== 58 || buf[start + 19] !== 90) {
+    return NaN;
+  }
+  const year = digits4(buf, start);
+  const month = digits2(buf, start + 5);
+  const day = digits2(buf, start + 8);
+  const hour = digits2(buf, start + 11);
+  const minute = digits2(buf, start + 14);
+  const second = digits2(buf, start + 17);
+  if (!(month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) && hour <= 23 && minute <= 59 && second <= 59)) return NaN;
+  return (daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second) * 1000;
+}
+
+function digit(buf: Uint8Array, at: number): number {
+  const c = buf[at]! - 48;
+  return c >= 0 && c <= 9 ? c : NaN;
+}
+function digits2(buf: Uint8Array, at: number): number {
+  return digit(buf, at) * 10 + digit(buf, at + 1);
+}
+function digits4(buf: Uint8Array, at: number): number {
+  return digits2(buf, at) * 100 + digits2(buf, at + 2);
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
+export function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}

@@ -1,0 +1,90 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { DataError } from './data-error.js';
+import { DATA_FILE_RE, detectFileKind, type FileKind } from './file-kind.js';
+import type { MarketStore, UpsertCount } from './market-store.js';
+import { readTable, type ParsedTable } from './table-reader.js';
+import { columnsFor, validateTable } from './validate-table.js';
+
+/** What one imported file contributed. */
+export interface FileImportResult extends UpsertCount {
+  readonly file: string;
+  readonly kind: FileKind;
+  readonly rows: number;
+}
+
+export interface ImportOptions {
+  /** Venue (or series source) for every file; default: each file's parent folder name. */
+  readonly venue?: string;
+  /** Called after each file with (files done, files total, current file). */
+  readonly onProgress?: (done: number, total: number, file: string) => void;
+}
+
+/**
+ * Lists the importable data files at `path` (a file, or a folder searched recursively), sorted by path.
+ * Files whose names match no known layout (README, etc.) are skipped; only `.csv`, `.csv.gz` and `.parquet` count.
+ * @throws DataError `not_found` when `path` does not exist or holds no data file.
+ */
+export async function listDataFiles(path: string): Promise<string[]> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch {
+    throw new DataError('not_found', `${path}: no such file or folder`, { path });
+  }
+  if (info.isFile()) return [path];
+  const out: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true });
+    for (const e of entries) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (DATA_FILE_RE.test(e.name)) out.push(p);
+    }
+  };
+  await walk(path);
+  if (out.length === 0) throw new DataError('not_found', `${path}: holds no .csv, .csv.gz or .parquet file`, { path });
+  return out.sort();
+}
+
+/**
+ * Imports every data file at `path` into `store` in ONE transaction: each file is parsed and validated
+ * (see {@link validateTable}) and upserted; the first bad file stops the import and nothing is written.
+ * Re-importing the same files inserts and updates nothing.
+ * @throws DataError naming file, line and problem.
+ */
+export async function importPath(store: MarketStore, path: string, options: ImportOptions = {}): Promise<FileImportResult[]> {
+  const files = await listDataFiles(path);
+  const kinds = files.map((f) => detectFileKind(f, options.venue));
+  return store.transaction(async () => {
+    const results: FileImportResult[] = [];
+    for (let i = 0; i < files.length; i++) {
+      const file = files[i]!;
+      const kind = kinds[i]!;
+      const table = await readTable(file, columnsFor(kind), store.connection);
+      validateTable(table, kind);
+      const counts = await writeTable(store, kind, table);
+      results.push({ file: relative(process.cwd(), file) || file, kind, rows: table.length, ...counts });
+      options.onProgress?.(i + 1, files.length, file);
+    }
+    return results;
+  });
+}
+
+function writeTable(store: MarketStore, kind: FileKind, t: ParsedTable): Promise<UpsertCount> {
+  const n = t.numbers;
+  switch (kind.kind) {
+    case 'bars':
+      return store.upsertBars(kind.venue, kind.symbol, kind.timeframe, n as never);
+    case 'funding':
+      return store.upsertFunding(kind.venue, kind.symbol, n['ts']!, n['rate']!);
+    case 'trades': {
+      const side = Float64Array.from(t.strings['side']!, (s) => (s === 'buy' ? 1 : -1));
+      return store.upsertTrades(kind.venue, kind.symbol, n['ts']!, n['price']!, n['qty']!, side);
+    }
+    case 'series': {
+      const valueName = Object.keys(n).find((k) => k !== 'ts')!;
+      return store.upsertSeries(kind.source, kind.series, kind.timeframe, n['ts']!, n[valueName]!);
+    }
+  }
+}

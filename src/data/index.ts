@@ -1,0 +1,10 @@
+export type { BarFrame, MissingBarPolicy } from './bar-frame.js';
+export { MISSING_BAR_POLICIES } from './bar-frame.js';
+export { checkStore, hasProblems, type CheckOptions, type SeriesCheck } from './check-store.js';
+export { DataError, type DataErrorCode } from './data-error.js';
+export { detectFileKind, type FileKind } from './file-kind.js';
+export { importPath, listDataFiles, type FileImportResult, type ImportOptions } from './import-files.js';
+export { listSeries, type SeriesListing } from './list-series.js';
+export { loadBars, type LoadBarsRequest } from './load-bars.js';
+export { DEFAULT_STORE_PATH, MarketStore, resolveStorePath, type BarColumnsInput, type MergeMode, type UpsertCount } from './market-store.js';
+export { resampleBars, type ResampleRequest } from './resample-bars.js';

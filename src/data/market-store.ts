@@ -1,0 +1,222 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DuckDBDataChunk, DuckDBDoubleVector, DuckDBInstance, DOUBLE, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DataError } from './data-error.js';
+import { SCHEMA_SQL } from './schema.js';
+
+/** Default store file, relative to the working directory; overridden by `--db` or `TM_DB`. */
+export const DEFAULT_STORE_PATH = 'data/market.duckdb';
+
+/** Resolves the store path: explicit argument, else env `TM_DB`, else {@link DEFAULT_STORE_PATH}. */
+export function resolveStorePath(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(explicit ?? env['TM_DB'] ?? DEFAULT_STORE_PATH);
+}
+
+/** `upsert` replaces values of existing keys; `insert-missing` only adds keys not stored yet. */
+export type MergeMode = 'upsert' | 'insert-missing';
+
+/** Rows an upsert added and rows whose values it replaced; both 0 when the data was already stored. */
+export interface UpsertCount {
+  inserted: number;
+  updated: number;
+}
+
+export interface BarColumnsInput {
+  readonly ts: Float64Array;
+  readonly open: Float64Array;
+  readonly high: Float64Array;
+  readonly low: Float64Array;
+  readonly close: Float64Array;
+  readonly volume: Float64Array;
+}
+
+/**
+ * The DuckDB market-data store: bars, funding rates, trade ticks, external daily series and prediction history.
+ * One instance owns one connection; create it in a composition root (CLI, notebook) and pass it down.
+ */
+export class MarketStore {
+  private constructor(
+    readonly path: string,
+    private readonly instance: DuckDBInstance,
+    readonly connection: DuckDBConnection,
+  ) {}
+
+  /**
+   * Opens (creating if needed) the store at `path` (`:memory:` for a throwaway store) and applies the schema.
+   * @throws DataError `store` when the file cannot be opened (e.g. locked by another process).
+   */
+  static async open(path: string, options: { readOnly?: boolean } = {}): Promise<MarketStore> {
+    const file = path === ':memory:' ? path : resolve(path);
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(file, options.readOnly ? { access_mode: 'READ_ONLY' } : {});
+    } catch (e) {
+      throw new DataError('store', `cannot open DuckDB store ${file}: ${(e as Error).message}`, { path: file }, { cause: e });
+    }
+    const connection = await instance.connect();
+    if (!options.readOnly) await connection.run(SCHEMA_SQL);
+    return new MarketStore(file, instance, connection);
+  }
+
+  /** Closes the connection and the database (flushes the WAL into the file). */
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+
+  /** Runs `fn` inside one transaction; rolls back and rethrows if it throws. */
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    await this.connection.run('BEGIN TRANSACTION');
+    try {
+      const out = await fn();
+      await this.connection.run('COMMIT');
+      return out;
+    } catch (e) {
+      await this.connection.run('ROLLBACK');
+      throw e;
+    }
+  }
+
+  /** Runs a query and returns its rows as plain JS objects (BIGINT → number where safe, TIMESTAMP → Date). */
+  async query(sql: string, params?: DuckDBValue[]): Promise<Record<string, unknown>[]> {
+    const reader = await this.connection.runAndReadAll(sql, params);
+    return reader.getRowObjectsJS() as Record<string, unknown>[];
+  }
+
+  /**
+   * Upserts bars of one series; values for existing timestamps are replaced, unless `mode` is `insert-missing`
+   * (then existing bars are kept as they are).
+   */
+  async upsertBars(venue: string, symbol: string, timeframe: string, bars: BarColumnsInput, length = bars.ts.length, mode: MergeMode = 'upsert'): Promise<UpsertCount> {
+    await this.stage([bars.ts, bars.open, bars.high, bars.low, bars.close, bars.volume], ['ts', 'open', 'high', 'low', 'close', 'volume'], length);
+    return this.merge('bars', { venue, symbol, timeframe }, [], ['open', 'high', 'low', 'close', 'volume'], [], mode);
+  }
+
+  /** Upserts funding settlements (`rate` = fraction paid per settlement). */
+  async upsertFunding(venue: string, symbol: string, ts: Float64Array, rate: Float64Array, length = ts.length): Promise<UpsertCount> {
+    await this.stage([ts, rate], ['ts', 'rate'], length);
+    return this.merge('funding_rates', { venue, symbol }, [], ['rate']);
+  }
+
+  /** Upserts points of an external series (e.g. Deribit DVOL, one value per day). */
+  async upsertSeries(source: string, series: string, timeframe: string, ts: Float64Array, value: Float64Array, length = ts.length): Promise<UpsertCount> {
+    await this.stage([ts, value], ['ts', 'value'], length);
+    return this.merge('external_series', { source, series, timeframe }, [], ['value']);
+  }
+
+  /**
+   * Upserts trade ticks. `side` is +1 for buy and -1 for sell. Ticks sharing a timestamp are told apart by
+   * their order in the input (`seq` 0, 1, ...), so re-importing the same file is idempotent.
+   */
+  async upsertTrades(venue: string, symbol: string, ts: Float64Array, price: Float64Array, qty: Float64Array, side: Float64Array, length = ts.length): Promise<UpsertCount> {
+    const seq = new Float64Array(length);
+    for (let i = 1; i < length; i++) seq[i] = ts[i] === ts[i - 1] ? seq[i - 1]! + 1 : 0;
+    await this.stage([ts, seq, price, qty, side], ['ts', 'seq', 'price', 'qty', 'side'], length);
+    return this.merge('trade_ticks', { venue, symbol }, [['seq', 's.seq::INTEGER']], [['price'], ['qty'], ['side', "CASE WHEN s.side > 0 THEN 'buy' ELSE 'sell' END"]]);
+  }
+
+  /** Upserts out-of-sample predictions of one model version for one series. */
+  async upsertPredictions(
+    key: { model: string; modelVersion: string; venue: string; symbol: string; timeframe: string; featureSpecHash?: string },
+    ts: Float64Array,
+    prediction: Float64Array,
+    length = ts.length,
+  ): Promise<UpsertCount> {
+    await this.stage([ts, prediction], ['ts', 'prediction'], length);
+    const { model, modelVersion: model_version, venue, symbol, timeframe } = key;
+    return this.merge('predictions', { model, model_version, venue, symbol, timeframe }, [], [['prediction'], ['feature_spec_hash', '?::VARCHAR']], [key.featureSpecHash ?? null]);
+  }
+
+  /** Returns the open time (epoch ms) of the last stored bar of a series, or null when there is none. */
+  async lastBarTs(venue: string, symbol: string, timeframe: string): Promise<number | null> {
+    const rows = await this.query(`SELECT epoch_ms(max(ts)) AS t FROM bars WHERE venue = ? AND symbol = ? AND timeframe = ?`, [venue, symbol, timeframe]);
+    return toNumberOrNull(rows[0]?.['t']);
+  }
+
+  /** Returns the last stored funding settlement time (epoch ms), or null. */
+  async lastFundingTs(venue: string, symbol: string): Promise<number | null> {
+    const rows = await this.query(`SELECT epoch_ms(max(ts)) AS t FROM funding_rates WHERE venue = ? AND symbol = ?`, [venue, symbol]);
+    return toNumberOrNull(rows[0]?.['t']);
+  }
+
+  /** Bulk-loads double columns into the temp staging table `_stage` through DuckDB data chunks. */
+  private async stage(columns: readonly Float64Array[], names: readonly string[], length: number): Promise<void> {
+    await this.connection.run(`CREATE OR REPLACE TEMP TABLE _stage (${names.map((n) => `${n} DOUBLE`).join(', ')})`);
+    const appender = await this.connection.createAppender('_stage', 'main', 'temp');
+    const chunkSize = 2048;
+    const chunk = DuckDBDataChunk.create(names.map(() => DOUBLE), chunkSize);
+    for (let start = 0; start < length; start += chunkSize) {
+      const rows = Math.min(chunkSize, length - start);
+      chunk.rowCount = rows;
+      for (let c = 0; c < columns.length; c++) {
+        const vector = chunk.getColumnVector(c) as DuckDBDoubleVector;
+        writeDoubles(vector, columns[c]!, start, rows);
+        vector.flush();
+      }
+      appender.appendDataChunk(chunk);
+      chunk.reset();
+    }
+    appender.closeSync();
+  }
+
+  /**
+   * Merges `_stage` into `table` for the series named by `series` (constant key columns) keyed further by `ts`
+   * (staged as epoch ms) and `extraKeys`: updates rows whose values differ, inserts missing keys.
+   * Values are `[column]` (taken from the staged column of that name) or `[column, sqlExpr]`.
+   * Uniqueness of keys is kept by this merge (no index, so bulk inserts stay fast); `tm data check` reports duplicates.
+   */
+  private async merge(
+    table: string,
+    series: Record<string, string>,
+    extraKeys: readonly (readonly [string, string])[],
+    values: readonly (string | readonly [string] | readonly [string, string])[],
+    valueParams: DuckDBValue[] = [],
+    mode: MergeMode = 'upsert',
+  ): Promise<UpsertCount> {
+    const seriesCols = Object.keys(series);
+    const seriesVals = Object.values(series);
+    const cols = values.map((v) => (typeof v === 'string' ? [v, `s.${v}`] : [v[0], v[1] ?? `s.${v[0]}`]) as [string, string]);
+    const match = [...seriesCols.map((c) => `t.${c} = ?`), 't.ts = epoch_ms(s.ts::BIGINT)', ...extraKeys.map(([k, e]) => `t.${k} = ${e}`)].join(' AND ');
+    const range = await this.query(
+      `SELECT count(*) AS n FROM ${table} WHERE ${seriesCols.map((c) => `${c} = ?`).join(' AND ')}
+       AND ts BETWEEN (SELECT epoch_ms(min(ts)::BIGINT) FROM _stage) AND (SELECT epoch_ms(max(ts)::BIGINT) FROM _stage)`,
+      seriesVals,
+    );
+    let updated = 0;
+    let notExisting = '';
+    if (Number(range[0]!['n']) > 0 && mode === 'insert-missing') {
+      notExisting = `WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE ${match})`;
+    } else if (Number(range[0]!['n']) > 0) {
+      const changed = await this.connection.run(
+        `UPDATE ${table} t SET ${cols.map(([c, e]) => `${c} = ${e}`).join(', ')} FROM _stage s
+         WHERE ${match} AND (${cols.map(([c, e]) => `t.${c} IS DISTINCT FROM ${e}`).join(' OR ')})`,
+        [...valueParams, ...seriesVals, ...valueParams],
+      );
+      updated = changed.rowsChanged;
+      notExisting = `WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE ${match})`;
+    }
+    const insertCols = [...seriesCols, 'ts', ...extraKeys.map(([k]) => k), ...cols.map(([c]) => c)];
+    const inserted = await this.connection.run(
+      `INSERT INTO ${table} (${insertCols.join(', ')})
+       SELECT ${seriesCols.map(() => '?').join(', ')}, epoch_ms(s.ts::BIGINT), ${extraKeys.map(([, e]) => `${e}, `).join('')}${cols.map(([, e]) => e).join(', ')}
+       FROM _stage s ${notExisting}`,
+      [...seriesVals, ...valueParams, ...(notExisting ? seriesVals : [])],
+    );
+    return { inserted: inserted.rowsChanged, updated };
+  }
+}
+
+/** Copies `rows` values of `src` from `start` into a chunk vector, through its backing array when reachable. */
+function writeDoubles(vector: DuckDBDoubleVector, src: Float64Array, start: number, rows: number): void {
+  // The node-api keeps the chunk's values in a private Float64Array that flush() copies to DuckDB; writing it
+  // in one `set` is ~20x faster than setItem per value. Fall back to setItem if the field ever disappears.
+  const items = (vector as unknown as { items?: unknown }).items;
+  if (items instanceof Float64Array) items.set(src.subarray(start, start + rows));
+  else for (let i = 0; i < rows; i++) vector.setItem(i, src[start + i]!);
+}
+
+function toNumberOrNull(v: unknown): number | null {
+  if (v === null || v === undefined) return null;
+  return Number(v);
+}
