@@ -1,0 +1,18 @@
+import { existsSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** Folder of the real market data (`TM_SHARED_DATA`, default `../shared/data`). Throws when missing: tests never skip silently. */
+export function sharedDataDir(): string {
+  const dir = resolve(process.env['TM_SHARED_DATA'] ?? '../shared/data');
+  if (!existsSync(join(dir, 'README.md'))) {
+    throw new Error(`shared market data not found at ${dir}; set TM_SHARED_DATA to the folder holding README.md and the venue folders`);
+  }
+  return dir;
+}
+
+/** A fresh temp folder for one test file. */
+export function tempDir(prefix = 'tm-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
