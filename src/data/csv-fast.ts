@@ -48,18 +48,38 @@ export function parseDecimalBytes(buf: Uint8Array, start: number, end: number): 
  * Parses `YYYY-MM-DDTHH:MM:SSZ` (exactly 20 bytes) from `buf[start, end)` to epoch ms. Returns NaN for any other
  * form or an impossible date, so the caller can retry with the general parser.
  */
-export function parseIsoSecondsBytes(buf: Uint8Array, start: number, end: number): number {
+export function parseIsoSecondsBytes(buf: Uint8Array, start: number, end: number, memo: DateMemo = { year: -1, month: -1, day: -1, days: 0 }): number {
   if (end - start !== 20 || buf[start + 4] !== 45 || buf[start + 7] !== 45 || buf[start + 10] !== 84 || buf[start + 13] !== 58 || buf[start + 16] !== 58 || buf[start + 19] !== 90) {
     return NaN;
   }
-  const year = digits4(buf, start);
-  const month = digits2(buf, start + 5);
-  const day = digits2(buf, start + 8);
   const hour = digits2(buf, start + 11);
   const minute = digits2(buf, start + 14);
   const second = digits2(buf, start + 17);
-  if (!(month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) && hour <= 23 && minute <= 59 && second <= 59)) return NaN;
-  return (daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second) * 1000;
+  if (!(hour <= 23 && minute <= 59 && second <= 59)) return NaN;
+  const year = digits4(buf, start);
+  const month = digits2(buf, start + 5);
+  const day = digits2(buf, start + 8);
+  // Consecutive rows mostly share a date: reuse the day number of the last date parsed.
+  let days: number;
+  if (year === memo.year && month === memo.month && day === memo.day) {
+    days = memo.days;
+  } else {
+    if (!(month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month))) return NaN;
+    days = daysFromCivil(year, month, day);
+    memo.year = year;
+    memo.month = month;
+    memo.day = day;
+    memo.days = days;
+  }
+  return (days * 86400 + hour * 3600 + minute * 60 + second) * 1000;
+}
+
+/** The last valid date parsed and its day number: a one-entry cache owned by one parser. */
+export interface DateMemo {
+  year: number;
+  month: number;
+  day: number;
+  days: number;
 }
 
 function digit(buf: Uint8Array, at: number): number {

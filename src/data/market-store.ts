@@ -1,8 +1,20 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { DuckDBDataChunk, DuckDBDoubleVector, DuckDBInstance, DOUBLE, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import {
+  DOUBLE,
+  DuckDBDataChunk,
+  DuckDBDoubleVector,
+  DuckDBInstance,
+  DuckDBIntegerVector,
+  DuckDBTimestampValue,
+  DuckDBTimestampVector,
+  INTEGER,
+  TIMESTAMP,
+  type DuckDBConnection,
+  type DuckDBValue,
+} from '@duckdb/node-api';
 import { DataError } from './data-error.js';
-import { SCHEMA_SQL } from './schema.js';
+import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
 
 /** Default store file, relative to the working directory; overridden by `--db` or `TM_DB`. */
 export const DEFAULT_STORE_PATH = 'data/market.duckdb';
@@ -55,7 +67,14 @@ export class MarketStore {
       throw new DataError('store', `cannot open DuckDB store ${file}: ${(e as Error).message}`, { path: file }, { cause: e });
     }
     const connection = await instance.connect();
-    if (!options.readOnly) await connection.run(SCHEMA_SQL);
+    try {
+      await checkSchemaVersion(connection, file);
+      if (!options.readOnly) await connection.run(SCHEMA_SQL);
+    } catch (e) {
+      connection.closeSync();
+      instance.closeSync();
+      throw e;
+    }
     return new MarketStore(file, instance, connection);
   }
 
@@ -89,8 +108,30 @@ export class MarketStore {
    * (then existing bars are kept as they are).
    */
   async upsertBars(venue: string, symbol: string, timeframe: string, bars: BarColumnsInput, length = bars.ts.length, mode: MergeMode = 'upsert'): Promise<UpsertCount> {
-    await this.stage([bars.ts, bars.open, bars.high, bars.low, bars.close, bars.volume], ['ts', 'open', 'high', 'low', 'close', 'volume'], length);
-    return this.merge('bars', { venue, symbol, timeframe }, [], ['open', 'high', 'low', 'close', 'volume'], [], mode);
+    const { id: seriesId, created } = await this.barSeries(venue, symbol, timeframe);
+    const columns = [bars.ts, bars.open, bars.high, bars.low, bars.close, bars.volume];
+    let first = Infinity;
+    let last = -Infinity;
+    for (let i = 0; i < length; i++) {
+      const t = bars.ts[i]!;
+      if (t < first) first = t;
+      if (t > last) last = t;
+    }
+    if (length > 0 && (created || !(await this.overlaps('bar_data', { series_id: seriesId }, first, last)))) {
+      // A new stretch of the series: append straight into the table (the common import case).
+      await this.appendBarData(seriesId, columns, length);
+      return { inserted: length, updated: 0 };
+    }
+    await this.stage(columns, ['ts', 'open', 'high', 'low', 'close', 'volume'], length);
+    return this.merge('bar_data', { series_id: seriesId }, [], ['open', 'high', 'low', 'close', 'volume'], [], mode);
+  }
+
+  /** Returns the id of a bar series, creating it (`created`) when new. */
+  async barSeries(venue: string, symbol: string, timeframe: string): Promise<{ id: number; created: boolean }> {
+    const found = await this.query(`SELECT id FROM bar_series WHERE venue = ? AND symbol = ? AND timeframe = ?`, [venue, symbol, timeframe]);
+    if (found.length > 0) return { id: Number(found[0]!['id']), created: false };
+    const made = await this.query(`INSERT INTO bar_series (venue, symbol, timeframe) VALUES (?, ?, ?) RETURNING id`, [venue, symbol, timeframe]);
+    return { id: Number(made[0]!['id']), created: true };
   }
 
   /** Upserts funding settlements (`rate` = fraction paid per settlement). */
@@ -140,6 +181,47 @@ export class MarketStore {
     return toNumberOrNull(rows[0]?.['t']);
   }
 
+  /** True when the series already has rows with ts in [firstMs, lastMs]. */
+  private async overlaps(table: string, series: Record<string, DuckDBValue>, firstMs: number, lastMs: number): Promise<boolean> {
+    const keys = Object.keys(series);
+    const rows = await this.query(
+      `SELECT count(*) AS n FROM ${table} WHERE ${keys.map((c) => `${c} = ?`).join(' AND ')} AND ts BETWEEN epoch_ms(?::BIGINT) AND epoch_ms(?::BIGINT)`,
+      [...Object.values(series), firstMs, lastMs],
+    );
+    return Number(rows[0]!['n']) > 0;
+  }
+
+  /** Appends bars of one series straight into `bar_data` through data chunks (no SQL per row). */
+  private async appendBarData(seriesId: number, columns: readonly Float64Array[], length: number): Promise<void> {
+    const appender = await this.connection.createAppender('bar_data');
+    const chunkSize = 2048;
+    const chunk = DuckDBDataChunk.create([INTEGER, TIMESTAMP, DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE], chunkSize);
+    const ts = columns[0]!;
+    for (let start = 0; start < length; start += chunkSize) {
+      const rows = Math.min(chunkSize, length - start);
+      chunk.rowCount = rows;
+      const id = chunk.getColumnVector(0) as DuckDBIntegerVector;
+      for (let i = 0; i < rows; i++) id.setItem(i, seriesId);
+      id.flush();
+      const time = chunk.getColumnVector(1) as DuckDBTimestampVector;
+      const micros = (time as unknown as { items?: unknown }).items;
+      if (micros instanceof BigInt64Array) {
+        for (let i = 0; i < rows; i++) micros[i] = BigInt(ts[start + i]!) * 1000n;
+      } else {
+        for (let i = 0; i < rows; i++) time.setItem(i, new DuckDBTimestampValue(BigInt(ts[start + i]!) * 1000n));
+      }
+      time.flush();
+      for (let c = 1; c < columns.length; c++) {
+        const vector = chunk.getColumnVector(c + 1) as DuckDBDoubleVector;
+        writeDoubles(vector, columns[c]!, start, rows);
+        vector.flush();
+      }
+      appender.appendDataChunk(chunk);
+      chunk.reset();
+    }
+    appender.closeSync();
+  }
+
   /** Bulk-loads double columns into the temp staging table `_stage` through DuckDB data chunks. */
   private async stage(columns: readonly Float64Array[], names: readonly string[], length: number): Promise<void> {
     await this.connection.run(`CREATE OR REPLACE TEMP TABLE _stage (${names.map((n) => `${n} DOUBLE`).join(', ')})`);
@@ -168,7 +250,7 @@ export class MarketStore {
    */
   private async merge(
     table: string,
-    series: Record<string, string>,
+    series: Record<string, DuckDBValue>,
     extraKeys: readonly (readonly [string, string])[],
     values: readonly (string | readonly [string] | readonly [string, string])[],
     valueParams: DuckDBValue[] = [],
@@ -178,16 +260,13 @@ export class MarketStore {
     const seriesVals = Object.values(series);
     const cols = values.map((v) => (typeof v === 'string' ? [v, `s.${v}`] : [v[0], v[1] ?? `s.${v[0]}`]) as [string, string]);
     const match = [...seriesCols.map((c) => `t.${c} = ?`), 't.ts = epoch_ms(s.ts::BIGINT)', ...extraKeys.map(([k, e]) => `t.${k} = ${e}`)].join(' AND ');
-    const range = await this.query(
-      `SELECT count(*) AS n FROM ${table} WHERE ${seriesCols.map((c) => `${c} = ?`).join(' AND ')}
-       AND ts BETWEEN (SELECT epoch_ms(min(ts)::BIGINT) FROM _stage) AND (SELECT epoch_ms(max(ts)::BIGINT) FROM _stage)`,
-      seriesVals,
-    );
+    const range = await this.query(`SELECT min(ts) AS a, max(ts) AS b FROM _stage`);
+    const overlap = range[0]!['a'] !== null && (await this.overlaps(table, series, Number(range[0]!['a']), Number(range[0]!['b'])));
     let updated = 0;
     let notExisting = '';
-    if (Number(range[0]!['n']) > 0 && mode === 'insert-missing') {
+    if (overlap && mode === 'insert-missing') {
       notExisting = `WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE ${match})`;
-    } else if (Number(range[0]!['n']) > 0) {
+    } else if (overlap) {
       const changed = await this.connection.run(
         `UPDATE ${table} t SET ${cols.map(([c, e]) => `${c} = ${e}`).join(', ')} FROM _stage s
          WHERE ${match} AND (${cols.map(([c, e]) => `t.${c} IS DISTINCT FROM ${e}`).join(' OR ')})`,
@@ -214,6 +293,17 @@ function writeDoubles(vector: DuckDBDoubleVector, src: Float64Array, start: numb
   const items = (vector as unknown as { items?: unknown }).items;
   if (items instanceof Float64Array) items.set(src.subarray(start, start + rows));
   else for (let i = 0; i < rows; i++) vector.setItem(i, src[start + i]!);
+}
+
+/** Refuses a store written with another schema version (no silent migration of market data). */
+async function checkSchemaVersion(connection: DuckDBConnection, file: string): Promise<void> {
+  const tables = (await connection.runAndReadAll(`SELECT table_name FROM information_schema.tables WHERE table_name = 'store_meta'`)).getRows();
+  if (tables.length === 0) return;
+  const rows = (await connection.runAndReadAll(`SELECT value FROM store_meta WHERE key = 'schema_version'`)).getRows();
+  const version = rows.length ? Number(rows[0]![0]) : NaN;
+  if (version !== SCHEMA_VERSION) {
+    throw new DataError('store', `${file}: store schema version ${rows.length ? rows[0]![0] : '(none)'} is not the supported ${SCHEMA_VERSION}; import into a new store file (--db) or delete this one`, { path: file, version: rows[0]?.[0], expected: SCHEMA_VERSION });
+  }
 }
 
 function toNumberOrNull(v: unknown): number | null {

@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { gunzipSync } from 'node:zlib';
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { parseUtcMs } from '../core/time.js';
-import { parseDecimalBytes, parseIsoSecondsBytes } from './csv-fast.js';
+import { parseDecimalBytes, parseIsoSecondsBytes, type DateMemo } from './csv-fast.js';
 import { DataError, fileError } from './data-error.js';
 
 export type ColumnType = 'time' | 'number' | 'string';
@@ -31,82 +32,193 @@ export interface ParsedTable {
  */
 export async function readTable(file: string, spec: readonly ColumnSpec[], duck: DuckDBConnection): Promise<ParsedTable> {
   if (file.endsWith('.parquet')) return readParquet(file, spec, duck);
-  let bytes: Buffer;
+  const parser = new CsvColumnParser(file, spec, await expectedBytes(file));
   try {
-    bytes = await readFile(file);
-    if (file.endsWith('.gz')) bytes = gunzipSync(bytes);
+    // Streamed: zlib inflates the next chunk on the libuv thread pool while this thread parses the current one.
+    const source = createReadStream(file, { highWaterMark: 1 << 20 });
+    const stream = file.endsWith('.gz') ? source.pipe(createGunzip({ chunkSize: 1 << 18 })) : source;
+    for await (const chunk of stream) parser.push(chunk as Buffer);
   } catch (e) {
+    if (e instanceof DataError) throw e;
     throw new DataError('io', `${file}: cannot read file (${(e as Error).message})`, { file }, { cause: e });
   }
-  return parseCsv(file, bytes, spec);
+  return parser.finish();
 }
 
-/** Parses CSV text; exported for tests. See {@link readTable}. */
+/** Parses CSV text in one go; see {@link readTable}. */
 export function parseCsv(file: string, text: string | Uint8Array, spec: readonly ColumnSpec[]): ParsedTable {
-  const buf = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
-  const len = buf.length;
-  let headerEnd = buf.indexOf(10);
-  if (headerEnd < 0) headerEnd = len;
-  if (len === 0 || headerEnd === 0) throw fileError('empty_file', file, 1, 'file is empty; expected a header line');
-  const header = stripCr(Buffer.from(buf.buffer, buf.byteOffset, headerEnd).toString('utf8')).split(',').map((h) => h.trim());
-  spec = resolveWildcard(header, spec);
-  const index = mapHeader(file, 1, header, spec);
-  const width = header.length;
-  // Row count: newlines after the header, plus a last line without a trailing newline.
-  let n = 0;
-  for (let p = headerEnd + 1; p < len; p++) if (buf[p] === 10) n++;
-  if (len > headerEnd + 1 && buf[len - 1] !== 10) n++;
-  const numbers: Record<string, Float64Array> = {};
-  const strings: Record<string, string[]> = {};
-  // For each field position of a row: where its value goes.
-  const kindAt = new Int8Array(width); // 0 time, 1 number, 2 string
-  const numAt: (Float64Array | undefined)[] = new Array(width);
-  const strAt: (string[] | undefined)[] = new Array(width);
-  const specAt: ColumnSpec[] = new Array(width);
-  spec.forEach((c, k) => {
-    const at = index[k]!;
-    specAt[at] = c;
-    if (c.type === 'string') {
-      strAt[at] = strings[c.name] = new Array<string>(n);
-      kindAt[at] = 2;
-    } else {
-      numAt[at] = numbers[c.name] = new Float64Array(n);
-      kindAt[at] = c.type === 'time' ? 0 : 1;
+  const parser = new CsvColumnParser(file, spec);
+  parser.push(typeof text === 'string' ? Buffer.from(text, 'utf8') : Buffer.from(text.buffer, text.byteOffset, text.length));
+  return parser.finish();
+}
+
+/**
+ * Incremental CSV → typed columns parser: feed byte chunks with {@link push} (lines may straddle chunks),
+ * then {@link finish}. Common field forms are parsed straight from bytes (see csv-fast.ts).
+ */
+export class CsvColumnParser {
+  private carry: Buffer = Buffer.alloc(0);
+  private header: string[] | undefined;
+  private width = 0;
+  private rows = 0;
+  private capacity = 0;
+  private kindAt = new Int8Array(0); // per field position: 0 time, 1 number, 2 string
+  private numAt: (Float64Array | undefined)[] = [];
+  private strAt: (string[] | undefined)[] = [];
+  private specAt: ColumnSpec[] = [];
+
+  /** `expectedBytes` (the decompressed size, when known) sizes the columns up front instead of growing them. */
+  constructor(
+    private readonly file: string,
+    private spec: readonly ColumnSpec[],
+    private readonly expectedBytes = 0,
+  ) {}
+
+  /** Parses every complete line of `chunk` (with the partial line left from the previous chunk). */
+  push(chunk: Buffer): void {
+    let buf: Buffer = chunk;
+    if (this.carry.length > 0) {
+      buf = Buffer.concat([this.carry, chunk]);
     }
-  });
-  let p = headerEnd + 1;
-  for (let row = 0; row < n; row++) {
-    const lineNo = row + 2;
-    let lineEnd = buf.indexOf(10, p);
-    if (lineEnd < 0) lineEnd = len;
-    let contentEnd = lineEnd;
-    if (contentEnd > p && buf[contentEnd - 1] === 13) contentEnd--;
-    if (contentEnd === p) throw fileError('malformed_row', file, lineNo, 'empty line');
-    let fieldStart = p;
-    let field = 0;
-    for (let q = p; q <= contentEnd; q++) {
-      if (q < contentEnd && buf[q] !== 44) continue;
-      if (field >= width) break;
-      const kind = kindAt[field];
-      if (kind === 2) {
-        if (q === fieldStart) throw fileError('invalid_value', file, lineNo, `${specAt[field]!.name} is empty`, { field: specAt[field]!.name });
-        strAt[field]![row] = latin1(buf, fieldStart, q);
-      } else {
-        let v = kind === 0 ? parseIsoSecondsBytes(buf, fieldStart, q) : parseDecimalBytes(buf, fieldStart, q);
-        if (v !== v) v = parseCell(file, lineNo, specAt[field]!, latin1(buf, fieldStart, q));
-        numAt[field]![row] = v;
-      }
-      field++;
-      fieldStart = q + 1;
+    const lastNewline = buf.lastIndexOf(10);
+    if (lastNewline < 0) {
+      this.carry = Buffer.from(buf);
+      return;
     }
-    if (field !== width || fieldStart <= contentEnd) {
-      let found = 1;
-      for (let q = p; q < contentEnd; q++) if (buf[q] === 44) found++;
-      throw fileError('malformed_row', file, lineNo, `expected ${width} fields (${header.join(',')}), found ${found}`);
-    }
-    p = lineEnd + 1;
+    this.parseLines(buf, lastNewline + 1);
+    this.carry = Buffer.from(buf.subarray(lastNewline + 1));
   }
-  return { file, length: n, firstLine: 2, numbers, strings };
+
+  /** Parses the last line (if it has no newline) and returns the columns. */
+  finish(): ParsedTable {
+    if (this.carry.length > 0) {
+      const tail = Buffer.concat([this.carry, Buffer.from([10])]);
+      this.carry = Buffer.alloc(0);
+      this.parseLines(tail, tail.length);
+    }
+    if (this.header === undefined) throw fileError('empty_file', this.file, 1, 'file is empty; expected a header line');
+    const numbers: Record<string, Float64Array> = {};
+    const strings: Record<string, string[]> = {};
+    for (let f = 0; f < this.width; f++) {
+      const name = this.specAt[f]!.name;
+      if (this.kindAt[f] === 2) strings[name] = this.strAt[f]!.slice(0, this.rows);
+      else numbers[name] = this.numAt[f]!.length === this.rows ? this.numAt[f]! : this.numAt[f]!.slice(0, this.rows);
+    }
+    return { file: this.file, length: this.rows, firstLine: 2, numbers, strings };
+  }
+
+  private readHeader(buf: Buffer, end: number): void {
+    const text = stripCr(Buffer.from(buf.buffer, buf.byteOffset, end).toString('utf8'));
+    if (text.length === 0) throw fileError('empty_file', this.file, 1, 'file is empty; expected a header line');
+    const header = text.split(',').map((h) => h.trim());
+    this.spec = resolveWildcard(header, this.spec);
+    const index = mapHeader(this.file, 1, header, this.spec);
+    this.header = header;
+    this.width = header.length;
+    this.kindAt = new Int8Array(this.width);
+    this.numAt = new Array(this.width);
+    this.strAt = new Array(this.width);
+    this.specAt = new Array(this.width);
+    this.spec.forEach((c, k) => {
+      const at = index[k]!;
+      this.specAt[at] = c;
+      this.kindAt[at] = c.type === 'string' ? 2 : c.type === 'time' ? 0 : 1;
+    });
+    this.initialCapacity = true;
+  }
+
+  private initialCapacity = false;
+  private readonly dateMemo: DateMemo = { year: -1, month: -1, day: -1, days: 0 };
+
+  private grow(capacity: number): void {
+    for (let f = 0; f < this.width; f++) {
+      if (this.kindAt[f] === 2) {
+        this.strAt[f] ??= [];
+      } else {
+        const next = new Float64Array(capacity);
+        if (this.numAt[f]) next.set(this.numAt[f]!.subarray(0, this.rows));
+        this.numAt[f] = next;
+      }
+    }
+    this.capacity = capacity;
+  }
+
+  /** Parses the complete lines in buf[0, end) (end is just past a newline). */
+  private parseLines(buf: Buffer, end: number): void {
+    const { file, kindAt, numAt, strAt, specAt } = this;
+    let p = 0;
+    if (this.header === undefined) {
+      const headerEnd = buf.indexOf(10);
+      this.readHeader(buf, headerEnd);
+      p = headerEnd + 1;
+      return this.parseLines(buf.subarray(p), end - p);
+    }
+    const width = this.width;
+    if (this.initialCapacity) {
+      // Size the columns from the first chunk's mean line length and the expected total size (10% slack).
+      this.initialCapacity = false;
+      const sample = Math.min(end, 1 << 16);
+      let lines = 0;
+      for (let q = 0; q < sample; q++) if (buf[q] === 10) lines++;
+      const perLine = lines > 0 ? sample / lines : 64;
+      this.grow(Math.max(1024, Math.ceil((Math.max(this.expectedBytes, end) / perLine) * 1.1)));
+    }
+    while (p < end) {
+      const row = this.rows;
+      if (row === this.capacity) {
+        this.grow(this.capacity * 2);
+        return this.parseLines(buf.subarray(p), end - p);
+      }
+      const lineNo = row + 2;
+      const lineEnd = buf.indexOf(10, p);
+      let contentEnd = lineEnd;
+      if (contentEnd > p && buf[contentEnd - 1] === 13) contentEnd--;
+      if (contentEnd === p) throw fileError('malformed_row', file, lineNo, 'empty line');
+      let fieldStart = p;
+      let field = 0;
+      for (let q = p; q <= contentEnd; q++) {
+        if (q < contentEnd && buf[q] !== 44) continue;
+        if (field >= width) break;
+        const kind = kindAt[field];
+        if (kind === 2) {
+          if (q === fieldStart) throw fileError('invalid_value', file, lineNo, `${specAt[field]!.name} is empty`, { field: specAt[field]!.name });
+          strAt[field]![row] = latin1(buf, fieldStart, q);
+        } else {
+          let v = kind === 0 ? parseIsoSecondsBytes(buf, fieldStart, q, this.dateMemo) : parseDecimalBytes(buf, fieldStart, q);
+          if (v !== v) v = parseCell(file, lineNo, specAt[field]!, latin1(buf, fieldStart, q));
+          numAt[field]![row] = v;
+        }
+        field++;
+        fieldStart = q + 1;
+      }
+      if (field !== width || fieldStart <= contentEnd) {
+        let found = 1;
+        for (let q = p; q < contentEnd; q++) if (buf[q] === 44) found++;
+        throw fileError('malformed_row', file, lineNo, `expected ${width} fields (${this.header.join(',')}), found ${found}`);
+      }
+      this.rows = row + 1;
+      p = lineEnd + 1;
+    }
+  }
+}
+
+/** Decompressed size of a file: gzip's ISIZE trailer (size mod 2^32) for .gz, else the file size; 0 if unknown. */
+async function expectedBytes(file: string): Promise<number> {
+  try {
+    const handle = await open(file, 'r');
+    try {
+      const { size } = await handle.stat();
+      if (!file.endsWith('.gz')) return size;
+      if (size < 18) return 0;
+      const tail = Buffer.alloc(4);
+      await handle.read(tail, 0, 4, size - 4);
+      return tail.readUInt32LE(0);
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return 0;
+  }
 }
 
 function latin1(buf: Uint8Array, start: number, end: number): string {

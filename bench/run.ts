@@ -1,0 +1,38 @@
+/**
+ * Runs benchmarks: `npm run bench` runs every `bench/*.bench.ts`; `npm run bench -- <name> [...]` runs the named ones.
+ * Each writes bench/results/<name>.json and prints one JSON line per figure to stdout.
+ */
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { meetsTarget, type Benchmark, type BenchResult } from './bench-result.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const available = readdirSync(here).filter((f) => f.endsWith('.bench.ts')).map((f) => f.replace(/\.bench\.ts$/, '')).sort();
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+if (process.argv.includes('--help')) {
+  console.log(`usage: npm run bench [-- <name> ...]\navailable: ${available.join(', ')}`);
+  process.exit(0);
+}
+const unknown = wanted.filter((w) => !available.includes(w));
+if (unknown.length > 0) {
+  console.error(`bench: unknown benchmark ${unknown.map((u) => JSON.stringify(u)).join(', ')}; available: ${available.join(', ')}`);
+  process.exit(2);
+}
+mkdirSync(join(here, 'results'), { recursive: true });
+let failed = 0;
+for (const name of wanted.length ? wanted : available) {
+  const mod = (await import(pathToFileURL(join(here, `${name}.bench.ts`)).href)) as { default: Benchmark };
+  const raw = await mod.default.run();
+  const date = new Date().toISOString();
+  const results: BenchResult[] = (Array.isArray(raw) ? raw : [raw]).map((r) => ({ ...r, command: `npm run bench -- ${name}`, date }));
+  writeFileSync(join(here, 'results', `${name}.json`), JSON.stringify(results.length === 1 ? results[0] : results, null, 2) + '\n');
+  for (const r of results) {
+    console.log(JSON.stringify(r));
+    if (!meetsTarget(r)) {
+      failed++;
+      console.error(`bench: ${r.name} = ${r.value} ${r.unit} misses its target (${r.better === 'higher' ? '>=' : '<='} ${r.target})`);
+    }
+  }
+}
+if (failed > 0) console.error(`bench: ${failed} figure(s) miss their targets`);
