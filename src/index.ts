@@ -1,0 +1,6 @@
+/**
+ * The notebook surface of trade-matrix: everything a notebook or script may import.
+ * Notebooks import only from here; folders keep their internals private.
+ */
+export * from './core/index.js';
+export * from './data/index.js';
