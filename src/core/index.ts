@@ -1,3 +1,5 @@
 export * from './app-error.js';
 export * from './result.js';
 export * from './time.js';
+export * from './instrument.js';
+export * from './order.js';

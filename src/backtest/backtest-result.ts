@@ -1,0 +1,68 @@
+/**
+ * Everything a backtest run produces, in columnar form. Metrics, the JSON summary and the HTML report are pure
+ * functions of this value.
+ */
+export interface BacktestResult {
+  readonly name: string;
+  /** Instrument ids in engine order, e.g. `BTCUSDT-LINEAR.BYBIT`. */
+  readonly instruments: readonly string[];
+  /** Price series each instrument was traded on (venue/symbol/timeframe), and any substitution made (e.g. Bybit rules on Binance spot prices). */
+  readonly dataSources: readonly { readonly instrument: string; readonly venue: string; readonly symbol: string; readonly timeframe: string; readonly note?: string }[];
+  readonly timeframe: string;
+  /** Bars per year used for annualisation (4h: 2190). */
+  readonly periodsPerYear: number;
+  readonly initialCash: number;
+  /** Equity curve sampled at every bar close: time (epoch ms, bar close) and account equity (quote currency, USDT). */
+  readonly equity: { readonly ts: Float64Array; readonly value: Float64Array };
+  /** Per instrument, per bar: OHLC (for candlestick plots) and the position held at the close (signed base quantity). */
+  readonly bars: readonly {
+    readonly ts: Float64Array; // bar open times
+    readonly open: Float64Array;
+    readonly high: Float64Array;
+    readonly low: Float64Array;
+    readonly close: Float64Array;
+    readonly position: Float64Array;
+  }[];
+  /** Every fill, in time order. */
+  readonly fills: readonly FillRecord[];
+  /** Closed round trips (entry to flat or to reversal), for win rate / profit factor and the trades table. */
+  readonly trades: readonly TradeRecord[];
+  /** Funding payments (positive = paid by us). */
+  readonly funding: readonly { readonly ts: number; readonly instrument: string; readonly rate: number; readonly markPrice: number; readonly position: number; readonly payment: number; readonly source: 'table' | 'fallback' }[];
+  /** Human-readable notes the report must show: fallbacks applied, substitutions, liquidations. */
+  readonly notes: readonly string[];
+  /** Gross traded notional (sum |qty × price| over fills). */
+  readonly turnoverNotional: number;
+  readonly feesPaid: number;
+  readonly fundingPaid: number;
+  readonly liquidations: number;
+  readonly seed: number;
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
+export interface FillRecord {
+  readonly ts: number;
+  readonly instrument: string;
+  readonly clientOrderId: string;
+  readonly side: 'buy' | 'sell';
+  readonly quantity: number;
+  readonly price: number;
+  readonly fee: number;
+  readonly liquidity: 'maker' | 'taker';
+  readonly reason?: 'liquidation';
+}
+
+export interface TradeRecord {
+  readonly instrument: string;
+  readonly direction: 'long' | 'short';
+  readonly entryTs: number;
+  readonly exitTs: number;
+  readonly entryPrice: number; // volume-weighted
+  readonly exitPrice: number; // volume-weighted
+  readonly quantity: number; // max absolute size
+  /** Realised PnL net of fees and funding attributed to the trade. */
+  readonly pnl: number;
+  readonly fees: number;
+  readonly funding: number;
+  readonly returnPct: number;
+}

@@ -1,0 +1,90 @@
+import type { Instrument } from '../core/instrument.js';
+import type { Liquidity, OrderSide } from '../core/order.js';
+
+/** Fee in quote currency for a fill of `notional` (quote) with `liquidity`. */
+export interface FeeModel {
+  fee(instrument: Instrument, notional: number, liquidity: Liquidity): number;
+}
+
+/** The instrument's own maker/taker rates (Bybit non-VIP perps: 0.02% / 0.055%), optionally overridden. */
+export class InstrumentFeeModel implements FeeModel {
+  constructor(private readonly override: { maker?: number; taker?: number } = {}) {}
+  fee(instrument: Instrument, notional: number, liquidity: Liquidity): number {
+    const rate = liquidity === 'maker' ? (this.override.maker ?? instrument.makerFee) : (this.override.taker ?? instrument.takerFee);
+    return notional * rate;
+  }
+}
+
+/** Price a taker fill gets: `price` moved against the taker. Makers fill at their limit price, unslipped. */
+export interface SlippageModel {
+  /** @param barVolume base volume of the bar the fill happens in (NaN for ticks without context). */
+  fillPrice(side: OrderSide, price: number, quantity: number, barVolume: number): number;
+}
+
+/** A constant `bps` (1 bp = 0.01%) against the taker. */
+export class FixedBpsSlippage implements SlippageModel {
+  constructor(readonly bps: number) {}
+  fillPrice(side: OrderSide, price: number): number {
+    return side === 'buy' ? price * (1 + this.bps / 1e4) : price * (1 - this.bps / 1e4);
+  }
+}
+
+/**
+ * Volume-participation impact: `baseBps + impactBps × (quantity / barVolume)^exponent`, capped at `maxBps`.
+ * With exponent 0.5 this is the square-root law; participation uses the volume of the bar the fill happens in.
+ */
+export class VolumeParticipationSlippage implements SlippageModel {
+  constructor(
+    readonly baseBps: number,
+    readonly impactBps: number,
+    readonly exponent = 0.5,
+    readonly maxBps = 500,
+  ) {}
+  fillPrice(side: OrderSide, price: number, quantity: number, barVolume: number): number {
+    const participation = barVolume > 0 ? quantity / barVolume : 1;
+    const bps = Math.min(this.maxBps, this.baseBps + this.impactBps * Math.pow(participation, this.exponent));
+    return side === 'buy' ? price * (1 + bps / 1e4) : price * (1 - bps / 1e4);
+  }
+}
+
+/** Funding rate for instrument `i` at settlement `ts`, and whether it came from data or the fallback. */
+export interface FundingModel {
+  rate(i: number, ts: number): { rate: number; source: 'table' | 'fallback' } | undefined;
+}
+
+/** What to assume where the funding table has no settlement. */
+export type FundingFallback = { readonly kind: 'zero' } | { readonly kind: 'constant'; readonly rate: number };
+
+/**
+ * Funding from per-instrument tables of settlements (sorted epoch ms + rates) with a stated fallback for
+ * settlements the table lacks. Spot instruments (no table, `null`) pay nothing. Counts fallback use per instrument.
+ */
+export class TableFundingModel implements FundingModel {
+  readonly fallbackUsed: { count: number; first: number; last: number }[];
+  private readonly cursor: number[];
+
+  constructor(
+    private readonly tables: readonly ({ ts: Float64Array; rate: Float64Array } | null)[],
+    readonly fallback: FundingFallback,
+  ) {
+    this.cursor = tables.map(() => 0);
+    this.fallbackUsed = tables.map(() => ({ count: 0, first: NaN, last: NaN }));
+  }
+
+  rate(i: number, ts: number): { rate: number; source: 'table' | 'fallback' } | undefined {
+    const table = this.tables[i];
+    if (table === null || table === undefined) return undefined;
+    let k = this.cursor[i]!;
+    while (k < table.ts.length && table.ts[k]! < ts) k++;
+    this.cursor[i] = k;
+    if (k < table.ts.length && table.ts[k] === ts) return { rate: table.rate[k]!, source: 'table' };
+    const used = this.fallbackUsed[i]!;
+    used.count++;
+    if (!(used.first <= ts)) used.first = ts;
+    used.last = ts;
+    return { rate: this.fallback.kind === 'constant' ? this.fallback.rate : 0, source: 'fallback' };
+  }
+}
+
+/** Funding settles every 8 hours at 00:00, 08:00 and 16:00 UTC (Bybit and Binance USDT perpetuals). */
+export const FUNDING_INTERVAL_MS = 8 * 3_600_000;

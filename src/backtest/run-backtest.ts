@@ -1,0 +1,164 @@
+import type { Instrument } from '../core/instrument.js';
+import { timeframeMs } from '../core/time.js';
+import type { BarFrame } from '../data/bar-frame.js';
+import { TestClock } from '../engine/clock.js';
+import { Kernel } from '../engine/kernel.js';
+import type { Strategy } from '../engine/strategy.js';
+import type { BacktestResult, FillRecord, TradeRecord } from './backtest-result.js';
+import { FUNDING_INTERVAL_MS, InstrumentFeeModel, type FeeModel, type FundingModel, type SlippageModel } from './execution-models.js';
+import { SimulatedExchange } from './simulated-exchange.js';
+
+/** Everything a bar backtest needs besides the strategy. Instruments[i] trades on frame series i. */
+export interface BacktestSpec {
+  readonly name: string;
+  readonly instruments: readonly Instrument[];
+  readonly frame: BarFrame;
+  /** Extra per-bar columns aligned with `frame.ts` (one array per instrument), readable from history. */
+  readonly columns?: Readonly<Record<string, readonly Float64Array[]>>;
+  readonly initialCash: number;
+  readonly leverage: number;
+  readonly fees?: FeeModel;
+  readonly slippage: SlippageModel;
+  readonly funding: FundingModel;
+  readonly periodsPerYear: number;
+  readonly dataSources: BacktestResult['dataSources'];
+  readonly notes?: readonly string[];
+  readonly seed: number;
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Runs a strategy over bars, event by event. Per timestamp (bar open time T, close time T + timeframe), in order:
+ * 1. for each instrument with a bar at T (instrument order): working orders match against the bar's price path
+ *    open → nearer extreme (high on a tie) → farther extreme → close; liquidation is checked along it;
+ * 2. funding settles at close times on the 00/08/16 UTC grid for open positions (mark = the bar close);
+ * 3. the clock moves to the close time; due timers fire;
+ * 4. each instrument's bar is delivered to the strategy (instrument order); orders placed now work from the next bar;
+ * 5. equity and positions are recorded at the close.
+ */
+export function runBacktest(spec: BacktestSpec, strategy: Strategy): BacktestResult {
+  const { frame, instruments } = spec;
+  const n = instruments.length;
+  const T = frame.ts.length;
+  const tf = timeframeMs(frame.timeframe);
+  const clock = new TestClock(T > 0 ? frame.ts[0]! : 0);
+  const columnNames = Object.keys(spec.columns ?? {});
+  const kernel = new Kernel({ instruments, initialCash: spec.initialCash, leverage: spec.leverage, historyCapacity: T, columns: columnNames }, { clock, strategy });
+  const exchange = new SimulatedExchange({ instruments, leverage: spec.leverage }, kernel.portfolio, clock, spec.fees ?? new InstrumentFeeModel(), spec.slippage);
+  exchange.connect(kernel);
+  kernel.attachExecution(exchange);
+
+  const equityTs = new Float64Array(T);
+  const equity = new Float64Array(T);
+  const positions = instruments.map(() => new Float64Array(T));
+  const columnBuffers = instruments.map(() => columnNames.map((name) => [name, NaN] as [string, number]));
+  const columnArrays = columnNames.map((name) => spec.columns![name]!);
+  const { open: O, high: H, low: L, close: C, volume: V, present: P } = frame;
+  const mark = kernel.portfolio.mark;
+  const quantity = kernel.portfolio.quantity;
+
+  kernel.start();
+  for (let t = 0; t < T; t++) {
+    const tsOpen = frame.ts[t]!;
+    const tsClose = tsOpen + tf;
+    clock.advanceTo(tsOpen);
+    for (let i = 0; i < n; i++) {
+      if (P[i]![t] === 0) continue;
+      const c = C[i]![t]!;
+      if (exchange.isActive(i)) {
+        const o = O[i]![t]!, h = H[i]![t]!, l = L[i]![t]!, v = V[i]![t]!;
+        const highFirst = h - o <= o - l;
+        const e1 = highFirst ? h : l, e2 = highFirst ? l : h;
+        exchange.processPrice(i, o, mark[i]!, v, tsOpen);
+        exchange.processPrice(i, e1, o, v, tsClose);
+        exchange.processPrice(i, e2, e1, v, tsClose);
+        exchange.processPrice(i, c, e2, v, tsClose);
+      }
+      mark[i] = c;
+    }
+    if (tsClose % FUNDING_INTERVAL_MS === 0) {
+      for (let i = 0; i < n; i++) {
+        if (quantity[i] === 0) continue;
+        const r = spec.funding.rate(i, tsClose);
+        if (r) kernel.onFunding(i, tsClose, r.rate, mark[i]!, r.source);
+      }
+    }
+    clock.advanceTo(tsClose);
+    if (kernel.hasTimers) kernel.fireTimers();
+    for (let i = 0; i < n; i++) {
+      if (P[i]![t] === 0) continue;
+      let cols: readonly (readonly [string, number])[] | undefined;
+      if (columnArrays.length > 0) {
+        const buf = columnBuffers[i]!;
+        for (let k = 0; k < columnArrays.length; k++) buf[k]![1] = columnArrays[k]![i]![t]!;
+        cols = buf;
+      }
+      kernel.onBar(i, tsOpen, tsClose, O[i]![t]!, H[i]![t]!, L[i]![t]!, C[i]![t]!, V[i]![t]!, cols);
+    }
+    equityTs[t] = tsClose;
+    equity[t] = kernel.portfolio.equity();
+    for (let i = 0; i < n; i++) positions[i]![t] = quantity[i]!;
+  }
+  kernel.stop();
+  return buildResult(spec, kernel, exchange, { ts: equityTs, value: equity }, positions);
+}
+
+/** Assembles the {@link BacktestResult} of a finished run. Shared by the bar and tick runners. */
+export function buildResult(
+  spec: Pick<BacktestSpec, 'name' | 'instruments' | 'initialCash' | 'periodsPerYear' | 'dataSources' | 'notes' | 'seed' | 'config' | 'funding'> & { frame?: BarFrame; timeframe?: string },
+  kernel: Kernel,
+  exchange: SimulatedExchange,
+  equity: { ts: Float64Array; value: Float64Array },
+  positions: readonly Float64Array[],
+): BacktestResult {
+  const ids = spec.instruments.map((x) => x.id);
+  const fills: FillRecord[] = kernel.fills.map((f) => ({
+    ts: f.tsEvent, instrument: ids[f.instrument]!, clientOrderId: f.clientOrderId, side: f.side, quantity: f.quantity, price: f.price, fee: f.fee, liquidity: f.liquidity,
+    ...(f.reason ? { reason: f.reason } : {}),
+  }));
+  const trades: TradeRecord[] = kernel.tracker.trips.map((r) => ({ ...r, instrument: ids[r.instrument]! }));
+  const notes = [...(spec.notes ?? [])];
+  const fallback = (spec.funding as { fallbackUsed?: { count: number; first: number; last: number }[]; fallback?: { kind: string; rate?: number } }).fallbackUsed;
+  if (fallback) {
+    fallback.forEach((u, i) => {
+      if (u.count === 0) return;
+      const fb = (spec.funding as { fallback?: { kind: string; rate?: number } }).fallback!;
+      notes.push(
+        `funding fallback for ${ids[i]}: ${u.count} settlements from ${new Date(u.first).toISOString()} to ${new Date(u.last).toISOString()} had no funding data; applied ${fb.kind === 'constant' ? `a constant rate of ${fb.rate} per 8h` : 'a zero rate'}`,
+      );
+    });
+  }
+  if (exchange.liquidations > 0) notes.push(`${exchange.liquidations} liquidation(s) occurred`);
+  for (const r of kernel.rejections.slice(0, 20)) notes.push(`order ${r.clientOrderId} rejected at ${new Date(r.ts).toISOString()}: ${r.reason}`);
+  if (kernel.rejections.length > 20) notes.push(`… and ${kernel.rejections.length - 20} more rejected orders`);
+  const p = kernel.portfolio;
+  const sum = (a: Float64Array) => a.reduce((x, y) => x + y, 0);
+  const frame = spec.frame;
+  return {
+    name: spec.name,
+    instruments: ids,
+    dataSources: spec.dataSources,
+    timeframe: frame?.timeframe ?? spec.timeframe ?? '',
+    periodsPerYear: spec.periodsPerYear,
+    initialCash: spec.initialCash,
+    equity,
+    bars: spec.instruments.map((_, i) => ({
+      ts: frame ? frame.ts : new Float64Array(0),
+      open: frame ? frame.open[i]! : new Float64Array(0),
+      high: frame ? frame.high[i]! : new Float64Array(0),
+      low: frame ? frame.low[i]! : new Float64Array(0),
+      close: frame ? frame.close[i]! : new Float64Array(0),
+      position: positions[i]!,
+    })),
+    fills,
+    trades,
+    funding: kernel.fundingEvents.map((e) => ({ ts: e.ts, instrument: ids[e.instrument]!, rate: e.rate, markPrice: e.markPrice, position: e.position, payment: e.payment, source: e.source })),
+    notes,
+    turnoverNotional: sum(p.turnover),
+    feesPaid: sum(p.fees),
+    fundingPaid: sum(p.funding),
+    liquidations: exchange.liquidations,
+    seed: spec.seed,
+    config: spec.config,
+  };
+}

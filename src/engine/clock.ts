@@ -1,0 +1,20 @@
+/** The engine's only source of time (epoch ms). Backtests advance a {@link TestClock}; live uses the wall clock. */
+export interface Clock {
+  now(): number;
+}
+
+/** A clock that only moves when told to: the backtest clock. */
+export class TestClock implements Clock {
+  private t: number;
+  constructor(start = 0) {
+    this.t = start;
+  }
+  now(): number {
+    return this.t;
+  }
+  /** Moves time to `t` (epoch ms). @throws RangeError when `t` is earlier than now. */
+  advanceTo(t: number): void {
+    if (t < this.t) throw new RangeError(`TestClock cannot go back in time: now ${this.t}, asked ${t}`);
+    this.t = t;
+  }
+}

@@ -1,0 +1,107 @@
+import type { Instrument } from '../core/instrument.js';
+
+/**
+ * Account state of one strategy in quote currency (USDT), cross-margined, one net position per instrument.
+ * `cash` = initial cash + realised PnL − fees − funding; equity = cash + Σ qty × (mark − entry).
+ * Typed arrays indexed by instrument; no allocation per update.
+ */
+export class Portfolio {
+  cash: number;
+  readonly quantity: Float64Array;
+  readonly entryPrice: Float64Array;
+  readonly mark: Float64Array;
+  readonly realized: Float64Array;
+  readonly fees: Float64Array;
+  readonly funding: Float64Array;
+  readonly turnover: Float64Array;
+
+  constructor(
+    readonly instruments: readonly Instrument[],
+    readonly initialCash: number,
+  ) {
+    const n = instruments.length;
+    this.cash = initialCash;
+    this.quantity = new Float64Array(n);
+    this.entryPrice = new Float64Array(n);
+    this.mark = new Float64Array(n).fill(NaN);
+    this.realized = new Float64Array(n);
+    this.fees = new Float64Array(n);
+    this.funding = new Float64Array(n);
+    this.turnover = new Float64Array(n);
+  }
+
+  /** Equity at current marks (instruments never marked count at their entry price). */
+  equity(): number {
+    let e = this.cash;
+    const q = this.quantity, m = this.mark, p = this.entryPrice;
+    for (let i = 0; i < q.length; i++) {
+      const qi = q[i]!;
+      if (qi !== 0) e += qi * (m[i]! - p[i]!);
+    }
+    return e;
+  }
+
+  /** Equity with instrument `i` marked at `price` instead of its mark. */
+  equityAt(i: number, price: number): number {
+    const q = this.quantity[i]!;
+    return this.equity() + (q === 0 ? 0 : q * (price - this.mark[i]!));
+  }
+
+  /** Σ |qty| × mark × maintenance margin rate, with instrument `i` at `price`. */
+  maintenanceMargin(i = -1, price = 0): number {
+    let mm = 0;
+    for (let k = 0; k < this.quantity.length; k++) {
+      const q = this.quantity[k]!;
+      if (q !== 0) mm += Math.abs(q) * (k === i ? price : this.mark[k]!) * this.instruments[k]!.maintenanceMarginRate;
+    }
+    return mm;
+  }
+
+  /** Σ |qty| × mark: gross exposure in quote currency. */
+  grossExposure(): number {
+    let g = 0;
+    for (let k = 0; k < this.quantity.length; k++) {
+      const q = this.quantity[k]!;
+      if (q !== 0) g += Math.abs(q) * this.mark[k]!;
+    }
+    return g;
+  }
+
+  /**
+   * Applies a fill of signed quantity `delta` (buy > 0) at `price` paying `fee`; returns the realised PnL
+   * (before the fee). Reductions realise PnL against the average entry; a reversal closes then opens the rest.
+   */
+  applyFill(i: number, delta: number, price: number, fee: number): number {
+    const q = this.quantity[i]!;
+    let realized = 0;
+    if (q === 0 || Math.sign(q) === Math.sign(delta)) {
+      const next = q + delta;
+      this.entryPrice[i] = (Math.abs(q) * this.entryPrice[i]! + Math.abs(delta) * price) / Math.abs(next);
+      this.quantity[i] = next;
+    } else {
+      const closing = Math.min(Math.abs(delta), Math.abs(q));
+      realized = closing * (price - this.entryPrice[i]!) * Math.sign(q);
+      const next = q + delta;
+      if (Math.abs(delta) > Math.abs(q)) {
+        this.entryPrice[i] = price;
+        this.quantity[i] = next;
+      } else if (Math.abs(next) < 1e-12 * Math.max(1, Math.abs(q))) {
+        this.quantity[i] = 0;
+        this.entryPrice[i] = 0;
+      } else {
+        this.quantity[i] = next;
+      }
+    }
+    this.cash += realized - fee;
+    this.realized[i]! += realized;
+    this.fees[i]! += fee;
+    this.turnover[i]! += Math.abs(delta) * price;
+    return realized;
+  }
+
+  /** Books a funding payment (positive = paid by the account). */
+  applyFunding(i: number, payment: number): void {
+    this.cash -= payment;
+    this.funding[i]! += payment;
+  }
+}

@@ -1,0 +1,95 @@
+/** One round trip of a position: from flat (or a reversal) back to flat (or the next reversal). */
+export interface RoundTrip {
+  readonly instrument: number;
+  readonly direction: 'long' | 'short';
+  readonly entryTs: number;
+  readonly exitTs: number;
+  readonly entryPrice: number;
+  readonly exitPrice: number;
+  readonly quantity: number;
+  readonly pnl: number;
+  readonly fees: number;
+  readonly funding: number;
+  readonly returnPct: number;
+}
+
+interface OpenTrip {
+  direction: 1 | -1;
+  entryTs: number;
+  entryQty: number;
+  entryNotional: number;
+  exitQty: number;
+  exitNotional: number;
+  maxQty: number;
+  realized: number;
+  fees: number;
+  funding: number;
+}
+
+/** Builds round trips from fills and funding, for win rate, profit factor and the trades table. */
+export class TradeTracker {
+  readonly trips: RoundTrip[] = [];
+  private readonly open: (OpenTrip | undefined)[];
+
+  constructor(instruments: number) {
+    this.open = new Array(instruments);
+  }
+
+  /**
+   * Records a fill that moved the position of `i` from `before` to `before + delta` at `price`, realising `realized`
+   * and paying `fee`.
+   */
+  onFill(i: number, ts: number, before: number, delta: number, price: number, fee: number, realized: number): void {
+    const after = before + delta;
+    let trip = this.open[i];
+    if (trip === undefined) {
+      this.open[i] = { direction: delta > 0 ? 1 : -1, entryTs: ts, entryQty: Math.abs(delta), entryNotional: Math.abs(delta) * price, exitQty: 0, exitNotional: 0, maxQty: Math.abs(delta), realized: 0, fees: fee, funding: 0 };
+      return;
+    }
+    const closing = Math.sign(delta) !== trip.direction;
+    if (!closing) {
+      trip.entryQty += Math.abs(delta);
+      trip.entryNotional += Math.abs(delta) * price;
+      trip.maxQty = Math.max(trip.maxQty, Math.abs(after));
+      trip.fees += fee;
+      return;
+    }
+    const closed = Math.min(Math.abs(delta), Math.abs(before));
+    const share = closed / Math.abs(delta);
+    trip.exitQty += closed;
+    trip.exitNotional += closed * price;
+    trip.realized += realized;
+    trip.fees += fee * share;
+    if (after === 0 || Math.sign(after) !== trip.direction) {
+      this.close(i, ts, trip);
+      if (after !== 0) {
+        const rest = Math.abs(after);
+        this.open[i] = { direction: after > 0 ? 1 : -1, entryTs: ts, entryQty: rest, entryNotional: rest * price, exitQty: 0, exitNotional: 0, maxQty: rest, realized: 0, fees: fee * (1 - share), funding: 0 };
+      }
+    }
+  }
+
+  onFunding(i: number, payment: number): void {
+    const trip = this.open[i];
+    if (trip) trip.funding += payment;
+  }
+
+  private close(i: number, ts: number, t: OpenTrip): void {
+    const entryPrice = t.entryNotional / t.entryQty;
+    const pnl = t.realized - t.fees - t.funding;
+    this.trips.push({
+      instrument: i,
+      direction: t.direction > 0 ? 'long' : 'short',
+      entryTs: t.entryTs,
+      exitTs: ts,
+      entryPrice,
+      exitPrice: t.exitNotional / t.exitQty,
+      quantity: t.maxQty,
+      pnl,
+      fees: t.fees,
+      funding: t.funding,
+      returnPct: pnl / (entryPrice * t.maxQty),
+    });
+    this.open[i] = undefined;
+  }
+}
