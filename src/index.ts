@@ -4,3 +4,4 @@
  */
 export * from './core/index.js';
 export * from './data/index.js';
+export * from './notebook/index.js';

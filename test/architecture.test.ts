@@ -21,6 +21,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   registry: ['core', 'models'],
   live: ['core', 'data', 'features', 'regime', 'sizing', 'models', 'engine', 'adapters', 'state', 'monitoring', 'registry'],
   config: ['core'],
+  notebook: ['core', 'data', 'backtest'],
 };
 
 function sourceFiles(dir: string): string[] {
