@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { parseUserTime } from '../core/time.js';
 import { checkStore, hasProblems, importPath, listDataFiles, listSeries, MarketStore, resampleBars, resolveStorePath } from '../data/index.js';
+import { fetchCommand } from './data-fetch-command.js';
 import { formatTable, type CliIo } from './output.js';
 import { createProgress } from './progress.js';
 
@@ -108,5 +109,6 @@ export function dataCommand(io: CliIo, setExit: (code: number) => void): Command
       io.out(`${opts.venue} ${opts.symbol} ${opts.from} -> ${opts.to}: ${r.buckets} buckets (${r.partial} partial${opts.partial ? '' : ', skipped'}), ${r.inserted} inserted, ${r.updated} updated`);
     });
 
+  data.addCommand(fetchCommand(io));
   return data;
 }
