@@ -3,3 +3,4 @@ export * from './result.js';
 export * from './time.js';
 export * from './instrument.js';
 export * from './order.js';
+export * from './random.js';

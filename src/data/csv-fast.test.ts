@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom as rng } from '../core/random.js';
 import { parseDecimalBytes, parseIsoSecondsBytes } from './csv-fast.js';
 
 const bytes = (s: string) => Buffer.from(s, 'latin1');
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('parseDecimalBytes', () => {
   it('equals Number() bit for bit on 200k random decimals of up to 17 digits', () => {
