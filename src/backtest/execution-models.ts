@@ -50,6 +50,8 @@ export class VolumeParticipationSlippage implements SlippageModel {
 /** Funding rate for instrument `i` at settlement `ts`, and whether it came from data or the fallback. */
 export interface FundingModel {
   rate(i: number, ts: number): { rate: number; source: 'table' | 'fallback' } | undefined;
+  /** Forgets per-run state (lookup cursors, counters). Runners call it when a run starts, so a spec can be run twice. */
+  reset?(): void;
 }
 
 /** What to assume where the funding table has no settlement. */
@@ -69,6 +71,15 @@ export class TableFundingModel implements FundingModel {
   ) {
     this.cursor = tables.map(() => 0);
     this.fallbackUsed = tables.map(() => ({ count: 0, first: NaN, last: NaN }));
+  }
+
+  reset(): void {
+    this.cursor.fill(0);
+    for (const used of this.fallbackUsed) {
+      used.count = 0;
+      used.first = NaN;
+      used.last = NaN;
+    }
   }
 
   rate(i: number, ts: number): { rate: number; source: 'table' | 'fallback' } | undefined {

@@ -30,7 +30,8 @@ export interface BacktestSpec {
 /**
  * Runs a strategy over bars, event by event. Per timestamp (bar open time T, close time T + timeframe), in order:
  * 1. for each instrument with a bar at T (instrument order): working orders match against the bar's price path
- *    open → nearer extreme (high on a tie) → farther extreme → close; liquidation is checked along it;
+ *    open → nearer extreme (high on a tie) → farther extreme → close; liquidation is checked along it (other
+ *    instruments valued at their previous closes); then all instruments are marked at their closes;
  * 2. funding settles at close times on the 00/08/16 UTC grid for open positions (mark = the bar close);
  * 3. the clock moves to the close time; due timers fire;
  * 4. each instrument's bar is delivered to the strategy (instrument order); orders placed now work from the next bar;
@@ -57,6 +58,7 @@ export function runBacktest(spec: BacktestSpec, strategy: Strategy): BacktestRes
   const mark = kernel.portfolio.mark;
   const quantity = kernel.portfolio.quantity;
 
+  spec.funding.reset?.();
   kernel.start();
   for (let t = 0; t < T; t++) {
     const tsOpen = frame.ts[t]!;
@@ -64,18 +66,20 @@ export function runBacktest(spec: BacktestSpec, strategy: Strategy): BacktestRes
     clock.advanceTo(tsOpen);
     for (let i = 0; i < n; i++) {
       if (P[i]![t] === 0) continue;
-      const c = C[i]![t]!;
       if (exchange.isActive(i)) {
+        const c = C[i]![t]!;
         const o = O[i]![t]!, h = H[i]![t]!, l = L[i]![t]!, v = V[i]![t]!;
         const highFirst = h - o <= o - l;
         const e1 = highFirst ? h : l, e2 = highFirst ? l : h;
-        exchange.processPrice(i, o, mark[i]!, v, tsOpen);
+        // The gap from the previous close to this open is not traded: the open's path segment is the open alone.
+        exchange.processPrice(i, o, NaN, v, tsOpen);
         exchange.processPrice(i, e1, o, v, tsClose);
         exchange.processPrice(i, e2, e1, v, tsClose);
         exchange.processPrice(i, c, e2, v, tsClose);
       }
-      mark[i] = c;
     }
+    // Marks move to the closes only after every instrument's path ran, so no path sees another's future close.
+    for (let i = 0; i < n; i++) if (P[i]![t] !== 0) mark[i] = C[i]![t]!;
     if (tsClose % FUNDING_INTERVAL_MS === 0) {
       for (let i = 0; i < n; i++) {
         if (quantity[i] === 0) continue;

@@ -60,6 +60,7 @@ export function runTickBacktest(spec: TickBacktestSpec, strategy: Strategy): Bac
   let nextSample = (Math.floor(start / every) + 1) * every;
   let nextFunding = (Math.floor(start / FUNDING_INTERVAL_MS) + 1) * FUNDING_INTERVAL_MS;
 
+  spec.funding.reset?.();
   kernel.start();
   for (;;) {
     // Next tick across instruments (ties → lowest index).

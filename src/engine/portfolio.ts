@@ -82,12 +82,13 @@ export class Portfolio {
       const closing = Math.min(Math.abs(delta), Math.abs(q));
       realized = closing * (price - this.entryPrice[i]!) * Math.sign(q);
       const next = q + delta;
-      if (Math.abs(delta) > Math.abs(q)) {
-        this.entryPrice[i] = price;
-        this.quantity[i] = next;
-      } else if (Math.abs(next) < 1e-12 * Math.max(1, Math.abs(q))) {
+      if (Math.abs(next) < 1e-12 * Math.max(1, Math.abs(q))) {
+        // Flat up to float noise (e.g. 0.05 + 0.12 bought, 0.17 sold), also when |delta| exceeds |q| by an ulp.
         this.quantity[i] = 0;
         this.entryPrice[i] = 0;
+      } else if (Math.abs(delta) > Math.abs(q)) {
+        this.entryPrice[i] = price;
+        this.quantity[i] = next;
       } else {
         this.quantity[i] = next;
       }

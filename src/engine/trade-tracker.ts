@@ -40,7 +40,9 @@ export class TradeTracker {
    * and paying `fee`.
    */
   onFill(i: number, ts: number, before: number, delta: number, price: number, fee: number, realized: number): void {
-    const after = before + delta;
+    // Flat up to float noise counts as flat, as in Portfolio.applyFill (0.1 + 0.2 bought, 0.3 sold closes the trip).
+    const sum = before + delta;
+    const after = Math.abs(sum) < 1e-12 * Math.max(1, Math.abs(before)) ? 0 : sum;
     let trip = this.open[i];
     if (trip === undefined) {
       this.open[i] = { direction: delta > 0 ? 1 : -1, entryTs: ts, entryQty: Math.abs(delta), entryNotional: Math.abs(delta) * price, exitQty: 0, exitNotional: 0, maxQty: Math.abs(delta), realized: 0, fees: fee, funding: 0 };

@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import { at, backtestSpec, fundingTable, scriptStrategy, testInstrument } from '../../test/support/engine-scenarios.js';
+import { makeFrame } from '../../test/support/frames.js';
+import { TableFundingModel, type FundingFallback } from './execution-models.js';
+import { runBacktest } from './run-backtest.js';
+
+const X = testInstrument();
+
+// 4h bars from 2023-12-31T16:00Z. Close times: b0 20:00, b1 00:00*, b2 04:00, b3 08:00*, b4 12:00, b5 16:00*, b6 20:00
+// (* = funding settlement on the 00/08/16 UTC grid).
+const frame = makeFrame({
+  timeframe: '4h',
+  start: '2023-12-31T16:00:00Z',
+  bars: [
+    [100, 100, 100, 100, 1000], // b0: order placed at its close
+    [100, 102, 99, 101, 1000], //  b1: filled at the open 100; settles 00:00 at close 101
+    [101, 103, 100, 102, 1000], // b2: closes 04:00, no settlement
+    [102, 105, 101, 104, 1000], // b3: settles 08:00 at close 104
+    [104, 106, 103, 105, 1000], // b4: closes 12:00, no settlement
+    [105, 111, 104, 110, 1000], // b5: settles 16:00 at close 110; exit order placed at its close
+    [110, 111, 109, 110, 1000], // b6: exit filled at the open 110
+  ],
+});
+
+const FULL_TABLE: [string, number][] = [
+  ['2023-12-31T16:00:00Z', 0.0005], // before entry: never paid
+  ['2024-01-01T00:00:00Z', 0.0001],
+  ['2024-01-01T08:00:00Z', -0.0002],
+  ['2024-01-01T16:00:00Z', 0.0003],
+  ['2024-01-02T00:00:00Z', 0.0005], // after the data: never reached
+];
+
+function run(side: 'buy' | 'sell', rows: [string, number][], fallback: FundingFallback, trade = true) {
+  const exit = side === 'buy' ? 'sell' : 'buy';
+  const strategy = scriptStrategy(
+    trade
+      ? {
+          0: (ctx) => ctx.submitOrder({ instrument: 0, side, type: 'market', quantity: 2 }),
+          5: (ctx) => ctx.submitOrder({ instrument: 0, side: exit, type: 'market', quantity: 2 }),
+        }
+      : {},
+  );
+  const funding = new TableFundingModel([fundingTable(rows)], fallback);
+  return runBacktest(backtestSpec(frame, [X], { funding }), strategy);
+}
+
+const settlements = (r: ReturnType<typeof run>) => r.funding.map((e) => [new Date(e.ts).toISOString(), e.position, e.markPrice, e.rate, e.source]);
+
+describe('funding from a TableFundingModel', () => {
+  it('a long pays position × close × rate at 00:00, 08:00 and 16:00 (and receives on a negative rate)', () => {
+    const r = run('buy', FULL_TABLE, { kind: 'zero' });
+    expect(settlements(r)).toEqual([
+      ['2024-01-01T00:00:00.000Z', 2, 101, 0.0001, 'table'],
+      ['2024-01-01T08:00:00.000Z', 2, 104, -0.0002, 'table'],
+      ['2024-01-01T16:00:00.000Z', 2, 110, 0.0003, 'table'],
+    ]);
+    // 2 × 101 × 0.0001 = 0.0202; 2 × 104 × (−0.0002) = −0.0416; 2 × 110 × 0.0003 = 0.066
+    const payments = r.funding.map((e) => e.payment);
+    expect(payments[0]).toBeCloseTo(0.0202, 12);
+    expect(payments[1]).toBeCloseTo(-0.0416, 12);
+    expect(payments[2]).toBeCloseTo(0.066, 12);
+    // total 0.0202 − 0.0416 + 0.066 = 0.0446
+    expect(r.fundingPaid).toBeCloseTo(0.0446, 12);
+    // equity at the b1 close (00:00) = 10 000 − 0.11 (fee 2 × 100 × 0.00055) + 2 × (101 − 100) − 0.0202 = 10 001.8698
+    expect(r.equity.value[1]).toBeCloseTo(10_001.8698, 9);
+    // round trip: realised 2 × (110 − 100) = 20; fees 0.11 + 2 × 110 × 0.00055 = 0.11 + 0.121 = 0.231
+    // pnl = 20 − 0.231 − 0.0446 = 19.7244; final equity 10 019.7244
+    expect(r.trades).toHaveLength(1);
+    expect(r.trades[0]!.funding).toBeCloseTo(0.0446, 12);
+    expect(r.trades[0]!.pnl).toBeCloseTo(19.7244, 10);
+    expect(r.equity.value[6]).toBeCloseTo(10_019.7244, 9);
+    expect(r.notes).toEqual([]);
+  });
+
+  it('a short receives what the long pays', () => {
+    const r = run('sell', FULL_TABLE, { kind: 'zero' });
+    // payments: −2 × 101 × 0.0001 = −0.0202; −2 × 104 × (−0.0002) = +0.0416; −2 × 110 × 0.0003 = −0.066
+    expect(r.funding.map((e) => e.position)).toEqual([-2, -2, -2]);
+    expect(r.funding[0]!.payment).toBeCloseTo(-0.0202, 12);
+    expect(r.funding[1]!.payment).toBeCloseTo(0.0416, 12);
+    expect(r.funding[2]!.payment).toBeCloseTo(-0.066, 12);
+    expect(r.fundingPaid).toBeCloseTo(-0.0446, 12);
+    // pnl = −20 (realised 2 × (100 − 110)) − 0.231 (fees) + 0.0446 (funding received) = −20.1864
+    expect(r.trades[0]!.direction).toBe('short');
+    expect(r.trades[0]!.pnl).toBeCloseTo(-20.1864, 10);
+    expect(r.equity.value[6]).toBeCloseTo(10_000 - 20.1864, 9);
+  });
+
+  it('settles only at closes on the 00/08/16 grid: the 4h bars closing 04:00, 12:00, 20:00 pay nothing', () => {
+    const r = run('buy', FULL_TABLE, { kind: 'zero' });
+    const hours = r.funding.map((e) => new Date(e.ts).getUTCHours());
+    expect(hours).toEqual([0, 8, 16]);
+    // the position is open through b2 (closes 04:00) and b4 (closes 12:00), yet nothing is booked there
+    expect(r.bars[0]!.position[2]).toBe(2);
+    expect(r.bars[0]!.position[4]).toBe(2);
+  });
+
+  it('a missing settlement uses the constant fallback, and the notes say how many and when', () => {
+    const rows = FULL_TABLE.filter(([t]) => t !== '2024-01-01T08:00:00Z');
+    const r = run('buy', rows, { kind: 'constant', rate: 0.0001 });
+    expect(r.funding.map((e) => e.source)).toEqual(['table', 'fallback', 'table']);
+    // 08:00 at the fallback: 2 × 104 × 0.0001 = 0.0208; total 0.0202 + 0.0208 + 0.066 = 0.107
+    expect(r.funding[1]!.rate).toBe(0.0001);
+    expect(r.funding[1]!.payment).toBeCloseTo(0.0208, 12);
+    expect(r.fundingPaid).toBeCloseTo(0.107, 12);
+    expect(r.notes).toEqual([
+      'funding fallback for TESTUSDT-LINEAR.TEST: 1 settlements from 2024-01-01T08:00:00.000Z to 2024-01-01T08:00:00.000Z had no funding data; applied a constant rate of 0.0001 per 8h',
+    ]);
+  });
+
+  it('a zero fallback books zero payments and says so', () => {
+    const rows = FULL_TABLE.filter(([t]) => t !== '2024-01-01T00:00:00Z' && t !== '2024-01-01T16:00:00Z');
+    const r = run('buy', rows, { kind: 'zero' });
+    expect(r.funding.map((e) => [e.source, e.payment])).toEqual([
+      ['fallback', 0],
+      ['table', 2 * 104 * -0.0002], // −0.0416
+      ['fallback', 0],
+    ]);
+    expect(r.fundingPaid).toBeCloseTo(-0.0416, 12);
+    expect(r.notes).toEqual([
+      'funding fallback for TESTUSDT-LINEAR.TEST: 2 settlements from 2024-01-01T00:00:00.000Z to 2024-01-01T16:00:00.000Z had no funding data; applied a zero rate',
+    ]);
+  });
+
+  it('charges nothing while flat, and counts no fallback use then', () => {
+    const r = run('buy', [], { kind: 'constant', rate: 0.0001 }, false);
+    expect(r.funding).toEqual([]);
+    expect(r.fundingPaid).toBe(0);
+    expect(r.notes).toEqual([]);
+    expect(Array.from(r.equity.value)).toEqual(new Array(7).fill(10_000));
+  });
+
+  it('a spec run twice with the same model instance books the same funding and notes', () => {
+    // The model keeps a lookup cursor and fallback counters; runners reset them at the start of each run.
+    const rows = FULL_TABLE.filter(([t]) => t !== '2024-01-01T08:00:00Z');
+    const strategy = () => scriptStrategy({ 0: (ctx) => ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 2 }) });
+    const spec = backtestSpec(frame, [X], { funding: new TableFundingModel([fundingTable(rows)], { kind: 'constant', rate: 0.0001 }) });
+    const first = runBacktest(spec, strategy());
+    const second = runBacktest(spec, strategy());
+    expect(second.funding).toEqual(first.funding);
+    expect(first.funding.map((e) => e.source)).toEqual(['table', 'fallback', 'table']);
+    expect(second.notes).toEqual(first.notes);
+    expect(second.notes[0]).toMatch(/: 1 settlements from 2024-01-01T08:00:00.000Z to 2024-01-01T08:00:00.000Z /);
+  });
+
+  it('instruments without a table (null, e.g. spot) pay nothing', () => {
+    const strategy = scriptStrategy({ 0: (ctx) => ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 2 }) });
+    const r = runBacktest(backtestSpec(frame, [X], { funding: new TableFundingModel([null], { kind: 'constant', rate: 0.0001 }) }), strategy);
+    expect(r.funding).toEqual([]);
+    expect(r.fills).toHaveLength(1);
+    expect(r.fills[0]!.ts).toBe(at('2023-12-31T20:00:00Z'));
+  });
+});

@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { at, backtestSpec, scriptStrategy, testInstrument } from '../../test/support/engine-scenarios.js';
+import { makeFrame, type Ohlcv } from '../../test/support/frames.js';
+import { runBacktest } from './run-backtest.js';
+
+// maintenance margin rate m = 0.005, taker 0.00055, no slippage, leverage cap 20 (so a 10x entry passes the margin check).
+const X = testInstrument();
+const start = '2024-01-01T00:00:00Z';
+const flat: Ohlcv = [100, 100, 100, 100, 1000];
+
+/**
+ * Entry: buy q = 100 at 100 (notional 10 000, fee 10 000 × 0.00055 = 5.5). With initial cash 1050.5 the cash after
+ * the entry is C = 1045 (≈ 10x leverage). The liquidation price x solves C + q(x − 100) = |q| · x · m:
+ *   1045 + 100x − 10 000 = 0.5x  →  99.5x = 8955  →  x = 90.
+ */
+const INITIAL_CASH = 1050.5;
+
+describe('liquidation of a 10x long', () => {
+  it('liquidates at the solved price when the low goes through it, pays the taker fee, cancels working orders', () => {
+    // b1 path: open 100 → high 101 (nearer: 1 ≤ 15) → low 85 → close 88. x = 90 lies on the 101 → 85 segment.
+    const frame = makeFrame({ timeframe: '4h', start, bars: [flat, [100, 101, 85, 88, 1000], [88, 89, 87, 88, 1000]] });
+    const strategy = scriptStrategy({
+      0: (ctx) => {
+        ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 100 });
+        ctx.submitOrder({ instrument: 0, side: 'sell', type: 'limit', price: 120, quantity: 100 }); // take-profit, never reached
+      },
+    });
+    const r = runBacktest(backtestSpec(frame, [X], { initialCash: INITIAL_CASH, leverage: 20 }), strategy);
+    expect(r.liquidations).toBe(1);
+    expect(r.fills).toHaveLength(2);
+    const liq = r.fills[1]!;
+    expect(liq.reason).toBe('liquidation');
+    expect(liq.clientOrderId).toBe('liquidation-1-0');
+    expect(liq.side).toBe('sell');
+    expect(liq.quantity).toBe(100);
+    expect(liq.price).toBeCloseTo(90, 9);
+    expect(liq.liquidity).toBe('taker');
+    expect(liq.ts).toBe(at('2024-01-01T08:00:00Z')); // intra-bar: stamped at the b1 close
+    // fee = 100 × 90 × 0.00055 = 4.95
+    expect(liq.fee).toBeCloseTo(4.95, 10);
+    // equity at x equals the maintenance margin: 1045 + 100 × (90 − 100) = 45 = 100 × 90 × 0.005
+    // after the fee: cash = 1045 − 1000 − 4.95 = 40.05 (flat, so equity = cash)
+    expect(r.equity.value[1]).toBeCloseTo(40.05, 9);
+    expect(r.equity.value[2]).toBeCloseTo(40.05, 9);
+    // at the b1 close the strategy sees no position and no working orders (the take-profit was cancelled)
+    const b1 = strategy.seen.find((s) => s.index === 1)!;
+    expect(b1.position).toBe(0);
+    expect(b1.openOrders).toBe(0);
+    expect(r.notes).toContain('1 liquidation(s) occurred');
+    // round trip: −1000 realised − 5.5 − 4.95 fees = −1010.45
+    expect(r.trades).toHaveLength(1);
+    expect(r.trades[0]!.pnl).toBeCloseTo(-1010.45, 9);
+  });
+
+  it('liquidates at the open when the bar gaps through the liquidation price (the gap is not traded)', () => {
+    // b1 flat at 100 (entry). b2 opens at 80, below x = 90: the path of b2 starts at 80, so x clamps to 80.
+    const frame = makeFrame({ timeframe: '4h', start, bars: [flat, flat, [80, 82, 78, 81, 1000]] });
+    const strategy = scriptStrategy({ 0: (ctx) => ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 100 }) });
+    const r = runBacktest(backtestSpec(frame, [X], { initialCash: INITIAL_CASH, leverage: 20 }), strategy);
+    expect(r.liquidations).toBe(1);
+    const liq = r.fills[1]!;
+    expect(liq.reason).toBe('liquidation');
+    expect(liq.price).toBe(80);
+    expect(liq.ts).toBe(at('2024-01-01T08:00:00Z')); // the b2 open
+    // fee = 100 × 80 × 0.00055 = 4.4; cash = 1045 + 100 × (80 − 100) − 4.4 = −959.4 (bankrupt, no insurance fund)
+    expect(liq.fee).toBeCloseTo(4.4, 10);
+    expect(r.equity.value[2]).toBeCloseTo(-959.4, 9);
+    // before the gap the account was healthy: equity at the b1 close = 1045
+    expect(r.equity.value[1]).toBeCloseTo(1045, 9);
+  });
+
+  it('does not liquidate when the low stays above the liquidation price', () => {
+    // low 90.5 > 90: equity there = 1045 − 950 = 95 > MM = 100 × 90.5 × 0.005 = 45.25
+    const frame = makeFrame({ timeframe: '4h', start, bars: [flat, [100, 101, 90.5, 95, 1000]] });
+    const strategy = scriptStrategy({ 0: (ctx) => ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 100 }) });
+    const r = runBacktest(backtestSpec(frame, [X], { initialCash: INITIAL_CASH, leverage: 20 }), strategy);
+    expect(r.liquidations).toBe(0);
+    // equity at the b1 close = 1045 + 100 × (95 − 100) = 545
+    expect(r.equity.value[1]).toBeCloseTo(545, 9);
+  });
+});
+
+describe('cross-margin liquidation with two instruments', () => {
+  // A: m = 0.005; B: m = 0.01. Long 50 of each at 100: fees 2 × 50 × 100 × 0.00055 = 5.5; cash 1070.5 → C = 1065.
+  // B falls; A stays at 100 (unrealised 0, maintenance margin 50 × 100 × 0.005 = 25). x for B solves
+  //   C + 50(x − 100) = 25 + 50 · x · 0.01  →  1065 + 50x − 5000 = 25 + 0.5x  →  49.5x = 3960  →  x = 80.
+  // (B alone would need 49.5x = 5000 − 1065 = 3935 → x ≈ 79.49: A's margin requirement moves B's liquidation up.)
+  const A = testInstrument({ symbol: 'AAAUSDT', maintenanceMarginRate: 0.005 });
+  const B = testInstrument({ symbol: 'BBBUSDT', maintenanceMarginRate: 0.01 });
+  const frame = makeFrame({
+    timeframe: '4h',
+    start,
+    series: [
+      [flat, flat, flat, flat],
+      [flat, flat, [100, 100, 70, 75, 1000], [75, 76, 74, 75, 1000]], // b2 path: 100 → 100 → 70 → 75
+    ],
+  });
+  const strategy = scriptStrategy({
+    0: (ctx, bar) => ctx.submitOrder({ instrument: bar.instrument, side: 'buy', type: 'market', quantity: 50 }),
+  });
+  const r = runBacktest(backtestSpec(frame, [A, B], { initialCash: 1070.5, leverage: 20 }), strategy);
+
+  it('closes every position: B at the solved price, A at its mark, both as taker', () => {
+    expect(r.liquidations).toBe(1);
+    const liq = r.fills.filter((f) => f.reason === 'liquidation');
+    expect(liq.map((f) => [f.instrument, f.side, f.quantity])).toEqual([
+      ['AAAUSDT-LINEAR.TEST', 'sell', 50],
+      ['BBBUSDT-LINEAR.TEST', 'sell', 50],
+    ]);
+    expect(liq[0]!.price).toBe(100);
+    expect(liq[1]!.price).toBeCloseTo(80, 9);
+    // fees: A 50 × 100 × 0.00055 = 2.75; B 50 × 80 × 0.00055 = 2.2
+    expect(liq[0]!.fee).toBeCloseTo(2.75, 10);
+    expect(liq[1]!.fee).toBeCloseTo(2.2, 10);
+  });
+
+  it('leaves equity = maintenance margin at x minus the liquidation fees', () => {
+    // at x: equity 1065 − 1000 = 65 = MM 25 + 50 × 80 × 0.01 = 25 + 40. After fees: 65 − 2.75 − 2.2 = 60.05
+    expect(r.equity.value[1]).toBeCloseTo(1065, 9);
+    expect(r.equity.value[2]).toBeCloseTo(60.05, 9);
+    expect(r.equity.value[3]).toBeCloseTo(60.05, 9);
+    expect(r.bars.map((b) => Array.from(b.position))).toEqual([
+      [0, 50, 0, 0],
+      [0, 50, 0, 0],
+    ]);
+  });
+});
