@@ -1,0 +1,299 @@
+import { AppError, invariant } from '../core/app-error.js';
+import { BYBIT_LINEAR_PERPETUALS, spotInstrument, type Instrument } from '../core/instrument.js';
+import { formatUtc, parseUserTime, timeframeMs } from '../core/time.js';
+import { loadBars, type BarFrame, type MarketStore, type MissingBarPolicy } from '../data/index.js';
+import { FEATURES } from '../features/index.js';
+import type { Strategy } from '../engine/strategy.js';
+import type { BacktestResult } from './backtest-result.js';
+import {
+  FixedBpsSlippage,
+  InstrumentFeeModel,
+  TableFundingModel,
+  VolumeParticipationSlippage,
+  type FundingFallback,
+  type SlippageModel,
+} from './execution-models.js';
+import { runBacktest } from './run-backtest.js';
+
+/**
+ * What {@link runExperiment} reads from an experiment config. It is the shape of the parsed `BacktestConfig`
+ * (src/config/backtest-config.ts), restated here because backtest/ does not depend on config/.
+ */
+export interface ExperimentConfig {
+  readonly name: string;
+  readonly strategy: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly data: {
+    readonly venue: string;
+    readonly symbols: readonly string[];
+    readonly timeframe: string;
+    readonly start: string;
+    readonly end: string;
+    readonly missingBars: MissingBarPolicy;
+  };
+  readonly instruments: 'bybit-linear' | 'spot';
+  readonly funding: { readonly venue: string; readonly fallback: FundingFallback };
+  readonly columns: Readonly<Record<string, ExperimentColumnSource>>;
+  readonly initialCash: number;
+  readonly leverage: number;
+  readonly slippage:
+    | { readonly model: 'fixed'; readonly bps: number }
+    | { readonly model: 'volume'; readonly baseBps: number; readonly impactBps: number; readonly exponent: number; readonly maxBps: number };
+  readonly fees?: { readonly maker?: number | undefined; readonly taker?: number | undefined } | undefined;
+  readonly seed: number;
+  readonly periodsPerYear: number;
+}
+
+/** Where an extra per-bar column comes from (see `columns` in the experiment config). */
+export type ExperimentColumnSource =
+  | { readonly source: 'predictions'; readonly model: string; readonly version?: string | undefined }
+  | { readonly source: 'feature'; readonly feature: string; readonly params: Readonly<Record<string, unknown>> };
+
+/** Builds a strategy from unvalidated params (an `experiments/strategies` registry entry). */
+export type StrategyFactory = (params: unknown) => Strategy;
+
+export interface ExperimentDeps {
+  readonly store: MarketStore;
+  readonly strategies: Readonly<Record<string, StrategyFactory>>;
+}
+
+/** Codes of experiment failures. Config-related ones carry the JSON `path` of the offending value in `context`. */
+export type ExperimentErrorCode = 'unknown_strategy' | 'unknown_instrument' | 'unknown_feature' | 'invalid_feature_params' | 'missing_predictions';
+
+/** An experiment that cannot run as configured; the message says what is missing and how to get it. */
+export class ExperimentError extends AppError<ExperimentErrorCode> {}
+
+/**
+ * Runs one experiment: resolves and validates the strategy, loads the bars, builds the instruments (Bybit USDT perp
+ * rules or spot rules), the funding tables of `config.funding.venue`, the extra columns, the fee/slippage models, and
+ * runs the bar backtest. Deterministic: the same store contents and config give the same result.
+ *
+ * Substitutions are stated, never silent: Bybit rules on another venue's prices get a `dataSources` note and a note;
+ * funding taken from another venue gets a note; settlements without funding data use the stated fallback (noted by
+ * the runner with counts and dates).
+ *
+ * Prediction columns: a row of the `predictions` table with time `ts` is the prediction made at the close of the
+ * bar opening at `ts` (it may use that bar), so the strategy sees it with that bar. Bars without a row get NaN.
+ *
+ * @throws ExperimentError `unknown_strategy`, `unknown_instrument`, `unknown_feature`, `invalid_feature_params`,
+ *   `missing_predictions` (names the model and how to produce it); AppError `invalid_strategy_params` from the
+ *   strategy factory; DataError from loading bars (`not_found`, `missing_bars`).
+ * @example
+ * const result = await runExperiment(config, { store, strategies: STRATEGIES });
+ */
+export async function runExperiment(config: ExperimentConfig, deps: ExperimentDeps): Promise<BacktestResult> {
+  const { store } = deps;
+  const { venue, symbols, timeframe } = config.data;
+  const factory = Object.hasOwn(deps.strategies, config.strategy) ? deps.strategies[config.strategy] : undefined;
+  if (!factory) {
+    throw new ExperimentError('unknown_strategy', `strategy must be one of ${Object.keys(deps.strategies).join(', ')}, was ${JSON.stringify(config.strategy)}`, {
+      path: '$.strategy',
+      strategy: config.strategy,
+    });
+  }
+  const strategy = factory(config.params);
+  const instruments = symbols.map((symbol, k) => instrumentFor(config.instruments, venue, symbol, k));
+  checkFeatureColumns(config.columns);
+
+  const frame = await loadBars(store, {
+    venue,
+    symbols,
+    timeframe,
+    start: parseUserTime(config.data.start, 'data.start'),
+    end: parseUserTime(config.data.end, 'data.end'),
+    missing: config.data.missingBars,
+  });
+  const notes: string[] = [];
+  const dataSources = instruments.map((instrument, k) => {
+    const source = { instrument: instrument.id, venue, symbol: symbols[k]!, timeframe };
+    if (instrument.kind !== 'linear-perpetual' || venue === 'bybit') return source;
+    const note = `Bybit USDT perp rules on ${venue} ${symbols[k]} prices`;
+    notes.push(`${instrument.id}: ${note} (the backtest trades Bybit contract rules, fees and margin on another venue's price series)`);
+    return { ...source, note };
+  });
+  if (frame.missing.policy !== 'error') {
+    frame.missing.filled.forEach((filled, k) => {
+      if (filled > 0) notes.push(`${symbols[k]}: ${filled} missing ${timeframe} bars handled by the ${frame.missing.policy} policy`);
+    });
+  }
+
+  const tables = await fundingTables(store, config, instruments, frame, notes);
+  const columns: Record<string, Float64Array[]> = {};
+  for (const [name, source] of Object.entries(config.columns)) {
+    columns[name] = source.source === 'feature' ? featureColumn(frame, source, name, notes) : await predictionColumn(store, frame, source, name, notes);
+  }
+
+  return runBacktest(
+    {
+      name: config.name,
+      instruments,
+      frame,
+      ...(Object.keys(columns).length > 0 ? { columns } : {}),
+      initialCash: config.initialCash,
+      leverage: config.leverage,
+      fees: new InstrumentFeeModel({ ...(config.fees?.maker !== undefined ? { maker: config.fees.maker } : {}), ...(config.fees?.taker !== undefined ? { taker: config.fees.taker } : {}) }),
+      slippage: slippageModel(config.slippage),
+      funding: new TableFundingModel(tables, config.funding.fallback),
+      periodsPerYear: config.periodsPerYear,
+      dataSources,
+      notes,
+      seed: config.seed,
+      config: config as unknown as Readonly<Record<string, unknown>>,
+    },
+    strategy,
+  );
+}
+
+function instrumentFor(rules: ExperimentConfig['instruments'], venue: string, symbol: string, k: number): Instrument {
+  if (rules === 'bybit-linear') {
+    const instrument = Object.hasOwn(BYBIT_LINEAR_PERPETUALS, symbol) ? BYBIT_LINEAR_PERPETUALS[symbol] : undefined;
+    if (!instrument) {
+      throw new ExperimentError('unknown_instrument', `no Bybit USDT linear perpetual rules for ${JSON.stringify(symbol)}; known: ${Object.keys(BYBIT_LINEAR_PERPETUALS).join(', ')}`, {
+        path: `$.data.symbols[${k}]`,
+        symbol,
+      });
+    }
+    return instrument;
+  }
+  if (!symbol.endsWith('USDT') || symbol.length <= 4) {
+    throw new ExperimentError('unknown_instrument', `spot rules need a USDT pair like BTCUSDT, was ${JSON.stringify(symbol)}`, { path: `$.data.symbols[${k}]`, symbol });
+  }
+  return spotInstrument(symbol, venue, symbol.slice(0, -4));
+}
+
+function slippageModel(c: ExperimentConfig['slippage']): SlippageModel {
+  return c.model === 'fixed' ? new FixedBpsSlippage(c.bps) : new VolumeParticipationSlippage(c.baseBps, c.impactBps, c.exponent, c.maxBps);
+}
+
+/** Loads each perpetual's funding settlements from `funding_rates` of the funding venue over the frame; spot gets null. */
+async function fundingTables(
+  store: MarketStore,
+  config: ExperimentConfig,
+  instruments: readonly Instrument[],
+  frame: BarFrame,
+  notes: string[],
+): Promise<({ ts: Float64Array; rate: Float64Array } | null)[]> {
+  const fundingVenue = config.funding.venue;
+  const first = frame.ts.length > 0 ? frame.ts[0]! : 0;
+  const last = frame.ts.length > 0 ? frame.ts[frame.ts.length - 1]! + timeframeMs(frame.timeframe) : 0;
+  const out: ({ ts: Float64Array; rate: Float64Array } | null)[] = [];
+  for (const instrument of instruments) {
+    if (instrument.kind !== 'linear-perpetual') {
+      out.push(null);
+      continue;
+    }
+    const rows = await store.query(
+      `SELECT epoch_ms(ts)::DOUBLE AS t, rate FROM funding_rates WHERE venue = ? AND symbol = ? AND ts >= epoch_ms(?::BIGINT) AND ts <= epoch_ms(?::BIGINT) ORDER BY ts`,
+      [fundingVenue, instrument.symbol, first, last],
+    );
+    const ts = Float64Array.from(rows, (r) => Number(r['t']));
+    const rate = Float64Array.from(rows, (r) => Number(r['rate']));
+    for (let k = 1; k < ts.length; k++) {
+      invariant(ts[k]! > ts[k - 1]!, `funding_rates of ${fundingVenue} ${instrument.symbol} has two settlements at ${formatUtc(ts[k]!)}; run \`tm data check\``, {
+        venue: fundingVenue,
+        symbol: instrument.symbol,
+      });
+    }
+    const range = ts.length > 0 ? `${ts.length} settlements from ${formatUtc(ts[0]!)} to ${formatUtc(ts[ts.length - 1]!)}` : 'no settlements in the backtest range';
+    notes.push(`${instrument.id}: funding rates from ${fundingVenue} ${instrument.symbol} (${range})${fundingVenue === 'bybit' ? '' : `, applied to the Bybit contract`}`);
+    out.push({ ts, rate });
+  }
+  return out;
+}
+
+function checkFeatureColumns(columns: ExperimentConfig['columns']): void {
+  for (const [name, source] of Object.entries(columns)) {
+    if (source.source !== 'feature') continue;
+    const def = Object.hasOwn(FEATURES, source.feature) ? FEATURES[source.feature] : undefined;
+    if (!def) {
+      throw new ExperimentError('unknown_feature', `feature must be one of ${Object.keys(FEATURES).join(', ')}, was ${JSON.stringify(source.feature)}`, {
+        path: `$.columns.${name}.feature`,
+        feature: source.feature,
+      });
+    }
+    const parsed = def.params.safeParse(source.params);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const key = [...issue.path, ...(issue.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [])].map(String).join('.');
+      throw new ExperimentError('invalid_feature_params', `feature ${source.feature}: ${issue.message}, params were ${JSON.stringify(source.params)}`, {
+        path: `$.columns.${name}.params${key ? `.${key}` : ''}`,
+        feature: source.feature,
+      });
+    }
+  }
+}
+
+function featureColumn(frame: BarFrame, source: Extract<ExperimentColumnSource, { source: 'feature' }>, name: string, notes: string[]): Float64Array[] {
+  const def = FEATURES[source.feature]!;
+  const params = def.params.parse(source.params);
+  notes.push(`column ${name}: feature ${source.feature} ${JSON.stringify(params)} (${def.description}) of ${frame.venue} ${frame.timeframe} bars, computed causally`);
+  return frame.symbols.map((_, s) =>
+    def.compute({ open: frame.open[s]!, high: frame.high[s]!, low: frame.low[s]!, close: frame.close[s]!, volume: frame.volume[s]! }, params),
+  );
+}
+
+async function predictionColumn(
+  store: MarketStore,
+  frame: BarFrame,
+  source: Extract<ExperimentColumnSource, { source: 'predictions' }>,
+  name: string,
+  notes: string[],
+): Promise<Float64Array[]> {
+  const { venue, timeframe, symbols } = frame;
+  const where = `model = ? AND venue = ? AND timeframe = ? AND symbol IN (${symbols.map(() => '?').join(', ')})`;
+  const key = [source.model, venue, timeframe, ...symbols];
+  const produce = `produce them with \`tm train\` (it writes the model's out-of-sample predictions to the store's predictions table), or point columns.${name} at another source`;
+  const versions = (await store.query(`SELECT DISTINCT model_version AS v FROM predictions WHERE ${where} ORDER BY v`, key)).map((r) => String(r['v']));
+  const path = `$.columns.${name}`;
+  if (versions.length === 0) {
+    throw new ExperimentError('missing_predictions', `column ${name}: the store has no predictions of model ${JSON.stringify(source.model)} for ${venue} ${timeframe} ${symbols.join(', ')}; ${produce}`, {
+      path,
+      model: source.model,
+      venue,
+      timeframe,
+    });
+  }
+  let version = source.version;
+  if (version === undefined) {
+    if (versions.length > 1) {
+      throw new ExperimentError('missing_predictions', `column ${name}: model ${JSON.stringify(source.model)} has ${versions.length} versions in the store (${versions.join(', ')}); set columns.${name}.version to one of them`, {
+        path: `${path}.version`,
+        model: source.model,
+        versions,
+      });
+    }
+    version = versions[0]!;
+  } else if (!versions.includes(version)) {
+    throw new ExperimentError('missing_predictions', `column ${name}: model ${JSON.stringify(source.model)} has no version ${JSON.stringify(version)} in the store (stored: ${versions.join(', ')}); ${produce}`, {
+      path: `${path}.version`,
+      model: source.model,
+      version,
+      versions,
+    });
+  }
+  const rows = await store.query(`SELECT symbol, epoch_ms(ts)::DOUBLE AS t, prediction FROM predictions WHERE ${where} AND model_version = ? ORDER BY symbol, ts`, [...key, version]);
+  const index = new Map<number, number>();
+  frame.ts.forEach((t, g) => index.set(t, g));
+  const symbolIndex = new Map(symbols.map((s, k) => [s, k]));
+  const out = symbols.map(() => new Float64Array(frame.ts.length).fill(NaN));
+  const covered = symbols.map(() => 0);
+  for (const r of rows) {
+    const g = index.get(Number(r['t']));
+    if (g === undefined) continue;
+    const s = symbolIndex.get(String(r['symbol']))!;
+    invariant(Number.isNaN(out[s]![g]!), `predictions of ${source.model}@${version} for ${String(r['symbol'])} have two rows at ${formatUtc(Number(r['t']))}`, { model: source.model, version });
+    out[s]![g] = Number(r['prediction']);
+    covered[s]!++;
+  }
+  if (covered.every((c) => c === 0)) {
+    throw new ExperimentError('missing_predictions', `column ${name}: predictions of model ${JSON.stringify(source.model)} version ${JSON.stringify(version)} cover none of the ${frame.ts.length} ${timeframe} bars from ${formatUtc(frame.ts[0]!)}; ${produce}`, {
+      path,
+      model: source.model,
+      version,
+    });
+  }
+  notes.push(
+    `column ${name}: predictions of model ${source.model} version ${version} (${venue} ${timeframe}); bars covered: ${symbols.map((s, k) => `${s} ${covered[k]}/${frame.ts.length}`).join(', ')}; uncovered bars are NaN`,
+  );
+  return out;
+}

@@ -1,0 +1,293 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { Command } from 'commander';
+import { computeMetrics, type BacktestMetrics } from '../backtest/metrics.js';
+import { writeReport } from '../backtest/report.js';
+import { ExperimentError, runExperiment, type StrategyFactory } from '../backtest/run-experiment.js';
+import { ConfigError, loadConfig, type BacktestConfig } from '../config/backtest-config.js';
+import { AppError } from '../core/app-error.js';
+import { DataError, type MarketStore } from '../data/index.js';
+import { dbOption, withStore } from './data-commands.js';
+import { formatTable, type CliIo } from './output.js';
+import { createProgress } from './progress.js';
+
+/** Relative tolerance for non-integer numbers (money figures, metrics) when comparing a summary with its baseline. */
+export const BASELINE_RELATIVE_TOLERANCE = 1e-9;
+
+/** One difference between a baseline summary and a new one. */
+export interface SummaryDrift {
+  /** JSON path, e.g. `$.metrics.sharpe`. */
+  readonly path: string;
+  readonly baseline: unknown;
+  readonly actual: unknown;
+  /** |a - b| / max(|a|, |b|) for two numbers, else null. */
+  readonly relativeDiff: number | null;
+  readonly rule: 'exact' | 'relative 1e-9' | 'missing' | 'unexpected' | 'type';
+}
+
+/**
+ * Compares two summaries (parsed JSON). Integers (counts, epoch ms, integer money) must be equal; other numbers
+ * may differ by {@link BASELINE_RELATIVE_TOLERANCE} relative to the larger magnitude; strings, booleans and nulls must
+ * be equal; arrays must have the same length and objects the same keys. Returns every difference, in document order.
+ */
+export function compareSummaries(baseline: unknown, actual: unknown, path = '$'): SummaryDrift[] {
+  const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+  if (kind(baseline) !== kind(actual)) return [{ path, baseline, actual, relativeDiff: null, rule: 'type' }];
+  if (typeof baseline === 'number' && typeof actual === 'number') {
+    if (baseline === actual) return [];
+    const relativeDiff = Math.abs(baseline - actual) / Math.max(Math.abs(baseline), Math.abs(actual));
+    if (Number.isInteger(baseline) && Number.isInteger(actual)) return [{ path, baseline, actual, relativeDiff, rule: 'exact' }];
+    return relativeDiff <= BASELINE_RELATIVE_TOLERANCE ? [] : [{ path, baseline, actual, relativeDiff, rule: 'relative 1e-9' }];
+  }
+  if (Array.isArray(baseline) && Array.isArray(actual)) {
+    if (baseline.length !== actual.length) return [{ path: `${path}.length`, baseline: baseline.length, actual: actual.length, relativeDiff: null, rule: 'exact' }];
+    return baseline.flatMap((b, i) => compareSummaries(b, actual[i], `${path}[${i}]`));
+  }
+  if (kind(baseline) === 'object') {
+    const b = baseline as Record<string, unknown>;
+    const a = actual as Record<string, unknown>;
+    const out: SummaryDrift[] = [];
+    for (const key of Object.keys(b)) {
+      if (!Object.hasOwn(a, key)) out.push({ path: `${path}.${key}`, baseline: b[key], actual: undefined, relativeDiff: null, rule: 'missing' });
+      else out.push(...compareSummaries(b[key], a[key], `${path}.${key}`));
+    }
+    for (const key of Object.keys(a)) if (!Object.hasOwn(b, key)) out.push({ path: `${path}.${key}`, baseline: undefined, actual: a[key], relativeDiff: null, rule: 'unexpected' });
+    return out;
+  }
+  return baseline === actual ? [] : [{ path, baseline, actual, relativeDiff: null, rule: 'exact' }];
+}
+
+interface BacktestFlags {
+  config?: string;
+  all?: boolean;
+  out?: string;
+  experiments: string;
+  baselines?: string;
+  updateBaseline?: boolean;
+  allowMissingData?: boolean;
+  db?: string;
+}
+
+/** Outcome of one experiment under `--all`. */
+type Status = 'ok' | 'drift' | 'missing-baseline' | 'updated' | 'no-data' | 'skipped' | 'error';
+const FAILING: readonly Status[] = ['drift', 'missing-baseline', 'no-data', 'error'];
+
+/**
+ * Builds `tm backtest`: runs one experiment (`--config`) or every `experiments/*.json` (`--all`), writing
+ * `summary.json` + `report.html` per experiment, and with `--all` checks each summary against
+ * `experiments/baselines/<name>.json` (exit 1 on drift, a missing baseline, or a baselined experiment without data).
+ * @example tm backtest --config experiments/sma-crossover.json
+ */
+export function backtestCommand(io: CliIo, setExit: (code: number) => void): Command {
+  return new Command('backtest')
+    .description('run an experiment file (--config) or all experiments with a baseline drift check (--all); writes summary.json and report.html')
+    .option('--config <file>', 'experiment file, e.g. experiments/sma-crossover.json')
+    .option('--all', 'run every <experiments>/*.json and compare each summary with <baselines>/<name>.json')
+    .option('--out <dir>', 'output folder (default <config folder>/results/<name>/; with --all the parent of the per-experiment folders, default <experiments>/results)')
+    .option('--experiments <dir>', 'folder of experiment files for --all', 'experiments')
+    .option('--baselines <dir>', 'folder of baseline summaries (default <experiments>/baselines)')
+    .option('--update-baseline', 'write each new summary as the baseline instead of comparing')
+    .option('--allow-missing-data', 'with --all: an experiment whose data is not in the store is skipped even when it has a baseline (default: that fails)')
+    .addOption(dbOption())
+    .action(async (opts: BacktestFlags) => {
+      if ((opts.config === undefined) === !opts.all) throw new AppError('invalid_arguments', 'tm backtest: give exactly one of --config <file> or --all');
+      if (opts.config !== undefined) await runOne(io, opts.config, opts);
+      else setExit(await runAll(io, opts));
+    });
+}
+
+/** Location of the strategy registry, `experiments/strategies/index.ts`, relative to this file. */
+const STRATEGY_REGISTRY_URL = new URL('../../experiments/strategies/index.ts', import.meta.url);
+
+/**
+ * Loads the experiment strategy registry (`STRATEGIES` of experiments/strategies/index.ts) at run time: experiments/
+ * sits outside src/, so a static import would pull it into the library build (tsconfig.build.json, rootDir src).
+ * The CLI runs through tsx (bin/tm.js), which loads the TypeScript module directly.
+ * @throws AppError `strategy_registry` when the module cannot be loaded or exports no factory map.
+ */
+export async function loadStrategyRegistry(url: URL = STRATEGY_REGISTRY_URL): Promise<Readonly<Record<string, StrategyFactory>>> {
+  let mod: { STRATEGIES?: unknown };
+  try {
+    mod = (await import(url.href)) as { STRATEGIES?: unknown };
+  } catch (e) {
+    throw new AppError('strategy_registry', `cannot load the strategy registry ${url.pathname}: ${(e as Error).message}`, { url: url.href }, { cause: e });
+  }
+  const registry = mod.STRATEGIES;
+  if (registry === null || typeof registry !== 'object' || !Object.values(registry).every((f) => typeof f === 'function')) {
+    throw new AppError('strategy_registry', `${url.pathname} must export STRATEGIES, a map of strategy name to factory (params) => Strategy`, { url: url.href });
+  }
+  return registry as Readonly<Record<string, StrategyFactory>>;
+}
+
+async function loadOrThrow(file: string): Promise<BacktestConfig> {
+  const loaded = await loadConfig(file);
+  if (!loaded.success) throw loaded.error;
+  return loaded.data;
+}
+
+/** Runs one experiment; errors name the config file (config-shaped problems become a {@link ConfigError} with the JSON path). */
+async function run(store: MarketStore, file: string, config: BacktestConfig) {
+  try {
+    return await runExperiment(config, { store, strategies: await loadStrategyRegistry() });
+  } catch (e) {
+    if (!(e instanceof AppError)) throw e;
+    const path = e.context['path'];
+    const configShaped = ['unknown_strategy', 'unknown_instrument', 'unknown_feature', 'invalid_feature_params', 'invalid_strategy_params'].includes(e.code);
+    if (configShaped && typeof path === 'string') {
+      const problem = typeof e.context['problem'] === 'string' ? String(e.context['problem']) : e.message;
+      throw new ConfigError('invalid_config', `${file}: ${path}: ${problem}`, { file, path, problem }, { cause: e });
+    }
+    if (e instanceof ExperimentError) throw new ExperimentError(e.code, `${file}: ${e.message}`, { ...e.context, file }, { cause: e });
+    if (e instanceof DataError) throw new DataError(e.code, `${file}: ${e.message}`, { ...e.context, file }, { cause: e });
+    throw new AppError(e.code, `${file}: ${e.message}`, { ...e.context, file }, { cause: e });
+  }
+}
+
+const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(2)} %`);
+const num = (x: number | null, d = 2) => (x === null ? 'n/a' : x.toFixed(d));
+
+function keyMetrics(m: BacktestMetrics): Record<string, string> {
+  return {
+    total_return: pct(m.totalReturn),
+    cagr: pct(m.cagr),
+    sharpe: num(m.sharpe),
+    sortino: num(m.sortino),
+    max_drawdown: pct(m.maxDrawdown),
+    trades: String(m.tradeCount),
+    fees: num(m.feesPaid),
+    funding: num(m.fundingPaid),
+    final_equity: num(m.finalEquity),
+  };
+}
+
+async function runOne(io: CliIo, file: string, opts: BacktestFlags): Promise<void> {
+  const config = await loadOrThrow(file);
+  const started = performance.now();
+  const result = await withStore(opts.db, (store) => run(store, file, config));
+  const metrics = computeMetrics(result);
+  const out = opts.out ?? join(dirname(file), 'results', config.name);
+  const paths = await writeReport(out, result, metrics);
+  const seconds = (performance.now() - started) / 1000;
+  io.out(`${config.name}: ${config.strategy} on ${config.data.venue} ${config.data.timeframe} ${config.data.symbols.join(', ')} from ${config.data.start} to ${config.data.end} (${seconds.toFixed(2)} s)`);
+  io.out(formatTable([keyMetrics(metrics)]));
+  for (const note of result.notes) io.out(`note: ${note}`);
+  if (opts.updateBaseline) {
+    const baselines = opts.baselines ?? join(dirname(file), 'baselines');
+    await mkdir(baselines, { recursive: true });
+    await writeFile(join(baselines, `${config.name}.json`), await readFile(paths.summaryPath, 'utf8'));
+    io.out(`baseline: ${join(baselines, `${config.name}.json`)}`);
+  }
+  io.out(`summary: ${paths.summaryPath}`);
+  io.out(`report: ${paths.htmlPath}`);
+}
+
+interface Row {
+  experiment: string;
+  status: Status;
+  detail: string;
+  drifts: SummaryDrift[];
+}
+
+async function runAll(io: CliIo, opts: BacktestFlags): Promise<number> {
+  const dir = opts.experiments;
+  const baselines = opts.baselines ?? join(dir, 'baselines');
+  const outRoot = opts.out ?? join(dir, 'results');
+  let files: string[];
+  try {
+    files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+  } catch (e) {
+    throw new AppError('not_found', `--experiments ${dir}: cannot list the folder: ${(e as Error).message}`, { dir }, { cause: e });
+  }
+  if (files.length === 0) throw new AppError('not_found', `--experiments ${dir}: holds no *.json experiment file`, { dir });
+  if (opts.updateBaseline) await mkdir(baselines, { recursive: true });
+
+  const rows: Row[] = [];
+  const progress = createProgress(files.length, 'experiments');
+  try {
+    await withStore(opts.db, async (store) => {
+      for (const [k, f] of files.entries()) {
+        const file = join(dir, f);
+        const name = basename(f, '.json');
+        progress.update(k, name);
+        rows.push(await checkOne(store, file, name, baselines, outRoot, opts));
+      }
+      progress.update(files.length, '');
+    });
+  } finally {
+    progress.stop();
+  }
+
+  const known = new Set(files.map((f) => basename(f, '.json')));
+  const orphans = existsSync(baselines) ? (await readdir(baselines)).filter((f) => f.endsWith('.json') && !known.has(basename(f, '.json'))) : [];
+
+  io.out(formatTable(rows.map((r) => ({ experiment: r.experiment, status: r.status, drifted_fields: r.drifts.length, detail: r.detail }))));
+  const driftRows = rows.flatMap((r) =>
+    r.drifts.slice(0, 20).map((d) => ({
+      experiment: r.experiment,
+      path: d.path,
+      baseline: show(d.baseline),
+      actual: show(d.actual),
+      relative_diff: d.relativeDiff === null ? '' : d.relativeDiff.toExponential(2),
+      rule: d.rule,
+    })),
+  );
+  if (driftRows.length > 0) {
+    io.out('');
+    io.out(`drift (tolerances: integers exact, other numbers relative ${BASELINE_RELATIVE_TOLERANCE}, strings exact; first 20 per experiment):`);
+    io.out(formatTable(driftRows));
+  }
+  for (const o of orphans) io.out(`warning: baseline ${join(baselines, o)} has no experiment file`);
+  const count = (s: Status) => rows.filter((r) => r.status === s).length;
+  const failed = rows.filter((r) => FAILING.includes(r.status)).length;
+  io.out(
+    `backtest --all: ${rows.length} experiments: ${count('ok')} ok, ${count('updated')} baselines written, ${count('drift')} drift, ${count('missing-baseline')} missing baseline, ` +
+      `${count('no-data')} without data (baselined), ${count('skipped')} skipped, ${count('error')} errors; reports in ${outRoot}`,
+  );
+  if (rows.every((r) => r.status === 'skipped' || r.status === 'no-data')) {
+    io.out('backtest --all: no experiment ran (no data in the store?): run `tm data import <path>` first');
+    return 1;
+  }
+  return failed > 0 ? 1 : 0;
+}
+
+function show(v: unknown): string {
+  const s = v === undefined ? '(absent)' : JSON.stringify(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+async function checkOne(store: MarketStore, file: string, name: string, baselines: string, outRoot: string, opts: BacktestFlags): Promise<Row> {
+  const baselineFile = join(baselines, `${name}.json`);
+  const hasBaseline = existsSync(baselineFile);
+  const loaded = await loadConfig(file);
+  if (!loaded.success) return { experiment: name, status: 'error', detail: loaded.error.message, drifts: [] };
+  let summaryText: string;
+  try {
+    const result = await run(store, file, loaded.data);
+    const paths = await writeReport(join(outRoot, name), result);
+    summaryText = await readFile(paths.summaryPath, 'utf8');
+  } catch (e) {
+    const missingData = (e instanceof DataError && e.code === 'not_found') || (e instanceof ExperimentError && e.code === 'missing_predictions');
+    if (!(e instanceof AppError)) throw e;
+    if (!missingData) return { experiment: name, status: 'error', detail: e.message, drifts: [] };
+    if (hasBaseline && !opts.allowMissingData) return { experiment: name, status: 'no-data', detail: `${e.message} (has a baseline, so it must run; --allow-missing-data to skip)`, drifts: [] };
+    return { experiment: name, status: 'skipped', detail: e.message, drifts: [] };
+  }
+  const absolute = resolve(outRoot, name);
+  const where = relative(process.cwd(), absolute).startsWith('..') ? absolute : relative(process.cwd(), absolute);
+  if (opts.updateBaseline) {
+    await writeFile(baselineFile, summaryText);
+    return { experiment: name, status: 'updated', detail: `baseline ${baselineFile}; report ${where}/report.html`, drifts: [] };
+  }
+  if (!hasBaseline) return { experiment: name, status: 'missing-baseline', detail: `no ${baselineFile}; run tm backtest --all --update-baseline and commit it`, drifts: [] };
+  let baseline: unknown;
+  try {
+    baseline = JSON.parse(await readFile(baselineFile, 'utf8'));
+  } catch (e) {
+    return { experiment: name, status: 'error', detail: `${baselineFile}: not valid JSON: ${(e as Error).message}`, drifts: [] };
+  }
+  const drifts = compareSummaries(baseline, JSON.parse(summaryText));
+  return drifts.length === 0
+    ? { experiment: name, status: 'ok', detail: `report ${where}/report.html`, drifts }
+    : { experiment: name, status: 'drift', detail: `${drifts.length} field(s) differ from ${baselineFile}`, drifts };
+}

@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+interface Step {
+  name?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  with?: Record<string, unknown>;
+}
+
+/** Static checks of .github/workflows/nightly.yml (parsed as YAML, not run). */
+describe('nightly workflow', () => {
+  const workflow = parse(readFileSync('.github/workflows/nightly.yml', 'utf8')) as {
+    on: { schedule?: { cron: string }[]; workflow_dispatch?: unknown };
+    jobs: Record<string, { steps: Step[] }>;
+  };
+  const steps = Object.values(workflow.jobs).flatMap((j) => j.steps);
+  const runs = steps.map((s) => s.run ?? '');
+
+  it('runs on a schedule and on demand', () => {
+    expect(workflow.on.schedule?.[0]?.cron).toMatch(/^(\S+\s+){4}\S+$/);
+    expect('workflow_dispatch' in workflow.on).toBe(true);
+  });
+
+  it('checks out, sets up Node 20 and installs with npm ci', () => {
+    expect(steps.some((s) => s.uses?.startsWith('actions/checkout@'))).toBe(true);
+    const node = steps.find((s) => s.uses?.startsWith('actions/setup-node@'));
+    expect(String(node?.with?.['node-version'])).toBe('20');
+    expect(runs).toContain('npm ci');
+  });
+
+  it('imports the shared data (or fetches), then runs tm backtest --all', () => {
+    const importAt = runs.findIndex((r) => r.includes('npx tm data import "$TM_SHARED_DATA"'));
+    const fetchAt = runs.findIndex((r) => r.includes('npx tm data fetch'));
+    const backtestAt = runs.findIndex((r) => /npx tm backtest --all\b/.test(r));
+    expect(importAt).toBeGreaterThanOrEqual(0);
+    expect(fetchAt).toBeGreaterThanOrEqual(0);
+    expect(backtestAt).toBeGreaterThan(Math.max(importAt, fetchAt));
+    expect(steps[backtestAt]!.if).toBeUndefined();
+  });
+
+  it('uploads experiments/results as an artifact even when the backtests fail', () => {
+    const upload = steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'));
+    expect(upload).toBeDefined();
+    expect(upload!.with?.['path']).toBe('experiments/results/**');
+    expect(upload!.if).toBe('always()');
+  });
+});
