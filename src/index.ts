@@ -1,7 +1,10 @@
 /**
  * The notebook surface of trade-matrix: everything a notebook or script may import.
- * Notebooks import only from here; folders keep their internals private.
+ * Notebooks import only from here (built to dist/src/index.js); folders keep their internals private.
  */
 export * from './core/index.js';
 export * from './data/index.js';
+export * from './engine/index.js';
+export * from './backtest/index.js';
+export { loadConfig, parseBacktestConfig, ConfigError, type BacktestConfig } from './config/backtest-config.js';
 export * from './notebook/index.js';

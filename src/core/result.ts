@@ -3,3 +3,9 @@ export type Result<T, E> = { readonly success: true; readonly data: T } | { read
 
 export const ok = <T>(data: T): Result<T, never> => ({ success: true, data });
 export const err = <E>(error: E): Result<never, E> => ({ success: false, error });
+
+/** Returns the data of a successful result or throws its error (for notebooks and scripts that want to stop on failure). */
+export function unwrap<T, E>(result: Result<T, E>): T {
+  if (result.success) return result.data;
+  throw (result as { readonly error: E }).error;
+}

@@ -1,2 +1,2 @@
 export { escapeHtml, htmlTable, plotlyDiv, plotlyScriptTag } from './html.js';
-export { candlesWithVolume } from './figures.js';
+export { candlesWithFillsFigure, candlesWithVolume, equityAndDrawdownFigure } from './figures.js';
