@@ -52,7 +52,7 @@ export { barCloseTimes } from './feature-inputs.js';
 export { DEFAULT_FEATURE_SPEC, FEATURE_SPEC_VERSION, canonicalJson, featureSpecHash, type FeatureParamValue, type FeatureSpec, type FeatureSpecEntry } from './feature-spec.js';
 export { FEATURE_FUNCTIONS, type FeatureExtraInput, type FeatureFunction, type FeatureFunctionName } from './feature-functions.js';
 export { FeaturePipeline, IncrementalFeatures, createIncremental, type FeatureMatrix } from './feature-pipeline.js';
-export { featureInputsFromStore, DVOL_SERIES, type FeatureInputsRequest } from './load-feature-inputs.js';
+export { DVOL_SERIES, featureInputsFromFrame, featureInputsFromStore, type FeatureInputsRequest } from './load-feature-inputs.js';
 export { DEFAULT_EMBARGO_FRACTION, DEFAULT_PURGE_GAP, forwardLogReturn, purgeMask, type FoldRange, type PurgeOptions } from './labels.js';
 export { logReturn } from './returns.js';
 export { garmanKlassVolatility, parkinsonVolatility, realizedVolatility } from './volatility.js';
