@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { AppError } from '../core/app-error.js';
+import { backtestCommand } from './backtest-command.js';
 import { dataCommand } from './data-commands.js';
+import { modelsCommand, promoteCommand } from './models-commands.js';
 import { processIo, type CliIo } from './output.js';
 
 /** Builds the `tm` program. Each subcommand group lives in its own `*-commands.ts`. */
@@ -12,6 +14,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   program.addCommand(dataCommand(io, setExit));
+  program.addCommand(modelsCommand(io, setExit));
+  program.addCommand(promoteCommand(io, setExit));
+  program.enablePositionalOptions(); // program options (-V/--version) only before a subcommand: `tm promote <name> --version N`
+  program.addCommand(backtestCommand(io, setExit));
   for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   return program;
 }

@@ -1,0 +1,214 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppError } from '../core/app-error.js';
+import type { MlflowClient } from './mlflow-client.js';
+import { failedVersionReason, LINEAGE_TAGS } from './model-artifact.js';
+import { PACKAGE_FILES, parseModelCard, verifyChecksum, type CardValidator, type ModelCard } from './model-card.js';
+import type { ObjectStore } from './object-store.js';
+import type { ModelSourceConfig, ModelTier } from './registry-config.js';
+import { ModelPackageError } from './registry-error.js';
+import type { RegistryLogger } from './registry-logger.js';
+
+/** What `loadModel` needs besides its config. Clients are created by the caller; absent client = its tiers are skipped. */
+export interface ModelLoaderDeps {
+  readonly logger: RegistryLogger;
+  /** The running pipeline's check of a card (see `featureValidator`). */
+  readonly validate: CardValidator;
+  /** Serves tiers `alias` and `run`. */
+  readonly mlflow?: MlflowClient;
+  /** Serves tier `s3` (the bucket must be `config.s3.bucket`). */
+  readonly objectStore?: ObjectStore;
+}
+
+/** How one tier went. */
+export interface TierAttempt {
+  readonly tier: ModelTier;
+  readonly outcome: 'served' | 'skipped' | 'failed';
+  /** e.g. `btc-4h@production → version 3 (mlflow-artifacts:/1/<run>/artifacts/model)`, `s3://bucket/prefix/`, a folder. */
+  readonly location?: string;
+  /** Error code (`unavailable`, `not_found`, `checksum_mismatch`, ...) for failed tiers. */
+  readonly code?: string;
+  readonly reason?: string;
+}
+
+/** A verified model package and where it came from. */
+export interface LoadedModel {
+  readonly tier: ModelTier;
+  readonly location: string;
+  readonly card: ModelCard;
+  readonly onnxBytes: Uint8Array;
+  /** Registered version, when tier `alias` served. */
+  readonly version?: string;
+  readonly runId?: string;
+  /** Every tier tried, in order, ending with the one that served. */
+  readonly attempts: readonly TierAttempt[];
+}
+
+interface RawPackage {
+  readonly location: string;
+  readonly onnxBytes: Uint8Array;
+  readonly cardText: string;
+  readonly version?: string;
+  readonly runId?: string;
+  /** sha256 the registry recorded for this package (version tag), checked against the card when present. */
+  readonly registeredSha256?: string;
+}
+
+class TierSkipped extends Error {}
+
+/**
+ * Loads a model package through up to four tiers, in `config.tiers` order (default):
+ * 1. `alias`: `name@alias` in the MLflow registry → version → its source artifacts through the tracking server's proxy;
+ * 2. `run`: run `runId`'s `<artifactPath>/` through the proxy;
+ * 3. `s3`: `s3://<bucket>/<prefix>/` directly (no MLflow involved);
+ * 4. `local`: `<localDir>/<name>/`.
+ * Each package is verified before it is served: card.json fits the schema, sha256(model.onnx) equals the card's
+ * `onnxSha256` (and the version's `onnx_sha256` tag in tier 1), then `deps.validate(card)` (feature names, order and hash).
+ *
+ * Tier behaviour: a tier that is unreachable, misses a file, or holds a corrupted package (bad card, checksum
+ * mismatch) is logged with its reason (`logger.warn`) and the next tier is tried. A **feature mismatch stops
+ * loading** and throws: a package that verifies but was trained on other features means the configuration
+ * (alias, run, prefix) points at a model this pipeline cannot feed, and a lower tier would only serve some other,
+ * older model in its place, silently. It is logged as the tier's failure before the throw.
+ *
+ * @throws ModelPackageError `feature_mismatch` (first mismatching feature named), `no_model_available`
+ *   (`context.attempts` holds every tier's reason).
+ * @example
+ * const model = await loadModel(config, { mlflow, objectStore, logger, validate: featureValidator(pipeline.features) });
+ * model.tier; // 'alias' | 'run' | 's3' | 'local'
+ */
+export async function loadModel(config: ModelSourceConfig, deps: ModelLoaderDeps): Promise<LoadedModel> {
+  const attempts: TierAttempt[] = [];
+  for (const tier of config.tiers) {
+    let raw: RawPackage;
+    try {
+      raw = await fetchTier(tier, config, deps);
+    } catch (e) {
+      const attempt: TierAttempt =
+        e instanceof TierSkipped
+          ? { tier, outcome: 'skipped', reason: e.message }
+          : { tier, outcome: 'failed', code: e instanceof AppError ? e.code : 'error', reason: (e as Error).message };
+      attempts.push(attempt);
+      if (attempt.outcome === 'skipped') deps.logger.info(`model tier ${tier} skipped`, { model: config.name, ...attempt });
+      else deps.logger.warn(`model tier ${tier} failed`, { model: config.name, ...attempt });
+      continue;
+    }
+    const verified = verify(raw, deps.validate);
+    if (!verified.success) {
+      const e = verified.error;
+      attempts.push({ tier, outcome: 'failed', location: raw.location, code: e.code, reason: e.message });
+      deps.logger.warn(`model tier ${tier} failed`, { model: config.name, tier, location: raw.location, code: e.code, reason: e.message });
+      if (e.code === 'feature_mismatch') {
+        throw new ModelPackageError('feature_mismatch', `${raw.location}: ${e.message}; not falling back to other tiers`, { ...e.context, tier, location: raw.location, attempts });
+      }
+      continue;
+    }
+    attempts.push({ tier, outcome: 'served', location: raw.location });
+    deps.logger.info('model loaded', { model: config.name, tier, location: raw.location, ...(raw.version ? { version: raw.version } : {}) });
+    return {
+      tier,
+      location: raw.location,
+      card: verified.data,
+      onnxBytes: raw.onnxBytes,
+      ...(raw.version ? { version: raw.version } : {}),
+      ...(raw.runId ? { runId: raw.runId } : {}),
+      attempts,
+    };
+  }
+  const summary = attempts.map((a) => `${a.tier}: ${a.outcome}${a.reason ? ` (${a.reason})` : ''}`).join('; ');
+  throw new ModelPackageError('no_model_available', `no tier served model ${JSON.stringify(config.name)}: ${summary}`, { model: config.name, attempts });
+}
+
+function verify(raw: RawPackage, validate: CardValidator): { success: true; data: ModelCard } | { success: false; error: ModelPackageError } {
+  const card = parseModelCard(raw.cardText, raw.location);
+  if (!card.success) return card;
+  if (raw.registeredSha256 !== undefined && raw.registeredSha256 !== card.data.onnxSha256) {
+    return {
+      success: false,
+      error: new ModelPackageError('checksum_mismatch', `${raw.location}: card.onnxSha256 is ${card.data.onnxSha256} but the registry recorded ${raw.registeredSha256}`, {
+        where: raw.location,
+        expected: raw.registeredSha256,
+        actual: card.data.onnxSha256,
+      }),
+    };
+  }
+  const sum = verifyChecksum(card.data, raw.onnxBytes, raw.location);
+  if (!sum.success) return sum;
+  const features = validate(card.data);
+  if (!features.success) return features;
+  return { success: true, data: card.data };
+}
+
+async function fetchTier(tier: ModelTier, config: ModelSourceConfig, deps: ModelLoaderDeps): Promise<RawPackage> {
+  switch (tier) {
+    case 'alias':
+      return fetchAlias(config, deps);
+    case 'run':
+      return fetchRun(config, deps);
+    case 's3':
+      return fetchS3(config, deps);
+    case 'local':
+      return fetchLocal(config);
+  }
+}
+
+async function fetchAlias(config: ModelSourceConfig, deps: ModelLoaderDeps): Promise<RawPackage> {
+  if (!deps.mlflow) throw new TierSkipped('no MLflow client (MLFLOW_TRACKING_URI unset)');
+  const mlflow = deps.mlflow;
+  const v = await mlflow.getModelVersionByAlias(config.name, config.alias);
+  const where = `${config.name}@${config.alias} → version ${v.version}`;
+  if (v.status !== 'READY') throw new ModelPackageError('missing_file', `${where} has status ${v.status}, expected READY`, { version: v.version, status: v.status });
+  const failed = failedVersionReason(v.tags);
+  if (failed) throw new ModelPackageError('invalid_card', `${where}: ${failed}`, { version: v.version });
+  let root = v.source;
+  const runs = /^runs:\/([0-9a-f]+)\/(.*)$/.exec(v.source);
+  if (runs) root = `${(await mlflow.getRun(runs[1]!)).info.artifact_uri.replace(/\/+$/, '')}/${runs[2]}`;
+  const location = `${where} (${root})`;
+  const [onnxBytes, card] = await Promise.all([mlflow.downloadArtifact(root, PACKAGE_FILES.onnx), mlflow.downloadArtifact(root, PACKAGE_FILES.card)]);
+  const registeredSha256 = v.tags[LINEAGE_TAGS.onnxSha256];
+  return {
+    location,
+    onnxBytes,
+    cardText: new TextDecoder().decode(card),
+    version: v.version,
+    ...(v.run_id ? { runId: v.run_id } : {}),
+    ...(registeredSha256 ? { registeredSha256 } : {}),
+  };
+}
+
+async function fetchRun(config: ModelSourceConfig, deps: ModelLoaderDeps): Promise<RawPackage> {
+  if (!deps.mlflow) throw new TierSkipped('no MLflow client (MLFLOW_TRACKING_URI unset)');
+  if (!config.runId) throw new TierSkipped('no run id configured (TM_MODEL_RUN_ID)');
+  const run = await deps.mlflow.getRun(config.runId);
+  const root = `${run.info.artifact_uri.replace(/\/+$/, '')}/${config.artifactPath.replace(/^\/+|\/+$/g, '')}`;
+  const [onnxBytes, card] = await Promise.all([deps.mlflow.downloadArtifact(root, PACKAGE_FILES.onnx), deps.mlflow.downloadArtifact(root, PACKAGE_FILES.card)]);
+  return { location: `run ${config.runId} (${root})`, onnxBytes, cardText: new TextDecoder().decode(card), runId: config.runId };
+}
+
+async function fetchS3(config: ModelSourceConfig, deps: ModelLoaderDeps): Promise<RawPackage> {
+  if (!config.s3) throw new TierSkipped('no S3 bucket/prefix configured (TM_S3_BUCKET + TM_MODEL_S3_PREFIX)');
+  if (!deps.objectStore) throw new TierSkipped('no S3 client');
+  if (deps.objectStore.location !== `s3://${config.s3.bucket}`) {
+    throw new ModelPackageError('unavailable', `the S3 client serves ${deps.objectStore.location}, the config asks for s3://${config.s3.bucket}`, {
+      store: deps.objectStore.location,
+      bucket: config.s3.bucket,
+    });
+  }
+  const prefix = config.s3.prefix.replace(/^\/+|\/+$/g, '');
+  const [onnxBytes, card] = await Promise.all([deps.objectStore.get(`${prefix}/${PACKAGE_FILES.onnx}`), deps.objectStore.get(`${prefix}/${PACKAGE_FILES.card}`)]);
+  return { location: `s3://${config.s3.bucket}/${prefix}/`, onnxBytes, cardText: new TextDecoder().decode(card) };
+}
+
+async function fetchLocal(config: ModelSourceConfig): Promise<RawPackage> {
+  const dir = join(config.localDir, config.name);
+  const read = async (file: string) => {
+    try {
+      return await readFile(join(dir, file));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new ModelPackageError(code === 'ENOENT' ? 'missing_file' : 'unavailable', `${join(dir, file)}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { path: join(dir, file) });
+    }
+  };
+  const [onnx, card] = await Promise.all([read(PACKAGE_FILES.onnx), read(PACKAGE_FILES.card)]);
+  return { location: `${dir}/`, onnxBytes: new Uint8Array(onnx.buffer, onnx.byteOffset, onnx.byteLength), cardText: card.toString('utf8') };
+}
