@@ -8,3 +8,4 @@ export * from './engine/index.js';
 export * from './backtest/index.js';
 export { loadConfig, parseBacktestConfig, ConfigError, type BacktestConfig } from './config/backtest-config.js';
 export * from './notebook/index.js';
+export * from './regime/index.js';
