@@ -1,0 +1,67 @@
+/**
+ * The notebook runner (scripts/run-notebooks.ts, `npm run notebooks`) on the real tslab kernel:
+ * the smoke notebook passes and its executed copy holds the computed values; a throwing cell fails the run.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const TSX = join(ROOT, 'node_modules/.bin/tsx');
+
+function runNotebooks(args: readonly string[]): { status: number | null; output: string } {
+  const result = spawnSync(TSX, ['scripts/run-notebooks.ts', ...args], { cwd: ROOT, encoding: 'utf8', env: process.env, timeout: 300_000 });
+  return { status: result.status, output: `${result.stdout}\n${result.stderr}` };
+}
+
+interface NotebookOutput {
+  readonly output_type: string;
+  readonly text?: string | string[];
+  readonly data?: Record<string, string | string[]>;
+}
+interface Notebook {
+  readonly cells: readonly { readonly cell_type: string; readonly outputs?: readonly NotebookOutput[] }[];
+}
+
+const join1 = (text: string | string[] | undefined): string => (Array.isArray(text) ? text.join('') : (text ?? ''));
+
+describe('notebook runner', () => {
+  it('executes 00-smoke on the tslab kernel and records its outputs', { timeout: 300_000 }, () => {
+    const out = mkdtempSync(join(tmpdir(), 'tm-notebooks-'));
+    const { status, output } = runNotebooks(['--output-dir', out, 'notebooks/00-smoke.ipynb']);
+    expect(output).toContain('notebooks: 1 passed, 0 failed');
+    expect(status).toBe(0);
+
+    const executed = JSON.parse(readFileSync(join(out, '00-smoke.ipynb'), 'utf8')) as Notebook;
+    const outputs = executed.cells.filter((c) => c.cell_type === 'code').flatMap((c) => c.outputs ?? []);
+    const stdout = outputs.filter((o) => o.output_type === 'stream').map((o) => join1(o.text)).join('');
+    expect(stdout).toContain('timeframeMs(4h) = 14400000');
+    expect(stdout).toContain('4h bars per day = 6');
+    const html = outputs.filter((o) => o.output_type === 'display_data').map((o) => join1(o.data?.['text/html'])).join('');
+    expect(html).toContain('<td>4h</td><td>14400000</td>');
+    expect(html).toContain('<td>1d</td><td>86400000</td>');
+    expect(outputs.some((o) => o.output_type === 'error')).toBe(false);
+  });
+
+  it('exits non-zero and prints the failing cell when a cell throws', { timeout: 300_000 }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tm-notebooks-bad-'));
+    const cell = (id: string, source: string) => ({ cell_type: 'code', id, metadata: {}, execution_count: null, outputs: [], source });
+    const notebook = {
+      cells: [cell('a', "console.log('first cell runs');"), cell('b', "throw new Error('cell-failure-7f3a');"), cell('c', "console.log('never');")],
+      metadata: { kernelspec: { display_name: 'TypeScript', language: 'typescript', name: 'tslab' } },
+      nbformat: 4,
+      nbformat_minor: 5,
+    };
+    const path = join(dir, 'throws.ipynb');
+    writeFileSync(path, JSON.stringify(notebook));
+    const { status, output } = runNotebooks(['--no-build', '--output-dir', join(dir, 'executed'), path]);
+    expect(status).toBe(1);
+    expect(output).toContain('FAIL  throws.ipynb');
+    expect(output).toContain("throw new Error('cell-failure-7f3a');");
+    expect(output).toContain('Error: cell-failure-7f3a');
+    expect(output).toContain('notebooks: 0 passed, 1 failed');
+  });
+});
