@@ -9,3 +9,4 @@ export * from './backtest/index.js';
 export { loadConfig, parseBacktestConfig, ConfigError, type BacktestConfig } from './config/backtest-config.js';
 export * from './notebook/index.js';
 export * from './regime/index.js';
+export * from './sizing/index.js';

@@ -66,3 +66,11 @@ export function formatUtc(ms: number): string {
   const iso = new Date(ms).toISOString();
   return iso.endsWith('.000Z') ? iso.slice(0, 19) + 'Z' : iso;
 }
+
+/**
+ * The engine's only source of time: epoch milliseconds from `now()`. Backtests advance a `TestClock`
+ * (src/engine/clock.ts); live uses the wall clock. Cooldowns and staleness run on this time, never on `Date.now()`.
+ */
+export interface Clock {
+  now(): number;
+}

@@ -1,7 +1,6 @@
-/** The engine's only source of time (epoch ms). Backtests advance a {@link TestClock}; live uses the wall clock. */
-export interface Clock {
-  now(): number;
-}
+import type { Clock } from '../core/time.js';
+
+export type { Clock };
 
 /** A clock that only moves when told to: the backtest clock. */
 export class TestClock implements Clock {

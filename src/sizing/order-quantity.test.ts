@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { BYBIT_LINEAR_PERPETUALS, spotInstrument, type Instrument } from '../core/instrument.js';
+import { fractionToQuantity } from './order-quantity.js';
+import { SizingError } from './sizing-error.js';
+
+const BTC = BYBIT_LINEAR_PERPETUALS['BTCUSDT']!; // lot 0.001, min qty 0.001, min notional 5, max leverage 100
+const ETH = BYBIT_LINEAR_PERPETUALS['ETHUSDT']!; // lot 0.01
+const SOL = BYBIT_LINEAR_PERPETUALS['SOLUSDT']!; // lot 0.1
+const SPOT = spotInstrument('BTCUSDT', 'binance', 'BTC'); // lot 0.00001, max leverage 1, no shorts
+
+describe('fractionToQuantity', () => {
+  it('converts a fraction of equity to base units: 0.5 × 10,000 / 25,000 = 0.2 BTC', () => {
+    const q = fractionToQuantity(0.5, 10_000, 25_000, BTC);
+    expect(q).toEqual({ targetQuantity: 0.2, orderQuantity: 0.2, orderNotional: 5000, leverageCapped: false, reason: 'ok' });
+  });
+
+  it('floors to the lot size: 0.123456 × 10,000 / 30,000 = 0.041152 → 0.041 (printed exactly)', () => {
+    const q = fractionToQuantity(0.123456, 10_000, 30_000, BTC);
+    expect(q.targetQuantity).toBe(0.041);
+    expect(String(q.targetQuantity)).toBe('0.041');
+    expect(q.orderNotional).toBeCloseTo(1230, 9);
+  });
+
+  it('does not lose a lot to float noise: 0.29 ETH (0.29 / 0.01 = 28.999999999999996), 0.3 SOL (0.3 / 0.1 = 2.9999999999999996)', () => {
+    expect(0.29 / 0.01).toBeLessThan(29);
+    expect(fractionToQuantity(0.29, 1000, 1000, ETH).targetQuantity).toBe(0.29);
+    expect(0.3 / 0.1).toBeLessThan(3);
+    expect(fractionToQuantity(0.3, 1000, 1000, SOL).targetQuantity).toBe(0.3);
+  });
+
+  it('shorts on a linear perpetual: −0.5 → −0.2 BTC', () => {
+    const q = fractionToQuantity(-0.5, 10_000, 25_000, BTC);
+    expect(q.targetQuantity).toBe(-0.2);
+    expect(q.orderQuantity).toBe(-0.2);
+    expect(q.orderNotional).toBe(5000);
+  });
+
+  it('below one lot → 0 with `below_lot_size`: 0.04 × 100 / 25,000 = 0.00016 BTC', () => {
+    expect(fractionToQuantity(0.04, 100, 25_000, BTC)).toMatchObject({ targetQuantity: 0, orderQuantity: 0, reason: 'below_lot_size' });
+  });
+
+  it('below the minimum notional → 0: 4 / 3,000 = 0.00133 → 0.001 BTC = 3 USDT < 5', () => {
+    expect(fractionToQuantity(1, 4, 3000, BTC)).toMatchObject({ targetQuantity: 0, orderQuantity: 0, reason: 'below_min_notional' });
+    // 5 USDT exactly is allowed: 1 × 5 / 5000 = 0.001 BTC = 5 USDT
+    expect(fractionToQuantity(1, 5, 5000, BTC)).toMatchObject({ targetQuantity: 0.001, reason: 'ok' });
+  });
+
+  it('below the minimum quantity → 0', () => {
+    const coarse: Instrument = { ...BTC, minQuantity: 0.01 };
+    // 1 × 100 / 20,000 = 0.005 BTC >= lot 0.001 but < min 0.01 (notional 100 USDT is fine)
+    expect(fractionToQuantity(1, 100, 20_000, coarse)).toMatchObject({ targetQuantity: 0, reason: 'below_min_quantity' });
+    expect(fractionToQuantity(1, 200, 20_000, coarse)).toMatchObject({ targetQuantity: 0.01, reason: 'ok' });
+  });
+
+  it('zero fraction → target 0 and an order that closes the current position (always allowed)', () => {
+    expect(fractionToQuantity(0, 10_000, 25_000, BTC, 0.1)).toMatchObject({ targetQuantity: 0, orderQuantity: -0.1, reason: 'zero_fraction' });
+    // closing 0.001 BTC at 3,000 (3 USDT < min notional) is still allowed
+    expect(fractionToQuantity(0, 10_000, 3000, BTC, 0.001)).toMatchObject({ targetQuantity: 0, orderQuantity: -0.001 });
+  });
+
+  it('spot cannot be short: a negative fraction → target 0 (`short_not_allowed`), selling what is held', () => {
+    expect(fractionToQuantity(-0.5, 10_000, 25_000, SPOT)).toMatchObject({ targetQuantity: 0, orderQuantity: 0, reason: 'short_not_allowed' });
+    expect(fractionToQuantity(-0.5, 10_000, 25_000, SPOT, 0.3)).toMatchObject({ targetQuantity: 0, orderQuantity: -0.3, reason: 'short_not_allowed' });
+  });
+
+  it("caps |fraction| at the instrument's max leverage: spot 2 → 1", () => {
+    const q = fractionToQuantity(2, 10_000, 25_000, SPOT);
+    expect(q.leverageCapped).toBe(true);
+    expect(q.targetQuantity).toBe(0.4);
+  });
+
+  it('order = target − current; a too-small rebalance is not sent', () => {
+    // target 0.2 with 0.15 held → buy 0.05
+    expect(fractionToQuantity(0.5, 10_000, 25_000, BTC, 0.15).orderQuantity).toBeCloseTo(0.05, 15);
+    // 603.5 / 3,000 = 0.20116 → 0.201; held 0.2 → 0.001 BTC = 3 USDT < 5: no order
+    expect(fractionToQuantity(1, 603.5, 3000, BTC, 0.2)).toMatchObject({ targetQuantity: 0.201, orderQuantity: 0, orderNotional: 0, reason: 'order_below_min_notional' });
+    const coarse: Instrument = { ...BTC, minQuantity: 0.01 };
+    expect(fractionToQuantity(1, 2010, 10_000, coarse, 0.2)).toMatchObject({ targetQuantity: 0.201, orderQuantity: 0, reason: 'order_below_min_quantity' });
+    // already at target: order 0, reason ok
+    expect(fractionToQuantity(0.5, 10_000, 25_000, BTC, 0.2)).toMatchObject({ orderQuantity: 0, reason: 'ok' });
+  });
+
+  it('throws SizingError invalid_input for a bad price, equity, fraction or current quantity', () => {
+    expect(() => fractionToQuantity(0.5, 10_000, 0, BTC)).toThrow(/`price` must be finite and > 0, was 0/);
+    expect(() => fractionToQuantity(0.5, -1, 100, BTC)).toThrow(/`equity` must be finite and >= 0, was -1/);
+    expect(() => fractionToQuantity(Number.NaN, 1, 100, BTC)).toThrow(SizingError);
+    expect(() => fractionToQuantity(0.5, 1, 100, BTC, Number.POSITIVE_INFINITY)).toThrow(/`currentQuantity`/);
+  });
+});

@@ -1,0 +1,214 @@
+import { describe, expect, it } from 'vitest';
+import { BYBIT_LINEAR_PERPETUALS } from '../core/instrument.js';
+import { normalDraw, seededRandom } from '../core/random.js';
+import { unwrap } from '../core/result.js';
+import { makeMsGarchModel } from '../regime/ms-garch-model.js';
+import { RegimeFilter } from '../regime/regime-filter.js';
+import type { RegimeLabel } from '../regime/regime-labels.js';
+import { simulateMsGarch } from '../regime/simulate-ms-garch.js';
+import { kellyPosition, regimeFraction } from './kelly.js';
+import { createPositionSizer, type SizingDecision } from './position-sizer.js';
+import { horizonVariance, RegimeForecast, type RegimeState } from './regime-forecast.js';
+import { parseRiskConfig, type RiskConfigInput } from './risk-config.js';
+import type { RlProposal, RlSizer, RlSizerState } from './rl-sizer.js';
+import { RollingIc } from './rolling-ic.js';
+
+class FakeClock {
+  constructor(public t = 0) {}
+  now(): number {
+    return this.t;
+  }
+}
+
+const BTC = BYBIT_LINEAR_PERPETUALS['BTCUSDT']!;
+const BAR = 3_600_000;
+const FOUR: RegimeLabel[] = ['crisis', 'bear', 'neutral', 'bull'];
+/** Certainly bull next bar, next-bar variance 1e-4 (1% per bar). */
+const BULL: RegimeState = { filtered: [0, 0, 0, 1], forecast: [0, 0, 0, 1], nextVariance: [9e-4, 4e-4, 1e-4, 1e-4], labels: FOUR };
+
+/** An RL sizer answering from a script (or throwing), recording what it saw. */
+class ScriptedRlSizer implements RlSizer {
+  readonly name = 'scripted';
+  readonly seen: RlSizerState[] = [];
+  constructor(private readonly answer: (state: RlSizerState) => RlProposal) {}
+  propose(state: RlSizerState): RlProposal {
+    this.seen.push(state);
+    return this.answer(state);
+  }
+}
+
+function make(risk: RiskConfigInput = {}, rlSizer?: RlSizer) {
+  const clock = new FakeClock(1_000_000);
+  const config = unwrap(parseRiskConfig(risk));
+  const sizer = createPositionSizer(config, { clock, instrument: BTC, barMs: BAR, ...(rlSizer ? { rlSizer } : {}) });
+  return { clock, sizer, config };
+}
+
+const input = { edge: 2e-5, regime: BULL, ic: 0.06, signalConfidence: 0.7, equity: 10_000, price: 25_000 };
+
+describe('PositionSizer: one full decision (hand-computed)', () => {
+  it('PURE_KELLY without an RL sizer: 2e-5 / 1e-4 = 0.2 × bull 0.67 = 0.134 → 1,340 / 25,000 = 0.0536 → 0.053 BTC', () => {
+    const { sizer } = make();
+    const d = sizer.decide(input);
+    expect(d).toMatchObject({ tsEvent: 1_000_000, tier: 'PURE_KELLY', code: 'no_rl_sizer', breakerState: 'closed', regimeFraction: 0.67, rl: null, probe: false });
+    expect(d.variance).toBeCloseTo(1e-4, 18);
+    expect(d.kellyFraction).toBeCloseTo(0.134, 14);
+    expect(d.fraction).toBe(d.kellyFraction);
+    expect(d.quantity).toMatchObject({ targetQuantity: 0.053, orderQuantity: 0.053, reason: 'ok' });
+    expect(sizer.cascade.changes[0]!.reason).toContain('no RL sizer configured');
+  });
+
+  it('uses the horizon: H = 4 → σ² = 4e-4, so an 8e-5 edge gives the same 0.134', () => {
+    const { sizer } = make({ horizonBars: 4 });
+    const d = sizer.decide({ ...input, edge: 8e-5 });
+    expect(d.variance).toBeCloseTo(4e-4, 18);
+    expect(d.kellyFraction).toBeCloseTo(0.134, 14);
+  });
+
+  it('argmax vs weighted regime fraction on a split regime: 0.5 bear + 0.5 bull', () => {
+    const split: RegimeState = { ...BULL, filtered: [0, 0.5, 0, 0.5] };
+    // weighted 0.5 · 0.25 + 0.5 · 0.67 = 0.46; argmax (tie → lower index, bear) 0.25
+    expect(make().sizer.decide({ ...input, regime: split }).regimeFraction).toBeCloseTo(0.46, 15);
+    expect(make({ kelly: { regimeFractionMode: 'argmax' } }).sizer.decide({ ...input, regime: split }).regimeFraction).toBe(0.25);
+  });
+
+  it('a NaN edge (no prediction) sizes 0 and closes the position', () => {
+    const d = make().sizer.decide({ ...input, edge: Number.NaN, currentQuantity: 0.05 });
+    expect(d.kellyFraction).toBe(0);
+    expect(d.quantity).toMatchObject({ targetQuantity: 0, orderQuantity: -0.05, reason: 'zero_fraction' });
+  });
+
+  it('FULL_RL follows the RL fraction, capped at kelly.maxLeverage (1.5 → 1 → 0.4 BTC)', () => {
+    const rl = new ScriptedRlSizer(() => ({ fraction: 1.5, confidence: 0.9 }));
+    const d = make({}, rl).sizer.decide({ ...input, currentQuantity: 0.1 });
+    expect(d).toMatchObject({ tier: 'FULL_RL', fraction: 1, rl: { fraction: 1.5, confidence: 0.9 } });
+    expect(d.quantity).toMatchObject({ targetQuantity: 0.4, reason: 'ok' });
+    expect(d.quantity.orderQuantity).toBeCloseTo(0.3, 15);
+    // the RL sizer saw the Kelly fraction, the regime and the current fraction 0.1 × 25,000 / 10,000 = 0.25
+    expect(rl.seen[0]).toMatchObject({ tsEvent: 1_000_000, edge: 2e-5, ic: 0.06, signalConfidence: 0.7, equity: 10_000, price: 25_000, currentFraction: 0.25, breakerState: 'closed' });
+    expect(rl.seen[0]!.kellyFraction).toBeCloseTo(0.134, 14);
+  });
+
+  it('BLENDED: 0.5 · 0.6 + 0.5 · 0.134 = 0.367', () => {
+    const d = make({}, new ScriptedRlSizer(() => ({ fraction: 0.6, confidence: 0.4 }))).sizer.decide(input);
+    expect(d.tier).toBe('BLENDED');
+    expect(d.fraction).toBeCloseTo(0.367, 14);
+  });
+
+  it('a throwing RL sizer → PURE_KELLY (rl_failed) and a model error; the 3rd within 10 min opens the breaker', () => {
+    const rl = new ScriptedRlSizer(() => {
+      throw new Error('onnx session died');
+    });
+    const { sizer, clock } = make({}, rl);
+    const decisions: SizingDecision[] = [];
+    for (let i = 0; i < 4; i++) {
+      decisions.push(sizer.decide(input));
+      clock.t += 60_000;
+    }
+    expect(decisions.map((d) => d.code)).toEqual(['rl_failed', 'rl_failed', 'rl_failed', 'breaker_open']);
+    expect(decisions[0]!.fraction).toBeCloseTo(0.134, 14);
+    expect(decisions[3]).toMatchObject({ tier: 'EMERGENCY_FLAT', fraction: 0, breakerState: 'open' });
+    expect(sizer.breaker.transitions[0]).toMatchObject({ cause: 'model_errors' });
+    // the RL sizer is not asked while the breaker is open
+    expect(rl.seen).toHaveLength(3);
+  });
+
+  it('an invalid RL proposal (confidence 2) counts as a failure too', () => {
+    const d = make({}, new ScriptedRlSizer(() => ({ fraction: 0.5, confidence: 2 }))).sizer.decide(input);
+    expect(d).toMatchObject({ code: 'rl_failed', rl: null });
+  });
+
+  it('half-open: the probe position Kelly × 0.25 = 0.0335 → 0.013 BTC; closed again after a clean bar', () => {
+    const { sizer, clock } = make();
+    sizer.breaker.onBar(10_000);
+    sizer.breaker.trip('test');
+    expect(sizer.decide(input)).toMatchObject({ tier: 'EMERGENCY_FLAT', fraction: 0, probe: false });
+    clock.t += BAR; // exactly the 1 h cooldown
+    sizer.breaker.onBar(10_000);
+    const probe = sizer.decide(input);
+    expect(probe).toMatchObject({ tier: 'EMERGENCY_FLAT', code: 'breaker_half_open', breakerState: 'half-open', probe: true });
+    expect(probe.fraction).toBeCloseTo(0.0335, 15);
+    expect(probe.quantity.targetQuantity).toBe(0.013);
+    clock.t += BAR;
+    sizer.breaker.onBar(10_000);
+    expect(sizer.decide(input)).toMatchObject({ tier: 'PURE_KELLY', breakerState: 'closed' });
+    expect(sizer.cascade.changes.map((c) => c.to)).toEqual(['EMERGENCY_FLAT', 'PURE_KELLY']);
+  });
+});
+
+describe('PositionSizer over a regime filter, a rolling IC and an engine clock (scenario)', () => {
+  const model = makeMsGarchModel({
+    mean: [-0.003, -0.0015, 0, 0.002],
+    omega: [1.8e-4, 4.5e-5, 7.2e-6, 2e-5],
+    alpha: [0.1, 0.08, 0.05, 0.05],
+    beta: [0.7, 0.72, 0.75, 0.75],
+    transition: [[0.97, 0.02, 0.005, 0.005], [0.01, 0.98, 0.005, 0.005], [0.002, 0.005, 0.985, 0.008], [0.002, 0.004, 0.004, 0.99]],
+  });
+  const path = simulateMsGarch(model, 600, seededRandom(17));
+
+  function run(gapAt: number | null) {
+    const clock = new FakeClock(1_600_000_000_000);
+    const config = unwrap(parseRiskConfig({ ic: { window: 100, minPairs: 20 } }));
+    const rl = new ScriptedRlSizer((s) => ({ fraction: Math.tanh(s.edge * 500), confidence: 0.6 }));
+    const sizer = createPositionSizer(config, { clock, instrument: BTC, barMs: BAR, rlSizer: rl });
+    const filter = new RegimeFilter(model, { initialVariance: 1e-4 });
+    const regime = new RegimeForecast(filter);
+    const ic = new RollingIc({ ...config.ic, horizonBars: config.horizonBars });
+    const noise = seededRandom(4);
+    let close = 30_000;
+    const out: SizingDecision[] = [];
+    for (let t = 0; t < path.returns.length; t++) {
+      clock.t += gapAt === t ? 4 * BAR : BAR;
+      const r = path.returns[t]!;
+      close *= Math.exp(r);
+      filter.update(r);
+      regime.update();
+      // a weak signal: the next return plus noise
+      const edge = 0.2 * (path.returns[t + 1] ?? 0) + normalDraw(noise) * 0.003;
+      ic.update(edge, close);
+      sizer.breaker.onBar(10_000);
+      out.push(sizer.decide({ edge, regime, ic: ic.ic, signalConfidence: ic.confidence, equity: 10_000, price: close }));
+    }
+    return { out, sizer, config };
+  }
+
+  it('is deterministic and every Kelly fraction equals the pure chain recomputed from the decision', () => {
+    const a = run(null), b = run(null);
+    expect(b.out).toEqual(a.out);
+    const tiers = new Set(a.out.map((d) => d.tier));
+    expect(tiers.has('PURE_KELLY')).toBe(true); // warm-up: IC NaN
+    expect(tiers.has('FULL_RL') || tiers.has('BLENDED')).toBe(true);
+    for (const d of a.out) {
+      expect(Math.abs(d.fraction)).toBeLessThanOrEqual(a.config.kelly.maxLeverage);
+      expect(d.regimeFraction).toBeGreaterThanOrEqual(0.17);
+      expect(d.regimeFraction).toBeLessThanOrEqual(0.67);
+    }
+    // every tier change is an event with its inputs
+    expect(a.sizer.cascade.changes.length).toBeGreaterThanOrEqual(2);
+    expect(a.sizer.cascade.changes[0]!.from).toBeNull();
+  });
+
+  it('a 4-bar gap in the data opens the breaker (stale data) on the next bar: EMERGENCY_FLAT, then probing after 1 h', () => {
+    const { out, sizer } = run(300);
+    expect(out[299]!.breakerState).toBe('closed');
+    expect(out[300]).toMatchObject({ tier: 'EMERGENCY_FLAT', fraction: 0, breakerState: 'open' });
+    expect(sizer.breaker.transitions[0]).toMatchObject({ cause: 'stale_data', values: { gapMs: 4 * BAR, maxGapMs: 2 * BAR } });
+    // next bar is 1 h later = the cooldown: half-open, probe position
+    expect(out[301]).toMatchObject({ breakerState: 'half-open', probe: true });
+    expect(out[302]!.breakerState).toBe('closed');
+  });
+
+  it('the pure chain reproduces a decision', () => {
+    const filter = new RegimeFilter(model, { initialVariance: 1e-4 });
+    const regime = new RegimeForecast(filter);
+    for (let t = 0; t < 50; t++) filter.update(path.returns[t]!);
+    regime.update();
+    const { sizer, config } = make();
+    const d = sizer.decide({ ...input, regime });
+    const variance = horizonVariance(regime, 1, 1);
+    const g = regimeFraction(regime.filtered, regime.labels, config.regimeFractions, 'weighted');
+    expect(d.variance).toBe(variance);
+    expect(d.regimeFraction).toBe(g);
+    expect(d.kellyFraction).toBe(kellyPosition(2e-5, variance, g, config.kelly));
+  });
+});

@@ -1,0 +1,224 @@
+import { PerformanceObserver } from 'node:perf_hooks';
+import { describe, expect, it } from 'vitest';
+import { normalDraw, seededRandom } from '../core/random.js';
+import { RollingIc, spearman } from './rolling-ic.js';
+import { SizingError } from './sizing-error.js';
+
+/** A seeded bar series: predictions with some ties and NaNs, correlated with the next h-bar return. */
+function series(n: number, seed: number, h: number): { predictions: Float64Array; closes: Float64Array } {
+  const random = seededRandom(seed);
+  const noise = Float64Array.from({ length: n + h }, () => normalDraw(random) * 0.01);
+  const closes = new Float64Array(n);
+  let logClose = Math.log(100);
+  for (let t = 0; t < n; t++) {
+    if (t > 0) logClose += noise[t]!;
+    closes[t] = Math.exp(logClose);
+  }
+  const predictions = new Float64Array(n);
+  for (let t = 0; t < n; t++) {
+    let future = 0;
+    for (let j = 1; j <= h; j++) future += noise[t + j] ?? 0;
+    // rounded to 3 levels of 0.002 → many ties; every 17th bar has no prediction
+    const raw = 0.3 * future + normalDraw(random) * 0.01;
+    predictions[t] = t % 17 === 5 ? Number.NaN : Math.round(raw / 0.002) * 0.002;
+  }
+  return { predictions, closes };
+}
+
+/** The window's pairs built from scratch: (prediction at s, ln(close_{s+h} / close_s)) for s + h <= t, last `window`. */
+function pairsAt(predictions: Float64Array, closes: Float64Array, h: number, window: number, t: number): { x: number[]; y: number[] } {
+  const x: number[] = [], y: number[] = [];
+  for (let s = 0; s + h <= t; s++) {
+    if (Number.isNaN(predictions[s]!)) continue;
+    x.push(predictions[s]!);
+    y.push(Math.log(closes[s + h]!) - Math.log(closes[s]!));
+  }
+  return { x: x.slice(-window), y: y.slice(-window) };
+}
+
+describe('spearman (from-scratch reference)', () => {
+  it('matches hand-computed values, with average ranks for ties', () => {
+    // y ranks [1, 2, 3.5, 5, 3.5]; Σdxdy = 8, Σdx² = 10, Σdy² = 9.5 → 8 / √95 (scipy.stats.spearmanr: 0.8207826816681233)
+    expect(spearman([1, 2, 3, 4, 5], [5, 6, 7, 8, 7])).toBeCloseTo(8 / Math.sqrt(95), 15);
+    expect(spearman([1, 2, 3, 4], [10, 20, 30, 1000])).toBe(1);
+    expect(spearman([1, 2, 3, 4], [4, 3, 2, 1])).toBe(-1);
+    expect(spearman([1, 1, 1], [1, 2, 3])).toBeNaN();
+    expect(spearman([1], [1])).toBeNaN();
+  });
+});
+
+describe('RollingIc', () => {
+  it('pairs the prediction of bar t − h with ln(close_t / close_{t−h}), only once bar t has closed', () => {
+    const ic = new RollingIc({ window: 3, horizonBars: 2, minPairs: 3 });
+    const logCloses = [0, 0.1, 0.3, 0.2, 0.6, 0.4];
+    const predictions = [1, 2, 3, 4, 5, 6];
+    const pairsAfter: number[] = [];
+    for (let t = 0; t < 6; t++) {
+      ic.update(predictions[t]!, Math.exp(logCloses[t]!));
+      pairsAfter.push(ic.pairs);
+    }
+    expect(pairsAfter).toEqual([0, 0, 1, 2, 3, 3]);
+    const w = ic.windowPairs();
+    // window 3 → the pairs of predictions 2, 3, 4 (made at bars 1, 2, 3, realised at bars 3, 4, 5)
+    expect(Array.from(w.predictions)).toEqual([2, 3, 4]);
+    expect(w.returns[0]).toBeCloseTo(0.2 - 0.1, 14);
+    expect(w.returns[1]).toBeCloseTo(0.6 - 0.3, 14);
+    expect(w.returns[2]).toBeCloseTo(0.4 - 0.2, 14);
+    // returns 0.1, 0.3, 0.2 vs predictions 2, 3, 4: ranks [1, 3, 2] vs [1, 2, 3] → Σdxdy 1 / √(2·2) = 0.5
+    expect(ic.ic).toBeCloseTo(0.5, 15);
+    expect(ic.bars).toBe(6);
+  });
+
+  it('is NaN below minPairs and when one side is constant', () => {
+    const ic = new RollingIc({ window: 10, horizonBars: 1, minPairs: 4 });
+    // log closes 0.01·t²: forward returns 0.01·(2t − 1) grow with t, as the predictions do
+    for (let t = 0; t < 4; t++) ic.update(t, 100 * Math.exp(0.01 * t * t));
+    expect(ic.pairs).toBe(3);
+    expect(ic.ic).toBeNaN();
+    ic.update(4, 100 * Math.exp(0.16));
+    expect(ic.ic).toBe(1);
+    const flat = new RollingIc({ window: 10, horizonBars: 1, minPairs: 3 });
+    for (let t = 0; t < 8; t++) flat.update(0.5, 100 + t);
+    expect(flat.ic).toBeNaN();
+  });
+
+  it('incremental IC equals a from-scratch Spearman of the same window at every bar (1e-12), ties and NaNs included', () => {
+    for (const [h, window, minPairs, seed] of [[1, 50, 10, 1], [3, 64, 20, 2], [5, 7, 3, 3]] as const) {
+      const { predictions, closes } = series(1500, seed, h);
+      const ic = new RollingIc({ window, horizonBars: h, minPairs });
+      let worst = 0, compared = 0;
+      for (let t = 0; t < predictions.length; t++) {
+        ic.update(predictions[t]!, closes[t]!);
+        const { x, y } = pairsAt(predictions, closes, h, window, t);
+        expect(ic.pairs).toBe(x.length);
+        const reference = x.length >= minPairs ? spearman(x, y) : Number.NaN;
+        if (Number.isNaN(reference)) {
+          expect(ic.ic).toBeNaN();
+          continue;
+        }
+        worst = Math.max(worst, Math.abs(ic.ic - reference));
+        compared++;
+      }
+      expect(worst).toBeLessThanOrEqual(1e-12);
+      expect(compared).toBeGreaterThan(1000);
+    }
+  });
+
+  it('a signal that predicts the forward return has a high IC, noise has an IC near 0', () => {
+    const { predictions, closes } = series(3000, 11, 1);
+    const good = new RollingIc({ window: 500, horizonBars: 1, minPairs: 30 });
+    const noise = new RollingIc({ window: 500, horizonBars: 1, minPairs: 30 });
+    const random = seededRandom(5);
+    for (let t = 0; t < closes.length; t++) {
+      good.update(predictions[t]!, closes[t]!);
+      noise.update(normalDraw(random), closes[t]!);
+    }
+    expect(good.ic).toBeGreaterThan(0.2);
+    expect(Math.abs(noise.ic)).toBeLessThan(0.15);
+  });
+
+  it('is causal: IC and confidence at t do not change when bars after t are perturbed', () => {
+    const h = 3;
+    const base = series(800, 21, h);
+    const t0 = 500;
+    const perturbed = { predictions: base.predictions.slice(), closes: base.closes.slice() };
+    const random = seededRandom(99);
+    for (let t = t0 + 1; t < 800; t++) {
+      perturbed.predictions[t] = normalDraw(random);
+      perturbed.closes[t] = base.closes[t]! * Math.exp(normalDraw(random) * 0.05);
+    }
+    const a = new RollingIc({ window: 100, horizonBars: h, minPairs: 20 });
+    const b = new RollingIc({ window: 100, horizonBars: h, minPairs: 20 });
+    const icA: number[] = [], icB: number[] = [], confA: number[] = [], confB: number[] = [];
+    for (let t = 0; t < 800; t++) {
+      a.update(base.predictions[t]!, base.closes[t]!);
+      b.update(perturbed.predictions[t]!, perturbed.closes[t]!);
+      icA.push(a.ic); icB.push(b.ic); confA.push(a.confidence); confB.push(b.confidence);
+    }
+    expect(icB.slice(0, t0 + 1)).toEqual(icA.slice(0, t0 + 1));
+    expect(confB.slice(0, t0 + 1)).toEqual(confA.slice(0, t0 + 1));
+    // and the future does matter once it is realised
+    expect(icB.slice(t0 + 1)).not.toEqual(icA.slice(t0 + 1));
+  });
+
+  it('a prediction never sees its own forward return early: changing close_{t+h} leaves the IC at t + h − 1 unchanged', () => {
+    const h = 4;
+    const base = series(300, 8, h);
+    for (const t of [100, 150, 299 - h]) {
+      const changed = base.closes.slice();
+      changed[t + h] = changed[t + h]! * 1.5;
+      const a = new RollingIc({ window: 60, horizonBars: h, minPairs: 10 });
+      const b = new RollingIc({ window: 60, horizonBars: h, minPairs: 10 });
+      for (let s = 0; s < t + h; s++) {
+        a.update(base.predictions[s]!, base.closes[s]!);
+        b.update(base.predictions[s]!, changed[s]!);
+      }
+      expect(b.ic).toBe(a.ic);
+      a.update(base.predictions[t + h]!, base.closes[t + h]!);
+      b.update(base.predictions[t + h]!, changed[t + h]!);
+      if (!Number.isNaN(base.predictions[t]!)) expect(b.ic).not.toBe(a.ic);
+    }
+  });
+
+  it('confidence = erf(|p| / (s·√2)), s = sample std of the last `window` predictions (hand-computed)', () => {
+    const ic = new RollingIc({ window: 4, horizonBars: 1, minPairs: 3 });
+    ic.update(1, 100);
+    ic.update(-1, 100);
+    expect(ic.confidence).toBe(0); // 2 predictions < minPairs
+    ic.update(1, 100);
+    // [1, −1, 1]: mean 1/3, Σd² = 8/3, s = √(4/3), z = 1/s = 0.8660254 → erf(z/√2) = 0.6135237692 (Python math.erf)
+    expect(ic.confidence).toBeCloseTo(0.6135237692287673, 6);
+    ic.update(3, 100);
+    // [1, −1, 1, 3]: mean 1, Σd² = 8, s = √(8/3), z = 1.8371173 → 0.9338074203 (Python math.erf)
+    expect(ic.confidence).toBeCloseTo(0.9338074202778066, 6);
+    ic.update(0, 100);
+    expect(ic.confidence).toBeLessThan(1e-6); // |p| = 0 → 0
+    ic.update(Number.NaN, 100);
+    expect(ic.confidence).toBe(0); // no prediction
+    const constant = new RollingIc({ window: 4, horizonBars: 1, minPairs: 3 });
+    for (let t = 0; t < 5; t++) constant.update(0.2, 100);
+    expect(constant.confidence).toBe(0); // s = 0
+  });
+
+  it('confidence stays in [0, 1) over a long random run', () => {
+    const ic = new RollingIc({ window: 50, horizonBars: 1, minPairs: 10 });
+    const random = seededRandom(3);
+    for (let t = 0; t < 2000; t++) {
+      ic.update(normalDraw(random) * 1e-3, 100);
+      expect(ic.confidence).toBeGreaterThanOrEqual(0);
+      expect(ic.confidence).toBeLessThan(1);
+    }
+  });
+
+  it('rejects bad options and corrupt inputs', () => {
+    expect(() => new RollingIc({ window: 2, horizonBars: 1, minPairs: 3 })).toThrow(/`window` must be an integer >= 3, was 2/);
+    expect(() => new RollingIc({ window: 10, horizonBars: 0, minPairs: 3 })).toThrow(/`horizonBars`/);
+    expect(() => new RollingIc({ window: 10, horizonBars: 1, minPairs: 11 })).toThrow(/`minPairs` must be an integer in \[3, window = 10\], was 11/);
+    const ic = new RollingIc({ window: 10, horizonBars: 1, minPairs: 3 });
+    expect(() => ic.update(0.1, 0)).toThrow(SizingError);
+    expect(() => ic.update(Number.POSITIVE_INFINITY, 100)).toThrow(/`prediction` must be finite or NaN/);
+  });
+});
+
+describe('RollingIc.update allocates nothing', () => {
+  it('1e6 updates over a full window trigger no garbage collection (an 8-byte allocation per update would force several scavenges)', async () => {
+    const { predictions, closes } = series(4096, 31, 2);
+    const ic = new RollingIc({ window: 32, horizonBars: 2, minPairs: 10 });
+    const run = (count: number): void => {
+      let i = 0;
+      for (let j = 0; j < count; j++) {
+        ic.update(predictions[i]!, closes[i]!);
+        if (++i === predictions.length) i = 0;
+      }
+    };
+    run(100_000); // warm up: let the JIT optimise update
+    let collections = 0;
+    const observer = new PerformanceObserver((list) => { collections += list.getEntries().length; });
+    observer.observe({ entryTypes: ['gc'] });
+    run(1_000_000);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    observer.disconnect();
+    expect(collections).toBeLessThanOrEqual(2);
+    expect(ic.bars).toBe(1_100_000);
+  });
+});
