@@ -69,7 +69,7 @@ export function formatUtc(ms: number): string {
 
 /**
  * The engine's only source of time: epoch milliseconds from `now()`. Backtests advance a `TestClock`
- * (src/engine/clock.ts); live uses the wall clock. Cooldowns and staleness run on this time, never on `Date.now()`.
+ * (src/engine/clock.ts); live uses the wall clock. Cooldowns and staleness run on this time, never on the wall clock.
  */
 export interface Clock {
   now(): number;
