@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
   DOUBLE,
+  DuckDBAppender,
   DuckDBDataChunk,
   DuckDBDoubleVector,
   DuckDBInstance,
@@ -126,6 +127,32 @@ export class MarketStore {
     return this.merge('bar_data', { series_id: seriesId }, [], ['open', 'high', 'low', 'close', 'volume'], [], mode);
   }
 
+  /**
+   * Opens a bulk appender for bars of a series that has NO rows yet (see {@link barSeries}); rows go straight into
+   * `bar_data` inside the current transaction. Callers append sorted, validated rows and close it.
+   */
+  async openBarAppender(seriesId: number): Promise<BarAppender> {
+    const appender = await this.connection.createAppender('bar_data');
+    const chunk = DuckDBDataChunk.create([INTEGER, TIMESTAMP, DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE], CHUNK_SIZE);
+    let appended = 0;
+    return {
+      append: (columns, from, to) => {
+        appendBarRows(appender, chunk, seriesId, columns, from, to);
+        appended += to - from;
+      },
+      close: () => {
+        appender.closeSync();
+        return appended;
+      },
+    };
+  }
+
+  /** Number of stored bars of a series. */
+  async barCount(seriesId: number): Promise<number> {
+    const rows = await this.query(`SELECT count(*) AS n FROM bar_data WHERE series_id = ?`, [seriesId]);
+    return Number(rows[0]!['n']);
+  }
+
   /** Returns the id of a bar series, creating it (`created`) when new. */
   async barSeries(venue: string, symbol: string, timeframe: string): Promise<{ id: number; created: boolean }> {
     const found = await this.query(`SELECT id FROM bar_series WHERE venue = ? AND symbol = ? AND timeframe = ?`, [venue, symbol, timeframe]);
@@ -193,33 +220,9 @@ export class MarketStore {
 
   /** Appends bars of one series straight into `bar_data` through data chunks (no SQL per row). */
   private async appendBarData(seriesId: number, columns: readonly Float64Array[], length: number): Promise<void> {
-    const appender = await this.connection.createAppender('bar_data');
-    const chunkSize = 2048;
-    const chunk = DuckDBDataChunk.create([INTEGER, TIMESTAMP, DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE], chunkSize);
-    const ts = columns[0]!;
-    for (let start = 0; start < length; start += chunkSize) {
-      const rows = Math.min(chunkSize, length - start);
-      chunk.rowCount = rows;
-      const id = chunk.getColumnVector(0) as DuckDBIntegerVector;
-      for (let i = 0; i < rows; i++) id.setItem(i, seriesId);
-      id.flush();
-      const time = chunk.getColumnVector(1) as DuckDBTimestampVector;
-      const micros = (time as unknown as { items?: unknown }).items;
-      if (micros instanceof BigInt64Array) {
-        for (let i = 0; i < rows; i++) micros[i] = BigInt(ts[start + i]!) * 1000n;
-      } else {
-        for (let i = 0; i < rows; i++) time.setItem(i, new DuckDBTimestampValue(BigInt(ts[start + i]!) * 1000n));
-      }
-      time.flush();
-      for (let c = 1; c < columns.length; c++) {
-        const vector = chunk.getColumnVector(c + 1) as DuckDBDoubleVector;
-        writeDoubles(vector, columns[c]!, start, rows);
-        vector.flush();
-      }
-      appender.appendDataChunk(chunk);
-      chunk.reset();
-    }
-    appender.closeSync();
+    const appender = await this.openBarAppender(seriesId);
+    appender.append(columns, 0, length);
+    appender.close();
   }
 
   /** Bulk-loads double columns into the temp staging table `_stage` through DuckDB data chunks. */
@@ -283,6 +286,42 @@ export class MarketStore {
       [...seriesVals, ...valueParams, ...(notExisting ? seriesVals : [])],
     );
     return { inserted: inserted.rowsChanged, updated };
+  }
+}
+
+/** Rows per DuckDB data chunk (DuckDB's vector size). */
+const CHUNK_SIZE = 2048;
+
+/** Streams bars into an open `bar_data` appender; `columns` = ts (epoch ms), open, high, low, close, volume. */
+export interface BarAppender {
+  append(columns: readonly Float64Array[], from: number, to: number): void;
+  /** Flushes and closes; returns the number of rows appended. */
+  close(): number;
+}
+
+function appendBarRows(appender: DuckDBAppender, chunk: DuckDBDataChunk, seriesId: number, columns: readonly Float64Array[], from: number, to: number): void {
+  const ts = columns[0]!;
+  for (let start = from; start < to; start += CHUNK_SIZE) {
+    const rows = Math.min(CHUNK_SIZE, to - start);
+    chunk.rowCount = rows;
+    const id = chunk.getColumnVector(0) as DuckDBIntegerVector;
+    for (let i = 0; i < rows; i++) id.setItem(i, seriesId);
+    id.flush();
+    const time = chunk.getColumnVector(1) as DuckDBTimestampVector;
+    const micros = (time as unknown as { items?: unknown }).items;
+    if (micros instanceof BigInt64Array) {
+      for (let i = 0; i < rows; i++) micros[i] = BigInt(ts[start + i]!) * 1000n;
+    } else {
+      for (let i = 0; i < rows; i++) time.setItem(i, new DuckDBTimestampValue(BigInt(ts[start + i]!) * 1000n));
+    }
+    time.flush();
+    for (let c = 1; c < columns.length; c++) {
+      const vector = chunk.getColumnVector(c + 1) as DuckDBDoubleVector;
+      writeDoubles(vector, columns[c]!, start, rows);
+      vector.flush();
+    }
+    appender.appendDataChunk(chunk);
+    chunk.reset();
   }
 }
 

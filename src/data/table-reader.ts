@@ -30,19 +30,38 @@ export interface ParsedTable {
  * @throws DataError naming the file, the line and the problem for unreadable files, missing/unknown columns,
  * rows with the wrong number of fields, and cells that are not a finite number / a UTC timestamp.
  */
-export async function readTable(file: string, spec: readonly ColumnSpec[], duck: DuckDBConnection): Promise<ParsedTable> {
-  if (file.endsWith('.parquet')) return readParquet(file, spec, duck);
+export async function readTable(
+  file: string,
+  spec: readonly ColumnSpec[],
+  duck: DuckDBConnection,
+  onRows?: (rowsSoFar: ParsedTable, from: number, to: number) => void,
+): Promise<ParsedTable> {
+  if (file.endsWith('.parquet')) {
+    const table = await readParquet(file, spec, duck);
+    onRows?.(table, 0, table.length);
+    return table;
+  }
   const parser = new CsvColumnParser(file, spec, await expectedBytes(file));
+  let done = 0;
   try {
-    // Streamed: zlib inflates the next chunk on the libuv thread pool while this thread parses the current one.
+    // Streamed: zlib inflates the next chunk on the libuv thread pool while this thread parses the current one
+    // (and `onRows` consumes the rows parsed so far, e.g. validates and appends them to the store).
     const source = createReadStream(file, { highWaterMark: 1 << 20 });
     const stream = file.endsWith('.gz') ? source.pipe(createGunzip({ chunkSize: 1 << 18 })) : source;
-    for await (const chunk of stream) parser.push(chunk as Buffer);
+    for await (const chunk of stream) {
+      parser.push(chunk as Buffer);
+      if (onRows && parser.rowCount > done) {
+        onRows(parser.view(), done, parser.rowCount);
+        done = parser.rowCount;
+      }
+    }
   } catch (e) {
     if (e instanceof DataError) throw e;
     throw new DataError('io', `${file}: cannot read file (${(e as Error).message})`, { file }, { cause: e });
   }
-  return parser.finish();
+  const table = parser.finish();
+  if (onRows && table.length > done) onRows(table, done, table.length);
+  return table;
 }
 
 /** Parses CSV text in one go; see {@link readTable}. */
@@ -87,6 +106,26 @@ export class CsvColumnParser {
     }
     this.parseLines(buf, lastNewline + 1);
     this.carry = Buffer.from(buf.subarray(lastNewline + 1));
+  }
+
+  /** Rows parsed so far. */
+  get rowCount(): number {
+    return this.rows;
+  }
+
+  /**
+   * The rows parsed so far, without copying: column arrays may be longer than `length` and are replaced when the
+   * parser grows them, so take a new view after each {@link push}.
+   */
+  view(): ParsedTable {
+    const numbers: Record<string, Float64Array> = {};
+    const strings: Record<string, string[]> = {};
+    for (let f = 0; f < this.width; f++) {
+      const name = this.specAt[f]!.name;
+      if (this.kindAt[f] === 2) strings[name] = this.strAt[f]!;
+      else numbers[name] = this.numAt[f]!;
+    }
+    return { file: this.file, length: this.rows, firstLine: 2, numbers, strings };
   }
 
   /** Parses the last line (if it has no newline) and returns the columns. */

@@ -49,11 +49,16 @@ export function columnsFor(kind: FileKind): readonly ColumnSpec[] {
  * - funding: the `symbol` column equals the file's symbol; trades: price > 0, qty > 0, side buy|sell.
  */
 export function validateTable(t: ParsedTable, kind: FileKind): void {
+  validateRows(t, kind, 0, t.length);
+}
+
+/** {@link validateTable} for rows [from, to) only (row `from` is still compared with row `from − 1`). */
+export function validateRows(t: ParsedTable, kind: FileKind, from: number, to: number): void {
   const ts = t.numbers['ts']!;
   const allowEqual = kind.kind === 'trades';
   const step = kind.kind === 'bars' || kind.kind === 'series' ? timeframeMs(kind.timeframe) : 0;
   const gridded = step > 0 && step <= 86_400_000;
-  for (let i = 0; i < t.length; i++) {
+  for (let i = from; i < to; i++) {
     const line = i + t.firstLine;
     const at = ts[i]!;
     if (gridded && at % step !== 0) {
@@ -70,11 +75,11 @@ export function validateTable(t: ParsedTable, kind: FileKind): void {
   }
   switch (kind.kind) {
     case 'bars':
-      return validateBars(t);
+      return validateBars(t, from, to);
     case 'funding':
-      return validateFunding(t, kind.symbol);
+      return validateFunding(t, kind.symbol, from, to);
     case 'trades':
-      return validateTrades(t);
+      return validateTrades(t, from, to);
     case 'series':
       return;
   }
@@ -84,9 +89,9 @@ function timeframeLabel(kind: FileKind): string {
   return 'timeframe' in kind ? kind.timeframe : kind.kind;
 }
 
-function validateBars(t: ParsedTable): void {
+function validateBars(t: ParsedTable, from: number, to: number): void {
   const { open, high, low, close, volume } = t.numbers as Record<string, Float64Array>;
-  for (let i = 0; i < t.length; i++) {
+  for (let i = from; i < to; i++) {
     const o = open![i]!, h = high![i]!, l = low![i]!, c = close![i]!, v = volume![i]!;
     if (o > 0 && h > 0 && l > 0 && c > 0 && v >= 0 && h >= o && h >= c && l <= o && l <= c) continue;
     const line = i + t.firstLine;
@@ -103,18 +108,18 @@ function validateBars(t: ParsedTable): void {
   }
 }
 
-function validateFunding(t: ParsedTable, symbol: string): void {
+function validateFunding(t: ParsedTable, symbol: string, from: number, to: number): void {
   const symbols = t.strings['symbol']!;
-  for (let i = 0; i < t.length; i++) {
+  for (let i = from; i < to; i++) {
     if (symbols[i] !== symbol) {
       throw fileError('invalid_value', t.file, i + t.firstLine, `symbol must be ${symbol} (from the file name), was ${JSON.stringify(symbols[i])}`, { field: 'symbol', value: symbols[i] });
     }
   }
 }
 
-function validateTrades(t: ParsedTable): void {
+function validateTrades(t: ParsedTable, from: number, to: number): void {
   const price = t.numbers['price']!, qty = t.numbers['qty']!, side = t.strings['side']!;
-  for (let i = 0; i < t.length; i++) {
+  for (let i = from; i < to; i++) {
     const line = i + t.firstLine;
     if (!(price[i]! > 0)) throw fileError('invalid_value', t.file, line, `price must be > 0, was ${price[i]}`, { field: 'price', value: price[i] });
     if (!(qty[i]! > 0)) throw fileError('invalid_value', t.file, line, `qty must be > 0, was ${qty[i]}`, { field: 'qty', value: qty[i] });

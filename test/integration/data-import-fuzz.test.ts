@@ -80,8 +80,9 @@ function variants(rows: string[], count: number, seed: number): Variant[] {
 }
 
 async function digest(store: MarketStore): Promise<string> {
-  const r = await store.query(`SELECT count(*)::VARCHAR AS n, coalesce(sum(hash(COLUMNS(*)))::VARCHAR, '') AS h FROM bars`);
-  return JSON.stringify(r);
+  const bars = await store.query(`SELECT count(*)::VARCHAR AS n, coalesce(sum(hash(COLUMNS(*)))::VARCHAR, '') AS h FROM bars`);
+  const series = await store.query(`SELECT count(*)::VARCHAR AS n FROM bar_series`);
+  return JSON.stringify({ bars, series });
 }
 
 describe('bad input files are rejected with file, line and problem, and nothing is written', () => {
@@ -113,7 +114,10 @@ describe('bad input files are rejected with file, line and problem, and nothing 
     const seen = new Set<string>();
     for (const [k, v] of all.entries()) {
       const gz = k % 3 === 0;
-      const file = join(venueDir, `BTCUSDT-4h.csv${gz ? '.gz' : ''}`);
+      // Half the variants go to a series with stored bars (parse, then upsert), half to a new series (streamed:
+      // rows are appended while the file is still being read, so a late bad row must roll all of them back).
+      const symbol = k % 4 < 2 ? 'BTCUSDT' : 'NEWUSDT';
+      const file = join(venueDir, `${symbol}-4h.csv${gz ? '.gz' : ''}`);
       const body = Buffer.from(v.lines.length ? v.lines.join('\n') + '\n' : '');
       writeFileSync(file, gz ? gzipSync(body) : body);
       // Every other variant shares the import with a valid file that is processed first (same transaction).
@@ -141,5 +145,29 @@ describe('bad input files are rejected with file, line and problem, and nothing 
     writeFileSync(join(venueDir, 'BTCUSDT-4h.csv'), [HEADER, ...rows].join('\n') + '\n');
     const ok = await importPath(store, venueDir);
     expect(ok[0]).toMatchObject({ rows: 40, inserted: 20, updated: 0 });
+  });
+});
+
+describe('a bad row late in a large file rolls back rows already streamed into the store', () => {
+  it('imports nothing from a 73k-row 1m file whose second-to-last row is bad', async () => {
+    const root = tempDir('tm-late-');
+    const dir = join(root, 'latevenue');
+    mkdirSync(dir, { recursive: true });
+    const lines = gunzipSync(readFileSync(join(sharedDataDir(), 'binance-futures/BTCUSDT-1m-2025-05_06.csv.gz'))).toString('utf8').trimEnd().split('\n');
+    const bad = lines.length - 2;
+    const fields = lines[bad]!.split(',');
+    fields[2] = String(Number(fields[3]) / 2); // high < low
+    lines[bad] = fields.join(',');
+    const file = join(dir, 'BTCUSDT-1m.csv.gz');
+    writeFileSync(file, gzipSync(Buffer.from(lines.join('\n') + '\n')));
+    const store = await MarketStore.open(join(root, 'market.duckdb'));
+    try {
+      const empty = await digest(store);
+      expect(JSON.parse(empty)).toMatchObject({ bars: [{ n: '0' }], series: [{ n: '0' }] });
+      await expect(importPath(store, dir)).rejects.toMatchObject({ code: 'invalid_value', context: { file, line: bad + 1 } });
+      expect(await digest(store)).toBe(empty);
+    } finally {
+      store.close();
+    }
   });
 });
