@@ -17,7 +17,7 @@ const bench: Benchmark = {
     const file = candidates.sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
     const rates: number[] = [];
     let rows = 0;
-    for (let run = 0; run < 9; run++) {
+    for (let run = 0; run < 17; run++) {
       const db = join(tmpdir(), `tm-bench-import-${process.pid}-${run}.duckdb`);
       const store = await MarketStore.open(db);
       const t0 = performance.now();

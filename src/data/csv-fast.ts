@@ -1,48 +1,7 @@
 /**
- * Byte-level parsing helpers for the CSV hot path. They parse without allocating strings for the common
- * forms and fall back (return NaN) for anything else, so callers can retry with the general parser.
+ * Byte-level timestamp parsing for the CSV hot path (decimals are parsed inline in CsvColumnParser). Returns NaN
+ * for any form it does not handle, so callers can retry with the general parser.
  */
-
-const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
-
-/**
- * Parses a plain decimal (`-123.456`, no exponent) from `buf[start, end)`. Returns NaN for any other form or when
- * the digits exceed 15 significant digits. Exact: a mantissa below 2^53 divided by a power of ten up to 1e22 is one
- * correctly rounded IEEE division, so the result equals `Number(text)` (Clinger's fast path).
- */
-export function parseDecimalBytes(buf: Uint8Array, start: number, end: number): number {
-  let i = start;
-  const negative = buf[i] === 45;
-  if (negative) i++;
-  let mantissa = 0;
-  let c = 0;
-  // Integer part.
-  for (; i < end; i++) {
-    c = buf[i]! - 48;
-    if (c < 0 || c > 9) break;
-    mantissa = mantissa * 10 + c;
-  }
-  const intEnd = i;
-  let fraction = 0;
-  if (i < end) {
-    if (buf[i] !== 46) return NaN;
-    i++;
-    const fracStart = i;
-    for (; i < end; i++) {
-      c = buf[i]! - 48;
-      if (c < 0 || c > 9) return NaN;
-      mantissa = mantissa * 10 + c;
-    }
-    fraction = i - fracStart;
-    if (fraction === 0) return NaN;
-  } else if (intEnd === start + (negative ? 1 : 0)) {
-    return NaN;
-  }
-  // Above 2^53 the mantissa may have been rounded: leave it to the general parser.
-  if (mantissa > 9007199254740991 || fraction > 22) return NaN;
-  const value = fraction > 0 ? mantissa / POW10[fraction]! : mantissa;
-  return negative ? -value : value;
-}
 
 /**
  * Parses `YYYY-MM-DDTHH:MM:SSZ` (exactly 20 bytes) from `buf[start, end)` to epoch ms. Returns NaN for any other

@@ -3,7 +3,7 @@ import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { parseUtcMs } from '../core/time.js';
-import { parseDecimalBytes, parseIsoSecondsBytes, type DateMemo } from './csv-fast.js';
+import { parseIsoSecondsBytes, type DateMemo } from './csv-fast.js';
 import { DataError, fileError } from './data-error.js';
 
 export type ColumnType = 'time' | 'number' | 'string';
@@ -209,36 +209,81 @@ export class CsvColumnParser {
         return this.parseLines(buf.subarray(p), end - p);
       }
       const lineNo = row + 2;
-      const lineEnd = buf.indexOf(10, p);
-      let contentEnd = lineEnd;
-      if (contentEnd > p && buf[contentEnd - 1] === 13) contentEnd--;
-      if (contentEnd === p) throw fileError('malformed_row', file, lineNo, 'empty line');
-      let fieldStart = p;
-      let field = 0;
-      for (let q = p; q <= contentEnd; q++) {
-        if (q < contentEnd && buf[q] !== 44) continue;
-        if (field >= width) break;
+      if (buf[p] === 10 || (buf[p] === 13 && buf[p + 1] === 10)) throw fileError('malformed_row', file, lineNo, 'empty line');
+      // One pass per line: each field is parsed while it is scanned; `q` ends on the field's terminator.
+      let q = p;
+      for (let field = 0; field < width; field++) {
         const kind = kindAt[field];
-        if (kind === 2) {
-          if (q === fieldStart) throw fileError('invalid_value', file, lineNo, `${specAt[field]!.name} is empty`, { field: specAt[field]!.name });
-          strAt[field]![row] = latin1(buf, fieldStart, q);
-        } else {
-          let v = kind === 0 ? parseIsoSecondsBytes(buf, fieldStart, q, this.dateMemo) : parseDecimalBytes(buf, fieldStart, q);
-          if (v !== v) v = parseCell(file, lineNo, specAt[field]!, latin1(buf, fieldStart, q));
-          numAt[field]![row] = v;
+        const start = q;
+        let v = NaN;
+        if (kind === 1) {
+          const negative = buf[q] === 45;
+          if (negative) q++;
+          let mantissa = 0;
+          let digits = 0;
+          let fraction = -1;
+          for (;;) {
+            const c = buf[q]!;
+            if (c >= 48 && c <= 57) {
+              mantissa = mantissa * 10 + (c - 48);
+              digits++;
+              if (fraction >= 0) fraction++;
+            } else if (c === 46 && fraction < 0) {
+              fraction = 0;
+            } else {
+              break;
+            }
+            q++;
+          }
+          // Clinger's fast path (exact): mantissa < 2^53, power of ten <= 1e22.
+          if (digits > 0 && fraction !== 0 && mantissa <= 9007199254740991 && fraction <= 22 && isTerminator(buf[q])) {
+            v = fraction > 0 ? mantissa / POW10[fraction]! : mantissa;
+            if (negative) v = -v;
+          }
+        } else if (kind === 0 && isTerminator(buf[q + 20])) {
+          v = parseIsoSecondsBytes(buf, q, q + 20, this.dateMemo);
+          if (v === v) q += 20;
         }
-        field++;
-        fieldStart = q + 1;
+        if (v !== v) {
+          // General path: find the field's end, then parse its text.
+          q = start;
+          while (!isTerminator(buf[q])) q++;
+          if (kind === 2) {
+            if (q === start) throw fileError('invalid_value', file, lineNo, `${specAt[field]!.name} is empty`, { field: specAt[field]!.name });
+            strAt[field]![row] = latin1(buf, start, q);
+          } else {
+            v = parseCell(file, lineNo, specAt[field]!, latin1(buf, start, q));
+          }
+        }
+        if (kind !== 2) numAt[field]![row] = v;
+        const t = buf[q];
+        if (field < width - 1) {
+          if (t !== 44) throw this.fieldCountError(buf, p, lineNo);
+          q++;
+        } else if (t === 44) {
+          throw this.fieldCountError(buf, p, lineNo);
+        }
       }
-      if (field !== width || fieldStart <= contentEnd) {
-        let found = 1;
-        for (let q = p; q < contentEnd; q++) if (buf[q] === 44) found++;
-        throw fileError('malformed_row', file, lineNo, `expected ${width} fields (${this.header.join(',')}), found ${found}`);
-      }
+      // q is on '\r' or '\n' (every parsed line ends with a newline, see push/finish).
+      if (buf[q] === 13) q++;
+      if (buf[q] !== 10) throw this.fieldCountError(buf, p, lineNo);
       this.rows = row + 1;
-      p = lineEnd + 1;
+      p = q + 1;
     }
   }
+
+  private fieldCountError(buf: Buffer, lineStart: number, lineNo: number): DataError {
+    let found = 1;
+    for (let q = lineStart; buf[q] !== 10 && q < buf.length; q++) if (buf[q] === 44) found++;
+    return fileError('malformed_row', this.file, lineNo, `expected ${this.width} fields (${this.header!.join(',')}), found ${found}`);
+  }
+}
+
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+
+/** True for the bytes that end a CSV field: ',' '\r' '\n' (and the end of the buffer). */
+function isTerminator(c: number | undefined): boolean {
+  return c === 44 || c === 10 || c === 13 || c === undefined;
 }
 
 /** Decompressed size of a file: gzip's ISIZE trailer (size mod 2^32) for .gz, else the file size; 0 if unknown. */
@@ -268,6 +313,9 @@ function stripCr(s: string): string {
   return s.endsWith('\r') ? s.slice(0, -1) : s;
 }
 
+/** A plain decimal number, optionally signed and with an exponent (no hex, no spaces, no Infinity/NaN). */
+const DECIMAL_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
 function parseCell(file: string, line: number, spec: ColumnSpec, raw: string): number {
   if (spec.type === 'time') {
     const t = parseUtcMs(raw);
@@ -276,7 +324,7 @@ function parseCell(file: string, line: number, spec: ColumnSpec, raw: string): n
     }
     return t;
   }
-  const v = raw.length === 0 || raw.trim() !== raw ? NaN : Number(raw);
+  const v = DECIMAL_RE.test(raw) ? Number(raw) : NaN;
   if (!Number.isFinite(v)) {
     throw fileError('invalid_value', file, line, `${spec.name} ${JSON.stringify(raw)} is not a finite number`, { field: spec.name, value: raw });
   }
