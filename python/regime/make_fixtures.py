@@ -34,7 +34,8 @@ import statsmodels.api as sm
 from arch import arch_model
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-OUT = ROOT / "test" / "fixtures" / "regime"
+# TM_FIXTURE_OUT lets a test regenerate into a temp folder and compare with the committed files.
+OUT = pathlib.Path(os.environ.get("TM_FIXTURE_OUT", str(ROOT / "test" / "fixtures" / "regime")))
 SHARED = pathlib.Path(os.environ.get("TM_SHARED_DATA", str(ROOT / ".." / "shared" / "data")))
 BTC_FILE = SHARED / "binance-spot" / "BTCUSDT-4h.csv.gz"
 FROM_TS = "2024-01-01T00:00:00Z"
