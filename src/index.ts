@@ -10,3 +10,4 @@ export { loadConfig, parseBacktestConfig, ConfigError, type BacktestConfig } fro
 export * from './notebook/index.js';
 export * from './regime/index.js';
 export * from './sizing/index.js';
+export * from './training/index.js';

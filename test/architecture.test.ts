@@ -22,6 +22,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   live: ['core', 'data', 'features', 'regime', 'sizing', 'models', 'engine', 'adapters', 'state', 'monitoring', 'registry'],
   config: ['core'],
   notebook: ['core', 'data', 'backtest'],
+  training: ['core', 'data', 'features', 'models', 'engine', 'backtest', 'regime', 'registry', 'config'],
 };
 
 function sourceFiles(dir: string): string[] {

@@ -195,7 +195,8 @@ async function runAll(io: CliIo, opts: BacktestFlags): Promise<number> {
   const outRoot = opts.out ?? join(dir, 'results');
   let files: string[];
   try {
-    files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+    // train-*.json are `tm train` configs, not backtests.
+    files = (await readdir(dir)).filter((f) => f.endsWith('.json') && !f.startsWith('train-')).sort();
   } catch (e) {
     throw new AppError('not_found', `--experiments ${dir}: cannot list the folder: ${(e as Error).message}`, { dir }, { cause: e });
   }

@@ -4,6 +4,7 @@ import { backtestCommand } from './backtest-command.js';
 import { dataCommand } from './data-commands.js';
 import { modelsCommand, promoteCommand } from './models-commands.js';
 import { processIo, type CliIo } from './output.js';
+import { trainCommand } from './train-command.js';
 
 /** Builds the `tm` program. Each subcommand group lives in its own `*-commands.ts`. */
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
@@ -18,6 +19,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   program.addCommand(promoteCommand(io, setExit));
   program.enablePositionalOptions(); // program options (-V/--version) only before a subcommand: `tm promote <name> --version N`
   program.addCommand(backtestCommand(io, setExit));
+  program.addCommand(trainCommand(io, setExit));
   for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   return program;
 }

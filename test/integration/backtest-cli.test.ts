@@ -56,7 +56,7 @@ describe('tm backtest (real shared data)', () => {
   it('fails the prediction-driven experiment with a message naming the model and `tm train`', async () => {
     const r = await tm('backtest', '--config', 'experiments/signal-column.json', '--db', db, '--out', join(dir, 'signal'));
     expect(r.code).toBe(2);
-    expect(r.err).toContain('experiments/signal-column.json: column signal: the store has no predictions of model "direction-classifier"');
+    expect(r.err).toContain('experiments/signal-column.json: column signal: the store has no predictions of model "gbdt-transfer"');
     expect(r.err).toContain('`tm train`');
     expect(existsSync(join(dir, 'signal', 'summary.json'))).toBe(false);
   });
@@ -80,7 +80,7 @@ describe('tm backtest (real shared data)', () => {
     expect(r.out).toMatch(/sma-crossover-bybit\s+ok/);
     expect(r.out).toMatch(/buy-and-hold\s+ok/);
     expect(r.out).toMatch(/signal-column-momentum\s+ok/);
-    expect(r.out).toMatch(/signal-column\s+skipped\s+0\s+.*no predictions of model "direction-classifier"/);
+    expect(r.out).toMatch(/signal-column\s+skipped\s+0\s+.*no predictions of model "gbdt-transfer"/);
     expect(existsSync(join(dir, 'all', 'signal-column-momentum', 'report.html'))).toBe(true);
   });
 
