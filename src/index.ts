@@ -5,9 +5,13 @@
 export * from './core/index.js';
 export * from './data/index.js';
 export * from './engine/index.js';
+export * from './features/index.js';
+export * from './models/index.js';
+export type { FeatureMatrix } from './features/index.js';
 export * from './backtest/index.js';
 export { loadConfig, parseBacktestConfig, ConfigError, type BacktestConfig } from './config/backtest-config.js';
 export * from './notebook/index.js';
 export * from './regime/index.js';
 export * from './sizing/index.js';
 export * from './training/index.js';
+export * from './registry/index.js';
