@@ -22,6 +22,12 @@ export interface BacktestResult {
     readonly low: Float64Array;
     readonly close: Float64Array;
     readonly position: Float64Array;
+    /**
+     * Cumulative mark-to-market PnL of the instrument at each bar close, quote currency, net of its fees and funding:
+     * realised − fees − funding + position × (close − average entry). Per bar, Σ over instruments of its change is the
+     * equity change. Recorded by the bar runner; absent from results made elsewhere (tick runner, hand-made results).
+     */
+    readonly pnl?: Float64Array;
   }[];
   /** Every fill, in time order. */
   readonly fills: readonly FillRecord[];
@@ -38,6 +44,40 @@ export interface BacktestResult {
   readonly liquidations: number;
   readonly seed: number;
   readonly config: Readonly<Record<string, unknown>>;
+  /** What the strategy annotated during the run (sizing tiers, regime probabilities); absent when it annotated nothing. */
+  readonly annotations?: BacktestAnnotations;
+}
+
+/**
+ * Strategy annotations of a run (see `StrategyContext.annotateTier` / `annotateRegime`). Optional parts are absent
+ * when the strategy recorded none of that kind.
+ */
+export interface BacktestAnnotations {
+  /**
+   * Sizing-tier changes in time order: from `ts` (engine time of the decision, a bar close) on, `tier` is in force for
+   * `instrument` until its next entry. `reason` is the rule that chose it (e.g. `no_rl_sizer`, `breaker_open`,
+   * `no_signal`).
+   */
+  readonly tiers?: readonly TierAnnotation[];
+  /** Filtered regime probabilities per instrument (one entry per instrument that recorded any). */
+  readonly regimeProbabilities?: readonly RegimeProbabilities[];
+}
+
+export interface TierAnnotation {
+  readonly instrument: string;
+  readonly ts: number;
+  readonly tier: string;
+  readonly reason: string;
+}
+
+export interface RegimeProbabilities {
+  readonly instrument: string;
+  /** State labels, e.g. `crisis`, `bear`, `neutral`, `bull`. */
+  readonly labels: readonly string[];
+  /** Sample times (epoch ms, bar closes). */
+  readonly ts: Float64Array;
+  /** One array per label, aligned with `ts`: P(state = label | returns up to ts). */
+  readonly probabilities: readonly Float64Array[];
 }
 
 export interface FillRecord {

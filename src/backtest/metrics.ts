@@ -550,3 +550,94 @@ export function computeMetrics(result: BacktestResult): BacktestMetrics {
     liquidations: result.liquidations,
   };
 }
+
+/** Sizing tiers in display order (most to least trusting); always listed by {@link tierAttribution}. */
+export const SIZING_TIER_ORDER: readonly string[] = Object.freeze(['FULL_RL', 'BLENDED', 'PURE_KELLY', 'EMERGENCY_FLAT']);
+/** Pseudo-tier of bars before an instrument's first tier annotation. */
+export const NO_TIER = 'none';
+
+/** Time and PnL attributed to one sizing tier. */
+export interface TierStats {
+  readonly tier: string;
+  /** Bars during which the tier was in force (see {@link tierAttribution} for the rule). */
+  readonly bars: number;
+  /** `bars` / all bars counted, fraction; the fractions of one table sum to 1. */
+  readonly timeFraction: number;
+  /** Mark-to-market PnL of those bars, quote currency (net of fees and funding); null when the result has no PnL columns. */
+  readonly pnl: number | null;
+}
+
+/** Result of {@link tierAttribution}: all instruments together and each instrument alone. */
+export interface TierAttribution {
+  /** Instrument-bars of every instrument (n instruments × T bars). */
+  readonly total: readonly TierStats[];
+  readonly byInstrument: readonly { readonly instrument: string; readonly tiers: readonly TierStats[] }[];
+}
+
+/**
+ * Attributes time and PnL to the sizing tiers annotated during a run (`result.annotations.tiers`).
+ *
+ * Rule: bar t of instrument i (open time `bars[i].ts[t]`, bars of the run's common grid) is in the tier in force at
+ * the START of the bar: the last tier annotation of i with ts <= the bar's open time, i.e. the decision taken at
+ * the previous close, whose orders fill at this bar's open ({@link NO_TIER} before the first annotation). Its PnL is
+ * the bar's mark-to-market PnL of i, `pnl[t] − pnl[t−1]` (`pnl[−1]` = 0) from the cumulative `bars[i].pnl` column:
+ * price change on the position held, the fill at the open, fees and funding of the bar. The PnL of all tiers
+ * therefore sums to the final equity minus the initial cash.
+ *
+ * Rows: {@link SIZING_TIER_ORDER} always, then other recorded tiers alphabetically, then {@link NO_TIER} when some
+ * bar had no tier yet. Returns null when the result has no tier annotations.
+ * @example
+ * const a = tierAttribution(result); a?.total.find((s) => s.tier === 'EMERGENCY_FLAT')?.timeFraction;
+ */
+export function tierAttribution(result: Pick<BacktestResult, 'instruments' | 'bars' | 'annotations'>): TierAttribution | null {
+  const annotations = result.annotations?.tiers;
+  if (annotations === undefined || annotations.length === 0) return null;
+  const byId = new Map<string, { ts: number; tier: string }[]>();
+  for (const a of annotations) {
+    let list = byId.get(a.instrument);
+    if (list === undefined) byId.set(a.instrument, (list = []));
+    list.push({ ts: a.ts, tier: a.tier });
+  }
+  const seen = new Set<string>(SIZING_TIER_ORDER);
+  const extra = [...new Set(annotations.map((a) => a.tier))].filter((t) => !seen.has(t)).sort();
+  const order = [...SIZING_TIER_ORDER, ...extra, NO_TIER];
+  const index = new Map(order.map((t, k) => [t, k]));
+  const totalBars = new Float64Array(order.length);
+  const totalPnl = new Float64Array(order.length);
+  let totalCount = 0;
+  let allPnl = true;
+  const perInstrument = result.instruments.map((instrument, i) => {
+    const bar = result.bars[i]!;
+    const list = byId.get(instrument) ?? [];
+    for (let j = 1; j < list.length; j++) invariant(list[j]!.ts >= list[j - 1]!.ts, `tier annotations of ${instrument} must be in time order, ${list[j]!.ts} came after ${list[j - 1]!.ts}`, { instrument });
+    const counts = new Float64Array(order.length);
+    const pnls = new Float64Array(order.length);
+    const cumulative = bar.pnl;
+    if (cumulative === undefined) allPnl = false;
+    let next = 0;
+    let current = index.get(NO_TIER)!;
+    const T = bar.ts.length;
+    for (let t = 0; t < T; t++) {
+      const open = bar.ts[t]!;
+      while (next < list.length && list[next]!.ts <= open) current = index.get(list[next++]!.tier)!;
+      counts[current]!++;
+      if (cumulative !== undefined) pnls[current]! += cumulative[t]! - (t > 0 ? cumulative[t - 1]! : 0);
+    }
+    for (let k = 0; k < order.length; k++) {
+      totalBars[k]! += counts[k]!;
+      totalPnl[k]! += pnls[k]!;
+    }
+    totalCount += T;
+    return { instrument, tiers: statsRows(order, counts, cumulative === undefined ? null : pnls, T) };
+  });
+  return { total: statsRows(order, totalBars, allPnl ? totalPnl : null, totalCount), byInstrument: perInstrument };
+}
+
+function statsRows(order: readonly string[], counts: Float64Array, pnl: Float64Array | null, total: number): TierStats[] {
+  const rows: TierStats[] = [];
+  order.forEach((tier, k) => {
+    if (tier === NO_TIER && counts[k] === 0) return;
+    rows.push({ tier, bars: counts[k]!, timeFraction: total > 0 ? counts[k]! / total : 0, pnl: pnl === null ? null : pnl[k]! });
+  });
+  return rows;
+}

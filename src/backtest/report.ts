@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { AppError, invariant } from '../core/app-error.js';
 import type { BacktestResult, FillRecord, TradeRecord } from './backtest-result.js';
-import { computeMetrics, drawdownSeries, monthlyReturns, rollingSharpe, simpleReturns, YEAR_MS, type BacktestMetrics } from './metrics.js';
+import { computeMetrics, drawdownSeries, monthlyReturns, rollingSharpe, simpleReturns, tierAttribution, YEAR_MS, type BacktestMetrics, type TierAttribution, type TierStats } from './metrics.js';
 
 /**
  * The run report: a deterministic JSON summary ({@link summarize}) and one standalone, offline HTML page
@@ -61,6 +61,15 @@ export interface BacktestSummary {
     readonly fundingPaid: number;
     readonly turnoverNotional: number;
     readonly byInstrument: readonly { readonly instrument: string; readonly fees: number; readonly funding: number; readonly fills: number; readonly trades: number }[];
+  };
+  /**
+   * Time and mark-to-market PnL per sizing tier ({@link tierAttribution}; PnL in USDT, rounded like the metrics).
+   * Present only when the strategy annotated tiers.
+   */
+  readonly tierAttribution?: {
+    readonly tierChanges: number;
+    readonly total: readonly TierStats[];
+    readonly byInstrument: readonly { readonly instrument: string; readonly tiers: readonly TierStats[] }[];
   };
   readonly notes: readonly string[];
 }
@@ -230,7 +239,22 @@ export function summarize(result: BacktestResult, metrics: BacktestMetrics): Bac
       turnoverNotional: round10(result.turnoverNotional),
       byInstrument: costsByInstrument(result).map((c) => ({ instrument: c.instrument, fees: round10(c.fees), funding: round10(c.funding), fills: c.fills, trades: c.trades })),
     },
+    ...tierSummary(result),
     notes: [...result.notes],
+  };
+}
+
+/** The optional `tierAttribution` block of the summary (nothing when the run has no tier annotations). */
+function tierSummary(result: BacktestResult): Pick<BacktestSummary, 'tierAttribution'> {
+  const a = tierAttribution(result);
+  if (a === null) return {};
+  const rows = (tiers: readonly TierStats[]) => tiers.map((s) => ({ tier: s.tier, bars: s.bars, timeFraction: round10(s.timeFraction), pnl: s.pnl === null ? null : round10(s.pnl) }));
+  return {
+    tierAttribution: {
+      tierChanges: result.annotations?.tiers?.length ?? 0,
+      total: rows(a.total),
+      byInstrument: a.byInstrument.map((b) => ({ instrument: b.instrument, tiers: rows(b.tiers) })),
+    },
   };
 }
 
@@ -398,9 +422,104 @@ function markerText(f: FillRecord): string {
   return escapePlotlyText(`${f.side} ${formatQuantity(f.quantity)} @ ${formatQuantity(f.price)} (${f.liquidity}${f.reason ? `, ${f.reason}` : ''}) ${f.clientOrderId}`);
 }
 
-/** Returns the ids of the plot divs of a report for `result`, in page order. */
-export function plotIds(result: Pick<BacktestResult, 'instruments'>): string[] {
-  return ['plot-equity', 'plot-drawdown', ...result.instruments.map((_, i) => `plot-candles-${i}`), 'plot-monthly', 'plot-rolling-sharpe', 'plot-costs'];
+/**
+ * Returns the ids of the plot divs of a report for `result`, in page order. With annotations it adds `plot-tiers`
+ * (when tiers were annotated) and `plot-regime-<j>` for each `annotations.regimeProbabilities[j]`.
+ */
+export function plotIds(result: Pick<BacktestResult, 'instruments' | 'annotations'>): string[] {
+  const tiers = (result.annotations?.tiers?.length ?? 0) > 0 ? ['plot-tiers'] : [];
+  const regimes = (result.annotations?.regimeProbabilities ?? []).map((_, j) => `plot-regime-${j}`);
+  return ['plot-equity', 'plot-drawdown', ...result.instruments.map((_, i) => `plot-candles-${i}`), 'plot-monthly', 'plot-rolling-sharpe', 'plot-costs', ...tiers, ...regimes];
+}
+
+/** Colours of regime labels in the stacked probability plots (other labels grey). */
+const REGIME_COLORS: Readonly<Record<string, string>> = { crisis: '#d62728', bear: '#ff7f0e', neutral: '#bcbd22', bull: '#2ca02c' };
+
+/** Plot data of the annotations: tier steps per instrument and stacked regime probabilities over closes. */
+function annotationPlotData(result: BacktestResult) {
+  const a = result.annotations;
+  const order = ['none', 'EMERGENCY_FLAT', 'PURE_KELLY', 'BLENDED', 'FULL_RL'];
+  for (const t of a?.tiers ?? []) if (!order.includes(t.tier)) order.splice(1, 0, t.tier);
+  const lastTs = result.equity.ts.length > 0 ? result.equity.ts[result.equity.ts.length - 1]! : 0;
+  const n = result.instruments.length;
+  const tiers = result.instruments.map((id, i) => {
+    const t: number[] = [], y: number[] = [], text: string[] = [];
+    let prev = '';
+    for (const x of a?.tiers ?? []) {
+      if (x.instrument !== id || x.tier === prev) continue;
+      prev = x.tier;
+      t.push(x.ts);
+      y.push(Math.round((order.indexOf(x.tier) + (i - (n - 1) / 2) * 0.1) * 1e6) / 1e6);
+      text.push(escapePlotlyText(`${id}: ${x.tier} (${x.reason})`));
+    }
+    if (t.length > 0 && lastTs > t[t.length - 1]!) {
+      t.push(lastTs);
+      y.push(y[y.length - 1]!);
+      text.push(escapePlotlyText(`${id}: ${prev} (to the end)`));
+    }
+    return { name: escapePlotlyText(id), t, y, text };
+  });
+  const index = new Map(result.instruments.map((id, i) => [id, i]));
+  const regimes = (a?.regimeProbabilities ?? []).map((r) => {
+    const i = index.get(r.instrument);
+    const bar = i === undefined ? undefined : result.bars[i];
+    const closeTs = bar && result.equity.ts.length === bar.ts.length ? result.equity.ts : bar?.ts;
+    const priceIdx = bar && closeTs ? strideIndex(bar.close.length, MAX_LINE_POINTS / 2) : new Int32Array(0);
+    const idx = strideIndex(r.ts.length, MAX_LINE_POINTS / 2);
+    return {
+      title: escapePlotlyText(`${r.instrument}: filtered regime probabilities (stacked) and close`),
+      t: Array.from(pick(r.ts, idx)),
+      states: r.labels.map((label, k) => ({ label: escapePlotlyText(label), color: REGIME_COLORS[label] ?? '#7f7f7f', p: toList(pick(r.probabilities[k]!, idx), (x) => r8(x)) })),
+      price: bar && closeTs ? { t: Array.from(pick(closeTs, priceIdx)), c: toList(pick(bar.close, priceIdx)) } : { t: [], c: [] },
+    };
+  });
+  return { tierOrder: order, tiers, regimes };
+}
+
+/** Every k-th index of 0..n-1 (plus the last) so that at most about `max` remain; display only. */
+function strideIndex(n: number, max: number): Int32Array {
+  const step = Math.max(1, Math.ceil(n / max));
+  const out: number[] = [];
+  for (let i = 0; i < n; i += step) out.push(i);
+  if (n > 0 && out[out.length - 1] !== n - 1) out.push(n - 1);
+  return Int32Array.from(out);
+}
+
+/** The time-in-tier / PnL-per-tier table (total, then each instrument). */
+function tierTable(a: TierAttribution): string {
+  const pctCell = (x: number) => `<td class="num">${escapeHtml(fixed(x * 100, 2))} %</td>`;
+  const pnlCell = (x: number | null) => (x === null ? '<td class="num">n/a</td>' : `<td class="num ${x > 0 ? 'pos' : x < 0 ? 'neg' : ''}">${escapeHtml(fixed(x, 2))}</td>`);
+  const head = ['Tier', 'Time (all)', 'PnL (all, USDT)', ...a.byInstrument.flatMap((b) => [`Time ${b.instrument}`, `PnL ${b.instrument}`])];
+  const body = a.total
+    .map((row) => {
+      const cells = a.byInstrument.flatMap((b) => {
+        const s = b.tiers.find((x) => x.tier === row.tier);
+        return [pctCell(s?.timeFraction ?? 0), pnlCell(s ? s.pnl : 0)];
+      });
+      return `<tr><th scope="row">${escapeHtml(row.tier)}</th>${pctCell(row.timeFraction)}${pnlCell(row.pnl)}${cells.join('')}</tr>`;
+    })
+    .join('');
+  return `<div class="trades-wrap"><table id="tier-attribution"><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${body}</tbody></table></div>`;
+}
+
+/** The report section of the annotations (empty string when the run has none). */
+function annotationSection(result: BacktestResult, ids: readonly string[]): string {
+  const a = result.annotations;
+  if (a === undefined) return '';
+  const parts: string[] = ['<section id="annotations">', '<h2>Sizing tiers and regimes</h2>'];
+  const attribution = tierAttribution(result);
+  if (ids.includes('plot-tiers') && attribution !== null) {
+    parts.push(
+      `<p class="sub">Sizing tier in force per instrument over time (${fixed(a.tiers?.length ?? 0, 0)} tier or reason changes; hover for the reason). Attribution rule: a bar belongs to the tier in force at its start (the decision of the previous close, whose orders fill at this bar's open); its PnL is the instrument's mark-to-market PnL over the bar, net of fees and funding. <code>none</code> = before the first decision.</p>`,
+      '<div id="plot-tiers" class="plot"></div>',
+      tierTable(attribution),
+    );
+  }
+  (a.regimeProbabilities ?? []).forEach((r, j) => {
+    parts.push(`<h3>${escapeHtml(r.instrument)} <span class="sub">(regime: ${escapeHtml(r.labels.join(', '))})</span></h3>`, `<div id="plot-regime-${j}" class="plot"></div>`);
+  });
+  parts.push('</section>');
+  return parts.join('\n');
 }
 
 /** The data the in-page renderer plots. Times are epoch ms; the page converts them to UTC date strings. */
@@ -460,6 +579,7 @@ function plotData(result: BacktestResult, metrics: BacktestMetrics) {
       feesPaid: r8(metrics.feesPaid),
       fundingPaid: r8(metrics.fundingPaid),
     },
+    ...(result.annotations !== undefined ? { annotations: annotationPlotData(result) } : {}),
   };
 }
 
@@ -541,6 +661,33 @@ const RENDERER_JS = String.raw`(function () {
   ], {
     height: 320, barmode: 'group', showlegend: true, legend: { orientation: 'h', x: 0, y: 1.1 },
     title: { text: 'Fees and funding paid per instrument (USDT; negative = received)' }, xaxis: { type: 'category' }, yaxis: { gridcolor: '#eeeeee' }
+  });
+
+  if (data.annotations && document.getElementById('plot-tiers')) {
+    var order = data.annotations.tierOrder;
+    plot('plot-tiers', data.annotations.tiers.filter(function (s) { return s.t.length > 0; }).map(function (s) {
+      return { type: 'scatter', mode: 'lines', x: dates(s.t), y: s.y, text: s.text, name: s.name, line: { shape: 'hv', width: 2 },
+        hovertemplate: '%{x}<br>%{text}<extra></extra>' };
+    }), {
+      height: 300, title: { text: 'Sizing tier in force (per instrument, offset for readability)' }, showlegend: true, legend: { orientation: 'h', x: 0, y: 1.12 },
+      xaxis: dateAxis, yaxis: { gridcolor: '#eeeeee', tickvals: order.map(function (_, k) { return k; }), ticktext: order, range: [-0.5, order.length - 0.5], zeroline: false },
+      margin: { l: 130, r: 30, t: 60, b: 40 }
+    });
+  }
+
+  (data.annotations ? data.annotations.regimes : []).forEach(function (r, j) {
+    var traces = r.states.map(function (s) {
+      return { type: 'scatter', mode: 'lines', x: dates(r.t), y: s.p, name: s.label, stackgroup: 'regime', line: { width: 0.5, color: s.color },
+        fillcolor: s.color, hovertemplate: '%{x}<br>' + s.label + ' %{y:.3f}<extra></extra>' };
+    });
+    traces.push({ type: 'scatter', mode: 'lines', x: dates(r.price.t), y: r.price.c, name: 'close', yaxis: 'y2', line: { color: '#222222', width: 1.2 },
+      hovertemplate: '%{x}<br>close %{y:,.2f}<extra></extra>' });
+    plot('plot-regime-' + j, traces, {
+      height: 380, title: { text: r.title }, showlegend: true, legend: { orientation: 'h', x: 0, y: 1.12 }, xaxis: dateAxis,
+      yaxis: { gridcolor: '#eeeeee', range: [0, 1], title: { text: 'filtered probability' } },
+      yaxis2: { overlaying: 'y', side: 'right', title: { text: 'close' }, showgrid: false },
+      margin: { l: 70, r: 70, t: 60, b: 40 }
+    });
   });
 
   Promise.all(plots).then(function () {
@@ -683,6 +830,7 @@ ${candleSections}
 <p class="sub">Fees ${escapeHtml(fixed(metrics.feesPaid, 2))} USDT, funding ${escapeHtml(fixed(metrics.fundingPaid, 2))} USDT in total.</p>
 <div id="plot-costs" class="plot"></div>
 </section>
+${annotationSection(result, ids)}
 <section id="trades">
 <h2>Trades</h2>
 ${tradesTable(result.trades)}

@@ -4,7 +4,7 @@ import type { BarFrame } from '../data/bar-frame.js';
 import { TestClock } from '../engine/clock.js';
 import { Kernel } from '../engine/kernel.js';
 import type { Strategy } from '../engine/strategy.js';
-import type { BacktestResult, FillRecord, TradeRecord } from './backtest-result.js';
+import type { BacktestAnnotations, BacktestResult, FillRecord, TradeRecord } from './backtest-result.js';
 import { FUNDING_INTERVAL_MS, InstrumentFeeModel, type FeeModel, type FundingModel, type SlippageModel } from './execution-models.js';
 import { SimulatedExchange } from './simulated-exchange.js';
 
@@ -35,7 +35,8 @@ export interface BacktestSpec {
  * 2. funding settles at close times on the 00/08/16 UTC grid for open positions (mark = the bar close);
  * 3. the clock moves to the close time; due timers fire;
  * 4. each instrument's bar is delivered to the strategy (instrument order); orders placed now work from the next bar;
- * 5. equity and positions are recorded at the close.
+ * 5. equity, positions and each instrument's cumulative mark-to-market PnL are recorded at the close.
+ * Whatever the strategy annotated (`ctx.annotateTier`, `ctx.annotateRegime`) is returned as `annotations`.
  */
 export function runBacktest(spec: BacktestSpec, strategy: Strategy): BacktestResult {
   const { frame, instruments } = spec;
@@ -52,11 +53,13 @@ export function runBacktest(spec: BacktestSpec, strategy: Strategy): BacktestRes
   const equityTs = new Float64Array(T);
   const equity = new Float64Array(T);
   const positions = instruments.map(() => new Float64Array(T));
+  const pnl = instruments.map(() => new Float64Array(T));
   const columnBuffers = instruments.map(() => columnNames.map((name) => [name, NaN] as [string, number]));
   const columnArrays = columnNames.map((name) => spec.columns![name]!);
   const { open: O, high: H, low: L, close: C, volume: V, present: P } = frame;
   const mark = kernel.portfolio.mark;
   const quantity = kernel.portfolio.quantity;
+  const { realized, fees, funding, entryPrice } = kernel.portfolio;
 
   spec.funding.reset?.();
   kernel.start();
@@ -101,10 +104,14 @@ export function runBacktest(spec: BacktestSpec, strategy: Strategy): BacktestRes
     }
     equityTs[t] = tsClose;
     equity[t] = kernel.portfolio.equity();
-    for (let i = 0; i < n; i++) positions[i]![t] = quantity[i]!;
+    for (let i = 0; i < n; i++) {
+      const q = quantity[i]!;
+      positions[i]![t] = q;
+      pnl[i]![t] = realized[i]! - fees[i]! - funding[i]! + (q === 0 ? 0 : q * (mark[i]! - entryPrice[i]!));
+    }
   }
   kernel.stop();
-  return buildResult(spec, kernel, exchange, { ts: equityTs, value: equity }, positions);
+  return buildResult(spec, kernel, exchange, { ts: equityTs, value: equity }, positions, pnl);
 }
 
 /** Assembles the {@link BacktestResult} of a finished run. Shared by the bar and tick runners. */
@@ -114,6 +121,7 @@ export function buildResult(
   exchange: SimulatedExchange,
   equity: { ts: Float64Array; value: Float64Array },
   positions: readonly Float64Array[],
+  pnl?: readonly Float64Array[],
 ): BacktestResult {
   const ids = spec.instruments.map((x) => x.id);
   const fills: FillRecord[] = kernel.fills.map((f) => ({
@@ -153,6 +161,7 @@ export function buildResult(
       low: frame ? frame.low[i]! : new Float64Array(0),
       close: frame ? frame.close[i]! : new Float64Array(0),
       position: positions[i]!,
+      ...(pnl ? { pnl: pnl[i]! } : {}),
     })),
     fills,
     trades,
@@ -164,5 +173,17 @@ export function buildResult(
     liquidations: exchange.liquidations,
     seed: spec.seed,
     config: spec.config,
+    ...annotationsOf(kernel, ids),
   };
+}
+
+/** The kernel's annotations with instrument ids, as the optional `annotations` field (nothing when none were made). */
+function annotationsOf(kernel: Kernel, ids: readonly string[]): { annotations?: BacktestAnnotations } {
+  const a = kernel.annotations();
+  if (a === undefined) return {};
+  const annotations: BacktestAnnotations = {
+    ...(a.tiers.length > 0 ? { tiers: a.tiers.map((x) => ({ instrument: ids[x.instrument]!, ts: x.ts, tier: x.tier, reason: x.reason })) } : {}),
+    ...(a.regimes.length > 0 ? { regimeProbabilities: a.regimes.map((r) => ({ instrument: ids[r.instrument]!, labels: r.labels, ts: r.ts, probabilities: r.probabilities })) } : {}),
+  };
+  return { annotations };
 }

@@ -3,7 +3,8 @@ import { BYBIT_LINEAR_PERPETUALS, spotInstrument, type Instrument } from '../cor
 import { formatUtc, parseUserTime, timeframeMs } from '../core/time.js';
 import { loadBars, type BarFrame, type MarketStore, type MissingBarPolicy } from '../data/index.js';
 import { FEATURES } from '../features/index.js';
-import type { Strategy } from '../engine/strategy.js';
+import type { FittedRegime, Strategy, StrategySetup } from '../engine/strategy.js';
+import { fitMsGarch } from '../regime/index.js';
 import type { BacktestResult } from './backtest-result.js';
 import {
   FixedBpsSlippage,
@@ -42,6 +43,16 @@ export interface ExperimentConfig {
   readonly fees?: { readonly maker?: number | undefined; readonly taker?: number | undefined } | undefined;
   readonly seed: number;
   readonly periodsPerYear: number;
+  /** Regime model fitted before the run (see {@link fitExperimentRegimes}); absent = none. */
+  readonly regime?: ExperimentRegimeConfig | undefined;
+}
+
+/** The `regime` section of an experiment: fit window [fitStart, fitEnd) of bar open times (UTC dates), states, seed. */
+export interface ExperimentRegimeConfig {
+  readonly fitStart: string;
+  readonly fitEnd: string;
+  readonly states: number;
+  readonly seed: number;
 }
 
 /** Where an extra per-bar column comes from (see `columns` in the experiment config). */
@@ -49,8 +60,11 @@ export type ExperimentColumnSource =
   | { readonly source: 'predictions'; readonly model: string; readonly version?: string | undefined }
   | { readonly source: 'feature'; readonly feature: string; readonly params: Readonly<Record<string, unknown>> };
 
-/** Builds a strategy from unvalidated params (an `experiments/strategies` registry entry). */
-export type StrategyFactory = (params: unknown) => Strategy;
+/**
+ * Builds a strategy from unvalidated params (an `experiments/strategies` registry entry); `setup` carries what the
+ * runner computed before the run (fitted regimes), absent for the up-front params check.
+ */
+export type StrategyFactory = (params: unknown, setup?: StrategySetup) => Strategy;
 
 export interface ExperimentDeps {
   readonly store: MarketStore;
@@ -58,7 +72,7 @@ export interface ExperimentDeps {
 }
 
 /** Codes of experiment failures. Config-related ones carry the JSON `path` of the offending value in `context`. */
-export type ExperimentErrorCode = 'unknown_strategy' | 'unknown_instrument' | 'unknown_feature' | 'invalid_feature_params' | 'missing_predictions';
+export type ExperimentErrorCode = 'unknown_strategy' | 'unknown_instrument' | 'unknown_feature' | 'invalid_feature_params' | 'missing_predictions' | 'invalid_regime' | 'regime_fit_failed';
 
 /** An experiment that cannot run as configured; the message says what is missing and how to get it. */
 export class ExperimentError extends AppError<ExperimentErrorCode> {}
@@ -75,9 +89,15 @@ export class ExperimentError extends AppError<ExperimentErrorCode> {}
  * Prediction columns: a row of the `predictions` table with time `ts` is the prediction made at the close of the
  * bar opening at `ts` (it may use that bar), so the strategy sees it with that bar. Bars without a row get NaN.
  *
+ * Regime (`config.regime`): after the bars, funding and columns are loaded (so a missing prediction column fails
+ * before the fit), one MS-GARCH model per symbol is fitted with {@link fitExperimentRegimes} on bars strictly before
+ * `data.start`, and the strategy is built again as `factory(params, { regimes })` (the first build only checks the
+ * params). The fit is stated in the notes.
+ *
  * @throws ExperimentError `unknown_strategy`, `unknown_instrument`, `unknown_feature`, `invalid_feature_params`,
- *   `missing_predictions` (names the model and how to produce it); AppError `invalid_strategy_params` from the
- *   strategy factory; DataError from loading bars (`not_found`, `missing_bars`).
+ *   `missing_predictions` (names the model and how to produce it), `invalid_regime` (fitEnd after data.start),
+ *   `regime_fit_failed`; AppError `invalid_strategy_params` from the strategy factory; DataError from loading bars
+ *   (`not_found`, `missing_bars`).
  * @example
  * const result = await runExperiment(config, { store, strategies: STRATEGIES });
  */
@@ -91,7 +111,7 @@ export async function runExperiment(config: ExperimentConfig, deps: ExperimentDe
       strategy: config.strategy,
     });
   }
-  const strategy = factory(config.params);
+  let strategy = factory(config.params);
   const instruments = symbols.map((symbol, k) => instrumentFor(config.instruments, venue, symbol, k));
   checkFeatureColumns(config.columns);
 
@@ -122,6 +142,11 @@ export async function runExperiment(config: ExperimentConfig, deps: ExperimentDe
   for (const [name, source] of Object.entries(config.columns)) {
     columns[name] = source.source === 'feature' ? featureColumn(frame, source, name, notes) : await predictionColumn(store, frame, source, name, notes);
   }
+  if (config.regime !== undefined) {
+    const regimes = await fitExperimentRegimes(store, config, instruments);
+    for (const r of regimes) notes.push(describeRegimeFit(r, timeframe));
+    strategy = factory(config.params, { regimes });
+  }
 
   return runBacktest(
     {
@@ -142,6 +167,80 @@ export async function runExperiment(config: ExperimentConfig, deps: ExperimentDe
     },
     strategy,
   );
+}
+
+/**
+ * Fits the experiment's regime models: for each symbol (engine order), a `regime.states`-state MS-GARCH(1,1)
+ * ({@link fitMsGarch}, seed `regime.seed`, default fit options) on the raw log returns ln(close_t / close_{t-1}) of
+ * consecutive bars of that symbol (venue and timeframe of `data`) with open times in [fitStart, fitEnd). A return
+ * whose bar pair straddles a missing bar is left out. Uses no bar at or after `data.start` (fitEnd <= data.start).
+ * @throws ExperimentError `invalid_regime` when `regime` is absent or fitEnd > data.start or fitStart >= fitEnd;
+ *   `regime_fit_failed` when the fit rejects the returns (too few, constant) or finds no finite likelihood;
+ *   DataError `not_found` when a symbol has no bar in the window.
+ * @example
+ * const regimes = await fitExperimentRegimes(store, config, instruments); // regimes[0].labels: crisis, bear, neutral, bull
+ */
+export async function fitExperimentRegimes(store: MarketStore, config: ExperimentConfig, instruments: readonly Instrument[]): Promise<FittedRegime[]> {
+  const regime = config.regime;
+  if (regime === undefined) throw new ExperimentError('invalid_regime', 'the experiment has no `regime` section to fit', { path: '$.regime' });
+  const fitStart = parseUserTime(regime.fitStart, 'regime.fitStart');
+  const fitEnd = parseUserTime(regime.fitEnd, 'regime.fitEnd');
+  const dataStart = parseUserTime(config.data.start, 'data.start');
+  if (!(fitStart < fitEnd)) {
+    throw new ExperimentError('invalid_regime', `regime.fitEnd must be after regime.fitStart (${regime.fitStart}), was ${JSON.stringify(regime.fitEnd)}`, { path: '$.regime.fitEnd', value: regime.fitEnd });
+  }
+  if (fitEnd > dataStart) {
+    throw new ExperimentError('invalid_regime', `regime.fitEnd must be <= data.start (${config.data.start}): the regime is fitted only on bars before the backtest, was ${JSON.stringify(regime.fitEnd)}`, {
+      path: '$.regime.fitEnd',
+      value: regime.fitEnd,
+    });
+  }
+  const { venue, symbols, timeframe } = config.data;
+  const out: FittedRegime[] = [];
+  for (const [k, symbol] of symbols.entries()) {
+    const bars = await loadBars(store, { venue, symbols: [symbol], timeframe, start: fitStart, end: fitEnd, missing: 'nan' });
+    const close = bars.close[0]!;
+    const returns = new Float64Array(Math.max(0, close.length - 1));
+    let n = 0;
+    for (let t = 1; t < close.length; t++) {
+      const r = Math.log(close[t]! / close[t - 1]!);
+      if (Number.isFinite(r)) returns[n++] = r;
+    }
+    let fit;
+    try {
+      fit = fitMsGarch(returns.subarray(0, n), { seed: regime.seed, states: regime.states });
+    } catch (e) {
+      throw new ExperimentError('regime_fit_failed', `regime fit of ${venue} ${symbol} ${timeframe} on [${regime.fitStart}, ${regime.fitEnd}): ${(e as Error).message}`, { path: '$.regime', symbol }, { cause: e });
+    }
+    out.push({
+      instrument: instruments[k]!.id,
+      symbol,
+      model: fit.model,
+      labels: fit.labels,
+      initialVariance: fit.initialVariance,
+      returnScale: 1,
+      fitStart,
+      fitEnd,
+      returns: n,
+      logLikelihood: fit.logLikelihood,
+      converged: fit.converged,
+      seed: fit.seed,
+    });
+  }
+  return out;
+}
+
+/** One note per fitted regime: window, size, seed, convergence and per-state mean / unconditional volatility (4 significant digits). */
+function describeRegimeFit(r: FittedRegime, timeframe: string): string {
+  const m = r.model;
+  const states = r.labels
+    .map((label, k) => `${label} mean ${sig4(m.mean[k]!)} unconditional vol ${sig4(Math.sqrt(m.omega[k]! / (1 - m.alpha[k]! - m.beta[k]!)))} stay ${sig4(m.transition[k * m.states + k]!)}`)
+    .join('; ');
+  return `${r.instrument}: regime = ${m.states}-state MS-GARCH(1,1) fitted on ${r.returns} ${r.symbol} ${timeframe} log returns of bars opening in [${formatUtc(r.fitStart)}, ${formatUtc(r.fitEnd)}) (before the backtest; seed ${r.seed}, ${r.converged ? 'converged' : 'NOT converged'}): ${states}`;
+}
+
+function sig4(x: number): string {
+  return String(Number(x.toPrecision(4)));
 }
 
 function instrumentFor(rules: ExperimentConfig['instruments'], venue: string, symbol: string, k: number): Instrument {

@@ -79,6 +79,26 @@ const ColumnSourceConfig = z.discriminatedUnion('source', [
   z.object({ source: z.literal('feature'), feature: z.string().regex(KEBAB, { message: 'must be a feature name like log-momentum' }), params: z.record(z.string(), z.unknown()).default({}) }).strict(),
 ]);
 
+/**
+ * A regime model fitted once before the run: a `states`-state MS-GARCH(1,1) per traded symbol, fitted by maximum
+ * likelihood (seed `seed`) to the raw log returns of that symbol's closes on the experiment's venue and timeframe
+ * with bar open times in [fitStart, fitEnd). fitEnd must be <= data.start, so the fit sees only bars that closed
+ * before the backtest's first bar closed. The runner passes the fitted models to the strategy factory.
+ */
+const RegimeConfig = z
+  .object({
+    /** Inclusive start of the fit window (bar open time), UTC. */
+    fitStart: UtcDate,
+    /** Exclusive end of the fit window (bar open time), UTC; <= data.start. */
+    fitEnd: UtcDate,
+    /** Number of Markov states (4: crisis, bear, neutral, bull). */
+    states: z.number().int().min(1).max(12).default(4),
+    /** Seed of the fit's perturbed starts. */
+    seed: z.number().int().min(0).default(1),
+  })
+  .strict()
+  .refine((r) => parseUtcMs(r.fitStart) < parseUtcMs(r.fitEnd), { message: 'must be after regime.fitStart', path: ['fitEnd'] });
+
 const BacktestConfigObject = z
   .object({
     /** Experiment name = the config file's name without `.json`; names the results folder and the baseline. */
@@ -102,8 +122,14 @@ const BacktestConfigObject = z
     /** Fee rates (fractions of notional) replacing the instruments' own; absent = the instruments' rates. */
     fees: z.object({ maker: Fraction.optional(), taker: Fraction.optional() }).strict().optional(),
     seed: z.number().int().min(0).default(1),
+    /** Regime model fitted before the run on data before `data.start` (see {@link RegimeConfig}); absent = none. */
+    regime: RegimeConfig.optional(),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.regime === undefined || parseUtcMs(c.regime.fitEnd) <= parseUtcMs(c.data.start), {
+    message: 'must be <= data.start (the regime is fitted only on bars before the backtest)',
+    path: ['regime', 'fitEnd'],
+  });
 
 /**
  * Schema of an experiment file (`experiments/<name>.json`). Unknown keys fail; defaults are declared here only.
@@ -117,6 +143,7 @@ export type BacktestConfig = DeepReadonly<z.output<typeof BacktestConfig>>;
 export type BacktestConfigInput = z.input<typeof BacktestConfig>;
 export type ColumnSourceConfig = BacktestConfig['columns'][string];
 export type SlippageConfig = BacktestConfig['slippage'];
+export type RegimeConfig = NonNullable<BacktestConfig['regime']>;
 
 type DeepReadonly<T> = T extends (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
 

@@ -8,7 +8,7 @@ import { Portfolio } from './portfolio.js';
 import type { BarEvent, Strategy, StrategyContext, TickEvent } from './strategy.js';
 import { TradeTracker } from './trade-tracker.js';
 
-export type EngineErrorCode = 'invalid_order' | 'no_execution_client';
+export type EngineErrorCode = 'invalid_order' | 'no_execution_client' | 'invalid_annotation';
 export class EngineError extends AppError<EngineErrorCode> {}
 
 export interface KernelConfig {
@@ -38,6 +38,128 @@ export interface FundingEvent {
   readonly source: 'table' | 'fallback';
 }
 
+/** Tier changes recorded through {@link Kernel.annotateTier}, oldest first; `instrument` is the engine index. */
+export interface TierAnnotationRecord {
+  readonly instrument: number;
+  /** Engine time from which the tier is in force (epoch ms). */
+  readonly ts: number;
+  readonly tier: string;
+  readonly reason: string;
+}
+
+/** Regime probabilities recorded through {@link Kernel.annotateRegime} for one instrument. */
+export interface RegimeAnnotationRecord {
+  readonly instrument: number;
+  readonly labels: readonly string[];
+  /** Engine times of the samples (epoch ms). */
+  readonly ts: Float64Array;
+  /** One array per label, aligned with `ts`. */
+  readonly probabilities: readonly Float64Array[];
+}
+
+/** Everything strategies annotated during a run (see `StrategyContext.annotateTier` / `annotateRegime`). */
+export interface KernelAnnotations {
+  readonly tiers: readonly TierAnnotationRecord[];
+  /** Instruments with at least one sample, in engine order. */
+  readonly regimes: readonly RegimeAnnotationRecord[];
+}
+
+/**
+ * Stores annotations in typed arrays: tier changes as (ts, instrument, tier code, reason code) columns with interned
+ * strings, regime samples as one time column plus one column per label per instrument. Appending copies numbers
+ * into preallocated arrays that double when full, so a call allocates nothing (amortised).
+ */
+class AnnotationRecorder {
+  private readonly capacity: number;
+  private readonly names: string[] = [];
+  private readonly codes = new Map<string, number>();
+  private tierTs = new Float64Array(64);
+  private tierInstrument = new Int32Array(64);
+  private tierCode = new Int32Array(64);
+  private reasonCode = new Int32Array(64);
+  private tierCount = 0;
+  private readonly lastTier: Int32Array;
+  private readonly lastReason: Int32Array;
+  private readonly regimes: ({ labels: readonly string[]; ts: Float64Array; probabilities: Float64Array[]; length: number } | undefined)[];
+
+  constructor(instruments: number, capacity: number) {
+    this.capacity = Math.max(16, capacity);
+    this.lastTier = new Int32Array(instruments).fill(-1);
+    this.lastReason = new Int32Array(instruments).fill(-1);
+    this.regimes = new Array(instruments).fill(undefined);
+  }
+
+  private intern(name: string): number {
+    const code = this.codes.get(name);
+    if (code !== undefined) return code;
+    this.names.push(name);
+    this.codes.set(name, this.names.length - 1);
+    return this.names.length - 1;
+  }
+
+  tier(instrument: number, ts: number, tier: string, reason: string): void {
+    const t = this.intern(tier), r = this.intern(reason);
+    if (this.lastTier[instrument] === t && this.lastReason[instrument] === r) return;
+    this.lastTier[instrument] = t;
+    this.lastReason[instrument] = r;
+    const n = this.tierCount;
+    if (n === this.tierTs.length) {
+      this.tierTs = grow(this.tierTs);
+      this.tierInstrument = grow(this.tierInstrument);
+      this.tierCode = grow(this.tierCode);
+      this.reasonCode = grow(this.reasonCode);
+    }
+    this.tierTs[n] = ts;
+    this.tierInstrument[n] = instrument;
+    this.tierCode[n] = t;
+    this.reasonCode[n] = r;
+    this.tierCount = n + 1;
+  }
+
+  regime(instrument: number, ts: number, labels: readonly string[], probabilities: ArrayLike<number>): void {
+    let log = this.regimes[instrument];
+    if (log === undefined) {
+      const k = labels.length;
+      if (!(k >= 1)) throw new EngineError('invalid_annotation', `annotateRegime: \`labels\` must name >= 1 state, was ${k}`, { instrument, labels: k });
+      log = { labels: Object.freeze([...labels]), ts: new Float64Array(this.capacity), probabilities: Array.from({ length: k }, () => new Float64Array(this.capacity)), length: 0 };
+      this.regimes[instrument] = log;
+    }
+    const k = log.labels.length;
+    if (probabilities.length !== k) {
+      throw new EngineError('invalid_annotation', `annotateRegime: \`probabilities\` must have one entry per label (${k}) of instrument ${instrument}, was ${probabilities.length}`, { instrument, expected: k, actual: probabilities.length });
+    }
+    const n = log.length;
+    if (n === log.ts.length) {
+      log.ts = grow(log.ts);
+      for (let s = 0; s < k; s++) log.probabilities[s] = grow(log.probabilities[s]!);
+    }
+    log.ts[n] = ts;
+    for (let s = 0; s < k; s++) log.probabilities[s]![n] = probabilities[s]!;
+    log.length = n + 1;
+  }
+
+  /** Returns what was recorded (copies trimmed to length), or undefined when nothing was. */
+  result(): KernelAnnotations | undefined {
+    const regimes: RegimeAnnotationRecord[] = [];
+    this.regimes.forEach((log, instrument) => {
+      if (log === undefined || log.length === 0) return;
+      regimes.push({ instrument, labels: log.labels, ts: log.ts.slice(0, log.length), probabilities: log.probabilities.map((p) => p.slice(0, log.length)) });
+    });
+    if (this.tierCount === 0 && regimes.length === 0) return undefined;
+    const tiers: TierAnnotationRecord[] = [];
+    for (let j = 0; j < this.tierCount; j++) {
+      tiers.push({ instrument: this.tierInstrument[j]!, ts: this.tierTs[j]!, tier: this.names[this.tierCode[j]!]!, reason: this.names[this.reasonCode[j]!]! });
+    }
+    return { tiers, regimes };
+  }
+}
+
+function grow<A extends Float64Array | Int32Array>(a: A): A {
+  const b = new (a.constructor as new (n: number) => A)(a.length * 2);
+  b.set(a);
+  return b;
+}
+
 /**
  * The engine kernel: portfolio, order management, timers and the strategy context. Backtest and live runners
  * feed it bars/ticks/funding and an execution client feeds it fills; it is the same object in both.
@@ -60,6 +182,7 @@ export class Kernel implements StrategyContext, ExecutionEvents {
   private nextOrderId = 1;
   private readonly bar: { -readonly [K in keyof BarEvent]: BarEvent[K] } = { instrument: 0, index: 0, tsOpen: 0, tsEvent: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 };
   private readonly tick: { -readonly [K in keyof TickEvent]: TickEvent[K] } = { instrument: 0, tsEvent: 0, price: 0, quantity: 0, side: 0 };
+  private readonly recorder: AnnotationRecorder;
 
   constructor(config: KernelConfig, deps: KernelDeps) {
     this.instruments = config.instruments;
@@ -70,6 +193,12 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     this.openByInstrument = config.instruments.map(() => []);
     this.clock = deps.clock;
     this.strategy = deps.strategy;
+    this.recorder = new AnnotationRecorder(config.instruments.length, config.historyCapacity ?? 1024);
+  }
+
+  /** What the strategy annotated so far (see {@link annotateTier}, {@link annotateRegime}); undefined when nothing. */
+  annotations(): KernelAnnotations | undefined {
+    return this.recorder.result();
   }
 
   /** Connects the execution client (it needs the kernel as its event sink, hence after construction). */
@@ -237,6 +366,27 @@ export class Kernel implements StrategyContext, ExecutionEvents {
 
   setTimer(name: string, at: number): void {
     this.timers.push({ name, at });
+  }
+
+  /** Records the tier in force for `instrument` from now on (stored only when the (tier, reason) pair changes). */
+  annotateTier(instrument: number, tier: string, reason: string): void {
+    this.checkInstrument(instrument, 'annotateTier');
+    this.recorder.tier(instrument, this.clock.now(), tier, reason);
+  }
+
+  /**
+   * Records `instrument`'s regime probabilities at now.
+   * @throws EngineError `invalid_annotation` when the first call has no labels or a later one a different count.
+   */
+  annotateRegime(instrument: number, labels: readonly string[], probabilities: ArrayLike<number>): void {
+    this.checkInstrument(instrument, 'annotateRegime');
+    this.recorder.regime(instrument, this.clock.now(), labels, probabilities);
+  }
+
+  private checkInstrument(instrument: number, what: string): void {
+    if (!(instrument >= 0 && instrument < this.instruments.length && Number.isInteger(instrument))) {
+      throw new EngineError('invalid_annotation', `${what}: instrument must be an index in [0, ${this.instruments.length}), was ${instrument}`, { instrument });
+    }
   }
 
   private forget(order: Order): void {

@@ -1,5 +1,7 @@
 import type { Instrument } from '../core/instrument.js';
 import type { Fill, Order, OrderRequest } from '../core/order.js';
+import type { MsGarchModel } from '../regime/ms-garch-model.js';
+import type { RegimeLabel } from '../regime/regime-labels.js';
 import type { BarHistory } from './bar-history.js';
 
 /**
@@ -53,6 +55,56 @@ export interface StrategyContext {
   setTimer(name: string, at: number): void;
   /** Floors `quantity` to the instrument's lot size. */
   roundQuantity(instrument: number, quantity: number): number;
+  /**
+   * Optional annotation hooks (the engine `Kernel` implements them; a context without them records nothing, so
+   * strategies call them as `ctx.annotateTier?.(...)`). What is recorded ends up in the backtest result's
+   * `annotations`; recording never changes trading.
+   *
+   * `annotateTier`: the sizing tier (e.g. `PURE_KELLY`) and reason code (e.g. `no_rl_sizer`) in force for
+   * `instrument` from now (engine time) on. Only changes of the (tier, reason) pair are stored, so calling it on
+   * every bar is cheap; strings are interned (pass constants: no allocation per call).
+   */
+  annotateTier?(instrument: number, tier: string, reason: string): void;
+  /**
+   * Records the regime probabilities of `instrument` at now (engine time): `probabilities[k]` belongs to
+   * `labels[k]`. The labels of an instrument are fixed by its first call (later calls must pass as many
+   * probabilities). Copies the numbers into preallocated typed arrays (amortised growth; no allocation per call).
+   */
+  annotateRegime?(instrument: number, labels: readonly string[], probabilities: ArrayLike<number>): void;
+}
+
+/**
+ * A regime model fitted before a run on data strictly before the backtest start (the experiment config's
+ * `regime` section; see `runExperiment`). States are in canonical order (crisis first, then ascending mean).
+ */
+export interface FittedRegime {
+  /** Instrument id (as `Instrument.id`) whose closes were fitted. */
+  readonly instrument: string;
+  /** Venue symbol of the fitted series. */
+  readonly symbol: string;
+  readonly model: MsGarchModel;
+  readonly labels: readonly RegimeLabel[];
+  /** Pre-sample variance for a `RegimeFilter` (return units squared). */
+  readonly initialVariance: number;
+  /** Scale of the fitted returns relative to raw log returns (1 = raw ln(close_t / close_{t-1})). */
+  readonly returnScale: number;
+  /** Fit window [fitStart, fitEnd) of bar open times, epoch ms; fitEnd <= the backtest's first bar open. */
+  readonly fitStart: number;
+  readonly fitEnd: number;
+  /** Number of log returns fitted. */
+  readonly returns: number;
+  readonly logLikelihood: number;
+  readonly converged: boolean;
+  readonly seed: number;
+}
+
+/**
+ * What an experiment runner hands a strategy factory besides its params: things computed before the run that
+ * are not user parameters. Every field is optional; a strategy that needs one fails at start when it is absent.
+ */
+export interface StrategySetup {
+  /** One fitted regime model per instrument, in engine order (absent when the experiment has no `regime` section). */
+  readonly regimes?: readonly FittedRegime[];
 }
 
 /** A trading strategy: all hooks optional. Strategies never touch the clock, the database or the exchange directly. */

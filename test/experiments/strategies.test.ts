@@ -56,14 +56,14 @@ describe('experiment strategies', () => {
     expect(Object.keys(STRATEGIES).sort()).toEqual(files.map((f) => f.replace(/\.ts$/, '')).sort());
   });
 
-  it('import only src/core, src/engine, src/features, src/sizing, src/models (never backtest, live or adapters)', () => {
+  it('import only src/core, src/engine, src/features, src/sizing, src/models, src/regime (never backtest, live or adapters)', () => {
     const dir = STRATEGY_DIR;
     const bad: string[] = [];
     for (const f of readdirSync(dir).filter((x) => x.endsWith('.ts') && !x.endsWith('.test.ts'))) {
       for (const m of readFileSync(join(dir, f), 'utf8').matchAll(/from '([^']+)'/g)) {
         const spec = m[1]!;
         if (spec === 'zod' || spec.startsWith('./')) continue;
-        if (!/^\.\.\/\.\.\/src\/(core|engine|features|sizing|models)\//.test(spec)) bad.push(`${f} imports ${spec}`);
+        if (!/^\.\.\/\.\.\/src\/(core|engine|features|sizing|models|regime)\//.test(spec)) bad.push(`${f} imports ${spec}`);
       }
     }
     expect(bad).toEqual([]);

@@ -156,6 +156,49 @@ function syntheticResult(seed: number, bars = 2000): BacktestResult {
   };
 }
 
+/**
+ * The synthetic run plus strategy annotations as regime-kelly records them: per-instrument cumulative PnL columns,
+ * sizing-tier changes (PURE_KELLY with EMERGENCY_FLAT spells, reasons changing in between) and filtered 4-state regime
+ * probabilities for the first two instruments.
+ */
+function annotatedResult(seed: number, bars = 1200): BacktestResult {
+  const base = syntheticResult(seed, bars);
+  const rand = mulberry32(seed + 1);
+  const labels = ['crisis', 'bear', 'neutral', 'bull'];
+  const closes = base.equity.ts;
+  const tiers: { instrument: string; ts: number; tier: string; reason: string }[] = [];
+  base.instruments.forEach((instrument, i) => {
+    let tier = '';
+    for (let t = 0; t < bars; t++) {
+      const next = t === 0 || rand() < 0.97 ? (tier || 'PURE_KELLY') : tier === 'PURE_KELLY' ? 'EMERGENCY_FLAT' : 'PURE_KELLY';
+      const reason = next === 'EMERGENCY_FLAT' ? (rand() < 0.5 ? 'breaker_open' : 'breaker_half_open') : rand() < 0.02 ? 'no_signal' : 'no_rl_sizer';
+      if (next !== tier || rand() < 0.01) tiers.push({ instrument, ts: closes[t]!, tier: next, reason });
+      tier = next;
+    }
+    void i;
+  });
+  tiers.sort((a, b) => a.ts - b.ts || a.instrument.localeCompare(b.instrument));
+  const regimeProbabilities = base.instruments.slice(0, 2).map((instrument) => {
+    const probabilities = labels.map(() => new Float64Array(bars));
+    const logits = new Float64Array(4);
+    for (let t = 0; t < bars; t++) {
+      let total = 0;
+      for (let k = 0; k < 4; k++) {
+        logits[k] = 0.9 * logits[k]! + gaussian(rand);
+        total += Math.exp(logits[k]!);
+      }
+      for (let k = 0; k < 4; k++) probabilities[k]![t] = Math.exp(logits[k]!) / total;
+    }
+    return { instrument, labels, ts: Float64Array.from(closes), probabilities };
+  });
+  const withPnl = base.bars.map((b) => {
+    const pnl = new Float64Array(bars);
+    for (let t = 1; t < bars; t++) pnl[t] = pnl[t - 1]! + b.position[t - 1]! * (b.close[t]! - b.close[t - 1]!);
+    return { ...b, pnl };
+  });
+  return { ...base, name: 'synthetic regime-kelly <annotations>', bars: withPnl, annotations: { tiers, regimeProbabilities } };
+}
+
 describe('HTML report in headless Chromium', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tm-report-chromium-'));
   let browser: Browser | undefined;
@@ -215,5 +258,44 @@ describe('HTML report in headless Chromium', () => {
     expect(consoleErrors).toEqual([]);
     expect(failedRequests).toEqual([]);
     console.log(`report-chromium: ${result.instruments.length} instruments × ${result.bars[0]!.ts.length} bars, ${result.fills.length} fills, ${result.trades.length} trades; html ${(statSync(htmlPath).size / 1e6).toFixed(1)} MB; ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  });
+
+  it('renders the sizing-tier and regime plots and the tier table of an annotated run', { timeout: 180_000 }, async () => {
+    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing; install it with: apt-get install -y chromium`).toBe(true);
+    const result = annotatedResult(20240602);
+    expect(result.annotations!.tiers!.filter((t) => t.tier === 'EMERGENCY_FLAT').length).toBeGreaterThan(10);
+    const ids = plotIds(result);
+    expect(ids.slice(-3)).toEqual(['plot-tiers', 'plot-regime-0', 'plot-regime-1']);
+    expect(ids.slice(0, -3)).toEqual(plotIds({ instruments: result.instruments }));
+    const { htmlPath } = await writeReport(join(dir, 'annotated'), result);
+
+    browser ??= await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const errors: string[] = [];
+    page.on('console', (msg) => void (msg.type() === 'error' && errors.push(msg.text())));
+    page.on('pageerror', (e) => void errors.push(String(e)));
+    await page.goto(pathToFileURL(htmlPath).href, { waitUntil: 'load', timeout: 60_000 });
+    await page.waitForFunction('window.__plotsRendered !== undefined || window.__plotsError !== undefined', undefined, { timeout: 60_000 });
+    const state = (await page.evaluate(`(() => {
+      const divs = Array.from(document.querySelectorAll('div.plot'));
+      return {
+        rendered: window.__plotsRendered,
+        error: window.__plotsError,
+        ids: divs.map((d) => d.id),
+        withSvg: divs.filter((d) => d.querySelector('.main-svg') !== null).map((d) => d.id),
+        tierTraces: document.querySelectorAll('#plot-tiers g.trace').length,
+        regimeTraces: Array.from(document.querySelectorAll('[id^="plot-regime-"]')).map((d) => d.querySelectorAll('g.trace').length),
+        tierRows: Array.from(document.querySelectorAll('#tier-attribution tbody th')).map((th) => th.textContent),
+      };
+    })()`)) as { rendered?: number; error?: string; ids: string[]; withSvg: string[]; tierTraces: number; regimeTraces: number[]; tierRows: string[] };
+    expect(state.error).toBeUndefined();
+    expect(state.ids).toEqual(ids);
+    expect(state.rendered).toBe(ids.length);
+    expect(state.withSvg).toEqual(ids);
+    expect(state.tierTraces).toBe(3);
+    expect(state.regimeTraces).toEqual([5, 5]); // 4 stacked probabilities + the close
+    expect(state.tierRows).toEqual(['FULL_RL', 'BLENDED', 'PURE_KELLY', 'EMERGENCY_FLAT', 'none']);
+    await (await page.$('#annotations'))!.screenshot({ path: join(process.cwd(), 'test-output', 'report-annotations.png') });
+    expect(errors).toEqual([]);
   });
 });

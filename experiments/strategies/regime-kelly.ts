@@ -1,0 +1,217 @@
+import { z } from 'zod';
+import { AppError } from '../../src/core/app-error.js';
+import type { Instrument } from '../../src/core/instrument.js';
+import type { Clock } from '../../src/core/time.js';
+import type { FittedRegime, Strategy, StrategyContext, StrategySetup } from '../../src/engine/strategy.js';
+import { RegimeFilter } from '../../src/regime/index.js';
+import { createPositionSizer, parseRiskConfig, RegimeForecast, RollingIc, type PositionSizer, type RiskConfig } from '../../src/sizing/index.js';
+import { parseStrategyParams } from './shared.js';
+
+/** Params of {@link regimeKelly}. */
+export const RegimeKellyParams = z
+  .object({
+    /** Name of the per-bar signal column (an experiment `columns` entry): a predicted log return over `risk.horizonBars`. */
+    column: z.string().min(1).default('signal'),
+    /**
+     * Units of the signal: `log-return` = a forecast of the log return over `risk.horizonBars`; `volatility` = that
+     * forecast divided by σ_w · sqrt(horizonBars), σ_w the realised volatility (sample standard deviation of the last
+     * `volatilityWindow` one-bar log returns, known at the bar), as models trained on volatility-scaled labels predict.
+     */
+    signalUnits: z.enum(['log-return', 'volatility']).default('log-return'),
+    /** Window of σ_w for `signalUnits: volatility`, in bars. */
+    volatilityWindow: z.number().int().min(2).max(10_000).default(42),
+    /**
+     * Multiplier of the signal: μ = signalScale × signal (log-return units) or signalScale × signal × σ_w ·
+     * sqrt(horizonBars) (volatility units). 1 when the column is a calibrated forecast.
+     */
+    signalScale: z.number().finite().default(1),
+    /** Risk config of the position sizer (`RiskConfig` of src/sizing: horizon, Kelly caps, regime fractions, IC, cascade, breaker). */
+    risk: z.record(z.string(), z.unknown()).default({}),
+    /**
+     * Smallest resize worth an order, as |order notional| / equity: a change of size in the same direction below this
+     * is skipped (avoids paying fees for tiny rebalances). Opening, closing and reversing always trade. 0 = always.
+     */
+    minRebalance: z.number().min(0).max(1).default(0.02),
+  })
+  .strict();
+export type RegimeKellyParams = z.output<typeof RegimeKellyParams>;
+
+/** Reason recorded with the tier when the signal column is NaN (no prediction): the target is flat. */
+export const NO_SIGNAL_REASON = 'no_signal';
+
+/**
+ * Returns the regime-adaptive Kelly strategy. Per instrument, a causal pipeline runs at every bar close:
+ *
+ * 1. regime: the bar's raw log return ln(close_t / close_{t-1}) updates a `RegimeFilter` of the instrument's MS-GARCH
+ *    model (fitted once before the run on bars before the backtest start, handed in as `setup.regimes`); the filter
+ *    starts at the model's ergodic distribution with the fit's pre-sample variance, and the first bar only sets
+ *    the previous close. Filtered probabilities are annotated (`ctx.annotateRegime`) at every bar;
+ * 2. signal: μ = `signalScale` × the `column` value of this bar (NaN = no prediction), times σ_w · sqrt(H) when the
+ *    signal is in volatility units (NaN while fewer than `volatilityWindow` returns exist); `RollingIc` takes (μ, close);
+ * 3. circuit breaker: fed the bar with the account equity (drawdown), and every closed round trip's PnL (realised
+ *    price PnL − fees, from `onFill`; funding is not part of it);
+ * 4. position sizer (`createPositionSizer`: breaker check → regime-weighted Kelly → cascade → order quantity, no RL
+ *    sizer, so the tiers are PURE_KELLY or EMERGENCY_FLAT) gives the target; the difference from the current
+ *    position is sent as a market order (filled at the next open), unless it only resizes by less than
+ *    `minRebalance` × equity. The tier and its reason are annotated (`ctx.annotateTier`); a NaN signal targets flat
+ *    with the reason `no_signal` (unless the breaker's EMERGENCY_FLAT applies).
+ *
+ * Every instrument sizes against the whole account equity: keep `risk.kelly.maxLeverage` × instruments within the
+ * experiment's leverage.
+ * @throws AppError `invalid_strategy_params` naming the parameter (risk config problems as `$.params.risk.<path>`);
+ *   at start, `missing_column` when the column is absent and `missing_regime` when `setup.regimes` does not hold one
+ *   fitted regime per instrument (add a `regime` section to the experiment).
+ * @example regimeKelly({ signalScale: 0.05, risk: { horizonBars: 6, kelly: { maxLeverage: 0.6 } } }, { regimes })
+ */
+export function regimeKelly(params: unknown, setup?: StrategySetup): Strategy {
+  const { column, signalUnits, volatilityWindow, signalScale, risk: riskInput, minRebalance } = parseStrategyParams('regime-kelly', RegimeKellyParams, params);
+  const parsed = parseRiskConfig(riskInput);
+  if (!parsed.success) {
+    const e = parsed.error;
+    const path = `$.params.risk${String(e.context['path'] ?? '$').slice(1)}`;
+    const problem = String(e.context['problem'] ?? e.message);
+    throw new AppError('invalid_strategy_params', `strategy regime-kelly: ${path}: ${problem}`, { strategy: 'regime-kelly', path, problem }, { cause: e });
+  }
+  const risk = parsed.data;
+  const horizonRoot = Math.sqrt(risk.horizonBars);
+  let pipelines: InstrumentPipeline[] = [];
+  return {
+    name: 'regime-kelly',
+    onStart(ctx) {
+      const clock: Clock = { now: () => ctx.now() };
+      const regimes = setup?.regimes;
+      pipelines = ctx.instruments.map((instrument, i) => {
+        if (!(column in ctx.history(i).columns)) {
+          throw new AppError('missing_column', `strategy regime-kelly: column ${JSON.stringify(column)} is not provided; add it to the experiment's \`columns\` (a prediction model or a feature)`, { column });
+        }
+        const regime = regimes?.[i];
+        if (regime === undefined || regime.instrument !== instrument.id) {
+          throw new AppError(
+            'missing_regime',
+            `strategy regime-kelly: no fitted regime for ${instrument.id} (setup.regimes[${i}] was ${regime === undefined ? 'absent' : regime.instrument}); add a \`regime\` section {fitStart, fitEnd, states, seed} to the experiment`,
+            { instrument: instrument.id, index: i },
+          );
+        }
+        return new InstrumentPipeline(regime, risk, clock, instrument);
+      });
+    },
+    onBar(ctx, bar) {
+      const i = bar.instrument;
+      const p = pipelines[i]!;
+      const close = bar.close;
+      p.observe(close, bar.tsEvent - bar.tsOpen);
+      ctx.annotateRegime?.(i, p.labels, p.filter.filtered);
+      const history = ctx.history(i);
+      const signal = history.columns[column]![bar.index]!;
+      const edge = signalUnits === 'log-return' ? signal * signalScale : signal * signalScale * realizedVolatility(history.close, bar.index, volatilityWindow) * horizonRoot;
+      p.ic.update(edge, close);
+      const equity = ctx.equity();
+      const sizer = p.sizer!;
+      sizer.breaker.onBar(equity);
+      const current = ctx.position(i);
+      const d = sizer.decide({ edge, regime: p.forecast, ic: p.ic.ic, signalConfidence: p.ic.confidence, equity, price: close, currentQuantity: current });
+      ctx.annotateTier?.(i, d.tier, Number.isNaN(edge) && d.tier !== 'EMERGENCY_FLAT' ? NO_SIGNAL_REASON : d.code);
+      const order = d.quantity.orderQuantity;
+      if (order === 0 || ctx.openOrders(i).length > 0) return;
+      const target = d.quantity.targetQuantity;
+      const resize = target !== 0 && Math.sign(target) === Math.sign(current);
+      if (resize && Math.abs(order) * close < minRebalance * equity) return;
+      ctx.submitOrder({ instrument: i, side: order > 0 ? 'buy' : 'sell', type: 'market', quantity: Math.abs(order), tag: d.tier });
+    },
+    onFill(_ctx, fill) {
+      const p = pipelines[fill.instrument];
+      if (p === undefined) return;
+      const pnl = p.applyFill(fill.side === 'buy' ? fill.quantity : -fill.quantity, fill.price, fill.fee);
+      if (!Number.isNaN(pnl)) p.sizer?.breaker.onTradeClosed(pnl);
+    },
+  };
+}
+
+/**
+ * Sample standard deviation (divisor window − 1) of the `window` one-bar log returns ending at bar `t` of `close`
+ * (as `realizedVolatility` of src/features); NaN when t < window. Reads only bars <= t; allocates nothing.
+ */
+function realizedVolatility(close: Float64Array, t: number, window: number): number {
+  if (t < window) return Number.NaN;
+  let sum = 0, sumSq = 0;
+  for (let j = t - window + 1; j <= t; j++) {
+    const r = Math.log(close[j]! / close[j - 1]!);
+    sum += r;
+    sumSq += r * r;
+  }
+  const mean = sum / window;
+  return Math.sqrt(Math.max(0, (sumSq - window * mean * mean) / (window - 1)));
+}
+
+/** Everything one instrument's decisions need; updated once per bar (and per fill), allocation-free except the sizer's decision. */
+class InstrumentPipeline {
+  readonly labels: readonly string[];
+  readonly filter: RegimeFilter;
+  readonly forecast: RegimeForecast;
+  readonly ic: RollingIc;
+  sizer: PositionSizer | undefined;
+  private readonly returnScale: number;
+  private readonly risk: RiskConfig;
+  private readonly clock: Clock;
+  private readonly instrument: Instrument;
+  private previousClose = Number.NaN;
+  // the round trip in progress, mirrored from fills (average-cost accounting, as the portfolio)
+  private quantity = 0;
+  private entryPrice = 0;
+  private tripPnl = 0;
+
+  constructor(regime: FittedRegime, risk: RiskConfig, clock: Clock, instrument: Instrument) {
+    this.filter = new RegimeFilter(regime.model, { initialVariance: regime.initialVariance });
+    this.forecast = new RegimeForecast(this.filter, regime.labels);
+    this.labels = this.forecast.labels;
+    this.ic = new RollingIc({ window: risk.ic.window, horizonBars: risk.horizonBars, minPairs: risk.ic.minPairs });
+    this.returnScale = regime.returnScale;
+    this.risk = risk;
+    this.clock = clock;
+    this.instrument = instrument;
+  }
+
+  /** Takes the bar's close: filters its log return (from the second bar on) and builds the sizer on the first bar (bar length known). */
+  observe(close: number, barMs: number): void {
+    if (this.sizer === undefined) this.sizer = createPositionSizer(this.risk, { clock: this.clock, instrument: this.instrument, barMs });
+    if (this.previousClose === this.previousClose) {
+      this.filter.update(Math.log(close / this.previousClose) * this.returnScale);
+      this.forecast.update();
+    }
+    this.previousClose = close;
+  }
+
+  /**
+   * Mirrors a fill of signed `delta` at `price` paying `fee` into the round trip; returns the trip's PnL (realised
+   * price PnL − fees) when the fill closes or reverses the position, NaN otherwise.
+   */
+  applyFill(delta: number, price: number, fee: number): number {
+    const q = this.quantity;
+    if (q === 0 || Math.sign(q) === Math.sign(delta)) {
+      this.entryPrice = (Math.abs(q) * this.entryPrice + Math.abs(delta) * price) / Math.abs(q + delta);
+      this.quantity = q + delta;
+      this.tripPnl -= fee;
+      return Number.NaN;
+    }
+    const closing = Math.min(Math.abs(delta), Math.abs(q));
+    const share = closing / Math.abs(delta);
+    this.tripPnl += closing * (price - this.entryPrice) * Math.sign(q) - fee * share;
+    const next = q + delta;
+    if (Math.abs(next) < 1e-12 * Math.max(1, Math.abs(q))) {
+      const pnl = this.tripPnl;
+      this.quantity = 0;
+      this.entryPrice = 0;
+      this.tripPnl = 0;
+      return pnl;
+    }
+    if (Math.sign(next) !== Math.sign(q)) {
+      const pnl = this.tripPnl;
+      this.quantity = next;
+      this.entryPrice = price;
+      this.tripPnl = -fee * (1 - share);
+      return pnl;
+    }
+    this.quantity = next;
+    return Number.NaN;
+  }
+}
