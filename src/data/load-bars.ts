@@ -28,21 +28,15 @@ export async function loadBars(store: MarketStore, request: LoadBarsRequest): Pr
   const policy = request.missing ?? 'error';
   const step = timeframeMs(timeframe);
   if (symbols.length === 0) throw new DataError('not_found', 'loadBars: `symbols` must name at least one symbol, was []', { symbols });
-  const ids = await store.query(
-    `SELECT symbol, id FROM bar_series WHERE venue = ? AND timeframe = ? AND symbol IN (${symbols.map(() => '?').join(', ')})`,
-    [venue, timeframe, ...symbols],
-  );
-  const idOf = new Map(ids.map((r) => [String(r['symbol']), Number(r['id'])]));
-  const missingSymbol = symbols.find((s) => !idOf.has(s));
-  if (missingSymbol !== undefined) {
-    throw new DataError('not_found', `no ${timeframe} bars for ${missingSymbol} on ${venue} in the store`, { venue, symbol: missingSymbol, timeframe });
-  }
-  const symbolIndex = symbols.map((s, i) => `WHEN ${idOf.get(s)} THEN ${i}`).join(' ');
+  // One round trip: the series ids are resolved by a join (bar_series is tiny).
+  const symbolIndex = symbols.map((_, i) => `WHEN ? THEN ${i}`).join(' ');
   const [sym, ts, open, high, low, close, volume] = await readDoubleColumns(
     store.connection,
-    `SELECT (CASE series_id ${symbolIndex} END)::DOUBLE, epoch_ms(ts)::DOUBLE, open, high, low, close, volume FROM bar_data
-     WHERE series_id IN (${symbols.map((s) => idOf.get(s)).join(', ')}) AND ts >= epoch_ms(?::BIGINT) AND ts < epoch_ms(?::BIGINT)`,
-    [request.start ?? -8.64e15, request.end ?? 8.64e15],
+    `SELECT (CASE s.symbol ${symbolIndex} END)::DOUBLE, epoch_ms(d.ts)::DOUBLE, d.open, d.high, d.low, d.close, d.volume
+     FROM bar_data d JOIN bar_series s ON s.id = d.series_id
+     WHERE s.venue = ? AND s.timeframe = ? AND s.symbol IN (${symbols.map(() => '?').join(', ')})
+       AND d.ts >= epoch_ms(?::BIGINT) AND d.ts < epoch_ms(?::BIGINT)`,
+    [...symbols, venue, timeframe, ...symbols, request.start ?? -8.64e15, request.end ?? 8.64e15],
   ) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
   const rows = ts.length;
   const counts = new Array<number>(symbols.length).fill(0);
