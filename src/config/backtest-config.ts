@@ -1,3 +1,4 @@
+import { deepFreeze, describeConfigIssue, formatJsonPath } from '../core/config-issues.js';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { z } from 'zod';
@@ -154,7 +155,7 @@ type DeepReadonly<T> = T extends (infer U)[] ? readonly DeepReadonly<U>[] : T ex
 export function parseBacktestConfig(raw: unknown, file: string): Result<BacktestConfig, ConfigError> {
   const parsed = BacktestConfig.safeParse(raw);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => describeIssue(i, raw));
+    const issues = parsed.error.issues.map((i) => describeConfigIssue(i, raw));
     const first = issues[0]!;
     const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
     return err(new ConfigError('invalid_config', `${file}: ${first.path}: ${first.problem}${more}`, { file, path: first.path, problem: first.problem, issues }));
@@ -193,39 +194,4 @@ export async function loadConfig(file: string): Promise<Result<BacktestConfig, C
   return parseBacktestConfig(raw, file);
 }
 
-/** Formats a zod path as a JSON path: `$.data.symbols[0]`. */
-export function formatJsonPath(path: readonly PropertyKey[]): string {
-  return '$' + path.map((p) => (typeof p === 'number' ? `[${p}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(String(p)) ? `.${String(p)}` : `[${JSON.stringify(String(p))}]`)).join('');
-}
-
-/** Freezes `value` and everything reachable from it; returns it. */
-export function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
-}
-
-function describeIssue(issue: z.core.$ZodIssue, raw: unknown): { path: string; problem: string; code: string } {
-  if (issue.code === 'unrecognized_keys') {
-    const keys = issue.keys;
-    return {
-      path: formatJsonPath([...issue.path, keys[0]!]),
-      problem: `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => JSON.stringify(k)).join(', ')}: remove it or fix its spelling`,
-      code: issue.code,
-    };
-  }
-  const actual = valueAt(raw, issue.path);
-  const was = actual.found ? `, was ${JSON.stringify(actual.value)}` : issue.code === 'invalid_type' ? ', was missing' : '';
-  return { path: formatJsonPath(issue.path), problem: `${issue.message}${was}`, code: issue.code };
-}
-
-function valueAt(raw: unknown, path: readonly PropertyKey[]): { found: boolean; value?: unknown } {
-  let v: unknown = raw;
-  for (const p of path) {
-    if (v === null || typeof v !== 'object' || !(p in (v as object))) return { found: false };
-    v = (v as Record<PropertyKey, unknown>)[p];
-  }
-  return { found: true, value: v };
-}
+export { deepFreeze, formatJsonPath };

@@ -4,3 +4,4 @@ export * from './time.js';
 export * from './instrument.js';
 export * from './order.js';
 export * from './random.js';
+export * from './config-issues.js';

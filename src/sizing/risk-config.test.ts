@@ -43,10 +43,10 @@ describe('RiskConfig', () => {
 
   it('unknown keys fail at every level (strict), naming the path', () => {
     for (const [raw, path] of [
-      [{ kely: {} }, '$'],
-      [{ kelly: { maxFraktion: 2 } }, '$.kelly'],
-      [{ breaker: { drawdown: { limit: 0.1, pct: 1 } } }, '$.breaker.drawdown'],
-      [{ cascade: { fullRl: { minConf: 0.5 } } }, '$.cascade.fullRl'],
+      [{ kely: {} }, '$.kely'],
+      [{ kelly: { maxFraktion: 2 } }, '$.kelly.maxFraktion'],
+      [{ breaker: { drawdown: { limit: 0.1, pct: 1 } } }, '$.breaker.drawdown.pct'],
+      [{ cascade: { fullRl: { minConf: 0.5 } } }, '$.cascade.fullRl.minConf'],
     ] as const) {
       const parsed = parseRiskConfig(raw);
       expect(parsed.success).toBe(false);

@@ -1,3 +1,4 @@
+import { deepFreeze, describeConfigIssue } from '../core/config-issues.js';
 import { z } from 'zod';
 import { err, ok, type Result } from '../core/result.js';
 import { SizingError } from './sizing-error.js';
@@ -142,12 +143,7 @@ export type BreakerConfig = RiskConfig['breaker'];
 export function parseRiskConfig(raw: unknown): Result<RiskConfig, SizingError> {
   const parsed = RiskConfig.safeParse(raw);
   if (parsed.success) return ok(deepFreeze(parsed.data) as RiskConfig);
-  const issues = parsed.error.issues.map((i) => {
-    const path = '$' + i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
-    if (i.code === 'unrecognized_keys') return { path, problem: `unknown key(s) ${i.keys.map((k) => JSON.stringify(k)).join(', ')}` };
-    const actual = valueAt(raw, i.path);
-    return { path, problem: `${i.message}${actual.found ? `, was ${JSON.stringify(actual.value)}` : ''}` };
-  });
+  const issues = parsed.error.issues.map((i) => describeConfigIssue(i, raw));
   const first = issues[0]!;
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
   return err(new SizingError('invalid_config', `risk config ${first.path}: ${first.problem}${more}`, { path: first.path, problem: first.problem, issues }));
@@ -158,19 +154,4 @@ export function defaultRiskConfig(): RiskConfig {
   return deepFreeze(RiskConfig.parse({})) as RiskConfig;
 }
 
-function valueAt(raw: unknown, path: readonly PropertyKey[]): { found: boolean; value?: unknown } {
-  let v: unknown = raw;
-  for (const p of path) {
-    if (v === null || typeof v !== 'object' || !(p in (v as object))) return { found: false };
-    v = (v as Record<PropertyKey, unknown>)[p];
-  }
-  return { found: true, value: v };
-}
 
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
-}

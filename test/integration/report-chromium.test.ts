@@ -1,3 +1,4 @@
+import { seededRandom } from '../../src/core/random.js';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,18 +20,6 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 const H4 = 4 * 3_600_000;
 const EIGHT_HOURS = 8 * 3_600_000;
 
-/** mulberry32: a small deterministic PRNG returning floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Standard normal draw by Box–Muller. */
 function gaussian(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
@@ -42,7 +31,7 @@ function gaussian(rand: () => number): number {
  * equity curve marked to market at every close. Everything derives from `seed`.
  */
 function syntheticResult(seed: number, bars = 2000): BacktestResult {
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   const ids = ['BTCUSDT-LINEAR.BYBIT', 'ETHUSDT-LINEAR.BYBIT', 'SOLUSDT-LINEAR.BYBIT'];
   const start = Date.UTC(2023, 0, 1);
   const ts = Float64Array.from({ length: bars }, (_, i) => start + i * H4);
@@ -163,7 +152,7 @@ function syntheticResult(seed: number, bars = 2000): BacktestResult {
  */
 function annotatedResult(seed: number, bars = 1200): BacktestResult {
   const base = syntheticResult(seed, bars);
-  const rand = mulberry32(seed + 1);
+  const rand = seededRandom(seed + 1);
   const labels = ['crisis', 'bear', 'neutral', 'bull'];
   const closes = base.equity.ts;
   const tiers: { instrument: string; ts: number; tier: string; reason: string }[] = [];
