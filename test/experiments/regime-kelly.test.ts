@@ -74,8 +74,8 @@ describe('regime-kelly strategy', () => {
     expect(STRATEGIES['regime-kelly']).toBe(regimeKelly);
     expect(() => regimeKelly({ signalScal: 1 })).toThrow('$.params.signalScal: unknown parameter "signalScal" of strategy regime-kelly');
     expect(() => regimeKelly({ risk: { kelly: { maxLeverage: -1 } } })).toThrow(/strategy regime-kelly: \$\.params\.risk\.kelly\.maxLeverage: .*was -1/);
-    expect(() => regimeKelly({ risk: { kely: {} } })).toThrow('strategy regime-kelly: $.params.risk: unknown key(s) "kely"');
-    expect(() => regimeKelly({ risk: { kely: {} } })).toThrow(expect.objectContaining({ code: 'invalid_strategy_params', context: expect.objectContaining({ path: '$.params.risk' }) }));
+    expect(() => regimeKelly({ risk: { kely: {} } })).toThrow('strategy regime-kelly: $.params.risk.kely: unknown key "kely": remove it or fix its spelling');
+    expect(() => regimeKelly({ risk: { kely: {} } })).toThrow(expect.objectContaining({ code: 'invalid_strategy_params', context: expect.objectContaining({ path: '$.params.risk.kely' }) }));
     expect(regimeKelly(undefined).name).toBe('regime-kelly');
   });
 
