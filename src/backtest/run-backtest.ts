@@ -8,13 +8,10 @@ import type { BacktestAnnotations, BacktestResult, FillRecord, TradeRecord } fro
 import { FUNDING_INTERVAL_MS, InstrumentFeeModel, type FeeModel, type FundingModel, type SlippageModel } from './execution-models.js';
 import { SimulatedExchange } from './simulated-exchange.js';
 
-/** Everything a bar backtest needs besides the strategy. Instruments[i] trades on frame series i. */
-export interface BacktestSpec {
+/** What every simulation (bars or ticks) needs besides its market data and the strategy. */
+export interface SimulationSpec {
   readonly name: string;
   readonly instruments: readonly Instrument[];
-  readonly frame: BarFrame;
-  /** Extra per-bar columns aligned with `frame.ts` (one array per instrument), readable from history. */
-  readonly columns?: Readonly<Record<string, readonly Float64Array[]>>;
   readonly initialCash: number;
   readonly leverage: number;
   readonly fees?: FeeModel;
@@ -25,6 +22,28 @@ export interface BacktestSpec {
   readonly notes?: readonly string[];
   readonly seed: number;
   readonly config: Readonly<Record<string, unknown>>;
+}
+
+/** Everything a bar backtest needs besides the strategy. Instruments[i] trades on frame series i. */
+export interface BacktestSpec extends SimulationSpec {
+  readonly frame: BarFrame;
+  /** Extra per-bar columns aligned with `frame.ts` (one array per instrument), readable from history. */
+  readonly columns?: Readonly<Record<string, readonly Float64Array[]>>;
+}
+
+/**
+ * Wires one simulation: a TestClock at `start`, the kernel with the strategy, and the simulated exchange as its
+ * execution client; resets the funding model's lookup state so a spec can be run again with identical results.
+ */
+export function createSimulation(spec: SimulationSpec, strategy: Strategy, start: number, historyCapacity: number, columns: readonly string[] = []) {
+  const clock = new TestClock(start);
+  const { instruments } = spec;
+  const kernel = new Kernel({ instruments, initialCash: spec.initialCash, leverage: spec.leverage, historyCapacity, columns }, { clock, strategy });
+  const exchange = new SimulatedExchange({ instruments, leverage: spec.leverage }, kernel.portfolio, clock, spec.fees ?? new InstrumentFeeModel(), spec.slippage);
+  exchange.connect(kernel);
+  kernel.attachExecution(exchange);
+  spec.funding.reset?.();
+  return { clock, kernel, exchange };
 }
 
 /**
@@ -43,12 +62,8 @@ export function runBacktest(spec: BacktestSpec, strategy: Strategy): BacktestRes
   const n = instruments.length;
   const T = frame.ts.length;
   const tf = timeframeMs(frame.timeframe);
-  const clock = new TestClock(T > 0 ? frame.ts[0]! : 0);
   const columnNames = Object.keys(spec.columns ?? {});
-  const kernel = new Kernel({ instruments, initialCash: spec.initialCash, leverage: spec.leverage, historyCapacity: T, columns: columnNames }, { clock, strategy });
-  const exchange = new SimulatedExchange({ instruments, leverage: spec.leverage }, kernel.portfolio, clock, spec.fees ?? new InstrumentFeeModel(), spec.slippage);
-  exchange.connect(kernel);
-  kernel.attachExecution(exchange);
+  const { clock, kernel, exchange } = createSimulation(spec, strategy, T > 0 ? frame.ts[0]! : 0, T, columnNames);
 
   const equityTs = new Float64Array(T);
   const equity = new Float64Array(T);
@@ -61,7 +76,6 @@ export function runBacktest(spec: BacktestSpec, strategy: Strategy): BacktestRes
   const quantity = kernel.portfolio.quantity;
   const { realized, fees, funding, entryPrice } = kernel.portfolio;
 
-  spec.funding.reset?.();
   kernel.start();
   for (let t = 0; t < T; t++) {
     const tsOpen = frame.ts[t]!;

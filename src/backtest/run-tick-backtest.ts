@@ -1,11 +1,7 @@
-import type { Instrument } from '../core/instrument.js';
-import { TestClock } from '../engine/clock.js';
-import { Kernel } from '../engine/kernel.js';
 import type { Strategy } from '../engine/strategy.js';
 import type { BacktestResult } from './backtest-result.js';
-import { FUNDING_INTERVAL_MS, InstrumentFeeModel, type FeeModel, type FundingModel, type SlippageModel } from './execution-models.js';
-import { buildResult } from './run-backtest.js';
-import { SimulatedExchange } from './simulated-exchange.js';
+import { FUNDING_INTERVAL_MS } from './execution-models.js';
+import { buildResult, createSimulation, type SimulationSpec } from './run-backtest.js';
 
 /** Trade ticks of one instrument, sorted by time: epoch ms, price, base quantity, aggressor side (+1 buy, -1 sell). */
 export interface TickColumns {
@@ -15,22 +11,10 @@ export interface TickColumns {
   readonly side: Float64Array;
 }
 
-export interface TickBacktestSpec {
-  readonly name: string;
-  readonly instruments: readonly Instrument[];
+export interface TickBacktestSpec extends SimulationSpec {
   readonly ticks: readonly TickColumns[];
-  readonly initialCash: number;
-  readonly leverage: number;
-  readonly fees?: FeeModel;
-  readonly slippage: SlippageModel;
-  readonly funding: FundingModel;
   /** Equity is sampled at every multiple of this interval (ms), e.g. 60_000. */
   readonly sampleEveryMs: number;
-  readonly periodsPerYear: number;
-  readonly dataSources: BacktestResult['dataSources'];
-  readonly notes?: readonly string[];
-  readonly seed: number;
-  readonly config: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -42,11 +26,7 @@ export interface TickBacktestSpec {
 export function runTickBacktest(spec: TickBacktestSpec, strategy: Strategy): BacktestResult {
   const { instruments, ticks } = spec;
   const n = instruments.length;
-  const clock = new TestClock(Math.min(...ticks.map((t) => (t.ts.length ? t.ts[0]! : Infinity))));
-  const kernel = new Kernel({ instruments, initialCash: spec.initialCash, leverage: spec.leverage, historyCapacity: 16 }, { clock, strategy });
-  const exchange = new SimulatedExchange({ instruments, leverage: spec.leverage }, kernel.portfolio, clock, spec.fees ?? new InstrumentFeeModel(), spec.slippage);
-  exchange.connect(kernel);
-  kernel.attachExecution(exchange);
+  const { clock, kernel, exchange } = createSimulation(spec, strategy, Math.min(...ticks.map((t) => (t.ts.length ? t.ts[0]! : Infinity))), 16);
   const mark = kernel.portfolio.mark;
   const quantity = kernel.portfolio.quantity;
   const cursor = new Int32Array(n);
@@ -60,7 +40,6 @@ export function runTickBacktest(spec: TickBacktestSpec, strategy: Strategy): Bac
   let nextSample = (Math.floor(start / every) + 1) * every;
   let nextFunding = (Math.floor(start / FUNDING_INTERVAL_MS) + 1) * FUNDING_INTERVAL_MS;
 
-  spec.funding.reset?.();
   kernel.start();
   for (;;) {
     // Next tick across instruments (ties → lowest index).
