@@ -118,6 +118,10 @@ export function regimeKelly(params: unknown, setup?: StrategySetup): Strategy {
       if (resize && Math.abs(order) * close < minRebalance * equity) return;
       ctx.submitOrder({ instrument: i, side: order > 0 ? 'buy' : 'sell', type: 'market', quantity: Math.abs(order), tag: d.tier });
     },
+    onOrderRejected(_ctx, order) {
+      // A refused order counts as an exchange error for the circuit breaker (its burst window and threshold).
+      pipelines[order.instrument]?.sizer?.breaker.onExchangeError();
+    },
     onFill(_ctx, fill) {
       const p = pipelines[fill.instrument];
       if (p === undefined) return;

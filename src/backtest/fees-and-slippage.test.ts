@@ -116,6 +116,16 @@ describe('limit orders', () => {
     expect(result.fills.map((f) => [f.clientOrderId, f.price, f.liquidity])).toEqual([['test-2', 99.5, 'maker']]);
   });
 
+  it('tells the strategy about each rejected order and why (onOrderRejected)', () => {
+    const rejected: [string, string][] = [];
+    const strategy = {
+      ...scriptStrategy({ 0: (ctx) => void ctx.submitOrder({ instrument: 0, side: 'buy', type: 'limit', price: 100.5, quantity: 1, postOnly: true }) }),
+      onOrderRejected: (_ctx: unknown, order: { clientOrderId: string }, reason: string) => void rejected.push([order.clientOrderId, reason]),
+    };
+    runBacktest(backtestSpec(frame, [X]), strategy);
+    expect(rejected).toEqual([['test-1', 'post-only buy limit 100.5 would take liquidity at mark 100']]);
+  });
+
   it('fills a marketable (non post-only) limit as taker at min(slipped next open, limit)', () => {
     const gapUp = makeFrame({ timeframe: '4h', start, bars: [[100, 101, 99, 100, 1000], [102, 104, 101, 103, 1000]] });
     const strategy = scriptStrategy({ 0: (ctx) => ctx.submitOrder({ instrument: 0, side: 'buy', type: 'limit', price: 102.05, quantity: 1 }) });

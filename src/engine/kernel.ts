@@ -297,6 +297,7 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     order.reason = reason;
     this.rejections.push({ ts: this.clock.now(), clientOrderId: order.clientOrderId, reason });
     this.forget(order);
+    this.strategy.onOrderRejected?.(this, order, reason);
   }
 
   onOrderCancelled(order: Order, reason: string): void {

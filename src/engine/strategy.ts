@@ -114,6 +114,8 @@ export interface Strategy {
   onBar?(ctx: StrategyContext, bar: BarEvent): void;
   onTick?(ctx: StrategyContext, tick: TickEvent): void;
   onFill?(ctx: StrategyContext, fill: Fill): void;
+  /** The venue (or the simulated exchange) refused an order: `reason` says why. Feeds e.g. a circuit breaker. */
+  onOrderRejected?(ctx: StrategyContext, order: Order, reason: string): void;
   onTimer?(ctx: StrategyContext, name: string): void;
   onStop?(ctx: StrategyContext): void;
 }
