@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeFuture } from '../../test/support/feature-inputs.js';
 import { sharedDataDir } from '../../test/support/shared-data.js';
 import { seededRandom, type Random } from '../core/random.js';
 import { DAY_MS, HOUR_MS } from '../core/time.js';
@@ -54,26 +55,6 @@ function alterFuture(x: FeatureInputs, t: number, random: Random): FeatureInputs
     referenceClose: scale(x.referenceClose!),
     funding: { ts: x.funding!.ts, rate },
     dvol: { ts: x.dvol!.ts, value },
-  };
-}
-
-/** `x` cut after bar t: bars 0..t, settlements with ts <= t's close, DVOL days closed by t's close. */
-function removeFuture(x: FeatureInputs, t: number): FeatureInputs {
-  const cut = x.ts[t]! + x.timeframeMs;
-  const k = (a: Float64Array) => a.slice(0, t + 1);
-  const fn = x.funding!.ts.findLastIndex((s) => s <= cut) + 1;
-  const dn = x.dvol!.ts.findLastIndex((d) => d + DAY_MS <= cut) + 1;
-  return {
-    ts: k(x.ts),
-    timeframeMs: x.timeframeMs,
-    open: k(x.open),
-    high: k(x.high),
-    low: k(x.low),
-    close: k(x.close),
-    volume: k(x.volume),
-    referenceClose: k(x.referenceClose!),
-    funding: { ts: x.funding!.ts.slice(0, fn), rate: x.funding!.rate.slice(0, fn) },
-    dvol: { ts: x.dvol!.ts.slice(0, dn), value: x.dvol!.value.slice(0, dn) },
   };
 }
 
