@@ -45,32 +45,7 @@ function parkinsonFromMean(mean: number): number {
  */
 export function parkinsonVolatility(high: Float64Array, low: Float64Array, window: number): Float64Array {
   checkIntegerParam('parkinson-volatility', 'window', window, 1);
-  const n = high.length;
-  const term = new Float64Array(n);
-  for (let t = 0; t < n; t++) term[t] = parkinsonTerm(high[t]!, low[t]!);
-  const out = nanArray(n);
-  for (let t = window - 1; t < n; t++) out[t] = parkinsonFromMean(windowMean(term, ALL, t, window));
-  return out;
-}
-
-/** Incremental {@link parkinsonVolatility}; keeps a ring of the per-bar terms. */
-export class ParkinsonVolatilityKernel implements FeatureKernel {
-  private readonly term: Float64Array;
-  private readonly mask: number;
-
-  constructor(private readonly window: number) {
-    this.term = new Float64Array(ringSize(window));
-    this.mask = this.term.length - 1;
-  }
-
-  update(s: BarStream, row: Float64Array, offset: number): void {
-    const t = s.t;
-    const i = t & s.mask;
-    this.term[t & this.mask] = parkinsonTerm(s.high[i]!, s.low[i]!);
-    row[offset] = t >= this.window - 1 ? parkinsonFromMean(windowMean(this.term, this.mask, t, this.window)) : NaN;
-  }
-
-  reset(): void {}
+  return rangeVolatility(PARKINSON, high, high, low, low, window); // the Parkinson term reads high and low only
 }
 
 /** Per-bar Garman–Klass term `0.5 ln(high/low)^2 - (2 ln 2 - 1) ln(close/open)^2`. */
@@ -93,20 +68,37 @@ function garmanKlassFromMean(mean: number): number {
  */
 export function garmanKlassVolatility(open: Float64Array, high: Float64Array, low: Float64Array, close: Float64Array, window: number): Float64Array {
   checkIntegerParam('garman-klass-volatility', 'window', window, 1);
+  return rangeVolatility(GARMAN_KLASS, open, high, low, close, window);
+}
+
+/** A range-volatility estimator: a per-bar term from OHLC and the volatility from the window mean of the terms. */
+interface RangeEstimator {
+  term(open: number, high: number, low: number, close: number): number;
+  fromMean(mean: number): number;
+}
+
+const PARKINSON: RangeEstimator = { term: (_o, h, l) => parkinsonTerm(h, l), fromMean: parkinsonFromMean };
+const GARMAN_KLASS: RangeEstimator = { term: garmanKlassTerm, fromMean: garmanKlassFromMean };
+
+/** Batch path of a range estimator: NaN for `t < window - 1`, then `fromMean(mean of the last window terms)`. */
+function rangeVolatility(e: RangeEstimator, open: Float64Array, high: Float64Array, low: Float64Array, close: Float64Array, window: number): Float64Array {
   const n = close.length;
   const term = new Float64Array(n);
-  for (let t = 0; t < n; t++) term[t] = garmanKlassTerm(open[t]!, high[t]!, low[t]!, close[t]!);
+  for (let t = 0; t < n; t++) term[t] = e.term(open[t]!, high[t]!, low[t]!, close[t]!);
   const out = nanArray(n);
-  for (let t = window - 1; t < n; t++) out[t] = garmanKlassFromMean(windowMean(term, ALL, t, window));
+  for (let t = window - 1; t < n; t++) out[t] = e.fromMean(windowMean(term, ALL, t, window));
   return out;
 }
 
-/** Incremental {@link garmanKlassVolatility}; keeps a ring of the per-bar terms. */
-export class GarmanKlassVolatilityKernel implements FeatureKernel {
+/** Incremental path of a range estimator; keeps a ring of the per-bar terms (same arithmetic as the batch path). */
+class RangeVolatilityKernel implements FeatureKernel {
   private readonly term: Float64Array;
   private readonly mask: number;
 
-  constructor(private readonly window: number) {
+  constructor(
+    private readonly estimator: RangeEstimator,
+    private readonly window: number,
+  ) {
     this.term = new Float64Array(ringSize(window));
     this.mask = this.term.length - 1;
   }
@@ -114,9 +106,23 @@ export class GarmanKlassVolatilityKernel implements FeatureKernel {
   update(s: BarStream, row: Float64Array, offset: number): void {
     const t = s.t;
     const i = t & s.mask;
-    this.term[t & this.mask] = garmanKlassTerm(s.open[i]!, s.high[i]!, s.low[i]!, s.close[i]!);
-    row[offset] = t >= this.window - 1 ? garmanKlassFromMean(windowMean(this.term, this.mask, t, this.window)) : NaN;
+    this.term[t & this.mask] = this.estimator.term(s.open[i]!, s.high[i]!, s.low[i]!, s.close[i]!);
+    row[offset] = t >= this.window - 1 ? this.estimator.fromMean(windowMean(this.term, this.mask, t, this.window)) : NaN;
   }
 
   reset(): void {}
+}
+
+/** Incremental {@link parkinsonVolatility}. */
+export class ParkinsonVolatilityKernel extends RangeVolatilityKernel {
+  constructor(window: number) {
+    super(PARKINSON, window);
+  }
+}
+
+/** Incremental {@link garmanKlassVolatility}. */
+export class GarmanKlassVolatilityKernel extends RangeVolatilityKernel {
+  constructor(window: number) {
+    super(GARMAN_KLASS, window);
+  }
 }
