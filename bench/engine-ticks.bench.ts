@@ -21,7 +21,7 @@ function restingOrderStrategy(): Strategy {
   return {
     name: 'resting',
     onTick(ctx, tick) {
-      if (ctx.openOrders(0).length > 0) return;
+      if (ctx.openOrderCount(0) > 0) return;
       const long = ctx.position(0) > 0;
       ctx.submitOrder({ instrument: 0, side: long ? 'sell' : 'buy', type: 'limit', price: Math.round(tick.price * (long ? 1.0005 : 0.9995) * 10) / 10, quantity: 0.001 });
     },

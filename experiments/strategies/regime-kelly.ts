@@ -49,7 +49,7 @@ export const NO_SIGNAL_REASON = 'no_signal';
  * 2. signal: μ = `signalScale` × the `column` value of this bar (NaN = no prediction), times σ_w · sqrt(H) when the
  *    signal is in volatility units (NaN while fewer than `volatilityWindow` returns exist); `RollingIc` takes (μ, close);
  * 3. circuit breaker: fed the bar with the account equity (drawdown), and every closed round trip's PnL (realised
- *    price PnL − fees, from `onFill`; funding is not part of it);
+ *    price PnL − fees, from the engine's `onPositionClosed`; funding is not part of it);
  * 4. position sizer (`createPositionSizer`: breaker check → regime-weighted Kelly → cascade → order quantity, no RL
  *    sizer, so the tiers are PURE_KELLY or EMERGENCY_FLAT) gives the target; the difference from the current
  *    position is sent as a market order (filled at the next open), unless it only resizes by less than
@@ -112,7 +112,7 @@ export function regimeKelly(params: unknown, setup?: StrategySetup): Strategy {
       const d = sizer.decide({ edge, regime: p.forecast, ic: p.ic.ic, signalConfidence: p.ic.confidence, equity, price: close, currentQuantity: current });
       ctx.annotateTier?.(i, d.tier, Number.isNaN(edge) && d.tier !== 'EMERGENCY_FLAT' ? NO_SIGNAL_REASON : d.code);
       const order = d.quantity.orderQuantity;
-      if (order === 0 || ctx.openOrders(i).length > 0) return;
+      if (order === 0 || ctx.openOrderCount(i) > 0) return;
       const target = d.quantity.targetQuantity;
       const resize = target !== 0 && Math.sign(target) === Math.sign(current);
       if (resize && Math.abs(order) * close < minRebalance * equity) return;
@@ -122,11 +122,10 @@ export function regimeKelly(params: unknown, setup?: StrategySetup): Strategy {
       // A refused order counts as an exchange error for the circuit breaker (its burst window and threshold).
       pipelines[order.instrument]?.sizer?.breaker.onExchangeError();
     },
-    onFill(_ctx, fill) {
-      const p = pipelines[fill.instrument];
-      if (p === undefined) return;
-      const pnl = p.applyFill(fill.side === 'buy' ? fill.quantity : -fill.quantity, fill.price, fill.fee);
-      if (!Number.isNaN(pnl)) p.sizer?.breaker.onTradeClosed(pnl);
+    onPositionClosed(_ctx, trip) {
+      // The engine's round trip (one accounting for portfolio, trades table and strategy); the breaker judges the
+      // price PnL net of fees, without funding.
+      pipelines[trip.instrument]?.sizer?.breaker.onTradeClosed(trip.pnl + trip.funding);
     },
   };
 }
@@ -147,7 +146,7 @@ function realizedVolatility(close: Float64Array, t: number, window: number): num
   return Math.sqrt(Math.max(0, (sumSq - window * mean * mean) / (window - 1)));
 }
 
-/** Everything one instrument's decisions need; updated once per bar (and per fill), allocation-free except the sizer's decision. */
+/** Everything one instrument's decisions need; updated once per bar, allocation-free except the sizer's decision. */
 class InstrumentPipeline {
   readonly labels: readonly string[];
   readonly filter: RegimeFilter;
@@ -159,10 +158,6 @@ class InstrumentPipeline {
   private readonly clock: Clock;
   private readonly instrument: Instrument;
   private previousClose = Number.NaN;
-  // the round trip in progress, mirrored from fills (average-cost accounting, as the portfolio)
-  private quantity = 0;
-  private entryPrice = 0;
-  private tripPnl = 0;
 
   constructor(regime: FittedRegime, risk: RiskConfig, clock: Clock, instrument: Instrument) {
     this.filter = new RegimeFilter(regime.model, { initialVariance: regime.initialVariance });
@@ -183,39 +178,5 @@ class InstrumentPipeline {
       this.forecast.update();
     }
     this.previousClose = close;
-  }
-
-  /**
-   * Mirrors a fill of signed `delta` at `price` paying `fee` into the round trip; returns the trip's PnL (realised
-   * price PnL − fees) when the fill closes or reverses the position, NaN otherwise.
-   */
-  applyFill(delta: number, price: number, fee: number): number {
-    const q = this.quantity;
-    if (q === 0 || Math.sign(q) === Math.sign(delta)) {
-      this.entryPrice = (Math.abs(q) * this.entryPrice + Math.abs(delta) * price) / Math.abs(q + delta);
-      this.quantity = q + delta;
-      this.tripPnl -= fee;
-      return Number.NaN;
-    }
-    const closing = Math.min(Math.abs(delta), Math.abs(q));
-    const share = closing / Math.abs(delta);
-    this.tripPnl += closing * (price - this.entryPrice) * Math.sign(q) - fee * share;
-    const next = q + delta;
-    if (Math.abs(next) < 1e-12 * Math.max(1, Math.abs(q))) {
-      const pnl = this.tripPnl;
-      this.quantity = 0;
-      this.entryPrice = 0;
-      this.tripPnl = 0;
-      return pnl;
-    }
-    if (Math.sign(next) !== Math.sign(q)) {
-      const pnl = this.tripPnl;
-      this.quantity = next;
-      this.entryPrice = price;
-      this.tripPnl = -fee * (1 - share);
-      return pnl;
-    }
-    this.quantity = next;
-    return Number.NaN;
   }
 }

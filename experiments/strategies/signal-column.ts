@@ -40,7 +40,7 @@ export function signalColumn(params: unknown): Strategy {
     },
     onBar(ctx, bar) {
       const i = bar.instrument;
-      if (ctx.openOrders(i).length > 0) return;
+      if (ctx.openOrderCount(i) > 0) return;
       const signal = ctx.history(i).columns[column]![bar.index]!;
       const wanted = signal > threshold ? 1 : signal < -threshold ? (allowShort ? -1 : 0) : 0;
       if (wanted !== directionOf(ctx.position(i))) moveToDirection(ctx, i, wanted, allocation, bar.close);

@@ -33,7 +33,7 @@ export function smaCrossover(params: unknown): Strategy {
       const k = bar.index;
       if (k + 1 < slow) return;
       const i = bar.instrument;
-      if (ctx.openOrders(i).length > 0) return;
+      if (ctx.openOrderCount(i) > 0) return;
       const close = ctx.history(i).close;
       let sumFast = 0;
       let sumSlow = 0;

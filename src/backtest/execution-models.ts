@@ -99,3 +99,47 @@ export class TableFundingModel implements FundingModel {
 
 /** Funding settles every 8 hours at 00:00, 08:00 and 16:00 UTC (Bybit and Binance USDT perpetuals). */
 export const FUNDING_INTERVAL_MS = 8 * 3_600_000;
+
+/**
+ * How much of an instrument's volume the simulated venue lets orders take at one price event (a bar, or a tick).
+ * The default is unlimited: every order fills completely at its price (the engine's long-standing behaviour).
+ */
+export interface FillModel {
+  /** Base quantity available to this run's orders during a bar (or tick) of base `volume`; Infinity = no cap. */
+  available(volume: number): number;
+}
+
+/** No cap: orders fill completely at the first price that fills them. */
+export const UNLIMITED_FILLS: FillModel = Object.freeze({ available: () => Infinity });
+
+/**
+ * Volume participation cap: at most `cap` × the bar's (or tick's) volume is filled during it, shared by all of the
+ * instrument's orders in arrival order; the rest keeps working (GTC) or is canceled (IOC; FOK fills all or nothing).
+ * This is what produces partial fills for market and limit orders.
+ */
+export class VolumeParticipationFillModel implements FillModel {
+  constructor(readonly cap: number) {
+    if (!(cap > 0 && cap <= 1)) throw new RangeError(`VolumeParticipationFillModel: \`cap\` must be in (0, 1], was ${cap}`);
+  }
+  available(volume: number): number {
+    return volume > 0 ? this.cap * volume : 0;
+  }
+}
+
+/** Time (ms) for a command to reach the simulated venue. The default is zero: commands arrive when they are sent. */
+export interface LatencyModel {
+  /** Milliseconds from `submitOrder`/`cancelOrder` at engine time `now` until the venue processes the command. */
+  commandLatency(instrument: number, now: number): number;
+}
+
+export const ZERO_LATENCY: LatencyModel = Object.freeze({ commandLatency: () => 0 });
+
+/** A constant latency in ms for every command. */
+export class FixedLatency implements LatencyModel {
+  constructor(readonly ms: number) {
+    if (!(ms >= 0 && Number.isFinite(ms))) throw new RangeError(`FixedLatency: \`ms\` must be a finite number >= 0, was ${ms}`);
+  }
+  commandLatency(): number {
+    return this.ms;
+  }
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { at, backtestSpec, scriptStrategy, testInstrument } from '../../test/support/engine-scenarios.js';
+import { at, backtestSpec, scriptStrategy, testInstrument, testOrderId } from '../../test/support/engine-scenarios.js';
 import { makeFrame } from '../../test/support/frames.js';
 import { FixedBpsSlippage, InstrumentFeeModel, VolumeParticipationSlippage } from './execution-models.js';
 import { runBacktest } from './run-backtest.js';
@@ -112,18 +112,18 @@ describe('limit orders', () => {
       },
     });
     const result = runBacktest(backtestSpec(frame, [X]), strategy);
-    expect(result.notes).toContain('order test-1 rejected at 2024-01-01T04:00:00.000Z: post-only buy limit 100.5 would take liquidity at mark 100');
-    expect(result.fills.map((f) => [f.clientOrderId, f.price, f.liquidity])).toEqual([['test-2', 99.5, 'maker']]);
+    expect(result.notes).toContain(`order ${testOrderId('2024-01-01T04:00:00.000Z')} rejected at 2024-01-01T04:00:00.000Z: post-only buy limit 100.5 would take liquidity at mark 100`);
+    expect(result.fills.map((f) => [f.clientOrderId, f.price, f.liquidity])).toEqual([[testOrderId('2024-01-01T04:00:00.000Z', 1), 99.5, 'maker']]);
   });
 
   it('tells the strategy about each rejected order and why (onOrderRejected)', () => {
     const rejected: [string, string][] = [];
     const strategy = {
       ...scriptStrategy({ 0: (ctx) => void ctx.submitOrder({ instrument: 0, side: 'buy', type: 'limit', price: 100.5, quantity: 1, postOnly: true }) }),
-      onOrderRejected: (_ctx: unknown, order: { clientOrderId: string }, reason: string) => void rejected.push([order.clientOrderId, reason]),
+      onOrderRejected: (_ctx: unknown, order: { clientOrderId: string; reason: string | undefined }) => void rejected.push([order.clientOrderId, order.reason ?? '']),
     };
     runBacktest(backtestSpec(frame, [X]), strategy);
-    expect(rejected).toEqual([['test-1', 'post-only buy limit 100.5 would take liquidity at mark 100']]);
+    expect(rejected).toEqual([[testOrderId('2024-01-01T04:00:00.000Z'), 'post-only buy limit 100.5 would take liquidity at mark 100']]);
   });
 
   it('fills a marketable (non post-only) limit as taker at min(slipped next open, limit)', () => {
@@ -177,7 +177,7 @@ describe('lot size, min notional and fee overrides', () => {
       },
     });
     const result = runBacktest(backtestSpec(frame, [X]), strategy);
-    expect(result.notes).toContain('order test-1 rejected at 2024-01-01T04:00:00.000Z: notional 4.90 is below the minimum 5');
+    expect(result.notes).toContain(`order ${testOrderId('2024-01-01T04:00:00.000Z')} rejected at 2024-01-01T04:00:00.000Z: notional 4.90 is below the minimum 5`);
     expect(result.fills).toHaveLength(1);
     expect(result.fills[0]!.quantity).toBeCloseTo(0.05, 15);
     // fee = 0.05 × 102 × 0.00055 = 0.002805

@@ -1,7 +1,13 @@
 export type { BacktestAnnotations, BacktestResult, FillRecord, RegimeProbabilities, TierAnnotation, TradeRecord } from './backtest-result.js';
 export {
   FixedBpsSlippage,
+  FixedLatency,
   FUNDING_INTERVAL_MS,
+  UNLIMITED_FILLS,
+  VolumeParticipationFillModel,
+  ZERO_LATENCY,
+  type FillModel,
+  type LatencyModel,
   InstrumentFeeModel,
   TableFundingModel,
   VolumeParticipationSlippage,
@@ -24,7 +30,7 @@ export {
   type TierStats,
 } from './metrics.js';
 export { renderHtmlReport, summarize, writeReport, type BacktestSummary, type ReportPaths } from './report.js';
-export { runBacktest, type BacktestSpec } from './run-backtest.js';
+export { runBacktest, type BacktestControl, type BacktestSpec, type BacktestState, type SimulationSpec } from './run-backtest.js';
 export { fitExperimentRegimes, runExperiment, ExperimentError, type ExperimentDeps } from './run-experiment.js';
 export { runTickBacktest, ticksFromBars, type TickBacktestSpec, type TickColumns } from './run-tick-backtest.js';
-export { SimulatedExchange } from './simulated-exchange.js';
+export { SimulatedExecutionClient, type SimulatedExecutionConfig, type SimulatedExecutionModels, type SimulatedVenueState } from './simulated-execution-client.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { at, backtestSpec, fundingTable, scriptStrategy, testInstrument, type BarScript } from '../../test/support/engine-scenarios.js';
+import { at, backtestSpec, fundingTable, scriptStrategy, testInstrument, testOrderId, type BarScript } from '../../test/support/engine-scenarios.js';
 import { makeFrame } from '../../test/support/frames.js';
 import { TableFundingModel } from './execution-models.js';
 import { runBacktest } from './run-backtest.js';
@@ -53,7 +53,7 @@ describe('reduce-only orders', () => {
 
   it('a reduce-only order while flat is rejected', () => {
     expect(r.fills).toHaveLength(3);
-    expect(r.notes).toContain('order test-4 rejected at 2024-01-01T16:00:00.000Z: reduce-only sell with position 0 would not reduce it');
+    expect(r.notes).toContain(`order ${testOrderId('2024-01-01T16:00:00.000Z')} rejected at 2024-01-01T16:00:00.000Z: reduce-only sell with position 0 would not reduce it`);
   });
 
   it('books one round trip net of fees and funding', () => {
@@ -140,9 +140,9 @@ describe('margin', () => {
   it('rejects an order whose gross exposure would exceed leverage × equity after the fee', () => {
     // buy 30 at 100: gross 3000; fee 3000 × 0.00055 = 1.65; equity 1000 − 1.65 = 998.35; 2 × 998.35 = 1996.7 < 3000
     const { r } = run({ 0: buy(30), 1: buy(19) }, { initialCash: 1000, leverage: 2 });
-    expect(r.notes).toContain('order test-1 rejected at 2024-01-01T04:00:00.000Z: insufficient margin: gross exposure 3000.00 would exceed 2x equity 998.35');
+    expect(r.notes).toContain(`order ${testOrderId('2024-01-01T04:00:00.000Z')} rejected at 2024-01-01T04:00:00.000Z: insufficient margin: gross exposure 3000.00 would exceed 2x equity 998.35`);
     // buy 19 at 110: gross 2090; equity 1000 − 2090 × 0.00055 = 998.8505; 2 × 998.8505 = 1997.70 < 2090 → rejected too
-    expect(r.notes).toContain('order test-2 rejected at 2024-01-01T08:00:00.000Z: insufficient margin: gross exposure 2090.00 would exceed 2x equity 998.85');
+    expect(r.notes).toContain(`order ${testOrderId('2024-01-01T08:00:00.000Z')} rejected at 2024-01-01T08:00:00.000Z: insufficient margin: gross exposure 2090.00 would exceed 2x equity 998.85`);
     expect(r.fills).toEqual([]);
   });
 

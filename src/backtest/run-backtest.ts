@@ -2,11 +2,11 @@ import type { Instrument } from '../core/instrument.js';
 import { timeframeMs } from '../core/time.js';
 import type { BarFrame } from '../data/bar-frame.js';
 import { TestClock } from '../engine/clock.js';
-import { Kernel } from '../engine/kernel.js';
+import { Kernel, type KernelState } from '../engine/kernel.js';
 import type { Strategy } from '../engine/strategy.js';
 import type { BacktestAnnotations, BacktestResult, FillRecord, TradeRecord } from './backtest-result.js';
-import { FUNDING_INTERVAL_MS, InstrumentFeeModel, type FeeModel, type FundingModel, type SlippageModel } from './execution-models.js';
-import { SimulatedExchange } from './simulated-exchange.js';
+import { FUNDING_INTERVAL_MS, InstrumentFeeModel, type FeeModel, type FillModel, type FundingModel, type LatencyModel, type SlippageModel } from './execution-models.js';
+import { SimulatedExecutionClient, type SimulatedVenueState } from './simulated-execution-client.js';
 
 /** What every simulation (bars or ticks) needs besides its market data and the strategy. */
 export interface SimulationSpec {
@@ -17,6 +17,12 @@ export interface SimulationSpec {
   readonly fees?: FeeModel;
   readonly slippage: SlippageModel;
   readonly funding: FundingModel;
+  /** Command latency to the simulated venue; default zero (commands arrive when sent). */
+  readonly latency?: LatencyModel;
+  /** Volume available to fills; default unlimited (every order fills completely at its price). */
+  readonly fill?: FillModel;
+  /** The run field of client order ids (1–8 of `[A-Za-z0-9-]`); default `bt`. */
+  readonly runId?: string;
   readonly periodsPerYear: number;
   readonly dataSources: BacktestResult['dataSources'];
   readonly notes?: readonly string[];
@@ -38,9 +44,13 @@ export interface BacktestSpec extends SimulationSpec {
 export function createSimulation(spec: SimulationSpec, strategy: Strategy, start: number, historyCapacity: number, columns: readonly string[] = []) {
   const clock = new TestClock(start);
   const { instruments } = spec;
-  const kernel = new Kernel({ instruments, initialCash: spec.initialCash, leverage: spec.leverage, historyCapacity, columns }, { clock, strategy });
-  const exchange = new SimulatedExchange({ instruments, leverage: spec.leverage }, kernel.portfolio, clock, spec.fees ?? new InstrumentFeeModel(), spec.slippage);
-  exchange.connect(kernel);
+  const kernel = new Kernel({ instruments, initialCash: spec.initialCash, leverage: spec.leverage, historyCapacity, columns, ...(spec.runId !== undefined ? { runId: spec.runId } : {}) }, { clock, strategy });
+  const exchange = new SimulatedExecutionClient({ instruments, leverage: spec.leverage }, kernel.portfolio, clock, {
+    fees: spec.fees ?? new InstrumentFeeModel(),
+    slippage: spec.slippage,
+    ...(spec.latency ? { latency: spec.latency } : {}),
+    ...(spec.fill ? { fill: spec.fill } : {}),
+  });
   kernel.attachExecution(exchange);
   spec.funding.reset?.();
   return { clock, kernel, exchange };
@@ -57,13 +67,19 @@ export function createSimulation(spec: SimulationSpec, strategy: Strategy, start
  * 5. equity, positions and each instrument's cumulative mark-to-market PnL are recorded at the close.
  * Whatever the strategy annotated (`ctx.annotateTier`, `ctx.annotateRegime`) is returned as `annotations`.
  */
-export function runBacktest(spec: BacktestSpec, strategy: Strategy): BacktestResult {
+export function runBacktest(spec: BacktestSpec, strategy: Strategy, control: BacktestControl = {}): BacktestResult & { readonly state?: BacktestState } {
   const { frame, instruments } = spec;
   const n = instruments.length;
   const T = frame.ts.length;
   const tf = timeframeMs(frame.timeframe);
   const columnNames = Object.keys(spec.columns ?? {});
-  const { clock, kernel, exchange } = createSimulation(spec, strategy, T > 0 ? frame.ts[0]! : 0, T, columnNames);
+  const from = control.resume?.nextBar ?? 0;
+  const until = Math.min(T, control.stopBefore ?? T);
+  const { clock, kernel, exchange } = createSimulation(spec, strategy, T > 0 ? (from > 0 ? control.resume!.kernel.now : frame.ts[0]!) : 0, T, columnNames);
+  if (control.resume) {
+    kernel.restoreState(control.resume.kernel);
+    exchange.restore(control.resume.venue);
+  }
 
   const equityTs = new Float64Array(T);
   const equity = new Float64Array(T);
@@ -77,17 +93,18 @@ export function runBacktest(spec: BacktestSpec, strategy: Strategy): BacktestRes
   const { realized, fees, funding, entryPrice } = kernel.portfolio;
 
   kernel.start();
-  for (let t = 0; t < T; t++) {
+  for (let t = from; t < until; t++) {
     const tsOpen = frame.ts[t]!;
     const tsClose = tsOpen + tf;
     clock.advanceTo(tsOpen);
     for (let i = 0; i < n; i++) {
       if (P[i]![t] === 0) continue;
-      if (exchange.isActive(i)) {
+      if (exchange.isActive(i) || exchange.hasCommands) {
         const c = C[i]![t]!;
         const o = O[i]![t]!, h = H[i]![t]!, l = L[i]![t]!, v = V[i]![t]!;
         const highFirst = h - o <= o - l;
         const e1 = highFirst ? h : l, e2 = highFirst ? l : h;
+        exchange.beginLiquidity(i, v);
         // The gap from the previous close to this open is not traded: the open's path segment is the open alone.
         exchange.processPrice(i, o, NaN, v, tsOpen);
         exchange.processPrice(i, e1, o, v, tsClose);
@@ -116,6 +133,8 @@ export function runBacktest(spec: BacktestSpec, strategy: Strategy): BacktestRes
       }
       kernel.onBar(i, tsOpen, tsClose, O[i]![t]!, H[i]![t]!, L[i]![t]!, C[i]![t]!, V[i]![t]!, cols);
     }
+    // Commands sent at this close reach the venue now (zero latency) or later (they wait in its inbox).
+    if (exchange.hasCommands) exchange.processCommands(tsClose);
     equityTs[t] = tsClose;
     equity[t] = kernel.portfolio.equity();
     for (let i = 0; i < n; i++) {
@@ -124,15 +143,35 @@ export function runBacktest(spec: BacktestSpec, strategy: Strategy): BacktestRes
       pnl[i]![t] = realized[i]! - fees[i]! - funding[i]! + (q === 0 ? 0 : q * (mark[i]! - entryPrice[i]!));
     }
   }
+  if (until < T) {
+    // Stopped early: no onStop (the run goes on elsewhere); hand back what a restart needs.
+    const result = buildResult(spec, kernel, exchange, { ts: equityTs, value: equity }, positions, pnl);
+    return { ...result, state: { nextBar: until, kernel: kernel.saveState(), venue: exchange.save() } };
+  }
   kernel.stop();
   return buildResult(spec, kernel, exchange, { ts: equityTs, value: equity }, positions, pnl);
+}
+
+/** A bar backtest stopped before bar `nextBar`: enough to resume it in a new process (plain JSON). */
+export interface BacktestState {
+  readonly nextBar: number;
+  readonly kernel: KernelState;
+  readonly venue: SimulatedVenueState;
+}
+
+/** Stop and resume points of {@link runBacktest} (both optional: the default runs every bar). */
+export interface BacktestControl {
+  /** Stop before this bar index (no onStop; the result carries `state`). */
+  readonly stopBefore?: number;
+  /** Resume a run saved by a stopped one (same spec and strategy type): continues at `resume.nextBar`. */
+  readonly resume?: BacktestState;
 }
 
 /** Assembles the {@link BacktestResult} of a finished run. Shared by the bar and tick runners. */
 export function buildResult(
   spec: Pick<BacktestSpec, 'name' | 'instruments' | 'initialCash' | 'periodsPerYear' | 'dataSources' | 'notes' | 'seed' | 'config' | 'funding'> & { frame?: BarFrame; timeframe?: string },
   kernel: Kernel,
-  exchange: SimulatedExchange,
+  exchange: SimulatedExecutionClient,
   equity: { ts: Float64Array; value: Float64Array },
   positions: readonly Float64Array[],
   pnl?: readonly Float64Array[],

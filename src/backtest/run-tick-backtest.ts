@@ -72,9 +72,13 @@ export function runTickBacktest(spec: TickBacktestSpec, strategy: Strategy): Bac
     const tick = ticks[i]!;
     const price = tick.price[c]!;
     clock.advanceTo(ts);
-    if (exchange.isActive(i)) exchange.processPrice(i, price, mark[i]!, tick.quantity[c]!, ts);
+    if (exchange.isActive(i) || exchange.hasCommands) {
+      exchange.beginLiquidity(i, tick.quantity[c]!);
+      exchange.processPrice(i, price, mark[i]!, tick.quantity[c]!, ts);
+    }
     if (kernel.hasTimers) kernel.fireTimers();
     kernel.onTick(i, ts, price, tick.quantity[c]!, tick.side[c]!);
+    if (exchange.hasCommands) exchange.processCommands(ts);
   }
   while (sample < samples) {
     equityTs[sample] = nextSample;

@@ -5,3 +5,6 @@ export * from './instrument.js';
 export * from './order.js';
 export * from './random.js';
 export * from './config-issues.js';
+export * from './order-status.js';
+export * from './client-order-id.js';
+export * from './typed-arrays.js';

@@ -43,6 +43,29 @@ export class BarHistory {
     this.columns[name]![this.length - 1] = value;
   }
 
+  /** The bars and columns as plain JSON (for a saved run state). */
+  save(): { length: number; columns: Record<string, number[]> } {
+    const n = this.length;
+    const columns: Record<string, number[]> = {
+      ts: Array.from(this.ts.subarray(0, n)), open: Array.from(this.open.subarray(0, n)), high: Array.from(this.high.subarray(0, n)),
+      low: Array.from(this.low.subarray(0, n)), close: Array.from(this.close.subarray(0, n)), volume: Array.from(this.volume.subarray(0, n)),
+    };
+    for (const [name, a] of Object.entries(this.columns)) columns[`column:${name}`] = Array.from(a.subarray(0, n), (v) => v);
+    return { length: n, columns };
+  }
+
+  /** Loads bars saved by {@link save} into this empty history. */
+  restore(state: { readonly length: number; readonly columns: Readonly<Record<string, readonly number[]>> }): void {
+    for (let k = 0; k < state.length; k++) {
+      const c = state.columns;
+      this.push(c['ts']![k]!, c['open']![k]!, c['high']![k]!, c['low']![k]!, c['close']![k]!, c['volume']![k]!);
+      for (const name of Object.keys(this.columns)) {
+        const saved = c[`column:${name}`];
+        if (saved !== undefined) this.columns[name]![k] = saved[k] ?? NaN;
+      }
+    }
+  }
+
   private grow(): void {
     const n = this.ts.length * 2;
     const g = (a: Float64Array) => {

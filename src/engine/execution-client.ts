@@ -1,18 +1,27 @@
-import type { Order } from '../core/order.js';
+import type { Fill, OrderAccepted, OrderCanceled, OrderCancelRejected, OrderExpired, OrderRejected, OrderSnapshot } from '../core/order.js';
 
 /**
- * Where orders go: the simulated exchange in backtests, the venue adapter live. Fills and rejections come back
- * through the {@link ExecutionEvents} the client was built with.
+ * Where orders go: the simulated venue in backtests, a venue adapter live. Commands return nothing: whatever
+ * happens to an order (accepted, rejected, filled in parts, canceled, expired, a cancel refused) is reported later,
+ * in venue order, through the {@link ExecutionEvents} the client was connected to. The same contract suite
+ * (`test/contract/execution-client.contract.ts`) runs against every implementation.
  */
 export interface ExecutionClient {
-  submit(order: Order): void;
-  cancel(clientOrderId: string): boolean;
+  /** Connects the event sink (the kernel); called once before the first command. */
+  connect(events: ExecutionEvents): void;
+  /** Sends a new order (status SUBMITTED in the snapshot). */
+  submit(order: OrderSnapshot): void;
+  /** Asks the venue to cancel a working order; the answer is `onOrderCanceled` or `onOrderCancelRejected`. */
+  cancel(clientOrderId: string, instrument: number): void;
 }
 
 /** Callbacks an execution client reports to (implemented by the kernel). */
 export interface ExecutionEvents {
-  onFill(fill: import('../core/order.js').Fill): void;
-  onOrderRejected(order: Order, reason: string): void;
-  /** The venue cancelled a working order on its own (e.g. on liquidation). */
-  onOrderCancelled(order: Order, reason: string): void;
+  onOrderAccepted(event: OrderAccepted): void;
+  onOrderRejected(event: OrderRejected): void;
+  /** One fill, partial or last; liquidation fills carry `reason: 'liquidation'` and an id the kernel never issued. */
+  onOrderFilled(fill: Fill): void;
+  onOrderCanceled(event: OrderCanceled): void;
+  onOrderCancelRejected(event: OrderCancelRejected): void;
+  onOrderExpired(event: OrderExpired): void;
 }

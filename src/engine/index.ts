@@ -1,7 +1,10 @@
+export { AnnotationError, AnnotationRecorder, type AnnotationErrorCode, type KernelAnnotations, type RegimeAnnotationRecord, type TierAnnotationRecord } from './annotation-recorder.js';
 export { BarHistory } from './bar-history.js';
 export { TestClock, type Clock } from './clock.js';
 export type { ExecutionClient, ExecutionEvents } from './execution-client.js';
-export { EngineError, Kernel, type EngineErrorCode, type FundingEvent, type KernelConfig, type KernelDeps } from './kernel.js';
-export { Portfolio } from './portfolio.js';
+export { EngineError, Kernel, type EngineErrorCode, type FundingEvent, type KernelConfig, type KernelDeps, type KernelState } from './kernel.js';
+export { OrderManager, type OrderBookState } from './order-manager.js';
+export { Portfolio, type PortfolioState } from './portfolio.js';
 export type { BarEvent, Strategy, StrategyContext, TickEvent } from './strategy.js';
-export { TradeTracker, type RoundTrip } from './trade-tracker.js';
+export { Timers } from './timers.js';
+export { TradeTracker, type RoundTrip, type TradeTrackerState } from './trade-tracker.js';

@@ -1,14 +1,19 @@
 import { AppError } from '../core/app-error.js';
+import { CLIENT_ORDER_ID_PATTERN, ClientOrderIdFormatter, strategyTag } from '../core/client-order-id.js';
 import type { Instrument } from '../core/instrument.js';
-import type { Fill, Order, OrderRequest } from '../core/order.js';
+import type { Fill, OrderAccepted, OrderCanceled, OrderCancelRejected, OrderExpired, OrderRejected, OrderRequest, OrderSnapshot } from '../core/order.js';
+import { TIME_IN_FORCE } from '../core/order.js';
+import { AnnotationRecorder, type KernelAnnotations } from './annotation-recorder.js';
 import { BarHistory } from './bar-history.js';
 import type { Clock } from './clock.js';
 import type { ExecutionClient, ExecutionEvents } from './execution-client.js';
-import { Portfolio } from './portfolio.js';
+import { OrderManager, type OrderBookState } from './order-manager.js';
+import { Portfolio, type PortfolioState } from './portfolio.js';
 import type { BarEvent, Strategy, StrategyContext, TickEvent } from './strategy.js';
-import { TradeTracker } from './trade-tracker.js';
+import { Timers } from './timers.js';
+import { TradeTracker, type TradeTrackerState } from './trade-tracker.js';
 
-export type EngineErrorCode = 'invalid_order' | 'no_execution_client' | 'invalid_annotation';
+export type EngineErrorCode = 'invalid_order' | 'no_execution_client' | 'unknown_order' | 'invalid_state';
 export class EngineError extends AppError<EngineErrorCode> {}
 
 export interface KernelConfig {
@@ -20,6 +25,11 @@ export interface KernelConfig {
   readonly historyCapacity?: number;
   /** Extra per-bar columns strategies can read from their history (e.g. `signal`). */
   readonly columns?: readonly string[];
+  /**
+   * The run field of client order ids (1–8 of `[A-Za-z0-9-]`): stable across restarts of one run, different between
+   * runs that share a venue account. Default `bt`.
+   */
+  readonly runId?: string;
 }
 
 export interface KernelDeps {
@@ -38,137 +48,32 @@ export interface FundingEvent {
   readonly source: 'table' | 'fallback';
 }
 
-/** Tier changes recorded through {@link Kernel.annotateTier}, oldest first; `instrument` is the engine index. */
-export interface TierAnnotationRecord {
-  readonly instrument: number;
-  /** Engine time from which the tier is in force (epoch ms). */
-  readonly ts: number;
-  readonly tier: string;
-  readonly reason: string;
+/** Everything a kernel needs to continue a run after a restart (plain JSON; see {@link Kernel.saveState}). */
+export interface KernelState {
+  readonly version: 1;
+  readonly now: number;
+  readonly orders: OrderBookState;
+  readonly portfolio: PortfolioState;
+  readonly tracker: TradeTrackerState;
+  readonly histories: readonly { readonly length: number; readonly columns: Readonly<Record<string, readonly number[]>> }[];
+  /** Per instrument: the decision time of the last generated id and the next sequence number at that time. */
+  readonly idSequence: readonly { readonly time: number; readonly next: number }[];
 }
 
-/** Regime probabilities recorded through {@link Kernel.annotateRegime} for one instrument. */
-export interface RegimeAnnotationRecord {
-  readonly instrument: number;
-  readonly labels: readonly string[];
-  /** Engine times of the samples (epoch ms). */
-  readonly ts: Float64Array;
-  /** One array per label, aligned with `ts`. */
-  readonly probabilities: readonly Float64Array[];
-}
-
-/** Everything strategies annotated during a run (see `StrategyContext.annotateTier` / `annotateRegime`). */
-export interface KernelAnnotations {
-  readonly tiers: readonly TierAnnotationRecord[];
-  /** Instruments with at least one sample, in engine order. */
-  readonly regimes: readonly RegimeAnnotationRecord[];
-}
+export type { KernelAnnotations, RegimeAnnotationRecord, TierAnnotationRecord } from './annotation-recorder.js';
 
 /**
- * Stores annotations in typed arrays: tier changes as (ts, instrument, tier code, reason code) columns with interned
- * strings, regime samples as one time column plus one column per label per instrument. Appending copies numbers
- * into preallocated arrays that double when full, so a call allocates nothing (amortised).
- */
-class AnnotationRecorder {
-  private readonly capacity: number;
-  private readonly names: string[] = [];
-  private readonly codes = new Map<string, number>();
-  private tierTs = new Float64Array(64);
-  private tierInstrument = new Int32Array(64);
-  private tierCode = new Int32Array(64);
-  private reasonCode = new Int32Array(64);
-  private tierCount = 0;
-  private readonly lastTier: Int32Array;
-  private readonly lastReason: Int32Array;
-  private readonly regimes: ({ labels: readonly string[]; ts: Float64Array; probabilities: Float64Array[]; length: number } | undefined)[];
-
-  constructor(instruments: number, capacity: number) {
-    this.capacity = Math.max(16, capacity);
-    this.lastTier = new Int32Array(instruments).fill(-1);
-    this.lastReason = new Int32Array(instruments).fill(-1);
-    this.regimes = new Array(instruments).fill(undefined);
-  }
-
-  private intern(name: string): number {
-    const code = this.codes.get(name);
-    if (code !== undefined) return code;
-    this.names.push(name);
-    this.codes.set(name, this.names.length - 1);
-    return this.names.length - 1;
-  }
-
-  tier(instrument: number, ts: number, tier: string, reason: string): void {
-    const t = this.intern(tier), r = this.intern(reason);
-    if (this.lastTier[instrument] === t && this.lastReason[instrument] === r) return;
-    this.lastTier[instrument] = t;
-    this.lastReason[instrument] = r;
-    const n = this.tierCount;
-    if (n === this.tierTs.length) {
-      this.tierTs = grow(this.tierTs);
-      this.tierInstrument = grow(this.tierInstrument);
-      this.tierCode = grow(this.tierCode);
-      this.reasonCode = grow(this.reasonCode);
-    }
-    this.tierTs[n] = ts;
-    this.tierInstrument[n] = instrument;
-    this.tierCode[n] = t;
-    this.reasonCode[n] = r;
-    this.tierCount = n + 1;
-  }
-
-  regime(instrument: number, ts: number, labels: readonly string[], probabilities: ArrayLike<number>): void {
-    let log = this.regimes[instrument];
-    if (log === undefined) {
-      const k = labels.length;
-      if (!(k >= 1)) throw new EngineError('invalid_annotation', `annotateRegime: \`labels\` must name >= 1 state, was ${k}`, { instrument, labels: k });
-      log = { labels: Object.freeze([...labels]), ts: new Float64Array(this.capacity), probabilities: Array.from({ length: k }, () => new Float64Array(this.capacity)), length: 0 };
-      this.regimes[instrument] = log;
-    }
-    const k = log.labels.length;
-    if (probabilities.length !== k) {
-      throw new EngineError('invalid_annotation', `annotateRegime: \`probabilities\` must have one entry per label (${k}) of instrument ${instrument}, was ${probabilities.length}`, { instrument, expected: k, actual: probabilities.length });
-    }
-    const n = log.length;
-    if (n === log.ts.length) {
-      log.ts = grow(log.ts);
-      for (let s = 0; s < k; s++) log.probabilities[s] = grow(log.probabilities[s]!);
-    }
-    log.ts[n] = ts;
-    for (let s = 0; s < k; s++) log.probabilities[s]![n] = probabilities[s]!;
-    log.length = n + 1;
-  }
-
-  /** Returns what was recorded (copies trimmed to length), or undefined when nothing was. */
-  result(): KernelAnnotations | undefined {
-    const regimes: RegimeAnnotationRecord[] = [];
-    this.regimes.forEach((log, instrument) => {
-      if (log === undefined || log.length === 0) return;
-      regimes.push({ instrument, labels: log.labels, ts: log.ts.slice(0, log.length), probabilities: log.probabilities.map((p) => p.slice(0, log.length)) });
-    });
-    if (this.tierCount === 0 && regimes.length === 0) return undefined;
-    const tiers: TierAnnotationRecord[] = [];
-    for (let j = 0; j < this.tierCount; j++) {
-      tiers.push({ instrument: this.tierInstrument[j]!, ts: this.tierTs[j]!, tier: this.names[this.tierCode[j]!]!, reason: this.names[this.reasonCode[j]!]! });
-    }
-    return { tiers, regimes };
-  }
-}
-
-function grow<A extends Float64Array | Int32Array>(a: A): A {
-  const b = new (a.constructor as new (n: number) => A)(a.length * 2);
-  b.set(a);
-  return b;
-}
-
-/**
- * The engine kernel: portfolio, order management, timers and the strategy context. Backtest and live runners
- * feed it bars/ticks/funding and an execution client feeds it fills; it is the same object in both.
+ * The engine kernel: the strategy's context and the execution client's event sink, assembled from small parts —
+ * the account ({@link Portfolio}), the {@link OrderManager} with the order state machine, the {@link TradeTracker},
+ * {@link Timers} and the {@link AnnotationRecorder}. Backtest and live runners feed it bars, ticks and funding; an
+ * execution client feeds it order events. It is the same object in both.
  */
 export class Kernel implements StrategyContext, ExecutionEvents {
   readonly instruments: readonly Instrument[];
   readonly portfolio: Portfolio;
   readonly histories: BarHistory[];
   readonly tracker: TradeTracker;
+  readonly orders: OrderManager;
   readonly fills: Fill[] = [];
   readonly fundingEvents: FundingEvent[] = [];
   readonly rejections: { ts: number; clientOrderId: string; reason: string }[] = [];
@@ -176,24 +81,28 @@ export class Kernel implements StrategyContext, ExecutionEvents {
   private readonly clock: Clock;
   private readonly strategy: Strategy;
   private execution: ExecutionClient | undefined;
-  private readonly orders = new Map<string, Order>();
-  private readonly openByInstrument: Order[][];
-  private readonly timers: { name: string; at: number }[] = [];
-  private nextOrderId = 1;
+  private readonly timers = new Timers();
+  private readonly ids: ClientOrderIdFormatter;
+  private readonly idTime: Float64Array;
+  private readonly idNext: Int32Array;
   private readonly bar: { -readonly [K in keyof BarEvent]: BarEvent[K] } = { instrument: 0, index: 0, tsOpen: 0, tsEvent: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 };
   private readonly tick: { -readonly [K in keyof TickEvent]: TickEvent[K] } = { instrument: 0, tsEvent: 0, price: 0, quantity: 0, side: 0 };
   private readonly recorder: AnnotationRecorder;
 
   constructor(config: KernelConfig, deps: KernelDeps) {
+    const n = config.instruments.length;
     this.instruments = config.instruments;
     this.leverage = config.leverage;
     this.portfolio = new Portfolio(config.instruments, config.initialCash);
     this.histories = config.instruments.map(() => new BarHistory(config.historyCapacity ?? 1024, config.columns ?? []));
-    this.tracker = new TradeTracker(config.instruments.length);
-    this.openByInstrument = config.instruments.map(() => []);
+    this.tracker = new TradeTracker(n);
+    this.orders = new OrderManager(n);
     this.clock = deps.clock;
     this.strategy = deps.strategy;
-    this.recorder = new AnnotationRecorder(config.instruments.length, config.historyCapacity ?? 1024);
+    this.recorder = new AnnotationRecorder(n, config.historyCapacity ?? 1024);
+    this.ids = new ClientOrderIdFormatter(config.runId ?? 'bt', strategyTag(deps.strategy.name));
+    this.idTime = new Float64Array(n).fill(-1);
+    this.idNext = new Int32Array(n);
   }
 
   /** What the strategy annotated so far (see {@link annotateTier}, {@link annotateRegime}); undefined when nothing. */
@@ -204,6 +113,7 @@ export class Kernel implements StrategyContext, ExecutionEvents {
   /** Connects the execution client (it needs the kernel as its event sink, hence after construction). */
   attachExecution(client: ExecutionClient): void {
     this.execution = client;
+    client.connect(this);
   }
 
   start(): void {
@@ -263,47 +173,65 @@ export class Kernel implements StrategyContext, ExecutionEvents {
 
   /** Fires the timers due at or before now, in due-time order. */
   fireTimers(): void {
-    if (this.timers.length === 0) return;
-    const now = this.clock.now();
-    this.timers.sort((a, b) => a.at - b.at);
-    while (this.timers.length > 0 && this.timers[0]!.at <= now) {
-      const t = this.timers.shift()!;
-      this.strategy.onTimer?.(this, t.name);
-    }
+    if (this.timers.size === 0) return;
+    this.timers.fireDue(this.clock.now(), (name) => this.strategy.onTimer?.(this, name));
   }
 
   get hasTimers(): boolean {
-    return this.timers.length > 0;
+    return this.timers.size > 0;
   }
 
   // ExecutionEvents
-  onFill(fill: Fill): void {
+
+  onOrderAccepted(e: OrderAccepted): void {
+    const slot = this.slot(e.clientOrderId, 'accepted');
+    this.orders.accepted(slot, e.venueOrderId, e.tsEvent, this.clock.now());
+    if (this.strategy.onOrderAccepted) this.strategy.onOrderAccepted(this, this.orders.snapshot(slot));
+  }
+
+  onOrderRejected(e: OrderRejected): void {
+    const slot = this.slot(e.clientOrderId, 'rejected');
+    this.orders.rejected(slot, e.reason, e.tsEvent, this.clock.now());
+    this.rejections.push({ ts: this.clock.now(), clientOrderId: e.clientOrderId, reason: e.reason });
+    if (this.strategy.onOrderRejected) this.strategy.onOrderRejected(this, this.orders.snapshot(slot));
+  }
+
+  onOrderFilled(fill: Fill): void {
     const i = fill.instrument;
     const delta = fill.side === 'buy' ? fill.quantity : -fill.quantity;
-    const before = this.portfolio.quantity[i]!;
-    const realized = this.portfolio.applyFill(i, delta, fill.price, fill.fee);
-    this.tracker.onFill(i, fill.tsEvent, before, delta, fill.price, fill.fee, realized);
+    const p = this.portfolio;
+    const before = p.quantity[i]!;
+    const realized = p.applyFill(i, delta, fill.price, fill.fee);
+    const trip = this.tracker.onFill(i, fill.tsEvent, before, p.quantity[i]!, delta, fill.price, fill.fee, realized);
     this.fills.push(fill);
-    const order = this.orders.get(fill.clientOrderId);
-    if (order) {
-      order.status = 'filled';
-      this.forget(order);
-    }
-    this.strategy.onFill?.(this, fill);
+    if (fill.reason !== 'liquidation') this.orders.filledBy(this.slot(fill.clientOrderId, 'filled'), fill.quantity, fill.price, fill.tsEvent, this.clock.now());
+    if (trip !== undefined && this.strategy.onPositionClosed) this.strategy.onPositionClosed(this, trip);
+    if (this.strategy.onOrderFilled) this.strategy.onOrderFilled(this, fill);
   }
 
-  onOrderRejected(order: Order, reason: string): void {
-    order.status = 'rejected';
-    order.reason = reason;
-    this.rejections.push({ ts: this.clock.now(), clientOrderId: order.clientOrderId, reason });
-    this.forget(order);
-    this.strategy.onOrderRejected?.(this, order, reason);
+  onOrderCanceled(e: OrderCanceled): void {
+    const slot = this.slot(e.clientOrderId, 'canceled');
+    this.orders.canceled(slot, e.reason, e.tsEvent, this.clock.now());
+    if (this.strategy.onOrderCanceled) this.strategy.onOrderCanceled(this, this.orders.snapshot(slot));
   }
 
-  onOrderCancelled(order: Order, reason: string): void {
-    order.status = 'cancelled';
-    order.reason = reason;
-    this.forget(order);
+  onOrderCancelRejected(e: OrderCancelRejected): void {
+    const slot = this.orders.slotOf(e.clientOrderId);
+    if (slot < 0) return; // a cancel of an id this run never issued: nothing to update
+    this.orders.cancelRejected(slot, e.reason, e.tsEvent, this.clock.now());
+    if (this.strategy.onOrderCancelRejected) this.strategy.onOrderCancelRejected(this, this.orders.snapshot(slot), e.reason);
+  }
+
+  onOrderExpired(e: OrderExpired): void {
+    const slot = this.slot(e.clientOrderId, 'expired');
+    this.orders.expired(slot, e.reason, e.tsEvent, this.clock.now());
+    if (this.strategy.onOrderExpired) this.strategy.onOrderExpired(this, this.orders.snapshot(slot));
+  }
+
+  private slot(clientOrderId: string, event: string): number {
+    const slot = this.orders.slotOf(clientOrderId);
+    if (slot < 0) throw new EngineError('unknown_order', `execution client reported ${event} for unknown client order id ${JSON.stringify(clientOrderId)}`, { clientOrderId, event });
+    return slot;
   }
 
   // StrategyContext
@@ -325,8 +253,15 @@ export class Kernel implements StrategyContext, ExecutionEvents {
   equity(): number {
     return this.portfolio.equity();
   }
-  openOrders(instrument: number): readonly Order[] {
-    return this.openByInstrument[instrument]!;
+  openOrderCount(instrument: number): number {
+    return this.orders.openCount(instrument);
+  }
+  openOrders(instrument: number): readonly OrderSnapshot[] {
+    return this.orders.openSnapshots(instrument);
+  }
+  order(clientOrderId: string): OrderSnapshot | undefined {
+    const slot = this.orders.slotOf(clientOrderId);
+    return slot < 0 ? undefined : this.orders.snapshot(slot);
   }
   roundQuantity(instrument: number, quantity: number): number {
     const lot = this.instruments[instrument]!.lotSize;
@@ -344,56 +279,97 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     if (type === 'limit' && !(price !== undefined && price > 0 && Number.isFinite(price))) {
       throw new EngineError('invalid_order', `limit order price must be a finite number > 0, was ${price}`, { price });
     }
-    if (!this.execution) throw new EngineError('no_execution_client', 'no execution client is attached to the kernel');
-    const clientOrderId = request.clientOrderId ?? `${this.strategy.name}-${this.nextOrderId++}`;
-    if (this.orders.has(clientOrderId)) {
+    const tif = request.timeInForce;
+    if (tif !== undefined && !TIME_IN_FORCE.includes(tif)) {
+      throw new EngineError('invalid_order', `order timeInForce must be one of ${TIME_IN_FORCE.join(', ')}, was ${JSON.stringify(tif)}`, { timeInForce: tif });
+    }
+    if (request.postOnly && type !== 'limit') throw new EngineError('invalid_order', 'postOnly applies to limit orders only, was set on a market order', { type });
+    const execution = this.execution;
+    if (!execution) throw new EngineError('no_execution_client', 'no execution client is attached to the kernel');
+    const now = this.clock.now();
+    let clientOrderId = request.clientOrderId;
+    if (clientOrderId === undefined) {
+      if (this.idTime[instrument] !== now) {
+        this.idTime[instrument] = now;
+        this.idNext[instrument] = 0;
+      }
+      clientOrderId = this.ids.format(instrument, now, this.idNext[instrument]!++);
+    } else if (!CLIENT_ORDER_ID_PATTERN.test(clientOrderId)) {
+      throw new EngineError('invalid_order', `client order id must be 1-36 characters of [A-Za-z0-9_-], was ${JSON.stringify(clientOrderId)}`, { clientOrderId });
+    }
+    if (this.orders.slotOf(clientOrderId) >= 0) {
+      // The same decision again (e.g. a restarted run replaying its last bar): never a second order with one id.
+      if (request.clientOrderId === undefined) return clientOrderId;
       throw new EngineError('invalid_order', `client order id ${JSON.stringify(clientOrderId)} is already in use`, { clientOrderId });
     }
-    const order: Order = { ...request, clientOrderId, tsInit: this.clock.now(), status: 'open' };
-    this.orders.set(clientOrderId, order);
-    this.openByInstrument[instrument]!.push(order);
-    this.execution.submit(order);
+    // Quantities go to the venue in whole lots (one that floors to zero goes as asked, for the venue to refuse).
+    const floored = this.roundQuantity(instrument, quantity);
+    const slot = this.orders.create(floored > 0 && floored !== quantity ? { ...request, quantity: floored } : request, clientOrderId, now);
+    this.orders.submitted(slot, now);
+    execution.submit(this.orders.snapshot(slot));
     return clientOrderId;
   }
 
   cancelOrder(clientOrderId: string): boolean {
-    const order = this.orders.get(clientOrderId);
-    if (!order || order.status !== 'open' || !this.execution) return false;
-    if (!this.execution.cancel(clientOrderId)) return false;
-    order.status = 'cancelled';
-    this.forget(order);
+    const slot = this.orders.slotOf(clientOrderId);
+    if (slot < 0 || !this.orders.isOpen(slot) || !this.execution) return false;
+    this.orders.cancelRequested(slot, this.clock.now());
+    this.execution.cancel(clientOrderId, this.orders.instrumentOf(slot));
     return true;
   }
 
   setTimer(name: string, at: number): void {
-    this.timers.push({ name, at });
+    this.timers.set(name, at);
   }
 
   /** Records the tier in force for `instrument` from now on (stored only when the (tier, reason) pair changes). */
   annotateTier(instrument: number, tier: string, reason: string): void {
-    this.checkInstrument(instrument, 'annotateTier');
-    this.recorder.tier(instrument, this.clock.now(), tier, reason);
+    this.recorder.tier(this.checkInstrument(instrument, 'annotateTier'), this.clock.now(), tier, reason);
   }
 
   /**
    * Records `instrument`'s regime probabilities at now.
-   * @throws EngineError `invalid_annotation` when the first call has no labels or a later one a different count.
+   * @throws AnnotationError `invalid_annotation` when the first call has no labels or a later one a different count.
    */
   annotateRegime(instrument: number, labels: readonly string[], probabilities: ArrayLike<number>): void {
-    this.checkInstrument(instrument, 'annotateRegime');
-    this.recorder.regime(instrument, this.clock.now(), labels, probabilities);
+    this.recorder.regime(this.checkInstrument(instrument, 'annotateRegime'), this.clock.now(), labels, probabilities);
   }
 
-  private checkInstrument(instrument: number, what: string): void {
-    if (!(instrument >= 0 && instrument < this.instruments.length && Number.isInteger(instrument))) {
-      throw new EngineError('invalid_annotation', `${what}: instrument must be an index in [0, ${this.instruments.length}), was ${instrument}`, { instrument });
+  private checkInstrument(instrument: number, what: string): number {
+    return this.recorder.checkInstrument(instrument, this.instruments.length, what);
+  }
+
+  /** The run's state at this moment (orders, account, trade tracker, bar histories, id sequences) as plain JSON. */
+  saveState(): KernelState {
+    return {
+      version: 1,
+      now: this.clock.now(),
+      orders: this.orders.save(),
+      portfolio: this.portfolio.save(),
+      tracker: this.tracker.save(),
+      histories: this.histories.map((h) => h.save()),
+      idSequence: Array.from(this.idTime, (time, i) => ({ time, next: this.idNext[i]! })),
+    };
+  }
+
+  /**
+   * Loads a state saved by {@link saveState} into this fresh kernel (same instruments and columns).
+   * @throws EngineError `invalid_state` when the kernel already holds orders or bars, or the state does not fit it.
+   */
+  restoreState(state: KernelState): void {
+    const n = this.instruments.length;
+    if (state.version !== 1) throw new EngineError('invalid_state', `kernel state version must be 1, was ${String(state.version)}`, { version: state.version });
+    if (this.orders.size > 0 || this.histories.some((h) => h.length > 0)) throw new EngineError('invalid_state', 'a kernel state can only be restored into a fresh kernel', {});
+    if (state.histories.length !== n || state.idSequence.length !== n) {
+      throw new EngineError('invalid_state', `kernel state holds ${state.histories.length} instruments, the kernel ${n}`, { expected: n, actual: state.histories.length });
     }
-  }
-
-  private forget(order: Order): void {
-    this.orders.delete(order.clientOrderId);
-    const open = this.openByInstrument[order.instrument]!;
-    const k = open.indexOf(order);
-    if (k >= 0) open.splice(k, 1);
+    this.orders.restore(state.orders);
+    this.portfolio.restore(state.portfolio);
+    this.tracker.restore(state.tracker);
+    state.histories.forEach((h, i) => this.histories[i]!.restore(h));
+    state.idSequence.forEach((s, i) => {
+      this.idTime[i] = s.time;
+      this.idNext[i] = s.next;
+    });
   }
 }

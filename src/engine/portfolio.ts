@@ -1,5 +1,18 @@
 import type { Instrument } from '../core/instrument.js';
 
+/** A {@link Portfolio} as plain JSON (see {@link Portfolio.save}). */
+export interface PortfolioState {
+  readonly cash: number;
+  readonly quantity: readonly number[];
+  readonly entryPrice: readonly number[];
+  /** null where an instrument was never marked (NaN in memory). */
+  readonly mark: readonly (number | null)[];
+  readonly realized: readonly number[];
+  readonly fees: readonly number[];
+  readonly funding: readonly number[];
+  readonly turnover: readonly number[];
+}
+
 /**
  * Account state of one strategy in quote currency (USDT), cross-margined, one net position per instrument.
  * `cash` = initial cash + realised PnL − fees − funding; equity = cash + Σ qty × (mark − entry).
@@ -98,6 +111,24 @@ export class Portfolio {
     this.fees[i]! += fee;
     this.turnover[i]! += Math.abs(delta) * price;
     return realized;
+  }
+
+  save(): PortfolioState {
+    return {
+      cash: this.cash, quantity: [...this.quantity], entryPrice: [...this.entryPrice], mark: Array.from(this.mark, (m) => (Number.isNaN(m) ? null : m)),
+      realized: [...this.realized], fees: [...this.fees], funding: [...this.funding], turnover: [...this.turnover],
+    };
+  }
+
+  restore(state: PortfolioState): void {
+    this.cash = state.cash;
+    this.quantity.set(state.quantity);
+    this.entryPrice.set(state.entryPrice);
+    this.mark.set(state.mark.map((m) => (m === null ? NaN : m)));
+    this.realized.set(state.realized);
+    this.fees.set(state.fees);
+    this.funding.set(state.funding);
+    this.turnover.set(state.turnover);
   }
 
   /** Books a funding payment (positive = paid by the account). */

@@ -1,8 +1,9 @@
 import type { Instrument } from '../core/instrument.js';
-import type { Fill, Order, OrderRequest } from '../core/order.js';
+import type { Fill, OrderRequest, OrderSnapshot } from '../core/order.js';
 import type { MsGarchModel } from '../regime/ms-garch-model.js';
 import type { RegimeLabel } from '../regime/regime-labels.js';
 import type { BarHistory } from './bar-history.js';
+import type { RoundTrip } from './trade-tracker.js';
 
 /**
  * A closed bar delivered to {@link Strategy.onBar}. The engine reuses one object per run (no per-bar allocation):
@@ -47,9 +48,24 @@ export interface StrategyContext {
   equity(): number;
   /** Configured leverage cap for new exposure. */
   readonly leverage: number;
-  openOrders(instrument: number): readonly Order[];
-  /** Submits an order; returns its client order id. Market orders fill at the next price (next bar's open or next tick). */
+  /** Number of open orders of `instrument` (submitted and not yet filled, canceled, rejected or expired). Allocates nothing. */
+  openOrderCount(instrument: number): number;
+  /** Snapshots of the open orders of `instrument`, oldest first (allocates: prefer {@link openOrderCount} in hot paths). */
+  openOrders(instrument: number): readonly OrderSnapshot[];
+  /** A snapshot of any order of this run by client order id, or undefined when the id is unknown. */
+  order(clientOrderId: string): OrderSnapshot | undefined;
+  /**
+   * Submits an order and returns its client order id; what happens to it arrives later through the order hooks.
+   * Market orders fill at the next price (next bar's open or next tick). The default id is deterministic
+   * (run, strategy, instrument, decision time, sequence within that time), so the same decision after a restart
+   * has the same id; submitting an id the run already holds sends nothing again and returns that id.
+   * @throws EngineError `invalid_order` for a malformed request (instrument, quantity, price, id).
+   */
   submitOrder(request: OrderRequest): string;
+  /**
+   * Asks the venue to cancel an open order: returns true when a request was sent (the order is then PENDING_CANCEL
+   * and `onOrderCanceled` or `onOrderCancelRejected` follows), false when the id is unknown or the order is closed.
+   */
   cancelOrder(clientOrderId: string): boolean;
   /** Calls `onTimer(name)` once engine time reaches `at` (epoch ms). */
   setTimer(name: string, at: number): void;
@@ -113,9 +129,20 @@ export interface Strategy {
   onStart?(ctx: StrategyContext): void;
   onBar?(ctx: StrategyContext, bar: BarEvent): void;
   onTick?(ctx: StrategyContext, tick: TickEvent): void;
-  onFill?(ctx: StrategyContext, fill: Fill): void;
-  /** The venue (or the simulated exchange) refused an order: `reason` says why. Feeds e.g. a circuit breaker. */
-  onOrderRejected?(ctx: StrategyContext, order: Order, reason: string): void;
+  /** The venue accepted an order (it works now). */
+  onOrderAccepted?(ctx: StrategyContext, order: OrderSnapshot): void;
+  /** The venue (or the simulated venue) refused an order: `order.reason` says why. Feeds e.g. a circuit breaker. */
+  onOrderRejected?(ctx: StrategyContext, order: OrderSnapshot): void;
+  /** Each fill, partial or last (`ctx.order(fill.clientOrderId)` has the order's filled/leaves quantities). */
+  onOrderFilled?(ctx: StrategyContext, fill: Fill): void;
+  /** An order stopped working unfilled or partly filled: on request, IOC/FOK remainder, liquidation (`order.reason`). */
+  onOrderCanceled?(ctx: StrategyContext, order: OrderSnapshot): void;
+  /** A cancel request failed (e.g. the order filled before the cancel arrived); the order's state is unchanged. */
+  onOrderCancelRejected?(ctx: StrategyContext, order: OrderSnapshot, reason: string): void;
+  /** An order's time in force ran out. */
+  onOrderExpired?(ctx: StrategyContext, order: OrderSnapshot): void;
+  /** A round trip closed (flat, or reversed): the engine's own accounting (the same numbers as the trades table). */
+  onPositionClosed?(ctx: StrategyContext, trip: RoundTrip): void;
   onTimer?(ctx: StrategyContext, name: string): void;
   onStop?(ctx: StrategyContext): void;
 }

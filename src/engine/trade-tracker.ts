@@ -13,7 +13,14 @@ export interface RoundTrip {
   readonly returnPct: number;
 }
 
-interface OpenTrip {
+/** A {@link TradeTracker} as plain JSON. */
+export interface TradeTrackerState {
+  readonly trips: readonly RoundTrip[];
+  readonly open: readonly (Readonly<OpenTrip> | null)[];
+}
+
+/** A round trip in progress (internal accounting, exported for the saved state's type). */
+export interface OpenTrip {
   direction: 1 | -1;
   entryTs: number;
   entryQty: number;
@@ -36,17 +43,15 @@ export class TradeTracker {
   }
 
   /**
-   * Records a fill that moved the position of `i` from `before` to `before + delta` at `price`, realising `realized`
-   * and paying `fee`.
+   * Records a fill that moved the position of `i` from `before` to `after` (both as the {@link Portfolio} booked
+   * them: the one position-accounting implementation) by `delta` at `price`, realising `realized` and paying `fee`.
+   * Returns the round trip the fill closed (flat or reversed), undefined otherwise.
    */
-  onFill(i: number, ts: number, before: number, delta: number, price: number, fee: number, realized: number): void {
-    // Flat up to float noise counts as flat, as in Portfolio.applyFill (0.1 + 0.2 bought, 0.3 sold closes the trip).
-    const sum = before + delta;
-    const after = Math.abs(sum) < 1e-12 * Math.max(1, Math.abs(before)) ? 0 : sum;
-    let trip = this.open[i];
+  onFill(i: number, ts: number, before: number, after: number, delta: number, price: number, fee: number, realized: number): RoundTrip | undefined {
+    const trip = this.open[i];
     if (trip === undefined) {
       this.open[i] = { direction: delta > 0 ? 1 : -1, entryTs: ts, entryQty: Math.abs(delta), entryNotional: Math.abs(delta) * price, exitQty: 0, exitNotional: 0, maxQty: Math.abs(delta), realized: 0, fees: fee, funding: 0 };
-      return;
+      return undefined;
     }
     const closing = Math.sign(delta) !== trip.direction;
     if (!closing) {
@@ -54,7 +59,7 @@ export class TradeTracker {
       trip.entryNotional += Math.abs(delta) * price;
       trip.maxQty = Math.max(trip.maxQty, Math.abs(after));
       trip.fees += fee;
-      return;
+      return undefined;
     }
     const closed = Math.min(Math.abs(delta), Math.abs(before));
     const share = closed / Math.abs(delta);
@@ -63,12 +68,14 @@ export class TradeTracker {
     trip.realized += realized;
     trip.fees += fee * share;
     if (after === 0 || Math.sign(after) !== trip.direction) {
-      this.close(i, ts, trip);
+      const done = this.close(i, ts, trip);
       if (after !== 0) {
         const rest = Math.abs(after);
         this.open[i] = { direction: after > 0 ? 1 : -1, entryTs: ts, entryQty: rest, entryNotional: rest * price, exitQty: 0, exitNotional: 0, maxQty: rest, realized: 0, fees: fee * (1 - share), funding: 0 };
       }
+      return done;
     }
+    return undefined;
   }
 
   onFunding(i: number, payment: number): void {
@@ -76,10 +83,21 @@ export class TradeTracker {
     if (trip) trip.funding += payment;
   }
 
-  private close(i: number, ts: number, t: OpenTrip): void {
+  /** Closed trips and the trips in progress as plain JSON. */
+  save(): TradeTrackerState {
+    return { trips: [...this.trips], open: this.open.map((t) => (t === undefined ? null : { ...t })) };
+  }
+
+  /** Loads a state saved by {@link save} into this empty tracker. */
+  restore(state: TradeTrackerState): void {
+    this.trips.push(...state.trips);
+    state.open.forEach((t, i) => (this.open[i] = t === null ? undefined : { ...t }));
+  }
+
+  private close(i: number, ts: number, t: OpenTrip): RoundTrip {
     const entryPrice = t.entryNotional / t.entryQty;
     const pnl = t.realized - t.fees - t.funding;
-    this.trips.push({
+    const trip: RoundTrip = {
       instrument: i,
       direction: t.direction > 0 ? 'long' : 'short',
       entryTs: t.entryTs,
@@ -91,7 +109,9 @@ export class TradeTracker {
       fees: t.fees,
       funding: t.funding,
       returnPct: pnl / (entryPrice * t.maxQty),
-    });
+    };
+    this.trips.push(trip);
     this.open[i] = undefined;
+    return trip;
   }
 }

@@ -36,7 +36,7 @@ export function signalStrategy(params: SignalStrategyParams): Strategy {
     },
     onBar(ctx, bar) {
       const i = bar.instrument;
-      if (ctx.openOrders(i).length > 0) return;
+      if (ctx.openOrderCount(i) > 0) return;
       const signal = ctx.history(i).columns[column]![bar.index]!;
       const wanted = signal > threshold ? 1 : signal < -threshold ? -1 : 0;
       const position = ctx.position(i);

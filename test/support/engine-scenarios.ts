@@ -1,5 +1,6 @@
 import { FixedBpsSlippage, TableFundingModel, type FundingModel } from '../../src/backtest/execution-models.js';
 import type { BacktestSpec } from '../../src/backtest/run-backtest.js';
+import { formatClientOrderId } from '../../src/core/client-order-id.js';
 import type { Instrument } from '../../src/core/instrument.js';
 import type { BarFrame } from '../../src/data/bar-frame.js';
 import type { BarEvent, Strategy, StrategyContext } from '../../src/engine/strategy.js';
@@ -75,6 +76,14 @@ export function scriptStrategy(script: BarScript): Strategy & { seen: { index: n
       script[bar.index]?.(ctx, bar);
     },
   };
+}
+
+/**
+ * The client order id the kernel gives the `sequence`-th order a scripted strategy (name `test`, run `bt`) sends
+ * for `instrument` at the close `iso` (the decision time).
+ */
+export function testOrderId(iso: string, sequence = 0, instrument = 0): string {
+  return formatClientOrderId({ run: 'bt', strategy: 'test', instrument, time: Date.parse(iso), sequence });
 }
 
 /** Epoch ms of an ISO time (shorthand). */

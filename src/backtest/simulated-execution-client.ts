@@ -1,0 +1,369 @@
+import type { Instrument } from '../core/instrument.js';
+import type { Fill, Liquidity, OrderSnapshot } from '../core/order.js';
+import { QUANTITY_EPSILON } from '../core/order.js';
+import type { Clock } from '../engine/clock.js';
+import type { ExecutionClient, ExecutionEvents } from '../engine/execution-client.js';
+import type { Portfolio } from '../engine/portfolio.js';
+import { UNLIMITED_FILLS, ZERO_LATENCY, type FeeModel, type FillModel, type LatencyModel, type SlippageModel } from './execution-models.js';
+
+/** An order working at the simulated venue. */
+interface WorkingOrder {
+  readonly order: OrderSnapshot;
+  /** Base quantity still to fill. */
+  leaves: number;
+  /** Base quantity filled so far. */
+  filled: number;
+  /** A limit order marketable when it arrived: takes liquidity at the next price if still marketable then. */
+  takerOnArrival: boolean;
+  /** IOC/FOK: true until its first matching opportunity has passed. */
+  firstChance: boolean;
+}
+
+/** A command on its way to the venue. */
+interface InboundCommand {
+  readonly arrival: number;
+  readonly seq: number;
+  readonly order: OrderSnapshot | undefined; // undefined: a cancel
+  readonly clientOrderId: string;
+  readonly instrument: number;
+}
+
+export interface SimulatedExecutionConfig {
+  readonly instruments: readonly Instrument[];
+  /** Max gross exposure / equity after a fill that adds exposure (spot instruments are always 1). */
+  readonly leverage: number;
+}
+
+/** The pluggable parts of the simulated venue (defaults: zero latency, unlimited fills). */
+export interface SimulatedExecutionModels {
+  readonly fees: FeeModel;
+  readonly slippage: SlippageModel;
+  readonly latency?: LatencyModel;
+  readonly fill?: FillModel;
+}
+
+/** Working orders and seen ids of a {@link SimulatedExecutionClient} as plain JSON (for a restarted backtest). */
+export interface SimulatedVenueState {
+  readonly working: readonly { readonly order: OrderSnapshot; readonly leaves: number; readonly filled: number; readonly takerOnArrival: boolean; readonly firstChance: boolean }[];
+  readonly seenIds: readonly string[];
+  readonly venueOrders: number;
+  readonly liquidations: number;
+}
+
+/**
+ * The simulated venue behind the {@link ExecutionClient} port: commands arrive after the latency model's delay (zero
+ * by default) and are answered through {@link ExecutionEvents} — accepted or rejected on arrival, then filled (in parts
+ * when the fill model caps the volume), canceled or expired — exactly as a venue adapter reports them live.
+ *
+ * Matching, per price of the instrument's stream (the 4-point path of each bar, or trade ticks):
+ * - market orders fill at the price, as taker, slipped;
+ * - a limit order marketable on arrival is a taker at the next price if still marketable (post-only: rejected on
+ *   arrival); otherwise it rests and fills at its limit price as maker when a price touches or crosses it;
+ * - IOC fills what it can at its first matching opportunity and cancels the rest; FOK fills completely then or is canceled;
+ * - quantities are floored to the lot size; reduce-only fills are capped at the position (the remainder is canceled);
+ * - a fill that breaks a venue rule (minimum quantity or notional, spot short, reduce-only direction, margin) rejects
+ *   the order (or cancels the remainder of a partly filled one);
+ * - the cross-margined account is liquidated when equity falls to the maintenance margin (working orders canceled).
+ * A duplicate client order id is rejected on arrival (Bybit's retCode 110072) and the first order stands.
+ */
+export class SimulatedExecutionClient implements ExecutionClient {
+  private readonly working: WorkingOrder[][];
+  private readonly available: Float64Array;
+  private readonly inbox: InboundCommand[] = [];
+  private readonly seenIds = new Set<string>();
+  private readonly latency: LatencyModel;
+  private readonly fillModel: FillModel;
+  private readonly zeroLatency: boolean;
+  private events: ExecutionEvents | undefined;
+  private seq = 0;
+  private venueOrders = 0;
+  liquidations = 0;
+
+  constructor(
+    private readonly config: SimulatedExecutionConfig,
+    private readonly portfolio: Portfolio,
+    private readonly clock: Clock,
+    private readonly models: SimulatedExecutionModels,
+  ) {
+    this.working = config.instruments.map(() => []);
+    this.available = new Float64Array(config.instruments.length).fill(Infinity);
+    this.latency = models.latency ?? ZERO_LATENCY;
+    this.fillModel = models.fill ?? UNLIMITED_FILLS;
+    this.zeroLatency = this.latency === ZERO_LATENCY;
+  }
+
+  connect(events: ExecutionEvents): void {
+    this.events = events;
+  }
+
+  submit(order: OrderSnapshot): void {
+    const now = this.clock.now();
+    const arrival = this.zeroLatency ? now : now + this.latency.commandLatency(order.instrument, now);
+    this.inbox.push({ arrival, seq: this.seq++, order, clientOrderId: order.clientOrderId, instrument: order.instrument });
+  }
+
+  cancel(clientOrderId: string, instrument: number): void {
+    const now = this.clock.now();
+    const arrival = this.zeroLatency ? now : now + this.latency.commandLatency(instrument, now);
+    this.inbox.push({ arrival, seq: this.seq++, order: undefined, clientOrderId, instrument });
+  }
+
+  /** True when commands are on their way (call {@link processCommands} once time reaches them). */
+  get hasCommands(): boolean {
+    return this.inbox.length > 0;
+  }
+
+  /**
+   * Processes every command that has arrived by `now`, in arrival order (ties: send order); commands sent from the
+   * resulting callbacks that arrive by `now` too are processed in the same call.
+   */
+  processCommands(now: number): void {
+    const inbox = this.inbox;
+    for (;;) {
+      let k = -1;
+      for (let j = 0; j < inbox.length; j++) {
+        const c = inbox[j]!;
+        if (c.arrival <= now && (k < 0 || c.arrival < inbox[k]!.arrival || (c.arrival === inbox[k]!.arrival && c.seq < inbox[k]!.seq))) k = j;
+      }
+      if (k < 0) return;
+      const c = k === 0 ? inbox.shift()! : inbox.splice(k, 1)[0]!;
+      if (c.order !== undefined) this.arrive(c.order, c.arrival);
+      else this.arriveCancel(c.clientOrderId, c.instrument, c.arrival);
+    }
+  }
+
+  /** Starts a new liquidity period of instrument `i` (a bar, or a tick) with base `volume`: resets the fill model's budget. */
+  beginLiquidity(i: number, volume: number): void {
+    this.available[i] = this.fillModel.available(volume);
+  }
+
+  /** True when instrument `i` has working orders or a position (otherwise processPrice is a no-op). */
+  isActive(i: number): boolean {
+    return this.working[i]!.length > 0 || this.portfolio.quantity[i] !== 0;
+  }
+
+  /**
+   * Processes one price of instrument `i` at `ts`: commands that arrived by `ts` first, then working orders fill,
+   * then liquidation is checked.
+   * @param previous the price before this one (for the liquidation price to lie on the path), NaN if unknown.
+   * @param volume base volume of the bar (or tick) this price belongs to, for volume-based slippage.
+   */
+  processPrice(i: number, price: number, previous: number, volume: number, ts: number): void {
+    if (this.inbox.length > 0) this.processCommands(ts);
+    const list = this.working[i]!;
+    if (list.length > 0) this.match(i, list, price, volume, ts);
+    if (this.portfolio.quantity[i] !== 0) this.checkLiquidation(i, price, previous, ts);
+  }
+
+  private arrive(order: OrderSnapshot, ts: number): void {
+    const id = order.clientOrderId;
+    if (this.seenIds.has(id)) return this.reject(id, `duplicate client order id ${id} (the venue already holds an order with it)`, ts);
+    this.seenIds.add(id);
+    const i = order.instrument;
+    const instrument = this.config.instruments[i]!;
+    let takerOnArrival = false;
+    if (order.type === 'limit') {
+      const mark = this.portfolio.mark[i]!;
+      const marketable = order.side === 'buy' ? order.price >= mark : order.price <= mark;
+      if (marketable && order.postOnly) return this.reject(id, `post-only ${order.side} limit ${order.price} would take liquidity at mark ${mark}`, ts);
+      takerOnArrival = marketable;
+    }
+    if (instrument.kind === 'spot' && order.side === 'sell' && !order.reduceOnly && this.portfolio.quantity[i]! <= 0) {
+      return this.reject(id, `spot ${instrument.symbol} cannot be sold short`, ts);
+    }
+    this.events!.onOrderAccepted({ kind: 'accepted', clientOrderId: id, venueOrderId: `SIM-${++this.venueOrders}`, tsEvent: ts });
+    this.working[i]!.push({ order, leaves: order.quantity, filled: 0, takerOnArrival, firstChance: order.timeInForce !== 'GTC' });
+  }
+
+  private arriveCancel(clientOrderId: string, instrument: number, ts: number): void {
+    const list = this.working[instrument];
+    const k = list === undefined ? -1 : list.findIndex((w) => w.order.clientOrderId === clientOrderId);
+    if (k < 0) {
+      this.events!.onOrderCancelRejected({ kind: 'cancel-rejected', clientOrderId, reason: `order ${clientOrderId} is not working (unknown, or already filled, canceled or rejected)`, tsEvent: ts });
+      return;
+    }
+    list!.splice(k, 1);
+    this.events!.onOrderCanceled({ kind: 'canceled', clientOrderId, reason: 'canceled on request', tsEvent: ts });
+  }
+
+  private match(i: number, list: WorkingOrder[], price: number, volume: number, ts: number): void {
+    for (let k = 0; k < list.length; ) {
+      const w = list[k]!;
+      const o = w.order;
+      let fillAt = NaN;
+      let liquidity: Liquidity = 'taker';
+      if (o.type === 'market') {
+        fillAt = this.models.slippage.fillPrice(o.side, price, w.leaves, volume);
+      } else if (w.takerOnArrival) {
+        w.takerOnArrival = false;
+        const marketable = o.side === 'buy' ? price <= o.price : price >= o.price;
+        if (marketable) {
+          const slipped = this.models.slippage.fillPrice(o.side, price, w.leaves, volume);
+          fillAt = o.side === 'buy' ? Math.min(slipped, o.price) : Math.max(slipped, o.price);
+        }
+      } else if (o.side === 'buy' ? price <= o.price : price >= o.price) {
+        fillAt = o.price;
+        liquidity = 'maker';
+      }
+      const firstChance = w.firstChance;
+      w.firstChance = false;
+      if (fillAt !== fillAt) {
+        if (firstChance) this.close(list, k, 'canceled', `${o.timeInForce} ${o.side} ${o.type} was not marketable at its first price ${price}`, ts);
+        else k++;
+        continue;
+      }
+      const budget = this.available[i]!;
+      let quantity = w.leaves;
+      if (budget < quantity) {
+        // A partial fill takes whole lots of what the fill model leaves available.
+        const lot = this.config.instruments[i]!.lotSize;
+        quantity = Math.floor(budget / lot + 1e-9) * lot;
+      }
+      if (o.timeInForce === 'FOK' && quantity < w.leaves * (1 - QUANTITY_EPSILON)) {
+        this.close(list, k, 'canceled', `FOK ${o.side} ${o.type} could not fill completely: ${quantity} of ${w.leaves} available`, ts);
+        continue;
+      }
+      if (!(quantity > 0)) {
+        if (firstChance) this.close(list, k, 'canceled', `IOC ${o.side} ${o.type}: no volume available at its first price`, ts);
+        else k++;
+        continue;
+      }
+      if (this.fill(i, w, quantity, fillAt, liquidity, ts)) {
+        if (budget !== Infinity) this.available[i] = budget - quantity;
+        if (w.leaves <= QUANTITY_EPSILON * o.quantity) {
+          list.splice(k, 1);
+          continue;
+        }
+        if (o.timeInForce === 'IOC') {
+          this.close(list, k, 'canceled', `IOC remainder ${w.leaves} canceled after its first price`, ts);
+          continue;
+        }
+        if (o.reduceOnly && this.portfolio.quantity[i] === 0) {
+          this.close(list, k, 'canceled', `reduce-only remainder ${w.leaves} canceled: the position is closed`, ts);
+          continue;
+        }
+        k++;
+      } else {
+        list.splice(k, 1); // rejected or canceled inside fill()
+      }
+    }
+  }
+
+  /** Removes `list[k]` and reports it canceled or expired. */
+  private close(list: WorkingOrder[], k: number, how: 'canceled' | 'expired', reason: string, ts: number): void {
+    const [w] = list.splice(k, 1);
+    const clientOrderId = w!.order.clientOrderId;
+    if (how === 'canceled') this.events!.onOrderCanceled({ kind: 'canceled', clientOrderId, reason, tsEvent: ts });
+    else this.events!.onOrderExpired({ kind: 'expired', clientOrderId, reason, tsEvent: ts });
+  }
+
+  /**
+   * Fills up to `wanted` of `w` at `price`, after the venue's checks. Returns false when the order left the book
+   * instead (rejected; or, once partly filled, its remainder canceled).
+   */
+  private fill(i: number, w: WorkingOrder, wanted: number, price: number, liquidity: Liquidity, ts: number): boolean {
+    const o = w.order;
+    const instrument = this.config.instruments[i]!;
+    const position = this.portfolio.quantity[i]!;
+    let quantity = wanted;
+    if (o.reduceOnly) {
+      const reduces = (o.side === 'buy' && position < 0) || (o.side === 'sell' && position > 0);
+      if (!reduces) return this.refuse(w, `reduce-only ${o.side} with position ${position} would not reduce it`, ts);
+      quantity = Math.min(quantity, Math.abs(position));
+    }
+    quantity = Math.floor(quantity / instrument.lotSize + 1e-9) * instrument.lotSize;
+    if (quantity < instrument.minQuantity - 1e-12) return this.refuse(w, `quantity ${o.quantity} is below the minimum ${instrument.minQuantity} after flooring to lot size ${instrument.lotSize}`, ts);
+    const notional = quantity * price;
+    // Venue minimums apply to the order: a part of an accepted order may be smaller.
+    const partial = w.filled > 0 || quantity < w.leaves - 1e-12;
+    if (notional < instrument.minNotional && !o.reduceOnly && !partial) return this.refuse(w, `notional ${notional.toFixed(2)} is below the minimum ${instrument.minNotional}`, ts);
+    const delta = o.side === 'buy' ? quantity : -quantity;
+    const after = position + delta;
+    if (instrument.kind === 'spot' && after < -1e-12) return this.refuse(w, `spot ${instrument.symbol} cannot be sold short (position ${position}, sell ${quantity})`, ts);
+    const fee = this.models.fees.fee(instrument, notional, liquidity);
+    if (Math.abs(after) > Math.abs(position)) {
+      // Exposure grows: gross exposure after the fill must stay within leverage × equity (after the fee).
+      const leverage = instrument.kind === 'spot' ? 1 : Math.min(this.config.leverage, instrument.maxLeverage);
+      const mark = this.portfolio.mark[i]!;
+      const equity = this.portfolio.equityAt(i, price) - fee;
+      const gross = this.portfolio.grossExposure() - Math.abs(position) * mark + Math.abs(after) * price;
+      if (gross > leverage * equity * (1 + 1e-9)) {
+        return this.refuse(w, `insufficient margin: gross exposure ${gross.toFixed(2)} would exceed ${leverage}x equity ${equity.toFixed(2)}`, ts);
+      }
+    }
+    // The whole order counts as done when what is left is below one lot (a reduce-only cap leaves the rest to cancel).
+    const rest = w.leaves - quantity;
+    w.leaves = o.reduceOnly || rest >= instrument.lotSize - 1e-12 ? rest : 0;
+    w.filled += quantity;
+    this.events!.onOrderFilled({
+      instrument: i, clientOrderId: o.clientOrderId, side: o.side, quantity, price, fee, liquidity, tsEvent: ts, tsInit: this.clock.now(),
+      ...(o.tag !== undefined ? { tag: o.tag } : {}),
+    });
+    return true;
+  }
+
+  /** A fill the venue refuses: the order is rejected, or (already partly filled) its remainder canceled. */
+  private refuse(w: WorkingOrder, reason: string, ts: number): false {
+    if (w.filled > 0) this.events!.onOrderCanceled({ kind: 'canceled', clientOrderId: w.order.clientOrderId, reason, tsEvent: ts });
+    else this.reject(w.order.clientOrderId, reason, ts);
+    return false;
+  }
+
+  /**
+   * Liquidates every position when equity with `i` at `price` is at or below the maintenance margin. The
+   * liquidation price of `i` is where equity equals maintenance margin, clamped onto the path from `previous` to
+   * `price`; other instruments close at their marks. Liquidation fills pay the taker fee.
+   */
+  private checkLiquidation(i: number, price: number, previous: number, ts: number): void {
+    const p = this.portfolio;
+    const q = p.quantity[i]!;
+    const mmr = this.config.instruments[i]!.maintenanceMarginRate;
+    if (mmr === 0) return;
+    if (p.equityAt(i, price) > p.maintenanceMargin(i, price)) return;
+    // Solve cash + U_others + q (x − entry) = MM_others + |q| x mmr for x.
+    const mark = p.mark[i]!;
+    const equityOthers = p.equity() - q * (mark - p.entryPrice[i]!);
+    const mmOthers = p.maintenanceMargin(i, 0);
+    let x = (mmOthers - equityOthers + q * p.entryPrice[i]!) / (q - Math.abs(q) * mmr);
+    const lo = Math.min(previous === previous ? previous : price, price);
+    const hi = Math.max(previous === previous ? previous : price, price);
+    if (!(x >= lo && x <= hi)) x = price;
+    this.liquidations++;
+    for (let k = 0; k < p.quantity.length; k++) {
+      const qk = p.quantity[k]!;
+      if (qk === 0) continue;
+      const at = k === i ? x : p.mark[k]!;
+      const instrument = this.config.instruments[k]!;
+      const quantity = Math.abs(qk);
+      this.events!.onOrderFilled({
+        instrument: k, clientOrderId: `liquidation-${this.liquidations}-${k}`, side: qk > 0 ? 'sell' : 'buy', quantity, price: at,
+        fee: this.models.fees.fee(instrument, quantity * at, 'taker'), liquidity: 'taker', tsEvent: ts, tsInit: this.clock.now(), reason: 'liquidation',
+      });
+    }
+    for (const list of this.working) {
+      for (const w of list.splice(0)) this.events!.onOrderCanceled({ kind: 'canceled', clientOrderId: w.order.clientOrderId, reason: 'canceled by liquidation', tsEvent: ts });
+    }
+  }
+
+  private reject(clientOrderId: string, reason: string, ts: number): void {
+    this.events!.onOrderRejected({ kind: 'rejected', clientOrderId, reason, tsEvent: ts });
+  }
+
+  /** Working orders and seen ids, for a backtest stopped and resumed later (commands in flight are not saved: save between events). */
+  save(): SimulatedVenueState {
+    return {
+      working: this.working.flatMap((list) => list.map((w) => ({ order: w.order, leaves: w.leaves, filled: w.filled, takerOnArrival: w.takerOnArrival, firstChance: w.firstChance }))),
+      seenIds: [...this.seenIds],
+      venueOrders: this.venueOrders,
+      liquidations: this.liquidations,
+    };
+  }
+
+  /** Loads a state saved by {@link save} into this fresh client. */
+  restore(state: SimulatedVenueState): void {
+    for (const w of state.working) this.working[w.order.instrument]!.push({ ...w });
+    for (const id of state.seenIds) this.seenIds.add(id);
+    this.venueOrders = state.venueOrders;
+    this.liquidations = state.liquidations;
+  }
+}

@@ -1,0 +1,107 @@
+import { AppError } from './app-error.js';
+import { err, ok, type Result } from './result.js';
+
+/**
+ * Deterministic, restart-safe client order ids. The same decision (run, strategy, instrument, decision time,
+ * sequence within that time) always yields the same id, so a restarted process re-issuing a decision produces an
+ * id the venue (Bybit `orderLinkId`: at most 36 characters of `[A-Za-z0-9_-]`, unique) recognises as a duplicate.
+ *
+ * Layout: `<run>_<strategy>_<instrument>_<time>_<sequence>`, fields separated by `_`:
+ * - run: 1–8 of `[A-Za-z0-9-]` (a runner name, or a hash of the experiment for backtests);
+ * - strategy: 1–10 of `[A-Za-z0-9-]` ({@link strategyTag} makes one from any strategy name);
+ * - instrument: the engine's instrument index in base 36;
+ * - time: the decision time (engine time, epoch ms) in base 36 (8 digits until the year 2059);
+ * - sequence: the order's number among the same strategy's orders for that instrument at that time, base 36, from 0.
+ * Longest: 8 + 10 + 2 + 9 + 3 + 4 separators = 36.
+ */
+export interface ClientOrderIdParts {
+  readonly run: string;
+  readonly strategy: string;
+  readonly instrument: number;
+  readonly time: number;
+  readonly sequence: number;
+}
+
+export type ClientOrderIdErrorCode = 'invalid_client_order_id';
+export class ClientOrderIdError extends AppError<ClientOrderIdErrorCode> {}
+
+/** The venue's rule for `orderLinkId` (Bybit v5), which every client order id obeys. */
+export const CLIENT_ORDER_ID_PATTERN = /^[A-Za-z0-9_-]{1,36}$/;
+const RUN = /^[A-Za-z0-9-]{1,8}$/;
+const STRATEGY = /^[A-Za-z0-9-]{1,10}$/;
+const PARSE = /^([A-Za-z0-9-]{1,8})_([A-Za-z0-9-]{1,10})_([0-9a-z]{1,2})_([0-9a-z]{1,9})_([0-9a-z]{1,3})$/;
+
+/**
+ * Returns the id of `parts`.
+ * @throws ClientOrderIdError `invalid_client_order_id` naming the field when a part does not fit the layout.
+ * @example formatClientOrderId({ run: 'r1', strategy: 'sma', instrument: 0, time: 1_700_000_000_000, sequence: 0 }) // 'r1_sma_0_loyw3v28_0'
+ */
+export function formatClientOrderId(parts: ClientOrderIdParts): string {
+  const { run, strategy, instrument, time, sequence } = parts;
+  const bad = (field: string, rule: string, value: unknown) =>
+    new ClientOrderIdError('invalid_client_order_id', `client order id: \`${field}\` must be ${rule}, was ${JSON.stringify(value)}`, { field, value });
+  if (!RUN.test(run)) throw bad('run', '1-8 characters of [A-Za-z0-9-]', run);
+  if (!STRATEGY.test(strategy)) throw bad('strategy', '1-10 characters of [A-Za-z0-9-]', strategy);
+  if (!(Number.isInteger(instrument) && instrument >= 0 && instrument < 36 * 36)) throw bad('instrument', 'an integer in [0, 1296)', instrument);
+  if (!(Number.isInteger(time) && time >= 0 && time < 36 ** 9)) throw bad('time', 'an integer epoch ms in [0, 36^9)', time);
+  if (!(Number.isInteger(sequence) && sequence >= 0 && sequence < 36 ** 3)) throw bad('sequence', 'an integer in [0, 46656)', sequence);
+  return `${run}_${strategy}_${instrument.toString(36)}_${time.toString(36)}_${sequence.toString(36)}`;
+}
+
+/** Parses an id made by {@link formatClientOrderId}; an id in any other form is an error naming it. */
+export function parseClientOrderId(id: string): Result<ClientOrderIdParts, ClientOrderIdError> {
+  const m = PARSE.exec(id);
+  if (!m) {
+    return err(new ClientOrderIdError('invalid_client_order_id', `client order id ${JSON.stringify(id)} is not <run>_<strategy>_<instrument>_<time>_<sequence>`, { id }));
+  }
+  return ok({ run: m[1]!, strategy: m[2]!, instrument: parseInt(m[3]!, 36), time: parseInt(m[4]!, 36), sequence: parseInt(m[5]!, 36) });
+}
+
+/**
+ * A strategy field for ids from any name: the name itself when it is 1–10 of `[A-Za-z0-9-]`, else its first
+ * characters (invalid ones dropped) followed by `-` and a 3-character hash of the whole name, so two long names
+ * that share a prefix still differ.
+ */
+export function strategyTag(name: string): string {
+  if (STRATEGY.test(name)) return name;
+  const clean = name.replace(/[^A-Za-z0-9-]/g, '').slice(0, 6) || 's';
+  return `${clean}-${hash36(name, 3)}`;
+}
+
+/** A run field from any text (e.g. an experiment name + config hash): up to 8 base-36 characters of an FNV-1a hash. */
+export function runTag(text: string): string {
+  return hash36(text, 8);
+}
+
+function hash36(text: string, length: number): string {
+  let h = 0x811c9dc5;
+  for (let k = 0; k < text.length; k++) {
+    h ^= text.charCodeAt(k);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  let h2 = 0x9e3779b9 ^ h;
+  for (let k = text.length - 1; k >= 0; k--) {
+    h2 ^= text.charCodeAt(k);
+    h2 = Math.imul(h2, 0x01000193) >>> 0;
+  }
+  return (h.toString(36) + h2.toString(36)).padStart(length, '0').slice(0, length);
+}
+
+/**
+ * Formats ids of one (run, strategy) without re-validating them per order: the hot-path form of
+ * {@link formatClientOrderId} (same output).
+ * @throws ClientOrderIdError at construction for a bad run or strategy field; from `format` for an out-of-range part.
+ */
+export class ClientOrderIdFormatter {
+  private readonly prefix: string;
+  constructor(readonly run: string, readonly strategy: string) {
+    formatClientOrderId({ run, strategy, instrument: 0, time: 0, sequence: 0 });
+    this.prefix = `${run}_${strategy}_`;
+  }
+  format(instrument: number, time: number, sequence: number): string {
+    if (!(instrument >= 0 && instrument < 1296 && time >= 0 && time < 36 ** 9 && sequence >= 0 && sequence < 46656 && Number.isInteger(time))) {
+      return formatClientOrderId({ run: this.run, strategy: this.strategy, instrument, time, sequence }); // throws naming the field
+    }
+    return this.prefix + instrument.toString(36) + '_' + time.toString(36) + '_' + sequence.toString(36);
+  }
+}

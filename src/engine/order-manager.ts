@@ -1,0 +1,295 @@
+import type { OrderRequest, OrderSnapshot, OrderStatus, TimeInForce } from '../core/order.js';
+import { QUANTITY_EPSILON } from '../core/order.js';
+import {
+  E_ACCEPT,
+  E_CANCEL,
+  E_CANCEL_REJECT,
+  E_CANCEL_REQUEST,
+  E_EXPIRE,
+  E_FILL,
+  E_PARTIAL_FILL,
+  E_REJECT,
+  E_SUBMIT,
+  isClosedStatus,
+  nextOrderStatus,
+  ORDER_STATUSES,
+  S_INITIALIZED,
+} from '../core/order-status.js';
+import { growTo } from '../core/typed-arrays.js';
+
+const TIF: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
+const POST_ONLY = 1, REDUCE_ONLY = 2;
+
+/** The saved state of an {@link OrderManager} (plain JSON): one entry per order, oldest first. */
+export interface OrderBookState {
+  readonly orders: readonly OrderSnapshot[];
+}
+
+/**
+ * Every order of a run in preallocated struct-of-arrays storage (typed arrays that double when full), one slot per
+ * order, looked up by client order id; the open orders of each instrument in a compact index list. All state
+ * changes go through the one transition table of `core/order-status.ts`. Applying an event allocates nothing;
+ * {@link snapshot} builds an immutable {@link OrderSnapshot} on demand.
+ */
+export class OrderManager {
+  private count = 0;
+  private capacity: number;
+  private readonly bySlot: string[] = [];
+  private readonly venueIds: (string | undefined)[] = [];
+  private readonly tags: (string | undefined)[] = [];
+  private readonly reasons: (string | undefined)[] = [];
+  private readonly slots = new Map<string, number>();
+  private instrument: Int32Array;
+  private side: Int8Array; // +1 buy, -1 sell
+  private type: Int8Array; // 0 market, 1 limit
+  private tif: Int8Array;
+  private flags: Int8Array;
+  private status: Int8Array;
+  private quantity: Float64Array;
+  private price: Float64Array;
+  private filled: Float64Array;
+  private filledNotional: Float64Array;
+  private tsInit: Float64Array;
+  private tsEvent: Float64Array;
+  private tsLast: Float64Array;
+  private openIndex: Int32Array; // slot → position in its instrument's open list (-1 when not open)
+  private readonly open: Int32Array[];
+  private readonly openCounts: Int32Array;
+
+  constructor(instruments: number, capacity = 64) {
+    this.capacity = Math.max(16, capacity);
+    const n = this.capacity;
+    this.instrument = new Int32Array(n);
+    this.side = new Int8Array(n);
+    this.type = new Int8Array(n);
+    this.tif = new Int8Array(n);
+    this.flags = new Int8Array(n);
+    this.status = new Int8Array(n);
+    this.quantity = new Float64Array(n);
+    this.price = new Float64Array(n);
+    this.filled = new Float64Array(n);
+    this.filledNotional = new Float64Array(n);
+    this.tsInit = new Float64Array(n);
+    this.tsEvent = new Float64Array(n);
+    this.tsLast = new Float64Array(n);
+    this.openIndex = new Int32Array(n);
+    this.open = Array.from({ length: instruments }, () => new Int32Array(8));
+    this.openCounts = new Int32Array(instruments);
+  }
+
+  /** Number of orders ever created. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Slot of `clientOrderId`, or -1 when unknown. */
+  slotOf(clientOrderId: string): number {
+    const s = this.slots.get(clientOrderId);
+    return s === undefined ? -1 : s;
+  }
+
+  /** Creates an INITIALIZED order and returns its slot (the caller checked that the id is new). */
+  create(request: OrderRequest, clientOrderId: string, now: number): number {
+    if (this.count === this.capacity) this.grow();
+    const s = this.count++;
+    this.bySlot.push(clientOrderId);
+    this.venueIds.push(undefined);
+    this.tags.push(request.tag);
+    this.reasons.push(undefined);
+    this.slots.set(clientOrderId, s);
+    this.instrument[s] = request.instrument;
+    this.side[s] = request.side === 'buy' ? 1 : -1;
+    this.type[s] = request.type === 'limit' ? 1 : 0;
+    const tif = request.timeInForce ?? 'GTC';
+    this.tif[s] = tif === 'GTC' ? 0 : tif === 'IOC' ? 1 : 2;
+    this.flags[s] = (request.postOnly ? POST_ONLY : 0) | (request.reduceOnly ? REDUCE_ONLY : 0);
+    this.status[s] = S_INITIALIZED;
+    this.quantity[s] = request.quantity;
+    this.price[s] = request.type === 'limit' ? request.price! : NaN;
+    this.filled[s] = 0;
+    this.filledNotional[s] = 0;
+    this.tsInit[s] = now;
+    this.tsEvent[s] = now;
+    this.tsLast[s] = now;
+    this.openIndex[s] = -1;
+    this.addOpen(s);
+    return s;
+  }
+
+  instrumentOf(slot: number): number {
+    return this.instrument[slot]!;
+  }
+  statusCode(slot: number): number {
+    return this.status[slot]!;
+  }
+  idOf(slot: number): string {
+    return this.bySlot[slot]!;
+  }
+  isOpen(slot: number): boolean {
+    return this.openIndex[slot]! >= 0;
+  }
+  leaves(slot: number): number {
+    return this.openIndex[slot]! >= 0 ? this.quantity[slot]! - this.filled[slot]! : 0;
+  }
+
+  submitted(slot: number, now: number): void {
+    this.transition(slot, E_SUBMIT, now, now);
+  }
+  accepted(slot: number, venueOrderId: string, tsEvent: number, now: number): void {
+    this.venueIds[slot] = venueOrderId;
+    this.transition(slot, E_ACCEPT, tsEvent, now);
+  }
+  rejected(slot: number, reason: string, tsEvent: number, now: number): void {
+    this.reasons[slot] = reason;
+    this.transition(slot, E_REJECT, tsEvent, now);
+  }
+  cancelRequested(slot: number, now: number): void {
+    this.transition(slot, E_CANCEL_REQUEST, now, now);
+  }
+  cancelRejected(slot: number, reason: string, tsEvent: number, now: number): void {
+    this.reasons[slot] = reason;
+    this.transition(slot, E_CANCEL_REJECT, tsEvent, now);
+  }
+  canceled(slot: number, reason: string, tsEvent: number, now: number): void {
+    this.reasons[slot] = reason;
+    this.transition(slot, E_CANCEL, tsEvent, now);
+  }
+  expired(slot: number, reason: string, tsEvent: number, now: number): void {
+    this.reasons[slot] = reason;
+    this.transition(slot, E_EXPIRE, tsEvent, now);
+  }
+
+  /** Applies a fill of `quantity` at `price`; the last one (leaves ≤ ε × quantity) makes the order FILLED. */
+  filledBy(slot: number, quantity: number, price: number, tsEvent: number, now: number): void {
+    const filled = this.filled[slot]! + quantity;
+    this.filled[slot] = filled;
+    this.filledNotional[slot] = this.filledNotional[slot]! + quantity * price;
+    const total = this.quantity[slot]!;
+    this.transition(slot, total - filled <= QUANTITY_EPSILON * total ? E_FILL : E_PARTIAL_FILL, tsEvent, now);
+  }
+
+  private transition(slot: number, event: number, tsEvent: number, now: number): void {
+    const to = nextOrderStatus(this.bySlot[slot]!, this.status[slot]!, event, this.filled[slot]! > 0);
+    this.status[slot] = to;
+    this.tsEvent[slot] = tsEvent;
+    this.tsLast[slot] = now;
+    const open = !isClosedStatus(to);
+    if (open && this.openIndex[slot]! < 0) this.addOpen(slot);
+    else if (!open && this.openIndex[slot]! >= 0) this.removeOpen(slot);
+  }
+
+  /** Number of open orders (not FILLED, CANCELED, REJECTED or EXPIRED) of instrument `i`. */
+  openCount(i: number): number {
+    return this.openCounts[i]!;
+  }
+  /** Slot of the `k`-th open order of instrument `i` (0 ≤ k < openCount(i)); order is by creation. */
+  openSlot(i: number, k: number): number {
+    return this.open[i]![k]!;
+  }
+
+  /** An immutable snapshot of the order in `slot`. */
+  snapshot(slot: number): OrderSnapshot {
+    const status = this.status[slot]!;
+    const quantity = this.quantity[slot]!;
+    const filled = this.filled[slot]!;
+    return Object.freeze({
+      clientOrderId: this.bySlot[slot]!,
+      venueOrderId: this.venueIds[slot],
+      instrument: this.instrument[slot]!,
+      side: this.side[slot]! > 0 ? 'buy' : 'sell',
+      type: this.type[slot]! === 1 ? 'limit' : 'market',
+      timeInForce: TIF[this.tif[slot]!]!,
+      quantity,
+      price: this.price[slot]!,
+      postOnly: (this.flags[slot]! & POST_ONLY) !== 0,
+      reduceOnly: (this.flags[slot]! & REDUCE_ONLY) !== 0,
+      status: ORDER_STATUSES[status]!,
+      filledQuantity: filled,
+      leavesQuantity: isClosedStatus(status) ? 0 : quantity - filled,
+      averageFillPrice: filled > 0 ? this.filledNotional[slot]! / filled : NaN,
+      tsInit: this.tsInit[slot]!,
+      tsEvent: this.tsEvent[slot]!,
+      tsLast: this.tsLast[slot]!,
+      tag: this.tags[slot],
+      reason: this.reasons[slot],
+    } satisfies OrderSnapshot);
+  }
+
+  /** Snapshots of the open orders of instrument `i` (allocates; for inspection, not hot loops). */
+  openSnapshots(i: number): OrderSnapshot[] {
+    const out: OrderSnapshot[] = [];
+    for (let k = 0; k < this.openCounts[i]!; k++) out.push(this.snapshot(this.open[i]![k]!));
+    return out;
+  }
+
+  /** Everything needed to continue after a restart: every order's snapshot, oldest first. */
+  save(): OrderBookState {
+    const orders: OrderSnapshot[] = [];
+    for (let s = 0; s < this.count; s++) orders.push(this.snapshot(s));
+    return { orders };
+  }
+
+  /** Loads `state` into an empty manager (as saved by {@link save}). */
+  restore(state: OrderBookState): void {
+    for (const o of state.orders) {
+      const request: OrderRequest = {
+        instrument: o.instrument, side: o.side, type: o.type, quantity: o.quantity, timeInForce: o.timeInForce, postOnly: o.postOnly, reduceOnly: o.reduceOnly,
+        ...(o.type === 'limit' ? { price: o.price } : {}), ...(o.tag !== undefined ? { tag: o.tag } : {}),
+      };
+      const s = this.create(request, o.clientOrderId, o.tsInit);
+      this.venueIds[s] = o.venueOrderId;
+      this.reasons[s] = o.reason;
+      this.status[s] = ORDER_STATUSES.indexOf(o.status as OrderStatus);
+      this.filled[s] = o.filledQuantity;
+      this.filledNotional[s] = o.filledQuantity > 0 ? o.filledQuantity * o.averageFillPrice : 0;
+      this.tsEvent[s] = o.tsEvent;
+      this.tsLast[s] = o.tsLast;
+      if (isClosedStatus(this.status[s]!)) this.removeOpen(s);
+    }
+  }
+
+  private addOpen(slot: number): void {
+    const i = this.instrument[slot]!;
+    let list = this.open[i]!;
+    const n = this.openCounts[i]!;
+    if (n === list.length) this.open[i] = list = growTo(list, n * 2);
+    list[n] = slot;
+    this.openIndex[slot] = n;
+    this.openCounts[i] = n + 1;
+  }
+
+  /** Removes `slot` from its open list, keeping creation order (lists are short: shift the tail). */
+  private removeOpen(slot: number): void {
+    const i = this.instrument[slot]!;
+    const list = this.open[i]!;
+    const n = this.openCounts[i]!;
+    for (let k = this.openIndex[slot]!; k < n - 1; k++) {
+      const moved = list[k + 1]!;
+      list[k] = moved;
+      this.openIndex[moved] = k;
+    }
+    this.openIndex[slot] = -1;
+    this.openCounts[i] = n - 1;
+  }
+
+  private grow(): void {
+    const n = this.capacity * 2;
+    const g = <A extends Float64Array | Int32Array | Int8Array>(a: A): A => growTo(a, n);
+    this.instrument = g(this.instrument);
+    this.side = g(this.side);
+    this.type = g(this.type);
+    this.tif = g(this.tif);
+    this.flags = g(this.flags);
+    this.status = g(this.status);
+    this.quantity = g(this.quantity);
+    this.price = g(this.price);
+    this.filled = g(this.filled);
+    this.filledNotional = g(this.filledNotional);
+    this.tsInit = g(this.tsInit);
+    this.tsEvent = g(this.tsEvent);
+    this.tsLast = g(this.tsLast);
+    this.openIndex = g(this.openIndex);
+    this.capacity = n;
+  }
+}
+
