@@ -52,6 +52,23 @@ describe('liquidation of a 10x long', () => {
     expect(r.trades[0]!.pnl).toBeCloseTo(-1010.45, 9);
   });
 
+  it('the trigger sits exactly at the maintenance margin: a low a cent above x = 90 survives, a cent below liquidates', () => {
+    // low 90.01: equity 1045 + 100 × (90.01 − 100) = 46 > MM 100 × 90.01 × 0.005 = 45.005 → no liquidation.
+    // low 89.99: equity 44 ≤ MM 44.995 → liquidation at x = 90 (on the path). A trigger at half the margin
+    // (equity ≤ 22.5) would let 89.99 pass; one at twice the margin would liquidate at 90.01.
+    const run = (low: number) => {
+      const frame = makeFrame({ timeframe: '4h', start, bars: [flat, [100, 100.5, low, 95, 1000], [95, 96, 94, 95, 1000]] });
+      const strategy = scriptStrategy({ 0: (ctx) => ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 100 }) });
+      return runBacktest(backtestSpec(frame, [X], { initialCash: INITIAL_CASH, leverage: 20 }), strategy);
+    };
+    const above = run(90.01);
+    expect(above.liquidations).toBe(0);
+    expect(above.fills).toHaveLength(1);
+    const below = run(89.99);
+    expect(below.liquidations).toBe(1);
+    expect(below.fills[1]!.price).toBeCloseTo(90, 9);
+  });
+
   it('liquidates at the open when the bar gaps through the liquidation price (the gap is not traded)', () => {
     // b1 flat at 100 (entry). b2 opens at 80, below x = 90: the path of b2 starts at 80, so x clamps to 80.
     const frame = makeFrame({ timeframe: '4h', start, bars: [flat, flat, [80, 82, 78, 81, 1000]] });

@@ -1,0 +1,48 @@
+import { FixedBpsSlippage, InstrumentFeeModel, VolumeParticipationFillModel } from '../../src/backtest/execution-models.js';
+import { SimulatedExecutionClient } from '../../src/backtest/simulated-execution-client.js';
+import { TestClock } from '../../src/engine/clock.js';
+import { Portfolio } from '../../src/engine/portfolio.js';
+import { testInstrument } from '../support/engine-scenarios.js';
+import { runExecutionClientContract, type EventRecorder, type ExecutionVenueHarness, type HarnessOptions } from './execution-client.contract.js';
+
+/** The simulator behind the contract: fills booked into a Portfolio, prices one second apart, no slippage. */
+async function makeSimulatedHarness(recorder: EventRecorder, options: HarnessOptions): Promise<ExecutionVenueHarness> {
+  const instrument = testInstrument();
+  const portfolio = new Portfolio([instrument], 100_000);
+  portfolio.mark[0] = 100;
+  const clock = new TestClock(Date.UTC(2024, 0, 1));
+  const client = new SimulatedExecutionClient({ instruments: [instrument], leverage: 10 }, portfolio, clock, {
+    fees: new InstrumentFeeModel(),
+    slippage: new FixedBpsSlippage(0),
+    ...(options.participation !== undefined ? { fill: new VolumeParticipationFillModel(options.participation) } : {}),
+  });
+  const events = recorder;
+  client.connect({
+    onOrderAccepted: (e) => events.onOrderAccepted(e),
+    onOrderRejected: (e) => events.onOrderRejected(e),
+    onOrderFilled: (f) => {
+      portfolio.applyFill(f.instrument, f.side === 'buy' ? f.quantity : -f.quantity, f.price, f.fee);
+      events.onOrderFilled(f);
+    },
+    onOrderCanceled: (e) => events.onOrderCanceled(e),
+    onOrderCancelRejected: (e) => events.onOrderCancelRejected(e),
+    onOrderExpired: (e) => events.onOrderExpired(e),
+  });
+  let previous = 100;
+  return {
+    client,
+    async trade(price, volume = 1e9) {
+      clock.advanceTo(clock.now() + 1000);
+      client.beginLiquidity(0, volume);
+      client.processPrice(0, price, previous, volume, clock.now());
+      portfolio.mark[0] = price;
+      previous = price;
+    },
+    async settle() {
+      client.processCommands(clock.now());
+    },
+    position: () => portfolio.quantity[0]!,
+  };
+}
+
+runExecutionClientContract('SimulatedExecutionClient', makeSimulatedHarness);
