@@ -1,6 +1,7 @@
 /**
  * Runs benchmarks: `npm run bench` runs every `bench/*.bench.ts`; `npm run bench -- <name> [...]` runs the named ones.
- * Each writes bench/results/<name>.json and prints one JSON line per figure to stdout.
+ * Each writes bench/results/<name>.json and prints one JSON line per figure to stdout. Exits 1 when any figure misses
+ * its target (after running them all), 2 on an unknown name.
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -35,4 +36,7 @@ for (const name of wanted.length ? wanted : available) {
     }
   }
 }
-if (failed > 0) console.error(`bench: ${failed} figure(s) miss their targets`);
+if (failed > 0) {
+  console.error(`bench: ${failed} figure(s) miss their targets`);
+  process.exitCode = 1;
+}

@@ -42,6 +42,10 @@ export interface BacktestResult {
   readonly feesPaid: number;
   readonly fundingPaid: number;
   readonly liquidations: number;
+  /** Prices the simulated venue processed (bar path points or ticks) while orders worked or positions were open. */
+  readonly venuePriceEvents?: number;
+  /** Bars whose range the simulated venue checked against working orders or an open position (the path runs only when a price in it can act). */
+  readonly venueBarsChecked?: number;
   readonly seed: number;
   readonly config: Readonly<Record<string, unknown>>;
   /** What the strategy annotated during the run (sizing tiers, regime probabilities); absent when it annotated nothing. */

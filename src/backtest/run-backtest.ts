@@ -1,3 +1,4 @@
+import type { OhlcvColumns } from '../core/bar.js';
 import type { Instrument } from '../core/instrument.js';
 import { timeframeMs } from '../core/time.js';
 import type { BarFrame } from '../data/bar-frame.js';
@@ -85,53 +86,40 @@ export function runBacktest(spec: BacktestSpec, strategy: Strategy, control: Bac
   const equity = new Float64Array(T);
   const positions = instruments.map(() => new Float64Array(T));
   const pnl = instruments.map(() => new Float64Array(T));
-  const columnBuffers = instruments.map(() => columnNames.map((name) => [name, NaN] as [string, number]));
-  const columnArrays = columnNames.map((name) => spec.columns![name]!);
-  const { open: O, high: H, low: L, close: C, volume: V, present: P } = frame;
+  // Per instrument: its bars as one OHLCV column set, and its extra columns in declaration order.
+  const bars: OhlcvColumns[] = instruments.map((_, i) => ({ ts: frame.ts, open: frame.open[i]!, high: frame.high[i]!, low: frame.low[i]!, close: frame.close[i]!, volume: frame.volume[i]! }));
+  const columnValues: (readonly Float64Array[] | undefined)[] = instruments.map((_, i) => (columnNames.length > 0 ? columnNames.map((name) => spec.columns![name]![i]!) : undefined));
+  const { close: C, present: P } = frame;
   const mark = kernel.portfolio.mark;
   const quantity = kernel.portfolio.quantity;
   const { realized, fees, funding, entryPrice } = kernel.portfolio;
 
+  let nextFunding = T > 0 ? Math.ceil((frame.ts[from < T ? from : 0]! + tf) / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS : 0;
   kernel.start();
   for (let t = from; t < until; t++) {
     const tsOpen = frame.ts[t]!;
     const tsClose = tsOpen + tf;
     clock.advanceTo(tsOpen);
     for (let i = 0; i < n; i++) {
-      if (P[i]![t] === 0) continue;
-      if (exchange.isActive(i) || exchange.hasCommands) {
-        const c = C[i]![t]!;
-        const o = O[i]![t]!, h = H[i]![t]!, l = L[i]![t]!, v = V[i]![t]!;
-        const highFirst = h - o <= o - l;
-        const e1 = highFirst ? h : l, e2 = highFirst ? l : h;
-        exchange.beginLiquidity(i, v);
-        // The gap from the previous close to this open is not traded: the open's path segment is the open alone.
-        exchange.processPrice(i, o, NaN, v, tsOpen);
-        exchange.processPrice(i, e1, o, v, tsClose);
-        exchange.processPrice(i, e2, e1, v, tsClose);
-        exchange.processPrice(i, c, e2, v, tsClose);
-      }
+      if (P[i]![t] !== 0) exchange.processBar(i, bars[i]!, t, tf);
     }
     // Marks move to the closes only after every instrument's path ran, so no path sees another's future close.
     for (let i = 0; i < n; i++) if (P[i]![t] !== 0) mark[i] = C[i]![t]!;
-    if (tsClose % FUNDING_INTERVAL_MS === 0) {
-      for (let i = 0; i < n; i++) {
-        if (quantity[i] === 0) continue;
-        const r = spec.funding.rate(i, tsClose);
-        if (r) kernel.onFunding(i, tsClose, r.rate, mark[i]!, r.source);
+    // Funding settles at closes on the 00/08/16 UTC grid (the modulo only runs once a grid time is reached).
+    if (tsClose >= nextFunding) {
+      if (tsClose % FUNDING_INTERVAL_MS === 0) {
+        for (let i = 0; i < n; i++) {
+          if (quantity[i] === 0) continue;
+          const r = spec.funding.rate(i, tsClose);
+          if (r) kernel.onFunding(i, tsClose, r.rate, mark[i]!, r.source);
+        }
       }
+      nextFunding = (Math.floor(tsClose / FUNDING_INTERVAL_MS) + 1) * FUNDING_INTERVAL_MS;
     }
     clock.advanceTo(tsClose);
     if (kernel.hasTimers) kernel.fireTimers();
     for (let i = 0; i < n; i++) {
-      if (P[i]![t] === 0) continue;
-      let cols: readonly (readonly [string, number])[] | undefined;
-      if (columnArrays.length > 0) {
-        const buf = columnBuffers[i]!;
-        for (let k = 0; k < columnArrays.length; k++) buf[k]![1] = columnArrays[k]![i]![t]!;
-        cols = buf;
-      }
-      kernel.onBar(i, tsOpen, tsClose, O[i]![t]!, H[i]![t]!, L[i]![t]!, C[i]![t]!, V[i]![t]!, cols);
+      if (P[i]![t] !== 0) kernel.onBar(i, bars[i]!, t, tf, columnValues[i]);
     }
     // Commands sent at this close reach the venue now (zero latency) or later (they wait in its inbox).
     if (exchange.hasCommands) exchange.processCommands(tsClose);
@@ -224,6 +212,8 @@ export function buildResult(
     feesPaid: sum(p.fees),
     fundingPaid: sum(p.funding),
     liquidations: exchange.liquidations,
+    venuePriceEvents: exchange.pricesProcessed,
+    venueBarsChecked: exchange.barsChecked,
     seed: spec.seed,
     config: spec.config,
     ...annotationsOf(kernel, ids),

@@ -1,3 +1,4 @@
+import type { OhlcvColumns } from '../core/bar.js';
 import type { Instrument } from '../core/instrument.js';
 import type { Fill, Liquidity, OrderSnapshot } from '../core/order.js';
 import { QUANTITY_EPSILON } from '../core/order.js';
@@ -69,6 +70,15 @@ export interface SimulatedVenueState {
 export class SimulatedExecutionClient implements ExecutionClient {
   private readonly working: WorkingOrder[][];
   private readonly available: Float64Array;
+  /** Per instrument: the price at which the exact liquidation check must run (see {@link liquidationBound}). */
+  private readonly liquidationBounds: Float64Array;
+  /** Portfolio version each bound was computed at (-1: never). */
+  private readonly boundVersions: Float64Array;
+  /** Mark epoch each bound was computed at: with several instruments, other marks move between prices (see beginLiquidity). */
+  private readonly boundEpochs: Float64Array;
+  private markEpoch = 0;
+  private readonly multi: boolean;
+  private readonly unlimited: boolean;
   private readonly inbox: InboundCommand[] = [];
   private readonly seenIds = new Set<string>();
   private readonly latency: LatencyModel;
@@ -78,6 +88,10 @@ export class SimulatedExecutionClient implements ExecutionClient {
   private seq = 0;
   private venueOrders = 0;
   liquidations = 0;
+  /** Prices processed (path points or ticks) since construction: lets benchmarks prove the venue did its work. */
+  pricesProcessed = 0;
+  /** Bars whose range was checked against working orders or an open position. */
+  barsChecked = 0;
 
   constructor(
     private readonly config: SimulatedExecutionConfig,
@@ -87,6 +101,11 @@ export class SimulatedExecutionClient implements ExecutionClient {
   ) {
     this.working = config.instruments.map(() => []);
     this.available = new Float64Array(config.instruments.length).fill(Infinity);
+    this.liquidationBounds = new Float64Array(config.instruments.length);
+    this.boundVersions = new Float64Array(config.instruments.length).fill(-1);
+    this.boundEpochs = new Float64Array(config.instruments.length).fill(-1);
+    this.multi = config.instruments.length > 1;
+    this.unlimited = (models.fill ?? UNLIMITED_FILLS) === UNLIMITED_FILLS;
     this.latency = models.latency ?? ZERO_LATENCY;
     this.fillModel = models.fill ?? UNLIMITED_FILLS;
     this.zeroLatency = this.latency === ZERO_LATENCY;
@@ -132,9 +151,60 @@ export class SimulatedExecutionClient implements ExecutionClient {
     }
   }
 
+  /**
+   * Whether any price in [low, high] can do something to instrument `i`: a working order that is a market order, a
+   * limit on its first chance (arrival taker, IOC/FOK) or a resting limit the range touches, or a position the
+   * range could liquidate. When none can, the whole path is a no-op and is skipped (same result, no work).
+   */
+  private pathCanAct(i: number, low: number, high: number): boolean {
+    const list = this.working[i]!;
+    for (let k = 0; k < list.length; k++) {
+      const w = list[k]!;
+      const o = w.order;
+      if (o.type === 'market' || w.takerOnArrival || w.firstChance) return true;
+      if (o.side === 'buy' ? low <= o.price : high >= o.price) return true;
+    }
+    const q = this.portfolio.quantity[i]!;
+    if (q === 0) return false;
+    if (this.boundVersions[i] !== this.portfolio.version || this.boundEpochs[i] !== this.markEpoch) {
+      this.liquidationBounds[i] = this.liquidationBound(i, q);
+      this.boundVersions[i] = this.portfolio.version;
+      this.boundEpochs[i] = this.markEpoch;
+    }
+    return q > 0 ? low <= this.liquidationBounds[i]! : high >= this.liquidationBounds[i]!;
+  }
+
   /** Starts a new liquidity period of instrument `i` (a bar, or a tick) with base `volume`: resets the fill model's budget. */
   beginLiquidity(i: number, volume: number): void {
-    this.available[i] = this.fillModel.available(volume);
+    this.available[i] = this.unlimited ? Infinity : this.fillModel.available(volume);
+    if (this.multi) this.markEpoch++; // other instruments' marks may have moved: cached liquidation bounds are stale
+  }
+
+  /**
+   * Runs bar `t` of `bars` (instrument `i`) through the venue: the intrabar path open → nearer extreme (high on
+   * a tie) → farther extreme → close, stamped `tsOpen` for the open and `tsClose` for the rest (the gap from the
+   * previous close to the open is not traded). Skips the path when nothing can happen on it: no command on its way,
+   * no working order, and no position or one the bar's range cannot liquidate.
+   */
+  processBar(i: number, bars: OhlcvColumns, t: number, timeframeMs: number): void {
+    // Small enough to inline into the runner's loop: most bars of most runs stop here.
+    if (this.inbox.length === 0 && this.working[i]!.length === 0 && this.portfolio.quantity[i] === 0) return;
+    this.runBarPath(i, bars, t, timeframeMs);
+  }
+
+  private runBarPath(i: number, bars: OhlcvColumns, t: number, timeframeMs: number): void {
+    const o = bars.open[t]!, h = bars.high[t]!, l = bars.low[t]!, c = bars.close[t]!, v = bars.volume[t]!;
+    const tsOpen = bars.ts[t]!, tsClose = tsOpen + timeframeMs;
+    this.barsChecked++;
+    if (this.multi) this.markEpoch++; // the other instruments' marks moved at the last close
+    if (this.inbox.length === 0 && !this.pathCanAct(i, l, h)) return;
+    this.beginLiquidity(i, v);
+    const highFirst = h - o <= o - l;
+    const e1 = highFirst ? h : l, e2 = highFirst ? l : h;
+    this.processPrice(i, o, NaN, v, tsOpen);
+    this.processPrice(i, e1, o, v, tsClose);
+    this.processPrice(i, e2, e1, v, tsClose);
+    this.processPrice(i, c, e2, v, tsClose);
   }
 
   /** True when instrument `i` has working orders or a position (otherwise processPrice is a no-op). */
@@ -149,10 +219,40 @@ export class SimulatedExecutionClient implements ExecutionClient {
    * @param volume base volume of the bar (or tick) this price belongs to, for volume-based slippage.
    */
   processPrice(i: number, price: number, previous: number, volume: number, ts: number): void {
+    this.pricesProcessed++;
     if (this.inbox.length > 0) this.processCommands(ts);
     const list = this.working[i]!;
     if (list.length > 0) this.match(i, list, price, volume, ts);
-    if (this.portfolio.quantity[i] !== 0) this.checkLiquidation(i, price, previous, ts);
+    const q = this.portfolio.quantity[i]!;
+    if (q === 0) return;
+    // Cheap pre-filter: prices clearly on the safe side of the liquidation price skip the exact check.
+    if (this.boundVersions[i] !== this.portfolio.version || this.boundEpochs[i] !== this.markEpoch) {
+      this.liquidationBounds[i] = this.liquidationBound(i, q);
+      this.boundVersions[i] = this.portfolio.version;
+      this.boundEpochs[i] = this.markEpoch;
+    }
+    const bound = this.liquidationBounds[i]!;
+    if (q > 0 ? price > bound : price < bound) return;
+    this.checkLiquidation(i, price, previous, ts);
+  }
+
+  /**
+   * A price beyond which instrument `i` (position `q`) cannot be liquidated while cash, positions and the other
+   * instruments' marks stay as they are: equity E(x) = A + q·x and maintenance margin M(x) = B + |q|·m·x meet at
+   * x* = (A − B) / (|q|·m − q); a long is safe above x*, a short below. Widened by a relative 1e-9 so that
+   * rounding never skips a liquidation the exact check would make; −Infinity/+Infinity (always check) when x* is
+   * not finite.
+   */
+  private liquidationBound(i: number, q: number): number {
+    const p = this.portfolio;
+    const mmr = this.config.instruments[i]!.maintenanceMarginRate;
+    if (mmr === 0) return q > 0 ? -Infinity : Infinity; // never liquidates (checkLiquidation returns at once)
+    const a = p.equity() - q * p.mark[i]!;
+    const b = p.maintenanceMargin(i, 0);
+    const x = (a - b) / (Math.abs(q) * mmr - q);
+    if (!Number.isFinite(x)) return q > 0 ? Infinity : -Infinity;
+    const slack = 1e-9 * Math.abs(x) + 1e-12;
+    return q > 0 ? x + slack : x - slack;
   }
 
   private arrive(order: OrderSnapshot, ts: number): void {
@@ -295,10 +395,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
     const rest = w.leaves - quantity;
     w.leaves = o.reduceOnly || rest >= instrument.lotSize - 1e-12 ? rest : 0;
     w.filled += quantity;
-    this.events!.onOrderFilled({
-      instrument: i, clientOrderId: o.clientOrderId, side: o.side, quantity, price, fee, liquidity, tsEvent: ts, tsInit: this.clock.now(),
-      ...(o.tag !== undefined ? { tag: o.tag } : {}),
-    });
+    this.events!.onOrderFilled({ instrument: i, clientOrderId: o.clientOrderId, side: o.side, quantity, price, fee, liquidity, tsEvent: ts, tsInit: this.clock.now(), tag: o.tag });
     return true;
   }
 

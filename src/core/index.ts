@@ -8,3 +8,4 @@ export * from './config-issues.js';
 export * from './order-status.js';
 export * from './client-order-id.js';
 export * from './typed-arrays.js';
+export * from './bar.js';

@@ -96,7 +96,7 @@ export interface Fill {
   /** Engine time when it was reported. */
   readonly tsInit: number;
   readonly reason?: 'liquidation';
-  readonly tag?: string;
+  readonly tag?: string | undefined;
 }
 
 /** The venue accepted the order (it now works). */

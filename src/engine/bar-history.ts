@@ -1,9 +1,11 @@
+import type { OhlcvColumns } from '../core/bar.js';
+
 /**
  * Bars of one instrument seen so far, appended as they close: the only market data a strategy can read.
  * Arrays have spare capacity; only indices `< length` hold data, so a strategy cannot see the future.
  * Extra `columns` (e.g. a precomputed signal) are appended in step with the bars.
  */
-export class BarHistory {
+export class BarHistory implements OhlcvColumns {
   length = 0;
   ts: Float64Array; // bar open times
   open: Float64Array;
@@ -12,6 +14,8 @@ export class BarHistory {
   close: Float64Array;
   volume: Float64Array;
   readonly columns: Record<string, Float64Array> = {};
+  /** The extra columns in the order they were declared (for `setColumnsFrom`). */
+  private readonly columnNames: readonly string[];
 
   constructor(capacity: number, columnNames: readonly string[] = []) {
     const n = Math.max(16, capacity);
@@ -22,6 +26,13 @@ export class BarHistory {
     this.close = new Float64Array(n);
     this.volume = new Float64Array(n);
     for (const c of columnNames) this.columns[c] = new Float64Array(n);
+    this.columnNames = [...columnNames];
+  }
+
+  /** Sets every extra column at the last pushed bar from `values[k][t]` (k in declaration order). */
+  setColumnsFrom(values: readonly Float64Array[], t: number): void {
+    const last = this.length - 1;
+    for (let k = 0; k < values.length; k++) this.columns[this.columnNames[k]!]![last] = values[k]![t]!;
   }
 
   /** Appends one closed bar (grows the arrays when full). Returns its index. */
@@ -34,6 +45,20 @@ export class BarHistory {
     this.low[i] = low;
     this.close[i] = close;
     this.volume[i] = volume;
+    this.length = i + 1;
+    return i;
+  }
+
+  /** Appends bar `t` of `bars` (reads the columns: no number crosses a call boundary). Returns its index. */
+  pushFrom(bars: OhlcvColumns, t: number): number {
+    const i = this.length;
+    if (i === this.ts.length) this.grow();
+    this.ts[i] = bars.ts[t]!;
+    this.open[i] = bars.open[t]!;
+    this.high[i] = bars.high[t]!;
+    this.low[i] = bars.low[t]!;
+    this.close[i] = bars.close[t]!;
+    this.volume[i] = bars.volume[t]!;
     this.length = i + 1;
     return i;
   }

@@ -4,16 +4,17 @@ export type { Clock };
 
 /** A clock that only moves when told to: the backtest clock. */
 export class TestClock implements Clock {
-  private t: number;
+  // A typed-array cell: storing a new time never allocates (an object field holding a double may box it).
+  private readonly t = new Float64Array(1);
   constructor(start = 0) {
-    this.t = start;
+    this.t[0] = start;
   }
   now(): number {
-    return this.t;
+    return this.t[0]!;
   }
   /** Moves time to `t` (epoch ms). @throws RangeError when `t` is earlier than now. */
   advanceTo(t: number): void {
-    if (t < this.t) throw new RangeError(`TestClock cannot go back in time: now ${this.t}, asked ${t}`);
-    this.t = t;
+    if (t < this.t[0]!) throw new RangeError(`TestClock cannot go back in time: now ${this.t[0]}, asked ${t}`);
+    this.t[0] = t;
   }
 }

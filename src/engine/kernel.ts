@@ -1,4 +1,5 @@
 import { AppError } from '../core/app-error.js';
+import type { OhlcvColumns } from '../core/bar.js';
 import { CLIENT_ORDER_ID_PATTERN, ClientOrderIdFormatter, strategyTag } from '../core/client-order-id.js';
 import type { Instrument } from '../core/instrument.js';
 import type { Fill, OrderAccepted, OrderCanceled, OrderCancelRejected, OrderExpired, OrderRejected, OrderRequest, OrderSnapshot } from '../core/order.js';
@@ -88,6 +89,8 @@ export class Kernel implements StrategyContext, ExecutionEvents {
   private readonly bar: { -readonly [K in keyof BarEvent]: BarEvent[K] } = { instrument: 0, index: 0, tsOpen: 0, tsEvent: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 };
   private readonly tick: { -readonly [K in keyof TickEvent]: TickEvent[K] } = { instrument: 0, tsEvent: 0, price: 0, quantity: 0, side: 0 };
   private readonly recorder: AnnotationRecorder;
+  /** True once a saved state was restored: generated ids may then repeat held ones. */
+  private restored = false;
 
   constructor(config: KernelConfig, deps: KernelDeps) {
     const n = config.instruments.length;
@@ -124,22 +127,25 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     this.strategy.onStop?.(this);
   }
 
-  /** A bar of instrument `i` closed at `tsEvent`: appended to its history, marked, delivered to the strategy. */
-  onBar(i: number, tsOpen: number, tsEvent: number, open: number, high: number, low: number, close: number, volume: number, columns?: readonly (readonly [string, number])[]): void {
+  /**
+   * Bar `t` of `bars` (instrument `i`, `timeframeMs` long) closed: appended to its history with its extra column
+   * values `columns[k][t]` (k in the order of `KernelConfig.columns`), marked at its close, delivered to the strategy.
+   * Numbers are read from the columns, never passed one by one, so a bar crosses no call boundary as boxed doubles.
+   */
+  onBar(i: number, bars: OhlcvColumns, t: number, timeframeMs: number, columns?: readonly Float64Array[]): void {
     const h = this.histories[i]!;
-    const index = h.push(tsOpen, open, high, low, close, volume);
-    if (columns) for (const [name, value] of columns) h.setColumn(name, value);
-    this.portfolio.mark[i] = close;
+    const index = h.pushFrom(bars, t);
+    if (columns !== undefined) h.setColumnsFrom(columns, t);
     const b = this.bar;
     b.instrument = i;
     b.index = index;
-    b.tsOpen = tsOpen;
-    b.tsEvent = tsEvent;
-    b.open = open;
-    b.high = high;
-    b.low = low;
-    b.close = close;
-    b.volume = volume;
+    b.tsOpen = h.ts[index]!;
+    b.tsEvent = b.tsOpen + timeframeMs;
+    b.open = h.open[index]!;
+    b.high = h.high[index]!;
+    b.low = h.low[index]!;
+    b.close = this.portfolio.mark[i] = h.close[index]!;
+    b.volume = h.volume[index]!;
     this.strategy.onBar?.(this, b);
   }
 
@@ -297,7 +303,8 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     } else if (!CLIENT_ORDER_ID_PATTERN.test(clientOrderId)) {
       throw new EngineError('invalid_order', `client order id must be 1-36 characters of [A-Za-z0-9_-], was ${JSON.stringify(clientOrderId)}`, { clientOrderId });
     }
-    if (this.orders.slotOf(clientOrderId) >= 0) {
+    // A generated id can only repeat one the run already holds after a restore (a replayed decision).
+    if ((request.clientOrderId !== undefined || this.restored) && this.orders.slotOf(clientOrderId) >= 0) {
       // The same decision again (e.g. a restarted run replaying its last bar): never a second order with one id.
       if (request.clientOrderId === undefined) return clientOrderId;
       throw new EngineError('invalid_order', `client order id ${JSON.stringify(clientOrderId)} is already in use`, { clientOrderId });
@@ -306,7 +313,7 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     const floored = this.roundQuantity(instrument, quantity);
     const slot = this.orders.create(floored > 0 && floored !== quantity ? { ...request, quantity: floored } : request, clientOrderId, now);
     this.orders.submitted(slot, now);
-    execution.submit(this.orders.snapshot(slot));
+    execution.submit(this.orders.view(slot));
     return clientOrderId;
   }
 
@@ -363,6 +370,7 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     if (state.histories.length !== n || state.idSequence.length !== n) {
       throw new EngineError('invalid_state', `kernel state holds ${state.histories.length} instruments, the kernel ${n}`, { expected: n, actual: state.histories.length });
     }
+    this.restored = true;
     this.orders.restore(state.orders);
     this.portfolio.restore(state.portfolio);
     this.tracker.restore(state.tracker);

@@ -39,6 +39,8 @@ export class OrderManager {
   private readonly tags: (string | undefined)[] = [];
   private readonly reasons: (string | undefined)[] = [];
   private readonly slots = new Map<string, number>();
+  /** Slots below this are in `slots`. */
+  private indexed = 0;
   private instrument: Int32Array;
   private side: Int8Array; // +1 buy, -1 sell
   private type: Int8Array; // 0 market, 1 limit
@@ -84,6 +86,13 @@ export class OrderManager {
 
   /** Slot of `clientOrderId`, or -1 when unknown. */
   slotOf(clientOrderId: string): number {
+    // Events usually concern the newest orders and carry the very string the engine made: compare before hashing.
+    const c = this.count;
+    if (c > 0 && this.bySlot[c - 1] === clientOrderId) return c - 1;
+    if (c > 1 && this.bySlot[c - 2] === clientOrderId) return c - 2;
+    // The id map is built lazily, on the first miss of the comparisons above (hashing every id up front costs more
+    // than the lookups it would save in a backtest).
+    for (; this.indexed < c; this.indexed++) this.slots.set(this.bySlot[this.indexed]!, this.indexed);
     const s = this.slots.get(clientOrderId);
     return s === undefined ? -1 : s;
   }
@@ -96,7 +105,6 @@ export class OrderManager {
     this.venueIds.push(undefined);
     this.tags.push(request.tag);
     this.reasons.push(undefined);
-    this.slots.set(clientOrderId, s);
     this.instrument[s] = request.instrument;
     this.side[s] = request.side === 'buy' ? 1 : -1;
     this.type[s] = request.type === 'limit' ? 1 : 0;
@@ -187,12 +195,20 @@ export class OrderManager {
     return this.open[i]![k]!;
   }
 
-  /** An immutable snapshot of the order in `slot`. */
+  /** An immutable (frozen) snapshot of the order in `slot`: what strategies get. */
   snapshot(slot: number): OrderSnapshot {
+    return Object.freeze(this.view(slot));
+  }
+
+  /**
+   * The order in `slot` as a fresh read-only value (typed `readonly`, not frozen: freezing costs more than the
+   * object). The kernel hands these to execution clients, which never write to them.
+   */
+  view(slot: number): OrderSnapshot {
     const status = this.status[slot]!;
     const quantity = this.quantity[slot]!;
     const filled = this.filled[slot]!;
-    return Object.freeze({
+    return {
       clientOrderId: this.bySlot[slot]!,
       venueOrderId: this.venueIds[slot],
       instrument: this.instrument[slot]!,
@@ -212,7 +228,7 @@ export class OrderManager {
       tsLast: this.tsLast[slot]!,
       tag: this.tags[slot],
       reason: this.reasons[slot],
-    } satisfies OrderSnapshot);
+    };
   }
 
   /** Snapshots of the open orders of instrument `i` (allocates; for inspection, not hot loops). */

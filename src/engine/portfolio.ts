@@ -20,6 +20,8 @@ export interface PortfolioState {
  */
 export class Portfolio {
   cash: number;
+  /** Incremented by every change of cash or positions (fills, funding, restore): lets readers cache derived values. */
+  version = 0;
   readonly quantity: Float64Array;
   readonly entryPrice: Float64Array;
   readonly mark: Float64Array;
@@ -107,6 +109,7 @@ export class Portfolio {
       }
     }
     this.cash += realized - fee;
+    this.version++;
     this.realized[i]! += realized;
     this.fees[i]! += fee;
     this.turnover[i]! += Math.abs(delta) * price;
@@ -121,6 +124,7 @@ export class Portfolio {
   }
 
   restore(state: PortfolioState): void {
+    this.version++;
     this.cash = state.cash;
     this.quantity.set(state.quantity);
     this.entryPrice.set(state.entryPrice);
@@ -135,5 +139,6 @@ export class Portfolio {
   applyFunding(i: number, payment: number): void {
     this.cash -= payment;
     this.funding[i]! += payment;
+    this.version++;
   }
 }
