@@ -1,6 +1,6 @@
 import { percentile, median, type Benchmark } from './bench-result.js';
 import { exportOnnx, fitGradientBoosting, loadOnnxModel } from '../src/models/index.js';
-import { syntheticProblem } from '../test/fixtures/models/synthetic-matrix.js';
+import { syntheticProblem } from '../src/models/synthetic-problem.js';
 
 const FEATURES = 40;
 const TRAIN_ROWS = 20_000;

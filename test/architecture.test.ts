@@ -1,30 +1,13 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 /**
- * Import boundaries between src/ folders (STYLE.md §1). A folder may import only the folders listed for it;
- * `cli/` and `index.ts` assemble everything. ccxt may be imported only under adapters/bybit/.
+ * Import boundaries (STYLE.md §1) are checked by dependency-cruiser (.dependency-cruiser.cjs, the one table of which
+ * src/ folder may import which) over src/, experiments/, scripts/ and bench/, static and dynamic import() alike.
+ * The checks below are the ones an import linter cannot make.
  */
-const ALLOWED: Record<string, readonly string[]> = {
-  core: [],
-  data: ['core'],
-  features: ['core', 'data'],
-  regime: ['core', 'data', 'features'],
-  sizing: ['core', 'regime'],
-  models: ['core', 'data', 'features'],
-  engine: ['core', 'data', 'features', 'regime', 'sizing', 'models'],
-  backtest: ['core', 'data', 'features', 'regime', 'sizing', 'models', 'engine'],
-  adapters: ['core', 'engine', 'data'],
-  state: ['core', 'engine'],
-  monitoring: ['core', 'engine'],
-  registry: ['core', 'models'],
-  live: ['core', 'data', 'features', 'regime', 'sizing', 'models', 'engine', 'adapters', 'state', 'monitoring', 'registry'],
-  config: ['core'],
-  notebook: ['core', 'data', 'backtest'],
-  training: ['core', 'data', 'features', 'models', 'engine', 'backtest', 'regime', 'registry', 'config'],
-};
-
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = join(dir, e.name);
@@ -36,28 +19,24 @@ describe('architecture', () => {
   const src = join(process.cwd(), 'src');
   const files = sourceFiles(src);
 
-  it('folders import only the folders they may depend on', () => {
-    const violations: string[] = [];
-    for (const file of files) {
-      const rel = relative(src, file);
-      const folder = rel.split('/')[0]!;
-      if (!rel.includes('/') || folder === 'cli') continue;
-      const allowed = ALLOWED[folder];
-      if (!allowed) {
-        violations.push(`${rel}: folder ${folder}/ has no entry in the architecture table`);
-        continue;
-      }
-      for (const m of readFileSync(file, 'utf8').matchAll(/from '(\.\.\/[^']+)'/g)) {
-        const target = relative(src, join(file, '..', m[1]!)).split('/')[0]!;
-        if (target !== folder && !allowed.includes(target)) violations.push(`${rel} imports ${target}/ (allowed: ${allowed.join(', ') || 'none'})`);
-      }
-    }
-    expect(violations).toEqual([]);
+  it('dependency-cruiser finds no violation of the import rules (folders, cycles, strategies, ccxt, tooling)', () => {
+    const r = spawnSync(process.execPath, [join(process.cwd(), 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs'), '--config', '.dependency-cruiser.cjs', 'src', 'experiments', 'scripts', 'bench', '--output-type', 'err'], { encoding: 'utf8' });
+    expect(r.stdout + r.stderr).toMatch(/no dependency violations found \((\d{3,}) modules/);
+    expect(r.status).toBe(0);
   });
 
-  it('only adapters/bybit imports ccxt', () => {
-    const offenders = files.filter((f) => /from 'ccxt'/.test(readFileSync(f, 'utf8')) && !relative(src, f).startsWith('adapters/bybit/'));
-    expect(offenders.map((f) => relative(src, f))).toEqual([]);
+  it('the rules catch a planted violation (a strategy importing the backtest, and a cycle)', () => {
+    const dir = mkdtempSync(join(process.cwd(), 'experiments', 'strategies', '.planted-'));
+    try {
+      writeFileSync(join(dir, 'a.ts'), "import { runBacktest } from '../../../src/backtest/index.js';\nimport { b } from './b.js';\nexport const a = () => [runBacktest, b];\n");
+      writeFileSync(join(dir, 'b.ts'), "import { a } from './a.js';\nexport const b = () => a;\n");
+      const r = spawnSync(process.execPath, [join(process.cwd(), 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs'), '--config', '.dependency-cruiser.cjs', relative(process.cwd(), dir), '--output-type', 'err'], { encoding: 'utf8' });
+      expect(r.status).not.toBe(0);
+      expect(r.stdout).toContain('strategies-stay-venue-free');
+      expect(r.stdout).toContain('no-circular');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('no Date.now() outside the live clock and CLI composition roots', () => {

@@ -39,3 +39,4 @@ export { exportOnnx, ONNX_INPUT_NAME, ONNX_IR_VERSION, ONNX_ML_OPSET, ONNX_OPSET
 export { loadOnnxModel, OnnxModel, readOnnxMetadata, type OnnxLoadOptions, type OnnxModelExpectation } from './onnx-model.js';
 /** The official ONNX protobuf schema, parsed with protobufjs. */
 export { onnxSchema } from './onnx-schema.js';
+export { syntheticProblem, type SyntheticProblem } from './synthetic-problem.js';

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { barFeatureTable } from '../../test/fixtures/models/bar-features.js';
-import { syntheticProblem } from '../../test/fixtures/models/synthetic-matrix.js';
+import { syntheticProblem } from './synthetic-problem.js';
 import { exportOnnx, fitGradientBoosting, fitRandomForest, loadOnnxModel, ModelError, onnxSchema, readOnnxMetadata, type FeatureMatrix, type OnnxModel, type TreeEnsembleModel } from './index.js';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { syntheticProblem } from '../../test/fixtures/models/synthetic-matrix.js';
+import { syntheticProblem } from './synthetic-problem.js';
 import { fitGradientBoosting, fitMore, fitRandomForest, ModelError, TreeEnsembleModel, type FeatureMatrix } from './index.js';
 
 function r2(model: TreeEnsembleModel, matrix: FeatureMatrix, target: Float64Array): number {
