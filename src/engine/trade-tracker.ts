@@ -38,8 +38,27 @@ export class TradeTracker {
   readonly trips: RoundTrip[] = [];
   private readonly open: (OpenTrip | undefined)[];
 
+  /** One trip record per instrument, reused from trip to trip (no allocation per fill; RoundTrips are the results). */
+  private readonly spare: OpenTrip[];
+
   constructor(instruments: number) {
     this.open = new Array(instruments);
+    this.spare = Array.from({ length: instruments }, () => ({ direction: 1 as 1 | -1, entryTs: 0.5, entryQty: 0.5, entryNotional: 0.5, exitQty: 0.5, exitNotional: 0.5, maxQty: 0.5, realized: 0.5, fees: 0.5, funding: 0.5 }));
+  }
+
+  private start(i: number, direction: 1 | -1, ts: number, quantity: number, price: number, fee: number): void {
+    const t = this.spare[i]!;
+    t.direction = direction;
+    t.entryTs = ts;
+    t.entryQty = quantity;
+    t.entryNotional = quantity * price;
+    t.exitQty = 0;
+    t.exitNotional = 0;
+    t.maxQty = quantity;
+    t.realized = 0;
+    t.fees = fee;
+    t.funding = 0;
+    this.open[i] = t;
   }
 
   /**
@@ -50,7 +69,7 @@ export class TradeTracker {
   onFill(i: number, ts: number, before: number, after: number, delta: number, price: number, fee: number, realized: number): RoundTrip | undefined {
     const trip = this.open[i];
     if (trip === undefined) {
-      this.open[i] = { direction: delta > 0 ? 1 : -1, entryTs: ts, entryQty: Math.abs(delta), entryNotional: Math.abs(delta) * price, exitQty: 0, exitNotional: 0, maxQty: Math.abs(delta), realized: 0, fees: fee, funding: 0 };
+      this.start(i, delta > 0 ? 1 : -1, ts, Math.abs(delta), price, fee);
       return undefined;
     }
     const closing = Math.sign(delta) !== trip.direction;
@@ -69,10 +88,7 @@ export class TradeTracker {
     trip.fees += fee * share;
     if (after === 0 || Math.sign(after) !== trip.direction) {
       const done = this.close(i, ts, trip);
-      if (after !== 0) {
-        const rest = Math.abs(after);
-        this.open[i] = { direction: after > 0 ? 1 : -1, entryTs: ts, entryQty: rest, entryNotional: rest * price, exitQty: 0, exitNotional: 0, maxQty: rest, realized: 0, fees: fee * (1 - share), funding: 0 };
-      }
+      if (after !== 0) this.start(i, after > 0 ? 1 : -1, ts, Math.abs(after), price, fee * (1 - share));
       return done;
     }
     return undefined;
@@ -91,7 +107,11 @@ export class TradeTracker {
   /** Loads a state saved by {@link save} into this empty tracker. */
   restore(state: TradeTrackerState): void {
     this.trips.push(...state.trips);
-    state.open.forEach((t, i) => (this.open[i] = t === null ? undefined : { ...t }));
+    state.open.forEach((t, i) => {
+      if (t === null) return void (this.open[i] = undefined);
+      this.start(i, t.direction, t.entryTs, t.entryQty, 0, t.fees);
+      Object.assign(this.open[i]!, t);
+    });
   }
 
   private close(i: number, ts: number, t: OpenTrip): RoundTrip {
