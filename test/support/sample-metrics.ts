@@ -81,7 +81,11 @@ export function tickSampleMetrics(m: TradingMetrics, nowMs: number): void {
     m.orderSubmitted(instrument, 'buy');
     m.fill(instrument, 'buy', 'taker', 0.1, 100, 0.01, 1);
     m.acknowledgementLatency(instrument, 0.07);
+    m.fillLatency(instrument, 0.3);
+    m.tradeClosed(instrument, 10);
   }
+  m.barProcessed(SAMPLE_STRATEGY, 0.0007, 0.0025);
+  m.stateStoreOperation('save_state', 0.0015, true);
   m.decisionLatency(SAMPLE_STRATEGY, 0.003);
   m.inference(SAMPLE_MODEL, 0.00025);
   m.reconciled('differences', 0.2, nowMs, [{ instrument: SAMPLE_INSTRUMENTS[0], kind: 'position' }]);
