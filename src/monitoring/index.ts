@@ -19,3 +19,5 @@ export {
 export { startMetricsServer, type MetricsServer, type MetricsServerOptions, type MonitoringError, type MonitoringErrorCode, type Readiness } from './metrics-server.js';
 export { backtestMetrics, writeBacktestMetrics, writeExpositionFile, type BacktestMetricsOptions, type BacktestMetricsSource } from './backtest-metrics.js';
 export { renderMetricsTable, replaceMetricsTable, METRICS_TABLE_END, METRICS_TABLE_START } from './metrics-table.js';
+export { createLogger, serializeError, LOG_LEVELS, REDACT_CENSOR, REDACT_PATHS, type LoggerOptions, type LogLevel } from './logger.js';
+export { monitoringConfigFromEnv, MonitoringConfig, MONITORING_DEFAULTS, MONITORING_ENV } from './monitoring-config.js';

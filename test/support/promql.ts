@@ -14,7 +14,7 @@ export function metricNames(expr: string): string[] {
   s = s.replace(/(^|[^a-zA-Z0-9_:])\d+(\.\d+)?([eE][+-]?\d+)?/g, '$1 ');
   const names = new Set<string>();
   for (const m of s.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)) {
-    if (s.slice(m.index + m[0].length).trimStart().startsWith('(')) continue;
+    if (s.slice(m.index! + m[0].length).trimStart().startsWith('(')) continue;
     if (NOT_METRICS.has(m[0].toLowerCase())) continue;
     names.add(m[0]);
   }
