@@ -19,17 +19,8 @@ export interface BacktestMetricsSource {
   readonly initialCash: number;
   readonly equity: { readonly ts: Float64Array; readonly value: Float64Array };
   readonly bars: readonly { readonly ts: Float64Array; readonly close: Float64Array; readonly position: Float64Array }[];
-  readonly fills: readonly {
-    readonly ts: number;
-    readonly instrument: string;
-    readonly clientOrderId: string;
-    readonly side: 'buy' | 'sell';
-    readonly quantity: number;
-    readonly price: number;
-    readonly fee: number;
-    readonly liquidity: 'maker' | 'taker';
-    readonly reason?: 'liquidation';
-  }[];
+  /** The fields of `FillRecord` the replay reads. */
+  readonly fills: readonly BacktestFill[];
   readonly trades: readonly { readonly instrument: string; readonly pnl: number }[];
   readonly funding: readonly { readonly instrument: string; readonly payment: number }[];
   readonly annotations?: {
@@ -37,6 +28,8 @@ export interface BacktestMetricsSource {
     readonly regimeProbabilities?: readonly { readonly instrument: string; readonly labels: readonly string[]; readonly ts: Float64Array; readonly probabilities: readonly Float64Array[] }[];
   };
 }
+
+type BacktestFill = Readonly<{ instrument: string; clientOrderId: string; side: 'buy' | 'sell'; quantity: number; price: number; fee: number; liquidity: 'maker' | 'taker'; reason?: 'liquidation' }>;
 
 export interface BacktestMetricsOptions {
   /** Strategy label value (default: the run name). */
