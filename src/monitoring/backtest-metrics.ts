@@ -117,15 +117,17 @@ export function backtestMetrics(result: BacktestMetricsSource, options: Backtest
     for (let i = 0; i <= last; i++) metrics.barClosed(instrument, bars.ts[i]! + interval * 1000, bars.close[i]!, 0, interval);
     const book = books.get(instrument)!;
     const close = last >= 0 ? bars.close[last]! : 0;
-    const notional = book.quantity * close;
+    // The engine's position (exact lot multiples); the replayed book supplies entry price and realised PnL.
+    const quantity = last >= 0 ? bars.position[last]! : book.quantity;
+    const notional = quantity * close;
     gross += Math.abs(notional);
     net += notional;
     realised += book.realised;
     metrics.positionUpdated(instrument, {
-      quantity: book.quantity,
+      quantity,
       notional,
       entryPrice: book.entry,
-      unrealisedPnl: book.quantity * (close - book.entry),
+      unrealisedPnl: quantity * (close - book.entry),
       realisedPnl: book.realised,
       liquidationPrice: 0,
       leverage: equity > 0 ? Math.abs(notional) / equity : 0,
