@@ -3,7 +3,6 @@ export {
   createTradingMetrics,
   type AccountSnapshot,
   type BreakerState,
-  type LabelsOf,
   type Liquidity,
   type NamesOf,
   type OrderSide,

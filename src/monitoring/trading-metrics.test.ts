@@ -1,4 +1,4 @@
-import { register as promClientGlobalRegistry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, register as promClientGlobalRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { populateSampleMetrics, SAMPLE_INSTRUMENTS, SAMPLE_STRATEGY, tickSampleMetrics } from '../../test/support/sample-metrics.js';
 import { promtool } from '../../test/support/promtool.js';
@@ -88,18 +88,49 @@ describe('createTradingMetrics', () => {
     expect((await m.registry.getMetricsAsJSON()).find((f) => f.name === 'trade_matrix_fill_slippage_basis_points')!.values).toEqual([]);
   });
 
-  it('hot-path calls reuse cached label children (no per-call label objects)', async () => {
+  it('differential: the cell-backed families print exactly what plain prom-client metrics print for the same updates', async () => {
     const m = createTradingMetrics({ processMetrics: false });
-    const counter = m.counter('trade_matrix_orders_submitted_total');
-    const original = counter.labels.bind(counter);
-    let lookups = 0;
-    counter.labels = ((...values: string[]) => {
-      lookups++;
-      return original(...values);
-    }) as typeof counter.labels;
-    for (let i = 0; i < 1000; i++) m.orderSubmitted(SAMPLE_INSTRUMENTS[i % 3]!, i % 2 === 0 ? 'buy' : 'sell');
-    expect(lookups).toBe(6);
-    expect(await valueOf(m, 'trade_matrix_orders_submitted_total', { instrument: SAMPLE_INSTRUMENTS[0], side: 'buy' })).toBe(167);
+    const reference = new Registry();
+    const defs = Object.fromEntries(METRIC_DEFINITIONS.map((d) => [d.name, d]));
+    const make = (name: string) => {
+      const d = defs[name]!;
+      const common = { name, help: d.help, labelNames: [...d.labels], registers: [reference] };
+      return d.type === 'counter' ? new Counter(common) : d.type === 'gauge' ? new Gauge(common) : new Histogram({ ...common, buckets: [...d.buckets!] });
+    };
+    const submitted = make('trade_matrix_orders_submitted_total') as Counter<string>;
+    const equity = make('trade_matrix_equity_usdt') as Gauge<string>;
+    const decision = make('trade_matrix_bar_close_to_decision_seconds') as Histogram<string>;
+    const reconciliation = make('trade_matrix_reconciliation_duration_seconds') as Histogram<string>;
+    const [x, y] = SAMPLE_INSTRUMENTS;
+    for (let i = 0; i < 50; i++) {
+      const side = i % 3 === 0 ? 'sell' : 'buy';
+      const instrument = i % 2 === 0 ? x : y;
+      m.orderSubmitted(instrument, side);
+      submitted.labels(instrument, side).inc();
+      const seconds = i === 7 ? 0.025 : 0.0003 * i * i; // spread over every bucket, one exactly on a bound, some over the last (+Inf)
+      m.decisionLatency(SAMPLE_STRATEGY, seconds);
+      decision.labels(SAMPLE_STRATEGY).observe(seconds);
+    }
+    for (const bound of [0.01, 0.5, 10, 11]) {
+      m.reconciled('clean', bound, 0, []);
+      reconciliation.observe(bound);
+    }
+    m.accountUpdated(SAMPLE_STRATEGY, { equity: 1234.5, balance: 0, availableBalance: 0, marginUsed: 0, grossExposure: 0, netExposure: 0 });
+    equity.labels(SAMPLE_STRATEGY).set(1234.5);
+    const ours = await m.registry.metrics();
+    for (const name of ['trade_matrix_orders_submitted_total', 'trade_matrix_equity_usdt', 'trade_matrix_bar_close_to_decision_seconds', 'trade_matrix_reconciliation_duration_seconds']) {
+      const expected = await reference.getSingleMetricAsString(name);
+      expect(ours, name).toContain(`${expected}\n`);
+    }
+    const json = (await m.registry.getMetricsAsJSON()).find((f) => f.name === 'trade_matrix_bar_close_to_decision_seconds')!;
+    const referenceJson = (await reference.getMetricsAsJSON()).find((f) => f.name === 'trade_matrix_bar_close_to_decision_seconds')!;
+    const plain = (values: typeof json.values) => values.map((v) => ({ value: v.value, labels: v.labels, metricName: (v as { metricName?: string }).metricName }));
+    expect(plain(json.values)).toEqual(plain(referenceJson.values));
+  });
+
+  it('a non-finite observation stops the run (corrupt data is worse than no data)', () => {
+    const m = createTradingMetrics({ processMetrics: false });
+    expect(() => m.decisionLatency(SAMPLE_STRATEGY, Number.NaN)).toThrow(/must be finite, was NaN/);
   });
 });
 

@@ -10,17 +10,20 @@
  *   `nodejs_active_handles_total`, `nodejs_active_requests_total` and `nodejs_active_resources_total` are gauges
  *   (measured with promtool 2.42; trading-metrics.test.ts asserts exactly these findings). `/metrics` serves both.
  *
- * Hot-path calls are allocation-light: label children are looked up once per label tuple and cached in nested maps,
- * so a steady-state call is one or two `Map.get`s plus prom-client's own update.
+ * Hot path: prom-client's own `labels(...).inc()` re-validates and re-hashes the labels on every call (a string built
+ * per call). Here every series is a cell (`{ labels, value }`, or bucket counts in a Float64Array) created once per
+ * label tuple and found through nested maps, so a steady-state update is one to three `Map.get`s and a number write,
+ * no allocation. The families are prom-client metric subclasses whose `get()` reads the cells at scrape time, so
+ * prom-client still owns registration, HELP/TYPE and the text format (trading-metrics.test.ts compares the output
+ * with plain prom-client metrics fed the same updates).
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import { InvariantError } from '../core/app-error.js';
 import { METRIC_DEFINITIONS, type MetricDefinition, type MetricType } from './metric-definitions.js';
 
 type Definitions = (typeof METRIC_DEFINITIONS)[number];
 /** Names of the families of one type, e.g. `NamesOf<'counter'>`. */
 export type NamesOf<T extends MetricType> = Extract<Definitions, { readonly type: T }>['name'];
-/** Label names of family `N`. */
-export type LabelsOf<N extends Definitions['name']> = Extract<Definitions, { readonly name: N }>['labels'][number];
 
 export type OrderSide = 'buy' | 'sell';
 export type OrderStatus = 'accepted' | 'partially_filled' | 'filled' | 'cancelled' | 'rejected' | 'expired';
@@ -68,10 +71,6 @@ export interface TradingMetrics {
   readonly processRegistry: Registry;
   /** Text exposition of both registries (what `/metrics` serves). */
   exposition(): Promise<string>;
-  /** Typed raw access for families the facade does not cover. */
-  counter<N extends NamesOf<'counter'>>(name: N): Counter<LabelsOf<N>>;
-  gauge<N extends NamesOf<'gauge'>>(name: N): Gauge<LabelsOf<N>>;
-  histogram<N extends NamesOf<'histogram'>>(name: N): Histogram<LabelsOf<N>>;
 
   runnerStarted(runner: string, version: string, mode: RunnerMode, startedAtMs: number): void;
   heartbeat(atMs: number): void;
@@ -127,25 +126,55 @@ export interface TradingMetrics {
   stateStoreOperation(operation: string, seconds: number, ok: boolean): void;
 }
 
-type AnyMetric = Counter<string> | Gauge<string> | Histogram<string>;
+type Labels = Readonly<Record<string, string>>;
+/** One counter or gauge series. */
+interface ValueCell {
+  readonly labels: Labels;
+  value: number;
+}
+/** One histogram series: per-bucket (non-cumulative) counts, the last slot is +Inf. */
+interface HistogramCell {
+  readonly labels: Labels;
+  readonly counts: Float64Array;
+  sum: number;
+  count: number;
+}
 
-/** Cached label children: one lookup per label tuple, nested maps (no key concatenation). */
-class Children<C> {
+/** The series of one family: cells created once per label tuple, found through nested maps (no key strings). */
+class Cells<C extends { readonly labels: Labels }> {
+  readonly all: C[] = [];
   private readonly root = new Map<string, unknown>();
-  constructor(private readonly make: (...values: string[]) => C) {}
+  private single: C | undefined;
+
+  constructor(
+    private readonly labelNames: readonly string[],
+    private readonly make: (labels: Labels) => C,
+  ) {}
+
+  private create(values: readonly string[]): C {
+    const labels: Record<string, string> = {};
+    for (let i = 0; i < this.labelNames.length; i++) labels[this.labelNames[i]!] = values[i]!;
+    const cell = this.make(labels);
+    this.all.push(cell);
+    return cell;
+  }
+
+  zero(): C {
+    return (this.single ??= this.create([]));
+  }
 
   one(a: string): C {
-    let child = this.root.get(a) as C | undefined;
-    if (child === undefined) this.root.set(a, (child = this.make(a)));
-    return child;
+    let cell = this.root.get(a) as C | undefined;
+    if (cell === undefined) this.root.set(a, (cell = this.create([a])));
+    return cell;
   }
 
   two(a: string, b: string): C {
     let inner = this.root.get(a) as Map<string, C> | undefined;
     if (inner === undefined) this.root.set(a, (inner = new Map()));
-    let child = inner.get(b);
-    if (child === undefined) inner.set(b, (child = this.make(a, b)));
-    return child;
+    let cell = inner.get(b);
+    if (cell === undefined) inner.set(b, (cell = this.create([a, b])));
+    return cell;
   }
 
   three(a: string, b: string, c: string): C {
@@ -153,22 +182,78 @@ class Children<C> {
     if (middle === undefined) this.root.set(a, (middle = new Map()));
     let inner = middle.get(b);
     if (inner === undefined) middle.set(b, (inner = new Map()));
-    let child = inner.get(c);
-    if (child === undefined) inner.set(c, (child = this.make(a, b, c)));
-    return child;
+    let cell = inner.get(c);
+    if (cell === undefined) inner.set(c, (cell = this.create([a, b, c])));
+    return cell;
+  }
+
+  /** Drops the series (a, b, c) of a three-label family. */
+  removeThree(a: string, b: string, c: string): void {
+    const inner = (this.root.get(a) as Map<string, Map<string, C>> | undefined)?.get(b);
+    const cell = inner?.get(c);
+    if (cell === undefined) return;
+    inner!.delete(c);
+    this.all.splice(this.all.indexOf(cell), 1);
   }
 }
 
-function build(definition: MetricDefinition, registry: Registry): AnyMetric {
-  const common = { name: definition.name, help: definition.help, labelNames: [...definition.labels], registers: [registry] };
-  switch (definition.type) {
-    case 'counter':
-      return new Counter(common);
-    case 'gauge':
-      return new Gauge(common);
-    case 'histogram':
-      return new Histogram({ ...common, buckets: [...(definition.buckets ?? [])] });
-  }
+type Snapshot = MetricObjectWithValues<MetricValue<string>>;
+
+/** A prom-client Counter or Gauge whose samples are the cells (read at scrape time). */
+function valueFamily(definition: MetricDefinition, registry: Registry): Cells<ValueCell> {
+  const cells = new Cells<ValueCell>(definition.labels, (labels) => ({ labels, value: 0 }));
+  const Base = definition.type === 'counter' ? Counter : Gauge;
+  const family = new (class extends (Base as typeof Gauge<string>) {
+    override async get(): Promise<Snapshot> {
+      const values = cells.all.map((cell) => ({ labels: { ...cell.labels }, value: cell.value }));
+      return { name: definition.name, help: definition.help, type: definition.type, aggregator: 'sum', values } as unknown as Snapshot;
+    }
+  })({ name: definition.name, help: definition.help, labelNames: [...definition.labels], registers: [] });
+  registry.registerMetric(family);
+  return cells;
+}
+
+/** A prom-client Histogram whose samples are the cells: cumulative `_bucket` series, `_sum`, `_count`. */
+function histogramFamily(definition: MetricDefinition, registry: Registry): { cells: Cells<HistogramCell>; bounds: Float64Array } {
+  const bounds = Float64Array.from(definition.buckets ?? []);
+  const cells = new Cells<HistogramCell>(definition.labels, (labels) => ({ labels, counts: new Float64Array(bounds.length + 1), sum: 0, count: 0 }));
+  const name = definition.name;
+  const samples = () =>
+    cells.all.flatMap((cell) => {
+      const out: { labels: Labels; sharedLabels: Labels; value: number; metricName: string }[] = [];
+      let cumulative = 0;
+      for (let i = 0; i < bounds.length; i++) {
+        cumulative += cell.counts[i]!;
+        out.push({ labels: { le: bounds[i]! as unknown as string }, sharedLabels: cell.labels, value: cumulative, metricName: `${name}_bucket` });
+      }
+      out.push({ labels: { le: '+Inf' }, sharedLabels: cell.labels, value: cell.count, metricName: `${name}_bucket` });
+      out.push({ labels: {}, sharedLabels: cell.labels, value: cell.sum, metricName: `${name}_sum` });
+      out.push({ labels: {}, sharedLabels: cell.labels, value: cell.count, metricName: `${name}_count` });
+      return out;
+    });
+  const family = new (class extends Histogram<string> {
+    /** What the registry formats (labels `le` first, then the series labels, as prom-client does). */
+    async getForPromString(): Promise<Snapshot> {
+      return { name, help: definition.help, type: 'histogram', aggregator: 'sum', values: samples() } as unknown as Snapshot;
+    }
+
+    override async get(): Promise<Snapshot> {
+      const values = samples().map((v) => ({ value: v.value, metricName: v.metricName, labels: { ...v.sharedLabels, ...v.labels } }));
+      return { name, help: definition.help, type: 'histogram', aggregator: 'sum', values } as unknown as Snapshot;
+    }
+  })({ name, help: definition.help, labelNames: [...definition.labels], buckets: [...bounds], registers: [] });
+  registry.registerMetric(family);
+  return { cells, bounds };
+}
+
+/** Adds one observation to a histogram cell. @throws InvariantError on a non-finite value. */
+function observe(cell: HistogramCell, bounds: Float64Array, value: number): void {
+  if (!Number.isFinite(value)) throw new InvariantError(`histogram observation must be finite, was ${value}`, { labels: cell.labels });
+  let i = 0;
+  while (i < bounds.length && value > bounds[i]!) i++;
+  cell.counts[i]! += 1;
+  cell.sum += value;
+  cell.count += 1;
 }
 
 /**
@@ -181,23 +266,15 @@ export function createTradingMetrics(options: TradingMetricsOptions): TradingMet
   const registry = new Registry();
   const processRegistry = new Registry();
   if (options.processMetrics) collectDefaultMetrics({ register: processRegistry });
-  const byName = new Map<string, AnyMetric>();
-  for (const definition of METRIC_DEFINITIONS) byName.set(definition.name, build(definition, registry));
-
-  const counter = <N extends NamesOf<'counter'>>(name: N) => byName.get(name) as Counter<LabelsOf<N>>;
-  const gauge = <N extends NamesOf<'gauge'>>(name: N) => byName.get(name) as Gauge<LabelsOf<N>>;
-  const histogram = <N extends NamesOf<'histogram'>>(name: N) => byName.get(name) as Histogram<LabelsOf<N>>;
-  const counters = (name: NamesOf<'counter'>) => {
-    const m = counter(name) as Counter<string>;
-    return new Children((...v: string[]) => m.labels(...v));
-  };
-  const gauges = (name: NamesOf<'gauge'>) => {
-    const m = gauge(name) as Gauge<string>;
-    return new Children((...v: string[]) => m.labels(...v));
-  };
+  const families = new Map<string, Cells<ValueCell> | { cells: Cells<HistogramCell>; bounds: Float64Array }>();
+  for (const definition of METRIC_DEFINITIONS) {
+    families.set(definition.name, definition.type === 'histogram' ? histogramFamily(definition, registry) : valueFamily(definition, registry));
+  }
+  const counters = (name: NamesOf<'counter'>) => families.get(name) as Cells<ValueCell>;
+  const gauges = (name: NamesOf<'gauge'>) => families.get(name) as Cells<ValueCell>;
   const histograms = (name: NamesOf<'histogram'>) => {
-    const m = histogram(name) as Histogram<string>;
-    return new Children((...v: string[]) => m.labels(...v));
+    const family = families.get(name) as { cells: Cells<HistogramCell>; bounds: Float64Array };
+    return { one: (a: string, value: number) => observe(family.cells.one(a), family.bounds, value), zero: (value: number) => observe(family.cells.zero(), family.bounds, value) };
   };
 
   const g = {
@@ -290,26 +367,27 @@ export function createTradingMetrics(options: TradingMetricsOptions): TradingMet
     venue: histograms('trade_matrix_venue_request_duration_seconds'),
     stateStore: histograms('trade_matrix_state_store_operation_duration_seconds'),
   };
-  const ready = gauge('trade_matrix_runner_ready');
-  const heartbeat = gauge('trade_matrix_runner_heartbeat_timestamp_seconds');
-  const started = gauge('trade_matrix_runner_start_timestamp_seconds');
-  const warmupDuration = gauge('trade_matrix_warmup_duration_seconds');
-  const lastReconciliation = gauge('trade_matrix_last_reconciliation_timestamp_seconds');
-  const reconciliationDuration = histogram('trade_matrix_reconciliation_duration_seconds');
-  const journalSize = gauge('trade_matrix_journal_size_bytes');
-  const journalWritten = counter('trade_matrix_journal_written_bytes_total');
+  const ready = gauges('trade_matrix_runner_ready');
+  const heartbeat = gauges('trade_matrix_runner_heartbeat_timestamp_seconds');
+  const started = gauges('trade_matrix_runner_start_timestamp_seconds');
+  const warmupDuration = gauges('trade_matrix_warmup_duration_seconds');
+  const lastReconciliation = gauges('trade_matrix_last_reconciliation_timestamp_seconds');
+  const reconciliationDuration = histograms('trade_matrix_reconciliation_duration_seconds');
+  const journalSize = gauges('trade_matrix_journal_size_bytes');
+  const journalWritten = counters('trade_matrix_journal_written_bytes_total');
+  const modelInfo = gauges('trade_matrix_model_info');
 
   /** One-hot gauges (tier, breaker state, warm-up tier, regime leader): the values set to 1 so far, per key. */
   const peaks = new Map<string, number>();
   const oneHot = new Map<string, Set<string>>();
   const mostLikelyRegime = new Map<string, string>();
   const loadedModels = new Map<string, { version: string; stage: string }>();
-  const setOneHot = (children: Children<Gauge.Internal<string>>, key: string, active: string, scope: string) => {
+  const setOneHot = (cells: Cells<ValueCell>, key: string, active: string, scope: string) => {
     const slot = `${scope}\u0000${key}`;
     let seen = oneHot.get(slot);
     if (seen === undefined) oneHot.set(slot, (seen = new Set()));
     seen.add(active);
-    for (const value of seen) (key === '' ? children.one(value) : children.two(key, value)).set(value === active ? 1 : 0);
+    for (const value of seen) (key === '' ? cells.one(value) : cells.two(key, value)).value = value === active ? 1 : 0;
   };
 
   return {
@@ -319,171 +397,167 @@ export function createTradingMetrics(options: TradingMetricsOptions): TradingMet
       const custom = await registry.metrics();
       return options.processMetrics ? `${custom}\n${await processRegistry.metrics()}` : custom;
     },
-    counter,
-    gauge,
-    histogram,
 
     runnerStarted(runner, version, mode, startedAtMs) {
-      g.runnerInfo.three(runner, version, mode).set(1);
-      started.set(startedAtMs / 1000);
+      g.runnerInfo.three(runner, version, mode).value = 1;
+      started.zero().value = startedAtMs / 1000;
     },
-    heartbeat: (atMs) => heartbeat.set(atMs / 1000),
-    setReady: (isReady) => ready.set(isReady ? 1 : 0),
-    drawdownLimit: (strategy, limit) => g.drawdownLimit.one(strategy).set(limit),
+    heartbeat: (atMs) => void (heartbeat.zero().value = atMs / 1000),
+    setReady: (isReady) => void (ready.zero().value = isReady ? 1 : 0),
+    drawdownLimit: (strategy, limit) => g.drawdownLimit.one(strategy).value = limit,
     accountUpdated(strategy, a) {
-      g.equity.one(strategy).set(a.equity);
-      g.balance.one(strategy).set(a.balance);
-      g.available.one(strategy).set(a.availableBalance);
-      g.margin.one(strategy).set(a.marginUsed);
-      g.gross.one(strategy).set(a.grossExposure);
-      g.net.one(strategy).set(a.netExposure);
+      g.equity.one(strategy).value = a.equity;
+      g.balance.one(strategy).value = a.balance;
+      g.available.one(strategy).value = a.availableBalance;
+      g.margin.one(strategy).value = a.marginUsed;
+      g.gross.one(strategy).value = a.grossExposure;
+      g.net.one(strategy).value = a.netExposure;
       const peak = Math.max(peaks.get(strategy) ?? a.equity, a.equity);
       peaks.set(strategy, peak);
-      g.peak.one(strategy).set(peak);
-      g.drawdown.one(strategy).set(peak > 0 ? 1 - a.equity / peak : 0);
-      g.accountLeverage.one(strategy).set(a.equity > 0 ? a.grossExposure / a.equity : 0);
+      g.peak.one(strategy).value = peak;
+      g.drawdown.one(strategy).value = peak > 0 ? 1 - a.equity / peak : 0;
+      g.accountLeverage.one(strategy).value = a.equity > 0 ? a.grossExposure / a.equity : 0;
     },
     positionUpdated(instrument, p) {
-      g.quantity.one(instrument).set(p.quantity);
-      g.notional.one(instrument).set(p.notional);
-      g.entry.one(instrument).set(p.entryPrice);
-      g.unrealised.one(instrument).set(p.unrealisedPnl);
-      g.realised.one(instrument).set(p.realisedPnl);
-      g.liquidationPrice.one(instrument).set(p.liquidationPrice);
-      g.positionLeverage.one(instrument).set(p.leverage);
+      g.quantity.one(instrument).value = p.quantity;
+      g.notional.one(instrument).value = p.notional;
+      g.entry.one(instrument).value = p.entryPrice;
+      g.unrealised.one(instrument).value = p.unrealisedPnl;
+      g.realised.one(instrument).value = p.realisedPnl;
+      g.liquidationPrice.one(instrument).value = p.liquidationPrice;
+      g.positionLeverage.one(instrument).value = p.leverage;
     },
     barClosed(instrument, closeTimeMs, closePrice, volume, intervalSeconds) {
-      g.lastBar.one(instrument).set(closeTimeMs / 1000);
-      g.price.one(instrument).set(closePrice);
-      g.volume.one(instrument).set(volume);
-      g.interval.one(instrument).set(intervalSeconds);
-      c.bars.one(instrument).inc();
+      g.lastBar.one(instrument).value = closeTimeMs / 1000;
+      g.price.one(instrument).value = closePrice;
+      g.volume.one(instrument).value = volume;
+      g.interval.one(instrument).value = intervalSeconds;
+      c.bars.one(instrument).value += 1;
     },
     marketUpdated(instrument, spreadBasisPoints, realisedVolatility, fundingRate) {
-      g.spread.one(instrument).set(spreadBasisPoints);
-      g.realisedVolatility.one(instrument).set(realisedVolatility);
-      g.fundingRate.one(instrument).set(fundingRate);
+      g.spread.one(instrument).value = spreadBasisPoints;
+      g.realisedVolatility.one(instrument).value = realisedVolatility;
+      g.fundingRate.one(instrument).value = fundingRate;
     },
-    correlation: (instrument, reference, value) => g.correlation.two(instrument, reference).set(value),
+    correlation: (instrument, reference, value) => g.correlation.two(instrument, reference).value = value,
     feedMessage(feed, instrument, lagSeconds) {
-      c.messages.one(feed).inc();
-      g.lag.two(instrument, feed).set(lagSeconds);
+      c.messages.one(feed).value += 1;
+      g.lag.two(instrument, feed).value = lagSeconds;
     },
-    feedReconnected: (feed) => c.reconnects.one(feed).inc(),
+    feedReconnected: (feed) => c.reconnects.one(feed).value += 1,
     staleInputs(input, staleCount, becameStale) {
-      g.stale.one(input).set(staleCount);
-      if (becameStale) c.staleEvents.one(input).inc();
+      g.stale.one(input).value = staleCount;
+      if (becameStale) c.staleEvents.one(input).value += 1;
     },
 
-    orderSubmitted: (instrument, side) => c.submitted.two(instrument, side).inc(),
-    orderUpdated: (instrument, status) => c.updates.two(instrument, status).inc(),
-    orderRejected: (instrument, reason) => c.rejections.two(instrument, reason).inc(),
-    orderCancelled: (instrument, reason) => c.cancellations.two(instrument, reason).inc(),
-    openOrders: (instrument, count) => g.openOrders.one(instrument).set(count),
+    orderSubmitted: (instrument, side) => c.submitted.two(instrument, side).value += 1,
+    orderUpdated: (instrument, status) => c.updates.two(instrument, status).value += 1,
+    orderRejected: (instrument, reason) => c.rejections.two(instrument, reason).value += 1,
+    orderCancelled: (instrument, reason) => c.cancellations.two(instrument, reason).value += 1,
+    openOrders: (instrument, count) => g.openOrders.one(instrument).value = count,
     fill(instrument, side, liquidity, quantity, price, fee, slippageBasisPoints) {
       const notional = Math.abs(quantity * price);
-      c.fills.three(instrument, side, liquidity).inc();
-      c.filledQuantity.two(instrument, side).inc(Math.abs(quantity));
-      c.filledNotional.two(instrument, side).inc(notional);
-      c.turnover.one(instrument).inc(notional);
-      if (fee > 0) c.fees.one(instrument).inc(fee);
-      g.lastFill.one(instrument).set(price);
-      if (slippageBasisPoints !== undefined) h.slippage.one(instrument).observe(slippageBasisPoints);
+      c.fills.three(instrument, side, liquidity).value += 1;
+      c.filledQuantity.two(instrument, side).value += Math.abs(quantity);
+      c.filledNotional.two(instrument, side).value += notional;
+      c.turnover.one(instrument).value += notional;
+      if (fee > 0) c.fees.one(instrument).value += fee;
+      g.lastFill.one(instrument).value = price;
+      if (slippageBasisPoints !== undefined) h.slippage.one(instrument, slippageBasisPoints);
     },
     tradeClosed(instrument, pnl) {
-      c.trades.two(instrument, pnl > 0 ? 'win' : 'loss').inc();
-      h.tradePnl.one(instrument).observe(pnl);
+      c.trades.two(instrument, pnl > 0 ? 'win' : 'loss').value += 1;
+      h.tradePnl.one(instrument, pnl);
     },
     fundingPaid(instrument, cumulativePaid) {
-      g.fundingPaid.one(instrument).set(cumulativePaid);
-      c.fundingPayments.one(instrument).inc();
+      g.fundingPaid.one(instrument).value = cumulativePaid;
+      c.fundingPayments.one(instrument).value += 1;
     },
-    liquidated: (instrument) => c.liquidations.one(instrument).inc(),
+    liquidated: (instrument) => c.liquidations.one(instrument).value += 1,
 
-    decisionLatency: (strategy, seconds) => h.decision.one(strategy).observe(seconds),
-    acknowledgementLatency: (instrument, seconds) => h.acknowledgement.one(instrument).observe(seconds),
-    fillLatency: (instrument, seconds) => h.fillLatency.one(instrument).observe(seconds),
+    decisionLatency: (strategy, seconds) => h.decision.one(strategy, seconds),
+    acknowledgementLatency: (instrument, seconds) => h.acknowledgement.one(instrument, seconds),
+    fillLatency: (instrument, seconds) => h.fillLatency.one(instrument, seconds),
     barProcessed(strategy, featureSeconds, totalSeconds) {
-      h.features.one(strategy).observe(featureSeconds);
-      h.barTotal.one(strategy).observe(totalSeconds);
+      h.features.one(strategy, featureSeconds);
+      h.barTotal.one(strategy, totalSeconds);
     },
     inference(model, seconds) {
-      h.inference.one(model).observe(seconds);
-      c.predictions.one(model).inc();
+      h.inference.one(model, seconds);
+      c.predictions.one(model).value += 1;
     },
     signal(instrument, strategy, value, confidence, direction) {
-      g.signal.two(instrument, strategy).set(value);
-      g.confidence.two(instrument, strategy).set(confidence);
-      c.signals.three(instrument, strategy, direction).inc();
+      g.signal.two(instrument, strategy).value = value;
+      g.confidence.two(instrument, strategy).value = confidence;
+      c.signals.three(instrument, strategy, direction).value += 1;
     },
-    informationCoefficient: (instrument, strategy, value) => g.ic.two(instrument, strategy).set(value),
+    informationCoefficient: (instrument, strategy, value) => g.ic.two(instrument, strategy).value = value,
     modelLoaded(model, version, stage, loadedAtMs) {
       // One info series per model: the previous version's series goes away.
-      const info = gauge('trade_matrix_model_info') as Gauge<string>;
       const previous = loadedModels.get(model);
-      if (previous !== undefined) info.remove(model, previous.version, previous.stage);
+      if (previous !== undefined) modelInfo.removeThree(model, previous.version, previous.stage);
       loadedModels.set(model, { version, stage });
-      info.labels(model, version, stage).set(1);
-      g.modelLoaded.one(model).set(loadedAtMs / 1000);
+      modelInfo.three(model, version, stage).value = 1;
+      g.modelLoaded.one(model).value = loadedAtMs / 1000;
     },
-    modelSwap: (model, succeeded) => c.swaps.two(model, succeeded ? 'succeeded' : 'failed').inc(),
+    modelSwap: (model, succeeded) => c.swaps.two(model, succeeded ? 'succeeded' : 'failed').value += 1,
 
     tier(instrument, tier, reason) {
       setOneHot(g.tier, instrument, tier, 'tier');
-      c.tierChanges.three(instrument, tier, reason).inc();
+      c.tierChanges.three(instrument, tier, reason).value += 1;
     },
     sizing(instrument, kellyFraction, targetFraction) {
-      g.kelly.one(instrument).set(kellyFraction);
-      g.target.one(instrument).set(targetFraction);
+      g.kelly.one(instrument).value = kellyFraction;
+      g.target.one(instrument).value = targetFraction;
     },
     regime(instrument, labels, probabilities) {
       let best = 0;
       for (let i = 0; i < labels.length; i++) {
-        g.regime.two(instrument, labels[i]!).set(probabilities[i]!);
+        g.regime.two(instrument, labels[i]!).value = probabilities[i]!;
         if (probabilities[i]! > probabilities[best]!) best = i;
       }
       const leader = labels[best]!;
       if (mostLikelyRegime.get(instrument) !== leader) {
         mostLikelyRegime.set(instrument, leader);
-        c.regimeChanges.two(instrument, leader).inc();
+        c.regimeChanges.two(instrument, leader).value += 1;
       }
     },
-    volatilityForecast: (instrument, annualised) => g.volatilityForecast.one(instrument).set(annualised),
+    volatilityForecast: (instrument, annualised) => g.volatilityForecast.one(instrument).value = annualised,
     breaker(strategy, state, reason) {
-      for (const s of ['closed', 'open', 'half_open'] as const) g.breaker.two(strategy, s).set(s === state ? 1 : 0);
-      c.breakerTransitions.three(strategy, state, reason).inc();
+      for (const s of ['closed', 'open', 'half_open'] as const) g.breaker.two(strategy, s).value = s === state ? 1 : 0;
+      c.breakerTransitions.three(strategy, state, reason).value += 1;
     },
-    consecutiveLosses: (strategy, count) => g.losses.one(strategy).set(count),
+    consecutiveLosses: (strategy, count) => g.losses.one(strategy).value = count,
 
     warmupFinished(tier, durationSeconds, barsByInstrument) {
       setOneHot(g.warmupTier, '', tier, 'warmup');
-      warmupDuration.set(durationSeconds);
-      for (const [instrument, bars] of Object.entries(barsByInstrument)) g.warmupBars.one(instrument).set(bars);
+      warmupDuration.zero().value = durationSeconds;
+      for (const [instrument, bars] of Object.entries(barsByInstrument)) g.warmupBars.one(instrument).value = bars;
     },
     reconciled(status, durationSeconds, finishedAtMs, differences) {
-      c.reconciliations.one(status).inc();
-      reconciliationDuration.observe(durationSeconds);
-      lastReconciliation.set(finishedAtMs / 1000);
-      for (const d of differences) c.differences.two(d.instrument, d.kind).inc();
+      c.reconciliations.one(status).value += 1;
+      reconciliationDuration.zero(durationSeconds);
+      lastReconciliation.zero().value = finishedAtMs / 1000;
+      for (const d of differences) c.differences.two(d.instrument, d.kind).value += 1;
     },
 
     venueRequest(endpoint, ok, seconds) {
-      c.requests.two(endpoint, ok ? 'ok' : 'error').inc();
-      h.venue.one(endpoint).observe(seconds);
+      c.requests.two(endpoint, ok ? 'ok' : 'error').value += 1;
+      h.venue.one(endpoint, seconds);
     },
-    venueError: (code) => c.venueErrors.one(code).inc(),
+    venueError: (code) => c.venueErrors.one(code).value += 1,
     rateLimitWait(endpoint, seconds) {
-      c.rateLimitWaits.one(endpoint).inc();
-      c.rateLimitSeconds.one(endpoint).inc(seconds);
+      c.rateLimitWaits.one(endpoint).value += 1;
+      c.rateLimitSeconds.one(endpoint).value += seconds;
     },
     journalAppended(kind, bytes, sizeBytes) {
-      c.journalEntries.one(kind).inc();
-      journalWritten.inc(bytes);
-      journalSize.set(sizeBytes);
+      c.journalEntries.one(kind).value += 1;
+      journalWritten.zero().value += bytes;
+      journalSize.zero().value = sizeBytes;
     },
     stateStoreOperation(operation, seconds, ok) {
-      h.stateStore.one(operation).observe(seconds);
-      if (!ok) c.stateErrors.one(operation).inc();
+      h.stateStore.one(operation, seconds);
+      if (!ok) c.stateErrors.one(operation).value += 1;
     },
   };
 }
