@@ -7,6 +7,8 @@
 #   bash scripts/services.sh down      stop what `up` started (pidfiles under .services/)
 #   bash scripts/services.sh status    one line per service; exit 1 if any is down
 #   bash scripts/services.sh env       `export NAME=value` lines for clients (tests, notebooks)
+#   bash scripts/services.sh prometheus-up HOST:PORT...   Prometheus on TM_PROMETHEUS_PORT scraping those targets
+#                                      (job trade-matrix-runner, docker/prometheus/alert-rules.yml loaded); prometheus-down
 #
 # Settings (environment, with defaults):
 #   TM_REDIS_PORT=16379  TM_MINIO_PORT=19000  TM_MINIO_CONSOLE_PORT=19001  TM_MLFLOW_PORT=15000
@@ -14,6 +16,7 @@
 #   TM_S3_BACKEND=minio|moto   (unset: MinIO, falling back to moto when MinIO cannot be built)
 #   TM_MINIO_MODULE=github.com/minio/minio@<version>   (go install target)
 #   TM_MLFLOW_WORKERS=2  TM_SERVICES_WAIT_SECONDS=120
+#   TM_PROMETHEUS_PORT=19090  TM_PROMETHEUS_SCRAPE_INTERVAL=15s
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,6 +38,9 @@ S3_PASSWORD="${MINIO_ROOT_PASSWORD:-minioadmin}"
 MINIO_MODULE="${TM_MINIO_MODULE:-github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c}"
 MLFLOW_WORKERS="${TM_MLFLOW_WORKERS:-2}"
 WAIT_SECONDS="${TM_SERVICES_WAIT_SECONDS:-120}"
+PROMETHEUS_PORT="${TM_PROMETHEUS_PORT:-19090}"
+PROMETHEUS_SCRAPE_INTERVAL="${TM_PROMETHEUS_SCRAPE_INTERVAL:-15s}"
+PROMETHEUS_TARGETS=""
 HOST=127.0.0.1
 
 MISSING=()
@@ -130,6 +136,8 @@ apt_install() { # apt_install PACKAGE BINARY WHAT-FOR: install a Debian package 
 install_redis() { apt_install redis-server redis-server "Redis for the state-store tests; or 'docker compose -f docker/docker-compose.yml up redis'"; }
 # Headless Chromium for the HTML report test (driven by playwright-core with executablePath /usr/bin/chromium).
 install_chromium() { apt_install chromium /usr/bin/chromium "headless browser for the report test"; }
+# Prometheus + promtool (same Debian package) for the monitoring tests; Debian's policy-rc.d/no systemd keeps its unit stopped.
+install_prometheus() { apt_install prometheus promtool "Prometheus and promtool for the monitoring tests"; }
 
 install_minio() {
   if minio_bin >/dev/null; then return 0; fi
@@ -199,6 +207,7 @@ cmd_install() {
   mkdir -p "$LOGS"
   timed "redis-server" install_redis || true
   timed "chromium" install_chromium || true
+  timed "prometheus" install_prometheus || true
   if [[ "${TM_S3_BACKEND:-}" == moto ]]; then
     echo moto >"$STATE/s3-backend"
   elif timed "minio build" install_minio; then
@@ -230,7 +239,8 @@ redis_config() { echo "port=$REDIS_PORT"; }
 minio_config() { echo "port=$MINIO_PORT console=$MINIO_CONSOLE_PORT user=$S3_USER password=$(printf %s "$S3_PASSWORD" | sha256sum | cut -c1-16)"; }
 moto_config() { echo "port=$MINIO_PORT"; }
 mlflow_config() { echo "port=$MLFLOW_PORT s3=$MINIO_PORT bucket=$S3_BUCKET user=$S3_USER workers=$MLFLOW_WORKERS venv=$(cat "$VENV/.requirements.sha256" 2>/dev/null)"; }
-service_port() { case "$1" in redis) echo "$REDIS_PORT" ;; minio | moto) echo "$MINIO_PORT" ;; mlflow) echo "$MLFLOW_PORT" ;; esac; }
+prometheus_config() { echo "port=$PROMETHEUS_PORT interval=$PROMETHEUS_SCRAPE_INTERVAL targets=$PROMETHEUS_TARGETS"; }
+service_port() { case "$1" in redis) echo "$REDIS_PORT" ;; minio | moto) echo "$MINIO_PORT" ;; mlflow) echo "$MLFLOW_PORT" ;; prometheus) echo "$PROMETHEUS_PORT" ;; esac; }
 
 running() { # running NAME
   pid_alive "$STATE/$1/$1.pid" &&
@@ -353,6 +363,39 @@ up_mlflow() {
     tail -n 30 "$LOGS/mlflow.log" >&2; return 1; }
 }
 
+# ---------------------------------------------------------------- Prometheus (on demand, not part of `up`)
+
+cmd_prometheus_up() { # cmd_prometheus_up HOST:PORT...: (re)start Prometheus scraping these targets
+  (($#)) || die "usage: bash scripts/services.sh prometheus-up HOST:PORT..."
+  command -v prometheus >/dev/null 2>&1 || install_prometheus || die "prometheus is not installed: ${MISSING[*]}"
+  local target list=""
+  for target in "$@"; do list+="${list:+, }\"$target\""; done
+  PROMETHEUS_TARGETS="$*"
+  mkdir -p "$LOGS"
+  running prometheus && return 0
+  prepare_start prometheus
+  rm -rf "$STATE/prometheus/data"
+  mkdir -p "$STATE/prometheus/data"
+  cat >"$STATE/prometheus/prometheus.yml" <<YAML
+global:
+  scrape_interval: $PROMETHEUS_SCRAPE_INTERVAL
+  evaluation_interval: $PROMETHEUS_SCRAPE_INTERVAL
+rule_files:
+  - $ROOT/docker/prometheus/alert-rules.yml
+scrape_configs:
+  - job_name: trade-matrix-runner
+    metrics_path: /metrics
+    static_configs:
+      - targets: [$list]
+YAML
+  start_detached prometheus prometheus --config.file="$STATE/prometheus/prometheus.yml" \
+    --web.listen-address="$HOST:$PROMETHEUS_PORT" --storage.tsdb.path="$STATE/prometheus/data" \
+    --storage.tsdb.retention.time=1d
+  wait_for prometheus "$WAIT_SECONDS" http_ok "http://$HOST:$PROMETHEUS_PORT/-/ready" || {
+    tail -n 30 "$LOGS/prometheus.log" >&2; return 1; }
+  log "prometheus on http://$HOST:$PROMETHEUS_PORT scraping $*"
+}
+
 kernel_ok() { [[ -s "$VENV/share/jupyter/kernels/tslab/kernel.json" ]]; }
 
 cmd_up() {
@@ -378,7 +421,7 @@ cmd_down() {
   exec 9>"$STATE/lock"
   flock -w 900 9 || die "another services.sh holds $STATE/lock"
   local name
-  for name in mlflow minio moto redis; do stop_service "$name"; done
+  for name in prometheus mlflow minio moto redis; do stop_service "$name"; done
 }
 
 cmd_status() {
@@ -431,8 +474,10 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   env) cmd_env ;;
+  prometheus-up) shift && cmd_prometheus_up "$@" ;;
+  prometheus-down) stop_service prometheus ;;
   *)
-    echo "usage: bash scripts/services.sh install|up|down|status|env" >&2
+    echo "usage: bash scripts/services.sh install|up|down|status|env|prometheus-up HOST:PORT...|prometheus-down" >&2
     exit 2
     ;;
 esac

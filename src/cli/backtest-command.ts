@@ -4,6 +4,8 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { Command } from 'commander';
 import { computeMetrics, type BacktestMetrics } from '../backtest/metrics.js';
 import { writeReport } from '../backtest/report.js';
+import { writeBacktestMetrics } from '../monitoring/index.js';
+import { TM_VERSION } from './version.js';
 import { ExperimentError, runExperiment, type StrategyFactory } from '../backtest/run-experiment.js';
 import { ConfigError, loadConfig, type BacktestConfig } from '../config/backtest-config.js';
 import { AppError } from '../core/app-error.js';
@@ -81,7 +83,7 @@ const FAILING: readonly Status[] = ['drift', 'missing-baseline', 'no-data', 'err
  */
 export function backtestCommand(io: CliIo, setExit: (code: number) => void): Command {
   return new Command('backtest')
-    .description('run an experiment file (--config) or all experiments with a baseline drift check (--all); writes summary.json and report.html')
+    .description('run an experiment file (--config) or all experiments with a baseline drift check (--all); writes summary.json and report.html (and metrics.prom with --config)')
     .option('--config <file>', 'experiment file, e.g. experiments/sma-crossover.json')
     .option('--all', 'run every <experiments>/*.json and compare each summary with <baselines>/<name>.json')
     .option('--out <dir>', 'output folder (default <config folder>/results/<name>/; with --all the parent of the per-experiment folders, default <experiments>/results)')
@@ -168,6 +170,9 @@ async function runOne(io: CliIo, file: string, opts: BacktestFlags): Promise<voi
   const metrics = computeMetrics(result);
   const out = opts.out ?? join(dirname(file), 'results', config.name);
   const paths = await writeReport(out, result, metrics);
+  // The run as the runner's Prometheus families (text exposition; node-exporter textfile / promtool format).
+  const metricsFile = join(out, 'metrics.prom');
+  await writeBacktestMetrics(result, metricsFile, { version: TM_VERSION });
   const seconds = (performance.now() - started) / 1000;
   io.out(`${config.name}: ${config.strategy} on ${config.data.venue} ${config.data.timeframe} ${config.data.symbols.join(', ')} from ${config.data.start} to ${config.data.end} (${seconds.toFixed(2)} s)`);
   io.out(formatTable([keyMetrics(metrics)]));
@@ -180,6 +185,7 @@ async function runOne(io: CliIo, file: string, opts: BacktestFlags): Promise<voi
   }
   io.out(`summary: ${paths.summaryPath}`);
   io.out(`report: ${paths.htmlPath}`);
+  io.out(`metrics: ${metricsFile}`);
 }
 
 interface Row {

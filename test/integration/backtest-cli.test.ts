@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/output.js';
 import { importPath, MarketStore } from '../../src/data/index.js';
+import { promtool } from '../support/promtool.js';
 import { sharedDataDir, tempDir } from '../support/shared-data.js';
 
 /** Runs `tm <args>` in-process and captures its output. */
@@ -41,6 +42,12 @@ describe('tm backtest (real shared data)', () => {
     const b = readFileSync(join(dir, 'run2', 'summary.json'));
     expect(b.equals(a)).toBe(true);
     expect(existsSync(join(dir, 'run1', 'report.html'))).toBe(true);
+    // The run's metrics in Prometheus text format, identical for identical runs; promtool accepts them.
+    expect(first.out).toContain(`metrics: ${join(dir, 'run1', 'metrics.prom')}`);
+    const exposition = readFileSync(join(dir, 'run1', 'metrics.prom'), 'utf8');
+    expect(readFileSync(join(dir, 'run2', 'metrics.prom'), 'utf8')).toBe(exposition);
+    expect(exposition).toMatch(/^trade_matrix_equity_usdt\{strategy="sma-crossover"\} \d/m);
+    expect(promtool(['check', 'metrics'], exposition)).toEqual({ status: 0, output: '' });
 
     const summary = JSON.parse(a.toString('utf8')) as { dataSources: { symbol: string; note: string | null }[]; notes: string[]; counts: { fundingFallbackPayments: number } };
     expect(summary.dataSources.map((d) => d.note)).toEqual(['BTCUSDT', 'ETHUSDT', 'SOLUSDT'].map((s) => `Bybit USDT perp rules on binance-spot ${s} prices`));

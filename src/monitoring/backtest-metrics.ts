@@ -1,0 +1,180 @@
+/**
+ * Backtests export the runner's metric families: a finished run is replayed into a fresh {@link TradingMetrics}
+ * (no process metrics) and written once as a Prometheus text-exposition file (node-exporter textfile collector
+ * format, or `promtool check metrics` input). Families a backtest cannot observe (venue latency, reconciliation,
+ * journal, ...) are declared but carry no samples.
+ *
+ * monitoring/ may not import backtest/: {@link BacktestMetricsSource} is the structural subset of `BacktestResult`
+ * this needs (backtest-metrics.test.ts checks that a real `BacktestResult` satisfies it).
+ */
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname, join, basename } from 'node:path';
+import { AppError } from '../core/app-error.js';
+import type { MonitoringErrorCode } from './metrics-server.js';
+import { createTradingMetrics, type TradingMetrics } from './trading-metrics.js';
+
+export interface BacktestMetricsSource {
+  readonly name: string;
+  readonly instruments: readonly string[];
+  readonly initialCash: number;
+  readonly equity: { readonly ts: Float64Array; readonly value: Float64Array };
+  readonly bars: readonly { readonly ts: Float64Array; readonly close: Float64Array; readonly position: Float64Array }[];
+  /** The fields of `FillRecord` the replay reads. */
+  readonly fills: readonly BacktestFill[];
+  readonly trades: readonly { readonly instrument: string; readonly pnl: number }[];
+  readonly funding: readonly { readonly instrument: string; readonly payment: number }[];
+  readonly annotations?: {
+    readonly tiers?: readonly { readonly instrument: string; readonly tier: string; readonly reason: string }[];
+    readonly regimeProbabilities?: readonly { readonly instrument: string; readonly labels: readonly string[]; readonly ts: Float64Array; readonly probabilities: readonly Float64Array[] }[];
+  };
+}
+
+type BacktestFill = Readonly<{ instrument: string; clientOrderId: string; side: 'buy' | 'sell'; quantity: number; price: number; fee: number; liquidity: 'maker' | 'taker'; reason?: 'liquidation' }>;
+
+export interface BacktestMetricsOptions {
+  /** Strategy label value (default: the run name). */
+  readonly strategy?: string;
+  /** trade-matrix version for `trade_matrix_runner_info`. */
+  readonly version: string;
+}
+
+interface Book {
+  quantity: number;
+  entry: number;
+  realised: number;
+  fundingPaid: number;
+}
+
+/** Average-price position accounting over fills: realised PnL before fees, entry price of what is left. */
+function applyFill(book: Book, signedQuantity: number, price: number): void {
+  const q = book.quantity;
+  if (q === 0 || Math.sign(q) === Math.sign(signedQuantity)) {
+    const total = q + signedQuantity;
+    book.entry = (book.entry * Math.abs(q) + price * Math.abs(signedQuantity)) / Math.abs(total);
+    book.quantity = total;
+    return;
+  }
+  const closed = Math.min(Math.abs(q), Math.abs(signedQuantity));
+  book.realised += closed * (price - book.entry) * Math.sign(q);
+  const total = q + signedQuantity;
+  if (Math.abs(total) < 1e-12) {
+    book.quantity = 0;
+    book.entry = 0;
+  } else if (Math.sign(total) !== Math.sign(q)) {
+    book.quantity = total;
+    book.entry = price; // reversal: the remainder opened at this fill
+  } else {
+    book.quantity = total;
+  }
+}
+
+/**
+ * Replays a finished backtest into a new metrics object: account and position gauges at the end of the run,
+ * counters over the whole run (orders, fills, fees, turnover, funding, trades, bars, tier and regime changes).
+ */
+export function backtestMetrics(result: BacktestMetricsSource, options: BacktestMetricsOptions): TradingMetrics {
+  const metrics = createTradingMetrics({ processMetrics: false });
+  const strategy = options.strategy ?? result.name;
+  const n = result.equity.ts.length;
+  metrics.runnerStarted(result.name, options.version, 'backtest', n > 0 ? result.equity.ts[0]! : 0);
+
+  const books = new Map<string, Book>(result.instruments.map((id) => [id, { quantity: 0, entry: 0, realised: 0, fundingPaid: 0 }]));
+  const seenOrders = new Set<string>();
+  let fees = 0;
+  for (const f of result.fills) {
+    if (!seenOrders.has(f.clientOrderId)) {
+      seenOrders.add(f.clientOrderId);
+      metrics.orderSubmitted(f.instrument, f.side);
+      metrics.orderUpdated(f.instrument, 'filled');
+    }
+    metrics.fill(f.instrument, f.side, f.liquidity, f.quantity, f.price, f.fee);
+    if (f.reason === 'liquidation') metrics.liquidated(f.instrument);
+    applyFill(books.get(f.instrument)!, f.side === 'buy' ? f.quantity : -f.quantity, f.price);
+    fees += f.fee;
+  }
+  let fundingPaid = 0;
+  for (const p of result.funding) {
+    const book = books.get(p.instrument)!;
+    book.fundingPaid += p.payment;
+    fundingPaid += p.payment;
+    metrics.fundingPaid(p.instrument, book.fundingPaid);
+  }
+  for (const t of result.trades) metrics.tradeClosed(t.instrument, t.pnl);
+
+  // Walk the equity curve so peak equity and drawdown are the run's; the last point is set with the full account below.
+  for (let i = 0; i < n - 1; i++) {
+    const value = result.equity.value[i]!;
+    metrics.accountUpdated(strategy, { equity: value, balance: value, availableBalance: value, marginUsed: 0, grossExposure: 0, netExposure: 0 });
+  }
+  const equity = n > 0 ? result.equity.value[n - 1]! : result.initialCash;
+  let gross = 0;
+  let net = 0;
+  let realised = 0;
+  result.instruments.forEach((instrument, k) => {
+    const bars = result.bars[k]!;
+    const last = bars.ts.length - 1;
+    const interval = last > 0 ? (bars.ts[last]! - bars.ts[last - 1]!) / 1000 : 0;
+    for (let i = 0; i <= last; i++) metrics.barClosed(instrument, bars.ts[i]! + interval * 1000, bars.close[i]!, 0, interval);
+    const book = books.get(instrument)!;
+    const close = last >= 0 ? bars.close[last]! : 0;
+    // The engine's position (exact lot multiples); the replayed book supplies entry price and realised PnL.
+    const quantity = last >= 0 ? bars.position[last]! : book.quantity;
+    const notional = quantity * close;
+    gross += Math.abs(notional);
+    net += notional;
+    realised += book.realised;
+    metrics.positionUpdated(instrument, {
+      quantity,
+      notional,
+      entryPrice: book.entry,
+      unrealisedPnl: quantity * (close - book.entry),
+      realisedPnl: book.realised,
+      liquidationPrice: 0,
+      leverage: equity > 0 ? Math.abs(notional) / equity : 0,
+    });
+  });
+  const balance = result.initialCash + realised - fees - fundingPaid;
+  metrics.accountUpdated(strategy, { equity, balance, availableBalance: balance, marginUsed: 0, grossExposure: gross, netExposure: net });
+
+  for (const t of result.annotations?.tiers ?? []) metrics.tier(t.instrument, t.tier, t.reason);
+  for (const r of result.annotations?.regimeProbabilities ?? []) {
+    const row = new Float64Array(r.labels.length);
+    for (let i = 0; i < r.ts.length; i++) {
+      for (let j = 0; j < row.length; j++) row[j] = r.probabilities[j]![i]!;
+      metrics.regime(r.instrument, r.labels, row);
+    }
+  }
+  return metrics;
+}
+
+/**
+ * Writes `text` to `path` atomically: temp file in the same folder, fsync, rename.
+ * @throws MonitoringError `metrics_file_write_failed`.
+ */
+export function writeExpositionFile(path: string, text: string): void {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    const fd = openSync(temp, 'w');
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (e) {
+    rmSync(temp, { force: true });
+    throw new AppError<MonitoringErrorCode>('metrics_file_write_failed', `cannot write the metrics file ${path}: ${(e as Error).message}`, { path }, { cause: e });
+  }
+}
+
+/**
+ * Exports a finished backtest as a Prometheus text file at `path` and returns the text.
+ * @example
+ * await writeBacktestMetrics(result, 'runs/x/metrics.prom', { version: '0.1.0' });
+ */
+export async function writeBacktestMetrics(result: BacktestMetricsSource, path: string, options: BacktestMetricsOptions): Promise<string> {
+  const text = await backtestMetrics(result, options).exposition();
+  writeExpositionFile(path, text);
+  return text;
+}
