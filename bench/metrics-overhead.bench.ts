@@ -5,7 +5,7 @@ import { importPath, MarketStore } from '../src/data/index.js';
 import { DEFAULT_FEATURE_SPEC, FeaturePipeline, featureInputsFromStore } from '../src/features/index.js';
 import { exportOnnx, fitGradientBoosting, loadOnnxModel } from '../src/models/index.js';
 import { createTradingMetrics, type TradingMetrics } from '../src/monitoring/index.js';
-import { syntheticProblem } from '../test/fixtures/models/synthetic-matrix.js';
+import { syntheticProblem } from '../src/models/synthetic-problem.js';
 import { median, type Benchmark } from './bench-result.js';
 
 const ROUNDS = 9;
