@@ -15,3 +15,4 @@ export * from './regime/index.js';
 export * from './sizing/index.js';
 export * from './training/index.js';
 export * from './registry/index.js';
+export * from './strategies/index.js';

@@ -26,9 +26,9 @@ describe('architecture', () => {
   });
 
   it('the rules catch a planted violation (a strategy importing the backtest, and a cycle)', () => {
-    const dir = mkdtempSync(join(process.cwd(), 'experiments', 'strategies', '.planted-'));
+    const dir = mkdtempSync(join(process.cwd(), 'src', 'strategies', '.planted-'));
     try {
-      writeFileSync(join(dir, 'a.ts'), "import { runBacktest } from '../../../src/backtest/index.js';\nimport { b } from './b.js';\nexport const a = () => [runBacktest, b];\n");
+      writeFileSync(join(dir, 'a.ts'), "import { runBacktest } from '../../backtest/index.js';\nimport { b } from './b.js';\nexport const a = () => [runBacktest, b];\n");
       writeFileSync(join(dir, 'b.ts'), "import { a } from './a.js';\nexport const b = () => a;\n");
       const r = spawnSync(process.execPath, [join(process.cwd(), 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs'), '--config', '.dependency-cruiser.cjs', relative(process.cwd(), dir), '--output-type', 'err'], { encoding: 'utf8' });
       expect(r.status).not.toBe(0);

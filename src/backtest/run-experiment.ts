@@ -3,7 +3,7 @@ import { BYBIT_LINEAR_PERPETUALS, spotInstrument, type Instrument } from '../cor
 import { formatUtc, parseUserTime, timeframeMs } from '../core/time.js';
 import { loadBars, type BarFrame, type MarketStore, type MissingBarPolicy } from '../data/index.js';
 import { FEATURES } from '../features/index.js';
-import type { FittedRegime, Strategy, StrategySetup } from '../engine/strategy.js';
+import type { FittedRegime, Strategy, StrategySetup, StrategyFactory } from '../engine/strategy.js';
 import { fitMsGarch } from '../regime/index.js';
 import type { BacktestResult } from './backtest-result.js';
 import {
@@ -60,11 +60,7 @@ export type ExperimentColumnSource =
   | { readonly source: 'predictions'; readonly model: string; readonly version?: string | undefined }
   | { readonly source: 'feature'; readonly feature: string; readonly params: Readonly<Record<string, unknown>> };
 
-/**
- * Builds a strategy from unvalidated params (an `experiments/strategies` registry entry); `setup` carries what the
- * runner computed before the run (fitted regimes), absent for the up-front params check.
- */
-export type StrategyFactory = (params: unknown, setup?: StrategySetup) => Strategy;
+export type { StrategyFactory } from '../engine/strategy.js';
 
 export interface ExperimentDeps {
   readonly store: MarketStore;

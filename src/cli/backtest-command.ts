@@ -6,7 +6,8 @@ import { computeMetrics, type BacktestMetrics } from '../backtest/metrics.js';
 import { writeReport } from '../backtest/report.js';
 import { writeBacktestMetrics } from '../monitoring/index.js';
 import { TM_VERSION } from './version.js';
-import { ExperimentError, runExperiment, type StrategyFactory } from '../backtest/run-experiment.js';
+import { ExperimentError, runExperiment } from '../backtest/run-experiment.js';
+import { STRATEGIES } from '../strategies/index.js';
 import { ConfigError, loadConfig, type BacktestConfig } from '../config/backtest-config.js';
 import { AppError } from '../core/app-error.js';
 import { DataError, type MarketStore } from '../data/index.js';
@@ -99,29 +100,6 @@ export function backtestCommand(io: CliIo, setExit: (code: number) => void): Com
     });
 }
 
-/** Location of the strategy registry, `experiments/strategies/index.ts`, relative to this file. */
-const STRATEGY_REGISTRY_URL = new URL('../../experiments/strategies/index.ts', import.meta.url);
-
-/**
- * Loads the experiment strategy registry (`STRATEGIES` of experiments/strategies/index.ts) at run time: experiments/
- * sits outside src/, so a static import would pull it into the library build (tsconfig.build.json, rootDir src).
- * The CLI runs through tsx (bin/tm.js), which loads the TypeScript module directly.
- * @throws AppError `strategy_registry` when the module cannot be loaded or exports no factory map.
- */
-export async function loadStrategyRegistry(url: URL = STRATEGY_REGISTRY_URL): Promise<Readonly<Record<string, StrategyFactory>>> {
-  let mod: { STRATEGIES?: unknown };
-  try {
-    mod = (await import(url.href)) as { STRATEGIES?: unknown };
-  } catch (e) {
-    throw new AppError('strategy_registry', `cannot load the strategy registry ${url.pathname}: ${(e as Error).message}`, { url: url.href }, { cause: e });
-  }
-  const registry = mod.STRATEGIES;
-  if (registry === null || typeof registry !== 'object' || !Object.values(registry).every((f) => typeof f === 'function')) {
-    throw new AppError('strategy_registry', `${url.pathname} must export STRATEGIES, a map of strategy name to factory (params) => Strategy`, { url: url.href });
-  }
-  return registry as Readonly<Record<string, StrategyFactory>>;
-}
-
 async function loadOrThrow(file: string): Promise<BacktestConfig> {
   const loaded = await loadConfig(file);
   if (!loaded.success) throw loaded.error;
@@ -131,7 +109,7 @@ async function loadOrThrow(file: string): Promise<BacktestConfig> {
 /** Runs one experiment; errors name the config file (config-shaped problems become a {@link ConfigError} with the JSON path). */
 async function run(store: MarketStore, file: string, config: BacktestConfig) {
   try {
-    return await runExperiment(config, { store, strategies: await loadStrategyRegistry() });
+    return await runExperiment(config, { store, strategies: STRATEGIES });
   } catch (e) {
     if (!(e instanceof AppError)) throw e;
     const path = e.context['path'];

@@ -105,7 +105,7 @@ const BacktestConfigObject = z
     /** Experiment name = the config file's name without `.json`; names the results folder and the baseline. */
     name: z.string().regex(KEBAB, { message: 'must be kebab-case (a-z, 0-9, -)' }),
     description: z.string().default(''),
-    /** Strategy module name in `experiments/strategies/` (registry key), e.g. `sma-crossover`. */
+    /** Strategy name in the `src/strategies` registry (`STRATEGIES`), e.g. `sma-crossover`. */
     strategy: z.string().regex(KEBAB, { message: 'must be a strategy module name like sma-crossover' }),
     /** Strategy parameters, validated by the strategy's own schema. */
     params: z.record(z.string(), z.unknown()).default({}),

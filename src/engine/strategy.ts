@@ -123,6 +123,13 @@ export interface StrategySetup {
   readonly regimes?: readonly FittedRegime[];
 }
 
+/**
+ * Builds a strategy from unvalidated params (a `src/strategies` registry entry); `setup` carries what the runner
+ * computed before the run (fitted regimes), absent for an up-front params check.
+ * @throws AppError `invalid_strategy_params` naming the parameter and value.
+ */
+export type StrategyFactory = (params: unknown, setup?: StrategySetup) => Strategy;
+
 /** A trading strategy: all hooks optional. Strategies never touch the clock, the database or the exchange directly. */
 export interface Strategy {
   readonly name: string;

@@ -25,7 +25,6 @@ export {
   type InformationCoefficient,
   type ReturnMoments,
 } from './stats.js';
-export { signalStrategy, type SignalStrategyParams } from './signal-strategy.js';
 export { CONFIGURATIONS, loadTrainConfig, parseTrainConfig, TrainConfig, trainFeatureSpec, type ConfigurationName } from './train-config.js';
 export { loadTrainingData, type SymbolSeries, type TrainingData } from './training-data.js';
 export {

@@ -5,7 +5,7 @@ import type { BarFrame } from '../data/index.js';
 import { DEFAULT_EMBARGO_FRACTION, purgeMask } from '../features/index.js';
 import { deriveSeed, fitGradientBoosting, fitMore, fitRandomForest, TreeEnsembleModel, type FeatureMatrix } from '../models/index.js';
 import { boruta, selectFeatures, type BorutaResult, type FeatureSelection } from './boruta.js';
-import { signalStrategy } from './signal-strategy.js';
+import { signalColumn } from '../strategies/signal-column.js';
 import { deflatedSharpeRatio, hitRate, returnMoments, sampleVariance, spearmanIc } from './stats.js';
 import { CONFIGURATIONS, type ConfigurationName, type TrainConfig } from './train-config.js';
 import type { TrainingData } from './training-data.js';
@@ -258,7 +258,7 @@ function selectOnRows(data: TrainingData, trainRows: readonly Int32Array[], conf
 
 /**
  * Backtests a prediction series with the engine: one Bybit USDT linear perpetual per symbol on `data`'s prices over
- * rows [from, to), the {@link signalStrategy} trading the predictions, instrument fees (taker `backtest.takerFee`),
+ * rows [from, to), the `signal-column` strategy (src/strategies) trading the predictions, instrument fees (taker `backtest.takerFee`),
  * fixed-bps slippage and funding from the symbol's settlements (the stated fallback where there are none).
  * @throws TrainingError `invalid_config` for a symbol without Bybit linear perpetual rules.
  */
@@ -305,7 +305,7 @@ export function backtestSignal(data: TrainingData, symbolIndices: readonly numbe
       seed: config.seed,
       config: { threshold: bt.threshold, allocation: bt.allocation },
     },
-    signalStrategy({ column: 'signal', threshold: bt.threshold, allocation: bt.allocation / symbolIndices.length }),
+    signalColumn({ column: 'signal', threshold: bt.threshold, allocation: bt.allocation / symbolIndices.length, allowShort: true }),
   );
 }
 

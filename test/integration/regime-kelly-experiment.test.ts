@@ -12,7 +12,7 @@ import { loadConfig, type BacktestConfig } from '../../src/config/backtest-confi
 import { BYBIT_LINEAR_PERPETUALS } from '../../src/core/instrument.js';
 import { parseUtcMs } from '../../src/core/time.js';
 import { importPath, MarketStore } from '../../src/data/index.js';
-import { STRATEGIES } from '../../experiments/strategies/index.js';
+import { STRATEGIES } from '../../src/strategies/index.js';
 import { sharedDataDir, tempDir } from '../support/shared-data.js';
 
 /**

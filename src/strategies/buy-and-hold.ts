@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Strategy } from '../../src/engine/strategy.js';
+import type { Strategy } from '../engine/strategy.js';
 import { parseStrategyParams } from './shared.js';
 
 /** Params of {@link buyAndHold}. */

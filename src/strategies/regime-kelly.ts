@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { AppError } from '../../src/core/app-error.js';
-import type { Instrument } from '../../src/core/instrument.js';
-import type { Clock } from '../../src/core/time.js';
-import type { FittedRegime, Strategy, StrategyContext, StrategySetup } from '../../src/engine/strategy.js';
-import { RegimeFilter } from '../../src/regime/index.js';
-import { createPositionSizer, parseRiskConfig, RegimeForecast, RollingIc, type PositionSizer, type RiskConfig } from '../../src/sizing/index.js';
+import { AppError } from '../core/app-error.js';
+import type { Instrument } from '../core/instrument.js';
+import type { Clock } from '../core/time.js';
+import type { FittedRegime, Strategy, StrategyContext, StrategySetup } from '../engine/strategy.js';
+import { RegimeFilter } from '../regime/index.js';
+import { createPositionSizer, parseRiskConfig, RegimeForecast, RollingIc, type PositionSizer, type RiskConfig } from '../sizing/index.js';
 import { parseStrategyParams } from './shared.js';
 
 /** Params of {@link regimeKelly}. */

@@ -3,8 +3,8 @@
  * Strategy code imports only src/core, src/engine (and features, sizing, models): never backtest, live or adapters.
  */
 import type { z } from 'zod';
-import { AppError } from '../../src/core/app-error.js';
-import type { StrategyContext } from '../../src/engine/strategy.js';
+import { AppError } from '../core/app-error.js';
+import type { StrategyContext } from '../engine/strategy.js';
 
 /**
  * Parses `params` with a strategy's schema.

@@ -1,8 +1,8 @@
 /**
- * Registry of the strategies experiments can name (`"strategy": "<name>"` in `experiments/*.json`). Each entry is a
+ * Registry of the strategies experiments can name (and `tm strategies ls` lists) (`"strategy": "<name>"` in `experiments/*.json`). Each entry is a
  * factory `(params) => Strategy` that validates its params with a zod schema.
  */
-import type { Strategy, StrategySetup } from '../../src/engine/strategy.js';
+import type { StrategyFactory } from '../engine/strategy.js';
 import { buyAndHold } from './buy-and-hold.js';
 import { regimeKelly } from './regime-kelly.js';
 import { signalColumn } from './signal-column.js';
@@ -13,13 +13,9 @@ export { NO_SIGNAL_REASON, regimeKelly, RegimeKellyParams } from './regime-kelly
 export { signalColumn, SignalColumnParams } from './signal-column.js';
 export { smaCrossover, SmaCrossoverParams } from './sma-crossover.js';
 
-/**
- * Builds a strategy from unvalidated params; `setup` holds what the runner computed before the run (fitted regimes).
- * @throws AppError `invalid_strategy_params`.
- */
-export type StrategyFactory = (params: unknown, setup?: StrategySetup) => Strategy;
+export type { StrategyFactory };
 
-/** Every experiment strategy by module name (= file name in this folder). */
+/** Every strategy by name (= file name in this folder): what experiments, the CLI, notebooks and the live runner use. */
 export const STRATEGIES: Readonly<Record<string, StrategyFactory>> = Object.freeze({
   'buy-and-hold': buyAndHold,
   'sma-crossover': smaCrossover,

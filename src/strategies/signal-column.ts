@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { AppError } from '../../src/core/app-error.js';
-import type { Strategy } from '../../src/engine/strategy.js';
+import { AppError } from '../core/app-error.js';
+import type { Strategy } from '../engine/strategy.js';
 import { directionOf, moveToDirection, parseStrategyParams } from './shared.js';
 
 /** Params of {@link signalColumn}. */
