@@ -8,8 +8,12 @@ Writes, deterministically (no randomness, fixed inputs, floats in repr precision
 byte-identical when rerun with the versions pinned in python/requirements-research.txt):
 
   test/fixtures/regime/garch-arch.json          K = 1: GARCH(1,1) with constant mean vs arch
+  test/fixtures/regime/garch-t-arch.json        K = 1: GARCH(1,1)-t (Student-t innovations, nu estimated) vs arch
   test/fixtures/regime/ms2-statsmodels.json     K = 2: switching mean + variance, no GARCH, vs statsmodels MarkovRegression
   test/fixtures/regime/hamilton-gnp.json        Hamilton (1989) 2-state AR(4) on rgnp vs statsmodels MarkovAutoregression
+  test/fixtures/regime/boruta-binomial-scipy.json  Boruta's two-sided binomial test (src/training/boruta.ts): scipy.stats.binom
+                                                tails and decisions at the boundary hit counts (kept here so the
+                                                reproducibility test covers it)
 
 Data: log returns of binance-spot BTCUSDT 4h closes from ${TM_SHARED_DATA:-../shared/data}, bars with
 ts in [2024-01-01T00:00Z, 2025-08-31T20:00Z], r_t = 100 * (ln close_t - ln close_{t-1}) between consecutive rows
@@ -29,6 +33,8 @@ import sys
 import arch
 import numpy as np
 import scipy
+import scipy.special
+from scipy.stats import binom
 import statsmodels
 import statsmodels.api as sm
 from arch import arch_model
@@ -139,6 +145,98 @@ def make_garch(ts: list[str], r: np.ndarray) -> None:
     )
 
 
+def garch_t_case(r: np.ndarray, params: np.ndarray, label: str) -> dict:
+    model = arch_model(r, mean="Constant", vol="GARCH", p=1, q=1, dist="t", rescale=False)
+    res = model.fix(params)
+    sigma2 = np.asarray(res.conditional_volatility, dtype=float) ** 2
+    backcast = arch_backcast(r - r.mean())
+    assert backcast == model._backcast, (backcast, model._backcast)
+    mu, omega, alpha, beta, nu = params
+    e = r - mu
+    h = np.empty_like(r)
+    prev_e2, prev_h = backcast, backcast
+    for t in range(r.shape[0]):
+        h[t] = omega + alpha * prev_e2 + beta * prev_h
+        prev_e2, prev_h = e[t] ** 2, h[t]
+    assert np.allclose(h, sigma2, rtol=1e-12, atol=0), f"{label}: arch variance bounds bound"
+    # Independent log-likelihood (scipy gammaln): the unit-variance Student-t density arch's StudentsT uses.
+    ll = np.sum(
+        scipy.special.gammaln((nu + 1) / 2)
+        - scipy.special.gammaln(nu / 2)
+        - 0.5 * np.log(np.pi * (nu - 2))
+        - 0.5 * np.log(h)
+        - (nu + 1) / 2 * np.log1p(e**2 / ((nu - 2) * h))
+    )
+    assert math.isclose(ll, float(res.loglikelihood), rel_tol=1e-10), (ll, res.loglikelihood)
+    return {
+        "label": label,
+        "params": {"mu": float(mu), "omega": float(omega), "alpha": float(alpha), "beta": float(beta), "nu": float(nu)},
+        "backcast": backcast,
+        "loglikelihood": float(res.loglikelihood),
+        "conditional_variance": [float(x) for x in sigma2],
+    }
+
+
+def make_garch_t(ts: list[str], r: np.ndarray) -> None:
+    model = arch_model(r, mean="Constant", vol="GARCH", p=1, q=1, dist="t", rescale=False)
+    fitted = model.fit(disp="off", options={"ftol": 1e-12, "maxiter": 1000})
+    fitted_params = np.asarray(fitted.params, dtype=float)
+    assert list(fitted.params.index) == ["mu", "omega", "alpha[1]", "beta[1]", "nu"], list(fitted.params.index)
+    cases = [
+        garch_t_case(r, np.array([0.02, 0.05, 0.08, 0.9, 4.0]), "given"),
+        garch_t_case(r, fitted_params, "arch-fitted"),
+    ]
+    write(
+        "garch-t-arch.json",
+        {
+            "description": "GARCH(1,1), constant mean, Student-t innovations with unit variance: arch_model(r, mean='Constant', "
+            "vol='GARCH', p=1, q=1, dist='t', rescale=False).fix([mu, omega, alpha, beta, nu]). Log density "
+            "lgamma((nu+1)/2) - lgamma(nu/2) - log(pi (nu-2))/2 - log(h)/2 - (nu+1)/2 log(1 + e^2/((nu-2) h)); variance "
+            "recursion and backcast as garch-arch.json. The 'arch-fitted' case holds arch's own MLE (SLSQP, nu in "
+            "[2.05, 500]), so its loglikelihood is a lower bound for a K = 1 t fit.",
+            "data": {
+                "source": "binance-spot/BTCUSDT-4h.csv.gz",
+                "from": ts[0],
+                "to": ts[-1],
+                "scale": SCALE,
+                "returns": [float(x) for x in r],
+            },
+            "cases": cases,
+            "versions": versions(),
+        },
+    )
+
+
+def make_boruta_binomial() -> None:
+    """Boundary hit counts of Boruta's two-sided binomial test, X ~ Binomial(N, 1/2), each tail at alpha/2 (/ d)."""
+    cases = []
+    for n in (10, 20, 30, 50, 100, 200):
+        for alpha, features in ((0.05, 1), (0.05, 31), (0.01, 9)):
+            level = alpha / 2 / features
+            # confirm: smallest k with P(X >= k) <= level; reject: largest k with P(X <= k) <= level (None if none)
+            confirm = next((k for k in range(n + 1) if binom.sf(k - 1, n, 0.5) <= level), None)
+            reject = next((k for k in range(n, -1, -1) if binom.cdf(k, n, 0.5) <= level), None)
+            points = []
+            for k in sorted({0, n, *(x for b in (confirm, reject) if b is not None for x in (b - 1, b, b + 1) if 0 <= x <= n)}):
+                upper = float(binom.sf(k - 1, n, 0.5))
+                lower = float(binom.cdf(k, n, 0.5))
+                decision = "confirmed" if upper <= level else "rejected" if lower <= level else "tentative"
+                points.append({"hits": k, "upper_tail": upper, "lower_tail": lower, "decision": decision})
+            cases.append({"iterations": n, "alpha": alpha, "features": features, "tail_level": level, "confirm_min_hits": confirm, "reject_max_hits": reject, "points": points})
+    write(
+        "boruta-binomial-scipy.json",
+        {
+            "description": "Boruta's two-sided binomial test (src/training/boruta.ts): hits of a feature over N iterations against "
+            "X ~ Binomial(N, 1/2); upper_tail = P(X >= hits) = scipy.stats.binom.sf(hits - 1, N, 0.5), lower_tail = P(X <= hits) = "
+            "binom.cdf(hits, N, 0.5); decision 'confirmed' if upper_tail <= tail_level, else 'rejected' if lower_tail <= "
+            "tail_level, else 'tentative'; tail_level = alpha / 2 / features (Bonferroni; features = 1 without). Points: 0, N "
+            "and the boundary hit counts +-1.",
+            "cases": cases,
+            "versions": versions(),
+        },
+    )
+
+
 def make_ms2(ts: list[str], r: np.ndarray) -> None:
     model = sm.tsa.MarkovRegression(r, k_regimes=2, trend="c", switching_variance=True)
     names = list(model.param_names)
@@ -229,8 +327,10 @@ def make_gnp() -> None:
 def main() -> None:
     ts, r = load_btc_returns()
     make_garch(ts, r)
+    make_garch_t(ts, r)
     make_ms2(ts, r)
     make_gnp()
+    make_boruta_binomial()
 
 
 if __name__ == "__main__":
