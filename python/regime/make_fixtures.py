@@ -179,13 +179,15 @@ def garch_t_case(r: np.ndarray, params: np.ndarray, label: str) -> dict:
 
 def make_garch_t(ts: list[str], r: np.ndarray) -> None:
     model = arch_model(r, mean="Constant", vol="GARCH", p=1, q=1, dist="t", rescale=False)
-    fitted = model.fit(disp="off", options={"ftol": 1e-12, "maxiter": 1000})
+    fitted = model.fit(disp="off", cov_type="classic", options={"ftol": 1e-12, "maxiter": 1000})
     fitted_params = np.asarray(fitted.params, dtype=float)
     assert list(fitted.params.index) == ["mu", "omega", "alpha[1]", "beta[1]", "nu"], list(fitted.params.index)
     cases = [
         garch_t_case(r, np.array([0.02, 0.05, 0.08, 0.9, 4.0]), "given"),
         garch_t_case(r, fitted_params, "arch-fitted"),
     ]
+    # classic (inverse-Hessian) standard errors of arch's MLE, for the fit diagnostics
+    cases[1]["std_err_classic"] = {name: float(fitted.std_err.iloc[i]) for i, name in enumerate(["mu", "omega", "alpha", "beta", "nu"])}
     write(
         "garch-t-arch.json",
         {
@@ -193,7 +195,8 @@ def make_garch_t(ts: list[str], r: np.ndarray) -> None:
             "vol='GARCH', p=1, q=1, dist='t', rescale=False).fix([mu, omega, alpha, beta, nu]). Log density "
             "lgamma((nu+1)/2) - lgamma(nu/2) - log(pi (nu-2))/2 - log(h)/2 - (nu+1)/2 log(1 + e^2/((nu-2) h)); variance "
             "recursion and backcast as garch-arch.json. The 'arch-fitted' case holds arch's own MLE (SLSQP, nu in "
-            "[2.05, 500]), so its loglikelihood is a lower bound for a K = 1 t fit.",
+            "[2.05, 500]), so its loglikelihood is a lower bound for a K = 1 t fit; std_err_classic are arch's "
+            "inverse-Hessian standard errors there (fit(cov_type='classic')).",
             "data": {
                 "source": "binance-spot/BTCUSDT-4h.csv.gz",
                 "from": ts[0],
