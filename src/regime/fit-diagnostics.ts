@@ -19,7 +19,11 @@ export interface ParameterStandardErrors {
 export interface FitDiagnostics {
   /** From the inverse Hessian of the log-likelihood (delta method through the reparametrisation). */
   readonly standardErrors: ParameterStandardErrors;
-  /** Largest / smallest eigenvalue of the Hessian of the mean negative log-likelihood in the fit's unconstrained parameters (Infinity when not positive definite). */
+  /**
+   * Largest / smallest eigenvalue of the Hessian of the mean negative log-likelihood in the fit's unconstrained
+   * parameters, each rescaled by how far it moves the natural (standardised) parameters (Infinity when not positive
+   * definite).
+   */
   readonly conditionNumber: number;
   readonly hessianPositiveDefinite: boolean;
   /** Number of starts continued to convergence. */
@@ -63,6 +67,9 @@ export interface DiagnoseInput {
   readonly minOccupancy: number;
 }
 
+/** Smallest eigenvalue of the rescaled Hessian (mean negative log-likelihood per bar, natural units) counted as curvature. */
+const HESSIAN_FLAT = 1e-8;
+
 /** Tolerances of the degenerate verdict. */
 export const DEGENERATE_RULES = Object.freeze({
   /** A stay probability below max(floor, 0.5) + this is degenerate (the state does not persist). */
@@ -79,8 +86,9 @@ export const DEGENERATE_RULES = Object.freeze({
  * Returns the diagnostics of a fit and the reasons it is degenerate (empty = identifiable):
  * - standard errors: Hessian H of the mean negative log-likelihood in the unconstrained parameters by central
  *   differences of the exact gradient (step 1e-5 · max(1, |theta_i|)), covariance H⁻¹ / T, mapped to the
- *   natural parameters by the Jacobian of the reparametrisation (central differences), then to return units;
- * - condition number of H and whether it is positive definite;
+ *   natural parameters by the Jacobian J of the reparametrisation (central differences), then to return units;
+ * - condition number of D⁻¹ H D⁻¹ (D = column norms of J) and whether it is positive definite (smallest
+ *   eigenvalue > 1e-8);
  * - how many finalists reached the best log-likelihood (within 0.01);
  * - occupancy (mean filtered probability), unconditional volatility and expected duration per state.
  * Degenerate (K >= 2 for the transition and occupancy rules): a stay probability at or under max(stayFloor, 0.5);
@@ -107,10 +115,6 @@ export function diagnoseFit(input: DiagnoseInput): { diagnostics: FitDiagnostics
     for (let i = 0; i < p; i++) hessian[i * p + j] = (gUp[i]! - gDown[i]!) / (2 * h);
   }
   for (let i = 0; i < p; i++) for (let j = 0; j < i; j++) { const m = 0.5 * (hessian[i * p + j]! + hessian[j * p + i]!); hessian[i * p + j] = m; hessian[j * p + i] = m; }
-  const eigen = symmetricEigen(hessian, p);
-  const lambdaMin = eigen.values[0]!, lambdaMax = eigen.values[p - 1]!;
-  const positiveDefinite = lambdaMin > 1e-12 * Math.max(lambdaMax, 1e-300);
-  const conditionNumber = positiveDefinite ? lambdaMax / lambdaMin : Infinity;
   // natural parameters (standardised units): per state mean, omega, alpha, beta, nu (0 when Gaussian), then the K×K transition
   const m = 5 * k + k * k;
   const natural = (out: Float64Array): void => {
@@ -137,9 +141,25 @@ export function diagnoseFit(input: DiagnoseInput): { diagnostics: FitDiagnostics
     for (let i = 0; i < m; i++) jacobian[i * p + j] = (up[i]! - down[i]!) / (2 * h);
   }
   objective.decode(theta);
+  // Scale each unconstrained coordinate by how far it moves the natural parameters (column norm of J), so that a
+  // logit far out on its plateau (a transition probability of 0.002, say) is not mistaken for a flat direction:
+  // Hs = D⁻¹ H D⁻¹, Js = J D⁻¹, and J H⁻¹ J' = Js Hs⁻¹ Js'.
+  const d = new Float64Array(p);
+  for (let j = 0; j < p; j++) {
+    let ss = 0;
+    for (let i = 0; i < m; i++) ss += jacobian[i * p + j]! ** 2;
+    d[j] = Math.max(Math.sqrt(ss), 1e-150);
+  }
+  for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) hessian[i * p + j] = hessian[i * p + j]! / (d[i]! * d[j]!);
+  for (let i = 0; i < m; i++) for (let j = 0; j < p; j++) jacobian[i * p + j] = jacobian[i * p + j]! / d[j]!;
+  const eigen = symmetricEigen(hessian, p);
+  const lambdaMin = eigen.values[0]!, lambdaMax = eigen.values[p - 1]!;
+  // flat: a curvature below 1e-8 per bar in natural units (identified parameters of these fits have 1e-4..10)
+  const positiveDefinite = lambdaMin > HESSIAN_FLAT;
+  const conditionNumber = positiveDefinite ? lambdaMax / lambdaMin : Infinity;
   const variance = new Float64Array(m).fill(NaN);
   if (positiveDefinite) {
-    // J V diag(1/lambda) V' J' / n, diagonal only
+    // Js V diag(1/lambda) V' Js' / n, diagonal only
     const jv = new Float64Array(m * p);
     for (let i = 0; i < m; i++) for (let c = 0; c < p; c++) {
       let acc = 0;
