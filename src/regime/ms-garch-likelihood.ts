@@ -70,6 +70,7 @@ export class MsGarchObjective {
   private readonly invHs: Float64Array; // 1 / h_{t,k}
   private readonly fs: Float64Array; // filtered_{t,k}
   private readonly qs: Float64Array; // f_{t,k} / c_t
+  private readonly logTerms: Float64Array | null; // ln(1 + u_{t,k}) of Student-t states (reused by the reverse pass)
   private readonly predicted: Float64Array;
   private readonly scratch: Float64Array;
   private readonly barFiltered: Float64Array;
@@ -112,6 +113,7 @@ export class MsGarchObjective {
     this.invHs = new Float64Array(data.length * k);
     this.fs = new Float64Array(data.length * k);
     this.qs = new Float64Array(data.length * k);
+    this.logTerms = innovations === 't' ? new Float64Array(data.length * k) : null;
     this.predicted = new Float64Array(k);
     this.scratch = new Float64Array(k);
     this.barFiltered = new Float64Array(k);
@@ -255,7 +257,13 @@ export class MsGarchObjective {
         invHs[base + s] = invH;
         const d = r - mean[s]!;
         const v = nu[s]!;
-        const qq = (v === Infinity ? 0.5 * d * d * invH : 0.5 * (v + 1) * Math.log1p((d * d * invH) / (v - 2))) - lc[s]!;
+        let qq: number;
+        if (v === Infinity) qq = 0.5 * d * d * invH - lc[s]!;
+        else {
+          const lt = Math.log1p((d * d * invH) / (v - 2));
+          this.logTerms![base + s] = lt;
+          qq = 0.5 * (v + 1) * lt - lc[s]!;
+        }
         q[s] = qq;
         if (pred[s]! > 0 && qq < qMin) qMin = qq;
       }
@@ -303,7 +311,7 @@ export class MsGarchObjective {
           const x = d * d * invH;
           weight = (v + 1) / (v - 2 + x);
           const u = x / (v - 2);
-          barNu[s] = barNu[s]! + barLog * (lcd[s]! - 0.5 * Math.log1p(u) + 0.5 * weight * u);
+          barNu[s] = barNu[s]! + barLog * (lcd[s]! - 0.5 * this.logTerms![base + s]! + 0.5 * weight * u);
         }
         barMu[s] = barMu[s]! + barLog * weight * d * invH;
         const barH = barLog * 0.5 * invH * (weight * d * d * invH - 1) + beta[s]! * carry[s]!;
