@@ -5,7 +5,7 @@
  * gates, and the final models. `tm train` (src/cli/train-command.ts) is its composition root.
  */
 export { TrainingError, type TrainingErrorCode } from './training-error.js';
-export { boruta, selectFeatures, type BorutaDecision, type BorutaFeature, type BorutaParams, type BorutaResult, type FeatureSelection, type SelectionReason } from './boruta.js';
+export { boruta, borutaDecision, selectFeatures, type BorutaDecision, type BorutaFeature, type BorutaParams, type BorutaResult, type FeatureSelection, type SelectionReason } from './boruta.js';
 export {
   binomialLowerTail,
   binomialUpperTail,
