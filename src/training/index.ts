@@ -47,3 +47,5 @@ export {
   type WalkForwardResult,
 } from './walk-forward.js';
 export { buildModelPackages, cardGates, cardMetrics, foldMetricHistory, trainingReport, UNKNOWN_GIT_COMMIT, type ModelPackage } from './model-package.js';
+export { binomialCoefficient, combinatorialPurgedSplits, type CpcvOptions, type CpcvPlan, type CpcvSplit } from './cpcv.js';
+export { probabilityOfBacktestOverfitting, type PboOptions, type PboResult } from './pbo.js';
