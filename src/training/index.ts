@@ -49,3 +49,4 @@ export {
 export { buildModelPackages, cardGates, cardMetrics, foldMetricHistory, trainingReport, UNKNOWN_GIT_COMMIT, type ModelPackage } from './model-package.js';
 export { binomialCoefficient, combinatorialPurgedSplits, type CpcvOptions, type CpcvPlan, type CpcvSplit } from './cpcv.js';
 export { probabilityOfBacktestOverfitting, type PboOptions, type PboResult } from './pbo.js';
+export { deflatedSharpeFromTrials, trialConfigHash, type LedgerDeflatedSharpe, type TrialRecord } from './trial-ledger.js';
