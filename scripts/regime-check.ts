@@ -3,7 +3,8 @@
  * bars opening in [2022-01-01, 2025-09-01), fits K = 1..4 MS-GARCH(1,1) with Gaussian and Student-t innovations
  * (default constraints, `onDegenerate: 'report'`) on the whole window and prints per fit: verdict, smallest stay
  * probability, largest alpha + beta, nu, labels and the degenerate reasons; then the K selection by held-out log
- * score (last 25 % held back) and BIC. Also one unconstrained fit per symbol and K for comparison.
+ * score (last 25 % held back) and BIC. `--unconstrained` repeats both without the constraints (the interpretability
+ * cost is the difference in held-out log score).
  *
  *   npx tsx scripts/regime-check.ts [--seed 1] [--unconstrained]
  * Reads ${TM_SHARED_DATA:-../shared/data}/binance-spot/<SYMBOL>-4h.csv.gz.
@@ -60,8 +61,7 @@ for (const symbol of ['BTCUSDT', 'ETHUSDT', 'SOLUSDT']) {
       }
     }
   }
-  if (unconstrained) continue;
-  const selection = selectRegimeModel(returns, { seed, holdoutFraction: 0.25 });
+  const selection = selectRegimeModel(returns, { seed, holdoutFraction: 0.25, ...(unconstrained ? { constraints: UNCONSTRAINED } : {}) });
   console.log(`\nK selection (${symbol}): fitted on the first ${selection.trainBars} returns, scored on the last ${selection.holdoutBars} (mean one-step log score, return units):\n`);
   console.log('| K | innovations | verdict | held-out log score | train BIC |');
   console.log('| --- | --- | --- | --- | --- |');

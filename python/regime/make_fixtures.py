@@ -11,6 +11,8 @@ byte-identical when rerun with the versions pinned in python/requirements-resear
   test/fixtures/regime/garch-t-arch.json        K = 1: GARCH(1,1)-t (Student-t innovations, nu estimated) vs arch
   test/fixtures/regime/ms2-statsmodels.json     K = 2: switching mean + variance, no GARCH, vs statsmodels MarkovRegression
   test/fixtures/regime/hamilton-gnp.json        Hamilton (1989) 2-state AR(4) on rgnp vs statsmodels MarkovAutoregression
+  test/fixtures/regime/newey-west-ic-statsmodels.json  Spearman IC with a Newey-West (HAC) standard error: OLS of rank(y) on
+                                                rank(x) with statsmodels cov_type='HAC' (src/training/stats.ts)
   test/fixtures/regime/boruta-binomial-scipy.json  Boruta's two-sided binomial test (src/training/boruta.ts): scipy.stats.binom
                                                 tails and decisions at the boundary hit counts (kept here so the
                                                 reproducibility test covers it)
@@ -34,7 +36,7 @@ import arch
 import numpy as np
 import scipy
 import scipy.special
-from scipy.stats import binom
+from scipy.stats import binom, rankdata
 import statsmodels
 import statsmodels.api as sm
 from arch import arch_model
@@ -240,6 +242,32 @@ def make_boruta_binomial() -> None:
     )
 
 
+def make_newey_west(ts: list[str], r: np.ndarray) -> None:
+    """Overlapping 6-bar momentum vs the next 6-bar return of the BTC series: ranks regressed with a HAC covariance."""
+    h = 6
+    csum = np.concatenate([[0.0], np.cumsum(r)])
+    t = np.arange(h, r.shape[0] - h)
+    x = csum[t] - csum[t - h]  # r[t-h..t-1]
+    y = csum[t + h] - csum[t]  # r[t..t+h-1]
+    rx, ry = rankdata(x), rankdata(y)
+    cases = []
+    for lags in (0, 5, 12):
+        fit = sm.OLS(ry, sm.add_constant(rx)).fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": False}, use_t=False)
+        cases.append({"lags": lags, "slope": float(fit.params[1]), "standard_error": float(fit.bse[1]), "z": float(fit.tvalues[1]), "p_value": float(fit.pvalues[1])})
+    write(
+        "newey-west-ic-statsmodels.json",
+        {
+            "description": "Spearman IC of x (sum of the previous 6 percent log returns) vs y (sum of the next 6), overlapping labels, "
+            "with a Newey-West standard error: statsmodels OLS(rankdata(y), add_constant(rankdata(x))).fit(cov_type='HAC', "
+            "cov_kwds={'maxlags': L, 'use_correction': False}, use_t=False); Bartlett weights 1 - l/(L+1); the slope of ranks "
+            "on ranks is the Spearman IC (no ties); p_value two-sided normal.",
+            "data": {"source": "binance-spot/BTCUSDT-4h.csv.gz", "from": ts[0], "to": ts[-1], "x": [float(v) for v in x], "y": [float(v) for v in y]},
+            "cases": cases,
+            "versions": versions(),
+        },
+    )
+
+
 def make_ms2(ts: list[str], r: np.ndarray) -> None:
     model = sm.tsa.MarkovRegression(r, k_regimes=2, trend="c", switching_variance=True)
     names = list(model.param_names)
@@ -331,6 +359,7 @@ def main() -> None:
     ts, r = load_btc_returns()
     make_garch(ts, r)
     make_garch_t(ts, r)
+    make_newey_west(ts, r)
     make_ms2(ts, r)
     make_gnp()
     make_boruta_binomial()

@@ -19,6 +19,7 @@ export {
   rankAverage,
   returnMoments,
   spearmanIc,
+  spearmanIcNeweyWest,
   studentTTwoSided,
   type DeflatedSharpe,
   type DeflatedSharpeInput,
