@@ -78,6 +78,10 @@ def load_btc_returns() -> tuple[list[str], np.ndarray]:
     return ts[1:], r
 
 
+def btc_data(ts: list[str], r: np.ndarray) -> dict:
+    return {"source": "binance-spot/BTCUSDT-4h.csv.gz", "from": ts[0], "to": ts[-1], "scale": SCALE, "returns": [float(x) for x in r]}
+
+
 def write(name: str, payload: dict) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     text = json.dumps(payload, sort_keys=True, allow_nan=False) + "\n"
@@ -93,9 +97,8 @@ def arch_backcast(resids: np.ndarray) -> float:
     return float(np.sum((resids[:tau] ** 2.0) * w))
 
 
-def garch_case(r: np.ndarray, params: np.ndarray, label: str) -> dict:
-    model = arch_model(r, mean="Constant", vol="GARCH", p=1, q=1, dist="normal", rescale=False)
-    res = model.fix(params)
+def checked_variance(model, res, r: np.ndarray, params: np.ndarray, label: str) -> tuple[np.ndarray, float]:
+    """arch's conditional variances and backcast, checked against an independent numpy recursion."""
     sigma2 = np.asarray(res.conditional_volatility, dtype=float) ** 2
     # arch backcasts from residuals at the mean model's *starting values* (the sample mean), not at params' mu.
     backcast = arch_backcast(r - r.mean())
@@ -109,6 +112,14 @@ def garch_case(r: np.ndarray, params: np.ndarray, label: str) -> dict:
         h[t] = omega + alpha * prev_e2 + beta * prev_h
         prev_e2, prev_h = e[t] ** 2, h[t]
     assert np.allclose(h, sigma2, rtol=1e-12, atol=0), f"{label}: arch variance bounds bound"
+    return sigma2, backcast
+
+
+def garch_case(r: np.ndarray, params: np.ndarray, label: str) -> dict:
+    model = arch_model(r, mean="Constant", vol="GARCH", p=1, q=1, dist="normal", rescale=False)
+    res = model.fix(params)
+    sigma2, backcast = checked_variance(model, res, r, params[:4], label)
+    mu, omega, alpha, beta = params
     return {
         "label": label,
         "params": {"mu": float(mu), "omega": float(omega), "alpha": float(alpha), "beta": float(beta)},
@@ -134,13 +145,7 @@ def make_garch(ts: list[str], r: np.ndarray) -> None:
             "e = r - mu, with e_{-1}^2 = h_{-1} = backcast; backcast = sum_{i<75} w_i (r_i - mean(r))^2, w_i ~ 0.94^i "
             "normalised. The 'arch-fitted' case holds arch's own MLE (SLSQP), so its loglikelihood is a lower bound "
             "for a K = 1 fit.",
-            "data": {
-                "source": "binance-spot/BTCUSDT-4h.csv.gz",
-                "from": ts[0],
-                "to": ts[-1],
-                "scale": SCALE,
-                "returns": [float(x) for x in r],
-            },
+            "data": btc_data(ts, r),
             "cases": cases,
             "versions": versions(),
         },
@@ -150,17 +155,10 @@ def make_garch(ts: list[str], r: np.ndarray) -> None:
 def garch_t_case(r: np.ndarray, params: np.ndarray, label: str) -> dict:
     model = arch_model(r, mean="Constant", vol="GARCH", p=1, q=1, dist="t", rescale=False)
     res = model.fix(params)
-    sigma2 = np.asarray(res.conditional_volatility, dtype=float) ** 2
-    backcast = arch_backcast(r - r.mean())
-    assert backcast == model._backcast, (backcast, model._backcast)
+    sigma2, backcast = checked_variance(model, res, r, params[:4], label)
     mu, omega, alpha, beta, nu = params
     e = r - mu
-    h = np.empty_like(r)
-    prev_e2, prev_h = backcast, backcast
-    for t in range(r.shape[0]):
-        h[t] = omega + alpha * prev_e2 + beta * prev_h
-        prev_e2, prev_h = e[t] ** 2, h[t]
-    assert np.allclose(h, sigma2, rtol=1e-12, atol=0), f"{label}: arch variance bounds bound"
+    h = sigma2
     # Independent log-likelihood (scipy gammaln): the unit-variance Student-t density arch's StudentsT uses.
     ll = np.sum(
         scipy.special.gammaln((nu + 1) / 2)
@@ -199,13 +197,7 @@ def make_garch_t(ts: list[str], r: np.ndarray) -> None:
             "recursion and backcast as garch-arch.json. The 'arch-fitted' case holds arch's own MLE (SLSQP, nu in "
             "[2.05, 500]), so its loglikelihood is a lower bound for a K = 1 t fit; std_err_classic are arch's "
             "inverse-Hessian standard errors there (fit(cov_type='classic')).",
-            "data": {
-                "source": "binance-spot/BTCUSDT-4h.csv.gz",
-                "from": ts[0],
-                "to": ts[-1],
-                "scale": SCALE,
-                "returns": [float(x) for x in r],
-            },
+            "data": btc_data(ts, r),
             "cases": cases,
             "versions": versions(),
         },
@@ -302,13 +294,7 @@ def make_ms2(ts: list[str], r: np.ndarray) -> None:
             "predicted/smoothed ('given' case) marginal probability of regime 0 per bar, .loglike(params). statsmodels p[i->j] = P(s_t = j | s_{t-1} = i); "
             "transition_row_stochastic[i][j] = P(s_t = j | s_{t-1} = i). The 'statsmodels-fitted' case holds "
             "statsmodels' own MLE.",
-            "data": {
-                "source": "binance-spot/BTCUSDT-4h.csv.gz",
-                "from": ts[0],
-                "to": ts[-1],
-                "scale": SCALE,
-                "returns": [float(x) for x in r],
-            },
+            "data": btc_data(ts, r),
             "cases": cases,
             "versions": versions(),
         },
