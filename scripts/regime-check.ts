@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { fitMsGarch, selectRegimeModel, UNCONSTRAINED, type Innovations, type MsGarchFit } from '../src/regime/index.js';
+import { fitMsGarch, labelStability, selectRegimeModel, UNCONSTRAINED, type Innovations, type MsGarchFit } from '../src/regime/index.js';
 
 if (process.argv.includes('--help')) {
   console.log('usage: npx tsx scripts/regime-check.ts [--seed N] [--unconstrained]\nFits K = 1..4 MS-GARCH (normal and t) on BTC/ETH/SOL binance-spot 4h 2022-01-01..2025-08-31 and prints the identifiability table and K selection.');
@@ -68,4 +68,10 @@ for (const symbol of ['BTCUSDT', 'ETHUSDT', 'SOLUSDT']) {
   for (const r of selection.rows) console.log(`| ${r.states} | ${r.innovations} | ${r.verdict} | ${fmt(r.holdoutLogScore, 5)} | ${fmt(r.bic, 1)} |`);
   const c = selection.rows[selection.chosen], b = selection.rows[selection.bicChoice];
   console.log(`\nchosen by held-out log score: ${c === undefined ? 'none (all degenerate)' : `K = ${c.states}, ${c.innovations}`}; by BIC: ${b === undefined ? 'none' : `K = ${b.states}, ${b.innovations}`}`);
+  // label stability: 2-year windows every 6 months
+  for (const [states, innovations] of [[2, 't'], [4, 'normal']] as const) {
+    const st = labelStability(returns, { window: 4380, step: 1095, fit: { seed, states, innovations, ...(unconstrained ? { constraints: UNCONSTRAINED } : {}) } });
+    const ok = st.windows.filter((w) => w.verdict === 'ok').length;
+    console.log(`label stability K = ${states} ${innovations} (2-year windows every 6 months): ${ok}/${st.windows.length} windows non-degenerate; mean agreement with the modal label ${fmt(st.meanAgreement)}; consecutive fits agree on ${Array.from(st.consecutiveAgreement, (a) => fmt(a)).join(', ') || '-'} of bars; refused: ${st.windows.filter((w) => w.verdict !== 'ok').map((w) => `[${w.from}, ${w.to}) ${w.reason?.split(':')[0]}`).join('; ') || 'none'}`);
+  }
 }

@@ -19,6 +19,7 @@ export {
   CONSTRAINT_DEFAULTS, FIT_DEFAULTS, fitMsGarch, UNCONSTRAINED, type FitConstraints, type FitMsGarchOptions, type FitStartSummary, type Innovations, type MsGarchFit, type VarianceMode,
 } from './fit-ms-garch.js';
 export { DEGENERATE_RULES, type DegenerateReason, type FitDiagnostics, type ParameterStandardErrors } from './fit-diagnostics.js';
+export { labelStability, type LabelStability, type StabilityWindow } from './label-stability.js';
 export { defaultRegimeCandidates, selectRegimeModel, type RegimeCandidate, type RegimeSelection, type RegimeSelectionRow, type SelectRegimeModelOptions } from './select-regime-model.js';
 export { hamiltonFilter, kimSmoother, type HamiltonFilterResult } from './hamilton-filter.js';
 export { ergodicDistribution, makeMsGarchModel, unconditionalVariance, validateModel, type MsGarchModel, type MsGarchModelInput } from './ms-garch-model.js';
