@@ -29,7 +29,7 @@ export interface RegimeSelectionRow extends RegimeCandidate {
 /** Options of {@link selectRegimeModel}. */
 export interface SelectRegimeModelOptions {
   readonly seed: number;
-  /** Models to try (default K = 1..4 × the given innovations × GARCH variance). */
+  /** Models to try (default {@link defaultRegimeCandidates}: K = 1..4 × normal/t × GARCH/constant variance). */
   readonly candidates?: readonly RegimeCandidate[];
   /** Share of the returns held back at the end for scoring, in (0, 0.5] (default 0.25). */
   readonly holdoutFraction?: number;
@@ -49,9 +49,9 @@ export interface RegimeSelection {
   readonly holdoutBars: number;
 }
 
-/** K = 1..4 with GARCH(1,1) variance and the given innovations. */
-export function defaultRegimeCandidates(innovations: readonly Innovations[] = ['normal', 't']): RegimeCandidate[] {
-  return innovations.flatMap((i) => [1, 2, 3, 4].map((states) => ({ states, innovations: i, variance: 'garch' as VarianceMode })));
+/** K = 1..4 × the given innovations × the given variance modes (GARCH(1,1) per state, or constant: Markov-switching mean/variance). */
+export function defaultRegimeCandidates(innovations: readonly Innovations[] = ['normal', 't'], variances: readonly VarianceMode[] = ['garch', 'constant']): RegimeCandidate[] {
+  return variances.flatMap((variance) => innovations.flatMap((i) => [1, 2, 3, 4].map((states) => ({ states, innovations: i, variance }))));
 }
 
 /**
