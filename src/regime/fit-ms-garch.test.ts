@@ -10,7 +10,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../core/random.js';
-import { fitMsGarch, type MsGarchFit } from './fit-ms-garch.js';
+import { normalDraw } from '../core/random.js';
+import { fitMsGarch, UNCONSTRAINED, type MsGarchFit } from './fit-ms-garch.js';
+import { RegimeError } from './regime-error.js';
 import { makeMsGarchModel, unconditionalVariance, type MsGarchModel } from './ms-garch-model.js';
 import { filterRegimes } from './regime-filter.js';
 import { canonicalStateOrder, permuteStates } from './regime-labels.js';
@@ -69,6 +71,97 @@ describe('fitMsGarch parameter recovery (8,000 simulated bars)', () => {
     expect(fit.labels).toEqual(['crisis', 'bear', 'neutral', 'bull']);
     expect(fit.logLikelihood).toBeGreaterThan(filterRegimes(FOUR_STATE, path.returns, { initialVariance: fit.initialVariance }).logLikelihood);
     checkRecovery(FOUR_STATE, fit);
+  });
+});
+
+const TWO_STATE_T = makeMsGarchModel({
+  mean: [-0.1, 0.05],
+  omega: [0.8, 0.128],
+  alpha: [0.1, 0.05],
+  beta: [0.7, 0.75],
+  nu: [4, 8],
+  transition: [[0.96, 0.04], [0.02, 0.98]],
+});
+
+describe('fitMsGarch with Student-t innovations', () => {
+  it('2 states: recovers means, vols, transitions and nu (±35 %), verdict ok, standard errors finite', () => {
+    const path = simulateMsGarch(TWO_STATE_T, 8000, seededRandom(13));
+    const fit = fitMsGarch(path.returns, { seed: 5, states: 2, innovations: 't' });
+    expect(fit.verdict).toBe('ok');
+    expect(fit.innovations).toBe('t');
+    expect(fit.parameterCount).toBe(2 * 5 + 2);
+    expect(fit.logLikelihood).toBeGreaterThan(filterRegimes(TWO_STATE_T, path.returns, { initialVariance: fit.initialVariance }).logLikelihood);
+    checkRecovery(TWO_STATE_T, fit);
+    const truth = permuteStates(TWO_STATE_T, canonicalStateOrder(TWO_STATE_T));
+    for (let s = 0; s < 2; s++) {
+      expect(Math.abs(fit.model.nu[s]! / truth.nu[s]! - 1), `nu[${s}]`).toBeLessThan(0.35);
+      expect(fit.diagnostics.standardErrors.nu[s]).toBeGreaterThan(0);
+      expect(Number.isFinite(fit.diagnostics.standardErrors.transition[s * 2 + s]!)).toBe(true);
+    }
+    expect(fit.diagnostics.hessianPositiveDefinite).toBe(true);
+    expect(fit.diagnostics.finalistsAtBest).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a Gaussian fit of the same t data scores a lower likelihood than the t fit', () => {
+    const path = simulateMsGarch(TWO_STATE_T, 4000, seededRandom(14));
+    const t = fitMsGarch(path.returns, { seed: 5, states: 2, innovations: 't', onDegenerate: 'report' });
+    const normal = fitMsGarch(path.returns, { seed: 5, states: 2, onDegenerate: 'report' });
+    expect(t.logLikelihood).toBeGreaterThan(normal.logLikelihood + 20);
+  });
+});
+
+describe('fitMsGarch constraints and the degenerate verdict', () => {
+  // one regime plus 5 isolated 12-sigma spikes: a second state can buy likelihood from those 5 bars alone (the
+  // degenerate corner seen on real data: a state that does not persist, is hardly ever occupied, huge variance)
+  const random = seededRandom(41);
+  const iid = Float64Array.from({ length: 4000 }, (_, t) => normalDraw(random) * (t % 800 === 400 ? 12 : 1));
+
+  it('refuses a degenerate fit with RegimeError `degenerate` naming the parameter', () => {
+    let error: unknown;
+    try {
+      fitMsGarch(iid, { seed: 1, states: 2, variance: 'constant' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(RegimeError);
+    const e = error as RegimeError;
+    expect(e.code).toBe('degenerate');
+    expect(e.message).toMatch(/refused as degenerate: `transition\[1\]\[1\]` \(stay probability of state 1, [a-z]+\) = 0\.50+: must be above 0\.5/);
+    expect(e.message).toMatch(/`occupancy\[1\]`/);
+    expect(e.context['parameter']).toBe('transition[1][1]');
+  });
+
+  it("onDegenerate 'report' returns the fit with verdict and reasons; constraints hold", () => {
+    const fit = fitMsGarch(iid, { seed: 1, states: 2, variance: 'constant', onDegenerate: 'report' });
+    expect(fit.verdict).toBe('degenerate');
+    expect(fit.degenerateReasons.map((r) => r.parameter)).toEqual(expect.arrayContaining(['transition[1][1]', 'occupancy[1]']));
+    for (let s = 0; s < 2; s++) expect(fit.model.transition[s * 2 + s]).toBeGreaterThanOrEqual(0.5);
+    // the spike-free series is identifiable as one state
+    const clean = Float64Array.from(iid, (r, t) => (t % 800 === 400 ? r / 12 : r));
+    expect(fitMsGarch(clean, { seed: 1, states: 1, variance: 'constant' }).verdict).toBe('ok');
+  });
+
+  it('unconstrained fits may leave the constraint set; constrained ones stay inside it', () => {
+    const path = simulateMsGarch(FOUR_STATE, 3000, seededRandom(77));
+    const c = fitMsGarch(path.returns, { seed: 2, states: 4, onDegenerate: 'report', constraints: { stayFloor: 0.6, maxPersistence: 0.95, varianceRatio: 9 } });
+    let ss = 0, sum = 0;
+    for (const r of path.returns) { sum += r; ss += r * r; }
+    const sampleVariance = ss / path.returns.length - (sum / path.returns.length) ** 2;
+    const v = unconditionalVariance(c.model);
+    for (let s = 0; s < 4; s++) {
+      expect(c.model.transition[s * 4 + s]).toBeGreaterThanOrEqual(0.6);
+      expect(c.model.alpha[s]! + c.model.beta[s]!).toBeLessThan(0.95);
+      expect(v[s]! / sampleVariance).toBeGreaterThanOrEqual(1 / 9 - 1e-9);
+      expect(v[s]! / sampleVariance).toBeLessThanOrEqual(9 + 1e-9);
+    }
+    const u = fitMsGarch(path.returns, { seed: 2, states: 4, onDegenerate: 'report', constraints: UNCONSTRAINED });
+    expect(u.constraints).toEqual(UNCONSTRAINED);
+  });
+
+  it('rejects constraints outside their range, naming them', () => {
+    expect(() => fitMsGarch(iid, { seed: 1, states: 2, constraints: { stayFloor: 1 } })).toThrow(/`constraints.stayFloor` must be in \[0, 0.99\], was 1/);
+    expect(() => fitMsGarch(iid, { seed: 1, states: 2, constraints: { maxPersistence: 1 } })).toThrow(/`constraints.maxPersistence` must be in/);
+    expect(() => fitMsGarch(iid, { seed: 1, states: 2, innovations: 'cauchy' as 't' })).toThrow(/`innovations` must be 'normal' or 't', was "cauchy"/);
   });
 });
 

@@ -5,14 +5,15 @@ import { RegimeError } from './regime-error.js';
  *
  * For returns r_t (log returns, in whatever scale the caller uses: variance parameters are in that scale squared):
  *
- *   r_t | s_t = k, r_1..r_{t-1}  ~  N(mean[k], h_{k,t})
+ *   r_t | s_t = k, r_1..r_{t-1}  ~  mean[k] + sqrt(h_{k,t}) · z,   z ~ N(0, 1) or unit-variance Student-t(nu[k])
  *   h_{k,t} = omega[k] + alpha[k] * e_{k,t-1}^2 + beta[k] * h_{k,t-1},   e_{k,t-1} = r_{t-1} - mean[k]
  *   P(s_t = j | s_{t-1} = i) = transition[i * K + j]
  *
  * Every state's variance recursion runs on every bar, on that state's own residual (r − mean[k]), whatever state
  * the chain is in: the density of r_t given s_t does not depend on earlier states, so the Hamilton filter is exact
  * with K states. alpha = beta = 0 gives a Markov-switching Gaussian with variance omega[k] (Hamilton 1989 without
- * autoregression). Gaussian densities only (a per-state Student-t is a possible extension, not implemented).
+ * autoregression). nu[k] = Infinity is a Gaussian state; a finite nu[k] > 2 is a Student-t state scaled to
+ * variance h_{k,t} (arch's `StudentsT`): ln f = ln Γ((ν+1)/2) − ln Γ(ν/2) − ½ ln(π(ν−2)) − ½ ln h − (ν+1)/2 ln(1 + e²/((ν−2)h)).
  */
 export interface MsGarchModel {
   /** Number of states K >= 1. */
@@ -27,6 +28,8 @@ export interface MsGarchModel {
   readonly beta: Float64Array;
   /** Row-stochastic K×K transition matrix, row-major: `transition[i * K + j] = P(s_t = j | s_{t-1} = i)`. */
   readonly transition: Float64Array;
+  /** Degrees of freedom of each state's innovations: > 2 (Student-t, unit variance) or Infinity (Gaussian). */
+  readonly nu: Float64Array;
 }
 
 /** Plain-number description of a model, as accepted by {@link makeMsGarchModel}. */
@@ -39,6 +42,8 @@ export interface MsGarchModelInput {
   readonly beta?: ArrayLike<number>;
   /** K rows of K probabilities, or K*K row-major numbers. */
   readonly transition: ArrayLike<number> | readonly (readonly number[])[];
+  /** Degrees of freedom per state (> 2, or Infinity = Gaussian). Default: all Infinity (Gaussian states). */
+  readonly nu?: ArrayLike<number>;
 }
 
 /** Tolerance on |row sum - 1| of a transition matrix. */
@@ -47,7 +52,8 @@ export const ROW_SUM_TOLERANCE = 1e-9;
 /**
  * Returns a validated, frozen-shape {@link MsGarchModel} (arrays copied).
  * @throws RegimeError `invalid_model` naming the parameter, the rule and the value: lengths differ, a mean is not
- *   finite, omega <= 0, alpha or beta < 0, alpha + beta >= 1, a transition entry outside [0, 1] or a row not summing to 1.
+ *   finite, omega <= 0, alpha or beta < 0, alpha + beta >= 1, nu <= 2 (and not Infinity), a transition entry outside
+ *   [0, 1] or a row not summing to 1.
  * @example
  * makeMsGarchModel({ mean: [0.05, -0.1], omega: [0.02, 0.3], alpha: [0.05, 0.1], beta: [0.9, 0.8],
  *   transition: [[0.98, 0.02], [0.05, 0.95]] });
@@ -67,7 +73,8 @@ export function makeMsGarchModel(input: MsGarchModelInput): MsGarchModel {
     }))
     : Float64Array.from(input.transition as ArrayLike<number>);
   if (transition.length !== k * k) throw new RegimeError('invalid_model', `\`transition\` must have ${k}×${k} = ${k * k} entries, was ${transition.length}`, { parameter: 'transition', value: transition.length });
-  const model: MsGarchModel = { states: k, mean, omega, alpha, beta, transition };
+  const nu = input.nu === undefined ? new Float64Array(k).fill(Infinity) : toLength('nu', input.nu, k);
+  const model: MsGarchModel = { states: k, mean, omega, alpha, beta, transition, nu };
   validateModel(model);
   return model;
 }
@@ -84,7 +91,7 @@ function toLength(name: string, values: ArrayLike<number>, k: number): Float64Ar
 export function validateModel(model: MsGarchModel): void {
   const k = model.states;
   if (!(Number.isInteger(k) && k >= 1)) throw new RegimeError('invalid_model', `\`states\` must be an integer >= 1, was ${k}`, { parameter: 'states', value: k });
-  for (const name of ['mean', 'omega', 'alpha', 'beta'] as const) {
+  for (const name of ['mean', 'omega', 'alpha', 'beta', 'nu'] as const) {
     if (model[name].length !== k) throw new RegimeError('invalid_model', `\`${name}\` must have ${k} entries, was ${model[name].length}`, { parameter: name, value: model[name].length });
   }
   if (model.transition.length !== k * k) throw new RegimeError('invalid_model', `\`transition\` must have ${k * k} entries, was ${model.transition.length}`, { parameter: 'transition', value: model.transition.length });
@@ -94,6 +101,8 @@ export function validateModel(model: MsGarchModel): void {
     if (!(w > 0 && Number.isFinite(w))) throw new RegimeError('invalid_model', `\`omega[${s}]\` must be finite and > 0, was ${w}`, { parameter: 'omega', state: s, value: w });
     if (!(a >= 0 && Number.isFinite(a))) throw new RegimeError('invalid_model', `\`alpha[${s}]\` must be finite and >= 0, was ${a}`, { parameter: 'alpha', state: s, value: a });
     if (!(b >= 0 && Number.isFinite(b))) throw new RegimeError('invalid_model', `\`beta[${s}]\` must be finite and >= 0, was ${b}`, { parameter: 'beta', state: s, value: b });
+    const v = model.nu[s]!;
+    if (!(v > 2)) throw new RegimeError('invalid_model', `\`nu[${s}]\` must be > 2 (finite variance) or Infinity (Gaussian), was ${v}`, { parameter: 'nu', state: s, value: v });
     if (!(a + b < 1)) throw new RegimeError('invalid_model', `\`alpha[${s}] + beta[${s}]\` must be < 1 (covariance stationary state), was ${a + b}`, { parameter: 'alpha+beta', state: s, value: a + b });
     let sum = 0;
     for (let j = 0; j < k; j++) {

@@ -52,6 +52,56 @@ describe('K = 1 is GARCH(1,1): arch_model(mean=Constant, vol=GARCH, dist=normal)
   });
 });
 
+interface GarchTFixture {
+  data: { returns: number[] };
+  cases: {
+    label: string;
+    params: { mu: number; omega: number; alpha: number; beta: number; nu: number };
+    backcast: number;
+    loglikelihood: number;
+    conditional_variance: number[];
+    std_err_classic?: { mu: number; omega: number; alpha: number; beta: number; nu: number };
+  }[];
+}
+
+describe('K = 1 Student-t is GARCH(1,1)-t: arch_model(mean=Constant, vol=GARCH, dist=t).fix(params)', () => {
+  const f = fixture<GarchTFixture>('garch-t-arch.json');
+  const returns = Float64Array.from(f.data.returns);
+
+  for (const c of f.cases) {
+    it(`log-likelihood and conditional variances match arch within 1e-8 relative (${c.label}, nu ${c.params.nu.toFixed(3)})`, () => {
+      const model = makeMsGarchModel({ mean: [c.params.mu], omega: [c.params.omega], alpha: [c.params.alpha], beta: [c.params.beta], nu: [c.params.nu], transition: [[1]] });
+      const out = filterRegimes(model, returns);
+      expectRelative(out.logLikelihood, c.loglikelihood, 1e-8, 'log-likelihood');
+      for (let t = 0; t < returns.length; t++) expectRelative(out.variance[t]!, c.conditional_variance[t]!, 1e-8, `variance[${t}]`);
+    });
+  }
+
+  it('a Gaussian model at the same parameters gives a different (lower) likelihood: the t density is really used', () => {
+    const c = f.cases.find((x) => x.label === 'arch-fitted')!;
+    const gaussian = makeMsGarchModel({ mean: [c.params.mu], omega: [c.params.omega], alpha: [c.params.alpha], beta: [c.params.beta], transition: [[1]] });
+    expect(filterRegimes(gaussian, returns).logLikelihood).toBeLessThan(c.loglikelihood - 50);
+  });
+
+  it('a K = 1 t fit reaches at least arch’s own maximum log-likelihood (−1e-6) with nu, alpha, beta near arch’s', () => {
+    const archFit = f.cases.find((c) => c.label === 'arch-fitted')!;
+    const fit = fitMsGarch(returns, { seed: 1, states: 1, starts: 2, innovations: 't' });
+    expect(fit.verdict).toBe('ok');
+    expect(fit.logLikelihood).toBeGreaterThanOrEqual(archFit.loglikelihood - 1e-6);
+    expect(fit.model.nu[0]).toBeCloseTo(archFit.params.nu, 1);
+    expect(fit.model.alpha[0]).toBeCloseTo(archFit.params.alpha, 2);
+    expect(fit.model.beta[0]).toBeCloseTo(archFit.params.beta, 2);
+    // Hessian standard errors match arch's classic (inverse-Hessian) ones within 5 % (both numerical Hessians)
+    expect(fit.diagnostics.hessianPositiveDefinite).toBe(true);
+    const se = fit.diagnostics.standardErrors, ref = archFit.std_err_classic!;
+    expectRelative(se.mean[0]!, ref.mu, 0.05, 'se(mu)');
+    expectRelative(se.omega[0]!, ref.omega, 0.05, 'se(omega)');
+    expectRelative(se.alpha[0]!, ref.alpha, 0.05, 'se(alpha)');
+    expectRelative(se.beta[0]!, ref.beta, 0.05, 'se(beta)');
+    expectRelative(se.nu[0]!, ref.nu, 0.05, 'se(nu)');
+  });
+});
+
 interface Ms2Fixture {
   data: { returns: number[] };
   cases: {

@@ -2,8 +2,7 @@ import { archBackcast } from './backcast.js';
 import type { HamiltonFilterResult } from './hamilton-filter.js';
 import { ergodicDistribution, ROW_SUM_TOLERANCE, validateModel, type MsGarchModel } from './ms-garch-model.js';
 import { RegimeError } from './regime-error.js';
-
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+import { studentTLogConstant } from './special-functions.js';
 
 /**
  * One Hamilton-filter step of the MS-GARCH model for return r = `returns[index]` (pure kernel over preallocated
@@ -16,8 +15,10 @@ const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
  * log f(r_t | r_1..r_{t-1}) to `totals[0]`, writes it to `totals[1]` and increments `totals[2]` (a number returned from
  * a non-inlined call would be boxed, i.e. allocated, by V8; writing into a Float64Array is not).
  *
- * Densities are scaled by exp(q_min), q_k = e_k^2 / (2 h_k), over states with positive predicted probability, so
- * a bar underflows only if every such state gives it zero density.
+ * State k's density is exp(logConstant_k − q_k) / sqrt(h_k) with q_k = e_k^2 / (2 h_k) for a Gaussian state
+ * (nu_k = Infinity, logConstant_k = −½ ln 2π) and q_k = (ν+1)/2 · ln(1 + e_k^2 / ((ν−2) h_k)) for a Student-t state
+ * (logConstant_k = {@link studentTLogConstant}). Densities are scaled by exp(min_k (q_k − logConstant_k)) over states
+ * with positive predicted probability, so a bar underflows only if every such state gives it zero density.
  * @throws RegimeError `filter_degenerate` when every state gives the bar zero likelihood (or r is not finite).
  * @internal
  */
@@ -27,6 +28,8 @@ export function filterStep(
   omega: Float64Array,
   alpha: Float64Array,
   beta: Float64Array,
+  nu: Float64Array,
+  logConstant: Float64Array,
   transition: Float64Array,
   returns: Float64Array,
   index: number,
@@ -49,8 +52,9 @@ export function filterStep(
     variance[s] = h;
     const d = r - mean[s]!;
     residual[s] = d;
-    const q = (0.5 * d * d) / h;
-    filtered[s] = q; // scratch: q_k
+    const v = nu[s]!;
+    const q = (v === Infinity ? (0.5 * d * d) / h : 0.5 * (v + 1) * Math.log1p((d * d) / ((v - 2) * h))) - logConstant[s]!;
+    filtered[s] = q; // scratch: q_k − logConstant_k
     if (predicted[s]! > 0 && q < qMin) qMin = q;
   }
   let sum = 0;
@@ -64,10 +68,15 @@ export function filterStep(
   }
   const inv = 1 / sum;
   for (let s = 0; s < k; s++) filtered[s] = filtered[s]! * inv;
-  const l = Math.log(sum) - qMin - HALF_LOG_2PI;
+  const l = Math.log(sum) - qMin;
   totals[0] = totals[0]! + l;
   totals[1] = l;
   totals[2] = totals[2]! + 1;
+}
+
+/** Returns the per-state log normalising constants of a model's densities ({@link filterStep}). @internal */
+export function logConstants(nu: Float64Array): Float64Array {
+  return Float64Array.from(nu, (v) => studentTLogConstant(v));
 }
 
 /** How a filter starts: the pre-sample variance and the distribution of the state before the first bar. */
@@ -107,6 +116,8 @@ export class RegimeFilter {
   private readonly alpha: Float64Array;
   private readonly beta: Float64Array;
   private readonly transition: Float64Array;
+  private readonly nu: Float64Array;
+  private readonly logConstant: Float64Array;
   /** [sum of log densities, last log density, bars] */
   private readonly totals = new Float64Array(3);
   /** The return being filtered (kernel input). */
@@ -131,6 +142,8 @@ export class RegimeFilter {
     this.alpha = model.alpha;
     this.beta = model.beta;
     this.transition = model.transition;
+    this.nu = model.nu;
+    this.logConstant = logConstants(model.nu);
     this.filtered = new Float64Array(k);
     this.predicted = new Float64Array(k);
     this.variance = new Float64Array(k);
@@ -157,7 +170,7 @@ export class RegimeFilter {
    */
   update(r: number): void {
     this.input[0] = r;
-    filterStep(this.states, this.mean, this.omega, this.alpha, this.beta, this.transition, this.input, 0, this.variance, this.residual, this.predicted, this.filtered, this.totals);
+    filterStep(this.states, this.mean, this.omega, this.alpha, this.beta, this.nu, this.logConstant, this.transition, this.input, 0, this.variance, this.residual, this.predicted, this.filtered, this.totals);
   }
 
   /** Writes P(s_{t+1} = k | r_1..r_t) (the next bar's prior) into `out` (length K). Allocates nothing. */

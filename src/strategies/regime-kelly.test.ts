@@ -107,10 +107,10 @@ describe('regime-kelly strategy', () => {
   });
 
   it('uses the horizon and the regime: H = 4 and a 2-state model certain of bear give 8e-5 / 4e-4 × 0.25 = 0.05', () => {
-    // 3 states labelled crisis (highest variance), bear, bull; every row of the transition matrix goes to bear, so the
-    // filter (ergodic start) is certain of bear on every bar and σ²_4 = 4 × 1e-4.
+    // 3 states labelled crisis (highest variance, mean below the long-run mean), bear, bull; every row of the
+    // transition matrix goes to bear, so the filter (ergodic start) is certain of bear on every bar and σ²_4 = 4 × 1e-4.
     const model = makeMsGarchModel({
-      mean: [0, -0.001, 0.001],
+      mean: [-0.002, -0.001, 0.001],
       omega: [9e-4, 1e-4, 1e-4],
       transition: [[0, 1, 0], [0, 1, 0], [0, 1, 0]],
     });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { normalDraw, seededRandom } from '../core/random.js';
-import { boruta, selectFeatures, type BorutaParams, type BorutaResult } from './boruta.js';
+import { readFileSync } from 'node:fs';
+import { boruta, borutaDecision, selectFeatures, type BorutaParams, type BorutaResult } from './boruta.js';
 
 /** y = 1.0·x0 + 0.8·x1 - 0.7·x2² + 0.4·x3 + 0.4·|x4| + noise (linear and non-linear signals of several strengths); x5..x11 pure noise. */
 function synthetic(rows: number, seed: number) {
@@ -67,5 +68,45 @@ describe('selectFeatures', () => {
     const s = selectFeatures(r, 4, 13);
     expect(s.names).toEqual(['f0', 'f1', 'f2', 'f3']);
     expect(s.reasons).toEqual(['confirmed', 'filled-rejected', 'filled-tentative', 'filled-tentative']);
+  });
+});
+
+interface BinomialFixture {
+  cases: {
+    iterations: number;
+    alpha: number;
+    features: number;
+    tail_level: number;
+    confirm_min_hits: number | null;
+    reject_max_hits: number | null;
+    points: { hits: number; upper_tail: number; lower_tail: number; decision: 'confirmed' | 'rejected' | 'tentative' }[];
+  }[];
+}
+
+describe('borutaDecision vs scipy.stats.binom at the boundary hit counts (python/regime/make_fixtures.py)', () => {
+  const f = JSON.parse(readFileSync(new URL('../../test/fixtures/regime/boruta-binomial-scipy.json', import.meta.url), 'utf8')) as BinomialFixture;
+
+  for (const c of f.cases) {
+    it(`N = ${c.iterations}, alpha ${c.alpha}, ${c.features} feature(s): tails within 1e-12 relative and decisions equal at hits ${c.points.map((p) => p.hits).join(', ')}`, () => {
+      for (const p of c.points) {
+        const d = borutaDecision(p.hits, c.iterations, c.tail_level);
+        expect(Math.abs(d.pConfirm - p.upper_tail)).toBeLessThanOrEqual(1e-12 * p.upper_tail + 1e-300);
+        expect(Math.abs(d.pReject - p.lower_tail)).toBeLessThanOrEqual(1e-12 * p.lower_tail + 1e-300);
+        expect(d.decision, `hits ${p.hits}`).toBe(p.decision);
+      }
+      // the boundaries themselves: confirm_min_hits is the first confirmed count, one fewer is not
+      if (c.confirm_min_hits !== null) {
+        expect(borutaDecision(c.confirm_min_hits, c.iterations, c.tail_level).decision).toBe('confirmed');
+        expect(borutaDecision(c.confirm_min_hits - 1, c.iterations, c.tail_level).decision).not.toBe('confirmed');
+      }
+      if (c.reject_max_hits !== null) {
+        expect(borutaDecision(c.reject_max_hits, c.iterations, c.tail_level).decision).toBe('rejected');
+        expect(borutaDecision(c.reject_max_hits + 1, c.iterations, c.tail_level).decision).not.toBe('rejected');
+      }
+    });
+  }
+
+  it('the fixture covers boundaries on both tails', () => {
+    expect(f.cases.filter((c) => c.confirm_min_hits !== null && c.reject_max_hits !== null).length).toBeGreaterThanOrEqual(10);
   });
 });

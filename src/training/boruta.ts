@@ -123,12 +123,24 @@ export function boruta(matrix: FeatureMatrix, target: RegressionTarget, names: r
   const tailLevel = params.alpha / 2 / (params.bonferroni ? d : 1);
   const features: BorutaFeature[] = [];
   for (let j = 0; j < d; j++) {
-    const pConfirm = binomialUpperTail(hits[j]!, N);
-    const pReject = binomialLowerTail(hits[j]!, N);
-    const decision: BorutaDecision = pConfirm <= tailLevel ? 'confirmed' : pReject <= tailLevel ? 'rejected' : 'tentative';
+    const { pConfirm, pReject, decision } = borutaDecision(hits[j]!, N, tailLevel);
     features.push({ index: j, name: names[j]!, hits: hits[j]!, meanImportance: importanceSum[j]! / N, pConfirm, pReject, decision });
   }
   return { iterations: N, alpha: params.alpha, bonferroni: params.bonferroni, tailLevel, rows: m, maxShadowImportance, features };
+}
+
+/**
+ * Returns Boruta's two-sided binomial decision for a feature that beat the best shadow feature `hits` times in
+ * `iterations` rounds: pConfirm = P(X >= hits), pReject = P(X <= hits), X ~ Binomial(iterations, 1/2);
+ * 'confirmed' when pConfirm <= tailLevel, else 'rejected' when pReject <= tailLevel, else 'tentative'.
+ * Checked against scipy.stats.binom at the boundary hit counts (test/fixtures/regime/boruta-binomial-scipy.json).
+ * @example borutaDecision(24, 30, 0.025).decision; // 'confirmed' (P(X >= 24) = 0.000715)
+ */
+export function borutaDecision(hits: number, iterations: number, tailLevel: number): { pConfirm: number; pReject: number; decision: BorutaDecision } {
+  const pConfirm = binomialUpperTail(hits, iterations);
+  const pReject = binomialLowerTail(hits, iterations);
+  const decision: BorutaDecision = pConfirm <= tailLevel ? 'confirmed' : pReject <= tailLevel ? 'rejected' : 'tentative';
+  return { pConfirm, pReject, decision };
 }
 
 /** Why a feature was kept by {@link selectFeatures}. */

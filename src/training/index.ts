@@ -5,7 +5,7 @@
  * gates, and the final models. `tm train` (src/cli/train-command.ts) is its composition root.
  */
 export { TrainingError, type TrainingErrorCode } from './training-error.js';
-export { boruta, selectFeatures, type BorutaDecision, type BorutaFeature, type BorutaParams, type BorutaResult, type FeatureSelection, type SelectionReason } from './boruta.js';
+export { boruta, borutaDecision, selectFeatures, type BorutaDecision, type BorutaFeature, type BorutaParams, type BorutaResult, type FeatureSelection, type SelectionReason } from './boruta.js';
 export {
   binomialLowerTail,
   binomialUpperTail,
@@ -19,6 +19,7 @@ export {
   rankAverage,
   returnMoments,
   spearmanIc,
+  spearmanIcNeweyWest,
   studentTTwoSided,
   type DeflatedSharpe,
   type DeflatedSharpeInput,
@@ -46,3 +47,6 @@ export {
   type WalkForwardResult,
 } from './walk-forward.js';
 export { buildModelPackages, cardGates, cardMetrics, foldMetricHistory, trainingReport, UNKNOWN_GIT_COMMIT, type ModelPackage } from './model-package.js';
+export { binomialCoefficient, combinatorialPurgedSplits, type CpcvOptions, type CpcvPlan, type CpcvSplit } from './cpcv.js';
+export { probabilityOfBacktestOverfitting, type PboOptions, type PboResult } from './pbo.js';
+export { deflatedSharpeFromTrials, trialConfigHash, type LedgerDeflatedSharpe, type TrialRecord } from './trial-ledger.js';

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   binomialLowerTail,
@@ -10,6 +11,7 @@ import {
   rankAverage,
   returnMoments,
   spearmanIc,
+  spearmanIcNeweyWest,
   studentTTwoSided,
 } from './stats.js';
 
@@ -105,5 +107,22 @@ describe('deflated Sharpe ratio', () => {
     expect(m.skewness).toBeCloseTo(1.4975367033335198, 12); // scipy.stats.skew
     expect(m.kurtosis).toBeCloseTo(3.2467164893001637, 12); // scipy.stats.kurtosis(fisher=False)
     expect(returnMoments([1, 1, 1]).sharpe).toBe(0);
+  });
+});
+
+describe('spearmanIcNeweyWest vs statsmodels OLS HAC (test/fixtures/regime/newey-west-ic-statsmodels.json)', () => {
+  interface NwFixture { data: { x: number[]; y: number[] }; cases: { lags: number; slope: number; standard_error: number; z: number; p_value: number }[] }
+  const f = JSON.parse(readFileSync(new URL('../../test/fixtures/regime/newey-west-ic-statsmodels.json', import.meta.url), 'utf8')) as NwFixture;
+  for (const c of f.cases) {
+    it(`lags ${c.lags}: IC, HAC standard error, z and p match within 1e-10 relative`, () => {
+      const r = spearmanIcNeweyWest(f.data.x, f.data.y, c.lags);
+      expect(r.count).toBe(f.data.x.length);
+      for (const [a, b] of [[r.ic, c.slope], [r.standardError, c.standard_error], [r.z, c.z], [r.pValue, c.p_value]] as const) expect(Math.abs(a - b) / Math.abs(b)).toBeLessThan(1e-10);
+      // the plain Spearman IC is the same number
+      expect(spearmanIc(f.data.x, f.data.y).ic).toBeCloseTo(c.slope, 12);
+    });
+  }
+  it('overlap widens the interval: the HAC p-value at lag 5 is above the lag-0 one', () => {
+    expect(spearmanIcNeweyWest(f.data.x, f.data.y, 5).pValue).toBeGreaterThan(spearmanIcNeweyWest(f.data.x, f.data.y, 0).pValue);
   });
 });

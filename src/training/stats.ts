@@ -92,6 +92,61 @@ export function spearmanIc(prediction: ArrayLike<number>, realized: ArrayLike<nu
   return { ic, pValue: studentTTwoSided(t, df), count, effectiveCount };
 }
 
+/** Result of {@link spearmanIcNeweyWest}. */
+export interface NeweyWestInformationCoefficient {
+  /** Spearman IC = slope of rank(realized) on rank(prediction) (equal when neither has ties). */
+  readonly ic: number;
+  /** Newey-West (HAC, Bartlett) standard error of that slope. */
+  readonly standardError: number;
+  /** ic / standardError. */
+  readonly z: number;
+  /** Two-sided normal p-value of z. */
+  readonly pValue: number;
+  readonly count: number;
+  readonly lags: number;
+}
+
+/**
+ * Returns the Spearman IC with a Newey-West (1987) standard error, for overlapping labels (autocorrelated errors):
+ * OLS of rank(realized) on a constant and rank(prediction) over the pairs where both are finite, slope variance
+ * Σ_{l=-L..L} w_l Σ_t d_t u_t d_{t-l} u_{t-l} / (Σ d_t²)², d = demeaned rank(prediction), u = OLS residual, Bartlett
+ * weights w_l = 1 − |l| / (L + 1), no small-sample correction, normal p-value — statsmodels'
+ * `OLS(...).fit(cov_type='HAC', cov_kwds={'maxlags': L, 'use_correction': False}, use_t=False)`. Use L >= the label
+ * horizon − 1 (e.g. 5 for 6-bar forward returns). NaN ic and p = 1 with fewer than 3 pairs.
+ * @throws TrainingError `invalid_argument` when `lags` is not an integer >= 0.
+ * @example spearmanIcNeweyWest(pred, fwd6, 5); // { ic: -0.045, standardError: 0.030, z: -1.50, pValue: 0.13, ... }
+ */
+export function spearmanIcNeweyWest(prediction: ArrayLike<number>, realized: ArrayLike<number>, lags: number): NeweyWestInformationCoefficient {
+  if (!(Number.isInteger(lags) && lags >= 0)) throw new TrainingError('invalid_argument', `\`lags\` must be an integer >= 0, was ${lags}`, { lags });
+  const xs: number[] = [], ys: number[] = [];
+  const n0 = Math.min(prediction.length, realized.length);
+  for (let i = 0; i < n0; i++) {
+    const p = prediction[i]!, r = realized[i]!;
+    if (Number.isFinite(p) && Number.isFinite(r)) { xs.push(p); ys.push(r); }
+  }
+  const n = xs.length;
+  if (n < 3) return { ic: NaN, standardError: NaN, z: NaN, pValue: 1, count: n, lags };
+  const rx = rankAverage(xs), ry = rankAverage(ys);
+  let mx = 0, my = 0;
+  for (let t = 0; t < n; t++) { mx += rx[t]!; my += ry[t]!; }
+  mx /= n; my /= n;
+  let sxx = 0, sxy = 0;
+  for (let t = 0; t < n; t++) { const d = rx[t]! - mx; sxx += d * d; sxy += d * (ry[t]! - my); }
+  const slope = sxy / sxx;
+  const score = new Float64Array(n); // d_t u_t
+  for (let t = 0; t < n; t++) { const d = rx[t]! - mx; score[t] = d * (ry[t]! - my - slope * d); }
+  let s = 0;
+  for (let t = 0; t < n; t++) s += score[t]! * score[t]!;
+  for (let l = 1; l <= Math.min(lags, n - 1); l++) {
+    let acc = 0;
+    for (let t = l; t < n; t++) acc += score[t]! * score[t - l]!;
+    s += 2 * (1 - l / (lags + 1)) * acc;
+  }
+  const standardError = Math.sqrt(Math.max(s, 0)) / sxx;
+  const z = slope / standardError;
+  return { ic: slope, standardError, z, pValue: 2 * normalCdf(-Math.abs(z)), count: n, lags };
+}
+
 /** Returns the fraction of pairs (both finite and non-zero) whose signs agree; NaN when there is none. */
 export function hitRate(prediction: ArrayLike<number>, realized: ArrayLike<number>): number {
   let hits = 0;
