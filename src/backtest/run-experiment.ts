@@ -53,6 +53,8 @@ export interface ExperimentRegimeConfig {
   readonly fitEnd: string;
   readonly states: number;
   readonly seed: number;
+  /** 'refuse' (default): a degenerate fit stops the run; 'report': it runs, and the notes say why the fit is degenerate. */
+  readonly onDegenerate?: 'refuse' | 'report';
 }
 
 /** Where an extra per-bar column comes from (see `columns` in the experiment config). */
@@ -202,9 +204,16 @@ export async function fitExperimentRegimes(store: MarketStore, config: Experimen
       const r = Math.log(close[t]! / close[t - 1]!);
       if (Number.isFinite(r)) returns[n++] = r;
     }
+    if (n === 0) {
+      throw new ExperimentError(
+        'regime_fit_failed',
+        `regime section: ${venue} has no ${timeframe} bars of ${symbol} in the regime fit window [${regime.fitStart}, ${regime.fitEnd}); move $.regime.fitStart/fitEnd to where the venue has ${symbol}, or trade it on another venue`,
+        { path: '$.regime', symbol, venue },
+      );
+    }
     let fit;
     try {
-      fit = fitMsGarch(returns.subarray(0, n), { seed: regime.seed, states: regime.states });
+      fit = fitMsGarch(returns.subarray(0, n), { seed: regime.seed, states: regime.states, onDegenerate: regime.onDegenerate ?? 'refuse' });
     } catch (e) {
       throw new ExperimentError('regime_fit_failed', `regime fit of ${venue} ${symbol} ${timeframe} on [${regime.fitStart}, ${regime.fitEnd}): ${(e as Error).message}`, { path: '$.regime', symbol }, { cause: e });
     }
@@ -221,6 +230,7 @@ export async function fitExperimentRegimes(store: MarketStore, config: Experimen
       logLikelihood: fit.logLikelihood,
       converged: fit.converged,
       seed: fit.seed,
+      ...(fit.verdict === 'degenerate' ? { degenerate: fit.degenerateReasons.map((r) => r.message) } : {}),
     });
   }
   return out;
@@ -232,7 +242,8 @@ function describeRegimeFit(r: FittedRegime, timeframe: string): string {
   const states = r.labels
     .map((label, k) => `${label} mean ${sig4(m.mean[k]!)} unconditional vol ${sig4(Math.sqrt(m.omega[k]! / (1 - m.alpha[k]! - m.beta[k]!)))} stay ${sig4(m.transition[k * m.states + k]!)}`)
     .join('; ');
-  return `${r.instrument}: regime = ${m.states}-state MS-GARCH(1,1) fitted on ${r.returns} ${r.symbol} ${timeframe} log returns of bars opening in [${formatUtc(r.fitStart)}, ${formatUtc(r.fitEnd)}) (before the backtest; seed ${r.seed}, ${r.converged ? 'converged' : 'NOT converged'}): ${states}`;
+  const verdict = r.degenerate ? ` — DEGENERATE fit, kept because regime.onDegenerate is "report": ${r.degenerate.join('; ')}` : '';
+  return `${r.instrument}: regime = ${m.states}-state MS-GARCH(1,1) fitted on ${r.returns} ${r.symbol} ${timeframe} log returns of bars opening in [${formatUtc(r.fitStart)}, ${formatUtc(r.fitEnd)}) (before the backtest; seed ${r.seed}, ${r.converged ? 'converged' : 'NOT converged'}): ${states}${verdict}`;
 }
 
 function sig4(x: number): string {

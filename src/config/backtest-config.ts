@@ -96,6 +96,11 @@ const RegimeConfig = z
     states: z.number().int().min(1).max(12).default(4),
     /** Seed of the fit's perturbed starts. */
     seed: z.number().int().min(0).default(1),
+    /**
+     * What to do with a fit the diagnostics call degenerate (a bound binds, a state is almost never occupied, a flat
+     * Hessian): `refuse` stops the experiment naming the parameter; `report` runs it and says so in the report notes.
+     */
+    onDegenerate: z.enum(['refuse', 'report']).default('refuse'),
   })
   .strict()
   .refine((r) => parseUtcMs(r.fitStart) < parseUtcMs(r.fitEnd), { message: 'must be after regime.fitStart', path: ['fitEnd'] });

@@ -112,6 +112,8 @@ export interface FittedRegime {
   readonly logLikelihood: number;
   readonly converged: boolean;
   readonly seed: number;
+  /** Why the fit is degenerate, when it was kept anyway (`regime.onDegenerate: report`); absent for a sound fit. */
+  readonly degenerate?: readonly string[];
 }
 
 /**
