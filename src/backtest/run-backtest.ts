@@ -69,75 +69,162 @@ export function createSimulation(spec: SimulationSpec, strategy: Strategy, start
  * Whatever the strategy annotated (`ctx.annotateTier`, `ctx.annotateRegime`) is returned as `annotations`.
  */
 export function runBacktest(spec: BacktestSpec, strategy: Strategy, control: BacktestControl = {}): BacktestResult & { readonly state?: BacktestState } {
-  const { frame, instruments } = spec;
-  const n = instruments.length;
-  const T = frame.ts.length;
-  const tf = timeframeMs(frame.timeframe);
-  const columnNames = Object.keys(spec.columns ?? {});
-  const from = control.resume?.nextBar ?? 0;
-  const until = Math.min(T, control.stopBefore ?? T);
-  const { clock, kernel, exchange } = createSimulation(spec, strategy, T > 0 ? (from > 0 ? control.resume!.kernel.now : frame.ts[0]!) : 0, T, columnNames);
-  if (control.resume) {
-    kernel.restoreState(control.resume.kernel);
-    exchange.restore(control.resume.venue);
+  const run = new BarRun(spec, strategy, control, {});
+  run.start();
+  for (let t = run.from; t < run.until; t++) {
+    run.open(t);
+    run.deliver(t);
+    run.record(t);
+  }
+  return run.finish();
+}
+
+/**
+ * {@link runBacktest} with a signal stage: at each bar close, before the strategy sees the bar, the stage turns the
+ * bar (and the funding, DVOL and reference closes known then) into the signal value of column `column` of the
+ * strategy's history (the model call is awaited between bars). The same stage object serves the live runner.
+ * `stage` must have been built over this spec's instruments and bars (index t of the frame = index t of its inputs).
+ */
+export async function runBacktestWithSignals(spec: BacktestSpec, strategy: Strategy, signals: { readonly stage: SignalStageLike; readonly column: string }, control: BacktestControl = {}): Promise<BacktestResult & { readonly state?: BacktestState }> {
+  const T = spec.frame.ts.length;
+  const values = spec.instruments.map(() => new Float64Array(T).fill(NaN));
+  const run = new BarRun(spec, strategy, control, { [signals.column]: values });
+  const present = spec.frame.present;
+  run.start();
+  for (let t = run.from; t < run.until; t++) {
+    run.open(t);
+    for (let i = 0; i < values.length; i++) if (present[i]![t] !== 0) values[i]![t] = await signals.stage.onBar(i, t);
+    run.deliver(t);
+    run.record(t);
+  }
+  return run.finish();
+}
+
+/** What {@link runBacktestWithSignals} needs of a signal stage (src/signals' `SignalStage`). */
+export interface SignalStageLike {
+  onBar(instrument: number, t: number): Promise<number>;
+}
+
+/**
+ * One bar backtest, in the phases every bar runner shares (see {@link runBacktest} for the order of events).
+ * Methods take the bar index only: no number crosses a call boundary boxed.
+ */
+class BarRun {
+  readonly from: number;
+  readonly until: number;
+  private readonly T: number;
+  private readonly n: number;
+  private readonly tf: number;
+  private readonly clock: TestClock;
+  private readonly kernel: Kernel;
+  private readonly exchange: SimulatedExecutionClient;
+  private readonly equityTs: Float64Array;
+  private readonly equity: Float64Array;
+  private readonly positions: Float64Array[];
+  private readonly pnl: Float64Array[];
+  private readonly bars: OhlcvColumns[];
+  private readonly columnValues: (readonly Float64Array[] | undefined)[];
+  private nextFunding: number;
+
+  constructor(
+    private readonly spec: BacktestSpec,
+    strategy: Strategy,
+    control: BacktestControl,
+    extraColumns: Readonly<Record<string, readonly Float64Array[]>>,
+  ) {
+    const { frame, instruments } = spec;
+    const columns = { ...(spec.columns ?? {}), ...extraColumns };
+    const columnNames = Object.keys(columns);
+    this.n = instruments.length;
+    const T = (this.T = frame.ts.length);
+    this.tf = timeframeMs(frame.timeframe);
+    this.from = control.resume?.nextBar ?? 0;
+    this.until = Math.min(T, control.stopBefore ?? T);
+    const sim = createSimulation(spec, strategy, T > 0 ? (this.from > 0 ? control.resume!.kernel.now : frame.ts[0]!) : 0, T, columnNames);
+    this.clock = sim.clock;
+    this.kernel = sim.kernel;
+    this.exchange = sim.exchange;
+    if (control.resume) {
+      this.kernel.restoreState(control.resume.kernel);
+      this.exchange.restore(control.resume.venue);
+    }
+    this.equityTs = new Float64Array(T);
+    this.equity = new Float64Array(T);
+    this.positions = instruments.map(() => new Float64Array(T));
+    this.pnl = instruments.map(() => new Float64Array(T));
+    // Per instrument: its bars as one OHLCV column set, and its extra columns in declaration order.
+    this.bars = instruments.map((_, i) => ({ ts: frame.ts, open: frame.open[i]!, high: frame.high[i]!, low: frame.low[i]!, close: frame.close[i]!, volume: frame.volume[i]! }));
+    this.columnValues = instruments.map((_, i) => (columnNames.length > 0 ? columnNames.map((name) => columns[name]![i]!) : undefined));
+    this.nextFunding = T > 0 ? Math.ceil((frame.ts[this.from < T ? this.from : 0]! + this.tf) / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS : 0;
   }
 
-  const equityTs = new Float64Array(T);
-  const equity = new Float64Array(T);
-  const positions = instruments.map(() => new Float64Array(T));
-  const pnl = instruments.map(() => new Float64Array(T));
-  // Per instrument: its bars as one OHLCV column set, and its extra columns in declaration order.
-  const bars: OhlcvColumns[] = instruments.map((_, i) => ({ ts: frame.ts, open: frame.open[i]!, high: frame.high[i]!, low: frame.low[i]!, close: frame.close[i]!, volume: frame.volume[i]! }));
-  const columnValues: (readonly Float64Array[] | undefined)[] = instruments.map((_, i) => (columnNames.length > 0 ? columnNames.map((name) => spec.columns![name]![i]!) : undefined));
-  const { close: C, present: P } = frame;
-  const mark = kernel.portfolio.mark;
-  const quantity = kernel.portfolio.quantity;
-  const { realized, fees, funding, entryPrice } = kernel.portfolio;
+  start(): void {
+    this.kernel.start();
+  }
 
-  let nextFunding = T > 0 ? Math.ceil((frame.ts[from < T ? from : 0]! + tf) / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS : 0;
-  kernel.start();
-  for (let t = from; t < until; t++) {
-    const tsOpen = frame.ts[t]!;
-    const tsClose = tsOpen + tf;
+  /** Steps 1–3 of bar `t`: every instrument's price path at the venue, marks, funding, clock to the close, timers. */
+  open(t: number): void {
+    const { n, kernel, exchange, clock, bars, spec } = this;
+    const P = spec.frame.present, C = spec.frame.close;
+    const tsOpen = spec.frame.ts[t]!;
+    const tsClose = tsOpen + this.tf;
     clock.advanceTo(tsOpen);
     for (let i = 0; i < n; i++) {
-      if (P[i]![t] !== 0) exchange.processBar(i, bars[i]!, t, tf);
+      if (P[i]![t] !== 0) exchange.processBar(i, bars[i]!, t, this.tf);
     }
     // Marks move to the closes only after every instrument's path ran, so no path sees another's future close.
+    const mark = kernel.portfolio.mark;
     for (let i = 0; i < n; i++) if (P[i]![t] !== 0) mark[i] = C[i]![t]!;
     // Funding settles at closes on the 00/08/16 UTC grid (the modulo only runs once a grid time is reached).
-    if (tsClose >= nextFunding) {
+    if (tsClose >= this.nextFunding) {
       if (tsClose % FUNDING_INTERVAL_MS === 0) {
+        const quantity = kernel.portfolio.quantity;
         for (let i = 0; i < n; i++) {
           if (quantity[i] === 0) continue;
           const r = spec.funding.rate(i, tsClose);
           if (r) kernel.onFunding(i, tsClose, r.rate, mark[i]!, r.source);
         }
       }
-      nextFunding = (Math.floor(tsClose / FUNDING_INTERVAL_MS) + 1) * FUNDING_INTERVAL_MS;
+      this.nextFunding = (Math.floor(tsClose / FUNDING_INTERVAL_MS) + 1) * FUNDING_INTERVAL_MS;
     }
     clock.advanceTo(tsClose);
     if (kernel.hasTimers) kernel.fireTimers();
+  }
+
+  /** Step 4 of bar `t`: each instrument's bar to the strategy; commands sent now reach the venue (zero latency) or wait. */
+  deliver(t: number): void {
+    const { n, kernel, exchange, bars, columnValues } = this;
+    const P = this.spec.frame.present;
     for (let i = 0; i < n; i++) {
-      if (P[i]![t] !== 0) kernel.onBar(i, bars[i]!, t, tf, columnValues[i]);
+      if (P[i]![t] !== 0) kernel.onBar(i, bars[i]!, t, this.tf, columnValues[i]);
     }
-    // Commands sent at this close reach the venue now (zero latency) or later (they wait in its inbox).
-    if (exchange.hasCommands) exchange.processCommands(tsClose);
-    equityTs[t] = tsClose;
-    equity[t] = kernel.portfolio.equity();
-    for (let i = 0; i < n; i++) {
+    if (exchange.hasCommands) exchange.processCommands(this.clock.now());
+  }
+
+  /** Step 5 of bar `t`: equity, positions and per-instrument mark-to-market PnL at the close. */
+  record(t: number): void {
+    const p = this.kernel.portfolio;
+    const { quantity, mark, realized, fees, funding, entryPrice } = p;
+    this.equityTs[t] = this.spec.frame.ts[t]! + this.tf;
+    this.equity[t] = p.equity();
+    for (let i = 0; i < this.n; i++) {
       const q = quantity[i]!;
-      positions[i]![t] = q;
-      pnl[i]![t] = realized[i]! - fees[i]! - funding[i]! + (q === 0 ? 0 : q * (mark[i]! - entryPrice[i]!));
+      this.positions[i]![t] = q;
+      this.pnl[i]![t] = realized[i]! - fees[i]! - funding[i]! + (q === 0 ? 0 : q * (mark[i]! - entryPrice[i]!));
     }
   }
-  if (until < T) {
-    // Stopped early: no onStop (the run goes on elsewhere); hand back what a restart needs.
-    const result = buildResult(spec, kernel, exchange, { ts: equityTs, value: equity }, positions, pnl);
-    return { ...result, state: { nextBar: until, kernel: kernel.saveState(), venue: exchange.save() } };
+
+  finish(): BacktestResult & { readonly state?: BacktestState } {
+    const { spec, kernel, exchange } = this;
+    const curve = { ts: this.equityTs, value: this.equity };
+    if (this.until < this.T) {
+      // Stopped early: no onStop (the run goes on elsewhere); hand back what a restart needs.
+      const result = buildResult(spec, kernel, exchange, curve, this.positions, this.pnl);
+      return { ...result, state: { nextBar: this.until, kernel: kernel.saveState(), venue: exchange.save() } };
+    }
+    kernel.stop();
+    return buildResult(spec, kernel, exchange, curve, this.positions, this.pnl);
   }
-  kernel.stop();
-  return buildResult(spec, kernel, exchange, { ts: equityTs, value: equity }, positions, pnl);
 }
 
 /** A bar backtest stopped before bar `nextBar`: enough to resume it in a new process (plain JSON). */

@@ -248,10 +248,10 @@ describe('experiment config: regime section', () => {
     slippage: { model: 'fixed', bps: 2 },
   };
 
-  it('defaults states 4 and seed 1, and is absent unless given', () => {
+  it('defaults states 4, seed 1 and onDegenerate refuse, and is absent unless given', () => {
     const parsed = parseBacktestConfig({ ...raw, regime: { fitStart: '2020-09-01', fitEnd: '2022-01-01' } }, 'demo.json');
     if (!parsed.success) throw parsed.error;
-    expect(parsed.data.regime).toEqual({ fitStart: '2020-09-01', fitEnd: '2022-01-01', states: 4, seed: 1 });
+    expect(parsed.data.regime).toEqual({ fitStart: '2020-09-01', fitEnd: '2022-01-01', states: 4, seed: 1, onDegenerate: 'refuse' });
     const none = parseBacktestConfig(raw, 'demo.json');
     expect(none.success && none.data.regime).toBeUndefined();
   });

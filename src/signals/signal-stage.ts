@@ -1,0 +1,110 @@
+import { AppError } from '../core/app-error.js';
+import { DAY_MS } from '../core/time.js';
+import type { FeatureInputs, FeaturePipeline, IncrementalFeatures } from '../features/index.js';
+
+/** What the signal stage asks of a model: one prediction per feature row (an `OnnxModel` is one). */
+export interface SignalModel {
+  readonly featureNames: readonly string[];
+  /** Predicts one row (the pipeline's feature row, in `featureNames` order). */
+  predictOne(row: ArrayLike<number>): Promise<number>;
+  /** Predicts every row of a row-major float32 matrix (the cache path). */
+  predict(rows: Float32Array): Promise<Float32Array>;
+}
+
+export type SignalErrorCode = 'feature_mismatch' | 'out_of_order';
+export class SignalError extends AppError<SignalErrorCode> {}
+
+/**
+ * The signal stage: on each closed bar of an instrument, the features known at its close (incremental pipeline:
+ * the bar, funding settlements <= its close, DVOL days whose day ended by its close, the reference asset's close)
+ * → the model → the signal value. Run by the runners before the strategy's `onBar` (the value lands in the
+ * strategy's history column), identical in backtests, notebooks and the live runner. Allocation-free per bar on
+ * our side (the feature row and the model's input tensor are preallocated); the model call is awaited between bars.
+ *
+ * A precomputed prediction column ({@link predictColumn}) is only a cache of this stage: the same features (batch
+ * pipeline == incremental pipeline, exactly) through the same model give the same values exactly.
+ */
+export class SignalStage {
+  private readonly features: IncrementalFeatures[];
+  private readonly fundingCursor: Int32Array;
+  private readonly dvolCursor: Int32Array;
+  private readonly next: Int32Array;
+
+  /**
+   * @param inputs one {@link FeatureInputs} per instrument (engine order): bars, funding, DVOL and reference closes.
+   * @throws SignalError `feature_mismatch` when the model's features are not the pipeline's, in order.
+   */
+  constructor(
+    readonly pipeline: FeaturePipeline,
+    readonly model: SignalModel,
+    private readonly inputs: readonly FeatureInputs[],
+  ) {
+    const names = pipeline.names;
+    const k = model.featureNames.findIndex((n, j) => n !== names[j]);
+    if (model.featureNames.length !== names.length || k >= 0) {
+      const at = k >= 0 ? k : Math.min(names.length, model.featureNames.length);
+      throw new SignalError('feature_mismatch', `the model's features differ from the pipeline's at index ${at}: model ${JSON.stringify(model.featureNames[at])}, pipeline ${JSON.stringify(names[at])}`, {
+        index: at,
+        model: model.featureNames[at],
+        pipeline: names[at],
+      });
+    }
+    this.features = inputs.map((x) => pipeline.createIncremental({ timeframeMs: x.timeframeMs }));
+    this.fundingCursor = new Int32Array(inputs.length);
+    this.dvolCursor = new Int32Array(inputs.length);
+    this.next = new Int32Array(inputs.length);
+  }
+
+  /** Bars the pipeline needs before its features are defined (the warm-up a run should replay before trading). */
+  get warmupBars(): number {
+    return this.pipeline.warmupBars;
+  }
+
+  /**
+   * Feeds bar `t` of instrument `i` (bars of an instrument in order, none skipped) and returns its signal.
+   * @throws SignalError `out_of_order` when `t` is not the instrument's next bar.
+   */
+  async onBar(i: number, t: number): Promise<number> {
+    return this.model.predictOne(this.featuresOf(i, t));
+  }
+
+  /** The features of bar `t` of instrument `i` (the stage's preallocated row; valid until the next call). */
+  featuresOf(i: number, t: number): Float64Array {
+    if (t !== this.next[i]) throw new SignalError('out_of_order', `signal stage: instrument ${i} expected bar ${this.next[i]}, got ${t}`, { instrument: i, expected: this.next[i], actual: t });
+    this.next[i] = t + 1;
+    const x = this.inputs[i]!;
+    const inc = this.features[i]!;
+    const close = x.ts[t]! + x.timeframeMs;
+    const f = x.funding;
+    if (f !== undefined) {
+      let c = this.fundingCursor[i]!;
+      for (; c < f.ts.length && f.ts[c]! <= close; c++) inc.pushFunding(f.ts[c]!, f.rate[c]!);
+      this.fundingCursor[i] = c;
+    }
+    const d = x.dvol;
+    if (d !== undefined) {
+      let c = this.dvolCursor[i]!;
+      for (; c < d.ts.length && d.ts[c]! + DAY_MS <= close; c++) inc.pushDvol(d.ts[c]!, d.value[c]!);
+      this.dvolCursor[i] = c;
+    }
+    return inc.update(x.ts[t]!, x.open[t]!, x.high[t]!, x.low[t]!, x.close[t]!, x.volume[t]!, x.referenceClose === undefined ? NaN : x.referenceClose[t]!);
+  }
+
+  /** Forgets every bar (a new run). */
+  reset(): void {
+    for (const f of this.features) f.reset();
+    this.fundingCursor.fill(0);
+    this.dvolCursor.fill(0);
+    this.next.fill(0);
+  }
+}
+
+/**
+ * The cache path: the whole prediction column of one instrument at once (batch features → one batched model call).
+ * Equal, value for value, to feeding every bar through {@link SignalStage.onBar}.
+ */
+export async function predictColumn(pipeline: FeaturePipeline, model: SignalModel, inputs: FeatureInputs): Promise<Float64Array> {
+  const m = pipeline.computeBatch(inputs);
+  const out = await model.predict(Float32Array.from(m.matrix));
+  return Float64Array.from(out);
+}
