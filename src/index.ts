@@ -16,3 +16,4 @@ export * from './sizing/index.js';
 export * from './training/index.js';
 export * from './registry/index.js';
 export * from './strategies/index.js';
+export * from './signals/index.js';
