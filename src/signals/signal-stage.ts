@@ -30,25 +30,21 @@ export class SignalStage {
   private readonly dvolCursor: Int32Array;
   private readonly next: Int32Array;
 
+  private readonly models: readonly SignalModel[];
+
   /**
+   * @param model one model for every instrument, or one per instrument (engine order; e.g. per-symbol transfer models).
    * @param inputs one {@link FeatureInputs} per instrument (engine order): bars, funding, DVOL and reference closes.
-   * @throws SignalError `feature_mismatch` when the model's features are not the pipeline's, in order.
+   * @throws SignalError `feature_mismatch` when a model's features are not the pipeline's, in order.
    */
   constructor(
     readonly pipeline: FeaturePipeline,
-    readonly model: SignalModel,
+    model: SignalModel | readonly SignalModel[],
     private readonly inputs: readonly FeatureInputs[],
   ) {
-    const names = pipeline.names;
-    const k = model.featureNames.findIndex((n, j) => n !== names[j]);
-    if (model.featureNames.length !== names.length || k >= 0) {
-      const at = k >= 0 ? k : Math.min(names.length, model.featureNames.length);
-      throw new SignalError('feature_mismatch', `the model's features differ from the pipeline's at index ${at}: model ${JSON.stringify(model.featureNames[at])}, pipeline ${JSON.stringify(names[at])}`, {
-        index: at,
-        model: model.featureNames[at],
-        pipeline: names[at],
-      });
-    }
+    this.models = Array.isArray(model) ? (model as readonly SignalModel[]) : inputs.map(() => model as SignalModel);
+    if (this.models.length !== inputs.length) throw new SignalError('feature_mismatch', `signal stage: ${this.models.length} models for ${inputs.length} instruments`, { models: this.models.length, instruments: inputs.length });
+    for (const m of this.models) checkFeatures(pipeline.names, m.featureNames);
     this.features = inputs.map((x) => pipeline.createIncremental({ timeframeMs: x.timeframeMs }));
     this.fundingCursor = new Int32Array(inputs.length);
     this.dvolCursor = new Int32Array(inputs.length);
@@ -65,7 +61,7 @@ export class SignalStage {
    * @throws SignalError `out_of_order` when `t` is not the instrument's next bar.
    */
   async onBar(i: number, t: number): Promise<number> {
-    return this.model.predictOne(this.featuresOf(i, t));
+    return this.models[i]!.predictOne(this.featuresOf(i, t));
   }
 
   /** The features of bar `t` of instrument `i` (the stage's preallocated row; valid until the next call). */
@@ -99,11 +95,23 @@ export class SignalStage {
   }
 }
 
+function checkFeatures(names: readonly string[], model: readonly string[]): void {
+  const k = model.findIndex((n, j) => n !== names[j]);
+  if (model.length === names.length && k < 0) return;
+  const at = k >= 0 ? k : Math.min(names.length, model.length);
+  throw new SignalError('feature_mismatch', `the model's features differ from the pipeline's at index ${at}: model ${JSON.stringify(model[at])}, pipeline ${JSON.stringify(names[at])}`, {
+    index: at,
+    model: model[at],
+    pipeline: names[at],
+  });
+}
+
 /**
  * The cache path: the whole prediction column of one instrument at once (batch features → one batched model call).
  * Equal, value for value, to feeding every bar through {@link SignalStage.onBar}.
  */
 export async function predictColumn(pipeline: FeaturePipeline, model: SignalModel, inputs: FeatureInputs): Promise<Float64Array> {
+  checkFeatures(pipeline.names, model.featureNames);
   const m = pipeline.computeBatch(inputs);
   const out = await model.predict(Float32Array.from(m.matrix));
   return Float64Array.from(out);
