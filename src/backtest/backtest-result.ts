@@ -1,3 +1,4 @@
+import type { RegimeAnnotationRecord, TierAnnotationRecord } from '../engine/annotation-recorder.js';
 /**
  * Everything a backtest run produces, in columnar form. Metrics, the JSON summary and the HTML report are pure
  * functions of this value.
@@ -67,22 +68,8 @@ export interface BacktestAnnotations {
   readonly regimeProbabilities?: readonly RegimeProbabilities[];
 }
 
-export interface TierAnnotation {
-  readonly instrument: string;
-  readonly ts: number;
-  readonly tier: string;
-  readonly reason: string;
-}
-
-export interface RegimeProbabilities {
-  readonly instrument: string;
-  /** State labels, e.g. `crisis`, `bear`, `neutral`, `bull`. */
-  readonly labels: readonly string[];
-  /** Sample times (epoch ms, bar closes). */
-  readonly ts: Float64Array;
-  /** One array per label, aligned with `ts`: P(state = label | returns up to ts). */
-  readonly probabilities: readonly Float64Array[];
-}
+export type TierAnnotation = TierAnnotationRecord<string>;
+export type RegimeProbabilities = RegimeAnnotationRecord<string>;
 
 export interface FillRecord {
   readonly ts: number;

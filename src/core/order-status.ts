@@ -46,45 +46,24 @@ const NS = ORDER_STATUSES.length, NE = ORDER_EVENT_KINDS.length;
  * - an accepted order may still be rejected when it comes to fill (margin, reduce-only or minimum checks fail then);
  * - REJECTED, FILLED and EXPIRED accept nothing further (but a late cancel reject, which changes nothing).
  */
+const RULES: readonly (readonly [from: number, moves: readonly (readonly [event: number, to: number])[]])[] = [
+  [S_INITIALIZED, [[E_SUBMIT, S_SUBMITTED], [E_REJECT, S_REJECTED]]], // rejected here = denied by the engine before submission
+  [S_SUBMITTED, [[E_ACCEPT, S_ACCEPTED], [E_REJECT, S_REJECTED], [E_PARTIAL_FILL, S_PARTIALLY_FILLED], [E_FILL, S_FILLED], [E_CANCEL_REQUEST, S_PENDING_CANCEL], [E_CANCEL, S_CANCELED], [E_EXPIRE, S_EXPIRED]]],
+  // an accepted order may still be rejected when it comes to fill (margin, reduce-only or minimum checks fail then)
+  [S_ACCEPTED, [[E_REJECT, S_REJECTED], [E_PARTIAL_FILL, S_PARTIALLY_FILLED], [E_FILL, S_FILLED], [E_CANCEL_REQUEST, S_PENDING_CANCEL], [E_CANCEL, S_CANCELED], [E_EXPIRE, S_EXPIRED], [E_CANCEL_REJECT, S_ACCEPTED]]],
+  [S_PARTIALLY_FILLED, [[E_PARTIAL_FILL, S_PARTIALLY_FILLED], [E_FILL, S_FILLED], [E_CANCEL_REQUEST, S_PENDING_CANCEL], [E_CANCEL, S_CANCELED], [E_EXPIRE, S_EXPIRED], [E_CANCEL_REJECT, S_PARTIALLY_FILLED]]],
+  // a late acknowledgement keeps PENDING_CANCEL; a refused cancel restores the working state (RESTORE)
+  [S_PENDING_CANCEL, [[E_ACCEPT, S_PENDING_CANCEL], [E_PARTIAL_FILL, S_PENDING_CANCEL], [E_FILL, S_FILLED], [E_CANCEL_REQUEST, S_PENDING_CANCEL], [E_CANCEL_REJECT, RESTORE], [E_CANCEL, S_CANCELED], [E_EXPIRE, S_EXPIRED], [E_REJECT, S_REJECTED]]],
+  // a fill reported after the cancel confirmation (a venue race seen live); a second cancel changes nothing
+  [S_CANCELED, [[E_PARTIAL_FILL, S_PARTIALLY_FILLED], [E_FILL, S_FILLED], [E_CANCEL_REJECT, S_CANCELED]]],
+  // the cancel race: a cancel that arrives after the last fill, the rejection or the expiry is refused, nothing changes
+  [S_FILLED, [[E_CANCEL_REJECT, S_FILLED]]],
+  [S_REJECTED, [[E_CANCEL_REJECT, S_REJECTED]]],
+  [S_EXPIRED, [[E_CANCEL_REJECT, S_EXPIRED]]],
+];
 const TRANSITIONS: Int8Array = (() => {
   const t = new Int8Array(NS * NE).fill(ILLEGAL);
-  const set = (from: number, event: number, to: number) => (t[from * NE + event] = to);
-  set(S_INITIALIZED, E_SUBMIT, S_SUBMITTED);
-  set(S_INITIALIZED, E_REJECT, S_REJECTED); // denied by the engine before submission
-  set(S_SUBMITTED, E_ACCEPT, S_ACCEPTED);
-  set(S_SUBMITTED, E_REJECT, S_REJECTED);
-  set(S_SUBMITTED, E_PARTIAL_FILL, S_PARTIALLY_FILLED);
-  set(S_SUBMITTED, E_FILL, S_FILLED);
-  set(S_SUBMITTED, E_CANCEL_REQUEST, S_PENDING_CANCEL);
-  set(S_SUBMITTED, E_CANCEL, S_CANCELED);
-  set(S_SUBMITTED, E_EXPIRE, S_EXPIRED);
-  set(S_ACCEPTED, E_REJECT, S_REJECTED); // the venue refused it when it came to fill (margin, reduce-only, minimums)
-  set(S_ACCEPTED, E_PARTIAL_FILL, S_PARTIALLY_FILLED);
-  set(S_ACCEPTED, E_FILL, S_FILLED);
-  set(S_ACCEPTED, E_CANCEL_REQUEST, S_PENDING_CANCEL);
-  set(S_ACCEPTED, E_CANCEL, S_CANCELED);
-  set(S_ACCEPTED, E_EXPIRE, S_EXPIRED);
-  set(S_PARTIALLY_FILLED, E_PARTIAL_FILL, S_PARTIALLY_FILLED);
-  set(S_PARTIALLY_FILLED, E_FILL, S_FILLED);
-  set(S_PARTIALLY_FILLED, E_CANCEL_REQUEST, S_PENDING_CANCEL);
-  set(S_PARTIALLY_FILLED, E_CANCEL, S_CANCELED);
-  set(S_PARTIALLY_FILLED, E_EXPIRE, S_EXPIRED);
-  set(S_PENDING_CANCEL, E_ACCEPT, S_PENDING_CANCEL); // a late acknowledgement of the submission
-  set(S_PENDING_CANCEL, E_PARTIAL_FILL, S_PENDING_CANCEL);
-  set(S_PENDING_CANCEL, E_FILL, S_FILLED);
-  set(S_PENDING_CANCEL, E_CANCEL_REQUEST, S_PENDING_CANCEL);
-  set(S_PENDING_CANCEL, E_CANCEL_REJECT, RESTORE);
-  set(S_PENDING_CANCEL, E_CANCEL, S_CANCELED);
-  set(S_PENDING_CANCEL, E_EXPIRE, S_EXPIRED);
-  set(S_PENDING_CANCEL, E_REJECT, S_REJECTED);
-  set(S_CANCELED, E_PARTIAL_FILL, S_PARTIALLY_FILLED);
-  set(S_CANCELED, E_FILL, S_FILLED);
-  set(S_CANCELED, E_CANCEL_REJECT, S_CANCELED); // a second cancel of a canceled order: nothing changes
-  set(S_FILLED, E_CANCEL_REJECT, S_FILLED); // the cancel race: the cancel arrived after the last fill
-  set(S_REJECTED, E_CANCEL_REJECT, S_REJECTED);
-  set(S_EXPIRED, E_CANCEL_REJECT, S_EXPIRED);
-  set(S_PARTIALLY_FILLED, E_CANCEL_REJECT, S_PARTIALLY_FILLED);
-  set(S_ACCEPTED, E_CANCEL_REJECT, S_ACCEPTED);
+  for (const [from, moves] of RULES) for (const [event, to] of moves) t[from * NE + event] = to;
   return t;
 })();
 

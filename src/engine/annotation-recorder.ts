@@ -5,22 +5,25 @@ export type AnnotationErrorCode = 'invalid_annotation';
 /** An annotation call with impossible arguments (no labels, a different number of probabilities, a bad instrument). */
 export class AnnotationError extends AppError<AnnotationErrorCode> {}
 
-/** Tier changes recorded through {@link Kernel.annotateTier}, oldest first; `instrument` is the engine index. */
-export interface TierAnnotationRecord {
-  readonly instrument: number;
-  /** Engine time from which the tier is in force (epoch ms). */
+/**
+ * A tier change recorded through {@link Kernel.annotateTier}: from `ts` (engine time, epoch ms) on, `tier` (chosen by
+ * rule `reason`) is in force for `instrument` — the engine index here, the instrument id in a backtest result.
+ */
+export interface TierAnnotationRecord<I = number> {
+  readonly instrument: I;
   readonly ts: number;
   readonly tier: string;
   readonly reason: string;
 }
 
-/** Regime probabilities recorded through {@link Kernel.annotateRegime} for one instrument. */
-export interface RegimeAnnotationRecord {
-  readonly instrument: number;
+/** Regime probabilities recorded through {@link Kernel.annotateRegime} for one instrument (index, or id in results). */
+export interface RegimeAnnotationRecord<I = number> {
+  readonly instrument: I;
+  /** State labels, e.g. `crisis`, `bear`, `neutral`, `bull`. */
   readonly labels: readonly string[];
-  /** Engine times of the samples (epoch ms). */
+  /** Sample times (engine time, epoch ms: bar closes). */
   readonly ts: Float64Array;
-  /** One array per label, aligned with `ts`. */
+  /** One array per label, aligned with `ts`: P(state = label | returns up to ts). */
   readonly probabilities: readonly Float64Array[];
 }
 
