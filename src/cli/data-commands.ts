@@ -76,7 +76,7 @@ export function dataCommand(io: CliIo, setExit: (code: number) => void): Command
     .addOption(dbOption())
     .option('--json', 'print as JSON')
     .action(async (opts: { db?: string; json?: boolean }) => {
-      const rows = await withStore(opts.db, listSeries);
+      const rows = await withStore(opts.db, listSeries, { readOnly: true });
       io.out(opts.json ? JSON.stringify(rows, null, 2) : formatTable(rows as unknown as Record<string, unknown>[]));
     });
 
