@@ -42,8 +42,11 @@ const DEFAULT_PAGE = 500;
  * Fetches bar history (and funding history where supported) of each symbol from any ccxt exchange into the store,
  * under venue `options.venue ?? exchange.id` and the exchange's market id. Checks the exchange's capabilities and
  * timeframes from ccxt's metadata before any request; loads markets once. Per series it resumes after the last stored
- * row, pages forward from the cursor (`fetchOHLCV(symbol, tf, cursor, limit)`), keeps only closed bars opening before
+ * row, pages forward from the cursor, keeps only closed bars opening before
  * `until`, and writes every page in its own transaction (an interrupted run keeps completed pages).
+ * Requests ask from one millisecond before the cursor: exchanges that answer `since` with the newest `limit` rows of a
+ * `limit`-interval window (ccxt's bybit funding: `endTime = since + limit × interval`, `limit + 1` settlements when
+ * `since` is one) would otherwise drop the row at the cursor; rows before the cursor are discarded.
  * @throws CcxtError `unsupported`, `invalid_argument` (unknown symbol), and the request codes of {@link toCcxtError}.
  */
 export async function fetchCcxtHistory(store: HistoryStore, exchange: Exchange, options: CcxtFetchOptions): Promise<CcxtSymbolFetchResult[]> {
@@ -93,7 +96,7 @@ async function fetchBars(store: HistoryStore, exchange: Exchange, venue: string,
   const out = { pages: 0, fetched: 0, inserted: 0, updated: 0, first: null as number | null, last: null as number | null };
   let cursor = start;
   while (cursor <= endOpen) {
-    const rows = await callCcxt(exchange, { symbol: market.symbol, request: 'ohlcv', since: cursor }, () => exchange.fetchOHLCV(market.symbol, timeframe, cursor, limit));
+    const rows = await callCcxt(exchange, { symbol: market.symbol, request: 'ohlcv', since: cursor }, () => exchange.fetchOHLCV(market.symbol, timeframe, cursor - 1, limit));
     out.pages++;
     const page = toBarPage(exchange.id, market.symbol, rows.filter((r) => (r[0] as number) >= cursor && (r[0] as number) <= endOpen));
     if (page.length === 0) break; // nothing newer on the venue
@@ -116,7 +119,7 @@ async function fetchFunding(store: HistoryStore, exchange: Exchange, venue: stri
   const out = { pages: 0, fetched: 0, inserted: 0, updated: 0, first: null as number | null, last: null as number | null };
   let cursor = start;
   while (cursor <= end) {
-    const rows = await callCcxt(exchange, { symbol: market.symbol, request: 'funding', since: cursor }, () => exchange.fetchFundingRateHistory(market.symbol, cursor, limit));
+    const rows = await callCcxt(exchange, { symbol: market.symbol, request: 'funding', since: cursor }, () => exchange.fetchFundingRateHistory(market.symbol, cursor - 1, limit));
     out.pages++;
     const kept = rows.filter((r) => typeof r.timestamp === 'number' && r.timestamp >= cursor && r.timestamp <= end);
     if (kept.length === 0) break;

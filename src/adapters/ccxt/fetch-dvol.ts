@@ -68,10 +68,11 @@ export async function fetchDvol(store: SeriesStore, exchange: Exchange, options:
     if (!/^[A-Z0-9]{2,10}$/.test(currency)) throw new CcxtError('invalid_argument', `DVOL currency must look like BTC or ETH, was ${JSON.stringify(raw)}`, { currency: raw });
     const series = `${currency}-DVOL`;
     const resumedAfter = await store.lastSeriesTs(DVOL_SOURCE, series, timeframe);
-    const start = Math.max(options.since, resumedAfter === null ? -Infinity : resumedAfter + 1);
+    // Candles open at multiples of the timeframe (daily ones at 00:00 UTC); a stored series resumes at the next one.
+    const start = Math.max(Math.ceil(options.since / tf) * tf, resumedAfter === null ? -Infinity : resumedAfter + tf);
     // Last candle open to keep: closed by `now` and opening before `until`.
     let lastOpen = Math.floor((options.now() - tf) / tf) * tf;
-    if (options.until !== undefined) lastOpen = Math.min(lastOpen, options.until - 1);
+    if (options.until !== undefined) lastOpen = Math.min(lastOpen, Math.ceil(options.until / tf) * tf - tf);
     const out = { currency, series, timeframe, pages: 0, fetched: 0, inserted: 0, updated: 0, first: null as number | null, last: null as number | null, resumedAfter };
     let end = lastOpen;
     while (end >= start) {
