@@ -77,6 +77,11 @@ function overridesOf(opts: BacktestFlags): ConfigOverride[] {
   ];
 }
 
+/** How messages name a config file run with overrides: `<file> (with params.fast=10, ...)`. */
+function overrideLabel(file: string, overrides: readonly ConfigOverride[]): string {
+  return overrides.length === 0 ? file : `${file} (with ${overrides.map((o) => o.text).join(', ')})`;
+}
+
 /** Loads an experiment file, applying `overrides` to its JSON before the schema check (so overrides are validated too). */
 export async function loadOrThrow(file: string, overrides: readonly ConfigOverride[] = []): Promise<BacktestConfig> {
   if (overrides.length === 0) {
@@ -90,7 +95,7 @@ export async function loadOrThrow(file: string, overrides: readonly ConfigOverri
   } catch (e) {
     throw new ConfigError('io', `${file}: cannot read the experiment: ${(e as Error).message}`, { file, path: '$', problem: (e as Error).message }, { cause: e });
   }
-  const parsed = parseBacktestConfig(applyOverrides(raw, overrides), `${file} (with ${overrides.map((o) => o.text).join(', ')})`);
+  const parsed = parseBacktestConfig(applyOverrides(raw, overrides), overrideLabel(file, overrides));
   if (!parsed.success) throw parsed.error;
   return parsed.data;
 }
@@ -134,7 +139,8 @@ async function runOne(io: CliIo, file: string, opts: BacktestFlags): Promise<voi
   const overrides = overridesOf(opts);
   const config = await loadOrThrow(file, overrides);
   const started = performance.now();
-  const result = await withStore(opts.db, (store) => run(store, file, config));
+  const label = overrideLabel(file, overrides);
+  const result = await withStore(opts.db, (store) => run(store, label, config));
   const metrics = computeMetrics(result);
   const out = opts.out ?? join(dirname(file), 'results', config.name);
   const paths = await writeReport(out, result, metrics);
