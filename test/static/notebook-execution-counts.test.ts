@@ -14,7 +14,7 @@ describe('numberExecutedCells', () => {
     };
     expect(numberExecutedCells(nb)).toBe(2);
     expect(nb.cells.map((c) => (c as { execution_count?: number | null }).execution_count)).toEqual([undefined, 1, null, 2, 3]);
-    expect(nb.cells[1]!.outputs![0]!.execution_count).toBe(1);
+    expect((nb.cells[1]!.outputs![0] as { execution_count?: number | null }).execution_count).toBe(1);
     expect(numberExecutedCells(nb)).toBe(0);
   });
 });
