@@ -1,4 +1,4 @@
-import { BybitMarketDataClient, checkBybitTimeframe, fetchHistory, formatStoreSymbol, MAX_KLINE_PAGE, parseSymbolArgument } from '../adapters/bybit/index.js';
+import { BybitMarketDataClient, checkBybitTimeframe, fetchHistory, formatStoreSymbol, MAX_KLINE_PAGE, parseSymbolArgument, type SeriesFetchResult } from '../adapters/bybit/index.js';
 import { closeCcxtExchange, createCcxtExchange, fetchCcxtHistory, fetchDvol } from '../adapters/ccxt/index.js';
 import { AppError } from '../core/app-error.js';
 import { formatUtc, parseUserTime } from '../core/time.js';
@@ -62,22 +62,7 @@ async function fetchBybit(io: CliIo, opts: FetchFlags, symbols: string[], timefr
     await client.close();
   });
   if (opts.json) return io.out(JSON.stringify(results, null, 2));
-  io.out(
-    formatTable(
-      results.map((r) => ({
-        symbol: r.symbol,
-        tf: timeframe,
-        pages: r.bars.pages,
-        bars: r.bars.fetched,
-        inserted: r.bars.inserted,
-        first: utcOrEmpty(r.bars.first),
-        last: utcOrEmpty(r.bars.last),
-        resumed_after: utcOrEmpty(r.bars.resumedAfter),
-        funding: r.funding === undefined ? 'off' : r.funding.fetched,
-        funding_last: utcOrEmpty(r.funding?.last),
-      })),
-    ),
-  );
+  io.out(formatTable(results.map((r) => seriesRow(r.symbol, timeframe, r.bars, r.funding === undefined ? 'off' : r.funding.fetched, r.funding?.last))));
   summaryLine(io, results.map((r) => ({ bars: r.bars.fetched, funding: r.funding?.fetched ?? 0 })), opts, started);
 }
 
@@ -96,17 +81,8 @@ async function fetchGeneric(io: CliIo, opts: FetchFlags, symbols: string[], time
   io.out(
     formatTable(
       results.map((r) => ({
-        symbol: r.symbol,
+        ...seriesRow(r.symbol, timeframe, r.bars, r.funding === undefined ? 'off' : r.funding === null ? `skipped: ${r.fundingSkipped}` : r.funding.fetched, r.funding?.last),
         unified: r.unified,
-        tf: timeframe,
-        pages: r.bars.pages,
-        bars: r.bars.fetched,
-        inserted: r.bars.inserted,
-        first: utcOrEmpty(r.bars.first),
-        last: utcOrEmpty(r.bars.last),
-        resumed_after: utcOrEmpty(r.bars.resumedAfter),
-        funding: r.funding === undefined ? 'off' : r.funding === null ? `skipped: ${r.fundingSkipped}` : r.funding.fetched,
-        funding_last: utcOrEmpty(r.funding?.last),
       })),
     ),
   );
@@ -130,6 +106,22 @@ async function fetchDvolSeries(io: CliIo, opts: FetchFlags, range: Range): Promi
   );
   const points = results.reduce((a, r) => a + r.fetched, 0);
   io.out(`fetched ${points} DVOL points for ${results.length} currencies from deribit in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+}
+
+/** One summary-table row of a fetched symbol (bars, then funding as a count or why there is none). */
+function seriesRow(symbol: string, timeframe: string, bars: SeriesFetchResult, funding: string | number, fundingLast: number | null | undefined): Record<string, unknown> {
+  return {
+    symbol,
+    tf: timeframe,
+    pages: bars.pages,
+    bars: bars.fetched,
+    inserted: bars.inserted,
+    first: utcOrEmpty(bars.first),
+    last: utcOrEmpty(bars.last),
+    resumed_after: utcOrEmpty(bars.resumedAfter),
+    funding,
+    funding_last: utcOrEmpty(fundingLast),
+  };
 }
 
 function summaryLine(io: CliIo, counts: { bars: number; funding: number }[], opts: FetchFlags, started: number): void {

@@ -8,19 +8,11 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, s
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMANDS, main } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/output.js';
+import { COMMANDS } from '../../src/cli/main.js';
 import { importPath, MarketStore } from '../../src/data/index.js';
 import { MlflowClient, parseMlflowClientConfig } from '../../src/registry/index.js';
+import { tm } from '../support/cli.js';
 import { sharedDataDir, tempDir } from '../support/shared-data.js';
-
-async function tm(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (t) => void out.push(t), err: (t) => void err.push(t) };
-  const code = await main(['node', 'tm', ...args], io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 const dir = tempDir('tm-cli-commands-');
 const db = join(dir, 'market.duckdb');

@@ -8,32 +8,14 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ccxtCapabilities, checkCcxtTimeframe, closeCcxtExchange, createCcxtExchange, fetchCcxtHistory } from '../../src/adapters/ccxt/index.js';
-import { main } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/output.js';
 import { importPath, MarketStore } from '../../src/data/index.js';
 import { barRows, fundingRows, loadBybitServerData } from '../support/bybit-test-data.js';
 import { BybitV5Server } from '../support/bybit-v5-server.js';
 import { DeribitDvolServer, type DvolCandle } from '../support/deribit-dvol-server.js';
+import { tm, withStoreAt } from '../support/cli.js';
 import { sharedDataDir, tempDir } from '../support/shared-data.js';
 
 const utc = (iso: string) => Date.parse(iso);
-
-async function tm(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (t) => void out.push(t), err: (t) => void err.push(t) };
-  const code = await main(['node', 'tm', ...args], io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
-
-async function withStoreAt<T>(file: string, fn: (store: MarketStore) => Promise<T>): Promise<T> {
-  const store = await MarketStore.open(file);
-  try {
-    return await fn(store);
-  } finally {
-    store.close();
-  }
-}
 
 const dir = tempDir('tm-fetch-ccxt-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

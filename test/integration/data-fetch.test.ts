@@ -1,29 +1,14 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/output.js';
 import { MarketStore } from '../../src/data/index.js';
 import { barRows, fundingRows, loadBybitServerData } from '../support/bybit-test-data.js';
 import { BybitV5Server } from '../support/bybit-v5-server.js';
+import { captureIo, withStoreAt } from '../support/cli.js';
 import { tempDir } from '../support/shared-data.js';
 
 const utc = (iso: string) => Date.parse(iso);
 const KLINE = '/v5/market/kline';
-
-function captureIo(): CliIo & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (t) => void stdout.push(t), err: (t) => void stderr.push(t) };
-}
-
-async function withStoreAt<T>(file: string, fn: (store: MarketStore) => Promise<T>): Promise<T> {
-  const store = await MarketStore.open(file);
-  try {
-    return await fn(store);
-  } finally {
-    store.close();
-  }
-}
 
 async function storedBars(store: MarketStore, symbol: string): Promise<number[][]> {
   const rows = await store.query(

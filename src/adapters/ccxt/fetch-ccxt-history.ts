@@ -2,6 +2,7 @@ import type { Exchange, OHLCV } from 'ccxt';
 import { timeframeMs } from '../../core/time.js';
 import type { BarPage } from '../bybit/bybit-market-data-client.js';
 import type { HistoryStore, SeriesFetchResult } from '../bybit/fetch-history.js';
+import { addStoredPage, newTally, ohlcvColumns } from '../series-pages.js';
 import { callCcxt, ccxtCapabilities, checkCcxtTimeframe } from './ccxt-exchange.js';
 import { CcxtError } from './ccxt-error.js';
 
@@ -93,7 +94,7 @@ async function fetchBars(store: HistoryStore, exchange: Exchange, venue: string,
   const resumedAfter = await store.lastBarTs(venue, market.id, timeframe);
   const start = Math.max(Math.ceil(options.since / tf) * tf, resumedAfter === null ? -Infinity : resumedAfter + tf);
   const expected = endOpen >= start ? Math.floor((endOpen - start) / tf) + 1 : 0;
-  const out = { pages: 0, fetched: 0, inserted: 0, updated: 0, first: null as number | null, last: null as number | null };
+  const out = newTally();
   let cursor = start;
   while (cursor <= endOpen) {
     const rows = await callCcxt(exchange, { symbol: market.symbol, request: 'ohlcv', since: cursor }, () => exchange.fetchOHLCV(market.symbol, timeframe, cursor - 1, limit));
@@ -101,12 +102,8 @@ async function fetchBars(store: HistoryStore, exchange: Exchange, venue: string,
     const page = toBarPage(exchange.id, market.symbol, rows.filter((r) => (r[0] as number) >= cursor && (r[0] as number) <= endOpen));
     if (page.length === 0) break; // nothing newer on the venue
     const counts = await store.transaction(() => store.upsertBars(venue, market.id, timeframe, page));
-    out.fetched += page.length;
-    out.inserted += counts.inserted;
-    out.updated += counts.updated;
-    out.first ??= page.ts[0]!;
-    out.last = page.ts[page.length - 1]!;
-    cursor = out.last + tf;
+    addStoredPage(out, page.length, page.ts[0]!, page.ts[page.length - 1]!, counts);
+    cursor = out.last! + tf;
     options.onProgress?.(market.id, out.fetched, expected);
   }
   return { ...out, start, resumedAfter };
@@ -116,7 +113,7 @@ async function fetchFunding(store: HistoryStore, exchange: Exchange, venue: stri
   const end = options.until === undefined ? options.now() : Math.min(options.now(), options.until - 1);
   const resumedAfter = await store.lastFundingTs(venue, market.id);
   const start = Math.max(options.since, resumedAfter === null ? -Infinity : resumedAfter + 1);
-  const out = { pages: 0, fetched: 0, inserted: 0, updated: 0, first: null as number | null, last: null as number | null };
+  const out = newTally();
   let cursor = start;
   while (cursor <= end) {
     const rows = await callCcxt(exchange, { symbol: market.symbol, request: 'funding', since: cursor }, () => exchange.fetchFundingRateHistory(market.symbol, cursor - 1, limit));
@@ -134,32 +131,13 @@ async function fetchFunding(store: HistoryStore, exchange: Exchange, venue: stri
       rate[i] = rateValue;
     }
     const counts = await store.transaction(() => store.upsertFunding(venue, market.id, ts, rate));
-    out.fetched += kept.length;
-    out.inserted += counts.inserted;
-    out.updated += counts.updated;
-    out.first ??= ts[0]!;
-    out.last = ts[ts.length - 1]!;
-    cursor = out.last + 1;
+    addStoredPage(out, kept.length, ts[0]!, ts[ts.length - 1]!, counts);
+    cursor = out.last! + 1;
   }
   return { ...out, start, resumedAfter };
 }
 
 /** Converts ccxt OHLCV rows into columns, checking each bar (corrupt data is worse than no data). */
 function toBarPage(exchange: string, symbol: string, rows: readonly OHLCV[]): BarPage {
-  const n = rows.length;
-  const cols = { ts: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n) };
-  const bad = (i: number, problem: string) => new CcxtError('invalid_response', `${exchange} ${symbol}: bar ${i} ${problem}: ${JSON.stringify(rows[i])}`, { exchange, symbol, row: i });
-  for (let i = 0; i < n; i++) {
-    const [t, o, h, l, c, v] = rows[i]! as number[];
-    if (!Number.isSafeInteger(t) || ![o, h, l, c, v].every(Number.isFinite)) throw bad(i, 'has a missing or non-finite field');
-    if (h! < l! || h! < Math.max(o!, c!) || l! > Math.min(o!, c!) || l! <= 0 || v! < 0) throw bad(i, 'is inconsistent (needs low <= open, close <= high, low > 0, volume >= 0)');
-    if (i > 0 && t! <= cols.ts[i - 1]!) throw bad(i, 'does not open after the previous bar');
-    cols.ts[i] = t!;
-    cols.open[i] = o!;
-    cols.high[i] = h!;
-    cols.low[i] = l!;
-    cols.close[i] = c!;
-    cols.volume[i] = v!;
-  }
-  return { length: n, ...cols };
+  return ohlcvColumns(rows, (row, problem) => new CcxtError('invalid_response', `${exchange} ${symbol}: ${problem}`, { exchange, symbol, row }));
 }

@@ -1,5 +1,7 @@
 import type { Exchange } from 'ccxt';
 import { timeframeMs } from '../../core/time.js';
+import type { FetchHistoryOptions } from '../bybit/fetch-history.js';
+import { addStoredPage, newTally, type SeriesTally } from '../series-pages.js';
 import { callCcxt } from './ccxt-exchange.js';
 import { CcxtError } from './ccxt-error.js';
 
@@ -16,30 +18,20 @@ export interface SeriesStore {
   transaction<T>(fn: () => Promise<T>): Promise<T>;
 }
 
-export interface DvolFetchOptions {
+/** `since`, `until` and `now` as {@link FetchHistoryOptions} defines them, for candles of the index instead of bars. */
+export interface DvolFetchOptions extends Pick<FetchHistoryOptions, 'since' | 'until' | 'now'> {
   /** Currencies of the index, e.g. `BTC`, `ETH`. */
   readonly currencies: readonly string[];
   /** `1m`, `1h`, `12h` or `1d` (default `1d`, the importer's daily series). */
   readonly timeframe?: string;
-  /** Earliest candle time (epoch ms); a stored series resumes after its last point. */
-  readonly since: number;
-  /** Only candles before this time (epoch ms, exclusive); absent = up to `now`. */
-  readonly until?: number;
-  /** Clock (epoch ms): only closed candles (open + timeframe <= now) are stored. */
-  readonly now: () => number;
 }
 
-export interface DvolFetchResult {
+/** What one run did for one currency (see {@link SeriesTally}). */
+export interface DvolFetchResult extends Readonly<SeriesTally> {
   readonly currency: string;
   /** Store series name, e.g. `BTC-DVOL`. */
   readonly series: string;
   readonly timeframe: string;
-  readonly pages: number;
-  readonly fetched: number;
-  readonly inserted: number;
-  readonly updated: number;
-  readonly first: number | null;
-  readonly last: number | null;
   readonly resumedAfter: number | null;
 }
 
@@ -73,7 +65,7 @@ export async function fetchDvol(store: SeriesStore, exchange: Exchange, options:
     // Last candle open to keep: closed by `now` and opening before `until`.
     let lastOpen = Math.floor((options.now() - tf) / tf) * tf;
     if (options.until !== undefined) lastOpen = Math.min(lastOpen, Math.ceil(options.until / tf) * tf - tf);
-    const out = { currency, series, timeframe, pages: 0, fetched: 0, inserted: 0, updated: 0, first: null as number | null, last: null as number | null, resumedAfter };
+    const out = { currency, series, timeframe, ...newTally(), resumedAfter };
     let end = lastOpen;
     while (end >= start) {
       const answer = await callCcxt(exchange, { currency, request: 'get_volatility_index_data', end }, () =>
@@ -83,11 +75,7 @@ export async function fetchDvol(store: SeriesStore, exchange: Exchange, options:
       const { ts, value, continuation } = parseDvolAnswer(currency, answer, start, end);
       if (ts.length > 0) {
         const counts = await store.transaction(() => store.upsertSeries(DVOL_SOURCE, series, timeframe, ts, value));
-        out.fetched += ts.length;
-        out.inserted += counts.inserted;
-        out.updated += counts.updated;
-        out.first = Math.min(out.first ?? Infinity, ts[0]!);
-        out.last = Math.max(out.last ?? -Infinity, ts[ts.length - 1]!);
+        addStoredPage(out, ts.length, ts[0]!, ts[ts.length - 1]!, counts);
       }
       // Older candles remain only when Deribit says so with a continuation before this window's end.
       if (continuation === null || continuation >= end || continuation < start) break;
