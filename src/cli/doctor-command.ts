@@ -91,6 +91,20 @@ function serviceUrls(root: string): Record<string, string> {
   return out;
 }
 
+/**
+ * A service behind `base` is ok when `base + healthPath` answers 2xx; when it does not but its port is open, another
+ * process holds the port (services.sh would refuse to start there): the fix names the port variable to change.
+ */
+async function httpServiceCheck(check: string, base: string, healthPath: string, portVariable: string): Promise<DoctorCheck> {
+  if (await httpOk(`${base}${healthPath}`)) return { check, status: 'ok', detail: `${base} healthy`, fix: '' };
+  const url = new URL(base);
+  const port = Number(url.port || 80);
+  if (await portOpen(url.hostname, port)) {
+    return { check, status: 'missing', detail: `port ${port} is open but ${base}${healthPath} does not answer: another process holds it`, fix: `stop that process, or choose another port: ${portVariable}=<free port> ${SERVICES_FIX}` };
+  }
+  return { check, status: 'missing', detail: `${base} not answering (port ${port} closed)`, fix: SERVICES_FIX };
+}
+
 async function serviceChecks(root: string): Promise<DoctorCheck[]> {
   const urls = serviceUrls(root);
   const checks: DoctorCheck[] = [];
@@ -103,13 +117,11 @@ async function serviceChecks(root: string): Promise<DoctorCheck[]> {
   const s3 = urls['TM_S3_ENDPOINT'];
   const backend = urls['TM_S3_BACKEND'] ?? 'minio';
   if (s3) {
-    const ok = await httpOk(`${s3}${backend === 'moto' ? '/moto-api/' : '/minio/health/live'}`);
-    checks.push({ check: `s3 (${backend})`, status: ok ? 'ok' : 'missing', detail: `${s3} ${ok ? 'healthy' : 'not answering'}`, fix: ok ? '' : SERVICES_FIX });
+    checks.push(await httpServiceCheck(`s3 (${backend})`, s3, backend === 'moto' ? '/moto-api/' : '/minio/health/live', 'TM_MINIO_PORT'));
   }
   const mlflow = urls['MLFLOW_TRACKING_URI'];
   if (mlflow) {
-    const ok = await httpOk(`${mlflow}/health`);
-    checks.push({ check: 'mlflow', status: ok ? 'ok' : 'missing', detail: `${mlflow} ${ok ? 'healthy' : 'not answering'}`, fix: ok ? '' : SERVICES_FIX });
+    checks.push(await httpServiceCheck('mlflow', mlflow, '/health', 'TM_MLFLOW_PORT'));
   }
   const kernel = join(root, '.venv/share/jupyter/kernels/tslab/kernel.json');
   checks.push(existsSync(kernel) ? { check: 'tslab kernel', status: 'ok', detail: '.venv/share/jupyter/kernels/tslab', fix: '' } : { check: 'tslab kernel', status: 'missing', detail: 'not installed (notebooks cannot run)', fix: 'bash scripts/services.sh install' });

@@ -5,6 +5,7 @@
  * funding files of the shared data.
  */
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -209,6 +210,23 @@ describe('tm doctor', () => {
     expect(checks.find((c) => c.check === 'store')).toMatchObject({ status: 'missing', detail: `${join(dir, 'absent.duckdb')} does not exist`, fix: 'tm data import ../shared/data   (or tm data fetch ...)' });
     expect(checks.find((c) => c.check === 'TM_SHARED_DATA')).toMatchObject({ status: 'missing', detail: `${join(dir, 'no-such-folder')} is not a folder` });
     expect(existsSync(join(dir, 'absent.duckdb'))).toBe(false);
+
+    // A port held by something that is not the service: named, with the port variable to change.
+    const squatter = createServer((socket) => socket.destroy());
+    await new Promise<void>((done) => squatter.listen(0, '127.0.0.1', done));
+    const port = (squatter.address() as AddressInfo).port;
+    const savedUri = process.env['MLFLOW_TRACKING_URI'];
+    process.env['MLFLOW_TRACKING_URI'] = `http://127.0.0.1:${port}`;
+    try {
+      const held = JSON.parse((await tm('doctor', '--db', db, '--json')).out) as { check: string; status: string; detail: string; fix: string }[];
+      const mlflow = held.find((c) => c.check === 'mlflow')!;
+      expect(mlflow.status).toBe('missing');
+      expect(mlflow.detail).toBe(`port ${port} is open but http://127.0.0.1:${port}/health does not answer: another process holds it`);
+      expect(mlflow.fix).toMatch(/^stop that process, or choose another port: TM_MLFLOW_PORT=<free port> bash scripts\/services.sh up/);
+    } finally {
+      process.env['MLFLOW_TRACKING_URI'] = savedUri;
+      squatter.close();
+    }
 
     const ok = await tm('doctor', '--db', db);
     expect(ok.out).toMatch(/^store\s+ok\s+.*market\.duckdb: 6 series$/m);
