@@ -3,17 +3,20 @@
  *
  *   npm run notebooks [-- [--no-build] [--output-dir DIR] [--timeout SECONDS] [notebook.ipynb ...]]
  *
- * Default: every notebooks/*.ipynb, results in notebooks/executed/. Builds the engine first (`npm run build`,
+ * Default: every notebooks/*.ipynb, results in notebooks/executed/ (code cells numbered 1..n, see
+ * notebook-execution-counts.ts). Builds the engine first (`npm run build`,
  * notebooks import ../dist/src/index.js: tslab compiles each cell with the notebook folder as TypeScript rootDir, so
  * ../src/*.ts cannot be imported directly). Starts the services (scripts/services.sh up, unless
- * TM_SERVICES=external) and gives the kernel their env vars. The kernel runs in the notebook's folder; PATH
+ * TM_SERVICES=external) and gives the kernel their env vars; stops the services it started when done (unless
+ * TM_KEEP_SERVICES=1). The kernel runs in the notebook's folder; PATH
  * starts with node_modules/.bin so the kernelspec's tslab is found. Exit 1 when any notebook fails; the failing
  * cell and its error are printed.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, delimiter, join, resolve } from 'node:path';
-import { REPO_ROOT, servicesEnv, servicesUp } from './services-env.js';
+import { numberExecutedCells } from './notebook-execution-counts.js';
+import { REPO_ROOT, runningServices, servicesDown, servicesEnv, servicesToStop, servicesUp } from './services-env.js';
 
 interface Options {
   readonly notebooks: readonly string[];
@@ -60,7 +63,18 @@ function failingCellReport(stderr: string): string {
 function main(): number {
   const options = parseArgs(process.argv.slice(2));
   const external = process.env['TM_SERVICES'] === 'external';
-  if (!external) servicesUp();
+  if (external) return runAll(options, external);
+  // Like `npm test`: stop afterwards the services this run started (not those already running), unless TM_KEEP_SERVICES=1.
+  const before = runningServices();
+  servicesUp();
+  try {
+    return runAll(options, external);
+  } finally {
+    servicesDown(servicesToStop(before, runningServices()));
+  }
+}
+
+function runAll(options: Options, external: boolean): number {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const [name, value] of Object.entries(servicesEnv())) {
     if (external && env[name] !== undefined) continue;
@@ -98,6 +112,9 @@ function main(): number {
     );
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     if (result.status === 0) {
+      const executed = join(options.outputDir, basename(notebook));
+      const nb = JSON.parse(readFileSync(executed, 'utf8')) as Parameters<typeof numberExecutedCells>[0];
+      if (numberExecutedCells(nb) > 0) writeFileSync(executed, `${JSON.stringify(nb, null, 1)}\n`);
       passed++;
       console.log(`ok    ${basename(notebook)} (${seconds}s) -> ${join(options.outputDir, basename(notebook))}`);
     } else {

@@ -79,3 +79,30 @@ export function servicesEnv(): ServiceEnv {
   }
   return parsed as ServiceEnv;
 }
+
+/** Services of scripts/services.sh (this checkout's state folder) running now with today's settings. */
+export function runningServices(): string[] {
+  const result = spawnSync('bash', [SERVICES_SCRIPT, 'running'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (result.error || result.status !== 0) {
+    throw new AppError<ServicesErrorCode>('services_env_failed', `bash scripts/services.sh running failed (exit ${result.status})`, { status: result.status }, { cause: result.error });
+  }
+  return result.stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+}
+
+/** Stops the named services (`services.sh down NAME...`); progress goes to stderr. */
+export function servicesDown(names: readonly string[]): void {
+  if (names.length === 0) return;
+  const result = spawnSync('bash', [SERVICES_SCRIPT, 'down', ...names], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (result.error || result.status !== 0) {
+    throw new AppError<ServicesErrorCode>('services_start_failed', `bash scripts/services.sh down ${names.join(' ')} failed (exit ${result.status})`, { status: result.status, names }, { cause: result.error });
+  }
+}
+
+/**
+ * The services a test run must stop when it ends: those running after its `up` that were not running before it
+ * (so a run never stops services someone else started), none when `TM_KEEP_SERVICES=1`.
+ */
+export function servicesToStop(before: readonly string[], after: readonly string[], env: NodeJS.ProcessEnv = process.env): string[] {
+  if (env['TM_KEEP_SERVICES'] === '1') return [];
+  return after.filter((name) => !before.includes(name));
+}

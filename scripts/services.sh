@@ -4,7 +4,7 @@
 #
 #   bash scripts/services.sh install   install what is missing (no start)
 #   bash scripts/services.sh up        install if missing, start what is not running, wait until healthy
-#   bash scripts/services.sh down      stop what `up` started (pidfiles under .services/)
+#   bash scripts/services.sh down [NAME...]   stop what `up` started (pidfiles under .services/); NAME = redis minio moto mlflow prometheus
 #   bash scripts/services.sh status    one line per service; exit 1 if any is down
 #   bash scripts/services.sh env       `export NAME=value` lines for clients (tests, notebooks)
 #   bash scripts/services.sh prometheus-up HOST:PORT...   Prometheus on TM_PROMETHEUS_PORT scraping those targets
@@ -17,10 +17,11 @@
 #   TM_MINIO_MODULE=github.com/minio/minio@<version>   (go install target)
 #   TM_MLFLOW_WORKERS=2  TM_SERVICES_WAIT_SECONDS=120
 #   TM_PROMETHEUS_PORT=19090  TM_PROMETHEUS_SCRAPE_INTERVAL=15s
+#   TM_SERVICES_STATE=<repo>/.services   (pidfiles, logs, data; a second instance on other ports needs its own)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-STATE="$ROOT/.services"
+STATE="${TM_SERVICES_STATE:-$ROOT/.services}"
 LOGS="$STATE/logs"
 VENV="$ROOT/.venv"
 REQUIREMENTS="$ROOT/python/requirements-services.txt"
@@ -416,12 +417,25 @@ cmd_up() {
   log "services up in $(( $(now) - start ))s (S3 backend: $(s3_backend))"
 }
 
-cmd_down() {
+cmd_down() { # cmd_down [NAME...]: stop the named services (default all), MLflow before the S3 store it writes to
   mkdir -p "$STATE"
   exec 9>"$STATE/lock"
   flock -w 900 9 || die "another services.sh holds $STATE/lock"
+  local name wanted=("$@")
+  ((${#wanted[@]})) || wanted=(prometheus mlflow minio moto redis)
+  for name in "${wanted[@]}"; do
+    [[ "$name" =~ ^(prometheus|mlflow|minio|moto|redis)$ ]] || die "down: unknown service '$name' (redis, minio, moto, mlflow, prometheus)"
+  done
+  for name in prometheus mlflow minio moto redis; do
+    [[ " ${wanted[*]} " == *" $name "* ]] && stop_service "$name"
+  done
+  return 0
+}
+
+cmd_running() { # one line per service of ours that is running with today's settings
   local name
-  for name in prometheus mlflow minio moto redis; do stop_service "$name"; done
+  for name in redis minio moto mlflow; do running "$name" && echo "$name"; done
+  return 0
 }
 
 cmd_status() {
@@ -471,13 +485,14 @@ cmd_env() {
 case "${1:-}" in
   install) cmd_install ;;
   up) cmd_up ;;
-  down) cmd_down ;;
+  down) shift; cmd_down "$@" ;;
+  running) cmd_running ;;
   status) cmd_status ;;
   env) cmd_env ;;
   prometheus-up) shift && cmd_prometheus_up "$@" ;;
   prometheus-down) stop_service prometheus ;;
   *)
-    echo "usage: bash scripts/services.sh install|up|down|status|env|prometheus-up HOST:PORT...|prometheus-down" >&2
+    echo "usage: bash scripts/services.sh install|up|down [NAME...]|status|running|env|prometheus-up HOST:PORT...|prometheus-down" >&2
     exit 2
     ;;
 esac

@@ -8,58 +8,17 @@ import { writeBacktestMetrics } from '../monitoring/index.js';
 import { TM_VERSION } from './version.js';
 import { ExperimentError, runExperiment } from '../backtest/run-experiment.js';
 import { STRATEGIES } from '../strategies/index.js';
-import { ConfigError, loadConfig, type BacktestConfig } from '../config/backtest-config.js';
+import { ConfigError, loadConfig, parseBacktestConfig, type BacktestConfig } from '../config/backtest-config.js';
 import { AppError } from '../core/app-error.js';
 import { DataError, type MarketStore } from '../data/index.js';
-import { dbOption, withStore } from './data-commands.js';
+import { dbOption } from './cli-options.js';
+import { withStore } from './store-session.js';
 import { formatTable, type CliIo } from './output.js';
+import { BASELINE_RELATIVE_TOLERANCE, compareSummaries, type SummaryDrift } from './summary-drift.js';
+import { applyOverrides, parseOverride, type ConfigOverride } from './config-overrides.js';
 import { createProgress } from './progress.js';
 
-/** Relative tolerance for non-integer numbers (money figures, metrics) when comparing a summary with its baseline. */
-export const BASELINE_RELATIVE_TOLERANCE = 1e-9;
-
-/** One difference between a baseline summary and a new one. */
-export interface SummaryDrift {
-  /** JSON path, e.g. `$.metrics.sharpe`. */
-  readonly path: string;
-  readonly baseline: unknown;
-  readonly actual: unknown;
-  /** |a - b| / max(|a|, |b|) for two numbers, else null. */
-  readonly relativeDiff: number | null;
-  readonly rule: 'exact' | 'relative 1e-9' | 'missing' | 'unexpected' | 'type';
-}
-
-/**
- * Compares two summaries (parsed JSON). Integers (counts, epoch ms, integer money) must be equal; other numbers
- * may differ by {@link BASELINE_RELATIVE_TOLERANCE} relative to the larger magnitude; strings, booleans and nulls must
- * be equal; arrays must have the same length and objects the same keys. Returns every difference, in document order.
- */
-export function compareSummaries(baseline: unknown, actual: unknown, path = '$'): SummaryDrift[] {
-  const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
-  if (kind(baseline) !== kind(actual)) return [{ path, baseline, actual, relativeDiff: null, rule: 'type' }];
-  if (typeof baseline === 'number' && typeof actual === 'number') {
-    if (baseline === actual) return [];
-    const relativeDiff = Math.abs(baseline - actual) / Math.max(Math.abs(baseline), Math.abs(actual));
-    if (Number.isInteger(baseline) && Number.isInteger(actual)) return [{ path, baseline, actual, relativeDiff, rule: 'exact' }];
-    return relativeDiff <= BASELINE_RELATIVE_TOLERANCE ? [] : [{ path, baseline, actual, relativeDiff, rule: 'relative 1e-9' }];
-  }
-  if (Array.isArray(baseline) && Array.isArray(actual)) {
-    if (baseline.length !== actual.length) return [{ path: `${path}.length`, baseline: baseline.length, actual: actual.length, relativeDiff: null, rule: 'exact' }];
-    return baseline.flatMap((b, i) => compareSummaries(b, actual[i], `${path}[${i}]`));
-  }
-  if (kind(baseline) === 'object') {
-    const b = baseline as Record<string, unknown>;
-    const a = actual as Record<string, unknown>;
-    const out: SummaryDrift[] = [];
-    for (const key of Object.keys(b)) {
-      if (!Object.hasOwn(a, key)) out.push({ path: `${path}.${key}`, baseline: b[key], actual: undefined, relativeDiff: null, rule: 'missing' });
-      else out.push(...compareSummaries(b[key], a[key], `${path}.${key}`));
-    }
-    for (const key of Object.keys(a)) if (!Object.hasOwn(b, key)) out.push({ path: `${path}.${key}`, baseline: undefined, actual: a[key], relativeDiff: null, rule: 'unexpected' });
-    return out;
-  }
-  return baseline === actual ? [] : [{ path, baseline, actual, relativeDiff: null, rule: 'exact' }];
-}
+export { BASELINE_RELATIVE_TOLERANCE, compareSummaries, type SummaryDrift } from './summary-drift.js';
 
 interface BacktestFlags {
   config?: string;
@@ -70,6 +29,10 @@ interface BacktestFlags {
   updateBaseline?: boolean;
   allowMissingData?: boolean;
   db?: string;
+  from?: string;
+  to?: string;
+  set: string[];
+  json?: boolean;
 }
 
 /** Outcome of one experiment under `--all`. */
@@ -92,22 +55,55 @@ export function backtestCommand(io: CliIo, setExit: (code: number) => void): Com
     .option('--baselines <dir>', 'folder of baseline summaries (default <experiments>/baselines)')
     .option('--update-baseline', 'write each new summary as the baseline instead of comparing')
     .option('--allow-missing-data', 'with --all: an experiment whose data is not in the store is skipped even when it has a baseline (default: that fails)')
+    .option('--from <date>', 'with --config: override data.start (inclusive bar open, UTC date)')
+    .option('--to <date>', 'with --config: override data.end (exclusive bar open, UTC date)')
+    .option('--set <path=value>', 'with --config: override a config value, repeatable; value is JSON or a string (e.g. --set params.fast=10 --set leverage=1)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--json', 'print the result (metrics, notes, paths; with --all the per-experiment rows and drifts) as JSON')
     .addOption(dbOption())
     .action(async (opts: BacktestFlags) => {
       if ((opts.config === undefined) === !opts.all) throw new AppError('invalid_arguments', 'tm backtest: give exactly one of --config <file> or --all');
+      const overriding = opts.from !== undefined || opts.to !== undefined || opts.set.length > 0;
+      if (opts.all && overriding) throw new AppError('invalid_arguments', 'tm backtest: --from, --to and --set apply to one experiment (--config); --all runs the files as they are against their baselines');
+      if (overriding && opts.updateBaseline) throw new AppError('invalid_arguments', 'tm backtest: --update-baseline writes the baseline of the file as it is; drop --from, --to and --set');
       if (opts.config !== undefined) await runOne(io, opts.config, opts);
       else setExit(await runAll(io, opts));
     });
 }
 
-async function loadOrThrow(file: string): Promise<BacktestConfig> {
-  const loaded = await loadConfig(file);
-  if (!loaded.success) throw loaded.error;
-  return loaded.data;
+/** The command-line overrides of one run: `--from`/`--to` are `data.start`/`data.end`, then every `--set` in order. */
+function overridesOf(opts: BacktestFlags): ConfigOverride[] {
+  return [
+    ...(opts.from !== undefined ? [{ path: ['data', 'start'], value: opts.from, text: `data.start=${opts.from}` }] : []),
+    ...(opts.to !== undefined ? [{ path: ['data', 'end'], value: opts.to, text: `data.end=${opts.to}` }] : []),
+    ...opts.set.map(parseOverride),
+  ];
+}
+
+/** How messages name a config file run with overrides: `<file> (with params.fast=10, ...)`. */
+function overrideLabel(file: string, overrides: readonly ConfigOverride[]): string {
+  return overrides.length === 0 ? file : `${file} (with ${overrides.map((o) => o.text).join(', ')})`;
+}
+
+/** Loads an experiment file, applying `overrides` to its JSON before the schema check (so overrides are validated too). */
+export async function loadOrThrow(file: string, overrides: readonly ConfigOverride[] = []): Promise<BacktestConfig> {
+  if (overrides.length === 0) {
+    const loaded = await loadConfig(file);
+    if (!loaded.success) throw loaded.error;
+    return loaded.data;
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw new ConfigError('io', `${file}: cannot read the experiment: ${(e as Error).message}`, { file, path: '$', problem: (e as Error).message }, { cause: e });
+  }
+  const parsed = parseBacktestConfig(applyOverrides(raw, overrides), overrideLabel(file, overrides));
+  if (!parsed.success) throw parsed.error;
+  return parsed.data;
 }
 
 /** Runs one experiment; errors name the config file (config-shaped problems become a {@link ConfigError} with the JSON path). */
-async function run(store: MarketStore, file: string, config: BacktestConfig) {
+export async function run(store: MarketStore, file: string, config: BacktestConfig) {
   try {
     return await runExperiment(config, { store, strategies: STRATEGIES });
   } catch (e) {
@@ -142,9 +138,11 @@ function keyMetrics(m: BacktestMetrics): Record<string, string> {
 }
 
 async function runOne(io: CliIo, file: string, opts: BacktestFlags): Promise<void> {
-  const config = await loadOrThrow(file);
+  const overrides = overridesOf(opts);
+  const config = await loadOrThrow(file, overrides);
   const started = performance.now();
-  const result = await withStore(opts.db, (store) => run(store, file, config));
+  const label = overrideLabel(file, overrides);
+  const result = await withStore(opts.db, (store) => run(store, label, config));
   const metrics = computeMetrics(result);
   const out = opts.out ?? join(dirname(file), 'results', config.name);
   const paths = await writeReport(out, result, metrics);
@@ -152,6 +150,10 @@ async function runOne(io: CliIo, file: string, opts: BacktestFlags): Promise<voi
   const metricsFile = join(out, 'metrics.prom');
   await writeBacktestMetrics(result, metricsFile, { version: TM_VERSION });
   const seconds = (performance.now() - started) / 1000;
+  if (opts.json) {
+    io.out(JSON.stringify({ name: config.name, config: file, overrides: overrides.map((o) => o.text), seconds: Number(seconds.toFixed(3)), metrics, notes: result.notes, summary: paths.summaryPath, report: paths.htmlPath }, null, 2));
+    return;
+  }
   io.out(`${config.name}: ${config.strategy} on ${config.data.venue} ${config.data.timeframe} ${config.data.symbols.join(', ')} from ${config.data.start} to ${config.data.end} (${seconds.toFixed(2)} s)`);
   io.out(formatTable([keyMetrics(metrics)]));
   for (const note of result.notes) io.out(`note: ${note}`);
@@ -206,6 +208,12 @@ async function runAll(io: CliIo, opts: BacktestFlags): Promise<number> {
   const known = new Set(files.map((f) => basename(f, '.json')));
   const orphans = existsSync(baselines) ? (await readdir(baselines)).filter((f) => f.endsWith('.json') && !known.has(basename(f, '.json'))) : [];
 
+  const failed = rows.filter((r) => FAILING.includes(r.status)).length;
+  const noneRan = rows.every((r) => r.status === 'skipped' || r.status === 'no-data');
+  if (opts.json) {
+    io.out(JSON.stringify({ experiments: rows, orphanBaselines: orphans.map((o) => join(baselines, o)), reports: outRoot }, null, 2));
+    return noneRan || failed > 0 ? 1 : 0;
+  }
   io.out(formatTable(rows.map((r) => ({ experiment: r.experiment, status: r.status, drifted_fields: r.drifts.length, detail: r.detail }))));
   const driftRows = rows.flatMap((r) =>
     r.drifts.slice(0, 20).map((d) => ({
@@ -224,12 +232,11 @@ async function runAll(io: CliIo, opts: BacktestFlags): Promise<number> {
   }
   for (const o of orphans) io.out(`warning: baseline ${join(baselines, o)} has no experiment file`);
   const count = (s: Status) => rows.filter((r) => r.status === s).length;
-  const failed = rows.filter((r) => FAILING.includes(r.status)).length;
   io.out(
     `backtest --all: ${rows.length} experiments: ${count('ok')} ok, ${count('updated')} baselines written, ${count('drift')} drift, ${count('missing-baseline')} missing baseline, ` +
       `${count('no-data')} without data (baselined), ${count('skipped')} skipped, ${count('error')} errors; reports in ${outRoot}`,
   );
-  if (rows.every((r) => r.status === 'skipped' || r.status === 'no-data')) {
+  if (noneRan) {
     io.out('backtest --all: no experiment ran (no data in the store?): run `tm data import <path>` first');
     return 1;
   }

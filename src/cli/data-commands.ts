@@ -1,24 +1,12 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { parseUserTime } from '../core/time.js';
-import { checkStore, hasProblems, importPath, listDataFiles, listSeries, MarketStore, resampleBars, resolveStorePath } from '../data/index.js';
+import { checkStore, hasProblems, importPath, listDataFiles, listSeries, resampleBars } from '../data/index.js';
+import { dbOption } from './cli-options.js';
 import { fetchCommand } from './data-fetch-command.js';
 import { formatTable, type CliIo } from './output.js';
 import { createProgress } from './progress.js';
+import { withStore } from './store-session.js';
 
-/** Shared `--db` option: the DuckDB store file. */
-export function dbOption(): Option {
-  return new Option('--db <file>', 'DuckDB store file (env TM_DB)').default(undefined, 'data/market.duckdb');
-}
-
-/** Opens the store named by `--db`/`TM_DB`, runs `fn`, and always closes it. */
-export async function withStore<T>(db: string | undefined, fn: (store: MarketStore) => Promise<T>): Promise<T> {
-  const store = await MarketStore.open(resolveStorePath(db));
-  try {
-    return await fn(store);
-  } finally {
-    store.close();
-  }
-}
 
 /** Builds `tm data` and its subcommands. `setExit` records the process exit code. */
 export function dataCommand(io: CliIo, setExit: (code: number) => void): Command {
@@ -88,7 +76,7 @@ export function dataCommand(io: CliIo, setExit: (code: number) => void): Command
     .addOption(dbOption())
     .option('--json', 'print as JSON')
     .action(async (opts: { db?: string; json?: boolean }) => {
-      const rows = await withStore(opts.db, listSeries);
+      const rows = await withStore(opts.db, listSeries, { readOnly: true });
       io.out(opts.json ? JSON.stringify(rows, null, 2) : formatTable(rows as unknown as Record<string, unknown>[]));
     });
 

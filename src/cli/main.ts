@@ -1,26 +1,67 @@
 import { Command, CommanderError } from 'commander';
 import { AppError } from '../core/app-error.js';
-import { backtestCommand } from './backtest-command.js';
-import { dataCommand } from './data-commands.js';
-import { modelsCommand, promoteCommand } from './models-commands.js';
 import { processIo, type CliIo } from './output.js';
-import { trainCommand } from './train-command.js';
 
-/** Builds the `tm` program. Each subcommand group lives in its own `*-commands.ts`. */
-export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+/** Builds one top-level command (with its subcommands). `setExit` records the process exit code. */
+export type CommandBuilder = (io: CliIo, setExit: (code: number) => void) => Command;
+
+/**
+ * One top-level command of `tm`. Its module is imported only when the command runs (or its help is asked for), so
+ * `tm --help` loads commander and this file only, and `tm data ls` never loads ccxt, onnxruntime or tfjs.
+ */
+export interface CommandEntry {
+  readonly name: string;
+  /** One line for `tm --help`; the loaded command carries the same text (checked by main.test.ts). */
+  readonly summary: string;
+  readonly load: () => Promise<CommandBuilder>;
+}
+
+/** Every top-level command, in `tm --help` order. */
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'data', summary: 'market-data store: import, fetch, check, list and resample bars', load: async () => (await import('./data-commands.js')).dataCommand },
+  { name: 'backtest', summary: 'run an experiment file (--config) or all experiments with a baseline drift check (--all); writes summary.json and report.html', load: async () => (await import('./backtest-command.js')).backtestCommand },
+  { name: 'report', summary: 're-render the HTML report of a result folder or an experiment and print its path (--open opens it)', load: async () => (await import('./report-command.js')).reportCommand },
+  { name: 'experiments', summary: 'experiment configs: list them with their last run and baseline drift', load: async () => (await import('./experiments-command.js')).experimentsCommand },
+  { name: 'strategies', summary: 'strategy registry: list strategies with their parameters, defaults and docs', load: async () => (await import('./strategies-command.js')).strategiesCommand },
+  { name: 'train', summary: 'purged walk-forward validation (Boruta per fold; pooled, per-symbol, transfer and RF models), final model training, ONNX + card, OOS predictions to the store, MLflow logging', load: async () => (await import('./train-command.js')).trainCommand },
+  { name: 'models', summary: 'model registry (MLflow): list registered models, versions, aliases and gate verdicts', load: async () => (await import('./models-commands.js')).modelsCommand },
+  { name: 'promote', summary: 'point a registered model alias (e.g. @production) at a version; refuses versions whose gates failed unless --force --reason', load: async () => (await import('./models-commands.js')).promoteCommand },
+  { name: 'runs', summary: 'MLflow runs: list the runs of the tracking server (when configured)', load: async () => (await import('./runs-command.js')).runsCommand },
+  { name: 'doctor', summary: 'check Node/npm/Python/Go, services, ports, the store and TM_SHARED_DATA; print what is missing and the command that fixes it', load: async () => (await import('./doctor-command.js')).doctorCommand },
+];
+
+/** The command `argv` names (first argument that is not an option; `tm help <cmd>` names `<cmd>`), if any. */
+export function invokedCommand(argv: readonly string[]): string | undefined {
+  const args = argv.slice(2);
+  const first = args.findIndex((a) => !a.startsWith('-'));
+  if (first < 0) return undefined;
+  if (args[first] === 'help') return args.slice(first + 1).find((a) => !a.startsWith('-'));
+  return args[first];
+}
+
+/** Sends the output of `command` and all its subcommands to `io`, and turns commander's exits into exceptions. */
+function routeOutput(command: Command, io: CliIo): Command {
+  command.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+  for (const sub of command.commands) routeOutput(sub, io);
+  return command;
+}
+
+/**
+ * Builds the `tm` program for `argv`: the command `argv` names is loaded in full, every other one is a placeholder
+ * carrying its name and summary (enough for `tm --help`).
+ */
+export async function buildProgram(io: CliIo, setExit: (code: number) => void, argv: readonly string[] = []): Promise<Command> {
   const program = new Command('tm')
     .description('trade-matrix: backtest-and-live research workbench for crypto algorithmic trading')
     .version('0.1.0')
-    .showHelpAfterError()
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
-  program.addCommand(dataCommand(io, setExit));
-  program.addCommand(modelsCommand(io, setExit));
-  program.addCommand(promoteCommand(io, setExit));
+    .showHelpAfterError();
+  routeOutput(program, io);
+  const wanted = invokedCommand(argv);
+  for (const entry of COMMANDS) {
+    const command = entry.name === wanted ? (await entry.load())(io, setExit) : new Command(entry.name).description(entry.summary);
+    program.addCommand(routeOutput(command, io));
+  }
   program.enablePositionalOptions(); // program options (-V/--version) only before a subcommand: `tm promote <name> --version N`
-  program.addCommand(backtestCommand(io, setExit));
-  program.addCommand(trainCommand(io, setExit));
-  for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   return program;
 }
 
@@ -30,8 +71,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
  */
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   let exit = 0;
-  const program = buildProgram(io, (code) => (exit = code));
   try {
+    const program = await buildProgram(io, (code) => (exit = code), argv);
     await program.parseAsync([...argv]);
     return exit;
   } catch (e) {

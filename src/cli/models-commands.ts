@@ -25,7 +25,7 @@ function trackingUriOption(): Option {
 }
 
 /** Creates the MLflow client for a command (the CLI is the composition root: wall clock, env token). */
-function mlflowClient(trackingUri: string | undefined): MlflowClient {
+export function mlflowClient(trackingUri: string | undefined): MlflowClient {
   const config = mlflowClientConfigFromEnv(process.env, trackingUri ? { trackingUri } : {});
   if (!config) {
     throw new ModelsCliError(

@@ -37,7 +37,8 @@ import {
   type WalkForwardResult,
 } from '../training/index.js';
 
-import { dbOption, withStore } from './data-commands.js';
+import { dbOption } from './cli-options.js';
+import { withStore } from './store-session.js';
 import { formatTable, type CliIo } from './output.js';
 import { createProgress } from './progress.js';
 

@@ -208,6 +208,12 @@ export class MarketStore {
     return toNumberOrNull(rows[0]?.['t']);
   }
 
+  /** Returns the time (epoch ms) of the last stored point of an external series, or null. */
+  async lastSeriesTs(source: string, series: string, timeframe: string): Promise<number | null> {
+    const rows = await this.query(`SELECT epoch_ms(max(ts)) AS t FROM external_series WHERE source = ? AND series = ? AND timeframe = ?`, [source, series, timeframe]);
+    return toNumberOrNull(rows[0]?.['t']);
+  }
+
   /** True when the series already has rows with ts in [firstMs, lastMs]. */
   private async overlaps(table: string, series: Record<string, DuckDBValue>, firstMs: number, lastMs: number): Promise<boolean> {
     const keys = Object.keys(series);

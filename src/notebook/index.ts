@@ -1,2 +1,2 @@
-export { escapeHtml, htmlTable, plotlyDiv, plotlyScriptTag } from './html.js';
+export { escapeHtml, htmlTable, metricRows, plotlyDiv, plotlyScriptTag, tableValue } from './html.js';
 export { candlesWithFillsFigure, candlesWithVolume, equityAndDrawdownFigure } from './figures.js';

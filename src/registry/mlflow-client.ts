@@ -4,6 +4,7 @@ import type { MlflowClientConfig } from './registry-config.js';
 import { RegistryError, type RegistryErrorCode } from './registry-error.js';
 import {
   CreateExperimentResponse,
+  SearchExperimentsResponse,
   EmptyResponse,
   GetExperimentResponse,
   ListArtifactsResponse,
@@ -206,6 +207,15 @@ export class MlflowClient {
   async getExperimentByName(name: string): Promise<Experiment> {
     const r = await this.get('/api/2.0/mlflow/experiments/get-by-name', { experiment_name: name }, GetExperimentResponse);
     return r.experiment;
+  }
+
+  /** Every active experiment, following `next_page_token` (read-only search, retried like a GET). */
+  async searchAllExperiments(): Promise<Experiment[]> {
+    return collectPages(async (pageToken) => {
+      const body = { max_results: 1000, view_type: 'ACTIVE_ONLY', ...(pageToken ? { page_token: pageToken } : {}) };
+      const r = await this.request('POST', '/api/2.0/mlflow/experiments/search', { body, schema: SearchExperimentsResponse, retry: true });
+      return page(r.experiments, r.next_page_token);
+    });
   }
 
   /** Creates an experiment and returns its id. @throws RegistryError `already_exists`. */

@@ -28,6 +28,7 @@ export type Experiment = z.infer<typeof ExperimentSchema>;
 
 export const GetExperimentResponse = z.object({ experiment: ExperimentSchema });
 export const CreateExperimentResponse = z.object({ experiment_id: z.string() });
+export const SearchExperimentsResponse = z.object({ experiments: z.array(ExperimentSchema).default([]), next_page_token: z.string().optional() });
 
 export const RUN_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];

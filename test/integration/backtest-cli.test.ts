@@ -1,20 +1,10 @@
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/output.js';
 import { importPath, MarketStore } from '../../src/data/index.js';
+import { tm } from '../support/cli.js';
 import { promtool } from '../support/promtool.js';
 import { sharedDataDir, tempDir } from '../support/shared-data.js';
-
-/** Runs `tm <args>` in-process and captures its output. */
-async function tm(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (t) => void out.push(t), err: (t) => void err.push(t) };
-  const code = await main(['node', 'tm', ...args], io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 describe('tm backtest (real shared data)', () => {
   const dir = tempDir('tm-backtest-');

@@ -1,29 +1,14 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/output.js';
 import { MarketStore } from '../../src/data/index.js';
 import { barRows, fundingRows, loadBybitServerData } from '../support/bybit-test-data.js';
 import { BybitV5Server } from '../support/bybit-v5-server.js';
+import { captureIo, withStoreAt } from '../support/cli.js';
 import { tempDir } from '../support/shared-data.js';
 
 const utc = (iso: string) => Date.parse(iso);
 const KLINE = '/v5/market/kline';
-
-function captureIo(): CliIo & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (t) => void stdout.push(t), err: (t) => void stderr.push(t) };
-}
-
-async function withStoreAt<T>(file: string, fn: (store: MarketStore) => Promise<T>): Promise<T> {
-  const store = await MarketStore.open(file);
-  try {
-    return await fn(store);
-  } finally {
-    store.close();
-  }
-}
 
 async function storedBars(store: MarketStore, symbol: string): Promise<number[][]> {
   const rows = await store.query(
@@ -86,19 +71,19 @@ describe('tm data fetch (in-process, against the local Bybit v5 server)', () => 
     expect(server.requestsTo(KLINE)).toHaveLength(9);
   });
 
-  it('resumes a stored series and skips funding with --no-funding (api URL from TM_BYBIT_API_URL)', { timeout: 60_000 }, async () => {
+  it('resumes a stored series and skips funding with --no-funding (api URL from TM_FETCH_API_URL)', { timeout: 60_000 }, async () => {
     const db = dbFile();
     const first = captureIo();
     expect(await main(['node', 'tm', 'data', 'fetch', '--symbols', 'BTCUSDT', '--timeframe', '4h', '--since', since, '--until', '2025-06-01', '--db', db, '--api-url', server.url, '--no-funding'], first)).toBe(0);
     server.requests.length = 0;
     const io = captureIo();
-    const previous = process.env['TM_BYBIT_API_URL'];
-    process.env['TM_BYBIT_API_URL'] = server.url;
+    const previous = process.env['TM_FETCH_API_URL'];
+    process.env['TM_FETCH_API_URL'] = server.url;
     try {
       expect(await main(['node', 'tm', 'data', 'fetch', '--symbols', 'BTCUSDT', '--timeframe', '4h', '--since', since, '--until', until, '--db', db, '--no-funding', '--json'], io)).toBe(0);
     } finally {
-      if (previous === undefined) delete process.env['TM_BYBIT_API_URL'];
-      else process.env['TM_BYBIT_API_URL'] = previous;
+      if (previous === undefined) delete process.env['TM_FETCH_API_URL'];
+      else process.env['TM_FETCH_API_URL'] = previous;
     }
     const [result] = JSON.parse(io.stdout[0]!) as { symbol: string; bars: Record<string, unknown>; funding?: unknown }[];
     expect(result).toEqual({
@@ -115,7 +100,7 @@ describe('tm data fetch (in-process, against the local Bybit v5 server)', () => 
 
   it('exits 2 with a message naming the value for an unknown exchange, a bad symbol, timeframe or date', async () => {
     const cases: [string[], RegExp][] = [
-      [['--exchange', 'binance'], /argument 'binance' is invalid\. Allowed choices are bybit\./],
+      [['--exchange', 'nosuchexchange'], /^tm: exchange must be a ccxt exchange id \(\d+ known\), was "nosuchexchange"/],
       [['--symbols', 'BTC/USDT:USDT,BTC-USDT'], /^tm: --symbols: symbol must be a Bybit USDT linear perpetual like BTCUSDT, was "BTC-USDT"/],
       [['--timeframe', '1w'], /^tm: --timeframe: timeframe must be one of 1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 12h, 1d, was "1w"/],
       [['--since', '2025-13-01'], /^tm: --since must be an ISO-8601 UTC date like 2022-01-01 or 2022-01-01T00:00:00Z, was "2025-13-01"/],
@@ -141,7 +126,7 @@ describe('tm data fetch (in-process, against the local Bybit v5 server)', () => 
     const help = captureIo();
     expect(await main(['node', 'tm', 'data', 'fetch', '--help'], help)).toBe(0);
     const text = help.stdout.join('');
-    for (const flag of ['--exchange <name>', '--symbols <list>', '--timeframe <tf>', '--since <date>', '--until <date>', '--no-funding', '--db <file>', '--api-url <url>', 'TM_BYBIT_API_URL']) {
+    for (const flag of ['--exchange <id>', '--dvol <currencies>', '--venue <name>', '--symbols <list>', '--timeframe <tf>', '--since <date>', '--until <date>', '--no-funding', '--db <file>', '--api-url <url>', 'TM_FETCH_API_URL']) {
       expect(text).toContain(flag);
     }
   });

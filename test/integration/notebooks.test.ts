@@ -23,7 +23,7 @@ interface NotebookOutput {
   readonly data?: Record<string, string | string[]>;
 }
 interface Notebook {
-  readonly cells: readonly { readonly cell_type: string; readonly outputs?: readonly NotebookOutput[] }[];
+  readonly cells: readonly { readonly cell_type: string; readonly execution_count?: number | null; readonly outputs?: readonly NotebookOutput[] }[];
 }
 
 const join1 = (text: string | string[] | undefined): string => (Array.isArray(text) ? text.join('') : (text ?? ''));
@@ -44,6 +44,9 @@ describe('notebook runner', () => {
     expect(html).toContain('<td>4h</td><td>14400000</td>');
     expect(html).toContain('<td>1d</td><td>86400000</td>');
     expect(outputs.some((o) => o.output_type === 'error')).toBe(false);
+    // Execution counts are kept in the executed copy (tslab reports none on iopub; the runner numbers the cells).
+    const counts = executed.cells.filter((c) => c.cell_type === 'code').map((c) => c.execution_count);
+    expect(counts).toEqual(counts.map((_, i) => i + 1));
   });
 
   it('exits non-zero and prints the failing cell when a cell throws', { timeout: 300_000 }, () => {

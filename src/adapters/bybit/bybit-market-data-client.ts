@@ -8,6 +8,7 @@ import {
   RateLimitExceeded,
   type OHLCV,
 } from 'ccxt';
+import { ohlcvColumns } from '../series-pages.js';
 import { BybitError } from './bybit-error.js';
 import { storeToUnifiedSymbol } from './symbols.js';
 
@@ -227,25 +228,7 @@ export function toBybitError(e: unknown, context: Record<string, unknown> = {}):
 
 /** Converts ccxt OHLCV rows into columns, checking each bar (corrupt data is worse than no data). */
 function toBarPage(symbol: string, rows: readonly OHLCV[]): BarPage {
-  const n = rows.length;
-  const page = { length: n, ts: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n) };
-  for (let i = 0; i < n; i++) {
-    const [t, o, h, l, c, v] = rows[i]!;
-    if (!Number.isSafeInteger(t) || ![o, h, l, c, v].every((x) => typeof x === 'number' && Number.isFinite(x))) {
-      throw invalidResponse(symbol, `bar ${i} has a missing or non-finite field: ${JSON.stringify(rows[i])}`, i);
-    }
-    if (h! < l! || h! < Math.max(o!, c!) || l! > Math.min(o!, c!) || l! <= 0 || v! < 0) {
-      throw invalidResponse(symbol, `bar ${i} at ${t} is inconsistent (open ${o}, high ${h}, low ${l}, close ${c}, volume ${v})`, i);
-    }
-    if (i > 0 && t! <= page.ts[i - 1]!) throw invalidResponse(symbol, `bar times must increase, bar ${i} opens at ${t} after ${page.ts[i - 1]}`, i);
-    page.ts[i] = t!;
-    page.open[i] = o!;
-    page.high[i] = h!;
-    page.low[i] = l!;
-    page.close[i] = c!;
-    page.volume[i] = v!;
-  }
-  return page;
+  return ohlcvColumns(rows, (row, problem) => invalidResponse(symbol, problem, row));
 }
 
 function checkApiUrl(text: string): string {

@@ -1,4 +1,5 @@
 import { timeframeMs } from '../../core/time.js';
+import { addStoredPage, newTally } from '../series-pages.js';
 import { BybitError } from './bybit-error.js';
 import { checkBybitTimeframe, MAX_FUNDING_PAGE, MAX_KLINE_PAGE, type BarPage, type BybitTimeframe, type FundingPage, type MarketDataClient } from './bybit-market-data-client.js';
 import { formatStoreSymbol, parseSymbolArgument } from './symbols.js';
@@ -146,7 +147,7 @@ async function fetchBars(
   const resumedAfter = await ctx.store.lastBarTs(BYBIT_VENUE, symbol, timeframe);
   const start = Math.max(Math.ceil(since / tf) * tf, resumedAfter === null ? -Infinity : resumedAfter + tf);
   const expected = endOpen >= start ? Math.floor((endOpen - start) / tf) + 1 : 0;
-  const out = { pages: 0, fetched: 0, inserted: 0, updated: 0, first: null as number | null, last: null as number | null };
+  const out = newTally();
   let cursor = start;
   while (cursor <= endOpen) {
     // A window of `limit` bar slots holds at most `limit` bars, so the page is complete whichever end Bybit fills from.
@@ -157,12 +158,8 @@ async function fetchBars(
     if (to > from) {
       const slice = sliceBars(page, from, to);
       const counts = await ctx.store.transaction(() => ctx.store.upsertBars(BYBIT_VENUE, symbol, timeframe, slice));
-      out.fetched += slice.length;
-      out.inserted += counts.inserted;
-      out.updated += counts.updated;
-      out.first ??= slice.ts[0]!;
-      out.last = slice.ts[slice.length - 1]!;
-      cursor = out.last + tf;
+      addStoredPage(out, slice.length, slice.ts[0]!, slice.ts[slice.length - 1]!, counts);
+      cursor = out.last! + tf;
     } else {
       // No bars in this window (venue outage): continue after it.
       cursor = windowEnd + 1;
@@ -186,7 +183,7 @@ async function fetchFunding(
   const end = until === undefined ? now : Math.min(now, until - 1);
   const resumedAfter = await ctx.store.lastFundingTs(BYBIT_VENUE, symbol);
   const start = Math.max(since, resumedAfter === null ? -Infinity : resumedAfter + 1);
-  const out = { pages: 0, fetched: 0, inserted: 0, updated: 0, first: null as number | null, last: null as number | null };
+  const out = newTally();
   // `limit - 1` intervals hold at most `limit - 1` settlements; a full page means settlements came more often than
   // `fundingInterval` says and the page may be cut, so the window is halved and fetched again.
   let windowMs = (limit - 1) * intervalMs;
@@ -205,12 +202,8 @@ async function fetchFunding(
       const ts = page.ts.slice(from, to);
       const rate = page.rate.slice(from, to);
       const counts = await ctx.store.transaction(() => ctx.store.upsertFunding(BYBIT_VENUE, symbol, ts, rate));
-      out.fetched += ts.length;
-      out.inserted += counts.inserted;
-      out.updated += counts.updated;
-      out.first ??= ts[0]!;
-      out.last = ts[ts.length - 1]!;
-      cursor = out.last + 1;
+      addStoredPage(out, ts.length, ts[0]!, ts[ts.length - 1]!, counts);
+      cursor = out.last! + 1;
     } else {
       cursor = windowEnd + 1;
     }
