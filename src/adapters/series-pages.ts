@@ -1,5 +1,10 @@
 import type { OHLCV } from 'ccxt';
-import type { BarPage } from './bybit/bybit-market-data-client.js';
+import type { OhlcvColumns } from '../core/bar.js';
+
+/** One page of bars, oldest first, as columns (`ts` = the bar's open time, epoch ms). */
+export interface BarPage extends OhlcvColumns {
+  readonly length: number;
+}
 
 /** Running totals of one series a fetcher stores page by page; `first`/`last` are the times (epoch ms) stored in this run. */
 export interface SeriesTally {

@@ -2,7 +2,7 @@ import { BybitMarketDataClient, checkBybitTimeframe, fetchHistory, formatStoreSy
 import { closeCcxtExchange, createCcxtExchange, fetchCcxtHistory, fetchDvol } from '../adapters/ccxt/index.js';
 import { AppError } from '../core/app-error.js';
 import { formatUtc, parseUserTime } from '../core/time.js';
-import type { FetchFlags } from './data-fetch-command.js';
+import type { FetchFlags } from './data-fetch-flags.js';
 import { formatTable, type CliIo } from './output.js';
 import { createProgress, type Progress } from './progress.js';
 import { withStore } from './store-session.js';

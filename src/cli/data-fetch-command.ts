@@ -1,22 +1,9 @@
 import { Command, Option } from 'commander';
 import { dbOption } from './cli-options.js';
+import type { FetchFlags } from './data-fetch-flags.js';
 import type { CliIo } from './output.js';
 
 /** Flags of `tm data fetch` (parsed and checked by data-fetch-action.ts). */
-export interface FetchFlags {
-  exchange: string;
-  symbols?: string;
-  timeframe?: string;
-  since: string;
-  until?: string;
-  funding: boolean;
-  dvol?: string;
-  venue?: string;
-  db?: string;
-  apiUrl?: string;
-  pageLimit?: string;
-  json?: boolean;
-}
 
 /**
  * Builds `tm data fetch`: downloads bar history (and funding history) from Bybit or any ccxt exchange into the store,
@@ -41,3 +28,5 @@ export function fetchCommand(io: CliIo): Command {
     .option('--json', 'print the per-series result as JSON')
     .action(async (opts: FetchFlags) => (await import('./data-fetch-action.js')).runFetch(io, opts));
 }
+
+export type { FetchFlags } from './data-fetch-flags.js';

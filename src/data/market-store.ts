@@ -1,3 +1,4 @@
+import type { OhlcvColumns } from '../core/bar.js';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
@@ -34,14 +35,8 @@ export interface UpsertCount {
   updated: number;
 }
 
-export interface BarColumnsInput {
-  readonly ts: Float64Array;
-  readonly open: Float64Array;
-  readonly high: Float64Array;
-  readonly low: Float64Array;
-  readonly close: Float64Array;
-  readonly volume: Float64Array;
-}
+/** Bars to write: one OHLCV column set (the core type). */
+export type BarColumnsInput = OhlcvColumns;
 
 /**
  * The DuckDB market-data store: bars, funding rates, trade ticks, external daily series and prediction history.

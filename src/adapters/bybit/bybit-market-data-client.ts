@@ -8,7 +8,7 @@ import {
   RateLimitExceeded,
   type OHLCV,
 } from 'ccxt';
-import { ohlcvColumns } from '../series-pages.js';
+import { ohlcvColumns, type BarPage } from '../series-pages.js';
 import { BybitError } from './bybit-error.js';
 import { storeToUnifiedSymbol } from './symbols.js';
 
@@ -32,16 +32,7 @@ export function checkBybitTimeframe(timeframe: string): BybitTimeframe {
   return timeframe as BybitTimeframe;
 }
 
-/** One page of bars, oldest first, as columns; `ts` is the bar's open time in epoch ms. */
-export interface BarPage {
-  readonly length: number;
-  readonly ts: Float64Array;
-  readonly open: Float64Array;
-  readonly high: Float64Array;
-  readonly low: Float64Array;
-  readonly close: Float64Array;
-  readonly volume: Float64Array;
-}
+export type { BarPage } from '../series-pages.js';
 
 /** One page of funding settlements, oldest first; `ts` in epoch ms, `rate` the fraction paid per settlement. */
 export interface FundingPage {
