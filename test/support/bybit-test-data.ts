@@ -1,13 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { OhlcvColumns } from '../../src/core/bar.js';
 import type { ServerBars, ServerFunding } from './bybit-v5-server.js';
 import { sharedDataDir } from './shared-data.js';
 
 /** Columnar bars read from a shared-data candle file (`ts,open,high,low,close,volume`, ISO `ts`), oldest first. */
-export interface TestBars extends ServerBars, OhlcvColumns {
+export interface TestBars extends ServerBars {
   readonly length: number;
+  readonly ts: Float64Array;
+  readonly open: Float64Array;
+  readonly high: Float64Array;
+  readonly low: Float64Array;
+  readonly close: Float64Array;
+  readonly volume: Float64Array;
 }
 
 /** Funding settlements read from a shared-data funding file (`ts,symbol,rate`), oldest first. */
