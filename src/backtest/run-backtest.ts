@@ -24,6 +24,11 @@ export interface SimulationSpec {
   readonly fill?: FillModel;
   /** The run field of client order ids (1–8 of `[A-Za-z0-9-]`); default `bt`. */
   readonly runId?: string;
+  /**
+   * Bars at the start of the frame that only warm the strategy up (indicators, signal stage, regime filter, IC,
+   * breaker): delivered, never traded (orders are held back), not part of the results. Default 0.
+   */
+  readonly warmupBars?: number;
   readonly periodsPerYear: number;
   readonly dataSources: BacktestResult['dataSources'];
   readonly notes?: readonly string[];
@@ -160,6 +165,12 @@ class BarRun {
 
   start(): void {
     this.kernel.start();
+    this.kernel.warmingUp = this.from < this.warmup;
+  }
+
+  /** Bars before this index are warm-up (see {@link BacktestSpec.warmupBars}). */
+  get warmup(): number {
+    return this.spec.warmupBars ?? 0;
   }
 
   /** Steps 1–3 of bar `t`: every instrument's price path at the venue, marks, funding, clock to the close, timers. */
@@ -194,6 +205,7 @@ class BarRun {
   /** Step 4 of bar `t`: each instrument's bar to the strategy; commands sent now reach the venue (zero latency) or wait. */
   deliver(t: number): void {
     const { n, kernel, exchange, bars, columnValues } = this;
+    kernel.warmingUp = t < this.warmup;
     const P = this.spec.frame.present;
     for (let i = 0; i < n; i++) {
       if (P[i]![t] !== 0) kernel.onBar(i, bars[i]!, t, this.tf, columnValues[i]);
@@ -215,15 +227,26 @@ class BarRun {
   }
 
   finish(): BacktestResult & { readonly state?: BacktestState } {
-    const { spec, kernel, exchange } = this;
-    const curve = { ts: this.equityTs, value: this.equity };
+    const { kernel, exchange } = this;
+    // Warm-up bars are not part of the results: views from the first bar of the window on (no copies).
+    const w = Math.min(this.warmup, this.T);
+    const f = this.spec.frame;
+    const cut = (a: Float64Array) => (w === 0 ? a : a.subarray(w));
+    const frame: BarFrame = w === 0 ? f : { ...f, ts: cut(f.ts), open: f.open.map(cut), high: f.high.map(cut), low: f.low.map(cut), close: f.close.map(cut), volume: f.volume.map(cut), present: f.present.map((p) => p.subarray(w)) };
+    const notes = [...(this.spec.notes ?? [])];
+    if (w > 0) {
+      notes.unshift(`warm-up: ${w} bars from ${new Date(f.ts[0]!).toISOString()} to ${new Date(f.ts[w - 1]!).toISOString()} replayed before the window (features, signals, filters and breaker warmed; ${kernel.ordersHeldInWarmUp} orders held back, none traded)`);
+    }
+    const spec = { ...this.spec, frame, notes };
+    const curve = { ts: cut(this.equityTs), value: cut(this.equity) };
+    const positions = this.positions.map(cut), pnl = this.pnl.map(cut);
     if (this.until < this.T) {
       // Stopped early: no onStop (the run goes on elsewhere); hand back what a restart needs.
-      const result = buildResult(spec, kernel, exchange, curve, this.positions, this.pnl);
+      const result = buildResult(spec, kernel, exchange, curve, positions, pnl);
       return { ...result, state: { nextBar: this.until, kernel: kernel.saveState(), venue: exchange.save() } };
     }
     kernel.stop();
-    return buildResult(spec, kernel, exchange, curve, this.positions, this.pnl);
+    return buildResult(spec, kernel, exchange, curve, positions, pnl);
   }
 }
 

@@ -91,6 +91,13 @@ export class Kernel implements StrategyContext, ExecutionEvents {
   private readonly recorder: AnnotationRecorder;
   /** True once a saved state was restored: generated ids may then repeat held ones. */
   private restored = false;
+  /**
+   * While true the kernel replays history: bars reach the strategy (its indicators, filters, IC and breaker warm
+   * up) but orders are not sent ({@link submitOrder} returns '' and counts them in {@link ordersHeldInWarmUp}).
+   */
+  warmingUp = false;
+  /** Orders a strategy asked for during warm-up (never sent). */
+  ordersHeldInWarmUp = 0;
 
   constructor(config: KernelConfig, deps: KernelDeps) {
     const n = config.instruments.length;
@@ -275,6 +282,10 @@ export class Kernel implements StrategyContext, ExecutionEvents {
   }
 
   submitOrder(request: OrderRequest): string {
+    if (this.warmingUp) {
+      this.ordersHeldInWarmUp++;
+      return '';
+    }
     const { instrument, quantity, type, price } = request;
     if (!(instrument >= 0 && instrument < this.instruments.length && Number.isInteger(instrument))) {
       throw new EngineError('invalid_order', `order instrument must be an index in [0, ${this.instruments.length}), was ${instrument}`, { instrument });

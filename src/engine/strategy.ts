@@ -56,6 +56,7 @@ export interface StrategyContext {
   order(clientOrderId: string): OrderSnapshot | undefined;
   /**
    * Submits an order and returns its client order id; what happens to it arrives later through the order hooks.
+   * During a run's warm-up (history replayed before the window) nothing is sent and the id is ''.
    * Market orders fill at the next price (next bar's open or next tick). The default id is deterministic
    * (run, strategy, instrument, decision time, sequence within that time), so the same decision after a restart
    * has the same id; submitting an id the run already holds sends nothing again and returns that id.
