@@ -19,7 +19,7 @@ export interface CommandEntry {
 /** Every top-level command, in `tm --help` order. */
 export const COMMANDS: readonly CommandEntry[] = [
   { name: 'data', summary: 'market-data store: import, fetch, check, list and resample bars', load: async () => (await import('./data-commands.js')).dataCommand },
-  { name: 'backtest', summary: 'run an experiment file (--config) or all experiments with a baseline drift check (--all); writes summary.json and report.html', load: async () => (await import('./backtest-command.js')).backtestCommand },
+  { name: 'backtest', summary: 'run an experiment file (--config) or all experiments with a baseline drift check (--all); writes summary.json and report.html (and metrics.prom with --config)', load: async () => (await import('./backtest-command.js')).backtestCommand },
   { name: 'report', summary: 're-render the HTML report of a result folder or an experiment and print its path (--open opens it)', load: async () => (await import('./report-command.js')).reportCommand },
   { name: 'experiments', summary: 'experiment configs: list them with their last run and baseline drift', load: async () => (await import('./experiments-command.js')).experimentsCommand },
   { name: 'strategies', summary: 'strategy registry: list strategies with their parameters, defaults and docs', load: async () => (await import('./strategies-command.js')).strategiesCommand },
