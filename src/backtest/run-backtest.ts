@@ -5,7 +5,7 @@ import type { BarFrame } from '../data/bar-frame.js';
 import { TestClock } from '../engine/clock.js';
 import { Kernel, type KernelState } from '../engine/kernel.js';
 import type { Strategy } from '../engine/strategy.js';
-import type { BacktestAnnotations, BacktestResult, FillRecord, TradeRecord } from './backtest-result.js';
+import type { BacktestAnnotations, BacktestResult, FillRecord, TierAnnotation, TradeRecord } from './backtest-result.js';
 import { FUNDING_INTERVAL_MS, InstrumentFeeModel, type FeeModel, type FillModel, type FundingModel, type LatencyModel, type SlippageModel } from './execution-models.js';
 import { SimulatedExecutionClient, type SimulatedVenueState } from './simulated-execution-client.js';
 
@@ -240,13 +240,14 @@ class BarRun {
     const spec = { ...this.spec, frame, notes };
     const curve = { ts: cut(this.equityTs), value: cut(this.equity) };
     const positions = this.positions.map(cut), pnl = this.pnl.map(cut);
+    const windowStart = w > 0 && curve.ts.length > 0 ? curve.ts[0]! : -Infinity;
     if (this.until < this.T) {
       // Stopped early: no onStop (the run goes on elsewhere); hand back what a restart needs.
-      const result = buildResult(spec, kernel, exchange, curve, positions, pnl);
+      const result = buildResult(spec, kernel, exchange, curve, positions, pnl, windowStart);
       return { ...result, state: { nextBar: this.until, kernel: kernel.saveState(), venue: exchange.save() } };
     }
     kernel.stop();
-    return buildResult(spec, kernel, exchange, curve, positions, pnl);
+    return buildResult(spec, kernel, exchange, curve, positions, pnl, windowStart);
   }
 }
 
@@ -273,6 +274,8 @@ export function buildResult(
   equity: { ts: Float64Array; value: Float64Array },
   positions: readonly Float64Array[],
   pnl?: readonly Float64Array[],
+  /** Engine time the results start at (the first bar close after a warm-up); annotations before it are dropped. */
+  windowStart = -Infinity,
 ): BacktestResult {
   const ids = spec.instruments.map((x) => x.id);
   const fills: FillRecord[] = kernel.fills.map((f) => ({
@@ -326,17 +329,32 @@ export function buildResult(
     venueBarsChecked: exchange.barsChecked,
     seed: spec.seed,
     config: spec.config,
-    ...annotationsOf(kernel, ids),
+    ...annotationsOf(kernel, ids, windowStart),
   };
 }
 
 /** The kernel's annotations with instrument ids, as the optional `annotations` field (nothing when none were made). */
-function annotationsOf(kernel: Kernel, ids: readonly string[]): { annotations?: BacktestAnnotations } {
+function annotationsOf(kernel: Kernel, ids: readonly string[], from = -Infinity): { annotations?: BacktestAnnotations } {
   const a = kernel.annotations();
   if (a === undefined) return {};
+  // Only the window counts: warm-up samples are dropped; the tier in force when the window opens starts at `from`.
+  const tiers: TierAnnotation[] = [];
+  const before = new Map<number, TierAnnotation>();
+  for (const x of a.tiers) {
+    const t = { instrument: ids[x.instrument]!, ts: x.ts, tier: x.tier, reason: x.reason };
+    if (x.ts >= from) tiers.push(t);
+    else before.set(x.instrument, { ...t, ts: from });
+  }
+  const opening = [...before.entries()].filter(([i]) => !a.tiers.some((x) => x.instrument === i && x.ts === from)).sort((p, q) => p[0] - q[0]).map(([, t]) => t);
+  tiers.unshift(...opening);
+  const regimes = a.regimes.map((r) => {
+    let k = 0;
+    while (k < r.ts.length && r.ts[k]! < from) k++;
+    return { instrument: ids[r.instrument]!, labels: r.labels, ts: r.ts.subarray(k), probabilities: r.probabilities.map((p) => p.subarray(k)) };
+  });
   const annotations: BacktestAnnotations = {
-    ...(a.tiers.length > 0 ? { tiers: a.tiers.map((x) => ({ instrument: ids[x.instrument]!, ts: x.ts, tier: x.tier, reason: x.reason })) } : {}),
-    ...(a.regimes.length > 0 ? { regimeProbabilities: a.regimes.map((r) => ({ instrument: ids[r.instrument]!, labels: r.labels, ts: r.ts, probabilities: r.probabilities })) } : {}),
+    ...(tiers.length > 0 ? { tiers } : {}),
+    ...(regimes.length > 0 ? { regimeProbabilities: regimes } : {}),
   };
   return { annotations };
 }

@@ -45,6 +45,8 @@ export interface ExperimentConfig {
   readonly periodsPerYear: number;
   /** Regime model fitted before the run (see {@link fitExperimentRegimes}); absent = none. */
   readonly regime?: ExperimentRegimeConfig | undefined;
+  /** Warm-up before `data.start`: bars, a duration (`30d`) or `auto` (what strategy and feature columns need); absent = 0. */
+  readonly warmup?: number | string | undefined;
 }
 
 /** The `regime` section of an experiment: fit window [fitStart, fitEnd) of bar open times (UTC dates), states, seed. */
@@ -113,15 +115,20 @@ export async function runExperiment(config: ExperimentConfig, deps: ExperimentDe
   const instruments = symbols.map((symbol, k) => instrumentFor(config.instruments, venue, symbol, k));
   checkFeatureColumns(config.columns);
 
+  const start = parseUserTime(config.data.start, 'data.start');
+  const wanted = warmupBarsWanted(config, strategy, timeframe);
   const frame = await loadBars(store, {
     venue,
     symbols,
     timeframe,
-    start: parseUserTime(config.data.start, 'data.start'),
+    start: start - wanted * timeframeMs(timeframe),
     end: parseUserTime(config.data.end, 'data.end'),
     missing: config.data.missingBars,
   });
+  let warmupBars = 0;
+  while (warmupBars < frame.ts.length && frame.ts[warmupBars]! < start) warmupBars++;
   const notes: string[] = [];
+  if (wanted > 0 && warmupBars < wanted) notes.push(`warm-up: ${wanted} bars wanted before ${config.data.start}, the store holds ${warmupBars}`);
   const dataSources = instruments.map((instrument, k) => {
     const source = { instrument: instrument.id, venue, symbol: symbols[k]!, timeframe };
     if (instrument.kind !== 'linear-perpetual' || venue === 'bybit') return source;
@@ -162,9 +169,27 @@ export async function runExperiment(config: ExperimentConfig, deps: ExperimentDe
       notes,
       seed: config.seed,
       config: config as unknown as Readonly<Record<string, unknown>>,
+      warmupBars,
     },
     strategy,
   );
+}
+
+/** Bars of warm-up `config.warmup` asks for: a count, a duration over the timeframe (rounded up), or `auto`. */
+function warmupBarsWanted(config: ExperimentConfig, strategy: Strategy, timeframe: string): number {
+  const w = config.warmup ?? 0;
+  if (typeof w === 'number') return w;
+  if (w === 'auto') {
+    let bars = strategy.warmupBars ?? 0;
+    for (const source of Object.values(config.columns)) {
+      if (source.source !== 'feature') continue;
+      const def = FEATURES[source.feature];
+      if (def?.warmupBars) bars = Math.max(bars, def.warmupBars(def.params.parse(source.params)));
+    }
+    return bars;
+  }
+  const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[w.at(-1) as 'm' | 'h' | 'd' | 'w'];
+  return Math.ceil((Number(w.slice(0, -1)) * unit) / timeframeMs(timeframe));
 }
 
 /**

@@ -130,6 +130,12 @@ const BacktestConfigObject = z
     seed: z.number().int().min(0).default(1),
     /** Regime model fitted before the run on data before `data.start` (see {@link RegimeConfig}); absent = none. */
     regime: RegimeConfig.optional(),
+    /**
+     * Bars replayed before `data.start` without trading (strategy, feature columns, regime filter, IC and breaker warm
+     * up; the first decision can then happen on the window's first bar): a number of bars, a duration (`30d`, `12h`,
+     * `2w`), or `auto` = what the strategy and the feature columns declare they need. Capped by what the store holds.
+     */
+    warmup: z.union([z.literal('auto'), z.number().int().min(0).max(1_000_000), z.string().regex(/^[1-9][0-9]*[mhdw]$/, { message: "must be 'auto', a number of bars or a duration like 30d" })]).default('auto'),
   })
   .strict()
   .refine((c) => c.regime === undefined || parseUtcMs(c.regime.fitEnd) <= parseUtcMs(c.data.start), {

@@ -136,6 +136,8 @@ export type StrategyFactory = (params: unknown, setup?: StrategySetup) => Strate
 /** A trading strategy: all hooks optional. Strategies never touch the clock, the database or the exchange directly. */
 export interface Strategy {
   readonly name: string;
+  /** Bars of history the strategy needs before it can decide (an experiment's `warmup: auto` replays this many). */
+  readonly warmupBars?: number;
   onStart?(ctx: StrategyContext): void;
   onBar?(ctx: StrategyContext, bar: BarEvent): void;
   onTick?(ctx: StrategyContext, tick: TickEvent): void;

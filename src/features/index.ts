@@ -19,6 +19,8 @@ export interface FeatureDefinition {
   /** Validates (and defaults) the feature's params. */
   readonly params: z.ZodType<Record<string, unknown>>;
   compute(bars: FeatureInput, params: Readonly<Record<string, unknown>>): Float64Array;
+  /** Bars before the first defined value (what a run's warm-up must replay for this column). */
+  warmupBars?(params: Readonly<Record<string, unknown>>): number;
 }
 
 /** Every built-in feature, by name. */
@@ -27,6 +29,7 @@ export const FEATURES: Readonly<Record<string, FeatureDefinition>> = Object.free
     description: 'ln(close[t] / close[t - lookback])',
     params: z.object({ lookback: z.number().int().min(1) }).strict(),
     compute: (bars: FeatureInput, params: Readonly<Record<string, unknown>>) => logMomentum(bars.close, params['lookback'] as number),
+    warmupBars: (params: Readonly<Record<string, unknown>>) => params['lookback'] as number,
   },
 });
 

@@ -77,6 +77,8 @@ export function regimeKelly(params: unknown, setup?: StrategySetup): Strategy {
   let pipelines: InstrumentPipeline[] = [];
   return {
     name: 'regime-kelly',
+    // the volatility window (for volatility-unit signals) and the rolling IC's window of matured pairs
+    warmupBars: (signalUnits === 'volatility' ? volatilityWindow : 0) + risk.ic.window + risk.horizonBars,
     onStart(ctx) {
       const clock: Clock = { now: () => ctx.now() };
       const regimes = setup?.regimes;

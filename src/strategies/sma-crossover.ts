@@ -29,6 +29,7 @@ export function smaCrossover(params: unknown): Strategy {
   const { fast, slow, allocation, allowShort } = parseStrategyParams('sma-crossover', SmaCrossoverParams, params);
   return {
     name: 'sma-crossover',
+    warmupBars: slow - 1,
     onBar(ctx, bar) {
       const k = bar.index;
       if (k + 1 < slow) return;
