@@ -1,15 +1,10 @@
 import { timeframeMs } from '../core/time.js';
+import type { SeriesSpan } from './list-series.js';
 import type { MarketStore } from './market-store.js';
 
 /** Health of one stored series. `gaps` counts missing bars (or settlements/days) between its first and last row. */
-export interface SeriesCheck {
+export interface SeriesCheck extends SeriesSpan {
   readonly table: 'bars' | 'funding_rates' | 'external_series';
-  readonly venue: string;
-  readonly symbol: string;
-  readonly timeframe: string;
-  readonly rows: number;
-  readonly first: string;
-  readonly last: string;
   readonly gaps: number;
   /** Up to 20 gap ranges: first missing timestamp and how many are missing from there. */
   readonly gapRanges: readonly { readonly from: string; readonly missing: number }[];

@@ -1,13 +1,17 @@
 import type { MarketStore } from './market-store.js';
 
-export interface SeriesListing {
-  readonly table: string;
+/** Where a stored series is and what range it covers (`first`/`last` as ISO UTC). */
+export interface SeriesSpan {
   readonly venue: string;
   readonly symbol: string;
   readonly timeframe: string;
   readonly rows: number;
   readonly first: string;
   readonly last: string;
+}
+
+export interface SeriesListing extends SeriesSpan {
+  readonly table: string;
 }
 
 /** Lists every stored series (bars, funding, trade ticks, external series, predictions) with row counts and range. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BacktestResult } from '../backtest/backtest-result.js';
-import { FixedBpsSlippage, InstrumentFeeModel, TableFundingModel } from '../backtest/execution-models.js';
+import { InstrumentFeeModel } from '../backtest/execution-models.js';
 import { computeMetrics, tierAttribution } from '../backtest/metrics.js';
 import { summarize } from '../backtest/report.js';
 import { runBacktest, type BacktestSpec } from '../backtest/run-backtest.js';
@@ -13,6 +13,7 @@ import type { FittedRegime } from '../engine/strategy.js';
 import { FEATURES } from '../features/index.js';
 import { labelStates, makeMsGarchModel, type MsGarchModel } from '../regime/index.js';
 import { NO_SIGNAL_REASON, regimeKelly, STRATEGIES } from './index.js';
+import { backtestSpec } from '../../test/support/engine-scenarios.js';
 import { makeFrame, type Ohlcv } from '../../test/support/frames.js';
 
 const BTC = BYBIT_LINEAR_PERPETUALS['BTCUSDT']!;
@@ -29,21 +30,7 @@ function frameOf(close: readonly number[]): BarFrame {
 }
 
 function spec(frame: BarFrame, signal: Float64Array, zeroFees = true): BacktestSpec {
-  return {
-    name: 'regime-kelly-test',
-    instruments: [BTC],
-    frame,
-    columns: { signal: [signal] },
-    initialCash: 10_000,
-    leverage: 2,
-    ...(zeroFees ? { fees: new InstrumentFeeModel({ maker: 0, taker: 0 }) } : {}),
-    slippage: new FixedBpsSlippage(0),
-    funding: new TableFundingModel([null], { kind: 'zero' }),
-    periodsPerYear: 2190,
-    dataSources: [],
-    seed: 1,
-    config: {},
-  };
+  return backtestSpec(frame, [BTC], { name: 'regime-kelly-test', columns: { signal: [signal] }, leverage: 2, dataSources: [], seed: 1, ...(zeroFees ? { fees: new InstrumentFeeModel({ maker: 0, taker: 0 }) } : {}) });
 }
 
 /** A fitted-regime record for a hand-made model (as runExperiment hands the factory). */

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FixedBpsSlippage, TableFundingModel } from '../backtest/execution-models.js';
+import { backtestSpec } from '../../test/support/engine-scenarios.js';
 import { runBacktest, type BacktestSpec } from '../backtest/run-backtest.js';
 import { BYBIT_LINEAR_PERPETUALS } from '../core/instrument.js';
 import { HOUR_MS } from '../core/time.js';
@@ -32,20 +32,7 @@ function frame(close: number[]): BarFrame {
 }
 
 function spec(f: BarFrame, columns?: BacktestSpec['columns']): BacktestSpec {
-  return {
-    name: 't',
-    instruments: [BYBIT_LINEAR_PERPETUALS['BTCUSDT']!],
-    frame: f,
-    ...(columns ? { columns } : {}),
-    initialCash: 10_000,
-    leverage: 2,
-    slippage: new FixedBpsSlippage(0),
-    funding: new TableFundingModel([null], { kind: 'zero' }),
-    periodsPerYear: 2190,
-    dataSources: [],
-    seed: 1,
-    config: {},
-  };
+  return backtestSpec(f, [BYBIT_LINEAR_PERPETUALS['BTCUSDT']!], { name: 't', leverage: 2, dataSources: [], seed: 1, ...(columns ? { columns } : {}) });
 }
 
 const upThenDown = [...Array.from({ length: 40 }, (_, k) => 100 + k), ...Array.from({ length: 60 }, (_, k) => 139 - 2 * k)];

@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BybitError } from './bybit-error.js';
-import {
-  formatStoreSymbol,
-  formatUnifiedSymbol,
-  parseStoreSymbol,
-  parseSymbolArgument,
-  parseUnifiedSymbol,
-  storeToUnifiedSymbol,
-  unifiedToStoreSymbol,
-} from './symbols.js';
+import { formatStoreSymbol, formatUnifiedSymbol, parseStoreSymbol, parseSymbolArgument, parseUnifiedSymbol, storeToUnifiedSymbol, unifiedToStoreSymbol } from './symbols.js';
 
 describe('symbol mapping: ccxt unified BTC/USDT:USDT <-> store BTCUSDT', () => {
   it.each([
