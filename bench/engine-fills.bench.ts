@@ -14,30 +14,32 @@ const ROUNDS = 7;
 
 /**
  * SMA(10)/SMA(30) crossover that holds ±1 BTC and reverses on every cross (a 2 BTC market order; 1 BTC for the
- * first entry). It keeps its own running sums of closes in a ring buffer: O(1) per bar, no allocation.
+ * first entry). It keeps its own running sums of closes in a ring buffer: O(1) per bar, no allocation (the sums live
+ * in a typed array: a closure variable holding a double would box it on every update).
  */
 export function smaReversal(fast = 10, slow = 30): Strategy & { orders: number } {
   const ring = new Float64Array(slow);
-  let n = 0, sumFast = 0, sumSlow = 0, side = 0;
+  const sums = new Float64Array(2); // [fast, slow]
+  let n = 0, side = 0;
   const s = {
     name: 'sma-reversal',
     orders: 0,
     onStart() {
       ring.fill(0);
+      sums.fill(0);
       n = 0;
-      sumFast = sumSlow = 0;
       side = 0;
       s.orders = 0;
     },
     onBar(ctx: Parameters<NonNullable<Strategy['onBar']>>[0], bar: Parameters<NonNullable<Strategy['onBar']>>[1]) {
       const c = bar.close;
       const k = n % slow;
-      sumSlow += c - ring[k]!;
-      sumFast += c - (n >= fast ? ring[(n - fast) % slow]! : 0);
+      sums[1] = sums[1]! + c - ring[k]!;
+      sums[0] = sums[0]! + c - (n >= fast ? ring[(n - fast) % slow]! : 0);
       ring[k] = c;
       n++;
       if (n < slow) return;
-      const want = sumFast * slow > sumSlow * fast ? 1 : -1;
+      const want = sums[0]! * slow > sums[1]! * fast ? 1 : -1;
       if (want === side) return;
       ctx.submitOrder({ instrument: 0, side: want > 0 ? 'buy' : 'sell', type: 'market', quantity: side === 0 ? 1 : 2 });
       side = want;

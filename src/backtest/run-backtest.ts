@@ -218,7 +218,7 @@ class BarRun {
     const p = this.kernel.portfolio;
     const { quantity, mark, realized, fees, funding, entryPrice } = p;
     this.equityTs[t] = this.spec.frame.ts[t]! + this.tf;
-    this.equity[t] = p.equity();
+    p.equityInto(this.equity, t);
     for (let i = 0; i < this.n; i++) {
       const q = quantity[i]!;
       this.positions[i]![t] = q;

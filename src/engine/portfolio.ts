@@ -29,6 +29,7 @@ export class Portfolio {
   readonly fees: Float64Array;
   readonly funding: Float64Array;
   readonly turnover: Float64Array;
+  private readonly scratch = new Float64Array(1);
 
   constructor(
     readonly instruments: readonly Instrument[],
@@ -47,13 +48,19 @@ export class Portfolio {
 
   /** Equity at current marks (instruments never marked count at their entry price). */
   equity(): number {
+    this.equityInto(this.scratch, 0);
+    return this.scratch[0]!;
+  }
+
+  /** Writes {@link equity} into `out[k]` (no number crosses the call boundary boxed: for per-bar recording). */
+  equityInto(out: Float64Array, k: number): void {
     let e = this.cash;
     const q = this.quantity, m = this.mark, p = this.entryPrice;
     for (let i = 0; i < q.length; i++) {
       const qi = q[i]!;
       if (qi !== 0) e += qi * (m[i]! - p[i]!);
     }
-    return e;
+    out[k] = e;
   }
 
   /** Equity with instrument `i` marked at `price` instead of its mark. */
