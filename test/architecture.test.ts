@@ -18,7 +18,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   adapters: ['core', 'engine', 'data'],
   state: ['core', 'engine'],
   monitoring: ['core', 'engine'],
-  registry: ['core', 'models'],
+  registry: ['core', 'models', 'config'],
   live: ['core', 'data', 'features', 'regime', 'sizing', 'models', 'engine', 'adapters', 'state', 'monitoring', 'registry'],
   config: ['core'],
   notebook: ['core', 'data', 'backtest'],

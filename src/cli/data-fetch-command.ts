@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { networkDeadlinesFromEnv } from '../config/network-deadlines.js';
 import { BYBIT_TIMEFRAMES, BybitMarketDataClient, checkBybitTimeframe, fetchHistory, MAX_KLINE_PAGE, parseSymbolArgument, formatStoreSymbol } from '../adapters/bybit/index.js';
 import { AppError } from '../core/app-error.js';
 import { formatUtc, parseUserTime } from '../core/time.js';
@@ -44,7 +45,8 @@ export function fetchCommand(io: CliIo): Command {
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .action(async (opts: FetchFlags) => {
       const request = parseFlags(opts);
-      const client = new BybitMarketDataClient(opts.apiUrl === undefined ? {} : { apiUrl: opts.apiUrl });
+      const timeoutMs = networkDeadlinesFromEnv(process.env).exchangeMs;
+      const client = new BybitMarketDataClient({ timeoutMs, ...(opts.apiUrl === undefined ? {} : { apiUrl: opts.apiUrl }) });
       const progress = symbolProgress();
       const started = performance.now();
       const results = await withStore(opts.db, (store) =>
