@@ -8,7 +8,7 @@
  * - `Bearer <token>` / `Basic <credentials>` (any case);
  * - values of `Authorization`, `Proxy-Authorization`, `Cookie`, `Set-Cookie` and every `X-BAPI-*` header, and of keys
  *   named like a secret (`token`, `api_key`, `apiKey`, `secret`, `password`, `signature`, `sign`, `X-Amz-Signature`,
- *   `X-Amz-Credential`, `X-Amz-Security-Token`, `access_key`, `secret_access_key`, `private_key`) in `key: value`,
+ *   `X-Amz-Credential`, `X-Amz-Security-Token`, `credential`, `access_key`, `secret_access_key`, `private_key`) in `key: value`,
  *   `key=value` (query strings, form bodies) and JSON `"key": "value"` forms;
  * - credentials in URIs: `https://user:pass@host` becomes `https://[REDACTED]@host`;
  * - AWS access key ids (`AKIA…`/`ASIA…`).
@@ -22,7 +22,7 @@ const MIN_SECRET_LENGTH = 6;
 
 const SECRET_KEY =
   String.raw`(?:x-bapi-[a-z0-9-]+|(?:proxy-)?authorization|set-cookie|cookie|x-amz-(?:signature|credential|security-token)|` +
-  String.raw`[a-z0-9_.-]*(?:token|api[_-]?key|apikey|secret|password|passwd|passphrase|signature|private[_-]?key|access[_-]?key(?:[_-]?id)?)|sign)`;
+  String.raw`[a-z0-9_.-]*(?:token|api[_-]?key|apikey|secret|password|passwd|passphrase|signature|credential|private[_-]?key|access[_-]?key(?:[_-]?id)?)|sign)`;
 
 /** JSON `"key": "value"` (the value is a JSON string). */
 const JSON_PAIR = new RegExp(String.raw`("${SECRET_KEY}"\s*:\s*)"(?:[^"\\]|\\.)*"`, 'gi');
