@@ -164,7 +164,7 @@ function keyMetrics(m: BacktestMetrics): Record<string, string> {
 async function runOne(io: CliIo, file: string, opts: BacktestFlags): Promise<void> {
   const config = await loadOrThrow(file);
   const started = performance.now();
-  const result = await withStore(opts.db, (store) => run(store, file, config));
+  const result = await withStore(opts.db, (store) => run(store, file, config), { readOnly: true });
   const metrics = computeMetrics(result);
   const out = opts.out ?? join(dirname(file), 'results', config.name);
   const paths = await writeReport(out, result, metrics);
@@ -214,7 +214,7 @@ async function runAll(io: CliIo, opts: BacktestFlags): Promise<number> {
         rows.push(await checkOne(store, file, name, baselines, outRoot, opts));
       }
       progress.update(files.length, '');
-    });
+    }, { readOnly: true });
   } finally {
     progress.stop();
   }

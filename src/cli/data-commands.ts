@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { parseUserTime } from '../core/time.js';
 import { checkStore, hasProblems, importPath, listDataFiles, listSeries, MarketStore, resampleBars, resolveStorePath } from '../data/index.js';
@@ -10,9 +11,14 @@ export function dbOption(): Option {
   return new Option('--db <file>', 'DuckDB store file (env TM_DB)').default(undefined, 'data/market.duckdb');
 }
 
-/** Opens the store named by `--db`/`TM_DB`, runs `fn`, and always closes it. */
-export async function withStore<T>(db: string | undefined, fn: (store: MarketStore) => Promise<T>): Promise<T> {
-  const store = await MarketStore.open(resolveStorePath(db));
+/**
+ * Opens the store named by `--db`/`TM_DB`, runs `fn`, and always closes it. Commands that only read pass
+ * `{ readOnly: true }`: they open the file READ_ONLY, so several can run side by side (a writer still excludes them).
+ */
+export async function withStore<T>(db: string | undefined, fn: (store: MarketStore) => Promise<T>, options: { readOnly?: boolean } = {}): Promise<T> {
+  const path = resolveStorePath(db);
+  // A reader of a store that does not exist yet sees an empty store (and creates no file).
+  const store = options.readOnly && !existsSync(path) ? await MarketStore.open(':memory:') : await MarketStore.open(path, options);
   try {
     return await fn(store);
   } finally {
@@ -58,7 +64,7 @@ export function dataCommand(io: CliIo, setExit: (code: number) => void): Command
     .action(async (opts: { db?: string; since?: string; until?: string; strict?: boolean; gaps?: boolean; json?: boolean }) => {
       const since = opts.since === undefined ? undefined : parseUserTime(opts.since, '--since');
       const until = opts.until === undefined ? undefined : parseUserTime(opts.until, '--until');
-      const checks = await withStore(opts.db, (store) => checkStore(store, { ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}) }));
+      const checks = await withStore(opts.db, (store) => checkStore(store, { ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}) }), { readOnly: true });
       const failing = checks.filter((c) => hasProblems(c, opts.strict ?? false));
       if (opts.json) {
         io.out(JSON.stringify(checks, null, 2));
@@ -88,7 +94,7 @@ export function dataCommand(io: CliIo, setExit: (code: number) => void): Command
     .addOption(dbOption())
     .option('--json', 'print as JSON')
     .action(async (opts: { db?: string; json?: boolean }) => {
-      const rows = await withStore(opts.db, listSeries);
+      const rows = await withStore(opts.db, listSeries, { readOnly: true });
       io.out(opts.json ? JSON.stringify(rows, null, 2) : formatTable(rows as unknown as Record<string, unknown>[]));
     });
 
