@@ -8,6 +8,7 @@ import { ExperimentError, runExperiment, type StrategyFactory } from '../backtes
 import { ConfigError, loadConfig, type BacktestConfig } from '../config/backtest-config.js';
 import { AppError } from '../core/app-error.js';
 import { DataError, type MarketStore } from '../data/index.js';
+import { checkConfigReferences } from './config-references.js';
 import { dbOption, withStore } from './data-commands.js';
 import { formatTable, type CliIo } from './output.js';
 import { createProgress } from './progress.js';
@@ -128,6 +129,7 @@ async function loadOrThrow(file: string): Promise<BacktestConfig> {
 
 /** Runs one experiment; errors name the config file (config-shaped problems become a {@link ConfigError} with the JSON path). */
 async function run(store: MarketStore, file: string, config: BacktestConfig) {
+  await checkConfigReferences(store, file, config);
   try {
     return await runExperiment(config, { store, strategies: await loadStrategyRegistry() });
   } catch (e) {
