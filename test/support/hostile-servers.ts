@@ -85,11 +85,24 @@ export async function startEchoHeadersServer(format: 'mlflow' | 's3' | 'text', s
 }
 
 /**
+ * Sets the Host header of an HTTP/1 request head in `chunk` to `target` (servers such as MLflow refuse a Host they
+ * do not serve); other chunks (bodies, continuations) pass unchanged.
+ */
+function rewriteHost(chunk: Buffer, text: string, target: string): Buffer {
+  if (!/^[A-Z]+ \S+ HTTP\/1\.[01]\r\n/.test(text)) return chunk;
+  const end = text.indexOf('\r\n\r\n');
+  if (end < 0) return chunk;
+  const head = text.slice(0, end).replace(/\r\nHost: [^\r\n]*/i, `\r\nHost: ${target}`);
+  return Buffer.concat([Buffer.from(head, 'latin1'), chunk.subarray(end)]);
+}
+
+/**
  * A TCP proxy from 127.0.0.1:<port> to `target` (`host:port`). `cut()` destroys every connection and refuses new ones
  * from then on (the port stays bound, so clients see `ECONNRESET`/`ECONNREFUSED`-like failures, not another service).
- * `onConnection(n)` runs for the n-th connection before it is piped, and may call `cut()`.
+ * `cutWhen(text)` sees every chunk a client sends (as latin1 text) before it is forwarded; when it returns true the
+ * proxy cuts right there (that chunk never reaches the service), e.g. on `POST /api/2.0/mlflow/model-versions/create`.
  */
-export async function startCutProxy(target: string, onConnection?: (n: number) => void): Promise<LocalServer & { cut(): void; readonly isCut: () => boolean }> {
+export async function startCutProxy(target: string, cutWhen?: (text: string) => boolean): Promise<LocalServer & { cut(): void; readonly isCut: () => boolean }> {
   const [host, portText] = target.replace(/^https?:\/\//, '').replace(/\/.*$/, '').split(':');
   let cutDone = false;
   const upstreams = new Set<Socket>();
@@ -100,10 +113,15 @@ export async function startCutProxy(target: string, onConnection?: (n: number) =
     upstream.on('error', () => client.destroy());
     upstream.on('close', () => upstreams.delete(upstream));
     client.on('error', () => upstream.destroy());
-    client.pipe(upstream).pipe(client);
+    client.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('latin1');
+      if (cutDone || cutWhen?.(text)) return cut();
+      upstream.write(rewriteHost(chunk, text, `${host}:${portText}`));
+    });
+    client.on('end', () => upstream.end());
+    upstream.pipe(client);
   });
   const { sockets, count } = tracked(server);
-  server.on('connection', () => onConnection?.(count()));
   const port = await listen(server);
   const cut = () => {
     cutDone = true;
