@@ -5,23 +5,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { featureValidator, formatModelCard, sha256Hex, verifyChecksum, type ModelCard } from './model-card.js';
 import { loadModel, verifyPackage, type RawPackage } from './model-loader.js';
+import { minimalCard } from '../../test/support/model-card.js';
 import { parseModelSourceConfig } from './registry-config.js';
 import { memoryLogger } from './registry-logger.js';
 
-const onnx = new Uint8Array(Array.from({ length: 256 }, (_, i) => (i * 37) % 256));
 const expected = { featureNames: ['a', 'b'], featureSpecHash: '0123456789abcdef' };
-const card: ModelCard = {
-  schemaVersion: 1,
-  name: 'unit',
-  featureNames: ['a', 'b'],
-  featureSpecHash: '0123456789abcdef',
-  onnxSha256: sha256Hex(onnx),
-  dataRange: { from: '2022-01-01', to: '2023-01-01' },
-  metrics: {},
-  gates: { passed: true, checks: {} },
-  seed: 1,
-  gitCommit: 'abcdef1',
-};
+const onnx = new Uint8Array(Array.from({ length: 256 }, (_, i) => (i * 37) % 256));
+const card: ModelCard = minimalCard('unit', onnx, expected.featureNames, expected.featureSpecHash);
 const raw = (over: Partial<RawPackage> = {}): RawPackage => ({ location: 'here', onnxBytes: onnx, cardText: formatModelCard(card), ...over });
 const validate = featureValidator(expected);
 

@@ -8,18 +8,11 @@ import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/output.js';
 import { MarketStore } from '../../src/data/index.js';
+import { runTm } from '../support/cli.js';
 import { tempDir } from '../support/shared-data.js';
 
-async function tm(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (t) => void out.push(t), err: (t) => void err.push(t) };
-  const code = await main(['node', 'tm', ...args], io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const tm = (...args: string[]) => runTm(args);
 
 /** `n` bars of `stepHours` spacing from 2024-01-01, as CSV text. */
 function barsCsv(n: number, stepHours: number, trailing = '\n'): string {

@@ -10,7 +10,6 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BybitMarketDataClient } from '../../src/adapters/bybit/index.js';
 import { main } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/output.js';
 import { networkDeadlinesFromEnv, redisDeadlineOptions } from '../../src/config/network-deadlines.js';
 import {
   createS3ObjectStore,
@@ -24,9 +23,9 @@ import {
   parseModelSourceConfig,
   parseS3Config,
   RegistryError,
-  sha256Hex,
-  type ModelCard,
 } from '../../src/registry/index.js';
+import { captureIo } from '../support/cli.js';
+import { minimalCard } from '../support/model-card.js';
 import { startEchoHeadersServer, startSilentServer, type LocalServer } from '../support/hostile-servers.js';
 
 const TOKEN = 'mlflow-token-7f3a9c2e5b1d';
@@ -49,11 +48,6 @@ async function timed(fn: () => Promise<unknown>): Promise<[unknown, number]> {
     (x: unknown) => x,
   );
   return [e, performance.now() - started];
-}
-
-function captureIo(): CliIo & { text(): string } {
-  const lines: string[] = [];
-  return { out: (t) => void lines.push(t), err: (t) => void lines.push(t), text: () => lines.join('\n') };
 }
 
 /** Every string reachable from an error: message, stack, context, cause chain (what could end up in a log). */
@@ -159,18 +153,7 @@ describe('every remote call ends within its deadline (silent peer: accepts, neve
 
 describe('the 4-tier loader moves on within its budget', () => {
   const onnx = new Uint8Array(Array.from({ length: 512 }, (_, i) => (i * 13) % 251));
-  const card: ModelCard = {
-    schemaVersion: 1,
-    name: 'hung-tiers',
-    featureNames: ['f1'],
-    featureSpecHash: 'abcdef0123456789',
-    onnxSha256: sha256Hex(onnx),
-    dataRange: { from: '2022-01-01', to: '2023-01-01' },
-    metrics: {},
-    gates: { passed: true, checks: {} },
-    seed: 1,
-    gitCommit: 'abcdef1',
-  };
+  const card = minimalCard('hung-tiers', onnx, ['f1'], 'abcdef0123456789');
 
   it('alias, run and s3 all hang (with long per-request deadlines) → each tier fails `timeout` at its budget → local serves', async () => {
     const mlflowPeer = await serve(startSilentServer());

@@ -6,8 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/output.js';
 import { MarketStore } from '../../src/data/index.js';
+import { captureIo } from '../support/cli.js';
 import { tempDir } from '../support/shared-data.js';
 
 const children: ChildProcess[] = [];
@@ -50,11 +50,6 @@ function tmProcess(...args: string[]): Promise<{ code: number | null; out: strin
   child.stdout.on('data', (d: Buffer) => void (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => void (err += d.toString()));
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out, err })));
-}
-
-function captureIo(): CliIo & { text(): string } {
-  const lines: string[] = [];
-  return { out: (t) => void lines.push(t), err: (t) => void lines.push(t), text: () => lines.join('\n') };
 }
 
 describe('readers in read-only mode', () => {

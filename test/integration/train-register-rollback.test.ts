@@ -7,9 +7,8 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/output.js';
 import { importPath, MarketStore } from '../../src/data/index.js';
+import { runTm } from '../support/cli.js';
 import { sharedDataDir, tempDir } from '../support/shared-data.js';
 import { startCutProxy, type LocalServer } from '../support/hostile-servers.js';
 
@@ -26,14 +25,7 @@ function fastConfig(name: string, seed: number): Record<string, unknown> {
   };
 }
 
-async function tm(args: string[]): Promise<{ code: number; out: string; err: string; ms: number }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (t) => void out.push(t), err: (t) => void err.push(t) };
-  const started = performance.now();
-  const code = await main(['node', 'tm', ...args], io);
-  return { code, out: out.join('\n'), err: err.join('\n'), ms: performance.now() - started };
-}
+const tm = (args: string[]) => runTm(args);
 
 /** Every file under `dir` with its sha256 and mtime: equal snapshots = nothing was rewritten. */
 function snapshotDir(dir: string): Record<string, string> {
