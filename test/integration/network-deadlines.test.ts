@@ -195,6 +195,18 @@ describe('no secret reaches stdout, stderr, logs or errors (peer echoes request 
     }
   });
 
+  it('the loader logs and throws no token when every MLflow tier answers with an echo of its headers', async () => {
+    const echo = await serve(startEchoHeadersServer('mlflow', 401));
+    const mlflow = new MlflowClient(parseMlflowClientConfig({ trackingUri: echo.url, token: TOKEN, getRetries: 0 }), { now });
+    const logger = memoryLogger();
+    const e = await loadModel(parseModelSourceConfig({ name: 'echoed', runId: 'b'.repeat(32), tiers: ['alias', 'run'] }), { mlflow, logger, validate: () => ({ success: true, data: undefined }) }).catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: 'no_model_available' });
+    expect(echo.received).toHaveLength(2);
+    expect(logger.records.filter((r) => r.level === 'warn')).toHaveLength(2);
+    expect(JSON.stringify(logger.records)).not.toContain(TOKEN);
+    expect(everything(e)).not.toContain(TOKEN);
+  });
+
   it('`tm models ls` and `tm promote` print no token (client redaction alone: the CLI is given no env secrets)', async () => {
     const echo = await serve(startEchoHeadersServer('mlflow', 401));
     const saved = process.env['MLFLOW_TRACKING_TOKEN'];
