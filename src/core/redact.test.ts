@@ -75,7 +75,7 @@ describe('redactError', () => {
 
 describe('secretsFromEnv', () => {
   it('collects values of secret-looking variables only, longest first', () => {
-    const env = { MLFLOW_TRACKING_TOKEN: TOKEN, AWS_SECRET_ACCESS_KEY: 'minio-secret-123456', AWS_ACCESS_KEY_ID: 'minioadmin', HOME: '/home/x', TM_S3_BUCKET: 'trade-matrix', SHORT_TOKEN: 'abc' };
+    const env = { MLFLOW_TRACKING_TOKEN: TOKEN, AWS_SECRET_ACCESS_KEY: 'minio-secret-123456', AWS_ACCESS_KEY_ID: 'minioadmin', HOME: '/home/x', TM_S3_BUCKET: 'trade-matrix', SHORT_TOKEN: 'abc', MAX_TOKENS: '100000', USE_SECRET_STORE: 'false' };
     expect(secretsFromEnv(env)).toEqual(['minio-secret-123456', TOKEN, 'minioadmin']);
   });
 });

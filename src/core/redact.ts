@@ -102,11 +102,18 @@ export function redactError(e: unknown, secrets: readonly string[] = [], depth =
 /** Names of environment variables whose values are secrets (matched case-insensitively). */
 const SECRET_ENV = /(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|ACCESS_KEY|PRIVATE_KEY|CREDENTIAL)/i;
 
-/** The values of the secret-looking variables of `env` (`*_TOKEN`, `*_SECRET*`, `*_API_KEY`, ...), for {@link redactText}. */
+/**
+ * The values of the secret-looking variables of `env` (`*_TOKEN`, `*_SECRET*`, `*_API_KEY`, ...), for {@link redactText}.
+ * Values that are plain numbers or booleans (e.g. `MAX_TOKENS=100000`) are left out: they are settings, and replacing
+ * them would mangle ordinary figures in the output.
+ */
 export function secretsFromEnv(env: Readonly<Record<string, string | undefined>>): string[] {
   const out: string[] = [];
-  for (const [name, value] of Object.entries(env)) {
-    if (value !== undefined && value.trim().length >= MIN_SECRET_LENGTH && SECRET_ENV.test(name)) out.push(value.trim());
+  for (const [name, raw] of Object.entries(env)) {
+    const value = raw?.trim();
+    if (value === undefined || value.length < MIN_SECRET_LENGTH || !SECRET_ENV.test(name)) continue;
+    if (/^[0-9.+-]+$/.test(value) || /^(true|false)$/i.test(value)) continue;
+    out.push(value);
   }
   return out.sort((a, b) => b.length - a.length);
 }
