@@ -137,13 +137,25 @@ async function run(store: MarketStore, file: string, config: BacktestConfig) {
     const path = e.context['path'];
     const configShaped = ['unknown_strategy', 'unknown_instrument', 'unknown_feature', 'invalid_feature_params', 'invalid_strategy_params'].includes(e.code);
     if (configShaped && typeof path === 'string') {
-      const problem = typeof e.context['problem'] === 'string' ? String(e.context['problem']) : e.message;
+      let problem = typeof e.context['problem'] === 'string' ? String(e.context['problem']) : e.message;
+      if (e.code === 'invalid_feature_params') problem = featureParamProblem(problem, config, path);
       throw new ConfigError('invalid_config', `${file}: ${path}: ${problem}`, { file, path, problem }, { cause: e });
     }
     if (e instanceof ExperimentError) throw new ExperimentError(e.code, `${file}: ${e.message}`, { ...e.context, file }, { cause: e });
     if (e instanceof DataError) throw new DataError(e.code, `${file}: ${e.message}`, { ...e.context, file }, { cause: e });
     throw new AppError(e.code, `${file}: ${e.message}`, { ...e.context, file }, { cause: e });
   }
+}
+
+/**
+ * A feature-parameter problem that names the value at `path` (`$.columns.signal.params.lookback`) instead of quoting
+ * the whole params object.
+ */
+function featureParamProblem(problem: string, config: BacktestConfig, path: string): string {
+  let value: unknown = config;
+  for (const key of path.replace(/^\$\.?/, '').split('.')) value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+  const rule = problem.replace(/, params were .*$/s, '');
+  return value === undefined ? rule : `${rule}, was ${JSON.stringify(value)}`;
 }
 
 const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(2)} %`);

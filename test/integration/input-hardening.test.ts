@@ -163,6 +163,14 @@ describe('(5) typos and sloppy files', () => {
       expect(f.code).toBe(0);
     });
 
+    it('a bad feature parameter of a column names the parameter and its value, not the whole params object', async () => {
+      const file = write('bad-feature', { columns: { signal: { source: 'feature', feature: 'log-momentum', params: { lookback: 0, note: 'y'.repeat(40) } } } });
+      const r = await tm('backtest', '--config', file, '--db', db);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(new RegExp(`^tm: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: \\$\\.columns\\.signal\\.params\\.\\w+: .*, was (0|"y+")$`));
+      expect(r.err).not.toContain('params were');
+    });
+
     it('initialCash 1e308 (and Infinity-like, zero, negative) fails at the config, naming the field', async () => {
       for (const cash of [1e308, 1e15, 0, -5]) {
         const file = write(`cash-${String(cash).replace(/[^0-9a-z]/gi, '')}`, { initialCash: cash });
