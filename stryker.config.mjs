@@ -6,7 +6,10 @@
 export default {
   testRunner: 'vitest',
   plugins: ['@stryker-mutator/vitest-runner'],
-  vitest: { configFile: 'vitest.mutation.config.ts', related: false },
+  // `related`: only the test files that import a mutated file (directly or not) run.
+  vitest: { configFile: 'vitest.mutation.config.ts', related: true },
+  // The first (coverage) run of those tests on two shared cores takes minutes.
+  dryRunTimeoutMinutes: 40,
   mutate: [
     'src/engine/**/*.ts',
     'src/backtest/**/*.ts',
