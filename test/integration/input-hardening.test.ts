@@ -157,6 +157,10 @@ describe('(5) typos and sloppy files', () => {
       const v = await tm('backtest', '--config', venue, '--db', db, '--out', join(root, 'out'));
       expect(v.code).toBe(2);
       expect(v.err).toContain(`${venue}: $.data.venue: no bars of venue "binance-spott" in the store (it holds binance-spot)`);
+      const symbol = write('typo-symbol', { data: { venue: 'binance-spot', symbols: ['BTCUSDT', 'ETHUSTD'], timeframe: '4h', start: '2024-01-01', end: '2024-01-09' } });
+      const y = await tm('backtest', '--config', symbol, '--db', db, '--out', join(root, 'out'));
+      expect(y.code).toBe(2);
+      expect(y.err).toBe(`tm: ${symbol}: $.data.symbols[1]: no 4h bars of ETHUSTD on binance-spot in the store (it holds BTCUSDT)`);
       const fine = write('fine', {});
       const f = await tm('backtest', '--config', fine, '--db', db, '--out', join(root, 'out'));
       expect(f.err).toBe('');
