@@ -12,6 +12,7 @@ import { ConfigError, loadConfig, parseBacktestConfig, type BacktestConfig } fro
 import { AppError } from '../core/app-error.js';
 import { DataError, type MarketStore } from '../data/index.js';
 import { dbOption } from './cli-options.js';
+import { checkConfigReferences } from './config-references.js';
 import { withStore } from './store-session.js';
 import { formatTable, type CliIo } from './output.js';
 import { BASELINE_RELATIVE_TOLERANCE, compareSummaries, type SummaryDrift } from './summary-drift.js';
@@ -104,6 +105,7 @@ export async function loadOrThrow(file: string, overrides: readonly ConfigOverri
 
 /** Runs one experiment; errors name the config file (config-shaped problems become a {@link ConfigError} with the JSON path). */
 export async function run(store: MarketStore, file: string, config: BacktestConfig) {
+  await checkConfigReferences(store, file, config);
   try {
     return await runExperiment(config, { store, strategies: STRATEGIES });
   } catch (e) {
@@ -111,13 +113,25 @@ export async function run(store: MarketStore, file: string, config: BacktestConf
     const path = e.context['path'];
     const configShaped = ['unknown_strategy', 'unknown_instrument', 'unknown_feature', 'invalid_feature_params', 'invalid_strategy_params'].includes(e.code);
     if (configShaped && typeof path === 'string') {
-      const problem = typeof e.context['problem'] === 'string' ? String(e.context['problem']) : e.message;
+      let problem = typeof e.context['problem'] === 'string' ? String(e.context['problem']) : e.message;
+      if (e.code === 'invalid_feature_params') problem = featureParamProblem(problem, config, path);
       throw new ConfigError('invalid_config', `${file}: ${path}: ${problem}`, { file, path, problem }, { cause: e });
     }
     if (e instanceof ExperimentError) throw new ExperimentError(e.code, `${file}: ${e.message}`, { ...e.context, file }, { cause: e });
     if (e instanceof DataError) throw new DataError(e.code, `${file}: ${e.message}`, { ...e.context, file }, { cause: e });
     throw new AppError(e.code, `${file}: ${e.message}`, { ...e.context, file }, { cause: e });
   }
+}
+
+/**
+ * A feature-parameter problem that names the value at `path` (`$.columns.signal.params.lookback`) instead of quoting
+ * the whole params object.
+ */
+function featureParamProblem(problem: string, config: BacktestConfig, path: string): string {
+  let value: unknown = config;
+  for (const key of path.replace(/^\$\.?/, '').split('.')) value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+  const rule = problem.replace(/, params were .*$/s, '');
+  return value === undefined ? rule : `${rule}, was ${JSON.stringify(value)}`;
 }
 
 const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(2)} %`);
@@ -142,7 +156,7 @@ async function runOne(io: CliIo, file: string, opts: BacktestFlags): Promise<voi
   const config = await loadOrThrow(file, overrides);
   const started = performance.now();
   const label = overrideLabel(file, overrides);
-  const result = await withStore(opts.db, (store) => run(store, label, config));
+  const result = await withStore(opts.db, (store) => run(store, label, config), { readOnly: true });
   const metrics = computeMetrics(result);
   const out = opts.out ?? join(dirname(file), 'results', config.name);
   const paths = await writeReport(out, result, metrics);
@@ -200,7 +214,7 @@ async function runAll(io: CliIo, opts: BacktestFlags): Promise<number> {
         rows.push(await checkOne(store, file, name, baselines, outRoot, opts));
       }
       progress.update(files.length, '');
-    });
+    }, { readOnly: true });
   } finally {
     progress.stop();
   }

@@ -46,7 +46,7 @@ export function dataCommand(io: CliIo, setExit: (code: number) => void): Command
     .action(async (opts: { db?: string; since?: string; until?: string; strict?: boolean; gaps?: boolean; json?: boolean }) => {
       const since = opts.since === undefined ? undefined : parseUserTime(opts.since, '--since');
       const until = opts.until === undefined ? undefined : parseUserTime(opts.until, '--until');
-      const checks = await withStore(opts.db, (store) => checkStore(store, { ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}) }));
+      const checks = await withStore(opts.db, (store) => checkStore(store, { ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}) }), { readOnly: true });
       const failing = checks.filter((c) => hasProblems(c, opts.strict ?? false));
       if (opts.json) {
         io.out(JSON.stringify(checks, null, 2));

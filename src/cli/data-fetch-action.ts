@@ -1,5 +1,6 @@
 import { BybitMarketDataClient, checkBybitTimeframe, fetchHistory, formatStoreSymbol, MAX_KLINE_PAGE, parseSymbolArgument, type SeriesFetchResult } from '../adapters/bybit/index.js';
 import { closeCcxtExchange, createCcxtExchange, fetchCcxtHistory, fetchDvol } from '../adapters/ccxt/index.js';
+import { networkDeadlinesFromEnv } from '../config/network-deadlines.js';
 import { AppError } from '../core/app-error.js';
 import { formatUtc, parseUserTime } from '../core/time.js';
 import type { FetchFlags } from './data-fetch-flags.js';
@@ -52,7 +53,8 @@ async function fetchBybit(io: CliIo, opts: FetchFlags, symbols: string[], timefr
   }
   if (opts.venue !== undefined && opts.venue !== 'bybit') throw new AppError('invalid_option', `--venue: the Bybit adapter stores under venue bybit, was ${JSON.stringify(opts.venue)}`, { venue: opts.venue });
   const limit = pageLimit(opts, MAX_KLINE_PAGE, MAX_KLINE_PAGE);
-  const client = new BybitMarketDataClient(opts.apiUrl === undefined ? {} : { apiUrl: opts.apiUrl });
+  const timeoutMs = networkDeadlinesFromEnv(process.env).exchangeMs;
+  const client = new BybitMarketDataClient({ timeoutMs, ...(opts.apiUrl === undefined ? {} : { apiUrl: opts.apiUrl }) });
   const progress = symbolProgress();
   const started = performance.now();
   const results = await withStore(opts.db, (store) =>
@@ -67,7 +69,7 @@ async function fetchBybit(io: CliIo, opts: FetchFlags, symbols: string[], timefr
 }
 
 async function fetchGeneric(io: CliIo, opts: FetchFlags, symbols: string[], timeframe: string, range: Range): Promise<void> {
-  const exchange = createCcxtExchange(opts.exchange, opts.apiUrl === undefined ? {} : { apiUrl: opts.apiUrl });
+  const exchange = createCcxtExchange(opts.exchange, { timeoutMs: networkDeadlinesFromEnv(process.env).exchangeMs, ...(opts.apiUrl === undefined ? {} : { apiUrl: opts.apiUrl }) });
   const limit = pageLimit(opts, 5000, 500);
   const progress = symbolProgress();
   const started = performance.now();
@@ -93,7 +95,7 @@ async function fetchDvolSeries(io: CliIo, opts: FetchFlags, range: Range): Promi
   if (opts.symbols !== undefined) throw new AppError('invalid_option', `--dvol fetches index series, not markets: drop --symbols ${JSON.stringify(opts.symbols)}`, { symbols: opts.symbols });
   const currencies = opts.dvol!.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (currencies.length === 0) throw new AppError('invalid_option', `--dvol must list currencies like BTC,ETH, was ${JSON.stringify(opts.dvol)}`, { dvol: opts.dvol });
-  const exchange = createCcxtExchange(opts.exchange, opts.apiUrl === undefined ? {} : { apiUrl: opts.apiUrl });
+  const exchange = createCcxtExchange(opts.exchange, { timeoutMs: networkDeadlinesFromEnv(process.env).exchangeMs, ...(opts.apiUrl === undefined ? {} : { apiUrl: opts.apiUrl }) });
   const started = performance.now();
   const results = await withStore(opts.db, (store) => fetchDvol(store, exchange, { currencies, ...range, now: () => Date.now(), ...(opts.timeframe ? { timeframe: opts.timeframe } : {}) })).finally(() =>
     closeCcxtExchange(exchange),

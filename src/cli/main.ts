@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { AppError } from '../core/app-error.js';
+import { redactError, redactText, secretsFromEnv } from '../core/redact.js';
 import { processIo, type CliIo } from './output.js';
 
 /** Builds one top-level command (with its subcommands). `setExit` records the process exit code. */
@@ -66,22 +67,35 @@ export async function buildProgram(io: CliIo, setExit: (code: number) => void, a
 }
 
 /**
+ * `io` with every line passed through the redactor: the values of secret-looking environment variables
+ * (`MLFLOW_TRACKING_TOKEN`, `AWS_SECRET_ACCESS_KEY`, ...) and every token, key, signature or URI credential
+ * (see core/redact.ts) never reach stdout or stderr, whatever a command or a remote peer put into a message.
+ */
+export function redactingIo(io: CliIo, secrets: readonly string[]): CliIo {
+  return { out: (t) => io.out(redactText(t, secrets)), err: (t) => io.err(redactText(t, secrets)) };
+}
+
+/**
  * Runs the CLI with `argv` (as in `process.argv`) and returns the exit code:
  * 0 success, 1 a check found problems, 2 bad input or an expected failure (message on stderr), 3 an unexpected error.
+ * Everything printed is redacted (see {@link redactingIo}).
  */
-export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+export async function main(argv: readonly string[], rawIo: CliIo = processIo, env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
   let exit = 0;
+  const secrets = secretsFromEnv(env);
+  const io = redactingIo(rawIo, secrets);
   try {
     const program = await buildProgram(io, (code) => (exit = code), argv);
     await program.parseAsync([...argv]);
     return exit;
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+  } catch (caught) {
+    if (caught instanceof CommanderError) return caught.exitCode === 0 ? 0 : 2;
+    const e = redactError(caught, secrets);
     if (e instanceof AppError) {
       io.err(`tm: ${e.message}`);
       return 2;
     }
-    io.err(`tm: unexpected error: ${(e as Error).stack ?? String(e)}`);
+    io.err(`tm: unexpected error: ${e.stack ?? String(e)}`);
     return 3;
   }
 }

@@ -2,12 +2,13 @@ import { existsSync } from 'node:fs';
 import { MarketStore, resolveStorePath } from '../data/index.js';
 
 /**
- * Opens the store named by `--db`/`TM_DB`, runs `fn`, and always closes it. With `readOnly` an existing store is opened
- * read-only (no schema statements: faster, and other readers may hold it too); a missing one is created as usual.
+ * Opens the store named by `--db`/`TM_DB`, runs `fn`, and always closes it. Commands that only read pass
+ * `{ readOnly: true }`: they open the file READ_ONLY, so several can run side by side (a writer still excludes them),
+ * and a reader of a store that does not exist yet sees an empty store (and creates no file).
  */
 export async function withStore<T>(db: string | undefined, fn: (store: MarketStore) => Promise<T>, options: { readOnly?: boolean } = {}): Promise<T> {
   const path = resolveStorePath(db);
-  const store = await MarketStore.open(path, { readOnly: options.readOnly === true && existsSync(path) });
+  const store = options.readOnly && !existsSync(path) ? await MarketStore.open(':memory:') : await MarketStore.open(path, options);
   try {
     return await fn(store);
   } finally {

@@ -1,20 +1,22 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
-import { AppError } from '../core/app-error.js';
+import { AppError, rewordError } from '../core/app-error.js';
 import { formatUtc } from '../core/time.js';
 import type { MarketStore } from '../data/index.js';
 import { FeaturePipeline } from '../features/index.js';
 import {
-  createS3Client,
+  createS3ObjectStore,
   formatModelCard,
   MlflowClient,
   mlflowClientConfigFromEnv,
+  ObjectStoreError,
   PACKAGE_FILES,
   publishModel,
+  REGISTRY_DEFAULTS,
   REGISTRY_ENV,
-  S3ObjectStore,
+  type S3ObjectStore,
   s3ConfigFromEnv,
   s3CredentialsFromEnv,
   type PublishedModel,
@@ -43,7 +45,7 @@ import { formatTable, type CliIo } from './output.js';
 import { createProgress } from './progress.js';
 
 /** A `tm train` input the command refuses (exit 2). */
-class TrainCliError extends AppError<'invalid_argument' | 'missing_object_store'> {}
+class TrainCliError extends AppError<'invalid_argument' | 'missing_object_store' | 'registry_unreachable' | 'publish_failed'> {}
 
 interface TrainFlags {
   config: string;
@@ -64,19 +66,16 @@ function gitHead(): string | undefined {
   }
 }
 
-/** Writes `bytes` to `path` through a temp file in the same folder and a rename (readers never see a partial file). */
-async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, path);
-}
-
 /**
  * Replaces the walk-forward predictions of `model`@`version` for each symbol: deletes that version's rows, then writes
  * the out-of-sample predictions of the final configuration (one row per test bar, ts = bar open time; the prediction is
  * made at that bar's close). Returns rows written per symbol.
  */
 async function writePredictions(store: MarketStore, data: TrainingData, config: TrainConfig, wf: WalkForwardResult): Promise<Record<string, number>> {
+  return store.transaction(() => replacePredictions(store, data, config, wf));
+}
+
+async function replacePredictions(store: MarketStore, data: TrainingData, config: TrainConfig, wf: WalkForwardResult): Promise<Record<string, number>> {
   const { from, to } = wf.oosRange;
   const ts = data.ts.subarray(from, to);
   const written: Record<string, number> = {};
@@ -111,26 +110,54 @@ function configParams(config: TrainConfig): Record<string, string> {
   return out;
 }
 
-/** Publishes every package to MLflow (+ the S3 tier-3 copy) with `publishModel`; per-symbol ones register `<register>.<SYMBOL>`. */
-async function publishAll(packages: readonly ModelPackage[], config: TrainConfig, wf: WalkForwardResult, selected: readonly string[], opts: TrainFlags, gitCommit: string): Promise<PublishedModel[] | undefined> {
+/** Where `tm train` publishes: clients checked by {@link preflightRegistry} before any training. */
+interface RegistryTarget {
+  readonly client: MlflowClient;
+  readonly objectStore: S3ObjectStore;
+}
+
+/**
+ * Checks the registry settings and reaches both services BEFORE training: MLflow must be configured when
+ * `--register` is given, an S3 bucket when MLflow is, and both must answer (one cheap read each, within their
+ * deadlines). Returns undefined when MLflow is not configured and `--register` is absent (a local-only run).
+ * @throws TrainCliError `invalid_argument`, `missing_object_store`, `registry_unreachable` (nothing was trained or written).
+ */
+async function preflightRegistry(opts: TrainFlags): Promise<RegistryTarget | undefined> {
   const mlflowConfig = mlflowClientConfigFromEnv(process.env, opts.trackingUri ? { trackingUri: opts.trackingUri } : {});
   if (!mlflowConfig) {
     if (opts.register !== undefined) {
-      throw new TrainCliError('invalid_argument', `--register needs an MLflow tracking server: set ${REGISTRY_ENV.trackingUri} or pass --tracking-uri (e.g. eval "$(bash scripts/services.sh env)")`);
+      throw new TrainCliError('invalid_argument', `--register needs an MLflow tracking server: set ${REGISTRY_ENV.trackingUri} or pass --tracking-uri (e.g. eval "$(bash scripts/services.sh env)"); nothing was trained or written`);
     }
     return undefined;
   }
   const s3 = s3ConfigFromEnv(process.env);
   if (!s3) {
-    throw new TrainCliError('missing_object_store', `${REGISTRY_ENV.trackingUri} is set but ${REGISTRY_ENV.s3Bucket} is not: publishing copies the package to S3 (tier 3); set ${REGISTRY_ENV.s3Bucket} (and ${REGISTRY_ENV.s3Endpoint})`);
+    throw new TrainCliError('missing_object_store', `${REGISTRY_ENV.trackingUri} is set but ${REGISTRY_ENV.s3Bucket} is not: publishing copies the package to S3 (tier 3); set ${REGISTRY_ENV.s3Bucket} (and ${REGISTRY_ENV.s3Endpoint}); nothing was trained or written`);
   }
   const client = new MlflowClient(mlflowConfig, { now: () => Date.now() });
-  const objectStore = new S3ObjectStore(createS3Client(s3, s3CredentialsFromEnv(process.env)), s3.bucket);
+  const objectStore = createS3ObjectStore(s3, s3CredentialsFromEnv(process.env));
+  try {
+    await client.searchRegisteredModels({ maxResults: 1 });
+  } catch (e) {
+    throw new TrainCliError('registry_unreachable', `MLflow check before training failed: ${(e as Error).message}; nothing was trained or written`, { trackingUri: client.trackingUri }, { cause: e });
+  }
+  try {
+    await objectStore.get(`${REGISTRY_DEFAULTS.modelsPrefix}/.tm-train-preflight`);
+  } catch (e) {
+    if (!(e instanceof ObjectStoreError && e.code === 'not_found')) {
+      throw new TrainCliError('registry_unreachable', `S3 check before training failed: ${(e as Error).message}; nothing was trained or written`, { bucket: s3.bucket }, { cause: e });
+    }
+  }
+  return { client, objectStore };
+}
+
+/** Publishes every package to MLflow (+ the S3 tier-3 copy) with `publishModel`; per-symbol ones register `<register>.<SYMBOL>`. */
+async function publishAll(target: RegistryTarget, packages: readonly ModelPackage[], config: TrainConfig, wf: WalkForwardResult, selected: readonly string[], opts: TrainFlags, gitCommit: string): Promise<PublishedModel[]> {
   const params = { ...configParams(config), 'train.configuration': config.final, 'train.selected_features': JSON.stringify(selected) };
   const published: PublishedModel[] = [];
   for (const p of packages) {
     published.push(
-      await publishModel(client, objectStore, {
+      await publishModel(target.client, target.objectStore, {
         experiment: config.experiment,
         runName: `${p.card.name}-${gitCommit.slice(0, 8)}`,
         card: p.card,
@@ -142,6 +169,39 @@ async function publishAll(packages: readonly ModelPackage[], config: TrainConfig
     );
   }
   return published;
+}
+
+/**
+ * Writes every file through a temp file, then renames them all into place: a failure while writing leaves the
+ * old files as they were (temp files removed); the renames come only after every byte is on disk.
+ */
+async function writeAllAtomic(files: readonly { path: string; bytes: Uint8Array | string }[]): Promise<void> {
+  const staged: { tmp: string; path: string }[] = [];
+  try {
+    for (const f of files) {
+      await mkdir(dirname(f.path), { recursive: true });
+      const tmp = `${f.path}.tmp-${process.pid}`;
+      staged.push({ tmp, path: f.path });
+      await writeFile(tmp, f.bytes);
+    }
+  } catch (e) {
+    await Promise.all(staged.map((s) => rm(s.tmp, { force: true })));
+    throw e;
+  }
+  for (const s of staged) await rename(s.tmp, s.path);
+}
+
+/**
+ * Runs `fn`; an AppError it throws is rethrown (same class and code) with the config file in front of its message,
+ * unless the message names it already: errors raised during a training run say which config they came from.
+ */
+async function namingConfig<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (!(e instanceof AppError) || e.message.includes(file)) throw e;
+    throw rewordError(e, `${file}: ${e.message}`, { config: file });
+  }
 }
 
 const fmt = (x: number | null | undefined, d = 3) => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(d));
@@ -170,37 +230,57 @@ export function trainCommand(io: CliIo, _setExit: (code: number) => void): Comma
       const loaded = await loadTrainConfig(opts.config);
       if (!loaded.success) throw loaded.error;
       const config = loaded.data;
+      // Check before work: registry settings and reachability, before a minute of training.
+      const target = await preflightRegistry(opts);
       const started = performance.now();
-      const pipeline = FeaturePipeline.fromSpec(trainFeatureSpec(config));
       const progress = createProgress(config.walkForward.folds * 3 + 2, 'steps');
-      const run = await withStore(opts.db, async (store) => {
-        const data = await loadTrainingData(store, config, pipeline);
-        const wf = runWalkForward(data, config, (done, _total, label) => progress.update(done, label));
-        const final = trainFinalModels(data, config);
-        progress.update(config.walkForward.folds * 3 + 2, 'final model trained');
-        const predictions = await writePredictions(store, data, config, wf);
-        return { data, wf, final, predictions };
-      }).finally(() => progress.stop());
+      // Training only reads the store (READ_ONLY: other readers may run alongside).
+      const run = await namingConfig(opts.config, () =>
+        withStore(
+          opts.db,
+          async (store) => {
+            const pipeline = FeaturePipeline.fromSpec(trainFeatureSpec(config));
+            const data = await loadTrainingData(store, config, pipeline);
+            const wf = runWalkForward(data, config, (done, _total, label) => progress.update(done, label));
+            const final = trainFinalModels(data, config);
+            progress.update(config.walkForward.folds * 3 + 2, 'final model trained');
+            return { data, wf, final };
+          },
+          { readOnly: true },
+        ).finally(() => progress.stop()),
+      );
       const { data, wf, final } = run;
 
       const head = gitHead();
       const gitCommit = head ?? UNKNOWN_GIT_COMMIT;
       const trainedAt = new Date(Date.now()).toISOString();
-      const packages = buildModelPackages(data, config, wf, final, gitCommit);
+      const packages = await namingConfig(opts.config, async () => buildModelPackages(data, config, wf, final, gitCommit));
       const dir = join(opts.out, config.name);
-      const files: string[] = [];
+      const outputs: { path: string; bytes: Uint8Array | string }[] = [];
       for (const p of packages) {
         const target = join(dir, p.dir);
-        await mkdir(target, { recursive: true });
-        await writeAtomic(join(target, PACKAGE_FILES.onnx), p.onnxBytes);
-        await writeAtomic(join(target, PACKAGE_FILES.card), formatModelCard(p.card));
-        files.push(join(target, PACKAGE_FILES.onnx), join(target, PACKAGE_FILES.card));
+        outputs.push({ path: join(target, PACKAGE_FILES.onnx), bytes: p.onnxBytes }, { path: join(target, PACKAGE_FILES.card), bytes: formatModelCard(p.card) });
       }
       const report = trainingReport(data, config, wf, final, { gitCommit: head ?? 'unknown', trainedAt });
-      await writeAtomic(join(dir, 'training-report.json'), JSON.stringify(report, null, 2) + '\n');
-      files.push(join(dir, 'training-report.json'));
+      outputs.push({ path: join(dir, 'training-report.json'), bytes: JSON.stringify(report, null, 2) + '\n' });
+      const files = outputs.map((o) => o.path);
 
-      const published = await publishAll(packages, config, wf, final.selection.names, opts, gitCommit);
+      // Commit after work: publish first; local files and the store's predictions change only once it succeeded.
+      let published: PublishedModel[] | undefined;
+      if (target) {
+        try {
+          published = await publishAll(target, packages, config, wf, final.selection.names, opts, gitCommit);
+        } catch (e) {
+          throw new TrainCliError(
+            'publish_failed',
+            `${opts.config}: training finished but publishing to MLflow failed: ${(e as Error).message}. Nothing was written locally: ${dir}/ and the store's predictions of ${config.name}@${config.predictionsVersion} are as they were`,
+            { config: opts.config },
+            { cause: e },
+          );
+        }
+      }
+      await writeAllAtomic(outputs);
+      const predictions = await withStore(opts.db, (store) => writePredictions(store, data, config, wf));
       const seconds = (performance.now() - started) / 1000;
       const verdict = wf.overall[config.final][ALL_SYMBOLS]!.gates;
       const summary = {
@@ -209,7 +289,7 @@ export function trainCommand(io: CliIo, _setExit: (code: number) => void): Comma
         promotable: verdict.passed,
         selectedFeatures: final.selection.names,
         oos: { from: formatUtc(data.ts[wf.oosRange.from]!), to: formatUtc(data.ts[wf.oosRange.to - 1]! + data.timeframeMs) },
-        predictions: { model: config.name, version: config.predictionsVersion, rows: run.predictions },
+        predictions: { model: config.name, version: config.predictionsVersion, rows: predictions },
         files,
         mlflow: published?.map((p) => ({ runId: p.runId, ...(p.version ? { version: p.version } : {}) })) ?? null,
         seconds: Number(seconds.toFixed(1)),
@@ -232,7 +312,7 @@ export function trainCommand(io: CliIo, _setExit: (code: number) => void): Comma
       io.out(formatTable(rows));
       io.out(`final ${config.final}: features ${final.selection.names.join(', ')}`);
       io.out(`gates (IC >= ${config.gates.minIc}, p < ${config.gates.maxPValue}, Sharpe > ${config.gates.minSharpe}) on ${config.final}/${ALL_SYMBOLS}: ${verdict.passed ? 'PASSED (promotable)' : 'FAILED (not promotable)'}`);
-      io.out(`predictions: ${config.name}@${config.predictionsVersion} ${Object.entries(run.predictions).map(([s, n]) => `${s} ${n}`).join(', ')} rows`);
+      io.out(`predictions: ${config.name}@${config.predictionsVersion} ${Object.entries(predictions).map(([s, n]) => `${s} ${n}`).join(', ')} rows`);
       io.out(`wrote ${files.join(', ')}`);
       if (published) io.out(`mlflow: ${published.map((p) => `run ${p.runId}${p.version ? ` version ${p.version}` : ''}`).join('; ')}`);
       else io.out(`mlflow: not logged (${REGISTRY_ENV.trackingUri} not set)`);

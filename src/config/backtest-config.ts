@@ -120,14 +120,14 @@ const BacktestConfigObject = z
     funding: FundingConfig.prefault({}),
     /** Extra columns by name (see {@link ColumnSourceConfig}); none by default. */
     columns: z.record(z.string().regex(/^[a-z][a-zA-Z0-9_]*$/, { message: 'column names must be identifiers like signal' }), ColumnSourceConfig).default({}),
-    /** Starting cash, quote currency (USDT). */
-    initialCash: z.number().positive().finite().default(10_000),
+    /** Starting cash, quote currency (USDT): finite, > 0 and < 1e15 (beyond that order quantities lose precision or overflow). */
+    initialCash: z.number().finite().gt(0).lt(1e15, { message: 'must be < 1e15 (a larger cash amount overflows order quantities)' }).default(10_000),
     /** Max gross exposure / equity. */
     leverage: z.number().positive().max(100).default(1),
     slippage: SlippageConfig,
     /** Fee rates (fractions of notional) replacing the instruments' own; absent = the instruments' rates. */
     fees: z.object({ maker: Fraction.optional(), taker: Fraction.optional() }).strict().optional(),
-    seed: z.number().int().min(0).default(1),
+    seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(1),
     /** Regime model fitted before the run on data before `data.start` (see {@link RegimeConfig}); absent = none. */
     regime: RegimeConfig.optional(),
     /**

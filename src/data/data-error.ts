@@ -14,7 +14,9 @@ export type DataErrorCode =
   | 'wrong_timeframe'
   | 'not_found'
   | 'missing_bars'
-  | 'store';
+  | 'store'
+  /** Another process holds a conflicting lock on the store file; `context.pid` names it. */
+  | 'locked';
 
 /**
  * A data-layer failure. For bad input files, `context` holds `file`, `line` (1-based, the header is line 1)

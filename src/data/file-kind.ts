@@ -9,7 +9,8 @@ export type FileKind =
   | { readonly kind: 'trades'; readonly venue: string; readonly symbol: string }
   | { readonly kind: 'series'; readonly source: string; readonly series: string; readonly timeframe: string };
 
-export const DATA_FILE_RE = /\.(csv|csv\.gz|parquet)$/;
+/** Data file extensions, in any letter case (`.csv`, `.CSV.GZ`, `.Parquet`). */
+export const DATA_FILE_RE = /\.(csv|csv\.gz|parquet)$/i;
 
 /**
  * Returns what `path` holds from its file name and folder:

@@ -1,5 +1,5 @@
 import type { OhlcvColumns } from '../core/bar.js';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
   DOUBLE,
@@ -47,31 +47,40 @@ export class MarketStore {
     readonly path: string,
     private readonly instance: DuckDBInstance,
     readonly connection: DuckDBConnection,
+    /** Opened READ_ONLY: writes fail, other read-only processes may hold the store at the same time. */
+    readonly readOnly = false,
   ) {}
 
   /**
    * Opens (creating if needed) the store at `path` (`:memory:` for a throwaway store) and applies the schema.
-   * @throws DataError `store` when the file cannot be opened (e.g. locked by another process).
+   * With `readOnly` the file must exist and is opened in DuckDB's READ_ONLY mode: any number of read-only processes
+   * can hold it at once (they share the lock), but none while a writer holds it (and no writer while they do).
+   * @throws DataError `locked` when another process holds a conflicting lock (the message names its PID and says what
+   * to do), `not_found` for a read-only open of a missing file, `store` for other failures.
    */
   static async open(path: string, options: { readOnly?: boolean } = {}): Promise<MarketStore> {
     const file = path === ':memory:' ? path : resolve(path);
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    const readOnly = options.readOnly === true && file !== ':memory:';
+    if (readOnly && !existsSync(file)) {
+      throw new DataError('not_found', `store ${file} does not exist: import data first (tm data import <path> --db ${file})`, { path: file });
+    }
+    if (file !== ':memory:' && !readOnly) mkdirSync(dirname(file), { recursive: true });
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(file, options.readOnly ? { access_mode: 'READ_ONLY' } : {});
+      instance = await DuckDBInstance.create(file, readOnly ? { access_mode: 'READ_ONLY' } : {});
     } catch (e) {
-      throw new DataError('store', `cannot open DuckDB store ${file}: ${(e as Error).message}`, { path: file }, { cause: e });
+      throw openError(file, readOnly, e);
     }
     const connection = await instance.connect();
     try {
       await checkSchemaVersion(connection, file);
-      if (!options.readOnly) await connection.run(SCHEMA_SQL);
+      if (!readOnly) await connection.run(SCHEMA_SQL);
     } catch (e) {
       connection.closeSync();
       instance.closeSync();
       throw e;
     }
-    return new MarketStore(file, instance, connection);
+    return new MarketStore(file, instance, connection, readOnly);
   }
 
   /** Closes the connection and the database (flushes the WAL into the file). */
@@ -343,6 +352,34 @@ async function checkSchemaVersion(connection: DuckDBConnection, file: string): P
   const version = rows.length ? Number(rows[0]![0]) : NaN;
   if (version !== SCHEMA_VERSION) {
     throw new DataError('store', `${file}: store schema version ${rows.length ? rows[0]![0] : '(none)'} is not the supported ${SCHEMA_VERSION}; import into a new store file (--db) or delete this one`, { path: file, version: rows[0]?.[0], expected: SCHEMA_VERSION });
+  }
+}
+
+/**
+ * The error for a failed open. DuckDB's lock error reads `... Conflicting lock is held in <program> (PID <pid>) ...`:
+ * it becomes `locked`, naming the process (its command line, when /proc shows it) and what to do.
+ */
+function openError(file: string, readOnly: boolean, e: unknown): DataError {
+  const message = (e as Error).message;
+  const lock = /Conflicting lock is held in (.*?) \(PID (\d+)\)/.exec(message);
+  if (lock) {
+    const pid = Number(lock[2]);
+    const command = processCommand(pid) ?? lock[1]!;
+    const who = readOnly
+      ? 'a writer (tm data import / fetch / resample, tm train) has it open; read-only commands can share the store with each other but not with a writer'
+      : 'another process has it open (a writer, or readers such as tm data ls / check or tm backtest)';
+    return new DataError('locked', `store ${file} is locked by process ${pid} (${command}): ${who}. Wait for that process to finish, stop it (kill ${pid}), or use another --db`, { path: file, pid, holder: command, readOnly }, { cause: e });
+  }
+  return new DataError('store', `cannot open DuckDB store ${file}: ${message}`, { path: file }, { cause: e });
+}
+
+/** The command line of process `pid` from /proc (Linux), or undefined. */
+function processCommand(pid: number): string | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((x) => x !== '').join(' ');
+    return text === '' ? undefined : text.length > 160 ? `${text.slice(0, 157)}...` : text;
+  } catch {
+    return undefined;
   }
 }
 

@@ -36,7 +36,7 @@ export async function readTable(
   duck: DuckDBConnection,
   onRows?: (rowsSoFar: ParsedTable, from: number, to: number) => void,
 ): Promise<ParsedTable> {
-  if (file.endsWith('.parquet')) {
+  if (/\.parquet$/i.test(file)) {
     const table = await readParquet(file, spec, duck);
     onRows?.(table, 0, table.length);
     return table;
@@ -46,8 +46,15 @@ export async function readTable(
   try {
     // Streamed: zlib inflates the next chunk on the libuv thread pool while this thread parses the current one
     // (and `onRows` consumes the rows parsed so far, e.g. validates and appends them to the store).
+    // `pipe` does not forward the source's errors: they go to the gunzip stream by hand, so an unreadable file
+    // (dangling link, symlink loop, a folder, EACCES) ends the loop below with an error instead of an unhandled 'error'.
     const source = createReadStream(file, { highWaterMark: 1 << 20 });
-    const stream = file.endsWith('.gz') ? source.pipe(createGunzip({ chunkSize: 1 << 18 })) : source;
+    let stream: NodeJS.ReadableStream = source;
+    if (/\.gz$/i.test(file)) {
+      const gunzip = createGunzip({ chunkSize: 1 << 18 });
+      source.on('error', (e) => gunzip.destroy(e));
+      stream = source.pipe(gunzip);
+    }
     for await (const chunk of stream) {
       parser.push(chunk as Buffer);
       if (onRows && parser.rowCount > done) {
@@ -57,7 +64,9 @@ export async function readTable(
     }
   } catch (e) {
     if (e instanceof DataError) throw e;
-    throw new DataError('io', `${file}: cannot read file (${(e as Error).message})`, { file }, { cause: e });
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ELOOP' ? 'symbolic link loop' : code === 'ENOENT' ? 'no such file (dangling symbolic link?)' : code === 'EISDIR' ? 'is a folder, not a file' : code === 'EACCES' ? 'permission denied' : /incorrect header check|unexpected end of file|invalid/i.test((e as Error).message) ? `not valid gzip data: ${(e as Error).message}` : (e as Error).message;
+    throw new DataError('io', `${file}: cannot read file (${why})`, { file, ...(code ? { errno: code } : {}) }, { cause: e });
   }
   const table = parser.finish();
   if (onRows && table.length > done) onRows(table, done, table.length);
@@ -78,6 +87,8 @@ export function parseCsv(file: string, text: string | Uint8Array, spec: readonly
 export class CsvColumnParser {
   private carry: Buffer = Buffer.alloc(0);
   private header: string[] | undefined;
+  /** Line number of the first blank line seen; blank lines are accepted only at the end of the file. */
+  private blankAt = 0;
   private width = 0;
   private rows = 0;
   private capacity = 0;
@@ -209,7 +220,12 @@ export class CsvColumnParser {
         return this.parseLines(buf.subarray(p), end - p);
       }
       const lineNo = row + 2;
-      if (buf[p] === 10 || (buf[p] === 13 && buf[p + 1] === 10)) throw fileError('malformed_row', file, lineNo, 'empty line');
+      if (buf[p] === 10 || (buf[p] === 13 && buf[p + 1] === 10)) {
+        this.blankAt ||= lineNo;
+        p += buf[p] === 10 ? 1 : 2;
+        continue;
+      }
+      if (this.blankAt > 0) throw fileError('malformed_row', file, this.blankAt, 'empty line before more rows (blank lines are allowed only at the end of the file)');
       // One pass per line: each field is parsed while it is scanned; `q` ends on the field's terminator.
       let q = p;
       for (let field = 0; field < width; field++) {
@@ -292,7 +308,7 @@ async function expectedBytes(file: string): Promise<number> {
     const handle = await open(file, 'r');
     try {
       const { size } = await handle.stat();
-      if (!file.endsWith('.gz')) return size;
+      if (!/\.gz$/i.test(file)) return size;
       if (size < 18) return 0;
       const tail = Buffer.alloc(4);
       await handle.read(tail, 0, 4, size - 4);

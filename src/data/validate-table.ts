@@ -85,6 +85,44 @@ export function validateRows(t: ParsedTable, kind: FileKind, from: number, to: n
   }
 }
 
+/**
+ * Checks the timeframe in the file name against the spacing of the rows (bars and series with at least 2 rows): the
+ * smallest step between consecutive rows must be the timeframe. Steps are already known to be multiples of it
+ * ({@link validateRows}), so a file whose rows are never one timeframe apart holds a coarser series under a finer name
+ * (4h bars named `-1h` would otherwise import as a 1h series with three gaps per bar).
+ * @throws DataError `wrong_timeframe` naming the measured spacing and the file name's timeframe.
+ */
+export function checkSpacing(t: ParsedTable, kind: FileKind): void {
+  if ((kind.kind !== 'bars' && kind.kind !== 'series') || t.length < 2) return;
+  const ts = t.numbers['ts']!;
+  const step = timeframeMs(kind.timeframe);
+  let smallest = Infinity;
+  let at = 0;
+  for (let i = 1; i < t.length; i++) {
+    const d = ts[i]! - ts[i - 1]!;
+    if (d < smallest) {
+      smallest = d;
+      at = i;
+      if (d === step) return;
+    }
+  }
+  throw fileError(
+    'wrong_timeframe',
+    t.file,
+    at + t.firstLine,
+    `the file name says ${kind.timeframe} but no two consecutive rows are ${kind.timeframe} apart: the smallest step is ${formatDuration(smallest)} (${smallest} ms, first at this line); rename the file to the data's timeframe`,
+    { field: 'ts', timeframe: kind.timeframe, measuredStepMs: smallest },
+  );
+}
+
+/** `14400000` → `4h`, `90000` → `90s`. */
+function formatDuration(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) {
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
 function timeframeLabel(kind: FileKind): string {
   return 'timeframe' in kind ? kind.timeframe : kind.kind;
 }

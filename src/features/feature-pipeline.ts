@@ -1,4 +1,5 @@
 import { AppError } from '../core/app-error.js';
+import { describeConfigIssue } from '../core/config-issues.js';
 import { BarStream, type FeatureKernel } from './bar-stream.js';
 import { FEATURE_FUNCTIONS, type FeatureExtraInput, type FeatureFunction } from './feature-functions.js';
 import { barCloseTimes, checkFeatureInputs, type FeatureErrorCode, type FeatureInputs } from './feature-inputs.js';
@@ -63,9 +64,9 @@ export class FeaturePipeline {
       }
       const parsed = fn.params.safeParse(e.params);
       if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        const key = [...issue.path, ...(issue.code === 'unrecognized_keys' ? issue.keys : [])].join('.');
-        throw new AppError<FeatureErrorCode>('invalid_feature_params', `${where} (${e.name}, ${e.fn}): params.${key}: ${issue.message}, was ${JSON.stringify(e.params)}`, { index: i, name: e.name, params: e.params });
+        const issue = describeConfigIssue(parsed.error.issues[0]!, e.params);
+        const key = `params${issue.path.slice(1)}`;
+        throw new AppError<FeatureErrorCode>('invalid_feature_params', `${where} (${e.name}, ${e.fn}): ${key}: ${issue.problem}`, { index: i, name: e.name, path: key, problem: issue.problem });
       }
       const outputs = fn.outputs(parsed.data);
       entries.push({ fn, params: parsed.data, offset: names.length, width: outputs.length });

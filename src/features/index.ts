@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../core/app-error.js';
+import { describeConfigIssue } from '../core/config-issues.js';
 import { logMomentum } from './momentum.js';
 
 export { logMomentum } from './momentum.js';
@@ -42,9 +43,9 @@ export function computeFeature(name: string, bars: FeatureInput, params: Readonl
   if (!def) throw new AppError('unknown_feature', `feature must be one of ${Object.keys(FEATURES).join(', ')}, was ${JSON.stringify(name)}`, { feature: name });
   const parsed = def.params.safeParse(params);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const key = [...issue.path, ...(issue.code === 'unrecognized_keys' ? issue.keys : [])].join('.');
-    throw new AppError('invalid_feature_params', `feature ${name}: params.${key}: ${issue.message}, was ${JSON.stringify(params)}`, { feature: name, params });
+    const issue = describeConfigIssue(parsed.error.issues[0]!, params);
+    const key = `params${issue.path.slice(1)}`;
+    throw new AppError('invalid_feature_params', `feature ${name}: ${key}: ${issue.problem}`, { feature: name, path: key, problem: issue.problem });
   }
   return def.compute(bars, parsed.data);
 }

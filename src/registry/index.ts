@@ -26,12 +26,12 @@ export {
 export type { ModelTier, S3Credentials } from './registry-config.js';
 export { featureValidator, formatModelCard, GateCheck, ModelCard, PACKAGE_FILES, parseModelCard, sha256Hex, verifyChecksum } from './model-card.js';
 export type { CardValidator, ExpectedFeatures } from './model-card.js';
-export { createS3Client, ObjectStoreError, S3ObjectStore } from './object-store.js';
-export type { ObjectStore, ObjectStoreErrorCode } from './object-store.js';
+export { createS3Client, createS3ObjectStore, objectStoreBudget, ObjectStoreError, S3ObjectStore } from './object-store.js';
+export type { ObjectStore, ObjectStoreBudget, ObjectStoreErrorCode } from './object-store.js';
 export { LINEAGE_TAGS, lineageTags, publishModel } from './model-artifact.js';
 export type { PublishCleanup, PublishedModel, PublishOptions, PublishRequest } from './model-artifact.js';
-export { loadModel } from './model-loader.js';
-export type { LoadedModel, ModelLoaderDeps, TierAttempt } from './model-loader.js';
+export { loadModel, verifyPackage } from './model-loader.js';
+export type { LoadedModel, ModelLoaderDeps, RawPackage, TierAttempt } from './model-loader.js';
 export { gateVerdict, promoteVersion, PROMOTION_TAGS } from './promotion.js';
 export type { GateVerdict, PromoteRequest, PromotionResult } from './promotion.js';
 export { memoryLogger, silentLogger } from './registry-logger.js';

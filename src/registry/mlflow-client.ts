@@ -1,5 +1,7 @@
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import type { z } from 'zod';
+import { DeadlineError, withDeadline } from '../core/deadline.js';
+import { redactText, remoteBodyExcerpt } from '../core/redact.js';
 import type { MlflowClientConfig } from './registry-config.js';
 import { RegistryError, type RegistryErrorCode } from './registry-error.js';
 import {
@@ -162,10 +164,10 @@ function artifactNotFound(e: RegistryError): RegistryError {
 
 const encodePath = (p: string) => p.split('/').map(encodeURIComponent).join('/');
 
-/** Plain summary of a transport error: safe to log (no headers, no request config). */
-function transportSummary(e: unknown): Error {
-  if (axios.isAxiosError(e)) return new Error(`${e.code ?? 'ERR_NETWORK'}: ${e.message}`);
-  return e instanceof Error ? new Error(e.message) : new Error(String(e));
+/** Plain summary of a transport error: safe to log (no headers, no request config, secrets redacted). */
+function transportSummary(e: unknown, secrets: readonly string[]): Error {
+  if (axios.isAxiosError(e)) return new Error(redactText(`${e.code ?? 'ERR_NETWORK'}: ${e.message}`, secrets));
+  return new Error(redactText(e instanceof Error ? e.message : String(e), secrets));
 }
 
 /**
@@ -183,11 +185,14 @@ export class MlflowClient {
   private readonly http: AxiosInstance;
   private readonly config: MlflowClientConfig;
   private readonly deps: Required<MlflowClientDeps>;
+  /** Values never to echo (the token): remote bodies and transport messages are redacted with them. */
+  private readonly secrets: readonly string[];
 
   constructor(config: MlflowClientConfig, deps: MlflowClientDeps) {
     this.config = config;
     const baseURL = config.trackingUri.replace(/\/+$/, '');
     this.trackingUri = withoutCredentials(baseURL);
+    this.secrets = config.token ? [config.token] : [];
     this.deps = { sleep: (ms) => new Promise((r) => setTimeout(r, ms)), ...deps };
     this.http = axios.create({
       baseURL,
@@ -499,7 +504,8 @@ export class MlflowClient {
         return this.parse(method, path, response, opts.schema!);
       } catch (caught) {
         const e = caught instanceof RegistryError && opts.remap ? opts.remap(caught) : caught;
-        const retriable = e instanceof RegistryError && (e.code === 'unavailable' || e.code === 'server');
+        // A timeout is not retried: a peer that hung once likely hangs again, and the caller's budget is spent.
+        const retriable = e instanceof RegistryError && (e.code === 'unavailable' || e.code === 'server') && e.context['transport'] !== 'timeout';
         if (!retriable || attempt >= attempts) throw e;
         await this.deps.sleep(this.config.retryDelayMs * 2 ** (attempt - 1));
       }
@@ -512,23 +518,37 @@ export class MlflowClient {
     opts: { params?: Record<string, unknown>; body?: unknown; headers?: Record<string, string>; binary?: boolean },
   ): Promise<AxiosResponse> {
     let response: AxiosResponse;
+    const operation = `MLflow ${method} ${path}`;
     try {
-      response = await this.http.request({
-        method,
-        url: path,
-        ...(opts.params ? { params: opts.params } : {}),
-        ...(opts.body !== undefined ? { data: opts.body } : {}),
-        ...(opts.headers ? { headers: opts.headers } : {}),
-        responseType: 'arraybuffer',
-      });
+      response = await withDeadline(operation, this.trackingUri, this.config.timeoutMs, (signal) =>
+        this.http.request({
+          method,
+          url: path,
+          ...(opts.params ? { params: opts.params } : {}),
+          ...(opts.body !== undefined ? { data: opts.body } : {}),
+          ...(opts.headers ? { headers: opts.headers } : {}),
+          responseType: 'arraybuffer',
+          signal,
+        }),
+      );
     } catch (e) {
+      const timedOut = e instanceof DeadlineError || (axios.isAxiosError(e) && (e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT'));
+      if (timedOut) {
+        const elapsedMs = e instanceof DeadlineError ? e.context['elapsedMs'] : this.config.timeoutMs;
+        throw new RegistryError(
+          'unavailable',
+          `${operation} timed out: tracking server ${this.trackingUri} did not answer within ${this.config.timeoutMs} ms (gave up after ${String(elapsedMs)} ms)`,
+          { method, path, trackingUri: this.trackingUri, transport: 'timeout', deadlineMs: this.config.timeoutMs, elapsedMs },
+          { cause: transportSummary(e, this.secrets) },
+        );
+      }
       const reason = axios.isAxiosError(e) ? (e.code ?? 'ERR_NETWORK') : 'ERR_UNKNOWN';
-      throw new RegistryError('unavailable', `MLflow ${method} ${path} failed: tracking server ${this.trackingUri} unreachable (${reason})`, {
+      throw new RegistryError('unavailable', `${operation} failed: tracking server ${this.trackingUri} unreachable (${reason})`, {
         method,
         path,
         trackingUri: this.trackingUri,
         transport: reason,
-      }, { cause: transportSummary(e) });
+      }, { cause: transportSummary(e, this.secrets) });
     }
     if (response.status >= 200 && response.status < 300) return response;
     const text = Buffer.from(response.data as ArrayBuffer).toString('utf8');
@@ -540,12 +560,15 @@ export class MlflowClient {
       body = undefined;
     }
     const code = (body && ERROR_CODES[body.error_code]) ?? codeForStatus(response.status);
-    const detail = body ? `${body.error_code}: ${body.message}` : `HTTP ${response.status}${text ? `: ${text.slice(0, 200)}` : ''}`;
-    throw new RegistryError(code, `MLflow ${method} ${path} failed with ${detail}`, {
+    // The server's words are quoted only redacted and truncated: a proxy or server may echo request headers.
+    const mlflowMessage = body ? remoteBodyExcerpt(body.message, this.secrets) : undefined;
+    const excerpt = body ? undefined : remoteBodyExcerpt(text, this.secrets);
+    const detail = body ? `${body.error_code}: ${mlflowMessage}` : `HTTP ${response.status}${excerpt ? `: ${excerpt}` : ''}`;
+    throw new RegistryError(code, `${operation} failed with ${detail}`, {
       method,
       path,
       status: response.status,
-      ...(body ? { errorCode: body.error_code, mlflowMessage: body.message } : { body: text.slice(0, 500) }),
+      ...(body ? { errorCode: body.error_code, mlflowMessage } : { body: excerpt }),
     });
   }
 
@@ -555,7 +578,7 @@ export class MlflowClient {
     try {
       json = text.trim() === '' ? {} : JSON.parse(text);
     } catch {
-      throw new RegistryError('bad_response', `MLflow ${method} ${path} returned a body that is not JSON: ${JSON.stringify(text.slice(0, 200))}`, { method, path, status: response.status });
+      throw new RegistryError('bad_response', `MLflow ${method} ${path} returned a body that is not JSON: ${JSON.stringify(remoteBodyExcerpt(text, this.secrets, 200))}`, { method, path, status: response.status });
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {

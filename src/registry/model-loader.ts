@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DEFAULT_DEADLINES } from '../config/network-deadlines.js';
 import { AppError } from '../core/app-error.js';
+import { DeadlineError, withDeadline } from '../core/deadline.js';
 import type { MlflowClient } from './mlflow-client.js';
 import { failedVersionReason, LINEAGE_TAGS } from './model-artifact.js';
 import { PACKAGE_FILES, parseModelCard, verifyChecksum, type CardValidator, type ModelCard } from './model-card.js';
@@ -18,6 +20,11 @@ export interface ModelLoaderDeps {
   readonly mlflow?: MlflowClient;
   /** Serves tier `s3` (the bucket must be `config.s3.bucket`). */
   readonly objectStore?: ObjectStore;
+  /**
+   * Total time one remote tier (alias, run, s3) may take, every request and retry included, ms; when it runs out the
+   * tier fails `timeout` and the next tier is tried. Default `TM_MODEL_TIER_BUDGET_MS`'s default, 5 000.
+   */
+  readonly tierBudgetMs?: number;
 }
 
 /** How one tier went. */
@@ -44,7 +51,8 @@ export interface LoadedModel {
   readonly attempts: readonly TierAttempt[];
 }
 
-interface RawPackage {
+/** A package as a tier fetched it, before verification. */
+export interface RawPackage {
   readonly location: string;
   readonly onnxBytes: Uint8Array;
   readonly cardText: string;
@@ -82,18 +90,18 @@ export async function loadModel(config: ModelSourceConfig, deps: ModelLoaderDeps
   for (const tier of config.tiers) {
     let raw: RawPackage;
     try {
-      raw = await fetchTier(tier, config, deps);
+      raw = tier === 'local' ? await fetchTier(tier, config, deps) : await withDeadline(`model tier ${tier}`, tierEndpoint(tier, config, deps), deps.tierBudgetMs ?? DEFAULT_DEADLINES.modelTierBudgetMs, () => fetchTier(tier, config, deps));
     } catch (e) {
       const attempt: TierAttempt =
         e instanceof TierSkipped
           ? { tier, outcome: 'skipped', reason: e.message }
-          : { tier, outcome: 'failed', code: e instanceof AppError ? e.code : 'error', reason: (e as Error).message };
+          : { tier, outcome: 'failed', code: e instanceof DeadlineError ? 'timeout' : e instanceof AppError ? e.code : 'error', reason: (e as Error).message };
       attempts.push(attempt);
       if (attempt.outcome === 'skipped') deps.logger.info(`model tier ${tier} skipped`, { model: config.name, ...attempt });
       else deps.logger.warn(`model tier ${tier} failed`, { model: config.name, ...attempt });
       continue;
     }
-    const verified = verify(raw, deps.validate);
+    const verified = verifyPackage(raw, deps.validate);
     if (!verified.success) {
       const e = verified.error;
       attempts.push({ tier, outcome: 'failed', location: raw.location, code: e.code, reason: e.message });
@@ -119,7 +127,12 @@ export async function loadModel(config: ModelSourceConfig, deps: ModelLoaderDeps
   throw new ModelPackageError('no_model_available', `no tier served model ${JSON.stringify(config.name)}: ${summary}`, { model: config.name, attempts });
 }
 
-function verify(raw: RawPackage, validate: CardValidator): { success: true; data: ModelCard } | { success: false; error: ModelPackageError } {
+/**
+ * Verifies a fetched package, in this order: card.json fits the schema; the registry's recorded `onnx_sha256` (when
+ * the tier has one) equals the card's `onnxSha256`; sha256(model.onnx) equals the card's `onnxSha256`; `validate(card)`.
+ * Returns the card, or the first failure (`invalid_card`, `checksum_mismatch`, `feature_mismatch`).
+ */
+export function verifyPackage(raw: RawPackage, validate: CardValidator): { success: true; data: ModelCard } | { success: false; error: ModelPackageError } {
   const card = parseModelCard(raw.cardText, raw.location);
   if (!card.success) return card;
   if (raw.registeredSha256 !== undefined && raw.registeredSha256 !== card.data.onnxSha256) {
@@ -137,6 +150,12 @@ function verify(raw: RawPackage, validate: CardValidator): { success: true; data
   const features = validate(card.data);
   if (!features.success) return features;
   return { success: true, data: card.data };
+}
+
+/** Where a remote tier goes, for the timeout message. */
+function tierEndpoint(tier: ModelTier, config: ModelSourceConfig, deps: ModelLoaderDeps): string {
+  if (tier === 's3') return deps.objectStore?.location ?? (config.s3 ? `s3://${config.s3.bucket}` : 'S3');
+  return deps.mlflow?.trackingUri ?? 'MLflow';
 }
 
 async function fetchTier(tier: ModelTier, config: ModelSourceConfig, deps: ModelLoaderDeps): Promise<RawPackage> {

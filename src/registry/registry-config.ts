@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_DEADLINES, networkDeadlinesFromEnv } from '../config/network-deadlines.js';
 import { AppError } from '../core/app-error.js';
 
 /**
@@ -40,7 +41,9 @@ export const REGISTRY_DEFAULTS = Object.freeze({
   alias: 'production',
   artifactPath: 'model',
   localDir: 'models',
-  timeoutMs: 10_000,
+  /** Per-request deadline of MLflow and S3 calls (see config/network-deadlines.ts, env `TM_MLFLOW_TIMEOUT_MS`, `TM_S3_TIMEOUT_MS`). */
+  timeoutMs: DEFAULT_DEADLINES.mlflowMs,
+  connectTimeoutMs: DEFAULT_DEADLINES.connectMs,
   getRetries: 2,
   retryDelayMs: 200,
 });
@@ -50,7 +53,7 @@ export const MlflowClientConfig = z
   .object({
     /** Tracking server base URL, e.g. `http://127.0.0.1:15000` (a path prefix is kept). */
     trackingUri: z.string().url(),
-    /** Per-request timeout, ms. */
+    /** Per-request deadline, ms: connect to last byte; a request still running then fails `unavailable` (transport `timeout`). */
     timeoutMs: z.number().int().positive().default(REGISTRY_DEFAULTS.timeoutMs),
     /** Extra attempts for idempotent GETs after `unavailable`/`server` failures; other methods are never retried. */
     getRetries: z.number().int().min(0).max(10).default(REGISTRY_DEFAULTS.getRetries),
@@ -73,8 +76,10 @@ export const S3Config = z
     forcePathStyle: z.boolean().default(true),
     /** SDK attempts per request (1 = no retry). */
     maxAttempts: z.number().int().min(1).max(10).default(2),
-    /** Connection + request timeout, ms. */
+    /** Deadline of one attempt, ms: connect to last byte of the body. The whole call (all attempts) gets `maxAttempts` times this. */
     timeoutMs: z.number().int().positive().default(REGISTRY_DEFAULTS.timeoutMs),
+    /** TCP connect deadline, ms. */
+    connectTimeoutMs: z.number().int().positive().default(REGISTRY_DEFAULTS.connectTimeoutMs),
   })
   .strict();
 export type S3Config = z.infer<typeof S3Config>;
@@ -144,21 +149,29 @@ export function parseModelSourceConfig(value: unknown): ModelSourceConfig {
   return Object.freeze({ ...c, tiers: Object.freeze([...c.tiers]) as ModelSourceConfig['tiers'] });
 }
 
-/** MLflow client config from `MLFLOW_TRACKING_URI` (+ `MLFLOW_TRACKING_TOKEN`); `undefined` when the URI is unset. */
+/**
+ * MLflow client config from `MLFLOW_TRACKING_URI` (+ `MLFLOW_TRACKING_TOKEN`, deadline `TM_MLFLOW_TIMEOUT_MS`);
+ * `undefined` when the URI is unset.
+ */
 export function mlflowClientConfigFromEnv(env: Env, overrides: Partial<MlflowClientConfig> = {}): MlflowClientConfig | undefined {
   const trackingUri = overrides.trackingUri ?? nonEmpty(env[REGISTRY_ENV.trackingUri]);
   if (trackingUri === undefined) return undefined;
   const token = nonEmpty(env[REGISTRY_ENV.trackingToken]);
-  return parseMlflowClientConfig({ ...(token ? { token } : {}), ...overrides, trackingUri });
+  const timeoutMs = networkDeadlinesFromEnv(env).mlflowMs;
+  return parseMlflowClientConfig({ timeoutMs, ...(token ? { token } : {}), ...overrides, trackingUri });
 }
 
-/** S3 config from `TM_S3_ENDPOINT`, `TM_S3_BUCKET`, `AWS_REGION`; `undefined` when the bucket is unset. */
+/**
+ * S3 config from `TM_S3_ENDPOINT`, `TM_S3_BUCKET`, `AWS_REGION` (deadlines `TM_S3_TIMEOUT_MS`, `TM_CONNECT_TIMEOUT_MS`);
+ * `undefined` when the bucket is unset.
+ */
 export function s3ConfigFromEnv(env: Env, overrides: Partial<S3Config> = {}): S3Config | undefined {
   const bucket = overrides.bucket ?? nonEmpty(env[REGISTRY_ENV.s3Bucket]);
   if (bucket === undefined) return undefined;
   const endpoint = nonEmpty(env[REGISTRY_ENV.s3Endpoint]);
   const region = nonEmpty(env[REGISTRY_ENV.region]);
-  return parseS3Config({ ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}), ...overrides, bucket });
+  const deadlines = networkDeadlinesFromEnv(env);
+  return parseS3Config({ timeoutMs: deadlines.s3Ms, connectTimeoutMs: deadlines.connectMs, ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}), ...overrides, bucket });
 }
 
 /** S3 credentials from `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`; `undefined` when either is unset (SDK default chain). */

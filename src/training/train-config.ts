@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { describeConfigIssue } from '../core/config-issues.js';
 import { err, ok, type Result } from '../core/result.js';
 import { parseUtcMs } from '../core/time.js';
 import { DEFAULT_FEATURE_SPEC, FEATURE_FUNCTIONS, type FeatureFunctionName, type FeatureSpec } from '../features/index.js';
@@ -40,7 +41,14 @@ const FeatureEntry = z
     fn: z.string().refine((f) => Object.hasOwn(FEATURE_FUNCTIONS, f), { message: `must be one of ${Object.keys(FEATURE_FUNCTIONS).join(', ')}` }),
     params: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])).default({}),
   })
-  .strict();
+  .strict()
+  .superRefine((e, ctx) => {
+    // The feature function's own params schema, checked when the config is read (not a minute into training).
+    const fn = Object.hasOwn(FEATURE_FUNCTIONS, e.fn) ? FEATURE_FUNCTIONS[e.fn as FeatureFunctionName] : undefined;
+    const parsed = fn?.params.safeParse(e.params);
+    if (!parsed || parsed.success) return;
+    for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: ['params', ...issue.path] } as never);
+  });
 
 /** The training label: the forward log return over `horizon` bars, optionally divided by causal volatility. */
 const LabelConfig = z
@@ -213,12 +221,7 @@ function deepFreeze<T>(value: T): T {
 export function parseTrainConfig(json: unknown, where = 'config'): Result<TrainConfig, TrainingError> {
   const parsed = TrainConfig.safeParse(json);
   if (parsed.success) return ok(deepFreeze(parsed.data));
-  const issue = parsed.error.issues[0]!;
-  const keys = [...issue.path, ...(issue.code === 'unrecognized_keys' ? [issue.keys[0]!] : [])].map(String);
-  let actual: unknown = json;
-  for (const k of keys) actual = actual !== null && typeof actual === 'object' ? (actual as Record<string, unknown>)[k] : undefined;
-  const path = ['$', ...keys].join('.');
-  const problem = issue.code === 'unrecognized_keys' ? `unknown key ${JSON.stringify(keys.at(-1))}` : `${issue.message}, was ${actual === undefined ? 'missing' : JSON.stringify(actual)}`;
+  const { path, problem } = describeConfigIssue(parsed.error.issues[0]!, json);
   return err(new TrainingError('invalid_config', `${where}: ${path}: ${problem}`, { where, path, problem, issues: parsed.error.issues }));
 }
 

@@ -19,11 +19,18 @@ describe('train config', () => {
 
   it('fails on unknown keys and bad values with the JSON path and the value', () => {
     const a = parseTrainConfig({ name: 'x', boruta: { iterations: 30, shadows: 2 } }, 'f.json');
-    expect(a.success ? '' : a.error.message).toBe('f.json: $.boruta.shadows: unknown key "shadows"');
+    expect(a.success ? '' : a.error.message).toBe('f.json: $.boruta.shadows: unknown key "shadows": remove it or fix its spelling');
     const b = parseTrainConfig({ name: 'x', walkForward: { folds: 0 } }, 'f.json');
     expect(b.success ? '' : b.error.message).toMatch(/^f\.json: \$\.walkForward\.folds: .*, was 0$/);
     const c = parseTrainConfig({ name: 'x', boruta: { minFeatures: 14, maxFeatures: 13 } });
     expect(c.success).toBe(false);
+  });
+
+  it("a bad feature parameter is refused when the config is read, naming the parameter and its value (not the whole params object)", () => {
+    const bad = parseTrainConfig({ name: 'x', features: [{ name: 'r', fn: 'log-return', params: { horizon: 0, note: 'a long string that must not be echoed' } }] }, 'f.json');
+    expect(bad.success ? '' : bad.error.message).toMatch(/^f\.json: \$\.features\[0\]\.params\.horizon: .*>=1, was 0$/);
+    const typo = parseTrainConfig({ name: 'x', features: [{ name: 'r', fn: 'log-returns' }] }, 'f.json');
+    expect(typo.success ? '' : typo.error.message).toMatch(/^f\.json: \$\.features\[0\]\.fn: must be one of .*, was "log-returns"$/);
   });
 });
 

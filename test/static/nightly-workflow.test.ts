@@ -47,4 +47,11 @@ describe('nightly workflow', () => {
     expect(upload!.with?.['path']).toBe('experiments/results/**');
     expect(upload!.if).toBe('always()');
   });
+
+  it('runs mutation testing (npm run mutation → stryker run) nightly, and .ci/run does not', () => {
+    expect(runs).toContain('npm run mutation');
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts['mutation']).toBe('stryker run');
+    expect(readFileSync('.ci/run', 'utf8')).not.toMatch(/mutation|stryker/);
+  });
 });

@@ -8,6 +8,7 @@ import {
   RateLimitExceeded,
   type OHLCV,
 } from 'ccxt';
+import { redactError, remoteBodyExcerpt } from '../../core/redact.js';
 import { ohlcvColumns, type BarPage } from '../series-pages.js';
 import { BybitError } from './bybit-error.js';
 import { storeToUnifiedSymbol } from './symbols.js';
@@ -69,7 +70,7 @@ export interface MarketDataClient {
 export interface BybitMarketDataClientConfig {
   /** Base URL replacing every Bybit REST host (e.g. `http://127.0.0.1:41234` for a local test server); absent = api.bybit.com. */
   readonly apiUrl?: string;
-  /** Request timeout in ms; default 10 000. */
+  /** Deadline of one REST request in ms (ccxt `timeout`); default 10 000 (the CLI passes `TM_EXCHANGE_TIMEOUT_MS`). */
   readonly timeoutMs?: number;
   /** ccxt's minimum spacing between requests in ms; default ccxt's Bybit value (20 ms). */
   readonly rateLimitMs?: number;
@@ -195,26 +196,28 @@ export class BybitMarketDataClient implements MarketDataClient {
  */
 export function toBybitError(e: unknown, context: Record<string, unknown> = {}): unknown {
   if (e instanceof BybitError || !(e instanceof BaseError)) return e;
-  const message = truncate(e.message);
+  // ccxt quotes the request URL and the venue's body: redact (signatures, keys, X-BAPI-* headers) and truncate them.
+  const message = remoteBodyExcerpt(e.message, [], 400);
   const status = /^\S+ [A-Z]+ \S+ (\d{3}) /.exec(e.message)?.[1];
   const retCode = /"ret_?[cC]ode"\s*:\s*"?(-?\d+)/.exec(e.message)?.[1];
   const details = { ...context, ccxtError: e.constructor.name, ...(status ? { status: Number(status) } : {}), ...(retCode ? { retCode: Number(retCode) } : {}) };
+  const cause = redactError(e);
   if (e instanceof RateLimitExceeded || e instanceof DDoSProtection) {
-    return new BybitError('rate_limited', `Bybit rate limit hit: ${message}`, details, { cause: e });
+    return new BybitError('rate_limited', `Bybit rate limit hit: ${message}`, details, { cause });
   }
   if (e instanceof ExchangeError) {
-    return new BybitError('venue_rejected', `Bybit rejected the request: ${message}`, details, { cause: e });
+    return new BybitError('venue_rejected', `Bybit rejected the request: ${message}`, details, { cause });
   }
   if (e instanceof NetworkError && status !== undefined) {
-    return new BybitError('unexpected_status', `Bybit answered HTTP ${status}: ${message}`, details, { cause: e });
+    return new BybitError('unexpected_status', `Bybit answered HTTP ${status}: ${message}`, details, { cause });
   }
   if (e instanceof NetworkError) {
-    return new BybitError('network', `Bybit request failed: ${message}`, details, { cause: e });
+    return new BybitError('network', `Bybit request failed: ${message}`, details, { cause });
   }
   if (e instanceof BadResponse) {
-    return new BybitError('invalid_response', `Bybit sent an unreadable response: ${message}`, details, { cause: e });
+    return new BybitError('invalid_response', `Bybit sent an unreadable response: ${message}`, details, { cause });
   }
-  return new BybitError('unexpected_status', `Bybit request failed: ${message}`, details, { cause: e });
+  return new BybitError('unexpected_status', `Bybit request failed: ${message}`, details, { cause });
 }
 
 /** Converts ccxt OHLCV rows into columns, checking each bar (corrupt data is worse than no data). */
@@ -243,8 +246,4 @@ function checkLimit(limit: number, max: number): void {
 
 function invalidResponse(symbol: string, problem: string, row: number): BybitError {
   return new BybitError('invalid_response', `Bybit ${symbol}: ${problem}`, { symbol, row });
-}
-
-function truncate(text: string, max = 400): string {
-  return text.length <= max ? text : `${text.slice(0, max)}…`;
 }

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * The test set StrykerJS runs per mutant (`npm run mutation`, nightly only): every test that needs no service
+ * (no global setup, no test/integration, no static checks of repository files), so each mutant is judged in seconds.
+ */
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    exclude: ['**/*.live.test.ts', '**/node_modules/**', 'dist/**', 'test/integration/**', 'test/static/**'],
+    testTimeout: 60_000,
+    pool: 'forks',
+  },
+});
