@@ -130,6 +130,11 @@ class BarRun {
   private readonly bars: OhlcvColumns[];
   private readonly columnValues: (readonly Float64Array[] | undefined)[];
   private nextFunding: number;
+  /** Bars before this index are warm-up (see {@link BacktestSpec.warmupBars}). */
+  readonly warmup: number;
+  private readonly ts: Float64Array;
+  private readonly present: readonly Uint8Array[];
+  private readonly close: readonly Float64Array[];
 
   constructor(
     private readonly spec: BacktestSpec,
@@ -160,6 +165,10 @@ class BarRun {
     // Per instrument: its bars as one OHLCV column set, and its extra columns in declaration order.
     this.bars = instruments.map((_, i) => ({ ts: frame.ts, open: frame.open[i]!, high: frame.high[i]!, low: frame.low[i]!, close: frame.close[i]!, volume: frame.volume[i]! }));
     this.columnValues = instruments.map((_, i) => (columnNames.length > 0 ? columnNames.map((name) => columns[name]![i]!) : undefined));
+    this.warmup = spec.warmupBars ?? 0;
+    this.ts = frame.ts;
+    this.present = frame.present;
+    this.close = frame.close;
     this.nextFunding = T > 0 ? Math.ceil((frame.ts[this.from < T ? this.from : 0]! + this.tf) / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS : 0;
   }
 
@@ -168,16 +177,12 @@ class BarRun {
     this.kernel.warmingUp = this.from < this.warmup;
   }
 
-  /** Bars before this index are warm-up (see {@link BacktestSpec.warmupBars}). */
-  get warmup(): number {
-    return this.spec.warmupBars ?? 0;
-  }
 
   /** Steps 1–3 of bar `t`: every instrument's price path at the venue, marks, funding, clock to the close, timers. */
   open(t: number): void {
     const { n, kernel, exchange, clock, bars, spec } = this;
-    const P = spec.frame.present, C = spec.frame.close;
-    const tsOpen = spec.frame.ts[t]!;
+    const P = this.present, C = this.close;
+    const tsOpen = this.ts[t]!;
     const tsClose = tsOpen + this.tf;
     clock.advanceTo(tsOpen);
     for (let i = 0; i < n; i++) {
@@ -205,8 +210,8 @@ class BarRun {
   /** Step 4 of bar `t`: each instrument's bar to the strategy; commands sent now reach the venue (zero latency) or wait. */
   deliver(t: number): void {
     const { n, kernel, exchange, bars, columnValues } = this;
-    kernel.warmingUp = t < this.warmup;
-    const P = this.spec.frame.present;
+    if (t < this.warmup !== kernel.warmingUp) kernel.warmingUp = t < this.warmup;
+    const P = this.present;
     for (let i = 0; i < n; i++) {
       if (P[i]![t] !== 0) kernel.onBar(i, bars[i]!, t, this.tf, columnValues[i]);
     }
@@ -217,7 +222,7 @@ class BarRun {
   record(t: number): void {
     const p = this.kernel.portfolio;
     const { quantity, mark, realized, fees, funding, entryPrice } = p;
-    this.equityTs[t] = this.spec.frame.ts[t]! + this.tf;
+    this.equityTs[t] = this.ts[t]! + this.tf;
     p.equityInto(this.equity, t);
     for (let i = 0; i < this.n; i++) {
       const q = quantity[i]!;

@@ -144,15 +144,18 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     const index = h.pushFrom(bars, t);
     if (columns !== undefined) h.setColumnsFrom(columns, t);
     const b = this.bar;
+    const ts = bars.ts[t]!;
+    const close = bars.close[t]!;
     b.instrument = i;
     b.index = index;
-    b.tsOpen = h.ts[index]!;
-    b.tsEvent = b.tsOpen + timeframeMs;
-    b.open = h.open[index]!;
-    b.high = h.high[index]!;
-    b.low = h.low[index]!;
-    b.close = this.portfolio.mark[i] = h.close[index]!;
-    b.volume = h.volume[index]!;
+    b.tsOpen = ts;
+    b.tsEvent = ts + timeframeMs;
+    b.open = bars.open[t]!;
+    b.high = bars.high[t]!;
+    b.low = bars.low[t]!;
+    b.close = close;
+    b.volume = bars.volume[t]!;
+    this.portfolio.mark[i] = close;
     this.strategy.onBar?.(this, b);
   }
 
