@@ -25,6 +25,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'experiments', summary: 'experiment configs: list them with their last run and baseline drift', load: async () => (await import('./experiments-command.js')).experimentsCommand },
   { name: 'strategies', summary: 'strategy registry: list strategies with their parameters, defaults and docs', load: async () => (await import('./strategies-command.js')).strategiesCommand },
   { name: 'train', summary: 'purged walk-forward validation (Boruta per fold; pooled, per-symbol, transfer and RF models), final model training, ONNX + card, OOS predictions to the store, MLflow logging', load: async () => (await import('./train-command.js')).trainCommand },
+  { name: 'predict', summary: 'run a trained model package over a date range through the signal stage and write its predictions (tagged model + version) to the store', load: async () => (await import('./predict-command.js')).predictCommand },
   { name: 'models', summary: 'model registry (MLflow): list registered models, versions, aliases and gate verdicts', load: async () => (await import('./models-commands.js')).modelsCommand },
   { name: 'promote', summary: 'point a registered model alias (e.g. @production) at a version; refuses versions whose gates failed unless --force --reason', load: async () => (await import('./models-commands.js')).promoteCommand },
   { name: 'runs', summary: 'MLflow runs: list the runs of the tracking server (when configured)', load: async () => (await import('./runs-command.js')).runsCommand },

@@ -1,0 +1,127 @@
+/**
+ * `tm predict`: a model trained on 2022 BTC bars runs over 2024 bars it never saw, through the signal stage, and its
+ * predictions land in the store tagged with the model's name and version. Checked against the cache path (batch
+ * features → one ORT call) exactly; causal (a store that ends at the window's end gives the same predictions);
+ * in-sample and ungated runs are refused unless asked for.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { importPath, MarketStore } from '../../src/data/index.js';
+import { DEFAULT_FEATURE_SPEC, FeaturePipeline, featureInputsFromStore } from '../../src/features/index.js';
+import { exportOnnx, fitGradientBoosting, loadOnnxModel } from '../../src/models/index.js';
+import { formatModelCard, ModelCard, sha256Hex } from '../../src/registry/index.js';
+import { predictColumn } from '../../src/signals/index.js';
+import { runTm, withStoreAt } from '../support/cli.js';
+import { sharedDataDir, tempDir } from '../support/shared-data.js';
+
+const FROM = Date.UTC(2024, 0, 1);
+const TO = Date.UTC(2024, 2, 1);
+const HOUR4 = 4 * 3_600_000;
+
+describe('tm predict (real shared data)', () => {
+  const dir = tempDir('tm-predict-');
+  const db = join(dir, 'market.duckdb');
+  const shortDb = join(dir, 'short.duckdb');
+  const gated = join(dir, 'models', 'tiny-gbdt');
+  const ungated = join(dir, 'models', 'tiny-gbdt-ungated');
+  const pipeline = FeaturePipeline.fromSpec(DEFAULT_FEATURE_SPEC);
+  let onnx: Uint8Array;
+
+  beforeAll(async () => {
+    const root = sharedDataDir();
+    for (const file of [db, shortDb]) {
+      await withStoreAt(file, async (store) => {
+        await importPath(store, join(root, 'binance-spot'));
+        for (const s of ['BTCUSDT', 'ETHUSDT']) await importPath(store, join(root, 'binance-futures', `${s}-funding.csv.gz`), { venue: 'binance-futures' });
+        await importPath(store, join(root, 'deribit'));
+      });
+    }
+    // the short store ends at the window's end: no bar, settlement or DVOL day after TO
+    await withStoreAt(shortDb, async (store) => {
+      await store.query(`DELETE FROM bar_data WHERE ts >= make_timestamp(?::BIGINT * 1000)`, [TO]);
+      await store.query(`DELETE FROM funding_rates WHERE ts >= make_timestamp(?::BIGINT * 1000)`, [TO]);
+      await store.query(`DELETE FROM external_series WHERE ts >= make_timestamp(?::BIGINT * 1000)`, [TO - 86_400_000]);
+    });
+    // a tiny GBDT trained on BTC's 2022 rows (target: next bar's log return)
+    const train = await withStoreAt(db, (store) =>
+      featureInputsFromStore(store, { venue: 'binance-spot', symbol: 'BTCUSDT', timeframe: '4h', start: Date.UTC(2022, 0, 1), end: Date.UTC(2023, 0, 1), fundingVenue: 'binance-futures', dvol: true, reference: 'BTCUSDT' }),
+    );
+    const m = pipeline.computeBatch(train);
+    const rows = m.rows - 1;
+    const target = Float64Array.from({ length: rows }, (_, t) => Math.log(train.close[t + 1]! / train.close[t]!));
+    const trees = fitGradientBoosting({ values: m.matrix.subarray(0, rows * m.columns), rows, columns: m.columns }, target, { seed: 11, rounds: 30, maxDepth: 3 });
+    onnx = exportOnnx(trees, { featureNames: pipeline.names, featureSpecHash: pipeline.hash });
+    for (const [folder, passed] of [[gated, true], [ungated, false]] as const) {
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(join(folder, 'model.onnx'), onnx);
+      const card = ModelCard.parse({
+        schemaVersion: 1, name: folder.endsWith('ungated') ? 'tiny-gbdt-ungated' : 'tiny-gbdt', featureNames: [...pipeline.names], featureSpecHash: pipeline.hash, onnxSha256: sha256Hex(onnx),
+        dataRange: { from: '2022-01-01T00:00:00Z', to: '2023-01-01T00:00:00Z' }, metrics: {}, gates: { passed, checks: {} }, seed: 11, gitCommit: '0000000',
+      });
+      writeFileSync(join(folder, 'card.json'), formatModelCard(card));
+    }
+  }, 240_000);
+
+  const stored = (file: string, symbol: string) =>
+    withStoreAt(file, async (store) =>
+      (await store.query(`SELECT epoch_ms(ts) AS t, prediction AS p, model_version AS v FROM predictions WHERE model = 'tiny-gbdt' AND symbol = ? ORDER BY ts`, [symbol])).map((r) => ({ t: Number(r['t']), p: Number(r['p']), v: String(r['v']) })),
+    );
+
+  it('writes predictions of an unseen window, tagged with model and version, equal to the cache path exactly', async () => {
+    const r = await runTm(['predict', '--model', gated, '--from', '2024-01-01', '--to', '2024-03-01', '--symbols', 'BTCUSDT,ETHUSDT', '--db', db]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/BTCUSDT\s+tiny-gbdt\s+local-[0-9a-f]{12}\s+360\s+2024-01-01T00:00:00Z\s+2024-02-29T20:00:00Z\s+\d+/);
+    for (const symbol of ['BTCUSDT', 'ETHUSDT']) {
+      const rows = await stored(db, symbol);
+      expect(rows).toHaveLength(360); // 60 days × 6 bars
+      expect(rows[0]!.t).toBe(FROM);
+      expect(rows.at(-1)!.t).toBe(TO - HOUR4);
+      expect(new Set(rows.map((x) => x.v))).toEqual(new Set([`local-${sha256Hex(onnx).slice(0, 12)}`]));
+      // the cache path over the same inputs (warm-up included) gives the same numbers
+      const inputs = await withStoreAt(db, (store) =>
+        featureInputsFromStore(store, { venue: 'binance-spot', symbol, timeframe: '4h', start: FROM - pipeline.warmupBars * HOUR4, end: TO, fundingVenue: 'binance-futures', dvol: true, reference: 'BTCUSDT' }),
+      );
+      const model = await loadOnnxModel(onnx, { featureNames: pipeline.names, featureSpecHash: pipeline.hash });
+      const cached = await predictColumn(pipeline, model, inputs);
+      await model.close();
+      const offset = inputs.ts.length - 360;
+      expect(rows.every((x, k) => Object.is(x.p, cached[offset + k]))).toBe(true);
+    }
+  }, 120_000);
+
+  it('is causal: a store that ends at the window end gives the same predictions', async () => {
+    const after = (file: string) => withStoreAt(file, async (store) => Number((await store.query(`SELECT count(*) AS n FROM bars WHERE ts >= make_timestamp(?::BIGINT * 1000)`, [TO]))[0]!['n']));
+    expect(await after(db)).toBeGreaterThan(1000);
+    expect(await after(shortDb)).toBe(0);
+    const r = await runTm(['predict', '--model', gated, '--from', '2024-01-01', '--to', '2024-03-01', '--symbols', 'BTCUSDT,ETHUSDT', '--db', shortDb]);
+    expect(r.code, r.err).toBe(0);
+    for (const symbol of ['BTCUSDT', 'ETHUSDT']) expect(await stored(shortDb, symbol)).toEqual(await stored(db, symbol));
+  }, 120_000);
+
+  it('refuses a window overlapping the training range, and a model whose gates failed, unless asked', async () => {
+    const inSample = await runTm(['predict', '--model', gated, '--from', '2022-06-01', '--to', '2022-07-01', '--symbols', 'BTCUSDT', '--db', db]);
+    expect(inSample.code).toBe(2);
+    expect(inSample.err).toMatch(/trained on \[2022-01-01T00:00:00Z, 2023-01-01T00:00:00Z\), which overlaps .* pass --allow-in-sample/);
+    const allowed = await runTm(['predict', '--model', gated, '--from', '2022-06-01', '--to', '2022-07-01', '--symbols', 'BTCUSDT', '--db', db, '--allow-in-sample']);
+    expect(allowed.code, allowed.err).toBe(0);
+    expect(allowed.out).toContain('IN-SAMPLE');
+    const noGates = await runTm(['predict', '--model', ungated, '--from', '2024-01-01', '--to', '2024-02-01', '--symbols', 'BTCUSDT', '--db', db]);
+    expect(noGates.code).toBe(2);
+    expect(noGates.err).toMatch(/failed its quality gates; pass --allow-ungated/);
+    const forced = await runTm(['predict', '--model', ungated, '--from', '2024-01-01', '--to', '2024-02-01', '--symbols', 'BTCUSDT', '--db', db, '--allow-ungated']);
+    expect(forced.code, forced.err).toBe(0);
+    expect(forced.out).toContain('UNGATED');
+  }, 120_000);
+
+  it('names a tampered model file', async () => {
+    const bad = join(dir, 'models', 'tampered');
+    mkdirSync(bad, { recursive: true });
+    writeFileSync(join(bad, 'model.onnx'), Uint8Array.from([...onnx.slice(0, -1), 0]));
+    writeFileSync(join(bad, 'card.json'), formatModelCard(ModelCard.parse({ schemaVersion: 1, name: 'tampered', featureNames: [...pipeline.names], featureSpecHash: pipeline.hash, onnxSha256: sha256Hex(onnx), dataRange: { from: '2022-01-01T00:00:00Z', to: '2023-01-01T00:00:00Z' }, metrics: {}, gates: { passed: true, checks: {} }, seed: 1, gitCommit: '0000000' })));
+    const r = await runTm(['predict', '--model', bad, '--from', '2024-01-01', '--to', '2024-02-01', '--symbols', 'BTCUSDT', '--db', db]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/sha256 of model.onnx is [0-9a-f]{64}, the card says/);
+  });
+});
