@@ -2,7 +2,8 @@ import { AppError, invariant } from '../core/app-error.js';
 import { BYBIT_LINEAR_PERPETUALS, spotInstrument, type Instrument } from '../core/instrument.js';
 import { formatUtc, parseUserTime, timeframeMs } from '../core/time.js';
 import { loadBars, type BarFrame, type MarketStore, type MissingBarPolicy } from '../data/index.js';
-import { FEATURES } from '../features/index.js';
+import { DEFAULT_FEATURE_SPEC, FEATURES, FeaturePipeline, featureInputsFromStore, type FeatureInputs } from '../features/index.js';
+import { SignalStage, type ModelProvenance, type SignalModel } from '../signals/index.js';
 import type { FittedRegime, Strategy, StrategySetup, StrategyFactory } from '../engine/strategy.js';
 import { fitMsGarch } from '../regime/index.js';
 import type { BacktestResult } from './backtest-result.js';
@@ -14,7 +15,7 @@ import {
   type FundingFallback,
   type SlippageModel,
 } from './execution-models.js';
-import { runBacktest } from './run-backtest.js';
+import { runBacktest, runBacktestWithSignals } from './run-backtest.js';
 
 /**
  * What {@link runExperiment} reads from an experiment config. It is the shape of the parsed `BacktestConfig`
@@ -62,17 +63,37 @@ export interface ExperimentRegimeConfig {
 /** Where an extra per-bar column comes from (see `columns` in the experiment config). */
 export type ExperimentColumnSource =
   | { readonly source: 'predictions'; readonly model: string; readonly version?: string | undefined }
-  | { readonly source: 'feature'; readonly feature: string; readonly params: Readonly<Record<string, unknown>> };
+  | { readonly source: 'feature'; readonly feature: string; readonly params: Readonly<Record<string, unknown>> }
+  | {
+      readonly source: 'model';
+      readonly model: string;
+      readonly fundingVenue: string;
+      readonly reference: string;
+      readonly dvol: boolean;
+      readonly allowInSample: boolean;
+      readonly allowUngated: boolean;
+    };
+
+/** A loaded model for one symbol, with what its card says (see `ExperimentDeps.loadModel`). */
+export interface ExperimentModel {
+  readonly model: SignalModel;
+  readonly card: ModelProvenance & { readonly metrics?: Readonly<Record<string, number>> };
+  /** Version label written with its predictions (e.g. `local-<sha256 prefix>`). */
+  readonly version: string;
+  close(): Promise<void>;
+}
 
 export type { StrategyFactory } from '../engine/strategy.js';
 
 export interface ExperimentDeps {
   readonly store: MarketStore;
   readonly strategies: Readonly<Record<string, StrategyFactory>>;
+  /** Loads model `ref` (a `model` column's package) for `symbol`; needed only by experiments with a `model` column. */
+  readonly loadModel?: (ref: string, symbol: string, pipeline: FeaturePipeline) => Promise<ExperimentModel>;
 }
 
 /** Codes of experiment failures. Config-related ones carry the JSON `path` of the offending value in `context`. */
-export type ExperimentErrorCode = 'unknown_strategy' | 'unknown_instrument' | 'unknown_feature' | 'invalid_feature_params' | 'missing_predictions' | 'invalid_regime' | 'regime_fit_failed';
+export type ExperimentErrorCode = 'unknown_strategy' | 'unknown_instrument' | 'unknown_feature' | 'invalid_feature_params' | 'missing_predictions' | 'invalid_regime' | 'regime_fit_failed' | 'invalid_model';
 
 /** An experiment that cannot run as configured; the message says what is missing and how to get it. */
 export class ExperimentError extends AppError<ExperimentErrorCode> {}
@@ -145,16 +166,17 @@ export async function runExperiment(config: ExperimentConfig, deps: ExperimentDe
   const tables = await fundingTables(store, config, instruments, frame, notes);
   const columns: Record<string, Float64Array[]> = {};
   for (const [name, source] of Object.entries(config.columns)) {
+    if (source.source === 'model') continue; // streamed while the backtest runs (below)
     columns[name] = source.source === 'feature' ? featureColumn(frame, source, name, notes) : await predictionColumn(store, frame, source, name, notes);
   }
+  const signals = await modelSignals(config, deps, frame, notes);
   if (config.regime !== undefined) {
     const regimes = await fitExperimentRegimes(store, config, instruments);
     for (const r of regimes) notes.push(describeRegimeFit(r, timeframe));
     strategy = factory(config.params, { regimes });
   }
 
-  return runBacktest(
-    {
+  const spec = {
       name: config.name,
       instruments,
       frame,
@@ -170,9 +192,59 @@ export async function runExperiment(config: ExperimentConfig, deps: ExperimentDe
       seed: config.seed,
       config: config as unknown as Readonly<Record<string, unknown>>,
       warmupBars,
-    },
-    strategy,
-  );
+  };
+  if (signals === undefined) return runBacktest(spec, strategy);
+  try {
+    return await runBacktestWithSignals(spec, strategy, signals);
+  } finally {
+    for (const m of signals.models) await m.close();
+  }
+}
+
+/**
+ * The experiment's `model` column, if any: loads the package per symbol (`deps.loadModel`), refuses in-sample windows
+ * and ungated models unless the column allows them, notes what the cards say, and builds the signal stage over the
+ * frame's bars (warm-up included) for `runBacktestWithSignals`.
+ */
+async function modelSignals(config: ExperimentConfig, deps: ExperimentDeps, frame: BarFrame, notes: string[]) {
+  const entries = Object.entries(config.columns).filter((e): e is [string, Extract<ExperimentColumnSource, { source: 'model' }>] => e[1].source === 'model');
+  if (entries.length === 0) return undefined;
+  if (entries.length > 1) throw new ExperimentError('invalid_model', `columns: one model column per experiment (the signal stage writes one), found ${entries.map(([n]) => n).join(', ')}`, { path: '$.columns' });
+  const [column, source] = entries[0]!;
+  const path = `$.columns.${column}`;
+  if (!deps.loadModel) throw new ExperimentError('invalid_model', `column ${column}: a model column needs a model loader (tm backtest provides one; pass deps.loadModel)`, { path });
+  const { symbols, timeframe } = config.data;
+  const pipeline = FeaturePipeline.fromSpec(DEFAULT_FEATURE_SPEC);
+  const models: ExperimentModel[] = [];
+  const inputs: FeatureInputs[] = [];
+  const windowFrom = parseUserTime(config.data.start, 'data.start'), windowTo = parseUserTime(config.data.end, 'data.end');
+  const tf = timeframeMs(timeframe);
+  try {
+    for (const symbol of symbols) {
+      const m = await deps.loadModel(source.model, symbol, pipeline);
+      models.push(m);
+      const c = m.card;
+      const inSample = windowFrom < Date.parse(c.dataRange.to) && windowTo > Date.parse(c.dataRange.from);
+      if (inSample && !source.allowInSample) {
+        throw new ExperimentError('invalid_model', `column ${column}: model ${c.name} was trained on [${c.dataRange.from}, ${c.dataRange.to}), which overlaps the backtest [${config.data.start}, ${config.data.end}); set ${path}.allowInSample to run it in-sample`, { path: `${path}.allowInSample` });
+      }
+      if (!c.gatesPassed && !source.allowUngated) throw new ExperimentError('invalid_model', `column ${column}: model ${c.name} failed its quality gates; set ${path}.allowUngated to run it anyway`, { path: `${path}.allowUngated` });
+      notes.push(
+        `column ${column}: model ${c.name} (${m.version}, trained on [${c.dataRange.from}, ${c.dataRange.to}), gates ${c.gatesPassed ? 'passed' : 'FAILED'}) streamed for ${symbol} through the signal stage (features → ONNX per bar)` +
+          (inSample ? ' — IN-SAMPLE: the backtest overlaps the training range' : '') +
+          (c.gatesPassed ? '' : ' — UNGATED: run although its quality gates failed'),
+      );
+      const x = await featureInputsFromStore(deps.store, { venue: frame.venue, symbol, timeframe, start: frame.ts[0]!, end: frame.ts[frame.ts.length - 1]! + tf, fundingVenue: source.fundingVenue, dvol: source.dvol, reference: source.reference });
+      if (x.ts.length !== frame.ts.length || x.ts.some((t, k) => t !== frame.ts[k])) {
+        throw new ExperimentError('invalid_model', `column ${column}: the feature inputs of ${symbol} are not on the backtest's bar grid (${x.ts.length} bars vs ${frame.ts.length}); use data.missingBars 'error' or fill the gaps`, { path });
+      }
+      inputs.push(x);
+    }
+  } catch (e) {
+    for (const m of models) await m.close();
+    throw e;
+  }
+  return { stage: new SignalStage(pipeline, models.map((m) => m.model), inputs), column, models };
 }
 
 /** Bars of warm-up `config.warmup` asks for: a count, a duration over the timeframe (rounded up), or `auto`. */
@@ -182,6 +254,7 @@ function warmupBarsWanted(config: ExperimentConfig, strategy: Strategy, timefram
   if (w === 'auto') {
     let bars = strategy.warmupBars ?? 0;
     for (const source of Object.values(config.columns)) {
+      if (source.source === 'model') bars = Math.max(bars, FeaturePipeline.fromSpec(DEFAULT_FEATURE_SPEC).warmupBars);
       if (source.source !== 'feature') continue;
       const def = FEATURES[source.feature];
       if (def?.warmupBars) bars = Math.max(bars, def.warmupBars(def.params.parse(source.params)));

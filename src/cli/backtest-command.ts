@@ -13,6 +13,7 @@ import { AppError } from '../core/app-error.js';
 import { DataError, type MarketStore } from '../data/index.js';
 import { dbOption } from './cli-options.js';
 import { checkConfigReferences } from './config-references.js';
+import { loadExperimentModel } from './model-packages.js';
 import { withStore } from './store-session.js';
 import { formatTable, type CliIo } from './output.js';
 import { BASELINE_RELATIVE_TOLERANCE, compareSummaries, type SummaryDrift } from './summary-drift.js';
@@ -107,7 +108,7 @@ export async function loadOrThrow(file: string, overrides: readonly ConfigOverri
 export async function run(store: MarketStore, file: string, config: BacktestConfig) {
   await checkConfigReferences(store, file, config);
   try {
-    return await runExperiment(config, { store, strategies: STRATEGIES });
+    return await runExperiment(config, { store, strategies: STRATEGIES, loadModel: loadExperimentModel });
   } catch (e) {
     if (!(e instanceof AppError)) throw e;
     const path = e.context['path'];

@@ -78,6 +78,22 @@ const SlippageConfig = z.discriminatedUnion('model', [
 const ColumnSourceConfig = z.discriminatedUnion('source', [
   z.object({ source: z.literal('predictions'), model: z.string().min(1), version: z.string().min(1).optional() }).strict(),
   z.object({ source: z.literal('feature'), feature: z.string().regex(KEBAB, { message: 'must be a feature name like log-momentum' }), params: z.record(z.string(), z.unknown()).default({}) }).strict(),
+  /**
+   * A trained model package streamed bar by bar through the signal stage (incremental features → ONNX) while the
+   * backtest runs: `model` is the package folder (`models/<name>`; per-symbol packages in `<name>/<SYMBOL>/`).
+   * Windows overlapping the training range and models whose gates failed are refused unless allowed.
+   */
+  z
+    .object({
+      source: z.literal('model'),
+      model: z.string().min(1),
+      fundingVenue: z.string().min(1).default('binance-futures'),
+      reference: z.string().min(1).default('BTCUSDT'),
+      dvol: z.boolean().default(true),
+      allowInSample: z.boolean().default(false),
+      allowUngated: z.boolean().default(false),
+    })
+    .strict(),
 ]);
 
 /**

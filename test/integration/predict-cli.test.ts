@@ -7,7 +7,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { importPath, MarketStore } from '../../src/data/index.js';
+import { runExperiment } from '../../src/backtest/run-experiment.js';
+import { loadExperimentModel } from '../../src/cli/model-packages.js';
+import { parseBacktestConfig } from '../../src/config/backtest-config.js';
+import { importPath } from '../../src/data/index.js';
+import { STRATEGIES } from '../../src/strategies/index.js';
 import { DEFAULT_FEATURE_SPEC, FeaturePipeline, featureInputsFromStore } from '../../src/features/index.js';
 import { exportOnnx, fitGradientBoosting, loadOnnxModel } from '../../src/models/index.js';
 import { formatModelCard, ModelCard, sha256Hex } from '../../src/registry/index.js';
@@ -113,6 +117,31 @@ describe('tm predict (real shared data)', () => {
     const forced = await runTm(['predict', '--model', ungated, '--from', '2024-01-01', '--to', '2024-02-01', '--symbols', 'BTCUSDT', '--db', db, '--allow-ungated']);
     expect(forced.code, forced.err).toBe(0);
     expect(forced.out).toContain('UNGATED');
+  }, 120_000);
+
+  it('a backtest streaming the model (column source "model") equals one reading the predictions tm predict wrote', async () => {
+    const base = {
+      name: 'tiny-gbdt-oos', strategy: 'signal-column', params: { threshold: 0.0002, allocation: 0.3 },
+      data: { venue: 'binance-spot', symbols: ['BTCUSDT', 'ETHUSDT'], timeframe: '4h', start: '2024-01-01', end: '2024-03-01' },
+      funding: { venue: 'binance-futures' }, leverage: 2, slippage: { model: 'fixed', bps: 2 },
+    };
+    const run = async (columns: unknown) => {
+      const parsed = parseBacktestConfig({ ...base, columns: { signal: columns } }, 'tiny-gbdt-oos.json');
+      if (!parsed.success) throw parsed.error;
+      return withStoreAt(db, (store) => runExperiment(parsed.data, { store, strategies: STRATEGIES, loadModel: loadExperimentModel }));
+    };
+    const version = `local-${sha256Hex(onnx).slice(0, 12)}`;
+    const streamed = await run({ source: 'model', model: gated });
+    const cached = await run({ source: 'predictions', model: 'tiny-gbdt', version });
+    expect(streamed.fills.length).toBeGreaterThan(5);
+    expect(streamed.fills).toEqual(cached.fills);
+    expect(Array.from(streamed.equity.value)).toEqual(Array.from(cached.equity.value));
+    expect(streamed.notes.find((n) => n.startsWith('column signal: model tiny-gbdt'))).toMatch(/trained on \[2022-01-01T00:00:00Z, 2023-01-01T00:00:00Z\), gates passed\) streamed for BTCUSDT/);
+    // in-sample and ungated are refused unless the column allows them
+    await expect(run({ source: 'model', model: ungated })).rejects.toThrow(/failed its quality gates; set \$\.columns\.signal\.allowUngated/);
+    const inSample = parseBacktestConfig({ ...base, data: { ...base.data, start: '2022-06-01', end: '2022-08-01' }, columns: { signal: { source: 'model', model: gated } } }, 'tiny-gbdt-oos.json');
+    if (!inSample.success) throw inSample.error;
+    await expect(withStoreAt(db, (store) => runExperiment(inSample.data, { store, strategies: STRATEGIES, loadModel: loadExperimentModel }))).rejects.toThrow(/overlaps the backtest .*\$\.columns\.signal\.allowInSample/);
   }, 120_000);
 
   it('names a tampered model file', async () => {
