@@ -34,7 +34,7 @@ export interface ExperimentConfig {
     readonly missingBars: MissingBarPolicy;
   };
   readonly instruments: 'bybit-linear' | 'spot';
-  readonly funding: { readonly venue: string; readonly fallback: FundingFallback };
+  readonly funding: { readonly venue: string; readonly fallback: FundingFallback; readonly strict?: boolean };
   readonly columns: Readonly<Record<string, ExperimentColumnSource>>;
   readonly initialCash: number;
   readonly leverage: number;
@@ -93,7 +93,7 @@ export interface ExperimentDeps {
 }
 
 /** Codes of experiment failures. Config-related ones carry the JSON `path` of the offending value in `context`. */
-export type ExperimentErrorCode = 'unknown_strategy' | 'unknown_instrument' | 'unknown_feature' | 'invalid_feature_params' | 'missing_predictions' | 'invalid_regime' | 'regime_fit_failed' | 'invalid_model';
+export type ExperimentErrorCode = 'unknown_strategy' | 'unknown_instrument' | 'unknown_feature' | 'invalid_feature_params' | 'missing_predictions' | 'invalid_regime' | 'regime_fit_failed' | 'invalid_model' | 'missing_funding';
 
 /** An experiment that cannot run as configured; the message says what is missing and how to get it. */
 export class ExperimentError extends AppError<ExperimentErrorCode> {}
@@ -398,11 +398,34 @@ async function fundingTables(
         symbol: instrument.symbol,
       });
     }
+    if (config.funding.strict === true) checkFundingCoverage(ts, first + timeframeMs(frame.timeframe), last, fundingVenue, instrument.symbol);
     const range = ts.length > 0 ? `${ts.length} settlements from ${formatUtc(ts[0]!)} to ${formatUtc(ts[ts.length - 1]!)}` : 'no settlements in the backtest range';
     notes.push(`${instrument.id}: funding rates from ${fundingVenue} ${instrument.symbol} (${range})${fundingVenue === 'bybit' ? '' : `, applied to the Bybit contract`}`);
     out.push({ ts, rate });
   }
   return out;
+}
+
+/**
+ * `funding.strict`: every funding time (00/08/16 UTC) from the first bar close to the last must have a settlement.
+ * @throws ExperimentError `missing_funding` naming the venue, symbol, how many are missing and the first one.
+ */
+function checkFundingCoverage(ts: Float64Array, fromClose: number, toClose: number, venue: string, symbol: string): void {
+  const step = 8 * 3_600_000;
+  let missing = 0, firstMissing = NaN, total = 0, k = 0;
+  for (let t = Math.ceil(fromClose / step) * step; t <= toClose; t += step) {
+    total++;
+    while (k < ts.length && ts[k]! < t) k++;
+    if (k < ts.length && ts[k] === t) continue;
+    if (missing++ === 0) firstMissing = t;
+  }
+  if (missing > 0) {
+    throw new ExperimentError(
+      'missing_funding',
+      `funding.strict: ${venue} ${symbol} has no settlement at ${missing} of ${total} funding times of the backtest (first missing ${formatUtc(firstMissing)}); fetch them (tm data fetch ... --funding) or leave strict off to apply funding.fallback`,
+      { path: '$.funding.strict', venue, symbol, missing, firstMissing: formatUtc(firstMissing) },
+    );
+  }
 }
 
 function checkFeatureColumns(columns: ExperimentConfig['columns']): void {

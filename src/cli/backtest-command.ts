@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { computeMetrics, type BacktestMetrics } from '../backtest/metrics.js';
 import { writeReport } from '../backtest/report.js';
 import { writeBacktestMetrics } from '../monitoring/index.js';
@@ -33,6 +33,7 @@ interface BacktestFlags {
   db?: string;
   from?: string;
   to?: string;
+  funding?: 'strict';
   set: string[];
   json?: boolean;
 }
@@ -58,13 +59,14 @@ export function backtestCommand(io: CliIo, setExit: (code: number) => void): Com
     .option('--update-baseline', 'write each new summary as the baseline instead of comparing')
     .option('--allow-missing-data', 'with --all: an experiment whose data is not in the store is skipped even when it has a baseline (default: that fails)')
     .option('--from <date>', 'with --config: override data.start (inclusive bar open, UTC date)')
+    .addOption(new Option('--funding <mode>', 'with --config: strict = refuse the run when a funding settlement is missing (never apply the fallback rate)').choices(['strict']))
     .option('--to <date>', 'with --config: override data.end (exclusive bar open, UTC date)')
     .option('--set <path=value>', 'with --config: override a config value, repeatable; value is JSON or a string (e.g. --set params.fast=10 --set leverage=1)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--json', 'print the result (metrics, notes, paths; with --all the per-experiment rows and drifts) as JSON')
     .addOption(dbOption())
     .action(async (opts: BacktestFlags) => {
       if ((opts.config === undefined) === !opts.all) throw new AppError('invalid_arguments', 'tm backtest: give exactly one of --config <file> or --all');
-      const overriding = opts.from !== undefined || opts.to !== undefined || opts.set.length > 0;
+      const overriding = opts.funding !== undefined || opts.from !== undefined || opts.to !== undefined || opts.set.length > 0;
       if (opts.all && overriding) throw new AppError('invalid_arguments', 'tm backtest: --from, --to and --set apply to one experiment (--config); --all runs the files as they are against their baselines');
       if (overriding && opts.updateBaseline) throw new AppError('invalid_arguments', 'tm backtest: --update-baseline writes the baseline of the file as it is; drop --from, --to and --set');
       if (opts.config !== undefined) await runOne(io, opts.config, opts);
@@ -77,6 +79,7 @@ function overridesOf(opts: BacktestFlags): ConfigOverride[] {
   return [
     ...(opts.from !== undefined ? [{ path: ['data', 'start'], value: opts.from, text: `data.start=${opts.from}` }] : []),
     ...(opts.to !== undefined ? [{ path: ['data', 'end'], value: opts.to, text: `data.end=${opts.to}` }] : []),
+    ...(opts.funding === 'strict' ? [{ path: ['funding', 'strict'], value: true, text: 'funding.strict=true' }] : []),
     ...opts.set.map(parseOverride),
   ];
 }

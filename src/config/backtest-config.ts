@@ -51,6 +51,8 @@ const FundingConfig = z
     /** Store venue of the `funding_rates` table to apply (symbol = the traded symbol). */
     venue: z.string().min(1).default('binance-futures'),
     fallback: FundingFallbackConfig.default({ kind: 'constant', rate: 0.0001 }),
+    /** Refuse the run when any funding time of a perpetual in the backtest range has no settlement (never use `fallback`). */
+    strict: z.boolean().default(false),
   })
   .strict();
 

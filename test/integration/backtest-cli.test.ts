@@ -50,6 +50,20 @@ describe('tm backtest (real shared data)', () => {
     expect(summary.counts.fundingFallbackPayments).toBeGreaterThan(1000);
   });
 
+  it('--funding strict refuses a run that would need the fallback rate, and runs one that does not', async () => {
+    const refused = await tm('backtest', '--config', 'experiments/sma-crossover.json', '--to', '2025-08-31', '--funding', 'strict', '--db', db, '--out', join(dir, 'strict'));
+    expect(refused.code).toBe(2);
+    // SOL's Binance USDT-M funding starts 2025-02-01: 3,000+ funding times of the backtest (warm-up included) have none
+    expect(refused.err).toMatch(/funding\.strict: binance-futures SOLUSDT has no settlement at \d{4} of \d{4} funding times of the backtest \(first missing 2021-12-\d\dT\d\d:00:00Z\)/);
+    // BTC and ETH on Bybit prices with Binance funding are complete up to 2025-08-31 (the 2025-09-01 settlement is held out)
+    const ok = await tm('backtest', '--config', 'experiments/sma-crossover-bybit.json', '--to', '2025-08-31', '--funding', 'strict', '--db', db, '--out', join(dir, 'strict-ok'));
+    expect(ok.err).toBe('');
+    expect(ok.code).toBe(0);
+    const edge = await tm('backtest', '--config', 'experiments/sma-crossover-bybit.json', '--funding', 'strict', '--db', db, '--out', join(dir, 'strict-edge'));
+    expect(edge.code).toBe(2);
+    expect(edge.err).toMatch(/has no settlement at 1 of \d+ funding times .*first missing 2025-09-01T00:00:00Z/);
+  });
+
   it('fails the prediction-driven experiment with a message naming the model and `tm train`', async () => {
     const r = await tm('backtest', '--config', 'experiments/signal-column.json', '--db', db, '--out', join(dir, 'signal'));
     expect(r.code).toBe(2);
