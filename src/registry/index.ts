@@ -36,3 +36,4 @@ export { gateVerdict, promoteVersion, PROMOTION_TAGS } from './promotion.js';
 export type { GateVerdict, PromoteRequest, PromotionResult } from './promotion.js';
 export { memoryLogger, silentLogger } from './registry-logger.js';
 export type { LogRecord, RegistryLogger } from './registry-logger.js';
+export { loadModelPackage, type LoadedPackage } from './model-package-files.js';
