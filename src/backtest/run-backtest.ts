@@ -98,7 +98,7 @@ export async function runBacktestWithSignals(spec: BacktestSpec, strategy: Strat
   run.start();
   for (let t = run.from; t < run.until; t++) {
     run.open(t);
-    for (let i = 0; i < values.length; i++) if (present[i]![t] !== 0) values[i]![t] = await signals.stage.onBar(i, t);
+    await signals.stage.onBars(t, present, values);
     run.deliver(t);
     run.record(t);
   }
@@ -107,7 +107,8 @@ export async function runBacktestWithSignals(spec: BacktestSpec, strategy: Strat
 
 /** What {@link runBacktestWithSignals} needs of a signal stage (src/signals' `SignalStage`). */
 export interface SignalStageLike {
-  onBar(instrument: number, t: number): Promise<number>;
+  /** Writes the signal of bar `t` of every present instrument `i` to `out[i][t]`. */
+  onBars(t: number, present: readonly Uint8Array[], out: readonly Float64Array[]): Promise<void>;
 }
 
 /**

@@ -71,7 +71,11 @@ describe('warm-up before the window', () => {
 
   it('the signal stage runs through the warm-up too (its values fill the history before the window)', async () => {
     const seen: number[] = [];
-    const stage = { onBar: async (_i: number, t: number) => t * 10 };
+    const stage = {
+      onBars: async (t: number, present: readonly Uint8Array[], out: readonly Float64Array[]) => {
+        for (let i = 0; i < out.length; i++) if (present[i]![t] !== 0) out[i]![t] = t * 10;
+      },
+    };
     const strategy: Strategy = { name: 'test', onBar: (ctx, bar) => void seen.push(ctx.history(0).columns['signal']![bar.index]!) };
     const r = await runBacktestWithSignals(backtestSpec(frame, [X], { warmupBars: 10 }), strategy, { stage, column: 'signal' });
     expect(seen.slice(0, 12)).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110]);

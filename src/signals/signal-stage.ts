@@ -31,6 +31,7 @@ export class SignalStage {
   private readonly next: Int32Array;
 
   private readonly models: readonly SignalModel[];
+  private readonly distinctModels: boolean;
 
   /**
    * @param model one model for every instrument, or one per instrument (engine order; e.g. per-symbol transfer models).
@@ -45,10 +46,30 @@ export class SignalStage {
     this.models = Array.isArray(model) ? (model as readonly SignalModel[]) : inputs.map(() => model as SignalModel);
     if (this.models.length !== inputs.length) throw new SignalError('feature_mismatch', `signal stage: ${this.models.length} models for ${inputs.length} instruments`, { models: this.models.length, instruments: inputs.length });
     for (const m of this.models) checkFeatures(pipeline.names, m.featureNames);
+    this.distinctModels = new Set(this.models).size === this.models.length;
     this.features = inputs.map((x) => pipeline.createIncremental({ timeframeMs: x.timeframeMs }));
     this.fundingCursor = new Int32Array(inputs.length);
     this.dvolCursor = new Int32Array(inputs.length);
     this.next = new Int32Array(inputs.length);
+  }
+
+  /**
+   * Feeds bar `t` of every instrument with `present[i][t] !== 0` and writes its signal to `out[i][t]`. When each
+   * instrument has its own model the model calls run concurrently (onnxruntime works off the main thread); a model
+   * shared by several instruments is called one instrument after another (its input buffer is reused).
+   */
+  async onBars(t: number, present: readonly Uint8Array[], out: readonly Float64Array[]): Promise<void> {
+    if (!this.distinctModels) {
+      for (let i = 0; i < out.length; i++) if (present[i]![t] !== 0) out[i]![t] = await this.onBar(i, t);
+      return;
+    }
+    const pending: Promise<void>[] = [];
+    for (let i = 0; i < out.length; i++) {
+      if (present[i]![t] === 0) continue;
+      const column = out[i]!;
+      pending.push(this.models[i]!.predictOne(this.featuresOf(i, t)).then((v) => void (column[t] = v)));
+    }
+    await Promise.all(pending);
   }
 
   /** Bars the pipeline needs before its features are defined (the warm-up a run should replay before trading). */

@@ -27,6 +27,7 @@ describe('signal stage on BTC/ETH/SOL 4h', () => {
   let inputs: FeatureInputs[];
   let frame: BarFrame;
   let model: OnnxModel;
+  let exportOnnxBytes: Uint8Array;
   const pipeline = FeaturePipeline.fromSpec(DEFAULT_FEATURE_SPEC);
   const cached: Float64Array[] = [];
 
@@ -48,7 +49,8 @@ describe('signal stage on BTC/ETH/SOL 4h', () => {
     const target = new Float64Array(rows);
     for (let t = 0; t < rows; t++) target[t] = Math.log(inputs[0]!.close[t + 1]! / inputs[0]!.close[t]!);
     const trees = fitGradientBoosting({ values: m.matrix.subarray(0, rows * m.columns), rows, columns: m.columns }, target, { seed: 7, rounds: 40, maxDepth: 4 });
-    model = await loadOnnxModel(exportOnnx(trees, { featureNames: pipeline.names, featureSpecHash: pipeline.hash }), { featureNames: pipeline.names, featureSpecHash: pipeline.hash });
+    exportOnnxBytes = exportOnnx(trees, { featureNames: pipeline.names, featureSpecHash: pipeline.hash });
+    model = await loadOnnxModel(exportOnnxBytes, { featureNames: pipeline.names, featureSpecHash: pipeline.hash });
     for (const x of inputs) cached.push(await predictColumn(pipeline, model, x));
   }, 240_000);
 
@@ -92,5 +94,12 @@ describe('signal stage on BTC/ETH/SOL 4h', () => {
     expect(fromCache.fills.length).toBeGreaterThan(50);
     expect(streamed.fills).toEqual(fromCache.fills);
     expect(Array.from(streamed.equity.value)).toEqual(Array.from(fromCache.equity.value));
+    // one model object per instrument: the stage runs the three model calls of a bar concurrently; same result
+    const expected = { featureNames: pipeline.names, featureSpecHash: pipeline.hash };
+    const bytes = exportOnnxBytes;
+    const own = await Promise.all(SYMBOLS.map(() => loadOnnxModel(bytes, expected)));
+    const concurrent = await runBacktestWithSignals(spec, strategy(), { stage: new SignalStage(pipeline, own, inputs), column: 'signal' });
+    for (const m of own) await m.close();
+    expect(concurrent.fills).toEqual(fromCache.fills);
   });
 });
