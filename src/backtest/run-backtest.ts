@@ -1,4 +1,4 @@
-import type { OhlcvColumns } from '../core/bar.js';
+import type { OhlcvColumns, StaleInputEvent, StaleSpan } from '../core/bar.js';
 import type { Instrument } from '../core/instrument.js';
 import { timeframeMs } from '../core/time.js';
 import type { BarFrame } from '../data/bar-frame.js';
@@ -96,11 +96,20 @@ export async function runBacktestWithSignals(spec: BacktestSpec, strategy: Strat
   const run = new BarRun(spec, strategy, control, { [signals.column]: values });
   const present = spec.frame.present;
   run.start();
+  let staleSeen = signals.stage.staleEvents?.length ?? 0;
   for (let t = run.from; t < run.until; t++) {
     run.open(t);
     await signals.stage.onBars(t, present, values);
+    const stale = signals.stage.staleEvents;
+    while (stale !== undefined && staleSeen < stale.length) run.staleInput(stale[staleSeen++]!);
     run.deliver(t);
     run.record(t);
+  }
+  const spans = signals.stage.staleSpans?.() ?? [];
+  const ids = spec.instruments.map((x) => x.id);
+  const iso = (ms: number) => new Date(ms).toISOString();
+  for (const s of spans) {
+    run.note(`stale input ${s.input} for ${ids[s.instrument]}: from ${iso(s.from)} ${s.to === s.to ? `to ${iso(s.to)}` : 'to the end'} (last value ${iso(s.lastValueTs)}): its features were NaN`);
   }
   return run.finish();
 }
@@ -109,6 +118,10 @@ export async function runBacktestWithSignals(spec: BacktestSpec, strategy: Strat
 export interface SignalStageLike {
   /** Writes the signal of bar `t` of every present instrument `i` to `out[i][t]`. */
   onBars(t: number, present: readonly Uint8Array[], out: readonly Float64Array[]): Promise<void>;
+  /** Inputs that went stale so far, in order (forwarded to the strategy's `onStaleInput` before the bar). */
+  readonly staleEvents?: readonly StaleInputEvent[];
+  /** Stale spans, for the result's notes. */
+  staleSpans?(): readonly StaleSpan[];
 }
 
 /**
@@ -171,6 +184,18 @@ class BarRun {
     this.present = frame.present;
     this.close = frame.close;
     this.nextFunding = T > 0 ? Math.ceil((frame.ts[this.from < T ? this.from : 0]! + this.tf) / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS : 0;
+  }
+
+  private readonly extraNotes: string[] = [];
+
+  /** Adds a note to the result. */
+  note(text: string): void {
+    this.extraNotes.push(text);
+  }
+
+  /** An input of the signal stage went stale: the strategy hears it (e.g. its breaker's stale-data trigger). */
+  staleInput(event: StaleInputEvent): void {
+    this.kernel.onStaleInput(event);
   }
 
   start(): void {
@@ -239,7 +264,7 @@ class BarRun {
     const f = this.spec.frame;
     const cut = (a: Float64Array) => (w === 0 ? a : a.subarray(w));
     const frame: BarFrame = w === 0 ? f : { ...f, ts: cut(f.ts), open: f.open.map(cut), high: f.high.map(cut), low: f.low.map(cut), close: f.close.map(cut), volume: f.volume.map(cut), present: f.present.map((p) => p.subarray(w)) };
-    const notes = [...(this.spec.notes ?? [])];
+    const notes = [...(this.spec.notes ?? []), ...this.extraNotes];
     if (w > 0) {
       notes.unshift(`warm-up: ${w} bars from ${new Date(f.ts[0]!).toISOString()} to ${new Date(f.ts[w - 1]!).toISOString()} replayed before the window (features, signals, filters and breaker warmed; ${kernel.ordersHeldInWarmUp} orders held back, none traded)`);
     }

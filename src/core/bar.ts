@@ -10,3 +10,26 @@ export interface OhlcvColumns {
   readonly close: Float64Array;
   readonly volume: Float64Array;
 }
+
+/**
+ * An external input of the features (funding settlements, DVOL) went stale at a bar's close: its newest value is
+ * older than the feature pipeline's maximum age, so the features reading it are NaN from this bar until it refreshes.
+ */
+export interface StaleInputEvent {
+  /** Engine index of the instrument whose features went stale. */
+  readonly instrument: number;
+  readonly input: 'funding' | 'dvol';
+  /** Time of the newest value of the input (funding: settlement time; DVOL: the day), epoch ms. */
+  readonly lastValueTs: number;
+  /** Close time of the bar at which it went stale, epoch ms. */
+  readonly barTs: number;
+}
+
+/** A span of bars over which an input was stale (`to` = the close of the first fresh bar, or NaN while still stale). */
+export interface StaleSpan {
+  readonly instrument: number;
+  readonly input: 'funding' | 'dvol';
+  readonly from: number;
+  readonly to: number;
+  readonly lastValueTs: number;
+}

@@ -1,5 +1,5 @@
 import { AppError } from '../core/app-error.js';
-import type { OhlcvColumns } from '../core/bar.js';
+import type { OhlcvColumns, StaleInputEvent } from '../core/bar.js';
 import { CLIENT_ORDER_ID_PATTERN, ClientOrderIdFormatter, strategyTag } from '../core/client-order-id.js';
 import type { Instrument } from '../core/instrument.js';
 import type { Fill, OrderAccepted, OrderCanceled, OrderCancelRejected, OrderExpired, OrderRejected, OrderRequest, OrderSnapshot } from '../core/order.js';
@@ -185,6 +185,11 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     this.portfolio.applyFunding(i, payment);
     this.tracker.onFunding(i, payment);
     this.fundingEvents.push({ ts, instrument: i, rate, markPrice, position, payment, source });
+  }
+
+  /** An input of the signal stage went stale (see {@link StaleInputEvent}): delivered to the strategy. */
+  onStaleInput(event: StaleInputEvent): void {
+    this.strategy.onStaleInput?.(this, event);
   }
 
   /** Fires the timers due at or before now, in due-time order. */

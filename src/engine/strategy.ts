@@ -1,4 +1,5 @@
 import type { Instrument } from '../core/instrument.js';
+import type { StaleInputEvent } from '../core/bar.js';
 import type { Fill, OrderRequest, OrderSnapshot } from '../core/order.js';
 import type { MsGarchModel } from '../regime/ms-garch-model.js';
 import type { RegimeLabel } from '../regime/regime-labels.js';
@@ -153,6 +154,8 @@ export interface Strategy {
   onOrderCancelRejected?(ctx: StrategyContext, order: OrderSnapshot, reason: string): void;
   /** An order's time in force ran out. */
   onOrderExpired?(ctx: StrategyContext, order: OrderSnapshot): void;
+  /** An external input of the signal stage went stale: its features are NaN until it refreshes. */
+  onStaleInput?(ctx: StrategyContext, event: StaleInputEvent): void;
   /** A round trip closed (flat, or reversed): the engine's own accounting (the same numbers as the trades table). */
   onPositionClosed?(ctx: StrategyContext, trip: RoundTrip): void;
   onTimer?(ctx: StrategyContext, name: string): void;

@@ -55,6 +55,8 @@ export class BarStream {
 
   /** Funding settlements usable at the newest bar's close: count, and ring of their rates (newest at `(count - 1) & fundingMask`). */
   fundingCount = 0;
+  /** Time of the newest usable funding settlement (NaN before the first). */
+  lastFundingTs = NaN;
   readonly fundingMask: number;
   readonly fundingRate: Float64Array;
   /** DVOL days usable at the newest bar's close (day start + 24h <= close): count, rings of day starts and values. */
@@ -118,6 +120,7 @@ export class BarStream {
     const f = this.pendingFunding;
     while (f.size > 0 && f.firstTs() <= tsClose) {
       this.fundingRate[this.fundingCount++ & this.fundingMask] = f.firstValue();
+      this.lastFundingTs = f.firstTs();
       f.shift();
     }
     const d = this.pendingDvol;
@@ -135,6 +138,7 @@ export class BarStream {
     this.tsOpen = NaN;
     this.tsClose = NaN;
     this.fundingCount = 0;
+    this.lastFundingTs = NaN;
     this.dvolCount = 0;
     this.pendingFunding.clear();
     this.pendingDvol.clear();

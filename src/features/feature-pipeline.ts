@@ -44,8 +44,11 @@ export class FeaturePipeline {
   /** Extra inputs the spec reads. */
   readonly requiredInputs: readonly FeatureExtraInput[];
   private readonly entries: readonly ResolvedEntry[];
+  /** How old an external input may be before the features reading it are NaN (see {@link StalenessPolicy}). */
+  readonly staleness: StalenessPolicy;
 
-  private constructor(readonly spec: FeatureSpec) {
+  private constructor(readonly spec: FeatureSpec, staleness: StalenessPolicy) {
+    this.staleness = Object.freeze({ ...staleness });
     const names: string[] = [];
     const entries: ResolvedEntry[] = [];
     const seen = new Set<string>();
@@ -85,8 +88,13 @@ export class FeaturePipeline {
    * Validates `spec` and builds its pipeline.
    * @throws AppError `invalid_feature_spec` (bad or duplicate name), `unknown_feature` (fn), `invalid_feature_params` naming the param and value.
    */
-  static fromSpec(spec: FeatureSpec = DEFAULT_FEATURE_SPEC): FeaturePipeline {
-    return new FeaturePipeline(spec);
+  static fromSpec(spec: FeatureSpec = DEFAULT_FEATURE_SPEC, staleness: StalenessPolicy = DEFAULT_STALENESS): FeaturePipeline {
+    return new FeaturePipeline(spec, staleness);
+  }
+
+  /** The entries (offset, width) of features reading each external input, for the staleness mask. @internal */
+  columnsReading(input: 'funding' | 'dvol'): readonly { readonly offset: number; readonly width: number }[] {
+    return this.entries.filter((e) => e.fn.input === input).map((e) => ({ offset: e.offset, width: e.width }));
   }
 
   /**
@@ -111,6 +119,16 @@ export class FeaturePipeline {
         const col = outputs[k]!;
         const j = e.offset + k;
         for (let t = 0; t < rows; t++) matrix[t * columns + j] = col[t]!;
+      }
+    }
+    // No silent forward-fill beyond the maximum age: features of a stale input are NaN.
+    const age = inputAges(inputs, barClose);
+    for (const input of ['funding', 'dvol'] as const) {
+      const maxAge = input === 'funding' ? this.staleness.fundingMaxAgeMs : this.staleness.dvolMaxAgeMs;
+      const ages = age[input];
+      if (ages === undefined) continue;
+      for (const { offset, width } of this.columnsReading(input)) {
+        for (let t = 0; t < rows; t++) if (ages[t]! > maxAge) for (let k = 0; k < width; k++) matrix[t * columns + offset + k] = NaN;
       }
     }
     return { names: this.names, rows, columns, matrix };
@@ -140,6 +158,37 @@ export function createIncremental(spec: FeatureSpec, options: { readonly timefra
  * Funding settlements and DVOL days may be pushed any time before the bar that may use them (also all up front):
  * each is held back until a bar close it is usable at (settlement ts <= close; DVOL day + 24h <= close).
  */
+/**
+ * How old an external input may be at a bar's close before the features reading it turn NaN (no silent forward-fill):
+ * funding, measured from the newest settlement at or before the close (default 2 settlements = 16 h); DVOL, from the
+ * end of the newest usable day (default 2 days). Not part of the feature spec hash: it changes no value of fresh data.
+ */
+export interface StalenessPolicy {
+  readonly fundingMaxAgeMs: number;
+  readonly dvolMaxAgeMs: number;
+}
+export const DEFAULT_STALENESS: StalenessPolicy = Object.freeze({ fundingMaxAgeMs: 16 * 3_600_000, dvolMaxAgeMs: 2 * 86_400_000 });
+
+/**
+ * Per bar, the age (ms) of the newest usable funding settlement (close − its ts) and DVOL day (close − (day + 24 h));
+ * NaN before the first one. Absent for an input `inputs` lacks.
+ */
+export function inputAges(inputs: FeatureInputs, barClose: Float64Array): { funding?: Float64Array; dvol?: Float64Array } {
+  const out: { funding?: Float64Array; dvol?: Float64Array } = {};
+  const pass = (ts: Float64Array, usableAt: number) => {
+    const ages = new Float64Array(barClose.length).fill(NaN);
+    let j = -1;
+    for (let t = 0; t < barClose.length; t++) {
+      while (j + 1 < ts.length && ts[j + 1]! + usableAt <= barClose[t]!) j++;
+      if (j >= 0) ages[t] = barClose[t]! - (ts[j]! + usableAt);
+    }
+    return ages;
+  };
+  if (inputs.funding) out.funding = pass(inputs.funding.ts, 0);
+  if (inputs.dvol) out.dvol = pass(inputs.dvol.ts, 86_400_000);
+  return out;
+}
+
 export class IncrementalFeatures {
   readonly names: readonly string[];
   readonly hash: string;
@@ -149,6 +198,9 @@ export class IncrementalFeatures {
   private readonly stream: BarStream;
   private readonly kernels: FeatureKernel[];
   private readonly offsets: Int32Array;
+  private readonly staleness: StalenessPolicy;
+  private readonly fundingColumns: readonly { readonly offset: number; readonly width: number }[];
+  private readonly dvolColumns: readonly { readonly offset: number; readonly width: number }[];
 
   /** @internal Use {@link FeaturePipeline.createIncremental} or {@link createIncremental}. */
   constructor(pipeline: FeaturePipeline, entries: readonly ResolvedEntry[], timeframeMs: number) {
@@ -169,6 +221,9 @@ export class IncrementalFeatures {
     this.stream = new BarStream(timeframeMs, { bars, funding, dvol });
     this.kernels = entries.map((e) => e.fn.kernel(e.params));
     this.offsets = Int32Array.from(entries, (e) => e.offset);
+    this.staleness = pipeline.staleness;
+    this.fundingColumns = pipeline.columnsReading('funding');
+    this.dvolColumns = pipeline.columnsReading('dvol');
   }
 
   /** Bars fed so far. */
@@ -198,7 +253,33 @@ export class IncrementalFeatures {
     const kernels = this.kernels;
     const offsets = this.offsets;
     for (let k = 0; k < kernels.length; k++) kernels[k]!.update(s, row, offsets[k]!);
+    // No silent forward-fill beyond the maximum age (the same rule as the batch path).
+    const tsClose = s.tsClose;
+    this.fundingAge = s.fundingCount > 0 ? tsClose - s.lastFundingTs : NaN;
+    this.dvolAge = s.dvolCount > 0 ? tsClose - (s.dvolTs[(s.dvolCount - 1) & s.dvolMask]! + 86_400_000) : NaN;
+    if (this.fundingAge > this.staleness.fundingMaxAgeMs) for (const c of this.fundingColumns) row.fill(NaN, c.offset, c.offset + c.width);
+    if (this.dvolAge > this.staleness.dvolMaxAgeMs) for (const c of this.dvolColumns) row.fill(NaN, c.offset, c.offset + c.width);
     return row;
+  }
+
+  /** Age (ms) of the newest usable funding settlement at the last bar's close (NaN before the first). */
+  fundingAge = NaN;
+  /** Age (ms) of the newest usable DVOL day's end at the last bar's close (NaN before the first). */
+  dvolAge = NaN;
+
+  /** Which external inputs were stale at the last bar (their features are NaN): `funding`, `dvol`. */
+  staleInputs(): ('funding' | 'dvol')[] {
+    const out: ('funding' | 'dvol')[] = [];
+    if (this.fundingColumns.length > 0 && this.fundingAge > this.staleness.fundingMaxAgeMs) out.push('funding');
+    if (this.dvolColumns.length > 0 && this.dvolAge > this.staleness.dvolMaxAgeMs) out.push('dvol');
+    return out;
+  }
+
+  /** Time of the newest usable value of `input` at the last bar's close (NaN before the first). */
+  lastValueTs(input: 'funding' | 'dvol'): number {
+    const s = this.stream;
+    if (input === 'funding') return s.fundingCount > 0 ? s.lastFundingTs : NaN;
+    return s.dvolCount > 0 ? s.dvolTs[(s.dvolCount - 1) & s.dvolMask]! : NaN;
   }
 
   /** Forgets all bars, queued and used settlements and DVOL days. */
@@ -206,5 +287,7 @@ export class IncrementalFeatures {
     this.stream.reset();
     for (const k of this.kernels) k.reset();
     this.row.fill(0);
+    this.fundingAge = NaN;
+    this.dvolAge = NaN;
   }
 }

@@ -55,7 +55,7 @@ export type { DailySeries, FeatureErrorCode, FeatureInputs, FundingSettlements }
 export { barCloseTimes } from './feature-inputs.js';
 export { DEFAULT_FEATURE_SPEC, FEATURE_SPEC_VERSION, canonicalJson, featureSpecHash, type FeatureParamValue, type FeatureSpec, type FeatureSpecEntry } from './feature-spec.js';
 export { FEATURE_FUNCTIONS, type FeatureExtraInput, type FeatureFunction, type FeatureFunctionName } from './feature-functions.js';
-export { FeaturePipeline, IncrementalFeatures, createIncremental, type FeatureMatrix } from './feature-pipeline.js';
+export { DEFAULT_STALENESS, FeaturePipeline, IncrementalFeatures, createIncremental, inputAges, type FeatureMatrix, type StalenessPolicy } from './feature-pipeline.js';
 export { DVOL_SERIES, featureInputsFromFrame, featureInputsFromStore, type FeatureInputsRequest } from './load-feature-inputs.js';
 export { DEFAULT_EMBARGO_FRACTION, DEFAULT_PURGE_GAP, forwardLogReturn, purgeMask, type FoldRange, type PurgeOptions } from './labels.js';
 export { logReturn } from './returns.js';

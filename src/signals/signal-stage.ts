@@ -1,4 +1,5 @@
 import { AppError } from '../core/app-error.js';
+import type { StaleInputEvent, StaleSpan } from '../core/bar.js';
 import { DAY_MS } from '../core/time.js';
 import type { FeatureInputs, FeaturePipeline, IncrementalFeatures } from '../features/index.js';
 
@@ -29,6 +30,12 @@ export class SignalStage {
   private readonly fundingCursor: Int32Array;
   private readonly dvolCursor: Int32Array;
   private readonly next: Int32Array;
+  /** Per instrument × input (funding, dvol): the bar close it went stale at, NaN while fresh. */
+  private readonly staleFrom: Float64Array;
+  private readonly staleLast: Float64Array;
+  /** Every input that went stale, in order (see {@link StaleInputEvent}); `spans()` pairs them with their recovery. */
+  readonly staleEvents: StaleInputEvent[] = [];
+  private readonly closedSpans: StaleSpan[] = [];
 
   private readonly models: readonly SignalModel[];
   private readonly distinctModels: boolean;
@@ -51,6 +58,39 @@ export class SignalStage {
     this.fundingCursor = new Int32Array(inputs.length);
     this.dvolCursor = new Int32Array(inputs.length);
     this.next = new Int32Array(inputs.length);
+    this.staleFrom = new Float64Array(inputs.length * 2).fill(NaN);
+    this.staleLast = new Float64Array(inputs.length * 2).fill(NaN);
+  }
+
+  /** Stale spans so far (closed ones, then the ones still open with `to` NaN), in the order they started. */
+  staleSpans(): StaleSpan[] {
+    const open: StaleSpan[] = [];
+    for (let k = 0; k < this.staleFrom.length; k++) {
+      const from = this.staleFrom[k]!;
+      if (from === from) open.push({ instrument: k >> 1, input: k & 1 ? 'dvol' : 'funding', from, to: NaN, lastValueTs: this.staleLast[k]! });
+    }
+    return [...this.closedSpans, ...open].sort((a, b) => a.from - b.from || a.instrument - b.instrument);
+  }
+
+  /** Records transitions of instrument `i`'s inputs between fresh and stale at bar close `close`. */
+  private trackStaleness(i: number, inc: IncrementalFeatures, close: number): void {
+    const policy = this.pipeline.staleness;
+    for (let k = 0; k < 2; k++) {
+      const input = k === 0 ? 'funding' : 'dvol';
+      const age = k === 0 ? inc.fundingAge : inc.dvolAge;
+      const stale = age > (k === 0 ? policy.fundingMaxAgeMs : policy.dvolMaxAgeMs) && (k === 0 ? this.inputs[i]!.funding : this.inputs[i]!.dvol) !== undefined;
+      const slot = i * 2 + k;
+      const from = this.staleFrom[slot]!;
+      if (stale && from !== from) {
+        const lastValueTs = inc.lastValueTs(input);
+        this.staleFrom[slot] = close;
+        this.staleLast[slot] = lastValueTs;
+        this.staleEvents.push({ instrument: i, input, lastValueTs, barTs: close });
+      } else if (!stale && from === from) {
+        this.closedSpans.push({ instrument: i, input, from, to: close, lastValueTs: this.staleLast[slot]! });
+        this.staleFrom[slot] = NaN;
+      }
+    }
   }
 
   /**
@@ -104,7 +144,9 @@ export class SignalStage {
       for (; c < d.ts.length && d.ts[c]! + DAY_MS <= close; c++) inc.pushDvol(d.ts[c]!, d.value[c]!);
       this.dvolCursor[i] = c;
     }
-    return inc.update(x.ts[t]!, x.open[t]!, x.high[t]!, x.low[t]!, x.close[t]!, x.volume[t]!, x.referenceClose === undefined ? NaN : x.referenceClose[t]!);
+    const row = inc.update(x.ts[t]!, x.open[t]!, x.high[t]!, x.low[t]!, x.close[t]!, x.volume[t]!, x.referenceClose === undefined ? NaN : x.referenceClose[t]!);
+    this.trackStaleness(i, inc, close);
+    return row;
   }
 
   /** Forgets every bar (a new run). */
@@ -113,6 +155,10 @@ export class SignalStage {
     this.fundingCursor.fill(0);
     this.dvolCursor.fill(0);
     this.next.fill(0);
+    this.staleFrom.fill(NaN);
+    this.staleLast.fill(NaN);
+    this.staleEvents.length = 0;
+    this.closedSpans.length = 0;
   }
 }
 

@@ -180,6 +180,16 @@ export class CircuitBreaker {
     return this.recordError(this.exchangeErrors, this.config.exchangeErrors, 'exchange_errors', 'exchange errors');
   }
 
+  /**
+   * An external input the signal depends on went stale (its newest value at `lastValueTs` is past the maximum age):
+   * the stale-data trigger fires (when enabled), like a gap in the bars.
+   */
+  onStaleInput(input: string, lastValueTs: number): BreakerState {
+    this.check();
+    if (this.config.staleData.enabled) this.fire(this.clock.now(), 'stale_data', `input ${input} is stale: its newest value is from ${new Date(lastValueTs).toISOString()}`, { lastValueTs });
+    return this.current;
+  }
+
   /** Opens the breaker by hand (kill switch); `reason` goes into the transition. No effect while open. */
   trip(reason: string): BreakerState {
     const now = this.clock.now();

@@ -124,6 +124,10 @@ export function regimeKelly(params: unknown, setup?: StrategySetup): Strategy {
       // A refused order counts as an exchange error for the circuit breaker (its burst window and threshold).
       pipelines[order.instrument]?.sizer?.breaker.onExchangeError();
     },
+    onStaleInput(_ctx, event) {
+      // A stale funding or DVOL input (its features are NaN) counts for the breaker's stale-data trigger.
+      pipelines[event.instrument]?.sizer?.breaker.onStaleInput(event.input, event.lastValueTs);
+    },
     onPositionClosed(_ctx, trip) {
       // The engine's round trip (one accounting for portfolio, trades table and strategy); the breaker judges the
       // price PnL net of fees, without funding.
