@@ -1,10 +1,46 @@
 import type { ExperimentModel } from '../backtest/run-experiment.js';
 import type { FeaturePipeline } from '../features/index.js';
-import { loadModelPackage } from '../registry/index.js';
+import { loadOnnxModel } from '../models/index.js';
+import {
+  createS3ObjectStore,
+  featureValidator,
+  loadModel,
+  loadModelPackage,
+  MlflowClient,
+  mlflowClientConfigFromEnv,
+  modelSourceConfigFromEnv,
+  s3ConfigFromEnv,
+  s3CredentialsFromEnv,
+  silentLogger,
+  type LoadedPackage,
+} from '../registry/index.js';
 
-/** A model package for `symbol` from `dir`, checked against `pipeline` (see `loadModelPackage`). */
-export function loadPackage(dir: string, symbol: string, pipeline: FeaturePipeline) {
-  return loadModelPackage(dir, symbol, { featureNames: pipeline.names, featureSpecHash: pipeline.hash });
+/** `<name>@<alias>`: a registered model by alias (4-tier loader); anything else is a package folder. */
+const REGISTRY_REF = /^([A-Za-z0-9][A-Za-z0-9._-]*)@([A-Za-z0-9_-]+)$/;
+
+/**
+ * The model package `ref` names, for `symbol`, checked against `pipeline`:
+ * - a folder (`models/<name>`; `<folder>/<SYMBOL>/` when it holds a per-symbol package) read from disk;
+ * - `<name>@<alias>`: the 4-tier loader (alias → run → S3 → local `TM_MODELS_DIR`/`models`), MLflow and S3 from the
+ *   environment (`MLFLOW_TRACKING_URI`, `TM_S3_*`; without MLflow only the local tier is tried). Every tier checks
+ *   the checksum and the features; the version is the registry's (`v<N>`) when the alias tier served.
+ */
+export async function loadPackage(ref: string, symbol: string, pipeline: FeaturePipeline, env: Readonly<Record<string, string | undefined>> = process.env): Promise<LoadedPackage> {
+  const expected = { featureNames: pipeline.names, featureSpecHash: pipeline.hash };
+  const registered = REGISTRY_REF.exec(ref);
+  if (!registered) return loadModelPackage(ref, symbol, expected);
+  const [, name, alias] = registered as unknown as [string, string, string];
+  const mlflow = mlflowClientConfigFromEnv(env);
+  const s3 = s3ConfigFromEnv(env);
+  const source = modelSourceConfigFromEnv(env, name, { alias, ...(mlflow ? {} : { tiers: ['local'] }) });
+  const loaded = await loadModel(source, {
+    logger: silentLogger,
+    validate: featureValidator(expected),
+    ...(mlflow ? { mlflow: new MlflowClient(mlflow, { now: () => Date.now() }) } : {}),
+    ...(s3 ? { objectStore: createS3ObjectStore(s3, s3CredentialsFromEnv(env)) } : {}),
+  });
+  const model = await loadOnnxModel(loaded.onnxBytes, expected);
+  return { card: loaded.card, model, version: loaded.version !== undefined ? `v${loaded.version}` : `local-${loaded.card.onnxSha256.slice(0, 12)}` };
 }
 
 /** {@link loadPackage} in the shape experiments take (`ExperimentDeps.loadModel`). */

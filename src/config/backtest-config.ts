@@ -82,7 +82,8 @@ const ColumnSourceConfig = z.discriminatedUnion('source', [
   z.object({ source: z.literal('feature'), feature: z.string().regex(KEBAB, { message: 'must be a feature name like log-momentum' }), params: z.record(z.string(), z.unknown()).default({}) }).strict(),
   /**
    * A trained model package streamed bar by bar through the signal stage (incremental features → ONNX) while the
-   * backtest runs: `model` is the package folder (`models/<name>`; per-symbol packages in `<name>/<SYMBOL>/`).
+   * backtest runs: `model` is the package folder (`models/<name>`; per-symbol packages in `<name>/<SYMBOL>/`) or
+   * `<name>@<alias>` (the 4-tier loader: MLflow alias → run → S3 → local `TM_MODELS_DIR`).
    * Windows overlapping the training range and models whose gates failed are refused unless allowed.
    */
   z

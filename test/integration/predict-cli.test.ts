@@ -144,6 +144,27 @@ describe('tm predict (real shared data)', () => {
     await expect(withStoreAt(db, (store) => runExperiment(inSample.data, { store, strategies: STRATEGIES, loadModel: loadExperimentModel }))).rejects.toThrow(/overlaps the backtest .*\$\.columns\.signal\.allowInSample/);
   }, 120_000);
 
+  it('resolves <name>@<alias> through the 4-tier loader (here its local tier) to the same package and predictions', async () => {
+    const saved = { dir: process.env['TM_MODELS_DIR'], uri: process.env['MLFLOW_TRACKING_URI'] };
+    process.env['TM_MODELS_DIR'] = join(dir, 'models');
+    delete process.env['MLFLOW_TRACKING_URI'];
+    try {
+      const r = await runTm(['predict', '--model', 'tiny-gbdt@production', '--from', '2024-01-01', '--to', '2024-03-01', '--symbols', 'BTCUSDT', '--db', shortDb]);
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(new RegExp(`BTCUSDT\\s+tiny-gbdt\\s+local-${sha256Hex(onnx).slice(0, 12)}\\s+360`));
+      const inWindow = (rows: { t: number }[]) => rows.filter((x) => x.t >= FROM && x.t < TO);
+      expect(inWindow(await stored(shortDb, 'BTCUSDT'))).toEqual(inWindow(await stored(db, 'BTCUSDT')));
+      const missing = await runTm(['predict', '--model', 'no-such-model@production', '--from', '2024-01-01', '--to', '2024-03-01', '--symbols', 'BTCUSDT', '--db', shortDb]);
+      expect(missing.code).toBe(2);
+      expect(missing.err).toMatch(/no-such-model/);
+    } finally {
+      if (saved.dir === undefined) delete process.env['TM_MODELS_DIR'];
+      else process.env['TM_MODELS_DIR'] = saved.dir;
+      if (saved.uri !== undefined) process.env['MLFLOW_TRACKING_URI'] = saved.uri;
+    }
+  }, 120_000);
+
   it('names a tampered model file', async () => {
     const bad = join(dir, 'models', 'tampered');
     mkdirSync(bad, { recursive: true });

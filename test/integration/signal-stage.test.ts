@@ -94,7 +94,7 @@ describe('signal stage on BTC/ETH/SOL 4h', () => {
     expect(fromCache.fills.length).toBeGreaterThan(50);
     expect(streamed.fills).toEqual(fromCache.fills);
     expect(Array.from(streamed.equity.value)).toEqual(Array.from(fromCache.equity.value));
-    // one model object per instrument: the stage runs the three model calls of a bar concurrently; same result
+    // one model object per instrument (as per-symbol transfer models): same result
     const expected = { featureNames: pipeline.names, featureSpecHash: pipeline.hash };
     const bytes = exportOnnxBytes;
     const own = await Promise.all(SYMBOLS.map(() => loadOnnxModel(bytes, expected)));
