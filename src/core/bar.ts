@@ -12,14 +12,14 @@ export interface OhlcvColumns {
 }
 
 /**
- * An external input of the features (funding settlements, DVOL) went stale at a bar's close: its newest value is
+ * An external input of the features (funding settlements, DVOL, the cross-asset reference close) went stale at a bar's close: its newest value is
  * older than the feature pipeline's maximum age, so the features reading it are NaN from this bar until it refreshes.
  */
 export interface StaleInputEvent {
   /** Engine index of the instrument whose features went stale. */
   readonly instrument: number;
-  readonly input: 'funding' | 'dvol';
-  /** Time of the newest value of the input (funding: settlement time; DVOL: the day), epoch ms. */
+  readonly input: 'funding' | 'dvol' | 'reference';
+  /** Time of the newest value of the input (funding: settlement time; DVOL: the day; reference: open time of the last bar that had a reference close, possibly bridged), epoch ms. */
   readonly lastValueTs: number;
   /** Close time of the bar at which it went stale, epoch ms. */
   readonly barTs: number;
@@ -28,7 +28,7 @@ export interface StaleInputEvent {
 /** A span of bars over which an input was stale (`to` = the close of the first fresh bar, or NaN while still stale). */
 export interface StaleSpan {
   readonly instrument: number;
-  readonly input: 'funding' | 'dvol';
+  readonly input: 'funding' | 'dvol' | 'reference';
   readonly from: number;
   readonly to: number;
   readonly lastValueTs: number;

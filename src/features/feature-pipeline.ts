@@ -161,13 +161,17 @@ export function createIncremental(spec: FeatureSpec, options: { readonly timefra
 /**
  * How old an external input may be at a bar's close before the features reading it turn NaN (no silent forward-fill):
  * funding, measured from the newest settlement at or before the close (default 2 settlements = 16 h); DVOL, from the
- * end of the newest usable day (default 2 days). Not part of the feature spec hash: it changes no value of fresh data.
+ * end of the newest usable day (default 2 days); the cross-asset reference, by the loader (`featureInputsFromStore`),
+ * which bridges at most 1 missing reference bar before the reference close turns NaN. Not part of the feature spec
+ * hash: it changes no value of fresh data.
  */
 export interface StalenessPolicy {
   readonly fundingMaxAgeMs: number;
   readonly dvolMaxAgeMs: number;
+  /** Bars a missing reference (cross-asset) bar may be bridged by the loader before the reference close is NaN. */
+  readonly referenceMaxAgeBars: number;
 }
-export const DEFAULT_STALENESS: StalenessPolicy = Object.freeze({ fundingMaxAgeMs: 16 * 3_600_000, dvolMaxAgeMs: 2 * 86_400_000 });
+export const DEFAULT_STALENESS: StalenessPolicy = Object.freeze({ fundingMaxAgeMs: 16 * 3_600_000, dvolMaxAgeMs: 2 * 86_400_000, referenceMaxAgeBars: 1 });
 
 /**
  * Per bar, the age (ms) of the newest usable funding settlement (close − its ts) and DVOL day (close − (day + 24 h));

@@ -5,6 +5,7 @@ import { loadBars } from '../data/load-bars.js';
 import type { MarketStore } from '../data/market-store.js';
 import { AppError } from '../core/app-error.js';
 import type { DailySeries, FeatureErrorCode, FeatureInputs, FundingSettlements } from './feature-inputs.js';
+import { DEFAULT_STALENESS } from './feature-pipeline.js';
 
 /** Deribit BTC DVOL in the store's `external_series` table. */
 export const DVOL_SERIES = Object.freeze({ source: 'deribit', series: 'BTC-DVOL', timeframe: '1d' });
@@ -29,6 +30,11 @@ export interface FeatureInputsRequest {
   readonly reference?: string;
   /** Venue of the reference bars; default `venue`. */
   readonly referenceVenue?: string;
+  /**
+   * How many bars a missing reference bar may be bridged with the previous reference close (default
+   * `DEFAULT_STALENESS.referenceMaxAgeBars`, 1); past it the reference close is NaN (stale), never carried on.
+   */
+  readonly referenceMaxAgeBars?: number;
 }
 
 /**
@@ -63,10 +69,18 @@ export async function featureInputsFromStore(store: MarketStore, request: Featur
     const rclose = ref.close[0]!;
     let j = 0;
     let last = NaN;
+    let lastTs = NaN;
+    const maxAge = (request.referenceMaxAgeBars ?? DEFAULT_STALENESS.referenceMaxAgeBars) * step;
     for (let t = 0; t < n; t++) {
-      // The latest non-NaN reference close of a bar opening at or before ts[t] (it closes no later than bar t).
-      for (; j < rts.length && rts[j]! <= ts[t]!; j++) if (rclose[j] === rclose[j]) last = rclose[j]!;
-      referenceClose[t] = last;
+      // The latest non-NaN reference close of a bar opening at or before ts[t] (it closes no later than bar t), while
+      // that bar is at most `referenceMaxAgeBars` older than bar t: no silent forward-fill beyond the maximum age.
+      for (; j < rts.length && rts[j]! <= ts[t]!; j++) {
+        if (rclose[j] === rclose[j]) {
+          last = rclose[j]!;
+          lastTs = rts[j]!;
+        }
+      }
+      referenceClose[t] = ts[t]! - lastTs <= maxAge ? last : NaN;
     }
   }
 
@@ -142,8 +156,28 @@ export function featureInputsFromFrame(
     close: frame.close[s]!,
     volume: frame.volume[s]!,
     present: frame.present[s]!,
-    ...(extra.reference !== undefined ? { referenceClose: frame.close[index(extra.reference, 'reference')]! } : {}),
+    ...(extra.reference !== undefined ? { referenceClose: bridgedReference(frame, index(extra.reference, 'reference')) } : {}),
     ...(extra.funding ? { funding: extra.funding } : {}),
     ...(extra.dvol ? { dvol: extra.dvol } : {}),
   };
+}
+
+/**
+ * The reference's closes on the frame's grid with the loader's rule: a bar the store lacked (`present` 0) takes the
+ * previous present close while that bar is at most `DEFAULT_STALENESS.referenceMaxAgeBars` old, NaN after.
+ */
+function bridgedReference(frame: BarFrame, r: number): Float64Array {
+  const step = timeframeMs(frame.timeframe);
+  const maxAge = DEFAULT_STALENESS.referenceMaxAgeBars * step;
+  const close = frame.close[r]!, present = frame.present[r]!;
+  const out = new Float64Array(frame.ts.length).fill(NaN);
+  let last = NaN, lastTs = NaN;
+  for (let t = 0; t < out.length; t++) {
+    if (present[t] !== 0 && close[t] === close[t]) {
+      last = close[t]!;
+      lastTs = frame.ts[t]!;
+    }
+    if (frame.ts[t]! - lastTs <= maxAge) out[t] = last;
+  }
+  return out;
 }

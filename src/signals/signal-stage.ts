@@ -12,6 +12,8 @@ export interface SignalModel {
   predict(rows: Float32Array): Promise<Float32Array>;
 }
 
+const INPUTS = ['funding', 'dvol', 'reference'] as const;
+
 export type SignalErrorCode = 'feature_mismatch' | 'out_of_order';
 export class SignalError extends AppError<SignalErrorCode> {}
 
@@ -30,12 +32,14 @@ export class SignalStage {
   private readonly fundingCursor: Int32Array;
   private readonly dvolCursor: Int32Array;
   private readonly next: Int32Array;
-  /** Per instrument × input (funding, dvol): the bar close it went stale at, NaN while fresh. */
+  /** Per instrument × input (funding, dvol, reference): the bar close it went stale at, NaN while fresh. */
   private readonly staleFrom: Float64Array;
   private readonly staleLast: Float64Array;
   /** Every input that went stale, in order (see {@link StaleInputEvent}); `spans()` pairs them with their recovery. */
   readonly staleEvents: StaleInputEvent[] = [];
   private readonly closedSpans: StaleSpan[] = [];
+  /** Per instrument: open time of the newest bar with a reference close (NaN before the first). */
+  private readonly referenceLast: Float64Array;
 
   private readonly models: readonly SignalModel[];
 
@@ -56,8 +60,9 @@ export class SignalStage {
     this.fundingCursor = new Int32Array(inputs.length);
     this.dvolCursor = new Int32Array(inputs.length);
     this.next = new Int32Array(inputs.length);
-    this.staleFrom = new Float64Array(inputs.length * 2).fill(NaN);
-    this.staleLast = new Float64Array(inputs.length * 2).fill(NaN);
+    this.staleFrom = new Float64Array(inputs.length * 3).fill(NaN);
+    this.staleLast = new Float64Array(inputs.length * 3).fill(NaN);
+    this.referenceLast = new Float64Array(inputs.length).fill(NaN);
   }
 
   /** Stale spans so far (closed ones, then the ones still open with `to` NaN), in the order they started. */
@@ -65,22 +70,27 @@ export class SignalStage {
     const open: StaleSpan[] = [];
     for (let k = 0; k < this.staleFrom.length; k++) {
       const from = this.staleFrom[k]!;
-      if (from === from) open.push({ instrument: k >> 1, input: k & 1 ? 'dvol' : 'funding', from, to: NaN, lastValueTs: this.staleLast[k]! });
+      if (from === from) open.push({ instrument: Math.floor(k / 3), input: INPUTS[k % 3]!, from, to: NaN, lastValueTs: this.staleLast[k]! });
     }
     return [...this.closedSpans, ...open].sort((a, b) => a.from - b.from || a.instrument - b.instrument);
   }
 
-  /** Records transitions of instrument `i`'s inputs between fresh and stale at bar close `close`. */
-  private trackStaleness(i: number, inc: IncrementalFeatures, close: number): void {
+  /** Records transitions of instrument `i`'s inputs between fresh and stale at bar `t` (close `close`). */
+  private trackStaleness(i: number, t: number, inc: IncrementalFeatures, close: number): void {
     const policy = this.pipeline.staleness;
-    for (let k = 0; k < 2; k++) {
-      const input = k === 0 ? 'funding' : 'dvol';
-      const age = k === 0 ? inc.fundingAge : inc.dvolAge;
-      const stale = age > (k === 0 ? policy.fundingMaxAgeMs : policy.dvolMaxAgeMs) && (k === 0 ? this.inputs[i]!.funding : this.inputs[i]!.dvol) !== undefined;
-      const slot = i * 2 + k;
+    const x = this.inputs[i]!;
+    const ref = x.referenceClose;
+    if (ref !== undefined && ref[t] === ref[t]) this.referenceLast[i] = x.ts[t]!;
+    for (let k = 0; k < 3; k++) {
+      const input = INPUTS[k]!;
+      let stale: boolean;
+      if (k === 0) stale = x.funding !== undefined && inc.fundingAge > policy.fundingMaxAgeMs;
+      else if (k === 1) stale = x.dvol !== undefined && inc.dvolAge > policy.dvolMaxAgeMs;
+      else stale = ref !== undefined && ref[t] !== ref[t] && this.referenceLast[i] === this.referenceLast[i]; // NaN after a first value
+      const slot = i * 3 + k;
       const from = this.staleFrom[slot]!;
       if (stale && from !== from) {
-        const lastValueTs = inc.lastValueTs(input);
+        const lastValueTs = k === 2 ? this.referenceLast[i]! : inc.lastValueTs(input as 'funding' | 'dvol');
         this.staleFrom[slot] = close;
         this.staleLast[slot] = lastValueTs;
         this.staleEvents.push({ instrument: i, input, lastValueTs, barTs: close });
@@ -133,7 +143,7 @@ export class SignalStage {
       this.dvolCursor[i] = c;
     }
     const row = inc.update(x.ts[t]!, x.open[t]!, x.high[t]!, x.low[t]!, x.close[t]!, x.volume[t]!, x.referenceClose === undefined ? NaN : x.referenceClose[t]!);
-    this.trackStaleness(i, inc, close);
+    this.trackStaleness(i, t, inc, close);
     return row;
   }
 
@@ -145,6 +155,7 @@ export class SignalStage {
     this.next.fill(0);
     this.staleFrom.fill(NaN);
     this.staleLast.fill(NaN);
+    this.referenceLast.fill(NaN);
     this.staleEvents.length = 0;
     this.closedSpans.length = 0;
   }

@@ -95,4 +95,26 @@ describe('a stopped input (DVOL) on real BTC 4h bars', () => {
     expect((off.annotations?.tiers ?? []).some((x) => x.reason === 'breaker_open')).toBe(false);
     expect(r.notes).toContain(`stale input dvol for BTCUSDT-LINEAR.BYBIT: from ${new Date(staleAt + 4 * 3_600_000).toISOString()} to the end (last value ${new Date(CUT).toISOString()}): its features were NaN`);
   });
+
+  it('the cross-asset reference is bridged over one missing bar, then NaN and stale until it returns', async () => {
+    const store = await MarketStore.open(':memory:');
+    const root = sharedDataDir();
+    await importPath(store, `${root}/binance-spot`);
+    await importPath(store, `${root}/binance-futures/ETHUSDT-funding.csv.gz`, { venue: 'binance-futures' });
+    await importPath(store, `${root}/deribit`);
+    const H4 = 4 * 3_600_000, GAP = Date.UTC(2024, 0, 10);
+    // BTC (the reference) loses its bars of 00:00, 04:00 and 08:00 on 2024-01-10
+    await store.query(`DELETE FROM bar_data WHERE series_id IN (SELECT id FROM bar_series WHERE symbol = 'BTCUSDT') AND ts >= make_timestamp(?::BIGINT * 1000) AND ts < make_timestamp(?::BIGINT * 1000)`, [GAP, GAP + 3 * H4]);
+    const eth = await featureInputsFromStore(store, { venue: 'binance-spot', symbol: 'ETHUSDT', timeframe: '4h', start: START, end: END, fundingVenue: 'binance-futures', dvol: true, reference: 'BTCUSDT' });
+    store.close();
+    const at = (ms: number) => eth.ts.indexOf(ms);
+    expect(eth.referenceClose![at(GAP)]).toBe(eth.referenceClose![at(GAP - H4)]); // bridged: one bar old
+    expect(eth.referenceClose![at(GAP + H4)]).toBeNaN(); // two bars old: stale, not carried on
+    expect(eth.referenceClose![at(GAP + 2 * H4)]).toBeNaN();
+    expect(Number.isFinite(eth.referenceClose![at(GAP + 3 * H4)])).toBe(true);
+    const stage = new SignalStage(pipeline, model, [eth]);
+    for (let t = 0; t < eth.ts.length; t++) await stage.onBar(0, t);
+    expect(stage.staleEvents.filter((e) => e.input === 'reference')).toEqual([{ instrument: 0, input: 'reference', lastValueTs: GAP, barTs: GAP + 2 * H4 }]);
+    expect(stage.staleSpans().filter((x) => x.input === 'reference')).toEqual([{ instrument: 0, input: 'reference', from: GAP + 2 * H4, to: GAP + 4 * H4, lastValueTs: GAP }]);
+  }, 120_000);
 });
