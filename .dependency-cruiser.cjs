@@ -18,7 +18,7 @@ const FOLDERS = {
   strategies: ['core', 'engine', 'features', 'signals', 'regime', 'sizing', 'models'],
   backtest: ['core', 'data', 'features', 'regime', 'sizing', 'models', 'signals', 'engine'],
   adapters: ['core', 'engine', 'data'],
-  state: ['core', 'engine'],
+  state: ['core', 'engine', 'config'],
   monitoring: ['core', 'engine', 'backtest'],
   registry: ['core', 'models', 'config'],
   live: ['core', 'data', 'features', 'regime', 'sizing', 'models', 'signals', 'engine', 'strategies', 'adapters', 'state', 'monitoring', 'registry', 'config'],

@@ -8,3 +8,4 @@ export { Portfolio, type PortfolioState } from './portfolio.js';
 export type { BarEvent, Strategy, StrategyContext, TickEvent } from './strategy.js';
 export { Timers } from './timers.js';
 export { TradeTracker, type RoundTrip, type TradeTrackerState } from './trade-tracker.js';
+export type { ModelIdentity, StateErrorCode, StateExpectation, StateSnapshot, StateStore } from './state-store.js';
