@@ -30,7 +30,7 @@ describe('BacktestConfig', () => {
     expect(c.params).toEqual({});
     expect(c.data.missingBars).toBe('error');
     expect(c.instruments).toBe('bybit-linear');
-    expect(c.funding).toEqual({ venue: 'binance-futures', fallback: { kind: 'constant', rate: 0.0001 } });
+    expect(c.funding).toEqual({ venue: 'binance-futures', fallback: { kind: 'constant', rate: 0.0001 }, strict: false });
     expect(c.columns).toEqual({});
     expect(c.initialCash).toBe(10_000);
     expect(c.leverage).toBe(1);
