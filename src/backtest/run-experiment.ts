@@ -3,7 +3,7 @@ import { BYBIT_LINEAR_PERPETUALS, spotInstrument, type Instrument } from '../cor
 import { formatUtc, parseUserTime, timeframeMs } from '../core/time.js';
 import { loadBars, type BarFrame, type MarketStore, type MissingBarPolicy } from '../data/index.js';
 import { DEFAULT_FEATURE_SPEC, FEATURES, FeaturePipeline, featureInputsFromStore, type FeatureInputs } from '../features/index.js';
-import { SignalStage, type ModelProvenance, type SignalModel } from '../signals/index.js';
+import { overlapsTraining, SignalStage, type ModelProvenance, type SignalModel } from '../signals/index.js';
 import type { FittedRegime, Strategy, StrategySetup, StrategyFactory } from '../engine/strategy.js';
 import { fitMsGarch } from '../regime/index.js';
 import type { BacktestResult } from './backtest-result.js';
@@ -224,7 +224,7 @@ async function modelSignals(config: ExperimentConfig, deps: ExperimentDeps, fram
       const m = await deps.loadModel(source.model, symbol, pipeline);
       models.push(m);
       const c = m.card;
-      const inSample = windowFrom < Date.parse(c.dataRange.to) && windowTo > Date.parse(c.dataRange.from);
+      const inSample = overlapsTraining(c, windowFrom, windowTo);
       if (inSample && !source.allowInSample) {
         throw new ExperimentError('invalid_model', `column ${column}: model ${c.name} was trained on [${c.dataRange.from}, ${c.dataRange.to}), which overlaps the backtest [${config.data.start}, ${config.data.end}); set ${path}.allowInSample to run it in-sample`, { path: `${path}.allowInSample` });
       }

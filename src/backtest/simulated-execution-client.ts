@@ -116,15 +116,17 @@ export class SimulatedExecutionClient implements ExecutionClient {
   }
 
   submit(order: OrderSnapshot): void {
-    const now = this.clock.now();
-    const arrival = this.zeroLatency ? now : now + this.latency.commandLatency(order.instrument, now);
-    this.inbox.push({ arrival, seq: this.seq++, order, clientOrderId: order.clientOrderId, instrument: order.instrument });
+    this.inbox.push({ arrival: this.arrivalTime(order.instrument), seq: this.seq++, order, clientOrderId: order.clientOrderId, instrument: order.instrument });
   }
 
   cancel(clientOrderId: string, instrument: number): void {
+    this.inbox.push({ arrival: this.arrivalTime(instrument), seq: this.seq++, order: undefined, clientOrderId, instrument });
+  }
+
+  /** When a command for `instrument` sent now reaches the venue (the latency model's delay). */
+  private arrivalTime(instrument: number): number {
     const now = this.clock.now();
-    const arrival = this.zeroLatency ? now : now + this.latency.commandLatency(instrument, now);
-    this.inbox.push({ arrival, seq: this.seq++, order: undefined, clientOrderId, instrument });
+    return this.zeroLatency ? now : now + this.latency.commandLatency(instrument, now);
   }
 
   /** True when commands are on their way (call {@link processCommands} once time reaches them). */
@@ -166,18 +168,19 @@ export class SimulatedExecutionClient implements ExecutionClient {
     }
     const q = this.portfolio.quantity[i]!;
     if (q === 0) return false;
-    if (this.boundVersions[i] !== this.portfolio.version || this.boundEpochs[i] !== this.markEpoch) {
-      this.liquidationBounds[i] = this.liquidationBound(i, q);
-      this.boundVersions[i] = this.portfolio.version;
-      this.boundEpochs[i] = this.markEpoch;
-    }
-    return q > 0 ? low <= this.liquidationBounds[i]! : high >= this.liquidationBounds[i]!;
+    const bound = this.cachedLiquidationBound(i, q);
+    return q > 0 ? low <= bound : high >= bound;
   }
 
   /** Starts a new liquidity period of instrument `i` (a bar, or a tick) with base `volume`: resets the fill model's budget. */
   beginLiquidity(i: number, volume: number): void {
-    this.available[i] = this.unlimited ? Infinity : this.fillModel.available(volume);
+    this.resetBudget(i, volume);
     if (this.multi) this.markEpoch++; // other instruments' marks may have moved: cached liquidation bounds are stale
+  }
+
+  /** The fill model's budget of instrument `i` for a liquidity period of base `volume`. */
+  private resetBudget(i: number, volume: number): void {
+    this.available[i] = this.unlimited ? Infinity : this.fillModel.available(volume);
   }
 
   /**
@@ -198,7 +201,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
     this.barsChecked++;
     if (this.multi) this.markEpoch++; // the other instruments' marks moved at the last close
     if (this.inbox.length === 0 && !this.pathCanAct(i, l, h)) return;
-    this.beginLiquidity(i, v);
+    this.resetBudget(i, v); // the marks epoch moved above already
     const highFirst = h - o <= o - l;
     const e1 = highFirst ? h : l, e2 = highFirst ? l : h;
     this.processPrice(i, o, NaN, v, tsOpen);
@@ -226,14 +229,19 @@ export class SimulatedExecutionClient implements ExecutionClient {
     const q = this.portfolio.quantity[i]!;
     if (q === 0) return;
     // Cheap pre-filter: prices clearly on the safe side of the liquidation price skip the exact check.
+    const bound = this.cachedLiquidationBound(i, q);
+    if (q > 0 ? price > bound : price < bound) return;
+    this.checkLiquidation(i, price, previous, ts);
+  }
+
+  /** {@link liquidationBound}, recomputed only after a fill or funding (portfolio version) or a move of other marks. */
+  private cachedLiquidationBound(i: number, q: number): number {
     if (this.boundVersions[i] !== this.portfolio.version || this.boundEpochs[i] !== this.markEpoch) {
       this.liquidationBounds[i] = this.liquidationBound(i, q);
       this.boundVersions[i] = this.portfolio.version;
       this.boundEpochs[i] = this.markEpoch;
     }
-    const bound = this.liquidationBounds[i]!;
-    if (q > 0 ? price > bound : price < bound) return;
-    this.checkLiquidation(i, price, previous, ts);
+    return this.liquidationBounds[i]!;
   }
 
   /**

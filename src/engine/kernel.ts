@@ -159,12 +159,6 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     this.strategy.onBar?.(this, b);
   }
 
-  /** Appends one bar to a history without delivering it (warm-up from stored bars before going live). */
-  warmUp(i: number, tsOpen: number, open: number, high: number, low: number, close: number, volume: number): void {
-    this.histories[i]!.push(tsOpen, open, high, low, close, volume);
-    this.portfolio.mark[i] = close;
-  }
-
   /** A trade tick: marks the instrument and delivers the tick. */
   onTick(i: number, tsEvent: number, price: number, quantity: number, side: number): void {
     this.portfolio.mark[i] = price;

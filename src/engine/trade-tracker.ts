@@ -108,9 +108,7 @@ export class TradeTracker {
   restore(state: TradeTrackerState): void {
     this.trips.push(...state.trips);
     state.open.forEach((t, i) => {
-      if (t === null) return void (this.open[i] = undefined);
-      this.start(i, t.direction, t.entryTs, t.entryQty, 0, t.fees);
-      Object.assign(this.open[i]!, t);
+      this.open[i] = t === null ? undefined : Object.assign(this.spare[i]!, t);
     });
   }
 

@@ -45,6 +45,11 @@ export interface PredictedSeries {
   readonly ungated: boolean;
 }
 
+/** Whether [from, to) (epoch ms) overlaps the model's training range: its predictions there are in-sample. */
+export function overlapsTraining(card: ModelProvenance, from: number, to: number): boolean {
+  return from < Date.parse(card.dataRange.to) && to > Date.parse(card.dataRange.from);
+}
+
 export type PredictErrorCode = 'in_sample' | 'ungated' | 'no_bars';
 export class PredictError extends AppError<PredictErrorCode> {}
 
@@ -59,8 +64,7 @@ export async function predictRange(store: MarketStore, pipeline: FeaturePipeline
   const { symbols, models, from, to } = request;
   const inSample: boolean[] = [];
   for (const [k, { card }] of models.entries()) {
-    const trainedFrom = Date.parse(card.dataRange.from), trainedTo = Date.parse(card.dataRange.to);
-    const overlaps = from < trainedTo && to > trainedFrom;
+    const overlaps = overlapsTraining(card, from, to);
     if (overlaps && !request.allowInSample) {
       throw new PredictError('in_sample', `model ${card.name} (for ${symbols[k]}) was trained on [${card.dataRange.from}, ${card.dataRange.to}), which overlaps the window [${formatUtc(from)}, ${formatUtc(to)}): its predictions there are in-sample; pass --allow-in-sample to run anyway`, {
         model: card.name,
