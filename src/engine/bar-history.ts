@@ -63,10 +63,6 @@ export class BarHistory implements OhlcvColumns {
     return i;
   }
 
-  /** Sets extra column `name` at the last pushed bar. */
-  setColumn(name: string, value: number): void {
-    this.columns[name]![this.length - 1] = value;
-  }
 
   /** The bars and columns as plain JSON (for a saved run state). */
   save(): { length: number; columns: Record<string, number[]> } {
