@@ -2,6 +2,7 @@ export { AnnotationError, AnnotationRecorder, type AnnotationErrorCode, type Ker
 export { BarHistory } from './bar-history.js';
 export { TestClock, type Clock } from './clock.js';
 export type { ExecutionClient, ExecutionEvents } from './execution-client.js';
+export type { VenueBalanceReport, VenueFillReport, VenueOrderReport, VenuePositionReport, VenueQueries } from './venue-reports.js';
 export { EngineError, Kernel, type EngineErrorCode, type FundingEvent, type KernelConfig, type KernelDeps, type KernelState } from './kernel.js';
 export { OrderManager, type OrderBookState } from './order-manager.js';
 export { Portfolio, type PortfolioState } from './portfolio.js';
