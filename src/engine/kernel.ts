@@ -360,14 +360,28 @@ export class Kernel implements StrategyContext, ExecutionEvents {
   }
 
   /** The run's state at this moment (orders, account, trade tracker, bar histories, id sequences) as plain JSON. */
-  saveState(): KernelState {
+  /**
+   * Takes an order this run placed but no longer holds (found at the venue by reconciliation after a restart: its id
+   * carries this run's prefix) into the order book as SUBMITTED without sending it; the venue's report of it then
+   * arrives as ordinary events (accepted, fills, canceled). Returns false when the id is already known.
+   */
+  adoptOrder(request: OrderRequest & { readonly clientOrderId: string }, tsInit: number): boolean {
+    if (this.orders.slotOf(request.clientOrderId) >= 0) return false;
+    this.restored = true; // the strategy may repeat the decision that made it: that must not send it again
+    const slot = this.orders.create(request, request.clientOrderId, tsInit);
+    this.orders.submitted(slot, tsInit);
+    return true;
+  }
+
+  saveState(options: { readonly histories?: boolean } = {}): KernelState {
     return {
       version: 1,
       now: this.clock.now(),
       orders: this.orders.save(),
       portfolio: this.portfolio.save(),
       tracker: this.tracker.save(),
-      histories: this.histories.map((h) => h.save()),
+      // Without histories (a live runner fetches and replays its warm-up bars at a restart): empty ones.
+      histories: this.histories.map((h) => (options.histories === false ? { length: 0, columns: {} } : h.save())),
       idSequence: Array.from(this.idTime, (time, i) => ({ time, next: this.idNext[i]! })),
     };
   }
