@@ -153,7 +153,7 @@ class BarRun {
   constructor(
     private readonly spec: BacktestSpec,
     strategy: Strategy,
-    control: BacktestControl,
+    private readonly control: BacktestControl,
     extraColumns: Readonly<Record<string, readonly Float64Array[]>>,
   ) {
     const { frame, instruments } = spec;
@@ -259,6 +259,7 @@ class BarRun {
 
   finish(): BacktestResult & { readonly state?: BacktestState } {
     const { kernel, exchange } = this;
+    this.control.inspect?.(kernel);
     // Warm-up bars are not part of the results: views from the first bar of the window on (no copies).
     const w = Math.min(this.warmup, this.T);
     const f = this.spec.frame;
@@ -295,6 +296,8 @@ export interface BacktestControl {
   readonly stopBefore?: number;
   /** Resume a run saved by a stopped one (same spec and strategy type): continues at `resume.nextBar`. */
   readonly resume?: BacktestState;
+  /** Called with the kernel once the run ended, before the result is built (e.g. `tm replay` reads its order book). */
+  readonly inspect?: (kernel: Kernel) => void;
 }
 
 /** Assembles the {@link BacktestResult} of a finished run. Shared by the bar and tick runners. */

@@ -12,6 +12,7 @@ import {
   InstrumentFeeModel,
   TableFundingModel,
   VolumeParticipationSlippage,
+  type FeeModel,
   type FundingFallback,
   type SlippageModel,
 } from './execution-models.js';
@@ -133,7 +134,8 @@ export async function runExperiment(config: ExperimentConfig, deps: ExperimentDe
     });
   }
   let strategy = factory(config.params);
-  const instruments = symbols.map((symbol, k) => instrumentFor(config.instruments, venue, symbol, k));
+  const models = experimentVenueModels(config);
+  const instruments = models.instruments;
   checkFeatureColumns(config.columns);
 
   const start = parseUserTime(config.data.start, 'data.start');
@@ -183,8 +185,8 @@ export async function runExperiment(config: ExperimentConfig, deps: ExperimentDe
       ...(Object.keys(columns).length > 0 ? { columns } : {}),
       initialCash: config.initialCash,
       leverage: config.leverage,
-      fees: new InstrumentFeeModel({ ...(config.fees?.maker !== undefined ? { maker: config.fees.maker } : {}), ...(config.fees?.taker !== undefined ? { taker: config.fees.taker } : {}) }),
-      slippage: slippageModel(config.slippage),
+      fees: models.fees,
+      slippage: models.slippage,
       funding: new TableFundingModel(tables, config.funding.fallback),
       periodsPerYear: config.periodsPerYear,
       dataSources,
@@ -248,7 +250,7 @@ async function modelSignals(config: ExperimentConfig, deps: ExperimentDeps, fram
 }
 
 /** Bars of warm-up `config.warmup` asks for: a count, a duration over the timeframe (rounded up), or `auto`. */
-function warmupBarsWanted(config: ExperimentConfig, strategy: Strategy, timeframe: string): number {
+export function warmupBarsWanted(config: ExperimentConfig, strategy: Strategy, timeframe: string): number {
   const w = config.warmup ?? 0;
   if (typeof w === 'number') return w;
   if (w === 'auto') {
@@ -346,6 +348,18 @@ function describeRegimeFit(r: FittedRegime, timeframe: string): string {
 
 function sig4(x: number): string {
   return String(Number(x.toPrecision(4)));
+}
+
+/**
+ * The instruments (venue rules), fee and slippage models of an experiment: what every runner of it — the backtest,
+ * the live runner's paper venue, `tm replay` — must share.
+ */
+export function experimentVenueModels(config: Pick<ExperimentConfig, 'instruments' | 'data' | 'fees' | 'slippage'>): { readonly instruments: Instrument[]; readonly fees: FeeModel; readonly slippage: SlippageModel } {
+  return {
+    instruments: config.data.symbols.map((symbol, k) => instrumentFor(config.instruments, config.data.venue, symbol, k)),
+    fees: new InstrumentFeeModel({ ...(config.fees?.maker !== undefined ? { maker: config.fees.maker } : {}), ...(config.fees?.taker !== undefined ? { taker: config.fees.taker } : {}) }),
+    slippage: slippageModel(config.slippage),
+  };
 }
 
 function instrumentFor(rules: ExperimentConfig['instruments'], venue: string, symbol: string, k: number): Instrument {

@@ -10,12 +10,23 @@ import { BYBIT_LINEAR_PERPETUALS } from '../../src/core/instrument.js';
 import { timeframeMs } from '../../src/core/time.js';
 import { readJournal } from '../../src/live/journal.js';
 import { LiveRunner } from '../../src/live/live-runner.js';
+import { replayJournal } from '../../src/live/replay.js';
+import { STRATEGIES } from '../../src/strategies/index.js';
+import { parseBacktestConfig } from '../../src/config/backtest-config.js';
+import type { ExperimentConfig } from '../../src/backtest/run-experiment.js';
 import { smaCrossover } from '../../src/strategies/sma-crossover.js';
 import { backtestSpec } from '../support/engine-scenarios.js';
 import { liveMarket, sharedFrame } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
 const PARAMS = { fast: 10, slow: 30, allocation: 0.4, allowShort: true };
+/** The experiment both runs share (validated like `tm backtest` validates it). */
+const parsed = parseBacktestConfig(
+  { name: 'live-parity', strategy: 'sma-crossover', params: PARAMS, data: { venue: 'bybit', symbols: ['BTCUSDT', 'ETHUSDT'], timeframe: '4h', start: '2024-01-01', end: '2025-01-01' }, instruments: 'bybit-linear', funding: { venue: 'bybit', fallback: { kind: 'zero' } }, initialCash: 100_000, leverage: 10, slippage: { model: 'fixed', bps: 2 }, seed: 1, warmup: 29 },
+  'live-parity.json',
+);
+if (!parsed.success) throw parsed.error;
+const CONFIG = parsed.data as unknown as ExperimentConfig;
 const WARMUP = 29;
 const LIVE = 400;
 const frame = sharedFrame('2024-01-01T00:00:00Z', WARMUP + LIVE);
@@ -34,7 +45,7 @@ describe('live runner (paper) vs backtester', () => {
   it('gives identical orders, fills and equity', async () => {
     const backtest = runBacktest(backtestSpec(frame, instruments, { warmupBars: WARMUP, runId: 'par1', slippage: new FixedBpsSlippage(2), initialCash: 100_000 }), smaCrossover(PARAMS));
     const runner = new LiveRunner(
-      { runId: 'par1', mode: 'paper', instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir, startTs, maxBars: LIVE, paper: { slippage: new FixedBpsSlippage(2) } },
+      { runId: 'par1', mode: 'paper', instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir, startTs, maxBars: LIVE, paper: { slippage: new FixedBpsSlippage(2) }, config: CONFIG },
       { feed: market.feed, pacer: market.time, strategy: smaCrossover(PARAMS) },
     );
     const summary = await runner.run();
@@ -54,6 +65,13 @@ describe('live runner (paper) vs backtester', () => {
     const submits = records.filter((r) => r.k === 'submit').map((r) => (r as { id: string }).id);
     expect(submits).toEqual([...new Set(btFills.map((f) => f.id))]);
     expect(records.at(-1)).toMatchObject({ k: 'stop', reason: 'max bars' });
+
+    // tm replay's engine: the journal's bars through the backtester give the same decisions and fills.
+    const report = replayJournal(`${dir}/journal.jsonl`, STRATEGIES);
+    expect(report.divergence).toBeUndefined();
+    expect(report.liveDecisions).toBe(submits.length);
+    expect(report.fills).toMatchObject({ unmatched: 0, maxPriceDiff: 0, maxFeeDiff: 0 });
+    expect(report.warmupBars).toBe(WARMUP);
   });
 
   it('stopped and restarted from its state, continues exactly as the uninterrupted backtest', async () => {
@@ -62,7 +80,7 @@ describe('live runner (paper) vs backtester', () => {
     const second = await liveMarket(frame, startTs);
     const make = (maxBars: number) =>
       new LiveRunner(
-        { runId: 'par2', mode: 'paper', instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir: restartDir, startTs, maxBars, paper: { slippage: new FixedBpsSlippage(2) } },
+        { runId: 'par2', mode: 'paper', instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir: restartDir, startTs, maxBars, paper: { slippage: new FixedBpsSlippage(2) }, config: CONFIG },
         { feed: second.feed, pacer: second.time, strategy: smaCrossover(PARAMS) },
       );
     try {
@@ -79,6 +97,7 @@ describe('live runner (paper) vs backtester', () => {
       expect(again.kernel.equity()).toBe(backtest.equity.value[backtest.equity.value.length - 1]);
       const { records } = readJournal(`${restartDir}/journal.jsonl`);
       expect(records.filter((r) => r.k === 'start').map((r) => (r as { restart: boolean }).restart)).toEqual([false, true]);
+      expect(replayJournal(`${restartDir}/journal.jsonl`, STRATEGIES).divergence).toBeUndefined();
     } finally {
       await second.close();
     }
