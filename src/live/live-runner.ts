@@ -47,8 +47,10 @@ export interface LiveRunnerConfig {
   readonly inFlightMs?: number;
   /** Unanswered queries after which an in-flight order is marked lost (its instrument halted); default 3. */
   readonly maxQueries?: number;
-  /** Written into the journal's start record. */
+  /** Written into the journal's start record (tm replay rebuilds the run from it). */
   readonly config?: unknown;
+  /** Clears the halts saved by a kill switch or a lost order (a human decided to trade again). */
+  readonly unhalt?: boolean;
 }
 
 export interface LiveRunnerDeps {
@@ -154,10 +156,55 @@ export class LiveRunner {
     return `${this.config.runId}_`;
   }
 
-  /** Asks the run to stop after the bar in progress (or at once while waiting for a bar). */
-  stop(reason: string): void {
+  /**
+   * Asks the run to stop after the bar in progress (or at once while waiting for a bar). `cancel` cancels the
+   * working orders first, `flatten` also closes every position with reduce-only market orders, `halt` (the kill
+   * switch) does both and leaves every instrument halted in the saved state (a restart trades nothing until
+   * started with `unhalt`).
+   */
+  stop(reason: string, actions: { readonly cancel?: boolean; readonly flatten?: boolean; readonly halt?: boolean } = {}): void {
     this.stopRequest = reason;
+    this.shutdownActions = actions;
     this.deps.pacer.interrupt();
+  }
+
+  private shutdownActions: { readonly cancel?: boolean; readonly flatten?: boolean; readonly halt?: boolean } = {};
+
+  /** Cancels, flattens and halts as {@link stop} asked, and waits (venue runs: a few polls) for the answers. */
+  private async shutdown(): Promise<void> {
+    const { kernel, gate, journal } = this;
+    const a = this.shutdownActions;
+    const n = kernel.instruments.length;
+    if (a.halt) {
+      for (let i = 0; i < n; i++) gate.halted.set(i, `kill switch: ${this.stopRequest ?? 'halted'}`);
+      journal.append({ k: 'state', t: kernel.now(), state: 'HALTED', reason: this.stopRequest ?? 'kill switch' });
+    }
+    if (!(a.cancel || a.flatten || a.halt)) return;
+    for (let i = 0; i < n; i++) for (const o of kernel.openOrders(i)) if (o.status !== 'PENDING_CANCEL') kernel.cancelOrder(o.clientOrderId);
+    if (a.flatten || a.halt) {
+      for (let i = 0; i < n; i++) {
+        const q = kernel.position(i);
+        if (q !== 0) kernel.submitOrder({ instrument: i, side: q > 0 ? 'sell' : 'buy', type: 'market', quantity: Math.abs(q), reduceOnly: true, tag: 'flatten' });
+      }
+    }
+    gate.flush();
+    const paper = this.paperVenue;
+    if (paper !== undefined) {
+      // The simulated venue trades at its next price: the marks (last closes) stand in for it.
+      paper.processCommands(kernel.now());
+      for (let i = 0; i < n; i++) {
+        const mark = kernel.portfolio.mark[i]!;
+        if (paper.isActive(i) && mark === mark) paper.processPrice(i, mark, mark, Infinity, kernel.now());
+      }
+    } else if (this.deps.venue !== undefined) {
+      for (let k = 0; k < 10; k++) {
+        await this.deps.venue.poll();
+        let open = 0;
+        for (let i = 0; i < n; i++) open += kernel.openOrderCount(i);
+        if (open === 0) break;
+        await new Promise<void>((resolve) => setTimeout(resolve, 200));
+      }
+    }
   }
 
   /** Starts (or restarts) the run and processes bars until stopped or `maxBars` live bars were processed. */
@@ -172,7 +219,9 @@ export class LiveRunner {
       kernel.restoreState({ ...saved.kernel, histories: saved.kernel.histories.map(() => ({ length: 0, columns: {} })) });
       this.paperVenue?.restore(saved.paperVenue!);
       this.gate.restoreBooked(saved.bookedExecutions, saved.lastExecutionTs);
-      for (const h of saved.halted) this.gate.halted.set(h.instrument, h.reason);
+      if (config.unhalt === true) {
+        if (saved.halted.length > 0) this.journal.append({ k: 'state', t: saved.savedAt, state: 'ACTIVE', reason: `unhalted by the operator (was: ${saved.halted.map((h) => h.reason).join('; ')})` });
+      } else for (const h of saved.halted) this.gate.halted.set(h.instrument, h.reason);
       liveFrom = saved.lastBarTs + tf;
       liveBars = saved.liveBars;
     } else {
@@ -235,6 +284,10 @@ export class LiveRunner {
       cursor = set.ts;
       processed++;
       liveBars++;
+      this.persist(cursor, liveBars);
+    }
+    if (this.stopRequest !== undefined) {
+      await this.shutdown();
       this.persist(cursor, liveBars);
     }
     return this.finish(saved !== undefined, warmed, processed, cursor, differences, stopReason);
