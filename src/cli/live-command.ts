@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { BybitMarketDataClient } from '../adapters/bybit/bybit-market-data-client.js';
@@ -134,6 +134,12 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
           },
           { feed, pacer, strategy: setup.strategy, ...(venue ? { venue } : {}), log: (line) => io.out(line) },
         );
+        // A stop or kill requested while the run was down applies now: after warm-up and reconciliation, before any bar.
+        const pendingControl = readControl(dir);
+        if (pendingControl !== undefined) {
+          io.out(`applying the saved request: ${pendingControl.reason}`);
+          runner.stop(pendingControl.reason, pendingControl.actions);
+        }
         const onSignal = (signal: string) => {
           const control = readControl(dir);
           runner.stop(control?.reason ?? signal, control?.actions ?? {});
@@ -203,6 +209,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
   signalRun('kill');
 
   live.addCommand(replayCommand(io, setExit));
+  live.enablePositionalOptions(); // --dir, --run-id after a subcommand belong to the subcommand
   return live;
 }
 
@@ -233,6 +240,8 @@ function readControl(dir: string): { reason: string; actions: { cancel?: boolean
     return JSON.parse(readFileSync(path, 'utf8')) as { reason: string; actions: { cancel?: boolean; flatten?: boolean; halt?: boolean } };
   } catch {
     return undefined;
+  } finally {
+    rmSync(path, { force: true });
   }
 }
 

@@ -165,8 +165,12 @@ export class LiveRunner {
   stop(reason: string, actions: { readonly cancel?: boolean; readonly flatten?: boolean; readonly halt?: boolean } = {}): void {
     this.stopRequest = reason;
     this.shutdownActions = actions;
-    this.deps.pacer.interrupt();
+    if (this.started) this.deps.pacer.interrupt(); // before run(): applied after warm-up and reconciliation
   }
+
+  private started = false;
+  /** Wall time (the pacer's) at the last bar or start: status.json's `updatedAt`. */
+  private wallTime = 0;
 
   private shutdownActions: { readonly cancel?: boolean; readonly flatten?: boolean; readonly halt?: boolean } = {};
 
@@ -210,6 +214,7 @@ export class LiveRunner {
   /** Starts (or restarts) the run and processes bars until stopped or `maxBars` live bars were processed. */
   async run(): Promise<LiveRunSummary> {
     const { config, deps, kernel, tf } = this;
+    this.started = true;
     const ids = config.instruments.map((x) => x.id);
     const saved = loadRunnerState(this.statePath, { runId: config.runId, mode: config.mode, strategy: deps.strategy.name, instruments: ids, timeframe: config.timeframe });
     const warmup = config.warmupBars ?? deps.strategy.warmupBars ?? 0;
@@ -228,7 +233,8 @@ export class LiveRunner {
       const now = await deps.pacer.now();
       liveFrom = config.startTs ?? Math.floor(now / tf) * tf;
     }
-    this.journal.appendDurable({ k: 'start', at: await deps.pacer.now(), runId: config.runId, mode: config.mode, strategy: deps.strategy.name, instruments: ids, timeframe: config.timeframe, restart: saved !== undefined, ...(config.config !== undefined ? { config: config.config } : {}) });
+    this.wallTime = await deps.pacer.now();
+    this.journal.appendDurable({ k: 'start', at: this.wallTime, runId: config.runId, mode: config.mode, strategy: deps.strategy.name, instruments: ids, timeframe: config.timeframe, restart: saved !== undefined, ...(config.config !== undefined ? { config: config.config } : {}) });
     deps.log?.(`${saved ? 'restart' : 'start'} ${config.mode} run ${config.runId}: warm-up ${warmup} bars, first live bar ${new Date(liveFrom).toISOString()}`);
     kernel.start();
 
@@ -277,6 +283,7 @@ export class LiveRunner {
       this.latencyOpen = true;
       this.process(set, false);
       this.latencyOpen = false;
+      this.wallTime = await deps.pacer.now();
       if (deps.venue !== undefined) {
         await deps.venue.poll();
         await this.checkInFlight();
@@ -416,7 +423,7 @@ export class LiveRunner {
       tiers,
       halted: [...this.gate.halted].map(([i, reason]) => ({ instrument: ids[i]!, reason })),
       running,
-      updatedAt: Date.now(),
+      updatedAt: this.wallTime,
     };
   }
 
