@@ -3,6 +3,7 @@
  * runner in paper mode (bars polled through ccxt from the local v5 server on a fast clock), makes the same decisions,
  * the same orders (ids, sides, quantities) and the same fills, and ends with the same equity.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FixedBpsSlippage } from '../../src/backtest/execution-models.js';
 import { runBacktest } from '../../src/backtest/run-backtest.js';
@@ -72,6 +73,21 @@ describe('live runner (paper) vs backtester', () => {
     expect(report.liveDecisions).toBe(submits.length);
     expect(report.fills).toMatchObject({ unmatched: 0, maxPriceDiff: 0, maxFeeDiff: 0 });
     expect(report.warmupBars).toBe(WARMUP);
+  });
+
+  it('tm replay finds a tampered decision: the first divergence names it', () => {
+    const lines = readFileSync(`${dir}/journal.jsonl`, 'utf8').split('\n');
+    let seen = 0;
+    const tampered = lines.map((line) => {
+      if (!line.includes('"k":"submit"') || seen++ !== 2) return line;
+      const r = JSON.parse(line) as { q: number };
+      return JSON.stringify({ ...r, q: r.q * 2 });
+    });
+    const path = `${dir}/tampered.jsonl`;
+    writeFileSync(path, tampered.join('\n'));
+    const report = replayJournal(path, STRATEGIES);
+    expect(report.divergence?.index).toBe(2);
+    expect(report.divergence!.live!.quantity).toBe(2 * report.divergence!.replay!.quantity);
   });
 
   it('stopped and restarted from its state, continues exactly as the uninterrupted backtest', async () => {
