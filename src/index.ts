@@ -17,3 +17,4 @@ export * from './training/index.js';
 export * from './registry/index.js';
 export * from './strategies/index.js';
 export * from './signals/index.js';
+export * from './live/index.js';
