@@ -7,6 +7,8 @@ import { TRADING_STATES, type FlattenEvent, type TradingState, type TradingState
 const ACTIVE = 0, REDUCING = 1, HALTED = 2;
 const R_STATE = 0, R_NO_PRICE = 1, R_ORDER_NOTIONAL = 2, R_INSTRUMENT_NOTIONAL = 3, R_LEVERAGE = 4, R_ORDER_RATE = 5;
 /** Slots of the number scratch (doubles live in a typed array: object fields holding doubles would box them). */
+/** Limits compare with a relative float tolerance (as the simulated venue's margin check): 3.2 × 100 is 320.00000000000006. */
+const TOLERANCE = 1 + 1e-9;
 const LIMIT = 0, VALUE = 1, EXTRA = 2, DAY = 3, DAY_START = 4, PEAK = 5, LAST_OBSERVED = 6;
 
 /** The saved state of a {@link PreTradeRisk} (plain JSON; see `KernelState.risk`). */
@@ -131,18 +133,18 @@ export class PreTradeRisk {
     const px = price === price ? price : mark;
     const notional = quantity * px;
     if (!(px > 0) && (this.maxOrderNotional < Infinity || this.maxInstrumentNotional < Infinity || this.maxLeverage < Infinity)) return this.deny(R_NO_PRICE, 0, 0);
-    if (notional > this.maxOrderNotional) return this.deny(R_ORDER_NOTIONAL, this.maxOrderNotional, notional);
+    if (notional > this.maxOrderNotional * TOLERANCE) return this.deny(R_ORDER_NOTIONAL, this.maxOrderNotional, notional);
     const after = position + side * quantity;
     if (!reduceOnly && Math.abs(after) > Math.abs(position)) {
       if (this.maxInstrumentNotional < Infinity) {
         const exposure = Math.abs(position) * mark + this.workingNotional(instrument, mark) + notional;
-        if (exposure > this.maxInstrumentNotional) return this.deny(R_INSTRUMENT_NOTIONAL, this.maxInstrumentNotional, exposure);
+        if (exposure > this.maxInstrumentNotional * TOLERANCE) return this.deny(R_INSTRUMENT_NOTIONAL, this.maxInstrumentNotional, exposure);
       }
       if (this.maxLeverage < Infinity) {
         const equity = p.equity();
         const gross = p.grossExposure() - Math.abs(position) * mark + Math.abs(after) * px;
         const leverage = equity > 0 ? gross / equity : Infinity;
-        if (leverage > this.maxLeverage) return this.deny(R_LEVERAGE, this.maxLeverage, leverage, equity);
+        if (leverage > this.maxLeverage * TOLERANCE) return this.deny(R_LEVERAGE, this.maxLeverage, leverage, equity);
       }
     }
     if (this.throttleMax > 0) {
@@ -174,7 +176,7 @@ export class PreTradeRisk {
       case R_INSTRUMENT_NOTIONAL:
         return `risk: max_instrument_notional ${fmt(limit, 2)} < ${fmt(value, 2)} (position, working orders and this order of instrument ${this.lastInstrument})`;
       case R_LEVERAGE:
-        return `risk: max_leverage ${fmt(limit, 4)} < ${fmt(value, 4)} (gross exposure after the order over equity ${fmt(n[EXTRA]!, 2)})`;
+        return `risk: max_leverage ${fmt(limit, 6)} < ${fmt(value, 6)} (gross exposure after the order over equity ${fmt(n[EXTRA]!, 2)})`;
       case R_ORDER_RATE:
         return `risk: order_rate ${limit} < ${value} orders in ${this.throttleWindow} ms`;
       default:
