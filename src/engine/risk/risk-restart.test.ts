@@ -5,26 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runBacktest, type BacktestState } from '../../backtest/run-backtest.js';
-import { seededRandom } from '../../core/random.js';
 import { backtestSpec, testInstrument } from '../../../test/support/engine-scenarios.js';
-import { makeFrame, type Ohlcv } from '../../../test/support/frames.js';
+import { makeFrame, randomWalkBars } from '../../../test/support/frames.js';
 import type { Kernel } from '../kernel.js';
 import type { Strategy } from '../strategy.js';
 import type { RiskLimits } from './risk-limits.js';
-
-/** A seeded random walk of `n` 1h bars. */
-function walk(n: number, seed: number): Ohlcv[] {
-  const rand = seededRandom(seed);
-  const bars: Ohlcv[] = [];
-  let price = 100;
-  for (let k = 0; k < n; k++) {
-    const open = price;
-    const close = open * Math.exp((rand() - 0.5) * 0.03);
-    bars.push([open, Math.max(open, close) * (1 + rand() * 0.01), Math.min(open, close) * (1 - rand() * 0.01), close, 1000 + rand() * 1000]);
-    price = close;
-  }
-  return bars;
-}
 
 /**
  * SMA(5/20) reversal between long 40 and short 45 units with a resting reduce-only take-profit; every 150 bars an "operator" sets ACTIVE
@@ -52,7 +37,7 @@ function strategy(submitted: string[]): Strategy {
 }
 
 describe('risk state across a backtest stop and resume', () => {
-  const frame = makeFrame({ timeframe: '1h', start: '2024-01-01T00:00:00Z', bars: walk(3000, 7) });
+  const frame = makeFrame({ timeframe: '1h', start: '2024-01-01T00:00:00Z', bars: randomWalkBars(3000, 7) });
   const risk: RiskLimits = { maxLeverage: 0.42, maxDailyLoss: 0.02, maxDrawdown: 0.06, throttle: { maxOrders: 3, windowMs: 6 * 3600_000 } };
   const spec = backtestSpec(frame, [testInstrument()], { runId: 'risk1', risk });
 
