@@ -384,6 +384,15 @@ export class Kernel implements StrategyContext, ExecutionEvents {
   }
 
   /**
+   * Halts (`halted` true) or releases one instrument by hand at engine time now, whatever the account's state (e.g.
+   * the live runner after an order it cannot find at the venue): its new orders are denied, cancels pass.
+   * @throws RiskError `invalid_risk_state` when `instrument` is not an index of the kernel's instruments.
+   */
+  setInstrumentHalted(instrument: number, halted: boolean, reason: string): void {
+    this.risk.haltInstrument(instrument, halted, this.clock.now(), reason);
+  }
+
+  /**
    * Cancels every working order (not already pending cancel) and sends one reduce-only market order closing each
    * position (tag `risk-flatten`; these bypass the risk checks, so they pass in any state). Recorded in
    * `risk.flattens`; returns what was sent. During warm-up nothing is sent.

@@ -199,6 +199,42 @@ describe('pre-trade risk: trading states', () => {
   });
 });
 
+describe('pre-trade risk: one instrument halted on its own', () => {
+  it('denies every new order of that instrument (cancels pass), others trade; released, it trades again; kept across save/restore', () => {
+    const bars = makeFrame({ timeframe: '4h', start: '2024-01-01T00:00:00Z', series: [0, 1].map(() => Array.from({ length: 4 }, () => [100, 100, 100, 100, 1e9] as const)) });
+    const seen: (string | undefined)[] = [];
+    let resting = '';
+    let saved: ReturnType<Kernel['saveState']> | undefined;
+    const strategy: Strategy = {
+      name: 'test',
+      onBar(ctx, bar) {
+        const k = ctx as Kernel;
+        if (bar.instrument !== 1) return;
+        if (bar.index === 0) resting = k.submitOrder({ instrument: 1, side: 'buy', type: 'limit', price: 50, quantity: 1 });
+        if (bar.index === 1) {
+          k.setInstrumentHalted(1, true, 'order lost at the venue');
+          seen.push(submit(k, { instrument: 1, side: 'buy', type: 'market', quantity: 1 }).reason, submit(k, { instrument: 0, side: 'buy', type: 'market', quantity: 1 }).status);
+          seen.push(String(k.cancelOrder(resting)));
+          saved = k.saveState();
+        }
+        if (bar.index === 2) {
+          k.setInstrumentHalted(1, false, 'found it');
+          seen.push(submit(k, { instrument: 1, side: 'buy', type: 'market', quantity: 1 }).status);
+        }
+      },
+    };
+    const result = runBacktest(backtestSpec(bars, [testInstrument(), testInstrument({ symbol: 'OTHERUSDT' })], {}), strategy);
+    expect(seen).toEqual(['risk: instrument_halted instrument 1 is halted (cancels only)', 'SUBMITTED', 'true', 'SUBMITTED']);
+    expect(result.risk!.stateChanges.map((c) => [c.instrument, c.from, c.to, c.reason])).toEqual([[1, 'ACTIVE', 'HALTED', 'order lost at the venue'], [1, 'HALTED', 'ACTIVE', 'found it']]);
+    expect(result.risk!.denials).toEqual({ instrument_halted: 1 });
+    expect(saved!.risk!.haltedInstruments).toEqual([1]);
+    const restored = new Kernel({ instruments: [testInstrument(), testInstrument({ symbol: 'OTHERUSDT' })], initialCash: 1000, leverage: 1 }, { clock: new TestClock(0), strategy: { name: 'test' } });
+    restored.restoreState(JSON.parse(JSON.stringify(saved)) as ReturnType<Kernel['saveState']>);
+    expect([restored.risk.isInstrumentHalted(0), restored.risk.isInstrumentHalted(1)]).toEqual([false, true]);
+    expect(() => restored.setInstrumentHalted(2, true, 'x')).toThrow('instrument must be an index in [0, 2), was 2');
+  });
+});
+
 describe('pre-trade risk: drawdown and daily loss (watched at bar closes)', () => {
   const bar = (c: number): Ohlcv => [c, c, c, c, 1e9];
 

@@ -5,7 +5,7 @@ import { checkRiskLimits, RISK_RULES, RiskError, type RiskLimits, type RiskRule 
 import { TRADING_STATES, type FlattenEvent, type TradingState, type TradingStateChange, type TradingStateTrigger } from './trading-state.js';
 
 const ACTIVE = 0, REDUCING = 1, HALTED = 2;
-const R_STATE = 0, R_NO_PRICE = 1, R_ORDER_NOTIONAL = 2, R_INSTRUMENT_NOTIONAL = 3, R_LEVERAGE = 4, R_ORDER_RATE = 5;
+const R_STATE = 0, R_NO_PRICE = 1, R_ORDER_NOTIONAL = 2, R_INSTRUMENT_NOTIONAL = 3, R_LEVERAGE = 4, R_ORDER_RATE = 5, R_INSTRUMENT_HALTED = 6;
 /** Slots of the number scratch (doubles live in a typed array: object fields holding doubles would box them). */
 /** Limits compare with a relative float tolerance (as the simulated venue's margin check): 3.2 × 100 is 320.00000000000006. */
 const TOLERANCE = 1 + 1e-9;
@@ -24,6 +24,8 @@ export interface RiskState {
   readonly lastObserved: number | null;
   /** Engine times of the orders that passed, oldest first (at most `throttle.maxOrders`). */
   readonly throttle: readonly number[];
+  /** Instruments halted on their own (see {@link PreTradeRisk.haltInstrument}); absent in states saved before them. */
+  readonly haltedInstruments?: readonly number[];
   readonly denials: Readonly<Partial<Record<RiskRule, number>>>;
   readonly changes: readonly TradingStateChange[];
   readonly flattens: readonly FlattenEvent[];
@@ -32,7 +34,8 @@ export interface RiskState {
 /**
  * The pre-trade risk engine: every order a strategy submits is checked here before it reaches the execution client
  * (NautilusTrader's `RiskEngine`), and the account is watched at bar closes. Rules, in the order they are checked:
- * 1. trading state: HALTED denies every order; REDUCING denies orders that do not reduce a position;
+ * 1. trading state: HALTED denies every order; REDUCING denies orders that do not reduce a position; an instrument
+ *    halted on its own (`instrument_halted`, e.g. after a lost order) denies every order of that instrument;
  * 2. `no_price`: a market order of an instrument never marked cannot be valued (only when a notional rule is set);
  * 3. `max_order_notional`; then, for orders that add exposure (|position after| > |position|, never reduce-only):
  *    4. `max_instrument_notional` (gross position + working orders + the order), 5. `max_leverage`;
@@ -75,6 +78,9 @@ export class PreTradeRisk {
   private lastRule = -1;
   private lastInstrument = 0;
   private lastSide = 0;
+  /** 1 where an instrument is halted on its own. */
+  private readonly halted: Uint8Array;
+  private haltedCount = 0;
 
   /** @throws RiskError `invalid_risk_limits` naming the field and the value. */
   constructor(
@@ -93,6 +99,7 @@ export class PreTradeRisk {
     this.throttleWindow = limits.throttle?.windowMs ?? 0;
     this.ring = new Float64Array(this.throttleMax).fill(-Infinity);
     this.orderRules = limits.maxOrderNotional !== undefined || limits.maxInstrumentNotional !== undefined || limits.maxLeverage !== undefined || this.throttleMax > 0;
+    this.halted = new Uint8Array(portfolio.quantity.length);
     this.engaged = this.orderRules;
     this.watchesEquity = this.maxDailyLoss < Infinity || this.maxDrawdown < Infinity;
   }
@@ -127,6 +134,7 @@ export class PreTradeRisk {
     this.lastInstrument = instrument;
     this.lastSide = side;
     if (this.state === HALTED) return this.deny(R_STATE, 0, 0);
+    if (this.haltedCount > 0 && this.halted[instrument] !== 0) return this.deny(R_INSTRUMENT_HALTED, 0, 0);
     if (this.state === REDUCING && !this.reduces(instrument, side, quantity, reduceOnly, position)) return this.deny(R_STATE, position, quantity);
     if (!this.orderRules) return true;
     const mark = p.mark[instrument]!;
@@ -177,6 +185,8 @@ export class PreTradeRisk {
         return `risk: max_instrument_notional ${fmt(limit, 2)} < ${fmt(value, 2)} (position, working orders and this order of instrument ${this.lastInstrument})`;
       case R_LEVERAGE:
         return `risk: max_leverage ${fmt(limit, 6)} < ${fmt(value, 6)} (gross exposure after the order over equity ${fmt(n[EXTRA]!, 2)})`;
+      case R_INSTRUMENT_HALTED:
+        return `risk: instrument_halted instrument ${this.lastInstrument} is halted (cancels only)`;
       case R_ORDER_RATE:
         return `risk: order_rate ${limit} < ${value} orders in ${this.throttleWindow} ms`;
       default:
@@ -241,6 +251,28 @@ export class PreTradeRisk {
     if (code !== this.state) this.change(code, now, 'manual', reason);
   }
 
+  /**
+   * Halts (or releases) one instrument at `now`, whatever the account's state: while halted, every new order of it is
+   * denied (`instrument_halted`), cancels pass. Recorded as a change with `instrument` set; a no-op records nothing.
+   */
+  haltInstrument(instrument: number, halted: boolean, now: number, reason: string): void {
+    if (!(instrument >= 0 && instrument < this.halted.length && Number.isInteger(instrument))) {
+      throw new RiskError('invalid_risk_state', `instrument must be an index in [0, ${this.halted.length}), was ${instrument}`, { instrument });
+    }
+    if ((this.halted[instrument] !== 0) === halted) return;
+    this.halted[instrument] = halted ? 1 : 0;
+    this.haltedCount += halted ? 1 : -1;
+    this.engaged = this.orderRules || this.state !== ACTIVE || this.haltedCount > 0;
+    const change: TradingStateChange = { ts: now, from: halted ? 'ACTIVE' : 'HALTED', to: halted ? 'HALTED' : 'ACTIVE', trigger: 'manual', reason, instrument };
+    this.changes.push(change);
+    this.onChange?.(change);
+  }
+
+  /** True when `instrument` is halted on its own (see {@link haltInstrument}). */
+  isInstrumentHalted(instrument: number): boolean {
+    return this.halted[instrument] === 1;
+  }
+
   /** Records a flatten the kernel carried out. */
   recordFlatten(event: FlattenEvent): void {
     this.flattens.push(event);
@@ -257,7 +289,7 @@ export class PreTradeRisk {
     return {
       state: this.tradingState, trigger: this.trigger, drawdownTripped: this.drawdownTripped,
       day: orNull(n[DAY]!), dayStartEquity: orNull(n[DAY_START]!), peakEquity: orNull(n[PEAK]!), lastObserved: orNull(n[LAST_OBSERVED]!),
-      throttle, denials: this.denials(), changes: [...this.changes], flattens: [...this.flattens],
+      throttle, haltedInstruments: Array.from(this.halted.keys()).filter((i) => this.halted[i] !== 0), denials: this.denials(), changes: [...this.changes], flattens: [...this.flattens],
     };
   }
 
@@ -269,7 +301,10 @@ export class PreTradeRisk {
     const code = TRADING_STATES.indexOf(s.state);
     if (code < 0) throw new RiskError('invalid_risk_state', `saved risk state must be one of ${TRADING_STATES.join(', ')}, was ${JSON.stringify(s.state)}`, { state: s.state });
     this.state = code;
-    this.engaged = this.orderRules || code !== ACTIVE;
+    this.halted.fill(0);
+    for (const i of s.haltedInstruments ?? []) if (i >= 0 && i < this.halted.length) this.halted[i] = 1;
+    this.haltedCount = this.halted.reduce((a, b) => a + b, 0);
+    this.engaged = this.orderRules || code !== ACTIVE || this.haltedCount > 0;
     this.trigger = s.trigger;
     this.drawdownTripped = s.drawdownTripped;
     const n = this.num;
@@ -342,7 +377,7 @@ export class PreTradeRisk {
     const change: TradingStateChange = { ts: now, from: TRADING_STATES[this.state]!, to: TRADING_STATES[to]!, trigger, reason };
     this.state = to;
     this.trigger = to === ACTIVE ? null : trigger;
-    this.engaged = this.orderRules || to !== ACTIVE;
+    this.engaged = this.orderRules || to !== ACTIVE || this.haltedCount > 0;
     this.changes.push(change);
     this.onChange?.(change);
   }

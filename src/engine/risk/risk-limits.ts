@@ -36,7 +36,7 @@ export interface RiskLimits {
 }
 
 /** Rules a denial can name (counted per rule; see `PreTradeRisk.denials`). */
-export const RISK_RULES = Object.freeze(['trading_state', 'no_price', 'max_order_notional', 'max_instrument_notional', 'max_leverage', 'order_rate'] as const);
+export const RISK_RULES = Object.freeze(['trading_state', 'no_price', 'max_order_notional', 'max_instrument_notional', 'max_leverage', 'order_rate', 'instrument_halted'] as const);
 export type RiskRule = (typeof RISK_RULES)[number];
 
 export type RiskErrorCode = 'invalid_risk_limits' | 'invalid_risk_state';

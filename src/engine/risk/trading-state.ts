@@ -22,6 +22,8 @@ export interface TradingStateChange {
   readonly to: TradingState;
   readonly trigger: TradingStateTrigger;
   readonly reason: string;
+  /** The instrument halted or released on its own (`Kernel.setInstrumentHalted`); absent for the account's state. */
+  readonly instrument?: number;
 }
 
 /** One flatten: working orders canceled, reduce-only market orders sent to close every position (engine time). */
