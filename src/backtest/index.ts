@@ -1,4 +1,4 @@
-export type { BacktestAnnotations, BacktestResult, FillRecord, RegimeProbabilities, TierAnnotation, TradeRecord } from './backtest-result.js';
+export type { BacktestAnnotations, BacktestResult, BacktestRisk, FillRecord, RegimeProbabilities, TierAnnotation, TradeRecord } from './backtest-result.js';
 export {
   FixedBpsSlippage,
   FixedLatency,

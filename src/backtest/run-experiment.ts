@@ -4,6 +4,7 @@ import { formatUtc, parseUserTime, timeframeMs } from '../core/time.js';
 import { loadBars, type BarFrame, type MarketStore, type MissingBarPolicy } from '../data/index.js';
 import { DEFAULT_FEATURE_SPEC, FEATURES, FeaturePipeline, featureInputsFromStore, type FeatureInputs } from '../features/index.js';
 import { overlapsTraining, SignalStage, type ModelProvenance, type SignalModel } from '../signals/index.js';
+import type { RiskLimits } from '../engine/risk/risk-limits.js';
 import type { FittedRegime, Strategy, StrategySetup, StrategyFactory } from '../engine/strategy.js';
 import { fitMsGarch } from '../regime/index.js';
 import type { BacktestResult } from './backtest-result.js';
@@ -49,6 +50,8 @@ export interface ExperimentConfig {
   readonly regime?: ExperimentRegimeConfig | undefined;
   /** Warm-up before `data.start`: bars, a duration (`30d`) or `auto` (what strategy and feature columns need); absent = 0. */
   readonly warmup?: number | string | undefined;
+  /** Pre-trade risk limits (the config's `risk` section); absent = none. */
+  readonly risk?: RiskLimits | undefined;
 }
 
 /** The `regime` section of an experiment: fit window [fitStart, fitEnd) of bar open times (UTC dates), states, seed. */
@@ -194,6 +197,7 @@ export async function runExperiment(config: ExperimentConfig, deps: ExperimentDe
       seed: config.seed,
       config: config as unknown as Readonly<Record<string, unknown>>,
       warmupBars,
+      ...(config.risk !== undefined ? { risk: config.risk } : {}),
   };
   if (signals === undefined) return runBacktest(spec, strategy);
   try {
