@@ -131,6 +131,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
             ...(opts.maxBars !== undefined ? { maxBars: positiveInt(opts.maxBars, '--max-bars') } : {}),
             ...(mode === 'paper' ? { paper: { fees: setup.fees, slippage: setup.slippage } } : {}),
             config, unhalt: opts.unhalt === true,
+            ...(setup.risk !== undefined ? { risk: setup.risk } : {}),
           },
           { feed, pacer, strategy: setup.strategy, ...(venue ? { venue } : {}), log: (line) => io.out(line) },
         );

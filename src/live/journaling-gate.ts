@@ -5,9 +5,9 @@ import type { Journal } from './journal.js';
 /**
  * Sits between the kernel and the live execution client. Commands: journaled while the strategy decides, made
  * durable (one fsync per bar) and only then handed to the client ({@link flush}) — a command the journal does not
- * hold never reaches the venue. Commands for an instrument halted by the runner (a lost order) are refused with a
- * rejection instead. Events: journaled, fills deduplicated by venue execution id (reconciliation and the client's
- * own polling may both report one fill), then passed to the kernel.
+ * hold never reaches the venue. Events: journaled, fills deduplicated by venue execution id (reconciliation and the client's
+ * own polling may both report one fill), then passed to the kernel. (Halts are the kernel's pre-trade risk: a denied
+ * order never reaches the gate.)
  */
 export class JournalingGate implements ExecutionClient, ExecutionEvents {
   private sink: ExecutionEvents | undefined;
@@ -16,8 +16,6 @@ export class JournalingGate implements ExecutionClient, ExecutionEvents {
   private readonly booked = new Set<string>();
   /** Venue time of the newest booked execution (the reconciliation cursor). */
   lastExecutionTs = -Infinity;
-  /** Instruments whose new orders are refused, with the reason. */
-  readonly halted = new Map<number, string>();
   /** Called with each command handed to the client (latency probes). */
   onHandOver: ((clientOrderId: string) => void) | undefined;
 
@@ -53,11 +51,6 @@ export class JournalingGate implements ExecutionClient, ExecutionEvents {
     const commands = this.pending.splice(0);
     for (const c of commands) {
       if (c.order !== undefined) {
-        const reason = this.halted.get(c.order.instrument);
-        if (reason !== undefined && !c.order.reduceOnly) {
-          this.onOrderRejected({ kind: 'rejected', clientOrderId: c.order.clientOrderId, reason: `halted: ${reason}`, tsEvent: this.now() });
-          continue;
-        }
         this.inner.submit(c.order);
         this.onHandOver?.(c.order.clientOrderId);
       } else {

@@ -6,6 +6,7 @@ import { FUNDING_INTERVAL_MS, InstrumentFeeModel, type FeeModel, type FillModel,
 import { SimulatedExecutionClient } from '../backtest/simulated-execution-client.js';
 import type { ExecutionClient } from '../engine/execution-client.js';
 import { Kernel } from '../engine/kernel.js';
+import type { RiskLimits } from '../engine/risk/risk-limits.js';
 import type { Strategy } from '../engine/strategy.js';
 import type { VenueQueries } from '../engine/venue-reports.js';
 import type { LiveBarFeed, LiveBarSet } from './bar-feed.js';
@@ -51,6 +52,8 @@ export interface LiveRunnerConfig {
   readonly config?: unknown;
   /** Clears the halts saved by a kill switch or a lost order (a human decided to trade again). */
   readonly unhalt?: boolean;
+  /** Pre-trade risk limits of the kernel (the experiment's `risk` section), the same as in its backtests. */
+  readonly risk?: RiskLimits;
 }
 
 export interface LiveRunnerDeps {
@@ -87,6 +90,9 @@ export interface LiveStatus {
   readonly positions: readonly { readonly instrument: string; readonly quantity: number; readonly entryPrice: number; readonly mark: number }[];
   readonly openOrders: readonly { readonly id: string; readonly instrument: string; readonly side: string; readonly type: string; readonly quantity: number; readonly filled: number; readonly price: number; readonly status: string }[];
   readonly tiers: readonly { readonly instrument: string; readonly tier: string; readonly reason: string }[];
+  /** The pre-trade risk engine's state (ACTIVE, REDUCING, HALTED). */
+  readonly tradingState: string;
+  /** Instruments whose new orders are refused (the account HALTED, or the instrument halted alone), with why. */
   readonly halted: readonly { readonly instrument: string; readonly reason: string }[];
   readonly running: boolean;
   readonly updatedAt: number;
@@ -123,7 +129,7 @@ export class LiveRunner {
   ) {
     const { instruments } = config;
     this.tf = timeframeMs(config.timeframe);
-    this.kernel = new Kernel({ instruments, initialCash: config.initialCash, leverage: config.leverage, runId: config.runId, historyCapacity: 1024 }, { clock: this.clock, strategy: deps.strategy });
+    this.kernel = new Kernel({ instruments, initialCash: config.initialCash, leverage: config.leverage, runId: config.runId, historyCapacity: 1024, ...(config.risk !== undefined ? { risk: config.risk } : {}) }, { clock: this.clock, strategy: deps.strategy, onTradingStateChanged: (c) => this.journal.append({ k: 'state', t: c.ts, state: c.instrument === undefined ? c.to : `${c.to} ${this.config.instruments[c.instrument]?.id ?? c.instrument}`, reason: c.reason }) });
     this.journal = new Journal(join(config.dir, 'journal.jsonl'));
     this.statePath = join(config.dir, 'state.json');
     let inner: ExecutionClient;
@@ -176,22 +182,16 @@ export class LiveRunner {
 
   /** Cancels, flattens and halts as {@link stop} asked, and waits (venue runs: a few polls) for the answers. */
   private async shutdown(): Promise<void> {
-    const { kernel, gate, journal } = this;
+    const { kernel } = this;
     const a = this.shutdownActions;
     const n = kernel.instruments.length;
-    if (a.halt) {
-      for (let i = 0; i < n; i++) gate.halted.set(i, `kill switch: ${this.stopRequest ?? 'halted'}`);
-      journal.append({ k: 'state', t: kernel.now(), state: 'HALTED', reason: this.stopRequest ?? 'kill switch' });
-    }
+    const reason = this.stopRequest ?? 'stop';
+    if (a.flatten || a.halt) kernel.flattenAll(reason);
+    else if (a.cancel) for (let i = 0; i < n; i++) for (const o of kernel.openOrders(i)) if (o.status !== 'PENDING_CANCEL') kernel.cancelOrder(o.clientOrderId);
+    if (a.halt) kernel.setTradingState('HALTED', reason);
     if (!(a.cancel || a.flatten || a.halt)) return;
-    for (let i = 0; i < n; i++) for (const o of kernel.openOrders(i)) if (o.status !== 'PENDING_CANCEL') kernel.cancelOrder(o.clientOrderId);
-    if (a.flatten || a.halt) {
-      for (let i = 0; i < n; i++) {
-        const q = kernel.position(i);
-        if (q !== 0) kernel.submitOrder({ instrument: i, side: q > 0 ? 'sell' : 'buy', type: 'market', quantity: Math.abs(q), reduceOnly: true, tag: 'flatten' });
-      }
-    }
-    gate.flush();
+    this.journalDenials();
+    this.gate.flush();
     const paper = this.paperVenue;
     if (paper !== undefined) {
       // The simulated venue trades at its next price: the marks (last closes) stand in for it.
@@ -222,11 +222,14 @@ export class LiveRunner {
     let liveBars = 0;
     if (saved !== undefined) {
       kernel.restoreState({ ...saved.kernel, histories: saved.kernel.histories.map(() => ({ length: 0, columns: {} })) });
+      this.clock.advanceTo(saved.kernel.now);
       this.paperVenue?.restore(saved.paperVenue!);
       this.gate.restoreBooked(saved.bookedExecutions, saved.lastExecutionTs);
       if (config.unhalt === true) {
-        if (saved.halted.length > 0) this.journal.append({ k: 'state', t: saved.savedAt, state: 'ACTIVE', reason: `unhalted by the operator (was: ${saved.halted.map((h) => h.reason).join('; ')})` });
-      } else for (const h of saved.halted) this.gate.halted.set(h.instrument, h.reason);
+        // The operator decided to trade again: the account ACTIVE, every instrument released.
+        if (kernel.tradingState !== 'ACTIVE') kernel.setTradingState('ACTIVE', 'unhalted by the operator (tm live --unhalt)');
+        for (let i = 0; i < config.instruments.length; i++) if (kernel.risk.isInstrumentHalted(i)) kernel.setInstrumentHalted(i, false, 'unhalted by the operator (tm live --unhalt)');
+      }
       liveFrom = saved.lastBarTs + tf;
       liveBars = saved.liveBars;
     } else {
@@ -340,8 +343,20 @@ export class LiveRunner {
     this.clock.advanceTo(tsClose);
     if (kernel.hasTimers) kernel.fireTimers();
     for (let i = 0; i < n; i++) if (present[i] !== 0) kernel.onBar(i, rows[i]!, 0, tf);
+    this.journalDenials();
     this.gate.flush();
     if (venue !== undefined && venue.hasCommands) venue.processCommands(this.clock.now());
+  }
+
+  private denialsJournaled = 0;
+
+  /** Orders the kernel's pre-trade risk denied (they never reach the gate): journaled as decisions refused. */
+  private journalDenials(): void {
+    const r = this.kernel.rejections;
+    for (; this.denialsJournaled < r.length; this.denialsJournaled++) {
+      const d = r[this.denialsJournaled]!;
+      if (d.reason.startsWith('risk:')) this.journal.append({ k: 'event', t: d.ts, e: 'denied', id: d.clientOrderId, reason: d.reason });
+    }
   }
 
   /** In-flight orders: submitted and unacknowledged for `inFlightMs` → queried; unknown after `maxQueries` → lost. */
@@ -368,8 +383,7 @@ export class LiveRunner {
         if (entry.queries >= maxQueries) {
           const reason = `order ${o.clientOrderId} unknown to the venue after ${maxQueries} queries`;
           this.lost.push(o.clientOrderId);
-          this.journal.append({ k: 'state', t: this.clock.now(), state: 'HALTED_INSTRUMENT', reason });
-          this.gate.halted.set(i, reason);
+          this.kernel.setInstrumentHalted(i, true, reason);
           this.gate.onOrderRejected({ kind: 'rejected', clientOrderId: o.clientOrderId, reason: `lost: ${reason}`, tsEvent: this.clock.now() });
           this.deps.log?.(`ALERT lost order: ${reason}; new orders of ${this.kernel.instruments[i]!.id} halted`);
         }
@@ -393,7 +407,6 @@ export class LiveRunner {
       ...(this.paperVenue ? { paperVenue: this.paperVenue.save() } : {}),
       bookedExecutions: this.gate.bookedIds(),
       lastExecutionTs: this.gate.lastExecutionTs,
-      halted: [...this.gate.halted].map(([instrument, reason]) => ({ instrument, reason })),
       savedAt: kernel.now(),
     };
     this.journal.sync();
@@ -421,7 +434,8 @@ export class LiveRunner {
       positions: ids.map((instrument, i) => ({ instrument, quantity: p.quantity[i]!, entryPrice: p.entryPrice[i]!, mark: p.mark[i]! })),
       openOrders: ids.flatMap((instrument, i) => kernel.openOrders(i).map((o) => ({ id: o.clientOrderId, instrument, side: o.side, type: o.type, quantity: o.quantity, filled: o.filledQuantity, price: o.price, status: o.status }))),
       tiers,
-      halted: [...this.gate.halted].map(([i, reason]) => ({ instrument: ids[i]!, reason })),
+      tradingState: kernel.tradingState,
+      halted: ids.flatMap((instrument, i) => (kernel.tradingState === 'HALTED' || kernel.risk.isInstrumentHalted(i) ? [{ instrument, reason: haltReason(kernel, i) }] : [])),
       running,
       updatedAt: this.wallTime,
     };
@@ -437,4 +451,14 @@ export class LiveRunner {
     this.journal.close();
     return { restarted, warmupBars: warmed, liveBars: processed, lastBarTs, differences, lostOrders: [...this.lost], stopReason, decisionLatencyUs: this.latencies };
   }
+}
+
+/** Why instrument `i` trades no new orders: the last state change that halted it or the account. */
+function haltReason(kernel: Kernel, i: number): string {
+  const changes = kernel.risk.changes;
+  for (let k = changes.length - 1; k >= 0; k--) {
+    const c = changes[k]!;
+    if (c.to === 'HALTED' && (c.instrument === undefined || c.instrument === i)) return c.reason;
+  }
+  return 'halted';
 }

@@ -2,6 +2,7 @@ import { AppError } from '../core/app-error.js';
 import type { Instrument } from '../core/instrument.js';
 import { experimentVenueModels, warmupBarsWanted, type ExperimentConfig } from '../backtest/run-experiment.js';
 import type { FeeModel, SlippageModel } from '../backtest/execution-models.js';
+import type { RiskLimits } from '../engine/risk/risk-limits.js';
 import type { Strategy, StrategyFactory } from '../engine/strategy.js';
 
 export type LiveSetupErrorCode = 'unknown_strategy' | 'unsupported_in_live';
@@ -19,6 +20,8 @@ export interface LiveSetup {
   readonly fees: FeeModel;
   readonly slippage: SlippageModel;
   readonly warmupBars: number;
+  /** Pre-trade risk limits (the config's `risk` section), absent = none. */
+  readonly risk?: RiskLimits;
 }
 
 /**
@@ -46,6 +49,7 @@ export function liveSetup(config: ExperimentConfig, strategies: Readonly<Record<
     fees: models.fees,
     slippage: models.slippage,
     // Live, a strategy always warms up on the bars it needs (a backtest may start cold when `warmup` is absent).
+    ...(config.risk !== undefined ? { risk: config.risk } : {}),
     warmupBars: config.warmup === undefined ? (strategy.warmupBars ?? 0) : warmupBarsWanted(config, strategy, config.data.timeframe),
   };
 }

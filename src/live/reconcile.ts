@@ -103,7 +103,7 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
     const lot = kernel.instruments[p.instrument]!.lotSize;
     if (Math.abs(mine - p.quantity) > lot / 2) {
       note('position_mismatch', { instrument: kernel.instruments[p.instrument]!.id, runner: mine, venue: p.quantity });
-      gate.halted.set(p.instrument, `position differs from the venue's (${mine} vs ${p.quantity}) after reconciliation`);
+      kernel.setInstrumentHalted(p.instrument, true, `position differs from the venue's (${mine} vs ${p.quantity}) after reconciliation`);
     }
   }
 

@@ -25,6 +25,7 @@ export interface ReplayDecision {
 
 /** The first place a live run and its replay disagree. */
 export interface ReplayDivergence {
+  /** Index of the decision among those sent (-1: among those the pre-trade risk denied, which then differ). */
   readonly index: number;
   readonly live: ReplayDecision | undefined;
   readonly replay: ReplayDecision | undefined;
@@ -36,6 +37,8 @@ export interface ReplayReport {
   readonly warmupBars: number;
   readonly liveDecisions: number;
   readonly replayDecisions: number;
+  /** Orders the pre-trade risk denied, live and in the replay. */
+  readonly denied: { readonly live: number; readonly replay: number };
   readonly divergence: ReplayDivergence | undefined;
   /** Fills of the run vs the backtest's, matched by order id: largest price and fee differences (quote units). */
   readonly fills: { readonly live: number; readonly replay: number; readonly maxPriceDiff: number; readonly maxFeeDiff: number; readonly unmatched: number };
@@ -110,6 +113,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
       config: {},
       warmupBars,
       runId: start.runId,
+      ...(setup.risk !== undefined ? { risk: setup.risk } : {}),
     },
     setup.strategy,
     { inspect: (kernel) => void (orders = kernel.orders.save().orders) },
@@ -122,7 +126,11 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     seen.add(r.id);
     live.push({ id: r.id, instrument: r.i, side: r.side, type: r.type, quantity: r.q, ...(r.p !== undefined ? { price: r.p } : {}) });
   }
-  const replay: ReplayDecision[] = orders.map((o) => ({ id: o.clientOrderId, instrument: o.instrument, side: o.side, type: o.type, quantity: o.quantity, ...(o.type === 'limit' ? { price: o.price } : {}) }));
+  // Orders the pre-trade risk denied never left the engine: compared apart (journal `denied` events), by id.
+  const isDenied = (o: OrderSnapshot) => o.status === 'REJECTED' && (o.reason ?? '').startsWith('risk:');
+  const replayDenied = orders.filter(isDenied).map((o) => o.clientOrderId);
+  const liveDenied = [...new Set(records.filter((r): r is Extract<JournalRecord, { k: 'event' }> => r.k === 'event' && r.e === 'denied').map((r) => r.id))];
+  const replay: ReplayDecision[] = orders.filter((o) => !isDenied(o)).map((o) => ({ id: o.clientOrderId, instrument: o.instrument, side: o.side, type: o.type, quantity: o.quantity, ...(o.type === 'limit' ? { price: o.price } : {}) }));
   let divergence: ReplayDivergence | undefined;
   for (let k = 0; k < Math.max(live.length, replay.length); k++) {
     const a = live[k], b = replay[k];
@@ -130,6 +138,12 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
       divergence = { index: k, live: a, replay: b };
       break;
     }
+  }
+
+  if (divergence === undefined && liveDenied.join(',') !== replayDenied.join(',')) {
+    const k = liveDenied.findIndex((id, j) => id !== replayDenied[j]);
+    const at = k < 0 ? liveDenied.length : k;
+    divergence = { index: -1, live: liveDenied[at] === undefined ? undefined : { id: liveDenied[at]!, instrument: -1, side: 'denied', type: 'denied', quantity: 0 }, replay: replayDenied[at] === undefined ? undefined : { id: replayDenied[at]!, instrument: -1, side: 'denied', type: 'denied', quantity: 0 } };
   }
 
   const liveFills = records.filter((r): r is Extract<JournalRecord, { k: 'fill' }> => r.k === 'fill' && r.liq === undefined);
@@ -160,5 +174,5 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     maxFeeDiff = Math.max(maxFeeDiff, Math.abs(a.fee - b.fee));
   }
   for (const id of byId.keys()) if (!liveById.has(id)) unmatched++;
-  return { runId: start.runId, bars: T, warmupBars, liveDecisions: live.length, replayDecisions: replay.length, divergence, fills: { live: liveFills.length, replay: result.fills.length, maxPriceDiff, maxFeeDiff, unmatched } };
+  return { runId: start.runId, bars: T, warmupBars, liveDecisions: live.length, replayDecisions: replay.length, denied: { live: liveDenied.length, replay: replayDenied.length }, divergence, fills: { live: liveFills.length, replay: result.fills.length, maxPriceDiff, maxFeeDiff, unmatched } };
 }

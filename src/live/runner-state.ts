@@ -24,7 +24,6 @@ export interface LiveRunnerState {
   readonly paperVenue?: SimulatedVenueState;
   readonly bookedExecutions: readonly string[];
   readonly lastExecutionTs: number;
-  readonly halted: readonly { readonly instrument: number; readonly reason: string }[];
   readonly savedAt: number;
 }
 

@@ -115,7 +115,7 @@ describe('tm live --paper (child process, local venue)', () => {
     const halted = JSON.parse((await runTm(['live', 'status', '--dir', runDir, '--json'])).out) as { halted: unknown[]; positions: { quantity: number }[] };
     expect(halted.halted).toHaveLength(2);
     expect(halted.positions.every((p) => p.quantity === 0)).toBe(true);
-    expect(readFileSync(join(runDir, 'journal.jsonl'), 'utf8')).toContain('"reason":"halted: kill switch');
+    expect(readFileSync(join(runDir, 'journal.jsonl'), 'utf8')).toContain('"reason":"risk: ');
     expect((await drive(['--max-bars', '60', '--unhalt'])).code).toBe(0);
     const unhalted = JSON.parse((await runTm(['live', 'status', '--dir', runDir, '--json'])).out) as { halted: unknown[]; positions: { quantity: number }[] };
     expect(unhalted.halted).toHaveLength(0);

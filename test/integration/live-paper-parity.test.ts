@@ -12,6 +12,7 @@ import { timeframeMs } from '../../src/core/time.js';
 import { readJournal } from '../../src/live/journal.js';
 import { LiveRunner } from '../../src/live/live-runner.js';
 import { replayJournal } from '../../src/live/replay.js';
+import { liveSetup } from '../../src/live/live-setup.js';
 import { STRATEGIES } from '../../src/strategies/index.js';
 import { parseBacktestConfig } from '../../src/config/backtest-config.js';
 import type { ExperimentConfig } from '../../src/backtest/run-experiment.js';
@@ -22,10 +23,8 @@ import { tempDir } from '../support/shared-data.js';
 
 const PARAMS = { fast: 10, slow: 30, allocation: 0.4, allowShort: true };
 /** The experiment both runs share (validated like `tm backtest` validates it). */
-const parsed = parseBacktestConfig(
-  { name: 'live-parity', strategy: 'sma-crossover', params: PARAMS, data: { venue: 'bybit', symbols: ['BTCUSDT', 'ETHUSDT'], timeframe: '4h', start: '2024-01-01', end: '2025-01-01' }, instruments: 'bybit-linear', funding: { venue: 'bybit', fallback: { kind: 'zero' } }, initialCash: 100_000, leverage: 10, slippage: { model: 'fixed', bps: 2 }, seed: 1, warmup: 29 },
-  'live-parity.json',
-);
+const RAW = { name: 'live-parity', strategy: 'sma-crossover', params: PARAMS, data: { venue: 'bybit', symbols: ['BTCUSDT', 'ETHUSDT'], timeframe: '4h', start: '2024-01-01', end: '2025-01-01' }, instruments: 'bybit-linear', funding: { venue: 'bybit', fallback: { kind: 'zero' } }, initialCash: 100_000, leverage: 10, slippage: { model: 'fixed', bps: 2 }, seed: 1, warmup: 29 };
+const parsed = parseBacktestConfig(RAW, 'live-parity.json');
 if (!parsed.success) throw parsed.error;
 const CONFIG = parsed.data as unknown as ExperimentConfig;
 const WARMUP = 29;
@@ -73,6 +72,31 @@ describe('live runner (paper) vs backtester', () => {
     expect(report.liveDecisions).toBe(submits.length);
     expect(report.fills).toMatchObject({ unmatched: 0, maxPriceDiff: 0, maxFeeDiff: 0 });
     expect(report.warmupBars).toBe(WARMUP);
+  });
+
+  it('with pre-trade risk limits (a 3 % drawdown flattens, orders capped): the same denials and flattens live and in the replay', async () => {
+    const riskDir = tempDir('tm-live-risk-');
+    const withRisk = parseBacktestConfig({ ...RAW, risk: { maxDrawdown: 0.03, maxOrderNotional: 45_000 } }, 'live-parity.json');
+    if (!withRisk.success) throw withRisk.error;
+    const config = withRisk.data as unknown as ExperimentConfig;
+    const setup = liveSetup(config, STRATEGIES);
+    const third = await liveMarket(frame, startTs);
+    try {
+      const runner = new LiveRunner(
+        { runId: 'par3', mode: 'paper', instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir: riskDir, startTs, maxBars: LIVE, paper: { slippage: new FixedBpsSlippage(2) }, config, risk: setup.risk! },
+        { feed: third.feed, pacer: third.time, strategy: smaCrossover(PARAMS) },
+      );
+      await runner.run();
+      const denied = Object.values(runner.kernel.risk.denials()).reduce((a, n) => a + (n ?? 0), 0);
+    expect(runner.kernel.risk.flattens.length).toBeGreaterThan(0);
+    expect(denied).toBeGreaterThan(0);
+      const report = replayJournal(`${riskDir}/journal.jsonl`, STRATEGIES);
+      expect(report.divergence).toBeUndefined();
+      expect(report.denied.live).toBe(report.denied.replay);
+      expect(report.fills).toMatchObject({ unmatched: 0, maxPriceDiff: 0 });
+    } finally {
+      await third.close();
+    }
   });
 
   it('tm replay finds a tampered decision: the first divergence names it', () => {
