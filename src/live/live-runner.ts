@@ -268,6 +268,7 @@ export class LiveRunner {
       await deps.venue.poll();
     }
     this.persist(cursor, liveBars);
+    deps.log?.(`ready: ${warmed} warm-up bars replayed, ${differences.length} reconciliation differences; trading from ${new Date(liveFrom).toISOString()}`);
 
     let processed = 0;
     let stopReason = 'max bars';
