@@ -22,6 +22,8 @@ export type LiveMode = 'paper' | 'demo' | 'testnet' | 'mainnet';
 export interface LiveVenue extends ExecutionClient, VenueQueries {
   /** One round of order and execution queries, delivering what changed as events; resolves when delivered. */
   poll(): Promise<void>;
+  /** Resolves once every command handed over so far has had its request answered (or given up). */
+  flush?(): Promise<void>;
 }
 
 export interface LiveRunnerConfig {
@@ -202,6 +204,7 @@ export class LiveRunner {
       }
     } else if (this.deps.venue !== undefined) {
       for (let k = 0; k < 10; k++) {
+        await this.deps.venue.flush?.();
         await this.deps.venue.poll();
         let open = 0;
         for (let i = 0; i < n; i++) open += kernel.openOrderCount(i);
@@ -265,6 +268,7 @@ export class LiveRunner {
     if (deps.venue !== undefined) {
       differences = await reconcile(kernel, this.gate, deps.venue, { prefix: this.prefix, sinceMs: saved !== undefined && saved.lastExecutionTs > -Infinity ? saved.lastExecutionTs - 60_000 : liveFrom - 7 * 86_400_000, journal: this.journal });
       for (const d of differences) deps.log?.(`reconcile: ${d.kind} ${JSON.stringify(d.detail)}`);
+      await deps.venue.flush?.();
       await deps.venue.poll();
     }
     this.persist(cursor, liveBars);
@@ -283,13 +287,21 @@ export class LiveRunner {
         stopReason = this.stopRequest ?? 'interrupted';
         break;
       }
+      const venue = deps.venue;
+      if (venue !== undefined) {
+        // What happened at the venue up to this bar's close (fills of the orders sent at the last close) is booked
+        // before the strategy sees the bar: the backtest's order of events.
+        await venue.flush?.();
+        await venue.poll();
+      }
       this.barReceived = performance.now();
       this.latencyOpen = true;
       this.process(set, false);
       this.latencyOpen = false;
       this.wallTime = await deps.pacer.now();
-      if (deps.venue !== undefined) {
-        await deps.venue.poll();
+      if (venue !== undefined) {
+        await venue.flush?.();
+        await venue.poll();
         await this.checkInFlight();
       }
       cursor = set.ts;
