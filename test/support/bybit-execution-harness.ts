@@ -1,4 +1,4 @@
-import { BybitExecutionClient, type BybitExecutionConfigInput, type OrderLost } from '../../src/adapters/bybit/index.js';
+import { BybitExecutionClient, type BybitError, type BybitExecutionConfigInput, type OrderLost } from '../../src/adapters/bybit/index.js';
 import type { Instrument } from '../../src/core/instrument.js';
 import { BYBIT_LINEAR_PERPETUALS } from '../../src/core/instrument.js';
 import type { Clock } from '../../src/core/time.js';
@@ -14,7 +14,7 @@ export const BYBIT_TEST_INSTRUMENTS: readonly Instrument[] = [BYBIT_LINEAR_PERPE
 export async function startBybitPair(
   venueOptions: BybitV5VenueOptions = {},
   clientConfig: BybitExecutionConfigInput = {},
-  extra: { onOrderLost?: (e: OrderLost) => void; sleep?: (ms: number) => Promise<void> } = {},
+  extra: { onOrderLost?: (e: OrderLost) => void; onError?: (e: BybitError) => void; sleep?: (ms: number) => Promise<void> } = {},
 ): Promise<{ venue: BybitV5Venue; client: BybitExecutionClient; close(): Promise<void> }> {
   const venue = await BybitV5Venue.start(venueOptions);
   const client = new BybitExecutionClient(

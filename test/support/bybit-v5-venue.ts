@@ -33,6 +33,8 @@ import { BybitV5Fault, BybitV5Reject, BybitV5Server, DEFAULT_LINEAR_INSTRUMENTS,
  *   fault; every applied fault is counted in {@link BybitV5Venue.faultCounts}.
  */
 export class BybitV5Venue {
+  /** Every private request in arrival order: path, orderLinkId, injected fault, outcome (`ok`, `ret_<code>`, `fault`, `done_unanswered`). */
+  readonly privateLog: PrivateLogEntry[] = [];
   private readonly accounts = new Map<string, Account>();
   private readonly markets = new Map<string, Market>();
   private readonly counts = new Map<VenueFaultKind, number>();
@@ -272,20 +274,30 @@ export class BybitV5Venue {
 
   private privateRoute(method: 'GET' | 'POST', path: string, handler: (account: Account, params: Record<string, unknown>) => unknown): void {
     this.server.route(method, path, async (req) => {
+      const params: Record<string, unknown> = method === 'POST' ? parseBodyLenient(req.body) : { ...req.query };
+      const entry: PrivateLogEntry = { path, orderLinkId: params['orderLinkId'] === undefined ? undefined : String(params['orderLinkId']), fault: undefined, outcome: 'ok' };
+      this.privateLog.push(entry);
       const kind = this.pickFault(path);
-      await this.applyBefore(kind);
-      const account = this.authenticate(req);
-      const params: Record<string, unknown> = method === 'POST' ? parseBody(req.body) : { ...req.query };
-      if (kind === 'insufficient_balance') {
-        this.count(kind);
-        throw new BybitV5Reject(110007, 'ab not enough for new order');
+      entry.fault = kind;
+      try {
+        await this.applyBefore(kind);
+        const account = this.authenticate(req);
+        if (method === 'POST') parseBody(req.body);
+        if (kind === 'insufficient_balance') {
+          this.count(kind);
+          throw new BybitV5Reject(110007, 'ab not enough for new order');
+        }
+        const result = handler(account, params);
+        if (kind === 'never_answered') {
+          this.count(kind);
+          entry.outcome = 'done_unanswered';
+          throw new BybitV5Fault(this.random() < 0.5 ? { kind: 'drop' } : { kind: 'hang' });
+        }
+        return result;
+      } catch (e) {
+        if (entry.outcome === 'ok') entry.outcome = e instanceof BybitV5Reject ? `ret_${e.retCode}` : 'fault';
+        throw e;
       }
-      const result = handler(account, params);
-      if (kind === 'never_answered') {
-        this.count(kind);
-        throw new BybitV5Fault(this.random() < 0.5 ? { kind: 'drop' } : { kind: 'hang' });
-      }
-      return result;
     });
   }
 
@@ -697,6 +709,14 @@ export interface VenueFaultConfig {
   readonly latencyMs?: readonly [number, number];
 }
 
+/** One private request as the venue saw it. */
+export interface PrivateLogEntry {
+  readonly path: string;
+  readonly orderLinkId: string | undefined;
+  fault: VenueFaultKind | undefined;
+  outcome: string;
+}
+
 export interface VenueAccountOptions {
   readonly apiKey: string;
   readonly apiSecret: string;
@@ -845,6 +865,14 @@ function positiveNumber(v: unknown, name: string): number {
 
 function linearCategory(p: Record<string, unknown>): void {
   if (p['category'] !== 'linear') throw new BybitV5Reject(10001, `params error: category must be linear on this venue, was ${String(p['category'])}`);
+}
+
+function parseBodyLenient(body: string): Record<string, unknown> {
+  try {
+    return parseBody(body);
+  } catch {
+    return {};
+  }
 }
 
 function parseBody(body: string): Record<string, unknown> {

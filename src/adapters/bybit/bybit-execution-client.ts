@@ -64,8 +64,8 @@ export interface BybitExecutionDeps {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Called when an order is declared lost (also listed by `lostOrders()`). */
   readonly onOrderLost?: (event: OrderLost) => void;
-  /** Called with errors of the background poll loop (already redacted). */
-  readonly onPollError?: (error: BybitError) => void;
+  /** Called with errors of the background poll loop and of commands that failed unexpectedly (already redacted). */
+  readonly onError?: (error: BybitError) => void;
   /** Waits `ms` (default setTimeout); tests may speed it up. */
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -89,6 +89,8 @@ interface Tracked {
   readonly cancelRejections: string[];
   /** Consecutive polls the acknowledged order was not found. */
   misses: number;
+  /** Answered lookups of a lost order that did not find it. */
+  absentChecks: number;
 }
 
 /**
@@ -211,7 +213,19 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
 
   cancel(clientOrderId: string, instrument: number): void {
     this.pendingCancels++;
-    this.enqueue(() => this.runCancel(clientOrderId, instrument));
+    const handed = { off: false };
+    this.enqueue(async () => {
+      try {
+        await this.runCancel(clientOrderId, instrument, handed);
+      } catch (e) {
+        // An unexpected failure (e.g. an unreadable venue answer): the cancel's outcome is unknown, say so.
+        if (!handed.off) {
+          this.pendingCancels--;
+          this.events?.onOrderCancelRejected({ kind: 'cancel-rejected', clientOrderId, reason: `cancel failed: ${this.redacted(e).message}`, tsEvent: this.clock.now() });
+        }
+        throw e;
+      }
+    });
   }
 
   /** Resolves when every command sent so far has had its request(s) answered (not necessarily its final event). */
@@ -224,16 +238,16 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
     return this.pendingSubmits + this.pendingCancels;
   }
 
-  /** Orders declared lost, in the order they were lost. */
+  /** Orders lost now (declared lost and not found again by a later poll), in the order they were lost. */
   lostOrders(): readonly OrderLost[] {
     return [...this.lost];
   }
 
-  /** Starts polling every `pollIntervalMs` (errors go to `onPollError`). */
+  /** Starts polling every `pollIntervalMs` (errors go to `onError`). */
   start(): void {
     if (this.loop !== undefined) return;
     this.loop = setInterval(() => {
-      this.poll().catch((e: unknown) => this.deps.onPollError?.(this.redacted(e)));
+      this.poll().catch((e: unknown) => this.deps.onError?.(this.redacted(e)));
     }, this.config.pollIntervalMs);
   }
 
@@ -323,20 +337,31 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
     this.queued++;
     this.queue = this.queue
       .then(task)
-      .catch((e: unknown) => this.deps.onPollError?.(this.redacted(e)))
+      .catch((e: unknown) => this.deps.onError?.(this.redacted(e)))
       .finally(() => {
         this.queued--;
       });
   }
 
   private async runSubmit(order: OrderSnapshot): Promise<void> {
+    try {
+      await this.submitOnce(order);
+    } catch (e) {
+      // An unexpected failure after the request may have left: the order's fate is unknown until a poll finds it.
+      const t = this.tracked.get(order.clientOrderId);
+      if (t !== undefined && t.state === 'submitting') this.declareLost(t, `submit failed: ${this.redacted(e).message}`);
+      throw e;
+    }
+  }
+
+  private async submitOnce(order: OrderSnapshot): Promise<void> {
     const id = order.clientOrderId;
     const previous = this.tracked.get(id);
     // A second command with an id this client already placed: the venue refuses it (110072); it is not adopted.
     const duplicateCommand = previous !== undefined && previous.state !== 'lost' && previous.state !== 'rejected';
     const t: Tracked = duplicateCommand
       ? previous
-      : { order, seq: ++this.seq, venueOrderId: undefined, state: 'submitting', deliveredQuantity: 0, fillIds: new Set(), cancelsPending: 0, cancelRejections: [], misses: 0 };
+      : { order, seq: ++this.seq, venueOrderId: undefined, state: 'submitting', deliveredQuantity: 0, fillIds: new Set(), cancelsPending: 0, cancelRejections: [], misses: 0, absentChecks: 0 };
     if (!duplicateCommand) this.tracked.set(id, t);
     try {
       await this.ensureMarkets();
@@ -413,9 +438,15 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
     return 'unknown';
   }
 
-  private async runCancel(clientOrderId: string, instrument: number): Promise<void> {
+  /** Runs one cancel; `handed.off` turns true once its answer is reported or handed to the poll. */
+  private async runCancel(clientOrderId: string, instrument: number, handed: { off: boolean }): Promise<void> {
     const t = this.tracked.get(clientOrderId);
     const done = (kind: 'canceled' | 'cancel-rejected', reason: string) => {
+      handed.off = true;
+      if (kind === 'cancel-rejected' && (t?.state === 'acknowledged' || t?.state === 'lost')) {
+        t.cancelRejections.push(reason); // reported by the poll, after the order's accepted (or its rejection)
+        return;
+      }
       this.pendingCancels--;
       const event = { clientOrderId, reason: redactText(reason, this.secrets), tsEvent: this.clock.now() };
       if (kind === 'canceled') this.events?.onOrderCanceled({ kind, ...event });
@@ -429,8 +460,9 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
     for (let attempt = 0; attempt < 2; attempt++) {
       const r = await this.call(() => this.exchange.cancelOrder(undefined as unknown as string, this.unified(instrument), { orderLinkId: clientOrderId }));
       if (r.ok) {
-        if (t && t.state !== 'done' && t.state !== 'rejected') {
+        if (t && (t.state === 'acknowledged' || t.state === 'working' || t.state === 'lost')) {
           t.cancelsPending++; // the poll reports canceled after the order's last fills
+          handed.off = true;
           return;
         }
         return done('canceled', 'canceled on request');
@@ -438,6 +470,7 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
       if (r.kind === 'venue' && r.retCode === 110001) {
         if (t && (t.state === 'acknowledged' || t.state === 'working')) {
           t.cancelRejections.push('order is not working at the venue (110001: filled, canceled or unknown)');
+          handed.off = true;
           return; // reported by the poll, after the fills that closed the order
         }
         return done('cancel-rejected', 'order is not working at the venue (110001: filled, canceled or unknown)');
@@ -446,8 +479,9 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
       // No clear answer: look before canceling again.
       const found = await this.findOrderJson(clientOrderId, instrument);
       if (found.ok && found.value !== undefined && !isWorking(found.value)) {
-        if (t && t.state !== 'done' && t.state !== 'rejected' && found.value['orderStatus'] === 'Cancelled') {
+        if (t && (t.state === 'acknowledged' || t.state === 'working') && found.value['orderStatus'] === 'Cancelled') {
           t.cancelsPending++;
+          handed.off = true;
           return;
         }
         return done('cancel-rejected', `order is no longer working (${String(found.value['orderStatus'])})`);
@@ -460,7 +494,9 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
   // ---- polling ---------------------------------------------------------------------------------------------------------
 
   private async pollRound(): Promise<void> {
-    const active = [...this.tracked.values()].filter((t) => t.state === 'acknowledged' || t.state === 'working' || t.cancelRejections.length > 0 || t.cancelsPending > 0).sort((a, b) => a.seq - b.seq);
+    const active = [...this.tracked.values()]
+      .filter((t) => t.state === 'acknowledged' || t.state === 'working' || ((t.state === 'done' || t.state === 'rejected') && (t.cancelRejections.length > 0 || t.cancelsPending > 0)))
+      .sort((a, b) => a.seq - b.seq);
     const lost = [...this.tracked.values()].filter((t) => t.state === 'lost');
     if (active.length === 0 && lost.length === 0) return;
     await this.ensureMarkets();
@@ -481,15 +517,22 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
       t.misses = 0;
       await this.deliver(t, json);
     }
-    // A lost order that turns up working is followed again.
+    // A lost order is looked up again each round: found → followed (accepted, fills); confirmed absent by
+    // `lostAfterQueries` answered lookups → it never reached the venue: rejected.
     for (const t of lost) {
-      const json = open.get(t.order.clientOrderId);
-      if (json === undefined) continue;
+      const found = open.has(t.order.clientOrderId) ? ({ ok: true, value: open.get(t.order.clientOrderId) } as const) : await this.findOrderJson(t.order.clientOrderId, t.order.instrument);
+      if (!found.ok) continue;
+      if (found.value === undefined && ++t.absentChecks < this.config.lostAfterQueries) continue;
       this.lost.splice(this.lost.findIndex((l) => l.clientOrderId === t.order.clientOrderId), 1);
       this.pendingSubmits++;
-      t.venueOrderId = String(json['orderId']);
+      if (found.value === undefined) {
+        this.reject(t, t.order, 'never reached the venue: no answer to the submit, and the venue does not know the orderLinkId', false);
+        this.flushCancels(t, 'order never reached the venue');
+        continue;
+      }
+      t.venueOrderId = String(found.value['orderId']);
       t.state = 'acknowledged';
-      await this.deliver(t, json);
+      await this.deliver(t, found.value);
     }
   }
 
