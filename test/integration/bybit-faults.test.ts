@@ -89,9 +89,13 @@ describe(`Bybit execution client under seeded venue faults (seed ${SEED}, ${FAUL
     await client.flush();
     const counts = venue.faultCounts();
     venue.setFaults(undefined);
-    await settleClient(client, 50);
+    await settleClient(client, 50).catch((e) => {
+      if (process.env['TM_FAULT_DEBUG']) console.log('DEBUG pending', (client as unknown as { tracked: Map<string, unknown> }).tracked);
+      throw e;
+    });
     // With the venue healthy again, a few rounds settle the lost orders: found (followed) or confirmed never placed.
     for (let i = 0; i < 3; i++) await client.poll();
+    if (process.env['TM_FAULT_DEBUG']) for (const l of client.lostOrders()) console.log('DEBUG lost', l, venue.orders().filter((o) => o['orderLinkId'] === l.clientOrderId), venue.privateLog.filter((e) => e.orderLinkId === l.clientOrderId), (client as unknown as { tracked: Map<string, unknown> }).tracked.get(l.clientOrderId));
     expect(client.lostOrders()).toEqual([]);
 
     // 1. One order per decision at the venue.

@@ -359,10 +359,18 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
     const previous = this.tracked.get(id);
     // A second command with an id this client already placed: the venue refuses it (110072); it is not adopted.
     const duplicateCommand = previous !== undefined && previous.state !== 'lost' && previous.state !== 'rejected';
-    const t: Tracked = duplicateCommand
-      ? previous
-      : { order, seq: ++this.seq, venueOrderId: undefined, state: 'submitting', deliveredQuantity: 0, fillIds: new Set(), cancelsPending: 0, cancelRejections: [], misses: 0, absentChecks: 0 };
-    if (!duplicateCommand) this.tracked.set(id, t);
+    let t: Tracked;
+    if (duplicateCommand) t = previous;
+    else if (previous?.state === 'lost') {
+      // The same decision again while its first submit is lost: one order, followed by this command.
+      this.lost.splice(this.lost.findIndex((l) => l.clientOrderId === id), 1);
+      previous.state = 'submitting';
+      previous.absentChecks = 0;
+      t = previous;
+    } else {
+      t = { order, seq: ++this.seq, venueOrderId: undefined, state: 'submitting', deliveredQuantity: 0, fillIds: new Set(), cancelsPending: 0, cancelRejections: [], misses: 0, absentChecks: 0 };
+      this.tracked.set(id, t);
+    }
     try {
       await this.ensureMarkets();
     } catch (e) {
