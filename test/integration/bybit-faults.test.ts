@@ -9,7 +9,7 @@ import type { VenueFaultKind } from '../support/bybit-v5-venue.js';
 /**
  * A seeded fault campaign: the Bybit execution client submits, cancels and re-issues orders through real ccxt while
  * the local v5 venue injects random faults (latency, answers lost after the order was placed, 5xx, 10006, HTTP
- * 429/403, 10002, 110007, partial fills, dropped connections, venue restarts; 110072 counted whenever a duplicate
+ * 429/403, 10002, 110007, partial fills, dropped connections, stale listings, venue restarts; 110072 counted whenever a duplicate
  * orderLinkId is refused) until `TM_FAULT_COUNT` faults (default 200) were applied. Seed: `TM_FAULT_SEED` (default 12).
  */
 const FAULT_COUNT = Number(process.env['TM_FAULT_COUNT'] ?? 200);
@@ -25,6 +25,7 @@ const RATES: Partial<Record<VenueFaultKind, number>> = {
   timestamp: 0.04,
   insufficient_balance: 0.05,
   dropped_connection: 0.05,
+  stale_read: 0.03,
   restart: 0.02,
   partial_fill: 0.3,
 };
@@ -37,11 +38,11 @@ describe(`Bybit execution client under seeded venue faults (seed ${SEED}, ${FAUL
 
   it('never throws, never places one decision twice, never resends blindly, and every order ends known', { timeout: 600_000 }, async () => {
     const errors: BybitError[] = [];
-    let lostEvents = 0;
+    const everLost = new Set<string>();
     const { venue, client, close } = await startBybitPair(
       { faults: { seed: SEED, rates: RATES, latencyMs: [5, 40] } },
       { timeoutMs: 300, seed: SEED },
-      { onError: (e: BybitError) => errors.push(e), onOrderLost: () => lostEvents++ },
+      { onError: (e: BybitError) => errors.push(e), onOrderLost: (e) => everLost.add(e.clientOrderId) },
     );
     closers.push(close);
     const recorder = new EventRecorder();
@@ -90,13 +91,19 @@ describe(`Bybit execution client under seeded venue faults (seed ${SEED}, ${FAUL
     const counts = venue.faultCounts();
     venue.setFaults(undefined);
     await settleClient(client, 50).catch((e) => {
-      if (process.env['TM_FAULT_DEBUG']) console.log('DEBUG pending', (client as unknown as { tracked: Map<string, unknown> }).tracked);
+      if (process.env['TM_FAULT_DEBUG']) {
+        for (const [id, t] of (client as unknown as { tracked: Map<string, { state: string; cancelsPending: number; cancelRejections: string[] }> }).tracked) {
+          if (t.state === 'acknowledged' || t.cancelsPending > 0 || t.cancelRejections.length > 0) console.log('DEBUG pending', id, t, venue.orders().filter((o) => o['orderLinkId'] === id), venue.privateLog.filter((e) => e.orderLinkId === id));
+        }
+      }
       throw e;
     });
-    // With the venue healthy again, a few rounds settle the lost orders: found (followed) or confirmed never placed.
-    for (let i = 0; i < 3; i++) await client.poll();
+    // With the venue healthy again, a poll finds every lost order the venue has (then followed like any other).
+    await client.poll();
     if (process.env['TM_FAULT_DEBUG']) for (const l of client.lostOrders()) console.log('DEBUG lost', l, venue.orders().filter((o) => o['orderLinkId'] === l.clientOrderId), venue.privateLog.filter((e) => e.orderLinkId === l.clientOrderId), (client as unknown as { tracked: Map<string, unknown> }).tracked.get(l.clientOrderId));
-    expect(client.lostOrders()).toEqual([]);
+    const lostAtEnd = client.lostOrders().map((l) => l.clientOrderId);
+    // What is still lost never reached the venue: it has no order with that orderLinkId.
+    for (const id of lostAtEnd) expect(venue.orders().some((o) => o['orderLinkId'] === id), `lost ${id} at the venue`).toBe(false);
 
     // 1. One order per decision at the venue.
     const venueOrders = venue.orders();
@@ -123,7 +130,8 @@ describe(`Bybit execution client under seeded venue faults (seed ${SEED}, ${FAUL
     let rejected = 0;
     let working = 0;
     for (const id of decisions) {
-      const kinds = recorder.kinds(id);
+      // A lost order's cancels are answered at once (it has no first event yet); it may be found and accepted later.
+      const kinds = everLost.has(id) ? recorder.kinds(id).filter((k, i, all) => !(k === 'cancel-rejected' && !all.slice(0, i).some((x) => x === 'accepted' || x === 'rejected'))) : recorder.kinds(id);
       const venueOrder = venueOrders.find((o) => o['orderLinkId'] === id);
       if (lost.has(id)) continue;
       expect(kinds[0], `first event of ${id}`).toMatch(/^(accepted|rejected)$/);
@@ -150,7 +158,7 @@ describe(`Bybit execution client under seeded venue faults (seed ${SEED}, ${FAUL
 
     console.log(`[bybit-faults] seed ${SEED}: faults per kind ${JSON.stringify(counts)} (total ${Object.values(counts).reduce((a, b) => a + (b ?? 0), 0)})`);
     console.log(
-      `[bybit-faults] ${decisions.length} decisions, ${duplicateDecisions} re-issued: ${filled} filled, ${canceled} canceled, ${rejected} rejected, ${working} working; ${lostEvents} declared lost while faults ran (0 left after recovery); ` +
+      `[bybit-faults] ${decisions.length} decisions, ${duplicateDecisions} re-issued: ${filled} filled, ${canceled} canceled, ${rejected} rejected, ${working} working; ${everLost.size} declared lost while faults ran (${lostAtEnd.length} still lost, none at the venue); ` +
         `${lostAnswers} placed-but-unanswered creates; ${pollErrors} poll rounds failed; ${venueOrders.length} venue orders`,
     );
   });

@@ -205,6 +205,7 @@ export class BybitV5Venue {
       const rate = this.faults.rates[kind] ?? 0;
       if (rate <= 0) continue;
       if (kind === 'insufficient_balance' && path !== '/v5/order/create') continue;
+      if (kind === 'stale_read' && !READ_PATHS.has(path)) continue;
       acc += rate;
       if (u < acc) return kind;
     }
@@ -286,6 +287,11 @@ export class BybitV5Venue {
         if (kind === 'insufficient_balance') {
           this.count(kind);
           throw new BybitV5Reject(110007, 'ab not enough for new order');
+        }
+        if (kind === 'stale_read' && READ_PATHS.has(path)) {
+          // Bybit's order and execution listings are eventually consistent: this read misses the newest records.
+          this.count(kind);
+          return { category: 'linear', list: [], nextPageCursor: '' };
         }
         const result = handler(account, params);
         if (kind === 'never_answered') {
@@ -693,12 +699,17 @@ export type VenueFaultKind =
   | 'partial_fill'
   | 'duplicate_order_link_id'
   | 'dropped_connection'
+  | 'stale_read'
   | 'restart';
 
 /** Order in which one uniform draw is mapped onto the random kinds (cumulative rates). */
-const RANDOM_FAULT_ORDER: readonly Exclude<VenueFaultKind, 'duplicate_order_link_id' | 'partial_fill'>[] = ['latency', 'never_answered', 'server_error', 'rate_limit', 'http_429', 'http_403', 'timestamp', 'insufficient_balance', 'dropped_connection', 'restart'];
+const RANDOM_FAULT_ORDER: readonly Exclude<VenueFaultKind, 'duplicate_order_link_id' | 'partial_fill'>[] = ['latency', 'never_answered', 'server_error', 'rate_limit', 'http_429', 'http_403', 'timestamp', 'insufficient_balance', 'dropped_connection', 'stale_read', 'restart'];
+
+/** Listings a `stale_read` fault answers empty (as an eventually consistent read that missed the newest records). */
+const READ_PATHS: ReadonlySet<string> = new Set(['/v5/order/realtime', '/v5/order/history', '/v5/execution/list']);
 
 /**
+ * `stale_read`: an order or execution listing answers an empty list (Bybit's listings lag its matching engine).
  * Seeded random faults: each private request draws one uniform number from a PRNG seeded with `seed` and gets at most
  * one fault (rates are probabilities per request, summing to ≤ 1); `partial_fill` is the probability that one match
  * fills only 20–80 % of what it could. `latencyMs` = [min, max] delay of a `latency` fault (default [20, 200]).

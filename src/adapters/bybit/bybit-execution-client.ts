@@ -89,8 +89,6 @@ interface Tracked {
   readonly cancelRejections: string[];
   /** Consecutive polls the acknowledged order was not found. */
   misses: number;
-  /** Answered lookups of a lost order that did not find it. */
-  absentChecks: number;
 }
 
 /**
@@ -365,10 +363,9 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
       // The same decision again while its first submit is lost: one order, followed by this command.
       this.lost.splice(this.lost.findIndex((l) => l.clientOrderId === id), 1);
       previous.state = 'submitting';
-      previous.absentChecks = 0;
       t = previous;
     } else {
-      t = { order, seq: ++this.seq, venueOrderId: undefined, state: 'submitting', deliveredQuantity: 0, fillIds: new Set(), cancelsPending: 0, cancelRejections: [], misses: 0, absentChecks: 0 };
+      t = { order, seq: ++this.seq, venueOrderId: undefined, state: 'submitting', deliveredQuantity: 0, fillIds: new Set(), cancelsPending: 0, cancelRejections: [], misses: 0 };
       this.tracked.set(id, t);
     }
     try {
@@ -451,7 +448,7 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
     const t = this.tracked.get(clientOrderId);
     const done = (kind: 'canceled' | 'cancel-rejected', reason: string) => {
       handed.off = true;
-      if (kind === 'cancel-rejected' && (t?.state === 'acknowledged' || t?.state === 'lost')) {
+      if (kind === 'cancel-rejected' && t?.state === 'acknowledged') {
         t.cancelRejections.push(reason); // reported by the poll, after the order's accepted (or its rejection)
         return;
       }
@@ -525,19 +522,13 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
       t.misses = 0;
       await this.deliver(t, json);
     }
-    // A lost order is looked up again each round: found → followed (accepted, fills); confirmed absent by
-    // `lostAfterQueries` answered lookups → it never reached the venue: rejected.
+    // A lost order is looked up again each round: found → followed (accepted, fills). Not found proves nothing
+    // (Bybit's listings lag its matching engine), so it stays lost: the owner decides (reconcile, halt the instrument).
     for (const t of lost) {
       const found = open.has(t.order.clientOrderId) ? ({ ok: true, value: open.get(t.order.clientOrderId) } as const) : await this.findOrderJson(t.order.clientOrderId, t.order.instrument);
-      if (!found.ok) continue;
-      if (found.value === undefined && ++t.absentChecks < this.config.lostAfterQueries) continue;
+      if (!found.ok || found.value === undefined) continue;
       this.lost.splice(this.lost.findIndex((l) => l.clientOrderId === t.order.clientOrderId), 1);
       this.pendingSubmits++;
-      if (found.value === undefined) {
-        this.reject(t, t.order, 'never reached the venue: no answer to the submit, and the venue does not know the orderLinkId', false);
-        this.flushCancels(t, 'order never reached the venue');
-        continue;
-      }
       t.venueOrderId = String(found.value['orderId']);
       t.state = 'acknowledged';
       await this.deliver(t, found.value);
