@@ -89,6 +89,8 @@ interface Tracked {
   readonly cancelRejections: string[];
   /** Consecutive polls the acknowledged order was not found. */
   misses: number;
+  /** Refusals of later commands reusing this id, reported right after this order's first event. */
+  readonly duplicateRejections: string[];
 }
 
 /**
@@ -365,7 +367,7 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
       previous.state = 'submitting';
       t = previous;
     } else {
-      t = { order, seq: ++this.seq, venueOrderId: undefined, state: 'submitting', deliveredQuantity: 0, fillIds: new Set(), cancelsPending: 0, cancelRejections: [], misses: 0 };
+      t = { order, seq: ++this.seq, venueOrderId: undefined, state: 'submitting', deliveredQuantity: 0, fillIds: new Set(), cancelsPending: 0, cancelRejections: [], misses: 0, duplicateRejections: [] };
       this.tracked.set(id, t);
     }
     try {
@@ -407,6 +409,11 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
   }
 
   private reject(t: Tracked, order: OrderSnapshot, reason: string, duplicateCommand: boolean): void {
+    if (duplicateCommand && t.state === 'acknowledged') {
+      // The original's first event (accepted or rejected) has not been reported yet: this refusal comes after it.
+      t.duplicateRejections.push(redactText(reason, this.secrets));
+      return;
+    }
     if (!duplicateCommand) t.state = 'rejected';
     this.pendingSubmits--;
     this.events?.onOrderRejected({ kind: 'rejected', clientOrderId: order.clientOrderId, reason: redactText(reason, this.secrets), tsEvent: this.clock.now() });
@@ -553,12 +560,14 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
         t.state = 'rejected';
         this.pendingSubmits--;
         events?.onOrderRejected({ kind: 'rejected', clientOrderId: t.order.clientOrderId, reason: report.reason ?? 'rejected by the venue', tsEvent: report.tsEvent });
+        this.flushDuplicates(t);
         this.flushCancels(t, 'order was rejected');
         return;
       }
       t.state = 'working';
       this.pendingSubmits--;
       events?.onOrderAccepted({ kind: 'accepted', clientOrderId: t.order.clientOrderId, venueOrderId: report.venueOrderId, tsEvent: Number(json['createdTime']) || report.tsEvent });
+      this.flushDuplicates(t);
     }
     if (report.filledQuantity > t.deliveredQuantity + EPS * Math.max(1, t.order.quantity)) {
       const rows = await this.must(this.pages('execution', { category: 'linear', symbol: this.instruments[t.order.instrument]!.symbol, orderId: report.venueOrderId, startTime: Number(json['createdTime']) || undefined, limit: 100 }));
@@ -589,6 +598,13 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
       this.flushCancels(t, 'order already filled');
     } else if (t.cancelRejections.length > 0) {
       this.flushCancels(t, undefined);
+    }
+  }
+
+  private flushDuplicates(t: Tracked): void {
+    for (const reason of t.duplicateRejections.splice(0)) {
+      this.pendingSubmits--;
+      this.events?.onOrderRejected({ kind: 'rejected', clientOrderId: t.order.clientOrderId, reason, tsEvent: this.clock.now() });
     }
   }
 
@@ -759,7 +775,7 @@ export function toExecutionError(e: unknown, secrets: readonly string[]): BybitE
   const cause = redactError(e, secrets);
   if (e instanceof RateLimitExceeded || e instanceof DDoSProtection) return new BybitError('rate_limited', `Bybit rate limit hit: ${message}`, context, { cause });
   if (e instanceof AuthenticationError) return new BybitError('authentication', `Bybit refused the credentials: ${message}`, context, { cause });
-  if (e instanceof ExchangeError) return new BybitError('venue_rejected', `Bybit rejected the request: ${message}`, context, { cause });
+  if (e instanceof ExchangeError || e instanceof InvalidNonce) return new BybitError('venue_rejected', `Bybit rejected the request: ${message}`, context, { cause });
   if (e instanceof NetworkError && status !== undefined) return new BybitError('unexpected_status', `Bybit answered HTTP ${status}: ${message}`, context, { cause });
   if (e instanceof NetworkError) return new BybitError('network', `Bybit request failed: ${message}`, context, { cause });
   return new BybitError('unexpected_status', `Bybit request failed: ${message}`, context, { cause });
