@@ -179,8 +179,8 @@ describe('local Bybit v5 venue: seeded faults and ccxt', () => {
       const placed = await exchange.createOrder('BTC/USDT:USDT', 'limit', 'buy', 0.1, 99, { clientOrderId: 'cc_1' });
       expect(placed.clientOrderId).toBe('cc_1');
       expect((await exchange.fetchOpenOrders('BTC/USDT:USDT')).map((o) => [o.clientOrderId, o.status, o.amount, o.price])).toEqual([['cc_1', 'open', 0.1, 99]]);
-      expect((await exchange.fetchOpenOrder(placed.id, 'BTC/USDT:USDT')).clientOrderId).toBe('cc_1');
-      await exchange.cancelOrder(placed.id, 'BTC/USDT:USDT');
+      expect((await exchange.fetchOpenOrder(placed.id!, 'BTC/USDT:USDT')).clientOrderId).toBe('cc_1');
+      await exchange.cancelOrder(placed.id!, 'BTC/USDT:USDT');
       await exchange.createOrder('BTC/USDT:USDT', 'market', 'buy', 0.2, undefined, { clientOrderId: 'cc_2' });
       venue.trade(100);
       const trades = await exchange.fetchMyTrades('BTC/USDT:USDT');

@@ -139,7 +139,6 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
   private throttleMs = 0;
   private lastRequestAt = -Infinity;
   private marketsLoaded = false;
-  private timeSynced = false;
   private closed = false;
 
   /** @throws BybitError `real_money_refused` / `invalid_argument` (switches, URL), `missing_credentials` (empty keys). */
@@ -196,7 +195,6 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
     await this.ensureMarkets();
     const r = await this.call(() => this.exchange.loadTimeDifference());
     if (!r.ok) throw r.error;
-    this.timeSynced = true;
   }
 
   /** Sets the leverage of an instrument; "not modified" (110043) counts as done. @throws BybitError (redacted). */
@@ -714,7 +712,6 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
             resynced = true;
             try {
               await this.exchange.loadTimeDifference();
-              this.timeSynced = true;
             } catch {
               // the retry below reports the failure
             }
