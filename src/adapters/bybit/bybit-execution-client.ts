@@ -236,6 +236,15 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
     return this.pendingSubmits + this.pendingCancels;
   }
 
+  /**
+   * Where this client is with an order it submitted: `submitting` (request in flight or being looked up),
+   * `acknowledged` (the venue has it, accepted not reported yet), `working`, `done` (filled or canceled), `rejected`,
+   * `lost`; undefined for ids it never submitted.
+   */
+  orderState(clientOrderId: string): 'submitting' | 'acknowledged' | 'working' | 'done' | 'lost' | 'rejected' | undefined {
+    return this.tracked.get(clientOrderId)?.state;
+  }
+
   /** Orders lost now (declared lost and not found again by a later poll), in the order they were lost. */
   lostOrders(): readonly OrderLost[] {
     return [...this.lost];
@@ -290,8 +299,8 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
     const open = await this.must(this.listOpenOrders());
     return [...open.values()]
       .filter((o) => String(o['orderLinkId'] ?? '').startsWith(clientOrderIdPrefix) && this.symbols.has(String(o['symbol'])))
-      .map((o) => parseOrderReport(o, this.symbols))
-      .sort((a, b) => a.tsEvent - b.tsEvent);
+      .sort((a, b) => Number(a['createdTime']) - Number(b['createdTime']))
+      .map((o) => parseOrderReport(o, this.symbols));
   }
 
   async executionsSince(sinceMs: number): Promise<readonly VenueFillReport[]> {
