@@ -58,7 +58,7 @@ export interface BybitExecutionDeps {
   /** Instruments the engine trades; orders and reports carry indices into this list. */
   readonly instruments: readonly Instrument[];
   readonly keys: BybitKeys;
-  /** Local time (fills' `tsInit`, throttle spacing). */
+  /** Local time of events (fills' `tsInit`, rejections, cancels). */
   readonly clock: Clock;
   /** Environment read for `TM_ALLOW_REAL_MONEY`. */
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -698,9 +698,10 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
   private async call<T>(fn: () => Promise<T>): Promise<CallResult<T>> {
     let resynced = false;
     for (let attempt = 0; ; attempt++) {
-      const wait = this.lastRequestAt + this.throttleMs - this.clock.now();
+      // Spacing is wall time between requests (a monotonic timer), whatever clock the engine runs on.
+      const wait = this.lastRequestAt + this.throttleMs - performance.now();
       if (wait > 0) await this.sleep(wait);
-      this.lastRequestAt = this.clock.now();
+      this.lastRequestAt = performance.now();
       try {
         const value = await fn();
         this.throttleMs = this.throttleMs / 2 < 1 ? 0 : this.throttleMs / 2;
