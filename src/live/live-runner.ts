@@ -13,7 +13,7 @@ import type { LiveBarFeed, LiveBarSet } from './bar-feed.js';
 import { Journal } from './journal.js';
 import { JournalingGate } from './journaling-gate.js';
 import { LiveClock, type Pacer } from './live-clock.js';
-import { reconcile, type ReconcileDifference } from './reconcile.js';
+import { bookExecutions, reconcile, type ReconcileDifference } from './reconcile.js';
 import { loadRunnerState, saveRunnerState, writeFileDurable, type LiveRunnerState } from './runner-state.js';
 
 export type LiveMode = 'paper' | 'demo' | 'testnet' | 'mainnet';
@@ -24,6 +24,8 @@ export interface LiveVenue extends ExecutionClient, VenueQueries {
   poll(): Promise<void>;
   /** Resolves once every command handed over so far has had its request answered (or given up). */
   flush?(): Promise<void>;
+  /** Where the client is with an order it submitted (undefined: not one of its own, e.g. adopted after a restart). */
+  orderState?(clientOrderId: string): string | undefined;
 }
 
 export interface LiveRunnerConfig {
@@ -302,6 +304,9 @@ export class LiveRunner {
       if (venue !== undefined) {
         await venue.flush?.();
         await venue.poll();
+        // Executions the client does not report (orders adopted after a restart): booked once, by execution id.
+        const since = this.gate.lastExecutionTs > -Infinity ? this.gate.lastExecutionTs - 60_000 : set.ts - 7 * 86_400_000;
+        await bookExecutions(kernel, this.gate, venue, this.prefix, since, undefined, undefined, (id) => venue.orderState?.(id) === undefined);
         await this.checkInFlight();
       }
       cursor = set.ts;

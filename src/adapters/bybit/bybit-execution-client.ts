@@ -586,8 +586,9 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
       for (const f of fills) {
         t.fillIds.add(f.executionId);
         t.deliveredQuantity += f.quantity;
-        const { executionId: _, ...fill } = f;
-        events?.onOrderFilled({ ...fill, clientOrderId: t.order.clientOrderId, tag: t.order.tag });
+        // The venue's execution id stays on the fill: a live runner books each execution once whether it learns of it
+        // here or from its own reconciliation (`executionsSince`).
+        events?.onOrderFilled({ ...f, clientOrderId: t.order.clientOrderId, tag: t.order.tag });
       }
     }
     const complete = t.deliveredQuantity >= report.filledQuantity - EPS * Math.max(1, t.order.quantity);
