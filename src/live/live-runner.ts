@@ -18,6 +18,9 @@ import { loadRunnerState, saveRunnerState, writeFileDurable, type LiveRunnerStat
 
 export type LiveMode = 'paper' | 'demo' | 'testnet' | 'mainnet';
 
+/** Attempts of the start-up reconciliation before the start fails (a supervisor then starts the process again). */
+const RECONCILE_ATTEMPTS = 5;
+
 /** A venue execution client for live runs: the execution port, the venue queries, and one round of polling. */
 export interface LiveVenue extends ExecutionClient, VenueQueries {
   /** One round of order and execution queries, delivering what changed as events; resolves when delivered. */
@@ -179,6 +182,8 @@ export class LiveRunner {
   }
 
   private started = false;
+  /** Venue calls of the bar loop that failed (each retried after the next bar). */
+  venueErrors = 0;
   /** Wall time (the pacer's) at the last bar or start: status.json's `updatedAt`. */
   private wallTime = 0;
 
@@ -229,7 +234,8 @@ export class LiveRunner {
       kernel.restoreState({ ...saved.kernel, histories: saved.kernel.histories.map(() => ({ length: 0, columns: {} })) });
       this.clock.advanceTo(saved.kernel.now);
       this.paperVenue?.restore(saved.paperVenue!);
-      this.gate.restoreBooked(saved.bookedExecutions, saved.lastExecutionTs);
+      // JSON has no -Infinity: a run that booked no execution yet saved null.
+      this.gate.restoreBooked(saved.bookedExecutions, saved.lastExecutionTs !== null && Number.isFinite(saved.lastExecutionTs) ? saved.lastExecutionTs : -Infinity);
       if (config.unhalt === true) {
         // The operator decided to trade again: the account ACTIVE, every instrument released.
         if (kernel.tradingState !== 'ACTIVE') kernel.setTradingState('ACTIVE', 'unhalted by the operator (tm live --unhalt)');
@@ -268,8 +274,21 @@ export class LiveRunner {
     // Reconciliation with the venue's books (every start: crash-only).
     let differences: ReconcileDifference[] = [];
     if (deps.venue !== undefined) {
-      differences = await reconcile(kernel, this.gate, deps.venue, { prefix: this.prefix, sinceMs: saved !== undefined && saved.lastExecutionTs > -Infinity ? saved.lastExecutionTs - 60_000 : liveFrom - 7 * 86_400_000, journal: this.journal });
+      deps.log?.(`warm-up done (${warmed} bars); reconciling with the venue`);
+      const sinceMs = Number.isFinite(this.gate.lastExecutionTs) ? this.gate.lastExecutionTs - 60_000 : liveFrom - 7 * 86_400_000;
+      // The venue may be briefly unreachable at a start: retried (nothing is traded before reconciliation completes).
+      for (let attempt = 1; ; attempt++) {
+        try {
+          differences = await reconcile(kernel, this.gate, deps.venue, { prefix: this.prefix, sinceMs, journal: this.journal, ...(deps.log ? { log: deps.log } : {}) });
+          break;
+        } catch (e) {
+          if (attempt >= RECONCILE_ATTEMPTS) throw e;
+          deps.log?.(`reconcile attempt ${attempt} failed (${(e as Error).message}); retrying`);
+          await new Promise<void>((resolve) => setTimeout(resolve, 500 * attempt));
+        }
+      }
       for (const d of differences) deps.log?.(`reconcile: ${d.kind} ${JSON.stringify(d.detail)}`);
+      deps.log?.('reconcile: done; polling the venue');
       await deps.venue.flush?.();
       await deps.venue.poll();
     }
@@ -293,8 +312,13 @@ export class LiveRunner {
       if (venue !== undefined) {
         // What happened at the venue up to this bar's close (fills of the orders sent at the last close) is booked
         // before the strategy sees the bar: the backtest's order of events.
-        await venue.flush?.();
-        await venue.poll();
+        try {
+          await venue.flush?.();
+          await venue.poll();
+        } catch (e) {
+          this.venueErrors++;
+          deps.log?.(`venue: ${(e as Error).message} (before bar ${new Date(set.ts).toISOString()}; the bar is dispatched on what is known)`);
+        }
       }
       this.barReceived = performance.now();
       this.latencyOpen = true;
@@ -302,12 +326,18 @@ export class LiveRunner {
       this.latencyOpen = false;
       this.wallTime = await deps.pacer.now();
       if (venue !== undefined) {
-        await venue.flush?.();
-        await venue.poll();
-        // Executions the client does not report (orders adopted after a restart): booked once, by execution id.
-        const since = this.gate.lastExecutionTs > -Infinity ? this.gate.lastExecutionTs - 60_000 : set.ts - 7 * 86_400_000;
-        await bookExecutions(kernel, this.gate, venue, this.prefix, since, undefined, undefined, (id) => venue.orderState?.(id) === undefined);
-        await this.checkInFlight();
+        // A venue error here is not fatal: what was missed is asked again after the next bar (and at any restart).
+        try {
+          await venue.flush?.();
+          await venue.poll();
+          // Executions the client does not report (orders adopted after a restart): booked once, by execution id.
+          const since = this.gate.lastExecutionTs > -Infinity ? this.gate.lastExecutionTs - 60_000 : set.ts - 7 * 86_400_000;
+          await bookExecutions(kernel, this.gate, venue, this.prefix, since, undefined, undefined, (id) => venue.orderState?.(id) === undefined);
+          await this.checkInFlight();
+        } catch (e) {
+          this.venueErrors++;
+          deps.log?.(`venue: ${(e as Error).message} (after bar ${new Date(set.ts).toISOString()}; asked again after the next bar)`);
+        }
       }
       cursor = set.ts;
       processed++;
@@ -316,6 +346,16 @@ export class LiveRunner {
     }
     if (this.stopRequest !== undefined) {
       await this.shutdown();
+      if (deps.venue !== undefined) {
+        // A last look at the venue: fills that happened since the last bar are booked before the state is saved.
+        try {
+          await deps.venue.flush?.();
+          await deps.venue.poll();
+          await bookExecutions(kernel, this.gate, deps.venue, this.prefix, this.gate.lastExecutionTs > -Infinity ? this.gate.lastExecutionTs - 60_000 : cursor - 7 * 86_400_000, undefined, undefined, (id) => deps.venue!.orderState?.(id) === undefined);
+        } catch (e) {
+          deps.log?.(`venue: ${(e as Error).message} (at stop; the next start reconciles)`);
+        }
+      }
       this.persist(cursor, liveBars);
     }
     return this.finish(saved !== undefined, warmed, processed, cursor, differences, stopReason);
@@ -424,7 +464,7 @@ export class LiveRunner {
       kernel: kernel.saveState({ histories: false }),
       ...(this.paperVenue ? { paperVenue: this.paperVenue.save() } : {}),
       bookedExecutions: this.gate.bookedIds(),
-      lastExecutionTs: this.gate.lastExecutionTs,
+      lastExecutionTs: Number.isFinite(this.gate.lastExecutionTs) ? this.gate.lastExecutionTs : null,
       savedAt: kernel.now(),
     };
     this.journal.sync();

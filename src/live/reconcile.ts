@@ -69,7 +69,7 @@ function adoptReport(kernel: Kernel, gate: JournalingGate, r: VenueOrderReport):
  * and equity. Every difference is journaled and returned; positions that still differ halt new orders of their
  * instrument (a human looks first).
  */
-export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: VenueQueries, options: { readonly prefix: string; readonly sinceMs: number; readonly journal: Journal; readonly equityTolerance?: number }): Promise<ReconcileDifference[]> {
+export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: VenueQueries, options: { readonly prefix: string; readonly sinceMs: number; readonly journal: Journal; readonly equityTolerance?: number; readonly log?: (line: string) => void }): Promise<ReconcileDifference[]> {
   const { prefix, journal } = options;
   const now = kernel.now();
   const differences: ReconcileDifference[] = [];
@@ -85,6 +85,7 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
   await bookExecutions(kernel, gate, venue, prefix, options.sinceMs, (id, execution, quantity, price) => note('missed_fill', { id, execution, quantity, price }), adopt);
 
   // 2. Orders of this run working at the venue.
+  options.log?.('reconcile: executions booked; open orders');
   const open = await venue.openOrders(prefix);
   const openIds = new Set(open.map((r) => r.clientOrderId));
   for (const r of open) {
@@ -126,6 +127,7 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
   }
 
   // 4. Positions, after every fill is booked.
+  options.log?.('reconcile: orders done; positions');
   for (const p of await venue.positions()) {
     const mine = kernel.position(p.instrument);
     const lot = kernel.instruments[p.instrument]!.lotSize;
@@ -136,6 +138,7 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
   }
 
   // 5. Equity (information: funding and fee rounding are booked by the venue).
+  options.log?.('reconcile: positions done; balance');
   const balance = await venue.balance();
   const equity = kernel.equity();
   const tolerance = options.equityTolerance ?? Math.max(1, Math.abs(balance.equity) * 1e-4);
