@@ -128,6 +128,10 @@ export class LiveRunner {
   private readonly lost: string[] = [];
   private readonly latencies: number[] = [];
   private barReceived = 0;
+  /** `performance.now()` when the bar in progress was received (after the venue poll before its dispatch): latency probes. */
+  get barReceivedAt(): number {
+    return this.barReceived;
+  }
   private latencyOpen = false;
 
   constructor(
@@ -324,6 +328,7 @@ export class LiveRunner {
       this.latencyOpen = true;
       this.process(set, false);
       this.latencyOpen = false;
+      await this.journal.syncAsync();
       this.wallTime = await deps.pacer.now();
       if (venue !== undefined) {
         // A venue error here is not fatal: what was missed is asked again after the next bar (and at any restart).
@@ -380,7 +385,6 @@ export class LiveRunner {
       r.volume[0] = b.volume;
       journal.append(warmup ? { k: 'bar', i, ts: b.ts, o: b.open, h: b.high, l: b.low, c: b.close, v: b.volume, warmup: true } : { k: 'bar', i, ts: b.ts, o: b.open, h: b.high, l: b.low, c: b.close, v: b.volume });
     }
-    if (!warmup) journal.sync(); // each bar is durable before it is dispatched
     const tsOpen = set.ts, tsClose = tsOpen + tf;
     this.clock.advanceTo(tsOpen);
     const venue = this.paperVenue;
@@ -402,6 +406,10 @@ export class LiveRunner {
     if (kernel.hasTimers) kernel.fireTimers();
     for (let i = 0; i < n; i++) if (present[i] !== 0) kernel.onBar(i, rows[i]!, 0, tf);
     this.journalDenials();
+    // The bar and its commands are written (they survive a crash of this process) before anything leaves; the fsync
+    // follows off the event loop (see the run loop), so the order's hand-over does not wait for the disk. A crash of
+    // the machine in between loses journal lines, never an order: the venue has the order under its deterministic id,
+    // and the restart re-decides the bar with the same id and reconciles.
     this.gate.flush();
     if (venue !== undefined && venue.hasCommands) venue.processCommands(this.clock.now());
   }

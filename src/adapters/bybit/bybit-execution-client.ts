@@ -68,6 +68,8 @@ export interface BybitExecutionDeps {
   readonly onError?: (error: BybitError) => void;
   /** Waits `ms` (default setTimeout); tests may speed it up. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Called right before ccxt's `createOrder` is invoked for an order (each attempt): latency probes. */
+  readonly onCreateOrder?: (clientOrderId: string) => void;
 }
 
 type CallResult<T> =
@@ -384,7 +386,10 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
     }
     let resent = false;
     for (;;) {
-      const r = await this.call(() => this.exchange.createOrder(this.unified(order.instrument), order.type, order.side, order.quantity, order.type === 'limit' ? order.price : undefined, this.orderParams(order)));
+      const r = await this.call(() => {
+        this.deps.onCreateOrder?.(order.clientOrderId);
+        return this.exchange.createOrder(this.unified(order.instrument), order.type, order.side, order.quantity, order.type === 'limit' ? order.price : undefined, this.orderParams(order));
+      });
       if (r.ok) {
         if (duplicateCommand) return this.reject(t, order, 'duplicate client order id', true); // cannot happen: the venue has the id
         t.venueOrderId = String((r.value.info as Record<string, unknown>)['orderId'] ?? r.value.id);
