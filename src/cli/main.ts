@@ -29,6 +29,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'models', summary: 'model registry (MLflow): list registered models, versions, aliases and gate verdicts', load: async () => (await import('./models-commands.js')).modelsCommand },
   { name: 'promote', summary: 'point a registered model alias (e.g. @production) at a version; refuses versions whose gates failed unless --force --reason', load: async () => (await import('./models-commands.js')).promoteCommand },
   { name: 'runs', summary: 'MLflow runs: list the runs of the tracking server (when configured)', load: async () => (await import('./runs-command.js')).runsCommand },
+  { name: 'sweep', summary: 'parameter sweep over an experiment: run it locally (--workers N) or as a BullMQ flow on Redis (--queue); one result row per trial, best trial, Deflated Sharpe, PBO; tm sweep status <id>', load: async () => (await import('./sweep-command.js')).sweepCommand },
+  { name: 'worker', summary: 'BullMQ worker: run queued sweep trials on this machine (tm worker --queue redis://...)', load: async () => (await import('./sweep-command.js')).workerCommand },
   { name: 'doctor', summary: 'check Node/npm/Python/Go, services, ports, the store and TM_SHARED_DATA; print what is missing and the command that fixes it', load: async () => (await import('./doctor-command.js')).doctorCommand },
 ];
 
