@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { Command, Option } from 'commander';
 import { AppError } from '../core/app-error.js';
 import { MarketStore, resolveStorePath } from '../data/index.js';
-import { aggregateSweep, doneRow, failedRow, resolveSweepStorePath, SweepStore, type SweepAggregate, type TrialRow } from '../sweep/index.js';
+import { aggregateSweep, doneRow, failedRow, resolveSweepStorePath, SweepError, SweepStore, type SweepAggregate, type TrialRow } from '../sweep/index.js';
 import { dbOption } from './cli-options.js';
 import { formatTable, type CliIo } from './output.js';
 import { createProgress } from './progress.js';
@@ -129,7 +129,7 @@ async function sweepAction(io: CliIo, opts: SweepFlags): Promise<void> {
     if (opts.queue) {
       if (opts.workers !== undefined) throw new AppError('invalid_option', 'tm sweep: --workers runs trials on this machine; with --queue the trials run on `tm worker` processes (drop one of them)');
       const target = targetOf(opts);
-      const connection = connectQueue(target);
+      const connection = connectQueue(target, (m) => io.err(`redis: ${m}`));
       try {
         const added = await enqueueSweep(connection, target, plan);
         if (opts.detach) {
@@ -175,9 +175,15 @@ async function sweepAction(io: CliIo, opts: SweepFlags): Promise<void> {
 
 async function statusAction(io: CliIo, sweepId: string, opts: QueueFlags & { results?: string; json?: boolean }): Promise<void> {
   if (opts.queue) {
-    const connection = connectQueue(targetOf(opts));
+    const connection = connectQueue(targetOf(opts), () => {}, { waitForever: false });
     try {
-      const s = await queuedSweepStatus(connection, targetOf(opts), sweepId);
+      let s: Awaited<ReturnType<typeof queuedSweepStatus>>;
+      try {
+        s = await queuedSweepStatus(connection, targetOf(opts), sweepId);
+      } catch (e) {
+        if (e instanceof AppError) throw e;
+        throw new SweepError('unreachable', `tm sweep status: cannot read ${opts.queue}: ${(e as Error).message}`, { queue: opts.queue }, { cause: e });
+      }
       if (opts.json) return io.out(JSON.stringify(s, null, 2));
       io.out(`sweep ${sweepId} (${s.name}) on ${opts.queue}: ${s.trials} trials, ${countsLabel(s)}, waiting ${Math.max(0, s.trials - s.done - s.failed - s.running)}; ${s.status === 'aggregated' ? 'aggregated' : 'in progress'}`);
       if (s.aggregate?.best) io.out(`best ${JSON.stringify(s.aggregate.best.point)} ${s.aggregate.objective} ${s.aggregate.best.value.toFixed(3)}`);
@@ -248,7 +254,7 @@ export function workerCommand(io: CliIo, _setExit: (code: number) => void): Comm
     const target = targetOf(opts);
     const concurrency = intFlag('--concurrency', opts.concurrency, 1, 1);
     const workerName = `${hostname()}:${process.pid}`;
-    const connection = connectQueue(target);
+    const connection = connectQueue(target, (m) => io.err(`redis: ${m}`));
     const pool = new TrialPool(concurrency, resolveStorePath(opts.db));
     const w = startSweepWorker(connection, target, pool, {
       lockDurationMs: intFlag('--lock-duration', opts.lockDuration, 30000, 100),

@@ -16,10 +16,22 @@ export const QUEUE_DEFAULTS = { queueName: 'tm-sweep', prefix: 'tm' } as const;
 
 /**
  * Opens a Redis connection for BullMQ: commands wait for a reconnect instead of failing (`maxRetriesPerRequest: null`,
- * what BullMQ workers require), so a Redis restart pauses a sweep instead of breaking it.
+ * what BullMQ workers require), so a Redis restart pauses a sweep instead of breaking it. With `waitForever: false`
+ * (one-shot reads such as `tm sweep status`) a Redis that stays unreachable fails the command after a few retries.
  */
-export function connectQueue(target: QueueTarget): Redis {
-  return new Redis(target.url, { maxRetriesPerRequest: null, lazyConnect: false });
+export function connectQueue(target: QueueTarget, onError: (message: string) => void = () => {}, options: { readonly waitForever: boolean } = { waitForever: true }): Redis {
+  const connection = new Redis(
+    target.url,
+    options.waitForever ? { maxRetriesPerRequest: null } : { maxRetriesPerRequest: 1, connectTimeout: 5000, retryStrategy: (times: number) => (times > 3 ? null : 200) },
+  );
+  // ioredis reconnects by itself; report the first error of each outage, not every retry
+  let down = false;
+  connection.on('error', (e: Error) => {
+    if (!down) onError(`${target.url}: ${e.message} (reconnecting)`);
+    down = true;
+  });
+  connection.on('ready', () => (down = false));
+  return connection;
 }
 
 /** The Redis keys of one sweep besides BullMQ's own (job hashes and lists under `<prefix>:<queue>:`). */
