@@ -2,7 +2,8 @@ import { hostname } from 'node:os';
 import { Command, Option } from 'commander';
 import { AppError } from '../core/app-error.js';
 import { MarketStore, resolveStorePath } from '../data/index.js';
-import { aggregateSweep, doneRow, failedRow, resolveSweepStorePath, SweepError, SweepStore, type SweepAggregate, type TrialRow } from '../sweep/index.js';
+import { MlflowClient, mlflowClientConfigFromEnv, REGISTRY_ENV } from '../registry/index.js';
+import { aggregateSweep, doneRow, failedRow, logSweepToMlflow, resolveSweepStorePath, SweepError, type MlflowSweepRuns, SweepStore, type SweepAggregate, type TrialRow } from '../sweep/index.js';
 import { dbOption } from './cli-options.js';
 import { formatTable, type CliIo } from './output.js';
 import { createProgress } from './progress.js';
@@ -23,6 +24,7 @@ interface SweepFlags extends QueueFlags {
   results?: string;
   detach?: boolean;
   json?: boolean;
+  mlflow?: string | boolean;
 }
 
 function queueOptions(command: Command): Command {
@@ -124,6 +126,7 @@ async function sweepAction(io: CliIo, opts: SweepFlags): Promise<void> {
   let rows: TrialRow[];
   let aggregate: SweepAggregate;
   let store: SweepStore | undefined;
+  let mlflowRuns: MlflowSweepRuns | undefined;
   const source = opts.queue ? `${opts.queue}/${opts.queueName}` : 'local';
   try {
     if (opts.queue) {
@@ -161,16 +164,23 @@ async function sweepAction(io: CliIo, opts: SweepFlags): Promise<void> {
       aggregate = aggregateSweep(plan.config, plan.jobs.length, rows);
     }
     await store.setAggregate(plan.sweepId, aggregate);
+    if (opts.mlflow !== undefined && opts.mlflow !== false) {
+      const mlflowConfig = mlflowClientConfigFromEnv(process.env);
+      if (!mlflowConfig) throw new AppError('invalid_option', `tm sweep --mlflow: set ${REGISTRY_ENV.trackingUri} (e.g. eval "$(bash scripts/services.sh env)"); the rows are in ${store.path}`);
+      const experiment = typeof opts.mlflow === 'string' ? opts.mlflow : plan.config.name;
+      mlflowRuns = await logSweepToMlflow(new MlflowClient(mlflowConfig, { now: () => Date.now() }), experiment, plan, rows, aggregate);
+    }
   } finally {
     progress.stop();
     store?.close();
   }
   const seconds = (performance.now() - started) / 1000;
   if (opts.json) {
-    io.out(JSON.stringify({ sweepId: plan.sweepId, source, seconds: Number(seconds.toFixed(3)), aggregate, rows: rows.map(({ returns: _returns, ...r }) => r) }, null, 2));
+    io.out(JSON.stringify({ sweepId: plan.sweepId, source, seconds: Number(seconds.toFixed(3)), aggregate, ...(mlflowRuns ? { mlflow: mlflowRuns } : {}), rows: rows.map(({ returns: _returns, ...r }) => r) }, null, 2));
     return;
   }
   printSweep(io, plan, rows, aggregate, resolveSweepStorePath(opts.results), seconds);
+  if (mlflowRuns) io.out(`mlflow: ${mlflowRuns.created ? 'logged' : 'already logged as'} parent run ${mlflowRuns.parentRunId} with ${mlflowRuns.childRuns} child runs (experiment ${mlflowRuns.experimentId})`);
 }
 
 async function statusAction(io: CliIo, sweepId: string, opts: QueueFlags & { results?: string; json?: boolean }): Promise<void> {
@@ -220,6 +230,7 @@ export function sweepCommand(io: CliIo, _setExit: (code: number) => void): Comma
     .option('--detach', 'with --queue: queue and return (collect later by running the same command without --detach)')
     .option('--results <file>', 'sweep results store, DuckDB (env TM_SWEEP_DB)', undefined)
     .option('--json', 'print the aggregate and the rows (without returns) as JSON')
+    .option('--mlflow [experiment]', 'log the sweep to MLflow (MLFLOW_TRACKING_URI): a parent run with one child run per trial, in this experiment (default: the sweep name)')
     .addOption(dbOption())
     .enablePositionalOptions(); // `tm sweep status <id> --results f`: options after `status` are its own
   queueOptions(sweep).action(async (opts: SweepFlags) => {

@@ -8,3 +8,4 @@ export { applyPoint, expandSweep, loadSweepConfig, OBJECTIVES, parseSweepConfig,
 export { SweepError, type SweepErrorCode } from './sweep-error.js';
 export { DEFAULT_SWEEP_STORE_PATH, resolveSweepStorePath, SweepStore, type SweepRecord } from './sweep-store.js';
 export { doneRow, failedRow, type TrialJob, type TrialMetrics, type TrialResult, type TrialRow } from './trial.js';
+export { logSweepToMlflow, type MlflowSweepRuns } from './sweep-mlflow.js';

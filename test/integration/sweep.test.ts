@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MlflowClient, parseMlflowClientConfig } from '../../src/registry/index.js';
 import { runTm } from '../support/cli.js';
 import { tempDir } from '../support/shared-data.js';
 import { resultRows, startWorker, sweepStore, writeSweep, type WorkerProcess } from '../support/sweep-fixtures.js';
@@ -75,6 +76,25 @@ describe('tm sweep: sequential, local pool and BullMQ give identical rows', () =
     expect(fromStore.out).toContain(`sweep ${id} (sma-grid, ${redisUrl}/tm-sweep): 24 trials, done 24 failed 0, missing 0`);
     const fromRedis = await runTm(['sweep', 'status', id, '--queue', redisUrl, '--prefix', prefix, '--json']);
     expect(JSON.parse(fromRedis.out)).toMatchObject({ sweepId: id, trials: 24, done: 24, failed: 0, running: 0, status: 'aggregated' });
+
+    // the sequential run again, logged to the real MLflow: a parent run with 24 nested child runs; twice adds nothing
+    const experiment = `tm-test-sweep-${process.pid}-${Date.now().toString(36)}`;
+    const logged = await runTm(['sweep', '--config', sweep, '--workers', '0', '--db', db, '--results', join(dir, 'sequential.duckdb'), '--mlflow', experiment, '--json']);
+    expect(logged.code, logged.err).toBe(0);
+    const runs = (JSON.parse(logged.out) as { mlflow: { experimentId: string; parentRunId: string; childRuns: number; created: boolean } }).mlflow;
+    expect(runs).toMatchObject({ childRuns: 24, created: true });
+    const client = new MlflowClient(parseMlflowClientConfig({ trackingUri: process.env['MLFLOW_TRACKING_URI'] }), { now: () => Date.now() });
+    const children = await client.searchAllRuns({ experimentIds: [runs.experimentId], filter: `tags.\`mlflow.parentRunId\` = '${runs.parentRunId}'` });
+    expect(children).toHaveLength(24);
+    const best = a.best.point;
+    const bestRun = children.find((c) => c.data.params['params.fast'] === String(best['params.fast']) && c.data.params['params.slow'] === String(best['params.slow']))!;
+    const bestRow = reference.find((r) => r.point['params.fast'] === best['params.fast'] && r.point['params.slow'] === best['params.slow'])!;
+    expect(bestRun.data.metrics.find((m) => m.key === 'sharpe')!.value).toBeCloseTo(bestRow.metrics!.sharpe!, 12);
+    const parent = await client.getRun(runs.parentRunId);
+    expect(parent.info.status).toBe('FINISHED');
+    expect(parent.data.metrics.find((m) => m.key === 'pbo')!.value).toBeCloseTo(a.pbo.pbo, 12);
+    const twice = await runTm(['sweep', '--config', sweep, '--workers', '0', '--db', db, '--results', join(dir, 'sequential.duckdb'), '--mlflow', experiment, '--json']);
+    expect((JSON.parse(twice.out) as { mlflow: { created: boolean; parentRunId: string } }).mlflow).toMatchObject({ created: false, parentRunId: runs.parentRunId });
 
     // running the sweep again adds nothing: every trial has its row
     const again = await runTm(['sweep', '--config', sweep, '--workers', '0', '--db', db, '--results', join(dir, 'sequential.duckdb'), '--json']);
