@@ -20,11 +20,15 @@ import type { Benchmark, BenchResult } from './bench-result.js';
  *   sweep alone), run by 1 and by 2 BullMQ workers with one trial process each (`tm worker --concurrency 1` ×N),
  *   waited for and collected like `tm sweep --queue` (status polls every 250 ms).
  * Children are warmed up first (child start and store open are not timed). Overhead per job = wall time × workers /
- * jobs − the mean time of the job function itself (measured inside the child). Redis commands per job = commands the
- * server executed during the timed queued sweep with 1 worker (MULTI/EXEC batches count each command) / jobs.
+ * jobs − the mean time of the job function itself (measured inside the child). Redis commands and round trips per job
+ * = what the workers sent (MONITOR, during a third, untimed queued run with 1 worker; a MULTI ... EXEC batch is one
+ * round trip) / jobs; the waiting `tm sweep`'s commands (enqueue, status polls) and those BullMQ's Lua scripts run
+ * server-side are reported apart in the details.
  */
 const JOBS_FAST = (process.env['TM_BENCH_SWEEP_QUICK'] ? [5, 10] : [5, 10, 15, 20, 25, 30, 35, 40]);
 const JOBS_SLOW = [60, 90, 120, 200, 300];
+/** Status poll of the waiting `tm sweep` (250 ms in the CLI; shorter here so the end of a sweep is seen sooner). */
+const POLL_MS = 50;
 
 function freePort(): Promise<number> {
   return new Promise((ok) => {
@@ -53,17 +57,36 @@ function writeSweep(dir: string, name: string, fast: number[], slow: number[]): 
   return join(dir, `${name}.json`);
 }
 
-async function commandCalls(url: string): Promise<{ total: number; byCommand: Record<string, number> }> {
-  const c = connectQueue({ url, queueName: 'x', prefix: 'x' });
-  const text = await c.info('commandstats');
-  c.disconnect();
+/**
+ * Counts the commands Redis receives while `fn` runs, with MONITOR: from clients (each command of a MULTI/EXEC or a
+ * pipeline counts once, so this bounds the round trips from above) and run inside BullMQ's Lua scripts (server-side).
+ */
+async function countCommands<T>(url: string, waiter: string, fn: () => Promise<T>): Promise<{ value: T; client: number; roundTrips: number; lua: number; waiting: number; byCommand: Record<string, number> }> {
+  const { Redis } = await import('ioredis');
+  const base = new Redis(url);
+  const monitor = await base.monitor();
+  let client = 0, lua = 0, waiting = 0, roundTrips = 0;
+  const inMulti = new Set<string>();
   const byCommand: Record<string, number> = {};
-  let total = 0;
-  for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-    byCommand[m[1]!] = Number(m[2]);
-    if (m[1] !== 'info') total += Number(m[2]);
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (source === 'lua') return void lua++;
+    if (source === waiter) return void waiting++;
+    client++;
+    const name = String(args[0]).toLowerCase();
+    // ioredis writes MULTI ... EXEC in one go: one round trip
+    if (name === 'multi') inMulti.add(source), roundTrips++;
+    else if (name === 'exec') inMulti.delete(source);
+    else if (!inMulti.has(source)) roundTrips++;
+    byCommand[name] = (byCommand[name] ?? 0) + 1;
+  });
+  try {
+    const value = await fn();
+    await new Promise((r) => setTimeout(r, 200)); // let the last MONITOR lines arrive
+    return { value, client, roundTrips, lua, waiting, byCommand };
+  } finally {
+    monitor.disconnect();
+    base.disconnect();
   }
-  return { total, byCommand };
 }
 
 /** Runs `plan` on `workers` pools of one child; returns wall ms, mean job ms, and the job count. */
@@ -84,7 +107,7 @@ async function localRun(plan: SweepPlan, warm: SweepPlan, workers: number, db: s
   }
 }
 
-async function queueRun(plan: SweepPlan, warm: SweepPlan, workers: number, db: string, url: string, prefix: string) {
+async function queueRun(plan: SweepPlan, warm: SweepPlan, workers: number, db: string, url: string, prefix: string, count = false) {
   const target: QueueTarget = { url, queueName: 'tm-sweep', prefix };
   const connection = connectQueue(target);
   const pools = Array.from({ length: workers }, () => new TrialPool(1, db));
@@ -98,14 +121,15 @@ async function queueRun(plan: SweepPlan, warm: SweepPlan, workers: number, db: s
     await enqueueSweep(connection, target, warm);
     await waitForSweep(connection, target, warm.sweepId, () => {});
     ms.length = 0;
-    const before = await commandCalls(url);
-    const t0 = performance.now();
-    await enqueueSweep(connection, target, plan);
-    await waitForSweep(connection, target, plan.sweepId, () => {});
-    const wallMs = performance.now() - t0;
-    const after = await commandCalls(url);
-    const byCommand = Object.fromEntries(Object.entries(after.byCommand).map(([k, v]) => [k, v - (before.byCommand[k] ?? 0)]).filter(([k, v]) => k !== 'info' && (v as number) > 0));
-    return { wallMs, jobMs: ms.reduce((a, b) => a + b, 0) / ms.length, jobs: plan.jobs.length, commands: after.total - before.total, byCommand };
+    const sweep = async () => {
+      const t0 = performance.now();
+      await enqueueSweep(connection, target, plan);
+      await waitForSweep(connection, target, plan.sweepId, () => {}, POLL_MS);
+      return performance.now() - t0;
+    };
+    const waiter = `127.0.0.1:${connection.stream.localPort}`; // the waiting `tm sweep`: enqueue + status polls
+    const counted = count ? await countCommands(url, waiter, sweep) : { value: await sweep(), client: 0, roundTrips: 0, lua: 0, waiting: 0, byCommand: {} };
+    return { wallMs: counted.value, jobMs: ms.reduce((a, b) => a + b, 0) / ms.length, jobs: plan.jobs.length, commands: { client: counted.client, roundTrips: counted.roundTrips, lua: counted.lua, waiting: counted.waiting, byCommand: counted.byCommand } };
   } finally {
     for (const w of bullWorkers) await w.close();
     for (const p of pools) await p.close();
@@ -142,6 +166,8 @@ const bench: Benchmark = {
       log('BullMQ, 1 worker', queue1);
       const queue2 = await queueRun(plan, warm, 2, db, url, 'q2');
       log('BullMQ, 2 workers', queue2);
+      const counted = await queueRun(plan, warm, 1, db, url, 'q3', true);
+      log('BullMQ, 1 worker, under MONITOR (not timed)', counted);
       const rate = (r: { wallMs: number; jobs: number }) => r.jobs / (r.wallMs / 1000);
       const overhead = (r: { wallMs: number; jobs: number; jobMs: number }, workers: number) => (r.wallMs * workers) / r.jobs - r.jobMs;
       const round = (x: number, d = 2) => Number(x.toFixed(d));
@@ -150,8 +176,9 @@ const bench: Benchmark = {
         data: 'bybit BTCUSDT+ETHUSDT 1h 2023-01-01..2025-09-01',
         local: { jobsPerSecond1: round(rate(local1)), jobsPerSecond2: round(rate(local2)), meanJobMs1: round(local1.jobMs, 1), meanJobMs2: round(local2.jobMs, 1), overheadMs1: round(overhead(local1, 1), 1), overheadMs2: round(overhead(local2, 2), 1) },
         queue: { jobsPerSecond1: round(rate(queue1)), jobsPerSecond2: round(rate(queue2)), meanJobMs1: round(queue1.jobMs, 1), meanJobMs2: round(queue2.jobMs, 1), overheadMs1: round(overhead(queue1, 1), 1), overheadMs2: round(overhead(queue2, 2), 1) },
-        redisCommands1: { total: queue1.commands, byCommand: queue1.byCommand },
-        redisCommands2: { total: queue2.commands, byCommand: queue2.byCommand },
+        redisCommands: { fromWorkersPerJob: round(counted.commands.client / counted.jobs, 1), workerRoundTripsPerJob: round(counted.commands.roundTrips / counted.jobs, 1), fromWaitingSweepTotal: counted.commands.waiting, inLuaScriptsPerJob: round(counted.commands.lua / counted.jobs, 1), fromClientsByCommand: counted.commands.byCommand },
+        statusPollMs: POLL_MS,
+        queuedSeconds1Counted: round(counted.wallMs / 1000),
         cores: (await import('node:os')).cpus().length,
       };
       const results: Omit<BenchResult, 'command' | 'date'>[] = [
@@ -160,7 +187,8 @@ const bench: Benchmark = {
         { name: 'sweep-scaling.queue-jobs-per-second-1-worker', value: round(rate(queue1)), unit: 'jobs/s', target: 2, better: 'higher' },
         { name: 'sweep-scaling.queue-jobs-per-second-2-workers', value: round(rate(queue2)), unit: 'jobs/s', target: 3.4, better: 'higher' },
         { name: 'sweep-scaling.queue-overhead-per-job', value: round(overhead(queue1, 1), 1), unit: 'ms', target: 20, better: 'lower' },
-        { name: 'sweep-scaling.redis-commands-per-job', value: round(queue1.commands / queue1.jobs, 1), unit: 'commands', target: 40, better: 'lower' },
+        { name: 'sweep-scaling.redis-round-trips-per-job', value: round(counted.commands.roundTrips / counted.jobs, 1), unit: 'round trips', target: 5, better: 'lower' },
+        { name: 'sweep-scaling.redis-commands-per-job', value: round(counted.commands.client / counted.jobs, 1), unit: 'commands', target: 15, better: 'lower' },
       ];
       return results;
     } finally {

@@ -4,7 +4,7 @@ import { parseBacktestConfig } from '../config/backtest-config.js';
 import { computeMetrics, simpleReturns } from '../backtest/index.js';
 import type { MarketStore } from '../data/index.js';
 import { trialConfigHash } from '../training/index.js';
-import { applyPoint, expandSweep, loadSweepConfig, SweepError, sweepIdOf, type SweepConfig, type TrialJob, type TrialResult } from '../sweep/index.js';
+import { applyPoint, encodeReturns, expandSweep, loadSweepConfig, SweepError, sweepIdOf, type SweepConfig, type TrialJob, type TrialResult } from '../sweep/index.js';
 import { run } from './backtest-command.js';
 
 /** A sweep ready to run: its config, id and one job per distinct trial configuration. */
@@ -79,7 +79,7 @@ export async function runTrial(job: TrialJob, store: MarketStore): Promise<Trial
       finalEquity: m.finalEquity,
       bars: m.bars,
     },
-    returns: Array.from(simpleReturns(result.equity.value)),
+    returns: encodeReturns(simpleReturns(result.equity.value)),
     startMs: m.startMs,
   };
 }

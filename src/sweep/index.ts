@@ -7,5 +7,5 @@ export { aggregateSweep, ledgerRecords, type SweepAggregate } from './aggregate.
 export { applyPoint, expandSweep, loadSweepConfig, OBJECTIVES, parseSweepConfig, SweepConfig, sweepIdOf, type SweepPoint } from './sweep-config.js';
 export { SweepError, type SweepErrorCode } from './sweep-error.js';
 export { DEFAULT_SWEEP_STORE_PATH, resolveSweepStorePath, SweepStore, type SweepRecord } from './sweep-store.js';
-export { doneRow, failedRow, type TrialJob, type TrialMetrics, type TrialResult, type TrialRow } from './trial.js';
+export { decodeReturns, doneRow, encodeReturns, failedRow, type TrialJob, type TrialMetrics, type TrialResult, type TrialRow } from './trial.js';
 export { logSweepToMlflow, type MlflowSweepRuns } from './sweep-mlflow.js';

@@ -4,7 +4,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { SweepAggregate } from './aggregate.js';
 import type { SweepConfig } from './sweep-config.js';
 import { SweepError } from './sweep-error.js';
-import type { TrialRow } from './trial.js';
+import { decodeReturns, encodeReturns, type TrialRow } from './trial.js';
 
 /** Default file of the sweep results store (next to the market store's default `data/market.duckdb`). */
 export const DEFAULT_SWEEP_STORE_PATH = 'data/sweeps.duckdb';
@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS sweep_trials (
   point VARCHAR NOT NULL,
   status VARCHAR NOT NULL,
   metrics VARCHAR,
-  returns VARCHAR,
+  returns VARCHAR, -- base64 of the float64 per-bar returns
   start_ms DOUBLE,
   error VARCHAR,
   attempts INTEGER NOT NULL,
@@ -93,7 +93,7 @@ export class SweepStore {
       JSON.stringify(row.point),
       row.status,
       row.metrics === null ? null : JSON.stringify(row.metrics),
-      row.returns === null ? null : JSON.stringify(row.returns),
+      row.returns === null ? null : encodeReturns(row.returns),
       row.startMs,
       row.error,
       row.attempts,
@@ -119,7 +119,7 @@ export class SweepStore {
       point: JSON.parse(String(r['point'])) as TrialRow['point'],
       status: r['status'] as TrialRow['status'],
       metrics: r['metrics'] === null ? null : (JSON.parse(String(r['metrics'])) as TrialRow['metrics']),
-      returns: r['returns'] === null ? null : (JSON.parse(String(r['returns'])) as number[]),
+      returns: r['returns'] === null ? null : decodeReturns(String(r['returns'])),
       startMs: r['start_ms'] === null ? null : Number(r['start_ms']),
       error: r['error'] === null ? null : String(r['error']),
       attempts: Number(r['attempts']),

@@ -32,8 +32,11 @@ export interface TrialResult {
   readonly configHash: string;
   readonly point: SweepPoint;
   readonly metrics: TrialMetrics;
-  /** Per-bar simple returns of the equity curve (the artifact PBO and CPCV are computed from). */
-  readonly returns: readonly number[];
+  /**
+   * Per-bar simple returns of the equity curve (the artifact PBO and CPCV are computed from) as base64 of their
+   * float64 bytes ({@link encodeReturns}): exact, and 2× smaller and ~10× faster to move than a JSON array.
+   */
+  readonly returns: string;
   /** Close time of the first equity sample, epoch ms (returns of different trials are aligned on it). */
   readonly startMs: number;
 }
@@ -45,7 +48,8 @@ export interface TrialRow {
   readonly point: SweepPoint;
   readonly status: 'done' | 'failed';
   readonly metrics: TrialMetrics | null;
-  readonly returns: readonly number[] | null;
+  /** Per-bar simple returns of the equity curve (decoded). */
+  readonly returns: Float64Array | null;
   readonly startMs: number | null;
   readonly error: string | null;
   /** Attempts the trial took (retries and stalled re-runs included); not part of the result's identity. */
@@ -54,7 +58,20 @@ export interface TrialRow {
 
 /** The row of a finished trial. */
 export function doneRow(sweepId: string, result: TrialResult, attempts: number): TrialRow {
-  return { sweepId, configHash: result.configHash, point: result.point, status: 'done', metrics: result.metrics, returns: result.returns, startMs: result.startMs, error: null, attempts };
+  return { sweepId, configHash: result.configHash, point: result.point, status: 'done', metrics: result.metrics, returns: decodeReturns(result.returns), startMs: result.startMs, error: null, attempts };
+}
+
+/** Base64 of the float64 bytes of `returns` (little-endian on every platform Node runs on here: x64, arm64). */
+export function encodeReturns(returns: Float64Array): string {
+  return Buffer.from(returns.buffer, returns.byteOffset, returns.byteLength).toString('base64');
+}
+
+/** The inverse of {@link encodeReturns} (a fresh, aligned array). */
+export function decodeReturns(text: string): Float64Array {
+  const bytes = Buffer.from(text, 'base64');
+  const out = new Float64Array(bytes.length / 8);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
 }
 
 /** The row of a trial whose last attempt threw `error`. */
