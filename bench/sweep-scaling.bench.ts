@@ -25,8 +25,23 @@ import type { Benchmark, BenchResult } from './bench-result.js';
  * round trip) / jobs; the waiting `tm sweep`'s commands (enqueue, status polls) and those BullMQ's Lua scripts run
  * server-side are reported apart in the details.
  */
-const JOBS_FAST = (process.env['TM_BENCH_SWEEP_QUICK'] ? [5, 10] : [5, 10, 15, 20, 25, 30, 35, 40]);
-const JOBS_SLOW = [60, 90, 120, 200, 300];
+const JOBS_FAST = process.env['TM_BENCH_SWEEP_QUICK'] ? [5, 10] : [5, 10, 15, 20, 25, 30, 35, 40];
+const JOBS_SLOW = process.env['TM_BENCH_SWEEP_QUICK'] ? [60, 90, 120, 200, 300] : [60, 80, 100, 120, 150, 180, 220, 260, 300, 350];
+
+/**
+ * What 2 processes can get out of this machine right now (it is shared): the speedup of a fixed CPU loop (8 units)
+ * run by 2 node processes (4 units each) over 1 process (8 units). 2.0 on two idle cores.
+ */
+async function cpuCeiling(): Promise<number> {
+  const loop = (units: number) => `let x=0;for(let u=0;u<${units};u++)for(let i=0;i<3e7;i++)x+=Math.sqrt(i);if(x<0)console.log(x)`;
+  const wall = (procs: number, units: number) => {
+    const t0 = performance.now();
+    const children = Array.from({ length: procs }, () => spawn(process.execPath, ['-e', loop(units)], { stdio: 'ignore' }));
+    return Promise.all(children.map((c) => new Promise((r) => c.once('exit', r)))).then(() => performance.now() - t0);
+  };
+  const one = await wall(1, 8);
+  return one / (await wall(2, 4));
+}
 /** Status poll of the waiting `tm sweep` (250 ms in the CLI; shorter here so the end of a sweep is seen sooner). */
 const POLL_MS = 50;
 
@@ -158,6 +173,7 @@ const bench: Benchmark = {
       const plan = await planSweep(writeSweep(dir, 'scaling', JOBS_FAST, JOBS_SLOW));
       const warm = await planSweep(writeSweep(dir, 'warm', [3, 4], [7]));
       const log = (what: string, r: { wallMs: number }) => console.error(`sweep-scaling: ${what}: ${plan.jobs.length} jobs in ${(r.wallMs / 1000).toFixed(2)} s`);
+      const ceilingBefore = await cpuCeiling();
       const local1 = await localRun(plan, warm, 1, db, dir);
       log('local pool, 1 worker', local1);
       const local2 = await localRun(plan, warm, 2, db, dir);
@@ -166,6 +182,8 @@ const bench: Benchmark = {
       log('BullMQ, 1 worker', queue1);
       const queue2 = await queueRun(plan, warm, 2, db, url, 'q2');
       log('BullMQ, 2 workers', queue2);
+      const ceilingAfter = await cpuCeiling();
+      console.error(`sweep-scaling: CPU-loop speedup of 2 processes over 1 on this machine now: ${ceilingBefore.toFixed(2)} before, ${ceilingAfter.toFixed(2)} after`);
       const counted = await queueRun(plan, warm, 1, db, url, 'q3', true);
       log('BullMQ, 1 worker, under MONITOR (not timed)', counted);
       const rate = (r: { wallMs: number; jobs: number }) => r.jobs / (r.wallMs / 1000);
@@ -180,10 +198,13 @@ const bench: Benchmark = {
         statusPollMs: POLL_MS,
         queuedSeconds1Counted: round(counted.wallMs / 1000),
         cores: (await import('node:os')).cpus().length,
+        loadAverage: (await import('node:os')).loadavg().map((x) => round(x)),
+        cpuLoopSpeedup2: { before: round(ceilingBefore), after: round(ceilingAfter) },
       };
       const results: Omit<BenchResult, 'command' | 'date'>[] = [
         { name: 'sweep-scaling.local-speedup-2-workers', value: round(rate(local2) / rate(local1)), unit: 'x', target: 1.7, better: 'higher', details },
         { name: 'sweep-scaling.queue-speedup-2-workers', value: round(rate(queue2) / rate(queue1)), unit: 'x', target: 1.7, better: 'higher', details },
+        { name: 'sweep-scaling.queue-speedup-share-of-machine', value: round(rate(queue2) / rate(queue1) / ((ceilingBefore + ceilingAfter) / 2)), unit: 'of the CPU-loop speedup', target: 0.85, better: 'higher' },
         { name: 'sweep-scaling.queue-jobs-per-second-1-worker', value: round(rate(queue1)), unit: 'jobs/s', target: 2, better: 'higher' },
         { name: 'sweep-scaling.queue-jobs-per-second-2-workers', value: round(rate(queue2)), unit: 'jobs/s', target: 3.4, better: 'higher' },
         { name: 'sweep-scaling.queue-overhead-per-job', value: round(overhead(queue1, 1), 1), unit: 'ms', target: 20, better: 'lower' },

@@ -7,8 +7,9 @@ import { trialConfigHash } from '../training/trial-ledger.js';
 import { SweepError } from './sweep-error.js';
 
 const KEBAB = /^[a-z0-9][a-z0-9-]*$/;
-/** A dotted key path into the experiment JSON, e.g. `params.fast` or `data.timeframe`. */
-const ParamPath = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$/, { message: 'must be a dotted key path into the experiment, like params.fast' });
+/** A dotted key path into the experiment JSON, e.g. `params.fast` or `data.timeframe` (checked on the whole config, so the message names the key). */
+const PARAM_PATH = /^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$/;
+const ParamPath = z.string();
 const JsonValue: z.ZodType<unknown> = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.lazy(() => JsonValue)), z.record(z.string(), z.lazy(() => JsonValue))]);
 
 /** A grid axis: every listed value is tried. */
@@ -56,7 +57,11 @@ export const SweepConfig = z
     retry: z.object({ attempts: z.number().int().min(1).max(20).default(3), backoffMs: z.number().int().min(0).max(600_000).default(1000) }).strict().default({ attempts: 3, backoffMs: 1000 }),
   })
   .strict()
-  .refine((c) => Object.keys(c.search.params).length > 0, { message: 'must name >= 1 parameter', path: ['search', 'params'] });
+  .superRefine((c, ctx) => {
+    const keys = Object.keys(c.search.params);
+    if (keys.length === 0) ctx.addIssue({ code: 'custom', message: 'must name >= 1 parameter', path: ['search', 'params'] });
+    for (const k of keys) if (!PARAM_PATH.test(k)) ctx.addIssue({ code: 'custom', message: `must be keyed by a dotted key path into the experiment like params.fast, was ${JSON.stringify(k)}`, path: ['search', 'params'] });
+  });
 export type SweepConfig = z.output<typeof SweepConfig>;
 
 /** One point of a sweep: the value of every swept parameter path. */
