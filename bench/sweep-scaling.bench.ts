@@ -1,6 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { importPath, MarketStore } from '../src/data/index.js';
@@ -9,11 +8,13 @@ import { TrialPool } from '../src/cli/sweep-pool.js';
 import { connectQueue, enqueueSweep, startSweepWorker, waitForSweep, type QueueTarget } from '../src/cli/sweep-queue.js';
 import { SweepStore } from '../src/sweep/index.js';
 import { runSweepLocally } from '../src/cli/sweep-command.js';
+import { freePort } from '../scripts/free-port.js';
 import type { Benchmark, BenchResult } from './bench-result.js';
 
 /**
  * Sweep throughput with 1 and 2 workers on this machine, on the job function of `tm sweep` / `tm worker`:
- * 40 SMA-crossover trials (fast 5..40 × slow 60..300) on Bybit BTCUSDT + ETHUSDT 1h bars 2023-01-01..2025-09-01.
+ * 80 trials (fast 5..40 × slow 60..350) of experiments/sma-crossover-bybit.json on Bybit BTCUSDT + ETHUSDT 1h bars
+ * 2023-01-01..2025-09-01.
  *
  * - local: a `TrialPool` of 1 and of 2 child processes (`tm sweep --workers N`);
  * - queue: a BullMQ flow on a private redis-server (started here on a free port, so its INFO commandstats count this
@@ -45,29 +46,10 @@ async function cpuCeiling(): Promise<number> {
 /** Status poll of the waiting `tm sweep` (250 ms in the CLI; shorter here so the end of a sweep is seen sooner). */
 const POLL_MS = 50;
 
-function freePort(): Promise<number> {
-  return new Promise((ok) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => ok(port));
-    });
-  });
-}
-
 function writeSweep(dir: string, name: string, fast: number[], slow: number[]): string {
-  writeFileSync(join(dir, `${name}-base.json`), JSON.stringify({
-    name: `${name}-base`,
-    strategy: 'sma-crossover',
-    params: { fast: 20, slow: 100, allocation: 0.45, allowShort: true },
-    data: { venue: 'bybit', symbols: ['BTCUSDT', 'ETHUSDT'], timeframe: '1h', start: '2023-01-01', end: '2025-09-01', missingBars: 'error' },
-    instruments: 'bybit-linear',
-    funding: { venue: 'binance-futures', fallback: { kind: 'constant', rate: 0.0001 } },
-    initialCash: 10000,
-    leverage: 2,
-    slippage: { model: 'fixed', bps: 2 },
-    seed: 1,
-  }));
+  // the repository's Bybit SMA experiment, on 1h bars from 2023
+  const base = JSON.parse(readFileSync('experiments/sma-crossover-bybit.json', 'utf8')) as { data: Record<string, unknown> };
+  writeFileSync(join(dir, `${name}-base.json`), JSON.stringify({ ...base, name: `${name}-base`, data: { ...base.data, timeframe: '1h', start: '2023-01-01' } }));
   writeFileSync(join(dir, `${name}.json`), JSON.stringify({ name, base: `${name}-base.json`, search: { kind: 'grid', params: { 'params.fast': fast, 'params.slow': slow } }, retry: { attempts: 1, backoffMs: 0 } }));
   return join(dir, `${name}.json`);
 }

@@ -6,11 +6,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../scripts/free-port.js';
 import { runTm } from '../support/cli.js';
 import { tempDir } from '../support/shared-data.js';
 import { resultRows, startWorker, sweepStore, until, writeSweep, type WorkerProcess } from '../support/sweep-fixtures.js';
@@ -21,16 +21,6 @@ const FAST_STALL = ['--lock-duration', '2000', '--stalled-interval', '1000'];
 function needRedis(): string {
   if (!redisUrl) throw new Error(`REDIS_URL is not set: ${process.env['TM_SERVICES_ERROR'] ?? 'run with the services (scripts/services.sh)'}`);
   return redisUrl;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 describe('queued sweep faults (real Redis)', () => {

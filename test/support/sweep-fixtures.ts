@@ -1,6 +1,6 @@
 /** Fixtures of the sweep tests: a small real-data store, a base experiment and sweep files, `tm worker` processes. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { importPath, MarketStore } from '../../src/data/index.js';
 import { SweepStore, type TrialRow } from '../../src/sweep/index.js';
@@ -18,17 +18,13 @@ export async function sweepStore(db: string, timeframes: readonly string[] = ['4
 
 /** Writes a base experiment (SMA crossover on Bybit BTCUSDT) and a grid sweep over it into `dir`; returns the sweep file. */
 export function writeSweep(dir: string, name: string, options: { timeframe?: string; start?: string; end?: string; fast?: number[]; slow?: number[]; attempts?: number; backoffMs?: number } = {}): string {
+  // the repository's Bybit SMA experiment on BTCUSDT alone, over a shorter period (a cheap trial)
+  const repository = JSON.parse(readFileSync('experiments/sma-crossover-bybit.json', 'utf8')) as { data: Record<string, unknown>; params: Record<string, unknown> };
   const base = {
+    ...repository,
     name: `${name}-base`,
-    strategy: 'sma-crossover',
-    params: { fast: 20, slow: 100, allocation: 0.5, allowShort: true },
-    data: { venue: 'bybit', symbols: ['BTCUSDT'], timeframe: options.timeframe ?? '4h', start: options.start ?? '2023-01-01', end: options.end ?? '2025-01-01', missingBars: 'error' },
-    instruments: 'bybit-linear',
-    funding: { venue: 'binance-futures', fallback: { kind: 'constant', rate: 0.0001 } },
-    initialCash: 10000,
-    leverage: 2,
-    slippage: { model: 'fixed', bps: 2 },
-    seed: 1,
+    params: { ...repository.params, allocation: 0.5 },
+    data: { ...repository.data, symbols: ['BTCUSDT'], timeframe: options.timeframe ?? '4h', start: options.start ?? '2023-01-01', end: options.end ?? '2025-01-01' },
   };
   writeFileSync(join(dir, `${name}-base.json`), JSON.stringify(base));
   const sweep = {
