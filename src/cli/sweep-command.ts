@@ -150,6 +150,7 @@ async function sweepAction(io: CliIo, opts: SweepFlags): Promise<void> {
         connection.disconnect();
       }
     } else {
+      if (opts.detach) throw new AppError('invalid_option', 'tm sweep: --detach queues the sweep for tm worker processes; give --queue redis://... (or drop --detach to run it here)');
       const workers = intFlag('--workers', opts.workers, 1, 0);
       store = await SweepStore.open(resolveSweepStorePath(opts.results));
       await store.putSweep({ sweepId: plan.sweepId, name: plan.config.name, config: plan.config, trials: plan.jobs.length, source });

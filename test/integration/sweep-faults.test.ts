@@ -57,8 +57,12 @@ describe('queued sweep faults (real Redis)', () => {
     const running = `${p}:sweep:${id}:running`;
     await until(async () => (await redis.hlen(running)) > 0, 20_000, 5);
     const [killed] = await redis.hkeys(running);
+    const trialProcesses = spawnSync('ps', ['-o', 'pid=', '--ppid', String(victim.child.pid)], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+    expect(trialProcesses.length).toBeGreaterThan(0); // the victim's trial process, running the job
     victim.child.kill('SIGKILL');
     await new Promise((r) => victim.child.once('exit', r));
+    // its trial process sees the IPC channel close and exits too: no orphan keeps running the job
+    await until(async () => trialProcesses.every((pid) => spawnSync('kill', ['-0', pid]).status !== 0), 5000, 50);
     expect(await redis.hexists(`${p}:sweep:${id}:results`, killed!)).toBe(0); // it was mid-job
 
     const t0 = performance.now();
