@@ -1,4 +1,6 @@
 import type { RegimeAnnotationRecord, TierAnnotationRecord } from '../engine/annotation-recorder.js';
+import type { RiskRule } from '../engine/risk/risk-limits.js';
+import type { FlattenEvent, TradingStateChange } from '../engine/risk/trading-state.js';
 /**
  * Everything a backtest run produces, in columnar form. Metrics, the JSON summary and the HTML report are pure
  * functions of this value.
@@ -51,6 +53,15 @@ export interface BacktestResult {
   readonly config: Readonly<Record<string, unknown>>;
   /** What the strategy annotated during the run (sizing tiers, regime probabilities); absent when it annotated nothing. */
   readonly annotations?: BacktestAnnotations;
+  /** What the pre-trade risk engine did (also in `notes`); absent when it denied nothing and the state never changed. */
+  readonly risk?: BacktestRisk;
+}
+
+/** Pre-trade risk activity of a run: denials per rule, trading state changes and flattens, in engine time. */
+export interface BacktestRisk {
+  readonly denials: Readonly<Partial<Record<RiskRule, number>>>;
+  readonly stateChanges: readonly TradingStateChange[];
+  readonly flattens: readonly FlattenEvent[];
 }
 
 /**

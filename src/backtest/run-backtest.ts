@@ -4,8 +4,9 @@ import { timeframeMs } from '../core/time.js';
 import type { BarFrame } from '../data/bar-frame.js';
 import { TestClock } from '../engine/clock.js';
 import { Kernel, type KernelState } from '../engine/kernel.js';
+import type { RiskLimits } from '../engine/risk/risk-limits.js';
 import type { Strategy } from '../engine/strategy.js';
-import type { BacktestAnnotations, BacktestResult, FillRecord, TierAnnotation, TradeRecord } from './backtest-result.js';
+import type { BacktestAnnotations, BacktestResult, BacktestRisk, FillRecord, TierAnnotation, TradeRecord } from './backtest-result.js';
 import { FUNDING_INTERVAL_MS, InstrumentFeeModel, type FeeModel, type FillModel, type FundingModel, type LatencyModel, type SlippageModel } from './execution-models.js';
 import { SimulatedExecutionClient, type SimulatedVenueState } from './simulated-execution-client.js';
 
@@ -24,6 +25,8 @@ export interface SimulationSpec {
   readonly fill?: FillModel;
   /** The run field of client order ids (1–8 of `[A-Za-z0-9-]`); default `bt`. */
   readonly runId?: string;
+  /** Pre-trade risk limits of the kernel (see `PreTradeRisk`); absent = none. */
+  readonly risk?: RiskLimits;
   /**
    * Bars at the start of the frame that only warm the strategy up (indicators, signal stage, regime filter, IC,
    * breaker): delivered, never traded (orders are held back), not part of the results. Default 0.
@@ -50,7 +53,7 @@ export interface BacktestSpec extends SimulationSpec {
 export function createSimulation(spec: SimulationSpec, strategy: Strategy, start: number, historyCapacity: number, columns: readonly string[] = []) {
   const clock = new TestClock(start);
   const { instruments } = spec;
-  const kernel = new Kernel({ instruments, initialCash: spec.initialCash, leverage: spec.leverage, historyCapacity, columns, ...(spec.runId !== undefined ? { runId: spec.runId } : {}) }, { clock, strategy });
+  const kernel = new Kernel({ instruments, initialCash: spec.initialCash, leverage: spec.leverage, historyCapacity, columns, ...(spec.runId !== undefined ? { runId: spec.runId } : {}), ...(spec.risk !== undefined ? { risk: spec.risk } : {}) }, { clock, strategy });
   const exchange = new SimulatedExecutionClient({ instruments, leverage: spec.leverage }, kernel.portfolio, clock, {
     fees: spec.fees ?? new InstrumentFeeModel(),
     slippage: spec.slippage,
@@ -153,7 +156,7 @@ class BarRun {
   constructor(
     private readonly spec: BacktestSpec,
     strategy: Strategy,
-    control: BacktestControl,
+    private readonly control: BacktestControl,
     extraColumns: Readonly<Record<string, readonly Float64Array[]>>,
   ) {
     const { frame, instruments } = spec;
@@ -259,6 +262,7 @@ class BarRun {
 
   finish(): BacktestResult & { readonly state?: BacktestState } {
     const { kernel, exchange } = this;
+    this.control.inspect?.(kernel);
     // Warm-up bars are not part of the results: views from the first bar of the window on (no copies).
     const w = Math.min(this.warmup, this.T);
     const f = this.spec.frame;
@@ -295,6 +299,8 @@ export interface BacktestControl {
   readonly stopBefore?: number;
   /** Resume a run saved by a stopped one (same spec and strategy type): continues at `resume.nextBar`. */
   readonly resume?: BacktestState;
+  /** Called with the kernel once the run ended, before the result is built (e.g. `tm replay` reads its order book). */
+  readonly inspect?: (kernel: Kernel) => void;
 }
 
 /** Assembles the {@link BacktestResult} of a finished run. Shared by the bar and tick runners. */
@@ -328,6 +334,7 @@ export function buildResult(
   if (exchange.liquidations > 0) notes.push(`${exchange.liquidations} liquidation(s) occurred`);
   for (const r of kernel.rejections.slice(0, 20)) notes.push(`order ${r.clientOrderId} rejected at ${new Date(r.ts).toISOString()}: ${r.reason}`);
   if (kernel.rejections.length > 20) notes.push(`… and ${kernel.rejections.length - 20} more rejected orders`);
+  const risk = riskOf(kernel, notes);
   const p = kernel.portfolio;
   const sum = (a: Float64Array) => a.reduce((x, y) => x + y, 0);
   const frame = spec.frame;
@@ -361,7 +368,23 @@ export function buildResult(
     seed: spec.seed,
     config: spec.config,
     ...annotationsOf(kernel, ids, windowStart),
+    ...(risk !== undefined ? { risk } : {}),
   };
+}
+
+/** What the pre-trade risk engine did (denials per rule, state changes, flattens), noted; undefined when nothing. */
+function riskOf(kernel: Kernel, notes: string[]): BacktestRisk | undefined {
+  const r = kernel.risk;
+  const denials = r.denials();
+  const denied = r.deniedCount;
+  if (denied === 0 && r.changes.length === 0 && r.flattens.length === 0) return undefined;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  if (denied > 0) notes.push(`risk: ${denied} order(s) denied before reaching the venue (${Object.entries(denials).map(([rule, n]) => `${rule} ${n}`).join(', ')})`);
+  for (const c of r.changes.slice(0, 20)) notes.push(`risk: trading state ${c.from} -> ${c.to} at ${iso(c.ts)} (${c.trigger}): ${c.reason}`);
+  if (r.changes.length > 20) notes.push(`risk: … and ${r.changes.length - 20} more trading state changes`);
+  for (const f of r.flattens.slice(0, 20)) notes.push(`risk: flattened at ${iso(f.ts)} (${f.reason}): ${f.canceled.length} working order(s) canceled, ${f.orders.length} reduce-only market order(s) sent`);
+  if (r.flattens.length > 20) notes.push(`risk: … and ${r.flattens.length - 20} more flattens`);
+  return { denials, stateChanges: [...r.changes], flattens: [...r.flattens] };
 }
 
 /** The kernel's annotations with instrument ids, as the optional `annotations` field (nothing when none were made). */

@@ -4,6 +4,7 @@ import { formatUtc, parseUserTime, timeframeMs } from '../core/time.js';
 import { loadBars, type BarFrame, type MarketStore, type MissingBarPolicy } from '../data/index.js';
 import { DEFAULT_FEATURE_SPEC, FEATURES, FeaturePipeline, featureInputsFromStore, type FeatureInputs } from '../features/index.js';
 import { overlapsTraining, SignalStage, type ModelProvenance, type SignalModel } from '../signals/index.js';
+import type { RiskLimits } from '../engine/risk/risk-limits.js';
 import type { FittedRegime, Strategy, StrategySetup, StrategyFactory } from '../engine/strategy.js';
 import { fitMsGarch } from '../regime/index.js';
 import type { BacktestResult } from './backtest-result.js';
@@ -12,6 +13,7 @@ import {
   InstrumentFeeModel,
   TableFundingModel,
   VolumeParticipationSlippage,
+  type FeeModel,
   type FundingFallback,
   type SlippageModel,
 } from './execution-models.js';
@@ -48,6 +50,8 @@ export interface ExperimentConfig {
   readonly regime?: ExperimentRegimeConfig | undefined;
   /** Warm-up before `data.start`: bars, a duration (`30d`) or `auto` (what strategy and feature columns need); absent = 0. */
   readonly warmup?: number | string | undefined;
+  /** Pre-trade risk limits (the config's `risk` section); absent = none. */
+  readonly risk?: RiskLimits | undefined;
 }
 
 /** The `regime` section of an experiment: fit window [fitStart, fitEnd) of bar open times (UTC dates), states, seed. */
@@ -133,7 +137,8 @@ export async function runExperiment(config: ExperimentConfig, deps: ExperimentDe
     });
   }
   let strategy = factory(config.params);
-  const instruments = symbols.map((symbol, k) => instrumentFor(config.instruments, venue, symbol, k));
+  const models = experimentVenueModels(config);
+  const instruments = models.instruments;
   checkFeatureColumns(config.columns);
 
   const start = parseUserTime(config.data.start, 'data.start');
@@ -183,8 +188,8 @@ export async function runExperiment(config: ExperimentConfig, deps: ExperimentDe
       ...(Object.keys(columns).length > 0 ? { columns } : {}),
       initialCash: config.initialCash,
       leverage: config.leverage,
-      fees: new InstrumentFeeModel({ ...(config.fees?.maker !== undefined ? { maker: config.fees.maker } : {}), ...(config.fees?.taker !== undefined ? { taker: config.fees.taker } : {}) }),
-      slippage: slippageModel(config.slippage),
+      fees: models.fees,
+      slippage: models.slippage,
       funding: new TableFundingModel(tables, config.funding.fallback),
       periodsPerYear: config.periodsPerYear,
       dataSources,
@@ -192,6 +197,7 @@ export async function runExperiment(config: ExperimentConfig, deps: ExperimentDe
       seed: config.seed,
       config: config as unknown as Readonly<Record<string, unknown>>,
       warmupBars,
+      ...(config.risk !== undefined ? { risk: config.risk } : {}),
   };
   if (signals === undefined) return runBacktest(spec, strategy);
   try {
@@ -248,7 +254,7 @@ async function modelSignals(config: ExperimentConfig, deps: ExperimentDeps, fram
 }
 
 /** Bars of warm-up `config.warmup` asks for: a count, a duration over the timeframe (rounded up), or `auto`. */
-function warmupBarsWanted(config: ExperimentConfig, strategy: Strategy, timeframe: string): number {
+export function warmupBarsWanted(config: ExperimentConfig, strategy: Strategy, timeframe: string): number {
   const w = config.warmup ?? 0;
   if (typeof w === 'number') return w;
   if (w === 'auto') {
@@ -346,6 +352,18 @@ function describeRegimeFit(r: FittedRegime, timeframe: string): string {
 
 function sig4(x: number): string {
   return String(Number(x.toPrecision(4)));
+}
+
+/**
+ * The instruments (venue rules), fee and slippage models of an experiment: what every runner of it — the backtest,
+ * the live runner's paper venue, `tm replay` — must share.
+ */
+export function experimentVenueModels(config: Pick<ExperimentConfig, 'instruments' | 'data' | 'fees' | 'slippage'>): { readonly instruments: Instrument[]; readonly fees: FeeModel; readonly slippage: SlippageModel } {
+  return {
+    instruments: config.data.symbols.map((symbol, k) => instrumentFor(config.instruments, config.data.venue, symbol, k)),
+    fees: new InstrumentFeeModel({ ...(config.fees?.maker !== undefined ? { maker: config.fees.maker } : {}), ...(config.fees?.taker !== undefined ? { taker: config.fees.taker } : {}) }),
+    slippage: slippageModel(config.slippage),
+  };
 }
 
 function instrumentFor(rules: ExperimentConfig['instruments'], venue: string, symbol: string, k: number): Instrument {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { AppError } from '../core/app-error.js';
 import { err, ok, type Result } from '../core/result.js';
 import { DAY_MS, parseUtcMs, timeframeMs } from '../core/time.js';
+import { RiskConfig } from './risk-config.js';
 
 /** Codes of config failures: the file cannot be read, is not JSON, or does not fit the schema. */
 export type ConfigErrorCode = 'io' | 'invalid_json' | 'invalid_config';
@@ -149,6 +150,8 @@ const BacktestConfigObject = z
     seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(1),
     /** Regime model fitted before the run on data before `data.start` (see {@link RegimeConfig}); absent = none. */
     regime: RegimeConfig.optional(),
+    /** Pre-trade risk limits checked on every order (see {@link RiskConfig}); absent = none. */
+    risk: RiskConfig.optional(),
     /**
      * Bars replayed before `data.start` without trading (strategy, feature columns, regime filter, IC and breaker warm
      * up; the first decision can then happen on the window's first bar): a number of bars, a duration (`30d`, `12h`,

@@ -6,6 +6,9 @@ export type { VenueBalanceReport, VenueFillReport, VenueOrderReport, VenuePositi
 export { EngineError, Kernel, type EngineErrorCode, type FundingEvent, type KernelConfig, type KernelDeps, type KernelState } from './kernel.js';
 export { OrderManager, type OrderBookState } from './order-manager.js';
 export { Portfolio, type PortfolioState } from './portfolio.js';
+export { PreTradeRisk, type RiskState } from './risk/pre-trade-risk.js';
+export { checkRiskLimits, RISK_RULES, RiskError, type RiskErrorCode, type RiskLimits, type RiskRule } from './risk/risk-limits.js';
+export { TRADING_STATES, type FlattenEvent, type TradingState, type TradingStateChange, type TradingStateTrigger } from './risk/trading-state.js';
 export type { BarEvent, Strategy, StrategyContext, TickEvent } from './strategy.js';
 export { Timers } from './timers.js';
 export { TradeTracker, type RoundTrip, type TradeTrackerState } from './trade-tracker.js';

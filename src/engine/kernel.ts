@@ -4,12 +4,16 @@ import { CLIENT_ORDER_ID_PATTERN, ClientOrderIdFormatter, strategyTag } from '..
 import type { Instrument } from '../core/instrument.js';
 import type { Fill, OrderAccepted, OrderCanceled, OrderCancelRejected, OrderExpired, OrderRejected, OrderRequest, OrderSnapshot } from '../core/order.js';
 import { TIME_IN_FORCE } from '../core/order.js';
+import { S_PENDING_CANCEL } from '../core/order-status.js';
 import { AnnotationRecorder, type KernelAnnotations } from './annotation-recorder.js';
 import { BarHistory } from './bar-history.js';
 import type { Clock } from './clock.js';
 import type { ExecutionClient, ExecutionEvents } from './execution-client.js';
 import { OrderManager, type OrderBookState } from './order-manager.js';
 import { Portfolio, type PortfolioState } from './portfolio.js';
+import { PreTradeRisk, type RiskState } from './risk/pre-trade-risk.js';
+import type { RiskLimits } from './risk/risk-limits.js';
+import type { FlattenEvent, TradingState, TradingStateChange } from './risk/trading-state.js';
 import type { BarEvent, Strategy, StrategyContext, TickEvent } from './strategy.js';
 import { Timers } from './timers.js';
 import { TradeTracker, type TradeTrackerState } from './trade-tracker.js';
@@ -31,11 +35,15 @@ export interface KernelConfig {
    * runs that share a venue account. Default `bt`.
    */
   readonly runId?: string;
+  /** Pre-trade risk limits (see {@link PreTradeRisk}); absent = none (every order passes while the state is ACTIVE). */
+  readonly risk?: RiskLimits;
 }
 
 export interface KernelDeps {
   readonly clock: Clock;
   readonly strategy: Strategy;
+  /** Called on every trading state change (after it is recorded; e.g. the live runner's journal and alerts). */
+  readonly onTradingStateChanged?: (change: TradingStateChange) => void;
 }
 
 /** A funding settlement booked by the kernel. */
@@ -59,6 +67,8 @@ export interface KernelState {
   readonly histories: readonly { readonly length: number; readonly columns: Readonly<Record<string, readonly number[]>> }[];
   /** Per instrument: the decision time of the last generated id and the next sequence number at that time. */
   readonly idSequence: readonly { readonly time: number; readonly next: number }[];
+  /** Trading state, day start and peak equity, throttle window, denials (absent in states saved before pre-trade risk). */
+  readonly risk?: RiskState;
 }
 
 export type { KernelAnnotations, RegimeAnnotationRecord, TierAnnotationRecord } from './annotation-recorder.js';
@@ -79,6 +89,10 @@ export class Kernel implements StrategyContext, ExecutionEvents {
   readonly fundingEvents: FundingEvent[] = [];
   readonly rejections: { ts: number; clientOrderId: string; reason: string }[] = [];
   readonly leverage: number;
+  /** Pre-trade risk: limits, trading state, denials per rule, state changes and flattens. */
+  readonly risk: PreTradeRisk;
+  /** True while {@link flattenAll} sends its orders (they bypass the risk checks). */
+  private flattening = false;
   private readonly clock: Clock;
   private readonly strategy: Strategy;
   private execution: ExecutionClient | undefined;
@@ -113,6 +127,12 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     this.ids = new ClientOrderIdFormatter(config.runId ?? 'bt', strategyTag(deps.strategy.name));
     this.idTime = new Float64Array(n).fill(-1);
     this.idNext = new Int32Array(n);
+    this.risk = new PreTradeRisk(config.risk ?? {}, this.portfolio, this.orders);
+    const listener = deps.onTradingStateChanged;
+    this.risk.onChange = (change) => {
+      listener?.(change);
+      this.strategy.onTradingStateChanged?.(this, change);
+    };
   }
 
   /** What the strategy annotated so far (see {@link annotateTier}, {@link annotateRegime}); undefined when nothing. */
@@ -156,6 +176,7 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     b.close = close;
     b.volume = bars.volume[t]!;
     this.portfolio.mark[i] = close;
+    if (this.risk.watchesEquity && this.risk.observe(this.clock.now())) this.flattenAll(this.risk.flattenReason());
     this.strategy.onBar?.(this, b);
   }
 
@@ -324,7 +345,14 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     }
     // Quantities go to the venue in whole lots (one that floors to zero goes as asked, for the venue to refuse).
     const floored = this.roundQuantity(instrument, quantity);
-    const slot = this.orders.create(floored > 0 && floored !== quantity ? { ...request, quantity: floored } : request, clientOrderId, now);
+    const order = floored > 0 && floored !== quantity ? { ...request, quantity: floored } : request;
+    // Pre-trade risk: a denied order never reaches the execution client; it is rejected by the engine.
+    if (this.risk.engaged && !this.flattening && !this.risk.check(instrument, request.side === 'buy' ? 1 : -1, order.quantity, type === 'limit' ? price! : NaN, request.reduceOnly === true, now)) {
+      this.orders.create(order, clientOrderId, now);
+      this.onOrderRejected({ kind: 'rejected', clientOrderId, reason: this.risk.denialReason(), tsEvent: now });
+      return clientOrderId;
+    }
+    const slot = this.orders.create(order, clientOrderId, now);
     this.orders.submitted(slot, now);
     execution.submit(this.orders.view(slot));
     return clientOrderId;
@@ -336,6 +364,63 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     this.orders.cancelRequested(slot, this.clock.now());
     this.execution.cancel(clientOrderId, this.orders.instrumentOf(slot));
     return true;
+  }
+
+  /** The trading state of the pre-trade risk engine (ACTIVE, REDUCING, HALTED). */
+  get tradingState(): TradingState {
+    return this.risk.tradingState;
+  }
+
+  /**
+   * Sets the trading state by hand at engine time now (the operator, `tm live kill`, the live runner after a lost
+   * order). ACTIVE re-bases the drawdown peak and the day's start equity to the current equity. The change is recorded
+   * in `risk.changes` and reported to the strategy's `onTradingStateChanged` and the kernel's listener.
+   * @throws RiskError `invalid_risk_state` for an unknown state.
+   * @example
+   * kernel.flattenAll('kill switch'); kernel.setTradingState('HALTED', 'kill switch');
+   */
+  setTradingState(state: TradingState, reason: string): void {
+    this.risk.setState(state, this.clock.now(), reason);
+  }
+
+  /**
+   * Halts (`halted` true) or releases one instrument by hand at engine time now, whatever the account's state (e.g.
+   * the live runner after an order it cannot find at the venue): its new orders are denied, cancels pass.
+   * @throws RiskError `invalid_risk_state` when `instrument` is not an index of the kernel's instruments.
+   */
+  setInstrumentHalted(instrument: number, halted: boolean, reason: string): void {
+    this.risk.haltInstrument(instrument, halted, this.clock.now(), reason);
+  }
+
+  /**
+   * Cancels every working order (not already pending cancel) and sends one reduce-only market order closing each
+   * position (tag `risk-flatten`; these bypass the risk checks, so they pass in any state). Recorded in
+   * `risk.flattens`; returns what was sent. During warm-up nothing is sent.
+   */
+  flattenAll(reason: string): FlattenEvent {
+    const canceled: string[] = [];
+    for (let i = 0; i < this.instruments.length; i++) {
+      for (let k = 0; k < this.orders.openCount(i); k++) {
+        const slot = this.orders.openSlot(i, k);
+        if (this.orders.statusCode(slot) !== S_PENDING_CANCEL) canceled.push(this.orders.idOf(slot));
+      }
+    }
+    for (const id of canceled) this.cancelOrder(id);
+    const orders: string[] = [];
+    this.flattening = true;
+    try {
+      for (let i = 0; i < this.instruments.length; i++) {
+        const q = this.portfolio.quantity[i]!;
+        if (q === 0) continue;
+        const id = this.submitOrder({ instrument: i, side: q > 0 ? 'sell' : 'buy', type: 'market', quantity: Math.abs(q), reduceOnly: true, tag: 'risk-flatten' });
+        if (id !== '') orders.push(id);
+      }
+    } finally {
+      this.flattening = false;
+    }
+    const event: FlattenEvent = { ts: this.clock.now(), reason, canceled, orders };
+    this.risk.recordFlatten(event);
+    return event;
   }
 
   setTimer(name: string, at: number): void {
@@ -360,15 +445,30 @@ export class Kernel implements StrategyContext, ExecutionEvents {
   }
 
   /** The run's state at this moment (orders, account, trade tracker, bar histories, id sequences) as plain JSON. */
-  saveState(): KernelState {
+  /**
+   * Takes an order this run placed but no longer holds (found at the venue by reconciliation after a restart: its id
+   * carries this run's prefix) into the order book as SUBMITTED without sending it; the venue's report of it then
+   * arrives as ordinary events (accepted, fills, canceled). Returns false when the id is already known.
+   */
+  adoptOrder(request: OrderRequest & { readonly clientOrderId: string }, tsInit: number): boolean {
+    if (this.orders.slotOf(request.clientOrderId) >= 0) return false;
+    this.restored = true; // the strategy may repeat the decision that made it: that must not send it again
+    const slot = this.orders.create(request, request.clientOrderId, tsInit);
+    this.orders.submitted(slot, tsInit);
+    return true;
+  }
+
+  saveState(options: { readonly histories?: boolean } = {}): KernelState {
     return {
       version: 1,
       now: this.clock.now(),
       orders: this.orders.save(),
       portfolio: this.portfolio.save(),
       tracker: this.tracker.save(),
-      histories: this.histories.map((h) => h.save()),
+      // Without histories (a live runner fetches and replays its warm-up bars at a restart): empty ones.
+      histories: this.histories.map((h) => (options.histories === false ? { length: 0, columns: {} } : h.save())),
       idSequence: Array.from(this.idTime, (time, i) => ({ time, next: this.idNext[i]! })),
+      risk: this.risk.save(),
     };
   }
 
@@ -392,5 +492,6 @@ export class Kernel implements StrategyContext, ExecutionEvents {
       this.idTime[i] = s.time;
       this.idNext[i] = s.next;
     });
+    if (state.risk !== undefined) this.risk.restore(state.risk);
   }
 }

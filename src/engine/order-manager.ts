@@ -133,6 +133,14 @@ export class OrderManager {
   idOf(slot: number): string {
     return this.bySlot[slot]!;
   }
+  /** +1 buy, -1 sell. */
+  sideOf(slot: number): number {
+    return this.side[slot]!;
+  }
+  /** Limit price (NaN for market orders). */
+  priceOf(slot: number): number {
+    return this.price[slot]!;
+  }
   isOpen(slot: number): boolean {
     return this.openIndex[slot]! >= 0;
   }

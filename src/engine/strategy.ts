@@ -4,6 +4,7 @@ import type { Fill, OrderRequest, OrderSnapshot } from '../core/order.js';
 import type { MsGarchModel } from '../regime/ms-garch-model.js';
 import type { RegimeLabel } from '../regime/regime-labels.js';
 import type { BarHistory } from './bar-history.js';
+import type { TradingStateChange } from './risk/trading-state.js';
 import type { RoundTrip } from './trade-tracker.js';
 
 /**
@@ -61,6 +62,9 @@ export interface StrategyContext {
    * Market orders fill at the next price (next bar's open or next tick). The default id is deterministic
    * (run, strategy, instrument, decision time, sequence within that time), so the same decision after a restart
    * has the same id; submitting an id the run already holds sends nothing again and returns that id.
+   * An order the pre-trade risk engine denies never reaches the venue: it is REJECTED at once (its reason names
+   * the rule, the limit and the value, e.g. `risk: max_order_notional 50000 < 61234.5`) and `onOrderRejected` is
+   * called before this returns.
    * @throws EngineError `invalid_order` for a malformed request (instrument, quantity, price, id).
    */
   submitOrder(request: OrderRequest): string;
@@ -159,5 +163,7 @@ export interface Strategy {
   /** A round trip closed (flat, or reversed): the engine's own accounting (the same numbers as the trades table). */
   onPositionClosed?(ctx: StrategyContext, trip: RoundTrip): void;
   onTimer?(ctx: StrategyContext, name: string): void;
+  /** The pre-trade risk engine's trading state changed (a limit breached, a new UTC day, the operator). */
+  onTradingStateChanged?(ctx: StrategyContext, change: TradingStateChange): void;
   onStop?(ctx: StrategyContext): void;
 }

@@ -6,26 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { runBacktest, type BacktestState } from '../../src/backtest/run-backtest.js';
 import { parseClientOrderId } from '../../src/core/client-order-id.js';
-import { seededRandom } from '../../src/core/random.js';
 import type { Strategy } from '../../src/engine/strategy.js';
 import { backtestSpec, testInstrument } from '../support/engine-scenarios.js';
-import { makeFrame, type Ohlcv } from '../support/frames.js';
-
-/** A seeded random walk of `n` 1h bars. */
-function walk(n: number, seed: number): Ohlcv[] {
-  const rand = seededRandom(seed);
-  const bars: Ohlcv[] = [];
-  let price = 100;
-  for (let k = 0; k < n; k++) {
-    const open = price;
-    const close = open * Math.exp((rand() - 0.5) * 0.03);
-    const high = Math.max(open, close) * (1 + rand() * 0.01);
-    const low = Math.min(open, close) * (1 - rand() * 0.01);
-    bars.push([open, high, low, close, 1000 + rand() * 1000]);
-    price = close;
-  }
-  return bars;
-}
+import { makeFrame, randomWalkBars } from '../support/frames.js';
 
 /** SMA(10/30) reversal with a resting reduce-only take-profit (canceled on each reversal): orders live across bars. */
 function strategy(submitted: string[]): Strategy {
@@ -48,7 +31,7 @@ function strategy(submitted: string[]): Strategy {
 }
 
 describe('backtest stop and resume', () => {
-  const frame = makeFrame({ timeframe: '1h', start: '2024-01-01T00:00:00Z', bars: walk(3000, 11) });
+  const frame = makeFrame({ timeframe: '1h', start: '2024-01-01T00:00:00Z', bars: randomWalkBars(3000, 11) });
   const spec = backtestSpec(frame, [testInstrument()], { runId: 'restart1' });
 
   it('resumed runs issue the same ids for the same decisions and never reuse an id', () => {

@@ -1,3 +1,4 @@
+import { seededRandom } from '../../src/core/random.js';
 import { parseUtcMs, timeframeMs } from '../../src/core/time.js';
 import type { BarFrame } from '../../src/data/bar-frame.js';
 
@@ -49,4 +50,20 @@ export function makeFrame(options: MakeFrameOptions): BarFrame {
     present: series.map(() => new Uint8Array(length).fill(1)),
     missing: { policy: 'error', filled: series.map(() => 0) },
   };
+}
+
+/** A seeded random walk of `n` bars from 100 (close-to-close moves up to ±1.5 %, wicks up to 1 %), for makeFrame. */
+export function randomWalkBars(n: number, seed: number): Ohlcv[] {
+  const rand = seededRandom(seed);
+  const bars: Ohlcv[] = [];
+  let price = 100;
+  for (let k = 0; k < n; k++) {
+    const open = price;
+    const close = open * Math.exp((rand() - 0.5) * 0.03);
+    const high = Math.max(open, close) * (1 + rand() * 0.01);
+    const low = Math.min(open, close) * (1 - rand() * 0.01);
+    bars.push([open, high, low, close, 1000 + rand() * 1000]);
+    price = close;
+  }
+  return bars;
 }

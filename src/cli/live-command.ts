@@ -1,0 +1,263 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { BybitMarketDataClient } from '../adapters/bybit/bybit-market-data-client.js';
+import type { ExperimentConfig } from '../backtest/run-experiment.js';
+import { AppError } from '../core/app-error.js';
+import { formatUtc, timeframeMs } from '../core/time.js';
+import { LiveBarFeed } from '../live/bar-feed.js';
+import { PolledPacer, WallPacer, type Pacer } from '../live/live-clock.js';
+import { LiveRunner, type LiveMode, type LiveStatus, type LiveVenue } from '../live/live-runner.js';
+import { liveSetup, type LiveSetup } from '../live/live-setup.js';
+import { BybitExecutionClient, loadBybitKeys, resolveBybitEnvironment } from '../adapters/bybit/index.js';
+import { networkDeadlinesFromEnv } from '../config/network-deadlines.js';
+import { replayJournal } from '../live/replay.js';
+import { STRATEGIES } from '../strategies/index.js';
+import { loadOrThrow } from './backtest-command.js';
+import { formatTable, type CliIo } from './output.js';
+
+interface LiveFlags {
+  experiment?: string;
+  paper?: boolean;
+  demo?: boolean;
+  testnet?: boolean;
+  mainnet?: boolean;
+  iAcceptRealMoney?: boolean;
+  runId?: string;
+  dir?: string;
+  apiUrl?: string;
+  maxBars?: string;
+  clock: 'wall' | 'venue';
+  pollMs: string;
+  graceMs: string;
+  model?: string;
+  unhalt?: boolean;
+  keyFile?: string;
+}
+
+/**
+ * The Bybit execution client of a live run: demo by default, testnet or mainnet by switches (the adapter refuses
+ * mainnet without all three), keys from BYBIT_API_KEY/BYBIT_API_SECRET or `--key-file`, one REST deadline from
+ * TM_EXCHANGE_TIMEOUT_MS. Markets are loaded and the clock synced before the runner starts.
+ */
+async function createBybitVenue(mode: Exclude<LiveMode, 'paper'>, opts: LiveFlags, setup: LiveSetup, io: CliIo): Promise<LiveVenue & { close(): Promise<void> }> {
+  const env = process.env;
+  const client = new BybitExecutionClient(
+    { testnet: mode === 'testnet', mainnet: mode === 'mainnet', acceptRealMoney: opts.iAcceptRealMoney === true, ...(opts.apiUrl !== undefined ? { apiUrl: opts.apiUrl } : {}), timeoutMs: networkDeadlinesFromEnv(env).exchangeMs },
+    { instruments: setup.instruments, keys: loadBybitKeys(env, opts.keyFile !== undefined ? { keyFile: opts.keyFile } : {}), clock: { now: () => Date.now() }, env, onError: (e) => io.err(`bybit: ${e.message}`), onOrderLost: (e) => io.err(`ALERT bybit: order ${e.clientOrderId} lost: ${e.reason}`) },
+  );
+  await client.prepare();
+  return client;
+}
+
+/** The default run id of an experiment in a mode: `lv` + 6 hex of sha256(name, mode) — stable across restarts. */
+export function defaultRunId(experimentName: string, mode: LiveMode): string {
+  return `lv${createHash('sha256').update(`${experimentName}\u0000${mode}`).digest('hex').slice(0, 6)}`;
+}
+
+function modeOf(opts: LiveFlags): LiveMode {
+  const modes = (['paper', 'demo', 'testnet', 'mainnet'] as const).filter((m) => opts[m] === true);
+  if (modes.length > 1) throw new AppError('invalid_arguments', `choose one of --paper, --demo, --testnet, --mainnet; got ${modes.map((m) => `--${m}`).join(' ')}`, { modes });
+  return modes[0] ?? 'demo';
+}
+
+function runDir(opts: { dir?: string; runId?: string }): string {
+  if (opts.dir !== undefined) return resolve(opts.dir);
+  if (opts.runId !== undefined) return resolve('runs', 'live', opts.runId);
+  throw new AppError('invalid_arguments', 'name the run: --run-id <id> or --dir <run folder>', {});
+}
+
+function readStatus(dir: string): LiveStatus {
+  const path = join(dir, 'status.json');
+  if (!existsSync(path)) throw new AppError('not_found', `no live run in ${dir} (status.json is missing): start one with tm live --paper|--demo --experiment <file>`, { path });
+  return JSON.parse(readFileSync(path, 'utf8')) as LiveStatus;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function positiveInt(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new AppError('invalid_arguments', `${flag} must be a positive integer, was ${JSON.stringify(text)}`, { flag, value: text });
+  return n;
+}
+
+/**
+ * Builds `tm live`: runs an experiment's strategy live — `--paper` against the simulated venue, `--demo` (default)
+ * on the Bybit demo account, `--testnet`, or `--mainnet` with `--i-accept-real-money` and TM_ALLOW_REAL_MONEY=1 —
+ * crash-only (restart = start: state, warm-up, reconciliation), journaling every bar, decision and venue event.
+ * Subcommands: status, stop, kill, replay.
+ */
+export function liveCommand(io: CliIo, setExit: (code: number) => void): Command {
+  const live = new Command('live')
+    .description('run an experiment live (--paper | --demo | --testnet | --mainnet): crash-only runner with journal and reconciliation; subcommands status, stop, kill, replay')
+    .option('--experiment <file>', 'experiment config (strategy, params, symbols, timeframe, cash, leverage, fees, slippage)')
+    .option('--paper', 'simulated venue (the backtest’s models) on live bars')
+    .option('--demo', 'Bybit demo account (the default)')
+    .option('--testnet', 'Bybit testnet')
+    .option('--mainnet', 'Bybit mainnet: REAL MONEY; needs --i-accept-real-money and TM_ALLOW_REAL_MONEY=1')
+    .option('--i-accept-real-money', 'second switch for --mainnet')
+    .option('--run-id <id>', 'run id: 1-8 of [A-Za-z0-9-], the prefix of this run’s order ids (default lv + hash of experiment and mode)')
+    .option('--dir <folder>', 'run folder (journal.jsonl, state.json, status.json); default runs/live/<run id>')
+    .option('--api-url <url>', 'base URL replacing every Bybit host (a local v5 server)')
+    .option('--max-bars <n>', 'stop after n live bars (default: run until stopped)')
+    .option('--clock <clock>', 'wall: this machine’s clock; venue: the venue’s /v5/market/time polled every --poll-ms (a local venue on a fast clock)', 'wall')
+    .option('--poll-ms <ms>', 'poll interval of the venue clock and of unpublished bars', '1000')
+    .option('--grace-ms <ms>', 'wait after a bar’s close before asking for it', '2000')
+    .option('--model <name@alias>', 'model column of the experiment (not streamed live yet: refused)')
+    .option('--unhalt', 'clear halts saved by the kill switch or a lost order')
+    .option('--key-file <path>', 'Bybit keys as JSON {"apiKey","apiSecret"}, outside the repository, chmod 600 (default: BYBIT_API_KEY / BYBIT_API_SECRET)')
+    .action(async (opts: LiveFlags) => {
+      if (opts.experiment === undefined) throw new AppError('invalid_arguments', 'tm live needs --experiment <file> (or a subcommand: status, stop, kill, replay)', {});
+      if (opts.model !== undefined) throw new AppError('invalid_arguments', `--model ${opts.model}: model columns are not streamed by the live runner yet`, { model: opts.model });
+      const mode = modeOf(opts);
+      // Refuse mainnet without all three switches before anything else happens (the adapter checks again).
+      if (mode !== 'paper') resolveBybitEnvironment({ testnet: mode === 'testnet', mainnet: mode === 'mainnet', acceptRealMoney: opts.iAcceptRealMoney === true }, process.env);
+      const config = (await loadOrThrow(opts.experiment)) as unknown as ExperimentConfig;
+      const setup = liveSetup(config, STRATEGIES);
+      const runId = opts.runId ?? defaultRunId(config.name, mode);
+      const dir = runDir({ ...opts, runId });
+      const pollMs = positiveInt(opts.pollMs, '--poll-ms');
+      const market = new BybitMarketDataClient({ ...(opts.apiUrl !== undefined ? { apiUrl: opts.apiUrl } : {}) });
+      let venue: (LiveVenue & { close(): Promise<void> }) | undefined;
+      try {
+        if (mode !== 'paper') {
+          venue = await createBybitVenue(mode, opts, setup, io);
+        }
+        const pacer: Pacer = opts.clock === 'venue' ? new PolledPacer(async () => (await fetchVenueTime(opts.apiUrl)) , pollMs) : new WallPacer();
+        const feed = new LiveBarFeed(market, config.data.symbols, setup.timeframe, timeframeMs(setup.timeframe), pacer, { graceMs: Number(opts.graceMs), retryMs: pollMs, onError: (e) => io.err(`bar feed: ${(e as Error).message}`) });
+        const runner = new LiveRunner(
+          {
+            runId, mode, instruments: setup.instruments, timeframe: setup.timeframe, initialCash: setup.initialCash, leverage: setup.leverage, dir, warmupBars: setup.warmupBars,
+            ...(opts.maxBars !== undefined ? { maxBars: positiveInt(opts.maxBars, '--max-bars') } : {}),
+            ...(mode === 'paper' ? { paper: { fees: setup.fees, slippage: setup.slippage } } : {}),
+            config, unhalt: opts.unhalt === true,
+            ...(setup.risk !== undefined ? { risk: setup.risk } : {}),
+          },
+          { feed, pacer, strategy: setup.strategy, ...(venue ? { venue } : {}), log: (line) => io.out(line) },
+        );
+        // A stop or kill requested while the run was down applies now: after warm-up and reconciliation, before any bar.
+        const pendingControl = readControl(dir);
+        if (pendingControl !== undefined) {
+          io.out(`applying the saved request: ${pendingControl.reason}`);
+          runner.stop(pendingControl.reason, pendingControl.actions);
+        }
+        const onSignal = (signal: string) => {
+          const control = readControl(dir);
+          runner.stop(control?.reason ?? signal, control?.actions ?? {});
+        };
+        process.on('SIGTERM', onSignal);
+        process.on('SIGINT', onSignal);
+        try {
+          const summary = await runner.run();
+          io.out(`stopped (${summary.stopReason}): ${summary.liveBars} live bars this session, last bar ${summary.lastBarTs > 0 ? formatUtc(summary.lastBarTs) : '-'}, ${summary.differences.length} reconciliation differences, ${summary.lostOrders.length} lost orders; journal ${join(dir, 'journal.jsonl')}`);
+        } finally {
+          process.off('SIGTERM', onSignal);
+          process.off('SIGINT', onSignal);
+        }
+      } finally {
+        await venue?.close();
+        await market.close();
+      }
+    });
+
+  live
+    .command('status')
+    .description('positions, open orders, equity, sizing tier, halts and last bar of a live run')
+    .option('--run-id <id>', 'run id (folder runs/live/<id>)')
+    .option('--dir <folder>', 'run folder')
+    .option('--json', 'print status.json')
+    .action((opts: { runId?: string; dir?: string; json?: boolean }) => {
+      const status = readStatus(runDir(opts));
+      const running = status.running && alive(status.pid);
+      if (opts.json) return io.out(JSON.stringify({ ...status, running }, null, 2));
+      io.out(`run ${status.runId} (${status.mode}, ${status.strategy}): ${running ? `running, pid ${status.pid}` : 'stopped'}; last bar ${status.lastBarTs > 0 ? formatUtc(status.lastBarTs) : '-'}; ${status.liveBars} live bars; equity ${status.equity.toFixed(2)}`);
+      io.out(formatTable(status.positions.map((p) => ({ instrument: p.instrument, position: p.quantity, entry: Number.isFinite(p.entryPrice) ? p.entryPrice : '', mark: p.mark }))));
+      io.out(status.openOrders.length === 0 ? 'open orders: none' : formatTable(status.openOrders));
+      if (status.tiers.length > 0) io.out(formatTable(status.tiers));
+      for (const h of status.halted) io.out(`HALTED ${h.instrument}: ${h.reason}`);
+    });
+
+  const signalRun = (command: 'stop' | 'kill') =>
+    live
+      .command(command)
+      .description(command === 'stop' ? 'stop a running live run after its current bar: cancel its working orders (--flatten: also close positions)' : 'kill switch: cancel all working orders, flatten every position and halt the run (a restart trades again only with --unhalt)')
+      .option('--run-id <id>', 'run id (folder runs/live/<id>)')
+      .option('--dir <folder>', 'run folder')
+      .option('--flatten', 'also close every position (stop only; kill always flattens)')
+      .option('--wait-ms <ms>', 'how long to wait for the run to confirm', '30000')
+      .action(async (opts: { runId?: string; dir?: string; flatten?: boolean; waitMs: string }) => {
+        const dir = runDir(opts);
+        const status = readStatus(dir);
+        const actions = command === 'kill' ? { cancel: true, flatten: true, halt: true } : { cancel: true, flatten: opts.flatten === true };
+        writeFileSync(join(dir, 'control.json'), JSON.stringify({ command, reason: command === 'kill' ? 'kill switch (tm live kill)' : 'tm live stop', actions, at: Date.now() }));
+        if (!(status.running && alive(status.pid))) {
+          io.err(`run ${status.runId} is not running: the ${command} request is saved in control.json and applied when it starts`);
+          setExit(1);
+          return;
+        }
+        process.kill(status.pid, 'SIGTERM');
+        const deadline = Date.now() + positiveInt(opts.waitMs, '--wait-ms');
+        while (Date.now() < deadline && alive(status.pid)) await new Promise((r) => setTimeout(r, 100));
+        const after = readStatus(dir);
+        if (alive(status.pid)) {
+          io.err(`run ${status.runId} (pid ${status.pid}) did not stop within ${opts.waitMs} ms`);
+          setExit(1);
+          return;
+        }
+        io.out(`run ${after.runId} stopped: ${after.openOrders.length} open orders, positions ${after.positions.map((p) => `${p.instrument} ${p.quantity}`).join(', ')}${after.halted.length > 0 ? `; HALTED` : ''}`);
+      });
+  signalRun('stop');
+  signalRun('kill');
+
+  live.addCommand(replayCommand(io, setExit));
+  live.enablePositionalOptions(); // --dir, --run-id after a subcommand belong to the subcommand
+  return live;
+}
+
+/** Builds `tm replay <journal>` (also `tm live replay`): the journal's bars through the backtester, first divergence. */
+export function replayCommand(io: CliIo, setExit: (code: number) => void): Command {
+  return new Command('replay')
+    .argument('<journal>', 'journal.jsonl of a live run')
+    .description('rerun a live run’s journaled bars through the backtester and report the first divergence in decisions or orders')
+    .option('--json', 'print the report as JSON')
+    .action((journal: string, opts: { json?: boolean }) => {
+      const report = replayJournal(journal, STRATEGIES);
+      if (opts.json) io.out(JSON.stringify(report, null, 2));
+      else {
+        io.out(`replay of run ${report.runId}: ${report.bars} bar times (${report.warmupBars} warm-up), ${report.liveDecisions} live decisions, ${report.replayDecisions} in the replay`);
+        io.out(`fills: ${report.fills.live} live, ${report.fills.replay} replayed, ${report.fills.unmatched} unmatched orders, max price difference ${report.fills.maxPriceDiff}, max fee difference ${report.fills.maxFeeDiff}`);
+        const d = report.divergence;
+        io.out(d === undefined ? 'no divergence' : `first divergence at decision ${d.index}: live ${JSON.stringify(d.live ?? null)} vs replay ${JSON.stringify(d.replay ?? null)}`);
+      }
+      if (report.divergence !== undefined || report.fills.unmatched > 0) setExit(1);
+    });
+}
+
+/** The control request `tm live stop|kill` left for the run (consumed: deleted once read). */
+function readControl(dir: string): { reason: string; actions: { cancel?: boolean; flatten?: boolean; halt?: boolean } } | undefined {
+  const path = join(dir, 'control.json');
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as { reason: string; actions: { cancel?: boolean; flatten?: boolean; halt?: boolean } };
+  } catch {
+    return undefined;
+  } finally {
+    rmSync(path, { force: true });
+  }
+}
+
+/** Bybit's server time (ms) from `/v5/market/time` of `apiUrl` (default api.bybit.com). */
+async function fetchVenueTime(apiUrl: string | undefined): Promise<number> {
+  const response = await fetch(`${apiUrl ?? 'https://api.bybit.com'}/v5/market/time`, { signal: AbortSignal.timeout(5_000) });
+  const body = (await response.json()) as { time?: number };
+  if (typeof body.time !== 'number') throw new AppError('venue_time', `${apiUrl}/v5/market/time answered without a time`, {});
+  return body.time;
+}

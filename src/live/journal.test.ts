@@ -1,0 +1,48 @@
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/support/shared-data.js';
+import { Journal, JournalError, readJournal } from './journal.js';
+import { RunnerStateError, loadRunnerState, saveRunnerState, type LiveRunnerState } from './runner-state.js';
+
+describe('trading journal', () => {
+  it('appends records line by line and reads them back in order', () => {
+    const path = join(tempDir(), 'j', 'journal.jsonl');
+    const j = new Journal(path);
+    j.appendDurable({ k: 'bar', i: 0, ts: 1, o: 1, h: 2, l: 0.5, c: 1.5, v: 10 });
+    j.append({ k: 'submit', t: 2, id: 'a_b', i: 0, side: 'buy', type: 'market', q: 1, tif: 'GTC' });
+    j.close();
+    const again = new Journal(path); // a restart appends to the same file
+    again.append({ k: 'stop', t: 3, reason: 'x' });
+    again.close();
+    const { records, tornTail } = readJournal(path);
+    expect(tornTail).toBe(false);
+    expect(records.map((r) => r.k)).toEqual(['bar', 'submit', 'stop']);
+  });
+
+  it('drops a torn last line (a crash mid-write) and reports it; refuses a corrupt line in the middle', () => {
+    const path = join(tempDir(), 'journal.jsonl');
+    const j = new Journal(path);
+    j.append({ k: 'stop', t: 1, reason: 'x' });
+    j.close();
+    appendFileSync(path, '{"k":"bar","i":0,"ts":');
+    expect(readJournal(path)).toMatchObject({ records: [{ k: 'stop' }], tornTail: true });
+    writeFileSync(path, '{"k":"stop","t":1,"reason":"x"}\nnot json\n{"k":"stop","t":2,"reason":"y"}\n');
+    expect(() => readJournal(path)).toThrow(JournalError);
+    expect(() => readJournal(path)).toThrow(/line 2/);
+  });
+});
+
+describe('runner state file', () => {
+  const base = { version: 1, runId: 'r1', mode: 'paper', strategy: 's', instruments: ['A'], timeframe: '4h', lastBarTs: 5, liveBars: 1, bookedExecutions: [], lastExecutionTs: 0, halted: [], savedAt: 0, kernel: {} } as unknown as LiveRunnerState;
+  it('round-trips and refuses a state of another run setup by field', () => {
+    const path = join(tempDir(), 'state.json');
+    saveRunnerState(path, base);
+    expect(loadRunnerState(path, { runId: 'r1', mode: 'paper', strategy: 's', instruments: ['A'], timeframe: '4h' })).toEqual(base);
+    expect(() => loadRunnerState(path, { runId: 'r1', mode: 'demo', strategy: 's', instruments: ['A'], timeframe: '4h' })).toThrow(/belongs to mode "paper", this run has "demo"/);
+    expect(() => loadRunnerState(path, { runId: 'r1', mode: 'paper', strategy: 's', instruments: ['B'], timeframe: '4h' })).toThrow(RunnerStateError);
+    writeFileSync(path, readFileSync(path, 'utf8').slice(0, 20));
+    expect(() => loadRunnerState(path, { runId: 'r1', mode: 'paper', strategy: 's', instruments: ['A'], timeframe: '4h' })).toThrow(/not valid JSON/);
+    expect(loadRunnerState(join(tempDir(), 'none.json'), { runId: 'r1', mode: 'paper', strategy: 's', instruments: ['A'], timeframe: '4h' })).toBeUndefined();
+  });
+});

@@ -1,0 +1,98 @@
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { AppError } from '../core/app-error.js';
+
+/**
+ * The trading journal of a live run: one JSON record per line, appended, never rewritten. Every bar, decision
+ * (order command), venue event, reconciliation difference and trading-state change of the run goes here, so the run
+ * can be replayed through the backtester (`tm replay`) and audited. Bars and commands are fsync'd before they act
+ * (a bar before it is dispatched, a command before it leaves for the venue); events are synced with the next bar.
+ */
+export type JournalRecord =
+  | { readonly k: 'start'; readonly at: number; readonly runId: string; readonly mode: string; readonly strategy: string; readonly instruments: readonly string[]; readonly timeframe: string; readonly restart: boolean; readonly config?: unknown }
+  | { readonly k: 'bar'; readonly i: number; readonly ts: number; readonly o: number; readonly h: number; readonly l: number; readonly c: number; readonly v: number; readonly warmup?: true }
+  | { readonly k: 'submit'; readonly t: number; readonly id: string; readonly i: number; readonly side: string; readonly type: string; readonly q: number; readonly p?: number; readonly tif: string; readonly ro?: true; readonly po?: true }
+  | { readonly k: 'cancel'; readonly t: number; readonly id: string; readonly i: number }
+  | { readonly k: 'event'; readonly t: number; readonly e: string; readonly id: string; readonly venueId?: string; readonly reason?: string }
+  | { readonly k: 'fill'; readonly t: number; readonly id: string; readonly i: number; readonly side: string; readonly q: number; readonly p: number; readonly fee: number; readonly ts: number; readonly exec?: string; readonly liq?: true }
+  | { readonly k: 'reconcile'; readonly t: number; readonly kind: string; readonly detail: Readonly<Record<string, unknown>> }
+  | { readonly k: 'state'; readonly t: number; readonly state: string; readonly reason: string }
+  | { readonly k: 'stop'; readonly t: number; readonly reason: string };
+
+export type JournalErrorCode = 'journal_write_failed' | 'journal_corrupt';
+export class JournalError extends AppError<JournalErrorCode> {}
+
+/** Appends records to one journal file (created with its folder when missing). */
+export class Journal {
+  private readonly fd: number;
+  private dirty = false;
+  /** Records appended by this process. */
+  count = 0;
+
+  constructor(readonly path: string) {
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      this.fd = openSync(path, 'a');
+    } catch (e) {
+      throw new JournalError('journal_write_failed', `cannot open the trading journal ${path}: ${(e as Error).message}`, { path }, { cause: e });
+    }
+  }
+
+  /** Appends one record (written at once, made durable by the next {@link sync}). */
+  append(record: JournalRecord): void {
+    try {
+      writeSync(this.fd, JSON.stringify(record) + '\n');
+    } catch (e) {
+      throw new JournalError('journal_write_failed', `cannot append to the trading journal ${this.path}: ${(e as Error).message}`, { path: this.path, record: record.k }, { cause: e });
+    }
+    this.dirty = true;
+    this.count++;
+  }
+
+  /** Appends one record and makes everything appended so far durable (fsync). */
+  appendDurable(record: JournalRecord): void {
+    this.append(record);
+    this.sync();
+  }
+
+  /** fsyncs the file when something was appended since the last sync. */
+  sync(): void {
+    if (!this.dirty) return;
+    fsyncSync(this.fd);
+    this.dirty = false;
+  }
+
+  close(): void {
+    this.sync();
+    closeSync(this.fd);
+  }
+}
+
+/** A journal read back: its records, and whether its last line was torn (a crash in the middle of a write). */
+export interface JournalContents {
+  readonly records: readonly JournalRecord[];
+  readonly tornTail: boolean;
+}
+
+/**
+ * Reads a journal. A last line without its newline is a write cut by a crash: dropped and reported as `tornTail`;
+ * any other unreadable line is corruption.
+ * @throws JournalError `journal_corrupt` naming the file and line.
+ */
+export function readJournal(path: string): JournalContents {
+  if (!existsSync(path)) throw new JournalError('journal_corrupt', `trading journal ${path} does not exist`, { path });
+  const text = readFileSync(path, 'utf8');
+  const lines = text.split('\n');
+  const last = lines.pop()!; // '' when the file ends with a newline
+  const records: JournalRecord[] = [];
+  lines.forEach((line, n) => {
+    try {
+      const record = JSON.parse(line) as JournalRecord;
+      if (typeof record !== 'object' || record === null || typeof record.k !== 'string') throw new Error('not a journal record');
+      records.push(record);
+    } catch (e) {
+      throw new JournalError('journal_corrupt', `trading journal ${path} line ${n + 1} is not a journal record: ${(e as Error).message}`, { path, line: n + 1 });
+    }
+  });
+  return { records, tornTail: last.length > 0 };
+}

@@ -1,0 +1,121 @@
+import type { Fill, OrderAccepted, OrderCanceled, OrderCancelRejected, OrderExpired, OrderRejected, OrderSnapshot } from '../core/order.js';
+import type { ExecutionClient, ExecutionEvents } from '../engine/execution-client.js';
+import type { Journal } from './journal.js';
+
+/**
+ * Sits between the kernel and the live execution client. Commands: journaled while the strategy decides, made
+ * durable (one fsync per bar) and only then handed to the client ({@link flush}) — a command the journal does not
+ * hold never reaches the venue. Events: journaled, fills deduplicated by venue execution id (reconciliation and the client's
+ * own polling may both report one fill), then passed to the kernel. (Halts are the kernel's pre-trade risk: a denied
+ * order never reaches the gate.)
+ */
+export class JournalingGate implements ExecutionClient, ExecutionEvents {
+  private sink: ExecutionEvents | undefined;
+  private readonly pending: ({ order: OrderSnapshot; cancel?: undefined } | { order?: undefined; cancel: { id: string; instrument: number } })[] = [];
+  /** Execution ids already booked (bounded: the oldest are forgotten past {@link MAX_BOOKED}). */
+  private readonly booked = new Set<string>();
+  /** Venue time of the newest booked execution (the reconciliation cursor). */
+  lastExecutionTs = -Infinity;
+  /** Called with each command handed to the client (latency probes). */
+  onHandOver: ((clientOrderId: string) => void) | undefined;
+
+  constructor(
+    private readonly inner: ExecutionClient,
+    private readonly journal: Journal,
+    private readonly now: () => number,
+  ) {}
+
+  connect(events: ExecutionEvents): void {
+    this.sink = events;
+    this.inner.connect(this);
+  }
+
+  submit(order: OrderSnapshot): void {
+    const j: Record<string, unknown> = { k: 'submit', t: this.now(), id: order.clientOrderId, i: order.instrument, side: order.side, type: order.type, q: order.quantity, tif: order.timeInForce };
+    if (order.type === 'limit') j['p'] = order.price;
+    if (order.reduceOnly) j['ro'] = true;
+    if (order.postOnly) j['po'] = true;
+    this.journal.append(j as never);
+    this.pending.push({ order });
+  }
+
+  cancel(clientOrderId: string, instrument: number): void {
+    this.journal.append({ k: 'cancel', t: this.now(), id: clientOrderId, i: instrument });
+    this.pending.push({ cancel: { id: clientOrderId, instrument } });
+  }
+
+  /** Makes the journaled commands durable, then hands them to the client in decision order. */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    this.journal.sync();
+    const commands = this.pending.splice(0);
+    for (const c of commands) {
+      if (c.order !== undefined) {
+        this.inner.submit(c.order);
+        this.onHandOver?.(c.order.clientOrderId);
+      } else {
+        this.inner.cancel(c.cancel.id, c.cancel.instrument);
+      }
+    }
+  }
+
+  /** Sends an order again with its own id (reconciliation: it never reached the venue; a duplicate would be refused). */
+  resend(order: OrderSnapshot): void {
+    this.journal.append({ k: 'reconcile', t: this.now(), kind: 'resend', detail: { id: order.clientOrderId } });
+    this.inner.submit(order);
+  }
+
+  /** Whether the fill with this venue execution id was booked already. */
+  isBooked(executionId: string): boolean {
+    return this.booked.has(executionId);
+  }
+
+  bookedIds(): string[] {
+    return [...this.booked];
+  }
+
+  restoreBooked(ids: readonly string[], lastExecutionTs: number): void {
+    for (const id of ids) this.booked.add(id);
+    this.lastExecutionTs = lastExecutionTs;
+  }
+
+  // ExecutionEvents (from the client, or from reconciliation)
+
+  onOrderAccepted(e: OrderAccepted): void {
+    this.journal.append({ k: 'event', t: this.now(), e: 'accepted', id: e.clientOrderId, venueId: e.venueOrderId });
+    this.sink!.onOrderAccepted(e);
+  }
+  onOrderRejected(e: OrderRejected): void {
+    this.journal.append({ k: 'event', t: this.now(), e: 'rejected', id: e.clientOrderId, reason: e.reason });
+    this.sink!.onOrderRejected(e);
+  }
+  onOrderFilled(fill: Fill): void {
+    const exec = (fill as Fill & { executionId?: string }).executionId;
+    if (exec !== undefined) {
+      if (this.booked.has(exec)) return;
+      this.booked.add(exec);
+      if (this.booked.size > MAX_BOOKED) this.booked.delete(this.booked.values().next().value!);
+      if (fill.tsEvent > this.lastExecutionTs) this.lastExecutionTs = fill.tsEvent;
+    }
+    const j: Record<string, unknown> = { k: 'fill', t: this.now(), id: fill.clientOrderId, i: fill.instrument, side: fill.side, q: fill.quantity, p: fill.price, fee: fill.fee, ts: fill.tsEvent };
+    if (exec !== undefined) j['exec'] = exec;
+    if (fill.reason === 'liquidation') j['liq'] = true;
+    this.journal.append(j as never);
+    this.sink!.onOrderFilled(fill);
+  }
+  onOrderCanceled(e: OrderCanceled): void {
+    this.journal.append({ k: 'event', t: this.now(), e: 'canceled', id: e.clientOrderId, reason: e.reason });
+    this.sink!.onOrderCanceled(e);
+  }
+  onOrderCancelRejected(e: OrderCancelRejected): void {
+    this.journal.append({ k: 'event', t: this.now(), e: 'cancel-rejected', id: e.clientOrderId, reason: e.reason });
+    this.sink!.onOrderCancelRejected(e);
+  }
+  onOrderExpired(e: OrderExpired): void {
+    this.journal.append({ k: 'event', t: this.now(), e: 'expired', id: e.clientOrderId, reason: e.reason });
+    this.sink!.onOrderExpired(e);
+  }
+}
+
+/** Execution ids remembered for deduplication (a venue reports at most 7 days per query; a run books far fewer). */
+export const MAX_BOOKED = 20_000;

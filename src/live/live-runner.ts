@@ -1,0 +1,482 @@
+import { join } from 'node:path';
+import type { OhlcvColumns } from '../core/bar.js';
+import type { Instrument } from '../core/instrument.js';
+import { timeframeMs } from '../core/time.js';
+import { FUNDING_INTERVAL_MS, InstrumentFeeModel, type FeeModel, type FillModel, type FundingModel, type SlippageModel } from '../backtest/execution-models.js';
+import { SimulatedExecutionClient } from '../backtest/simulated-execution-client.js';
+import type { ExecutionClient } from '../engine/execution-client.js';
+import { Kernel } from '../engine/kernel.js';
+import type { RiskLimits } from '../engine/risk/risk-limits.js';
+import type { Strategy } from '../engine/strategy.js';
+import type { VenueQueries } from '../engine/venue-reports.js';
+import type { LiveBarFeed, LiveBarSet } from './bar-feed.js';
+import { Journal } from './journal.js';
+import { JournalingGate } from './journaling-gate.js';
+import { LiveClock, type Pacer } from './live-clock.js';
+import { bookExecutions, reconcile, type ReconcileDifference } from './reconcile.js';
+import { loadRunnerState, saveRunnerState, writeFileDurable, type LiveRunnerState } from './runner-state.js';
+
+export type LiveMode = 'paper' | 'demo' | 'testnet' | 'mainnet';
+
+/** A venue execution client for live runs: the execution port, the venue queries, and one round of polling. */
+export interface LiveVenue extends ExecutionClient, VenueQueries {
+  /** One round of order and execution queries, delivering what changed as events; resolves when delivered. */
+  poll(): Promise<void>;
+  /** Resolves once every command handed over so far has had its request answered (or given up). */
+  flush?(): Promise<void>;
+  /** Where the client is with an order it submitted (undefined: not one of its own, e.g. adopted after a restart). */
+  orderState?(clientOrderId: string): string | undefined;
+}
+
+export interface LiveRunnerConfig {
+  /** The run field of client order ids (1–8 of `[A-Za-z0-9-]`): stable across restarts; this run's orders at the venue carry `<runId>_`. */
+  readonly runId: string;
+  readonly mode: LiveMode;
+  readonly instruments: readonly Instrument[];
+  readonly timeframe: string;
+  readonly initialCash: number;
+  readonly leverage: number;
+  /** Folder of the run: `journal.jsonl`, `state.json`, `status.json`. */
+  readonly dir: string;
+  /** Bars replayed through the strategy before the first live bar; default the strategy's `warmupBars` (else 0). */
+  readonly warmupBars?: number;
+  /** Open time of the first live bar on a fresh start; default the bar after the last closed one. */
+  readonly startTs?: number;
+  /** Stop after this many live bars in this process (tests, notebooks); default run until stopped. */
+  readonly maxBars?: number;
+  /** Paper runs: the simulated venue's models (same as a backtest's). */
+  readonly paper?: { readonly fees?: FeeModel; readonly slippage: SlippageModel; readonly fill?: FillModel };
+  /** Funding booked at closes on the 8 h grid (paper runs and parity with backtests); default none. */
+  readonly funding?: FundingModel;
+  /** An order submitted and not acknowledged after this many wall ms is queried; default 10 000. */
+  readonly inFlightMs?: number;
+  /** Unanswered queries after which an in-flight order is marked lost (its instrument halted); default 3. */
+  readonly maxQueries?: number;
+  /** Written into the journal's start record (tm replay rebuilds the run from it). */
+  readonly config?: unknown;
+  /** Clears the halts saved by a kill switch or a lost order (a human decided to trade again). */
+  readonly unhalt?: boolean;
+  /** Pre-trade risk limits of the kernel (the experiment's `risk` section), the same as in its backtests. */
+  readonly risk?: RiskLimits;
+}
+
+export interface LiveRunnerDeps {
+  readonly feed: LiveBarFeed;
+  readonly pacer: Pacer;
+  readonly strategy: Strategy;
+  /** The venue (demo, testnet, mainnet); absent for paper runs. */
+  readonly venue?: LiveVenue;
+  readonly log?: (line: string) => void;
+}
+
+/** What a run did in this process. */
+export interface LiveRunSummary {
+  readonly restarted: boolean;
+  readonly warmupBars: number;
+  readonly liveBars: number;
+  readonly lastBarTs: number;
+  readonly differences: readonly ReconcileDifference[];
+  readonly lostOrders: readonly string[];
+  readonly stopReason: string;
+  /** Per live bar with orders: wall µs from the bar set received to the first order handed to the client. */
+  readonly decisionLatencyUs: readonly number[];
+}
+
+/** What `tm live status` shows (status.json, rewritten after every bar). */
+export interface LiveStatus {
+  readonly runId: string;
+  readonly mode: LiveMode;
+  readonly pid: number;
+  readonly strategy: string;
+  readonly lastBarTs: number;
+  readonly liveBars: number;
+  readonly equity: number;
+  readonly positions: readonly { readonly instrument: string; readonly quantity: number; readonly entryPrice: number; readonly mark: number }[];
+  readonly openOrders: readonly { readonly id: string; readonly instrument: string; readonly side: string; readonly type: string; readonly quantity: number; readonly filled: number; readonly price: number; readonly status: string }[];
+  readonly tiers: readonly { readonly instrument: string; readonly tier: string; readonly reason: string }[];
+  /** The pre-trade risk engine's state (ACTIVE, REDUCING, HALTED). */
+  readonly tradingState: string;
+  /** Instruments whose new orders are refused (the account HALTED, or the instrument halted alone), with why. */
+  readonly halted: readonly { readonly instrument: string; readonly reason: string }[];
+  readonly running: boolean;
+  readonly updatedAt: number;
+}
+
+/**
+ * The live runner: the backtest's kernel, strategy and simulated-venue models driven by a live bar feed instead of
+ * a frame. Crash-only: {@link run} is both the start and the restart — load the persisted state, replay warm-up
+ * bars through the strategy, reconcile with the venue (demo/testnet/mainnet), then process each closed bar as it
+ * comes, in the backtest's order of events (venue matching for paper runs, marks, funding, timers, the strategy),
+ * journaling every bar before it is dispatched and persisting the state after it.
+ */
+export class LiveRunner {
+  readonly kernel: Kernel;
+  readonly gate: JournalingGate;
+  private readonly clock = new LiveClock();
+  private readonly journal: Journal;
+  private readonly paperVenue: SimulatedExecutionClient | undefined;
+  private readonly tf: number;
+  private readonly rows: OhlcvColumns[];
+  private readonly present: Uint8Array;
+  private nextFunding = -Infinity;
+  private stopRequest: string | undefined;
+  private readonly statePath: string;
+  private readonly inFlight = new Map<string, { since: number; queries: number }>();
+  private readonly lost: string[] = [];
+  private readonly latencies: number[] = [];
+  private barReceived = 0;
+  private latencyOpen = false;
+
+  constructor(
+    private readonly config: LiveRunnerConfig,
+    private readonly deps: LiveRunnerDeps,
+  ) {
+    const { instruments } = config;
+    this.tf = timeframeMs(config.timeframe);
+    this.kernel = new Kernel({ instruments, initialCash: config.initialCash, leverage: config.leverage, runId: config.runId, historyCapacity: 1024, ...(config.risk !== undefined ? { risk: config.risk } : {}) }, { clock: this.clock, strategy: deps.strategy, onTradingStateChanged: (c) => this.journal.append({ k: 'state', t: c.ts, state: c.instrument === undefined ? c.to : `${c.to} ${this.config.instruments[c.instrument]?.id ?? c.instrument}`, reason: c.reason }) });
+    this.journal = new Journal(join(config.dir, 'journal.jsonl'));
+    this.statePath = join(config.dir, 'state.json');
+    let inner: ExecutionClient;
+    if (config.mode === 'paper') {
+      if (config.paper === undefined) throw new TypeError('a paper run needs the simulated venue models (config.paper)');
+      this.paperVenue = new SimulatedExecutionClient({ instruments, leverage: config.leverage }, this.kernel.portfolio, this.clock, {
+        fees: config.paper.fees ?? new InstrumentFeeModel(),
+        slippage: config.paper.slippage,
+        ...(config.paper.fill ? { fill: config.paper.fill } : {}),
+      });
+      inner = this.paperVenue;
+    } else {
+      if (deps.venue === undefined) throw new TypeError(`a ${config.mode} run needs a venue client`);
+      inner = deps.venue;
+    }
+    this.gate = new JournalingGate(inner, this.journal, () => this.clock.now());
+    this.gate.onHandOver = () => {
+      if (this.latencyOpen) {
+        this.latencies.push(Math.round((performance.now() - this.barReceived) * 1000));
+        this.latencyOpen = false;
+      }
+    };
+    this.kernel.attachExecution(this.gate);
+    this.rows = instruments.map(() => ({ ts: new Float64Array(1), open: new Float64Array(1), high: new Float64Array(1), low: new Float64Array(1), close: new Float64Array(1), volume: new Float64Array(1) }));
+    this.present = new Uint8Array(instruments.length);
+  }
+
+  /** The client order id prefix of this run's orders (`<runId>_`). */
+  get prefix(): string {
+    return `${this.config.runId}_`;
+  }
+
+  /**
+   * Asks the run to stop after the bar in progress (or at once while waiting for a bar). `cancel` cancels the
+   * working orders first, `flatten` also closes every position with reduce-only market orders, `halt` (the kill
+   * switch) does both and leaves every instrument halted in the saved state (a restart trades nothing until
+   * started with `unhalt`).
+   */
+  stop(reason: string, actions: { readonly cancel?: boolean; readonly flatten?: boolean; readonly halt?: boolean } = {}): void {
+    this.stopRequest = reason;
+    this.shutdownActions = actions;
+    if (this.started) this.deps.pacer.interrupt(); // before run(): applied after warm-up and reconciliation
+  }
+
+  private started = false;
+  /** Wall time (the pacer's) at the last bar or start: status.json's `updatedAt`. */
+  private wallTime = 0;
+
+  private shutdownActions: { readonly cancel?: boolean; readonly flatten?: boolean; readonly halt?: boolean } = {};
+
+  /** Cancels, flattens and halts as {@link stop} asked, and waits (venue runs: a few polls) for the answers. */
+  private async shutdown(): Promise<void> {
+    const { kernel } = this;
+    const a = this.shutdownActions;
+    const n = kernel.instruments.length;
+    const reason = this.stopRequest ?? 'stop';
+    if (a.flatten || a.halt) kernel.flattenAll(reason);
+    else if (a.cancel) for (let i = 0; i < n; i++) for (const o of kernel.openOrders(i)) if (o.status !== 'PENDING_CANCEL') kernel.cancelOrder(o.clientOrderId);
+    if (a.halt) kernel.setTradingState('HALTED', reason);
+    if (!(a.cancel || a.flatten || a.halt)) return;
+    this.journalDenials();
+    this.gate.flush();
+    const paper = this.paperVenue;
+    if (paper !== undefined) {
+      // The simulated venue trades at its next price: the marks (last closes) stand in for it.
+      paper.processCommands(kernel.now());
+      for (let i = 0; i < n; i++) {
+        const mark = kernel.portfolio.mark[i]!;
+        if (paper.isActive(i) && mark === mark) paper.processPrice(i, mark, mark, Infinity, kernel.now());
+      }
+    } else if (this.deps.venue !== undefined) {
+      for (let k = 0; k < 10; k++) {
+        await this.deps.venue.flush?.();
+        await this.deps.venue.poll();
+        let open = 0;
+        for (let i = 0; i < n; i++) open += kernel.openOrderCount(i);
+        if (open === 0) break;
+        await new Promise<void>((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  }
+
+  /** Starts (or restarts) the run and processes bars until stopped or `maxBars` live bars were processed. */
+  async run(): Promise<LiveRunSummary> {
+    const { config, deps, kernel, tf } = this;
+    this.started = true;
+    const ids = config.instruments.map((x) => x.id);
+    const saved = loadRunnerState(this.statePath, { runId: config.runId, mode: config.mode, strategy: deps.strategy.name, instruments: ids, timeframe: config.timeframe });
+    const warmup = config.warmupBars ?? deps.strategy.warmupBars ?? 0;
+    let liveFrom: number;
+    let liveBars = 0;
+    if (saved !== undefined) {
+      kernel.restoreState({ ...saved.kernel, histories: saved.kernel.histories.map(() => ({ length: 0, columns: {} })) });
+      this.clock.advanceTo(saved.kernel.now);
+      this.paperVenue?.restore(saved.paperVenue!);
+      this.gate.restoreBooked(saved.bookedExecutions, saved.lastExecutionTs);
+      if (config.unhalt === true) {
+        // The operator decided to trade again: the account ACTIVE, every instrument released.
+        if (kernel.tradingState !== 'ACTIVE') kernel.setTradingState('ACTIVE', 'unhalted by the operator (tm live --unhalt)');
+        for (let i = 0; i < config.instruments.length; i++) if (kernel.risk.isInstrumentHalted(i)) kernel.setInstrumentHalted(i, false, 'unhalted by the operator (tm live --unhalt)');
+      }
+      liveFrom = saved.lastBarTs + tf;
+      liveBars = saved.liveBars;
+    } else {
+      const now = await deps.pacer.now();
+      liveFrom = config.startTs ?? Math.floor(now / tf) * tf;
+    }
+    this.wallTime = await deps.pacer.now();
+    this.journal.appendDurable({ k: 'start', at: this.wallTime, runId: config.runId, mode: config.mode, strategy: deps.strategy.name, instruments: ids, timeframe: config.timeframe, restart: saved !== undefined, ...(config.config !== undefined ? { config: config.config } : {}) });
+    deps.log?.(`${saved ? 'restart' : 'start'} ${config.mode} run ${config.runId}: warm-up ${warmup} bars, first live bar ${new Date(liveFrom).toISOString()}`);
+    kernel.start();
+
+    // Warm-up: the bars before the first live bar through the strategy, orders held back.
+    kernel.warmingUp = true;
+    let cursor = liveFrom - (warmup + 1) * tf;
+    let warmed = 0;
+    while (warmed < warmup) {
+      const set = await deps.feed.next(cursor);
+      if (set === undefined) return this.finish(saved !== undefined, warmed, 0, cursor, [], 'stopped during warm-up');
+      if (set.ts >= liveFrom) {
+        this.pending = set; // the first live bar arrived already
+        break;
+      }
+      this.process(set, true);
+      cursor = set.ts;
+      warmed++;
+    }
+    kernel.warmingUp = false;
+    this.nextFunding = Math.ceil((liveFrom + tf) / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS;
+    cursor = liveFrom - tf;
+
+    // Reconciliation with the venue's books (every start: crash-only).
+    let differences: ReconcileDifference[] = [];
+    if (deps.venue !== undefined) {
+      differences = await reconcile(kernel, this.gate, deps.venue, { prefix: this.prefix, sinceMs: saved !== undefined && saved.lastExecutionTs > -Infinity ? saved.lastExecutionTs - 60_000 : liveFrom - 7 * 86_400_000, journal: this.journal });
+      for (const d of differences) deps.log?.(`reconcile: ${d.kind} ${JSON.stringify(d.detail)}`);
+      await deps.venue.flush?.();
+      await deps.venue.poll();
+    }
+    this.persist(cursor, liveBars);
+    deps.log?.(`ready: ${warmed} warm-up bars replayed, ${differences.length} reconciliation differences; trading from ${new Date(liveFrom).toISOString()}`);
+
+    let processed = 0;
+    let stopReason = 'max bars';
+    while (config.maxBars === undefined || processed < config.maxBars) {
+      if (this.stopRequest !== undefined) {
+        stopReason = this.stopRequest;
+        break;
+      }
+      const set = this.pending ?? (await deps.feed.next(cursor));
+      this.pending = undefined;
+      if (set === undefined) {
+        stopReason = this.stopRequest ?? 'interrupted';
+        break;
+      }
+      const venue = deps.venue;
+      if (venue !== undefined) {
+        // What happened at the venue up to this bar's close (fills of the orders sent at the last close) is booked
+        // before the strategy sees the bar: the backtest's order of events.
+        await venue.flush?.();
+        await venue.poll();
+      }
+      this.barReceived = performance.now();
+      this.latencyOpen = true;
+      this.process(set, false);
+      this.latencyOpen = false;
+      this.wallTime = await deps.pacer.now();
+      if (venue !== undefined) {
+        await venue.flush?.();
+        await venue.poll();
+        // Executions the client does not report (orders adopted after a restart): booked once, by execution id.
+        const since = this.gate.lastExecutionTs > -Infinity ? this.gate.lastExecutionTs - 60_000 : set.ts - 7 * 86_400_000;
+        await bookExecutions(kernel, this.gate, venue, this.prefix, since, undefined, undefined, (id) => venue.orderState?.(id) === undefined);
+        await this.checkInFlight();
+      }
+      cursor = set.ts;
+      processed++;
+      liveBars++;
+      this.persist(cursor, liveBars);
+    }
+    if (this.stopRequest !== undefined) {
+      await this.shutdown();
+      this.persist(cursor, liveBars);
+    }
+    return this.finish(saved !== undefined, warmed, processed, cursor, differences, stopReason);
+  }
+
+  private pending: LiveBarSet | undefined;
+
+  /** One bar time through the engine, in the backtest's order of events (see `runBacktest`). */
+  private process(set: LiveBarSet, warmup: boolean): void {
+    const { kernel, rows, present, tf, journal } = this;
+    const n = rows.length;
+    for (let i = 0; i < n; i++) {
+      const b = set.bars[i];
+      present[i] = b === undefined ? 0 : 1;
+      if (b === undefined) continue;
+      const r = rows[i]!;
+      r.ts[0] = b.ts;
+      r.open[0] = b.open;
+      r.high[0] = b.high;
+      r.low[0] = b.low;
+      r.close[0] = b.close;
+      r.volume[0] = b.volume;
+      journal.append(warmup ? { k: 'bar', i, ts: b.ts, o: b.open, h: b.high, l: b.low, c: b.close, v: b.volume, warmup: true } : { k: 'bar', i, ts: b.ts, o: b.open, h: b.high, l: b.low, c: b.close, v: b.volume });
+    }
+    if (!warmup) journal.sync(); // each bar is durable before it is dispatched
+    const tsOpen = set.ts, tsClose = tsOpen + tf;
+    this.clock.advanceTo(tsOpen);
+    const venue = this.paperVenue;
+    if (!warmup && venue !== undefined) for (let i = 0; i < n; i++) if (present[i] !== 0) venue.processBar(i, rows[i]!, 0, tf);
+    const mark = kernel.portfolio.mark;
+    for (let i = 0; i < n; i++) if (present[i] !== 0) mark[i] = rows[i]!.close[0]!;
+    if (!warmup && this.config.funding !== undefined && tsClose >= this.nextFunding) {
+      if (tsClose % FUNDING_INTERVAL_MS === 0) {
+        const quantity = kernel.portfolio.quantity;
+        for (let i = 0; i < n; i++) {
+          if (quantity[i] === 0) continue;
+          const r = this.config.funding.rate(i, tsClose);
+          if (r) kernel.onFunding(i, tsClose, r.rate, mark[i]!, r.source);
+        }
+      }
+      this.nextFunding = (Math.floor(tsClose / FUNDING_INTERVAL_MS) + 1) * FUNDING_INTERVAL_MS;
+    }
+    this.clock.advanceTo(tsClose);
+    if (kernel.hasTimers) kernel.fireTimers();
+    for (let i = 0; i < n; i++) if (present[i] !== 0) kernel.onBar(i, rows[i]!, 0, tf);
+    this.journalDenials();
+    this.gate.flush();
+    if (venue !== undefined && venue.hasCommands) venue.processCommands(this.clock.now());
+  }
+
+  private denialsJournaled = 0;
+
+  /** Orders the kernel's pre-trade risk denied (they never reach the gate): journaled as decisions refused. */
+  private journalDenials(): void {
+    const r = this.kernel.rejections;
+    for (; this.denialsJournaled < r.length; this.denialsJournaled++) {
+      const d = r[this.denialsJournaled]!;
+      if (d.reason.startsWith('risk:')) this.journal.append({ k: 'event', t: d.ts, e: 'denied', id: d.clientOrderId, reason: d.reason });
+    }
+  }
+
+  /** In-flight orders: submitted and unacknowledged for `inFlightMs` → queried; unknown after `maxQueries` → lost. */
+  private async checkInFlight(): Promise<void> {
+    const venue = this.deps.venue!;
+    const wall = await this.deps.pacer.now();
+    const limit = this.config.inFlightMs ?? 10_000;
+    const maxQueries = this.config.maxQueries ?? 3;
+    const seen = new Set<string>();
+    for (let i = 0; i < this.kernel.instruments.length; i++) {
+      for (const o of this.kernel.openOrders(i)) {
+        if (o.status !== 'SUBMITTED') continue;
+        seen.add(o.clientOrderId);
+        const entry = this.inFlight.get(o.clientOrderId) ?? { since: wall, queries: 0 };
+        this.inFlight.set(o.clientOrderId, entry);
+        if (wall - entry.since < limit) continue;
+        const report = await venue.queryOrder(o.clientOrderId, i).catch(() => undefined);
+        if (report !== undefined) {
+          if (report.status !== 'REJECTED') this.gate.onOrderAccepted({ kind: 'accepted', clientOrderId: o.clientOrderId, venueOrderId: report.venueOrderId, tsEvent: report.tsEvent });
+          continue;
+        }
+        entry.queries++;
+        entry.since = wall;
+        if (entry.queries >= maxQueries) {
+          const reason = `order ${o.clientOrderId} unknown to the venue after ${maxQueries} queries`;
+          this.lost.push(o.clientOrderId);
+          this.kernel.setInstrumentHalted(i, true, reason);
+          this.gate.onOrderRejected({ kind: 'rejected', clientOrderId: o.clientOrderId, reason: `lost: ${reason}`, tsEvent: this.clock.now() });
+          this.deps.log?.(`ALERT lost order: ${reason}; new orders of ${this.kernel.instruments[i]!.id} halted`);
+        }
+      }
+    }
+    for (const id of [...this.inFlight.keys()]) if (!seen.has(id)) this.inFlight.delete(id);
+  }
+
+  private persist(lastBarTs: number, liveBars: number): void {
+    const { kernel, config } = this;
+    const state: LiveRunnerState = {
+      version: 1,
+      runId: config.runId,
+      mode: config.mode,
+      strategy: this.deps.strategy.name,
+      instruments: config.instruments.map((x) => x.id),
+      timeframe: config.timeframe,
+      lastBarTs,
+      liveBars,
+      kernel: kernel.saveState({ histories: false }),
+      ...(this.paperVenue ? { paperVenue: this.paperVenue.save() } : {}),
+      bookedExecutions: this.gate.bookedIds(),
+      lastExecutionTs: this.gate.lastExecutionTs,
+      savedAt: kernel.now(),
+    };
+    this.journal.sync();
+    saveRunnerState(this.statePath, state);
+    this.writeStatus(lastBarTs, liveBars, true);
+  }
+
+  /** The run's status as `tm live status` shows it. */
+  status(lastBarTs: number, liveBars: number, running: boolean): LiveStatus {
+    const { kernel, config } = this;
+    const ids = config.instruments.map((x) => x.id);
+    const p = kernel.portfolio;
+    const annotations = kernel.annotations();
+    const last = new Map<number, { tier: string; reason: string }>();
+    for (const t of annotations?.tiers ?? []) last.set(t.instrument, t);
+    const tiers = [...last].map(([i, t]) => ({ instrument: ids[i] ?? String(i), tier: t.tier, reason: t.reason }));
+    return {
+      runId: config.runId,
+      mode: config.mode,
+      pid: process.pid,
+      strategy: this.deps.strategy.name,
+      lastBarTs,
+      liveBars,
+      equity: kernel.equity(),
+      positions: ids.map((instrument, i) => ({ instrument, quantity: p.quantity[i]!, entryPrice: p.entryPrice[i]!, mark: p.mark[i]! })),
+      openOrders: ids.flatMap((instrument, i) => kernel.openOrders(i).map((o) => ({ id: o.clientOrderId, instrument, side: o.side, type: o.type, quantity: o.quantity, filled: o.filledQuantity, price: o.price, status: o.status }))),
+      tiers,
+      tradingState: kernel.tradingState,
+      halted: ids.flatMap((instrument, i) => (kernel.tradingState === 'HALTED' || kernel.risk.isInstrumentHalted(i) ? [{ instrument, reason: haltReason(kernel, i) }] : [])),
+      running,
+      updatedAt: this.wallTime,
+    };
+  }
+
+  private writeStatus(lastBarTs: number, liveBars: number, running: boolean): void {
+    writeFileDurable(join(this.config.dir, 'status.json'), JSON.stringify(this.status(lastBarTs, liveBars, running), null, 1));
+  }
+
+  private finish(restarted: boolean, warmed: number, processed: number, lastBarTs: number, differences: readonly ReconcileDifference[], stopReason: string): LiveRunSummary {
+    this.journal.appendDurable({ k: 'stop', t: this.clock.now(), reason: stopReason });
+    this.writeStatus(lastBarTs, processed, false);
+    this.journal.close();
+    return { restarted, warmupBars: warmed, liveBars: processed, lastBarTs, differences, lostOrders: [...this.lost], stopReason, decisionLatencyUs: this.latencies };
+  }
+}
+
+/** Why instrument `i` trades no new orders: the last state change that halted it or the account. */
+function haltReason(kernel: Kernel, i: number): string {
+  const changes = kernel.risk.changes;
+  for (let k = changes.length - 1; k >= 0; k--) {
+    const c = changes[k]!;
+    if (c.to === 'HALTED' && (c.instrument === undefined || c.instrument === i)) return c.reason;
+  }
+  return 'halted';
+}

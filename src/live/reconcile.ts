@@ -1,0 +1,145 @@
+import { QUANTITY_EPSILON, type OrderSnapshot } from '../core/order.js';
+import type { Kernel } from '../engine/kernel.js';
+import type { VenueOrderReport, VenueQueries } from '../engine/venue-reports.js';
+import type { Journal } from './journal.js';
+import type { JournalingGate } from './journaling-gate.js';
+
+/** One difference between the runner's persisted view and the venue's books, found and settled at a (re)start. */
+export interface ReconcileDifference {
+  readonly kind:
+    | 'missed_fill' // an execution the runner had not booked: booked now
+    | 'adopted_order' // an order of this run the runner did not hold (placed just before a crash): taken over
+    | 'missed_ack' // an order the runner thought in flight is working at the venue
+    | 'resent' // an order the venue never received: sent again with its own id
+    | 'order_closed' // an order the runner thought working was closed at the venue (canceled, rejected, expired)
+    | 'order_vanished' // an order the runner thought working is unknown to the venue: marked canceled
+    | 'fills_missing' // the venue reports more filled than the executions it listed (outside its query window)
+    | 'position_mismatch' // positions still differ after every fill was booked: new orders of the instrument halted
+    | 'equity_mismatch'; // account equity differs from the venue's beyond the tolerance (information)
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+const OPEN = new Set(['SUBMITTED', 'ACCEPTED', 'PARTIALLY_FILLED', 'PENDING_CANCEL']);
+
+/**
+ * Books every execution of this run (`prefix`) since `sinceMs` that the gate has not booked yet (by execution id),
+ * adopting its order first when the kernel does not hold it. Run at every start by {@link reconcile} and after every
+ * bar by the live runner: fills of orders the execution client does not track (adopted after a restart) still arrive.
+ * Returns how many were booked.
+ */
+export async function bookExecutions(
+  kernel: Kernel,
+  gate: JournalingGate,
+  venue: VenueQueries,
+  prefix: string,
+  sinceMs: number,
+  onBooked?: (clientOrderId: string, executionId: string, quantity: number, price: number) => void,
+  adopt?: (report: VenueOrderReport) => void,
+  /** Which orders' executions to book (default all): the runner leaves those the client reports itself to the client. */
+  mine: (clientOrderId: string) => boolean = () => true,
+): Promise<number> {
+  let booked = 0;
+  for (const x of await venue.executionsSince(sinceMs)) {
+    if (!x.clientOrderId.startsWith(prefix) || gate.isBooked(x.executionId) || !mine(x.clientOrderId)) continue;
+    if (kernel.order(x.clientOrderId) === undefined) {
+      const report = await venue.queryOrder(x.clientOrderId, x.instrument);
+      if (report !== undefined && adopt !== undefined) adopt(report);
+      else if (report !== undefined) adoptReport(kernel, gate, report);
+      else kernel.adoptOrder({ instrument: x.instrument, side: x.side, type: 'market', quantity: x.quantity, clientOrderId: x.clientOrderId }, x.tsEvent);
+    }
+    onBooked?.(x.clientOrderId, x.executionId, x.quantity, x.price);
+    gate.onOrderFilled(x);
+    booked++;
+  }
+  return booked;
+}
+
+/** Takes a venue order of this run into the kernel (see `Kernel.adoptOrder`) and reports it accepted; false when known. */
+function adoptReport(kernel: Kernel, gate: JournalingGate, r: VenueOrderReport): boolean {
+  const request = { instrument: r.instrument, side: r.side, type: r.type, quantity: r.quantity, timeInForce: r.timeInForce, reduceOnly: r.reduceOnly, clientOrderId: r.clientOrderId, ...(r.type === 'limit' ? { price: r.price } : {}) };
+  if (!kernel.adoptOrder(request, r.tsEvent)) return false;
+  if (r.status !== 'REJECTED') gate.onOrderAccepted({ kind: 'accepted', clientOrderId: r.clientOrderId, venueOrderId: r.venueOrderId, tsEvent: r.tsEvent });
+  return true;
+}
+
+/**
+ * Reconciles a restored kernel with the venue (NautilusTrader's start-up reconciliation, crash-only: it runs at
+ * every start). Order: executions since the cursor (booked through the gate, which drops the ones already booked),
+ * the venue's open orders of this run (`prefix`), the runner's open orders the venue does not list, then positions
+ * and equity. Every difference is journaled and returned; positions that still differ halt new orders of their
+ * instrument (a human looks first).
+ */
+export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: VenueQueries, options: { readonly prefix: string; readonly sinceMs: number; readonly journal: Journal; readonly equityTolerance?: number }): Promise<ReconcileDifference[]> {
+  const { prefix, journal } = options;
+  const now = kernel.now();
+  const differences: ReconcileDifference[] = [];
+  const note = (kind: ReconcileDifference['kind'], detail: Record<string, unknown>) => {
+    differences.push({ kind, detail });
+    journal.append({ k: 'reconcile', t: now, kind, detail });
+  };
+  const adopt = (r: VenueOrderReport) => {
+    if (adoptReport(kernel, gate, r)) note('adopted_order', { id: r.clientOrderId, status: r.status, filled: r.filledQuantity });
+  };
+
+  // 1. Executions since the cursor (the venue's own record of what filled).
+  await bookExecutions(kernel, gate, venue, prefix, options.sinceMs, (id, execution, quantity, price) => note('missed_fill', { id, execution, quantity, price }), adopt);
+
+  // 2. Orders of this run working at the venue.
+  const open = await venue.openOrders(prefix);
+  const openIds = new Set(open.map((r) => r.clientOrderId));
+  for (const r of open) {
+    const mine = kernel.order(r.clientOrderId);
+    if (mine === undefined) adopt(r);
+    else if (mine.status === 'SUBMITTED') {
+      note('missed_ack', { id: r.clientOrderId });
+      gate.onOrderAccepted({ kind: 'accepted', clientOrderId: r.clientOrderId, venueOrderId: r.venueOrderId, tsEvent: r.tsEvent });
+    }
+  }
+
+  // 3. Orders the runner holds open that the venue does not list as working.
+  const held: OrderSnapshot[] = [];
+  for (let i = 0; i < kernel.instruments.length; i++) for (const o of kernel.openOrders(i)) if (!openIds.has(o.clientOrderId)) held.push(o);
+  for (const o of held) {
+    const r = await venue.queryOrder(o.clientOrderId, o.instrument);
+    if (r === undefined) {
+      if (o.status === 'SUBMITTED') {
+        note('resent', { id: o.clientOrderId });
+        gate.resend(o);
+      } else {
+        note('order_vanished', { id: o.clientOrderId, status: o.status });
+        gate.onOrderCanceled({ kind: 'canceled', clientOrderId: o.clientOrderId, reason: 'reconciliation: the venue does not know the order', tsEvent: now });
+      }
+      continue;
+    }
+    const current = kernel.order(o.clientOrderId)!;
+    if (current.status === 'SUBMITTED' && r.status !== 'REJECTED') gate.onOrderAccepted({ kind: 'accepted', clientOrderId: r.clientOrderId, venueOrderId: r.venueOrderId, tsEvent: r.tsEvent });
+    if (r.filledQuantity > kernel.order(o.clientOrderId)!.filledQuantity + QUANTITY_EPSILON * r.quantity) {
+      note('fills_missing', { id: o.clientOrderId, venueFilled: r.filledQuantity, booked: kernel.order(o.clientOrderId)!.filledQuantity });
+    }
+    if (!OPEN.has(kernel.order(o.clientOrderId)!.status)) continue;
+    const reason = `reconciliation: ${r.reason ?? r.status.toLowerCase()} at the venue`;
+    if (r.status === 'CANCELED') gate.onOrderCanceled({ kind: 'canceled', clientOrderId: o.clientOrderId, reason, tsEvent: r.tsEvent });
+    else if (r.status === 'REJECTED') gate.onOrderRejected({ kind: 'rejected', clientOrderId: o.clientOrderId, reason, tsEvent: r.tsEvent });
+    else if (r.status === 'EXPIRED') gate.onOrderExpired({ kind: 'expired', clientOrderId: o.clientOrderId, reason, tsEvent: r.tsEvent });
+    else continue;
+    note('order_closed', { id: o.clientOrderId, status: r.status });
+  }
+
+  // 4. Positions, after every fill is booked.
+  for (const p of await venue.positions()) {
+    const mine = kernel.position(p.instrument);
+    const lot = kernel.instruments[p.instrument]!.lotSize;
+    if (Math.abs(mine - p.quantity) > lot / 2) {
+      note('position_mismatch', { instrument: kernel.instruments[p.instrument]!.id, runner: mine, venue: p.quantity });
+      kernel.setInstrumentHalted(p.instrument, true, `position differs from the venue's (${mine} vs ${p.quantity}) after reconciliation`);
+    }
+  }
+
+  // 5. Equity (information: funding and fee rounding are booked by the venue).
+  const balance = await venue.balance();
+  const equity = kernel.equity();
+  const tolerance = options.equityTolerance ?? Math.max(1, Math.abs(balance.equity) * 1e-4);
+  if (Math.abs(equity - balance.equity) > tolerance) note('equity_mismatch', { runner: equity, venue: balance.equity, wallet: balance.walletBalance });
+  journal.sync();
+  return differences;
+}

@@ -1,0 +1,178 @@
+import { AppError } from '../core/app-error.js';
+import type { OrderSnapshot } from '../core/order.js';
+import { timeframeMs } from '../core/time.js';
+import type { BarFrame } from '../data/bar-frame.js';
+import { TableFundingModel } from '../backtest/execution-models.js';
+import { runBacktest } from '../backtest/run-backtest.js';
+import type { ExperimentConfig } from '../backtest/run-experiment.js';
+import type { StrategyFactory } from '../engine/strategy.js';
+import { readJournal, type JournalRecord } from './journal.js';
+import { liveSetup } from './live-setup.js';
+
+export type ReplayErrorCode = 'replay_no_start' | 'replay_no_config' | 'replay_no_bars' | 'replay_bar_conflict';
+export class ReplayError extends AppError<ReplayErrorCode> {}
+
+/** One order decision: what the strategy asked for (the journal's `submit` record, or the backtest's order). */
+export interface ReplayDecision {
+  readonly id: string;
+  readonly instrument: number;
+  readonly side: string;
+  readonly type: string;
+  readonly quantity: number;
+  /** Limit price, absent for market orders. */
+  readonly price?: number;
+}
+
+/** The first place a live run and its replay disagree. */
+export interface ReplayDivergence {
+  /** Index of the decision among those sent (-1: among those the pre-trade risk denied, which then differ). */
+  readonly index: number;
+  readonly live: ReplayDecision | undefined;
+  readonly replay: ReplayDecision | undefined;
+}
+
+export interface ReplayReport {
+  readonly runId: string;
+  readonly bars: number;
+  readonly warmupBars: number;
+  readonly liveDecisions: number;
+  readonly replayDecisions: number;
+  /** Orders the pre-trade risk denied, live and in the replay. */
+  readonly denied: { readonly live: number; readonly replay: number };
+  readonly divergence: ReplayDivergence | undefined;
+  /** Fills of the run vs the backtest's, matched by order id: largest price and fee differences (quote units). */
+  readonly fills: { readonly live: number; readonly replay: number; readonly maxPriceDiff: number; readonly maxFeeDiff: number; readonly unmatched: number };
+}
+
+/**
+ * Reruns a live run's bars (the journal's, warm-up included) through the backtester with the run's experiment
+ * config, and compares the order decisions one by one (id, instrument, side, type, quantity, limit price): the
+ * first difference is the divergence. Fills are compared by order id (equal in paper runs; within the fee and
+ * slippage models against a venue).
+ * @throws ReplayError when the journal has no start record, no experiment config, no bars, or two different bars for one time.
+ */
+export function replayJournal(path: string, strategies: Readonly<Record<string, StrategyFactory>>): ReplayReport {
+  const { records } = readJournal(path);
+  const start = records.find((r): r is Extract<JournalRecord, { k: 'start' }> => r.k === 'start');
+  if (start === undefined) throw new ReplayError('replay_no_start', `journal ${path} has no start record`, { path });
+  const config = start.config as ExperimentConfig | undefined;
+  if (config === undefined || typeof config !== 'object') throw new ReplayError('replay_no_config', `journal ${path}: its start record carries no experiment config (runs started by tm live carry one)`, { path });
+  const setup = liveSetup(config, strategies);
+  const n = setup.instruments.length;
+  const tf = timeframeMs(setup.timeframe);
+
+  // Bars by time (a restart journals its warm-up bars again: they must be the same bars).
+  const byTs = new Map<number, (Extract<JournalRecord, { k: 'bar' }> | undefined)[]>();
+  let firstLive = Infinity;
+  for (const r of records) {
+    if (r.k !== 'bar') continue;
+    if (r.warmup === undefined && r.ts < firstLive) firstLive = r.ts;
+    const row = byTs.get(r.ts) ?? new Array<Extract<JournalRecord, { k: 'bar' }> | undefined>(n).fill(undefined);
+    const held = row[r.i];
+    if (held !== undefined && (held.o !== r.o || held.h !== r.h || held.l !== r.l || held.c !== r.c || held.v !== r.v)) {
+      throw new ReplayError('replay_bar_conflict', `journal ${path}: two different bars of instrument ${r.i} at ${new Date(r.ts).toISOString()}`, { path, ts: r.ts });
+    }
+    row[r.i] = r;
+    byTs.set(r.ts, row);
+  }
+  if (byTs.size === 0 || firstLive === Infinity) throw new ReplayError('replay_no_bars', `journal ${path} holds no live bars`, { path });
+  const ts = Float64Array.from([...byTs.keys()].sort((a, b) => a - b));
+  const T = ts.length;
+  const col = () => Array.from({ length: n }, () => new Float64Array(T).fill(NaN));
+  const open = col(), high = col(), low = col(), close = col(), volume = col();
+  const present = Array.from({ length: n }, () => new Uint8Array(T));
+  ts.forEach((t, k) => {
+    byTs.get(t)!.forEach((b, i) => {
+      if (b === undefined) return;
+      open[i]![k] = b.o;
+      high[i]![k] = b.h;
+      low[i]![k] = b.l;
+      close[i]![k] = b.c;
+      volume[i]![k] = b.v;
+      present[i]![k] = 1;
+    });
+  });
+  const frame: BarFrame = { venue: config.data.venue, timeframe: setup.timeframe, symbols: setup.symbols, ts, open, high, low, close, volume, present, missing: { policy: 'nan', filled: present.map((p) => p.length - p.reduce((a, b) => a + b, 0)) } };
+  let warmupBars = 0;
+  while (warmupBars < T && ts[warmupBars]! < firstLive) warmupBars++;
+
+  let orders: readonly OrderSnapshot[] = [];
+  const result = runBacktest(
+    {
+      name: `replay of ${start.runId}`,
+      instruments: setup.instruments,
+      frame,
+      initialCash: setup.initialCash,
+      leverage: setup.leverage,
+      fees: setup.fees,
+      slippage: setup.slippage,
+      funding: new TableFundingModel(setup.instruments.map(() => null), { kind: 'zero' }),
+      periodsPerYear: (365 * 86_400_000) / tf,
+      dataSources: [],
+      seed: config.seed ?? 0,
+      config: {},
+      warmupBars,
+      runId: start.runId,
+      ...(setup.risk !== undefined ? { risk: setup.risk } : {}),
+    },
+    setup.strategy,
+    { inspect: (kernel) => void (orders = kernel.orders.save().orders) },
+  );
+
+  const live: ReplayDecision[] = [];
+  const seen = new Set<string>();
+  for (const r of records) {
+    if (r.k !== 'submit' || seen.has(r.id)) continue; // a command journaled again after a restart is the same decision
+    seen.add(r.id);
+    live.push({ id: r.id, instrument: r.i, side: r.side, type: r.type, quantity: r.q, ...(r.p !== undefined ? { price: r.p } : {}) });
+  }
+  // Orders the pre-trade risk denied never left the engine: compared apart (journal `denied` events), by id.
+  const isDenied = (o: OrderSnapshot) => o.status === 'REJECTED' && (o.reason ?? '').startsWith('risk:');
+  const replayDenied = orders.filter(isDenied).map((o) => o.clientOrderId);
+  const liveDenied = [...new Set(records.filter((r): r is Extract<JournalRecord, { k: 'event' }> => r.k === 'event' && r.e === 'denied').map((r) => r.id))];
+  const replay: ReplayDecision[] = orders.filter((o) => !isDenied(o)).map((o) => ({ id: o.clientOrderId, instrument: o.instrument, side: o.side, type: o.type, quantity: o.quantity, ...(o.type === 'limit' ? { price: o.price } : {}) }));
+  let divergence: ReplayDivergence | undefined;
+  for (let k = 0; k < Math.max(live.length, replay.length); k++) {
+    const a = live[k], b = replay[k];
+    if (a === undefined || b === undefined || a.id !== b.id || a.instrument !== b.instrument || a.side !== b.side || a.type !== b.type || a.quantity !== b.quantity || a.price !== b.price) {
+      divergence = { index: k, live: a, replay: b };
+      break;
+    }
+  }
+
+  if (divergence === undefined && liveDenied.join(',') !== replayDenied.join(',')) {
+    const k = liveDenied.findIndex((id, j) => id !== replayDenied[j]);
+    const at = k < 0 ? liveDenied.length : k;
+    divergence = { index: -1, live: liveDenied[at] === undefined ? undefined : { id: liveDenied[at]!, instrument: -1, side: 'denied', type: 'denied', quantity: 0 }, replay: replayDenied[at] === undefined ? undefined : { id: replayDenied[at]!, instrument: -1, side: 'denied', type: 'denied', quantity: 0 } };
+  }
+
+  const liveFills = records.filter((r): r is Extract<JournalRecord, { k: 'fill' }> => r.k === 'fill' && r.liq === undefined);
+  const byId = new Map<string, { q: number; notional: number; fee: number }>();
+  for (const f of result.fills) {
+    const e = byId.get(f.clientOrderId) ?? { q: 0, notional: 0, fee: 0 };
+    e.q += f.quantity;
+    e.notional += f.quantity * f.price;
+    e.fee += f.fee;
+    byId.set(f.clientOrderId, e);
+  }
+  const liveById = new Map<string, { q: number; notional: number; fee: number }>();
+  for (const f of liveFills) {
+    const e = liveById.get(f.id) ?? { q: 0, notional: 0, fee: 0 };
+    e.q += f.q;
+    e.notional += f.q * f.p;
+    e.fee += f.fee;
+    liveById.set(f.id, e);
+  }
+  let maxPriceDiff = 0, maxFeeDiff = 0, unmatched = 0;
+  for (const [id, a] of liveById) {
+    const b = byId.get(id);
+    if (b === undefined || Math.abs(a.q - b.q) > 1e-9 * Math.max(1, a.q)) {
+      unmatched++;
+      continue;
+    }
+    maxPriceDiff = Math.max(maxPriceDiff, Math.abs(a.notional / a.q - b.notional / b.q));
+    maxFeeDiff = Math.max(maxFeeDiff, Math.abs(a.fee - b.fee));
+  }
+  for (const id of byId.keys()) if (!liveById.has(id)) unmatched++;
+  return { runId: start.runId, bars: T, warmupBars, liveDecisions: live.length, replayDecisions: replay.length, denied: { live: liveDenied.length, replay: replayDenied.length }, divergence, fills: { live: liveFills.length, replay: result.fills.length, maxPriceDiff, maxFeeDiff, unmatched } };
+}

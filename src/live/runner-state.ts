@@ -1,0 +1,79 @@
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { AppError } from '../core/app-error.js';
+import type { SimulatedVenueState } from '../backtest/simulated-execution-client.js';
+import type { KernelState } from '../engine/kernel.js';
+
+/**
+ * What a live runner persists after every bar (state.json in its run folder, replaced atomically): enough to start
+ * again after a crash — the kernel's orders, account, trade tracker and id sequence (bar histories are not stored:
+ * they are fetched again and replayed through the strategy as warm-up), the last bar processed, the execution ids
+ * booked and the paper venue's books.
+ */
+export interface LiveRunnerState {
+  readonly version: 1;
+  readonly runId: string;
+  readonly mode: string;
+  readonly strategy: string;
+  readonly instruments: readonly string[];
+  readonly timeframe: string;
+  /** Open time of the last bar processed (live, not warm-up). */
+  readonly lastBarTs: number;
+  readonly liveBars: number;
+  readonly kernel: KernelState;
+  readonly paperVenue?: SimulatedVenueState;
+  readonly bookedExecutions: readonly string[];
+  readonly lastExecutionTs: number;
+  readonly savedAt: number;
+}
+
+export type RunnerStateErrorCode = 'runner_state_corrupt' | 'runner_state_mismatch' | 'runner_state_write_failed';
+export class RunnerStateError extends AppError<RunnerStateErrorCode> {}
+
+/** Writes `text` to `path` atomically: a temp file in the same folder, fsync, rename (never a half-written file). */
+export function writeFileDurable(path: string, text: string): void {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    const fd = openSync(temp, 'w');
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (e) {
+    rmSync(temp, { force: true });
+    throw new RunnerStateError('runner_state_write_failed', `cannot write ${path}: ${(e as Error).message}`, { path }, { cause: e });
+  }
+}
+
+export function saveRunnerState(path: string, state: LiveRunnerState): void {
+  writeFileDurable(path, JSON.stringify(state));
+}
+
+/**
+ * Reads the state of a run (undefined when the run never saved one) and checks it belongs to the same run setup.
+ * @throws RunnerStateError `runner_state_corrupt` (unreadable), `runner_state_mismatch` naming the field that differs.
+ */
+export function loadRunnerState(path: string, expect: { readonly runId: string; readonly mode: string; readonly strategy: string; readonly instruments: readonly string[]; readonly timeframe: string }): LiveRunnerState | undefined {
+  if (!existsSync(path)) return undefined;
+  let state: LiveRunnerState;
+  try {
+    state = JSON.parse(readFileSync(path, 'utf8')) as LiveRunnerState;
+  } catch (e) {
+    throw new RunnerStateError('runner_state_corrupt', `runner state ${path} is not valid JSON: ${(e as Error).message}`, { path }, { cause: e });
+  }
+  if (state === null || typeof state !== 'object' || state.version !== 1) {
+    throw new RunnerStateError('runner_state_corrupt', `runner state ${path} must have version 1, was ${JSON.stringify((state as { version?: unknown } | null)?.version)}`, { path });
+  }
+  for (const field of ['runId', 'mode', 'strategy', 'timeframe'] as const) {
+    if (state[field] !== expect[field]) {
+      throw new RunnerStateError('runner_state_mismatch', `runner state ${path} belongs to ${field} ${JSON.stringify(state[field])}, this run has ${JSON.stringify(expect[field])}: use another run id or folder`, { path, field, saved: state[field], expected: expect[field] });
+    }
+  }
+  if (state.instruments.join(',') !== expect.instruments.join(',')) {
+    throw new RunnerStateError('runner_state_mismatch', `runner state ${path} trades ${state.instruments.join(', ')}, this run ${expect.instruments.join(', ')}`, { path, field: 'instruments' });
+  }
+  return state;
+}

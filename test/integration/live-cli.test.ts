@@ -1,0 +1,124 @@
+/**
+ * `tm live --paper` as a user runs it: a child process polling bars through ccxt from the local v5 server, whose
+ * clock the test drives (`--clock venue`); `tm live status`, `tm replay`, and the kill switch on a running process.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { timeframeMs } from '../../src/core/time.js';
+import { BybitV5Server } from '../support/bybit-v5-server.js';
+import { runTm } from '../support/cli.js';
+import { sharedFrame } from '../support/live-harness.js';
+import { tempDir } from '../support/shared-data.js';
+
+const WARMUP = 29;
+const frame = sharedFrame('2024-03-01T00:00:00Z', WARMUP + 300);
+const tf = timeframeMs('4h');
+const startTs = frame.ts[WARMUP]!;
+const root = process.cwd();
+
+function runLive(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; out: string; err: string }> } {
+  const child = spawn(process.execPath, [join(root, 'bin/tm.js'), 'live', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '', err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  const done = new Promise<{ code: number | null; out: string; err: string }>((resolve) => child.on('exit', (code) => resolve({ code, out, err })));
+  return { child, done };
+}
+
+describe('tm live --paper (child process, local venue)', () => {
+  const dir = tempDir('tm-live-cli-');
+  let venueNow = startTs;
+  let server: BybitV5Server;
+  const experiment = join(dir, 'live-cli.json');
+  beforeAll(async () => {
+    const klines = Object.fromEntries(frame.symbols.map((s, i) => [s, { '240': { ts: frame.ts, open: frame.open[i]!, high: frame.high[i]!, low: frame.low[i]!, close: frame.close[i]!, volume: frame.volume[i]! } }]));
+    server = await BybitV5Server.start({ klines, now: () => venueNow });
+    writeFileSync(
+      experiment,
+      JSON.stringify({ name: 'live-cli', strategy: 'sma-crossover', params: { fast: 10, slow: 30, allocation: 0.4, allowShort: true }, data: { venue: 'bybit', symbols: ['BTCUSDT', 'ETHUSDT'], timeframe: '4h', start: '2024-03-01', end: '2025-01-01' }, instruments: 'bybit-linear', funding: { venue: 'bybit', fallback: { kind: 'zero' } }, initialCash: 100000, leverage: 10, slippage: { model: 'fixed', bps: 2 }, seed: 1 }),
+    );
+  });
+  afterAll(async () => server.close());
+
+  it('warms up on past bars, trades from the bar forming at start, stops after --max-bars; its journal replays without divergence', async () => {
+    venueNow = startTs + 120 * tf; // the runner starts late: 120 bars closed since its start bar... it starts at the current bar
+    const runDir = join(dir, 'run-a');
+    const { done, child } = runLive(['--paper', '--experiment', experiment, '--run-id', 'clia', '--dir', runDir, '--api-url', server.url, '--clock', 'venue', '--poll-ms', '20', '--grace-ms', '0', '--max-bars', '3']);
+    // The runner's first live bar is the one forming when it starts; the venue clock moves a bar every 300 ms until it stops.
+    let exited = false;
+    void done.then(() => (exited = true));
+    for (let k = 0; k < 60 && !exited; k++) {
+      await new Promise((r) => setTimeout(r, 300));
+      venueNow += tf;
+    }
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const result = await done;
+    clearTimeout(timer);
+    expect(result.err).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('stopped (max bars): 3 live bars');
+    const status = await runTm(['live', 'status', '--dir', runDir, '--json']);
+    expect(status.code).toBe(0);
+    const s = JSON.parse(status.out) as { running: boolean; liveBars: number; lastBarTs: number; positions: { quantity: number }[] };
+    expect(s).toMatchObject({ running: false, liveBars: 3 });
+    expect(s.lastBarTs).toBeGreaterThanOrEqual(startTs + 120 * tf);
+    const replay = await runTm(['replay', join(runDir, 'journal.jsonl')]);
+    expect(replay.out).toContain('no divergence');
+    expect(replay.code).toBe(0);
+  }, 60_000);
+
+  it('tm live kill on a running process: cancels, flattens, halts; a restart stays halted until --unhalt', async () => {
+    venueNow = startTs;
+    const runDir = join(dir, 'run-b');
+    const live = runLive(['--paper', '--experiment', experiment, '--run-id', 'clib', '--dir', runDir, '--api-url', server.url, '--clock', 'venue', '--poll-ms', '20', '--grace-ms', '0']);
+    // Drive the venue clock until the run holds a position.
+    let status: { liveBars: number; positions: { quantity: number }[] } | undefined;
+    for (let k = 1; k < 250; k++) {
+      venueNow = startTs + k * tf;
+      await new Promise((r) => setTimeout(r, 60));
+      try {
+        status = JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8')) as typeof status;
+      } catch {
+        continue;
+      }
+      if (status!.positions.some((p) => p.quantity !== 0) && status!.liveBars > 5) break;
+    }
+    expect(status!.positions.some((p) => p.quantity !== 0)).toBe(true);
+    const kill = await runTm(['live', 'kill', '--dir', runDir, '--wait-ms', '20000']);
+    expect(kill.err).toBe('');
+    expect(kill.code).toBe(0);
+    expect(kill.out).toMatch(/stopped: 0 open orders, positions BTCUSDT-LINEAR\.BYBIT 0, ETHUSDT-LINEAR\.BYBIT 0; HALTED/);
+    const result = await live.done;
+    expect(result.code).toBe(0);
+    const after = JSON.parse((await runTm(['live', 'status', '--dir', runDir, '--json'])).out) as { running: boolean; halted: unknown[]; positions: { quantity: number }[] };
+    expect(after.running).toBe(false);
+    expect(after.halted).toHaveLength(2);
+    expect(after.positions.every((p) => p.quantity === 0)).toBe(true);
+    const journal = readFileSync(join(runDir, 'journal.jsonl'), 'utf8');
+    expect(journal).toContain('"state":"HALTED"');
+    expect(journal).toContain('"tif":"GTC","ro":true'); // the flattening orders are reduce-only
+
+    // Restarted without --unhalt: still halted, every new (non-reducing) order refused; with --unhalt it trades again.
+    const drive = async (args: string[]) => {
+      const again = runLive(['--paper', '--experiment', experiment, '--run-id', 'clib', '--dir', runDir, '--api-url', server.url, '--clock', 'venue', '--poll-ms', '20', '--grace-ms', '0', ...args]);
+      let exited = false;
+      void again.done.then(() => (exited = true));
+      for (let k = 0; k < 200 && !exited; k++) {
+        await new Promise((r) => setTimeout(r, 60));
+        venueNow += tf;
+      }
+      return again.done;
+    };
+    expect((await drive(['--max-bars', '60'])).code).toBe(0);
+    const halted = JSON.parse((await runTm(['live', 'status', '--dir', runDir, '--json'])).out) as { halted: unknown[]; positions: { quantity: number }[] };
+    expect(halted.halted).toHaveLength(2);
+    expect(halted.positions.every((p) => p.quantity === 0)).toBe(true);
+    expect(readFileSync(join(runDir, 'journal.jsonl'), 'utf8')).toContain('"reason":"risk: ');
+    expect((await drive(['--max-bars', '60', '--unhalt'])).code).toBe(0);
+    const unhalted = JSON.parse((await runTm(['live', 'status', '--dir', runDir, '--json'])).out) as { halted: unknown[]; positions: { quantity: number }[] };
+    expect(unhalted.halted).toHaveLength(0);
+    expect(unhalted.positions.some((p) => p.quantity !== 0)).toBe(true);
+  }, 90_000);
+});

@@ -1,0 +1,99 @@
+/**
+ * Crash-only, paper mode: `tm live --paper` killed with SIGKILL at seeded random moments while the venue clock keeps
+ * moving, restarted each time (it catches up on the bars it missed). The journal of the whole run replays through
+ * the backtester without divergence: every decision made once with one id, every fill the backtest's.
+ * Runs TM_CRASH_RUNS kills (default 6 in CI; the nightly workflow runs 50) with seed TM_CRASH_SEED (default 1).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../src/core/random.js';
+import { timeframeMs } from '../../src/core/time.js';
+import { readJournal } from '../../src/live/journal.js';
+import { replayJournal } from '../../src/live/replay.js';
+import { STRATEGIES } from '../../src/strategies/index.js';
+import { BybitV5Server } from '../support/bybit-v5-server.js';
+import { sharedFrame } from '../support/live-harness.js';
+import { tempDir } from '../support/shared-data.js';
+
+const RUNS = Number(process.env['TM_CRASH_RUNS'] ?? 6);
+const SEED = Number(process.env['TM_CRASH_SEED'] ?? 1);
+const WARMUP = 29;
+const BARS = 60 + RUNS * 12;
+const frame = sharedFrame('2023-06-01T00:00:00Z', WARMUP + BARS + 2);
+const tf = timeframeMs('4h');
+const startTs = frame.ts[WARMUP]!;
+const endTs = frame.ts[WARMUP + BARS]!; // the venue clock stops here: the last live bar opens at endTs - tf
+
+describe(`tm live --paper survives ${RUNS} kill -9 (seed ${SEED})`, () => {
+  const dir = tempDir('tm-live-crash-');
+  const runDir = join(dir, 'run');
+  const experiment = join(dir, 'crash.json');
+  let venueNow = startTs;
+  let server: BybitV5Server;
+  let clock: NodeJS.Timeout;
+  beforeAll(async () => {
+    const klines = Object.fromEntries(frame.symbols.map((s, i) => [s, { '240': { ts: frame.ts, open: frame.open[i]!, high: frame.high[i]!, low: frame.low[i]!, close: frame.close[i]!, volume: frame.volume[i]! } }]));
+    server = await BybitV5Server.start({ klines, now: () => venueNow });
+    writeFileSync(experiment, JSON.stringify({ name: 'crash', strategy: 'sma-crossover', params: { fast: 5, slow: 30, allocation: 0.4, allowShort: true }, data: { venue: 'bybit', symbols: ['BTCUSDT', 'ETHUSDT'], timeframe: '4h', start: '2023-06-01', end: '2024-06-01' }, instruments: 'bybit-linear', funding: { venue: 'bybit', fallback: { kind: 'zero' } }, initialCash: 100000, leverage: 10, slippage: { model: 'fixed', bps: 2 }, seed: 1 }));
+  });
+  afterAll(async () => {
+    clearInterval(clock);
+    await server.close();
+  });
+
+  const start = (): { child: ChildProcess; exited: Promise<number | null> } => {
+    const child = spawn(process.execPath, ['bin/tm.js', 'live', '--paper', '--experiment', experiment, '--run-id', 'crash', '--dir', runDir, '--api-url', server.url, '--clock', 'venue', '--poll-ms', '10', '--grace-ms', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((resolve, reject) => child.on('exit', (code) => (err !== '' ? reject(new Error(`tm live wrote to stderr: ${err}`)) : resolve(code))));
+    return { child, exited };
+  };
+  const status = () => (existsSync(join(runDir, 'status.json')) ? (JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8')) as { lastBarTs: number; pid: number; running: boolean }) : undefined);
+  const lastBar = () => status()?.lastBarTs ?? -Infinity;
+
+  it('ends with the backtest’s decisions and fills, each decision sent once', async () => {
+    const rand = seededRandom(SEED);
+    clock = setInterval(() => {
+      if (venueNow < endTs) venueNow += tf;
+    }, 45);
+    let kills = 0;
+    while (kills < RUNS) {
+      const { child, exited } = start();
+      await new Promise((r) => setTimeout(r, 1200 + rand() * 1500)); // node start ~1 s, then some bars
+      child.kill('SIGKILL');
+      expect(await exited).toBe(null); // killed, not failed
+      kills++;
+    }
+    // The last life: runs until it processed the last bar, then stops on SIGTERM.
+    const { child, exited } = start();
+    const deadline = Date.now() + 60_000;
+    const done = () => {
+      const s = status();
+      return s !== undefined && s.pid === child.pid && s.running && s.lastBarTs >= endTs - tf;
+    };
+    while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(lastBar()).toBe(endTs - tf);
+
+    const { records } = readJournal(join(runDir, 'journal.jsonl'));
+    const starts = records.filter((r) => r.k === 'start');
+    // A kill during node's start-up leaves no start record: most kills must hit a running runner.
+    expect(starts.length).toBeGreaterThan(RUNS / 2);
+    // One decision, one id, one content: a submit journaled again after a crash must be the same order.
+    const byId = new Map<string, string>();
+    for (const r of records) {
+      if (r.k !== 'submit') continue;
+      const content = JSON.stringify({ ...r, t: 0 });
+      expect(byId.get(r.id) ?? content).toBe(content);
+      byId.set(r.id, content);
+    }
+    const report = replayJournal(join(runDir, 'journal.jsonl'), STRATEGIES);
+    console.log(`crash test: ${RUNS} kills, ${starts.length} starts, ${records.filter((r) => r.k === 'bar' && r.warmup === undefined).length / 2} live bar records for ${BARS} bars, ${report.liveDecisions} decisions, ${report.fills.live} fills`);
+    expect(report.divergence).toBeUndefined();
+    expect(report.liveDecisions).toBeGreaterThan(3);
+    expect(report.fills).toMatchObject({ unmatched: 0, maxPriceDiff: 0, maxFeeDiff: 0 });
+  }, 180_000);
+});

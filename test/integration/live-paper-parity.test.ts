@@ -1,0 +1,146 @@
+/**
+ * One engine, two clocks: the SMA crossover over real BTCUSDT/ETHUSDT 4h bars, run by the backtester and by the live
+ * runner in paper mode (bars polled through ccxt from the local v5 server on a fast clock), makes the same decisions,
+ * the same orders (ids, sides, quantities) and the same fills, and ends with the same equity.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FixedBpsSlippage } from '../../src/backtest/execution-models.js';
+import { runBacktest } from '../../src/backtest/run-backtest.js';
+import { BYBIT_LINEAR_PERPETUALS } from '../../src/core/instrument.js';
+import { timeframeMs } from '../../src/core/time.js';
+import { readJournal } from '../../src/live/journal.js';
+import { LiveRunner } from '../../src/live/live-runner.js';
+import { replayJournal } from '../../src/live/replay.js';
+import { liveSetup } from '../../src/live/live-setup.js';
+import { STRATEGIES } from '../../src/strategies/index.js';
+import { parseBacktestConfig } from '../../src/config/backtest-config.js';
+import type { ExperimentConfig } from '../../src/backtest/run-experiment.js';
+import { smaCrossover } from '../../src/strategies/sma-crossover.js';
+import { backtestSpec } from '../support/engine-scenarios.js';
+import { liveMarket, sharedFrame } from '../support/live-harness.js';
+import { tempDir } from '../support/shared-data.js';
+
+const PARAMS = { fast: 10, slow: 30, allocation: 0.4, allowShort: true };
+/** The experiment both runs share (validated like `tm backtest` validates it). */
+const RAW = { name: 'live-parity', strategy: 'sma-crossover', params: PARAMS, data: { venue: 'bybit', symbols: ['BTCUSDT', 'ETHUSDT'], timeframe: '4h', start: '2024-01-01', end: '2025-01-01' }, instruments: 'bybit-linear', funding: { venue: 'bybit', fallback: { kind: 'zero' } }, initialCash: 100_000, leverage: 10, slippage: { model: 'fixed', bps: 2 }, seed: 1, warmup: 29 };
+const parsed = parseBacktestConfig(RAW, 'live-parity.json');
+if (!parsed.success) throw parsed.error;
+const CONFIG = parsed.data as unknown as ExperimentConfig;
+const WARMUP = 29;
+const LIVE = 400;
+const frame = sharedFrame('2024-01-01T00:00:00Z', WARMUP + LIVE);
+const instruments = frame.symbols.map((s) => BYBIT_LINEAR_PERPETUALS[s]!);
+const tf = timeframeMs('4h');
+const startTs = frame.ts[WARMUP]!;
+
+describe('live runner (paper) vs backtester', () => {
+  const dir = tempDir('tm-live-paper-');
+  let market: Awaited<ReturnType<typeof liveMarket>>;
+  beforeAll(async () => {
+    market = await liveMarket(frame, startTs);
+  });
+  afterAll(async () => market.close());
+
+  it('gives identical orders, fills and equity', async () => {
+    const backtest = runBacktest(backtestSpec(frame, instruments, { warmupBars: WARMUP, runId: 'par1', slippage: new FixedBpsSlippage(2), initialCash: 100_000 }), smaCrossover(PARAMS));
+    const runner = new LiveRunner(
+      { runId: 'par1', mode: 'paper', instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir, startTs, maxBars: LIVE, paper: { slippage: new FixedBpsSlippage(2) }, config: CONFIG },
+      { feed: market.feed, pacer: market.time, strategy: smaCrossover(PARAMS) },
+    );
+    const summary = await runner.run();
+    expect(summary.warmupBars).toBe(WARMUP);
+    expect(summary.liveBars).toBe(LIVE);
+    expect(summary.lastBarTs).toBe(frame.ts[WARMUP + LIVE - 1]);
+    const liveFills = runner.kernel.fills.map((f) => ({ id: f.clientOrderId, side: f.side, quantity: f.quantity, price: f.price, fee: f.fee, ts: f.tsEvent }));
+    const btFills = backtest.fills.map((f) => ({ id: f.clientOrderId, side: f.side, quantity: f.quantity, price: f.price, fee: f.fee, ts: f.ts }));
+    expect(btFills.length).toBeGreaterThan(10);
+    expect(liveFills).toEqual(btFills);
+    expect(runner.kernel.equity()).toBe(backtest.equity.value[backtest.equity.value.length - 1]);
+
+    // The journal holds every live bar (both instruments) and every order command, in order.
+    const { records, tornTail } = readJournal(`${dir}/journal.jsonl`);
+    expect(tornTail).toBe(false);
+    expect(records.filter((r) => r.k === 'bar' && r.warmup === undefined)).toHaveLength(2 * LIVE);
+    const submits = records.filter((r) => r.k === 'submit').map((r) => (r as { id: string }).id);
+    expect(submits).toEqual([...new Set(btFills.map((f) => f.id))]);
+    expect(records.at(-1)).toMatchObject({ k: 'stop', reason: 'max bars' });
+
+    // tm replay's engine: the journal's bars through the backtester give the same decisions and fills.
+    const report = replayJournal(`${dir}/journal.jsonl`, STRATEGIES);
+    expect(report.divergence).toBeUndefined();
+    expect(report.liveDecisions).toBe(submits.length);
+    expect(report.fills).toMatchObject({ unmatched: 0, maxPriceDiff: 0, maxFeeDiff: 0 });
+    expect(report.warmupBars).toBe(WARMUP);
+  });
+
+  it('with pre-trade risk limits (a 3 % drawdown flattens, orders capped): the same denials and flattens live and in the replay', async () => {
+    const riskDir = tempDir('tm-live-risk-');
+    const withRisk = parseBacktestConfig({ ...RAW, risk: { maxDrawdown: 0.03, maxOrderNotional: 45_000 } }, 'live-parity.json');
+    if (!withRisk.success) throw withRisk.error;
+    const config = withRisk.data as unknown as ExperimentConfig;
+    const setup = liveSetup(config, STRATEGIES);
+    const third = await liveMarket(frame, startTs);
+    try {
+      const runner = new LiveRunner(
+        { runId: 'par3', mode: 'paper', instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir: riskDir, startTs, maxBars: LIVE, paper: { slippage: new FixedBpsSlippage(2) }, config, risk: setup.risk! },
+        { feed: third.feed, pacer: third.time, strategy: smaCrossover(PARAMS) },
+      );
+      await runner.run();
+      const denied = Object.values(runner.kernel.risk.denials()).reduce((a, n) => a + (n ?? 0), 0);
+    expect(runner.kernel.risk.flattens.length).toBeGreaterThan(0);
+    expect(denied).toBeGreaterThan(0);
+      const report = replayJournal(`${riskDir}/journal.jsonl`, STRATEGIES);
+      expect(report.divergence).toBeUndefined();
+      expect(report.denied.live).toBe(report.denied.replay);
+      expect(report.fills).toMatchObject({ unmatched: 0, maxPriceDiff: 0 });
+    } finally {
+      await third.close();
+    }
+  });
+
+  it('tm replay finds a tampered decision: the first divergence names it', () => {
+    const lines = readFileSync(`${dir}/journal.jsonl`, 'utf8').split('\n');
+    let seen = 0;
+    const tampered = lines.map((line) => {
+      if (!line.includes('"k":"submit"') || seen++ !== 2) return line;
+      const r = JSON.parse(line) as { q: number };
+      return JSON.stringify({ ...r, q: r.q * 2 });
+    });
+    const path = `${dir}/tampered.jsonl`;
+    writeFileSync(path, tampered.join('\n'));
+    const report = replayJournal(path, STRATEGIES);
+    expect(report.divergence?.index).toBe(2);
+    expect(report.divergence!.live!.quantity).toBe(2 * report.divergence!.replay!.quantity);
+  });
+
+  it('stopped and restarted from its state, continues exactly as the uninterrupted backtest', async () => {
+    const restartDir = tempDir('tm-live-restart-');
+    const backtest = runBacktest(backtestSpec(frame, instruments, { warmupBars: WARMUP, runId: 'par2', slippage: new FixedBpsSlippage(2), initialCash: 100_000 }), smaCrossover(PARAMS));
+    const second = await liveMarket(frame, startTs);
+    const make = (maxBars: number) =>
+      new LiveRunner(
+        { runId: 'par2', mode: 'paper', instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir: restartDir, startTs, maxBars, paper: { slippage: new FixedBpsSlippage(2) }, config: CONFIG },
+        { feed: second.feed, pacer: second.time, strategy: smaCrossover(PARAMS) },
+      );
+    try {
+      const first = make(150);
+      expect((await first.run()).liveBars).toBe(150);
+      const again = make(LIVE - 150);
+      const summary = await again.run();
+      expect(summary.restarted).toBe(true);
+      expect(summary.warmupBars).toBe(WARMUP); // replayed from the venue before the first new bar
+      expect(summary.lastBarTs).toBe(frame.ts[WARMUP + LIVE - 1]);
+      const fills = [...first.kernel.fills.filter((f) => f.tsEvent < frame.ts[WARMUP + 150]!), ...again.kernel.fills.filter((f) => f.tsEvent >= frame.ts[WARMUP + 150]!)];
+      expect(again.kernel.fills.length).toBeGreaterThan(0);
+      expect(fills.map((f) => [f.clientOrderId, f.side, f.quantity, f.price, f.fee])).toEqual(backtest.fills.map((f) => [f.clientOrderId, f.side, f.quantity, f.price, f.fee]));
+      expect(again.kernel.equity()).toBe(backtest.equity.value[backtest.equity.value.length - 1]);
+      const { records } = readJournal(`${restartDir}/journal.jsonl`);
+      expect(records.filter((r) => r.k === 'start').map((r) => (r as { restart: boolean }).restart)).toEqual([false, true]);
+      expect(replayJournal(`${restartDir}/journal.jsonl`, STRATEGIES).divergence).toBeUndefined();
+    } finally {
+      await second.close();
+    }
+    void tf;
+  });
+});

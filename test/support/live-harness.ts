@@ -1,0 +1,95 @@
+/** Pieces of live-runner tests: real Bybit bars served by the local v5 server on a virtual clock, and the matching backtest frame. */
+import { BybitMarketDataClient } from '../../src/adapters/bybit/bybit-market-data-client.js';
+import { timeframeMs } from '../../src/core/time.js';
+import type { BarFrame } from '../../src/data/bar-frame.js';
+import { LiveBarFeed } from '../../src/live/bar-feed.js';
+import { VirtualTime, type Pacer } from '../../src/live/live-clock.js';
+import { BybitV5Server } from './bybit-v5-server.js';
+import { readSharedBars, type TestBars } from './bybit-test-data.js';
+
+export const LIVE_SYMBOLS = ['BTCUSDT', 'ETHUSDT'] as const;
+
+/** BTCUSDT and ETHUSDT 4h bars of the shared data on their common grid from `fromIso` on (`count` bars). */
+export function sharedFrame(fromIso: string, count: number): BarFrame {
+  const series = LIVE_SYMBOLS.map((s) => readSharedBars(`bybit/${s}-4h.csv.gz`));
+  const from = Date.parse(fromIso);
+  const starts = series.map((b) => b.ts.findIndex((t) => t >= from));
+  if (starts.some((k) => k < 0 || series[0]!.ts[starts[0]!] !== series[1]!.ts[starts[1]!])) throw new Error(`shared 4h bars of ${LIVE_SYMBOLS.join(', ')} do not start together at ${fromIso}`);
+  const pick = (b: TestBars, k: number, f: 'ts' | 'open' | 'high' | 'low' | 'close' | 'volume') => b[f].slice(k, k + count);
+  const ts = pick(series[0]!, starts[0]!, 'ts');
+  series.forEach((b, s) => {
+    const own = pick(b, starts[s]!, 'ts');
+    if (own.length !== count || own.some((t, k) => t !== ts[k])) throw new Error(`shared 4h bars of ${LIVE_SYMBOLS[s]} have gaps after ${fromIso}`);
+  });
+  return {
+    venue: 'bybit',
+    timeframe: '4h',
+    symbols: [...LIVE_SYMBOLS],
+    ts,
+    open: series.map((b, s) => pick(b, starts[s]!, 'open')),
+    high: series.map((b, s) => pick(b, starts[s]!, 'high')),
+    low: series.map((b, s) => pick(b, starts[s]!, 'low')),
+    close: series.map((b, s) => pick(b, starts[s]!, 'close')),
+    volume: series.map((b, s) => pick(b, starts[s]!, 'volume')),
+    present: series.map(() => new Uint8Array(count).fill(1)),
+    missing: { policy: 'error', filled: series.map(() => 0) },
+  };
+}
+
+/**
+ * A local v5 server serving `frame`'s bars (Bybit interval 240) on a virtual clock starting at `startTs`, a ccxt
+ * market-data client on it, and the live bar feed reading through that client.
+ */
+export async function liveMarket(frame: BarFrame, startTs: number, options: { graceMs?: number } = {}) {
+  const time = new VirtualTime(startTs);
+  const klines = Object.fromEntries(frame.symbols.map((s, i) => [s, { '240': { ts: frame.ts, open: frame.open[i]!, high: frame.high[i]!, low: frame.low[i]!, close: frame.close[i]!, volume: frame.volume[i]! } }]));
+  const server = await BybitV5Server.start({ klines, now: () => time.current() });
+  const market = new BybitMarketDataClient({ apiUrl: server.url, rateLimitMs: 1 });
+  const feed = new LiveBarFeed(market, frame.symbols, frame.timeframe, timeframeMs(frame.timeframe), time, { graceMs: options.graceMs ?? 1_000, retryMs: 1_000, pageSize: 1000 });
+  return {
+    time,
+    server,
+    market,
+    feed,
+    async close() {
+      await market.close();
+      await server.close();
+    },
+  };
+}
+
+/**
+ * A fast clock that also drives a venue's own price feed: whenever time passes a bar's close, `play(k)` is called
+ * for bar k of the frame (once, in order) before the waiter resumes, so the venue has traded bar k (orders sent at
+ * bar k-1's close meet bar k's open, as in a backtest) by the time the runner learns that bar k closed.
+ */
+export class VenueDrivingTime implements Pacer {
+  private played = 0;
+  constructor(
+    readonly time: VirtualTime,
+    private readonly frame: Pick<BarFrame, 'ts' | 'timeframe'>,
+    private readonly play: (k: number) => void,
+  ) {
+    this.catchUp();
+  }
+  current(): number {
+    return this.time.current();
+  }
+  now(): Promise<number> {
+    return this.time.now();
+  }
+  async waitUntil(t: number): Promise<boolean> {
+    const ok = await this.time.waitUntil(t);
+    this.catchUp();
+    return ok;
+  }
+  interrupt(): void {
+    this.time.interrupt();
+  }
+  /** Plays every bar whose close is at or before now. */
+  catchUp(): void {
+    const tf = timeframeMs(this.frame.timeframe);
+    const now = this.time.current();
+    while (this.played < this.frame.ts.length && this.frame.ts[this.played]! + tf <= now) this.play(this.played++);
+  }
+}
