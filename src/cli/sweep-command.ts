@@ -220,7 +220,7 @@ async function statusAction(io: CliIo, sweepId: string, opts: QueueFlags & { res
 
 /**
  * Builds `tm sweep` (run or queue a sweep) and `tm sweep status <id>`.
- * @example tm sweep --config experiments/sweeps/sma-grid.json --workers 2
+ * @example tm sweep --config experiments/sweeps/sma-crossover-grid.json --workers 2
  */
 export function sweepCommand(io: CliIo, _setExit: (code: number) => void): Command {
   const sweep = new Command('sweep')
