@@ -26,6 +26,7 @@ const FOLDERS = {
   config: ['core'],
   notebook: ['core', 'data', 'backtest'],
   training: ['core', 'data', 'features', 'models', 'engine', 'backtest', 'regime', 'registry', 'config', 'strategies'],
+  sweep: ['core', 'training', 'registry'],
 };
 /** What strategy code may import (experiments/strategies today, src/strategies later): never backtest, live, adapters. */
 const STRATEGY_IMPORTS = FOLDERS.strategies;
