@@ -18,8 +18,8 @@ import { loadRunnerState, saveRunnerState, writeFileDurable, type LiveRunnerStat
 
 export type LiveMode = 'paper' | 'demo' | 'testnet' | 'mainnet';
 
-/** Attempts of the start-up reconciliation before the start fails (a supervisor then starts the process again). */
-const RECONCILE_ATTEMPTS = 5;
+/** Longest wait between two attempts of the start-up reconciliation (it is retried until it succeeds or the run is stopped). */
+const RECONCILE_BACKOFF_MAX_MS = 30_000;
 
 /** A venue execution client for live runs: the execution port, the venue queries, and one round of polling. */
 export interface LiveVenue extends ExecutionClient, VenueQueries {
@@ -61,6 +61,8 @@ export interface LiveRunnerConfig {
   readonly unhalt?: boolean;
   /** Pre-trade risk limits of the kernel (the experiment's `risk` section), the same as in its backtests. */
   readonly risk?: RiskLimits;
+  /** Venue breaker: open after this many failed venue rounds in a row (default 3), closed after this many good ones (default 2). */
+  readonly venueBreaker?: { readonly openAfter?: number; readonly closeAfter?: number };
 }
 
 export interface LiveRunnerDeps {
@@ -166,7 +168,11 @@ export class LiveRunner {
     this.kernel.attachExecution(this.gate);
     this.rows = instruments.map(() => ({ ts: new Float64Array(1), open: new Float64Array(1), high: new Float64Array(1), low: new Float64Array(1), close: new Float64Array(1), volume: new Float64Array(1) }));
     this.present = new Uint8Array(instruments.length);
+    this.breakerHalted = new Uint8Array(instruments.length);
   }
+
+  /** Instruments the venue breaker halted (and releases when it closes). */
+  private readonly breakerHalted: Uint8Array;
 
   /** The client order id prefix of this run's orders (`<runId>_`). */
   get prefix(): string {
@@ -186,8 +192,43 @@ export class LiveRunner {
   }
 
   private started = false;
-  /** Venue calls of the bar loop that failed (each retried after the next bar). */
+  /** Venue rounds of the bar loop that failed (each retried after the next bar). */
   venueErrors = 0;
+  /** The venue breaker: open after `openAfter` failed venue rounds in a row (new orders of every instrument denied), closed after `closeAfter` good ones. */
+  private breakerOpen = false;
+  private failedRounds = 0;
+  private goodRounds = 0;
+  /** Breaker transitions of this process, in order. */
+  readonly breakerChanges: { readonly ts: number; readonly open: boolean; readonly reason: string }[] = [];
+
+  /** Feeds one venue round's outcome to the breaker. */
+  private venueRound(ok: boolean): void {
+    const { openAfter, closeAfter } = { openAfter: 3, closeAfter: 2, ...this.config.venueBreaker };
+    const kernel = this.kernel;
+    if (ok) {
+      this.failedRounds = 0;
+      if (!this.breakerOpen || ++this.goodRounds < closeAfter) return;
+      this.breakerOpen = false;
+      const reason = `venue breaker closed: ${closeAfter} good venue rounds`;
+      for (let i = 0; i < kernel.instruments.length; i++) if (this.breakerHalted[i]) kernel.setInstrumentHalted(i, false, reason);
+      this.breakerHalted.fill(0);
+      this.breakerChanges.push({ ts: kernel.now(), open: false, reason });
+      this.deps.log?.(reason);
+      return;
+    }
+    this.venueErrors++;
+    this.goodRounds = 0;
+    if (this.breakerOpen || ++this.failedRounds < openAfter) return;
+    this.breakerOpen = true;
+    const reason = `venue breaker open: ${openAfter} failed venue rounds in a row`;
+    for (let i = 0; i < kernel.instruments.length; i++) {
+      if (kernel.risk.isInstrumentHalted(i)) continue; // halted for another reason: the breaker does not release it
+      kernel.setInstrumentHalted(i, true, reason);
+      this.breakerHalted[i] = 1;
+    }
+    this.breakerChanges.push({ ts: kernel.now(), open: true, reason });
+    this.deps.log?.(`ALERT ${reason}: new orders denied until it closes`);
+  }
   /** Wall time (the pacer's) at the last bar or start: status.json's `updatedAt`. */
   private wallTime = 0;
 
@@ -245,6 +286,8 @@ export class LiveRunner {
         if (kernel.tradingState !== 'ACTIVE') kernel.setTradingState('ACTIVE', 'unhalted by the operator (tm live --unhalt)');
         for (let i = 0; i < config.instruments.length; i++) if (kernel.risk.isInstrumentHalted(i)) kernel.setInstrumentHalted(i, false, 'unhalted by the operator (tm live --unhalt)');
       }
+      for (const i of saved.breakerHalted ?? []) this.breakerHalted[i] = 1;
+      this.breakerOpen = (saved.breakerHalted ?? []).length > 0;
       liveFrom = saved.lastBarTs + tf;
       liveBars = saved.liveBars;
     } else {
@@ -280,15 +323,16 @@ export class LiveRunner {
     if (deps.venue !== undefined) {
       deps.log?.(`warm-up done (${warmed} bars); reconciling with the venue`);
       const sinceMs = Number.isFinite(this.gate.lastExecutionTs) ? this.gate.lastExecutionTs - 60_000 : liveFrom - 7 * 86_400_000;
-      // The venue may be briefly unreachable at a start: retried (nothing is traded before reconciliation completes).
+      // The venue may be unreachable at a start: retried (nothing is traded before reconciliation completes).
       for (let attempt = 1; ; attempt++) {
         try {
           differences = await reconcile(kernel, this.gate, deps.venue, { prefix: this.prefix, sinceMs, journal: this.journal, ...(deps.log ? { log: deps.log } : {}) });
           break;
         } catch (e) {
-          if (attempt >= RECONCILE_ATTEMPTS) throw e;
-          deps.log?.(`reconcile attempt ${attempt} failed (${(e as Error).message}); retrying`);
-          await new Promise<void>((resolve) => setTimeout(resolve, 500 * attempt));
+          // Never trade unreconciled, never give up either: the venue is asked again, less and less often.
+          if (this.stopRequest !== undefined) return this.finish(saved !== undefined, warmed, 0, cursor, [], `stopped before reconciliation: ${this.stopRequest}`);
+          deps.log?.(`${attempt >= 3 ? 'ALERT ' : ''}reconcile attempt ${attempt} failed (${(e as Error).message}); retrying`);
+          await new Promise<void>((resolve) => setTimeout(resolve, Math.min(RECONCILE_BACKOFF_MAX_MS, 200 * attempt)));
         }
       }
       for (const d of differences) deps.log?.(`reconcile: ${d.kind} ${JSON.stringify(d.detail)}`);
@@ -319,8 +363,9 @@ export class LiveRunner {
         try {
           await venue.flush?.();
           await venue.poll();
+          this.venueRound(true);
         } catch (e) {
-          this.venueErrors++;
+          this.venueRound(false);
           deps.log?.(`venue: ${(e as Error).message} (before bar ${new Date(set.ts).toISOString()}; the bar is dispatched on what is known)`);
         }
       }
@@ -339,8 +384,9 @@ export class LiveRunner {
           const since = this.gate.lastExecutionTs > -Infinity ? this.gate.lastExecutionTs - 60_000 : set.ts - 7 * 86_400_000;
           await bookExecutions(kernel, this.gate, venue, this.prefix, since, undefined, undefined, (id) => venue.orderState?.(id) === undefined);
           await this.checkInFlight();
+          this.venueRound(true);
         } catch (e) {
-          this.venueErrors++;
+          this.venueRound(false);
           deps.log?.(`venue: ${(e as Error).message} (after bar ${new Date(set.ts).toISOString()}; asked again after the next bar)`);
         }
       }
@@ -473,6 +519,7 @@ export class LiveRunner {
       ...(this.paperVenue ? { paperVenue: this.paperVenue.save() } : {}),
       bookedExecutions: this.gate.bookedIds(),
       lastExecutionTs: Number.isFinite(this.gate.lastExecutionTs) ? this.gate.lastExecutionTs : null,
+      breakerHalted: Array.from(this.breakerHalted.keys()).filter((i) => this.breakerHalted[i] !== 0),
       savedAt: kernel.now(),
     };
     this.journal.sync();

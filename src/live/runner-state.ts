@@ -25,6 +25,8 @@ export interface LiveRunnerState {
   readonly bookedExecutions: readonly string[];
   /** Venue time of the newest booked execution; null before the first. */
   readonly lastExecutionTs: number | null;
+  /** Instruments the venue breaker halted (released when it closes); absent = none. */
+  readonly breakerHalted?: readonly number[];
   readonly savedAt: number;
 }
 
