@@ -11,9 +11,11 @@ import { PolledPacer, WallPacer, type Pacer } from '../live/live-clock.js';
 import { LiveRunner, type LiveMode, type LiveStatus, type LiveVenue } from '../live/live-runner.js';
 import { liveSetup } from '../live/live-setup.js';
 import { replayJournal } from '../live/replay.js';
+import { startLiveMetrics } from '../monitoring/live-metrics.js';
 import { STRATEGIES } from '../strategies/index.js';
 import { loadOrThrow } from './backtest-command.js';
 import { formatTable, type CliIo } from './output.js';
+import { TM_VERSION } from './version.js';
 
 interface LiveFlags {
   experiment?: string;
@@ -31,6 +33,7 @@ interface LiveFlags {
   graceMs: string;
   model?: string;
   unhalt?: boolean;
+  metricsPort: string;
 }
 
 /** A live venue client for a mode (the Bybit execution adapter); paper runs need none. */
@@ -104,6 +107,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
     .option('--grace-ms <ms>', 'wait after a bar’s close before asking for it', '2000')
     .option('--model <name@alias>', 'model column of the experiment (not streamed live yet: refused)')
     .option('--unhalt', 'clear halts saved by the kill switch or a lost order')
+    .option('--metrics-port <port>', 'serve /metrics, /healthz, /readyz on this port (host TM_METRICS_HOST, default 127.0.0.1); 0 = off', '0')
     .action(async (opts: LiveFlags) => {
       if (opts.experiment === undefined) throw new AppError('invalid_arguments', 'tm live needs --experiment <file> (or a subcommand: status, stop, kill, replay)', {});
       if (opts.model !== undefined) throw new AppError('invalid_arguments', `--model ${opts.model}: model columns are not streamed by the live runner yet`, { model: opts.model });
@@ -118,13 +122,16 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       const pollMs = positiveInt(opts.pollMs, '--poll-ms');
       const market = new BybitMarketDataClient({ ...(opts.apiUrl !== undefined ? { apiUrl: opts.apiUrl } : {}) });
       let venue: (LiveVenue & { close(): Promise<void> }) | undefined;
+      const metricsPort = opts.metricsPort === '0' ? 0 : positiveInt(opts.metricsPort, '--metrics-port');
+      const observed = metricsPort === 0 ? undefined : await startLiveMetrics({ port: metricsPort, env: process.env, mode, version: TM_VERSION, strategy: config.name, instruments: setup.instruments.map((x) => x.id), timeframeMs: timeframeMs(setup.timeframe), journalPath: join(dir, 'journal.jsonl'), drawdownLimit: setup.risk?.maxDrawdown ?? null });
+      if (observed !== undefined) io.out(`metrics on ${observed.server.url}/metrics`);
       try {
         if (mode !== 'paper') {
           if (venueFactory === undefined) throw new AppError('venue_unavailable', `--${mode} needs the Bybit execution adapter, which is not installed in this build`, { mode });
           venue = await venueFactory(mode, { runId, ...(opts.apiUrl !== undefined ? { apiUrl: opts.apiUrl } : {}), instruments: config.data.symbols, env: process.env, setup, acceptRealMoney: opts.iAcceptRealMoney === true });
         }
         const pacer: Pacer = opts.clock === 'venue' ? new PolledPacer(async () => (await fetchVenueTime(opts.apiUrl)) , pollMs) : new WallPacer();
-        const feed = new LiveBarFeed(market, config.data.symbols, setup.timeframe, timeframeMs(setup.timeframe), pacer, { graceMs: Number(opts.graceMs), retryMs: pollMs, onError: (e) => io.err(`bar feed: ${(e as Error).message}`) });
+        const feed = new LiveBarFeed(observed?.timeVenueCalls(market) ?? market, config.data.symbols, setup.timeframe, timeframeMs(setup.timeframe), pacer, { graceMs: Number(opts.graceMs), retryMs: pollMs, onError: (e) => io.err(`bar feed: ${(e as Error).message}`) });
         const runner = new LiveRunner(
           {
             runId, mode, instruments: setup.instruments, timeframe: setup.timeframe, initialCash: setup.initialCash, leverage: setup.leverage, dir, warmupBars: setup.warmupBars,
@@ -133,7 +140,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
             config, unhalt: opts.unhalt === true,
             ...(setup.risk !== undefined ? { risk: setup.risk } : {}),
           },
-          { feed, pacer, strategy: setup.strategy, ...(venue ? { venue } : {}), log: (line) => io.out(line) },
+          { feed, pacer, strategy: setup.strategy, ...(venue ? { venue } : {}), log: (line) => io.out(line), ...(observed ? { metrics: observed.live } : {}) },
         );
         // A stop or kill requested while the run was down applies now: after warm-up and reconciliation, before any bar.
         const pendingControl = readControl(dir);
@@ -157,6 +164,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       } finally {
         await venue?.close();
         await market.close();
+        await observed?.server.close();
       }
     });
 

@@ -9,6 +9,7 @@ import { Kernel } from '../engine/kernel.js';
 import type { RiskLimits } from '../engine/risk/risk-limits.js';
 import type { Strategy } from '../engine/strategy.js';
 import type { VenueQueries } from '../engine/venue-reports.js';
+import type { LiveMetrics } from '../monitoring/live-metrics.js';
 import type { LiveBarFeed, LiveBarSet } from './bar-feed.js';
 import { Journal } from './journal.js';
 import { JournalingGate } from './journaling-gate.js';
@@ -63,6 +64,8 @@ export interface LiveRunnerDeps {
   /** The venue (demo, testnet, mainnet); absent for paper runs. */
   readonly venue?: LiveVenue;
   readonly log?: (line: string) => void;
+  /** Metrics of the run (`tm live --metrics-port`): told of warm-up, reconciliation, hand-overs, each bar, the stop. */
+  readonly metrics?: LiveMetrics;
 }
 
 /** What a run did in this process. */
@@ -146,7 +149,8 @@ export class LiveRunner {
       inner = deps.venue;
     }
     this.gate = new JournalingGate(inner, this.journal, () => this.clock.now());
-    this.gate.onHandOver = () => {
+    this.gate.onHandOver = (id) => {
+      this.deps.metrics?.handedOver(this.kernel, id);
       if (this.latencyOpen) {
         this.latencies.push(Math.round((performance.now() - this.barReceived) * 1000));
         this.latencyOpen = false;
@@ -243,6 +247,7 @@ export class LiveRunner {
 
     // Warm-up: the bars before the first live bar through the strategy, orders held back.
     kernel.warmingUp = true;
+    const warmStart = performance.now();
     let cursor = liveFrom - (warmup + 1) * tf;
     let warmed = 0;
     while (warmed < warmup) {
@@ -257,15 +262,18 @@ export class LiveRunner {
       warmed++;
     }
     kernel.warmingUp = false;
+    deps.metrics?.warmedUp(kernel, warmed, (performance.now() - warmStart) / 1000);
     this.nextFunding = Math.ceil((liveFrom + tf) / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS;
     cursor = liveFrom - tf;
 
     // Reconciliation with the venue's books (every start: crash-only).
     let differences: ReconcileDifference[] = [];
     if (deps.venue !== undefined) {
+      const reconcileStart = performance.now();
       differences = await reconcile(kernel, this.gate, deps.venue, { prefix: this.prefix, sinceMs: saved !== undefined && saved.lastExecutionTs > -Infinity ? saved.lastExecutionTs - 60_000 : liveFrom - 7 * 86_400_000, journal: this.journal });
       for (const d of differences) deps.log?.(`reconcile: ${d.kind} ${JSON.stringify(d.detail)}`);
       await deps.venue.poll();
+      deps.metrics?.reconciled(differences, (performance.now() - reconcileStart) / 1000);
     }
     this.persist(cursor, liveBars);
 
@@ -285,6 +293,7 @@ export class LiveRunner {
       this.barReceived = performance.now();
       this.latencyOpen = true;
       this.process(set, false);
+      const processSeconds = (performance.now() - this.barReceived) / 1000;
       this.latencyOpen = false;
       this.wallTime = await deps.pacer.now();
       if (deps.venue !== undefined) {
@@ -294,7 +303,9 @@ export class LiveRunner {
       cursor = set.ts;
       processed++;
       liveBars++;
+      const persistStart = performance.now();
       this.persist(cursor, liveBars);
+      deps.metrics?.bar(kernel, set, { receivedAtMs: this.wallTime, processSeconds, persistSeconds: (performance.now() - persistStart) / 1000 });
     }
     if (this.stopRequest !== undefined) {
       await this.shutdown();
@@ -447,6 +458,7 @@ export class LiveRunner {
 
   private finish(restarted: boolean, warmed: number, processed: number, lastBarTs: number, differences: readonly ReconcileDifference[], stopReason: string): LiveRunSummary {
     this.journal.appendDurable({ k: 'stop', t: this.clock.now(), reason: stopReason });
+    this.deps.metrics?.stopped(this.kernel);
     this.writeStatus(lastBarTs, processed, false);
     this.journal.close();
     return { restarted, warmupBars: warmed, liveBars: processed, lastBarTs, differences, lostOrders: [...this.lost], stopReason, decisionLatencyUs: this.latencies };

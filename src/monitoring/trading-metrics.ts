@@ -82,6 +82,8 @@ export interface TradingMetrics {
   positionUpdated(instrument: string, position: PositionSnapshot): void;
   barClosed(instrument: string, closeTimeMs: number, closePrice: number, volume: number, intervalSeconds: number): void;
   marketUpdated(instrument: string, spreadBasisPoints: number, realisedVolatility: number, fundingRate: number): void;
+  /** Sets the realised volatility alone (a runner without an order book or funding feed). */
+  realisedVolatility(instrument: string, annualised: number): void;
   correlation(instrument: string, referenceInstrument: string, value: number): void;
   feedMessage(feed: string, instrument: string, lagSeconds: number): void;
   feedReconnected(feed: string): void;
@@ -96,13 +98,15 @@ export interface TradingMetrics {
   /** One execution; `fee` in USDT (positive = paid); `slippageBasisPoints` against the decision price, adverse > 0 (omit when unknown). */
   fill(instrument: string, side: OrderSide, liquidity: Liquidity, quantity: number, price: number, fee: number, slippageBasisPoints?: number): void;
   tradeClosed(instrument: string, pnl: number): void;
-  fundingPaid(instrument: string, cumulativePaid: number): void;
+  /** Sets the cumulative funding gauge and counts `payments` settlements (default 1; 0 = gauge only). */
+  fundingPaid(instrument: string, cumulativePaid: number, payments?: number): void;
   liquidated(instrument: string): void;
 
   decisionLatency(strategy: string, barCloseToDecisionSeconds: number): void;
   acknowledgementLatency(instrument: string, decisionToAcknowledgementSeconds: number): void;
   fillLatency(instrument: string, acknowledgementToFillSeconds: number): void;
-  barProcessed(strategy: string, featureSeconds: number, totalSeconds: number): void;
+  /** `featureSeconds` undefined: a strategy without a feature stage (only the total is observed). */
+  barProcessed(strategy: string, featureSeconds: number | undefined, totalSeconds: number): void;
   inference(model: string, seconds: number): void;
   signal(instrument: string, strategy: string, value: number, confidence: number, direction: SignalDirection): void;
   informationCoefficient(instrument: string, strategy: string, value: number): void;
@@ -124,7 +128,23 @@ export interface TradingMetrics {
   rateLimitWait(endpoint: string, seconds: number): void;
   journalAppended(kind: string, bytes: number, sizeBytes: number): void;
   stateStoreOperation(operation: string, seconds: number, ok: boolean): void;
+  /**
+   * Creates at 0 the counter series whose label values are known up front (per instrument, side, status, outcome,
+   * liquidity; the given inputs, feeds and state-store operations), so `rate`/`increase` panels read 0 instead of
+   * no data before the first event (Prometheus practice: initialise the known label sets). Leaves existing values.
+   */
+  initialiseSeries(known: KnownLabels): void;
 }
+
+/** Label values a runner knows at start (see {@link TradingMetrics.initialiseSeries}). */
+export interface KnownLabels {
+  readonly instruments: readonly string[];
+  readonly inputs?: readonly string[];
+  readonly feeds?: readonly string[];
+  readonly operations?: readonly string[];
+}
+
+const ORDER_STATUSES: readonly OrderStatus[] = ['accepted', 'partially_filled', 'filled', 'cancelled', 'rejected', 'expired'];
 
 type Labels = Readonly<Record<string, string>>;
 /** One counter or gauge series. */
@@ -439,6 +459,7 @@ export function createTradingMetrics(options: TradingMetricsOptions): TradingMet
       g.realisedVolatility.one(instrument).value = realisedVolatility;
       g.fundingRate.one(instrument).value = fundingRate;
     },
+    realisedVolatility: (instrument, annualised) => void (g.realisedVolatility.one(instrument).value = annualised),
     correlation: (instrument, reference, value) => g.correlation.two(instrument, reference).value = value,
     feedMessage(feed, instrument, lagSeconds) {
       c.messages.one(feed).value += 1;
@@ -469,9 +490,9 @@ export function createTradingMetrics(options: TradingMetricsOptions): TradingMet
       c.trades.two(instrument, pnl > 0 ? 'win' : 'loss').value += 1;
       h.tradePnl.one(instrument, pnl);
     },
-    fundingPaid(instrument, cumulativePaid) {
+    fundingPaid(instrument, cumulativePaid, payments = 1) {
       g.fundingPaid.one(instrument).value = cumulativePaid;
-      c.fundingPayments.one(instrument).value += 1;
+      c.fundingPayments.one(instrument).value += payments;
     },
     liquidated: (instrument) => c.liquidations.one(instrument).value += 1,
 
@@ -479,7 +500,7 @@ export function createTradingMetrics(options: TradingMetricsOptions): TradingMet
     acknowledgementLatency: (instrument, seconds) => h.acknowledgement.one(instrument, seconds),
     fillLatency: (instrument, seconds) => h.fillLatency.one(instrument, seconds),
     barProcessed(strategy, featureSeconds, totalSeconds) {
-      h.features.one(strategy, featureSeconds);
+      if (featureSeconds !== undefined) h.features.one(strategy, featureSeconds);
       h.barTotal.one(strategy, totalSeconds);
     },
     inference(model, seconds) {
@@ -558,6 +579,21 @@ export function createTradingMetrics(options: TradingMetricsOptions): TradingMet
     stateStoreOperation(operation, seconds, ok) {
       h.stateStore.one(operation, seconds);
       if (!ok) c.stateErrors.one(operation).value += 1;
+    },
+    initialiseSeries(known) {
+      // Touching a cell creates its series at 0; values already counted stay.
+      for (const instrument of known.instruments) {
+        for (const family of [c.fees, c.fundingPayments, c.liquidations, c.turnover, c.bars]) family.one(instrument);
+        for (const outcome of ['win', 'loss']) c.trades.two(instrument, outcome);
+        for (const status of ORDER_STATUSES) c.updates.two(instrument, status);
+        for (const side of ['buy', 'sell'] as const) {
+          for (const family of [c.submitted, c.filledQuantity, c.filledNotional]) family.two(instrument, side);
+          for (const liquidity of ['maker', 'taker']) c.fills.three(instrument, side, liquidity);
+        }
+      }
+      for (const input of known.inputs ?? []) c.staleEvents.one(input);
+      for (const feed of known.feeds ?? []) (c.messages.one(feed), c.reconnects.one(feed));
+      for (const operation of known.operations ?? []) c.stateErrors.one(operation);
     },
   };
 }
