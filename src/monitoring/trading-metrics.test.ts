@@ -134,6 +134,29 @@ describe('createTradingMetrics', () => {
   });
 });
 
+describe('bar recorder', () => {
+  it('exposes exactly what the six facade calls of a bar expose (signals long, short, flat; histograms included)', async () => {
+    const calls = createTradingMetrics({ processMetrics: false });
+    const bound = createTradingMetrics({ processMetrics: false });
+    const recorder = bound.barRecorder(SAMPLE_INSTRUMENTS[0], SAMPLE_STRATEGY, 'm');
+    [0.4, -0.2, 0, 0.7].forEach((signal, k) => {
+      const close = 1_700_000_000_000 + k * 14_400_000;
+      const [features, inference, total] = [0.0004 * (k + 1), 0.0011 * (k + 1), 0.003 * (k + 1)];
+      calls.barClosed(SAMPLE_INSTRUMENTS[0], close, 100 + k, 7 + k, 14_400);
+      calls.inference('m', inference);
+      calls.signal(SAMPLE_INSTRUMENTS[0], SAMPLE_STRATEGY, signal, Math.abs(signal), signal > 0 ? 'long' : signal < 0 ? 'short' : 'flat');
+      calls.barProcessed(SAMPLE_STRATEGY, features, total);
+      calls.decisionLatency(SAMPLE_STRATEGY, total);
+      calls.heartbeat(close + 5);
+      recorder.record(close, 100 + k, 7 + k, 14_400, features, inference, total, total, signal, Math.abs(signal), close + 5);
+    });
+    const text = await bound.exposition();
+    expect(text).toBe(await calls.exposition());
+    expect(text).toContain('trade_matrix_signals_total{instrument="BTCUSDT-LINEAR.BYBIT",strategy="regime-kelly",direction="flat"} 1');
+    expect(() => recorder.record(0, 1, 1, 1, Number.NaN, 0, 0, 0, 0, 0, 0)).toThrow(/must be finite/);
+  });
+});
+
 describe('promtool check metrics (real promtool)', () => {
   it('the custom registry’s exposition passes with no finding', async () => {
     const m = createTradingMetrics({ processMetrics: true });
