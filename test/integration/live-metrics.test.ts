@@ -5,7 +5,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { FixedBpsSlippage } from '../../src/backtest/execution-models.js';
 import { BYBIT_LINEAR_PERPETUALS } from '../../src/core/instrument.js';
 import { timeframeMs } from '../../src/core/time.js';
@@ -22,18 +22,14 @@ const LIVE = 200;
 const frame = sharedFrame('2024-01-01T00:00:00Z', WARMUP + LIVE);
 const instruments = frame.symbols.map((s) => BYBIT_LINEAR_PERPETUALS[s]!);
 const ids = instruments.map((x) => x.id);
-const tf = timeframeMs('4h');
 const startTs = frame.ts[WARMUP]!;
+const tf = timeframeMs('4h');
 
 describe('LiveMetrics on a paper run', () => {
-  const dir = tempDir('tm-live-metrics-');
-  let market: Awaited<ReturnType<typeof liveMarket>>;
-  beforeAll(async () => {
-    market = await liveMarket(frame, startTs);
-  });
-  afterAll(async () => market.close());
-
   it('counts what the journal and the kernel hold', async () => {
+    const dir = tempDir('tm-live-metrics-');
+    const market = await liveMarket(frame, startTs);
+    onTestFinished(() => market.close());
     const metrics = createTradingMetrics({ processMetrics: false });
     const journalPath = join(dir, 'journal.jsonl');
     const live = new LiveMetrics(metrics, { runner: 'test', version: '0.1.0', mode: 'paper', strategy: 'sma', instruments: ids, timeframeMs: tf, journalPath, drawdownLimit: null });
