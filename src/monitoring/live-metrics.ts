@@ -193,7 +193,8 @@ export class LiveMetrics {
   reconciled(differences: readonly ObservedDifference[], seconds: number): void {
     const kinds = differences.map((d) => {
       const instrument = typeof d.detail['instrument'] === 'string' ? d.detail['instrument'] : typeof d.detail['instrument'] === 'number' ? (this.options.instruments[d.detail['instrument']] ?? 'unknown') : 'account';
-      const kind: ReconciliationDifferenceKind = /position/.test(d.kind) ? 'position' : /balance|cash/.test(d.kind) ? 'balance' : 'order';
+      // The runner's kinds: missed_fill / fills_missing change a position; the others (adopted, resent, closed, vanished, missed ack) an order.
+      const kind: ReconciliationDifferenceKind = /fill|position/.test(d.kind) ? 'position' : /balance|cash/.test(d.kind) ? 'balance' : 'order';
       return { instrument, kind };
     });
     this.metrics.reconciled(differences.length === 0 ? 'clean' : 'differences', seconds, this.now(), kinds);
