@@ -8,7 +8,7 @@ import { createTradingMetrics, type BarRecorder } from '../src/monitoring/index.
 import { syntheticProblem } from '../src/models/synthetic-problem.js';
 import { median, type Benchmark } from './bench-result.js';
 
-const ROUNDS = 7;
+const ROUNDS = 15;
 /** Bars per block; blocks alternate on/off within a pass (about 4 ms each: finer than the load drift of a shared machine). */
 const BLOCK = 256;
 const INSTRUMENT = 'ETHUSDT-LINEAR.BYBIT';
@@ -25,7 +25,7 @@ const MODEL = 'bench-gbdt';
  * call per bar; trading-metrics.test.ts checks it exposes exactly what the 6 facade calls do). Bars: every ETHUSDT 4h binance-spot
  * bar of the shared data. On and off are interleaved in blocks of 256 bars (~4 ms) within a pass, and each round makes two
  * passes with the blocks' roles swapped, so every bar runs once on and once off and the load drift of a shared machine
- * (which made whole-pass comparisons swing by ±6 %) hits both alike; figure = median over 7 rounds of
+ * (which made whole-pass comparisons swing by ±6 %) hits both alike; figure = median over 15 rounds of
  * 1 − (bars/s on) / (bars/s off), in percent. Details add the isolated cost of what "on" adds per bar (3 clock reads + one recorder call, timed over
  * 10^6 iterations) as a share of the off pass's time per bar: the same quantity without the pass-to-pass noise.
  * Target ≤ 5 %.
