@@ -150,6 +150,25 @@ describe('bar recorder', () => {
       calls.heartbeat(close + 5);
       recorder.record(close, 100 + k, 7 + k, 14_400, features, inference, total, total, signal, Math.abs(signal), close + 5);
     });
+    // A second instrument's recorder shares the strategy's histograms and the heartbeat; the same recorder is returned
+    // for the same labels; the facade's own methods still update series a recorder holds.
+    const other = bound.barRecorder(SAMPLE_INSTRUMENTS[1], SAMPLE_STRATEGY, 'm');
+    expect(bound.barRecorder(SAMPLE_INSTRUMENTS[1], SAMPLE_STRATEGY, 'm')).toBe(other);
+    // (A recorder creates its three direction series at once: feed all three here too.)
+    for (const signal of [1, -1, 0]) {
+      other.record(1_800_000_000_000, 50, 3, 14_400, 0.0002, 0.003, 0.004, 0.02, signal, 0.9, 1_800_000_000_005);
+      calls.barClosed(SAMPLE_INSTRUMENTS[1], 1_800_000_000_000, 50, 3, 14_400);
+      calls.inference('m', 0.003);
+      calls.signal(SAMPLE_INSTRUMENTS[1], SAMPLE_STRATEGY, signal, 0.9, signal < 0 ? 'short' : signal > 0 ? 'long' : 'flat');
+      calls.barProcessed(SAMPLE_STRATEGY, 0.0002, 0.004);
+      calls.decisionLatency(SAMPLE_STRATEGY, 0.02);
+      calls.heartbeat(1_800_000_000_005);
+    }
+    for (const m of [calls, bound]) {
+      m.decisionLatency(SAMPLE_STRATEGY, 0.5);
+      m.barClosed(SAMPLE_INSTRUMENTS[0], 1_900_000_000_000, 101, 9, 14_400);
+      m.heartbeat(1_900_000_000_000);
+    }
     const text = await bound.exposition();
     expect(text).toBe(await calls.exposition());
     expect(text).toContain('trade_matrix_signals_total{instrument="BTCUSDT-LINEAR.BYBIT",strategy="regime-kelly",direction="flat"} 1');

@@ -290,6 +290,26 @@ function observe(cell: HistogramCell, bounds: Float64Array, value: number): void
   cell.count += 1;
 }
 
+interface Slot {
+  readonly slab: Float64Array;
+  readonly index: number;
+}
+interface HistogramSlot extends Slot {
+  readonly bounds: Float64Array;
+}
+
+/** {@link observe} on a histogram bound to a slab (bucket counts, sum, count from `index`). @throws InvariantError on a non-finite value. */
+function observeSlot(h: HistogramSlot, value: number): void {
+  if (!Number.isFinite(value)) throw new InvariantError(`histogram observation must be finite, was ${value}`, {});
+  const { slab, index, bounds } = h;
+  const n = bounds.length;
+  let i = 0;
+  while (i < n && value > bounds[i]!) i++;
+  slab[index + i]! += 1;
+  slab[index + n + 1]! += value;
+  slab[index + n + 2]! += 1;
+}
+
 /**
  * Creates the registries and every family of {@link METRIC_DEFINITIONS}.
  * @example
@@ -427,6 +447,72 @@ export function createTradingMetrics(options: TradingMetricsOptions): TradingMet
     if (seen === undefined) oneHot.set(slot, (seen = new Set()));
     seen.add(active);
     for (const value of seen) (key === '' ? cells.one(value) : cells.two(key, value)).value = value === active ? 1 : 0;
+  };
+
+  /**
+   * Bar recorders write their series into one contiguous Float64Array (a few cache lines) instead of a dozen cell
+   * objects and their boxed doubles: after a model's inference has evicted the caches, a bar's updates cost a few
+   * cache misses instead of dozens. Each bound cell's `value` (histograms: `counts`, `sum`, `count`) becomes a view of
+   * its slot, so the facade's other methods and the scrape read and write the same numbers.
+   */
+  const slots = new Map<object, { readonly slab: Float64Array; readonly index: number }>();
+  const recorders = new Map<string, BarRecorder>();
+  const slot = (slab: Float64Array, index: number) => ({ get: () => slab[index]!, set: (v: number) => void (slab[index] = v), enumerable: true });
+  const createBarRecorder = (instrument: string, strategy: string, model: string): BarRecorder => {
+    const values = [g.lastBar.one(instrument), g.price.one(instrument), g.volume.one(instrument), g.interval.one(instrument), c.bars.one(instrument), c.predictions.one(model), g.signal.two(instrument, strategy), g.confidence.two(instrument, strategy), c.signals.three(instrument, strategy, 'long'), c.signals.three(instrument, strategy, 'short'), c.signals.three(instrument, strategy, 'flat'), heartbeat.zero()];
+    const histograms = [h.inference.series(model), h.features.series(strategy), h.barTotal.series(strategy), h.decision.series(strategy)];
+    let size = 0;
+    for (const v of values) if (!slots.has(v)) size += 1;
+    for (const x of histograms) if (!slots.has(x.cell)) size += x.bounds.length + 3;
+    const slab = new Float64Array(size);
+    let next = 0;
+    const bindValue = (cell: ValueCell) => {
+      let bound = slots.get(cell);
+      if (bound === undefined) {
+        const index = next++;
+        slab[index] = cell.value;
+        Object.defineProperty(cell, 'value', slot(slab, index));
+        slots.set(cell, (bound = { slab, index }));
+      }
+      return bound;
+    };
+    /** Layout: bucket counts (bounds + 1, the last +Inf), sum, count. */
+    const bindHistogram = ({ cell, bounds }: { cell: HistogramCell; bounds: Float64Array }) => {
+      let bound = slots.get(cell);
+      if (bound === undefined) {
+        const index = next;
+        next += bounds.length + 3;
+        slab.set(cell.counts, index);
+        slab[index + bounds.length + 1] = cell.sum;
+        slab[index + bounds.length + 2] = cell.count;
+        Object.defineProperty(cell, 'counts', { value: slab.subarray(index, index + bounds.length + 1), enumerable: true });
+        Object.defineProperty(cell, 'sum', slot(slab, index + bounds.length + 1));
+        Object.defineProperty(cell, 'count', slot(slab, index + bounds.length + 2));
+        slots.set(cell, (bound = { slab, index }));
+      }
+      return { ...bound, bounds };
+    };
+    const [lastBar, price, volumeSlot, interval, bars, predictions, signalSlot, confidenceSlot, long, short, flat, beat] = values.map(bindValue) as [Slot, Slot, Slot, Slot, Slot, Slot, Slot, Slot, Slot, Slot, Slot, Slot];
+    const [inference, features, total, decision] = histograms.map(bindHistogram) as [HistogramSlot, HistogramSlot, HistogramSlot, HistogramSlot];
+    return {
+      record(closeTimeMs, closePrice, volume, intervalSeconds, featureSeconds, inferenceSeconds, totalSeconds, decisionSeconds, signal, confidence, heartbeatMs) {
+        lastBar.slab[lastBar.index] = closeTimeMs / 1000;
+        price.slab[price.index] = closePrice;
+        volumeSlot.slab[volumeSlot.index] = volume;
+        interval.slab[interval.index] = intervalSeconds;
+        bars.slab[bars.index]! += 1;
+        observeSlot(inference, inferenceSeconds);
+        predictions.slab[predictions.index]! += 1;
+        signalSlot.slab[signalSlot.index] = signal;
+        confidenceSlot.slab[confidenceSlot.index] = confidence;
+        const direction = signal > 0 ? long : signal < 0 ? short : flat;
+        direction.slab[direction.index]! += 1;
+        observeSlot(features, featureSeconds);
+        observeSlot(total, totalSeconds);
+        observeSlot(decision, decisionSeconds);
+        beat.slab[beat.index] = heartbeatMs / 1000;
+      },
+    };
   };
 
   return {
@@ -600,30 +686,10 @@ export function createTradingMetrics(options: TradingMetricsOptions): TradingMet
       if (!ok) c.stateErrors.one(operation).value += 1;
     },
     barRecorder(instrument, strategy, model) {
-      const lastBar = g.lastBar.one(instrument), price = g.price.one(instrument), volumeCell = g.volume.one(instrument), interval = g.interval.one(instrument), bars = c.bars.one(instrument);
-      const inference = h.inference.series(model), predictions = c.predictions.one(model);
-      const signalCell = g.signal.two(instrument, strategy), confidenceCell = g.confidence.two(instrument, strategy);
-      const long = c.signals.three(instrument, strategy, 'long'), short = c.signals.three(instrument, strategy, 'short'), flat = c.signals.three(instrument, strategy, 'flat');
-      const features = h.features.series(strategy), total = h.barTotal.series(strategy), decision = h.decision.series(strategy);
-      const beat = heartbeat.zero();
-      return {
-        record(closeTimeMs, closePrice, volume, intervalSeconds, featureSeconds, inferenceSeconds, totalSeconds, decisionSeconds, signal, confidence, heartbeatMs) {
-          lastBar.value = closeTimeMs / 1000;
-          price.value = closePrice;
-          volumeCell.value = volume;
-          interval.value = intervalSeconds;
-          bars.value += 1;
-          observe(inference.cell, inference.bounds, inferenceSeconds);
-          predictions.value += 1;
-          signalCell.value = signal;
-          confidenceCell.value = confidence;
-          (signal > 0 ? long : signal < 0 ? short : flat).value += 1;
-          observe(features.cell, features.bounds, featureSeconds);
-          observe(total.cell, total.bounds, totalSeconds);
-          observe(decision.cell, decision.bounds, decisionSeconds);
-          beat.value = heartbeatMs / 1000;
-        },
-      };
+      const key = `${instrument}\u0000${strategy}\u0000${model}`;
+      let recorder = recorders.get(key);
+      if (recorder === undefined) recorders.set(key, (recorder = createBarRecorder(instrument, strategy, model)));
+      return recorder;
     },
     initialiseSeries(known) {
       // Touching a cell creates its series at 0; values already counted stay.
