@@ -11,5 +11,7 @@ export default defineConfig({
     // The first `services.sh up` on a fresh machine installs everything (minutes).
     hookTimeout: 600_000,
     pool: 'forks',
+    // The default reporter, plus a scan of every console line for the test venue's API key and secret.
+    reporters: ['default', './test/setup/secret-scan-reporter.ts'],
   },
 });

@@ -18,3 +18,8 @@ export * from './registry/index.js';
 export * from './strategies/index.js';
 export * from './signals/index.js';
 export * from './live/index.js';
+export * from './sweep/index.js';
+// the sweep job function and the sequential runner of `tm sweep --workers 0`, for notebooks
+export { planSweep, runTrial, type SweepPlan } from './cli/sweep-job.js';
+export { runSweepLocally } from './cli/sweep-command.js';
+export { InProcessRunner } from './cli/sweep-pool.js';

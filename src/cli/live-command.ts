@@ -9,7 +9,9 @@ import { formatUtc, timeframeMs } from '../core/time.js';
 import { LiveBarFeed } from '../live/bar-feed.js';
 import { PolledPacer, WallPacer, type Pacer } from '../live/live-clock.js';
 import { LiveRunner, type LiveMode, type LiveStatus, type LiveVenue } from '../live/live-runner.js';
-import { liveSetup } from '../live/live-setup.js';
+import { liveSetup, type LiveSetup } from '../live/live-setup.js';
+import { BybitExecutionClient, loadBybitKeys, resolveBybitEnvironment } from '../adapters/bybit/index.js';
+import { networkDeadlinesFromEnv } from '../config/network-deadlines.js';
 import { replayJournal } from '../live/replay.js';
 import { startLiveMetrics } from '../monitoring/live-metrics.js';
 import { STRATEGIES } from '../strategies/index.js';
@@ -33,16 +35,23 @@ interface LiveFlags {
   graceMs: string;
   model?: string;
   unhalt?: boolean;
+  keyFile?: string;
   metricsPort: string;
 }
 
-/** A live venue client for a mode (the Bybit execution adapter); paper runs need none. */
-export type LiveVenueFactory = (mode: Exclude<LiveMode, 'paper'>, options: { readonly runId: string; readonly apiUrl?: string; readonly instruments: ExperimentConfig['data']['symbols']; readonly env: NodeJS.ProcessEnv; readonly setup: ReturnType<typeof liveSetup>; readonly acceptRealMoney: boolean }) => Promise<LiveVenue & { close(): Promise<void> }>;
-
-let venueFactory: LiveVenueFactory | undefined;
-/** Installs the venue factory (the Bybit adapter registers itself; tests may install the local one). */
-export function setLiveVenueFactory(factory: LiveVenueFactory | undefined): void {
-  venueFactory = factory;
+/**
+ * The Bybit execution client of a live run: demo by default, testnet or mainnet by switches (the adapter refuses
+ * mainnet without all three), keys from BYBIT_API_KEY/BYBIT_API_SECRET or `--key-file`, one REST deadline from
+ * TM_EXCHANGE_TIMEOUT_MS. Markets are loaded and the clock synced before the runner starts.
+ */
+async function createBybitVenue(mode: Exclude<LiveMode, 'paper'>, opts: LiveFlags, setup: LiveSetup, io: CliIo): Promise<LiveVenue & { close(): Promise<void> }> {
+  const env = process.env;
+  const client = new BybitExecutionClient(
+    { testnet: mode === 'testnet', mainnet: mode === 'mainnet', acceptRealMoney: opts.iAcceptRealMoney === true, ...(opts.apiUrl !== undefined ? { apiUrl: opts.apiUrl } : {}), timeoutMs: networkDeadlinesFromEnv(env).exchangeMs },
+    { instruments: setup.instruments, keys: loadBybitKeys(env, opts.keyFile !== undefined ? { keyFile: opts.keyFile } : {}), clock: { now: () => Date.now() }, env, onError: (e) => io.err(`bybit: ${e.message}`), onOrderLost: (e) => io.err(`ALERT bybit: order ${e.clientOrderId} lost: ${e.reason}`) },
+  );
+  await client.prepare();
+  return client;
 }
 
 /** The default run id of an experiment in a mode: `lv` + 6 hex of sha256(name, mode) — stable across restarts. */
@@ -107,14 +116,14 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
     .option('--grace-ms <ms>', 'wait after a bar’s close before asking for it', '2000')
     .option('--model <name@alias>', 'model column of the experiment (not streamed live yet: refused)')
     .option('--unhalt', 'clear halts saved by the kill switch or a lost order')
+    .option('--key-file <path>', 'Bybit keys as JSON {"apiKey","apiSecret"}, outside the repository, chmod 600 (default: BYBIT_API_KEY / BYBIT_API_SECRET)')
     .option('--metrics-port <port>', 'serve /metrics, /healthz, /readyz on this port (host TM_METRICS_HOST, default 127.0.0.1); 0 = off', '0')
     .action(async (opts: LiveFlags) => {
       if (opts.experiment === undefined) throw new AppError('invalid_arguments', 'tm live needs --experiment <file> (or a subcommand: status, stop, kill, replay)', {});
       if (opts.model !== undefined) throw new AppError('invalid_arguments', `--model ${opts.model}: model columns are not streamed by the live runner yet`, { model: opts.model });
       const mode = modeOf(opts);
-      if (mode === 'mainnet' && !(opts.iAcceptRealMoney === true && process.env['TM_ALLOW_REAL_MONEY'] === '1')) {
-        throw new AppError('real_money_refused', `--mainnet trades real money: it needs --i-accept-real-money${opts.iAcceptRealMoney ? '' : ' (missing)'} and TM_ALLOW_REAL_MONEY=1 in the environment${process.env['TM_ALLOW_REAL_MONEY'] === '1' ? '' : ' (missing)'}`, { mode });
-      }
+      // Refuse mainnet without all three switches before anything else happens (the adapter checks again).
+      if (mode !== 'paper') resolveBybitEnvironment({ testnet: mode === 'testnet', mainnet: mode === 'mainnet', acceptRealMoney: opts.iAcceptRealMoney === true }, process.env);
       const config = (await loadOrThrow(opts.experiment)) as unknown as ExperimentConfig;
       const setup = liveSetup(config, STRATEGIES);
       const runId = opts.runId ?? defaultRunId(config.name, mode);
@@ -127,8 +136,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       if (observed !== undefined) io.out(`metrics on ${observed.server.url}/metrics`);
       try {
         if (mode !== 'paper') {
-          if (venueFactory === undefined) throw new AppError('venue_unavailable', `--${mode} needs the Bybit execution adapter, which is not installed in this build`, { mode });
-          venue = await venueFactory(mode, { runId, ...(opts.apiUrl !== undefined ? { apiUrl: opts.apiUrl } : {}), instruments: config.data.symbols, env: process.env, setup, acceptRealMoney: opts.iAcceptRealMoney === true });
+          venue = await createBybitVenue(mode, opts, setup, io);
         }
         const pacer: Pacer = opts.clock === 'venue' ? new PolledPacer(async () => (await fetchVenueTime(opts.apiUrl)) , pollMs) : new WallPacer();
         const feed = new LiveBarFeed(observed?.timeVenueCalls(market) ?? market, config.data.symbols, setup.timeframe, timeframeMs(setup.timeframe), pacer, { graceMs: Number(opts.graceMs), retryMs: pollMs, onError: (e) => io.err(`bar feed: ${(e as Error).message}`) });

@@ -1,12 +1,14 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AppError } from '../core/app-error.js';
 
 /**
  * The trading journal of a live run: one JSON record per line, appended, never rewritten. Every bar, decision
  * (order command), venue event, reconciliation difference and trading-state change of the run goes here, so the run
- * can be replayed through the backtester (`tm replay`) and audited. Bars and commands are fsync'd before they act
- * (a bar before it is dispatched, a command before it leaves for the venue); events are synced with the next bar.
+ * can be replayed through the backtester (`tm replay`) and audited. Every record is written (write(2): it survives
+ * a crash of the process) when it happens — a bar before it is dispatched, a command before it leaves for the venue —
+ * and fsync'd (it survives a crash of the machine) right after the bar's commands were handed over, off the event
+ * loop, and always before the runner's state is saved.
  */
 export type JournalRecord =
   | { readonly k: 'start'; readonly at: number; readonly runId: string; readonly mode: string; readonly strategy: string; readonly instruments: readonly string[]; readonly timeframe: string; readonly restart: boolean; readonly config?: unknown }
@@ -60,6 +62,18 @@ export class Journal {
     if (!this.dirty) return;
     fsyncSync(this.fd);
     this.dirty = false;
+  }
+
+  /**
+   * fsyncs on libuv's thread pool (the event loop goes on: a command just handed over leaves meanwhile); resolves when
+   * everything appended before the call is durable.
+   */
+  syncAsync(): Promise<void> {
+    if (!this.dirty) return Promise.resolve();
+    this.dirty = false;
+    return new Promise((resolve, reject) =>
+      fsync(this.fd, (e) => (e ? reject(new JournalError('journal_write_failed', `cannot fsync the trading journal ${this.path}: ${e.message}`, { path: this.path }, { cause: e })) : resolve())),
+    );
   }
 
   close(): void {

@@ -4,8 +4,8 @@ import type { Journal } from './journal.js';
 
 /**
  * Sits between the kernel and the live execution client. Commands: journaled while the strategy decides, made
- * durable (one fsync per bar) and only then handed to the client ({@link flush}) — a command the journal does not
- * hold never reaches the venue. Events: journaled, fills deduplicated by venue execution id (reconciliation and the client's
+ * written to the journal before they are handed to the client ({@link flush}) — a command the journal does not hold
+ * never reaches the venue. Events: journaled, fills deduplicated by venue execution id (reconciliation and the client's
  * own polling may both report one fill), then passed to the kernel. (Halts are the kernel's pre-trade risk: a denied
  * order never reaches the gate.)
  */
@@ -44,10 +44,9 @@ export class JournalingGate implements ExecutionClient, ExecutionEvents {
     this.pending.push({ cancel: { id: clientOrderId, instrument } });
   }
 
-  /** Makes the journaled commands durable, then hands them to the client in decision order. */
+  /** Hands the journaled commands to the client in decision order (the runner fsyncs the journal right after). */
   flush(): void {
     if (this.pending.length === 0) return;
-    this.journal.sync();
     const commands = this.pending.splice(0);
     for (const c of commands) {
       if (c.order !== undefined) {

@@ -14,15 +14,22 @@ import type { LiveBarFeed, LiveBarSet } from './bar-feed.js';
 import { Journal } from './journal.js';
 import { JournalingGate } from './journaling-gate.js';
 import { LiveClock, type Pacer } from './live-clock.js';
-import { reconcile, type ReconcileDifference } from './reconcile.js';
+import { bookExecutions, reconcile, type ReconcileDifference } from './reconcile.js';
 import { loadRunnerState, saveRunnerState, writeFileDurable, type LiveRunnerState } from './runner-state.js';
 
 export type LiveMode = 'paper' | 'demo' | 'testnet' | 'mainnet';
+
+/** Attempts of the start-up reconciliation before the start fails (a supervisor then starts the process again). */
+const RECONCILE_ATTEMPTS = 5;
 
 /** A venue execution client for live runs: the execution port, the venue queries, and one round of polling. */
 export interface LiveVenue extends ExecutionClient, VenueQueries {
   /** One round of order and execution queries, delivering what changed as events; resolves when delivered. */
   poll(): Promise<void>;
+  /** Resolves once every command handed over so far has had its request answered (or given up). */
+  flush?(): Promise<void>;
+  /** Where the client is with an order it submitted (undefined: not one of its own, e.g. adopted after a restart). */
+  orderState?(clientOrderId: string): string | undefined;
 }
 
 export interface LiveRunnerConfig {
@@ -124,6 +131,10 @@ export class LiveRunner {
   private readonly lost: string[] = [];
   private readonly latencies: number[] = [];
   private barReceived = 0;
+  /** `performance.now()` when the bar in progress was received (after the venue poll before its dispatch): latency probes. */
+  get barReceivedAt(): number {
+    return this.barReceived;
+  }
   private latencyOpen = false;
 
   constructor(
@@ -179,6 +190,8 @@ export class LiveRunner {
   }
 
   private started = false;
+  /** Venue calls of the bar loop that failed (each retried after the next bar). */
+  venueErrors = 0;
   /** Wall time (the pacer's) at the last bar or start: status.json's `updatedAt`. */
   private wallTime = 0;
 
@@ -206,6 +219,7 @@ export class LiveRunner {
       }
     } else if (this.deps.venue !== undefined) {
       for (let k = 0; k < 10; k++) {
+        await this.deps.venue.flush?.();
         await this.deps.venue.poll();
         let open = 0;
         for (let i = 0; i < n; i++) open += kernel.openOrderCount(i);
@@ -228,7 +242,8 @@ export class LiveRunner {
       kernel.restoreState({ ...saved.kernel, histories: saved.kernel.histories.map(() => ({ length: 0, columns: {} })) });
       this.clock.advanceTo(saved.kernel.now);
       this.paperVenue?.restore(saved.paperVenue!);
-      this.gate.restoreBooked(saved.bookedExecutions, saved.lastExecutionTs);
+      // JSON has no -Infinity: a run that booked no execution yet saved null.
+      this.gate.restoreBooked(saved.bookedExecutions, saved.lastExecutionTs !== null && Number.isFinite(saved.lastExecutionTs) ? saved.lastExecutionTs : -Infinity);
       if (config.unhalt === true) {
         // The operator decided to trade again: the account ACTIVE, every instrument released.
         if (kernel.tradingState !== 'ACTIVE') kernel.setTradingState('ACTIVE', 'unhalted by the operator (tm live --unhalt)');
@@ -270,12 +285,27 @@ export class LiveRunner {
     let differences: ReconcileDifference[] = [];
     if (deps.venue !== undefined) {
       const reconcileStart = performance.now();
-      differences = await reconcile(kernel, this.gate, deps.venue, { prefix: this.prefix, sinceMs: saved !== undefined && saved.lastExecutionTs > -Infinity ? saved.lastExecutionTs - 60_000 : liveFrom - 7 * 86_400_000, journal: this.journal });
+      deps.log?.(`warm-up done (${warmed} bars); reconciling with the venue`);
+      const sinceMs = Number.isFinite(this.gate.lastExecutionTs) ? this.gate.lastExecutionTs - 60_000 : liveFrom - 7 * 86_400_000;
+      // The venue may be briefly unreachable at a start: retried (nothing is traded before reconciliation completes).
+      for (let attempt = 1; ; attempt++) {
+        try {
+          differences = await reconcile(kernel, this.gate, deps.venue, { prefix: this.prefix, sinceMs, journal: this.journal, ...(deps.log ? { log: deps.log } : {}) });
+          break;
+        } catch (e) {
+          if (attempt >= RECONCILE_ATTEMPTS) throw e;
+          deps.log?.(`reconcile attempt ${attempt} failed (${(e as Error).message}); retrying`);
+          await new Promise<void>((resolve) => setTimeout(resolve, 500 * attempt));
+        }
+      }
       for (const d of differences) deps.log?.(`reconcile: ${d.kind} ${JSON.stringify(d.detail)}`);
+      deps.log?.('reconcile: done; polling the venue');
+      await deps.venue.flush?.();
       await deps.venue.poll();
       deps.metrics?.reconciled(differences, (performance.now() - reconcileStart) / 1000);
     }
     this.persist(cursor, liveBars);
+    deps.log?.(`ready: ${warmed} warm-up bars replayed, ${differences.length} reconciliation differences; trading from ${new Date(liveFrom).toISOString()}`);
 
     let processed = 0;
     let stopReason = 'max bars';
@@ -290,15 +320,38 @@ export class LiveRunner {
         stopReason = this.stopRequest ?? 'interrupted';
         break;
       }
+      const venue = deps.venue;
+      if (venue !== undefined) {
+        // What happened at the venue up to this bar's close (fills of the orders sent at the last close) is booked
+        // before the strategy sees the bar: the backtest's order of events.
+        try {
+          await venue.flush?.();
+          await venue.poll();
+        } catch (e) {
+          this.venueErrors++;
+          deps.log?.(`venue: ${(e as Error).message} (before bar ${new Date(set.ts).toISOString()}; the bar is dispatched on what is known)`);
+        }
+      }
       this.barReceived = performance.now();
       this.latencyOpen = true;
       this.process(set, false);
       const processSeconds = (performance.now() - this.barReceived) / 1000;
       this.latencyOpen = false;
+      await this.journal.syncAsync();
       this.wallTime = await deps.pacer.now();
-      if (deps.venue !== undefined) {
-        await deps.venue.poll();
-        await this.checkInFlight();
+      if (venue !== undefined) {
+        // A venue error here is not fatal: what was missed is asked again after the next bar (and at any restart).
+        try {
+          await venue.flush?.();
+          await venue.poll();
+          // Executions the client does not report (orders adopted after a restart): booked once, by execution id.
+          const since = this.gate.lastExecutionTs > -Infinity ? this.gate.lastExecutionTs - 60_000 : set.ts - 7 * 86_400_000;
+          await bookExecutions(kernel, this.gate, venue, this.prefix, since, undefined, undefined, (id) => venue.orderState?.(id) === undefined);
+          await this.checkInFlight();
+        } catch (e) {
+          this.venueErrors++;
+          deps.log?.(`venue: ${(e as Error).message} (after bar ${new Date(set.ts).toISOString()}; asked again after the next bar)`);
+        }
       }
       cursor = set.ts;
       processed++;
@@ -309,6 +362,16 @@ export class LiveRunner {
     }
     if (this.stopRequest !== undefined) {
       await this.shutdown();
+      if (deps.venue !== undefined) {
+        // A last look at the venue: fills that happened since the last bar are booked before the state is saved.
+        try {
+          await deps.venue.flush?.();
+          await deps.venue.poll();
+          await bookExecutions(kernel, this.gate, deps.venue, this.prefix, this.gate.lastExecutionTs > -Infinity ? this.gate.lastExecutionTs - 60_000 : cursor - 7 * 86_400_000, undefined, undefined, (id) => deps.venue!.orderState?.(id) === undefined);
+        } catch (e) {
+          deps.log?.(`venue: ${(e as Error).message} (at stop; the next start reconciles)`);
+        }
+      }
       this.persist(cursor, liveBars);
     }
     return this.finish(saved !== undefined, warmed, processed, cursor, differences, stopReason);
@@ -333,7 +396,6 @@ export class LiveRunner {
       r.volume[0] = b.volume;
       journal.append(warmup ? { k: 'bar', i, ts: b.ts, o: b.open, h: b.high, l: b.low, c: b.close, v: b.volume, warmup: true } : { k: 'bar', i, ts: b.ts, o: b.open, h: b.high, l: b.low, c: b.close, v: b.volume });
     }
-    if (!warmup) journal.sync(); // each bar is durable before it is dispatched
     const tsOpen = set.ts, tsClose = tsOpen + tf;
     this.clock.advanceTo(tsOpen);
     const venue = this.paperVenue;
@@ -355,6 +417,10 @@ export class LiveRunner {
     if (kernel.hasTimers) kernel.fireTimers();
     for (let i = 0; i < n; i++) if (present[i] !== 0) kernel.onBar(i, rows[i]!, 0, tf);
     this.journalDenials();
+    // The bar and its commands are written (they survive a crash of this process) before anything leaves; the fsync
+    // follows off the event loop (see the run loop), so the order's hand-over does not wait for the disk. A crash of
+    // the machine in between loses journal lines, never an order: the venue has the order under its deterministic id,
+    // and the restart re-decides the bar with the same id and reconciles.
     this.gate.flush();
     if (venue !== undefined && venue.hasCommands) venue.processCommands(this.clock.now());
   }
@@ -417,7 +483,7 @@ export class LiveRunner {
       kernel: kernel.saveState({ histories: false }),
       ...(this.paperVenue ? { paperVenue: this.paperVenue.save() } : {}),
       bookedExecutions: this.gate.bookedIds(),
-      lastExecutionTs: this.gate.lastExecutionTs,
+      lastExecutionTs: Number.isFinite(this.gate.lastExecutionTs) ? this.gate.lastExecutionTs : null,
       savedAt: kernel.now(),
     };
     this.journal.sync();

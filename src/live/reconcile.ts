@@ -22,13 +22,54 @@ export interface ReconcileDifference {
 const OPEN = new Set(['SUBMITTED', 'ACCEPTED', 'PARTIALLY_FILLED', 'PENDING_CANCEL']);
 
 /**
+ * Books every execution of this run (`prefix`) since `sinceMs` that the gate has not booked yet (by execution id),
+ * adopting its order first when the kernel does not hold it. Run at every start by {@link reconcile} and after every
+ * bar by the live runner: fills of orders the execution client does not track (adopted after a restart) still arrive.
+ * Returns how many were booked.
+ */
+export async function bookExecutions(
+  kernel: Kernel,
+  gate: JournalingGate,
+  venue: VenueQueries,
+  prefix: string,
+  sinceMs: number,
+  onBooked?: (clientOrderId: string, executionId: string, quantity: number, price: number) => void,
+  adopt?: (report: VenueOrderReport) => void,
+  /** Which orders' executions to book (default all): the runner leaves those the client reports itself to the client. */
+  mine: (clientOrderId: string) => boolean = () => true,
+): Promise<number> {
+  let booked = 0;
+  for (const x of await venue.executionsSince(sinceMs)) {
+    if (!x.clientOrderId.startsWith(prefix) || gate.isBooked(x.executionId) || !mine(x.clientOrderId)) continue;
+    if (kernel.order(x.clientOrderId) === undefined) {
+      const report = await venue.queryOrder(x.clientOrderId, x.instrument);
+      if (report !== undefined && adopt !== undefined) adopt(report);
+      else if (report !== undefined) adoptReport(kernel, gate, report);
+      else kernel.adoptOrder({ instrument: x.instrument, side: x.side, type: 'market', quantity: x.quantity, clientOrderId: x.clientOrderId }, x.tsEvent);
+    }
+    onBooked?.(x.clientOrderId, x.executionId, x.quantity, x.price);
+    gate.onOrderFilled(x);
+    booked++;
+  }
+  return booked;
+}
+
+/** Takes a venue order of this run into the kernel (see `Kernel.adoptOrder`) and reports it accepted; false when known. */
+function adoptReport(kernel: Kernel, gate: JournalingGate, r: VenueOrderReport): boolean {
+  const request = { instrument: r.instrument, side: r.side, type: r.type, quantity: r.quantity, timeInForce: r.timeInForce, reduceOnly: r.reduceOnly, clientOrderId: r.clientOrderId, ...(r.type === 'limit' ? { price: r.price } : {}) };
+  if (!kernel.adoptOrder(request, r.tsEvent)) return false;
+  if (r.status !== 'REJECTED') gate.onOrderAccepted({ kind: 'accepted', clientOrderId: r.clientOrderId, venueOrderId: r.venueOrderId, tsEvent: r.tsEvent });
+  return true;
+}
+
+/**
  * Reconciles a restored kernel with the venue (NautilusTrader's start-up reconciliation, crash-only: it runs at
  * every start). Order: executions since the cursor (booked through the gate, which drops the ones already booked),
  * the venue's open orders of this run (`prefix`), the runner's open orders the venue does not list, then positions
  * and equity. Every difference is journaled and returned; positions that still differ halt new orders of their
  * instrument (a human looks first).
  */
-export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: VenueQueries, options: { readonly prefix: string; readonly sinceMs: number; readonly journal: Journal; readonly equityTolerance?: number }): Promise<ReconcileDifference[]> {
+export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: VenueQueries, options: { readonly prefix: string; readonly sinceMs: number; readonly journal: Journal; readonly equityTolerance?: number; readonly log?: (line: string) => void }): Promise<ReconcileDifference[]> {
   const { prefix, journal } = options;
   const now = kernel.now();
   const differences: ReconcileDifference[] = [];
@@ -37,26 +78,14 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
     journal.append({ k: 'reconcile', t: now, kind, detail });
   };
   const adopt = (r: VenueOrderReport) => {
-    const request = { instrument: r.instrument, side: r.side, type: r.type, quantity: r.quantity, timeInForce: r.timeInForce, reduceOnly: r.reduceOnly, clientOrderId: r.clientOrderId, ...(r.type === 'limit' ? { price: r.price } : {}) };
-    if (!kernel.adoptOrder(request, r.tsEvent)) return;
-    note('adopted_order', { id: r.clientOrderId, status: r.status, filled: r.filledQuantity });
-    if (r.status !== 'REJECTED') gate.onOrderAccepted({ kind: 'accepted', clientOrderId: r.clientOrderId, venueOrderId: r.venueOrderId, tsEvent: r.tsEvent });
+    if (adoptReport(kernel, gate, r)) note('adopted_order', { id: r.clientOrderId, status: r.status, filled: r.filledQuantity });
   };
 
   // 1. Executions since the cursor (the venue's own record of what filled).
-  const executions = await venue.executionsSince(options.sinceMs);
-  for (const x of executions) {
-    if (!x.clientOrderId.startsWith(prefix) || gate.isBooked(x.executionId)) continue;
-    if (kernel.order(x.clientOrderId) === undefined) {
-      const report = await venue.queryOrder(x.clientOrderId, x.instrument);
-      if (report !== undefined) adopt(report);
-      else kernel.adoptOrder({ instrument: x.instrument, side: x.side, type: 'market', quantity: x.quantity, clientOrderId: x.clientOrderId }, x.tsEvent);
-    }
-    note('missed_fill', { id: x.clientOrderId, execution: x.executionId, quantity: x.quantity, price: x.price });
-    gate.onOrderFilled(x);
-  }
+  await bookExecutions(kernel, gate, venue, prefix, options.sinceMs, (id, execution, quantity, price) => note('missed_fill', { id, execution, quantity, price }), adopt);
 
   // 2. Orders of this run working at the venue.
+  options.log?.('reconcile: executions booked; open orders');
   const open = await venue.openOrders(prefix);
   const openIds = new Set(open.map((r) => r.clientOrderId));
   for (const r of open) {
@@ -98,6 +127,7 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
   }
 
   // 4. Positions, after every fill is booked.
+  options.log?.('reconcile: orders done; positions');
   for (const p of await venue.positions()) {
     const mine = kernel.position(p.instrument);
     const lot = kernel.instruments[p.instrument]!.lotSize;
@@ -108,6 +138,7 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
   }
 
   // 5. Equity (information: funding and fee rounding are booked by the venue).
+  options.log?.('reconcile: positions done; balance');
   const balance = await venue.balance();
   const equity = kernel.equity();
   const tolerance = options.equityTolerance ?? Math.max(1, Math.abs(balance.equity) * 1e-4);

@@ -23,7 +23,8 @@ export interface LiveRunnerState {
   readonly kernel: KernelState;
   readonly paperVenue?: SimulatedVenueState;
   readonly bookedExecutions: readonly string[];
-  readonly lastExecutionTs: number;
+  /** Venue time of the newest booked execution; null before the first. */
+  readonly lastExecutionTs: number | null;
   readonly savedAt: number;
 }
 

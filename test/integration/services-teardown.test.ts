@@ -5,22 +5,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../scripts/free-port.js';
 import { servicesToStop } from '../../scripts/services-env.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
 
 const state = mkdtempSync(join(tmpdir(), 'tm-services-probe-'));
 const SERVICE_VARS = ['REDIS_URL', 'MLFLOW_TRACKING_URI', 'TM_S3_ENDPOINT', 'MLFLOW_S3_ENDPOINT_URL', 'TM_SERVICES', 'TM_SERVICES_ERROR', 'TM_KEEP_SERVICES', 'TM_S3_BACKEND'];

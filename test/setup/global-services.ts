@@ -8,7 +8,42 @@
  * services.sh env. CI=true: a service that cannot start fails the run. Elsewhere a failure is a loud warning,
  * the variables stay unset and TM_SERVICES_ERROR says why, so service tests fail with that reason (never skip).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { runningServices, servicesDown, servicesEnv, servicesToStop, servicesUp } from '../../scripts/services-env.js';
+import { scanTree } from '../support/secret-scan.js';
+import { TEST_API_KEY, TEST_API_SECRET } from '../support/bybit-v5-venue.js';
+
+/**
+ * Every file the suite writes goes under one private TMPDIR (test workers and the processes they spawn inherit it):
+ * at the end it is scanned, with the run folders the CLI writes in the repository, for the test venue's API key
+ * and secret. A hit fails the run: keys must never reach a log, error, journal or report.
+ */
+function privateTmpdir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tm-suite-'));
+  process.env['TMPDIR'] = dir;
+  return dir;
+}
+
+function scanForSecrets(dir: string): void {
+  const secrets = [TEST_API_KEY, TEST_API_SECRET];
+  const roots = [dir, resolve('runs'), resolve('experiments/results')];
+  let files = 0, bytes = 0;
+  const hits: string[] = [];
+  for (const root of roots) {
+    const r = scanTree(root, secrets);
+    files += r.files;
+    bytes += r.bytes;
+    hits.push(...r.hits.map((h) => `${h.where} holds the ${h.secret === TEST_API_KEY ? 'API key' : 'API secret'}`));
+  }
+  console.log(`[secret scan] ${files} files (${(bytes / 1e6).toFixed(1)} MB) written by the suite scanned for the test API key and secret: ${hits.length} hits`);
+  if (hits.length > 0) {
+    // An error thrown from a global teardown does not fail a vitest run: set the exit code, then say why.
+    process.exitCode = 1;
+    console.error(`secret scan FAILED: the test API key or secret reached files the suite wrote:\n${hits.join('\n')}`);
+  }
+}
 
 function isCi(): boolean {
   const ci = process.env['CI'];
@@ -16,6 +51,7 @@ function isCi(): boolean {
 }
 
 export default function setup(): () => void {
+  const suiteTmp = privateTmpdir();
   const external = process.env['TM_SERVICES'] === 'external';
   let before: string[] = [];
   try {
@@ -36,6 +72,11 @@ export default function setup(): () => void {
     console.warn(`\n*** real services are NOT available: ${message}\n*** tests that need Redis/MLflow/S3/Jupyter will fail; see 'bash scripts/services.sh status'\n`);
   }
   return () => {
+    try {
+      scanForSecrets(suiteTmp);
+    } finally {
+      if (process.env['TM_KEEP_TEST_FILES'] !== '1') rmSync(suiteTmp, { recursive: true, force: true });
+    }
     if (external) return;
     const after = runningServices();
     const stop = servicesToStop(before, after);

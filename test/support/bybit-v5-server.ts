@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 
 /**
  * A local HTTP server that speaks the subset of the Bybit v5 REST API that ccxt's `bybit` class calls for market data,
@@ -26,6 +26,8 @@ export class BybitV5Server {
   private faults: FaultRule[] = [];
   private readonly data: MarketData;
   private readonly now: () => number;
+  /** Sockets of requests left unanswered on purpose (`hang` faults), destroyed by {@link close}. */
+  private readonly hanging = new Set<Socket>();
 
   private constructor(
     private readonly server: Server,
@@ -87,6 +89,8 @@ export class BybitV5Server {
 
   /** Stops listening and closes open keep-alive connections. */
   async close(): Promise<void> {
+    for (const socket of this.hanging) socket.destroy();
+    this.hanging.clear();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -94,24 +98,12 @@ export class BybitV5Server {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const query = Object.fromEntries(url.searchParams.entries());
+    const rawQuery = url.search.startsWith('?') ? url.search.slice(1) : '';
     const entry: RequestLogEntry = { method: req.method ?? 'GET', path: url.pathname, query, status: 0, outcome: 'ok' };
     this.requests.push(entry);
     const body = await readBody(req);
     const fault = this.takeFault(url.pathname);
-    if (fault) {
-      entry.outcome = fault.kind;
-      if (fault.kind === 'drop') {
-        entry.status = -1;
-        req.socket.destroy();
-        return;
-      }
-      if (fault.kind === 'http_status') {
-        entry.status = fault.status;
-        return send(res, fault.status, fault.body ?? '', 'text/plain');
-      }
-      entry.status = 200;
-      return send(res, 200, envelope(this.now(), fault.retCode, fault.retMsg, {}), 'application/json');
-    }
+    if (fault) return this.answerFault(req, res, entry, fault);
     const handler = this.routes.get(`${entry.method} ${url.pathname}`);
     if (!handler) {
       entry.status = 404;
@@ -119,10 +111,11 @@ export class BybitV5Server {
       return send(res, 404, `route not found: ${entry.method} ${url.pathname}`, 'text/plain');
     }
     try {
-      const result = await handler({ method: entry.method, path: url.pathname, query, body });
+      const result = await handler({ method: entry.method, path: url.pathname, query, rawQuery, headers: req.headers, body });
       entry.status = 200;
       send(res, 200, envelope(this.now(), 0, 'OK', result), 'application/json');
     } catch (e) {
+      if (e instanceof BybitV5Fault) return this.answerFault(req, res, entry, e.fault);
       if (e instanceof BybitV5Reject) {
         entry.status = 200;
         entry.outcome = 'rejected';
@@ -132,6 +125,28 @@ export class BybitV5Server {
       entry.outcome = 'handler_error';
       send(res, 500, String((e as Error).stack ?? e), 'text/plain');
     }
+  }
+
+  private answerFault(req: IncomingMessage, res: ServerResponse, entry: RequestLogEntry, fault: Fault): void {
+    entry.outcome = fault.kind;
+    if (fault.kind === 'drop') {
+      entry.status = -1;
+      req.socket.destroy();
+      return;
+    }
+    if (fault.kind === 'hang') {
+      entry.status = -1;
+      const socket = req.socket;
+      this.hanging.add(socket);
+      socket.once('close', () => this.hanging.delete(socket));
+      return;
+    }
+    if (fault.kind === 'http_status') {
+      entry.status = fault.status;
+      return send(res, fault.status, fault.body ?? '', 'text/plain');
+    }
+    entry.status = 200;
+    return send(res, 200, envelope(this.now(), fault.retCode, fault.retMsg, {}), 'application/json');
   }
 
   private takeFault(path: string): Fault | undefined {
@@ -219,11 +234,15 @@ export interface RequestLogEntry {
   outcome: 'ok' | 'not_found' | 'rejected' | 'handler_error' | Fault['kind'];
 }
 
-/** A fault answered instead of the route: an HTTP status with a text body, a Bybit `retCode` with HTTP 200, or a reset connection. */
+/**
+ * A fault answered instead of the route: an HTTP status with a text body, a Bybit `retCode` with HTTP 200, a reset
+ * connection, or no answer at all (`hang`: the socket stays open until the client gives up or the server closes).
+ */
 export type Fault =
   | { readonly kind: 'http_status'; readonly status: number; readonly body?: string }
   | { readonly kind: 'ret_code'; readonly retCode: number; readonly retMsg: string }
-  | { readonly kind: 'drop' };
+  | { readonly kind: 'drop' }
+  | { readonly kind: 'hang' };
 
 /** Common faults. */
 export const FAULTS = {
@@ -233,8 +252,28 @@ export const FAULTS = {
   drop: { kind: 'drop' },
 } as const satisfies Record<string, Fault>;
 
-/** A route handler; returns the `result` object of the envelope, or throws {@link BybitV5Reject} for a non-zero retCode. */
-export type RouteHandler = (request: { method: string; path: string; query: Readonly<Record<string, string>>; body: string }) => unknown;
+/** What a route handler gets: the parsed query, the query string exactly as sent (`rawQuery`), headers and the raw body. */
+export interface RouteRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: Readonly<Record<string, string>>;
+  readonly rawQuery: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/**
+ * A route handler; returns (or resolves to) the `result` object of the envelope, throws {@link BybitV5Reject} for a
+ * non-zero retCode, or {@link BybitV5Fault} to answer with a fault (after doing its work: a lost response).
+ */
+export type RouteHandler = (request: RouteRequest) => unknown;
+
+/** Thrown by a handler to answer with `fault` instead of its result (e.g. an order placed whose answer is lost). */
+export class BybitV5Fault extends Error {
+  constructor(readonly fault: Fault) {
+    super(`injected fault ${fault.kind}`);
+  }
+}
 
 /** Thrown by a handler to answer HTTP 200 with a non-zero `retCode`. */
 export class BybitV5Reject extends Error {

@@ -3,7 +3,7 @@ import { BybitMarketDataClient } from '../../src/adapters/bybit/bybit-market-dat
 import { timeframeMs } from '../../src/core/time.js';
 import type { BarFrame } from '../../src/data/bar-frame.js';
 import { LiveBarFeed } from '../../src/live/bar-feed.js';
-import { VirtualTime } from '../../src/live/live-clock.js';
+import { VirtualTime, type Pacer } from '../../src/live/live-clock.js';
 import { BybitV5Server } from './bybit-v5-server.js';
 import { readSharedBars, type TestBars } from './bybit-test-data.js';
 
@@ -56,4 +56,40 @@ export async function liveMarket(frame: BarFrame, startTs: number, options: { gr
       await server.close();
     },
   };
+}
+
+/**
+ * A fast clock that also drives a venue's own price feed: whenever time passes a bar's close, `play(k)` is called
+ * for bar k of the frame (once, in order) before the waiter resumes, so the venue has traded bar k (orders sent at
+ * bar k-1's close meet bar k's open, as in a backtest) by the time the runner learns that bar k closed.
+ */
+export class VenueDrivingTime implements Pacer {
+  private played = 0;
+  constructor(
+    readonly time: VirtualTime,
+    private readonly frame: Pick<BarFrame, 'ts' | 'timeframe'>,
+    private readonly play: (k: number) => void,
+  ) {
+    this.catchUp();
+  }
+  current(): number {
+    return this.time.current();
+  }
+  now(): Promise<number> {
+    return this.time.now();
+  }
+  async waitUntil(t: number): Promise<boolean> {
+    const ok = await this.time.waitUntil(t);
+    this.catchUp();
+    return ok;
+  }
+  interrupt(): void {
+    this.time.interrupt();
+  }
+  /** Plays every bar whose close is at or before now. */
+  catchUp(): void {
+    const tf = timeframeMs(this.frame.timeframe);
+    const now = this.time.current();
+    while (this.played < this.frame.ts.length && this.frame.ts[this.played]! + tf <= now) this.play(this.played++);
+  }
 }

@@ -23,3 +23,13 @@ export {
   unifiedToStoreSymbol,
   type LinearSymbol,
 } from './symbols.js';
+export {
+  BybitExecutionClient,
+  BybitExecutionConfig,
+  toExecutionError,
+  type BybitExecutionConfigInput,
+  type BybitExecutionDeps,
+  type OrderLost,
+} from './bybit-execution-client.js';
+export { isPostOnlyReject, orderReason, parseBalanceReport, parseFillReport, parseOrderReport, parsePositionReport, type SymbolIndex } from './bybit-execution-parse.js';
+export { loadBybitKeys, resolveBybitEnvironment, type BybitEnvironment, type BybitEnvironmentSwitches, type BybitKeys, type LoadBybitKeysOptions } from './bybit-keys.js';

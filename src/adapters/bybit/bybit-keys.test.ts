@@ -1,0 +1,121 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BybitError } from './bybit-error.js';
+import { BybitExecutionClient } from './bybit-execution-client.js';
+import { loadBybitKeys, resolveBybitEnvironment } from './bybit-keys.js';
+
+const KEY = 'kfKEYzz81Lq2Wc7';
+const SECRET = 'kfSECRETq9Vb3Mn6Tx1';
+const dir = mkdtempSync(join(tmpdir(), 'tm-bybit-keys-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function keyFile(name: string, content: string, mode: number): string {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  chmodSync(path, mode);
+  return path;
+}
+
+function failure(f: () => unknown): BybitError {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(BybitError);
+    return e as BybitError;
+  }
+  throw new Error('expected a BybitError');
+}
+
+describe('loadBybitKeys', () => {
+  it('reads BYBIT_API_KEY / BYBIT_API_SECRET; names the unset one', () => {
+    expect(loadBybitKeys({ BYBIT_API_KEY: KEY, BYBIT_API_SECRET: SECRET })).toEqual({ apiKey: KEY, apiSecret: SECRET });
+    const e = failure(() => loadBybitKeys({ BYBIT_API_KEY: KEY }));
+    expect(e.code).toBe('missing_credentials');
+    expect(e.message).toContain('BYBIT_API_SECRET');
+    expect(e.message).not.toContain(KEY);
+  });
+
+  it('reads a mode-600 key file outside any git work tree', () => {
+    const path = keyFile('ok.json', JSON.stringify({ apiKey: KEY, apiSecret: SECRET }), 0o600);
+    expect(loadBybitKeys({}, { keyFile: path })).toEqual({ apiKey: KEY, apiSecret: SECRET });
+  });
+
+  it('refuses a key file readable by group or others, naming the path and the mode', () => {
+    for (const mode of [0o640, 0o604, 0o644]) {
+      const path = keyFile(`open-${mode.toString(8)}.json`, JSON.stringify({ apiKey: KEY, apiSecret: SECRET }), mode);
+      const e = failure(() => loadBybitKeys({}, { keyFile: path }));
+      expect(e.code).toBe('key_file_refused');
+      expect(e.message).toContain(path);
+      expect(e.message).toContain(`0${mode.toString(8)}`);
+      expect(e.message).not.toContain(SECRET);
+    }
+  });
+
+  it('refuses a key file inside a git work tree (this repository)', () => {
+    const path = join(process.cwd(), `.tm-test-key-${process.pid}.json`);
+    writeFileSync(path, JSON.stringify({ apiKey: KEY, apiSecret: SECRET }), { mode: 0o600 });
+    try {
+      const e = failure(() => loadBybitKeys({}, { keyFile: path }));
+      expect(e.code).toBe('key_file_refused');
+      expect(e.message).toMatch(/outside every git work tree/);
+      expect(e.message).toContain(path);
+    } finally {
+      rmSync(path, { force: true });
+    }
+  });
+
+  it('refuses malformed key files without quoting their content', () => {
+    const notJson = keyFile('bad.json', `{"apiKey": "${KEY}", apiSecret: ${SECRET}`, 0o600);
+    const e1 = failure(() => loadBybitKeys({}, { keyFile: notJson }));
+    expect(e1.message).toMatch(/not valid JSON/);
+    expect(e1.message + JSON.stringify(e1.context)).not.toContain(KEY);
+    const extra = keyFile('extra.json', JSON.stringify({ apiKey: KEY, apiSecret: SECRET, passphrase: 'x' }), 0o600);
+    expect(failure(() => loadBybitKeys({}, { keyFile: extra })).message).toMatch(/exactly the non-empty strings apiKey and apiSecret/);
+    expect(failure(() => loadBybitKeys({}, { keyFile: join(dir, 'absent.json') })).message).toMatch(/does not exist/);
+  });
+});
+
+describe('real-money guard', () => {
+  it('is demo by default, testnet when asked', () => {
+    expect(resolveBybitEnvironment({}, {})).toBe('demo');
+    expect(resolveBybitEnvironment({ testnet: true }, {})).toBe('testnet');
+  });
+
+  it('refuses mainnet without acceptRealMoney, naming it', () => {
+    const e = failure(() => resolveBybitEnvironment({ mainnet: true }, { TM_ALLOW_REAL_MONEY: '1' }));
+    expect(e.code).toBe('real_money_refused');
+    expect(e.message).toContain('acceptRealMoney');
+    expect(e.message).not.toContain('TM_ALLOW_REAL_MONEY=1 in the environment');
+  });
+
+  it('refuses mainnet without TM_ALLOW_REAL_MONEY=1, naming it and its value', () => {
+    expect(failure(() => resolveBybitEnvironment({ mainnet: true, acceptRealMoney: true }, {})).message).toMatch(/TM_ALLOW_REAL_MONEY=1 in the environment \(is unset\)/);
+    expect(failure(() => resolveBybitEnvironment({ mainnet: true, acceptRealMoney: true }, { TM_ALLOW_REAL_MONEY: 'yes' })).message).toMatch(/\(is "yes"\)/);
+  });
+
+  it('refuses acceptRealMoney or the variable alone (mainnet not asked) and testnet + mainnet together', () => {
+    expect(failure(() => resolveBybitEnvironment({ acceptRealMoney: true }, { TM_ALLOW_REAL_MONEY: '1' })).code).toBe('real_money_refused');
+    expect(resolveBybitEnvironment({}, { TM_ALLOW_REAL_MONEY: '1' })).toBe('demo');
+    expect(failure(() => resolveBybitEnvironment({ testnet: true, mainnet: true, acceptRealMoney: true }, { TM_ALLOW_REAL_MONEY: '1' })).code).toBe('invalid_argument');
+  });
+
+  it('allows mainnet only with all three switches; the client applies the same guard', () => {
+    expect(resolveBybitEnvironment({ mainnet: true, acceptRealMoney: true }, { TM_ALLOW_REAL_MONEY: '1' })).toBe('mainnet');
+    const deps = { instruments: [], keys: { apiKey: KEY, apiSecret: SECRET }, clock: { now: () => 0 } };
+    expect(failure(() => new BybitExecutionClient({ mainnet: true }, { ...deps, env: { TM_ALLOW_REAL_MONEY: '1' } })).code).toBe('real_money_refused');
+    expect(failure(() => new BybitExecutionClient({ mainnet: true, acceptRealMoney: true }, { ...deps, env: {} })).code).toBe('real_money_refused');
+    expect(new BybitExecutionClient({ mainnet: true, acceptRealMoney: true }, { ...deps, env: { TM_ALLOW_REAL_MONEY: '1' } }).environment).toBe('mainnet');
+    expect(new BybitExecutionClient({}, { ...deps, env: {} }).environment).toBe('demo');
+    expect(failure(() => new BybitExecutionClient({ mainnet: true, unknown: 1 } as never, { ...deps, env: {} })).code).toBe('invalid_argument');
+  });
+
+  it('points every host at the demo domain by default, at apiUrl when given', () => {
+    const deps = { instruments: [], keys: { apiKey: KEY, apiSecret: SECRET }, clock: { now: () => 0 }, env: {} };
+    const urls = (c: BybitExecutionClient) => Object.values((c as unknown as { exchange: { urls: { api: Record<string, string> } } }).exchange.urls.api);
+    expect(urls(new BybitExecutionClient({}, deps)).every((u) => u.startsWith('https://api-demo.'))).toBe(true);
+    expect(urls(new BybitExecutionClient({ testnet: true }, deps)).every((u) => u.includes('testnet'))).toBe(true);
+    expect(urls(new BybitExecutionClient({ apiUrl: 'http://127.0.0.1:9/' }, deps)).every((u) => u === 'http://127.0.0.1:9')).toBe(true);
+  });
+});

@@ -1,0 +1,291 @@
+import { hostname } from 'node:os';
+import { Command, Option } from 'commander';
+import { AppError } from '../core/app-error.js';
+import { MarketStore, resolveStorePath } from '../data/index.js';
+import { MlflowClient, mlflowClientConfigFromEnv, REGISTRY_ENV } from '../registry/index.js';
+import { aggregateSweep, doneRow, failedRow, logSweepToMlflow, resolveSweepStorePath, SweepError, type MlflowSweepRuns, SweepStore, type SweepAggregate, type TrialRow } from '../sweep/index.js';
+import { dbOption } from './cli-options.js';
+import { formatTable, type CliIo } from './output.js';
+import { createProgress } from './progress.js';
+import { planSweep, type SweepPlan } from './sweep-job.js';
+import { InProcessRunner, TrialPool, withRetry, type TrialRunner } from './sweep-pool.js';
+import { connectQueue, enqueueSweep, QUEUE_DEFAULTS, queuedSweepRows, queuedSweepStatus, startSweepWorker, waitForSweep, type QueueTarget } from './sweep-queue.js';
+
+interface QueueFlags {
+  queue?: string;
+  queueName: string;
+  prefix: string;
+}
+
+interface SweepFlags extends QueueFlags {
+  config: string;
+  workers?: string;
+  db?: string;
+  results?: string;
+  detach?: boolean;
+  json?: boolean;
+  mlflow?: string | boolean;
+}
+
+function queueOptions(command: Command): Command {
+  return command
+    .option('--queue-name <name>', 'BullMQ queue name (workers listen on it)', QUEUE_DEFAULTS.queueName)
+    .option('--prefix <prefix>', 'Redis key prefix of the queue and the sweep keys', QUEUE_DEFAULTS.prefix);
+}
+
+function targetOf(flags: QueueFlags): QueueTarget {
+  if (!flags.queue || !/^rediss?:\/\//.test(flags.queue)) throw new AppError('invalid_option', `--queue must be a Redis URL like redis://127.0.0.1:6379, was ${JSON.stringify(flags.queue)}`, { queue: flags.queue });
+  return { url: flags.queue, queueName: flags.queueName, prefix: flags.prefix };
+}
+
+function intFlag(name: string, text: string | undefined, fallback: number, min: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new AppError('invalid_option', `${name} must be an integer >= ${min}, was ${JSON.stringify(text)}`, { [name]: text });
+  return n;
+}
+
+/** The done/failed/running line of the progress bar and of `tm sweep status`. */
+function countsLabel(c: { done: number; failed: number; running: number }): string {
+  return `done ${c.done} failed ${c.failed} running ${c.running}`;
+}
+
+/**
+ * Runs the trials of `plan` that the store has no done row for with `runner` (retries with back-off per the sweep's
+ * `retry`), writing each row as it finishes (this process is the store's only writer). Returns every row of the sweep.
+ */
+export async function runSweepLocally(plan: SweepPlan, runner: TrialRunner, store: SweepStore, onProgress: (c: { done: number; failed: number; running: number }) => void = () => {}): Promise<TrialRow[]> {
+  const have = new Set((await store.rows(plan.sweepId)).filter((r) => r.status === 'done').map((r) => r.configHash));
+  const counts = { done: have.size, failed: 0, running: 0 };
+  let writes: Promise<unknown> = Promise.resolve();
+  const { attempts, backoffMs } = plan.config.retry;
+  onProgress(counts);
+  await Promise.all(
+    plan.jobs
+      .filter((job) => !have.has(job.configHash))
+      .map(async (job) => {
+        let row: TrialRow;
+        try {
+          const { value, attempts: took } = await withRetry(async () => {
+            counts.running++;
+            onProgress(counts);
+            try {
+              return await runner.run(job);
+            } finally {
+              counts.running--;
+            }
+          }, attempts, backoffMs);
+          row = doneRow(plan.sweepId, value.result, took);
+          counts.done++;
+        } catch (e) {
+          row = failedRow(job, (e as Error).message, (e as { attempts?: number }).attempts ?? attempts);
+          counts.failed++;
+        }
+        onProgress(counts);
+        writes = writes.then(() => store.putRow(row));
+        await writes;
+      }),
+  );
+  return store.rows(plan.sweepId);
+}
+
+function printSweep(io: CliIo, plan: SweepPlan, rows: readonly TrialRow[], aggregate: SweepAggregate, storePath: string, seconds: number): void {
+  const objective = plan.config.objective;
+  const ranked = [...rows].sort((a, b) => (b.metrics?.[objective] ?? -Infinity) - (a.metrics?.[objective] ?? -Infinity));
+  const num = (x: number | null | undefined, d = 3) => (x === null || x === undefined ? '' : x.toFixed(d));
+  io.out(
+    formatTable(
+      ranked.slice(0, 10).map((r) => ({
+        config_hash: r.configHash,
+        point: JSON.stringify(r.point),
+        status: r.status,
+        [objective]: num(r.metrics?.[objective]),
+        total_return: num(r.metrics?.totalReturn),
+        max_drawdown: num(r.metrics?.maxDrawdown),
+        trades: r.metrics?.tradeCount ?? '',
+        attempts: r.attempts,
+        error: r.error ?? '',
+      })),
+    ),
+  );
+  if (rows.length > 10) io.out(`(top 10 of ${rows.length} by ${objective})`);
+  for (const r of rows.filter((x) => x.status === 'failed').slice(0, 5)) io.out(`failed ${r.configHash} ${JSON.stringify(r.point)} after ${r.attempts} attempts: ${r.error}`);
+  const best = aggregate.best ? `best ${JSON.stringify(aggregate.best.point)} ${objective} ${aggregate.best.value.toFixed(3)}` : 'no best trial';
+  const dsr = aggregate.deflatedSharpe ? `DSR ${aggregate.deflatedSharpe.dsr.toFixed(3)} over ${aggregate.deflatedSharpe.trials} trials` : 'DSR n/a';
+  const pbo = aggregate.pbo ? `PBO ${aggregate.pbo.pbo.toFixed(3)} (${aggregate.pbo.splits} splits of ${aggregate.pbo.blocks} blocks, ${aggregate.pbo.bars} bars)` : 'PBO n/a';
+  io.out(`sweep ${plan.sweepId}: ${aggregate.trials} trials, ${aggregate.done} done, ${aggregate.failed} failed in ${seconds.toFixed(1)} s; ${best}; ${dsr}; ${pbo}`);
+  io.out(`results: ${storePath} (tm sweep status ${plan.sweepId})`);
+}
+
+async function sweepAction(io: CliIo, opts: SweepFlags): Promise<void> {
+  const started = performance.now();
+  const plan = await planSweep(opts.config);
+  const dbPath = resolveStorePath(opts.db);
+  const progress = createProgress(plan.jobs.length, 'trials');
+  const onProgress = (c: { done: number; failed: number; running: number }) => progress.update(c.done + c.failed, countsLabel(c));
+  let rows: TrialRow[];
+  let aggregate: SweepAggregate;
+  let store: SweepStore | undefined;
+  let mlflowRuns: MlflowSweepRuns | undefined;
+  const source = opts.queue ? `${opts.queue}/${opts.queueName}` : 'local';
+  try {
+    if (opts.queue) {
+      if (opts.workers !== undefined) throw new AppError('invalid_option', 'tm sweep: --workers runs trials on this machine; with --queue the trials run on `tm worker` processes (drop one of them)');
+      const target = targetOf(opts);
+      const connection = connectQueue(target, (m) => io.err(`redis: ${m}`));
+      try {
+        const added = await enqueueSweep(connection, target, plan);
+        if (opts.detach) {
+          io.out(`sweep ${plan.sweepId}: ${added ? `queued ${plan.jobs.length} trials` : 'already queued'} on ${source}; follow it with tm sweep status ${plan.sweepId} --queue ${target.url}, collect it with the same tm sweep command without --detach`);
+          return;
+        }
+        if (!added) io.err(`sweep ${plan.sweepId}: already queued on ${source}; waiting for it`);
+        const final = await waitForSweep(connection, target, plan.sweepId, onProgress);
+        store = await SweepStore.open(resolveSweepStorePath(opts.results));
+        await store.putSweep({ sweepId: plan.sweepId, name: plan.config.name, config: plan.config, trials: plan.jobs.length, source });
+        for (const row of await queuedSweepRows(connection, target, plan.sweepId)) await store.putRow(row);
+        rows = await store.rows(plan.sweepId);
+        aggregate = final.aggregate ?? aggregateSweep(plan.config, plan.jobs.length, rows);
+      } finally {
+        connection.disconnect();
+      }
+    } else {
+      if (opts.detach) throw new AppError('invalid_option', 'tm sweep: --detach queues the sweep for tm worker processes; give --queue redis://... (or drop --detach to run it here)');
+      const workers = intFlag('--workers', opts.workers, 1, 0);
+      store = await SweepStore.open(resolveSweepStorePath(opts.results));
+      await store.putSweep({ sweepId: plan.sweepId, name: plan.config.name, config: plan.config, trials: plan.jobs.length, source });
+      const market = workers === 0 ? await MarketStore.open(dbPath, { readOnly: true }) : undefined;
+      const runner: TrialRunner = market ? new InProcessRunner(market) : new TrialPool(workers, dbPath);
+      try {
+        rows = await runSweepLocally(plan, runner, store, onProgress);
+      } finally {
+        await runner.close();
+        market?.close();
+      }
+      aggregate = aggregateSweep(plan.config, plan.jobs.length, rows);
+    }
+    await store.setAggregate(plan.sweepId, aggregate);
+    if (opts.mlflow !== undefined && opts.mlflow !== false) {
+      const mlflowConfig = mlflowClientConfigFromEnv(process.env);
+      if (!mlflowConfig) throw new AppError('invalid_option', `tm sweep --mlflow: set ${REGISTRY_ENV.trackingUri} (e.g. eval "$(bash scripts/services.sh env)"); the rows are in ${store.path}`);
+      const experiment = typeof opts.mlflow === 'string' ? opts.mlflow : plan.config.name;
+      mlflowRuns = await logSweepToMlflow(new MlflowClient(mlflowConfig, { now: () => Date.now() }), experiment, plan, rows, aggregate);
+    }
+  } finally {
+    progress.stop();
+    store?.close();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  if (opts.json) {
+    io.out(JSON.stringify({ sweepId: plan.sweepId, source, seconds: Number(seconds.toFixed(3)), aggregate, ...(mlflowRuns ? { mlflow: mlflowRuns } : {}), rows: rows.map(({ returns: _returns, ...r }) => r) }, null, 2));
+    return;
+  }
+  printSweep(io, plan, rows, aggregate, resolveSweepStorePath(opts.results), seconds);
+  if (mlflowRuns) io.out(`mlflow: ${mlflowRuns.created ? 'logged' : 'already logged as'} parent run ${mlflowRuns.parentRunId} with ${mlflowRuns.childRuns} child runs (experiment ${mlflowRuns.experimentId})`);
+}
+
+async function statusAction(io: CliIo, sweepId: string, opts: QueueFlags & { results?: string; json?: boolean }): Promise<void> {
+  if (opts.queue) {
+    const connection = connectQueue(targetOf(opts), () => {}, { waitForever: false });
+    try {
+      let s: Awaited<ReturnType<typeof queuedSweepStatus>>;
+      try {
+        s = await queuedSweepStatus(connection, targetOf(opts), sweepId);
+      } catch (e) {
+        if (e instanceof AppError) throw e;
+        throw new SweepError('unreachable', `tm sweep status: cannot read ${opts.queue}: ${(e as Error).message}`, { queue: opts.queue }, { cause: e });
+      }
+      if (opts.json) return io.out(JSON.stringify(s, null, 2));
+      io.out(`sweep ${sweepId} (${s.name}) on ${opts.queue}: ${s.trials} trials, ${countsLabel(s)}, waiting ${Math.max(0, s.trials - s.done - s.failed - s.running)}; ${s.status === 'aggregated' ? 'aggregated' : 'in progress'}`);
+      if (s.aggregate?.best) io.out(`best ${JSON.stringify(s.aggregate.best.point)} ${s.aggregate.objective} ${s.aggregate.best.value.toFixed(3)}`);
+    } finally {
+      connection.disconnect();
+    }
+    return;
+  }
+  const store = await SweepStore.open(resolveSweepStorePath(opts.results));
+  try {
+    const sweep = await store.sweep(sweepId);
+    if (!sweep) throw new AppError('not_found', `sweep ${sweepId}: the results store ${store.path} has no such sweep (a queued one: add --queue redis://...)`, { sweepId });
+    const rows = await store.rows(sweepId);
+    const done = rows.filter((r) => r.status === 'done').length, failed = rows.length - done;
+    if (opts.json) return io.out(JSON.stringify({ sweepId, name: sweep.name, source: sweep.source, trials: sweep.trials, done, failed, aggregate: sweep.aggregate }, null, 2));
+    io.out(`sweep ${sweepId} (${sweep.name}, ${sweep.source}): ${sweep.trials} trials, done ${done} failed ${failed}, missing ${sweep.trials - rows.length}`);
+    if (sweep.aggregate?.best) io.out(`best ${JSON.stringify(sweep.aggregate.best.point)} ${sweep.aggregate.objective} ${sweep.aggregate.best.value.toFixed(3)}`);
+    if (sweep.aggregate?.pbo) io.out(`PBO ${sweep.aggregate.pbo.pbo.toFixed(3)}; DSR ${sweep.aggregate.deflatedSharpe?.dsr.toFixed(3) ?? 'n/a'}`);
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * Builds `tm sweep` (run or queue a sweep) and `tm sweep status <id>`.
+ * @example tm sweep --config experiments/sweeps/sma-crossover-grid.json --workers 2
+ */
+export function sweepCommand(io: CliIo, _setExit: (code: number) => void): Command {
+  const sweep = new Command('sweep')
+    .description('parameter sweep over an experiment: run it locally (--workers N) or as a BullMQ flow on Redis (--queue); one result row per trial, best trial, Deflated Sharpe, PBO; tm sweep status <id>')
+    .option('--config <file>', 'sweep file (base experiment, search, objective, pbo, retry)')
+    .option('--workers <n>', 'local run: N worker processes (0 = sequentially in this process); default 1')
+    .option('--queue <url>', 'queue the sweep as a BullMQ flow on this Redis (e.g. redis://127.0.0.1:6379) and wait for tm worker processes to run it')
+    .option('--detach', 'with --queue: queue and return (collect later by running the same command without --detach)')
+    .option('--results <file>', 'sweep results store, DuckDB (env TM_SWEEP_DB)', undefined)
+    .option('--json', 'print the aggregate and the rows (without returns) as JSON')
+    .option('--mlflow [experiment]', 'log the sweep to MLflow (MLFLOW_TRACKING_URI): a parent run with one child run per trial, in this experiment (default: the sweep name)')
+    .addOption(dbOption())
+    .enablePositionalOptions(); // `tm sweep status <id> --results f`: options after `status` are its own
+  queueOptions(sweep).action(async (opts: SweepFlags) => {
+    if (!opts.config) throw new AppError('invalid_arguments', 'tm sweep: --config <file> is required (or tm sweep status <id>)');
+    await sweepAction(io, opts);
+  });
+  queueOptions(
+    sweep
+      .command('status <id>')
+      .description('progress of a sweep: done/failed/running trials and the aggregate, from the results store, or from Redis with --queue')
+      .option('--queue <url>', 'read the queued sweep from this Redis instead of the results store')
+      .option('--results <file>', 'sweep results store, DuckDB (env TM_SWEEP_DB)')
+      .option('--json', 'print the status as JSON'),
+  ).action(async (id: string, opts: QueueFlags & { results?: string; json?: boolean }) => statusAction(io, id, opts));
+  return sweep;
+}
+
+/**
+ * Builds `tm worker`: runs queued sweep trials (and aggregates finished sweeps) on this machine until SIGINT/SIGTERM.
+ * @example tm worker --queue redis://127.0.0.1:6379 --concurrency 2
+ */
+export function workerCommand(io: CliIo, _setExit: (code: number) => void): Command {
+  const worker = new Command('worker')
+    .description('BullMQ worker: run queued sweep trials on this machine (tm worker --queue redis://...)')
+    .requiredOption('--queue <url>', 'Redis URL of the queue, e.g. redis://127.0.0.1:6379')
+    .option('--concurrency <n>', 'trials run at once (child processes)', '1')
+    .addOption(new Option('--lock-duration <ms>', 'job lock lifetime without renewal; a worker silent for longer loses its job to another worker').default('30000'))
+    .addOption(new Option('--stalled-interval <ms>', 'how often stalled jobs (expired locks) are moved back to wait').default('30000'))
+    .addOption(new Option('--max-stalled <n>', 'stalls after which a job fails').default('1'))
+    .addOption(dbOption());
+  queueOptions(worker).action(async (opts: QueueFlags & { concurrency: string; lockDuration: string; stalledInterval: string; maxStalled: string; db?: string }) => {
+    const target = targetOf(opts);
+    const concurrency = intFlag('--concurrency', opts.concurrency, 1, 1);
+    const workerName = `${hostname()}:${process.pid}`;
+    const connection = connectQueue(target, (m) => io.err(`redis: ${m}`));
+    const pool = new TrialPool(concurrency, resolveStorePath(opts.db));
+    const w = startSweepWorker(connection, target, pool, {
+      lockDurationMs: intFlag('--lock-duration', opts.lockDuration, 30000, 100),
+      stalledIntervalMs: intFlag('--stalled-interval', opts.stalledInterval, 30000, 100),
+      maxStalledCount: intFlag('--max-stalled', opts.maxStalled, 1, 0),
+      workerName,
+      onJob: (e) => io.out(`${e.kind} ${e.sweepId}${e.configHash ? ` ${e.configHash}` : ''} ${e.ok ? 'done' : `failed: ${e.error}`} (${e.ms.toFixed(0)} ms)`),
+    });
+    w.on('error', (e) => io.err(`worker: ${e.message}`));
+    await w.waitUntilReady();
+    io.out(`worker ${workerName} on ${target.url} queue ${target.queueName} (prefix ${target.prefix}), ${concurrency} trial process(es); stop with Ctrl-C`);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await w.close();
+    await pool.close();
+    connection.disconnect();
+  });
+  return worker;
+}

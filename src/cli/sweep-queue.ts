@@ -1,0 +1,212 @@
+import { FlowProducer, Queue, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { aggregateSweep, doneRow, failedRow, SweepError, type SweepAggregate, type SweepConfig, type TrialJob, type TrialResult, type TrialRow } from '../sweep/index.js';
+import type { SweepPlan } from './sweep-job.js';
+import type { TrialRunner } from './sweep-pool.js';
+
+/** Where sweeps are queued: a Redis URL, the BullMQ queue name and the key prefix (all keys start with `<prefix>:`). */
+export interface QueueTarget {
+  readonly url: string;
+  readonly queueName: string;
+  readonly prefix: string;
+}
+
+/** Defaults of `--queue-name` and `--prefix`. */
+export const QUEUE_DEFAULTS = { queueName: 'tm-sweep', prefix: 'tm' } as const;
+
+/**
+ * Opens a Redis connection for BullMQ: commands wait for a reconnect instead of failing (`maxRetriesPerRequest: null`,
+ * what BullMQ workers require), so a Redis restart pauses a sweep instead of breaking it. With `waitForever: false`
+ * (one-shot reads such as `tm sweep status`) a Redis that stays unreachable fails the command after a few retries.
+ */
+export function connectQueue(target: QueueTarget, onError: (message: string) => void = () => {}, options: { readonly waitForever: boolean } = { waitForever: true }): Redis {
+  const connection = new Redis(
+    target.url,
+    options.waitForever ? { maxRetriesPerRequest: null } : { maxRetriesPerRequest: 1, connectTimeout: 5000, retryStrategy: (times: number) => (times > 3 ? null : 200) },
+  );
+  // ioredis reconnects by itself; report the first error of each outage, not every retry
+  let down = false;
+  connection.on('error', (e: Error) => {
+    if (!down) onError(`${target.url}: ${e.message} (reconnecting)`);
+    down = true;
+  });
+  connection.on('ready', () => (down = false));
+  return connection;
+}
+
+/** The Redis keys of one sweep besides BullMQ's own (job hashes and lists under `<prefix>:<queue>:`). */
+export function sweepKeys(target: QueueTarget, sweepId: string) {
+  const base = `${target.prefix}:sweep:${sweepId}`;
+  return {
+    /** Hash: name, trials, config (JSON), status (`queued` | `aggregated`), aggregate (JSON). */
+    meta: `${base}:meta`,
+    /** Hash config hash → {result, attempts} JSON, written with HSETNX: the first finished attempt of a trial wins. */
+    results: `${base}:results`,
+    /** Hash config hash → {error, attempts} JSON of trials whose last attempt threw. */
+    failed: `${base}:failed`,
+    /** Hash config hash → worker id of trials being run now. */
+    running: `${base}:running`,
+    /** Hash config hash → attempts started (retries and stalled re-runs included). */
+    starts: `${base}:starts`,
+  };
+}
+
+/** What `tm sweep status` shows of a queued sweep. */
+export interface QueuedSweepStatus {
+  readonly sweepId: string;
+  readonly name: string;
+  readonly trials: number;
+  readonly done: number;
+  readonly failed: number;
+  readonly running: number;
+  readonly status: 'queued' | 'aggregated';
+  readonly aggregate: SweepAggregate | null;
+}
+
+/**
+ * Queues a sweep as one BullMQ flow: a parent job `sweep` (id = sweep id) whose children are the `trial` jobs (id =
+ * `<sweep id>-<config hash>`, so adding the same trial twice is one job), retried `retry.attempts` times with
+ * exponential back-off; a child that fails for good does not block the parent (`ignoreDependencyOnFailure`).
+ * Queueing a sweep that is already queued adds nothing. Returns whether the flow was added.
+ */
+export async function enqueueSweep(connection: Redis, target: QueueTarget, plan: SweepPlan): Promise<boolean> {
+  const keys = sweepKeys(target, plan.sweepId);
+  const queue = new Queue(target.queueName, { connection, prefix: target.prefix });
+  const flow = new FlowProducer({ connection, prefix: target.prefix });
+  try {
+    await connection.hset(keys.meta, { name: plan.config.name, trials: String(plan.jobs.length), config: JSON.stringify(plan.config) });
+    await connection.hsetnx(keys.meta, 'status', 'queued');
+    if ((await queue.getJob(plan.sweepId)) !== undefined) return false;
+    await flow.add({
+      name: 'sweep',
+      queueName: target.queueName,
+      data: { sweepId: plan.sweepId, trials: plan.jobs.length, config: plan.config },
+      opts: { jobId: plan.sweepId },
+      children: plan.jobs.map((job) => ({
+        name: 'trial',
+        queueName: target.queueName,
+        data: job,
+        opts: {
+          jobId: `${plan.sweepId}-${job.configHash}`,
+          attempts: plan.config.retry.attempts,
+          backoff: { type: 'exponential', delay: plan.config.retry.backoffMs },
+          ignoreDependencyOnFailure: true,
+        },
+      })),
+    });
+    return true;
+  } finally {
+    await flow.close();
+    await queue.close();
+  }
+}
+
+/** Reads the status of a queued sweep. @throws SweepError `not_found` when Redis holds no such sweep. */
+export async function queuedSweepStatus(connection: Redis, target: QueueTarget, sweepId: string): Promise<QueuedSweepStatus> {
+  const keys = sweepKeys(target, sweepId);
+  const replies = await connection.multi().hgetall(keys.meta).hlen(keys.results).hlen(keys.failed).hlen(keys.running).exec();
+  const [meta, done, failed, running] = (replies ?? []).map(([e, v]) => {
+    if (e) throw e;
+    return v;
+  }) as [Record<string, string>, number, number, number];
+  if (meta === undefined || meta['trials'] === undefined) throw new SweepError('not_found', `sweep ${sweepId}: ${target.url} (prefix ${target.prefix}) holds no such sweep`, { sweepId });
+  return {
+    sweepId,
+    name: meta['name'] ?? '',
+    trials: Number(meta['trials']),
+    done,
+    failed,
+    running,
+    status: meta['status'] === 'aggregated' ? 'aggregated' : 'queued',
+    aggregate: meta['aggregate'] ? (JSON.parse(meta['aggregate']) as SweepAggregate) : null,
+  };
+}
+
+/** The result rows Redis holds for a sweep (done ones from `results`, failed ones from `failed`), in config-hash order. */
+export async function queuedSweepRows(connection: Redis, target: QueueTarget, sweepId: string): Promise<TrialRow[]> {
+  const keys = sweepKeys(target, sweepId);
+  const [results, failures] = await Promise.all([connection.hgetall(keys.results), connection.hgetall(keys.failed)]);
+  const rows: TrialRow[] = [];
+  for (const text of Object.values(results)) {
+    const { result, attempts } = JSON.parse(text) as { result: TrialResult; attempts: number };
+    rows.push(doneRow(sweepId, result, attempts));
+  }
+  for (const [configHash, text] of Object.entries(failures)) {
+    if (results[configHash] !== undefined) continue;
+    const { error, attempts, point } = JSON.parse(text) as { error: string; attempts: number; point: TrialJob['point'] };
+    rows.push(failedRow({ sweepId, configHash, point }, error, attempts));
+  }
+  return rows.sort((a, b) => (a.configHash < b.configHash ? -1 : a.configHash > b.configHash ? 1 : 0));
+}
+
+/** Settings of {@link startSweepWorker} (BullMQ worker options; defaults are BullMQ's). */
+export interface SweepWorkerOptions {
+  /** How long a job's lock lives without renewal, ms: a worker silent for longer loses its job to the stall check. */
+  readonly lockDurationMs: number;
+  /** How often the stall check moves jobs with expired locks back to wait, ms. */
+  readonly stalledIntervalMs: number;
+  /** Times a job may stall before it fails. */
+  readonly maxStalledCount: number;
+  /** Names this worker in the `running` hash and logs. */
+  readonly workerName: string;
+  /** Called after each job (for logs): kind, sweep id, config hash (trials), outcome. */
+  readonly onJob?: (event: { kind: 'trial' | 'sweep'; sweepId: string; configHash?: string; ok: boolean; ms: number; error?: string }) => void;
+}
+
+/**
+ * Starts a BullMQ worker on `target` that runs `trial` jobs through `runner` (the same job function as the local
+ * paths; `runner.size` jobs at once) and aggregates `sweep` parent jobs once their children are finished. A trial's
+ * result is written once (HSETNX keyed by its config hash) before the job completes, so a job re-run after its worker
+ * died, or a duplicate, cannot add a second result. Returns the worker (close it to stop).
+ */
+export function startSweepWorker(connection: Redis, target: QueueTarget, runner: TrialRunner, options: SweepWorkerOptions): Worker {
+  const processor = async (job: Job): Promise<unknown> => {
+    const t0 = performance.now();
+    if (job.name === 'sweep') {
+      const { sweepId, trials, config } = job.data as { sweepId: string; trials: number; config: SweepConfig };
+      const aggregate = aggregateSweep(config, trials, await queuedSweepRows(connection, target, sweepId));
+      await connection.hset(sweepKeys(target, sweepId).meta, { aggregate: JSON.stringify(aggregate), status: 'aggregated' });
+      options.onJob?.({ kind: 'sweep', sweepId, ok: true, ms: performance.now() - t0 });
+      return { done: aggregate.done, failed: aggregate.failed };
+    }
+    const trial = job.data as TrialJob;
+    const keys = sweepKeys(target, trial.sweepId);
+    await connection.multi().hincrby(keys.starts, trial.configHash, 1).hset(keys.running, trial.configHash, options.workerName).exec();
+    try {
+      const { result, ms } = await runner.run(trial);
+      await connection.multi().hsetnx(keys.results, trial.configHash, JSON.stringify({ result, attempts: job.attemptsStarted })).hdel(keys.running, trial.configHash).hdel(keys.failed, trial.configHash).exec();
+      options.onJob?.({ kind: 'trial', sweepId: trial.sweepId, configHash: trial.configHash, ok: true, ms });
+      return { configHash: trial.configHash, ms };
+    } catch (e) {
+      const error = (e as Error).message;
+      const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const m = connection.multi().hdel(keys.running, trial.configHash);
+      if (last) m.hset(keys.failed, trial.configHash, JSON.stringify({ error, attempts: job.attemptsStarted, point: trial.point }));
+      await m.exec();
+      options.onJob?.({ kind: 'trial', sweepId: trial.sweepId, configHash: trial.configHash, ok: false, ms: performance.now() - t0, error });
+      throw e;
+    }
+  };
+  return new Worker(target.queueName, processor, {
+    connection,
+    prefix: target.prefix,
+    concurrency: runner.size,
+    lockDuration: options.lockDurationMs,
+    stalledInterval: options.stalledIntervalMs,
+    maxStalledCount: options.maxStalledCount,
+    name: options.workerName,
+  });
+}
+
+/**
+ * Polls a queued sweep every `pollMs` until its parent job has aggregated it, calling `onStatus` each time; returns the
+ * last status. A Redis restart only delays it (commands wait for the reconnect).
+ */
+export async function waitForSweep(connection: Redis, target: QueueTarget, sweepId: string, onStatus: (s: QueuedSweepStatus) => void, pollMs = 250): Promise<QueuedSweepStatus> {
+  for (;;) {
+    const status = await queuedSweepStatus(connection, target, sweepId);
+    onStatus(status);
+    if (status.status === 'aggregated') return status;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
