@@ -103,7 +103,7 @@ describe('real Prometheus scraping tm live --paper', () => {
     runner = spawn(process.execPath, [join(root, 'bin/tm.js'), 'live', '--paper', '--experiment', experiment, '--run-id', 'prom', '--dir', join(dir, 'run'), '--api-url', server.url, '--clock', 'venue', '--poll-ms', '20', '--grace-ms', '0', '--metrics-port', String(metricsPort)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     runner.stdout!.on('data', (d) => (runnerOut += d));
     runner.stderr!.on('data', (d) => (runnerErr += d));
-    for (let k = 0; k < 200 && !runnerOut.includes('metrics on '); k++) await sleep(50);
+    for (let k = 0; k < 600 && !runnerOut.includes('metrics on ') && runner.exitCode === null; k++) await sleep(50);
     expect(runnerOut).toContain(`metrics on http://${target}/metrics`);
     prometheus = await TestPrometheus.start([target, downTarget], mkdtempSync(join(tmpdir(), 'tm-prometheus-')));
     // The venue clock moves a bar every 150 ms while Prometheus scrapes every second.
@@ -114,24 +114,27 @@ describe('real Prometheus scraping tm live --paper', () => {
       }
     })();
     // Wait for ≥ 8 scrapes (rate/increase need two samples), ETH's bars going stale and the drawdown halt.
-    const deadline = Date.now() + 45_000;
+    const deadline = Date.now() + 60_000;
     for (;;) {
       const scrapes = values(await prometheus.query(`count_over_time(up{instance="${target}"}[5m])`))[0] ?? 0;
       const stale = values(await prometheus.query('trade_matrix_stale_inputs{input="bars"}'))[0] ?? 0;
       const halted = values(await prometheus.query('trade_matrix_circuit_breaker_state{state="open"}'))[0] ?? 0;
       if (scrapes >= 8 && stale > 0 && halted === 1) break;
-      if (Date.now() > deadline) throw new Error(`in 45 s: ${scrapes} scrapes, stale bars ${stale}, breaker open ${halted}; runner: ${runnerOut}${runnerErr}`);
+      if (Date.now() > deadline) throw new Error(`in 60 s: ${scrapes} scrapes, stale bars ${stale}, breaker open ${halted}; runner: ${runnerOut}${runnerErr}`);
       await sleep(500);
     }
-  }, 90_000);
+  }, 150_000);
 
   afterAll(async () => {
     driving = false;
     await driver;
     prometheus?.stop();
-    if (runner && runner.exitCode === null) {
+    if (runner && runner.exitCode === null && runner.signalCode === null) {
+      const exited = new Promise((r) => runner.once('exit', r));
       runner.kill('SIGTERM');
-      await new Promise((r) => runner.once('exit', r));
+      const timer = setTimeout(() => runner.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
     }
     await server?.close();
   }, 60_000);
