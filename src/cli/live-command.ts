@@ -13,9 +13,11 @@ import { liveSetup, type LiveSetup } from '../live/live-setup.js';
 import { BybitExecutionClient, loadBybitKeys, resolveBybitEnvironment } from '../adapters/bybit/index.js';
 import { networkDeadlinesFromEnv } from '../config/network-deadlines.js';
 import { replayJournal } from '../live/replay.js';
+import { startLiveMetrics } from '../monitoring/live-metrics.js';
 import { STRATEGIES } from '../strategies/index.js';
 import { loadOrThrow } from './backtest-command.js';
 import { formatTable, type CliIo } from './output.js';
+import { TM_VERSION } from './version.js';
 
 interface LiveFlags {
   experiment?: string;
@@ -34,6 +36,7 @@ interface LiveFlags {
   model?: string;
   unhalt?: boolean;
   keyFile?: string;
+  metricsPort: string;
 }
 
 /**
@@ -114,6 +117,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
     .option('--model <name@alias>', 'model column of the experiment (not streamed live yet: refused)')
     .option('--unhalt', 'clear halts saved by the kill switch or a lost order')
     .option('--key-file <path>', 'Bybit keys as JSON {"apiKey","apiSecret"}, outside the repository, chmod 600 (default: BYBIT_API_KEY / BYBIT_API_SECRET)')
+    .option('--metrics-port <port>', 'serve /metrics, /healthz, /readyz on this port (host TM_METRICS_HOST, default 127.0.0.1); 0 = off', '0')
     .action(async (opts: LiveFlags) => {
       if (opts.experiment === undefined) throw new AppError('invalid_arguments', 'tm live needs --experiment <file> (or a subcommand: status, stop, kill, replay)', {});
       if (opts.model !== undefined) throw new AppError('invalid_arguments', `--model ${opts.model}: model columns are not streamed by the live runner yet`, { model: opts.model });
@@ -127,12 +131,15 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       const pollMs = positiveInt(opts.pollMs, '--poll-ms');
       const market = new BybitMarketDataClient({ ...(opts.apiUrl !== undefined ? { apiUrl: opts.apiUrl } : {}) });
       let venue: (LiveVenue & { close(): Promise<void> }) | undefined;
+      const metricsPort = opts.metricsPort === '0' ? 0 : positiveInt(opts.metricsPort, '--metrics-port');
+      const observed = metricsPort === 0 ? undefined : await startLiveMetrics({ port: metricsPort, env: process.env, mode, version: TM_VERSION, strategy: config.name, instruments: setup.instruments.map((x) => x.id), timeframeMs: timeframeMs(setup.timeframe), journalPath: join(dir, 'journal.jsonl'), drawdownLimit: setup.risk?.maxDrawdown ?? null });
+      if (observed !== undefined) io.out(`metrics on ${observed.server.url}/metrics`);
       try {
         if (mode !== 'paper') {
           venue = await createBybitVenue(mode, opts, setup, io);
         }
         const pacer: Pacer = opts.clock === 'venue' ? new PolledPacer(async () => (await fetchVenueTime(opts.apiUrl)) , pollMs) : new WallPacer();
-        const feed = new LiveBarFeed(market, config.data.symbols, setup.timeframe, timeframeMs(setup.timeframe), pacer, { graceMs: Number(opts.graceMs), retryMs: pollMs, onError: (e) => io.err(`bar feed: ${(e as Error).message}`) });
+        const feed = new LiveBarFeed(observed?.timeVenueCalls(market) ?? market, config.data.symbols, setup.timeframe, timeframeMs(setup.timeframe), pacer, { graceMs: Number(opts.graceMs), retryMs: pollMs, onError: (e) => io.err(`bar feed: ${(e as Error).message}`) });
         const runner = new LiveRunner(
           {
             runId, mode, instruments: setup.instruments, timeframe: setup.timeframe, initialCash: setup.initialCash, leverage: setup.leverage, dir, warmupBars: setup.warmupBars,
@@ -141,7 +148,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
             config, unhalt: opts.unhalt === true,
             ...(setup.risk !== undefined ? { risk: setup.risk } : {}),
           },
-          { feed, pacer, strategy: setup.strategy, ...(venue ? { venue } : {}), log: (line) => io.out(line) },
+          { feed, pacer, strategy: setup.strategy, ...(venue ? { venue } : {}), log: (line) => io.out(line), ...(observed ? { metrics: observed.live } : {}) },
         );
         // A stop or kill requested while the run was down applies now: after warm-up and reconciliation, before any bar.
         const pendingControl = readControl(dir);
@@ -165,6 +172,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       } finally {
         await venue?.close();
         await market.close();
+        await observed?.server.close();
       }
     });
 

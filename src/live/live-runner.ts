@@ -9,6 +9,7 @@ import { Kernel } from '../engine/kernel.js';
 import type { RiskLimits } from '../engine/risk/risk-limits.js';
 import type { Strategy } from '../engine/strategy.js';
 import type { VenueQueries } from '../engine/venue-reports.js';
+import type { LiveMetrics } from '../monitoring/live-metrics.js';
 import type { LiveBarFeed, LiveBarSet } from './bar-feed.js';
 import { Journal } from './journal.js';
 import { JournalingGate } from './journaling-gate.js';
@@ -72,6 +73,8 @@ export interface LiveRunnerDeps {
   /** The venue (demo, testnet, mainnet); absent for paper runs. */
   readonly venue?: LiveVenue;
   readonly log?: (line: string) => void;
+  /** Metrics of the run (`tm live --metrics-port`): told of warm-up, reconciliation, hand-overs, each bar, the stop. */
+  readonly metrics?: LiveMetrics;
 }
 
 /** What a run did in this process. */
@@ -159,7 +162,8 @@ export class LiveRunner {
       inner = deps.venue;
     }
     this.gate = new JournalingGate(inner, this.journal, () => this.clock.now());
-    this.gate.onHandOver = () => {
+    this.gate.onHandOver = (id) => {
+      this.deps.metrics?.handedOver(this.kernel, id);
       if (this.latencyOpen) {
         this.latencies.push(Math.round((performance.now() - this.barReceived) * 1000));
         this.latencyOpen = false;
@@ -301,6 +305,7 @@ export class LiveRunner {
 
     // Warm-up: the bars before the first live bar through the strategy, orders held back.
     kernel.warmingUp = true;
+    const warmStart = performance.now();
     let cursor = liveFrom - (warmup + 1) * tf;
     let warmed = 0;
     while (warmed < warmup) {
@@ -315,12 +320,14 @@ export class LiveRunner {
       warmed++;
     }
     kernel.warmingUp = false;
+    deps.metrics?.warmedUp(kernel, warmed, (performance.now() - warmStart) / 1000);
     this.nextFunding = Math.ceil((liveFrom + tf) / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS;
     cursor = liveFrom - tf;
 
     // Reconciliation with the venue's books (every start: crash-only).
     let differences: ReconcileDifference[] = [];
     if (deps.venue !== undefined) {
+      const reconcileStart = performance.now();
       deps.log?.(`warm-up done (${warmed} bars); reconciling with the venue`);
       const sinceMs = Number.isFinite(this.gate.lastExecutionTs) ? this.gate.lastExecutionTs - 60_000 : liveFrom - 7 * 86_400_000;
       // The venue may be unreachable at a start: retried (nothing is traded before reconciliation completes).
@@ -339,6 +346,7 @@ export class LiveRunner {
       deps.log?.('reconcile: done; polling the venue');
       await deps.venue.flush?.();
       await deps.venue.poll();
+      deps.metrics?.reconciled(differences, (performance.now() - reconcileStart) / 1000);
     }
     this.persist(cursor, liveBars);
     deps.log?.(`ready: ${warmed} warm-up bars replayed, ${differences.length} reconciliation differences; trading from ${new Date(liveFrom).toISOString()}`);
@@ -372,6 +380,7 @@ export class LiveRunner {
       this.barReceived = performance.now();
       this.latencyOpen = true;
       this.process(set, false);
+      const processSeconds = (performance.now() - this.barReceived) / 1000;
       this.latencyOpen = false;
       await this.journal.syncAsync();
       this.wallTime = await deps.pacer.now();
@@ -393,7 +402,9 @@ export class LiveRunner {
       cursor = set.ts;
       processed++;
       liveBars++;
+      const persistStart = performance.now();
       this.persist(cursor, liveBars);
+      deps.metrics?.bar(kernel, set, { receivedAtMs: this.wallTime, processSeconds, persistSeconds: (performance.now() - persistStart) / 1000 });
     }
     if (this.stopRequest !== undefined) {
       await this.shutdown();
@@ -560,6 +571,7 @@ export class LiveRunner {
 
   private finish(restarted: boolean, warmed: number, processed: number, lastBarTs: number, differences: readonly ReconcileDifference[], stopReason: string): LiveRunSummary {
     this.journal.appendDurable({ k: 'stop', t: this.clock.now(), reason: stopReason });
+    this.deps.metrics?.stopped(this.kernel);
     this.writeStatus(lastBarTs, processed, false);
     this.journal.close();
     return { restarted, warmupBars: warmed, liveBars: processed, lastBarTs, differences, lostOrders: [...this.lost], stopReason, decisionLatencyUs: this.latencies };

@@ -2,6 +2,8 @@ export { METRIC_DEFINITIONS, type MetricDefinition, type MetricGroup, type Metri
 export {
   createTradingMetrics,
   type AccountSnapshot,
+  type BarRecorder,
+  type KnownLabels,
   type BreakerState,
   type Liquidity,
   type NamesOf,
@@ -20,3 +22,4 @@ export { backtestMetrics, writeBacktestMetrics, writeExpositionFile, type Backte
 export { renderMetricsTable, replaceMetricsTable, METRICS_TABLE_END, METRICS_TABLE_START } from './metrics-table.js';
 export { createLogger, serializeError, LOG_LEVELS, REDACT_CENSOR, REDACT_PATHS, type LoggerOptions, type LogLevel } from './logger.js';
 export { monitoringConfigFromEnv, MonitoringConfig, MONITORING_DEFAULTS, MONITORING_ENV } from './monitoring-config.js';
+export { LiveMetrics, reasonLabel, startLiveMetrics, timeVenueCalls, type BarTimings, type LiveMetricsOptions, type LiveMetricsStartOptions, type ObservedBarSet, type ObservedDifference } from './live-metrics.js';

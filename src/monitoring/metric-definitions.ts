@@ -164,7 +164,7 @@ export const METRIC_DEFINITIONS = [
   g('trade_matrix_journal_size_bytes', 'journal', [], 'Size of the event journal on disk.'),
   c('trade_matrix_journal_written_bytes_total', 'journal', [], 'Bytes appended to the event journal.'),
   c('trade_matrix_journal_entries_total', 'journal', ['kind'], 'Journal entries appended, by event kind.'),
-  h('trade_matrix_state_store_operation_duration_seconds', 'journal', ['operation'], FAST_SECONDS, 'State store (Redis) operation time, by operation.'),
+  h('trade_matrix_state_store_operation_duration_seconds', 'journal', ['operation'], FAST_SECONDS, 'State store operation time (Redis, or a live run\'s state.json), by operation.'),
   c('trade_matrix_state_store_errors_total', 'journal', ['operation'], 'State store operations that failed.'),
   // runner
   g('trade_matrix_runner_info', 'runner', ['runner', 'version', 'mode'], 'Runner identity (value 1): name, trade-matrix version, mode (paper, live, backtest).'),

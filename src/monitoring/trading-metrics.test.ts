@@ -134,6 +134,48 @@ describe('createTradingMetrics', () => {
   });
 });
 
+describe('bar recorder', () => {
+  it('exposes exactly what the six facade calls of a bar expose (signals long, short, flat; histograms included)', async () => {
+    const calls = createTradingMetrics({ processMetrics: false });
+    const bound = createTradingMetrics({ processMetrics: false });
+    const recorder = bound.barRecorder(SAMPLE_INSTRUMENTS[0], SAMPLE_STRATEGY, 'm');
+    [0.4, -0.2, 0, 0.7].forEach((signal, k) => {
+      const close = 1_700_000_000_000 + k * 14_400_000;
+      const [features, inference, total] = [0.0004 * (k + 1), 0.0011 * (k + 1), 0.003 * (k + 1)];
+      calls.barClosed(SAMPLE_INSTRUMENTS[0], close, 100 + k, 7 + k, 14_400);
+      calls.inference('m', inference);
+      calls.signal(SAMPLE_INSTRUMENTS[0], SAMPLE_STRATEGY, signal, Math.abs(signal), signal > 0 ? 'long' : signal < 0 ? 'short' : 'flat');
+      calls.barProcessed(SAMPLE_STRATEGY, features, total);
+      calls.decisionLatency(SAMPLE_STRATEGY, total);
+      calls.heartbeat(close + 5);
+      recorder.record(close, 100 + k, 7 + k, 14_400, features, inference, total, total, signal, Math.abs(signal), close + 5);
+    });
+    // A second instrument's recorder shares the strategy's histograms and the heartbeat; the same recorder is returned
+    // for the same labels; the facade's own methods still update series a recorder holds.
+    const other = bound.barRecorder(SAMPLE_INSTRUMENTS[1], SAMPLE_STRATEGY, 'm');
+    expect(bound.barRecorder(SAMPLE_INSTRUMENTS[1], SAMPLE_STRATEGY, 'm')).toBe(other);
+    // (A recorder creates its three direction series at once: feed all three here too.)
+    for (const signal of [1, -1, 0]) {
+      other.record(1_800_000_000_000, 50, 3, 14_400, 0.0002, 0.003, 0.004, 0.02, signal, 0.9, 1_800_000_000_005);
+      calls.barClosed(SAMPLE_INSTRUMENTS[1], 1_800_000_000_000, 50, 3, 14_400);
+      calls.inference('m', 0.003);
+      calls.signal(SAMPLE_INSTRUMENTS[1], SAMPLE_STRATEGY, signal, 0.9, signal < 0 ? 'short' : signal > 0 ? 'long' : 'flat');
+      calls.barProcessed(SAMPLE_STRATEGY, 0.0002, 0.004);
+      calls.decisionLatency(SAMPLE_STRATEGY, 0.02);
+      calls.heartbeat(1_800_000_000_005);
+    }
+    for (const m of [calls, bound]) {
+      m.decisionLatency(SAMPLE_STRATEGY, 0.5);
+      m.barClosed(SAMPLE_INSTRUMENTS[0], 1_900_000_000_000, 101, 9, 14_400);
+      m.heartbeat(1_900_000_000_000);
+    }
+    const text = await bound.exposition();
+    expect(text).toBe(await calls.exposition());
+    expect(text).toContain('trade_matrix_signals_total{instrument="BTCUSDT-LINEAR.BYBIT",strategy="regime-kelly",direction="flat"} 1');
+    expect(() => recorder.record(0, 1, 1, 1, Number.NaN, 0, 0, 0, 0, 0, 0)).toThrow(/must be finite/);
+  });
+});
+
 describe('promtool check metrics (real promtool)', () => {
   it('the custom registry’s exposition passes with no finding', async () => {
     const m = createTradingMetrics({ processMetrics: true });

@@ -82,6 +82,8 @@ export interface TradingMetrics {
   positionUpdated(instrument: string, position: PositionSnapshot): void;
   barClosed(instrument: string, closeTimeMs: number, closePrice: number, volume: number, intervalSeconds: number): void;
   marketUpdated(instrument: string, spreadBasisPoints: number, realisedVolatility: number, fundingRate: number): void;
+  /** Sets the realised volatility alone (a runner without an order book or funding feed). */
+  realisedVolatility(instrument: string, annualised: number): void;
   correlation(instrument: string, referenceInstrument: string, value: number): void;
   feedMessage(feed: string, instrument: string, lagSeconds: number): void;
   feedReconnected(feed: string): void;
@@ -96,13 +98,15 @@ export interface TradingMetrics {
   /** One execution; `fee` in USDT (positive = paid); `slippageBasisPoints` against the decision price, adverse > 0 (omit when unknown). */
   fill(instrument: string, side: OrderSide, liquidity: Liquidity, quantity: number, price: number, fee: number, slippageBasisPoints?: number): void;
   tradeClosed(instrument: string, pnl: number): void;
-  fundingPaid(instrument: string, cumulativePaid: number): void;
+  /** Sets the cumulative funding gauge and counts `payments` settlements (default 1; 0 = gauge only). */
+  fundingPaid(instrument: string, cumulativePaid: number, payments?: number): void;
   liquidated(instrument: string): void;
 
   decisionLatency(strategy: string, barCloseToDecisionSeconds: number): void;
   acknowledgementLatency(instrument: string, decisionToAcknowledgementSeconds: number): void;
   fillLatency(instrument: string, acknowledgementToFillSeconds: number): void;
-  barProcessed(strategy: string, featureSeconds: number, totalSeconds: number): void;
+  /** `featureSeconds` undefined: a strategy without a feature stage (only the total is observed). */
+  barProcessed(strategy: string, featureSeconds: number | undefined, totalSeconds: number): void;
   inference(model: string, seconds: number): void;
   signal(instrument: string, strategy: string, value: number, confidence: number, direction: SignalDirection): void;
   informationCoefficient(instrument: string, strategy: string, value: number): void;
@@ -124,7 +128,37 @@ export interface TradingMetrics {
   rateLimitWait(endpoint: string, seconds: number): void;
   journalAppended(kind: string, bytes: number, sizeBytes: number): void;
   stateStoreOperation(operation: string, seconds: number, ok: boolean): void;
+  /**
+   * Creates at 0 the counter series whose label values are known up front (per instrument, side, status, outcome,
+   * liquidity; the given inputs, feeds and state-store operations), so `rate`/`increase` panels read 0 instead of
+   * no data before the first event (Prometheus practice: initialise the known label sets). Leaves existing values.
+   */
+  initialiseSeries(known: KnownLabels): void;
+  /**
+   * A recorder of the per-bar families of one instrument, strategy and model with every series resolved once: a bar
+   * is one call, no label lookup, no allocation (the signal stage's hot path; `bench/metrics-overhead`).
+   */
+  barRecorder(instrument: string, strategy: string, model: string): BarRecorder;
 }
+
+/** See {@link TradingMetrics.barRecorder}. Times in epoch ms, durations in seconds. */
+export interface BarRecorder {
+  /**
+   * What {@link TradingMetrics.barClosed}, `inference`, `signal` (direction from the sign of `signal`), `barProcessed`,
+   * `decisionLatency` and `heartbeat` record for one bar, in one call.
+   */
+  record(closeTimeMs: number, closePrice: number, volume: number, intervalSeconds: number, featureSeconds: number, inferenceSeconds: number, totalSeconds: number, decisionSeconds: number, signal: number, confidence: number, heartbeatMs: number): void;
+}
+
+/** Label values a runner knows at start (see {@link TradingMetrics.initialiseSeries}). */
+export interface KnownLabels {
+  readonly instruments: readonly string[];
+  readonly inputs?: readonly string[];
+  readonly feeds?: readonly string[];
+  readonly operations?: readonly string[];
+}
+
+const ORDER_STATUSES: readonly OrderStatus[] = ['accepted', 'partially_filled', 'filled', 'cancelled', 'rejected', 'expired'];
 
 type Labels = Readonly<Record<string, string>>;
 /** One counter or gauge series. */
@@ -256,6 +290,26 @@ function observe(cell: HistogramCell, bounds: Float64Array, value: number): void
   cell.count += 1;
 }
 
+interface Slot {
+  readonly slab: Float64Array;
+  readonly index: number;
+}
+interface HistogramSlot extends Slot {
+  readonly bounds: Float64Array;
+}
+
+/** {@link observe} on a histogram bound to a slab (bucket counts, sum, count from `index`). @throws InvariantError on a non-finite value. */
+function observeSlot(h: HistogramSlot, value: number): void {
+  if (!Number.isFinite(value)) throw new InvariantError(`histogram observation must be finite, was ${value}`, {});
+  const { slab, index, bounds } = h;
+  const n = bounds.length;
+  let i = 0;
+  while (i < n && value > bounds[i]!) i++;
+  slab[index + i]! += 1;
+  slab[index + n + 1]! += value;
+  slab[index + n + 2]! += 1;
+}
+
 /**
  * Creates the registries and every family of {@link METRIC_DEFINITIONS}.
  * @example
@@ -274,7 +328,12 @@ export function createTradingMetrics(options: TradingMetricsOptions): TradingMet
   const gauges = (name: NamesOf<'gauge'>) => families.get(name) as Cells<ValueCell>;
   const histograms = (name: NamesOf<'histogram'>) => {
     const family = families.get(name) as { cells: Cells<HistogramCell>; bounds: Float64Array };
-    return { one: (a: string, value: number) => observe(family.cells.one(a), family.bounds, value), zero: (value: number) => observe(family.cells.zero(), family.bounds, value) };
+    return {
+      one: (a: string, value: number) => observe(family.cells.one(a), family.bounds, value),
+      zero: (value: number) => observe(family.cells.zero(), family.bounds, value),
+      /** The series `a` and the bucket bounds (for recorders that observe without a lookup). */
+      series: (a: string) => ({ cell: family.cells.one(a), bounds: family.bounds }),
+    };
   };
 
   const g = {
@@ -390,6 +449,72 @@ export function createTradingMetrics(options: TradingMetricsOptions): TradingMet
     for (const value of seen) (key === '' ? cells.one(value) : cells.two(key, value)).value = value === active ? 1 : 0;
   };
 
+  /**
+   * Bar recorders write their series into one contiguous Float64Array (a few cache lines) instead of a dozen cell
+   * objects and their boxed doubles: after a model's inference has evicted the caches, a bar's updates cost a few
+   * cache misses instead of dozens. Each bound cell's `value` (histograms: `counts`, `sum`, `count`) becomes a view of
+   * its slot, so the facade's other methods and the scrape read and write the same numbers.
+   */
+  const slots = new Map<object, { readonly slab: Float64Array; readonly index: number }>();
+  const recorders = new Map<string, BarRecorder>();
+  const slot = (slab: Float64Array, index: number) => ({ get: () => slab[index]!, set: (v: number) => void (slab[index] = v), enumerable: true });
+  const createBarRecorder = (instrument: string, strategy: string, model: string): BarRecorder => {
+    const values = [g.lastBar.one(instrument), g.price.one(instrument), g.volume.one(instrument), g.interval.one(instrument), c.bars.one(instrument), c.predictions.one(model), g.signal.two(instrument, strategy), g.confidence.two(instrument, strategy), c.signals.three(instrument, strategy, 'long'), c.signals.three(instrument, strategy, 'short'), c.signals.three(instrument, strategy, 'flat'), heartbeat.zero()];
+    const histograms = [h.inference.series(model), h.features.series(strategy), h.barTotal.series(strategy), h.decision.series(strategy)];
+    let size = 0;
+    for (const v of values) if (!slots.has(v)) size += 1;
+    for (const x of histograms) if (!slots.has(x.cell)) size += x.bounds.length + 3;
+    const slab = new Float64Array(size);
+    let next = 0;
+    const bindValue = (cell: ValueCell) => {
+      let bound = slots.get(cell);
+      if (bound === undefined) {
+        const index = next++;
+        slab[index] = cell.value;
+        Object.defineProperty(cell, 'value', slot(slab, index));
+        slots.set(cell, (bound = { slab, index }));
+      }
+      return bound;
+    };
+    /** Layout: bucket counts (bounds + 1, the last +Inf), sum, count. */
+    const bindHistogram = ({ cell, bounds }: { cell: HistogramCell; bounds: Float64Array }) => {
+      let bound = slots.get(cell);
+      if (bound === undefined) {
+        const index = next;
+        next += bounds.length + 3;
+        slab.set(cell.counts, index);
+        slab[index + bounds.length + 1] = cell.sum;
+        slab[index + bounds.length + 2] = cell.count;
+        Object.defineProperty(cell, 'counts', { value: slab.subarray(index, index + bounds.length + 1), enumerable: true });
+        Object.defineProperty(cell, 'sum', slot(slab, index + bounds.length + 1));
+        Object.defineProperty(cell, 'count', slot(slab, index + bounds.length + 2));
+        slots.set(cell, (bound = { slab, index }));
+      }
+      return { ...bound, bounds };
+    };
+    const [lastBar, price, volumeSlot, interval, bars, predictions, signalSlot, confidenceSlot, long, short, flat, beat] = values.map(bindValue) as [Slot, Slot, Slot, Slot, Slot, Slot, Slot, Slot, Slot, Slot, Slot, Slot];
+    const [inference, features, total, decision] = histograms.map(bindHistogram) as [HistogramSlot, HistogramSlot, HistogramSlot, HistogramSlot];
+    return {
+      record(closeTimeMs, closePrice, volume, intervalSeconds, featureSeconds, inferenceSeconds, totalSeconds, decisionSeconds, signal, confidence, heartbeatMs) {
+        lastBar.slab[lastBar.index] = closeTimeMs / 1000;
+        price.slab[price.index] = closePrice;
+        volumeSlot.slab[volumeSlot.index] = volume;
+        interval.slab[interval.index] = intervalSeconds;
+        bars.slab[bars.index]! += 1;
+        observeSlot(inference, inferenceSeconds);
+        predictions.slab[predictions.index]! += 1;
+        signalSlot.slab[signalSlot.index] = signal;
+        confidenceSlot.slab[confidenceSlot.index] = confidence;
+        const direction = signal > 0 ? long : signal < 0 ? short : flat;
+        direction.slab[direction.index]! += 1;
+        observeSlot(features, featureSeconds);
+        observeSlot(total, totalSeconds);
+        observeSlot(decision, decisionSeconds);
+        beat.slab[beat.index] = heartbeatMs / 1000;
+      },
+    };
+  };
+
   return {
     registry,
     processRegistry,
@@ -439,6 +564,7 @@ export function createTradingMetrics(options: TradingMetricsOptions): TradingMet
       g.realisedVolatility.one(instrument).value = realisedVolatility;
       g.fundingRate.one(instrument).value = fundingRate;
     },
+    realisedVolatility: (instrument, annualised) => void (g.realisedVolatility.one(instrument).value = annualised),
     correlation: (instrument, reference, value) => g.correlation.two(instrument, reference).value = value,
     feedMessage(feed, instrument, lagSeconds) {
       c.messages.one(feed).value += 1;
@@ -469,9 +595,9 @@ export function createTradingMetrics(options: TradingMetricsOptions): TradingMet
       c.trades.two(instrument, pnl > 0 ? 'win' : 'loss').value += 1;
       h.tradePnl.one(instrument, pnl);
     },
-    fundingPaid(instrument, cumulativePaid) {
+    fundingPaid(instrument, cumulativePaid, payments = 1) {
       g.fundingPaid.one(instrument).value = cumulativePaid;
-      c.fundingPayments.one(instrument).value += 1;
+      c.fundingPayments.one(instrument).value += payments;
     },
     liquidated: (instrument) => c.liquidations.one(instrument).value += 1,
 
@@ -479,7 +605,7 @@ export function createTradingMetrics(options: TradingMetricsOptions): TradingMet
     acknowledgementLatency: (instrument, seconds) => h.acknowledgement.one(instrument, seconds),
     fillLatency: (instrument, seconds) => h.fillLatency.one(instrument, seconds),
     barProcessed(strategy, featureSeconds, totalSeconds) {
-      h.features.one(strategy, featureSeconds);
+      if (featureSeconds !== undefined) h.features.one(strategy, featureSeconds);
       h.barTotal.one(strategy, totalSeconds);
     },
     inference(model, seconds) {
@@ -558,6 +684,27 @@ export function createTradingMetrics(options: TradingMetricsOptions): TradingMet
     stateStoreOperation(operation, seconds, ok) {
       h.stateStore.one(operation, seconds);
       if (!ok) c.stateErrors.one(operation).value += 1;
+    },
+    barRecorder(instrument, strategy, model) {
+      const key = `${instrument}\u0000${strategy}\u0000${model}`;
+      let recorder = recorders.get(key);
+      if (recorder === undefined) recorders.set(key, (recorder = createBarRecorder(instrument, strategy, model)));
+      return recorder;
+    },
+    initialiseSeries(known) {
+      // Touching a cell creates its series at 0; values already counted stay.
+      for (const instrument of known.instruments) {
+        for (const family of [c.fees, c.fundingPayments, c.liquidations, c.turnover, c.bars]) family.one(instrument);
+        for (const outcome of ['win', 'loss']) c.trades.two(instrument, outcome);
+        for (const status of ORDER_STATUSES) c.updates.two(instrument, status);
+        for (const side of ['buy', 'sell'] as const) {
+          for (const family of [c.submitted, c.filledQuantity, c.filledNotional]) family.two(instrument, side);
+          for (const liquidity of ['maker', 'taker']) c.fills.three(instrument, side, liquidity);
+        }
+      }
+      for (const input of known.inputs ?? []) c.staleEvents.one(input);
+      for (const feed of known.feeds ?? []) (c.messages.one(feed), c.reconnects.one(feed));
+      for (const operation of known.operations ?? []) c.stateErrors.one(operation);
     },
   };
 }

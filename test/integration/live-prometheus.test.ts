@@ -1,0 +1,207 @@
+/**
+ * The real Prometheus scrapes a paper runner: `tm live --paper --metrics-port` as a child process, polling bars
+ * through ccxt from the local v5 server whose clock the test drives (`--clock venue`), with pre-trade risk limits
+ * that deny large orders and halt the account on a drawdown. Every dashboard query and alert expression is
+ * evaluated through Prometheus's HTTP API; the ones a paper run of a model-free strategy cannot feed are listed
+ * below with the reason, and must be exactly the ones without data. `promtool check metrics` on the runner's
+ * exposition.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { timeframeMs } from '../../src/core/time.js';
+import { BybitV5Server } from '../support/bybit-v5-server.js';
+import { sharedFrame } from '../support/live-harness.js';
+import { promtool } from '../support/promtool.js';
+import { alertRules, dashboardExpressions, freePort, sleep, TestPrometheus, values } from '../support/prometheus.js';
+import { tempDir } from '../support/shared-data.js';
+
+const WARMUP = 29;
+const BARS = 90;
+/** ETHUSDT's bars end after this many live bars: from then on its input is stale (bar sets without it). */
+const ETH_BARS = 50;
+const frame = sharedFrame('2024-03-01T00:00:00Z', WARMUP + BARS + 10);
+const tf = timeframeMs('4h');
+const startTs = frame.ts[WARMUP]!;
+const root = process.cwd();
+
+/** Metric families a paper run of a model-free strategy cannot have, and why. */
+const NOT_IN_PAPER: Readonly<Record<string, string>> = {
+  trade_matrix_signal_value: 'the strategy (sma-crossover) emits orders, not a signal value: signal families need a signal-stage strategy',
+  trade_matrix_signal_confidence_ratio: 'as trade_matrix_signal_value',
+  trade_matrix_signals_total: 'as trade_matrix_signal_value',
+  trade_matrix_rolling_information_coefficient_ratio: 'as trade_matrix_signal_value',
+  trade_matrix_model_info: 'no model: live runs refuse model columns (tm live --model) so far',
+  trade_matrix_model_loaded_timestamp_seconds: 'no model',
+  trade_matrix_model_swaps_total: 'no model',
+  trade_matrix_inference_duration_seconds_bucket: 'no model',
+  trade_matrix_feature_computation_duration_seconds_bucket: 'no feature pipeline: the strategy reads the bar history',
+  trade_matrix_cascade_tier: 'no sizing cascade in sma-crossover',
+  trade_matrix_cascade_tier_changes_total: 'no sizing cascade',
+  trade_matrix_kelly_fraction_ratio: 'no sizing cascade',
+  trade_matrix_target_position_fraction_ratio: 'no sizing cascade',
+  trade_matrix_regime_probability_ratio: 'no regime filter: live runs refuse the regime section so far',
+  trade_matrix_regime_changes_total: 'no regime filter',
+  trade_matrix_volatility_forecast_ratio: 'no regime filter',
+  trade_matrix_order_cancellations_total: 'market orders only: nothing rests, nothing is cancelled (the drawdown flatten sends market orders)',
+  trade_matrix_spread_basis_points: 'no order book: the paper venue fills on bars',
+  trade_matrix_funding_rate_ratio: 'tm live does not stream funding rates yet',
+  trade_matrix_last_reconciliation_timestamp_seconds: 'paper: no venue to reconcile with',
+  trade_matrix_reconciliation_runs_total: 'paper: no venue to reconcile with',
+  trade_matrix_reconciliation_differences_total: 'paper: no venue to reconcile with',
+  trade_matrix_reconciliation_duration_seconds_bucket: 'paper: no venue to reconcile with',
+  trade_matrix_venue_errors_total: 'the local v5 server answered every request',
+  trade_matrix_rate_limit_waits_total: 'ccxt’s rate limiter does not report its waits',
+  trade_matrix_rate_limit_wait_seconds_total: 'as trade_matrix_rate_limit_waits_total',
+};
+
+/**
+ * Alerts whose expression a paper run cannot make true, and why. The others fire: RunnerDown on a target where nothing
+ * listens, CircuitBreakerOpen and DrawdownOverLimit on the drawdown halt, StaleData on ETH's missing bars,
+ * NoBarForTwoPeriods because the venue clock replays 2024 (Prometheus compares with its own time()).
+ */
+const ALERTS_NOT_IN_PAPER: Readonly<Record<string, string>> = {
+  TradeMatrixReconciliationDifference: 'paper: no venue to reconcile with',
+  TradeMatrixModelSwapFailed: 'no model',
+};
+
+/** The first metric name an expression selects (what decides whether a paper run can feed it). */
+const familyOf = (expr: string) => /trade_matrix_[a-z_]+/.exec(expr)?.[0] ?? /[a-z_]+/.exec(expr)![0];
+
+describe('real Prometheus scraping tm live --paper', () => {
+  const dir = tempDir('tm-live-prometheus-');
+  let venueNow = startTs;
+  let server: BybitV5Server;
+  let runner: ChildProcess;
+  let runnerOut = '';
+  let runnerErr = '';
+  let target = '';
+  let downTarget = '';
+  let prometheus: TestPrometheus;
+  let driving = true;
+  let driver: Promise<void>;
+
+  beforeAll(async () => {
+    const end = (i: number) => (frame.symbols[i] === 'ETHUSDT' ? WARMUP + ETH_BARS : frame.ts.length);
+    const klines = Object.fromEntries(frame.symbols.map((s, i) => [s, { '240': { ts: frame.ts.slice(0, end(i)), open: frame.open[i]!.slice(0, end(i)), high: frame.high[i]!.slice(0, end(i)), low: frame.low[i]!.slice(0, end(i)), close: frame.close[i]!.slice(0, end(i)), volume: frame.volume[i]!.slice(0, end(i)) } }]));
+    server = await BybitV5Server.start({ klines, now: () => venueNow });
+    const experiment = join(dir, 'live-prometheus.json');
+    writeFileSync(
+      experiment,
+      JSON.stringify({
+        name: 'live-prometheus', strategy: 'sma-crossover', params: { fast: 5, slow: 20, allocation: 0.4, allowShort: true },
+        data: { venue: 'bybit', symbols: ['BTCUSDT', 'ETHUSDT'], timeframe: '4h', start: '2024-03-01', end: '2025-01-01' },
+        instruments: 'bybit-linear', funding: { venue: 'bybit', fallback: { kind: 'zero' } }, initialCash: 100000, leverage: 10, slippage: { model: 'fixed', bps: 2 }, seed: 1,
+        risk: { maxOrderNotional: 55_000, maxDrawdown: 0.03, drawdownState: 'HALTED' },
+      }),
+    );
+    const [metricsPort, downPort] = await Promise.all([freePort(), freePort()]);
+    target = `127.0.0.1:${metricsPort}`;
+    downTarget = `127.0.0.1:${downPort}`;
+    runner = spawn(process.execPath, [join(root, 'bin/tm.js'), 'live', '--paper', '--experiment', experiment, '--run-id', 'prom', '--dir', join(dir, 'run'), '--api-url', server.url, '--clock', 'venue', '--poll-ms', '20', '--grace-ms', '0', '--metrics-port', String(metricsPort)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    runner.stdout!.on('data', (d) => (runnerOut += d));
+    runner.stderr!.on('data', (d) => (runnerErr += d));
+    for (let k = 0; k < 600 && !runnerOut.includes('metrics on ') && runner.exitCode === null; k++) await sleep(50);
+    expect(runnerOut).toContain(`metrics on http://${target}/metrics`);
+    prometheus = await TestPrometheus.start([target, downTarget], mkdtempSync(join(tmpdir(), 'tm-prometheus-')));
+    // The venue clock moves a bar every 150 ms while Prometheus scrapes every second.
+    driver = (async () => {
+      for (let k = 1; k <= BARS && driving; k++) {
+        venueNow = startTs + k * tf;
+        await sleep(150);
+      }
+    })();
+    // Wait for ≥ 8 scrapes (rate/increase need two samples), ETH's bars going stale and the drawdown halt.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const scrapes = values(await prometheus.query(`count_over_time(up{instance="${target}"}[5m])`))[0] ?? 0;
+      const stale = values(await prometheus.query('trade_matrix_stale_inputs{input="bars"}'))[0] ?? 0;
+      const halted = values(await prometheus.query('trade_matrix_circuit_breaker_state{state="open"}'))[0] ?? 0;
+      if (scrapes >= 8 && stale > 0 && halted === 1) break;
+      if (Date.now() > deadline) throw new Error(`in 60 s: ${scrapes} scrapes, stale bars ${stale}, breaker open ${halted}; runner: ${runnerOut}${runnerErr}`);
+      await sleep(500);
+    }
+  }, 150_000);
+
+  afterAll(async () => {
+    driving = false;
+    await driver;
+    prometheus?.stop();
+    if (runner && runner.exitCode === null && runner.signalCode === null) {
+      const exited = new Promise((r) => runner.once('exit', r));
+      runner.kill('SIGTERM');
+      const timer = setTimeout(() => runner.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await server?.close();
+  }, 60_000);
+
+  it('scrapes the runner (up = 1, ready until the drawdown halt) and reports the stopped target as down', async () => {
+    expect(values(await prometheus.query(`up{job="trade-matrix-runner",instance="${target}"}`))).toEqual([1]);
+    expect(values(await prometheus.query(`up{job="trade-matrix-runner",instance="${downTarget}"}`))).toEqual([0]);
+    expect(values(await prometheus.query(`max_over_time(trade_matrix_runner_ready{instance="${target}"}[5m])`))).toEqual([1]);
+    const info = (await prometheus.query('trade_matrix_runner_info')).data.result as { metric: Record<string, string> }[];
+    expect(info.map((s) => s.metric['mode'])).toEqual(['paper']);
+  });
+
+  it('every dashboard query returns finite data, except exactly the families a paper run cannot feed', async () => {
+    const failures: string[] = [];
+    const empty = new Set<string>();
+    const expressions = dashboardExpressions();
+    for (const { file, panel, expr } of expressions) {
+      const r = await prometheus.query(expr);
+      if (r.status !== 'success') failures.push(`${file} / ${panel}: ${r.error} in ${expr}`);
+      else if (values(r).length === 0) empty.add(familyOf(expr));
+      else if (!values(r).some(Number.isFinite)) failures.push(`${file} / ${panel}: only NaN/Inf for ${expr}`);
+    }
+    expect(failures).toEqual([]);
+    const expected = new Set(expressions.map((e) => familyOf(e.expr)).filter((f) => f in NOT_IN_PAPER));
+    expect([...empty].sort()).toEqual([...expected].sort());
+    expect(expressions.length - [...expressions].filter((e) => empty.has(familyOf(e.expr))).length).toBeGreaterThan(90);
+  });
+
+  it('every alert expression returns data and its alert is pending or firing, except the ones a paper run cannot make true', async () => {
+    const alerts = alertRules();
+    const withData: string[] = [];
+    for (const rule of alerts) if (values(await prometheus.query(rule.expr)).length > 0) withData.push(rule.alert);
+    const possible = alerts.map((a) => a.alert).filter((a) => !(a in ALERTS_NOT_IN_PAPER)).sort();
+    expect(withData.sort()).toEqual(possible);
+    let active = new Set<string>();
+    for (let i = 0; i < 20 && possible.some((a) => !active.has(a)); i++) {
+      active = await prometheus.activeAlerts();
+      await sleep(500);
+    }
+    expect([...active].sort()).toEqual(possible);
+  });
+
+  it('the drawdown halt opened the breaker: the transition is counted with its trigger and /readyz says not ready', async () => {
+    const transitions = (await prometheus.query('trade_matrix_circuit_breaker_transitions_total')).data.result as { metric: Record<string, string> }[];
+    expect(transitions.map((s) => `${s.metric['state']} ${s.metric['reason']}`).sort()).toEqual(['closed start', 'open max_drawdown']);
+    const readyz = await fetch(`http://${target}/readyz`);
+    expect(readyz.status).toBe(503);
+    expect(await readyz.json()).toEqual({ ready: false, checks: { warmedUp: true, reconciled: true, breakerNotOpen: false } });
+    const journal = readFileSync(join(dir, 'run', 'journal.jsonl'), 'utf8');
+    expect(journal).toContain('"state":"HALTED"');
+    // Halted and flat: no more fills; the runner's counter agrees with its journal.
+    const fills = journal.split('\n').filter((l) => l.startsWith('{"k":"fill"')).length;
+    const exposition = await (await fetch(`http://${target}/metrics`)).text();
+    const counted = [...exposition.matchAll(/^trade_matrix_fills_total\{[^}]*\} (\d+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
+    expect(counted).toBe(fills);
+    expect(fills).toBeGreaterThan(2);
+  });
+
+  it('promtool check metrics: the runner’s trade_matrix families pass; the process families trip only the known rule', async () => {
+    const text = await (await fetch(`http://${target}/metrics`)).text();
+    const blocks = text.split(/(?=^# HELP )/m);
+    const custom = blocks.filter((b) => b.startsWith('# HELP trade_matrix_')).join('');
+    const process = blocks.filter((b) => !b.startsWith('# HELP trade_matrix_')).join('');
+    expect(custom.length).toBeGreaterThan(10_000);
+    const run = promtool(['check', 'metrics'], custom);
+    expect(run.output).toBe('');
+    expect(run.status).toBe(0);
+    for (const line of promtool(['check', 'metrics'], process).output.trim().split('\n')) expect(line).toMatch(/^nodejs_active_(handles|requests|resources)_total non-counter metrics should not have "_total" suffix$/);
+  });
+});
