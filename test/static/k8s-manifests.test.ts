@@ -4,13 +4,14 @@
  * small strategic-merge of its patch, and every env var and port against the code's defaults and the compose file.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { Job } from 'kubernetes-models/batch/v1';
 import { ConfigMap, Namespace, Secret, Service } from 'kubernetes-models/v1';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { SERVICE_ENV_NAMES } from '../../scripts/services-env.js';
+import { liveCommand } from '../../src/cli/live-command.js';
 import { loadConfig } from '../../src/config/backtest-config.js';
 import { MONITORING_DEFAULTS, MONITORING_ENV } from '../../src/monitoring/index.js';
 import { REGISTRY_DEFAULTS, REGISTRY_ENV } from '../../src/registry/index.js';
@@ -177,20 +178,29 @@ describe('the runner StatefulSet', () => {
     expect(volume.secret.defaultMode).toBe(0o400);
     const mount = container.volumeMounts.find((m: { name: string }) => m.name === volume.name);
     expect(mount).toMatchObject({ readOnly: true });
-    expect(argAfter(container.args, '--credentials-dir')).toBe(mount.mountPath);
+    expect(dirname(argAfter(container.args, '--key-file')!)).toBe(mount.mountPath);
     expect(JSON.stringify(container.env)).not.toContain('bybit-credentials');
     expect(container.envFrom).toBeUndefined();
-    expect(Object.keys((find(demo.manifests, 'Secret', 'bybit-credentials') as unknown as { stringData: object }).stringData).sort()).toEqual(['api-key', 'api-secret']);
+    const stringData = (find(demo.manifests, 'Secret', 'bybit-credentials') as unknown as { stringData: Record<string, string> }).stringData;
+    expect(Object.keys(stringData)).toEqual([basename(argAfter(container.args, '--key-file')!)]);
+    expect(Object.keys(JSON.parse(stringData[basename(argAfter(container.args, '--key-file')!)]!) as object).sort()).toEqual(['apiKey', 'apiSecret']); // the key file tm live reads
   });
 
-  it('the experiment ConfigMap holds a copy of experiments/sma-crossover-bybit.json that loadConfig accepts, mounted where --config points', async () => {
+  it('the runner\'s arguments are options tm live accepts', async () => {
+    const live = liveCommand({ out: () => undefined, err: () => undefined }, () => undefined);
+    const known = new Set(live.options.map((o) => o.long));
+    expect(container.args[0]).toBe('live');
+    for (const a of container.args.slice(1) as string[]) if (a.startsWith('--')) expect(known.has(a), `tm live has no option ${a}`).toBe(true);
+  });
+
+  it('the experiment ConfigMap holds a copy of experiments/sma-crossover-bybit.json that loadConfig accepts, mounted where --experiment points', async () => {
     const file = join(k8s, 'base/sma-crossover-bybit.json');
     expect(readFileSync(file, 'utf8')).toBe(readFileSync(join(root, 'experiments/sma-crossover-bybit.json'), 'utf8'));
     const loaded = await loadConfig(file);
     expect(loaded.success).toBe(true);
     const mount = container.volumeMounts.find((m: { name: string }) => m.name === 'experiment');
-    expect(argAfter(container.args, '--config')).toBe(join(mount.mountPath, 'sma-crossover-bybit.json'));
-    expect(dirname(argAfter(container.args, '--config')!)).toBe(mount.mountPath);
+    expect(argAfter(container.args, '--experiment')).toBe(join(mount.mountPath, 'sma-crossover-bybit.json'));
+    expect(dirname(argAfter(container.args, '--experiment')!)).toBe(mount.mountPath);
   });
 
   it('every env var is one the code or the harness reads, and points at the in-cluster services on their ports', () => {
