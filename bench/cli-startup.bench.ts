@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildState } from '../bin/build-state.js';
+import { ensureBuilt } from './ensure-built.js';
 import { median, percentile, type Benchmark } from './bench-result.js';
 
 /**
@@ -36,11 +36,7 @@ function sample(args: readonly string[]): { median: number; p90: number; samples
 const bench: Benchmark = {
   name: 'cli-startup',
   async run() {
-    const state = buildState(root);
-    if (!state.built || state.stale !== null) {
-      const build = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
-      if (build.status !== 0) throw new Error(`npm run build failed: ${build.stdout}${build.stderr}`);
-    }
+    ensureBuilt(root);
     const shared = resolve(process.env['TM_SHARED_DATA'] ?? '../shared/data');
     const dir = mkdtempSync(join(tmpdir(), 'tm-bench-cli-'));
     const db = join(dir, 'market.duckdb');

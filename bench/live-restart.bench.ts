@@ -3,8 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawnSync } from 'node:child_process';
-import { buildState } from '../bin/build-state.js';
+import { ensureBuilt } from './ensure-built.js';
 import { timeframeMs } from '../src/core/time.js';
 import { BybitV5Server } from '../test/support/bybit-v5-server.js';
 import { sharedFrame } from '../test/support/live-harness.js';
@@ -40,11 +39,7 @@ function untilReady(args: readonly string[]): Promise<number> {
 const bench: Benchmark = {
   name: 'live-restart',
   async run() {
-    const state = buildState(root);
-    if (!state.built || state.stale !== null) {
-      const build = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
-      if (build.status !== 0) throw new Error(`npm run build failed: ${build.stdout}${build.stderr}`);
-    }
+    ensureBuilt(root);
     const frame = sharedFrame('2024-01-01T00:00:00Z', 400);
     const tf = timeframeMs('4h');
     let venueNow = frame.ts[200]!;

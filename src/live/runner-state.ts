@@ -1,6 +1,6 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { AppError } from '../core/app-error.js';
+import { writeFileDurable as writeDurably } from '../core/durable-file.js';
 import type { SimulatedVenueState } from '../backtest/simulated-execution-client.js';
 import type { KernelState } from '../engine/kernel.js';
 
@@ -33,20 +33,11 @@ export interface LiveRunnerState {
 export type RunnerStateErrorCode = 'runner_state_corrupt' | 'runner_state_mismatch' | 'runner_state_write_failed';
 export class RunnerStateError extends AppError<RunnerStateErrorCode> {}
 
-/** Writes `text` to `path` atomically: a temp file in the same folder, fsync, rename (never a half-written file). */
+/** Writes `text` to `path` atomically (see core's `writeFileDurable`). @throws RunnerStateError `runner_state_write_failed`. */
 export function writeFileDurable(path: string, text: string): void {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
-    const fd = openSync(temp, 'w');
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, path);
+    writeDurably(path, text);
   } catch (e) {
-    rmSync(temp, { force: true });
     throw new RunnerStateError('runner_state_write_failed', `cannot write ${path}: ${(e as Error).message}`, { path }, { cause: e });
   }
 }

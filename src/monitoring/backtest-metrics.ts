@@ -7,8 +7,7 @@
  * monitoring/ may not import backtest/: {@link BacktestMetricsSource} is the structural subset of `BacktestResult`
  * this needs (backtest-metrics.test.ts checks that a real `BacktestResult` satisfies it).
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
+import { writeFileDurable } from '../core/durable-file.js';
 import { AppError } from '../core/app-error.js';
 import type { MonitoringErrorCode } from './metrics-server.js';
 import { createTradingMetrics, type TradingMetrics } from './trading-metrics.js';
@@ -152,18 +151,9 @@ export function backtestMetrics(result: BacktestMetricsSource, options: Backtest
  * @throws MonitoringError `metrics_file_write_failed`.
  */
 export function writeExpositionFile(path: string, text: string): void {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
-    const fd = openSync(temp, 'w');
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, path);
+    writeFileDurable(path, text);
   } catch (e) {
-    rmSync(temp, { force: true });
     throw new AppError<MonitoringErrorCode>('metrics_file_write_failed', `cannot write the metrics file ${path}: ${(e as Error).message}`, { path }, { cause: e });
   }
 }
