@@ -104,6 +104,8 @@ export interface LiveStatus {
   readonly tiers: readonly { readonly instrument: string; readonly tier: string; readonly reason: string }[];
   /** The pre-trade risk engine's state (ACTIVE, REDUCING, HALTED). */
   readonly tradingState: string;
+  /** The venue breaker (open: the venue failed several rounds in a row, new orders denied). */
+  readonly venueBreaker: 'open' | 'closed';
   /** Instruments whose new orders are refused (the account HALTED, or the instrument halted alone), with why. */
   readonly halted: readonly { readonly instrument: string; readonly reason: string }[];
   readonly running: boolean;
@@ -559,6 +561,7 @@ export class LiveRunner {
       openOrders: ids.flatMap((instrument, i) => kernel.openOrders(i).map((o) => ({ id: o.clientOrderId, instrument, side: o.side, type: o.type, quantity: o.quantity, filled: o.filledQuantity, price: o.price, status: o.status }))),
       tiers,
       tradingState: kernel.tradingState,
+      venueBreaker: this.breakerOpen ? 'open' : 'closed',
       halted: ids.flatMap((instrument, i) => (kernel.tradingState === 'HALTED' || kernel.risk.isInstrumentHalted(i) ? [{ instrument, reason: haltReason(kernel, i) }] : [])),
       running,
       updatedAt: this.wallTime,
