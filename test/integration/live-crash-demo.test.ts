@@ -114,7 +114,7 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     const inFlightKills = countInFlightKills(records);
     console.log(`demo crash test: ${RUNS} kills (${starts - 1} after the runner had started, ${inFlightKills} with an order submitted and not yet acknowledged), ${ids.length} venue orders, ${venueExecs.length} executions, venue faults ${JSON.stringify(venue.faultCounts())}`);
     expect(venueExecs.length).toBeGreaterThan(2);
-  }, 240_000);
+  }, 90_000 + RUNS * 12_000);
 });
 
 /** Lives of the journal that ended (next `start`) with a submitted order not yet accepted, rejected or filled. */

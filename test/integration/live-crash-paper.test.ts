@@ -95,5 +95,5 @@ describe(`tm live --paper survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     expect(report.divergence).toBeUndefined();
     expect(report.liveDecisions).toBeGreaterThan(3);
     expect(report.fills).toMatchObject({ unmatched: 0, maxPriceDiff: 0, maxFeeDiff: 0 });
-  }, 180_000);
+  }, 90_000 + RUNS * 8_000);
 });
