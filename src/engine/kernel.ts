@@ -458,11 +458,11 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     return true;
   }
 
-  saveState(options: { readonly histories?: boolean } = {}): KernelState {
+  saveState(options: { readonly histories?: boolean; readonly closedOrdersSince?: number } = {}): KernelState {
     return {
       version: 1,
       now: this.clock.now(),
-      orders: this.orders.save(),
+      orders: this.orders.save(options.closedOrdersSince),
       portfolio: this.portfolio.save(),
       tracker: this.tracker.save(),
       // Without histories (a live runner fetches and replays its warm-up bars at a restart): empty ones.

@@ -246,10 +246,13 @@ export class OrderManager {
     return out;
   }
 
-  /** Everything needed to continue after a restart: every order's snapshot, oldest first. */
-  save(): OrderBookState {
+  /**
+   * Everything needed to continue after a restart: every order's snapshot, oldest first; with `closedSince`, closed
+   * orders last updated before it are left out (a live runner's state stays small however long it runs).
+   */
+  save(closedSince = -Infinity): OrderBookState {
     const orders: OrderSnapshot[] = [];
-    for (let s = 0; s < this.count; s++) orders.push(this.snapshot(s));
+    for (let s = 0; s < this.count; s++) if (closedSince === -Infinity || this.isOpen(s) || this.tsLast[s]! >= closedSince) orders.push(this.snapshot(s));
     return { orders };
   }
 

@@ -528,7 +528,8 @@ export class LiveRunner {
       timeframe: config.timeframe,
       lastBarTs,
       liveBars,
-      kernel: kernel.saveState({ histories: false }),
+      // Closed orders of earlier bars are not needed to continue (their fills are in the account and the tracker).
+      kernel: kernel.saveState({ histories: false, closedOrdersSince: lastBarTs - 2 * this.tf }),
       ...(this.paperVenue ? { paperVenue: this.paperVenue.save() } : {}),
       bookedExecutions: this.gate.bookedIds(),
       lastExecutionTs: Number.isFinite(this.gate.lastExecutionTs) ? this.gate.lastExecutionTs : null,

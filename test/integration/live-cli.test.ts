@@ -3,7 +3,7 @@
  * clock the test drives (`--clock venue`); `tm live status`, `tm replay`, and the kill switch on a running process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { timeframeMs } from '../../src/core/time.js';
@@ -68,6 +68,21 @@ describe('tm live --paper (child process, local venue)', () => {
     expect(replay.out).toContain('no divergence');
     expect(replay.code).toBe(0);
   }, 60_000);
+
+  it('real money needs three switches: --mainnet alone, or without TM_ALLOW_REAL_MONEY=1, is refused before anything runs', async () => {
+    const base = ['live', '--experiment', experiment, '--run-id', 'mn', '--dir', join(dir, 'mainnet'), '--api-url', server.url];
+    const alone = await runTm([...base, '--mainnet'], { ...process.env, TM_ALLOW_REAL_MONEY: undefined });
+    expect(alone.code).toBe(2);
+    expect(alone.err).toMatch(/real money.*acceptRealMoney: true \(--i-accept-real-money\).*TM_ALLOW_REAL_MONEY=1/s);
+    const noEnv = await runTm([...base, '--mainnet', '--i-accept-real-money'], { ...process.env, TM_ALLOW_REAL_MONEY: undefined });
+    expect(noEnv.code).toBe(2);
+    expect(noEnv.err).toContain('TM_ALLOW_REAL_MONEY=1');
+    expect(noEnv.err).not.toContain('--i-accept-real-money)');
+    const both = await runTm([...base, '--paper', '--demo']);
+    expect(both.code).toBe(2);
+    expect(both.err).toContain('choose one of --paper, --demo, --testnet, --mainnet');
+    expect(existsSync(join(dir, 'mainnet'))).toBe(false); // nothing was started
+  });
 
   it('tm live kill on a running process: cancels, flattens, halts; a restart stays halted until --unhalt', async () => {
     venueNow = startTs;
