@@ -42,15 +42,14 @@ interface LiveFlags {
 /**
  * The Bybit execution client of a live run: demo by default, testnet or mainnet by switches (the adapter refuses
  * mainnet without all three), keys from BYBIT_API_KEY/BYBIT_API_SECRET or `--key-file`, one REST deadline from
- * TM_EXCHANGE_TIMEOUT_MS. Markets are loaded and the clock synced before the runner starts.
+ * TM_EXCHANGE_TIMEOUT_MS. Its markets and clock are loaded by `prepare()`, which the runner awaits before reconciling.
  */
-async function createBybitVenue(mode: Exclude<LiveMode, 'paper'>, opts: LiveFlags, setup: LiveSetup, io: CliIo): Promise<LiveVenue & { close(): Promise<void> }> {
+function createBybitVenue(mode: Exclude<LiveMode, 'paper'>, opts: LiveFlags, setup: LiveSetup, io: CliIo): BybitExecutionClient {
   const env = process.env;
   const client = new BybitExecutionClient(
     { testnet: mode === 'testnet', mainnet: mode === 'mainnet', acceptRealMoney: opts.iAcceptRealMoney === true, ...(opts.apiUrl !== undefined ? { apiUrl: opts.apiUrl } : {}), timeoutMs: networkDeadlinesFromEnv(env).exchangeMs },
     { instruments: setup.instruments, keys: loadBybitKeys(env, opts.keyFile !== undefined ? { keyFile: opts.keyFile } : {}), clock: { now: () => Date.now() }, env, onError: (e) => io.err(`bybit: ${e.message}`), onOrderLost: (e) => io.err(`ALERT bybit: order ${e.clientOrderId} lost: ${e.reason}`) },
   );
-  await client.prepare();
   return client;
 }
 
@@ -130,13 +129,13 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       const dir = runDir({ ...opts, runId });
       const pollMs = positiveInt(opts.pollMs, '--poll-ms');
       const market = new BybitMarketDataClient({ ...(opts.apiUrl !== undefined ? { apiUrl: opts.apiUrl } : {}) });
-      let venue: (LiveVenue & { close(): Promise<void> }) | undefined;
+      let venue: BybitExecutionClient | undefined;
       const metricsPort = opts.metricsPort === '0' ? 0 : positiveInt(opts.metricsPort, '--metrics-port');
       const observed = metricsPort === 0 ? undefined : await startLiveMetrics({ port: metricsPort, env: process.env, mode, version: TM_VERSION, strategy: config.name, instruments: setup.instruments.map((x) => x.id), timeframeMs: timeframeMs(setup.timeframe), journalPath: join(dir, 'journal.jsonl'), drawdownLimit: setup.risk?.maxDrawdown ?? null });
       if (observed !== undefined) io.out(`metrics on ${observed.server.url}/metrics`);
       try {
         if (mode !== 'paper') {
-          venue = await createBybitVenue(mode, opts, setup, io);
+          venue = createBybitVenue(mode, opts, setup, io);
         }
         const pacer: Pacer = opts.clock === 'venue' ? new PolledPacer(async () => (await fetchVenueTime(opts.apiUrl)) , pollMs) : new WallPacer();
         const feed = new LiveBarFeed(observed?.timeVenueCalls(market) ?? market, config.data.symbols, setup.timeframe, timeframeMs(setup.timeframe), pacer, { graceMs: Number(opts.graceMs), retryMs: pollMs, onError: (e) => io.err(`bar feed: ${(e as Error).message}`) });
@@ -148,7 +147,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
             config, unhalt: opts.unhalt === true,
             ...(setup.risk !== undefined ? { risk: setup.risk } : {}),
           },
-          { feed, pacer, strategy: setup.strategy, ...(venue ? { venue } : {}), log: (line) => io.out(line), ...(observed ? { metrics: observed.live } : {}) },
+          { feed, pacer, strategy: setup.strategy, ...(venue ? { venue, venueReady: preparing(venue) } : {}), log: (line) => io.out(line), ...(observed ? { metrics: observed.live } : {}) },
         );
         // A stop or kill requested while the run was down applies now: after warm-up and reconciliation, before any bar.
         const pendingControl = readControl(dir);
@@ -260,6 +259,13 @@ function readControl(dir: string): { reason: string; actions: { cancel?: boolean
   } finally {
     rmSync(path, { force: true });
   }
+}
+
+/** Starts `client.prepare()` now; a failure surfaces where the runner awaits it (never as an unhandled rejection meanwhile). */
+function preparing(client: BybitExecutionClient): Promise<void> {
+  const p = client.prepare();
+  p.catch(() => undefined);
+  return p;
 }
 
 /** Bybit's server time (ms) from `/v5/market/time` of `apiUrl` (default api.bybit.com). */

@@ -72,6 +72,8 @@ export interface LiveRunnerDeps {
   readonly strategy: Strategy;
   /** The venue (demo, testnet, mainnet); absent for paper runs. */
   readonly venue?: LiveVenue;
+  /** Resolves when the venue client is prepared (markets, clock); awaited before the reconciliation, so it can overlap the warm-up. */
+  readonly venueReady?: Promise<void>;
   readonly log?: (line: string) => void;
   /** Metrics of the run (`tm live --metrics-port`): told of warm-up, reconciliation, hand-overs, each bar, the stop. */
   readonly metrics?: LiveMetrics;
@@ -331,6 +333,7 @@ export class LiveRunner {
     if (deps.venue !== undefined) {
       const reconcileStart = performance.now();
       deps.log?.(`warm-up done (${warmed} bars); reconciling with the venue`);
+      await deps.venueReady; // markets and clock of the execution client, loaded while the warm-up ran
       const sinceMs = Number.isFinite(this.gate.lastExecutionTs) ? this.gate.lastExecutionTs - 60_000 : liveFrom - 7 * 86_400_000;
       // The venue may be unreachable at a start: retried (nothing is traded before reconciliation completes).
       for (let attempt = 1; ; attempt++) {
@@ -345,13 +348,19 @@ export class LiveRunner {
         }
       }
       for (const d of differences) deps.log?.(`reconcile: ${d.kind} ${JSON.stringify(d.detail)}`);
-      deps.log?.('reconcile: done; polling the venue');
-      await deps.venue.flush?.();
-      await deps.venue.poll();
       deps.metrics?.reconciled(differences, (performance.now() - reconcileStart) / 1000);
     }
     this.persist(cursor, liveBars);
     deps.log?.(`ready: ${warmed} warm-up bars replayed, ${differences.length} reconciliation differences; trading from ${new Date(liveFrom).toISOString()}`);
+    if (deps.venue !== undefined) {
+      // Orders reconciliation sent again are answered by the first venue round (their events reach the next state).
+      try {
+        await deps.venue.flush?.();
+        await deps.venue.poll();
+      } catch (e) {
+        deps.log?.(`venue: ${(e as Error).message} (first poll after the start; asked again after the next bar)`);
+      }
+    }
 
     let processed = 0;
     let stopReason = 'max bars';
