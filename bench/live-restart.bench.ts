@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureBuilt } from './ensure-built.js';
 import { timeframeMs } from '../src/core/time.js';
 import { BybitV5Venue, TEST_API_KEY, TEST_API_SECRET } from '../test/support/bybit-v5-venue.js';
-import { sharedFrame } from '../test/support/live-harness.js';
+import { serverKlines, sharedFrame } from '../test/support/live-harness.js';
 import { median, percentile, type Benchmark } from './bench-result.js';
 
 /**
@@ -43,7 +43,7 @@ const bench: Benchmark = {
     const frame = sharedFrame('2024-01-01T00:00:00Z', 400);
     const tf = timeframeMs('4h');
     let venueNow = frame.ts[200]!;
-    const klines = Object.fromEntries(frame.symbols.map((s, i) => [s, { '240': { ts: frame.ts, open: frame.open[i]!, high: frame.high[i]!, low: frame.low[i]!, close: frame.close[i]!, volume: frame.volume[i]! } }]));
+    const klines = serverKlines(frame);
     // The local Bybit v5 venue (market data + signed private routes): demo runs reconcile against its books.
     const venue = await BybitV5Venue.start({ server: { klines }, now: () => venueNow, recvWindowCheck: false, initialPrice: frame.open[0]![200]! });
     const dir = mkdtempSync(join(tmpdir(), 'tm-bench-live-'));

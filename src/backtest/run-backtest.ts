@@ -8,6 +8,7 @@ import type { RiskLimits } from '../engine/risk/risk-limits.js';
 import type { Strategy } from '../engine/strategy.js';
 import type { BacktestAnnotations, BacktestResult, BacktestRisk, FillRecord, TierAnnotation, TradeRecord } from './backtest-result.js';
 import { FUNDING_INTERVAL_MS, InstrumentFeeModel, type FeeModel, type FillModel, type FundingModel, type LatencyModel, type SlippageModel } from './execution-models.js';
+import { settleFunding } from './funding-settlement.js';
 import { SimulatedExecutionClient, type SimulatedVenueState } from './simulated-execution-client.js';
 
 /** What every simulation (bars or ticks) needs besides its market data and the strategy. */
@@ -221,17 +222,7 @@ class BarRun {
     const mark = kernel.portfolio.mark;
     for (let i = 0; i < n; i++) if (P[i]![t] !== 0) mark[i] = C[i]![t]!;
     // Funding settles at closes on the 00/08/16 UTC grid (the modulo only runs once a grid time is reached).
-    if (tsClose >= this.nextFunding) {
-      if (tsClose % FUNDING_INTERVAL_MS === 0) {
-        const quantity = kernel.portfolio.quantity;
-        for (let i = 0; i < n; i++) {
-          if (quantity[i] === 0) continue;
-          const r = spec.funding.rate(i, tsClose);
-          if (r) kernel.onFunding(i, tsClose, r.rate, mark[i]!, r.source);
-        }
-      }
-      this.nextFunding = (Math.floor(tsClose / FUNDING_INTERVAL_MS) + 1) * FUNDING_INTERVAL_MS;
-    }
+    if (tsClose >= this.nextFunding) this.nextFunding = settleFunding(kernel, spec.funding, tsClose);
     clock.advanceTo(tsClose);
     if (kernel.hasTimers) kernel.fireTimers();
   }

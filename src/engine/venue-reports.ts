@@ -1,4 +1,4 @@
-import type { Fill, OrderSide, OrderStatus, OrderType, TimeInForce } from '../core/order.js';
+import type { Fill, OrderSnapshot } from '../core/order.js';
 
 /**
  * What a venue says about its own books when asked: the reports a live runner reconciles its persisted state with
@@ -6,25 +6,14 @@ import type { Fill, OrderSide, OrderStatus, OrderType, TimeInForce } from '../co
  * timeout instead of resubmitting it. NautilusTrader calls these execution mass status reports.
  */
 
-/** One order as the venue knows it. */
-export interface VenueOrderReport {
-  readonly clientOrderId: string;
+/**
+ * One order as the venue knows it: the fields of an {@link OrderSnapshot} a venue reports, `status` mapped to the
+ * engine's states (ACCEPTED, PARTIALLY_FILLED, FILLED, CANCELED, REJECTED or EXPIRED), `tsEvent` the venue time of its
+ * last update, `price` NaN for market orders, `averageFillPrice` NaN before the first fill.
+ */
+export interface VenueOrderReport
+  extends Pick<OrderSnapshot, 'clientOrderId' | 'instrument' | 'side' | 'type' | 'timeInForce' | 'quantity' | 'price' | 'reduceOnly' | 'status' | 'filledQuantity' | 'averageFillPrice' | 'tsEvent'> {
   readonly venueOrderId: string;
-  readonly instrument: number;
-  readonly side: OrderSide;
-  readonly type: OrderType;
-  readonly timeInForce: TimeInForce;
-  readonly quantity: number;
-  /** Limit price (NaN for market orders). */
-  readonly price: number;
-  readonly reduceOnly: boolean;
-  /** Mapped to the engine's states: ACCEPTED, PARTIALLY_FILLED, FILLED, CANCELED, REJECTED or EXPIRED. */
-  readonly status: OrderStatus;
-  readonly filledQuantity: number;
-  /** NaN before the first fill. */
-  readonly averageFillPrice: number;
-  /** Venue time of the order's last update (epoch ms). */
-  readonly tsEvent: number;
   /** Why it was rejected or canceled, when the venue says. */
   readonly reason?: string;
 }

@@ -3,6 +3,7 @@ import type { OhlcvColumns } from '../core/bar.js';
 import type { Instrument } from '../core/instrument.js';
 import { timeframeMs } from '../core/time.js';
 import { FUNDING_INTERVAL_MS, InstrumentFeeModel, type FeeModel, type FillModel, type FundingModel, type SlippageModel } from '../backtest/execution-models.js';
+import { settleFunding } from '../backtest/funding-settlement.js';
 import { SimulatedExecutionClient } from '../backtest/simulated-execution-client.js';
 import type { ExecutionClient } from '../engine/execution-client.js';
 import { Kernel } from '../engine/kernel.js';
@@ -15,7 +16,7 @@ import { Journal } from './journal.js';
 import { JournalingGate } from './journaling-gate.js';
 import { LiveClock, type Pacer } from './live-clock.js';
 import { bookExecutions, reconcile, type ReconcileDifference } from './reconcile.js';
-import { loadRunnerState, saveRunnerState, writeFileDurable, type LiveRunnerState } from './runner-state.js';
+import { loadRunnerState, saveRunnerState, writeRunnerFile, type LiveRunnerState } from './runner-state.js';
 
 export type LiveMode = 'paper' | 'demo' | 'testnet' | 'mainnet';
 
@@ -334,7 +335,7 @@ export class LiveRunner {
       const reconcileStart = performance.now();
       deps.log?.(`warm-up done (${warmed} bars); reconciling with the venue`);
       await deps.venueReady; // markets and clock of the execution client, loaded while the warm-up ran
-      const sinceMs = Number.isFinite(this.gate.lastExecutionTs) ? this.gate.lastExecutionTs - 60_000 : liveFrom - 7 * 86_400_000;
+      const sinceMs = this.executionCursor(liveFrom);
       // The venue may be unreachable at a start: retried (nothing is traded before reconciliation completes).
       for (let attempt = 1; ; attempt++) {
         try {
@@ -400,9 +401,7 @@ export class LiveRunner {
         try {
           await venue.flush?.();
           await venue.poll();
-          // Executions the client does not report (orders adopted after a restart): booked once, by execution id.
-          const since = this.gate.lastExecutionTs > -Infinity ? this.gate.lastExecutionTs - 60_000 : set.ts - 7 * 86_400_000;
-          await bookExecutions(kernel, this.gate, venue, this.prefix, since, undefined, undefined, (id) => venue.orderState?.(id) === undefined);
+          await this.bookUntracked(venue, set.ts);
           await this.checkInFlight();
           this.venueRound(true);
         } catch (e) {
@@ -424,7 +423,7 @@ export class LiveRunner {
         try {
           await deps.venue.flush?.();
           await deps.venue.poll();
-          await bookExecutions(kernel, this.gate, deps.venue, this.prefix, this.gate.lastExecutionTs > -Infinity ? this.gate.lastExecutionTs - 60_000 : cursor - 7 * 86_400_000, undefined, undefined, (id) => deps.venue!.orderState?.(id) === undefined);
+          await this.bookUntracked(deps.venue, cursor);
         } catch (e) {
           deps.log?.(`venue: ${(e as Error).message} (at stop; the next start reconciles)`);
         }
@@ -459,17 +458,7 @@ export class LiveRunner {
     if (!warmup && venue !== undefined) for (let i = 0; i < n; i++) if (present[i] !== 0) venue.processBar(i, rows[i]!, 0, tf);
     const mark = kernel.portfolio.mark;
     for (let i = 0; i < n; i++) if (present[i] !== 0) mark[i] = rows[i]!.close[0]!;
-    if (!warmup && this.config.funding !== undefined && tsClose >= this.nextFunding) {
-      if (tsClose % FUNDING_INTERVAL_MS === 0) {
-        const quantity = kernel.portfolio.quantity;
-        for (let i = 0; i < n; i++) {
-          if (quantity[i] === 0) continue;
-          const r = this.config.funding.rate(i, tsClose);
-          if (r) kernel.onFunding(i, tsClose, r.rate, mark[i]!, r.source);
-        }
-      }
-      this.nextFunding = (Math.floor(tsClose / FUNDING_INTERVAL_MS) + 1) * FUNDING_INTERVAL_MS;
-    }
+    if (!warmup && this.config.funding !== undefined && tsClose >= this.nextFunding) this.nextFunding = settleFunding(kernel, this.config.funding, tsClose);
     this.clock.advanceTo(tsClose);
     if (kernel.hasTimers) kernel.fireTimers();
     for (let i = 0; i < n; i++) if (present[i] !== 0) kernel.onBar(i, rows[i]!, 0, tf);
@@ -480,6 +469,19 @@ export class LiveRunner {
     // and the restart re-decides the bar with the same id and reconciles.
     this.gate.flush();
     if (venue !== undefined && venue.hasCommands) venue.processCommands(this.clock.now());
+  }
+
+  /**
+   * Where venue execution queries start: a minute before the newest booked execution (each is booked once by id
+   * anyway), or a week before `fallbackTs` while none was booked.
+   */
+  private executionCursor(fallbackTs: number): number {
+    return Number.isFinite(this.gate.lastExecutionTs) ? this.gate.lastExecutionTs - 60_000 : fallbackTs - 7 * 86_400_000;
+  }
+
+  /** Books the executions the client does not report itself (orders adopted after a restart), once each, by execution id. */
+  private bookUntracked(venue: LiveVenue, fallbackTs: number): Promise<number> {
+    return bookExecutions(this.kernel, this.gate, venue, { prefix: this.prefix, sinceMs: this.executionCursor(fallbackTs), mine: (id) => venue.orderState?.(id) === undefined });
   }
 
   private denialsJournaled = 0;
@@ -579,7 +581,7 @@ export class LiveRunner {
   }
 
   private writeStatus(lastBarTs: number, liveBars: number, running: boolean): void {
-    writeFileDurable(join(this.config.dir, 'status.json'), JSON.stringify(this.status(lastBarTs, liveBars, running), null, 1));
+    writeRunnerFile(join(this.config.dir, 'status.json'), JSON.stringify(this.status(lastBarTs, liveBars, running), null, 1));
   }
 
   private finish(restarted: boolean, warmed: number, processed: number, lastBarTs: number, differences: readonly ReconcileDifference[], stopReason: string): LiveRunSummary {

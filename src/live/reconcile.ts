@@ -31,23 +31,25 @@ export async function bookExecutions(
   kernel: Kernel,
   gate: JournalingGate,
   venue: VenueQueries,
-  prefix: string,
-  sinceMs: number,
-  onBooked?: (clientOrderId: string, executionId: string, quantity: number, price: number) => void,
-  adopt?: (report: VenueOrderReport) => void,
-  /** Which orders' executions to book (default all): the runner leaves those the client reports itself to the client. */
-  mine: (clientOrderId: string) => boolean = () => true,
+  options: {
+    readonly prefix: string;
+    readonly sinceMs: number;
+    /** Which orders' executions to book (default all): the runner leaves those the client reports itself to the client. */
+    readonly mine?: (clientOrderId: string) => boolean;
+    readonly onAdopted?: (report: VenueOrderReport) => void;
+    readonly onBooked?: (clientOrderId: string, executionId: string, quantity: number, price: number) => void;
+  },
 ): Promise<number> {
+  const { prefix, mine } = options;
   let booked = 0;
-  for (const x of await venue.executionsSince(sinceMs)) {
-    if (!x.clientOrderId.startsWith(prefix) || gate.isBooked(x.executionId) || !mine(x.clientOrderId)) continue;
+  for (const x of await venue.executionsSince(options.sinceMs)) {
+    if (!x.clientOrderId.startsWith(prefix) || gate.isBooked(x.executionId) || (mine !== undefined && !mine(x.clientOrderId))) continue;
     if (kernel.order(x.clientOrderId) === undefined) {
       const report = await venue.queryOrder(x.clientOrderId, x.instrument);
-      if (report !== undefined && adopt !== undefined) adopt(report);
-      else if (report !== undefined) adoptReport(kernel, gate, report);
-      else kernel.adoptOrder({ instrument: x.instrument, side: x.side, type: 'market', quantity: x.quantity, clientOrderId: x.clientOrderId }, x.tsEvent);
+      if (report === undefined) kernel.adoptOrder({ instrument: x.instrument, side: x.side, type: 'market', quantity: x.quantity, clientOrderId: x.clientOrderId }, x.tsEvent);
+      else if (adoptReport(kernel, gate, report)) options.onAdopted?.(report);
     }
-    onBooked?.(x.clientOrderId, x.executionId, x.quantity, x.price);
+    options.onBooked?.(x.clientOrderId, x.executionId, x.quantity, x.price);
     gate.onOrderFilled(x);
     booked++;
   }
@@ -77,12 +79,10 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
     differences.push({ kind, detail });
     journal.append({ k: 'reconcile', t: now, kind, detail });
   };
-  const adopt = (r: VenueOrderReport) => {
-    if (adoptReport(kernel, gate, r)) note('adopted_order', { id: r.clientOrderId, status: r.status, filled: r.filledQuantity });
-  };
+  const adopted = (r: VenueOrderReport) => note('adopted_order', { id: r.clientOrderId, status: r.status, filled: r.filledQuantity });
 
   // 1. Executions since the cursor (the venue's own record of what filled).
-  await bookExecutions(kernel, gate, venue, prefix, options.sinceMs, (id, execution, quantity, price) => note('missed_fill', { id, execution, quantity, price }), adopt);
+  await bookExecutions(kernel, gate, venue, { prefix, sinceMs: options.sinceMs, onAdopted: adopted, onBooked: (id, execution, quantity, price) => note('missed_fill', { id, execution, quantity, price }) });
 
   // 2. Orders of this run working at the venue.
   options.log?.('reconcile: executions booked; open orders');
@@ -90,7 +90,9 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
   const openIds = new Set(open.map((r) => r.clientOrderId));
   for (const r of open) {
     const mine = kernel.order(r.clientOrderId);
-    if (mine === undefined) adopt(r);
+    if (mine === undefined) {
+      if (adoptReport(kernel, gate, r)) adopted(r);
+    }
     else if (mine.status === 'SUBMITTED') {
       note('missed_ack', { id: r.clientOrderId });
       gate.onOrderAccepted({ kind: 'accepted', clientOrderId: r.clientOrderId, venueOrderId: r.venueOrderId, tsEvent: r.tsEvent });

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { AppError } from '../core/app-error.js';
-import { writeFileDurable as writeDurably } from '../core/durable-file.js';
+import { writeFileDurable } from '../core/durable-file.js';
 import type { SimulatedVenueState } from '../backtest/simulated-execution-client.js';
 import type { KernelState } from '../engine/kernel.js';
 
@@ -33,17 +33,17 @@ export interface LiveRunnerState {
 export type RunnerStateErrorCode = 'runner_state_corrupt' | 'runner_state_mismatch' | 'runner_state_write_failed';
 export class RunnerStateError extends AppError<RunnerStateErrorCode> {}
 
-/** Writes `text` to `path` atomically (see core's `writeFileDurable`). @throws RunnerStateError `runner_state_write_failed`. */
-export function writeFileDurable(path: string, text: string): void {
+/** Writes a file of the run folder atomically (see core's `writeFileDurable`). @throws RunnerStateError `runner_state_write_failed`. */
+export function writeRunnerFile(path: string, text: string): void {
   try {
-    writeDurably(path, text);
+    writeFileDurable(path, text);
   } catch (e) {
     throw new RunnerStateError('runner_state_write_failed', `cannot write ${path}: ${(e as Error).message}`, { path }, { cause: e });
   }
 }
 
 export function saveRunnerState(path: string, state: LiveRunnerState): void {
-  writeFileDurable(path, JSON.stringify(state));
+  writeRunnerFile(path, JSON.stringify(state));
 }
 
 /**

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { timeframeMs } from '../../src/core/time.js';
 import { BybitV5Server } from '../support/bybit-v5-server.js';
 import { runTm } from '../support/cli.js';
-import { sharedFrame } from '../support/live-harness.js';
+import { serverKlines, sharedFrame } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
 const WARMUP = 29;
@@ -33,7 +33,7 @@ describe('tm live --paper (child process, local venue)', () => {
   let server: BybitV5Server;
   const experiment = join(dir, 'live-cli.json');
   beforeAll(async () => {
-    const klines = Object.fromEntries(frame.symbols.map((s, i) => [s, { '240': { ts: frame.ts, open: frame.open[i]!, high: frame.high[i]!, low: frame.low[i]!, close: frame.close[i]!, volume: frame.volume[i]! } }]));
+    const klines = serverKlines(frame);
     server = await BybitV5Server.start({ klines, now: () => venueNow });
     writeFileSync(
       experiment,

@@ -16,7 +16,7 @@ import { timeframeMs } from '../../src/core/time.js';
 import { readJournal } from '../../src/live/journal.js';
 import type { LiveStatus } from '../../src/live/live-runner.js';
 import { BybitV5Venue, TEST_API_KEY, TEST_API_SECRET } from '../support/bybit-v5-venue.js';
-import { sharedFrame } from '../support/live-harness.js';
+import { serverKlines, sharedFrame } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
 const RUNS = Number(process.env['TM_CRASH_RUNS'] ?? 6);
@@ -42,7 +42,7 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     }
   };
   beforeAll(async () => {
-    const klines = Object.fromEntries(frame.symbols.map((s, i) => [s, { '240': { ts: frame.ts, open: frame.open[i]!, high: frame.high[i]!, low: frame.low[i]!, close: frame.close[i]!, volume: frame.volume[i]! } }]));
+    const klines = serverKlines(frame);
     // The venue clock runs 4 h per 150 ms at most: a 5 s recv window means nothing on it (its check has its own tests).
     venue = await BybitV5Venue.start({ server: { klines }, now: () => venueNow, slippageBps: 2, initialPrice: 1, recvWindowCheck: false, faults: { seed: SEED, rates: { latency: 0.15 }, latencyMs: [50, 300] } });
     catchUp();

@@ -14,7 +14,7 @@ import { readJournal } from '../../src/live/journal.js';
 import { replayJournal } from '../../src/live/replay.js';
 import { STRATEGIES } from '../../src/strategies/index.js';
 import { BybitV5Server } from '../support/bybit-v5-server.js';
-import { sharedFrame } from '../support/live-harness.js';
+import { serverKlines, sharedFrame } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
 const RUNS = Number(process.env['TM_CRASH_RUNS'] ?? 6);
@@ -34,7 +34,7 @@ describe(`tm live --paper survives ${RUNS} kill -9 (seed ${SEED})`, () => {
   let server: BybitV5Server;
   let clock: NodeJS.Timeout;
   beforeAll(async () => {
-    const klines = Object.fromEntries(frame.symbols.map((s, i) => [s, { '240': { ts: frame.ts, open: frame.open[i]!, high: frame.high[i]!, low: frame.low[i]!, close: frame.close[i]!, volume: frame.volume[i]! } }]));
+    const klines = serverKlines(frame);
     server = await BybitV5Server.start({ klines, now: () => venueNow });
     writeFileSync(experiment, JSON.stringify({ name: 'crash', strategy: 'sma-crossover', params: { fast: 5, slow: 30, allocation: 0.4, allowShort: true }, data: { venue: 'bybit', symbols: ['BTCUSDT', 'ETHUSDT'], timeframe: '4h', start: '2023-06-01', end: '2024-06-01' }, instruments: 'bybit-linear', funding: { venue: 'bybit', fallback: { kind: 'zero' } }, initialCash: 100000, leverage: 10, slippage: { model: 'fixed', bps: 2 }, seed: 1 }));
   });

@@ -19,7 +19,7 @@ import { STRATEGIES } from '../../src/strategies/index.js';
 import { BybitMarketDataClient } from '../../src/adapters/bybit/bybit-market-data-client.js';
 import { BybitV5Venue, TEST_API_KEY, TEST_API_SECRET } from '../support/bybit-v5-venue.js';
 import { backtestSpec } from '../support/engine-scenarios.js';
-import { sharedFrame, VenueDrivingTime } from '../support/live-harness.js';
+import { serverKlines, sharedFrame, VenueDrivingTime } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
 const RAW = { name: 'live-demo-parity', strategy: 'sma-crossover', params: { fast: 10, slow: 30, allocation: 0.4, allowShort: true }, data: { venue: 'bybit', symbols: ['BTCUSDT', 'ETHUSDT'], timeframe: '4h', start: '2024-01-01', end: '2025-01-01' }, instruments: 'bybit-linear', funding: { venue: 'bybit', fallback: { kind: 'zero' } }, initialCash: 100_000, leverage: 10, slippage: { model: 'fixed', bps: 2 }, seed: 1, warmup: 29 };
@@ -37,7 +37,7 @@ describe('live runner (demo mode, local Bybit v5 venue) vs backtester', () => {
   let pacer: VenueDrivingTime;
   beforeAll(async () => {
     const time = new VirtualTime(startTs);
-    const klines = Object.fromEntries(frame.symbols.map((s, i) => [s, { '240': { ts: frame.ts, open: frame.open[i]!, high: frame.high[i]!, low: frame.low[i]!, close: frame.close[i]!, volume: frame.volume[i]! } }]));
+    const klines = serverKlines(frame);
     venue = await BybitV5Venue.start({ server: { klines }, now: () => time.current(), slippageBps: 2, initialPrice: 1 });
     pacer = new VenueDrivingTime(time, frame, (k) => frame.symbols.forEach((s, i) => venue.bar({ open: frame.open[i]![k]!, high: frame.high[i]![k]!, low: frame.low[i]![k]!, close: frame.close[i]![k]!, volume: frame.volume[i]![k]! }, s)));
   });

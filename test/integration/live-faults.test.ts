@@ -18,7 +18,7 @@ import { LiveRunner } from '../../src/live/live-runner.js';
 import { readJournal } from '../../src/live/journal.js';
 import { smaCrossover } from '../../src/strategies/sma-crossover.js';
 import { BybitV5Venue, TEST_API_KEY, TEST_API_SECRET, type VenueFaultKind } from '../support/bybit-v5-venue.js';
-import { sharedFrame, VenueDrivingTime } from '../support/live-harness.js';
+import { serverKlines, sharedFrame, VenueDrivingTime } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
 const FAULT_COUNT = Number(process.env['TM_FAULT_COUNT'] ?? 150);
@@ -41,7 +41,7 @@ describe(`live runner under ${FAULT_COUNT} seeded venue faults (seed ${SEED})`, 
 
   it('never crashes, never places a decision twice, opens and closes the venue breaker, ends with the venue’s positions', async () => {
     const time = new VirtualTime(frame.ts[30]!);
-    const klines = Object.fromEntries(frame.symbols.map((s, i) => [s, { '240': { ts: frame.ts, open: frame.open[i]!, high: frame.high[i]!, low: frame.low[i]!, close: frame.close[i]!, volume: frame.volume[i]! } }]));
+    const klines = serverKlines(frame);
     const venue = await BybitV5Venue.start({ server: { klines }, now: () => time.current(), slippageBps: 2, initialPrice: 1, recvWindowCheck: false, faults: { seed: SEED, rates: RATES, latencyMs: [5, 60] } });
     closers.push(() => venue.close());
     let burstAt = -1;

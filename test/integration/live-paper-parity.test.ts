@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FixedBpsSlippage } from '../../src/backtest/execution-models.js';
 import { runBacktest } from '../../src/backtest/run-backtest.js';
 import { BYBIT_LINEAR_PERPETUALS } from '../../src/core/instrument.js';
-import { timeframeMs } from '../../src/core/time.js';
 import { readJournal } from '../../src/live/journal.js';
 import { LiveRunner } from '../../src/live/live-runner.js';
 import { replayJournal } from '../../src/live/replay.js';
@@ -31,7 +30,6 @@ const WARMUP = 29;
 const LIVE = 400;
 const frame = sharedFrame('2024-01-01T00:00:00Z', WARMUP + LIVE);
 const instruments = frame.symbols.map((s) => BYBIT_LINEAR_PERPETUALS[s]!);
-const tf = timeframeMs('4h');
 const startTs = frame.ts[WARMUP]!;
 
 describe('live runner (paper) vs backtester', () => {
@@ -141,6 +139,5 @@ describe('live runner (paper) vs backtester', () => {
     } finally {
       await second.close();
     }
-    void tf;
   });
 });

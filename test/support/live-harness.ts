@@ -4,7 +4,7 @@ import { timeframeMs } from '../../src/core/time.js';
 import type { BarFrame } from '../../src/data/bar-frame.js';
 import { LiveBarFeed } from '../../src/live/bar-feed.js';
 import { VirtualTime, type Pacer } from '../../src/live/live-clock.js';
-import { BybitV5Server } from './bybit-v5-server.js';
+import { BybitV5Server, type ServerBars } from './bybit-v5-server.js';
 import { readSharedBars, type TestBars } from './bybit-test-data.js';
 
 export const LIVE_SYMBOLS = ['BTCUSDT', 'ETHUSDT'] as const;
@@ -36,13 +36,18 @@ export function sharedFrame(fromIso: string, count: number): BarFrame {
   };
 }
 
+/** `frame`'s bars as the local v5 server's klines of Bybit interval `interval` (default `240`: 4h), by symbol. */
+export function serverKlines(frame: BarFrame, interval = '240'): Record<string, Record<string, ServerBars>> {
+  return Object.fromEntries(frame.symbols.map((s, i) => [s, { [interval]: { ts: frame.ts, open: frame.open[i]!, high: frame.high[i]!, low: frame.low[i]!, close: frame.close[i]!, volume: frame.volume[i]! } }]));
+}
+
 /**
  * A local v5 server serving `frame`'s bars (Bybit interval 240) on a virtual clock starting at `startTs`, a ccxt
  * market-data client on it, and the live bar feed reading through that client.
  */
 export async function liveMarket(frame: BarFrame, startTs: number, options: { graceMs?: number } = {}) {
   const time = new VirtualTime(startTs);
-  const klines = Object.fromEntries(frame.symbols.map((s, i) => [s, { '240': { ts: frame.ts, open: frame.open[i]!, high: frame.high[i]!, low: frame.low[i]!, close: frame.close[i]!, volume: frame.volume[i]! } }]));
+  const klines = serverKlines(frame);
   const server = await BybitV5Server.start({ klines, now: () => time.current() });
   const market = new BybitMarketDataClient({ apiUrl: server.url, rateLimitMs: 1 });
   const feed = new LiveBarFeed(market, frame.symbols, frame.timeframe, timeframeMs(frame.timeframe), time, { graceMs: options.graceMs ?? 1_000, retryMs: 1_000, pageSize: 1000 });
