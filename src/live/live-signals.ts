@@ -1,0 +1,153 @@
+import type { StaleInputEvent } from '../core/bar.js';
+import { DAY_MS, timeframeMs } from '../core/time.js';
+import { checkModelCard, type ExperimentDeps, type ExperimentModel } from '../backtest/run-experiment.js';
+import { DEFAULT_FEATURE_SPEC, DEFAULT_STALENESS, FeaturePipeline } from '../features/index.js';
+import { SignalStage, type SignalModel } from '../signals/index.js';
+import { StreamingFeatureInputs } from '../signals/streaming-inputs.js';
+import type { SignalInputSource } from '../signals/signal-input-source.js';
+import type { LiveBarSet } from './bar-feed.js';
+import type { LiveModelColumn, LiveSetup } from './live-setup.js';
+
+/** What a live run's signal stage reads (the experiment's `model` column). */
+export interface LiveSignalsSpec {
+  /** Name of the strategy's history column the signal lands in (the experiment's column name). */
+  readonly column: string;
+  /** Venue symbols of the instruments, engine order (their funding is asked under the same symbol). */
+  readonly symbols: readonly string[];
+  readonly timeframe: string;
+  /** Funding settlements are an input (the model column's `fundingVenue`). */
+  readonly funding: boolean;
+  /** DVOL is an input. */
+  readonly dvol: boolean;
+  /** Reference symbol of the cross-asset features (e.g. `BTCUSDT`); absent: none. */
+  readonly reference?: string;
+  /** Missing reference bars bridged with the previous close; default `DEFAULT_STALENESS.referenceMaxAgeBars`. */
+  readonly referenceMaxAgeBars?: number;
+  /** How far back the first request for funding and DVOL reaches before the first bar's close; default 45 days (the features read at most 21 settlements and 7 days). */
+  readonly lookbackMs?: number;
+}
+
+/**
+ * The signal stage of a live run: the backtest's {@link SignalStage} (same pipeline, same models) over inputs that
+ * grow one closed bar at a time ({@link StreamingFeatureInputs}). Before each bar set is dispatched, {@link onBarSet}
+ * asks the {@link SignalInputSource} for the funding settlements and DVOL days known at the bar close and for the
+ * reference asset's close, appends the bar, and runs the stage: the signal of instrument `i` is then in
+ * `columns[i][0][0]`, which the runner hands to the kernel with the bar (the backtest's history column).
+ */
+export class LiveSignals {
+  readonly stage: SignalStage;
+  private readonly inputs: StreamingFeatureInputs[];
+  private readonly values: Float64Array[];
+  /** Per instrument: the columns handed to `Kernel.onBar` (one column, this bar's signal at index 0). */
+  readonly columns: readonly (readonly Float64Array[])[];
+  private readonly tf: number;
+  private readonly refLast: Float64Array;
+  private readonly refLastTs: Float64Array;
+  private readonly refIndex: number;
+
+  constructor(
+    readonly spec: LiveSignalsSpec,
+    pipeline: FeaturePipeline,
+    models: SignalModel | readonly SignalModel[],
+    private readonly source: SignalInputSource,
+  ) {
+    this.tf = timeframeMs(spec.timeframe);
+    this.inputs = spec.symbols.map(() => new StreamingFeatureInputs(this.tf, { funding: spec.funding, dvol: spec.dvol, reference: spec.reference !== undefined }));
+    this.stage = new SignalStage(pipeline, models, this.inputs);
+    this.values = spec.symbols.map(() => new Float64Array(1).fill(NaN));
+    this.columns = this.values.map((v) => [v]);
+    this.refLast = new Float64Array(spec.symbols.length).fill(NaN);
+    this.refLastTs = new Float64Array(spec.symbols.length).fill(NaN);
+    this.refIndex = spec.reference === undefined ? -1 : spec.symbols.indexOf(spec.reference);
+  }
+
+  /** Bars the pipeline needs before its features are defined. */
+  get warmupBars(): number {
+    return this.stage.warmupBars;
+  }
+
+  /** Inputs that went stale so far, in order (the runner forwards new ones to the strategy before the bar). */
+  get staleEvents(): readonly StaleInputEvent[] {
+    return this.stage.staleEvents;
+  }
+
+  /** The signal of instrument `i` at its last bar (NaN before its first, or while its features are undefined). */
+  value(i: number): number {
+    return this.values[i]![0]!;
+  }
+
+  /** Runs the stage on every bar of `set` (bars of one instrument in order); absent bars leave NaN. */
+  async onBarSet(set: LiveBarSet): Promise<void> {
+    const { spec, source, tf } = this;
+    const close = set.ts + tf;
+    const lookback = spec.lookbackMs ?? 45 * DAY_MS;
+    let refClose = NaN;
+    if (spec.reference !== undefined) {
+      // The reference asset's close of this bar time: from the set when it trades here, else asked once per set.
+      refClose = this.refIndex >= 0 ? (set.bars[this.refIndex]?.close ?? NaN) : await source.barClose(spec.reference, spec.timeframe, set.ts);
+    }
+    const maxAge = (spec.referenceMaxAgeBars ?? DEFAULT_STALENESS.referenceMaxAgeBars) * tf;
+    for (let i = 0; i < this.inputs.length; i++) {
+      const b = set.bars[i];
+      const v = this.values[i]!;
+      v[0] = NaN;
+      if (b === undefined) continue;
+      const x = this.inputs[i]!;
+      if (spec.funding) {
+        for (const f of await source.funding(spec.symbols[i]!, Math.max(x.lastFundingTs, close - lookback), close)) x.pushFunding(f.ts, f.value);
+      }
+      if (spec.dvol) {
+        for (const d of await source.dvol(Math.max(x.lastDvolTs, close - lookback - DAY_MS), close)) x.pushDvol(d.ts, d.value);
+      }
+      let ref = NaN;
+      if (spec.reference !== undefined) {
+        // As `featureInputsFromStore`: the latest reference close at or before this bar, bridged at most maxAge.
+        if (refClose === refClose) {
+          this.refLast[i] = refClose;
+          this.refLastTs[i] = b.ts;
+        }
+        ref = b.ts - this.refLastTs[i]! <= maxAge ? this.refLast[i]! : NaN;
+      }
+      const t = x.pushBar(b.ts, b.open, b.high, b.low, b.close, b.volume, ref);
+      v[0] = await this.stage.onBar(i, t);
+    }
+  }
+}
+
+/** What {@link openLiveSignals} needs besides the setup. */
+export interface LiveSignalsDeps {
+  /** Loads the model column's package for a symbol (`tm live`: the 4-tier loader, as `tm backtest`). */
+  readonly loadModel: NonNullable<ExperimentDeps['loadModel']>;
+  /** Funding, DVOL and reference closes as they become known. */
+  readonly source: SignalInputSource;
+  /** Open time of the first live bar: the run's window starts there (a model trained on later bars is in-sample). */
+  readonly from: number;
+}
+
+/**
+ * Loads the setup's model column (one package per symbol), checks each card against the live window (in-sample and
+ * ungated models refused unless the column allows them, as in backtests) and builds the {@link LiveSignals}.
+ * Returns the notes stating what runs, and `close` releasing the models.
+ * @throws ExperimentError `invalid_model`; the loader's errors (checksum, features, registry).
+ */
+export async function openLiveSignals(setup: LiveSetup & { readonly modelColumn: LiveModelColumn }, deps: LiveSignalsDeps): Promise<{ readonly signals: LiveSignals; readonly notes: readonly string[]; close(): Promise<void> }> {
+  const { column, source } = setup.modelColumn;
+  const pipeline = FeaturePipeline.fromSpec(DEFAULT_FEATURE_SPEC);
+  const models: ExperimentModel[] = [];
+  const notes: string[] = [];
+  const close = async () => {
+    for (const m of models) await m.close();
+  };
+  try {
+    for (const symbol of setup.symbols) {
+      const m = await deps.loadModel(source.model, symbol, pipeline);
+      models.push(m);
+      notes.push(checkModelCard(m, { column, source, symbol, from: deps.from, to: Infinity, window: `the live run from ${new Date(deps.from).toISOString()}` }));
+    }
+    const spec: LiveSignalsSpec = { column, symbols: setup.symbols, timeframe: setup.timeframe, funding: true, dvol: source.dvol, reference: source.reference };
+    return { signals: new LiveSignals(spec, pipeline, models.map((m) => m.model), deps.source), notes, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
