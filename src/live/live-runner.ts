@@ -319,6 +319,8 @@ export class LiveRunner {
     // Warm-up: the bars before the first live bar through the strategy, orders held back.
     kernel.warmingUp = true;
     const warmStart = performance.now();
+    // The warm-up's bars closed in the past: the signal stage asks for their inputs at once.
+    deps.signals?.knownUntil(liveFrom);
     let cursor = liveFrom - (warmup + 1) * tf;
     let warmed = 0;
     while (warmed < warmup) {

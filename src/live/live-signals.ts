@@ -44,6 +44,9 @@ export class LiveSignals {
   private readonly refLast: Float64Array;
   private readonly refLastTs: Float64Array;
   private readonly refIndex: number;
+  /** Per instrument: the time up to which funding and DVOL were asked for. */
+  private readonly askedUntil: Float64Array;
+  private horizon = -Infinity;
 
   constructor(
     readonly spec: LiveSignalsSpec,
@@ -59,6 +62,15 @@ export class LiveSignals {
     this.refLast = new Float64Array(spec.symbols.length).fill(NaN);
     this.refLastTs = new Float64Array(spec.symbols.length).fill(NaN);
     this.refIndex = spec.reference === undefined ? -1 : spec.symbols.indexOf(spec.reference);
+    this.askedUntil = new Float64Array(spec.symbols.length).fill(-Infinity);
+  }
+
+  /**
+   * Tells the stage that every input up to `ts` (epoch ms, e.g. the first live bar's open) is already known: the
+   * warm-up's bars are all in the past, so their funding and DVOL are asked for once, up to `ts`, not bar by bar.
+   */
+  knownUntil(ts: number): void {
+    this.horizon = ts;
   }
 
   /** Bars the pipeline needs before its features are defined. */
@@ -93,11 +105,13 @@ export class LiveSignals {
       v[0] = NaN;
       if (b === undefined) continue;
       const x = this.inputs[i]!;
-      if (spec.funding) {
-        for (const f of await source.funding(spec.symbols[i]!, Math.max(x.lastFundingTs, close - lookback), close)) x.pushFunding(f.ts, f.value);
-      }
-      if (spec.dvol) {
-        for (const d of await source.dvol(Math.max(x.lastDvolTs, close - lookback - DAY_MS), close)) x.pushDvol(d.ts, d.value);
+      if (close > this.askedUntil[i]!) {
+        // Inputs known by `upTo` (the bar close, or the horizon of a warm-up over past bars: one request for all of
+        // them); the stage itself uses a settlement or a DVOL day only from the first bar close it is known at.
+        const upTo = Math.max(close, this.horizon);
+        if (spec.funding) for (const f of await source.funding(spec.symbols[i]!, Math.max(x.lastFundingTs, close - lookback), upTo)) x.pushFunding(f.ts, f.value);
+        if (spec.dvol) for (const d of await source.dvol(Math.max(x.lastDvolTs, close - lookback - DAY_MS), upTo)) x.pushDvol(d.ts, d.value);
+        this.askedUntil[i] = upTo;
       }
       let ref = NaN;
       if (spec.reference !== undefined) {
