@@ -427,7 +427,7 @@ export class LiveRunner {
       liveBars++;
       const persistStart = performance.now();
       this.persist(cursor, liveBars);
-      deps.metrics?.bar(kernel, set, { receivedAtMs: this.wallTime, processSeconds, persistSeconds: (performance.now() - persistStart) / 1000 });
+      deps.metrics?.bar(kernel, set, { receivedAtMs: this.wallTime, processSeconds, persistSeconds: (performance.now() - persistStart) / 1000 }, deps.signals);
     }
     if (this.stopRequest !== undefined) {
       await this.shutdown();
@@ -587,10 +587,11 @@ export class LiveRunner {
     const { kernel, config } = this;
     const ids = config.instruments.map((x) => x.id);
     const p = kernel.portfolio;
-    const annotations = kernel.annotations();
-    const last = new Map<number, { tier: string; reason: string }>();
-    for (const t of annotations?.tiers ?? []) last.set(t.instrument, t);
-    const tiers = [...last].map(([i, t]) => ({ instrument: ids[i] ?? String(i), tier: t.tier, reason: t.reason }));
+    // The tier in force per instrument (not the whole annotation log: status is written after every bar).
+    const tiers = ids.flatMap((instrument, i) => {
+      const t = kernel.lastTier(i);
+      return t === undefined ? [] : [{ instrument, tier: t.tier, reason: t.reason }];
+    });
     return {
       runId: config.runId,
       mode: config.mode,

@@ -23,6 +23,8 @@ export interface LiveSignalsSpec {
   readonly reference?: string;
   /** Missing reference bars bridged with the previous close; default `DEFAULT_STALENESS.referenceMaxAgeBars`. */
   readonly referenceMaxAgeBars?: number;
+  /** The model the stage runs, for metrics (`trade_matrix_model_info`); absent: unnamed. */
+  readonly model?: { readonly name: string; readonly version: string; readonly loadedAtMs: number };
   /** How far back the first request for funding and DVOL reaches before the first bar's close; default 45 days (the features read at most 21 settlements and 7 days). */
   readonly lookbackMs?: number;
 }
@@ -47,6 +49,11 @@ export class LiveSignals {
   /** Per instrument: the time up to which funding and DVOL were asked for. */
   private readonly askedUntil: Float64Array;
   private horizon = -Infinity;
+  private readonly models: readonly SignalModel[];
+  /** Wall seconds of the last bar set's feature computation (all instruments). */
+  featureSeconds = 0;
+  /** Wall seconds of the last bar set's model calls (all instruments). */
+  inferenceSeconds = 0;
 
   constructor(
     readonly spec: LiveSignalsSpec,
@@ -57,6 +64,7 @@ export class LiveSignals {
     this.tf = timeframeMs(spec.timeframe);
     this.inputs = spec.symbols.map(() => new StreamingFeatureInputs(this.tf, { funding: spec.funding, dvol: spec.dvol, reference: spec.reference !== undefined }));
     this.stage = new SignalStage(pipeline, models, this.inputs);
+    this.models = Array.isArray(models) ? (models as readonly SignalModel[]) : spec.symbols.map(() => models as SignalModel);
     this.values = spec.symbols.map(() => new Float64Array(1).fill(NaN));
     this.columns = this.values.map((v) => [v]);
     this.refLast = new Float64Array(spec.symbols.length).fill(NaN);
@@ -83,6 +91,17 @@ export class LiveSignals {
     return this.stage.staleEvents;
   }
 
+  /** The model the stage runs (metrics). */
+  get model(): LiveSignalsSpec['model'] {
+    return this.spec.model;
+  }
+
+  /** The latest funding settlement rate held for instrument `i` (NaN before the first). */
+  fundingRate(i: number): number {
+    const f = this.inputs[i]!.funding;
+    return f === undefined || f.rate.length === 0 ? NaN : f.rate[f.rate.length - 1]!;
+  }
+
   /** The signal of instrument `i` at its last bar (NaN before its first, or while its features are undefined). */
   value(i: number): number {
     return this.values[i]![0]!;
@@ -98,6 +117,8 @@ export class LiveSignals {
       // The reference asset's close of this bar time: from the set when it trades here, else asked once per set.
       refClose = this.refIndex >= 0 ? (set.bars[this.refIndex]?.close ?? NaN) : await source.barClose(spec.reference, spec.timeframe, set.ts);
     }
+    this.featureSeconds = 0;
+    this.inferenceSeconds = 0;
     const maxAge = (spec.referenceMaxAgeBars ?? DEFAULT_STALENESS.referenceMaxAgeBars) * tf;
     for (let i = 0; i < this.inputs.length; i++) {
       const b = set.bars[i];
@@ -123,7 +144,13 @@ export class LiveSignals {
         ref = b.ts - this.refLastTs[i]! <= maxAge ? this.refLast[i]! : NaN;
       }
       const t = x.pushBar(b.ts, b.open, b.high, b.low, b.close, b.volume, ref);
-      v[0] = await this.stage.onBar(i, t);
+      // What `SignalStage.onBar` does, in its two parts, each timed (metrics).
+      const t0 = performance.now();
+      const row = this.stage.featuresOf(i, t);
+      const t1 = performance.now();
+      v[0] = await this.models[i]!.predictOne(row);
+      this.featureSeconds += (t1 - t0) / 1000;
+      this.inferenceSeconds += (performance.now() - t1) / 1000;
     }
   }
 }
@@ -158,7 +185,8 @@ export async function openLiveSignals(setup: LiveSetup & { readonly modelColumn:
       models.push(m);
       notes.push(checkModelCard(m, { column, source, symbol, from: deps.from, to: Infinity, window: `the live run from ${new Date(deps.from).toISOString()}` }));
     }
-    const spec: LiveSignalsSpec = { column, symbols: setup.symbols, timeframe: setup.timeframe, funding: true, dvol: source.dvol, reference: source.reference };
+    const first = models[0]!;
+    const spec: LiveSignalsSpec = { column, symbols: setup.symbols, timeframe: setup.timeframe, funding: true, dvol: source.dvol, reference: source.reference, model: { name: first.card.name, version: first.version, loadedAtMs: Date.now() } };
     return { signals: new LiveSignals(spec, pipeline, models.map((m) => m.model), deps.source), notes, close };
   } catch (e) {
     await close();

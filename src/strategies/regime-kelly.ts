@@ -113,6 +113,7 @@ export function regimeKelly(params: unknown, setup?: StrategySetup): Strategy {
       const current = ctx.position(i);
       const d = sizer.decide({ edge, regime: p.forecast, ic: p.ic.ic, signalConfidence: p.ic.confidence, equity, price: close, currentQuantity: current });
       ctx.annotateTier?.(i, d.tier, Number.isNaN(edge) && d.tier !== 'EMERGENCY_FLAT' ? NO_SIGNAL_REASON : d.code);
+      ctx.annotateSizing?.(i, d.kellyFraction, d.fraction, p.ic.ic, p.ic.confidence, d.variance / risk.horizonBars);
       const order = d.quantity.orderQuantity;
       if (order === 0 || ctx.openOrderCount(i) > 0) return;
       const target = d.quantity.targetQuantity;

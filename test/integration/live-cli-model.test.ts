@@ -6,20 +6,17 @@
  * with what to do.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { timeframeMs } from '../../src/core/time.js';
-import { importPath } from '../../src/data/index.js';
-import { DEFAULT_FEATURE_SPEC, FeaturePipeline, featureInputsFromStore } from '../../src/features/index.js';
 import { readJournal } from '../../src/live/journal.js';
-import { exportOnnx, fitGradientBoosting } from '../../src/models/index.js';
-import { formatModelCard, ModelCard, sha256Hex } from '../../src/registry/index.js';
 import { readSharedFunding } from '../support/bybit-test-data.js';
 import { BybitV5Server } from '../support/bybit-v5-server.js';
-import { runTm, withStoreAt } from '../support/cli.js';
+import { runTm } from '../support/cli.js';
+import { modelInputsStore, writeTinyModelPackage } from '../support/live-model.js';
 import { serverKlines, sharedFrame } from '../support/live-harness.js';
-import { sharedDataDir, tempDir } from '../support/shared-data.js';
+import { tempDir } from '../support/shared-data.js';
 
 const frame = sharedFrame('2023-10-01T00:00:00Z', 1200);
 const tf = timeframeMs('4h');
@@ -35,27 +32,8 @@ describe('tm live --paper --model (child process, local venue)', () => {
   let server: BybitV5Server;
 
   beforeAll(async () => {
-    const root = sharedDataDir();
-    await withStoreAt(db, async (store) => {
-      for (const s of SYMBOLS) {
-        await importPath(store, join(root, 'bybit', `${s}-4h.csv.gz`), { venue: 'bybit' });
-        await importPath(store, join(root, 'binance-futures', `${s}-funding.csv.gz`), { venue: 'binance-futures' });
-      }
-      await importPath(store, join(root, 'deribit'));
-    });
-    const pipeline = FeaturePipeline.fromSpec(DEFAULT_FEATURE_SPEC);
-    const train = await withStoreAt(db, (store) => featureInputsFromStore(store, { venue: 'bybit', symbol: 'BTCUSDT', timeframe: '4h', start: Date.UTC(2022, 0, 1), end: Date.UTC(2023, 0, 1), fundingVenue: 'binance-futures', dvol: true, reference: 'BTCUSDT' }));
-    const m = pipeline.computeBatch(train);
-    const rows = m.rows - 1;
-    const target = Float64Array.from({ length: rows }, (_, t) => Math.log(train.close[t + 1]! / train.close[t]!));
-    const onnx = exportOnnx(fitGradientBoosting({ values: m.matrix.subarray(0, rows * m.columns), rows, columns: m.columns }, target, { seed: 11, rounds: 30, maxDepth: 3 }), { featureNames: pipeline.names, featureSpecHash: pipeline.hash });
-    mkdirSync(pkg, { recursive: true });
-    writeFileSync(join(pkg, 'model.onnx'), onnx);
-    const card = ModelCard.parse({
-      schemaVersion: 1, name: 'tiny-gbdt', featureNames: [...pipeline.names], featureSpecHash: pipeline.hash, onnxSha256: sha256Hex(onnx),
-      dataRange: { from: '2022-01-01T00:00:00Z', to: '2023-01-01T00:00:00Z' }, metrics: {}, gates: { passed: true, checks: {} }, seed: 11, gitCommit: '0000000',
-    });
-    writeFileSync(join(pkg, 'card.json'), formatModelCard(card));
+    await modelInputsStore(db, SYMBOLS);
+    await writeTinyModelPackage(pkg, db);
     writeFileSync(
       experiment,
       JSON.stringify({
