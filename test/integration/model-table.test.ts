@@ -8,11 +8,8 @@ import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/output.js';
-import { importPath, MarketStore } from '../../src/data/index.js';
 import type { ModelTableResult } from '../../src/training/index.js';
-import { sharedDataDir, tempDir } from '../support/shared-data.js';
-
-const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
+import { importTrainingStore, tempDir } from '../support/shared-data.js';
 
 function tinyConfig(seed: number): Record<string, unknown> {
   return {
@@ -49,14 +46,7 @@ describe('tm research model-table (real data, temp store)', () => {
   };
   const json = (out: string) => JSON.parse(readFileSync(join(dir, out.replace(/\.md$/, '.json')), 'utf8')) as ModelTableResult;
 
-  beforeAll(async () => {
-    const root = sharedDataDir();
-    const store = await MarketStore.open(db);
-    await importPath(store, join(root, 'binance-spot'));
-    for (const s of SYMBOLS) await importPath(store, join(root, 'binance-futures', `${s}-funding.csv.gz`));
-    await importPath(store, join(root, 'deribit'));
-    store.close();
-  }, 120_000);
+  beforeAll(() => importTrainingStore(db), 120_000);
 
   it('writes the table: 9 rows + XGBoost, CPCV paths, PBO, DSR, learner gap; deterministic; the ledger counts distinct trials', async () => {
     const first = await run(7, 'a.md', ['--ledger', join(dir, 'ledger.jsonl')]);
