@@ -9,7 +9,11 @@ Input folder (written by the TypeScript side): meta.json {rows, columns, seed, g
 features.f64 (row-major float64, NaN = missing), target.f64 (float64). Output: predictions.f64, every split's test
 predictions in split order (float64).
 
-  python python/models/xgb_cpcv.py --dir <folder>
+  python python/models/xgb_cpcv.py --dir <folder> [--missing learned|right]
+
+--missing learned (default) is XGBoost's own handling (each split learns where missing values go); --missing right
+replaces NaN by 1e30, so missing values always take the greater-than branch: the rule of the project's trees
+(src/models), which isolates how much of the learner gap is missing-value handling.
 """
 import argparse
 import json
@@ -23,6 +27,7 @@ from xgboost import XGBRegressor
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dir", required=True, type=Path, help="folder with meta.json, features.f64, target.f64")
+    parser.add_argument("--missing", choices=["learned", "right"], default="learned", help="missing values: XGBoost's learned direction, or always the greater-than branch")
     args = parser.parse_args(argv)
     meta = json.loads((args.dir / "meta.json").read_text())
     rows, columns = meta["rows"], meta["columns"]
@@ -30,6 +35,8 @@ def main(argv: list[str]) -> int:
     y = np.fromfile(args.dir / "target.f64", dtype="<f8")
     if y.shape[0] != rows:
         raise ValueError(f"target.f64 holds {y.shape[0]} values, meta.json says rows = {rows}")
+    if args.missing == "right":
+        x = np.where(np.isnan(x), 1e30, x)
     g = meta["gbdt"]
     out = []
     for k, split in enumerate(meta["splits"]):

@@ -27,11 +27,13 @@ interface ModelTableFlags {
 
 /**
  * XGBoost trained by python/models/xgb_cpcv.py on the same pooled CPCV splits: the design goes to a temp folder as
- * float64 files, the script writes the test predictions back.
+ * float64 files, the script writes the test predictions back. `missing: 'right'` sends missing values always to the
+ * greater-than branch, as the project's trees do (`learned`: XGBoost's own default directions).
  */
-export function pythonXgboost(python: string, script = resolve('python/models/xgb_cpcv.py')): ExternalLearner {
+export function pythonXgboost(python: string, missing: 'learned' | 'right' = 'learned', script = resolve('python/models/xgb_cpcv.py')): ExternalLearner {
   return {
-    name: 'XGBoost',
+    key: missing === 'learned' ? 'xgboost' : 'xgboost-nan-right',
+    name: missing === 'learned' ? 'XGBoost' : 'XGBoost NaN→right',
     async fitPredict(input: ExternalLearnerInput): Promise<Float64Array[]> {
       const dir = await mkdtemp(join(tmpdir(), 'tm-xgb-'));
       try {
@@ -41,7 +43,7 @@ export function pythonXgboost(python: string, script = resolve('python/models/xg
         await writeFile(join(dir, 'features.f64'), new Uint8Array(input.features.buffer, input.features.byteOffset, input.features.byteLength));
         await writeFile(join(dir, 'target.f64'), new Uint8Array(input.target.buffer, input.target.byteOffset, input.target.byteLength));
         const stderr = await new Promise<string>((done, fail) => {
-          const child = spawn(python, [script, '--dir', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+          const child = spawn(python, [script, '--dir', dir, '--missing', missing], { stdio: ['ignore', 'ignore', 'pipe'] });
           let text = '';
           child.stderr.on('data', (b: Buffer) => (text += b.toString()));
           child.on('error', (e) => fail(new ResearchCliError('python_failed', `cannot start ${python} (set --python or TM_PYTHON to the project venv's python with python/requirements-models.txt installed): ${e.message}`, { python }, { cause: e })));
@@ -87,7 +89,7 @@ export function researchCommand(io: CliIo, _setExit: (code: number) => void): Co
     .requiredOption('--config <file>', 'model-table config, e.g. experiments/model-table-4h.json')
     .addOption(dbOption())
     .requiredOption('--out <file.md>', 'Markdown output; the JSON goes next to it (<name>.json)')
-    .option('--xgboost', 'also train XGBoost (python/models/xgb_cpcv.py) on the same splits and report the learner gap')
+    .option('--xgboost', 'also train XGBoost (python/models/xgb_cpcv.py) on the same splits, with its own missing-value handling and with the project trees\' (NaN -> greater-than branch), and report the learner gap')
     .addOption(new Option('--python <path>', 'python with python/requirements-models.txt installed').env('TM_PYTHON').default('.venv/bin/python'))
     .option('--ledger <file.jsonl>', 'trial ledger: earlier trials count in the DSR; this run\'s trials are appended')
     .action(async (opts: ModelTableFlags) => {
@@ -104,7 +106,7 @@ export function researchCommand(io: CliIo, _setExit: (code: number) => void): Co
           const data = await loadTrainingData(store, config.train, FeaturePipeline.fromSpec(trainFeatureSpec(config.train)));
           return runModelTable(data, config, {
             priorLedger: prior,
-            ...(opts.xgboost ? { external: pythonXgboost(opts.python) } : {}),
+            ...(opts.xgboost ? { externals: [pythonXgboost(opts.python, 'learned'), pythonXgboost(opts.python, 'right')] } : {}),
             onProgress: (done, total, label) => {
               progress ??= createProgress(total, 'steps');
               progress.update(done, label);

@@ -92,7 +92,8 @@ export async function loadModelTableConfig(file: string): Promise<Result<ModelTa
 /** One row of the table: a model configuration, with or without the meta-label filter. */
 export interface TableRowSpec {
   readonly key: string;
-  readonly model: ConfigurationName | 'ridge' | 'xgboost';
+  /** A project configuration, the ridge baseline, or `external` (a learner outside this process, see {@link ExternalLearner}). */
+  readonly model: ConfigurationName | 'ridge' | 'external';
   readonly meta: boolean;
 }
 
@@ -122,6 +123,8 @@ export interface ExternalLearnerInput {
 
 /** A learner outside this process trained on the same CPCV splits: returns, per split, a prediction per test row. */
 export interface ExternalLearner {
+  /** Row key in the table (e.g. `xgboost`). */
+  readonly key: string;
   readonly name: string;
   fitPredict(input: ExternalLearnerInput): Promise<readonly Float64Array[]>;
 }
@@ -155,8 +158,12 @@ export interface ModelTableResult {
   /** Trials in the ledger the DSR counted (distinct configuration hashes) and their Sharpe variance. */
   readonly dsrTrials: { readonly count: number; readonly sharpeVariance: number };
   readonly ledger: readonly TrialRecord[];
-  /** Per-split IC of the project's pooled GBDT and of the external learner on the same splits (when one ran). */
-  readonly learnerGap: null | { readonly learner: string; readonly gbdtIcBySplit: readonly number[]; readonly externalIcBySplit: readonly number[]; readonly gbdtIcMean: number; readonly externalIcMean: number; readonly externalBetterSplits: number };
+  /** Per-split IC of the project's pooled GBDT and of each external learner on the same splits (when any ran). */
+  readonly learnerGap: null | {
+    readonly gbdtIcBySplit: readonly number[];
+    readonly gbdtIcMean: number;
+    readonly learners: readonly { readonly key: string; readonly name: string; readonly icBySplit: readonly number[]; readonly icMean: number; readonly betterSplits: number }[];
+  };
   readonly seed: number;
 }
 
@@ -229,14 +236,14 @@ function fitAndPredict(data: TrainingData, trainRows: readonly Int32Array[], pre
  * Each CPCV path (a full out-of-sample prediction series) of each row is backtested by the engine (3-symbol portfolio,
  * `signal-column`, fees, slippage, funding): the Sharpe distribution over paths, IC, PBO (CSCV over the rows'
  * path-averaged per-bar returns) and the DSR of each row against every trial in the ledger (this run's rows plus
- * `priorLedger`). With `external`, that learner is trained on the same splits (pooled) and its per-split IC is set
- * next to the pooled GBDT's. Deterministic for the same data, config and learner.
+ * `priorLedger`). Each of `externals` is trained on the same splits (pooled) and is a row of the table; its per-split
+ * IC is set next to the pooled GBDT's (the learner gap). Deterministic for the same data, config and learner.
  * @throws TrainingError `insufficient_data` when the rows are too few for the groups; ModelError from fitting.
  */
 export async function runModelTable(
   data: TrainingData,
   config: ModelTableConfig,
-  options: { readonly onProgress?: TrainingProgress; readonly external?: ExternalLearner; readonly priorLedger?: readonly TrialRecord[] } = {},
+  options: { readonly onProgress?: TrainingProgress; readonly externals?: readonly ExternalLearner[]; readonly priorLedger?: readonly TrialRecord[] } = {},
 ): Promise<ModelTableResult> {
   const T = data.ts.length;
   const S = data.symbols.length;
@@ -249,8 +256,9 @@ export async function runModelTable(
   let maxLabelSpan = 0;
   ends.forEach((e, t) => (maxLabelSpan = Math.max(maxLabelSpan, e - t)));
   const plan: CpcvPlan = combinatorialPurgedSplits(T, { groups, testGroups, horizon: data.horizon, embargo, labelEnd: ends });
-  const rowSpecs = [...TABLE_ROWS, ...(options.external ? [{ key: 'xgboost', model: 'xgboost' as const, meta: false }] : [])];
-  const total = plan.splits.length + rowSpecs.length * plan.paths + (options.external ? 1 : 0);
+  const externals = options.externals ?? [];
+  const rowSpecs: TableRowSpec[] = [...TABLE_ROWS, ...externals.map((x) => ({ key: x.key, model: 'external' as const, meta: false }))];
+  const total = plan.splits.length + rowSpecs.length * plan.paths + externals.length;
   let done = 0;
   const step = (label: string) => options.onProgress?.(++done, total, label);
   // pathPredictions[row][path][symbol]: Float64Array(T)
@@ -331,32 +339,26 @@ export async function runModelTable(
     step(`split ${split.index + 1}/${plan.splits.length} (test groups ${split.testGroups.join(',')})`);
   }
 
-  let learnerGap: ModelTableResult['learnerGap'] = null;
-  if (options.external) {
-    const input = externalInput(data, plan, config);
-    const predictions = await options.external.fitPredict(input);
-    if (predictions.length !== plan.splits.length) throw new TrainingError('invalid_argument', `external learner ${options.external.name} returned ${predictions.length} splits' predictions, expected ${plan.splits.length}`, { learner: options.external.name });
-    const externalIc: number[] = [];
+  const mean = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  const learners: NonNullable<ModelTableResult['learnerGap']>['learners'][number][] = [];
+  const input = externals.length > 0 ? externalInput(data, plan, config) : null;
+  for (const learner of externals) {
+    const predictions = await learner.fitPredict(input!);
+    if (predictions.length !== plan.splits.length) throw new TrainingError('invalid_argument', `external learner ${learner.name} returned ${predictions.length} splits' predictions, expected ${plan.splits.length}`, { learner: learner.name });
+    const icBySplit: number[] = [];
     plan.splits.forEach((split, k) => {
-      const test = input.splits[k]!.test;
+      const test = input!.splits[k]!.test;
       const p = predictions[k]!;
-      if (p.length !== test.length) throw new TrainingError('invalid_argument', `external learner ${options.external!.name}: split ${k} has ${p.length} predictions, expected ${test.length}`, { split: k });
+      if (p.length !== test.length) throw new TrainingError('invalid_argument', `external learner ${learner.name}: split ${k} has ${p.length} predictions, expected ${test.length}`, { split: k });
       const bySymbol: Predictions = data.symbols.map(() => new Float64Array(T).fill(NaN));
       test.forEach((row, i) => (bySymbol[Math.floor(row / T)]![row % T] = p[i]!));
-      externalIc.push(splitIc(data, split.test, bySymbol));
-      copyToPaths('xgboost', k, bySymbol);
+      icBySplit.push(splitIc(data, split.test, bySymbol));
+      copyToPaths(learner.key, k, bySymbol);
     });
-    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
-    learnerGap = {
-      learner: options.external.name,
-      gbdtIcBySplit: gbdtSplitIc,
-      externalIcBySplit: externalIc,
-      gbdtIcMean: mean(gbdtSplitIc),
-      externalIcMean: mean(externalIc),
-      externalBetterSplits: externalIc.filter((v, k) => v > gbdtSplitIc[k]!).length,
-    };
-    step(`${options.external.name}: ${plan.splits.length} splits`);
+    learners.push({ key: learner.key, name: learner.name, icBySplit, icMean: mean(icBySplit), betterSplits: icBySplit.filter((v, k) => v > gbdtSplitIc[k]!).length });
+    step(`${learner.name}: ${plan.splits.length} splits`);
   }
+  const learnerGap: ModelTableResult['learnerGap'] = learners.length > 0 ? { gbdtIcBySplit: gbdtSplitIc, gbdtIcMean: mean(gbdtSplitIc), learners } : null;
 
   // backtests: every row, every path
   const symbolIndices = data.symbols.map((_, s) => s);
@@ -450,7 +452,7 @@ function splitIc(data: TrainingData, test: Int32Array, predictions: Predictions)
 }
 
 /** The pooled design and the CPCV splits in pooled row numbers (`s · T + t`) for an external learner. */
-function externalInput(data: TrainingData, plan: CpcvPlan, config: ModelTableConfig): ExternalLearnerInput {
+export function externalInput(data: TrainingData, plan: CpcvPlan, config: ModelTableConfig): ExternalLearnerInput {
   const T = data.ts.length, S = data.symbols.length, d = data.featureNames.length;
   const features = new Float64Array(S * T * d);
   const target = new Float64Array(S * T);
@@ -478,7 +480,7 @@ export function modelTableMarkdown(r: ModelTableResult, command: string): string
     '',
     '| configuration | meta | Sharpe median | Sharpe 5 % | Sharpe 95 % | IC median | bets taken | trades (median) | total return (median) | DSR |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...r.rows.map((x) => `| ${x.model} | ${x.meta ? 'yes' : 'no'} | ${fmt(x.sharpe.median)} | ${fmt(x.sharpe.p5)} | ${fmt(x.sharpe.p95)} | ${fmt(x.icMedian, 4)} | ${(x.betRate * 100).toFixed(1)} % | ${fmt(x.tradesMedian, 0)} | ${(x.totalReturnMedian * 100).toFixed(1)} % | ${fmt(x.dsr, 3)} |`),
+    ...r.rows.map((x) => `| ${x.model === 'external' ? x.key : x.model} | ${x.meta ? 'yes' : 'no'} | ${fmt(x.sharpe.median)} | ${fmt(x.sharpe.p5)} | ${fmt(x.sharpe.p95)} | ${fmt(x.icMedian, 4)} | ${(x.betRate * 100).toFixed(1)} % | ${fmt(x.tradesMedian, 0)} | ${(x.totalReturnMedian * 100).toFixed(1)} % | ${fmt(x.dsr, 3)} |`),
     '',
     `PBO (CSCV over the ${r.pbo.configurations} configurations' path-averaged per-bar returns, S = ${r.pbo.blocks} blocks, ${r.pbo.splits} splits): **${fmt(r.pbo.value, 3)}**; most often selected in-sample: ${r.pbo.selectedMost}.`,
   ];
@@ -486,13 +488,13 @@ export function modelTableMarkdown(r: ModelTableResult, command: string): string
     const g = r.learnerGap;
     lines.push(
       '',
-      `## Learner gap: project pooled GBDT vs ${g.learner} (same CPCV splits, same features and labels)`,
+      '## Learner gap: the project pooled GBDT vs external learners (same CPCV splits, pooled rows, features and labels)',
       '',
-      `Mean per-split IC: project GBDT ${fmt(g.gbdtIcMean, 4)}, ${g.learner} ${fmt(g.externalIcMean, 4)} (gap ${fmt(g.externalIcMean - g.gbdtIcMean, 4)}); ${g.learner} higher on ${g.externalBetterSplits}/${g.gbdtIcBySplit.length} splits.`,
+      `Mean per-split IC: project GBDT ${fmt(g.gbdtIcMean, 4)}; ${g.learners.map((l) => `${l.name} ${fmt(l.icMean, 4)} (gap ${fmt(l.icMean - g.gbdtIcMean, 4)}, higher on ${l.betterSplits}/${g.gbdtIcBySplit.length} splits)`).join('; ')}.`,
       '',
-      '| split | project GBDT IC | ' + g.learner + ' IC |',
-      '| ---: | ---: | ---: |',
-      ...g.gbdtIcBySplit.map((v, k) => `| ${k} | ${fmt(v, 4)} | ${fmt(g.externalIcBySplit[k]!, 4)} |`),
+      `| split | project GBDT IC | ${g.learners.map((l) => `${l.name} IC`).join(' | ')} |`,
+      `| ---: | ---: | ${g.learners.map(() => '---:').join(' | ')} |`,
+      ...g.gbdtIcBySplit.map((v, k) => `| ${k} | ${fmt(v, 4)} | ${g.learners.map((l) => fmt(l.icBySplit[k]!, 4)).join(' | ')} |`),
     );
   }
   lines.push('', `Reproduce: \`${command}\``, '');

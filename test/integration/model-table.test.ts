@@ -16,7 +16,7 @@ function tinyConfig(seed: number): Record<string, unknown> {
     name: 'tiny',
     train: {
       name: 'tiny',
-      data: { start: '2025-02-15', end: '2025-08-15' },
+      data: { start: '2025-01-01', end: '2025-07-01' },
       gbdt: { rounds: 10, maxDepth: 3, maxBins: 32, minLeaf: 50 },
       transfer: { rounds: 5 },
       randomForest: { trees: 8, maxDepth: 4, maxBins: 32 },
@@ -48,12 +48,12 @@ describe('tm research model-table (real data, temp store)', () => {
 
   beforeAll(() => importTrainingStore(db), 120_000);
 
-  it('writes the table: 9 rows + XGBoost, CPCV paths, PBO, DSR, learner gap; deterministic; the ledger counts distinct trials', async () => {
+  it('writes the table: 9 rows + 2 XGBoost variants, CPCV paths, PBO, DSR, learner gap; deterministic; the ledger counts distinct trials', async () => {
     const first = await run(7, 'a.md', ['--ledger', join(dir, 'ledger.jsonl')]);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     const a = json('a.md');
-    expect(a.rows.map((r) => r.key)).toEqual(['pooled', 'pooled+meta', 'per-symbol', 'per-symbol+meta', 'transfer', 'transfer+meta', 'random-forest', 'random-forest+meta', 'ridge', 'xgboost']);
+    expect(a.rows.map((r) => r.key)).toEqual(['pooled', 'pooled+meta', 'per-symbol', 'per-symbol+meta', 'transfer', 'transfer+meta', 'random-forest', 'random-forest+meta', 'ridge', 'xgboost', 'xgboost-nan-right']);
     expect(a.cpcv).toMatchObject({ groups: 4, testGroups: 2, splits: 6, paths: 3 });
     for (const r of a.rows) {
       expect(r.sharpeByPath).toHaveLength(3);
@@ -69,26 +69,33 @@ describe('tm research model-table (real data, temp store)', () => {
     expect(a.pbo.value).toBeGreaterThanOrEqual(0);
     expect(a.pbo.value).toBeLessThanOrEqual(1);
     expect(a.pbo.splits).toBe(6); // C(4, 2)
-    expect(a.dsrTrials.count).toBe(10);
+    expect(a.dsrTrials.count).toBe(11);
     expect(a.learnerGap!.gbdtIcBySplit).toHaveLength(6);
-    expect(a.learnerGap!.externalIcBySplit.every(Number.isFinite)).toBe(true);
-    expect(a.learnerGap!.externalIcBySplit).not.toEqual(a.learnerGap!.gbdtIcBySplit);
+    const [xgb, nanRight] = a.learnerGap!.learners;
+    expect([xgb!.key, nanRight!.key]).toEqual(['xgboost', 'xgboost-nan-right']);
+    for (const l of [xgb!, nanRight!]) {
+      expect(l.icBySplit).toHaveLength(6);
+      expect(l.icBySplit.every(Number.isFinite)).toBe(true);
+      expect(l.icBySplit).not.toEqual(a.learnerGap!.gbdtIcBySplit);
+    }
+    // SOL's funding starts 2025-02-01 (binance-futures): its funding features are missing in January, so the variants differ
+    expect(nanRight!.icBySplit).not.toEqual(xgb!.icBySplit);
     const md = readFileSync(join(dir, 'a.md'), 'utf8');
     expect(md).toContain('| pooled | yes |');
-    expect(md).toMatch(/PBO \(CSCV over the 10 configurations/);
+    expect(md).toMatch(/PBO \(CSCV over the 11 configurations/);
     expect(md).toContain('Learner gap');
 
-    // the same config again: identical result; the ledger's trials are the same configurations (N stays 10)
+    // the same config again: identical result; the ledger's trials are the same configurations (N stays 11)
     const second = await run(7, 'b.md', ['--ledger', join(dir, 'ledger.jsonl')]);
     expect(second.code).toBe(0);
     const b = json('b.md');
     expect(b.rows).toEqual(a.rows.map((r) => ({ ...r })));
-    expect(b.dsrTrials.count).toBe(10);
-    expect(readFileSync(join(dir, 'ledger.jsonl'), 'utf8').trim().split('\n')).toHaveLength(20);
-    // another seed adds 10 configurations: N = 20, and the DSR of the same Sharpe is lower or equal
+    expect(b.dsrTrials.count).toBe(11);
+    expect(readFileSync(join(dir, 'ledger.jsonl'), 'utf8').trim().split('\n')).toHaveLength(22);
+    // another seed adds 11 configurations: N = 22
     const third = await run(8, 'c.md', ['--ledger', join(dir, 'ledger.jsonl')]);
     expect(third.code).toBe(0);
-    expect(json('c.md').dsrTrials.count).toBe(20);
+    expect(json('c.md').dsrTrials.count).toBe(22);
   }, 300_000);
 
   it('--help names the options; a bad --out is refused', async () => {
