@@ -42,14 +42,13 @@ export function pythonXgboost(python: string, missing: 'learned' | 'right' = 'le
         await writeFile(join(dir, 'meta.json'), JSON.stringify(meta));
         await writeFile(join(dir, 'features.f64'), new Uint8Array(input.features.buffer, input.features.byteOffset, input.features.byteLength));
         await writeFile(join(dir, 'target.f64'), new Uint8Array(input.target.buffer, input.target.byteOffset, input.target.byteLength));
-        const stderr = await new Promise<string>((done, fail) => {
+        await new Promise<void>((done, fail) => {
           const child = spawn(python, [script, '--dir', dir, '--missing', missing], { stdio: ['ignore', 'ignore', 'pipe'] });
           let text = '';
           child.stderr.on('data', (b: Buffer) => (text += b.toString()));
           child.on('error', (e) => fail(new ResearchCliError('python_failed', `cannot start ${python} (set --python or TM_PYTHON to the project venv's python with python/requirements-models.txt installed): ${e.message}`, { python }, { cause: e })));
-          child.on('close', (code) => (code === 0 ? done(text) : fail(new ResearchCliError('python_failed', `${script} exited with ${code}: ${text.trim().split('\n').slice(-3).join(' | ')}`, { python, code }))));
+          child.on('close', (code) => (code === 0 ? done() : fail(new ResearchCliError('python_failed', `${script} exited with ${code}: ${text.trim().split('\n').slice(-3).join(' | ')}`, { python, code }))));
         });
-        void stderr;
         const bytes = await readFile(join(dir, 'predictions.f64'));
         const all = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
         const out: Float64Array[] = [];

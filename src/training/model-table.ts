@@ -206,8 +206,7 @@ function fitAndPredict(data: TrainingData, trainRows: readonly Int32Array[], pre
   const columns = data.featureNames.map((_, j) => j);
   const models = fitModels(data, trainRows, columns, config.train, seed, ALL_NEEDED);
   const out = new Map<string, Predictions>();
-  const models2 = [...CONFIGURATIONS, ...(withRidge ? (['ridge'] as const) : [])];
-  for (const c of models2) out.set(c, data.symbols.map(() => new Float64Array(T).fill(NaN)));
+  for (const c of [...CONFIGURATIONS, ...(withRidge ? (['ridge'] as const) : [])]) out.set(c, data.symbols.map(() => new Float64Array(T).fill(NaN)));
   const ridge = withRidge ? (() => { const p = gather(data, trainRows.map((rows, s) => ({ s, rows })), columns); return fitRidge(p.matrix, p.target, config.ridge.lambda); })() : null;
   const buffer = new Float64Array(predictRows.length);
   for (let s = 0; s < data.symbols.length; s++) {
