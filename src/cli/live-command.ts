@@ -21,7 +21,9 @@ import { loadOrThrow } from './backtest-command.js';
 import { formatTable, type CliIo } from './output.js';
 import { TM_VERSION } from './version.js';
 import { ShortLivedStoreInputs } from './live-inputs.js';
-import { loadExperimentModel } from './model-packages.js';
+import { loadExperimentModel, registryModelSource } from './model-packages.js';
+import { ModelWatch } from '../live/model-watch.js';
+import { DEFAULT_FEATURE_SPEC, FeaturePipeline } from '../features/index.js';
 import { withStore } from './store-session.js';
 
 interface LiveFlags {
@@ -143,6 +145,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       let venue: BybitExecutionClient | undefined;
       const metricsPort = opts.metricsPort === '0' ? 0 : positiveInt(opts.metricsPort, '--metrics-port');
       let signals: Awaited<ReturnType<typeof openLiveSignals>> | undefined;
+      let modelWatch: ModelWatch | undefined;
       const observed = metricsPort === 0 ? undefined : await startLiveMetrics({ port: metricsPort, env: process.env, mode, version: TM_VERSION, strategy: config.name, instruments: setup.instruments.map((x) => x.id), timeframeMs: timeframeMs(setup.timeframe), journalPath: join(dir, 'journal.jsonl'), drawdownLimit: setup.risk?.maxDrawdown ?? null });
       if (observed !== undefined) io.out(`metrics on ${observed.server.url}/metrics`);
       try {
@@ -158,6 +161,12 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
           const tf = timeframeMs(setup.timeframe);
           signals = await openLiveSignals({ ...setup, modelColumn: column }, { loadModel: loadExperimentModel, source, from: Math.floor((await pacer.now()) / tf) * tf });
           for (const note of signals.notes) io.out(note);
+          // Promote-to-live: a registry alias is followed (a new verified version swaps in at the next bar boundary).
+          const watched = registryModelSource(column.source.model, setup.symbols, FeaturePipeline.fromSpec(DEFAULT_FEATURE_SPEC));
+          if (watched !== undefined) {
+            modelWatch = new ModelWatch(watched, signals.signals, { version: signals.models[0]!.version, models: signals.models }, { allowUngated: column.source.allowUngated, log: (line) => io.out(line), ...(observed ? { observer: observed.live } : {}) });
+            io.out(`following ${column.source.model}: a promoted version is verified and swapped in at the next bar boundary (tm live rollback returns to the previous one)`);
+          }
         }
         const feed = new LiveBarFeed(observed?.timeVenueCalls(market) ?? market, config.data.symbols, setup.timeframe, timeframeMs(setup.timeframe), pacer, { graceMs: Number(opts.graceMs), retryMs: pollMs, onError: (e) => io.err(`bar feed: ${(e as Error).message}`) });
         const runner = new LiveRunner(
@@ -169,7 +178,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
             ...(regimes !== undefined ? { regimes: regimesToJson(regimes) } : {}),
             ...(setup.risk !== undefined ? { risk: setup.risk } : {}),
           },
-          { feed, pacer, strategy: setup.strategy, ...(venue ? { venue, venueReady: preparing(venue) } : {}), log: (line) => io.out(line), ...(observed ? { metrics: observed.live } : {}), ...(signals ? { signals: signals.signals } : {}) },
+          { feed, pacer, strategy: setup.strategy, ...(venue ? { venue, venueReady: preparing(venue) } : {}), log: (line) => io.out(line), ...(observed ? { metrics: observed.live } : {}), ...(signals ? { signals: signals.signals } : {}), ...(modelWatch ? { modelWatch } : {}) },
         );
         // A stop or kill requested while the run was down applies now: after warm-up and reconciliation, before any bar.
         const pendingControl = readControl(dir);
@@ -181,17 +190,22 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
           const control = readControl(dir);
           runner.stop(control?.reason ?? signal, control?.actions ?? {});
         };
+        const onRollback = () => runner.requestRollback();
         process.on('SIGTERM', onSignal);
         process.on('SIGINT', onSignal);
+        process.on('SIGUSR2', onRollback);
         try {
           const summary = await runner.run();
           io.out(`stopped (${summary.stopReason}): ${summary.liveBars} live bars this session, last bar ${summary.lastBarTs > 0 ? formatUtc(summary.lastBarTs) : '-'}, ${summary.differences.length} reconciliation differences, ${summary.lostOrders.length} lost orders; journal ${join(dir, 'journal.jsonl')}`);
         } finally {
           process.off('SIGTERM', onSignal);
           process.off('SIGINT', onSignal);
+          process.off('SIGUSR2', onRollback);
         }
       } finally {
-        await signals?.close();
+        // The watch holds the models in use (and the previous ones); without one, the models opened at the start.
+        if (modelWatch !== undefined) await modelWatch.close();
+        else await signals?.close();
         await venue?.close();
         await market.close();
         await observed?.server.close();
@@ -246,6 +260,22 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       });
   signalRun('stop');
   signalRun('kill');
+
+  live
+    .command('rollback')
+    .description('return a running run’s model to the version before its last promotion (at the next bar boundary); the alias is not followed back until it moves again')
+    .option('--run-id <id>', 'run id (folder runs/live/<id>)')
+    .option('--dir <folder>', 'run folder')
+    .action((opts: { runId?: string; dir?: string }) => {
+      const status = readStatus(runDir(opts));
+      if (!(status.running && alive(status.pid))) {
+        io.err(`run ${status.runId} is not running: nothing to roll back (a restart loads the version its model reference names)`);
+        setExit(1);
+        return;
+      }
+      process.kill(status.pid, 'SIGUSR2');
+      io.out(`run ${status.runId} (pid ${status.pid}): rollback requested; the journal records the swap at the next bar`);
+    });
 
   live.addCommand(replayCommand(io, setExit));
   live.enablePositionalOptions(); // --dir, --run-id after a subcommand belong to the subcommand

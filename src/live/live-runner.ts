@@ -12,6 +12,7 @@ import type { Strategy } from '../engine/strategy.js';
 import type { VenueQueries } from '../engine/venue-reports.js';
 import type { LiveMetrics } from '../monitoring/live-metrics.js';
 import type { LiveSignals } from './live-signals.js';
+import type { ModelWatch } from './model-watch.js';
 import type { LiveBarFeed, LiveBarSet } from './bar-feed.js';
 import { Journal } from './journal.js';
 import { JournalingGate } from './journaling-gate.js';
@@ -86,6 +87,8 @@ export interface LiveRunnerDeps {
    * it; the signal lands in the strategy's history column `signals.spec.column` and in the journal's bar record.
    */
   readonly signals?: LiveSignals;
+  /** Promote-to-live: the model's alias is checked after every live bar and a new verified version swapped in at the next bar boundary. */
+  readonly modelWatch?: ModelWatch;
 }
 
 /** What a run did in this process. */
@@ -160,6 +163,7 @@ export class LiveRunner {
     this.tf = timeframeMs(config.timeframe);
     this.kernel = new Kernel({ instruments, initialCash: config.initialCash, leverage: config.leverage, runId: config.runId, historyCapacity: 1024, ...(deps.signals !== undefined ? { columns: [deps.signals.spec.column] } : {}), ...(config.risk !== undefined ? { risk: config.risk } : {}) }, { clock: this.clock, strategy: deps.strategy, onTradingStateChanged: (c) => this.journal.append({ k: 'state', t: c.ts, state: c.instrument === undefined ? c.to : `${c.to} ${this.config.instruments[c.instrument]?.id ?? c.instrument}`, reason: c.reason }) });
     this.journal = new Journal(join(config.dir, 'journal.jsonl'));
+    deps.modelWatch?.attachJournal(this.journal);
     this.statePath = join(config.dir, 'state.json');
     let inner: ExecutionClient;
     if (config.mode === 'paper') {
@@ -206,6 +210,13 @@ export class LiveRunner {
     this.stopRequest = reason;
     this.shutdownActions = actions;
     if (this.started) this.deps.pacer.interrupt(); // before run(): applied after warm-up and reconciliation
+  }
+
+  private rollbackRequested = false;
+
+  /** `tm live rollback`: the model goes back to the version before the last swap at the next bar boundary. */
+  requestRollback(): void {
+    this.rollbackRequested = true;
   }
 
   private started = false;
@@ -400,6 +411,13 @@ export class LiveRunner {
           deps.log?.(`venue: ${(e as Error).message} (before bar ${new Date(set.ts).toISOString()}; the bar is dispatched on what is known)`);
         }
       }
+      // Promote-to-live: a version verified after the last bar (or a rollback asked for) takes over from this bar on.
+      if (deps.modelWatch !== undefined) {
+        if (this.rollbackRequested) {
+          this.rollbackRequested = false;
+          if (!(await deps.modelWatch.rollback(set.ts))) deps.log?.('rollback: no previous model version in this process');
+        } else await deps.modelWatch.apply(set.ts);
+      }
       this.barReceived = performance.now();
       this.latencyOpen = true;
       // The model's inference is part of the decision latency (bar received → order handed over).
@@ -422,6 +440,7 @@ export class LiveRunner {
           deps.log?.(`venue: ${(e as Error).message} (after bar ${new Date(set.ts).toISOString()}; asked again after the next bar)`);
         }
       }
+      await deps.modelWatch?.check(set.ts + tf);
       cursor = set.ts;
       processed++;
       liveBars++;

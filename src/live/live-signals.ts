@@ -49,7 +49,8 @@ export class LiveSignals {
   /** Per instrument: the time up to which funding and DVOL were asked for. */
   private readonly askedUntil: Float64Array;
   private horizon = -Infinity;
-  private readonly models: readonly SignalModel[];
+  private models: readonly SignalModel[];
+  private modelInfo: LiveSignalsSpec['model'];
   /** Wall seconds of the last bar set's feature computation (all instruments). */
   featureSeconds = 0;
   /** Wall seconds of the last bar set's model calls (all instruments). */
@@ -64,6 +65,8 @@ export class LiveSignals {
     this.tf = timeframeMs(spec.timeframe);
     this.inputs = spec.symbols.map(() => new StreamingFeatureInputs(this.tf, { funding: spec.funding, dvol: spec.dvol, reference: spec.reference !== undefined }));
     this.stage = new SignalStage(pipeline, models, this.inputs);
+    this.featureNames = pipeline.names;
+    this.modelInfo = spec.model;
     this.models = Array.isArray(models) ? (models as readonly SignalModel[]) : spec.symbols.map(() => models as SignalModel);
     this.values = spec.symbols.map(() => new Float64Array(1).fill(NaN));
     this.columns = this.values.map((v) => [v]);
@@ -91,9 +94,24 @@ export class LiveSignals {
     return this.stage.staleEvents;
   }
 
+  /** The pipeline's feature names, in order (what every model must take). */
+  readonly featureNames: readonly string[];
+
   /** The model the stage runs (metrics). */
   get model(): LiveSignalsSpec['model'] {
-    return this.spec.model;
+    return this.modelInfo;
+  }
+
+  /**
+   * Replaces the models (one per instrument, engine order) from the next bar on: the feature state carries on, only
+   * the model changes (promote-to-live). Call between bars.
+   * @throws TypeError when the count or a model's features differ (callers verify first: see `ModelWatch`).
+   */
+  swapModels(models: readonly SignalModel[], info: NonNullable<LiveSignalsSpec['model']>): void {
+    if (models.length !== this.models.length) throw new TypeError(`swapModels: ${models.length} models for ${this.models.length} instruments`);
+    for (const m of models) if (m.featureNames.length !== this.featureNames.length || m.featureNames.some((n, j) => n !== this.featureNames[j])) throw new TypeError(`swapModels: a model's features differ from the pipeline's`);
+    this.models = models;
+    this.modelInfo = info;
   }
 
   /** The latest funding settlement rate held for instrument `i` (NaN before the first). */
@@ -171,7 +189,7 @@ export interface LiveSignalsDeps {
  * Returns the notes stating what runs, and `close` releasing the models.
  * @throws ExperimentError `invalid_model`; the loader's errors (checksum, features, registry).
  */
-export async function openLiveSignals(setup: LiveSetup & { readonly modelColumn: LiveModelColumn }, deps: LiveSignalsDeps): Promise<{ readonly signals: LiveSignals; readonly notes: readonly string[]; close(): Promise<void> }> {
+export async function openLiveSignals(setup: LiveSetup & { readonly modelColumn: LiveModelColumn }, deps: LiveSignalsDeps): Promise<{ readonly signals: LiveSignals; readonly notes: readonly string[]; close(): Promise<void>; readonly models: readonly ExperimentModel[] }> {
   const { column, source } = setup.modelColumn;
   const pipeline = FeaturePipeline.fromSpec(DEFAULT_FEATURE_SPEC);
   const models: ExperimentModel[] = [];
@@ -187,7 +205,7 @@ export async function openLiveSignals(setup: LiveSetup & { readonly modelColumn:
     }
     const first = models[0]!;
     const spec: LiveSignalsSpec = { column, symbols: setup.symbols, timeframe: setup.timeframe, funding: true, dvol: source.dvol, reference: source.reference, model: { name: first.card.name, version: first.version, loadedAtMs: Date.now() } };
-    return { signals: new LiveSignals(spec, pipeline, models.map((m) => m.model), deps.source), notes, close };
+    return { signals: new LiveSignals(spec, pipeline, models.map((m) => m.model), deps.source), notes, close, models };
   } catch (e) {
     await close();
     throw e;

@@ -289,6 +289,12 @@ export class LiveMetrics {
     }
   }
 
+  /** A model swap (promote-to-live) succeeded or was refused (`ModelWatch`'s observer). */
+  modelSwap(model: string, version: string, succeeded: boolean): void {
+    this.metrics.modelSwap(model, succeeded);
+    if (succeeded) this.metrics.modelLoaded(model, version, this.options.mode, this.now());
+  }
+
   private modelSeen = false;
   /** Per instrument: the tier and reason last exported (a change is counted once). */
   private readonly tiers = new Map<number, string>();

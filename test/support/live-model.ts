@@ -21,21 +21,27 @@ export async function modelInputsStore(db: string, symbols: readonly string[]): 
 }
 
 /**
- * Writes a model package (model.onnx + card.json, gates passed, trained on [2022-01-01, 2023-01-01)) to `folder`: a
- * small GBDT of the default feature pipeline on BTCUSDT's 2022 Bybit 4h rows of `db` (target: the next bar's log return).
+ * A small GBDT of the default feature pipeline trained on BTCUSDT's 2022 Bybit 4h rows of `db` (target: the next
+ * bar's log return; `seed` varies the model), and its card (gates passed, trained on [2022-01-01, 2023-01-01)).
  */
-export async function writeTinyModelPackage(folder: string, db: string, name = 'tiny-gbdt'): Promise<void> {
+export async function tinyModel(db: string, name = 'tiny-gbdt', seed = 11): Promise<{ onnx: Uint8Array; card: ModelCard }> {
   const pipeline = FeaturePipeline.fromSpec(DEFAULT_FEATURE_SPEC);
   const train = await withStoreAt(db, (store) => featureInputsFromStore(store, { venue: 'bybit', symbol: 'BTCUSDT', timeframe: '4h', start: Date.UTC(2022, 0, 1), end: Date.UTC(2023, 0, 1), fundingVenue: 'binance-futures', dvol: true, reference: 'BTCUSDT' }));
   const m = pipeline.computeBatch(train);
   const rows = m.rows - 1;
   const target = Float64Array.from({ length: rows }, (_, t) => Math.log(train.close[t + 1]! / train.close[t]!));
-  const onnx = exportOnnx(fitGradientBoosting({ values: m.matrix.subarray(0, rows * m.columns), rows, columns: m.columns }, target, { seed: 11, rounds: 30, maxDepth: 3 }), { featureNames: pipeline.names, featureSpecHash: pipeline.hash });
-  mkdirSync(folder, { recursive: true });
-  writeFileSync(join(folder, 'model.onnx'), onnx);
+  const onnx = exportOnnx(fitGradientBoosting({ values: m.matrix.subarray(0, rows * m.columns), rows, columns: m.columns }, target, { seed, rounds: 30, maxDepth: 3, subsample: 0.7 }), { featureNames: pipeline.names, featureSpecHash: pipeline.hash });
   const card = ModelCard.parse({
     schemaVersion: 1, name, featureNames: [...pipeline.names], featureSpecHash: pipeline.hash, onnxSha256: sha256Hex(onnx),
-    dataRange: { from: '2022-01-01T00:00:00Z', to: '2023-01-01T00:00:00Z' }, metrics: {}, gates: { passed: true, checks: {} }, seed: 11, gitCommit: '0000000',
+    dataRange: { from: '2022-01-01T00:00:00Z', to: '2023-01-01T00:00:00Z' }, metrics: {}, gates: { passed: true, checks: {} }, seed, gitCommit: '0000000',
   });
+  return { onnx, card };
+}
+
+/** Writes {@link tinyModel} as a model package (model.onnx + card.json) to `folder`. */
+export async function writeTinyModelPackage(folder: string, db: string, name = 'tiny-gbdt'): Promise<void> {
+  const { onnx, card } = await tinyModel(db, name);
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(join(folder, 'model.onnx'), onnx);
   writeFileSync(join(folder, 'card.json'), formatModelCard(card));
 }
