@@ -628,6 +628,9 @@ export function createTradingMetrics(options: TradingMetricsOptions): TradingMet
       loadedModels.set(model, { version, stage });
       modelInfo.three(model, version, stage).value = 1;
       g.modelLoaded.one(model).value = loadedAtMs / 1000;
+      // Both swap outcomes exist from the first load on (at 0), so increase() sees the first swap or refusal.
+      c.swaps.two(model, 'succeeded');
+      c.swaps.two(model, 'failed');
     },
     modelSwap: (model, succeeded) => c.swaps.two(model, succeeded ? 'succeeded' : 'failed').value += 1,
 

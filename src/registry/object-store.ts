@@ -28,6 +28,10 @@ export interface ObjectStore {
  * {@link S3ObjectStore} adds the total budget per call. `credentials` absent = the SDK's default provider chain.
  */
 export function createS3Client(config: S3Config, credentials?: S3Credentials): S3Client {
+  // The SDK warns on every Node < 22 that *future* releases (after January 2027) will need Node 22. The version in
+  // package-lock.json supports Node 20, the engine this project targets; the notice would only clutter the CLI's
+  // stderr (which scripts read). A user who sets the variable keeps their choice.
+  process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
   return new S3Client({
     region: config.region,
     forcePathStyle: config.forcePathStyle,

@@ -2,13 +2,15 @@
  * The real Prometheus scrapes two paper runners: `tm live --paper --metrics-port` as child processes, polling bars
  * through ccxt from the local v5 server whose clock the test drives (`--clock venue`):
  * - an SMA crossover with pre-trade risk limits that deny large orders and halt the account on a drawdown;
- * - regime-kelly on a GBDT streamed through the signal stage (`--model`, funding from the venue, DVOL from the
- *   store) with a 2-state MS-GARCH regime fit: signal, model, feature, cascade, sizing and regime families.
+ * - regime-kelly on a GBDT streamed through the signal stage (`name@production` in the real MLflow, funding from the
+ *   venue, DVOL from the store) with a 2-state MS-GARCH regime fit: signal, model, feature, cascade, sizing and regime
+ *   families; a version promoted mid-run with another feature set is refused (model swap failed).
  * Every dashboard query and alert expression is evaluated through Prometheus's HTTP API; the ones paper runs cannot
  * feed are listed below with the reason, and must be exactly the ones without data. `promtool check metrics` on the
  * runner's exposition.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +19,8 @@ import { timeframeMs } from '../../src/core/time.js';
 import { BybitV5Server } from '../support/bybit-v5-server.js';
 import { readSharedFunding } from '../support/bybit-test-data.js';
 import { sharedFrame } from '../support/live-harness.js';
-import { modelInputsStore, writeTinyModelPackage } from '../support/live-model.js';
+import { modelInputsStore, tinyModel } from '../support/live-model.js';
+import { createS3Client, MlflowClient, parseMlflowClientConfig, parseS3Config, publishModel, S3ObjectStore, s3CredentialsFromEnv, sha256Hex } from '../../src/registry/index.js';
 import { promtool } from '../support/promtool.js';
 import { alertRules, dashboardExpressions, freePort, sleep, TestPrometheus, values } from '../support/prometheus.js';
 import { tempDir } from '../support/shared-data.js';
@@ -35,7 +38,6 @@ const root = process.cwd();
 
 /** Metric families the two paper runs cannot have, and why. */
 const NOT_IN_PAPER: Readonly<Record<string, string>> = {
-  trade_matrix_model_swaps_total: 'no promotion reaches a running runner yet (issue 13: promote-to-live)',
   trade_matrix_order_cancellations_total: 'market orders only: nothing rests, nothing is cancelled (the drawdown flatten sends market orders)',
   trade_matrix_spread_basis_points: 'no order book: the paper venue fills on bars',
   trade_matrix_last_reconciliation_timestamp_seconds: 'paper: no venue to reconcile with',
@@ -54,10 +56,15 @@ const NOT_IN_PAPER: Readonly<Record<string, string>> = {
  */
 const ALERTS_NOT_IN_PAPER: Readonly<Record<string, string>> = {
   TradeMatrixReconciliationDifference: 'paper: no venue to reconcile with',
-  TradeMatrixModelSwapFailed: 'no promotion reaches a running runner yet (issue 13)',
 };
 
 /** The first metric name an expression selects (what decides whether a paper run can feed it). */
+function requireEnv(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set (${process.env['TM_SERVICES_ERROR'] ?? 'run via npm test, or eval "$(bash scripts/services.sh env)" first'})`);
+  return v;
+}
+
 const familyOf = (expr: string) => /trade_matrix_[a-z_]+/.exec(expr)?.[0] ?? /[a-z_]+/.exec(expr)![0];
 
 describe('real Prometheus scraping tm live --paper', () => {
@@ -69,6 +76,8 @@ describe('real Prometheus scraping tm live --paper', () => {
   let modelOut = '';
   let modelErr = '';
   let modelTarget = '';
+  let mlflow: MlflowClient;
+  const modelName = `tm-test-prometheus-${process.pid}-${Date.now().toString(36)}`;
   let runnerOut = '';
   let runnerErr = '';
   let target = '';
@@ -87,8 +96,17 @@ describe('real Prometheus scraping tm live --paper', () => {
     // The model runner's store (regime fit, DVOL) and model package.
     const db = join(dir, 'market.duckdb');
     await modelInputsStore(db, ['BTCUSDT']);
-    const pkg = join(dir, 'models', 'tiny-gbdt');
-    await writeTinyModelPackage(pkg, db);
+    // The model runner follows name@production in the real MLflow: version 1 runs; version 2 (another feature set)
+    // is promoted mid-run and refused (TradeMatrixModelSwapFailed).
+    mlflow = new MlflowClient(parseMlflowClientConfig({ trackingUri: requireEnv('MLFLOW_TRACKING_URI') }), { now: () => Date.now() });
+    const bucket = requireEnv('TM_S3_BUCKET');
+    const s3 = new S3ObjectStore(createS3Client(parseS3Config({ endpoint: requireEnv('TM_S3_ENDPOINT'), bucket }), s3CredentialsFromEnv(process.env)), bucket);
+    const good = await tinyModel(db, modelName);
+    await publishModel(mlflow, s3, { experiment: modelName, runName: 'v1', card: good.card, onnxBytes: good.onnx, registeredModel: modelName });
+    const bad = new Uint8Array(randomBytes(1024));
+    await publishModel(mlflow, s3, { experiment: modelName, runName: 'v2', card: { ...good.card, featureNames: ['f1', 'f2'], featureSpecHash: 'a1b2c3d4e5f60718', onnxSha256: sha256Hex(bad) }, onnxBytes: bad, registeredModel: modelName });
+    await mlflow.setAlias(modelName, 'production', '1');
+    const pkg = `${modelName}@production`;
     const modelExperiment = join(dir, 'live-prometheus-model.json');
     writeFileSync(
       modelExperiment,
@@ -132,6 +150,7 @@ describe('real Prometheus scraping tm live --paper', () => {
     driver = (async () => {
       for (let k = 1; k <= BARS && driving; k++) {
         venueNow = startTs + k * tf;
+        if (k === 30) await mlflow.setAlias(modelName, 'production', '2');
         await sleep(150);
       }
     })();
@@ -142,8 +161,10 @@ describe('real Prometheus scraping tm live --paper', () => {
       const stale = values(await prometheus.query('max(trade_matrix_stale_inputs{input="bars"})'))[0] ?? 0;
       const halted = values(await prometheus.query('max(trade_matrix_circuit_breaker_state{state="open"})'))[0] ?? 0;
       const ic = values(await prometheus.query('trade_matrix_rolling_information_coefficient_ratio')).length;
-      if (scrapes >= 8 && stale > 0 && halted === 1 && ic > 0) break;
-      if (Date.now() > deadline) throw new Error(`in 60 s: ${scrapes} scrapes, stale bars ${stale}, breaker open ${halted}, IC series ${ic}; runner: ${runnerOut}${runnerErr}; model runner: ${modelOut}${modelErr}`);
+      const refused = values(await prometheus.query('increase(trade_matrix_model_swaps_total{status="failed"}[15m])'))[0] ?? 0;
+      const swapsRaw = JSON.stringify((await prometheus.query('trade_matrix_model_swaps_total')).data.result);
+      if (scrapes >= 8 && stale > 0 && halted === 1 && ic > 0 && refused > 0) break;
+      if (Date.now() > deadline) throw new Error(`in 60 s: ${scrapes} scrapes, stale bars ${stale}, breaker open ${halted}, IC series ${ic}, refused swaps ${refused} ${swapsRaw}; runner: ${runnerOut}${runnerErr}; model runner: ${modelOut}${modelErr}`);
       await sleep(500);
     }
   }, 150_000);
@@ -161,6 +182,7 @@ describe('real Prometheus scraping tm live --paper', () => {
       clearTimeout(timer);
     }
     await server?.close();
+    await mlflow?.deleteRegisteredModel(modelName).catch(() => undefined);
   }, 60_000);
 
   it('scrapes the runner (up = 1, ready until the drawdown halt) and reports the stopped target as down', async () => {
