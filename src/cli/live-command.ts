@@ -159,12 +159,12 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
           if (opts.inputs === 'venue' && column.source.fundingVenue !== 'bybit') io.out(`note: the funding input is Bybit's funding history, standing in for ${column.source.fundingVenue} (the model column's fundingVenue)`);
           const source = opts.inputs === 'store' ? storeInputs : new VenueSignalInputs(market, storeInputs);
           const tf = timeframeMs(setup.timeframe);
-          signals = await openLiveSignals({ ...setup, modelColumn: column }, { loadModel: loadExperimentModel, source, from: Math.floor((await pacer.now()) / tf) * tf });
+          signals = await openLiveSignals({ ...setup, modelColumn: column }, { loadModel: loadExperimentModel, source, from: Math.floor((await pacer.now()) / tf) * tf, now: () => Date.now() });
           for (const note of signals.notes) io.out(note);
           // Promote-to-live: a registry alias is followed (a new verified version swaps in at the next bar boundary).
           const watched = registryModelSource(column.source.model, setup.symbols, FeaturePipeline.fromSpec(DEFAULT_FEATURE_SPEC));
           if (watched !== undefined) {
-            modelWatch = new ModelWatch(watched, signals.signals, { version: signals.models[0]!.version, models: signals.models }, { allowUngated: column.source.allowUngated, log: (line) => io.out(line), ...(observed ? { observer: observed.live } : {}) });
+            modelWatch = new ModelWatch(watched, signals.signals, { version: signals.models[0]!.version, models: signals.models }, { allowUngated: column.source.allowUngated, now: () => Date.now(), log: (line) => io.out(line), ...(observed ? { observer: observed.live } : {}) });
             io.out(`following ${column.source.model}: a promoted version is verified and swapped in at the next bar boundary (tm live rollback returns to the previous one)`);
           }
         }

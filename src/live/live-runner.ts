@@ -347,7 +347,7 @@ export class LiveRunner {
       warmed++;
     }
     kernel.warmingUp = false;
-    deps.metrics?.warmedUp(kernel, warmed, (performance.now() - warmStart) / 1000);
+    deps.metrics?.warmedUp(kernel, warmed, (performance.now() - warmStart) / 1000, deps.signals);
     this.nextFunding = Math.ceil((liveFrom + tf) / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS;
     cursor = liveFrom - tf;
 

@@ -181,6 +181,8 @@ export interface LiveSignalsDeps {
   readonly source: SignalInputSource;
   /** Open time of the first live bar: the run's window starts there (a model trained on later bars is in-sample). */
   readonly from: number;
+  /** Wall clock (epoch ms) of the model's load time in metrics. */
+  readonly now: () => number;
 }
 
 /**
@@ -204,7 +206,7 @@ export async function openLiveSignals(setup: LiveSetup & { readonly modelColumn:
       notes.push(checkModelCard(m, { column, source, symbol, from: deps.from, to: Infinity, window: `the live run from ${new Date(deps.from).toISOString()}` }));
     }
     const first = models[0]!;
-    const spec: LiveSignalsSpec = { column, symbols: setup.symbols, timeframe: setup.timeframe, funding: true, dvol: source.dvol, reference: source.reference, model: { name: first.card.name, version: first.version, loadedAtMs: Date.now() } };
+    const spec: LiveSignalsSpec = { column, symbols: setup.symbols, timeframe: setup.timeframe, funding: true, dvol: source.dvol, reference: source.reference, model: { name: first.card.name, version: first.version, loadedAtMs: deps.now() } };
     return { signals: new LiveSignals(spec, pipeline, models.map((m) => m.model), deps.source), notes, close, models };
   } catch (e) {
     await close();

@@ -47,7 +47,7 @@ export class ModelWatch {
     private readonly source: ModelVersionSource,
     private readonly signals: LiveSignals,
     private current: { version: string; models: readonly ExperimentModel[] },
-    private readonly options: { readonly allowUngated: boolean; readonly log?: (line: string) => void; readonly observer?: ModelSwapObserver },
+    private readonly options: { readonly allowUngated: boolean; readonly now: () => number; readonly log?: (line: string) => void; readonly observer?: ModelSwapObserver },
   ) {}
 
   private journal: Journal | undefined;
@@ -125,7 +125,7 @@ export class ModelWatch {
 
   private async swapTo(now: number, to: { readonly version: string; readonly models: readonly ExperimentModel[] }, reason: string): Promise<void> {
     const from = this.current;
-    this.signals.swapModels(to.models.map((m) => m.model), { name: this.source.name, version: to.version, loadedAtMs: Date.now() });
+    this.signals.swapModels(to.models.map((m) => m.model), { name: this.source.name, version: to.version, loadedAtMs: this.options.now() });
     // The version swapped out stays loaded for a rollback; the one before it is released.
     const released = this.previous;
     this.previous = from;

@@ -197,8 +197,12 @@ export class LiveMetrics {
   }
 
   /** Warm-up done (`bars` bar times replayed in `seconds`); the kernel holds the restored state. */
-  warmedUp(kernel: Kernel, bars: number, seconds: number): void {
+  warmedUp(kernel: Kernel, bars: number, seconds: number, signals?: Pick<ObservedSignals, 'model'>): void {
     const { metrics, options } = this;
+    // The model in use, from the start (its swap outcomes at 0: a refused promotion is an increase).
+    const model = signals?.model;
+    if (model !== undefined && !this.modelSeen) metrics.modelLoaded(model.name, model.version, options.mode, model.loadedAtMs);
+    if (model !== undefined) this.modelSeen = true;
     this.cursors = { fills: kernel.fills.length, trips: kernel.tracker.trips.length, rejections: kernel.rejections.length, changes: kernel.risk.changes.length, funding: kernel.fundingEvents.length };
     metrics.warmupFinished('venue', seconds, Object.fromEntries(options.instruments.map((id) => [id, bars])));
     this.setBreaker(kernel.tradingState, 'start');

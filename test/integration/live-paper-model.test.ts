@@ -103,7 +103,7 @@ describe('live runner (paper) with a model column and a regime fit vs backtester
     const market = new BybitMarketDataClient({ apiUrl: server.url, rateLimitMs: 1 });
     const feed = new LiveBarFeed(market, SYMBOLS, '4h', tf, time, { graceMs: 1_000, retryMs: 1_000, pageSize: 1000 });
     const source = new VenueSignalInputs(market, new StoreSignalInputs(store, { venue: 'bybit', fundingVenue: 'binance-futures' }));
-    const opened = await openLiveSignals({ ...setup, modelColumn: setup.modelColumn! }, { loadModel, source, from: startTs });
+    const opened = await openLiveSignals({ ...setup, modelColumn: setup.modelColumn! }, { loadModel, source, from: startTs, now: () => 0 });
     const dir = tempDir('tm-live-model-');
     try {
       const runner = new LiveRunner(

@@ -150,7 +150,7 @@ describe('real Prometheus scraping tm live --paper', () => {
     driver = (async () => {
       for (let k = 1; k <= BARS && driving; k++) {
         venueNow = startTs + k * tf;
-        if (k === 30) await mlflow.setAlias(modelName, 'production', '2');
+        if (k === 60) await mlflow.setAlias(modelName, 'production', '2');
         await sleep(150);
       }
     })();

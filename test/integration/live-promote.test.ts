@@ -89,7 +89,7 @@ describe('promote-to-live (real MLflow + MinIO)', () => {
     const market = new BybitMarketDataClient({ apiUrl: server.url, rateLimitMs: 1 });
     const store = await MarketStore.open(db, { readOnly: true });
     const source = new VenueSignalInputs(market, new StoreSignalInputs(store, { venue: 'bybit', fundingVenue: 'binance-futures' }));
-    const opened = await openLiveSignals({ ...setup, modelColumn: setup.modelColumn! }, { loadModel: loadExperimentModel, source, from: START });
+    const opened = await openLiveSignals({ ...setup, modelColumn: setup.modelColumn! }, { loadModel: loadExperimentModel, source, from: START, now: () => 0 });
     expect(opened.models[0]!.version).toBe('v1');
     const runDir = join(dir, 'run');
     let runner: LiveRunner | undefined;
@@ -115,7 +115,7 @@ describe('promote-to-live (real MLflow + MinIO)', () => {
       },
     };
     const feed = new LiveBarFeed(market, ['BTCUSDT'], '4h', tf, pacer, { graceMs: 1_000, retryMs: 1_000, pageSize: 1000 });
-    const watch = new ModelWatch(registryModelSource(`${name}@production`, ['BTCUSDT'], pipeline)!, opened.signals, { version: 'v1', models: opened.models }, { allowUngated: false });
+    const watch = new ModelWatch(registryModelSource(`${name}@production`, ['BTCUSDT'], pipeline)!, opened.signals, { version: 'v1', models: opened.models }, { allowUngated: false, now: () => 0 });
     try {
       runner = new LiveRunner(
         { runId: 'prom1', mode: 'paper', instruments: setup.instruments, timeframe: '4h', initialCash: setup.initialCash, leverage: setup.leverage, dir: runDir, startTs: START, maxBars: LIVE, warmupBars: setup.warmupBars, paper: { fees: setup.fees, slippage: setup.slippage }, config: setup.config },
