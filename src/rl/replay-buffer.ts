@@ -1,4 +1,4 @@
-import { SeededRandom } from '../models/seeded-random.js';
+import { SeededRandom } from '../models/index.js';
 import { invalidRlInput } from './rl-error.js';
 
 /** A minibatch drawn from a {@link ReplayBuffer}: row-major float32 matrices of `size` rows (reused between draws). */

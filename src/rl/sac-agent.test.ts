@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { SeededRandom } from '../models/seeded-random.js';
+import { SeededRandom } from '../models/index.js';
 import { ActorNetwork } from './actor-network.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import { createSacAgent } from './sac-agent.js';

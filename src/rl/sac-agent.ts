@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { deriveSeed, SeededRandom } from '../models/seeded-random.js';
+import { deriveSeed, SeededRandom } from '../models/index.js';
 import type { ActorWeights, DenseWeights } from './actor-network.js';
 import type { ReplayBatch } from './replay-buffer.js';
 import { invalidRlInput } from './rl-error.js';

@@ -1,4 +1,4 @@
-import { deriveSeed, SeededRandom } from '../models/seeded-random.js';
+import { deriveSeed, SeededRandom } from '../models/index.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import { invalidRlInput } from './rl-error.js';
 import type { SacAgent, SacUpdateStats } from './sac-agent.js';
