@@ -4,7 +4,7 @@ import type { Instrument } from '../core/instrument.js';
 import type { Clock } from '../core/time.js';
 import type { FittedRegime, Strategy, StrategyContext, StrategySetup } from '../engine/strategy.js';
 import { RegimeFilter } from '../regime/index.js';
-import { createPositionSizer, parseRiskConfig, RegimeForecast, RollingIc, type PositionSizer, type RiskConfig } from '../sizing/index.js';
+import { createPositionSizer, parseRiskConfig, RegimeForecast, RollingIc, type PositionSizer, type RiskConfig, type RlSizer } from '../sizing/index.js';
 import { parseStrategyParams } from './shared.js';
 
 /** Params of {@link regimeKelly}. */
@@ -50,8 +50,9 @@ export const NO_SIGNAL_REASON = 'no_signal';
  *    signal is in volatility units (NaN while fewer than `volatilityWindow` returns exist); `RollingIc` takes (μ, close);
  * 3. circuit breaker: fed the bar with the account equity (drawdown), and every closed round trip's PnL (realised
  *    price PnL − fees, from the engine's `onPositionClosed`; funding is not part of it);
- * 4. position sizer (`createPositionSizer`: breaker check → regime-weighted Kelly → cascade → order quantity, no RL
- *    sizer, so the tiers are PURE_KELLY or EMERGENCY_FLAT) gives the target; the difference from the current
+ * 4. position sizer (`createPositionSizer`: breaker check → regime-weighted Kelly → RL proposal → cascade → order
+ *    quantity) gives the target; without `setup.rlSizers` the tiers are PURE_KELLY or EMERGENCY_FLAT, with one RL
+ *    sizer per instrument FULL_RL and BLENDED apply when its confidence and the rolling IC pass the cascade's thresholds; the difference from the current
  *    position is sent as a market order (filled at the next open), unless it only resizes by less than
  *    `minRebalance` × equity. The tier and its reason are annotated (`ctx.annotateTier`); a NaN signal targets flat
  *    with the reason `no_signal` (unless the breaker's EMERGENCY_FLAT applies).
@@ -94,7 +95,7 @@ export function regimeKelly(params: unknown, setup?: StrategySetup): Strategy {
             { instrument: instrument.id, index: i },
           );
         }
-        return new InstrumentPipeline(regime, risk, clock, instrument);
+        return new InstrumentPipeline(regime, risk, clock, instrument, setup?.rlSizers?.[i]);
       });
     },
     onBar(ctx, bar) {
@@ -163,9 +164,10 @@ class InstrumentPipeline {
   private readonly risk: RiskConfig;
   private readonly clock: Clock;
   private readonly instrument: Instrument;
+  private readonly rlSizer: RlSizer | undefined;
   private previousClose = Number.NaN;
 
-  constructor(regime: FittedRegime, risk: RiskConfig, clock: Clock, instrument: Instrument) {
+  constructor(regime: FittedRegime, risk: RiskConfig, clock: Clock, instrument: Instrument, rlSizer: RlSizer | undefined) {
     this.filter = new RegimeFilter(regime.model, { initialVariance: regime.initialVariance });
     this.forecast = new RegimeForecast(this.filter, regime.labels);
     this.labels = this.forecast.labels;
@@ -174,11 +176,12 @@ class InstrumentPipeline {
     this.risk = risk;
     this.clock = clock;
     this.instrument = instrument;
+    this.rlSizer = rlSizer;
   }
 
   /** Takes the bar's close: filters its log return (from the second bar on) and builds the sizer on the first bar (bar length known). */
   observe(close: number, barMs: number): void {
-    if (this.sizer === undefined) this.sizer = createPositionSizer(this.risk, { clock: this.clock, instrument: this.instrument, barMs });
+    if (this.sizer === undefined) this.sizer = createPositionSizer(this.risk, { clock: this.clock, instrument: this.instrument, barMs, ...(this.rlSizer ? { rlSizer: this.rlSizer } : {}) });
     if (this.previousClose === this.previousClose) {
       this.filter.update(Math.log(close / this.previousClose) * this.returnScale);
       this.forecast.update();
