@@ -2,11 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { computeMetrics, tierAttribution } from '../backtest/metrics.js';
 import { renderHtmlReport } from '../backtest/report.js';
 import { runBacktest } from '../backtest/run-backtest.js';
-import { BYBIT_LINEAR_PERPETUALS } from '../core/instrument.js';
-import { HOUR_MS } from '../core/time.js';
-import type { FittedRegime } from '../engine/strategy.js';
 import { SeededRandom } from '../models/index.js';
-import { labelStates, makeMsGarchModel } from '../regime/index.js';
 import type { RlSizerState } from '../sizing/index.js';
 import { regimeKelly } from '../strategies/index.js';
 import { exportActorOnnx, readActorOnnx } from './actor-onnx.js';
@@ -16,11 +12,8 @@ import { policyConfidence, SacRlSizer } from './sac-rl-sizer.js';
 import { trainSac, type Environment } from './sac-trainer.js';
 import { SIZING_OBSERVATION_NAMES, SIZING_OBSERVATION_SPEC, SizingObservation } from './sizing-observation.js';
 import { backtestSpec } from '../../test/support/engine-scenarios.js';
-import { makeFrame, type Ohlcv } from '../../test/support/frames.js';
+import { oneStateRegime, RL_BTC as BTC, signalMarket } from '../../test/support/rl-market.js';
 
-const BTC = BYBIT_LINEAR_PERPETUALS['BTCUSDT']!;
-const STEP = 4 * HOUR_MS;
-const START = Date.UTC(2024, 0, 1);
 const OBS = SIZING_OBSERVATION_NAMES.length;
 
 function state(over: Partial<RlSizerState> = {}): RlSizerState {
@@ -50,23 +43,6 @@ async function trainActor(): Promise<Uint8Array> {
   agent.dispose();
   return bytes;
 }
-
-/** 4h bars whose next log return is the signal plus noise: r_{t+1} = s_t + N(0, 1 %), s_t ~ N(0, 0.3 %) (IC ≈ 0.29). */
-function market(bars: number, seed: number): { frame: ReturnType<typeof makeFrame>; signal: Float64Array } {
-  const random = new SeededRandom(seed);
-  const normal = () => Math.sqrt(-2 * Math.log(Math.max(random.nextFloat(), 1e-12))) * Math.cos(2 * Math.PI * random.nextFloat());
-  const signal = Float64Array.from({ length: bars }, () => 0.003 * normal());
-  const close: number[] = [100];
-  for (let k = 1; k < bars; k++) close.push(close[k - 1]! * Math.exp(signal[k - 1]! + 0.01 * normal()));
-  const ohlcv: Ohlcv[] = close.map((c, k) => {
-    const o = k === 0 ? c : close[k - 1]!;
-    return [o, Math.max(o, c), Math.min(o, c), c, 1000];
-  });
-  return { frame: makeFrame({ timeframe: '4h', start: '2024-01-01T00:00:00Z', bars: ohlcv, symbols: ['BTCUSDT'] }), signal };
-}
-
-const ONE_STATE = makeMsGarchModel({ mean: [0], omega: [1e-4], transition: [[1]] });
-const REGIME: FittedRegime = { instrument: BTC.id, symbol: 'BTCUSDT', model: ONE_STATE, labels: labelStates(ONE_STATE), initialVariance: 1e-4, returnScale: 1, fitStart: START - 100 * STEP, fitEnd: START, returns: 99, logLikelihood: 0, converged: true, seed: 1 };
 
 describe('SacRlSizer', () => {
   it('policy confidence: 1 for a deterministic policy, 0 for one as spread as a uniform guess, decreasing in σ', () => {
@@ -112,10 +88,10 @@ describe('SacRlSizer', () => {
   it('plugged into the cascade of a backtest: the tier table holds FULL_RL and BLENDED (default thresholds 0.50/0.05 and 0.30/0.02)', async () => {
     const bytes = await trainedActorBytes();
     const { weights } = readActorOnnx(bytes, { observationNames: SIZING_OBSERVATION_NAMES, observationSpecHash: SIZING_OBSERVATION_SPEC });
-    const { frame, signal } = market(500, 17);
+    const { frame, signal } = signalMarket(500, 17);
     const spec = backtestSpec(frame, [BTC], { name: 'sac-sizer-test', columns: { signal: [signal] }, leverage: 2, dataSources: [], seed: 1 });
     const params = { minRebalance: 0.01, risk: { horizonBars: 1, ic: { window: 60, minPairs: 20 } } };
-    const withRl = runBacktest(spec, regimeKelly(params, { regimes: [REGIME], rlSizers: [new SacRlSizer(weights, { name: 'sac-test' })] }));
+    const withRl = runBacktest(spec, regimeKelly(params, { regimes: [oneStateRegime()], rlSizers: [new SacRlSizer(weights, { name: 'sac-test' })] }));
     const table = tierAttribution(withRl)!;
     const row = (tier: string) => table.total.find((s) => s.tier === tier);
     if (process.env['TM_PRINT_TIERS']) console.log('TIERS', JSON.stringify(table.total));
@@ -129,7 +105,7 @@ describe('SacRlSizer', () => {
     expect(section).toMatch(/<th scope="row">FULL_RL<\/th><td class="num">[1-9]/);
     expect(section).toMatch(/<th scope="row">BLENDED<\/th><td class="num">(?!0\.00 %)/);
     // without the sizer the same run never leaves PURE_KELLY for an RL tier
-    const withoutRl = runBacktest(spec, regimeKelly(params, { regimes: [REGIME] }));
+    const withoutRl = runBacktest(spec, regimeKelly(params, { regimes: [oneStateRegime()] }));
     const without = tierAttribution(withoutRl)!.total;
     expect(without.filter((s) => s.tier === 'FULL_RL' || s.tier === 'BLENDED').map((s) => s.bars)).toEqual([0, 0]);
     expect(Array.from(withRl.bars[0]!.position)).not.toEqual(Array.from(withoutRl.bars[0]!.position));
