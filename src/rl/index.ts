@@ -22,3 +22,4 @@ export { ActorNetwork, type ActorWeights, type DenseWeights } from './actor-netw
 export { ACTOR_ACTION_NAME, ACTOR_FORMAT, ACTOR_INPUT_NAME, ACTOR_LOG_STD_NAME, exportActorOnnx, readActorOnnx, type ActorOnnx, type ActorOnnxOptions } from './actor-onnx.js';
 export { SIZING_OBSERVATION_NAMES, SIZING_OBSERVATION_SPEC, SizingObservation } from './sizing-observation.js';
 export { policyConfidence, SacRlSizer } from './sac-rl-sizer.js';
+export { SizingEnvironment, SizingEnvironmentConfig, type SizingEnvironmentOptions } from './env/sizing-environment.js';

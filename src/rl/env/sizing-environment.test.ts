@@ -76,6 +76,8 @@ describe('SizingEnvironment (SAC sizer over the engine)', () => {
     expect(a.observations.some((o) => o[10]! > 0) && a.observations.some((o) => o[10]! < 0)).toBe(true);
     const e = env();
     expect(() => e.step(Float32Array.of(0))).toThrow(/must be reset before step/);
+    expect(() => env({ reward: { scale: 0 } })).toThrow(/sizing environment config \$\.reward\.scale: /);
+    expect(() => env({ rewards: {} })).toThrow(/unknown key "rewards"/);
   });
 
   it('SAC trains over it (seeded): two short trainings give byte-identical weights', async () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { invariant } from '../../core/app-error.js';
-import { deepFreeze } from '../../core/config-issues.js';
+import { deepFreeze, describeConfigIssue } from '../../core/config-issues.js';
 import { BarStepper, type BacktestResult, type BacktestSpec } from '../../backtest/index.js';
 import type { FittedRegime } from '../../engine/strategy.js';
 import type { RlProposal, RlSizer, RlSizerState, SizingDecision } from '../../sizing/index.js';
@@ -95,7 +95,10 @@ export class SizingEnvironment implements Environment {
   constructor(options: SizingEnvironmentOptions) {
     if (options.spec.instruments.length !== 1) invalidRlInput('spec.instruments.length', 'be 1 (one decision per bar of one instrument)', options.spec.instruments.length);
     const parsed = SizingEnvironmentConfig.safeParse(options.config ?? {});
-    if (!parsed.success) throw new RlError('invalid_config', `sizing environment config: ${parsed.error.issues[0]!.message} at $.${parsed.error.issues[0]!.path.join('.')}`, { issues: parsed.error.issues });
+    if (!parsed.success) {
+      const issue = describeConfigIssue(parsed.error.issues[0]!, options.config);
+      throw new RlError('invalid_config', `sizing environment config ${issue.path}: ${issue.problem}`, { path: issue.path, problem: issue.problem });
+    }
     this.config = deepFreeze(parsed.data);
     this.options = options;
     const params = options.strategyParams ?? {};
