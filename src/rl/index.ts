@@ -23,3 +23,4 @@ export { ACTOR_ACTION_NAME, ACTOR_FORMAT, ACTOR_INPUT_NAME, ACTOR_LOG_STD_NAME, 
 export { SIZING_OBSERVATION_NAMES, SIZING_OBSERVATION_SPEC, SizingObservation } from './sizing-observation.js';
 export { policyConfidence, SacRlSizer } from './sac-rl-sizer.js';
 export { SizingEnvironment, SizingEnvironmentConfig, type SizingEnvironmentOptions } from './env/sizing-environment.js';
+export { CurriculumConfig, episodes, episodeSpec, parseCurriculumConfig, ScaledFeeModel, trainCurriculum, type CurriculumProgress, type Episode, type EpisodeSet } from './env/curriculum.js';

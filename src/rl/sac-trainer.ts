@@ -36,26 +36,31 @@ export interface SacProgress {
  * Runs `steps` environment steps of SAC: uniform random actions for the first `config.randomSteps` steps (from a
  * seeded stream), then draws from the policy; each transition goes to a seeded {@link ReplayBuffer}; once it holds
  * `config.learningStarts` transitions, `config.gradientStepsPerStep` gradient steps follow each environment step.
- * Returns the buffer (for inspection) and the number of gradient steps taken.
- * @throws RlError `invalid_input` when the environment's sizes differ from the agent's, or `steps` is not an integer >= 0.
+ * Returns the buffer (for inspection) and the number of gradient steps taken. With `options.buffer` (e.g. across the
+ * stages of a curriculum) training continues on it: transitions already stored count towards `randomSteps`, and
+ * the exploration stream is derived from the seed and the buffer's size.
+ * @throws RlError `invalid_input` when the environment's or the buffer's sizes differ from the agent's, or `steps` is
+ *   not an integer >= 0.
  * @example
  * const agent = await createSacAgent(config, env);
  * trainSac(env, agent, { steps: 50_000, onProgress: (p) => bar.update(p.step) });
  */
-export function trainSac(env: Environment, agent: SacAgent, options: { readonly steps: number; readonly onProgress?: (progress: SacProgress) => void }): { readonly buffer: ReplayBuffer; readonly gradientSteps: number } {
+export function trainSac(env: Environment, agent: SacAgent, options: { readonly steps: number; readonly buffer?: ReplayBuffer; readonly onProgress?: (progress: SacProgress) => void }): { readonly buffer: ReplayBuffer; readonly gradientSteps: number } {
   const { steps, onProgress } = options;
   const config = agent.config;
   if (!Number.isInteger(steps) || steps < 0) invalidRlInput('steps', 'be an integer >= 0', steps);
   if (env.observationSize !== agent.observationSize) invalidRlInput('env.observationSize', `equal the agent's ${agent.observationSize}`, env.observationSize);
   if (env.actionSize !== agent.actionSize) invalidRlInput('env.actionSize', `equal the agent's ${agent.actionSize}`, env.actionSize);
-  const buffer = new ReplayBuffer({ capacity: Math.min(config.replayCapacity, Math.max(1, steps)), observationSize: env.observationSize, actionSize: env.actionSize, seed: deriveSeed(config.seed, 3) });
-  const explore = new SeededRandom(deriveSeed(config.seed, 2));
+  const buffer = options.buffer ?? new ReplayBuffer({ capacity: Math.min(config.replayCapacity, Math.max(1, steps)), observationSize: env.observationSize, actionSize: env.actionSize, seed: deriveSeed(config.seed, 3) });
+  if (buffer.observationSize !== agent.observationSize || buffer.actionSize !== agent.actionSize) invalidRlInput('buffer sizes', `equal the agent's (${agent.observationSize}, ${agent.actionSize})`, `(${buffer.observationSize}, ${buffer.actionSize})`);
+  const stored = buffer.size;
+  const explore = new SeededRandom(stored === 0 ? deriveSeed(config.seed, 2) : deriveSeed(deriveSeed(config.seed, 2), stored));
   let observation = Float32Array.from(env.reset());
   let episodes = 0, episodeReward = 0, lastEpisodeReward = Number.NaN, gradientSteps = 0;
   let update: SacUpdateStats | null = null;
   for (let t = 0; t < steps; t++) {
     let action: Float32Array;
-    if (t < config.randomSteps) {
+    if (stored + t < config.randomSteps) {
       action = new Float32Array(env.actionSize);
       for (let k = 0; k < action.length; k++) action[k] = 2 * explore.nextFloat() - 1;
     } else {

@@ -35,6 +35,8 @@ export type SizingEnvironmentConfig = z.output<typeof SizingEnvironmentConfig>;
 export interface SizingEnvironmentOptions {
   /** The backtest spec (one instrument; its frame, `columns`, fees, slippage, funding and `warmupBars` are the engine's). */
   readonly spec: BacktestSpec;
+  /** Episode specs (same instrument), cycled in order by {@link SizingEnvironment.reset}; absent = `spec` every episode. */
+  readonly episodes?: readonly BacktestSpec[];
   /** regime-kelly params (signal column, units, scale, `risk`); the cascade thresholds are replaced (see the class doc). */
   readonly strategyParams?: Readonly<Record<string, unknown>>;
   /** The instrument's fitted regime (as an experiment's `regime` section fits it). */
@@ -66,8 +68,9 @@ class PendingActionSizer implements RlSizer {
  *   breaker (EMERGENCY_FLAT, half-open probe) and PURE_KELLY while the IC is NaN still apply, as deployed;
  *   {@link lastDecision} shows the tier. The deployed cascade gates the learned sizer with its own thresholds.
  * - Reward: see {@link SizingEnvironmentConfig} (log equity return minus a drawdown-increment penalty, after costs).
- * - Episode: one pass over the spec's bars; warm-up bars decide at share 1 (orders held back, as in a backtest); the
- *   episode ends (`done`, no bootstrap) after the last decision. {@link result} is the episode's backtest result.
+ * - Episode: one pass over the spec's bars (or the next of `episodes`, cycled; see `trainCurriculum`); warm-up bars
+ *   decide at share 1 (orders held back, as in a backtest); the episode ends (`done`, no bootstrap) after the last
+ *   decision. {@link result} is the episode's backtest result.
  *
  * Known difference from deployment: `SacRlSizer` updates its path state (entry, bars held, peak equity) only on bars
  * where the breaker is closed (the cascade asks RL only then); the environment updates it on every decision bar.
@@ -91,9 +94,13 @@ export class SizingEnvironment implements Environment {
   private peak = 0;
   private decision: SizingDecision | undefined;
   private decisions = 0;
+  private episodeCount = 0;
 
   constructor(options: SizingEnvironmentOptions) {
-    if (options.spec.instruments.length !== 1) invalidRlInput('spec.instruments.length', 'be 1 (one decision per bar of one instrument)', options.spec.instruments.length);
+    for (const spec of [options.spec, ...(options.episodes ?? [])]) {
+      if (spec.instruments.length !== 1) invalidRlInput('spec.instruments.length', 'be 1 (one decision per bar of one instrument)', spec.instruments.length);
+    }
+    if (options.episodes?.length === 0) invalidRlInput('episodes.length', 'be >= 1 when given', 0);
     const parsed = SizingEnvironmentConfig.safeParse(options.config ?? {});
     if (!parsed.success) {
       const issue = describeConfigIssue(parsed.error.issues[0]!, options.config);
@@ -126,10 +133,13 @@ export class SizingEnvironment implements Environment {
     this.sizer = new PendingActionSizer();
     this.observation = new SizingObservation();
     this.strategy = regimeKellyStepwise(this.params, { regimes: [this.options.regime], rlSizers: [this.sizer] });
-    this.stepper = new BarStepper(this.options.spec, this.strategy.strategy);
+    const episodes = this.options.episodes;
+    const spec = episodes === undefined ? this.options.spec : episodes[this.episodeCount % episodes.length]!;
+    this.episodeCount++;
+    this.stepper = new BarStepper(spec, this.strategy.strategy);
     this.decision = undefined;
     this.decisions = 0;
-    if (!this.advance()) invalidRlInput('spec.frame', 'hold at least one bar after warm-up to decide on', this.options.spec.frame.ts.length);
+    if (!this.advance()) invalidRlInput('spec.frame', 'hold at least one bar after warm-up to decide on', spec.frame.ts.length);
     this.peak = this.stepper.equity;
     return Float32Array.from(this.current);
   }
