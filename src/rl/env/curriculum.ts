@@ -7,7 +7,7 @@ import type { Liquidity } from '../../core/order.js';
 import type { SacAgent } from '../sac-agent.js';
 import { trainSac, type SacProgress } from '../sac-trainer.js';
 import { ReplayBuffer } from '../replay-buffer.js';
-import { deriveSeed } from '../../models/index.js';
+import { deriveSeed, SeededRandom } from '../../models/index.js';
 import { invalidRlInput, RlError } from '../rl-error.js';
 import { SizingEnvironment, type SizingEnvironmentOptions } from './sizing-environment.js';
 
@@ -122,7 +122,8 @@ export interface CurriculumProgress extends SacProgress {
 
 /**
  * Trains `agent` through the curriculum's stages in order, on one replay buffer: each stage builds a
- * {@link SizingEnvironment} whose episodes are the stage's episode set of `options.spec` (cycled in order), with the
+ * {@link SizingEnvironment} whose episodes are the stage's episode set of `options.spec` (in a seeded random order,
+ * then cycled), with the
  * fees scaled by the stage's `feeScale`. Returns the gradient steps per stage.
  * @throws RlError `invalid_input` when a stage's episode set is empty.
  * @example
@@ -134,6 +135,12 @@ export function trainCurriculum(agent: SacAgent, environment: SizingEnvironmentO
   return curriculum.stages.map((stage, k) => {
     const chosen = all.filter((e) => stage.episodes === 'all' || e.label === stage.episodes);
     if (chosen.length === 0) invalidRlInput(`curriculum.stages[${k}].episodes`, 'select at least one episode', stage.episodes);
+    // a seeded shuffle: a stage shorter than its episodes does not train on the earliest ones only
+    const order = new SeededRandom(deriveSeed(agent.config.seed, 200 + k));
+    for (let i = chosen.length - 1; i > 0; i--) {
+      const j = order.nextInt(i + 1);
+      [chosen[i], chosen[j]] = [chosen[j]!, chosen[i]!];
+    }
     const specs = chosen.map((e) => episodeSpec(environment.spec, e, curriculum.warmupBars, stage.feeScale));
     const env = new SizingEnvironment({ ...environment, spec: specs[0]!, episodes: specs });
     const { gradientSteps } = trainSac(env, agent, { steps: stage.steps, buffer, ...(options.onProgress ? { onProgress: (p: SacProgress) => options.onProgress!({ ...p, stage: k, stageSteps: stage.steps }) } : {}) });
