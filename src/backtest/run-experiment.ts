@@ -229,17 +229,7 @@ async function modelSignals(config: ExperimentConfig, deps: ExperimentDeps, fram
     for (const symbol of symbols) {
       const m = await deps.loadModel(source.model, symbol, pipeline);
       models.push(m);
-      const c = m.card;
-      const inSample = overlapsTraining(c, windowFrom, windowTo);
-      if (inSample && !source.allowInSample) {
-        throw new ExperimentError('invalid_model', `column ${column}: model ${c.name} was trained on [${c.dataRange.from}, ${c.dataRange.to}), which overlaps the backtest [${config.data.start}, ${config.data.end}); set ${path}.allowInSample to run it in-sample`, { path: `${path}.allowInSample` });
-      }
-      if (!c.gatesPassed && !source.allowUngated) throw new ExperimentError('invalid_model', `column ${column}: model ${c.name} failed its quality gates; set ${path}.allowUngated to run it anyway`, { path: `${path}.allowUngated` });
-      notes.push(
-        `column ${column}: model ${c.name} (${m.version}, trained on [${c.dataRange.from}, ${c.dataRange.to}), gates ${c.gatesPassed ? 'passed' : 'FAILED'}) streamed for ${symbol} through the signal stage (features → ONNX per bar)` +
-          (inSample ? ' — IN-SAMPLE: the backtest overlaps the training range' : '') +
-          (c.gatesPassed ? '' : ' — UNGATED: run although its quality gates failed'),
-      );
+      notes.push(checkModelCard(m, { column, source, symbol, from: windowFrom, to: windowTo, window: `the backtest [${config.data.start}, ${config.data.end})` }));
       const x = await featureInputsFromStore(deps.store, { venue: frame.venue, symbol, timeframe, start: frame.ts[0]!, end: frame.ts[frame.ts.length - 1]! + tf, fundingVenue: source.fundingVenue, dvol: source.dvol, reference: source.reference });
       if (x.ts.length !== frame.ts.length || x.ts.some((t, k) => t !== frame.ts[k])) {
         throw new ExperimentError('invalid_model', `column ${column}: the feature inputs of ${symbol} are not on the backtest's bar grid (${x.ts.length} bars vs ${frame.ts.length}); use data.missingBars 'error' or fill the gaps`, { path });
@@ -251,6 +241,31 @@ async function modelSignals(config: ExperimentConfig, deps: ExperimentDeps, fram
     throw e;
   }
   return { stage: new SignalStage(pipeline, models.map((m) => m.model), inputs), column, models };
+}
+
+/**
+ * Checks a loaded model column's card against the window it is to run on (a backtest's, or a live run's from its
+ * start on) and returns the note stating it: refuses an overlap with the training range unless `allowInSample`, and
+ * a model whose quality gates failed unless `allowUngated`.
+ * @throws ExperimentError `invalid_model` naming the column path to set.
+ */
+export function checkModelCard(
+  m: Pick<ExperimentModel, 'card' | 'version'>,
+  at: { readonly column: string; readonly source: Extract<ExperimentColumnSource, { source: 'model' }>; readonly symbol: string; readonly from: number; readonly to: number; readonly window: string },
+): string {
+  const { column, source, symbol } = at;
+  const path = `$.columns.${column}`;
+  const c = m.card;
+  const inSample = overlapsTraining(c, at.from, at.to);
+  if (inSample && !source.allowInSample) {
+    throw new ExperimentError('invalid_model', `column ${column}: model ${c.name} was trained on [${c.dataRange.from}, ${c.dataRange.to}), which overlaps ${at.window}; set ${path}.allowInSample to run it in-sample`, { path: `${path}.allowInSample` });
+  }
+  if (!c.gatesPassed && !source.allowUngated) throw new ExperimentError('invalid_model', `column ${column}: model ${c.name} failed its quality gates; set ${path}.allowUngated to run it anyway`, { path: `${path}.allowUngated` });
+  return (
+    `column ${column}: model ${c.name} (${m.version}, trained on [${c.dataRange.from}, ${c.dataRange.to}), gates ${c.gatesPassed ? 'passed' : 'FAILED'}) streamed for ${symbol} through the signal stage (features → ONNX per bar)` +
+    (inSample ? ` — IN-SAMPLE: ${at.window} overlaps the training range` : '') +
+    (c.gatesPassed ? '' : ' — UNGATED: run although its quality gates failed')
+  );
 }
 
 /** Bars of warm-up `config.warmup` asks for: a count, a duration over the timeframe (rounded up), or `auto`. */

@@ -3,13 +3,15 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { BybitMarketDataClient } from '../adapters/bybit/bybit-market-data-client.js';
-import type { ExperimentConfig } from '../backtest/run-experiment.js';
+import { experimentVenueModels, fitExperimentRegimes, type ExperimentConfig } from '../backtest/run-experiment.js';
 import { AppError } from '../core/app-error.js';
 import { formatUtc, timeframeMs } from '../core/time.js';
 import { LiveBarFeed } from '../live/bar-feed.js';
 import { PolledPacer, WallPacer, type Pacer } from '../live/live-clock.js';
 import { LiveRunner, type LiveMode, type LiveStatus, type LiveVenue } from '../live/live-runner.js';
-import { liveSetup, type LiveSetup } from '../live/live-setup.js';
+import { liveSetup, regimesToJson, type LiveSetup } from '../live/live-setup.js';
+import { openLiveSignals } from '../live/live-signals.js';
+import { VenueSignalInputs } from '../live/venue-signal-inputs.js';
 import { BybitExecutionClient, loadBybitKeys, resolveBybitEnvironment } from '../adapters/bybit/index.js';
 import { networkDeadlinesFromEnv } from '../config/network-deadlines.js';
 import { replayJournal } from '../live/replay.js';
@@ -18,6 +20,11 @@ import { STRATEGIES } from '../strategies/index.js';
 import { loadOrThrow } from './backtest-command.js';
 import { formatTable, type CliIo } from './output.js';
 import { TM_VERSION } from './version.js';
+import { ShortLivedStoreInputs } from './live-inputs.js';
+import { loadExperimentModel, registryModelSource } from './model-packages.js';
+import { ModelWatch } from '../live/model-watch.js';
+import { DEFAULT_FEATURE_SPEC, FeaturePipeline } from '../features/index.js';
+import { withStore } from './store-session.js';
 
 interface LiveFlags {
   experiment?: string;
@@ -34,6 +41,8 @@ interface LiveFlags {
   pollMs: string;
   graceMs: string;
   model?: string;
+  db?: string;
+  inputs: 'venue' | 'store';
   unhalt?: boolean;
   keyFile?: string;
   metricsPort: string;
@@ -113,24 +122,30 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
     .option('--clock <clock>', 'wall: this machine’s clock; venue: the venue’s /v5/market/time polled every --poll-ms (a local venue on a fast clock)', 'wall')
     .option('--poll-ms <ms>', 'poll interval of the venue clock and of unpublished bars', '1000')
     .option('--grace-ms <ms>', 'wait after a bar’s close before asking for it', '2000')
-    .option('--model <name@alias>', 'model column of the experiment (not streamed live yet: refused)')
+    .option('--model <ref>', 'model streamed into the experiment’s model column (or its stored-predictions column): a package folder or name@alias (4-tier loader)')
+    .option('--db <path>', 'store (default TM_DB): the regime fit before data.start, DVOL (and with --inputs store, funding and reference closes); opened read-only per request')
+    .option('--inputs <source>', 'signal inputs besides the bars: venue (Bybit funding history and klines; DVOL from the store) or store', 'venue')
     .option('--unhalt', 'clear halts saved by the kill switch or a lost order')
     .option('--key-file <path>', 'Bybit keys as JSON {"apiKey","apiSecret"}, outside the repository, chmod 600 (default: BYBIT_API_KEY / BYBIT_API_SECRET)')
     .option('--metrics-port <port>', 'serve /metrics, /healthz, /readyz on this port (host TM_METRICS_HOST, default 127.0.0.1); 0 = off', '0')
     .action(async (opts: LiveFlags) => {
       if (opts.experiment === undefined) throw new AppError('invalid_arguments', 'tm live needs --experiment <file> (or a subcommand: status, stop, kill, replay)', {});
-      if (opts.model !== undefined) throw new AppError('invalid_arguments', `--model ${opts.model}: model columns are not streamed by the live runner yet`, { model: opts.model });
+      if (opts.inputs !== 'venue' && opts.inputs !== 'store') throw new AppError('invalid_arguments', `--inputs must be venue or store, was ${JSON.stringify(opts.inputs)}`, { inputs: opts.inputs });
       const mode = modeOf(opts);
       // Refuse mainnet without all three switches before anything else happens (the adapter checks again).
       if (mode !== 'paper') resolveBybitEnvironment({ testnet: mode === 'testnet', mainnet: mode === 'mainnet', acceptRealMoney: opts.iAcceptRealMoney === true }, process.env);
       const config = (await loadOrThrow(opts.experiment)) as unknown as ExperimentConfig;
-      const setup = liveSetup(config, STRATEGIES);
+      // The regime fit (bars strictly before data.start, as the backtest fits it), from the store, before anything trades.
+      const regimes = config.regime === undefined ? undefined : await withStore(opts.db, (store) => fitExperimentRegimes(store, config, experimentVenueModels(config).instruments), { readOnly: true });
+      const setup = liveSetup(config, STRATEGIES, { ...(opts.model !== undefined ? { model: opts.model } : {}), ...(regimes !== undefined ? { regimes } : {}) });
       const runId = opts.runId ?? defaultRunId(config.name, mode);
       const dir = runDir({ ...opts, runId });
       const pollMs = positiveInt(opts.pollMs, '--poll-ms');
       const market = new BybitMarketDataClient({ ...(opts.apiUrl !== undefined ? { apiUrl: opts.apiUrl } : {}) });
       let venue: BybitExecutionClient | undefined;
       const metricsPort = opts.metricsPort === '0' ? 0 : positiveInt(opts.metricsPort, '--metrics-port');
+      let signals: Awaited<ReturnType<typeof openLiveSignals>> | undefined;
+      let modelWatch: ModelWatch | undefined;
       const observed = metricsPort === 0 ? undefined : await startLiveMetrics({ port: metricsPort, env: process.env, mode, version: TM_VERSION, strategy: config.name, instruments: setup.instruments.map((x) => x.id), timeframeMs: timeframeMs(setup.timeframe), journalPath: join(dir, 'journal.jsonl'), drawdownLimit: setup.risk?.maxDrawdown ?? null });
       if (observed !== undefined) io.out(`metrics on ${observed.server.url}/metrics`);
       try {
@@ -138,16 +153,32 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
           venue = createBybitVenue(mode, opts, setup, io);
         }
         const pacer: Pacer = opts.clock === 'venue' ? new PolledPacer(async () => (await fetchVenueTime(opts.apiUrl)) , pollMs) : new WallPacer();
+        if (setup.modelColumn !== undefined) {
+          const column = setup.modelColumn;
+          const storeInputs = new ShortLivedStoreInputs(opts.db, { venue: config.data.venue, fundingVenue: column.source.fundingVenue }, (m) => io.err(`signal inputs: ${m}`));
+          if (opts.inputs === 'venue' && column.source.fundingVenue !== 'bybit') io.out(`note: the funding input is Bybit's funding history, standing in for ${column.source.fundingVenue} (the model column's fundingVenue)`);
+          const source = opts.inputs === 'store' ? storeInputs : new VenueSignalInputs(market, storeInputs);
+          const tf = timeframeMs(setup.timeframe);
+          signals = await openLiveSignals({ ...setup, modelColumn: column }, { loadModel: loadExperimentModel, source, from: Math.floor((await pacer.now()) / tf) * tf });
+          for (const note of signals.notes) io.out(note);
+          // Promote-to-live: a registry alias is followed (a new verified version swaps in at the next bar boundary).
+          const watched = registryModelSource(column.source.model, setup.symbols, FeaturePipeline.fromSpec(DEFAULT_FEATURE_SPEC));
+          if (watched !== undefined) {
+            modelWatch = new ModelWatch(watched, signals.signals, { version: signals.models[0]!.version, models: signals.models }, { allowUngated: column.source.allowUngated, log: (line) => io.out(line), ...(observed ? { observer: observed.live } : {}) });
+            io.out(`following ${column.source.model}: a promoted version is verified and swapped in at the next bar boundary (tm live rollback returns to the previous one)`);
+          }
+        }
         const feed = new LiveBarFeed(observed?.timeVenueCalls(market) ?? market, config.data.symbols, setup.timeframe, timeframeMs(setup.timeframe), pacer, { graceMs: Number(opts.graceMs), retryMs: pollMs, onError: (e) => io.err(`bar feed: ${(e as Error).message}`) });
         const runner = new LiveRunner(
           {
             runId, mode, instruments: setup.instruments, timeframe: setup.timeframe, initialCash: setup.initialCash, leverage: setup.leverage, dir, warmupBars: setup.warmupBars,
             ...(opts.maxBars !== undefined ? { maxBars: positiveInt(opts.maxBars, '--max-bars') } : {}),
             ...(mode === 'paper' ? { paper: { fees: setup.fees, slippage: setup.slippage } } : {}),
-            config, unhalt: opts.unhalt === true,
+            config: setup.config, unhalt: opts.unhalt === true,
+            ...(regimes !== undefined ? { regimes: regimesToJson(regimes) } : {}),
             ...(setup.risk !== undefined ? { risk: setup.risk } : {}),
           },
-          { feed, pacer, strategy: setup.strategy, ...(venue ? { venue, venueReady: preparing(venue) } : {}), log: (line) => io.out(line), ...(observed ? { metrics: observed.live } : {}) },
+          { feed, pacer, strategy: setup.strategy, ...(venue ? { venue, venueReady: preparing(venue) } : {}), log: (line) => io.out(line), ...(observed ? { metrics: observed.live } : {}), ...(signals ? { signals: signals.signals } : {}), ...(modelWatch ? { modelWatch } : {}) },
         );
         // A stop or kill requested while the run was down applies now: after warm-up and reconciliation, before any bar.
         const pendingControl = readControl(dir);
@@ -159,16 +190,22 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
           const control = readControl(dir);
           runner.stop(control?.reason ?? signal, control?.actions ?? {});
         };
+        const onRollback = () => runner.requestRollback();
         process.on('SIGTERM', onSignal);
         process.on('SIGINT', onSignal);
+        process.on('SIGUSR2', onRollback);
         try {
           const summary = await runner.run();
           io.out(`stopped (${summary.stopReason}): ${summary.liveBars} live bars this session, last bar ${summary.lastBarTs > 0 ? formatUtc(summary.lastBarTs) : '-'}, ${summary.differences.length} reconciliation differences, ${summary.lostOrders.length} lost orders; journal ${join(dir, 'journal.jsonl')}`);
         } finally {
           process.off('SIGTERM', onSignal);
           process.off('SIGINT', onSignal);
+          process.off('SIGUSR2', onRollback);
         }
       } finally {
+        // The watch holds the models in use (and the previous ones); without one, the models opened at the start.
+        if (modelWatch !== undefined) await modelWatch.close();
+        else await signals?.close();
         await venue?.close();
         await market.close();
         await observed?.server.close();
@@ -223,6 +260,22 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       });
   signalRun('stop');
   signalRun('kill');
+
+  live
+    .command('rollback')
+    .description('return a running run’s model to the version before its last promotion (at the next bar boundary); the alias is not followed back until it moves again')
+    .option('--run-id <id>', 'run id (folder runs/live/<id>)')
+    .option('--dir <folder>', 'run folder')
+    .action((opts: { runId?: string; dir?: string }) => {
+      const status = readStatus(runDir(opts));
+      if (!(status.running && alive(status.pid))) {
+        io.err(`run ${status.runId} is not running: nothing to roll back (a restart loads the version its model reference names)`);
+        setExit(1);
+        return;
+      }
+      process.kill(status.pid, 'SIGUSR2');
+      io.out(`run ${status.runId} (pid ${status.pid}): rollback requested; the journal records the swap at the next bar`);
+    });
 
   live.addCommand(replayCommand(io, setExit));
   live.enablePositionalOptions(); // --dir, --run-id after a subcommand belong to the subcommand

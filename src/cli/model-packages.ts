@@ -1,4 +1,5 @@
 import type { ExperimentModel } from '../backtest/run-experiment.js';
+import type { ModelVersionSource } from '../live/model-watch.js';
 import type { FeaturePipeline } from '../features/index.js';
 import { loadOnnxModel } from '../models/index.js';
 import {
@@ -51,5 +52,35 @@ export async function loadExperimentModel(ref: string, symbol: string, pipeline:
     card: { name: p.card.name, dataRange: p.card.dataRange, gatesPassed: p.card.gates.passed, metrics: p.card.metrics },
     version: p.version,
     close: () => p.model.close(),
+  };
+}
+
+/**
+ * The registry alias a live run follows (promote-to-live): `current()` asks MLflow where `name@alias` points (one
+ * REST call), `load()` loads it for every symbol through {@link loadPackage} (the 4-tier loader: checksum, features).
+ * Undefined when `ref` is not `name@alias` or no tracking server is configured (nothing to follow).
+ */
+export function registryModelSource(ref: string, symbols: readonly string[], pipeline: FeaturePipeline, env: Readonly<Record<string, string | undefined>> = process.env): ModelVersionSource | undefined {
+  const registered = REGISTRY_REF.exec(ref);
+  const config = mlflowClientConfigFromEnv(env);
+  if (!registered || config === undefined) return undefined;
+  const [, name, alias] = registered as unknown as [string, string, string];
+  const mlflow = new MlflowClient(config, { now: () => Date.now() });
+  return {
+    name,
+    current: async () => `v${(await mlflow.getModelVersionByAlias(name, alias)).version}`,
+    async load() {
+      const models: ExperimentModel[] = [];
+      try {
+        for (const symbol of symbols) {
+          const p = await loadPackage(ref, symbol, pipeline, env);
+          models.push({ model: p.model, card: { name: p.card.name, dataRange: p.card.dataRange, gatesPassed: p.card.gates.passed, metrics: p.card.metrics }, version: p.version, close: () => p.model.close() });
+        }
+      } catch (e) {
+        for (const m of models) await m.close();
+        throw e;
+      }
+      return { version: models[0]!.version, models };
+    },
   };
 }

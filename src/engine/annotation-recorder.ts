@@ -119,6 +119,19 @@ export class AnnotationRecorder {
     return instrument;
   }
 
+  /** The tier and reason in force for `instrument` (its last tier annotation), or undefined before the first. */
+  tierOf(instrument: number): { readonly tier: string; readonly reason: string } | undefined {
+    const t = this.lastTier[instrument]!;
+    return t < 0 ? undefined : { tier: this.names[t]!, reason: this.names[this.lastReason[instrument]!]! };
+  }
+
+  /** The last regime sample of `instrument` (probabilities in label order, copied), or undefined before the first. */
+  regimeOf(instrument: number): { readonly labels: readonly string[]; readonly probabilities: Float64Array } | undefined {
+    const log = this.regimes[instrument];
+    if (log === undefined || log.length === 0) return undefined;
+    return { labels: log.labels, probabilities: Float64Array.from(log.probabilities, (p) => p[log.length - 1]!) };
+  }
+
   /** Returns what was recorded (copies trimmed to length), or undefined when nothing was. */
   result(): KernelAnnotations | undefined {
     const regimes: RegimeAnnotationRecord[] = [];

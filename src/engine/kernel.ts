@@ -428,6 +428,41 @@ export class Kernel implements StrategyContext, ExecutionEvents {
   }
 
   /** Records the tier in force for `instrument` from now on (stored only when the (tier, reason) pair changes). */
+  /** The tier in force for `instrument` (its last `annotateTier`), or undefined before the first. */
+  lastTier(instrument: number): { readonly tier: string; readonly reason: string } | undefined {
+    return this.recorder.tierOf(instrument);
+  }
+
+  /** The last regime probabilities `instrument` annotated, or undefined before the first. */
+  lastRegime(instrument: number): { readonly labels: readonly string[]; readonly probabilities: Float64Array } | undefined {
+    return this.recorder.regimeOf(instrument);
+  }
+
+  /** Per instrument, 5 numbers: the last `annotateSizing` (Kelly fraction, target fraction, IC, signal confidence, variance per bar); NaN before it. */
+  private sizingValues: Float64Array | undefined;
+
+  /**
+   * Records the sizing inputs and outcome of `instrument`'s last decision (kept as the latest values only, for the
+   * live runner's metrics; never changes trading). Allocates nothing.
+   */
+  annotateSizing(instrument: number, kellyFraction: number, targetFraction: number, ic: number, signalConfidence: number, variancePerBar: number): void {
+    const i = this.checkInstrument(instrument, 'annotateSizing');
+    const v = (this.sizingValues ??= new Float64Array(this.instruments.length * 5).fill(NaN));
+    v[i * 5] = kellyFraction;
+    v[i * 5 + 1] = targetFraction;
+    v[i * 5 + 2] = ic;
+    v[i * 5 + 3] = signalConfidence;
+    v[i * 5 + 4] = variancePerBar;
+  }
+
+  /** The last {@link annotateSizing} of `instrument`, or undefined before the first. */
+  lastSizing(instrument: number): { readonly kellyFraction: number; readonly targetFraction: number; readonly ic: number; readonly signalConfidence: number; readonly variancePerBar: number } | undefined {
+    const v = this.sizingValues;
+    if (v === undefined || v[instrument * 5] !== v[instrument * 5]) return undefined;
+    const k = instrument * 5;
+    return { kellyFraction: v[k]!, targetFraction: v[k + 1]!, ic: v[k + 2]!, signalConfidence: v[k + 3]!, variancePerBar: v[k + 4]! };
+  }
+
   annotateTier(instrument: number, tier: string, reason: string): void {
     this.recorder.tier(this.checkInstrument(instrument, 'annotateTier'), this.clock.now(), tier, reason);
   }

@@ -94,6 +94,11 @@ export interface StrategyContext {
    * probabilities). Copies the numbers into preallocated typed arrays (amortised growth; no allocation per call).
    */
   annotateRegime?(instrument: number, labels: readonly string[], probabilities: ArrayLike<number>): void;
+  /**
+   * `annotateSizing`: the sizing of `instrument`'s last decision — capped Kelly fraction, target fraction, rolling IC,
+   * signal confidence and the forecast variance per bar (raw log-return units squared); the latest values only.
+   */
+  annotateSizing?(instrument: number, kellyFraction: number, targetFraction: number, ic: number, signalConfidence: number, variancePerBar: number): void;
 }
 
 /**

@@ -58,6 +58,7 @@ export { FEATURE_FUNCTIONS, type FeatureExtraInput, type FeatureFunction, type F
 export { DEFAULT_STALENESS, FeaturePipeline, IncrementalFeatures, createIncremental, inputAges, type FeatureMatrix, type StalenessPolicy } from './feature-pipeline.js';
 export { DVOL_SERIES, featureInputsFromFrame, featureInputsFromStore, type FeatureInputsRequest } from './load-feature-inputs.js';
 export { DEFAULT_EMBARGO_FRACTION, DEFAULT_PURGE_GAP, forwardLogReturn, purgeMask, type FoldRange, type PurgeOptions } from './labels.js';
+export { BARRIER, metaLabels, tripleBarrierLabels, type TripleBarrierLabels, type TripleBarrierOptions } from './triple-barrier.js';
 export { logReturn } from './returns.js';
 export { garmanKlassVolatility, parkinsonVolatility, realizedVolatility } from './volatility.js';
 export { bollingerPercentB, exponentialMovingAverage, macd, normalizedAverageTrueRange, relativeStrengthIndex, volumeZScore, type MacdColumns } from './oscillators.js';

@@ -11,14 +11,15 @@ import { AppError } from '../core/app-error.js';
  * loop, and always before the runner's state is saved.
  */
 export type JournalRecord =
-  | { readonly k: 'start'; readonly at: number; readonly runId: string; readonly mode: string; readonly strategy: string; readonly instruments: readonly string[]; readonly timeframe: string; readonly restart: boolean; readonly config?: unknown }
-  | { readonly k: 'bar'; readonly i: number; readonly ts: number; readonly o: number; readonly h: number; readonly l: number; readonly c: number; readonly v: number; readonly warmup?: true }
+  | { readonly k: 'start'; readonly at: number; readonly runId: string; readonly mode: string; readonly strategy: string; readonly instruments: readonly string[]; readonly timeframe: string; readonly restart: boolean; readonly config?: unknown; readonly regimes?: readonly unknown[] }
+  | { readonly k: 'bar'; readonly i: number; readonly ts: number; readonly o: number; readonly h: number; readonly l: number; readonly c: number; readonly v: number; readonly s?: number | null; readonly warmup?: true }
   | { readonly k: 'submit'; readonly t: number; readonly id: string; readonly i: number; readonly side: string; readonly type: string; readonly q: number; readonly p?: number; readonly tif: string; readonly ro?: true; readonly po?: true }
   | { readonly k: 'cancel'; readonly t: number; readonly id: string; readonly i: number }
   | { readonly k: 'event'; readonly t: number; readonly e: string; readonly id: string; readonly venueId?: string; readonly reason?: string }
   | { readonly k: 'fill'; readonly t: number; readonly id: string; readonly i: number; readonly side: string; readonly q: number; readonly p: number; readonly fee: number; readonly ts: number; readonly exec?: string; readonly liq?: true }
   | { readonly k: 'reconcile'; readonly t: number; readonly kind: string; readonly detail: Readonly<Record<string, unknown>> }
   | { readonly k: 'state'; readonly t: number; readonly state: string; readonly reason: string }
+  | { readonly k: 'swap'; readonly t: number; readonly model: string; readonly from: string; readonly to: string; readonly ok: boolean; readonly reason?: string }
   | { readonly k: 'stop'; readonly t: number; readonly reason: string };
 
 export type JournalErrorCode = 'journal_write_failed' | 'journal_corrupt';

@@ -11,6 +11,8 @@ import type { RiskLimits } from '../engine/risk/risk-limits.js';
 import type { Strategy } from '../engine/strategy.js';
 import type { VenueQueries } from '../engine/venue-reports.js';
 import type { LiveMetrics } from '../monitoring/live-metrics.js';
+import type { LiveSignals } from './live-signals.js';
+import type { ModelWatch } from './model-watch.js';
 import type { LiveBarFeed, LiveBarSet } from './bar-feed.js';
 import { Journal } from './journal.js';
 import { JournalingGate } from './journaling-gate.js';
@@ -59,6 +61,8 @@ export interface LiveRunnerConfig {
   readonly maxQueries?: number;
   /** Written into the journal's start record (tm replay rebuilds the run from it). */
   readonly config?: unknown;
+  /** The experiment's regime fit as JSON (`regimesToJson`), written into the start record for tm replay. */
+  readonly regimes?: readonly unknown[];
   /** Clears the halts saved by a kill switch or a lost order (a human decided to trade again). */
   readonly unhalt?: boolean;
   /** Pre-trade risk limits of the kernel (the experiment's `risk` section), the same as in its backtests. */
@@ -78,6 +82,13 @@ export interface LiveRunnerDeps {
   readonly log?: (line: string) => void;
   /** Metrics of the run (`tm live --metrics-port`): told of warm-up, reconciliation, hand-overs, each bar, the stop. */
   readonly metrics?: LiveMetrics;
+  /**
+   * The signal stage of an experiment's model column: run on every bar (warm-up included) before the strategy sees
+   * it; the signal lands in the strategy's history column `signals.spec.column` and in the journal's bar record.
+   */
+  readonly signals?: LiveSignals;
+  /** Promote-to-live: the model's alias is checked after every live bar and a new verified version swapped in at the next bar boundary. */
+  readonly modelWatch?: ModelWatch;
 }
 
 /** What a run did in this process. */
@@ -150,8 +161,9 @@ export class LiveRunner {
   ) {
     const { instruments } = config;
     this.tf = timeframeMs(config.timeframe);
-    this.kernel = new Kernel({ instruments, initialCash: config.initialCash, leverage: config.leverage, runId: config.runId, historyCapacity: 1024, ...(config.risk !== undefined ? { risk: config.risk } : {}) }, { clock: this.clock, strategy: deps.strategy, onTradingStateChanged: (c) => this.journal.append({ k: 'state', t: c.ts, state: c.instrument === undefined ? c.to : `${c.to} ${this.config.instruments[c.instrument]?.id ?? c.instrument}`, reason: c.reason }) });
+    this.kernel = new Kernel({ instruments, initialCash: config.initialCash, leverage: config.leverage, runId: config.runId, historyCapacity: 1024, ...(deps.signals !== undefined ? { columns: [deps.signals.spec.column] } : {}), ...(config.risk !== undefined ? { risk: config.risk } : {}) }, { clock: this.clock, strategy: deps.strategy, onTradingStateChanged: (c) => this.journal.append({ k: 'state', t: c.ts, state: c.instrument === undefined ? c.to : `${c.to} ${this.config.instruments[c.instrument]?.id ?? c.instrument}`, reason: c.reason }) });
     this.journal = new Journal(join(config.dir, 'journal.jsonl'));
+    deps.modelWatch?.attachJournal(this.journal);
     this.statePath = join(config.dir, 'state.json');
     let inner: ExecutionClient;
     if (config.mode === 'paper') {
@@ -198,6 +210,13 @@ export class LiveRunner {
     this.stopRequest = reason;
     this.shutdownActions = actions;
     if (this.started) this.deps.pacer.interrupt(); // before run(): applied after warm-up and reconciliation
+  }
+
+  private rollbackRequested = false;
+
+  /** `tm live rollback`: the model goes back to the version before the last swap at the next bar boundary. */
+  requestRollback(): void {
+    this.rollbackRequested = true;
   }
 
   private started = false;
@@ -304,13 +323,15 @@ export class LiveRunner {
       liveFrom = config.startTs ?? Math.floor(now / tf) * tf;
     }
     this.wallTime = await deps.pacer.now();
-    this.journal.appendDurable({ k: 'start', at: this.wallTime, runId: config.runId, mode: config.mode, strategy: deps.strategy.name, instruments: ids, timeframe: config.timeframe, restart: saved !== undefined, ...(config.config !== undefined ? { config: config.config } : {}) });
+    this.journal.appendDurable({ k: 'start', at: this.wallTime, runId: config.runId, mode: config.mode, strategy: deps.strategy.name, instruments: ids, timeframe: config.timeframe, restart: saved !== undefined, ...(config.config !== undefined ? { config: config.config } : {}), ...(config.regimes !== undefined ? { regimes: config.regimes } : {}) });
     deps.log?.(`${saved ? 'restart' : 'start'} ${config.mode} run ${config.runId}: warm-up ${warmup} bars, first live bar ${new Date(liveFrom).toISOString()}`);
     kernel.start();
 
     // Warm-up: the bars before the first live bar through the strategy, orders held back.
     kernel.warmingUp = true;
     const warmStart = performance.now();
+    // The warm-up's bars closed in the past: the signal stage asks for their inputs at once.
+    deps.signals?.knownUntil(liveFrom);
     let cursor = liveFrom - (warmup + 1) * tf;
     let warmed = 0;
     while (warmed < warmup) {
@@ -320,6 +341,7 @@ export class LiveRunner {
         this.pending = set; // the first live bar arrived already
         break;
       }
+      await deps.signals?.onBarSet(set);
       this.process(set, true);
       cursor = set.ts;
       warmed++;
@@ -389,8 +411,17 @@ export class LiveRunner {
           deps.log?.(`venue: ${(e as Error).message} (before bar ${new Date(set.ts).toISOString()}; the bar is dispatched on what is known)`);
         }
       }
+      // Promote-to-live: a version verified after the last bar (or a rollback asked for) takes over from this bar on.
+      if (deps.modelWatch !== undefined) {
+        if (this.rollbackRequested) {
+          this.rollbackRequested = false;
+          if (!(await deps.modelWatch.rollback(set.ts))) deps.log?.('rollback: no previous model version in this process');
+        } else await deps.modelWatch.apply(set.ts);
+      }
       this.barReceived = performance.now();
       this.latencyOpen = true;
+      // The model's inference is part of the decision latency (bar received → order handed over).
+      await deps.signals?.onBarSet(set);
       this.process(set, false);
       const processSeconds = (performance.now() - this.barReceived) / 1000;
       this.latencyOpen = false;
@@ -409,12 +440,13 @@ export class LiveRunner {
           deps.log?.(`venue: ${(e as Error).message} (after bar ${new Date(set.ts).toISOString()}; asked again after the next bar)`);
         }
       }
+      await deps.modelWatch?.check(set.ts + tf);
       cursor = set.ts;
       processed++;
       liveBars++;
       const persistStart = performance.now();
       this.persist(cursor, liveBars);
-      deps.metrics?.bar(kernel, set, { receivedAtMs: this.wallTime, processSeconds, persistSeconds: (performance.now() - persistStart) / 1000 });
+      deps.metrics?.bar(kernel, set, { receivedAtMs: this.wallTime, processSeconds, persistSeconds: (performance.now() - persistStart) / 1000 }, deps.signals);
     }
     if (this.stopRequest !== undefined) {
       await this.shutdown();
@@ -438,6 +470,7 @@ export class LiveRunner {
   /** One bar time through the engine, in the backtest's order of events (see `runBacktest`). */
   private process(set: LiveBarSet, warmup: boolean): void {
     const { kernel, rows, present, tf, journal } = this;
+    const signals = this.deps.signals;
     const n = rows.length;
     for (let i = 0; i < n; i++) {
       const b = set.bars[i];
@@ -450,7 +483,10 @@ export class LiveRunner {
       r.low[0] = b.low;
       r.close[0] = b.close;
       r.volume[0] = b.volume;
-      journal.append(warmup ? { k: 'bar', i, ts: b.ts, o: b.open, h: b.high, l: b.low, c: b.close, v: b.volume, warmup: true } : { k: 'bar', i, ts: b.ts, o: b.open, h: b.high, l: b.low, c: b.close, v: b.volume });
+      const record = { k: 'bar' as const, i, ts: b.ts, o: b.open, h: b.high, l: b.low, c: b.close, v: b.volume };
+      // The model's signal of the bar (null while undefined): tm replay feeds it to the strategy as the column.
+      const withSignal = signals === undefined ? record : { ...record, s: nullIfNaN(signals.value(i)) };
+      journal.append(warmup ? { ...withSignal, warmup: true } : withSignal);
     }
     const tsOpen = set.ts, tsClose = tsOpen + tf;
     this.clock.advanceTo(tsOpen);
@@ -461,7 +497,18 @@ export class LiveRunner {
     if (!warmup && this.config.funding !== undefined && tsClose >= this.nextFunding) this.nextFunding = settleFunding(kernel, this.config.funding, tsClose);
     this.clock.advanceTo(tsClose);
     if (kernel.hasTimers) kernel.fireTimers();
-    for (let i = 0; i < n; i++) if (present[i] !== 0) kernel.onBar(i, rows[i]!, 0, tf);
+    if (signals !== undefined) {
+      // Inputs that went stale at this bar reach the strategy before the bar (the backtest's order).
+      const stale = signals.staleEvents;
+      for (; this.staleSeen < stale.length; this.staleSeen++) {
+        const e = stale[this.staleSeen]!;
+        kernel.onStaleInput(e);
+        journal.append({ k: 'event', t: e.barTs, e: 'stale_input', id: `${this.config.instruments[e.instrument]?.id ?? e.instrument}:${e.input}`, reason: `last value ${new Date(e.lastValueTs).toISOString()}` });
+      }
+      for (let i = 0; i < n; i++) if (present[i] !== 0) kernel.onBar(i, rows[i]!, 0, tf, signals.columns[i]);
+    } else {
+      for (let i = 0; i < n; i++) if (present[i] !== 0) kernel.onBar(i, rows[i]!, 0, tf);
+    }
     this.journalDenials();
     // The bar and its commands are written (they survive a crash of this process) before anything leaves; the fsync
     // follows off the event loop (see the run loop), so the order's hand-over does not wait for the disk. A crash of
@@ -485,6 +532,8 @@ export class LiveRunner {
   }
 
   private denialsJournaled = 0;
+  /** Stale-input events of the signal stage already delivered to the strategy. */
+  private staleSeen = 0;
 
   /** Orders the kernel's pre-trade risk denied (they never reach the gate): journaled as decisions refused. */
   private journalDenials(): void {
@@ -557,10 +606,11 @@ export class LiveRunner {
     const { kernel, config } = this;
     const ids = config.instruments.map((x) => x.id);
     const p = kernel.portfolio;
-    const annotations = kernel.annotations();
-    const last = new Map<number, { tier: string; reason: string }>();
-    for (const t of annotations?.tiers ?? []) last.set(t.instrument, t);
-    const tiers = [...last].map(([i, t]) => ({ instrument: ids[i] ?? String(i), tier: t.tier, reason: t.reason }));
+    // The tier in force per instrument (not the whole annotation log: status is written after every bar).
+    const tiers = ids.flatMap((instrument, i) => {
+      const t = kernel.lastTier(i);
+      return t === undefined ? [] : [{ instrument, tier: t.tier, reason: t.reason }];
+    });
     return {
       runId: config.runId,
       mode: config.mode,
@@ -591,6 +641,10 @@ export class LiveRunner {
     this.journal.close();
     return { restarted, warmupBars: warmed, liveBars: processed, lastBarTs, differences, lostOrders: [...this.lost], stopReason, decisionLatencyUs: this.latencies };
   }
+}
+
+function nullIfNaN(x: number): number | null {
+  return x === x ? x : null;
 }
 
 /** Why instrument `i` trades no new orders: the last state change that halted it or the account. */

@@ -7,7 +7,7 @@ import { runBacktest } from '../backtest/run-backtest.js';
 import type { ExperimentConfig } from '../backtest/run-experiment.js';
 import type { StrategyFactory } from '../engine/strategy.js';
 import { readJournal, type JournalRecord } from './journal.js';
-import { liveSetup } from './live-setup.js';
+import { liveSetup, regimesFromJson } from './live-setup.js';
 
 export type ReplayErrorCode = 'replay_no_start' | 'replay_no_config' | 'replay_no_bars' | 'replay_bar_conflict';
 export class ReplayError extends AppError<ReplayErrorCode> {}
@@ -57,7 +57,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   if (start === undefined) throw new ReplayError('replay_no_start', `journal ${path} has no start record`, { path });
   const config = start.config as ExperimentConfig | undefined;
   if (config === undefined || typeof config !== 'object') throw new ReplayError('replay_no_config', `journal ${path}: its start record carries no experiment config (runs started by tm live carry one)`, { path });
-  const setup = liveSetup(config, strategies);
+  const setup = liveSetup(config, strategies, start.regimes !== undefined ? { regimes: regimesFromJson(start.regimes) } : {});
   const n = setup.instruments.length;
   const tf = timeframeMs(setup.timeframe);
 
@@ -72,7 +72,8 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     if (held !== undefined && (held.o !== r.o || held.h !== r.h || held.l !== r.l || held.c !== r.c || held.v !== r.v)) {
       throw new ReplayError('replay_bar_conflict', `journal ${path}: two different bars of instrument ${r.i} at ${new Date(r.ts).toISOString()}`, { path, ts: r.ts });
     }
-    row[r.i] = r;
+    // A bar journaled live and again as a restart's warm-up keeps its live record (the signal its decision saw).
+    if (held === undefined || held.warmup !== undefined) row[r.i] = r;
     byTs.set(r.ts, row);
   }
   if (byTs.size === 0 || firstLive === Infinity) throw new ReplayError('replay_no_bars', `journal ${path} holds no live bars`, { path });
@@ -81,6 +82,8 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   const col = () => Array.from({ length: n }, () => new Float64Array(T).fill(NaN));
   const open = col(), high = col(), low = col(), close = col(), volume = col();
   const present = Array.from({ length: n }, () => new Uint8Array(T));
+  // The model column: the signals the live run computed, as journaled with each bar (the cache path of its stage).
+  const signal = setup.modelColumn !== undefined ? col() : undefined;
   ts.forEach((t, k) => {
     byTs.get(t)!.forEach((b, i) => {
       if (b === undefined) return;
@@ -90,6 +93,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
       close[i]![k] = b.c;
       volume[i]![k] = b.v;
       present[i]![k] = 1;
+      if (signal !== undefined) signal[i]![k] = b.s ?? NaN;
     });
   });
   const frame: BarFrame = { venue: config.data.venue, timeframe: setup.timeframe, symbols: setup.symbols, ts, open, high, low, close, volume, present, missing: { policy: 'nan', filled: present.map((p) => p.length - p.reduce((a, b) => a + b, 0)) } };
@@ -113,6 +117,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
       config: {},
       warmupBars,
       runId: start.runId,
+      ...(signal !== undefined ? { columns: { [setup.modelColumn!.column]: signal } } : {}),
       ...(setup.risk !== undefined ? { risk: setup.risk } : {}),
     },
     setup.strategy,

@@ -31,6 +31,8 @@ export { TreeEnsembleModel, type TreeAggregate, type TreeEnsembleJson, type Tree
 export type { RegressionTree } from './tree-builder.js';
 export { fitRandomForest } from './random-forest.js';
 export { fitGradientBoosting, fitMore } from './gradient-boosting.js';
+/** Ridge regression (the linear baseline of the model table). */
+export { fitRidge, predictRidge, type RidgeModel } from './ridge-regression.js';
 /** Parameter schemas (defaults declared once, there). */
 export { GradientBoostingParamsSchema, RandomForestParamsSchema, type GradientBoostingParams, type RandomForestParams } from './model-params.js';
 /** ONNX export of a tree ensemble and its fixed signature / opsets. */

@@ -20,6 +20,11 @@
  * - market: realised volatility (annualised stdev of log returns over `volatilityWindow` bars) and the return
  *   correlation of each instrument with the first one, from the bars the run receives.
  * - journal: size, bytes and records by kind appended since this process started, read from the file's tail.
+ * - signal stage (runs with a model column): each instrument's signal, the model's inference and feature times per
+ *   bar set, the model's name and version, the latest funding rate of the stage's funding input.
+ * - strategy state, read from the kernel's latest annotations: the sizing tier (counted on change), regime
+ *   probabilities, Kelly and target fractions, rolling IC and signal confidence, the volatility forecast
+ *   (annualised from the forecast variance per bar).
  * Not observed by a run without a model, regime filter or sizing cascade: signal, model, regime, tier families.
  */
 import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
@@ -59,6 +64,19 @@ export interface ObservedBarSet {
 export interface ObservedDifference {
   readonly kind: string;
   readonly detail: Readonly<Record<string, unknown>>;
+}
+
+/** What the metrics read of a live run's signal stage (structurally the live runner's `LiveSignals`). */
+export interface ObservedSignals {
+  /** The model the stage runs (name, version label, when it was loaded). */
+  readonly model: { readonly name: string; readonly version: string; readonly loadedAtMs: number } | undefined;
+  /** The signal of instrument `i` at the last bar set (NaN when absent or undefined). */
+  value(i: number): number;
+  /** The latest funding rate the stage knows for instrument `i` (NaN before the first). */
+  fundingRate(i: number): number;
+  /** Wall seconds of the last bar set's feature computation and model calls. */
+  readonly featureSeconds: number;
+  readonly inferenceSeconds: number;
 }
 
 /** Wall times of one live bar, measured by the runner. */
@@ -210,8 +228,8 @@ export class LiveMetrics {
     this.tracked.set(clientOrderId, { instrument: order.instrument, side: order.side, handedAt: performance.now(), decisionPrice: kernel.portfolio.mark[order.instrument]!, status: 'SUBMITTED', acknowledgedAt: NaN });
   }
 
-  /** One live bar time done and persisted. */
-  bar(kernel: Kernel, set: ObservedBarSet, timings: BarTimings): void {
+  /** One live bar time done and persisted (`signals`: the run's signal stage, when it has a model column). */
+  bar(kernel: Kernel, set: ObservedBarSet, timings: BarTimings, signals?: ObservedSignals): void {
     const { metrics, options } = this;
     const ids = options.instruments;
     const closeMs = set.ts + options.timeframeMs;
@@ -229,7 +247,9 @@ export class LiveMetrics {
     metrics.staleInputs(BARS_INPUT, missing, missing > 0);
     this.market(set);
     metrics.decisionLatency(options.strategy, lagSeconds + timings.processSeconds);
-    metrics.barProcessed(options.strategy, undefined, timings.processSeconds);
+    metrics.barProcessed(options.strategy, signals?.featureSeconds, timings.processSeconds);
+    if (signals !== undefined) this.signals(kernel, set, signals);
+    this.strategyState(kernel);
     metrics.stateStoreOperation(STATE_OPERATION, timings.persistSeconds, true);
     this.executions(kernel);
     this.account(kernel);
@@ -246,6 +266,57 @@ export class LiveMetrics {
     this.journal?.read(this.metrics);
     this.warm = false;
     this.metrics.setReady(false);
+  }
+
+  /** Signals, IC and confidence, the model's inference time and info, the stage's funding input. */
+  private signals(kernel: Kernel, set: ObservedBarSet, signals: ObservedSignals): void {
+    const { metrics, options } = this;
+    const model = signals.model;
+    if (model !== undefined) {
+      if (!this.modelSeen) metrics.modelLoaded(model.name, model.version, options.mode, model.loadedAtMs);
+      this.modelSeen = true;
+      metrics.inference(model.name, signals.inferenceSeconds);
+    }
+    for (let i = 0; i < options.instruments.length; i++) {
+      const id = options.instruments[i]!;
+      const funding = signals.fundingRate(i);
+      if (funding === funding) metrics.fundingRate(id, funding);
+      const v = signals.value(i);
+      if (set.bars[i] === undefined || v !== v) continue;
+      const sizing = kernel.lastSizing(i);
+      metrics.signal(id, options.strategy, v, sizing?.signalConfidence ?? NaN, v > 0 ? 'long' : v < 0 ? 'short' : 'flat');
+      if (sizing !== undefined && sizing.ic === sizing.ic) metrics.informationCoefficient(id, options.strategy, sizing.ic);
+    }
+  }
+
+  /** A model swap (promote-to-live) succeeded or was refused (`ModelWatch`'s observer). */
+  modelSwap(model: string, version: string, succeeded: boolean): void {
+    this.metrics.modelSwap(model, succeeded);
+    if (succeeded) this.metrics.modelLoaded(model, version, this.options.mode, this.now());
+  }
+
+  private modelSeen = false;
+  /** Per instrument: the tier and reason last exported (a change is counted once). */
+  private readonly tiers = new Map<number, string>();
+
+  /** The strategy's latest annotations: sizing tier (on change), regime probabilities, sizing fractions, volatility forecast. */
+  private strategyState(kernel: Kernel): void {
+    const { metrics, options } = this;
+    const barsPerYear = YEAR_MS / options.timeframeMs;
+    for (let i = 0; i < options.instruments.length; i++) {
+      const id = options.instruments[i]!;
+      const tier = kernel.lastTier(i);
+      if (tier !== undefined && this.tiers.get(i) !== `${tier.tier}\u0000${tier.reason}`) {
+        this.tiers.set(i, `${tier.tier}\u0000${tier.reason}`);
+        metrics.tier(id, tier.tier, tier.reason);
+      }
+      const regime = kernel.lastRegime(i);
+      if (regime !== undefined) metrics.regime(id, regime.labels, regime.probabilities);
+      const sizing = kernel.lastSizing(i);
+      if (sizing === undefined) continue;
+      metrics.sizing(id, sizing.kellyFraction, sizing.targetFraction);
+      if (sizing.variancePerBar >= 0) metrics.volatilityForecast(id, Math.sqrt(sizing.variancePerBar * barsPerYear));
+    }
   }
 
   private updateReady(): void {

@@ -84,6 +84,8 @@ export interface TradingMetrics {
   marketUpdated(instrument: string, spreadBasisPoints: number, realisedVolatility: number, fundingRate: number): void;
   /** Sets the realised volatility alone (a runner without an order book or funding feed). */
   realisedVolatility(instrument: string, annualised: number): void;
+  /** The latest funding rate known for `instrument` (fraction per settlement), e.g. the signal stage's funding input. */
+  fundingRate(instrument: string, rate: number): void;
   correlation(instrument: string, referenceInstrument: string, value: number): void;
   feedMessage(feed: string, instrument: string, lagSeconds: number): void;
   feedReconnected(feed: string): void;
@@ -565,6 +567,7 @@ export function createTradingMetrics(options: TradingMetricsOptions): TradingMet
       g.fundingRate.one(instrument).value = fundingRate;
     },
     realisedVolatility: (instrument, annualised) => void (g.realisedVolatility.one(instrument).value = annualised),
+    fundingRate: (instrument, rate) => void (g.fundingRate.one(instrument).value = rate),
     correlation: (instrument, reference, value) => g.correlation.two(instrument, reference).value = value,
     feedMessage(feed, instrument, lagSeconds) {
       c.messages.one(feed).value += 1;

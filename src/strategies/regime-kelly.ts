@@ -110,6 +110,7 @@ function buildRegimeKelly(params: unknown, setup: StrategySetup | undefined, def
     p.input = undefined;
     const d = p.sizer!.decide(input);
     ctx.annotateTier?.(i, d.tier, Number.isNaN(input.edge) && d.tier !== 'EMERGENCY_FLAT' ? NO_SIGNAL_REASON : d.code);
+    ctx.annotateSizing?.(i, d.kellyFraction, d.fraction, input.ic, input.signalConfidence, d.variance / risk.horizonBars);
     const order = d.quantity.orderQuantity;
     if (order === 0 || ctx.openOrderCount(i) > 0) return d;
     const target = d.quantity.targetQuantity;

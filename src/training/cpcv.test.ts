@@ -48,4 +48,21 @@ describe('combinatorialPurgedSplits (López de Prado 2018, ch. 12)', () => {
     expect(() => combinatorialPurgedSplits(60, { groups: 6, testGroups: 6, horizon: 0, embargo: 0 })).toThrow(/`testGroups` must be an integer in \[1, 5\], was 6/);
     expect(() => combinatorialPurgedSplits(4, { groups: 6, testGroups: 2, horizon: 0, embargo: 0 })).toThrow(/`rows` must be an integer >= groups \(6\), was 4/);
   });
+  it('labelEnd: i + h reproduces the fixed-horizon purge; real label ends purge exactly the overlapping rows', () => {
+    const fixed = combinatorialPurgedSplits(60, { groups: 6, testGroups: 2, horizon: 3, embargo: 2 });
+    const same = combinatorialPurgedSplits(60, { groups: 6, testGroups: 2, horizon: 3, embargo: 2, labelEnd: Int32Array.from({ length: 60 }, (_, i) => i + 3) });
+    for (let s = 0; s < fixed.splits.length; s++) expect(Array.from(same.splits[s]!.train)).toEqual(Array.from(fixed.splits[s]!.train));
+    // 20 rows, 4 groups of 5, k = 1; label ends (hand-made): row 3 ends at 6 (reaches group 1), row 4 at 4, row 9 at 13
+    // (so group 1's labels span rows 5..13), row 12 at 12; every other row i ends at i + 1.
+    const end = Int32Array.from({ length: 20 }, (_, i) => i + 1);
+    end[3] = 6; end[4] = 4; end[9] = 13; end[12] = 12; end[19] = -1; // -1 = unknown -> i + horizon
+    const plan = combinatorialPurgedSplits(20, { groups: 4, testGroups: 1, horizon: 1, embargo: 1, labelEnd: end });
+    const testsGroup1 = plan.splits[1]!; // tests rows 5..9, whose labels reach row 13
+    expect(Array.from(testsGroup1.test)).toEqual([5, 6, 7, 8, 9]);
+    // purged: row 3 (ends 6 >= 5), rows 10..13 (start <= 13), embargo row 14; kept: row 4 (ends at 4), rows 0..2, 15..19
+    expect(Array.from(testsGroup1.train)).toEqual([0, 1, 2, 4, 15, 16, 17, 18, 19]);
+    // group 0's labels span rows 0..6 (row 3 ends at 6): rows 5, 6 purged, row 7 embargoed
+    expect(Array.from(plan.splits[0]!.train)).toEqual([8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+    expect(() => combinatorialPurgedSplits(20, { groups: 4, testGroups: 1, horizon: 1, embargo: 0, labelEnd: Int32Array.from({ length: 20 }, (_, i) => i - 1) })).toThrow(/`labelEnd\[1\]` must be >= 1/);
+  });
 });

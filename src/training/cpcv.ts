@@ -36,6 +36,13 @@ export interface CpcvOptions {
   readonly horizon: number;
   /** Rows dropped from training after each test block, beyond the purge (>= 0). */
   readonly embargo: number;
+  /**
+   * Row each label ends at (the last row its value depends on, e.g. a triple-barrier label's `end`), one per row,
+   * `>= i` for row i; a negative entry (unknown label) counts as `i + horizon`. Absent = `i + horizon` for every row.
+   * Purging then uses the real label spans: training row i is dropped when [i, labelEnd[i]] overlaps a test block's
+   * span [a, max labelEnd over the block]; the embargo is the `embargo` rows after that span.
+   */
+  readonly labelEnd?: Int32Array;
 }
 
 /**
@@ -44,7 +51,8 @@ export interface CpcvOptions {
  * - rows are cut into N contiguous groups of near-equal size (the first rows % N groups one row longer);
  * - every choice of k test groups (C(N, k) splits, lexicographic) tests on those groups and trains on the rest,
  *   minus the purge — training rows whose label window [i, i + h] overlaps a test row's [t, t + h], i.e. rows
- *   [a − h, b + h) around a test block [a, b) — and the embargo, the `embargo` rows after that;
+ *   [a − h, b + h) around a test block [a, b) (with `labelEnd`: [i, labelEnd[i]] overlapping [a, max labelEnd of the
+ *   block]) — and the embargo, the `embargo` rows after that;
  * - path p (of φ = C(N, k) · k / N) takes, for each group g, the p-th split (in split order) that tests g, so each
  *   path is a full out-of-sample backtest over all groups, assembled from different training sets.
  * @throws TrainingError `invalid_argument` for N < 2, k outside [1, N − 1], fewer rows than groups, or negative
@@ -61,6 +69,15 @@ export function combinatorialPurgedSplits(rows: number, options: CpcvOptions): C
   if (!(Number.isInteger(rows) && rows >= n)) throw new TrainingError('invalid_argument', `\`rows\` must be an integer >= groups (${n}), was ${rows}`, { rows });
   if (!(Number.isInteger(horizon) && horizon >= 0)) throw new TrainingError('invalid_argument', `\`horizon\` must be an integer >= 0, was ${horizon}`, { horizon });
   if (!(Number.isInteger(embargo) && embargo >= 0)) throw new TrainingError('invalid_argument', `\`embargo\` must be an integer >= 0, was ${embargo}`, { embargo });
+  const labelEnd = options.labelEnd;
+  if (labelEnd !== undefined) {
+    if (labelEnd.length !== rows) throw new TrainingError('invalid_argument', `\`labelEnd\` must hold one entry per row (${rows}), had ${labelEnd.length}`, { length: labelEnd.length });
+    for (let i = 0; i < rows; i++) {
+      const e = labelEnd[i]!;
+      if (e >= 0 && e < i) throw new TrainingError('invalid_argument', `\`labelEnd[${i}]\` must be >= ${i} (a label cannot end before its row) or negative (unknown), was ${e}`, { row: i, labelEnd: e });
+    }
+  }
+  const endOf = (i: number): number => (labelEnd !== undefined && labelEnd[i]! >= 0 ? labelEnd[i]! : i + horizon);
   const groupStart = new Int32Array(n + 1);
   const base = Math.floor(rows / n), extra = rows % n;
   for (let g = 0; g < n; g++) groupStart[g + 1] = groupStart[g]! + base + (g < extra ? 1 : 0);
@@ -70,7 +87,14 @@ export function combinatorialPurgedSplits(rows: number, options: CpcvOptions): C
     for (const g of testGroups) for (let i = groupStart[g]!; i < groupStart[g + 1]!; i++) mark[i] = 1;
     for (const g of testGroups) {
       const a = groupStart[g]!, b = groupStart[g + 1]!;
-      for (let i = Math.max(0, a - horizon); i < Math.min(rows, b + horizon + embargo); i++) if (mark[i] === 0) mark[i] = 2;
+      let spanEnd = b - 1; // last row the block's labels depend on
+      for (let i = a; i < b; i++) spanEnd = Math.max(spanEnd, endOf(i));
+      for (let i = 0; i < rows; i++) {
+        if (mark[i] !== 0) continue;
+        const overlaps = i <= spanEnd && endOf(i) >= a;
+        const embargoed = i > spanEnd && i <= spanEnd + embargo;
+        if (overlaps || embargoed) mark[i] = 2;
+      }
     }
     const train: number[] = [], test: number[] = [];
     for (let i = 0; i < rows; i++) {

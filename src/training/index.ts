@@ -50,3 +50,16 @@ export { buildModelPackages, cardGates, cardMetrics, foldMetricHistory, training
 export { binomialCoefficient, combinatorialPurgedSplits, type CpcvOptions, type CpcvPlan, type CpcvSplit } from './cpcv.js';
 export { probabilityOfBacktestOverfitting, type PboOptions, type PboResult } from './pbo.js';
 export { deflatedSharpeFromTrials, trialConfigHash, type LedgerDeflatedSharpe, type TrialRecord } from './trial-ledger.js';
+export { fitMetaLabelModel, metaFeatureMatrix, metaLabelSignal } from './meta-label.js';
+export {
+  loadModelTableConfig,
+  ModelTableConfig,
+  modelTableMarkdown,
+  parseModelTableConfig,
+  runModelTable,
+  TABLE_ROWS,
+  type ExternalLearner,
+  type ExternalLearnerInput,
+  type ModelTableResult,
+  type TableRow,
+} from './model-table.js';

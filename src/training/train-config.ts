@@ -57,10 +57,15 @@ const LabelConfig = z
     horizon: z.number().int().min(1).max(500).default(6),
     /**
      * `volatility-scaled` divides the label by realizedVolatility(close, volatilityWindow)[t] · sqrt(h) (known at t),
-     * so pooled symbols share one scale; `log-return` trains on the raw return. IC is always measured against the raw return.
+     * so pooled symbols share one scale; `log-return` trains on the raw return; `triple-barrier` trains on the
+     * triple-barrier label (+1 profit barrier first, −1 stop first, sign of the return at the vertical barrier h bars
+     * ahead; barriers `barriers.profit` / `barriers.stop` times that same σ·sqrt(h); NaN until known, so it never ends
+     * later than t + h and the walk-forward purge of max(h, purgeGap) covers it). IC is always measured against the raw return.
      */
-    target: z.enum(['volatility-scaled', 'log-return']).default('volatility-scaled'),
+    target: z.enum(['volatility-scaled', 'log-return', 'triple-barrier']).default('volatility-scaled'),
     volatilityWindow: z.number().int().min(2).default(42),
+    /** Profit / stop barriers of `triple-barrier`, in units of realizedVolatility(close, volatilityWindow)[t] · sqrt(h). */
+    barriers: z.object({ profit: z.number().gt(0).max(20).default(1), stop: z.number().gt(0).max(20).default(1) }).strict().prefault({}),
   })
   .strict();
 

@@ -1,6 +1,6 @@
 import { parseUtcMs, timeframeMs } from '../core/time.js';
 import type { MarketStore } from '../data/index.js';
-import { FeaturePipeline, featureInputsFromStore, forwardLogReturn, realizedVolatility, type FeatureInputs } from '../features/index.js';
+import { FeaturePipeline, featureInputsFromStore, forwardLogReturn, realizedVolatility, tripleBarrierLabels, type FeatureInputs } from '../features/index.js';
 import { trainFeatureSpec, type TrainConfig } from './train-config.js';
 import { TrainingError } from './training-error.js';
 
@@ -81,10 +81,7 @@ function symbolSeries(symbol: string, x: FeatureInputs, pipeline: FeaturePipelin
   const { matrix, columns } = pipeline.computeBatch(x);
   const h = config.label.horizon;
   const forward = forwardLogReturn(x.close, h);
-  const target =
-    config.label.target === 'log-return'
-      ? forward
-      : forwardLogReturn(x.close, h, { scaleBy: realizedVolatility(x.close, config.label.volatilityWindow).map((v) => v * Math.sqrt(h)) });
+  const target = trainingTarget(x.close, config.label);
   let first = 0;
   while (first < x.ts.length && x.ts[first]! < start) first++;
   const cut = (a: Float64Array) => a.slice(first);
@@ -104,4 +101,17 @@ function symbolSeries(symbol: string, x: FeatureInputs, pipeline: FeaturePipelin
       funding: x.funding ? { ts: x.funding.ts, rate: x.funding.rate } : null,
     },
   };
+}
+
+/**
+ * Returns the training label of every bar from its close series (see `label.target` in {@link TrainConfig}): the
+ * forward h-bar log return, raw or divided by the causal σ_t · sqrt(h), or the triple-barrier label with barriers in
+ * those units and the vertical barrier at h bars. Label t reads bars t..t+h only; NaN where it is not known.
+ */
+export function trainingTarget(close: Float64Array, label: TrainConfig['label']): Float64Array {
+  const h = label.horizon;
+  if (label.target === 'log-return') return forwardLogReturn(close, h);
+  const scale = realizedVolatility(close, label.volatilityWindow).map((v) => v * Math.sqrt(h));
+  if (label.target === 'volatility-scaled') return forwardLogReturn(close, h, { scaleBy: scale });
+  return tripleBarrierLabels(close, scale, { profit: label.barriers.profit, stop: label.barriers.stop, maxBars: h }).label;
 }

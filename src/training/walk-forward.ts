@@ -159,7 +159,7 @@ function labelledRows(data: TrainingData, s: number, from: number, to: number): 
 }
 
 /** Gathers rows × selected columns of symbols' feature matrices into one row-major matrix (symbol order, then time). */
-function gather(data: TrainingData, parts: readonly { readonly s: number; readonly rows: Int32Array }[], columns: readonly number[]): { matrix: FeatureMatrix; target: Float64Array } {
+export function gather(data: TrainingData, parts: readonly { readonly s: number; readonly rows: Int32Array }[], columns: readonly number[]): { matrix: FeatureMatrix; target: Float64Array } {
   const d = data.featureNames.length;
   const width = columns.length;
   const total = parts.reduce((a, p) => a + p.rows.length, 0);
@@ -182,7 +182,7 @@ function rangeRows(from: number, to: number): Int32Array {
 }
 
 /** The models of one configuration set trained on the same rows and features. */
-interface TrainedModels {
+export interface TrainedModels {
   readonly pooled: TreeEnsembleModel;
   readonly perSymbol: readonly TreeEnsembleModel[];
   readonly transfer: readonly TreeEnsembleModel[];
@@ -190,14 +190,14 @@ interface TrainedModels {
 }
 
 /** Which models to fit: the walk-forward fits all; the final fit only what the exported configuration needs. */
-type ModelNeed = Readonly<Record<ConfigurationName, boolean>>;
+export type ModelNeed = Readonly<Record<ConfigurationName, boolean>>;
 
 /**
  * Fits the configurations on the labelled rows of each symbol over the selected columns:
  * pooled GBDT (all symbols' rows, no symbol indicator), per-symbol GBDT, transfer (the pooled GBDT continued with
  * `fitMore` on the symbol's rows) and a pooled random forest. Seeds derive from `seed` and the role.
  */
-function fitModels(data: TrainingData, trainRows: readonly Int32Array[], columns: readonly number[], config: TrainConfig, seed: number, need: ModelNeed): Partial<TrainedModels> {
+export function fitModels(data: TrainingData, trainRows: readonly Int32Array[], columns: readonly number[], config: TrainConfig, seed: number, need: ModelNeed): Partial<TrainedModels> {
   const parts = trainRows.map((rows, s) => ({ s, rows }));
   const pooledSet = gather(data, parts, columns);
   const gbdt = { ...config.gbdt };
@@ -220,7 +220,7 @@ function fitModels(data: TrainingData, trainRows: readonly Int32Array[], columns
 }
 
 /** The model configuration `c` uses for symbol `s`. */
-function modelFor(models: Partial<TrainedModels>, c: ConfigurationName, s: number): TreeEnsembleModel {
+export function modelFor(models: Partial<TrainedModels>, c: ConfigurationName, s: number): TreeEnsembleModel {
   switch (c) {
     case 'pooled':
       return models.pooled!;
@@ -355,7 +355,7 @@ function targets(data: TrainingData): { key: string; symbols: number[] }[] {
   return [...data.symbols.map((x, s) => ({ key: x.symbol, symbols: [s] })), { key: ALL_SYMBOLS, symbols: data.symbols.map((_, s) => s) }];
 }
 
-const ALL_NEEDED: ModelNeed = { pooled: true, 'per-symbol': true, transfer: true, 'random-forest': true };
+export const ALL_NEEDED: ModelNeed = { pooled: true, 'per-symbol': true, transfer: true, 'random-forest': true };
 
 /**
  * Runs the purged walk-forward: for each fold (time order) Boruta on the fold's pooled training rows only, then the

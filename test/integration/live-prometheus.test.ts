@@ -1,10 +1,12 @@
 /**
- * The real Prometheus scrapes a paper runner: `tm live --paper --metrics-port` as a child process, polling bars
- * through ccxt from the local v5 server whose clock the test drives (`--clock venue`), with pre-trade risk limits
- * that deny large orders and halt the account on a drawdown. Every dashboard query and alert expression is
- * evaluated through Prometheus's HTTP API; the ones a paper run of a model-free strategy cannot feed are listed
- * below with the reason, and must be exactly the ones without data. `promtool check metrics` on the runner's
- * exposition.
+ * The real Prometheus scrapes two paper runners: `tm live --paper --metrics-port` as child processes, polling bars
+ * through ccxt from the local v5 server whose clock the test drives (`--clock venue`):
+ * - an SMA crossover with pre-trade risk limits that deny large orders and halt the account on a drawdown;
+ * - regime-kelly on a GBDT streamed through the signal stage (`--model`, funding from the venue, DVOL from the
+ *   store) with a 2-state MS-GARCH regime fit: signal, model, feature, cascade, sizing and regime families.
+ * Every dashboard query and alert expression is evaluated through Prometheus's HTTP API; the ones paper runs cannot
+ * feed are listed below with the reason, and must be exactly the ones without data. `promtool check metrics` on the
+ * runner's exposition.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,7 +15,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { timeframeMs } from '../../src/core/time.js';
 import { BybitV5Server } from '../support/bybit-v5-server.js';
+import { readSharedFunding } from '../support/bybit-test-data.js';
 import { sharedFrame } from '../support/live-harness.js';
+import { modelInputsStore, writeTinyModelPackage } from '../support/live-model.js';
 import { promtool } from '../support/promtool.js';
 import { alertRules, dashboardExpressions, freePort, sleep, TestPrometheus, values } from '../support/prometheus.js';
 import { tempDir } from '../support/shared-data.js';
@@ -23,31 +27,17 @@ const BARS = 90;
 /** ETHUSDT's bars end after this many live bars: from then on its input is stale (bar sets without it). */
 const ETH_BARS = 50;
 const frame = sharedFrame('2024-03-01T00:00:00Z', WARMUP + BARS + 10);
+/** BTCUSDT bars from further back: the model runner warms its feature pipeline up on them. */
+const longFrame = sharedFrame('2023-09-01T00:00:00Z', 1200);
 const tf = timeframeMs('4h');
 const startTs = frame.ts[WARMUP]!;
 const root = process.cwd();
 
-/** Metric families a paper run of a model-free strategy cannot have, and why. */
+/** Metric families the two paper runs cannot have, and why. */
 const NOT_IN_PAPER: Readonly<Record<string, string>> = {
-  trade_matrix_signal_value: 'the strategy (sma-crossover) emits orders, not a signal value: signal families need a signal-stage strategy',
-  trade_matrix_signal_confidence_ratio: 'as trade_matrix_signal_value',
-  trade_matrix_signals_total: 'as trade_matrix_signal_value',
-  trade_matrix_rolling_information_coefficient_ratio: 'as trade_matrix_signal_value',
-  trade_matrix_model_info: 'no model: live runs refuse model columns (tm live --model) so far',
-  trade_matrix_model_loaded_timestamp_seconds: 'no model',
-  trade_matrix_model_swaps_total: 'no model',
-  trade_matrix_inference_duration_seconds_bucket: 'no model',
-  trade_matrix_feature_computation_duration_seconds_bucket: 'no feature pipeline: the strategy reads the bar history',
-  trade_matrix_cascade_tier: 'no sizing cascade in sma-crossover',
-  trade_matrix_cascade_tier_changes_total: 'no sizing cascade',
-  trade_matrix_kelly_fraction_ratio: 'no sizing cascade',
-  trade_matrix_target_position_fraction_ratio: 'no sizing cascade',
-  trade_matrix_regime_probability_ratio: 'no regime filter: live runs refuse the regime section so far',
-  trade_matrix_regime_changes_total: 'no regime filter',
-  trade_matrix_volatility_forecast_ratio: 'no regime filter',
+  trade_matrix_model_swaps_total: 'no promotion reaches a running runner yet (issue 13: promote-to-live)',
   trade_matrix_order_cancellations_total: 'market orders only: nothing rests, nothing is cancelled (the drawdown flatten sends market orders)',
   trade_matrix_spread_basis_points: 'no order book: the paper venue fills on bars',
-  trade_matrix_funding_rate_ratio: 'tm live does not stream funding rates yet',
   trade_matrix_last_reconciliation_timestamp_seconds: 'paper: no venue to reconcile with',
   trade_matrix_reconciliation_runs_total: 'paper: no venue to reconcile with',
   trade_matrix_reconciliation_differences_total: 'paper: no venue to reconcile with',
@@ -64,7 +54,7 @@ const NOT_IN_PAPER: Readonly<Record<string, string>> = {
  */
 const ALERTS_NOT_IN_PAPER: Readonly<Record<string, string>> = {
   TradeMatrixReconciliationDifference: 'paper: no venue to reconcile with',
-  TradeMatrixModelSwapFailed: 'no model',
+  TradeMatrixModelSwapFailed: 'no promotion reaches a running runner yet (issue 13)',
 };
 
 /** The first metric name an expression selects (what decides whether a paper run can feed it). */
@@ -75,6 +65,10 @@ describe('real Prometheus scraping tm live --paper', () => {
   let venueNow = startTs;
   let server: BybitV5Server;
   let runner: ChildProcess;
+  let modelRunner: ChildProcess;
+  let modelOut = '';
+  let modelErr = '';
+  let modelTarget = '';
   let runnerOut = '';
   let runnerErr = '';
   let target = '';
@@ -86,7 +80,27 @@ describe('real Prometheus scraping tm live --paper', () => {
   beforeAll(async () => {
     const end = (i: number) => (frame.symbols[i] === 'ETHUSDT' ? WARMUP + ETH_BARS : frame.ts.length);
     const klines = Object.fromEntries(frame.symbols.map((s, i) => [s, { '240': { ts: frame.ts.slice(0, end(i)), open: frame.open[i]!.slice(0, end(i)), high: frame.high[i]!.slice(0, end(i)), low: frame.low[i]!.slice(0, end(i)), close: frame.close[i]!.slice(0, end(i)), volume: frame.volume[i]!.slice(0, end(i)) } }]));
-    server = await BybitV5Server.start({ klines, now: () => venueNow });
+    // BTCUSDT from further back (the model runner's warm-up; the SMA runner asks only for its last 29 bars).
+    const b = longFrame.symbols.indexOf('BTCUSDT');
+    klines['BTCUSDT'] = { '240': { ts: longFrame.ts, open: longFrame.open[b]!, high: longFrame.high[b]!, low: longFrame.low[b]!, close: longFrame.close[b]!, volume: longFrame.volume[b]! } };
+    server = await BybitV5Server.start({ klines, funding: { BTCUSDT: readSharedFunding('binance-futures/BTCUSDT-funding.csv.gz') }, now: () => venueNow });
+    // The model runner's store (regime fit, DVOL) and model package.
+    const db = join(dir, 'market.duckdb');
+    await modelInputsStore(db, ['BTCUSDT']);
+    const pkg = join(dir, 'models', 'tiny-gbdt');
+    await writeTinyModelPackage(pkg, db);
+    const modelExperiment = join(dir, 'live-prometheus-model.json');
+    writeFileSync(
+      modelExperiment,
+      JSON.stringify({
+        name: 'live-prometheus-model', strategy: 'regime-kelly', params: { column: 'signal', minRebalance: 0.1, risk: { horizonBars: 1, ic: { window: 20, minPairs: 5 } } },
+        data: { venue: 'bybit', symbols: ['BTCUSDT'], timeframe: '4h', start: '2024-03-01', end: '2025-01-01' },
+        instruments: 'bybit-linear', funding: { venue: 'bybit', fallback: { kind: 'zero' } },
+        columns: { signal: { source: 'model', model: pkg } },
+        regime: { fitStart: '2023-03-01', fitEnd: '2024-03-01', states: 2, seed: 1, onDegenerate: 'report' },
+        initialCash: 100000, leverage: 3, slippage: { model: 'fixed', bps: 2 }, seed: 1,
+      }),
+    );
     const experiment = join(dir, 'live-prometheus.json');
     writeFileSync(
       experiment,
@@ -103,9 +117,17 @@ describe('real Prometheus scraping tm live --paper', () => {
     runner = spawn(process.execPath, [join(root, 'bin/tm.js'), 'live', '--paper', '--experiment', experiment, '--run-id', 'prom', '--dir', join(dir, 'run'), '--api-url', server.url, '--clock', 'venue', '--poll-ms', '20', '--grace-ms', '0', '--metrics-port', String(metricsPort)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     runner.stdout!.on('data', (d) => (runnerOut += d));
     runner.stderr!.on('data', (d) => (runnerErr += d));
+    const modelPort = await freePort();
+    modelTarget = `127.0.0.1:${modelPort}`;
+    modelRunner = spawn(process.execPath, [join(root, 'bin/tm.js'), 'live', '--paper', '--experiment', modelExperiment, '--db', db, '--run-id', 'promm', '--dir', join(dir, 'model-run'), '--api-url', server.url, '--clock', 'venue', '--poll-ms', '20', '--grace-ms', '0', '--metrics-port', String(modelPort)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TM_RUNNER_NAME: 'model-runner' } });
+    modelRunner.stdout!.on('data', (d) => (modelOut += d));
+    modelRunner.stderr!.on('data', (d) => (modelErr += d));
     for (let k = 0; k < 600 && !runnerOut.includes('metrics on ') && runner.exitCode === null; k++) await sleep(50);
     expect(runnerOut).toContain(`metrics on http://${target}/metrics`);
-    prometheus = await TestPrometheus.start([target, downTarget], mkdtempSync(join(tmpdir(), 'tm-prometheus-')));
+    // The model runner loads its model, fits its regime and replays its warm-up before the venue clock moves.
+    for (let k = 0; k < 1200 && !modelOut.includes('ready:') && modelRunner.exitCode === null; k++) await sleep(50);
+    expect(modelOut + modelErr).toContain('ready:');
+    prometheus = await TestPrometheus.start([target, downTarget, modelTarget], mkdtempSync(join(tmpdir(), 'tm-prometheus-')));
     // The venue clock moves a bar every 150 ms while Prometheus scrapes every second.
     driver = (async () => {
       for (let k = 1; k <= BARS && driving; k++) {
@@ -117,10 +139,11 @@ describe('real Prometheus scraping tm live --paper', () => {
     const deadline = Date.now() + 60_000;
     for (;;) {
       const scrapes = values(await prometheus.query(`count_over_time(up{instance="${target}"}[5m])`))[0] ?? 0;
-      const stale = values(await prometheus.query('trade_matrix_stale_inputs{input="bars"}'))[0] ?? 0;
-      const halted = values(await prometheus.query('trade_matrix_circuit_breaker_state{state="open"}'))[0] ?? 0;
-      if (scrapes >= 8 && stale > 0 && halted === 1) break;
-      if (Date.now() > deadline) throw new Error(`in 60 s: ${scrapes} scrapes, stale bars ${stale}, breaker open ${halted}; runner: ${runnerOut}${runnerErr}`);
+      const stale = values(await prometheus.query('max(trade_matrix_stale_inputs{input="bars"})'))[0] ?? 0;
+      const halted = values(await prometheus.query('max(trade_matrix_circuit_breaker_state{state="open"})'))[0] ?? 0;
+      const ic = values(await prometheus.query('trade_matrix_rolling_information_coefficient_ratio')).length;
+      if (scrapes >= 8 && stale > 0 && halted === 1 && ic > 0) break;
+      if (Date.now() > deadline) throw new Error(`in 60 s: ${scrapes} scrapes, stale bars ${stale}, breaker open ${halted}, IC series ${ic}; runner: ${runnerOut}${runnerErr}; model runner: ${modelOut}${modelErr}`);
       await sleep(500);
     }
   }, 150_000);
@@ -129,10 +152,11 @@ describe('real Prometheus scraping tm live --paper', () => {
     driving = false;
     await driver;
     prometheus?.stop();
-    if (runner && runner.exitCode === null && runner.signalCode === null) {
-      const exited = new Promise((r) => runner.once('exit', r));
-      runner.kill('SIGTERM');
-      const timer = setTimeout(() => runner.kill('SIGKILL'), 20_000);
+    for (const child of [runner, modelRunner]) {
+      if (!child || child.exitCode !== null || child.signalCode !== null) continue;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
       await exited;
       clearTimeout(timer);
     }
@@ -144,7 +168,8 @@ describe('real Prometheus scraping tm live --paper', () => {
     expect(values(await prometheus.query(`up{job="trade-matrix-runner",instance="${downTarget}"}`))).toEqual([0]);
     expect(values(await prometheus.query(`max_over_time(trade_matrix_runner_ready{instance="${target}"}[5m])`))).toEqual([1]);
     const info = (await prometheus.query('trade_matrix_runner_info')).data.result as { metric: Record<string, string> }[];
-    expect(info.map((s) => s.metric['mode'])).toEqual(['paper']);
+    expect(info.map((s) => `${s.metric['runner']} ${s.metric['mode']}`).sort()).toEqual(['model-runner paper', 'trade-matrix paper']);
+    expect(values(await prometheus.query(`up{instance="${modelTarget}"}`))).toEqual([1]);
   });
 
   it('every dashboard query returns finite data, except exactly the families a paper run cannot feed', async () => {
@@ -178,7 +203,7 @@ describe('real Prometheus scraping tm live --paper', () => {
   });
 
   it('the drawdown halt opened the breaker: the transition is counted with its trigger and /readyz says not ready', async () => {
-    const transitions = (await prometheus.query('trade_matrix_circuit_breaker_transitions_total')).data.result as { metric: Record<string, string> }[];
+    const transitions = (await prometheus.query(`trade_matrix_circuit_breaker_transitions_total{instance="${target}"}`)).data.result as { metric: Record<string, string> }[];
     expect(transitions.map((s) => `${s.metric['state']} ${s.metric['reason']}`).sort()).toEqual(['closed start', 'open max_drawdown']);
     const readyz = await fetch(`http://${target}/readyz`);
     expect(readyz.status).toBe(503);

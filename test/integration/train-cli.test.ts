@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/output.js';
-import { importPath, MarketStore } from '../../src/data/index.js';
+import { MarketStore } from '../../src/data/index.js';
 import { DEFAULT_FEATURE_SPEC, FeaturePipeline, featureInputsFromStore } from '../../src/features/index.js';
 import { loadOnnxModel, readOnnxMetadata } from '../../src/models/index.js';
 import { featureValidator, loadModel, MlflowClient, parseMlflowClientConfig, parseModelCard, parseModelSourceConfig, silentLogger, verifyChecksum } from '../../src/registry/index.js';
-import { sharedDataDir, tempDir } from '../support/shared-data.js';
+import { importTrainingStore, tempDir } from '../support/shared-data.js';
 
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
 
@@ -62,12 +62,7 @@ describe('tm train (real data, temp store)', () => {
   let first: { code: number; stdout: string; stderr: string };
 
   beforeAll(async () => {
-    const root = sharedDataDir();
-    const store = await MarketStore.open(db);
-    await importPath(store, join(root, 'binance-spot'));
-    for (const s of SYMBOLS) await importPath(store, join(root, 'binance-futures', `${s}-funding.csv.gz`));
-    await importPath(store, join(root, 'deribit'));
-    store.close();
+    await importTrainingStore(db, SYMBOLS);
     writeFileSync(configFile, JSON.stringify(fastConfig(name)));
     first = await withoutMlflow(() => tm(['train', '--config', configFile, '--db', db, '--out', join(dir, 'run1')]));
   }, 300_000);
@@ -180,12 +175,7 @@ describe('tm train with MLflow (real server from the global setup)', () => {
     const uri = process.env['MLFLOW_TRACKING_URI'];
     if (!uri) throw new Error(`MLFLOW_TRACKING_URI is not set (${process.env['TM_SERVICES_ERROR'] ?? 'run via npx vitest, or eval "$(bash scripts/services.sh env)" first'})`);
     trackingUri = uri;
-    const root = sharedDataDir();
-    const store = await MarketStore.open(db);
-    await importPath(store, join(root, 'binance-spot'));
-    for (const s of SYMBOLS) await importPath(store, join(root, 'binance-futures', `${s}-funding.csv.gz`));
-    await importPath(store, join(root, 'deribit'));
-    store.close();
+    await importTrainingStore(db, SYMBOLS);
   }, 120_000);
 
   it('logs params, per-fold metrics with steps, gates, card and ONNX, and registers a version with --register', async () => {

@@ -101,3 +101,9 @@ export function loadBybitServerData(): { bars: Record<string, TestBars>; funding
     },
   };
 }
+
+/** Reads the shared Deribit BTC DVOL daily closes (`deribit/BTC-DVOL-1d.csv.gz`). */
+export function readSharedDvol(): { ts: Float64Array; value: Float64Array } {
+  const rows = readRows('deribit/BTC-DVOL-1d.csv.gz', 'ts,dvol_close');
+  return { ts: Float64Array.from(rows, (r) => parseTs(r[0]!)), value: Float64Array.from(rows, (r) => Number(r[1])) };
+}

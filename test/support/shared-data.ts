@@ -16,3 +16,20 @@ export function sharedDataDir(): string {
 export function tempDir(prefix = 'tm-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
+
+/**
+ * Creates the DuckDB store `db` with what `tm train` and `tm research model-table` read: binance-spot bars, the
+ * binance-futures funding of `symbols`, and Deribit DVOL, from the shared data folder.
+ */
+export async function importTrainingStore(db: string, symbols: readonly string[] = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT']): Promise<void> {
+  const { importPath, MarketStore } = await import('../../src/data/index.js');
+  const root = sharedDataDir();
+  const store = await MarketStore.open(db);
+  try {
+    await importPath(store, join(root, 'binance-spot'));
+    for (const s of symbols) await importPath(store, join(root, 'binance-futures', `${s}-funding.csv.gz`));
+    await importPath(store, join(root, 'deribit'));
+  } finally {
+    store.close();
+  }
+}

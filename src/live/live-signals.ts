@@ -1,0 +1,213 @@
+import type { StaleInputEvent } from '../core/bar.js';
+import { DAY_MS, timeframeMs } from '../core/time.js';
+import { checkModelCard, type ExperimentDeps, type ExperimentModel } from '../backtest/run-experiment.js';
+import { DEFAULT_FEATURE_SPEC, DEFAULT_STALENESS, FeaturePipeline } from '../features/index.js';
+import { SignalStage, type SignalModel } from '../signals/index.js';
+import { StreamingFeatureInputs } from '../signals/streaming-inputs.js';
+import type { SignalInputSource } from '../signals/signal-input-source.js';
+import type { LiveBarSet } from './bar-feed.js';
+import type { LiveModelColumn, LiveSetup } from './live-setup.js';
+
+/** What a live run's signal stage reads (the experiment's `model` column). */
+export interface LiveSignalsSpec {
+  /** Name of the strategy's history column the signal lands in (the experiment's column name). */
+  readonly column: string;
+  /** Venue symbols of the instruments, engine order (their funding is asked under the same symbol). */
+  readonly symbols: readonly string[];
+  readonly timeframe: string;
+  /** Funding settlements are an input (the model column's `fundingVenue`). */
+  readonly funding: boolean;
+  /** DVOL is an input. */
+  readonly dvol: boolean;
+  /** Reference symbol of the cross-asset features (e.g. `BTCUSDT`); absent: none. */
+  readonly reference?: string;
+  /** Missing reference bars bridged with the previous close; default `DEFAULT_STALENESS.referenceMaxAgeBars`. */
+  readonly referenceMaxAgeBars?: number;
+  /** The model the stage runs, for metrics (`trade_matrix_model_info`); absent: unnamed. */
+  readonly model?: { readonly name: string; readonly version: string; readonly loadedAtMs: number };
+  /** How far back the first request for funding and DVOL reaches before the first bar's close; default 45 days (the features read at most 21 settlements and 7 days). */
+  readonly lookbackMs?: number;
+}
+
+/**
+ * The signal stage of a live run: the backtest's {@link SignalStage} (same pipeline, same models) over inputs that
+ * grow one closed bar at a time ({@link StreamingFeatureInputs}). Before each bar set is dispatched, {@link onBarSet}
+ * asks the {@link SignalInputSource} for the funding settlements and DVOL days known at the bar close and for the
+ * reference asset's close, appends the bar, and runs the stage: the signal of instrument `i` is then in
+ * `columns[i][0][0]`, which the runner hands to the kernel with the bar (the backtest's history column).
+ */
+export class LiveSignals {
+  readonly stage: SignalStage;
+  private readonly inputs: StreamingFeatureInputs[];
+  private readonly values: Float64Array[];
+  /** Per instrument: the columns handed to `Kernel.onBar` (one column, this bar's signal at index 0). */
+  readonly columns: readonly (readonly Float64Array[])[];
+  private readonly tf: number;
+  private readonly refLast: Float64Array;
+  private readonly refLastTs: Float64Array;
+  private readonly refIndex: number;
+  /** Per instrument: the time up to which funding and DVOL were asked for. */
+  private readonly askedUntil: Float64Array;
+  private horizon = -Infinity;
+  private models: readonly SignalModel[];
+  private modelInfo: LiveSignalsSpec['model'];
+  /** Wall seconds of the last bar set's feature computation (all instruments). */
+  featureSeconds = 0;
+  /** Wall seconds of the last bar set's model calls (all instruments). */
+  inferenceSeconds = 0;
+
+  constructor(
+    readonly spec: LiveSignalsSpec,
+    pipeline: FeaturePipeline,
+    models: SignalModel | readonly SignalModel[],
+    private readonly source: SignalInputSource,
+  ) {
+    this.tf = timeframeMs(spec.timeframe);
+    this.inputs = spec.symbols.map(() => new StreamingFeatureInputs(this.tf, { funding: spec.funding, dvol: spec.dvol, reference: spec.reference !== undefined }));
+    this.stage = new SignalStage(pipeline, models, this.inputs);
+    this.featureNames = pipeline.names;
+    this.modelInfo = spec.model;
+    this.models = Array.isArray(models) ? (models as readonly SignalModel[]) : spec.symbols.map(() => models as SignalModel);
+    this.values = spec.symbols.map(() => new Float64Array(1).fill(NaN));
+    this.columns = this.values.map((v) => [v]);
+    this.refLast = new Float64Array(spec.symbols.length).fill(NaN);
+    this.refLastTs = new Float64Array(spec.symbols.length).fill(NaN);
+    this.refIndex = spec.reference === undefined ? -1 : spec.symbols.indexOf(spec.reference);
+    this.askedUntil = new Float64Array(spec.symbols.length).fill(-Infinity);
+  }
+
+  /**
+   * Tells the stage that every input up to `ts` (epoch ms, e.g. the first live bar's open) is already known: the
+   * warm-up's bars are all in the past, so their funding and DVOL are asked for once, up to `ts`, not bar by bar.
+   */
+  knownUntil(ts: number): void {
+    this.horizon = ts;
+  }
+
+  /** Bars the pipeline needs before its features are defined. */
+  get warmupBars(): number {
+    return this.stage.warmupBars;
+  }
+
+  /** Inputs that went stale so far, in order (the runner forwards new ones to the strategy before the bar). */
+  get staleEvents(): readonly StaleInputEvent[] {
+    return this.stage.staleEvents;
+  }
+
+  /** The pipeline's feature names, in order (what every model must take). */
+  readonly featureNames: readonly string[];
+
+  /** The model the stage runs (metrics). */
+  get model(): LiveSignalsSpec['model'] {
+    return this.modelInfo;
+  }
+
+  /**
+   * Replaces the models (one per instrument, engine order) from the next bar on: the feature state carries on, only
+   * the model changes (promote-to-live). Call between bars.
+   * @throws TypeError when the count or a model's features differ (callers verify first: see `ModelWatch`).
+   */
+  swapModels(models: readonly SignalModel[], info: NonNullable<LiveSignalsSpec['model']>): void {
+    if (models.length !== this.models.length) throw new TypeError(`swapModels: ${models.length} models for ${this.models.length} instruments`);
+    for (const m of models) if (m.featureNames.length !== this.featureNames.length || m.featureNames.some((n, j) => n !== this.featureNames[j])) throw new TypeError(`swapModels: a model's features differ from the pipeline's`);
+    this.models = models;
+    this.modelInfo = info;
+  }
+
+  /** The latest funding settlement rate held for instrument `i` (NaN before the first). */
+  fundingRate(i: number): number {
+    const f = this.inputs[i]!.funding;
+    return f === undefined || f.rate.length === 0 ? NaN : f.rate[f.rate.length - 1]!;
+  }
+
+  /** The signal of instrument `i` at its last bar (NaN before its first, or while its features are undefined). */
+  value(i: number): number {
+    return this.values[i]![0]!;
+  }
+
+  /** Runs the stage on every bar of `set` (bars of one instrument in order); absent bars leave NaN. */
+  async onBarSet(set: LiveBarSet): Promise<void> {
+    const { spec, source, tf } = this;
+    const close = set.ts + tf;
+    const lookback = spec.lookbackMs ?? 45 * DAY_MS;
+    let refClose = NaN;
+    if (spec.reference !== undefined) {
+      // The reference asset's close of this bar time: from the set when it trades here, else asked once per set.
+      refClose = this.refIndex >= 0 ? (set.bars[this.refIndex]?.close ?? NaN) : await source.barClose(spec.reference, spec.timeframe, set.ts);
+    }
+    this.featureSeconds = 0;
+    this.inferenceSeconds = 0;
+    const maxAge = (spec.referenceMaxAgeBars ?? DEFAULT_STALENESS.referenceMaxAgeBars) * tf;
+    for (let i = 0; i < this.inputs.length; i++) {
+      const b = set.bars[i];
+      const v = this.values[i]!;
+      v[0] = NaN;
+      if (b === undefined) continue;
+      const x = this.inputs[i]!;
+      if (close > this.askedUntil[i]!) {
+        // Inputs known by `upTo` (the bar close, or the horizon of a warm-up over past bars: one request for all of
+        // them); the stage itself uses a settlement or a DVOL day only from the first bar close it is known at.
+        const upTo = Math.max(close, this.horizon);
+        if (spec.funding) for (const f of await source.funding(spec.symbols[i]!, Math.max(x.lastFundingTs, close - lookback), upTo)) x.pushFunding(f.ts, f.value);
+        if (spec.dvol) for (const d of await source.dvol(Math.max(x.lastDvolTs, close - lookback - DAY_MS), upTo)) x.pushDvol(d.ts, d.value);
+        this.askedUntil[i] = upTo;
+      }
+      let ref = NaN;
+      if (spec.reference !== undefined) {
+        // As `featureInputsFromStore`: the latest reference close at or before this bar, bridged at most maxAge.
+        if (refClose === refClose) {
+          this.refLast[i] = refClose;
+          this.refLastTs[i] = b.ts;
+        }
+        ref = b.ts - this.refLastTs[i]! <= maxAge ? this.refLast[i]! : NaN;
+      }
+      const t = x.pushBar(b.ts, b.open, b.high, b.low, b.close, b.volume, ref);
+      // What `SignalStage.onBar` does, in its two parts, each timed (metrics).
+      const t0 = performance.now();
+      const row = this.stage.featuresOf(i, t);
+      const t1 = performance.now();
+      v[0] = await this.models[i]!.predictOne(row);
+      this.featureSeconds += (t1 - t0) / 1000;
+      this.inferenceSeconds += (performance.now() - t1) / 1000;
+    }
+  }
+}
+
+/** What {@link openLiveSignals} needs besides the setup. */
+export interface LiveSignalsDeps {
+  /** Loads the model column's package for a symbol (`tm live`: the 4-tier loader, as `tm backtest`). */
+  readonly loadModel: NonNullable<ExperimentDeps['loadModel']>;
+  /** Funding, DVOL and reference closes as they become known. */
+  readonly source: SignalInputSource;
+  /** Open time of the first live bar: the run's window starts there (a model trained on later bars is in-sample). */
+  readonly from: number;
+}
+
+/**
+ * Loads the setup's model column (one package per symbol), checks each card against the live window (in-sample and
+ * ungated models refused unless the column allows them, as in backtests) and builds the {@link LiveSignals}.
+ * Returns the notes stating what runs, and `close` releasing the models.
+ * @throws ExperimentError `invalid_model`; the loader's errors (checksum, features, registry).
+ */
+export async function openLiveSignals(setup: LiveSetup & { readonly modelColumn: LiveModelColumn }, deps: LiveSignalsDeps): Promise<{ readonly signals: LiveSignals; readonly notes: readonly string[]; close(): Promise<void>; readonly models: readonly ExperimentModel[] }> {
+  const { column, source } = setup.modelColumn;
+  const pipeline = FeaturePipeline.fromSpec(DEFAULT_FEATURE_SPEC);
+  const models: ExperimentModel[] = [];
+  const notes: string[] = [];
+  const close = async () => {
+    for (const m of models) await m.close();
+  };
+  try {
+    for (const symbol of setup.symbols) {
+      const m = await deps.loadModel(source.model, symbol, pipeline);
+      models.push(m);
+      notes.push(checkModelCard(m, { column, source, symbol, from: deps.from, to: Infinity, window: `the live run from ${new Date(deps.from).toISOString()}` }));
+    }
+    const first = models[0]!;
+    const spec: LiveSignalsSpec = { column, symbols: setup.symbols, timeframe: setup.timeframe, funding: true, dvol: source.dvol, reference: source.reference, model: { name: first.card.name, version: first.version, loadedAtMs: Date.now() } };
+    return { signals: new LiveSignals(spec, pipeline, models.map((m) => m.model), deps.source), notes, close, models };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}

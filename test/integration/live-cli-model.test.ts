@@ -1,0 +1,95 @@
+/**
+ * `tm live --paper --model <package>` as a user runs it (child process, local v5 server on a driven clock): the
+ * experiment's stored-predictions column becomes a model streamed through the signal stage, the regime is fitted from
+ * `--db` before anything trades, funding and BTC closes come from the venue (DVOL from the store), every bar's signal
+ * is journaled, and `tm replay` of the journal finds no divergence. Without `--model`, the same experiment is refused
+ * with what to do.
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { timeframeMs } from '../../src/core/time.js';
+import { readJournal } from '../../src/live/journal.js';
+import { readSharedFunding } from '../support/bybit-test-data.js';
+import { BybitV5Server } from '../support/bybit-v5-server.js';
+import { runTm } from '../support/cli.js';
+import { modelInputsStore, writeTinyModelPackage } from '../support/live-model.js';
+import { serverKlines, sharedFrame } from '../support/live-harness.js';
+import { tempDir } from '../support/shared-data.js';
+
+const frame = sharedFrame('2023-10-01T00:00:00Z', 1200);
+const tf = timeframeMs('4h');
+const startTs = Date.UTC(2024, 2, 1);
+const SYMBOLS = ['BTCUSDT', 'ETHUSDT'];
+
+describe('tm live --paper --model (child process, local venue)', () => {
+  const dir = tempDir('tm-live-model-cli-');
+  const db = join(dir, 'market.duckdb');
+  const pkg = join(dir, 'models', 'tiny-gbdt');
+  const experiment = join(dir, 'live-model.json');
+  let venueNow = startTs;
+  let server: BybitV5Server;
+
+  beforeAll(async () => {
+    await modelInputsStore(db, SYMBOLS);
+    await writeTinyModelPackage(pkg, db);
+    writeFileSync(
+      experiment,
+      JSON.stringify({
+        name: 'live-model', strategy: 'regime-kelly',
+        params: { column: 'signal', minRebalance: 0.1, risk: { horizonBars: 1, ic: { window: 30, minPairs: 10 } } },
+        data: { venue: 'bybit', symbols: SYMBOLS, timeframe: '4h', start: '2024-03-01', end: '2025-01-01' },
+        instruments: 'bybit-linear', funding: { venue: 'bybit', fallback: { kind: 'zero' } },
+        columns: { signal: { source: 'predictions', model: 'tiny-gbdt' } },
+        regime: { fitStart: '2023-03-01', fitEnd: '2024-03-01', states: 2, seed: 1, onDegenerate: 'report' },
+        initialCash: 100000, leverage: 3, slippage: { model: 'fixed', bps: 2 }, seed: 1,
+      }),
+    );
+    const funding = Object.fromEntries(SYMBOLS.map((s) => [s, readSharedFunding(`binance-futures/${s}-funding.csv.gz`)]));
+    server = await BybitV5Server.start({ klines: serverKlines(frame), funding, now: () => venueNow });
+  }, 240_000);
+  afterAll(async () => server?.close());
+
+  it('streams the model, journals each bar’s signal, and replays without divergence', async () => {
+    const runDir = join(dir, 'run');
+    const child = spawn(process.execPath, [join(process.cwd(), 'bin/tm.js'), 'live', '--paper', '--experiment', experiment, '--model', pkg, '--db', db, '--run-id', 'mcli', '--dir', runDir, '--api-url', server.url, '--clock', 'venue', '--poll-ms', '20', '--grace-ms', '0', '--max-bars', '4'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    let exited = false;
+    const done = new Promise<number | null>((resolve) => child.on('exit', (code) => ((exited = true), resolve(code))));
+    // The venue clock waits until the run is ready (model loaded, regime fitted, warm-up replayed), then moves a bar every 300 ms.
+    for (let k = 0; k < 200 && !exited && !out.includes('ready:'); k++) await new Promise((r) => setTimeout(r, 100));
+    for (let k = 0; k < 40 && !exited; k++) {
+      await new Promise((r) => setTimeout(r, 300));
+      venueNow += tf;
+    }
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const code = await done;
+    clearTimeout(timer);
+    expect(err).toBe('');
+    expect(code, out).toBe(0);
+    expect(out).toContain('column signal: model tiny-gbdt (local-');
+    expect(out).toContain('streamed for ETHUSDT through the signal stage');
+    expect(out).toContain("note: the funding input is Bybit's funding history, standing in for binance-futures");
+    expect(out).toContain('stopped (max bars): 4 live bars');
+    const { records } = readJournal(join(runDir, 'journal.jsonl'));
+    const start = records.find((r) => r.k === 'start') as { config: { columns: Record<string, { source: string; model: string }> }; regimes?: unknown[] };
+    expect(start.config.columns['signal']).toMatchObject({ source: 'model', model: pkg });
+    expect(start.regimes).toHaveLength(2);
+    const live = records.filter((r): r is Extract<typeof r, { k: 'bar' }> => r.k === 'bar' && r.warmup === undefined);
+    expect(live).toHaveLength(8);
+    for (const b of live) expect(Number.isFinite(b.s)).toBe(true);
+    const replay = await runTm(['replay', join(runDir, 'journal.jsonl')]);
+    expect(replay.out).toContain('no divergence');
+    expect(replay.code).toBe(0);
+  }, 120_000);
+
+  it('without --model, a stored-predictions column is refused with what to do', async () => {
+    const r = await runTm(['live', '--paper', '--experiment', experiment, '--db', db, '--run-id', 'mno', '--dir', join(dir, 'refused'), '--api-url', server.url]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('columns.signal reads the store');
+    expect(r.err).toContain('--model');
+  }, 60_000);
+});
