@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../models/index.js';
 import { ActorNetwork } from './actor-network.js';
@@ -74,7 +75,11 @@ describe('SAC agent', () => {
     const agent = await createSacAgent(config(TOY), bandit);
     const start = agent.meanAction(Float32Array.of(1, 0), 1)[0]!;
     expect(Math.abs(start - 0.6)).toBeGreaterThan(0.3);
-    const { gradientSteps } = trainSac(bandit, agent, { steps: 800 });
+    const first = trainSac(bandit, agent, { steps: 201 }); // 200 random steps, then the first update creates Adam's state
+    const tensors = tf.memory().numTensors;
+    const rest = trainSac(bandit, agent, { steps: 599, buffer: first.buffer });
+    expect(tf.memory().numTensors).toBe(tensors); // updates allocate nothing that outlives them
+    const gradientSteps = first.gradientSteps + rest.gradientSteps;
     expect(gradientSteps).toBe(601);
     const action = agent.meanAction(Float32Array.of(1, 0), 1)[0]!;
     expect(Math.abs(action - 0.6)).toBeLessThan(0.05);
@@ -92,6 +97,10 @@ describe('SAC agent', () => {
       return w;
     };
     const [a, b, c] = [await run(5), await run(5), await run(6)];
+    // no tensor outlives a run (a leak per update would exhaust memory in long trainings)
+    const tensorsBefore = tf.memory().numTensors;
+    await run(5);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
     expect(a.length).toBeGreaterThan(2000);
     expect(sha256(a)).toBe(sha256(b));
     expect(sha256(a)).not.toBe(sha256(c));

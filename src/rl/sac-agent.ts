@@ -90,9 +90,9 @@ export class SacAgent {
     const critic = () => [...stack(init, observationSize + actionSize, hidden), dense(init, last, 1)];
     this.critics = [critic(), critic()];
     // tfjs variable names are process-global: left to tfjs (unique), so several agents can coexist
-    const copy = (net: Dense[]) => net.map((l) => ({ w: tf.variable(l.w.clone(), false), b: tf.variable(l.b.clone(), false) }));
+    const copy = (net: Dense[]) => net.map((l) => ({ w: variable(l.w, false), b: variable(l.b, false) }));
     this.targets = [copy(this.critics[0]), copy(this.critics[1])];
-    this.logTemperature = tf.variable(tf.scalar(Math.log(config.initialTemperature)), true);
+    this.logTemperature = tf.tidy(() => tf.variable(tf.scalar(Math.log(config.initialTemperature)), true));
     this.criticOptimizer = tf.train.adam(config.criticLearningRate);
     this.actorOptimizer = tf.train.adam(config.actorLearningRate);
     this.temperatureOptimizer = tf.train.adam(config.temperatureLearningRate);
@@ -306,7 +306,12 @@ function dense(random: SeededRandom, inputSize: number, outputSize: number): Den
   const limit = Math.sqrt(6 / (inputSize + outputSize));
   const w = new Float32Array(inputSize * outputSize);
   for (let i = 0; i < w.length; i++) w[i] = (2 * random.nextFloat() - 1) * limit;
-  return { w: tf.variable(tf.tensor2d(w, [inputSize, outputSize]), true), b: tf.variable(tf.zeros([outputSize]), true) };
+  return tf.tidy(() => ({ w: tf.variable(tf.tensor2d(w, [inputSize, outputSize]), true), b: tf.variable(tf.zeros([outputSize]), true) }));
+}
+
+/** A variable holding a copy of `source` (the copy's temporary tensor is released; variables outlive tidy). */
+function variable(source: tf.Tensor, trainable: boolean): tf.Variable {
+  return tf.tidy(() => tf.variable(source.clone(), trainable));
 }
 
 function stack(random: SeededRandom, inputSize: number, hidden: readonly number[]): Dense[] {
