@@ -9,11 +9,12 @@ import { percentile, type Benchmark } from './bench-result.js';
 /**
  * One RL sizing decision: `SacRlSizer.propose` = build the 14-column observation from the cascade's state, run the
  * exported SAC actor (read back from its ONNX bytes) through the typed-array forward pass, map the action to a share
- * of Kelly and compute the policy-std confidence (8-point Gauss–Hermite). Actors: the reference architecture
- * (256-256 ReLU, the SacConfig default) and a 64-64 one, both at their seeded initial weights (a trained actor has
+ * of Kelly and compute the policy-std confidence (8-point Gauss–Hermite). Actors: the SacConfig default (64-64 ReLU,
+ * figure `rl-infer-p99`) and the reference implementation's 256-256 (`rl-infer-p99-256x256`), both at their seeded
+ * initial weights (a trained actor has
  * the same cost up to the share of zero ReLU outputs, which the forward pass skips). 20,000 seeded states; the first
  * pass warms the JIT and is not timed; the second times every decision with process.hrtime → p50/p99 in µs.
- * For reference, `details.onnxruntimeP99` is the same decision's actor run through an onnxruntime-node session
+ * For reference, `details.onnxruntimeP99` (256-256 figure) is that actor run through an onnxruntime-node session
  * (1 thread, preallocated input), which the synchronous `propose` cannot use.
  */
 const bench: Benchmark = {
@@ -31,7 +32,7 @@ const bench: Benchmark = {
     }
     const figures = [];
     let onnxruntimeP99 = Number.NaN;
-    for (const hiddenSizes of [[256, 256], [64, 64]]) {
+    for (const hiddenSizes of [[64, 64], [256, 256]]) {
       const agent = await createSacAgent(unwrap(parseSacConfig({ seed: 1, hiddenSizes })), { observationSize: SIZING_OBSERVATION_NAMES.length, actionSize: 1 });
       const bytes = exportActorOnnx(agent.actorWeights(), { observationNames: SIZING_OBSERVATION_NAMES, observationSpecHash: SIZING_OBSERVATION_SPEC });
       agent.dispose();
@@ -64,7 +65,7 @@ const bench: Benchmark = {
       }
       const label = hiddenSizes.join('x');
       const details = { decisions: latencies.length, hiddenSizes, observationSize: SIZING_OBSERVATION_NAMES.length, p50: Number(percentile(latencies, 50).toFixed(2)), p999: Number(percentile(latencies, 99.9).toFixed(2)), max: Number(Math.max(...latencies).toFixed(1)), checksum, ...(hiddenSizes[0] === 256 ? { onnxruntimeP99 } : {}), cpus: cpus().length, node: process.version };
-      figures.push({ name: hiddenSizes[0] === 256 ? 'rl-infer-p99' : `rl-infer-p99-${label}`, value: Number(percentile(latencies, 99).toFixed(2)), unit: 'µs', target: 20, better: 'lower' as const, details });
+      figures.push({ name: hiddenSizes[0] === 64 ? 'rl-infer-p99' : `rl-infer-p99-${label}`, value: Number(percentile(latencies, 99).toFixed(2)), unit: 'µs', target: 20, better: 'lower' as const, details });
     }
     return figures;
   },

@@ -34,9 +34,9 @@ function sha256(a: Float32Array): string {
 }
 
 describe('SAC agent', () => {
-  it('declares the reference defaults (lr 3e-4, batch 256, τ 0.005, γ 0.99, 256-256 ReLU, target entropy −|A|) and refuses unknown keys', async () => {
+  it('declares the reference defaults (lr 3e-4, batch 256, τ 0.005, γ 0.99, target entropy −|A|; 64-64 ReLU, stated departure) and refuses unknown keys', async () => {
     const c = config({});
-    expect(c).toMatchObject({ criticLearningRate: 3e-4, actorLearningRate: 3e-4, temperatureLearningRate: 3e-4, batchSize: 256, tau: 0.005, gamma: 0.99, hiddenSizes: [256, 256], initialTemperature: 1, logStdMin: -20, logStdMax: 2 });
+    expect(c).toMatchObject({ criticLearningRate: 3e-4, actorLearningRate: 3e-4, temperatureLearningRate: 3e-4, batchSize: 256, tau: 0.005, gamma: 0.99, hiddenSizes: [64, 64], initialTemperature: 1, logStdMin: -20, logStdMax: 2 });
     expect(c.targetEntropy).toBeUndefined();
     const agent = await createSacAgent(config({ hiddenSizes: [8] }), { observationSize: 3, actionSize: 2 });
     expect(agent.targetEntropy).toBe(-2);
