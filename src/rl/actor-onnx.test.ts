@@ -96,5 +96,6 @@ describe('SAC actor ONNX export', () => {
     expect(() => readActorOnnx(bytes, { observationNames: names, observationSpecHash: 'h2' })).toThrow(/observation spec hash mismatch/);
     expect(() => exportActorOnnx(weights, { observationNames: ['a', 'b'], observationSpecHash: 'h1' })).toThrow(/observationNames.length must equal the actor's observationSize = 4, was 2/);
     expect(() => exportActorOnnx(weights, { observationNames: names, observationSpecHash: 'h1', metadata: { format: 'x' } })).toThrow(/metadata key must not be one of/);
+    expect(() => readActorOnnx(new Uint8Array([1, 2, 3]), { observationNames: names, observationSpecHash: 'h1' })).toThrow(/ONNX ModelProto|format must be/);
   });
 });

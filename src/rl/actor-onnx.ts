@@ -121,13 +121,14 @@ export interface ActorOnnx {
  * Reads an actor written by {@link exportActorOnnx} back into {@link ActorWeights} (the exact float32 values), after
  * checking that its observation names equal `expected.observationNames` in order and its spec hash equals
  * `expected.observationSpecHash` (a model trained on other observations is refused, as `loadOnnxModel` does).
- * @throws RlError `invalid_model` for bytes that are not such an actor (format, missing or misshapen initializer),
- *   an observation-name mismatch (naming the first differing index) or a hash mismatch.
+ * @throws ModelError `invalid_model` for bytes that are not an ONNX ModelProto; RlError `invalid_model` for a model
+ *   that is not such an actor (format, metadata, missing or misshapen initializer), an observation-name mismatch
+ *   (naming the first differing index) or a hash mismatch.
  */
 export function readActorOnnx(bytes: Uint8Array, expected: { readonly observationNames: readonly string[]; readonly observationSpecHash: string }): ActorOnnx {
   const metadata = readOnnxMetadata(bytes);
   if (metadata['format'] !== ACTOR_FORMAT) throw new RlError('invalid_model', `ONNX metadata_props.format must be ${JSON.stringify(ACTOR_FORMAT)}, was ${JSON.stringify(metadata['format'] ?? null)}`, { format: metadata['format'] ?? null });
-  const names = JSON.parse(metadata['feature_names'] ?? '[]') as string[];
+  const names = parseJsonArray(metadata, 'feature_names') as string[];
   const length = Math.max(names.length, expected.observationNames.length);
   for (let i = 0; i < length; i++) {
     if (names[i] !== expected.observationNames[i]) {
@@ -150,8 +151,11 @@ export function readActorOnnx(bytes: Uint8Array, expected: { readonly observatio
     const raw = t.raw_data;
     return new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
   };
-  const hiddenSizes = JSON.parse(metadata['hidden_sizes'] ?? '[]') as number[];
+  const hiddenSizes = parseJsonArray(metadata, 'hidden_sizes') as number[];
   const actionSize = Number(metadata['action_size']);
+  if (!Number.isInteger(actionSize) || actionSize < 1 || !hiddenSizes.every((h) => Number.isInteger(h) && h >= 1)) {
+    throw new RlError('invalid_model', `ONNX metadata_props action_size and hidden_sizes must be positive integers, were ${JSON.stringify(metadata['action_size'])} and ${JSON.stringify(metadata['hidden_sizes'])}`, {});
+  }
   const observationSize = names.length;
   const layer = (name: string, inputSize: number, outputSize: number): DenseWeights => ({ inputSize, outputSize, weight: read(`${name}_weight`, [inputSize, outputSize]), bias: read(`${name}_bias`, [outputSize]) });
   const hidden = hiddenSizes.map((size, i) => layer(`hidden_${i}`, i === 0 ? observationSize : hiddenSizes[i - 1]!, size));
@@ -166,4 +170,16 @@ export function readActorOnnx(bytes: Uint8Array, expected: { readonly observatio
     logStdMax: read('log_std_max', [])[0]!,
   };
   return { weights, observationNames: names, observationSpecHash: hash, metadata };
+}
+
+/** `metadata_props[key]` parsed as a JSON array. @throws RlError `invalid_model` when absent or not an array. */
+function parseJsonArray(metadata: Readonly<Record<string, string>>, key: string): unknown[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(metadata[key] ?? 'null');
+  } catch {
+    value = undefined;
+  }
+  if (!Array.isArray(value)) throw new RlError('invalid_model', `ONNX metadata_props.${key} must be a JSON array, was ${JSON.stringify(metadata[key] ?? null)}`, { key });
+  return value;
 }
