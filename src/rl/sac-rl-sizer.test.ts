@@ -82,6 +82,13 @@ describe('SacRlSizer', () => {
     const short = new SacRlSizer(weights, { name: 'sac-test' }).propose(state({ kellyFraction: -0.5, edge: -0.002 }));
     expect(short.fraction).toBeLessThan(0);
     expect(new SacRlSizer(weights, { name: 'x' }).propose(state({ kellyFraction: 0, edge: Number.NaN })).fraction).toBe(0);
+    // observe() then propose() on the same state advances the path state once, as propose() alone
+    const a = new SacRlSizer(weights, { name: 'a' }), b = new SacRlSizer(weights, { name: 'b' });
+    for (let k = 0; k < 5; k++) {
+      const s = state({ currentFraction: k > 1 ? 0.3 : 0, price: 100 + k, equity: 10_000 - 50 * k });
+      a.observe(s);
+      expect(a.propose(s)).toEqual(b.propose(s));
+    }
     expect(() => new SacRlSizer({ ...weights, observationSize: 3 }, { name: 'x' })).toThrow(/weights.observationSize` must equal the sizing observation's 14 columns, was 3/);
   }, 60_000);
 

@@ -32,6 +32,8 @@ export class SacRlSizer implements RlSizer {
   private readonly actor: ActorNetwork;
   private readonly observation = new SizingObservation();
   private readonly input: Float32Array;
+  /** The state last passed to {@link observe} (propose does not count it twice). */
+  private observed: RlSizerState | undefined;
 
   /** @throws RlError `invalid_input` when the actor's observation size is not the sizing observation's. */
   constructor(weights: ActorWeights, options: { readonly name: string }) {
@@ -41,8 +43,15 @@ export class SacRlSizer implements RlSizer {
     this.input = new Float32Array(this.observation.size);
   }
 
-  propose(state: RlSizerState): RlProposal {
+  /** Advances the observation (path state) with every decision's state, also while the breaker keeps RL out. */
+  observe(state: RlSizerState): void {
     this.observation.update(state, this.input);
+    this.observed = state;
+  }
+
+  propose(state: RlSizerState): RlProposal {
+    if (this.observed !== state) this.observation.update(state, this.input);
+    this.observed = undefined;
     this.actor.forward(this.input);
     const share = (this.actor.action[0]! + 1) / 2;
     const kelly = state.kellyFraction;

@@ -99,11 +99,14 @@ export class PositionSizer {
     const current = input.currentQuantity ?? 0;
     // The RL sizer is asked only while the breaker is closed: otherwise the breaker rules decide before RL counts.
     let rl: RlOutcome = 'not_configured';
-    if (deps.rlSizer !== undefined && breakerState === 'closed') {
+    const rlSizer = deps.rlSizer;
+    if (rlSizer !== undefined && (breakerState === 'closed' || rlSizer.observe !== undefined)) {
       try {
-        rl = deps.rlSizer.propose(this.stateOf(input, now, variance, kelly, breakerState));
+        const state = this.stateOf(input, now, variance, kelly, breakerState);
+        rlSizer.observe?.(state);
+        if (breakerState === 'closed') rl = rlSizer.propose(state);
       } catch {
-        rl = 'failed';
+        if (breakerState === 'closed') rl = 'failed';
       }
     }
     const decision = deps.cascade.decide(kelly, rl, input.ic, breakerState);

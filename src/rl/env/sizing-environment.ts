@@ -72,8 +72,8 @@ class PendingActionSizer implements RlSizer {
  *   decide at share 1 (orders held back, as in a backtest); the episode ends (`done`, no bootstrap) after the last
  *   decision. {@link result} is the episode's backtest result.
  *
- * Known difference from deployment: `SacRlSizer` updates its path state (entry, bars held, peak equity) only on bars
- * where the breaker is closed (the cascade asks RL only then); the environment updates it on every decision bar.
+ * Path state (entry, bars held, peak equity) advances on every decision bar here and in deployment (`SacRlSizer`
+ * implements `RlSizer.observe`, which the position sizer calls even while the breaker keeps RL out).
  * @throws RlError `invalid_input` for a spec with other than one instrument; `invalid_config` for a bad config.
  * @example
  * const env = new SizingEnvironment({ spec, regime, strategyParams: { column: 'signal', risk: { horizonBars: 6 } } });
