@@ -28,13 +28,8 @@ import {
 } from '../../src/registry/index.js';
 import { createSacAgent, exportActorOnnx, parseSacConfig, readActorOnnx, SacRlSizer, SIZING_OBSERVATION_NAMES, SIZING_OBSERVATION_SPEC, trainSac, type Environment } from '../../src/rl/index.js';
 import type { RlSizerState } from '../../src/sizing/index.js';
+import { requireServiceEnv } from '../support/service-env.js';
 import { tempDir } from '../support/shared-data.js';
-
-function requireEnv(name: string): string {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set (${process.env['TM_SERVICES_ERROR'] ?? 'run via npm test, or eval "$(bash scripts/services.sh env)" first'})`);
-  return v;
-}
 
 const run = `${process.pid}-${Date.now().toString(36)}`;
 const OBS = SIZING_OBSERVATION_NAMES.length;
@@ -71,10 +66,10 @@ describe('registry: SAC actor published and loaded like the signal models (real 
       seed: 9,
       gitCommit: 'c28e9920a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6',
     };
-    const bucket = requireEnv('TM_S3_BUCKET');
-    const s3 = parseS3Config({ endpoint: requireEnv('TM_S3_ENDPOINT'), bucket, region: process.env['AWS_REGION'] ?? REGISTRY_DEFAULTS.region });
+    const bucket = requireServiceEnv('TM_S3_BUCKET');
+    const s3 = parseS3Config({ endpoint: requireServiceEnv('TM_S3_ENDPOINT'), bucket, region: process.env['AWS_REGION'] ?? REGISTRY_DEFAULTS.region });
     const store = new S3ObjectStore(createS3Client(s3, s3CredentialsFromEnv(process.env)), bucket);
-    mlflow = new MlflowClient(parseMlflowClientConfig({ trackingUri: requireEnv('MLFLOW_TRACKING_URI') }), { now: () => Date.now() });
+    mlflow = new MlflowClient(parseMlflowClientConfig({ trackingUri: requireServiceEnv('MLFLOW_TRACKING_URI') }), { now: () => Date.now() });
     const published = await publishModel(mlflow, store, { experiment: `tm-test-sac-${run}`, runName: 'sac-actor', card, onnxBytes, registeredModel: name, params: { hidden_sizes: '16,16', seed: '9' }, metricHistory: curve });
     await mlflow.setAlias(name, 'production', published.version!);
     expect(curve.length).toBe(10); // steps 50, 100, ..., 250 (learning starts at step 50)
