@@ -22,7 +22,7 @@ const FOLDERS = {
   monitoring: ['core', 'engine', 'backtest'],
   registry: ['core', 'models', 'config'],
   live: ['core', 'data', 'features', 'regime', 'sizing', 'models', 'signals', 'engine', 'backtest', 'strategies', 'adapters', 'state', 'monitoring', 'registry', 'config'],
-  rl: ['core', 'data', 'features', 'regime', 'sizing', 'models', 'signals', 'engine', 'backtest'],
+  rl: ['core', 'data', 'features', 'regime', 'sizing', 'models', 'signals', 'engine', 'backtest', 'strategies', 'training'],
   config: ['core'],
   notebook: ['core', 'data', 'backtest'],
   training: ['core', 'data', 'features', 'models', 'engine', 'backtest', 'regime', 'registry', 'config', 'strategies'],

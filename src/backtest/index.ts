@@ -30,7 +30,7 @@ export {
   type TierStats,
 } from './metrics.js';
 export { renderHtmlReport, summarize, writeReport, type BacktestSummary, type ReportPaths } from './report.js';
-export { runBacktest, type BacktestControl, type BacktestSpec, type BacktestState, type SimulationSpec } from './run-backtest.js';
+export { BarStepper, runBacktest, type BacktestControl, type BacktestSpec, type BacktestState, type SimulationSpec } from './run-backtest.js';
 export { experimentVenueModels, fitExperimentRegimes, runExperiment, ExperimentError, type ExperimentConfig, type ExperimentDeps } from './run-experiment.js';
 export { runTickBacktest, ticksFromBars, type TickBacktestSpec, type TickColumns } from './run-tick-backtest.js';
 export { SimulatedExecutionClient, type SimulatedExecutionConfig, type SimulatedExecutionModels, type SimulatedVenueState } from './simulated-execution-client.js';

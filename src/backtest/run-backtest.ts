@@ -3,7 +3,7 @@ import type { Instrument } from '../core/instrument.js';
 import { timeframeMs } from '../core/time.js';
 import type { BarFrame } from '../data/bar-frame.js';
 import { TestClock } from '../engine/clock.js';
-import { Kernel, type KernelState } from '../engine/kernel.js';
+import { EngineError, Kernel, type KernelState } from '../engine/kernel.js';
 import type { RiskLimits } from '../engine/risk/risk-limits.js';
 import type { Strategy } from '../engine/strategy.js';
 import type { BacktestAnnotations, BacktestResult, BacktestRisk, FillRecord, TierAnnotation, TradeRecord } from './backtest-result.js';
@@ -86,6 +86,72 @@ export function runBacktest(spec: BacktestSpec, strategy: Strategy, control: Bac
     run.record(t);
   }
   return run.finish();
+}
+
+/**
+ * A bar backtest driven from outside one bar at a time, with a pause at each close between the strategy's bar and the
+ * venue's commands, so a caller can decide there (e.g. an RL environment: observe at the close, act, then let the
+ * venue take the order). The events and their order are {@link runBacktest}'s; `runBacktest` and a stepper that calls
+ * {@link next} then {@link commit} for every bar give the same result.
+ * @example
+ * const stepper = new BarStepper(spec, strategy);
+ * while (stepper.next()) { decideSomething(); stepper.commit(); }
+ * const result = stepper.finish();
+ */
+export class BarStepper {
+  private readonly run: BarRun;
+  private t: number;
+  private open = false;
+
+  constructor(spec: BacktestSpec, strategy: Strategy) {
+    this.run = new BarRun(spec, strategy, {}, {});
+    this.run.start();
+    this.t = this.run.from;
+  }
+
+  /** Index of the bar delivered by the last {@link next} (−1 before the first). */
+  get bar(): number {
+    return this.open ? this.t : this.t - 1;
+  }
+
+  /** Whether the bar delivered by the last {@link next} is a warm-up bar (its orders are held back). */
+  get warmingUp(): boolean {
+    return this.run.isWarmUp(this.bar);
+  }
+
+  /** Account equity now (quote currency). */
+  get equity(): number {
+    return this.run.accountEquity;
+  }
+
+  /**
+   * Runs the next bar up to its close: venue price path, marks, funding, timers, the bar to the strategy. Returns
+   * false (doing nothing) when every bar ran.
+   * @throws EngineError `invalid_state` when the previous bar was not committed.
+   */
+  next(): boolean {
+    if (this.open) throw new EngineError('invalid_state', `BarStepper: bar ${this.t} must be committed before the next one`, { bar: this.t });
+    if (this.t >= this.run.until) return false;
+    this.run.open(this.t);
+    this.run.deliverBars(this.t);
+    this.open = true;
+    return true;
+  }
+
+  /** Sends the commands given since {@link next} to the venue and records the bar's equity and positions. */
+  commit(): void {
+    if (!this.open) throw new EngineError('invalid_state', 'BarStepper: no bar to commit (call next first)', {});
+    this.run.dispatch();
+    this.run.record(this.t);
+    this.t++;
+    this.open = false;
+  }
+
+  /** Ends the run (every bar must have been committed) and returns its result. */
+  finish(): BacktestResult {
+    if (this.open) this.commit();
+    return this.run.finish();
+  }
 }
 
 /**
@@ -229,13 +295,33 @@ class BarRun {
 
   /** Step 4 of bar `t`: each instrument's bar to the strategy; commands sent now reach the venue (zero latency) or wait. */
   deliver(t: number): void {
-    const { n, kernel, exchange, bars, columnValues } = this;
+    this.deliverBars(t);
+    this.dispatch();
+  }
+
+  /** Step 4, first half: each instrument's bar to the strategy. */
+  deliverBars(t: number): void {
+    const { n, kernel, bars, columnValues } = this;
     if (t < this.warmup !== kernel.warmingUp) kernel.warmingUp = t < this.warmup;
     const P = this.present;
     for (let i = 0; i < n; i++) {
       if (P[i]![t] !== 0) kernel.onBar(i, bars[i]!, t, this.tf, columnValues[i]);
     }
-    if (exchange.hasCommands) exchange.processCommands(this.clock.now());
+  }
+
+  /** Step 4, second half: commands sent since the bars were delivered reach the venue (zero latency) or wait. */
+  dispatch(): void {
+    if (this.exchange.hasCommands) this.exchange.processCommands(this.clock.now());
+  }
+
+  /** Whether bar `t` is a warm-up bar (orders held back). */
+  isWarmUp(t: number): boolean {
+    return t < this.warmup;
+  }
+
+  /** Account equity now (quote currency, marked at the last closes). */
+  get accountEquity(): number {
+    return this.kernel.equity();
   }
 
   /** Step 5 of bar `t`: equity, positions and per-instrument mark-to-market PnL at the close. */

@@ -3,6 +3,7 @@ import type { StaleInputEvent } from '../core/bar.js';
 import type { Fill, OrderRequest, OrderSnapshot } from '../core/order.js';
 import type { MsGarchModel } from '../regime/ms-garch-model.js';
 import type { RegimeLabel } from '../regime/regime-labels.js';
+import type { RlSizer } from '../sizing/rl-sizer.js';
 import type { BarHistory } from './bar-history.js';
 import type { TradingStateChange } from './risk/trading-state.js';
 import type { RoundTrip } from './trade-tracker.js';
@@ -134,6 +135,12 @@ export interface FittedRegime {
 export interface StrategySetup {
   /** One fitted regime model per instrument, in engine order (absent when the experiment has no `regime` section). */
   readonly regimes?: readonly FittedRegime[];
+  /**
+   * One learned position sizer per instrument, in engine order (e.g. a `SacRlSizer` of src/rl over an exported actor),
+   * for strategies that size through the cascade; absent = no RL sizer (FULL_RL and BLENDED are never used).
+   * Sizers are stateful per instrument: never share one between instruments or runs.
+   */
+  readonly rlSizers?: readonly RlSizer[];
 }
 
 /**

@@ -113,6 +113,25 @@ describe('PositionSizer: one full decision (hand-computed)', () => {
     expect(rl.seen).toHaveLength(3);
   });
 
+  it('an RL sizer with observe() sees every decision, also while the breaker is open; propose only while closed', () => {
+    const observed: string[] = [];
+    const rl: RlSizer = {
+      name: 'observing',
+      observe: (state) => void observed.push(state.breakerState),
+      propose: () => {
+        throw new Error('model down');
+      },
+    };
+    const { sizer, clock } = make({}, rl);
+    const codes: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      codes.push(sizer.decide(input).code);
+      clock.t += 60_000;
+    }
+    expect(codes).toEqual(['rl_failed', 'rl_failed', 'rl_failed', 'breaker_open', 'breaker_open']);
+    expect(observed).toEqual(['closed', 'closed', 'closed', 'open', 'open']);
+  });
+
   it('an invalid RL proposal (confidence 2) counts as a failure too', () => {
     const d = make({}, new ScriptedRlSizer(() => ({ fraction: 0.5, confidence: 2 }))).sizer.decide(input);
     expect(d).toMatchObject({ code: 'rl_failed', rl: null });

@@ -5,7 +5,7 @@ import { kellyPosition, regimeFraction } from './kelly.js';
 import { fractionToQuantity, type SizedQuantity } from './order-quantity.js';
 import { horizonVariance, type RegimeState } from './regime-forecast.js';
 import type { RiskConfig } from './risk-config.js';
-import type { RlProposal, RlSizer } from './rl-sizer.js';
+import type { RlProposal, RlSizer, RlSizerState } from './rl-sizer.js';
 import { SizingCascade, type RlOutcome, type SizingTier, type TierChange, type TierReason } from './sizing-cascade.js';
 import { invalidInput } from './sizing-error.js';
 
@@ -94,32 +94,19 @@ export class PositionSizer {
   decide(input: SizingInput): SizingDecision {
     const { config, deps } = this;
     const breakerState = deps.breaker.check();
-    const variance = horizonVariance(input.regime, config.horizonBars, config.kelly.regimeReturnScale);
-    const g = regimeFraction(input.regime.filtered, input.regime.labels, config.regimeFractions, config.kelly.regimeFractionMode);
-    if (input.edge === Infinity || input.edge === -Infinity) invalidInput('edge', 'be finite or NaN (no prediction)', input.edge);
-    const kelly = Number.isNaN(input.edge) ? 0 : kellyPosition(input.edge, variance, g, config.kelly);
+    const { variance, g, kelly } = this.kellyOf(input);
     const now = deps.clock.now();
     const current = input.currentQuantity ?? 0;
     // The RL sizer is asked only while the breaker is closed: otherwise the breaker rules decide before RL counts.
     let rl: RlOutcome = 'not_configured';
-    if (deps.rlSizer !== undefined && breakerState === 'closed') {
+    const rlSizer = deps.rlSizer;
+    if (rlSizer !== undefined && (breakerState === 'closed' || rlSizer.observe !== undefined)) {
       try {
-        rl = deps.rlSizer.propose({
-          tsEvent: now,
-          edge: input.edge,
-          variance,
-          kellyFraction: kelly,
-          regimeProbabilities: input.regime.filtered,
-          regimeLabels: input.regime.labels,
-          ic: input.ic,
-          signalConfidence: input.signalConfidence,
-          equity: input.equity,
-          price: input.price,
-          currentFraction: input.equity > 0 ? (current * input.price) / input.equity : 0,
-          breakerState,
-        });
+        const state = this.stateOf(input, now, variance, kelly, breakerState);
+        rlSizer.observe?.(state);
+        if (breakerState === 'closed') rl = rlSizer.propose(state);
       } catch {
-        rl = 'failed';
+        if (breakerState === 'closed') rl = 'failed';
       }
     }
     const decision = deps.cascade.decide(kelly, rl, input.ic, breakerState);
@@ -138,6 +125,44 @@ export class PositionSizer {
       fraction,
       probe: decision.probe,
       quantity: fractionToQuantity(fraction, input.equity, input.price, deps.instrument, current),
+    };
+  }
+
+  /**
+   * Returns the state {@link decide} would hand the RL sizer for `input` at the clock's current time (the breaker
+   * checked as `decide` checks it; idempotent at one time), for environments that observe before they act.
+   * @throws SizingError as {@link decide} for invalid inputs.
+   */
+  rlState(input: SizingInput): RlSizerState {
+    const { variance, kelly } = this.kellyOf(input);
+    return this.stateOf(input, this.deps.clock.now(), variance, kelly, this.deps.breaker.check());
+  }
+
+  /** σ²_H, the regime fraction g and the capped Kelly fraction of `input` (0 without a prediction). */
+  private kellyOf(input: SizingInput): { variance: number; g: number; kelly: number } {
+    const config = this.config;
+    const variance = horizonVariance(input.regime, config.horizonBars, config.kelly.regimeReturnScale);
+    const g = regimeFraction(input.regime.filtered, input.regime.labels, config.regimeFractions, config.kelly.regimeFractionMode);
+    if (input.edge === Infinity || input.edge === -Infinity) invalidInput('edge', 'be finite or NaN (no prediction)', input.edge);
+    const kelly = Number.isNaN(input.edge) ? 0 : kellyPosition(input.edge, variance, g, config.kelly);
+    return { variance, g, kelly };
+  }
+
+  private stateOf(input: SizingInput, now: number, variance: number, kelly: number, breakerState: BreakerState): RlSizerState {
+    const current = input.currentQuantity ?? 0;
+    return {
+      tsEvent: now,
+      edge: input.edge,
+      variance,
+      kellyFraction: kelly,
+      regimeProbabilities: input.regime.filtered,
+      regimeLabels: input.regime.labels,
+      ic: input.ic,
+      signalConfidence: input.signalConfidence,
+      equity: input.equity,
+      price: input.price,
+      currentFraction: input.equity > 0 ? (current * input.price) / input.equity : 0,
+      breakerState,
     };
   }
 }

@@ -44,4 +44,10 @@ export interface RlSizer {
   /** Name for logs and tier-change reasons, e.g. `sac-v3`. */
   readonly name: string;
   propose(state: RlSizerState): RlProposal;
+  /**
+   * Optional: sees the state of every decision, before `propose` and also when the breaker keeps RL out (propose is
+   * asked only while it is closed), so path-dependent observations (bars in position, peak equity) follow every bar.
+   * A throw counts as a failed proposal while the breaker is closed and is ignored otherwise.
+   */
+  observe?(state: RlSizerState): void;
 }

@@ -9,7 +9,7 @@ import { signalColumn } from './signal-column.js';
 import { smaCrossover } from './sma-crossover.js';
 
 export { buyAndHold, BuyAndHoldParams } from './buy-and-hold.js';
-export { NO_SIGNAL_REASON, regimeKelly, RegimeKellyParams } from './regime-kelly.js';
+export { NO_SIGNAL_REASON, regimeKelly, RegimeKellyParams, regimeKellyStepwise, type RegimeKellyStepwise } from './regime-kelly.js';
 export { signalColumn, SignalColumnParams } from './signal-column.js';
 export { smaCrossover, SmaCrossoverParams } from './sma-crossover.js';
 

@@ -4,7 +4,7 @@ import type { Instrument } from '../core/instrument.js';
 import type { Clock } from '../core/time.js';
 import type { FittedRegime, Strategy, StrategyContext, StrategySetup } from '../engine/strategy.js';
 import { RegimeFilter } from '../regime/index.js';
-import { createPositionSizer, parseRiskConfig, RegimeForecast, RollingIc, type PositionSizer, type RiskConfig } from '../sizing/index.js';
+import { createPositionSizer, parseRiskConfig, RegimeForecast, RollingIc, type PositionSizer, type RiskConfig, type RlSizer, type SizingDecision, type SizingInput } from '../sizing/index.js';
 import { parseStrategyParams } from './shared.js';
 
 /** Params of {@link regimeKelly}. */
@@ -50,8 +50,9 @@ export const NO_SIGNAL_REASON = 'no_signal';
  *    signal is in volatility units (NaN while fewer than `volatilityWindow` returns exist); `RollingIc` takes (μ, close);
  * 3. circuit breaker: fed the bar with the account equity (drawdown), and every closed round trip's PnL (realised
  *    price PnL − fees, from the engine's `onPositionClosed`; funding is not part of it);
- * 4. position sizer (`createPositionSizer`: breaker check → regime-weighted Kelly → cascade → order quantity, no RL
- *    sizer, so the tiers are PURE_KELLY or EMERGENCY_FLAT) gives the target; the difference from the current
+ * 4. position sizer (`createPositionSizer`: breaker check → regime-weighted Kelly → RL proposal → cascade → order
+ *    quantity) gives the target; without `setup.rlSizers` the tiers are PURE_KELLY or EMERGENCY_FLAT, with one RL
+ *    sizer per instrument FULL_RL and BLENDED apply when its confidence and the rolling IC pass the cascade's thresholds; the difference from the current
  *    position is sent as a market order (filled at the next open), unless it only resizes by less than
  *    `minRebalance` × equity. The tier and its reason are annotated (`ctx.annotateTier`); a NaN signal targets flat
  *    with the reason `no_signal` (unless the breaker's EMERGENCY_FLAT applies).
@@ -64,6 +65,31 @@ export const NO_SIGNAL_REASON = 'no_signal';
  * @example regimeKelly({ signalScale: 0.05, risk: { horizonBars: 6, kelly: { maxLeverage: 0.6 } } }, { regimes })
  */
 export function regimeKelly(params: unknown, setup?: StrategySetup): Strategy {
+  return buildRegimeKelly(params, setup, false).strategy;
+}
+
+/**
+ * regime-kelly with each sizing decision deferred (for the RL environment of src/rl/env): at a bar close `onBar`
+ * runs steps 1–3 (regime, signal, IC, breaker) and stops; {@link RegimeKellyStepwise.pending} then gives the sizing
+ * input of that bar and {@link RegimeKellyStepwise.decide} runs step 4 (sizer decision, tier annotation, order) with
+ * the same engine context. Call `decide` before the venue processes the bar's commands (see `BarStepper`), once per
+ * pending bar; a bar left undecided places no order.
+ * @throws AppError as {@link regimeKelly}.
+ */
+export function regimeKellyStepwise(params: unknown, setup?: StrategySetup): RegimeKellyStepwise {
+  return buildRegimeKelly(params, setup, true);
+}
+
+/** What {@link regimeKellyStepwise} returns. */
+export interface RegimeKellyStepwise {
+  readonly strategy: Strategy;
+  /** The sizer and sizing input of instrument `i`'s bar awaiting its decision (undefined when none is pending). */
+  pending(i: number): { readonly sizer: PositionSizer; readonly input: SizingInput } | undefined;
+  /** Decides instrument `i`'s pending bar and sends its order. @throws AppError `no_pending_decision` when none is pending. */
+  decide(i: number): SizingDecision;
+}
+
+function buildRegimeKelly(params: unknown, setup: StrategySetup | undefined, defer: boolean): RegimeKellyStepwise {
   const { column, signalUnits, volatilityWindow, signalScale, risk: riskInput, minRebalance } = parseStrategyParams('regime-kelly', RegimeKellyParams, params);
   const parsed = parseRiskConfig(riskInput);
   if (!parsed.success) {
@@ -75,7 +101,26 @@ export function regimeKelly(params: unknown, setup?: StrategySetup): Strategy {
   const risk = parsed.data;
   const horizonRoot = Math.sqrt(risk.horizonBars);
   let pipelines: InstrumentPipeline[] = [];
-  return {
+  /** Step 4 of instrument i's pending bar: sizer decision, tier annotation, order (market, filled at the next open). */
+  const decideAndOrder = (i: number): SizingDecision => {
+    const p = pipelines[i];
+    const input = p?.input;
+    const ctx = p?.context;
+    if (p === undefined || input === undefined || ctx === undefined) throw new AppError('no_pending_decision', `strategy regime-kelly: instrument ${i} has no bar awaiting its sizing decision`, { instrument: i });
+    p.input = undefined;
+    const d = p.sizer!.decide(input);
+    ctx.annotateTier?.(i, d.tier, Number.isNaN(input.edge) && d.tier !== 'EMERGENCY_FLAT' ? NO_SIGNAL_REASON : d.code);
+    ctx.annotateSizing?.(i, d.kellyFraction, d.fraction, input.ic, input.signalConfidence, d.variance / risk.horizonBars);
+    const order = d.quantity.orderQuantity;
+    if (order === 0 || ctx.openOrderCount(i) > 0) return d;
+    const target = d.quantity.targetQuantity;
+    const current = input.currentQuantity ?? 0;
+    const resize = target !== 0 && Math.sign(target) === Math.sign(current);
+    if (resize && Math.abs(order) * input.price < minRebalance * input.equity) return d;
+    ctx.submitOrder({ instrument: i, side: order > 0 ? 'buy' : 'sell', type: 'market', quantity: Math.abs(order), tag: d.tier });
+    return d;
+  };
+  const strategy: Strategy = {
     name: 'regime-kelly',
     // the volatility window (for volatility-unit signals) and the rolling IC's window of matured pairs
     warmupBars: (signalUnits === 'volatility' ? volatilityWindow : 0) + risk.ic.window + risk.horizonBars,
@@ -94,7 +139,7 @@ export function regimeKelly(params: unknown, setup?: StrategySetup): Strategy {
             { instrument: instrument.id, index: i },
           );
         }
-        return new InstrumentPipeline(regime, risk, clock, instrument);
+        return new InstrumentPipeline(regime, risk, clock, instrument, setup?.rlSizers?.[i]);
       });
     },
     onBar(ctx, bar) {
@@ -108,18 +153,10 @@ export function regimeKelly(params: unknown, setup?: StrategySetup): Strategy {
       const edge = signalUnits === 'log-return' ? signal * signalScale : signal * signalScale * realizedVolatility(history.close, bar.index, volatilityWindow) * horizonRoot;
       p.ic.update(edge, close);
       const equity = ctx.equity();
-      const sizer = p.sizer!;
-      sizer.breaker.onBar(equity);
-      const current = ctx.position(i);
-      const d = sizer.decide({ edge, regime: p.forecast, ic: p.ic.ic, signalConfidence: p.ic.confidence, equity, price: close, currentQuantity: current });
-      ctx.annotateTier?.(i, d.tier, Number.isNaN(edge) && d.tier !== 'EMERGENCY_FLAT' ? NO_SIGNAL_REASON : d.code);
-      ctx.annotateSizing?.(i, d.kellyFraction, d.fraction, p.ic.ic, p.ic.confidence, d.variance / risk.horizonBars);
-      const order = d.quantity.orderQuantity;
-      if (order === 0 || ctx.openOrderCount(i) > 0) return;
-      const target = d.quantity.targetQuantity;
-      const resize = target !== 0 && Math.sign(target) === Math.sign(current);
-      if (resize && Math.abs(order) * close < minRebalance * equity) return;
-      ctx.submitOrder({ instrument: i, side: order > 0 ? 'buy' : 'sell', type: 'market', quantity: Math.abs(order), tag: d.tier });
+      p.sizer!.breaker.onBar(equity);
+      p.context = ctx;
+      p.input = { edge, regime: p.forecast, ic: p.ic.ic, signalConfidence: p.ic.confidence, equity, price: close, currentQuantity: ctx.position(i) };
+      if (!defer) decideAndOrder(i);
     },
     onOrderRejected(_ctx, order) {
       // A refused order counts as an exchange error for the circuit breaker (its burst window and threshold).
@@ -134,6 +171,14 @@ export function regimeKelly(params: unknown, setup?: StrategySetup): Strategy {
       // price PnL net of fees, without funding.
       pipelines[trip.instrument]?.sizer?.breaker.onTradeClosed(trip.pnl + trip.funding);
     },
+  };
+  return {
+    strategy,
+    pending: (i) => {
+      const p = pipelines[i];
+      return p?.input !== undefined && p.sizer !== undefined ? { sizer: p.sizer, input: p.input } : undefined;
+    },
+    decide: decideAndOrder,
   };
 }
 
@@ -160,13 +205,17 @@ class InstrumentPipeline {
   readonly forecast: RegimeForecast;
   readonly ic: RollingIc;
   sizer: PositionSizer | undefined;
+  /** Sizing input of the bar awaiting its decision, and the engine context it arrived with. */
+  input: SizingInput | undefined;
+  context: StrategyContext | undefined;
   private readonly returnScale: number;
   private readonly risk: RiskConfig;
   private readonly clock: Clock;
   private readonly instrument: Instrument;
+  private readonly rlSizer: RlSizer | undefined;
   private previousClose = Number.NaN;
 
-  constructor(regime: FittedRegime, risk: RiskConfig, clock: Clock, instrument: Instrument) {
+  constructor(regime: FittedRegime, risk: RiskConfig, clock: Clock, instrument: Instrument, rlSizer: RlSizer | undefined) {
     this.filter = new RegimeFilter(regime.model, { initialVariance: regime.initialVariance });
     this.forecast = new RegimeForecast(this.filter, regime.labels);
     this.labels = this.forecast.labels;
@@ -175,11 +224,12 @@ class InstrumentPipeline {
     this.risk = risk;
     this.clock = clock;
     this.instrument = instrument;
+    this.rlSizer = rlSizer;
   }
 
   /** Takes the bar's close: filters its log return (from the second bar on) and builds the sizer on the first bar (bar length known). */
   observe(close: number, barMs: number): void {
-    if (this.sizer === undefined) this.sizer = createPositionSizer(this.risk, { clock: this.clock, instrument: this.instrument, barMs });
+    if (this.sizer === undefined) this.sizer = createPositionSizer(this.risk, { clock: this.clock, instrument: this.instrument, barMs, ...(this.rlSizer ? { rlSizer: this.rlSizer } : {}) });
     if (this.previousClose === this.previousClose) {
       this.filter.update(Math.log(close / this.previousClose) * this.returnScale);
       this.forecast.update();
