@@ -16,6 +16,7 @@ import { BybitExecutionClient, loadBybitKeys, resolveBybitEnvironment } from '..
 import { networkDeadlinesFromEnv } from '../config/network-deadlines.js';
 import { replayJournal } from '../live/replay.js';
 import { startLiveMetrics } from '../monitoring/live-metrics.js';
+import type { TradingMetrics } from '../monitoring/trading-metrics.js';
 import { STRATEGIES } from '../strategies/index.js';
 import { loadOrThrow } from './backtest-command.js';
 import { formatTable, type CliIo } from './output.js';
@@ -53,11 +54,12 @@ interface LiveFlags {
  * mainnet without all three), keys from BYBIT_API_KEY/BYBIT_API_SECRET or `--key-file`, one REST deadline from
  * TM_EXCHANGE_TIMEOUT_MS. Its markets and clock are loaded by `prepare()`, which the runner awaits before reconciling.
  */
-function createBybitVenue(mode: Exclude<LiveMode, 'paper'>, opts: LiveFlags, setup: LiveSetup, io: CliIo): BybitExecutionClient {
+function createBybitVenue(mode: Exclude<LiveMode, 'paper'>, opts: LiveFlags, setup: LiveSetup, io: CliIo, metrics?: Pick<TradingMetrics, 'venueError' | 'rateLimitWait'>): BybitExecutionClient {
   const env = process.env;
   const client = new BybitExecutionClient(
     { testnet: mode === 'testnet', mainnet: mode === 'mainnet', acceptRealMoney: opts.iAcceptRealMoney === true, ...(opts.apiUrl !== undefined ? { apiUrl: opts.apiUrl } : {}), timeoutMs: networkDeadlinesFromEnv(env).exchangeMs },
-    { instruments: setup.instruments, keys: loadBybitKeys(env, opts.keyFile !== undefined ? { keyFile: opts.keyFile } : {}), clock: { now: () => Date.now() }, env, onError: (e) => io.err(`bybit: ${e.message}`), onOrderLost: (e) => io.err(`ALERT bybit: order ${e.clientOrderId} lost: ${e.reason}`) },
+    { instruments: setup.instruments, keys: loadBybitKeys(env, opts.keyFile !== undefined ? { keyFile: opts.keyFile } : {}), clock: { now: () => Date.now() }, env, onError: (e) => io.err(`bybit: ${e.message}`), onOrderLost: (e) => io.err(`ALERT bybit: order ${e.clientOrderId} lost: ${e.reason}`),
+      ...(metrics ? { onVenueError: (code: string) => metrics.venueError(code), onRateLimitWait: (seconds: number) => metrics.rateLimitWait('private', seconds) } : {}) },
   );
   return client;
 }
@@ -150,7 +152,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       if (observed !== undefined) io.out(`metrics on ${observed.server.url}/metrics`);
       try {
         if (mode !== 'paper') {
-          venue = createBybitVenue(mode, opts, setup, io);
+          venue = createBybitVenue(mode, opts, setup, io, observed?.live.metrics);
         }
         const pacer: Pacer = opts.clock === 'venue' ? new PolledPacer(async () => (await fetchVenueTime(opts.apiUrl)) , pollMs) : new WallPacer();
         if (setup.modelColumn !== undefined) {

@@ -186,7 +186,7 @@ export class LiveMetrics {
     metrics.runnerStarted(options.runner, options.version, options.mode, start);
     metrics.heartbeat(start);
     metrics.setReady(false);
-    metrics.initialiseSeries({ instruments: options.instruments, inputs: [BARS_INPUT], feeds: [FEED], operations: [STATE_OPERATION] });
+    metrics.initialiseSeries({ instruments: options.instruments, inputs: [BARS_INPUT], feeds: [FEED], operations: [STATE_OPERATION], reconciliation: options.mode !== 'paper' });
     if (options.drawdownLimit !== undefined && options.drawdownLimit !== null) metrics.drawdownLimit(options.strategy, options.drawdownLimit);
     for (const id of options.instruments) metrics.openOrders(id, 0);
   }
@@ -215,8 +215,8 @@ export class LiveMetrics {
   reconciled(differences: readonly ObservedDifference[], seconds: number): void {
     const kinds = differences.map((d) => {
       const instrument = typeof d.detail['instrument'] === 'string' ? d.detail['instrument'] : typeof d.detail['instrument'] === 'number' ? (this.options.instruments[d.detail['instrument']] ?? 'unknown') : 'account';
-      // The runner's kinds: missed_fill / fills_missing change a position; the others (adopted, resent, closed, vanished, missed ack) an order.
-      const kind: ReconciliationDifferenceKind = /fill|position/.test(d.kind) ? 'position' : /balance|cash/.test(d.kind) ? 'balance' : 'order';
+      // The runner's kinds: missed_fill / position_mismatch concern a position, equity_mismatch the balance; the others (adopted, resent, closed, missed ack) an order.
+      const kind: ReconciliationDifferenceKind = /fill|position/.test(d.kind) ? 'position' : /balance|cash|equity/.test(d.kind) ? 'balance' : 'order';
       return { instrument, kind };
     });
     this.metrics.reconciled(differences.length === 0 ? 'clean' : 'differences', seconds, this.now(), kinds);

@@ -158,6 +158,8 @@ export interface KnownLabels {
   readonly inputs?: readonly string[];
   readonly feeds?: readonly string[];
   readonly operations?: readonly string[];
+  /** A venue run: the reconciliation counters by status and the duration histogram exist (at 0) before the first one. */
+  readonly reconciliation?: boolean;
 }
 
 const ORDER_STATUSES: readonly OrderStatus[] = ['accepted', 'partially_filled', 'filled', 'cancelled', 'rejected', 'expired'];
@@ -333,6 +335,8 @@ export function createTradingMetrics(options: TradingMetricsOptions): TradingMet
     return {
       one: (a: string, value: number) => observe(family.cells.one(a), family.bounds, value),
       zero: (value: number) => observe(family.cells.zero(), family.bounds, value),
+      /** Creates the label-less series with empty buckets (no observation). */
+      touchZero: () => void family.cells.zero(),
       /** The series `a` and the bucket bounds (for recorders that observe without a lookup). */
       series: (a: string) => ({ cell: family.cells.one(a), bounds: family.bounds }),
     };
@@ -711,6 +715,12 @@ export function createTradingMetrics(options: TradingMetricsOptions): TradingMet
       for (const input of known.inputs ?? []) c.staleEvents.one(input);
       for (const feed of known.feeds ?? []) (c.messages.one(feed), c.reconnects.one(feed));
       for (const operation of known.operations ?? []) c.stateErrors.one(operation);
+      if (known.reconciliation) {
+        for (const status of ['clean', 'differences'] as const) c.reconciliations.one(status);
+        reconciliationDuration.touchZero();
+        for (const instrument of known.instruments) for (const kind of ['order', 'position'] as const) c.differences.two(instrument, kind);
+        c.differences.two('account', 'balance');
+      }
     },
   };
 }

@@ -17,8 +17,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { timeframeMs } from '../../src/core/time.js';
 import { BybitV5Server } from '../support/bybit-v5-server.js';
+import { BybitV5Venue, TEST_API_KEY, TEST_API_SECRET } from '../support/bybit-v5-venue.js';
 import { readSharedFunding } from '../support/bybit-test-data.js';
-import { sharedFrame } from '../support/live-harness.js';
+import { serverKlines, sharedFrame } from '../support/live-harness.js';
 import { modelInputsStore, tinyModel } from '../support/live-model.js';
 import { createS3Client, MlflowClient, parseMlflowClientConfig, parseS3Config, publishModel, S3ObjectStore, s3CredentialsFromEnv, sha256Hex } from '../../src/registry/index.js';
 import { promtool } from '../support/promtool.js';
@@ -36,29 +37,19 @@ const tf = timeframeMs('4h');
 const startTs = frame.ts[WARMUP]!;
 const root = process.cwd();
 
-/** Metric families the two paper runs cannot have, and why. */
+/** Metric families the three runs cannot have, and why. */
 const NOT_IN_PAPER: Readonly<Record<string, string>> = {
-  trade_matrix_order_cancellations_total: 'market orders only: nothing rests, nothing is cancelled (the drawdown flatten sends market orders)',
-  trade_matrix_spread_basis_points: 'no order book: the paper venue fills on bars',
-  trade_matrix_last_reconciliation_timestamp_seconds: 'paper: no venue to reconcile with',
-  trade_matrix_reconciliation_runs_total: 'paper: no venue to reconcile with',
-  trade_matrix_reconciliation_differences_total: 'paper: no venue to reconcile with',
-  trade_matrix_reconciliation_duration_seconds_bucket: 'paper: no venue to reconcile with',
-  trade_matrix_venue_errors_total: 'the local v5 server answered every request',
-  trade_matrix_rate_limit_waits_total: 'ccxt’s rate limiter does not report its waits',
-  trade_matrix_rate_limit_wait_seconds_total: 'as trade_matrix_rate_limit_waits_total',
+  trade_matrix_spread_basis_points: 'no order book: the paper venue fills on bars, the local v5 venue serves no tickers, and the runner does not poll the book',
 };
 
 /**
- * Alerts whose expression a paper run cannot make true, and why. The others fire: RunnerDown on a target where nothing
+ * Alerts whose expression the runs cannot make true, and why (none). They fire: RunnerDown on a target where nothing
  * listens, CircuitBreakerOpen and DrawdownOverLimit on the drawdown halt, StaleData on ETH's missing bars,
- * NoBarForTwoPeriods because the venue clock replays 2024 (Prometheus compares with its own time()).
+ * NoBarForTwoPeriods because the venue clock replays 2024 (Prometheus compares with its own time()),
+ * ReconciliationDifference on the demo account's balance, ModelSwapFailed on the refused promotion.
  */
-const ALERTS_NOT_IN_PAPER: Readonly<Record<string, string>> = {
-  TradeMatrixReconciliationDifference: 'paper: no venue to reconcile with',
-};
+const ALERTS_NOT_IN_PAPER: Readonly<Record<string, string>> = {};
 
-/** The first metric name an expression selects (what decides whether a paper run can feed it). */
 function requireEnv(name: string): string {
   const v = process.env[name];
   if (!v) throw new Error(`${name} is not set (${process.env['TM_SERVICES_ERROR'] ?? 'run via npm test, or eval "$(bash scripts/services.sh env)" first'})`);
@@ -77,6 +68,19 @@ describe('real Prometheus scraping tm live --paper', () => {
   let modelErr = '';
   let modelTarget = '';
   let mlflow: MlflowClient;
+  let venue: BybitV5Venue;
+  let demoRunner: ChildProcess;
+  let demoOut = '';
+  let demoErr = '';
+  let demoTarget = '';
+  let played = 0;
+  /** The demo venue trades every bar whose close the venue clock passed (its own price feed). */
+  const playVenue = () => {
+    while (played < frame.ts.length && frame.ts[played]! + tf <= venueNow) {
+      const k = played++;
+      frame.symbols.forEach((sym, i) => venue.bar({ open: frame.open[i]![k]!, high: frame.high[i]![k]!, low: frame.low[i]![k]!, close: frame.close[i]![k]!, volume: frame.volume[i]![k]! }, sym));
+    }
+  };
   const modelName = `tm-test-prometheus-${process.pid}-${Date.now().toString(36)}`;
   let runnerOut = '';
   let runnerErr = '';
@@ -135,6 +139,18 @@ describe('real Prometheus scraping tm live --paper', () => {
     runner = spawn(process.execPath, [join(root, 'bin/tm.js'), 'live', '--paper', '--experiment', experiment, '--run-id', 'prom', '--dir', join(dir, 'run'), '--api-url', server.url, '--clock', 'venue', '--poll-ms', '20', '--grace-ms', '0', '--metrics-port', String(metricsPort)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     runner.stdout!.on('data', (d) => (runnerOut += d));
     runner.stderr!.on('data', (d) => (runnerErr += d));
+    // A demo runner against the local Bybit v5 venue with seeded faults (5xx, 10006, partial fills): reconciliation,
+    // venue errors by code, rate-limit waits and the cancelled remainders of partially filled orders.
+    // Its start-up reconciliation is slowed (every private request 1.5–2 s late) so Prometheus scrapes the
+    // reconciliation series at 0 before it completes; the seeded faults start once it is ready.
+    // The demo account holds 99,000 USDT where the experiment says 100,000: the start-up reconciliation reports the
+    // equity difference (TradeMatrixReconciliationDifference).
+    venue = await BybitV5Venue.start({ accounts: [{ apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET, balance: 99_000 }], server: { klines: serverKlines(frame) }, now: () => venueNow, slippageBps: 2, initialPrice: 1, recvWindowCheck: false, faults: { seed: 5, rates: { latency: 1 }, latencyMs: [1500, 2000] } });
+    playVenue();
+    const demoExperiment = join(dir, 'live-prometheus-demo.json');
+    writeFileSync(demoExperiment, JSON.stringify({ name: 'live-prometheus-demo', strategy: 'sma-crossover', params: { fast: 3, slow: 12, allocation: 0.4, allowShort: true }, data: { venue: 'bybit', symbols: ['BTCUSDT', 'ETHUSDT'], timeframe: '4h', start: '2024-03-01', end: '2025-01-01' }, instruments: 'bybit-linear', funding: { venue: 'bybit', fallback: { kind: 'zero' } }, initialCash: 100000, leverage: 10, slippage: { model: 'fixed', bps: 2 }, seed: 1 }));
+    const demoPort = await freePort();
+    demoTarget = `127.0.0.1:${demoPort}`;
     const modelPort = await freePort();
     modelTarget = `127.0.0.1:${modelPort}`;
     modelRunner = spawn(process.execPath, [join(root, 'bin/tm.js'), 'live', '--paper', '--experiment', modelExperiment, '--db', db, '--run-id', 'promm', '--dir', join(dir, 'model-run'), '--api-url', server.url, '--clock', 'venue', '--poll-ms', '20', '--grace-ms', '0', '--metrics-port', String(modelPort)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TM_RUNNER_NAME: 'model-runner' } });
@@ -145,11 +161,19 @@ describe('real Prometheus scraping tm live --paper', () => {
     // The model runner loads its model, fits its regime and replays its warm-up before the venue clock moves.
     for (let k = 0; k < 1200 && !modelOut.includes('ready:') && modelRunner.exitCode === null; k++) await sleep(50);
     expect(modelOut + modelErr).toContain('ready:');
-    prometheus = await TestPrometheus.start([target, downTarget, modelTarget], mkdtempSync(join(tmpdir(), 'tm-prometheus-')));
+    demoRunner = spawn(process.execPath, [join(root, 'bin/tm.js'), 'live', '--demo', '--experiment', demoExperiment, '--run-id', 'promd', '--dir', join(dir, 'demo-run'), '--api-url', venue.url, '--clock', 'venue', '--poll-ms', '20', '--grace-ms', '0', '--metrics-port', String(demoPort)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TM_RUNNER_NAME: 'demo-runner', BYBIT_API_KEY: TEST_API_KEY, BYBIT_API_SECRET: TEST_API_SECRET } });
+    demoRunner.stdout!.on('data', (d) => (demoOut += d));
+    demoRunner.stderr!.on('data', (d) => (demoErr += d));
+    for (let k = 0; k < 600 && !demoOut.includes('metrics on ') && demoRunner.exitCode === null; k++) await sleep(50);
+    prometheus = await TestPrometheus.start([target, downTarget, modelTarget, demoTarget], mkdtempSync(join(tmpdir(), 'tm-prometheus-')));
+    for (let k = 0; k < 1200 && !demoOut.includes('ready:') && demoRunner.exitCode === null; k++) await sleep(50);
+    expect(demoOut + demoErr).toContain('ready:');
+    venue.setFaults({ seed: 5, rates: { server_error: 0.05, rate_limit: 0.05, partial_fill: 0.5 } });
     // The venue clock moves a bar every 150 ms while Prometheus scrapes every second.
     driver = (async () => {
       for (let k = 1; k <= BARS && driving; k++) {
         venueNow = startTs + k * tf;
+        playVenue();
         if (k === 60) await mlflow.setAlias(modelName, 'production', '2');
         await sleep(150);
       }
@@ -162,9 +186,10 @@ describe('real Prometheus scraping tm live --paper', () => {
       const halted = values(await prometheus.query('max(trade_matrix_circuit_breaker_state{state="open"})'))[0] ?? 0;
       const ic = values(await prometheus.query('trade_matrix_rolling_information_coefficient_ratio')).length;
       const refused = values(await prometheus.query('increase(trade_matrix_model_swaps_total{status="failed"}[15m])'))[0] ?? 0;
+      const venueFaults = Math.min(values(await prometheus.query('sum(trade_matrix_venue_errors_total)'))[0] ?? 0, values(await prometheus.query('sum(trade_matrix_rate_limit_waits_total)'))[0] ?? 0);
       const swapsRaw = JSON.stringify((await prometheus.query('trade_matrix_model_swaps_total')).data.result);
-      if (scrapes >= 8 && stale > 0 && halted === 1 && ic > 0 && refused > 0) break;
-      if (Date.now() > deadline) throw new Error(`in 60 s: ${scrapes} scrapes, stale bars ${stale}, breaker open ${halted}, IC series ${ic}, refused swaps ${refused} ${swapsRaw}; runner: ${runnerOut}${runnerErr}; model runner: ${modelOut}${modelErr}`);
+      if (scrapes >= 8 && stale > 0 && halted === 1 && ic > 0 && refused > 0 && venueFaults > 0) break;
+      if (Date.now() > deadline) throw new Error(`in 60 s: ${scrapes} scrapes, stale bars ${stale}, breaker open ${halted}, IC series ${ic}, refused swaps ${refused} ${swapsRaw}, min(venue errors, rate-limit waits) ${venueFaults}; demo runner: ${demoOut}${demoErr}; runner: ${runnerOut}${runnerErr}; model runner: ${modelOut}${modelErr}`);
       await sleep(500);
     }
   }, 150_000);
@@ -173,7 +198,7 @@ describe('real Prometheus scraping tm live --paper', () => {
     driving = false;
     await driver;
     prometheus?.stop();
-    for (const child of [runner, modelRunner]) {
+    for (const child of [runner, modelRunner, demoRunner]) {
       if (!child || child.exitCode !== null || child.signalCode !== null) continue;
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
@@ -182,6 +207,7 @@ describe('real Prometheus scraping tm live --paper', () => {
       clearTimeout(timer);
     }
     await server?.close();
+    await venue?.close();
     await mlflow?.deleteRegisteredModel(modelName).catch(() => undefined);
   }, 60_000);
 
@@ -190,7 +216,7 @@ describe('real Prometheus scraping tm live --paper', () => {
     expect(values(await prometheus.query(`up{job="trade-matrix-runner",instance="${downTarget}"}`))).toEqual([0]);
     expect(values(await prometheus.query(`max_over_time(trade_matrix_runner_ready{instance="${target}"}[5m])`))).toEqual([1]);
     const info = (await prometheus.query('trade_matrix_runner_info')).data.result as { metric: Record<string, string> }[];
-    expect(info.map((s) => `${s.metric['runner']} ${s.metric['mode']}`).sort()).toEqual(['model-runner paper', 'trade-matrix paper']);
+    expect(info.map((s) => `${s.metric['runner']} ${s.metric['mode']}`).sort()).toEqual(['demo-runner live', 'model-runner paper', 'trade-matrix paper']);
     expect(values(await prometheus.query(`up{instance="${modelTarget}"}`))).toEqual([1]);
   });
 

@@ -70,6 +70,10 @@ export interface BybitExecutionDeps {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Called right before ccxt's `createOrder` is invoked for an order (each attempt): latency probes. */
   readonly onCreateOrder?: (clientOrderId: string) => void;
+  /** Called with every failed venue request: Bybit's retCode (e.g. `10006`), else the error's code (metrics). */
+  readonly onVenueError?: (code: string) => void;
+  /** Called with each back-off wait after a rate limit (10006, 10018, HTTP 429/403), in seconds (metrics). */
+  readonly onRateLimitWait?: (seconds: number) => void;
 }
 
 type CallResult<T> =
@@ -715,10 +719,13 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
       } catch (e) {
         const error = this.redacted(e);
         const retCode = error.context['retCode'] as number | undefined;
+        this.deps.onVenueError?.(retCode !== undefined ? String(retCode) : error.code);
         if (e instanceof RateLimitExceeded || e instanceof DDoSProtection || retCode === 10006 || retCode === 10018) {
           this.throttleMs = Math.min(this.config.backoffMaxMs, Math.max(this.config.backoffBaseMs, this.throttleMs * 2));
           if (attempt < this.config.rateLimitRetries) {
-            await this.sleep(this.backoff(attempt));
+            const wait = this.backoff(attempt);
+            this.deps.onRateLimitWait?.(wait / 1000);
+            await this.sleep(wait);
             continue;
           }
           return { ok: false, kind: 'rate_limited', error };
