@@ -10,8 +10,6 @@ import { LiveBarFeed } from '../live/bar-feed.js';
 import { PolledPacer, WallPacer, type Pacer } from '../live/live-clock.js';
 import { LiveRunner, type LiveMode, type LiveStatus, type LiveVenue } from '../live/live-runner.js';
 import { liveSetup, regimesToJson, type LiveSetup } from '../live/live-setup.js';
-import { openLiveSignals } from '../live/live-signals.js';
-import { VenueSignalInputs } from '../live/venue-signal-inputs.js';
 import { BybitExecutionClient, loadBybitKeys, resolveBybitEnvironment } from '../adapters/bybit/index.js';
 import { networkDeadlinesFromEnv } from '../config/network-deadlines.js';
 import { replayJournal } from '../live/replay.js';
@@ -21,10 +19,6 @@ import { STRATEGIES } from '../strategies/index.js';
 import { loadOrThrow } from './backtest-command.js';
 import { formatTable, type CliIo } from './output.js';
 import { TM_VERSION } from './version.js';
-import { ShortLivedStoreInputs } from './live-inputs.js';
-import { loadExperimentModel, registryModelSource } from './model-packages.js';
-import { ModelWatch } from '../live/model-watch.js';
-import { DEFAULT_FEATURE_SPEC, FeaturePipeline } from '../features/index.js';
 import { withStore } from './store-session.js';
 
 interface LiveFlags {
@@ -146,8 +140,8 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       const market = new BybitMarketDataClient({ ...(opts.apiUrl !== undefined ? { apiUrl: opts.apiUrl } : {}) });
       let venue: BybitExecutionClient | undefined;
       const metricsPort = opts.metricsPort === '0' ? 0 : positiveInt(opts.metricsPort, '--metrics-port');
-      let signals: Awaited<ReturnType<typeof openLiveSignals>> | undefined;
-      let modelWatch: ModelWatch | undefined;
+      let signals: Awaited<ReturnType<typeof import('../live/live-signals.js').openLiveSignals>> | undefined;
+      let modelWatch: import('../live/model-watch.js').ModelWatch | undefined;
       const observed = metricsPort === 0 ? undefined : await startLiveMetrics({ port: metricsPort, env: process.env, mode, version: TM_VERSION, strategy: config.name, instruments: setup.instruments.map((x) => x.id), timeframeMs: timeframeMs(setup.timeframe), journalPath: join(dir, 'journal.jsonl'), drawdownLimit: setup.risk?.maxDrawdown ?? null });
       if (observed !== undefined) io.out(`metrics on ${observed.server.url}/metrics`);
       try {
@@ -156,6 +150,15 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
         }
         const pacer: Pacer = opts.clock === 'venue' ? new PolledPacer(async () => (await fetchVenueTime(opts.apiUrl)) , pollMs) : new WallPacer();
         if (setup.modelColumn !== undefined) {
+          // Loaded only by runs with a model (the registry client, the S3 SDK and onnxruntime cost a model-free start ~0.5 s).
+          const [{ openLiveSignals }, { VenueSignalInputs }, { ShortLivedStoreInputs }, { loadExperimentModel, registryModelSource }, { ModelWatch }, { DEFAULT_FEATURE_SPEC, FeaturePipeline }] = await Promise.all([
+            import('../live/live-signals.js'),
+            import('../live/venue-signal-inputs.js'),
+            import('./live-inputs.js'),
+            import('./model-packages.js'),
+            import('../live/model-watch.js'),
+            import('../features/index.js'),
+          ]);
           const column = setup.modelColumn;
           const storeInputs = new ShortLivedStoreInputs(opts.db, { venue: config.data.venue, fundingVenue: column.source.fundingVenue }, (m) => io.err(`signal inputs: ${m}`));
           if (opts.inputs === 'venue' && column.source.fundingVenue !== 'bybit') io.out(`note: the funding input is Bybit's funding history, standing in for ${column.source.fundingVenue} (the model column's fundingVenue)`);
