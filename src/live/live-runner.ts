@@ -89,6 +89,8 @@ export interface LiveRunnerDeps {
   readonly signals?: LiveSignals;
   /** Promote-to-live: the model's alias is checked after every live bar and a new verified version swapped in at the next bar boundary. */
   readonly modelWatch?: ModelWatch;
+  /** The venue's quotes: the bid/ask spread of instrument `i` now, asked after each live bar for the metrics (runs with metrics only). */
+  readonly quotes?: { spreadBasisPoints(i: number): Promise<number> };
 }
 
 /** What a run did in this process. */
@@ -447,6 +449,16 @@ export class LiveRunner {
       const persistStart = performance.now();
       this.persist(cursor, liveBars);
       deps.metrics?.bar(kernel, set, { receivedAtMs: this.wallTime, processSeconds, persistSeconds: (performance.now() - persistStart) / 1000 }, deps.signals);
+      if (deps.metrics !== undefined && deps.quotes !== undefined) {
+        // After the bar is decided and persisted: the spread costs the decision nothing.
+        for (let i = 0; i < config.instruments.length; i++) {
+          try {
+            deps.metrics.spread(i, await deps.quotes.spreadBasisPoints(i));
+          } catch (e) {
+            deps.log?.(`quotes: ${(e as Error).message} (spread not updated)`);
+          }
+        }
+      }
     }
     if (this.stopRequest !== undefined) {
       await this.shutdown();

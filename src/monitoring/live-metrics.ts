@@ -293,6 +293,11 @@ export class LiveMetrics {
     }
   }
 
+  /** The venue's bid/ask spread of instrument `i`, in basis points of the mid. */
+  spread(i: number, basisPoints: number): void {
+    this.metrics.spread(this.options.instruments[i] ?? String(i), basisPoints);
+  }
+
   /** A model swap (promote-to-live) succeeded or was refused (`ModelWatch`'s observer). */
   modelSwap(model: string, version: string, succeeded: boolean): void {
     this.metrics.modelSwap(model, succeeded);

@@ -86,6 +86,8 @@ export interface TradingMetrics {
   realisedVolatility(instrument: string, annualised: number): void;
   /** The latest funding rate known for `instrument` (fraction per settlement), e.g. the signal stage's funding input. */
   fundingRate(instrument: string, rate: number): void;
+  /** The venue's bid/ask spread of `instrument`, basis points of the mid. */
+  spread(instrument: string, basisPoints: number): void;
   correlation(instrument: string, referenceInstrument: string, value: number): void;
   feedMessage(feed: string, instrument: string, lagSeconds: number): void;
   feedReconnected(feed: string): void;
@@ -572,6 +574,7 @@ export function createTradingMetrics(options: TradingMetricsOptions): TradingMet
     },
     realisedVolatility: (instrument, annualised) => void (g.realisedVolatility.one(instrument).value = annualised),
     fundingRate: (instrument, rate) => void (g.fundingRate.one(instrument).value = rate),
+    spread: (instrument, basisPoints) => void (g.spread.one(instrument).value = basisPoints),
     correlation: (instrument, reference, value) => g.correlation.two(instrument, reference).value = value,
     feedMessage(feed, instrument, lagSeconds) {
       c.messages.one(feed).value += 1;

@@ -26,6 +26,7 @@ export class BybitV5Server {
   private faults: FaultRule[] = [];
   private readonly data: MarketData;
   private readonly now: () => number;
+  private readonly tickerSpreadBps: number | undefined;
   /** Sockets of requests left unanswered on purpose (`hang` faults), destroyed by {@link close}. */
   private readonly hanging = new Set<Socket>();
 
@@ -39,6 +40,7 @@ export class BybitV5Server {
       funding: data.funding ?? {},
     };
     this.now = data.now ?? (() => Date.now());
+    this.tickerSpreadBps = data.tickerSpreadBps;
     this.registerMarketRoutes();
   }
 
@@ -200,6 +202,29 @@ export class BybitV5Server {
       return { symbol, category, list: rows };
     });
 
+    this.route('GET', '/v5/market/tickers', ({ query }) => {
+      const category = required(query, 'category');
+      if (category !== 'linear') throw new BybitV5Reject(10001, `params error: category ${category} is invalid`);
+      const symbols = query['symbol'] ? [query['symbol']] : Object.keys(this.data.klines);
+      const now = this.now();
+      const half = (this.tickerSpreadBps ?? 2) / 2e4;
+      const list = symbols.flatMap((symbol) => {
+        // The last price: the newest kline (any interval) opened at or before the clock, its close.
+        let last = NaN, lastTs = -Infinity;
+        for (const series of Object.values(this.data.klines[symbol] ?? {})) {
+          for (let i = series.ts.length - 1; i >= 0; i--) {
+            if (series.ts[i]! > now) continue;
+            if (series.ts[i]! > lastTs) (last = series.close[i]!), (lastTs = series.ts[i]!);
+            break;
+          }
+        }
+        if (!(last > 0)) return [];
+        return [{ symbol, lastPrice: String(last), bid1Price: String(last * (1 - half)), bid1Size: '1', ask1Price: String(last * (1 + half)), ask1Size: '1', markPrice: String(last), indexPrice: String(last) }];
+      });
+      if (list.length === 0 && query['symbol'] && !this.hasInstrument(category, query['symbol'])) throw new BybitV5Reject(10001, 'params error: symbol invalid');
+      return { category, list };
+    });
+
     this.route('GET', '/v5/market/funding/history', ({ query }) => {
       const category = required(query, 'category');
       const symbol = required(query, 'symbol');
@@ -312,6 +337,11 @@ export interface BybitV5ServerData {
   readonly funding?: Readonly<Record<string, ServerFunding>>;
   /** Server clock for `/v5/market/time` and the envelope's `time`; default Date.now. */
   readonly now?: () => number;
+  /**
+   * Spread of the synthetic book `/v5/market/tickers` quotes, in basis points around the last price (the close of the
+   * newest kline opened at or before the clock); default 2.
+   */
+  readonly tickerSpreadBps?: number;
 }
 
 interface MarketData {

@@ -51,6 +51,12 @@ describe('BybitMarketDataClient against the local Bybit v5 server', () => {
     ]);
   });
 
+  it('reads the spread of the best bid and ask from /v5/market/tickers', async () => {
+    // The local server quotes 2 bps around the last close it holds.
+    expect(await client.spreadBasisPoints('BTCUSDT')).toBeCloseTo(2, 9);
+    expect(server.requests.filter((r) => r.path === '/v5/market/tickers').map((r) => r.query)).toEqual([{ symbol: 'BTCUSDT', category: 'linear' }]);
+  });
+
   it('reports the instrument launch time and funding interval from instruments-info', async () => {
     expect(await client.instrument('ETHUSDT')).toEqual({ symbol: 'ETHUSDT', launchTs: 1615766400000, fundingIntervalMs: 8 * 3_600_000 });
     await expect(client.instrument('DOGEUSDT')).rejects.toMatchObject({ code: 'venue_rejected', message: 'Bybit does not list the linear perpetual DOGEUSDT (DOGE/USDT:USDT)' });

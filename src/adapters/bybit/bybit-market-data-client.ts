@@ -159,6 +159,19 @@ export class BybitMarketDataClient implements MarketDataClient {
     return { length: rows.length, ts, rate };
   }
 
+  /**
+   * The venue's best bid and ask of `symbol` now (`/v5/market/tickers`), as the spread in basis points of the mid.
+   * @throws BybitError `invalid_response` when the ticker has no positive bid below or at its ask.
+   */
+  async spreadBasisPoints(symbol: string): Promise<number> {
+    const unified = storeToUnifiedSymbol(symbol);
+    await this.loadMarkets();
+    const ticker = await this.call({ symbol, request: 'ticker' }, () => this.exchange.fetchTicker(unified));
+    const bid = ticker.bid, ask = ticker.ask;
+    if (!(typeof bid === 'number' && typeof ask === 'number' && bid > 0 && ask >= bid)) throw invalidResponse(symbol, `ticker has bid ${String(bid)} and ask ${String(ask)}; expected 0 < bid <= ask`, 0);
+    return ((ask - bid) / ((ask + bid) / 2)) * 10_000;
+  }
+
   /** Closes ccxt's keep-alive connection pool, so a CLI process can exit right away. */
   async close(): Promise<void> {
     await this.exchange.close();
