@@ -3,7 +3,7 @@ import { formatUtc } from '../core/time.js';
 import type { CurriculumProgress } from './env/curriculum.js';
 import { RlError } from './rl-error.js';
 import type { RlTrainConfig } from './rl-train-config.js';
-import { deflatedSharpes, walkForwardSac, type SacWalkForwardResult, type SizerVariant } from './walk-forward-sac.js';
+import { deflatedSharpes, walkForwardSac, type SacWalkForwardResult, type SizerScore, type SizerVariant } from './walk-forward-sac.js';
 
 /** One point of a fold's learning curve (sampled every {@link SacExperimentOptions.curveEvery} environment steps). */
 export interface LearningCurvePoint {
@@ -40,17 +40,9 @@ export interface SacExperimentOptions {
   readonly curveEvery?: number;
 }
 
-/** One row of the out-of-sample table: a symbol's variant over its concatenated test folds. */
-export interface SacOosRow {
+/** One row of the out-of-sample table: a symbol's variant over its concatenated test folds ({@link SizerScore} without the moments). */
+export interface SacOosRow extends Omit<SizerScore, 'moments'> {
   readonly symbol: string;
-  readonly variant: SizerVariant;
-  readonly observations: number;
-  /** Annualised Sharpe; null without variance (flat). */
-  readonly sharpe: number | null;
-  readonly totalReturn: number;
-  readonly maxDrawdown: number;
-  /** Deflated Sharpe over this symbol's variants with a Sharpe (SAC, PURE_KELLY: 2 trials). */
-  readonly deflatedSharpe: number | null;
   /** Deflated Sharpe over every trained variant of the run (all symbols' SAC and PURE_KELLY rows). */
   readonly deflatedSharpeAll: number | null;
   /** Share of the test bars in each sizing tier (SAC and PURE_KELLY rows; flat has none). */

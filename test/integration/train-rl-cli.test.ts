@@ -12,7 +12,7 @@ import { main } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/output.js';
 import { MlflowClient, parseMlflowClientConfig, parseModelCard, verifyChecksum } from '../../src/registry/index.js';
 import { readActorOnnx, SIZING_OBSERVATION_NAMES, SIZING_OBSERVATION_SPEC } from '../../src/rl/index.js';
-import { requireServiceEnv } from '../support/service-env.js';
+import { requireServiceEnv, withoutMlflow } from '../support/service-env.js';
 import { importTrainingStore, tempDir } from '../support/shared-data.js';
 
 function tinyConfig(name: string): Record<string, unknown> {
@@ -35,15 +35,6 @@ async function tm(args: string[]): Promise<{ code: number; stdout: string; stder
   return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
 }
 
-async function withoutMlflow<T>(fn: () => Promise<T>): Promise<T> {
-  const saved = process.env['MLFLOW_TRACKING_URI'];
-  delete process.env['MLFLOW_TRACKING_URI'];
-  try {
-    return await fn();
-  } finally {
-    if (saved !== undefined) process.env['MLFLOW_TRACKING_URI'] = saved;
-  }
-}
 
 describe('tm train-rl (real data, temp store)', () => {
   const dir = tempDir('tm-train-rl-');
