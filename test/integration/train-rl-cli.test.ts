@@ -8,12 +8,16 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/output.js';
 import { MlflowClient, parseMlflowClientConfig, parseModelCard, verifyChecksum } from '../../src/registry/index.js';
 import { readActorOnnx, SIZING_OBSERVATION_NAMES, SIZING_OBSERVATION_SPEC } from '../../src/rl/index.js';
+import { tm as tmRun } from '../support/cli.js';
 import { requireServiceEnv, withoutMlflow } from '../support/service-env.js';
 import { importTrainingStore, tempDir } from '../support/shared-data.js';
+
+async function tm(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const r = await tmRun(...args);
+  return { code: r.code, stdout: r.out, stderr: r.err };
+}
 
 function tinyConfig(name: string): Record<string, unknown> {
   return {
@@ -28,12 +32,6 @@ function tinyConfig(name: string): Record<string, unknown> {
   };
 }
 
-async function tm(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout: string[] = [], stderr: string[] = [];
-  const io: CliIo = { out: (t) => void stdout.push(t), err: (t) => void stderr.push(t) };
-  const code = await main(['node', 'tm', ...args], io);
-  return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
-}
 
 
 describe('tm train-rl (real data, temp store)', () => {
