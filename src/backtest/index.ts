@@ -31,6 +31,6 @@ export {
 } from './metrics.js';
 export { renderHtmlReport, summarize, writeReport, type BacktestSummary, type ReportPaths } from './report.js';
 export { BarStepper, runBacktest, type BacktestControl, type BacktestSpec, type BacktestState, type SimulationSpec } from './run-backtest.js';
-export { experimentVenueModels, fitExperimentRegimes, runExperiment, ExperimentError, type ExperimentConfig, type ExperimentDeps } from './run-experiment.js';
+export { experimentSetup, experimentVenueModels, fitExperimentRegimes, runExperiment, ExperimentError, type ExperimentConfig, type ExperimentDeps, type ExperimentSetup } from './run-experiment.js';
 export { runTickBacktest, ticksFromBars, type TickBacktestSpec, type TickColumns } from './run-tick-backtest.js';
 export { SimulatedExecutionClient, type SimulatedExecutionConfig, type SimulatedExecutionModels, type SimulatedVenueState } from './simulated-execution-client.js';

@@ -17,7 +17,7 @@ import {
   type FundingFallback,
   type SlippageModel,
 } from './execution-models.js';
-import { runBacktest, runBacktestWithSignals } from './run-backtest.js';
+import { runBacktest, runBacktestWithSignals, type BacktestSpec } from './run-backtest.js';
 
 /**
  * What {@link runExperiment} reads from an experiment config. It is the shape of the parsed `BacktestConfig`
@@ -127,6 +127,31 @@ export class ExperimentError extends AppError<ExperimentErrorCode> {}
  * const result = await runExperiment(config, { store, strategies: STRATEGIES });
  */
 export async function runExperiment(config: ExperimentConfig, deps: ExperimentDeps): Promise<BacktestResult> {
+  const { spec, strategy, signals } = await experimentSetup(config, deps);
+  if (signals === undefined) return runBacktest(spec, strategy);
+  try {
+    return await runBacktestWithSignals(spec, strategy, signals);
+  } finally {
+    for (const m of signals.models) await m.close();
+  }
+}
+
+/** What {@link runExperiment} runs: the backtest spec, the strategy (built with the fitted regimes) and the signal stage of a `model` column. */
+export interface ExperimentSetup {
+  readonly spec: BacktestSpec;
+  readonly strategy: Strategy;
+  /** One fitted regime per symbol (engine order) when the config has a `regime` section. */
+  readonly regimes: readonly FittedRegime[] | undefined;
+  /** The streamed `model` column, if any (its models must be closed by the caller). */
+  readonly signals: Awaited<ReturnType<typeof modelSignals>>;
+}
+
+/**
+ * Everything {@link runExperiment} does before the backtest runs (strategy, bars with warm-up, instruments, funding,
+ * columns, model signals, regime fit), without running it: for runners that drive the same spec otherwise (e.g. the
+ * RL sizer's walk-forward). Same errors as {@link runExperiment}.
+ */
+export async function experimentSetup(config: ExperimentConfig, deps: ExperimentDeps): Promise<ExperimentSetup> {
   const { store } = deps;
   const { venue, symbols, timeframe } = config.data;
   const factory = Object.hasOwn(deps.strategies, config.strategy) ? deps.strategies[config.strategy] : undefined;
@@ -175,13 +200,14 @@ export async function runExperiment(config: ExperimentConfig, deps: ExperimentDe
     columns[name] = source.source === 'feature' ? featureColumn(frame, source, name, notes) : await predictionColumn(store, frame, source, name, notes);
   }
   const signals = await modelSignals(config, deps, frame, notes);
+  let regimes: FittedRegime[] | undefined;
   if (config.regime !== undefined) {
-    const regimes = await fitExperimentRegimes(store, config, instruments);
+    regimes = await fitExperimentRegimes(store, config, instruments);
     for (const r of regimes) notes.push(describeRegimeFit(r, timeframe));
     strategy = factory(config.params, { regimes });
   }
 
-  const spec = {
+  const spec: BacktestSpec = {
       name: config.name,
       instruments,
       frame,
@@ -199,12 +225,7 @@ export async function runExperiment(config: ExperimentConfig, deps: ExperimentDe
       warmupBars,
       ...(config.risk !== undefined ? { risk: config.risk } : {}),
   };
-  if (signals === undefined) return runBacktest(spec, strategy);
-  try {
-    return await runBacktestWithSignals(spec, strategy, signals);
-  } finally {
-    for (const m of signals.models) await m.close();
-  }
+  return { spec, strategy, regimes, signals };
 }
 
 /**

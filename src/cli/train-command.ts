@@ -57,7 +57,7 @@ interface TrainFlags {
 }
 
 /** Returns `git rev-parse HEAD` of the working directory, or undefined when it is not a git repository. */
-function gitHead(): string | undefined {
+export function gitHead(): string | undefined {
   try {
     const head = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     return /^[0-9a-f]{40}$/.test(head) ? head : undefined;
@@ -111,7 +111,7 @@ function configParams(config: TrainConfig): Record<string, string> {
 }
 
 /** Where `tm train` publishes: clients checked by {@link preflightRegistry} before any training. */
-interface RegistryTarget {
+export interface RegistryTarget {
   readonly client: MlflowClient;
   readonly objectStore: S3ObjectStore;
 }
@@ -122,7 +122,7 @@ interface RegistryTarget {
  * deadlines). Returns undefined when MLflow is not configured and `--register` is absent (a local-only run).
  * @throws TrainCliError `invalid_argument`, `missing_object_store`, `registry_unreachable` (nothing was trained or written).
  */
-async function preflightRegistry(opts: TrainFlags): Promise<RegistryTarget | undefined> {
+export async function preflightRegistry(opts: Pick<TrainFlags, 'register' | 'trackingUri'>): Promise<RegistryTarget | undefined> {
   const mlflowConfig = mlflowClientConfigFromEnv(process.env, opts.trackingUri ? { trackingUri: opts.trackingUri } : {});
   if (!mlflowConfig) {
     if (opts.register !== undefined) {
@@ -175,7 +175,7 @@ async function publishAll(target: RegistryTarget, packages: readonly ModelPackag
  * Writes every file through a temp file, then renames them all into place: a failure while writing leaves the
  * old files as they were (temp files removed); the renames come only after every byte is on disk.
  */
-async function writeAllAtomic(files: readonly { path: string; bytes: Uint8Array | string }[]): Promise<void> {
+export async function writeAllAtomic(files: readonly { path: string; bytes: Uint8Array | string }[]): Promise<void> {
   const staged: { tmp: string; path: string }[] = [];
   try {
     for (const f of files) {

@@ -24,4 +24,6 @@ export { SIZING_OBSERVATION_NAMES, SIZING_OBSERVATION_SPEC, SizingObservation } 
 export { policyConfidence, SacRlSizer } from './sac-rl-sizer.js';
 export { SizingEnvironment, SizingEnvironmentConfig, type SizingEnvironmentOptions } from './env/sizing-environment.js';
 export { CurriculumConfig, episodes, episodeSpec, parseCurriculumConfig, ScaledFeeModel, trainCurriculum, type CurriculumProgress, type Episode, type EpisodeSet } from './env/curriculum.js';
-export { SIZER_VARIANTS, walkForwardSac, type SacFold, type SacWalkForwardOptions, type SacWalkForwardResult, type SizerScore, type SizerVariant } from './walk-forward-sac.js';
+export { deflatedSharpes, SIZER_VARIANTS, walkForwardSac, type SacFold, type SacWalkForwardOptions, type SacWalkForwardResult, type SizerScore, type SizerVariant } from './walk-forward-sac.js';
+export { loadRlTrainConfig, parseRlTrainConfig, RlTrainConfig } from './rl-train-config.js';
+export { runSacExperiment, sacOosMarkdown, type LearningCurvePoint, type SacExperimentOptions, type SacExperimentProgress, type SacExperimentResult, type SacExperimentSymbol, type SacOosRow } from './sac-experiment.js';

@@ -2,7 +2,7 @@ import { computeMetrics, runBacktest, simpleReturns, type BacktestResult, type B
 import type { FittedRegime, Strategy } from '../engine/strategy.js';
 import { deriveSeed } from '../models/index.js';
 import { regimeKelly } from '../strategies/index.js';
-import { deflatedSharpeRatio, planFolds, returnMoments, type TrainConfig } from '../training/index.js';
+import { deflatedSharpeRatio, planFolds, returnMoments, type ReturnMoments, type TrainConfig } from '../training/index.js';
 import { exportActorOnnx, readActorOnnx } from './actor-onnx.js';
 import { episodeSpec, trainCurriculum, type CurriculumConfig, type CurriculumProgress } from './env/curriculum.js';
 import { createSacAgent } from './sac-agent.js';
@@ -61,10 +61,12 @@ export interface SizerScore {
   readonly sharpe: number | null;
   /** Compounded return over the folds. */
   readonly totalReturn: number;
-  /** Worst fold's maximum drawdown. */
+  /** Worst fold's maximum drawdown (fraction <= 0, e.g. -0.25 = 25 % below the peak; the engine metrics' sign). */
   readonly maxDrawdown: number;
   /** Deflated Sharpe over the variants with a Sharpe (trials = their count); null for flat. */
   readonly deflatedSharpe: number | null;
+  /** Per-bar moments of the returns (for a Deflated Sharpe over more trials, e.g. every symbol's variants). */
+  readonly moments: ReturnMoments;
 }
 
 export interface SacWalkForwardResult {
@@ -122,20 +124,32 @@ function score(folds: readonly SacFold[], periodsPerYear: number): SizerScore[] 
       for (const x of simpleReturns(r.equity.value)) returns.push(x);
       const v = r.equity.value;
       growth *= v.length > 0 ? v[v.length - 1]! / f.results[variant].initialCash : 1;
-      maxDrawdown = Math.max(maxDrawdown, computeMetrics(r).maxDrawdown);
+      maxDrawdown = Math.min(maxDrawdown, computeMetrics(r).maxDrawdown);
     }
     const m = returnMoments(returns);
     return { variant, moments: m, totalReturn: growth - 1, maxDrawdown, hasSharpe: m.count > 1 && m.std > 0 };
   });
-  const sharpes = raw.filter((x) => x.hasSharpe).map((x) => x.moments.sharpe);
-  const meanSharpe = sharpes.reduce((s, x) => s + x, 0) / Math.max(1, sharpes.length);
-  const variance = sharpes.length > 1 ? sharpes.reduce((s, x) => s + (x - meanSharpe) ** 2, 0) / (sharpes.length - 1) : 0;
-  return raw.map(({ variant, moments, totalReturn, maxDrawdown, hasSharpe }) => ({
+  const dsr = deflatedSharpes(raw.map((x) => x.moments));
+  return raw.map(({ variant, moments, totalReturn, maxDrawdown, hasSharpe }, k) => ({
     variant,
     observations: moments.count,
     sharpe: hasSharpe ? moments.sharpe * Math.sqrt(periodsPerYear) : null,
     totalReturn,
     maxDrawdown,
-    deflatedSharpe: hasSharpe ? deflatedSharpeRatio({ sharpe: moments.sharpe, observations: moments.count, skewness: moments.skewness, kurtosis: moments.kurtosis, trials: sharpes.length, sharpeVariance: variance }).dsr : null,
+    deflatedSharpe: dsr[k] ?? null,
+    moments,
   }));
+}
+
+/**
+ * Deflated Sharpe of each trial (per-bar return moments) over the trials that have a Sharpe (at least 2 returns
+ * with variance): trials = their count, Sharpe variance = the sample variance of their per-bar Sharpes. Null for a
+ * trial without a Sharpe (e.g. flat).
+ */
+export function deflatedSharpes(trials: readonly ReturnMoments[]): (number | null)[] {
+  const has = (m: ReturnMoments) => m.count > 1 && m.std > 0;
+  const sharpes = trials.filter(has).map((m) => m.sharpe);
+  const meanSharpe = sharpes.reduce((s, x) => s + x, 0) / Math.max(1, sharpes.length);
+  const variance = sharpes.length > 1 ? sharpes.reduce((s, x) => s + (x - meanSharpe) ** 2, 0) / (sharpes.length - 1) : 0;
+  return trials.map((m) => (has(m) ? deflatedSharpeRatio({ sharpe: m.sharpe, observations: m.count, skewness: m.skewness, kurtosis: m.kurtosis, trials: sharpes.length, sharpeVariance: variance }).dsr : null));
 }

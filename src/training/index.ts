@@ -26,7 +26,7 @@ export {
   type InformationCoefficient,
   type ReturnMoments,
 } from './stats.js';
-export { CONFIGURATIONS, loadTrainConfig, parseTrainConfig, TrainConfig, trainFeatureSpec, type ConfigurationName } from './train-config.js';
+export { CONFIGURATIONS, WalkForwardConfig, loadTrainConfig, parseTrainConfig, TrainConfig, trainFeatureSpec, type ConfigurationName } from './train-config.js';
 export { loadTrainingData, type SymbolSeries, type TrainingData } from './training-data.js';
 export {
   ALL_SYMBOLS,

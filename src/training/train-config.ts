@@ -70,7 +70,7 @@ const LabelConfig = z
   .strict();
 
 /** Purged walk-forward validation. */
-const WalkForwardConfig = z
+export const WalkForwardConfig = z
   .object({
     /** Test folds K, in time order, covering the bars after the initial training window. */
     folds: z.number().int().min(1).max(50).default(5),

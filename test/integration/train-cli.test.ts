@@ -13,6 +13,7 @@ import { MarketStore } from '../../src/data/index.js';
 import { DEFAULT_FEATURE_SPEC, FeaturePipeline, featureInputsFromStore } from '../../src/features/index.js';
 import { loadOnnxModel, readOnnxMetadata } from '../../src/models/index.js';
 import { featureValidator, loadModel, MlflowClient, parseMlflowClientConfig, parseModelCard, parseModelSourceConfig, silentLogger, verifyChecksum } from '../../src/registry/index.js';
+import { withoutMlflow } from '../support/service-env.js';
 import { importTrainingStore, tempDir } from '../support/shared-data.js';
 
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
@@ -41,17 +42,6 @@ async function tm(args: string[]): Promise<{ code: number; stdout: string; stder
   const io = capture();
   const code = await main(['node', 'tm', ...args], io);
   return { code, stdout: io.stdout.join('\n'), stderr: io.stderr.join('\n') };
-}
-
-/** Runs `fn` with MLflow env removed (a local-only run). */
-async function withoutMlflow<T>(fn: () => Promise<T>): Promise<T> {
-  const saved = process.env['MLFLOW_TRACKING_URI'];
-  delete process.env['MLFLOW_TRACKING_URI'];
-  try {
-    return await fn();
-  } finally {
-    if (saved !== undefined) process.env['MLFLOW_TRACKING_URI'] = saved;
-  }
 }
 
 describe('tm train (real data, temp store)', () => {

@@ -7,3 +7,14 @@ export function requireServiceEnv(name: string): string {
   if (!v) throw new Error(`${name} is not set (${process.env['TM_SERVICES_ERROR'] ?? 'run via npm test, or eval "$(bash scripts/services.sh env)" first'})`);
   return v;
 }
+
+/** Runs `fn` with MLFLOW_TRACKING_URI removed from the environment (a local-only run), then restores it. */
+export async function withoutMlflow<T>(fn: () => Promise<T>): Promise<T> {
+  const saved = process.env['MLFLOW_TRACKING_URI'];
+  delete process.env['MLFLOW_TRACKING_URI'];
+  try {
+    return await fn();
+  } finally {
+    if (saved !== undefined) process.env['MLFLOW_TRACKING_URI'] = saved;
+  }
+}
