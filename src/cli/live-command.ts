@@ -228,7 +228,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       const status = readStatus(runDir(opts));
       const running = status.running && alive(status.pid);
       if (opts.json) return io.out(JSON.stringify({ ...status, running }, null, 2));
-      io.out(`run ${status.runId} (${status.mode}, ${status.strategy}): ${running ? `running, pid ${status.pid}` : 'stopped'}; last bar ${status.lastBarTs > 0 ? formatUtc(status.lastBarTs) : '-'}; ${status.liveBars} live bars; equity ${status.equity.toFixed(2)}; trading ${status.tradingState}, venue breaker ${status.venueBreaker ?? 'closed'}`);
+      io.out(`run ${status.runId} (${status.mode}, ${status.strategy}): ${running ? `running, pid ${status.pid}` : 'stopped'}; last bar ${status.lastBarTs > 0 ? formatUtc(status.lastBarTs) : '-'}; ${status.liveBars} live bars; equity ${status.equity.toFixed(2)}; trading ${status.tradingState}, venue breaker ${status.venueBreaker ?? 'closed'}${status.model ? `; model ${status.model.name} ${status.model.version}` : ''}`);
       io.out(formatTable(status.positions.map((p) => ({ instrument: p.instrument, position: p.quantity, entry: Number.isFinite(p.entryPrice) ? p.entryPrice : '', mark: p.mark }))));
       io.out(status.openOrders.length === 0 ? 'open orders: none' : formatTable(status.openOrders));
       if (status.tiers.length > 0) io.out(formatTable(status.tiers));

@@ -126,6 +126,8 @@ export interface LiveStatus {
   readonly halted: readonly { readonly instrument: string; readonly reason: string }[];
   readonly running: boolean;
   readonly updatedAt: number;
+  /** The model the signal stage runs (after a promotion: the version swapped in), absent without a model column. */
+  readonly model?: { readonly name: string; readonly version: string };
 }
 
 /**
@@ -639,6 +641,7 @@ export class LiveRunner {
       halted: ids.flatMap((instrument, i) => (kernel.tradingState === 'HALTED' || kernel.risk.isInstrumentHalted(i) ? [{ instrument, reason: haltReason(kernel, i) }] : [])),
       running,
       updatedAt: this.wallTime,
+      ...(this.deps.signals?.model !== undefined ? { model: { name: this.deps.signals.model.name, version: this.deps.signals.model.version } } : {}),
     };
   }
 

@@ -81,6 +81,8 @@ describe('tm live --paper --model (child process, local venue)', () => {
     const live = records.filter((r): r is Extract<typeof r, { k: 'bar' }> => r.k === 'bar' && r.warmup === undefined);
     expect(live).toHaveLength(8);
     for (const b of live) expect(Number.isFinite(b.s)).toBe(true);
+    const status = await runTm(['live', 'status', '--dir', runDir]);
+    expect(status.out).toMatch(/; model tiny-gbdt local-[0-9a-f]{12}/);
     const replay = await runTm(['replay', join(runDir, 'journal.jsonl')]);
     expect(replay.out).toContain('no divergence');
     expect(replay.code).toBe(0);
