@@ -422,9 +422,11 @@ export class LiveRunner {
           if (!(await deps.modelWatch.rollback(set.ts))) deps.log?.('rollback: no previous model version in this process');
         } else await deps.modelWatch.apply(set.ts);
       }
+      // The signal stage's inputs (funding, DVOL, the reference close) arrive with the bar: asked before the decision clock starts.
+      await deps.signals?.gather(set);
       this.barReceived = performance.now();
       this.latencyOpen = true;
-      // The model's inference is part of the decision latency (bar received → order handed over).
+      // The features and the model's inference are part of the decision latency (bar received → order handed over).
       await deps.signals?.onBarSet(set);
       this.process(set, false);
       const processSeconds = (performance.now() - this.barReceived) / 1000;

@@ -125,16 +125,38 @@ export class LiveSignals {
     return this.values[i]![0]!;
   }
 
-  /** Runs the stage on every bar of `set` (bars of one instrument in order); absent bars leave NaN. */
-  async onBarSet(set: LiveBarSet): Promise<void> {
+  /** The reference close of the set gathered by {@link gather} (NaN: none), and the set it belongs to. */
+  private gathered: { ts: number; refClose: number } = { ts: NaN, refClose: NaN };
+
+  /**
+   * The I/O of bar set `set`: the funding settlements and DVOL days known at its close and the reference asset's
+   * close, asked from the source (the live runner calls it with the bar fetch, before its decision clock starts).
+   * {@link onBarSet} gathers by itself when this was not called for the set.
+   */
+  async gather(set: LiveBarSet): Promise<void> {
     const { spec, source, tf } = this;
     const close = set.ts + tf;
     const lookback = spec.lookbackMs ?? 45 * DAY_MS;
-    let refClose = NaN;
-    if (spec.reference !== undefined) {
-      // The reference asset's close of this bar time: from the set when it trades here, else asked once per set.
-      refClose = this.refIndex >= 0 ? (set.bars[this.refIndex]?.close ?? NaN) : await source.barClose(spec.reference, spec.timeframe, set.ts);
+    // The reference asset's close of this bar time: from the set when it trades here, else asked once per set.
+    const refClose = spec.reference === undefined ? NaN : this.refIndex >= 0 ? (set.bars[this.refIndex]?.close ?? NaN) : await source.barClose(spec.reference, spec.timeframe, set.ts);
+    for (let i = 0; i < this.inputs.length; i++) {
+      if (set.bars[i] === undefined || !(close > this.askedUntil[i]!)) continue;
+      const x = this.inputs[i]!;
+      // Inputs known by `upTo` (the bar close, or the horizon of a warm-up over past bars: one request for all of
+      // them); the stage itself uses a settlement or a DVOL day only from the first bar close it is known at.
+      const upTo = Math.max(close, this.horizon);
+      if (spec.funding) for (const f of await source.funding(spec.symbols[i]!, Math.max(x.lastFundingTs, close - lookback), upTo)) x.pushFunding(f.ts, f.value);
+      if (spec.dvol) for (const d of await source.dvol(Math.max(x.lastDvolTs, close - lookback - DAY_MS), upTo)) x.pushDvol(d.ts, d.value);
+      this.askedUntil[i] = upTo;
     }
+    this.gathered = { ts: set.ts, refClose };
+  }
+
+  /** Runs the stage on every bar of `set` (bars of one instrument in order); absent bars leave NaN. */
+  async onBarSet(set: LiveBarSet): Promise<void> {
+    if (this.gathered.ts !== set.ts) await this.gather(set);
+    const { spec, tf } = this;
+    const refClose = this.gathered.refClose;
     this.featureSeconds = 0;
     this.inferenceSeconds = 0;
     const maxAge = (spec.referenceMaxAgeBars ?? DEFAULT_STALENESS.referenceMaxAgeBars) * tf;
@@ -144,14 +166,6 @@ export class LiveSignals {
       v[0] = NaN;
       if (b === undefined) continue;
       const x = this.inputs[i]!;
-      if (close > this.askedUntil[i]!) {
-        // Inputs known by `upTo` (the bar close, or the horizon of a warm-up over past bars: one request for all of
-        // them); the stage itself uses a settlement or a DVOL day only from the first bar close it is known at.
-        const upTo = Math.max(close, this.horizon);
-        if (spec.funding) for (const f of await source.funding(spec.symbols[i]!, Math.max(x.lastFundingTs, close - lookback), upTo)) x.pushFunding(f.ts, f.value);
-        if (spec.dvol) for (const d of await source.dvol(Math.max(x.lastDvolTs, close - lookback - DAY_MS), upTo)) x.pushDvol(d.ts, d.value);
-        this.askedUntil[i] = upTo;
-      }
       let ref = NaN;
       if (spec.reference !== undefined) {
         // As `featureInputsFromStore`: the latest reference close at or before this bar, bridged at most maxAge.
@@ -171,6 +185,7 @@ export class LiveSignals {
       this.inferenceSeconds += (performance.now() - t1) / 1000;
     }
   }
+
 }
 
 /** What {@link openLiveSignals} needs besides the setup. */
