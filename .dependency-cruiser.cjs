@@ -86,10 +86,10 @@ module.exports = {
     },
     {
       name: 'tooling-not-importing-tests',
-      comment: 'bench/ and scripts/ do not depend on test code (except the local Bybit v5 venue: the live benchmarks run against it, as the tests do)',
+      comment: 'bench/ and scripts/ do not depend on test code (except the local Bybit v5 venue and the model fixture: the live benchmarks run against them, as the tests do)',
       severity: 'error',
       from: { path: '^(bench|scripts)/' },
-      to: { path: '^test/', pathNot: '^test/support/(bybit-v5-server|bybit-v5-venue|bybit-test-data|live-harness|shared-data)\\.ts$' },
+      to: { path: '^test/', pathNot: '^test/support/(bybit-v5-server|bybit-v5-venue|bybit-test-data|live-harness|live-model|shared-data)\\.ts$' },
     },
     {
       name: 'not-to-unresolvable',

@@ -1,23 +1,31 @@
 /** Pieces of model-driven live tests: a store with the model's inputs, and a tiny GBDT package trained on 2022 BTC bars. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { importPath } from '../../src/data/index.js';
+import { importPath, MarketStore } from '../../src/data/index.js';
 import { DEFAULT_FEATURE_SPEC, FeaturePipeline, featureInputsFromStore } from '../../src/features/index.js';
 import { exportOnnx, fitGradientBoosting } from '../../src/models/index.js';
 import { formatModelCard, ModelCard, sha256Hex } from '../../src/registry/index.js';
-import { withStoreAt } from './cli.js';
 import { sharedDataDir } from './shared-data.js';
 
 /** Imports Bybit 4h bars of `symbols`, their Binance USDT-M funding and Deribit DVOL into the store file `db`. */
-export async function modelInputsStore(db: string, symbols: readonly string[]): Promise<void> {
+export async function modelInputsStore(db: string, symbols: readonly string[], timeframes: readonly string[] = ['4h']): Promise<void> {
   const root = sharedDataDir();
-  await withStoreAt(db, async (store) => {
+  await withStore(db, async (store) => {
     for (const s of symbols) {
-      await importPath(store, join(root, 'bybit', `${s}-4h.csv.gz`), { venue: 'bybit' });
+      for (const tf of timeframes) await importPath(store, join(root, 'bybit', `${s}-${tf}.csv.gz`), { venue: 'bybit' });
       await importPath(store, join(root, 'binance-futures', `${s}-funding.csv.gz`), { venue: 'binance-futures' });
     }
     await importPath(store, join(root, 'deribit'));
   });
+}
+
+async function withStore<T>(db: string, fn: (store: MarketStore) => Promise<T>): Promise<T> {
+  const store = await MarketStore.open(db);
+  try {
+    return await fn(store);
+  } finally {
+    store.close();
+  }
 }
 
 /**
@@ -26,7 +34,7 @@ export async function modelInputsStore(db: string, symbols: readonly string[]): 
  */
 export async function tinyModel(db: string, name = 'tiny-gbdt', seed = 11): Promise<{ onnx: Uint8Array; card: ModelCard }> {
   const pipeline = FeaturePipeline.fromSpec(DEFAULT_FEATURE_SPEC);
-  const train = await withStoreAt(db, (store) => featureInputsFromStore(store, { venue: 'bybit', symbol: 'BTCUSDT', timeframe: '4h', start: Date.UTC(2022, 0, 1), end: Date.UTC(2023, 0, 1), fundingVenue: 'binance-futures', dvol: true, reference: 'BTCUSDT' }));
+  const train = await withStore(db, (store) => featureInputsFromStore(store, { venue: 'bybit', symbol: 'BTCUSDT', timeframe: '4h', start: Date.UTC(2022, 0, 1), end: Date.UTC(2023, 0, 1), fundingVenue: 'binance-futures', dvol: true, reference: 'BTCUSDT' }));
   const m = pipeline.computeBatch(train);
   const rows = m.rows - 1;
   const target = Float64Array.from({ length: rows }, (_, t) => Math.log(train.close[t + 1]! / train.close[t]!));
