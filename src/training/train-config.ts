@@ -169,6 +169,15 @@ const GatesConfig = z
   })
   .strict();
 
+/** The meta-label GBDT (secondary model) and its take-the-bet threshold on P(win): the fields `tm train`'s `metaLabel` and the model table's `meta` share. */
+export const MetaModelFields = {
+  threshold: z.number().gt(0).lt(1).default(0.5),
+  rounds: z.number().int().min(1).default(40),
+  maxDepth: z.number().int().min(1).max(32).default(3),
+  learningRate: z.number().gt(0).max(1).default(0.05),
+  minLeaf: z.number().int().min(1).default(100),
+};
+
 /**
  * Meta-labelling (López de Prado 2018, ch. 3.6) of the final configuration in the walk-forward: per fold a secondary
  * GBDT learns P(the primary's bet wins) from the training rows only — their triple-barrier meta-labels (the primary's
@@ -180,11 +189,7 @@ const GatesConfig = z
  */
 const MetaLabelConfig = z
   .object({
-    threshold: z.number().gt(0).lt(1).default(0.5),
-    rounds: z.number().int().min(1).default(40),
-    maxDepth: z.number().int().min(1).max(32).default(3),
-    learningRate: z.number().gt(0).max(1).default(0.05),
-    minLeaf: z.number().int().min(1).default(100),
+    ...MetaModelFields,
     barriers: z.object({ profit: z.number().gt(0).max(20).default(1), stop: z.number().gt(0).max(20).default(1) }).strict().prefault({}),
   })
   .strict();

@@ -335,7 +335,7 @@ export function metaLabelFold(
 }
 
 /** Runs Boruta on the pooled labelled rows (all columns) and keeps 9–13 features. */
-function selectOnRows(data: TrainingData, trainRows: readonly Int32Array[], config: TrainConfig, seed: number): { result: BorutaResult; selection: FeatureSelection } {
+export function selectOnRows(data: TrainingData, trainRows: readonly Int32Array[], config: TrainConfig, seed: number): { result: BorutaResult; selection: FeatureSelection } {
   const all = data.featureNames.map((_, j) => j);
   const pooled = gather(
     data,
