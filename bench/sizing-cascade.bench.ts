@@ -59,7 +59,7 @@ const bench: Benchmark = {
 
     const measure = (rlSizer: RlSizer, batches: number, warmup: number) => {
       const clock = new TestClock(0);
-      const tierChanges: Record<SizingTier, number> = { FULL_RL: 0, BLENDED: 0, PURE_KELLY: 0, EMERGENCY_FLAT: 0 };
+      const tierChanges: Record<SizingTier, number> = { FULL_RL: 0, BLENDED: 0, PURE_KELLY: 0, PROBE: 0, EMERGENCY_FLAT: 0 };
       const sizer = createPositionSizer(risk, { clock, instrument: BYBIT_LINEAR_PERPETUALS['BTCUSDT']!, barMs: 3_600_000, rlSizer, onTierChange: (c) => { tierChanges[c.to]++; } });
       const breaker = sizer.breaker;
       const samples: number[] = [];

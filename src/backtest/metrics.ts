@@ -553,6 +553,8 @@ export function computeMetrics(result: BacktestResult): BacktestMetrics {
 
 /** Sizing tiers in display order (most to least trusting); always listed by {@link tierAttribution}. */
 export const SIZING_TIER_ORDER: readonly string[] = Object.freeze(['FULL_RL', 'BLENDED', 'PURE_KELLY', 'EMERGENCY_FLAT']);
+/** The optional PROBE tier (a half-open breaker's probe position): listed before EMERGENCY_FLAT when a run recorded it. */
+const PROBE_TIER = 'PROBE';
 /** Pseudo-tier of bars before an instrument's first tier annotation. */
 export const NO_TIER = 'none';
 
@@ -584,7 +586,7 @@ export interface TierAttribution {
  * price change on the position held, the fill at the open, fees and funding of the bar. The PnL of all tiers
  * therefore sums to the final equity minus the initial cash.
  *
- * Rows: {@link SIZING_TIER_ORDER} always, then other recorded tiers alphabetically, then {@link NO_TIER} when some
+ * Rows: {@link SIZING_TIER_ORDER} always (PROBE before EMERGENCY_FLAT when recorded), then other recorded tiers alphabetically, then {@link NO_TIER} when some
  * bar had no tier yet. Returns null when the result has no tier annotations.
  * @example
  * const a = tierAttribution(result); a?.total.find((s) => s.tier === 'EMERGENCY_FLAT')?.timeFraction;
@@ -598,9 +600,11 @@ export function tierAttribution(result: Pick<BacktestResult, 'instruments' | 'ba
     if (list === undefined) byId.set(a.instrument, (list = []));
     list.push({ ts: a.ts, tier: a.tier });
   }
-  const seen = new Set<string>(SIZING_TIER_ORDER);
-  const extra = [...new Set(annotations.map((a) => a.tier))].filter((t) => !seen.has(t)).sort();
-  const order = [...SIZING_TIER_ORDER, ...extra, NO_TIER];
+  const recorded = new Set(annotations.map((a) => a.tier));
+  const known = recorded.has(PROBE_TIER) ? [...SIZING_TIER_ORDER.slice(0, -1), PROBE_TIER, ...SIZING_TIER_ORDER.slice(-1)] : SIZING_TIER_ORDER;
+  const seen = new Set<string>(known);
+  const extra = [...recorded].filter((t) => !seen.has(t)).sort();
+  const order = [...known, ...extra, NO_TIER];
   const index = new Map(order.map((t, k) => [t, k]));
   const totalBars = new Float64Array(order.length);
   const totalPnl = new Float64Array(order.length);

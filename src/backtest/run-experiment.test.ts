@@ -60,6 +60,9 @@ beforeAll(async () => {
     await store.upsertBars(venue, 'BTCUSDT', '4h', bars(400));
     await store.upsertBars(venue, 'ETHUSDT', '4h', bars(20));
   }
+  // SOLUSDT on test-spot only, from bar 24 (4 days in) on
+  const late = bars(5);
+  await store.upsertBars('test-spot', 'SOLUSDT', '4h', { ts: late.ts.subarray(24), open: late.open.subarray(24), high: late.high.subarray(24), low: late.low.subarray(24), close: late.close.subarray(24), volume: late.volume.subarray(24) });
   // Funding for BTC only, on the first half of the 8h settlements.
   const fundingTs = Float64Array.from({ length: 10 }, (_, k) => T0 + (k + 1) * 8 * HOUR_MS);
   await store.upsertFunding('binance-futures', 'BTCUSDT', fundingTs, new Float64Array(10).fill(0.0003));
@@ -160,9 +163,35 @@ describe('runExperiment', () => {
     });
   });
 
-  it('passes data errors through (no bars for a symbol)', async () => {
+  it('no bars for a symbol: the error names the data section, the venue, the series and the range (the store error as cause)', async () => {
     const run = runExperiment(config({ data: { venue: 'nowhere', symbols: ['BTCUSDT'], timeframe: '4h', start: '2024-01-01', end: '2024-02-01' } }), { store, strategies: { hold: holdOne } });
-    await expect(run).rejects.toBeInstanceOf(AppError);
-    await expect(run).rejects.toMatchObject({ code: 'not_found' });
+    await expect(run).rejects.toBeInstanceOf(ExperimentError);
+    await expect(run).rejects.toMatchObject({ code: 'missing_bars', context: { path: '$.data.symbols[0]', venue: 'nowhere', symbol: 'BTCUSDT' }, cause: { code: 'not_found' } });
+    // bybit holds BTC and ETH only: SOLUSDT (the second symbol) is the missing series
+    const sol = runExperiment(config({ data: { venue: 'bybit', symbols: ['BTCUSDT', 'SOLUSDT'], timeframe: '4h', start: '2024-01-01', end: '2024-02-01' } }), { store, strategies: { hold: holdOne } });
+    await expect(sol).rejects.toMatchObject({ code: 'missing_bars', context: { path: '$.data.symbols[1]', symbol: 'SOLUSDT' } });
+    await expect(sol).rejects.toThrow(
+      /^data section: bybit has no 4h bars of SOLUSDT in \[2024-01-01.*, 2024-02-01.*\) \(data\.start to data\.end\); import or fetch them \(tm data import \/ tm data fetch\), or change data\.venue, data\.symbols or the dates$/,
+    );
+  });
+
+  it('gaps under missingBars "error": the error names the data section and its policy (code bar_gaps)', async () => {
+    const c = config({ data: { venue: 'test-spot', symbols: ['BTCUSDT', 'SOLUSDT'], timeframe: '4h', start: '2024-01-01', end: '2024-01-10', missingBars: 'error' } });
+    const run = runExperiment(c, { store, strategies: { hold: holdOne } });
+    await expect(run).rejects.toMatchObject({ code: 'bar_gaps', context: { path: '$.data.missingBars', symbol: 'SOLUSDT' } });
+    await expect(run).rejects.toThrow(/^data section \(data\.missingBars "error", range \[2024-01-01.*, 2024-01-10.*\)\): SOLUSDT \(test-spot, 4h\) has 24 missing bars/);
+  });
+
+  it('a regime fit window without bars of a symbol: the error says the regime fit is the cause, not the backtest data', async () => {
+    // SOLUSDT on test-spot starts 4 days in (beforeAll): the backtest window has it, the regime fit window before it does not
+    const c = config({
+      data: { venue: 'test-spot', symbols: ['SOLUSDT', 'BTCUSDT'], timeframe: '4h', start: '2024-01-06', end: '2024-01-10' },
+      regime: { fitStart: '2024-01-01', fitEnd: '2024-01-05', states: 2, seed: 1 },
+    });
+    const run = runExperiment(c, { store, strategies: { hold: holdOne } });
+    await expect(run).rejects.toMatchObject({ code: 'regime_fit_failed', context: { path: '$.regime', venue: 'test-spot', symbol: 'SOLUSDT' } });
+    await expect(run).rejects.toThrow(
+      'regime section: the regime fit needs test-spot 4h bars of SOLUSDT in its fit window [2024-01-01, 2024-01-05) and the store has none there; move $.regime.fitStart/fitEnd to where the venue has SOLUSDT, or trade it on another venue',
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { AppError, invariant } from '../core/app-error.js';
 import { BYBIT_LINEAR_PERPETUALS, spotInstrument, type Instrument } from '../core/instrument.js';
 import { formatUtc, parseUserTime, timeframeMs } from '../core/time.js';
-import { loadBars, type BarFrame, type MarketStore, type MissingBarPolicy } from '../data/index.js';
+import { DataError, loadBars, type BarFrame, type LoadBarsRequest, type MarketStore, type MissingBarPolicy } from '../data/index.js';
 import { DEFAULT_FEATURE_SPEC, FEATURES, FeaturePipeline, featureInputsFromStore, type FeatureInputs } from '../features/index.js';
 import { overlapsTraining, SignalStage, type ModelProvenance, type SignalModel } from '../signals/index.js';
 import type { RiskLimits } from '../engine/risk/risk-limits.js';
@@ -97,7 +97,18 @@ export interface ExperimentDeps {
 }
 
 /** Codes of experiment failures. Config-related ones carry the JSON `path` of the offending value in `context`. */
-export type ExperimentErrorCode = 'unknown_strategy' | 'unknown_instrument' | 'unknown_feature' | 'invalid_feature_params' | 'missing_predictions' | 'invalid_regime' | 'regime_fit_failed' | 'invalid_model' | 'missing_funding';
+export type ExperimentErrorCode =
+  | 'unknown_strategy'
+  | 'unknown_instrument'
+  | 'unknown_feature'
+  | 'invalid_feature_params'
+  | 'missing_predictions'
+  | 'missing_bars'
+  | 'bar_gaps'
+  | 'invalid_regime'
+  | 'regime_fit_failed'
+  | 'invalid_model'
+  | 'missing_funding';
 
 /** An experiment that cannot run as configured; the message says what is missing and how to get it. */
 export class ExperimentError extends AppError<ExperimentErrorCode> {}
@@ -168,14 +179,18 @@ export async function experimentSetup(config: ExperimentConfig, deps: Experiment
 
   const start = parseUserTime(config.data.start, 'data.start');
   const wanted = warmupBarsWanted(config, strategy, timeframe);
-  const frame = await loadBars(store, {
-    venue,
-    symbols,
-    timeframe,
-    start: start - wanted * timeframeMs(timeframe),
-    end: parseUserTime(config.data.end, 'data.end'),
-    missing: config.data.missingBars,
-  });
+  const frame = await loadSectionBars(
+    store,
+    { venue, symbols, timeframe, start: start - wanted * timeframeMs(timeframe), end: parseUserTime(config.data.end, 'data.end'), missing: config.data.missingBars },
+    (symbol, range, gaps) =>
+      gaps !== undefined
+        ? { code: 'bar_gaps', path: '$.data.missingBars', message: `data section (data.missingBars ${JSON.stringify(config.data.missingBars)}, range ${range}): ${gaps}` }
+        : {
+            code: 'missing_bars',
+            path: `$.data.symbols[${symbols.indexOf(symbol)}]`,
+            message: `data section: ${venue} has no ${timeframe} bars of ${symbol} in ${range}${wanted > 0 ? ` (data.start minus ${wanted} warm-up bars to data.end)` : ' (data.start to data.end)'}; import or fetch them (tm data import / tm data fetch), or change data.venue, data.symbols or the dates`,
+          },
+  );
   let warmupBars = 0;
   while (warmupBars < frame.ts.length && frame.ts[warmupBars]! < start) warmupBars++;
   const notes: string[] = [];
@@ -336,7 +351,11 @@ export async function fitExperimentRegimes(store: MarketStore, config: Experimen
   const { venue, symbols, timeframe } = config.data;
   const out: FittedRegime[] = [];
   for (const [k, symbol] of symbols.entries()) {
-    const bars = await loadBars(store, { venue, symbols: [symbol], timeframe, start: fitStart, end: fitEnd, missing: 'nan' });
+    const bars = await loadSectionBars(store, { venue, symbols: [symbol], timeframe, start: fitStart, end: fitEnd, missing: 'nan' }, () => ({
+      code: 'regime_fit_failed',
+      path: '$.regime',
+      message: noRegimeBars(venue, timeframe, symbol, regime),
+    }));
     const close = bars.close[0]!;
     const returns = new Float64Array(Math.max(0, close.length - 1));
     let n = 0;
@@ -345,11 +364,7 @@ export async function fitExperimentRegimes(store: MarketStore, config: Experimen
       if (Number.isFinite(r)) returns[n++] = r;
     }
     if (n === 0) {
-      throw new ExperimentError(
-        'regime_fit_failed',
-        `regime section: ${venue} has no ${timeframe} bars of ${symbol} in the regime fit window [${regime.fitStart}, ${regime.fitEnd}); move $.regime.fitStart/fitEnd to where the venue has ${symbol}, or trade it on another venue`,
-        { path: '$.regime', symbol, venue },
-      );
+      throw new ExperimentError('regime_fit_failed', noRegimeBars(venue, timeframe, symbol, regime), { path: '$.regime', symbol, venue });
     }
     let fit;
     try {
@@ -577,4 +592,30 @@ async function predictionColumn(
     `column ${name}: predictions of model ${source.model} version ${version} (${venue} ${timeframe}); bars covered: ${symbols.map((s, k) => `${s} ${covered[k]}/${frame.ts.length}`).join(', ')}; uncovered bars are NaN`,
   );
   return out;
+}
+
+/** The message of a regime fit window without bars (or returns) of `symbol`: the regime section is the cause. */
+function noRegimeBars(venue: string, timeframe: string, symbol: string, regime: { readonly fitStart: string; readonly fitEnd: string }): string {
+  return `regime section: the regime fit needs ${venue} ${timeframe} bars of ${symbol} in its fit window [${regime.fitStart}, ${regime.fitEnd}) and the store has none there; move $.regime.fitStart/fitEnd to where the venue has ${symbol}, or trade it on another venue`;
+}
+
+/**
+ * {@link loadBars} for one section of the experiment: a symbol without a bar in the range (or, under the `error`
+ * policy, with missing bars: `gaps` is then the store's message) becomes an ExperimentError that names the section,
+ * the venue, the series and the range (the store alone would only say "no 4h bars for X").
+ */
+async function loadSectionBars(
+  store: MarketStore,
+  request: LoadBarsRequest,
+  describe: (symbol: string, range: string, gaps?: string) => { code: ExperimentErrorCode; path: string; message: string },
+): Promise<BarFrame> {
+  try {
+    return await loadBars(store, request);
+  } catch (e) {
+    const symbol = e instanceof DataError && (e.code === 'not_found' || e.code === 'missing_bars') ? e.context['symbol'] : undefined;
+    if (typeof symbol !== 'string') throw e;
+    const range = `[${formatUtc(request.start!)}, ${formatUtc(request.end!)})`;
+    const { code, path, message } = describe(symbol, range, (e as DataError).code === 'missing_bars' ? (e as DataError).message : undefined);
+    throw new ExperimentError(code, message, { path, venue: request.venue, symbol, timeframe: request.timeframe }, { cause: e });
+  }
 }

@@ -277,7 +277,7 @@ async function checkOne(store: MarketStore, file: string, name: string, baseline
     const paths = await writeReport(join(outRoot, name), result);
     summaryText = await readFile(paths.summaryPath, 'utf8');
   } catch (e) {
-    const missingData = (e instanceof DataError && e.code === 'not_found') || (e instanceof ExperimentError && e.code === 'missing_predictions');
+    const missingData = isMissingData(e);
     if (!(e instanceof AppError)) throw e;
     if (!missingData) return { experiment: name, status: 'error', detail: e.message, drifts: [] };
     if (hasBaseline && !opts.allowMissingData) return { experiment: name, status: 'no-data', detail: `${e.message} (has a baseline, so it must run; --allow-missing-data to skip)`, drifts: [] };
@@ -300,4 +300,16 @@ async function checkOne(store: MarketStore, file: string, name: string, baseline
   return drifts.length === 0
     ? { experiment: name, status: 'ok', detail: `report ${where}/report.html`, drifts }
     : { experiment: name, status: 'drift', detail: `${drifts.length} field(s) differ from ${baselineFile}`, drifts };
+}
+
+/**
+ * Whether a failed run lacked data (its error, or one in its cause chain, is a store miss: no bars of a series — also
+ * when the regime fit window is the section without them — or no predictions), as opposed to a broken run.
+ */
+function isMissingData(e: unknown): boolean {
+  for (let x = e, depth = 0; x instanceof Error && depth < 5; x = x.cause, depth++) {
+    if (x instanceof DataError && x.code === 'not_found') return true;
+    if (x instanceof ExperimentError && (x.code === 'missing_predictions' || x.code === 'missing_bars')) return true;
+  }
+  return false;
 }

@@ -91,6 +91,12 @@ async function replacePredictions(store: MarketStore, data: TrainingData, config
     const prediction = wf.predictions[config.final][s]!.subarray(from, to);
     await store.upsertPredictions({ model: config.name, modelVersion: config.predictionsVersion, venue: data.venue, symbol, timeframe: data.timeframe, featureSpecHash: data.featureSpecHash }, ts, prediction);
     written[symbol] = ts.length;
+    if (wf.metaLabel) {
+      // the meta-labelled signal of the final configuration, as its own version (0 = bet skipped)
+      const version = `${config.predictionsVersion}-meta`;
+      await store.query(`DELETE FROM predictions WHERE model = ? AND model_version = ? AND venue = ? AND symbol = ? AND timeframe = ?`, [config.name, version, data.venue, symbol, data.timeframe]);
+      await store.upsertPredictions({ model: config.name, modelVersion: version, venue: data.venue, symbol, timeframe: data.timeframe, featureSpecHash: data.featureSpecHash }, ts, wf.metaLabel.predictions[s]!.subarray(from, to));
+    }
   }
   return written;
 }
@@ -295,7 +301,7 @@ export function trainCommand(io: CliIo, _setExit: (code: number) => void): Comma
         seconds: Number(seconds.toFixed(1)),
       };
       if (opts.json) return io.out(JSON.stringify({ ...summary, overall: wf.overall }, null, 2));
-      const rows = CONFIGURATIONS.flatMap((c) =>
+      const rows: Record<string, string | number>[] = CONFIGURATIONS.flatMap((c) =>
         Object.entries(wf.overall[c]).map(([key, s]) => ({
           configuration: c,
           symbol: key,
@@ -308,11 +314,20 @@ export function trainCommand(io: CliIo, _setExit: (code: number) => void): Comma
           gates: s.gates.passed ? 'pass' : 'fail',
         })),
       );
+      const meta = wf.metaLabel;
+      if (meta) {
+        for (const [key, s] of Object.entries(meta.overall)) {
+          rows.push({ configuration: `${meta.configuration}+meta`, symbol: key, ic: fmt(s.ic, 4), p_value: fmt(s.pValue), hit_rate: fmt(s.hitRate), sharpe: fmt(s.sharpe, 2), dsr: fmt(s.dsr), trades: s.tradeCount, gates: s.gates.passed ? 'pass' : 'fail' });
+        }
+      }
       io.out(`walk-forward ${wf.folds.length} folds, out-of-sample ${summary.oos.from} .. ${summary.oos.to}; DSR trials ${wf.trials.count}`);
       io.out(formatTable(rows));
       io.out(`final ${config.final}: features ${final.selection.names.join(', ')}`);
       io.out(`gates (IC >= ${config.gates.minIc}, p < ${config.gates.maxPValue}, Sharpe > ${config.gates.minSharpe}) on ${config.final}/${ALL_SYMBOLS}: ${verdict.passed ? 'PASSED (promotable)' : 'FAILED (not promotable)'}`);
       io.out(`predictions: ${config.name}@${config.predictionsVersion} ${Object.entries(predictions).map(([s, n]) => `${s} ${n}`).join(', ')} rows`);
+      if (meta) {
+        io.out(`meta-labelling (${meta.configuration}+meta, threshold ${meta.threshold}): bets taken on ${fmt(meta.betRate * 100, 1)} % of out-of-sample bars; signal at ${config.name}@${config.predictionsVersion}-meta; evaluated only: the exported ONNX is the primary model`);
+      }
       io.out(`wrote ${files.join(', ')}`);
       if (published) io.out(`mlflow: ${published.map((p) => `run ${p.runId}${p.version ? ` version ${p.version}` : ''}`).join('; ')}`);
       else io.out(`mlflow: not logged (${REGISTRY_ENV.trackingUri} not set)`);

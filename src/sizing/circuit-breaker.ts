@@ -54,7 +54,8 @@ export interface CircuitBreakerDeps {
  * - open → half-open once `cooldownMs` of engine time has passed since opening (elapsed >= cooldown, so exactly
  *   at 1 h with the default). Entering half-open restarts the drawdown peak and the stale-data timer.
  * - half-open → closed when `probe.bars` bars arrive after the half-open entry with no trigger firing: the probe
- *   succeeded. Meanwhile the sizing cascade holds at most the probe position (Kelly × `halfOpenProbeScale`).
+ *   succeeded. Meanwhile the sizing cascade stays flat (EMERGENCY_FLAT), or holds at most the probe position
+ *   (tier PROBE, Kelly × `cascade.halfOpenProbeScale`) when that scale is > 0.
  * - half-open → open when any trigger fires, or (with `probe.failOnLosingTrade`) a trade closes at a loss: the
  *   probe failed and a new cooldown starts.
  * Triggers are not evaluated while open (errors are still recorded).

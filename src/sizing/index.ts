@@ -1,7 +1,8 @@
 /**
  * Position sizing: the risk half of a strategy. Regime-weighted Kelly sizing over the MS-GARCH regime model, order
  * quantities under an instrument's lot / minimum rules, a causal rolling Spearman IC with signal confidence, the
- * 4-tier cascade FULL_RL → BLENDED → PURE_KELLY → EMERGENCY_FLAT, and a circuit breaker on engine time.
+ * 4-tier cascade FULL_RL → BLENDED → PURE_KELLY → EMERGENCY_FLAT (truly flat; an optional PROBE tier holds the
+ * half-open breaker's probe position), and a circuit breaker on engine time.
  *
  * Units: edges and returns are log returns in raw units; variances raw units squared (the regime model's scale is
  * removed with `kelly.regimeReturnScale`); fractions are signed position notional / equity; money in the quote

@@ -137,21 +137,35 @@ describe('PositionSizer: one full decision (hand-computed)', () => {
     expect(d).toMatchObject({ code: 'rl_failed', rl: null });
   });
 
-  it('half-open: the probe position Kelly × 0.25 = 0.0335 → 0.013 BTC; closed again after a clean bar', () => {
+  it('half-open by default: EMERGENCY_FLAT, target 0 BTC (no probe position); closed again after a clean bar', () => {
     const { sizer, clock } = make();
+    sizer.breaker.onBar(10_000);
+    sizer.breaker.trip('test');
+    expect(sizer.decide({ ...input, currentQuantity: 0.05 })).toMatchObject({ tier: 'EMERGENCY_FLAT', fraction: 0, probe: false, quantity: { targetQuantity: 0 } });
+    clock.t += BAR;
+    sizer.breaker.onBar(10_000);
+    expect(sizer.decide({ ...input, currentQuantity: 0 })).toMatchObject({ tier: 'EMERGENCY_FLAT', code: 'breaker_half_open', breakerState: 'half-open', fraction: 0, probe: false, quantity: { targetQuantity: 0 } });
+    clock.t += BAR;
+    sizer.breaker.onBar(10_000);
+    expect(sizer.decide(input)).toMatchObject({ tier: 'PURE_KELLY', breakerState: 'closed' });
+    expect(sizer.cascade.changes.map((c) => c.to)).toEqual(['EMERGENCY_FLAT', 'PURE_KELLY']);
+  });
+
+  it('half-open with halfOpenProbeScale 0.25: the PROBE tier, Kelly × 0.25 = 0.0335 → 0.013 BTC; closed again after a clean bar', () => {
+    const { sizer, clock } = make({ cascade: { halfOpenProbeScale: 0.25 } });
     sizer.breaker.onBar(10_000);
     sizer.breaker.trip('test');
     expect(sizer.decide(input)).toMatchObject({ tier: 'EMERGENCY_FLAT', fraction: 0, probe: false });
     clock.t += BAR; // exactly the 1 h cooldown
     sizer.breaker.onBar(10_000);
     const probe = sizer.decide(input);
-    expect(probe).toMatchObject({ tier: 'EMERGENCY_FLAT', code: 'breaker_half_open', breakerState: 'half-open', probe: true });
+    expect(probe).toMatchObject({ tier: 'PROBE', code: 'breaker_probe', breakerState: 'half-open', probe: true });
     expect(probe.fraction).toBeCloseTo(0.0335, 15);
     expect(probe.quantity.targetQuantity).toBe(0.013);
     clock.t += BAR;
     sizer.breaker.onBar(10_000);
     expect(sizer.decide(input)).toMatchObject({ tier: 'PURE_KELLY', breakerState: 'closed' });
-    expect(sizer.cascade.changes.map((c) => c.to)).toEqual(['EMERGENCY_FLAT', 'PURE_KELLY']);
+    expect(sizer.cascade.changes.map((c) => c.to)).toEqual(['EMERGENCY_FLAT', 'PROBE', 'PURE_KELLY']);
   });
 });
 
@@ -212,8 +226,8 @@ describe('PositionSizer over a regime filter, a rolling IC and an engine clock (
     expect(out[299]!.breakerState).toBe('closed');
     expect(out[300]).toMatchObject({ tier: 'EMERGENCY_FLAT', fraction: 0, breakerState: 'open' });
     expect(sizer.breaker.transitions[0]).toMatchObject({ cause: 'stale_data', values: { gapMs: 4 * BAR, maxGapMs: 2 * BAR } });
-    // next bar is 1 h later = the cooldown: half-open, probe position
-    expect(out[301]).toMatchObject({ breakerState: 'half-open', probe: true });
+    // next bar is 1 h later = the cooldown: half-open, still flat (no probe position by default)
+    expect(out[301]).toMatchObject({ tier: 'EMERGENCY_FLAT', breakerState: 'half-open', fraction: 0, probe: false });
     expect(out[302]!.breakerState).toBe('closed');
   });
 

@@ -11,7 +11,7 @@ describe('RiskConfig', () => {
       kelly: { maxFraction: 1, maxLeverage: 1, regimeFractionMode: 'weighted', regimeReturnScale: 1 },
       regimeFractions: { crisis: 0.17, bear: 0.25, neutral: 0.5, bull: 0.67 },
       ic: { window: 200, minPairs: 30 },
-      cascade: { fullRl: { minConfidence: 0.5, minIc: 0.05 }, blended: { minConfidence: 0.3, minIc: 0.02, rlWeight: 0.5 }, halfOpenProbeScale: 0.25 },
+      cascade: { fullRl: { minConfidence: 0.5, minIc: 0.05 }, blended: { minConfidence: 0.3, minIc: 0.02, rlWeight: 0.5 }, halfOpenProbeScale: 0 },
       breaker: {
         cooldownMs: 3_600_000,
         probe: { bars: 1, failOnLosingTrade: true },

@@ -58,8 +58,11 @@ const CascadeConfig = z
     fullRl: z.object({ minConfidence: Probability.default(0.5), minIc: Correlation.default(0.05) }).strict().prefault({}),
     /** BLENDED (rlWeight · RL + (1 − rlWeight) · Kelly) when not FULL_RL and both of these hold. */
     blended: z.object({ minConfidence: Probability.default(0.3), minIc: Correlation.default(0.02), rlWeight: Probability.default(0.5) }).strict().prefault({}),
-    /** Breaker half-open: the target is the Kelly fraction times this (the probe position); 0 = stay flat while probing. */
-    halfOpenProbeScale: Probability.default(0.25),
+    /**
+     * Breaker half-open: 0 (default) = stay flat (EMERGENCY_FLAT) until the probe bars pass; > 0 = the PROBE tier holds
+     * the Kelly fraction times this (the probe position), so a losing probe trade can fail the probe.
+     */
+    halfOpenProbeScale: Probability.default(0),
   })
   .strict()
   .refine((c) => c.blended.minConfidence <= c.fullRl.minConfidence, { message: 'must be <= cascade.fullRl.minConfidence', path: ['blended', 'minConfidence'] })

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { unwrap } from '../core/result.js';
 import type { BreakerState } from './circuit-breaker.js';
 import { parseRiskConfig, type RiskConfigInput } from './risk-config.js';
-import { CHANGE_LOG_LIMIT, describeTier, selectTier, SizingCascade, type RlOutcome, type TierChange } from './sizing-cascade.js';
+import { CHANGE_LOG_LIMIT, describeTier, selectTier, SizingCascade, tierOf, type RlOutcome, type TierChange } from './sizing-cascade.js';
 
 class FakeClock {
   constructor(public t = 0) {}
@@ -89,9 +89,14 @@ describe('selectTier: thresholds at the boundaries (defaults FULL_RL 0.50 / 0.05
     expect(selectTier({ fraction: 0.5, confidence: -0.1 }, 1, 'closed', config)).toBe('rl_failed');
   });
 
-  it('the breaker decides first: open and half-open → EMERGENCY_FLAT even with a confident RL and a high IC', () => {
+  it('the breaker decides first: open and half-open → EMERGENCY_FLAT (PROBE with a probe scale > 0) even with a confident RL and a high IC', () => {
     expect(tier(1, 1, 'open')).toBe('breaker_open');
     expect(tier(1, 1, 'half-open')).toBe('breaker_half_open');
+    const probing = unwrap(parseRiskConfig({ cascade: { halfOpenProbeScale: 0.25 } })).cascade;
+    expect(selectTier(rl(1), 1, 'half-open', probing)).toBe('breaker_probe');
+    expect(selectTier(rl(1), 1, 'open', probing)).toBe('breaker_open');
+    expect(tierOf('breaker_half_open')).toBe('EMERGENCY_FLAT');
+    expect(tierOf('breaker_probe')).toBe('PROBE');
     expect(selectTier('not_configured', Number.NaN, 'open', config)).toBe('breaker_open');
   });
 
@@ -123,10 +128,16 @@ describe('SizingCascade.decide: fractions per tier', () => {
     expect(make().c.decide(-0.3, 'not_configured', 0.5, 'closed')).toEqual({ tier: 'PURE_KELLY', code: 'no_rl_sizer', fraction: -0.3, probe: false });
   });
 
-  it('EMERGENCY_FLAT: 0 when open; the probe Kelly × 0.25 when half-open (0.4 → 0.1), scale configurable', () => {
+  it('EMERGENCY_FLAT is flat: 0 when open and, by default (halfOpenProbeScale 0), when half-open', () => {
     expect(make().c.decide(0.4, rl(1), 1, 'open')).toEqual({ tier: 'EMERGENCY_FLAT', code: 'breaker_open', fraction: 0, probe: false });
-    expect(make().c.decide(0.4, rl(1), 1, 'half-open')).toEqual({ tier: 'EMERGENCY_FLAT', code: 'breaker_half_open', fraction: 0.1, probe: true });
-    expect(make({ halfOpenProbeScale: 0 }).c.decide(0.4, rl(1), 1, 'half-open').fraction).toBe(0);
+    expect(make().c.decide(0.4, rl(1), 1, 'half-open')).toEqual({ tier: 'EMERGENCY_FLAT', code: 'breaker_half_open', fraction: 0, probe: false });
+    expect(make().c.decide(-0.4, 'not_configured', Number.NaN, 'half-open').fraction).toBe(0);
+  });
+
+  it('PROBE: with halfOpenProbeScale 0.25 the half-open breaker holds Kelly × 0.25 (0.4 → 0.1) as its own tier; open stays flat', () => {
+    const { c } = make({ halfOpenProbeScale: 0.25 });
+    expect(c.decide(0.4, rl(1), 1, 'half-open')).toEqual({ tier: 'PROBE', code: 'breaker_probe', fraction: 0.1, probe: true });
+    expect(c.decide(0.4, rl(1), 1, 'open')).toEqual({ tier: 'EMERGENCY_FLAT', code: 'breaker_open', fraction: 0, probe: false });
   });
 });
 
@@ -145,7 +156,7 @@ describe('SizingCascade: tier-change events', () => {
     clock.t += 1000;
     c.decide(0.2, rl(0.9), 0.9, 'open'); // EMERGENCY_FLAT
     clock.t += 1000;
-    c.decide(0.2, rl(0.9), 0.9, 'half-open'); // EMERGENCY_FLAT (probe): same tier
+    c.decide(0.2, rl(0.9), 0.9, 'half-open'); // EMERGENCY_FLAT (half-open, no probe position): same tier
     clock.t += 1000;
     c.decide(0.2, rl(0.9), 0.9, 'closed'); // FULL_RL
     expect(c.changes.map((e) => [e.tsEvent, e.from, e.to, e.code])).toEqual([
@@ -160,17 +171,20 @@ describe('SizingCascade: tier-change events', () => {
   });
 
   it('events are frozen and carry the inputs {confidence, ic, breakerState} and a reason with values and thresholds', () => {
-    const { c } = make();
+    const { c } = make({ halfOpenProbeScale: 0.25 });
     c.decide(0.2, rl(0.5), 0.05, 'closed');
     c.decide(0.2, rl(0.45), 0.05, 'closed');
     c.decide(0.2, rl(0.29), Number.NaN, 'closed');
     c.decide(0.2, rl(0.9), 0.9, 'half-open');
-    const [full, blended, kelly, flat] = c.changes;
+    const [full, blended, kelly, probe] = c.changes;
     expect(full).toMatchObject({ inputs: { confidence: 0.5, ic: 0.05, breakerState: 'closed' }, reason: 'RL confidence 0.5 >= 0.5 and IC 0.05 >= 0.05' });
     expect(blended!.reason).toBe('RL confidence 0.45 >= 0.3 and IC 0.05 >= 0.02; below FULL_RL: RL confidence 0.45 < 0.5; 0.5 × RL + 0.5 × Kelly');
     expect(kelly!.reason).toBe('below BLENDED: RL confidence 0.29 < 0.3, IC unavailable (NaN: too few pairs or constant ranks)');
     expect(kelly!.inputs.ic).toBeNaN();
-    expect(flat).toMatchObject({ to: 'EMERGENCY_FLAT', inputs: { confidence: 0.9, ic: 0.9, breakerState: 'half-open' }, reason: 'circuit breaker half-open: probe at 0.25 × the Kelly fraction' });
+    expect(probe).toMatchObject({ to: 'PROBE', inputs: { confidence: 0.9, ic: 0.9, breakerState: 'half-open' }, reason: 'circuit breaker half-open: probe at 0.25 × the Kelly fraction' });
+    const flat = make();
+    flat.c.decide(0.2, rl(0.9), 0.9, 'half-open');
+    expect(flat.c.changes[0]).toMatchObject({ to: 'EMERGENCY_FLAT', code: 'breaker_half_open', reason: 'circuit breaker half-open: flat until the probe passes (cascade.halfOpenProbeScale 0: no probe position)' });
     for (const e of c.changes) {
       expect(Object.isFrozen(e)).toBe(true);
       expect(Object.isFrozen(e.inputs)).toBe(true);

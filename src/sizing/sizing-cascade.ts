@@ -3,13 +3,19 @@ import type { Clock } from '../core/time.js';
 import type { CascadeConfig } from './risk-config.js';
 import type { RlProposal } from './rl-sizer.js';
 
-/** Sizing tiers, from most to least trusting. */
-export type SizingTier = 'FULL_RL' | 'BLENDED' | 'PURE_KELLY' | 'EMERGENCY_FLAT';
+/**
+ * Sizing tiers, from most to least trusting. EMERGENCY_FLAT never holds a position (target fraction 0); PROBE is the
+ * breaker's half-open probe position (Kelly × `cascade.halfOpenProbeScale`), a tier of its own that only exists when
+ * that scale is > 0 (it is 0 by default: the breaker probes flat).
+ */
+export type SizingTier = 'FULL_RL' | 'BLENDED' | 'PURE_KELLY' | 'PROBE' | 'EMERGENCY_FLAT';
 
 /**
  * Why a tier was chosen (first rule that applies, in this order):
  * - `breaker_open` → EMERGENCY_FLAT, fraction 0;
- * - `breaker_half_open` → EMERGENCY_FLAT, fraction = Kelly × `halfOpenProbeScale` (the probe position);
+ * - `breaker_half_open` → EMERGENCY_FLAT, fraction 0: half-open with `halfOpenProbeScale` 0 (the default), the
+ *   breaker's probe bars pass without a position;
+ * - `breaker_probe` → PROBE, fraction = Kelly × `halfOpenProbeScale` (the probe position): half-open with a scale > 0;
  * - `no_rl_sizer` → PURE_KELLY: no RL sizer configured (RL counts as below every threshold);
  * - `rl_failed` → PURE_KELLY: the RL sizer threw or proposed a non-finite fraction or a confidence outside [0, 1];
  * - `rl_confident` → FULL_RL: confidence >= fullRl.minConfidence AND IC >= fullRl.minIc;
@@ -17,7 +23,7 @@ export type SizingTier = 'FULL_RL' | 'BLENDED' | 'PURE_KELLY' | 'EMERGENCY_FLAT'
  * - `low_confidence` → PURE_KELLY: confidence < blended.minConfidence (IC may fail too);
  * - `low_ic` → PURE_KELLY: IC < blended.minIc or NaN.
  */
-export type TierReason = 'breaker_open' | 'breaker_half_open' | 'no_rl_sizer' | 'rl_failed' | 'rl_confident' | 'rl_medium' | 'low_confidence' | 'low_ic';
+export type TierReason = 'breaker_open' | 'breaker_half_open' | 'breaker_probe' | 'no_rl_sizer' | 'rl_failed' | 'rl_confident' | 'rl_medium' | 'low_confidence' | 'low_ic';
 
 /** The RL side of a decision: a proposal, no sizer configured, or a sizer that threw. */
 export type RlOutcome = RlProposal | 'not_configured' | 'failed';
@@ -53,6 +59,7 @@ export interface CascadeDecision {
 const TIER_OF: Readonly<Record<TierReason, SizingTier>> = Object.freeze({
   breaker_open: 'EMERGENCY_FLAT',
   breaker_half_open: 'EMERGENCY_FLAT',
+  breaker_probe: 'PROBE',
   no_rl_sizer: 'PURE_KELLY',
   rl_failed: 'PURE_KELLY',
   rl_confident: 'FULL_RL',
@@ -77,7 +84,7 @@ export function isValidProposal(rl: RlOutcome): rl is RlProposal {
  */
 export function selectTier(rl: RlOutcome, ic: number, breakerState: BreakerState, config: CascadeConfig): TierReason {
   if (breakerState === 'open') return 'breaker_open';
-  if (breakerState === 'half-open') return 'breaker_half_open';
+  if (breakerState === 'half-open') return config.halfOpenProbeScale > 0 ? 'breaker_probe' : 'breaker_half_open';
   if (rl === 'not_configured') return 'no_rl_sizer';
   if (!isValidProposal(rl)) return 'rl_failed';
   const c = rl.confidence;
@@ -96,6 +103,8 @@ export function describeTier(code: TierReason, inputs: TierInputs, config: Casca
     case 'breaker_open':
       return 'circuit breaker open: flat';
     case 'breaker_half_open':
+      return 'circuit breaker half-open: flat until the probe passes (cascade.halfOpenProbeScale 0: no probe position)';
+    case 'breaker_probe':
       return `circuit breaker half-open: probe at ${config.halfOpenProbeScale} × the Kelly fraction`;
     case 'no_rl_sizer':
       return 'no RL sizer configured: Kelly only';
@@ -125,10 +134,11 @@ export interface SizingCascadeDeps {
 }
 
 /**
- * The 4-tier sizing cascade FULL_RL → BLENDED → PURE_KELLY → EMERGENCY_FLAT (rules in {@link TierReason}),
+ * The 4-tier sizing cascade FULL_RL → BLENDED → PURE_KELLY → EMERGENCY_FLAT, plus the optional PROBE tier of a
+ * half-open breaker (rules in {@link TierReason}),
  * with the target fraction of each tier:
  *   FULL_RL: f_rl;  BLENDED: w · f_rl + (1 − w) · f_kelly (w = blended.rlWeight, default 0.5);  PURE_KELLY: f_kelly;
- *   EMERGENCY_FLAT: 0 when the breaker is open, f_kelly × halfOpenProbeScale (the probe) when half-open.
+ *   EMERGENCY_FLAT: 0 (breaker open, or half-open without probing);  PROBE: f_kelly × halfOpenProbeScale (half-open, scale > 0).
  * Only tier CHANGES are events: each is frozen, kept in {@link changes} and passed to `onTierChange`. There is no
  * hysteresis: an input hovering at a threshold changes the tier on every crossing (each one an event).
  * @example
@@ -185,9 +195,10 @@ export class SizingCascade {
     let fraction: number;
     switch (code) {
       case 'breaker_open':
+      case 'breaker_half_open':
         fraction = 0;
         break;
-      case 'breaker_half_open':
+      case 'breaker_probe':
         fraction = kellyFraction * this.config.halfOpenProbeScale;
         break;
       case 'rl_confident':
@@ -201,7 +212,7 @@ export class SizingCascade {
       default:
         fraction = kellyFraction;
     }
-    return { tier, code, fraction, probe: code === 'breaker_half_open' };
+    return { tier, code, fraction, probe: code === 'breaker_probe' };
   }
 
   private record(tier: SizingTier, code: TierReason, rl: RlOutcome, ic: number, breakerState: BreakerState): void {

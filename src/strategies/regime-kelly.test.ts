@@ -108,7 +108,7 @@ describe('regime-kelly strategy', () => {
     expect(Array.from(r.bars[0]!.position)).toEqual([0, 5, 5, 5]);
   });
 
-  it('circuit breaker: a drawdown opens it → EMERGENCY_FLAT → flat; half-open probe at 0.25 × Kelly; closed again → PURE_KELLY', () => {
+  it('circuit breaker (default, no probe position): a drawdown opens it → EMERGENCY_FLAT, flat until the probe bar passes → PURE_KELLY', () => {
     // f = min(2e-4 / 1e-4, 1) × 0.5 = 0.5 → 50 BTC at 100. Bar 4 closes at 80: equity 9,000 = 10 % below the peak.
     const prices = [100, 100, 100, 100, 80, 80, 80, 80, 80, 80, 80, 80, 80];
     const signal = new Float64Array(prices.length).fill(2e-4);
@@ -116,11 +116,9 @@ describe('regime-kelly strategy', () => {
     const r = runBacktest(spec(frameOf(prices), signal), regimeKelly({ minRebalance: 0, risk }, { regimes: [regimeOf(ONE_STATE)] }));
     const position = Array.from(r.bars[0]!.position);
     expect(position.slice(0, 5)).toEqual([0, 50, 50, 50, 50]);
-    // opened at close 4 → sold at open 5; flat through the 6-bar cooldown (closes 5..9)
-    expect(position.slice(5, 11)).toEqual([0, 0, 0, 0, 0, 0]);
-    // half-open at close 10 (24 h after opening): probe 0.5 × 0.25 × 9,000 / 80 = 14.0625 → 14.062 (lot 0.001)
-    expect(position[11]).toBeCloseTo(14.062, 9);
-    // one probe bar passes at close 11 → closed → full Kelly 0.5 × 9,000 / 80 = 56.25
+    // opened at close 4 → sold at open 5; flat through the 6-bar cooldown (closes 5..9) AND the half-open bar (close 10)
+    expect(position.slice(5, 12)).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    // the probe bar passes at close 11 → closed → full Kelly 0.5 × 9,000 / 80 = 56.25
     expect(position[12]).toBeCloseTo(56.25, 9);
     expect(r.annotations?.tiers?.map((t) => [(t.ts - START) / STEP - 1, t.tier, t.reason])).toEqual([
       [0, 'PURE_KELLY', 'no_rl_sizer'],
@@ -128,13 +126,42 @@ describe('regime-kelly strategy', () => {
       [10, 'EMERGENCY_FLAT', 'breaker_half_open'],
       [11, 'PURE_KELLY', 'no_rl_sizer'],
     ]);
-    // attribution: bars 1..4 PURE_KELLY (−1,000 on bar 4), bars 5..10 EMERGENCY_FLAT (0: flat, no fees), bar 11 probe, bar 12 PURE_KELLY
+    // every bar in EMERGENCY_FLAT after the flattening fill holds nothing; no PROBE row when the tier never occurred
+    const tiers = r.annotations!.tiers!;
+    const tierAt = (t: number) => tiers.filter((x) => x.ts <= r.bars[0]!.ts[t]!).at(-1)?.tier;
+    for (let t = 0; t < prices.length; t++) if (tierAt(t) === 'EMERGENCY_FLAT') expect(position[t]).toBe(0);
     const a = tierAttribution(r)!;
     const row = (tier: string) => a.total.find((s) => s.tier === tier)!;
+    expect(a.total.map((s) => s.tier)).toEqual(['FULL_RL', 'BLENDED', 'PURE_KELLY', 'EMERGENCY_FLAT', 'none']);
+    // bars 1..4 PURE_KELLY (−1,000 on bar 4), bars 5..11 EMERGENCY_FLAT (0: flat, no fees), bar 12 PURE_KELLY
     expect(row('EMERGENCY_FLAT').bars).toBe(7);
     expect(row('PURE_KELLY').bars).toBe(5);
-    expect(row('none').bars).toBe(1);
-    expect(row('PURE_KELLY').pnl).toBeCloseTo(-1000, 9);
+    expect(row('EMERGENCY_FLAT').pnl).toBeCloseTo(0, 9);
+  });
+
+  it('circuit breaker with halfOpenProbeScale 0.25: the half-open bar is the PROBE tier at 0.25 × Kelly, EMERGENCY_FLAT stays flat', () => {
+    const prices = [100, 100, 100, 100, 80, 80, 80, 80, 80, 80, 80, 80, 80];
+    const signal = new Float64Array(prices.length).fill(2e-4);
+    const risk = { cascade: { halfOpenProbeScale: 0.25 }, breaker: { drawdown: { limit: 0.05 }, cooldownMs: 6 * STEP, consecutiveLosses: { enabled: false } } };
+    const r = runBacktest(spec(frameOf(prices), signal), regimeKelly({ minRebalance: 0, risk }, { regimes: [regimeOf(ONE_STATE)] }));
+    const position = Array.from(r.bars[0]!.position);
+    expect(position.slice(0, 11)).toEqual([0, 50, 50, 50, 50, 0, 0, 0, 0, 0, 0]);
+    // half-open at close 10 (24 h after opening): probe 0.5 × 0.25 × 9,000 / 80 = 14.0625 → 14.062 (lot 0.001)
+    expect(position[11]).toBeCloseTo(14.062, 9);
+    // one probe bar passes at close 11 → closed → full Kelly 0.5 × 9,000 / 80 = 56.25
+    expect(position[12]).toBeCloseTo(56.25, 9);
+    expect(r.annotations?.tiers?.map((t) => [(t.ts - START) / STEP - 1, t.tier, t.reason])).toEqual([
+      [0, 'PURE_KELLY', 'no_rl_sizer'],
+      [4, 'EMERGENCY_FLAT', 'breaker_open'],
+      [10, 'PROBE', 'breaker_probe'],
+      [11, 'PURE_KELLY', 'no_rl_sizer'],
+    ]);
+    // attribution: bars 5..10 EMERGENCY_FLAT (0), bar 11 PROBE (listed before EMERGENCY_FLAT), bar 12 PURE_KELLY
+    const a = tierAttribution(r)!;
+    const row = (tier: string) => a.total.find((s) => s.tier === tier)!;
+    expect(a.total.map((s) => s.tier)).toEqual(['FULL_RL', 'BLENDED', 'PURE_KELLY', 'PROBE', 'EMERGENCY_FLAT', 'none']);
+    expect(row('EMERGENCY_FLAT').bars).toBe(6);
+    expect(row('PROBE').bars).toBe(1);
     expect(row('EMERGENCY_FLAT').pnl).toBeCloseTo(0, 9);
   });
 

@@ -51,7 +51,8 @@ export const NO_SIGNAL_REASON = 'no_signal';
  * 3. circuit breaker: fed the bar with the account equity (drawdown), and every closed round trip's PnL (realised
  *    price PnL − fees, from the engine's `onPositionClosed`; funding is not part of it);
  * 4. position sizer (`createPositionSizer`: breaker check → regime-weighted Kelly → RL proposal → cascade → order
- *    quantity) gives the target; without `setup.rlSizers` the tiers are PURE_KELLY or EMERGENCY_FLAT, with one RL
+ *    quantity) gives the target; without `setup.rlSizers` the tiers are PURE_KELLY or EMERGENCY_FLAT (and PROBE when
+ *    `risk.cascade.halfOpenProbeScale` > 0), with one RL
  *    sizer per instrument FULL_RL and BLENDED apply when its confidence and the rolling IC pass the cascade's thresholds; the difference from the current
  *    position is sent as a market order (filled at the next open), unless it only resizes by less than
  *    `minRebalance` × equity. The tier and its reason are annotated (`ctx.annotateTier`); a NaN signal targets flat
@@ -109,7 +110,7 @@ function buildRegimeKelly(params: unknown, setup: StrategySetup | undefined, def
     if (p === undefined || input === undefined || ctx === undefined) throw new AppError('no_pending_decision', `strategy regime-kelly: instrument ${i} has no bar awaiting its sizing decision`, { instrument: i });
     p.input = undefined;
     const d = p.sizer!.decide(input);
-    ctx.annotateTier?.(i, d.tier, Number.isNaN(input.edge) && d.tier !== 'EMERGENCY_FLAT' ? NO_SIGNAL_REASON : d.code);
+    ctx.annotateTier?.(i, d.tier, Number.isNaN(input.edge) && d.breakerState === 'closed' ? NO_SIGNAL_REASON : d.code);
     ctx.annotateSizing?.(i, d.kellyFraction, d.fraction, input.ic, input.signalConfidence, d.variance / risk.horizonBars);
     const order = d.quantity.orderQuantity;
     if (order === 0 || ctx.openOrderCount(i) > 0) return d;

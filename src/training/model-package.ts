@@ -35,7 +35,8 @@ function scoreMetrics(out: Record<string, number>, prefix: string, s: SignalScor
  * Returns the card metrics (all out-of-sample, non-finite values omitted): `oos.<configuration>.<SYMBOL|ALL>.<metric>`
  * (ic, p_value, hit_rate, sharpe, total_return, trades, dsr), `fold.<k>.<configuration>.<SYMBOL|ALL>.<metric>`, the fold
  * layout `fold.<k>.test_start_ms|test_end_ms|train_rows|feature_count`, and `walk_forward.*` (folds, label horizon, purge,
- * embargo, trials, sharpe variance).
+ * embargo, trials, sharpe variance). With `metaLabel`: `oos.<final>+meta.<SYMBOL|ALL>.<metric>`, `meta_label.threshold`,
+ * `meta_label.bet_rate` and `meta_label.in_package` = 0 (the filter is evaluated, not exported).
  */
 export function cardMetrics(wf: WalkForwardResult, data: TrainingData): Record<string, number> {
   const out: Record<string, number> = {};
@@ -59,6 +60,17 @@ export function cardMetrics(wf: WalkForwardResult, data: TrainingData): Record<s
   out['walk_forward.purge_gap'] = first.purgeGap;
   out['walk_forward.embargo'] = first.embargo;
   out['walk_forward.trials'] = wf.trials.count;
+  const meta = wf.metaLabel;
+  if (meta) {
+    // the meta-labelled signal is scored, not packaged: the exported ONNX is the primary model (in_package 0)
+    for (const [key, s] of Object.entries(meta.overall)) {
+      scoreMetrics(out, `oos.${meta.configuration}+meta.${key}`, s);
+      finite(out, `oos.${meta.configuration}+meta.${key}.dsr`, s.dsr);
+    }
+    out['meta_label.threshold'] = meta.threshold;
+    finite(out, 'meta_label.bet_rate', meta.betRate);
+    out['meta_label.in_package'] = 0;
+  }
   finite(out, 'walk_forward.sharpe_variance', wf.trials.sharpeVariance);
   return out;
 }
@@ -161,6 +173,18 @@ export function trainingReport(data: TrainingData, config: TrainConfig, wf: Walk
       scores: f.scores,
     })),
     overall: wf.overall,
+    ...(wf.metaLabel
+      ? {
+          metaLabel: {
+            configuration: wf.metaLabel.configuration,
+            threshold: wf.metaLabel.threshold,
+            betRate: wf.metaLabel.betRate,
+            overall: wf.metaLabel.overall,
+            folds: wf.folds.map((f) => f.meta),
+            note: `meta-labelling evaluated in the walk-forward only: ${config.final}'s out-of-sample predictions filtered by a per-fold meta model (trained on that fold's training rows) are scored as extra trials and written to the store as ${config.name}@${config.predictionsVersion}-meta; the exported ONNX is the primary model, and the gates judge it`,
+          },
+        }
+      : {}),
     trials: wf.trials,
     final: {
       configuration: config.final,

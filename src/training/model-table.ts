@@ -10,11 +10,11 @@ import { combinatorialPurgedSplits, type CpcvPlan } from './cpcv.js';
 import { fitMetaLabelModel, metaFeatureMatrix, metaLabelSignal } from './meta-label.js';
 import { probabilityOfBacktestOverfitting } from './pbo.js';
 import { returnMoments, spearmanIc } from './stats.js';
-import { CONFIGURATIONS, TrainConfig, type ConfigurationName } from './train-config.js';
+import { CONFIGURATIONS, MetaModelFields, TrainConfig, type ConfigurationName } from './train-config.js';
 import type { TrainingData } from './training-data.js';
 import { TrainingError } from './training-error.js';
 import { deflatedSharpeFromTrials, trialConfigHash, type TrialRecord } from './trial-ledger.js';
-import { ALL_NEEDED, backtestSignal, fitModels, gather, modelFor, type TrainingProgress } from './walk-forward.js';
+import { ALL_NEEDED, backtestSignal, fitModels, gather, modelFor, selectOnRows, type TrainingProgress } from './walk-forward.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -49,16 +49,12 @@ export const ModelTableConfig = z
       .strict()
       .prefault({}),
     /** The meta-label GBDT (secondary model) and its take-the-bet threshold on P(win). */
-    meta: z
-      .object({
-        threshold: z.number().gt(0).lt(1).default(0.5),
-        rounds: z.number().int().min(1).default(40),
-        maxDepth: z.number().int().min(1).max(32).default(3),
-        learningRate: z.number().gt(0).max(1).default(0.05),
-        minLeaf: z.number().int().min(1).default(100),
-      })
-      .strict()
-      .prefault({}),
+    meta: z.object(MetaModelFields).strict().prefault({}),
+    /**
+     * Adds the row pair of feature selection: `pooled+boruta`, the pooled GBDT on the features Boruta keeps (settings
+     * `train.boruta`, run per split on that split's training rows only), next to `pooled` on every feature.
+     */
+    withBoruta: z.boolean().default(false),
     /** Ridge baseline: L2 penalty on standardised features. */
     ridge: z.object({ lambda: z.number().min(0).default(100) }).strict().prefault({}),
     /** PBO by CSCV over the table's configurations: S blocks of the path-averaged per-bar returns. */
@@ -95,7 +91,12 @@ export interface TableRowSpec {
   /** A project configuration, the ridge baseline, or `external` (a learner outside this process, see {@link ExternalLearner}). */
   readonly model: ConfigurationName | 'ridge' | 'external';
   readonly meta: boolean;
+  /** The model is fitted on the features Boruta keeps in each split (absent: every feature). */
+  readonly boruta?: boolean;
 }
+
+/** The Boruta row of `withBoruta` (the pooled GBDT on the per-split selection), listed right after `pooled`. */
+export const BORUTA_ROW: TableRowSpec = Object.freeze({ key: 'pooled+boruta', model: 'pooled', meta: false, boruta: true });
 
 /** The rows in table order: each tree configuration without and with meta-labelling, then ridge (and XGBoost when run). */
 export const TABLE_ROWS: readonly TableRowSpec[] = [
@@ -158,6 +159,8 @@ export interface ModelTableResult {
   /** Trials in the ledger the DSR counted (distinct configuration hashes) and their Sharpe variance. */
   readonly dsrTrials: { readonly count: number; readonly sharpeVariance: number };
   readonly ledger: readonly TrialRecord[];
+  /** With `withBoruta`: the features Boruta kept per split (count and names) and how often each feature was kept. */
+  readonly boruta: null | { readonly featuresBySplit: readonly (readonly string[])[]; readonly keptCount: Readonly<Record<string, number>> };
   /** Per-split IC of the project's pooled GBDT and of each external learner on the same splits (when any ran). */
   readonly learnerGap: null | {
     readonly gbdtIcBySplit: readonly number[];
@@ -257,6 +260,8 @@ export async function runModelTable(
   const plan: CpcvPlan = combinatorialPurgedSplits(T, { groups, testGroups, horizon: data.horizon, embargo, labelEnd: ends });
   const externals = options.externals ?? [];
   const rowSpecs: TableRowSpec[] = [...TABLE_ROWS, ...externals.map((x) => ({ key: x.key, model: 'external' as const, meta: false }))];
+  if (config.withBoruta) rowSpecs.splice(rowSpecs.findIndex((r) => r.key === 'pooled') + 1, 0, BORUTA_ROW);
+  const borutaFeatures: string[][] = [];
   const total = plan.splits.length + rowSpecs.length * plan.paths + externals.length;
   let done = 0;
   const step = (label: string) => options.onProgress?.(++done, total, label);
@@ -284,6 +289,21 @@ export async function runModelTable(
     for (const [key, predictions] of primary) copyToPaths(key, split.index, predictions);
     gbdtSplitPredictions.push(primary.get('pooled')!);
     gbdtSplitIc.push(splitIc(data, split.test, primary.get('pooled')!));
+    if (config.withBoruta) {
+      // Boruta on this split's training rows only, then the pooled GBDT (same seed as `pooled`) on what it keeps
+      const { selection } = selectOnRows(data, trainRows, config.train, deriveSeed(seed, 7));
+      borutaFeatures.push([...selection.names]);
+      const models = fitModels(data, trainRows, selection.indices, config.train, seed, { pooled: true, 'per-symbol': false, transfer: false, 'random-forest': false });
+      const predictions = data.symbols.map((_, s) => {
+        const out = new Float64Array(T).fill(NaN);
+        const test = gather(data, [{ s, rows: split.test }], selection.indices).matrix;
+        const p = new Float64Array(test.rows);
+        models.pooled!.predictInto(test.values, test.rows, p);
+        split.test.forEach((t, i) => (out[t] = p[i]!));
+        return out;
+      });
+      copyToPaths(BORUTA_ROW.key, split.index, predictions);
+    }
 
     // inner out-of-sample primary predictions on the training rows: halves A (earlier) and B (later), purged
     const all = split.train;
@@ -431,6 +451,7 @@ export async function runModelTable(
     pbo: { value: pbo.pbo, blocks: config.pbo.blocks, splits: pbo.splits, configurations: rowSpecs.length, selectedMost: `${rowSpecs[most[0]]!.key} (${most[1]}/${pbo.splits})` },
     dsrTrials: { count: dsrTrials.trials, sharpeVariance: dsrTrials.sharpeVariance },
     ledger,
+    boruta: config.withBoruta ? { featuresBySplit: borutaFeatures, keptCount: Object.fromEntries(data.featureNames.map((f) => [f, borutaFeatures.filter((names) => names.includes(f)).length])) } : null,
     learnerGap,
     seed: config.train.seed,
   };
@@ -440,6 +461,7 @@ export async function runModelTable(
 function modelSettings(spec: TableRowSpec, config: ModelTableConfig): unknown {
   const t = config.train;
   const primary = spec.model === 'ridge' ? config.ridge : spec.model === 'random-forest' ? t.randomForest : spec.model === 'transfer' ? { gbdt: t.gbdt, transfer: t.transfer } : t.gbdt;
+  if (spec.boruta) return { primary, boruta: t.boruta };
   return spec.meta ? { primary, meta: config.meta, tripleBarrier: config.tripleBarrier } : primary;
 }
 
@@ -471,7 +493,7 @@ export function modelTableMarkdown(r: ModelTableResult, command: string): string
   const lines = [
     `# Model table: ${r.name}`,
     '',
-    `Data: ${r.data.venue} ${r.data.timeframe} ${r.data.symbols.join(', ')}, ${r.data.from} → ${r.data.to} (${r.data.rows} bars per symbol, ${r.data.features} features, no Boruta). Seed ${r.seed}.`,
+    `Data: ${r.data.venue} ${r.data.timeframe} ${r.data.symbols.join(', ')}, ${r.data.from} → ${r.data.to} (${r.data.rows} bars per symbol, ${r.data.features} features, ${r.boruta ? 'no Boruta except the pooled + Boruta row' : 'no Boruta'}). Seed ${r.seed}.`,
     `CPCV: N = ${r.cpcv.groups} groups, k = ${r.cpcv.testGroups} test groups → ${r.cpcv.splits} splits, φ = ${r.cpcv.paths} backtest paths; purge by each row's label end (longest label span ${r.cpcv.maxLabelSpan} bars, regression label ${r.cpcv.horizon} bars), embargo ${r.cpcv.embargo} bars.`,
     'Sharpe: annualised, engine backtest of the 3-symbol portfolio (signal-column long/short, fees, slippage, funding) on each path; 5 % / 95 % are linear-interpolation quantiles over the paths.',
     'IC: Spearman of the signal vs the raw forward return, all symbols, median over paths (meta rows: the filtered signal, skipped bets = 0).',
@@ -479,10 +501,18 @@ export function modelTableMarkdown(r: ModelTableResult, command: string): string
     '',
     '| configuration | meta | Sharpe median | Sharpe 5 % | Sharpe 95 % | IC median | bets taken | trades (median) | total return (median) | DSR |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...r.rows.map((x) => `| ${x.model === 'external' ? x.key : x.model} | ${x.meta ? 'yes' : 'no'} | ${fmt(x.sharpe.median)} | ${fmt(x.sharpe.p5)} | ${fmt(x.sharpe.p95)} | ${fmt(x.icMedian, 4)} | ${(x.betRate * 100).toFixed(1)} % | ${fmt(x.tradesMedian, 0)} | ${(x.totalReturnMedian * 100).toFixed(1)} % | ${fmt(x.dsr, 3)} |`),
+    ...r.rows.map((x) => `| ${x.model === 'external' ? x.key : x.boruta ? `${x.model} + Boruta` : x.model} | ${x.meta ? 'yes' : 'no'} | ${fmt(x.sharpe.median)} | ${fmt(x.sharpe.p5)} | ${fmt(x.sharpe.p95)} | ${fmt(x.icMedian, 4)} | ${(x.betRate * 100).toFixed(1)} % | ${fmt(x.tradesMedian, 0)} | ${(x.totalReturnMedian * 100).toFixed(1)} % | ${fmt(x.dsr, 3)} |`),
     '',
     `PBO (CSCV over the ${r.pbo.configurations} configurations' path-averaged per-bar returns, S = ${r.pbo.blocks} blocks, ${r.pbo.splits} splits): **${fmt(r.pbo.value, 3)}**; most often selected in-sample: ${r.pbo.selectedMost}.`,
   ];
+  if (r.boruta) {
+    const counts = r.boruta.featuresBySplit.map((f) => f.length).sort((a, b) => a - b);
+    const kept = Object.entries(r.boruta.keptCount).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+    lines.push(
+      '',
+      `Boruta (train.boruta settings, per split on its training rows): ${counts[0]}–${counts[counts.length - 1]} of ${r.data.features} features kept (median ${quantile(counts, 0.5)}); kept in n of ${counts.length} splits: ${kept.map(([f, n]) => `${f} ${n}`).join(', ')}.`,
+    );
+  }
   if (r.learnerGap) {
     const g = r.learnerGap;
     lines.push(

@@ -169,6 +169,31 @@ const GatesConfig = z
   })
   .strict();
 
+/** The meta-label GBDT (secondary model) and its take-the-bet threshold on P(win): the fields `tm train`'s `metaLabel` and the model table's `meta` share. */
+export const MetaModelFields = {
+  threshold: z.number().gt(0).lt(1).default(0.5),
+  rounds: z.number().int().min(1).default(40),
+  maxDepth: z.number().int().min(1).max(32).default(3),
+  learningRate: z.number().gt(0).max(1).default(0.05),
+  minLeaf: z.number().int().min(1).default(100),
+};
+
+/**
+ * Meta-labelling (López de Prado 2018, ch. 3.6) of the final configuration in the walk-forward: per fold a secondary
+ * GBDT learns P(the primary's bet wins) from the training rows only — their triple-barrier meta-labels (the primary's
+ * side, barriers `barriers.profit` / `barriers.stop` × σ_t · sqrt(h) with σ_t = realizedVolatility(close,
+ * label.volatilityWindow)[t], vertical barrier at the label horizon h, so every label ends by t + h and the purge
+ * covers it), where the primary predictions it learns from are out-of-sample (two inner purged halves of the
+ * training rows, each predicted by models fitted on the other) — and the test rows keep the primary prediction
+ * where P > `threshold` and are 0 (no bet) elsewhere.
+ */
+const MetaLabelConfig = z
+  .object({
+    ...MetaModelFields,
+    barriers: z.object({ profit: z.number().gt(0).max(20).default(1), stop: z.number().gt(0).max(20).default(1) }).strict().prefault({}),
+  })
+  .strict();
+
 /** The configurations compared by the walk-forward (the "trials" of the Deflated Sharpe Ratio, with the symbols). */
 export const CONFIGURATIONS = ['pooled', 'per-symbol', 'transfer', 'random-forest'] as const;
 export type ConfigurationName = (typeof CONFIGURATIONS)[number];
@@ -193,6 +218,12 @@ export const TrainConfig = z
     randomForest: RandomForestConfig.prefault({}),
     backtest: SignalBacktestConfig.prefault({}),
     gates: GatesConfig.prefault({}),
+    /**
+     * Meta-labelling of the `final` configuration (absent = off): scored as extra walk-forward trials
+     * (`<final>+meta`, counted in the DSR), its out-of-sample signal written to the store as
+     * `<name>@<predictionsVersion>-meta`. The exported ONNX stays the primary model; the gates judge the primary.
+     */
+    metaLabel: MetaLabelConfig.optional(),
     /** Configuration whose OOS predictions go to the predictions table and whose final model(s) are exported. */
     final: z.enum(CONFIGURATIONS).default('transfer'),
     /** `model_version` of the walk-forward predictions in the store (rows of that version are replaced on each run). */

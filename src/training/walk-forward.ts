@@ -2,9 +2,10 @@ import { computeMetrics, FixedBpsSlippage, InstrumentFeeModel, runBacktest, simp
 import { BYBIT_LINEAR_PERPETUALS, type Instrument } from '../core/instrument.js';
 import { formatUtc } from '../core/time.js';
 import type { BarFrame } from '../data/index.js';
-import { DEFAULT_EMBARGO_FRACTION, purgeMask } from '../features/index.js';
+import { DEFAULT_EMBARGO_FRACTION, metaLabels, purgeMask, realizedVolatility, tripleBarrierLabels } from '../features/index.js';
 import { deriveSeed, fitGradientBoosting, fitMore, fitRandomForest, TreeEnsembleModel, type FeatureMatrix } from '../models/index.js';
 import { boruta, selectFeatures, type BorutaResult, type FeatureSelection } from './boruta.js';
+import { fitMetaLabelModel, metaFeatureMatrix, metaLabelSignal } from './meta-label.js';
 import { signalColumn } from '../strategies/signal-column.js';
 import { deflatedSharpeRatio, hitRate, returnMoments, sampleVariance, spearmanIc } from './stats.js';
 import { CONFIGURATIONS, type ConfigurationName, type TrainConfig } from './train-config.js';
@@ -88,6 +89,21 @@ export interface FoldResult {
   /** Pooled GBDT feature importance (normalised split gain) by feature name. */
   readonly importance: Readonly<Record<string, number>>;
   readonly scores: ScoreTable<SignalScore>;
+  /** With `metaLabel`: the meta-labelled final configuration's scores by symbol (and ALL), and the meta model's training rows. */
+  readonly meta?: { readonly scores: Readonly<Record<string, SignalScore>>; readonly trainRows: number };
+}
+
+/** The meta-labelled final configuration of a walk-forward run with `metaLabel` (see {@link runWalkForward}). */
+export interface MetaLabelResult {
+  /** The configuration filtered (`config.final`); its trials are named `<configuration>+meta/<SYMBOL|ALL>`. */
+  readonly configuration: ConfigurationName;
+  readonly threshold: number;
+  /** Overall out-of-sample scores by symbol and ALL (DSR over every trial, gates as configured). */
+  readonly overall: Readonly<Record<string, OverallScore>>;
+  /** Fraction of out-of-sample bars with a primary prediction whose bet the meta model took. */
+  readonly betRate: number;
+  /** Out-of-sample meta-labelled signal per symbol, aligned with `data.ts` (NaN outside the test folds, 0 = no bet). */
+  readonly predictions: readonly Float64Array[];
 }
 
 /** Result of {@link runWalkForward}. */
@@ -100,6 +116,8 @@ export interface WalkForwardResult {
   readonly predictions: Readonly<Record<ConfigurationName, readonly Float64Array[]>>;
   /** Rows [from, to) covered by the test folds. */
   readonly oosRange: { readonly from: number; readonly to: number };
+  /** Present when the config has `metaLabel`. */
+  readonly metaLabel?: MetaLabelResult;
 }
 
 /** Progress callback: `done` of `total` steps, with a label. */
@@ -233,8 +251,91 @@ export function modelFor(models: Partial<TrainedModels>, c: ConfigurationName, s
   }
 }
 
+/** The models configuration `c` needs (the pooled GBDT is also the transfer models' base). */
+export function needFor(c: ConfigurationName): ModelNeed {
+  return { pooled: c !== 'random-forest', 'per-symbol': c === 'per-symbol', transfer: c === 'transfer', 'random-forest': c === 'random-forest' };
+}
+
+/** Predictions of configuration `c` on `rows` of every symbol, aligned with `data.ts` (NaN elsewhere). */
+function predictRows(data: TrainingData, models: Partial<TrainedModels>, c: ConfigurationName, rows: Int32Array, columns: readonly number[]): Float64Array[] {
+  return data.symbols.map((_, s) => {
+    const out = new Float64Array(data.ts.length).fill(NaN);
+    if (rows.length === 0) return out;
+    const m = gather(data, [{ s, rows }], columns).matrix;
+    const p = new Float64Array(m.rows);
+    modelFor(models, c, s).predictInto(m.values, m.rows, p);
+    rows.forEach((t, i) => (out[t] = p[i]!));
+    return out;
+  });
+}
+
+/**
+ * The meta-label filter of one fold (see `metaLabel` in {@link TrainConfig}). Reads the training rows `trainRows`
+ * (purged before the test fold by >= h, so their meta-labels, which end by t + h, never read a test bar) and, for the
+ * test rows, only their feature rows and `primary`'s predictions there. Inner out-of-sample primary predictions:
+ * `kept` (the fold's training candidates, in time order) is split at its middle row m; models of `c` fitted on the
+ * rows t + h < m predict the later half, models fitted on the rows t >= m + h predict the earlier half. Returns the
+ * filtered signal per symbol (aligned with `data.ts`, NaN outside `testRows`) and the meta model's training rows.
+ */
+export function metaLabelFold(
+  data: TrainingData,
+  kept: Int32Array,
+  trainRows: readonly Int32Array[],
+  testRows: Int32Array,
+  columns: readonly number[],
+  primary: readonly Float64Array[],
+  sigma: readonly Float64Array[],
+  config: TrainConfig,
+  seed: number,
+): { signal: Float64Array[]; trainRows: number } {
+  const meta = config.metaLabel!;
+  const c = config.final;
+  const h = data.horizon;
+  const middle = kept[Math.floor(kept.length / 2)]!;
+  const fitEarly = trainRows.map((rows) => rows.filter((t) => t + h < middle));
+  const fitLate = trainRows.map((rows) => rows.filter((t) => t >= middle + h));
+  const early = kept.filter((t) => t < middle), late = kept.filter((t) => t >= middle);
+  const onLate = predictRows(data, fitModels(data, fitEarly, columns, config, deriveSeed(seed, 11), needFor(c)), c, late, columns);
+  const onEarly = predictRows(data, fitModels(data, fitLate, columns, config, deriveSeed(seed, 12), needFor(c)), c, early, columns);
+  const parts: { s: number; rows: Int32Array }[] = [];
+  const target: number[] = [];
+  const inner: number[] = [];
+  data.symbols.forEach((x, s) => {
+    const oos = onEarly[s]!.map((v, t) => (Number.isFinite(v) ? v : onLate[s]![t]!));
+    const side = oos.map((v) => (v > 0 ? 1 : v < 0 ? -1 : NaN));
+    const labels = metaLabels(tripleBarrierLabels(x.close, sigma[s]!, { profit: meta.barriers.profit, stop: meta.barriers.stop, maxBars: h, side }));
+    const rows = trainRows[s]!.filter((t) => Number.isFinite(labels[t]!) && Number.isFinite(oos[t]!));
+    parts.push({ s, rows });
+    rows.forEach((t) => {
+      target.push(labels[t]!);
+      inner.push(oos[t]!);
+    });
+  });
+  const model = fitMetaLabelModel(metaFeatureMatrix(gather(data, parts, columns).matrix, inner), Float64Array.from(target), {
+    seed: deriveSeed(seed, 20),
+    rounds: meta.rounds,
+    maxDepth: meta.maxDepth,
+    learningRate: meta.learningRate,
+    minLeaf: meta.minLeaf,
+    maxBins: config.gbdt.maxBins,
+    subsample: config.gbdt.subsample,
+    featureFraction: config.gbdt.featureFraction,
+  });
+  const signal = data.symbols.map((_, s) => {
+    const out = new Float64Array(data.ts.length).fill(NaN);
+    const test = gather(data, [{ s, rows: testRows }], columns).matrix;
+    const primaryTest = Float64Array.from(testRows, (t) => primary[s]![t]!);
+    const probability = new Float64Array(testRows.length);
+    model.predictInto(metaFeatureMatrix(test, primaryTest).values, testRows.length, probability);
+    const filtered = metaLabelSignal(primaryTest, probability, meta.threshold);
+    testRows.forEach((t, i) => (out[t] = filtered[i]!));
+    return out;
+  });
+  return { signal, trainRows: target.length };
+}
+
 /** Runs Boruta on the pooled labelled rows (all columns) and keeps 9–13 features. */
-function selectOnRows(data: TrainingData, trainRows: readonly Int32Array[], config: TrainConfig, seed: number): { result: BorutaResult; selection: FeatureSelection } {
+export function selectOnRows(data: TrainingData, trainRows: readonly Int32Array[], config: TrainConfig, seed: number): { result: BorutaResult; selection: FeatureSelection } {
   const all = data.featureNames.map((_, j) => j);
   const pooled = gather(
     data,
@@ -362,7 +463,9 @@ export const ALL_NEEDED: ModelNeed = { pooled: true, 'per-symbol': true, transfe
  * four configurations fitted on those rows and features, predictions on the fold's test rows, and their scores (IC,
  * p-value, hit rate, and the Sharpe of an engine backtest of the long/short signal, per symbol and for the 3-symbol
  * portfolio). Overall scores join the folds' out-of-sample predictions (one backtest over the whole test span);
- * each overall (configuration, symbol-or-portfolio) is one DSR trial; gates are applied to each.
+ * each overall (configuration, symbol-or-portfolio) is one DSR trial; gates are applied to each. With `metaLabel`,
+ * the final configuration's test predictions also pass through the fold's meta-label filter ({@link metaLabelFold},
+ * fitted on that fold's training rows only); its scores are trials too (`<final>+meta/<key>`), in `metaLabel`.
  * Deterministic: the same data and config give the same result.
  * @throws TrainingError `insufficient_data` (see {@link planFolds}); ModelError from fitting.
  * @example const wf = runWalkForward(await loadTrainingData(store, config), config);
@@ -375,6 +478,9 @@ export function runWalkForward(data: TrainingData, config: TrainConfig, onProgre
   const step = (label: string) => onProgress?.(++done, total, label);
   const predictions = Object.fromEntries(CONFIGURATIONS.map((c) => [c, data.symbols.map(() => new Float64Array(T).fill(NaN))])) as Record<ConfigurationName, Float64Array[]>;
   const folds: FoldResult[] = [];
+  const metaName = `${config.final}+meta`;
+  const metaPredictions = config.metaLabel ? data.symbols.map(() => new Float64Array(T).fill(NaN)) : null;
+  const sigma = config.metaLabel ? data.symbols.map((x) => realizedVolatility(x.close, config.label.volatilityWindow).map((v) => v * Math.sqrt(data.horizon))) : [];
 
   for (const plan of plans) {
     const foldSeed = deriveSeed(config.seed, 1000 + plan.index);
@@ -406,6 +512,13 @@ export function runWalkForward(data: TrainingData, config: TrainConfig, onProgre
     const scores = Object.fromEntries(
       CONFIGURATIONS.map((c) => [c, Object.fromEntries(targets(data).map((x) => [x.key, score(data, x.symbols, plan.testStart, plan.testEnd, predictions[c], config, `${config.name}/${c}/fold${plan.index}/${x.key}`).score]))]),
     ) as unknown as ScoreTable<SignalScore>;
+    let meta: FoldResult['meta'];
+    if (metaPredictions) {
+      const fold = metaLabelFold(data, kept, trainRows, testRows, selection.indices, predictions[config.final], sigma, config, deriveSeed(foldSeed, 31));
+      fold.signal.forEach((x, s) => metaPredictions[s]!.set(x.subarray(plan.testStart, plan.testEnd), plan.testStart));
+      const metaScores = Object.fromEntries(targets(data).map((x) => [x.key, score(data, x.symbols, plan.testStart, plan.testEnd, metaPredictions, config, `${config.name}/${metaName}/fold${plan.index}/${x.key}`).score]));
+      meta = { scores: metaScores, trainRows: fold.trainRows };
+    }
     folds.push({
       plan,
       boruta: borutaResult,
@@ -413,16 +526,19 @@ export function runWalkForward(data: TrainingData, config: TrainConfig, onProgre
       trainRowsBySymbol: Object.fromEntries(data.symbols.map((x, s) => [x.symbol, trainRows[s]!.length])),
       importance,
       scores,
+      ...(meta ? { meta } : {}),
     });
     step(`fold ${plan.index + 1}/${plans.length}: scored`);
   }
 
   const from = plans[0]!.testStart;
   const to = plans[plans.length - 1]!.testEnd;
-  const raw: { c: ConfigurationName; key: string; score: SignalScore; returns: Float64Array }[] = [];
-  for (const c of CONFIGURATIONS) {
+  const raw: { c: ConfigurationName | typeof metaName; key: string; score: SignalScore; returns: Float64Array }[] = [];
+  const series: [ConfigurationName | typeof metaName, readonly Float64Array[]][] = CONFIGURATIONS.map((c) => [c, predictions[c]]);
+  if (metaPredictions) series.push([metaName, metaPredictions]);
+  for (const [c, p] of series) {
     for (const x of targets(data)) {
-      const { score: sc, result } = score(data, x.symbols, from, to, predictions[c], config, `${config.name}/${c}/overall/${x.key}`);
+      const { score: sc, result } = score(data, x.symbols, from, to, p, config, `${config.name}/${c}/overall/${x.key}`);
       raw.push({ c, key: x.key, score: sc, returns: simpleReturns(result.equity.value) });
     }
   }
@@ -430,11 +546,12 @@ export function runWalkForward(data: TrainingData, config: TrainConfig, onProgre
   const sharpeVariance = sampleVariance(moments.map((m) => m.sharpe));
   const trials = raw.length;
   const overall = Object.fromEntries(CONFIGURATIONS.map((c) => [c, {} as Record<string, OverallScore>])) as Record<ConfigurationName, Record<string, OverallScore>>;
+  const metaOverall: Record<string, OverallScore> = {};
   raw.forEach((r, i) => {
     const m = moments[i]!;
     const deflated =
       m.count >= 2 ? deflatedSharpeRatio({ sharpe: m.sharpe, observations: m.count, skewness: m.skewness, kurtosis: m.kurtosis, trials, sharpeVariance }) : { dsr: NaN, benchmarkSharpe: NaN };
-    overall[r.c][r.key] = {
+    (r.c === metaName ? metaOverall : overall[r.c as ConfigurationName])[r.key] = {
       ...r.score,
       periodSharpe: m.sharpe,
       skewness: m.skewness,
@@ -445,12 +562,26 @@ export function runWalkForward(data: TrainingData, config: TrainConfig, onProgre
       gates: applyGates(r.score, config.gates),
     };
   });
+  let metaLabel: MetaLabelResult | undefined;
+  if (metaPredictions) {
+    let bets = 0, candidates = 0;
+    for (let s = 0; s < data.symbols.length; s++) {
+      for (let t = from; t < to; t++) {
+        const v = metaPredictions[s]![t]!;
+        if (!Number.isFinite(v)) continue;
+        candidates++;
+        if (v !== 0) bets++;
+      }
+    }
+    metaLabel = { configuration: config.final, threshold: config.metaLabel!.threshold, overall: metaOverall, betRate: candidates > 0 ? bets / candidates : NaN, predictions: metaPredictions };
+  }
   return {
     folds,
     overall,
     trials: { count: trials, sharpeVariance, names: raw.map((r) => `${r.c}/${r.key}`) },
     predictions,
     oosRange: { from, to },
+    ...(metaLabel ? { metaLabel } : {}),
   };
 }
 
@@ -479,8 +610,7 @@ export function trainFinalModels(data: TrainingData, config: TrainConfig): Final
   const trainRows = data.symbols.map((_, s) => labelledRows(data, s, 0, T));
   const { result, selection } = selectOnRows(data, trainRows, config, deriveSeed(seed, 7));
   const c = config.final;
-  const need: ModelNeed = { pooled: c !== 'random-forest', 'per-symbol': c === 'per-symbol', transfer: c === 'transfer', 'random-forest': c === 'random-forest' };
-  const models = fitModels(data, trainRows, selection.indices, config, seed, need);
+  const models = fitModels(data, trainRows, selection.indices, config, seed, needFor(c));
   const d = data.featureNames.length;
   const primary = c === 'random-forest' ? models.forest! : models.pooled!;
   const perSymbol: Record<string, TreeEnsembleModel> = {};

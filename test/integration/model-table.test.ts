@@ -98,6 +98,31 @@ describe('tm research model-table (real data, temp store)', () => {
     expect(json('c.md').dsrTrials.count).toBe(22);
   }, 300_000);
 
+  it('withBoruta: the pooled + Boruta row right after pooled, Boruta run per split on its training rows, its kept features listed', async () => {
+    const config = join(dir, 'tiny-boruta.json');
+    writeFileSync(config, JSON.stringify({ ...tinyConfig(7), withBoruta: true, train: { ...(tinyConfig(7)['train'] as object), boruta: { iterations: 4, trees: 8, maxRows: 800, maxDepth: 4 } } }));
+    const r = await tm(['research', 'model-table', '--config', config, '--db', db, '--out', join(dir, 'b.md')]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const b = json('b.md');
+    expect(b.rows.map((x) => x.key)).toEqual(['pooled', 'pooled+boruta', 'pooled+meta', 'per-symbol', 'per-symbol+meta', 'transfer', 'transfer+meta', 'random-forest', 'random-forest+meta', 'ridge']);
+    const pooled = b.rows[0]!, selected = b.rows[1]!;
+    expect(selected).toMatchObject({ model: 'pooled', meta: false, boruta: true });
+    expect(selected.configHash).not.toBe(pooled.configHash);
+    // same splits and seeds, fewer features: another model
+    expect(selected.icByPath).not.toEqual(pooled.icByPath);
+    expect(b.boruta!.featuresBySplit).toHaveLength(6);
+    for (const names of b.boruta!.featuresBySplit) {
+      expect(names.length).toBeGreaterThanOrEqual(9); // boruta.minFeatures
+      expect(names.length).toBeLessThanOrEqual(13); // boruta.maxFeatures
+    }
+    expect(Object.values(b.boruta!.keptCount).reduce((x, y) => x + y, 0)).toBe(b.boruta!.featuresBySplit.reduce((x, f) => x + f.length, 0));
+    expect(b.pbo.configurations).toBe(10);
+    const md = readFileSync(join(dir, 'b.md'), 'utf8');
+    expect(md).toContain('| pooled + Boruta | no |');
+    expect(md).toMatch(/Boruta \(train\.boruta settings, per split on its training rows\): \d+–\d+ of \d+ features kept/);
+  });
+
   it('--help names the options; a bad --out is refused', async () => {
     const help = await tm(['research', 'model-table', '--help']);
     expect(help.stdout).toMatch(/--config <file>[\s\S]*--xgboost[\s\S]*--ledger/);

@@ -85,6 +85,22 @@ describe('momentum-regime-kelly experiment (real shared data)', () => {
     const tiers = first.annotations?.tiers ?? [];
     expect(new Set(tiers.map((t) => t.tier))).toEqual(new Set(['PURE_KELLY', 'EMERGENCY_FLAT']));
     expect(tiers.some((t) => t.reason === 'breaker_open')).toBe(true);
+    // EMERGENCY_FLAT is truly flat (no PROBE tier: cascade.halfOpenProbeScale is 0 by default): every bar it is in
+    // force holds no position after the open's fill, so its only PnL is the flattening fill of its first bar
+    for (let i = 0; i < first.instruments.length; i++) {
+      const b = first.bars[i]!;
+      const own = tiers.filter((t) => t.instrument === first.instruments[i]);
+      let k = 0, tier = 'none', flatBars = 0;
+      for (let t = 0; t < b.ts.length; t++) {
+        const before = tier;
+        while (k < own.length && own[k]!.ts <= b.ts[t]!) tier = own[k++]!.tier;
+        if (tier !== 'EMERGENCY_FLAT') continue;
+        flatBars++;
+        expect(b.position[t]).toBe(0);
+        if (before === 'EMERGENCY_FLAT') expect(b.pnl![t]).toBe(b.pnl![t - 1]);
+      }
+      expect(flatBars).toBeGreaterThan(0);
+    }
 
     const a = tierAttribution(first)!;
     const sum = (rows: readonly { timeFraction: number }[]) => rows.reduce((s, x) => s + x.timeFraction, 0);

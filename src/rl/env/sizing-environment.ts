@@ -65,7 +65,7 @@ class PendingActionSizer implements RlSizer {
  * - Action: u ∈ [−1, 1] → share a = (u + 1) / 2 of the Kelly size; the sizer's RL proposal is a · f_kelly (the signal's
  *   sign through Kelly), exactly `SacRlSizer`'s mapping. The cascade's FULL_RL thresholds are set to confidence ≥ 0
  *   and IC ≥ −1 so that the agent's action is what trades whenever the breaker is closed and the IC is defined; the
- *   breaker (EMERGENCY_FLAT, half-open probe) and PURE_KELLY while the IC is NaN still apply, as deployed;
+ *   breaker (EMERGENCY_FLAT, the optional PROBE tier) and PURE_KELLY while the IC is NaN still apply, as deployed;
  *   {@link lastDecision} shows the tier. The deployed cascade gates the learned sizer with its own thresholds.
  * - Reward: see {@link SizingEnvironmentConfig} (log equity return minus a drawdown-increment penalty, after costs).
  * - Episode: one pass over the spec's bars (or the next of `episodes`, cycled; see `trainCurriculum`); warm-up bars
