@@ -1,0 +1,33 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import * as ccxt from 'ccxt';
+import * as loaded from './ccxt-bybit.js';
+
+const trace = join(mkdtempSync(join(tmpdir(), 'tm-ccxt-bybit-')), 'resolved.txt');
+
+describe('ccxt-bybit: the Bybit module of ccxt without its other exchanges', () => {
+  it('loads the Bybit files themselves (not the fallback) and they are the very classes ccxt exports', () => {
+    expect(loaded.ccxtSource).toBe('bybit-module');
+    expect(loaded.CcxtBybit).toBe(ccxt.bybit);
+    for (const name of ['BadResponse', 'BaseError', 'AuthenticationError', 'DDoSProtection', 'ExchangeError', 'InvalidNonce', 'NetworkError', 'RateLimitExceeded'] as const) {
+      expect(loaded[name], name).toBe(ccxt[name]);
+    }
+    // What a Bybit instance throws is an instance of the classes the adapters test against.
+    const exchange = new loaded.CcxtBybit();
+    expect(() => exchange.handleErrors(200, 'OK', 'u', 'GET', {}, '{"retCode":10006,"retMsg":"Too many visits!"}', { retCode: 10006, retMsg: 'Too many visits!' }, {}, {})).toThrow(loaded.RateLimitExceeded);
+  });
+
+  it('a process importing it never resolves ccxt’s entry point (none of the other exchanges is loaded)', () => {
+    // A resolve hook in the child records every module URL it resolves.
+    const hook = `import { appendFileSync } from 'node:fs'; export async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(trace)}, r.url + '\\n'); return r; }`;
+    const script = `import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)})); const m = await import(${JSON.stringify(new URL('./ccxt-bybit.ts', import.meta.url).href)}); console.log(m.ccxtSource);`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(out.trim()).toBe('bybit-module');
+    const urls = readFileSync(trace, 'utf8').split('\n');
+    expect(urls.some((u) => u.endsWith('/ccxt/js/src/bybit.js'))).toBe(true);
+    expect(urls.filter((u) => u.endsWith('/ccxt/js/ccxt.js') || u.endsWith('/ccxt/js/src/binance.js'))).toEqual([]);
+  });
+});
