@@ -30,4 +30,16 @@ describe('ccxt-bybit: the Bybit module of ccxt without its other exchanges', () 
     expect(urls.some((u) => u.endsWith('/ccxt/js/src/bybit.js'))).toBe(true);
     expect(urls.filter((u) => u.endsWith('/ccxt/js/ccxt.js') || u.endsWith('/ccxt/js/src/binance.js'))).toEqual([]);
   });
+
+  it('the burst bucket lets 50 units out at once, then holds ccxt’s steady rate (rateLimitMs per unit)', async () => {
+    const exchange = new loaded.CcxtBybit({ enableRateLimit: true, rateLimit: 20, tokenBucket: loaded.burstBucket(50) });
+    const t0 = performance.now();
+    const released: number[] = [];
+    await Promise.all(Array.from({ length: 14 }, (_, k) => exchange.throttle(5).then(() => (released[k] = performance.now() - t0))));
+    // 11 cost-5 requests before the bucket is empty (the 11th takes it to -5), then one every 5 × 20 ms.
+    const burst = released.slice(0, 11), after = released.slice(11);
+    expect(Math.max(...burst)).toBeLessThan(Math.min(...after));
+    after.forEach((t, k) => expect(t).toBeGreaterThanOrEqual(100 * (k + 1) - 5));
+  });
 });
+
