@@ -17,8 +17,11 @@ import { loadExperimentModel } from './model-packages.js';
 import { withStore } from './store-session.js';
 import { formatTable, type CliIo } from './output.js';
 import { BASELINE_RELATIVE_TOLERANCE, compareSummaries, type SummaryDrift } from './summary-drift.js';
-import { applyOverrides, parseOverride, type ConfigOverride } from './config-overrides.js';
+import { parseOverride, type ConfigOverride } from './config-overrides.js';
+import { loadOrThrow, overrideLabel } from './experiment-file.js';
 import { createProgress } from './progress.js';
+
+export { loadOrThrow } from './experiment-file.js';
 
 export { BASELINE_RELATIVE_TOLERANCE, compareSummaries, type SummaryDrift } from './summary-drift.js';
 
@@ -82,29 +85,6 @@ function overridesOf(opts: BacktestFlags): ConfigOverride[] {
     ...(opts.funding === 'strict' ? [{ path: ['funding', 'strict'], value: true, text: 'funding.strict=true' }] : []),
     ...opts.set.map(parseOverride),
   ];
-}
-
-/** How messages name a config file run with overrides: `<file> (with params.fast=10, ...)`. */
-function overrideLabel(file: string, overrides: readonly ConfigOverride[]): string {
-  return overrides.length === 0 ? file : `${file} (with ${overrides.map((o) => o.text).join(', ')})`;
-}
-
-/** Loads an experiment file, applying `overrides` to its JSON before the schema check (so overrides are validated too). */
-export async function loadOrThrow(file: string, overrides: readonly ConfigOverride[] = []): Promise<BacktestConfig> {
-  if (overrides.length === 0) {
-    const loaded = await loadConfig(file);
-    if (!loaded.success) throw loaded.error;
-    return loaded.data;
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(file, 'utf8'));
-  } catch (e) {
-    throw new ConfigError('io', `${file}: cannot read the experiment: ${(e as Error).message}`, { file, path: '$', problem: (e as Error).message }, { cause: e });
-  }
-  const parsed = parseBacktestConfig(applyOverrides(raw, overrides), overrideLabel(file, overrides));
-  if (!parsed.success) throw parsed.error;
-  return parsed.data;
 }
 
 /** Runs one experiment; errors name the config file (config-shaped problems become a {@link ConfigError} with the JSON path). */

@@ -13,10 +13,9 @@ import { liveSetup, regimesToJson, type LiveSetup } from '../live/live-setup.js'
 import { BybitExecutionClient, loadBybitKeys, resolveBybitEnvironment } from '../adapters/bybit/index.js';
 import { networkDeadlinesFromEnv } from '../config/network-deadlines.js';
 import { replayJournal } from '../live/replay.js';
-import { startLiveMetrics } from '../monitoring/live-metrics.js';
 import type { TradingMetrics } from '../monitoring/trading-metrics.js';
 import { STRATEGIES } from '../strategies/index.js';
-import { loadOrThrow } from './backtest-command.js';
+import { loadOrThrow } from './experiment-file.js';
 import { formatTable, type CliIo } from './output.js';
 import { TM_VERSION } from './version.js';
 import { withStore } from './store-session.js';
@@ -142,7 +141,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       const metricsPort = opts.metricsPort === '0' ? 0 : positiveInt(opts.metricsPort, '--metrics-port');
       let signals: Awaited<ReturnType<typeof import('../live/live-signals.js').openLiveSignals>> | undefined;
       let modelWatch: import('../live/model-watch.js').ModelWatch | undefined;
-      const observed = metricsPort === 0 ? undefined : await startLiveMetrics({ port: metricsPort, env: process.env, mode, version: TM_VERSION, strategy: config.name, instruments: setup.instruments.map((x) => x.id), timeframeMs: timeframeMs(setup.timeframe), journalPath: join(dir, 'journal.jsonl'), drawdownLimit: setup.risk?.maxDrawdown ?? null });
+      const observed = metricsPort === 0 ? undefined : await (await import('../monitoring/live-metrics.js')).startLiveMetrics({ port: metricsPort, env: process.env, mode, version: TM_VERSION, strategy: config.name, instruments: setup.instruments.map((x) => x.id), timeframeMs: timeframeMs(setup.timeframe), journalPath: join(dir, 'journal.jsonl'), drawdownLimit: setup.risk?.maxDrawdown ?? null });
       if (observed !== undefined) io.out(`metrics on ${observed.server.url}/metrics`);
       try {
         if (mode !== 'paper') {

@@ -97,15 +97,20 @@ export class VirtualTime implements Pacer {
 /**
  * Wall time read from a source (the venue's `/v5/market/time`) and polled every `pollMs` real milliseconds while
  * waiting: a run whose venue clock is driven by someone else (a crash test advancing the local venue's time).
+ * A reading is reused for `pollMs` real ms (what a clock polled every `pollMs` shows anyway): a restart's warm-up asks
+ * for the time twice per replayed bar, which would otherwise be two requests per bar.
  */
 export class PolledPacer implements Pacer {
   private wake: (() => void) | undefined;
+  /** The last reading and the `performance.now()` at which it was asked for. */
+  private reading: { readonly time: number; readonly at: number } | undefined;
   constructor(
     private readonly source: () => Promise<number>,
     private readonly pollMs: number,
   ) {}
   now(): Promise<number> {
-    return this.source();
+    const r = this.reading;
+    return r !== undefined && performance.now() - r.at < this.pollMs ? Promise.resolve(r.time) : this.read();
   }
   async waitUntil(t: number): Promise<boolean> {
     let interrupted = false;
@@ -113,11 +118,11 @@ export class PolledPacer implements Pacer {
       interrupted = true;
     };
     try {
-      for (;;) {
+      for (let first = true; ; first = false) {
         if (interrupted) return false;
         let now: number;
         try {
-          now = await this.source();
+          now = first ? await this.now() : await this.read(); // after a wait, always a new reading
         } catch {
           now = -Infinity; // the venue did not answer: try again after the poll interval
         }
@@ -130,5 +135,11 @@ export class PolledPacer implements Pacer {
   }
   interrupt(): void {
     this.wake?.();
+  }
+  private async read(): Promise<number> {
+    const at = performance.now();
+    const time = await this.source();
+    this.reading = { time, at };
+    return time;
   }
 }

@@ -1,6 +1,6 @@
 import { QUANTITY_EPSILON, type OrderSnapshot } from '../core/order.js';
 import type { Kernel } from '../engine/kernel.js';
-import type { VenueOrderReport, VenueQueries } from '../engine/venue-reports.js';
+import type { VenueFillReport, VenueOrderReport, VenueQueries } from '../engine/venue-reports.js';
 import type { Journal } from './journal.js';
 import type { JournalingGate } from './journaling-gate.js';
 
@@ -40,9 +40,14 @@ export async function bookExecutions(
     readonly onBooked?: (clientOrderId: string, executionId: string, quantity: number, price: number) => void;
   },
 ): Promise<number> {
+  return bookFills(kernel, gate, venue, await venue.executionsSince(options.sinceMs), options);
+}
+
+/** {@link bookExecutions} of executions already fetched. */
+async function bookFills(kernel: Kernel, gate: JournalingGate, venue: Pick<VenueQueries, 'queryOrder'>, fills: readonly VenueFillReport[], options: Omit<Parameters<typeof bookExecutions>[3], 'sinceMs'>): Promise<number> {
   const { prefix, mine } = options;
   let booked = 0;
-  for (const x of await venue.executionsSince(options.sinceMs)) {
+  for (const x of fills) {
     if (!x.clientOrderId.startsWith(prefix) || gate.isBooked(x.executionId) || (mine !== undefined && !mine(x.clientOrderId))) continue;
     if (kernel.order(x.clientOrderId) === undefined) {
       const report = await venue.queryOrder(x.clientOrderId, x.instrument);
@@ -70,6 +75,13 @@ function adoptReport(kernel: Kernel, gate: JournalingGate, r: VenueOrderReport):
  * the venue's open orders of this run (`prefix`), the runner's open orders the venue does not list, then positions
  * and equity. Every difference is journaled and returned; positions that still differ halt new orders of their
  * instrument (a human looks first).
+ *
+ * The four listings (executions, open orders, positions, balance) are requested at once and applied in that order
+ * afterwards: one round trip instead of four in a row on the start-up path (the execution client's throttle lets
+ * such a burst out, see DEFAULT_RATE_LIMIT_BURST of the Bybit adapter). The venue answers them at instants a few ms
+ * apart instead of a few hundred: a fill landing in between shows as a difference (and halts the instrument) as it
+ * did in the sequential order, over a narrower window. Orders sent again (`resent`) leave after every listing was
+ * taken, so their fills are never half in them.
  */
 export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: VenueQueries, options: { readonly prefix: string; readonly sinceMs: number; readonly journal: Journal; readonly equityTolerance?: number; readonly log?: (line: string) => void }): Promise<ReconcileDifference[]> {
   const { prefix, journal } = options;
@@ -81,12 +93,13 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
   };
   const adopted = (r: VenueOrderReport) => note('adopted_order', { id: r.clientOrderId, status: r.status, filled: r.filledQuantity });
 
+  const [fills, open, positions, balance] = await Promise.all([venue.executionsSince(options.sinceMs), venue.openOrders(prefix), venue.positions(), venue.balance()]);
+
   // 1. Executions since the cursor (the venue's own record of what filled).
-  await bookExecutions(kernel, gate, venue, { prefix, sinceMs: options.sinceMs, onAdopted: adopted, onBooked: (id, execution, quantity, price) => note('missed_fill', { id, execution, quantity, price }) });
+  await bookFills(kernel, gate, venue, fills, { prefix, onAdopted: adopted, onBooked: (id, execution, quantity, price) => note('missed_fill', { id, execution, quantity, price }) });
 
   // 2. Orders of this run working at the venue.
   options.log?.('reconcile: executions booked; open orders');
-  const open = await venue.openOrders(prefix);
   const openIds = new Set(open.map((r) => r.clientOrderId));
   for (const r of open) {
     const mine = kernel.order(r.clientOrderId);
@@ -102,8 +115,9 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
   // 3. Orders the runner holds open that the venue does not list as working.
   const held: OrderSnapshot[] = [];
   for (let i = 0; i < kernel.instruments.length; i++) for (const o of kernel.openOrders(i)) if (!openIds.has(o.clientOrderId)) held.push(o);
-  for (const o of held) {
-    const r = await venue.queryOrder(o.clientOrderId, o.instrument);
+  const lookups = await Promise.all(held.map((o) => venue.queryOrder(o.clientOrderId, o.instrument)));
+  for (const [k, o] of held.entries()) {
+    const r = lookups[k];
     if (r === undefined) {
       if (o.status === 'SUBMITTED') {
         note('resent', { id: o.clientOrderId });
@@ -130,7 +144,7 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
 
   // 4. Positions, after every fill is booked.
   options.log?.('reconcile: orders done; positions');
-  for (const p of await venue.positions()) {
+  for (const p of positions) {
     const mine = kernel.position(p.instrument);
     const lot = kernel.instruments[p.instrument]!.lotSize;
     if (Math.abs(mine - p.quantity) > lot / 2) {
@@ -141,7 +155,6 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
 
   // 5. Equity (information: funding and fee rounding are booked by the venue).
   options.log?.('reconcile: positions done; balance');
-  const balance = await venue.balance();
   const equity = kernel.equity();
   const tolerance = options.equityTolerance ?? Math.max(1, Math.abs(balance.equity) * 1e-4);
   if (Math.abs(equity - balance.equity) > tolerance) note('equity_mismatch', { runner: equity, venue: balance.equity, wallet: balance.walletBalance });

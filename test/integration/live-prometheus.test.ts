@@ -141,11 +141,12 @@ describe('real Prometheus scraping tm live --paper', () => {
     runner.stderr!.on('data', (d) => (runnerErr += d));
     // A demo runner against the local Bybit v5 venue with seeded faults (5xx, 10006, partial fills): reconciliation,
     // venue errors by code, rate-limit waits and the cancelled remainders of partially filled orders.
-    // Its start-up reconciliation is slowed (every private request 1.5–2 s late) so Prometheus scrapes the
-    // reconciliation series at 0 before it completes; the seeded faults start once it is ready.
+    // Its start-up reconciliation is slowed (every private request 4–5 s late: the reconciliation asks its listings
+    // at once, so it takes two or three of them in a row) so Prometheus scrapes the reconciliation series at 0 before
+    // it completes; the seeded faults start once it is ready.
     // The demo account holds 99,000 USDT where the experiment says 100,000: the start-up reconciliation reports the
     // equity difference (TradeMatrixReconciliationDifference).
-    venue = await BybitV5Venue.start({ accounts: [{ apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET, balance: 99_000 }], server: { klines: serverKlines(frame) }, now: () => venueNow, slippageBps: 2, initialPrice: 1, recvWindowCheck: false, faults: { seed: 5, rates: { latency: 1 }, latencyMs: [1500, 2000] } });
+    venue = await BybitV5Venue.start({ accounts: [{ apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET, balance: 99_000 }], server: { klines: serverKlines(frame) }, now: () => venueNow, slippageBps: 2, initialPrice: 1, recvWindowCheck: false, faults: { seed: 5, rates: { latency: 1 }, latencyMs: [4000, 5000] } });
     playVenue();
     const demoExperiment = join(dir, 'live-prometheus-demo.json');
     writeFileSync(demoExperiment, JSON.stringify({ name: 'live-prometheus-demo', strategy: 'sma-crossover', params: { fast: 3, slow: 12, allocation: 0.4, allowShort: true }, data: { venue: 'bybit', symbols: ['BTCUSDT', 'ETHUSDT'], timeframe: '4h', start: '2024-03-01', end: '2025-01-01' }, instruments: 'bybit-linear', funding: { venue: 'bybit', fallback: { kind: 'zero' } }, initialCash: 100000, leverage: 10, slippage: { model: 'fixed', bps: 2 }, seed: 1 }));

@@ -1,4 +1,4 @@
-import { AuthenticationError, BaseError, bybit as CcxtBybit, DDoSProtection, ExchangeError, InvalidNonce, NetworkError, RateLimitExceeded } from 'ccxt';
+import { AuthenticationError, BaseError, burstBucket, CcxtBybit, DDoSProtection, DEFAULT_RATE_LIMIT_BURST, ExchangeError, InvalidNonce, NetworkError, RateLimitExceeded } from './ccxt-bybit.js';
 import { z } from 'zod';
 import type { Instrument } from '../../core/instrument.js';
 import type { OrderSnapshot } from '../../core/order.js';
@@ -28,6 +28,8 @@ export const BybitExecutionConfig = z
     recvWindowMs: z.number().int().min(1).max(60_000).default(5_000),
     /** ccxt's minimum spacing between requests, ms (its Bybit default is 20). */
     rateLimitMs: z.number().min(0).max(10_000).default(20),
+    /** ccxt cost units that may leave at once after a quiet spell (start-up reconciliation), then `rateLimitMs` per unit; see DEFAULT_RATE_LIMIT_BURST. */
+    rateLimitBurst: z.number().min(0).max(500).default(DEFAULT_RATE_LIMIT_BURST),
     /** Retries of a request refused for rate limits (10006, 10018, HTTP 429/403) before giving up. */
     rateLimitRetries: z.number().int().min(0).max(20).default(5),
     /** Back-off after a rate limit: min(maxMs, baseMs · 2^attempt) · (0.5 + jitter), jitter seeded by `seed`. */
@@ -169,6 +171,7 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
       secret: deps.keys.apiSecret,
       enableRateLimit: true,
       rateLimit: this.config.rateLimitMs,
+      tokenBucket: burstBucket(this.config.rateLimitBurst),
       timeout: this.config.timeoutMs,
       options: {
         defaultType: 'swap',
@@ -708,10 +711,12 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
   private async call<T>(fn: () => Promise<T>): Promise<CallResult<T>> {
     let resynced = false;
     for (let attempt = 0; ; attempt++) {
-      // Spacing is wall time between requests (a monotonic timer), whatever clock the engine runs on.
-      const wait = this.lastRequestAt + this.throttleMs - performance.now();
+      // Spacing is wall time between requests (a monotonic timer), whatever clock the engine runs on. Each request
+      // reserves its slot before waiting, so concurrent calls (reconciliation queries) are spaced too.
+      const slot = Math.max(performance.now(), this.lastRequestAt + this.throttleMs);
+      this.lastRequestAt = slot;
+      const wait = slot - performance.now();
       if (wait > 0) await this.sleep(wait);
-      this.lastRequestAt = performance.now();
       try {
         const value = await fn();
         this.throttleMs = this.throttleMs / 2 < 1 ? 0 : this.throttleMs / 2;

@@ -1,13 +1,4 @@
-import {
-  bybit as CcxtBybit,
-  BadResponse,
-  BaseError,
-  DDoSProtection,
-  ExchangeError,
-  NetworkError,
-  RateLimitExceeded,
-  type OHLCV,
-} from 'ccxt';
+import { BadResponse, BaseError, burstBucket, CcxtBybit, DDoSProtection, DEFAULT_RATE_LIMIT_BURST, ExchangeError, NetworkError, RateLimitExceeded, type OHLCV } from './ccxt-bybit.js';
 import { redactError, remoteBodyExcerpt } from '../../core/redact.js';
 import { ohlcvColumns, type BarPage } from '../series-pages.js';
 import { BybitError } from './bybit-error.js';
@@ -74,6 +65,8 @@ export interface BybitMarketDataClientConfig {
   readonly timeoutMs?: number;
   /** ccxt's minimum spacing between requests in ms; default ccxt's Bybit value (20 ms). */
   readonly rateLimitMs?: number;
+  /** ccxt cost units that may leave at once after a quiet spell (markets + first kline pages), then `rateLimitMs` per unit; default {@link DEFAULT_RATE_LIMIT_BURST}. */
+  readonly rateLimitBurst?: number;
 }
 
 /**
@@ -97,6 +90,7 @@ export class BybitMarketDataClient implements MarketDataClient {
       enableRateLimit: true,
       timeout: config.timeoutMs ?? 10_000,
       ...(config.rateLimitMs !== undefined ? { rateLimit: config.rateLimitMs } : {}),
+      tokenBucket: burstBucket(config.rateLimitBurst ?? DEFAULT_RATE_LIMIT_BURST),
       // Bybit's `urls.api` has one host per API group; ccxt's bybit calls only `public` and `private` today,
       // the others are overridden too so no request can leave for the real venue.
       ...(apiUrl !== undefined ? { urls: { api: { spot: apiUrl, futures: apiUrl, v2: apiUrl, public: apiUrl, private: apiUrl } } } : {}),

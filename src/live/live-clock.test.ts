@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { PolledPacer } from './live-clock.js';
+
+/** A venue clock read through a counter of requests. */
+function venueClock(start: number) {
+  const c = { time: start, reads: 0, source: async () => (c.reads++, c.time) };
+  return c;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('PolledPacer', () => {
+  it('reuses a reading for poll-ms real ms (a warm-up asking twice per bar costs one request), then asks again', async () => {
+    const clock = venueClock(1_000);
+    const pacer = new PolledPacer(clock.source, 1_000);
+    expect(await pacer.now()).toBe(1_000);
+    clock.time = 2_000;
+    expect(await pacer.now()).toBe(1_000); // within poll-ms: the same reading
+    expect(await pacer.waitUntil(900)).toBe(true); // already passed by the reading: no request
+    expect(clock.reads).toBe(1);
+    await sleep(1_010);
+    expect(await pacer.now()).toBe(2_000);
+    expect(clock.reads).toBe(2);
+  });
+
+  it('waits for a time the reading has not reached by asking again every poll-ms (never answering from the old reading)', async () => {
+    const clock = venueClock(1_000);
+    const pacer = new PolledPacer(clock.source, 5);
+    await pacer.now();
+    setTimeout(() => (clock.time = 1_500), 30);
+    expect(await pacer.waitUntil(1_500)).toBe(true);
+    expect(clock.reads).toBeGreaterThanOrEqual(3);
+    expect(await pacer.now()).toBe(1_500);
+  });
+
+  it('returns false when interrupted while waiting', async () => {
+    const clock = venueClock(0);
+    const pacer = new PolledPacer(clock.source, 5);
+    setTimeout(() => pacer.interrupt(), 20);
+    expect(await pacer.waitUntil(1)).toBe(false);
+  });
+});
