@@ -141,12 +141,12 @@ describe('real Prometheus scraping tm live --paper', () => {
     runner.stderr!.on('data', (d) => (runnerErr += d));
     // A demo runner against the local Bybit v5 venue with seeded faults (5xx, 10006, partial fills): reconciliation,
     // venue errors by code, rate-limit waits and the cancelled remainders of partially filled orders.
-    // Its start-up reconciliation is slowed (every private request 4–5 s late: the reconciliation asks its listings
-    // at once, so it takes two or three of them in a row) so Prometheus scrapes the reconciliation series at 0 before
-    // it completes; the seeded faults start once it is ready.
+    // Its private requests are held until Prometheus has scraped its reconciliation series at 0 (so the start-up
+    // reconciliation is an increase); the seeded faults start once it is ready.
     // The demo account holds 99,000 USDT where the experiment says 100,000: the start-up reconciliation reports the
     // equity difference (TradeMatrixReconciliationDifference).
-    venue = await BybitV5Venue.start({ accounts: [{ apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET, balance: 99_000 }], server: { klines: serverKlines(frame) }, now: () => venueNow, slippageBps: 2, initialPrice: 1, recvWindowCheck: false, faults: { seed: 5, rates: { latency: 1 }, latencyMs: [4000, 5000] } });
+    venue = await BybitV5Venue.start({ accounts: [{ apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET, balance: 99_000 }], server: { klines: serverKlines(frame) }, now: () => venueNow, slippageBps: 2, initialPrice: 1, recvWindowCheck: false });
+    const releaseVenue = venue.holdPrivate();
     playVenue();
     const demoExperiment = join(dir, 'live-prometheus-demo.json');
     writeFileSync(demoExperiment, JSON.stringify({ name: 'live-prometheus-demo', strategy: 'sma-crossover', params: { fast: 3, slow: 12, allocation: 0.4, allowShort: true }, data: { venue: 'bybit', symbols: ['BTCUSDT', 'ETHUSDT'], timeframe: '4h', start: '2024-03-01', end: '2025-01-01' }, instruments: 'bybit-linear', funding: { venue: 'bybit', fallback: { kind: 'zero' } }, initialCash: 100000, leverage: 10, slippage: { model: 'fixed', bps: 2 }, seed: 1 }));
@@ -167,6 +167,8 @@ describe('real Prometheus scraping tm live --paper', () => {
     demoRunner.stderr!.on('data', (d) => (demoErr += d));
     for (let k = 0; k < 600 && !demoOut.includes('metrics on ') && demoRunner.exitCode === null; k++) await sleep(50);
     prometheus = await TestPrometheus.start([target, downTarget, modelTarget, demoTarget], mkdtempSync(join(tmpdir(), 'tm-prometheus-')));
+    for (let k = 0; k < 600 && values(await prometheus.query(`trade_matrix_reconciliation_runs_total{instance="${demoTarget}"}`)).length === 0; k++) await sleep(100);
+    releaseVenue();
     for (let k = 0; k < 1200 && !demoOut.includes('ready:') && demoRunner.exitCode === null; k++) await sleep(50);
     expect(demoOut + demoErr).toContain('ready:');
     venue.setFaults({ seed: 5, rates: { server_error: 0.05, rate_limit: 0.05, partial_fill: 0.5 } });

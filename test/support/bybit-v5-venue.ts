@@ -273,8 +273,24 @@ export class BybitV5Venue {
     return account;
   }
 
+  private held: Promise<void> | undefined;
+
+  /**
+   * Holds every private request (signed: orders, executions, positions, balance, leverage) until the returned function
+   * is called: a test can observe a runner before its first venue round (e.g. its metrics at 0 before reconciling).
+   */
+  holdPrivate(): () => void {
+    let release!: () => void;
+    this.held = new Promise<void>((resolve) => (release = resolve));
+    return () => {
+      this.held = undefined;
+      release();
+    };
+  }
+
   private privateRoute(method: 'GET' | 'POST', path: string, handler: (account: Account, params: Record<string, unknown>) => unknown): void {
     this.server.route(method, path, async (req) => {
+      if (this.held !== undefined) await this.held;
       const params: Record<string, unknown> = method === 'POST' ? parseBodyLenient(req.body) : { ...req.query };
       const entry: PrivateLogEntry = { path, orderLinkId: params['orderLinkId'] === undefined ? undefined : String(params['orderLinkId']), fault: undefined, outcome: 'ok' };
       this.privateLog.push(entry);
