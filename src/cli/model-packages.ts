@@ -17,7 +17,7 @@ import {
 } from '../registry/index.js';
 
 /** `<name>@<alias>` or `<name>/<version>`: a registered model (4-tier loader); anything else is a package folder. */
-const ALIAS_REF = /^([A-Za-z0-9][A-Za-z0-9._-]*)@([A-Za-z0-9_-]+)$/;
+const REGISTRY_REF = /^([A-Za-z0-9][A-Za-z0-9._-]*)@([A-Za-z0-9_-]+)$/;
 const VERSION_REF = /^([A-Za-z0-9][A-Za-z0-9._-]*)\/([1-9][0-9]*)$/;
 
 /**
@@ -32,7 +32,7 @@ const VERSION_REF = /^([A-Za-z0-9][A-Za-z0-9._-]*)\/([1-9][0-9]*)$/;
  */
 export async function loadPackage(ref: string, symbol: string, pipeline: FeaturePipeline, env: Readonly<Record<string, string | undefined>> = process.env): Promise<LoadedPackage> {
   const expected = { featureNames: pipeline.names, featureSpecHash: pipeline.hash };
-  const byAlias = ALIAS_REF.exec(ref);
+  const byAlias = REGISTRY_REF.exec(ref);
   const byVersion = byAlias ? null : VERSION_REF.exec(ref);
   if (!byAlias && !byVersion) return loadModelPackage(ref, symbol, expected);
   const name = (byAlias ?? byVersion)![1]!;
