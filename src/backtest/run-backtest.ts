@@ -169,7 +169,8 @@ export async function runBacktestWithSignals(spec: BacktestSpec, strategy: Strat
   let staleSeen = signals.stage.staleEvents?.length ?? 0;
   for (let t = run.from; t < run.until; t++) {
     run.open(t);
-    await signals.stage.onBars(t, present, values);
+    const pending = signals.stage.onBars(t, present, values);
+    if (pending !== undefined) await pending; // no await (no microtask hop) when the stage answered in place
     const stale = signals.stage.staleEvents;
     while (stale !== undefined && staleSeen < stale.length) run.staleInput(stale[staleSeen++]!);
     run.deliver(t);
@@ -186,8 +187,8 @@ export async function runBacktestWithSignals(spec: BacktestSpec, strategy: Strat
 
 /** What {@link runBacktestWithSignals} needs of a signal stage (src/signals' `SignalStage`). */
 export interface SignalStageLike {
-  /** Writes the signal of bar `t` of every present instrument `i` to `out[i][t]`. */
-  onBars(t: number, present: readonly Uint8Array[], out: readonly Float64Array[]): Promise<void>;
+  /** Writes the signal of bar `t` of every present instrument `i` to `out[i][t]`: done on return, or when the promise settles. */
+  onBars(t: number, present: readonly Uint8Array[], out: readonly Float64Array[]): Promise<void> | undefined;
   /** Inputs that went stale so far, in order (forwarded to the strategy's `onStaleInput` before the bar). */
   readonly staleEvents?: readonly StaleInputEvent[];
   /** Stale spans, for the result's notes. */

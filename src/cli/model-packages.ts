@@ -10,30 +10,39 @@ import {
   MlflowClient,
   mlflowClientConfigFromEnv,
   modelSourceConfigFromEnv,
+  REGISTRY_DEFAULTS,
   s3ConfigFromEnv,
   s3CredentialsFromEnv,
   silentLogger,
   type LoadedPackage,
 } from '../registry/index.js';
 
-/** `<name>@<alias>`: a registered model by alias (4-tier loader); anything else is a package folder. */
+/** `<name>@<alias>` or `<name>/<version>`: a registered model (4-tier loader); anything else is a package folder. */
 const REGISTRY_REF = /^([A-Za-z0-9][A-Za-z0-9._-]*)@([A-Za-z0-9_-]+)$/;
+const VERSION_REF = /^([A-Za-z0-9][A-Za-z0-9._-]*)\/([1-9][0-9]*)$/;
 
 /**
  * The model package `ref` names, for `symbol`, checked against `pipeline`:
- * - a folder (`models/<name>`; `<folder>/<SYMBOL>/` when it holds a per-symbol package) read from disk;
  * - `<name>@<alias>`: the 4-tier loader (alias → run → S3 → local `TM_MODELS_DIR`/`models`), MLflow and S3 from the
- *   environment (`MLFLOW_TRACKING_URI`, `TM_S3_*`; without MLflow only the local tier is tried). Every tier checks
- *   the checksum and the features; the version is the registry's (`v<N>`) when the alias tier served.
+ *   environment (`MLFLOW_TRACKING_URI`, `TM_S3_*`; without MLflow only the local tier is tried);
+ * - `<name>/<version>` (digits, e.g. `gbdt-transfer/3`): that registered version through the same loader (registry →
+ *   its S3 copy `models/<name>/<version>/` → local `<dir>/<name>/<version>/`); a version the registry does not have
+ *   is refused (`version_not_found`, naming the versions it has). A folder of that shape is written `./<name>/<n>`;
+ * - anything else: a folder (`models/<name>`; `<folder>/<SYMBOL>/` when it holds a per-symbol package) read from disk.
+ * Every tier checks the checksum and the features; the version is the registry's (`v<N>`) when the registry served.
  */
 export async function loadPackage(ref: string, symbol: string, pipeline: FeaturePipeline, env: Readonly<Record<string, string | undefined>> = process.env): Promise<LoadedPackage> {
   const expected = { featureNames: pipeline.names, featureSpecHash: pipeline.hash };
-  const registered = REGISTRY_REF.exec(ref);
-  if (!registered) return loadModelPackage(ref, symbol, expected);
-  const [, name, alias] = registered as unknown as [string, string, string];
+  const byAlias = REGISTRY_REF.exec(ref);
+  const byVersion = byAlias ? null : VERSION_REF.exec(ref);
+  if (!byAlias && !byVersion) return loadModelPackage(ref, symbol, expected);
+  const name = (byAlias ?? byVersion)![1]!;
   const mlflow = mlflowClientConfigFromEnv(env);
   const s3 = s3ConfigFromEnv(env);
-  const source = modelSourceConfigFromEnv(env, name, { alias, ...(mlflow ? {} : { tiers: ['local'] }) });
+  const pinned = byVersion
+    ? { version: byVersion[2]!, ...(s3 ? { s3: { bucket: s3.bucket, prefix: `${REGISTRY_DEFAULTS.modelsPrefix}/${name}/${byVersion[2]!}` } } : {}) }
+    : { alias: byAlias![2]! };
+  const source = modelSourceConfigFromEnv(env, name, { ...pinned, ...(mlflow ? {} : { tiers: ['local'] }) });
   const loaded = await loadModel(source, {
     logger: silentLogger,
     validate: featureValidator(expected),

@@ -34,7 +34,7 @@ interface PredictFlags {
 export function predictCommand(io: CliIo, _setExit: (code: number) => void): Command {
   return new Command('predict')
     .description('run a trained model package over a date range through the signal stage and write its predictions (tagged model + version) to the store')
-    .requiredOption('--model <ref>', 'a model package folder (model.onnx + card.json; per-symbol packages in <dir>/<SYMBOL>/ are used for their symbol) or <name>@<alias> (4-tier loader: MLflow alias, run, S3, local TM_MODELS_DIR)')
+    .requiredOption('--model <ref>', 'a model package folder (model.onnx + card.json; per-symbol packages in <dir>/<SYMBOL>/ are used for their symbol) or <name>@<alias> (4-tier loader: MLflow alias, run, S3, local TM_MODELS_DIR) or <name>/<version> (that registered version: MLflow, its S3 copy, local TM_MODELS_DIR/<name>/<version>)')
     .requiredOption('--from <date>', 'first bar open time, UTC (e.g. 2025-06-01)')
     .requiredOption('--to <date>', 'end (exclusive), UTC')
     .option('--venue <venue>', 'price venue of the bars', 'binance-spot')

@@ -84,7 +84,8 @@ const ColumnSourceConfig = z.discriminatedUnion('source', [
   /**
    * A trained model package streamed bar by bar through the signal stage (incremental features → ONNX) while the
    * backtest runs: `model` is the package folder (`models/<name>`; per-symbol packages in `<name>/<SYMBOL>/`) or
-   * `<name>@<alias>` (the 4-tier loader: MLflow alias → run → S3 → local `TM_MODELS_DIR`).
+   * `<name>@<alias>` (the 4-tier loader: MLflow alias → run → S3 → local `TM_MODELS_DIR`) or `<name>/<version>`
+   * (a pinned registered version, e.g. `gbdt-transfer/3`: MLflow → its S3 copy → local `TM_MODELS_DIR/<name>/<version>`).
    * Windows overlapping the training range and models whose gates failed are refused unless allowed.
    */
   z

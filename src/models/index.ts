@@ -38,7 +38,7 @@ export { GradientBoostingParamsSchema, RandomForestParamsSchema, type GradientBo
 /** ONNX export of a tree ensemble and its fixed signature / opsets. */
 export { exportOnnx, ONNX_INPUT_NAME, ONNX_IR_VERSION, ONNX_ML_OPSET, ONNX_OPSET, ONNX_OUTPUT_NAME, type OnnxExportOptions } from './onnx-export.js';
 /** Validated onnxruntime-node inference. */
-export { loadOnnxModel, OnnxModel, readOnnxMetadata, type OnnxLoadOptions, type OnnxModelExpectation } from './onnx-model.js';
+export { loadOnnxModel, OnnxModel, readOnnxMetadata, type OnnxDispatch, type OnnxLoadOptions, type OnnxModelExpectation } from './onnx-model.js';
 /** The official ONNX protobuf schema, parsed with protobufjs. */
 export { onnxSchema } from './onnx-schema.js';
 export { syntheticProblem, type SyntheticProblem } from './synthetic-problem.js';

@@ -165,4 +165,22 @@ describe('loadOnnxModel feature validation', () => {
     for (let r = 0; r < 50; r++) expect(await onnx.predictOne(rows.subarray(r * 8, r * 8 + 8))).toBe(batch[r]);
     await expect(onnx.predictOne(new Float32Array(7))).rejects.toMatchObject({ code: 'shape_mismatch' });
   });
+
+  it('calls the native session in place by default, with the values of the public deferred run', async () => {
+    const direct = await loadOnnxModel(bytes, { featureNames: small.featureNames, featureSpecHash: HASH });
+    const deferred = await loadOnnxModel(bytes, { featureNames: small.featureNames, featureSpecHash: HASH }, { dispatch: 'deferred' });
+    opened.push(direct, deferred);
+    expect(direct.dispatch).toBe('direct'); // onnxruntime-node 1.30 exposes its native session: a change there shows here
+    expect(deferred.dispatch).toBe('deferred');
+    expect(deferred.predictOneNow).toBeUndefined();
+    const rows = Float32Array.from(small.matrix.values.subarray(0, 8 * 200));
+    const batch = await deferred.predict(rows);
+    expect(Array.from(await direct.predict(rows)).every((v, r) => Object.is(v, batch[r]))).toBe(true);
+    for (let r = 0; r < 200; r++) {
+      const row = rows.subarray(r * 8, r * 8 + 8);
+      expect(Object.is(direct.predictOneNow!(row), batch[r]!)).toBe(true);
+      expect(Object.is(await deferred.predictOne(row), batch[r]!)).toBe(true);
+    }
+    expect(() => direct.predictOneNow!(new Float32Array(9))).toThrow(/row.length must equal featureCount = 8, was 9/);
+  });
 });

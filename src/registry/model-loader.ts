@@ -4,11 +4,12 @@ import { DEFAULT_DEADLINES } from '../config/network-deadlines.js';
 import { AppError } from '../core/app-error.js';
 import { DeadlineError, withDeadline } from '../core/deadline.js';
 import type { MlflowClient } from './mlflow-client.js';
+import type { ModelVersion } from './mlflow-types.js';
 import { failedVersionReason, LINEAGE_TAGS } from './model-artifact.js';
 import { PACKAGE_FILES, parseModelCard, verifyChecksum, type CardValidator, type ModelCard } from './model-card.js';
 import type { ObjectStore } from './object-store.js';
 import type { ModelSourceConfig, ModelTier } from './registry-config.js';
-import { ModelPackageError } from './registry-error.js';
+import { ModelPackageError, RegistryError } from './registry-error.js';
 import type { RegistryLogger } from './registry-logger.js';
 
 /** What `loadModel` needs besides its config. Clients are created by the caller; absent client = its tiers are skipped. */
@@ -66,10 +67,11 @@ class TierSkipped extends Error {}
 
 /**
  * Loads a model package through up to four tiers, in `config.tiers` order (default):
- * 1. `alias`: `name@alias` in the MLflow registry → version → its source artifacts through the tracking server's proxy;
- * 2. `run`: run `runId`'s `<artifactPath>/` through the proxy;
+ * 1. `alias`: `name@alias` in the MLflow registry → version → its source artifacts through the tracking server's proxy
+ *    (with `config.version` set: that pinned version, `name/version`, instead of the alias);
+ * 2. `run`: run `runId`'s `<artifactPath>/` through the proxy (skipped for a pinned version);
  * 3. `s3`: `s3://<bucket>/<prefix>/` directly (no MLflow involved);
- * 4. `local`: `<localDir>/<name>/`.
+ * 4. `local`: `<localDir>/<name>/` (`<localDir>/<name>/<version>/` for a pinned version).
  * Each package is verified before it is served: card.json fits the schema, sha256(model.onnx) equals the card's
  * `onnxSha256` (and the version's `onnx_sha256` tag in tier 1), then `deps.validate(card)` (feature names, order and hash).
  *
@@ -79,8 +81,11 @@ class TierSkipped extends Error {}
  * (alias, run, prefix) points at a model this pipeline cannot feed, and a lower tier would only serve some other,
  * older model in its place, silently. It is logged as the tier's failure before the throw.
  *
- * @throws ModelPackageError `feature_mismatch` (first mismatching feature named), `no_model_available`
- *   (`context.attempts` holds every tier's reason).
+ * A pinned version the registry answers it does not have also stops loading (a lower tier could only serve a
+ * copy of a version the registry no longer vouches for, or another model).
+ *
+ * @throws ModelPackageError `feature_mismatch` (first mismatching feature named), `version_not_found` (the versions
+ *   the registry has in `context.versions`), `no_model_available` (`context.attempts` holds every tier's reason).
  * @example
  * const model = await loadModel(config, { mlflow, objectStore, logger, validate: featureValidator(pipeline.features) });
  * model.tier; // 'alias' | 'run' | 's3' | 'local'
@@ -92,6 +97,11 @@ export async function loadModel(config: ModelSourceConfig, deps: ModelLoaderDeps
     try {
       raw = tier === 'local' ? await fetchTier(tier, config, deps) : await withDeadline(`model tier ${tier}`, tierEndpoint(tier, config, deps), deps.tierBudgetMs ?? DEFAULT_DEADLINES.modelTierBudgetMs, () => fetchTier(tier, config, deps));
     } catch (e) {
+      if (e instanceof ModelPackageError && e.code === 'version_not_found') {
+        attempts.push({ tier, outcome: 'failed', code: e.code, reason: e.message });
+        deps.logger.warn(`model tier ${tier} failed`, { model: config.name, tier, code: e.code, reason: e.message });
+        throw new ModelPackageError(e.code, e.message, { ...e.context, attempts }, { cause: e.cause });
+      }
       const attempt: TierAttempt =
         e instanceof TierSkipped
           ? { tier, outcome: 'skipped', reason: e.message }
@@ -174,8 +184,8 @@ async function fetchTier(tier: ModelTier, config: ModelSourceConfig, deps: Model
 async function fetchAlias(config: ModelSourceConfig, deps: ModelLoaderDeps): Promise<RawPackage> {
   if (!deps.mlflow) throw new TierSkipped('no MLflow client (MLFLOW_TRACKING_URI unset)');
   const mlflow = deps.mlflow;
-  const v = await mlflow.getModelVersionByAlias(config.name, config.alias);
-  const where = `${config.name}@${config.alias} → version ${v.version}`;
+  const v = config.version !== undefined ? await pinnedVersion(mlflow, config.name, config.version) : await mlflow.getModelVersionByAlias(config.name, config.alias);
+  const where = config.version !== undefined ? `${config.name}/${config.version}` : `${config.name}@${config.alias} → version ${v.version}`;
   if (v.status !== 'READY') throw new ModelPackageError('missing_file', `${where} has status ${v.status}, expected READY`, { version: v.version, status: v.status });
   const failed = failedVersionReason(v.tags);
   if (failed) throw new ModelPackageError('invalid_card', `${where}: ${failed}`, { version: v.version });
@@ -195,7 +205,24 @@ async function fetchAlias(config: ModelSourceConfig, deps: ModelLoaderDeps): Pro
   };
 }
 
+/**
+ * Version `version` of registered model `name`.
+ * @throws ModelPackageError `version_not_found` when the registry answers it has no such version (naming the versions
+ *   it has, or saying the model is not registered); RegistryError for any other failure (the tier fails, the next runs).
+ */
+async function pinnedVersion(mlflow: MlflowClient, name: string, version: string): Promise<ModelVersion> {
+  try {
+    return await mlflow.getModelVersion(name, version);
+  } catch (e) {
+    if (!(e instanceof RegistryError && e.code === 'not_found')) throw e;
+    const versions = (await mlflow.searchAllModelVersions({ filter: `name = '${name.replace(/'/g, "''")}'` })).map((v) => v.version).sort((a, b) => Number(a) - Number(b));
+    const has = versions.length > 0 ? `it has version${versions.length > 1 ? 's' : ''} ${versions.join(', ')}` : 'no model of that name is registered';
+    throw new ModelPackageError('version_not_found', `model ${name}/${version}: the registry at ${mlflow.trackingUri} has no version ${version} of ${JSON.stringify(name)} (${has})`, { model: name, version, versions }, { cause: e });
+  }
+}
+
 async function fetchRun(config: ModelSourceConfig, deps: ModelLoaderDeps): Promise<RawPackage> {
+  if (config.version !== undefined) throw new TierSkipped(`a run id names no registered version (${config.name}/${config.version} is pinned)`);
   if (!deps.mlflow) throw new TierSkipped('no MLflow client (MLFLOW_TRACKING_URI unset)');
   if (!config.runId) throw new TierSkipped('no run id configured (TM_MODEL_RUN_ID)');
   const run = await deps.mlflow.getRun(config.runId);
@@ -219,7 +246,7 @@ async function fetchS3(config: ModelSourceConfig, deps: ModelLoaderDeps): Promis
 }
 
 async function fetchLocal(config: ModelSourceConfig): Promise<RawPackage> {
-  const dir = join(config.localDir, config.name);
+  const dir = config.version !== undefined ? join(config.localDir, config.name, config.version) : join(config.localDir, config.name);
   const read = async (file: string) => {
     try {
       return await readFile(join(dir, file));

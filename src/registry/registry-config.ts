@@ -106,6 +106,12 @@ export const ModelSourceConfig = z
     tiers: z.array(z.enum(MODEL_TIERS)).min(1).default([...MODEL_TIERS]),
     /** Tier 1: `name@alias`. */
     alias: z.string().regex(/^[A-Za-z0-9_-]+$/).default(REGISTRY_DEFAULTS.alias),
+    /**
+     * A pinned registered version (`name/version`): tier 1 serves that version instead of `name@alias`, tier 2 is
+     * skipped (a run id names no version), tier 4 reads `<localDir>/<name>/<version>/`. A version the registry does not
+     * have stops the load (`version_not_found`); no other tier is tried.
+     */
+    version: z.string().regex(/^[1-9][0-9]*$/, { message: 'must be a registered version number like 3' }).optional(),
     /** Tier 2: an MLflow run id; absent = tier skipped. */
     runId: z.string().regex(/^[0-9a-f]{32}$/).optional(),
     /** Tier 2: folder of the package inside the run's artifacts. */

@@ -35,6 +35,8 @@ export type ModelPackageErrorCode =
   | 'publish_failed'
   /** No configured tier served a model; `context.attempts` lists every tier's reason. */
   | 'no_model_available'
+  /** A pinned `name/version` the registry does not have; `context.versions` lists the ones it has. */
+  | 'version_not_found'
   /** A tier could not be reached (network, S3 error, MLflow unavailable). */
   | 'unavailable';
 

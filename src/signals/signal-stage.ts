@@ -8,6 +8,8 @@ export interface SignalModel {
   readonly featureNames: readonly string[];
   /** Predicts one row (the pipeline's feature row, in `featureNames` order). */
   predictOne(row: ArrayLike<number>): Promise<number>;
+  /** The same without a promise, when the model can answer in place (an `OnnxModel` with `dispatch: 'direct'`). */
+  readonly predictOneNow?: (row: ArrayLike<number>) => number;
   /** Predicts every row of a row-major float32 matrix (the cache path). */
   predict(rows: Float32Array): Promise<Float32Array>;
 }
@@ -42,6 +44,8 @@ export class SignalStage {
   private readonly referenceLast: Float64Array;
 
   private readonly models: readonly SignalModel[];
+  /** Every model's `predictOneNow` (engine order) when all have one: {@link onBars} then runs without any await. */
+  private readonly now: readonly ((row: ArrayLike<number>) => number)[] | null;
 
   /**
    * @param model one model for every instrument, or one per instrument (engine order; e.g. per-symbol transfer models).
@@ -56,6 +60,7 @@ export class SignalStage {
     this.models = Array.isArray(model) ? (model as readonly SignalModel[]) : inputs.map(() => model as SignalModel);
     if (this.models.length !== inputs.length) throw new SignalError('feature_mismatch', `signal stage: ${this.models.length} models for ${inputs.length} instruments`, { models: this.models.length, instruments: inputs.length });
     for (const m of this.models) checkFeatures(pipeline.names, m.featureNames);
+    this.now = this.models.every((m) => m.predictOneNow !== undefined) ? this.models.map((m) => m.predictOneNow!) : null;
     this.features = inputs.map((x) => pipeline.createIncremental({ timeframeMs: x.timeframeMs }));
     this.fundingCursor = new Int32Array(inputs.length);
     this.dvolCursor = new Int32Array(inputs.length);
@@ -104,9 +109,18 @@ export class SignalStage {
   /**
    * Feeds bar `t` of every instrument with `present[i][t] !== 0` and writes its signal to `out[i][t]`, one instrument
    * after another (allocates nothing on our side; running the per-instrument model calls concurrently was measured
-   * no faster on 2 cores and would allocate per bar).
+   * no faster on 2 cores and would allocate per bar). When every model answers in place (`predictOneNow`: onnxruntime's
+   * native call is synchronous on this thread either way) the bar is done on return and nothing is returned;
+   * otherwise the returned promise settles when every model has answered.
    */
-  async onBars(t: number, present: readonly Uint8Array[], out: readonly Float64Array[]): Promise<void> {
+  onBars(t: number, present: readonly Uint8Array[], out: readonly Float64Array[]): Promise<void> | undefined {
+    const now = this.now;
+    if (now === null) return this.onBarsAwaited(t, present, out);
+    for (let i = 0; i < out.length; i++) if (present[i]![t] !== 0) out[i]![t] = now[i]!(this.featuresOf(i, t));
+    return undefined;
+  }
+
+  private async onBarsAwaited(t: number, present: readonly Uint8Array[], out: readonly Float64Array[]): Promise<void> {
     for (let i = 0; i < out.length; i++) if (present[i]![t] !== 0) out[i]![t] = await this.onBar(i, t);
   }
 
@@ -120,7 +134,8 @@ export class SignalStage {
    * @throws SignalError `out_of_order` when `t` is not the instrument's next bar.
    */
   async onBar(i: number, t: number): Promise<number> {
-    return this.models[i]!.predictOne(this.featuresOf(i, t));
+    const row = this.featuresOf(i, t);
+    return this.now !== null ? this.now[i]!(row) : this.models[i]!.predictOne(row);
   }
 
   /** The features of bar `t` of instrument `i` (the stage's preallocated row; valid until the next call). */

@@ -27,8 +27,8 @@ export interface RollingIcOptions {
  * 0 when fewer than `minPairs` predictions, when s_t = 0, or when p_t is NaN. It measures how strong this
  * prediction is relative to the signal's usual output, not whether the signal works (that is the IC).
  *
- * Cost per update: O(window) time (binary search + one shift in two sorted arrays, one rank pass, one
- * correlation pass) and no allocation: every buffer is preallocated in the constructor.
+ * Cost per update: O(window) time (binary search + one shift in two sorted arrays, one rank pass per side) and
+ * no allocation: every buffer is preallocated in the constructor.
  * @example
  * const ic = new RollingIc({ window: 200, horizonBars: 1, minPairs: 30 });
  * ic.update(prediction, close); if (ic.ic >= 0.05) ...
@@ -48,8 +48,8 @@ export class RollingIc {
   private readonly sortedY: Float64Array;
   private readonly slotX: Int32Array;
   private readonly slotY: Int32Array;
-  private readonly rankX: Float64Array;
-  private readonly rankY: Float64Array;
+  /** By slot: the y side's average rank minus the mean rank. */
+  private readonly centeredRankY: Float64Array;
   // recent predictions (ring) for the confidence
   private readonly recent: Float64Array;
   private bar = 0;
@@ -82,8 +82,7 @@ export class RollingIc {
     this.sortedY = new Float64Array(window);
     this.slotX = new Int32Array(window);
     this.slotY = new Int32Array(window);
-    this.rankX = new Float64Array(window);
-    this.rankY = new Float64Array(window);
+    this.centeredRankY = new Float64Array(window);
     this.recent = new Float64Array(window);
   }
 
@@ -170,16 +169,34 @@ export class RollingIc {
       this.values[0] = Number.NaN;
       return;
     }
-    averageRanks(this.sortedX, this.slotX, n, this.rankX);
-    averageRanks(this.sortedY, this.slotY, n, this.rankY);
-    // slots 0..n-1 are the occupied ones (filled in order, reused in place once full)
+    // Pearson correlation of the average ranks, in two passes over the sorted sides (y: centered rank by slot; x: each
+    // tie group's centered rank times the sum of its pairs' y ranks). Every centered rank is a multiple of 1/2 and at
+    // most n/2 in size, so every term and partial sum below is a multiple of 1/4 under n³/4 < 2^51 (n <= 100,000):
+    // exact in doubles, hence the same bits in any summation order (as the reference `spearman` computes them).
     const mean = (n + 1) / 2;
-    let sxy = 0, sxx = 0, syy = 0;
-    for (let i = 0; i < n; i++) {
-      const dx = this.rankX[i]! - mean, dy = this.rankY[i]! - mean;
-      sxy += dx * dy;
-      sxx += dx * dx;
-      syy += dy * dy;
+    const sortedY = this.sortedY, slotY = this.slotY, dy = this.centeredRankY;
+    let syy = 0;
+    for (let i = 0; i < n; ) {
+      let j = i + 1;
+      const v = sortedY[i]!;
+      while (j < n && sortedY[j] === v) j++;
+      const d = (i + 1 + j) / 2 - mean;
+      for (let m = i; m < j; m++) dy[slotY[m]!] = d;
+      syy += d * d * (j - i);
+      i = j;
+    }
+    const sortedX = this.sortedX, slotX = this.slotX;
+    let sxx = 0, sxy = 0;
+    for (let i = 0; i < n; ) {
+      let j = i + 1;
+      const v = sortedX[i]!;
+      while (j < n && sortedX[j] === v) j++;
+      const d = (i + 1 + j) / 2 - mean;
+      let sumY = 0;
+      for (let m = i; m < j; m++) sumY += dy[slotX[m]!]!;
+      sxy += d * sumY;
+      sxx += d * d * (j - i);
+      i = j;
     }
     this.values[0] = sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : Number.NaN;
   }
@@ -247,18 +264,6 @@ function ranksOf(values: ArrayLike<number>): Float64Array {
     i = j;
   }
   return ranks;
-}
-
-/** Writes the average rank (1-based) of each slot into `rank[slot]`, from a sorted array of n values. */
-function averageRanks(sorted: Float64Array, slots: Int32Array, n: number, rank: Float64Array): void {
-  for (let i = 0; i < n; ) {
-    let j = i + 1;
-    const v = sorted[i]!;
-    while (j < n && sorted[j] === v) j++;
-    const r = (i + 1 + j) / 2;
-    for (let m = i; m < j; m++) rank[slots[m]!] = r;
-    i = j;
-  }
 }
 
 /** Inserts `values[slot]` (tagged `slot`) into the ascending `sorted[0..n)`, after any equal values. */

@@ -14,7 +14,7 @@ import { importPath } from '../../src/data/index.js';
 import { STRATEGIES } from '../../src/strategies/index.js';
 import { DEFAULT_FEATURE_SPEC, FeaturePipeline, featureInputsFromStore } from '../../src/features/index.js';
 import { exportOnnx, fitGradientBoosting, loadOnnxModel } from '../../src/models/index.js';
-import { formatModelCard, ModelCard, sha256Hex } from '../../src/registry/index.js';
+import { createS3Client, formatModelCard, MlflowClient, ModelCard, parseMlflowClientConfig, publishModel, S3ObjectStore, s3ConfigFromEnv, s3CredentialsFromEnv, sha256Hex } from '../../src/registry/index.js';
 import { predictColumn } from '../../src/signals/index.js';
 import { runTm, withStoreAt } from '../support/cli.js';
 import { sharedDataDir, tempDir } from '../support/shared-data.js';
@@ -162,6 +162,53 @@ describe('tm predict (real shared data)', () => {
       if (saved.dir === undefined) delete process.env['TM_MODELS_DIR'];
       else process.env['TM_MODELS_DIR'] = saved.dir;
       if (saved.uri !== undefined) process.env['MLFLOW_TRACKING_URI'] = saved.uri;
+    }
+  }, 120_000);
+
+  it('resolves <name>/<version> through the real MLflow registry to that version, and refuses a version it does not have', async () => {
+    const trackingUri = process.env['MLFLOW_TRACKING_URI'];
+    const s3 = s3ConfigFromEnv(process.env);
+    if (!trackingUri || !s3) throw new Error(`MLFLOW_TRACKING_URI and TM_S3_BUCKET must be set (${process.env['TM_SERVICES_ERROR'] ?? 'eval "$(bash scripts/services.sh env)" first'})`);
+    const mlflow = new MlflowClient(parseMlflowClientConfig({ trackingUri }), { now: () => Date.now() });
+    const name = `tm-test-predict-${process.pid}-${Date.now().toString(36)}`;
+    const card = ModelCard.parse({
+      schemaVersion: 1, name, featureNames: [...pipeline.names], featureSpecHash: pipeline.hash, onnxSha256: sha256Hex(onnx),
+      dataRange: { from: '2022-01-01T00:00:00Z', to: '2023-01-01T00:00:00Z' }, metrics: {}, gates: { passed: true, checks: {} }, seed: 11, gitCommit: '0000000',
+    });
+    const published = await publishModel(mlflow, new S3ObjectStore(createS3Client(s3, s3CredentialsFromEnv(process.env)), s3.bucket), { experiment: name, runName: 'predict-by-version', card, onnxBytes: onnx, registeredModel: name });
+    try {
+      expect(published.version).toBe('1');
+      const byVersion = await runTm(['predict', '--model', `${name}/1`, '--from', '2024-01-01', '--to', '2024-03-01', '--symbols', 'BTCUSDT', '--db', db]);
+      expect(byVersion.err).toBe('');
+      expect(byVersion.code).toBe(0);
+      expect(byVersion.out).toMatch(new RegExp(`BTCUSDT\\s+${name}\\s+v1\\s+360`));
+      const folder = await runTm(['predict', '--model', gated, '--from', '2024-01-01', '--to', '2024-03-01', '--symbols', 'BTCUSDT', '--db', db]);
+      expect(folder.code, folder.err).toBe(0);
+      const registered = await withStoreAt(db, async (store) => (await store.query(`SELECT epoch_ms(ts) AS t, prediction AS p, model_version AS v FROM predictions WHERE model = ? AND symbol = 'BTCUSDT' ORDER BY ts`, [name])).map((r) => ({ t: Number(r['t']), p: Number(r['p']), v: String(r['v']) })));
+      expect(registered).toHaveLength(360);
+      expect(new Set(registered.map((x) => x.v))).toEqual(new Set(['v1']));
+      const local = (await stored(db, 'BTCUSDT')).filter((x) => x.t >= FROM && x.t < TO);
+      expect(registered.map((x) => [x.t, x.p])).toEqual(local.map((x) => [x.t, x.p]));
+      // an experiment column naming the model by version streams the same signal as the folder
+      const experiment = async (model: string) => {
+        const parsed = parseBacktestConfig({
+          name: 'tiny-gbdt-by-version', strategy: 'signal-column', params: { threshold: 0.0002, allocation: 0.3 },
+          data: { venue: 'binance-spot', symbols: ['BTCUSDT'], timeframe: '4h', start: '2024-01-01', end: '2024-03-01' },
+          funding: { venue: 'binance-futures' }, leverage: 2, slippage: { model: 'fixed', bps: 2 }, columns: { signal: { source: 'model', model } },
+        }, 'tiny-gbdt-by-version.json');
+        if (!parsed.success) throw parsed.error;
+        return withStoreAt(db, (store) => runExperiment(parsed.data, { store, strategies: STRATEGIES, loadModel: loadExperimentModel }));
+      };
+      const pinned = await experiment(`${name}/1`);
+      expect(pinned.fills.length).toBeGreaterThan(5);
+      expect(pinned.fills).toEqual((await experiment(gated)).fills);
+      expect(pinned.notes.find((n) => n.startsWith(`column signal: model ${name}`))).toMatch(/v1/);
+      await expect(experiment(`${name}/2`)).rejects.toMatchObject({ code: 'version_not_found' });
+      const missing = await runTm(['predict', '--model', `${name}/2`, '--from', '2024-01-01', '--to', '2024-03-01', '--symbols', 'BTCUSDT', '--db', db]);
+      expect(missing.code).toBe(2);
+      expect(missing.err).toContain(`model ${name}/2: the registry at ${trackingUri} has no version 2 of "${name}" (it has version 1)`);
+    } finally {
+      await mlflow.deleteRegisteredModel(name).catch(() => undefined);
     }
   }, 120_000);
 

@@ -363,6 +363,33 @@ describe('registry: 4-tier model loader (real MLflow + MinIO)', () => {
     expect(model.attempts[0]).toMatchObject({ tier: 'alias', code: 'not_found', reason: expect.stringContaining('has no alias "champion"') });
   });
 
+  it('a pinned version (name/version) is served by tier 1 from that version; the run tier is skipped', async () => {
+    const logger = memoryLogger();
+    const model = await loadModel(config({ version: '1' }), { mlflow, objectStore: store, logger, validate: featureValidator(expected) });
+    expect(model.tier).toBe('alias');
+    expect(model.version).toBe('1');
+    expect(model.card).toEqual(card);
+    expect(model.location).toMatch(new RegExp(`^${name}/1 \\(mlflow-artifacts:/`));
+    // MLflow down: the S3 copy of that version serves; the run tier never serves a pinned version
+    const fallback = await loadModel(config({ version: '1', tiers: ['alias', 'run', 's3'] }), { mlflow: deadMlflow, objectStore: store, logger: memoryLogger(), validate: featureValidator(expected) });
+    expect(fallback.attempts.map((a) => `${a.tier}:${a.outcome}:${a.code ?? ''}`)).toEqual(['alias:failed:unavailable', 'run:skipped:', 's3:served:']);
+    expect(fallback.location).toBe(`s3://${bucket}/models/${name}/1/`);
+    expect(() => parseModelSourceConfig({ name, version: 'v1' })).toThrow(/`version` must be a registered version number like 3/);
+  });
+
+  it('a version the registry does not have stops the load with version_not_found, naming the versions it has; lower tiers are NOT tried', async () => {
+    const logger = memoryLogger();
+    const e = await loadModel(config({ version: '7' }), { mlflow, objectStore: store, logger, validate: featureValidator(expected) }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ModelPackageError);
+    expect((e as ModelPackageError).code).toBe('version_not_found');
+    expect((e as ModelPackageError).message).toBe(`model ${name}/7: the registry at ${mlflow.trackingUri} has no version 7 of "${name}" (it has version 1)`);
+    expect((e as ModelPackageError).context).toMatchObject({ model: name, version: '7', versions: ['1'], attempts: [{ tier: 'alias', outcome: 'failed', code: 'version_not_found' }] });
+    expect(logger.records.filter((r) => r.level === 'warn').map((r) => r.fields['tier'])).toEqual(['alias']);
+    const unknown = await loadModel(parseModelSourceConfig({ name: `tm-test-never-registered-${run}`, version: '1', localDir }), { mlflow, logger: memoryLogger(), validate: featureValidator(expected) }).catch((x: unknown) => x);
+    expect((unknown as ModelPackageError).code).toBe('version_not_found');
+    expect((unknown as ModelPackageError).message).toContain('(no model of that name is registered)');
+  });
+
   it('config from the harness env names (MLFLOW_TRACKING_URI, TM_S3_BUCKET, TM_MODEL_S3_PREFIX, TM_MODELS_DIR)', async () => {
     const env = { ...process.env, TM_MODEL_S3_PREFIX: published.s3.prefix, TM_MODELS_DIR: localDir, TM_MODEL_ALIAS: 'production' };
     const cfg = modelSourceConfigFromEnv(env, name);

@@ -101,5 +101,11 @@ describe('signal stage on BTC/ETH/SOL 4h', () => {
     const concurrent = await runBacktestWithSignals(spec, strategy(), { stage: new SignalStage(pipeline, own, inputs), column: 'signal' });
     for (const m of own) await m.close();
     expect(concurrent.fills).toEqual(fromCache.fills);
+    // through onnxruntime's public, deferred run (awaited per bar): the same backtest
+    const deferred = await loadOnnxModel(bytes, expected, { dispatch: 'deferred' });
+    const awaited = await runBacktestWithSignals(spec, strategy(), { stage: new SignalStage(pipeline, deferred, inputs), column: 'signal' });
+    await deferred.close();
+    expect(awaited.fills).toEqual(fromCache.fills);
+    expect(Array.from(awaited.equity.value)).toEqual(Array.from(fromCache.equity.value));
   });
 });
