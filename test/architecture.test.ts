@@ -39,6 +39,12 @@ describe('architecture', () => {
     }
   });
 
+  it('no top-level await in src/ (the notebooks’ tslab kernel loads dist/ through require(), which refuses such a module graph)', () => {
+    // A statement at column 0 that awaits: `await x`, `const y = await x`, `export const z = await x`.
+    const offenders = files.filter((f) => /^(?:export\s+)?(?:(?:const|let|var)\s+[^=\n]+=\s*)?await\b/m.test(readFileSync(f, 'utf8')));
+    expect(offenders.map((f) => relative(src, f))).toEqual([]);
+  });
+
   it('no Date.now() outside the live clock and CLI composition roots', () => {
     const offenders = files.filter((f) => /Date\.now\(\)/.test(readFileSync(f, 'utf8')) && !/^(live\/live-clock|cli\/)/.test(relative(src, f)));
     expect(offenders.map((f) => relative(src, f))).toEqual([]);

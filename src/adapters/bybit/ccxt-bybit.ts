@@ -1,6 +1,5 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type * as Ccxt from 'ccxt';
 
 /** What the Bybit adapters take from ccxt: the Bybit exchange class and the error classes it throws. */
@@ -10,25 +9,26 @@ type CcxtBybitModule = Pick<typeof Ccxt, 'bybit' | 'BadResponse' | 'BaseError' |
  * Loads ccxt's Bybit exchange module and its error classes alone (`ccxt/js/src/bybit.js`, `js/src/base/errors.js`):
  * ccxt's entry point imports all of its ~110 exchanges (≈ 0.6 s of a CLI start, 3× the Bybit module alone), and a
  * live run needs one. Those files are what the entry point itself re-exports, so the classes are the very same
- * objects (`instanceof` holds across both ways of importing; checked by ccxt-bybit.test.ts). When the package layout
- * differs (another ccxt version), falls back to the entry point: slower, same behaviour.
+ * objects (`instanceof` holds across both ways of importing; checked by ccxt-bybit.test.ts).
+ * Synchronous (`require` of the ES modules, Node ≥ 20.19), so this module has no top-level await: a CommonJS
+ * consumer (the tslab kernel of the notebooks) can load the adapters. On an older Node, or when the package layout
+ * differs (another ccxt version), falls back to ccxt's CommonJS entry point: slower, same behaviour.
  */
-async function loadCcxtBybit(): Promise<{ readonly module: CcxtBybitModule; readonly source: 'bybit-module' | 'package' }> {
+function loadCcxtBybit(): { readonly module: CcxtBybitModule; readonly source: 'bybit-module' | 'package' } {
+  const require = createRequire(import.meta.url);
   try {
     // ccxt's package exports only its entry point; its files sit at fixed places below the package root (dist/ccxt.cjs).
-    const root = dirname(dirname(createRequire(import.meta.url).resolve('ccxt')));
-    const [exchange, errors] = await Promise.all([
-      import(pathToFileURL(join(root, 'js', 'src', 'bybit.js')).href) as Promise<{ default: typeof Ccxt.bybit }>,
-      import(pathToFileURL(join(root, 'js', 'src', 'base', 'errors.js')).href) as Promise<typeof Ccxt>,
-    ]);
+    const root = dirname(dirname(require.resolve('ccxt')));
+    const exchange = require(join(root, 'js', 'src', 'bybit.js')) as { default: typeof Ccxt.bybit };
+    const errors = require(join(root, 'js', 'src', 'base', 'errors.js')) as typeof Ccxt;
     if (typeof exchange.default !== 'function' || typeof errors.RateLimitExceeded !== 'function') throw new Error('unexpected ccxt layout');
     return { module: { ...errors, bybit: exchange.default }, source: 'bybit-module' };
   } catch {
-    return { module: await import('ccxt'), source: 'package' };
+    return { module: require('ccxt') as typeof Ccxt, source: 'package' };
   }
 }
 
-const loaded = await loadCcxtBybit();
+const loaded = loadCcxtBybit();
 
 /**
  * Default burst of the ccxt request throttle of the Bybit clients, in ccxt cost units (one unit = `rateLimitMs` of
