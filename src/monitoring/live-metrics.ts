@@ -201,8 +201,7 @@ export class LiveMetrics {
     const { metrics, options } = this;
     // The model in use, from the start (its swap outcomes at 0: a refused promotion is an increase).
     const model = signals?.model;
-    if (model !== undefined && !this.modelSeen) metrics.modelLoaded(model.name, model.version, options.mode, model.loadedAtMs);
-    if (model !== undefined) this.modelSeen = true;
+    if (model !== undefined) metrics.modelLoaded(model.name, model.version, options.mode, model.loadedAtMs);
     this.cursors = { fills: kernel.fills.length, trips: kernel.tracker.trips.length, rejections: kernel.rejections.length, changes: kernel.risk.changes.length, funding: kernel.fundingEvents.length };
     metrics.warmupFinished('venue', seconds, Object.fromEntries(options.instruments.map((id) => [id, bars])));
     this.setBreaker(kernel.tradingState, 'start');
@@ -275,12 +274,9 @@ export class LiveMetrics {
   /** Signals, IC and confidence, the model's inference time and info, the stage's funding input. */
   private signals(kernel: Kernel, set: ObservedBarSet, signals: ObservedSignals): void {
     const { metrics, options } = this;
+    // The model was recorded as loaded at the warm-up (and again at each swap): only its inference time here.
     const model = signals.model;
-    if (model !== undefined) {
-      if (!this.modelSeen) metrics.modelLoaded(model.name, model.version, options.mode, model.loadedAtMs);
-      this.modelSeen = true;
-      metrics.inference(model.name, signals.inferenceSeconds);
-    }
+    if (model !== undefined) metrics.inference(model.name, signals.inferenceSeconds);
     for (let i = 0; i < options.instruments.length; i++) {
       const id = options.instruments[i]!;
       const funding = signals.fundingRate(i);
@@ -304,7 +300,6 @@ export class LiveMetrics {
     if (succeeded) this.metrics.modelLoaded(model, version, this.options.mode, this.now());
   }
 
-  private modelSeen = false;
   /** Per instrument: the tier and reason last exported (a change is counted once). */
   private readonly tiers = new Map<number, string>();
 

@@ -32,8 +32,8 @@ export class StreamingFeatureInputs implements FeatureInputs {
   dvol: DailySeries | undefined;
   /** Bars appended so far. */
   length = 0;
-  private fundingBuf: { ts: Float64Array; rate: Float64Array; n: number } | undefined;
-  private dvolBuf: { ts: Float64Array; value: Float64Array; n: number } | undefined;
+  private readonly fundingBuf: GrowingSeries | undefined;
+  private readonly dvolBuf: GrowingSeries | undefined;
 
   constructor(
     readonly timeframeMs: number,
@@ -48,12 +48,12 @@ export class StreamingFeatureInputs implements FeatureInputs {
     this.volume = new Float64Array(c);
     this.referenceClose = shape.reference ? new Float64Array(c) : undefined;
     if (shape.funding) {
-      this.fundingBuf = { ts: new Float64Array(64), rate: new Float64Array(64), n: 0 };
-      this.funding = { ts: this.fundingBuf.ts.subarray(0, 0), rate: this.fundingBuf.rate.subarray(0, 0) };
+      this.fundingBuf = new GrowingSeries();
+      this.funding = { ts: this.fundingBuf.tsView(), rate: this.fundingBuf.valueView() };
     }
     if (shape.dvol) {
-      this.dvolBuf = { ts: new Float64Array(64), value: new Float64Array(64), n: 0 };
-      this.dvol = { ts: this.dvolBuf.ts.subarray(0, 0), value: this.dvolBuf.value.subarray(0, 0) };
+      this.dvolBuf = new GrowingSeries();
+      this.dvol = { ts: this.dvolBuf.tsView(), value: this.dvolBuf.valueView() };
     }
   }
 
@@ -64,14 +64,12 @@ export class StreamingFeatureInputs implements FeatureInputs {
 
   /** Time of the newest funding settlement held (-Infinity before the first). */
   get lastFundingTs(): number {
-    const b = this.fundingBuf;
-    return b === undefined || b.n === 0 ? -Infinity : b.ts[b.n - 1]!;
+    return this.fundingBuf?.lastTs ?? -Infinity;
   }
 
   /** Day start of the newest DVOL value held (-Infinity before the first). */
   get lastDvolTs(): number {
-    const b = this.dvolBuf;
-    return b === undefined || b.n === 0 ? -Infinity : b.ts[b.n - 1]!;
+    return this.dvolBuf?.lastTs ?? -Infinity;
   }
 
   /**
@@ -95,29 +93,13 @@ export class StreamingFeatureInputs implements FeatureInputs {
   /** Appends a funding settlement newer than the last one held (an older or repeated one is ignored: sources overlap). */
   pushFunding(ts: number, rate: number): void {
     const b = this.fundingBuf;
-    if (b === undefined || !(ts > this.lastFundingTs)) return;
-    if (b.n === b.ts.length) {
-      b.ts = grown(b.ts);
-      b.rate = grown(b.rate);
-    }
-    b.ts[b.n] = ts;
-    b.rate[b.n] = rate;
-    b.n++;
-    this.funding = { ts: b.ts.subarray(0, b.n), rate: b.rate.subarray(0, b.n) };
+    if (b !== undefined && b.push(ts, rate)) this.funding = { ts: b.tsView(), rate: b.valueView() };
   }
 
   /** Appends a DVOL day newer than the last one held (older or repeated ones are ignored). */
   pushDvol(ts: number, value: number): void {
     const b = this.dvolBuf;
-    if (b === undefined || !(ts > this.lastDvolTs)) return;
-    if (b.n === b.ts.length) {
-      b.ts = grown(b.ts);
-      b.value = grown(b.value);
-    }
-    b.ts[b.n] = ts;
-    b.value[b.n] = value;
-    b.n++;
-    this.dvol = { ts: b.ts.subarray(0, b.n), value: b.value.subarray(0, b.n) };
+    if (b !== undefined && b.push(ts, value)) this.dvol = { ts: b.tsView(), value: b.valueView() };
   }
 
   private grow(): void {
@@ -135,4 +117,36 @@ function grown(a: Float64Array): Float64Array {
   const b = new Float64Array(Math.max(16, a.length * 2));
   b.set(a);
   return b;
+}
+
+/** A time series appended in time order (capacity doubling); views are exact (`subarray` of the filled part). */
+class GrowingSeries {
+  private ts = new Float64Array(64);
+  private value = new Float64Array(64);
+  private n = 0;
+
+  get lastTs(): number {
+    return this.n === 0 ? -Infinity : this.ts[this.n - 1]!;
+  }
+
+  /** Appends (ts, value) when `ts` is after the last time held; returns whether it did. */
+  push(ts: number, value: number): boolean {
+    if (!(ts > this.lastTs)) return false;
+    if (this.n === this.ts.length) {
+      this.ts = grown(this.ts);
+      this.value = grown(this.value);
+    }
+    this.ts[this.n] = ts;
+    this.value[this.n] = value;
+    this.n++;
+    return true;
+  }
+
+  tsView(): Float64Array {
+    return this.ts.subarray(0, this.n);
+  }
+
+  valueView(): Float64Array {
+    return this.value.subarray(0, this.n);
+  }
 }

@@ -23,7 +23,8 @@ import { BybitV5Venue, TEST_API_KEY, TEST_API_SECRET } from '../support/bybit-v5
 import { readSharedFunding } from '../support/bybit-test-data.js';
 import { serverKlines, sharedFrame } from '../support/live-harness.js';
 import { modelInputsStore, tinyModel } from '../support/live-model.js';
-import { createS3Client, MlflowClient, parseMlflowClientConfig, parseS3Config, publishModel, S3ObjectStore, s3CredentialsFromEnv, sha256Hex } from '../../src/registry/index.js';
+import { publishModel, sha256Hex, type MlflowClient } from '../../src/registry/index.js';
+import { serviceRegistry } from '../support/service-env.js';
 import { promtool } from '../support/promtool.js';
 import { alertRules, dashboardExpressions, freePort, sleep, TestPrometheus, values } from '../support/prometheus.js';
 import { tempDir } from '../support/shared-data.js';
@@ -49,12 +50,6 @@ const NOT_IN_PAPER: Readonly<Record<string, string>> = {};
  * ReconciliationDifference on the demo account's balance, ModelSwapFailed on the refused promotion.
  */
 const ALERTS_NOT_IN_PAPER: Readonly<Record<string, string>> = {};
-
-function requireEnv(name: string): string {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set (${process.env['TM_SERVICES_ERROR'] ?? 'run via npm test, or eval "$(bash scripts/services.sh env)" first'})`);
-  return v;
-}
 
 const familyOf = (expr: string) => /trade_matrix_[a-z_]+/.exec(expr)?.[0] ?? /[a-z_]+/.exec(expr)![0];
 
@@ -102,9 +97,9 @@ describe('real Prometheus scraping tm live --paper', () => {
     await modelInputsStore(db, ['BTCUSDT']);
     // The model runner follows name@production in the real MLflow: version 1 runs; version 2 (another feature set)
     // is promoted mid-run and refused (TradeMatrixModelSwapFailed).
-    mlflow = new MlflowClient(parseMlflowClientConfig({ trackingUri: requireEnv('MLFLOW_TRACKING_URI') }), { now: () => Date.now() });
-    const bucket = requireEnv('TM_S3_BUCKET');
-    const s3 = new S3ObjectStore(createS3Client(parseS3Config({ endpoint: requireEnv('TM_S3_ENDPOINT'), bucket }), s3CredentialsFromEnv(process.env)), bucket);
+    const registry = serviceRegistry();
+    mlflow = registry.mlflow;
+    const s3 = registry.s3;
     const good = await tinyModel(db, modelName);
     await publishModel(mlflow, s3, { experiment: modelName, runName: 'v1', card: good.card, onnxBytes: good.onnx, registeredModel: modelName });
     const bad = new Uint8Array(randomBytes(1024));

@@ -25,7 +25,8 @@ import { ModelWatch } from '../../src/live/model-watch.js';
 import { VenueSignalInputs } from '../../src/live/venue-signal-inputs.js';
 import { loadOnnxModel } from '../../src/models/index.js';
 import { loadExperimentModel } from '../../src/cli/model-packages.js';
-import { createS3Client, MlflowClient, parseMlflowClientConfig, parseS3Config, publishModel, S3ObjectStore, s3CredentialsFromEnv, sha256Hex } from '../../src/registry/index.js';
+import { publishModel, sha256Hex, type MlflowClient } from '../../src/registry/index.js';
+import { serviceRegistry } from '../support/service-env.js';
 import { predictColumn } from '../../src/signals/index.js';
 import { StoreSignalInputs } from '../../src/signals/signal-input-source.js';
 import { STRATEGIES } from '../../src/strategies/index.js';
@@ -34,12 +35,6 @@ import { BybitV5Server } from '../support/bybit-v5-server.js';
 import { serverKlines, sharedFrame } from '../support/live-harness.js';
 import { modelInputsStore, tinyModel } from '../support/live-model.js';
 import { tempDir } from '../support/shared-data.js';
-
-function requireEnv(name: string): string {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set (${process.env['TM_SERVICES_ERROR'] ?? 'run via npm test, or eval "$(bash scripts/services.sh env)" first'})`);
-  return v;
-}
 
 const tf = timeframeMs('4h');
 const START = Date.UTC(2024, 2, 1);
@@ -54,9 +49,9 @@ describe('promote-to-live (real MLflow + MinIO)', () => {
   const onnxOf: Record<string, Uint8Array> = {};
 
   beforeAll(async () => {
-    mlflow = new MlflowClient(parseMlflowClientConfig({ trackingUri: requireEnv('MLFLOW_TRACKING_URI') }), { now: () => Date.now() });
-    const bucket = requireEnv('TM_S3_BUCKET');
-    const s3 = new S3ObjectStore(createS3Client(parseS3Config({ endpoint: requireEnv('TM_S3_ENDPOINT'), bucket }), s3CredentialsFromEnv(process.env)), bucket);
+    const registry = serviceRegistry();
+    mlflow = registry.mlflow;
+    const s3 = registry.s3;
     await modelInputsStore(db, ['BTCUSDT']);
     for (const [seed, version] of [[11, 'v1'], [12, 'v2']] as const) {
       const { onnx, card } = await tinyModel(db, name, seed);

@@ -1,3 +1,5 @@
+import { createS3Client, MlflowClient, parseMlflowClientConfig, parseS3Config, S3ObjectStore, s3CredentialsFromEnv } from '../../src/registry/index.js';
+
 /**
  * Returns the environment variable `name` that `scripts/services.sh env` sets for a real service (MLflow, MinIO, ...).
  * @throws Error naming the variable and how to set it (with the services' start error when there was one).
@@ -17,4 +19,12 @@ export async function withoutMlflow<T>(fn: () => Promise<T>): Promise<T> {
   } finally {
     if (saved !== undefined) process.env['MLFLOW_TRACKING_URI'] = saved;
   }
+}
+
+/** Clients of the harness's real MLflow and MinIO bucket (from `scripts/services.sh env`), for tests that publish models. */
+export function serviceRegistry(): { readonly mlflow: MlflowClient; readonly s3: S3ObjectStore } {
+  const mlflow = new MlflowClient(parseMlflowClientConfig({ trackingUri: requireServiceEnv('MLFLOW_TRACKING_URI') }), { now: () => Date.now() });
+  const bucket = requireServiceEnv('TM_S3_BUCKET');
+  const s3 = new S3ObjectStore(createS3Client(parseS3Config({ endpoint: requireServiceEnv('TM_S3_ENDPOINT'), bucket }), s3CredentialsFromEnv(process.env)), bucket);
+  return { mlflow, s3 };
 }
