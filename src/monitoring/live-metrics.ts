@@ -101,6 +101,8 @@ interface Tracked {
 const FEED = 'bybit-kline';
 const STATE_OPERATION = 'save_state';
 const BARS_INPUT = 'bars';
+/** The endpoint label of the venue client's rate-limit waits (its private REST requests; `tm live` labels them so). */
+const RATE_LIMIT_ENDPOINT = 'private';
 const YEAR_MS = 365 * 86_400_000;
 
 const STATUS_LABEL: Readonly<Record<string, OrderStatus>> = { ACCEPTED: 'accepted', PARTIALLY_FILLED: 'partially_filled', FILLED: 'filled', CANCELED: 'cancelled', REJECTED: 'rejected', EXPIRED: 'expired' };
@@ -186,7 +188,7 @@ export class LiveMetrics {
     metrics.runnerStarted(options.runner, options.version, options.mode, start);
     metrics.heartbeat(start);
     metrics.setReady(false);
-    metrics.initialiseSeries({ instruments: options.instruments, inputs: [BARS_INPUT], feeds: [FEED], operations: [STATE_OPERATION], reconciliation: options.mode !== 'paper' });
+    metrics.initialiseSeries({ instruments: options.instruments, inputs: [BARS_INPUT], feeds: [FEED], operations: [STATE_OPERATION], reconciliation: options.mode !== 'paper', ...(options.mode !== 'paper' ? { rateLimitEndpoints: [RATE_LIMIT_ENDPOINT] } : {}) });
     if (options.drawdownLimit !== undefined && options.drawdownLimit !== null) metrics.drawdownLimit(options.strategy, options.drawdownLimit);
     for (const id of options.instruments) metrics.openOrders(id, 0);
   }

@@ -162,6 +162,8 @@ export interface KnownLabels {
   readonly operations?: readonly string[];
   /** A venue run: the reconciliation counters by status and the duration histogram exist (at 0) before the first one. */
   readonly reconciliation?: boolean;
+  /** A venue run: the rate limiter's endpoints (their wait counters exist at 0 before the first wait). */
+  readonly rateLimitEndpoints?: readonly string[];
 }
 
 const ORDER_STATUSES: readonly OrderStatus[] = ['accepted', 'partially_filled', 'filled', 'cancelled', 'rejected', 'expired'];
@@ -718,6 +720,7 @@ export function createTradingMetrics(options: TradingMetricsOptions): TradingMet
       for (const input of known.inputs ?? []) c.staleEvents.one(input);
       for (const feed of known.feeds ?? []) (c.messages.one(feed), c.reconnects.one(feed));
       for (const operation of known.operations ?? []) c.stateErrors.one(operation);
+      for (const endpoint of known.rateLimitEndpoints ?? []) (c.rateLimitWaits.one(endpoint), c.rateLimitSeconds.one(endpoint));
       if (known.reconciliation) {
         for (const status of ['clean', 'differences'] as const) c.reconciliations.one(status);
         reconciliationDuration.touchZero();
