@@ -21,7 +21,7 @@ const FOLDERS = {
   state: ['core', 'engine', 'config'],
   monitoring: ['core', 'engine', 'backtest'],
   registry: ['core', 'models', 'config'],
-  live: ['core', 'data', 'features', 'regime', 'sizing', 'models', 'signals', 'engine', 'backtest', 'strategies', 'adapters', 'state', 'monitoring', 'registry', 'config'],
+  live: ['core', 'data', 'features', 'regime', 'sizing', 'models', 'signals', 'engine', 'backtest', 'strategies', 'adapters', 'state', 'monitoring', 'registry', 'config', 'training'],
   rl: ['core', 'data', 'features', 'regime', 'sizing', 'models', 'signals', 'engine', 'backtest', 'strategies', 'training'],
   config: ['core'],
   notebook: ['core', 'data', 'backtest'],

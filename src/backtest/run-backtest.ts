@@ -281,6 +281,7 @@ class BarRun {
     const P = this.present, C = this.close;
     const tsOpen = this.ts[t]!;
     const tsClose = tsOpen + this.tf;
+    this.control.beforeBar?.(kernel, tsOpen);
     clock.advanceTo(tsOpen);
     for (let i = 0; i < n; i++) {
       if (P[i]![t] !== 0) exchange.processBar(i, bars[i]!, t, this.tf);
@@ -379,6 +380,8 @@ export interface BacktestControl {
   readonly resume?: BacktestState;
   /** Called with the kernel once the run ended, before the result is built (e.g. `tm replay` reads its order book). */
   readonly inspect?: (kernel: Kernel) => void;
+  /** Called before each bar time is opened, with its open time (e.g. `tm replay` applies the live run's entry blocks). */
+  readonly beforeBar?: (kernel: Kernel, tsOpen: number) => void;
 }
 
 /** Assembles the {@link BacktestResult} of a finished run. Shared by the bar and tick runners. */

@@ -13,6 +13,8 @@ import { liveSetup, regimesToJson, type LiveSetup } from '../live/live-setup.js'
 import { BybitExecutionClient, loadBybitKeys, resolveBybitEnvironment } from '../adapters/bybit/index.js';
 import { networkDeadlinesFromEnv } from '../config/network-deadlines.js';
 import { replayJournal } from '../live/replay.js';
+import { DEFAULT_WARMUP_GATES } from '../live/warmup-gates.js';
+import type { StateStore } from '../engine/state-store.js';
 import type { TradingMetrics } from '../monitoring/trading-metrics.js';
 import { STRATEGIES } from '../strategies/index.js';
 import { loadOrThrow } from './experiment-file.js';
@@ -40,6 +42,29 @@ interface LiveFlags {
   unhalt?: boolean;
   keyFile?: string;
   metricsPort: string;
+  stateStore?: string;
+  restartProtection: string;
+  warmupGates: boolean;
+}
+
+/**
+ * The runner's state store: Redis at `url` (`none` or absent: no store, every start warms up from the venue). Redis
+ * down at the start is an alert, not a failure: the run warms up from the venue and its state is saved again once
+ * Redis answers (the client reconnects in the background).
+ */
+async function openStateStore(url: string | undefined, io: CliIo): Promise<StateStore | undefined> {
+  if (url === undefined || url === '' || url === 'none') return undefined;
+  if (!/^rediss?:\/\//.test(url)) throw new AppError('invalid_arguments', `--state-store must be a redis:// URL or none, was ${JSON.stringify(url.replace(/\/\/[^@/]*@/, '//***@'))}`, {});
+  // Loaded only when used (ioredis is not part of a store-less start).
+  const { RedisStateStore } = await import('../state/redis-state-store.js');
+  const { store, error } = await RedisStateStore.openResilient(url, networkDeadlinesFromEnv(process.env));
+  if (error !== undefined) io.out(`ALERT ${error}: warm-up from the venue; the runner state is saved once Redis answers`);
+  return store;
+}
+
+/** The state key of a run: its id and its folder (two folders of one run id never share a state). */
+function stateKey(runId: string, dir: string): string {
+  return `${runId}.${createHash('sha256').update(resolve(dir)).digest('hex').slice(0, 12)}`;
 }
 
 /**
@@ -123,6 +148,9 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
     .option('--unhalt', 'clear halts saved by the kill switch or a lost order')
     .option('--key-file <path>', 'Bybit keys as JSON {"apiKey","apiSecret"}, outside the repository, chmod 600 (default: BYBIT_API_KEY / BYBIT_API_SECRET)')
     .option('--metrics-port <port>', 'serve /metrics, /healthz, /readyz on this port (host TM_METRICS_HOST, default 127.0.0.1); 0 = off', '0')
+    .option('--state-store <url>', 'runner state in Redis, saved after every bar and restored at a restart (warm-up tier 1, tier 2 with a gap fill): a redis:// URL, or none; default REDIS_URL when set')
+    .option('--restart-protection <seconds>', 'after a restart, no new positions for this long (reduce-only orders and cancels pass)', '90')
+    .option('--no-warmup-gates', 'model runs: open positions even when the warm-up window fails the quality gates (IC >= 0.05, p < 0.15, Sharpe > 0.5)')
     .action(async (opts: LiveFlags) => {
       if (opts.experiment === undefined) throw new AppError('invalid_arguments', 'tm live needs --experiment <file> (or a subcommand: status, stop, kill, replay)', {});
       if (opts.inputs !== 'venue' && opts.inputs !== 'store') throw new AppError('invalid_arguments', `--inputs must be venue or store, was ${JSON.stringify(opts.inputs)}`, { inputs: opts.inputs });
@@ -143,6 +171,9 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       let modelWatch: import('../live/model-watch.js').ModelWatch | undefined;
       const observed = metricsPort === 0 ? undefined : await (await import('../monitoring/live-metrics.js')).startLiveMetrics({ port: metricsPort, env: process.env, mode, version: TM_VERSION, strategy: config.name, instruments: setup.instruments.map((x) => x.id), timeframeMs: timeframeMs(setup.timeframe), journalPath: join(dir, 'journal.jsonl'), drawdownLimit: setup.risk?.maxDrawdown ?? null });
       if (observed !== undefined) io.out(`metrics on ${observed.server.url}/metrics`);
+      const restartProtection = Number(opts.restartProtection);
+      if (!(restartProtection >= 0 && Number.isFinite(restartProtection))) throw new AppError('invalid_arguments', `--restart-protection must be a number of seconds >= 0, was ${JSON.stringify(opts.restartProtection)}`, { restartProtection: opts.restartProtection });
+      const stateStore = await openStateStore(opts.stateStore ?? process.env['REDIS_URL'], io);
       try {
         if (mode !== 'paper') {
           venue = createBybitVenue(mode, opts, setup, io, observed?.live.metrics);
@@ -181,6 +212,9 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
             config: setup.config, unhalt: opts.unhalt === true,
             ...(regimes !== undefined ? { regimes: regimesToJson(regimes) } : {}),
             ...(setup.risk !== undefined ? { risk: setup.risk } : {}),
+            ...(stateStore !== undefined ? { stateStore: { store: stateStore, key: stateKey(runId, dir) } } : {}),
+            restartProtectionMs: restartProtection * 1000,
+            ...(opts.warmupGates ? { warmupGates: DEFAULT_WARMUP_GATES } : {}),
           },
           { feed, pacer, strategy: setup.strategy, ...(venue ? { venue, venueReady: preparing(venue) } : {}), log: (line) => io.out(line), ...(observed ? { metrics: observed.live } : {}), ...(signals ? { signals: signals.signals } : {}), ...(modelWatch ? { modelWatch } : {}),
             ...(observed ? { quotes: { spreadBasisPoints: (i: number) => market.spreadBasisPoints(setup.symbols[i]!) } } : {}) },
@@ -214,6 +248,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
         await venue?.close();
         await market.close();
         await observed?.server.close();
+        await stateStore?.close();
       }
     });
 
@@ -230,6 +265,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       io.out(`run ${status.runId} (${status.mode}, ${status.strategy}): ${running ? `running, pid ${status.pid}` : 'stopped'}; last bar ${status.lastBarTs > 0 ? formatUtc(status.lastBarTs) : '-'}; ${status.liveBars} live bars; equity ${status.equity.toFixed(2)}; trading ${status.tradingState}, venue breaker ${status.venueBreaker ?? 'closed'}${status.model ? `; model ${status.model.name} ${status.model.version}` : ''}`);
       io.out(formatTable(status.positions.map((p) => ({ instrument: p.instrument, position: p.quantity, entry: Number.isFinite(p.entryPrice) ? p.entryPrice : '', mark: p.mark }))));
       io.out(status.openOrders.length === 0 ? 'open orders: none' : formatTable(status.openOrders));
+      if (status.warmup !== undefined) io.out(`warm-up: tier ${status.warmup.tier} in ${(status.warmup.seconds * 1000).toFixed(0)} ms (${status.warmup.reason})${status.warmup.entryBlock !== undefined ? `; no new positions: ${status.warmup.entryBlock}` : ''}`);
       if (status.tiers.length > 0) io.out(formatTable(status.tiers));
       for (const h of status.halted) io.out(`HALTED ${h.instrument}: ${h.reason}`);
     });

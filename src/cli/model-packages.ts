@@ -58,7 +58,7 @@ export async function loadExperimentModel(ref: string, symbol: string, pipeline:
   const p = await loadPackage(ref, symbol, pipeline);
   return {
     model: p.model,
-    card: { name: p.card.name, dataRange: p.card.dataRange, gatesPassed: p.card.gates.passed, metrics: p.card.metrics },
+    card: { name: p.card.name, dataRange: p.card.dataRange, gatesPassed: p.card.gates.passed, metrics: p.card.metrics, onnxSha256: p.card.onnxSha256 },
     version: p.version,
     close: () => p.model.close(),
   };
@@ -83,7 +83,7 @@ export function registryModelSource(ref: string, symbols: readonly string[], pip
       try {
         for (const symbol of symbols) {
           const p = await loadPackage(ref, symbol, pipeline, env);
-          models.push({ model: p.model, card: { name: p.card.name, dataRange: p.card.dataRange, gatesPassed: p.card.gates.passed, metrics: p.card.metrics }, version: p.version, close: () => p.model.close() });
+          models.push({ model: p.model, card: { name: p.card.name, dataRange: p.card.dataRange, gatesPassed: p.card.gates.passed, metrics: p.card.metrics, onnxSha256: p.card.onnxSha256 }, version: p.version, close: () => p.model.close() });
         }
       } catch (e) {
         for (const m of models) await m.close();

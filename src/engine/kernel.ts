@@ -112,6 +112,13 @@ export class Kernel implements StrategyContext, ExecutionEvents {
   warmingUp = false;
   /** Orders a strategy asked for during warm-up (never sent). */
   ordersHeldInWarmUp = 0;
+  /**
+   * Why new positions are not opened now (the live runner's warm-up protection after a restart, or failed quality
+   * gates on the warm-up window), undefined while they are: every order that is not reduce-only is then rejected by
+   * the engine with reason `risk: <entryBlock>` (cancels, reduce-only orders and flattening pass). Not part of the
+   * saved state: the runner decides it at every start.
+   */
+  entryBlock: string | undefined = undefined;
 
   constructor(config: KernelConfig, deps: KernelDeps) {
     const n = config.instruments.length;
@@ -347,6 +354,11 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     const floored = this.roundQuantity(instrument, quantity);
     const order = floored > 0 && floored !== quantity ? { ...request, quantity: floored } : request;
     // Pre-trade risk: a denied order never reaches the execution client; it is rejected by the engine.
+    if (this.entryBlock !== undefined && request.reduceOnly !== true && !this.flattening) {
+      this.orders.create(order, clientOrderId, now);
+      this.onOrderRejected({ kind: 'rejected', clientOrderId, reason: `risk: ${this.entryBlock}`, tsEvent: now });
+      return clientOrderId;
+    }
     if (this.risk.engaged && !this.flattening && !this.risk.check(instrument, request.side === 'buy' ? 1 : -1, order.quantity, type === 'limit' ? price! : NaN, request.reduceOnly === true, now)) {
       this.orders.create(order, clientOrderId, now);
       this.onOrderRejected({ kind: 'rejected', clientOrderId, reason: this.risk.denialReason(), tsEvent: now });

@@ -19,6 +19,10 @@ import { JournalingGate } from './journaling-gate.js';
 import { LiveClock, type Pacer } from './live-clock.js';
 import { bookExecutions, reconcile, type ReconcileDifference } from './reconcile.js';
 import { loadRunnerState, saveRunnerState, writeRunnerFile, type LiveRunnerState } from './runner-state.js';
+import { readJournal } from './journal.js';
+import { DEFAULT_MAX_STATE_AGE_MS, DEFAULT_VALIDATE_BARS, loadSavedState, RecentBars, savedSnapshots, VALIDATE_TOLERANCE, type RestoredState } from './saved-signal-state.js';
+import { warmupGateVerdict, type WarmupGates, type WarmupGateVerdict } from './warmup-gates.js';
+import type { StateStore } from '../engine/state-store.js';
 
 export type LiveMode = 'paper' | 'demo' | 'testnet' | 'mainnet';
 
@@ -69,6 +73,39 @@ export interface LiveRunnerConfig {
   readonly risk?: RiskLimits;
   /** Venue breaker: open after this many failed venue rounds in a row (default 3), closed after this many good ones (default 2). */
   readonly venueBreaker?: { readonly openAfter?: number; readonly closeAfter?: number };
+  /**
+   * The runner's state in a state store (Redis): the last warm-up's worth of bar sets with their signals and the
+   * signal stage's inputs, saved after every bar; at a start, restored when valid — warm-up tier 1 (nothing to
+   * fetch), tier 2 (the bars since it fetched: a gap fill) — else tier 3 (the full warm-up from the venue).
+   */
+  readonly stateStore?: {
+    readonly store: StateStore;
+    /** Key of the run's state; default the run id. */
+    readonly key?: string;
+    /** A state older than this (wall ms) is not restored; default 4 h. */
+    readonly maxAgeMs?: number;
+    /** Bar sets at the end of a saved state whose signals are recomputed to validate it; default 3. */
+    readonly validateBars?: number;
+  };
+  /** After a restart (a saved run state or runner state was restored): wall ms without new positions (reduce-only orders and cancels pass); default 0. */
+  readonly restartProtectionMs?: number;
+  /** Quality gates on the warm-up window's signals (model runs): failed, no new positions are opened in this process. Absent: none. */
+  readonly warmupGates?: WarmupGates;
+}
+
+/** How a start warmed up: tier 1 restored the saved state, tier 2 restored it and fetched the bars since, tier 3 replayed the warm-up from the venue. */
+export interface WarmupReport {
+  readonly tier: 1 | 2 | 3;
+  /** Why this tier (why not a better one). */
+  readonly reason: string;
+  /** Bar sets replayed: from the saved state, then fetched. */
+  readonly restoredBars: number;
+  readonly fetchedBars: number;
+  /** Gap-fill bars whose signals came from the run's journal (its prediction history) rather than the model. */
+  readonly journalSignals: number;
+  readonly seconds: number;
+  /** The quality gates' verdict on the warm-up window (runs with gates). */
+  readonly gates?: WarmupGateVerdict;
 }
 
 export interface LiveRunnerDeps {
@@ -104,6 +141,8 @@ export interface LiveRunSummary {
   readonly stopReason: string;
   /** Per live bar with orders: wall µs from the bar set received to the first order handed to the client. */
   readonly decisionLatencyUs: readonly number[];
+  /** How this start warmed up (absent when it stopped before). */
+  readonly warmup?: WarmupReport;
 }
 
 /** What `tm live status` shows (status.json, rewritten after every bar). */
@@ -128,6 +167,8 @@ export interface LiveStatus {
   readonly updatedAt: number;
   /** The model the signal stage runs (after a promotion: the version swapped in), absent without a model column. */
   readonly model?: { readonly name: string; readonly version: string };
+  /** How this process warmed up, and why no new positions are opened now (warm-up protection, failed gates). */
+  readonly warmup?: { readonly tier: 1 | 2 | 3; readonly reason: string; readonly seconds: number; readonly entryBlock?: string };
 }
 
 /**
@@ -331,27 +372,51 @@ export class LiveRunner {
     deps.log?.(`${saved ? 'restart' : 'start'} ${config.mode} run ${config.runId}: warm-up ${warmup} bars, first live bar ${new Date(liveFrom).toISOString()}`);
     kernel.start();
 
-    // Warm-up: the bars before the first live bar through the strategy, orders held back.
+    // Warm-up: the bars before the first live bar through the signal stage and the strategy, orders held back. From
+    // the saved runner state when it is valid (tier 1; tier 2 also fetches the bars since), else from the venue (tier 3).
     kernel.warmingUp = true;
     const warmStart = performance.now();
+    this.recent = new RecentBars(warmup, config.instruments.length);
     // The warm-up's bars closed in the past: the signal stage asks for their inputs at once.
     deps.signals?.knownUntil(liveFrom);
-    let cursor = liveFrom - (warmup + 1) * tf;
-    let warmed = 0;
-    while (warmed < warmup) {
+    const restored = await this.restoreSaved(liveFrom, warmup);
+    const tier: 1 | 2 | 3 = restored.restored === undefined ? 3 : restored.restored.lastTs + tf === liveFrom ? 1 : 2;
+    let cursor = restored.restored !== undefined ? restored.restored.lastTs : liveFrom - (warmup + 1) * tf;
+    let warmed = restored.restored?.sets ?? 0;
+    let fetched = 0;
+    // Tier 2: the signals of the bars since the saved state, from the run's prediction history (its journal) first.
+    const history = tier === 2 ? this.journalSignals(cursor, liveFrom) : undefined;
+    const known = new Uint8Array(config.instruments.length);
+    const knownValues = new Float64Array(config.instruments.length);
+    let fromJournal = 0;
+    while (tier === 3 ? warmed < warmup : cursor + tf < liveFrom) {
       const set = await deps.feed.next(cursor);
       if (set === undefined) return this.finish(saved !== undefined, warmed, 0, cursor, [], 'stopped during warm-up');
       if (set.ts >= liveFrom) {
         this.pending = set; // the first live bar arrived already
         break;
       }
-      await deps.signals?.onBarSet(set);
+      if (history !== undefined) {
+        for (let i = 0; i < known.length; i++) {
+          const v = history.get(`${i}:${set.ts}`);
+          known[i] = v === undefined ? 0 : 1;
+          knownValues[i] = v ?? NaN;
+          if (v !== undefined && set.bars[i] !== undefined) fromJournal++;
+        }
+        await deps.signals?.onBarSet(set, known, knownValues);
+      } else await deps.signals?.onBarSet(set);
       this.process(set, true);
       cursor = set.ts;
       warmed++;
+      fetched++;
     }
     kernel.warmingUp = false;
-    deps.metrics?.warmedUp(kernel, warmed, (performance.now() - warmStart) / 1000, deps.signals);
+    const warmSeconds = (performance.now() - warmStart) / 1000;
+    const reason = tier === 1 ? `saved state of ${new Date(cursor).toISOString()} restored and validated` : tier === 2 ? `saved state of ${new Date(restored.restored!.lastTs).toISOString()} restored and validated; ${fetched} bar sets since fetched` : restored.reason;
+    this.warmup = { tier, reason, restoredBars: restored.restored?.sets ?? 0, fetchedBars: fetched, journalSignals: fromJournal, seconds: warmSeconds };
+    this.journal.append({ k: 'event', t: liveFrom, e: 'warmup', id: `tier${tier}`, reason });
+    deps.log?.(`${restored.alert ? 'ALERT ' : ''}warm-up tier ${tier} (${warmed} bar sets in ${(warmSeconds * 1000).toFixed(1)} ms): ${reason}${tier === 2 ? `; ${fromJournal} signals from the journal` : ''}`);
+    deps.metrics?.warmedUp(kernel, warmed, warmSeconds, deps.signals, tier === 1 ? 'cache' : tier === 2 ? 'store' : 'venue');
     this.nextFunding = Math.ceil((liveFrom + tf) / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS;
     cursor = liveFrom - tf;
 
@@ -377,7 +442,10 @@ export class LiveRunner {
       for (const d of differences) deps.log?.(`reconcile: ${d.kind} ${JSON.stringify(d.detail)}`);
       deps.metrics?.reconciled(differences, (performance.now() - reconcileStart) / 1000);
     }
+    // No new positions while a restart settles (warm-up protection), nor after a warm-up window that fails the gates.
+    await this.applyEntryBlocks(saved !== undefined || tier < 3);
     this.persist(cursor, liveBars);
+    await this.saveRunnerState();
     deps.log?.(`ready: ${warmed} warm-up bars replayed, ${differences.length} reconciliation differences; trading from ${new Date(liveFrom).toISOString()}`);
     if (deps.venue !== undefined) {
       // Orders reconciliation sent again are answered by the first venue round (their events reach the next state).
@@ -422,6 +490,7 @@ export class LiveRunner {
           if (!(await deps.modelWatch.rollback(set.ts))) deps.log?.('rollback: no previous model version in this process');
         } else await deps.modelWatch.apply(set.ts);
       }
+      if (this.protectUntil > -Infinity) this.updateEntryBlock(await deps.pacer.now());
       // The signal stage's inputs (funding, DVOL, the reference close) arrive with the bar: asked before the decision clock starts.
       await deps.signals?.gather(set);
       this.barReceived = performance.now();
@@ -452,6 +521,7 @@ export class LiveRunner {
       liveBars++;
       const persistStart = performance.now();
       this.persist(cursor, liveBars);
+      await this.saveRunnerState();
       deps.metrics?.bar(kernel, set, { receivedAtMs: this.wallTime, processSeconds, persistSeconds: (performance.now() - persistStart) / 1000 }, deps.signals);
       if (deps.metrics !== undefined && deps.quotes !== undefined) {
         // After the bar is decided and persisted: the spread costs the decision nothing.
@@ -477,21 +547,168 @@ export class LiveRunner {
         }
       }
       this.persist(cursor, liveBars);
+      await this.saveRunnerState();
     }
     return this.finish(saved !== undefined, warmed, processed, cursor, differences, stopReason);
   }
 
   private pending: LiveBarSet | undefined;
+  /** The last warm-up's worth of bar sets (the runner state saved to the state store). */
+  private recent = new RecentBars(0, 0);
+  /** Stale-input events delivered up to this count (a replay of saved bars delivers each at its own bar). */
+  private staleLimit = Infinity;
+  /** How this process warmed up. */
+  private warmup: WarmupReport | undefined;
+  /** Wall time the warm-up protection ends (-Infinity: none). */
+  private protectUntil = -Infinity;
+  /** Why the warm-up window failed the quality gates (no new positions in this process); undefined: passed or no gates. */
+  private gateBlock: string | undefined;
+
+  /**
+   * Restores the saved runner state when there is one and it is valid (see `loadSavedState`), in two passes over its
+   * bar sets: the signal stage first (features from the saved inputs; the last `validateBars` sets' signals
+   * recomputed by the model and compared with the saved ones), then — only once validated — the strategy, with the
+   * saved signals and each stale-input event at its bar. A state that fails leaves the stage as it was (reset).
+   * Returns the restored state, or why none (and whether that needs an alert).
+   */
+  private async restoreSaved(liveFrom: number, warmup: number): Promise<{ readonly restored?: RestoredState; readonly reason: string; readonly alert: boolean }> {
+    const { config, deps, tf } = this;
+    const st = config.stateStore;
+    if (st === undefined) return { reason: 'no state store: full warm-up from the venue', alert: false };
+    if (warmup === 0) return { reason: 'no warm-up bars to restore', alert: false };
+    const ids = config.instruments.map((x) => x.id);
+    const signals = deps.signals;
+    const models = ids.map((_, i) => signals?.identity(i) ?? { name: 'none', version: 'none', checksum: 'none' });
+    const loaded = await loadSavedState(st.store, st.key ?? config.runId, { runId: config.runId, strategy: deps.strategy.name, timeframe: config.timeframe, instruments: ids }, models, tf, this.wallTime, st.maxAgeMs ?? DEFAULT_MAX_STATE_AGE_MS);
+    if (!loaded.ok) return { reason: `${loaded.reason}: full warm-up from the venue`, alert: loaded.alert };
+    const state = loaded.state;
+    const gap = (liveFrom - state.lastTs) / tf - 1;
+    if (!(gap >= 0)) return { reason: `saved state is of the bar at ${new Date(state.lastTs).toISOString()}, not before the first live bar ${new Date(liveFrom).toISOString()}: full warm-up from the venue`, alert: true };
+    if (gap >= warmup) return { reason: `${gap} bars since the saved state, not fewer than the warm-up of ${warmup}: full warm-up from the venue`, alert: false };
+    if (state.sets !== warmup) return { reason: `saved state holds ${state.sets} bar sets, this run warms up on ${warmup}: full warm-up from the venue`, alert: false };
+    const n = ids.length;
+    const sets: LiveBarSet[] = [];
+    for (let k = 0; k < state.sets; k++) {
+      sets.push({
+        ts: state.instruments[0]!.ts[k]!,
+        bars: state.instruments.map((x) => (x.open[k] === x.open[k] ? { ts: x.ts[k]!, open: x.open[k]!, high: x.high[k]!, low: x.low[k]!, close: x.close[k]!, volume: x.volume[k]! } : undefined)),
+      });
+    }
+    const staleCounts = new Int32Array(state.sets);
+    if (signals !== undefined) {
+      state.instruments.forEach((x, i) => x.inputs !== undefined && signals.restoreInputs(i, x.inputs, x.askedUntil));
+      const refs = new Float64Array(n), values = new Float64Array(n), check = new Uint8Array(n);
+      const checkFrom = state.sets - (st.validateBars ?? DEFAULT_VALIDATE_BARS);
+      let worst = 0;
+      for (let k = 0; k < sets.length; k++) {
+        for (let i = 0; i < n; i++) {
+          const x = state.instruments[i]!;
+          refs[i] = x.reference[k]!;
+          values[i] = x.signal[k]!;
+          check[i] = k >= checkFrom ? 1 : 0;
+        }
+        worst = Math.max(worst, await signals.replaySaved(sets[k]!, refs, values, check));
+        staleCounts[k] = signals.staleEvents.length;
+      }
+      if (!(worst <= VALIDATE_TOLERANCE)) {
+        signals.reset();
+        return { reason: `saved state failed its validation: the model's signals of its last bars differ from the saved ones by up to ${worst} (tolerance ${VALIDATE_TOLERANCE}): full warm-up from the venue`, alert: true };
+      }
+    }
+    for (let k = 0; k < sets.length; k++) {
+      if (signals !== undefined) for (let i = 0; i < n; i++) signals.setValue(i, state.instruments[i]!.signal[k]!);
+      this.staleLimit = staleCounts[k]!;
+      this.process(sets[k]!, true);
+    }
+    this.staleLimit = Infinity;
+    return { restored: state, reason: '', alert: false };
+  }
+
+  /**
+   * The signals the run journaled for bar sets opened in (`after`, `before`): `instrument:ts` → signal (NaN for a
+   * journaled null). Read once at a tier-2 start; an unreadable journal gives none (the model computes them).
+   */
+  private journalSignals(after: number, before: number): Map<string, number> {
+    const out = new Map<string, number>();
+    if (this.deps.signals === undefined) return out;
+    try {
+      for (const r of readJournal(this.journal.path).records) {
+        if (r.k === 'bar' && r.ts > after && r.ts < before && r.s !== undefined) out.set(`${r.i}:${r.ts}`, r.s ?? NaN);
+      }
+    } catch (e) {
+      this.deps.log?.(`journal: ${(e as Error).message} (gap-fill signals computed by the model)`);
+    }
+    return out;
+  }
+
+  /** Saves the runner state to the state store (after every bar): a failure is an alert, never a stop (the next start then warms up from the venue). */
+  private async saveRunnerState(): Promise<void> {
+    const { config, deps } = this;
+    const st = config.stateStore;
+    if (st === undefined || this.recent.size === 0) return;
+    const signals = deps.signals;
+    const ids = config.instruments.map((x) => x.id);
+    const start = performance.now();
+    try {
+      const snapshots = savedSnapshots(
+        { runId: config.runId, strategy: deps.strategy.name, timeframe: config.timeframe, instruments: ids },
+        this.recent,
+        ids.map((_, i) => signals?.identity(i) ?? { name: 'none', version: 'none', checksum: 'none' }),
+        this.wallTime,
+        this.tf,
+        (i, firstTs) => (signals === undefined ? undefined : { inputs: signals.inputState(i, firstTs), askedUntil: signals.askedUntilOf(i) }),
+      );
+      await st.store.saveAll(st.key ?? config.runId, snapshots);
+      deps.metrics?.stateSaved((performance.now() - start) / 1000, true);
+    } catch (e) {
+      deps.metrics?.stateSaved((performance.now() - start) / 1000, false);
+      deps.log?.(`ALERT state store: ${(e as Error).message} (trading goes on; a restart warms up from the venue)`);
+    }
+  }
+
+  /** Evaluates the warm-up gates (model runs with gates) and starts the warm-up protection after a restart. */
+  private async applyEntryBlocks(restart: boolean): Promise<void> {
+    const { config, deps } = this;
+    if (config.warmupGates !== undefined && deps.signals !== undefined) {
+      const verdict = warmupGateVerdict(this.recent, this.tf, config.warmupGates);
+      if (this.warmup !== undefined) this.warmup = { ...this.warmup, gates: verdict };
+      const scores = `IC ${verdict.ic.toFixed(3)}, p ${verdict.pValue.toFixed(3)}, Sharpe ${verdict.sharpe.toFixed(2)} over ${verdict.count} signals`;
+      if (!verdict.passed) {
+        this.gateBlock = `the warm-up window fails the quality gates (${verdict.failures.join(', ')})`;
+        deps.log?.(`ALERT ${this.gateBlock}: no new positions in this process (${scores})`);
+      } else deps.log?.(`warm-up quality gates passed: ${scores}`);
+      this.journal.append({ k: 'event', t: this.clock.now(), e: 'warmup_gates', id: verdict.passed ? 'passed' : 'failed', reason: verdict.passed ? scores : `${verdict.failures.join(', ')} (${scores})` });
+    }
+    const wall = await deps.pacer.now();
+    const protect = restart ? (config.restartProtectionMs ?? 0) : 0;
+    if (protect > 0) this.protectUntil = wall + protect;
+    // Journaled at every start, set or not (tm replay applies the blocks in journal order: none carries over a restart).
+    this.updateEntryBlock(wall, true);
+  }
+
+  /** Sets the kernel's entry block from the gates and the protection at wall time `wall` (journaled when it changes). */
+  private updateEntryBlock(wall: number, always = false): void {
+    const kernel = this.kernel;
+    if (wall >= this.protectUntil) this.protectUntil = -Infinity;
+    const block = this.gateBlock ?? (this.protectUntil > -Infinity ? `warm-up protection after a restart until ${new Date(this.protectUntil).toISOString()}` : undefined);
+    if (block === kernel.entryBlock && !always) return;
+    this.journal.append({ k: 'event', t: this.clock.now(), e: 'entry_block', id: block === undefined ? 'lifted' : 'set', ...(block !== undefined ? { reason: block } : {}) });
+    if (block !== kernel.entryBlock) this.deps.log?.(block === undefined ? 'new positions allowed again' : `no new positions: ${block}`);
+    kernel.entryBlock = block;
+  }
 
   /** One bar time through the engine, in the backtest's order of events (see `runBacktest`). */
   private process(set: LiveBarSet, warmup: boolean): void {
     const { kernel, rows, present, tf, journal } = this;
     const signals = this.deps.signals;
     const n = rows.length;
+    const recent = this.recent;
+    recent.beginSet(set.ts);
     for (let i = 0; i < n; i++) {
       const b = set.bars[i];
       present[i] = b === undefined ? 0 : 1;
       if (b === undefined) continue;
+      recent.put(i, b.ts, b.open, b.high, b.low, b.close, b.volume, signals?.lastReference(i) ?? NaN, signals?.value(i) ?? NaN);
       const r = rows[i]!;
       r.ts[0] = b.ts;
       r.open[0] = b.open;
@@ -516,7 +733,8 @@ export class LiveRunner {
     if (signals !== undefined) {
       // Inputs that went stale at this bar reach the strategy before the bar (the backtest's order).
       const stale = signals.staleEvents;
-      for (; this.staleSeen < stale.length; this.staleSeen++) {
+      const upTo = Math.min(stale.length, this.staleLimit);
+      for (; this.staleSeen < upTo; this.staleSeen++) {
         const e = stale[this.staleSeen]!;
         kernel.onStaleInput(e);
         journal.append({ k: 'event', t: e.barTs, e: 'stale_input', id: `${this.config.instruments[e.instrument]?.id ?? e.instrument}:${e.input}`, reason: `last value ${new Date(e.lastValueTs).toISOString()}` });
@@ -644,6 +862,7 @@ export class LiveRunner {
       running,
       updatedAt: this.wallTime,
       ...(this.deps.signals?.model !== undefined ? { model: { name: this.deps.signals.model.name, version: this.deps.signals.model.version } } : {}),
+      ...(this.warmup !== undefined ? { warmup: { tier: this.warmup.tier, reason: this.warmup.reason, seconds: this.warmup.seconds, ...(kernel.entryBlock !== undefined ? { entryBlock: kernel.entryBlock } : {}) } } : {}),
     };
   }
 
@@ -656,7 +875,7 @@ export class LiveRunner {
     this.deps.metrics?.stopped(this.kernel);
     this.writeStatus(lastBarTs, processed, false);
     this.journal.close();
-    return { restarted, warmupBars: warmed, liveBars: processed, lastBarTs, differences, lostOrders: [...this.lost], stopReason, decisionLatencyUs: this.latencies };
+    return { restarted, warmupBars: warmed, liveBars: processed, lastBarTs, differences, lostOrders: [...this.lost], stopReason, decisionLatencyUs: this.latencies, ...(this.warmup !== undefined ? { warmup: this.warmup } : {}) };
   }
 }
 

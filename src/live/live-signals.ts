@@ -23,10 +23,31 @@ export interface LiveSignalsSpec {
   readonly reference?: string;
   /** Missing reference bars bridged with the previous close; default `DEFAULT_STALENESS.referenceMaxAgeBars`. */
   readonly referenceMaxAgeBars?: number;
-  /** The model the stage runs, for metrics (`trade_matrix_model_info`); absent: unnamed. */
-  readonly model?: { readonly name: string; readonly version: string; readonly loadedAtMs: number };
+  /** The model the stage runs, for metrics (`trade_matrix_model_info`) and the runner's saved state; absent: unnamed. */
+  readonly model?: LiveModelInfo;
   /** How far back the first request for funding and DVOL reaches before the first bar's close; default 45 days (the features read at most 21 settlements and 7 days). */
   readonly lookbackMs?: number;
+}
+
+/** The model a live signal stage runs. */
+export interface LiveModelInfo {
+  readonly name: string;
+  readonly version: string;
+  readonly loadedAtMs: number;
+  /** sha256 of each instrument's ONNX file (engine order): the identity of the runner's saved state. */
+  readonly checksums?: readonly string[];
+}
+
+/**
+ * What a runner's saved state holds of one instrument's signal inputs besides its bars (see {@link LiveSignals.inputState}):
+ * the funding settlements and DVOL days the features may still read, and the reference close bridging.
+ */
+export interface SignalInputState {
+  readonly funding?: { readonly ts: readonly number[]; readonly rate: readonly number[] };
+  readonly dvol?: { readonly ts: readonly number[]; readonly value: readonly number[] };
+  /** The last reference close and its bar's open time (null: none yet). */
+  readonly refLast: number | null;
+  readonly refLastTs: number | null;
 }
 
 /**
@@ -50,7 +71,7 @@ export class LiveSignals {
   private readonly askedUntil: Float64Array;
   private horizon = -Infinity;
   private models: readonly SignalModel[];
-  private modelInfo: LiveSignalsSpec['model'];
+  private modelInfo: LiveModelInfo | undefined;
   /** Wall seconds of the last bar set's feature computation (all instruments). */
   featureSeconds = 0;
   /** Wall seconds of the last bar set's model calls (all instruments). */
@@ -98,7 +119,7 @@ export class LiveSignals {
   readonly featureNames: readonly string[];
 
   /** The model the stage runs (metrics). */
-  get model(): LiveSignalsSpec['model'] {
+  get model(): LiveModelInfo | undefined {
     return this.modelInfo;
   }
 
@@ -107,7 +128,7 @@ export class LiveSignals {
    * the model changes (promote-to-live). Call between bars.
    * @throws TypeError when the count or a model's features differ (callers verify first: see `ModelWatch`).
    */
-  swapModels(models: readonly SignalModel[], info: NonNullable<LiveSignalsSpec['model']>): void {
+  swapModels(models: readonly SignalModel[], info: LiveModelInfo): void {
     if (models.length !== this.models.length) throw new TypeError(`swapModels: ${models.length} models for ${this.models.length} instruments`);
     for (const m of models) if (m.featureNames.length !== this.featureNames.length || m.featureNames.some((n, j) => n !== this.featureNames[j])) throw new TypeError(`swapModels: a model's features differ from the pipeline's`);
     this.models = models;
@@ -123,6 +144,99 @@ export class LiveSignals {
   /** The signal of instrument `i` at its last bar (NaN before its first, or while its features are undefined). */
   value(i: number): number {
     return this.values[i]![0]!;
+  }
+
+  /** The reference close instrument `i`'s last bar was given (NaN: none, or no reference input). */
+  lastReference(i: number): number {
+    const x = this.inputs[i]!;
+    return x.referenceClose === undefined || x.length === 0 ? NaN : x.referenceClose[x.length - 1]!;
+  }
+
+  /** The identity of instrument `i`'s model for the runner's saved state (checksum `unknown` when the spec has none). */
+  identity(i: number): { readonly name: string; readonly version: string; readonly checksum: string } {
+    const m = this.modelInfo;
+    return { name: m?.name ?? 'unnamed', version: m?.version ?? 'unknown', checksum: m?.checksums?.[i] ?? 'unknown' };
+  }
+
+  /**
+   * Instrument `i`'s inputs a saved state must hold so that replaying bars from `firstBarTs` on gives the features
+   * of an uninterrupted run: the settlements and DVOL days within the request lookback of that bar's close (what
+   * {@link gather} asks for a first bar), and the reference bridging.
+   */
+  inputState(i: number, firstBarTs: number): SignalInputState {
+    const x = this.inputs[i]!;
+    const from = firstBarTs + this.tf - (this.spec.lookbackMs ?? 45 * DAY_MS);
+    const tail = (ts: Float64Array, v: Float64Array, after: number) => {
+      let k = 0;
+      while (k < ts.length && !(ts[k]! >= after)) k++;
+      return { ts: Array.from(ts.subarray(k)), v: Array.from(v.subarray(k)) };
+    };
+    const out: { funding?: SignalInputState['funding']; dvol?: SignalInputState['dvol']; refLast: number | null; refLastTs: number | null } = { refLast: nullIfNaN(this.refLast[i]!), refLastTs: nullIfNaN(this.refLastTs[i]!) };
+    if (x.funding !== undefined) {
+      const t = tail(x.funding.ts, x.funding.rate, from);
+      out.funding = { ts: t.ts, rate: t.v };
+    }
+    if (x.dvol !== undefined) {
+      const t = tail(x.dvol.ts, x.dvol.value, from - DAY_MS);
+      out.dvol = { ts: t.ts, value: t.v };
+    }
+    return out;
+  }
+
+  /** Restores instrument `i`'s inputs from a saved state (before its first bar): the settlements, DVOL days and reference bridging. */
+  restoreInputs(i: number, state: SignalInputState, askedUntil: number): void {
+    const x = this.inputs[i]!;
+    if (state.funding !== undefined) for (let k = 0; k < state.funding.ts.length; k++) x.pushFunding(state.funding.ts[k]!, state.funding.rate[k]!);
+    if (state.dvol !== undefined) for (let k = 0; k < state.dvol.ts.length; k++) x.pushDvol(state.dvol.ts[k]!, state.dvol.value[k]!);
+    this.refLast[i] = state.refLast ?? NaN;
+    this.refLastTs[i] = state.refLastTs ?? NaN;
+    this.askedUntil[i] = askedUntil;
+  }
+
+  /**
+   * A saved bar set replayed (warm-up tier 1): each present bar's features are computed from the restored inputs (no
+   * input request, the reference close given per instrument in `refs`), its signal is the saved one `saved[i]`, and
+   * the model runs only where `check[i]` is set — to validate the state. Returns the largest |model − saved| of the
+   * checked instruments (0 when none; Infinity when one side is NaN and the other not).
+   */
+  async replaySaved(set: LiveBarSet, refs: Float64Array, saved: Float64Array, check: Uint8Array): Promise<number> {
+    let worst = 0;
+    for (let i = 0; i < this.inputs.length; i++) {
+      const b = set.bars[i];
+      const v = this.values[i]!;
+      v[0] = NaN;
+      if (b === undefined) continue;
+      const t = this.inputs[i]!.pushBar(b.ts, b.open, b.high, b.low, b.close, b.volume, refs[i]!);
+      const row = this.stage.featuresOf(i, t);
+      v[0] = saved[i]!;
+      if (check[i] === 0) continue;
+      const p = await this.models[i]!.predictOne(row);
+      const s = saved[i]!;
+      const d = p === s || (p !== p && s !== s) ? 0 : Math.abs(p - s);
+      worst = Math.max(worst, d === d ? d : Infinity);
+    }
+    return worst;
+  }
+
+  /** Up to when funding and DVOL of instrument `i` were asked from the source (-Infinity: never). */
+  askedUntilOf(i: number): number {
+    return this.askedUntil[i]!;
+  }
+
+  /** Sets the signal of instrument `i`'s current bar (a replay from saved signals). */
+  setValue(i: number, value: number): void {
+    this.values[i]![0] = value;
+  }
+
+  /** Forgets every bar and input (a warm-up that starts over after a saved state failed its validation). */
+  reset(): void {
+    for (const x of this.inputs) x.reset();
+    this.stage.reset();
+    this.values.forEach((v) => (v[0] = NaN));
+    this.refLast.fill(NaN);
+    this.refLastTs.fill(NaN);
+    this.askedUntil.fill(-Infinity);
+    this.gathered = { ts: NaN, refClose: NaN };
   }
 
   /** The reference close of the set gathered by {@link gather} (NaN: none), and the set it belongs to. */
@@ -152,8 +266,12 @@ export class LiveSignals {
     this.gathered = { ts: set.ts, refClose };
   }
 
-  /** Runs the stage on every bar of `set` (bars of one instrument in order); absent bars leave NaN. */
-  async onBarSet(set: LiveBarSet): Promise<void> {
+  /**
+   * Runs the stage on every bar of `set` (bars of one instrument in order); absent bars leave NaN. Where `known[i]` is
+   * set, instrument `i`'s features advance but its model is not called: its signal is `knownValues[i]` (a gap filled
+   * from the run's prediction history).
+   */
+  async onBarSet(set: LiveBarSet, known?: Uint8Array, knownValues?: Float64Array): Promise<void> {
     if (this.gathered.ts !== set.ts) await this.gather(set);
     const { spec, tf } = this;
     const refClose = this.gathered.refClose;
@@ -180,7 +298,7 @@ export class LiveSignals {
       const t0 = performance.now();
       const row = this.stage.featuresOf(i, t);
       const t1 = performance.now();
-      v[0] = await this.models[i]!.predictOne(row);
+      v[0] = known !== undefined && known[i] !== 0 ? knownValues![i]! : await this.models[i]!.predictOne(row);
       this.featureSeconds += (t1 - t0) / 1000;
       this.inferenceSeconds += (performance.now() - t1) / 1000;
     }
@@ -221,10 +339,14 @@ export async function openLiveSignals(setup: LiveSetup & { readonly modelColumn:
       notes.push(checkModelCard(m, { column, source, symbol, from: deps.from, to: Infinity, window: `the live run from ${new Date(deps.from).toISOString()}` }));
     }
     const first = models[0]!;
-    const spec: LiveSignalsSpec = { column, symbols: setup.symbols, timeframe: setup.timeframe, funding: true, dvol: source.dvol, reference: source.reference, model: { name: first.card.name, version: first.version, loadedAtMs: deps.now() } };
+    const spec: LiveSignalsSpec = { column, symbols: setup.symbols, timeframe: setup.timeframe, funding: true, dvol: source.dvol, reference: source.reference, model: { name: first.card.name, version: first.version, loadedAtMs: deps.now(), checksums: models.map((m) => m.card.onnxSha256 ?? 'unknown') } };
     return { signals: new LiveSignals(spec, pipeline, models.map((m) => m.model), deps.source), notes, close, models };
   } catch (e) {
     await close();
     throw e;
   }
+}
+
+function nullIfNaN(x: number): number | null {
+  return x === x ? x : null;
 }

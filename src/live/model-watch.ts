@@ -125,7 +125,7 @@ export class ModelWatch {
 
   private async swapTo(now: number, to: { readonly version: string; readonly models: readonly ExperimentModel[] }, reason: string): Promise<void> {
     const from = this.current;
-    this.signals.swapModels(to.models.map((m) => m.model), { name: this.source.name, version: to.version, loadedAtMs: this.options.now() });
+    this.signals.swapModels(to.models.map((m) => m.model), { name: this.source.name, version: to.version, loadedAtMs: this.options.now(), checksums: to.models.map((m) => m.card.onnxSha256 ?? 'unknown') });
     // The version swapped out stays loaded for a rollback; the one before it is released.
     const released = this.previous;
     this.previous = from;

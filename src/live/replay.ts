@@ -100,6 +100,9 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   let warmupBars = 0;
   while (warmupBars < T && ts[warmupBars]! < firstLive) warmupBars++;
 
+  // The live run's entry blocks (warm-up protection, failed warm-up gates), each from the bar time it was set at.
+  const blocks = records.filter((r): r is Extract<JournalRecord, { k: 'event' }> => r.k === 'event' && r.e === 'entry_block');
+  let nextBlock = 0;
   let orders: readonly OrderSnapshot[] = [];
   const result = runBacktest(
     {
@@ -121,7 +124,12 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
       ...(setup.risk !== undefined ? { risk: setup.risk } : {}),
     },
     setup.strategy,
-    { inspect: (kernel) => void (orders = kernel.orders.save().orders) },
+    {
+      inspect: (kernel) => void (orders = kernel.orders.save().orders),
+      beforeBar: (kernel, tsOpen) => {
+        for (; nextBlock < blocks.length && blocks[nextBlock]!.t <= tsOpen; nextBlock++) kernel.entryBlock = blocks[nextBlock]!.id === 'set' ? blocks[nextBlock]!.reason : undefined;
+      },
+    },
   );
 
   const live: ReplayDecision[] = [];

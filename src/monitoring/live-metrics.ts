@@ -100,6 +100,8 @@ interface Tracked {
 
 const FEED = 'bybit-kline';
 const STATE_OPERATION = 'save_state';
+/** The runner state saved to the state store (Redis) after every bar. */
+const STORE_OPERATION = 'save_runner_state';
 const BARS_INPUT = 'bars';
 /** The endpoint label of the venue client's rate-limit waits (its private REST requests; `tm live` labels them so). */
 const RATE_LIMIT_ENDPOINT = 'private';
@@ -188,7 +190,7 @@ export class LiveMetrics {
     metrics.runnerStarted(options.runner, options.version, options.mode, start);
     metrics.heartbeat(start);
     metrics.setReady(false);
-    metrics.initialiseSeries({ instruments: options.instruments, inputs: [BARS_INPUT], feeds: [FEED], operations: [STATE_OPERATION], reconciliation: options.mode !== 'paper', ...(options.mode !== 'paper' ? { rateLimitEndpoints: [RATE_LIMIT_ENDPOINT] } : {}) });
+    metrics.initialiseSeries({ instruments: options.instruments, inputs: [BARS_INPUT], feeds: [FEED], operations: [STATE_OPERATION, STORE_OPERATION], reconciliation: options.mode !== 'paper', ...(options.mode !== 'paper' ? { rateLimitEndpoints: [RATE_LIMIT_ENDPOINT] } : {}) });
     if (options.drawdownLimit !== undefined && options.drawdownLimit !== null) metrics.drawdownLimit(options.strategy, options.drawdownLimit);
     for (const id of options.instruments) metrics.openOrders(id, 0);
   }
@@ -198,14 +200,19 @@ export class LiveMetrics {
     return { warmedUp: this.warm, reconciled: this.reconciledOnce, breakerNotOpen: !this.breakerOpen };
   }
 
-  /** Warm-up done (`bars` bar times replayed in `seconds`); the kernel holds the restored state. */
-  warmedUp(kernel: Kernel, bars: number, seconds: number, signals?: Pick<ObservedSignals, 'model'>): void {
+  /** The runner state was saved to the state store in `seconds` (`ok` false: the save failed, counted as a state error). */
+  stateSaved(seconds: number, ok: boolean): void {
+    this.metrics.stateStoreOperation(STORE_OPERATION, seconds, ok);
+  }
+
+  /** Warm-up done (`bars` bar times replayed in `seconds`) by `tier` (cache: the saved state, store: saved state + gap fill, venue: full bootstrap). */
+  warmedUp(kernel: Kernel, bars: number, seconds: number, signals?: Pick<ObservedSignals, 'model'>, tier: 'cache' | 'store' | 'venue' = 'venue'): void {
     const { metrics, options } = this;
     // The model in use, from the start (its swap outcomes at 0: a refused promotion is an increase).
     const model = signals?.model;
     if (model !== undefined) metrics.modelLoaded(model.name, model.version, options.mode, model.loadedAtMs);
     this.cursors = { fills: kernel.fills.length, trips: kernel.tracker.trips.length, rejections: kernel.rejections.length, changes: kernel.risk.changes.length, funding: kernel.fundingEvents.length };
-    metrics.warmupFinished('venue', seconds, Object.fromEntries(options.instruments.map((id) => [id, bars])));
+    metrics.warmupFinished(tier, seconds, Object.fromEntries(options.instruments.map((id) => [id, bars])));
     this.setBreaker(kernel.tradingState, 'start');
     this.warm = true;
     this.account(kernel);

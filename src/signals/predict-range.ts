@@ -10,6 +10,8 @@ export interface ModelProvenance {
   /** Training data range [from, to), ISO UTC. */
   readonly dataRange: { readonly from: string; readonly to: string };
   readonly gatesPassed: boolean;
+  /** sha256 of the ONNX file (identifies the model in a live runner's saved state). */
+  readonly onnxSha256?: string;
 }
 
 export interface PredictRangeRequest {

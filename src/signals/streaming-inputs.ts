@@ -102,6 +102,19 @@ export class StreamingFeatureInputs implements FeatureInputs {
     if (b !== undefined && b.push(ts, value)) this.dvol = { ts: b.tsView(), value: b.valueView() };
   }
 
+  /** Forgets every bar, settlement and DVOL day (a warm-up that starts over). */
+  reset(): void {
+    this.length = 0;
+    if (this.fundingBuf !== undefined) {
+      this.fundingBuf.reset();
+      this.funding = { ts: this.fundingBuf.tsView(), rate: this.fundingBuf.valueView() };
+    }
+    if (this.dvolBuf !== undefined) {
+      this.dvolBuf.reset();
+      this.dvol = { ts: this.dvolBuf.tsView(), value: this.dvolBuf.valueView() };
+    }
+  }
+
   private grow(): void {
     this.ts = grown(this.ts);
     this.open = grown(this.open);
@@ -140,6 +153,10 @@ class GrowingSeries {
     this.value[this.n] = value;
     this.n++;
     return true;
+  }
+
+  reset(): void {
+    this.n = 0;
   }
 
   tsView(): Float64Array {

@@ -32,6 +32,23 @@ export class RedisStateStore implements StateStore {
     return new RedisStateStore(redis, prefix);
   }
 
+  /**
+   * The store of a long-running process (the live runner): connects to `url` within the connect deadline and keeps
+   * reconnecting for ever in the background (every 0.2–5 s) when Redis is or goes down — meanwhile each command fails
+   * at once (no offline queue), so a caller is never held up. Never throws: `error` says why it is not connected now.
+   */
+  static async openResilient(url: string, deadlines: NetworkDeadlines, prefix?: string): Promise<{ readonly store: RedisStateStore; readonly error?: string }> {
+    const redis = new Redis(url, { ...redisDeadlineOptions(deadlines), retryStrategy: (times: number) => Math.min(times * 200, 5_000), lazyConnect: true });
+    redis.on('error', () => undefined);
+    const store = new RedisStateStore(redis, prefix);
+    try {
+      await redis.connect();
+      return { store };
+    } catch (e) {
+      return { store, error: `redis state store: cannot connect to ${url.replace(/\/\/[^@/]*@/, '//***@')}: ${(e as Error).message}` };
+    }
+  }
+
   private key(runner: string): string {
     return this.prefix + checkKeyPart(runner, 'runner');
   }
@@ -67,6 +84,8 @@ export class RedisStateStore implements StateStore {
   }
 
   async close(): Promise<void> {
-    await this.redis.quit();
+    // A client that is not connected (Redis down) cannot QUIT: it is disconnected.
+    if (this.redis.status === 'ready') await this.redis.quit();
+    else this.redis.disconnect();
   }
 }

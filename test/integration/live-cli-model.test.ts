@@ -83,8 +83,15 @@ describe('tm live --paper --model (child process, local venue)', () => {
     for (const b of live) expect(Number.isFinite(b.s)).toBe(true);
     const status = await runTm(['live', 'status', '--dir', runDir]);
     expect(status.out).toMatch(/; model tiny-gbdt local-[0-9a-f]{12}/);
+    // The tiny model fails the quality gates on its warm-up window (gates on by default): it trades nothing, and says so.
+    expect(out).toMatch(/ALERT the warm-up window fails the quality gates \(.*(IC|p|Sharpe) .*\): no new positions in this process/);
+    expect(status.out).toMatch(/warm-up: tier 3 in \d+ ms \(no saved state of BTCUSDT-LINEAR\.BYBIT: full warm-up from the venue\); no new positions: the warm-up window fails the quality gates/);
+    expect(records.some((r) => r.k === 'submit')).toBe(false);
+    const denied = records.filter((r) => r.k === 'event' && r.e === 'denied');
     const replay = await runTm(['replay', join(runDir, 'journal.jsonl')]);
-    expect(replay.out).toContain('no divergence');
+    // The replay applies the journaled entry block: it denies the same decisions.
+    expect(replay.out).toContain(`no divergence`);
+    expect(denied.length).toBeGreaterThan(0);
     expect(replay.code).toBe(0);
   }, 120_000);
 
