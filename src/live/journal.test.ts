@@ -33,6 +33,45 @@ describe('trading journal', () => {
   });
 });
 
+describe('journal bar lines and held records', () => {
+  it('appendBar writes the line append writes for the same bar record (signal absent, null for NaN, warm-up flag)', () => {
+    const path = join(tempDir(), 'journal.jsonl');
+    const j = new Journal(path);
+    const cases: [number, number, number, number, number, number, number, number | undefined, boolean][] = [
+      [0, 1704067200000, 42000.5, 42100, 41950.25, 42010, 123.456, undefined, false],
+      [1, 1704081600000, 2300, 2310.1, 2290, 2305.75, 1e-7, -0.00123, true],
+      [2, 1704096000000, 1e21, 2e21, 0.5, 1.5e21, 0, NaN, true],
+    ];
+    for (const [i, ts, o, h, l, c, v, s, warmup] of cases) {
+      j.appendBar(i, ts, o, h, l, c, v, s, warmup);
+      j.append({ k: 'bar', i, ts, o, h, l, c, v, ...(s === undefined ? {} : { s: Number.isNaN(s) ? null : s }), ...(warmup ? { warmup: true as const } : {}) });
+    }
+    j.close();
+    const lines = readFileSync(path, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(6);
+    for (let k = 0; k < 6; k += 2) expect(lines[k]).toBe(lines[k + 1]);
+    expect(lines[4]).toContain('"s":null,"warmup":true');
+  });
+
+  it('held records are written in one piece at release (and by sync), in order with the others', () => {
+    const path = join(tempDir(), 'journal.jsonl');
+    const j = new Journal(path);
+    j.append({ k: 'stop', t: 1, reason: 'a' });
+    j.hold();
+    j.appendBar(0, 5, 1, 1, 1, 1, 1, undefined, true);
+    j.append({ k: 'stop', t: 2, reason: 'b' });
+    expect(readFileSync(path, 'utf8').trim().split('\n')).toHaveLength(1); // held, not written yet
+    j.release();
+    expect(readFileSync(path, 'utf8').trim().split('\n')).toHaveLength(3);
+    j.hold();
+    j.append({ k: 'stop', t: 3, reason: 'c' });
+    j.sync();
+    j.close();
+    expect(readJournal(path).records.map((r) => (r.k === 'stop' ? r.reason : r.k))).toEqual(['a', 'bar', 'b', 'c']);
+    expect(j.count).toBe(4);
+  });
+});
+
 describe('runner state file', () => {
   const base = { version: 1, runId: 'r1', mode: 'paper', strategy: 's', instruments: ['A'], timeframe: '4h', lastBarTs: 5, liveBars: 1, bookedExecutions: [], lastExecutionTs: 0, halted: [], savedAt: 0, kernel: {} } as unknown as LiveRunnerState;
   it('round-trips and refuses a state of another run setup by field', () => {

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AppError } from '../core/app-error.js';
 
@@ -41,15 +41,57 @@ export class Journal {
     }
   }
 
-  /** Appends one record (written at once, made durable by the next {@link sync}). */
+  /** Bytes in the journal file (held records not included). */
+  size(): number {
+    return fstatSync(this.fd).size;
+  }
+
+  /** Lines appended while held (see {@link hold}); undefined: each append is written at once. */
+  private held: string[] | undefined;
+
+  /**
+   * Holds the records appended from now on in memory until {@link release} writes them in one write (a warm-up's
+   * bar records: nothing is decided or sent meanwhile, and a crash before the release loses only lines that the
+   * next start journals again). {@link sync} and {@link close} release first.
+   */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** Writes the held records (one write) and appends at once again. */
+  release(): void {
+    const held = this.held;
+    this.held = undefined;
+    if (held !== undefined && held.length > 0) this.write(held.join(''), 'held records');
+  }
+
+  /** Appends one record (written at once unless held, made durable by the next {@link sync}). */
   append(record: JournalRecord): void {
+    const line = JSON.stringify(record) + '\n';
+    this.count++;
+    if (this.held !== undefined) this.held.push(line);
+    else this.write(line, record.k);
+  }
+
+  /**
+   * Appends a bar record — the same line as `append({ k: 'bar', i, ts, o, h, l, c, v, s, warmup })` (`s` left out
+   * when undefined, NaN written as null; `warmup` only when true), formatted without building the record (a warm-up
+   * journals hundreds of bars per instrument).
+   */
+  appendBar(i: number, ts: number, o: number, h: number, l: number, c: number, v: number, s: number | undefined, warmup: boolean): void {
+    const line = `{"k":"bar","i":${i},"ts":${num(ts)},"o":${num(o)},"h":${num(h)},"l":${num(l)},"c":${num(c)},"v":${num(v)}${s === undefined ? '' : `,"s":${num(s)}`}${warmup ? ',"warmup":true' : ''}}\n`;
+    this.count++;
+    if (this.held !== undefined) this.held.push(line);
+    else this.write(line, 'bar');
+  }
+
+  private write(text: string, what: string): void {
     try {
-      writeSync(this.fd, JSON.stringify(record) + '\n');
+      writeSync(this.fd, text);
     } catch (e) {
-      throw new JournalError('journal_write_failed', `cannot append to the trading journal ${this.path}: ${(e as Error).message}`, { path: this.path, record: record.k }, { cause: e });
+      throw new JournalError('journal_write_failed', `cannot append to the trading journal ${this.path}: ${(e as Error).message}`, { path: this.path, record: what }, { cause: e });
     }
     this.dirty = true;
-    this.count++;
   }
 
   /** Appends one record and makes everything appended so far durable (fsync). */
@@ -60,6 +102,7 @@ export class Journal {
 
   /** fsyncs the file when something was appended since the last sync. */
   sync(): void {
+    this.release();
     if (!this.dirty) return;
     fsyncSync(this.fd);
     this.dirty = false;
@@ -70,6 +113,7 @@ export class Journal {
    * everything appended before the call is durable.
    */
   syncAsync(): Promise<void> {
+    this.release();
     if (!this.dirty) return Promise.resolve();
     this.dirty = false;
     return new Promise((resolve, reject) =>
@@ -81,6 +125,11 @@ export class Journal {
     this.sync();
     closeSync(this.fd);
   }
+}
+
+/** A number as JSON writes it (NaN and infinities as null). */
+function num(x: number): string {
+  return Number.isFinite(x) ? String(x) : 'null';
 }
 
 /** A journal read back: its records, and whether its last line was torn (a crash in the middle of a write). */

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { OhlcvColumns } from '../core/bar.js';
 import type { Instrument } from '../core/instrument.js';
 import { timeframeMs } from '../core/time.js';
@@ -207,7 +207,8 @@ export class LiveRunner {
     const { instruments } = config;
     this.tf = timeframeMs(config.timeframe);
     this.kernel = new Kernel({ instruments, initialCash: config.initialCash, leverage: config.leverage, runId: config.runId, historyCapacity: 1024, ...(deps.signals !== undefined ? { columns: [deps.signals.spec.column] } : {}), ...(config.risk !== undefined ? { risk: config.risk } : {}) }, { clock: this.clock, strategy: deps.strategy, onTradingStateChanged: (c) => this.journal.append({ k: 'state', t: c.ts, state: c.instrument === undefined ? c.to : `${c.to} ${this.config.instruments[c.instrument]?.id ?? c.instrument}`, reason: c.reason }) });
-    this.journal = new Journal(join(config.dir, 'journal.jsonl'));
+    // An absolute path: the saved runner state names the journal that holds its bars.
+    this.journal = new Journal(resolve(config.dir, 'journal.jsonl'));
     deps.modelWatch?.attachJournal(this.journal);
     this.statePath = join(config.dir, 'state.json');
     let inner: ExecutionClient;
@@ -376,6 +377,8 @@ export class LiveRunner {
     // the saved runner state when it is valid (tier 1; tier 2 also fetches the bars since), else from the venue (tier 3).
     kernel.warmingUp = true;
     const warmStart = performance.now();
+    // The warm-up's records go to the journal in one write at its end (nothing is sent before).
+    this.journal.hold();
     this.recent = new RecentBars(warmup, config.instruments.length);
     // The warm-up's bars closed in the past: the signal stage asks for their inputs at once.
     deps.signals?.knownUntil(liveFrom);
@@ -411,6 +414,7 @@ export class LiveRunner {
       fetched++;
     }
     kernel.warmingUp = false;
+    this.journal.release();
     const warmSeconds = (performance.now() - warmStart) / 1000;
     const reason = tier === 1 ? `saved state of ${new Date(cursor).toISOString()} restored and validated` : tier === 2 ? `saved state of ${new Date(restored.restored!.lastTs).toISOString()} restored and validated; ${fetched} bar sets since fetched` : restored.reason;
     this.warmup = { tier, reason, restoredBars: restored.restored?.sets ?? 0, fetchedBars: fetched, journalSignals: fromJournal, seconds: warmSeconds };
@@ -615,10 +619,13 @@ export class LiveRunner {
         return { reason: `saved state failed its validation: the model's signals of its last bars differ from the saved ones by up to ${worst} (tolerance ${VALIDATE_TOLERANCE}): full warm-up from the venue`, alert: true };
       }
     }
+    // The saved bars were journaled by the life that saved them: journaled again only when this journal may lack them.
+    const saver = state.instruments[0]!.journal;
+    const journaled = saver !== undefined && saver.path === this.journal.path && this.journal.size() >= saver.bytes;
     for (let k = 0; k < sets.length; k++) {
       if (signals !== undefined) for (let i = 0; i < n; i++) signals.setValue(i, state.instruments[i]!.signal[k]!);
       this.staleLimit = staleCounts[k]!;
-      this.process(sets[k]!, true);
+      this.process(sets[k]!, true, !journaled);
     }
     this.staleLimit = Infinity;
     return { restored: state, reason: '', alert: false };
@@ -656,6 +663,7 @@ export class LiveRunner {
         ids.map((_, i) => signals?.identity(i) ?? { name: 'none', version: 'none', checksum: 'none' }),
         this.wallTime,
         this.tf,
+        { path: this.journal.path, bytes: this.journal.size() },
         (i, firstTs) => (signals === undefined ? undefined : { inputs: signals.inputState(i, firstTs), askedUntil: signals.askedUntilOf(i) }),
       );
       await st.store.saveAll(st.key ?? config.runId, snapshots);
@@ -698,7 +706,7 @@ export class LiveRunner {
   }
 
   /** One bar time through the engine, in the backtest's order of events (see `runBacktest`). */
-  private process(set: LiveBarSet, warmup: boolean): void {
+  private process(set: LiveBarSet, warmup: boolean, journalBars = true): void {
     const { kernel, rows, present, tf, journal } = this;
     const signals = this.deps.signals;
     const n = rows.length;
@@ -716,10 +724,8 @@ export class LiveRunner {
       r.low[0] = b.low;
       r.close[0] = b.close;
       r.volume[0] = b.volume;
-      const record = { k: 'bar' as const, i, ts: b.ts, o: b.open, h: b.high, l: b.low, c: b.close, v: b.volume };
       // The model's signal of the bar (null while undefined): tm replay feeds it to the strategy as the column.
-      const withSignal = signals === undefined ? record : { ...record, s: nullIfNaN(signals.value(i)) };
-      journal.append(warmup ? { ...withSignal, warmup: true } : withSignal);
+      if (journalBars) journal.appendBar(i, b.ts, b.open, b.high, b.low, b.close, b.volume, signals?.value(i), warmup);
     }
     const tsOpen = set.ts, tsClose = tsOpen + tf;
     this.clock.advanceTo(tsOpen);
@@ -877,10 +883,6 @@ export class LiveRunner {
     this.journal.close();
     return { restarted, warmupBars: warmed, liveBars: processed, lastBarTs, differences, lostOrders: [...this.lost], stopReason, decisionLatencyUs: this.latencies, ...(this.warmup !== undefined ? { warmup: this.warmup } : {}) };
   }
-}
-
-function nullIfNaN(x: number): number | null {
-  return x === x ? x : null;
 }
 
 /** Why instrument `i` trades no new orders: the last state change that halted it or the account. */

@@ -186,8 +186,8 @@ export class LiveSignals {
   /** Restores instrument `i`'s inputs from a saved state (before its first bar): the settlements, DVOL days and reference bridging. */
   restoreInputs(i: number, state: SignalInputState, askedUntil: number): void {
     const x = this.inputs[i]!;
-    if (state.funding !== undefined) for (let k = 0; k < state.funding.ts.length; k++) x.pushFunding(state.funding.ts[k]!, state.funding.rate[k]!);
-    if (state.dvol !== undefined) for (let k = 0; k < state.dvol.ts.length; k++) x.pushDvol(state.dvol.ts[k]!, state.dvol.value[k]!);
+    if (state.funding !== undefined) x.pushFundingSeries(state.funding.ts, state.funding.rate);
+    if (state.dvol !== undefined) x.pushDvolSeries(state.dvol.ts, state.dvol.value);
     this.refLast[i] = state.refLast ?? NaN;
     this.refLastTs[i] = state.refLastTs ?? NaN;
     this.askedUntil[i] = askedUntil;
@@ -210,7 +210,8 @@ export class LiveSignals {
       const row = this.stage.featuresOf(i, t);
       v[0] = saved[i]!;
       if (check[i] === 0) continue;
-      const p = await this.models[i]!.predictOne(row);
+      const m = this.models[i]!;
+      const p = m.predictOneNow !== undefined ? m.predictOneNow(row) : await m.predictOne(row);
       const s = saved[i]!;
       const d = p === s || (p !== p && s !== s) ? 0 : Math.abs(p - s);
       worst = Math.max(worst, d === d ? d : Infinity);
@@ -298,7 +299,9 @@ export class LiveSignals {
       const t0 = performance.now();
       const row = this.stage.featuresOf(i, t);
       const t1 = performance.now();
-      v[0] = known !== undefined && known[i] !== 0 ? knownValues![i]! : await this.models[i]!.predictOne(row);
+      const m = this.models[i]!;
+      // The model answers in place when it can (onnxruntime's direct dispatch), without a promise per bar.
+      v[0] = known !== undefined && known[i] !== 0 ? knownValues![i]! : m.predictOneNow !== undefined ? m.predictOneNow(row) : await m.predictOne(row);
       this.featureSeconds += (t1 - t0) / 1000;
       this.inferenceSeconds += (performance.now() - t1) / 1000;
     }

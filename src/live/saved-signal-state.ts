@@ -95,6 +95,8 @@ interface SavedPayload {
   readonly inputs?: SignalInputState;
   /** Up to when the stage had asked its source for funding and DVOL (null: never). */
   readonly askedUntil: number | null;
+  /** The run's journal (resolved path) and its size when the state was saved: a journal at least as long holds these bars. */
+  readonly journal?: { readonly path: string; readonly bytes: number };
 }
 
 /** Who wrote a state, as a reader requires it. */
@@ -117,6 +119,7 @@ export interface RestoredInstrument {
   readonly signal: Float64Array;
   readonly inputs: SignalInputState | undefined;
   readonly askedUntil: number;
+  readonly journal: { readonly path: string; readonly bytes: number } | undefined;
 }
 
 /** A runner's state as read back from its store: every instrument's, of the same bar. */
@@ -130,7 +133,7 @@ export interface RestoredState {
 }
 
 /** Builds the snapshots of every instrument for the state store (one `saveAll`: atomic). */
-export function savedSnapshots(owner: SavedStateOwner, bars: RecentBars, models: readonly ModelIdentity[], savedAt: number, timeframeMs: number, inputs: (i: number, firstTs: number) => { readonly inputs: SignalInputState; readonly askedUntil: number } | undefined): Record<string, StateSnapshot> {
+export function savedSnapshots(owner: SavedStateOwner, bars: RecentBars, models: readonly ModelIdentity[], savedAt: number, timeframeMs: number, journal: { readonly path: string; readonly bytes: number }, inputs: (i: number, firstTs: number) => { readonly inputs: SignalInputState; readonly askedUntil: number } | undefined): Record<string, StateSnapshot> {
   const out: Record<string, StateSnapshot> = {};
   owner.instruments.forEach((id, i) => {
     const packed = bars.pack(i);
@@ -145,6 +148,7 @@ export function savedSnapshots(owner: SavedStateOwner, bars: RecentBars, models:
       bars: Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength).toString('base64'),
       ...(extra !== undefined ? { inputs: extra.inputs } : {}),
       askedUntil: extra !== undefined && Number.isFinite(extra.askedUntil) ? extra.askedUntil : null,
+      journal,
     };
     out[id] = { schemaVersion: RUNNER_STATE_SCHEMA, model: models[i]!, barTs: bars.lastTs + timeframeMs, savedAt, payload: payload as unknown as Record<string, unknown> };
   });
@@ -193,14 +197,14 @@ export async function loadSavedState(store: StateStore, key: string, owner: Save
     else if (open !== lastTs || p.sets !== sets) return refuse(`saved states are of different bars (${owner.instruments[0]} ${new Date(lastTs).toISOString()}, ${id} ${new Date(open).toISOString()})`, true);
     const bars = decodeBars(p, timeframeMs, open);
     if (typeof bars === 'string') return refuse(`saved state of ${id} is malformed: ${bars}`, true);
-    instruments.push({ ...bars, inputs: p.inputs, askedUntil: p.askedUntil ?? -Infinity });
+    instruments.push({ ...bars, inputs: p.inputs, askedUntil: p.askedUntil ?? -Infinity, journal: p.journal });
   }
   const age = now - savedAt;
   if (!(age <= maxAgeMs)) return refuse(`saved state is ${(age / 3_600_000).toFixed(2)} h old (limit ${(maxAgeMs / 3_600_000).toFixed(2)} h)`, false);
   return { ok: true, state: { lastTs, savedAt, sets, instruments } };
 }
 
-function decodeBars(p: SavedPayload, tf: number, lastTs: number): Omit<RestoredInstrument, 'inputs' | 'askedUntil'> | string {
+function decodeBars(p: SavedPayload, tf: number, lastTs: number): Omit<RestoredInstrument, 'inputs' | 'askedUntil' | 'journal'> | string {
   const n = p.sets;
   if (!(Number.isInteger(n) && n >= 0) || typeof p.bars !== 'string') return `sets must be an integer >= 0 with its bars, was ${JSON.stringify(n)}`;
   const bytes = Buffer.from(p.bars, 'base64');
