@@ -2,7 +2,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/support/shared-data.js';
-import { Journal, JournalError, readJournal } from './journal.js';
+import { Journal, JournalError, readJournal, readJournalTail } from './journal.js';
 import { RunnerStateError, loadRunnerState, saveRunnerState, type LiveRunnerState } from './runner-state.js';
 
 describe('trading journal', () => {
@@ -69,6 +69,21 @@ describe('journal bar lines and held records', () => {
     j.close();
     expect(readJournal(path).records.map((r) => (r.k === 'stop' ? r.reason : r.k))).toEqual(['a', 'bar', 'b', 'c']);
     expect(j.count).toBe(4);
+  });
+});
+
+describe('journal tail', () => {
+  it('reads the records written after an earlier size, without a torn last line', () => {
+    const path = join(tempDir(), 'journal.jsonl');
+    const j = new Journal(path);
+    j.append({ k: 'stop', t: 1, reason: 'before' });
+    const at = j.size();
+    j.appendBar(1, 10, 1, 2, 0.5, 1.5, 3, 0.25, false);
+    j.append({ k: 'stop', t: 2, reason: 'after' });
+    j.close();
+    appendFileSync(path, '{"k":"bar","i":0,"ts":'); // a crash mid-write
+    expect(readJournalTail(path, at)).toEqual([{ k: 'bar', i: 1, ts: 10, o: 1, h: 2, l: 0.5, c: 1.5, v: 3, s: 0.25 }, { k: 'stop', t: 2, reason: 'after' }]);
+    expect(readJournalTail(path, 0)).toHaveLength(3);
   });
 });
 

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsync, fsyncSync, readSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AppError } from '../core/app-error.js';
 
@@ -125,6 +125,38 @@ export class Journal {
     this.sync();
     closeSync(this.fd);
   }
+}
+
+/**
+ * The complete records of a journal from byte `offset` on (a record boundary, e.g. its size at an earlier moment); a
+ * torn last line is left out.
+ * @throws JournalError `journal_corrupt` naming the file and the line's offset.
+ */
+export function readJournalTail(path: string, offset: number): JournalRecord[] {
+  const fd = openSync(path, 'r');
+  let text: string;
+  try {
+    const size = fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.max(0, size - offset));
+    let read = 0;
+    while (read < buf.length) {
+      const n = readSync(fd, buf, read, buf.length - read, offset + read);
+      if (n === 0) break;
+      read += n;
+    }
+    text = buf.toString('utf8', 0, read);
+  } finally {
+    closeSync(fd);
+  }
+  const lines = text.split('\n');
+  lines.pop(); // '' after the last newline, or a torn line
+  return lines.map((line, n) => {
+    try {
+      return JSON.parse(line) as JournalRecord;
+    } catch (e) {
+      throw new JournalError('journal_corrupt', `trading journal ${path}: line ${n + 1} after byte ${offset} is not a journal record: ${(e as Error).message}`, { path, offset });
+    }
+  });
 }
 
 /** A number as JSON writes it (NaN and infinities as null). */

@@ -19,7 +19,7 @@ import { JournalingGate } from './journaling-gate.js';
 import { LiveClock, type Pacer } from './live-clock.js';
 import { bookExecutions, reconcile, type ReconcileDifference } from './reconcile.js';
 import { loadRunnerState, saveRunnerState, writeRunnerFile, type LiveRunnerState } from './runner-state.js';
-import { readJournal } from './journal.js';
+import { readJournalTail } from './journal.js';
 import { DEFAULT_MAX_STATE_AGE_MS, DEFAULT_VALIDATE_BARS, loadSavedState, RecentBars, savedSnapshots, VALIDATE_TOLERANCE, type RestoredState } from './saved-signal-state.js';
 import { warmupGateVerdict, type WarmupGates, type WarmupGateVerdict } from './warmup-gates.js';
 import type { StateStore } from '../engine/state-store.js';
@@ -103,6 +103,9 @@ export interface WarmupReport {
   readonly fetchedBars: number;
   /** Gap-fill bars whose signals came from the run's journal (its prediction history) rather than the model. */
   readonly journalSignals: number;
+  /** Wall seconds of the fetched bar sets (tier 2: the gap fill; tier 3: the bootstrap), and of the first of them (its requests: the bar pages, funding, DVOL). */
+  readonly fetchSeconds: number;
+  readonly firstFetchSeconds: number;
   readonly seconds: number;
   /** The quality gates' verdict on the warm-up window (runs with gates). */
   readonly gates?: WarmupGateVerdict;
@@ -388,10 +391,12 @@ export class LiveRunner {
     let warmed = restored.restored?.sets ?? 0;
     let fetched = 0;
     // Tier 2: the signals of the bars since the saved state, from the run's prediction history (its journal) first.
-    const history = tier === 2 ? this.journalSignals(cursor, liveFrom) : undefined;
+    const history = tier === 2 ? this.journalSignals(cursor, liveFrom, restored.restored!.instruments[0]!.journal) : undefined;
     const known = new Uint8Array(config.instruments.length);
     const knownValues = new Float64Array(config.instruments.length);
     let fromJournal = 0;
+    const fetchStart = performance.now();
+    let firstFetchSeconds = 0;
     while (tier === 3 ? warmed < warmup : cursor + tf < liveFrom) {
       const set = await deps.feed.next(cursor);
       if (set === undefined) return this.finish(saved !== undefined, warmed, 0, cursor, [], 'stopped during warm-up');
@@ -411,13 +416,14 @@ export class LiveRunner {
       this.process(set, true);
       cursor = set.ts;
       warmed++;
-      fetched++;
+      if (fetched++ === 0) firstFetchSeconds = (performance.now() - fetchStart) / 1000;
     }
+    const fetchSeconds = (performance.now() - fetchStart) / 1000;
     kernel.warmingUp = false;
     this.journal.release();
     const warmSeconds = (performance.now() - warmStart) / 1000;
     const reason = tier === 1 ? `saved state of ${new Date(cursor).toISOString()} restored and validated` : tier === 2 ? `saved state of ${new Date(restored.restored!.lastTs).toISOString()} restored and validated; ${fetched} bar sets since fetched` : restored.reason;
-    this.warmup = { tier, reason, restoredBars: restored.restored?.sets ?? 0, fetchedBars: fetched, journalSignals: fromJournal, seconds: warmSeconds };
+    this.warmup = { tier, reason, restoredBars: restored.restored?.sets ?? 0, fetchedBars: fetched, journalSignals: fromJournal, fetchSeconds, firstFetchSeconds, seconds: warmSeconds };
     this.journal.append({ k: 'event', t: liveFrom, e: 'warmup', id: `tier${tier}`, reason });
     deps.log?.(`${restored.alert ? 'ALERT ' : ''}warm-up tier ${tier} (${warmed} bar sets in ${(warmSeconds * 1000).toFixed(1)} ms): ${reason}${tier === 2 ? `; ${fromJournal} signals from the journal` : ''}`);
     deps.metrics?.warmedUp(kernel, warmed, warmSeconds, deps.signals, tier === 1 ? 'cache' : tier === 2 ? 'store' : 'venue');
@@ -633,13 +639,15 @@ export class LiveRunner {
 
   /**
    * The signals the run journaled for bar sets opened in (`after`, `before`): `instrument:ts` → signal (NaN for a
-   * journaled null). Read once at a tier-2 start; an unreadable journal gives none (the model computes them).
+   * journaled null). Read at a tier-2 start from the part of this journal written after the saved state (`saver`: the
+   * journal and its size then) — the gap's bars, nothing older; none when the saver's journal is not this one or is
+   * shorter now (the model computes them), or when a line there is unreadable.
    */
-  private journalSignals(after: number, before: number): Map<string, number> {
+  private journalSignals(after: number, before: number, saver: { readonly path: string; readonly bytes: number } | undefined): Map<string, number> {
     const out = new Map<string, number>();
-    if (this.deps.signals === undefined) return out;
+    if (this.deps.signals === undefined || saver === undefined || saver.path !== this.journal.path || this.journal.size() < saver.bytes) return out;
     try {
-      for (const r of readJournal(this.journal.path).records) {
+      for (const r of readJournalTail(this.journal.path, saver.bytes)) {
         if (r.k === 'bar' && r.ts > after && r.ts < before && r.s !== undefined) out.set(`${r.i}:${r.ts}`, r.s ?? NaN);
       }
     } catch (e) {
