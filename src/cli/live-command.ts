@@ -14,6 +14,7 @@ import { BybitExecutionClient, loadBybitKeys, resolveBybitEnvironment } from '..
 import { networkDeadlinesFromEnv } from '../config/network-deadlines.js';
 import { replayJournal } from '../live/replay.js';
 import { DEFAULT_WARMUP_GATES } from '../live/warmup-gates.js';
+import { runnerStateKey } from '../live/saved-signal-state.js';
 import type { StateStore } from '../engine/state-store.js';
 import type { TradingMetrics } from '../monitoring/trading-metrics.js';
 import { STRATEGIES } from '../strategies/index.js';
@@ -60,11 +61,6 @@ async function openStateStore(url: string | undefined, io: CliIo): Promise<State
   const { store, error } = await RedisStateStore.openResilient(url, networkDeadlinesFromEnv(process.env));
   if (error !== undefined) io.out(`ALERT ${error}: warm-up from the venue; the runner state is saved once Redis answers`);
   return store;
-}
-
-/** The state key of a run: its id and its folder (two folders of one run id never share a state). */
-function stateKey(runId: string, dir: string): string {
-  return `${runId}.${createHash('sha256').update(resolve(dir)).digest('hex').slice(0, 12)}`;
 }
 
 /**
@@ -212,7 +208,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
             config: setup.config, unhalt: opts.unhalt === true,
             ...(regimes !== undefined ? { regimes: regimesToJson(regimes) } : {}),
             ...(setup.risk !== undefined ? { risk: setup.risk } : {}),
-            ...(stateStore !== undefined ? { stateStore: { store: stateStore, key: stateKey(runId, dir) } } : {}),
+            ...(stateStore !== undefined ? { stateStore: { store: stateStore, key: runnerStateKey(runId, dir) } } : {}),
             restartProtectionMs: restartProtection * 1000,
             ...(opts.warmupGates ? { warmupGates: DEFAULT_WARMUP_GATES } : {}),
           },

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
 import type { ModelIdentity, StateSnapshot, StateStore } from '../engine/state-store.js';
 import type { SignalInputState } from './live-signals.js';
 
@@ -9,6 +11,14 @@ export const DEFAULT_MAX_STATE_AGE_MS = 4 * 3_600_000;
 export const DEFAULT_VALIDATE_BARS = 3;
 /** Largest |recomputed − saved| signal a validated state may show (see {@link validateTolerance}). */
 export const VALIDATE_TOLERANCE = 1e-6;
+
+/**
+ * The state-store key of a run (what `tm live` uses): its id and a hash of its folder, so two folders of one run id
+ * never share a state. Readers (notebooks, `tm live status`) find a run's state in Redis under `tm:state:<key>`.
+ */
+export function runnerStateKey(runId: string, dir: string): string {
+  return `${runId}.${createHash('sha256').update(resolve(dir)).digest('hex').slice(0, 12)}`;
+}
 
 /** Bar columns of a saved state, in their order in the packed array. */
 const COLUMNS = 8; // ts, open, high, low, close, volume, reference close, signal

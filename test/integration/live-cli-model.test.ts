@@ -6,11 +6,16 @@
  * with what to do.
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { timeframeMs } from '../../src/core/time.js';
 import { readJournal } from '../../src/live/journal.js';
+import { RUNNER_STATE_SCHEMA, runnerStateKey } from '../../src/live/saved-signal-state.js';
+import { DEFAULT_DEADLINES } from '../../src/config/network-deadlines.js';
+import { loadBars, MarketStore } from '../../src/data/index.js';
+import { RedisStateStore } from '../../src/state/index.js';
+import { requireServiceEnv } from '../support/service-env.js';
 import { readSharedFunding } from '../support/bybit-test-data.js';
 import { BybitV5Server } from '../support/bybit-v5-server.js';
 import { runTm } from '../support/cli.js';
@@ -93,6 +98,75 @@ describe('tm live --paper --model (child process, local venue)', () => {
     expect(replay.out).toContain(`no divergence`);
     expect(denied.length).toBeGreaterThan(0);
     expect(replay.code).toBe(0);
+  }, 120_000);
+
+  it('readers while the runner writes: the market store read-only, the journal, status.json and the Redis state, side by side', async () => {
+    // The runner owns its run folder and its Redis hash; it opens the market store read-only, per request (--inputs
+    // store). A notebook reads all of them while it runs: nothing blocks, nothing is half-read.
+    const runDir = join(dir, 'readers');
+    const key = runnerStateKey('mrd', runDir);
+    const card = JSON.parse(readFileSync(join(pkg, 'card.json'), 'utf8')) as { name: string; onnxSha256: string };
+    const expectState = { schemaVersion: RUNNER_STATE_SCHEMA, model: { name: card.name, version: `local-${card.onnxSha256.slice(0, 12)}`, checksum: card.onnxSha256 } };
+    const redis = await RedisStateStore.connect(requireServiceEnv('REDIS_URL'), DEFAULT_DEADLINES);
+    await redis.clear(key);
+    const child = spawn(process.execPath, [join(process.cwd(), 'bin/tm.js'), 'live', '--paper', '--experiment', experiment, '--model', pkg, '--db', db, '--inputs', 'store', '--no-warmup-gates', '--run-id', 'mrd', '--dir', runDir, '--api-url', server.url, '--clock', 'venue', '--poll-ms', '20', '--grace-ms', '0', '--max-bars', '6'], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    let out = '', err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    let exited = false;
+    const done = new Promise<number | null>((resolve) => child.on('exit', (code) => ((exited = true), resolve(code))));
+    const reads = { store: 0, journal: 0, status: 0, redis: 0 };
+    let lastStatusBar = -Infinity, lastStateBar = -Infinity, lastRecords = 0;
+    const readAll = async () => {
+      const store = await MarketStore.open(db, { readOnly: true });
+      try {
+        const bars = await loadBars(store, { venue: 'bybit', symbols: ['BTCUSDT'], timeframe: '4h', start: startTs - 10 * tf, end: startTs, missing: 'nan' });
+        expect(bars.ts.length).toBe(10);
+        reads.store++;
+      } finally {
+        store.close();
+      }
+      if (existsSync(join(runDir, 'journal.jsonl'))) {
+        const n = readJournal(join(runDir, 'journal.jsonl')).records.length; // complete lines only (a torn tail is left out)
+        expect(n).toBeGreaterThanOrEqual(lastRecords);
+        lastRecords = n;
+        reads.journal++;
+      }
+      if (existsSync(join(runDir, 'status.json'))) {
+        const status = JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8')) as { lastBarTs: number }; // replaced atomically
+        expect(status.lastBarTs).toBeGreaterThanOrEqual(lastStatusBar);
+        lastStatusBar = status.lastBarTs;
+        reads.status++;
+      }
+      const state = await redis.load(key, 'BTCUSDT-LINEAR.BYBIT', expectState);
+      if (!state.success) throw state.error;
+      if (state.data !== undefined) {
+        expect(state.data.barTs).toBeGreaterThanOrEqual(lastStateBar); // one HSET per bar: never half a bar
+        lastStateBar = state.data.barTs;
+        reads.redis++;
+      }
+    };
+    for (let k = 0; k < 300 && !exited && !out.includes('ready:'); k++) {
+      await readAll();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    for (let k = 0; k < 30 && !exited; k++) {
+      venueNow += tf;
+      for (let j = 0; j < 3; j++) await readAll();
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const code = await done;
+    clearTimeout(timer);
+    await readAll();
+    await redis.close();
+    expect(err).toBe('');
+    expect(code, out).toBe(0);
+    expect(out).toContain('stopped (max bars): 6 live bars');
+    expect(reads.store).toBeGreaterThan(10);
+    expect(reads.journal).toBeGreaterThan(10);
+    expect(reads.redis).toBeGreaterThan(5);
+    expect(lastStateBar).toBe(lastStatusBar + tf); // the state's bar close = the last bar processed + one bar
   }, 120_000);
 
   it('without --model, a stored-predictions column is refused with what to do', async () => {
