@@ -20,7 +20,7 @@ import { LiveClock, type Pacer } from './live-clock.js';
 import { bookExecutions, reconcile, type ReconcileDifference } from './reconcile.js';
 import { loadRunnerState, saveRunnerState, writeRunnerFile, type LiveRunnerState } from './runner-state.js';
 import { readJournalTail } from './journal.js';
-import { DEFAULT_MAX_STATE_AGE_MS, DEFAULT_VALIDATE_BARS, loadSavedState, RecentBars, savedSnapshots, VALIDATE_TOLERANCE, type RestoredState } from './saved-signal-state.js';
+import { DEFAULT_MAX_STATE_AGE_MS, DEFAULT_VALIDATE_BARS, loadSavedState, RecentBars, savedSnapshots, strategyDifferences, VALIDATE_TOLERANCE, type RestoredState, type StrategySummary } from './saved-signal-state.js';
 import { warmupGateVerdict, type WarmupGates, type WarmupGateVerdict } from './warmup-gates.js';
 import type { StateStore } from '../engine/state-store.js';
 
@@ -109,6 +109,8 @@ export interface WarmupReport {
   readonly seconds: number;
   /** The quality gates' verdict on the warm-up window (runs with gates). */
   readonly gates?: WarmupGateVerdict;
+  /** Tiers 1 and 2: `matched` when the strategy rebuilt by the replay shows the saved tier, regime probabilities, IC and sizing inputs; else the differences. */
+  readonly strategyCheck?: string;
 }
 
 export interface LiveRunnerDeps {
@@ -423,7 +425,7 @@ export class LiveRunner {
     this.journal.release();
     const warmSeconds = (performance.now() - warmStart) / 1000;
     const reason = tier === 1 ? `saved state of ${new Date(cursor).toISOString()} restored and validated` : tier === 2 ? `saved state of ${new Date(restored.restored!.lastTs).toISOString()} restored and validated; ${fetched} bar sets since fetched` : restored.reason;
-    this.warmup = { tier, reason, restoredBars: restored.restored?.sets ?? 0, fetchedBars: fetched, journalSignals: fromJournal, fetchSeconds, firstFetchSeconds, seconds: warmSeconds };
+    this.warmup = { tier, reason, restoredBars: restored.restored?.sets ?? 0, fetchedBars: fetched, journalSignals: fromJournal, fetchSeconds, firstFetchSeconds, seconds: warmSeconds, ...(this.strategyCheck !== undefined ? { strategyCheck: this.strategyCheck } : {}) };
     this.journal.append({ k: 'event', t: liveFrom, e: 'warmup', id: `tier${tier}`, reason });
     deps.log?.(`${restored.alert ? 'ALERT ' : ''}warm-up tier ${tier} (${warmed} bar sets in ${(warmSeconds * 1000).toFixed(1)} ms): ${reason}${tier === 2 ? `; ${fromJournal} signals from the journal` : ''}`);
     deps.metrics?.warmedUp(kernel, warmed, warmSeconds, deps.signals, tier === 1 ? 'cache' : tier === 2 ? 'store' : 'venue');
@@ -569,6 +571,8 @@ export class LiveRunner {
   private staleLimit = Infinity;
   /** How this process warmed up. */
   private warmup: WarmupReport | undefined;
+  /** Tiers 1 and 2: whether the replayed strategy shows the saved state (`matched`) or how it differs. */
+  private strategyCheck: string | undefined;
   /** Wall time the warm-up protection ends (-Infinity: none). */
   private protectUntil = -Infinity;
   /** Why the warm-up window failed the quality gates (no new positions in this process); undefined: passed or no gates. */
@@ -634,6 +638,11 @@ export class LiveRunner {
       this.process(sets[k]!, true, !journaled);
     }
     this.staleLimit = Infinity;
+    // The strategy rebuilt by the replay must show what it showed when the state was saved (its tier, regime
+    // probabilities, rolling IC and sizing inputs); a difference is reported, the decision is the operator's.
+    const differences = state.instruments.flatMap((x, i) => strategyDifferences(x.strategyState, this.strategySummary(i)).map((d) => `${config.instruments[i]!.id}: ${d}`));
+    this.strategyCheck = differences.length === 0 ? 'matched' : differences.join('; ');
+    if (differences.length > 0) deps.log?.(`ALERT the strategy replayed from the saved state differs from the saved one: ${this.strategyCheck}`);
     return { restored: state, reason: '', alert: false };
   }
 
@@ -673,6 +682,7 @@ export class LiveRunner {
         this.tf,
         { path: this.journal.path, bytes: this.journal.size() },
         (i, firstTs) => (signals === undefined ? undefined : { inputs: signals.inputState(i, firstTs), askedUntil: signals.askedUntilOf(i) }),
+        (i) => this.strategySummary(i),
       );
       await st.store.saveAll(st.key ?? config.runId, snapshots);
       deps.metrics?.stateSaved((performance.now() - start) / 1000, true);
@@ -680,6 +690,13 @@ export class LiveRunner {
       deps.metrics?.stateSaved((performance.now() - start) / 1000, false);
       deps.log?.(`ALERT state store: ${(e as Error).message} (trading goes on; a restart warms up from the venue)`);
     }
+  }
+
+  /** The strategy's state of instrument `i` as its kernel annotations show it (saved with the runner state, checked after a replay). */
+  private strategySummary(i: number): StrategySummary {
+    const k = this.kernel;
+    const tier = k.lastTier(i)?.tier, regime = k.lastRegime(i)?.probabilities, sizing = k.lastSizing(i);
+    return { ...(tier !== undefined ? { tier } : {}), ...(regime !== undefined ? { regime: Array.from(regime, (p) => (Number.isFinite(p) ? p : NaN)) } : {}), ...(sizing !== undefined ? { sizing } : {}) };
   }
 
   /** Evaluates the warm-up gates (model runs with gates) and starts the warm-up protection after a restart. */

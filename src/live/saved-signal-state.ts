@@ -107,6 +107,33 @@ interface SavedPayload {
   readonly askedUntil: number | null;
   /** The run's journal (resolved path) and its size when the state was saved: a journal at least as long holds these bars. */
   readonly journal?: { readonly path: string; readonly bytes: number };
+  /** What the strategy last annotated (sizing tier, regime probabilities, rolling IC and sizing inputs): checked after a replay. */
+  readonly strategyState?: StrategySummary;
+}
+
+/** The strategy's state as its kernel annotations show it (absent parts: the strategy annotates none). */
+export interface StrategySummary {
+  readonly tier?: string;
+  readonly regime?: readonly number[];
+  readonly sizing?: { readonly kellyFraction: number; readonly targetFraction: number; readonly ic: number; readonly signalConfidence: number; readonly variancePerBar: number };
+}
+
+/**
+ * The differences between a saved strategy summary and the one rebuilt by a replay (numbers compared to `tolerance`
+ * relative; NaN equals NaN); empty when they agree.
+ */
+export function strategyDifferences(saved: StrategySummary | undefined, rebuilt: StrategySummary, tolerance = 1e-9): string[] {
+  if (saved === undefined) return [];
+  const out: string[] = [];
+  const near = (a: number, b: number) => (a !== a && b !== b) || Math.abs(a - b) <= tolerance * Math.max(1, Math.abs(a), Math.abs(b));
+  if (saved.tier !== rebuilt.tier) out.push(`tier ${saved.tier} saved, ${rebuilt.tier} rebuilt`);
+  const r0 = saved.regime ?? [], r1 = rebuilt.regime ?? [];
+  if (r0.length !== r1.length || r0.some((p, k) => !near(p ?? NaN, r1[k]!))) out.push(`regime probabilities ${JSON.stringify(r0)} saved, ${JSON.stringify(r1)} rebuilt`);
+  for (const field of ['kellyFraction', 'targetFraction', 'ic', 'signalConfidence', 'variancePerBar'] as const) {
+    const a = saved.sizing?.[field] ?? NaN, b = rebuilt.sizing?.[field] ?? NaN;
+    if (!near(a ?? NaN, b)) out.push(`${field} ${a} saved, ${b} rebuilt`);
+  }
+  return out;
 }
 
 /** Who wrote a state, as a reader requires it. */
@@ -130,6 +157,7 @@ export interface RestoredInstrument {
   readonly inputs: SignalInputState | undefined;
   readonly askedUntil: number;
   readonly journal: { readonly path: string; readonly bytes: number } | undefined;
+  readonly strategyState: StrategySummary | undefined;
 }
 
 /** A runner's state as read back from its store: every instrument's, of the same bar. */
@@ -143,7 +171,7 @@ export interface RestoredState {
 }
 
 /** Builds the snapshots of every instrument for the state store (one `saveAll`: atomic). */
-export function savedSnapshots(owner: SavedStateOwner, bars: RecentBars, models: readonly ModelIdentity[], savedAt: number, timeframeMs: number, journal: { readonly path: string; readonly bytes: number }, inputs: (i: number, firstTs: number) => { readonly inputs: SignalInputState; readonly askedUntil: number } | undefined): Record<string, StateSnapshot> {
+export function savedSnapshots(owner: SavedStateOwner, bars: RecentBars, models: readonly ModelIdentity[], savedAt: number, timeframeMs: number, journal: { readonly path: string; readonly bytes: number }, inputs: (i: number, firstTs: number) => { readonly inputs: SignalInputState; readonly askedUntil: number } | undefined, strategy: (i: number) => StrategySummary): Record<string, StateSnapshot> {
   const out: Record<string, StateSnapshot> = {};
   owner.instruments.forEach((id, i) => {
     const packed = bars.pack(i);
@@ -159,6 +187,7 @@ export function savedSnapshots(owner: SavedStateOwner, bars: RecentBars, models:
       ...(extra !== undefined ? { inputs: extra.inputs } : {}),
       askedUntil: extra !== undefined && Number.isFinite(extra.askedUntil) ? extra.askedUntil : null,
       journal,
+      strategyState: strategy(i),
     };
     out[id] = { schemaVersion: RUNNER_STATE_SCHEMA, model: models[i]!, barTs: bars.lastTs + timeframeMs, savedAt, payload: payload as unknown as Record<string, unknown> };
   });
@@ -207,14 +236,14 @@ export async function loadSavedState(store: StateStore, key: string, owner: Save
     else if (open !== lastTs || p.sets !== sets) return refuse(`saved states are of different bars (${owner.instruments[0]} ${new Date(lastTs).toISOString()}, ${id} ${new Date(open).toISOString()})`, true);
     const bars = decodeBars(p, timeframeMs, open);
     if (typeof bars === 'string') return refuse(`saved state of ${id} is malformed: ${bars}`, true);
-    instruments.push({ ...bars, inputs: p.inputs, askedUntil: p.askedUntil ?? -Infinity, journal: p.journal });
+    instruments.push({ ...bars, inputs: p.inputs, askedUntil: p.askedUntil ?? -Infinity, journal: p.journal, strategyState: p.strategyState });
   }
   const age = now - savedAt;
   if (!(age <= maxAgeMs)) return refuse(`saved state is ${(age / 3_600_000).toFixed(2)} h old (limit ${(maxAgeMs / 3_600_000).toFixed(2)} h)`, false);
   return { ok: true, state: { lastTs, savedAt, sets, instruments } };
 }
 
-function decodeBars(p: SavedPayload, tf: number, lastTs: number): Omit<RestoredInstrument, 'inputs' | 'askedUntil' | 'journal'> | string {
+function decodeBars(p: SavedPayload, tf: number, lastTs: number): Omit<RestoredInstrument, 'inputs' | 'askedUntil' | 'journal' | 'strategyState'> | string {
   const n = p.sets;
   if (!(Number.isInteger(n) && n >= 0) || typeof p.bars !== 'string') return `sets must be an integer >= 0 with its bars, was ${JSON.stringify(n)}`;
   const bytes = Buffer.from(p.bars, 'base64');

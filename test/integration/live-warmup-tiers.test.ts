@@ -198,6 +198,8 @@ describe('live runner restarts through the 3-tier warm-up (real Redis)', () => {
     const { summary, log } = await interrupted('tiers-t1', async () => undefined, { stateStore: redisStore });
     expect(summary.warmup).toMatchObject({ tier: 1, restoredBars: warmup, fetchedBars: 0 });
     expect(summary.warmup!.reason).toMatch(/restored and validated/);
+    // The strategy rebuilt by the replay shows the saved tier, regime probabilities, rolling IC and sizing inputs.
+    expect(summary.warmup!.strategyCheck).toBe('matched');
     expect(log.some((l) => /^warm-up tier 1 \(\d+ bar sets in [\d.]+ ms\)/.test(l))).toBe(true);
   }, 240_000);
 
@@ -205,7 +207,7 @@ describe('live runner restarts through the 3-tier warm-up (real Redis)', () => {
     // The first life's state store fails after FIRST_LIFE - 3 live bars (+1: the save at the end of the warm-up). Three
     // 4h bars make the state 12 h old at the restart: the age limit is raised to a day for this run.
     const { summary } = await interrupted('tiers-t2', async () => undefined, { stateStore: redisStore, maxAgeMs: 24 * 3_600_000 }, { stateStore: new LaggingStore(redisStore, FIRST_LIFE - 3 + 1) });
-    expect(summary.warmup, summary.warmup?.reason).toMatchObject({ tier: 2, restoredBars: warmup, fetchedBars: 3, journalSignals: 2 * 3 });
+    expect(summary.warmup, summary.warmup?.reason).toMatchObject({ tier: 2, restoredBars: warmup, fetchedBars: 3, journalSignals: 2 * 3, strategyCheck: 'matched' });
   }, 240_000);
 
   it('tier 3: a stale state (older than the limit) is not restored', async () => {
