@@ -329,3 +329,27 @@ describe('pre-trade risk: the pass path', () => {
     expect(risks.every((r) => r.deniedCount === 0)).toBe(true);
   });
 });
+
+describe('entry block (the live runner: warm-up protection, failed warm-up gates)', () => {
+  it('denies orders that are not reduce-only with risk: <why>; reduce-only orders, cancels and flattening pass; lifted, orders pass again', () => {
+    const seen: ReturnType<typeof submit>[] = [];
+    let cancelled = false;
+    const { rejected } = run(frame(4), undefined, {
+      0: (k) => void seen.push(submit(k, buy(1))), // a position to reduce later
+      1: (k) => {
+        k.entryBlock = 'warm-up protection after a restart until 2024-01-01T12:00:00.000Z';
+        seen.push(submit(k, buy(1)), submit(k, sell(2)), submit(k, sell(0.5, { reduceOnly: true })));
+        const resting = k.submitOrder(sell(0.1, { type: 'limit', price: 1000, reduceOnly: true }));
+        cancelled = k.cancelOrder(resting);
+      },
+      2: (k) => {
+        k.entryBlock = undefined;
+        seen.push(submit(k, buy(1)));
+      },
+    });
+    expect(seen.map((s) => s.status)).toEqual(['SUBMITTED', 'REJECTED', 'REJECTED', 'SUBMITTED', 'SUBMITTED']);
+    expect(seen[1]!.reason).toBe('risk: warm-up protection after a restart until 2024-01-01T12:00:00.000Z');
+    expect(rejected.map((o) => o.clientOrderId)).toEqual([seen[1]!.id, seen[2]!.id]);
+    expect(cancelled).toBe(true);
+  });
+});
