@@ -30,7 +30,7 @@ import { servicesEnv } from '../scripts/services-env.js';
 import { BybitV5Server } from '../test/support/bybit-v5-server.js';
 import { readSharedFunding } from '../test/support/bybit-test-data.js';
 import { serverKlines } from '../test/support/live-harness.js';
-import { modelInputsStore, tinyModel } from '../test/support/live-model.js';
+import { modelInputsStore, regimeKellyModelExperiment, tinyModel } from '../test/support/live-model.js';
 import { sharedDataDir } from '../test/support/shared-data.js';
 
 export const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
@@ -77,15 +77,7 @@ export async function warmupBench(key: string, liveBars: number): Promise<Warmup
   }
   const { onnx, card } = await tinyModel(db);
   const pipeline = FeaturePipeline.fromSpec(DEFAULT_FEATURE_SPEC);
-  const parsed = parseBacktestConfig({
-    name: 'bench-warmup', strategy: 'regime-kelly',
-    params: { column: 'signal', signalScale: 1, minRebalance: 0.1, risk: { horizonBars: 1, ic: { window: 30, minPairs: 10 }, kelly: { maxFraction: 1, maxLeverage: 1 } } },
-    data: { venue: 'bybit', symbols: SYMBOLS, timeframe: '4h', start: '2025-06-01', end: '2025-08-31', missingBars: 'error' },
-    instruments: 'bybit-linear', funding: { venue: 'bybit', fallback: { kind: 'zero' } },
-    columns: { signal: { source: 'model', model: 'tiny-gbdt', fundingVenue: 'binance-futures', reference: 'BTCUSDT', dvol: true, allowUngated: true } },
-    regime: { fitStart: '2024-06-01', fitEnd: '2025-06-01', states: 2, seed: 1, onDegenerate: 'report' },
-    warmup: 'auto', initialCash: 100_000, leverage: 3, slippage: { model: 'fixed', bps: 2 }, seed: 1,
-  }, 'bench-warmup.json');
+  const parsed = parseBacktestConfig(regimeKellyModelExperiment('bench-warmup', SYMBOLS, '2025-06-01', '2025-08-31', 'tiny-gbdt'), 'bench-warmup.json');
   if (!parsed.success) throw parsed.error;
   const config = parsed.data as unknown as ExperimentConfig;
   const store = await MarketStore.open(db, { readOnly: true });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
+import type { OhlcvColumns } from '../core/bar.js';
 import type { ModelIdentity, StateSnapshot, StateStore } from '../engine/state-store.js';
 import type { SignalInputState } from './live-signals.js';
 
@@ -144,14 +145,8 @@ export interface SavedStateOwner {
   readonly instruments: readonly string[];
 }
 
-/** One instrument's restored state. */
-export interface RestoredInstrument {
-  readonly ts: Float64Array;
-  readonly open: Float64Array;
-  readonly high: Float64Array;
-  readonly low: Float64Array;
-  readonly close: Float64Array;
-  readonly volume: Float64Array;
+/** One instrument's restored state: its bars over the saved sets (an absent bar is NaN but its set's time), and more. */
+export interface RestoredInstrument extends OhlcvColumns {
   readonly reference: Float64Array;
   readonly signal: Float64Array;
   readonly inputs: SignalInputState | undefined;

@@ -25,27 +25,14 @@ import { STRATEGIES } from '../../src/strategies/index.js';
 import { BybitV5Server } from '../support/bybit-v5-server.js';
 import { readSharedFunding } from '../support/bybit-test-data.js';
 import { serverKlines } from '../support/live-harness.js';
+import { regimeKellyModelExperiment } from '../support/live-model.js';
 import { sharedDataDir, tempDir } from '../support/shared-data.js';
 import { BybitMarketDataClient } from '../../src/adapters/bybit/bybit-market-data-client.js';
 import { LiveBarFeed } from '../../src/live/bar-feed.js';
 import { VirtualTime } from '../../src/live/live-clock.js';
 
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT'];
-const RAW = {
-  name: 'live-model-parity',
-  strategy: 'regime-kelly',
-  params: { column: 'signal', signalScale: 1, minRebalance: 0.1, risk: { horizonBars: 1, ic: { window: 30, minPairs: 10 }, kelly: { maxFraction: 1, maxLeverage: 1 } } },
-  data: { venue: 'bybit', symbols: SYMBOLS, timeframe: '4h', start: '2024-01-01', end: '2024-03-01', missingBars: 'error' },
-  instruments: 'bybit-linear',
-  funding: { venue: 'bybit', fallback: { kind: 'zero' } },
-  columns: { signal: { source: 'model', model: 'test-gbdt', fundingVenue: 'binance-futures', reference: 'BTCUSDT', dvol: true, allowUngated: true } },
-  regime: { fitStart: '2023-01-01', fitEnd: '2024-01-01', states: 2, seed: 1, onDegenerate: 'report' },
-  warmup: 'auto',
-  initialCash: 100_000,
-  leverage: 3,
-  slippage: { model: 'fixed', bps: 2 },
-  seed: 1,
-};
+const RAW = regimeKellyModelExperiment('live-model-parity', SYMBOLS, '2024-01-01', '2024-03-01');
 
 describe('live runner (paper) with a model column and a regime fit vs backtester', () => {
   let store: MarketStore;

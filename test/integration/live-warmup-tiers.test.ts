@@ -13,9 +13,9 @@ import { fitExperimentRegimes } from '../../src/backtest/run-experiment.js';
 import { parseBacktestConfig } from '../../src/config/backtest-config.js';
 import { DEFAULT_DEADLINES as DEFAULT_NETWORK_DEADLINES } from '../../src/config/network-deadlines.js';
 import { timeframeMs } from '../../src/core/time.js';
-import { importPath, loadBars, MarketStore } from '../../src/data/index.js';
+import { loadBars, MarketStore } from '../../src/data/index.js';
 import type { StateSnapshot, StateStore } from '../../src/engine/state-store.js';
-import { DEFAULT_FEATURE_SPEC, FeaturePipeline, featureInputsFromStore } from '../../src/features/index.js';
+import { DEFAULT_FEATURE_SPEC, FeaturePipeline } from '../../src/features/index.js';
 import { readJournal } from '../../src/live/journal.js';
 import { LiveRunner, type LiveRunSummary } from '../../src/live/live-runner.js';
 import { liveSetup, type LiveSetup } from '../../src/live/live-setup.js';
@@ -23,7 +23,7 @@ import { openLiveSignals } from '../../src/live/live-signals.js';
 import { VenueSignalInputs } from '../../src/live/venue-signal-inputs.js';
 import { LiveBarFeed } from '../../src/live/bar-feed.js';
 import { VirtualTime } from '../../src/live/live-clock.js';
-import { exportOnnx, fitGradientBoosting, loadOnnxModel } from '../../src/models/index.js';
+import { loadOnnxModel } from '../../src/models/index.js';
 import { StoreSignalInputs } from '../../src/signals/signal-input-source.js';
 import { decodeSnapshot, encodeSnapshot, RedisStateStore } from '../../src/state/index.js';
 import { STRATEGIES } from '../../src/strategies/index.js';
@@ -31,25 +31,13 @@ import { BybitMarketDataClient } from '../../src/adapters/bybit/bybit-market-dat
 import { BybitV5Server } from '../support/bybit-v5-server.js';
 import { readSharedFunding } from '../support/bybit-test-data.js';
 import { serverKlines } from '../support/live-harness.js';
+import { modelInputsStore, regimeKellyModelExperiment, tinyModel } from '../support/live-model.js';
+import { join } from 'node:path';
 import { requireServiceEnv } from '../support/service-env.js';
-import { sharedDataDir, tempDir } from '../support/shared-data.js';
+import { tempDir } from '../support/shared-data.js';
 
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT'];
-const RAW = {
-  name: 'live-tiers',
-  strategy: 'regime-kelly',
-  params: { column: 'signal', signalScale: 1, minRebalance: 0.1, risk: { horizonBars: 1, ic: { window: 30, minPairs: 10 }, kelly: { maxFraction: 1, maxLeverage: 1 } } },
-  data: { venue: 'bybit', symbols: SYMBOLS, timeframe: '4h', start: '2024-01-01', end: '2024-02-01', missingBars: 'error' },
-  instruments: 'bybit-linear',
-  funding: { venue: 'bybit', fallback: { kind: 'zero' } },
-  columns: { signal: { source: 'model', model: 'test-gbdt', fundingVenue: 'binance-futures', reference: 'BTCUSDT', dvol: true, allowUngated: true } },
-  regime: { fitStart: '2023-01-01', fitEnd: '2024-01-01', states: 2, seed: 1, onDegenerate: 'report' },
-  warmup: 'auto',
-  initialCash: 100_000,
-  leverage: 3,
-  slippage: { model: 'fixed', bps: 2 },
-  seed: 1,
-};
+const RAW = regimeKellyModelExperiment('live-tiers', SYMBOLS, '2024-01-01', '2024-02-01');
 const tf = timeframeMs('4h');
 const START = Date.UTC(2024, 0, 1);
 /** Live bars of every run, and where the interrupted ones stop before their restart. */
@@ -94,19 +82,11 @@ describe('live runner restarts through the 3-tier warm-up (real Redis)', () => {
   };
 
   beforeAll(async () => {
-    store = await MarketStore.open(':memory:');
-    const root = sharedDataDir();
-    for (const s of SYMBOLS) {
-      await importPath(store, `${root}/bybit/${s}-4h.csv.gz`, { venue: 'bybit' });
-      await importPath(store, `${root}/binance-futures/${s}-funding.csv.gz`, { venue: 'binance-futures' });
-    }
-    await importPath(store, `${root}/deribit`);
-    const x = await featureInputsFromStore(store, { venue: 'bybit', symbol: 'BTCUSDT', timeframe: '4h', start: Date.UTC(2022, 0, 1), end: Date.UTC(2023, 0, 1), fundingVenue: 'binance-futures', dvol: true, reference: 'BTCUSDT' });
-    const m = pipeline.computeBatch(x);
-    const rows = x.ts.length - 1;
-    const target = new Float64Array(rows);
-    for (let t = 0; t < rows; t++) target[t] = Math.log(x.close[t + 1]! / x.close[t]!);
-    onnx = exportOnnx(fitGradientBoosting({ values: m.matrix.subarray(0, rows * m.columns), rows, columns: m.columns }, target, { seed: 7, rounds: 30, maxDepth: 3 }), { featureNames: pipeline.names, featureSpecHash: pipeline.hash });
+    // The model's inputs in a store file, and a small GBDT trained on BTC's 2022 bars (it only needs to be a real model).
+    const db = join(tempDir('tm-tiers-store-'), 'market.duckdb');
+    await modelInputsStore(db, SYMBOLS);
+    onnx = (await tinyModel(db, 'test-gbdt')).onnx;
+    store = await MarketStore.open(db, { readOnly: true });
     const regimes = await fitExperimentRegimes(store, config, liveSetup({ ...config, regime: undefined } as ExperimentConfig, STRATEGIES).instruments);
     setup = liveSetup(config, STRATEGIES, { regimes });
     warmup = setup.warmupBars;

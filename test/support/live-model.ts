@@ -53,3 +53,26 @@ export async function writeTinyModelPackage(folder: string, db: string, name = '
   writeFileSync(join(folder, 'model.onnx'), onnx);
   writeFileSync(join(folder, 'card.json'), formatModelCard(card));
 }
+
+/**
+ * The raw config of a regime-kelly experiment on a GBDT's `model` column (features from bars, Binance funding, DVOL,
+ * BTC as reference; allowUngated), 4h bars of `symbols` on Bybit in [start, end), the regime fitted on the year before.
+ */
+export function regimeKellyModelExperiment(name: string, symbols: readonly string[], start: string, end: string, model = 'test-gbdt'): Record<string, unknown> {
+  const year = (iso: string, delta: number) => `${Number(iso.slice(0, 4)) + delta}${iso.slice(4)}`;
+  return {
+    name,
+    strategy: 'regime-kelly',
+    params: { column: 'signal', signalScale: 1, minRebalance: 0.1, risk: { horizonBars: 1, ic: { window: 30, minPairs: 10 }, kelly: { maxFraction: 1, maxLeverage: 1 } } },
+    data: { venue: 'bybit', symbols: [...symbols], timeframe: '4h', start, end, missingBars: 'error' },
+    instruments: 'bybit-linear',
+    funding: { venue: 'bybit', fallback: { kind: 'zero' } },
+    columns: { signal: { source: 'model', model, fundingVenue: 'binance-futures', reference: 'BTCUSDT', dvol: true, allowUngated: true } },
+    regime: { fitStart: year(start, -1), fitEnd: start, states: 2, seed: 1, onDegenerate: 'report' },
+    warmup: 'auto',
+    initialCash: 100_000,
+    leverage: 3,
+    slippage: { model: 'fixed', bps: 2 },
+    seed: 1,
+  };
+}
