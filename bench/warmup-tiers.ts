@@ -6,6 +6,8 @@
  * each with fresh signal-stage and runner objects, as a restarted process would build them.
  */
 import { tmpdir } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { fitExperimentRegimes, type ExperimentConfig, type ExperimentModel } from '../src/backtest/run-experiment.js';
@@ -34,6 +36,12 @@ import { modelInputsStore, regimeKellyModelExperiment, tinyModel } from '../test
 import { sharedDataDir } from '../test/support/shared-data.js';
 
 export const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
+
+/** A full garbage collection (V8's `gc`, exposed at run time). */
+const collectGarbage: () => void = (() => {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+})();
 export const TF = timeframeMs('4h');
 const START = Date.UTC(2025, 5, 1);
 
@@ -103,6 +111,8 @@ export async function warmupBench(key: string, liveBars: number): Promise<Warmup
     store: stateStore,
     warmupBars,
     async life(bars) {
+      // A restart is a new process with a fresh heap: the garbage of earlier lives in this process is collected first.
+      collectGarbage();
       const market = new BybitMarketDataClient({ apiUrl: server.url, rateLimitMs: 1 });
       const feed = new LiveBarFeed(market, SYMBOLS, '4h', TF, time, { graceMs: 1_000, retryMs: 1_000, pageSize: 1000 });
       const source = new VenueSignalInputs(market, new StoreSignalInputs(store, { venue: 'bybit', fundingVenue: 'binance-futures' }));

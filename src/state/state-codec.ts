@@ -5,9 +5,40 @@ import type { StateErrorCode, StateExpectation, StateSnapshot } from '../engine/
 
 export class StateStoreError extends AppError<StateErrorCode> {}
 
-/** JSON with object keys sorted at every level: one text per value, so its checksum is stable. */
+/**
+ * JSON with object keys sorted at every level: one text per value, so its checksum is stable. The text is
+ * `JSON.stringify`'s with every object's entries sorted by key; arrays of plain values (the bulk of a runner state)
+ * are written by `JSON.stringify` in one call.
+ */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v));
+  return canonical(value) ?? 'null';
+}
+
+/** Array-index keys first, ascending (where JavaScript objects keep them), then the others in code-unit order. */
+function byKey(a: string, b: string): number {
+  const ia = ARRAY_INDEX.test(a) && Number(a) < 4294967295, ib = ARRAY_INDEX.test(b) && Number(b) < 4294967295;
+  if (ia !== ib) return ia ? -1 : 1;
+  if (ia) return Number(a) - Number(b);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+const ARRAY_INDEX = /^(?:0|[1-9]\d*)$/;
+
+/** The canonical text of `v`, undefined where JSON leaves a value out (undefined, functions, symbols). */
+function canonical(v: unknown): string | undefined {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v);
+  if (Array.isArray(v)) {
+    if (v.every((e) => e === null || (typeof e !== 'object' && typeof e !== 'function' && typeof e !== 'symbol' && e !== undefined))) return JSON.stringify(v);
+    return `[${v.map((e) => canonical(e) ?? 'null').join(',')}]`;
+  }
+  const toJson = (v as { toJSON?: unknown }).toJSON;
+  if (typeof toJson === 'function') return canonical((toJson as () => unknown).call(v));
+  const keys = Object.keys(v).sort(byKey);
+  const parts: string[] = [];
+  for (const k of keys) {
+    const text = canonical((v as Record<string, unknown>)[k]);
+    if (text !== undefined) parts.push(`${JSON.stringify(k)}:${text}`);
+  }
+  return `{${parts.join(',')}}`;
 }
 
 /** The stored text of a snapshot: `{ checksum, snapshot }` with checksum = sha256 of the snapshot's canonical JSON. */
