@@ -44,6 +44,7 @@ interface LiveFlags {
   keyFile?: string;
   metricsPort: string;
   stateStore?: string;
+  stateMaxAge: string;
   restartProtection: string;
   warmupGates: boolean;
 }
@@ -145,6 +146,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
     .option('--key-file <path>', 'Bybit keys as JSON {"apiKey","apiSecret"}, outside the repository, chmod 600 (default: BYBIT_API_KEY / BYBIT_API_SECRET)')
     .option('--metrics-port <port>', 'serve /metrics, /healthz, /readyz on this port (host TM_METRICS_HOST, default 127.0.0.1); 0 = off', '0')
     .option('--state-store <url>', 'runner state in Redis, saved after every bar and restored at a restart (warm-up tier 1, tier 2 with a gap fill): a redis:// URL, or none; default REDIS_URL when set')
+    .option('--state-max-age <hours>', 'a saved runner state older than this is not restored (the run warms up from the venue)', '4')
     .option('--restart-protection <seconds>', 'after a restart, no new positions for this long (reduce-only orders and cancels pass)', '90')
     .option('--no-warmup-gates', 'model runs: open positions even when the warm-up window fails the quality gates (IC >= 0.05, p < 0.15, Sharpe > 0.5)')
     .action(async (opts: LiveFlags) => {
@@ -169,6 +171,8 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       if (observed !== undefined) io.out(`metrics on ${observed.server.url}/metrics`);
       const restartProtection = Number(opts.restartProtection);
       if (!(restartProtection >= 0 && Number.isFinite(restartProtection))) throw new AppError('invalid_arguments', `--restart-protection must be a number of seconds >= 0, was ${JSON.stringify(opts.restartProtection)}`, { restartProtection: opts.restartProtection });
+      const stateMaxAge = Number(opts.stateMaxAge);
+      if (!(stateMaxAge > 0 && Number.isFinite(stateMaxAge))) throw new AppError('invalid_arguments', `--state-max-age must be a number of hours > 0, was ${JSON.stringify(opts.stateMaxAge)}`, { stateMaxAge: opts.stateMaxAge });
       const stateStore = await openStateStore(opts.stateStore ?? process.env['REDIS_URL'], io);
       try {
         if (mode !== 'paper') {
@@ -208,7 +212,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
             config: setup.config, unhalt: opts.unhalt === true,
             ...(regimes !== undefined ? { regimes: regimesToJson(regimes) } : {}),
             ...(setup.risk !== undefined ? { risk: setup.risk } : {}),
-            ...(stateStore !== undefined ? { stateStore: { store: stateStore, key: runnerStateKey(runId, dir) } } : {}),
+            ...(stateStore !== undefined ? { stateStore: { store: stateStore, key: runnerStateKey(runId, dir), maxAgeMs: stateMaxAge * 3_600_000 } } : {}),
             restartProtectionMs: restartProtection * 1000,
             ...(opts.warmupGates ? { warmupGates: DEFAULT_WARMUP_GATES } : {}),
           },

@@ -84,11 +84,14 @@ describe('tm live --paper (child process, local venue)', () => {
     expect(existsSync(join(dir, 'mainnet'))).toBe(false); // nothing was started
   });
 
-  it('warm-up flags are checked before anything runs: --restart-protection a number of seconds, --state-store a redis URL', async () => {
+  it('warm-up flags are checked before anything runs: --restart-protection and --state-max-age numbers, --state-store a redis URL', async () => {
     const base = ['live', '--paper', '--experiment', experiment, '--run-id', 'wf', '--dir', join(dir, 'flags'), '--api-url', server.url];
     const protection = await runTm([...base, '--restart-protection', '-5']);
     expect(protection.code).toBe(2);
     expect(protection.err).toContain('--restart-protection must be a number of seconds >= 0, was "-5"');
+    const age = await runTm([...base, '--state-max-age', '0']);
+    expect(age.code).toBe(2);
+    expect(age.err).toContain('--state-max-age must be a number of hours > 0, was "0"');
     const store = await runTm([...base, '--state-store', 'http://user:secret@127.0.0.1:6379']);
     expect(store.code).toBe(2);
     expect(store.err).toMatch(/--state-store must be a redis:\/\/ URL or none, was "http:\/\/\S+@127\.0\.0\.1:6379"/);
