@@ -621,7 +621,8 @@ export class LiveRunner {
           values[i] = x.signal[k]!;
           check[i] = k >= checkFrom ? 1 : 0;
         }
-        worst = Math.max(worst, await signals.replaySaved(sets[k]!, refs, values, check));
+        const d = signals.replaySaved(sets[k]!, refs, values, check);
+        worst = Math.max(worst, typeof d === 'number' ? d : await d);
         staleCounts[k] = signals.staleEvents.length;
       }
       if (!(worst <= VALIDATE_TOLERANCE)) {

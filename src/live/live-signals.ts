@@ -197,11 +197,12 @@ export class LiveSignals {
    * A saved bar set replayed (warm-up tier 1): each present bar's features are computed from the restored inputs (no
    * input request, the reference close given per instrument in `refs`), its signal is the saved one `saved[i]`, and
    * the model runs only where `check[i]` is set — to validate the state. Returns the largest |model − saved| of the
-   * checked instruments (0 when none; Infinity when one side is NaN and the other not).
+   * checked instruments (0 when none; Infinity when one side is NaN and the other not): a number when every checked
+   * model answers in place (no promise per set), else a promise. `from`: the first instrument (internal).
    */
-  async replaySaved(set: LiveBarSet, refs: Float64Array, saved: Float64Array, check: Uint8Array): Promise<number> {
+  replaySaved(set: LiveBarSet, refs: Float64Array, saved: Float64Array, check: Uint8Array, from = 0): number | Promise<number> {
     let worst = 0;
-    for (let i = 0; i < this.inputs.length; i++) {
+    for (let i = from; i < this.inputs.length; i++) {
       const b = set.bars[i];
       const v = this.values[i]!;
       v[0] = NaN;
@@ -211,12 +212,18 @@ export class LiveSignals {
       v[0] = saved[i]!;
       if (check[i] === 0) continue;
       const m = this.models[i]!;
-      const p = m.predictOneNow !== undefined ? m.predictOneNow(row) : await m.predictOne(row);
-      const s = saved[i]!;
-      const d = p === s || (p !== p && s !== s) ? 0 : Math.abs(p - s);
-      worst = Math.max(worst, d === d ? d : Infinity);
+      // A model without an in-place answer: the rest of the set waits for it (bars of one instrument stay in order).
+      if (m.predictOneNow === undefined) return this.replayRest(set, refs, saved, check, i, row, worst);
+      worst = Math.max(worst, difference(m.predictOneNow(row), saved[i]!));
     }
     return worst;
+  }
+
+  /** {@link replaySaved} from instrument `i` on, whose features `row` are computed and whose model answers by promise. */
+  private async replayRest(set: LiveBarSet, refs: Float64Array, saved: Float64Array, check: Uint8Array, i: number, row: Float64Array, worst: number): Promise<number> {
+    worst = Math.max(worst, difference(await this.models[i]!.predictOne(row), saved[i]!));
+    const tail = this.replaySaved(set, refs, saved, check, i + 1);
+    return Math.max(worst, typeof tail === 'number' ? tail : await tail);
   }
 
   /** Up to when funding and DVOL of instrument `i` were asked from the source (-Infinity: never). */
@@ -348,6 +355,12 @@ export async function openLiveSignals(setup: LiveSetup & { readonly modelColumn:
     await close();
     throw e;
   }
+}
+
+/** |model − saved| (0 when both are NaN, Infinity when one is). */
+function difference(p: number, s: number): number {
+  const d = p === s || (p !== p && s !== s) ? 0 : Math.abs(p - s);
+  return d === d ? d : Infinity;
 }
 
 function nullIfNaN(x: number): number | null {
