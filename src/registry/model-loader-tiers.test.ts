@@ -4,7 +4,9 @@
  * The real MLflow + MinIO paths are covered by test/integration/registry-loader.test.ts; these tests pin the loader's
  * own decisions (and run in the mutation-testing set).
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -499,9 +501,17 @@ describe('loadModel: tier budget', () => {
     expect(m.tier).toBe('alias');
   });
 
-  it('the local tier has no budget: a slow disk is waited for', async () => {
-    const dir = localDir({ m: A });
-    const m = await loadModel(parseModelSourceConfig({ name: 'm', tiers: ['local'], localDir: dir }), deps({ tierBudgetMs: 0 }).d);
+  it('the local tier has no budget: a model.onnx that takes longer than the budget to read (a pipe written after 80 ms) is waited for', async () => {
+    const dir = localDir();
+    mkdirSync(join(dir, 'm'));
+    writeFileSync(join(dir, 'm', 'card.json'), A.cardText);
+    execFileSync('mkfifo', [join(dir, 'm', 'model.onnx')]);
+    const writer = sleep(80).then(() => writeFile(join(dir, 'm', 'model.onnx'), A.onnx));
+    const started = performance.now();
+    const m = await loadModel(parseModelSourceConfig({ name: 'm', tiers: ['local'], localDir: dir }), deps({ tierBudgetMs: 10 }).d);
+    await writer;
+    expect(performance.now() - started).toBeGreaterThanOrEqual(70);
     expect(m.tier).toBe('local');
+    expect(m.onnxBytes).toEqual(A.onnx);
   });
 });
