@@ -3,6 +3,17 @@
  * an in-memory stand-in for the MLflow client's read calls, an in-memory {@link ObjectStore} and local folders.
  * The real MLflow + MinIO paths are covered by test/integration/registry-loader.test.ts; these tests pin the loader's
  * own decisions (and run in the mutation-testing set).
+ *
+ * StrykerJS mutants of model-loader.ts these tests leave alive, all equivalent (no observable difference):
+ * - `tierEndpoint`: the fallbacks `config.s3 ? \`s3://<bucket>\` : 'S3'` and `'MLflow'` (3 string mutants, and `??` → `&&`
+ *   on the S3 line) only name the endpoint in a timeout message, and a tier without its client is skipped before
+ *   any await, so its deadline never fires; with a client, `&&` yields `s3://<bucket>`, which equals the client's
+ *   location whenever the tier proceeds (a client of another bucket fails at once).
+ * - the `context` objects of the `missing_file` (status not READY), `invalid_card` (status=failed), `unavailable`
+ *   (client of another bucket) and local read errors (4 object-literal mutants): a tier error reaches the caller
+ *   only as `TierAttempt.code` + `reason` and the log fields, never with its context.
+ * - `/^runs:\/([0-9a-f]+)\/(.*)$/` without `$`: `(.*)` is greedy, so both match the same sources unless a source
+ *   holds a line break (MLflow sources are URIs).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
