@@ -28,6 +28,8 @@ export default {
   tempDirName: '.stryker-tmp',
   // TypeScript 7 (native) has no JS API for Stryker's tsconfig rewriting; vitest compiles on its own, so skip it.
   tsconfigFile: 'tsconfig.stryker-none.json',
-  ignorePatterns: ['data', 'models', 'notebooks', 'python', 'docker', 'reports', 'experiments/results', '.services', '.venv', '.cache', 'dist', 'bench/results'],
+  // Leading `/`: gitignore patterns without it match at any depth (`data` and `models` dropped src/data and src/models
+  // from the sandbox, so every test importing them failed there).
+  ignorePatterns: ['/data', '/models', '/notebooks', '/python', '/docker', '/reports', '/experiments/results', '/.services', '/.venv', '/.cache', '/dist', '/bench/results'],
   cleanTempDir: 'always',
 };

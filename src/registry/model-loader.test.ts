@@ -44,6 +44,7 @@ describe('verifyPackage', () => {
     if (r.success) return;
     expect(r.error.code).toBe('checksum_mismatch');
     expect(r.error.message).toBe(`here: card.onnxSha256 is ${card.onnxSha256} but the registry recorded ${'e'.repeat(64)}`);
+    expect(r.error.context).toEqual({ where: 'here', expected: 'e'.repeat(64), actual: card.onnxSha256 });
   });
 
   it('checks the registry tag before the bytes, the bytes before the features', () => {

@@ -351,6 +351,125 @@ describe('CircuitBreaker: half-open → closed (probe passed) | open (probe fail
   });
 });
 
+describe('CircuitBreaker: transition reasons and values', () => {
+  it('each cause names its values in the reason', () => {
+    const losses = make();
+    for (let i = 0; i < 5; i++) losses.cb.onTradeClosed(-2);
+    expect(losses.cb.transitions[0]!.reason).toBe('5 losing trades in a row reached the limit 5 (last pnl -2)');
+
+    const stale = make();
+    stale.cb.onBar();
+    stale.clock.advance(3 * BAR);
+    stale.cb.check();
+    expect(stale.cb.transitions[0]!.reason).toBe('no bar for 180000 ms of engine time (limit 120000 ms)');
+
+    const model = make();
+    model.cb.onModelError();
+    model.clock.advance(1000);
+    model.cb.onModelError();
+    model.clock.advance(500);
+    model.cb.onModelError();
+    expect(model.cb.transitions[0]).toMatchObject({ reason: '3 model errors within 1500 ms (window 600000 ms)', values: { errors: 3, spanMs: 1500, windowMs: 600_000 } });
+
+    const exchange = make({ exchangeErrors: { count: 2 } });
+    exchange.cb.onExchangeError();
+    exchange.clock.advance(7);
+    exchange.cb.onExchangeError();
+    expect(exchange.cb.transitions[0]!.reason).toBe('2 exchange errors within 7 ms (window 300000 ms)');
+
+    const cycle = halfOpen();
+    expect(cycle.cb.transitions[1]!.reason).toBe(`cooldown of ${HOUR} ms elapsed (${HOUR} ms since open): probing`);
+    cycle.clock.advance(BAR);
+    cycle.cb.onBar(10_000);
+    expect(cycle.cb.transitions[2]!.reason).toBe('probe passed: 1 bar(s) in half-open without a trigger');
+
+    const probe = halfOpen();
+    probe.cb.onTradeClosed(-0.5);
+    expect(probe.cb.transitions[2]!.reason).toBe('probe failed: a trade closed at a loss of -0.5 during the probe');
+  });
+});
+
+describe('CircuitBreaker: stale inputs', () => {
+  it('a stale external input opens the breaker (stale_data) naming the input and the time of its newest value', () => {
+    const { cb, clock, heard } = make();
+    cb.onBar(10_000);
+    clock.advance(1000);
+    expect(cb.onStaleInput('funding BTCUSDT', Date.UTC(2026, 0, 2, 3, 4, 5))).toBe('open');
+    expect(heard).toEqual([
+      { tsEvent: 1_001_000, from: 'closed', to: 'open', cause: 'stale_data', reason: 'input funding BTCUSDT is stale: its newest value is from 2026-01-02T03:04:05.000Z', values: { lastValueTs: Date.UTC(2026, 0, 2, 3, 4, 5) } },
+    ]);
+  });
+
+  it('is ignored when the stale-data trigger is disabled, and applies the due transitions first', () => {
+    const off = make({ staleData: { enabled: false } });
+    expect(off.cb.onStaleInput('dvol', 0)).toBe('closed');
+    expect(off.cb.transitions).toEqual([]);
+    const due = tripped();
+    due.clock.advance(HOUR);
+    expect(due.cb.onStaleInput('dvol', 0)).toBe('open');
+    expect(due.cb.transitions.map((t) => [t.from, t.to, t.cause])).toEqual([
+      ['closed', 'open', 'manual'],
+      ['open', 'half-open', 'cooldown_elapsed'],
+      ['half-open', 'open', 'stale_data'],
+    ]);
+    expect(due.cb.transitions[2]!.reason).toBe('probe failed: input dvol is stale: its newest value is from 1970-01-01T00:00:00.000Z');
+  });
+});
+
+describe('CircuitBreaker: state kept between events', () => {
+  it('state, peak equity and the loss streak are readable without a clock read', () => {
+    const { cb, clock } = make();
+    expect(cb.peakEquity).toBeNaN();
+    cb.onBar(100);
+    cb.onEquity(120);
+    cb.onEquity(110);
+    expect(cb.peakEquity).toBe(120);
+    cb.onTradeClosed(-1);
+    cb.onTradeClosed(-1);
+    expect(cb.consecutiveLosses).toBe(2);
+    clock.advance(100 * HOUR);
+    expect(cb.state).toBe('closed'); // no clock read: the stale gap is not applied yet
+    expect(cb.check()).toBe('open');
+    expect(cb.state).toBe('open');
+  });
+
+  it('opening restarts the peak at the current equity; the cooldown entry does too', () => {
+    const { cb, clock } = make();
+    cb.onBar(10_000);
+    cb.onEquity(9500);
+    cb.trip('x');
+    expect(cb.peakEquity).toBe(9500);
+    cb.onEquity(9400); // while open: marked, never a trigger
+    clock.advance(HOUR);
+    cb.check();
+    expect(cb.peakEquity).toBe(9400);
+  });
+
+  it('a breaker opened before any bar does not go stale in half-open (the stale timer starts at the first bar)', () => {
+    const { cb, clock } = make();
+    cb.trip('before any bar');
+    clock.advance(HOUR);
+    expect(cb.check()).toBe('half-open');
+    clock.advance(10 * HOUR);
+    expect(cb.check()).toBe('half-open');
+    clock.advance(BAR);
+    expect(cb.onBar()).toBe('closed');
+  });
+
+  it('no drawdown is measured from a peak <= 0', () => {
+    const { cb } = make();
+    cb.onBar(0);
+    cb.onEquity(-50);
+    expect(cb.peakEquity).toBe(0);
+    expect(cb.check()).toBe('closed');
+    const neg = make();
+    neg.cb.onBar(-100);
+    neg.cb.onEquity(-200);
+    expect(neg.cb.peakEquity).toBe(-100);
+    expect(neg.cb.check()).toBe('closed');
+  });
+});
+
 describe('CircuitBreaker: inputs', () => {
   it('rejects a non-finite equity or pnl and a bar length <= 0', () => {
     const { cb } = make();

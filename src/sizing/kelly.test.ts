@@ -181,3 +181,25 @@ describe('RegimeForecast', () => {
     expect(() => new RegimeForecast(filter, FOUR)).toThrow(/`labels` must have one entry per state \(2\), was 4/);
   });
 });
+
+describe('kelly: input rules at their boundaries', () => {
+  it('variance must be finite; the regime fraction may be exactly 0 or 1', () => {
+    expect(() => kellyFraction(0.001, Number.POSITIVE_INFINITY)).toThrow(/`variance` must be finite and > 0, was Infinity/);
+    expect(kellyPosition(0.0001, 1e-4, 0, limits)).toBe(0);
+    expect(kellyPosition(0.00005, 1e-4, 1, limits)).toBe(0.5);
+    expect(() => kellyPosition(0.001, 1e-4, -0.01, limits)).toThrow(/`regimeFraction` must be in \[0, 1\], was -0.01/);
+  });
+
+  it('kellyPositions refuses each array of another length, naming the three lengths', () => {
+    const edges = new Float64Array([0.001, 0.002]), v = new Float64Array([1e-4, 1e-4]), g = new Float64Array([0.5, 0.5]);
+    expect(() => kellyPositions(edges, v.subarray(1), g, limits)).toThrow('`variances/regimeFractions/out` must have the length of `edges` (2), was 1/2/2');
+    expect(() => kellyPositions(edges, v, g.subarray(1), limits)).toThrow('was 2/1/2');
+    expect(() => kellyPositions(edges, v, g, limits, new Float64Array(3))).toThrow('was 2/2/3');
+  });
+
+  it('regimeFraction refuses empty labels; regimeFractions refuses a matrix that is not T×K', () => {
+    expect(() => regimeFraction([], [], risk.regimeFractions, 'weighted')).toThrow(/`probabilities` must have one entry per label \(0, >= 1\), was 0/);
+    expect(() => regimeFractions(new Float64Array(6), FOUR, risk.regimeFractions, 'weighted')).toThrow('`filtered` must have a multiple of 4 (states) entries, was 6');
+    expect(() => regimeFractions(new Float64Array(0), [], risk.regimeFractions, 'weighted')).toThrow(SizingError);
+  });
+});

@@ -87,3 +87,18 @@ describe('fractionToQuantity', () => {
     expect(() => fractionToQuantity(0.5, 1, 100, BTC, Number.POSITIVE_INFINITY)).toThrow(/`currentQuantity`/);
   });
 });
+
+describe('fractionToQuantity: input rules and the leverage cap at their boundaries', () => {
+  it('names the parameter; equity 0 is allowed, infinite equity or price is not', () => {
+    expect(() => fractionToQuantity(Number.NaN, 1, 100, BTC)).toThrow('`fraction` must be finite, was NaN');
+    expect(() => fractionToQuantity(0.5, 1, 100, BTC, Number.NaN)).toThrow('`currentQuantity` must be finite, was NaN');
+    expect(fractionToQuantity(0.5, 0, 100, BTC)).toMatchObject({ targetQuantity: 0, reason: 'below_lot_size' });
+    expect(() => fractionToQuantity(0.5, Number.POSITIVE_INFINITY, 100, BTC)).toThrow('`equity` must be finite and >= 0, was Infinity');
+    expect(() => fractionToQuantity(0.5, 1, Number.POSITIVE_INFINITY, BTC)).toThrow('`price` must be finite and > 0, was Infinity');
+  });
+
+  it('a fraction exactly at max leverage is not capped; a short beyond it is capped to −maxLeverage', () => {
+    expect(fractionToQuantity(1, 10_000, 25_000, SPOT)).toMatchObject({ leverageCapped: false, targetQuantity: 0.4 });
+    expect(fractionToQuantity(-150, 100, 10_000, BTC)).toMatchObject({ leverageCapped: true, targetQuantity: -1 });
+  });
+});

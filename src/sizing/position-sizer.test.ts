@@ -169,6 +169,83 @@ describe('PositionSizer: one full decision (hand-computed)', () => {
   });
 });
 
+describe('PositionSizer: RL state, caps, inputs and listeners', () => {
+  it('rlState is the state decide hands the RL sizer, at the clock time; current fraction 0 when equity is 0', () => {
+    const rl = new ScriptedRlSizer(() => ({ fraction: 0.2, confidence: 0.9 }));
+    const { sizer, clock } = make({}, rl);
+    clock.t = 2_000_000;
+    const state = sizer.rlState({ ...input, currentQuantity: -0.2 });
+    sizer.decide({ ...input, currentQuantity: -0.2 });
+    expect(state).toEqual(rl.seen[0]);
+    expect(state).toMatchObject({ tsEvent: 2_000_000, variance: 1e-4, regimeProbabilities: BULL.filtered, regimeLabels: FOUR, currentFraction: -0.5, breakerState: 'closed' });
+    expect(sizer.rlState({ ...input, equity: 0, currentQuantity: 1 }).currentFraction).toBe(0);
+    expect(sizer.rlState(input).currentFraction).toBe(0);
+    sizer.breaker.trip('x');
+    expect(sizer.rlState(input).breakerState).toBe('open');
+  });
+
+  it('caps a short RL fraction at −maxLeverage, and reports no RL proposal without a sizer', () => {
+    const short = make({}, new ScriptedRlSizer(() => ({ fraction: -3, confidence: 0.9 }))).sizer.decide(input);
+    expect(short).toMatchObject({ tier: 'FULL_RL', fraction: -1, rl: { fraction: -3, confidence: 0.9 }, quantity: { targetQuantity: -0.4 } });
+    expect(make().sizer.decide(input)).toMatchObject({ code: 'no_rl_sizer', rl: null });
+  });
+
+  it('a throwing observe() is a failed proposal while closed and ignored while the breaker is open (no model error)', () => {
+    const rl: RlSizer = {
+      name: 'observer',
+      observe: () => {
+        throw new Error('observation failed');
+      },
+      propose: () => ({ fraction: 0.5, confidence: 0.9 }),
+    };
+    const { sizer } = make({}, rl);
+    expect(sizer.decide(input)).toMatchObject({ code: 'rl_failed', rl: null });
+    sizer.breaker.trip('x');
+    const transitions = sizer.breaker.transitions.length;
+    for (let i = 0; i < 5; i++) expect(sizer.decide(input).code).toBe('breaker_open');
+    expect(sizer.breaker.transitions).toHaveLength(transitions);
+  });
+
+  it('an infinite edge is refused (NaN means no prediction, ±Infinity is corrupt)', () => {
+    const { sizer } = make();
+    expect(() => sizer.decide({ ...input, edge: Number.POSITIVE_INFINITY })).toThrow(/`edge` must be finite or NaN \(no prediction\), was Infinity/);
+    expect(() => sizer.decide({ ...input, edge: Number.NEGATIVE_INFINITY })).toThrow('`edge` must be finite or NaN (no prediction), was -Infinity');
+  });
+
+  it('createPositionSizer wires the listeners and names the RL sizer in tier reasons', () => {
+    const clock = new FakeClock(5_000);
+    const changes: string[] = [];
+    const transitions: string[] = [];
+    const rl = new ScriptedRlSizer(() => ({ fraction: Number.NaN, confidence: 0.9 }));
+    const sizer = createPositionSizer(unwrap(parseRiskConfig({})), {
+      clock,
+      instrument: BTC,
+      barMs: BAR,
+      rlSizer: rl,
+      onTierChange: (c) => changes.push(`${c.to}: ${c.reason}`),
+      onBreakerTransition: (t) => transitions.push(`${t.to}: ${t.cause}`),
+    });
+    sizer.decide(input);
+    expect(changes).toEqual(['PURE_KELLY: RL sizer scripted failed (threw, or proposed a non-finite fraction or a confidence outside [0, 1]): Kelly only']);
+    sizer.breaker.trip('x');
+    expect(transitions).toEqual(['open: manual']);
+    const plain = createPositionSizer(unwrap(parseRiskConfig({})), { clock, instrument: BTC, barMs: BAR });
+    plain.decide(input);
+    expect(plain.cascade.changes[0]!.reason).toBe('no RL sizer configured: Kelly only');
+    expect(plain.cascade.tier).toBe('PURE_KELLY');
+  });
+
+  it('the breaker gets the bar length: a stale gap is 2 × barMs', () => {
+    const clock = new FakeClock(0);
+    const sizer = createPositionSizer(unwrap(parseRiskConfig({})), { clock, instrument: BTC, barMs: 1000 });
+    sizer.breaker.onBar(1);
+    clock.t = 2000;
+    expect(sizer.breaker.check()).toBe('closed');
+    clock.t = 2001;
+    expect(sizer.breaker.check()).toBe('open');
+  });
+});
+
 describe('PositionSizer over a regime filter, a rolling IC and an engine clock (scenario)', () => {
   const model = makeMsGarchModel({
     mean: [-0.003, -0.0015, 0, 0.002],

@@ -58,6 +58,14 @@ describe('RiskConfig', () => {
     }
   });
 
+  it('several problems: the first is named and the others counted', () => {
+    const parsed = parseRiskConfig({ horizonBars: 0, kelly: { maxLeverage: 101 }, breaker: { consecutiveLosses: { limit: 10_001 } } });
+    expect(!parsed.success && parsed.error.message).toMatch(/^risk config \$\.horizonBars: .* \(and 2 more\)$/);
+    expect(parseRiskConfig({ kelly: { maxFraction: 100, maxLeverage: 100 }, breaker: { consecutiveLosses: { limit: 10_000 } } }).success).toBe(true);
+    expect(parseRiskConfig({ kelly: { maxFraction: 100.5 } }).success).toBe(false);
+    expect(parseRiskConfig({ breaker: { consecutiveLosses: { limit: 2 } } }).success).toBe(true);
+  });
+
   it('out-of-range values fail with the path and the actual value', () => {
     const parsed = parseRiskConfig({ regimeFractions: { bull: 1.5 } });
     expect(parsed.success).toBe(false);
@@ -77,5 +85,9 @@ describe('RiskConfig', () => {
     const c = parseRiskConfig({ ic: { window: 20 } });
     expect(!c.success && c.error.context['path']).toBe('$.ic.minPairs');
     expect(parseRiskConfig({ ic: { window: 20, minPairs: 20 } }).success).toBe(true);
+    expect(parseRiskConfig({ cascade: { blended: { minConfidence: 0.5, minIc: 0.05 } } }).success).toBe(true);
+    expect(!a.success && a.error.message).toMatch(/must be <= cascade\.fullRl\.minConfidence/);
+    expect(!b.success && b.error.message).toMatch(/must be <= cascade\.fullRl\.minIc/);
+    expect(!c.success && c.error.message).toMatch(/must be <= ic\.window/);
   });
 });
