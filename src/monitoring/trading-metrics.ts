@@ -341,6 +341,8 @@ export function createTradingMetrics(options: TradingMetricsOptions): TradingMet
       zero: (value: number) => observe(family.cells.zero(), family.bounds, value),
       /** Creates the label-less series with empty buckets (no observation). */
       touchZero: () => void family.cells.zero(),
+      /** Creates series `a` with empty buckets (no observation). */
+      touch: (a: string) => void family.cells.one(a),
       /** The series `a` and the bucket bounds (for recorders that observe without a lookup). */
       series: (a: string) => ({ cell: family.cells.one(a), bounds: family.bounds }),
     };
@@ -721,6 +723,8 @@ export function createTradingMetrics(options: TradingMetricsOptions): TradingMet
       for (const feed of known.feeds ?? []) (c.messages.one(feed), c.reconnects.one(feed));
       for (const operation of known.operations ?? []) c.stateErrors.one(operation);
       for (const endpoint of known.rateLimitEndpoints ?? []) (c.rateLimitWaits.one(endpoint), c.rateLimitSeconds.one(endpoint));
+      // The order latency histograms exist empty from the start: the first fills then show as an increase (rate > 0).
+      for (const instrument of known.instruments) (h.acknowledgement.touch(instrument), h.fillLatency.touch(instrument));
       if (known.reconciliation) {
         for (const status of ['clean', 'differences'] as const) c.reconciliations.one(status);
         reconciliationDuration.touchZero();
