@@ -99,19 +99,13 @@ export class StreamingFeatureInputs implements FeatureInputs {
   /** Appends funding settlements in time order (as {@link pushFunding} each; the series' views are renewed once). */
   pushFundingSeries(ts: ArrayLike<number>, rate: ArrayLike<number>): void {
     const b = this.fundingBuf;
-    if (b === undefined) return;
-    let added = false;
-    for (let k = 0; k < ts.length; k++) added = b.push(ts[k]!, rate[k]!) || added;
-    if (added) this.funding = { ts: b.tsView(), rate: b.valueView() };
+    if (b !== undefined && b.pushAll(ts, rate)) this.funding = { ts: b.tsView(), rate: b.valueView() };
   }
 
   /** Appends DVOL days in time order (as {@link pushDvol} each; the series' views are renewed once). */
   pushDvolSeries(ts: ArrayLike<number>, value: ArrayLike<number>): void {
     const b = this.dvolBuf;
-    if (b === undefined) return;
-    let added = false;
-    for (let k = 0; k < ts.length; k++) added = b.push(ts[k]!, value[k]!) || added;
-    if (added) this.dvol = { ts: b.tsView(), value: b.valueView() };
+    if (b !== undefined && b.pushAll(ts, value)) this.dvol = { ts: b.tsView(), value: b.valueView() };
   }
 
   /** Appends a DVOL day newer than the last one held (older or repeated ones are ignored). */
@@ -171,6 +165,13 @@ class GrowingSeries {
     this.value[this.n] = value;
     this.n++;
     return true;
+  }
+
+  /** Appends each (ts, value) in order as {@link push} does; returns whether any was appended. */
+  pushAll(ts: ArrayLike<number>, value: ArrayLike<number>): boolean {
+    let added = false;
+    for (let k = 0; k < ts.length; k++) added = this.push(ts[k]!, value[k]!) || added;
+    return added;
   }
 
   reset(): void {
