@@ -9,6 +9,12 @@ import { DAY_MS } from '../core/time.js';
 export interface FeatureKernel {
   /** Writes this feature's outputs for the newest bar of `stream` into `row[offset ..]`. */
   update(stream: BarStream, row: Float64Array, offset: number): void;
+  /**
+   * Takes the newest bar of `stream` into the kernel's state without computing its outputs (a bar whose features
+   * nobody reads: the warm-up replay of a saved runner state): any later {@link update} writes exactly what it would
+   * have written had this bar been an `update`. Kernels without state of their own (they read only the stream) do nothing.
+   */
+  skip(stream: BarStream): void;
   /** Forgets all state (as if no bar had been seen). */
   reset(): void;
 }

@@ -66,5 +66,8 @@ export class CalendarKernel implements FeatureKernel {
     row[offset + 3] = Math.cos(d);
   }
 
+  /** Stateless: reads only the stream. */
+  skip(): void {}
+
   reset(): void {}
 }

@@ -25,5 +25,8 @@ export class ReturnCorrelationKernel implements FeatureKernel {
     row[offset] = s.t >= this.window ? windowCorrelation(s.logReturn, s.referenceLogReturn, s.mask, s.t, this.window) : NaN;
   }
 
+  /** Stateless: reads only the stream. */
+  skip(): void {}
+
   reset(): void {}
 }

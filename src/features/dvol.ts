@@ -55,6 +55,9 @@ export class DvolLevelKernel implements FeatureKernel {
     row[offset] = s.dvolCount > 0 ? s.dvolValue[(s.dvolCount - 1) & s.dvolMask]! : NaN;
   }
 
+  /** Stateless: reads only the stream. */
+  skip(): void {}
+
   reset(): void {}
 }
 
@@ -74,6 +77,9 @@ export class DvolChangeKernel implements FeatureKernel {
     while (i >= stop && s.dvolTs[i & mask]! > target) i--;
     if (i >= stop && s.dvolTs[i & mask] === target) row[offset] = Math.log(s.dvolValue[last & mask]! / s.dvolValue[i & mask]!);
   }
+
+  /** Stateless: reads only the stream. */
+  skip(): void {}
 
   reset(): void {}
 }

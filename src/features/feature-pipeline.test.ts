@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedDataDir } from '../../test/support/shared-data.js';
+import { seededRandom } from '../core/random.js';
 import { importPath, loadBars, MarketStore } from '../data/index.js';
 import {
   DEFAULT_FEATURE_SPEC,
@@ -12,6 +13,7 @@ import {
   type FeatureMatrix,
   type IncrementalFeatures,
 } from './index.js';
+import { FEATURE_FUNCTIONS } from './feature-functions.js';
 
 /**
  * Differential test of the two paths of one pipeline on real data: the incremental state, fed bar by bar, must
@@ -36,8 +38,11 @@ afterAll(() => store?.close());
 
 type Feed = 'upfront' | 'when-due';
 
-/** Runs the incremental path over `x` from bar `from`; calls `check(t, row)` per bar. External rows are pushed all up front or each when due. */
-function runIncremental(x: FeatureInputs, feed: Feed, check: (t: number, row: Float64Array) => void, from = 0): IncrementalFeatures {
+/**
+ * Runs the incremental path over `x` from bar `from`; calls `check(t, row)` per bar. External rows are pushed all up
+ * front or each when due. Bars where `skip(t)` holds are only taken into the state (`skip`, no row, no check).
+ */
+function runIncremental(x: FeatureInputs, feed: Feed, check: (t: number, row: Float64Array) => void, from = 0, skip?: (t: number) => boolean): IncrementalFeatures {
   const inc = pipeline.createIncremental({ timeframeMs: x.timeframeMs });
   const f = x.funding!;
   const d = x.dvol!;
@@ -52,7 +57,8 @@ function runIncremental(x: FeatureInputs, feed: Feed, check: (t: number, row: Fl
     // A live feed learns of a settlement at its time and of a DVOL day after the day closed.
     for (; fi < f.ts.length && f.ts[fi]! <= close; fi++) inc.pushFunding(f.ts[fi]!, f.rate[fi]!);
     for (; di < d.ts.length && d.ts[di]! + 86_400_000 <= close; di++) inc.pushDvol(d.ts[di]!, d.value[di]!);
-    check(t, inc.update(x.ts[t]!, x.open[t]!, x.high[t]!, x.low[t]!, x.close[t]!, x.volume[t]!, x.referenceClose![t]!));
+    if (skip?.(t)) inc.skip(x.ts[t]!, x.open[t]!, x.high[t]!, x.low[t]!, x.close[t]!, x.volume[t]!, x.referenceClose![t]!);
+    else check(t, inc.update(x.ts[t]!, x.open[t]!, x.high[t]!, x.low[t]!, x.close[t]!, x.volume[t]!, x.referenceClose![t]!));
   }
   return inc;
 }
@@ -124,6 +130,56 @@ describe('incremental vs batch on real data (binance-spot 4h + binance-futures f
     );
     expect([...inexact].every((n) => /^(rsi|macd|atr)/.test(n))).toBe(true);
     expect(worst).toBeLessThan(1e-9);
+  });
+
+  it('bars taken by skip (state only, no features) leave every later row identical to the batch (Object.is): every kernel, seeded runs of skips', () => {
+    // The default spec has a kernel of every feature function, so a kernel whose skip forgets its state fails here.
+    const used = new Set(DEFAULT_FEATURE_SPEC.map((e) => e.fn));
+    expect(Object.keys(FEATURE_FUNCTIONS).filter((fn) => !used.has(fn as never))).toEqual([]);
+    for (const symbol of ['ETHUSDT', 'SOLUSDT']) {
+      const x = inputs[symbol]!;
+      const m = pipeline.computeBatch(x);
+      // Runs of skipped bars of random lengths (1..600: longer than every window), then runs of computed bars.
+      const rand = seededRandom(symbol === 'ETHUSDT' ? 11 : 12);
+      const skipped = new Uint8Array(x.ts.length);
+      for (let t = 0; t < x.ts.length; ) {
+        const run = 1 + Math.floor(rand() * 600);
+        if (rand() < 0.6) skipped.fill(1, t, t + run);
+        t += run;
+      }
+      let checked = 0, differ = 0, definedChecked = 0;
+      runIncremental(
+        x,
+        'when-due',
+        (t, row) => {
+          for (let j = 0; j < m.columns; j++) {
+            const b = m.matrix[t * m.columns + j]!;
+            if (!Object.is(row[j], b)) differ++;
+            if (b === b) definedChecked++;
+          }
+          checked++;
+        },
+        0,
+        (t) => skipped[t] === 1,
+      );
+      expect(differ).toBe(0);
+      expect(checked).toBeGreaterThan(1000);
+      expect(checked).toBeLessThan(x.ts.length - 1000);
+      expect(definedChecked).toBeGreaterThan(checked * m.columns * 0.5);
+    }
+  });
+
+  it('a warm-up replay that computes only its last 3 bars gives those bars the features of an uninterrupted run', () => {
+    const x = inputs['BTCUSDT']!;
+    const m = pipeline.computeBatch(x);
+    const last = 9000;
+    const rows: number[] = [];
+    runIncremental(x, 'upfront', (t, row) => {
+      if (t > last) return;
+      for (let j = 0; j < m.columns; j++) if (!Object.is(row[j], m.matrix[t * m.columns + j])) rows.push(t);
+      rows.push(-t - 1);
+    }, 0, (t) => t < last - 2);
+    expect(rows).toEqual([-(last - 2) - 1, -(last - 1) - 1, -last - 1]);
   });
 
   it('update rejects bars out of time order', () => {

@@ -257,13 +257,34 @@ export class IncrementalFeatures {
     const kernels = this.kernels;
     const offsets = this.offsets;
     for (let k = 0; k < kernels.length; k++) kernels[k]!.update(s, row, offsets[k]!);
+    this.updateAges();
     // No silent forward-fill beyond the maximum age (the same rule as the batch path).
-    const tsClose = s.tsClose;
-    this.fundingAge = s.fundingCount > 0 ? tsClose - s.lastFundingTs : NaN;
-    this.dvolAge = s.dvolCount > 0 ? tsClose - (s.dvolTs[(s.dvolCount - 1) & s.dvolMask]! + 86_400_000) : NaN;
     if (this.fundingAge > this.staleness.fundingMaxAgeMs) for (const c of this.fundingColumns) row.fill(NaN, c.offset, c.offset + c.width);
     if (this.dvolAge > this.staleness.dvolMaxAgeMs) for (const c of this.dvolColumns) row.fill(NaN, c.offset, c.offset + c.width);
     return row;
+  }
+
+  /**
+   * Feeds one closed bar as {@link update} does, without computing its features ({@link row} keeps the previous
+   * bar's): every kernel takes the bar into its state ({@link FeatureKernel.skip}), so the next `update` returns
+   * exactly what it would after an `update` here. For bars whose features nobody reads (a saved state's warm-up
+   * replay, where the signals are known); {@link fundingAge} and {@link dvolAge} are updated.
+   * @throws InvariantError when `tsOpen` does not increase.
+   */
+  skip(tsOpen: number, open: number, high: number, low: number, close: number, volume: number, referenceClose = NaN): void {
+    const s = this.stream;
+    s.advance(tsOpen, open, high, low, close, volume, referenceClose);
+    const kernels = this.kernels;
+    for (let k = 0; k < kernels.length; k++) kernels[k]!.skip(s);
+    this.updateAges();
+  }
+
+  /** The ages of the newest usable funding settlement and DVOL day at the newest bar's close. */
+  private updateAges(): void {
+    const s = this.stream;
+    const tsClose = s.tsClose;
+    this.fundingAge = s.fundingCount > 0 ? tsClose - s.lastFundingTs : NaN;
+    this.dvolAge = s.dvolCount > 0 ? tsClose - (s.dvolTs[(s.dvolCount - 1) & s.dvolMask]! + 86_400_000) : NaN;
   }
 
   /** Age (ms) of the newest usable funding settlement at the last bar's close (NaN before the first). */

@@ -49,6 +49,9 @@ export class FundingRateLastKernel implements FeatureKernel {
     row[offset] = s.fundingCount > 0 ? s.fundingRate[(s.fundingCount - 1) & s.fundingMask]! : NaN;
   }
 
+  /** Stateless: reads only the stream. */
+  skip(): void {}
+
   reset(): void {}
 }
 
@@ -59,6 +62,9 @@ export class FundingRateMeanKernel implements FeatureKernel {
   update(s: BarStream, row: Float64Array, offset: number): void {
     row[offset] = s.fundingCount >= this.count ? windowMean(s.fundingRate, s.fundingMask, s.fundingCount - 1, this.count) : NaN;
   }
+
+  /** Stateless: reads only the stream. */
+  skip(): void {}
 
   reset(): void {}
 }

@@ -102,6 +102,14 @@ export class RelativeStrengthIndexKernel implements FeatureKernel {
     row[offset] = rsiFrom(this.gains.next(gainOf(d)), this.losses.next(lossOf(d)));
   }
 
+  /** Both averages advance; the RSI is not formed. */
+  skip(s: BarStream): void {
+    const t = s.t;
+    const d = t >= 1 ? s.close[t & s.mask]! - s.close[(t - 1) & s.mask]! : NaN;
+    this.gains.next(gainOf(d));
+    this.losses.next(lossOf(d));
+  }
+
   reset(): void {
     this.gains.reset();
     this.losses.reset();
@@ -191,6 +199,11 @@ export class MacdKernel implements FeatureKernel {
     writeMacd(this.state, this.normalize ? c : 1, row, offset, row, offset + 1, row, offset + 2);
   }
 
+  /** The three averages advance (they are the state); nothing is written. */
+  skip(s: BarStream): void {
+    this.state.next(s.close[s.t & s.mask]!);
+  }
+
   reset(): void {
     this.state.reset();
   }
@@ -231,6 +244,13 @@ export class NormalizedAverageTrueRangeKernel implements FeatureKernel {
     const i = t & s.mask;
     const tr = t >= 1 ? trueRange(s.high[i]!, s.low[i]!, s.close[(t - 1) & s.mask]!) : NaN;
     row[offset] = this.avg.next(tr) / s.close[i]!;
+  }
+
+  /** The average advances; nothing is written. */
+  skip(s: BarStream): void {
+    const t = s.t;
+    const i = t & s.mask;
+    this.avg.next(t >= 1 ? trueRange(s.high[i]!, s.low[i]!, s.close[(t - 1) & s.mask]!) : NaN);
   }
 
   reset(): void {
@@ -280,6 +300,9 @@ export class BollingerPercentBKernel implements FeatureKernel {
     row[offset] = percentB(s.close[t & s.mask]!, m, Math.sqrt(windowSquaredDeviations(s.close, s.mask, t, this.window, m) / this.window), this.width);
   }
 
+  /** Stateless: reads only the stream's close ring. */
+  skip(): void {}
+
   reset(): void {}
 }
 
@@ -327,6 +350,13 @@ export class VolumeZScoreKernel implements FeatureKernel {
     }
     const m = windowMean(this.x, this.mask, t, this.window);
     row[offset] = zScore(x, m, Math.sqrt(windowSquaredDeviations(this.x, this.mask, t, this.window, m) / (this.window - 1)));
+  }
+
+  /** The bar's transformed volume joins the ring; the z-score is not taken. */
+  skip(s: BarStream): void {
+    const t = s.t;
+    const v = s.volume[t & s.mask]!;
+    this.x[t & this.mask] = this.log ? Math.log1p(v) : v;
   }
 
   reset(): void {}

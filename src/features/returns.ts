@@ -27,5 +27,8 @@ export class LogReturnKernel implements FeatureKernel {
     row[offset] = t >= this.horizon ? Math.log(a[t & s.mask]! / a[(t - this.horizon) & s.mask]!) : NaN;
   }
 
+  /** Stateless: reads only the stream. */
+  skip(): void {}
+
   reset(): void {}
 }

@@ -24,6 +24,9 @@ export class RealizedVolatilityKernel implements FeatureKernel {
     row[offset] = s.t >= this.window ? windowSampleStd(s.logReturn, s.mask, s.t, this.window) : NaN;
   }
 
+  /** Stateless: reads only the stream. */
+  skip(): void {}
+
   reset(): void {}
 }
 
@@ -108,6 +111,13 @@ class RangeVolatilityKernel implements FeatureKernel {
     const i = t & s.mask;
     this.term[t & this.mask] = this.estimator.term(s.open[i]!, s.high[i]!, s.low[i]!, s.close[i]!);
     row[offset] = t >= this.window - 1 ? this.estimator.fromMean(windowMean(this.term, this.mask, t, this.window)) : NaN;
+  }
+
+  /** The bar's term only (the window mean is not taken). */
+  skip(s: BarStream): void {
+    const t = s.t;
+    const i = t & s.mask;
+    this.term[t & this.mask] = this.estimator.term(s.open[i]!, s.high[i]!, s.low[i]!, s.close[i]!);
   }
 
   reset(): void {}

@@ -111,6 +111,8 @@ export interface WarmupReport {
   readonly gates?: WarmupGateVerdict;
   /** Tiers 1 and 2: `matched` when the strategy rebuilt by the replay shows the saved tier, regime probabilities, IC and sizing inputs; else the differences. */
   readonly strategyCheck?: string;
+  /** Tiers 1 and 2: wall seconds of the restore's phases — the state read (Redis, decode, checks), the signal stage's pass (features, validation) and the strategy's replay. */
+  readonly restorePhases?: { readonly readSeconds: number; readonly signalSeconds: number; readonly strategySeconds: number };
 }
 
 export interface LiveRunnerDeps {
@@ -425,7 +427,7 @@ export class LiveRunner {
     this.journal.release();
     const warmSeconds = (performance.now() - warmStart) / 1000;
     const reason = tier === 1 ? `saved state of ${new Date(cursor).toISOString()} restored and validated` : tier === 2 ? `saved state of ${new Date(restored.restored!.lastTs).toISOString()} restored and validated; ${fetched} bar sets since fetched` : restored.reason;
-    this.warmup = { tier, reason, restoredBars: restored.restored?.sets ?? 0, fetchedBars: fetched, journalSignals: fromJournal, fetchSeconds, firstFetchSeconds, seconds: warmSeconds, ...(this.strategyCheck !== undefined ? { strategyCheck: this.strategyCheck } : {}) };
+    this.warmup = { tier, reason, restoredBars: restored.restored?.sets ?? 0, fetchedBars: fetched, journalSignals: fromJournal, fetchSeconds, firstFetchSeconds, seconds: warmSeconds, ...(this.strategyCheck !== undefined ? { strategyCheck: this.strategyCheck } : {}), ...(tier !== 3 && this.restorePhases !== undefined ? { restorePhases: this.restorePhases } : {}) };
     this.journal.append({ k: 'event', t: liveFrom, e: 'warmup', id: `tier${tier}`, reason });
     deps.log?.(`${restored.alert ? 'ALERT ' : ''}warm-up tier ${tier} (${warmed} bar sets in ${(warmSeconds * 1000).toFixed(1)} ms): ${reason}${tier === 2 ? `; ${fromJournal} signals from the journal` : ''}`);
     deps.metrics?.warmedUp(kernel, warmed, warmSeconds, deps.signals, tier === 1 ? 'cache' : tier === 2 ? 'store' : 'venue');
@@ -569,6 +571,8 @@ export class LiveRunner {
   private recent = new RecentBars(0, 0);
   /** Stale-input events delivered up to this count (a replay of saved bars delivers each at its own bar). */
   private staleLimit = Infinity;
+  /** The phases of the last restore (see {@link WarmupReport.restorePhases}). */
+  private restorePhases: WarmupReport['restorePhases'];
   /** How this process warmed up. */
   private warmup: WarmupReport | undefined;
   /** Tiers 1 and 2: whether the replayed strategy shows the saved state (`matched`) or how it differs. */
@@ -593,6 +597,7 @@ export class LiveRunner {
     const ids = config.instruments.map((x) => x.id);
     const signals = deps.signals;
     const models = ids.map((_, i) => signals?.identity(i) ?? { name: 'none', version: 'none', checksum: 'none' });
+    const t0 = performance.now();
     const loaded = await loadSavedState(st.store, st.key ?? config.runId, { runId: config.runId, strategy: deps.strategy.name, timeframe: config.timeframe, instruments: ids }, models, tf, this.wallTime, st.maxAgeMs ?? DEFAULT_MAX_STATE_AGE_MS);
     if (!loaded.ok) return { reason: `${loaded.reason}: full warm-up from the venue`, alert: loaded.alert };
     const state = loaded.state;
@@ -609,6 +614,7 @@ export class LiveRunner {
       });
     }
     const staleCounts = new Int32Array(state.sets);
+    const t1 = performance.now();
     if (signals !== undefined) {
       state.instruments.forEach((x, i) => x.inputs !== undefined && signals.restoreInputs(i, x.inputs, x.askedUntil));
       const refs = new Float64Array(n), values = new Float64Array(n), check = new Uint8Array(n);
@@ -631,6 +637,7 @@ export class LiveRunner {
       }
     }
     // The saved bars were journaled by the life that saved them: journaled again only when this journal may lack them.
+    const t2 = performance.now();
     const saver = state.instruments[0]!.journal;
     const journaled = saver !== undefined && saver.path === this.journal.path && this.journal.size() >= saver.bytes;
     for (let k = 0; k < sets.length; k++) {
@@ -639,6 +646,7 @@ export class LiveRunner {
       this.process(sets[k]!, true, !journaled);
     }
     this.staleLimit = Infinity;
+    this.restorePhases = { readSeconds: (t1 - t0) / 1000, signalSeconds: (t2 - t1) / 1000, strategySeconds: (performance.now() - t2) / 1000 };
     // The strategy rebuilt by the replay must show what it showed when the state was saved (its tier, regime
     // probabilities, rolling IC and sizing inputs); a difference is reported, the decision is the operator's.
     const differences = state.instruments.flatMap((x, i) => strategyDifferences(x.strategyState, this.strategySummary(i)).map((d) => `${config.instruments[i]!.id}: ${d}`));

@@ -194,9 +194,10 @@ export class LiveSignals {
   }
 
   /**
-   * A saved bar set replayed (warm-up tier 1): each present bar's features are computed from the restored inputs (no
+   * A saved bar set replayed (warm-up tier 1): each present bar goes into the features from the restored inputs (no
    * input request, the reference close given per instrument in `refs`), its signal is the saved one `saved[i]`, and
-   * the model runs only where `check[i]` is set — to validate the state. Returns the largest |model − saved| of the
+   * the features are computed and the model run only where `check[i]` is set — to validate the state (elsewhere the
+   * features only take the bar into their state: `SignalStage.skipFeatures`). Returns the largest |model − saved| of the
    * checked instruments (0 when none; Infinity when one side is NaN and the other not): a number when every checked
    * model answers in place (no promise per set), else a promise. `from`: the first instrument (internal).
    */
@@ -208,9 +209,12 @@ export class LiveSignals {
       v[0] = NaN;
       if (b === undefined) continue;
       const t = this.inputs[i]!.pushBar(b.ts, b.open, b.high, b.low, b.close, b.volume, refs[i]!);
-      const row = this.stage.featuresOf(i, t);
       v[0] = saved[i]!;
-      if (check[i] === 0) continue;
+      if (check[i] === 0) {
+        this.stage.skipFeatures(i, t);
+        continue;
+      }
+      const row = this.stage.featuresOf(i, t);
       const m = this.models[i]!;
       // A model without an in-place answer: the rest of the set waits for it (bars of one instrument stay in order).
       if (m.predictOneNow === undefined) return this.replayRest(set, refs, saved, check, i, row, worst);
@@ -304,11 +308,18 @@ export class LiveSignals {
       const t = x.pushBar(b.ts, b.open, b.high, b.low, b.close, b.volume, ref);
       // What `SignalStage.onBar` does, in its two parts, each timed (metrics).
       const t0 = performance.now();
+      if (known !== undefined && known[i] !== 0) {
+        // A known signal: the features only take the bar into their state.
+        this.stage.skipFeatures(i, t);
+        v[0] = knownValues![i]!;
+        this.featureSeconds += (performance.now() - t0) / 1000;
+        continue;
+      }
       const row = this.stage.featuresOf(i, t);
       const t1 = performance.now();
       const m = this.models[i]!;
       // The model answers in place when it can (onnxruntime's direct dispatch), without a promise per bar.
-      v[0] = known !== undefined && known[i] !== 0 ? knownValues![i]! : m.predictOneNow !== undefined ? m.predictOneNow(row) : await m.predictOne(row);
+      v[0] = m.predictOneNow !== undefined ? m.predictOneNow(row) : await m.predictOne(row);
       this.featureSeconds += (t1 - t0) / 1000;
       this.inferenceSeconds += (performance.now() - t1) / 1000;
     }

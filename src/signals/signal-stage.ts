@@ -140,6 +140,20 @@ export class SignalStage {
 
   /** The features of bar `t` of instrument `i` (the stage's preallocated row; valid until the next call). */
   featuresOf(i: number, t: number): Float64Array {
+    return this.feed(i, t, true)!;
+  }
+
+  /**
+   * Feeds bar `t` of instrument `i` as {@link featuresOf} does (inputs, staleness) without computing its features
+   * ({@link IncrementalFeatures.skip}): for a bar whose signal is known (a saved state's warm-up replay). The next
+   * bar's features are exactly those of a stage that computed this one.
+   */
+  skipFeatures(i: number, t: number): void {
+    this.feed(i, t, false);
+  }
+
+  /** Bar `t` of instrument `i` into its features: computed (`emit`, the row returned) or only taken into their state. */
+  private feed(i: number, t: number, emit: boolean): Float64Array | undefined {
     if (t !== this.next[i]) throw new SignalError('out_of_order', `signal stage: instrument ${i} expected bar ${this.next[i]}, got ${t}`, { instrument: i, expected: this.next[i], actual: t });
     this.next[i] = t + 1;
     const x = this.inputs[i]!;
@@ -157,7 +171,10 @@ export class SignalStage {
       for (; c < d.ts.length && d.ts[c]! + DAY_MS <= close; c++) inc.pushDvol(d.ts[c]!, d.value[c]!);
       this.dvolCursor[i] = c;
     }
-    const row = inc.update(x.ts[t]!, x.open[t]!, x.high[t]!, x.low[t]!, x.close[t]!, x.volume[t]!, x.referenceClose === undefined ? NaN : x.referenceClose[t]!);
+    const ref = x.referenceClose === undefined ? NaN : x.referenceClose[t]!;
+    let row: Float64Array | undefined;
+    if (emit) row = inc.update(x.ts[t]!, x.open[t]!, x.high[t]!, x.low[t]!, x.close[t]!, x.volume[t]!, ref);
+    else inc.skip(x.ts[t]!, x.open[t]!, x.high[t]!, x.low[t]!, x.close[t]!, x.volume[t]!, ref);
     this.trackStaleness(i, t, inc, close);
     return row;
   }

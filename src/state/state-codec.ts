@@ -41,10 +41,15 @@ function canonical(v: unknown): string | undefined {
   return `{${parts.join(',')}}`;
 }
 
+const CHECKSUM_PREFIX = '{"checksum":"';
+const SNAPSHOT_PREFIX = '","snapshot":';
+/** Where the body starts in a text written by {@link encodeSnapshot} (after the prefix and the 64 hex digits). */
+const BODY_AT = CHECKSUM_PREFIX.length + 64 + SNAPSHOT_PREFIX.length;
+
 /** The stored text of a snapshot: `{ checksum, snapshot }` with checksum = sha256 of the snapshot's canonical JSON. */
 export function encodeSnapshot(snapshot: StateSnapshot): string {
   const body = canonicalJson(snapshot);
-  return `{"checksum":"${createHash('sha256').update(body).digest('hex')}","snapshot":${body}}`;
+  return `${CHECKSUM_PREFIX}${createHash('sha256').update(body).digest('hex')}${SNAPSHOT_PREFIX}${body}}`;
 }
 
 /**
@@ -62,7 +67,11 @@ export function decodeSnapshot(text: string, expect: StateExpectation, where: st
   if (typeof parsed.checksum !== 'string' || snapshot === undefined || snapshot === null || typeof snapshot !== 'object') {
     return err(new StateStoreError('corrupt', `${where}: stored state lacks its checksum or snapshot`, { where }));
   }
-  const actual = createHash('sha256').update(canonicalJson(snapshot)).digest('hex');
+  // The checksum is of the snapshot's canonical JSON, which is the stored body itself when the text is as
+  // `encodeSnapshot` wrote it: hashed as stored (no re-serialization); else the body is made canonical first.
+  const stored = text.length > BODY_AT + 1 && text.startsWith(CHECKSUM_PREFIX) && text.startsWith(SNAPSHOT_PREFIX, CHECKSUM_PREFIX.length + 64) && text.endsWith('}') ? text.slice(BODY_AT, -1) : undefined;
+  let actual = stored !== undefined ? createHash('sha256').update(stored).digest('hex') : undefined;
+  if (actual !== parsed.checksum) actual = createHash('sha256').update(canonicalJson(snapshot)).digest('hex');
   if (actual !== parsed.checksum) return err(new StateStoreError('corrupt', `${where}: stored state does not match its checksum (${actual} vs ${parsed.checksum})`, { where }));
   if (snapshot.schemaVersion !== expect.schemaVersion) {
     return err(new StateStoreError('schema_mismatch', `${where}: state written by schema version ${snapshot.schemaVersion}, this runner reads ${expect.schemaVersion}`, { where, found: snapshot.schemaVersion, expected: expect.schemaVersion }));
