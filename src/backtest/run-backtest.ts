@@ -54,7 +54,7 @@ export interface BacktestSpec extends SimulationSpec {
 export function createSimulation(spec: SimulationSpec, strategy: Strategy, start: number, historyCapacity: number, columns: readonly string[] = []) {
   const clock = new TestClock(start);
   const { instruments } = spec;
-  const kernel = new Kernel({ instruments, initialCash: spec.initialCash, leverage: spec.leverage, historyCapacity, columns, ...(spec.runId !== undefined ? { runId: spec.runId } : {}), ...(spec.risk !== undefined ? { risk: spec.risk } : {}) }, { clock, strategy });
+  const kernel = new Kernel({ instruments, initialCash: spec.initialCash, leverage: spec.leverage, historyCapacity, columns, immutableBars: true, ...(spec.runId !== undefined ? { runId: spec.runId } : {}), ...(spec.risk !== undefined ? { risk: spec.risk } : {}) }, { clock, strategy });
   const exchange = new SimulatedExecutionClient({ instruments, leverage: spec.leverage }, kernel.portfolio, clock, {
     fees: spec.fees ?? new InstrumentFeeModel(),
     slippage: spec.slippage,

@@ -191,16 +191,27 @@ export class SimulatedExecutionClient implements ExecutionClient {
    */
   processBar(i: number, bars: OhlcvColumns, t: number, timeframeMs: number): void {
     // Small enough to inline into the runner's loop: most bars of most runs stop here.
-    if (this.inbox.length === 0 && this.working[i]!.length === 0 && this.portfolio.quantity[i] === 0) return;
+    if (this.inbox.length === 0 && this.working[i]!.length === 0) {
+      const q = this.portfolio.quantity[i]!;
+      if (q === 0) return;
+      // A position and nothing else: the path matters only when the bar's range reaches the liquidation bound.
+      this.barsChecked++;
+      if (this.multi) this.markEpoch++; // the other instruments' marks moved at the last close
+      const bound = this.cachedLiquidationBound(i, q);
+      if (q > 0 ? bars.low[t]! > bound : bars.high[t]! < bound) return;
+      this.runBarPath(i, bars, t, timeframeMs);
+      return;
+    }
+    this.barsChecked++;
+    if (this.multi) this.markEpoch++;
+    if (this.inbox.length === 0 && !this.pathCanAct(i, bars.low[t]!, bars.high[t]!)) return;
     this.runBarPath(i, bars, t, timeframeMs);
   }
 
+  /** The venue's price path of bar `t` (the caller counted the bar and found that something can happen on it). */
   private runBarPath(i: number, bars: OhlcvColumns, t: number, timeframeMs: number): void {
     const o = bars.open[t]!, h = bars.high[t]!, l = bars.low[t]!, c = bars.close[t]!, v = bars.volume[t]!;
     const tsOpen = bars.ts[t]!, tsClose = tsOpen + timeframeMs;
-    this.barsChecked++;
-    if (this.multi) this.markEpoch++; // the other instruments' marks moved at the last close
-    if (this.inbox.length === 0 && !this.pathCanAct(i, l, h)) return;
     this.resetBudget(i, v); // the marks epoch moved above already
     const highFirst = h - o <= o - l;
     const e1 = highFirst ? h : l, e2 = highFirst ? l : h;

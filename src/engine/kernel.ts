@@ -31,6 +31,12 @@ export interface KernelConfig {
   /** Extra per-bar columns strategies can read from their history (e.g. `signal`). */
   readonly columns?: readonly string[];
   /**
+   * True when the bar columns passed to {@link Kernel.onBar} never change a row once it was delivered (a backtest's
+   * frame): histories then reference the rows and copy them only when read (`BarHistory.reference`). False (default)
+   * for callers that reuse one row buffer (the live runner): every bar is copied at once.
+   */
+  readonly immutableBars?: boolean;
+  /**
    * The run field of client order ids (1–8 of `[A-Za-z0-9-]`): stable across restarts of one run, different between
    * runs that share a venue account. Default `bt`.
    */
@@ -103,6 +109,7 @@ export class Kernel implements StrategyContext, ExecutionEvents {
   private readonly bar: { -readonly [K in keyof BarEvent]: BarEvent[K] } = { instrument: 0, index: 0, tsOpen: 0, tsEvent: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 };
   private readonly tick: { -readonly [K in keyof TickEvent]: TickEvent[K] } = { instrument: 0, tsEvent: 0, price: 0, quantity: 0, side: 0 };
   private readonly recorder: AnnotationRecorder;
+  private readonly immutableBars: boolean;
   /** True once a saved state was restored: generated ids may then repeat held ones. */
   private restored = false;
   /**
@@ -125,6 +132,7 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     this.instruments = config.instruments;
     this.leverage = config.leverage;
     this.portfolio = new Portfolio(config.instruments, config.initialCash);
+    this.immutableBars = config.immutableBars === true;
     this.histories = config.instruments.map(() => new BarHistory(config.historyCapacity ?? 1024, config.columns ?? []));
     this.tracker = new TradeTracker(n);
     this.orders = new OrderManager(n);
@@ -168,8 +176,12 @@ export class Kernel implements StrategyContext, ExecutionEvents {
    */
   onBar(i: number, bars: OhlcvColumns, t: number, timeframeMs: number, columns?: readonly Float64Array[]): void {
     const h = this.histories[i]!;
-    const index = h.pushFrom(bars, t);
-    if (columns !== undefined) h.setColumnsFrom(columns, t);
+    let index: number;
+    if (this.immutableBars) index = h.reference(bars, t, columns);
+    else {
+      index = h.pushFrom(bars, t);
+      if (columns !== undefined) h.setColumnsFrom(columns, t);
+    }
     const b = this.bar;
     const ts = bars.ts[t]!;
     const close = bars.close[t]!;

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import type { OhlcvColumns } from '../core/bar.js';
+import { BarHistory } from './bar-history.js';
+
+/** A 40-row source whose every value is distinct: ts = 1000 + t, open = t + 0.1, …, signal = -t (all + `offset`). */
+function source(offset = 0, T = 40): { bars: OhlcvColumns; signal: Float64Array } {
+  const col = (f: (t: number) => number) => Float64Array.from({ length: T }, (_, t) => f(t) + offset);
+  return {
+    bars: { ts: col((t) => 1000 + t), open: col((t) => t + 0.1), high: col((t) => t + 0.2), low: col((t) => t + 0.3), close: col((t) => t + 0.4), volume: col((t) => t + 0.5) },
+    signal: col((t) => -t),
+  };
+}
+
+/** Every field of `h` up to its length, as rows. */
+function rows(h: BarHistory): number[][] {
+  const out: number[][] = [];
+  for (let k = 0; k < h.length; k++) out.push([h.ts[k]!, h.open[k]!, h.high[k]!, h.low[k]!, h.close[k]!, h.volume[k]!, h.columns['signal']![k]!]);
+  return out;
+}
+
+describe('BarHistory.reference (rows copied when read)', () => {
+  it('holds exactly the delivered rows, in order, whatever the pattern of reads, gaps and copies in between', () => {
+    const { bars, signal } = source();
+    const other = source(500);
+    // Delivered rows of `bars` (gaps at 5–6 and 20), a copied bar in between, and reads at chosen points.
+    const delivered = [0, 1, 2, 3, 4, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 22, 23];
+    const readAt = new Set([2, 9, 10, 22]);
+    const lazy = new BarHistory(4, ['signal']);
+    const eager = new BarHistory(4, ['signal']);
+    const columns = [signal], otherColumns = [other.signal]; // one array per source, as the kernel passes them
+    for (const t of delivered) {
+      expect(lazy.reference(bars, t, columns)).toBe(eager.pushFrom(bars, t));
+      eager.setColumnsFrom([signal], t);
+      if (t === 12) {
+        // Row 13 of `bars` with other column arrays, then row 14 of another source (a second frame): each breaks the
+        // run although its row number follows on.
+        expect(lazy.reference(bars, 13, otherColumns)).toBe(eager.pushFrom(bars, 13));
+        eager.setColumnsFrom(otherColumns, 13);
+        expect(lazy.reference(other.bars, 14, otherColumns)).toBe(eager.pushFrom(other.bars, 14));
+        eager.setColumnsFrom(otherColumns, 14);
+      }
+      expect(lazy.length).toBe(eager.length);
+      if (readAt.has(t)) expect(rows(lazy)).toEqual(rows(eager));
+    }
+    expect(rows(lazy)).toEqual(rows(eager));
+    expect(lazy.length).toBe(delivered.length + 2);
+  });
+
+  it('never shows a row that was not delivered: past the length the arrays hold nothing of the source', () => {
+    const { bars, signal } = source();
+    const h = new BarHistory(64, ['signal']);
+    const columns = [signal];
+    for (let t = 0; t < 10; t++) h.reference(bars, t, columns);
+    expect(h.length).toBe(10);
+    expect(h.close[9]).toBe(9.4);
+    // Rows 10.. of the source exist (the future); the history's arrays must not hold them.
+    for (let k = 10; k < h.close.length; k++) expect(h.close[k]).toBe(0);
+    for (let k = 10; k < h.columns['signal']!.length; k++) expect(h.columns['signal']![k]).toBe(0);
+  });
+
+  it('saves what was referenced (nothing is lost when a run is stopped before any read)', () => {
+    const { bars, signal } = source();
+    const h = new BarHistory(16, ['signal']);
+    const columns = [signal];
+    for (let t = 0; t < 25; t++) h.reference(bars, t, columns);
+    const saved = h.save();
+    expect(saved.length).toBe(25);
+    expect(saved.columns['close']![24]).toBe(24.4);
+    expect(saved.columns['column:signal']![24]).toBe(-24);
+    const back = new BarHistory(16, ['signal']);
+    back.restore(saved);
+    expect(rows(back)).toEqual(rows(h));
+  });
+});
