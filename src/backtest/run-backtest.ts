@@ -28,6 +28,8 @@ export interface SimulationSpec {
   readonly runId?: string;
   /** Pre-trade risk limits of the kernel (see `PreTradeRisk`); absent = none. */
   readonly risk?: RiskLimits;
+  /** The simulated venue's path checks (`SimulatedExecutionConfig.pathChecks`); default `skip-idle`. */
+  readonly pathChecks?: 'skip-idle' | 'every-bar';
   /**
    * Bars at the start of the frame that only warm the strategy up (indicators, signal stage, regime filter, IC,
    * breaker): delivered, never traded (orders are held back), not part of the results. Default 0.
@@ -55,7 +57,7 @@ export function createSimulation(spec: SimulationSpec, strategy: Strategy, start
   const clock = new TestClock(start);
   const { instruments } = spec;
   const kernel = new Kernel({ instruments, initialCash: spec.initialCash, leverage: spec.leverage, historyCapacity, columns, immutableBars: true, ...(spec.runId !== undefined ? { runId: spec.runId } : {}), ...(spec.risk !== undefined ? { risk: spec.risk } : {}) }, { clock, strategy });
-  const exchange = new SimulatedExecutionClient({ instruments, leverage: spec.leverage }, kernel.portfolio, clock, {
+  const exchange = new SimulatedExecutionClient({ instruments, leverage: spec.leverage, ...(spec.pathChecks ? { pathChecks: spec.pathChecks } : {}) }, kernel.portfolio, clock, {
     fees: spec.fees ?? new InstrumentFeeModel(),
     slippage: spec.slippage,
     ...(spec.latency ? { latency: spec.latency } : {}),
@@ -80,11 +82,7 @@ export function createSimulation(spec: SimulationSpec, strategy: Strategy, start
 export function runBacktest(spec: BacktestSpec, strategy: Strategy, control: BacktestControl = {}): BacktestResult & { readonly state?: BacktestState } {
   const run = new BarRun(spec, strategy, control, {});
   run.start();
-  for (let t = run.from; t < run.until; t++) {
-    run.open(t);
-    run.deliver(t);
-    run.record(t);
-  }
+  run.runBars();
   return run.finish();
 }
 
@@ -274,6 +272,19 @@ class BarRun {
     this.kernel.warmingUp = this.from < this.warmup;
   }
 
+
+  /**
+   * Every bar from `from` to `until`, steps 1–5. A method of its own, compiled once as a function: as a loop inside
+   * {@link runBacktest} it was compiled on-stack and deoptimised at the end of every run (897 times in one
+   * `engine-bars` run; the bars/s did not measurably change when it stopped).
+   */
+  runBars(): void {
+    for (let t = this.from; t < this.until; t++) {
+      this.open(t);
+      this.deliver(t);
+      this.record(t);
+    }
+  }
 
   /** Steps 1–3 of bar `t`: every instrument's price path at the venue, marks, funding, clock to the close, timers. */
   open(t: number): void {

@@ -33,6 +33,12 @@ export interface SimulatedExecutionConfig {
   readonly instruments: readonly Instrument[];
   /** Max gross exposure / equity after a fill that adds exposure (spot instruments are always 1). */
   readonly leverage: number;
+  /**
+   * `every-bar` runs every bar's price path and the exact liquidation check at every price, with no cached range
+   * triggers or liquidation bounds: the reference the default `skip-idle` (paths skipped when nothing on them can act)
+   * must agree with fill for fill. Slower; for tests and for checking a surprising result.
+   */
+  readonly pathChecks?: 'skip-idle' | 'every-bar';
 }
 
 /** The pluggable parts of the simulated venue (defaults: zero latency, unlimited fills). */
@@ -77,6 +83,22 @@ export class SimulatedExecutionClient implements ExecutionClient {
   /** Mark epoch each bound was computed at: with several instruments, other marks move between prices (see beginLiquidity). */
   private readonly boundEpochs: Float64Array;
   private markEpoch = 0;
+  /**
+   * Per instrument, what its working orders need from a bar's range (see {@link pathCanAct}), kept in typed arrays
+   * and recomputed only after the list changed (`triggersStale`): whether one acts on any price (a market order, a
+   * limit on its first chance), the highest resting buy limit (−∞ when none) and the lowest resting sell limit.
+   * An order arriving must mark its instrument stale (the triggers would miss it); after a removal, a fill or a lost
+   * first chance stale triggers only over-approximate (a path runs for nothing), so those marks save work, not fills.
+   */
+  private readonly triggersStale: Uint8Array;
+  private readonly actsAnywhere: Uint8Array;
+  private readonly highestBuy: Float64Array;
+  private readonly lowestSell: Float64Array;
+  private readonly everyBar: boolean;
+  /** Maintenance margin rate per instrument. */
+  private readonly mmrs: Float64Array;
+  /** Bar time of the current mark epoch (a typed cell: storing a time never boxes it). */
+  private readonly epochTime = new Float64Array(1).fill(NaN);
   private readonly multi: boolean;
   private readonly unlimited: boolean;
   private readonly inbox: InboundCommand[] = [];
@@ -100,6 +122,12 @@ export class SimulatedExecutionClient implements ExecutionClient {
     private readonly models: SimulatedExecutionModels,
   ) {
     this.working = config.instruments.map(() => []);
+    this.triggersStale = new Uint8Array(config.instruments.length).fill(1);
+    this.actsAnywhere = new Uint8Array(config.instruments.length);
+    this.highestBuy = new Float64Array(config.instruments.length);
+    this.lowestSell = new Float64Array(config.instruments.length);
+    this.everyBar = config.pathChecks === 'every-bar';
+    this.mmrs = Float64Array.from(config.instruments, (x) => x.maintenanceMarginRate);
     this.available = new Float64Array(config.instruments.length).fill(Infinity);
     this.liquidationBounds = new Float64Array(config.instruments.length);
     this.boundVersions = new Float64Array(config.instruments.length).fill(-1);
@@ -154,22 +182,36 @@ export class SimulatedExecutionClient implements ExecutionClient {
   }
 
   /**
-   * Whether any price in [low, high] can do something to instrument `i`: a working order that is a market order, a
+   * Whether any price in bar `t`'s range [low, high] can do something to instrument `i`: a working order that is a market order, a
    * limit on its first chance (arrival taker, IOC/FOK) or a resting limit the range touches, or a position the
    * range could liquidate. When none can, the whole path is a no-op and is skipped (same result, no work).
    */
-  private pathCanAct(i: number, low: number, high: number): boolean {
+  private pathCanAct(i: number, bars: OhlcvColumns, t: number): boolean {
+    const low = bars.low[t]!, high = bars.high[t]!;
+    if (this.triggersStale[i] !== 0) this.computeTriggers(i);
+    if (this.actsAnywhere[i] !== 0 || low <= this.highestBuy[i]! || high >= this.lowestSell[i]!) return true;
+    const q = this.portfolio.quantity[i]!;
+    if (q === 0) return false;
+    this.refreshBound(i);
+    const bound = this.liquidationBounds[i]!;
+    return q > 0 ? low <= bound : high >= bound;
+  }
+
+  /** Recomputes the range triggers of instrument `i`'s working orders (after its list or an order's first chance changed). */
+  private computeTriggers(i: number): void {
     const list = this.working[i]!;
+    let anywhere = 0, buy = -Infinity, sell = Infinity;
     for (let k = 0; k < list.length; k++) {
       const w = list[k]!;
       const o = w.order;
-      if (o.type === 'market' || w.takerOnArrival || w.firstChance) return true;
-      if (o.side === 'buy' ? low <= o.price : high >= o.price) return true;
+      if (o.type === 'market' || w.takerOnArrival || w.firstChance) anywhere = 1;
+      else if (o.side === 'buy') buy = Math.max(buy, o.price);
+      else sell = Math.min(sell, o.price);
     }
-    const q = this.portfolio.quantity[i]!;
-    if (q === 0) return false;
-    const bound = this.cachedLiquidationBound(i, q);
-    return q > 0 ? low <= bound : high >= bound;
+    this.actsAnywhere[i] = anywhere;
+    this.highestBuy[i] = buy;
+    this.lowestSell[i] = sell;
+    this.triggersStale[i] = 0;
   }
 
   /** Starts a new liquidity period of instrument `i` (a bar, or a tick) with base `volume`: resets the fill model's budget. */
@@ -191,21 +233,44 @@ export class SimulatedExecutionClient implements ExecutionClient {
    */
   processBar(i: number, bars: OhlcvColumns, t: number, timeframeMs: number): void {
     // Small enough to inline into the runner's loop: most bars of most runs stop here.
+    if (this.everyBar) return this.referenceBar(i, bars, t, timeframeMs);
     if (this.inbox.length === 0 && this.working[i]!.length === 0) {
       const q = this.portfolio.quantity[i]!;
       if (q === 0) return;
       // A position and nothing else: the path matters only when the bar's range reaches the liquidation bound.
       this.barsChecked++;
-      if (this.multi) this.markEpoch++; // the other instruments' marks moved at the last close
-      const bound = this.cachedLiquidationBound(i, q);
+      if (this.multi) this.marksMoved();
+      this.refreshBound(i);
+      const bound = this.liquidationBounds[i]!;
       if (q > 0 ? bars.low[t]! > bound : bars.high[t]! < bound) return;
       this.runBarPath(i, bars, t, timeframeMs);
       return;
     }
     this.barsChecked++;
-    if (this.multi) this.markEpoch++;
-    if (this.inbox.length === 0 && !this.pathCanAct(i, bars.low[t]!, bars.high[t]!)) return;
+    if (this.multi) this.marksMoved();
+    if (this.inbox.length === 0 && !this.pathCanAct(i, bars, t)) return;
     this.runBarPath(i, bars, t, timeframeMs);
+  }
+
+  /** {@link processBar} of the `every-bar` reference: the path of every bar with a command, an order or a position. */
+  private referenceBar(i: number, bars: OhlcvColumns, t: number, timeframeMs: number): void {
+    if (this.inbox.length === 0 && this.working[i]!.length === 0 && this.portfolio.quantity[i] === 0) return;
+    this.barsChecked++;
+    this.runBarPath(i, bars, t, timeframeMs);
+  }
+
+  /**
+   * A bar of another instrument may follow a mark move: cached liquidation bounds (which depend on the other marks)
+   * are stale once the bar time changed. Marks move only between bar times (the runners mark every instrument after
+   * all paths of a time ran), so the bars of one time share one epoch: a bound is computed once per instrument and
+   * time, not once per instrument and bar of any instrument.
+   */
+  private marksMoved(): void {
+    const now = this.clock.now();
+    if (now !== this.epochTime[0]) {
+      this.epochTime[0] = now;
+      this.markEpoch++;
+    }
   }
 
   /** The venue's price path of bar `t` (the caller counted the bar and found that something can happen on it). */
@@ -240,38 +305,48 @@ export class SimulatedExecutionClient implements ExecutionClient {
     const q = this.portfolio.quantity[i]!;
     if (q === 0) return;
     // Cheap pre-filter: prices clearly on the safe side of the liquidation price skip the exact check.
-    const bound = this.cachedLiquidationBound(i, q);
-    if (q > 0 ? price > bound : price < bound) return;
+    if (!this.everyBar) {
+      this.refreshBound(i);
+      const bound = this.liquidationBounds[i]!;
+      if (q > 0 ? price > bound : price < bound) return;
+    }
     this.checkLiquidation(i, price, previous, ts);
   }
 
-  /** {@link liquidationBound}, recomputed only after a fill or funding (portfolio version) or a move of other marks. */
-  private cachedLiquidationBound(i: number, q: number): number {
-    if (this.boundVersions[i] !== this.portfolio.version || this.boundEpochs[i] !== this.markEpoch) {
-      this.liquidationBounds[i] = this.liquidationBound(i, q);
-      this.boundVersions[i] = this.portfolio.version;
-      this.boundEpochs[i] = this.markEpoch;
-    }
-    return this.liquidationBounds[i]!;
-  }
-
   /**
-   * A price beyond which instrument `i` (position `q`) cannot be liquidated while cash, positions and the other
-   * instruments' marks stay as they are: equity E(x) = A + q·x and maintenance margin M(x) = B + |q|·m·x meet at
-   * x* = (A − B) / (|q|·m − q); a long is safe above x*, a short below. Widened by a relative 1e-9 so that
-   * rounding never skips a liquidation the exact check would make; −Infinity/+Infinity (always check) when x* is
-   * not finite.
+   * The liquidation bound of instrument `i` (at its position), from `liquidationBounds[i]`: recomputed only after a fill
+   * or funding (portfolio version) or a move of other marks (epoch). Written to the typed array, not returned: a
+   * double returned from a call that is not inlined is boxed, one allocation per bar.
    */
-  private liquidationBound(i: number, q: number): number {
+  private refreshBound(i: number): void {
     const p = this.portfolio;
-    const mmr = this.config.instruments[i]!.maintenanceMarginRate;
-    if (mmr === 0) return q > 0 ? -Infinity : Infinity; // never liquidates (checkLiquidation returns at once)
-    const a = p.equity() - q * p.mark[i]!;
-    const b = p.maintenanceMargin(i, 0);
-    const x = (a - b) / (Math.abs(q) * mmr - q);
-    if (!Number.isFinite(x)) return q > 0 ? Infinity : -Infinity;
+    const q = p.quantity[i]!;
+    if (this.boundVersions[i] === p.version && this.boundEpochs[i] === this.markEpoch) return;
+    this.boundVersions[i] = p.version;
+    this.boundEpochs[i] = this.markEpoch;
+    this.liquidationBounds[i] = q > 0 ? -Infinity : Infinity; // never liquidates (checkLiquidation returns at once)
+    const mmr = this.mmrs[i]!;
+    if (mmr === 0) return;
+    // A price beyond which `i` cannot be liquidated while cash, positions and the other instruments' marks stay as
+    // they are: equity E(x) = A + q·x and maintenance margin M(x) = B + |q|·m·x meet at x* = (A − B) / (|q|·m − q);
+    // a long is safe above x*, a short below. A = Portfolio.equity() − q·mark, B = Portfolio.maintenanceMargin(i, 0),
+    // summed here in the same order (same doubles). Widened by a relative 1e-9 so that rounding never skips a
+    // liquidation the exact check would make; ±Infinity (always check) when x* is not finite.
+    const Q = p.quantity, M = p.mark, E = p.entryPrice, R = this.mmrs;
+    let equity = p.cash, b = 0;
+    for (let k = 0; k < Q.length; k++) {
+      const qk = Q[k]!;
+      if (qk === 0) continue;
+      equity += qk * (M[k]! - E[k]!);
+      b += Math.abs(qk) * (k === i ? 0 : M[k]!) * R[k]!;
+    }
+    const x = (equity - q * M[i]! - b) / (Math.abs(q) * mmr - q);
+    if (!Number.isFinite(x)) {
+      this.liquidationBounds[i] = q > 0 ? Infinity : -Infinity;
+      return;
+    }
     const slack = 1e-9 * Math.abs(x) + 1e-12;
-    return q > 0 ? x + slack : x - slack;
+    this.liquidationBounds[i] = q > 0 ? x + slack : x - slack;
   }
 
   private arrive(order: OrderSnapshot, ts: number): void {
@@ -292,6 +367,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
     }
     this.events!.onOrderAccepted({ kind: 'accepted', clientOrderId: id, venueOrderId: `SIM-${++this.venueOrders}`, tsEvent: ts });
     this.working[i]!.push({ order, leaves: order.quantity, filled: 0, takerOnArrival, firstChance: order.timeInForce !== 'GTC' });
+    this.triggersStale[i] = 1;
   }
 
   private arriveCancel(clientOrderId: string, instrument: number, ts: number): void {
@@ -302,10 +378,12 @@ export class SimulatedExecutionClient implements ExecutionClient {
       return;
     }
     list!.splice(k, 1);
+    this.triggersStale[instrument] = 1;
     this.events!.onOrderCanceled({ kind: 'canceled', clientOrderId, reason: 'canceled on request', tsEvent: ts });
   }
 
   private match(i: number, list: WorkingOrder[], price: number, volume: number, ts: number): void {
+    this.triggersStale[i] = 1; // orders may fill, leave the book or lose their first chance
     for (let k = 0; k < list.length; ) {
       const w = list[k]!;
       const o = w.order;
@@ -456,6 +534,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
         fee: this.models.fees.fee(instrument, quantity * at, 'taker'), liquidity: 'taker', tsEvent: ts, tsInit: this.clock.now(), reason: 'liquidation',
       });
     }
+    this.triggersStale.fill(1);
     for (const list of this.working) {
       for (const w of list.splice(0)) this.events!.onOrderCanceled({ kind: 'canceled', clientOrderId: w.order.clientOrderId, reason: 'canceled by liquidation', tsEvent: ts });
     }
@@ -478,6 +557,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
   /** Loads a state saved by {@link save} into this fresh client. */
   restore(state: SimulatedVenueState): void {
     for (const w of state.working) this.working[w.order.instrument]!.push({ ...w });
+    this.triggersStale.fill(1);
     for (const id of state.seenIds) this.seenIds.add(id);
     this.venueOrders = state.venueOrders;
     this.liquidations = state.liquidations;

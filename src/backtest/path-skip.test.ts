@@ -1,0 +1,97 @@
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sharedDataDir } from '../../test/support/shared-data.js';
+import { BYBIT_LINEAR_PERPETUALS } from '../core/instrument.js';
+import { seededRandom, type Random } from '../core/random.js';
+import type { BarFrame } from '../data/bar-frame.js';
+import { importPath, loadBars, MarketStore } from '../data/index.js';
+import type { BarEvent, Strategy, StrategyContext } from '../engine/strategy.js';
+import { FixedBpsSlippage, TableFundingModel } from './execution-models.js';
+import { runBacktest, type BacktestSpec } from './run-backtest.js';
+
+/**
+ * The venue skips a bar's price path when nothing on it can act (cached range triggers of the working orders, cached
+ * liquidation bounds that move with the other instruments' marks). The `every-bar` reference runs every path and the
+ * exact liquidation check at every price; a seeded random trader on three real instruments at high leverage must get
+ * the same fills, cancels, liquidations and equity either way.
+ */
+const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
+let frame: BarFrame;
+
+beforeAll(async () => {
+  const store = await MarketStore.open(':memory:');
+  for (const s of SYMBOLS) await importPath(store, join(sharedDataDir(), 'binance-futures', `${s}-4h.csv.gz`), { venue: 'binance-futures' });
+  frame = await loadBars(store, { venue: 'binance-futures', symbols: SYMBOLS, timeframe: '4h', start: Date.UTC(2025, 1, 1), end: Date.UTC(2025, 8, 1), missing: 'error' });
+  store.close();
+}, 60_000);
+
+/** Each bar, per instrument: maybe a market order, a limit (GTC/IOC/FOK, post-only, reduce-only) near the close, a cancel. */
+function randomTrader(seed: number): Strategy & { cancels: number } {
+  let random: Random = seededRandom(seed);
+  const s = {
+    name: 'random',
+    cancels: 0,
+    onStart() {
+      random = seededRandom(seed);
+      s.cancels = 0;
+    },
+    onBar(ctx: StrategyContext, bar: BarEvent) {
+      const i = bar.instrument;
+      const equity = ctx.equity();
+      const side = random() < 0.5 ? 'buy' : 'sell';
+      const quantity = ctx.roundQuantity(i, (equity * (1 + 6 * random())) / bar.close);
+      const u = random();
+      if (quantity > 0 && u < 0.08) ctx.submitOrder({ instrument: i, side, type: 'market', quantity, reduceOnly: random() < 0.2 });
+      else if (quantity > 0 && u < 0.3) {
+        const away = (random() - 0.3) * 0.06; // mostly resting, sometimes marketable on arrival
+        const price = bar.close * (side === 'buy' ? 1 - away : 1 + away);
+        const r = random();
+        const timeInForce = r < 0.7 ? 'GTC' : r < 0.85 ? 'IOC' : 'FOK';
+        ctx.submitOrder({ instrument: i, side, type: 'limit', price, quantity, timeInForce, postOnly: timeInForce === 'GTC' && random() < 0.3, reduceOnly: random() < 0.15 });
+      }
+      const open = ctx.openOrderCount(i);
+      if (open > 0 && random() < 0.1) {
+        const orders = ctx.openOrders(i);
+        if (ctx.cancelOrder(orders[Math.floor(random() * orders.length)]!.clientOrderId)) s.cancels++;
+      }
+    },
+  };
+  return s;
+}
+
+function spec(pathChecks: 'skip-idle' | 'every-bar'): BacktestSpec {
+  return {
+    name: 'path-skip',
+    instruments: SYMBOLS.map((s) => BYBIT_LINEAR_PERPETUALS[s]!),
+    frame,
+    initialCash: 10_000,
+    leverage: 25,
+    slippage: new FixedBpsSlippage(2),
+    funding: new TableFundingModel([null, null, null], { kind: 'constant', rate: 0.0001 }),
+    periodsPerYear: 2190,
+    dataSources: [],
+    seed: 1,
+    config: {},
+    pathChecks,
+  };
+}
+
+describe('simulated venue: skipping idle bar paths changes nothing', () => {
+  it.each([1, 2, 3, 4, 5, 6])('seed %i: the same fills, cancels, liquidations, funding and equity as checking every bar', (seed) => {
+    const fast = runBacktest(spec('skip-idle'), randomTrader(seed));
+    const reference = runBacktest(spec('every-bar'), randomTrader(seed));
+    // The scenario is rich enough to mean something: maker and taker fills, liquidations, cancels on every side.
+    expect(reference.fills.length).toBeGreaterThan(50);
+    expect(reference.fills.some((f) => f.liquidity === 'maker')).toBe(true);
+    expect(reference.liquidations).toBeGreaterThan(0);
+    expect(reference.notes.some((n) => n.includes('rejected'))).toBe(true);
+    // The reference did more venue work than the fast path (otherwise the comparison compares nothing).
+    expect(reference.venuePriceEvents).toBeGreaterThan(fast.venuePriceEvents);
+    expect(fast.fills).toEqual(reference.fills);
+    expect(fast.trades).toEqual(reference.trades);
+    expect(fast.funding).toEqual(reference.funding);
+    expect(fast.notes).toEqual(reference.notes);
+    expect(fast.liquidations).toBe(reference.liquidations);
+    expect(Array.from(fast.equity.value)).toEqual(Array.from(reference.equity.value));
+  });
+});
