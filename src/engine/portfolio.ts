@@ -19,7 +19,17 @@ export interface PortfolioState {
  * Typed arrays indexed by instrument; no allocation per update.
  */
 export class Portfolio {
-  cash: number;
+  /**
+   * Cash lives in a typed cell: as a plain field, the running sum in {@link equityInto} started from a tagged value
+   * and every bar with an open position boxed a new number (one allocation per bar).
+   */
+  private readonly cashCell = new Float64Array(1);
+  get cash(): number {
+    return this.cashCell[0]!;
+  }
+  set cash(value: number) {
+    this.cashCell[0] = value;
+  }
   /** Incremented by every change of cash or positions (fills, funding, restore): lets readers cache derived values. */
   version = 0;
   readonly quantity: Float64Array;
