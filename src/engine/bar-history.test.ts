@@ -71,4 +71,25 @@ describe('BarHistory.reference (rows copied when read)', () => {
     back.restore(saved);
     expect(rows(back)).toEqual(rows(h));
   });
+
+  it.each(['ts', 'open', 'high', 'low', 'close', 'volume', 'columns', 'length'] as const)('reading %s first sees every referenced row', (field) => {
+    const { bars, signal } = source();
+    const columns = [signal];
+    const h = new BarHistory(16, ['signal']);
+    for (let t = 0; t < 5; t++) h.reference(bars, t, columns);
+    const first = field === 'columns' ? h.columns['signal']! : field === 'length' ? h.length : h[field];
+    if (field === 'length') expect(first).toBe(5);
+    else expect(Array.from((first as Float64Array).subarray(0, 5))).toEqual(field === 'columns' ? [0, -1, -2, -3, -4] : Array.from(bars[field].subarray(0, 5)));
+  });
+
+  it('restores a saved history that lacks a declared column with NaN in it', () => {
+    const { bars } = source();
+    const plain = new BarHistory(16);
+    for (let t = 0; t < 3; t++) plain.pushFrom(bars, t);
+    const back = new BarHistory(16, ['signal']);
+    back.restore(plain.save());
+    expect(back.length).toBe(3);
+    expect(Array.from(back.columns['signal']!.subarray(0, 3))).toEqual([NaN, NaN, NaN]);
+    expect(back.close[2]).toBe(2.4);
+  });
 });

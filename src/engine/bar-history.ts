@@ -162,7 +162,7 @@ export class BarHistory implements OhlcvColumns {
       this.push(c['ts']![k]!, c['open']![k]!, c['high']![k]!, c['low']![k]!, c['close']![k]!, c['volume']![k]!);
       for (const name of this.columnNames) {
         const saved = c[`column:${name}`];
-        if (saved !== undefined) this._columns[name]![k] = saved[k] ?? NaN;
+        this._columns[name]![k] = saved?.[k] ?? NaN; // a column the saved state lacks is unknown, not 0
       }
     }
   }
