@@ -95,8 +95,6 @@ export class SimulatedExecutionClient implements ExecutionClient {
   private readonly highestBuy: Float64Array;
   private readonly lowestSell: Float64Array;
   private readonly everyBar: boolean;
-  /** Maintenance margin rate per instrument. */
-  private readonly mmrs: Float64Array;
   /** Bar time of the current mark epoch (a typed cell: storing a time never boxes it). */
   private readonly epochTime = new Float64Array(1).fill(NaN);
   private readonly multi: boolean;
@@ -127,7 +125,6 @@ export class SimulatedExecutionClient implements ExecutionClient {
     this.highestBuy = new Float64Array(config.instruments.length);
     this.lowestSell = new Float64Array(config.instruments.length);
     this.everyBar = config.pathChecks === 'every-bar';
-    this.mmrs = Float64Array.from(config.instruments, (x) => x.maintenanceMarginRate);
     this.available = new Float64Array(config.instruments.length).fill(Infinity);
     this.liquidationBounds = new Float64Array(config.instruments.length);
     this.boundVersions = new Float64Array(config.instruments.length).fill(-1);
@@ -237,7 +234,8 @@ export class SimulatedExecutionClient implements ExecutionClient {
     if (this.inbox.length === 0 && this.working[i]!.length === 0) {
       const q = this.portfolio.quantity[i]!;
       if (q === 0) return;
-      // A position and nothing else: the path matters only when the bar's range reaches the liquidation bound.
+      // A position and nothing else (most bars of a held position): one comparison with the liquidation bound, without
+      // the trigger checks of pathCanAct.
       this.barsChecked++;
       if (this.multi) this.marksMoved();
       this.refreshBound(i);
@@ -324,15 +322,18 @@ export class SimulatedExecutionClient implements ExecutionClient {
     if (this.boundVersions[i] === p.version && this.boundEpochs[i] === this.markEpoch) return;
     this.boundVersions[i] = p.version;
     this.boundEpochs[i] = this.markEpoch;
-    this.liquidationBounds[i] = q > 0 ? -Infinity : Infinity; // never liquidates (checkLiquidation returns at once)
-    const mmr = this.mmrs[i]!;
-    if (mmr === 0) return;
+    const R = p.maintenanceMarginRates;
+    const mmr = R[i]!;
+    if (mmr === 0) {
+      this.liquidationBounds[i] = q > 0 ? -Infinity : Infinity; // never liquidates (checkLiquidation returns at once)
+      return;
+    }
     // A price beyond which `i` cannot be liquidated while cash, positions and the other instruments' marks stay as
     // they are: equity E(x) = A + q·x and maintenance margin M(x) = B + |q|·m·x meet at x* = (A − B) / (|q|·m − q);
     // a long is safe above x*, a short below. A = Portfolio.equity() − q·mark, B = Portfolio.maintenanceMargin(i, 0),
     // summed here in the same order (same doubles). Widened by a relative 1e-9 so that rounding never skips a
     // liquidation the exact check would make; ±Infinity (always check) when x* is not finite.
-    const Q = p.quantity, M = p.mark, E = p.entryPrice, R = this.mmrs;
+    const Q = p.quantity, M = p.mark, E = p.entryPrice;
     let equity = p.cash, b = 0;
     for (let k = 0; k < Q.length; k++) {
       const qk = Q[k]!;

@@ -40,8 +40,8 @@ export class Portfolio {
   readonly funding: Float64Array;
   readonly turnover: Float64Array;
   private readonly scratch = new Float64Array(1);
-  /** Maintenance margin rate per instrument (one typed array: the instrument records may differ in shape). */
-  private readonly mmr: Float64Array;
+  /** Maintenance margin rate per instrument, from the instruments (a typed array for the per-bar margin arithmetic). */
+  readonly maintenanceMarginRates: Float64Array;
 
   constructor(
     readonly instruments: readonly Instrument[],
@@ -56,7 +56,7 @@ export class Portfolio {
     this.fees = new Float64Array(n);
     this.funding = new Float64Array(n);
     this.turnover = new Float64Array(n);
-    this.mmr = Float64Array.from(instruments, (x) => x.maintenanceMarginRate);
+    this.maintenanceMarginRates = Float64Array.from(instruments, (x) => x.maintenanceMarginRate);
   }
 
   /** Equity at current marks (instruments never marked count at their entry price). */
@@ -87,7 +87,7 @@ export class Portfolio {
     let mm = 0;
     for (let k = 0; k < this.quantity.length; k++) {
       const q = this.quantity[k]!;
-      if (q !== 0) mm += Math.abs(q) * (k === i ? price : this.mark[k]!) * this.mmr[k]!;
+      if (q !== 0) mm += Math.abs(q) * (k === i ? price : this.mark[k]!) * this.maintenanceMarginRates[k]!;
     }
     return mm;
   }
