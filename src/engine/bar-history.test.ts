@@ -82,6 +82,24 @@ describe('BarHistory.reference (rows copied when read)', () => {
     else expect(Array.from((first as Float64Array).subarray(0, 5))).toEqual(field === 'columns' ? [0, -1, -2, -3, -4] : Array.from(bars[field].subarray(0, 5)));
   });
 
+  it('copies pending references before a push, a pushFrom or a setColumnsFrom, so the rows stay in delivery order', () => {
+    const { bars, signal } = source();
+    const columns = [signal];
+    const h = new BarHistory(2, ['signal']);
+    h.reference(bars, 0, columns);
+    h.reference(bars, 1, columns);
+    expect(h.push(9000, 1, 2, 3, 4, 5)).toBe(2); // after the two referenced rows
+    h.reference(bars, 2, columns);
+    expect(h.pushFrom(bars, 7)).toBe(4);
+    h.reference(bars, 3, columns);
+    h.setColumnsFrom([Float64Array.of(-99)], 0); // sets the last row: the referenced row 3, copied first
+    expect(h.length).toBe(6);
+    expect(Array.from(h.ts.subarray(0, 6))).toEqual([1000, 1001, 9000, 1002, 1007, 1003]);
+    expect(Array.from(h.close.subarray(0, 6))).toEqual([0.4, 1.4, 4, 2.4, 7.4, 3.4]);
+    // The pushed rows' column stays unset (0); the referenced rows carry theirs, the last one overwritten.
+    expect(Array.from(h.columns['signal']!.subarray(0, 6))).toEqual([0, -1, 0, -2, 0, -99]);
+  });
+
   it('restores a saved history that lacks a declared column with NaN in it', () => {
     const { bars } = source();
     const plain = new BarHistory(16);
