@@ -1,3 +1,12 @@
+/**
+ * StrykerJS mutants of bar-history.ts these tests leave alive, all equivalent in what the history holds (they change
+ * only how much is copied or allocated, never which rows are visible):
+ * - `reference`'s run-break condition made always true, or its first operand made false or `!==` (after a copy the
+ *   source is unset, so a new run still starts): each only breaks runs more often, i.e. copies earlier (3 mutants);
+ * - the growth rules: `Math.max(16, capacity)` → `Math.min`, `grow(i + 1)` → `grow(i - 1)` in `push` and `pushFrom`,
+ *   `at + count > length` → `>=` or true in `flush`, the doubling start (`length === 0 ?` → true, `length * 2` →
+ *   `/ 2`) and `n < needed` → `<=`: `grow` still doubles until every needed row fits, so only capacities differ (8).
+ */
 import { describe, expect, it } from 'vitest';
 import type { OhlcvColumns } from '../core/bar.js';
 import { BarHistory } from './bar-history.js';
@@ -98,6 +107,30 @@ describe('BarHistory.reference (rows copied when read)', () => {
     expect(Array.from(h.close.subarray(0, 6))).toEqual([0.4, 1.4, 4, 2.4, 7.4, 3.4]);
     // The pushed rows' column stays unset (0); the referenced rows carry theirs, the last one overwritten.
     expect(Array.from(h.columns['signal']!.subarray(0, 6))).toEqual([0, -1, 0, -2, 0, -99]);
+  });
+
+  it('has no extra column unless one is declared (and saves only the six OHLCV columns then)', () => {
+    const { bars } = source();
+    const h = new BarHistory(4);
+    h.pushFrom(bars, 0);
+    expect(Object.keys(h.columns)).toEqual([]);
+    expect(Object.keys(h.save().columns)).toEqual(['ts', 'open', 'high', 'low', 'close', 'volume']);
+  });
+
+  it('references rows without extra columns (no column arrays given)', () => {
+    const { bars } = source();
+    const h = new BarHistory(4);
+    for (let t = 0; t < 3; t++) h.reference(bars, t, undefined);
+    expect(Array.from(h.close.subarray(0, 3))).toEqual([0.4, 1.4, 2.4]);
+  });
+
+  it('breaks the run when a row does not follow on, also when it goes back', () => {
+    const { bars, signal } = source();
+    const columns = [signal];
+    const h = new BarHistory(4, ['signal']);
+    for (const t of [10, 11, 8, 7]) h.reference(bars, t, columns);
+    expect(Array.from(h.ts.subarray(0, 4))).toEqual([1010, 1011, 1008, 1007]);
+    expect(Array.from(h.columns['signal']!.subarray(0, 4))).toEqual([-10, -11, -8, -7]);
   });
 
   it('restores a saved history that lacks a declared column with NaN in it', () => {
