@@ -473,6 +473,19 @@ describe('PreTradeRisk on its own (portfolio and orders by hand)', () => {
     expect(risk.denialReason()).toBe('risk: max_instrument_notional 1000 < 1001 (position, working orders and this order of instrument 0)');
   });
 
+  it('a limit order of an instrument never marked is held to max_instrument_notional and max_leverage (valued at its price)', () => {
+    const notional = setup({ maxInstrumentNotional: 1000 });
+    notional.portfolio.mark[0] = NaN;
+    expect(notional.risk.check(0, 1, 10, 100, false, T0)).toBe(true);
+    expect(notional.risk.check(0, 1, 11, 100, false, T0)).toBe(false);
+    expect(notional.risk.denialReason()).toBe('risk: max_instrument_notional 1000 < 1100 (position, working orders and this order of instrument 0)');
+    const leverage = setup({ maxLeverage: 2 }, { cash: 1000 });
+    leverage.portfolio.mark[0] = NaN;
+    expect(leverage.risk.check(0, 1, 20, 100, false, T0)).toBe(true);
+    expect(leverage.risk.check(0, 1, 21, 100, false, T0)).toBe(false);
+    expect(leverage.risk.denialReason()).toBe('risk: max_leverage 2 < 2.1 (gross exposure after the order over equity 1000)');
+  });
+
   it('max_leverage: an account without equity denies every order that adds exposure', () => {
     for (const cash of [0, -100]) {
       const { risk } = setup({ maxLeverage: 100 }, { cash });
