@@ -147,6 +147,9 @@ describe('OrderManager: orders, snapshots and open lists', () => {
     expect(m.snapshot(b)).toMatchObject({ instrument: 1, side: 'buy', type: 'market', timeInForce: 'FOK', price: NaN, postOnly: false, reduceOnly: true, tag: undefined });
     expect(m.snapshot(c)).toMatchObject({ timeInForce: 'GTC', postOnly: false, reduceOnly: false });
     expect(Object.isFrozen(m.snapshot(a))).toBe(true);
+    // a market order has no limit price even when its request carries one (working market orders are valued at the mark)
+    const d = m.create({ ...market('buy', 1), price: 50 }, 'D', 13);
+    expect([m.priceOf(d), m.snapshot(d).price]).toEqual([NaN, NaN]);
 
     m.submitted(b, 20);
     m.accepted(b, 'V-B', 21, 22);

@@ -86,6 +86,7 @@ describe('Portfolio: valuation', () => {
     // with instrument 1 at 4: 2 × 110 × 0.01 + 10 × 4 × 0.02
     expect(p.maintenanceMargin(1, 4)).toBeCloseTo(3, 12);
     expect(p.maintenanceMargin(0, 100)).toBeCloseTo(2 + 1.2, 12);
+    expect(p.maintenanceMargin()).toBeCloseTo(2.2 + 1.2, 12);
   });
 
   it('save gives plain JSON (null for a never-marked instrument); restore loads it', () => {

@@ -49,6 +49,18 @@ describe('TradeTracker', () => {
     expect(fill(0, 3, 3, 80, 0)).toMatchObject({ direction: 'short', entryTs: 2, entryPrice: 90, exitPrice: 80, quantity: 3, pnl: 30 - 1.5, fees: 1.5 });
   });
 
+  it('a short reversed into a long opens a long trip', () => {
+    const { t, fill } = book();
+    fill(0, 1, -1, 100, 0);
+    expect(fill(0, 2, 3, 95, 0)).toMatchObject({ direction: 'short', quantity: 1, pnl: 5 });
+    expect(t.save().open[0]).toMatchObject({ direction: 1, entryTs: 2, entryQty: 2, entryNotional: 190 });
+    expect(fill(0, 3, -2, 100, 0)).toMatchObject({ direction: 'long', entryPrice: 95, exitPrice: 100, quantity: 2, pnl: 10 });
+  });
+
+  it('a fresh tracker saves one empty place per instrument', () => {
+    expect(new TradeTracker(3).save()).toEqual({ trips: [], open: [null, null, null] });
+  });
+
   it('instruments keep separate trips', () => {
     const { t, fill } = book(2);
     fill(0, 1, 1, 100, 0);
