@@ -587,6 +587,34 @@ describe('PreTradeRisk on its own (portfolio and orders by hand)', () => {
     expect(manualHalt).toMatchObject({ fired: true, state: { state: 'HALTED', trigger: 'manual' }, changes: [['ACTIVE', 'HALTED', 'manual']] });
   });
 
+  it('observe: a drawdown during a daily-loss REDUCING keeps the state but takes the trigger: the next UTC day no longer ends it', () => {
+    const { portfolio, risk } = setup({ maxDailyLoss: 0.01, maxDrawdown: 0.1 });
+    portfolio.applyFill(0, 100, 100, 0);
+    risk.observe(T0);
+    portfolio.mark[0] = 95;
+    expect(risk.observe(T0 + HOUR)).toBe(false);
+    expect(risk.save()).toMatchObject({ state: 'REDUCING', trigger: 'max_daily_loss' });
+    portfolio.mark[0] = 80;
+    expect(risk.observe(T0 + 2 * HOUR)).toBe(true);
+    expect(risk.save()).toMatchObject({ state: 'REDUCING', trigger: 'max_drawdown' });
+    risk.observe(T0 + DAY_MS);
+    expect(risk.tradingState).toBe('REDUCING');
+    expect(risk.changes.map((c) => c.trigger)).toEqual(['max_daily_loss']);
+  });
+
+  it('engaged stays on while the account is not ACTIVE or an instrument is halted, whichever ends first', () => {
+    const { risk } = setup({});
+    risk.setState('REDUCING', T0, 'x');
+    risk.haltInstrument(0, true, T0, 'x');
+    risk.haltInstrument(0, false, T0, 'x');
+    expect(risk.engaged).toBe(true);
+    risk.haltInstrument(0, true, T0, 'x');
+    risk.setState('ACTIVE', T0, 'x');
+    expect(risk.engaged).toBe(true);
+    risk.haltInstrument(0, false, T0, 'x');
+    expect(risk.engaged).toBe(false);
+  });
+
   it('observe: a daily loss exactly at the limit does not move to REDUCING; beyond it does until the next UTC day (with its reason)', () => {
     const { portfolio, risk } = setup({ maxDailyLoss: 0.02 });
     portfolio.applyFill(0, 100, 100, 0);
@@ -611,9 +639,11 @@ describe('PreTradeRisk on its own (portfolio and orders by hand)', () => {
     risk.setState('REDUCING', T0, 'operator');
     risk.observe(T0 + DAY_MS);
     expect(risk.tradingState).toBe('REDUCING');
-    const broke = setup({ maxDailyLoss: 0.5 }, { cash: -100 });
-    broke.risk.observe(T0);
-    expect(broke.risk.tradingState).toBe('REDUCING');
+    for (const cash of [0, -100]) {
+      const broke = setup({ maxDailyLoss: 0.5 }, { cash });
+      broke.risk.observe(T0);
+      expect(broke.risk.tradingState).toBe('REDUCING');
+    }
   });
 
   it('setState: ACTIVE re-bases the peak and the day and re-arms the drawdown; other states keep them; the same state records nothing', () => {

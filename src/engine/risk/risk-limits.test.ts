@@ -48,7 +48,7 @@ describe('checkRiskLimits', () => {
   it('throttle.maxOrders must be an integer >= 1', () => {
     for (const maxOrders of [0, -1, 1.5, NaN]) {
       const e = errorOf({ throttle: { maxOrders, windowMs: 1000 } });
-      expect(e.message).toBe(`risk.throttle.maxOrders must be an integer >= 1, was ${maxOrders}`);
+      expect([e.code, e.message]).toEqual(['invalid_risk_limits', `risk.throttle.maxOrders must be an integer >= 1, was ${maxOrders}`]);
       expect(e.context).toEqual({ field: 'throttle.maxOrders', value: maxOrders });
     }
   });
