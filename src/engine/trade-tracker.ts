@@ -42,7 +42,8 @@ export class TradeTracker {
   private readonly spare: OpenTrip[];
 
   constructor(instruments: number) {
-    this.open = new Array(instruments);
+    // Filled, not holey: `save` maps over it, and `map` skips holes (a never-traded instrument must save as null).
+    this.open = new Array<OpenTrip | undefined>(instruments).fill(undefined);
     this.spare = Array.from({ length: instruments }, () => ({ direction: 1 as 1 | -1, entryTs: 0.5, entryQty: 0.5, entryNotional: 0.5, exitQty: 0.5, exitNotional: 0.5, maxQty: 0.5, realized: 0.5, fees: 0.5, funding: 0.5 }));
   }
 

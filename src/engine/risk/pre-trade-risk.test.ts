@@ -8,10 +8,11 @@ import { TestClock } from '../clock.js';
 import { Kernel } from '../kernel.js';
 import { OrderManager } from '../order-manager.js';
 import { Portfolio } from '../portfolio.js';
-import { PreTradeRisk } from './pre-trade-risk.js';
+import { PreTradeRisk, type RiskState } from './pre-trade-risk.js';
+import { DAY_MS } from '../../core/time.js';
 import type { BarEvent, Strategy } from '../strategy.js';
 import { RiskError, type RiskLimits } from './risk-limits.js';
-import type { TradingStateChange } from './trading-state.js';
+import type { TradingState, TradingStateChange } from './trading-state.js';
 
 /** `n` 4h bars from 2024-01-01 00:00 UTC, all at `price` unless `bars` replaces some (index → bar). */
 function frame(n: number, price = 100, bars: Record<number, Ohlcv> = {}) {
@@ -353,5 +354,358 @@ describe('entry block (the live runner: warm-up protection, failed warm-up gates
     expect(seen[1]!.reason).toBe('risk: warm-up protection after a restart until 2024-01-01T12:00:00.000Z');
     expect(rejected.map((o) => o.clientOrderId)).toEqual([seen[1]!.id, seen[2]!.id]);
     expect(cancelled).toBe(true);
+  });
+});
+
+describe('PreTradeRisk on its own (portfolio and orders by hand)', () => {
+  const T0 = Date.parse('2024-01-01T00:00:00Z');
+  const HOUR = 3600_000;
+  /** A risk engine over `instruments` instruments marked at 100 (cash `cash`). */
+  function setup(limits: RiskLimits, { instruments = 1, cash = 10_000 } = {}) {
+    const portfolio = new Portfolio(Array.from({ length: instruments }, (_, k) => testInstrument({ symbol: `I${k}USDT` })), cash);
+    portfolio.mark.fill(100);
+    const orders = new OrderManager(instruments);
+    const risk = new PreTradeRisk(limits, portfolio, orders);
+    return { portfolio, orders, risk };
+  }
+  /** Code, message and context of the RiskError `f` throws. */
+  function thrown(f: () => void): [string, string, unknown] {
+    try {
+      f();
+    } catch (e) {
+      expect(e).toBeInstanceOf(RiskError);
+      return [(e as RiskError).code, (e as RiskError).message, (e as RiskError).context];
+    }
+    throw new Error('nothing thrown');
+  }
+  /** A working limit order (submitted) of `quantity` on `side`. */
+  function working(orders: OrderManager, side: 'buy' | 'sell', quantity: number, price: number, instrument = 0) {
+    const s = orders.create({ instrument, side, type: 'limit', quantity, price }, `W${orders.size}`, T0);
+    orders.submitted(s, T0);
+    return s;
+  }
+
+  it('engages for order rules or a state other than ACTIVE; watches equity for a daily loss or drawdown rule', () => {
+    const flags = (limits: RiskLimits) => {
+      const { risk } = setup(limits);
+      return [risk.engaged, risk.watchesEquity];
+    };
+    expect(flags({})).toEqual([false, false]);
+    expect(flags({ maxDrawdown: null })).toEqual([false, false]);
+    expect(flags({ maxOrderNotional: 1 })).toEqual([true, false]);
+    expect(flags({ maxInstrumentNotional: 1 })).toEqual([true, false]);
+    expect(flags({ maxLeverage: 1 })).toEqual([true, false]);
+    expect(flags({ throttle: { maxOrders: 1, windowMs: 1 } })).toEqual([true, false]);
+    expect(flags({ maxDailyLoss: 0.1 })).toEqual([false, true]);
+    expect(flags({ maxDrawdown: 0.1 })).toEqual([false, true]);
+
+    const { risk } = setup({});
+    const engaged: boolean[] = [];
+    risk.setState('REDUCING', T0, 'x');
+    engaged.push(risk.engaged);
+    risk.setState('ACTIVE', T0, 'x');
+    engaged.push(risk.engaged);
+    risk.haltInstrument(0, true, T0, 'x');
+    engaged.push(risk.engaged);
+    risk.haltInstrument(0, true, T0, 'again'); // a no-op
+    risk.haltInstrument(0, false, T0, 'x');
+    engaged.push(risk.engaged);
+    expect(engaged).toEqual([true, false, true, false]);
+    expect(risk.changes.map((c) => [c.from, c.to, c.instrument])).toEqual([['ACTIVE', 'REDUCING', undefined], ['REDUCING', 'ACTIVE', undefined], ['ACTIVE', 'HALTED', 0], ['HALTED', 'ACTIVE', 0]]);
+  });
+
+  it('denialReason before any denial; denials counted per rule', () => {
+    const { risk } = setup({ maxOrderNotional: 1000 });
+    expect(risk.denialReason()).toBe('risk: no order was denied');
+    expect(risk.check(0, 1, 11, NaN, false, T0)).toBe(false);
+    expect(risk.check(0, 1, 5, NaN, false, T0)).toBe(true);
+    risk.setState('HALTED', T0, 'x');
+    expect(risk.check(0, 1, 5, NaN, false, T0)).toBe(false);
+    expect(risk.check(0, -1, 5, NaN, false, T0)).toBe(false);
+    expect([risk.denials(), risk.deniedCount]).toEqual([{ max_order_notional: 1, trading_state: 2 }, 3]);
+  });
+
+  it('no_price: a market order of an unmarked instrument is denied under each notional rule, not under the throttle alone', () => {
+    for (const limits of [{ maxOrderNotional: 1e9 }, { maxInstrumentNotional: 1e9 }, { maxLeverage: 100 }] as RiskLimits[]) {
+      const { portfolio, risk } = setup(limits);
+      portfolio.mark[0] = NaN;
+      expect(risk.check(0, 1, 1, NaN, false, T0)).toBe(false);
+      expect(risk.denialReason()).toBe('risk: no_price instrument 0 has no mark to value a market order');
+      // a limit order at a price > 0 can be valued; a limit price of 0 cannot
+      expect(risk.check(0, 1, 1, 0, false, T0)).toBe(false);
+    }
+    const { portfolio, risk } = setup({ throttle: { maxOrders: 5, windowMs: 1 } });
+    portfolio.mark[0] = NaN;
+    expect(risk.check(0, 1, 1, NaN, false, T0)).toBe(true);
+  });
+
+  it('each notional limit passes an order exactly at its tolerance (1 + 1e-9) and denies just beyond', () => {
+    const at = 1000 * (1 + 1e-9);
+    const next = (x: number) => x * (1 + 1e-15);
+    const order = setup({ maxOrderNotional: 1000 }).risk;
+    expect([order.check(0, 1, 1, at, false, T0), order.check(0, 1, 1, next(at), false, T0)]).toEqual([true, false]);
+    const instrument = setup({ maxInstrumentNotional: 1000 }).risk;
+    expect([instrument.check(0, 1, 1, at, false, T0), instrument.check(0, 1, 1, next(at), false, T0)]).toEqual([true, false]);
+    // equity 1 and no position: the leverage is the order's notional
+    const lev = 2 * (1 + 1e-9);
+    const leverage = setup({ maxLeverage: 2 }, { cash: 1 }).risk;
+    expect([leverage.check(0, 1, 1, lev, false, T0), leverage.check(0, 1, 1, next(lev), false, T0)]).toEqual([true, false]);
+  });
+
+  it('orders that do not add exposure (a reversal to the same size, reduce-only) skip the instrument and leverage limits', () => {
+    const { portfolio, risk } = setup({ maxInstrumentNotional: 150, maxLeverage: 0.01 });
+    portfolio.applyFill(0, 1, 100, 0);
+    expect(risk.check(0, -1, 2, NaN, false, T0)).toBe(true); // long 1 → short 1
+    expect(risk.check(0, -1, 3, NaN, true, T0)).toBe(true); // reduce-only
+    expect(risk.check(0, 1, 0.1, NaN, false, T0)).toBe(false);
+  });
+
+  it('max_instrument_notional counts working orders of the instrument only (limit at their price, market at the mark)', () => {
+    const { portfolio, orders, risk } = setup({ maxInstrumentNotional: 1000 }, { instruments: 2 });
+    portfolio.applyFill(0, 2, 100, 0); // 200
+    working(orders, 'buy', 3, 90); // 270
+    const m = orders.create({ instrument: 0, side: 'sell', type: 'market', quantity: 1 }, 'M', T0); // 100 at the mark
+    orders.submitted(m, T0);
+    working(orders, 'buy', 50, 100, 1); // another instrument
+    // 200 + 270 + 100 + 430 = 1000
+    expect(risk.check(0, 1, 4.3, NaN, false, T0)).toBe(true);
+    expect(risk.check(0, 1, 4.31, NaN, false, T0)).toBe(false);
+    expect(risk.denialReason()).toBe('risk: max_instrument_notional 1000 < 1001 (position, working orders and this order of instrument 0)');
+  });
+
+  it('a limit order of an instrument never marked is held to max_instrument_notional and max_leverage (valued at its price)', () => {
+    const notional = setup({ maxInstrumentNotional: 1000 });
+    notional.portfolio.mark[0] = NaN;
+    expect(notional.risk.check(0, 1, 10, 100, false, T0)).toBe(true);
+    expect(notional.risk.check(0, 1, 11, 100, false, T0)).toBe(false);
+    expect(notional.risk.denialReason()).toBe('risk: max_instrument_notional 1000 < 1100 (position, working orders and this order of instrument 0)');
+    const leverage = setup({ maxLeverage: 2 }, { cash: 1000 });
+    leverage.portfolio.mark[0] = NaN;
+    expect(leverage.risk.check(0, 1, 20, 100, false, T0)).toBe(true);
+    expect(leverage.risk.check(0, 1, 21, 100, false, T0)).toBe(false);
+    expect(leverage.risk.denialReason()).toBe('risk: max_leverage 2 < 2.1 (gross exposure after the order over equity 1000)');
+  });
+
+  it('max_leverage: an account without equity denies every order that adds exposure', () => {
+    for (const cash of [0, -100]) {
+      const { risk } = setup({ maxLeverage: 100 }, { cash });
+      expect(risk.check(0, 1, 0.001, NaN, false, T0)).toBe(false);
+      expect(risk.denialReason()).toBe(`risk: max_leverage 100 < Infinity (gross exposure after the order over equity ${cash})`);
+    }
+  });
+
+  it('order_rate: the saved throttle lists the passed orders oldest first; restore keeps the newest that fit', () => {
+    const { risk } = setup({ throttle: { maxOrders: 3, windowMs: 5 } });
+    expect(risk.save().throttle).toEqual([]);
+    expect([1, 2].map((t) => risk.check(0, 1, 1, NaN, false, t))).toEqual([true, true]);
+    expect(risk.save().throttle).toEqual([1, 2]);
+    expect([3, 4, 10].map((t) => risk.check(0, 1, 1, NaN, false, t))).toEqual([true, false, true]);
+    expect(risk.denialReason()).toBe('risk: order_rate 3 < 4 orders in 5 ms');
+    expect(risk.save().throttle).toEqual([2, 3, 10]);
+
+    const r = setup({ throttle: { maxOrders: 3, windowMs: 5 } }).risk;
+    r.restore({ ...risk.save(), throttle: [1, 2, 3, 4, 5] });
+    expect(r.save().throttle).toEqual([3, 4, 5]);
+    expect(r.check(0, 1, 1, NaN, false, 7)).toBe(false);
+    expect(r.check(0, 1, 1, NaN, false, 8)).toBe(true);
+    // fewer saved times than the ring: the empty places take orders
+    const s = setup({ throttle: { maxOrders: 3, windowMs: 100 } }).risk;
+    s.restore({ ...risk.save(), throttle: [5] });
+    expect([6, 7, 8].map((t) => s.check(0, 1, 1, NaN, false, t))).toEqual([true, true, false]);
+  });
+
+  it('REDUCING: the opposite side up to the position with the working orders on that side; reduce-only counts for at most the position', () => {
+    const { portfolio, orders, risk } = setup({});
+    portfolio.applyFill(0, 1, 100, 0);
+    working(orders, 'sell', 0.4, 120);
+    working(orders, 'buy', 5, 80); // the other side: does not count
+    risk.setState('REDUCING', T0, 'x');
+    expect(risk.check(0, -1, 0.6, NaN, false, T0)).toBe(true);
+    expect(risk.check(0, -1, 0.61, NaN, false, T0)).toBe(false);
+    expect(risk.check(0, -1, 0.6 * (1 + 1e-9) - 1e-17, NaN, false, T0)).toBe(true);
+    expect(risk.check(0, -1, 0.5, NaN, true, T0)).toBe(true); // 0.5 + 0.4 ≤ 1
+    expect(risk.check(0, -1, 5, NaN, true, T0)).toBe(false); // capped to 1, + 0.4 working
+    expect(risk.check(0, 1, 0.1, NaN, false, T0)).toBe(false);
+    expect(risk.denialReason()).toBe('risk: trading_state REDUCING denies an order that does not reduce the position (position 1, buy 0.1)');
+    const flat = setup({}).risk;
+    flat.setState('REDUCING', T0, 'x');
+    expect([flat.check(0, 1, 1, NaN, true, T0), flat.check(0, -1, 1, NaN, true, T0)]).toEqual([false, false]);
+  });
+
+  it('REDUCING: a reduce-only order larger than the position passes when nothing else works on its side', () => {
+    const { portfolio, risk } = setup({});
+    portfolio.applyFill(0, -2, 100, 0);
+    risk.setState('REDUCING', T0, 'x');
+    expect([risk.check(0, 1, 5, NaN, true, T0), risk.check(0, 1, 5, NaN, false, T0), risk.check(0, 1, 2 * (1 + 1e-9), NaN, false, T0)]).toEqual([true, false, true]);
+  });
+
+  it('observe: once per engine time; a drawdown exactly at the limit does not fire, beyond it does (reason, flatten reason)', () => {
+    const { portfolio, risk } = setup({ maxDrawdown: 0.05 });
+    portfolio.applyFill(0, 100, 100, 0);
+    expect(risk.observe(T0)).toBe(false);
+    portfolio.mark[0] = 95; // equity 9500: exactly 5 % below the peak
+    expect(risk.observe(T0 + HOUR)).toBe(false);
+    portfolio.mark[0] = 94;
+    expect(risk.observe(T0 + HOUR)).toBe(false); // the same bar close again: not looked at
+    expect(risk.tradingState).toBe('ACTIVE');
+    expect(risk.observe(T0 + 2 * HOUR)).toBe(true);
+    expect(risk.flattenReason()).toBe('risk: max_drawdown 0.05 < 0.06');
+    expect(risk.changes).toEqual([{ ts: T0 + 2 * HOUR, from: 'ACTIVE', to: 'REDUCING', trigger: 'max_drawdown', reason: 'max_drawdown 0.05 < 0.06: equity 9400 is below the peak 10000; every position is flattened' }]);
+    // fires once until the operator sets ACTIVE
+    portfolio.mark[0] = 90;
+    expect(risk.observe(T0 + 3 * HOUR)).toBe(false);
+  });
+
+  it('observe: an account at or below zero equity counts as an infinite drawdown when it falls, none while it stays', () => {
+    const { portfolio, risk } = setup({ maxDrawdown: 0.5 }, { cash: 0 });
+    expect(risk.observe(T0)).toBe(false);
+    expect(risk.observe(T0 + HOUR)).toBe(false); // equity 0 = peak 0
+    portfolio.applyFill(0, 0, 100, 10); // a fee: equity −10
+    expect(risk.observe(T0 + 2 * HOUR)).toBe(true);
+    expect(risk.flattenReason()).toBe('risk: max_drawdown 0.5 < Infinity');
+    const negative = setup({ maxDrawdown: 0.5 }, { cash: -100 });
+    expect(negative.risk.observe(T0)).toBe(false);
+    negative.portfolio.applyFill(0, 0, 100, 10); // −110 against a peak of −100
+    expect(negative.risk.observe(T0 + HOUR)).toBe(true);
+  });
+
+  it('observe: a drawdown in a state already reducing keeps it (no new change), HALTED as drawdownState moves on; a manual trigger stays', () => {
+    const fall = (limits: RiskLimits, before: (risk: PreTradeRisk) => void) => {
+      const { portfolio, risk } = setup(limits);
+      portfolio.applyFill(0, 100, 100, 0);
+      risk.observe(T0);
+      before(risk);
+      portfolio.mark[0] = 80;
+      const fired = risk.observe(T0 + HOUR);
+      return { fired, state: risk.save(), changes: risk.changes.map((c) => [c.from, c.to, c.trigger]) };
+    };
+    const manual = fall({ maxDrawdown: 0.1 }, (r) => r.setState('REDUCING', T0, 'operator'));
+    expect(manual).toMatchObject({ fired: true, state: { state: 'REDUCING', trigger: 'manual', drawdownTripped: true }, changes: [['ACTIVE', 'REDUCING', 'manual']] });
+    const halted = fall({ maxDrawdown: 0.1, drawdownState: 'HALTED' }, (r) => r.setState('REDUCING', T0, 'operator'));
+    expect(halted).toMatchObject({ fired: true, state: { state: 'HALTED', trigger: 'max_drawdown' }, changes: [['ACTIVE', 'REDUCING', 'manual'], ['REDUCING', 'HALTED', 'max_drawdown']] });
+    const manualHalt = fall({ maxDrawdown: 0.1, drawdownState: 'HALTED' }, (r) => r.setState('HALTED', T0, 'operator'));
+    expect(manualHalt).toMatchObject({ fired: true, state: { state: 'HALTED', trigger: 'manual' }, changes: [['ACTIVE', 'HALTED', 'manual']] });
+  });
+
+  it('observe: a drawdown during a daily-loss REDUCING keeps the state but takes the trigger: the next UTC day no longer ends it', () => {
+    const { portfolio, risk } = setup({ maxDailyLoss: 0.01, maxDrawdown: 0.1 });
+    portfolio.applyFill(0, 100, 100, 0);
+    risk.observe(T0);
+    portfolio.mark[0] = 95;
+    expect(risk.observe(T0 + HOUR)).toBe(false);
+    expect(risk.save()).toMatchObject({ state: 'REDUCING', trigger: 'max_daily_loss' });
+    portfolio.mark[0] = 80;
+    expect(risk.observe(T0 + 2 * HOUR)).toBe(true);
+    expect(risk.save()).toMatchObject({ state: 'REDUCING', trigger: 'max_drawdown' });
+    risk.observe(T0 + DAY_MS);
+    expect(risk.tradingState).toBe('REDUCING');
+    expect(risk.changes.map((c) => c.trigger)).toEqual(['max_daily_loss']);
+  });
+
+  it('engaged stays on while the account is not ACTIVE or an instrument is halted, whichever ends first', () => {
+    const { risk } = setup({});
+    risk.setState('REDUCING', T0, 'x');
+    risk.haltInstrument(0, true, T0, 'x');
+    risk.haltInstrument(0, false, T0, 'x');
+    expect(risk.engaged).toBe(true);
+    risk.haltInstrument(0, true, T0, 'x');
+    risk.setState('ACTIVE', T0, 'x');
+    expect(risk.engaged).toBe(true);
+    risk.haltInstrument(0, false, T0, 'x');
+    expect(risk.engaged).toBe(false);
+  });
+
+  it('observe: a daily loss exactly at the limit does not move to REDUCING; beyond it does until the next UTC day (with its reason)', () => {
+    const { portfolio, risk } = setup({ maxDailyLoss: 0.02 });
+    portfolio.applyFill(0, 100, 100, 0);
+    risk.observe(T0 + HOUR);
+    portfolio.mark[0] = 98; // equity 9800: exactly 2 %
+    risk.observe(T0 + 2 * HOUR);
+    expect(risk.tradingState).toBe('ACTIVE');
+    portfolio.mark[0] = 97.9;
+    risk.observe(T0 + 3 * HOUR);
+    expect(risk.tradingState).toBe('REDUCING');
+    risk.observe(T0 + DAY_MS);
+    expect(risk.changes.map((c) => [c.ts, c.from, c.to, c.trigger, c.reason])).toEqual([
+      [T0 + 3 * HOUR, 'ACTIVE', 'REDUCING', 'max_daily_loss', "max_daily_loss 0.02 < 0.021: equity 9790 against 10000 at the UTC day's first bar"],
+      [T0 + DAY_MS, 'REDUCING', 'ACTIVE', 'utc_day_reset', 'a new UTC day began (2024-01-02): the daily loss starts again from equity 9790'],
+    ]);
+    expect(risk.save().trigger).toBeNull();
+  });
+
+  it('observe: a new UTC day ends only a daily-loss REDUCING state; a day starting at or below zero equity is a loss beyond any limit', () => {
+    const { risk } = setup({ maxDailyLoss: 0.02 });
+    risk.observe(T0);
+    risk.setState('REDUCING', T0, 'operator');
+    risk.observe(T0 + DAY_MS);
+    expect(risk.tradingState).toBe('REDUCING');
+    for (const cash of [0, -100]) {
+      const broke = setup({ maxDailyLoss: 0.5 }, { cash });
+      broke.risk.observe(T0);
+      expect(broke.risk.tradingState).toBe('REDUCING');
+    }
+  });
+
+  it('setState: ACTIVE re-bases the peak and the day and re-arms the drawdown; other states keep them; the same state records nothing', () => {
+    const { portfolio, risk } = setup({ maxDrawdown: 0.1 });
+    portfolio.applyFill(0, 100, 100, 0);
+    risk.observe(T0);
+    portfolio.mark[0] = 85;
+    expect(risk.observe(T0 + HOUR)).toBe(true);
+    risk.setState('HALTED', T0 + HOUR, 'operator');
+    expect(risk.save()).toMatchObject({ state: 'HALTED', peakEquity: 10_000, dayStartEquity: 10_000, drawdownTripped: true });
+    risk.setState('ACTIVE', T0 + 2 * HOUR, 'operator');
+    expect(risk.save()).toMatchObject({ state: 'ACTIVE', trigger: null, peakEquity: 8500, dayStartEquity: 8500, drawdownTripped: false });
+    risk.setState('ACTIVE', T0 + 2 * HOUR, 'again');
+    expect(risk.changes).toHaveLength(3);
+    expect(thrown(() => risk.setState('PAUSED' as TradingState, T0, 'x'))).toEqual(['invalid_risk_state', 'trading state must be one of ACTIVE, REDUCING, HALTED, was "PAUSED"', { state: 'PAUSED' }]);
+  });
+
+  it('haltInstrument: checks the index; tells onChange (none set is fine)', () => {
+    const { risk } = setup({}, { instruments: 2 });
+    for (const bad of [-1, 2, 0.5]) {
+      expect(thrown(() => risk.haltInstrument(bad, true, T0, 'x'))).toEqual(['invalid_risk_state', `instrument must be an index in [0, 2), was ${bad}`, { instrument: bad }]);
+    }
+    risk.haltInstrument(0, true, T0, 'lost order');
+    const heard: TradingStateChange[] = [];
+    risk.onChange = (c) => void heard.push(c);
+    risk.haltInstrument(0, false, T0 + 1, 'found');
+    risk.setState('REDUCING', T0 + 2, 'x');
+    expect(heard).toEqual([
+      { ts: T0 + 1, from: 'HALTED', to: 'ACTIVE', trigger: 'manual', reason: 'found', instrument: 0 },
+      { ts: T0 + 2, from: 'ACTIVE', to: 'REDUCING', trigger: 'manual', reason: 'x' },
+    ]);
+    expect(risk.changes[0]).toEqual({ ts: T0, from: 'ACTIVE', to: 'HALTED', trigger: 'manual', reason: 'lost order', instrument: 0 });
+  });
+
+  it('restore: state, halted instruments in range, denials of known rules, the once-per-time guard; an unknown state is refused', () => {
+    const { portfolio, risk } = setup({ maxDrawdown: 0.1 }, { instruments: 2 });
+    portfolio.applyFill(0, 100, 100, 0);
+    risk.observe(T0);
+    const saved = { ...risk.save(), haltedInstruments: [-1, 0, 1, 5], denials: { order_rate: 2, nonsense: 3 } as RiskState['denials'] };
+    const r = setup({ maxDrawdown: 0.1 }, { instruments: 2 });
+    r.risk.restore(saved);
+    expect(r.risk.save()).toEqual({ ...risk.save(), haltedInstruments: [0, 1], denials: { order_rate: 2 } });
+    expect(r.risk.engaged).toBe(true);
+    r.risk.haltInstrument(1, false, T0, 'x');
+    expect(r.risk.engaged).toBe(true); // instrument 0 is still halted
+    r.risk.haltInstrument(0, false, T0, 'x');
+    expect(r.risk.engaged).toBe(false);
+    // the restored engine already looked at T0: a fall seen at T0 again is ignored
+    r.portfolio.applyFill(0, 100, 100, 0);
+    r.portfolio.mark[0] = 50;
+    expect(r.risk.observe(T0)).toBe(false);
+    expect(r.risk.observe(T0 + 1)).toBe(true);
+
+    const one = setup({}, { instruments: 2 });
+    one.risk.restore({ ...saved, haltedInstruments: [1] });
+    expect([one.risk.engaged, one.risk.isInstrumentHalted(0), one.risk.isInstrumentHalted(1)]).toEqual([true, false, true]);
+    const reducing = setup({});
+    reducing.risk.restore({ ...saved, state: 'REDUCING', haltedInstruments: [] });
+    expect(reducing.risk.engaged).toBe(true);
+    const active = setup({});
+    active.risk.restore({ ...saved, haltedInstruments: [] });
+    expect(active.risk.engaged).toBe(false);
+    expect(thrown(() => active.risk.restore({ ...saved, state: 'OFF' as TradingState }))).toEqual(['invalid_risk_state', 'saved risk state must be one of ACTIVE, REDUCING, HALTED, was "OFF"', { state: 'OFF' }]);
   });
 });

@@ -144,13 +144,15 @@ export class PreTradeRisk {
     if (notional > this.maxOrderNotional * TOLERANCE) return this.deny(R_ORDER_NOTIONAL, this.maxOrderNotional, notional);
     const after = position + side * quantity;
     if (!reduceOnly && Math.abs(after) > Math.abs(position)) {
+      // A flat instrument holds nothing, also before its first mark (0 × NaN would turn the sums into NaN, which passes).
+      const held = position === 0 ? 0 : Math.abs(position) * mark;
       if (this.maxInstrumentNotional < Infinity) {
-        const exposure = Math.abs(position) * mark + this.workingNotional(instrument, mark) + notional;
+        const exposure = held + this.workingNotional(instrument, mark) + notional;
         if (exposure > this.maxInstrumentNotional * TOLERANCE) return this.deny(R_INSTRUMENT_NOTIONAL, this.maxInstrumentNotional, exposure);
       }
       if (this.maxLeverage < Infinity) {
         const equity = p.equity();
-        const gross = p.grossExposure() - Math.abs(position) * mark + Math.abs(after) * px;
+        const gross = p.grossExposure() - held + Math.abs(after) * px;
         const leverage = equity > 0 ? gross / equity : Infinity;
         if (leverage > this.maxLeverage * TOLERANCE) return this.deny(R_LEVERAGE, this.maxLeverage, leverage, equity);
       }
