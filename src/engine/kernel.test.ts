@@ -188,6 +188,7 @@ describe('Kernel: market data reaches the strategy', () => {
     kernel.onOrderExpired({ kind: 'expired', clientOrderId: d, reason: 'gtd', tsEvent: T0 });
     clock.advanceTo(T0 + HOUR);
     kernel.onOrderFilled(fill(kernel, kernel.submitOrder({ ...buy(1), side: 'sell' }), 'sell', 1, 110));
+    kernel.setTradingState('REDUCING', 'by hand');
     kernel.stop();
     expect([a, b, c, d].map((id) => kernel.order(id)!.status)).toEqual(['FILLED', 'REJECTED', 'CANCELED', 'EXPIRED']);
     expect(kernel.tracker.trips).toHaveLength(1);
@@ -204,6 +205,8 @@ describe('Kernel: funding', () => {
     expect(kernel.fundingEvents).toEqual([{ ts: T0 + 8 * HOUR, instrument: 0, rate: 0.0001, markPrice: 105, position: 2, payment: 2 * 105 * 0.0001, source: 'table' }]);
     expect(kernel.portfolio.cash).toBeCloseTo(10_000 - 0.021, 10);
     expect(kernel.portfolio.funding[1]).toBe(0);
+    kernel.onTick(0, T0 + 8 * HOUR, 105, 1, 1);
+    expect(kernel.equity()).toBeCloseTo(10_000 - 0.021 + 2 * (105 - 100), 9);
   });
 });
 
@@ -411,14 +414,47 @@ describe('Kernel.submitOrder: requests', () => {
     expect(venue.submitted).toHaveLength(2);
   });
 
-  it('pre-trade risk values a limit order at its price and skips the exposure rule for reduce-only orders', () => {
+  it('pre-trade risk: a limit order is valued at its price, the side decides whether exposure grows, reduce-only orders skip the exposure rule', () => {
     const { kernel, venue } = setup({ config: { risk: { maxOrderNotional: 1000, maxInstrumentNotional: 1000 } } });
     kernel.onTick(0, T0, 100, 1, 1);
-    const passes = [kernel.submitOrder(buy(12, { type: 'limit', price: 80 })), kernel.submitOrder(buy(9, { side: 'sell', reduceOnly: true }))];
-    const denied = kernel.submitOrder(buy(12, { type: 'limit', price: 90 }));
-    expect(venue.submitted.map((o) => o.clientOrderId)).toEqual(passes);
-    expect(kernel.order(denied)).toMatchObject({ status: 'REJECTED', reason: 'risk: max_order_notional 1000 < 1080' });
-    expect(kernel.rejections.map((r) => r.reason)).toEqual(['risk: max_order_notional 1000 < 1080']);
+    kernel.onTick(1, T0, 100, 1, 1);
+    const held = kernel.submitOrder(buy(9));
+    kernel.onOrderFilled(fill(kernel, held, 'buy', 9, 100));
+    const ids = [
+      kernel.submitOrder(buy(12, { instrument: 1, type: 'limit', price: 80 })), // 960 (1200 at the mark)
+      kernel.submitOrder(buy(9, { instrument: 1, side: 'sell', reduceOnly: true })), // 900 more exposure, were it not reduce-only
+      kernel.submitOrder(buy(2)), // the long 9 grows to 11: 1100
+      kernel.submitOrder(buy(5, { side: 'sell' })), // the long 9 shrinks
+      kernel.submitOrder(buy(12, { instrument: 1, type: 'limit', price: 90 })), // 1080
+    ];
+    expect(venue.submitted.map((o) => o.clientOrderId)).toEqual([held, ids[0], ids[1], ids[3]]);
+    expect([ids[2], ids[4]].map((id) => kernel.order(id)!.reason)).toEqual([
+      'risk: max_instrument_notional 1000 < 1100 (position, working orders and this order of instrument 0)',
+      'risk: max_order_notional 1000 < 1080',
+    ]);
+    expect(kernel.rejections.map((r) => r.clientOrderId)).toEqual([ids[2], ids[4]]);
+  });
+
+  it('a bar that breaches the drawdown limit changes the trading state and flattens before the strategy hears the bar', () => {
+    const { kernel, clock, venue, heard } = setup({ config: { risk: { maxDrawdown: 0.1 } } });
+    const b = bars([[100, 100, 100, 100, 1], [100, 100, 95, 95, 1], [95, 95, 89, 89, 1]]);
+    clock.advanceTo(T0 + HOUR);
+    kernel.onBar(0, b, 0, HOUR);
+    const id = kernel.submitOrder(buy(100));
+    kernel.onOrderFilled(fill(kernel, id, 'buy', 100, 100));
+    clock.advanceTo(T0 + 2 * HOUR);
+    kernel.onBar(0, b, 1, HOUR); // equity 9500: drawdown 0.05
+    expect(kernel.risk.flattens).toEqual([]);
+    clock.advanceTo(T0 + 3 * HOUR);
+    kernel.onBar(0, b, 2, HOUR); // equity 8900: drawdown 0.11
+    expect(heard.filter(([hook]) => hook !== 'filled').map(([hook, what]) => (hook === 'bar' ? `bar ${(what as BarEvent).index}` : `${hook} ${String(what)}`))).toEqual([
+      'bar 0',
+      'bar 1',
+      'state ACTIVE -> REDUCING',
+      'bar 2',
+    ]);
+    expect(kernel.risk.flattens).toEqual([{ ts: T0 + 3 * HOUR, reason: 'risk: max_drawdown 0.1 < 0.11', canceled: [], orders: [testOrderId('2024-01-01T03:00:00Z')] }]);
+    expect(venue.submitted.at(-1)).toMatchObject({ side: 'sell', quantity: 100, reduceOnly: true, tag: 'risk-flatten' });
   });
 });
 
@@ -630,15 +666,16 @@ describe('Kernel: adopted orders, saved and restored state', () => {
       const error = thrown(() => k.restoreState(s));
       expect(error).toBeInstanceOf(EngineError);
       expect(error).toMatchObject({ code: 'invalid_state', message });
+      return (error as EngineError).context;
     };
-    refused(fresh(), { ...state, version: 2 as 1 }, 'kernel state version must be 1, was 2');
+    expect(refused(fresh(), { ...state, version: 2 as 1 }, 'kernel state version must be 1, was 2')).toEqual({ version: 2 });
     const withOrder = fresh();
     withOrder.submitOrder(buy(1));
     refused(withOrder, state, 'a kernel state can only be restored into a fresh kernel');
     const withBar = fresh();
     withBar.onBar(1, bars([[1, 1, 1, 1, 1]]), 0, HOUR);
     refused(withBar, state, 'a kernel state can only be restored into a fresh kernel');
-    refused(fresh(), { ...state, histories: state.histories.slice(0, 1) }, 'kernel state holds 1 instruments, the kernel 2');
+    expect(refused(fresh(), { ...state, histories: state.histories.slice(0, 1) }, 'kernel state holds 1 instruments, the kernel 2')).toEqual({ expected: 2, actual: 1 });
     refused(fresh(), { ...state, idSequence: state.idSequence.slice(0, 1) }, 'kernel state holds 2 instruments, the kernel 2');
     // without a risk section (a state saved before pre-trade risk) the risk engine keeps its fresh state
     const { risk: _risk, ...old } = state;
@@ -646,5 +683,17 @@ describe('Kernel: adopted orders, saved and restored state', () => {
     k.restoreState(old);
     expect(k.tradingState).toBe('ACTIVE');
     expect(k.position(0)).toBe(2);
+  });
+
+  it('restoreState restores the trading state of the pre-trade risk engine', () => {
+    const { kernel } = used();
+    kernel.setTradingState('HALTED', 'kill switch');
+    kernel.setInstrumentHalted(1, true, 'lost order');
+    const r = setup({ config: { columns: ['signal'] } }).kernel;
+    r.restoreState(JSON.parse(JSON.stringify(kernel.saveState())) as KernelState);
+    expect(r.tradingState).toBe('HALTED');
+    expect(r.risk.isInstrumentHalted(1)).toBe(true);
+    expect(r.risk.changes).toEqual(kernel.risk.changes);
+    expect(r.risk.changes).toHaveLength(2);
   });
 });
