@@ -3,15 +3,15 @@
  * firing fires in the same call when it is already due.
  */
 export class Timers {
-  private readonly pending: { name: string; at: number; seq: number }[] = [];
-  private seq = 0;
+  /** In the order set (appended, removed with splice): the first of equal due times found is the one set first. */
+  private readonly pending: { name: string; at: number }[] = [];
 
   get size(): number {
     return this.pending.length;
   }
 
   set(name: string, at: number): void {
-    this.pending.push({ name, at, seq: this.seq++ });
+    this.pending.push({ name, at });
   }
 
   /** Calls `fire(name)` for every timer due at or before `now`, earliest first. */
@@ -21,7 +21,7 @@ export class Timers {
       let k = -1;
       for (let j = 0; j < p.length; j++) {
         const t = p[j]!;
-        if (t.at <= now && (k < 0 || t.at < p[k]!.at || (t.at === p[k]!.at && t.seq < p[k]!.seq))) k = j;
+        if (t.at <= now && (k < 0 || t.at < p[k]!.at)) k = j;
       }
       if (k < 0) return;
       const [t] = p.splice(k, 1);
