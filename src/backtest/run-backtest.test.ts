@@ -63,6 +63,39 @@ describe('runBacktest: per-bar records', () => {
   });
 });
 
+describe('runBacktest: spec options', () => {
+  const frame = makeFrame({ timeframe: '4h', start, bars: [flat(100), flat(100), flat(100), flat(100), flat(100)] });
+  const buy: BarScript = { 0: (ctx) => void ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 1 }) };
+
+  it('the run id goes into the client order ids', () => {
+    const r = runBacktest(backtestSpec(frame, [A], { runId: 'r7' }), scriptStrategy(buy));
+    expect(r.fills[0]!.clientOrderId).toMatch(/^r7_test_0_/);
+  });
+
+  it('a funding model without reset() is fine; one with reset() is reset, so a spec runs twice alike', () => {
+    const rates: number[] = [];
+    const plain = { rate: (_i: number, ts: number) => (rates.push(ts), { rate: 0.0001, source: 'table' as const }) };
+    const r = runBacktest(backtestSpec(frame, [A], { funding: plain }), scriptStrategy(buy));
+    expect(rates).toEqual([at('2024-01-01T08:00:00Z'), at('2024-01-01T16:00:00Z')]);
+    expect(r.fundingPaid).toBeCloseTo(2 * 100 * 0.0001, 12);
+    const spec = backtestSpec(frame, [A], { funding: new TableFundingModel([fundingTable([])], { kind: 'zero' }) });
+    const first = runBacktest(spec, scriptStrategy(buy));
+    const second = runBacktest(spec, scriptStrategy(buy));
+    expect(second.notes).toEqual(first.notes);
+    expect(second.notes[0]).toMatch(/: 2 settlements from/);
+  });
+
+  it('an empty frame gives an empty result', () => {
+    const empty = makeFrame({ timeframe: '4h', start, bars: [] });
+    let started = 0;
+    const r = runBacktest(backtestSpec(empty, [A], { warmupBars: 2 }), { name: 'test', onStart: () => void started++ });
+    expect(started).toBe(1);
+    expect(r.equity.value.length).toBe(0);
+    expect(r.fills).toEqual([]);
+    expect(r.notes).toEqual([]);
+  });
+});
+
 describe('runBacktest: hooks, timers, stop and resume', () => {
   const frame = makeFrame({ timeframe: '4h', start, bars: [flat(100), [100, 102, 99, 101, 1000], [101, 103, 100, 102, 1000], [102, 104, 101, 103, 1000], [103, 103, 97, 98, 1000], flat(98)] });
 
@@ -171,6 +204,21 @@ describe('BarStepper', () => {
     expect(r.equity.ts[1]).toBe(at('2024-01-01T08:00:00Z'));
   });
 
+  it('refuses out-of-order calls with invalid_state errors naming the bar', () => {
+    const stepper = new BarStepper(backtestSpec(frame, [A]), scriptStrategy({}));
+    const error = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return e as { code: string; context: unknown; message: string };
+      }
+      throw new Error('expected a throw');
+    };
+    expect(error(() => stepper.commit())).toMatchObject({ code: 'invalid_state', context: {}, message: 'BarStepper: no bar to commit (call next first)' });
+    stepper.next();
+    expect(error(() => stepper.next())).toMatchObject({ code: 'invalid_state', context: { bar: 0 }, message: 'BarStepper: bar 0 must be committed before the next one' });
+  });
+
   it('next() returns false once every bar ran', () => {
     const stepper = new BarStepper(backtestSpec(frame, [A]), scriptStrategy({}));
     let n = 0;
@@ -195,10 +243,11 @@ describe('runBacktestWithSignals', () => {
     const stage = {
       staleEvents: stale,
       onBars(t: number, _present: readonly Uint8Array[], out: readonly Float64Array[]) {
-        out[0]![t] = t + 0.5;
+        if (t % 2 === 0) out[0]![t] = t + 0.5;
         if (t === 1) stale.push({ instrument: 0, input: 'dvol', lastValueTs: at('2024-01-01T00:00:00Z'), barTs: at('2024-01-01T08:00:00Z') });
         if (t === 2) stale.push({ instrument: 0, input: 'reference', lastValueTs: 1, barTs: 2 }, { instrument: 0, input: 'funding', lastValueTs: 3, barTs: 4 });
-        return t % 2 === 0 ? undefined : Promise.resolve();
+        // odd bars answer later: the value is written only after a microtask (the runner must await it)
+        return t % 2 === 0 ? undefined : Promise.resolve().then(() => void (out[0]![t] = t + 0.5));
       },
       staleSpans: () => spans,
     };
