@@ -196,6 +196,15 @@ describe('BarStepper', () => {
     stepper.next();
     stepper.commit();
     expect(stepper.bar).toBe(0);
+    // commit() hands the bar's commands to the venue at once: the order is answered before the next bar
+    let ctx: StrategyContext | undefined;
+    let id = '';
+    const answered = new BarStepper(backtestSpec(frame, [A]), { name: 'test', onBar: (c, bar) => void (bar.index === 0 && (ctx = c, id = c.submitOrder({ instrument: 0, side: 'buy', type: 'limit', price: 90, quantity: 1 }))) });
+    answered.next();
+    expect(ctx!.order(id)!.status).toBe('SUBMITTED');
+    answered.commit();
+    expect(ctx!.order(id)!.status).toBe('ACCEPTED');
+    expect(stepper.bar).toBe(0);
     stepper.next();
     expect(stepper.bar).toBe(1);
     const r = stepper.finish();
