@@ -24,9 +24,10 @@ describe('market orders: next open, taker fee, fixed-bps slippage', () => {
     0: (ctx) => ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 1 }),
     1: (ctx) => ctx.submitOrder({ instrument: 0, side: 'sell', type: 'market', quantity: 1 }),
   });
-  const result = runBacktest(backtestSpec(frame, [X], { slippage: new FixedBpsSlippage(10) }), strategy);
+  const scenario = () => runBacktest(backtestSpec(frame, [X], { slippage: new FixedBpsSlippage(10) }), strategy);
 
   it('fills a buy placed at the b0 close at the b1 open × (1 + 10 bp)', () => {
+    const result = scenario();
     // price = 102 × 1.001 = 102.102; fee = 1 × 102.102 × 0.00055 = 0.0561561
     const f = result.fills[0]!;
     expect(f.ts).toBe(at('2024-01-01T04:00:00Z'));
@@ -38,6 +39,7 @@ describe('market orders: next open, taker fee, fixed-bps slippage', () => {
   });
 
   it('fills the sell at the b2 open × (1 − 10 bp)', () => {
+    const result = scenario();
     // price = 105 × 0.999 = 104.895; fee = 104.895 × 0.00055 = 0.05769225
     const f = result.fills[1]!;
     expect(f.ts).toBe(at('2024-01-01T08:00:00Z'));
@@ -46,6 +48,7 @@ describe('market orders: next open, taker fee, fixed-bps slippage', () => {
   });
 
   it('marks equity at the b1 close with the position open', () => {
+    const result = scenario();
     // 10 000 − 0.0561561 (fee) + 1 × (103 − 102.102) = 10 000.8418439
     expect(result.equity.value[1]).toBeCloseTo(10_000.8418439, 9);
     expect(result.bars[0]!.position[1]).toBe(1);
@@ -53,6 +56,7 @@ describe('market orders: next open, taker fee, fixed-bps slippage', () => {
   });
 
   it('books the round trip: realised 2.793, fees 0.11384835, net 2.67915165', () => {
+    const result = scenario();
     // realised = 104.895 − 102.102 = 2.793; fees = 0.0561561 + 0.05769225 = 0.11384835
     // net = 2.793 − 0.11384835 = 2.67915165; final equity = 10 002.67915165
     expect(result.feesPaid).toBeCloseTo(0.11384835, 12);

@@ -115,9 +115,10 @@ describe('cross-margin liquidation with two instruments', () => {
   const strategy = scriptStrategy({
     0: (ctx, bar) => ctx.submitOrder({ instrument: bar.instrument, side: 'buy', type: 'market', quantity: 50 }),
   });
-  const r = runBacktest(backtestSpec(frame, [A, B], { initialCash: 1070.5, leverage: 20 }), strategy);
+  const scenario = () => runBacktest(backtestSpec(frame, [A, B], { initialCash: 1070.5, leverage: 20 }), strategy);
 
   it('closes every position: B at the solved price, A at its mark, both as taker', () => {
+    const r = scenario();
     expect(r.liquidations).toBe(1);
     const liq = r.fills.filter((f) => f.reason === 'liquidation');
     expect(liq.map((f) => [f.instrument, f.side, f.quantity])).toEqual([
@@ -132,6 +133,7 @@ describe('cross-margin liquidation with two instruments', () => {
   });
 
   it('leaves equity = maintenance margin at x minus the liquidation fees', () => {
+    const r = scenario();
     // at x: equity 1065 − 1000 = 65 = MM 25 + 50 × 80 × 0.01 = 25 + 40. After fees: 65 − 2.75 − 2.2 = 60.05
     expect(r.equity.value[1]).toBeCloseTo(1065, 9);
     expect(r.equity.value[2]).toBeCloseTo(60.05, 9);

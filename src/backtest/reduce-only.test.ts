@@ -32,9 +32,10 @@ describe('reduce-only orders', () => {
   // b2 open: reduce-only sell 0.4 at 110: realised 0.4 × (110 − 100) = 4, fee 0.4 × 110 × 0.00055 = 0.0242.
   // b3 open: reduce-only sell 5.0 capped at 0.6 at 120: realised 0.6 × 20 = 12, fee 0.6 × 120 × 0.00055 = 0.0396.
   // b4 open: reduce-only sell 1.0 while flat: rejected.
-  const { r, seen } = run({ 0: buy(1), 1: sell(0.4, true), 2: sell(5, true), 3: sell(1, true) });
+  const scenario = () => run({ 0: buy(1), 1: sell(0.4, true), 2: sell(5, true), 3: sell(1, true) });
 
   it('a partial reduce keeps the average entry and leaves 0.6', () => {
+    const { r, seen } = scenario();
     const b2 = seen.find((s) => s.index === 2)!;
     expect(b2.position).toBeCloseTo(0.6, 15);
     expect(b2.entry).toBe(100);
@@ -45,6 +46,7 @@ describe('reduce-only orders', () => {
   });
 
   it('a reduce-only order larger than the position is capped: flat, not short', () => {
+    const { r, seen } = scenario();
     expect(r.fills[2]!.quantity).toBeCloseTo(0.6, 15);
     expect(r.fills[2]!.fee).toBeCloseTo(0.0396, 12);
     expect(seen.find((s) => s.index === 3)!.position).toBe(0);
@@ -52,11 +54,13 @@ describe('reduce-only orders', () => {
   });
 
   it('a reduce-only order while flat is rejected', () => {
+    const { r, seen } = scenario();
     expect(r.fills).toHaveLength(3);
     expect(r.notes).toContain(`order ${testOrderId('2024-01-01T16:00:00.000Z')} rejected at 2024-01-01T16:00:00.000Z: reduce-only sell with position 0 would not reduce it`);
   });
 
   it('books one round trip net of fees and funding', () => {
+    const { r, seen } = scenario();
     // realised 4 + 12 = 16; fees 0.055 + 0.0242 + 0.0396 = 0.1188; funding 0.0105
     // pnl = 16 − 0.1188 − 0.0105 = 15.8707; exit price (0.4 × 110 + 0.6 × 120) / 1 = 116; return 15.8707 / 100 = 0.158707
     expect(r.trades).toHaveLength(1);
@@ -79,15 +83,17 @@ describe('reversal', () => {
   // b1 open: buy 1.0 at 100 (fee 0.055); 08:00 funding 0.0105.
   // b2 open: sell 1.5 at 110: realised 1.0 × 10 = 10, fee 1.5 × 110 × 0.00055 = 0.09075 → short 0.5 at 110.
   // b3 open: buy 0.5 at 120: realised 0.5 × (110 − 120) = −5, fee 0.5 × 120 × 0.00055 = 0.033.
-  const { r, seen } = run({ 0: buy(1), 1: sell(1.5), 2: buy(0.5) });
+  const scenario = () => run({ 0: buy(1), 1: sell(1.5), 2: buy(0.5) });
 
   it('opens a short of the remainder at the fill price', () => {
+    const { r, seen } = scenario();
     const b2 = seen.find((s) => s.index === 2)!;
     expect(b2.position).toBeCloseTo(-0.5, 15);
     expect(b2.entry).toBe(110);
   });
 
   it('splits the reversal fee between the two round trips by quantity', () => {
+    const { r, seen } = scenario();
     expect(r.trades).toHaveLength(2);
     const [long, short] = r.trades as [(typeof r.trades)[number], (typeof r.trades)[number]];
     // long: fees 0.055 + 0.09075 × 1/1.5 = 0.055 + 0.0605 = 0.1155; pnl = 10 − 0.1155 − 0.0105 = 9.874

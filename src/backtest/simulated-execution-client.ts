@@ -406,7 +406,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
       const firstChance = w.firstChance;
       w.firstChance = false;
       if (fillAt !== fillAt) {
-        if (firstChance) this.close(list, k, 'canceled', `${o.timeInForce} ${o.side} ${o.type} was not marketable at its first price ${price}`, ts);
+        if (firstChance) this.close(list, k, `${o.timeInForce} ${o.side} ${o.type} was not marketable at its first price ${price}`, ts);
         else k++;
         continue;
       }
@@ -418,11 +418,11 @@ export class SimulatedExecutionClient implements ExecutionClient {
         quantity = Math.floor(budget / lot + 1e-9) * lot;
       }
       if (o.timeInForce === 'FOK' && quantity < w.leaves * (1 - QUANTITY_EPSILON)) {
-        this.close(list, k, 'canceled', `FOK ${o.side} ${o.type} could not fill completely: ${quantity} of ${w.leaves} available`, ts);
+        this.close(list, k, `FOK ${o.side} ${o.type} could not fill completely: ${quantity} of ${w.leaves} available`, ts);
         continue;
       }
       if (!(quantity > 0)) {
-        if (firstChance) this.close(list, k, 'canceled', `IOC ${o.side} ${o.type}: no volume available at its first price`, ts);
+        if (firstChance) this.close(list, k, `IOC ${o.side} ${o.type}: no volume available at its first price`, ts);
         else k++;
         continue;
       }
@@ -433,11 +433,11 @@ export class SimulatedExecutionClient implements ExecutionClient {
           continue;
         }
         if (o.timeInForce === 'IOC') {
-          this.close(list, k, 'canceled', `IOC remainder ${w.leaves} canceled after its first price`, ts);
+          this.close(list, k, `IOC remainder ${w.leaves} canceled after its first price`, ts);
           continue;
         }
         if (o.reduceOnly && this.portfolio.quantity[i] === 0) {
-          this.close(list, k, 'canceled', `reduce-only remainder ${w.leaves} canceled: the position is closed`, ts);
+          this.close(list, k, `reduce-only remainder ${w.leaves} canceled: the position is closed`, ts);
           continue;
         }
         k++;
@@ -447,12 +447,10 @@ export class SimulatedExecutionClient implements ExecutionClient {
     }
   }
 
-  /** Removes `list[k]` and reports it canceled or expired. */
-  private close(list: WorkingOrder[], k: number, how: 'canceled' | 'expired', reason: string, ts: number): void {
+  /** Removes `list[k]` and reports it canceled. */
+  private close(list: WorkingOrder[], k: number, reason: string, ts: number): void {
     const [w] = list.splice(k, 1);
-    const clientOrderId = w!.order.clientOrderId;
-    if (how === 'canceled') this.events!.onOrderCanceled({ kind: 'canceled', clientOrderId, reason, tsEvent: ts });
-    else this.events!.onOrderExpired({ kind: 'expired', clientOrderId, reason, tsEvent: ts });
+    this.events!.onOrderCanceled({ kind: 'canceled', clientOrderId: w!.order.clientOrderId, reason, tsEvent: ts });
   }
 
   /**

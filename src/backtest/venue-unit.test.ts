@@ -1,0 +1,422 @@
+import { describe, expect, it } from 'vitest';
+import type { Instrument } from '../core/instrument.js';
+import type { OrderSnapshot, OrderSide, OrderType, TimeInForce } from '../core/order.js';
+import { TestClock } from '../engine/clock.js';
+import { Portfolio } from '../engine/portfolio.js';
+import { testInstrument } from '../../test/support/engine-scenarios.js';
+import { FixedBpsSlippage, InstrumentFeeModel, VolumeParticipationFillModel, type FeeModel, type LatencyModel } from './execution-models.js';
+import { SimulatedExecutionClient } from './simulated-execution-client.js';
+
+/**
+ * The simulated venue driven directly (no kernel): prices one at a time through `processPrice`, fills booked into a
+ * Portfolio, every event recorded as one line. Instruments: lot 0.001, min quantity 0.001, min notional 5, maker
+ * 0.02 %, taker 0.055 % unless a case says otherwise; every mark starts at 100.
+ */
+const T0 = Date.UTC(2024, 0, 1);
+
+interface VenueOptions {
+  readonly cash?: number;
+  readonly leverage?: number;
+  readonly latency?: LatencyModel;
+  readonly cap?: number;
+  readonly bps?: number;
+  readonly fees?: FeeModel;
+}
+
+function venue(instruments: readonly Instrument[] = [testInstrument()], options: VenueOptions = {}) {
+  const portfolio = new Portfolio(instruments, options.cash ?? 100_000);
+  portfolio.mark.fill(100);
+  const clock = new TestClock(T0);
+  const client = new SimulatedExecutionClient({ instruments, leverage: options.leverage ?? 10 }, portfolio, clock, {
+    fees: options.fees ?? new InstrumentFeeModel(),
+    slippage: new FixedBpsSlippage(options.bps ?? 0),
+    ...(options.latency ? { latency: options.latency } : {}),
+    ...(options.cap !== undefined ? { fill: new VolumeParticipationFillModel(options.cap) } : {}),
+  });
+  const log: string[] = [];
+  client.connect({
+    onOrderAccepted: (e) => void log.push(`accepted ${e.clientOrderId} ${e.venueOrderId}`),
+    onOrderRejected: (e) => void log.push(`rejected ${e.clientOrderId}: ${e.reason}`),
+    onOrderFilled: (f) => {
+      portfolio.applyFill(f.instrument, f.side === 'buy' ? f.quantity : -f.quantity, f.price, f.fee);
+      log.push(`fill ${f.clientOrderId} ${f.side} ${f.quantity}@${f.price} ${f.liquidity}${f.reason ? ` ${f.reason}` : ''}`);
+    },
+    onOrderCanceled: (e) => void log.push(`canceled ${e.clientOrderId}: ${e.reason}`),
+    onOrderCancelRejected: (e) => void log.push(`cancel-rejected ${e.clientOrderId}`),
+    onOrderExpired: (e) => void log.push(`expired ${e.clientOrderId}`),
+  });
+  /** One price of instrument `i` one second later (commands sent before it have arrived), then the mark moves there. */
+  const price = (p: number, options: { i?: number; volume?: number; previous?: number } = {}) => {
+    const i = options.i ?? 0;
+    clock.advanceTo(clock.now() + 1000);
+    client.beginLiquidity(i, options.volume ?? 1e9);
+    client.processPrice(i, p, options.previous ?? portfolio.mark[i]!, options.volume ?? 1e9, clock.now());
+    portfolio.mark[i] = p;
+  };
+  return { client, portfolio, clock, log, price };
+}
+
+function order(id: string, side: OrderSide, type: OrderType, quantity: number, options: { price?: number; timeInForce?: TimeInForce; postOnly?: boolean; reduceOnly?: boolean; instrument?: number } = {}): OrderSnapshot {
+  return Object.freeze({
+    clientOrderId: id, venueOrderId: undefined, instrument: options.instrument ?? 0, side, type, timeInForce: options.timeInForce ?? 'GTC', quantity, price: options.price ?? NaN,
+    postOnly: options.postOnly ?? false, reduceOnly: options.reduceOnly ?? false, status: 'SUBMITTED', filledQuantity: 0, leavesQuantity: quantity, averageFillPrice: NaN,
+    tsInit: 0, tsEvent: 0, tsLast: 0, tag: undefined, reason: undefined,
+  } satisfies OrderSnapshot);
+}
+
+describe('simulated venue: commands in flight', () => {
+  it('processes commands in arrival order, ties in send order, and only those that arrived by now', () => {
+    // instrument 0's commands take 300 ms, instrument 1's 100 ms
+    const latency: LatencyModel = { commandLatency: (i) => (i === 0 ? 300 : 100) };
+    const v = venue([testInstrument(), testInstrument({ symbol: 'BBBUSDT' })], { latency });
+    v.client.submit(order('a', 'buy', 'limit', 1, { price: 90 }));
+    v.client.submit(order('b', 'buy', 'limit', 1, { price: 90, instrument: 1 }));
+    v.client.submit(order('c', 'buy', 'limit', 1, { price: 90, instrument: 1 }));
+    expect(v.client.hasCommands).toBe(true);
+    v.client.processCommands(T0 + 99);
+    expect(v.log).toEqual([]);
+    v.client.processCommands(T0 + 100);
+    expect(v.log).toEqual(['accepted b SIM-1', 'accepted c SIM-2']);
+    expect(v.client.hasCommands).toBe(true);
+    v.client.processCommands(T0 + 300);
+    expect(v.log.slice(2)).toEqual(['accepted a SIM-3']);
+    expect(v.client.hasCommands).toBe(false);
+  });
+
+  it('a cancel sent right after its order is processed after it, and before an order sent later', () => {
+    const v = venue();
+    v.client.submit(order('a', 'buy', 'limit', 1, { price: 90 }));
+    v.client.cancel('a', 0);
+    v.client.submit(order('b', 'buy', 'limit', 1, { price: 90 }));
+    v.client.processCommands(T0);
+    expect(v.log).toEqual(['accepted a SIM-1', 'canceled a: canceled on request', 'accepted b SIM-2']);
+  });
+
+  it('a cancel for an instrument the venue does not trade is cancel-rejected', () => {
+    const v = venue();
+    v.client.cancel('x', 5);
+    v.client.processCommands(T0);
+    expect(v.log).toEqual(['cancel-rejected x']);
+  });
+
+  it('isActive: working orders or a position', () => {
+    const v = venue();
+    expect(v.client.isActive(0)).toBe(false);
+    v.client.submit(order('a', 'buy', 'limit', 1, { price: 90 }));
+    v.client.processCommands(T0);
+    expect(v.client.isActive(0)).toBe(true);
+    v.client.cancel('a', 0);
+    v.client.processCommands(T0);
+    expect(v.client.isActive(0)).toBe(false);
+    v.client.submit(order('m', 'buy', 'market', 1));
+    v.price(100);
+    expect(v.client.isActive(0)).toBe(true);
+  });
+});
+
+describe('simulated venue: matching', () => {
+  it('a limit marketable on arrival takes at the next price only if still marketable there, otherwise rests as maker', () => {
+    const v = venue();
+    v.client.submit(order('s', 'sell', 'limit', 1, { price: 99 })); // marketable at mark 100
+    v.client.submit(order('b', 'buy', 'limit', 1, { price: 100 })); // marketable at mark 100 (equal)
+    v.price(98.5); // s: 98.5 < 99 no longer marketable → rests; b: 98.5 ≤ 100 → taker, at the price
+    v.price(99); // s touches its limit → maker at 99
+    expect(v.log.slice(2)).toEqual(['fill b buy 1@98.5 taker', 'fill s sell 1@99 maker']);
+  });
+
+  it('a buy marketable on arrival at exactly its limit takes as taker', () => {
+    const v = venue();
+    v.client.submit(order('b', 'buy', 'limit', 1, { price: 100 }));
+    v.price(100);
+    expect(v.log.slice(1)).toEqual(['fill b buy 1@100 taker']);
+  });
+
+  it('a taker limit is slipped but never beyond its limit', () => {
+    const v = venue([testInstrument()], { bps: 10 });
+    v.client.submit(order('b', 'buy', 'limit', 1, { price: 100.05 })); // slipped 100.1 → capped at 100.05
+    v.client.submit(order('s', 'sell', 'limit', 1, { price: 99.95 })); // slipped 99.9 → capped at 99.95
+    v.client.submit(order('b2', 'buy', 'limit', 1, { price: 101 })); // slipped 100.1 stays
+    v.client.submit(order('s2', 'sell', 'limit', 1, { price: 99 })); // slipped 99.9 stays
+    v.price(100);
+    expect(v.log.slice(4)).toEqual(['fill b buy 1@100.05 taker', 'fill s sell 1@99.95 taker', `fill b2 buy 1@${100 * 1.001} taker`, `fill s2 sell 1@${100 * 0.999} taker`]);
+  });
+
+  it('resting limits fill as maker when a price touches them exactly, not before', () => {
+    const v = venue();
+    v.client.submit(order('b', 'buy', 'limit', 1, { price: 95 }));
+    v.client.submit(order('s', 'sell', 'limit', 1, { price: 105 }));
+    v.price(95.01);
+    v.price(95);
+    v.price(104.99);
+    v.price(105);
+    expect(v.log.slice(2)).toEqual(['fill b buy 1@95 maker', 'fill s sell 1@105 maker']);
+  });
+
+  it('IOC without volume at its first price is canceled; a GTC market order waits for volume', () => {
+    const v = venue([testInstrument()], { cap: 0.01 });
+    v.client.submit(order('ioc', 'buy', 'market', 1, { timeInForce: 'IOC' }));
+    v.client.submit(order('gtc', 'buy', 'market', 1));
+    v.price(100, { volume: 0 });
+    expect(v.log.slice(2)).toEqual(['canceled ioc: IOC buy market: no volume available at its first price']);
+    v.price(101, { volume: 100 });
+    expect(v.log.slice(3)).toEqual(['fill gtc buy 1@101 taker']);
+  });
+
+  it('IOC and GTC limits not marketable at their first price: the IOC is canceled with the reason, the GTC rests', () => {
+    const v = venue();
+    v.client.submit(order('ioc', 'sell', 'limit', 1, { price: 101, timeInForce: 'IOC' }));
+    v.client.submit(order('gtc', 'sell', 'limit', 1, { price: 101 }));
+    v.price(100);
+    expect(v.log.slice(2)).toEqual(['canceled ioc: IOC sell limit was not marketable at its first price 100']);
+    expect(v.client.save().working.map((w) => w.order.clientOrderId)).toEqual(['gtc']);
+  });
+
+  it('orders of one price share the volume cap in arrival order; the rest keeps working', () => {
+    // cap 1 % of 100 = 1.0 per price: a gets 0.6, b the remaining 0.4, then b's last 0.2 at the next price
+    const v = venue([testInstrument()], { cap: 0.01 });
+    v.client.submit(order('a', 'buy', 'market', 0.6));
+    v.client.submit(order('b', 'buy', 'market', 0.6));
+    v.price(100, { volume: 100 });
+    v.price(102, { volume: 100 });
+    expect(v.log.slice(2)).toEqual(['fill a buy 0.6@100 taker', 'fill b buy 0.4@100 taker', 'fill b buy 0.2@102 taker']);
+  });
+
+  it('an IOC fills what the cap allows and the remainder is canceled with the reason', () => {
+    const v = venue([testInstrument()], { cap: 0.01 });
+    v.client.submit(order('ioc', 'buy', 'market', 1.5, { timeInForce: 'IOC' }));
+    v.price(100, { volume: 100 });
+    expect(v.log.slice(1)).toEqual(['fill ioc buy 1@100 taker', 'canceled ioc: IOC remainder 0.5 canceled after its first price']);
+  });
+
+  it('a non-reduce-only order that closes the position keeps working; a reduce-only remainder is canceled', () => {
+    // long 1; sell 2 with 1.0 per price: the first part flattens, the second opens a short
+    const v = venue([testInstrument()], { cap: 0.01 });
+    v.client.submit(order('long', 'buy', 'market', 1));
+    v.price(100, { volume: 100 });
+    v.client.submit(order('flip', 'sell', 'market', 2));
+    v.price(100, { volume: 100 });
+    v.price(100, { volume: 100 });
+    expect(v.log.slice(3)).toEqual(['fill flip sell 1@100 taker', 'fill flip sell 1@100 taker']);
+    expect(v.portfolio.quantity[0]).toBe(-1);
+    // short 1; reduce-only buy 3: capped at the position (1), then the remainder is canceled
+    v.client.submit(order('ro', 'buy', 'market', 3, { reduceOnly: true }));
+    v.price(100, { volume: 1000 });
+    expect(v.log.slice(6)).toEqual(['fill ro buy 1@100 taker', 'canceled ro: reduce-only remainder 2 canceled: the position is closed']);
+  });
+
+  it('a remainder below one lot completes the order; a remainder of exactly one lot keeps working', () => {
+    const v = venue([testInstrument()], { cap: 0.01 });
+    v.client.submit(order('odd', 'buy', 'market', 1.0005)); // floors to 1.000; 0.0005 < lot: done
+    v.client.submit(order('lot', 'buy', 'market', 1.001)); // cap 1.0 at the first price, the last lot at the next
+    v.price(100, { volume: 100.05 });
+    v.price(100, { volume: 100 });
+    v.price(100, { volume: 100 });
+    expect(v.log.slice(2)).toEqual(['fill odd buy 1@100 taker', 'fill lot buy 1@100 taker', 'fill lot buy 0.001@100 taker']);
+    expect(v.client.isActive(0)).toBe(true); // the position
+    expect(v.client.save().working).toEqual([]);
+  });
+
+  it('the bar path visits the nearer extreme first (high on a tie)', () => {
+    const bars = (o: number, h: number, l: number, c: number) => ({ ts: Float64Array.of(T0), open: Float64Array.of(o), high: Float64Array.of(h), low: Float64Array.of(l), close: Float64Array.of(c), volume: Float64Array.of(1000) });
+    for (const [bar, first] of [[bars(100, 102, 98, 100), 's'], [bars(100, 105, 99, 100), 'b'], [bars(100, 101, 95, 100), 's']] as const) {
+      const v = venue();
+      v.client.submit(order('b', 'buy', 'limit', 1, { price: bar.low[0]! }));
+      v.client.submit(order('s', 'sell', 'limit', 1, { price: bar.high[0]! }));
+      v.client.processCommands(T0);
+      v.client.processBar(0, bar, 0, 3_600_000);
+      expect(v.log.slice(2).map((l) => l.split(' ')[1])).toEqual(first === 's' ? ['s', 'b'] : ['b', 's']);
+    }
+  });
+});
+
+describe('simulated venue: venue rules at the fill', () => {
+  it('reduce-only in the direction of the position is rejected (both sides)', () => {
+    const v = venue();
+    v.client.submit(order('long', 'buy', 'market', 1));
+    v.price(100);
+    v.client.submit(order('rb', 'buy', 'market', 1, { reduceOnly: true }));
+    v.price(100);
+    v.client.submit(order('short', 'sell', 'market', 2));
+    v.price(100);
+    v.client.submit(order('rs', 'sell', 'market', 1, { reduceOnly: true }));
+    v.price(100);
+    expect(v.log.filter((l) => l.startsWith('rejected'))).toEqual(['rejected rb: reduce-only buy with position 1 would not reduce it', 'rejected rs: reduce-only sell with position -1 would not reduce it']);
+  });
+
+  it('minimum quantity: an order of exactly the minimum fills, one below it is rejected after flooring', () => {
+    const v = venue([testInstrument({ minQuantity: 0.1, minNotional: 0 })]);
+    v.client.submit(order('min', 'buy', 'market', 0.1));
+    v.client.submit(order('below', 'buy', 'market', 0.0999));
+    v.price(100);
+    expect(v.log.slice(2)).toEqual(['fill min buy 0.1@100 taker', 'rejected below: quantity 0.0999 is below the minimum 0.1 after flooring to lot size 0.001']);
+  });
+
+  it('a partly filled order whose remainder breaks a venue rule is canceled, not rejected', () => {
+    // min quantity 0.1: the cap lets 0.1 fill, the remaining 0.05 is below the minimum
+    const v = venue([testInstrument({ minQuantity: 0.1, minNotional: 0 })], { cap: 0.01 });
+    v.client.submit(order('o', 'buy', 'market', 0.15));
+    v.price(100, { volume: 10 });
+    v.price(100, { volume: 10 });
+    expect(v.log.slice(1)).toEqual(['fill o buy 0.1@100 taker', 'canceled o: quantity 0.15 is below the minimum 0.1 after flooring to lot size 0.001']);
+  });
+
+  it('minimum notional applies to the order: parts of a partly filled order and reduce-only orders may be smaller', () => {
+    const v = venue([testInstrument()], { cap: 0.01 });
+    v.client.submit(order('small', 'buy', 'market', 0.04)); // notional 4 < 5
+    v.price(100, { volume: 1000 });
+    // 0.07 in two parts: 0.04 (notional 4, a part) then 0.03 (notional 3, after a fill)
+    v.client.submit(order('parts', 'buy', 'market', 0.07));
+    v.price(100, { volume: 4 });
+    v.price(100, { volume: 1000 });
+    v.client.submit(order('ro', 'sell', 'market', 0.03, { reduceOnly: true })); // notional 3, reduce-only
+    v.price(100, { volume: 1000 });
+    expect(v.log.filter((l) => !l.startsWith('accepted'))).toEqual([
+      'rejected small: notional 4.00 is below the minimum 5',
+      'fill parts buy 0.04@100 taker',
+      'fill parts buy 0.03@100 taker',
+      'fill ro sell 0.03@100 taker',
+    ]);
+  });
+
+  it('spot: no short on arrival or at the fill; selling exactly the holding is fine; leverage is 1', () => {
+    const spot = testInstrument({ kind: 'spot', symbol: 'SPOTUSDT' });
+    const v = venue([spot], { cash: 250 });
+    v.client.submit(order('short', 'sell', 'market', 1));
+    v.client.submit(order('ro', 'sell', 'market', 1, { reduceOnly: true })); // accepted: reduce-only is judged at the fill
+    v.client.submit(order('big', 'buy', 'market', 3)); // 300 > 1 × equity 250 − fee 0.165
+    v.client.submit(order('buy', 'buy', 'market', 2));
+    v.price(100);
+    v.client.submit(order('over', 'sell', 'market', 3)); // holding 2: accepted, refused at the fill
+    v.client.submit(order('all', 'sell', 'market', 2));
+    v.price(100);
+    expect(v.log).toEqual([
+      'rejected short: spot SPOTUSDT cannot be sold short',
+      'accepted ro SIM-1',
+      'accepted big SIM-2',
+      'accepted buy SIM-3',
+      'rejected ro: reduce-only sell with position 0 would not reduce it',
+      'rejected big: insufficient margin: gross exposure 300.00 would exceed 1x equity 249.84',
+      'fill buy buy 2@100 taker',
+      'accepted over SIM-4',
+      'accepted all SIM-5',
+      'rejected over: spot SPOTUSDT cannot be sold short (position 2, sell 3)',
+      'fill all sell 2@100 taker',
+    ]);
+  });
+
+  it('margin: exposure exactly at leverage × equity passes; a reduction is never margin-checked', () => {
+    const zero = new InstrumentFeeModel({ maker: 0, taker: 0 });
+    const v = venue([testInstrument()], { cash: 1000, fees: zero });
+    v.client.submit(order('max', 'buy', 'market', 100)); // 100 × 100 = 10 × 1000
+    v.price(100);
+    v.client.submit(order('more', 'buy', 'market', 0.1));
+    v.price(100);
+    // at 95 equity is 500 (limit 5000) while the position is 9500: selling 10 still leaves 8550 > 5000, and is allowed
+    v.client.submit(order('cut', 'sell', 'market', 10));
+    v.price(95);
+    expect(v.log.filter((l) => !l.startsWith('accepted'))).toEqual([
+      'fill max buy 100@100 taker',
+      'rejected more: insufficient margin: gross exposure 10010.00 would exceed 10x equity 1000.00',
+      'fill cut sell 10@95 taker',
+    ]);
+  });
+
+  it('margin of an added position: the position already held counts at the fill price, not twice', () => {
+    // long 50 at 100 (cash 1000, no fees); at 110 equity is 1500 (limit 15 000): 50 more makes 100 × 110 = 11 000
+    const v = venue([testInstrument()], { cash: 1000, fees: new InstrumentFeeModel({ maker: 0, taker: 0 }) });
+    v.client.submit(order('a', 'buy', 'market', 50));
+    v.price(100);
+    v.client.submit(order('b', 'buy', 'market', 50));
+    v.price(110);
+    expect(v.log.filter((l) => l.startsWith('fill'))).toEqual(['fill a buy 50@100 taker', 'fill b buy 50@110 taker']);
+  });
+});
+
+describe('simulated venue: liquidation', () => {
+  it('closes only the instruments with a position; a move of another mark (new liquidity period) refreshes the bound', () => {
+    // A (m 0.005) and B (m 0.02) long 50 each at 100, cash 1065 after fees; C flat.
+    // B's liquidation price with A at 90: 1065 − 500 + 50(x − 100) = 22.5 + x → x = 4457.5 / 49 ≈ 90.97;
+    // with A at 100 it would be 3960 / 49 ≈ 80.82.
+    const A = testInstrument({ symbol: 'AAAUSDT' }), B = testInstrument({ symbol: 'BBBUSDT', maintenanceMarginRate: 0.02 }), C = testInstrument({ symbol: 'CCCUSDT' });
+    const v = venue([A, B, C], { cash: 1070.5 });
+    v.client.submit(order('a', 'buy', 'market', 50));
+    v.client.submit(order('b', 'buy', 'market', 50, { instrument: 1 }));
+    v.price(100);
+    v.price(100, { i: 1 });
+    v.client.submit(order('tp', 'sell', 'limit', 50, { price: 120, instrument: 1, reduceOnly: true }));
+    v.price(95, { i: 1 }); // B's bound is computed here, with A at 100
+    v.portfolio.mark[0] = 90; // A's mark moves (as a runner marks it after A's tick)
+    v.price(90.5, { i: 1 });
+    expect(v.client.liquidations).toBe(1);
+    expect(v.log.slice(4)).toEqual([
+      'accepted tp SIM-3',
+      'fill liquidation-1-0 sell 50@90 taker liquidation',
+      `fill liquidation-1-1 sell 50@${4457.5 / 49} taker liquidation`,
+      'canceled tp: canceled by liquidation',
+    ]);
+  });
+
+  it('without a previous price the liquidation happens at the price itself', () => {
+    const v = venue([testInstrument()], { cash: 1050.5 });
+    v.client.submit(order('a', 'buy', 'market', 100));
+    v.price(100);
+    v.price(85, { previous: NaN }); // x = 90 would need a path through it
+    expect(v.log.slice(2)).toEqual(['fill liquidation-1-0 sell 100@85 taker liquidation']);
+  });
+});
+
+describe('simulated venue: save and restore', () => {
+  it('a restored venue holds the same working orders, ids and counters, and goes on exactly as the saved one', () => {
+    const make = () => venue([testInstrument()], { cap: 0.01, cash: 1050.5 });
+    const v = make();
+    v.client.submit(order('part', 'buy', 'market', 2)); // 1 of 2 at the first price
+    v.client.submit(order('rest', 'buy', 'limit', 1, { price: 95 }));
+    v.price(100, { volume: 100 });
+    v.client.submit(order('taker', 'sell', 'limit', 0.5, { price: 99 })); // marketable on arrival
+    v.client.submit(order('ioc', 'buy', 'limit', 0.5, { price: 90, timeInForce: 'IOC' }));
+    v.client.processCommands(v.clock.now());
+    const saved = v.client.save();
+    expect(saved.working.map((w) => [w.order.clientOrderId, w.leaves, w.filled, w.takerOnArrival, w.firstChance])).toEqual([
+      ['part', 1, 1, false, false],
+      ['rest', 1, 0, false, false],
+      ['taker', 0.5, 0, true, false],
+      ['ioc', 0.5, 0, false, true],
+    ]);
+    expect(saved.seenIds).toEqual(['part', 'rest', 'taker', 'ioc']);
+    expect(saved.venueOrders).toBe(4);
+
+    const w = make();
+    w.portfolio.restore(v.portfolio.save());
+    w.clock.advanceTo(v.clock.now());
+    w.client.restore(structuredClone(saved));
+    expect(w.client.save()).toEqual(saved);
+    for (const x of [v, w]) {
+      x.log.length = 0;
+      x.client.submit(order('part', 'buy', 'market', 1)); // a duplicate id: rejected
+      x.client.submit(order('new', 'buy', 'limit', 1, { price: 80 }));
+      x.price(98, { volume: 100 });
+      x.price(94, { volume: 1000 });
+      x.price(70, { volume: 1000 });
+    }
+    expect(w.log).toEqual(v.log);
+    expect(v.log).toEqual([
+      'rejected part: duplicate client order id part (the venue already holds an order with it)',
+      'accepted new SIM-5',
+      'fill part buy 1@98 taker',
+      'canceled ioc: IOC buy limit was not marketable at its first price 98',
+      'fill rest buy 1@95 maker',
+      'fill new buy 1@80 maker',
+    ]);
+    expect(w.client.save().working.map((x) => x.order.clientOrderId)).toEqual(['taker']);
+  });
+
+  it('restores the order and liquidation counters: numbering goes on from them', () => {
+    const v = venue([testInstrument()], { cash: 1050.5 });
+    v.client.restore({ working: [], seenIds: [], venueOrders: 7, liquidations: 3 });
+    v.client.submit(order('a', 'buy', 'market', 100));
+    v.price(100);
+    v.price(85, { previous: NaN });
+    expect(v.log).toEqual(['accepted a SIM-8', 'fill a buy 100@100 taker', 'fill liquidation-4-0 sell 100@85 taker liquidation']);
+    expect(v.client.save().liquidations).toBe(4);
+  });
+});
