@@ -169,6 +169,14 @@ describe('runExperiment', () => {
     await expect(unknown).rejects.toMatchObject({ code: 'missing_predictions', context: { path: '$.columns.signal.version' } });
   });
 
+  it('predictions that cover none of the bars are refused, never a column of NaN', async () => {
+    // m2@a has rows at 2024-01-01 00:00 and 12:00 only; the frame starts 2024-01-02
+    const c = config({ strategy: 'probe', data: { venue: 'test-spot', symbols: ['BTCUSDT'], timeframe: '4h', start: '2024-01-02', end: '2024-01-03' }, columns: { signal: { source: 'predictions', model: 'm2', version: 'a' } } });
+    const run = runExperiment(c, { store, strategies: { probe: probe([]) } });
+    await expect(run).rejects.toMatchObject({ code: 'missing_predictions', context: { path: '$.columns.signal', model: 'm2', version: 'a' } });
+    await expect(run).rejects.toThrow(/^column signal: predictions of model "m2" version "a" cover none of the 6 4h bars from 2024-01-02T00:00:00Z; produce them with `tm train`/);
+  });
+
   it('names config-shaped problems by JSON path before loading data', async () => {
     await expect(runExperiment(config({ strategy: 'nope' }), { store, strategies: { hold: holdOne } })).rejects.toMatchObject({ code: 'unknown_strategy', context: { path: '$.strategy' } });
     await expect(
@@ -388,6 +396,7 @@ describe('runExperiment with a model column', () => {
     const inSample = { ...deps, loadModel: loader({ ...outOfSample, dataRange: { from: '2023-01-01', to: '2024-06-01' } }, log) };
     await expect(runExperiment(config({ data: { ...window, symbols: ['BTCUSDT', 'ETHUSDT'] }, columns: { sig: modelColumn } }), inSample)).rejects.toMatchObject({
       code: 'invalid_model',
+      message: 'column sig: model direction was trained on [2023-01-01, 2024-06-01), which overlaps the backtest [2024-01-01, 2024-01-08); set $.columns.sig.allowInSample to run it in-sample',
       context: { path: '$.columns.sig.allowInSample' },
     });
     expect(log).toEqual(['load pkg BTCUSDT', 'close BTCUSDT']);
