@@ -254,6 +254,21 @@ describe('experimentSetup: config-shaped problems fail by JSON path before any d
     }
   });
 
+  it('an unparsable date names its field (configs built in code skip the parser)', async () => {
+    const base = config();
+    await expect(experimentSetup({ ...base, data: { ...base.data, start: 'soon' } }, deps)).rejects.toMatchObject({ code: 'invalid_timestamp', context: { field: 'data.start', value: 'soon' } });
+    await expect(experimentSetup({ ...base, data: { ...base.data, end: 'later' } }, deps)).rejects.toMatchObject({ code: 'invalid_timestamp', context: { field: 'data.end', value: 'later' } });
+    const instruments = experimentVenueModels(base).instruments;
+    const regime = { fitStart: '2023-01-01', fitEnd: '2023-06-01', states: 2, seed: 1 };
+    for (const [c, field] of [
+      [{ ...base, regime: { ...regime, fitStart: 'x' } }, 'regime.fitStart'],
+      [{ ...base, regime: { ...regime, fitEnd: 'x' } }, 'regime.fitEnd'],
+      [{ ...base, regime, data: { ...base.data, start: 'x' } }, 'data.start'],
+    ] as const) {
+      await expect(fitExperimentRegimes(NO_STORE, c, instruments)).rejects.toMatchObject({ code: 'invalid_timestamp', context: { field } });
+    }
+  });
+
   it('an unknown instrument is reported before the feature columns', async () => {
     const c = config({ data: { venue: 'x', symbols: ['DOGEUSDT'], timeframe: '4h', start: '2024-01-01', end: '2024-02-01' }, columns: { mom: { source: 'feature', feature: 'nope', params: {} } } });
     await expect(experimentSetup(c, deps)).rejects.toMatchObject({ code: 'unknown_instrument' });

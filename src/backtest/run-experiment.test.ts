@@ -143,6 +143,15 @@ describe('runExperiment', () => {
     expect(result.notes).toContain('column signal: predictions of model m1 version v1 (test-spot 4h); bars covered: BTCUSDT 14/42; uncovered bars are NaN');
   });
 
+  it('a symbol without predictions gets NaN throughout while another symbol has some, and the note counts both', async () => {
+    const seen: { instrument: number; index: number; value: number; visible: number }[] = [];
+    const c = config({ strategy: 'probe', data: { venue: 'test-spot', symbols: ['BTCUSDT', 'ETHUSDT'], timeframe: '4h', start: '2024-01-01', end: '2024-01-08' }, columns: { signal: { source: 'predictions', model: 'm1' } } });
+    const result = await runExperiment(c, { store, strategies: { probe: probe(seen) } });
+    expect(seen.filter((s) => s.instrument === 1).every((s) => Number.isNaN(s.value))).toBe(true);
+    expect(seen.filter((s) => s.instrument === 0 && !Number.isNaN(s.value))).toHaveLength(14);
+    expect(result.notes).toContain('column signal: predictions of model m1 version v1 (test-spot 4h); bars covered: BTCUSDT 14/42, ETHUSDT 0/42; uncovered bars are NaN');
+  });
+
   it('computes feature columns causally', async () => {
     const seen: { instrument: number; index: number; value: number; visible: number }[] = [];
     const c = config({ strategy: 'probe', columns: { signal: { source: 'feature', feature: 'log-momentum', params: { lookback: 5 } } } });
@@ -165,8 +174,10 @@ describe('runExperiment', () => {
   it('asks for a version when a model has several, and names unknown versions', async () => {
     const ambiguous = runExperiment(config({ strategy: 'probe', columns: { signal: { source: 'predictions', model: 'm2' } } }), { store, strategies: { probe: probe([]) } });
     await expect(ambiguous).rejects.toThrow('model "m2" has 2 versions in the store (a, b); set columns.signal.version to one of them');
+    await expect(ambiguous).rejects.toMatchObject({ code: 'missing_predictions', context: { path: '$.columns.signal.version', model: 'm2', versions: ['a', 'b'] } });
     const unknown = runExperiment(config({ strategy: 'probe', columns: { signal: { source: 'predictions', model: 'm2', version: 'c' } } }), { store, strategies: { probe: probe([]) } });
-    await expect(unknown).rejects.toMatchObject({ code: 'missing_predictions', context: { path: '$.columns.signal.version' } });
+    await expect(unknown).rejects.toMatchObject({ code: 'missing_predictions', context: { path: '$.columns.signal.version', model: 'm2', version: 'c', versions: ['a', 'b'] } });
+    await expect(unknown).rejects.toThrow(/^column signal: model "m2" has no version "c" in the store \(stored: a, b\); produce them with `tm train`/);
   });
 
   it('predictions that cover none of the bars are refused, never a column of NaN', async () => {
