@@ -75,7 +75,7 @@ beforeAll(async () => {
   await store.upsertPredictions({ model: 'm2', modelVersion: 'b', venue: 'test-spot', symbol: 'BTCUSDT', timeframe: '4h' }, pts.subarray(0, 2), Float64Array.of(1, 2));
   await store.upsertFunding('binance-futures', 'SOLUSDT', fundingTs, new Float64Array(10).fill(0.0002));
   // 'regimes': 130 4h bars of BTCUSDT from 2024-01-01 whose log returns switch between a calm (±0.5 %) and a wild
-  // (±5 %) regime every 20 bars (seeded): enough returns for a quick 2-state regime fit.
+  // (±5 %) regime every 20 bars (seeded), bar 60 missing: enough returns for a quick 2-state regime fit.
   const rand = seededRandom(1);
   const close = new Float64Array(130);
   let price = 100;
@@ -84,13 +84,14 @@ beforeAll(async () => {
     close[k] = price;
   }
   const open = Float64Array.from(close, (c, k) => (k === 0 ? c : close[k - 1]!));
+  const keep = (a: Float64Array) => a.filter((_, k) => k !== 60);
   await store.upsertBars('regimes', 'BTCUSDT', '4h', {
-    ts: Float64Array.from(close, (_, k) => T0 + k * STEP),
-    open,
-    high: Float64Array.from(close, (c, k) => Math.max(c, open[k]!)),
-    low: Float64Array.from(close, (c, k) => Math.min(c, open[k]!)),
-    close,
-    volume: new Float64Array(130).fill(1000),
+    ts: keep(Float64Array.from(close, (_, k) => T0 + k * STEP)),
+    open: keep(open),
+    high: keep(Float64Array.from(close, (c, k) => Math.max(c, open[k]!))),
+    low: keep(Float64Array.from(close, (c, k) => Math.min(c, open[k]!))),
+    close: keep(close),
+    volume: new Float64Array(129).fill(1000),
   });
 });
 afterAll(() => store.close());
@@ -308,17 +309,15 @@ describe('runExperiment', () => {
       built.push(setup?.regimes?.map((r) => r.instrument));
       return { name: 'hold' };
     };
-    // fit window: the 121 bars opening in [2024-01-01, 2024-01-21 04:00) → 120 returns
-    const c = config({
-      instruments: 'spot',
-      data: { venue: 'regimes', symbols: ['BTCUSDT'], timeframe: '4h', start: '2024-01-21T04:00:00Z', end: '2024-01-22' },
-      regime: { fitStart: '2024-01-01', fitEnd: '2024-01-21T04:00:00Z', states: 2, seed: 3, onDegenerate: 'report' },
-    });
-    const setup = await experimentSetup(c, { store, strategies: { hold: factory } });
+    // fit window: bars opening in [2024-01-01, 2024-01-21 08:00), 122 grid times with bar 60 missing → 121 bars and
+    // 119 returns (the two straddling the missing bar are left out)
+    const data = { venue: 'regimes', symbols: ['BTCUSDT'], timeframe: '4h', start: '2024-01-21T08:00:00Z', end: '2024-01-22' };
+    const regime = { fitStart: '2024-01-01', fitEnd: '2024-01-21T08:00:00Z', states: 2, seed: 3 };
+    const setup = await experimentSetup(config({ instruments: 'spot', data, regime: { ...regime, onDegenerate: 'report' } }), { store, strategies: { hold: factory } });
     expect(built).toEqual([undefined, ['BTCUSDT-SPOT.REGIMES']]); // a params check, then the run's strategy
     expect(setup.regimes).toHaveLength(1);
     const r = setup.regimes![0]!;
-    expect([r.instrument, r.symbol, r.returns, r.returnScale, r.fitStart, r.fitEnd, r.seed]).toEqual(['BTCUSDT-SPOT.REGIMES', 'BTCUSDT', 120, 1, T0, T0 + 121 * STEP, 3]);
+    expect([r.instrument, r.symbol, r.returns, r.returnScale, r.fitStart, r.fitEnd, r.seed]).toEqual(['BTCUSDT-SPOT.REGIMES', 'BTCUSDT', 119, 1, T0, T0 + 122 * STEP, 3]);
     // the note restates the fit: per state its mean, unconditional volatility √(ω / (1 − α − β)) and stay probability
     const m = r.model;
     const sig4 = (x: number) => String(Number(x.toPrecision(4)));
@@ -326,8 +325,12 @@ describe('runExperiment', () => {
     // this series is fitted as degenerate: kept (onDegenerate "report") with the reasons in the note
     expect(r.degenerate?.length).toBeGreaterThan(0);
     expect(setup.spec.notes).toEqual([
-      `BTCUSDT-SPOT.REGIMES: regime = 2-state MS-GARCH(1,1) fitted on 120 BTCUSDT 4h log returns of bars opening in [${formatUtc(T0)}, ${formatUtc(T0 + 121 * STEP)}) (before the backtest; seed 3, ${r.converged ? 'converged' : 'NOT converged'}): ${states.join('; ')} — DEGENERATE fit, kept because regime.onDegenerate is "report": ${r.degenerate!.join('; ')}`,
+      `BTCUSDT-SPOT.REGIMES: regime = 2-state MS-GARCH(1,1) fitted on 119 BTCUSDT 4h log returns of bars opening in [${formatUtc(T0)}, ${formatUtc(T0 + 122 * STEP)}) (before the backtest; seed 3, ${r.converged ? 'converged' : 'NOT converged'}): ${states.join('; ')} — DEGENERATE fit, kept because regime.onDegenerate is "report": ${r.degenerate!.join('; ')}`,
     ]);
+    // without onDegenerate the same fit is refused (the default)
+    const refused = experimentSetup(config({ instruments: 'spot', data, regime }), { store, strategies: { hold: factory } });
+    await expect(refused).rejects.toMatchObject({ code: 'regime_fit_failed', context: { path: '$.regime', symbol: 'BTCUSDT' } });
+    await expect(refused).rejects.toThrow(/^regime fit of regimes BTCUSDT 4h on \[2024-01-01, 2024-01-21T08:00:00Z\): .*degenerate/);
   });
 
   it('a regime fit the estimator rejects (too few returns) or without returns is a regime_fit_failed naming the window', async () => {
