@@ -178,10 +178,10 @@ describe('warmupBarsWanted', () => {
 
 // parseBacktestConfig refuses these windows too; fitExperimentRegimes checks them again for configs built in code.
 describe('fitExperimentRegimes: the regime section is checked before any bar is read', () => {
-  const instruments = experimentVenueModels(config()).instruments;
+  const instruments = () => experimentVenueModels(config()).instruments;
 
   it('no regime section', async () => {
-    await expect(fitExperimentRegimes(NO_STORE, config(), instruments)).rejects.toMatchObject({
+    await expect(fitExperimentRegimes(NO_STORE, config(), instruments())).rejects.toMatchObject({
       code: 'invalid_regime',
       message: 'the experiment has no `regime` section to fit',
       context: { path: '$.regime' },
@@ -191,7 +191,7 @@ describe('fitExperimentRegimes: the regime section is checked before any bar is 
   it('an empty fit window (fitEnd not after fitStart)', async () => {
     for (const fitEnd of ['2023-06-01', '2023-05-01']) {
       const c = { ...config(), regime: { fitStart: '2023-06-01', fitEnd, states: 2, seed: 1 } };
-      await expect(fitExperimentRegimes(NO_STORE, c, instruments)).rejects.toMatchObject({
+      await expect(fitExperimentRegimes(NO_STORE, c, instruments())).rejects.toMatchObject({
         code: 'invalid_regime',
         message: `regime.fitEnd must be after regime.fitStart (2023-06-01), was "${fitEnd}"`,
         context: { path: '$.regime.fitEnd', value: fitEnd },
@@ -201,7 +201,7 @@ describe('fitExperimentRegimes: the regime section is checked before any bar is 
 
   it('a fit window reaching into the backtest (fitEnd after data.start)', async () => {
     const c = { ...config(), regime: { fitStart: '2023-06-01', fitEnd: '2024-01-02', states: 2, seed: 1 } };
-    await expect(fitExperimentRegimes(NO_STORE, c, instruments)).rejects.toMatchObject({
+    await expect(fitExperimentRegimes(NO_STORE, c, instruments())).rejects.toMatchObject({
       name: 'ExperimentError',
       code: 'invalid_regime',
       message: 'regime.fitEnd must be <= data.start (2024-01-01): the regime is fitted only on bars before the backtest, was "2024-01-02"',

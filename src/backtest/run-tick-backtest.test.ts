@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { at, fundingTable, testInstrument } from '../../test/support/engine-scenarios.js';
 import type { Strategy } from '../engine/strategy.js';
+import type { BacktestResult } from './backtest-result.js';
 import { FixedBpsSlippage, TableFundingModel, VolumeParticipationFillModel, VolumeParticipationSlippage, type FundingModel } from './execution-models.js';
 import { runTickBacktest, ticksFromBars, type TickBacktestSpec, type TickColumns } from './run-tick-backtest.js';
 
@@ -52,27 +53,31 @@ describe('runTickBacktest', () => {
       ['2024-01-01T08:01:40Z', 51, 1, 1],
     ]),
   ];
-  const seen: unknown[][] = [];
-  // At X's first tick: a market buy of 2 X and a timer at 07:59:00.
-  const strategy: Strategy = {
-    name: 'test',
-    onTick(ctx, t) {
-      seen.push([t.instrument, iso(t.tsEvent), t.price, t.quantity, t.side, iso(ctx.now()), ctx.position(0), ctx.markPrice(t.instrument)]);
-      if (t.instrument === 0 && t.tsEvent === at('2024-01-01T07:58:30Z')) {
-        ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 2 });
-        ctx.setTimer('check', at('2024-01-01T07:59:00Z'));
-      }
-    },
-    onTimer(ctx, name) {
-      seen.push(['timer', name, iso(ctx.now())]);
-    },
-  };
-  // Y has an (empty) table with a constant fallback: it is flat at 08:00, so it is neither charged nor counted.
-  const funding = new TableFundingModel([fundingTable([['2024-01-01T08:00:00Z', 0.0001]]), fundingTable([])], { kind: 'constant', rate: 0.001 });
-  const result = runTickBacktest(tickSpec([X, Y], data, { funding }), strategy);
+  // Run from inside each test (a few ms): a throw is then a failing test, not an error while collecting the file.
+  function scenario(): { result: BacktestResult; seen: unknown[][] } {
+    const seen: unknown[][] = [];
+    // At X's first tick: a market buy of 2 X and a timer at 07:59:00.
+    const strategy: Strategy = {
+      name: 'test',
+      onTick(ctx, t) {
+        seen.push([t.instrument, iso(t.tsEvent), t.price, t.quantity, t.side, iso(ctx.now()), ctx.position(0), ctx.markPrice(t.instrument)]);
+        if (t.instrument === 0 && t.tsEvent === at('2024-01-01T07:58:30Z')) {
+          ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 2 });
+          ctx.setTimer('check', at('2024-01-01T07:59:00Z'));
+        }
+      },
+      onTimer(ctx, name) {
+        seen.push(['timer', name, iso(ctx.now())]);
+      },
+    };
+    // Y has an (empty) table with a constant fallback: it is flat at 08:00, so it is neither charged nor counted.
+    const funding = new TableFundingModel([fundingTable([['2024-01-01T08:00:00Z', 0.0001]]), fundingTable([])], { kind: 'constant', rate: 0.001 });
+    const result = runTickBacktest(tickSpec([X, Y], data, { funding }), strategy);
+    return { result, seen };
+  }
 
   it('delivers the ticks of all instruments merged by time (ties: instrument order), with the clock at the tick, and fires due timers first', () => {
-    expect(seen).toEqual([
+    expect(scenario().seen).toEqual([
       [0, '2024-01-01T07:58:30.000Z', 100, 3, 1, '2024-01-01T07:58:30.000Z', 0, 100],
       [1, '2024-01-01T07:58:30.000Z', 50, 1, -1, '2024-01-01T07:58:30.000Z', 0, 50],
       ['timer', 'check', '2024-01-01T07:59:10.000Z'], // the first tick at or after 07:59:00
@@ -84,6 +89,7 @@ describe('runTickBacktest', () => {
   });
 
   it('fills a market order at the next tick of its instrument (taker fee), and runs the venue only on ticks where something can happen', () => {
+    const { result } = scenario();
     // 2 × 101 = 202 notional; fee 202 × 0.00055 = 0.1111
     expect(result.fills).toEqual([
       { ts: at('2024-01-01T07:59:10Z'), instrument: 'TESTUSDT-LINEAR.TEST', clientOrderId: result.fills[0]!.clientOrderId, side: 'buy', quantity: 2, price: 101, fee: expect.closeTo(0.1111, 12) as number, liquidity: 'taker' },
@@ -94,6 +100,7 @@ describe('runTickBacktest', () => {
   });
 
   it('settles funding at the first tick at or after the 00/08/16 grid time, at the previous mark, flat instruments untouched', () => {
+    const { result } = scenario();
     // 2 × 101 × 0.0001 = 0.0202, booked before the 08:00:00 tick marks X at 102
     expect(result.funding).toEqual([
       { ts: at('2024-01-01T08:00:00Z'), instrument: 'TESTUSDT-LINEAR.TEST', rate: 0.0001, markPrice: 101, position: 2, payment: expect.closeTo(0.0202, 12) as number, source: 'table' },
@@ -102,6 +109,7 @@ describe('runTickBacktest', () => {
   });
 
   it('samples equity on the sampleEveryMs grid, each value as of the last tick before the boundary, through the grid point after the last tick', () => {
+    const { result } = scenario();
     expect(Array.from(result.equity.ts, iso)).toEqual(['2024-01-01T07:59:00.000Z', '2024-01-01T08:00:00.000Z', '2024-01-01T08:01:00.000Z', '2024-01-01T08:02:00.000Z']);
     // 07:59 before any fill: 10 000; 08:00 after the fill, marked at 101: 10 000 − 0.1111;
     // 08:01 and 08:02 marked at 102 after funding: 10 000 − 0.1111 + 2 × (102 − 101) − 0.0202 = 10 001.8687
@@ -112,6 +120,7 @@ describe('runTickBacktest', () => {
   });
 
   it('reports timeframe "tick" and no per-bar data', () => {
+    const { result } = scenario();
     expect(result.timeframe).toBe('tick');
     expect(result.instruments).toEqual(['TESTUSDT-LINEAR.TEST', 'OTHERUSDT-LINEAR.TEST']);
     expect(result.bars.map((b) => [b.ts.length, b.position.length])).toEqual([
@@ -215,21 +224,24 @@ describe('ticksFromBars', () => {
   // Bar 1 (04:00): open 102, high 104, low 100 → tie (2 = 2): high first: 102 → 104 → 100 → close 100.
   // Bar 2 (08:00): open 100, high 101, low 96 → high nearer: 100 → 101 → 96 → close 101.
   const tf = 4 * 3_600_000;
-  const t = ticksFromBars(
-    Float64Array.of(at('2024-01-01T00:00:00Z'), at('2024-01-01T04:00:00Z'), at('2024-01-01T08:00:00Z')),
-    Float64Array.of(100, 102, 100),
-    Float64Array.of(103, 104, 101),
-    Float64Array.of(99, 100, 96),
-    Float64Array.of(102, 100, 101),
-    Float64Array.of(40, 8, 4),
-    tf,
-  );
+  const derive = () =>
+    ticksFromBars(
+      Float64Array.of(at('2024-01-01T00:00:00Z'), at('2024-01-01T04:00:00Z'), at('2024-01-01T08:00:00Z')),
+      Float64Array.of(100, 102, 100),
+      Float64Array.of(103, 104, 101),
+      Float64Array.of(99, 100, 96),
+      Float64Array.of(102, 100, 101),
+      Float64Array.of(40, 8, 4),
+      tf,
+    );
 
   it('walks open → nearer extreme (high on a tie) → farther extreme → close', () => {
+    const t = derive();
     expect(Array.from(t.price)).toEqual([100, 99, 103, 102, 102, 104, 100, 100, 100, 101, 96, 101]);
   });
 
   it('stamps the ticks at the open time + 0, ¼, ½ and ¾ of the bar', () => {
+    const t = derive();
     expect(Array.from(t.ts, iso)).toEqual([
       '2024-01-01T00:00:00.000Z', '2024-01-01T01:00:00.000Z', '2024-01-01T02:00:00.000Z', '2024-01-01T03:00:00.000Z',
       '2024-01-01T04:00:00.000Z', '2024-01-01T05:00:00.000Z', '2024-01-01T06:00:00.000Z', '2024-01-01T07:00:00.000Z',
@@ -238,10 +250,12 @@ describe('ticksFromBars', () => {
   });
 
   it("gives each tick a quarter of the bar's volume", () => {
+    const t = derive();
     expect(Array.from(t.quantity)).toEqual([10, 10, 10, 10, 2, 2, 2, 2, 1, 1, 1, 1]);
   });
 
   it('marks a tick a buy (+1) when the price did not fall from the previous tick (the first tick too), else a sell (−1)', () => {
+    const t = derive();
     // prices: 100 99 103 102 | 102 104 100 100 | 100 101 96 101
     expect(Array.from(t.side)).toEqual([1, -1, 1, -1, 1, 1, -1, 1, 1, 1, -1, 1]);
   });
