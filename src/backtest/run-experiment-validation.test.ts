@@ -247,6 +247,9 @@ describe('experimentSetup: config-shaped problems fail by JSON path before any d
       [{}, '$.columns.mom.params.lookback'],
       [{ lookback: 5, window: 3, extra: 1 }, '$.columns.mom.params.window'],
     ];
+    // params that are not an object at all (a config built in code): the params themselves are named
+    const notObject = { ...config(), columns: { mom: { source: 'feature' as const, feature: 'log-momentum', params: 5 as unknown as Record<string, unknown> } } };
+    await expect(experimentSetup(notObject, deps)).rejects.toMatchObject({ code: 'invalid_feature_params', context: { path: '$.columns.mom.params' } });
     for (const [params, path] of cases) {
       const run = experimentSetup(config({ columns: { ok: { source: 'feature', feature: 'log-momentum', params: { lookback: 2 } }, mom: { source: 'feature', feature: 'log-momentum', params } } }), deps);
       await expect(run).rejects.toMatchObject({ code: 'invalid_feature_params', context: { path, feature: 'log-momentum' } });

@@ -327,8 +327,14 @@ describe('runExperiment', () => {
     expect(setup.spec.notes).toEqual([
       `BTCUSDT-SPOT.REGIMES: regime = 2-state MS-GARCH(1,1) fitted on 119 BTCUSDT 4h log returns of bars opening in [${formatUtc(T0)}, ${formatUtc(T0 + 122 * STEP)}) (before the backtest; seed 3, ${r.converged ? 'converged' : 'NOT converged'}): ${states.join('; ')} — DEGENERATE fit, kept because regime.onDegenerate is "report": ${r.degenerate!.join('; ')}`,
     ]);
-    // without onDegenerate the same fit is refused (the default)
-    const refused = experimentSetup(config({ instruments: 'spot', data, regime }), { store, strategies: { hold: factory } });
+    // raw log returns of this series: calm ±0.5 %, wild ±5 % per bar (a wrong return formula would be far off)
+    for (let k = 0; k < 2; k++) {
+      expect(Math.abs(m.mean[k]!)).toBeLessThan(0.05);
+      expect(Math.sqrt(m.omega[k]! / (1 - m.alpha[k]! - m.beta[k]!))).toBeLessThan(0.1);
+    }
+    expect(r.degenerate!.every((reason) => typeof reason === 'string' && reason.length > 0)).toBe(true);
+    // without onDegenerate (a config built in code; the parser writes the default) the same fit is refused
+    const refused = experimentSetup({ ...config({ instruments: 'spot', data }), regime }, { store, strategies: { hold: factory } });
     await expect(refused).rejects.toMatchObject({ code: 'regime_fit_failed', context: { path: '$.regime', symbol: 'BTCUSDT' } });
     await expect(refused).rejects.toThrow(/^regime fit of regimes BTCUSDT 4h on \[2024-01-01, 2024-01-21T08:00:00Z\): .*degenerate/);
   });
