@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { at, backtestSpec, fundingTable, scriptStrategy, testInstrument } from '../../test/support/engine-scenarios.js';
 import { makeFrame } from '../../test/support/frames.js';
-import { TableFundingModel, type FundingFallback } from './execution-models.js';
+import type { Kernel } from '../engine/kernel.js';
+import { TableFundingModel, type FundingFallback, type FundingModel } from './execution-models.js';
+import { settleFunding } from './funding-settlement.js';
 import { runBacktest } from './run-backtest.js';
 
 const X = testInstrument();
@@ -149,5 +151,79 @@ describe('funding from a TableFundingModel', () => {
     expect(r.funding).toEqual([]);
     expect(r.fills).toHaveLength(1);
     expect(r.fills[0]!.ts).toBe(at('2023-12-31T20:00:00Z'));
+  });
+});
+
+describe('settleFunding', () => {
+  /** A funding model that records what it is asked and always answers `rate` from the table. */
+  function recording(rate: number) {
+    const asked: [number, string][] = [];
+    const model: FundingModel = {
+      rate(i, ts) {
+        asked.push([i, new Date(ts).toISOString()]);
+        return { rate, source: 'table' };
+      },
+    };
+    return { model, asked };
+  }
+
+  it('3h bars: settles only at closes on the 00/08/16 grid (00:00 here), not at the first close after 08:00 or 16:00', () => {
+    // 3h bars from 00:00: closes 03, 06, 09, 12, 15, 18, 21, 00:00 (next day), 03. The runner asks at 09 and 18
+    // (first closes after 08 and 16): not grid times, nothing is settled there.
+    const bars: [number, number, number, number, number][] = [
+      [100, 100, 100, 100, 1000],
+      ...Array.from({ length: 8 }, (_, k): [number, number, number, number, number] => [100 + k, 100 + k + 1, 100 + k, 100 + k + 1, 1000]),
+    ];
+    const threeHour = makeFrame({ timeframe: '3h', start: '2024-01-01T00:00:00Z', bars });
+    const { model, asked } = recording(0.0001);
+    const strategy = scriptStrategy({ 0: (ctx) => ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 2 }) });
+    const r = runBacktest(backtestSpec(threeHour, [X], { funding: model }), strategy);
+    // bought at the b1 open (03:00, price 100): position 2 from then on
+    expect(r.bars[0]!.position[1]).toBe(2);
+    // the only settlement: 2024-01-02T00:00 at the b7 close 107; 2 × 107 × 0.0001 = 0.0214
+    expect(settlements(r)).toEqual([['2024-01-02T00:00:00.000Z', 2, 107, 0.0001, 'table']]);
+    expect(r.funding[0]!.payment).toBeCloseTo(0.0214, 12);
+    expect(asked).toEqual([[0, '2024-01-02T00:00:00.000Z']]);
+  });
+
+  // A kernel stand-in with what settleFunding reads (positions, marks) and records what it books.
+  function kernelWith(quantity: number[], mark: number[]) {
+    const booked: [number, number, number, number, string][] = [];
+    const kernel = {
+      portfolio: { quantity: Float64Array.from(quantity), mark: Float64Array.from(mark) },
+      onFunding: (i: number, ts: number, rate: number, markPrice: number, source: string) => booked.push([i, ts, rate, markPrice, source]),
+    } as unknown as Kernel;
+    return { kernel, booked };
+  }
+
+  it('at a grid time: asks the model for every open position (flat ones skipped) and books it at the mark', () => {
+    const { kernel, booked } = kernelWith([2, 0, -1], [100, 50, 20]);
+    const { model, asked } = recording(0.0003);
+    const t = at('2024-01-01T16:00:00Z');
+    expect(settleFunding(kernel, model, t)).toBe(at('2024-01-02T00:00:00Z'));
+    expect(asked).toEqual([
+      [0, '2024-01-01T16:00:00.000Z'],
+      [2, '2024-01-01T16:00:00.000Z'],
+    ]);
+    expect(booked).toEqual([
+      [0, t, 0.0003, 100, 'table'],
+      [2, t, 0.0003, 20, 'table'],
+    ]);
+  });
+
+  it('off the grid: books nothing and returns the next grid time', () => {
+    const { kernel, booked } = kernelWith([2], [100]);
+    const { model, asked } = recording(0.0003);
+    expect(settleFunding(kernel, model, at('2024-01-01T09:00:00Z'))).toBe(at('2024-01-01T16:00:00Z'));
+    expect(settleFunding(kernel, model, at('2024-01-01T23:59:59Z'))).toBe(at('2024-01-02T00:00:00Z'));
+    expect(asked).toEqual([]);
+    expect(booked).toEqual([]);
+  });
+
+  it('an instrument the model has no funding for (undefined) is not booked', () => {
+    const { kernel, booked } = kernelWith([1, 1], [100, 100]);
+    const model: FundingModel = { rate: (i) => (i === 0 ? undefined : { rate: 0.0001, source: 'fallback' }) };
+    settleFunding(kernel, model, at('2024-01-01T08:00:00Z'));
+    expect(booked).toEqual([[1, at('2024-01-01T08:00:00Z'), 0.0001, 100, 'fallback']]);
   });
 });
