@@ -1,7 +1,10 @@
-import { describe, expect, it } from 'vitest';
-import type { BacktestResult } from './backtest-result.js';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { BacktestResult, FillRecord } from './backtest-result.js';
 import type { BacktestMetrics } from './metrics.js';
-import { renderHtmlReport, summarize } from './report.js';
+import { renderHtmlReport, summarize, writeReport } from './report.js';
 
 /** The text of `html` from `start` (included) up to the next `end` after it (excluded). */
 function between(html: string, start: string, end: string): string {
@@ -504,5 +507,157 @@ describe('renderHtmlReport plot data (exact payload for a small hand-made run)',
         },
       ],
     });
+  });
+});
+
+describe('renderHtmlReport display reduction of long runs', () => {
+  const H = 3_600_000;
+  const X = 'XXX-LINEAR.X';
+  const NE = 20_003; // equity samples: 3 more than MAX_LINE_POINTS
+  const NB = 20_001; // bars: 1 more than MAX_CANDLES_PER_INSTRUMENT
+  const NR = 10_002; // regime samples: 2 more than MAX_LINE_POINTS / 2
+  const barTs = Float64Array.from({ length: NB }, (_, i) => T0 + i * H);
+  const open = Float64Array.from({ length: NB }, (_, i) => i);
+  const high = Float64Array.from({ length: NB }, (_, i) => i + 0.5);
+  const low = Float64Array.from({ length: NB }, (_, i) => i - 0.5);
+  const close = Float64Array.from({ length: NB }, (_, i) => i + 0.25);
+  open[0] = NaN; // candle 0 (bars 0-1) opens at bar 1's open
+  close[1] = NaN; // ... and closes at bar 0's close
+  high[2] = NaN; // candle 1 (bars 2-3): high from bar 3 only
+  low[3] = NaN; // ... low from bar 2 only
+  for (const a of [open, high, low, close]) a.fill(NaN, 4, 6); // candle 2 (bars 4-5): nothing known
+  const long = tinyResult({
+    instruments: [X],
+    dataSources: [],
+    periodsPerYear: 12, // rolling window max(2, round(30 × 12 / 365.25) = 1) = 2 returns
+    // Alternating 1001, 1000, 1001, ...: every bucket's min and max differ.
+    equity: { ts: Float64Array.from({ length: NE }, (_, i) => T0 + (i + 1) * H), value: Float64Array.from({ length: NE }, (_, i) => (i % 2 === 0 ? 1001 : 1000)) },
+    bars: [{ ts: barTs, open, high, low, close, position: new Float64Array(NB) }],
+    fills: Array.from({ length: NB }, (_, i): FillRecord => ({ ts: barTs[i]!, instrument: X, clientOrderId: `f${i}`, side: 'buy', quantity: 1, price: i + 1, fee: 0, liquidity: 'maker' })),
+    trades: [],
+    annotations: {
+      regimeProbabilities: [{ instrument: X, labels: ['bull'], ts: Float64Array.from({ length: NR }, (_, i) => T0 + i * H), probabilities: [Float64Array.from({ length: NR }, (_, i) => i / NR)] }],
+    },
+  });
+  const html = renderHtmlReport(long, METRICS);
+  type Line = { t: number[]; v: (number | null)[] };
+  const data = reportData(html) as {
+    equity: Line;
+    drawdown: Line;
+    rolling: Line & { window: number };
+    candles: { title: string; t: number[]; o: (number | null)[]; h: (number | null)[]; l: (number | null)[]; c: (number | null)[]; buy: { t: number[]; p: number[]; text: string[]; total: number }; sell: { total: number } }[];
+    annotations: { regimes: { t: number[]; states: { p: number[] }[]; price: { t: number[]; c: number[] } }[] };
+  };
+
+  it('decimates equity and drawdown to the first and last point plus each bucket’s min and max, in time order', () => {
+    // 9,999 buckets over the 20,001 inner samples: all of 2 samples except 3 of 3 samples (starting at 6665, 13332
+    // and 19999). In a bucket of 3 the repeated extreme is not kept a second time (first min, first max).
+    const skipped = new Set([6667, 13334, 20001]);
+    const kept = Array.from({ length: NE }, (_, i) => i).filter((i) => !skipped.has(i));
+    expect(kept).toHaveLength(20_000);
+    expect(data.equity.t).toEqual(kept.map((i) => T0 + (i + 1) * H));
+    expect(data.equity.v).toEqual(kept.map((i) => (i % 2 === 0 ? 1001 : 1000)));
+    // The drawdown (0 at 1001, 1000 / 1001 - 1 at 1000, in %) alternates the same way.
+    expect(data.drawdown.t).toEqual(data.equity.t);
+    expect(data.drawdown.v).toEqual(kept.map((i) => (i % 2 === 0 ? 0 : Number(((1000 / 1001 - 1) * 100).toPrecision(8)))));
+  });
+
+  it('decimates a flat rolling Sharpe to one point per bucket and keeps the leading gap', () => {
+    expect(data.rolling.window).toBe(2);
+    // 20,002 returns; the first window is incomplete (NaN: a gap). Every later window holds the same two returns,
+    // mean (0.001 - 1/1001) / 2 over sd (0.001 + 1/1001) / sqrt(2), times sqrt(12): about 0.0012241.
+    const flat = data.rolling.v[1]!;
+    expect(flat).toBeCloseTo(0.0012241, 6);
+    // 9,999 buckets of flat values: one point each, plus the first and the last.
+    expect(data.rolling.t).toHaveLength(10_001);
+    expect(data.rolling.t[0]).toBe(T0 + 2 * H);
+    expect(data.rolling.t[1]).toBe(T0 + 3 * H);
+    expect(data.rolling.t[10_000]).toBe(T0 + NE * H);
+    expect(data.rolling.v[0]).toBeNull();
+    expect(new Set(data.rolling.v.slice(1))).toEqual(new Set([flat]));
+  });
+
+  it('aggregates candles two bars at a time, skipping unknown values', () => {
+    const c = data.candles[0]!;
+    expect(c.title).toBe(`${X} (2 bars per candle for display)`);
+    expect(c.t).toHaveLength(10_001);
+    const candle = (k: number) => [c.t[k], c.o[k], c.h[k], c.l[k], c.c[k]];
+    expect(candle(0)).toEqual([T0, 1, 1.5, -0.5, 0.25]);
+    expect(candle(1)).toEqual([T0 + 2 * H, 2, 3.5, 1.5, 3.25]);
+    expect(candle(2)).toEqual([T0 + 4 * H, null, null, null, null]);
+    expect(candle(3)).toEqual([T0 + 6 * H, 6, 7.5, 5.5, 7.25]);
+    expect(candle(10_000)).toEqual([T0 + 20_000 * H, 20_000, 20_000.5, 19_999.5, 20_000.25]); // the last bar alone
+    expect(html).toContain(`<h3>${X}</h3>\n<p class="sub">20,001 bars, 20,001 fills (▲ buy, ▼ sell).</p>`);
+  });
+
+  it('keeps every second fill marker above 20,000 fills and counts them all', () => {
+    const buy = data.candles[0]!.buy;
+    expect(buy.total).toBe(NB);
+    expect(buy.t).toHaveLength(10_001);
+    expect(buy.t.slice(0, 2)).toEqual([T0, T0 + 2 * H]);
+    expect(buy.p.slice(0, 2)).toEqual([1, 3]);
+    expect(buy.text.slice(0, 2)).toEqual(['buy 1 @ 1 (maker) f0', 'buy 1 @ 3 (maker) f2']);
+    expect(buy.t[10_000]).toBe(T0 + 20_000 * H);
+    expect(data.candles[0]!.sell.total).toBe(0);
+  });
+
+  it('strides regime samples and closes to about 10,000 points, always keeping the last', () => {
+    const r = data.annotations.regimes[0]!;
+    // 10,002 samples, step 2: 0, 2, ..., 10,000 and then the last, 10,001.
+    const idx = [...Array.from({ length: 5001 }, (_, k) => 2 * k), NR - 1];
+    expect(r.t).toEqual(idx.map((i) => T0 + i * H));
+    expect(r.states[0]!.p).toEqual(idx.map((i) => Number((i / NR).toPrecision(8))));
+    // 20,001 closes, step 3: 0, 3, ..., 19,998 and the last, 20,000. The equity has another length than the bars,
+    // so the closes are plotted at the bar times.
+    const pIdx = [...Array.from({ length: 6667 }, (_, k) => 3 * k), NB - 1];
+    expect(r.price.t).toEqual(pIdx.map((i) => T0 + i * H));
+    expect(r.price.c).toEqual(pIdx.map((i) => i + 0.25));
+  });
+});
+
+describe('renderHtmlReport script safety and the rolling window', () => {
+  it('escapes U+2028 and U+2029 in the plot payload', () => {
+    const odd = `${A}\u2028\u2029`;
+    const r = tinyResult();
+    const html = renderHtmlReport({ ...r, instruments: [odd, B], dataSources: [] }, METRICS);
+    const raw = between(html, 'id="report-data">', '</script>');
+    expect(raw).not.toContain('\u2028');
+    expect(raw).not.toContain('\u2029');
+    expect(raw).toContain('"title":"AAA-LINEAR.X\\u2028\\u2029"');
+    expect((reportData(html) as { candles: { title: string }[] }).candles[0]!.title).toBe(odd);
+  });
+
+  it('uses round(30 days × bars per year / 365.25) bars, at least 2', () => {
+    const window = (periodsPerYear: number) => (reportData(renderHtmlReport(tinyResult({ periodsPerYear, annotations: undefined }), METRICS)) as { rolling: { window: number } }).rolling.window;
+    expect(window(2190)).toBe(180);
+    expect(window(12)).toBe(2);
+  });
+});
+
+describe('writeReport errors', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tm-report-out-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('names the folder it cannot create', async () => {
+    const blocker = join(dir, 'a-file');
+    writeFileSync(blocker, 'x');
+    await expect(writeReport(join(blocker, 'sub'), tinyResult(), METRICS)).rejects.toMatchObject({
+      name: 'ReportError',
+      code: 'io',
+      message: expect.stringMatching(new RegExp(`^cannot create report folder ${join(blocker, 'sub')}: `)),
+      context: { path: join(blocker, 'sub') },
+    });
+  });
+
+  it('names the file it cannot write and leaves no temp file behind', async () => {
+    const out = join(dir, 'run');
+    mkdirSync(join(out, 'summary.json'), { recursive: true }); // a folder where the file should go
+    await expect(writeReport(out, tinyResult(), METRICS)).rejects.toMatchObject({
+      name: 'ReportError',
+      code: 'io',
+      message: expect.stringMatching(new RegExp(`^cannot write ${join(out, 'summary.json')}: `)),
+      context: { path: join(out, 'summary.json') },
+    });
+    expect(readdirSync(out)).toEqual(['summary.json']);
   });
 });
