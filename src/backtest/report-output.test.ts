@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BacktestResult, FillRecord } from './backtest-result.js';
 import type { BacktestMetrics } from './metrics.js';
-import { renderHtmlReport, summarize, writeReport } from './report.js';
+import { escapeHtml, plotIds, renderHtmlReport, summarize, writeReport } from './report.js';
 
 /** The text of `html` from `start` (included) up to the next `end` after it (excluded). */
 function between(html: string, start: string, end: string): string {
@@ -87,7 +87,8 @@ function tinyResult(overrides: Partial<BacktestResult> = {}): BacktestResult {
     seed: 7,
     config: {
       z: 1,
-      a: { d: [1, 2n, undefined, NaN, () => 0], c: new Date(T0) },
+      a: { d: [1, 2n, undefined, NaN, () => 0, Symbol('s')], c: new Date(T0) },
+      dv: new DataView(new ArrayBuffer(2)),
       m: new Map<string, unknown>([['k2', -Infinity], ['k1', null]]),
       t: Float64Array.from([1.5, 2]),
       big: BigInt64Array.from([3n]),
@@ -166,8 +167,9 @@ describe('summarize (exact output for a small hand-made run)', () => {
       // Keys sorted recursively; undefined/function/symbol members dropped (null inside arrays); Date as ISO,
       // bigints and non-finite numbers as strings; Maps as objects; typed arrays as arrays.
       config: {
-        a: { c: '2023-12-30T00:00:00.000Z', d: [1, '2', null, 'NaN', null] },
+        a: { c: '2023-12-30T00:00:00.000Z', d: [1, '2', null, 'NaN', null, null] },
         big: ['3'],
+        dv: {}, // a DataView is not a list of numbers
         m: { k1: null, k2: '-Infinity' },
         on: true,
         t: [1.5, 2],
@@ -615,6 +617,61 @@ describe('renderHtmlReport display reduction of long runs', () => {
   });
 });
 
+describe('renderHtmlReport at the display limits', () => {
+  it('keeps exactly 20,000 points, 20,000 markers and 2,000 trades whole; stops a tier step at the last close', () => {
+    const N = 20_000;
+    const X = 'XXX-LINEAR.X';
+    const ts = Float64Array.from({ length: 3 }, (_, i) => T0 + i * DAY);
+    const eqTs = Float64Array.from({ length: N }, (_, i) => T0 + (i + 1) * 60_000);
+    const r = tinyResult({
+      instruments: [X],
+      dataSources: [],
+      equity: { ts: eqTs, value: new Float64Array(N).fill(1000) }, // flat: a decimated copy would keep one point per bucket
+      bars: [{ ts, open: ts.map(() => 1), high: ts.map(() => 1), low: ts.map(() => 1), close: ts.map(() => 1), position: new Float64Array(3) }],
+      fills: Array.from({ length: N }, (_, i): FillRecord => ({ ts: T0, instrument: X, clientOrderId: `f${i}`, side: 'sell', quantity: 1, price: 1, fee: 0, liquidity: 'maker' })),
+      trades: Array.from({ length: 2000 }, () => tinyResult().trades[0]!),
+      annotations: {
+        tiers: [{ instrument: X, ts: eqTs[N - 1]!, tier: 'BLENDED', reason: 'last' }],
+        regimeProbabilities: [{ instrument: X, labels: ['bull'], ts: new Float64Array(0), probabilities: [new Float64Array(0)] }],
+      },
+    });
+    const html = renderHtmlReport(r, METRICS);
+    const data = reportData(html) as {
+      equity: { t: number[] };
+      drawdown: { t: number[] };
+      candles: { sell: { t: number[]; total: number } }[];
+      annotations: { tiers: { t: number[]; y: number[] }[]; regimes: { t: number[]; states: { p: number[] }[]; price: { t: number[] } }[] };
+    };
+    expect(data.equity.t).toEqual(Array.from(eqTs));
+    expect(data.drawdown.t).toHaveLength(N);
+    expect(data.candles[0]!.sell.t).toHaveLength(N);
+    expect(data.candles[0]!.sell.total).toBe(N);
+    expect(html).toContain('<p class="sub">All 2,000 trades.</p>');
+    // The tier set at the last close is one point: nothing to extend it to. A single instrument sits on its row (BLENDED = 3).
+    expect(data.annotations.tiers).toEqual([{ name: X, t: [eqTs[N - 1]], y: [3], text: [`${X}: BLENDED (last)`] }]);
+    // A regime without samples plots nothing of itself (the closes still show).
+    expect(data.annotations.regimes[0]!.t).toEqual([]);
+    expect(data.annotations.regimes[0]!.states[0]!.p).toEqual([]);
+    expect(data.annotations.regimes[0]!.price.t).toEqual([T0, T0 + DAY, T0 + 2 * DAY]);
+  });
+});
+
+describe('plotIds', () => {
+  const regime = tinyResult().annotations!.regimeProbabilities![0]!;
+  it('adds the tier plot only when tiers were annotated, then one plot per regime record', () => {
+    const base = ['plot-equity', 'plot-drawdown', 'plot-candles-0', 'plot-monthly', 'plot-rolling-sharpe', 'plot-costs'];
+    expect(plotIds({ instruments: [A] })).toEqual(base);
+    expect(plotIds({ instruments: [A], annotations: { tiers: [], regimeProbabilities: [regime, regime] } })).toEqual([...base, 'plot-regime-0', 'plot-regime-1']);
+    expect(plotIds({ instruments: [A], annotations: { tiers: tinyResult().annotations!.tiers! } })).toEqual([...base, 'plot-tiers']);
+  });
+});
+
+describe('escapeHtml', () => {
+  it('escapes the five HTML-special characters and nothing else', () => {
+    expect(escapeHtml(`<a href="x" title='y'>Tom & co</a> ✓`)).toBe('&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;Tom &amp; co&lt;/a&gt; ✓');
+  });
+});
+
 describe('renderHtmlReport script safety and the rolling window', () => {
   it('escapes U+2028 and U+2029 in the plot payload', () => {
     const odd = `${A}\u2028\u2029`;
@@ -627,9 +684,8 @@ describe('renderHtmlReport script safety and the rolling window', () => {
     expect((reportData(html) as { candles: { title: string }[] }).candles[0]!.title).toBe(odd);
   });
 
-  it('uses round(30 days × bars per year / 365.25) bars, at least 2', () => {
+  it('uses at least 2 bars (30 days of monthly bars round to 1)', () => {
     const window = (periodsPerYear: number) => (reportData(renderHtmlReport(tinyResult({ periodsPerYear, annotations: undefined }), METRICS)) as { rolling: { window: number } }).rolling.window;
-    expect(window(2190)).toBe(180);
     expect(window(12)).toBe(2);
   });
 });
