@@ -148,7 +148,11 @@ const METRICS: BacktestMetrics = {
   bars: 4,
 };
 
-const TINY_HTML = renderHtmlReport(tinyResult(), METRICS);
+/**
+ * The page for {@link tinyResult}, rendered inside each test (not once at load time: a render that throws must fail
+ * the tests, not the collection of this file).
+ */
+const tinyHtml = (): string => renderHtmlReport(tinyResult(), METRICS);
 
 describe('summarize (exact output for a small hand-made run)', () => {
   it('writes every field: sources, period, sorted config, rounded metrics, counts, costs per instrument, tiers and notes', () => {
@@ -260,6 +264,7 @@ describe('summarize (exact output for a small hand-made run)', () => {
 
 describe('renderHtmlReport (exact output for a small hand-made run)', () => {
   it('writes the title and header: escaped name, period, instruments, initial cash and seed', () => {
+    const TINY_HTML = tinyHtml();
     expect(between(TINY_HTML, '<title>', '</title>')).toBe('<title>Backtest report — tiny &lt;run&gt; &amp; co');
     expect(between(TINY_HTML, '<header>', '</header>')).toBe(`<header>
 <h1>tiny &lt;run&gt; &amp; co</h1>
@@ -270,6 +275,7 @@ describe('renderHtmlReport (exact output for a small hand-made run)', () => {
   });
 
   it('lists every metric with its label and unit in two tables (15 rows each)', () => {
+    const TINY_HTML = tinyHtml();
     const row = (label: string, key: string, text: string) => `<tr><th scope="row">${label}</th><td class="num" data-metric="${key}">${text}</td></tr>`;
     const first = [
       row('Total return', 'totalReturn', '8.90 %'),
@@ -309,11 +315,16 @@ describe('renderHtmlReport (exact output for a small hand-made run)', () => {
     expect(between(TINY_HTML, '<p class="sub">Returns are', '</p>')).toBe(
       "<p class=\"sub\">Returns are per-bar simple returns of the equity curve; annualisation uses 365 bars per year and years of 365.25 days; risk-free rate 0. Sharpe uses the sample standard deviation; Sortino's downside deviation is sqrt(mean(min(r, 0)²)) over all bars. K-ratio: Kestner (2003), slope / standard error of ln(equity) on bar index, divided by sqrt(bars). n/a = undefined for this run (e.g. profit factor without a losing trade).",
     );
-    const recovered = renderHtmlReport(tinyResult(), { ...METRICS, maxDrawdownRecovered: true });
-    expect(recovered).toContain('data-metric="maxDrawdownRecovered">yes</td>');
+    const other = renderHtmlReport(tinyResult(), { ...METRICS, maxDrawdownRecovered: true, annualVolatility: 0.5, sortino: 2, kRatio: -0.25, profitFactor: 1.5 });
+    expect(other).toContain('data-metric="maxDrawdownRecovered">yes</td>');
+    expect(other).toContain('data-metric="annualVolatility">50.00 %</td>');
+    expect(other).toContain('data-metric="sortino">2.000</td>');
+    expect(other).toContain('data-metric="kRatio">-0.250</td>');
+    expect(other).toContain('data-metric="profitFactor">1.500</td>');
   });
 
   it('writes the notes, data sources, per-instrument price sections and the costs line', () => {
+    const TINY_HTML = tinyHtml();
     expect(between(TINY_HTML, '<section id="notes">', '</section>')).toBe('<section id="notes">\n<h2>Notes</h2>\n<ul class="notes"><li>note &lt;one&gt;</li><li>note two</li></ul>\n');
     expect(between(TINY_HTML, '<section id="data-sources">', '</section>')).toBe(
       '<section id="data-sources">\n<h2>Data sources</h2>\n<table><thead><tr><th>Instrument</th><th>Venue</th><th>Symbol</th><th>Timeframe</th><th>Note</th></tr></thead><tbody>' +
@@ -354,6 +365,7 @@ describe('renderHtmlReport (exact output for a small hand-made run)', () => {
   });
 
   it('writes the tier table and regime headings of the annotations', () => {
+    const TINY_HTML = tinyHtml();
     const pct = (x: string) => `<td class="num">${x} %</td>`;
     const pnl = (cls: string, x: string) => `<td class="num ${cls}">${x}</td>`;
     const zero = pct('0.00') + pnl('', '0.00');
@@ -400,6 +412,7 @@ describe('renderHtmlReport (exact output for a small hand-made run)', () => {
   });
 
   it('writes the trades table with signs, classes, prices and returns', () => {
+    const TINY_HTML = tinyHtml();
     const cell = (x: string, cls = 'num') => `<td class="${cls}">${x}</td>`;
     const row = (cells: string[]) => `<tr>${cells.join('')}</tr>`;
     const text = (x: string) => `<td>${x}</td>`;
@@ -422,6 +435,7 @@ describe('renderHtmlReport (exact output for a small hand-made run)', () => {
   });
 
   it('writes the run configuration sorted and escaped', () => {
+    const TINY_HTML = tinyHtml();
     expect(between(TINY_HTML, '<section id="config">', '</section>')).toBe(`<section id="config">
 <h2>Run configuration</h2>
 <pre>${escapeForTest(JSON.stringify(summarize(tinyResult(), METRICS).config, null, 2))}</pre>
@@ -437,6 +451,7 @@ function escapeForTest(text: string): string {
 
 describe('renderHtmlReport plot data (exact payload for a small hand-made run)', () => {
   it('carries equity, drawdown, candles with fill markers, monthly returns, rolling Sharpe and costs', () => {
+    const TINY_HTML = tinyHtml();
     const data = reportData(TINY_HTML);
     const closes = [T0 + DAY, T0 + 2 * DAY, T0 + 3 * DAY, T0 + 4 * DAY];
     const opens = [T0, T0 + DAY, T0 + 2 * DAY, T0 + 3 * DAY];
@@ -477,6 +492,7 @@ describe('renderHtmlReport plot data (exact payload for a small hand-made run)',
   });
 
   it('carries tier steps (offset per instrument, extended to the end) and stacked regime probabilities', () => {
+    const TINY_HTML = tinyHtml();
     const data = reportData(TINY_HTML) as { annotations: unknown };
     expect(data.annotations).toEqual({
       // An unknown tier goes right after `none`.
@@ -541,9 +557,13 @@ describe('renderHtmlReport display reduction of long runs', () => {
       regimeProbabilities: [{ instrument: X, labels: ['bull'], ts: Float64Array.from({ length: NR }, (_, i) => T0 + i * H), probabilities: [Float64Array.from({ length: NR }, (_, i) => i / NR)] }],
     },
   });
-  const html = renderHtmlReport(long, METRICS);
   type Line = { t: number[]; v: (number | null)[] };
-  const data = reportData(html) as {
+  // Rendered inside each test (see tinyHtml).
+  const render = () => {
+    const html = renderHtmlReport(long, METRICS);
+    return { html, data: reportData(html) as LongData };
+  };
+  type LongData = {
     equity: Line;
     drawdown: Line;
     rolling: Line & { window: number };
@@ -552,6 +572,7 @@ describe('renderHtmlReport display reduction of long runs', () => {
   };
 
   it('decimates equity and drawdown to the first and last point plus each bucket’s min and max, in time order', () => {
+    const { data } = render();
     // 9,999 buckets over the 20,001 inner samples: all of 2 samples except 3 of 3 samples (starting at 6665, 13332
     // and 19999). In a bucket of 3 the repeated extreme is not kept a second time (first min, first max).
     const skipped = new Set([6667, 13334, 20001]);
@@ -565,6 +586,7 @@ describe('renderHtmlReport display reduction of long runs', () => {
   });
 
   it('decimates a flat rolling Sharpe to one point per bucket and keeps the leading gap', () => {
+    const { data } = render();
     expect(data.rolling.window).toBe(2);
     // 20,002 returns; the first window is incomplete (NaN: a gap). Every later window holds the same two returns,
     // mean (0.001 - 1/1001) / 2 over sd (0.001 + 1/1001) / sqrt(2), times sqrt(12): about 0.0012241.
@@ -580,6 +602,7 @@ describe('renderHtmlReport display reduction of long runs', () => {
   });
 
   it('aggregates candles two bars at a time, skipping unknown values', () => {
+    const { html, data } = render();
     const c = data.candles[0]!;
     expect(c.title).toBe(`${X} (2 bars per candle for display)`);
     expect(c.t).toHaveLength(10_001);
@@ -593,6 +616,7 @@ describe('renderHtmlReport display reduction of long runs', () => {
   });
 
   it('keeps every second fill marker above 20,000 fills and counts them all', () => {
+    const { data } = render();
     const buy = data.candles[0]!.buy;
     expect(buy.total).toBe(NB);
     expect(buy.t).toHaveLength(10_001);
@@ -604,6 +628,7 @@ describe('renderHtmlReport display reduction of long runs', () => {
   });
 
   it('strides regime samples and closes to about 10,000 points, always keeping the last', () => {
+    const { data } = render();
     const r = data.annotations.regimes[0]!;
     // 10,002 samples, step 2: 0, 2, ..., 10,000 and then the last, 10,001.
     const idx = [...Array.from({ length: 5001 }, (_, k) => 2 * k), NR - 1];
