@@ -358,7 +358,7 @@ describe('renderHtmlReport (exact output for a small hand-made run)', () => {
     expect(between(html, '<section id="data-sources">', '</section>')).toBe('<section id="data-sources">\n<h2>Data sources</h2>\n<p>No data sources recorded.</p>\n');
     expect(between(html, '<section id="trades">', '</section>')).toBe('<section id="trades">\n<h2>Trades</h2>\n<p>No closed trades.</p>\n');
     expect(html).toContain('<h3>AAA-LINEAR.X</h3>\n<p class="sub">4 bars, 2 fills');
-    expect(html).not.toContain('id="annotations"');
+    expect(html).toContain('<div id="plot-costs" class="plot"></div>\n</section>\n\n<section id="trades">'); // no annotation section
     const data = reportData(html) as { candles: { title: string }[] };
     expect(data.candles.map((c) => c.title)).toEqual([A, B]);
     expect('annotations' in data).toBe(false);
@@ -404,6 +404,11 @@ describe('renderHtmlReport (exact output for a small hand-made run)', () => {
 <h3>ZZZ-LINEAR.X <span class="sub">(regime: crisis, neutral)</span></h3>
 <div id="plot-regime-1" class="plot"></div>
 `);
+    // No tiers: the tier axis keeps only the known tiers, and no instrument has a step.
+    expect((reportData(html) as { annotations: { tierOrder: string[]; tiers: { t: number[] }[] } }).annotations).toMatchObject({
+      tierOrder: ['none', 'EMERGENCY_FLAT', 'PURE_KELLY', 'BLENDED', 'FULL_RL'],
+      tiers: [{ name: A, t: [] }, { name: B, t: [] }],
+    });
     const tiersOnly = renderHtmlReport({ ...r, annotations: { tiers: r.annotations!.tiers! } }, METRICS);
     expect(tiersOnly).toContain('<div id="plot-tiers" class="plot"></div>\n<div class="trades-wrap"><table id="tier-attribution">');
     expect(tiersOnly).not.toContain('<div id="plot-regime-');
