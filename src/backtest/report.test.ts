@@ -176,12 +176,6 @@ describe('renderHtmlReport', () => {
     expect(occurrences(table, '<tr>')).toBe(TRADES_TABLE_LIMIT + 1);
   });
 
-  it('aggregates candles above 20,000 bars for display', () => {
-    const big = makeResult(25_000);
-    const out = renderHtmlReport(big, computeMetrics(big));
-    expect(out.includes('(2 bars per candle for display)')).toBe(true);
-  });
-
   it('rejects bars that do not match the instruments', () => {
     const r = makeResult();
     expect(() => renderHtmlReport({ ...r, bars: r.bars.slice(1) }, computeMetrics(r))).toThrow(/one entry per instrument, had 1 for 2 instruments/);
