@@ -102,3 +102,40 @@ describe('fractionToQuantity: input rules and the leverage cap at their boundari
     expect(fractionToQuantity(-150, 100, 10_000, BTC)).toMatchObject({ leverageCapped: true, targetQuantity: -1 });
   });
 });
+
+describe('fractionToQuantity: lot arithmetic, float noise and the order minimums at their boundaries', () => {
+  it('writes a lot multiple as steps / (1 / lot): 9 lots of 0.001 BTC is 0.009, not 9 × 0.001 = 0.009000000000000001', () => {
+    expect(9 * 0.001).not.toBe(0.009);
+    const q = fractionToQuantity(1, 225, 25_000, BTC);
+    expect(q.targetQuantity).toBe(0.009);
+    expect(String(q.orderQuantity)).toBe('0.009');
+  });
+
+  it('a lot whose inverse is not an integer (0.3) is multiplied: 2.1 / 0.3 → 7 lots = 2.1, not 7 / 3', () => {
+    const odd: Instrument = { ...SOL, lotSize: 0.3, minQuantity: 0.3 };
+    // 21 / 10 = 2.1 SOL → 7 lots; 20 / 10 = 2 SOL → 6 lots = 1.8
+    expect(fractionToQuantity(1, 21, 10, odd).targetQuantity).toBeCloseTo(2.1, 12);
+    expect(fractionToQuantity(1, 20, 10, odd).targetQuantity).toBeCloseTo(1.8, 12);
+  });
+
+  it('a difference of lot multiples that is only float noise is no order: held 0.1 + 0.2 SOL, target 0.3', () => {
+    expect(0.3 - (0.1 + 0.2)).not.toBe(0);
+    expect(fractionToQuantity(0.3, 1000, 1000, SOL, 0.1 + 0.2)).toEqual({ targetQuantity: 0.3, orderQuantity: 0, orderNotional: 0, leverageCapped: false, reason: 'ok' });
+    // closing a dust position of 1e-13 BTC (far below a lot): nothing to send
+    expect(fractionToQuantity(0, 10_000, 25_000, BTC, 1e-13)).toMatchObject({ targetQuantity: 0, orderQuantity: 0, reason: 'zero_fraction' });
+  });
+
+  it('an order of exactly the minimum quantity or exactly the minimum notional is sent', () => {
+    const coarse: Instrument = { ...BTC, minQuantity: 0.01 };
+    // target 200 / 10,000 = 0.02, held 0.01 → buy 0.01 = minQuantity
+    expect(fractionToQuantity(1, 200, 10_000, coarse, 0.01)).toMatchObject({ targetQuantity: 0.02, orderQuantity: 0.01, orderNotional: 100, reason: 'ok' });
+    // target 10 / 5,000 = 0.002, held 0.001 → buy 0.001 BTC = 5 USDT = minNotional
+    expect(fractionToQuantity(1, 10, 5000, BTC, 0.001)).toMatchObject({ targetQuantity: 0.002, orderQuantity: 0.001, orderNotional: 5, reason: 'ok' });
+  });
+
+  it('a too-small rebalance that reduces the position is not sent either (only a full close is always allowed)', () => {
+    // target 0.2 BTC, held 0.201 → sell 0.001 BTC = 25 USDT >= 5 is sent; at 3,000 (3 USDT) it is not
+    expect(fractionToQuantity(0.5, 10_000, 25_000, BTC, 0.201).orderQuantity).toBeCloseTo(-0.001, 15);
+    expect(fractionToQuantity(1, 600, 3000, BTC, 0.201)).toMatchObject({ targetQuantity: 0.2, orderQuantity: 0, reason: 'order_below_min_notional' });
+  });
+});
