@@ -218,3 +218,22 @@ describe('RollingIc.update allocates nothing', () => {
     expect(ic.bars).toBe(3_300_000);
   });
 });
+
+describe('RollingIc: option and input rules at their boundaries', () => {
+  it('takes the smallest valid options (window 3, horizon 1, minPairs 3 = window) and refuses fractional ones', () => {
+    const ic = new RollingIc({ window: 3, horizonBars: 1, minPairs: 3 });
+    expect([ic.window, ic.horizonBars, ic.minPairs]).toEqual([3, 1, 3]);
+    expect(() => new RollingIc({ window: 3.5, horizonBars: 1, minPairs: 3 })).toThrow('`window` must be an integer >= 3, was 3.5');
+    expect(() => new RollingIc({ window: 10, horizonBars: 1.5, minPairs: 3 })).toThrow('`horizonBars` must be an integer >= 1, was 1.5');
+    expect(() => new RollingIc({ window: 10, horizonBars: 1, minPairs: 3.5 })).toThrow('`minPairs` must be an integer in [3, window = 10], was 3.5');
+    expect(() => new RollingIc({ window: 10, horizonBars: 1, minPairs: 2 })).toThrow('`minPairs` must be an integer in [3, window = 10], was 2');
+  });
+
+  it('refuses an infinite or NaN close and a −Infinity prediction, naming them', () => {
+    const ic = new RollingIc({ window: 10, horizonBars: 1, minPairs: 3 });
+    expect(() => ic.update(0.1, Number.POSITIVE_INFINITY)).toThrow('`close` must be finite and > 0, was Infinity');
+    expect(() => ic.update(0.1, Number.NaN)).toThrow('`close` must be finite and > 0, was NaN');
+    expect(() => ic.update(Number.NEGATIVE_INFINITY, 100)).toThrow('`prediction` must be finite or NaN (no prediction), was -Infinity');
+    expect(ic.bars).toBe(0);
+  });
+});
