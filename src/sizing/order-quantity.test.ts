@@ -1,3 +1,15 @@
+/**
+ * StrykerJS mutants of order-quantity.ts these tests leave alive (`TM_MUTATION_TESTS='src/sizing/order-quantity.test.ts'`
+ * plus the regime-forecast/kelly tests), all equivalent or without behavioural meaning:
+ * - `f < 0` → `f <= 0` (short_not_allowed): f === 0 is taken by the `zero_fraction` branch just before.
+ * - `if (reason === 'ok')` → `if (true)` before `order_below_min_quantity` / `order_below_min_notional` (2): that
+ *   block runs only for target !== 0, and every reason other than `ok` has set the target to 0, so reason is `ok` there.
+ * - floorToLot `inverse > 1` → `inverse >= 1` or → `true`: they differ only for inverse 1 or 0; inverse 1 with
+ *   |lot − 1| < 1e-12 means lot 1, where steps / 1 = steps × 1, and inverse 0 never passes the |0 · lot − 1| < 1e-12 test.
+ * - floorToLot `|inverse · lot − 1| < 1e-12` → `<=`, and the dust rule `|order| < lotSize · 1e-9` → `<=`: they differ
+ *   only when the value is exactly at the tolerance (a lot 1e-12 off a reciprocal, an order of exactly 1e-9 lot), a
+ *   float-noise bound with no meaning of its own.
+ */
 import { describe, expect, it } from 'vitest';
 import { BYBIT_LINEAR_PERPETUALS, spotInstrument, type Instrument } from '../core/instrument.js';
 import { fractionToQuantity } from './order-quantity.js';

@@ -1,3 +1,10 @@
+/**
+ * StrykerJS mutants of regime-forecast.ts these tests (with kelly.test.ts) leave alive, all equivalent: the loop
+ * bounds `s < k` → `s <= k` in `RegimeForecast.update`, `t < n` → `t <= n` and `j < k` → `j <= k` in
+ * `horizonVariances` (3). The extra iteration only writes one element past the end of a Float64Array (`nextVariance`,
+ * `out`, `forecast`), which a typed array ignores, and reads past the ends (undefined → NaN) without throwing; no
+ * in-range element changes.
+ */
 import { describe, expect, it } from 'vitest';
 import { makeMsGarchModel } from '../regime/ms-garch-model.js';
 import { filterRegimes, RegimeFilter } from '../regime/regime-filter.js';
