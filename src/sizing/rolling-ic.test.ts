@@ -1,3 +1,15 @@
+/**
+ * StrykerJS mutants of rolling-ic.ts expected to survive these tests, all equivalent (from reading the code and
+ * checking each by hand against these tests; a complete per-file Stryker run did not fit the shared cores):
+ * - `pairCount < w ? pairCount : w` → `<=` (step) and `pairCount > window ? next : 0` → `>=` (windowPairs): at
+ *   pairCount === window both branches give the same value (w; `next` has wrapped to 0).
+ * - the `sxx > 0 && syy > 0` guard of updateIc and of `spearman` (→ `true`, `||`, `>=`): a side whose ranks are all
+ *   equal has every centered rank 0, so sxy = 0 and sxy / √(sxx·syy) = 0 / 0 = NaN either way.
+ * - `spearman`'s `if (n < 2) return NaN` → `if (false)`: with 0 or 1 pair the sums are 0 and the result is 0 / 0 = NaN.
+ * - ranksOf's tie-break `|| a - b` (→ `a + b` or dropped) and insertSorted's `sorted[mid] <= value` → `<`: they only
+ *   reorder the members of a tie group, which share one average rank (updateIc works per tie group, and removeSorted
+ *   scans the group for the slot).
+ */
 import { describe, expect, it } from 'vitest';
 import { garbageCollectionsDuring } from '../../test/support/gc.js';
 import { normalDraw, seededRandom } from '../core/random.js';
@@ -246,6 +258,12 @@ describe('RollingIc: windows and values at their edges', () => {
     for (const p of [1, -1, 1, 3]) ic.update(p, 100);
     // erf(1.5 / √2) = 0.8663855974622838 (Python math.erf)
     expect(ic.confidence).toBeCloseTo(0.8663855974622838, 6);
+  });
+
+  it('a bar without a prediction leaves the confidence window as it was: [1, −1, NaN, 1] reads as [1, −1, 1]', () => {
+    const ic = new RollingIc({ window: 3, horizonBars: 1, minPairs: 3 });
+    for (const p of [1, -1, Number.NaN, 1]) ic.update(p, 100);
+    expect(ic.confidence).toBeCloseTo(0.6135237692287673, 6);
   });
 
   it('a window not yet full whose largest prediction and largest return are exactly 0 still ranks them right (IC 1)', () => {
