@@ -1,3 +1,11 @@
+/**
+ * StrykerJS mutants of kelly.ts these tests leave alive (`TM_MUTATION_TESTS='src/sizing/{kelly,sizing-cascade}.test.ts'`),
+ * all equivalent:
+ * - clamp `x > limit` → `>=` and `x < -limit` → `<=`: at x = ±limit both branches return the same value.
+ * - regimeFractions `k === 0 ||` → `false ||`: with k = 0, `filtered.length % 0` is NaN !== 0, so it still throws.
+ * - regimeFractions `t < n` → `t <= n`: the extra row only writes `out[n]`, past the end of a Float64Array (ignored),
+ *   after reading past the end of `filtered` without throwing.
+ */
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../core/random.js';
 import { makeMsGarchModel } from '../regime/ms-garch-model.js';

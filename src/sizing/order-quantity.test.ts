@@ -1,3 +1,15 @@
+/**
+ * StrykerJS mutants of order-quantity.ts these tests leave alive (`TM_MUTATION_TESTS='src/sizing/order-quantity.test.ts'`
+ * plus the regime-forecast/kelly tests), all equivalent or without behavioural meaning:
+ * - `f < 0` → `f <= 0` (short_not_allowed): f === 0 is taken by the `zero_fraction` branch just before.
+ * - `if (reason === 'ok')` → `if (true)` before `order_below_min_quantity` / `order_below_min_notional` (2): that
+ *   block runs only for target !== 0, and every reason other than `ok` has set the target to 0, so reason is `ok` there.
+ * - floorToLot `inverse > 1` → `inverse >= 1` or → `true`: they differ only for inverse 1 or 0; inverse 1 with
+ *   |lot − 1| < 1e-12 means lot 1, where steps / 1 = steps × 1, and inverse 0 never passes the |0 · lot − 1| < 1e-12 test.
+ * - floorToLot `|inverse · lot − 1| < 1e-12` → `<=`, and the dust rule `|order| < lotSize · 1e-9` → `<=`: they differ
+ *   only when the value is exactly at the tolerance (a lot 1e-12 off a reciprocal, an order of exactly 1e-9 lot), a
+ *   float-noise bound with no meaning of its own.
+ */
 import { describe, expect, it } from 'vitest';
 import { BYBIT_LINEAR_PERPETUALS, spotInstrument, type Instrument } from '../core/instrument.js';
 import { fractionToQuantity } from './order-quantity.js';
@@ -100,5 +112,42 @@ describe('fractionToQuantity: input rules and the leverage cap at their boundari
   it('a fraction exactly at max leverage is not capped; a short beyond it is capped to −maxLeverage', () => {
     expect(fractionToQuantity(1, 10_000, 25_000, SPOT)).toMatchObject({ leverageCapped: false, targetQuantity: 0.4 });
     expect(fractionToQuantity(-150, 100, 10_000, BTC)).toMatchObject({ leverageCapped: true, targetQuantity: -1 });
+  });
+});
+
+describe('fractionToQuantity: lot arithmetic, float noise and the order minimums at their boundaries', () => {
+  it('writes a lot multiple as steps / (1 / lot): 9 lots of 0.001 BTC is 0.009, not 9 × 0.001 = 0.009000000000000001', () => {
+    expect(9 * 0.001).not.toBe(0.009);
+    const q = fractionToQuantity(1, 225, 25_000, BTC);
+    expect(q.targetQuantity).toBe(0.009);
+    expect(String(q.orderQuantity)).toBe('0.009');
+  });
+
+  it('a lot whose inverse is not an integer (0.3) is multiplied: 2.1 / 0.3 → 7 lots = 2.1, not 7 / 3', () => {
+    const odd: Instrument = { ...SOL, lotSize: 0.3, minQuantity: 0.3 };
+    // 21 / 10 = 2.1 SOL → 7 lots; 20 / 10 = 2 SOL → 6 lots = 1.8
+    expect(fractionToQuantity(1, 21, 10, odd).targetQuantity).toBeCloseTo(2.1, 12);
+    expect(fractionToQuantity(1, 20, 10, odd).targetQuantity).toBeCloseTo(1.8, 12);
+  });
+
+  it('a difference of lot multiples that is only float noise is no order: held 0.1 + 0.2 SOL, target 0.3', () => {
+    expect(0.3 - (0.1 + 0.2)).not.toBe(0);
+    expect(fractionToQuantity(0.3, 1000, 1000, SOL, 0.1 + 0.2)).toEqual({ targetQuantity: 0.3, orderQuantity: 0, orderNotional: 0, leverageCapped: false, reason: 'ok' });
+    // closing a dust position of 1e-13 BTC (far below a lot): nothing to send
+    expect(fractionToQuantity(0, 10_000, 25_000, BTC, 1e-13)).toMatchObject({ targetQuantity: 0, orderQuantity: 0, reason: 'zero_fraction' });
+  });
+
+  it('an order of exactly the minimum quantity or exactly the minimum notional is sent', () => {
+    const coarse: Instrument = { ...BTC, minQuantity: 0.01 };
+    // target 200 / 10,000 = 0.02, held 0.01 → buy 0.01 = minQuantity
+    expect(fractionToQuantity(1, 200, 10_000, coarse, 0.01)).toMatchObject({ targetQuantity: 0.02, orderQuantity: 0.01, orderNotional: 100, reason: 'ok' });
+    // target 10 / 5,000 = 0.002, held 0.001 → buy 0.001 BTC = 5 USDT = minNotional
+    expect(fractionToQuantity(1, 10, 5000, BTC, 0.001)).toMatchObject({ targetQuantity: 0.002, orderQuantity: 0.001, orderNotional: 5, reason: 'ok' });
+  });
+
+  it('a too-small rebalance that reduces the position is not sent either (only a full close is always allowed)', () => {
+    // target 0.2 BTC, held 0.201 → sell 0.001 BTC = 25 USDT >= 5 is sent; at 3,000 (3 USDT) it is not
+    expect(fractionToQuantity(0.5, 10_000, 25_000, BTC, 0.201).orderQuantity).toBeCloseTo(-0.001, 15);
+    expect(fractionToQuantity(1, 600, 3000, BTC, 0.201)).toMatchObject({ targetQuantity: 0.2, orderQuantity: 0, reason: 'order_below_min_notional' });
   });
 });

@@ -1,3 +1,15 @@
+/**
+ * StrykerJS mutants of rolling-ic.ts expected to survive these tests, all equivalent (from reading the code and
+ * checking each by hand against these tests; a complete per-file Stryker run did not fit the shared cores):
+ * - `pairCount < w ? pairCount : w` → `<=` (step) and `pairCount > window ? next : 0` → `>=` (windowPairs): at
+ *   pairCount === window both branches give the same value (w; `next` has wrapped to 0).
+ * - the `sxx > 0 && syy > 0` guard of updateIc and of `spearman` (→ `true`, `||`, `>=`): a side whose ranks are all
+ *   equal has every centered rank 0, so sxy = 0 and sxy / √(sxx·syy) = 0 / 0 = NaN either way.
+ * - `spearman`'s `if (n < 2) return NaN` → `if (false)`: with 0 or 1 pair the sums are 0 and the result is 0 / 0 = NaN.
+ * - ranksOf's tie-break `|| a - b` (→ `a + b` or dropped) and insertSorted's `sorted[mid] <= value` → `<`: they only
+ *   reorder the members of a tie group, which share one average rank (updateIc works per tie group, and removeSorted
+ *   scans the group for the slot).
+ */
 import { describe, expect, it } from 'vitest';
 import { garbageCollectionsDuring } from '../../test/support/gc.js';
 import { normalDraw, seededRandom } from '../core/random.js';
@@ -216,5 +228,57 @@ describe('RollingIc.update allocates nothing', () => {
     run(300_000); // warm up: let the JIT optimise update
     expect(await garbageCollectionsDuring(() => run(3_000_000))).toBeLessThanOrEqual(3);
     expect(ic.bars).toBe(3_300_000);
+  });
+});
+
+describe('RollingIc: option and input rules at their boundaries', () => {
+  it('takes the smallest valid options (window 3, horizon 1, minPairs 3 = window) and refuses fractional ones', () => {
+    const ic = new RollingIc({ window: 3, horizonBars: 1, minPairs: 3 });
+    expect([ic.window, ic.horizonBars, ic.minPairs]).toEqual([3, 1, 3]);
+    // before the first bar: no IC, no confidence, nothing paired
+    expect([ic.ic, ic.confidence, ic.pairs, ic.bars]).toEqual([Number.NaN, 0, 0, 0]);
+    expect(() => new RollingIc({ window: 3.5, horizonBars: 1, minPairs: 3 })).toThrow('`window` must be an integer >= 3, was 3.5');
+    expect(() => new RollingIc({ window: 10, horizonBars: 1.5, minPairs: 3 })).toThrow('`horizonBars` must be an integer >= 1, was 1.5');
+    expect(() => new RollingIc({ window: 10, horizonBars: 1, minPairs: 3.5 })).toThrow('`minPairs` must be an integer in [3, window = 10], was 3.5');
+    expect(() => new RollingIc({ window: 10, horizonBars: 1, minPairs: 2 })).toThrow('`minPairs` must be an integer in [3, window = 10], was 2');
+  });
+
+  it('refuses an infinite or NaN close and a −Infinity prediction, naming them', () => {
+    const ic = new RollingIc({ window: 10, horizonBars: 1, minPairs: 3 });
+    expect(() => ic.update(0.1, Number.POSITIVE_INFINITY)).toThrow('`close` must be finite and > 0, was Infinity');
+    expect(() => ic.update(0.1, Number.NaN)).toThrow('`close` must be finite and > 0, was NaN');
+    expect(() => ic.update(Number.NEGATIVE_INFINITY, 100)).toThrow('`prediction` must be finite or NaN (no prediction), was -Infinity');
+    expect(ic.bars).toBe(0);
+  });
+});
+
+describe('RollingIc: windows and values at their edges', () => {
+  it('the confidence of a full window uses only the last `window` predictions: [1, −1, 1, 3] with window 3 → s of [−1, 1, 3] = 2, z = 1.5', () => {
+    const ic = new RollingIc({ window: 3, horizonBars: 1, minPairs: 3 });
+    for (const p of [1, -1, 1, 3]) ic.update(p, 100);
+    // erf(1.5 / √2) = 0.8663855974622838 (Python math.erf)
+    expect(ic.confidence).toBeCloseTo(0.8663855974622838, 6);
+  });
+
+  it('a bar without a prediction leaves the confidence window as it was: [1, −1, NaN, 1] reads as [1, −1, 1]', () => {
+    const ic = new RollingIc({ window: 3, horizonBars: 1, minPairs: 3 });
+    for (const p of [1, -1, Number.NaN, 1]) ic.update(p, 100);
+    expect(ic.confidence).toBeCloseTo(0.6135237692287673, 6);
+  });
+
+  it('a window not yet full whose largest prediction and largest return are exactly 0 still ranks them right (IC 1)', () => {
+    const ic = new RollingIc({ window: 10, horizonBars: 1, minPairs: 3 });
+    // pairs (−2, −0.2), (−1, −0.1), (0, 0): both sides in the same order
+    const logCloses = [0, -0.2, -0.3, -0.3];
+    [-2, -1, 0, Number.NaN].forEach((p, t) => ic.update(p, Math.exp(logCloses[t]!)));
+    expect(Array.from(ic.windowPairs().predictions)).toEqual([-2, -1, 0]);
+    expect(ic.windowPairs().returns[2]).toBe(0);
+    expect(ic.ic).toBe(1);
+  });
+
+  it('spearman of two pairs is ±1 (n = 2 is enough), and refuses sides of different lengths', () => {
+    expect(spearman([1, 2], [3, 4])).toBe(1);
+    expect(spearman([1, 2], [4, 3])).toBe(-1);
+    expect(() => spearman([1, 2], [1])).toThrow('`y` must have the length of `x` (2), was 1');
   });
 });

@@ -1,3 +1,13 @@
+/**
+ * StrykerJS mutants of sizing-cascade.ts these tests leave alive (`TM_MUTATION_TESTS='src/sizing/{kelly,sizing-cascade}.test.ts'`),
+ * all equivalent:
+ * - isValidProposal's `typeof rl === 'object'` → `true`: for the strings 'failed' / 'not_configured',
+ *   `Number.isFinite(rl.fraction)` is `Number.isFinite(undefined)` = false anyway.
+ * - `changes`: `if (this.total <= n)` → `if (false)` or `<`: the ring grows by push until it is full, so
+ *   total <= ring.length only when they are equal, and then start = total % n = 0 copies the ring in the same order.
+ * - record's `if (this.ring.length < CHANGE_LOG_LIMIT)` → `if (false)`: before the ring is full its length equals
+ *   `total`, so `ring[total % LIMIT] = change` appends exactly as `push` does.
+ */
 import { describe, expect, it } from 'vitest';
 import { unwrap } from '../core/result.js';
 import type { BreakerState } from './circuit-breaker.js';
@@ -204,6 +214,31 @@ describe('SizingCascade: tier-change events', () => {
     expect(describeTier('low_ic', { ...inputs, confidence: 0.9 }, config)).toBe('below BLENDED: IC 0.01 < 0.02');
     expect(describeTier('breaker_open', inputs, config)).toBe('circuit breaker open: flat');
     expect(describeTier('rl_failed', inputs, config, 'RL sizer sac-v1')).toMatch(/^RL sizer sac-v1 failed/);
+    expect(describeTier('rl_failed', inputs, config)).toMatch(/^RL sizer failed \(threw/);
+  });
+
+  it('BLENDED names only the FULL_RL condition that fails: confidence exactly 0.5 passes, IC 0.03 < 0.05 does not', () => {
+    expect(describeTier('rl_medium', { confidence: 0.5, ic: 0.03, breakerState: 'closed' }, config)).toBe(
+      'RL confidence 0.5 >= 0.3 and IC 0.03 >= 0.02; below FULL_RL: IC 0.03 < 0.05; 0.5 × RL + 0.5 × Kelly',
+    );
+  });
+
+  it('a failed RL sizer → PURE_KELLY at the Kelly fraction; without a listener or an rlName the change is kept and names "RL sizer"', () => {
+    const c = new SizingCascade(config, { clock: new FakeClock(7) });
+    expect(c.decide(0.1, 'failed', 0.9, 'closed')).toEqual({ tier: 'PURE_KELLY', code: 'rl_failed', fraction: 0.1, probe: false });
+    expect(c.tier).toBe('PURE_KELLY');
+    expect(c.changes).toHaveLength(1);
+    expect(c.changes[0]!.reason).toMatch(/^RL sizer failed \(threw/);
+    const named = new SizingCascade(config, { clock: new FakeClock(7), rlName: 'RL sizer sac-v2' });
+    named.decide(0.1, 'failed', 0.9, 'closed');
+    expect(named.changes[0]!.reason).toMatch(/^RL sizer sac-v2 failed/);
+  });
+
+  it('changes is a copy: changing the returned array leaves the log as it was', () => {
+    const { c } = make();
+    c.decide(0.1, 'not_configured', 0.9, 'closed');
+    (c.changes as TierChange[]).pop();
+    expect(c.changes).toHaveLength(1);
   });
 });
 
