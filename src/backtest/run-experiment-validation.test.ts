@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseBacktestConfig, type BacktestConfigInput } from '../config/backtest-config.js';
+import { unitExperimentConfig } from '../../test/support/experiment-config.js';
+import type { BacktestConfigInput } from '../config/backtest-config.js';
 import { BYBIT_LINEAR_PERPETUALS } from '../core/instrument.js';
 import type { MarketStore } from '../data/index.js';
 import type { Strategy, StrategyFactory } from '../engine/strategy.js';
@@ -19,20 +20,7 @@ import {
 const NO_STORE = {} as MarketStore;
 const idle: StrategyFactory = (): Strategy => ({ name: 'idle' });
 
-function config(overrides: Partial<BacktestConfigInput> = {}): ExperimentConfig {
-  const r = parseBacktestConfig(
-    {
-      name: 'unit',
-      strategy: 'idle',
-      data: { venue: 'test-spot', symbols: ['BTCUSDT', 'ETHUSDT'], timeframe: '4h', start: '2024-01-01', end: '2024-02-01' },
-      slippage: { model: 'fixed', bps: 1 },
-      ...overrides,
-    },
-    'unit',
-  );
-  if (!r.success) throw r.error;
-  return r.data;
-}
+const config = (overrides: Partial<BacktestConfigInput> = {}): ExperimentConfig => unitExperimentConfig('idle', overrides);
 
 const data = (symbols: string[], venue = 'test-spot') => ({ venue, symbols, timeframe: '4h', start: '2024-01-01', end: '2024-02-01', missingBars: 'error' as const });
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseBacktestConfig, type BacktestConfigInput } from '../config/backtest-config.js';
+import { unitExperimentConfig } from '../../test/support/experiment-config.js';
+import type { BacktestConfigInput } from '../config/backtest-config.js';
 import { AppError } from '../core/app-error.js';
 import { seededRandom } from '../core/random.js';
 import { formatUtc, HOUR_MS } from '../core/time.js';
@@ -40,20 +41,7 @@ const holdOne: StrategyFactory = () => ({
   },
 });
 
-function config(overrides: Partial<BacktestConfigInput> = {}): ExperimentConfig {
-  const r = parseBacktestConfig(
-    {
-      name: 'unit',
-      strategy: 'hold',
-      data: { venue: 'test-spot', symbols: ['BTCUSDT', 'ETHUSDT'], timeframe: '4h', start: '2024-01-01', end: '2024-02-01' },
-      slippage: { model: 'fixed', bps: 1 },
-      ...overrides,
-    },
-    'unit',
-  );
-  if (!r.success) throw r.error;
-  return r.data;
-}
+const config = (overrides: Partial<BacktestConfigInput> = {}): ExperimentConfig => unitExperimentConfig('hold', overrides);
 
 let store: MarketStore;
 beforeAll(async () => {

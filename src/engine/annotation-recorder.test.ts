@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AnnotationError, AnnotationRecorder } from './annotation-recorder.js';
-
-/** The error `f` throws (undefined when it returns). */
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
+import { thrown } from '../../test/support/thrown.js';
 
 describe('AnnotationRecorder: tiers', () => {
   it('records a tier only when the (tier, reason) pair of its instrument changes; tierOf is the one in force', () => {

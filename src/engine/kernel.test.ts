@@ -10,6 +10,7 @@ import { EngineError, Kernel, type KernelConfig, type KernelState } from './kern
 import type { TradingStateChange } from './risk/trading-state.js';
 import type { BarEvent, Strategy, TickEvent } from './strategy.js';
 import type { RoundTrip } from './trade-tracker.js';
+import { thrown } from '../../test/support/thrown.js';
 
 const T0 = at('2024-01-01T00:00:00Z');
 const HOUR = 3_600_000;
@@ -89,16 +90,6 @@ const buy = (quantity: number, extra: Partial<OrderRequest> = {}): OrderRequest 
 /** A fill of the whole `quantity` at `price` (no fee), reported at engine time now. */
 function fill(k: Kernel, clientOrderId: string, side: 'buy' | 'sell', quantity: number, price: number, extra: Partial<Fill> = {}): Fill {
   return { instrument: 0, clientOrderId, side, quantity, price, fee: 0, liquidity: 'taker', tsEvent: k.now(), tsInit: k.now(), ...extra };
-}
-
-/** The error `f` throws (undefined when it returns). */
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
 }
 
 describe('Kernel: market data reaches the strategy', () => {
