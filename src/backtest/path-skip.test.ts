@@ -1,11 +1,10 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { randomTrader as seededTrader } from '../../test/support/random-trader.js';
 import { sharedDataDir } from '../../test/support/shared-data.js';
 import { BYBIT_LINEAR_PERPETUALS } from '../core/instrument.js';
-import { seededRandom, type Random } from '../core/random.js';
 import type { BarFrame } from '../data/bar-frame.js';
 import { importPath, loadBars, MarketStore } from '../data/index.js';
-import type { BarEvent, Strategy, StrategyContext } from '../engine/strategy.js';
 import { FixedBpsSlippage, TableFundingModel } from './execution-models.js';
 import { runBacktest, type BacktestSpec } from './run-backtest.js';
 
@@ -25,39 +24,8 @@ beforeAll(async () => {
   store.close();
 }, 60_000);
 
-/** Each bar, per instrument: maybe a market order, a limit (GTC/IOC/FOK, post-only, reduce-only) near the close, a cancel. */
-function randomTrader(seed: number): Strategy & { cancels: number } {
-  let random: Random = seededRandom(seed);
-  const s = {
-    name: 'random',
-    cancels: 0,
-    onStart() {
-      random = seededRandom(seed);
-      s.cancels = 0;
-    },
-    onBar(ctx: StrategyContext, bar: BarEvent) {
-      const i = bar.instrument;
-      const equity = ctx.equity();
-      const side = random() < 0.5 ? 'buy' : 'sell';
-      const quantity = ctx.roundQuantity(i, (equity * (1 + 6 * random())) / bar.close);
-      const u = random();
-      if (quantity > 0 && u < 0.08) ctx.submitOrder({ instrument: i, side, type: 'market', quantity, reduceOnly: random() < 0.2 });
-      else if (quantity > 0 && u < 0.3) {
-        const away = (random() - 0.3) * 0.06; // mostly resting, sometimes marketable on arrival
-        const price = bar.close * (side === 'buy' ? 1 - away : 1 + away);
-        const r = random();
-        const timeInForce = r < 0.7 ? 'GTC' : r < 0.85 ? 'IOC' : 'FOK';
-        ctx.submitOrder({ instrument: i, side, type: 'limit', price, quantity, timeInForce, postOnly: timeInForce === 'GTC' && random() < 0.3, reduceOnly: random() < 0.15 });
-      }
-      const open = ctx.openOrderCount(i);
-      if (open > 0 && random() < 0.1) {
-        const orders = ctx.openOrders(i);
-        if (ctx.cancelOrder(orders[Math.floor(random() * orders.length)]!.clientOrderId)) s.cancels++;
-      }
-    },
-  };
-  return s;
-}
+/** Mostly resting limits, sometimes marketable on arrival, up to 7× equity per order. */
+const randomTrader = (seed: number) => seededTrader(seed, { size: 6, market: 0.08, limit: 0.3, away: 0.06, roundPrice: false, cancel: 0.1 });
 
 function spec(pathChecks: 'skip-idle' | 'every-bar'): BacktestSpec {
   return {

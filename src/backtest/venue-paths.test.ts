@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom, type Random } from '../core/random.js';
 import type { BarEvent, Strategy, StrategyContext } from '../engine/strategy.js';
 import { backtestSpec, testInstrument } from '../../test/support/engine-scenarios.js';
+import { randomTrader as seededTrader } from '../../test/support/random-trader.js';
 import { makeFrame, randomWalkBars, type Ohlcv } from '../../test/support/frames.js';
 import { FixedLatency, TableFundingModel, VolumeParticipationFillModel } from './execution-models.js';
 import { runBacktest, type BacktestSpec } from './run-backtest.js';
@@ -20,34 +20,7 @@ const INSTRUMENTS = [
   testInstrument({ symbol: 'CCCUSDT', maintenanceMarginRate: 0 }),
 ];
 
-/** Each bar, per instrument: maybe a market order, a limit (GTC/IOC/FOK, post-only, reduce-only) near the close, a cancel. */
-function randomTrader(seed: number): Strategy {
-  let random: Random = seededRandom(seed);
-  return {
-    name: 'random',
-    onStart() {
-      random = seededRandom(seed);
-    },
-    onBar(ctx: StrategyContext, bar: BarEvent) {
-      const i = bar.instrument;
-      const side = random() < 0.5 ? 'buy' : 'sell';
-      const quantity = ctx.roundQuantity(i, (ctx.equity() * (1 + 8 * random())) / bar.close);
-      const u = random();
-      if (quantity > 0 && u < 0.1) ctx.submitOrder({ instrument: i, side, type: 'market', quantity, reduceOnly: random() < 0.2 });
-      else if (quantity > 0 && u < 0.45) {
-        const away = (random() - 0.3) * 0.04;
-        const price = Math.round(bar.close * (side === 'buy' ? 1 - away : 1 + away) * 100) / 100;
-        const r = random();
-        const timeInForce = r < 0.7 ? 'GTC' : r < 0.85 ? 'IOC' : 'FOK';
-        ctx.submitOrder({ instrument: i, side, type: 'limit', price, quantity, timeInForce, postOnly: timeInForce === 'GTC' && random() < 0.3, reduceOnly: random() < 0.15 });
-      }
-      if (ctx.openOrderCount(i) > 0 && random() < 0.15) {
-        const orders = ctx.openOrders(i);
-        ctx.cancelOrder(orders[Math.floor(random() * orders.length)]!.clientOrderId);
-      }
-    },
-  };
-}
+const randomTrader = (seed: number) => seededTrader(seed, { size: 8, market: 0.1, limit: 0.45, away: 0.04, roundPrice: true, cancel: 0.15 });
 
 function market(n: number, bars: number, seed: number): BacktestSpec['frame'] {
   return makeFrame({ timeframe: '4h', start, series: Array.from({ length: n }, (_, k) => randomWalkBars(bars, seed * 10 + k)) });
