@@ -61,6 +61,16 @@ describe('runBacktest: per-bar records', () => {
     expect(Array.from(r.bars[1]!.pnl!)).toEqual([0, -0.055, -0.055, -0.055].map((x) => expect.closeTo(x, 12)));
     expect(r.equity.value[2]).toBeCloseTo(10_000 - 0.055, 9);
   });
+
+  it('an order filled on the path of its instrument\'s first bar (before any mark) is valued at its entry: no liquidation', () => {
+    // B starts a bar late; the buy sent at A's first close fills at B's first open, before B's close marks it.
+    const frame = withGaps(makeFrame({ timeframe: '4h', start, series: [[flat(100), flat(100), flat(100)], [flat(50), [100, 102, 97, 101, 1000], flat(101)]] }), [[], [0]]);
+    const strategy = scriptStrategy({ 0: (ctx, bar) => void (bar.instrument === 0 && ctx.submitOrder({ instrument: 1, side: 'buy', type: 'market', quantity: 10 })) });
+    const r = runBacktest(backtestSpec(frame, [A, B]), strategy);
+    expect(r.liquidations).toBe(0);
+    expect(r.fills.map((f) => [f.instrument, f.ts, f.price, f.quantity])).toEqual([[B.id, at('2024-01-01T04:00:00Z'), 100, 10]]);
+    expect(r.equity.value[1]).toBeCloseTo(10_000 - 0.55 + 10, 9); // fee 10 × 100 × 0.00055; marked at the close 101
+  });
 });
 
 describe('runBacktest: spec options', () => {

@@ -333,15 +333,19 @@ export class SimulatedExecutionClient implements ExecutionClient {
     // a long is safe above x*, a short below. A = Portfolio.equity() − q·mark, B = Portfolio.maintenanceMargin(i, 0),
     // summed here in the same order (same doubles). Widened by a relative 1e-9 so that rounding never skips a
     // liquidation the exact check would make; ±Infinity (always check) when x* is not finite.
+    // Marks as Portfolio.valuationPrice: an instrument not yet marked counts at its entry.
     const Q = p.quantity, M = p.mark, E = p.entryPrice;
-    let equity = p.cash, b = 0;
+    let equity = p.cash, b = 0, markI = 0;
     for (let k = 0; k < Q.length; k++) {
       const qk = Q[k]!;
       if (qk === 0) continue;
-      equity += qk * (M[k]! - E[k]!);
-      b += Math.abs(qk) * (k === i ? 0 : M[k]!) * R[k]!;
+      const mk = M[k]!;
+      const vk = mk === mk ? mk : E[k]!;
+      if (mk === mk) equity += qk * (mk - E[k]!);
+      if (k === i) markI = vk;
+      else b += Math.abs(qk) * vk * R[k]!;
     }
-    const x = (equity - q * M[i]! - b) / (Math.abs(q) * mmr - q);
+    const x = (equity - q * markI - b) / (Math.abs(q) * mmr - q);
     if (!Number.isFinite(x)) {
       this.liquidationBounds[i] = q > 0 ? Infinity : -Infinity;
       return;
@@ -480,9 +484,9 @@ export class SimulatedExecutionClient implements ExecutionClient {
     if (Math.abs(after) > Math.abs(position)) {
       // Exposure grows: gross exposure after the fill must stay within leverage × equity (after the fee).
       const leverage = instrument.kind === 'spot' ? 1 : Math.min(this.config.leverage, instrument.maxLeverage);
-      const mark = this.portfolio.mark[i]!;
       const equity = this.portfolio.equityAt(i, price) - fee;
-      const gross = this.portfolio.grossExposure() - Math.abs(position) * mark + Math.abs(after) * price;
+      const held = position === 0 ? 0 : Math.abs(position) * this.portfolio.valuationPrice(i);
+      const gross = this.portfolio.grossExposure() - held + Math.abs(after) * price;
       if (gross > leverage * equity * (1 + 1e-9)) {
         return this.refuse(w, `insufficient margin: gross exposure ${gross.toFixed(2)} would exceed ${leverage}x equity ${equity.toFixed(2)}`, ts);
       }
@@ -514,8 +518,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
     if (mmr === 0) return;
     if (p.equityAt(i, price) > p.maintenanceMargin(i, price)) return;
     // Solve cash + U_others + q (x − entry) = MM_others + |q| x mmr for x.
-    const mark = p.mark[i]!;
-    const equityOthers = p.equity() - q * (mark - p.entryPrice[i]!);
+    const equityOthers = p.equity() - q * (p.valuationPrice(i) - p.entryPrice[i]!);
     const mmOthers = p.maintenanceMargin(i, 0);
     let x = (mmOthers - equityOthers + q * p.entryPrice[i]!) / (q - Math.abs(q) * mmr);
     const lo = Math.min(previous === previous ? previous : price, price);
@@ -525,7 +528,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
     for (let k = 0; k < p.quantity.length; k++) {
       const qk = p.quantity[k]!;
       if (qk === 0) continue;
-      const at = k === i ? x : p.mark[k]!;
+      const at = k === i ? x : p.valuationPrice(k);
       const instrument = this.config.instruments[k]!;
       const quantity = Math.abs(qk);
       this.events!.onOrderFilled({

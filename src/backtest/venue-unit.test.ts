@@ -365,6 +365,45 @@ describe('simulated venue: liquidation', () => {
   });
 });
 
+describe('simulated venue: an instrument before its first mark', () => {
+  // Orders sent before an instrument's first bar fill on that bar's path, before its close marks the instrument: the
+  // position is valued at its entry price (a NaN mark made equity NaN, which liquidated at once and passed every
+  // margin check).
+  /** Instrument 1's prices at one time, like a bar's path: no mark moves between them. */
+  const path = (v: ReturnType<typeof venue>, prices: readonly number[]) => {
+    v.clock.advanceTo(v.clock.now() + 1000);
+    v.client.beginLiquidity(1, 1e9);
+    for (let k = 0; k < prices.length; k++) v.client.processPrice(1, prices[k]!, k === 0 ? NaN : prices[k - 1]!, 1e9, v.clock.now());
+  };
+
+  it('a fill on the first path does not liquidate; a real liquidation on it happens at the liquidation price', () => {
+    const v = venue([testInstrument(), testInstrument({ symbol: 'BBBUSDT' })], { cash: 1050.5 });
+    v.portfolio.mark[1] = NaN;
+    v.client.submit(order('a', 'buy', 'market', 100, { instrument: 1 }));
+    // cash 1045 after the fee, maintenance 0.5 %: at 95 equity 545 > 47.5; equity 1045 + 100 (x − 100) = 0.5 x → x = 90
+    path(v, [100, 95, 85]);
+    expect(v.client.liquidations).toBe(1);
+    expect(v.log).toEqual(['accepted a SIM-1', 'fill a buy 100@100 taker', 'fill liquidation-1-1 sell 100@90 taker liquidation']);
+  });
+
+  it('the margin check refuses an order too large for the account on the first path, and counts a held position once', () => {
+    const zero = new InstrumentFeeModel({ maker: 0, taker: 0 });
+    const v = venue([testInstrument(), testInstrument({ symbol: 'BBBUSDT' })], { cash: 1000, fees: zero });
+    v.portfolio.mark[1] = NaN;
+    v.client.submit(order('big', 'buy', 'market', 200, { instrument: 1 })); // 20 000 > 10 × 1000
+    v.client.submit(order('half', 'buy', 'market', 50, { instrument: 1 }));
+    v.client.submit(order('rest', 'buy', 'market', 50, { instrument: 1 })); // 100 × 100 = 10 × 1000: passes
+    v.client.submit(order('more', 'buy', 'market', 1, { instrument: 1 }));
+    path(v, [100]);
+    expect(v.log.filter((l) => !l.startsWith('accepted'))).toEqual([
+      'rejected big: insufficient margin: gross exposure 20000.00 would exceed 10x equity 1000.00',
+      'fill half buy 50@100 taker',
+      'fill rest buy 50@100 taker',
+      'rejected more: insufficient margin: gross exposure 10100.00 would exceed 10x equity 1000.00',
+    ]);
+  });
+});
+
 describe('simulated venue: save and restore', () => {
   it('a restored venue holds the same working orders, ids and counters, and goes on exactly as the saved one', () => {
     const make = () => venue([testInstrument()], { cap: 0.01, cash: 1050.5 });

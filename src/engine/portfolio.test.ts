@@ -89,6 +89,30 @@ describe('Portfolio: valuation', () => {
     expect(p.maintenanceMargin()).toBeCloseTo(2.2 + 1.2, 12);
   });
 
+  it('a position on a never-marked instrument is valued at its entry price: no NaN in equity, margin or exposure', () => {
+    // A fill on the path of an instrument's first bar comes before the bar's close marks it.
+    const p = portfolio();
+    p.applyFill(0, -2, 100, 0);
+    p.mark[0] = 110;
+    p.applyFill(1, 10, 5, 1);
+    expect(Number.isNaN(p.mark[1])).toBe(true);
+    expect(p.valuationPrice(1)).toBe(5);
+    expect(p.valuationPrice(0)).toBe(110);
+    expect(p.equity()).toBe(979); // 1000 − 1 fee − 2 × 10; instrument 1 at its entry: no unrealised PnL
+    const out = new Float64Array(1);
+    p.equityInto(out, 0);
+    expect(out[0]).toBe(979);
+    expect(p.grossExposure()).toBe(270); // 2 × 110 + 10 × 5
+    expect(p.maintenanceMargin()).toBeCloseTo(2.2 + 1, 12); // 10 × 5 × 0.02
+    expect(p.maintenanceMargin(0, 100)).toBeCloseTo(2 + 1, 12);
+    expect(p.maintenanceMargin(1, 4)).toBeCloseTo(2.2 + 0.8, 12);
+    expect(p.equityAt(1, 7)).toBe(999); // 979 + 10 × (7 − 5)
+    expect(p.equityAt(0, 100)).toBe(999); // 979 − 2 × (100 − 110)
+    p.mark[1] = 6;
+    expect(p.valuationPrice(1)).toBe(6);
+    expect(p.equity()).toBe(989);
+  });
+
   it('save gives plain JSON (null for a never-marked instrument); restore loads it', () => {
     const p = portfolio();
     p.applyFill(0, 2, 100, 1);

@@ -15,7 +15,8 @@ export interface PortfolioState {
 
 /**
  * Account state of one strategy in quote currency (USDT), cross-margined, one net position per instrument.
- * `cash` = initial cash + realised PnL − fees − funding; equity = cash + Σ qty × (mark − entry).
+ * `cash` = initial cash + realised PnL − fees − funding; equity = cash + Σ qty × (mark − entry), an instrument not yet
+ * marked counting at its entry ({@link valuationPrice}).
  * Typed arrays indexed by instrument; no allocation per update.
  */
 export class Portfolio {
@@ -59,6 +60,16 @@ export class Portfolio {
     this.maintenanceMarginRates = Float64Array.from(instruments, (x) => x.maintenanceMarginRate);
   }
 
+  /**
+   * The price a position of instrument `i` is valued at: its mark, or its entry price before the instrument's first mark
+   * (a fill on the path of its first bar comes before that bar's close marks it). Every valuation below uses it, so a
+   * never-marked position adds no unrealised PnL and counts at its entry in exposure and margin (never NaN).
+   */
+  valuationPrice(i: number): number {
+    const m = this.mark[i]!;
+    return m === m ? m : this.entryPrice[i]!;
+  }
+
   /** Equity at current marks (instruments never marked count at their entry price). */
   equity(): number {
     this.equityInto(this.scratch, 0);
@@ -71,7 +82,8 @@ export class Portfolio {
     const q = this.quantity, m = this.mark, p = this.entryPrice;
     for (let i = 0; i < q.length; i++) {
       const qi = q[i]!;
-      if (qi !== 0) e += qi * (m[i]! - p[i]!);
+      const mi = m[i]!;
+      if (qi !== 0 && mi === mi) e += qi * (mi - p[i]!); // never marked (NaN): valued at the entry, no unrealised PnL
     }
     out[k] = e;
   }
@@ -79,25 +91,25 @@ export class Portfolio {
   /** Equity with instrument `i` marked at `price` instead of its mark. */
   equityAt(i: number, price: number): number {
     const q = this.quantity[i]!;
-    return this.equity() + (q === 0 ? 0 : q * (price - this.mark[i]!));
+    return this.equity() + (q === 0 ? 0 : q * (price - this.valuationPrice(i)));
   }
 
-  /** Σ |qty| × mark × maintenance margin rate, with instrument `i` at `price`. */
+  /** Σ |qty| × valuation price × maintenance margin rate, with instrument `i` at `price`. */
   maintenanceMargin(i = -1, price = 0): number {
     let mm = 0;
     for (let k = 0; k < this.quantity.length; k++) {
       const q = this.quantity[k]!;
-      if (q !== 0) mm += Math.abs(q) * (k === i ? price : this.mark[k]!) * this.maintenanceMarginRates[k]!;
+      if (q !== 0) mm += Math.abs(q) * (k === i ? price : this.valuationPrice(k)) * this.maintenanceMarginRates[k]!;
     }
     return mm;
   }
 
-  /** Σ |qty| × mark: gross exposure in quote currency. */
+  /** Σ |qty| × valuation price: gross exposure in quote currency. */
   grossExposure(): number {
     let g = 0;
     for (let k = 0; k < this.quantity.length; k++) {
       const q = this.quantity[k]!;
-      if (q !== 0) g += Math.abs(q) * this.mark[k]!;
+      if (q !== 0) g += Math.abs(q) * this.valuationPrice(k);
     }
     return g;
   }

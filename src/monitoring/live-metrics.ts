@@ -413,13 +413,13 @@ export class LiveMetrics {
     let net = 0;
     for (let i = 0; i < ids.length; i++) {
       const q = p.quantity[i]!;
-      const mark = p.mark[i]!;
-      const notional = q === 0 || mark !== mark ? 0 : q * mark;
+      const mark = p.valuationPrice(i); // the entry price of a position taken before the instrument's first mark
+      const notional = q === 0 ? 0 : q * mark;
       gross += Math.abs(notional);
       net += notional;
       const mmr = kernel.instruments[i]!.maintenanceMarginRate;
       // Cross margin, the other positions at their marks: the price where equity falls to this position's maintenance margin.
-      const liquidation = q === 0 || mark !== mark ? 0 : Math.max(0, (q * mark - equity) / (q - Math.abs(q) * mmr));
+      const liquidation = q === 0 ? 0 : Math.max(0, (q * mark - equity) / (q - Math.abs(q) * mmr));
       metrics.positionUpdated(ids[i]!, {
         quantity: q,
         notional,

@@ -486,6 +486,21 @@ describe('PreTradeRisk on its own (portfolio and orders by hand)', () => {
     expect(leverage.risk.denialReason()).toBe('risk: max_leverage 2 < 2.1 (gross exposure after the order over equity 1000)');
   });
 
+  it('a position taken before the instrument\'s first mark counts at its entry price (market orders are priced there too)', () => {
+    const notional = setup({ maxInstrumentNotional: 1000 });
+    notional.portfolio.applyFill(0, 5, 100, 0);
+    notional.portfolio.mark[0] = NaN;
+    expect(notional.risk.check(0, 1, 5, NaN, false, T0)).toBe(true); // 500 held + 5 × 100
+    expect(notional.risk.check(0, 1, 6, NaN, false, T0)).toBe(false);
+    expect(notional.risk.denialReason()).toBe('risk: max_instrument_notional 1000 < 1100 (position, working orders and this order of instrument 0)');
+    const leverage = setup({ maxLeverage: 2 }, { cash: 1000 });
+    leverage.portfolio.applyFill(0, 10, 100, 0);
+    leverage.portfolio.mark[0] = NaN;
+    expect(leverage.risk.check(0, 1, 10, 100, false, T0)).toBe(true);
+    expect(leverage.risk.check(0, 1, 11, 100, false, T0)).toBe(false);
+    expect(leverage.risk.denialReason()).toBe('risk: max_leverage 2 < 2.1 (gross exposure after the order over equity 1000)');
+  });
+
   it('max_leverage: an account without equity denies every order that adds exposure', () => {
     for (const cash of [0, -100]) {
       const { risk } = setup({ maxLeverage: 100 }, { cash });

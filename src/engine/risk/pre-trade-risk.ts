@@ -137,15 +137,15 @@ export class PreTradeRisk {
     if (this.haltedCount > 0 && this.halted[instrument] !== 0) return this.deny(R_INSTRUMENT_HALTED, 0, 0);
     if (this.state === REDUCING && !this.reduces(instrument, side, quantity, reduceOnly, position)) return this.deny(R_STATE, position, quantity);
     if (!this.orderRules) return true;
-    const mark = p.mark[instrument]!;
+    // The mark, or the entry of a position taken before the instrument's first mark (0 when flat: no price, denied below).
+    const mark = p.valuationPrice(instrument);
     const px = price === price ? price : mark;
     const notional = quantity * px;
     if (!(px > 0) && (this.maxOrderNotional < Infinity || this.maxInstrumentNotional < Infinity || this.maxLeverage < Infinity)) return this.deny(R_NO_PRICE, 0, 0);
     if (notional > this.maxOrderNotional * TOLERANCE) return this.deny(R_ORDER_NOTIONAL, this.maxOrderNotional, notional);
     const after = position + side * quantity;
     if (!reduceOnly && Math.abs(after) > Math.abs(position)) {
-      // A flat instrument holds nothing, also before its first mark (0 × NaN would turn the sums into NaN, which passes).
-      const held = position === 0 ? 0 : Math.abs(position) * mark;
+      const held = Math.abs(position) * mark;
       if (this.maxInstrumentNotional < Infinity) {
         const exposure = held + this.workingNotional(instrument, mark) + notional;
         if (exposure > this.maxInstrumentNotional * TOLERANCE) return this.deny(R_INSTRUMENT_NOTIONAL, this.maxInstrumentNotional, exposure);
