@@ -1,18 +1,21 @@
 import { describe, expect, it } from 'vitest';
+import type { OhlcvColumns } from '../core/bar.js';
 import type { Instrument } from '../core/instrument.js';
-import type { OrderSnapshot, OrderSide, OrderType, TimeInForce } from '../core/order.js';
+import type { Liquidity, OrderSnapshot, OrderSide, OrderType, TimeInForce } from '../core/order.js';
 import { TestClock } from '../engine/clock.js';
 import { Portfolio } from '../engine/portfolio.js';
 import { testInstrument } from '../../test/support/engine-scenarios.js';
 import { FixedBpsSlippage, InstrumentFeeModel, VolumeParticipationFillModel, type FeeModel, type LatencyModel } from './execution-models.js';
-import { SimulatedExecutionClient } from './simulated-execution-client.js';
+import { SimulatedExecutionClient, type SimulatedExecutionConfig } from './simulated-execution-client.js';
 
 /**
  * The simulated venue driven directly (no kernel): prices one at a time through `processPrice`, fills booked into a
  * Portfolio, every event recorded as one line. Instruments: lot 0.001, min quantity 0.001, min notional 5, maker
- * 0.02 %, taker 0.055 % unless a case says otherwise; every mark starts at 100.
+ * 0.02 %, taker 0.055 % unless a case says otherwise; every mark starts at 100. Each line starts with the event's
+ * own `kind` (a fill: "fill").
  */
 const T0 = Date.UTC(2024, 0, 1);
+const HOUR = 3_600_000;
 
 interface VenueOptions {
   readonly cash?: number;
@@ -21,13 +24,14 @@ interface VenueOptions {
   readonly cap?: number;
   readonly bps?: number;
   readonly fees?: FeeModel;
+  readonly pathChecks?: SimulatedExecutionConfig['pathChecks'];
 }
 
 function venue(instruments: readonly Instrument[] = [testInstrument()], options: VenueOptions = {}) {
   const portfolio = new Portfolio(instruments, options.cash ?? 100_000);
   portfolio.mark.fill(100);
   const clock = new TestClock(T0);
-  const client = new SimulatedExecutionClient({ instruments, leverage: options.leverage ?? 10 }, portfolio, clock, {
+  const client = new SimulatedExecutionClient({ instruments, leverage: options.leverage ?? 10, pathChecks: options.pathChecks ?? 'skip-idle' }, portfolio, clock, {
     fees: options.fees ?? new InstrumentFeeModel(),
     slippage: new FixedBpsSlippage(options.bps ?? 0),
     ...(options.latency ? { latency: options.latency } : {}),
@@ -35,15 +39,15 @@ function venue(instruments: readonly Instrument[] = [testInstrument()], options:
   });
   const log: string[] = [];
   client.connect({
-    onOrderAccepted: (e) => void log.push(`accepted ${e.clientOrderId} ${e.venueOrderId}`),
-    onOrderRejected: (e) => void log.push(`rejected ${e.clientOrderId}: ${e.reason}`),
+    onOrderAccepted: (e) => void log.push(`${e.kind} ${e.clientOrderId} ${e.venueOrderId}`),
+    onOrderRejected: (e) => void log.push(`${e.kind} ${e.clientOrderId}: ${e.reason}`),
     onOrderFilled: (f) => {
       portfolio.applyFill(f.instrument, f.side === 'buy' ? f.quantity : -f.quantity, f.price, f.fee);
       log.push(`fill ${f.clientOrderId} ${f.side} ${f.quantity}@${f.price} ${f.liquidity}${f.reason ? ` ${f.reason}` : ''}`);
     },
-    onOrderCanceled: (e) => void log.push(`canceled ${e.clientOrderId}: ${e.reason}`),
-    onOrderCancelRejected: (e) => void log.push(`cancel-rejected ${e.clientOrderId}`),
-    onOrderExpired: (e) => void log.push(`expired ${e.clientOrderId}`),
+    onOrderCanceled: (e) => void log.push(`${e.kind} ${e.clientOrderId}: ${e.reason}`),
+    onOrderCancelRejected: (e) => void log.push(`${e.kind} ${e.clientOrderId}`),
+    onOrderExpired: (e) => void log.push(`${e.kind} ${e.clientOrderId}`),
   });
   /** One price of instrument `i` one second later (commands sent before it have arrived), then the mark moves there. */
   const price = (p: number, options: { i?: number; volume?: number; previous?: number } = {}) => {
@@ -62,6 +66,12 @@ function order(id: string, side: OrderSide, type: OrderType, quantity: number, o
     postOnly: options.postOnly ?? false, reduceOnly: options.reduceOnly ?? false, status: 'SUBMITTED', filledQuantity: 0, leavesQuantity: quantity, averageFillPrice: NaN,
     tsInit: 0, tsEvent: 0, tsLast: 0, tag: undefined, reason: undefined,
   } satisfies OrderSnapshot);
+}
+
+/** Hourly bars of one instrument from [open, high, low, close] rows (volume 1000), the first at T0 + 1 h. */
+function barColumns(rows: readonly (readonly [number, number, number, number])[]): OhlcvColumns {
+  const column = (f: (row: readonly [number, number, number, number], k: number) => number) => Float64Array.from(rows, f);
+  return { ts: column((_, k) => T0 + (k + 1) * HOUR), open: column((r) => r[0]), high: column((r) => r[1]), low: column((r) => r[2]), close: column((r) => r[3]), volume: column(() => 1000) };
 }
 
 describe('simulated venue: commands in flight', () => {
@@ -217,13 +227,13 @@ describe('simulated venue: matching', () => {
   });
 
   it('the bar path visits the nearer extreme first (high on a tie)', () => {
-    const bars = (o: number, h: number, l: number, c: number) => ({ ts: Float64Array.of(T0), open: Float64Array.of(o), high: Float64Array.of(h), low: Float64Array.of(l), close: Float64Array.of(c), volume: Float64Array.of(1000) });
+    const bars = (o: number, h: number, l: number, c: number) => barColumns([[o, h, l, c]]);
     for (const [bar, first] of [[bars(100, 102, 98, 100), 's'], [bars(100, 105, 99, 100), 'b'], [bars(100, 101, 95, 100), 's']] as const) {
       const v = venue();
       v.client.submit(order('b', 'buy', 'limit', 1, { price: bar.low[0]! }));
       v.client.submit(order('s', 'sell', 'limit', 1, { price: bar.high[0]! }));
       v.client.processCommands(T0);
-      v.client.processBar(0, bar, 0, 3_600_000);
+      v.client.processBar(0, bar, 0, HOUR);
       expect(v.log.slice(2).map((l) => l.split(' ')[1])).toEqual(first === 's' ? ['s', 'b'] : ['b', 's']);
     }
   });
