@@ -239,6 +239,38 @@ describe('simulated venue: matching', () => {
   });
 });
 
+describe('simulated venue: bars checked', () => {
+  it('skip-idle: a bar with only a position is counted on the shortcut path; a bar with nothing is not', () => {
+    const v = venue([testInstrument()], { cash: 1050.5 });
+    const bars = barColumns([[100, 101, 99, 100], [100, 100, 95, 96], [96, 97, 80, 85]]);
+    v.client.processBar(0, bars, 0, HOUR); // no command, order or position: returns before counting
+    expect(v.client.barsChecked).toBe(0);
+    // long 100 at 100, cash 1045 after the fee: 1045 + 100 (x − 100) = 100 · x · 0.005 → x = 8955 / 99.5 = 90
+    v.client.submit(order('a', 'buy', 'market', 100));
+    v.price(100);
+    v.client.processBar(0, bars, 1, HOUR); // position only, low 95 above 90: counted, path skipped
+    v.client.processBar(0, bars, 2, HOUR); // position only, low 80 below 90: counted, path 96 → 97 → 80 → 85 runs
+    expect(v.client.barsChecked).toBe(2);
+    expect(v.client.pricesProcessed).toBe(1 + 4); // v.price, then bar 2's four prices
+    expect(v.log.slice(2)).toEqual(['fill liquidation-1-0 sell 100@90 taker liquidation']);
+  });
+
+  it('every-bar: each bar with a command or a working order is counted and its whole path runs; a bar with nothing is not', () => {
+    const v = venue([testInstrument()], { pathChecks: 'every-bar' });
+    const bars = barColumns([[100, 101, 99, 100], [100, 101, 99, 100], [100, 101, 99, 100], [100, 101, 99, 100]]);
+    v.client.processBar(0, bars, 0, HOUR); // nothing: not counted
+    v.client.submit(order('b', 'buy', 'limit', 1, { price: 90 })); // rests below every range
+    v.client.processBar(0, bars, 1, HOUR); // a command on its way: counted
+    v.client.processBar(0, bars, 2, HOUR); // a resting order no price reaches: counted all the same
+    v.client.cancel('b', 0);
+    v.client.processCommands(v.clock.now());
+    v.client.processBar(0, bars, 3, HOUR); // nothing left: not counted
+    expect(v.client.barsChecked).toBe(2);
+    expect(v.client.pricesProcessed).toBe(2 * 4); // skip-idle would skip bar 2's path
+    expect(v.log).toEqual(['accepted b SIM-1', 'canceled b: canceled on request']);
+  });
+});
+
 describe('simulated venue: venue rules at the fill', () => {
   it('reduce-only in the direction of the position is rejected (both sides)', () => {
     const v = venue();
