@@ -141,6 +141,34 @@ describe('simulated venue: matching', () => {
     expect(v.log.slice(1)).toEqual(['fill b buy 1@100 taker']);
   });
 
+  it('on arrival a limit is a taker when marketable at the mark, the limit included; a market order never is', () => {
+    const v = venue(); // mark 100
+    v.client.submit(order('sAt', 'sell', 'limit', 1, { price: 100 })); // 100 ≤ 100: marketable
+    v.client.submit(order('sAbove', 'sell', 'limit', 1, { price: 100.01 }));
+    v.client.submit(order('bAt', 'buy', 'limit', 1, { price: 100 })); // 100 ≥ 100: marketable
+    v.client.submit(order('bBelow', 'buy', 'limit', 1, { price: 99.99 }));
+    // a price field on a market order (the kernel sends NaN) is not a limit: no taker-on-arrival, no post-only check
+    v.client.submit(order('m', 'buy', 'market', 1, { price: 100 }));
+    v.client.submit(order('mPost', 'sell', 'market', 1, { price: 100, postOnly: true }));
+    v.client.submit(order('sPost', 'sell', 'limit', 1, { price: 100, postOnly: true }));
+    v.client.processCommands(T0);
+    expect(v.client.save().working.map((w) => [w.order.clientOrderId, w.takerOnArrival])).toEqual([
+      ['sAt', true], ['sAbove', false], ['bAt', true], ['bBelow', false], ['m', false], ['mPost', false],
+    ]);
+    expect(v.log.at(-1)).toBe('rejected sPost: post-only sell limit 100 would take liquidity at mark 100');
+  });
+
+  it('a taker on arrival takes at the next price only while marketable there, at exactly its limit too (both sides)', () => {
+    const v = venue(); // mark 100
+    v.client.submit(order('b', 'buy', 'limit', 1, { price: 100 })); // marketable at the mark
+    v.client.submit(order('s', 'sell', 'limit', 1, { price: 100 })); // marketable at the mark
+    v.price(100.5); // b: 100.5 > 100, no longer marketable → rests; s: 100.5 ≥ 100 → taker at the price
+    v.price(100); // b touched → maker at its limit
+    v.client.submit(order('s2', 'sell', 'limit', 1, { price: 100 })); // marketable at mark 100
+    v.price(100); // exactly its limit: still marketable → taker
+    expect(v.log.filter((l) => l.startsWith('fill'))).toEqual(['fill s sell 1@100.5 taker', 'fill b buy 1@100 maker', 'fill s2 sell 1@100 taker']);
+  });
+
   it('a taker limit is slipped but never beyond its limit', () => {
     const v = venue([testInstrument()], { bps: 10 });
     v.client.submit(order('b', 'buy', 'limit', 1, { price: 100.05 })); // slipped 100.1 → capped at 100.05
