@@ -242,6 +242,17 @@ describe('simulated venue: matching', () => {
     expect(v.log.slice(6)).toEqual(['fill ro buy 1@100 taker', 'canceled ro: reduce-only remainder 2 canceled: the position is closed']);
   });
 
+  it('a reduce-only order partly filled by the volume cap keeps working while the position is still open', () => {
+    const v = venue([testInstrument()], { cap: 0.01 });
+    v.client.submit(order('long', 'buy', 'market', 2));
+    v.price(100, { volume: 1000 }); // cap 10: long 2
+    v.client.submit(order('ro', 'sell', 'market', 2, { reduceOnly: true }));
+    v.price(100, { volume: 100 }); // cap 1: 1 of 2, long 1 left
+    v.price(101, { volume: 100 }); // the other 1 closes the position
+    expect(v.log.slice(3)).toEqual(['fill ro sell 1@100 taker', 'fill ro sell 1@101 taker']);
+    expect(v.portfolio.quantity[0]).toBe(0);
+  });
+
   it('a remainder below one lot completes the order; a remainder of exactly one lot keeps working', () => {
     const v = venue([testInstrument()], { cap: 0.01 });
     v.client.submit(order('odd', 'buy', 'market', 1.0005)); // floors to 1.000; 0.0005 < lot: done
