@@ -437,6 +437,18 @@ describe('simulated venue: liquidation', () => {
     ]);
   });
 
+  it('liquidation fills ask the fee model for the taker fee', () => {
+    const asked: Liquidity[] = [];
+    const standard = new InstrumentFeeModel();
+    const fees: FeeModel = { fee: (instrument, notional, liquidity) => (asked.push(liquidity), standard.fee(instrument, notional, liquidity)) };
+    const v = venue([testInstrument()], { cash: 1050.5, fees });
+    v.client.submit(order('a', 'buy', 'limit', 100, { price: 99.5 })); // rests below mark 100
+    v.price(99.5); // maker: long 100 at 99.5, cash 1050.5 − 1.99
+    v.price(85, { previous: NaN }); // equity 1048.51 − 1450 < 0: liquidated at 85
+    expect(v.log.slice(1)).toEqual(['fill a buy 100@99.5 maker', 'fill liquidation-1-0 sell 100@85 taker liquidation']);
+    expect(asked).toEqual(['maker', 'taker']);
+  });
+
   it('without a previous price the liquidation happens at the price itself', () => {
     const v = venue([testInstrument()], { cash: 1050.5 });
     v.client.submit(order('a', 'buy', 'market', 100));
