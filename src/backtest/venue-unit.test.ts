@@ -1,18 +1,21 @@
 import { describe, expect, it } from 'vitest';
+import type { OhlcvColumns } from '../core/bar.js';
 import type { Instrument } from '../core/instrument.js';
-import type { OrderSnapshot, OrderSide, OrderType, TimeInForce } from '../core/order.js';
+import type { Liquidity, OrderSnapshot, OrderSide, OrderType, TimeInForce } from '../core/order.js';
 import { TestClock } from '../engine/clock.js';
 import { Portfolio } from '../engine/portfolio.js';
 import { testInstrument } from '../../test/support/engine-scenarios.js';
 import { FixedBpsSlippage, InstrumentFeeModel, VolumeParticipationFillModel, type FeeModel, type LatencyModel } from './execution-models.js';
-import { SimulatedExecutionClient } from './simulated-execution-client.js';
+import { SimulatedExecutionClient, type SimulatedExecutionConfig } from './simulated-execution-client.js';
 
 /**
  * The simulated venue driven directly (no kernel): prices one at a time through `processPrice`, fills booked into a
  * Portfolio, every event recorded as one line. Instruments: lot 0.001, min quantity 0.001, min notional 5, maker
- * 0.02 %, taker 0.055 % unless a case says otherwise; every mark starts at 100.
+ * 0.02 %, taker 0.055 % unless a case says otherwise; every mark starts at 100. Each line starts with the event's
+ * own `kind` (a fill: "fill").
  */
 const T0 = Date.UTC(2024, 0, 1);
+const HOUR = 3_600_000;
 
 interface VenueOptions {
   readonly cash?: number;
@@ -21,13 +24,14 @@ interface VenueOptions {
   readonly cap?: number;
   readonly bps?: number;
   readonly fees?: FeeModel;
+  readonly pathChecks?: SimulatedExecutionConfig['pathChecks'];
 }
 
 function venue(instruments: readonly Instrument[] = [testInstrument()], options: VenueOptions = {}) {
   const portfolio = new Portfolio(instruments, options.cash ?? 100_000);
   portfolio.mark.fill(100);
   const clock = new TestClock(T0);
-  const client = new SimulatedExecutionClient({ instruments, leverage: options.leverage ?? 10 }, portfolio, clock, {
+  const client = new SimulatedExecutionClient({ instruments, leverage: options.leverage ?? 10, pathChecks: options.pathChecks ?? 'skip-idle' }, portfolio, clock, {
     fees: options.fees ?? new InstrumentFeeModel(),
     slippage: new FixedBpsSlippage(options.bps ?? 0),
     ...(options.latency ? { latency: options.latency } : {}),
@@ -35,15 +39,15 @@ function venue(instruments: readonly Instrument[] = [testInstrument()], options:
   });
   const log: string[] = [];
   client.connect({
-    onOrderAccepted: (e) => void log.push(`accepted ${e.clientOrderId} ${e.venueOrderId}`),
-    onOrderRejected: (e) => void log.push(`rejected ${e.clientOrderId}: ${e.reason}`),
+    onOrderAccepted: (e) => void log.push(`${e.kind} ${e.clientOrderId} ${e.venueOrderId}`),
+    onOrderRejected: (e) => void log.push(`${e.kind} ${e.clientOrderId}: ${e.reason}`),
     onOrderFilled: (f) => {
       portfolio.applyFill(f.instrument, f.side === 'buy' ? f.quantity : -f.quantity, f.price, f.fee);
       log.push(`fill ${f.clientOrderId} ${f.side} ${f.quantity}@${f.price} ${f.liquidity}${f.reason ? ` ${f.reason}` : ''}`);
     },
-    onOrderCanceled: (e) => void log.push(`canceled ${e.clientOrderId}: ${e.reason}`),
-    onOrderCancelRejected: (e) => void log.push(`cancel-rejected ${e.clientOrderId}`),
-    onOrderExpired: (e) => void log.push(`expired ${e.clientOrderId}`),
+    onOrderCanceled: (e) => void log.push(`${e.kind} ${e.clientOrderId}: ${e.reason}`),
+    onOrderCancelRejected: (e) => void log.push(`${e.kind} ${e.clientOrderId}`),
+    onOrderExpired: (e) => void log.push(`${e.kind} ${e.clientOrderId}`),
   });
   /** One price of instrument `i` one second later (commands sent before it have arrived), then the mark moves there. */
   const price = (p: number, options: { i?: number; volume?: number; previous?: number } = {}) => {
@@ -62,6 +66,12 @@ function order(id: string, side: OrderSide, type: OrderType, quantity: number, o
     postOnly: options.postOnly ?? false, reduceOnly: options.reduceOnly ?? false, status: 'SUBMITTED', filledQuantity: 0, leavesQuantity: quantity, averageFillPrice: NaN,
     tsInit: 0, tsEvent: 0, tsLast: 0, tag: undefined, reason: undefined,
   } satisfies OrderSnapshot);
+}
+
+/** Hourly bars of one instrument from [open, high, low, close] rows (volume 1000), the first at T0 + 1 h. */
+function barColumns(rows: readonly (readonly [number, number, number, number])[]): OhlcvColumns {
+  const column = (f: (row: readonly [number, number, number, number], k: number) => number) => Float64Array.from(rows, f);
+  return { ts: column((_, k) => T0 + (k + 1) * HOUR), open: column((r) => r[0]), high: column((r) => r[1]), low: column((r) => r[2]), close: column((r) => r[3]), volume: column(() => 1000) };
 }
 
 describe('simulated venue: commands in flight', () => {
@@ -129,6 +139,34 @@ describe('simulated venue: matching', () => {
     v.client.submit(order('b', 'buy', 'limit', 1, { price: 100 }));
     v.price(100);
     expect(v.log.slice(1)).toEqual(['fill b buy 1@100 taker']);
+  });
+
+  it('on arrival a limit is a taker when marketable at the mark, the limit included; a market order never is', () => {
+    const v = venue(); // mark 100
+    v.client.submit(order('sAt', 'sell', 'limit', 1, { price: 100 })); // 100 ≤ 100: marketable
+    v.client.submit(order('sAbove', 'sell', 'limit', 1, { price: 100.01 }));
+    v.client.submit(order('bAt', 'buy', 'limit', 1, { price: 100 })); // 100 ≥ 100: marketable
+    v.client.submit(order('bBelow', 'buy', 'limit', 1, { price: 99.99 }));
+    // a price field on a market order (the kernel sends NaN) is not a limit: no taker-on-arrival, no post-only check
+    v.client.submit(order('m', 'buy', 'market', 1, { price: 100 }));
+    v.client.submit(order('mPost', 'sell', 'market', 1, { price: 100, postOnly: true }));
+    v.client.submit(order('sPost', 'sell', 'limit', 1, { price: 100, postOnly: true }));
+    v.client.processCommands(T0);
+    expect(v.client.save().working.map((w) => [w.order.clientOrderId, w.takerOnArrival])).toEqual([
+      ['sAt', true], ['sAbove', false], ['bAt', true], ['bBelow', false], ['m', false], ['mPost', false],
+    ]);
+    expect(v.log.at(-1)).toBe('rejected sPost: post-only sell limit 100 would take liquidity at mark 100');
+  });
+
+  it('a taker on arrival takes at the next price only while marketable there, at exactly its limit too (both sides)', () => {
+    const v = venue(); // mark 100
+    v.client.submit(order('b', 'buy', 'limit', 1, { price: 100 })); // marketable at the mark
+    v.client.submit(order('s', 'sell', 'limit', 1, { price: 100 })); // marketable at the mark
+    v.price(100.5); // b: 100.5 > 100, no longer marketable → rests; s: 100.5 ≥ 100 → taker at the price
+    v.price(100); // b touched → maker at its limit
+    v.client.submit(order('s2', 'sell', 'limit', 1, { price: 100 })); // marketable at mark 100
+    v.price(100); // exactly its limit: still marketable → taker
+    expect(v.log.filter((l) => l.startsWith('fill'))).toEqual(['fill s sell 1@100.5 taker', 'fill b buy 1@100 maker', 'fill s2 sell 1@100 taker']);
   });
 
   it('a taker limit is slipped but never beyond its limit', () => {
@@ -204,6 +242,17 @@ describe('simulated venue: matching', () => {
     expect(v.log.slice(6)).toEqual(['fill ro buy 1@100 taker', 'canceled ro: reduce-only remainder 2 canceled: the position is closed']);
   });
 
+  it('a reduce-only order partly filled by the volume cap keeps working while the position is still open', () => {
+    const v = venue([testInstrument()], { cap: 0.01 });
+    v.client.submit(order('long', 'buy', 'market', 2));
+    v.price(100, { volume: 1000 }); // cap 10: long 2
+    v.client.submit(order('ro', 'sell', 'market', 2, { reduceOnly: true }));
+    v.price(100, { volume: 100 }); // cap 1: 1 of 2, long 1 left
+    v.price(101, { volume: 100 }); // the other 1 closes the position
+    expect(v.log.slice(3)).toEqual(['fill ro sell 1@100 taker', 'fill ro sell 1@101 taker']);
+    expect(v.portfolio.quantity[0]).toBe(0);
+  });
+
   it('a remainder below one lot completes the order; a remainder of exactly one lot keeps working', () => {
     const v = venue([testInstrument()], { cap: 0.01 });
     v.client.submit(order('odd', 'buy', 'market', 1.0005)); // floors to 1.000; 0.0005 < lot: done
@@ -217,15 +266,47 @@ describe('simulated venue: matching', () => {
   });
 
   it('the bar path visits the nearer extreme first (high on a tie)', () => {
-    const bars = (o: number, h: number, l: number, c: number) => ({ ts: Float64Array.of(T0), open: Float64Array.of(o), high: Float64Array.of(h), low: Float64Array.of(l), close: Float64Array.of(c), volume: Float64Array.of(1000) });
+    const bars = (o: number, h: number, l: number, c: number) => barColumns([[o, h, l, c]]);
     for (const [bar, first] of [[bars(100, 102, 98, 100), 's'], [bars(100, 105, 99, 100), 'b'], [bars(100, 101, 95, 100), 's']] as const) {
       const v = venue();
       v.client.submit(order('b', 'buy', 'limit', 1, { price: bar.low[0]! }));
       v.client.submit(order('s', 'sell', 'limit', 1, { price: bar.high[0]! }));
       v.client.processCommands(T0);
-      v.client.processBar(0, bar, 0, 3_600_000);
+      v.client.processBar(0, bar, 0, HOUR);
       expect(v.log.slice(2).map((l) => l.split(' ')[1])).toEqual(first === 's' ? ['s', 'b'] : ['b', 's']);
     }
+  });
+});
+
+describe('simulated venue: bars checked', () => {
+  it('skip-idle: a bar with only a position is counted on the shortcut path; a bar with nothing is not', () => {
+    const v = venue([testInstrument()], { cash: 1050.5 });
+    const bars = barColumns([[100, 101, 99, 100], [100, 100, 95, 96], [96, 97, 80, 85]]);
+    v.client.processBar(0, bars, 0, HOUR); // no command, order or position: returns before counting
+    expect(v.client.barsChecked).toBe(0);
+    // long 100 at 100, cash 1045 after the fee: 1045 + 100 (x − 100) = 100 · x · 0.005 → x = 8955 / 99.5 = 90
+    v.client.submit(order('a', 'buy', 'market', 100));
+    v.price(100);
+    v.client.processBar(0, bars, 1, HOUR); // position only, low 95 above 90: counted, path skipped
+    v.client.processBar(0, bars, 2, HOUR); // position only, low 80 below 90: counted, path 96 → 97 → 80 → 85 runs
+    expect(v.client.barsChecked).toBe(2);
+    expect(v.client.pricesProcessed).toBe(1 + 4); // v.price, then bar 2's four prices
+    expect(v.log.slice(2)).toEqual(['fill liquidation-1-0 sell 100@90 taker liquidation']);
+  });
+
+  it('every-bar: each bar with a command or a working order is counted and its whole path runs; a bar with nothing is not', () => {
+    const v = venue([testInstrument()], { pathChecks: 'every-bar' });
+    const bars = barColumns([[100, 101, 99, 100], [100, 101, 99, 100], [100, 101, 99, 100], [100, 101, 99, 100]]);
+    v.client.processBar(0, bars, 0, HOUR); // nothing: not counted
+    v.client.submit(order('b', 'buy', 'limit', 1, { price: 90 })); // rests below every range
+    v.client.processBar(0, bars, 1, HOUR); // a command on its way: counted
+    v.client.processBar(0, bars, 2, HOUR); // a resting order no price reaches: counted all the same
+    v.client.cancel('b', 0);
+    v.client.processCommands(v.clock.now());
+    v.client.processBar(0, bars, 3, HOUR); // nothing left: not counted
+    expect(v.client.barsChecked).toBe(2);
+    expect(v.client.pricesProcessed).toBe(2 * 4); // skip-idle would skip bar 2's path
+    expect(v.log).toEqual(['accepted b SIM-1', 'canceled b: canceled on request']);
   });
 });
 
@@ -354,6 +435,18 @@ describe('simulated venue: liquidation', () => {
       `fill liquidation-1-1 sell 50@${4457.5 / 49} taker liquidation`,
       'canceled tp: canceled by liquidation',
     ]);
+  });
+
+  it('liquidation fills ask the fee model for the taker fee', () => {
+    const asked: Liquidity[] = [];
+    const standard = new InstrumentFeeModel();
+    const fees: FeeModel = { fee: (instrument, notional, liquidity) => (asked.push(liquidity), standard.fee(instrument, notional, liquidity)) };
+    const v = venue([testInstrument()], { cash: 1050.5, fees });
+    v.client.submit(order('a', 'buy', 'limit', 100, { price: 99.5 })); // rests below mark 100
+    v.price(99.5); // maker: long 100 at 99.5, cash 1050.5 − 1.99
+    v.price(85, { previous: NaN }); // equity 1048.51 − 1450 < 0: liquidated at 85
+    expect(v.log.slice(1)).toEqual(['fill a buy 100@99.5 maker', 'fill liquidation-1-0 sell 100@85 taker liquidation']);
+    expect(asked).toEqual(['maker', 'taker']);
   });
 
   it('without a previous price the liquidation happens at the price itself', () => {
