@@ -3,7 +3,7 @@ import type { StaleInputEvent, StaleSpan } from '../core/bar.js';
 import type { BarFrame } from '../data/bar-frame.js';
 import type { Kernel } from '../engine/kernel.js';
 import type { Strategy, StrategyContext } from '../engine/strategy.js';
-import { at, backtestSpec, fundingTable, scriptStrategy, testInstrument, type BarScript } from '../../test/support/engine-scenarios.js';
+import { at, backtestSpec, fundingTable, scriptStrategy, testInstrument, testOrderId, type BarScript } from '../../test/support/engine-scenarios.js';
 import { makeFrame, type Ohlcv } from '../../test/support/frames.js';
 import { TableFundingModel } from './execution-models.js';
 import { BarStepper, runBacktest, runBacktestWithSignals, type BacktestState } from './run-backtest.js';
@@ -193,6 +193,34 @@ describe('runBacktest: hooks, timers, stop and resume', () => {
     const part = runBacktest(spec, strategy(), { stopBefore: 1 });
     runBacktest(spec, strategy(), { resume: JSON.parse(JSON.stringify(part.state)) as BacktestState });
     expect(ids.map((id) => id !== '')).toEqual([false, false, false, true, true, true]);
+  });
+});
+
+describe('runBacktest: the warm-up ends at the window\'s first close', () => {
+  /** Arms timers at the closes of bar 2 (warm-up) and bar 3 (window) unless already past; each sends a market buy. */
+  const timed = (ids: string[]): Strategy => ({
+    name: 'test',
+    onStart(ctx) {
+      for (const [name, iso] of [['warm', '2024-01-01T12:00:00Z'], ['window', '2024-01-01T16:00:00Z']] as const) if (at(iso) > ctx.now()) ctx.setTimer(name, at(iso));
+    },
+    onTimer: (ctx, name) => void ids.push(`${name} ${ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 1 })}`),
+  });
+
+  it('a timer at the window\'s first close trades; stopped exactly at the warm-up bar and resumed, the uninterrupted run', () => {
+    // 6 bars, warm-up 3: the window opens at bar 3's close (16:00); bar 4 opens at 103.
+    const frame = makeFrame({ timeframe: '4h', start, bars: [flat(100), flat(101), flat(102), flat(103), flat(103), flat(104)] });
+    const spec = backtestSpec(frame, [A], { warmupBars: 3 });
+    const fullIds: string[] = [];
+    const full = runBacktest(spec, timed(fullIds));
+    // the warm-up timer's order is held (id ''); the window's is sent and fills at bar 4's open
+    expect(fullIds).toEqual(['warm ', `window ${testOrderId('2024-01-01T16:00:00Z')}`]);
+    expect(full.fills.map((f) => [f.ts, f.price])).toEqual([[at('2024-01-01T16:00:00Z'), 103]]);
+    const part = runBacktest(spec, timed([]), { stopBefore: 3 });
+    const restIds: string[] = [];
+    const rest = runBacktest(spec, timed(restIds), { resume: JSON.parse(JSON.stringify(part.state)) as BacktestState });
+    expect(restIds).toEqual([`window ${testOrderId('2024-01-01T16:00:00Z')}`]); // resumed at 12:00: only the window timer is armed
+    expect([...part.fills, ...rest.fills]).toEqual(full.fills);
+    expect(Array.from(rest.equity.value)).toEqual(Array.from(full.equity.value));
   });
 });
 
