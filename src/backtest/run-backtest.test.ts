@@ -364,6 +364,66 @@ describe('result notes', () => {
   });
 });
 
+describe('result: risk state changes and flattens', () => {
+  it('a drawdown beyond the limit: REDUCING, the working order canceled, the position flattened; noted and returned', () => {
+    // Long 10 at 100 (fee 10 × 100 × 0.00055 = 0.55) and a buy limit at 30 that never fills. Peak equity 10 000 at
+    // the bar 0 close; at the bar 2 close (12:00) equity is 10 000 − 0.55 + 10 × (40 − 100) = 9 399.45, a drawdown of
+    // 600.55 / 10 000 = 0.060055 > 0.05. The flatten's sell of 10 fills at bar 3's open, 40.
+    const frame = makeFrame({ timeframe: '4h', start, bars: [flat(100), flat(100), [100, 100, 40, 40, 1000], flat(40), flat(40)] });
+    const strategy = scriptStrategy({
+      0: (ctx) => {
+        ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 10 });
+        ctx.submitOrder({ instrument: 0, side: 'buy', type: 'limit', price: 30, quantity: 1 });
+      },
+    });
+    const r = runBacktest(backtestSpec(frame, [A], { risk: { maxDrawdown: 0.05 } }), strategy);
+    const noon = at('2024-01-01T12:00:00Z');
+    const limit = testOrderId('2024-01-01T04:00:00Z', 1), flatten = testOrderId('2024-01-01T12:00:00Z');
+    expect(r.fills.map((f) => [f.ts, f.side, f.quantity, f.price, f.clientOrderId])).toEqual([
+      [at('2024-01-01T04:00:00Z'), 'buy', 10, 100, testOrderId('2024-01-01T04:00:00Z')],
+      [noon, 'sell', 10, 40, flatten], // bar 3 opens at 12:00, the time the flatten was sent
+    ]);
+    expect(Array.from(r.bars[0]!.position)).toEqual([0, 10, 10, 0, 0]);
+    const reason = 'max_drawdown 0.05 < 0.060055: equity 9399.45 is below the peak 10000; every position is flattened';
+    expect(r.risk).toEqual({
+      denials: {},
+      stateChanges: [{ ts: noon, from: 'ACTIVE', to: 'REDUCING', trigger: 'max_drawdown', reason }],
+      flattens: [{ ts: noon, reason: 'risk: max_drawdown 0.05 < 0.060055', canceled: [limit], orders: [flatten] }],
+    });
+    // nothing was denied: no denial note
+    expect(r.notes).toEqual([
+      `risk: trading state ACTIVE -> REDUCING at 2024-01-01T12:00:00.000Z (max_drawdown): ${reason}`,
+      'risk: flattened at 2024-01-01T12:00:00.000Z (risk: max_drawdown 0.05 < 0.060055): 1 working order(s) canceled, 1 reduce-only market order(s) sent',
+    ]);
+  });
+
+  it('notes the first 20 state changes and flattens and counts the rest', () => {
+    // Before bar k opens (engine time = its open), by hand: HALTED (k even) or ACTIVE (k odd), then a flatten with
+    // nothing to close: n bars make n changes and n flattens.
+    const changeNote = (k: number) => `risk: trading state ${k % 2 === 0 ? 'ACTIVE -> HALTED' : 'HALTED -> ACTIVE'} at ${new Date(at(start) + k * 4 * 3_600_000).toISOString()} (manual): hand ${k}`;
+    const flattenNote = (k: number) => `risk: flattened at ${new Date(at(start) + k * 4 * 3_600_000).toISOString()} (hand ${k}): 0 working order(s) canceled, 0 reduce-only market order(s) sent`;
+    for (const n of [20, 23]) {
+      const frame = makeFrame({ timeframe: '4h', start, bars: Array.from({ length: n }, () => flat(100)) });
+      const r = runBacktest(backtestSpec(frame, [A]), scriptStrategy({}), {
+        beforeBar(kernel, tsOpen) {
+          const k = (tsOpen - at(start)) / (4 * 3_600_000);
+          kernel.setTradingState(k % 2 === 0 ? 'HALTED' : 'ACTIVE', `hand ${k}`);
+          kernel.flattenAll(`hand ${k}`);
+        },
+      });
+      const first = Array.from({ length: 20 }, (_, k) => k);
+      expect(r.notes, `${n} bars`).toEqual([
+        ...first.map(changeNote),
+        ...(n > 20 ? [`risk: … and ${n - 20} more trading state changes`] : []),
+        ...first.map(flattenNote),
+        ...(n > 20 ? [`risk: … and ${n - 20} more flattens`] : []),
+      ]);
+      expect(r.risk!.stateChanges.map((c) => c.reason)).toEqual(Array.from({ length: n }, (_, k) => `hand ${k}`));
+      expect(r.risk!.flattens.map((f) => f.reason)).toEqual(Array.from({ length: n }, (_, k) => `hand ${k}`));
+    }
+  });
+});
+
 describe('annotations and the warm-up window', () => {
   const frame = makeFrame({ timeframe: '4h', start, series: [[flat(100), flat(101), flat(102), flat(103), flat(104)], [flat(50), flat(51), flat(52), flat(53), flat(54)]] });
 
