@@ -397,6 +397,16 @@ describe('result: risk state changes and flattens', () => {
     ]);
   });
 
+  it('denials of several rules are noted per rule, comma-separated', () => {
+    // At the bar 0 close (mark 100): 10 × 100 = 1000 > 500 per order; then 4 (400) passes; then 5 makes the
+    // instrument's working notional 400 + 500 = 900 > 800.
+    const frame = makeFrame({ timeframe: '4h', start, bars: [flat(100), flat(100)] });
+    const script: BarScript = { 0: (ctx) => { for (const quantity of [10, 4, 5]) ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity }); } };
+    const r = runBacktest(backtestSpec(frame, [A], { risk: { maxOrderNotional: 500, maxInstrumentNotional: 800 } }), scriptStrategy(script));
+    expect(r.fills.map((f) => f.quantity)).toEqual([4]);
+    expect(r.notes.filter((n) => n.startsWith('risk:'))).toEqual(['risk: 2 order(s) denied before reaching the venue (max_order_notional 1, max_instrument_notional 1)']);
+  });
+
   it('notes the first 20 state changes and flattens and counts the rest', () => {
     // Before bar k opens (engine time = its open), by hand: HALTED (k even) or ACTIVE (k odd), then a flatten with
     // nothing to close: n bars make n changes and n flattens.
