@@ -467,6 +467,16 @@ describe('annotations and the warm-up window', () => {
     expect(Array.from(r.equity.ts)).toEqual([noon, at('2024-01-01T16:00:00Z'), at('2024-01-01T20:00:00Z')]);
   });
 
+  it('the tiers in force when the window opens start it in instrument order, not in the order they were set', () => {
+    // warm-up 3 bars: C sets its tier at bar 0, B at bar 1, A at bar 2; the window opens at the bar 3 close (16:00)
+    const C = testInstrument({ symbol: 'CCCUSDT' });
+    const frame3 = makeFrame({ timeframe: '4h', start, series: [0, 1, 2].map(() => [flat(100), flat(100), flat(100), flat(100)]) });
+    const strategy: Strategy = { name: 'test', onBar: (ctx, bar) => void (bar.index === 2 - bar.instrument && ctx.annotateTier?.(bar.instrument, `T${bar.instrument}`, 'warm')) };
+    const r = runBacktest(backtestSpec(frame3, [A, B, C], { warmupBars: 3 }), strategy);
+    const open = at('2024-01-01T16:00:00Z');
+    expect(r.annotations!.tiers).toEqual([A, B, C].map((x, i) => ({ instrument: x.id, ts: open, tier: `T${i}`, reason: 'warm' })));
+  });
+
   it('without a warm-up every annotation is kept; without annotations there are none', () => {
     const strategy: Strategy = { name: 'test', onBar: (ctx, bar) => void (bar.index === 0 && bar.instrument === 0 && ctx.annotateTier?.(0, 'T', 'r')) };
     const r = runBacktest(backtestSpec(frame, [A, B]), strategy);
