@@ -3,7 +3,7 @@ import type { StaleInputEvent, StaleSpan } from '../core/bar.js';
 import type { BarFrame } from '../data/bar-frame.js';
 import type { Kernel } from '../engine/kernel.js';
 import type { Strategy, StrategyContext } from '../engine/strategy.js';
-import { at, backtestSpec, fundingTable, scriptStrategy, testInstrument, type BarScript } from '../../test/support/engine-scenarios.js';
+import { at, backtestSpec, fundingTable, scriptStrategy, testInstrument, testOrderId, type BarScript } from '../../test/support/engine-scenarios.js';
 import { makeFrame, type Ohlcv } from '../../test/support/frames.js';
 import { TableFundingModel } from './execution-models.js';
 import { BarStepper, runBacktest, runBacktestWithSignals, type BacktestState } from './run-backtest.js';
@@ -196,6 +196,34 @@ describe('runBacktest: hooks, timers, stop and resume', () => {
   });
 });
 
+describe('runBacktest: the warm-up ends at the window\'s first close', () => {
+  /** Arms timers at the closes of bar 2 (warm-up) and bar 3 (window) unless already past; each sends a market buy. */
+  const timed = (ids: string[]): Strategy => ({
+    name: 'test',
+    onStart(ctx) {
+      for (const [name, iso] of [['warm', '2024-01-01T12:00:00Z'], ['window', '2024-01-01T16:00:00Z']] as const) if (at(iso) > ctx.now()) ctx.setTimer(name, at(iso));
+    },
+    onTimer: (ctx, name) => void ids.push(`${name} ${ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 1 })}`),
+  });
+
+  it('a timer at the window\'s first close trades; stopped exactly at the warm-up bar and resumed, the uninterrupted run', () => {
+    // 6 bars, warm-up 3: the window opens at bar 3's close (16:00); bar 4 opens at 103.
+    const frame = makeFrame({ timeframe: '4h', start, bars: [flat(100), flat(101), flat(102), flat(103), flat(103), flat(104)] });
+    const spec = backtestSpec(frame, [A], { warmupBars: 3 });
+    const fullIds: string[] = [];
+    const full = runBacktest(spec, timed(fullIds));
+    // the warm-up timer's order is held (id ''); the window's is sent and fills at bar 4's open
+    expect(fullIds).toEqual(['warm ', `window ${testOrderId('2024-01-01T16:00:00Z')}`]);
+    expect(full.fills.map((f) => [f.ts, f.price])).toEqual([[at('2024-01-01T16:00:00Z'), 103]]);
+    const part = runBacktest(spec, timed([]), { stopBefore: 3 });
+    const restIds: string[] = [];
+    const rest = runBacktest(spec, timed(restIds), { resume: JSON.parse(JSON.stringify(part.state)) as BacktestState });
+    expect(restIds).toEqual([`window ${testOrderId('2024-01-01T16:00:00Z')}`]); // resumed at 12:00: only the window timer is armed
+    expect([...part.fills, ...rest.fills]).toEqual(full.fills);
+    expect(Array.from(rest.equity.value)).toEqual(Array.from(full.equity.value));
+  });
+});
+
 describe('BarStepper', () => {
   const frame = makeFrame({ timeframe: '4h', start, bars: [flat(100), flat(101), flat(102)] });
 
@@ -336,6 +364,76 @@ describe('result notes', () => {
   });
 });
 
+describe('result: risk state changes and flattens', () => {
+  it('a drawdown beyond the limit: REDUCING, the working order canceled, the position flattened; noted and returned', () => {
+    // Long 10 at 100 (fee 10 × 100 × 0.00055 = 0.55) and a buy limit at 30 that never fills. Peak equity 10 000 at
+    // the bar 0 close; at the bar 2 close (12:00) equity is 10 000 − 0.55 + 10 × (40 − 100) = 9 399.45, a drawdown of
+    // 600.55 / 10 000 = 0.060055 > 0.05. The flatten's sell of 10 fills at bar 3's open, 40.
+    const frame = makeFrame({ timeframe: '4h', start, bars: [flat(100), flat(100), [100, 100, 40, 40, 1000], flat(40), flat(40)] });
+    const strategy = scriptStrategy({
+      0: (ctx) => {
+        ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 10 });
+        ctx.submitOrder({ instrument: 0, side: 'buy', type: 'limit', price: 30, quantity: 1 });
+      },
+    });
+    const r = runBacktest(backtestSpec(frame, [A], { risk: { maxDrawdown: 0.05 } }), strategy);
+    const noon = at('2024-01-01T12:00:00Z');
+    const limit = testOrderId('2024-01-01T04:00:00Z', 1), flatten = testOrderId('2024-01-01T12:00:00Z');
+    expect(r.fills.map((f) => [f.ts, f.side, f.quantity, f.price, f.clientOrderId])).toEqual([
+      [at('2024-01-01T04:00:00Z'), 'buy', 10, 100, testOrderId('2024-01-01T04:00:00Z')],
+      [noon, 'sell', 10, 40, flatten], // bar 3 opens at 12:00, the time the flatten was sent
+    ]);
+    expect(Array.from(r.bars[0]!.position)).toEqual([0, 10, 10, 0, 0]);
+    const reason = 'max_drawdown 0.05 < 0.060055: equity 9399.45 is below the peak 10000; every position is flattened';
+    expect(r.risk).toEqual({
+      denials: {},
+      stateChanges: [{ ts: noon, from: 'ACTIVE', to: 'REDUCING', trigger: 'max_drawdown', reason }],
+      flattens: [{ ts: noon, reason: 'risk: max_drawdown 0.05 < 0.060055', canceled: [limit], orders: [flatten] }],
+    });
+    // nothing was denied: no denial note
+    expect(r.notes).toEqual([
+      `risk: trading state ACTIVE -> REDUCING at 2024-01-01T12:00:00.000Z (max_drawdown): ${reason}`,
+      'risk: flattened at 2024-01-01T12:00:00.000Z (risk: max_drawdown 0.05 < 0.060055): 1 working order(s) canceled, 1 reduce-only market order(s) sent',
+    ]);
+  });
+
+  it('denials of several rules are noted per rule, comma-separated', () => {
+    // At the bar 0 close (mark 100): 10 × 100 = 1000 > 500 per order; then 4 (400) passes; then 5 makes the
+    // instrument's working notional 400 + 500 = 900 > 800.
+    const frame = makeFrame({ timeframe: '4h', start, bars: [flat(100), flat(100)] });
+    const script: BarScript = { 0: (ctx) => { for (const quantity of [10, 4, 5]) ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity }); } };
+    const r = runBacktest(backtestSpec(frame, [A], { risk: { maxOrderNotional: 500, maxInstrumentNotional: 800 } }), scriptStrategy(script));
+    expect(r.fills.map((f) => f.quantity)).toEqual([4]);
+    expect(r.notes.filter((n) => n.startsWith('risk:'))).toEqual(['risk: 2 order(s) denied before reaching the venue (max_order_notional 1, max_instrument_notional 1)']);
+  });
+
+  it('notes the first 20 state changes and flattens and counts the rest', () => {
+    // Before bar k opens (engine time = its open), by hand: HALTED (k even) or ACTIVE (k odd), then a flatten with
+    // nothing to close: n bars make n changes and n flattens.
+    const changeNote = (k: number) => `risk: trading state ${k % 2 === 0 ? 'ACTIVE -> HALTED' : 'HALTED -> ACTIVE'} at ${new Date(at(start) + k * 4 * 3_600_000).toISOString()} (manual): hand ${k}`;
+    const flattenNote = (k: number) => `risk: flattened at ${new Date(at(start) + k * 4 * 3_600_000).toISOString()} (hand ${k}): 0 working order(s) canceled, 0 reduce-only market order(s) sent`;
+    for (const n of [20, 23]) {
+      const frame = makeFrame({ timeframe: '4h', start, bars: Array.from({ length: n }, () => flat(100)) });
+      const r = runBacktest(backtestSpec(frame, [A]), scriptStrategy({}), {
+        beforeBar(kernel, tsOpen) {
+          const k = (tsOpen - at(start)) / (4 * 3_600_000);
+          kernel.setTradingState(k % 2 === 0 ? 'HALTED' : 'ACTIVE', `hand ${k}`);
+          kernel.flattenAll(`hand ${k}`);
+        },
+      });
+      const first = Array.from({ length: 20 }, (_, k) => k);
+      expect(r.notes, `${n} bars`).toEqual([
+        ...first.map(changeNote),
+        ...(n > 20 ? [`risk: … and ${n - 20} more trading state changes`] : []),
+        ...first.map(flattenNote),
+        ...(n > 20 ? [`risk: … and ${n - 20} more flattens`] : []),
+      ]);
+      expect(r.risk!.stateChanges.map((c) => c.reason)).toEqual(Array.from({ length: n }, (_, k) => `hand ${k}`));
+      expect(r.risk!.flattens.map((f) => f.reason)).toEqual(Array.from({ length: n }, (_, k) => `hand ${k}`));
+    }
+  });
+});
+
 describe('annotations and the warm-up window', () => {
   const frame = makeFrame({ timeframe: '4h', start, series: [[flat(100), flat(101), flat(102), flat(103), flat(104)], [flat(50), flat(51), flat(52), flat(53), flat(54)]] });
 
@@ -367,6 +465,16 @@ describe('annotations and the warm-up window', () => {
     expect(Array.from(r.bars[1]!.open)).toEqual([52, 53, 54]);
     expect(Array.from(r.bars[0]!.ts)).toEqual([at('2024-01-01T08:00:00Z'), noon, at('2024-01-01T16:00:00Z')]);
     expect(Array.from(r.equity.ts)).toEqual([noon, at('2024-01-01T16:00:00Z'), at('2024-01-01T20:00:00Z')]);
+  });
+
+  it('the tiers in force when the window opens start it in instrument order, not in the order they were set', () => {
+    // warm-up 3 bars: C sets its tier at bar 0, B at bar 1, A at bar 2; the window opens at the bar 3 close (16:00)
+    const C = testInstrument({ symbol: 'CCCUSDT' });
+    const frame3 = makeFrame({ timeframe: '4h', start, series: [0, 1, 2].map(() => [flat(100), flat(100), flat(100), flat(100)]) });
+    const strategy: Strategy = { name: 'test', onBar: (ctx, bar) => void (bar.index === 2 - bar.instrument && ctx.annotateTier?.(bar.instrument, `T${bar.instrument}`, 'warm')) };
+    const r = runBacktest(backtestSpec(frame3, [A, B, C], { warmupBars: 3 }), strategy);
+    const open = at('2024-01-01T16:00:00Z');
+    expect(r.annotations!.tiers).toEqual([A, B, C].map((x, i) => ({ instrument: x.id, ts: open, tier: `T${i}`, reason: 'warm' })));
   });
 
   it('without a warm-up every annotation is kept; without annotations there are none', () => {

@@ -269,7 +269,6 @@ class BarRun {
 
   start(): void {
     this.kernel.start();
-    this.kernel.warmingUp = this.from < this.warmup;
   }
 
 
@@ -292,6 +291,9 @@ class BarRun {
     const P = this.present, C = this.close;
     const tsOpen = this.ts[t]!;
     const tsClose = tsOpen + this.tf;
+    // Everything of bar t (hook, path, timers at its close, the bar) is warm-up or window alike: decided here, not at
+    // the bar's delivery, so timers due at the window's first close trade and a run resumed at any bar agrees.
+    kernel.warmingUp = t < this.warmup;
     this.control.beforeBar?.(kernel, tsOpen);
     clock.advanceTo(tsOpen);
     for (let i = 0; i < n; i++) {
@@ -315,7 +317,6 @@ class BarRun {
   /** Step 4, first half: each instrument's bar to the strategy. */
   deliverBars(t: number): void {
     const { n, kernel, bars, columnValues } = this;
-    if (t < this.warmup !== kernel.warmingUp) kernel.warmingUp = t < this.warmup;
     const P = this.present;
     for (let i = 0; i < n; i++) {
       if (P[i]![t] !== 0) kernel.onBar(i, bars[i]!, t, this.tf, columnValues[i]);

@@ -208,6 +208,27 @@ describe('runTickBacktest', () => {
     ]);
   });
 
+  it('keeps the spec notes and every tier annotation at its tick time; the strategy gets no extra history columns', () => {
+    const columns: string[][] = [];
+    const strategy: Strategy = {
+      name: 'test',
+      onTick(ctx, t) {
+        columns.push(Object.keys(ctx.history(t.instrument).columns));
+        ctx.annotateTier?.(t.instrument, t.price > 100 ? 'HIGH' : 'LOW', 'price');
+      },
+    };
+    const data = [ticks([['2024-01-01T00:00:10Z', 100, 1, 1], ['2024-01-01T00:00:20Z', 101, 1, 1]])];
+    const r = runTickBacktest(tickSpec([X], data, { notes: ['from the spec'] }), strategy);
+    expect(r.notes).toEqual(['from the spec']);
+    expect(r.annotations).toEqual({
+      tiers: [
+        { instrument: X.id, ts: at('2024-01-01T00:00:10Z'), tier: 'LOW', reason: 'price' },
+        { instrument: X.id, ts: at('2024-01-01T00:00:20Z'), tier: 'HIGH', reason: 'price' },
+      ],
+    });
+    expect(columns).toEqual([[], []]);
+  });
+
   it('an instrument without ticks does not move the sampling grid; a run without any tick samples nothing', () => {
     const one = runTickBacktest(tickSpec([X, Y], [ticks([]), ticks([['2024-01-01T00:00:30Z', 100, 1, 1]])]), { name: 'idle' });
     expect(Array.from(one.equity.ts, iso)).toEqual(['2024-01-01T00:01:00.000Z']);

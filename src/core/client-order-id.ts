@@ -98,6 +98,10 @@ export class ClientOrderIdFormatter {
     formatClientOrderId({ run, strategy, instrument: 0, time: 0, sequence: 0 });
     this.prefix = `${run}_${strategy}_`;
   }
+  /** Whether `id` is in this run's and strategy's id space (starts with `<run>_<strategy>_`): one {@link format} may make. */
+  owns(id: string): boolean {
+    return id.startsWith(this.prefix);
+  }
   format(instrument: number, time: number, sequence: number): string {
     if (!(instrument >= 0 && instrument < 1296 && time >= 0 && time < 36 ** 9 && sequence >= 0 && sequence < 46656 && Number.isInteger(time))) {
       return formatClientOrderId({ run: this.run, strategy: this.strategy, instrument, time, sequence }); // throws naming the field

@@ -381,6 +381,23 @@ describe('Kernel.submitOrder: requests', () => {
     expect(venue.submitted.map((o) => o.clientOrderId)).toEqual(['mine-1', 'mine-2']);
   });
 
+  it('refuses a caller id in the run’s generated id space: a later generated id would repeat it', () => {
+    // Before the refusal the kernel sent the generated id a second time; in a backtest the venue rejected that
+    // order and then routed the caller order's fill to the rejected one (an OrderStateError ended the run).
+    const { kernel, venue, clock } = setup();
+    const later = testOrderId('2024-01-01T01:00:00Z'); // instrument 0's first generated id at T0 + 1 h
+    expect(thrown(() => kernel.submitOrder(buy(1, { type: 'limit', price: 90, clientOrderId: later })))).toMatchObject({
+      code: 'invalid_order',
+      message: `client order id "${later}" is in the run’s generated id space (prefix "bt_test_"): a later generated id could repeat it`,
+      context: { clientOrderId: later },
+    });
+    clock.advanceTo(T0 + HOUR);
+    expect(kernel.submitOrder(buy(1))).toBe(later);
+    // another strategy's or run's prefix is the caller's to use
+    expect(kernel.submitOrder(buy(1, { clientOrderId: 'bt_other_0_0_0' }))).toBe('bt_other_0_0_0');
+    expect(venue.submitted.map((o) => o.clientOrderId)).toEqual([later, 'bt_other_0_0_0']);
+  });
+
   it('sends quantities floored to whole lots; one that floors to zero goes as asked (for the venue to refuse)', () => {
     const { kernel, venue } = setup();
     kernel.submitOrder(buy(1.239, { instrument: 1 }));

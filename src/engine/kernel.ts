@@ -355,8 +355,12 @@ export class Kernel implements StrategyContext, ExecutionEvents {
       clientOrderId = this.ids.format(instrument, now, this.idNext[instrument]!++);
     } else if (!CLIENT_ORDER_ID_PATTERN.test(clientOrderId)) {
       throw new EngineError('invalid_order', `client order id must be 1-36 characters of [A-Za-z0-9_-], was ${JSON.stringify(clientOrderId)}`, { clientOrderId });
+    } else if (this.ids.owns(clientOrderId)) {
+      // Reserved for generated ids: a later one could repeat it, and its order would be sent under the caller's id.
+      throw new EngineError('invalid_order', `client order id ${JSON.stringify(clientOrderId)} is in the run’s generated id space (prefix ${JSON.stringify(`${this.ids.run}_${this.ids.strategy}_`)}): a later generated id could repeat it`, { clientOrderId });
     }
-    // A generated id can only repeat one the run already holds after a restore (a replayed decision).
+    // A generated id can only repeat one the run already holds after a restore or adoptOrder (a replayed decision):
+    // caller ids never carry the generated prefix, and generated ids differ in (instrument, decision time, sequence).
     if ((request.clientOrderId !== undefined || this.restored) && this.orders.slotOf(clientOrderId) >= 0) {
       // The same decision again (e.g. a restarted run replaying its last bar): never a second order with one id.
       if (request.clientOrderId === undefined) return clientOrderId;
