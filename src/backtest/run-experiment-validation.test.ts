@@ -5,8 +5,10 @@ import { BYBIT_LINEAR_PERPETUALS } from '../core/instrument.js';
 import type { MarketStore } from '../data/index.js';
 import type { Strategy, StrategyFactory } from '../engine/strategy.js';
 import { DEFAULT_FEATURE_SPEC, FeaturePipeline } from '../features/index.js';
+import { makeMsGarchModel } from '../regime/ms-garch-model.js';
 import {
   checkModelCard,
+  describeRegimeFit,
   experimentSetup,
   experimentVenueModels,
   ExperimentError,
@@ -263,5 +265,20 @@ describe('experimentSetup: config-shaped problems fail by JSON path before any d
   it('an unknown instrument is reported before the feature columns', async () => {
     const c = config({ data: { venue: 'x', symbols: ['DOGEUSDT'], timeframe: '4h', start: '2024-01-01', end: '2024-02-01' }, columns: { mom: { source: 'feature', feature: 'nope', params: {} } } });
     await expect(experimentSetup(c, deps)).rejects.toMatchObject({ code: 'unknown_instrument' });
+  });
+});
+
+describe('describeRegimeFit', () => {
+  it('says NOT converged for a fit that stopped on its iteration limit (no quick series fails to converge)', () => {
+    // ω / (1 − α − β) = 0.0002 / 0.2 = 0.001 → vol 0.03162; 0.00001 / 0.2 → 0.007071
+    const model = makeMsGarchModel({ mean: [-0.002, 0.001], omega: [0.0002, 0.00001], alpha: [0.1, 0.05], beta: [0.7, 0.75], transition: [[0.9, 0.1], [0.05, 0.95]] });
+    const fit = {
+      instrument: 'BTCUSDT-SPOT.X', symbol: 'BTCUSDT', model, labels: ['crisis', 'bull'] as const, initialVariance: 0.0001, returnScale: 1,
+      fitStart: Date.UTC(2024, 0, 1), fitEnd: Date.UTC(2024, 1, 1), returns: 185, logLikelihood: 400, converged: false, seed: 7,
+    };
+    expect(describeRegimeFit(fit, '4h')).toBe(
+      'BTCUSDT-SPOT.X: regime = 2-state MS-GARCH(1,1) fitted on 185 BTCUSDT 4h log returns of bars opening in [2024-01-01T00:00:00Z, 2024-02-01T00:00:00Z) ' +
+        '(before the backtest; seed 7, NOT converged): crisis mean -0.002 unconditional vol 0.03162 stay 0.9; bull mean 0.001 unconditional vol 0.007071 stay 0.95',
+    );
   });
 });

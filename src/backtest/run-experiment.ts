@@ -392,7 +392,7 @@ export async function fitExperimentRegimes(store: MarketStore, config: Experimen
 }
 
 /** One note per fitted regime: window, size, seed, convergence and per-state mean / unconditional volatility (4 significant digits). */
-function describeRegimeFit(r: FittedRegime, timeframe: string): string {
+export function describeRegimeFit(r: FittedRegime, timeframe: string): string {
   const m = r.model;
   const states = r.labels
     .map((label, k) => `${label} mean ${sig4(m.mean[k]!)} unconditional vol ${sig4(Math.sqrt(m.omega[k]! / (1 - m.alpha[k]! - m.beta[k]!)))} stay ${sig4(m.transition[k * m.states + k]!)}`)
