@@ -500,8 +500,9 @@ describe('renderHtmlReport plot data (exact payload for a small hand-made run)',
     const TINY_HTML = tinyHtml();
     const data = reportData(TINY_HTML) as { annotations: unknown };
     expect(data.annotations).toEqual({
-      // An unknown tier goes right after `none`.
-      tierOrder: ['none', 'CUSTOM<x>', 'EMERGENCY_FLAT', 'PURE_KELLY', 'BLENDED', 'FULL_RL'],
+      // An unknown tier goes right after `none`. The names become the axis tick labels, which Plotly reads as markup
+      // (a raw `<a href=…>` there is a live link): escaped like every other Plotly text.
+      tierOrder: ['none', 'CUSTOM&lt;x&gt;', 'EMERGENCY_FLAT', 'PURE_KELLY', 'BLENDED', 'FULL_RL'],
       tiers: [
         // Instrument 0 of 2 sits 0.05 below the tier's row, instrument 1 0.05 above; the repeated PURE_KELLY is one step.
         { name: A, t: [T0 + DAY, T0 + 2 * DAY, T0 + 4 * DAY], y: [2.95, 4.95, 4.95], text: [`${A}: PURE_KELLY (no_rl_sizer)`, `${A}: FULL_RL (rl)`, `${A}: FULL_RL (to the end)`] },

@@ -473,7 +473,7 @@ function annotationPlotData(result: BacktestResult) {
       price: bar && closeTs ? { t: Array.from(pick(closeTs, priceIdx)), c: toList(pick(bar.close, priceIdx)) } : { t: [], c: [] },
     };
   });
-  return { tierOrder: order, tiers, regimes };
+  return { tierOrder: order.map(escapePlotlyText), tiers, regimes };
 }
 
 /** Every k-th index of 0..n-1 (plus the last) so that at most about `max` remain; display only. */
