@@ -1,10 +1,11 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BacktestResult, FillRecord } from './backtest-result.js';
 import type { BacktestMetrics } from './metrics.js';
-import { escapeHtml, plotIds, renderHtmlReport, summarize, writeReport } from './report.js';
+import { escapeHtml, plotIds, readPlotlyBundle, renderHtmlReport, ReportError, scriptSafe, summarize, writeReport } from './report.js';
 
 /** The text of `html` from `start` (included) up to the next `end` after it (excluded). */
 function between(html: string, start: string, end: string): string {
@@ -718,6 +719,50 @@ describe('renderHtmlReport script safety and the rolling window', () => {
   it('uses at least 2 bars (30 days of monthly bars round to 1)', () => {
     const window = (periodsPerYear: number) => (reportData(renderHtmlReport(tinyResult({ periodsPerYear, annotations: undefined }), METRICS)) as { rolling: { window: number } }).rolling.window;
     expect(window(12)).toBe(2);
+  });
+});
+
+describe('scriptSafe', () => {
+  it('breaks every `</script` in any letter case and leaves the rest alone', () => {
+    expect(scriptSafe('a = "</script>"; b = /<\\/SCRIPT>/; c = "</ScRiPt x"; d = "< /script</scrip>";')).toBe(
+      'a = "<\\/script>"; b = /<\\/SCRIPT>/; c = "<\\/ScRiPt x"; d = "< /script</scrip>";',
+    );
+  });
+});
+
+describe('readPlotlyBundle', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tm-report-bundle-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads the installed bundle by default and the file it is given otherwise', () => {
+    expect(readPlotlyBundle()).toBe(readFileSync(createRequire(import.meta.url).resolve('plotly.js-dist-min'), 'utf8'));
+    const path = join(dir, 'plotly.min.js');
+    writeFileSync(path, 'var Plotly = {}; // ✓');
+    expect(readPlotlyBundle(() => path)).toBe('var Plotly = {}; // ✓');
+  });
+
+  it('fails with plotly_bundle_missing when the bundle cannot be found or read', () => {
+    const notFound = new Error("Cannot find module 'plotly.js-dist-min'");
+    const failure = (locate: () => string): unknown => {
+      try {
+        readPlotlyBundle(locate);
+      } catch (e) {
+        return e;
+      }
+      return 'no error';
+    };
+    const unresolved = failure(() => {
+      throw notFound;
+    });
+    expect(unresolved).toBeInstanceOf(ReportError);
+    expect(unresolved).toMatchObject({ code: 'plotly_bundle_missing', message: "cannot read the plotly.js-dist-min bundle: Cannot find module 'plotly.js-dist-min'", context: { path: '' } });
+    expect((unresolved as ReportError).cause).toBe(notFound);
+    const path = join(dir, 'missing.js');
+    const unreadable = failure(() => path);
+    expect(unreadable).toBeInstanceOf(ReportError);
+    expect(unreadable).toMatchObject({ name: 'ReportError', code: 'plotly_bundle_missing', context: { path } });
+    expect(((unreadable as ReportError).cause as NodeJS.ErrnoException).code).toBe('ENOENT');
+    expect((unreadable as ReportError).message).toBe(`cannot read the plotly.js-dist-min bundle at ${path}: ENOENT: no such file or directory, open '${path}'`);
   });
 });
 

@@ -276,16 +276,28 @@ function jsonForScript(value: unknown): string {
   return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** Makes JavaScript source safe inside `<script>…</script>`: `</script` → `<\/script` (same meaning in strings and regexes). */
-function scriptSafe(js: string): string {
+/**
+ * Makes JavaScript source safe inside `<script>…</script>`: `</script` in any letter case → `<\/script` (same meaning
+ * in strings and regexes), so the source cannot close its element early.
+ */
+export function scriptSafe(js: string): string {
   return js.replace(/<\/(script)/gi, '<\\/$1');
 }
 
-/** Returns the plotly.js bundle source. @throws ReportError `plotly_bundle_missing`. */
-function readPlotlyBundle(): string {
+/** The path of the installed plotly.js-dist-min bundle, resolved from this module. */
+function plotlyBundlePath(): string {
+  return createRequire(import.meta.url).resolve('plotly.js-dist-min');
+}
+
+/**
+ * Returns the plotly.js bundle source from the file `locate` names (default: the installed plotly.js-dist-min).
+ * @throws ReportError `plotly_bundle_missing` when `locate` throws or the file cannot be read (`context.path`: the
+ * path, or `''` when none was found).
+ */
+export function readPlotlyBundle(locate: () => string = plotlyBundlePath): string {
   let path = '';
   try {
-    path = createRequire(import.meta.url).resolve('plotly.js-dist-min');
+    path = locate();
     return readFileSync(path, 'utf8');
   } catch (e) {
     throw new ReportError('plotly_bundle_missing', `cannot read the plotly.js-dist-min bundle${path ? ` at ${path}` : ''}: ${(e as Error).message}`, { path }, { cause: e });
