@@ -257,6 +257,7 @@ describe('summarize (exact output for a small hand-made run)', () => {
     const a: Record<string, unknown> = { x: 1 };
     a['self'] = { back: a };
     expect(() => summarize(tinyResult({ config: { a } }), METRICS)).toThrow('config must not contain cycles, was cyclic at config.a.self.back');
+    expect(() => summarize(tinyResult({ config: { a } }), METRICS)).toThrow(expect.objectContaining({ code: 'invariant', context: { path: 'config.a.self.back' } }));
     const list: unknown[] = [];
     list.push(list);
     expect(() => summarize(tinyResult({ config: { list } }), METRICS)).toThrow('was cyclic at config.list[0]');
@@ -716,6 +717,30 @@ describe('renderHtmlReport script safety and the rolling window', () => {
     expect((reportData(html) as { candles: { title: string }[] }).candles[0]!.title).toBe(odd);
   });
 
+  it('decimates the rolling Sharpe with its gaps counted as 0, so a gap does not hide the bucket’s other point', () => {
+    // Returns +1 %, +1 %, -1/101, -1/101, ... : with a window of 2 every other window holds two equal returns (no
+    // Sharpe: a gap), the others the same positive value. 20,002 values, 9,999 buckets of 2 or 3 over the inner 20,000.
+    const n = 20_003;
+    const ts = Float64Array.from({ length: 3 }, (_, i) => T0 + i * DAY);
+    const r = tinyResult({
+      instruments: [A],
+      dataSources: [],
+      periodsPerYear: 12,
+      equity: { ts: Float64Array.from({ length: n }, (_, i) => T0 + (i + 1) * DAY), value: Float64Array.from({ length: n }, (_, i) => [1000, 1010, 1020.1, 1010][i % 4]!) },
+      bars: [{ ts, open: ts.map(() => 1), high: ts.map(() => 1), low: ts.map(() => 1), close: ts.map(() => 1), position: new Float64Array(3) }],
+      fills: [],
+      trades: [],
+      annotations: undefined,
+    });
+    const rolling = (reportData(renderHtmlReport(r, METRICS)) as { rolling: { window: number; t: number[]; v: (number | null)[] } }).rolling;
+    expect(rolling.window).toBe(2);
+    // Each bucket keeps its gap (as 0, the minimum) and its value: 2 × 9,999 plus the first and the last point (both gaps).
+    expect(rolling.t).toHaveLength(20_000);
+    expect(rolling.v.filter((x) => x === null)).toHaveLength(10_001);
+    expect(rolling.v.slice(0, 4)).toEqual([null, null, rolling.v[2], null]);
+    expect(rolling.v[2]).toBeGreaterThan(0);
+  });
+
   it('uses at least 2 bars (30 days of monthly bars round to 1)', () => {
     const window = (periodsPerYear: number) => (reportData(renderHtmlReport(tinyResult({ periodsPerYear, annotations: undefined }), METRICS)) as { rolling: { window: number } }).rolling.window;
     expect(window(12)).toBe(2);
@@ -778,6 +803,7 @@ describe('writeReport errors', () => {
       code: 'io',
       message: expect.stringMatching(new RegExp(`^cannot create report folder ${join(blocker, 'sub')}: `)),
       context: { path: join(blocker, 'sub') },
+      cause: expect.objectContaining({ code: 'ENOTDIR' }),
     });
   });
 
@@ -789,6 +815,7 @@ describe('writeReport errors', () => {
       code: 'io',
       message: expect.stringMatching(new RegExp(`^cannot write ${join(out, 'summary.json')}: `)),
       context: { path: join(out, 'summary.json') },
+      cause: expect.objectContaining({ code: 'EISDIR' }),
     });
     expect(readdirSync(out)).toEqual(['summary.json']);
   });

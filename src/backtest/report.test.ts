@@ -179,6 +179,7 @@ describe('renderHtmlReport', () => {
   it('rejects bars that do not match the instruments', () => {
     const r = makeResult();
     expect(() => renderHtmlReport({ ...r, bars: r.bars.slice(1) }, computeMetrics(r))).toThrow(/one entry per instrument, had 1 for 2 instruments/);
+    expect(() => renderHtmlReport({ ...r, bars: r.bars.slice(1) }, computeMetrics(r))).toThrow(expect.objectContaining({ code: 'invariant', context: { bars: 1, instruments: 2 } }));
   });
 });
 
