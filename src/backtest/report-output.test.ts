@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BacktestResult, FillRecord } from './backtest-result.js';
 import type { BacktestMetrics } from './metrics.js';
-import { escapeHtml, plotIds, readPlotlyBundle, renderHtmlReport, ReportError, scriptSafe, summarize, writeReport } from './report.js';
+import { escapeHtml, jsonForScript, plotIds, readPlotlyBundle, renderHtmlReport, ReportError, scriptSafe, summarize, writeReport } from './report.js';
 
 /** The text of `html` from `start` (included) up to the next `end` after it (excluded). */
 function between(html: string, start: string, end: string): string {
@@ -261,6 +261,7 @@ describe('summarize (exact output for a small hand-made run)', () => {
     const list: unknown[] = [];
     list.push(list);
     expect(() => summarize(tinyResult({ config: { list } }), METRICS)).toThrow('was cyclic at config.list[0]');
+    expect(() => renderHtmlReport(tinyResult({ config: { list } }), METRICS)).toThrow('config must not contain cycles, was cyclic at config.list[0]');
   });
 });
 
@@ -752,6 +753,15 @@ describe('scriptSafe', () => {
     expect(scriptSafe('a = "</script>"; b = /<\\/SCRIPT>/; c = "</ScRiPt x"; d = "< /script</scrip>";')).toBe(
       'a = "<\\/script>"; b = /<\\/SCRIPT>/; c = "<\\/ScRiPt x"; d = "< /script</scrip>";',
     );
+  });
+});
+
+describe('jsonForScript', () => {
+  it('writes JSON whose <, >, & and U+2028/9 are \\u escapes, so it cannot end its script element or a JS string', () => {
+    const value = { t: '</script><!-- a & b \u2028\u2029 "q" ✓', n: [1.5, null] };
+    const text = jsonForScript(value);
+    expect(text).toBe('{"t":"\\u003c/script\\u003e\\u003c!-- a \\u0026 b \\u2028\\u2029 \\"q\\" ✓","n":[1.5,null]}');
+    expect(JSON.parse(text)).toEqual(value);
   });
 });
 

@@ -272,7 +272,7 @@ function escapePlotlyText(text: string): string {
 }
 
 /** Serialises `value` for a `<script type="application/json">` element: `<`, `>`, `&`, U+2028/9 become `\u` escapes. */
-function jsonForScript(value: unknown): string {
+export function jsonForScript(value: unknown): string {
   return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
