@@ -537,6 +537,18 @@ describe('renderHtmlReport plot data (exact payload for a small hand-made run)',
   });
 });
 
+describe('renderHtmlReport tier steps', () => {
+  it('plots a first tier with an empty name as a step (no tier came before it)', () => {
+    const r = tinyResult({ annotations: { tiers: [{ instrument: A, ts: T0 + DAY, tier: '', reason: 'blank' }] } });
+    const data = reportData(renderHtmlReport(r, METRICS)) as { annotations: { tierOrder: string[]; tiers: unknown[] } };
+    expect(data.annotations.tierOrder).toEqual(['none', '', 'EMERGENCY_FLAT', 'PURE_KELLY', 'BLENDED', 'FULL_RL']);
+    expect(data.annotations.tiers).toEqual([
+      { name: A, t: [T0 + DAY, T0 + 4 * DAY], y: [0.95, 0.95], text: [`${A}:  (blank)`, `${A}:  (to the end)`] },
+      { name: B, t: [], y: [], text: [] },
+    ]);
+  });
+});
+
 describe('renderHtmlReport display reduction of long runs', () => {
   const H = 3_600_000;
   const X = 'XXX-LINEAR.X';

@@ -456,7 +456,7 @@ function annotationPlotData(result: BacktestResult) {
   const n = result.instruments.length;
   const tiers = result.instruments.map((id, i) => {
     const t: number[] = [], y: number[] = [], text: string[] = [];
-    let prev = '';
+    let prev: string | undefined; // no tier before the first step (any string, even '', is a tier)
     for (const x of a?.tiers ?? []) {
       if (x.instrument !== id || x.tier === prev) continue;
       prev = x.tier;
@@ -467,7 +467,7 @@ function annotationPlotData(result: BacktestResult) {
     if (t.length > 0 && lastTs > t[t.length - 1]!) {
       t.push(lastTs);
       y.push(y[y.length - 1]!);
-      text.push(escapePlotlyText(`${id}: ${prev} (to the end)`));
+      text.push(escapePlotlyText(`${id}: ${prev!} (to the end)`));
     }
     return { name: escapePlotlyText(id), t, y, text };
   });
