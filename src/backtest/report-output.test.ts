@@ -318,12 +318,13 @@ describe('renderHtmlReport (exact output for a small hand-made run)', () => {
     expect(between(TINY_HTML, '<p class="sub">Returns are', '</p>')).toBe(
       "<p class=\"sub\">Returns are per-bar simple returns of the equity curve; annualisation uses 365 bars per year and years of 365.25 days; risk-free rate 0. Sharpe uses the sample standard deviation; Sortino's downside deviation is sqrt(mean(min(r, 0)²)) over all bars. K-ratio: Kestner (2003), slope / standard error of ln(equity) on bar index, divided by sqrt(bars). n/a = undefined for this run (e.g. profit factor without a losing trade).",
     );
-    const other = renderHtmlReport(tinyResult(), { ...METRICS, maxDrawdownRecovered: true, annualVolatility: 0.5, sortino: 2, kRatio: -0.25, profitFactor: 1.5 });
+    const other = renderHtmlReport(tinyResult(), { ...METRICS, maxDrawdownRecovered: true, annualVolatility: 0.5, sortino: 2, kRatio: -0.25, profitFactor: 1.5, cagr: -Infinity });
     expect(other).toContain('data-metric="maxDrawdownRecovered">yes</td>');
     expect(other).toContain('data-metric="annualVolatility">50.00 %</td>');
     expect(other).toContain('data-metric="sortino">2.000</td>');
     expect(other).toContain('data-metric="kRatio">-0.250</td>');
     expect(other).toContain('data-metric="profitFactor">1.500</td>');
+    expect(other).toContain('data-metric="cagr">-Infinity</td>'); // no unit on a non-finite value
   });
 
   it('writes the notes, data sources, per-instrument price sections and the costs line', () => {
@@ -537,6 +538,22 @@ describe('renderHtmlReport plot data (exact payload for a small hand-made run)',
   });
 });
 
+/** A run of one instrument (3 flat daily bars, nothing traded, no annotations) whose equity at daily closes is `value`. */
+function equityOnlyRun(value: Float64Array, periodsPerYear: number): BacktestResult {
+  const ts = Float64Array.from({ length: 3 }, (_, i) => T0 + i * DAY);
+  const flat = ts.map(() => 1);
+  return tinyResult({
+    instruments: [A],
+    dataSources: [],
+    periodsPerYear,
+    equity: { ts: Float64Array.from(value, (_, i) => T0 + (i + 1) * DAY), value },
+    bars: [{ ts, open: flat, high: flat, low: flat, close: flat, position: new Float64Array(3) }],
+    fills: [],
+    trades: [],
+    annotations: undefined,
+  });
+}
+
 describe('renderHtmlReport tier steps', () => {
   it('plots a first tier with an empty name as a step (no tier came before it)', () => {
     const r = tinyResult({ annotations: { tiers: [{ instrument: A, ts: T0 + DAY, tier: '', reason: 'blank' }] } });
@@ -564,6 +581,7 @@ describe('renderHtmlReport display reduction of long runs', () => {
   close[1] = NaN; // ... and closes at bar 0's close
   high[2] = NaN; // candle 1 (bars 2-3): high from bar 3 only
   low[3] = NaN; // ... low from bar 2 only
+  high[6] = 9.5; // candle 3 (bars 6-7): its high is the first bar's
   for (const a of [open, high, low, close]) a.fill(NaN, 4, 6); // candle 2 (bars 4-5): nothing known
   const long = tinyResult({
     instruments: [X],
@@ -631,7 +649,7 @@ describe('renderHtmlReport display reduction of long runs', () => {
     expect(candle(0)).toEqual([T0, 1, 1.5, -0.5, 0.25]);
     expect(candle(1)).toEqual([T0 + 2 * H, 2, 3.5, 1.5, 3.25]);
     expect(candle(2)).toEqual([T0 + 4 * H, null, null, null, null]);
-    expect(candle(3)).toEqual([T0 + 6 * H, 6, 7.5, 5.5, 7.25]);
+    expect(candle(3)).toEqual([T0 + 6 * H, 6, 9.5, 5.5, 7.25]);
     expect(candle(10_000)).toEqual([T0 + 20_000 * H, 20_000, 20_000.5, 19_999.5, 20_000.25]); // the last bar alone
     expect(html).toContain(`<h3>${X}</h3>\n<p class="sub">20,001 bars, 20,001 fills (▲ buy, ▼ sell).</p>`);
   });
@@ -730,21 +748,19 @@ describe('renderHtmlReport script safety and the rolling window', () => {
     expect((reportData(html) as { candles: { title: string }[] }).candles[0]!.title).toBe(odd);
   });
 
+  it('keeps the first minimum and the last maximum of each bucket of a rising line (buckets do not overlap)', () => {
+    const n = 20_003;
+    const data = reportData(renderHtmlReport(equityOnlyRun(Float64Array.from({ length: n }, (_, i) => 1000 + i), 365), METRICS)) as { equity: { t: number[]; v: number[] } };
+    // Same buckets as the alternating line above; in the three of 3 samples the middle one is dropped.
+    const kept = Array.from({ length: n }, (_, i) => i).filter((i) => ![6666, 13_333, 20_000].includes(i));
+    expect(data.equity.t).toEqual(kept.map((i) => T0 + (i + 1) * DAY));
+    expect(data.equity.v).toEqual(kept.map((i) => 1000 + i));
+  });
+
   it('decimates the rolling Sharpe with its gaps counted as 0, so a gap does not hide the bucket’s other point', () => {
     // Returns +1 %, +1 %, -1/101, -1/101, ... : with a window of 2 every other window holds two equal returns (no
     // Sharpe: a gap), the others the same positive value. 20,002 values, 9,999 buckets of 2 or 3 over the inner 20,000.
-    const n = 20_003;
-    const ts = Float64Array.from({ length: 3 }, (_, i) => T0 + i * DAY);
-    const r = tinyResult({
-      instruments: [A],
-      dataSources: [],
-      periodsPerYear: 12,
-      equity: { ts: Float64Array.from({ length: n }, (_, i) => T0 + (i + 1) * DAY), value: Float64Array.from({ length: n }, (_, i) => [1000, 1010, 1020.1, 1010][i % 4]!) },
-      bars: [{ ts, open: ts.map(() => 1), high: ts.map(() => 1), low: ts.map(() => 1), close: ts.map(() => 1), position: new Float64Array(3) }],
-      fills: [],
-      trades: [],
-      annotations: undefined,
-    });
+    const r = equityOnlyRun(Float64Array.from({ length: 20_003 }, (_, i) => [1000, 1010, 1020.1, 1010][i % 4]!), 12);
     const rolling = (reportData(renderHtmlReport(r, METRICS)) as { rolling: { window: number; t: number[]; v: (number | null)[] } }).rolling;
     expect(rolling.window).toBe(2);
     // Each bucket keeps its gap (as 0, the minimum) and its value: 2 × 9,999 plus the first and the last point (both gaps).
