@@ -1,10 +1,11 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BacktestResult, FillRecord } from './backtest-result.js';
 import type { BacktestMetrics } from './metrics.js';
-import { escapeHtml, plotIds, renderHtmlReport, summarize, writeReport } from './report.js';
+import { escapeHtml, jsonForScript, plotIds, readPlotlyBundle, renderHtmlReport, ReportError, scriptSafe, summarize, writeReport } from './report.js';
 
 /** The text of `html` from `start` (included) up to the next `end` after it (excluded). */
 function between(html: string, start: string, end: string): string {
@@ -256,9 +257,11 @@ describe('summarize (exact output for a small hand-made run)', () => {
     const a: Record<string, unknown> = { x: 1 };
     a['self'] = { back: a };
     expect(() => summarize(tinyResult({ config: { a } }), METRICS)).toThrow('config must not contain cycles, was cyclic at config.a.self.back');
+    expect(() => summarize(tinyResult({ config: { a } }), METRICS)).toThrow(expect.objectContaining({ code: 'invariant', context: { path: 'config.a.self.back' } }));
     const list: unknown[] = [];
     list.push(list);
     expect(() => summarize(tinyResult({ config: { list } }), METRICS)).toThrow('was cyclic at config.list[0]');
+    expect(() => renderHtmlReport(tinyResult({ config: { list } }), METRICS)).toThrow('config must not contain cycles, was cyclic at config.list[0]');
   });
 });
 
@@ -315,12 +318,13 @@ describe('renderHtmlReport (exact output for a small hand-made run)', () => {
     expect(between(TINY_HTML, '<p class="sub">Returns are', '</p>')).toBe(
       "<p class=\"sub\">Returns are per-bar simple returns of the equity curve; annualisation uses 365 bars per year and years of 365.25 days; risk-free rate 0. Sharpe uses the sample standard deviation; Sortino's downside deviation is sqrt(mean(min(r, 0)²)) over all bars. K-ratio: Kestner (2003), slope / standard error of ln(equity) on bar index, divided by sqrt(bars). n/a = undefined for this run (e.g. profit factor without a losing trade).",
     );
-    const other = renderHtmlReport(tinyResult(), { ...METRICS, maxDrawdownRecovered: true, annualVolatility: 0.5, sortino: 2, kRatio: -0.25, profitFactor: 1.5 });
+    const other = renderHtmlReport(tinyResult(), { ...METRICS, maxDrawdownRecovered: true, annualVolatility: 0.5, sortino: 2, kRatio: -0.25, profitFactor: 1.5, cagr: -Infinity });
     expect(other).toContain('data-metric="maxDrawdownRecovered">yes</td>');
     expect(other).toContain('data-metric="annualVolatility">50.00 %</td>');
     expect(other).toContain('data-metric="sortino">2.000</td>');
     expect(other).toContain('data-metric="kRatio">-0.250</td>');
     expect(other).toContain('data-metric="profitFactor">1.500</td>');
+    expect(other).toContain('data-metric="cagr">-Infinity</td>'); // no unit on a non-finite value
   });
 
   it('writes the notes, data sources, per-instrument price sections and the costs line', () => {
@@ -500,8 +504,9 @@ describe('renderHtmlReport plot data (exact payload for a small hand-made run)',
     const TINY_HTML = tinyHtml();
     const data = reportData(TINY_HTML) as { annotations: unknown };
     expect(data.annotations).toEqual({
-      // An unknown tier goes right after `none`.
-      tierOrder: ['none', 'CUSTOM<x>', 'EMERGENCY_FLAT', 'PURE_KELLY', 'BLENDED', 'FULL_RL'],
+      // An unknown tier goes right after `none`. The names become the axis tick labels, which Plotly reads as markup
+      // (a raw `<a href=…>` there is a live link): escaped like every other Plotly text.
+      tierOrder: ['none', 'CUSTOM&lt;x&gt;', 'EMERGENCY_FLAT', 'PURE_KELLY', 'BLENDED', 'FULL_RL'],
       tiers: [
         // Instrument 0 of 2 sits 0.05 below the tier's row, instrument 1 0.05 above; the repeated PURE_KELLY is one step.
         { name: A, t: [T0 + DAY, T0 + 2 * DAY, T0 + 4 * DAY], y: [2.95, 4.95, 4.95], text: [`${A}: PURE_KELLY (no_rl_sizer)`, `${A}: FULL_RL (rl)`, `${A}: FULL_RL (to the end)`] },
@@ -533,6 +538,34 @@ describe('renderHtmlReport plot data (exact payload for a small hand-made run)',
   });
 });
 
+/** A run of one instrument (3 flat daily bars, nothing traded, no annotations) whose equity at daily closes is `value`. */
+function equityOnlyRun(value: Float64Array, periodsPerYear: number): BacktestResult {
+  const ts = Float64Array.from({ length: 3 }, (_, i) => T0 + i * DAY);
+  const flat = ts.map(() => 1);
+  return tinyResult({
+    instruments: [A],
+    dataSources: [],
+    periodsPerYear,
+    equity: { ts: Float64Array.from(value, (_, i) => T0 + (i + 1) * DAY), value },
+    bars: [{ ts, open: flat, high: flat, low: flat, close: flat, position: new Float64Array(3) }],
+    fills: [],
+    trades: [],
+    annotations: undefined,
+  });
+}
+
+describe('renderHtmlReport tier steps', () => {
+  it('plots a first tier with an empty name as a step (no tier came before it)', () => {
+    const r = tinyResult({ annotations: { tiers: [{ instrument: A, ts: T0 + DAY, tier: '', reason: 'blank' }] } });
+    const data = reportData(renderHtmlReport(r, METRICS)) as { annotations: { tierOrder: string[]; tiers: unknown[] } };
+    expect(data.annotations.tierOrder).toEqual(['none', '', 'EMERGENCY_FLAT', 'PURE_KELLY', 'BLENDED', 'FULL_RL']);
+    expect(data.annotations.tiers).toEqual([
+      { name: A, t: [T0 + DAY, T0 + 4 * DAY], y: [0.95, 0.95], text: [`${A}:  (blank)`, `${A}:  (to the end)`] },
+      { name: B, t: [], y: [], text: [] },
+    ]);
+  });
+});
+
 describe('renderHtmlReport display reduction of long runs', () => {
   const H = 3_600_000;
   const X = 'XXX-LINEAR.X';
@@ -548,6 +581,7 @@ describe('renderHtmlReport display reduction of long runs', () => {
   close[1] = NaN; // ... and closes at bar 0's close
   high[2] = NaN; // candle 1 (bars 2-3): high from bar 3 only
   low[3] = NaN; // ... low from bar 2 only
+  high[6] = 9.5; // candle 3 (bars 6-7): its high is the first bar's
   for (const a of [open, high, low, close]) a.fill(NaN, 4, 6); // candle 2 (bars 4-5): nothing known
   const long = tinyResult({
     instruments: [X],
@@ -615,7 +649,7 @@ describe('renderHtmlReport display reduction of long runs', () => {
     expect(candle(0)).toEqual([T0, 1, 1.5, -0.5, 0.25]);
     expect(candle(1)).toEqual([T0 + 2 * H, 2, 3.5, 1.5, 3.25]);
     expect(candle(2)).toEqual([T0 + 4 * H, null, null, null, null]);
-    expect(candle(3)).toEqual([T0 + 6 * H, 6, 7.5, 5.5, 7.25]);
+    expect(candle(3)).toEqual([T0 + 6 * H, 6, 9.5, 5.5, 7.25]);
     expect(candle(10_000)).toEqual([T0 + 20_000 * H, 20_000, 20_000.5, 19_999.5, 20_000.25]); // the last bar alone
     expect(html).toContain(`<h3>${X}</h3>\n<p class="sub">20,001 bars, 20,001 fills (▲ buy, ▼ sell).</p>`);
   });
@@ -714,9 +748,84 @@ describe('renderHtmlReport script safety and the rolling window', () => {
     expect((reportData(html) as { candles: { title: string }[] }).candles[0]!.title).toBe(odd);
   });
 
+  it('keeps the first minimum and the last maximum of each bucket of a rising line (buckets do not overlap)', () => {
+    const n = 20_003;
+    const data = reportData(renderHtmlReport(equityOnlyRun(Float64Array.from({ length: n }, (_, i) => 1000 + i), 365), METRICS)) as { equity: { t: number[]; v: number[] } };
+    // Same buckets as the alternating line above; in the three of 3 samples the middle one is dropped.
+    const kept = Array.from({ length: n }, (_, i) => i).filter((i) => ![6666, 13_333, 20_000].includes(i));
+    expect(data.equity.t).toEqual(kept.map((i) => T0 + (i + 1) * DAY));
+    expect(data.equity.v).toEqual(kept.map((i) => 1000 + i));
+  });
+
+  it('decimates the rolling Sharpe with its gaps counted as 0, so a gap does not hide the bucket’s other point', () => {
+    // Returns +1 %, +1 %, -1/101, -1/101, ... : with a window of 2 every other window holds two equal returns (no
+    // Sharpe: a gap), the others the same positive value. 20,002 values, 9,999 buckets of 2 or 3 over the inner 20,000.
+    const r = equityOnlyRun(Float64Array.from({ length: 20_003 }, (_, i) => [1000, 1010, 1020.1, 1010][i % 4]!), 12);
+    const rolling = (reportData(renderHtmlReport(r, METRICS)) as { rolling: { window: number; t: number[]; v: (number | null)[] } }).rolling;
+    expect(rolling.window).toBe(2);
+    // Each bucket keeps its gap (as 0, the minimum) and its value: 2 × 9,999 plus the first and the last point (both gaps).
+    expect(rolling.t).toHaveLength(20_000);
+    expect(rolling.v.filter((x) => x === null)).toHaveLength(10_001);
+    expect(rolling.v.slice(0, 4)).toEqual([null, null, rolling.v[2], null]);
+    expect(rolling.v[2]).toBeGreaterThan(0);
+  });
+
   it('uses at least 2 bars (30 days of monthly bars round to 1)', () => {
     const window = (periodsPerYear: number) => (reportData(renderHtmlReport(tinyResult({ periodsPerYear, annotations: undefined }), METRICS)) as { rolling: { window: number } }).rolling.window;
     expect(window(12)).toBe(2);
+  });
+});
+
+describe('scriptSafe', () => {
+  it('breaks every `</script` in any letter case and leaves the rest alone', () => {
+    expect(scriptSafe('a = "</script>"; b = /<\\/SCRIPT>/; c = "</ScRiPt x"; d = "< /script</scrip>";')).toBe(
+      'a = "<\\/script>"; b = /<\\/SCRIPT>/; c = "<\\/ScRiPt x"; d = "< /script</scrip>";',
+    );
+  });
+});
+
+describe('jsonForScript', () => {
+  it('writes JSON whose <, >, & and U+2028/9 are \\u escapes, so it cannot end its script element or a JS string', () => {
+    const value = { t: '</script><!-- a & b \u2028\u2029 "q" ✓', n: [1.5, null] };
+    const text = jsonForScript(value);
+    expect(text).toBe('{"t":"\\u003c/script\\u003e\\u003c!-- a \\u0026 b \\u2028\\u2029 \\"q\\" ✓","n":[1.5,null]}');
+    expect(JSON.parse(text)).toEqual(value);
+  });
+});
+
+describe('readPlotlyBundle', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tm-report-bundle-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads the installed bundle by default and the file it is given otherwise', () => {
+    expect(readPlotlyBundle()).toBe(readFileSync(createRequire(import.meta.url).resolve('plotly.js-dist-min'), 'utf8'));
+    const path = join(dir, 'plotly.min.js');
+    writeFileSync(path, 'var Plotly = {}; // ✓');
+    expect(readPlotlyBundle(() => path)).toBe('var Plotly = {}; // ✓');
+  });
+
+  it('fails with plotly_bundle_missing when the bundle cannot be found or read', () => {
+    const notFound = new Error("Cannot find module 'plotly.js-dist-min'");
+    const failure = (locate: () => string): unknown => {
+      try {
+        readPlotlyBundle(locate);
+      } catch (e) {
+        return e;
+      }
+      return 'no error';
+    };
+    const unresolved = failure(() => {
+      throw notFound;
+    });
+    expect(unresolved).toBeInstanceOf(ReportError);
+    expect(unresolved).toMatchObject({ code: 'plotly_bundle_missing', message: "cannot read the plotly.js-dist-min bundle: Cannot find module 'plotly.js-dist-min'", context: { path: '' } });
+    expect((unresolved as ReportError).cause).toBe(notFound);
+    const path = join(dir, 'missing.js');
+    const unreadable = failure(() => path);
+    expect(unreadable).toBeInstanceOf(ReportError);
+    expect(unreadable).toMatchObject({ name: 'ReportError', code: 'plotly_bundle_missing', context: { path } });
+    expect(((unreadable as ReportError).cause as NodeJS.ErrnoException).code).toBe('ENOENT');
+    expect((unreadable as ReportError).message).toBe(`cannot read the plotly.js-dist-min bundle at ${path}: ENOENT: no such file or directory, open '${path}'`);
   });
 });
 
@@ -732,6 +841,7 @@ describe('writeReport errors', () => {
       code: 'io',
       message: expect.stringMatching(new RegExp(`^cannot create report folder ${join(blocker, 'sub')}: `)),
       context: { path: join(blocker, 'sub') },
+      cause: expect.objectContaining({ code: 'ENOTDIR' }),
     });
   });
 
@@ -743,6 +853,7 @@ describe('writeReport errors', () => {
       code: 'io',
       message: expect.stringMatching(new RegExp(`^cannot write ${join(out, 'summary.json')}: `)),
       context: { path: join(out, 'summary.json') },
+      cause: expect.objectContaining({ code: 'EISDIR' }),
     });
     expect(readdirSync(out)).toEqual(['summary.json']);
   });

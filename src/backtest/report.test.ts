@@ -110,10 +110,14 @@ describe('summarize', () => {
 });
 
 describe('renderHtmlReport', () => {
-  const result = makeResult();
-  const html = renderHtmlReport(result, computeMetrics(result));
+  // Rendered inside each test: a render that throws must fail the tests, not the collection of this file.
+  const render = () => {
+    const result = makeResult();
+    return { result, html: renderHtmlReport(result, computeMetrics(result)) };
+  };
 
   it('contains every plot div id exactly once', () => {
+    const { result, html } = render();
     const ids = plotIds(result);
     expect(ids).toEqual(['plot-equity', 'plot-drawdown', 'plot-candles-0', 'plot-candles-1', 'plot-monthly', 'plot-rolling-sharpe', 'plot-costs']);
     for (const id of ids) expect(occurrences(html, `<div id="${id}" class="plot">`), id).toBe(1);
@@ -121,6 +125,7 @@ describe('renderHtmlReport', () => {
   });
 
   it('inlines the plotly bundle exactly once and loads nothing from the network', () => {
+    const { html } = render();
     const bundle = readFileSync(createRequire(import.meta.url).resolve('plotly.js-dist-min'), 'utf8');
     expect(occurrences(html, bundle.slice(0, 2000))).toBe(1);
     expect(occurrences(html, bundle.slice(-2000))).toBe(1);
@@ -131,10 +136,12 @@ describe('renderHtmlReport', () => {
   });
 
   it('is deterministic', () => {
+    const { result, html } = render();
     expect(renderHtmlReport(result, computeMetrics(result))).toBe(html);
   });
 
   it('shows the metrics, notes, data sources and all trades', () => {
+    const { html } = render();
     expect(html.includes('data-metric="sharpe"')).toBe(true);
     expect(html.includes('funding fallback for BTCUSDT-LINEAR.BYBIT: 1 settlement')).toBe(true);
     expect(html.includes('Binance spot prices with Bybit rules')).toBe(true);
@@ -179,6 +186,7 @@ describe('renderHtmlReport', () => {
   it('rejects bars that do not match the instruments', () => {
     const r = makeResult();
     expect(() => renderHtmlReport({ ...r, bars: r.bars.slice(1) }, computeMetrics(r))).toThrow(/one entry per instrument, had 1 for 2 instruments/);
+    expect(() => renderHtmlReport({ ...r, bars: r.bars.slice(1) }, computeMetrics(r))).toThrow(expect.objectContaining({ code: 'invariant', context: { bars: 1, instruments: 2 } }));
   });
 });
 

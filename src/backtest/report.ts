@@ -272,20 +272,32 @@ function escapePlotlyText(text: string): string {
 }
 
 /** Serialises `value` for a `<script type="application/json">` element: `<`, `>`, `&`, U+2028/9 become `\u` escapes. */
-function jsonForScript(value: unknown): string {
+export function jsonForScript(value: unknown): string {
   return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** Makes JavaScript source safe inside `<script>…</script>`: `</script` → `<\/script` (same meaning in strings and regexes). */
-function scriptSafe(js: string): string {
+/**
+ * Makes JavaScript source safe inside `<script>…</script>`: `</script` in any letter case → `<\/script` (same meaning
+ * in strings and regexes), so the source cannot close its element early.
+ */
+export function scriptSafe(js: string): string {
   return js.replace(/<\/(script)/gi, '<\\/$1');
 }
 
-/** Returns the plotly.js bundle source. @throws ReportError `plotly_bundle_missing`. */
-function readPlotlyBundle(): string {
+/** The path of the installed plotly.js-dist-min bundle, resolved from this module. */
+function plotlyBundlePath(): string {
+  return createRequire(import.meta.url).resolve('plotly.js-dist-min');
+}
+
+/**
+ * Returns the plotly.js bundle source from the file `locate` names (default: the installed plotly.js-dist-min).
+ * @throws ReportError `plotly_bundle_missing` when `locate` throws or the file cannot be read (`context.path`: the
+ * path, or `''` when none was found).
+ */
+export function readPlotlyBundle(locate: () => string = plotlyBundlePath): string {
   let path = '';
   try {
-    path = createRequire(import.meta.url).resolve('plotly.js-dist-min');
+    path = locate();
     return readFileSync(path, 'utf8');
   } catch (e) {
     throw new ReportError('plotly_bundle_missing', `cannot read the plotly.js-dist-min bundle${path ? ` at ${path}` : ''}: ${(e as Error).message}`, { path }, { cause: e });
@@ -444,7 +456,7 @@ function annotationPlotData(result: BacktestResult) {
   const n = result.instruments.length;
   const tiers = result.instruments.map((id, i) => {
     const t: number[] = [], y: number[] = [], text: string[] = [];
-    let prev = '';
+    let prev: string | undefined; // no tier before the first step (any string, even '', is a tier)
     for (const x of a?.tiers ?? []) {
       if (x.instrument !== id || x.tier === prev) continue;
       prev = x.tier;
@@ -455,7 +467,7 @@ function annotationPlotData(result: BacktestResult) {
     if (t.length > 0 && lastTs > t[t.length - 1]!) {
       t.push(lastTs);
       y.push(y[y.length - 1]!);
-      text.push(escapePlotlyText(`${id}: ${prev} (to the end)`));
+      text.push(escapePlotlyText(`${id}: ${prev!} (to the end)`));
     }
     return { name: escapePlotlyText(id), t, y, text };
   });
@@ -473,7 +485,7 @@ function annotationPlotData(result: BacktestResult) {
       price: bar && closeTs ? { t: Array.from(pick(closeTs, priceIdx)), c: toList(pick(bar.close, priceIdx)) } : { t: [], c: [] },
     };
   });
-  return { tierOrder: order, tiers, regimes };
+  return { tierOrder: order.map(escapePlotlyText), tiers, regimes };
 }
 
 /** Every k-th index of 0..n-1 (plus the last) so that at most about `max` remain; display only. */
