@@ -1,3 +1,10 @@
+/**
+ * StrykerJS mutants of circuit-breaker.ts these tests leave alive (`TM_MUTATION_TESTS='src/sizing/**\/*.test.ts'`, run of
+ * 2026-12-01: 205 killed, 10 survived before the tests for them; 5 are killed since), all equivalent:
+ * - recordError's `this.current !== 'open' &&` → `true &&` (or `'' !==`) and markEquity's `this.current === 'open' ||`
+ *   → `false ||` (or `=== ''`) (4): while open, `fire` returns at once, so the extra trigger check changes nothing.
+ * - markEquity `!(this.peak >= equity)` → `!(this.peak > equity)`: at peak === equity it re-sets the same peak.
+ */
 import { describe, expect, it } from 'vitest';
 import { unwrap } from '../core/result.js';
 import { CircuitBreaker, type BreakerTransition } from './circuit-breaker.js';
@@ -299,9 +306,21 @@ describe('CircuitBreaker: half-open → closed (probe passed) | open (probe fail
     expect(cb.onBar(10_000)).toBe('closed');
   });
 
-  it('a winning probe trade does not fail the probe', () => {
+  it('a winning probe trade does not fail the probe, nor does a breakeven one', () => {
     const { cb } = halfOpen();
     expect(cb.onTradeClosed(3)).toBe('half-open');
+    expect(cb.onTradeClosed(0)).toBe('half-open');
+  });
+
+  it('trades closed while open do not count towards the loss streak of the probe', () => {
+    // limit 3, probe losses only extend the streak: 2 losses while open, then 1 in half-open is a streak of 1
+    const { cb, clock } = tripped({ consecutiveLosses: { limit: 3 }, probe: { failOnLosingTrade: false } });
+    expect(cb.onTradeClosed(-1)).toBe('open');
+    expect(cb.onTradeClosed(-1)).toBe('open');
+    expect(cb.consecutiveLosses).toBe(0);
+    clock.advance(HOUR);
+    expect(cb.onTradeClosed(-1)).toBe('half-open');
+    expect(cb.consecutiveLosses).toBe(1);
   });
 
   it('reopens on stale data: no bar within 2 bars of the half-open entry', () => {
@@ -471,12 +490,13 @@ describe('CircuitBreaker: state kept between events', () => {
 });
 
 describe('CircuitBreaker: inputs', () => {
-  it('rejects a non-finite equity or pnl and a bar length <= 0', () => {
+  it('rejects a non-finite equity or pnl and a bar length <= 0 or infinite', () => {
     const { cb } = make();
     expect(() => cb.onEquity(Number.NaN)).toThrow(/`equity` must be finite, was NaN/);
     expect(() => cb.onBar(Number.POSITIVE_INFINITY)).toThrow(SizingError);
     expect(() => cb.onTradeClosed(Number.NaN)).toThrow(/`pnl` must be finite/);
     const config = unwrap(parseRiskConfig({})).breaker;
     expect(() => new CircuitBreaker(config, { clock: new FakeClock(), barMs: 0 })).toThrow(/`barMs` must be finite and > 0, was 0/);
+    expect(() => new CircuitBreaker(config, { clock: new FakeClock(), barMs: Infinity })).toThrow(/`barMs` must be finite and > 0, was Infinity/);
   });
 });

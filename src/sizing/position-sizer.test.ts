@@ -1,3 +1,13 @@
+/**
+ * StrykerJS mutants of position-sizer.ts these tests leave alive (`TM_MUTATION_TESTS='src/sizing/**\/*.test.ts'`, run of
+ * 2026-12-01: 79 killed, 7 survived before the tests for them; 2 are killed since), all equivalent:
+ * - `(breakerState === 'closed' || rlSizer.observe !== undefined)` → `true`: with the breaker not closed and no
+ *   observe(), the block only builds the RL state (pure) and neither observes nor proposes.
+ * - the catch's `if (breakerState === 'closed') rl = 'failed'` → `if (true)`, and `'failed'` → `""` (2): the cascade
+ *   decides by the breaker before it looks at the RL outcome when the breaker is not closed, any outcome that is not an
+ *   object or 'not_configured' is a failed proposal, and the tier change records confidence 0 for every string.
+ * - the leverage clamp `>` → `>=` and `<` → `<=` (2): at exactly ±limit both branches give the same value.
+ */
 import { describe, expect, it } from 'vitest';
 import { BYBIT_LINEAR_PERPETUALS } from '../core/instrument.js';
 import { normalDraw, seededRandom } from '../core/random.js';
@@ -130,6 +140,33 @@ describe('PositionSizer: one full decision (hand-computed)', () => {
     }
     expect(codes).toEqual(['rl_failed', 'rl_failed', 'rl_failed', 'breaker_open', 'breaker_open']);
     expect(observed).toEqual(['closed', 'closed', 'closed', 'open', 'open']);
+  });
+
+  it('decisions that are not rl_failed report no model error: 5 within 10 min leave the breaker closed', () => {
+    for (const rl of [undefined, new ScriptedRlSizer(() => ({ fraction: 0.5, confidence: 0.9 }))]) {
+      const { sizer, clock } = make({}, rl);
+      const codes: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        codes.push(sizer.decide(input).code);
+        clock.t += 60_000;
+      }
+      expect(codes).toEqual(new Array(5).fill(rl ? 'rl_confident' : 'no_rl_sizer'));
+      expect(sizer.breaker.transitions).toEqual([]);
+    }
+  });
+
+  it('while the breaker is open an observing RL sizer is not asked to propose, and no proposal is reported', () => {
+    let proposals = 0;
+    const rl: RlSizer = {
+      name: 'observing',
+      observe: () => undefined,
+      propose: () => (proposals++, { fraction: 0.5, confidence: 0.9 }),
+    };
+    const { sizer } = make({}, rl);
+    expect(sizer.decide(input)).toMatchObject({ code: 'rl_confident', rl: { fraction: 0.5, confidence: 0.9 } });
+    sizer.breaker.trip('x');
+    expect(sizer.decide(input)).toMatchObject({ code: 'breaker_open', rl: null, fraction: 0 });
+    expect(proposals).toBe(1);
   });
 
   it('an invalid RL proposal (confidence 2) counts as a failure too', () => {

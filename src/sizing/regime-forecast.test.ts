@@ -1,7 +1,7 @@
 /**
  * StrykerJS mutants of regime-forecast.ts these tests (with kelly.test.ts) leave alive, all equivalent: the loop
- * bounds `s < k` → `s <= k` in `RegimeForecast.update`, `t < n` → `t <= n` and `j < k` → `j <= k` in
- * `horizonVariances` (3). The extra iteration only writes one element past the end of a Float64Array (`nextVariance`,
+ * bounds `s < k` → `s <= k` in `RegimeForecast.update` and `j < k` → `j <= k` in `horizonVariances` (2; the sizing
+ * folder run of 2026-12-01 counted `t < n` → `t <= n` as a timeout). The extra iteration only writes one element past the end of a Float64Array (`nextVariance`,
  * `out`, `forecast`), which a typed array ignores, and reads past the ends (undefined → NaN) without throwing; no
  * in-range element changes.
  */

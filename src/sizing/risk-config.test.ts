@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { unwrap } from '../core/result.js';
 import { defaultRiskConfig, parseRiskConfig, RiskConfig } from './risk-config.js';
 import { SizingError } from './sizing-error.js';
 
@@ -75,6 +76,10 @@ describe('RiskConfig', () => {
     expect(parseRiskConfig({ breaker: { modelErrors: { count: 0 } } }).success).toBe(false);
     expect(parseRiskConfig({ horizonBars: 1.5 }).success).toBe(false);
     expect(parseRiskConfig({ kelly: { regimeFractionMode: 'max' } }).success).toBe(false);
+  });
+
+  it('both regime fraction modes can be written out (the default is weighted)', () => {
+    for (const mode of ['weighted', 'argmax'] as const) expect(unwrap(parseRiskConfig({ kelly: { regimeFractionMode: mode } })).kelly.regimeFractionMode).toBe(mode);
   });
 
   it('BLENDED thresholds may not exceed FULL_RL thresholds; minPairs may not exceed the window', () => {
