@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvariantError } from '../core/app-error.js';
+import { type AppError, InvariantError } from '../core/app-error.js';
 import { DAY_MS } from '../core/time.js';
 import type { BacktestResult, TradeRecord } from './backtest-result.js';
 import {
@@ -15,12 +15,15 @@ import {
   maxDrawdown,
   MetricsError,
   monthlyReturns,
+  NO_TIER,
   profitFactor,
   rollingSharpe,
   sharpeRatio,
   simpleReturns,
+  SIZING_TIER_ORDER,
   sortinoRatio,
   spanYears,
+  tierAttribution,
   totalReturn,
   turnover,
   winRate,
@@ -33,6 +36,20 @@ const T0 = Date.UTC(2024, 0, 1);
 /** Timestamps `T0 + i × stepMs`. */
 const times = (n: number, stepMs: number): Float64Array => f64(Array.from({ length: n }, (_, i) => T0 + i * stepMs));
 const trades = (pnls: readonly number[]): Pick<TradeRecord, 'pnl'>[] => pnls.map((pnl) => ({ pnl }));
+/** The error `fn` throws (fails the test when it returns): lets a test check its message, code and context together. */
+const thrown = (fn: () => unknown): AppError => {
+  try {
+    fn();
+  } catch (e) {
+    return e as AppError;
+  }
+  throw new Error('expected a throw');
+};
+/** Asserts the error's message and context, and its code when given. */
+const expectError = (fn: () => unknown, message: string, context: Record<string, unknown>, code = 'invariant'): void => {
+  const e = thrown(fn);
+  expect([e.message, e.code, e.context]).toEqual([message, code, context]);
+};
 
 /*
  * Main fixture: equity [100, 110, 99, 120].
@@ -67,12 +84,19 @@ describe('simpleReturns / totalReturn', () => {
   it('rejects non-finite equity', () => {
     expect(() => simpleReturns(f64([100, NaN]))).toThrow(InvariantError);
     expect(() => simpleReturns(f64([100, Infinity]))).toThrow(/equity must be finite, was Infinity at index 1/);
+    expectError(() => simpleReturns(f64([100, -Infinity])), 'equity must be finite, was -Infinity at index 1', { index: 1, value: -Infinity });
   });
 
   it('total return = last / first - 1', () => {
     expect(totalReturn(EQ)).toBeCloseTo(120 / 100 - 1, 14); // 0.2
     expect(totalReturn(f64([100]))).toBe(0);
     expect(() => totalReturn(f64([]))).toThrow(InvariantError);
+  });
+
+  it('total return rejects an empty curve and a first value <= 0, naming the value', () => {
+    expectError(() => totalReturn(f64([])), 'equity must have at least 1 sample, was empty', {});
+    // 0 → 10 would be +Infinity: the first value must be > 0, not only >= 0.
+    expectError(() => totalReturn(f64([0, 10])), 'initial equity must be > 0, was 0', { value: 0 });
   });
 });
 
@@ -98,9 +122,29 @@ describe('cagr', () => {
     expect(cagr(times(2, DAY_MS), f64([100, 0]))).toBe(-1);
   });
 
+  it('is -1 when the final equity is negative, and null when the initial equity is <= 0', () => {
+    // growth -50/100 = -0.5 over exactly 1 year: (-0.5)^1 - 1 would give -1.5; a loss beyond everything is still -1.
+    expect(cagr(times(2, YEAR_MS), f64([100, -50]))).toBe(-1);
+    // 100 / 0 would be an infinite growth.
+    expect(cagr(times(2, YEAR_MS), f64([0, 100]))).toBeNull();
+  });
+
+  it('spans 0 years for no sample or one', () => {
+    expect(spanYears(f64([]))).toBe(0);
+    expect(spanYears(f64([T0]))).toBe(0);
+  });
+
   it('rejects unsorted time and mismatched lengths', () => {
     expect(() => cagr(f64([T0, T0]), f64([100, 101]))).toThrow(/strictly increasing/);
     expect(() => cagr(f64([T0]), f64([100, 101]))).toThrow(/same length, were 1 and 2/);
+    expectError(() => cagr(f64([T0]), f64([100, 101])), 'equity timestamps and values must have the same length, were 1 and 2', { ts: 1, values: 2 });
+  });
+
+  it('names the bad timestamp, its predecessor ("start" for the first) and its index', () => {
+    expectError(() => cagr(f64([NaN, T0]), f64([100, 101])), 'equity timestamps must be finite and strictly increasing, was NaN after start at index 0', { index: 0, value: NaN });
+    expectError(() => cagr(f64([T0, T0 + 1, T0 + 1]), f64([1, 2, 3])), `equity timestamps must be finite and strictly increasing, was ${T0 + 1} after ${T0 + 1} at index 2`, { index: 2, value: T0 + 1 });
+    // +Infinity is larger than its predecessor but not finite.
+    expect(() => cagr(f64([T0, Infinity]), f64([100, 101]))).toThrow(`was Infinity after ${T0} at index 1`);
   });
 });
 
@@ -142,9 +186,19 @@ describe('volatility, Sharpe, Sortino', () => {
     expect(sortinoRatio(f64([-0.1]), P)).toBeCloseTo(-Math.sqrt(P), 12);
   });
 
+  it('two returns are enough: r = [1.1e-6, 0.9e-6], a small mean over a small but real deviation', () => {
+    // mean 1e-6; deviations ±1e-7 → sample variance (1e-14 + 1e-14) / 1 → stdev 1e-7·sqrt(2).
+    // per-bar Sharpe = 1e-6 / (1e-7·sqrt(2)) = 10/sqrt(2) = 5·sqrt(2) ≈ 7.071; the deviation is 7 orders of magnitude
+    // above the 1e-12 × |mean| noise floor, so it is not degenerate.
+    const r2 = f64([1.1e-6, 0.9e-6]);
+    expect(annualVolatility(r2, P)).toBeCloseTo(1e-7 * Math.sqrt(2) * Math.sqrt(P), 18);
+    expect(sharpeRatio(r2, P)).toBeCloseTo(5 * Math.sqrt(2) * Math.sqrt(P), 6);
+  });
+
   it('rejects a bad periodsPerYear with a typed error naming the value', () => {
     expect(() => sharpeRatio(r, 0)).toThrow(MetricsError);
     expect(() => sharpeRatio(r, NaN)).toThrow('`periodsPerYear` must be a finite number > 0, was NaN');
+    expectError(() => sharpeRatio(r, Infinity), '`periodsPerYear` must be a finite number > 0, was Infinity', { periodsPerYear: Infinity }, 'invalid_periods_per_year');
   });
 });
 
@@ -155,6 +209,17 @@ describe('drawdown', () => {
     expect(dd[1]).toBe(0);
     expect(dd[2]).toBeCloseTo(99 / 110 - 1, 14); // -0.1
     expect(dd[3]).toBe(0);
+  });
+
+  it('is -1 while the running peak is <= 0', () => {
+    // [0, 10, 5]: peak 0 → -1 (not 0/0); then peak 10 → 0 and 5/10 - 1 = -0.5.
+    expect(Array.from(drawdownSeries(f64([0, 10, 5])))).toEqual([-1, 0, -0.5]);
+  });
+
+  it('a curve starting at 0 is in its deepest drawdown (-1) at index 0, recovered at the first sample >= 0', () => {
+    // dd [-1, 0, -0.5]: deepest -1 at idx 0, peak idx 0 (value 0), recovery idx 1 (10 >= 0) → 1 bar = 1 day.
+    const s = maxDrawdown(times(3, DAY_MS), f64([0, 10, 5]));
+    expect(s).toEqual({ maxDrawdown: -1, peakIndex: 0, troughIndex: 0, recoveryIndex: 1, durationBars: 1, durationDays: 1, recovered: true });
   });
 
   it('recovered drawdown: peak 110 (idx 1) → 99 (idx 2) → 120 ≥ 110 at idx 3; duration 3 - 1 = 2 bars', () => {
@@ -222,6 +287,18 @@ describe('kRatio (Kestner 2003)', () => {
     expect(kRatio(f64([100, 110]))).toBeNull();
     expect(kRatio(f64([100, 0, 50]))).toBeNull();
   });
+
+  it('4 samples, ln(equity) = [0, 1, 1, 3]: K = 0.45 / sqrt(0.07) ≈ 1.7008', () => {
+    // x̄ = 1.5, dx = [-1.5, -0.5, 0.5, 1.5], Sxx = 5; ȳ = 1.25; Sxy = Σ dx·y = -0.5 + 0.5 + 4.5 = 4.5 → b = 0.9.
+    // fitted 1.25 + 0.9·dx = [-0.1, 0.8, 1.7, 2.6]; residuals [0.1, 0.2, -0.7, 0.4]; SSR = 0.01 + 0.04 + 0.49 + 0.16 = 0.7.
+    // SE(b) = sqrt(0.7 / (4 - 2) / 5) = sqrt(0.07); K = 0.9 / sqrt(0.07) / sqrt(4) = 0.45 / sqrt(0.07).
+    expect(kRatio(f64([1, Math.E, Math.E, Math.E ** 3]))).toBeCloseTo(0.45 / Math.sqrt(0.07), 10);
+  });
+
+  it('a flat curve of 7 samples is exactly 0, without rounding noise in the slope', () => {
+    // ln(100) - ȳ is the same (tiny or zero) number at every x, and Σ dx = 0, so the slope is exactly 0.
+    expect(kRatio(f64(new Array(7).fill(100)))).toBe(0);
+  });
 });
 
 describe('trade statistics', () => {
@@ -257,6 +334,12 @@ describe('turnover and exposure', () => {
     expect(turnover(0, f64([0]))).toBe(0);
   });
 
+  it('turnover rejects an empty curve and a mean equity <= 0 when notional was traded', () => {
+    expectError(() => turnover(5, f64([])), 'equity must have at least 1 sample, was empty', {});
+    // 5 / 0 would be Infinity.
+    expectError(() => turnover(5, f64([0, 0])), 'mean equity must be > 0 to compute turnover, was 0', { meanEquity: 0 });
+  });
+
   it('exposure = bars with any non-zero position / all bars', () => {
     // Two instruments on one grid: positions [0, 1, 0, 0] and [0, 0, 0, -2] → bars 1 and 3 exposed → 2/4.
     expect(exposure([f64([0, 1, 0, 0]), f64([0, 0, 0, -2])])).toBe(0.5);
@@ -269,7 +352,11 @@ describe('turnover and exposure', () => {
   it('exposure is null without bars and rejects columns of different length', () => {
     expect(exposure([])).toBeNull();
     expect(exposure([f64([])])).toBeNull();
-    expect(() => exposure([f64([1, 0]), f64([1])])).toThrow(/instrument 0 has 2 and instrument 1 has 1/);
+    expectError(() => exposure([f64([1, 0]), f64([1])]), 'position columns must have the same length, instrument 0 has 2 and instrument 1 has 1', {
+      instrument: 1,
+      expected: 2,
+      actual: 1,
+    });
   });
 });
 
@@ -301,6 +388,12 @@ describe('monthlyReturns', () => {
   it('is empty with fewer than 2 samples', () => {
     expect(monthlyReturns(f64([T0]), f64([100]))).toEqual([]);
   });
+
+  it('a month after a wiped-out account has return 0', () => {
+    // Jan: 0 / 100 - 1 = -1; Feb: after equity 0 the return is defined as 0 (not 0/0). Year total 0 × 1 - 1 = -1.
+    const rows = monthlyReturns(f64([Date.UTC(2024, 0, 1), Date.UTC(2024, 0, 20), Date.UTC(2024, 1, 20)]), f64([100, 0, 0]));
+    expect(rows).toEqual([{ year: 2024, months: [-1, 0, ...new Array(10).fill(null)], total: -1 }]);
+  });
 });
 
 describe('rollingSharpe', () => {
@@ -326,6 +419,16 @@ describe('rollingSharpe', () => {
   it('rejects a window < 2 or non-integer with a typed error', () => {
     expect(() => rollingSharpe(r, 1, P)).toThrow('`window` must be an integer >= 2, was 1');
     expect(() => rollingSharpe(r, 2.5, P)).toThrow(MetricsError);
+    expectError(() => rollingSharpe(r, 0, P), '`window` must be an integer >= 2, was 0', { window: 0 }, 'invalid_window');
+  });
+
+  it('is NaN for a window of constant non-zero returns (zero deviation)', () => {
+    // Window 2 over [0.1, 0.1, 0]: [0.1, 0.1] has mean 0.1 and deviation 0 → undefined → NaN;
+    // [0.1, 0]: mean 0.05, deviations ±0.05 → stdev sqrt(0.005) → per-bar 0.05 / sqrt(0.005) = sqrt(0.5).
+    const out = rollingSharpe(f64([0.1, 0.1, 0]), 2, P);
+    expect(Number.isNaN(out[0])).toBe(true);
+    expect(Number.isNaN(out[1])).toBe(true);
+    expect(out[2]).toBeCloseTo(Math.sqrt(0.5) * Math.sqrt(P), 10);
   });
 
   it('is all NaN when the series is shorter than the window', () => {
@@ -408,5 +511,74 @@ describe('computeMetrics', () => {
   it('rejects an empty or corrupt equity curve', () => {
     expect(() => computeMetrics({ ...result, equity: { ts: f64([]), value: f64([]) } })).toThrow(InvariantError);
     expect(() => computeMetrics({ ...result, equity: { ts: f64([T0, T0 - 1]), value: f64([100, 100]) } })).toThrow(/strictly increasing/);
+  });
+});
+
+describe('tierAttribution', () => {
+  type TierInput = Pick<BacktestResult, 'instruments' | 'bars' | 'annotations'>;
+  type Bar = BacktestResult['bars'][number];
+  /** One instrument's bars opening at `T0 + k × STEP`; `pnl` is the cumulative PnL column (omitted when undefined). */
+  const STEP = 4 * 3_600_000;
+  const barsOf = (n: number, pnl?: readonly number[]): Bar => {
+    const ts = times(n, STEP);
+    return { ts, open: ts, high: ts, low: ts, close: ts, position: new Float64Array(n), ...(pnl ? { pnl: f64(pnl) } : {}) };
+  };
+  const row = (tier: string, bars: number, timeFraction: number, pnl: number | null) => ({ tier, bars, timeFraction, pnl });
+  /** Rows of the four standard tiers with no bar (PnL 0, or null without a PnL column). */
+  const idle = (pnl: 0 | null, tiers: readonly string[] = ['FULL_RL', 'BLENDED', 'PURE_KELLY']) => tiers.map((t) => row(t, 0, 0, pnl));
+
+  it('orders PROBE before EMERGENCY_FLAT and the other recorded tiers alphabetically; the later of two equal-time annotations wins', () => {
+    // X: PROBE from T0 (open of bar 0); ZED then ALPHA both at T0 + STEP (open of bar 1) → bar 0 PROBE, bars 1-2 ALPHA.
+    // X's cumulative pnl [1, 3, 6] → bar PnL 1, 2, 3: PROBE 1, ALPHA 2 + 3 = 5; ZED was in force for no bar (0).
+    // Y has no annotation and no PnL column: its 3 bars are all 'none' and the total has no PnL.
+    // Rows: FULL_RL, BLENDED, PURE_KELLY, PROBE, EMERGENCY_FLAT, then ALPHA, ZED (sorted although ZED came first), none.
+    const input: TierInput = {
+      instruments: ['X', 'Y'],
+      bars: [barsOf(3, [1, 3, 6]), barsOf(3)],
+      annotations: {
+        tiers: [
+          { instrument: 'X', ts: T0, tier: 'PROBE', reason: 'half_open' },
+          { instrument: 'X', ts: T0 + STEP, tier: 'ZED', reason: 'z' },
+          { instrument: 'X', ts: T0 + STEP, tier: 'ALPHA', reason: 'a' },
+        ],
+      },
+    };
+    const a = tierAttribution(input)!;
+    // X: every bar has a tier, so no 'none' row; fractions of its 3 bars.
+    expect(a.byInstrument[0]).toEqual({
+      instrument: 'X',
+      tiers: [...idle(0), row('PROBE', 1, 1 / 3, 1), row('EMERGENCY_FLAT', 0, 0, 0), row('ALPHA', 2, 2 / 3, 5), row('ZED', 0, 0, 0)],
+    });
+    expect(a.byInstrument[1]).toEqual({
+      instrument: 'Y',
+      tiers: [...idle(null, ['FULL_RL', 'BLENDED', 'PURE_KELLY', 'PROBE', 'EMERGENCY_FLAT', 'ALPHA', 'ZED']), row('none', 3, 1, null)],
+    });
+    // Total over 6 instrument-bars: PROBE 1/6, ALPHA 2/6, none 3/6; PnL null because Y has no PnL column.
+    expect(a.total).toEqual([...idle(null), row('PROBE', 1, 1 / 6, null), row('EMERGENCY_FLAT', 0, 0, null), row('ALPHA', 2, 1 / 3, null), row('ZED', 0, 0, null), row('none', 3, 0.5, null)]);
+    expect(SIZING_TIER_ORDER).toEqual(['FULL_RL', 'BLENDED', 'PURE_KELLY', 'EMERGENCY_FLAT']);
+    expect(NO_TIER).toBe('none');
+  });
+
+  it('gives time fraction 0 (not NaN) for a run without bars, and null for an empty annotation list', () => {
+    // One annotation, zero bars: every row has 0 of 0 bars; 'none' is left out because no bar lacked a tier.
+    const input: TierInput = { instruments: ['X'], bars: [barsOf(0, [])], annotations: { tiers: [{ instrument: 'X', ts: T0, tier: 'FULL_RL', reason: 'rl' }] } };
+    const a = tierAttribution(input)!;
+    expect(a.total).toEqual(idle(0, SIZING_TIER_ORDER));
+    expect(a.byInstrument).toEqual([{ instrument: 'X', tiers: a.total }]);
+    expect(tierAttribution({ ...input, annotations: { tiers: [] } })).toBeNull();
+  });
+
+  it('rejects tier annotations of one instrument out of time order', () => {
+    const input: TierInput = {
+      instruments: ['X'],
+      bars: [barsOf(2, [0, 0])],
+      annotations: {
+        tiers: [
+          { instrument: 'X', ts: T0 + STEP, tier: 'FULL_RL', reason: 'rl' },
+          { instrument: 'X', ts: T0, tier: 'BLENDED', reason: 'b' },
+        ],
+      },
+    };
+    expectError(() => tierAttribution(input), `tier annotations of X must be in time order, ${T0} came after ${T0 + STEP}`, { instrument: 'X' });
   });
 });
