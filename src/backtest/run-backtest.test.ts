@@ -70,6 +70,8 @@ describe('runBacktest: per-bar records', () => {
     expect(r.liquidations).toBe(0);
     expect(r.fills.map((f) => [f.instrument, f.ts, f.price, f.quantity])).toEqual([[B.id, at('2024-01-01T04:00:00Z'), 100, 10]]);
     expect(r.equity.value[1]).toBeCloseTo(10_000 - 0.55 + 10, 9); // fee 10 × 100 × 0.00055; marked at the close 101
+    // before its first bar B has no mark and no position: its PnL is 0, not NaN
+    expect(Array.from(r.bars[1]!.pnl!)).toEqual([0, expect.closeTo(10 - 0.55, 9), expect.closeTo(10 - 0.55, 9)]);
   });
 });
 
