@@ -282,3 +282,58 @@ describe('RollingIc: windows and values at their edges', () => {
     expect(() => spearman([1, 2], [1])).toThrow('`y` must have the length of `x` (2), was 1');
   });
 });
+
+/** Spearman by definition, independent of `spearman`: rank = #smaller + (#equal + 1) / 2, then Pearson of the ranks. */
+function naiveSpearman(x: readonly number[], y: readonly number[]): number {
+  const n = x.length;
+  const rank = (v: readonly number[], i: number): number => v.filter((u) => u < v[i]!).length + (v.filter((u) => u === v[i]!).length + 1) / 2;
+  const mean = (n + 1) / 2;
+  let sxy = 0, sxx = 0, syy = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = rank(x, i) - mean, dy = rank(y, i) - mean;
+    sxy += dx * dy;
+    sxx += dx * dx;
+    syy += dy * dy;
+  }
+  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : Number.NaN;
+}
+
+describe('RollingIc: tied returns', () => {
+  it('returns tied at a rank other than the middle share their average rank: y ranks [1.5, 1.5, 3, 4] vs x [1, 2, 3, 4] → 4.5 / √(5 · 4.5) = √0.9', () => {
+    const ic = new RollingIc({ window: 4, horizonBars: 1, minPairs: 3 });
+    // returns 0, 0, ≈0.1, ≈0.2: dy = [−1, −1, 0.5, 1.5], dx = [−1.5, −0.5, 0.5, 1.5]; Σdxdy = 4.5, Σdx² = 5, Σdy² = 4.5
+    const closes = [100, 100, 100, 100 * Math.exp(0.1), 100 * Math.exp(0.3)];
+    [1, 2, 3, 4, Number.NaN].forEach((p, t) => ic.update(p, closes[t]!));
+    expect(Array.from(ic.windowPairs().returns.subarray(0, 2))).toEqual([0, 0]);
+    expect(ic.ic).toBeCloseTo(Math.sqrt(0.9), 14);
+  });
+
+  it('predictions that vary against a flat close (every return 0) have no IC', () => {
+    const ic = new RollingIc({ window: 5, horizonBars: 1, minPairs: 3 });
+    for (let t = 0; t < 9; t++) ic.update(t % 3, 100);
+    expect(ic.pairs).toBe(5);
+    expect(ic.ic).toBeNaN();
+  });
+
+  it('equals a by-definition Spearman at every bar on tie-heavy streams (3 close levels, 3 prediction levels and NaN), windows 3..6, horizons 1..3', () => {
+    let compared = 0;
+    for (let window = 3; window <= 6; window++) {
+      for (let h = 1; h <= 3; h++) {
+        const random = seededRandom(100 * window + h);
+        const pick = <T>(options: readonly T[]): T => options[Math.floor(random() * options.length)]!;
+        const predictions = Float64Array.from({ length: 120 }, () => pick([-1, 0, 0, 1, Number.NaN]));
+        const closes = Float64Array.from({ length: 120 }, () => pick([100, 101, 102]));
+        const ic = new RollingIc({ window, horizonBars: h, minPairs: 3 });
+        for (let t = 0; t < predictions.length; t++) {
+          ic.update(predictions[t]!, closes[t]!);
+          const { x, y } = pairsAt(predictions, closes, h, window, t);
+          expect(Array.from(ic.windowPairs().predictions)).toEqual(x);
+          const expected = x.length >= 3 ? naiveSpearman(x, y) : Number.NaN;
+          expect(ic.ic, `window ${window}, h ${h}, bar ${t}`).toBe(expected);
+          if (!Number.isNaN(expected)) compared++;
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(800);
+  });
+});
