@@ -1,14 +1,39 @@
 /**
- * StrykerJS mutants of rolling-ic.ts expected to survive these tests, all equivalent (from reading the code and
- * checking each by hand against these tests; a complete per-file Stryker run did not fit the shared cores):
- * - `pairCount < w ? pairCount : w` → `<=` (step) and `pairCount > window ? next : 0` → `>=` (windowPairs): at
- *   pairCount === window both branches give the same value (w; `next` has wrapped to 0).
- * - the `sxx > 0 && syy > 0` guard of updateIc and of `spearman` (→ `true`, `||`, `>=`): a side whose ranks are all
- *   equal has every centered rank 0, so sxy = 0 and sxy / √(sxx·syy) = 0 / 0 = NaN either way.
- * - `spearman`'s `if (n < 2) return NaN` → `if (false)`: with 0 or 1 pair the sums are 0 and the result is 0 / 0 = NaN.
- * - ranksOf's tie-break `|| a - b` (→ `a + b` or dropped) and insertSorted's `sorted[mid] <= value` → `<`: they only
- *   reorder the members of a tie group, which share one average rank (updateIc works per tie group, and removeSorted
- *   scans the group for the slot).
+ * StrykerJS mutants of rolling-ic.ts left undetected by these tests, all equivalent. The list is the measured one:
+ * every survivor and no-coverage mutant of the run at 29166f5 (91.76 %: 279 killed, 44 timeout, 28 survived, 1 no
+ * coverage; line:column there, rolling-ic.ts unchanged since), less 182:14 and 185:14 (y-side tie scan and tie-group
+ * syy term), which the 'tied returns' tests below kill. Each was applied by hand and the tests still passed; a
+ * per-file run with these tests (at 2f153d9) left exactly these 27: 92.33 %, 282 killed, 43 timeout, 26 survived, 1 no
+ * coverage.
+ * - 112:17 `pairCount < w ? pairCount : w` → `<=` (step) and 157:19 `pairCount > window ? next : 0` → `>=`
+ *   (windowPairs): at pairCount === window both branches give the same value (w; `next` has wrapped to 0).
+ * - 158:21 windowPairs' `i < n` → `i <= n`: the extra pass writes `predictions[n]` / `returns[n]`, one past the end of
+ *   a Float64Array of length n, which is a silent no-op (it reads x[s], y[s] at a valid slot s = (first + n) mod window).
+ * - 201:22 / 201:33 updateIc's `sxx > 0 && syy > 0` guard (→ `true`, `||`, `sxx > 0` → `true`, `sxx >= 0`, `syy > 0`
+ *   → `true`, `syy >= 0`) and the same six at 252:10 / 252:21 in `spearman`: sxx, syy are sums of squares (>= 0,
+ *   never NaN), and a side with sxx or syy = 0 is one tie group whose every centered rank is exactly 0, so sxy = 0 and
+ *   sxy / √(sxx·syy) = 0 / 0 = NaN, the guard's own answer.
+ * - 242:7 `spearman`'s `if (n < 2) return NaN` → `if (false)`: with 0 or 1 pair sxx = 0 (one rank, equal to the mean),
+ *   so the guard above returns NaN anyway.
+ * - 257:98 ranksOf's tie-break `|| a - b` → `|| a + b`: V8's TimSort (Node 20) only ever calls the comparator as
+ *   (later index, earlier index) — the stable-merge discipline; checked on 7 million calls over random arrays with ties
+ *   and NaN — so a > b >= 0 and a − b, a + b are both positive at every call: the same sort, for any input (NaN too).
+ *   An engine property, not a language guarantee.
+ * - 259:19 ranksOf's `i < n` → `i <= n`, 261:12 `j < n` → `true` / `j <= n`, 263:21 `m < j` → `m <= j`: the extra
+ *   steps read `order[n]` = undefined, so `values[undefined]` is undefined (never === a number: the tie scan stops)
+ *   and `ranks[undefined] = …` sets a named property "undefined" on the Float64Array, no rank; `m <= j` inside the
+ *   array writes ranks[order[j]], the next group's first member, which that group's own pass then overwrites.
+ * - 275:9 insertSorted's `sorted[mid] <= value` → `<`: a new value goes before its equals instead of after; only the
+ *   order inside a tie group changes, and updateIc works per tie group (one shared rank) while removeSorted scans the
+ *   group for the slot (a longer scan: slower, same result).
+ * - 288:10 removeSorted's `while (lo < hi)` → `false` / `lo >= hi` (n >= 3, so never entered) and 290:9
+ *   `if (sorted[mid] < value)` → `if (false)` (the search ends at 0): the binary search becomes lo = 0 and the slot
+ *   scan then walks from 0 to the slot's position — unique, so the same position, in O(position) instead of
+ *   O(log n) comparisons: same result, slower.
+ * - 293:10 removeSorted's `while (slots[lo] !== slot)` → `false`, and 293:30 its `lo++` → `lo--` (no coverage): the
+ *   scan never runs. insertSorted puts each value after its equals, so a tie group is ordered oldest first, and the
+ *   slot removed is always the window's oldest pair: the first of its tie group, exactly where the lower-bound search
+ *   lands.
  */
 import { describe, expect, it } from 'vitest';
 import { garbageCollectionsDuring } from '../../test/support/gc.js';
@@ -280,5 +305,60 @@ describe('RollingIc: windows and values at their edges', () => {
     expect(spearman([1, 2], [3, 4])).toBe(1);
     expect(spearman([1, 2], [4, 3])).toBe(-1);
     expect(() => spearman([1, 2], [1])).toThrow('`y` must have the length of `x` (2), was 1');
+  });
+});
+
+/** Spearman by definition, independent of `spearman`: rank = #smaller + (#equal + 1) / 2, then Pearson of the ranks. */
+function naiveSpearman(x: readonly number[], y: readonly number[]): number {
+  const n = x.length;
+  const rank = (v: readonly number[], i: number): number => v.filter((u) => u < v[i]!).length + (v.filter((u) => u === v[i]!).length + 1) / 2;
+  const mean = (n + 1) / 2;
+  let sxy = 0, sxx = 0, syy = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = rank(x, i) - mean, dy = rank(y, i) - mean;
+    sxy += dx * dy;
+    sxx += dx * dx;
+    syy += dy * dy;
+  }
+  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : Number.NaN;
+}
+
+describe('RollingIc: tied returns', () => {
+  it('returns tied at a rank other than the middle share their average rank: y ranks [1.5, 1.5, 3, 4] vs x [1, 2, 3, 4] → 4.5 / √(5 · 4.5) = √0.9', () => {
+    const ic = new RollingIc({ window: 4, horizonBars: 1, minPairs: 3 });
+    // returns 0, 0, ≈0.1, ≈0.2: dy = [−1, −1, 0.5, 1.5], dx = [−1.5, −0.5, 0.5, 1.5]; Σdxdy = 4.5, Σdx² = 5, Σdy² = 4.5
+    const closes = [100, 100, 100, 100 * Math.exp(0.1), 100 * Math.exp(0.3)];
+    [1, 2, 3, 4, Number.NaN].forEach((p, t) => ic.update(p, closes[t]!));
+    expect(Array.from(ic.windowPairs().returns.subarray(0, 2))).toEqual([0, 0]);
+    expect(ic.ic).toBeCloseTo(Math.sqrt(0.9), 14);
+  });
+
+  it('predictions that vary against a flat close (every return 0) have no IC', () => {
+    const ic = new RollingIc({ window: 5, horizonBars: 1, minPairs: 3 });
+    for (let t = 0; t < 9; t++) ic.update(t % 3, 100);
+    expect(ic.pairs).toBe(5);
+    expect(ic.ic).toBeNaN();
+  });
+
+  it('equals a by-definition Spearman at every bar on tie-heavy streams (3 close levels, 3 prediction levels and NaN), windows 3..6, horizons 1..3', () => {
+    let compared = 0;
+    for (let window = 3; window <= 6; window++) {
+      for (let h = 1; h <= 3; h++) {
+        const random = seededRandom(100 * window + h);
+        const pick = <T>(options: readonly T[]): T => options[Math.floor(random() * options.length)]!;
+        const predictions = Float64Array.from({ length: 120 }, () => pick([-1, 0, 0, 1, Number.NaN]));
+        const closes = Float64Array.from({ length: 120 }, () => pick([100, 101, 102]));
+        const ic = new RollingIc({ window, horizonBars: h, minPairs: 3 });
+        for (let t = 0; t < predictions.length; t++) {
+          ic.update(predictions[t]!, closes[t]!);
+          const { x, y } = pairsAt(predictions, closes, h, window, t);
+          expect(Array.from(ic.windowPairs().predictions)).toEqual(x);
+          const expected = x.length >= 3 ? naiveSpearman(x, y) : Number.NaN;
+          expect(ic.ic, `window ${window}, h ${h}, bar ${t}`).toBe(expected);
+          if (!Number.isNaN(expected)) compared++;
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(800);
   });
 });
