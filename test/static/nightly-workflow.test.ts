@@ -54,4 +54,13 @@ describe('nightly workflow', () => {
     expect(pkg.scripts['mutation']).toBe('stryker run');
     expect(readFileSync('.ci/run', 'utf8')).not.toMatch(/mutation|stryker/);
   });
+
+  it('the mutation job installs promtool before npm run mutation (tests in its set run it; a failing first run judges nothing)', () => {
+    const job = workflow.jobs['mutation']!.steps.map((s) => s.run ?? '');
+    const promtoolAt = job.findIndex((r) => /apt-get install .*\bprometheus\b/.test(r));
+    expect(promtoolAt).toBeGreaterThanOrEqual(0);
+    expect(promtoolAt).toBeLessThan(job.indexOf('npm run mutation'));
+    // and the service-free set leaves out the Redis-backed contract (no services in that job)
+    expect(readFileSync('vitest.mutation.config.ts', 'utf8')).toContain("'test/contract/state-stores.test.ts'");
+  });
 });
