@@ -1,7 +1,8 @@
-// StrykerJS mutation testing (`npm run mutation`; nightly workflow, not .ci/run). Mutates the engine, the backtest
-// preset, sizing and the model loader, and judges every mutant with the service-free tests (vitest.mutation.config.ts).
-// A score below `thresholds.break` (80 %) fails the run. Reports: reports/mutation/ (HTML + JSON).
-// One folder: `npx stryker run --mutate 'src/sizing/**/*.ts,!src/sizing/**/*.test.ts'`.
+// StrykerJS mutation testing: `npm run mutation` (scripts/mutation.sh; nightly workflow, not .ci/run) runs Stryker once
+// per group (engine, backtest, report, metrics, sizing, model-loader), each with `--mutate` set to its files and
+// TM_MUTATION_TESTS to its area's tests (vitest.mutation.config.ts). A score below `thresholds.break` (80 %) fails the
+// group. `npx stryker run` alone mutates everything below against the whole service-free set: 7-8 h on two cores
+// (its static mutants run every test), so the groups are what runs.
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
