@@ -341,7 +341,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
       if (qk === 0) continue;
       const mk = M[k]!;
       const vk = mk === mk ? mk : E[k]!;
-      if (mk === mk) equity += qk * (mk - E[k]!);
+      equity += qk * (vk - E[k]!); // + 0 before the first mark, as Portfolio.equityInto skips the term
       if (k === i) markI = vk;
       else b += Math.abs(qk) * vk * R[k]!;
     }
@@ -485,7 +485,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
       // Exposure grows: gross exposure after the fill must stay within leverage × equity (after the fee).
       const leverage = instrument.kind === 'spot' ? 1 : Math.min(this.config.leverage, instrument.maxLeverage);
       const equity = this.portfolio.equityAt(i, price) - fee;
-      const held = position === 0 ? 0 : Math.abs(position) * this.portfolio.valuationPrice(i);
+      const held = Math.abs(position) * this.portfolio.valuationPrice(i); // never NaN: 0 × the entry 0 when flat
       const gross = this.portfolio.grossExposure() - held + Math.abs(after) * price;
       if (gross > leverage * equity * (1 + 1e-9)) {
         return this.refuse(w, `insufficient margin: gross exposure ${gross.toFixed(2)} would exceed ${leverage}x equity ${equity.toFixed(2)}`, ts);

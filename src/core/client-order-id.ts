@@ -93,7 +93,8 @@ function hash36(text: string, length: number): string {
  * @throws ClientOrderIdError at construction for a bad run or strategy field; from `format` for an out-of-range part.
  */
 export class ClientOrderIdFormatter {
-  private readonly prefix: string;
+  /** `<run>_<strategy>_`: the start of every id {@link format} makes. */
+  readonly prefix: string;
   constructor(readonly run: string, readonly strategy: string) {
     formatClientOrderId({ run, strategy, instrument: 0, time: 0, sequence: 0 });
     this.prefix = `${run}_${strategy}_`;

@@ -357,7 +357,7 @@ export class Kernel implements StrategyContext, ExecutionEvents {
       throw new EngineError('invalid_order', `client order id must be 1-36 characters of [A-Za-z0-9_-], was ${JSON.stringify(clientOrderId)}`, { clientOrderId });
     } else if (this.ids.owns(clientOrderId)) {
       // Reserved for generated ids: a later one could repeat it, and its order would be sent under the caller's id.
-      throw new EngineError('invalid_order', `client order id ${JSON.stringify(clientOrderId)} is in the run’s generated id space (prefix ${JSON.stringify(`${this.ids.run}_${this.ids.strategy}_`)}): a later generated id could repeat it`, { clientOrderId });
+      throw new EngineError('invalid_order', `client order id ${JSON.stringify(clientOrderId)} is in the run’s generated id space (prefix ${JSON.stringify(this.ids.prefix)}): a later generated id could repeat it`, { clientOrderId });
     }
     // A generated id can only repeat one the run already holds after a restore or adoptOrder (a replayed decision):
     // caller ids never carry the generated prefix, and generated ids differ in (instrument, decision time, sequence).
