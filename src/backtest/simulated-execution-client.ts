@@ -83,6 +83,10 @@ export class SimulatedExecutionClient implements ExecutionClient {
   /** Mark epoch each bound was computed at: with several instruments, other marks move between prices (see beginLiquidity). */
   private readonly boundEpochs: Float64Array;
   private markEpoch = 0;
+  /** [equity, maintenance margin, portfolio version, mark epoch] of {@link refreshAccount} (version −1: never). */
+  private readonly account = new Float64Array([0, 0, -1, -1]);
+  /** Per instrument: the valuation price `account` was summed with. */
+  private readonly accountValuation: Float64Array;
   /**
    * Per instrument, what its working orders need from a bar's range (see {@link pathCanAct}), kept in typed arrays
    * and recomputed only after the list changed (`triggersStale`): whether one acts on any price (a market order, a
@@ -129,6 +133,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
     this.liquidationBounds = new Float64Array(config.instruments.length);
     this.boundVersions = new Float64Array(config.instruments.length).fill(-1);
     this.boundEpochs = new Float64Array(config.instruments.length).fill(-1);
+    this.accountValuation = new Float64Array(config.instruments.length);
     this.multi = config.instruments.length > 1;
     this.unlimited = (models.fill ?? UNLIMITED_FILLS) === UNLIMITED_FILLS;
     this.latency = models.latency ?? ZERO_LATENCY;
@@ -322,42 +327,62 @@ export class SimulatedExecutionClient implements ExecutionClient {
     if (this.boundVersions[i] === p.version && this.boundEpochs[i] === this.markEpoch) return;
     this.boundVersions[i] = p.version;
     this.boundEpochs[i] = this.markEpoch;
-    const R = p.maintenanceMarginRates;
-    const mmr = R[i]!;
+    const mmr = p.maintenanceMarginRates[i]!;
     if (mmr === 0) {
       this.liquidationBounds[i] = q > 0 ? -Infinity : Infinity; // never liquidates (checkLiquidation returns at once)
       return;
     }
     // A price beyond which `i` cannot be liquidated while cash, positions and the other instruments' marks stay as
     // they are: equity E(x) = A + q·x and maintenance margin M(x) = B + |q|·m·x meet at x* = (A − B) / (|q|·m − q);
-    // a long is safe above x*, a short below. A = Portfolio.equity() − q·mark, B = Portfolio.maintenanceMargin(i, 0),
-    // summed here in the same order (same doubles). Widened by a relative 1e-9 so that rounding never skips a
-    // liquidation the exact check would make; ±Infinity (always check) when x* is not finite.
-    // Marks as Portfolio.valuationPrice: an instrument not yet marked counts at its entry.
-    const Q = p.quantity, M = p.mark, E = p.entryPrice;
-    let equity = p.cash, b = 0, markI = 0;
-    for (let k = 0; k < Q.length; k++) {
-      const qk = Q[k]!;
-      if (qk === 0) continue;
-      const mk = M[k]!;
-      const vk = mk === mk ? mk : E[k]!;
-      equity += qk * (vk - E[k]!); // + 0 before the first mark, as Portfolio.equityInto skips the term
-      if (k === i) markI = vk;
-      else b += Math.abs(qk) * vk * R[k]!;
-    }
-    const x = (equity - q * markI - b) / (Math.abs(q) * mmr - q);
+    // a long is safe above x*, a short below. A = equity − q·v and B = margin − |q|·v·m, from the account's equity and
+    // margin (see refreshAccount) and the valuation v of `i` they were summed with. Widened by a relative 1e-9 of x*
+    // and of the sums' size so that rounding never skips a liquidation the exact check would make; ±Infinity (always
+    // check) when x* is not finite.
+    this.refreshAccount();
+    const acc = this.account;
+    const equity = acc[0]!, margin = acc[1]!, v = this.accountValuation[i]!;
+    const den = Math.abs(q) * mmr - q;
+    const x = (equity - q * v - (margin - Math.abs(q) * v * mmr)) / den;
     if (!Number.isFinite(x)) {
       this.liquidationBounds[i] = q > 0 ? Infinity : -Infinity;
       return;
     }
-    const slack = 1e-9 * Math.abs(x) + 1e-12;
+    const slack = 1e-9 * Math.abs(x) + 1e-12 * ((Math.abs(equity) + margin) / Math.abs(den)) + 1e-12;
     this.liquidationBounds[i] = q > 0 ? x + slack : x - slack;
+  }
+
+  /**
+   * The account's equity (`account[0]`) and maintenance margin (`account[1]`) at the current valuations
+   * (Portfolio.valuationPrice: an instrument not yet marked counts at its entry), and the valuation of each instrument
+   * they were summed with (`accountValuation`), recomputed only after a fill or funding (portfolio version) or a move
+   * of the marks (epoch): one pass over the instruments per bar time, shared by every instrument's bound.
+   */
+  private refreshAccount(): void {
+    const p = this.portfolio;
+    const acc = this.account;
+    if (acc[2] === p.version && acc[3] === this.markEpoch) return;
+    const Q = p.quantity, M = p.mark, E = p.entryPrice, R = p.maintenanceMarginRates, V = this.accountValuation;
+    let equity = p.cash, margin = 0;
+    for (let k = 0; k < Q.length; k++) {
+      const qk = Q[k]!;
+      const mk = M[k]!;
+      const vk = mk === mk ? mk : E[k]!;
+      V[k] = vk;
+      if (qk === 0) continue;
+      equity += qk * (vk - E[k]!); // + 0 before the first mark, as Portfolio.equityInto skips the term
+      margin += Math.abs(qk) * vk * R[k]!;
+    }
+    acc[0] = equity;
+    acc[1] = margin;
+    acc[2] = p.version;
+    acc[3] = this.markEpoch;
   }
 
   private arrive(order: OrderSnapshot, ts: number): void {
     const id = order.clientOrderId;
-    if (this.seenIds.has(id)) return this.reject(id, `duplicate client order id ${id} (the venue already holds an order with it)`, ts);
-    this.seenIds.add(id);
+    // One hash probe: `add` leaves the set as it was for an id it already holds.
+    const seen = this.seenIds.size;
+    if (this.seenIds.add(id).size === seen) return this.reject(id, `duplicate client order id ${id} (the venue already holds an order with it)`, ts);
     const i = order.instrument;
     const instrument = this.config.instruments[i]!;
     let takerOnArrival = false;
