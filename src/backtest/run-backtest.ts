@@ -427,10 +427,7 @@ export function buildResult(
     if (f.reason) r.reason = f.reason;
     return r;
   });
-  const trades: TradeRecord[] = kernel.tracker.trips.map((r) => ({
-    instrument: ids[r.instrument]!, direction: r.direction, entryTs: r.entryTs, exitTs: r.exitTs, entryPrice: r.entryPrice, exitPrice: r.exitPrice,
-    quantity: r.quantity, pnl: r.pnl, fees: r.fees, funding: r.funding, returnPct: r.returnPct,
-  }));
+  const trades: TradeRecord[] = kernel.tracker.tripsNamed(ids);
   const notes = [...(spec.notes ?? [])];
   const fallback = (spec.funding as { fallbackUsed?: { count: number; first: number; last: number }[]; fallback?: { kind: string; rate?: number } }).fallbackUsed;
   if (fallback) {

@@ -193,7 +193,27 @@ export class SimulatedExecutionClient implements ExecutionClient {
     if (this.triggersStale[i] !== 0) this.computeTriggers(i);
     if (this.actsAnywhere[i] !== 0 || low <= this.highestBuy[i]! || high >= this.lowestSell[i]!) return true;
     const q = this.portfolio.quantity[i]!;
-    if (q === 0) return false;
+    return q !== 0 && this.rangeMayLiquidate(i, q, low, high);
+  }
+
+  /**
+   * Whether a price of instrument `i` (position `q` ≠ 0) in [low, high] may liquidate the account, other marks as they
+   * are: false only when none can. One comparison with the liquidation bound; with several instruments (whose bounds
+   * go stale at every bar time) first a test without the bound's division: equity − margin moves by (q − |q|·m)·(x − v) ≤ |q|·(1 + m)·|x − v| as `i` goes from its valuation v to x,
+   * so when equity − margin exceeds |q|·(1 + m)·max(v − low, high − v) (with a relative 1e-9 to spare for rounding)
+   * no price of the range liquidates. Only when that fails is the bound computed.
+   */
+  private rangeMayLiquidate(i: number, q: number, low: number, high: number): boolean {
+    const p = this.portfolio;
+    if (this.multi && (this.boundVersions[i] !== p.version || this.boundEpochs[i] !== this.markEpoch)) {
+      // Several instruments: the bound would be stale at the next bar time (other marks move), so test first.
+      this.refreshAccount();
+      const acc = this.account;
+      const v = this.accountValuation[i]!, mmr = p.maintenanceMarginRates[i]!;
+      const room = acc[0]! - acc[1]!;
+      const risk = Math.abs(q) * (1 + mmr) * Math.max(v - low, high - v);
+      if (room - risk > 1e-9 * (Math.abs(acc[0]!) + acc[1]! + risk) + 1e-12) return false;
+    }
     this.refreshBound(i);
     const bound = this.liquidationBounds[i]!;
     return q > 0 ? low <= bound : high >= bound;

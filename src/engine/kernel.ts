@@ -260,7 +260,7 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     const trip = this.tracker.onFill(i, fill.tsEvent, before, p.quantity[i]!, delta, fill.price, fill.fee, realized);
     this.fills.push(fill);
     if (fill.reason !== 'liquidation') this.orders.filledBy(this.slot(fill.clientOrderId, 'filled'), fill.quantity, fill.price, fill.tsEvent, this.clock.now());
-    if (trip !== undefined && this.strategy.onPositionClosed) this.strategy.onPositionClosed(this, trip);
+    if (trip >= 0 && this.strategy.onPositionClosed) this.strategy.onPositionClosed(this, this.tracker.trips[trip]!);
     if (this.strategy.onOrderFilled) this.strategy.onOrderFilled(this, fill);
   }
 

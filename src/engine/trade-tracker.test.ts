@@ -10,7 +10,8 @@ function book(instruments = 1) {
   const fill = (i: number, ts: number, delta: number, price: number, fee: number) => {
     const before = p.quantity[i]!;
     const realized = p.applyFill(i, delta, price, fee);
-    return t.onFill(i, ts, before, p.quantity[i]!, delta, price, fee, realized);
+    const k = t.onFill(i, ts, before, p.quantity[i]!, delta, price, fee, realized);
+    return k < 0 ? undefined : t.trips[k];
   };
   return { p, t, fill };
 }
@@ -85,8 +86,10 @@ describe('TradeTracker', () => {
     expect(r.trips).toEqual(t.trips);
     // the restored open trip closes as the original would; instrument 0 is flat and starts a fresh trip
     r.onFunding(0, 5);
-    expect(r.onFill(1, 4, 2, 0, -2, 55, 1, 10)).toEqual({ instrument: 1, direction: 'long', entryTs: 3, exitTs: 4, entryPrice: 50, exitPrice: 55, quantity: 2, pnl: 10 - 2 - 0.25, fees: 2, funding: 0.25, returnPct: 7.75 / 100 });
-    expect(r.onFill(0, 5, 0, -1, -1, 100, 0, 0)).toBeUndefined();
+    const closed = r.onFill(1, 4, 2, 0, -2, 55, 1, 10);
+    expect(closed).toBe(1); // after the restored trip
+    expect(r.trips[closed]).toEqual({ instrument: 1, direction: 'long', entryTs: 3, exitTs: 4, entryPrice: 50, exitPrice: 55, quantity: 2, pnl: 10 - 2 - 0.25, fees: 2, funding: 0.25, returnPct: 7.75 / 100 });
+    expect(r.onFill(0, 5, 0, -1, -1, 100, 0, 0)).toBe(-1);
     expect(r.save().open[0]).toMatchObject({ direction: -1, entryTs: 5, funding: 0 });
     // the saved state is a copy: later fills do not change it
     expect(saved.open[1]).toMatchObject({ exitQty: 0 });
