@@ -177,7 +177,8 @@ export class SimulatedExecutionClient implements ExecutionClient {
         if (c.arrival <= now && (k < 0 || c.arrival < inbox[k]!.arrival || (c.arrival === inbox[k]!.arrival && c.seq < inbox[k]!.seq))) k = j;
       }
       if (k < 0) return;
-      const c = k === 0 ? inbox.shift()! : inbox.splice(k, 1)[0]!;
+      const c = inbox[k]!;
+      removeAt(inbox, k);
       if (c.order !== undefined) this.arrive(c.order, c.arrival);
       else this.arriveCancel(c.clientOrderId, c.instrument, c.arrival);
     }
@@ -427,7 +428,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
       this.events!.onOrderCancelRejected({ kind: 'cancel-rejected', clientOrderId, reason: `order ${clientOrderId} is not working (unknown, or already filled, canceled or rejected)`, tsEvent: ts });
       return;
     }
-    list!.splice(k, 1);
+    removeAt(list!, k);
     this.triggersStale[instrument] = 1;
     this.events!.onOrderCanceled({ kind: 'canceled', clientOrderId, reason: 'canceled on request', tsEvent: ts });
   }
@@ -478,7 +479,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
       if (this.fill(i, w, quantity, fillAt, liquidity, ts)) {
         if (budget !== Infinity) this.available[i] = budget - quantity;
         if (w.leaves <= QUANTITY_EPSILON * o.quantity) {
-          list.splice(k, 1);
+          removeAt(list, k);
           continue;
         }
         if (o.timeInForce === 'IOC') {
@@ -491,15 +492,16 @@ export class SimulatedExecutionClient implements ExecutionClient {
         }
         k++;
       } else {
-        list.splice(k, 1); // rejected or canceled inside fill()
+        removeAt(list, k); // rejected or canceled inside fill()
       }
     }
   }
 
   /** Removes `list[k]` and reports it canceled. */
   private close(list: WorkingOrder[], k: number, reason: string, ts: number): void {
-    const [w] = list.splice(k, 1);
-    this.events!.onOrderCanceled({ kind: 'canceled', clientOrderId: w!.order.clientOrderId, reason, tsEvent: ts });
+    const w = list[k]!;
+    removeAt(list, k);
+    this.events!.onOrderCanceled({ kind: 'canceled', clientOrderId: w.order.clientOrderId, reason, tsEvent: ts });
   }
 
   /**
@@ -609,4 +611,10 @@ export class SimulatedExecutionClient implements ExecutionClient {
     this.venueOrders = state.venueOrders;
     this.liquidations = state.liquidations;
   }
+}
+
+/** Removes `list[k]` keeping the order of the rest, without the array `splice` allocates for what it removed. */
+function removeAt<T>(list: T[], k: number): void {
+  for (let j = k + 1; j < list.length; j++) list[j - 1] = list[j]!;
+  list.length--;
 }

@@ -35,6 +35,17 @@ describe('client order ids', () => {
     expect(f.format(2, base.time, 0)).toBe(formatClientOrderId(base));
   });
 
+  it('the formatter (which keeps its per-instrument and per-time pieces between calls) makes exactly formatClientOrderId', () => {
+    const rand = seededRandom(11);
+    const f = new ClientOrderIdFormatter('r1', 'sma');
+    const times = [0, 35, 36 ** 5, Date.UTC(2024, 0, 1), Date.UTC(2024, 0, 1, 4), 36 ** 9 - 1];
+    for (let k = 0; k < 3000; k++) {
+      // Few distinct values, so consecutive calls repeat and change instrument and time in every combination.
+      const parts = { run: 'r1', strategy: 'sma', instrument: Math.floor(rand() * 4) * 431, time: times[Math.floor(rand() * times.length)]!, sequence: rand() < 0.5 ? Math.floor(rand() * 40) : Math.floor(rand() * 46656) };
+      expect(f.format(parts.instrument, parts.time, parts.sequence)).toBe(formatClientOrderId(parts));
+    }
+  });
+
   it('names the field that does not fit', () => {
     expect(() => formatClientOrderId({ run: 'has_underscore', strategy: 's', instrument: 0, time: 0, sequence: 0 })).toThrowError(/`run` must be 1-8 characters/);
     expect(() => formatClientOrderId({ run: 'r', strategy: 's', instrument: -1, time: 0, sequence: 0 })).toThrowError(ClientOrderIdError);
