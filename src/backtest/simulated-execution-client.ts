@@ -616,5 +616,5 @@ export class SimulatedExecutionClient implements ExecutionClient {
 /** Removes `list[k]` keeping the order of the rest, without the array `splice` allocates for what it removed. */
 function removeAt<T>(list: T[], k: number): void {
   for (let j = k + 1; j < list.length; j++) list[j - 1] = list[j]!;
-  list.length--;
+  list.pop(); // not `length--`: setting the length is a runtime call, pop is inlined
 }
