@@ -1,10 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { ensureBuilt } from './ensure-built.js';
-import { median, percentile, type Benchmark } from './bench-result.js';
+import { median, percentile, repoRootOf, type Benchmark } from './bench-result.js';
 
 /**
  * Wall-clock start-up of the compiled CLI, as a user types it: `node bin/tm.js --help` and `node bin/tm.js data ls`
@@ -17,7 +16,7 @@ const TARGETS = { help: 300, dataLs: 1000 } as const;
 const WARMUP = 2;
 const RUNS = 15;
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const root = repoRootOf(import.meta.url);
 
 function startMs(args: readonly string[]): number {
   const t0 = performance.now();
@@ -36,7 +35,7 @@ function sample(args: readonly string[]): { median: number; p90: number; samples
 const bench: Benchmark = {
   name: 'cli-startup',
   async run() {
-    ensureBuilt(root);
+    await ensureBuilt(root);
     const shared = resolve(process.env['TM_SHARED_DATA'] ?? '../shared/data');
     const dir = mkdtempSync(join(tmpdir(), 'tm-bench-cli-'));
     const db = join(dir, 'market.duckdb');

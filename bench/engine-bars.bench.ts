@@ -6,6 +6,7 @@ import { BYBIT_LINEAR_PERPETUALS } from '../src/core/instrument.js';
 import { importPath, loadBars, MarketStore } from '../src/data/index.js';
 import type { BarEvent, Strategy, StrategyContext } from '../src/engine/strategy.js';
 import { median, type Benchmark } from './bench-result.js';
+import { floorRate } from './engine-floor.js';
 
 const RUNS_PER_ROUND = 1000;
 const ROUNDS = 3;
@@ -67,6 +68,7 @@ const bench: Benchmark = {
       const seconds = (performance.now() - t0) / 1000;
       rates.push((RUNS_PER_ROUND * eventsPerRun) / seconds);
     }
+    const floor = floorRate(frame, RUNS_PER_ROUND, ROUNDS);
     return {
       name: 'engine-bars',
       value: Math.round(median(rates)),
@@ -85,6 +87,12 @@ const bench: Benchmark = {
         venuePriceEventsPerRun: probe.venuePriceEvents,
         fillsPerRun: probe.fills.length,
         ordersPerRun: strategy.orders,
+        floor: {
+          value: floor.value,
+          rounds: floor.rounds,
+          unit: 'bar-events/s',
+          what: 'the same frame through a hand-written loop with no engine (bench/engine-floor.ts): resting-limit range check, mark, bar object to a strategy callback, equity/position/PnL recorded; what V8 on this machine does at most, not a target',
+        },
         node: process.version,
         cpu: cpus()[0]?.model ?? 'unknown',
       },

@@ -10,7 +10,7 @@ import type { Strategy } from '../src/engine/strategy.js';
 import { median, type Benchmark } from './bench-result.js';
 
 const REPEATS = 5;
-const ROUNDS = 7;
+const ROUNDS = 15;
 
 /**
  * SMA(10)/SMA(30) crossover that holds ±1 BTC and reverses on every cross (a 2 BTC market order; 1 BTC for the
@@ -99,7 +99,8 @@ export function fillsBenchSpec(frame: BarFrame): BacktestSpec {
 /**
  * Bars per second of a full `runBacktest` (kernel, simulated venue, fills, result assembly) of {@link smaReversal}
  * on the Binance USDT-M BTCUSDT 1-minute file (2025-05-04..2025-06-24, 73,139 bars) repeated 5 times back to back
- * (365,695 bars, ~14,750 fills), the strategy's own SMAs included. Median of 7 timed runs after 5 warm-up runs.
+ * (365,695 bars, ~14,750 fills), the strategy's own SMAs included. Median of 15 timed runs after 5 warm-up runs
+ * (garbage collection lands on some runs more than others: single runs spread from about 55 to 110 ms).
  */
 const bench: Benchmark = {
   name: 'engine-fills',

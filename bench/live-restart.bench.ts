@@ -1,13 +1,12 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ensureBuilt } from './ensure-built.js';
 import { timeframeMs } from '../src/core/time.js';
 import { BybitV5Venue, TEST_API_KEY, TEST_API_SECRET } from '../test/support/bybit-v5-venue.js';
 import { serverKlines, sharedFrame } from '../test/support/live-harness.js';
-import { median, percentile, type Benchmark } from './bench-result.js';
+import { median, percentile, repoRootOf, type Benchmark } from './bench-result.js';
 
 /**
  * Restart of a live run as an operator (or a supervisor after a crash) does it: `node bin/tm.js live --demo|--paper ...` on a
@@ -17,7 +16,7 @@ import { median, percentile, type Benchmark } from './bench-result.js';
  * `details.phases` splits the median by the runner's log lines (process start → first line → warm-up done → ready).
  */
 const RUNS = 9;
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const root = repoRootOf(import.meta.url);
 
 /** Ms from spawn to the runner's log lines: `started` (state loaded: node, CLI, config), `warmedUp` (bars fetched and replayed), `ready`. */
 interface Phases {
@@ -51,7 +50,7 @@ function untilReady(args: readonly string[]): Promise<Phases> {
 const bench: Benchmark = {
   name: 'live-restart',
   async run() {
-    ensureBuilt(root);
+    await ensureBuilt(root);
     const frame = sharedFrame('2024-01-01T00:00:00Z', 400);
     const tf = timeframeMs('4h');
     let venueNow = frame.ts[200]!;
