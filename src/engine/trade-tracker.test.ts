@@ -17,6 +17,24 @@ function book(instruments = 1) {
 }
 
 describe('TradeTracker', () => {
+  it('stores any number of trips (its arrays grow) and names instruments for the trades table without changing a number', () => {
+    const { t, fill } = book(2);
+    // 40 round trips over two instruments: more than the initial room of 16.
+    for (let k = 0; k < 40; k++) {
+      const i = k % 2;
+      fill(i, 2 * k, 1 + k, 100 + k, 0.5);
+      fill(i, 2 * k + 1, -(1 + k), 101 + 2 * k, 0.25);
+    }
+    const trips = t.trips;
+    expect(trips).toHaveLength(40);
+    expect(trips[39]).toEqual({ instrument: 1, direction: 'long', entryTs: 78, exitTs: 79, entryPrice: 139, exitPrice: 179, quantity: 40, pnl: 40 * 40 - 0.75, fees: 0.75, funding: 0, returnPct: (1600 - 0.75) / (139 * 40) });
+    const named = t.tripsNamed(['A', 'B']);
+    expect(named.map((r) => r.instrument)).toEqual(trips.map((r) => (r.instrument === 0 ? 'A' : 'B')));
+    expect(named.map(({ instrument: _, ...rest }) => rest)).toEqual(trips.map(({ instrument: _, ...rest }) => rest));
+    expect(Object.keys(named[0]!)).toEqual(Object.keys(trips[0]!)); // the trades table keeps the field order
+    expect(t.trips).toBe(trips); // built once
+  });
+
   it('a long built in two fills and closed in two: entry/exit averages, max size, PnL net of fees and funding', () => {
     const { t, fill } = book();
     expect(fill(0, 1, 2, 100, 1)).toBeUndefined();

@@ -67,11 +67,6 @@ export class TradeTracker {
     return this.built;
   }
 
-  /** Number of closed round trips. */
-  get closedCount(): number {
-    return this.count;
-  }
-
   /**
    * Every closed round trip with its instrument named by `names[instrument]` (e.g. the result's trades table): built
    * straight from the stored numbers, without the {@link trips} objects.
