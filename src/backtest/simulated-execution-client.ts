@@ -323,6 +323,9 @@ export class SimulatedExecutionClient implements ExecutionClient {
    */
   processPrice(i: number, price: number, previous: number, volume: number, ts: number): void {
     this.pricesProcessed++;
+    // Called from outside a bar path (e.g. the paper runner's last prices at shutdown) the marks may have moved since
+    // the bounds were cached; inside one (same clock time as its processBar) this compares and moves nothing.
+    if (this.multi) this.marksMoved();
     if (this.inbox.length > 0) this.processCommands(ts);
     const list = this.working[i]!;
     if (list.length > 0) this.match(i, list, price, volume, ts);

@@ -437,6 +437,24 @@ describe('simulated venue: liquidation', () => {
     ]);
   });
 
+  it('a price processed without a new liquidity period (the paper runner at shutdown) after another mark moved uses the new mark', () => {
+    // The first case's account, but the last price goes straight to processPrice, at a later time, with no
+    // beginLiquidity (as the live runner's paper venue does at shutdown): B's bound cached with A at 100 (≈ 80.82) is
+    // stale once A is marked at 90 (≈ 90.97), and 90.5 liquidates.
+    const A = testInstrument({ symbol: 'AAAUSDT' }), B = testInstrument({ symbol: 'BBBUSDT', maintenanceMarginRate: 0.02 }), C = testInstrument({ symbol: 'CCCUSDT' });
+    const v = venue([A, B, C], { cash: 1070.5 });
+    v.client.submit(order('a', 'buy', 'market', 50));
+    v.client.submit(order('b', 'buy', 'market', 50, { instrument: 1 }));
+    v.price(100);
+    v.price(100, { i: 1 });
+    v.price(95, { i: 1 }); // B's bound is computed here, with A at 100
+    v.portfolio.mark[0] = 90;
+    v.clock.advanceTo(v.clock.now() + 1000);
+    v.client.processPrice(1, 90.5, 95, Infinity, v.clock.now());
+    expect(v.client.liquidations).toBe(1);
+    expect(v.log.slice(4)).toEqual(['fill liquidation-1-0 sell 50@90 taker liquidation', `fill liquidation-1-1 sell 50@${4457.5 / 49} taker liquidation`]);
+  });
+
   it('liquidation fills ask the fee model for the taker fee', () => {
     const asked: Liquidity[] = [];
     const standard = new InstrumentFeeModel();
