@@ -413,17 +413,23 @@ describe('simulated venue: venue rules at the fill', () => {
   });
 });
 
+/**
+ * A (m 0.005) and B (m 0.02) long 50 each at 100, cash 1065 after fees; C flat. B's liquidation price with A at 90:
+ * 1065 − 500 + 50(x − 100) = 22.5 + x → x = 4457.5 / 49 ≈ 90.97; with A at 100 it would be 3960 / 49 ≈ 80.82.
+ */
+function twoLongs() {
+  const A = testInstrument({ symbol: 'AAAUSDT' }), B = testInstrument({ symbol: 'BBBUSDT', maintenanceMarginRate: 0.02 }), C = testInstrument({ symbol: 'CCCUSDT' });
+  const v = venue([A, B, C], { cash: 1070.5 });
+  v.client.submit(order('a', 'buy', 'market', 50));
+  v.client.submit(order('b', 'buy', 'market', 50, { instrument: 1 }));
+  v.price(100);
+  v.price(100, { i: 1 });
+  return v;
+}
+
 describe('simulated venue: liquidation', () => {
   it('closes only the instruments with a position; a move of another mark (new liquidity period) refreshes the bound', () => {
-    // A (m 0.005) and B (m 0.02) long 50 each at 100, cash 1065 after fees; C flat.
-    // B's liquidation price with A at 90: 1065 − 500 + 50(x − 100) = 22.5 + x → x = 4457.5 / 49 ≈ 90.97;
-    // with A at 100 it would be 3960 / 49 ≈ 80.82.
-    const A = testInstrument({ symbol: 'AAAUSDT' }), B = testInstrument({ symbol: 'BBBUSDT', maintenanceMarginRate: 0.02 }), C = testInstrument({ symbol: 'CCCUSDT' });
-    const v = venue([A, B, C], { cash: 1070.5 });
-    v.client.submit(order('a', 'buy', 'market', 50));
-    v.client.submit(order('b', 'buy', 'market', 50, { instrument: 1 }));
-    v.price(100);
-    v.price(100, { i: 1 });
+    const v = twoLongs();
     v.client.submit(order('tp', 'sell', 'limit', 50, { price: 120, instrument: 1, reduceOnly: true }));
     v.price(95, { i: 1 }); // B's bound is computed here, with A at 100
     v.portfolio.mark[0] = 90; // A's mark moves (as a runner marks it after A's tick)
@@ -438,15 +444,9 @@ describe('simulated venue: liquidation', () => {
   });
 
   it('a price processed without a new liquidity period (the paper runner at shutdown) after another mark moved uses the new mark', () => {
-    // The first case's account, but the last price goes straight to processPrice, at a later time, with no
-    // beginLiquidity (as the live runner's paper venue does at shutdown): B's bound cached with A at 100 (≈ 80.82) is
-    // stale once A is marked at 90 (≈ 90.97), and 90.5 liquidates.
-    const A = testInstrument({ symbol: 'AAAUSDT' }), B = testInstrument({ symbol: 'BBBUSDT', maintenanceMarginRate: 0.02 }), C = testInstrument({ symbol: 'CCCUSDT' });
-    const v = venue([A, B, C], { cash: 1070.5 });
-    v.client.submit(order('a', 'buy', 'market', 50));
-    v.client.submit(order('b', 'buy', 'market', 50, { instrument: 1 }));
-    v.price(100);
-    v.price(100, { i: 1 });
+    // The last price goes straight to processPrice, at a later time, with no beginLiquidity (as the live runner's
+    // paper venue does at shutdown): B's bound cached with A at 100 (≈ 80.82) is stale once A is marked at 90 (≈ 90.97).
+    const v = twoLongs();
     v.price(95, { i: 1 }); // B's bound is computed here, with A at 100
     v.portfolio.mark[0] = 90;
     v.clock.advanceTo(v.clock.now() + 1000);
