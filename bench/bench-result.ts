@@ -1,21 +1,3 @@
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-/**
- * The repository root above the module at `moduleUrl` (the nearest folder holding package.json): `bench/` when run
- * from source, `dist-bench/bench/` when compiled (`npm run bench` runs the compiled benches).
- */
-export function repoRootOf(moduleUrl: string): string {
-  let dir = dirname(fileURLToPath(moduleUrl));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`bench: no package.json above ${fileURLToPath(moduleUrl)}`);
-    dir = up;
-  }
-  return dir;
-}
-
 /** One benchmark figure, as written to bench/results/<name>.json. */
 export interface BenchResult {
   readonly name: string;

@@ -2,8 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ensureBuilt } from './ensure-built.js';
-import { median, percentile, repoRootOf, type Benchmark } from './bench-result.js';
+import { median, percentile, type Benchmark } from './bench-result.js';
+import { repoRoot } from '../src/cli/doctor-command.js';
 
 /**
  * Wall-clock start-up of the compiled CLI, as a user types it: `node bin/tm.js --help` and `node bin/tm.js data ls`
@@ -16,7 +18,7 @@ const TARGETS = { help: 300, dataLs: 1000 } as const;
 const WARMUP = 2;
 const RUNS = 15;
 
-const root = repoRootOf(import.meta.url);
+const root = repoRoot(fileURLToPath(import.meta.url));
 
 function startMs(args: readonly string[]): number {
   const t0 = performance.now();

@@ -1,4 +1,5 @@
 import type { BarFrame } from '../src/data/bar-frame.js';
+import { median } from './bench-result.js';
 
 /**
  * The floor under `engine-bars`: bar events per second of a hand-written loop over the same frame that does only the
@@ -68,6 +69,5 @@ export function floorRate(frame: BarFrame, runs: number, rounds: number): { read
     for (let k = 0; k < runs; k++) run();
     rates.push((runs * events) / ((performance.now() - t0) / 1000));
   }
-  const sorted = [...rates].sort((a, b) => a - b);
-  return { value: Math.round(sorted[sorted.length >> 1]!), rounds: rates.map((x) => Math.round(x)) };
+  return { value: Math.round(median(rates)), rounds: rates.map((x) => Math.round(x)) };
 }

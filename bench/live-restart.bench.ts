@@ -2,11 +2,13 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ensureBuilt } from './ensure-built.js';
 import { timeframeMs } from '../src/core/time.js';
 import { BybitV5Venue, TEST_API_KEY, TEST_API_SECRET } from '../test/support/bybit-v5-venue.js';
 import { serverKlines, sharedFrame } from '../test/support/live-harness.js';
-import { median, percentile, repoRootOf, type Benchmark } from './bench-result.js';
+import { median, percentile, type Benchmark } from './bench-result.js';
+import { repoRoot } from '../src/cli/doctor-command.js';
 
 /**
  * Restart of a live run as an operator (or a supervisor after a crash) does it: `node bin/tm.js live --demo|--paper ...` on a
@@ -16,7 +18,7 @@ import { median, percentile, repoRootOf, type Benchmark } from './bench-result.j
  * `details.phases` splits the median by the runner's log lines (process start → first line → warm-up done → ready).
  */
 const RUNS = 9;
-const root = repoRootOf(import.meta.url);
+const root = repoRoot(fileURLToPath(import.meta.url));
 
 /** Ms from spawn to the runner's log lines: `started` (state loaded: node, CLI, config), `warmedUp` (bars fetched and replayed), `ready`. */
 interface Phases {

@@ -11,12 +11,13 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { meetsTarget, repoRootOf, type Benchmark, type BenchResult } from './bench-result.js';
+import { meetsTarget, type Benchmark, type BenchResult } from './bench-result.js';
+import { repoRoot } from '../src/cli/doctor-command.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ext = import.meta.url.endsWith('.ts') ? '.bench.ts' : '.bench.js';
 const available = readdirSync(here).filter((f) => f.endsWith(ext)).map((f) => f.slice(0, -ext.length)).sort();
-const resultsDir = join(repoRootOf(import.meta.url), 'bench', 'results');
+const resultsDir = join(repoRoot(fileURLToPath(import.meta.url)), 'bench', 'results');
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 if (process.argv.includes('--help')) {
   console.log(`usage: npm run bench [-- <name> ...]\navailable: ${available.join(', ')}`);

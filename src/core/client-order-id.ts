@@ -95,6 +95,11 @@ function hash36(text: string, length: number): string {
 export class ClientOrderIdFormatter {
   /** `<run>_<strategy>_`: the start of every id {@link format} makes. */
   readonly prefix: string;
+  /** `<prefix><instrument>_` per instrument, made on its first id. */
+  private readonly heads: string[] = [];
+  /** The time of {@link lastTimeText} (a typed cell: storing a time never boxes it). */
+  private readonly lastTime = new Float64Array([NaN]);
+  private lastTimeText = '';
   constructor(readonly run: string, readonly strategy: string) {
     formatClientOrderId({ run, strategy, instrument: 0, time: 0, sequence: 0 });
     this.prefix = `${run}_${strategy}_`;
@@ -116,10 +121,6 @@ export class ClientOrderIdFormatter {
     }
     return head + this.lastTimeText + (DIGITS36[sequence] ?? sequence.toString(36));
   }
-  private readonly heads: string[] = [];
-  /** The time of {@link lastTimeText} (a typed cell: storing a time never boxes it). */
-  private readonly lastTime = new Float64Array([NaN]);
-  private lastTimeText = '';
 }
 
 /** `k.toString(36)` for k < 36. */

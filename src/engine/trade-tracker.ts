@@ -1,8 +1,9 @@
 import { growTo } from '../core/typed-arrays.js';
 
-/** Offsets of a closed trip's numbers in TradeTracker's value array. */
+/** A closed trip's numbers, in their order in TradeTracker's value array (the F_* offsets below). */
+const TRIP_NUMBERS = ['entryTs', 'exitTs', 'entryPrice', 'exitPrice', 'quantity', 'pnl', 'fees', 'funding', 'returnPct'] as const;
 const F_ENTRY_TS = 0, F_EXIT_TS = 1, F_ENTRY_PRICE = 2, F_EXIT_PRICE = 3, F_QUANTITY = 4, F_PNL = 5, F_FEES = 6, F_FUNDING = 7, F_RETURN = 8;
-const TRIP_FIELDS = 9;
+const TRIP_FIELDS = TRIP_NUMBERS.length;
 
 /** One round trip of a position: from flat (or a reversal) back to flat (or the next reversal). */
 export interface RoundTrip {
@@ -155,17 +156,8 @@ export class TradeTracker {
   /** Loads a state saved by {@link save} into this empty tracker. */
   restore(state: TradeTrackerState): void {
     for (const r of state.trips) {
-      const k = this.append(r.instrument, r.direction === 'long' ? 1 : -1);
-      const v = this.values, o = k * TRIP_FIELDS;
-      v[o + F_ENTRY_TS] = r.entryTs;
-      v[o + F_EXIT_TS] = r.exitTs;
-      v[o + F_ENTRY_PRICE] = r.entryPrice;
-      v[o + F_EXIT_PRICE] = r.exitPrice;
-      v[o + F_QUANTITY] = r.quantity;
-      v[o + F_PNL] = r.pnl;
-      v[o + F_FEES] = r.fees;
-      v[o + F_FUNDING] = r.funding;
-      v[o + F_RETURN] = r.returnPct;
+      const o = this.append(r.instrument, r.direction === 'long' ? 1 : -1) * TRIP_FIELDS;
+      for (let f = 0; f < TRIP_FIELDS; f++) this.values[o + f] = r[TRIP_NUMBERS[f]!];
     }
     state.open.forEach((t, i) => {
       this.open[i] = t === null ? undefined : Object.assign(this.spare[i]!, t);
