@@ -8,45 +8,83 @@ import type { BarFrame } from '../src/data/bar-frame.js';
 import { importPath, loadBars, MarketStore } from '../src/data/index.js';
 import type { Strategy } from '../src/engine/strategy.js';
 import { median, type Benchmark } from './bench-result.js';
+import { floorInChild, type FloorStrategy } from './engine-floor.js';
 
 const REPEATS = 5;
-const ROUNDS = 15;
+export const ROUNDS = 15;
+/** Slippage of every fill, in basis points against the taker. */
+export const SLIPPAGE_BPS = 1;
 
 /**
- * SMA(10)/SMA(30) crossover that holds ±1 BTC and reverses on every cross (a 2 BTC market order; 1 BTC for the
- * first entry). It keeps its own running sums of closes in a ring buffer: O(1) per bar, no allocation (the sums live
- * in a typed array: a closure variable holding a double would box it on every update).
+ * The SMA(fast)/SMA(slow) crossover's decisions: running sums of closes in a ring buffer, O(1) per bar, no allocation
+ * (the sums live in a typed array: a closure variable holding a double would box it on every update).
  */
-export function smaReversal(fast = 10, slow = 30): Strategy & { orders: number } {
+export function smaCross(fast = 10, slow = 30): { reset(): void; step(close: number): number } {
   const ring = new Float64Array(slow);
   const sums = new Float64Array(2); // [fast, slow]
   let n = 0, side = 0;
-  const s = {
-    name: 'sma-reversal',
-    orders: 0,
-    onStart() {
+  return {
+    reset() {
       ring.fill(0);
       sums.fill(0);
       n = 0;
       side = 0;
-      s.orders = 0;
     },
-    onBar(ctx: Parameters<NonNullable<Strategy['onBar']>>[0], bar: Parameters<NonNullable<Strategy['onBar']>>[1]) {
-      const c = bar.close;
+    /** Feeds one close; returns the side (+1 long, −1 short) to turn to, or 0 to stay. */
+    step(c: number): number {
       const k = n % slow;
       sums[1] = sums[1]! + c - ring[k]!;
       sums[0] = sums[0]! + c - (n >= fast ? ring[(n - fast) % slow]! : 0);
       ring[k] = c;
       n++;
-      if (n < slow) return;
+      if (n < slow) return 0;
       const want = sums[0]! * slow > sums[1]! * fast ? 1 : -1;
-      if (want === side) return;
-      ctx.submitOrder({ instrument: 0, side: want > 0 ? 'buy' : 'sell', type: 'market', quantity: side === 0 ? 1 : 2 });
+      if (want === side) return 0;
       side = want;
+      return want;
+    },
+  };
+}
+
+/** Order size of a turn to `side`: 1 for the first entry, 2 (reversing ±1) after. */
+const turnQuantity = (orders: number): number => (orders === 0 ? 1 : 2);
+
+/** SMA(10)/SMA(30) crossover that holds ±1 BTC and reverses on every cross (a 2 BTC market order; 1 BTC for the first entry). */
+export function smaReversal(fast = 10, slow = 30): Strategy & { orders: number } {
+  const cross = smaCross(fast, slow);
+  const s = {
+    name: 'sma-reversal',
+    orders: 0,
+    onStart() {
+      cross.reset();
+      s.orders = 0;
+    },
+    onBar(ctx: Parameters<NonNullable<Strategy['onBar']>>[0], bar: Parameters<NonNullable<Strategy['onBar']>>[1]) {
+      const want = cross.step(bar.close);
+      if (want === 0) return;
+      ctx.submitOrder({ instrument: 0, side: want > 0 ? 'buy' : 'sell', type: 'market', quantity: turnQuantity(s.orders) });
       s.orders++;
     },
   };
   return s;
+}
+
+/** {@link smaReversal} for the fills floor: the same decisions through `submit(side, quantity)`. */
+export function smaReversalFloor(): FloorStrategy {
+  const cross = smaCross();
+  let orders = 0;
+  return {
+    reset() {
+      cross.reset();
+      orders = 0;
+    },
+    onBar(submit, bar) {
+      const want = cross.step(bar.close);
+      if (want === 0) return;
+      submit(want, turnQuantity(orders));
+      orders++;
+    },
+  };
 }
 
 /** `frame` (one symbol) repeated `times` back to back on a continuous time grid. */
@@ -87,7 +125,7 @@ export function fillsBenchSpec(frame: BarFrame): BacktestSpec {
     frame,
     initialCash: 10_000_000,
     leverage: 10,
-    slippage: new FixedBpsSlippage(1),
+    slippage: new FixedBpsSlippage(SLIPPAGE_BPS),
     funding: new TableFundingModel([null], { kind: 'zero' }),
     periodsPerYear: 525_600,
     dataSources: [],
@@ -116,6 +154,7 @@ const bench: Benchmark = {
       runBacktest(spec, strategy);
       rates.push(frame.ts.length / ((performance.now() - t0) / 1000));
     }
+    const floor = floorInChild('fills');
     return {
       name: 'engine-fills',
       value: Math.round(median(rates)),
@@ -130,6 +169,13 @@ const bench: Benchmark = {
         orders: strategy.orders,
         input: 'binance-futures BTCUSDT-1m-2025-05_06 (73,139 bars) repeated 5x (../shared/data), Bybit BTCUSDT perp rules, 1 bp slippage',
         strategy: 'SMA(10)/SMA(30) crossover reversing ±1 BTC on every cross, running sums in the strategy',
+        floor: {
+          value: floor.value,
+          rounds: floor.rounds,
+          fills: floor.fills,
+          unit: 'bars/s',
+          what: 'the same strategy and frame through a hand-written loop with no engine (bench/engine-floor.ts fillsFloorRate): market fills at the next open with slippage and taker fee, one position, fill and round-trip objects, equity/position/PnL recorded; what V8 on this machine does at most, not a target',
+        },
         node: process.version,
         cpu: cpus()[0]?.model ?? 'unknown',
       },

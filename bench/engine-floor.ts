@@ -1,5 +1,56 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { BarFrame } from '../src/data/bar-frame.js';
 import { median } from './bench-result.js';
+
+/** A floor figure: the median rate, each round's rate, and (fills) the fills it made per run. */
+export interface FloorFigure {
+  readonly value: number;
+  readonly rounds: readonly number[];
+  readonly fills?: number;
+}
+
+/** Which floor `bench/floor-child` measures: engine-bars' loop with a filled-in or a lazy bar, or engine-fills' loop. */
+export type FloorKind = 'bars-eager' | 'bars-lazy' | 'fills';
+
+/**
+ * Measures one floor in a fresh node process (`bench/floor-child`, with this process's loader flags): loops measured
+ * one after another in one process share their closures' type feedback, which slows the later ones.
+ */
+export function floorInChild(kind: FloorKind): FloorFigure {
+  const child = fileURLToPath(new URL(`./floor-child${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+  const out = execFileSync(process.execPath, [...process.execArgv, child, kind], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return JSON.parse(out.trim().split('\n').pop()!) as FloorFigure;
+}
+
+/**
+ * A bar that reads its fields from the frame's columns when asked: setting it costs three stores per event instead
+ * of nine, and a strategy pays only for the fields it reads. The kindest bar hand-over to the floor below.
+ */
+class LazyBar {
+  instrument = 0;
+  index = 0;
+  t = 0;
+  constructor(private readonly frame: BarFrame) {}
+  get tsOpen(): number {
+    return this.frame.ts[this.t]!;
+  }
+  get open(): number {
+    return this.frame.open[this.instrument]![this.t]!;
+  }
+  get high(): number {
+    return this.frame.high[this.instrument]![this.t]!;
+  }
+  get low(): number {
+    return this.frame.low[this.instrument]![this.t]!;
+  }
+  get close(): number {
+    return this.frame.close[this.instrument]![this.t]!;
+  }
+  get volume(): number {
+    return this.frame.volume[this.instrument]![this.t]!;
+  }
+}
 
 /**
  * The floor under `engine-bars`: bar events per second of a hand-written loop over the same frame that does only the
@@ -7,9 +58,10 @@ import { median } from './bench-result.js';
  * limit per instrument, the mark, a bar object handed to a strategy callback (which looks at its open-order count,
  * as the benchmark's strategy does), and equity, position and PnL recorded per bar into arrays allocated per run.
  * No order lifecycle, no venue rules, no liquidation, funding, timers, history or risk. It tells how far the engine
- * is from what this machine and V8 can do at all; it is not a target.
+ * is from what this machine and V8 can do at all; it is not a target. `bars: 'lazy'` hands the strategy a
+ * {@link LazyBar} instead of a filled-in bar object.
  */
-export function floorRate(frame: BarFrame, runs: number, rounds: number): { readonly value: number; readonly rounds: readonly number[] } {
+export function floorRate(frame: BarFrame, runs: number, rounds: number, bars: 'eager' | 'lazy' = 'eager'): FloorFigure {
   const n = frame.close.length;
   const T = frame.ts.length;
   const events = frame.present.reduce((a, p) => a + p.reduce((x, y) => x + y, 0), 0);
@@ -21,6 +73,7 @@ export function floorRate(frame: BarFrame, runs: number, rounds: number): { read
     },
   };
   const bar = { instrument: 0, index: 0, tsOpen: 0, tsEvent: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 };
+  const lazy = new LazyBar(frame);
   const run = (): number => {
     const mark = new Float64Array(n).fill(NaN), q = new Float64Array(n), entry = new Float64Array(n), limit = new Float64Array(n);
     const count = new Int32Array(n);
@@ -38,6 +91,14 @@ export function floorRate(frame: BarFrame, runs: number, rounds: number): { read
       for (let i = 0; i < n; i++) if (present[i]![t] !== 0) mark[i] = close[i]![t]!;
       for (let i = 0; i < n; i++) {
         if (present[i]![t] === 0) continue;
+        if (bars === 'lazy') {
+          lazy.instrument = i;
+          lazy.t = t;
+          lazy.index = count[i]!++;
+          strategy.onBar(ctx, lazy);
+          if (ctx.open[i] === 1 && limit[i] !== close[i]![t]! * 0.8) limit[i] = close[i]![t]! * 0.8;
+          continue;
+        }
         bar.instrument = i;
         bar.index = count[i]!++;
         bar.tsOpen = ts[t]!;
@@ -70,4 +131,128 @@ export function floorRate(frame: BarFrame, runs: number, rounds: number): { read
     rates.push((runs * events) / ((performance.now() - t0) / 1000));
   }
   return { value: Math.round(median(rates)), rounds: rates.map((x) => Math.round(x)) };
+}
+
+/** A fill as the fills floor records it: one object per fill, as the engine's result holds one per fill. */
+interface FloorFill {
+  readonly sequence: number;
+  readonly ts: number;
+  readonly side: number;
+  readonly quantity: number;
+  readonly price: number;
+  readonly fee: number;
+}
+
+/** A closed round trip as the fills floor records it. */
+interface FloorTrip {
+  readonly entryTs: number;
+  readonly exitTs: number;
+  readonly entryPrice: number;
+  readonly exitPrice: number;
+  readonly quantity: number;
+  readonly pnl: number;
+}
+
+/** One run of the fills floor: equity per bar, and the fill and round-trip objects it made. */
+export interface FillsFloorRun {
+  readonly equity: Float64Array;
+  readonly fills: readonly FloorFill[];
+  readonly trips: readonly FloorTrip[];
+}
+
+/** A strategy of the fills floor: sees each bar and may give one market order through `submit(side, quantity)`. */
+export interface FloorStrategy {
+  onBar(submit: (side: number, quantity: number) => void, bar: { close: number }): void;
+  reset(): void;
+}
+
+/**
+ * The loop under `engine-fills`: a function running the least an event-by-event backtest of a one-instrument case
+ * must do, with no engine: a filled-in bar object to the strategy callback, a market order given at a close filling
+ * at the next bar's open moved `slippageBps` against it with a taker fee of `takerFee` × notional, one position
+ * (quantity, average entry, realized PnL), a fill object per fill and a round-trip object per closed or reversed
+ * position, and equity, position and PnL recorded per bar into arrays allocated per run. No order lifecycle, ids,
+ * events, venue rules, liquidation, funding or timers. Each call is a full run from the start.
+ */
+export function fillsFloor(
+  frame: BarFrame,
+  strategy: FloorStrategy,
+  options: { readonly slippageBps: number; readonly takerFee: number; readonly initialCash: number },
+): () => FillsFloorRun {
+  const T = frame.ts.length;
+  const { ts } = frame;
+  const open = frame.open[0]!, high = frame.high[0]!, low = frame.low[0]!, close = frame.close[0]!, volume = frame.volume[0]!;
+  const tf = T > 1 ? ts[1]! - ts[0]! : 0;
+  const slip = options.slippageBps / 10_000;
+  const pending = new Float64Array(2); // [side, quantity] of the order given at the last close (side 0: none)
+  const submit = (side: number, quantity: number): void => {
+    pending[0] = side;
+    pending[1] = quantity;
+  };
+  const bar = { instrument: 0, index: 0, tsOpen: 0, tsEvent: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 };
+  const book = new Float64Array(4); // [quantity, average entry, realized, fees]
+  return () => {
+    strategy.reset();
+    pending[0] = 0;
+    book.fill(0);
+    const fills: FloorFill[] = [];
+    const trips: FloorTrip[] = [];
+    const equity = new Float64Array(T), position = new Float64Array(T), pnl = new Float64Array(T);
+    let entryTs = 0;
+    for (let t = 0; t < T; t++) {
+      if (pending[0] !== 0) {
+        const side = pending[0]!, quantity = pending[1]!;
+        pending[0] = 0;
+        const price = open[t]! * (1 + side * slip);
+        const fee = quantity * price * options.takerFee;
+        book[3] = book[3]! + fee;
+        fills.push({ sequence: fills.length, ts: ts[t]!, side, quantity, price, fee });
+        let q = book[0]!, rest = quantity;
+        if (q !== 0 && Math.sign(q) !== side) {
+          const closed = Math.min(Math.abs(q), rest);
+          const gain = closed * (price - book[1]!) * Math.sign(q);
+          book[2] = book[2]! + gain;
+          trips.push({ entryTs, exitTs: ts[t]!, entryPrice: book[1]!, exitPrice: price, quantity: closed * Math.sign(q), pnl: gain });
+          q += side * closed;
+          rest -= closed;
+          if (q === 0) book[1] = 0;
+        }
+        if (rest > 0) {
+          book[1] = q === 0 ? price : (book[1]! * Math.abs(q) + price * rest) / (Math.abs(q) + rest);
+          if (q === 0) entryTs = ts[t]!;
+          q += side * rest;
+        }
+        book[0] = q;
+      }
+      bar.index = t;
+      bar.tsOpen = ts[t]!;
+      bar.tsEvent = ts[t]! + tf;
+      bar.open = open[t]!;
+      bar.high = high[t]!;
+      bar.low = low[t]!;
+      bar.close = close[t]!;
+      bar.volume = volume[t]!;
+      strategy.onBar(submit, bar);
+      const q = book[0]!;
+      const total = book[2]! - book[3]! + (q === 0 ? 0 : q * (close[t]! - book[1]!));
+      equity[t] = options.initialCash + total;
+      position[t] = q;
+      pnl[t] = total;
+    }
+    return { equity, fills, trips };
+  };
+}
+
+/** Bars per second of {@link fillsFloor}: the median of `rounds` timed runs after 5 warm-up runs. */
+export function fillsFloorRate(frame: BarFrame, strategy: FloorStrategy, options: Parameters<typeof fillsFloor>[2] & { readonly rounds: number }): FloorFigure {
+  const run = fillsFloor(frame, strategy, options);
+  let last = run();
+  for (let k = 0; k < 4; k++) last = run(); // warm-up (JIT)
+  const rates: number[] = [];
+  for (let r = 0; r < options.rounds; r++) {
+    const t0 = performance.now();
+    last = run();
+    rates.push(frame.ts.length / ((performance.now() - t0) / 1000));
+  }
+  return { value: Math.round(median(rates)), rounds: rates.map((x) => Math.round(x)), fills: last.fills.length };
 }
