@@ -8,6 +8,7 @@ import type { RiskLimits } from '../engine/risk/risk-limits.js';
 import type { Strategy } from '../engine/strategy.js';
 import type { BacktestAnnotations, BacktestResult, BacktestRisk, FillRecord, TierAnnotation, TradeRecord } from './backtest-result.js';
 import { FUNDING_INTERVAL_MS, InstrumentFeeModel, type FeeModel, type FillModel, type FundingModel, type LatencyModel, type SlippageModel } from './execution-models.js';
+import { BarRecords } from './bar-records.js';
 import { settleFunding } from './funding-settlement.js';
 import { SimulatedExecutionClient, type SimulatedVenueState } from './simulated-execution-client.js';
 
@@ -210,10 +211,7 @@ class BarRun {
   private readonly clock: TestClock;
   private readonly kernel: Kernel;
   private readonly exchange: SimulatedExecutionClient;
-  private readonly equityTs: Float64Array;
-  private readonly equity: Float64Array;
-  private readonly positions: Float64Array[];
-  private readonly pnl: Float64Array[];
+  private readonly records: BarRecords;
   private readonly bars: OhlcvColumns[];
   private readonly columnValues: (readonly Float64Array[] | undefined)[];
   private nextFunding: number;
@@ -245,10 +243,7 @@ class BarRun {
       this.kernel.restoreState(control.resume.kernel);
       this.exchange.restore(control.resume.venue);
     }
-    this.equityTs = new Float64Array(T);
-    this.equity = new Float64Array(T);
-    this.positions = instruments.map(() => new Float64Array(T));
-    this.pnl = instruments.map(() => new Float64Array(T));
+    this.records = new BarRecords(this.kernel.portfolio);
     // Per instrument: its bars as one OHLCV column set, and its extra columns in declaration order.
     this.bars = instruments.map((_, i) => ({ ts: frame.ts, open: frame.open[i]!, high: frame.high[i]!, low: frame.low[i]!, close: frame.close[i]!, volume: frame.volume[i]! }));
     this.columnValues = instruments.map((_, i) => (columnNames.length > 0 ? columnNames.map((name) => columns[name]![i]!) : undefined));
@@ -316,10 +311,8 @@ class BarRun {
     const { n, kernel, exchange, clock, bars, columnValues, control, warmup, tf } = this;
     const P = this.present, C = this.close, TS = this.ts;
     const funding = this.spec.funding;
-    const p = kernel.portfolio;
-    const { quantity, mark, realized, fees, entryPrice } = p;
-    const paid = p.funding;
-    const equityTs = this.equityTs, equity = this.equity, positions = this.positions, pnl = this.pnl;
+    const mark = kernel.portfolio.mark;
+    const records = this.records;
     const open = (phases & PHASE_OPEN) !== 0, deliver = (phases & PHASE_DELIVER) !== 0;
     const dispatch = (phases & PHASE_DISPATCH) !== 0, record = (phases & PHASE_RECORD) !== 0;
     for (let t = from; t < until; t++) {
@@ -341,15 +334,7 @@ class BarRun {
       }
       if (deliver) for (let i = 0; i < n; i++) if (P[i]![t] !== 0) kernel.onBar(i, bars[i]!, t, tf, columnValues[i]);
       if (dispatch && exchange.hasCommands) exchange.processCommands(clock.now());
-      if (record) {
-        equityTs[t] = tsClose;
-        p.equityInto(equity, t);
-        for (let i = 0; i < n; i++) {
-          const q = quantity[i]!;
-          positions[i]![t] = q;
-          pnl[i]![t] = realized[i]! - fees[i]! - paid[i]! + (q === 0 ? 0 : q * (mark[i]! - entryPrice[i]!));
-        }
-      }
+      if (record) records.close(t);
     }
   }
 
@@ -376,8 +361,11 @@ class BarRun {
       notes.unshift(`warm-up: ${w} bars from ${new Date(f.ts[0]!).toISOString()} to ${new Date(f.ts[w - 1]!).toISOString()} replayed before the window (features, signals, filters and breaker warmed; ${kernel.ordersHeldInWarmUp} orders held back, none traded)`);
     }
     const spec = { ...this.spec, frame, notes };
-    const curve = { ts: cut(this.equityTs), value: cut(this.equity) };
-    const positions = this.positions.map(cut), pnl = this.pnl.map(cut);
+    const T = this.T;
+    const all = { equityTs: new Float64Array(T), equity: new Float64Array(T), positions: f.close.map(() => new Float64Array(T)), pnl: f.close.map(() => new Float64Array(T)) };
+    this.records.writeOut(f, this.tf, all);
+    const curve = { ts: cut(all.equityTs), value: cut(all.equity) };
+    const positions = all.positions.map(cut), pnl = all.pnl.map(cut);
     const windowStart = w > 0 && curve.ts.length > 0 ? curve.ts[0]! : -Infinity;
     if (this.until < this.T) {
       // Stopped early: no onStop (the run goes on elsewhere); hand back what a restart needs.

@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../core/random.js';
+import type { BarFrame } from '../data/bar-frame.js';
+import type { Kernel } from '../engine/kernel.js';
+import type { Strategy } from '../engine/strategy.js';
+import { backtestSpec, testInstrument } from '../../test/support/engine-scenarios.js';
+import { makeFrame, randomWalkBars } from '../../test/support/frames.js';
+import { TableFundingModel } from './execution-models.js';
+import { runBacktest, type BacktestControl, type BacktestSpec } from './run-backtest.js';
+
+/**
+ * BarRecords writes the per-bar records at the end from a log of account changes. The reference here is what the
+ * runner computed at every close before: `Portfolio.equityInto`, the quantities, and realized − fees − funding +
+ * q·(mark − entry) per instrument, read off the kernel after each close (at the next bar's `beforeBar`, where
+ * nothing happened since the close, and at `inspect` for the last one). Equal bit for bit.
+ */
+interface Row {
+  readonly equity: number;
+  readonly positions: readonly number[];
+  readonly pnl: readonly number[];
+}
+
+function closeRow(kernel: Kernel): Row {
+  const p = kernel.portfolio;
+  const e = new Float64Array(1);
+  p.equityInto(e, 0);
+  return {
+    equity: e[0]!,
+    positions: Array.from(p.quantity),
+    pnl: Array.from(p.quantity, (q, i) => p.realized[i]! - p.fees[i]! - p.funding[i]! + (q === 0 ? 0 : q * (p.mark[i]! - p.entryPrice[i]!))),
+  };
+}
+
+/** Control hooks that collect a reference row per close (rows[k] = the k-th close this run recorded). */
+function reference(extra: BacktestControl = {}): { rows: Row[]; control: BacktestControl } {
+  const rows: Row[] = [];
+  let started = false;
+  return {
+    rows,
+    control: {
+      ...extra,
+      beforeBar: (kernel) => {
+        if (started) rows.push(closeRow(kernel));
+        started = true;
+      },
+      inspect: (kernel) => void rows.push(closeRow(kernel)),
+    },
+  };
+}
+
+/** Seeded random trading on every instrument: market and limit orders, reversals, flat spells. */
+function randomTrader(seed: number): Strategy {
+  let rand = seededRandom(seed);
+  return {
+    name: 'random',
+    onStart() {
+      rand = seededRandom(seed);
+    },
+    onBar(ctx, bar) {
+      const u = rand();
+      if (u < 0.12) ctx.submitOrder({ instrument: bar.instrument, side: rand() < 0.5 ? 'buy' : 'sell', type: 'market', quantity: 0.5 + Math.floor(rand() * 4) * 0.25 });
+      else if (u < 0.2 && ctx.openOrderCount(bar.instrument) === 0) {
+        const buy = rand() < 0.5;
+        ctx.submitOrder({ instrument: bar.instrument, side: buy ? 'buy' : 'sell', type: 'limit', price: Math.round(bar.close * (buy ? 0.99 : 1.01) * 100) / 100, quantity: 0.5 });
+      } else if (u < 0.24 && ctx.position(bar.instrument) !== 0) {
+        const q = ctx.position(bar.instrument);
+        ctx.submitOrder({ instrument: bar.instrument, side: q > 0 ? 'sell' : 'buy', type: 'market', quantity: Math.abs(q), reduceOnly: true });
+      }
+    },
+  };
+}
+
+/** Three instruments on one 1h grid: B starts 30 bars late (NaN, not present), C misses every 7th bar. */
+function gappyFrame(bars: number): BarFrame {
+  const f = makeFrame({ timeframe: '1h', start: '2024-03-01T00:00:00Z', series: [randomWalkBars(bars, 1), randomWalkBars(bars, 2), randomWalkBars(bars, 3)], symbols: ['AUSDT', 'BUSDT', 'CUSDT'] });
+  const absent = (i: number, t: number) => {
+    f.present[i]![t] = 0;
+    for (const col of [f.open, f.high, f.low, f.close]) col[i]![t] = NaN;
+    f.volume[i]![t] = 0;
+  };
+  for (let t = 0; t < 30; t++) absent(1, t);
+  for (let t = 3; t < bars; t += 7) absent(2, t);
+  return { ...f, missing: { policy: 'nan', filled: [0, 30, Math.floor((bars - 4) / 7) + 1] } };
+}
+
+function spec(frame: BarFrame, overrides: Partial<BacktestSpec> = {}): BacktestSpec {
+  const instruments = ['AUSDT', 'BUSDT', 'CUSDT'].map((symbol) => testInstrument({ symbol }));
+  return backtestSpec(frame, instruments, { funding: new TableFundingModel([null, null, null].map(() => ({ ts: new Float64Array(0), rate: new Float64Array(0) })), { kind: 'constant', rate: 0.0003 }), ...overrides });
+}
+
+function expectRows(result: ReturnType<typeof runBacktest>, rows: readonly Row[], from = 0): void {
+  const n = result.bars.length;
+  expect(rows.length - from).toBe(result.equity.value.length);
+  rows.slice(from).forEach((row, t) => {
+    expect(result.equity.value[t], `equity at ${t}`).toBe(row.equity);
+    for (let i = 0; i < n; i++) {
+      expect(result.bars[i]!.position[t], `position ${i} at ${t}`).toBe(row.positions[i]);
+      expect(Object.is(result.bars[i]!.pnl![t], row.pnl[i]), `pnl ${i} at ${t}: ${result.bars[i]!.pnl![t]} vs ${row.pnl[i]}`).toBe(true);
+    }
+  });
+}
+
+const SEED = 8; // a seed that holds C into its missing bar 171
+describe('BarRecords (per-bar records written at the end)', () => {
+  const frame = gappyFrame(400);
+
+  it('equals the per-close expressions at every bar: gaps, NaN marks before a first bar, fills, funding', () => {
+    const ref = reference();
+    const result = runBacktest(spec(frame), randomTrader(5), ref.control);
+    expect(result.fills.length).toBeGreaterThan(60);
+    expect(result.funding.length).toBeGreaterThan(50);
+    expect(result.bars[1]!.position.slice(0, 30).every((q) => q === 0)).toBe(true);
+    expect(new Set(result.bars.map((b) => b.position.some((q) => q !== 0))).has(false)).toBe(false);
+    expect(result.equity.ts[5]).toBe(frame.ts[5]! + 3_600_000);
+    expectRows(result, ref.rows);
+  });
+
+  it('cuts warm-up bars off as before (records of the window only)', () => {
+    const ref = reference();
+    const result = runBacktest(spec(frame, { warmupBars: 50 }), randomTrader(6), ref.control);
+    expect(result.equity.value.length).toBe(350);
+    expectRows(result, ref.rows, 50);
+  });
+
+  it('a run stopped early and resumed records its own bars only, each equal to the reference (resumed at a gap of C)', () => {
+    const first = reference({ stopBefore: 171 });
+    const stopped = runBacktest(spec(frame), randomTrader(SEED), first.control);
+    expect(stopped.state?.nextBar).toBe(171);
+    expect(frame.present[2]![171]).toBe(0);
+    expect(stopped.bars[2]!.position[170]).not.toBe(0); // C is held into its missing bar: its mark there is the restored one
+    const rest = reference({ resume: stopped.state! });
+    const resumed = runBacktest(spec(frame), randomTrader(SEED), rest.control);
+    expect(stopped.equity.value.length).toBe(400);
+    expect(Array.from(stopped.equity.value.subarray(171)).every((v) => v === 0)).toBe(true);
+    expect(Array.from(resumed.equity.value.subarray(0, 171)).every((v) => v === 0)).toBe(true);
+    first.rows.forEach((row, t) => expect(stopped.equity.value[t]).toBe(row.equity));
+    rest.rows.forEach((row, k) => {
+      const t = 171 + k;
+      expect(resumed.equity.value[t]).toBe(row.equity);
+      row.positions.forEach((q, i) => expect(resumed.bars[i]!.position[t]).toBe(q));
+      row.pnl.forEach((x, i) => expect(Object.is(resumed.bars[i]!.pnl![t], x)).toBe(true));
+    });
+    expect(rest.rows.length).toBe(229);
+  });
+});

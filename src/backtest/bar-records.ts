@@ -1,0 +1,103 @@
+import { growTo } from '../core/typed-arrays.js';
+import type { Portfolio } from '../engine/portfolio.js';
+
+/**
+ * The per-bar records of a bar run (close time, equity, each instrument's position and cumulative mark-to-market PnL
+ * at every close), kept as a log of account changes and written out at the end.
+ *
+ * Between two fills or funding payments the account (cash, quantities, entries, realized PnL, fees, funding) stays as
+ * it is; only the marks move, and in a bar run they move only to the bars' closes (step 1 of each bar). So a close
+ * costs one comparison of the portfolio's version: the account is logged only when it changed, and {@link writeOut}
+ * replays the marks from the frame's closes. Every record is the expression the runner computed at each close before
+ * (the same operations in the same order): the figures are bit for bit the same.
+ */
+export class BarRecords {
+  private readonly n: number;
+  /** Doubles per logged account: cash, then quantity, entry price and realized − fees − funding per instrument. */
+  private readonly stride: number;
+  /** Bar of each logged account (the close after which it held). */
+  private at = new Int32Array(16);
+  private log: Float64Array;
+  private count = 0;
+  /** The portfolio version of the last logged account (−1: none yet). */
+  private version = -1;
+  /** The marks at the first recorded close. */
+  private readonly firstMarks: Float64Array;
+  private first = -1;
+  private last = -1;
+
+  constructor(private readonly portfolio: Portfolio) {
+    this.n = portfolio.quantity.length;
+    this.stride = 1 + 3 * this.n;
+    this.log = new Float64Array(16 * this.stride);
+    this.firstMarks = new Float64Array(this.n);
+  }
+
+  /**
+   * Bar `t` closed (after its paths, marks, funding, timers, delivery and dispatch). Closes are recorded in order,
+   * without gaps.
+   */
+  close(t: number): void {
+    if (this.portfolio.version !== this.version) this.logAccount(t);
+    this.last = t;
+  }
+
+  private logAccount(t: number): void {
+    const p = this.portfolio, n = this.n, S = this.stride;
+    if (this.first < 0) {
+      this.first = t;
+      this.firstMarks.set(p.mark);
+    }
+    if (this.count === this.at.length) {
+      this.at = growTo(this.at, 2 * this.count);
+      this.log = growTo(this.log, 2 * this.count * S);
+    }
+    const k = this.count++;
+    this.version = p.version;
+    this.at[k] = t;
+    const log = this.log, base = k * S;
+    log[base] = p.cash;
+    for (let i = 0; i < n; i++) {
+      log[base + 1 + 3 * i] = p.quantity[i]!;
+      log[base + 2 + 3 * i] = p.entryPrice[i]!;
+      log[base + 3 + 3 * i] = p.realized[i]! - p.fees[i]! - p.funding[i]!;
+    }
+  }
+
+  /**
+   * Writes the records of every recorded close `t` into index t of the arrays: `equityTs[t] = ts[t] + timeframeMs`,
+   * `equity[t]` (cash plus each marked position's unrealized PnL, as {@link Portfolio.equityInto}), `positions[i][t]`
+   * and `pnl[i][t]` (realized − fees − funding + unrealized). Marks start from those of the first recorded close and
+   * take each present bar's close.
+   */
+  writeOut(
+    frame: { readonly ts: Float64Array; readonly present: readonly Uint8Array[]; readonly close: readonly Float64Array[] },
+    timeframeMs: number,
+    out: { readonly equityTs: Float64Array; readonly equity: Float64Array; readonly positions: readonly Float64Array[]; readonly pnl: readonly Float64Array[] },
+  ): void {
+    if (this.first < 0) return;
+    const { n, stride: S, at, log, count } = this;
+    const { ts, present, close } = frame;
+    const { equityTs, equity } = out;
+    const mark = Float64Array.from(this.firstMarks);
+    for (let t = this.first; t <= this.last; t++) equityTs[t] = ts[t]! + timeframeMs;
+    for (let k = 0; k < count; k++) {
+      const from = at[k]!, until = k + 1 < count ? at[k + 1]! : this.last + 1;
+      const base = k * S;
+      const cash = log[base]!;
+      for (let t = from; t < until; t++) equity[t] = cash;
+      for (let i = 0; i < n; i++) {
+        const q = log[base + 1 + 3 * i]!, entry = log[base + 2 + 3 * i]!, realized = log[base + 3 + 3 * i]!;
+        const P = present[i]!, C = close[i]!, positions = out.positions[i]!, pnl = out.pnl[i]!;
+        let m = mark[i]!;
+        for (let t = from; t < until; t++) {
+          if (P[t] !== 0) m = C[t]!;
+          positions[t] = q;
+          pnl[t] = realized + (q === 0 ? 0 : q * (m - entry));
+          if (q !== 0 && m === m) equity[t] = equity[t]! + q * (m - entry); // never marked (NaN): valued at the entry
+        }
+        mark[i] = m;
+      }
+    }
+  }
+}
