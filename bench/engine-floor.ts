@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { BarFrame } from '../src/data/bar-frame.js';
+import type { RoundTrip } from '../src/engine/trade-tracker.js';
 import { median } from './bench-result.js';
 
 /** A floor figure: the median rate, each round's rate, and (fills) the fills it made per run. */
@@ -143,15 +144,8 @@ interface FloorFill {
   readonly fee: number;
 }
 
-/** A closed round trip as the fills floor records it. */
-interface FloorTrip {
-  readonly entryTs: number;
-  readonly exitTs: number;
-  readonly entryPrice: number;
-  readonly exitPrice: number;
-  readonly quantity: number;
-  readonly pnl: number;
-}
+/** A closed round trip as the fills floor records it: the engine's numbers of one (PnL before fees). */
+type FloorTrip = Pick<RoundTrip, 'entryTs' | 'exitTs' | 'entryPrice' | 'exitPrice' | 'quantity' | 'pnl'>;
 
 /** One run of the fills floor: equity per bar, and the fill and round-trip objects it made. */
 export interface FillsFloorRun {

@@ -296,7 +296,7 @@ class BarRun {
     if (this.exchange.hasCommands) this.exchange.processCommands(this.clock.now());
   }
 
-  /** Step 5 of bar `t`: equity, positions and per-instrument mark-to-market PnL at the close. */
+  /** Step 5 of bar `t`: equity, positions and per-instrument mark-to-market PnL at the close (logged in {@link BarRecords}, written by {@link finish}). */
   record(t: number): void {
     this.phases(t, t + 1, PHASE_RECORD);
   }
