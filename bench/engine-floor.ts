@@ -92,25 +92,25 @@ export function floorRate(frame: BarFrame, runs: number, rounds: number, bars: '
       for (let i = 0; i < n; i++) if (present[i]![t] !== 0) mark[i] = close[i]![t]!;
       for (let i = 0; i < n; i++) {
         if (present[i]![t] === 0) continue;
+        const c = close[i]![t]!;
         if (bars === 'lazy') {
           lazy.instrument = i;
           lazy.t = t;
           lazy.index = count[i]!++;
           strategy.onBar(ctx, lazy);
-          if (ctx.open[i] === 1 && limit[i] !== close[i]![t]! * 0.8) limit[i] = close[i]![t]! * 0.8;
-          continue;
+        } else {
+          bar.instrument = i;
+          bar.index = count[i]!++;
+          bar.tsOpen = ts[t]!;
+          bar.tsEvent = ts[t]! + 1;
+          bar.open = open[i]![t]!;
+          bar.high = high[i]![t]!;
+          bar.low = low[i]![t]!;
+          bar.close = c;
+          bar.volume = volume[i]![t]!;
+          strategy.onBar(ctx, bar);
         }
-        bar.instrument = i;
-        bar.index = count[i]!++;
-        bar.tsOpen = ts[t]!;
-        bar.tsEvent = ts[t]! + 1;
-        bar.open = open[i]![t]!;
-        bar.high = high[i]![t]!;
-        bar.low = low[i]![t]!;
-        bar.close = close[i]![t]!;
-        bar.volume = volume[i]![t]!;
-        strategy.onBar(ctx, bar);
-        if (ctx.open[i] === 1 && limit[i] !== bar.close * 0.8) limit[i] = bar.close * 0.8;
+        if (ctx.open[i] === 1 && limit[i] !== c * 0.8) limit[i] = c * 0.8;
       }
       let e = 10_000;
       for (let i = 0; i < n; i++) {

@@ -140,7 +140,7 @@ export class BarStepper {
   /** Sends the commands given since {@link next} to the venue and records the bar's equity and positions. */
   commit(): void {
     if (!this.open) throw new EngineError('invalid_state', 'BarStepper: no bar to commit (call next first)', {});
-    this.run.dispatch();
+    this.run.dispatch(this.t);
     this.run.record(this.t);
     this.t++;
     this.open = false;
@@ -292,8 +292,8 @@ class BarRun {
   }
 
   /** Step 4, second half: commands sent since the bars were delivered reach the venue (zero latency) or wait. */
-  dispatch(): void {
-    if (this.exchange.hasCommands) this.exchange.processCommands(this.clock.now());
+  dispatch(t: number): void {
+    this.phases(t, t + 1, PHASE_DISPATCH);
   }
 
   /** Step 5 of bar `t`: equity, positions and per-instrument mark-to-market PnL at the close (logged in {@link BarRecords}, written by {@link finish}). */
