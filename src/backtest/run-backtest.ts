@@ -323,13 +323,13 @@ class BarRun {
         // at the bar's delivery, so timers due at the window's first close trade and a run resumed at any bar agrees.
         kernel.warmingUp = t < warmup;
         if (control.beforeBar !== undefined) control.beforeBar(kernel, tsOpen);
-        clock.advanceTo(tsOpen);
+        clock.advanceToTime(TS, t, 0);
         for (let i = 0; i < n; i++) if (P[i]![t] !== 0) exchange.processBar(i, bars[i]!, t, tf);
         // Marks move to the closes only after every instrument's path ran, so no path sees another's future close.
         for (let i = 0; i < n; i++) if (P[i]![t] !== 0) mark[i] = C[i]![t]!;
         // Funding settles at closes on the 00/08/16 UTC grid (the grid check only runs once a grid time is reached).
         if (tsClose >= this.nextFunding) this.nextFunding = settleFunding(kernel, funding, tsClose);
-        clock.advanceTo(tsClose);
+        clock.advanceToTime(TS, t, tf);
         if (kernel.hasTimers) kernel.fireTimers();
       }
       if (deliver) for (let i = 0; i < n; i++) if (P[i]![t] !== 0) kernel.onBar(i, bars[i]!, t, tf, columnValues[i]);

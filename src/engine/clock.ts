@@ -17,4 +17,15 @@ export class TestClock implements Clock {
     if (t < this.t[0]!) throw new RangeError(`TestClock cannot go back in time: now ${this.t[0]}, asked ${t}`);
     this.t[0] = t;
   }
+  /**
+   * Moves time to `times[k] + offset` (a bar loop's form of {@link advanceTo}): the time stays a double inside this
+   * call. Read from a column and passed as an argument to a call that is not inlined, it is boxed: one allocation per
+   * bar in a loop that inlines too much to inline this too.
+   * @throws RangeError when that time is earlier than now.
+   */
+  advanceToTime(times: Float64Array, k: number, offset: number): void {
+    const t = times[k]! + offset;
+    if (t < this.t[0]!) throw new RangeError(`TestClock cannot go back in time: now ${this.t[0]}, asked ${t}`);
+    this.t[0] = t;
+  }
 }
