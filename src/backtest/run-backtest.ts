@@ -410,11 +410,17 @@ export function buildResult(
   const ids = spec.instruments.map((x) => x.id);
   // Plain literals, no spread: a spread builds each record through the generic copy path (several times the time
   // and memory of a literal, on every fill of a run).
-  const fills: FillRecord[] = kernel.fills.map((f) => {
-    const r: { -readonly [K in keyof FillRecord]: FillRecord[K] } = { ts: f.tsEvent, instrument: ids[f.instrument]!, clientOrderId: f.clientOrderId, side: f.side, quantity: f.quantity, price: f.price, fee: f.fee, liquidity: f.liquidity };
-    if (f.reason) r.reason = f.reason;
-    return r;
-  });
+  // Straight from the kernel's compact fill log: no Fill objects in between.
+  const log = kernel.fillLog;
+  const fills: FillRecord[] = [];
+  for (let k = 0; k < log.length; k++) {
+    const r: { -readonly [K in keyof FillRecord]: FillRecord[K] } = {
+      ts: log.tsEventOf(k), instrument: ids[log.instrumentOf(k)]!, clientOrderId: log.clientOrderIdOf(k), side: log.sideOf(k),
+      quantity: log.quantityOf(k), price: log.priceOf(k), fee: log.feeOf(k), liquidity: log.liquidityOf(k),
+    };
+    if (log.isLiquidation(k)) r.reason = 'liquidation';
+    fills.push(r);
+  }
   const trades: TradeRecord[] = kernel.tracker.tripsNamed(ids);
   const notes = [...(spec.notes ?? [])];
   const fallback = (spec.funding as { fallbackUsed?: { count: number; first: number; last: number }[]; fallback?: { kind: string; rate?: number } }).fallbackUsed;

@@ -97,6 +97,8 @@ export interface Fill {
   readonly tsInit: number;
   readonly reason?: 'liquidation';
   readonly tag?: string | undefined;
+  /** The venue's id of this execution (live venues report one; the simulator does not). */
+  readonly executionId?: string;
 }
 
 /** The venue accepted the order (it now works). */

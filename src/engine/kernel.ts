@@ -7,6 +7,7 @@ import { TIME_IN_FORCE } from '../core/order.js';
 import { S_PENDING_CANCEL } from '../core/order-status.js';
 import { AnnotationRecorder, type KernelAnnotations } from './annotation-recorder.js';
 import { BarHistory } from './bar-history.js';
+import { FillLog } from './fill-log.js';
 import type { Clock } from './clock.js';
 import type { ExecutionClient, ExecutionEvents } from './execution-client.js';
 import { OrderManager, type OrderBookState } from './order-manager.js';
@@ -91,7 +92,8 @@ export class Kernel implements StrategyContext, ExecutionEvents {
   readonly histories: BarHistory[];
   readonly tracker: TradeTracker;
   readonly orders: OrderManager;
-  readonly fills: Fill[] = [];
+  /** Every fill booked, in compact storage (see {@link fills} for the objects). */
+  readonly fillLog = new FillLog();
   readonly fundingEvents: FundingEvent[] = [];
   readonly rejections: { ts: number; clientOrderId: string; reason: string }[] = [];
   readonly leverage: number;
@@ -258,7 +260,7 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     const before = p.quantity[i]!;
     const realized = p.applyFill(i, delta, fill.price, fill.fee);
     const trip = this.tracker.onFill(i, fill.tsEvent, before, p.quantity[i]!, delta, fill.price, fill.fee, realized);
-    this.fills.push(fill);
+    this.fillLog.push(fill);
     if (fill.reason !== 'liquidation') this.orders.filledBy(this.slot(fill.clientOrderId, 'filled'), fill.quantity, fill.price, fill.tsEvent, this.clock.now());
     if (trip >= 0 && this.strategy.onPositionClosed) this.strategy.onPositionClosed(this, this.tracker.trips[trip]!);
     if (this.strategy.onOrderFilled) this.strategy.onOrderFilled(this, fill);
@@ -287,6 +289,11 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     const slot = this.orders.slotOf(clientOrderId);
     if (slot < 0) throw new EngineError('unknown_order', `execution client reported ${event} for unknown client order id ${JSON.stringify(clientOrderId)}`, { clientOrderId, event });
     return slot;
+  }
+
+  /** Every fill booked, oldest first, as {@link Fill} objects (built from {@link fillLog} when read, once each). */
+  get fills(): readonly Fill[] {
+    return this.fillLog.all();
   }
 
   // StrategyContext

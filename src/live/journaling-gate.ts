@@ -89,7 +89,7 @@ export class JournalingGate implements ExecutionClient, ExecutionEvents {
     this.sink!.onOrderRejected(e);
   }
   onOrderFilled(fill: Fill): void {
-    const exec = (fill as Fill & { executionId?: string }).executionId;
+    const exec = fill.executionId;
     if (exec !== undefined) {
       if (this.booked.has(exec)) return;
       this.booked.add(exec);
