@@ -9,6 +9,7 @@ import { importPath, loadBars, MarketStore } from '../src/data/index.js';
 import type { Strategy } from '../src/engine/strategy.js';
 import { median, type Benchmark } from './bench-result.js';
 import { floorInChild, type FloorStrategy } from './engine-floor.js';
+import { watchGcPauses } from './gc-pauses.js';
 
 const REPEATS = 5;
 export const ROUNDS = 15;
@@ -149,11 +150,13 @@ const bench: Benchmark = {
     let fills = 0;
     for (let k = 0; k < 5; k++) fills = runBacktest(spec, strategy).fills.length; // warm-up (JIT)
     const rates: number[] = [];
+    const gc = watchGcPauses();
     for (let round = 0; round < ROUNDS; round++) {
       const t0 = performance.now();
       runBacktest(spec, strategy);
       rates.push(frame.ts.length / ((performance.now() - t0) / 1000));
     }
+    const pauses = await gc.stop();
     const floor = floorInChild('fills');
     return {
       name: 'engine-fills',
@@ -167,6 +170,11 @@ const bench: Benchmark = {
         bars: frame.ts.length,
         fills,
         orders: strategy.orders,
+        gc: {
+          collectionsPerRun: Math.round((pauses.count / ROUNDS) * 100) / 100,
+          msPerRun: Math.round((pauses.ms / ROUNDS) * 100) / 100,
+          what: 'garbage-collector pauses (perf_hooks gc entries) during the timed runs, per run',
+        },
         input: 'binance-futures BTCUSDT-1m-2025-05_06 (73,139 bars) repeated 5x (../shared/data), Bybit BTCUSDT perp rules, 1 bp slippage',
         strategy: 'SMA(10)/SMA(30) crossover reversing ±1 BTC on every cross, running sums in the strategy',
         floor: {
