@@ -124,12 +124,20 @@ export function floorRate(frame: BarFrame, runs: number, rounds: number, bars: '
     }
     return equity[T - 1]!;
   };
-  for (let k = 0; k < 40; k++) run(); // warm-up (JIT)
+  return timedRates(run, 40, rounds, runs, events);
+}
+
+/**
+ * The median and each round's rate (`units` per call of `run`, per second) of `rounds` timed rounds of `runs` calls,
+ * after `warmups` calls (JIT).
+ */
+function timedRates(run: () => unknown, warmups: number, rounds: number, runs: number, units: number): FloorFigure {
+  for (let k = 0; k < warmups; k++) run();
   const rates: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const t0 = performance.now();
     for (let k = 0; k < runs; k++) run();
-    rates.push((runs * events) / ((performance.now() - t0) / 1000));
+    rates.push((runs * units) / ((performance.now() - t0) / 1000));
   }
   return { value: Math.round(median(rates)), rounds: rates.map((x) => Math.round(x)) };
 }
@@ -240,13 +248,6 @@ export function fillsFloor(
 /** Bars per second of {@link fillsFloor}: the median of `rounds` timed runs after 5 warm-up runs. */
 export function fillsFloorRate(frame: BarFrame, strategy: FloorStrategy, options: Parameters<typeof fillsFloor>[2] & { readonly rounds: number }): FloorFigure {
   const run = fillsFloor(frame, strategy, options);
-  let last = run();
-  for (let k = 0; k < 4; k++) last = run(); // warm-up (JIT)
-  const rates: number[] = [];
-  for (let r = 0; r < options.rounds; r++) {
-    const t0 = performance.now();
-    last = run();
-    rates.push(frame.ts.length / ((performance.now() - t0) / 1000));
-  }
-  return { value: Math.round(median(rates)), rounds: rates.map((x) => Math.round(x)), fills: last.fills.length };
+  const fills = run().fills.length; // every run makes the same fills (each starts from scratch)
+  return { ...timedRates(run, 4, options.rounds, 1, frame.ts.length), fills };
 }

@@ -14,7 +14,7 @@ export class TestClock implements Clock {
   }
   /** Moves time to `t` (epoch ms). @throws RangeError when `t` is earlier than now. */
   advanceTo(t: number): void {
-    if (t < this.t[0]!) throw new RangeError(`TestClock cannot go back in time: now ${this.t[0]}, asked ${t}`);
+    if (t < this.t[0]!) throw this.backInTime(t);
     this.t[0] = t;
   }
   /**
@@ -25,7 +25,10 @@ export class TestClock implements Clock {
    */
   advanceToTime(times: Float64Array, k: number, offset: number): void {
     const t = times[k]! + offset;
-    if (t < this.t[0]!) throw new RangeError(`TestClock cannot go back in time: now ${this.t[0]}, asked ${t}`);
+    if (t < this.t[0]!) throw this.backInTime(t);
     this.t[0] = t;
+  }
+  private backInTime(t: number): RangeError {
+    return new RangeError(`TestClock cannot go back in time: now ${this.t[0]}, asked ${t}`);
   }
 }

@@ -17,7 +17,6 @@ const BUY = 1, MAKER = 2, LIQUIDATION = 4;
  * once each; a backtest's result reads the numbers straight from the log.
  */
 export class FillLog {
-  private n = 0;
   private numbers = new Float64Array(16 * NUMBERS);
   private instrument = new Int32Array(16);
   private flags = new Uint8Array(16);
@@ -30,12 +29,12 @@ export class FillLog {
 
   /** Number of fills. */
   get length(): number {
-    return this.n;
+    return this.clientOrderIds.length;
   }
 
   /** Appends `fill` (its fields are copied; the object is not kept). */
   push(fill: Fill): void {
-    const k = this.n;
+    const k = this.clientOrderIds.length;
     if (k === this.instrument.length) this.grow();
     const o = k * NUMBERS, v = this.numbers;
     v[o + F_QUANTITY] = fill.quantity;
@@ -49,7 +48,6 @@ export class FillLog {
     if (fill.venueOrderId !== undefined) this.venueOrderIds.set(k, fill.venueOrderId);
     if (fill.tag !== undefined) this.tags.set(k, fill.tag);
     if (fill.executionId !== undefined) this.executionIds.set(k, fill.executionId);
-    this.n = k + 1;
   }
 
   instrumentOf(k: number): number {
@@ -82,7 +80,7 @@ export class FillLog {
 
   /** Every fill as a {@link Fill} object, oldest first (the same objects on every read; built on the first). */
   all(): readonly Fill[] {
-    for (let k = this.built.length; k < this.n; k++) this.built.push(this.fill(k));
+    for (let k = this.built.length; k < this.clientOrderIds.length; k++) this.built.push(this.fill(k));
     return this.built;
   }
 
