@@ -39,4 +39,21 @@ describe('PolledPacer', () => {
     setTimeout(() => pacer.interrupt(), 20);
     expect(await pacer.waitUntil(1)).toBe(false);
   });
+
+  it('asks again after poll-ms when a reading fails, and gives up with the source’s error after the attempts', async () => {
+    let reads = 0;
+    const flaky = new PolledPacer(async () => {
+      if (++reads <= 2) throw new Error(`timeout ${reads}`);
+      return 7_000;
+    }, 5);
+    expect(await flaky.now()).toBe(7_000);
+    expect(reads).toBe(3);
+    let tries = 0;
+    const down = new PolledPacer(async () => {
+      tries++;
+      throw new Error('venue down');
+    }, 5, 3);
+    await expect(down.now()).rejects.toThrow('venue down');
+    expect(tries).toBe(3);
+  });
 });

@@ -98,7 +98,9 @@ export class VirtualTime implements Pacer {
  * Wall time read from a source (the venue's `/v5/market/time`) and polled every `pollMs` real milliseconds while
  * waiting: a run whose venue clock is driven by someone else (a crash test advancing the local venue's time).
  * A reading is reused for `pollMs` real ms (what a clock polled every `pollMs` shows anyway): a restart's warm-up asks
- * for the time twice per replayed bar, which would otherwise be two requests per bar.
+ * for the time twice per replayed bar, which would otherwise be two requests per bar. A reading that fails is asked
+ * for again after `pollMs`, up to `attempts` times in all ({@link now}; {@link waitUntil} keeps asking until it is
+ * interrupted): one request the venue did not answer in time must not stop a run.
  */
 export class PolledPacer implements Pacer {
   private wake: (() => void) | undefined;
@@ -107,10 +109,20 @@ export class PolledPacer implements Pacer {
   constructor(
     private readonly source: () => Promise<number>,
     private readonly pollMs: number,
+    private readonly attempts = 5,
   ) {}
-  now(): Promise<number> {
+  /** The venue's time (a reading younger than `pollMs` is reused). @throws the source's last error after `attempts` failed readings. */
+  async now(): Promise<number> {
     const r = this.reading;
-    return r !== undefined && performance.now() - r.at < this.pollMs ? Promise.resolve(r.time) : this.read();
+    if (r !== undefined && performance.now() - r.at < this.pollMs) return r.time;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.read();
+      } catch (e) {
+        if (attempt >= this.attempts) throw e;
+        await new Promise<void>((resolve) => setTimeout(resolve, this.pollMs));
+      }
+    }
   }
   async waitUntil(t: number): Promise<boolean> {
     let interrupted = false;
