@@ -1,15 +1,16 @@
 import type { OhlcvColumns } from '../core/bar.js';
 import type { Instrument } from '../core/instrument.js';
-import type { Fill, Liquidity, OrderSnapshot } from '../core/order.js';
+import type { Fill, Liquidity, OrderCommand } from '../core/order.js';
 import { QUANTITY_EPSILON } from '../core/order.js';
 import type { Clock } from '../engine/clock.js';
 import type { ExecutionClient, ExecutionEvents } from '../engine/execution-client.js';
 import type { Portfolio } from '../engine/portfolio.js';
 import { UNLIMITED_FILLS, ZERO_LATENCY, type FeeModel, type FillModel, type LatencyModel, type SlippageModel } from './execution-models.js';
+import { InboundCommands } from './inbound-commands.js';
 
 /** An order working at the simulated venue. */
 interface WorkingOrder {
-  readonly order: OrderSnapshot;
+  readonly order: OrderCommand;
   /** Base quantity still to fill. */
   leaves: number;
   /** Base quantity filled so far. */
@@ -18,15 +19,6 @@ interface WorkingOrder {
   takerOnArrival: boolean;
   /** IOC/FOK: true until its first matching opportunity has passed. */
   firstChance: boolean;
-}
-
-/** A command on its way to the venue. */
-interface InboundCommand {
-  readonly arrival: number;
-  readonly seq: number;
-  readonly order: OrderSnapshot | undefined; // undefined: a cancel
-  readonly clientOrderId: string;
-  readonly instrument: number;
 }
 
 export interface SimulatedExecutionConfig {
@@ -51,7 +43,7 @@ export interface SimulatedExecutionModels {
 
 /** Working orders and seen ids of a {@link SimulatedExecutionClient} as plain JSON (for a restarted backtest). */
 export interface SimulatedVenueState {
-  readonly working: readonly { readonly order: OrderSnapshot; readonly leaves: number; readonly filled: number; readonly takerOnArrival: boolean; readonly firstChance: boolean }[];
+  readonly working: readonly { readonly order: OrderCommand; readonly leaves: number; readonly filled: number; readonly takerOnArrival: boolean; readonly firstChance: boolean }[];
   readonly seenIds: readonly string[];
   readonly venueOrders: number;
   readonly liquidations: number;
@@ -103,13 +95,12 @@ export class SimulatedExecutionClient implements ExecutionClient {
   private readonly epochTime = new Float64Array(1).fill(NaN);
   private readonly multi: boolean;
   private readonly unlimited: boolean;
-  private readonly inbox: InboundCommand[] = [];
+  private readonly inbox = new InboundCommands();
   private readonly seenIds = new Set<string>();
   private readonly latency: LatencyModel;
   private readonly fillModel: FillModel;
   private readonly zeroLatency: boolean;
   private events: ExecutionEvents | undefined;
-  private seq = 0;
   private venueOrders = 0;
   liquidations = 0;
   /** Prices processed (path points or ticks) since construction: lets benchmarks prove the venue did its work. */
@@ -145,12 +136,12 @@ export class SimulatedExecutionClient implements ExecutionClient {
     this.events = events;
   }
 
-  submit(order: OrderSnapshot): void {
-    this.inbox.push({ arrival: this.arrivalTime(order.instrument), seq: this.seq++, order, clientOrderId: order.clientOrderId, instrument: order.instrument });
+  submit(order: OrderCommand): void {
+    this.inbox.push(order, order.clientOrderId, order.instrument, this.arrivalTime(order.instrument));
   }
 
   cancel(clientOrderId: string, instrument: number): void {
-    this.inbox.push({ arrival: this.arrivalTime(instrument), seq: this.seq++, order: undefined, clientOrderId, instrument });
+    this.inbox.push(undefined, clientOrderId, instrument, this.arrivalTime(instrument));
   }
 
   /** When a command for `instrument` sent now reaches the venue (the latency model's delay). */
@@ -171,16 +162,12 @@ export class SimulatedExecutionClient implements ExecutionClient {
   processCommands(now: number): void {
     const inbox = this.inbox;
     for (;;) {
-      let k = -1;
-      for (let j = 0; j < inbox.length; j++) {
-        const c = inbox[j]!;
-        if (c.arrival <= now && (k < 0 || c.arrival < inbox[k]!.arrival || (c.arrival === inbox[k]!.arrival && c.seq < inbox[k]!.seq))) k = j;
-      }
+      const k = inbox.next(now);
       if (k < 0) return;
-      const c = inbox[k]!;
-      removeAt(inbox, k);
-      if (c.order !== undefined) this.arrive(c.order, c.arrival);
-      else this.arriveCancel(c.clientOrderId, c.instrument, c.arrival);
+      const order = inbox.orderAt(k), id = inbox.idAt(k), instrument = inbox.instrumentAt(k), arrival = inbox.arrivalAt(k);
+      inbox.removeAt(k);
+      if (order !== undefined) this.arrive(order, arrival);
+      else this.arriveCancel(id, instrument, arrival);
     }
   }
 
@@ -405,7 +392,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
     acc[3] = this.markEpoch;
   }
 
-  private arrive(order: OrderSnapshot, ts: number): void {
+  private arrive(order: OrderCommand, ts: number): void {
     const id = order.clientOrderId;
     // One hash probe: `add` leaves the set as it was for an id it already holds.
     const seen = this.seenIds.size;

@@ -50,11 +50,13 @@ export type OrderStatus =
   | 'REJECTED'
   | 'EXPIRED';
 
-/** An order as the engine knows it at one moment. Strategies only ever get these (never the engine's own state). */
-export interface OrderSnapshot {
+/**
+ * A new order as an execution client receives it: the fields fixed when the engine created it (an
+ * {@link OrderSnapshot} adds what changes: status, fills, times, the venue's id). The kernel sends these, not
+ * snapshots: a venue never needs the rest, and a command is about half the size to build.
+ */
+export interface OrderCommand {
   readonly clientOrderId: string;
-  /** The venue's id once accepted (`undefined` before). */
-  readonly venueOrderId: string | undefined;
   readonly instrument: number;
   readonly side: OrderSide;
   readonly type: OrderType;
@@ -64,6 +66,13 @@ export interface OrderSnapshot {
   readonly price: number;
   readonly postOnly: boolean;
   readonly reduceOnly: boolean;
+  readonly tag: string | undefined;
+}
+
+/** An order as the engine knows it at one moment. Strategies only ever get these (never the engine's own state). */
+export interface OrderSnapshot extends OrderCommand {
+  /** The venue's id once accepted (`undefined` before). */
+  readonly venueOrderId: string | undefined;
   readonly status: OrderStatus;
   readonly filledQuantity: number;
   /** quantity − filledQuantity while the order works; 0 once it is closed (filled, canceled, rejected, expired). */
@@ -76,7 +85,6 @@ export interface OrderSnapshot {
   readonly tsEvent: number;
   /** Engine time when the last event was applied (epoch ms). */
   readonly tsLast: number;
-  readonly tag: string | undefined;
   /** Why it was rejected, canceled or expired. */
   readonly reason: string | undefined;
 }

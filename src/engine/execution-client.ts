@@ -1,4 +1,4 @@
-import type { Fill, OrderAccepted, OrderCanceled, OrderCancelRejected, OrderExpired, OrderRejected, OrderSnapshot } from '../core/order.js';
+import type { Fill, OrderAccepted, OrderCanceled, OrderCancelRejected, OrderCommand, OrderExpired, OrderRejected } from '../core/order.js';
 
 /**
  * Where orders go: the simulated venue in backtests, a venue adapter live. Commands return nothing: whatever
@@ -9,8 +9,8 @@ import type { Fill, OrderAccepted, OrderCanceled, OrderCancelRejected, OrderExpi
 export interface ExecutionClient {
   /** Connects the event sink (the kernel); called once before the first command. */
   connect(events: ExecutionEvents): void;
-  /** Sends a new order (status SUBMITTED in the snapshot). */
-  submit(order: OrderSnapshot): void;
+  /** Sends a new order (SUBMITTED in the engine's book; the command carries its fixed fields). */
+  submit(order: OrderCommand): void;
   /** Asks the venue to cancel a working order; the answer is `onOrderCanceled` or `onOrderCancelRejected`. */
   cancel(clientOrderId: string, instrument: number): void;
 }

@@ -389,7 +389,7 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     }
     const slot = this.orders.create(order, clientOrderId, now);
     this.orders.submitted(slot, now);
-    execution.submit(this.orders.view(slot));
+    execution.submit(this.orders.command(slot));
     return clientOrderId;
   }
 

@@ -1,4 +1,4 @@
-import type { OrderRequest, OrderSnapshot, OrderStatus, TimeInForce } from '../core/order.js';
+import type { OrderCommand, OrderRequest, OrderSnapshot, OrderStatus, TimeInForce } from '../core/order.js';
 import { QUANTITY_EPSILON } from '../core/order.js';
 import {
   E_ACCEPT,
@@ -203,20 +203,31 @@ export class OrderManager {
     return this.open[i]![k]!;
   }
 
-  /** An immutable (frozen) snapshot of the order in `slot`: what strategies get. */
-  snapshot(slot: number): OrderSnapshot {
-    return Object.freeze(this.view(slot));
+  /**
+   * The fixed fields of the order in `slot` as a fresh {@link OrderCommand} (what the kernel hands to execution
+   * clients, which never write to it): 10 fields, against a snapshot's 19.
+   */
+  command(slot: number): OrderCommand {
+    return {
+      clientOrderId: this.bySlot[slot]!,
+      instrument: this.instrument[slot]!,
+      side: this.side[slot]! > 0 ? 'buy' : 'sell',
+      type: this.type[slot]! === 1 ? 'limit' : 'market',
+      timeInForce: TIF[this.tif[slot]!]!,
+      quantity: this.quantity[slot]!,
+      price: this.price[slot]!,
+      postOnly: (this.flags[slot]! & POST_ONLY) !== 0,
+      reduceOnly: (this.flags[slot]! & REDUCE_ONLY) !== 0,
+      tag: this.tags[slot],
+    };
   }
 
-  /**
-   * The order in `slot` as a fresh read-only value (typed `readonly`, not frozen: freezing costs more than the
-   * object). The kernel hands these to execution clients, which never write to them.
-   */
-  view(slot: number): OrderSnapshot {
+  /** An immutable (frozen) snapshot of the order in `slot`: what strategies get. */
+  snapshot(slot: number): OrderSnapshot {
     const status = this.status[slot]!;
     const quantity = this.quantity[slot]!;
     const filled = this.filled[slot]!;
-    return {
+    return Object.freeze({
       clientOrderId: this.bySlot[slot]!,
       venueOrderId: this.venueIds[slot],
       instrument: this.instrument[slot]!,
@@ -236,7 +247,7 @@ export class OrderManager {
       tsLast: this.tsLast[slot]!,
       tag: this.tags[slot],
       reason: this.reasons[slot],
-    };
+    });
   }
 
   /** Snapshots of the open orders of instrument `i` (allocates; for inspection, not hot loops). */

@@ -1,4 +1,4 @@
-import type { Fill, OrderAccepted, OrderCanceled, OrderCancelRejected, OrderExpired, OrderRejected, OrderSnapshot } from '../core/order.js';
+import type { Fill, OrderAccepted, OrderCanceled, OrderCancelRejected, OrderCommand, OrderExpired, OrderRejected } from '../core/order.js';
 import type { ExecutionClient, ExecutionEvents } from '../engine/execution-client.js';
 import type { Journal } from './journal.js';
 
@@ -11,7 +11,7 @@ import type { Journal } from './journal.js';
  */
 export class JournalingGate implements ExecutionClient, ExecutionEvents {
   private sink: ExecutionEvents | undefined;
-  private readonly pending: ({ order: OrderSnapshot; cancel?: undefined } | { order?: undefined; cancel: { id: string; instrument: number } })[] = [];
+  private readonly pending: ({ order: OrderCommand; cancel?: undefined } | { order?: undefined; cancel: { id: string; instrument: number } })[] = [];
   /** Execution ids already booked (bounded: the oldest are forgotten past {@link MAX_BOOKED}). */
   private readonly booked = new Set<string>();
   /** Venue time of the newest booked execution (the reconciliation cursor). */
@@ -30,7 +30,7 @@ export class JournalingGate implements ExecutionClient, ExecutionEvents {
     this.inner.connect(this);
   }
 
-  submit(order: OrderSnapshot): void {
+  submit(order: OrderCommand): void {
     const j: Record<string, unknown> = { k: 'submit', t: this.now(), id: order.clientOrderId, i: order.instrument, side: order.side, type: order.type, q: order.quantity, tif: order.timeInForce };
     if (order.type === 'limit') j['p'] = order.price;
     if (order.reduceOnly) j['ro'] = true;
@@ -59,7 +59,7 @@ export class JournalingGate implements ExecutionClient, ExecutionEvents {
   }
 
   /** Sends an order again with its own id (reconciliation: it never reached the venue; a duplicate would be refused). */
-  resend(order: OrderSnapshot): void {
+  resend(order: OrderCommand): void {
     this.journal.append({ k: 'reconcile', t: this.now(), kind: 'resend', detail: { id: order.clientOrderId } });
     this.inner.submit(order);
   }

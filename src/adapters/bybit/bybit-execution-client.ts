@@ -1,7 +1,7 @@
 import { AuthenticationError, BaseError, burstBucket, CcxtBybit, DDoSProtection, DEFAULT_RATE_LIMIT_BURST, ExchangeError, InvalidNonce, NetworkError, RateLimitExceeded } from './ccxt-bybit.js';
 import { z } from 'zod';
 import type { Instrument } from '../../core/instrument.js';
-import type { OrderSnapshot } from '../../core/order.js';
+import type { OrderCommand } from '../../core/order.js';
 import { seededRandom, type Random } from '../../core/random.js';
 import { redactError, redactText } from '../../core/redact.js';
 import type { Clock } from '../../core/time.js';
@@ -84,7 +84,7 @@ type CallResult<T> =
   | { readonly ok: false; readonly kind: 'rate_limited' | 'ambiguous'; readonly error: BybitError };
 
 interface Tracked {
-  readonly order: OrderSnapshot;
+  readonly order: OrderCommand;
   readonly seq: number;
   venueOrderId: string | undefined;
   /** submitting: create in flight; acknowledged: the venue has it, status not seen; working: accepted reported. */
@@ -213,7 +213,7 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
     if (!r.ok && !(r.kind === 'venue' && r.retCode === 110043)) throw r.error;
   }
 
-  submit(order: OrderSnapshot): void {
+  submit(order: OrderCommand): void {
     this.pendingSubmits++;
     this.enqueue(() => this.runSubmit(order));
   }
@@ -359,7 +359,7 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
       });
   }
 
-  private async runSubmit(order: OrderSnapshot): Promise<void> {
+  private async runSubmit(order: OrderCommand): Promise<void> {
     try {
       await this.submitOnce(order);
     } catch (e) {
@@ -370,7 +370,7 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
     }
   }
 
-  private async submitOnce(order: OrderSnapshot): Promise<void> {
+  private async submitOnce(order: OrderCommand): Promise<void> {
     const id = order.clientOrderId;
     const previous = this.tracked.get(id);
     // A second command with an id this client already placed: the venue refuses it (110072); it is not adopted.
@@ -418,7 +418,7 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
     }
   }
 
-  private orderParams(order: OrderSnapshot): Record<string, unknown> {
+  private orderParams(order: OrderCommand): Record<string, unknown> {
     return {
       clientOrderId: order.clientOrderId,
       timeInForce: order.timeInForce,
@@ -427,7 +427,7 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
     };
   }
 
-  private reject(t: Tracked, order: OrderSnapshot, reason: string, duplicateCommand: boolean): void {
+  private reject(t: Tracked, order: OrderCommand, reason: string, duplicateCommand: boolean): void {
     if (duplicateCommand && t.state === 'acknowledged') {
       // The original's first event (accepted or rejected) has not been reported yet: this refusal comes after it.
       t.duplicateRejections.push(redactText(reason, this.secrets));
