@@ -91,6 +91,8 @@ export class SimulatedExecutionClient implements ExecutionClient {
   private readonly highestBuy: Float64Array;
   private readonly lowestSell: Float64Array;
   private readonly everyBar: boolean;
+  /** [price, previous price, volume, time] of the price {@link processPoint} processes next (typed cells: never boxed). */
+  private readonly point = new Float64Array(4);
   /** Bar time of the current mark epoch (a typed cell: storing a time never boxes it). */
   private readonly epochTime = new Float64Array(1).fill(NaN);
   private readonly multi: boolean;
@@ -292,10 +294,28 @@ export class SimulatedExecutionClient implements ExecutionClient {
     this.resetBudget(i, v); // the marks epoch moved above already
     const highFirst = h - o <= o - l;
     const e1 = highFirst ? h : l, e2 = highFirst ? l : h;
-    this.processPrice(i, o, NaN, v, tsOpen);
-    this.processPrice(i, e1, o, v, tsClose);
-    this.processPrice(i, e2, e1, v, tsClose);
-    this.processPrice(i, c, e2, v, tsClose);
+    // Each point's four numbers are all written before its call (a callback of the previous one may have used the cells).
+    const pt = this.point;
+    pt[0] = o;
+    pt[1] = NaN;
+    pt[2] = v;
+    pt[3] = tsOpen;
+    this.processPoint(i);
+    pt[0] = e1;
+    pt[1] = o;
+    pt[2] = v;
+    pt[3] = tsClose;
+    this.processPoint(i);
+    pt[0] = e2;
+    pt[1] = e1;
+    pt[2] = v;
+    pt[3] = tsClose;
+    this.processPoint(i);
+    pt[0] = c;
+    pt[1] = e2;
+    pt[2] = v;
+    pt[3] = tsClose;
+    this.processPoint(i);
   }
 
   /** True when instrument `i` has working orders or a position (otherwise processPrice is a no-op). */
@@ -310,13 +330,28 @@ export class SimulatedExecutionClient implements ExecutionClient {
    * @param volume base volume of the bar (or tick) this price belongs to, for volume-based slippage.
    */
   processPrice(i: number, price: number, previous: number, volume: number, ts: number): void {
+    const pt = this.point;
+    pt[0] = price;
+    pt[1] = previous;
+    pt[2] = volume;
+    pt[3] = ts;
+    this.processPoint(i);
+  }
+
+  /**
+   * {@link processPrice} of the numbers in {@link point}: a bar path hands its four prices over through the typed
+   * cells, because doubles passed to a call that is not inlined are boxed (up to 4 allocations per price).
+   */
+  private processPoint(i: number): void {
+    const pt = this.point;
+    const price = pt[0]!, previous = pt[1]!, ts = pt[3]!; // read first: the callbacks of a fill below may process prices
     this.pricesProcessed++;
     // Called from outside a bar path (e.g. the paper runner's last prices at shutdown) the marks may have moved since
     // the bounds were cached; inside one (same clock time as its processBar) this compares and moves nothing.
     if (this.multi) this.marksMoved();
     if (this.inbox.length > 0) this.processCommands(ts);
     const list = this.working[i]!;
-    if (list.length > 0) this.match(i, list, price, volume, ts);
+    if (list.length > 0) this.match(i, list);
     const q = this.portfolio.quantity[i]!;
     if (q === 0) return;
     // Cheap pre-filter: prices clearly on the safe side of the liquidation price skip the exact check.
@@ -426,7 +461,10 @@ export class SimulatedExecutionClient implements ExecutionClient {
     this.events!.onOrderCanceled({ kind: 'canceled', clientOrderId, reason: 'canceled on request', tsEvent: ts });
   }
 
-  private match(i: number, list: WorkingOrder[], price: number, volume: number, ts: number): void {
+  /** Matches instrument `i`'s working orders against the price in {@link point}. */
+  private match(i: number, list: WorkingOrder[]): void {
+    const pt = this.point;
+    const price = pt[0]!, volume = pt[2]!, ts = pt[3]!;
     this.triggersStale[i] = 1; // orders may fill, leave the book or lose their first chance
     for (let k = 0; k < list.length; ) {
       const w = list[k]!;
