@@ -294,28 +294,15 @@ export class SimulatedExecutionClient implements ExecutionClient {
     this.resetBudget(i, v); // the marks epoch moved above already
     const highFirst = h - o <= o - l;
     const e1 = highFirst ? h : l, e2 = highFirst ? l : h;
-    // Each point's four numbers are all written before its call (a callback of the previous one may have used the cells).
     const pt = this.point;
-    pt[0] = o;
-    pt[1] = NaN;
-    pt[2] = v;
-    pt[3] = tsOpen;
-    this.processPoint(i);
-    pt[0] = e1;
-    pt[1] = o;
-    pt[2] = v;
-    pt[3] = tsClose;
-    this.processPoint(i);
-    pt[0] = e2;
-    pt[1] = e1;
-    pt[2] = v;
-    pt[3] = tsClose;
-    this.processPoint(i);
-    pt[0] = c;
-    pt[1] = e2;
-    pt[2] = v;
-    pt[3] = tsClose;
-    this.processPoint(i);
+    for (let k = 0; k < 4; k++) {
+      // All four numbers are written before each point's call (a callback of the one before may have used the cells).
+      pt[0] = k === 0 ? o : k === 1 ? e1 : k === 2 ? e2 : c;
+      pt[1] = k === 0 ? NaN : k === 1 ? o : k === 2 ? e1 : e2;
+      pt[2] = v;
+      pt[3] = k === 0 ? tsOpen : tsClose;
+      this.processPoint(i);
+    }
   }
 
   /** True when instrument `i` has working orders or a position (otherwise processPrice is a no-op). */
