@@ -331,14 +331,20 @@ export class SimulatedExecutionClient implements ExecutionClient {
    */
   private processPoint(i: number): void {
     const pt = this.point;
-    const price = pt[0]!, previous = pt[1]!, ts = pt[3]!; // read first: the callbacks of a fill below may process prices
+    // Read first: the callbacks of the commands and fills below may use the cells.
+    const price = pt[0]!, previous = pt[1]!, volume = pt[2]!, ts = pt[3]!;
     this.pricesProcessed++;
     // Called from outside a bar path (e.g. the paper runner's last prices at shutdown) the marks may have moved since
     // the bounds were cached; inside one (same clock time as its processBar) this compares and moves nothing.
     if (this.multi) this.marksMoved();
     if (this.inbox.length > 0) this.processCommands(ts);
     const list = this.working[i]!;
-    if (list.length > 0) this.match(i, list);
+    if (list.length > 0) {
+      pt[0] = price; // match reads the cells: written again after the commands' callbacks
+      pt[2] = volume;
+      pt[3] = ts;
+      this.match(i, list);
+    }
     const q = this.portfolio.quantity[i]!;
     if (q === 0) return;
     // Cheap pre-filter: prices clearly on the safe side of the liquidation price skip the exact check.
@@ -448,7 +454,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
     this.events!.onOrderCanceled({ kind: 'canceled', clientOrderId, reason: 'canceled on request', tsEvent: ts });
   }
 
-  /** Matches instrument `i`'s working orders against the price in {@link point}. */
+  /** Matches instrument `i`'s working orders against the price, volume and time in {@link point} (read first). */
   private match(i: number, list: WorkingOrder[]): void {
     const pt = this.point;
     const price = pt[0]!, volume = pt[2]!, ts = pt[3]!;

@@ -109,6 +109,33 @@ describe('simulated venue: commands in flight', () => {
     expect(v.log).toEqual(['cancel-rejected x']);
   });
 
+  it('a price processed from inside a command callback (another instrument) does not change the price being processed', () => {
+    // The venue hands a price's numbers over in shared cells: a nested processPrice must not leak into the outer one.
+    const v = venue([testInstrument(), testInstrument({ symbol: 'BBBUSDT' })]);
+    const fills: string[] = [];
+    let nested = false;
+    v.client.connect({
+      onOrderAccepted: () => {
+        if (nested) return;
+        nested = true;
+        v.client.processPrice(1, 55, 60, 7, T0 + 5); // instrument 1 has nothing working: a no-op price of its own
+      },
+      onOrderRejected: (e) => void fills.push(`rejected ${e.reason}`),
+      onOrderFilled: (f) => {
+        v.portfolio.applyFill(f.instrument, f.side === 'buy' ? f.quantity : -f.quantity, f.price, f.fee);
+        fills.push(`fill ${f.clientOrderId} ${f.instrument} ${f.quantity}@${f.price} ts ${f.tsEvent - T0}`);
+      },
+      onOrderCanceled: () => {},
+      onOrderCancelRejected: () => {},
+      onOrderExpired: () => {},
+    });
+    v.client.submit(order('m', 'buy', 'market', 1));
+    v.client.beginLiquidity(0, 1e9);
+    v.client.processPrice(0, 101, 100, 1e9, T0 + 2000); // the command arrives here, its acceptance runs the nested price
+    expect(nested).toBe(true);
+    expect(fills).toEqual(['fill m 0 1@101 ts 2000']);
+  });
+
   it('isActive: working orders or a position', () => {
     const v = venue();
     expect(v.client.isActive(0)).toBe(false);
