@@ -31,6 +31,12 @@ export interface SimulatedExecutionConfig {
    * must agree with fill for fill. Slower; for tests and for checking a surprising result.
    */
   readonly pathChecks?: 'skip-idle' | 'every-bar';
+  /**
+   * Give each fill a venue execution id, `<clientOrderId>:<quantity filled before it>`, as a live venue does: a fill
+   * simulated again after a restart from a saved state (the paper runner's crash recovery) carries the same id, so
+   * the journal and `tm replay` count it once. Off by default: backtests do not need a string per fill.
+   */
+  readonly executionIds?: boolean;
 }
 
 /** The pluggable parts of the simulated venue (defaults: zero latency, unlimited fills). */
@@ -91,6 +97,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
   private readonly highestBuy: Float64Array;
   private readonly lowestSell: Float64Array;
   private readonly everyBar: boolean;
+  private readonly executionIds: boolean;
   /** [price, previous price, volume, time] of the price {@link processPoint} processes next (typed cells: never boxed). */
   private readonly point = new Float64Array(4);
   /** Bar time of the current mark epoch (a typed cell: storing a time never boxes it). */
@@ -122,6 +129,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
     this.highestBuy = new Float64Array(config.instruments.length);
     this.lowestSell = new Float64Array(config.instruments.length);
     this.everyBar = config.pathChecks === 'every-bar';
+    this.executionIds = config.executionIds === true;
     this.available = new Float64Array(config.instruments.length).fill(Infinity);
     this.liquidationBounds = new Float64Array(config.instruments.length);
     this.boundVersions = new Float64Array(config.instruments.length).fill(-1);
@@ -565,8 +573,11 @@ export class SimulatedExecutionClient implements ExecutionClient {
     // The whole order counts as done when what is left is below one lot (a reduce-only cap leaves the rest to cancel).
     const rest = w.leaves - quantity;
     w.leaves = o.reduceOnly || rest >= instrument.lotSize - 1e-12 ? rest : 0;
+    const before = w.filled;
     w.filled += quantity;
-    this.events!.onOrderFilled({ instrument: i, clientOrderId: o.clientOrderId, side: o.side, quantity, price, fee, liquidity, tsEvent: ts, tsInit: this.clock.now(), tag: o.tag });
+    const fill: { -readonly [K in keyof Fill]: Fill[K] } = { instrument: i, clientOrderId: o.clientOrderId, side: o.side, quantity, price, fee, liquidity, tsEvent: ts, tsInit: this.clock.now(), tag: o.tag };
+    if (this.executionIds) fill.executionId = `${o.clientOrderId}:${before}`;
+    this.events!.onOrderFilled(fill);
     return true;
   }
 

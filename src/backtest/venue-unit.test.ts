@@ -25,13 +25,14 @@ interface VenueOptions {
   readonly bps?: number;
   readonly fees?: FeeModel;
   readonly pathChecks?: SimulatedExecutionConfig['pathChecks'];
+  readonly executionIds?: boolean;
 }
 
 function venue(instruments: readonly Instrument[] = [testInstrument()], options: VenueOptions = {}) {
   const portfolio = new Portfolio(instruments, options.cash ?? 100_000);
   portfolio.mark.fill(100);
   const clock = new TestClock(T0);
-  const client = new SimulatedExecutionClient({ instruments, leverage: options.leverage ?? 10, pathChecks: options.pathChecks ?? 'skip-idle' }, portfolio, clock, {
+  const client = new SimulatedExecutionClient({ instruments, leverage: options.leverage ?? 10, pathChecks: options.pathChecks ?? 'skip-idle', executionIds: options.executionIds ?? false }, portfolio, clock, {
     fees: options.fees ?? new InstrumentFeeModel(),
     slippage: new FixedBpsSlippage(options.bps ?? 0),
     ...(options.latency ? { latency: options.latency } : {}),
@@ -43,7 +44,7 @@ function venue(instruments: readonly Instrument[] = [testInstrument()], options:
     onOrderRejected: (e) => void log.push(`${e.kind} ${e.clientOrderId}: ${e.reason}`),
     onOrderFilled: (f) => {
       portfolio.applyFill(f.instrument, f.side === 'buy' ? f.quantity : -f.quantity, f.price, f.fee);
-      log.push(`fill ${f.clientOrderId} ${f.side} ${f.quantity}@${f.price} ${f.liquidity}${f.reason ? ` ${f.reason}` : ''}`);
+      log.push(`fill ${f.clientOrderId} ${f.side} ${f.quantity}@${f.price} ${f.liquidity}${f.reason ? ` ${f.reason}` : ''}${f.executionId !== undefined ? ` exec ${f.executionId}` : ''}`);
     },
     onOrderCanceled: (e) => void log.push(`${e.kind} ${e.clientOrderId}: ${e.reason}`),
     onOrderCancelRejected: (e) => void log.push(`${e.kind} ${e.clientOrderId}`),
@@ -585,6 +586,30 @@ describe('simulated venue: save and restore', () => {
       'fill new buy 1@80 maker',
     ]);
     expect(w.client.save().working.map((x) => x.order.clientOrderId)).toEqual(['taker']);
+  });
+
+  it('with execution ids, a fill carries <client order id>:<quantity filled before it>, and a venue restored from a save simulates the next fill under the same id', () => {
+    // The paper runner's crash recovery: a life that journaled a fill and crashed before saving its state is followed by
+    // one that restores the older state and simulates the same fill again; tm replay counts one id once.
+    const make = () => venue([testInstrument()], { cap: 0.01, cash: 100_000, executionIds: true });
+    const v = make();
+    v.client.submit(order('part', 'buy', 'market', 2.5)); // 1 per price (cap 1 % of volume 100)
+    v.price(100, { volume: 100 });
+    const saved = structuredClone(v.client.save()), account = v.portfolio.save(), at = v.clock.now();
+    v.price(101, { volume: 100 });
+    v.price(102, { volume: 100 });
+    const w = make();
+    w.portfolio.restore(account);
+    w.clock.advanceTo(at);
+    w.client.restore(saved);
+    w.price(101, { volume: 100 });
+    expect(v.log.filter((l) => l.startsWith('fill'))).toEqual(['fill part buy 1@100 taker exec part:0', 'fill part buy 1@101 taker exec part:1', 'fill part buy 0.5@102 taker exec part:2']);
+    expect(w.log.filter((l) => l.startsWith('fill'))).toEqual(['fill part buy 1@101 taker exec part:1']);
+    // Off (the default, backtests): no id.
+    const x = venue();
+    x.client.submit(order('m', 'buy', 'market', 1));
+    x.price(100);
+    expect(x.log).toEqual(['accepted m SIM-1', 'fill m buy 1@100 taker']);
   });
 
   it('restores the order and liquidation counters: numbering goes on from them', () => {

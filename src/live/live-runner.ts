@@ -221,7 +221,9 @@ export class LiveRunner {
     let inner: ExecutionClient;
     if (config.mode === 'paper') {
       if (config.paper === undefined) throw new TypeError('a paper run needs the simulated venue models (config.paper)');
-      this.paperVenue = new SimulatedExecutionClient({ instruments, leverage: config.leverage }, this.kernel.portfolio, this.clock, {
+      // Execution ids: a fill journaled by a life that crashed before saving its state is simulated again by the next
+      // life from the saved state, with the same id (tm replay counts it once).
+      this.paperVenue = new SimulatedExecutionClient({ instruments, leverage: config.leverage, executionIds: true }, this.kernel.portfolio, this.clock, {
         fees: config.paper.fees ?? new InstrumentFeeModel(),
         slippage: config.paper.slippage,
         ...(config.paper.fill ? { fill: config.paper.fill } : {}),

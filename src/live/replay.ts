@@ -159,7 +159,16 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     divergence = { index: -1, live: liveDenied[at] === undefined ? undefined : { id: liveDenied[at]!, instrument: -1, side: 'denied', type: 'denied', quantity: 0 }, replay: replayDenied[at] === undefined ? undefined : { id: replayDenied[at]!, instrument: -1, side: 'denied', type: 'denied', quantity: 0 } };
   }
 
-  const liveFills = records.filter((r): r is Extract<JournalRecord, { k: 'fill' }> => r.k === 'fill' && r.liq === undefined);
+  // A fill journaled by a life that crashed before saving its state is booked again by the next life (from the venue's
+  // executions, or simulated again in paper mode) under the same execution id: it counts once.
+  const seenExecutions = new Set<string>();
+  const liveFills = records.filter((r): r is Extract<JournalRecord, { k: 'fill' }> => {
+    if (r.k !== 'fill' || r.liq !== undefined) return false;
+    if (r.exec === undefined) return true;
+    if (seenExecutions.has(r.exec)) return false;
+    seenExecutions.add(r.exec);
+    return true;
+  });
   const byId = new Map<string, { q: number; notional: number; fee: number }>();
   for (const f of result.fills) {
     const e = byId.get(f.clientOrderId) ?? { q: 0, notional: 0, fee: 0 };

@@ -112,6 +112,23 @@ describe('live runner (paper) vs backtester', () => {
     expect(report.divergence!.live!.quantity).toBe(2 * report.divergence!.replay!.quantity);
   });
 
+  it('tm replay counts a fill journaled again after a crash (its execution id seen before) once, and a fill record under another id as one more', () => {
+    // A life that journaled a fill and was killed before saving its state is followed by one that simulates the fill
+    // again from the older state, under the same execution id (the paper venue's ids are `<order id>:<filled before>`).
+    const lines = readFileSync(`${dir}/journal.jsonl`, 'utf8').split('\n').filter((line) => line !== '');
+    const fill = lines.find((line) => line.includes('"k":"fill"'))!;
+    const record = JSON.parse(fill) as { id: string; exec?: string };
+    expect(record.exec).toBe(`${record.id}:0`);
+    const base = replayJournal(`${dir}/journal.jsonl`, STRATEGIES);
+    const path = `${dir}/refilled.jsonl`;
+    writeFileSync(path, [...lines, fill].join('\n') + '\n');
+    expect(replayJournal(path, STRATEGIES).fills).toEqual(base.fills);
+    writeFileSync(path, [...lines, JSON.stringify({ ...record, exec: 'another' })].join('\n') + '\n');
+    const doubled = replayJournal(path, STRATEGIES).fills;
+    expect(doubled.live).toBe(base.fills.live + 1);
+    expect(doubled.unmatched).toBe(1);
+  });
+
   it('stopped and restarted from its state, continues exactly as the uninterrupted backtest', async () => {
     const restartDir = tempDir('tm-live-restart-');
     const backtest = runBacktest(backtestSpec(frame, instruments, { warmupBars: WARMUP, runId: 'par2', slippage: new FixedBpsSlippage(2), initialCash: 100_000 }), smaCrossover(PARAMS));
