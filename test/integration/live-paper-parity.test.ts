@@ -129,6 +129,37 @@ describe('live runner (paper) vs backtester', () => {
     expect(doubled.unmatched).toBe(1);
   });
 
+  it('a life killed after journaling fills but before saving its state: the next life simulates them again, and tm replay counts each once', async () => {
+    // The crash window without the timing: a second life runs 40 bars (journaling their fills), then its state file is
+    // put back to what the first life saved, as if every save of the second life had been lost with it.
+    const crashDir = tempDir('tm-live-window-');
+    const market = await liveMarket(frame, startTs);
+    const make = (maxBars: number) =>
+      new LiveRunner(
+        { runId: 'par4', mode: 'paper', instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir: crashDir, startTs, maxBars, paper: { slippage: new FixedBpsSlippage(2) }, config: CONFIG },
+        { feed: market.feed, pacer: market.time, strategy: smaCrossover(PARAMS) },
+      );
+    try {
+      await make(100).run();
+      const checkpoint = readFileSync(`${crashDir}/state.json`);
+      const lost = make(40);
+      await lost.run();
+      expect(lost.kernel.fills.length).toBeGreaterThan(0);
+      writeFileSync(`${crashDir}/state.json`, checkpoint);
+      const last = make(LIVE - 100);
+      const summary = await last.run();
+      expect(summary.lastBarTs).toBe(frame.ts[WARMUP + LIVE - 1]);
+      const execs = readJournal(`${crashDir}/journal.jsonl`).records.flatMap((r) => (r.k === 'fill' && r.exec !== undefined ? [r.exec] : []));
+      const lostExecs = lost.kernel.fills.map((f) => f.executionId);
+      expect(lostExecs.every((x) => x !== undefined && execs.filter((e) => e === x).length === 2)).toBe(true); // journaled by both lives
+      const report = replayJournal(`${crashDir}/journal.jsonl`, STRATEGIES);
+      expect(report.divergence).toBeUndefined();
+      expect(report.fills).toMatchObject({ live: new Set(execs).size, unmatched: 0, maxPriceDiff: 0, maxFeeDiff: 0 });
+    } finally {
+      await market.close();
+    }
+  });
+
   it('stopped and restarted from its state, continues exactly as the uninterrupted backtest', async () => {
     const restartDir = tempDir('tm-live-restart-');
     const backtest = runBacktest(backtestSpec(frame, instruments, { warmupBars: WARMUP, runId: 'par2', slippage: new FixedBpsSlippage(2), initialCash: 100_000 }), smaCrossover(PARAMS));
