@@ -9,7 +9,7 @@ import { FixedBpsSlippage } from '../../src/backtest/execution-models.js';
 import { runBacktest } from '../../src/backtest/run-backtest.js';
 import { BYBIT_LINEAR_PERPETUALS } from '../../src/core/instrument.js';
 import { readJournal } from '../../src/live/journal.js';
-import { LiveRunner } from '../../src/live/live-runner.js';
+import { LiveRunner, type LiveRunnerConfig } from '../../src/live/live-runner.js';
 import { replayJournal } from '../../src/live/replay.js';
 import { liveSetup } from '../../src/live/live-setup.js';
 import { STRATEGIES } from '../../src/strategies/index.js';
@@ -32,6 +32,14 @@ const frame = sharedFrame('2024-01-01T00:00:00Z', WARMUP + LIVE);
 const instruments = frame.symbols.map((s) => BYBIT_LINEAR_PERPETUALS[s]!);
 const startTs = frame.ts[WARMUP]!;
 
+/** A paper runner of the parity experiment in `dir`, polling `market`, for `maxBars` live bars. */
+function paperRunner(runId: string, dir: string, market: Awaited<ReturnType<typeof liveMarket>>, maxBars: number, extra: { config?: ExperimentConfig; risk?: LiveRunnerConfig['risk'] } = {}): LiveRunner {
+  return new LiveRunner(
+    { runId, mode: 'paper', instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir, startTs, maxBars, paper: { slippage: new FixedBpsSlippage(2) }, config: extra.config ?? CONFIG, ...(extra.risk !== undefined ? { risk: extra.risk } : {}) },
+    { feed: market.feed, pacer: market.time, strategy: smaCrossover(PARAMS) },
+  );
+}
+
 describe('live runner (paper) vs backtester', () => {
   const dir = tempDir('tm-live-paper-');
   let market: Awaited<ReturnType<typeof liveMarket>>;
@@ -42,10 +50,7 @@ describe('live runner (paper) vs backtester', () => {
 
   it('gives identical orders, fills and equity', async () => {
     const backtest = runBacktest(backtestSpec(frame, instruments, { warmupBars: WARMUP, runId: 'par1', slippage: new FixedBpsSlippage(2), initialCash: 100_000 }), smaCrossover(PARAMS));
-    const runner = new LiveRunner(
-      { runId: 'par1', mode: 'paper', instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir, startTs, maxBars: LIVE, paper: { slippage: new FixedBpsSlippage(2) }, config: CONFIG },
-      { feed: market.feed, pacer: market.time, strategy: smaCrossover(PARAMS) },
-    );
+    const runner = paperRunner('par1', dir, market, LIVE);
     const summary = await runner.run();
     expect(summary.warmupBars).toBe(WARMUP);
     expect(summary.liveBars).toBe(LIVE);
@@ -80,10 +85,7 @@ describe('live runner (paper) vs backtester', () => {
     const setup = liveSetup(config, STRATEGIES);
     const third = await liveMarket(frame, startTs);
     try {
-      const runner = new LiveRunner(
-        { runId: 'par3', mode: 'paper', instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir: riskDir, startTs, maxBars: LIVE, paper: { slippage: new FixedBpsSlippage(2) }, config, risk: setup.risk! },
-        { feed: third.feed, pacer: third.time, strategy: smaCrossover(PARAMS) },
-      );
+      const runner = paperRunner('par3', riskDir, third, LIVE, { config, risk: setup.risk! });
       await runner.run();
       const denied = Object.values(runner.kernel.risk.denials()).reduce((a, n) => a + (n ?? 0), 0);
     expect(runner.kernel.risk.flattens.length).toBeGreaterThan(0);
@@ -134,11 +136,7 @@ describe('live runner (paper) vs backtester', () => {
     // put back to what the first life saved, as if every save of the second life had been lost with it.
     const crashDir = tempDir('tm-live-window-');
     const market = await liveMarket(frame, startTs);
-    const make = (maxBars: number) =>
-      new LiveRunner(
-        { runId: 'par4', mode: 'paper', instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir: crashDir, startTs, maxBars, paper: { slippage: new FixedBpsSlippage(2) }, config: CONFIG },
-        { feed: market.feed, pacer: market.time, strategy: smaCrossover(PARAMS) },
-      );
+    const make = (maxBars: number) => paperRunner('par4', crashDir, market, maxBars);
     try {
       await make(100).run();
       const checkpoint = readFileSync(`${crashDir}/state.json`);
@@ -164,11 +162,7 @@ describe('live runner (paper) vs backtester', () => {
     const restartDir = tempDir('tm-live-restart-');
     const backtest = runBacktest(backtestSpec(frame, instruments, { warmupBars: WARMUP, runId: 'par2', slippage: new FixedBpsSlippage(2), initialCash: 100_000 }), smaCrossover(PARAMS));
     const second = await liveMarket(frame, startTs);
-    const make = (maxBars: number) =>
-      new LiveRunner(
-        { runId: 'par2', mode: 'paper', instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir: restartDir, startTs, maxBars, paper: { slippage: new FixedBpsSlippage(2) }, config: CONFIG },
-        { feed: second.feed, pacer: second.time, strategy: smaCrossover(PARAMS) },
-      );
+    const make = (maxBars: number) => paperRunner('par2', restartDir, second, maxBars);
     try {
       const first = make(150);
       expect((await first.run()).liveBars).toBe(150);
