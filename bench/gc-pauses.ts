@@ -1,6 +1,6 @@
-import { PerformanceObserver } from 'node:perf_hooks';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 
-/** Garbage-collector pauses seen between {@link watchGcPauses} and `stop()`. */
+/** Garbage-collector pauses that started between {@link watchGcPauses} and `stop()`. */
 export interface GcPauses {
   /** Number of collections (scavenges and mark-compacts). */
   readonly count: number;
@@ -9,13 +9,17 @@ export interface GcPauses {
 }
 
 /**
- * Starts counting the collector's pauses (perf_hooks `gc` entries); `stop()` returns them once the entries of the
- * work done meanwhile were delivered (they arrive on a later turn of the event loop, hence the promise).
+ * Starts counting the collector's pauses (perf_hooks `gc` entries). `stop()` closes the window and returns the pauses
+ * that started inside it, once their entries were delivered (they arrive on a later turn of the event loop, hence the
+ * promise and its 20 ms wait); collections started after `stop()` was called (e.g. by a test runner's own messages
+ * during the wait) are not counted.
  */
 export function watchGcPauses(): { stop(): Promise<GcPauses> } {
-  let count = 0, ms = 0;
+  const start = performance.now();
+  let end = Infinity, count = 0, ms = 0;
   const observer = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
+      if (e.startTime < start || e.startTime > end) continue;
       count++;
       ms += e.duration;
     }
@@ -23,7 +27,8 @@ export function watchGcPauses(): { stop(): Promise<GcPauses> } {
   observer.observe({ entryTypes: ['gc'] });
   return {
     async stop() {
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      end = performance.now();
+      await new Promise((resolve) => setTimeout(resolve, 20));
       observer.disconnect();
       return { count, ms };
     },
