@@ -20,7 +20,7 @@ export const ROUNDS = 3;
  * Each run is a full backtest: kernel, simulated exchange and result assembly included.
  */
 /** Keeps one resting limit buy 20 % below the close working per instrument: placed when none works, never touched otherwise. */
-function restingOrder(): Strategy & { orders: number } {
+export function restingOrder(): Strategy & { orders: number } {
   const s = {
     name: 'resting',
     orders: 0,
@@ -48,24 +48,29 @@ export async function barsBenchFrame(): Promise<BarFrame> {
   return frame;
 }
 
+/** The backtest of the benchmark over {@link barsBenchFrame}'s frame: Bybit USDT perp rules, 10,000 USDT, no leverage. */
+export function barsBenchSpec(frame: BarFrame): BacktestSpec {
+  return {
+    name: 'engine-bars',
+    instruments: SYMBOLS.map((s) => BYBIT_LINEAR_PERPETUALS[s]!),
+    frame,
+    initialCash: 10_000,
+    leverage: 1,
+    slippage: new FixedBpsSlippage(2),
+    funding: new TableFundingModel([null, null, null], { kind: 'zero' }),
+    periodsPerYear: 2190,
+    dataSources: [],
+    seed: 1,
+    config: {},
+  };
+}
+
 const bench: Benchmark = {
   name: 'engine-bars',
   async run() {
     const frame = await barsBenchFrame();
     const eventsPerRun = frame.present.reduce((a, p) => a + p.reduce((x, y) => x + y, 0), 0);
-    const spec: BacktestSpec = {
-      name: 'engine-bars',
-      instruments: SYMBOLS.map((s) => BYBIT_LINEAR_PERPETUALS[s]!),
-      frame,
-      initialCash: 10_000,
-      leverage: 1,
-      slippage: new FixedBpsSlippage(2),
-      funding: new TableFundingModel([null, null, null], { kind: 'zero' }),
-      periodsPerYear: 2190,
-      dataSources: [],
-      seed: 1,
-      config: {},
-    };
+    const spec = barsBenchSpec(frame);
     const strategy = restingOrder();
     let probe = runBacktest(spec, strategy);
     for (let k = 0; k < 40; k++) probe = runBacktest(spec, strategy); // warm-up (JIT)
