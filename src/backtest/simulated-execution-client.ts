@@ -105,7 +105,16 @@ export class SimulatedExecutionClient implements ExecutionClient {
   private readonly multi: boolean;
   private readonly unlimited: boolean;
   private readonly inbox = new InboundCommands();
-  private readonly seenIds = new Set<string>();
+  /**
+   * Every client order id that reached the venue, in arrival order. Duplicates are found without hashing most ids:
+   * an id above the greatest seen so far (string order) is new — in a backtest nearly every id, since the engine's
+   * ids of one instrument grow with the decision time. Only an id at or below it is looked up in `seenIndex`, a hash
+   * set of `seenIds[0..indexed)` brought up to date on that lookup (each id is hashed once at most).
+   */
+  private readonly seenIds: string[] = [];
+  private readonly seenIndex = new Set<string>();
+  private indexed = 0;
+  private greatestId = '';
   private readonly latency: LatencyModel;
   private readonly fillModel: FillModel;
   private readonly zeroLatency: boolean;
@@ -430,9 +439,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
 
   private arrive(order: OrderCommand, ts: number): void {
     const id = order.clientOrderId;
-    // One hash probe: `add` leaves the set as it was for an id it already holds.
-    const seen = this.seenIds.size;
-    if (this.seenIds.add(id).size === seen) return this.reject(id, `duplicate client order id ${id} (the venue already holds an order with it)`, ts);
+    if (!this.recordNewId(id)) return this.reject(id, `duplicate client order id ${id} (the venue already holds an order with it)`, ts);
     const i = order.instrument;
     const instrument = this.config.instruments[i]!;
     let takerOnArrival = false;
@@ -448,6 +455,23 @@ export class SimulatedExecutionClient implements ExecutionClient {
     this.events!.onOrderAccepted({ kind: 'accepted', clientOrderId: id, venueOrderId: `SIM-${++this.venueOrders}`, tsEvent: ts });
     this.working[i]!.push({ order, leaves: order.quantity, filled: 0, takerOnArrival, firstChance: order.timeInForce !== 'GTC' });
     this.triggersStale[i] = 1;
+  }
+
+  /** Records `id` as seen and returns true, or returns false when it was seen before (see {@link seenIds}). */
+  private recordNewId(id: string): boolean {
+    if (id > this.greatestId) {
+      this.greatestId = id;
+      this.seenIds.push(id);
+      return true;
+    }
+    const index = this.seenIndex, ids = this.seenIds;
+    for (; this.indexed < ids.length; this.indexed++) index.add(ids[this.indexed]!);
+    // One hash probe: `add` leaves the set as it was for an id it already holds.
+    const size = index.size;
+    if (index.add(id).size === size) return false;
+    ids.push(id);
+    this.indexed++;
+    return true;
   }
 
   private arriveCancel(clientOrderId: string, instrument: number, ts: number): void {
@@ -632,7 +656,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
   save(): SimulatedVenueState {
     return {
       working: this.working.flatMap((list) => list.map((w) => ({ order: w.order, leaves: w.leaves, filled: w.filled, takerOnArrival: w.takerOnArrival, firstChance: w.firstChance }))),
-      seenIds: [...this.seenIds],
+      seenIds: this.seenIds.slice(),
       venueOrders: this.venueOrders,
       liquidations: this.liquidations,
     };
@@ -642,7 +666,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
   restore(state: SimulatedVenueState): void {
     for (const w of state.working) this.working[w.order.instrument]!.push({ ...w });
     this.triggersStale.fill(1);
-    for (const id of state.seenIds) this.seenIds.add(id);
+    for (const id of state.seenIds) this.recordNewId(id);
     this.venueOrders = state.venueOrders;
     this.liquidations = state.liquidations;
   }

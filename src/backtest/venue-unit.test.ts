@@ -103,6 +103,27 @@ describe('simulated venue: commands in flight', () => {
     expect(v.log).toEqual(['accepted a SIM-1', 'canceled a: canceled on request', 'accepted b SIM-2']);
   });
 
+  it('rejects every repeated client order id, whether above, at or below the greatest seen, and saves ids in arrival order', () => {
+    // Ids above the greatest seen are new without a lookup; the rest are looked up in an index built on demand, which
+    // must hold the ids that skipped it, before and after its first use.
+    const v = venue();
+    const ids = ['m', 'n', 'c', 'p', 'q', 'n', 'q', 'r', 'd', 'p', 'c', 'a', 'z', 'r', 'm'];
+    for (const id of ids) v.client.submit(order(id, 'buy', 'limit', 1, { price: 90 }));
+    v.client.processCommands(T0);
+    const verdicts = v.log.map((l) => l.split(' ').slice(0, 2).join(' ').replace(':', ''));
+    expect(verdicts).toEqual([
+      'accepted m', 'accepted n', 'accepted c', 'accepted p', 'accepted q', 'rejected n', 'rejected q', 'accepted r',
+      'accepted d', 'rejected p', 'rejected c', 'accepted a', 'accepted z', 'rejected r', 'rejected m',
+    ]);
+    expect(v.client.save().seenIds).toEqual(['m', 'n', 'c', 'p', 'q', 'r', 'd', 'a', 'z']);
+    // A restored venue knows the same ids.
+    const w = venue();
+    w.client.restore({ ...v.client.save(), working: [] });
+    for (const id of ['z', 'a', 'q', 'zz', 'b']) w.client.submit(order(id, 'buy', 'limit', 1, { price: 90 }));
+    w.client.processCommands(T0);
+    expect(w.log.map((l) => l.split(' ').slice(0, 2).join(' ').replace(':', ''))).toEqual(['rejected z', 'rejected a', 'rejected q', 'accepted zz', 'accepted b']);
+  });
+
   it('a cancel for an instrument the venue does not trade is cancel-rejected', () => {
     const v = venue();
     v.client.cancel('x', 5);
