@@ -9,7 +9,7 @@ import { importPath, loadBars, MarketStore } from '../src/data/index.js';
 import type { Strategy } from '../src/engine/strategy.js';
 import { median, type Benchmark } from './bench-result.js';
 import { floorInChild, type FloorStrategy } from './engine-floor.js';
-import { watchGcPauses } from './gc-pauses.js';
+import { watchGcPauses, type GcPauses } from './gc-pauses.js';
 
 const REPEATS = 5;
 export const ROUNDS = 15;
@@ -68,6 +68,40 @@ export function smaReversal(fast = 10, slow = 30): Strategy & { orders: number }
     },
   };
   return s;
+}
+
+/** {@link smaReversal}'s SMAs and crosses without its orders: what the engine's bar loop costs with the same strategy work. */
+export function smaSignalsOnly(fast = 10, slow = 30): Strategy & { crosses: number } {
+  const cross = smaCross(fast, slow);
+  const s = {
+    name: 'sma-signals',
+    crosses: 0,
+    onStart() {
+      cross.reset();
+      s.crosses = 0;
+    },
+    onBar(_ctx: Parameters<NonNullable<Strategy['onBar']>>[0], bar: Parameters<NonNullable<Strategy['onBar']>>[1]) {
+      if (cross.step(bar.close) !== 0) s.crosses++;
+    },
+  };
+  return s;
+}
+
+/**
+ * Bars per second of {@link ROUNDS} timed `runBacktest` runs of `strategy` after 5 warm-up runs, the collector's
+ * pauses during them, and the fills of the last run.
+ */
+export async function engineRates(spec: BacktestSpec, strategy: Strategy): Promise<{ rates: number[]; pauses: GcPauses; fills: number }> {
+  let fills = 0;
+  for (let k = 0; k < 5; k++) fills = runBacktest(spec, strategy).fills.length; // warm-up (JIT)
+  const rates: number[] = [];
+  const gc = watchGcPauses();
+  for (let round = 0; round < ROUNDS; round++) {
+    const t0 = performance.now();
+    runBacktest(spec, strategy);
+    rates.push(spec.frame.ts.length / ((performance.now() - t0) / 1000));
+  }
+  return { rates, pauses: await gc.stop(), fills };
 }
 
 /** {@link smaReversal} for the fills floor: the same decisions through `submit(side, quantity)`. */
@@ -147,20 +181,15 @@ const bench: Benchmark = {
     const frame = await fillsBenchFrame();
     const spec = fillsBenchSpec(frame);
     const strategy = smaReversal();
-    let fills = 0;
-    for (let k = 0; k < 5; k++) fills = runBacktest(spec, strategy).fills.length; // warm-up (JIT)
-    const rates: number[] = [];
-    const gc = watchGcPauses();
-    for (let round = 0; round < ROUNDS; round++) {
-      const t0 = performance.now();
-      runBacktest(spec, strategy);
-      rates.push(frame.ts.length / ((performance.now() - t0) / 1000));
-    }
-    const pauses = await gc.stop();
+    const { rates, pauses, fills } = await engineRates(spec, strategy);
+    const value = Math.round(median(rates));
     const floor = floorInChild('fills');
+    const noOrders = floorInChild('fills-no-orders');
+    // Time per run with orders minus without, per order: what an order's whole cycle costs (submit, accept, fill, position, trip, records).
+    const orderUs = ((frame.ts.length / value - frame.ts.length / noOrders.value) / strategy.orders) * 1e6;
     return {
       name: 'engine-fills',
-      value: Math.round(median(rates)),
+      value,
       unit: 'bars/s',
       target: 20_000_000,
       better: 'higher',
@@ -177,6 +206,17 @@ const bench: Benchmark = {
         },
         input: 'binance-futures BTCUSDT-1m-2025-05_06 (73,139 bars) repeated 5x (../shared/data), Bybit BTCUSDT perp rules, 1 bp slippage',
         strategy: 'SMA(10)/SMA(30) crossover reversing ±1 BTC on every cross, running sums in the strategy',
+        withoutOrders: {
+          value: noOrders.value,
+          rounds: noOrders.rounds,
+          unit: 'bars/s',
+          what: 'the same engine run, in a fresh process, with a strategy that computes the same SMAs and crosses but sends no orders: the bar loop, the strategy and the result without the order cycle',
+        },
+        perOrder: {
+          value: Math.round(orderUs * 1000) / 1000,
+          unit: 'µs',
+          what: '(time per run − time per run without orders) / orders, from the two medians: the cost of one order’s whole cycle (submit, venue accept and fill, position, round trip, records)',
+        },
         floor: {
           value: floor.value,
           rounds: floor.rounds,

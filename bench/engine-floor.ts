@@ -11,8 +11,12 @@ export interface FloorFigure {
   readonly fills?: number;
 }
 
-/** Which floor `bench/floor-child` measures: engine-bars' loop with a filled-in or a lazy bar, or engine-fills' loop. */
-export type FloorKind = 'bars-eager' | 'bars-lazy' | 'fills';
+/**
+ * What `bench/floor-child` measures: engine-bars' floor loop with a filled-in or a lazy bar, engine-fills' floor loop,
+ * or (`fills-no-orders`, not a floor) the engine on engine-fills' run with a strategy that computes the same SMAs and
+ * crosses but sends no orders.
+ */
+export type FloorKind = 'bars-eager' | 'bars-lazy' | 'fills' | 'fills-no-orders';
 
 /**
  * Measures one floor in a fresh node process (`bench/floor-child`, with this process's loader flags): loops measured

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runBacktest } from '../src/backtest/run-backtest.js';
-import { fillsBenchSpec, smaReversal, smaReversalFloor, SLIPPAGE_BPS } from '../bench/engine-fills.bench.js';
+import { fillsBenchSpec, smaReversal, smaReversalFloor, smaSignalsOnly, SLIPPAGE_BPS } from '../bench/engine-fills.bench.js';
 import { fillsFloor } from '../bench/engine-floor.js';
 import { makeFrame, randomWalkBars } from './support/frames.js';
 
@@ -37,6 +37,16 @@ describe('engine-fills floor', () => {
       expect(r.exitPrice).toBeCloseTo(e.exitPrice, 9);
       expect(r.pnl).toBeCloseTo(e.pnl + e.fees + e.funding, 6); // the engine's trip PnL is net of its fees and funding
     });
+  });
+
+  it('the run without orders sees the same crosses as the strategy that trades them, and trades nothing', () => {
+    const trading = smaReversal();
+    runBacktest(spec, trading);
+    const signals = smaSignalsOnly();
+    const quiet = runBacktest(spec, signals);
+    expect(trading.orders).toBeGreaterThan(100);
+    expect(signals.crosses).toBe(trading.orders);
+    expect(quiet.fills).toEqual([]);
   });
 
   it('starts every run from scratch (a second run repeats the first)', () => {
