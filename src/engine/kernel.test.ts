@@ -424,6 +424,20 @@ describe('Kernel.submitOrder: requests', () => {
     expect(venue.submitted).toHaveLength(2);
   });
 
+  it('an entry block does not deny an order whose id is exempt (sent before a restart): the rest are denied as before', () => {
+    const { kernel, venue } = setup();
+    kernel.entryBlock = 'warm-up protection after a restart';
+    // Ids are made per (instrument, time, sequence): the second order at T0 of instrument 0 is bt_…_0_<T0>_1.
+    const first = kernel.submitOrder(buy(1));
+    expect(kernel.order(first)!.status).toBe('REJECTED');
+    const next = first.replace(/_0$/, '_1');
+    kernel.entryBlockExempt = new Set([next]);
+    expect(kernel.submitOrder(buy(2))).toBe(next);
+    const third = kernel.submitOrder(buy(3));
+    expect(venue.submitted.map((o) => [o.clientOrderId, o.quantity])).toEqual([[next, 2]]);
+    expect(kernel.order(third)).toMatchObject({ status: 'REJECTED', reason: 'risk: warm-up protection after a restart' });
+  });
+
   it('pre-trade risk: a limit order is valued at its price, the side decides whether exposure grows, reduce-only orders skip the exposure rule', () => {
     const { kernel, venue } = setup({ config: { risk: { maxOrderNotional: 1000, maxInstrumentNotional: 1000 } } });
     kernel.onTick(0, T0, 100, 1, 1);

@@ -128,6 +128,12 @@ export class Kernel implements StrategyContext, ExecutionEvents {
    * saved state: the runner decides it at every start.
    */
   entryBlock: string | undefined = undefined;
+  /**
+   * Client order ids an entry block does not deny: orders this run already sent before a restart (a paper run's
+   * journal holds them; a venue's orders are adopted at reconciliation instead). Making such a decision again is the
+   * same order, not a new position: denying it would leave the journal with an order the account never had.
+   */
+  entryBlockExempt: ReadonlySet<string> | undefined = undefined;
 
   constructor(config: KernelConfig, deps: KernelDeps) {
     const n = config.instruments.length;
@@ -377,7 +383,7 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     const floored = this.roundQuantity(instrument, quantity);
     const order = floored > 0 && floored !== quantity ? { ...request, quantity: floored } : request;
     // Pre-trade risk: a denied order never reaches the execution client; it is rejected by the engine.
-    if (this.entryBlock !== undefined && request.reduceOnly !== true && !this.flattening) {
+    if (this.entryBlock !== undefined && request.reduceOnly !== true && !this.flattening && this.entryBlockExempt?.has(clientOrderId) !== true) {
       this.orders.create(order, clientOrderId, now);
       this.onOrderRejected({ kind: 'rejected', clientOrderId, reason: `risk: ${this.entryBlock}`, tsEvent: now });
       return clientOrderId;

@@ -370,6 +370,7 @@ export class LiveRunner {
         for (let i = 0; i < config.instruments.length; i++) if (kernel.risk.isInstrumentHalted(i)) kernel.setInstrumentHalted(i, false, 'unhalted by the operator (tm live --unhalt)');
       }
       for (const i of saved.breakerHalted ?? []) this.breakerHalted[i] = 1;
+      if (this.paperVenue !== undefined) kernel.entryBlockExempt = this.sentAfter(saved.journalBytes ?? 0);
       this.breakerOpen = (saved.breakerHalted ?? []).length > 0;
       liveFrom = saved.lastBarTs + tf;
       liveBars = saved.liveBars;
@@ -676,6 +677,24 @@ export class LiveRunner {
     return out;
   }
 
+  /**
+   * Client order ids the journal holds as sent from byte `offset` on (after the saved state): a life that crashed
+   * before saving sent them, and its paper venue's books went with it. Catching up, this life makes those decisions
+   * again; the warm-up protection must not deny them (see Kernel.entryBlockExempt), as a venue that kept the orders
+   * would have them adopted at reconciliation. An unreadable journal tail exempts nothing (logged).
+   */
+  private sentAfter(offset: number): ReadonlySet<string> | undefined {
+    if (this.journal.size() <= offset) return undefined;
+    try {
+      const ids = new Set<string>();
+      for (const r of readJournalTail(this.journal.path, offset)) if (r.k === 'submit') ids.add(r.id);
+      return ids.size > 0 ? ids : undefined;
+    } catch (e) {
+      this.deps.log?.(`journal: ${(e as Error).message} (orders sent before the crash are not exempt from the warm-up protection)`);
+      return undefined;
+    }
+  }
+
   /** Saves the runner state to the state store (after every bar): a failure is an alert, never a stop (the next start then warms up from the venue). */
   private async saveRunnerState(): Promise<void> {
     const { config, deps } = this;
@@ -873,7 +892,7 @@ export class LiveRunner {
       savedAt: kernel.now(),
     };
     this.journal.sync();
-    saveRunnerState(this.statePath, state);
+    saveRunnerState(this.statePath, { ...state, journalBytes: this.journal.size() });
     this.writeStatus(lastBarTs, liveBars, true);
   }
 

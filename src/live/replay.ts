@@ -103,6 +103,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   // The live run's entry blocks (warm-up protection, failed warm-up gates), each from the bar time it was set at.
   const blocks = records.filter((r): r is Extract<JournalRecord, { k: 'event' }> => r.k === 'event' && r.e === 'entry_block');
   let nextBlock = 0;
+  const paperSent = start.mode === 'paper' ? new Set(records.flatMap((r) => (r.k === 'submit' ? [r.id] : []))) : undefined;
   let orders: readonly OrderSnapshot[] = [];
   const result = runBacktest(
     {
@@ -127,6 +128,8 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     {
       inspect: (kernel) => void (orders = kernel.orders.save().orders),
       beforeBar: (kernel, tsOpen) => {
+        // A paper run re-sends, through its warm-up protection, the orders a crashed life had sent (LiveRunner.sentAfter).
+        if (paperSent !== undefined) kernel.entryBlockExempt ??= paperSent;
         for (; nextBlock < blocks.length && blocks[nextBlock]!.t <= tsOpen; nextBlock++) kernel.entryBlock = blocks[nextBlock]!.id === 'set' ? blocks[nextBlock]!.reason : undefined;
       },
     },

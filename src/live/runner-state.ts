@@ -27,6 +27,8 @@ export interface LiveRunnerState {
   readonly lastExecutionTs: number | null;
   /** Instruments the venue breaker halted (released when it closes); absent = none. */
   readonly breakerHalted?: readonly number[];
+  /** Size of the journal (bytes, synced) when this state was saved: what a restart reads after it. Absent in older states (read from the start). */
+  readonly journalBytes?: number;
   readonly savedAt: number;
 }
 

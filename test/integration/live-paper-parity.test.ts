@@ -33,9 +33,13 @@ const instruments = frame.symbols.map((s) => BYBIT_LINEAR_PERPETUALS[s]!);
 const startTs = frame.ts[WARMUP]!;
 
 /** A paper runner of the parity experiment in `dir`, polling `market`, for `maxBars` live bars. */
-function paperRunner(runId: string, dir: string, market: Awaited<ReturnType<typeof liveMarket>>, maxBars: number, extra: { config?: ExperimentConfig; risk?: LiveRunnerConfig['risk'] } = {}): LiveRunner {
+function paperRunner(runId: string, dir: string, market: Awaited<ReturnType<typeof liveMarket>>, maxBars: number, extra: { config?: ExperimentConfig; risk?: LiveRunnerConfig['risk']; restartProtectionMs?: number } = {}): LiveRunner {
   return new LiveRunner(
-    { runId, mode: 'paper', instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir, startTs, maxBars, paper: { slippage: new FixedBpsSlippage(2) }, config: extra.config ?? CONFIG, ...(extra.risk !== undefined ? { risk: extra.risk } : {}) },
+    {
+      runId, mode: 'paper', instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir, startTs, maxBars, paper: { slippage: new FixedBpsSlippage(2) }, config: extra.config ?? CONFIG,
+      ...(extra.risk !== undefined ? { risk: extra.risk } : {}),
+      ...(extra.restartProtectionMs !== undefined ? { restartProtectionMs: extra.restartProtectionMs } : {}),
+    },
     { feed: market.feed, pacer: market.time, strategy: smaCrossover(PARAMS) },
   );
 }
@@ -153,6 +157,39 @@ describe('live runner (paper) vs backtester', () => {
       const report = replayJournal(`${crashDir}/journal.jsonl`, STRATEGIES);
       expect(report.divergence).toBeUndefined();
       expect(report.fills).toMatchObject({ live: new Set(execs).size, unmatched: 0, maxPriceDiff: 0, maxFeeDiff: 0 });
+    } finally {
+      await market.close();
+    }
+  });
+
+  it('a life killed after sending orders but before saving its state, then a restart under warm-up protection: the orders it sent are sent again, the new ones denied, and tm replay agrees', async () => {
+    // The nightly crash campaign's failure (seed 20261203): a life sent a catch-up decision and was killed before its
+    // save; the next life restored the older state, and its warm-up protection denied the same decision, so the
+    // journal kept an order the paper account never had. Here the next life's protection never lifts.
+    const crashDir = tempDir('tm-live-protect-');
+    const market = await liveMarket(frame, startTs);
+    const make = (maxBars: number, restartProtectionMs = 0) => paperRunner('par5', crashDir, market, maxBars, { restartProtectionMs });
+    try {
+      await make(100).run();
+      const checkpoint = readFileSync(`${crashDir}/state.json`);
+      await make(40).run();
+      writeFileSync(`${crashDir}/state.json`, checkpoint);
+      const last = make(LIVE - 100, 365 * 86_400_000);
+      await last.run();
+      const { records } = readJournal(`${crashDir}/journal.jsonl`);
+      const starts = records.flatMap((r, k) => (r.k === 'start' ? [k] : []));
+      expect(starts).toHaveLength(3);
+      const sentBy = (from: number, to: number) => records.slice(from, to).flatMap((r) => (r.k === 'submit' ? [r.id] : []));
+      const lostLife = sentBy(starts[1]!, starts[2]!), lastLife = sentBy(starts[2]!, records.length);
+      const denied = records.slice(starts[2]!).flatMap((r) => (r.k === 'event' && r.e === 'denied' ? [r.id] : []));
+      expect(lostLife.length).toBeGreaterThan(0);
+      expect(lastLife).toEqual(lostLife); // sent again, in order; nothing else passed the protection
+      expect(denied.length).toBeGreaterThan(0);
+      expect(denied.filter((id) => lostLife.includes(id))).toEqual([]);
+      const report = replayJournal(`${crashDir}/journal.jsonl`, STRATEGIES);
+      expect(report.divergence).toBeUndefined();
+      expect(report.denied).toEqual({ live: denied.length, replay: denied.length });
+      expect(report.fills).toMatchObject({ unmatched: 0, maxPriceDiff: 0, maxFeeDiff: 0 });
     } finally {
       await market.close();
     }
