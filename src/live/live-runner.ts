@@ -874,6 +874,7 @@ export class LiveRunner {
 
   private persist(lastBarTs: number, liveBars: number): void {
     const { kernel, config } = this;
+    this.journal.sync();
     const state: LiveRunnerState = {
       version: 1,
       runId: config.runId,
@@ -889,10 +890,10 @@ export class LiveRunner {
       bookedExecutions: this.gate.bookedIds(),
       lastExecutionTs: Number.isFinite(this.gate.lastExecutionTs) ? this.gate.lastExecutionTs : null,
       breakerHalted: Array.from(this.breakerHalted.keys()).filter((i) => this.breakerHalted[i] !== 0),
+      journalBytes: this.journal.size(),
       savedAt: kernel.now(),
     };
-    this.journal.sync();
-    saveRunnerState(this.statePath, { ...state, journalBytes: this.journal.size() });
+    saveRunnerState(this.statePath, state);
     this.writeStatus(lastBarTs, liveBars, true);
   }
 

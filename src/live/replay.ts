@@ -103,7 +103,14 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   // The live run's entry blocks (warm-up protection, failed warm-up gates), each from the bar time it was set at.
   const blocks = records.filter((r): r is Extract<JournalRecord, { k: 'event' }> => r.k === 'event' && r.e === 'entry_block');
   let nextBlock = 0;
-  const paperSent = start.mode === 'paper' ? new Set(records.flatMap((r) => (r.k === 'submit' ? [r.id] : []))) : undefined;
+  const live: ReplayDecision[] = [];
+  const seen = new Set<string>(); // every id the live run sent
+  for (const r of records) {
+    if (r.k !== 'submit' || seen.has(r.id)) continue; // a command journaled again after a restart is the same decision
+    seen.add(r.id);
+    live.push({ id: r.id, instrument: r.i, side: r.side, type: r.type, quantity: r.q, ...(r.p !== undefined ? { price: r.p } : {}) });
+  }
+  const paperSent = start.mode === 'paper' ? seen : undefined;
   let orders: readonly OrderSnapshot[] = [];
   const result = runBacktest(
     {
@@ -135,13 +142,6 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     },
   );
 
-  const live: ReplayDecision[] = [];
-  const seen = new Set<string>();
-  for (const r of records) {
-    if (r.k !== 'submit' || seen.has(r.id)) continue; // a command journaled again after a restart is the same decision
-    seen.add(r.id);
-    live.push({ id: r.id, instrument: r.i, side: r.side, type: r.type, quantity: r.q, ...(r.p !== undefined ? { price: r.p } : {}) });
-  }
   // Orders the pre-trade risk denied never left the engine: compared apart (journal `denied` events), by id.
   const isDenied = (o: OrderSnapshot) => o.status === 'REJECTED' && (o.reason ?? '').startsWith('risk:');
   const replayDenied = orders.filter(isDenied).map((o) => o.clientOrderId);
