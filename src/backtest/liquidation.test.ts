@@ -144,3 +144,57 @@ describe('cross-margin liquidation with two instruments', () => {
     ]);
   });
 });
+
+/**
+ * The venue skips the liquidation arithmetic while the book is long only and paid for (cash − Σ q·entry > 0: no prices
+ * ≥ 0 can bring equity down to the margin). Each case runs with path skipping (`skip-idle`, the default) and with the
+ * `every-bar` reference, which checks every price exactly; both must agree, on both sides of the shortcut's condition.
+ */
+describe('a long-only book paid for in full cannot be liquidated; one that is not still can', () => {
+  const both = (run: (pathChecks: 'skip-idle' | 'every-bar') => ReturnType<typeof runBacktest>) => {
+    const fast = run('skip-idle'), reference = run('every-bar');
+    expect(fast.fills).toEqual(reference.fills);
+    expect(Array.from(fast.equity.value)).toEqual(Array.from(reference.equity.value));
+    return fast;
+  };
+  // b2 crashes from 100 to 0.01 (path 100 → 100 → 0.01 → 1).
+  const crash = makeFrame({ timeframe: '4h', start, bars: [flat, flat, [100, 100, 0.01, 1, 1000], [1, 1, 1, 1, 1000]] });
+  const long10 = () => scriptStrategy({ 0: (ctx) => ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 10 }) });
+
+  it('paid for: buy 10 at 100 with 1005.5 (cash 1004.95 after the 0.55 fee, 4.95 above the cost): survives a fall to 0.01', () => {
+    // equity at 0.01 = 1004.95 + 10 × (0.01 − 100) = 5.05 > margin 10 × 0.01 × 0.005 = 0.0005
+    const r = both((pathChecks) => runBacktest(backtestSpec(crash, [X], { initialCash: 1005.5, leverage: 20, pathChecks }), long10()));
+    expect(r.liquidations).toBe(0);
+    expect(r.equity.value[2]).toBeCloseTo(1004.95 + 10 * (1 - 100), 9);
+  });
+
+  it('5 short of the cost (cash 995): liquidated at x = 5 / 9.95 on the way down', () => {
+    // 995 + 10 × (x − 100) = 10 × x × 0.005  →  9.95 x = 5  →  x = 0.50251…
+    const r = both((pathChecks) => runBacktest(backtestSpec(crash, [X], { initialCash: 995.55, leverage: 20, pathChecks }), long10()));
+    expect(r.liquidations).toBe(1);
+    expect(r.fills[1]!.price).toBeCloseTo(5 / 9.95, 9);
+  });
+
+  it('paid for, then bought on margin: the second fill ends the shortcut (liquidated at x = 995.6 / 19.9)', () => {
+    // Buy 10 at 100 on b1 (paid for), 10 more on b2 (cash 1004.4 after both fees, cost 2000); b3 crashes.
+    // 1004.4 + 20 × (x − 100) = 20 × x × 0.005  →  19.9 x = 995.6  →  x = 50.030…
+    const frame = makeFrame({ timeframe: '4h', start, bars: [flat, flat, flat, [100, 100, 0.01, 1, 1000]] });
+    const twice = () => scriptStrategy({ 0: (ctx) => ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 10 }), 1: (ctx) => ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 10 }) });
+    const r = both((pathChecks) => runBacktest(backtestSpec(frame, [X], { initialCash: 1005.5, leverage: 20, pathChecks }), twice()));
+    expect(r.liquidations).toBe(1);
+    expect(r.fills[2]!.price).toBeCloseTo(995.6 / 19.9, 9);
+  });
+
+  it('a long beside a short is not a paid-for book: A falling liquidates the account (x = 505 / 9.95)', () => {
+    // Long 10 A and short 10 B at 100 (fees 2 × 0.55): cash 500. Σ q·entry = 0, but B's short is not paid for.
+    // With B at 100: 500 + 10 × (x − 100) = 10 × x × 0.005 + 10 × 100 × 0.005  →  9.95 x = 505  →  x = 50.7537…
+    const A = testInstrument({ symbol: 'AAAUSDT' }), B = testInstrument({ symbol: 'BBBUSDT' });
+    const frame = makeFrame({ timeframe: '4h', start, series: [[flat, flat, [100, 100, 40, 45, 1000]], [flat, flat, flat]] });
+    const strategy = () => scriptStrategy({ 0: (ctx, bar) => ctx.submitOrder({ instrument: bar.instrument, side: bar.instrument === 0 ? 'buy' : 'sell', type: 'market', quantity: 10 }) });
+    const r = both((pathChecks) => runBacktest(backtestSpec(frame, [A, B], { initialCash: 501.1, leverage: 20, pathChecks }), strategy()));
+    expect(r.liquidations).toBe(1);
+    const liq = r.fills.filter((f) => f.reason === 'liquidation');
+    expect(liq.map((f) => [f.instrument, f.side])).toEqual([['AAAUSDT-LINEAR.TEST', 'sell'], ['BBBUSDT-LINEAR.TEST', 'buy']]);
+    expect(liq[0]!.price).toBeCloseTo(505 / 9.95, 9);
+  });
+});

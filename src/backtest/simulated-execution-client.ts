@@ -85,6 +85,8 @@ export class SimulatedExecutionClient implements ExecutionClient {
   private readonly account = new Float64Array([0, 0, -1, -1]);
   /** Per instrument: the valuation price `account` was summed with. */
   private readonly accountValuation: Float64Array;
+  /** [whether the account cannot be liquidated at any prices (1/0), portfolio version it was decided at] (see {@link fundedLongOnly}). */
+  private readonly funded = new Float64Array([0, -1]);
   /**
    * Per instrument, what its working orders need from a bar's range (see {@link pathCanAct}), kept in typed arrays
    * and recomputed only after the list changed (`triggersStale`): whether one acts on any price (a market order, a
@@ -200,7 +202,33 @@ export class SimulatedExecutionClient implements ExecutionClient {
     if (this.triggersStale[i] !== 0) this.computeTriggers(i);
     if (this.actsAnywhere[i] !== 0 || low <= this.highestBuy[i]! || high >= this.lowestSell[i]!) return true;
     const q = this.portfolio.quantity[i]!;
-    return q !== 0 && this.rangeMayLiquidate(i, q, low, high);
+    if (q === 0 || (q > 0 && low >= 0 && this.fundedLongOnly())) return false;
+    return this.rangeMayLiquidate(i, q, low, high);
+  }
+
+  /**
+   * True when no prices (≥ 0) of any instruments can liquidate the account as its cash and positions are now: every
+   * position long and paid for. With longs only, equity − maintenance margin = cash − Σ q·entry + Σ q·(1 − m)·x
+   * over the instruments' valuations x, smallest at x = 0: when cash − Σ q·entry is above 0 (by a relative 1e-9, for
+   * rounding) and no margin rate m exceeds 1, equity stays above the margin at every price. Decided once per
+   * portfolio version (fills, funding), not per bar: a fully paid long book (leverage ≤ 1) skips the per-bar account
+   * sums of the liquidation bounds. The `every-bar` reference never asks (it checks every price exactly).
+   */
+  private fundedLongOnly(): boolean {
+    const p = this.portfolio;
+    const f = this.funded;
+    if (f[1] === p.version) return f[0] === 1;
+    const Q = p.quantity, E = p.entryPrice, R = p.maintenanceMarginRates;
+    const cash = p.cash;
+    let paid = 0, ok = 1;
+    for (let k = 0; k < Q.length; k++) {
+      const qk = Q[k]!;
+      if (qk < 0 || R[k]! > 1) ok = 0;
+      paid += qk * E[k]!;
+    }
+    f[0] = ok === 1 && cash - paid > 1e-9 * (Math.abs(cash) + Math.abs(paid)) + 1e-12 ? 1 : 0;
+    f[1] = p.version;
+    return f[0] === 1;
   }
 
   /**
@@ -270,6 +298,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
       // A position and nothing else (most bars of a held position): one comparison with the liquidation bound, without
       // the trigger checks of pathCanAct.
       this.barsChecked++;
+      if (q > 0 && bars.low[t]! >= 0 && this.fundedLongOnly()) return;
       if (this.multi) this.marksMoved();
       this.refreshBound(i);
       const bound = this.liquidationBounds[i]!;
@@ -366,6 +395,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
     if (q === 0) return;
     // Cheap pre-filter: prices clearly on the safe side of the liquidation price skip the exact check.
     if (!this.everyBar) {
+      if (q > 0 && price >= 0 && this.fundedLongOnly()) return;
       this.refreshBound(i);
       const bound = this.liquidationBounds[i]!;
       if (q > 0 ? price > bound : price < bound) return;
