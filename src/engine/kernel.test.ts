@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { at, testInstrument, testOrderId } from '../../test/support/engine-scenarios.js';
 import type { Ohlcv } from '../../test/support/frames.js';
@@ -144,6 +145,28 @@ describe('Kernel: market data reaches the strategy', () => {
       [T0, 100, 101, 99, 100, 1, 1],
       [T0 + HOUR, 100, 102, 98, 111, 2, 2],
     ]);
+  });
+
+  it('the bar handed over reads its row: own enumerable fields only (spread, JSON, keys, console), a copy of a reused buffer', () => {
+    const FIELDS = ['instrument', 'index', 'tsOpen', 'tsEvent', 'open', 'high', 'low', 'close', 'volume'];
+    for (const immutableBars of [true, false]) {
+      const got: BarEvent[] = [];
+      const { kernel } = setup({ config: { immutableBars }, strategy: { name: 'test', onBar: (_, bar) => void got.push(bar) } });
+      const frame = bars([[100, 104, 99, 103, 7], [103, 106, 101, 102, 9]]);
+      kernel.onBar(0, frame, 1, HOUR);
+      const bar = got[0]!;
+      const want = { instrument: 0, index: 0, tsOpen: T0 + HOUR, tsEvent: T0 + 2 * HOUR, open: 103, high: 106, low: 101, close: 102, volume: 9 };
+      expect(Object.keys(bar)).toEqual(FIELDS);
+      expect({ ...bar }).toEqual(want);
+      expect(JSON.parse(JSON.stringify(bar))).toEqual(want);
+      expect(inspect(bar)).toBe(inspect(want));
+      // A live caller reuses its row buffer: the bar was copied at delivery and keeps its numbers until the next bar.
+      frame.close[1] = 555;
+      expect(bar.close).toBe(immutableBars ? 555 : 102);
+      kernel.onBar(1, frame, 0, HOUR);
+      expect(got[1]).toBe(bar); // one view per kernel, reused
+      expect({ ...bar }).toEqual({ instrument: 1, index: 0, tsOpen: T0, tsEvent: T0 + HOUR, open: 100, high: 104, low: 99, close: 103, volume: 7 });
+    }
   });
 
   it('a tick marks its instrument and is delivered; a stale input is delivered as it came', () => {
