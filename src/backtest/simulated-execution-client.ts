@@ -241,6 +241,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
    */
   private rangeMayLiquidate(i: number, q: number, low: number, high: number): boolean {
     const p = this.portfolio;
+    if (this.multi) this.marksMoved();
     if (this.multi && (this.boundVersions[i] !== p.version || this.boundEpochs[i] !== this.markEpoch)) {
       // Several instruments: the bound would be stale at the next bar time (other marks move), so test first.
       this.refreshAccount();
@@ -307,7 +308,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
       return;
     }
     this.barsChecked++;
-    if (this.multi) this.marksMoved();
+    // The marks epoch moves where a liquidation bound is used: in rangeMayLiquidate, or at each price of the path.
     if (this.inbox.length === 0 && !this.pathCanAct(i, bars, t)) return;
     this.runBarPath(i, bars, t, timeframeMs);
   }
@@ -337,7 +338,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
   private runBarPath(i: number, bars: OhlcvColumns, t: number, timeframeMs: number): void {
     const o = bars.open[t]!, h = bars.high[t]!, l = bars.low[t]!, c = bars.close[t]!, v = bars.volume[t]!;
     const tsOpen = bars.ts[t]!, tsClose = tsOpen + timeframeMs;
-    this.resetBudget(i, v); // the marks epoch moved above already
+    this.resetBudget(i, v); // each price of the path moves the marks epoch (processPoint)
     const highFirst = h - o <= o - l;
     const e1 = highFirst ? h : l, e2 = highFirst ? l : h;
     const pt = this.point;

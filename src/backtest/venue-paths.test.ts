@@ -170,6 +170,31 @@ describe('skip-idle: a bar whose range only just reaches an order or a liquidati
     expect(liq[1]!.price).toBeCloseTo(4457.5 / 49, 9);
   });
 
+  it('the same, each position with a resting take-profit out of range (the range triggers first, then the bound)', () => {
+    // As above, with a sell limit at 200 working on each instrument: B's bar 3 goes through the order triggers, which
+    // cannot act, and then the liquidation bound, which must see A's new mark (x ≈ 90.97, not 80.82).
+    const [A, B] = INSTRUMENTS;
+    const frame = makeFrame({
+      timeframe: '4h',
+      start,
+      series: [
+        [flat(100), flat(100), [100, 100, 90, 90, 1000], flat(90), flat(90)],
+        [flat(100), flat(100), flat(100), [100, 100, 88, 89, 1000], flat(89)],
+      ],
+    });
+    const strategy = script({
+      0: (ctx, bar) => {
+        ctx.submitOrder({ instrument: bar.instrument, side: 'buy', type: 'market', quantity: 50 });
+        ctx.submitOrder({ instrument: bar.instrument, side: 'sell', type: 'limit', price: 200, quantity: 50 });
+      },
+    });
+    const { fast } = compare(backtestSpec(frame, [A!, B!], { initialCash: 1070.5, leverage: 20 }), strategy);
+    expect(fast.liquidations).toBe(1);
+    const liq = fast.fills.filter((f) => f.reason === 'liquidation');
+    expect(liq.map((f) => f.instrument)).toEqual([A!.id, B!.id]);
+    expect(liq[1]!.price).toBeCloseTo(4457.5 / 49, 9);
+  });
+
   it('an instrument without maintenance margin never liquidates, whatever the range', () => {
     const C = INSTRUMENTS[2]!;
     const frame = makeFrame({ timeframe: '4h', start, bars: [flat(100), flat(100), [100, 100, 50, 60, 1000], flat(60)] });
