@@ -155,6 +155,7 @@ describe('a long-only book paid for in full cannot be liquidated; one that is no
     const fast = run('skip-idle'), reference = run('every-bar');
     expect(fast.fills).toEqual(reference.fills);
     expect(Array.from(fast.equity.value)).toEqual(Array.from(reference.equity.value));
+    expect(fast.venueBarsChecked).toBe(reference.venueBarsChecked);
     return fast;
   };
   // b2 crashes from 100 to 0.01 (path 100 → 100 → 0.01 → 1).
@@ -183,6 +184,51 @@ describe('a long-only book paid for in full cannot be liquidated; one that is no
     const r = both((pathChecks) => runBacktest(backtestSpec(frame, [X], { initialCash: 1005.5, leverage: 20, pathChecks }), twice()));
     expect(r.liquidations).toBe(1);
     expect(r.fills[2]!.price).toBeCloseTo(995.6 / 19.9, 9);
+  });
+
+  it('a paid-for long, then a short on another instrument: the long is checked again (x = 505 / 9.95)', () => {
+    // Long 10 A at 100 on b1 (paid for: its bars are quiet, skipped by the runner); short 10 B at 100 on b3. From
+    // then on A's band no longer holds (the portfolio changed), and A's fall on b5 liquidates as in the case below.
+    const A = testInstrument({ symbol: 'AAAUSDT' }), B = testInstrument({ symbol: 'BBBUSDT' });
+    const frame = makeFrame({ timeframe: '4h', start, series: [[flat, flat, flat, flat, flat, [100, 100, 40, 45, 1000]], [flat, flat, flat, flat, flat, flat]] });
+    const strategy = () => scriptStrategy({
+      0: (ctx, bar) => void (bar.instrument === 0 && ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 10 })),
+      2: (ctx, bar) => void (bar.instrument === 1 && ctx.submitOrder({ instrument: 1, side: 'sell', type: 'market', quantity: 10 })),
+    });
+    const r = both((pathChecks) => runBacktest(backtestSpec(frame, [A, B], { initialCash: 501.1, leverage: 20, pathChecks }), strategy()));
+    expect(r.liquidations).toBe(1);
+    expect(r.fills.filter((f) => f.reason === 'liquidation')[0]!.price).toBeCloseTo(505 / 9.95, 9);
+    // A from b1 (its order's bar) to b5; B on b3 and b4 (A's path on b5 liquidated B before B's bar: nothing left there).
+    expect(r.venueBarsChecked).toBe(5 + 2);
+  });
+
+  it('a paid-for long, then a resting short on another instrument fills: the long is checked again (x = 905.27 / 9.95)', () => {
+    // Buy 10 A at 100 (cash 1004.95: paid for, A's bars quiet) and rest a sell limit of 10 B at 110, both sent at b0.
+    // B's b4 rises through 110 to 200: the limit fills as maker (fee 0.22, cash 1004.73), B short at mark 200. No order
+    // is sent after b0: only the portfolio's change ends A's band. A's b5 falls to 40; with B at 200:
+    // 1004.73 + 10(x − 100) − 10(200 − 110) = 10 x 0.005 + 10 × 200 × 0.005  →  9.95 x = 905.27  →  x = 90.98…
+    const A = testInstrument({ symbol: 'AAAUSDT' }), B = testInstrument({ symbol: 'BBBUSDT' });
+    const frame = makeFrame({ timeframe: '4h', start, series: [[flat, flat, flat, flat, flat, [100, 100, 40, 45, 1000]], [flat, flat, flat, flat, [100, 200, 100, 200, 1000], [200, 200, 200, 200, 1000]]] });
+    const strategy = () => scriptStrategy({
+      0: (ctx, bar) => void ctx.submitOrder(bar.instrument === 0 ? { instrument: 0, side: 'buy', type: 'market', quantity: 10 } : { instrument: 1, side: 'sell', type: 'limit', price: 110, quantity: 10 }),
+    });
+    const r = both((pathChecks) => runBacktest(backtestSpec(frame, [A, B], { initialCash: 1005.5, leverage: 20, pathChecks }), strategy()));
+    expect(r.fills.map((f) => [f.instrument, f.side, f.price])).toEqual([
+      ['AAAUSDT-LINEAR.TEST', 'buy', 100],
+      ['BBBUSDT-LINEAR.TEST', 'sell', 110],
+      ['AAAUSDT-LINEAR.TEST', 'sell', expect.closeTo(905.27 / 9.95, 9)],
+      ['BBBUSDT-LINEAR.TEST', 'buy', 200],
+    ]);
+    expect(r.liquidations).toBe(1);
+  });
+
+  it('a paid-for long still liquidates at a negative price (the shortcut holds for prices ≥ 0 only)', () => {
+    // Cash 1004.95 after buying 10 at 100: equity 1004.95 + 10 × (x − 100) = 4.95 + 10x meets the margin 10 × x × 0.005
+    // at 9.95x = −4.95, x = −0.4975…; a bar down to −10 goes through it.
+    const frame = makeFrame({ timeframe: '4h', start, bars: [flat, flat, flat, [100, 100, -10, -5, 1000], [-5, -5, -5, -5, 1000]] });
+    const r = both((pathChecks) => runBacktest(backtestSpec(frame, [X], { initialCash: 1005.5, leverage: 20, pathChecks }), long10()));
+    expect(r.liquidations).toBe(1);
+    expect(r.fills[1]!.price).toBeCloseTo(-4.95 / 9.95, 9);
   });
 
   it('a long beside a short is not a paid-for book: A falling liquidates the account (x = 505 / 9.95)', () => {

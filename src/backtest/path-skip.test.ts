@@ -60,6 +60,7 @@ describe('simulated venue: skipping idle bar paths changes nothing', () => {
     expect(fast.funding).toEqual(reference.funding);
     expect(fast.notes).toEqual(reference.notes);
     expect(fast.liquidations).toBe(reference.liquidations);
+    expect(fast.venueBarsChecked).toBe(reference.venueBarsChecked);
     expect(Array.from(fast.equity.value)).toEqual(Array.from(reference.equity.value));
   });
 });

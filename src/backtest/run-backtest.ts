@@ -220,6 +220,8 @@ class BarRun {
   private readonly ts: Float64Array;
   private readonly present: readonly Uint8Array[];
   private readonly close: readonly Float64Array[];
+  private readonly low: readonly Float64Array[];
+  private readonly high: readonly Float64Array[];
 
   constructor(
     private readonly spec: BacktestSpec,
@@ -251,6 +253,8 @@ class BarRun {
     this.ts = frame.ts;
     this.present = frame.present;
     this.close = frame.close;
+    this.low = frame.low;
+    this.high = frame.high;
     this.nextFunding = T > 0 ? Math.ceil((frame.ts[this.from < T ? this.from : 0]! + this.tf) / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS : 0;
   }
 
@@ -313,6 +317,9 @@ class BarRun {
     const funding = this.spec.funding;
     const mark = kernel.portfolio.mark;
     const records = this.records;
+    const portfolio = kernel.portfolio;
+    const L = this.low, H = this.high;
+    const QL = exchange.quietLow, QH = exchange.quietHigh, QV = exchange.quietVersion, QB = exchange.quietBars;
     const open = (phases & PHASE_OPEN) !== 0, deliver = (phases & PHASE_DELIVER) !== 0;
     const dispatch = (phases & PHASE_DISPATCH) !== 0, record = (phases & PHASE_RECORD) !== 0;
     for (let t = from; t < until; t++) {
@@ -324,7 +331,12 @@ class BarRun {
         kernel.warmingUp = t < warmup;
         if (control.beforeBar !== undefined) control.beforeBar(kernel, tsOpen);
         clock.advanceToTime(TS, t, 0);
-        for (let i = 0; i < n; i++) if (P[i]![t] !== 0) exchange.processBar(i, bars[i]!, t, tf);
+        for (let i = 0; i < n; i++) {
+          if (P[i]![t] === 0) continue;
+          // In the venue's quiet band nothing can happen on the bar: counted, not called (see quietLow).
+          if (QV[i] === portfolio.version && L[i]![t]! > QL[i]! && H[i]![t]! < QH[i]!) QB[i]!++;
+          else exchange.processBar(i, bars[i]!, t, tf);
+        }
         // Marks move to the closes only after every instrument's path ran, so no path sees another's future close.
         for (let i = 0; i < n; i++) if (P[i]![t] !== 0) mark[i] = C[i]![t]!;
         // Funding settles at closes on the 00/08/16 UTC grid (the grid check only runs once a grid time is reached).

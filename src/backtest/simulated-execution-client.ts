@@ -125,8 +125,26 @@ export class SimulatedExecutionClient implements ExecutionClient {
   liquidations = 0;
   /** Prices processed (path points or ticks) since construction: lets benchmarks prove the venue did its work. */
   pricesProcessed = 0;
-  /** Bars whose range was checked against working orders or an open position. */
-  barsChecked = 0;
+  /** Bars whose range was checked against working orders or an open position (see {@link barsChecked}). */
+  private checked = 0;
+  /**
+   * The quiet band of each instrument: while `quietVersion[i]` equals the portfolio's version, a bar of `i` whose low
+   * is above `quietLow[i]` and whose high is below `quietHigh[i]` can do nothing at the venue (no command on its way,
+   * no order that acts on any price, no resting limit in its range, no position or only a paid-for long book that no
+   * price can liquidate). A bar runner checks that itself and skips the call to {@link processBar}, counting the bar in
+   * `quietBars[i]`; `quietVersion[i]` is −1 while there is no band (anything that changes an instrument's orders or
+   * the commands in flight removes it; fills and funding change the version). Set by {@link processBar} when it finds
+   * a bar with nothing to do, never in the `every-bar` reference. A band ends when a command is sent (every
+   * instrument: commands are processed at any instrument's prices) and when processBar runs (its instrument): orders
+   * change only through commands and at the prices of a path, which only processBar runs in a bar run; fills,
+   * liquidations and funding change the portfolio's version.
+   */
+  readonly quietLow: Float64Array;
+  readonly quietHigh: Float64Array;
+  readonly quietVersion: Float64Array;
+  readonly quietBars: Float64Array;
+  /** Per instrument: 1 when its quiet bars count as checked (it had working orders or a position when the band was set). */
+  private readonly quietCounted: Uint8Array;
 
   constructor(
     private readonly config: SimulatedExecutionConfig,
@@ -136,6 +154,11 @@ export class SimulatedExecutionClient implements ExecutionClient {
   ) {
     this.working = config.instruments.map(() => []);
     this.triggersStale = new Uint8Array(config.instruments.length).fill(1);
+    this.quietLow = new Float64Array(config.instruments.length);
+    this.quietHigh = new Float64Array(config.instruments.length);
+    this.quietVersion = new Float64Array(config.instruments.length).fill(-1);
+    this.quietBars = new Float64Array(config.instruments.length);
+    this.quietCounted = new Uint8Array(config.instruments.length);
     this.actsAnywhere = new Uint8Array(config.instruments.length);
     this.highestBuy = new Float64Array(config.instruments.length);
     this.lowestSell = new Float64Array(config.instruments.length);
@@ -157,11 +180,20 @@ export class SimulatedExecutionClient implements ExecutionClient {
     this.events = events;
   }
 
+  /** Bars whose range was checked against working orders or an open position (by {@link processBar} or a runner's quiet band). */
+  get barsChecked(): number {
+    let n = this.checked;
+    for (let i = 0; i < this.quietBars.length; i++) n += this.quietBars[i]! * this.quietCounted[i]!;
+    return n;
+  }
+
   submit(order: OrderCommand): void {
+    this.quietVersion.fill(-1); // a command on its way: every instrument's bars must run (see quietLow)
     this.inbox.push(order, order.clientOrderId, order.instrument, this.arrivalTime(order.instrument));
   }
 
   cancel(clientOrderId: string, instrument: number): void {
+    this.quietVersion.fill(-1);
     this.inbox.push(undefined, clientOrderId, instrument, this.arrivalTime(instrument));
   }
 
@@ -293,13 +325,14 @@ export class SimulatedExecutionClient implements ExecutionClient {
   processBar(i: number, bars: OhlcvColumns, t: number, timeframeMs: number): void {
     // Small enough to inline into the runner's loop: most bars of most runs stop here.
     if (this.everyBar) return this.referenceBar(i, bars, t, timeframeMs);
+    this.endQuiet(i);
     if (this.inbox.length === 0 && this.working[i]!.length === 0) {
       const q = this.portfolio.quantity[i]!;
-      if (q === 0) return;
+      if (q === 0) return this.quiet(i);
       // A position and nothing else (most bars of a held position): one comparison with the liquidation bound, without
       // the trigger checks of pathCanAct.
-      this.barsChecked++;
-      if (q > 0 && bars.low[t]! >= 0 && this.fundedLongOnly()) return;
+      this.checked++;
+      if (q > 0 && bars.low[t]! >= 0 && this.fundedLongOnly()) return this.quiet(i);
       if (this.multi) this.marksMoved();
       this.refreshBound(i);
       const bound = this.liquidationBounds[i]!;
@@ -307,16 +340,40 @@ export class SimulatedExecutionClient implements ExecutionClient {
       this.runBarPath(i, bars, t, timeframeMs);
       return;
     }
-    this.barsChecked++;
+    this.checked++;
     // The marks epoch moves where a liquidation bound is used: in rangeMayLiquidate, or at each price of the path.
-    if (this.inbox.length === 0 && !this.pathCanAct(i, bars, t)) return;
+    if (this.inbox.length === 0 && !this.pathCanAct(i, bars, t)) return this.quiet(i);
     this.runBarPath(i, bars, t, timeframeMs);
+  }
+
+  /**
+   * A bar of instrument `i` found nothing to do: sets its quiet band (see {@link quietLow}) when one holds until its
+   * orders, the commands in flight or the portfolio change — no position, or a long in a paid-for long-only book
+   * (prices ≥ 0, so a long's band starts at 0 at least). Called only with no command on its way and where no order
+   * of `i` acts on any price (none works, or pathCanAct found none).
+   */
+  private quiet(i: number): void {
+    const q = this.portfolio.quantity[i]!;
+    if (q < 0 || (q > 0 && !this.fundedLongOnly())) return;
+    if (this.triggersStale[i] !== 0) this.computeTriggers(i);
+    const buy = this.highestBuy[i]!;
+    this.quietLow[i] = q > 0 && !(buy >= 0) ? 0 : buy;
+    this.quietHigh[i] = this.lowestSell[i]!;
+    this.quietCounted[i] = q !== 0 || this.working[i]!.length > 0 ? 1 : 0;
+    this.quietVersion[i] = this.portfolio.version;
+  }
+
+  /** Counts the bars a runner skipped in `i`'s band and ends the band (processBar runs: the band may no longer hold). */
+  private endQuiet(i: number): void {
+    this.checked += this.quietBars[i]! * this.quietCounted[i]!;
+    this.quietBars[i] = 0;
+    this.quietVersion[i] = -1;
   }
 
   /** {@link processBar} of the `every-bar` reference: the path of every bar with a command, an order or a position. */
   private referenceBar(i: number, bars: OhlcvColumns, t: number, timeframeMs: number): void {
     if (this.inbox.length === 0 && this.working[i]!.length === 0 && this.portfolio.quantity[i] === 0) return;
-    this.barsChecked++;
+    this.checked++;
     this.runBarPath(i, bars, t, timeframeMs);
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BarEvent, Strategy, StrategyContext } from '../engine/strategy.js';
-import { backtestSpec, testInstrument } from '../../test/support/engine-scenarios.js';
+import { at, backtestSpec, testInstrument } from '../../test/support/engine-scenarios.js';
 import { randomTrader as seededTrader } from '../../test/support/random-trader.js';
 import { makeFrame, randomWalkBars, type Ohlcv } from '../../test/support/frames.js';
 import { FixedLatency, TableFundingModel, VolumeParticipationFillModel } from './execution-models.js';
@@ -34,6 +34,8 @@ function compare(spec: BacktestSpec, strategy: () => Strategy) {
   expect(fast.notes).toEqual(reference.notes);
   expect(fast.liquidations).toBe(reference.liquidations);
   expect(Array.from(fast.equity.value)).toEqual(Array.from(reference.equity.value));
+  // Bars checked (a command, an order or a position): the same bars, whether the venue or the runner's quiet band did it.
+  expect(fast.venueBarsChecked).toBe(reference.venueBarsChecked);
   return { fast, reference };
 }
 
@@ -193,6 +195,18 @@ describe('skip-idle: a bar whose range only just reaches an order or a liquidati
     const liq = fast.fills.filter((f) => f.reason === 'liquidation');
     expect(liq.map((f) => f.instrument)).toEqual([A!.id, B!.id]);
     expect(liq[1]!.price).toBeCloseTo(4457.5 / 49, 9);
+  });
+
+  it.each([
+    ['buy', 90, [100, 100, 90, 95, 1000]],
+    ['sell', 110, [100, 110, 100, 105, 1000]],
+  ] as const)('a bar that just touches a resting %s limit fills it: the quiet band is open at its ends', (side, price, touch) => {
+    // The limit rests from b1 on; b1 and b2 cannot reach it (quiet bars, skipped by the runner); b3's low (buy) or
+    // high (sell) is exactly the limit: it fills as maker at its price.
+    const frame = makeFrame({ timeframe: '4h', start, bars: [flat(100), flat(100), flat(100), [...touch], flat(100)] });
+    const strategy = script({ 0: (ctx) => void ctx.submitOrder({ instrument: 0, side, type: 'limit', price, quantity: 1 }) });
+    const { fast } = compare(backtestSpec(frame, [INSTRUMENTS[0]!]), strategy);
+    expect(fast.fills.map((f) => [f.side, f.price, f.liquidity, f.ts])).toEqual([[side, price, 'maker', at('2024-01-01T16:00:00Z')]]);
   });
 
   it('an instrument without maintenance margin never liquidates, whatever the range', () => {
