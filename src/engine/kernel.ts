@@ -131,9 +131,10 @@ export class Kernel implements StrategyContext, ExecutionEvents {
    */
   entryBlock: string | undefined = undefined;
   /**
-   * Client order ids an entry block does not deny: orders this run already sent before a restart (a paper run's
-   * journal holds them; a venue's orders are adopted at reconciliation instead). Making such a decision again is the
-   * same order, not a new position: denying it would leave the journal with an order the account never had.
+   * Client order ids an entry block does not deny: orders this run already sent before a restart (its journal holds
+   * them: a paper venue lost them with the crashed life, a venue may have lost one in flight, and one it received is
+   * adopted at reconciliation). Making such a decision again is the same order, not a new position: denying it would
+   * leave the journal with an order the account never had.
    */
   entryBlockExempt: ReadonlySet<string> | undefined = undefined;
 

@@ -370,7 +370,7 @@ export class LiveRunner {
         for (let i = 0; i < config.instruments.length; i++) if (kernel.risk.isInstrumentHalted(i)) kernel.setInstrumentHalted(i, false, 'unhalted by the operator (tm live --unhalt)');
       }
       for (const i of saved.breakerHalted ?? []) this.breakerHalted[i] = 1;
-      if (this.paperVenue !== undefined) kernel.entryBlockExempt = this.sentAfter(saved.journalBytes ?? 0);
+      kernel.entryBlockExempt = this.sentAfter(saved.journalBytes ?? 0);
       this.breakerOpen = (saved.breakerHalted ?? []).length > 0;
       liveFrom = saved.lastBarTs + tf;
       liveBars = saved.liveBars;
@@ -679,9 +679,11 @@ export class LiveRunner {
 
   /**
    * Client order ids the journal holds as sent from byte `offset` on (after the saved state): a life that crashed
-   * before saving sent them, and its paper venue's books went with it. Catching up, this life makes those decisions
-   * again; the warm-up protection must not deny them (see Kernel.entryBlockExempt), as a venue that kept the orders
-   * would have them adopted at reconciliation. An unreadable journal tail exempts nothing (logged).
+   * before saving sent them. Catching up, this life makes those decisions again; the warm-up protection must not deny
+   * them (see Kernel.entryBlockExempt): a paper venue's books went with the crashed life, and a venue's order may have
+   * been lost in flight (journaled, never received). One the venue did receive was adopted at reconciliation (the
+   * decision made again is that order, not sent twice); one it received and closed is answered 110072 under its id and
+   * followed as that order by the Bybit client. An unreadable journal tail exempts nothing (logged).
    */
   private sentAfter(offset: number): ReadonlySet<string> | undefined {
     if (this.journal.size() <= offset) return undefined;

@@ -110,7 +110,6 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     seen.add(r.id);
     live.push({ id: r.id, instrument: r.i, side: r.side, type: r.type, quantity: r.q, ...(r.p !== undefined ? { price: r.p } : {}) });
   }
-  const paperSent = start.mode === 'paper' ? seen : undefined;
   let orders: readonly OrderSnapshot[] = [];
   const result = runBacktest(
     {
@@ -135,8 +134,9 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     {
       inspect: (kernel) => void (orders = kernel.orders.save().orders),
       beforeBar: (kernel, tsOpen) => {
-        // A paper run re-sends, through its warm-up protection, the orders a crashed life had sent (LiveRunner.sentAfter).
-        if (paperSent !== undefined) kernel.entryBlockExempt ??= paperSent;
+        // A life re-makes, through its warm-up protection, the decisions a crashed life had sent (LiveRunner.sentAfter):
+        // sent again (paper; an order lost in flight) or adopted from the venue at reconciliation, never denied.
+        kernel.entryBlockExempt ??= seen;
         for (; nextBlock < blocks.length && blocks[nextBlock]!.t <= tsOpen; nextBlock++) kernel.entryBlock = blocks[nextBlock]!.id === 'set' ? blocks[nextBlock]!.reason : undefined;
       },
     },

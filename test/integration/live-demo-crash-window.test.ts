@@ -1,0 +1,166 @@
+/**
+ * The crash window of live-paper-parity's 'a life killed after sending orders but before saving its state…', in demo
+ * mode (real ccxt through BybitExecutionClient against the local Bybit v5 venue): life A decides an order X at bar T,
+ * journals its submit and is killed before saving its state (its state file is put back to the save before T); the
+ * next life B restores that older state, reconciles with the venue and re-decides bar T under a warm-up protection
+ * that never lifts. Either X reached the venue (B adopts it at reconciliation) or it was lost in flight (the venue
+ * never had an order with its orderLinkId).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BybitExecutionClient } from '../../src/adapters/bybit/index.js';
+import { BybitMarketDataClient } from '../../src/adapters/bybit/bybit-market-data-client.js';
+import { runBacktest } from '../../src/backtest/run-backtest.js';
+import type { ExperimentConfig } from '../../src/backtest/run-experiment.js';
+import { parseBacktestConfig } from '../../src/config/backtest-config.js';
+import { timeframeMs } from '../../src/core/time.js';
+import { LiveBarFeed } from '../../src/live/bar-feed.js';
+import { readJournal, type JournalRecord } from '../../src/live/journal.js';
+import { VirtualTime } from '../../src/live/live-clock.js';
+import { LiveRunner } from '../../src/live/live-runner.js';
+import { liveSetup } from '../../src/live/live-setup.js';
+import { replayJournal } from '../../src/live/replay.js';
+import { STRATEGIES } from '../../src/strategies/index.js';
+import { BybitV5Venue, TEST_API_KEY, TEST_API_SECRET } from '../support/bybit-v5-venue.js';
+import { backtestSpec } from '../support/engine-scenarios.js';
+import { serverKlines, sharedFrame, VenueDrivingTime } from '../support/live-harness.js';
+import { tempDir } from '../support/shared-data.js';
+
+const RAW = { name: 'live-demo-window', strategy: 'sma-crossover', params: { fast: 10, slow: 30, allocation: 0.4, allowShort: true }, data: { venue: 'bybit', symbols: ['BTCUSDT', 'ETHUSDT'], timeframe: '4h', start: '2024-01-01', end: '2025-01-01' }, instruments: 'bybit-linear', funding: { venue: 'bybit', fallback: { kind: 'zero' } }, initialCash: 100_000, leverage: 10, slippage: { model: 'fixed', bps: 2 }, seed: 1, warmup: 29 };
+const parsed = parseBacktestConfig(RAW, 'live-demo-window.json');
+if (!parsed.success) throw parsed.error;
+const CONFIG = parsed.data as unknown as ExperimentConfig;
+const WARMUP = 29;
+const BARS = 120;
+const AFTER = 8; // live bars of the last life after the lost one
+const frame = sharedFrame('2024-01-01T00:00:00Z', WARMUP + BARS + 1);
+const tf = timeframeMs('4h');
+const startTs = frame.ts[WARMUP]!;
+const setup = liveSetup(CONFIG, STRATEGIES);
+const FOREVER = 365 * 86_400_000;
+
+/**
+ * The bar T (frame index) of the window: the decision of exactly one order (X), with no other decision on the two bars
+ * before it nor on the bars after it that the last life runs (the backtest's decisions, which the demo run makes too).
+ */
+function windowBar(): number {
+  const bt = runBacktest(backtestSpec(frame, setup.instruments, { warmupBars: WARMUP, runId: 'dwin', slippage: setup.slippage, fees: setup.fees, initialCash: 100_000 }), setup.strategy);
+  const decided = bt.fills.map((f) => frame.ts.indexOf(f.ts) - 1); // filled at the next open
+  for (const k of decided) {
+    if (k < WARMUP + 10 || k + AFTER >= WARMUP + BARS) continue;
+    if (decided.filter((d) => d >= k - 2 && d <= k + AFTER).length === 1) return k;
+  }
+  throw new Error('no isolated decision in the frame');
+}
+
+interface Outcome {
+  readonly x: string;
+  readonly records: readonly JournalRecord[];
+  readonly starts: readonly number[];
+  readonly venueIds: readonly string[];
+  readonly runner: LiveRunner;
+  readonly venue: BybitV5Venue;
+  readonly dir: string;
+}
+
+describe('demo run: a life killed after sending an order but before saving its state, then a restart under warm-up protection', () => {
+  const closers: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of closers.splice(0)) await c();
+  });
+
+  /** Life 1 up to bar T-1 (its save is the checkpoint), life A bar T (decides X), state put back, life B from T under a protection that never lifts. */
+  async function scenario(runId: string, lostInFlight: boolean): Promise<Outcome> {
+    const T = windowBar();
+    const time = new VirtualTime(startTs);
+    const venue = await BybitV5Venue.start({ server: { klines: serverKlines(frame) }, now: () => time.current(), slippageBps: 2, initialPrice: 1, recvWindowCheck: false });
+    closers.push(() => venue.close());
+    const pacer = new VenueDrivingTime(time, frame, (k) => frame.symbols.forEach((s, i) => venue.bar({ open: frame.open[i]![k]!, high: frame.high[i]![k]!, low: frame.low[i]![k]!, close: frame.close[i]![k]!, volume: frame.volume[i]![k]! }, s)));
+    const market = new BybitMarketDataClient({ apiUrl: venue.url, rateLimitMs: 1 });
+    closers.push(() => market.close());
+    const dir = tempDir('tm-live-demo-window-');
+    const life = async (maxBars: number, restartProtectionMs = 0): Promise<LiveRunner> => {
+      const client = new BybitExecutionClient({ apiUrl: venue.url, rateLimitMs: 0, timeoutMs: 5_000, backoffBaseMs: 1, backoffMaxMs: 5 }, { instruments: setup.instruments, keys: { apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET }, clock: { now: () => pacer.current() }, env: {} });
+      try {
+        await client.prepare();
+        const feed = new LiveBarFeed(market, frame.symbols, '4h', tf, pacer, { graceMs: 1_000, retryMs: 1_000, pageSize: 1000 });
+        const runner = new LiveRunner(
+          { runId, mode: 'demo', instruments: setup.instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir, startTs, maxBars, warmupBars: WARMUP, config: CONFIG, restartProtectionMs },
+          { feed, pacer, strategy: liveSetup(CONFIG, STRATEGIES).strategy, venue: client },
+        );
+        await runner.run();
+        return runner;
+      } finally {
+        await client.close();
+      }
+    };
+    await life(T - WARMUP);
+    const checkpoint = readFileSync(`${dir}/state.json`);
+    // Lost in flight: the create request of X (and the client's one resend after finding no order) never arrive.
+    if (lostInFlight) venue.injectFault('dropped_connection', { path: '/v5/order/create', count: 2 });
+    await life(1);
+    expect(venue.faultCounts()['dropped_connection'] ?? 0).toBe(lostInFlight ? 2 : 0);
+    const venueIdsAfterA = venue.orders().map((o) => String(o['orderLinkId']));
+    writeFileSync(`${dir}/state.json`, checkpoint);
+    const runner = await life(AFTER, FOREVER);
+    const { records } = readJournal(`${dir}/journal.jsonl`);
+    const starts = records.flatMap((r, k) => (r.k === 'start' ? [k] : []));
+    expect(starts).toHaveLength(3);
+    const sentByA = records.slice(starts[1]!, starts[2]!).flatMap((r) => (r.k === 'submit' ? [r.id] : []));
+    expect(sentByA).toHaveLength(1);
+    // X reached the venue, or never did.
+    expect(venueIdsAfterA.includes(sentByA[0]!)).toBe(!lostInFlight);
+    return { x: sentByA[0]!, records, starts, venueIds: venue.orders().map((o) => String(o['orderLinkId'])), runner, venue, dir };
+  }
+
+  /** Records of life B (from its start record on), and what it did with X. */
+  function lifeB(o: Outcome) {
+    const b = o.records.slice(o.starts[2]!);
+    return {
+      submits: b.flatMap((r) => (r.k === 'submit' ? [r.id] : [])),
+      denied: b.flatMap((r) => (r.k === 'event' && r.e === 'denied' ? [r.id] : [])),
+      adopted: b.flatMap((r) => (r.k === 'reconcile' && r.kind === 'adopted_order' ? [String(r.detail['id'])] : [])),
+      xFills: o.records.flatMap((r) => (r.k === 'fill' && r.id === o.x ? [r.exec] : [])),
+    };
+  }
+
+  /** Both cases end the same: X is one order at the venue, filled once, the runner's positions are the venue's, and tm replay of the journal agrees. */
+  function expectConsistent(o: Outcome): void {
+    expect(new Set(o.venueIds).size).toBe(o.venueIds.length); // one venue order per orderLinkId
+    const x = o.venue.orders().filter((v) => v['orderLinkId'] === o.x);
+    expect(x.map((v) => v['orderStatus'])).toEqual(['Filled']);
+    const execs = o.venue.executions().filter((e) => e['orderLinkId'] === o.x).map((e) => String(e['execId']));
+    expect(execs.length).toBeGreaterThan(0);
+    expect([...new Set(lifeB(o).xFills)]).toEqual(execs); // every execution of X journaled (X fills after A's life: by B)
+    frame.symbols.forEach((s, i) => expect(o.runner.kernel.position(i)).toBeCloseTo(o.venue.position(s), 9));
+    const report = replayJournal(`${o.dir}/journal.jsonl`, STRATEGIES);
+    expect(report.divergence).toBeUndefined();
+    const denied = lifeB(o).denied.length;
+    expect(report.denied).toEqual({ live: denied, replay: denied });
+    expect(report.fills.unmatched).toBe(0);
+    expect(report.fills.maxPriceDiff).toBeLessThanOrEqual(Math.max(...setup.instruments.map((x) => x.tickSize)) / 2 + 1e-9);
+  }
+
+  it('(a) X reached the venue: B adopts it at reconciliation, does not send or deny it again, books its fill; the venue holds it once and tm replay agrees', async () => {
+    const o = await scenario('dwa', false);
+    const b = lifeB(o);
+    expect(b.adopted).toEqual([o.x]);
+    expect(b.submits).toEqual([]); // nothing new passed the protection, X was not sent twice
+    expect(b.denied).not.toContain(o.x);
+    expectConsistent(o);
+  }, 120_000);
+
+  it('(b) X lost in flight (the venue never had its orderLinkId): B sends it again under its id through the protection; the venue holds it once and tm replay agrees', async () => {
+    // Before the fix B's warm-up protection denied X (same id, `risk: warm-up protection…`): the venue never had it,
+    // the journal kept a submit of an order the account never had, and tm replay diverged at X (index 3).
+    const o = await scenario('dwb', true);
+    const b = lifeB(o);
+    expect(b.adopted).toEqual([]);
+    expect(b.submits).toEqual([o.x]); // sent again, and nothing else passed the protection
+    expect(b.denied).not.toContain(o.x);
+    const again = o.records.slice(o.starts[2]!).find((r) => r.k === 'submit')!;
+    const first = o.records.slice(o.starts[1]!, o.starts[2]!).find((r) => r.k === 'submit')!;
+    expect({ ...again, t: 0 }).toEqual({ ...first, t: 0 }); // the same decision (side, quantity), under the same id
+    expectConsistent(o);
+  }, 120_000);
+});
