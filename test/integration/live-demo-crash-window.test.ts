@@ -11,8 +11,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BybitExecutionClient } from '../../src/adapters/bybit/index.js';
 import { BybitMarketDataClient } from '../../src/adapters/bybit/bybit-market-data-client.js';
 import { runBacktest } from '../../src/backtest/run-backtest.js';
-import type { ExperimentConfig } from '../../src/backtest/run-experiment.js';
-import { parseBacktestConfig } from '../../src/config/backtest-config.js';
 import { timeframeMs } from '../../src/core/time.js';
 import { LiveBarFeed } from '../../src/live/bar-feed.js';
 import { readJournal, type JournalRecord } from '../../src/live/journal.js';
@@ -23,13 +21,10 @@ import { replayJournal } from '../../src/live/replay.js';
 import { STRATEGIES } from '../../src/strategies/index.js';
 import { BybitV5Venue, TEST_API_KEY, TEST_API_SECRET } from '../support/bybit-v5-venue.js';
 import { backtestSpec } from '../support/engine-scenarios.js';
-import { serverKlines, sharedFrame, VenueDrivingTime } from '../support/live-harness.js';
+import { demoSmaConfig, serverKlines, sharedFrame, VenueDrivingTime } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
-const RAW = { name: 'live-demo-window', strategy: 'sma-crossover', params: { fast: 10, slow: 30, allocation: 0.4, allowShort: true }, data: { venue: 'bybit', symbols: ['BTCUSDT', 'ETHUSDT'], timeframe: '4h', start: '2024-01-01', end: '2025-01-01' }, instruments: 'bybit-linear', funding: { venue: 'bybit', fallback: { kind: 'zero' } }, initialCash: 100_000, leverage: 10, slippage: { model: 'fixed', bps: 2 }, seed: 1, warmup: 29 };
-const parsed = parseBacktestConfig(RAW, 'live-demo-window.json');
-if (!parsed.success) throw parsed.error;
-const CONFIG = parsed.data as unknown as ExperimentConfig;
+const CONFIG = demoSmaConfig('live-demo-window');
 const WARMUP = 29;
 const BARS = 120;
 const AFTER = 8; // live bars of the last life after the lost one

@@ -7,8 +7,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BybitExecutionClient } from '../../src/adapters/bybit/index.js';
 import { runBacktest } from '../../src/backtest/run-backtest.js';
-import type { ExperimentConfig } from '../../src/backtest/run-experiment.js';
-import { parseBacktestConfig } from '../../src/config/backtest-config.js';
 import { timeframeMs } from '../../src/core/time.js';
 import { LiveBarFeed } from '../../src/live/bar-feed.js';
 import { VirtualTime } from '../../src/live/live-clock.js';
@@ -19,13 +17,10 @@ import { STRATEGIES } from '../../src/strategies/index.js';
 import { BybitMarketDataClient } from '../../src/adapters/bybit/bybit-market-data-client.js';
 import { BybitV5Venue, TEST_API_KEY, TEST_API_SECRET } from '../support/bybit-v5-venue.js';
 import { backtestSpec } from '../support/engine-scenarios.js';
-import { serverKlines, sharedFrame, VenueDrivingTime } from '../support/live-harness.js';
+import { demoSmaConfig, serverKlines, sharedFrame, VenueDrivingTime } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
-const RAW = { name: 'live-demo-parity', strategy: 'sma-crossover', params: { fast: 10, slow: 30, allocation: 0.4, allowShort: true }, data: { venue: 'bybit', symbols: ['BTCUSDT', 'ETHUSDT'], timeframe: '4h', start: '2024-01-01', end: '2025-01-01' }, instruments: 'bybit-linear', funding: { venue: 'bybit', fallback: { kind: 'zero' } }, initialCash: 100_000, leverage: 10, slippage: { model: 'fixed', bps: 2 }, seed: 1, warmup: 29 };
-const parsed = parseBacktestConfig(RAW, 'live-demo-parity.json');
-if (!parsed.success) throw parsed.error;
-const CONFIG = parsed.data as unknown as ExperimentConfig;
+const CONFIG = demoSmaConfig('live-demo-parity');
 const WARMUP = 29;
 const LIVE = 300;
 const frame = sharedFrame('2024-01-01T00:00:00Z', WARMUP + LIVE + 1);

@@ -1,5 +1,7 @@
 /** Pieces of live-runner tests: real Bybit bars served by the local v5 server on a virtual clock, and the matching backtest frame. */
 import { BybitMarketDataClient } from '../../src/adapters/bybit/bybit-market-data-client.js';
+import type { ExperimentConfig } from '../../src/backtest/run-experiment.js';
+import { parseBacktestConfig } from '../../src/config/backtest-config.js';
 import { timeframeMs } from '../../src/core/time.js';
 import type { BarFrame } from '../../src/data/bar-frame.js';
 import { LiveBarFeed } from '../../src/live/bar-feed.js';
@@ -8,6 +10,18 @@ import { BybitV5Server, type ServerBars } from './bybit-v5-server.js';
 import { readSharedBars, type TestBars } from './bybit-test-data.js';
 
 export const LIVE_SYMBOLS = ['BTCUSDT', 'ETHUSDT'] as const;
+
+/**
+ * The demo tests' experiment, validated as `tm live` validates a config file: SMA(10)/SMA(30) crossover (40 %
+ * allocation, shorts allowed) on Bybit BTCUSDT and ETHUSDT 4h perps, 100,000 USDT at leverage 10, 2 bp slippage,
+ * 29 warm-up bars.
+ */
+export function demoSmaConfig(name: string): ExperimentConfig {
+  const raw = { name, strategy: 'sma-crossover', params: { fast: 10, slow: 30, allocation: 0.4, allowShort: true }, data: { venue: 'bybit', symbols: [...LIVE_SYMBOLS], timeframe: '4h', start: '2024-01-01', end: '2025-01-01' }, instruments: 'bybit-linear', funding: { venue: 'bybit', fallback: { kind: 'zero' } }, initialCash: 100_000, leverage: 10, slippage: { model: 'fixed', bps: 2 }, seed: 1, warmup: 29 };
+  const parsed = parseBacktestConfig(raw, `${name}.json`);
+  if (!parsed.success) throw parsed.error;
+  return parsed.data as unknown as ExperimentConfig;
+}
 
 /** BTCUSDT and ETHUSDT 4h bars of the shared data on their common grid from `fromIso` on (`count` bars). */
 export function sharedFrame(fromIso: string, count: number): BarFrame {
