@@ -234,8 +234,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
     if (this.triggersStale[i] !== 0) this.computeTriggers(i);
     if (this.actsAnywhere[i] !== 0 || low <= this.highestBuy[i]! || high >= this.lowestSell[i]!) return true;
     const q = this.portfolio.quantity[i]!;
-    if (q === 0 || (q > 0 && low >= 0 && this.fundedLongOnly())) return false;
-    return this.rangeMayLiquidate(i, q, low, high);
+    return q !== 0 && this.rangeMayLiquidate(i, q, low, high);
   }
 
   /**
@@ -243,8 +242,8 @@ export class SimulatedExecutionClient implements ExecutionClient {
    * position long and paid for. With longs only, equity − maintenance margin = cash − Σ q·entry + Σ q·(1 − m)·x
    * over the instruments' valuations x, smallest at x = 0: when cash − Σ q·entry is above 0 (by a relative 1e-9, for
    * rounding) and no margin rate m exceeds 1, equity stays above the margin at every price. Decided once per
-   * portfolio version (fills, funding), not per bar: a fully paid long book (leverage ≤ 1) skips the per-bar account
-   * sums of the liquidation bounds. The `every-bar` reference never asks (it checks every price exactly).
+   * portfolio version (fills, funding), not per bar: a long's liquidation bound is then 0 (see refreshBound), with no
+   * per-bar account sums. The `every-bar` reference never asks (it checks every price exactly).
    */
   private fundedLongOnly(): boolean {
     const p = this.portfolio;
@@ -274,7 +273,8 @@ export class SimulatedExecutionClient implements ExecutionClient {
   private rangeMayLiquidate(i: number, q: number, low: number, high: number): boolean {
     const p = this.portfolio;
     if (this.multi) this.marksMoved();
-    if (this.multi && (this.boundVersions[i] !== p.version || this.boundEpochs[i] !== this.markEpoch)) {
+    // A paid-for long's bound is 0 at no cost (refreshBound): nothing to test first.
+    if (this.multi && (this.boundVersions[i] !== p.version || this.boundEpochs[i] !== this.markEpoch) && !(q > 0 && this.fundedLongOnly())) {
       // Several instruments: the bound would be stale at the next bar time (other marks move), so test first.
       this.refreshAccount();
       const acc = this.account;
@@ -332,11 +332,10 @@ export class SimulatedExecutionClient implements ExecutionClient {
       // A position and nothing else (most bars of a held position): one comparison with the liquidation bound, without
       // the trigger checks of pathCanAct.
       this.checked++;
-      if (q > 0 && bars.low[t]! >= 0 && this.fundedLongOnly()) return this.quiet(i);
       if (this.multi) this.marksMoved();
       this.refreshBound(i);
       const bound = this.liquidationBounds[i]!;
-      if (q > 0 ? bars.low[t]! > bound : bars.high[t]! < bound) return;
+      if (q > 0 ? bars.low[t]! > bound : bars.high[t]! < bound) return this.quiet(i);
       this.runBarPath(i, bars, t, timeframeMs);
       return;
     }
@@ -453,7 +452,6 @@ export class SimulatedExecutionClient implements ExecutionClient {
     if (q === 0) return;
     // Cheap pre-filter: prices clearly on the safe side of the liquidation price skip the exact check.
     if (!this.everyBar) {
-      if (q > 0 && price >= 0 && this.fundedLongOnly()) return;
       this.refreshBound(i);
       const bound = this.liquidationBounds[i]!;
       if (q > 0 ? price > bound : price < bound) return;
@@ -475,6 +473,10 @@ export class SimulatedExecutionClient implements ExecutionClient {
     const mmr = p.maintenanceMarginRates[i]!;
     if (mmr === 0) {
       this.liquidationBounds[i] = q > 0 ? -Infinity : Infinity; // never liquidates (checkLiquidation returns at once)
+      return;
+    }
+    if (q > 0 && this.fundedLongOnly()) {
+      this.liquidationBounds[i] = 0; // no price ≥ 0 liquidates a paid-for long-only book; lower ones get the exact check
       return;
     }
     // A price beyond which `i` cannot be liquidated while cash, positions and the other instruments' marks stay as

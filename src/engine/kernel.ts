@@ -110,7 +110,7 @@ export class Kernel implements StrategyContext, ExecutionEvents {
   private readonly idNext: Int32Array;
   private readonly bar = new BarView();
   /** One row the live runner's reused buffer is copied to (the bar view must not read a buffer that changes). */
-  private readonly row: OhlcvColumns = { ts: new Float64Array(1), open: new Float64Array(1), high: new Float64Array(1), low: new Float64Array(1), close: new Float64Array(1), volume: new Float64Array(1) };
+  private readonly row = oneRow();
   private readonly tick: { -readonly [K in keyof TickEvent]: TickEvent[K] } = { instrument: 0, tsEvent: 0, price: 0, quantity: 0, side: 0 };
   private readonly recorder: AnnotationRecorder;
   private readonly immutableBars: boolean;
@@ -581,7 +581,13 @@ export class Kernel implements StrategyContext, ExecutionEvents {
   }
 }
 
-const NO_ROWS: OhlcvColumns = { ts: new Float64Array(1), open: new Float64Array(1), high: new Float64Array(1), low: new Float64Array(1), close: new Float64Array(1), volume: new Float64Array(1) };
+/** OHLCV columns of one row (zeros). */
+function oneRow(): OhlcvColumns {
+  return { ts: new Float64Array(1), open: new Float64Array(1), high: new Float64Array(1), low: new Float64Array(1), close: new Float64Array(1), volume: new Float64Array(1) };
+}
+
+/** What a view reads before its first bar. */
+const NO_ROWS = oneRow();
 
 /**
  * The bar a strategy is handed: row `t` of the columns `cols`, its numbers read when asked. The kernel stores 3
