@@ -186,34 +186,43 @@ export class Kernel implements StrategyContext, ExecutionEvents {
    * Numbers are read from the columns, never passed one by one, so a bar crosses no call boundary as boxed doubles.
    */
   onBar(i: number, bars: OhlcvColumns, t: number, timeframeMs: number, columns?: readonly Float64Array[]): void {
-    const h = this.histories[i]!;
-    let index: number;
-    if (this.immutableBars) index = h.reference(bars, t, columns);
-    else {
-      index = h.pushFrom(bars, t);
-      if (columns !== undefined) h.setColumnsFrom(columns, t);
-    }
+    // The hot path of every bar of every run, inlined into the bar loop: kept small (the rare branches are methods of
+    // their own) so that the loop's inlining budget is left to the strategy's onBar and what it calls. With the live
+    // row copy and the risk check written out here, V8 no longer inlined engine-fills' SMA step into the loop and
+    // boxed the close passed to it on every bar.
     const b = this.bar;
     b.instrument = i;
-    b.index = index;
     b.tf = timeframeMs;
     if (this.immutableBars) {
+      b.index = this.histories[i]!.reference(bars, t, columns);
       b.cols = bars;
       b.t = t;
-    } else {
-      const r = this.row;
-      r.ts[0] = bars.ts[t]!;
-      r.open[0] = bars.open[t]!;
-      r.high[0] = bars.high[t]!;
-      r.low[0] = bars.low[t]!;
-      r.close[0] = bars.close[t]!;
-      r.volume[0] = bars.volume[t]!;
-      b.cols = r;
-      b.t = 0;
-    }
+    } else this.deliverCopy(i, bars, t, columns);
     this.portfolio.mark[i] = bars.close[t]!;
-    if (this.risk.watchesEquity && this.risk.observe(this.clock.now())) this.flattenAll(this.risk.flattenReason());
+    if (this.risk.watchesEquity) this.observeEquity();
     this.strategy.onBar?.(this, b);
+  }
+
+  /** {@link onBar} of a bar whose columns may change after delivery (the live runner's reused row): copied in. */
+  private deliverCopy(i: number, bars: OhlcvColumns, t: number, columns: readonly Float64Array[] | undefined): void {
+    const h = this.histories[i]!;
+    const b = this.bar;
+    b.index = h.pushFrom(bars, t);
+    if (columns !== undefined) h.setColumnsFrom(columns, t);
+    const r = this.row;
+    r.ts[0] = bars.ts[t]!;
+    r.open[0] = bars.open[t]!;
+    r.high[0] = bars.high[t]!;
+    r.low[0] = bars.low[t]!;
+    r.close[0] = bars.close[t]!;
+    r.volume[0] = bars.volume[t]!;
+    b.cols = r;
+    b.t = 0;
+  }
+
+  /** The risk engine's equity watch at a bar: flattens everything when a loss limit was hit. */
+  private observeEquity(): void {
+    if (this.risk.observe(this.clock.now())) this.flattenAll(this.risk.flattenReason());
   }
 
   /** A trade tick: marks the instrument and delivers the tick. */
