@@ -244,3 +244,41 @@ describe('a long-only book paid for in full cannot be liquidated; one that is no
     expect(liq[0]!.price).toBeCloseTo(505 / 9.95, 9);
   });
 });
+
+/**
+ * With one instrument a levered position's liquidation bound depends on the portfolio only, so its bars between the
+ * bound and its resting limits are a quiet band the runner skips without calling the venue. The position is held
+ * through five such bars before the one that goes through the bound: a band that ignored the bound would skip that
+ * bar too. Each case runs with path skipping and with the `every-bar` reference; both must agree.
+ */
+describe('a 10x position held through quiet bars is liquidated on the bar that goes through its bound', () => {
+  const both = (frame: ReturnType<typeof makeFrame>, side: 'buy' | 'sell') => {
+    const run = (pathChecks: 'skip-idle' | 'every-bar') =>
+      runBacktest(backtestSpec(frame, [X], { initialCash: INITIAL_CASH, leverage: 20, pathChecks }), scriptStrategy({ 0: (ctx) => ctx.submitOrder({ instrument: 0, side, type: 'market', quantity: 100 }) }));
+    const fast = run('skip-idle'), reference = run('every-bar');
+    expect(fast.fills).toEqual(reference.fills);
+    expect(Array.from(fast.equity.value)).toEqual(Array.from(reference.equity.value));
+    expect(fast.venueBarsChecked).toBe(reference.venueBarsChecked);
+    return fast;
+  };
+
+  it('a long (x = 90, see above): lows of 95 for five bars, then a bar down to 89', () => {
+    const quiet: Ohlcv = [100, 101, 95, 98, 1000];
+    // b6 path: open 98 → high 99 (nearer) → low 89, through x = 90.
+    const r = both(makeFrame({ timeframe: '4h', start, bars: [flat, quiet, quiet, quiet, quiet, quiet, [98, 99, 89, 90, 1000], flat] }), 'buy');
+    expect(r.liquidations).toBe(1);
+    expect(r.fills[1]!.price).toBeCloseTo(90, 9);
+    expect(r.fills[1]!.ts).toBe(at('2024-01-02T04:00:00Z')); // the b6 close
+    expect(r.venueBarsChecked).toBe(6); // b1 (the entry) to b6, skipped or not
+  });
+
+  it('a short: 1045 − 100 (x − 100) = 100 · x · 0.005 → x = 11045 / 100.5 ≈ 109.90; highs of 105 for five bars, then a bar up to 111', () => {
+    const quiet: Ohlcv = [100, 105, 99, 102, 1000];
+    // b6 path: open 102 → low 101 (nearer) → high 111, through x.
+    const r = both(makeFrame({ timeframe: '4h', start, bars: [flat, quiet, quiet, quiet, quiet, quiet, [102, 111, 101, 110, 1000], flat] }), 'sell');
+    expect(r.liquidations).toBe(1);
+    expect(r.fills[1]!.price).toBeCloseTo(11045 / 100.5, 9);
+    expect(r.fills[1]!.ts).toBe(at('2024-01-02T04:00:00Z'));
+    expect(r.venueBarsChecked).toBe(6);
+  });
+});

@@ -347,17 +347,24 @@ export class SimulatedExecutionClient implements ExecutionClient {
 
   /**
    * A bar of instrument `i` found nothing to do: sets its quiet band (see {@link quietLow}) when one holds until its
-   * orders, the commands in flight or the portfolio change — no position, or a long in a paid-for long-only book
-   * (prices ≥ 0, so a long's band starts at 0 at least). Called only with no command on its way and where no order
-   * of `i` acts on any price (none works, or pathCanAct found none).
+   * orders, the commands in flight or the portfolio change. The band is the range between `i`'s resting limits
+   * narrowed by its liquidation bound (a long is safe above it, a short below; a paid-for long's bound is 0, so a
+   * long's band starts at 0 at least): with one instrument the bound depends on the portfolio only, and with several
+   * only a paid-for long-only book's does (the others move with the other instruments' marks: no band then). Called
+   * only with no command on its way and where no order of `i` acts on any price (none works, or pathCanAct found none).
    */
   private quiet(i: number): void {
     const q = this.portfolio.quantity[i]!;
-    if (q < 0 || (q > 0 && !this.fundedLongOnly())) return;
+    let bound = NaN;
+    if (q !== 0) {
+      if (this.multi && !(q > 0 && this.fundedLongOnly())) return;
+      this.refreshBound(i);
+      bound = this.liquidationBounds[i]!;
+    }
     if (this.triggersStale[i] !== 0) this.computeTriggers(i);
-    const buy = this.highestBuy[i]!;
-    this.quietLow[i] = q > 0 && !(buy >= 0) ? 0 : buy;
-    this.quietHigh[i] = this.lowestSell[i]!;
+    const buy = this.highestBuy[i]!, sell = this.lowestSell[i]!;
+    this.quietLow[i] = q > 0 && !(buy >= bound) ? bound : buy;
+    this.quietHigh[i] = q < 0 && !(sell <= bound) ? bound : sell;
     this.quietCounted[i] = q !== 0 || this.working[i]!.length > 0 ? 1 : 0;
     this.quietVersion[i] = this.portfolio.version;
   }
