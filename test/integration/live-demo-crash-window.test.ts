@@ -3,8 +3,8 @@
  * mode (real ccxt through BybitExecutionClient against the local Bybit v5 venue): life A decides an order X at bar T,
  * journals its submit and is killed before saving its state (its state file is put back to the save before T); the
  * next life B restores that older state, reconciles with the venue and re-decides bar T under a warm-up protection
- * that never lifts. Either X reached the venue (B adopts it at reconciliation) or it was lost in flight (the venue
- * never had an order with its orderLinkId).
+ * that never lifts. Either X reached the venue (B adopts it at reconciliation), it reached the venue and filled there
+ * before B started, or it was lost in flight (the venue never had an order with its orderLinkId).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -64,8 +64,13 @@ describe('demo run: a life killed after sending an order but before saving its s
     for (const c of closers.splice(0)) await c();
   });
 
-  /** Life 1 up to bar T-1 (its save is the checkpoint), life A bar T (decides X), state put back, life B from T under a protection that never lifts. */
-  async function scenario(runId: string, lostInFlight: boolean): Promise<Outcome> {
+  /**
+   * Life 1 up to bar T-1 (its save is the checkpoint), life A bar T (decides X), state put back, life B from T under a
+   * protection that never lifts. X's fate before B starts: `working` (at the venue, not filled yet), `filled` (no
+   * life runs while the venue trades bar T+1, whose open fills X) or `lost` (in flight).
+   */
+  async function scenario(runId: string, fate: 'working' | 'filled' | 'lost'): Promise<Outcome> {
+    const lostInFlight = fate === 'lost';
     const T = windowBar();
     const time = new VirtualTime(startTs);
     const venue = await BybitV5Venue.start({ server: { klines: serverKlines(frame) }, now: () => time.current(), slippageBps: 2, initialPrice: 1, recvWindowCheck: false });
@@ -95,7 +100,13 @@ describe('demo run: a life killed after sending an order but before saving its s
     if (lostInFlight) venue.injectFault('dropped_connection', { path: '/v5/order/create', count: 2 });
     await life(1);
     expect(venue.faultCounts()['dropped_connection'] ?? 0).toBe(lostInFlight ? 2 : 0);
+    if (fate === 'filled') {
+      // A was killed right after sending X (before its save); time passes the close of bar T+1 before B starts.
+      await time.waitUntil(frame.ts[T + 2]!);
+      pacer.catchUp();
+    }
     const venueIdsAfterA = venue.orders().map((o) => String(o['orderLinkId']));
+    const statusBeforeB = new Map(venue.orders().map((o) => [String(o['orderLinkId']), o['orderStatus']]));
     writeFileSync(`${dir}/state.json`, checkpoint);
     const runner = await life(AFTER, FOREVER);
     const { records } = readJournal(`${dir}/journal.jsonl`);
@@ -103,8 +114,11 @@ describe('demo run: a life killed after sending an order but before saving its s
     expect(starts).toHaveLength(3);
     const sentByA = records.slice(starts[1]!, starts[2]!).flatMap((r) => (r.k === 'submit' ? [r.id] : []));
     expect(sentByA).toHaveLength(1);
-    // X reached the venue, or never did.
+    // X reached the venue, or never did; B starts with it working, filled, or unknown there.
     expect(venueIdsAfterA.includes(sentByA[0]!)).toBe(!lostInFlight);
+    expect(statusBeforeB.get(sentByA[0]!)).toBe({ working: 'New', filled: 'Filled', lost: undefined }[fate]);
+    // No life journaled a fill of X before B.
+    expect(records.slice(0, starts[2]).filter((r) => r.k === 'fill' && r.id === sentByA[0])).toEqual([]);
     return { x: sentByA[0]!, records, starts, venueIds: venue.orders().map((o) => String(o['orderLinkId'])), runner, venue, dir };
   }
 
@@ -119,14 +133,21 @@ describe('demo run: a life killed after sending an order but before saving its s
     };
   }
 
-  /** Both cases end the same: X is one order at the venue, filled once, the runner's positions are the venue's, and tm replay of the journal agrees. */
+  /**
+   * Every case ends the same: X is one order at the venue, filled once, each of its executions journaled exactly once
+   * and booked on B's order X, the runner's positions are the venue's, and tm replay of the journal agrees.
+   */
   function expectConsistent(o: Outcome): void {
     expect(new Set(o.venueIds).size).toBe(o.venueIds.length); // one venue order per orderLinkId
     const x = o.venue.orders().filter((v) => v['orderLinkId'] === o.x);
     expect(x.map((v) => v['orderStatus'])).toEqual(['Filled']);
     const execs = o.venue.executions().filter((e) => e['orderLinkId'] === o.x).map((e) => String(e['execId']));
     expect(execs.length).toBeGreaterThan(0);
-    expect([...new Set(lifeB(o).xFills)]).toEqual(execs); // every execution of X journaled (X fills after A's life: by B)
+    // Every execution of X journaled once in the whole journal (no life journaled X's fills before B: all by B).
+    expect(lifeB(o).xFills).toEqual(execs);
+    const booked = o.runner.kernel.order(o.x);
+    expect(booked?.status).toBe('FILLED');
+    expect(booked?.filledQuantity).toBeCloseTo(Number(x[0]!['cumExecQty']), 9);
     frame.symbols.forEach((s, i) => expect(o.runner.kernel.position(i)).toBeCloseTo(o.venue.position(s), 9));
     const report = replayJournal(`${o.dir}/journal.jsonl`, STRATEGIES);
     expect(report.divergence).toBeUndefined();
@@ -137,7 +158,7 @@ describe('demo run: a life killed after sending an order but before saving its s
   }
 
   it('(a) X reached the venue: B adopts it at reconciliation, does not send or deny it again, books its fill; the venue holds it once and tm replay agrees', async () => {
-    const o = await scenario('dwa', false);
+    const o = await scenario('dwa', 'working');
     const b = lifeB(o);
     expect(b.adopted).toEqual([o.x]);
     expect(b.submits).toEqual([]); // nothing new passed the protection, X was not sent twice
@@ -148,7 +169,7 @@ describe('demo run: a life killed after sending an order but before saving its s
   it('(b) X lost in flight (the venue never had its orderLinkId): B sends it again under its id through the protection; the venue holds it once and tm replay agrees', async () => {
     // Before the fix B's warm-up protection denied X (same id, `risk: warm-up protection…`): the venue never had it,
     // the journal kept a submit of an order the account never had, and tm replay diverged at X (index 3).
-    const o = await scenario('dwb', true);
+    const o = await scenario('dwb', 'lost');
     const b = lifeB(o);
     expect(b.adopted).toEqual([]);
     expect(b.submits).toEqual([o.x]); // sent again, and nothing else passed the protection
@@ -156,6 +177,23 @@ describe('demo run: a life killed after sending an order but before saving its s
     const again = o.records.slice(o.starts[2]!).find((r) => r.k === 'submit')!;
     const first = o.records.slice(o.starts[1]!, o.starts[2]!).find((r) => r.k === 'submit')!;
     expect({ ...again, t: 0 }).toEqual({ ...first, t: 0 }); // the same decision (side, quantity), under the same id
+    expectConsistent(o);
+  }, 120_000);
+
+  it('(c) X reached the venue and filled there before B started: B adopts it at reconciliation from the venue\'s executions, books that fill once and never sends X again; the venue holds it once and tm replay agrees', async () => {
+    const o = await scenario('dwc', 'filled');
+    const b = lifeB(o);
+    // X is not open at the venue, but its execution is listed: reconciliation takes the order over (FILLED) and books
+    // the fill it missed, before B re-decides bar T. The re-decision repeats X's id, which the kernel holds: not sent.
+    const reconciled = o.records.slice(o.starts[2]!).flatMap((r) => (r.k === 'reconcile' && r.detail['id'] === o.x ? [[r.kind, r.kind === 'missed_fill' ? r.detail['execution'] : r.detail['status']]] : []));
+    const execs = o.venue.executions().filter((e) => e['orderLinkId'] === o.x).map((e) => String(e['execId']));
+    expect(reconciled).toEqual([['adopted_order', 'FILLED'], ...execs.map((e) => ['missed_fill', e])]);
+    expect(b.adopted).toEqual([o.x]);
+    expect(b.submits).toEqual([]); // nothing new passed the protection, X was not sent twice
+    expect(b.denied).not.toContain(o.x);
+    // One create request under X's id in the venue's log (A's): B sent no second one (hence no 110072 answer either).
+    expect(o.venue.privateLog.filter((e) => e.path === '/v5/order/create' && e.orderLinkId === o.x).map((e) => e.outcome)).toEqual(['ok']);
+    expect(o.venue.faultCounts()['duplicate_order_link_id']).toBeUndefined();
     expectConsistent(o);
   }, 120_000);
 });
