@@ -682,8 +682,10 @@ export class LiveRunner {
    * before saving sent them. Catching up, this life makes those decisions again; the warm-up protection must not deny
    * them (see Kernel.entryBlockExempt): a paper venue's books went with the crashed life, and a venue's order may have
    * been lost in flight (journaled, never received). One the venue did receive was adopted at reconciliation (the
-   * decision made again is that order, not sent twice); one it received and closed is answered 110072 under its id and
-   * followed as that order by the Bybit client. An unreadable journal tail exempts nothing (logged).
+   * decision made again is that order, not sent twice): from its open orders while it works, from its executions once
+   * it filled (test/integration/live-demo-crash-window.test.ts, cases a and c). Only one it received and closed without
+   * a fill is not listed there: sent again, it is answered 110072 under its id and followed as that order (accepted,
+   * canceled) by the Bybit client. An unreadable journal tail exempts nothing (logged).
    */
   private sentAfter(offset: number): ReadonlySet<string> | undefined {
     if (this.journal.size() <= offset) return undefined;
