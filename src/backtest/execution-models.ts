@@ -50,6 +50,11 @@ export class VolumeParticipationSlippage implements SlippageModel {
 /** Funding rate for instrument `i` at settlement `ts`, and whether it came from data or the fallback. */
 export interface FundingModel {
   rate(i: number, ts: number): { rate: number; source: 'table' | 'fallback' } | undefined;
+  /**
+   * False when instrument `i` never pays or receives funding under this model (`rate` is undefined at every settlement,
+   * e.g. a spot instrument): a bar runner whose instruments are all such skips the settlements. Absent: may charge.
+   */
+  charges?(i: number): boolean;
   /** Forgets per-run state (lookup cursors, counters). Runners call it when a run starts, so a spec can be run twice. */
   reset?(): void;
 }
@@ -71,6 +76,11 @@ export class TableFundingModel implements FundingModel {
   ) {
     this.cursor = tables.map(() => 0);
     this.fallbackUsed = tables.map(() => ({ count: 0, first: NaN, last: NaN }));
+  }
+
+  /** Whether instrument `i` has a table (one without pays nothing: {@link rate} is undefined for it). */
+  charges(i: number): boolean {
+    return this.tables[i] !== null && this.tables[i] !== undefined;
   }
 
   reset(): void {

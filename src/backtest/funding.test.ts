@@ -186,6 +186,22 @@ describe('settleFunding', () => {
     expect(asked).toEqual([[0, '2024-01-02T00:00:00.000Z']]);
   });
 
+  it('a bar run asks no settlement of a model that charges none of its instruments, and every settlement of one that charges any', () => {
+    // 4h bars from 00:00, a long from the b1 open: closes at 08:00, 16:00 and 00:00 are settlements.
+    const frame = makeFrame({ timeframe: '4h', start: '2024-01-01T00:00:00Z', bars: Array.from({ length: 7 }, (): [number, number, number, number, number] => [100, 100, 100, 100, 1000]) });
+    const strategy = () => scriptStrategy({ 0: (ctx) => ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 1 }) });
+    const none = recording(0.0001);
+    const r = runBacktest(backtestSpec(frame, [X], { funding: { ...none.model, charges: () => false } }), strategy());
+    expect(none.asked).toEqual([]);
+    expect(r.funding).toEqual([]);
+    const table = new TableFundingModel([null], { kind: 'constant', rate: 0.0001 });
+    expect(table.charges(0)).toBe(false);
+    const some = recording(0.0001);
+    const charged = runBacktest(backtestSpec(frame, [X], { funding: { ...some.model, charges: () => true } }), strategy());
+    expect(some.asked.map(([, ts]) => ts)).toEqual(['2024-01-01T08:00:00.000Z', '2024-01-01T16:00:00.000Z', '2024-01-02T00:00:00.000Z']);
+    expect(settlements(charged)).toHaveLength(3);
+  });
+
   // A kernel stand-in with what settleFunding reads (positions, marks) and records what it books.
   function kernelWith(quantity: number[], mark: number[]) {
     const booked: [number, number, number, number, string][] = [];

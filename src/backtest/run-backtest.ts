@@ -255,7 +255,9 @@ class BarRun {
     this.close = frame.close;
     this.low = frame.low;
     this.high = frame.high;
-    this.nextFunding = T > 0 ? Math.ceil((frame.ts[this.from < T ? this.from : 0]! + this.tf) / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS : 0;
+    // No settlement at all when no instrument can be charged (e.g. spot instruments, funding tables of none).
+    const charged = instruments.some((_, i) => spec.funding.charges?.(i) !== false);
+    this.nextFunding = !charged ? Infinity : T > 0 ? Math.ceil((frame.ts[this.from < T ? this.from : 0]! + this.tf) / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS : 0;
   }
 
   private readonly extraNotes: string[] = [];
