@@ -219,6 +219,8 @@ class BarRun {
   readonly warmup: number;
   private readonly ts: Float64Array;
   private readonly present: readonly Uint8Array[];
+  /** Every instrument has a bar at every time of the frame: the loop skips its presence checks. */
+  private readonly dense: boolean;
   private readonly close: readonly Float64Array[];
   private readonly low: readonly Float64Array[];
   private readonly high: readonly Float64Array[];
@@ -252,6 +254,7 @@ class BarRun {
     this.warmup = spec.warmupBars ?? 0;
     this.ts = frame.ts;
     this.present = frame.present;
+    this.dense = frame.present.every((p) => p.indexOf(0) < 0);
     this.close = frame.close;
     this.low = frame.low;
     this.high = frame.high;
@@ -316,6 +319,7 @@ class BarRun {
   private phases(from: number, until: number, phases: number): void {
     const { n, kernel, exchange, clock, bars, columnValues, control, warmup, tf } = this;
     const P = this.present, C = this.close, TS = this.ts;
+    const dense = this.dense;
     const funding = this.spec.funding;
     const mark = kernel.portfolio.mark;
     const records = this.records;
@@ -334,19 +338,19 @@ class BarRun {
         if (control.beforeBar !== undefined) control.beforeBar(kernel, tsOpen);
         clock.advanceToTime(TS, t, 0);
         for (let i = 0; i < n; i++) {
-          if (P[i]![t] === 0) continue;
+          if (!dense && P[i]![t] === 0) continue;
           // In the venue's quiet band nothing can happen on the bar: counted, not called (see quietLow).
           if (QV[i] === portfolio.version && L[i]![t]! > QL[i]! && H[i]![t]! < QH[i]!) QB[i]!++;
           else exchange.processBar(i, bars[i]!, t, tf);
         }
         // Marks move to the closes only after every instrument's path ran, so no path sees another's future close.
-        for (let i = 0; i < n; i++) if (P[i]![t] !== 0) mark[i] = C[i]![t]!;
+        for (let i = 0; i < n; i++) if (dense || P[i]![t] !== 0) mark[i] = C[i]![t]!;
         // Funding settles at closes on the 00/08/16 UTC grid (the grid check only runs once a grid time is reached).
         if (tsClose >= this.nextFunding) this.nextFunding = settleFunding(kernel, funding, tsClose);
         clock.advanceToTime(TS, t, tf);
         if (kernel.hasTimers) kernel.fireTimers();
       }
-      if (deliver) for (let i = 0; i < n; i++) if (P[i]![t] !== 0) kernel.onBar(i, bars[i]!, t, tf, columnValues[i]);
+      if (deliver) for (let i = 0; i < n; i++) if (dense || P[i]![t] !== 0) kernel.onBar(i, bars[i]!, t, tf, columnValues[i]);
       if (dispatch && exchange.hasCommands) exchange.processCommands(clock.now());
       if (record) records.close(t);
     }
