@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import type { OhlcvColumns } from '../core/bar.js';
 import type { Instrument } from '../core/instrument.js';
+import type { TimeInForce } from '../core/order.js';
 import { timeframeMs } from '../core/time.js';
 import { FUNDING_INTERVAL_MS, InstrumentFeeModel, type FeeModel, type FillModel, type FundingModel, type SlippageModel } from '../backtest/execution-models.js';
 import { settleFunding } from '../backtest/funding-settlement.js';
@@ -19,12 +20,15 @@ import { JournalingGate } from './journaling-gate.js';
 import { LiveClock, type Pacer } from './live-clock.js';
 import { bookExecutions, reconcile, type ReconcileDifference } from './reconcile.js';
 import { loadRunnerState, saveRunnerState, writeRunnerFile, type LiveRunnerState } from './runner-state.js';
-import { readJournalTail } from './journal.js';
+import { readJournalTail, type JournalRecord } from './journal.js';
 import { DEFAULT_MAX_STATE_AGE_MS, DEFAULT_VALIDATE_BARS, loadSavedState, RecentBars, savedSnapshots, strategyDifferences, VALIDATE_TOLERANCE, type RestoredState, type StrategySummary } from './saved-signal-state.js';
 import { warmupGateVerdict, type WarmupGates, type WarmupGateVerdict } from './warmup-gates.js';
 import type { StateStore } from '../engine/state-store.js';
 
 export type LiveMode = 'paper' | 'demo' | 'testnet' | 'mainnet';
+
+/** A journaled order command. */
+type SubmitRecord = Extract<JournalRecord, { k: 'submit' }>;
 
 /** Longest wait between two attempts of the start-up reconciliation (it is retried until it succeeds or the run is stopped). */
 const RECONCILE_BACKOFF_MAX_MS = 30_000;
@@ -370,7 +374,8 @@ export class LiveRunner {
         for (let i = 0; i < config.instruments.length; i++) if (kernel.risk.isInstrumentHalted(i)) kernel.setInstrumentHalted(i, false, 'unhalted by the operator (tm live --unhalt)');
       }
       for (const i of saved.breakerHalted ?? []) this.breakerHalted[i] = 1;
-      kernel.entryBlockExempt = this.sentAfter(saved.journalBytes ?? 0);
+      this.crashedSent = this.sentAfter(saved.journalBytes ?? 0);
+      kernel.entryBlockExempt = this.crashedSent === undefined ? undefined : new Set(this.crashedSent.keys());
       this.breakerOpen = (saved.breakerHalted ?? []).length > 0;
       liveFrom = saved.lastBarTs + tf;
       liveBars = saved.liveBars;
@@ -508,6 +513,7 @@ export class LiveRunner {
         } else await deps.modelWatch.apply(set.ts);
       }
       if (this.protectUntil > -Infinity) this.updateEntryBlock(await deps.pacer.now());
+      if (this.crashedSent !== undefined && deps.venue !== undefined) this.takeOverHaltedSent(set.ts + tf);
       // The signal stage's inputs (funding, DVOL, the reference close) arrive with the bar: asked before the decision clock starts.
       await deps.signals?.gather(set);
       this.barReceived = performance.now();
@@ -685,18 +691,51 @@ export class LiveRunner {
    * decision made again is that order, not sent twice): from its open orders while it works, from its executions once
    * it filled (test/integration/live-demo-crash-window.test.ts, cases a and c). Only one it received and closed without
    * a fill is not listed there: sent again, it is answered 110072 under its id and followed as that order (accepted,
-   * canceled) by the Bybit client. An unreadable journal tail exempts nothing (logged).
+   * canceled) by the Bybit client. None is sent on an instrument halted when its bar comes (a position reconciliation
+   * could not explain): it is taken over unsent instead ({@link takeOverHaltedSent}, case d). Returns each id's first
+   * journaled command. An unreadable journal tail exempts nothing (logged).
    */
-  private sentAfter(offset: number): ReadonlySet<string> | undefined {
+  private sentAfter(offset: number): Map<string, SubmitRecord> | undefined {
     if (this.journal.size() <= offset) return undefined;
     try {
-      const ids = new Set<string>();
-      for (const r of readJournalTail(this.journal.path, offset)) if (r.k === 'submit') ids.add(r.id);
-      return ids.size > 0 ? ids : undefined;
+      const sent = new Map<string, SubmitRecord>();
+      for (const r of readJournalTail(this.journal.path, offset)) if (r.k === 'submit' && !sent.has(r.id)) sent.set(r.id, r);
+      return sent.size > 0 ? sent : undefined;
     } catch (e) {
       this.deps.log?.(`journal: ${(e as Error).message} (orders sent before the crash are not exempt from the warm-up protection)`);
       return undefined;
     }
+  }
+
+  /** The commands of {@link sentAfter} whose bar this life has not decided again yet (venue runs: see {@link takeOverHaltedSent}). */
+  private crashedSent: Map<string, SubmitRecord> | undefined;
+
+  /**
+   * Before the live bar that closes at `barClose` (venue runs after a restart): each order a crashed life sent at or
+   * before that close ({@link sentAfter}) that the kernel does not hold and whose instrument is halted now (a position
+   * reconciliation could not explain, e.g. the venue's execution listing lagged behind its fill) is taken over unsent
+   * from its journaled command (Kernel.adoptOrder: SUBMITTED), and journaled as adopted. The bar then decides it again
+   * as the order already held: nothing is sent (the halt holds), and nothing is denied — the order left with the
+   * crashed life, and the venue may have filled it. Denied, it was held REJECTED while its fill, booked later, was
+   * refused by the order state machine after the account had taken it (a venue error), and tm replay counted a denial
+   * the run never meant (test/integration/live-demo-crash-window.test.ts, case d). The venue tells its fate as for any
+   * adopted order: its executions are booked after each bar ({@link bookUntracked}), the in-flight check asks for it
+   * (accepted; lost when the venue never had it). Instruments not halted decide it again through the warm-up
+   * protection (sent again, or adopted at reconciliation), as before.
+   */
+  private takeOverHaltedSent(barClose: number): void {
+    const { kernel } = this;
+    for (const [id, r] of this.crashedSent!) {
+      if (r.t > barClose) continue;
+      this.crashedSent!.delete(id); // this bar decides it again (or its decision passed): looked at once
+      if (kernel.order(id) !== undefined || (kernel.tradingState !== 'HALTED' && !kernel.risk.isInstrumentHalted(r.i))) continue;
+      const request = { instrument: r.i, side: r.side as 'buy' | 'sell', type: r.type as 'market' | 'limit', quantity: r.q, timeInForce: r.tif as TimeInForce, clientOrderId: id, ...(r.p !== undefined ? { price: r.p } : {}), ...(r.ro ? { reduceOnly: true } : {}), ...(r.po ? { postOnly: true } : {}) };
+      if (!kernel.adoptOrder(request, r.t)) continue;
+      const reason = `sent before the restart on a halted instrument (${haltReason(kernel, r.i)}): taken over unsent from the journal`;
+      this.journal.append({ k: 'reconcile', t: this.clock.now(), kind: 'adopted_order', detail: { id, status: 'SUBMITTED', from: 'journal', reason } });
+      this.deps.log?.(`reconcile: adopted_order ${id} ${reason}`);
+    }
+    if (this.crashedSent!.size === 0) this.crashedSent = undefined;
   }
 
   /** Saves the runner state to the state store (after every bar): a failure is an alert, never a stop (the next start then warms up from the venue). */

@@ -67,9 +67,10 @@ describe('demo run: a life killed after sending an order but before saving its s
   /**
    * Life 1 up to bar T-1 (its save is the checkpoint), life A bar T (decides X), state put back, life B from T under a
    * protection that never lifts. X's fate before B starts: `working` (at the venue, not filled yet), `filled` (no
-   * life runs while the venue trades bar T+1, whose open fills X) or `lost` (in flight).
+   * life runs while the venue trades bar T+1, whose open fills X) or `lost` (in flight). `laggingExecutions`: the
+   * venue's first answer to `/v5/execution/list` at B's start (its reconciliation's) is empty, as a listing that lags.
    */
-  async function scenario(runId: string, fate: 'working' | 'filled' | 'lost'): Promise<Outcome> {
+  async function scenario(runId: string, fate: 'working' | 'filled' | 'lost', options: { readonly laggingExecutions?: boolean } = {}): Promise<Outcome> {
     const lostInFlight = fate === 'lost';
     const T = windowBar();
     const time = new VirtualTime(startTs);
@@ -108,7 +109,10 @@ describe('demo run: a life killed after sending an order but before saving its s
     const venueIdsAfterA = venue.orders().map((o) => String(o['orderLinkId']));
     const statusBeforeB = new Map(venue.orders().map((o) => [String(o['orderLinkId']), o['orderStatus']]));
     writeFileSync(`${dir}/state.json`, checkpoint);
+    // The venue's execution listing lags at B's start: its first answer (B's reconciliation) misses X's execution.
+    if (options.laggingExecutions === true) venue.injectFault('stale_read', { path: '/v5/execution/list', count: 1 });
     const runner = await life(AFTER, FOREVER);
+    expect(venue.faultCounts()['stale_read'] ?? 0).toBe(options.laggingExecutions === true ? 1 : 0);
     const { records } = readJournal(`${dir}/journal.jsonl`);
     const starts = records.flatMap((r, k) => (r.k === 'start' ? [k] : []));
     expect(starts).toHaveLength(3);
@@ -195,5 +199,41 @@ describe('demo run: a life killed after sending an order but before saving its s
     expect(o.venue.privateLog.filter((e) => e.path === '/v5/order/create' && e.orderLinkId === o.x).map((e) => e.outcome)).toEqual(['ok']);
     expect(o.venue.faultCounts()['duplicate_order_link_id']).toBeUndefined();
     expectConsistent(o);
+  }, 120_000);
+
+  it('(d) X filled before B started, but the venue\'s execution listing lags at B\'s start: B halts ETHUSDT (positions differ), takes X over unsent from its journal instead of denying it, books its fill when it is listed; the venue holds X once, the halt stays, tm replay agrees', async () => {
+    // Reconciliation cannot see X's execution: the restored position differs from the venue's and the instrument is
+    // halted (a human looks first). Before the fix B's re-decision of X (same id) was then denied (`risk:
+    // instrument_halted`, order X REJECTED); the execution, listed after bar T, was booked on that REJECTED order: the
+    // account took it, the order state machine refused the fill (REJECTED takes none; a failed venue round), X stayed
+    // REJECTED with its quantity filled, and tm replay counted a denial its backtest does not make (1 live vs 0).
+    const o = await scenario('dwd', 'filled', { laggingExecutions: true });
+    const b = lifeB(o);
+    expect(b.denied).toEqual([]); // X not denied: it had left with A (before the fix: [X])
+    expect(o.runner.kernel.order(o.x)?.status).toBe('FILLED'); // (before the fix: REJECTED, its quantity filled)
+    // The fill went through the order state machine (SUBMITTED → FILLED): no failed venue round (before the fix: 1).
+    expect(o.runner.venueErrors).toBe(0);
+    const eth = frame.symbols.indexOf('ETHUSDT');
+    const x = o.records.slice(o.starts[1]!, o.starts[2]!).find((r) => r.k === 'submit')!;
+    expect(x).toMatchObject({ k: 'submit', id: o.x, i: eth });
+    const afterB = o.records.slice(o.starts[2]!);
+    const at = (pred: (r: JournalRecord) => boolean) => afterB.findIndex(pred);
+    const mismatch = at((r) => r.k === 'reconcile' && r.kind === 'position_mismatch' && r.detail['instrument'] === setup.instruments[eth]!.id);
+    const halted = at((r) => r.k === 'state' && r.state === `HALTED ${setup.instruments[eth]!.id}`);
+    const takenOver = at((r) => r.k === 'reconcile' && r.kind === 'adopted_order' && r.detail['id'] === o.x);
+    const filled = at((r) => r.k === 'fill' && r.id === o.x);
+    // The listing lagged: no missed fill at reconciliation; ETHUSDT halted, then X taken over from the journal
+    // (SUBMITTED: sent by A, its fate the venue's) before bar T is decided again, and its fill booked after that bar.
+    expect(afterB.filter((r) => r.k === 'reconcile' && r.kind === 'missed_fill')).toEqual([]);
+    expect([mismatch, halted, takenOver].every((k) => k >= 0)).toBe(true);
+    expect(mismatch < halted && halted < takenOver && takenOver < filled).toBe(true);
+    expect(afterB[takenOver]).toMatchObject({ detail: { id: o.x, status: 'SUBMITTED', from: 'journal' } });
+    expect(b.adopted).toEqual([o.x]);
+    expect(b.submits).toEqual([]); // nothing sent under the halt (nor through the protection)
+    expect(o.venue.privateLog.filter((e) => e.path === '/v5/order/create' && e.orderLinkId === o.x).map((e) => e.outcome)).toEqual(['ok']);
+    expectConsistent(o); // among others: X FILLED once, positions the venue's, tm replay without divergence, denied 0 and 0
+    // Positions agree again, but the mismatch halt is not lifted by the run: only an operator does (tm live --unhalt).
+    expect(o.runner.kernel.risk.isInstrumentHalted(eth)).toBe(true);
+    expect(o.runner.status(0, 0, false).halted.map((h) => h.instrument)).toEqual([setup.instruments[eth]!.id]);
   }, 120_000);
 });
