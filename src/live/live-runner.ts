@@ -18,7 +18,7 @@ import type { LiveBarFeed, LiveBarSet } from './bar-feed.js';
 import { Journal } from './journal.js';
 import { JournalingGate } from './journaling-gate.js';
 import { LiveClock, type Pacer } from './live-clock.js';
-import { bookExecutions, reconcile, type ReconcileDifference } from './reconcile.js';
+import { bookExecutions, reconcile, untrackedExecutionsFrom, type ReconcileDifference } from './reconcile.js';
 import { loadRunnerState, saveRunnerState, writeRunnerFile, type LiveRunnerState } from './runner-state.js';
 import { readJournalTail, type JournalRecord } from './journal.js';
 import { DEFAULT_MAX_STATE_AGE_MS, DEFAULT_VALIDATE_BARS, loadSavedState, RecentBars, savedSnapshots, strategyDifferences, VALIDATE_TOLERANCE, type RestoredState, type StrategySummary } from './saved-signal-state.js';
@@ -866,7 +866,8 @@ export class LiveRunner {
 
   /** Books the executions the client does not report itself (orders adopted after a restart), once each, by execution id. */
   private bookUntracked(venue: LiveVenue, fallbackTs: number): Promise<number> {
-    return bookExecutions(this.kernel, this.gate, venue, { prefix: this.prefix, sinceMs: this.executionCursor(fallbackTs), mine: (id) => venue.orderState?.(id) === undefined });
+    const tracked = (id: string) => venue.orderState?.(id) !== undefined;
+    return bookExecutions(this.kernel, this.gate, venue, { prefix: this.prefix, sinceMs: untrackedExecutionsFrom(this.kernel, tracked, this.executionCursor(fallbackTs)), mine: (id) => !tracked(id) });
   }
 
   private denialsJournaled = 0;

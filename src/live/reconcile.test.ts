@@ -9,7 +9,7 @@ import type { VenueBalanceReport, VenueFillReport, VenueOrderReport, VenuePositi
 import { Journal } from './journal.js';
 import { JournalingGate } from './journaling-gate.js';
 import { LiveClock } from './live-clock.js';
-import { reconcile } from './reconcile.js';
+import { reconcile, untrackedExecutionsFrom } from './reconcile.js';
 
 /** Venue queries answered only when the test says so: shows which were asked before any answer came. */
 class HeldVenue implements VenueQueries {
@@ -51,5 +51,48 @@ describe('reconcile', () => {
     expect(differences.map((d) => d.kind)).toEqual(['missed_fill']); // no position_mismatch: the fill was booked first
     expect(kernel.position(0)).toBe(0.5);
     expect(kernel.risk.isInstrumentHalted(0)).toBe(false);
+  });
+
+  /** A kernel holding order `rc_x` (buy 0.5, created at 2 000) accepted, as a life that adopted it after a crash. */
+  function withAdopted() {
+    const clock = new LiveClock(20_000);
+    const instruments = [BYBIT_LINEAR_PERPETUALS['BTCUSDT']!];
+    const kernel = new Kernel({ instruments, initialCash: 100_000, leverage: 10, runId: 'rc' }, { clock, strategy: { name: 'none' } });
+    const journal = new Journal(join(mkdtempSync(join(tmpdir(), 'tm-reconcile-')), 'journal.jsonl'));
+    const gate = new JournalingGate(nullClient, journal, () => clock.now());
+    kernel.attachExecution(gate);
+    kernel.adoptOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 0.5, clientOrderId: 'rc_x' }, 2_000);
+    gate.onOrderAccepted({ kind: 'accepted', clientOrderId: 'rc_x', venueOrderId: 'v1', tsEvent: 2_000 });
+    return { kernel, journal, gate };
+  }
+
+  it('books the fills of an order it holds that the venue filled before the execution cursor (missed_fill, not fills_missing and a halt)', async () => {
+    // rc_x filled at 3 000; a later execution (another order's, at 9 000) moved the cursor past it. The venue lists
+    // executions by time: the query from the cursor (8 940) does not show rc_x's.
+    const { kernel, journal, gate } = withAdopted();
+    const x: VenueFillReport = { instrument: 0, clientOrderId: 'rc_x', side: 'buy', quantity: 0.5, price: 100, fee: 0, liquidity: 'taker', tsEvent: 3_000, tsInit: 3_000, executionId: 'x1' };
+    const asked: number[] = [];
+    const venue: VenueQueries = {
+      executionsSince: async (ms) => (asked.push(ms), [x].filter((f) => f.tsEvent >= ms)),
+      openOrders: async () => [],
+      queryOrder: async (id) => (id === 'rc_x' ? { clientOrderId: 'rc_x', instrument: 0, side: 'buy', type: 'market', timeInForce: 'GTC', quantity: 0.5, price: Number.NaN, reduceOnly: false, status: 'FILLED', filledQuantity: 0.5, averageFillPrice: 100, tsEvent: 3_000, venueOrderId: 'v1' } : undefined),
+      positions: async () => [{ instrument: 0, quantity: 0.5, averagePrice: 100, tsEvent: 3_000 }],
+      balance: async () => ({ currency: 'USDT', walletBalance: 100_000, equity: 100_000, available: 100_000, tsEvent: 3_000 }),
+    };
+    const differences = await reconcile(kernel, gate, venue, { prefix: 'rc_', sinceMs: 8_940, journal });
+    journal.close();
+    expect(asked).toEqual([8_940, 2_000 - 60_000]); // the cursor, then from a minute before rc_x was created
+    expect(differences).toEqual([{ kind: 'missed_fill', detail: { id: 'rc_x', execution: 'x1', quantity: 0.5, price: 100 } }]);
+    expect(kernel.order('rc_x')!.status).toBe('FILLED');
+    expect(kernel.position(0)).toBe(0.5);
+    expect(kernel.risk.isInstrumentHalted(0)).toBe(false);
+  });
+
+  it('untrackedExecutionsFrom: the cursor, or a minute before the oldest open order the execution client does not follow', () => {
+    const { kernel, journal } = withAdopted();
+    journal.close();
+    expect(untrackedExecutionsFrom(kernel, () => false, 10_000)).toBe(2_000 - 60_000);
+    expect(untrackedExecutionsFrom(kernel, (id) => id === 'rc_x', 10_000)).toBe(10_000); // followed by the client
+    expect(untrackedExecutionsFrom(kernel, () => false, -100_000)).toBe(-100_000); // already earlier
   });
 });

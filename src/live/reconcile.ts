@@ -61,6 +61,26 @@ async function bookFills(kernel: Kernel, gate: JournalingGate, venue: Pick<Venue
   return booked;
 }
 
+/** Where the executions of order `o` (held by the kernel, reported by the venue as `r`) start: a minute before it was created. */
+function orderExecutionsFrom(o: OrderSnapshot, r: VenueOrderReport): number {
+  return Math.min(o.tsInit, r.tsEvent) - 60_000;
+}
+
+/**
+ * Where a query for the executions of orders the execution client does not follow (`tracked(id)` false: orders
+ * adopted after a restart) starts: `cursor` (after the newest booked execution), or earlier, a minute before the
+ * oldest such order the kernel holds open. The cursor moves with every booked execution, also with those the client
+ * reports for its own orders: a later fill of one of those must not leave an earlier fill of an adopted order behind
+ * it, never asked for again.
+ */
+export function untrackedExecutionsFrom(kernel: Kernel, tracked: (clientOrderId: string) => boolean, cursor: number): number {
+  let since = cursor;
+  for (let i = 0; i < kernel.instruments.length; i++) {
+    for (const o of kernel.openOrders(i)) if (!tracked(o.clientOrderId) && o.tsInit - 60_000 < since) since = o.tsInit - 60_000;
+  }
+  return since;
+}
+
 /** Takes a venue order of this run into the kernel (see `Kernel.adoptOrder`) and reports it accepted; false when known. */
 function adoptReport(kernel: Kernel, gate: JournalingGate, r: VenueOrderReport): boolean {
   const request = { instrument: r.instrument, side: r.side, type: r.type, quantity: r.quantity, timeInForce: r.timeInForce, reduceOnly: r.reduceOnly, clientOrderId: r.clientOrderId, ...(r.type === 'limit' ? { price: r.price } : {}) };
@@ -130,9 +150,14 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
     }
     const current = kernel.order(o.clientOrderId)!;
     if (current.status === 'SUBMITTED' && r.status !== 'REJECTED') gate.onOrderAccepted({ kind: 'accepted', clientOrderId: r.clientOrderId, venueOrderId: r.venueOrderId, tsEvent: r.tsEvent });
-    if (r.filledQuantity > kernel.order(o.clientOrderId)!.filledQuantity + QUANTITY_EPSILON * r.quantity) {
-      note('fills_missing', { id: o.clientOrderId, venueFilled: r.filledQuantity, booked: kernel.order(o.clientOrderId)!.filledQuantity });
+    const short = () => r.filledQuantity > kernel.order(o.clientOrderId)!.filledQuantity + QUANTITY_EPSILON * r.quantity;
+    if (short()) {
+      // The venue filled more than the executions since the cursor showed: older ones (the cursor passed them while the
+      // order was not followed, e.g. adopted after a crash). Its executions since it was created are booked now.
+      const own = (await venue.executionsSince(orderExecutionsFrom(o, r))).filter((x) => x.clientOrderId === o.clientOrderId);
+      await bookFills(kernel, gate, venue, own, { prefix, onBooked: (id, execution, quantity, price) => note('missed_fill', { id, execution, quantity, price }) });
     }
+    if (short()) note('fills_missing', { id: o.clientOrderId, venueFilled: r.filledQuantity, booked: kernel.order(o.clientOrderId)!.filledQuantity });
     if (!OPEN.has(kernel.order(o.clientOrderId)!.status)) continue;
     const reason = `reconciliation: ${r.reason ?? r.status.toLowerCase()} at the venue`;
     if (r.status === 'CANCELED') gate.onOrderCanceled({ kind: 'canceled', clientOrderId: o.clientOrderId, reason, tsEvent: r.tsEvent });
