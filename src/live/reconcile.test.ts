@@ -32,14 +32,19 @@ class HeldVenue implements VenueQueries {
 
 const nullClient: ExecutionClient = { connect() {}, submit() {}, cancel() {} };
 
+/** A live runner's kernel (BTCUSDT, run `rc`) at engine time `now`, its journal and the journaling gate it sends through. */
+function liveKernel(now: number) {
+  const clock = new LiveClock(now);
+  const kernel = new Kernel({ instruments: [BYBIT_LINEAR_PERPETUALS['BTCUSDT']!], initialCash: 100_000, leverage: 10, runId: 'rc' }, { clock, strategy: { name: 'none' } });
+  const journal = new Journal(join(mkdtempSync(join(tmpdir(), 'tm-reconcile-')), 'journal.jsonl'));
+  const gate = new JournalingGate(nullClient, journal, () => clock.now());
+  kernel.attachExecution(gate);
+  return { kernel, journal, gate };
+}
+
 describe('reconcile', () => {
   it('asks for the four listings at once, then applies them in order: the missed fill is booked before positions are compared', async () => {
-    const clock = new LiveClock(1_000);
-    const instruments = [BYBIT_LINEAR_PERPETUALS['BTCUSDT']!];
-    const kernel = new Kernel({ instruments, initialCash: 100_000, leverage: 10, runId: 'rc' }, { clock, strategy: { name: 'none' } });
-    const journal = new Journal(join(mkdtempSync(join(tmpdir(), 'tm-reconcile-')), 'journal.jsonl'));
-    const gate = new JournalingGate(nullClient, journal, () => clock.now());
-    kernel.attachExecution(gate);
+    const { kernel, journal, gate } = liveKernel(1_000);
     const fill: VenueFillReport = { instrument: 0, clientOrderId: 'rc_1', side: 'buy', quantity: 0.5, price: 100, fee: 0, liquidity: 'taker', tsEvent: 900, tsInit: 1_000, executionId: 'x1' };
     const venue = new HeldVenue({ fills: [fill], open: [], positions: [{ instrument: 0, quantity: 0.5, averagePrice: 100, tsEvent: 900 }], balance: { currency: 'USDT', walletBalance: 100_000, equity: 100_000, available: 100_000, tsEvent: 900 } });
     const done = reconcile(kernel, gate, venue, { prefix: 'rc_', sinceMs: 0, journal });
@@ -55,12 +60,7 @@ describe('reconcile', () => {
 
   /** A kernel holding order `rc_x` (buy 0.5, created at 2 000) accepted, as a life that adopted it after a crash. */
   function withAdopted() {
-    const clock = new LiveClock(20_000);
-    const instruments = [BYBIT_LINEAR_PERPETUALS['BTCUSDT']!];
-    const kernel = new Kernel({ instruments, initialCash: 100_000, leverage: 10, runId: 'rc' }, { clock, strategy: { name: 'none' } });
-    const journal = new Journal(join(mkdtempSync(join(tmpdir(), 'tm-reconcile-')), 'journal.jsonl'));
-    const gate = new JournalingGate(nullClient, journal, () => clock.now());
-    kernel.attachExecution(gate);
+    const { kernel, journal, gate } = liveKernel(20_000);
     kernel.adoptOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 0.5, clientOrderId: 'rc_x' }, 2_000);
     gate.onOrderAccepted({ kind: 'accepted', clientOrderId: 'rc_x', venueOrderId: 'v1', tsEvent: 2_000 });
     return { kernel, journal, gate };
