@@ -319,6 +319,21 @@ describe('Kernel: order events from the execution client', () => {
     expect(heard.map(([hook]) => hook)).toEqual(['filled', 'closed', 'filled']);
   });
 
+  it('a fill its order cannot take (REJECTED), or for an id it never issued, is refused before anything is booked', () => {
+    const { kernel, heard } = setup();
+    const a = kernel.submitOrder(buy(1));
+    kernel.onOrderFilled(fill(kernel, a, 'buy', 1, 100));
+    const b = kernel.submitOrder(buy(2));
+    kernel.onOrderRejected({ kind: 'rejected', clientOrderId: b, reason: 'no', tsEvent: T0 });
+    const before = { position: kernel.position(0), entry: kernel.averageEntryPrice(0), equity: kernel.equity(), fills: kernel.fillLog.length, trips: kernel.tracker.trips.length, heard: heard.length };
+    const booked = () => ({ position: kernel.position(0), entry: kernel.averageEntryPrice(0), equity: kernel.equity(), fills: kernel.fillLog.length, trips: kernel.tracker.trips.length, heard: heard.length });
+    expect(thrown(() => kernel.onOrderFilled(fill(kernel, b, 'sell', 2, 90)))).toMatchObject({ code: 'illegal_order_transition', context: { clientOrderId: b, status: 'REJECTED', event: 'fill' } });
+    expect(booked()).toEqual(before);
+    expect(kernel.order(b)).toMatchObject({ status: 'REJECTED', filledQuantity: 0 });
+    expect(thrown(() => kernel.onOrderFilled(fill(kernel, 'x-1', 'sell', 1, 90)))).toMatchObject({ code: 'unknown_order' });
+    expect(booked()).toEqual(before);
+  });
+
   it('an event for an id the kernel never issued is an error naming the event', () => {
     const { kernel } = setup();
     const cases: [string, () => void][] = [

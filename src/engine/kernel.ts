@@ -278,6 +278,9 @@ export class Kernel implements StrategyContext, ExecutionEvents {
   }
 
   onOrderFilled(fill: Fill): void {
+    // The order first: a fill for an unknown id, or one its order's state does not take (e.g. REJECTED), is refused
+    // before anything is booked (nothing half-written: no position, trade or fill-log change without the order's).
+    if (fill.reason !== 'liquidation') this.orders.filledBy(this.slot(fill.clientOrderId, 'filled'), fill.quantity, fill.price, fill.tsEvent, this.clock.now());
     const i = fill.instrument;
     const delta = fill.side === 'buy' ? fill.quantity : -fill.quantity;
     const p = this.portfolio;
@@ -285,7 +288,6 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     const realized = p.applyFill(i, delta, fill.price, fill.fee);
     const trip = this.tracker.onFill(i, fill.tsEvent, before, p.quantity[i]!, delta, fill.price, fill.fee, realized);
     this.fillLog.push(fill);
-    if (fill.reason !== 'liquidation') this.orders.filledBy(this.slot(fill.clientOrderId, 'filled'), fill.quantity, fill.price, fill.tsEvent, this.clock.now());
     if (trip >= 0 && this.strategy.onPositionClosed) this.strategy.onPositionClosed(this, this.tracker.trips[trip]!);
     if (this.strategy.onOrderFilled) this.strategy.onOrderFilled(this, fill);
   }

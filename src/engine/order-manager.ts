@@ -178,14 +178,20 @@ export class OrderManager {
   /** Applies a fill of `quantity` at `price`; the last one (leaves ≤ ε × quantity) makes the order FILLED. */
   filledBy(slot: number, quantity: number, price: number, tsEvent: number, now: number): void {
     const filled = this.filled[slot]! + quantity;
+    const total = this.quantity[slot]!;
+    // The new state first: a fill the order's state does not take throws before the order changes.
+    const to = nextOrderStatus(this.bySlot[slot]!, this.status[slot]!, total - filled <= QUANTITY_EPSILON * total ? E_FILL : E_PARTIAL_FILL, filled > 0);
     this.filled[slot] = filled;
     this.filledNotional[slot] = this.filledNotional[slot]! + quantity * price;
-    const total = this.quantity[slot]!;
-    this.transition(slot, total - filled <= QUANTITY_EPSILON * total ? E_FILL : E_PARTIAL_FILL, tsEvent, now);
+    this.enter(slot, to, tsEvent, now);
   }
 
   private transition(slot: number, event: number, tsEvent: number, now: number): void {
-    const to = nextOrderStatus(this.bySlot[slot]!, this.status[slot]!, event, this.filled[slot]! > 0);
+    this.enter(slot, nextOrderStatus(this.bySlot[slot]!, this.status[slot]!, event, this.filled[slot]! > 0), tsEvent, now);
+  }
+
+  /** Puts the order in state `to` (a transition the table allowed) at `tsEvent`, seen at `now`. */
+  private enter(slot: number, to: number, tsEvent: number, now: number): void {
     this.status[slot] = to;
     this.tsEvent[slot] = tsEvent;
     this.tsLast[slot] = now;
