@@ -1,7 +1,6 @@
-import { createHmac } from 'node:crypto';
 import { bybit as CcxtBybit } from 'ccxt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BybitV5Venue, TEST_API_KEY, TEST_API_SECRET, type BybitV5VenueOptions } from '../support/bybit-v5-venue.js';
+import { BybitV5Venue, signed, TEST_API_KEY, TEST_API_SECRET, type BybitV5VenueOptions } from '../support/bybit-v5-venue.js';
 
 /** The local Bybit v5 venue itself: signatures on the raw bytes, Bybit's listing rules, matching, seeded faults, ccxt's unified calls. */
 let venues: BybitV5Venue[] = [];
@@ -13,24 +12,6 @@ async function start(options: BybitV5VenueOptions = {}): Promise<BybitV5Venue> {
   const v = await BybitV5Venue.start(options);
   venues.push(v);
   return v;
-}
-
-interface Envelope {
-  retCode: number;
-  retMsg: string;
-  result: { list?: Record<string, unknown>[]; nextPageCursor?: string } & Record<string, unknown>;
-}
-
-/** A signed request whose payload bytes and signed bytes the test controls. */
-async function signed(venue: BybitV5Venue, method: 'GET' | 'POST', path: string, payload: string, options: { signed?: string; timestamp?: number; secret?: string; apiKey?: string; recvWindow?: string } = {}): Promise<Envelope> {
-  const timestamp = String(options.timestamp ?? Date.now());
-  const apiKey = options.apiKey ?? TEST_API_KEY;
-  const recvWindow = options.recvWindow ?? '5000';
-  const sign = createHmac('sha256', options.secret ?? TEST_API_SECRET).update(timestamp + apiKey + recvWindow + (options.signed ?? payload)).digest('hex');
-  const headers = { 'X-BAPI-API-KEY': apiKey, 'X-BAPI-TIMESTAMP': timestamp, 'X-BAPI-RECV-WINDOW': recvWindow, 'X-BAPI-SIGN': sign, 'Content-Type': 'application/json' };
-  const url = `${venue.url}${path}${method === 'GET' && payload ? `?${payload}` : ''}`;
-  const res = await fetch(url, { method, headers, ...(method === 'POST' ? { body: payload } : {}) });
-  return (await res.json()) as Envelope;
 }
 
 const create = (venue: BybitV5Venue, body: Record<string, unknown>) => signed(venue, 'POST', '/v5/order/create', JSON.stringify({ category: 'linear', symbol: 'BTCUSDT', ...body }));

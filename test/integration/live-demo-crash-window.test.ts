@@ -15,11 +15,11 @@ import { timeframeMs } from '../../src/core/time.js';
 import { LiveBarFeed } from '../../src/live/bar-feed.js';
 import { readJournal, type JournalRecord } from '../../src/live/journal.js';
 import { VirtualTime } from '../../src/live/live-clock.js';
-import { LiveRunner } from '../../src/live/live-runner.js';
+import { LiveRunner, type LiveRunSummary } from '../../src/live/live-runner.js';
 import { liveSetup } from '../../src/live/live-setup.js';
 import { replayJournal } from '../../src/live/replay.js';
 import { STRATEGIES } from '../../src/strategies/index.js';
-import { BybitV5Venue, TEST_API_KEY, TEST_API_SECRET } from '../support/bybit-v5-venue.js';
+import { BybitV5Venue, signed, TEST_API_KEY, TEST_API_SECRET } from '../support/bybit-v5-venue.js';
 import { backtestSpec } from '../support/engine-scenarios.js';
 import { demoSmaConfig, serverKlines, sharedFrame, VenueDrivingTime } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
@@ -33,6 +33,8 @@ const tf = timeframeMs('4h');
 const startTs = frame.ts[WARMUP]!;
 const setup = liveSetup(CONFIG, STRATEGIES);
 const FOREVER = 365 * 86_400_000;
+/** A trade somebody makes by hand on the run's account (another app, Bybit's web page): not of this run (`<runId>_`). */
+const BY_HAND = { orderLinkId: 'by-hand-eth-1', symbol: 'ETHUSDT', side: 'Buy', qty: 0.1 } as const;
 
 /**
  * The bar T (frame index) of the window: the decision of exactly one order (X), with no other decision on the two bars
@@ -54,6 +56,8 @@ interface Outcome {
   readonly starts: readonly number[];
   readonly venueIds: readonly string[];
   readonly runner: LiveRunner;
+  /** What B's run() returned. */
+  readonly summary: LiveRunSummary;
   readonly venue: BybitV5Venue;
   readonly dir: string;
 }
@@ -69,8 +73,10 @@ describe('demo run: a life killed after sending an order but before saving its s
    * protection that never lifts. X's fate before B starts: `working` (at the venue, not filled yet), `filled` (no
    * life runs while the venue trades bar T+1, whose open fills X) or `lost` (in flight). `laggingExecutions`: the
    * venue's first answer to `/v5/execution/list` at B's start (its reconciliation's) is empty, as a listing that lags.
+   * `manualTrade`: between the lives somebody trades ETHUSDT by hand on the same account ({@link BY_HAND}, a signed
+   * market order of their own), filled at the venue before B starts.
    */
-  async function scenario(runId: string, fate: 'working' | 'filled' | 'lost', options: { readonly laggingExecutions?: boolean } = {}): Promise<Outcome> {
+  async function scenario(runId: string, fate: 'working' | 'filled' | 'lost', options: { readonly laggingExecutions?: boolean; readonly manualTrade?: boolean } = {}): Promise<Outcome> {
     const lostInFlight = fate === 'lost';
     const T = windowBar();
     const time = new VirtualTime(startTs);
@@ -80,7 +86,7 @@ describe('demo run: a life killed after sending an order but before saving its s
     const market = new BybitMarketDataClient({ apiUrl: venue.url, rateLimitMs: 1 });
     closers.push(() => market.close());
     const dir = tempDir('tm-live-demo-window-');
-    const life = async (maxBars: number, restartProtectionMs = 0): Promise<LiveRunner> => {
+    const life = async (maxBars: number, restartProtectionMs = 0): Promise<{ runner: LiveRunner; summary: LiveRunSummary }> => {
       const client = new BybitExecutionClient({ apiUrl: venue.url, rateLimitMs: 0, timeoutMs: 5_000, backoffBaseMs: 1, backoffMaxMs: 5 }, { instruments: setup.instruments, keys: { apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET }, clock: { now: () => pacer.current() }, env: {} });
       try {
         await client.prepare();
@@ -89,8 +95,7 @@ describe('demo run: a life killed after sending an order but before saving its s
           { runId, mode: 'demo', instruments: setup.instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir, startTs, maxBars, warmupBars: WARMUP, config: CONFIG, restartProtectionMs },
           { feed, pacer, strategy: liveSetup(CONFIG, STRATEGIES).strategy, venue: client },
         );
-        await runner.run();
-        return runner;
+        return { runner, summary: await runner.run() };
       } finally {
         await client.close();
       }
@@ -109,9 +114,17 @@ describe('demo run: a life killed after sending an order but before saving its s
     const venueIdsAfterA = venue.orders().map((o) => String(o['orderLinkId']));
     const statusBeforeB = new Map(venue.orders().map((o) => [String(o['orderLinkId']), o['orderStatus']]));
     writeFileSync(`${dir}/state.json`, checkpoint);
+    if (options.manualTrade === true) {
+      const body = JSON.stringify({ category: 'linear', symbol: BY_HAND.symbol, side: BY_HAND.side, orderType: 'Market', qty: String(BY_HAND.qty), orderLinkId: BY_HAND.orderLinkId });
+      expect((await signed(venue, 'POST', '/v5/order/create', body, { timestamp: time.current() })).retCode).toBe(0);
+      // The market trades on before B starts: the next print fills the order (no order of the run works there now).
+      expect(venue.orders().filter((o) => o['orderStatus'] === 'New').map((o) => o['orderLinkId'])).toEqual([BY_HAND.orderLinkId]);
+      venue.trade(venue.lastPrice(BY_HAND.symbol), Infinity, BY_HAND.symbol);
+      expect(venue.orders().find((o) => o['orderLinkId'] === BY_HAND.orderLinkId)?.['orderStatus']).toBe('Filled');
+    }
     // The venue's execution listing lags at B's start: its first answer (B's reconciliation) misses X's execution.
     if (options.laggingExecutions === true) venue.injectFault('stale_read', { path: '/v5/execution/list', count: 1 });
-    const runner = await life(AFTER, FOREVER);
+    const { runner, summary } = await life(AFTER, FOREVER);
     expect(venue.faultCounts()['stale_read'] ?? 0).toBe(options.laggingExecutions === true ? 1 : 0);
     const { records } = readJournal(`${dir}/journal.jsonl`);
     const starts = records.flatMap((r, k) => (r.k === 'start' ? [k] : []));
@@ -123,7 +136,7 @@ describe('demo run: a life killed after sending an order but before saving its s
     expect(statusBeforeB.get(sentByA[0]!)).toBe({ working: 'New', filled: 'Filled', lost: undefined }[fate]);
     // No life journaled a fill of X before B.
     expect(records.slice(0, starts[2]).filter((r) => r.k === 'fill' && r.id === sentByA[0])).toEqual([]);
-    return { x: sentByA[0]!, records, starts, venueIds: venue.orders().map((o) => String(o['orderLinkId'])), runner, venue, dir };
+    return { x: sentByA[0]!, records, starts, venueIds: venue.orders().map((o) => String(o['orderLinkId'])), runner, summary, venue, dir };
   }
 
   /** Records of life B (from its start record on), and what it did with X. */
@@ -235,5 +248,78 @@ describe('demo run: a life killed after sending an order but before saving its s
     // Positions agree again, but the mismatch halt is not lifted by the run: only an operator does (tm live --unhalt).
     expect(o.runner.kernel.risk.isInstrumentHalted(eth)).toBe(true);
     expect(o.runner.status(0, 0, false).halted.map((h) => h.instrument)).toEqual([setup.instruments[eth]!.id]);
+  }, 120_000);
+
+  it('(e) X lost in flight, and ETHUSDT halted at B\'s start by a trade made by hand: B takes X over unsent from its journal, sends nothing, finds by its in-flight queries that the venue never had X and declares it lost; the halt stays, tm replay reports where the run left the backtest', async () => {
+    // Between the lives somebody buys ETHUSDT by hand on the account (not an order of this run: reconciliation books
+    // none of it), so B's restored position differs from the venue's and ETHUSDT is halted. X (on ETHUSDT) was lost
+    // with A: reconciliation cannot adopt it (the venue never had it), and the halt keeps it from being sent again as in
+    // case b. Taken over unsent, it is SUBMITTED in B's kernel, an order whose fate only the venue can tell: B's in-flight
+    // check asks for it after each bar and, the venue never knowing it, declares it lost (REJECTED) — instead of
+    // denying the decision the crashed life had sent (case d's bug) or holding it SUBMITTED for ever.
+    const o = await scenario('dwe', 'lost', { manualTrade: true });
+    const b = lifeB(o);
+    const eth = frame.symbols.indexOf('ETHUSDT');
+    const ethId = setup.instruments[eth]!.id;
+    const x = o.records.slice(o.starts[1]!, o.starts[2]!).find((r): r is Extract<JournalRecord, { k: 'submit' }> => r.k === 'submit')!;
+    expect(x).toMatchObject({ k: 'submit', id: o.x, i: eth });
+    const afterB = o.records.slice(o.starts[2]!);
+    const at = (pred: (r: JournalRecord) => boolean) => afterB.findIndex(pred);
+    const mismatch = at((r) => r.k === 'reconcile' && r.kind === 'position_mismatch' && r.detail['instrument'] === ethId);
+    const halted = at((r) => r.k === 'state' && r.state === `HALTED ${ethId}`);
+    const takenOver = at((r) => r.k === 'reconcile' && r.kind === 'adopted_order' && r.detail['id'] === o.x);
+    const lost = at((r) => r.k === 'event' && r.e === 'rejected' && r.id === o.x);
+    // The one difference at B's start is the trade by hand (the equity's differs too, information only): no fill missed,
+    // nothing resent, X not adopted from the venue; the take-over is the journal's.
+    expect(afterB.flatMap((r) => (r.k === 'reconcile' && r.kind !== 'equity_mismatch' ? [r.kind] : []))).toEqual(['position_mismatch', 'adopted_order']);
+    const { detail } = afterB[mismatch] as Extract<JournalRecord, { k: 'reconcile' }>;
+    expect(Number(detail['venue']) - Number(detail['runner'])).toBeCloseTo(BY_HAND.qty, 9);
+    // ETHUSDT halted at reconciliation, X taken over from the journal (SUBMITTED: sent by A, its fate the venue's)
+    // before bar T is decided again, then declared lost by the in-flight check.
+    expect([mismatch, halted, takenOver, lost].every((k) => k >= 0)).toBe(true);
+    expect(mismatch < halted && halted < takenOver && takenOver < lost).toBe(true);
+    expect(afterB[takenOver]).toMatchObject({ detail: { id: o.x, status: 'SUBMITTED', from: 'journal' } });
+    expect(b.adopted).toEqual([o.x]);
+    // One query after each bar from the one after the take-over on (the default inFlightMs of 10 s is less than a bar
+    // of the pacer's time); unknown to the third (maxQueries 3), X is lost at the close of bar T+3.
+    expect((afterB[lost] as Extract<JournalRecord, { k: 'event' }>).t - x.t).toBe(3 * tf);
+    expect(o.summary.lostOrders).toEqual([o.x]);
+    const booked = o.runner.kernel.order(o.x);
+    expect(booked?.status).toBe('REJECTED');
+    expect(booked?.reason).toMatch(/^lost: /);
+    expect(booked?.filledQuantity).toBe(0);
+    expect(o.runner.venueErrors).toBe(0);
+    // Never sent again: B sent nothing (under the halt, nor through the protection); the venue's log holds A's two
+    // create requests of X, both dropped, and the venue has no order under X's id.
+    expect(b.submits).toEqual([]);
+    expect(b.denied).not.toContain(o.x);
+    expect(o.venue.privateLog.filter((e) => e.path === '/v5/order/create' && e.orderLinkId === o.x).map((e) => e.outcome)).toEqual(['fault', 'fault']);
+    expect(o.venue.orders().filter((v) => v['orderLinkId'] === o.x)).toEqual([]);
+    expect(b.xFills).toEqual([]);
+    // X lost, the strategy still wants its direction on ETHUSDT: it decides again on each bar after the loss (T+4 to
+    // T+7), new orders that the warm-up protection (checked before the halt) denies. Nothing else is decided.
+    const denials = afterB.filter((r): r is Extract<JournalRecord, { k: 'event' }> => r.k === 'event' && r.e === 'denied');
+    expect(b.denied).toHaveLength(AFTER - 4);
+    expect(b.denied.every((id) => o.runner.kernel.order(id)?.instrument === eth)).toBe(true);
+    expect(denials.every((r) => r.reason?.startsWith('risk: warm-up protection') === true)).toBe(true);
+    expect(afterB.indexOf(denials[0]!)).toBeGreaterThan(lost);
+    // Positions: the runner's are the venue's but for the trade by hand, which is not the run's (its executions are
+    // not booked: not under `<runId>_`). That difference is what the halt stands for: not lifted by the run, only by an
+    // operator (tm live --unhalt), after the loss of X as before it.
+    expect(o.runner.kernel.order(BY_HAND.orderLinkId)).toBeUndefined();
+    expect(o.records.filter((r) => r.k === 'fill' && r.id === BY_HAND.orderLinkId)).toEqual([]);
+    frame.symbols.forEach((s, i) => expect(o.runner.kernel.position(i) + (s === BY_HAND.symbol ? BY_HAND.qty : 0)).toBeCloseTo(o.venue.position(s), 9));
+    expect(o.runner.kernel.risk.isInstrumentHalted(eth)).toBe(true);
+    expect(o.runner.status(0, 0, false).halted.map((h) => h.instrument)).toEqual([ethId]);
+    // tm replay: its backtest fills X at the open after bar T (a backtest loses no order), so its strategy holds the
+    // direction and decides nothing more in the window. The decisions sent are the same (X among them); the first
+    // difference is B's first denial after the loss, and X's fill is the one fill the run does not have. The report is
+    // right to diverge: the run left the backtest's path where the venue lost X.
+    const report = replayJournal(`${o.dir}/journal.jsonl`, STRATEGIES);
+    expect(report.liveDecisions).toBe(report.replayDecisions);
+    expect(report.divergence).toEqual({ index: -1, live: { id: b.denied[0], instrument: -1, side: 'denied', type: 'denied', quantity: 0 }, replay: undefined });
+    expect(report.denied).toEqual({ live: b.denied.length, replay: 0 });
+    expect(report.fills.unmatched).toBe(1);
+    expect(report.fills.replay - report.fills.live).toBe(1);
   }, 120_000);
 });

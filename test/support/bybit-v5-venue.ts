@@ -699,6 +699,28 @@ export class BybitV5Venue {
 }
 
 /** The test account's key and secret (what the redaction tests look for in every output). */
+export interface VenueEnvelope {
+  retCode: number;
+  retMsg: string;
+  result: { list?: Record<string, unknown>[]; nextPageCursor?: string } & Record<string, unknown>;
+}
+
+/**
+ * A request signed as any Bybit v5 client signs it (HMAC-SHA256 of timestamp, key, receive window and the raw payload),
+ * whose payload bytes and signed bytes the test controls: the venue's own tests, and trades somebody else makes on an
+ * account.
+ */
+export async function signed(venue: BybitV5Venue, method: 'GET' | 'POST', path: string, payload: string, options: { signed?: string; timestamp?: number; secret?: string; apiKey?: string; recvWindow?: string } = {}): Promise<VenueEnvelope> {
+  const timestamp = String(options.timestamp ?? Date.now());
+  const apiKey = options.apiKey ?? TEST_API_KEY;
+  const recvWindow = options.recvWindow ?? '5000';
+  const sign = createHmac('sha256', options.secret ?? TEST_API_SECRET).update(timestamp + apiKey + recvWindow + (options.signed ?? payload)).digest('hex');
+  const headers = { 'X-BAPI-API-KEY': apiKey, 'X-BAPI-TIMESTAMP': timestamp, 'X-BAPI-RECV-WINDOW': recvWindow, 'X-BAPI-SIGN': sign, 'Content-Type': 'application/json' };
+  const url = `${venue.url}${path}${method === 'GET' && payload ? `?${payload}` : ''}`;
+  const res = await fetch(url, { method, headers, ...(method === 'POST' ? { body: payload } : {}) });
+  return (await res.json()) as VenueEnvelope;
+}
+
 export const TEST_API_KEY = 'tmKEYq7Z4xW9vB2nR8';
 export const TEST_API_SECRET = 'tmSECRETm3Kp9Lw2Xv7Qz5Jh8Ny4Ft6';
 
