@@ -10,7 +10,7 @@ import type { ExecutionClient } from '../engine/execution-client.js';
 import { Kernel } from '../engine/kernel.js';
 import type { RiskLimits } from '../engine/risk/risk-limits.js';
 import type { Strategy } from '../engine/strategy.js';
-import type { VenueQueries } from '../engine/venue-reports.js';
+import type { VenueOrderReport, VenueQueries } from '../engine/venue-reports.js';
 import type { LiveMetrics } from '../monitoring/live-metrics.js';
 import type { LiveSignals } from './live-signals.js';
 import type { ModelWatch } from './model-watch.js';
@@ -65,7 +65,7 @@ export interface LiveRunnerConfig {
   readonly funding?: FundingModel;
   /** An order submitted and not acknowledged after this many wall ms is queried; default 10 000. */
   readonly inFlightMs?: number;
-  /** Unanswered queries after which an in-flight order is marked lost (its instrument halted); default 3. */
+  /** Queries answered "unknown" after which an in-flight order is marked lost (its instrument halted); default 3. Failed queries do not count. */
   readonly maxQueries?: number;
   /** Written into the journal's start record (tm replay rebuilds the run from it). */
   readonly config?: unknown;
@@ -883,7 +883,11 @@ export class LiveRunner {
     }
   }
 
-  /** In-flight orders: submitted and unacknowledged for `inFlightMs` → queried; unknown after `maxQueries` → lost. */
+  /**
+   * In-flight orders: submitted and unacknowledged for `inFlightMs` → queried; unknown to the venue after `maxQueries`
+   * answers → lost. A query that fails (timeout, dropped connection, 5xx) is no answer and does not count: declared
+   * lost, an order the venue holds would be held REJECTED while it may fill.
+   */
   private async checkInFlight(): Promise<void> {
     const venue = this.deps.venue!;
     const wall = await this.deps.pacer.now();
@@ -897,7 +901,15 @@ export class LiveRunner {
         const entry = this.inFlight.get(o.clientOrderId) ?? { since: wall, queries: 0 };
         this.inFlight.set(o.clientOrderId, entry);
         if (wall - entry.since < limit) continue;
-        const report = await venue.queryOrder(o.clientOrderId, i).catch(() => undefined);
+        let report: VenueOrderReport | undefined;
+        try {
+          report = await venue.queryOrder(o.clientOrderId, i);
+        } catch (e) {
+          // No answer is not an answer: the venue may hold the order. Asked again after `inFlightMs`; not counted.
+          entry.since = wall;
+          this.deps.log?.(`in-flight query of ${o.clientOrderId} failed (${(e as Error).message}); asked again later`);
+          continue;
+        }
         if (report !== undefined) {
           if (report.status !== 'REJECTED') this.gate.onOrderAccepted({ kind: 'accepted', clientOrderId: o.clientOrderId, venueOrderId: report.venueOrderId, tsEvent: report.tsEvent });
           continue;

@@ -60,6 +60,8 @@ interface Outcome {
   readonly summary: LiveRunSummary;
   readonly venue: BybitV5Venue;
   readonly dir: string;
+  /** Entries of the venue's private request log before B started. */
+  readonly privateLogAtB: number;
 }
 
 describe('demo run: a life killed after sending an order but before saving its state, then a restart under warm-up protection', () => {
@@ -74,15 +76,21 @@ describe('demo run: a life killed after sending an order but before saving its s
    * life runs while the venue trades bar T+1, whose open fills X) or `lost` (in flight). `laggingExecutions`: the
    * venue's first answer to `/v5/execution/list` at B's start (its reconciliation's) is empty, as a listing that lags.
    * `manualTrade`: between the lives somebody trades ETHUSDT by hand on the same account ({@link BY_HAND}, a signed
-   * market order of their own), filled at the venue before B starts.
+   * market order of their own), filled at the venue before B starts. `failingOrderQueries`: from B's first live bar on,
+   * every request to `/v5/order/realtime` (order queries and open-order listings) answers 5xx.
    */
-  async function scenario(runId: string, fate: 'working' | 'filled' | 'lost', options: { readonly laggingExecutions?: boolean; readonly manualTrade?: boolean } = {}): Promise<Outcome> {
+  async function scenario(runId: string, fate: 'working' | 'filled' | 'lost', options: { readonly laggingExecutions?: boolean; readonly manualTrade?: boolean; readonly failingOrderQueries?: boolean } = {}): Promise<Outcome> {
     const lostInFlight = fate === 'lost';
     const T = windowBar();
     const time = new VirtualTime(startTs);
     const venue = await BybitV5Venue.start({ server: { klines: serverKlines(frame) }, now: () => time.current(), slippageBps: 2, initialPrice: 1, recvWindowCheck: false });
     closers.push(() => venue.close());
-    const pacer = new VenueDrivingTime(time, frame, (k) => frame.symbols.forEach((s, i) => venue.bar({ open: frame.open[i]![k]!, high: frame.high[i]![k]!, low: frame.low[i]![k]!, close: frame.close[i]![k]!, volume: frame.volume[i]![k]! }, s)));
+    let bLive = false;
+    const pacer = new VenueDrivingTime(time, frame, (k) => {
+      // From B's first live bar on (after its reconciliation), every order query and listing fails: a venue outage.
+      if (options.failingOrderQueries === true && bLive && k === T + 1) venue.injectFault('server_error', { path: '/v5/order/realtime', count: 1_000_000 });
+      frame.symbols.forEach((s, i) => venue.bar({ open: frame.open[i]![k]!, high: frame.high[i]![k]!, low: frame.low[i]![k]!, close: frame.close[i]![k]!, volume: frame.volume[i]![k]! }, s));
+    });
     const market = new BybitMarketDataClient({ apiUrl: venue.url, rateLimitMs: 1 });
     closers.push(() => market.close());
     const dir = tempDir('tm-live-demo-window-');
@@ -124,6 +132,8 @@ describe('demo run: a life killed after sending an order but before saving its s
     }
     // The venue's execution listing lags at B's start: its first answer (B's reconciliation) misses X's execution.
     if (options.laggingExecutions === true) venue.injectFault('stale_read', { path: '/v5/execution/list', count: 1 });
+    bLive = true;
+    const privateLogAtB = venue.privateLog.length;
     const { runner, summary } = await life(AFTER, FOREVER);
     expect(venue.faultCounts()['stale_read'] ?? 0).toBe(options.laggingExecutions === true ? 1 : 0);
     const { records } = readJournal(`${dir}/journal.jsonl`);
@@ -136,7 +146,7 @@ describe('demo run: a life killed after sending an order but before saving its s
     expect(statusBeforeB.get(sentByA[0]!)).toBe({ working: 'New', filled: 'Filled', lost: undefined }[fate]);
     // No life journaled a fill of X before B.
     expect(records.slice(0, starts[2]).filter((r) => r.k === 'fill' && r.id === sentByA[0])).toEqual([]);
-    return { x: sentByA[0]!, records, starts, venueIds: venue.orders().map((o) => String(o['orderLinkId'])), runner, summary, venue, dir };
+    return { x: sentByA[0]!, records, starts, venueIds: venue.orders().map((o) => String(o['orderLinkId'])), runner, summary, venue, dir, privateLogAtB };
   }
 
   /** Records of life B (from its start record on), and what it did with X. */
@@ -321,5 +331,25 @@ describe('demo run: a life killed after sending an order but before saving its s
     expect(report.denied).toEqual({ live: b.denied.length, replay: 0 });
     expect(report.fills.unmatched).toBe(1);
     expect(report.fills.replay - report.fills.live).toBe(1);
+  }, 120_000);
+
+  it('(e\') as (e), but every order query fails from B\'s first live bar on: a query that fails is no answer, X is not declared lost, stays SUBMITTED (taken over) and is never sent again; the halt stays', async () => {
+    // Before the fix the in-flight check counted a failed query as "unknown to the venue": three 5xx answers declared X
+    // lost (REJECTED) though the venue was not asked at all — had it held X, X's fill would come to a REJECTED order.
+    const o = await scenario('dwf', 'lost', { manualTrade: true, failingOrderQueries: true });
+    const b = lifeB(o);
+    const eth = frame.symbols.indexOf('ETHUSDT');
+    expect(b.adopted).toEqual([o.x]);
+    // X queried after each bar from the one after the take-over on, every query failed (the 5xx of the outage).
+    const queries = o.venue.privateLog.slice(o.privateLogAtB).filter((e) => e.path === '/v5/order/realtime' && e.orderLinkId === o.x);
+    expect(queries.length).toBeGreaterThanOrEqual(AFTER - 1);
+    expect(queries.every((e) => e.fault === 'server_error')).toBe(true);
+    expect(o.summary.lostOrders).toEqual([]); // (before the fix: [X])
+    expect(o.records.slice(o.starts[2]!).filter((r) => r.k === 'event' && r.id === o.x)).toEqual([]);
+    expect(o.runner.kernel.order(o.x)?.status).toBe('SUBMITTED');
+    expect(b.submits).toEqual([]);
+    expect(b.denied).not.toContain(o.x);
+    expect(o.venue.privateLog.filter((e) => e.path === '/v5/order/create' && e.orderLinkId === o.x).map((e) => e.outcome)).toEqual(['fault', 'fault']);
+    expect(o.runner.kernel.risk.isInstrumentHalted(eth)).toBe(true);
   }, 120_000);
 });
