@@ -41,6 +41,17 @@ describe('nightly workflow', () => {
     expect(steps[backtestAt]!.if).toBeUndefined();
   });
 
+  it('runs the live crash and fault campaigns without services: TM_SERVICES=external and no Redis state store', () => {
+    const job = (workflow.jobs as Record<string, { env?: Record<string, unknown>; steps: Step[] }>)['live-campaigns'];
+    expect(job).toBeDefined();
+    const campaign = job!.steps.find((s) => s.run?.includes('live-crash-demo.test.ts'));
+    expect(campaign?.run).toMatch(/^TM_SERVICES=external /);
+    // Unset, REDIS_URL would default to services.sh's local Redis, which this job never starts: every demo life
+    // would start with an ALERT and the crash test fails (run locally with no service: it does).
+    expect(job!.env?.['REDIS_URL']).toBe('none');
+    expect(job!.steps.some((s) => s.run?.includes('services.sh'))).toBe(false);
+  });
+
   it('uploads experiments/results as an artifact even when the backtests fail', () => {
     const upload = steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'));
     expect(upload).toBeDefined();
