@@ -1,6 +1,14 @@
-import type { Fill, OrderAccepted, OrderCanceled, OrderCancelRejected, OrderCommand, OrderExpired, OrderRejected } from '../core/order.js';
+import type { Fill, OrderAccepted, OrderCanceled, OrderCancelRejected, OrderCommand, OrderExpired, OrderRejected, OrderRequest, TimeInForce } from '../core/order.js';
 import type { ExecutionClient, ExecutionEvents } from '../engine/execution-client.js';
-import type { Journal } from './journal.js';
+import type { Journal, JournalRecord } from './journal.js';
+
+/** A journaled order command ({@link JournalingGate.submit}). */
+export type SubmitRecord = Extract<JournalRecord, { k: 'submit' }>;
+
+/** The order a journaled command asked for, under its id: what {@link JournalingGate.submit} wrote, read back. */
+export function submittedRequest(r: SubmitRecord): OrderRequest & { readonly clientOrderId: string } {
+  return { instrument: r.i, side: r.side as 'buy' | 'sell', type: r.type as 'market' | 'limit', quantity: r.q, timeInForce: r.tif as TimeInForce, clientOrderId: r.id, ...(r.p !== undefined ? { price: r.p } : {}), ...(r.ro ? { reduceOnly: true } : {}), ...(r.po ? { postOnly: true } : {}) };
+}
 
 /**
  * Sits between the kernel and the live execution client. Commands: journaled while the strategy decides, made

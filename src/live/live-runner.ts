@@ -1,7 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { OhlcvColumns } from '../core/bar.js';
 import type { Instrument } from '../core/instrument.js';
-import type { TimeInForce } from '../core/order.js';
 import { timeframeMs } from '../core/time.js';
 import { FUNDING_INTERVAL_MS, InstrumentFeeModel, type FeeModel, type FillModel, type FundingModel, type SlippageModel } from '../backtest/execution-models.js';
 import { settleFunding } from '../backtest/funding-settlement.js';
@@ -16,19 +15,16 @@ import type { LiveSignals } from './live-signals.js';
 import type { ModelWatch } from './model-watch.js';
 import type { LiveBarFeed, LiveBarSet } from './bar-feed.js';
 import { Journal } from './journal.js';
-import { JournalingGate } from './journaling-gate.js';
+import { JournalingGate, submittedRequest, type SubmitRecord } from './journaling-gate.js';
 import { LiveClock, type Pacer } from './live-clock.js';
-import { bookExecutions, reconcile, untrackedExecutionsFrom, type ReconcileDifference } from './reconcile.js';
+import { bookExecutions, EXECUTION_MARGIN_MS, reconcile, untrackedExecutionsFrom, type ReconcileDifference } from './reconcile.js';
 import { loadRunnerState, saveRunnerState, writeRunnerFile, type LiveRunnerState } from './runner-state.js';
-import { readJournalTail, type JournalRecord } from './journal.js';
+import { readJournalTail } from './journal.js';
 import { DEFAULT_MAX_STATE_AGE_MS, DEFAULT_VALIDATE_BARS, loadSavedState, RecentBars, savedSnapshots, strategyDifferences, VALIDATE_TOLERANCE, type RestoredState, type StrategySummary } from './saved-signal-state.js';
 import { warmupGateVerdict, type WarmupGates, type WarmupGateVerdict } from './warmup-gates.js';
 import type { StateStore } from '../engine/state-store.js';
 
 export type LiveMode = 'paper' | 'demo' | 'testnet' | 'mainnet';
-
-/** A journaled order command. */
-type SubmitRecord = Extract<JournalRecord, { k: 'submit' }>;
 
 /** Longest wait between two attempts of the start-up reconciliation (it is retried until it succeeds or the run is stopped). */
 const RECONCILE_BACKOFF_MAX_MS = 30_000;
@@ -729,8 +725,7 @@ export class LiveRunner {
       if (r.t > barClose) continue;
       this.crashedSent!.delete(id); // this bar decides it again (or its decision passed): looked at once
       if (kernel.order(id) !== undefined || (kernel.tradingState !== 'HALTED' && !kernel.risk.isInstrumentHalted(r.i))) continue;
-      const request = { instrument: r.i, side: r.side as 'buy' | 'sell', type: r.type as 'market' | 'limit', quantity: r.q, timeInForce: r.tif as TimeInForce, clientOrderId: id, ...(r.p !== undefined ? { price: r.p } : {}), ...(r.ro ? { reduceOnly: true } : {}), ...(r.po ? { postOnly: true } : {}) };
-      if (!kernel.adoptOrder(request, r.t)) continue;
+      if (!kernel.adoptOrder(submittedRequest(r), r.t)) continue;
       const reason = `sent before the restart on a halted instrument (${haltReason(kernel, r.i)}): taken over unsent from the journal`;
       this.journal.append({ k: 'reconcile', t: this.clock.now(), kind: 'adopted_order', detail: { id, status: 'SUBMITTED', from: 'journal', reason } });
       this.deps.log?.(`reconcile: adopted_order ${id} ${reason}`);
@@ -861,7 +856,7 @@ export class LiveRunner {
    * anyway), or a week before `fallbackTs` while none was booked.
    */
   private executionCursor(fallbackTs: number): number {
-    return Number.isFinite(this.gate.lastExecutionTs) ? this.gate.lastExecutionTs - 60_000 : fallbackTs - 7 * 86_400_000;
+    return Number.isFinite(this.gate.lastExecutionTs) ? this.gate.lastExecutionTs - EXECUTION_MARGIN_MS : fallbackTs - 7 * 86_400_000;
   }
 
   /** Books the executions the client does not report itself (orders adopted after a restart), once each, by execution id. */

@@ -61,9 +61,12 @@ async function bookFills(kernel: Kernel, gate: JournalingGate, venue: Pick<Venue
   return booked;
 }
 
+/** How far before a time an execution query starts (the venue's execution times and ours may differ a little). */
+export const EXECUTION_MARGIN_MS = 60_000;
+
 /** Where the executions of order `o` (held by the kernel, reported by the venue as `r`) start: a minute before it was created. */
 function orderExecutionsFrom(o: OrderSnapshot, r: VenueOrderReport): number {
-  return Math.min(o.tsInit, r.tsEvent) - 60_000;
+  return Math.min(o.tsInit, r.tsEvent) - EXECUTION_MARGIN_MS;
 }
 
 /**
@@ -76,7 +79,7 @@ function orderExecutionsFrom(o: OrderSnapshot, r: VenueOrderReport): number {
 export function untrackedExecutionsFrom(kernel: Kernel, tracked: (clientOrderId: string) => boolean, cursor: number): number {
   let since = cursor;
   for (let i = 0; i < kernel.instruments.length; i++) {
-    for (const o of kernel.openOrders(i)) if (!tracked(o.clientOrderId) && o.tsInit - 60_000 < since) since = o.tsInit - 60_000;
+    for (const o of kernel.openOrders(i)) if (!tracked(o.clientOrderId)) since = Math.min(since, o.tsInit - EXECUTION_MARGIN_MS);
   }
   return since;
 }
