@@ -14,7 +14,7 @@ import { runBacktest, type BacktestSpec } from '../src/backtest/run-backtest.js'
 import { repoRoot } from '../src/cli/doctor-command.js';
 import type { Strategy } from '../src/engine/strategy.js';
 import { barsBenchFrame, barsBenchSpec, restingOrder } from './engine-bars.bench.js';
-import { fillsBenchFrame, fillsBenchSpec, smaReversal } from './engine-fills.bench.js';
+import { fillsBenchFrame, fillsBenchSpec, smaReversal, smaSignalsOnly } from './engine-fills.bench.js';
 import { formatProfileSummary, summarizeProfile, type CpuProfile } from './profile-summary.js';
 
 interface Workload {
@@ -27,10 +27,12 @@ interface Workload {
 const WORKLOADS: Record<string, () => Promise<Workload>> = {
   'engine-bars': async () => ({ spec: barsBenchSpec(await barsBenchFrame()), strategy: restingOrder(), warmup: 40, runs: 1000 }),
   'engine-fills': async () => ({ spec: fillsBenchSpec(await fillsBenchFrame()), strategy: smaReversal(), warmup: 5, runs: 40 }),
+  // engine-fills' run with the same SMAs and crosses but no orders (its `withoutOrders` figure): the bar loop alone.
+  'engine-fills-no-orders': async () => ({ spec: fillsBenchSpec(await fillsBenchFrame()), strategy: smaSignalsOnly(), warmup: 5, runs: 60 }),
 };
 
 const USAGE = `usage: npm run bench:profile -- <${Object.keys(WORKLOADS).join('|')}> [--runs N] [--interval US] [--top N] [--detail N] [--lines N]
-  --runs N       backtests profiled after the warm-up (default: engine-bars 1000, engine-fills 40)
+  --runs N       backtests profiled after the warm-up (default: engine-bars 1000, engine-fills 40, engine-fills-no-orders 60)
   --interval US  sampling interval, microseconds (default 100)
   --top N        functions listed by self time (default 25)
   --detail N     functions whose hottest lines are listed (default 5)
