@@ -142,7 +142,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
     .option('--model <ref>', 'model streamed into the experiment’s model column (or its stored-predictions column): a package folder or name@alias (4-tier loader)')
     .option('--db <path>', 'store (default TM_DB): the regime fit before data.start, DVOL (and with --inputs store, funding and reference closes); opened read-only per request')
     .option('--inputs <source>', 'signal inputs besides the bars: venue (Bybit funding history and klines; DVOL from the store) or store', 'venue')
-    .option('--unhalt', 'clear halts saved by the kill switch or a lost order')
+    .option('--unhalt', 'clear halts saved by the kill switch or a lost order (and the list of lost orders)')
     .option('--key-file <path>', 'Bybit keys as JSON {"apiKey","apiSecret"}, outside the repository, chmod 600 (default: BYBIT_API_KEY / BYBIT_API_SECRET)')
     .option('--metrics-port <port>', 'serve /metrics, /healthz, /readyz on this port (host TM_METRICS_HOST, default 127.0.0.1); 0 = off', '0')
     .option('--state-store <url>', 'runner state in Redis, saved after every bar and restored at a restart (warm-up tier 1, tier 2 with a gap fill): a redis:// URL, or none; default REDIS_URL when set')
@@ -268,6 +268,8 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       if (status.warmup !== undefined) io.out(`warm-up: tier ${status.warmup.tier} in ${(status.warmup.seconds * 1000).toFixed(0)} ms (${status.warmup.reason})${status.warmup.entryBlock !== undefined ? `; no new positions: ${status.warmup.entryBlock}` : ''}`);
       if (status.tiers.length > 0) io.out(formatTable(status.tiers));
       for (const h of status.halted) io.out(`HALTED ${h.instrument}: ${h.reason}`);
+      // Older status files have no list.
+      for (const l of status.lostOrders ?? []) io.out(`LOST ${l.id} (${l.instrument}) at ${formatUtc(l.ts)}: ${l.reason}; listed until a restart with --unhalt`);
     });
 
   const signalRun = (command: 'stop' | 'kill') =>

@@ -6,4 +6,4 @@ export { LiveRunner, type LiveMode, type LiveRunnerConfig, type LiveRunnerDeps, 
 export { LiveSetupError, liveSetup, type LiveSetup, type LiveSetupErrorCode } from './live-setup.js';
 export { reconcile, type ReconcileDifference } from './reconcile.js';
 export { ReplayError, replayJournal, type ReplayDecision, type ReplayDivergence, type ReplayErrorCode, type ReplayReport } from './replay.js';
-export { RunnerStateError, loadRunnerState, saveRunnerState, type LiveRunnerState, type RunnerStateErrorCode } from './runner-state.js';
+export { RunnerStateError, loadRunnerState, saveRunnerState, type LiveRunnerState, type LostOrder, type RunnerStateErrorCode } from './runner-state.js';

@@ -18,7 +18,7 @@ import { Journal } from './journal.js';
 import { JournalingGate, submittedRequest, type SubmitRecord } from './journaling-gate.js';
 import { LiveClock, type Pacer } from './live-clock.js';
 import { bookExecutions, EXECUTION_MARGIN_MS, reconcile, untrackedExecutionsFrom, type ReconcileDifference } from './reconcile.js';
-import { loadRunnerState, saveRunnerState, writeRunnerFile, type LiveRunnerState } from './runner-state.js';
+import { loadRunnerState, saveRunnerState, writeRunnerFile, type LiveRunnerState, type LostOrder } from './runner-state.js';
 import { readJournalTail } from './journal.js';
 import { DEFAULT_MAX_STATE_AGE_MS, DEFAULT_VALIDATE_BARS, loadSavedState, RecentBars, savedSnapshots, strategyDifferences, VALIDATE_TOLERANCE, type RestoredState, type StrategySummary } from './saved-signal-state.js';
 import { warmupGateVerdict, type WarmupGates, type WarmupGateVerdict } from './warmup-gates.js';
@@ -170,6 +170,11 @@ export interface LiveStatus {
   readonly venueBreaker: 'open' | 'closed';
   /** Instruments whose new orders are refused (the account HALTED, or the instrument halted alone), with why. */
   readonly halted: readonly { readonly instrument: string; readonly reason: string }[];
+  /**
+   * Orders declared lost, by this life or an earlier one, until a restart with `--unhalt` (the operator has seen them):
+   * a lost order on an instrument halted already leaves its halt reason as it was, so it is listed here.
+   */
+  readonly lostOrders: readonly LostOrder[];
   readonly running: boolean;
   readonly updatedAt: number;
   /** The model the signal stage runs (after a promotion: the version swapped in), absent without a model column. */
@@ -198,7 +203,10 @@ export class LiveRunner {
   private stopRequest: string | undefined;
   private readonly statePath: string;
   private readonly inFlight = new Map<string, { since: number; queries: number }>();
+  /** Client order ids declared lost by this life (the summary's `lostOrders`). */
   private readonly lost: string[] = [];
+  /** Orders declared lost since the last `--unhalt`, this life's and the saved ones (status.json, state.json). */
+  private readonly lostRecords: LostOrder[] = [];
   private readonly latencies: number[] = [];
   private barReceived = 0;
   /** `performance.now()` when the bar in progress was received (after the venue poll before its dispatch): latency probes. */
@@ -368,6 +376,8 @@ export class LiveRunner {
         // The operator decided to trade again: the account ACTIVE, every instrument released.
         if (kernel.tradingState !== 'ACTIVE') kernel.setTradingState('ACTIVE', 'unhalted by the operator (tm live --unhalt)');
         for (let i = 0; i < config.instruments.length; i++) if (kernel.risk.isInstrumentHalted(i)) kernel.setInstrumentHalted(i, false, 'unhalted by the operator (tm live --unhalt)');
+      } else {
+        this.lostRecords.push(...(saved.lostOrders ?? [])); // listed until the operator unhalts
       }
       for (const i of saved.breakerHalted ?? []) this.breakerHalted[i] = 1;
       this.crashedSent = this.sentAfter(saved.journalBytes ?? 0);
@@ -914,6 +924,7 @@ export class LiveRunner {
         if (entry.queries >= maxQueries) {
           const reason = `order ${o.clientOrderId} unknown to the venue after ${maxQueries} queries`;
           this.lost.push(o.clientOrderId);
+          this.lostRecords.push({ id: o.clientOrderId, instrument: this.kernel.instruments[i]!.id, ts: this.clock.now(), reason });
           this.kernel.setInstrumentHalted(i, true, reason);
           this.gate.onOrderRejected({ kind: 'rejected', clientOrderId: o.clientOrderId, reason: `lost: ${reason}`, tsEvent: this.clock.now() });
           this.deps.log?.(`ALERT lost order: ${reason}; new orders of ${this.kernel.instruments[i]!.id} halted`);
@@ -941,6 +952,7 @@ export class LiveRunner {
       bookedExecutions: this.gate.bookedIds(),
       lastExecutionTs: Number.isFinite(this.gate.lastExecutionTs) ? this.gate.lastExecutionTs : null,
       breakerHalted: Array.from(this.breakerHalted.keys()).filter((i) => this.breakerHalted[i] !== 0),
+      ...(this.lostRecords.length > 0 ? { lostOrders: [...this.lostRecords] } : {}),
       journalBytes: this.journal.size(),
       savedAt: kernel.now(),
     };
@@ -972,6 +984,7 @@ export class LiveRunner {
       tradingState: kernel.tradingState,
       venueBreaker: this.breakerOpen ? 'open' : 'closed',
       halted: ids.flatMap((instrument, i) => (kernel.tradingState === 'HALTED' || kernel.risk.isInstrumentHalted(i) ? [{ instrument, reason: haltReason(kernel, i) }] : [])),
+      lostOrders: [...this.lostRecords],
       running,
       updatedAt: this.wallTime,
       ...(this.deps.signals?.model !== undefined ? { model: { name: this.deps.signals.model.name, version: this.deps.signals.model.version } } : {}),

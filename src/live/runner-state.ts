@@ -27,9 +27,22 @@ export interface LiveRunnerState {
   readonly lastExecutionTs: number | null;
   /** Instruments the venue breaker halted (released when it closes); absent = none. */
   readonly breakerHalted?: readonly number[];
+  /**
+   * Orders the run declared lost (sent, then unknown to the venue after its in-flight queries), kept until the operator
+   * restarts with `--unhalt`: `tm live status` lists them in every later life. Absent = none (and in older states).
+   */
+  readonly lostOrders?: readonly LostOrder[];
   /** Size of the journal (bytes, synced) when this state was saved: what a restart reads after it. Absent in older states (read from the start). */
   readonly journalBytes?: number;
   readonly savedAt: number;
+}
+
+/** An order declared lost: its client order id, instrument id, engine time of the declaration and why. */
+export interface LostOrder {
+  readonly id: string;
+  readonly instrument: string;
+  readonly ts: number;
+  readonly reason: string;
 }
 
 export type RunnerStateErrorCode = 'runner_state_corrupt' | 'runner_state_mismatch' | 'runner_state_write_failed';
