@@ -68,12 +68,16 @@ export class BarRecords {
    * Writes the records of every recorded close `t` into index t of the arrays: `equityTs[t] = ts[t] + timeframeMs`,
    * `equity[t]` (cash plus each marked position's unrealized PnL, as {@link Portfolio.equityInto}), `positions[i][t]`
    * and `pnl[i][t]` (realized − fees − funding + unrealized). Marks start from those of the first recorded close and
-   * take each present bar's close.
+   * take each present bar's close. The arrays must be zero-filled (fresh): a flat instrument's records are constants
+   * over each logged account (position 0, PnL the realized figure, nothing added to equity), written with `fill` and
+   * not at all when 0 — so the pages of a fresh array that would only hold zeros are never touched. `dense`: every
+   * instrument has a bar at every time (no presence checks).
    */
   writeOut(
     frame: { readonly ts: Float64Array; readonly present: readonly Uint8Array[]; readonly close: readonly Float64Array[] },
     timeframeMs: number,
     out: { readonly equityTs: Float64Array; readonly equity: Float64Array; readonly positions: readonly Float64Array[]; readonly pnl: readonly Float64Array[] },
+    dense = false,
   ): void {
     if (this.first < 0) return;
     const { n, stride: S, at, log, count } = this;
@@ -85,19 +89,48 @@ export class BarRecords {
       const from = at[k]!, until = k + 1 < count ? at[k + 1]! : this.last + 1;
       const base = k * S;
       const cash = log[base]!;
-      for (let t = from; t < until; t++) equity[t] = cash;
+      // Bit for bit what a write of every close gave: a −0 is written too (a fresh array holds +0).
+      if (!Object.is(cash, 0)) fillRange(equity, cash, from, until);
       for (let i = 0; i < n; i++) {
         const q = log[base + 1 + 3 * i]!, entry = log[base + 2 + 3 * i]!, realized = log[base + 3 + 3 * i]!;
-        const P = present[i]!, C = close[i]!, positions = out.positions[i]!, pnl = out.pnl[i]!;
+        const P = present[i]!, C = close[i]!;
+        if (q === 0) {
+          // Flat: PnL is the realized figure at every close (+ 0: never −0); only the mark at the account's end is needed.
+          if (Object.is(q, -0)) fillRange(out.positions[i]!, q, from, until);
+          const flatPnl = realized + 0;
+          if (flatPnl !== 0) fillRange(out.pnl[i]!, flatPnl, from, until);
+          if (dense) {
+            if (until > from) mark[i] = C[until - 1]!;
+          } else {
+            for (let t = until - 1; t >= from; t--) {
+              if (P[t] !== 0) {
+                mark[i] = C[t]!;
+                break;
+              }
+            }
+          }
+          continue;
+        }
+        const positions = out.positions[i]!, pnl = out.pnl[i]!;
+        fillRange(positions, q, from, until);
         let m = mark[i]!;
         for (let t = from; t < until; t++) {
-          if (P[t] !== 0) m = C[t]!;
-          positions[t] = q;
-          pnl[t] = realized + (q === 0 ? 0 : q * (m - entry));
-          if (q !== 0 && m === m) equity[t] = equity[t]! + q * (m - entry); // never marked (NaN): valued at the entry
+          if (dense || P[t] !== 0) m = C[t]!;
+          const u = q * (m - entry);
+          pnl[t] = realized + u;
+          if (m === m) equity[t] = equity[t]! + u; // never marked (NaN): valued at the entry
         }
         mark[i] = m;
       }
     }
   }
+}
+
+/** `a.fill(value, from, until)`, as a plain loop for short ranges (the builtin's call costs more than a few stores). */
+function fillRange(a: Float64Array, value: number, from: number, until: number): void {
+  if (until - from > 64) {
+    a.fill(value, from, until);
+    return;
+  }
+  for (let t = from; t < until; t++) a[t] = value;
 }

@@ -381,7 +381,7 @@ class BarRun {
     const spec = { ...this.spec, frame, notes };
     const T = this.T;
     const all = { equityTs: new Float64Array(T), equity: new Float64Array(T), positions: f.close.map(() => new Float64Array(T)), pnl: f.close.map(() => new Float64Array(T)) };
-    this.records.writeOut(f, this.tf, all);
+    this.records.writeOut(f, this.tf, all, this.dense);
     const curve = { ts: cut(all.equityTs), value: cut(all.equity) };
     const positions = all.positions.map(cut), pnl = all.pnl.map(cut);
     const windowStart = w > 0 && curve.ts.length > 0 ? curve.ts[0]! : -Infinity;
