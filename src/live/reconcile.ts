@@ -15,7 +15,7 @@ export interface ReconcileDifference {
     | 'order_vanished' // an order the runner thought working is unknown to the venue: marked canceled
     | 'fills_missing' // the venue reports more filled than the executions it listed (outside its query window)
     | 'position_mismatch' // positions still differ after every fill was booked: new orders of the instrument halted
-    | 'equity_mismatch'; // account equity differs from the venue's beyond the tolerance (information)
+    | 'balance_mismatch'; // the wallet balance differs from the runner's cash beyond the tolerance (information)
   readonly detail: Readonly<Record<string, unknown>>;
 }
 
@@ -96,7 +96,7 @@ function adoptReport(kernel: Kernel, gate: JournalingGate, r: VenueOrderReport):
  * Reconciles a restored kernel with the venue (NautilusTrader's start-up reconciliation, crash-only: it runs at
  * every start). Order: executions since the cursor (booked through the gate, which drops the ones already booked),
  * the venue's open orders of this run (`prefix`), the runner's open orders the venue does not list, then positions
- * and equity. Every difference is journaled and returned; positions that still differ halt new orders of their
+ * and the wallet balance. Every difference is journaled and returned; positions that still differ halt new orders of their
  * instrument (a human looks first).
  *
  * The four listings (executions, open orders, positions, balance) are requested at once and applied in that order
@@ -106,7 +106,7 @@ function adoptReport(kernel: Kernel, gate: JournalingGate, r: VenueOrderReport):
  * did in the sequential order, over a narrower window. Orders sent again (`resent`) leave after every listing was
  * taken, so their fills are never half in them.
  */
-export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: VenueQueries, options: { readonly prefix: string; readonly sinceMs: number; readonly journal: Journal; readonly equityTolerance?: number; readonly log?: (line: string) => void }): Promise<ReconcileDifference[]> {
+export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: VenueQueries, options: { readonly prefix: string; readonly sinceMs: number; readonly journal: Journal; readonly balanceTolerance?: number; readonly log?: (line: string) => void }): Promise<ReconcileDifference[]> {
   const { prefix, journal } = options;
   const now = kernel.now();
   const differences: ReconcileDifference[] = [];
@@ -181,11 +181,14 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
     }
   }
 
-  // 5. Equity (information: funding and fee rounding are booked by the venue).
+  // 5. Balance (information: funding and fee rounding are booked by the venue). The wallet balance (cash after realized
+  // PnL, fees and funding) against the runner's cash, the same figure: no price in it. Not equity: the runner's marks
+  // are its saved state's closes until its first live bar, the venue's are its marks now, so equities differ by every
+  // price move since the save — at nearly every restart, where no booking differs (the crash-window cases a–c).
   options.log?.('reconcile: positions done; balance');
-  const equity = kernel.equity();
-  const tolerance = options.equityTolerance ?? Math.max(1, Math.abs(balance.equity) * 1e-4);
-  if (Math.abs(equity - balance.equity) > tolerance) note('equity_mismatch', { runner: equity, venue: balance.equity, wallet: balance.walletBalance });
+  const cash = kernel.portfolio.cash;
+  const tolerance = options.balanceTolerance ?? Math.max(1, Math.abs(balance.walletBalance) * 1e-4);
+  if (!(Math.abs(cash - balance.walletBalance) <= tolerance)) note('balance_mismatch', { runner: cash, venue: balance.walletBalance, equity: { runner: kernel.equity(), venue: balance.equity } });
   journal.sync();
   return differences;
 }
