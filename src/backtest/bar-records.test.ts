@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../core/random.js';
 import type { BarFrame } from '../data/bar-frame.js';
 import type { Kernel } from '../engine/kernel.js';
+import { Portfolio } from '../engine/portfolio.js';
 import type { Strategy } from '../engine/strategy.js';
 import { backtestSpec, testInstrument } from '../../test/support/engine-scenarios.js';
 import { makeFrame, randomWalkBars } from '../../test/support/frames.js';
+import { BarRecords } from './bar-records.js';
 import { TableFundingModel } from './execution-models.js';
 import { runBacktest, type BacktestControl, type BacktestSpec } from './run-backtest.js';
 
@@ -141,5 +143,49 @@ describe('BarRecords (per-bar records written at the end)', () => {
       row.pnl.forEach((x, i) => expect(Object.is(resumed.bars[i]!.pnl![t], x)).toBe(true));
     });
     expect(rest.rows.length).toBe(229);
+  });
+});
+
+describe('BarRecords.writeOut on hand-made accounts', () => {
+  /** One instrument, closes 10, 11, (none), (none), 15, 16 at t = 0..5; `present` as given. */
+  function frame(present: readonly number[]) {
+    return { ts: Float64Array.from([0, 1, 2, 3, 4, 5]), present: [Uint8Array.from(present)], close: [Float64Array.from([10, 11, 11, 11, 15, 16])] };
+  }
+  const fresh = () => ({ equityTs: new Float64Array(6), equity: new Float64Array(6), positions: [new Float64Array(6)], pnl: [new Float64Array(6)] });
+
+  it('carries the mark through a flat account: a position that starts at a close without a bar is valued at the last close before it', () => {
+    const f = frame([1, 1, 0, 0, 1, 1]);
+    const p = new Portfolio([testInstrument()], 1_000);
+    const records = new BarRecords(p);
+    for (let t = 0; t < 6; t++) {
+      if (f.present[0]![t] !== 0) p.mark[0] = f.close[0]![t]!;
+      // Bought 1 at 12 at the close of t = 2, where the instrument has no bar (BarRecords takes any account as it comes).
+      if (t === 2) p.applyFill(0, 1, 12, 0);
+      records.close(t);
+    }
+    const out = fresh();
+    records.writeOut(f, 1, out);
+    expect(Array.from(out.positions[0]!)).toEqual([0, 0, 1, 1, 1, 1]);
+    // Valued at the mark 11 (the close of t = 1) until t = 4's bar: −1, −1; then 15 − 12 and 16 − 12.
+    expect(Array.from(out.pnl[0]!)).toEqual([0, 0, -1, -1, 3, 4]);
+    expect(Array.from(out.equity)).toEqual([1_000, 1_000, 999, 999, 1_003, 1_004]);
+    expect(Array.from(out.equityTs)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('writes a −0 cash or position as a write of every close would (a fresh array holds +0), and a flat PnL never as −0', () => {
+    const f = frame([1, 1, 1, 1, 1, 1]);
+    const p = new Portfolio([testInstrument()], -0);
+    p.quantity[0] = -0;
+    p.realized[0] = -0;
+    const records = new BarRecords(p);
+    for (let t = 0; t < 6; t++) {
+      p.mark[0] = f.close[0]![t]!;
+      records.close(t);
+    }
+    const out = fresh();
+    records.writeOut(f, 1, out, true);
+    expect(Array.from(out.equity).every((x) => Object.is(x, -0))).toBe(true);
+    expect(Array.from(out.positions[0]!).every((x) => Object.is(x, -0))).toBe(true);
+    expect(Array.from(out.pnl[0]!).every((x) => Object.is(x, 0))).toBe(true);
   });
 });

@@ -95,13 +95,12 @@ export class BarRecords {
         const q = log[base + 1 + 3 * i]!, entry = log[base + 2 + 3 * i]!, realized = log[base + 3 + 3 * i]!;
         const P = present[i]!, C = close[i]!;
         if (q === 0) {
-          // Flat: PnL is the realized figure at every close (+ 0: never −0); only the mark at the account's end is needed.
+          // Flat: PnL is the realized figure at every close; only the mark at the account's end is needed
+          // (the last present close, for an account that follows whose first closes lack a bar of `i`).
           if (Object.is(q, -0)) fillRange(out.positions[i]!, q, from, until);
-          const flatPnl = realized + 0;
-          if (flatPnl !== 0) fillRange(out.pnl[i]!, flatPnl, from, until);
-          if (dense) {
-            if (until > from) mark[i] = C[until - 1]!;
-          } else {
+          if (realized !== 0) fillRange(out.pnl[i]!, realized, from, until); // a −0 is not written: realized + 0 was +0
+          // Dense frames need none: every account's loop below takes its first bar's close before using the mark.
+          if (!dense) {
             for (let t = until - 1; t >= from; t--) {
               if (P[t] !== 0) {
                 mark[i] = C[t]!;
