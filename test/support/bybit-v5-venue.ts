@@ -118,6 +118,11 @@ export class BybitV5Venue {
     this.forced.push({ kind, path: options.path, remaining: options.count ?? 1 });
   }
 
+  /** Drops the faults {@link injectFault} forced that are not used up yet. */
+  clearInjectedFaults(): void {
+    this.forced.length = 0;
+  }
+
   /** Applied faults per kind (kinds never applied are absent). */
   faultCounts(): Readonly<Partial<Record<VenueFaultKind, number>>> {
     return Object.fromEntries(this.counts);
