@@ -147,33 +147,36 @@ describe('BarRecords (per-bar records written at the end)', () => {
 });
 
 describe('BarRecords.writeOut on hand-made accounts', () => {
-  /** One instrument, closes 10, 11, (none), (none), 15, 16 at t = 0..5; `present` as given. */
-  function frame(present: readonly number[]) {
-    return { ts: Float64Array.from([0, 1, 2, 3, 4, 5]), present: [Uint8Array.from(present)], close: [Float64Array.from([10, 11, 11, 11, 15, 16])] };
+  /** One instrument at t = 0..6; a close where `present` is 0 holds 99, which no record may use. */
+  function frame(present: readonly number[], closes: readonly number[]) {
+    return { ts: Float64Array.from(present, (_, t) => t), present: [Uint8Array.from(present)], close: [Float64Array.from(closes, (c, t) => (present[t] === 0 ? 99 : c))] };
   }
-  const fresh = () => ({ equityTs: new Float64Array(6), equity: new Float64Array(6), positions: [new Float64Array(6)], pnl: [new Float64Array(6)] });
+  const fresh = (T: number) => ({ equityTs: new Float64Array(T), equity: new Float64Array(T), positions: [new Float64Array(T)], pnl: [new Float64Array(T)] });
 
   it('carries the mark through a flat account: a position that starts at a close without a bar is valued at the last close before it', () => {
-    const f = frame([1, 1, 0, 0, 1, 1]);
+    // Long 1 from 10 (t = 0), sold at 12 (t = 2, +2 realized): flat over t = 2..3, whose only bar is t = 2; bought 1 at
+    // 13 at t = 4, where the instrument has no bar (BarRecords takes any account as it comes).
+    const f = frame([1, 1, 1, 0, 0, 1, 1], [10, 11, 12, 0, 0, 15, 16]);
     const p = new Portfolio([testInstrument()], 1_000);
     const records = new BarRecords(p);
-    for (let t = 0; t < 6; t++) {
+    for (let t = 0; t < 7; t++) {
       if (f.present[0]![t] !== 0) p.mark[0] = f.close[0]![t]!;
-      // Bought 1 at 12 at the close of t = 2, where the instrument has no bar (BarRecords takes any account as it comes).
-      if (t === 2) p.applyFill(0, 1, 12, 0);
+      if (t === 0) p.applyFill(0, 1, 10, 0);
+      if (t === 2) p.applyFill(0, -1, 12, 0);
+      if (t === 4) p.applyFill(0, 1, 13, 0);
       records.close(t);
     }
-    const out = fresh();
+    const out = fresh(7);
     records.writeOut(f, 1, out);
-    expect(Array.from(out.positions[0]!)).toEqual([0, 0, 1, 1, 1, 1]);
-    // Valued at the mark 11 (the close of t = 1) until t = 4's bar: −1, −1; then 15 − 12 and 16 − 12.
-    expect(Array.from(out.pnl[0]!)).toEqual([0, 0, -1, -1, 3, 4]);
-    expect(Array.from(out.equity)).toEqual([1_000, 1_000, 999, 999, 1_003, 1_004]);
-    expect(Array.from(out.equityTs)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(Array.from(out.positions[0]!)).toEqual([1, 1, 0, 0, 1, 1, 1]);
+    // Valued at 12 (the close of t = 2, the flat account's last bar) at t = 4, then at 15 and 16.
+    expect(Array.from(out.pnl[0]!)).toEqual([0, 1, 2, 2, 1, 4, 5]);
+    expect(Array.from(out.equity)).toEqual([1_000, 1_001, 1_002, 1_002, 1_001, 1_004, 1_005]);
+    expect(Array.from(out.equityTs)).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 
   it('writes a −0 cash or position as a write of every close would (a fresh array holds +0), and a flat PnL never as −0', () => {
-    const f = frame([1, 1, 1, 1, 1, 1]);
+    const f = frame([1, 1, 1, 1, 1, 1], [10, 11, 12, 13, 15, 16]);
     const p = new Portfolio([testInstrument()], -0);
     p.quantity[0] = -0;
     p.realized[0] = -0;
@@ -182,7 +185,7 @@ describe('BarRecords.writeOut on hand-made accounts', () => {
       p.mark[0] = f.close[0]![t]!;
       records.close(t);
     }
-    const out = fresh();
+    const out = fresh(6);
     records.writeOut(f, 1, out, true);
     expect(Array.from(out.equity).every((x) => Object.is(x, -0))).toBe(true);
     expect(Array.from(out.positions[0]!).every((x) => Object.is(x, -0))).toBe(true);
