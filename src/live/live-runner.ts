@@ -203,10 +203,10 @@ export class LiveRunner {
   private stopRequest: string | undefined;
   private readonly statePath: string;
   private readonly inFlight = new Map<string, { since: number; queries: number }>();
-  /** Client order ids declared lost by this life (the summary's `lostOrders`). */
-  private readonly lost: string[] = [];
-  /** Orders declared lost since the last `--unhalt`, this life's and the saved ones (status.json, state.json). */
+  /** Orders declared lost since the last `--unhalt`: the saved ones, then this life's (status.json, state.json). */
   private readonly lostRecords: LostOrder[] = [];
+  /** How many of {@link lostRecords} came from the saved state (the rest are this life's: the summary's `lostOrders`). */
+  private lostSaved = 0;
   private readonly latencies: number[] = [];
   private barReceived = 0;
   /** `performance.now()` when the bar in progress was received (after the venue poll before its dispatch): latency probes. */
@@ -378,6 +378,7 @@ export class LiveRunner {
         for (let i = 0; i < config.instruments.length; i++) if (kernel.risk.isInstrumentHalted(i)) kernel.setInstrumentHalted(i, false, 'unhalted by the operator (tm live --unhalt)');
       } else {
         this.lostRecords.push(...(saved.lostOrders ?? [])); // listed until the operator unhalts
+        this.lostSaved = this.lostRecords.length;
       }
       for (const i of saved.breakerHalted ?? []) this.breakerHalted[i] = 1;
       this.crashedSent = this.sentAfter(saved.journalBytes ?? 0);
@@ -923,7 +924,6 @@ export class LiveRunner {
         entry.since = wall;
         if (entry.queries >= maxQueries) {
           const reason = `order ${o.clientOrderId} unknown to the venue after ${maxQueries} queries`;
-          this.lost.push(o.clientOrderId);
           this.lostRecords.push({ id: o.clientOrderId, instrument: this.kernel.instruments[i]!.id, ts: this.clock.now(), reason });
           this.kernel.setInstrumentHalted(i, true, reason);
           this.gate.onOrderRejected({ kind: 'rejected', clientOrderId: o.clientOrderId, reason: `lost: ${reason}`, tsEvent: this.clock.now() });
@@ -1001,7 +1001,7 @@ export class LiveRunner {
     this.deps.metrics?.stopped(this.kernel);
     this.writeStatus(lastBarTs, processed, false);
     this.journal.close();
-    return { restarted, warmupBars: warmed, liveBars: processed, lastBarTs, differences, lostOrders: [...this.lost], stopReason, decisionLatencyUs: this.latencies, ...(this.warmup !== undefined ? { warmup: this.warmup } : {}) };
+    return { restarted, warmupBars: warmed, liveBars: processed, lastBarTs, differences, lostOrders: this.lostRecords.slice(this.lostSaved).map((l) => l.id), stopReason, decisionLatencyUs: this.latencies, ...(this.warmup !== undefined ? { warmup: this.warmup } : {}) };
   }
 }
 

@@ -224,7 +224,7 @@ export class LiveMetrics {
     const kinds = differences.map((d) => {
       const instrument = typeof d.detail['instrument'] === 'string' ? d.detail['instrument'] : typeof d.detail['instrument'] === 'number' ? (this.options.instruments[d.detail['instrument']] ?? 'unknown') : 'account';
       // The runner's kinds: missed_fill / position_mismatch concern a position, balance_mismatch the balance; the others (adopted, resent, closed, missed ack) an order.
-      const kind: ReconciliationDifferenceKind = /fill|position/.test(d.kind) ? 'position' : /balance|cash|equity/.test(d.kind) ? 'balance' : 'order';
+      const kind: ReconciliationDifferenceKind = /fill|position/.test(d.kind) ? 'position' : /balance/.test(d.kind) ? 'balance' : 'order';
       return { instrument, kind };
     });
     this.metrics.reconciled(differences.length === 0 ? 'clean' : 'differences', seconds, this.now(), kinds);

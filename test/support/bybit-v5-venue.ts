@@ -703,7 +703,7 @@ export class BybitV5Venue {
   }
 }
 
-/** The test account's key and secret (what the redaction tests look for in every output). */
+/** A Bybit v5 response: its return code and message, and the result. */
 export interface VenueEnvelope {
   retCode: number;
   retMsg: string;
@@ -726,6 +726,7 @@ export async function signed(venue: BybitV5Venue, method: 'GET' | 'POST', path: 
   return (await res.json()) as VenueEnvelope;
 }
 
+/** The test account's key and secret (what the redaction tests look for in every output). */
 export const TEST_API_KEY = 'tmKEYq7Z4xW9vB2nR8';
 export const TEST_API_SECRET = 'tmSECRETm3Kp9Lw2Xv7Qz5Jh8Ny4Ft6';
 
