@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import type { OhlcvColumns } from '../core/bar.js';
 import type { Instrument } from '../core/instrument.js';
+import type { OrderSnapshot } from '../core/order.js';
 import { timeframeMs } from '../core/time.js';
 import { FUNDING_INTERVAL_MS, InstrumentFeeModel, type FeeModel, type FillModel, type FundingModel, type SlippageModel } from '../backtest/execution-models.js';
 import { settleFunding } from '../backtest/funding-settlement.js';
@@ -17,7 +18,7 @@ import type { LiveBarFeed, LiveBarSet } from './bar-feed.js';
 import { Journal } from './journal.js';
 import { JournalingGate, submittedRequest, type SubmitRecord } from './journaling-gate.js';
 import { LiveClock, type Pacer } from './live-clock.js';
-import { bookExecutions, EXECUTION_MARGIN_MS, reconcile, untrackedExecutionsFrom, type ReconcileDifference } from './reconcile.js';
+import { bookExecutions, EXECUTION_MARGIN_MS, reconcile, settleOrder, untrackedExecutionsFrom, type ReconcileDifference } from './reconcile.js';
 import { loadRunnerState, saveRunnerState, writeRunnerFile, type LiveRunnerState, type LostOrder } from './runner-state.js';
 import { readJournalTail } from './journal.js';
 import { DEFAULT_MAX_STATE_AGE_MS, DEFAULT_VALIDATE_BARS, loadSavedState, RecentBars, savedSnapshots, strategyDifferences, VALIDATE_TOLERANCE, type RestoredState, type StrategySummary } from './saved-signal-state.js';
@@ -538,6 +539,7 @@ export class LiveRunner {
           await venue.flush?.();
           await venue.poll();
           await this.bookUntracked(venue, set.ts);
+          await this.settleUntracked(venue);
           await this.checkInFlight();
           this.venueRound(true);
         } catch (e) {
@@ -874,6 +876,31 @@ export class LiveRunner {
   private bookUntracked(venue: LiveVenue, fallbackTs: number): Promise<number> {
     const tracked = (id: string) => venue.orderState?.(id) !== undefined;
     return bookExecutions(this.kernel, this.gate, venue, { prefix: this.prefix, sinceMs: untrackedExecutionsFrom(this.kernel, tracked, this.executionCursor(fallbackTs)), mine: (id) => !tracked(id) });
+  }
+
+  /**
+   * Ends the orders the client does not follow (taken over at a restart) that the venue closed without this run
+   * asking: canceled by hand on the account, by the venue (a reduce-only order of a closed position), or filled with
+   * the cancel's answer lost. The client reports only its own orders' ends; without this such an order stayed working
+   * in the kernel (its strategy waiting on it, its exposure counted) until the next restart's reconciliation. Only
+   * while such orders are open: one listing of the venue's working orders, and a lookup of each one it does not list.
+   * A lookup that finds nothing proves nothing (the venue's listings lag its matching engine): the next restart decides.
+   */
+  private async settleUntracked(venue: LiveVenue): Promise<void> {
+    const { kernel } = this;
+    const held: OrderSnapshot[] = [];
+    for (let i = 0; i < kernel.instruments.length; i++) {
+      for (const o of kernel.openOrders(i)) if (o.status !== 'SUBMITTED' && venue.orderState?.(o.clientOrderId) === undefined) held.push(o);
+    }
+    if (held.length === 0) return;
+    const working = new Set((await venue.openOrders(this.prefix)).map((r) => r.clientOrderId));
+    for (const o of held) {
+      if (working.has(o.clientOrderId)) continue;
+      const r = await venue.queryOrder(o.clientOrderId, o.instrument);
+      if (r === undefined) continue;
+      const { closed } = await settleOrder(kernel, this.gate, venue, o, r, { prefix: this.prefix });
+      if (closed) this.deps.log?.(`order ${o.clientOrderId} (taken over at the start) ${r.status.toLowerCase()} at the venue${r.reason !== undefined ? ` (${r.reason})` : ''}: closed`);
+    }
   }
 
   private denialsJournaled = 0;

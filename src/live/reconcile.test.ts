@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BYBIT_LINEAR_PERPETUALS } from '../core/instrument.js';
+import type { OrderCommand } from '../core/order.js';
 import type { ExecutionClient } from '../engine/execution-client.js';
 import { Kernel } from '../engine/kernel.js';
 import type { VenueBalanceReport, VenueFillReport, VenueOrderReport, VenuePositionReport, VenueQueries } from '../engine/venue-reports.js';
 import { Journal } from './journal.js';
 import { JournalingGate } from './journaling-gate.js';
 import { LiveClock } from './live-clock.js';
-import { reconcile, untrackedExecutionsFrom } from './reconcile.js';
+import { reconcile, settleOrder, untrackedExecutionsFrom } from './reconcile.js';
 
 /** Venue queries answered only when the test says so: shows which were asked before any answer came. */
 class HeldVenue implements VenueQueries {
@@ -86,6 +87,83 @@ describe('reconcile', () => {
     expect(kernel.order('rc_x')!.status).toBe('FILLED');
     expect(kernel.position(0)).toBe(0.5);
     expect(kernel.risk.isInstrumentHalted(0)).toBe(false);
+  });
+
+  /** A venue report of order `id` (buy 0.5 BTCUSDT market) in `status`, `filled` of it filled. */
+  function report(id: string, status: VenueOrderReport['status'], filled = 0, reason?: string): VenueOrderReport {
+    return { clientOrderId: id, instrument: 0, side: 'buy', type: 'market', timeInForce: 'GTC', quantity: 0.5, price: Number.NaN, reduceOnly: false, status, filledQuantity: filled, averageFillPrice: filled > 0 ? 100 : Number.NaN, tsEvent: 5_000, venueOrderId: `v-${id}`, ...(reason !== undefined ? { reason } : {}) };
+  }
+
+  it('settles each order it holds by the venue\'s word: acknowledged, sent again, vanished, closed three ways, fills missing', async () => {
+    const clock = new LiveClock(20_000);
+    const kernel = new Kernel({ instruments: [BYBIT_LINEAR_PERPETUALS['BTCUSDT']!], initialCash: 100_000, leverage: 10, runId: 'rc' }, { clock, strategy: { name: 'none' } });
+    const journal = new Journal(join(mkdtempSync(join(tmpdir(), 'tm-reconcile-')), 'journal.jsonl'));
+    const sent: OrderCommand[] = [];
+    const gate = new JournalingGate({ connect() {}, submit: (o) => sent.push(o), cancel() {} }, journal, () => clock.now());
+    kernel.attachExecution(gate);
+    const hold = (id: string, accepted: boolean) => {
+      kernel.adoptOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 0.5, clientOrderId: id }, 2_000);
+      if (accepted) gate.onOrderAccepted({ kind: 'accepted', clientOrderId: id, venueOrderId: `v-${id}`, tsEvent: 2_000 });
+    };
+    hold('rc_work', true); // working at both
+    hold('rc_ack', false); // the runner never heard the venue's acknowledgement
+    hold('rc_unsent', false); // never reached the venue
+    hold('rc_gone', true); // accepted once, unknown to the venue now
+    hold('rc_cxl', true);
+    hold('rc_exp', true);
+    hold('rc_rej', true);
+    hold('rc_lag', true); // filled at the venue, its execution not listed yet
+    const lookups: Record<string, VenueOrderReport> = { rc_cxl: report('rc_cxl', 'CANCELED', 0, 'canceled by hand'), rc_exp: report('rc_exp', 'EXPIRED'), rc_rej: report('rc_rej', 'REJECTED'), rc_lag: report('rc_lag', 'FILLED', 0.5) };
+    const asked: string[] = [];
+    const venue: VenueQueries = {
+      executionsSince: async () => [],
+      openOrders: async () => [report('rc_work', 'ACCEPTED'), report('rc_ack', 'ACCEPTED')],
+      queryOrder: async (id) => (asked.push(id), lookups[id]),
+      positions: async () => [{ instrument: 0, quantity: 0, averagePrice: Number.NaN, tsEvent: 5_000 }],
+      balance: async () => ({ currency: 'USDT', walletBalance: 100_000, equity: 100_000, available: 100_000, tsEvent: 5_000 }),
+    };
+    const differences = await reconcile(kernel, gate, venue, { prefix: 'rc_', sinceMs: 0, journal });
+    journal.close();
+    expect(differences).toEqual([
+      { kind: 'missed_ack', detail: { id: 'rc_ack' } },
+      { kind: 'resent', detail: { id: 'rc_unsent' } },
+      { kind: 'order_vanished', detail: { id: 'rc_gone', status: 'ACCEPTED' } },
+      { kind: 'order_closed', detail: { id: 'rc_cxl', status: 'CANCELED' } },
+      { kind: 'order_closed', detail: { id: 'rc_exp', status: 'EXPIRED' } },
+      { kind: 'order_closed', detail: { id: 'rc_rej', status: 'REJECTED' } },
+      { kind: 'fills_missing', detail: { id: 'rc_lag', venueFilled: 0.5, booked: 0 } },
+    ]);
+    expect(asked.sort()).toEqual(['rc_cxl', 'rc_exp', 'rc_gone', 'rc_lag', 'rc_rej', 'rc_unsent']); // only those not listed working
+    const status = (id: string) => kernel.order(id)!.status;
+    expect(['rc_work', 'rc_ack', 'rc_unsent', 'rc_gone', 'rc_cxl', 'rc_exp', 'rc_rej', 'rc_lag'].map(status)).toEqual(['ACCEPTED', 'ACCEPTED', 'SUBMITTED', 'CANCELED', 'CANCELED', 'EXPIRED', 'REJECTED', 'ACCEPTED']);
+    expect(sent.map((o) => o.clientOrderId)).toEqual(['rc_unsent']); // sent again with its own id, nothing else sent
+    expect(kernel.order('rc_cxl')!.reason).toBe('reconciliation: canceled by hand at the venue');
+    expect(kernel.order('rc_exp')!.reason).toBe('reconciliation: expired at the venue');
+    expect(kernel.risk.isInstrumentHalted(0)).toBe(false);
+  });
+
+  it('settleOrder: books the order\'s own executions before closing it, accepts a SUBMITTED one first, leaves a working one open', async () => {
+    const { kernel, journal, gate } = liveKernel(20_000);
+    kernel.adoptOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 0.5, clientOrderId: 'rc_p' }, 2_000); // SUBMITTED
+    const fill = (id: string, q: number, exec: string): VenueFillReport => ({ instrument: 0, clientOrderId: id, side: 'buy', quantity: q, price: 100, fee: 0, liquidity: 'taker', tsEvent: 4_000, tsInit: 4_000, executionId: exec });
+    const since: number[] = [];
+    const venue = { executionsSince: async (ms: number) => (since.push(ms), [fill('rc_other', 0.1, 'o1'), fill('rc_p', 0.2, 'p1')]), queryOrder: async () => undefined };
+    const booked: string[] = [];
+    // Canceled at the venue after 0.2 of 0.5 filled: accepted, the fill booked (not the other order's), then canceled.
+    const settled = await settleOrder(kernel, gate, venue, kernel.order('rc_p')!, report('rc_p', 'CANCELED', 0.2), { prefix: 'rc_', onBooked: (id, exec) => booked.push(`${id}/${exec}`) });
+    journal.close();
+    expect(settled).toEqual({ fillsMissing: false, closed: true });
+    expect(since).toEqual([2_000 - 60_000]);
+    expect(booked).toEqual(['rc_p/p1']);
+    expect(kernel.order('rc_p')).toMatchObject({ status: 'CANCELED', filledQuantity: 0.2, venueOrderId: 'v-rc_p' });
+    expect(kernel.position(0)).toBeCloseTo(0.2, 12);
+    // A report of an order still working changes nothing and asks for no executions.
+    const { kernel: k2, journal: j2, gate: g2 } = withAdopted();
+    since.length = 0;
+    expect(await settleOrder(k2, g2, venue, k2.order('rc_x')!, { ...report('rc_x', 'ACCEPTED'), venueOrderId: 'v1' }, { prefix: 'rc_' })).toEqual({ fillsMissing: false, closed: false });
+    j2.close();
+    expect(since).toEqual([]);
+    expect(k2.order('rc_x')!.status).toBe('ACCEPTED');
   });
 
   it('untrackedExecutionsFrom: the cursor, or a minute before the oldest open order the execution client does not follow', () => {

@@ -93,6 +93,39 @@ function adoptReport(kernel: Kernel, gate: JournalingGate, r: VenueOrderReport):
 }
 
 /**
+ * Brings an order the kernel holds open (`o`) up to the venue's report of it (`r`, from a lookup: the venue does not
+ * list it as working): accepted if the kernel still waits for that; the executions the runner has not booked, from a
+ * minute before the order was created, when the venue reports more filled than the kernel holds (the cursor passed
+ * them while nobody followed the order, e.g. adopted after a crash); then its end when the venue canceled, rejected or
+ * expired it (a FILLED order ends with its last fill). `fillsMissing`: the venue still reports more filled than its
+ * listed executions (they lag its matching engine; asked again later). `closed`: the order was ended here.
+ */
+export async function settleOrder(
+  kernel: Kernel,
+  gate: JournalingGate,
+  venue: Pick<VenueQueries, 'executionsSince' | 'queryOrder'>,
+  o: OrderSnapshot,
+  r: VenueOrderReport,
+  options: { readonly prefix: string; readonly onBooked?: (clientOrderId: string, executionId: string, quantity: number, price: number) => void },
+): Promise<{ readonly fillsMissing: boolean; readonly closed: boolean }> {
+  const id = o.clientOrderId;
+  if (kernel.order(id)!.status === 'SUBMITTED' && r.status !== 'REJECTED') gate.onOrderAccepted({ kind: 'accepted', clientOrderId: id, venueOrderId: r.venueOrderId, tsEvent: r.tsEvent });
+  const short = () => r.filledQuantity > kernel.order(id)!.filledQuantity + QUANTITY_EPSILON * r.quantity;
+  if (short()) {
+    const own = (await venue.executionsSince(orderExecutionsFrom(o, r))).filter((x) => x.clientOrderId === id);
+    await bookFills(kernel, gate, venue, own, options);
+  }
+  const fillsMissing = short();
+  if (!OPEN.has(kernel.order(id)!.status)) return { fillsMissing, closed: false };
+  const reason = `reconciliation: ${r.reason ?? r.status.toLowerCase()} at the venue`;
+  if (r.status === 'CANCELED') gate.onOrderCanceled({ kind: 'canceled', clientOrderId: id, reason, tsEvent: r.tsEvent });
+  else if (r.status === 'REJECTED') gate.onOrderRejected({ kind: 'rejected', clientOrderId: id, reason, tsEvent: r.tsEvent });
+  else if (r.status === 'EXPIRED') gate.onOrderExpired({ kind: 'expired', clientOrderId: id, reason, tsEvent: r.tsEvent });
+  else return { fillsMissing, closed: false };
+  return { fillsMissing, closed: true };
+}
+
+/**
  * Reconciles a restored kernel with the venue (NautilusTrader's start-up reconciliation, crash-only: it runs at
  * every start). Order: executions since the cursor (booked through the gate, which drops the ones already booked),
  * the venue's open orders of this run (`prefix`), the runner's open orders the venue does not list, then positions
@@ -151,23 +184,9 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
       }
       continue;
     }
-    const current = kernel.order(o.clientOrderId)!;
-    if (current.status === 'SUBMITTED' && r.status !== 'REJECTED') gate.onOrderAccepted({ kind: 'accepted', clientOrderId: r.clientOrderId, venueOrderId: r.venueOrderId, tsEvent: r.tsEvent });
-    const short = () => r.filledQuantity > kernel.order(o.clientOrderId)!.filledQuantity + QUANTITY_EPSILON * r.quantity;
-    if (short()) {
-      // The venue filled more than the executions since the cursor showed: older ones (the cursor passed them while the
-      // order was not followed, e.g. adopted after a crash). Its executions since it was created are booked now.
-      const own = (await venue.executionsSince(orderExecutionsFrom(o, r))).filter((x) => x.clientOrderId === o.clientOrderId);
-      await bookFills(kernel, gate, venue, own, { prefix, onBooked: (id, execution, quantity, price) => note('missed_fill', { id, execution, quantity, price }) });
-    }
-    if (short()) note('fills_missing', { id: o.clientOrderId, venueFilled: r.filledQuantity, booked: kernel.order(o.clientOrderId)!.filledQuantity });
-    if (!OPEN.has(kernel.order(o.clientOrderId)!.status)) continue;
-    const reason = `reconciliation: ${r.reason ?? r.status.toLowerCase()} at the venue`;
-    if (r.status === 'CANCELED') gate.onOrderCanceled({ kind: 'canceled', clientOrderId: o.clientOrderId, reason, tsEvent: r.tsEvent });
-    else if (r.status === 'REJECTED') gate.onOrderRejected({ kind: 'rejected', clientOrderId: o.clientOrderId, reason, tsEvent: r.tsEvent });
-    else if (r.status === 'EXPIRED') gate.onOrderExpired({ kind: 'expired', clientOrderId: o.clientOrderId, reason, tsEvent: r.tsEvent });
-    else continue;
-    note('order_closed', { id: o.clientOrderId, status: r.status });
+    const settled = await settleOrder(kernel, gate, venue, o, r, { prefix, onBooked: (id, execution, quantity, price) => note('missed_fill', { id, execution, quantity, price }) });
+    if (settled.fillsMissing) note('fills_missing', { id: o.clientOrderId, venueFilled: r.filledQuantity, booked: kernel.order(o.clientOrderId)!.filledQuantity });
+    if (settled.closed) note('order_closed', { id: o.clientOrderId, status: r.status });
   }
 
   // 4. Positions, after every fill is booked.

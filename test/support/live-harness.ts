@@ -80,16 +80,17 @@ export async function liveMarket(frame: BarFrame, startTs: number, options: { gr
 /**
  * A fast clock that also drives a venue's own price feed: whenever time passes a bar's close, `play(k)` is called
  * for bar k of the frame (once, in order) before the waiter resumes, so the venue has traded bar k (orders sent at
- * bar k-1's close meet bar k's open, as in a backtest) by the time the runner learns that bar k closed.
+ * bar k-1's close meet bar k's open, as in a backtest) by the time the runner learns that bar k closed. A `play` that
+ * returns a promise (a request to the venue, e.g. somebody trading by hand) is awaited before the waiter resumes.
  */
 export class VenueDrivingTime implements Pacer {
   private played = 0;
   constructor(
     readonly time: VirtualTime,
     private readonly frame: Pick<BarFrame, 'ts' | 'timeframe'>,
-    private readonly play: (k: number) => void,
+    private readonly play: (k: number) => void | Promise<void>,
   ) {
-    this.catchUp();
+    void this.catchUp();
   }
   current(): number {
     return this.time.current();
@@ -99,16 +100,19 @@ export class VenueDrivingTime implements Pacer {
   }
   async waitUntil(t: number): Promise<boolean> {
     const ok = await this.time.waitUntil(t);
-    this.catchUp();
+    await this.catchUp();
     return ok;
   }
   interrupt(): void {
     this.time.interrupt();
   }
-  /** Plays every bar whose close is at or before now. */
-  catchUp(): void {
+  /** Plays every bar whose close is at or before now (synchronously unless a `play` returns a promise). */
+  async catchUp(): Promise<void> {
     const tf = timeframeMs(this.frame.timeframe);
     const now = this.time.current();
-    while (this.played < this.frame.ts.length && this.frame.ts[this.played]! + tf <= now) this.play(this.played++);
+    while (this.played < this.frame.ts.length && this.frame.ts[this.played]! + tf <= now) {
+      const pending = this.play(this.played++);
+      if (pending !== undefined) await pending;
+    }
   }
 }
