@@ -21,6 +21,11 @@ export interface ExecutionEvents {
   onOrderRejected(event: OrderRejected): void;
   /** One fill, partial or last; liquidation fills carry `reason: 'liquidation'` and an id the kernel never issued. */
   onOrderFilled(fill: Fill): void;
+  /**
+   * Throws what {@link onOrderFilled} would throw for `fill` and changes nothing: a recorder in front of the receiver
+   * (the live runner's journaling gate) checks before it records a fill as booked.
+   */
+  checkFill?(fill: Fill): void;
   onOrderCanceled(event: OrderCanceled): void;
   onOrderCancelRejected(event: OrderCancelRejected): void;
   onOrderExpired(event: OrderExpired): void;

@@ -292,6 +292,11 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     if (this.strategy.onOrderFilled) this.strategy.onOrderFilled(this, fill);
   }
 
+  /** Throws what {@link onOrderFilled} would throw for `fill` (unknown order id, a state that takes no fill); changes nothing. */
+  checkFill(fill: Fill): void {
+    if (fill.reason !== 'liquidation') this.orders.stateAfterFill(this.slot(fill.clientOrderId, 'filled'), fill.quantity);
+  }
+
   onOrderCanceled(e: OrderCanceled): void {
     const slot = this.slot(e.clientOrderId, 'canceled');
     this.orders.canceled(slot, e.reason, e.tsEvent, this.clock.now());

@@ -177,13 +177,22 @@ export class OrderManager {
 
   /** Applies a fill of `quantity` at `price`; the last one (leaves ≤ ε × quantity) makes the order FILLED. */
   filledBy(slot: number, quantity: number, price: number, tsEvent: number, now: number): void {
-    const filled = this.filled[slot]! + quantity;
-    const total = this.quantity[slot]!;
     // The new state first: a fill the order's state does not take throws before the order changes.
-    const to = nextOrderStatus(this.bySlot[slot]!, this.status[slot]!, total - filled <= QUANTITY_EPSILON * total ? E_FILL : E_PARTIAL_FILL, filled > 0);
+    const to = this.stateAfterFill(slot, quantity);
+    const filled = this.filled[slot]! + quantity;
     this.filled[slot] = filled;
     this.filledNotional[slot] = this.filledNotional[slot]! + quantity * price;
     this.enter(slot, to, tsEvent, now);
+  }
+
+  /**
+   * The state a fill of `quantity` would put the order in; throws {@link OrderStateError} when its state does not take
+   * a fill (e.g. FILLED, REJECTED). Changes nothing: {@link filledBy} applies it.
+   */
+  stateAfterFill(slot: number, quantity: number): number {
+    const filled = this.filled[slot]! + quantity;
+    const total = this.quantity[slot]!;
+    return nextOrderStatus(this.bySlot[slot]!, this.status[slot]!, total - filled <= QUANTITY_EPSILON * total ? E_FILL : E_PARTIAL_FILL, filled > 0);
   }
 
   private transition(slot: number, event: number, tsEvent: number, now: number): void {

@@ -98,8 +98,11 @@ export class JournalingGate implements ExecutionClient, ExecutionEvents {
   }
   onOrderFilled(fill: Fill): void {
     const exec = fill.executionId;
+    if (exec !== undefined && this.booked.has(exec)) return;
+    // A fill the kernel refuses (unknown order, a state that takes none) throws here: neither marked booked (it is
+    // asked for again) nor journaled as booked.
+    this.sink!.checkFill?.(fill);
     if (exec !== undefined) {
-      if (this.booked.has(exec)) return;
       this.booked.add(exec);
       if (this.booked.size > MAX_BOOKED) this.booked.delete(this.booked.values().next().value!);
       if (fill.tsEvent > this.lastExecutionTs) this.lastExecutionTs = fill.tsEvent;

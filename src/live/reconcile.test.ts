@@ -7,10 +7,10 @@ import type { OrderCommand } from '../core/order.js';
 import type { ExecutionClient } from '../engine/execution-client.js';
 import { Kernel } from '../engine/kernel.js';
 import type { VenueBalanceReport, VenueFillReport, VenueOrderReport, VenuePositionReport, VenueQueries } from '../engine/venue-reports.js';
-import { Journal } from './journal.js';
+import { Journal, readJournal } from './journal.js';
 import { JournalingGate } from './journaling-gate.js';
 import { LiveClock } from './live-clock.js';
-import { reconcile, settleOrder, untrackedExecutionsFrom } from './reconcile.js';
+import { bookExecutions, reconcile, settleOrder, untrackedExecutionsFrom } from './reconcile.js';
 
 /** Venue queries answered only when the test says so: shows which were asked before any answer came. */
 class HeldVenue implements VenueQueries {
@@ -164,6 +164,36 @@ describe('reconcile', () => {
     j2.close();
     expect(since).toEqual([]);
     expect(k2.order('rc_x')!.status).toBe('ACCEPTED');
+  });
+
+  it('adopts an order it finds only in the executions (the lookup lags) with all of its listed fills: two partial fills booked, none refused', async () => {
+    const { kernel, journal, gate } = liveKernel(20_000);
+    const part = (exec: string, q: number, ts: number): VenueFillReport => ({ instrument: 0, clientOrderId: 'rc_q', side: 'buy', quantity: q, price: 100, fee: 0.01, liquidity: 'taker', tsEvent: ts, tsInit: ts, executionId: exec });
+    const venue: VenueQueries = {
+      executionsSince: async () => [part('q1', 0.3, 3_000), part('q2', 0.2, 3_500), part('q1', 0.3, 3_000)], // q1 listed twice
+      openOrders: async () => [],
+      queryOrder: async () => undefined, // the venue's order listings lag its executions
+      positions: async () => [],
+      balance: async () => ({ currency: 'USDT', walletBalance: 0, equity: 0, available: 0, tsEvent: 0 }),
+    };
+    const adopted: string[] = [];
+    expect(await bookExecutions(kernel, gate, venue, { prefix: 'rc_', sinceMs: 0, onBooked: (id, exec) => adopted.push(`${id}/${exec}`) })).toBe(2);
+    journal.close();
+    expect(adopted).toEqual(['rc_q/q1', 'rc_q/q2']);
+    expect(kernel.order('rc_q')).toMatchObject({ status: 'FILLED', quantity: 0.5, filledQuantity: 0.5, side: 'buy', tsInit: 3_000 });
+    expect(kernel.position(0)).toBeCloseTo(0.5, 12);
+    expect(readJournal(journal.path).records.filter((r) => r.k === 'fill').map((r) => (r as { exec: string }).exec)).toEqual(['q1', 'q2']);
+  });
+
+  it('the gate marks an execution booked and journals it only once the kernel took it: a fill the kernel refuses is asked for again', () => {
+    const { kernel, journal, gate } = liveKernel(20_000);
+    const fill: VenueFillReport = { instrument: 0, clientOrderId: 'rc_unknown', side: 'buy', quantity: 0.5, price: 100, fee: 0, liquidity: 'taker', tsEvent: 3_000, tsInit: 3_000, executionId: 'u1' };
+    expect(() => gate.onOrderFilled(fill)).toThrow(/unknown client order id/);
+    journal.close();
+    expect(gate.isBooked('u1')).toBe(false);
+    expect(gate.lastExecutionTs).toBe(-Infinity);
+    expect(readJournal(journal.path).records.filter((r) => r.k === 'fill')).toEqual([]);
+    expect(kernel.position(0)).toBe(0);
   });
 
   it('untrackedExecutionsFrom: the cursor, or a minute before the oldest open order the execution client does not follow', () => {

@@ -46,13 +46,19 @@ export async function bookExecutions(
 /** {@link bookExecutions} of executions already fetched. */
 async function bookFills(kernel: Kernel, gate: JournalingGate, venue: Pick<VenueQueries, 'queryOrder'>, fills: readonly VenueFillReport[], options: Omit<Parameters<typeof bookExecutions>[3], 'sinceMs'>): Promise<number> {
   const { prefix, mine } = options;
+  const wanted = fills.filter((x) => x.clientOrderId.startsWith(prefix) && !gate.isBooked(x.executionId) && (mine === undefined || mine(x.clientOrderId)));
   let booked = 0;
-  for (const x of fills) {
-    if (!x.clientOrderId.startsWith(prefix) || gate.isBooked(x.executionId) || (mine !== undefined && !mine(x.clientOrderId))) continue;
+  for (const x of wanted) {
+    if (gate.isBooked(x.executionId)) continue; // listed twice
     if (kernel.order(x.clientOrderId) === undefined) {
       const report = await venue.queryOrder(x.clientOrderId, x.instrument);
-      if (report === undefined) kernel.adoptOrder({ instrument: x.instrument, side: x.side, type: 'market', quantity: x.quantity, clientOrderId: x.clientOrderId }, x.tsEvent);
-      else if (adoptReport(kernel, gate, report)) options.onAdopted?.(report);
+      if (report === undefined) {
+        // The venue's order listings lag its executions: the order as far as its listed fills tell (all of them, or
+        // its second fill would find it FILLED already).
+        const own = [...new Map(wanted.filter((f) => f.clientOrderId === x.clientOrderId).map((f) => [f.executionId, f])).values()];
+        const quantity = own.reduce((a, f) => a + f.quantity, 0);
+        kernel.adoptOrder({ instrument: x.instrument, side: x.side, type: 'market', quantity, clientOrderId: x.clientOrderId }, Math.min(...own.map((f) => f.tsEvent)));
+      } else if (adoptReport(kernel, gate, report)) options.onAdopted?.(report);
     }
     options.onBooked?.(x.clientOrderId, x.executionId, x.quantity, x.price);
     gate.onOrderFilled(x);
