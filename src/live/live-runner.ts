@@ -254,6 +254,7 @@ export class LiveRunner {
     this.rows = instruments.map(() => ({ ts: new Float64Array(1), open: new Float64Array(1), high: new Float64Array(1), low: new Float64Array(1), close: new Float64Array(1), volume: new Float64Array(1) }));
     this.present = new Uint8Array(instruments.length);
     this.breakerHalted = new Uint8Array(instruments.length);
+    this.positionStrikes = new Uint8Array(instruments.length);
   }
 
   /** Instruments the venue breaker halted (and releases when it closes). */
@@ -541,6 +542,7 @@ export class LiveRunner {
           await this.bookUntracked(venue, set.ts);
           await this.settleUntracked(venue);
           await this.checkInFlight();
+          await this.checkPositions(venue);
           this.venueRound(true);
         } catch (e) {
           this.venueRound(false);
@@ -903,6 +905,52 @@ export class LiveRunner {
     }
   }
 
+  /** Consecutive venue rounds in which each instrument's position differed from the venue's (see {@link checkPositions}). */
+  private readonly positionStrikes: Uint8Array;
+
+  /**
+   * Positions during the run (reconciliation compares them at a start only): an instrument with no order open in the
+   * kernel whose position differs from the venue's by half a lot or more in {@link POSITION_STRIKES} rounds in a row is
+   * halted as at a start (a human looks first): a reconcile `position_mismatch` record (`during: 'run'`), the
+   * reconciliation-difference metric (its alert), an ALERT line. Somebody traded by hand on the account, the venue
+   * liquidated or deleveraged a position: before, the runner went on sizing against a position it did not hold until
+   * the next restart. Instruments with an open order are not judged (the venue's position may hold a fill whose
+   * execution is not listed yet), nor halted ones (their halt stands). One position listing per round, none when no
+   * instrument can be judged.
+   */
+  private async checkPositions(venue: LiveVenue): Promise<void> {
+    const { kernel } = this;
+    const n = kernel.instruments.length;
+    const judged = (i: number) => kernel.openOrderCount(i) === 0 && !kernel.risk.isInstrumentHalted(i);
+    let any = false;
+    for (let i = 0; i < n; i++) {
+      if (judged(i)) any = true;
+      else this.positionStrikes[i] = 0;
+    }
+    if (!any) return;
+    const positions = await venue.positions();
+    const found: ReconcileDifference[] = [];
+    for (const p of positions) {
+      const i = p.instrument;
+      if (!judged(i)) continue;
+      const mine = kernel.position(i);
+      if (Math.abs(mine - p.quantity) <= kernel.instruments[i]!.lotSize / 2) {
+        this.positionStrikes[i] = 0;
+        continue;
+      }
+      if (++this.positionStrikes[i]! < POSITION_STRIKES) continue;
+      this.positionStrikes[i] = 0;
+      const id = kernel.instruments[i]!.id;
+      const d: ReconcileDifference = { kind: 'position_mismatch', detail: { instrument: id, runner: mine, venue: p.quantity, during: 'run' } };
+      this.journal.append({ k: 'reconcile', t: this.clock.now(), kind: d.kind, detail: d.detail });
+      const reason = `position differs from the venue's (${mine} vs ${p.quantity}) during the run`;
+      kernel.setInstrumentHalted(i, true, reason);
+      this.deps.log?.(`ALERT ${reason}: new orders of ${id} halted`);
+      found.push(d);
+    }
+    if (found.length > 0) this.deps.metrics?.reconciled(found, 0);
+  }
+
   private denialsJournaled = 0;
   /** Stale-input events of the signal stage already delivered to the strategy. */
   private staleSeen = 0;
@@ -1033,6 +1081,9 @@ export class LiveRunner {
 }
 
 /** Why instrument `i` trades no new orders: the last state change that halted it or the account. */
+/** Venue rounds in a row a position must differ before {@link LiveRunner} halts its instrument during the run. */
+export const POSITION_STRIKES = 2;
+
 function haltReason(kernel: Kernel, i: number): string {
   const changes = kernel.risk.changes;
   for (let k = changes.length - 1; k >= 0; k--) {
