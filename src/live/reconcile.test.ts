@@ -113,7 +113,8 @@ describe('reconcile', () => {
     hold('rc_exp', true);
     hold('rc_rej', true);
     hold('rc_lag', true); // filled at the venue, its execution not listed yet
-    const lookups: Record<string, VenueOrderReport> = { rc_cxl: report('rc_cxl', 'CANCELED', 0, 'canceled by hand'), rc_exp: report('rc_exp', 'EXPIRED'), rc_rej: report('rc_rej', 'REJECTED'), rc_lag: report('rc_lag', 'FILLED', 0.5) };
+    hold('rc_subrej', false); // rejected by the venue, the runner never heard
+    const lookups: Record<string, VenueOrderReport> = { rc_cxl: report('rc_cxl', 'CANCELED', 0, 'canceled by hand'), rc_exp: report('rc_exp', 'EXPIRED'), rc_rej: report('rc_rej', 'REJECTED'), rc_lag: report('rc_lag', 'FILLED', 0.5), rc_subrej: report('rc_subrej', 'REJECTED', 0, 'margin') };
     const asked: string[] = [];
     const venue: VenueQueries = {
       executionsSince: async () => [],
@@ -132,13 +133,19 @@ describe('reconcile', () => {
       { kind: 'order_closed', detail: { id: 'rc_exp', status: 'EXPIRED' } },
       { kind: 'order_closed', detail: { id: 'rc_rej', status: 'REJECTED' } },
       { kind: 'fills_missing', detail: { id: 'rc_lag', venueFilled: 0.5, booked: 0 } },
+      { kind: 'order_closed', detail: { id: 'rc_subrej', status: 'REJECTED' } },
     ]);
-    expect(asked.sort()).toEqual(['rc_cxl', 'rc_exp', 'rc_gone', 'rc_lag', 'rc_rej', 'rc_unsent']); // only those not listed working
+    expect(asked.sort()).toEqual(['rc_cxl', 'rc_exp', 'rc_gone', 'rc_lag', 'rc_rej', 'rc_subrej', 'rc_unsent']); // only those not listed working
     const status = (id: string) => kernel.order(id)!.status;
     expect(['rc_work', 'rc_ack', 'rc_unsent', 'rc_gone', 'rc_cxl', 'rc_exp', 'rc_rej', 'rc_lag'].map(status)).toEqual(['ACCEPTED', 'ACCEPTED', 'SUBMITTED', 'CANCELED', 'CANCELED', 'EXPIRED', 'REJECTED', 'ACCEPTED']);
     expect(sent.map((o) => o.clientOrderId)).toEqual(['rc_unsent']); // sent again with its own id, nothing else sent
     expect(kernel.order('rc_cxl')!.reason).toBe('reconciliation: canceled by hand at the venue');
     expect(kernel.order('rc_exp')!.reason).toBe('reconciliation: expired at the venue');
+    expect(kernel.order('rc_gone')!.reason).toBe('reconciliation: the venue does not know the order');
+    // A SUBMITTED order the venue rejected is rejected, never accepted first.
+    expect(kernel.order('rc_subrej')).toMatchObject({ status: 'REJECTED', reason: 'reconciliation: margin at the venue' });
+    const accepted = readJournal(journal.path).records.filter((r) => r.k === 'event' && r.e === 'accepted').map((r) => (r as { id: string }).id);
+    expect(accepted.filter((id) => id === 'rc_subrej' || id === 'rc_unsent')).toEqual([]);
     expect(kernel.risk.isInstrumentHalted(0)).toBe(false);
   });
 
@@ -183,6 +190,11 @@ describe('reconcile', () => {
     expect(kernel.order('rc_q')).toMatchObject({ status: 'FILLED', quantity: 0.5, filledQuantity: 0.5, side: 'buy', tsInit: 3_000 });
     expect(kernel.position(0)).toBeCloseTo(0.5, 12);
     expect(readJournal(journal.path).records.filter((r) => r.k === 'fill').map((r) => (r as { exec: string }).exec)).toEqual(['q1', 'q2']);
+    // Without callbacks (the runner's per-bar booking): the same, counted.
+    const other = liveKernel(20_000);
+    expect(await bookExecutions(other.kernel, other.gate, venue, { prefix: 'rc_', sinceMs: 0 })).toBe(2);
+    other.journal.close();
+    expect(other.kernel.position(0)).toBeCloseTo(0.5, 12);
   });
 
   it('the gate marks an execution booked and journals it only once the kernel took it: a fill the kernel refuses is asked for again', () => {
@@ -194,6 +206,102 @@ describe('reconcile', () => {
     expect(gate.lastExecutionTs).toBe(-Infinity);
     expect(readJournal(journal.path).records.filter((r) => r.k === 'fill')).toEqual([]);
     expect(kernel.position(0)).toBe(0);
+  });
+
+  /** Venue queries with fixed answers; `lookups` answers queryOrder by id (undefined: unknown), `asked` logs each lookup. */
+  function fixedVenue(books: { fills?: VenueFillReport[]; open?: VenueOrderReport[]; positions?: VenuePositionReport[]; wallet?: number; lookups?: Record<string, VenueOrderReport> }) {
+    const asked: string[] = [];
+    const venue: VenueQueries = {
+      executionsSince: async () => books.fills ?? [],
+      openOrders: async () => books.open ?? [],
+      queryOrder: async (id) => (asked.push(id), books.lookups?.[id]),
+      positions: async () => books.positions ?? [],
+      balance: async () => ({ currency: 'USDT', walletBalance: books.wallet ?? 100_000, equity: 0, available: 0, tsEvent: 0 }),
+    };
+    return { venue, asked };
+  }
+  const execution = (id: string, exec: string, quantity: number, ts = 3_000): VenueFillReport => ({ instrument: 0, clientOrderId: id, side: 'buy', quantity, price: 100, fee: 0, liquidity: 'taker', tsEvent: ts, tsInit: ts, executionId: exec });
+
+  it('adopts the order of an execution from the open-order listing when its lookup finds nothing: the working limit as listed, its fill booked, journaled like every difference', async () => {
+    const { kernel, journal, gate } = liveKernel(20_000);
+    const listed: VenueOrderReport = { ...report('rc_lim', 'PARTIALLY_FILLED', 0.1), type: 'limit', price: 90, timeInForce: 'GTC' };
+    const { venue } = fixedVenue({ open: [listed], fills: [{ ...execution('rc_lim', 'l1', 0.1), price: 90 }], positions: [{ instrument: 0, quantity: 0.1, averagePrice: 90, tsEvent: 0 }] });
+    const differences = await reconcile(kernel, gate, venue, { prefix: 'rc_', sinceMs: 0, journal });
+    journal.close();
+    // The execution names an order the kernel does not hold and no lookup finds (it lags): taken over from the open-order
+    // listing fetched with it, as the venue has it (a limit of 0.5 at 90), then its fill booked.
+    expect(differences).toEqual([
+      { kind: 'adopted_order', detail: { id: 'rc_lim', status: 'PARTIALLY_FILLED', filled: 0.1 } },
+      { kind: 'missed_fill', detail: { id: 'rc_lim', execution: 'l1', quantity: 0.1, price: 90 } },
+    ]);
+    expect(kernel.order('rc_lim')).toMatchObject({ type: 'limit', price: 90, quantity: 0.5, filledQuantity: 0.1, status: 'PARTIALLY_FILLED' });
+    const recorded = readJournal(journal.path).records.filter((r) => r.k === 'reconcile').map((r) => ({ kind: (r as { kind: string }).kind, detail: (r as { detail: unknown }).detail }));
+    expect(recorded).toEqual(differences);
+  });
+
+  it('takes over a listed working order unknown to the kernel: adopted_order, accepted with its venue id, priced as listed', async () => {
+    const { kernel, journal, gate } = liveKernel(20_000);
+    const listed: VenueOrderReport = { ...report('rc_lim', 'ACCEPTED'), type: 'limit', price: 90 };
+    const { venue } = fixedVenue({ open: [listed], positions: [{ instrument: 0, quantity: 0, averagePrice: Number.NaN, tsEvent: 0 }] });
+    const differences = await reconcile(kernel, gate, venue, { prefix: 'rc_', sinceMs: 0, journal });
+    journal.close();
+    expect(differences).toEqual([{ kind: 'adopted_order', detail: { id: 'rc_lim', status: 'ACCEPTED', filled: 0 } }]);
+    expect(kernel.order('rc_lim')).toMatchObject({ type: 'limit', price: 90, quantity: 0.5, status: 'ACCEPTED', venueOrderId: 'v-rc_lim', tsInit: 5_000 });
+    expect(readJournal(journal.path).records.filter((r) => r.k === 'reconcile').map((r) => (r as { kind: string }).kind)).toEqual(['adopted_order']);
+  });
+
+  it('books only this run\'s executions not booked yet and, with `mine`, only those; adopts from the lookup when it answers, else per order from its own fills', async () => {
+    const { kernel, journal, gate } = liveKernel(20_000);
+    kernel.adoptOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 0.3, clientOrderId: 'rc_held' }, 2_000);
+    gate.restoreBooked(['done1'], 1_000);
+    const lim: VenueOrderReport = { ...report('rc_found', 'PARTIALLY_FILLED', 0.1), type: 'limit', price: 95 };
+    const { venue, asked } = fixedVenue({
+      fills: [execution('zz_other', 'z1', 0.1), execution('rc_held', 'done1', 0.1), execution('rc_held', 'h1', 0.3), execution('rc_found', 'f1', 0.1), execution('rc_a', 'a1', 0.2), execution('rc_b', 'b1', 0.05, 3_500), execution('rc_a', 'a2', 0.1, 3_200), execution('rc_skip', 's1', 0.1)],
+      lookups: { rc_found: lim },
+    });
+    const booked: string[] = [];
+    const n = await bookExecutions(kernel, gate, venue, { prefix: 'rc_', sinceMs: 0, mine: (id) => id !== 'rc_skip', onBooked: (id, exec) => booked.push(`${id}/${exec}`) });
+    journal.close();
+    expect(n).toBe(5);
+    expect(booked).toEqual(['rc_held/h1', 'rc_found/f1', 'rc_a/a1', 'rc_b/b1', 'rc_a/a2']);
+    expect(asked).toEqual(['rc_found', 'rc_a', 'rc_b']); // held orders are not looked up
+    expect(kernel.order('rc_held')).toMatchObject({ status: 'FILLED', filledQuantity: 0.3 });
+    expect(kernel.order('rc_found')).toMatchObject({ type: 'limit', price: 95, quantity: 0.5, status: 'PARTIALLY_FILLED' });
+    expect(kernel.order('rc_a')).toMatchObject({ type: 'market', quantity: 0.30000000000000004, status: 'FILLED', tsInit: 3_000 });
+    expect(kernel.order('rc_b')).toMatchObject({ type: 'market', quantity: 0.05, status: 'FILLED', tsInit: 3_500 });
+    expect(kernel.order('zz_other')).toBeUndefined();
+    expect(kernel.order('rc_skip')).toBeUndefined();
+  });
+
+  it('positions: a difference of more than half a lot halts its instrument (position_mismatch), half a lot or less is none', async () => {
+    const clock = new LiveClock(20_000);
+    const [btc, eth] = [BYBIT_LINEAR_PERPETUALS['BTCUSDT']!, BYBIT_LINEAR_PERPETUALS['ETHUSDT']!];
+    const kernel = new Kernel({ instruments: [btc, eth], initialCash: 100_000, leverage: 10, runId: 'rc' }, { clock, strategy: { name: 'none' } });
+    const journal = new Journal(join(mkdtempSync(join(tmpdir(), 'tm-reconcile-')), 'journal.jsonl'));
+    kernel.attachExecution(new JournalingGate(nullClient, journal, () => clock.now()));
+    const gate = new JournalingGate(nullClient, journal, () => clock.now());
+    kernel.attachExecution(gate);
+    const { venue } = fixedVenue({ positions: [{ instrument: 0, quantity: btc.lotSize / 2, averagePrice: 100, tsEvent: 0 }, { instrument: 1, quantity: -eth.lotSize, averagePrice: 100, tsEvent: 0 }] });
+    const differences = await reconcile(kernel, gate, venue, { prefix: 'rc_', sinceMs: 0, journal });
+    journal.close();
+    expect(differences).toEqual([{ kind: 'position_mismatch', detail: { instrument: eth.id, runner: 0, venue: -eth.lotSize } }]);
+    expect(kernel.risk.isInstrumentHalted(0)).toBe(false);
+    expect(kernel.risk.isInstrumentHalted(1)).toBe(true);
+    expect(kernel.risk.changes.at(-1)).toMatchObject({ instrument: 1, to: 'HALTED', reason: "position differs from the venue's (0 vs -0.01) after reconciliation" });
+  });
+
+  it('balance: the wallet against the runner\'s cash within max(1, 1e-4 of the wallet) by default, or the tolerance given', async () => {
+    const differs = async (wallet: number, balanceTolerance?: number) => {
+      const { kernel, journal, gate } = liveKernel(20_000);
+      const { venue } = fixedVenue({ wallet });
+      const d = await reconcile(kernel, gate, venue, { prefix: 'rc_', sinceMs: 0, journal, ...(balanceTolerance !== undefined ? { balanceTolerance } : {}) });
+      journal.close();
+      return d;
+    };
+    expect(await differs(100_010)).toEqual([]); // 10 off, tolerance 10.001
+    expect(await differs(99_989)).toEqual([{ kind: 'balance_mismatch', detail: { runner: 100_000, venue: 99_989, equity: { runner: 100_000, venue: 0 } } }]);
+    expect(await differs(100_005, 5)).toEqual([]); // exactly the tolerance: no difference
+    expect((await differs(100_005.01, 5)).map((d) => d.kind)).toEqual(['balance_mismatch']);
   });
 
   it('untrackedExecutionsFrom: the cursor, or a minute before the oldest open order the execution client does not follow', () => {

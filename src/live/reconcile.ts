@@ -43,15 +43,18 @@ export async function bookExecutions(
   return bookFills(kernel, gate, venue, await venue.executionsSince(options.sinceMs), options);
 }
 
-/** {@link bookExecutions} of executions already fetched. */
-async function bookFills(kernel: Kernel, gate: JournalingGate, venue: Pick<VenueQueries, 'queryOrder'>, fills: readonly VenueFillReport[], options: Omit<Parameters<typeof bookExecutions>[3], 'sinceMs'>): Promise<number> {
+/**
+ * {@link bookExecutions} of executions already fetched. `listed`: venue reports of orders at hand (reconciliation's
+ * open-order listing), used before a lookup to adopt an order the kernel does not hold.
+ */
+async function bookFills(kernel: Kernel, gate: JournalingGate, venue: Pick<VenueQueries, 'queryOrder'>, fills: readonly VenueFillReport[], options: Omit<Parameters<typeof bookExecutions>[3], 'sinceMs'> & { readonly listed?: ReadonlyMap<string, VenueOrderReport> }): Promise<number> {
   const { prefix, mine } = options;
   const wanted = fills.filter((x) => x.clientOrderId.startsWith(prefix) && !gate.isBooked(x.executionId) && (mine === undefined || mine(x.clientOrderId)));
   let booked = 0;
   for (const x of wanted) {
     if (gate.isBooked(x.executionId)) continue; // listed twice
     if (kernel.order(x.clientOrderId) === undefined) {
-      const report = await venue.queryOrder(x.clientOrderId, x.instrument);
+      const report = options.listed?.get(x.clientOrderId) ?? (await venue.queryOrder(x.clientOrderId, x.instrument));
       if (report === undefined) {
         // The venue's order listings lag its executions: the order as far as its listed fills tell (all of them, or
         // its second fill would find it FILLED already).
@@ -157,12 +160,14 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
 
   const [fills, open, positions, balance] = await Promise.all([venue.executionsSince(options.sinceMs), venue.openOrders(prefix), venue.positions(), venue.balance()]);
 
-  // 1. Executions since the cursor (the venue's own record of what filled).
-  await bookFills(kernel, gate, venue, fills, { prefix, onAdopted: adopted, onBooked: (id, execution, quantity, price) => note('missed_fill', { id, execution, quantity, price }) });
+  // 1. Executions since the cursor (the venue's own record of what filled). An order they name that the kernel does not
+  // hold is taken over from the open-order listing when it is there (a lookup may lag the listing: adopted from its
+  // fills alone, a working limit was held FILLED at its filled quantity and refused its later fills).
+  const listed = new Map(open.map((r) => [r.clientOrderId, r]));
+  await bookFills(kernel, gate, venue, fills, { prefix, listed, onAdopted: adopted, onBooked: (id, execution, quantity, price) => note('missed_fill', { id, execution, quantity, price }) });
 
   // 2. Orders of this run working at the venue.
   options.log?.('reconcile: executions booked; open orders');
-  const openIds = new Set(open.map((r) => r.clientOrderId));
   for (const r of open) {
     const mine = kernel.order(r.clientOrderId);
     if (mine === undefined) {
@@ -176,7 +181,7 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
 
   // 3. Orders the runner holds open that the venue does not list as working.
   const held: OrderSnapshot[] = [];
-  for (let i = 0; i < kernel.instruments.length; i++) for (const o of kernel.openOrders(i)) if (!openIds.has(o.clientOrderId)) held.push(o);
+  for (let i = 0; i < kernel.instruments.length; i++) for (const o of kernel.openOrders(i)) if (!listed.has(o.clientOrderId)) held.push(o);
   const lookups = await Promise.all(held.map((o) => venue.queryOrder(o.clientOrderId, o.instrument)));
   for (const [k, o] of held.entries()) {
     const r = lookups[k];
