@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Mutation testing (`npm run mutation [-- GROUP...]`): StrykerJS (stryker.config.mjs) over src/engine, src/backtest,
-# src/sizing, src/registry/model-loader.ts and the live runner's reconciliation (src/live/reconcile.ts), one Stryker
-# run per group, each judged by the test files of its own area (TM_MUTATION_TESTS, see vitest.mutation.config.ts). A
+# src/sizing, src/registry/model-loader.ts and the live runner's reconciliation and journaling gate (src/live), one
+# Stryker run per group, each judged by the test files of its own area (TM_MUTATION_TESTS, see vitest.mutation.config.ts). A
 # score below 80 % (thresholds.break) fails its group; the script exits non-zero when any group failed. Reports: reports/mutation/<group>.json and <group>.html.
 #
 # Why groups and not one run over the whole service-free set: Stryker runs a "static" mutant (module-level code) against
@@ -10,12 +10,12 @@
 # group's score is a lower bound of the whole-set score.
 #
 #   npm run mutation                  every group, one after the other
-#   npm run mutation -- sizing report one or more groups: engine backtest report metrics sizing model-loader reconcile
+#   npm run mutation -- sizing report one or more groups: engine backtest report metrics sizing model-loader live
 #   TM_STRYKER_ARGS='--concurrency 1'  extra options for every Stryker run
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-ALL=(engine backtest report metrics sizing model-loader reconcile)
+ALL=(engine backtest report metrics sizing model-loader live)
 
 # group → files to mutate (Stryker --mutate) and the tests that judge them (TM_MUTATION_TESTS).
 mutate_of() {
@@ -26,7 +26,7 @@ mutate_of() {
     metrics) echo 'src/backtest/metrics.ts' ;;
     sizing) echo 'src/sizing/**/*.ts,!src/sizing/**/*.test.ts,!src/sizing/**/index.ts' ;;
     model-loader) echo 'src/registry/model-loader.ts' ;;
-    reconcile) echo 'src/live/reconcile.ts' ;;
+    live) echo 'src/live/reconcile.ts,src/live/journaling-gate.ts' ;;
     *) return 1 ;;
   esac
 }
@@ -38,7 +38,7 @@ tests_of() {
     metrics) echo 'src/backtest/{metrics,report,report-output}.test.ts' ;;
     sizing) echo 'src/sizing/**/*.test.ts' ;;
     model-loader) echo 'src/registry/model-loader*.test.ts' ;;
-    reconcile) echo 'src/live/reconcile.test.ts' ;;
+    live) echo 'src/live/{reconcile,journaling-gate}.test.ts' ;;
   esac
 }
 
