@@ -2,6 +2,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/support/shared-data.js';
+import { thrown } from '../../test/support/thrown.js';
 import { Journal, JournalError, readJournal, readJournalTail } from './journal.js';
 import { RunnerStateError, loadRunnerState, saveRunnerState, type LiveRunnerState } from './runner-state.js';
 
@@ -30,6 +31,20 @@ describe('trading journal', () => {
     writeFileSync(path, '{"k":"stop","t":1,"reason":"x"}\nnot json\n{"k":"stop","t":2,"reason":"y"}\n');
     expect(() => readJournal(path)).toThrow(JournalError);
     expect(() => readJournal(path)).toThrow(/line 2/);
+  });
+
+  it('refuses a line that is JSON but no journal record (not an object, null, no kind), naming the file, the line and the code', () => {
+    const path = join(tempDir(), 'journal.jsonl');
+    for (const bad of ['42', 'null', '"stop"', '{"t":1}', '{"k":7}']) {
+      writeFileSync(path, `{"k":"stop","t":1,"reason":"x"}\n${bad}\n`);
+      const e = thrown(() => readJournal(path));
+      expect(e, bad).toBeInstanceOf(JournalError);
+      expect((e as JournalError).code).toBe('journal_corrupt');
+      expect((e as JournalError).message).toBe(`trading journal ${path} line 2 is not a journal record: not a journal record`);
+      expect((e as JournalError).context).toEqual({ path, line: 2 });
+    }
+    const missing = join(tempDir(), 'none.jsonl');
+    expect(thrown(() => readJournal(missing))).toMatchObject({ code: 'journal_corrupt', message: `trading journal ${missing} does not exist`, context: { path: missing } });
   });
 });
 
@@ -98,5 +113,28 @@ describe('runner state file', () => {
     writeFileSync(path, readFileSync(path, 'utf8').slice(0, 20));
     expect(() => loadRunnerState(path, { runId: 'r1', mode: 'paper', strategy: 's', instruments: ['A'], timeframe: '4h' })).toThrow(/not valid JSON/);
     expect(loadRunnerState(join(tempDir(), 'none.json'), { runId: 'r1', mode: 'paper', strategy: 's', instruments: ['A'], timeframe: '4h' })).toBeUndefined();
+  });
+
+  it('names the file, the field and both values when it refuses a state; writes whole or not at all', () => {
+    const dir = tempDir();
+    const path = join(dir, 'state.json');
+    const setup = { runId: 'r1', mode: 'paper', strategy: 's', instruments: ['A', 'B'], timeframe: '4h' };
+    const load = () => thrown(() => loadRunnerState(path, setup)) as RunnerStateError;
+    for (const [text, was] of [['null', 'undefined'], ['7', 'undefined'], ['{"version":2}', '2'], ['{}', 'undefined']] as const) {
+      writeFileSync(path, text);
+      expect(load()).toMatchObject({ code: 'runner_state_corrupt', message: `runner state ${path} must have version 1, was ${was}`, context: { path } });
+    }
+    writeFileSync(path, '{"version":1,');
+    expect(load()).toMatchObject({ code: 'runner_state_corrupt', context: { path } });
+    expect(load().message).toMatch(new RegExp(`^runner state ${path} is not valid JSON: `));
+    for (const field of ['runId', 'strategy', 'timeframe'] as const) {
+      saveRunnerState(path, { ...base, instruments: ['A', 'B'], [field]: 'other' } as LiveRunnerState);
+      expect(load()).toMatchObject({ code: 'runner_state_mismatch', message: `runner state ${path} belongs to ${field} "other", this run has ${JSON.stringify(setup[field])}: use another run id or folder`, context: { path, field, saved: 'other', expected: setup[field] } });
+    }
+    saveRunnerState(path, { ...base, instruments: ['A', 'C'] } as LiveRunnerState);
+    expect(load()).toMatchObject({ code: 'runner_state_mismatch', message: `runner state ${path} trades A, C, this run A, B`, context: { path, field: 'instruments' } });
+    // A folder that does not exist: the write fails by code, naming the file.
+    const nowhere = join(dir, 'missing', 'state.json');
+    expect(thrown(() => saveRunnerState(nowhere, base))).toMatchObject({ code: 'runner_state_write_failed', context: { path: nowhere } });
   });
 });
