@@ -1080,10 +1080,10 @@ export class LiveRunner {
   }
 }
 
-/** Why instrument `i` trades no new orders: the last state change that halted it or the account. */
 /** Venue rounds in a row a position must differ before {@link LiveRunner} halts its instrument during the run. */
 export const POSITION_STRIKES = 2;
 
+/** Why instrument `i` trades no new orders: the last state change that halted it or the account. */
 function haltReason(kernel: Kernel, i: number): string {
   const changes = kernel.risk.changes;
   for (let k = changes.length - 1; k >= 0; k--) {
