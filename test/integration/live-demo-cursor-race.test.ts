@@ -12,18 +12,15 @@
  * from a minute before the oldest open order the client does not follow.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { BybitExecutionClient } from '../../src/adapters/bybit/index.js';
 import { BybitMarketDataClient } from '../../src/adapters/bybit/bybit-market-data-client.js';
 import { timeframeMs } from '../../src/core/time.js';
 import type { Strategy } from '../../src/engine/strategy.js';
-import { LiveBarFeed } from '../../src/live/bar-feed.js';
 import { readJournal } from '../../src/live/journal.js';
 import { VirtualTime } from '../../src/live/live-clock.js';
-import { LiveRunner } from '../../src/live/live-runner.js';
 import { liveSetup } from '../../src/live/live-setup.js';
 import { STRATEGIES } from '../../src/strategies/index.js';
-import { BybitV5Venue, TEST_API_KEY, TEST_API_SECRET } from '../support/bybit-v5-venue.js';
-import { demoSmaConfig, serverKlines, sharedFrame, VenueDrivingTime } from '../support/live-harness.js';
+import { BybitV5Venue } from '../support/bybit-v5-venue.js';
+import { demoLife, demoSmaConfig, serverKlines, sharedFrame, VenueDrivingTime } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
 const CONFIG = demoSmaConfig('live-demo-cursor-race');
@@ -82,20 +79,7 @@ describe('demo run: the fill of an order taken over at a restart, left behind th
     closers.push(() => market.close());
     const dir = tempDir('tm-live-demo-cursor-');
     const strategy = scripted({ ts: frame.ts[WARMUP]!, price }, { ts: frame.ts[K]! });
-    const life = async (maxBars: number) => {
-      const client = new BybitExecutionClient({ apiUrl: venue.url, rateLimitMs: 0, timeoutMs: 5_000, backoffBaseMs: 1, backoffMaxMs: 5 }, { instruments: setup.instruments, keys: { apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET }, clock: { now: () => pacer.current() }, env: {} });
-      try {
-        await client.prepare();
-        const feed = new LiveBarFeed(market, frame.symbols, '4h', tf, pacer, { graceMs: 1_000, retryMs: 1_000, pageSize: 1000 });
-        const runner = new LiveRunner(
-          { runId: 'dcr', mode: 'demo', instruments: setup.instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir, startTs, maxBars, warmupBars: WARMUP, config: CONFIG },
-          { feed, pacer, strategy, venue: client },
-        );
-        return { runner, summary: await runner.run() };
-      } finally {
-        await client.close();
-      }
-    };
+    const life = (maxBars: number) => demoLife(venue, market, pacer, { runId: 'dcr', dir, instruments: setup.instruments, symbols: frame.symbols, startTs, maxBars, warmupBars: WARMUP, config: CONFIG, strategy });
 
     // Life A: bar WARMUP only; X placed, resting at the venue when A stops.
     await life(1);

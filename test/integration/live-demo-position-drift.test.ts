@@ -7,25 +7,20 @@
  * the strategy's buy at bar K+2 is denied. ETHUSDT, untouched, trades on.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { BybitExecutionClient } from '../../src/adapters/bybit/index.js';
 import { BybitMarketDataClient } from '../../src/adapters/bybit/bybit-market-data-client.js';
-import { timeframeMs } from '../../src/core/time.js';
 import type { Strategy } from '../../src/engine/strategy.js';
-import { LiveBarFeed } from '../../src/live/bar-feed.js';
 import { readJournal, type JournalRecord } from '../../src/live/journal.js';
 import { VirtualTime } from '../../src/live/live-clock.js';
-import { LiveRunner } from '../../src/live/live-runner.js';
 import { liveSetup } from '../../src/live/live-setup.js';
 import { STRATEGIES } from '../../src/strategies/index.js';
-import { BybitV5Venue, signed, TEST_API_KEY, TEST_API_SECRET } from '../support/bybit-v5-venue.js';
-import { demoSmaConfig, serverKlines, sharedFrame, VenueDrivingTime } from '../support/live-harness.js';
+import { BybitV5Venue, signed } from '../support/bybit-v5-venue.js';
+import { demoLife, demoSmaConfig, serverKlines, sharedFrame, VenueDrivingTime } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
 const CONFIG = demoSmaConfig('live-demo-position-drift');
 const setup = liveSetup(CONFIG, STRATEGIES);
 const WARMUP = 2;
 const frame = sharedFrame('2024-01-01T00:00:00Z', 12);
-const tf = timeframeMs('4h');
 /** The bar (frame index) during whose prints somebody buys BTCUSDT by hand. */
 const K = WARMUP + 2;
 const BY_HAND = { orderLinkId: 'by-hand-btc-1', symbol: 'BTCUSDT', side: 'Buy', qty: 0.05 } as const;
@@ -63,16 +58,8 @@ describe('demo run: a position changed at the venue during the run', () => {
     const market = new BybitMarketDataClient({ apiUrl: venue.url, rateLimitMs: 1 });
     closers.push(() => market.close());
     const dir = tempDir('tm-live-demo-drift-');
-    const client = new BybitExecutionClient({ apiUrl: venue.url, rateLimitMs: 0, timeoutMs: 5_000, backoffBaseMs: 1, backoffMaxMs: 5 }, { instruments: setup.instruments, keys: { apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET }, clock: { now: () => pacer.current() }, env: {} });
-    closers.push(() => client.close());
-    await client.prepare();
-    const feed = new LiveBarFeed(market, frame.symbols, '4h', tf, pacer, { graceMs: 1_000, retryMs: 1_000, pageSize: 1000 });
     const log: string[] = [];
-    const runner = new LiveRunner(
-      { runId: 'dpd', mode: 'demo', instruments: setup.instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir, startTs, maxBars: last + 1 - WARMUP, warmupBars: WARMUP, config: CONFIG },
-      { feed, pacer, strategy: buyer(buys), venue: client, log: (line) => log.push(line) },
-    );
-    await runner.run();
+    const { runner } = await demoLife(venue, market, pacer, { runId: 'dpd', dir, instruments: setup.instruments, symbols: frame.symbols, startTs, maxBars: last + 1 - WARMUP, warmupBars: WARMUP, config: CONFIG, strategy: buyer(buys), log: (line) => log.push(line) });
     return { runner, venue, log, records: readJournal(`${dir}/journal.jsonl`).records };
   }
 

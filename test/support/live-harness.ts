@@ -1,12 +1,17 @@
 /** Pieces of live-runner tests: real Bybit bars served by the local v5 server on a virtual clock, and the matching backtest frame. */
+import { BybitExecutionClient } from '../../src/adapters/bybit/index.js';
 import { BybitMarketDataClient } from '../../src/adapters/bybit/bybit-market-data-client.js';
 import type { ExperimentConfig } from '../../src/backtest/run-experiment.js';
 import { parseBacktestConfig } from '../../src/config/backtest-config.js';
 import { timeframeMs } from '../../src/core/time.js';
 import type { BarFrame } from '../../src/data/bar-frame.js';
+import type { Instrument } from '../../src/core/instrument.js';
+import type { Strategy } from '../../src/engine/strategy.js';
 import { LiveBarFeed } from '../../src/live/bar-feed.js';
+import { LiveRunner, type LiveRunSummary } from '../../src/live/live-runner.js';
 import { VirtualTime, type Pacer } from '../../src/live/live-clock.js';
 import { BybitV5Server, type ServerBars } from './bybit-v5-server.js';
+import { TEST_API_KEY, TEST_API_SECRET, type BybitV5Venue } from './bybit-v5-venue.js';
 import { readSharedBars, type TestBars } from './bybit-test-data.js';
 
 export const LIVE_SYMBOLS = ['BTCUSDT', 'ETHUSDT'] as const;
@@ -114,5 +119,30 @@ export class VenueDrivingTime implements Pacer {
       const pending = this.play(this.played++);
       if (pending !== undefined) await pending;
     }
+  }
+}
+
+/**
+ * One life of a demo run (real ccxt through BybitExecutionClient with the test keys) against a local venue on 4h bars:
+ * the client, a bar feed from `market`, the runner; the client is closed when the life ends. A later life on the same
+ * `dir` restarts the run.
+ */
+export async function demoLife(
+  venue: BybitV5Venue,
+  market: BybitMarketDataClient,
+  pacer: VenueDrivingTime,
+  run: { readonly runId: string; readonly dir: string; readonly instruments: readonly Instrument[]; readonly symbols: readonly string[]; readonly startTs: number; readonly maxBars: number; readonly warmupBars: number; readonly config: ExperimentConfig; readonly strategy: Strategy; readonly log?: (line: string) => void },
+): Promise<{ readonly runner: LiveRunner; readonly summary: LiveRunSummary }> {
+  const client = new BybitExecutionClient({ apiUrl: venue.url, rateLimitMs: 0, timeoutMs: 5_000, backoffBaseMs: 1, backoffMaxMs: 5 }, { instruments: run.instruments, keys: { apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET }, clock: { now: () => pacer.current() }, env: {} });
+  try {
+    await client.prepare();
+    const feed = new LiveBarFeed(market, run.symbols, '4h', timeframeMs('4h'), pacer, { graceMs: 1_000, retryMs: 1_000, pageSize: 1000 });
+    const runner = new LiveRunner(
+      { runId: run.runId, mode: 'demo', instruments: run.instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir: run.dir, startTs: run.startTs, maxBars: run.maxBars, warmupBars: run.warmupBars, config: run.config },
+      { feed, pacer, strategy: run.strategy, venue: client, ...(run.log !== undefined ? { log: run.log } : {}) },
+    );
+    return { runner, summary: await runner.run() };
+  } finally {
+    await client.close();
   }
 }
