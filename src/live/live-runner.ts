@@ -18,7 +18,7 @@ import type { LiveBarFeed, LiveBarSet } from './bar-feed.js';
 import { Journal } from './journal.js';
 import { JournalingGate, submittedRequest, type SubmitRecord } from './journaling-gate.js';
 import { LiveClock, type Pacer } from './live-clock.js';
-import { bookExecutions, EXECUTION_MARGIN_MS, reconcile, settleOrder, untrackedExecutionsFrom, type ReconcileDifference } from './reconcile.js';
+import { bookExecutions, EXECUTION_MARGIN_MS, reconcile, settleOrder, untrackedExecutionsFrom, type JournaledOrder, type ReconcileDifference } from './reconcile.js';
 import { loadRunnerState, saveRunnerState, writeRunnerFile, type LiveRunnerState, type LostOrder } from './runner-state.js';
 import { readJournalTail } from './journal.js';
 import { DEFAULT_MAX_STATE_AGE_MS, DEFAULT_VALIDATE_BARS, loadSavedState, RecentBars, savedSnapshots, strategyDifferences, VALIDATE_TOLERANCE, type RestoredState, type StrategySummary } from './saved-signal-state.js';
@@ -384,6 +384,7 @@ export class LiveRunner {
       }
       for (const i of saved.breakerHalted ?? []) this.breakerHalted[i] = 1;
       this.crashedSent = this.sentAfter(saved.journalBytes ?? 0);
+      this.journaledSent = this.crashedSent === undefined ? undefined : new Map(this.crashedSent);
       kernel.entryBlockExempt = this.crashedSent === undefined ? undefined : new Set(this.crashedSent.keys());
       this.breakerOpen = (saved.breakerHalted ?? []).length > 0;
       liveFrom = saved.lastBarTs + tf;
@@ -461,7 +462,7 @@ export class LiveRunner {
       // The venue may be unreachable at a start: retried (nothing is traded before reconciliation completes).
       for (let attempt = 1; ; attempt++) {
         try {
-          differences = await reconcile(kernel, this.gate, deps.venue, { prefix: this.prefix, sinceMs, journal: this.journal, ...(deps.log ? { log: deps.log } : {}) });
+          differences = await reconcile(kernel, this.gate, deps.venue, { prefix: this.prefix, sinceMs, journal: this.journal, journaled: this.journaled, ...(deps.log ? { log: deps.log } : {}) });
           break;
         } catch (e) {
           // Never trade unreconciled, never give up either: the venue is asked again, less and less often.
@@ -720,6 +721,18 @@ export class LiveRunner {
 
   /** The commands of {@link sentAfter} whose bar this life has not decided again yet (venue runs: see {@link takeOverHaltedSent}). */
   private crashedSent: Map<string, SubmitRecord> | undefined;
+  /** All the commands of {@link sentAfter}, kept for this life: what an execution of one is taken over as (see {@link journaled}). */
+  private journaledSent: Map<string, SubmitRecord> | undefined;
+
+  /**
+   * A crashed life's command of `clientOrderId` as journaled: reconciliation and the per-bar bookings take over an
+   * execution's order the kernel does not hold as decided (quantity, type, price) when the venue's lookup does not
+   * find it yet, instead of from its listed fills alone (its later fills would find it FILLED and be refused).
+   */
+  private readonly journaled = (clientOrderId: string): JournaledOrder | undefined => {
+    const r = this.journaledSent?.get(clientOrderId);
+    return r === undefined ? undefined : { request: submittedRequest(r), ts: r.t };
+  };
 
   /**
    * Before the live bar that closes at `barClose` (venue runs after a restart): each order a crashed life sent at or
@@ -877,7 +890,7 @@ export class LiveRunner {
   /** Books the executions the client does not report itself (orders adopted after a restart), once each, by execution id. */
   private bookUntracked(venue: LiveVenue, fallbackTs: number): Promise<number> {
     const tracked = (id: string) => venue.orderState?.(id) !== undefined;
-    return bookExecutions(this.kernel, this.gate, venue, { prefix: this.prefix, sinceMs: untrackedExecutionsFrom(this.kernel, tracked, this.executionCursor(fallbackTs)), mine: (id) => !tracked(id) });
+    return bookExecutions(this.kernel, this.gate, venue, { prefix: this.prefix, sinceMs: untrackedExecutionsFrom(this.kernel, tracked, this.executionCursor(fallbackTs)), mine: (id) => !tracked(id), journaled: this.journaled });
   }
 
   /**

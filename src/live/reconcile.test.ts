@@ -197,6 +197,26 @@ describe('reconcile', () => {
     expect(other.kernel.position(0)).toBeCloseTo(0.5, 12);
   });
 
+  it('takes an execution\'s order over as journaled when the lookup does not find it: a limit of 0.5 partly filled, its later fill taken too', async () => {
+    const journaled = (id: string) => (id === 'rc_j' ? { request: { instrument: 0, side: 'buy' as const, type: 'limit' as const, price: 90, quantity: 0.5, clientOrderId: 'rc_j' }, ts: 2_500 } : undefined);
+    const first = fixedVenue({ fills: [{ ...execution('rc_j', 'j1', 0.1), price: 90 }] });
+    const { kernel, journal, gate } = liveKernel(20_000);
+    expect(await bookExecutions(kernel, gate, first.venue, { prefix: 'rc_', sinceMs: 0, journaled })).toBe(1);
+    expect(first.asked).toEqual(['rc_j']); // the venue is asked first
+    expect(kernel.order('rc_j')).toMatchObject({ type: 'limit', price: 90, quantity: 0.5, filledQuantity: 0.1, status: 'PARTIALLY_FILLED', tsInit: 2_500 });
+    // A bar later the order fills further (its lookup still lags): the fill is taken, not refused.
+    const later = fixedVenue({ fills: [{ ...execution('rc_j', 'j2', 0.4, 4_000), price: 90 }] });
+    expect(await bookExecutions(kernel, gate, later.venue, { prefix: 'rc_', sinceMs: 0, journaled })).toBe(1);
+    journal.close();
+    expect(kernel.order('rc_j')).toMatchObject({ filledQuantity: 0.5, status: 'FILLED' });
+    expect(kernel.position(0)).toBeCloseTo(0.5, 12);
+    // Without the journal's word: taken over from its first fill alone, and the later fill refused.
+    const bare = liveKernel(20_000);
+    await bookExecutions(bare.kernel, bare.gate, first.venue, { prefix: 'rc_', sinceMs: 0 });
+    await expect(bookExecutions(bare.kernel, bare.gate, later.venue, { prefix: 'rc_', sinceMs: 0 })).rejects.toThrow(/not allowed in state FILLED/);
+    bare.journal.close();
+  });
+
   it('the gate marks an execution booked and journals it only once the kernel took it: a fill the kernel refuses is asked for again', () => {
     const { kernel, journal, gate } = liveKernel(20_000);
     const fill: VenueFillReport = { instrument: 0, clientOrderId: 'rc_unknown', side: 'buy', quantity: 0.5, price: 100, fee: 0, liquidity: 'taker', tsEvent: 3_000, tsInit: 3_000, executionId: 'u1' };

@@ -1,4 +1,4 @@
-import { QUANTITY_EPSILON, type OrderSnapshot } from '../core/order.js';
+import { QUANTITY_EPSILON, type OrderRequest, type OrderSnapshot } from '../core/order.js';
 import type { Kernel } from '../engine/kernel.js';
 import type { VenueFillReport, VenueOrderReport, VenueQueries } from '../engine/venue-reports.js';
 import type { Journal } from './journal.js';
@@ -38,9 +38,22 @@ export async function bookExecutions(
     readonly mine?: (clientOrderId: string) => boolean;
     readonly onAdopted?: (report: VenueOrderReport) => void;
     readonly onBooked?: (clientOrderId: string, executionId: string, quantity: number, price: number) => void;
+    /** This run's journaled command of an order (a crashed life's, sent after its last saved state): see {@link JournaledOrder}. */
+    readonly journaled?: (clientOrderId: string) => JournaledOrder | undefined;
   },
 ): Promise<number> {
   return bookFills(kernel, gate, venue, await venue.executionsSince(options.sinceMs), options);
+}
+
+/**
+ * An order as this run's journal holds it (its `submit` record): what an execution's order is taken over as when the
+ * kernel does not hold it and the venue's lookup does not find it yet (its quantity, type and price, not only the
+ * fills listed so far).
+ */
+export interface JournaledOrder {
+  readonly request: OrderRequest & { readonly clientOrderId: string };
+  /** When it was decided (the record's engine time). */
+  readonly ts: number;
 }
 
 /**
@@ -55,9 +68,11 @@ async function bookFills(kernel: Kernel, gate: JournalingGate, venue: Pick<Venue
     if (gate.isBooked(x.executionId)) continue; // listed twice
     if (kernel.order(x.clientOrderId) === undefined) {
       const report = options.listed?.get(x.clientOrderId) ?? (await venue.queryOrder(x.clientOrderId, x.instrument));
-      if (report === undefined) {
-        // The venue's order listings lag its executions: the order as far as its listed fills tell (all of them, or
-        // its second fill would find it FILLED already).
+      const sent = report === undefined ? options.journaled?.(x.clientOrderId) : undefined;
+      if (sent !== undefined) kernel.adoptOrder(sent.request, sent.ts); // as decided: its later fills are taken too
+      else if (report === undefined) {
+        // The venue's order listings lag its executions, and the journal does not hold it: the order as far as its
+        // listed fills tell (all of them, or its second fill would find it FILLED already).
         const own = [...new Map(wanted.filter((f) => f.clientOrderId === x.clientOrderId).map((f) => [f.executionId, f])).values()];
         const quantity = own.reduce((a, f) => a + f.quantity, 0);
         kernel.adoptOrder({ instrument: x.instrument, side: x.side, type: 'market', quantity, clientOrderId: x.clientOrderId }, Math.min(...own.map((f) => f.tsEvent)));
@@ -148,7 +163,7 @@ export async function settleOrder(
  * did in the sequential order, over a narrower window. Orders sent again (`resent`) leave after every listing was
  * taken, so their fills are never half in them.
  */
-export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: VenueQueries, options: { readonly prefix: string; readonly sinceMs: number; readonly journal: Journal; readonly balanceTolerance?: number; readonly log?: (line: string) => void }): Promise<ReconcileDifference[]> {
+export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: VenueQueries, options: { readonly prefix: string; readonly sinceMs: number; readonly journal: Journal; readonly balanceTolerance?: number; readonly log?: (line: string) => void; readonly journaled?: (clientOrderId: string) => JournaledOrder | undefined }): Promise<ReconcileDifference[]> {
   const { prefix, journal } = options;
   const now = kernel.now();
   const differences: ReconcileDifference[] = [];
@@ -164,7 +179,7 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
   // hold is taken over from the open-order listing when it is there (a lookup may lag the listing: adopted from its
   // fills alone, a working limit was held FILLED at its filled quantity and refused its later fills).
   const listed = new Map(open.map((r) => [r.clientOrderId, r]));
-  await bookFills(kernel, gate, venue, fills, { prefix, listed, onAdopted: adopted, onBooked: (id, execution, quantity, price) => note('missed_fill', { id, execution, quantity, price }) });
+  await bookFills(kernel, gate, venue, fills, { prefix, listed, ...(options.journaled !== undefined ? { journaled: options.journaled } : {}), onAdopted: adopted, onBooked: (id, execution, quantity, price) => note('missed_fill', { id, execution, quantity, price }) });
 
   // 2. Orders of this run working at the venue.
   options.log?.('reconcile: executions booked; open orders');
