@@ -18,7 +18,7 @@ import type { LiveBarFeed, LiveBarSet } from './bar-feed.js';
 import { Journal } from './journal.js';
 import { JournalingGate, submittedRequest, type SubmitRecord } from './journaling-gate.js';
 import { LiveClock, type Pacer } from './live-clock.js';
-import { bookExecutions, EXECUTION_MARGIN_MS, reconcile, settleOrder, untrackedExecutionsFrom, type JournaledOrder, type ReconcileDifference } from './reconcile.js';
+import { bookExecutions, EXECUTION_MARGIN_MS, haltForPositionMismatch, positionMismatch, reconcile, settleOrder, untrackedExecutionsFrom, type JournaledOrder, type ReconcileDifference } from './reconcile.js';
 import { loadRunnerState, saveRunnerState, writeRunnerFile, type LiveRunnerState, type LostOrder } from './runner-state.js';
 import { readJournalTail } from './journal.js';
 import { DEFAULT_MAX_STATE_AGE_MS, DEFAULT_VALIDATE_BARS, loadSavedState, RecentBars, savedSnapshots, strategyDifferences, VALIDATE_TOLERANCE, type RestoredState, type StrategySummary } from './saved-signal-state.js';
@@ -923,7 +923,7 @@ export class LiveRunner {
 
   /**
    * Positions during the run (reconciliation compares them at a start only): an instrument with no order open in the
-   * kernel whose position differs from the venue's by half a lot or more in {@link POSITION_STRIKES} rounds in a row is
+   * kernel whose position differs from the venue's by more than half a lot in {@link POSITION_STRIKES} rounds in a row is
    * halted as at a start (a human looks first): a reconcile `position_mismatch` record (`during: 'run'`), the
    * reconciliation-difference metric (its alert), an ALERT line. Somebody traded by hand on the account, the venue
    * liquidated or deleveraged a position: before, the runner went on sizing against a position it did not hold until
@@ -946,19 +946,17 @@ export class LiveRunner {
     for (const p of positions) {
       const i = p.instrument;
       if (!judged(i)) continue;
-      const mine = kernel.position(i);
-      if (Math.abs(mine - p.quantity) <= kernel.instruments[i]!.lotSize / 2) {
+      const mismatch = positionMismatch(kernel, p);
+      if (mismatch === undefined) {
         this.positionStrikes[i] = 0;
         continue;
       }
       if (++this.positionStrikes[i]! < POSITION_STRIKES) continue;
       this.positionStrikes[i] = 0;
-      const id = kernel.instruments[i]!.id;
-      const d: ReconcileDifference = { kind: 'position_mismatch', detail: { instrument: id, runner: mine, venue: p.quantity, during: 'run' } };
+      const d: ReconcileDifference = { kind: 'position_mismatch', detail: { ...mismatch, during: 'run' } };
       this.journal.append({ k: 'reconcile', t: this.clock.now(), kind: d.kind, detail: d.detail });
-      const reason = `position differs from the venue's (${mine} vs ${p.quantity}) during the run`;
-      kernel.setInstrumentHalted(i, true, reason);
-      this.deps.log?.(`ALERT ${reason}: new orders of ${id} halted`);
+      const reason = haltForPositionMismatch(kernel, i, mismatch, 'during the run');
+      this.deps.log?.(`ALERT ${reason}: new orders of ${mismatch.instrument} halted`);
       found.push(d);
     }
     if (found.length > 0) this.deps.metrics?.reconciled(found, 0);

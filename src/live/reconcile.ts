@@ -1,6 +1,6 @@
 import { QUANTITY_EPSILON, type OrderRequest, type OrderSnapshot } from '../core/order.js';
 import type { Kernel } from '../engine/kernel.js';
-import type { VenueFillReport, VenueOrderReport, VenueQueries } from '../engine/venue-reports.js';
+import type { VenueFillReport, VenueOrderReport, VenuePositionReport, VenueQueries } from '../engine/venue-reports.js';
 import type { Journal } from './journal.js';
 import type { JournalingGate } from './journaling-gate.js';
 
@@ -149,6 +149,23 @@ export async function settleOrder(
   return { fillsMissing, closed: true };
 }
 
+/** The venue's position `p` against the kernel's: the difference when it is more than half a lot, else undefined. */
+export function positionMismatch(kernel: Kernel, p: VenuePositionReport): { readonly instrument: string; readonly runner: number; readonly venue: number } | undefined {
+  const runner = kernel.position(p.instrument);
+  const x = kernel.instruments[p.instrument]!;
+  return Math.abs(runner - p.quantity) > x.lotSize / 2 ? { instrument: x.id, runner, venue: p.quantity } : undefined;
+}
+
+/**
+ * Halts new orders of instrument `i` for a position mismatch found `when` (after a start's reconciliation, during the
+ * run): a human looks first. Returns the halt's reason.
+ */
+export function haltForPositionMismatch(kernel: Kernel, i: number, mismatch: { readonly runner: number; readonly venue: number }, when: string): string {
+  const reason = `position differs from the venue's (${mismatch.runner} vs ${mismatch.venue}) ${when}`;
+  kernel.setInstrumentHalted(i, true, reason);
+  return reason;
+}
+
 /**
  * Reconciles a restored kernel with the venue (NautilusTrader's start-up reconciliation, crash-only: it runs at
  * every start). Order: executions since the cursor (booked through the gate, which drops the ones already booked),
@@ -218,12 +235,10 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
   // 4. Positions, after every fill is booked.
   options.log?.('reconcile: orders done; positions');
   for (const p of positions) {
-    const mine = kernel.position(p.instrument);
-    const lot = kernel.instruments[p.instrument]!.lotSize;
-    if (Math.abs(mine - p.quantity) > lot / 2) {
-      note('position_mismatch', { instrument: kernel.instruments[p.instrument]!.id, runner: mine, venue: p.quantity });
-      kernel.setInstrumentHalted(p.instrument, true, `position differs from the venue's (${mine} vs ${p.quantity}) after reconciliation`);
-    }
+    const mismatch = positionMismatch(kernel, p);
+    if (mismatch === undefined) continue;
+    note('position_mismatch', { ...mismatch });
+    haltForPositionMismatch(kernel, p.instrument, mismatch, 'after reconciliation');
   }
 
   // 5. Balance (information: funding and fee rounding are booked by the venue). The wallet balance (cash after realized
