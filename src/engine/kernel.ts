@@ -545,20 +545,23 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     return this.recorder.checkInstrument(instrument, this.instruments.length, what);
   }
 
-  /** The run's state at this moment (orders, account, trade tracker, bar histories, id sequences) as plain JSON. */
   /**
    * Takes an order this run placed but no longer holds (found at the venue by reconciliation after a restart: its id
    * carries this run's prefix) into the order book as SUBMITTED without sending it; the venue's report of it then
    * arrives as ordinary events (accepted, fills, canceled). Returns false when the id is already known.
+   * `quantityFromFills`: the request's quantity is only the sum of the fills seen so far (no listing, lookup or journal
+   * holds the order); a later fill of it is taken and adds to its quantity (`OrderManager.markQuantityFromFills`).
    */
-  adoptOrder(request: OrderRequest & { readonly clientOrderId: string }, tsInit: number): boolean {
+  adoptOrder(request: OrderRequest & { readonly clientOrderId: string }, tsInit: number, options: { readonly quantityFromFills?: boolean } = {}): boolean {
     if (this.orders.slotOf(request.clientOrderId) >= 0) return false;
     this.restored = true; // the strategy may repeat the decision that made it: that must not send it again
     const slot = this.orders.create(request, request.clientOrderId, tsInit);
     this.orders.submitted(slot, tsInit);
+    if (options.quantityFromFills === true) this.orders.markQuantityFromFills(slot);
     return true;
   }
 
+  /** The run's state at this moment (orders, account, trade tracker, bar histories, id sequences) as plain JSON. */
   saveState(options: { readonly histories?: boolean; readonly closedOrdersSince?: number } = {}): KernelState {
     return {
       version: 1,

@@ -266,4 +266,34 @@ describe('OrderManager: save and restore', () => {
     expect(m.save(11).orders.map((o) => o.clientOrderId)).toEqual(['C', 'D']);
     expect(m.save(Infinity).orders.map((o) => o.clientOrderId)).toEqual(['C', 'D']);
   });
+
+  it('an order marked as known only by its fills takes a fill beyond its quantity (which grows, FILLED stays FILLED); unmarked, the same fill is an invariant error; the mark survives save and restore', () => {
+    const m = new OrderManager(1);
+    const marked = m.create(market('buy', 0.3), 'f1', 0);
+    const plain = m.create(market('buy', 0.3), 'p1', 0);
+    m.markQuantityFromFills(marked);
+    for (const s of [marked, plain]) {
+      m.submitted(s, 1);
+      m.filledBy(s, 0.1, 100, 2, 2);
+      m.filledBy(s, 0.2, 103, 3, 3);
+    }
+    expect(m.snapshot(marked)).toMatchObject({ status: 'FILLED', quantity: 0.3, filledQuantity: 0.30000000000000004 });
+    expect(() => m.filledBy(plain, 0.2, 110, 4, 4)).toThrow(OrderStateError);
+    expect(() => m.stateAfterFill(plain, 0.2)).toThrow(/p1.*FILLED/);
+    m.filledBy(marked, 0.2, 110, 4, 4);
+    const after = m.snapshot(marked);
+    expect(after).toMatchObject({ status: 'FILLED', filledQuantity: 0.5, leavesQuantity: 0, tsEvent: 4 });
+    expect(after.quantity).toBeCloseTo(0.5, 15);
+    expect(after.averageFillPrice).toBeCloseTo((0.1 * 100 + 0.2 * 103 + 0.2 * 110) / 0.5, 10);
+    expect(m.openCount(0)).toBe(0);
+    const state = m.save();
+    expect(state.quantityFromFills).toEqual(['f1']);
+    const again = new OrderManager(1);
+    again.restore(JSON.parse(JSON.stringify(state)));
+    expect(again.quantityFromFills(again.slotOf('f1'))).toBe(true);
+    expect(again.quantityFromFills(again.slotOf('p1'))).toBe(false);
+    again.filledBy(again.slotOf('f1'), 0.1, 100, 5, 5);
+    expect(again.snapshot(again.slotOf('f1'))).toMatchObject({ status: 'FILLED', filledQuantity: 0.6 });
+    expect(new OrderManager(1).save()).toEqual({ orders: [] }); // no mark: the state as before (no new field)
+  });
 });

@@ -13,16 +13,20 @@ import {
   isClosedStatus,
   nextOrderStatus,
   ORDER_STATUSES,
+  S_FILLED,
   S_INITIALIZED,
 } from '../core/order-status.js';
 import { growTo } from '../core/typed-arrays.js';
 
 const TIF: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
-const POST_ONLY = 1, REDUCE_ONLY = 2;
+/** Flag bits. QUANTITY_FROM_FILLS: see {@link OrderManager.markQuantityFromFills}. */
+const POST_ONLY = 1, REDUCE_ONLY = 2, QUANTITY_FROM_FILLS = 4;
 
 /** The saved state of an {@link OrderManager} (plain JSON): one entry per order, oldest first. */
 export interface OrderBookState {
   readonly orders: readonly OrderSnapshot[];
+  /** Ids of the saved orders whose quantity is what their fills tell (see `OrderManager.markQuantityFromFills`); absent: none. */
+  readonly quantityFromFills?: readonly string[];
 }
 
 /**
@@ -175,11 +179,27 @@ export class OrderManager {
     this.transition(slot, E_EXPIRE, tsEvent, now);
   }
 
+  /**
+   * Marks the order in `slot` as one whose quantity is only what its fills tell: an order of this run taken over from
+   * the venue's executions alone (a live runner's restart, when neither the venue's order listings nor the journal
+   * hold it). Such an order is FILLED at its fills so far, and a later fill of it is taken, not refused: its quantity
+   * grows by it and it stays FILLED (the one transition outside the table, for this flag only). Without it, the later
+   * fill was refused at every venue round and at every restart's reconciliation, which then never succeeded.
+   */
+  markQuantityFromFills(slot: number): void {
+    this.flags[slot] = this.flags[slot]! | QUANTITY_FROM_FILLS;
+  }
+  /** Whether the order's quantity is what its fills tell ({@link markQuantityFromFills}). */
+  quantityFromFills(slot: number): boolean {
+    return (this.flags[slot]! & QUANTITY_FROM_FILLS) !== 0;
+  }
+
   /** Applies a fill of `quantity` at `price`; the last one (leaves ≤ ε × quantity) makes the order FILLED. */
   filledBy(slot: number, quantity: number, price: number, tsEvent: number, now: number): void {
     // The new state first: a fill the order's state does not take throws before the order changes.
     const to = this.stateAfterFill(slot, quantity);
     const filled = this.filled[slot]! + quantity;
+    if (this.status[slot] === S_FILLED) this.quantity[slot] = filled; // only an order known by its fills gets here FILLED
     this.filled[slot] = filled;
     this.filledNotional[slot] = this.filledNotional[slot]! + quantity * price;
     this.enter(slot, to, tsEvent, now);
@@ -190,6 +210,7 @@ export class OrderManager {
    * a fill (e.g. FILLED, REJECTED). Changes nothing: {@link filledBy} applies it.
    */
   stateAfterFill(slot: number, quantity: number): number {
+    if (this.status[slot] === S_FILLED && (this.flags[slot]! & QUANTITY_FROM_FILLS) !== 0 && quantity > 0) return S_FILLED;
     const filled = this.filled[slot]! + quantity;
     const total = this.quantity[slot]!;
     return nextOrderStatus(this.bySlot[slot]!, this.status[slot]!, total - filled <= QUANTITY_EPSILON * total ? E_FILL : E_PARTIAL_FILL, filled > 0);
@@ -278,8 +299,13 @@ export class OrderManager {
    */
   save(closedSince = -Infinity): OrderBookState {
     const orders: OrderSnapshot[] = [];
-    for (let s = 0; s < this.count; s++) if (closedSince === -Infinity || this.isOpen(s) || this.tsLast[s]! >= closedSince) orders.push(this.snapshot(s));
-    return { orders };
+    const fromFills: string[] = [];
+    for (let s = 0; s < this.count; s++) {
+      if (!(closedSince === -Infinity || this.isOpen(s) || this.tsLast[s]! >= closedSince)) continue;
+      orders.push(this.snapshot(s));
+      if (this.quantityFromFills(s)) fromFills.push(this.bySlot[s]!);
+    }
+    return fromFills.length > 0 ? { orders, quantityFromFills: fromFills } : { orders };
   }
 
   /** Loads `state` into an empty manager (as saved by {@link save}). */
@@ -298,6 +324,10 @@ export class OrderManager {
       this.tsEvent[s] = o.tsEvent;
       this.tsLast[s] = o.tsLast;
       if (isClosedStatus(this.status[s]!)) this.removeOpen(s);
+    }
+    for (const id of state.quantityFromFills ?? []) {
+      const s = this.slotOf(id);
+      if (s >= 0) this.markQuantityFromFills(s);
     }
   }
 

@@ -210,11 +210,43 @@ describe('reconcile', () => {
     journal.close();
     expect(kernel.order('rc_j')).toMatchObject({ filledQuantity: 0.5, status: 'FILLED' });
     expect(kernel.position(0)).toBeCloseTo(0.5, 12);
-    // Without the journal's word: taken over from its first fill alone, and the later fill refused.
+    // Without the journal's word: taken over from its first fill alone (FILLED at 0.1, a market order as far as the
+    // fills tell), and its later fill still taken: the quantity grows to 0.5 and the position follows the venue's.
     const bare = liveKernel(20_000);
     await bookExecutions(bare.kernel, bare.gate, first.venue, { prefix: 'rc_', sinceMs: 0 });
-    await expect(bookExecutions(bare.kernel, bare.gate, later.venue, { prefix: 'rc_', sinceMs: 0 })).rejects.toThrow(/not allowed in state FILLED/);
+    expect(bare.kernel.order('rc_j')).toMatchObject({ type: 'market', quantity: 0.1, filledQuantity: 0.1, status: 'FILLED' });
+    expect(await bookExecutions(bare.kernel, bare.gate, later.venue, { prefix: 'rc_', sinceMs: 0 })).toBe(1);
     bare.journal.close();
+    expect(bare.kernel.order('rc_j')).toMatchObject({ quantity: 0.5, filledQuantity: 0.5, leavesQuantity: 0, averageFillPrice: 90, status: 'FILLED' });
+    expect(bare.kernel.position(0)).toBeCloseTo(0.5, 12);
+    expect(readJournal(bare.journal.path).records.filter((r) => r.k === 'fill').map((r) => (r as { exec: string }).exec)).toEqual(['j1', 'j2']);
+  });
+
+  it('an order taken over from its fills alone keeps taking fills after a restart: its saved state says so, and the next start\'s reconciliation books the later fill instead of failing', async () => {
+    const first = fixedVenue({ fills: [{ ...execution('rc_f', 'f1', 0.1), price: 90 }] });
+    const life = liveKernel(20_000);
+    await bookExecutions(life.kernel, life.gate, first.venue, { prefix: 'rc_', sinceMs: 0 });
+    life.journal.close();
+    const saved = JSON.parse(JSON.stringify(life.kernel.saveState({ histories: false }))) as ReturnType<Kernel['saveState']>;
+    expect(saved.orders.quantityFromFills).toEqual(['rc_f']);
+    // The next life: restored, and its start's reconciliation lists the order's later fill (and the first one again).
+    const next = liveKernel(30_000);
+    next.kernel.restoreState(saved);
+    next.gate.restoreBooked(['f1'], 3_000);
+    const fills = [{ ...execution('rc_f', 'f1', 0.1), price: 90 }, { ...execution('rc_f', 'f2', 0.4, 25_000), price: 90 }];
+    const { venue } = fixedVenue({ fills, positions: [{ instrument: 0, quantity: 0.5, averagePrice: 90, tsEvent: 25_000 }], wallet: 100_000 });
+    const differences = await reconcile(next.kernel, next.gate, venue, { prefix: 'rc_', sinceMs: 0, journal: next.journal });
+    next.journal.close();
+    expect(differences.map((d) => d.kind)).toEqual(['missed_fill']);
+    expect(differences[0]!.detail).toMatchObject({ id: 'rc_f', execution: 'f2', quantity: 0.4 });
+    expect(next.kernel.order('rc_f')).toMatchObject({ quantity: 0.5, filledQuantity: 0.5, status: 'FILLED' });
+    expect(next.kernel.position(0)).toBeCloseTo(0.5, 12);
+    expect(next.kernel.risk.isInstrumentHalted(0)).toBe(false);
+    // An order restored without the mark (a state saved before it existed, or any other order) still refuses a fill beyond its quantity.
+    const plain = liveKernel(30_000);
+    plain.kernel.restoreState({ ...saved, orders: { orders: saved.orders.orders } });
+    await expect(bookExecutions(plain.kernel, plain.gate, fixedVenue({ fills: [fills[1]!] }).venue, { prefix: 'rc_', sinceMs: 0 })).rejects.toThrow(/not allowed in state FILLED/);
+    plain.journal.close();
   });
 
   it('the gate marks an execution booked and journals it only once the kernel took it: a fill the kernel refuses is asked for again', () => {

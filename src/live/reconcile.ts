@@ -72,10 +72,11 @@ async function bookFills(kernel: Kernel, gate: JournalingGate, venue: Pick<Venue
       if (sent !== undefined) kernel.adoptOrder(sent.request, sent.ts); // as decided: its later fills are taken too
       else if (report === undefined) {
         // The venue's order listings lag its executions, and the journal does not hold it: the order as far as its
-        // listed fills tell (all of them, or its second fill would find it FILLED already).
+        // listed fills tell (all of them, or its second fill would find it FILLED already), its quantity growing with
+        // any later fill (refused, that fill blocked every later venue round and every restart's reconciliation).
         const own = [...new Map(wanted.filter((f) => f.clientOrderId === x.clientOrderId).map((f) => [f.executionId, f])).values()];
         const quantity = own.reduce((a, f) => a + f.quantity, 0);
-        kernel.adoptOrder({ instrument: x.instrument, side: x.side, type: 'market', quantity, clientOrderId: x.clientOrderId }, Math.min(...own.map((f) => f.tsEvent)));
+        kernel.adoptOrder({ instrument: x.instrument, side: x.side, type: 'market', quantity, clientOrderId: x.clientOrderId }, Math.min(...own.map((f) => f.tsEvent)), { quantityFromFills: true });
       } else if (adoptReport(kernel, gate, report)) options.onAdopted?.(report);
     }
     options.onBooked?.(x.clientOrderId, x.executionId, x.quantity, x.price);
