@@ -18,7 +18,7 @@ import type { LiveBarFeed, LiveBarSet } from './bar-feed.js';
 import { Journal } from './journal.js';
 import { JournalingGate, submittedRequest, type SubmitRecord } from './journaling-gate.js';
 import { LiveClock, type Pacer } from './live-clock.js';
-import { bookExecutions, EXECUTION_MARGIN_MS, haltForPositionMismatch, positionMismatch, reconcile, settleOrder, untrackedExecutionsFrom, type JournaledOrder, type ReconcileDifference } from './reconcile.js';
+import { bookExecutions, EXECUTION_MARGIN_MS, haltForPositionMismatch, haltForRefusedFill, positionMismatch, reconcile, refusedDetail, settleOrder, untrackedExecutionsFrom, type JournaledOrder, type OnRefused, type ReconcileDifference } from './reconcile.js';
 import { loadRunnerState, saveRunnerState, writeRunnerFile, type LiveRunnerState, type LostOrder } from './runner-state.js';
 import { readJournalTail } from './journal.js';
 import { DEFAULT_MAX_STATE_AGE_MS, DEFAULT_VALIDATE_BARS, loadSavedState, RecentBars, savedSnapshots, strategyDifferences, VALIDATE_TOLERANCE, type RestoredState, type StrategySummary } from './saved-signal-state.js';
@@ -890,8 +890,25 @@ export class LiveRunner {
   /** Books the executions the client does not report itself (orders adopted after a restart), once each, by execution id. */
   private bookUntracked(venue: LiveVenue, fallbackTs: number): Promise<number> {
     const tracked = (id: string) => venue.orderState?.(id) !== undefined;
-    return bookExecutions(this.kernel, this.gate, venue, { prefix: this.prefix, sinceMs: untrackedExecutionsFrom(this.kernel, tracked, this.executionCursor(fallbackTs)), mine: (id) => !tracked(id), journaled: this.journaled });
+    return bookExecutions(this.kernel, this.gate, venue, { prefix: this.prefix, sinceMs: untrackedExecutionsFrom(this.kernel, tracked, this.executionCursor(fallbackTs)), mine: (id) => !tracked(id), journaled: this.journaled, onRefused: this.onRefused });
   }
+
+  /** Executions refused during this life, reported once each (they stay unbooked and are listed again every round). */
+  private readonly refusedExecutions = new Set<string>();
+
+  /**
+   * An execution the kernel refuses during the run (its order's state takes no fill): reported once, as at a start — a
+   * reconcile `fill_refused` record (`during: 'run'`), the reconciliation-difference metric (its alert), an ALERT line —
+   * and its instrument halted; the round goes on (before, the refusal ended every later round early, see {@link OnRefused}).
+   */
+  private readonly onRefused: OnRefused = (x, reason) => {
+    if (this.refusedExecutions.has(x.executionId)) return;
+    this.refusedExecutions.add(x.executionId);
+    const d: ReconcileDifference = { kind: 'fill_refused', detail: { ...refusedDetail(this.kernel, x, reason), during: 'run' } };
+    this.journal.append({ k: 'reconcile', t: this.clock.now(), kind: d.kind, detail: d.detail });
+    this.deps.log?.(`ALERT ${haltForRefusedFill(this.kernel, x, reason)}: new orders of ${this.kernel.instruments[x.instrument]!.id} halted`);
+    this.deps.metrics?.reconciled([d], 0);
+  };
 
   /**
    * Ends the orders the client does not follow (taken over at a restart) that the venue closed without this run
@@ -913,7 +930,7 @@ export class LiveRunner {
       if (working.has(o.clientOrderId)) continue;
       const r = await venue.queryOrder(o.clientOrderId, o.instrument);
       if (r === undefined) continue;
-      const { closed } = await settleOrder(kernel, this.gate, venue, o, r, { prefix: this.prefix });
+      const { closed } = await settleOrder(kernel, this.gate, venue, o, r, { prefix: this.prefix, onRefused: this.onRefused });
       if (closed) this.deps.log?.(`order ${o.clientOrderId} (taken over at the start) ${r.status.toLowerCase()} at the venue${r.reason !== undefined ? ` (${r.reason})` : ''}: closed`);
     }
   }

@@ -1,4 +1,5 @@
 import { QUANTITY_EPSILON, type OrderRequest, type OrderSnapshot } from '../core/order.js';
+import { OrderStateError } from '../core/order-status.js';
 import type { Kernel } from '../engine/kernel.js';
 import type { VenueFillReport, VenueOrderReport, VenuePositionReport, VenueQueries } from '../engine/venue-reports.js';
 import type { Journal } from './journal.js';
@@ -15,6 +16,7 @@ export interface ReconcileDifference {
     | 'order_vanished' // an order the runner thought working is unknown to the venue: marked canceled
     | 'fills_missing' // the venue reports more filled than the executions it listed (outside its query window)
     | 'position_mismatch' // positions still differ after every fill was booked: new orders of the instrument halted
+    | 'fill_refused' // an execution whose order's state takes no fill (e.g. EXPIRED): not booked, new orders of its instrument halted
     | 'balance_mismatch'; // the wallet balance differs from the runner's cash beyond the tolerance (information)
   readonly detail: Readonly<Record<string, unknown>>;
 }
@@ -38,11 +40,35 @@ export async function bookExecutions(
     readonly mine?: (clientOrderId: string) => boolean;
     readonly onAdopted?: (report: VenueOrderReport) => void;
     readonly onBooked?: (clientOrderId: string, executionId: string, quantity: number, price: number) => void;
+    readonly onRefused?: OnRefused;
     /** This run's journaled command of an order (a crashed life's, sent after its last saved state): see {@link JournaledOrder}. */
     readonly journaled?: (clientOrderId: string) => JournaledOrder | undefined;
   },
 ): Promise<number> {
   return bookFills(kernel, gate, venue, await venue.executionsSince(options.sinceMs), options);
+}
+
+/**
+ * Hears an execution the kernel refuses (its order's state takes no fill: `reason` is the kernel's invariant error).
+ * Without one, the refusal throws out of the booking, as before; with one, the execution is left unbooked (asked for
+ * again at every round) and the booking goes on: one refused execution no longer blocks the executions after it, the
+ * rest of the venue round or a start's reconciliation (retried forever, the runner never started).
+ */
+export type OnRefused = (fill: VenueFillReport, reason: string) => void;
+
+/**
+ * Halts new orders of `fill`'s instrument for a refused execution (see {@link OnRefused}): the runner's position lacks
+ * a fill the venue made, and a human decides. Returns the halt reason.
+ */
+export function haltForRefusedFill(kernel: Kernel, fill: VenueFillReport, reason: string): string {
+  const why = `execution ${fill.executionId} of order ${fill.clientOrderId} (${fill.side} ${fill.quantity} at ${fill.price}) refused: ${reason}; the position lacks it`;
+  kernel.setInstrumentHalted(fill.instrument, true, why);
+  return why;
+}
+
+/** The journal and metric detail of a refused execution. */
+export function refusedDetail(kernel: Kernel, fill: VenueFillReport, reason: string): Record<string, unknown> {
+  return { id: fill.clientOrderId, execution: fill.executionId, instrument: kernel.instruments[fill.instrument]!.id, side: fill.side, quantity: fill.quantity, price: fill.price, reason };
 }
 
 /**
@@ -78,6 +104,15 @@ async function bookFills(kernel: Kernel, gate: JournalingGate, venue: Pick<Venue
         const quantity = own.reduce((a, f) => a + f.quantity, 0);
         kernel.adoptOrder({ instrument: x.instrument, side: x.side, type: 'market', quantity, clientOrderId: x.clientOrderId }, Math.min(...own.map((f) => f.tsEvent)), { quantityFromFills: true });
       } else if (adoptReport(kernel, gate, report)) options.onAdopted?.(report);
+    }
+    if (options.onRefused !== undefined) {
+      try {
+        kernel.checkFill(x);
+      } catch (e) {
+        if (!(e instanceof OrderStateError)) throw e;
+        options.onRefused(x, e.message);
+        continue;
+      }
     }
     options.onBooked?.(x.clientOrderId, x.executionId, x.quantity, x.price);
     gate.onOrderFilled(x);
@@ -131,7 +166,7 @@ export async function settleOrder(
   venue: Pick<VenueQueries, 'executionsSince' | 'queryOrder'>,
   o: OrderSnapshot,
   r: VenueOrderReport,
-  options: { readonly prefix: string; readonly onBooked?: (clientOrderId: string, executionId: string, quantity: number, price: number) => void },
+  options: { readonly prefix: string; readonly onBooked?: (clientOrderId: string, executionId: string, quantity: number, price: number) => void; readonly onRefused?: OnRefused },
 ): Promise<{ readonly fillsMissing: boolean; readonly closed: boolean }> {
   const id = o.clientOrderId;
   if (kernel.order(id)!.status === 'SUBMITTED' && r.status !== 'REJECTED') gate.onOrderAccepted({ kind: 'accepted', clientOrderId: id, venueOrderId: r.venueOrderId, tsEvent: r.tsEvent });
@@ -190,6 +225,13 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
     journal.append({ k: 'reconcile', t: now, kind, detail });
   };
   const adopted = (r: VenueOrderReport) => note('adopted_order', { id: r.clientOrderId, status: r.status, filled: r.filledQuantity });
+  const refused = new Set<string>();
+  const onRefused: OnRefused = (x, reason) => {
+    if (refused.has(x.executionId)) return;
+    refused.add(x.executionId);
+    note('fill_refused', refusedDetail(kernel, x, reason));
+    options.log?.(`ALERT ${haltForRefusedFill(kernel, x, reason)}: new orders of ${kernel.instruments[x.instrument]!.id} halted`);
+  };
 
   const [fills, open, positions, balance] = await Promise.all([venue.executionsSince(options.sinceMs), venue.openOrders(prefix), venue.positions(), venue.balance()]);
 
@@ -197,7 +239,7 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
   // hold is taken over from the open-order listing when it is there (a lookup may lag the listing: adopted from its
   // fills alone, a working limit was held FILLED at its filled quantity and refused its later fills).
   const listed = new Map(open.map((r) => [r.clientOrderId, r]));
-  await bookFills(kernel, gate, venue, fills, { prefix, listed, ...(options.journaled !== undefined ? { journaled: options.journaled } : {}), onAdopted: adopted, onBooked: (id, execution, quantity, price) => note('missed_fill', { id, execution, quantity, price }) });
+  await bookFills(kernel, gate, venue, fills, { prefix, listed, ...(options.journaled !== undefined ? { journaled: options.journaled } : {}), onAdopted: adopted, onRefused, onBooked: (id, execution, quantity, price) => note('missed_fill', { id, execution, quantity, price }) });
 
   // 2. Orders of this run working at the venue.
   options.log?.('reconcile: executions booked; open orders');
@@ -228,7 +270,7 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
       }
       continue;
     }
-    const settled = await settleOrder(kernel, gate, venue, o, r, { prefix, onBooked: (id, execution, quantity, price) => note('missed_fill', { id, execution, quantity, price }) });
+    const settled = await settleOrder(kernel, gate, venue, o, r, { prefix, onRefused, onBooked: (id, execution, quantity, price) => note('missed_fill', { id, execution, quantity, price }) });
     if (settled.fillsMissing) note('fills_missing', { id: o.clientOrderId, venueFilled: r.filledQuantity, booked: kernel.order(o.clientOrderId)!.filledQuantity });
     if (settled.closed) note('order_closed', { id: o.clientOrderId, status: r.status });
   }
