@@ -4,7 +4,7 @@ import { CLIENT_ORDER_ID_PATTERN, ClientOrderIdFormatter, strategyTag } from '..
 import type { Instrument } from '../core/instrument.js';
 import type { Fill, OrderAccepted, OrderCanceled, OrderCancelRejected, OrderExpired, OrderRejected, OrderRequest, OrderSnapshot } from '../core/order.js';
 import { TIME_IN_FORCE } from '../core/order.js';
-import { S_PENDING_CANCEL } from '../core/order-status.js';
+import { S_PENDING_CANCEL, S_REJECTED } from '../core/order-status.js';
 import { AnnotationRecorder, type KernelAnnotations } from './annotation-recorder.js';
 import { BarHistory } from './bar-history.js';
 import type { Clock } from './clock.js';
@@ -558,6 +558,18 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     const slot = this.orders.create(request, request.clientOrderId, tsInit);
     this.orders.submitted(slot, tsInit);
     if (options.quantityFromFills === true) this.orders.markQuantityFromFills(slot);
+    return true;
+  }
+
+  /**
+   * Marks a REJECTED order as rejected by inference (a live runner declared it lost: "unknown" to every query): if the
+   * venue reports it after all, its acceptance, fills and end are taken as a submitted order's (see
+   * `OrderManager.markDeclaredLost`). Returns false when the id is unknown or the order is not REJECTED.
+   */
+  markDeclaredLost(clientOrderId: string): boolean {
+    const slot = this.orders.slotOf(clientOrderId);
+    if (slot < 0 || this.orders.statusCode(slot) !== S_REJECTED) return false;
+    this.orders.markDeclaredLost(slot);
     return true;
   }
 

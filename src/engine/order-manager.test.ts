@@ -296,4 +296,44 @@ describe('OrderManager: save and restore', () => {
     expect(again.snapshot(again.slotOf('f1'))).toMatchObject({ status: 'FILLED', filledQuantity: 0.6 });
     expect(new OrderManager(1).save()).toEqual({ orders: [] }); // no mark: the state as before (no new field)
   });
+
+  it('an order REJECTED as declared lost takes the venue\'s later word as a submitted order would (accepted, fills, end) and then is an ordinary order; unmarked, the same events are invariant errors; a late cancel reject changes nothing', () => {
+    const m = new OrderManager(1);
+    const lost = m.create(limit('buy', 1, 100), 'L1', 0);
+    const plain = m.create(limit('buy', 1, 100), 'P1', 0);
+    const confirmed = m.create(limit('buy', 1, 100), 'C1', 0);
+    for (const s of [lost, plain, confirmed]) {
+      m.submitted(s, 1);
+      m.rejected(s, 'lost: unknown to the venue after 3 queries', 2, 2);
+    }
+    m.markDeclaredLost(lost);
+    m.markDeclaredLost(confirmed);
+    expect(m.declaredLost(lost)).toBe(true);
+    expect(m.declaredLost(plain)).toBe(false);
+    expect(() => m.accepted(plain, 'V', 3, 3)).toThrow(/P1.*accept is not allowed in state REJECTED/);
+    expect(() => m.stateAfterFill(plain, 0.4)).toThrow(OrderStateError);
+    m.cancelRejected(lost, 'too late', 3, 3); // changes nothing, keeps the mark
+    expect(m.snapshot(lost).status).toBe('REJECTED');
+    expect(m.declaredLost(lost)).toBe(true);
+    const saved = JSON.parse(JSON.stringify(m.save())) as ReturnType<OrderManager['save']>;
+    expect(saved.declaredLost).toEqual(['L1', 'C1']);
+    m.accepted(lost, 'V1', 4, 4);
+    expect(m.snapshot(lost)).toMatchObject({ status: 'ACCEPTED', venueOrderId: 'V1' });
+    expect(m.declaredLost(lost)).toBe(false);
+    expect(m.openCount(0)).toBe(1);
+    m.filledBy(lost, 1, 99, 5, 5);
+    expect(m.snapshot(lost)).toMatchObject({ status: 'FILLED', filledQuantity: 1, averageFillPrice: 99 });
+    expect(() => m.canceled(lost, 'late', 6, 6)).toThrow(OrderStateError); // an ordinary FILLED order from then on
+    // The venue's own rejection of one declared lost: REJECTED, no longer by inference (a later fill is an error again).
+    m.rejected(confirmed, 'rejected by the venue', 3, 3);
+    expect(m.declaredLost(confirmed)).toBe(false);
+    expect(() => m.filledBy(confirmed, 1, 100, 4, 4)).toThrow(OrderStateError);
+    // Restored: the mark holds, and a fill straight after it is taken (SUBMITTED -> FILLED).
+    const again = new OrderManager(1);
+    again.restore(saved);
+    expect(again.declaredLost(again.slotOf('L1'))).toBe(true);
+    again.filledBy(again.slotOf('L1'), 1, 101, 7, 7);
+    expect(again.snapshot(again.slotOf('L1'))).toMatchObject({ status: 'FILLED', filledQuantity: 1 });
+    expect(m.save(Infinity).declaredLost).toBeUndefined();
+  });
 });

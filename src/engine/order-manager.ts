@@ -15,18 +15,22 @@ import {
   ORDER_STATUSES,
   S_FILLED,
   S_INITIALIZED,
+  S_REJECTED,
+  S_SUBMITTED,
 } from '../core/order-status.js';
 import { growTo } from '../core/typed-arrays.js';
 
 const TIF: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
-/** Flag bits. QUANTITY_FROM_FILLS: see {@link OrderManager.markQuantityFromFills}. */
-const POST_ONLY = 1, REDUCE_ONLY = 2, QUANTITY_FROM_FILLS = 4;
+/** Flag bits. QUANTITY_FROM_FILLS: see {@link OrderManager.markQuantityFromFills}; DECLARED_LOST: {@link OrderManager.markDeclaredLost}. */
+const POST_ONLY = 1, REDUCE_ONLY = 2, QUANTITY_FROM_FILLS = 4, DECLARED_LOST = 8;
 
 /** The saved state of an {@link OrderManager} (plain JSON): one entry per order, oldest first. */
 export interface OrderBookState {
   readonly orders: readonly OrderSnapshot[];
   /** Ids of the saved orders whose quantity is what their fills tell (see `OrderManager.markQuantityFromFills`); absent: none. */
   readonly quantityFromFills?: readonly string[];
+  /** Ids of the saved orders REJECTED because they were declared lost (see `OrderManager.markDeclaredLost`); absent: none. */
+  readonly declaredLost?: readonly string[];
 }
 
 /**
@@ -189,6 +193,21 @@ export class OrderManager {
   markQuantityFromFills(slot: number): void {
     this.flags[slot] = this.flags[slot]! | QUANTITY_FROM_FILLS;
   }
+  /**
+   * Marks the REJECTED order in `slot` as rejected by inference, not by the venue: a live runner declared it lost (the
+   * venue answered "unknown" to every query while its listings may lag). If the venue reports it after all, its events
+   * are taken as by a SUBMITTED order (accepted, fills, canceled, expired, rejected) and the mark ends: the fills are real
+   * money. Without it, its acceptance and fills were invariant errors at every venue round, and the position never
+   * held them.
+   */
+  markDeclaredLost(slot: number): void {
+    if (this.status[slot] === S_REJECTED) this.flags[slot] = this.flags[slot]! | DECLARED_LOST;
+  }
+  /** Whether the order is REJECTED as declared lost ({@link markDeclaredLost}). */
+  declaredLost(slot: number): boolean {
+    return (this.flags[slot]! & DECLARED_LOST) !== 0;
+  }
+
   /** Whether the order's quantity is what its fills tell ({@link markQuantityFromFills}). */
   quantityFromFills(slot: number): boolean {
     return (this.flags[slot]! & QUANTITY_FROM_FILLS) !== 0;
@@ -200,6 +219,7 @@ export class OrderManager {
     const to = this.stateAfterFill(slot, quantity);
     const filled = this.filled[slot]! + quantity;
     if (this.status[slot] === S_FILLED) this.quantity[slot] = filled; // only an order known by its fills gets here FILLED
+    this.flags[slot] = this.flags[slot]! & ~DECLARED_LOST; // a fill is the venue's word on it (see markDeclaredLost)
     this.filled[slot] = filled;
     this.filledNotional[slot] = this.filledNotional[slot]! + quantity * price;
     this.enter(slot, to, tsEvent, now);
@@ -213,11 +233,21 @@ export class OrderManager {
     if (this.status[slot] === S_FILLED && (this.flags[slot]! & QUANTITY_FROM_FILLS) !== 0 && quantity > 0) return S_FILLED;
     const filled = this.filled[slot]! + quantity;
     const total = this.quantity[slot]!;
-    return nextOrderStatus(this.bySlot[slot]!, this.status[slot]!, total - filled <= QUANTITY_EPSILON * total ? E_FILL : E_PARTIAL_FILL, filled > 0);
+    return nextOrderStatus(this.bySlot[slot]!, this.from(slot), total - filled <= QUANTITY_EPSILON * total ? E_FILL : E_PARTIAL_FILL, filled > 0);
+  }
+
+  /** The state events of the order in `slot` move from: its own, or SUBMITTED for one REJECTED as declared lost. */
+  private from(slot: number): number {
+    const status = this.status[slot]!;
+    return status === S_REJECTED && (this.flags[slot]! & DECLARED_LOST) !== 0 ? S_SUBMITTED : status;
   }
 
   private transition(slot: number, event: number, tsEvent: number, now: number): void {
-    this.enter(slot, nextOrderStatus(this.bySlot[slot]!, this.status[slot]!, event, this.filled[slot]! > 0), tsEvent, now);
+    // A late cancel reject changes nothing, also for an order declared lost (REJECTED takes it, SUBMITTED would not).
+    const from = event === E_CANCEL_REJECT ? this.status[slot]! : this.from(slot);
+    const to = nextOrderStatus(this.bySlot[slot]!, from, event, this.filled[slot]! > 0);
+    if (from !== this.status[slot]) this.flags[slot] = this.flags[slot]! & ~DECLARED_LOST; // the venue's word ends the inference
+    this.enter(slot, to, tsEvent, now);
   }
 
   /** Puts the order in state `to` (a transition the table allowed) at `tsEvent`, seen at `now`. */
@@ -299,13 +329,14 @@ export class OrderManager {
    */
   save(closedSince = -Infinity): OrderBookState {
     const orders: OrderSnapshot[] = [];
-    const fromFills: string[] = [];
+    const fromFills: string[] = [], lost: string[] = [];
     for (let s = 0; s < this.count; s++) {
       if (!(closedSince === -Infinity || this.isOpen(s) || this.tsLast[s]! >= closedSince)) continue;
       orders.push(this.snapshot(s));
       if (this.quantityFromFills(s)) fromFills.push(this.bySlot[s]!);
+      if (this.declaredLost(s)) lost.push(this.bySlot[s]!);
     }
-    return fromFills.length > 0 ? { orders, quantityFromFills: fromFills } : { orders };
+    return { orders, ...(fromFills.length > 0 ? { quantityFromFills: fromFills } : {}), ...(lost.length > 0 ? { declaredLost: lost } : {}) };
   }
 
   /** Loads `state` into an empty manager (as saved by {@link save}). */
@@ -328,6 +359,10 @@ export class OrderManager {
     for (const id of state.quantityFromFills ?? []) {
       const s = this.slotOf(id);
       if (s >= 0) this.markQuantityFromFills(s);
+    }
+    for (const id of state.declaredLost ?? []) {
+      const s = this.slotOf(id);
+      if (s >= 0) this.markDeclaredLost(s);
     }
   }
 

@@ -1030,6 +1030,8 @@ export class LiveRunner {
           this.lostRecords.push({ id: o.clientOrderId, instrument: this.kernel.instruments[i]!.id, ts: this.clock.now(), reason });
           this.kernel.setInstrumentHalted(i, true, reason);
           this.gate.onOrderRejected({ kind: 'rejected', clientOrderId: o.clientOrderId, reason: `lost: ${reason}`, tsEvent: this.clock.now() });
+          // Rejected by inference: if the venue reports it after all (its listings lagged), its acceptance and fills are taken.
+          this.kernel.markDeclaredLost(o.clientOrderId);
           this.deps.log?.(`ALERT lost order: ${reason}; new orders of ${this.kernel.instruments[i]!.id} halted`);
         }
       }
