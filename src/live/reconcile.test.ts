@@ -254,23 +254,30 @@ describe('reconcile', () => {
     kernel.adoptOrder({ instrument: 0, side: 'buy', type: 'limit', price: 90, quantity: 0.2, timeInForce: 'IOC', clientOrderId: 'rc_ioc' }, 1_000);
     gate.onOrderExpired({ kind: 'expired', clientOrderId: 'rc_ioc', reason: 'ioc remainder', tsEvent: 1_500 });
     const late = { ...execution('rc_ioc', 'e1', 0.2, 2_000), price: 90 };
-    const { venue } = fixedVenue({ fills: [late, late, execution('rc_ok', 'k1', 0.1)], lookups: { rc_ok: { ...report('rc_ok', 'FILLED', 0.1), quantity: 0.1 } }, positions: [{ instrument: 0, quantity: 0.3, averagePrice: 96.7, tsEvent: 3_000 }] });
+    // The venue's position as the runner's (so that only the refusal halts): the refused execution is the difference.
+    const { venue } = fixedVenue({ fills: [late, late, execution('rc_ok', 'k1', 0.1)], lookups: { rc_ok: { ...report('rc_ok', 'FILLED', 0.1), quantity: 0.1 } }, positions: [{ instrument: 0, quantity: 0.1, averagePrice: 100, tsEvent: 3_000 }] });
     const lines: string[] = [];
     const differences = await reconcile(kernel, gate, venue, { prefix: 'rc_', sinceMs: 0, journal, log: (l) => lines.push(l) });
     journal.close();
-    expect(differences.map((d) => d.kind)).toEqual(['fill_refused', 'adopted_order', 'missed_fill', 'position_mismatch']);
+    expect(differences.map((d) => d.kind)).toEqual(['fill_refused', 'adopted_order', 'missed_fill']);
     expect(differences[0]!.detail).toEqual({ id: 'rc_ioc', execution: 'e1', instrument: 'BTCUSDT-LINEAR.BYBIT', side: 'buy', quantity: 0.2, price: 90, reason: expect.stringMatching(/rc_ioc.*not allowed in state EXPIRED/) });
     expect(kernel.order('rc_ok')).toMatchObject({ status: 'FILLED', filledQuantity: 0.1 });
     expect(kernel.position(0)).toBeCloseTo(0.1, 12);
     expect(gate.isBooked('e1')).toBe(false); // asked for again: a human may fix the order's state
     expect(kernel.risk.isInstrumentHalted(0)).toBe(true);
     expect(lines.filter((l) => l.startsWith('ALERT'))).toEqual([expect.stringMatching(/^ALERT execution e1 of order rc_ioc \(buy 0\.2 at 90\) refused: .*; the position lacks it: new orders of BTCUSDT-LINEAR\.BYBIT halted$/)]);
-    expect(readJournal(journal.path).records.filter((r) => r.k === 'reconcile').map((r) => (r as { kind: string }).kind)).toEqual(['fill_refused', 'adopted_order', 'missed_fill', 'position_mismatch']);
+    expect(readJournal(journal.path).records.filter((r) => r.k === 'reconcile').map((r) => (r as { kind: string }).kind)).toEqual(['fill_refused', 'adopted_order', 'missed_fill']);
+    expect(kernel.risk.changes.map((c) => c.reason)).toEqual([expect.stringMatching(/^execution e1 of order rc_ioc .* refused: /)]);
     // Without a listener (bookExecutions as before), the refusal still throws.
     const other = liveKernel(20_000);
     other.kernel.adoptOrder({ instrument: 0, side: 'buy', type: 'limit', price: 90, quantity: 0.2, timeInForce: 'IOC', clientOrderId: 'rc_ioc' }, 1_000);
     other.gate.onOrderExpired({ kind: 'expired', clientOrderId: 'rc_ioc', reason: 'ioc remainder', tsEvent: 1_500 });
     await expect(bookExecutions(other.kernel, other.gate, venue, { prefix: 'rc_', sinceMs: 0 })).rejects.toThrow(/not allowed in state EXPIRED/);
+    // Only the kernel's invariant errors are refusals: anything else the check throws (a bug) still ends the booking.
+    other.kernel.checkFill = () => {
+      throw new TypeError('not a refusal');
+    };
+    await expect(bookExecutions(other.kernel, other.gate, venue, { prefix: 'rc_', sinceMs: 0, onRefused: () => {} })).rejects.toThrow('not a refusal');
     other.journal.close();
   });
 
