@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Mutation testing (`npm run mutation [-- GROUP...]`): StrykerJS (stryker.config.mjs) over src/engine, src/backtest,
-# src/sizing, src/registry/model-loader.ts and the live runner's reconciliation, journaling gate and warm-up gates (src/live), one
+# src/sizing, src/registry/model-loader.ts and the live runner's reconciliation, journaling gate, warm-up gates and journal (src/live), one
 # Stryker run per group, each judged by the test files of its own area (TM_MUTATION_TESTS, see vitest.mutation.config.ts). A
 # score below 80 % (thresholds.break) fails its group; the script exits non-zero when any group failed. Reports: reports/mutation/<group>.json and <group>.html.
 #
@@ -26,7 +26,7 @@ mutate_of() {
     metrics) echo 'src/backtest/metrics.ts' ;;
     sizing) echo 'src/sizing/**/*.ts,!src/sizing/**/*.test.ts,!src/sizing/**/index.ts' ;;
     model-loader) echo 'src/registry/model-loader.ts' ;;
-    live) echo 'src/live/reconcile.ts,src/live/journaling-gate.ts,src/live/warmup-gates.ts' ;;
+    live) echo 'src/live/reconcile.ts,src/live/journaling-gate.ts,src/live/warmup-gates.ts,src/live/journal.ts' ;;
     *) return 1 ;;
   esac
 }
@@ -38,7 +38,7 @@ tests_of() {
     metrics) echo 'src/backtest/{metrics,report,report-output}.test.ts' ;;
     sizing) echo 'src/sizing/**/*.test.ts' ;;
     model-loader) echo 'src/registry/model-loader*.test.ts' ;;
-    live) echo 'src/live/{reconcile,journaling-gate,warmup-gates}.test.ts' ;;
+    live) echo 'src/live/{reconcile,journaling-gate,warmup-gates,journal}.test.ts' ;;
   esac
 }
 

@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/support/shared-data.js';
@@ -87,6 +87,72 @@ describe('journal bar lines and held records', () => {
   });
 });
 
+describe('journal durability and write errors', () => {
+  it('fsyncs only what was appended since the last fsync: sync and syncAsync skip a clean journal, release held records first', async () => {
+    const path = join(tempDir(), 'journal.jsonl');
+    const j = new Journal(path);
+    j.sync();
+    await j.syncAsync();
+    expect(j.syncs).toBe(0); // nothing appended: no fsync
+    j.append({ k: 'stop', t: 1, reason: 'a' });
+    j.sync();
+    j.sync();
+    expect(j.syncs).toBe(1);
+    j.appendBar(0, 5, 1, 1, 1, 1, 1, undefined, false);
+    await j.syncAsync();
+    await j.syncAsync();
+    expect(j.syncs).toBe(2);
+    j.hold();
+    j.append({ k: 'stop', t: 2, reason: 'held' });
+    expect(readJournal(path).records).toHaveLength(2);
+    await j.syncAsync(); // releases the held record, then fsyncs it
+    expect(j.syncs).toBe(3);
+    expect(readJournal(path).records.map((r) => r.k)).toEqual(['stop', 'bar', 'stop']);
+    j.appendDurable({ k: 'stop', t: 3, reason: 'durable' });
+    expect(j.syncs).toBe(4);
+    j.hold();
+    j.release(); // nothing held: nothing written, nothing to fsync
+    j.sync();
+    expect(j.syncs).toBe(4);
+    j.close();
+    expect(j.syncs).toBe(4); // closing a clean journal: no fsync
+    expect(thrown(() => j.append({ k: 'stop', t: 5, reason: 'after close' }))).toMatchObject({ code: 'journal_write_failed', message: expect.stringMatching(/EBADF/) }); // the descriptor is closed
+  });
+
+  it('names the file and what was written when it cannot open, append, release or fsync: journal_write_failed', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    const bad = join(file, 'journal.jsonl'); // its folder is a file
+    expect(thrown(() => new Journal(bad))).toMatchObject({ code: 'journal_write_failed', message: expect.stringMatching(new RegExp(`^cannot open the trading journal ${bad}: `)), context: { path: bad } });
+    expect((thrown(() => new Journal(bad)) as Error).cause).toMatchObject({ code: 'EEXIST' }); // mkdir of its folder: a file is there
+    const path = join(dir, 'journal.jsonl');
+    const j = new Journal(path);
+    j.append({ k: 'stop', t: 1, reason: 'a' });
+    closeSync((j as unknown as { fd: number }).fd); // the descriptor gone underneath the journal
+    const failed = (what: () => unknown, record: string) => {
+      const e = thrown(what);
+      expect(e).toMatchObject({ code: 'journal_write_failed', message: expect.stringMatching(new RegExp(`^cannot append to the trading journal ${path}: EBADF`)), context: { path, record } });
+      expect((e as Error).cause).toMatchObject({ code: 'EBADF' });
+    };
+    failed(() => j.append({ k: 'submit', t: 2, id: 'a_b', i: 0, side: 'buy', type: 'market', q: 1, tif: 'GTC' }), 'submit');
+    failed(() => j.appendBar(0, 1, 1, 1, 1, 1, 1, undefined, false), 'bar');
+    j.hold();
+    j.append({ k: 'stop', t: 3, reason: 'held' });
+    failed(() => j.release(), 'held records');
+    // Dirty (the first record): both fsyncs fail, typed and naming the file.
+    const syncError = thrown(() => j.sync());
+    expect(syncError).toMatchObject({ code: 'journal_write_failed', message: expect.stringMatching(new RegExp(`^cannot fsync the trading journal ${path}: EBADF`)), context: { path } });
+    expect((syncError as Error).cause).toMatchObject({ code: 'EBADF' });
+    const k = new Journal(path);
+    k.append({ k: 'stop', t: 4, reason: 'b' });
+    closeSync((k as unknown as { fd: number }).fd);
+    const asyncError = await k.syncAsync().then(() => undefined, (e: unknown) => e);
+    expect(asyncError).toMatchObject({ code: 'journal_write_failed', message: expect.stringMatching(new RegExp(`^cannot fsync the trading journal ${path}: EBADF`)), context: { path } });
+    expect((asyncError as Error).cause).toMatchObject({ code: 'EBADF' });
+  });
+});
+
 describe('journal tail', () => {
   it('reads the records written after an earlier size, without a torn last line', () => {
     const path = join(tempDir(), 'journal.jsonl');
@@ -99,6 +165,10 @@ describe('journal tail', () => {
     appendFileSync(path, '{"k":"bar","i":0,"ts":'); // a crash mid-write
     expect(readJournalTail(path, at)).toEqual([{ k: 'bar', i: 1, ts: 10, o: 1, h: 2, l: 0.5, c: 1.5, v: 3, s: 0.25 }, { k: 'stop', t: 2, reason: 'after' }]);
     expect(readJournalTail(path, 0)).toHaveLength(3);
+    expect(readJournalTail(path, readFileSync(path).length)).toEqual([]); // nothing after the end
+    // A corrupt complete line after the offset: named by file, line (counted from the offset) and offset.
+    writeFileSync(path, '{"k":"stop","t":1,"reason":"x"}\n{"k":"stop","t":2,"reason":"y"}\nnot json\n');
+    expect(thrown(() => readJournalTail(path, 32))).toMatchObject({ code: 'journal_corrupt', message: expect.stringMatching(new RegExp(`^trading journal ${path}: line 2 after byte 32 is not a journal record: `)), context: { path, offset: 32 } });
   });
 });
 

@@ -31,6 +31,8 @@ export class Journal {
   private dirty = false;
   /** Records appended by this process. */
   count = 0;
+  /** fsyncs started by this process ({@link sync}, {@link syncAsync}): none when nothing was appended since the last one. */
+  syncs = 0;
 
   constructor(readonly path: string) {
     try {
@@ -104,7 +106,12 @@ export class Journal {
   sync(): void {
     this.release();
     if (!this.dirty) return;
-    fsyncSync(this.fd);
+    this.syncs++;
+    try {
+      fsyncSync(this.fd);
+    } catch (e) {
+      throw new JournalError('journal_write_failed', `cannot fsync the trading journal ${this.path}: ${(e as Error).message}`, { path: this.path }, { cause: e });
+    }
     this.dirty = false;
   }
 
@@ -116,6 +123,7 @@ export class Journal {
     this.release();
     if (!this.dirty) return Promise.resolve();
     this.dirty = false;
+    this.syncs++;
     return new Promise((resolve, reject) =>
       fsync(this.fd, (e) => (e ? reject(new JournalError('journal_write_failed', `cannot fsync the trading journal ${this.path}: ${e.message}`, { path: this.path }, { cause: e })) : resolve())),
     );
