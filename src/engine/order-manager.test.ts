@@ -308,6 +308,13 @@ describe('OrderManager: save and restore', () => {
     }
     m.markDeclaredLost(lost);
     m.markDeclaredLost(confirmed);
+    // Only a REJECTED order takes the mark: one marked while working and rejected by the venue later is no lost order.
+    const working = m.create(limit('buy', 1, 100), 'W1', 0);
+    m.submitted(working, 1);
+    m.markDeclaredLost(working);
+    expect(m.declaredLost(working)).toBe(false);
+    m.rejected(working, 'rejected by the venue', 2, 2);
+    expect(() => m.accepted(working, 'V', 3, 3)).toThrow(OrderStateError);
     expect(m.declaredLost(lost)).toBe(true);
     expect(m.declaredLost(plain)).toBe(false);
     expect(() => m.accepted(plain, 'V', 3, 3)).toThrow(/P1.*accept is not allowed in state REJECTED/);

@@ -230,7 +230,7 @@ export class OrderManager {
    * a fill (e.g. FILLED, REJECTED). Changes nothing: {@link filledBy} applies it.
    */
   stateAfterFill(slot: number, quantity: number): number {
-    if (this.status[slot] === S_FILLED && (this.flags[slot]! & QUANTITY_FROM_FILLS) !== 0 && quantity > 0) return S_FILLED;
+    if (this.status[slot] === S_FILLED && (this.flags[slot]! & QUANTITY_FROM_FILLS) !== 0) return S_FILLED;
     const filled = this.filled[slot]! + quantity;
     const total = this.quantity[slot]!;
     return nextOrderStatus(this.bySlot[slot]!, this.from(slot), total - filled <= QUANTITY_EPSILON * total ? E_FILL : E_PARTIAL_FILL, filled > 0);
