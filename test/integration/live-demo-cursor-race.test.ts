@@ -12,15 +12,12 @@
  * from a minute before the oldest open order the client does not follow.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { BybitMarketDataClient } from '../../src/adapters/bybit/bybit-market-data-client.js';
 import { timeframeMs } from '../../src/core/time.js';
 import type { Strategy } from '../../src/engine/strategy.js';
 import { readJournal } from '../../src/live/journal.js';
-import { VirtualTime } from '../../src/live/live-clock.js';
 import { liveSetup } from '../../src/live/live-setup.js';
 import { STRATEGIES } from '../../src/strategies/index.js';
-import { BybitV5Venue } from '../support/bybit-v5-venue.js';
-import { demoLife, demoSmaConfig, serverKlines, sharedFrame, VenueDrivingTime } from '../support/live-harness.js';
+import { demoLife, demoSmaConfig, demoVenue, sharedFrame } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
 const CONFIG = demoSmaConfig('live-demo-cursor-race');
@@ -66,17 +63,11 @@ describe('demo run: the fill of an order taken over at a restart, left behind th
   it('is booked after the round that found the later fill: X FILLED once in the journal, the runner\'s position and cash the venue\'s', async () => {
     const { k: K, price } = dip();
     const startTs = frame.ts[WARMUP]!;
-    const time = new VirtualTime(startTs);
-    const venue = await BybitV5Venue.start({ server: { klines: serverKlines(frame) }, now: () => time.current(), slippageBps: 2, initialPrice: 1, recvWindowCheck: false });
-    closers.push(() => venue.close());
-    const pacer = new VenueDrivingTime(time, frame, (k) => {
+    const { venue, market, pacer } = await demoVenue(frame, startTs, closers, (k, v) => {
       // X fills at bar K's prints; B's round after bar K fails (its execution queries answer 5xx) until bar K+1 prints.
-      if (k === K) venue.injectFault('server_error', { path: '/v5/execution/list', count: 1_000_000 });
-      if (k === K + 1) venue.clearInjectedFaults();
-      frame.symbols.forEach((s, i) => venue.bar({ open: frame.open[i]![k]!, high: frame.high[i]![k]!, low: frame.low[i]![k]!, close: frame.close[i]![k]!, volume: frame.volume[i]![k]! }, s));
+      if (k === K) v.injectFault('server_error', { path: '/v5/execution/list', count: 1_000_000 });
+      if (k === K + 1) v.clearInjectedFaults();
     });
-    const market = new BybitMarketDataClient({ apiUrl: venue.url, rateLimitMs: 1 });
-    closers.push(() => market.close());
     const dir = tempDir('tm-live-demo-cursor-');
     const strategy = scripted({ ts: frame.ts[WARMUP]!, price }, { ts: frame.ts[K]! });
     const life = (maxBars: number) => demoLife(venue, market, pacer, { runId: 'dcr', dir, instruments: setup.instruments, symbols: frame.symbols, startTs, maxBars, warmupBars: WARMUP, config: CONFIG, strategy });

@@ -9,14 +9,11 @@
  * venue's word is taken: accepted, filled, the position equal to the venue's; BTCUSDT stays halted (a human looks).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { BybitMarketDataClient } from '../../src/adapters/bybit/bybit-market-data-client.js';
 import type { Strategy } from '../../src/engine/strategy.js';
 import { readJournal } from '../../src/live/journal.js';
-import { VirtualTime } from '../../src/live/live-clock.js';
 import { liveSetup } from '../../src/live/live-setup.js';
 import { STRATEGIES } from '../../src/strategies/index.js';
-import { BybitV5Venue } from '../support/bybit-v5-venue.js';
-import { demoLife, demoSmaConfig, serverKlines, sharedFrame, VenueDrivingTime } from '../support/live-harness.js';
+import { demoLife, demoSmaConfig, demoVenue, sharedFrame } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
 const CONFIG = demoSmaConfig('live-demo-lost-found');
@@ -43,22 +40,16 @@ describe('demo run: an order declared lost that the venue had', () => {
 
   it('takes its acceptance and fill when the venue reports it after all: FILLED, the position the venue\'s, no venue round failing; the instrument stays halted', async () => {
     const startTs = frame.ts[WARMUP]!;
-    const time = new VirtualTime(startTs);
-    const venue = await BybitV5Venue.start({ server: { klines: serverKlines(frame) }, now: () => time.current(), slippageBps: 2, initialPrice: 1, recvWindowCheck: false });
-    closers.push(() => venue.close());
-    const pacer = new VenueDrivingTime(time, frame, (k) => {
-      frame.symbols.forEach((s, i) => venue.bar({ open: frame.open[i]![k]!, high: frame.high[i]![k]!, low: frame.low[i]![k]!, close: frame.close[i]![k]!, volume: frame.volume[i]![k]! }, s));
+    const { venue, market, pacer } = await demoVenue(frame, startTs, closers, (k, v) => {
       if (k === WARMUP) {
         // Before the runner hears that bar WARMUP closed (and decides): its order is taken but not answered, and the
         // order listings miss it.
-        venue.injectFault('never_answered', { path: '/v5/order/create', count: 1 });
-        venue.injectFault('stale_read', { path: '/v5/order/realtime', count: 1_000_000 });
-        venue.injectFault('stale_read', { path: '/v5/order/history', count: 1_000_000 });
+        v.injectFault('never_answered', { path: '/v5/order/create', count: 1 });
+        v.injectFault('stale_read', { path: '/v5/order/realtime', count: 1_000_000 });
+        v.injectFault('stale_read', { path: '/v5/order/history', count: 1_000_000 });
       }
-      if (k === FOUND) venue.clearInjectedFaults();
+      if (k === FOUND) v.clearInjectedFaults();
     });
-    const market = new BybitMarketDataClient({ apiUrl: venue.url, rateLimitMs: 1 });
-    closers.push(() => market.close());
     const dir = tempDir('tm-live-demo-lost-');
     const log: string[] = [];
     const { runner } = await demoLife(venue, market, pacer, { runId: 'dlf', dir, instruments: setup.instruments, symbols: frame.symbols, startTs, maxBars: LAST + 1 - WARMUP, warmupBars: WARMUP, config: CONFIG, strategy: buyOnce, log: (line) => log.push(line) });

@@ -7,14 +7,13 @@
  * the strategy's buy at bar K+2 is denied. ETHUSDT, untouched, trades on.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { BybitMarketDataClient } from '../../src/adapters/bybit/bybit-market-data-client.js';
 import type { Strategy } from '../../src/engine/strategy.js';
 import { readJournal, type JournalRecord } from '../../src/live/journal.js';
 import { VirtualTime } from '../../src/live/live-clock.js';
 import { liveSetup } from '../../src/live/live-setup.js';
 import { STRATEGIES } from '../../src/strategies/index.js';
 import { BybitV5Venue, signed } from '../support/bybit-v5-venue.js';
-import { demoLife, demoSmaConfig, serverKlines, sharedFrame, VenueDrivingTime } from '../support/live-harness.js';
+import { demoLife, demoSmaConfig, demoVenue, sharedFrame } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
 const CONFIG = demoSmaConfig('live-demo-position-drift');
@@ -48,15 +47,7 @@ describe('demo run: a position changed at the venue during the run', () => {
    */
   async function live(buys: readonly number[], last: number, during: (k: number, venue: BybitV5Venue, time: VirtualTime) => void | Promise<void>) {
     const startTs = frame.ts[WARMUP]!;
-    const time = new VirtualTime(startTs);
-    const venue = await BybitV5Venue.start({ server: { klines: serverKlines(frame) }, now: () => time.current(), slippageBps: 2, initialPrice: 1, recvWindowCheck: false });
-    closers.push(() => venue.close());
-    const pacer = new VenueDrivingTime(time, frame, async (k) => {
-      frame.symbols.forEach((s, i) => venue.bar({ open: frame.open[i]![k]!, high: frame.high[i]![k]!, low: frame.low[i]![k]!, close: frame.close[i]![k]!, volume: frame.volume[i]![k]! }, s));
-      await during(k, venue, time);
-    });
-    const market = new BybitMarketDataClient({ apiUrl: venue.url, rateLimitMs: 1 });
-    closers.push(() => market.close());
+    const { venue, market, pacer } = await demoVenue(frame, startTs, closers, during);
     const dir = tempDir('tm-live-demo-drift-');
     const log: string[] = [];
     const { runner } = await demoLife(venue, market, pacer, { runId: 'dpd', dir, instruments: setup.instruments, symbols: frame.symbols, startTs, maxBars: last + 1 - WARMUP, warmupBars: WARMUP, config: CONFIG, strategy: buyer(buys), log: (line) => log.push(line) });

@@ -12,14 +12,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BybitMarketDataClient } from '../../src/adapters/bybit/bybit-market-data-client.js';
 import type { Strategy } from '../../src/engine/strategy.js';
 import { readJournal, type JournalRecord } from '../../src/live/journal.js';
-import { VirtualTime } from '../../src/live/live-clock.js';
 import { liveSetup } from '../../src/live/live-setup.js';
 import { STRATEGIES } from '../../src/strategies/index.js';
-import { BybitV5Venue } from '../support/bybit-v5-venue.js';
-import { demoLife, demoSmaConfig, serverKlines, sharedFrame, VenueDrivingTime } from '../support/live-harness.js';
+import { demoLife, demoSmaConfig, demoVenue, sharedFrame } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
 const CONFIG = demoSmaConfig('live-demo-refused-fill');
@@ -48,16 +45,10 @@ describe('demo run: an execution the kernel refuses', () => {
 
   it('is reported once as fill_refused during the run, halts its instrument, and the venue rounds go on', async () => {
     const startTs = frame.ts[WARMUP]!;
-    const time = new VirtualTime(startTs);
-    const venue = await BybitV5Venue.start({ server: { klines: serverKlines(frame) }, now: () => time.current(), slippageBps: 2, initialPrice: 1, recvWindowCheck: false });
-    closers.push(() => venue.close());
     let xPrice = NaN;
-    const pacer = new VenueDrivingTime(time, frame, (k) => {
-      frame.symbols.forEach((s, i) => venue.bar({ open: frame.open[i]![k]!, high: frame.high[i]![k]!, low: frame.low[i]![k]!, close: frame.close[i]![k]!, volume: frame.volume[i]![k]! }, s));
-      if (k === K) venue.trade(xPrice, Infinity, 'BTCUSDT'); // a print at X's price: the venue fills X
+    const { venue, market, pacer } = await demoVenue(frame, startTs, closers, (k, v) => {
+      if (k === K) v.trade(xPrice, Infinity, 'BTCUSDT'); // a print at X's price: the venue fills X
     });
-    const market = new BybitMarketDataClient({ apiUrl: venue.url, rateLimitMs: 1 });
-    closers.push(() => market.close());
     const dir = tempDir('tm-live-demo-refused-');
     const log: string[] = [];
     const life = (maxBars: number) => demoLife(venue, market, pacer, { runId: 'drf', dir, instruments: setup.instruments, symbols: frame.symbols, startTs, maxBars, warmupBars: WARMUP, config: CONFIG, strategy: restOnce, log: (line) => log.push(line) });

@@ -11,14 +11,12 @@
  * strategy's next bar places Z.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { BybitMarketDataClient } from '../../src/adapters/bybit/bybit-market-data-client.js';
 import type { Strategy } from '../../src/engine/strategy.js';
 import { readJournal } from '../../src/live/journal.js';
-import { VirtualTime } from '../../src/live/live-clock.js';
 import { liveSetup } from '../../src/live/live-setup.js';
 import { STRATEGIES } from '../../src/strategies/index.js';
-import { BybitV5Venue, signed } from '../support/bybit-v5-venue.js';
-import { demoLife, demoSmaConfig, serverKlines, sharedFrame, VenueDrivingTime } from '../support/live-harness.js';
+import { signed } from '../support/bybit-v5-venue.js';
+import { demoLife, demoSmaConfig, demoVenue, sharedFrame } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
 const CONFIG = demoSmaConfig('live-demo-taken-over-close');
@@ -49,19 +47,13 @@ describe('demo run: an order taken over at a restart, canceled at the venue by s
 
   it('is closed in the kernel after the round of the bar it was canceled in, and the strategy\'s next bar replaces it', async () => {
     const startTs = frame.ts[WARMUP]!;
-    const time = new VirtualTime(startTs);
-    const venue = await BybitV5Venue.start({ server: { klines: serverKlines(frame) }, now: () => time.current(), slippageBps: 2, initialPrice: 1, recvWindowCheck: false });
-    closers.push(() => venue.close());
     let x: string | undefined;
-    const pacer = new VenueDrivingTime(time, frame, (k) => {
-      frame.symbols.forEach((s, i) => venue.bar({ open: frame.open[i]![k]!, high: frame.high[i]![k]!, low: frame.low[i]![k]!, close: frame.close[i]![k]!, volume: frame.volume[i]![k]! }, s));
+    const { venue, market, pacer } = await demoVenue(frame, startTs, closers, (k, v, time) => {
       if (k !== K) return;
       // Somebody cancels X by hand during bar K (a signed request of the account's key, as Bybit's web page would).
       const body = JSON.stringify({ category: 'linear', symbol: 'BTCUSDT', orderLinkId: x });
-      return signed(venue, 'POST', '/v5/order/cancel', body, { timestamp: time.current() }).then((answer) => expect(answer.retCode).toBe(0));
+      return signed(v, 'POST', '/v5/order/cancel', body, { timestamp: time.current() }).then((answer) => expect(answer.retCode).toBe(0));
     });
-    const market = new BybitMarketDataClient({ apiUrl: venue.url, rateLimitMs: 1 });
-    closers.push(() => market.close());
     const dir = tempDir('tm-live-demo-taken-over-');
     const placedAt: number[] = [];
     const life = (maxBars: number) => demoLife(venue, market, pacer, { runId: 'dtc', dir, instruments: setup.instruments, symbols: frame.symbols, startTs, maxBars, warmupBars: WARMUP, config: CONFIG, strategy: resting(placedAt) });

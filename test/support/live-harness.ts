@@ -11,7 +11,7 @@ import { LiveBarFeed } from '../../src/live/bar-feed.js';
 import { LiveRunner, type LiveRunSummary } from '../../src/live/live-runner.js';
 import { VirtualTime, type Pacer } from '../../src/live/live-clock.js';
 import { BybitV5Server, type ServerBars } from './bybit-v5-server.js';
-import { TEST_API_KEY, TEST_API_SECRET, type BybitV5Venue } from './bybit-v5-venue.js';
+import { BybitV5Venue, TEST_API_KEY, TEST_API_SECRET } from './bybit-v5-venue.js';
 import { readSharedBars, type TestBars } from './bybit-test-data.js';
 
 export const LIVE_SYMBOLS = ['BTCUSDT', 'ETHUSDT'] as const;
@@ -120,6 +120,30 @@ export class VenueDrivingTime implements Pacer {
       if (pending !== undefined) await pending;
     }
   }
+}
+
+/**
+ * A local Bybit v5 venue for a demo run over `frame`, on a virtual clock from `startTs`: as the clock passes each bar's
+ * close the venue prints that bar (every symbol's open, extremes and close), then `atPrints(k, venue, time)` runs (a
+ * fault injected, a trade by hand; awaited when it returns a promise). With a market-data client of it and the pacer
+ * for {@link demoLife}; their closing goes to `closers` (run by the test's afterEach).
+ */
+export async function demoVenue(
+  frame: BarFrame,
+  startTs: number,
+  closers: (() => Promise<void>)[],
+  atPrints?: (k: number, venue: BybitV5Venue, time: VirtualTime) => void | Promise<void>,
+): Promise<{ readonly venue: BybitV5Venue; readonly market: BybitMarketDataClient; readonly pacer: VenueDrivingTime; readonly time: VirtualTime }> {
+  const time = new VirtualTime(startTs);
+  const venue = await BybitV5Venue.start({ server: { klines: serverKlines(frame) }, now: () => time.current(), slippageBps: 2, initialPrice: 1, recvWindowCheck: false });
+  closers.push(() => venue.close());
+  const pacer = new VenueDrivingTime(time, frame, (k) => {
+    frame.symbols.forEach((s, i) => venue.bar({ open: frame.open[i]![k]!, high: frame.high[i]![k]!, low: frame.low[i]![k]!, close: frame.close[i]![k]!, volume: frame.volume[i]![k]! }, s));
+    return atPrints?.(k, venue, time);
+  });
+  const market = new BybitMarketDataClient({ apiUrl: venue.url, rateLimitMs: 1 });
+  closers.push(() => market.close());
+  return { venue, market, pacer, time };
 }
 
 /**
