@@ -269,7 +269,10 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       if (status.tiers.length > 0) io.out(formatTable(status.tiers));
       for (const h of status.halted) io.out(`HALTED ${h.instrument}: ${h.reason}`);
       // Older status files have no list.
-      for (const l of status.lostOrders ?? []) io.out(`LOST ${l.id} (${l.instrument}) at ${formatUtc(l.ts)}: ${l.reason}; listed until a restart with --unhalt`);
+      for (const l of status.lostOrders ?? []) {
+        const found = l.found !== undefined ? `; reported by the venue after all at ${formatUtc(l.found.ts)} (${l.found.status}), taken over` : '';
+        io.out(`LOST ${l.id} (${l.instrument}) at ${formatUtc(l.ts)}: ${l.reason}${found}; listed until a restart with --unhalt`);
+      }
     });
 
   const signalRun = (command: 'stop' | 'kill') =>

@@ -573,6 +573,12 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     return true;
   }
 
+  /** Whether the order is REJECTED as declared lost ({@link markDeclaredLost}) and the venue has not reported it since. */
+  isDeclaredLost(clientOrderId: string): boolean {
+    const slot = this.orders.slotOf(clientOrderId);
+    return slot >= 0 && this.orders.declaredLost(slot);
+  }
+
   /** The run's state at this moment (orders, account, trade tracker, bar histories, id sequences) as plain JSON. */
   saveState(options: { readonly histories?: boolean; readonly closedOrdersSince?: number } = {}): KernelState {
     return {

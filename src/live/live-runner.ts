@@ -473,6 +473,7 @@ export class LiveRunner {
       }
       for (const d of differences) deps.log?.(`reconcile: ${d.kind} ${JSON.stringify(d.detail)}`);
       deps.metrics?.reconciled(differences, (performance.now() - reconcileStart) / 1000);
+      this.noteLostFound(false); // its differences are journaled and counted already
     }
     // No new positions while a restart settles (warm-up protection), nor after a warm-up window that fails the gates.
     await this.applyEntryBlocks(saved !== undefined || tier < 3);
@@ -544,6 +545,7 @@ export class LiveRunner {
           await this.settleUntracked(venue);
           await this.checkInFlight();
           await this.checkPositions(venue);
+          this.noteLostFound(true);
           this.venueRound(true);
         } catch (e) {
           this.venueRound(false);
@@ -932,6 +934,26 @@ export class LiveRunner {
       if (r === undefined) continue;
       const { closed } = await settleOrder(kernel, this.gate, venue, o, r, { prefix: this.prefix, onRefused: this.onRefused });
       if (closed) this.deps.log?.(`order ${o.clientOrderId} (taken over at the start) ${r.status.toLowerCase()} at the venue${r.reason !== undefined ? ` (${r.reason})` : ''}: closed`);
+    }
+  }
+
+  /**
+   * Lost orders the venue reported after all (the kernel no longer holds them REJECTED: `Kernel.markDeclaredLost`) are
+   * marked `found` in the lost list (status.json, state.json, `tm live status`) with an ALERT line; during the run (`report`)
+   * also a reconcile `lost_order_found` record (`during: 'run'`) and the reconciliation-difference metric (a start's
+   * reconciliation journals and counts its own differences). Their instruments stay halted: a human looks.
+   */
+  private noteLostFound(report: boolean): void {
+    for (let k = 0; k < this.lostRecords.length; k++) {
+      const l = this.lostRecords[k]!;
+      const o = l.found === undefined ? this.kernel.order(l.id) : undefined;
+      if (o === undefined || o.status === 'REJECTED') continue;
+      this.lostRecords[k] = { ...l, found: { ts: this.clock.now(), status: o.status } };
+      this.deps.log?.(`ALERT order ${l.id} declared lost was reported by the venue after all (${o.status}, ${o.filledQuantity} filled): taken over; new orders of ${l.instrument} stay halted`);
+      if (!report) continue;
+      const d: ReconcileDifference = { kind: 'lost_order_found', detail: { id: l.id, instrument: l.instrument, status: o.status, filled: o.filledQuantity, during: 'run' } };
+      this.journal.append({ k: 'reconcile', t: this.clock.now(), kind: d.kind, detail: d.detail });
+      this.deps.metrics?.reconciled([d], 0);
     }
   }
 

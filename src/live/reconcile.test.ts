@@ -281,6 +281,24 @@ describe('reconcile', () => {
     other.journal.close();
   });
 
+  it('an order declared lost (REJECTED by inference) that the venue lists as working is taken over at a start: lost_order_found, ACCEPTED with its venue id; one the venue rejected is not', async () => {
+    const { kernel, journal, gate } = liveKernel(20_000);
+    for (const id of ['rc_lost', 'rc_gone']) {
+      kernel.adoptOrder({ instrument: 0, side: 'buy', type: 'limit', price: 90, quantity: 0.5, clientOrderId: id }, 1_000);
+      gate.onOrderRejected({ kind: 'rejected', clientOrderId: id, reason: 'lost: unknown to the venue after 3 queries', tsEvent: 2_000 });
+    }
+    expect(kernel.markDeclaredLost('rc_lost')).toBe(true);
+    expect(kernel.markDeclaredLost('rc_unknown')).toBe(false);
+    const listed = (id: string): VenueOrderReport => ({ ...report(id, 'ACCEPTED'), type: 'limit', price: 90, quantity: 0.5, timeInForce: 'GTC', venueOrderId: `v-${id}` });
+    const { venue } = fixedVenue({ open: [listed('rc_lost'), listed('rc_gone')] });
+    const differences = await reconcile(kernel, gate, venue, { prefix: 'rc_', sinceMs: 0, journal });
+    journal.close();
+    expect(differences).toEqual([{ kind: 'lost_order_found', detail: { id: 'rc_lost', instrument: 'BTCUSDT-LINEAR.BYBIT', status: 'ACCEPTED', filled: 0 } }]);
+    expect(kernel.order('rc_lost')).toMatchObject({ status: 'ACCEPTED', venueOrderId: 'v-rc_lost', leavesQuantity: 0.5 });
+    expect(kernel.isDeclaredLost('rc_lost')).toBe(false);
+    expect(kernel.order('rc_gone')!.status).toBe('REJECTED'); // not marked: the venue's word stands (no second order adopted either)
+  });
+
   it('the gate marks an execution booked and journals it only once the kernel took it: a fill the kernel refuses is asked for again', () => {
     const { kernel, journal, gate } = liveKernel(20_000);
     const fill: VenueFillReport = { instrument: 0, clientOrderId: 'rc_unknown', side: 'buy', quantity: 0.5, price: 100, fee: 0, liquidity: 'taker', tsEvent: 3_000, tsInit: 3_000, executionId: 'u1' };

@@ -11,6 +11,7 @@ export interface ReconcileDifference {
     | 'missed_fill' // an execution the runner had not booked: booked now
     | 'adopted_order' // an order of this run the runner did not hold (placed just before a crash): taken over
     | 'missed_ack' // an order the runner thought in flight is working at the venue
+    | 'lost_order_found' // an order the runner declared lost is reported by the venue after all: taken over (its halt stays)
     | 'resent' // an order the venue never received: sent again with its own id
     | 'order_closed' // an order the runner thought working was closed at the venue (canceled, rejected, expired)
     | 'order_vanished' // an order the runner thought working is unknown to the venue: marked canceled
@@ -248,8 +249,10 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
     if (mine === undefined) {
       if (adoptReport(kernel, gate, r)) adopted(r);
     }
-    else if (mine.status === 'SUBMITTED') {
-      note('missed_ack', { id: r.clientOrderId });
+    else if (mine.status === 'SUBMITTED' || kernel.isDeclaredLost(r.clientOrderId)) {
+      // A lost order (REJECTED by inference) the venue lists as working is taken over as accepted, as a missed ack is.
+      if (mine.status === 'SUBMITTED') note('missed_ack', { id: r.clientOrderId });
+      else note('lost_order_found', { id: r.clientOrderId, instrument: kernel.instruments[r.instrument]!.id, status: r.status, filled: r.filledQuantity });
       gate.onOrderAccepted({ kind: 'accepted', clientOrderId: r.clientOrderId, venueOrderId: r.venueOrderId, tsEvent: r.tsEvent });
     }
   }

@@ -37,12 +37,16 @@ export interface LiveRunnerState {
   readonly savedAt: number;
 }
 
-/** An order declared lost: its client order id, instrument id, engine time of the declaration and why. */
+/**
+ * An order declared lost: its client order id, instrument id, engine time of the declaration and why; `found` once the
+ * venue reported it after all (engine time, and the order's status then).
+ */
 export interface LostOrder {
   readonly id: string;
   readonly instrument: string;
   readonly ts: number;
   readonly reason: string;
+  readonly found?: { readonly ts: number; readonly status: string };
 }
 
 export type RunnerStateErrorCode = 'runner_state_corrupt' | 'runner_state_mismatch' | 'runner_state_write_failed';

@@ -8,11 +8,16 @@
  * that error and the runner's position never held the fill. Now the order was REJECTED by inference only, so the
  * venue's word is taken: accepted, filled, the position equal to the venue's; BTCUSDT stays halted (a human looks).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Strategy } from '../../src/engine/strategy.js';
 import { readJournal } from '../../src/live/journal.js';
+import type { LiveStatus } from '../../src/live/live-runner.js';
+import type { LiveRunnerState } from '../../src/live/runner-state.js';
 import { liveSetup } from '../../src/live/live-setup.js';
 import { STRATEGIES } from '../../src/strategies/index.js';
+import { runTm } from '../support/cli.js';
 import { demoLife, demoSmaConfig, demoVenue, sharedFrame } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
@@ -70,7 +75,18 @@ describe('demo run: an order declared lost that the venue had', () => {
     expect(venue.position('BTCUSDT')).toBeCloseTo(0.01, 9);
     // No venue round failed on it (before: "event accept is not allowed in state REJECTED" at each venue round from FOUND on).
     expect(log.filter((l) => l.startsWith('venue:'))).toEqual([]);
-    // The lost order's halt stands: a human looks.
+    // The lost order's halt stands: a human looks. Its loss stays listed, marked found: a reconcile record during the
+    // run, an ALERT line, status.json and state.json, `tm live status`.
     expect(runner.kernel.risk.isInstrumentHalted(0)).toBe(true);
+    const btc = setup.instruments[0]!.id;
+    const found = records.filter((r) => r.k === 'reconcile' && r.kind === 'lost_order_found');
+    expect(found.map((r) => (r as { detail: unknown }).detail)).toEqual([{ id: x, instrument: btc, status: 'FILLED', filled: 0.01, during: 'run' }]);
+    expect(log.filter((l) => l.startsWith('ALERT order'))).toEqual([`ALERT order ${x} declared lost was reported by the venue after all (FILLED, 0.01 filled): taken over; new orders of ${btc} stay halted`]);
+    const lost = [{ id: x, instrument: btc, ts: expect.any(Number), reason: `order ${x} unknown to the venue after 3 queries`, found: { ts: (found[0] as { t: number }).t, status: 'FILLED' } }];
+    expect((JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')) as LiveStatus).lostOrders).toEqual(lost);
+    expect((JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as LiveRunnerState).lostOrders).toEqual(lost);
+    const shown = await runTm(['live', 'status', '--dir', dir]);
+    expect(shown.code).toBe(0);
+    expect(shown.out).toMatch(new RegExp(`^LOST ${x} \\(${btc.replace('.', '\\.')}\\) at \\S+: order ${x} unknown to the venue after 3 queries; reported by the venue after all at \\S+ \\(FILLED\\), taken over; listed until a restart with --unhalt$`, 'm'));
   }, 120_000);
 });
