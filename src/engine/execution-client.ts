@@ -16,6 +16,9 @@ export interface ExecutionClient {
 }
 
 /** Callbacks an execution client reports to (implemented by the kernel). */
+/** Kinds of order events {@link ExecutionEvents.checkEvent} checks (fills have {@link ExecutionEvents.checkFill}). */
+export type OrderEndEventKind = 'accepted' | 'rejected' | 'canceled' | 'expired';
+
 export interface ExecutionEvents {
   onOrderAccepted(event: OrderAccepted): void;
   onOrderRejected(event: OrderRejected): void;
@@ -26,6 +29,11 @@ export interface ExecutionEvents {
    * (the live runner's journaling gate) checks before it records a fill as booked.
    */
   checkFill?(fill: Fill): void;
+  /**
+   * Throws what the handler of an `accepted`, `rejected`, `canceled` or `expired` event of `clientOrderId` would throw
+   * (unknown id, a state that does not take it) and changes nothing: the journaling gate checks before it journals.
+   */
+  checkEvent?(kind: OrderEndEventKind, clientOrderId: string): void;
   onOrderCanceled(event: OrderCanceled): void;
   onOrderCancelRejected(event: OrderCancelRejected): void;
   onOrderExpired(event: OrderExpired): void;

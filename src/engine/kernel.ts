@@ -4,11 +4,11 @@ import { CLIENT_ORDER_ID_PATTERN, ClientOrderIdFormatter, strategyTag } from '..
 import type { Instrument } from '../core/instrument.js';
 import type { Fill, OrderAccepted, OrderCanceled, OrderCancelRejected, OrderExpired, OrderRejected, OrderRequest, OrderSnapshot } from '../core/order.js';
 import { TIME_IN_FORCE } from '../core/order.js';
-import { S_PENDING_CANCEL, S_REJECTED } from '../core/order-status.js';
+import { E_ACCEPT, E_CANCEL, E_EXPIRE, E_REJECT, S_PENDING_CANCEL, S_REJECTED } from '../core/order-status.js';
 import { AnnotationRecorder, type KernelAnnotations } from './annotation-recorder.js';
 import { BarHistory } from './bar-history.js';
 import type { Clock } from './clock.js';
-import type { ExecutionClient, ExecutionEvents } from './execution-client.js';
+import type { ExecutionClient, ExecutionEvents, OrderEndEventKind } from './execution-client.js';
 import { FillLog } from './fill-log.js';
 import { OrderManager, type OrderBookState } from './order-manager.js';
 import { Portfolio, type PortfolioState } from './portfolio.js';
@@ -18,6 +18,9 @@ import type { FlattenEvent, TradingState, TradingStateChange } from './risk/trad
 import type { BarEvent, Strategy, StrategyContext, TickEvent } from './strategy.js';
 import { Timers } from './timers.js';
 import { TradeTracker, type TradeTrackerState } from './trade-tracker.js';
+
+/** The transition-table event of each kind {@link Kernel.checkEvent} checks. */
+const CHECKED_EVENTS: Readonly<Record<OrderEndEventKind, number>> = { accepted: E_ACCEPT, rejected: E_REJECT, canceled: E_CANCEL, expired: E_EXPIRE };
 
 export type EngineErrorCode = 'invalid_order' | 'no_execution_client' | 'unknown_order' | 'invalid_state';
 export class EngineError extends AppError<EngineErrorCode> {}
@@ -295,6 +298,10 @@ export class Kernel implements StrategyContext, ExecutionEvents {
   /** Throws what {@link onOrderFilled} would throw for `fill` (unknown order id, a state that takes no fill); changes nothing. */
   checkFill(fill: Fill): void {
     if (fill.reason !== 'liquidation') this.orders.stateAfterFill(this.slot(fill.clientOrderId, 'filled'), fill.quantity);
+  }
+
+  checkEvent(kind: OrderEndEventKind, clientOrderId: string): void {
+    this.orders.stateAfter(this.slot(clientOrderId, kind), CHECKED_EVENTS[kind]);
   }
 
   onOrderCanceled(e: OrderCanceled): void {

@@ -242,11 +242,18 @@ export class OrderManager {
     return status === S_REJECTED && (this.flags[slot]! & DECLARED_LOST) !== 0 ? S_SUBMITTED : status;
   }
 
-  private transition(slot: number, event: number, tsEvent: number, now: number): void {
+  /**
+   * The state `event` (an E_* code of `core/order-status.ts`, not a fill: {@link stateAfterFill}) would put the order in;
+   * throws {@link OrderStateError} when its state does not take it. Changes nothing.
+   */
+  stateAfter(slot: number, event: number): number {
     // A late cancel reject changes nothing, also for an order declared lost (REJECTED takes it, SUBMITTED would not).
-    const from = event === E_CANCEL_REJECT ? this.status[slot]! : this.from(slot);
-    const to = nextOrderStatus(this.bySlot[slot]!, from, event, this.filled[slot]! > 0);
-    if (from !== this.status[slot]) this.flags[slot] = this.flags[slot]! & ~DECLARED_LOST; // the venue's word ends the inference
+    return nextOrderStatus(this.bySlot[slot]!, event === E_CANCEL_REJECT ? this.status[slot]! : this.from(slot), event, this.filled[slot]! > 0);
+  }
+
+  private transition(slot: number, event: number, tsEvent: number, now: number): void {
+    const to = this.stateAfter(slot, event);
+    if (event !== E_CANCEL_REJECT) this.flags[slot] = this.flags[slot]! & ~DECLARED_LOST; // the venue's word ends the inference
     this.enter(slot, to, tsEvent, now);
   }
 

@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Fill, OrderCommand } from '../core/order.js';
 import type { ExecutionClient, ExecutionEvents } from '../engine/execution-client.js';
+import { BYBIT_LINEAR_PERPETUALS } from '../core/instrument.js';
+import { Kernel } from '../engine/kernel.js';
 import { Journal, readJournal, type JournalRecord } from './journal.js';
 import { JournalingGate, MAX_BOOKED, submittedRequest, type SubmitRecord } from './journaling-gate.js';
+import { LiveClock } from './live-clock.js';
 
 /** What reached the execution client behind the gate, in order. */
 type Sent = { readonly submit: string } | { readonly cancel: string; readonly instrument: number };
@@ -167,5 +170,37 @@ describe('JournalingGate', () => {
     expect(received).toEqual(['filled good 0.25']);
     expect(records().map((r) => (r as { exec?: string }).exec)).toEqual(['x2']);
     journal.close();
+  });
+
+  it('an order event the receiver refuses (checkEvent throws) is not journaled and does not reach it; the kernel\'s own check refuses a REJECTED order\'s acceptance', () => {
+    const { gate, received, records, journal } = gateWith();
+    const refusing = gate as unknown as { sink: ExecutionEvents };
+    const checked: string[] = [];
+    refusing.sink.checkEvent = (kind, id) => {
+      checked.push(`${kind} ${id}`);
+      if (id === 'bad') throw new Error(`refused ${kind}`);
+    };
+    expect(() => gate.onOrderAccepted({ kind: 'accepted', clientOrderId: 'bad', venueOrderId: 'v', tsEvent: 1 })).toThrow('refused accepted');
+    expect(() => gate.onOrderRejected({ kind: 'rejected', clientOrderId: 'bad', reason: 'r', tsEvent: 1 })).toThrow('refused rejected');
+    expect(() => gate.onOrderCanceled({ kind: 'canceled', clientOrderId: 'bad', reason: 'r', tsEvent: 1 })).toThrow('refused canceled');
+    expect(() => gate.onOrderExpired({ kind: 'expired', clientOrderId: 'bad', reason: 'r', tsEvent: 1 })).toThrow('refused expired');
+    gate.onOrderAccepted({ kind: 'accepted', clientOrderId: 'ok', venueOrderId: 'v', tsEvent: 2 });
+    gate.onOrderExpired({ kind: 'expired', clientOrderId: 'ok', reason: 'ioc', tsEvent: 3 });
+    expect(checked).toEqual(['accepted bad', 'rejected bad', 'canceled bad', 'expired bad', 'accepted ok', 'expired ok']);
+    expect(received).toEqual(['accepted ok', 'expired ok']);
+    expect(records().map((r) => `${(r as { e: string }).e} ${(r as { id: string }).id}`)).toEqual(['accepted ok', 'expired ok']);
+    journal.close();
+    // The kernel behind a gate: an acceptance of a REJECTED order is refused before the journal.
+    const clock = new LiveClock(10);
+    const kernel = new Kernel({ instruments: [BYBIT_LINEAR_PERPETUALS['BTCUSDT']!], initialCash: 1_000, leverage: 1, runId: 'g' }, { clock, strategy: { name: 'none' } });
+    const j = new Journal(join(mkdtempSync(join(tmpdir(), 'tm-gate-')), 'journal.jsonl'));
+    const g = new JournalingGate({ connect() {}, submit() {}, cancel() {} }, j, () => clock.now());
+    kernel.attachExecution(g);
+    kernel.adoptOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 0.1, clientOrderId: 'g_x' }, 1);
+    g.onOrderRejected({ kind: 'rejected', clientOrderId: 'g_x', reason: 'no margin', tsEvent: 2 });
+    expect(() => g.onOrderAccepted({ kind: 'accepted', clientOrderId: 'g_x', venueOrderId: 'v', tsEvent: 3 })).toThrow(/g_x.*accept is not allowed in state REJECTED/);
+    expect(() => g.onOrderCanceled({ kind: 'canceled', clientOrderId: 'g_unknown', reason: 'r', tsEvent: 3 })).toThrow(/unknown client order id/);
+    j.close();
+    expect(readJournal(j.path).records.map((r) => (r as { e: string }).e)).toEqual(['rejected']);
   });
 });

@@ -88,11 +88,14 @@ export class JournalingGate implements ExecutionClient, ExecutionEvents {
 
   // ExecutionEvents (from the client, or from reconciliation)
 
+  // Each event is checked with the kernel before it is journaled (as fills are): one it refuses throws, unjournaled.
   onOrderAccepted(e: OrderAccepted): void {
+    this.sink!.checkEvent?.('accepted', e.clientOrderId);
     this.journal.append({ k: 'event', t: this.now(), e: 'accepted', id: e.clientOrderId, venueId: e.venueOrderId });
     this.sink!.onOrderAccepted(e);
   }
   onOrderRejected(e: OrderRejected): void {
+    this.sink!.checkEvent?.('rejected', e.clientOrderId);
     this.journal.append({ k: 'event', t: this.now(), e: 'rejected', id: e.clientOrderId, reason: e.reason });
     this.sink!.onOrderRejected(e);
   }
@@ -114,6 +117,7 @@ export class JournalingGate implements ExecutionClient, ExecutionEvents {
     this.sink!.onOrderFilled(fill);
   }
   onOrderCanceled(e: OrderCanceled): void {
+    this.sink!.checkEvent?.('canceled', e.clientOrderId);
     this.journal.append({ k: 'event', t: this.now(), e: 'canceled', id: e.clientOrderId, reason: e.reason });
     this.sink!.onOrderCanceled(e);
   }
@@ -122,6 +126,7 @@ export class JournalingGate implements ExecutionClient, ExecutionEvents {
     this.sink!.onOrderCancelRejected(e);
   }
   onOrderExpired(e: OrderExpired): void {
+    this.sink!.checkEvent?.('expired', e.clientOrderId);
     this.journal.append({ k: 'event', t: this.now(), e: 'expired', id: e.clientOrderId, reason: e.reason });
     this.sink!.onOrderExpired(e);
   }
