@@ -45,6 +45,9 @@ const NS = ORDER_STATUSES.length, NE = ORDER_EVENT_KINDS.length;
  * - a fill reported after the cancel confirmation (a venue race seen live) moves CANCELED to PARTIALLY_FILLED/FILLED;
  * - an accepted order may still be rejected when it comes to fill (margin, reduce-only or minimum checks fail then);
  * - REJECTED, FILLED and EXPIRED accept nothing further (but a late cancel reject, which changes nothing).
+ * Two marks of a live runner's orders, both inferences about the venue, move outside it (`OrderManager`): an order
+ * REJECTED because it was declared lost takes events as a SUBMITTED one (`markDeclaredLost`), and a FILLED order whose
+ * quantity is only what its fills tell takes later fills (`markQuantityFromFills`).
  */
 const RULES: readonly (readonly [from: number, moves: readonly (readonly [event: number, to: number])[]])[] = [
   [S_INITIALIZED, [[E_SUBMIT, S_SUBMITTED], [E_REJECT, S_REJECTED]]], // rejected here = denied by the engine before submission
