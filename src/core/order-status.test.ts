@@ -26,6 +26,8 @@ describe('order state machine (one transition table)', () => {
     expect(next('PENDING_CANCEL', 'cancel-reject', false)).toBe('ACCEPTED');
     expect(next('PENDING_CANCEL', 'cancel-reject', true)).toBe('PARTIALLY_FILLED');
     expect(next('CANCELED', 'fill')).toBe('FILLED'); // a late execution report after the cancel confirmation
+    expect(next('ACCEPTED', 'accept')).toBe('ACCEPTED'); // acknowledged twice (a runner's query and its venue client)
+    expect(next('PARTIALLY_FILLED', 'accept')).toBe('PARTIALLY_FILLED');
   });
 
   it('refuses every other (state, event) pair with an error naming the order, the state and the event', () => {

@@ -41,6 +41,8 @@ const NS = ORDER_STATUSES.length, NE = ORDER_EVENT_KINDS.length;
  * - fills may arrive before the acceptance (SUBMITTED → PARTIALLY_FILLED/FILLED) and while a cancel is pending
  *   (a partial fill keeps PENDING_CANCEL, the last one makes it FILLED: the cancel race);
  * - a rejected cancel returns PENDING_CANCEL to the working state it came from;
+ * - a repeated acknowledgement of a working order changes nothing (a live runner's in-flight query and its venue
+ *   client may each report the acceptance);
  * - IOC/FOK remainders cancel from SUBMITTED, ACCEPTED or PARTIALLY_FILLED;
  * - a fill reported after the cancel confirmation (a venue race seen live) moves CANCELED to PARTIALLY_FILLED/FILLED;
  * - an accepted order may still be rejected when it comes to fill (margin, reduce-only or minimum checks fail then);
@@ -53,8 +55,8 @@ const RULES: readonly (readonly [from: number, moves: readonly (readonly [event:
   [S_INITIALIZED, [[E_SUBMIT, S_SUBMITTED], [E_REJECT, S_REJECTED]]], // rejected here = denied by the engine before submission
   [S_SUBMITTED, [[E_ACCEPT, S_ACCEPTED], [E_REJECT, S_REJECTED], [E_PARTIAL_FILL, S_PARTIALLY_FILLED], [E_FILL, S_FILLED], [E_CANCEL_REQUEST, S_PENDING_CANCEL], [E_CANCEL, S_CANCELED], [E_EXPIRE, S_EXPIRED]]],
   // an accepted order may still be rejected when it comes to fill (margin, reduce-only or minimum checks fail then)
-  [S_ACCEPTED, [[E_REJECT, S_REJECTED], [E_PARTIAL_FILL, S_PARTIALLY_FILLED], [E_FILL, S_FILLED], [E_CANCEL_REQUEST, S_PENDING_CANCEL], [E_CANCEL, S_CANCELED], [E_EXPIRE, S_EXPIRED], [E_CANCEL_REJECT, S_ACCEPTED]]],
-  [S_PARTIALLY_FILLED, [[E_PARTIAL_FILL, S_PARTIALLY_FILLED], [E_FILL, S_FILLED], [E_CANCEL_REQUEST, S_PENDING_CANCEL], [E_CANCEL, S_CANCELED], [E_EXPIRE, S_EXPIRED], [E_CANCEL_REJECT, S_PARTIALLY_FILLED]]],
+  [S_ACCEPTED, [[E_ACCEPT, S_ACCEPTED], [E_REJECT, S_REJECTED], [E_PARTIAL_FILL, S_PARTIALLY_FILLED], [E_FILL, S_FILLED], [E_CANCEL_REQUEST, S_PENDING_CANCEL], [E_CANCEL, S_CANCELED], [E_EXPIRE, S_EXPIRED], [E_CANCEL_REJECT, S_ACCEPTED]]],
+  [S_PARTIALLY_FILLED, [[E_ACCEPT, S_PARTIALLY_FILLED], [E_PARTIAL_FILL, S_PARTIALLY_FILLED], [E_FILL, S_FILLED], [E_CANCEL_REQUEST, S_PENDING_CANCEL], [E_CANCEL, S_CANCELED], [E_EXPIRE, S_EXPIRED], [E_CANCEL_REJECT, S_PARTIALLY_FILLED]]],
   // a late acknowledgement keeps PENDING_CANCEL; a refused cancel restores the working state (RESTORE)
   [S_PENDING_CANCEL, [[E_ACCEPT, S_PENDING_CANCEL], [E_PARTIAL_FILL, S_PENDING_CANCEL], [E_FILL, S_FILLED], [E_CANCEL_REQUEST, S_PENDING_CANCEL], [E_CANCEL_REJECT, RESTORE], [E_CANCEL, S_CANCELED], [E_EXPIRE, S_EXPIRED], [E_REJECT, S_REJECTED]]],
   // a fill reported after the cancel confirmation (a venue race seen live); a second cancel changes nothing

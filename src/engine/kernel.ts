@@ -269,8 +269,11 @@ export class Kernel implements StrategyContext, ExecutionEvents {
 
   onOrderAccepted(e: OrderAccepted): void {
     const slot = this.slot(e.clientOrderId, 'accepted');
+    // A repeated acknowledgement (a live runner's query and its venue client each found the order) changes nothing:
+    // the strategy hears the first.
+    const repeat = this.orders.acknowledged(slot);
     this.orders.accepted(slot, e.venueOrderId, e.tsEvent, this.clock.now());
-    if (this.strategy.onOrderAccepted) this.strategy.onOrderAccepted(this, this.orders.snapshot(slot));
+    if (!repeat && this.strategy.onOrderAccepted) this.strategy.onOrderAccepted(this, this.orders.snapshot(slot));
   }
 
   onOrderRejected(e: OrderRejected): void {

@@ -44,8 +44,8 @@ const PATHS: Readonly<Record<OrderStatus, readonly Event[]>> = {
 const TABLE: Readonly<Record<OrderStatus, Partial<Record<Event, OrderStatus>>>> = {
   INITIALIZED: { submit: 'SUBMITTED', reject: 'REJECTED' },
   SUBMITTED: { accept: 'ACCEPTED', reject: 'REJECTED', 'partial-fill': 'PARTIALLY_FILLED', fill: 'FILLED', 'cancel-request': 'PENDING_CANCEL', cancel: 'CANCELED', expire: 'EXPIRED' },
-  ACCEPTED: { reject: 'REJECTED', 'partial-fill': 'PARTIALLY_FILLED', fill: 'FILLED', 'cancel-request': 'PENDING_CANCEL', 'cancel-reject': 'ACCEPTED', cancel: 'CANCELED', expire: 'EXPIRED' },
-  PARTIALLY_FILLED: { 'partial-fill': 'PARTIALLY_FILLED', fill: 'FILLED', 'cancel-request': 'PENDING_CANCEL', 'cancel-reject': 'PARTIALLY_FILLED', cancel: 'CANCELED', expire: 'EXPIRED' },
+  ACCEPTED: { accept: 'ACCEPTED', reject: 'REJECTED', 'partial-fill': 'PARTIALLY_FILLED', fill: 'FILLED', 'cancel-request': 'PENDING_CANCEL', 'cancel-reject': 'ACCEPTED', cancel: 'CANCELED', expire: 'EXPIRED' },
+  PARTIALLY_FILLED: { accept: 'PARTIALLY_FILLED', 'partial-fill': 'PARTIALLY_FILLED', fill: 'FILLED', 'cancel-request': 'PENDING_CANCEL', 'cancel-reject': 'PARTIALLY_FILLED', cancel: 'CANCELED', expire: 'EXPIRED' },
   FILLED: { 'cancel-reject': 'FILLED' },
   PENDING_CANCEL: { accept: 'PENDING_CANCEL', reject: 'REJECTED', 'partial-fill': 'PENDING_CANCEL', fill: 'FILLED', 'cancel-request': 'PENDING_CANCEL', 'cancel-reject': 'ACCEPTED', cancel: 'CANCELED', expire: 'EXPIRED' },
   CANCELED: { 'partial-fill': 'PARTIALLY_FILLED', fill: 'FILLED', 'cancel-reject': 'CANCELED' },

@@ -132,6 +132,11 @@ export class OrderManager {
     return s;
   }
 
+  /** Whether the venue acknowledged the order (its venue order id is known): a later acceptance is a repeat. */
+  acknowledged(slot: number): boolean {
+    return this.venueIds[slot] !== undefined;
+  }
+
   instrumentOf(slot: number): number {
     return this.instrument[slot]!;
   }
