@@ -15,10 +15,10 @@ export interface ExecutionClient {
   cancel(clientOrderId: string, instrument: number): void;
 }
 
-/** Callbacks an execution client reports to (implemented by the kernel). */
 /** Kinds of order events {@link ExecutionEvents.checkEvent} checks (fills have {@link ExecutionEvents.checkFill}). */
 export type OrderEndEventKind = 'accepted' | 'rejected' | 'canceled' | 'expired';
 
+/** Callbacks an execution client reports to (implemented by the kernel). */
 export interface ExecutionEvents {
   onOrderAccepted(event: OrderAccepted): void;
   onOrderRejected(event: OrderRejected): void;

@@ -4,7 +4,7 @@ import { CLIENT_ORDER_ID_PATTERN, ClientOrderIdFormatter, strategyTag } from '..
 import type { Instrument } from '../core/instrument.js';
 import type { Fill, OrderAccepted, OrderCanceled, OrderCancelRejected, OrderExpired, OrderRejected, OrderRequest, OrderSnapshot } from '../core/order.js';
 import { TIME_IN_FORCE } from '../core/order.js';
-import { E_ACCEPT, E_CANCEL, E_EXPIRE, E_REJECT, S_PENDING_CANCEL, S_REJECTED } from '../core/order-status.js';
+import { E_ACCEPT, E_CANCEL, E_EXPIRE, E_REJECT, S_PENDING_CANCEL } from '../core/order-status.js';
 import { AnnotationRecorder, type KernelAnnotations } from './annotation-recorder.js';
 import { BarHistory } from './bar-history.js';
 import type { Clock } from './clock.js';
@@ -578,9 +578,7 @@ export class Kernel implements StrategyContext, ExecutionEvents {
    */
   markDeclaredLost(clientOrderId: string): boolean {
     const slot = this.orders.slotOf(clientOrderId);
-    if (slot < 0 || this.orders.statusCode(slot) !== S_REJECTED) return false;
-    this.orders.markDeclaredLost(slot);
-    return true;
+    return slot >= 0 && this.orders.markDeclaredLost(slot);
   }
 
   /** Whether the order is REJECTED as declared lost ({@link markDeclaredLost}) and the venue has not reported it since. */

@@ -203,10 +203,12 @@ export class OrderManager {
    * venue answered "unknown" to every query while its listings may lag). If the venue reports it after all, its events
    * are taken as by a SUBMITTED order (accepted, fills, canceled, expired, rejected) and the mark ends: the fills are real
    * money. Without it, its acceptance and fills were invariant errors at every venue round, and the position never
-   * held them.
+   * held them. Returns false (and marks nothing) when the order is not REJECTED.
    */
-  markDeclaredLost(slot: number): void {
-    if (this.status[slot] === S_REJECTED) this.flags[slot] = this.flags[slot]! | DECLARED_LOST;
+  markDeclaredLost(slot: number): boolean {
+    if (this.status[slot] !== S_REJECTED) return false;
+    this.flags[slot] = this.flags[slot]! | DECLARED_LOST;
+    return true;
   }
   /** Whether the order is REJECTED as declared lost ({@link markDeclaredLost}). */
   declaredLost(slot: number): boolean {
@@ -223,8 +225,9 @@ export class OrderManager {
     // The new state first: a fill the order's state does not take throws before the order changes.
     const to = this.stateAfterFill(slot, quantity);
     const filled = this.filled[slot]! + quantity;
-    if (this.status[slot] === S_FILLED) this.quantity[slot] = filled; // only an order known by its fills gets here FILLED
-    this.flags[slot] = this.flags[slot]! & ~DECLARED_LOST; // a fill is the venue's word on it (see markDeclaredLost)
+    const status = this.status[slot]!;
+    if (status === S_FILLED) this.quantity[slot] = filled; // only an order known by its fills gets here FILLED
+    else if (status === S_REJECTED) this.flags[slot] = this.flags[slot]! & ~DECLARED_LOST; // a fill is the venue's word on it (see markDeclaredLost)
     this.filled[slot] = filled;
     this.filledNotional[slot] = this.filledNotional[slot]! + quantity * price;
     this.enter(slot, to, tsEvent, now);
@@ -258,7 +261,7 @@ export class OrderManager {
 
   private transition(slot: number, event: number, tsEvent: number, now: number): void {
     const to = this.stateAfter(slot, event);
-    if (event !== E_CANCEL_REJECT) this.flags[slot] = this.flags[slot]! & ~DECLARED_LOST; // the venue's word ends the inference
+    if (this.status[slot] === S_REJECTED && event !== E_CANCEL_REJECT) this.flags[slot] = this.flags[slot]! & ~DECLARED_LOST; // the venue's word ends the inference
     this.enter(slot, to, tsEvent, now);
   }
 

@@ -18,7 +18,7 @@ import type { LiveBarFeed, LiveBarSet } from './bar-feed.js';
 import { Journal } from './journal.js';
 import { JournalingGate, submittedRequest, type SubmitRecord } from './journaling-gate.js';
 import { LiveClock, type Pacer } from './live-clock.js';
-import { bookExecutions, EXECUTION_MARGIN_MS, haltForPositionMismatch, haltForRefusedFill, positionMismatch, reconcile, refusedDetail, settleOrder, untrackedExecutionsFrom, type JournaledOrder, type OnRefused, type ReconcileDifference } from './reconcile.js';
+import { bookExecutions, EXECUTION_MARGIN_MS, haltForPositionMismatch, positionMismatch, reconcile, reportRefusals, settleOrder, untrackedExecutionsFrom, type JournaledOrder, type OnRefused, type ReconcileDifference } from './reconcile.js';
 import { loadRunnerState, saveRunnerState, writeRunnerFile, type LiveRunnerState, type LostOrder } from './runner-state.js';
 import { readJournalTail } from './journal.js';
 import { DEFAULT_MAX_STATE_AGE_MS, DEFAULT_VALIDATE_BARS, loadSavedState, RecentBars, savedSnapshots, strategyDifferences, VALIDATE_TOLERANCE, type RestoredState, type StrategySummary } from './saved-signal-state.js';
@@ -255,6 +255,15 @@ export class LiveRunner {
     this.present = new Uint8Array(instruments.length);
     this.breakerHalted = new Uint8Array(instruments.length);
     this.positionStrikes = new Uint8Array(instruments.length);
+    this.onRefused = reportRefusals(
+      this.kernel,
+      (detail) => {
+        const d: ReconcileDifference = { kind: 'fill_refused', detail: { ...detail, during: 'run' } };
+        this.journal.append({ k: 'reconcile', t: this.clock.now(), kind: d.kind, detail: d.detail });
+        this.deps.metrics?.reconciled([d], 0);
+      },
+      deps.log,
+    );
   }
 
   /** Instruments the venue breaker halted (and releases when it closes). */
@@ -895,22 +904,13 @@ export class LiveRunner {
     return bookExecutions(this.kernel, this.gate, venue, { prefix: this.prefix, sinceMs: untrackedExecutionsFrom(this.kernel, tracked, this.executionCursor(fallbackTs)), mine: (id) => !tracked(id), journaled: this.journaled, onRefused: this.onRefused });
   }
 
-  /** Executions refused during this life, reported once each (they stay unbooked and are listed again every round). */
-  private readonly refusedExecutions = new Set<string>();
-
   /**
-   * An execution the kernel refuses during the run (its order's state takes no fill): reported once, as at a start — a
-   * reconcile `fill_refused` record (`during: 'run'`), the reconciliation-difference metric (its alert), an ALERT line —
-   * and its instrument halted; the round goes on (before, the refusal ended every later round early, see {@link OnRefused}).
+   * An execution the kernel refuses during the run (its order's state takes no fill): reported once per life, as at a
+   * start (`reportRefusals`) — a reconcile `fill_refused` record (`during: 'run'`), the reconciliation-difference metric
+   * (its alert), an ALERT line — and its instrument halted; the round goes on (before, the refusal ended every later
+   * round early, see {@link OnRefused}).
    */
-  private readonly onRefused: OnRefused = (x, reason) => {
-    if (this.refusedExecutions.has(x.executionId)) return;
-    this.refusedExecutions.add(x.executionId);
-    const d: ReconcileDifference = { kind: 'fill_refused', detail: { ...refusedDetail(this.kernel, x, reason), during: 'run' } };
-    this.journal.append({ k: 'reconcile', t: this.clock.now(), kind: d.kind, detail: d.detail });
-    this.deps.log?.(`ALERT ${haltForRefusedFill(this.kernel, x, reason)}: new orders of ${this.kernel.instruments[x.instrument]!.id} halted`);
-    this.deps.metrics?.reconciled([d], 0);
-  };
+  private readonly onRefused: OnRefused;
 
   /**
    * Ends the orders the client does not follow (taken over at a restart) that the venue closed without this run

@@ -299,6 +299,17 @@ describe('reconcile', () => {
     expect(kernel.order('rc_gone')!.status).toBe('REJECTED'); // not marked: the venue's word stands (no second order adopted either)
   });
 
+  it('a refused execution halts its instrument also when reconciliation has no log to write its ALERT to', async () => {
+    const { kernel, journal, gate } = liveKernel(20_000);
+    kernel.adoptOrder({ instrument: 0, side: 'buy', type: 'limit', price: 90, quantity: 0.2, timeInForce: 'IOC', clientOrderId: 'rc_ioc' }, 1_000);
+    gate.onOrderExpired({ kind: 'expired', clientOrderId: 'rc_ioc', reason: 'ioc remainder', tsEvent: 1_500 });
+    const { venue } = fixedVenue({ fills: [{ ...execution('rc_ioc', 'e1', 0.2, 2_000), price: 90 }] });
+    const differences = await reconcile(kernel, gate, venue, { prefix: 'rc_', sinceMs: 0, journal });
+    journal.close();
+    expect(differences.map((d) => d.kind)).toEqual(['fill_refused']);
+    expect(kernel.risk.isInstrumentHalted(0)).toBe(true); // before, the halt was an argument of the optional log call
+  });
+
   it('the gate marks an execution booked and journals it only once the kernel took it: a fill the kernel refuses is asked for again', () => {
     const { kernel, journal, gate } = liveKernel(20_000);
     const fill: VenueFillReport = { instrument: 0, clientOrderId: 'rc_unknown', side: 'buy', quantity: 0.5, price: 100, fee: 0, liquidity: 'taker', tsEvent: 3_000, tsInit: 3_000, executionId: 'u1' };

@@ -58,18 +58,21 @@ export async function bookExecutions(
 export type OnRefused = (fill: VenueFillReport, reason: string) => void;
 
 /**
- * Halts new orders of `fill`'s instrument for a refused execution (see {@link OnRefused}): the runner's position lacks
- * a fill the venue made, and a human decides. Returns the halt reason.
+ * The {@link OnRefused} of a start's reconciliation and of a runner's venue rounds: each refused execution once (it is
+ * listed again every round) is handed to `record` as its journal and metric detail, halts new orders of its instrument
+ * (the runner's position lacks a fill the venue made: a human decides) and is logged as an ALERT line.
  */
-export function haltForRefusedFill(kernel: Kernel, fill: VenueFillReport, reason: string): string {
-  const why = `execution ${fill.executionId} of order ${fill.clientOrderId} (${fill.side} ${fill.quantity} at ${fill.price}) refused: ${reason}; the position lacks it`;
-  kernel.setInstrumentHalted(fill.instrument, true, why);
-  return why;
-}
-
-/** The journal and metric detail of a refused execution. */
-export function refusedDetail(kernel: Kernel, fill: VenueFillReport, reason: string): Record<string, unknown> {
-  return { id: fill.clientOrderId, execution: fill.executionId, instrument: kernel.instruments[fill.instrument]!.id, side: fill.side, quantity: fill.quantity, price: fill.price, reason };
+export function reportRefusals(kernel: Kernel, record: (detail: Record<string, unknown>) => void, log: ((line: string) => void) | undefined): OnRefused {
+  const seen = new Set<string>();
+  return (fill, reason) => {
+    if (seen.has(fill.executionId)) return;
+    seen.add(fill.executionId);
+    const id = kernel.instruments[fill.instrument]!.id;
+    record({ id: fill.clientOrderId, execution: fill.executionId, instrument: id, side: fill.side, quantity: fill.quantity, price: fill.price, reason });
+    const why = `execution ${fill.executionId} of order ${fill.clientOrderId} (${fill.side} ${fill.quantity} at ${fill.price}) refused: ${reason}; the position lacks it`;
+    kernel.setInstrumentHalted(fill.instrument, true, why);
+    log?.(`ALERT ${why}: new orders of ${id} halted`);
+  };
 }
 
 /**
@@ -226,13 +229,7 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
     journal.append({ k: 'reconcile', t: now, kind, detail });
   };
   const adopted = (r: VenueOrderReport) => note('adopted_order', { id: r.clientOrderId, status: r.status, filled: r.filledQuantity });
-  const refused = new Set<string>();
-  const onRefused: OnRefused = (x, reason) => {
-    if (refused.has(x.executionId)) return;
-    refused.add(x.executionId);
-    note('fill_refused', refusedDetail(kernel, x, reason));
-    options.log?.(`ALERT ${haltForRefusedFill(kernel, x, reason)}: new orders of ${kernel.instruments[x.instrument]!.id} halted`);
-  };
+  const onRefused = reportRefusals(kernel, (detail) => note('fill_refused', detail), options.log);
 
   const [fills, open, positions, balance] = await Promise.all([venue.executionsSince(options.sinceMs), venue.openOrders(prefix), venue.positions(), venue.balance()]);
 
