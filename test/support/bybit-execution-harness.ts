@@ -14,7 +14,7 @@ export const BYBIT_TEST_INSTRUMENTS: readonly Instrument[] = [BYBIT_LINEAR_PERPE
 export async function startBybitPair(
   venueOptions: BybitV5VenueOptions = {},
   clientConfig: BybitExecutionConfigInput = {},
-  extra: { onOrderLost?: (e: OrderLost) => void; onError?: (e: BybitError) => void; sleep?: (ms: number) => Promise<void> } = {},
+  extra: { onOrderLost?: (e: OrderLost) => void; onError?: (e: BybitError) => void; onRateLimitWait?: (seconds: number) => void; onVenueError?: (code: string) => void; sleep?: (ms: number) => Promise<void> } = {},
 ): Promise<{ venue: BybitV5Venue; client: BybitExecutionClient; close(): Promise<void> }> {
   const venue = await BybitV5Venue.start(venueOptions);
   const client = new BybitExecutionClient(

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventRecorder, order } from '../../../test/contract/execution-client.contract.js';
-import { settleClient, startBybitPair } from '../../../test/support/bybit-execution-harness.js';
-import type { BybitV5Venue } from '../../../test/support/bybit-v5-venue.js';
+import { settleClient, startBybitPair, wallClock as wallClockForTests } from '../../../test/support/bybit-execution-harness.js';
+import { TEST_API_KEY, TEST_API_SECRET, type BybitV5Venue } from '../../../test/support/bybit-v5-venue.js';
+import { BYBIT_LINEAR_PERPETUALS, type Instrument } from '../../core/instrument.js';
 import { BybitError } from './bybit-error.js';
-import type { BybitExecutionClient } from './bybit-execution-client.js';
+import { BybitExecutionClient as BybitExecutionClientClass, type BybitExecutionClient } from './bybit-execution-client.js';
 
 /** The Bybit execution client against the local v5 venue (real ccxt, signed requests): its rules beyond the contract. */
 let closers: (() => Promise<void>)[] = [];
@@ -196,5 +197,507 @@ describe('BybitExecutionClient: venue queries', () => {
     expect(executions.map((e) => e.price)).toEqual([100, 104, 108, 112, 116]);
     const windows = venue.privateLog.filter((e) => e.path === '/v5/execution/list').length;
     expect(windows).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('BybitExecutionClient: cancels without a clear answer, and orders the listings lose', () => {
+  const reasons = (rec: EventRecorder, id: string, kind: string) => rec.events.filter((e) => e.clientOrderId === id && e.kind === kind).map((e) => (e as { reason?: string }).reason);
+  /** A resting limit buy, accepted and working. */
+  async function working(id: string, ...args: Parameters<typeof pair>): Promise<Awaited<ReturnType<typeof pair>>> {
+    const p = await pair(...args);
+    p.client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: id }));
+    await settleClient(p.client);
+    expect(p.rec.kinds(id)).toEqual(['accepted']);
+    return p;
+  }
+
+  it('the cancel went through but its answer never came: looked up, Cancelled, reported by the poll', async () => {
+    const { venue, client, rec } = await working('cx_1', {}, { timeoutMs: 300 });
+    venue.injectFault('never_answered', { path: '/v5/order/cancel' });
+    client.cancel('cx_1', 0);
+    await settleClient(client);
+    expect(paths(venue, 'cx_1').filter((p) => !p.startsWith('/v5/order/create'))).toEqual(['/v5/order/cancel:done_unanswered', '/v5/order/realtime:ok', '/v5/order/realtime:ok']); // the cancel's lookup, then the poll's
+    expect(rec.kinds('cx_1')).toEqual(['accepted', 'canceled']);
+    expect(client.pending()).toBe(0);
+  });
+
+  it('the cancel never reached the venue: looked up, still working, canceled by a second request', async () => {
+    const { venue, client, rec } = await working('cx_2');
+    venue.injectFault('dropped_connection', { path: '/v5/order/cancel' });
+    client.cancel('cx_2', 0);
+    await settleClient(client);
+    expect(paths(venue, 'cx_2').filter((p) => !p.startsWith('/v5/order/create'))).toEqual(['/v5/order/cancel:fault', '/v5/order/realtime:ok', '/v5/order/cancel:ok', '/v5/order/realtime:ok']); // the cancel's lookup; the poll's
+    expect(rec.kinds('cx_2')).toEqual(['accepted', 'canceled']);
+    expect(venue.orders()[0]!['orderStatus']).toBe('Cancelled');
+  });
+
+  it('no answer to two cancels nor to the lookups: the cancel is refused as not confirmed, the order still works', async () => {
+    const { venue, client, rec } = await working('cx_3');
+    venue.injectFault('dropped_connection', { path: '/v5/order/cancel', count: 2 });
+    venue.injectFault('server_error', { path: '/v5/order/realtime', count: 2 });
+    client.cancel('cx_3', 0);
+    await client.flush();
+    expect(rec.kinds('cx_3')).toEqual(['accepted', 'cancel-rejected']);
+    expect(reasons(rec, 'cx_3', 'cancel-rejected')).toEqual(['cancel not confirmed: no answer from the venue']);
+    expect(client.pending()).toBe(0);
+    expect(venue.orders()[0]!['orderStatus']).toBe('New');
+  });
+
+  it('the cancel never reached the venue and the lookup finds the order filled: refused, naming the status', async () => {
+    const { venue, client, rec } = await working('cx_4');
+    venue.trade(98); // fills the resting buy at the venue; the client has not polled it yet
+    venue.injectFault('dropped_connection', { path: '/v5/order/cancel' });
+    client.cancel('cx_4', 0);
+    await settleClient(client);
+    expect(reasons(rec, 'cx_4', 'cancel-rejected')).toEqual(['order is no longer working (Filled)']);
+    expect(rec.kinds('cx_4').sort()).toEqual(['accepted', 'cancel-rejected', 'fill']);
+    expect(client.pending()).toBe(0);
+  });
+
+  it('a cancel arriving after the fill (110001): refused after the fill is reported', async () => {
+    const { venue, client, rec } = await working('cx_5');
+    venue.trade(98);
+    client.cancel('cx_5', 0);
+    await settleClient(client);
+    expect(paths(venue, 'cx_5').filter((p) => p.startsWith('/v5/order/cancel'))).toEqual(['/v5/order/cancel:ret_110001']);
+    expect(rec.kinds('cx_5')).toEqual(['accepted', 'fill', 'cancel-rejected']);
+    expect(reasons(rec, 'cx_5', 'cancel-rejected')).toEqual(['order is not working at the venue (110001: filled, canceled or unknown)']);
+  });
+
+  it('a cancel of an id the venue never had: refused at once, by its answer or by the lookup', async () => {
+    const { venue, client, rec } = await pair();
+    client.cancel('cx_never_1', 0);
+    await client.flush();
+    expect(rec.kinds('cx_never_1')).toEqual(['cancel-rejected']);
+    expect(reasons(rec, 'cx_never_1', 'cancel-rejected')).toEqual(['order is not working at the venue (110001: filled, canceled or unknown)']);
+    venue.injectFault('dropped_connection', { path: '/v5/order/cancel' });
+    client.cancel('cx_never_2', 1);
+    await client.flush();
+    expect(paths(venue, 'cx_never_2')).toEqual(['/v5/order/cancel:fault', '/v5/order/realtime:ok', '/v5/order/history:ok']);
+    expect(reasons(rec, 'cx_never_2', 'cancel-rejected')).toEqual(['order unknown at the venue']);
+    expect(client.pending()).toBe(0);
+  });
+
+  it('an acknowledged order no listing shows for 3 polls: lost, with the reason; found by a later poll and followed', async () => {
+    const lost: { id: string; reason: string }[] = [];
+    const { venue, client, rec } = await pair({}, {}, { onOrderLost: (e) => lost.push({ id: e.clientOrderId, reason: e.reason }) });
+    // Each poll reads the open orders (realtime) and then looks the order up (realtime, history): all stale.
+    venue.injectFault('stale_read', { path: '/v5/order/realtime', count: 6 });
+    venue.injectFault('stale_read', { path: '/v5/order/history', count: 3 });
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'cx_6' }));
+    await client.flush();
+    expect(client.pending()).toBe(1);
+    await client.poll();
+    await client.poll();
+    expect(lost).toEqual([]);
+    expect(client.orderState('cx_6')).toBe('acknowledged');
+    await client.poll();
+    expect(lost).toEqual([{ id: 'cx_6', reason: 'acknowledged by the venue but not found by 3 polls' }]);
+    expect(client.orderState('cx_6')).toBe('lost');
+    expect(client.pending()).toBe(0);
+    expect(rec.kinds('cx_6')).toEqual([]);
+    await client.poll();
+    expect(client.orderState('cx_6')).toBe('working');
+    expect(client.lostOrders()).toEqual([]);
+    expect(rec.kinds('cx_6')).toEqual(['accepted']);
+  });
+
+  it('the same decision sent again while its first submit is lost: one order, followed, the loss withdrawn', async () => {
+    const { venue, client, rec } = await pair({}, { timeoutMs: 300 });
+    venue.injectFault('never_answered', { path: '/v5/order/create' });
+    venue.injectFault('server_error', { path: '/v5/order/realtime', count: 3 });
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'cx_7' }));
+    await client.flush();
+    expect(client.orderState('cx_7')).toBe('lost');
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'cx_7' }));
+    await settleClient(client);
+    expect(creates(venue, 'cx_7').map((e) => e.outcome)).toEqual(['done_unanswered', 'ret_110072']);
+    expect(client.lostOrders()).toEqual([]);
+    expect(rec.kinds('cx_7')).toEqual(['accepted']);
+    expect(venue.orders().length).toBe(1);
+  });
+});
+
+describe('BybitExecutionClient: what a poll reports, in venue order', () => {
+  it('partial fills: each execution once, in order, however often the order is polled', async () => {
+    const { venue, client, rec } = await pair({ participation: 1 });
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'dv_1' }));
+    await settleClient(client);
+    venue.trade(98, 0.03);
+    await client.poll();
+    await client.poll();
+    venue.trade(98.5, 0.05);
+    await client.poll();
+    expect(rec.kinds('dv_1')).toEqual(['accepted', 'fill', 'fill']);
+    expect(rec.fills('dv_1').map((f) => [f.quantity, f.price, f.liquidity])).toEqual([
+      [0.03, 99, 'maker'],
+      [0.05, 99, 'maker'],
+    ]);
+    expect(client.orderState('dv_1')).toBe('working');
+    venue.trade(98, 1);
+    await client.poll();
+    await client.poll();
+    expect(rec.fills('dv_1').map((f) => f.quantity)).toEqual([0.03, 0.05, 0.02]);
+    expect(new Set(rec.fills('dv_1').map((f) => f.executionId)).size).toBe(3);
+    expect(client.orderState('dv_1')).toBe('done');
+  });
+
+  it('executions lagging the order: no fill and no end until the executions show, then both', async () => {
+    const { venue, client, rec } = await pair();
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'dv_2' }));
+    await settleClient(client);
+    venue.trade(98);
+    venue.injectFault('stale_read', { path: '/v5/execution/list' });
+    await client.poll();
+    expect(rec.kinds('dv_2')).toEqual(['accepted']);
+    expect(client.orderState('dv_2')).toBe('working');
+    await client.poll();
+    expect(rec.kinds('dv_2')).toEqual(['accepted', 'fill']);
+    expect(client.orderState('dv_2')).toBe('done');
+  });
+
+  it('a partly filled order canceled: its fills first, then canceled', async () => {
+    const { venue, client, rec } = await pair({ participation: 1 });
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'dv_3' }));
+    await settleClient(client);
+    venue.trade(98, 0.04);
+    client.cancel('dv_3', 0);
+    await settleClient(client);
+    expect(rec.kinds('dv_3')).toEqual(['accepted', 'fill', 'canceled']);
+    expect(rec.fills('dv_3')[0]!.quantity).toBeCloseTo(0.04, 12);
+    expect(client.pending()).toBe(0);
+  });
+
+  it('commands before the first poll: a cancel of a just-placed order is reported after its accepted', async () => {
+    const { client, rec } = await pair();
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'dv_4' }));
+    client.cancel('dv_4', 0);
+    await client.flush();
+    expect(rec.kinds('dv_4')).toEqual([]);
+    expect(client.pending()).toBe(2); // the submit and the cancel, both unanswered to the engine
+    await settleClient(client);
+    expect(rec.kinds('dv_4')).toEqual(['accepted', 'canceled']);
+  });
+
+  it('commands before the first poll: a cancel refused (filled meanwhile) is reported after the order’s accepted and fill', async () => {
+    const { venue, client, rec } = await pair();
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'dv_5' }));
+    await client.flush();
+    venue.trade(98);
+    client.cancel('dv_5', 0);
+    await client.flush();
+    expect(rec.kinds('dv_5')).toEqual([]);
+    await settleClient(client);
+    expect(rec.kinds('dv_5')).toEqual(['accepted', 'fill', 'cancel-rejected']);
+    expect(client.pending()).toBe(0);
+  });
+
+  it('a post-only order the venue cancels for taking liquidity: rejected with the reason, a cancel of it refused after', async () => {
+    const { venue, client, rec } = await pair();
+    venue.trade(100);
+    client.submit(order('buy', 'limit', 0.1, { price: 101, postOnly: true, clientOrderId: 'dv_6' }));
+    client.cancel('dv_6', 0);
+    await settleClient(client);
+    expect(rec.kinds('dv_6')).toEqual(['rejected', 'cancel-rejected']);
+    expect(rec.events.find((e) => e.clientOrderId === 'dv_6' && e.kind === 'rejected')).toMatchObject({ reason: 'post-only order would take liquidity' });
+    expect(client.orderState('dv_6')).toBe('rejected');
+    expect(client.pending()).toBe(0);
+  });
+});
+
+describe('BybitExecutionClient: request rules', () => {
+  it('rate limits back off by seeded jitter (base · 2^attempt · [0.5, 1.5), capped), slept and reported to onRateLimitWait', async () => {
+    const run = async (id: string) => {
+      const sleeps: number[] = [];
+      const waits: number[] = [];
+      const extra = { sleep: async (ms: number) => void sleeps.push(ms), onRateLimitWait: (seconds: number) => waits.push(seconds * 1000) };
+      const { venue, client, rec } = await pair({}, { backoffBaseMs: 40, backoffMaxMs: 100, seed: 7 }, extra);
+      venue.injectFault('rate_limit', { path: '/v5/order/create', count: 3 });
+      client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: id }));
+      await settleClient(client);
+      expect(rec.kinds(id)).toEqual(['accepted']);
+      expect(creates(venue, id).map((e) => e.outcome)).toEqual(['fault', 'fault', 'fault', 'ok']);
+      for (const w of waits) expect(sleeps).toContain(w);
+      return waits;
+    };
+    const waits = await run('rq_1');
+    expect(waits.length).toBe(3);
+    expect(waits[0]).toBeGreaterThanOrEqual(20);
+    expect(waits[0]).toBeLessThan(60);
+    expect(waits[1]).toBeGreaterThanOrEqual(40);
+    expect(waits[1]).toBeLessThan(120);
+    expect(waits[2]).toBeGreaterThanOrEqual(50); // 40 · 4 capped at backoffMaxMs 100, then the jitter
+    expect(waits[2]).toBeLessThan(150);
+    // The same seed, the same waits.
+    expect(await run('rq_1b')).toEqual(waits);
+  });
+
+  it('a second 10002 after one clock resync is the venue’s refusal: rejected, sent twice', async () => {
+    const { venue, client, rec } = await pair();
+    venue.injectFault('timestamp', { path: '/v5/order/create', count: 2 });
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'rq_2' }));
+    await settleClient(client);
+    expect(creates(venue, 'rq_2').map((e) => e.outcome)).toEqual(['fault', 'fault']);
+    expect((rec.events[0] as { reason: string }).reason).toMatch(/10002/);
+    expect(rec.kinds('rq_2')).toEqual(['rejected']);
+    expect(venue.orders()).toEqual([]);
+  });
+
+  it('refuses a bad setting naming it, and missing keys', () => {
+    const deps = { instruments: [], keys: { apiKey: 'k'.repeat(12), apiSecret: 's'.repeat(12) }, clock: wallClockForTests, env: {} };
+    const bad = (() => {
+      try {
+        new BybitExecutionClientClass({ lostAfterQueries: 0 }, deps);
+      } catch (e) {
+        return e as BybitError;
+      }
+      return expect.unreachable('no error');
+    })();
+    expect(bad.code).toBe('invalid_argument');
+    expect(bad.message).toMatch(/^Bybit execution config: `lostAfterQueries` /);
+    expect(bad.context).toEqual({ field: 'lostAfterQueries' });
+    for (const keys of [{ apiKey: '', apiSecret: 's'.repeat(12) }, { apiKey: 'k'.repeat(12), apiSecret: '' }]) {
+      expect(() => new BybitExecutionClientClass({}, { ...deps, keys })).toThrow(/needs an API key and secret/);
+    }
+  });
+});
+
+describe('BybitExecutionClient: spacing, error hooks, instruments', () => {
+  /** A second client on the pair's venue and account, trading `instruments`. */
+  function clientOn(venue: BybitV5Venue, instruments: readonly Instrument[]): { client: BybitExecutionClient; rec: EventRecorder } {
+    const client = new BybitExecutionClientClass({ apiUrl: venue.url, rateLimitMs: 0, timeoutMs: 2_000, backoffBaseMs: 5, backoffMaxMs: 50 }, { instruments, keys: { apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET }, clock: wallClockForTests, env: {} });
+    closers.push(() => client.close());
+    const rec = new EventRecorder();
+    client.connect(rec);
+    return { client, rec };
+  }
+
+  it('after a rate limit, requests are spaced by the widened interval, which halves on each success', async () => {
+    const sleeps: number[] = [];
+    const waits: number[] = [];
+    const { venue, client, rec } = await pair({}, { backoffBaseMs: 2_000, backoffMaxMs: 5_000, seed: 3 }, { sleep: async (ms) => void sleeps.push(ms), onRateLimitWait: (s) => waits.push(s * 1000) });
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'sp_0' }));
+    await settleClient(client);
+    expect(sleeps).toEqual([]); // no rate limit yet: nothing waits (ccxt's own throttle is off in these tests)
+    venue.injectFault('rate_limit', { path: '/v5/order/create' });
+    client.submit(order('buy', 'limit', 0.1, { price: 98, clientOrderId: 'sp_1' }));
+    await settleClient(client);
+    expect(rec.kinds('sp_1')).toEqual(['accepted']);
+    await client.poll(); // more requests (the working orders' listing)
+    await client.poll();
+    expect(waits.length).toBe(1);
+    // The sleeps that space requests (not the back-off). Each request reserves its slot, the last one's plus the
+    // interval: 2 s after the limit, then 1 s, 0.5 s, … as requests succeed (long enough that a slow machine's request times stay far inside the bounds). These sleeps return at once, so the
+    // reserved slots run ahead of the clock and each wait is the sum of the intervals so far less the time elapsed.
+    const spacing = sleeps.filter((ms) => ms !== waits[0]);
+    expect(spacing.length).toBeGreaterThanOrEqual(3);
+    expect(spacing[0]).toBeGreaterThan(1_000);
+    expect(spacing[0]).toBeLessThanOrEqual(2_000);
+    expect(spacing[1]! - spacing[0]!).toBeGreaterThan(500);
+    expect(spacing[1]! - spacing[0]!).toBeLessThanOrEqual(1_000);
+    expect(spacing[2]! - spacing[1]!).toBeGreaterThan(0);
+    expect(spacing[2]! - spacing[1]!).toBeLessThanOrEqual(500);
+  });
+
+  it('tells onVenueError each failure: the retCode when the venue gave one, else the error code', async () => {
+    const seen: string[] = [];
+    const { venue, client } = await pair({}, { timeoutMs: 300 }, { onVenueError: (code) => seen.push(code) });
+    venue.injectFault('rate_limit', { path: '/v5/order/create' });
+    venue.injectFault('http_429', { path: '/v5/order/create' });
+    venue.injectFault('server_error', { path: '/v5/order/create' });
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 've_1' }));
+    await settleClient(client);
+    expect(seen.slice(0, 3)).toEqual(['10006', 'rate_limited', 'unexpected_status']);
+  });
+
+  it('refuses orders for an instrument the venue does not list, naming it; lists, looks up and counts only its own instruments', async () => {
+    const { venue, client: other } = await pair();
+    const unlisted = { ...BYBIT_LINEAR_PERPETUALS['SOLUSDT']!, symbol: 'XYZUSDT', base: 'XYZ' };
+    const bad = clientOn(venue, [BYBIT_LINEAR_PERPETUALS['BTCUSDT']!, unlisted]);
+    bad.client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'in_1' }));
+    await bad.client.flush();
+    expect(bad.rec.kinds('in_1')).toEqual(['rejected']);
+    expect((bad.rec.events[0] as { reason: string }).reason).toMatch(/^venue unavailable: Bybit does not list the linear perpetual XYZUSDT/);
+    // The same account trades BTCUSDT (another client); one trading ETHUSDT only sees its own.
+    other.submit(order('buy', 'market', 0.2, { clientOrderId: 'in_btc' }));
+    other.submit(order('buy', 'limit', 0.2, { price: 90, clientOrderId: 'in_btc_rest' }));
+    await settleClient(other);
+    venue.trade(100);
+    await settleClient(other);
+    const eth = clientOn(venue, [BYBIT_LINEAR_PERPETUALS['ETHUSDT']!]);
+    eth.client.submit(order('buy', 'market', 0.5, { clientOrderId: 'in_eth' }));
+    await settleClient(eth.client);
+    venue.trade(2000, Infinity, 'ETHUSDT');
+    await settleClient(eth.client);
+    expect((await eth.client.positions()).map((p) => [p.instrument, p.quantity])).toEqual([[0, 0.5]]);
+    expect((await eth.client.executionsSince(Date.now() - 60_000)).map((e) => [e.instrument, e.clientOrderId])).toEqual([[0, 'in_eth']]);
+    expect(await eth.client.openOrders('in_')).toEqual([]);
+    expect((await other.openOrders('in_')).map((o) => o.clientOrderId)).toEqual(['in_btc_rest']);
+    const balance = await eth.client.balance();
+    expect(balance.currency).toBe('USDT');
+    expect(balance.tsEvent).toBeGreaterThan(0);
+  });
+
+  it('lists open orders by prefix, oldest first; the accepted event carries the venue’s creation time', async () => {
+    let now = Date.UTC(2026, 2, 1);
+    const { client, rec } = await pair({ now: () => now, recvWindowCheck: false });
+    // Creation order op_b, op_a, op_c: neither the ids' order nor the venue's (newest first).
+    for (const [id, at] of [['op_b', 1], ['op_a', 2], ['op_c', 3], ['zz_d', 4]] as const) {
+      now = Date.UTC(2026, 2, 1) + at * 60_000;
+      client.submit(order('buy', 'limit', 0.1, { price: 90 + at, clientOrderId: id }));
+      await client.flush();
+    }
+    now += 60_000;
+    await settleClient(client);
+    expect((await client.openOrders('op_')).map((o) => o.clientOrderId)).toEqual(['op_b', 'op_a', 'op_c']);
+    expect(rec.events.filter((e) => e.kind === 'accepted').map((e) => [e.clientOrderId, e.tsEvent])).toEqual([
+      ['op_b', Date.UTC(2026, 2, 1) + 60_000],
+      ['op_a', Date.UTC(2026, 2, 1) + 2 * 60_000],
+      ['op_c', Date.UTC(2026, 2, 1) + 3 * 60_000],
+      ['zz_d', Date.UTC(2026, 2, 1) + 4 * 60_000],
+    ]);
+  });
+});
+
+describe('BybitExecutionClient: orders it did not place, lost orders and repeated commands', () => {
+  it('cancels an order another client placed (a restarted runner): canceled at once, on the venue’s answer', async () => {
+    const { venue, client: first } = await pair();
+    first.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'rs_1' }));
+    await settleClient(first);
+    const second = new BybitExecutionClientClass({ apiUrl: venue.url, rateLimitMs: 0 }, { instruments: [BYBIT_LINEAR_PERPETUALS['BTCUSDT']!], keys: { apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET }, clock: wallClockForTests, env: {} });
+    closers.push(() => second.close());
+    const rec = new EventRecorder();
+    second.connect(rec);
+    second.cancel('rs_1', 0);
+    await second.flush();
+    expect(rec.events).toMatchObject([{ kind: 'canceled', clientOrderId: 'rs_1', reason: 'canceled on request' }]);
+    expect(second.pending()).toBe(0);
+    expect(venue.orders()[0]!['orderStatus']).toBe('Cancelled');
+  });
+
+  it('110072 but the order cannot be read: lost, naming why; followed once a poll finds it', async () => {
+    const lost: string[] = [];
+    const { venue, client, rec } = await pair({}, { timeoutMs: 300 }, { onOrderLost: (e) => lost.push(e.reason) });
+    venue.injectFault('never_answered', { path: '/v5/order/create' });
+    venue.injectFault('stale_read', { path: '/v5/order/realtime', count: 2 });
+    venue.injectFault('stale_read', { path: '/v5/order/history', count: 2 });
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'rs_2' }));
+    await client.flush();
+    expect(creates(venue, 'rs_2').map((e) => e.outcome)).toEqual(['done_unanswered', 'ret_110072']);
+    expect(lost).toEqual(['the venue answered 110072 (orderLinkId exists) but the order could not be read (absent)']);
+    expect(client.orderState('rs_2')).toBe('lost');
+    await client.poll();
+    expect(rec.kinds('rs_2')).toEqual(['accepted']);
+    expect(client.lostOrders()).toEqual([]);
+  });
+
+  it('a cancel of a lost order the venue has: canceled once the poll finds the order, after its accepted', async () => {
+    const { venue, client, rec } = await pair({}, { timeoutMs: 300 });
+    venue.injectFault('never_answered', { path: '/v5/order/create' });
+    venue.injectFault('server_error', { path: '/v5/order/realtime', count: 3 });
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'rs_3' }));
+    await client.flush();
+    expect(client.orderState('rs_3')).toBe('lost');
+    client.cancel('rs_3', 0);
+    await client.flush();
+    expect(rec.kinds('rs_3')).toEqual([]);
+    expect(client.pending()).toBe(1);
+    await settleClient(client);
+    expect(rec.kinds('rs_3')).toEqual(['accepted', 'canceled']);
+    expect(client.pending()).toBe(0);
+  });
+
+  it('the same id sent again before the first is reported: refused by the venue (110072), reported after the accepted', async () => {
+    const { venue, client, rec } = await pair();
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'rs_4' }));
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'rs_4' }));
+    await client.flush();
+    expect(rec.kinds('rs_4')).toEqual([]);
+    expect(client.pending()).toBe(2);
+    await settleClient(client);
+    expect(rec.kinds('rs_4')).toEqual(['accepted', 'rejected']);
+    expect(rec.events.find((e) => e.kind === 'rejected')).toMatchObject({ reason: 'duplicate client order id (orderLinkId already used at the venue)' });
+    expect(creates(venue, 'rs_4').map((e) => e.outcome)).toEqual(['ok', 'ret_110072']);
+    expect(venue.orders().length).toBe(1);
+  });
+
+  it('the same id sent again without an answer: refused without a lookup or a resend; the first order is unaffected', async () => {
+    const { venue, client, rec } = await pair();
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'rs_5' }));
+    await settleClient(client);
+    venue.injectFault('dropped_connection', { path: '/v5/order/create' });
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'rs_5' }));
+    await settleClient(client);
+    expect(rec.kinds('rs_5')).toEqual(['accepted', 'rejected']);
+    expect((rec.events[1] as { reason: string }).reason).toMatch(/^duplicate client order id; the venue did not answer: /);
+    expect(paths(venue, 'rs_5').filter((p) => p.startsWith('/v5/order/create'))).toEqual(['/v5/order/create:ok', '/v5/order/create:fault']);
+    expect(client.orderState('rs_5')).toBe('working');
+  });
+
+  it('executions of one time are reported in execution-id order', async () => {
+    const { venue, client, rec } = await pair({ participation: 1, now: () => Date.UTC(2026, 3, 1), recvWindowCheck: false });
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'rs_6' }));
+    await settleClient(client);
+    venue.trade(98, 0.03);
+    venue.trade(98, 0.05);
+    venue.trade(98, 0.01);
+    await client.poll();
+    const fills = rec.fills('rs_6');
+    expect(fills.map((f) => f.quantity)).toEqual([0.03, 0.05, 0.01]);
+    expect(new Set(fills.map((f) => f.tsEvent)).size).toBe(1);
+    expect(fills.map((f) => f.executionId)).toEqual([...fills.map((f) => f.executionId!)].sort());
+  });
+});
+
+describe('BybitExecutionClient: settings and the poll loop', () => {
+  const deps = { instruments: [], keys: { apiKey: 'k'.repeat(12), apiSecret: 's'.repeat(12) }, clock: wallClockForTests, env: {} };
+  const refusedField = (config: Record<string, unknown>): unknown => {
+    try {
+      new BybitExecutionClientClass(config, deps);
+    } catch (e) {
+      expect((e as BybitError).code).toBe('invalid_argument');
+      return (e as BybitError).context['field'];
+    }
+    return undefined;
+  };
+
+  it('takes every setting inside its bounds (the defaults given explicitly too) and refuses one outside, naming it', () => {
+    const bounds: [string, number, number, number][] = [
+      // field, lowest, default, highest
+      ['timeoutMs', 1, 10_000, 600_000],
+      ['recvWindowMs', 1, 5_000, 60_000],
+      ['rateLimitMs', 0, 20, 10_000],
+      ['rateLimitBurst', 0, 50, 500],
+      ['rateLimitRetries', 0, 5, 20],
+      ['backoffBaseMs', 0, 250, 60_000],
+      ['backoffMaxMs', 0, 8_000, 600_000],
+      ['lostAfterQueries', 1, 3, 10],
+      ['pollIntervalMs', 10, 1_000, 600_000],
+    ];
+    for (const [field, low, usual, high] of bounds) {
+      for (const value of [low, usual, high]) expect(refusedField({ [field]: value }), `${field} ${value}`).toBeUndefined();
+      for (const value of [low - 1, high + 1]) expect(refusedField({ [field]: value }), `${field} ${value}`).toBe(field);
+    }
+  });
+
+  it('start() polls on its own every pollIntervalMs (a second start changes nothing); stop() ends it', async () => {
+    const { venue, client, rec } = await pair({}, { pollIntervalMs: 10 });
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'lp_1' }));
+    await client.flush();
+    client.start();
+    client.start();
+    for (let k = 0; k < 200 && rec.kinds('lp_1').length === 0; k++) await new Promise((r) => setTimeout(r, 10));
+    expect(rec.kinds('lp_1')).toEqual(['accepted']);
+    client.stop();
+    await new Promise((r) => setTimeout(r, 30)); // a round already under way ends
+    const listings = () => venue.privateLog.filter((e) => e.path === '/v5/order/realtime').length;
+    const before = listings();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(listings()).toBe(before);
+    // Started again after a stop: polls again.
+    client.start();
+    for (let k = 0; k < 200 && listings() === before; k++) await new Promise((r) => setTimeout(r, 10));
+    client.stop();
+    expect(listings()).toBeGreaterThan(before);
   });
 });
