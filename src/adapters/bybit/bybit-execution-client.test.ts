@@ -701,3 +701,34 @@ describe('BybitExecutionClient: settings and the poll loop', () => {
     expect(listings()).toBeGreaterThan(before);
   });
 });
+
+describe('BybitExecutionClient: working orders the listings lose', () => {
+  it('accepted orders lost by 3 polls leave nothing pending; lost orders are found one by one, the rest stay lost', async () => {
+    const lost: string[] = [];
+    const { venue, client, rec } = await pair({}, {}, { onOrderLost: (e) => lost.push(e.clientOrderId) });
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'wl_a' }));
+    client.submit(order('buy', 'limit', 0.1, { price: 98, clientOrderId: 'wl_b' }));
+    await settleClient(client);
+    expect(client.pending()).toBe(0);
+    // Three polls: each reads the open orders, then looks both up (realtime, history), all stale.
+    venue.injectFault('stale_read', { path: '/v5/order/realtime', count: 9 });
+    venue.injectFault('stale_read', { path: '/v5/order/history', count: 6 });
+    for (let k = 0; k < 3; k++) await client.poll();
+    expect(lost).toEqual(['wl_a', 'wl_b']);
+    expect(client.pending()).toBe(0); // they were answered (accepted) before: nothing more is owed
+    // The next poll misses wl_a (the open orders and its lookup stale) and finds wl_b.
+    venue.injectFault('stale_read', { path: '/v5/order/realtime', count: 2 });
+    venue.injectFault('stale_read', { path: '/v5/order/history', count: 1 });
+    await client.poll();
+    expect(client.lostOrders().map((l) => l.clientOrderId)).toEqual(['wl_a']);
+    expect(client.orderState('wl_a')).toBe('lost');
+    expect(client.orderState('wl_b')).toBe('working');
+    // Found again, an order is acknowledged again (the kernel takes a repeated acknowledgement as nothing new).
+    expect(rec.kinds('wl_b')).toEqual(['accepted', 'accepted']);
+    expect(client.pending()).toBe(0);
+    await client.poll();
+    expect(client.lostOrders()).toEqual([]);
+    expect(client.orderState('wl_a')).toBe('working');
+    expect(client.pending()).toBe(0);
+  });
+});
