@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Mutation testing (`npm run mutation [-- GROUP...]`): StrykerJS (stryker.config.mjs) over src/engine, src/backtest,
-# src/sizing, src/registry/model-loader.ts and the live runner's reconciliation, journaling gate, warm-up gates and journal (src/live), one
-# Stryker run per group, each judged by the test files of its own area (TM_MUTATION_TESTS, see vitest.mutation.config.ts). A
+# src/sizing, src/registry/model-loader.ts, the live runner's reconciliation, journaling gate, warm-up gates and journal (src/live)
+# and the Bybit execution adapter (client, JSON mappers, keys and the real-money guard: src/adapters/bybit), one Stryker run per group, each judged by the test files of its own area (TM_MUTATION_TESTS, see vitest.mutation.config.ts). A
 # score below 80 % (thresholds.break) fails its group; the script exits non-zero when any group failed. Reports: reports/mutation/<group>.json and <group>.html.
 #
 # Why groups and not one run over the whole service-free set: Stryker runs a "static" mutant (module-level code) against
@@ -10,12 +10,12 @@
 # group's score is a lower bound of the whole-set score.
 #
 #   npm run mutation                  every group, one after the other
-#   npm run mutation -- sizing report one or more groups: engine backtest report metrics sizing model-loader live
+#   npm run mutation -- sizing report one or more groups: engine backtest report metrics sizing model-loader live bybit
 #   TM_STRYKER_ARGS='--concurrency 1'  extra options for every Stryker run
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-ALL=(engine backtest report metrics sizing model-loader live)
+ALL=(engine backtest report metrics sizing model-loader live bybit)
 
 # group → files to mutate (Stryker --mutate) and the tests that judge them (TM_MUTATION_TESTS).
 mutate_of() {
@@ -27,6 +27,7 @@ mutate_of() {
     sizing) echo 'src/sizing/**/*.ts,!src/sizing/**/*.test.ts,!src/sizing/**/index.ts' ;;
     model-loader) echo 'src/registry/model-loader.ts' ;;
     live) echo 'src/live/reconcile.ts,src/live/journaling-gate.ts,src/live/warmup-gates.ts,src/live/journal.ts' ;;
+    bybit) echo 'src/adapters/bybit/bybit-execution-client.ts,src/adapters/bybit/bybit-execution-parse.ts,src/adapters/bybit/bybit-keys.ts' ;;
     *) return 1 ;;
   esac
 }
@@ -39,6 +40,8 @@ tests_of() {
     sizing) echo 'src/sizing/**/*.test.ts' ;;
     model-loader) echo 'src/registry/model-loader*.test.ts' ;;
     live) echo 'src/live/{reconcile,journaling-gate,warmup-gates,journal}.test.ts' ;;
+    # The client's tests run it against the local v5 venue (test/support, in-process): no service needed.
+    bybit) echo '{src/adapters/bybit/bybit-execution-*.test.ts,src/adapters/bybit/bybit-keys.test.ts,test/contract/bybit-execution-client.test.ts}' ;;
   esac
 }
 
