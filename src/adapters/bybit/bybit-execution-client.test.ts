@@ -22,6 +22,17 @@ async function pair(...args: Parameters<typeof startBybitPair>): Promise<{ venue
   return { venue: p.venue, client: p.client, rec };
 }
 
+/** A pair whose limit buy `id` (0.1 at 99) was placed but declared lost: its create unanswered, 3 lookups failed. */
+async function lostOrder(id: string): Promise<Awaited<ReturnType<typeof pair>>> {
+  const p = await pair({}, { timeoutMs: 300 });
+  p.venue.injectFault('never_answered', { path: '/v5/order/create' });
+  p.venue.injectFault('server_error', { path: '/v5/order/realtime', count: 3 });
+  p.client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: id }));
+  await p.client.flush();
+  expect(p.client.orderState(id)).toBe('lost');
+  return p;
+}
+
 const creates = (venue: BybitV5Venue, id: string) => venue.privateLog.filter((e) => e.path === '/v5/order/create' && e.orderLinkId === id);
 const paths = (venue: BybitV5Venue, id: string) => venue.privateLog.filter((e) => e.orderLinkId === id).map((e) => `${e.path}:${e.outcome}`);
 
@@ -303,12 +314,7 @@ describe('BybitExecutionClient: cancels without a clear answer, and orders the l
   });
 
   it('the same decision sent again while its first submit is lost: one order, followed, the loss withdrawn', async () => {
-    const { venue, client, rec } = await pair({}, { timeoutMs: 300 });
-    venue.injectFault('never_answered', { path: '/v5/order/create' });
-    venue.injectFault('server_error', { path: '/v5/order/realtime', count: 3 });
-    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'cx_7' }));
-    await client.flush();
-    expect(client.orderState('cx_7')).toBe('lost');
+    const { venue, client, rec } = await lostOrder('cx_7');
     client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'cx_7' }));
     await settleClient(client);
     expect(creates(venue, 'cx_7').map((e) => e.outcome)).toEqual(['done_unanswered', 'ret_110072']);
@@ -592,12 +598,7 @@ describe('BybitExecutionClient: orders it did not place, lost orders and repeate
   });
 
   it('a cancel of a lost order the venue has: canceled once the poll finds the order, after its accepted', async () => {
-    const { venue, client, rec } = await pair({}, { timeoutMs: 300 });
-    venue.injectFault('never_answered', { path: '/v5/order/create' });
-    venue.injectFault('server_error', { path: '/v5/order/realtime', count: 3 });
-    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'rs_3' }));
-    await client.flush();
-    expect(client.orderState('rs_3')).toBe('lost');
+    const { client, rec } = await lostOrder('rs_3');
     client.cancel('rs_3', 0);
     await client.flush();
     expect(rec.kinds('rs_3')).toEqual([]);
