@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventRecorder, order } from '../../../test/contract/execution-client.contract.js';
-import { settleClient, startBybitPair, wallClock as wallClockForTests } from '../../../test/support/bybit-execution-harness.js';
+import { BYBIT_TEST_INSTRUMENTS, settleClient, startBybitPair, wallClock } from '../../../test/support/bybit-execution-harness.js';
 import { TEST_API_KEY, TEST_API_SECRET, type BybitV5Venue } from '../../../test/support/bybit-v5-venue.js';
 import { BYBIT_LINEAR_PERPETUALS, type Instrument } from '../../core/instrument.js';
 import { BybitError } from './bybit-error.js';
-import { BybitExecutionClient as BybitExecutionClientClass, type BybitExecutionClient } from './bybit-execution-client.js';
+import { BybitExecutionClient, type BybitExecutionConfigInput } from './bybit-execution-client.js';
 
 /** The Bybit execution client against the local v5 venue (real ccxt, signed requests): its rules beyond the contract. */
 let closers: (() => Promise<void>)[] = [];
@@ -31,6 +31,26 @@ async function lostOrder(id: string): Promise<Awaited<ReturnType<typeof pair>>> 
   await p.client.flush();
   expect(p.client.orderState(id)).toBe('lost');
   return p;
+}
+
+/** Another client on `venue`'s test account (a restarted runner, or one trading other instruments), connected to a recorder. */
+function clientOn(venue: BybitV5Venue, instruments: readonly Instrument[] = BYBIT_TEST_INSTRUMENTS): { client: BybitExecutionClient; rec: EventRecorder } {
+  const client = new BybitExecutionClient({ apiUrl: venue.url, rateLimitMs: 0, timeoutMs: 2_000, backoffBaseMs: 5, backoffMaxMs: 50 }, { instruments, keys: { apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET }, clock: wallClock, env: {} });
+  closers.push(() => client.close());
+  const rec = new EventRecorder();
+  client.connect(rec);
+  return { client, rec };
+}
+
+/** What constructing a client with `config` (and `keys`) throws, or undefined when it constructs. */
+function constructionError(config: BybitExecutionConfigInput, keys = { apiKey: 'k'.repeat(12), apiSecret: 's'.repeat(12) }): BybitError | undefined {
+  try {
+    new BybitExecutionClient(config, { instruments: [], keys, clock: wallClock, env: {} });
+  } catch (e) {
+    expect(e).toBeInstanceOf(BybitError);
+    return e as BybitError;
+  }
+  return undefined;
 }
 
 const creates = (venue: BybitV5Venue, id: string) => venue.privateLog.filter((e) => e.path === '/v5/order/create' && e.orderLinkId === id);
@@ -78,13 +98,7 @@ describe('BybitExecutionClient: never a blind retry', () => {
     first.venue.trade(100);
     await first.client.poll();
     // A second client on the same account (the restarted runner) issues the same decision again.
-    const { BybitExecutionClient } = await import('./bybit-execution-client.js');
-    const { BYBIT_TEST_INSTRUMENTS, wallClock } = await import('../../../test/support/bybit-execution-harness.js');
-    const { TEST_API_KEY, TEST_API_SECRET } = await import('../../../test/support/bybit-v5-venue.js');
-    const second = new BybitExecutionClient({ apiUrl: first.venue.url, rateLimitMs: 0 }, { instruments: BYBIT_TEST_INSTRUMENTS, keys: { apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET }, clock: wallClock, env: {} });
-    closers.push(() => second.close());
-    const rec = new EventRecorder();
-    second.connect(rec);
+    const { client: second, rec } = clientOn(first.venue);
     second.submit(order('buy', 'market', 0.1, { clientOrderId: 'nb_4' }));
     await settleClient(second);
     expect(first.venue.faultCounts()['duplicate_order_link_id']).toBe(1);
@@ -140,7 +154,7 @@ describe('BybitExecutionClient: venue answers', () => {
   });
 
   it('110007 insufficient balance: rejected with the reason', async () => {
-    const { client, rec } = await pair({ accounts: [{ apiKey: (await import('../../../test/support/bybit-v5-venue.js')).TEST_API_KEY, apiSecret: (await import('../../../test/support/bybit-v5-venue.js')).TEST_API_SECRET, balance: 10 }] });
+    const { client, rec } = await pair({ accounts: [{ apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET, balance: 10 }] });
     client.submit(order('buy', 'limit', 10, { price: 99, clientOrderId: 'va_4' }));
     await settleClient(client);
     expect(rec.kinds('va_4')).toEqual(['rejected']);
@@ -450,34 +464,17 @@ describe('BybitExecutionClient: request rules', () => {
   });
 
   it('refuses a bad setting naming it, and missing keys', () => {
-    const deps = { instruments: [], keys: { apiKey: 'k'.repeat(12), apiSecret: 's'.repeat(12) }, clock: wallClockForTests, env: {} };
-    const bad = (() => {
-      try {
-        new BybitExecutionClientClass({ lostAfterQueries: 0 }, deps);
-      } catch (e) {
-        return e as BybitError;
-      }
-      return expect.unreachable('no error');
-    })();
+    const bad = constructionError({ lostAfterQueries: 0 })!;
     expect(bad.code).toBe('invalid_argument');
     expect(bad.message).toMatch(/^Bybit execution config: `lostAfterQueries` /);
     expect(bad.context).toEqual({ field: 'lostAfterQueries' });
     for (const keys of [{ apiKey: '', apiSecret: 's'.repeat(12) }, { apiKey: 'k'.repeat(12), apiSecret: '' }]) {
-      expect(() => new BybitExecutionClientClass({}, { ...deps, keys })).toThrow(/needs an API key and secret/);
+      expect(constructionError({}, keys)?.message).toMatch(/needs an API key and secret/);
     }
   });
 });
 
 describe('BybitExecutionClient: spacing, error hooks, instruments', () => {
-  /** A second client on the pair's venue and account, trading `instruments`. */
-  function clientOn(venue: BybitV5Venue, instruments: readonly Instrument[]): { client: BybitExecutionClient; rec: EventRecorder } {
-    const client = new BybitExecutionClientClass({ apiUrl: venue.url, rateLimitMs: 0, timeoutMs: 2_000, backoffBaseMs: 5, backoffMaxMs: 50 }, { instruments, keys: { apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET }, clock: wallClockForTests, env: {} });
-    closers.push(() => client.close());
-    const rec = new EventRecorder();
-    client.connect(rec);
-    return { client, rec };
-  }
-
   it('after a rate limit, requests are spaced by the widened interval, which halves on each success', async () => {
     const sleeps: number[] = [];
     const waits: number[] = [];
@@ -570,10 +567,7 @@ describe('BybitExecutionClient: orders it did not place, lost orders and repeate
     const { venue, client: first } = await pair();
     first.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'rs_1' }));
     await settleClient(first);
-    const second = new BybitExecutionClientClass({ apiUrl: venue.url, rateLimitMs: 0 }, { instruments: [BYBIT_LINEAR_PERPETUALS['BTCUSDT']!], keys: { apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET }, clock: wallClockForTests, env: {} });
-    closers.push(() => second.close());
-    const rec = new EventRecorder();
-    second.connect(rec);
+    const { client: second, rec } = clientOn(venue, [BYBIT_LINEAR_PERPETUALS['BTCUSDT']!]);
     second.cancel('rs_1', 0);
     await second.flush();
     expect(rec.events).toMatchObject([{ kind: 'canceled', clientOrderId: 'rs_1', reason: 'canceled on request' }]);
@@ -651,15 +645,10 @@ describe('BybitExecutionClient: orders it did not place, lost orders and repeate
 });
 
 describe('BybitExecutionClient: settings and the poll loop', () => {
-  const deps = { instruments: [], keys: { apiKey: 'k'.repeat(12), apiSecret: 's'.repeat(12) }, clock: wallClockForTests, env: {} };
-  const refusedField = (config: Record<string, unknown>): unknown => {
-    try {
-      new BybitExecutionClientClass(config, deps);
-    } catch (e) {
-      expect((e as BybitError).code).toBe('invalid_argument');
-      return (e as BybitError).context['field'];
-    }
-    return undefined;
+  const refusedField = (config: BybitExecutionConfigInput): unknown => {
+    const e = constructionError(config);
+    if (e !== undefined) expect(e.code).toBe('invalid_argument');
+    return e?.context['field'];
   };
 
   it('takes every setting inside its bounds (the defaults given explicitly too) and refuses one outside, naming it', () => {

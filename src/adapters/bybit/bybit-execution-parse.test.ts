@@ -14,6 +14,18 @@ const symbols = new Map([
   ['XRPUSDT', 2],
 ]);
 
+/** The `invalid_response` BybitError `f` throws (a test failure when it throws none or another). */
+function refused(f: () => unknown): BybitError {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(BybitError);
+    expect((e as BybitError).code).toBe('invalid_response');
+    return e as BybitError;
+  }
+  return expect.unreachable('no error');
+}
+
 describe('Bybit v5 JSON → venue reports', () => {
   it("maps Bybit's documented order (market sell, filled, reduce-only)", () => {
     const report = parseOrderReport(fixture('http_get_order_realtime.docs.json').result.list[0], symbols);
@@ -90,16 +102,7 @@ describe('Bybit v5 JSON → venue reports', () => {
 
   it('rejects corrupt payloads with invalid_response naming the field; funding executions are not fills', () => {
     const order = fixture('http_get_order_realtime.local.json').result.list[0]!;
-    const bad = (f: () => unknown, field: RegExp) => {
-      try {
-        f();
-        expect.unreachable('no error');
-      } catch (e) {
-        expect(e).toBeInstanceOf(BybitError);
-        expect((e as BybitError).code).toBe('invalid_response');
-        expect((e as BybitError).message).toMatch(field);
-      }
-    };
+    const bad = (f: () => unknown, field: RegExp) => expect(refused(f).message).toMatch(field);
     bad(() => parseOrderReport({ ...order, cumExecQty: 'NaN' }, symbols), /cumExecQty/);
     bad(() => parseOrderReport({ ...order, orderStatus: 'Exploded' }, symbols), /Exploded/);
     bad(() => parseOrderReport({ ...order, symbol: 'DOGEUSDT' }, symbols), /DOGEUSDT.*not a configured instrument/);
@@ -115,16 +118,6 @@ describe('Bybit v5 JSON → venue reports, field by field', () => {
   const exec = fixture('http_get_execution_list.local.json').result.list[0]!;
   const position = fixture('http_get_position_list.local.json').result.list[0]!;
   const wallet = fixture('http_get_account_wallet_balance.local.json').result.list[0]!;
-  const refused = (f: () => unknown): BybitError => {
-    try {
-      f();
-    } catch (e) {
-      expect(e).toBeInstanceOf(BybitError);
-      expect((e as BybitError).code).toBe('invalid_response');
-      return e as BybitError;
-    }
-    return expect.unreachable('no error');
-  };
 
   it('maps every Bybit order status (conditional ones included) to the engine’s state', () => {
     const status = (orderStatus: string, extra: Record<string, unknown> = {}) => parseOrderReport({ ...order, orderStatus, cumExecQty: '0', avgPrice: '', ...extra }, symbols).status;
