@@ -722,3 +722,42 @@ describe('BybitExecutionClient: working orders the listings lose', () => {
     expect(client.pending()).toBe(0);
   });
 });
+
+describe('BybitExecutionClient: listings longer than one page', () => {
+  // The venue pages order listings by 50 and executions by 100 (nextPageCursor), as Bybit does.
+  it('55 working orders (two pages of /v5/order/realtime): every one listed and followed, none looked up one by one', async () => {
+    const { venue, client, rec } = await pair();
+    const ids = Array.from({ length: 55 }, (_, k) => `pg_${String(k).padStart(2, '0')}`);
+    ids.forEach((id, k) => client.submit(order('buy', 'limit', 0.01, { price: 50 + k, clientOrderId: id })));
+    await settleClient(client);
+    expect(rec.events.filter((e) => e.kind === 'accepted').map((e) => e.clientOrderId)).toEqual(ids);
+    expect((await client.openOrders('pg_')).map((o) => o.clientOrderId).sort()).toEqual(ids);
+    const from = venue.privateLog.length;
+    await client.poll();
+    // Both pages, and no lookup by orderLinkId: an order missing from a listing would be looked up (and, after 3 polls, lost).
+    expect(venue.privateLog.slice(from).map((e) => `${e.path} ${e.orderLinkId ?? 'list'}`)).toEqual(['/v5/order/realtime list', '/v5/order/realtime list']);
+    expect(ids.filter((id) => client.orderState(id) !== 'working')).toEqual([]);
+  });
+
+  it('an order filled by 105 executions (two pages of /v5/execution/list): each fill once, in order, then done; executionsSince lists all 105', async () => {
+    const t0 = Date.UTC(2026, 4, 1);
+    let now = t0;
+    const { venue, client, rec } = await pair({ participation: 1, now: () => now, recvWindowCheck: false });
+    client.submit(order('buy', 'limit', 1.05, { price: 99, clientOrderId: 'pg_fill' }));
+    await settleClient(client);
+    for (let k = 1; k <= 105; k++) {
+      now = t0 + k;
+      venue.trade(98, 0.01);
+    }
+    await client.poll();
+    const fills = rec.fills('pg_fill');
+    expect(fills.length).toBe(105);
+    expect(fills.map((f) => f.tsEvent)).toEqual(Array.from({ length: 105 }, (_, k) => t0 + k + 1));
+    expect(new Set(fills.map((f) => f.executionId)).size).toBe(105);
+    expect(client.orderState('pg_fill')).toBe('done');
+    await client.poll();
+    expect(rec.fills('pg_fill').length).toBe(105);
+    const executions = await client.executionsSince(t0);
+    expect(executions.map((e) => e.executionId)).toEqual(fills.map((f) => f.executionId));
+  });
+});
