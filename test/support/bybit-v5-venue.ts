@@ -293,6 +293,19 @@ export class BybitV5Venue {
     };
   }
 
+  private readonly answerHolds: { readonly path: string; readonly held: Promise<void> }[] = [];
+
+  /**
+   * Processes the next private request to `path` as usual but holds its answer until the returned function is called:
+   * the venue's state has changed and the caller does not know yet (e.g. a cancel answered after a poll saw the order
+   * canceled).
+   */
+  holdAnswer(path: string): () => void {
+    let release!: () => void;
+    this.answerHolds.push({ path, held: new Promise<void>((resolve) => (release = resolve)) });
+    return () => release();
+  }
+
   private privateRoute(method: 'GET' | 'POST', path: string, handler: (account: Account, params: Record<string, unknown>) => unknown): void {
     this.server.route(method, path, async (req) => {
       if (this.held !== undefined) await this.held;
@@ -315,6 +328,8 @@ export class BybitV5Venue {
           return { category: 'linear', list: [], nextPageCursor: '' };
         }
         const result = handler(account, params);
+        const hold = this.answerHolds.findIndex((h) => h.path === path);
+        if (hold >= 0) await this.answerHolds.splice(hold, 1)[0]!.held;
         if (kind === 'never_answered') {
           this.count(kind);
           entry.outcome = 'done_unanswered';

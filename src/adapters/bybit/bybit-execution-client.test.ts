@@ -761,3 +761,59 @@ describe('BybitExecutionClient: listings longer than one page', () => {
     expect(executions.map((e) => e.executionId)).toEqual(fills.map((f) => f.executionId));
   });
 });
+
+describe('BybitExecutionClient: a poll and a cancel in flight', () => {
+  /** Resolves once the venue has received a request to `path` for `id` (and, a few ms later, processed it). */
+  async function reached(venue: BybitV5Venue, path: string, id: string): Promise<void> {
+    while (!venue.privateLog.some((e) => e.path === path && e.orderLinkId === id)) await new Promise((r) => setTimeout(r, 2));
+    await new Promise((r) => setTimeout(r, 10));
+  }
+
+  it('the poll sees the order canceled before the cancel is answered: canceled once, nothing pending', async () => {
+    const { venue, client, rec } = await pair();
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'rc_1' }));
+    await settleClient(client);
+    const release = venue.holdAnswer('/v5/order/cancel');
+    client.cancel('rc_1', 0);
+    await reached(venue, '/v5/order/cancel', 'rc_1');
+    await client.poll();
+    release();
+    await client.flush();
+    await client.poll();
+    expect(rec.kinds('rc_1')).toEqual(['accepted', 'canceled']);
+    expect(client.pending()).toBe(0);
+  });
+
+  it('the cancel’s answer never comes and a poll saw the order canceled meanwhile: the lookup finds it Cancelled, nothing more is reported', async () => {
+    const { venue, client, rec } = await pair({}, { timeoutMs: 300 });
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'rc_2' }));
+    await settleClient(client);
+    const release = venue.holdAnswer('/v5/order/cancel');
+    client.cancel('rc_2', 0);
+    await reached(venue, '/v5/order/cancel', 'rc_2');
+    await client.poll();
+    await client.flush(); // the cancel times out, then looks the order up
+    release();
+    await client.poll();
+    // The poll's lookup (the order left the working list), then the cancel's after its timeout.
+    expect(paths(venue, 'rc_2')).toEqual(['/v5/order/create:ok', '/v5/order/cancel:ok', '/v5/order/realtime:ok', '/v5/order/realtime:ok']);
+    expect(rec.kinds('rc_2')).toEqual(['accepted', 'canceled']);
+    expect(client.pending()).toBe(0);
+  });
+
+  it('a second cancel while the first is in flight: the poll reports canceled once and refuses the second (110001)', async () => {
+    const { venue, client, rec } = await pair();
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'rc_3' }));
+    await settleClient(client);
+    const release = venue.holdAnswer('/v5/order/cancel');
+    client.cancel('rc_3', 0);
+    client.cancel('rc_3', 0);
+    await reached(venue, '/v5/order/cancel', 'rc_3');
+    await client.poll();
+    release();
+    await client.flush();
+    await client.poll();
+    expect(rec.kinds('rc_3')).toEqual(['accepted', 'canceled', 'cancel-rejected']);
+    expect(client.pending()).toBe(0);
+  });
+});

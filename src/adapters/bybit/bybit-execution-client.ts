@@ -483,6 +483,12 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
       if (kind === 'canceled') this.events?.onOrderCanceled({ kind, ...event });
       else this.events?.onOrderCancelRejected({ kind, ...event });
     };
+    // A poll reported the order canceled while this cancel was in flight (it saw the cancel's effect before its
+    // answer came): that report answered it. Reporting canceled again would be a second end of one order.
+    const endReported = () => {
+      handed.off = true;
+      this.pendingCancels--;
+    };
     try {
       await this.ensureMarkets();
     } catch (e) {
@@ -496,6 +502,7 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
           handed.off = true;
           return;
         }
+        if (t?.state === 'done') return endReported(); // a venue answers a cancel of a closed order with 110001
         return done('canceled', 'canceled on request');
       }
       if (r.kind === 'venue' && r.retCode === 110001) {
@@ -515,6 +522,7 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
           handed.off = true;
           return;
         }
+        if (t?.state === 'done' && found.value['orderStatus'] === 'Cancelled') return endReported();
         return done('cancel-rejected', `order is no longer working (${String(found.value['orderStatus'])})`);
       }
       if (found.ok && found.value === undefined) return done('cancel-rejected', 'order unknown at the venue');
