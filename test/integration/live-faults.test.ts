@@ -1,8 +1,8 @@
 /**
  * The live runner (demo mode, real ccxt, the same kernel and strategy as a backtest) under seeded venue faults of every
  * kind the local Bybit v5 venue injects — latency, accepted-but-never-answered, 5xx, 10006, HTTP 429/403, 10002,
- * 110007, partial fills, dropped connections, stale reads, venue restarts — plus a burst of 5xx that must open the
- * venue breaker (and close it once the venue answers again). The runner runs in chunks, restarted from its state
+ * 110007, partial fills, dropped connections, stale reads, venue restarts, answers late after the request was carried
+ * out — plus a burst of 5xx that must open the venue breaker (and close it once the venue answers again). The runner runs in chunks, restarted from its state
  * between chunks, until TM_FAULT_COUNT faults (default 150 in CI; 1,000 in the nightly workflow) were injected,
  * seed TM_FAULT_SEED. It never crashes, never has a decision placed twice at the venue, and ends with the venue's
  * positions. Every fault kind is counted in the output.
@@ -25,10 +25,10 @@ const FAULT_COUNT = Number(process.env['TM_FAULT_COUNT'] ?? 150);
 const SEED = Number(process.env['TM_FAULT_SEED'] ?? 7);
 const RATES: Partial<Record<VenueFaultKind, number>> = {
   latency: 0.03, never_answered: 0.02, server_error: 0.03, rate_limit: 0.02, http_429: 0.02, http_403: 0.01, timestamp: 0.02,
-  insufficient_balance: 0.03, dropped_connection: 0.02, stale_read: 0.02, restart: 0.01, partial_fill: 0.3,
+  insufficient_balance: 0.03, dropped_connection: 0.02, stale_read: 0.02, restart: 0.01, late_answer: 0.02, partial_fill: 0.3,
 };
 const CHUNK = 40;
-const EVERY_KIND = ['latency', 'never_answered', 'server_error', 'rate_limit', 'http_429', 'http_403', 'timestamp', 'insufficient_balance', 'dropped_connection', 'stale_read', 'restart'] as const;
+const EVERY_KIND = ['latency', 'never_answered', 'server_error', 'rate_limit', 'http_429', 'http_403', 'timestamp', 'insufficient_balance', 'dropped_connection', 'stale_read', 'restart', 'late_answer'] as const;
 const frame = sharedFrame('2022-06-01T00:00:00Z', 3000);
 const tf = timeframeMs('4h');
 const instruments = frame.symbols.map((s) => BYBIT_LINEAR_PERPETUALS[s]!);
@@ -48,7 +48,7 @@ describe(`live runner under ${FAULT_COUNT} seeded venue faults (seed ${SEED})`, 
     const pacer = new VenueDrivingTime(time, frame, (k) => {
       // A venue outage mid-run: the next requests of every path answer 5xx.
       if (k === burstAt) venue.injectFault('server_error', { count: 30 });
-      // Every kind at least once, whatever the seed draws: one of each, spread over bars 34..44.
+      // Every kind at least once, whatever the seed draws: one of each, spread over bars 34..45.
       const kind = EVERY_KIND[k - 34];
       if (kind !== undefined) venue.injectFault(kind);
       frame.symbols.forEach((s, i) => venue.bar({ open: frame.open[i]![k]!, high: frame.high[i]![k]!, low: frame.low[i]![k]!, close: frame.close[i]![k]!, volume: frame.volume[i]![k]! }, s));

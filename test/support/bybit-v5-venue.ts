@@ -330,6 +330,12 @@ export class BybitV5Venue {
         const result = handler(account, params);
         const hold = this.answerHolds.findIndex((h) => h.path === path);
         if (hold >= 0) await this.answerHolds.splice(hold, 1)[0]!.held;
+        if (kind === 'late_answer') {
+          // Carried out at once, answered late: the caller's other requests (a poll) may see the effect first.
+          this.count(kind);
+          const [lo, hi] = this.faults?.latencyMs ?? [20, 200];
+          await new Promise((r) => setTimeout(r, lo + this.random() * (hi - lo)));
+        }
         if (kind === 'never_answered') {
           this.count(kind);
           entry.outcome = 'done_unanswered';
@@ -759,19 +765,21 @@ export type VenueFaultKind =
   | 'duplicate_order_link_id'
   | 'dropped_connection'
   | 'stale_read'
-  | 'restart';
+  | 'restart'
+  | 'late_answer';
 
 /** Order in which one uniform draw is mapped onto the random kinds (cumulative rates). */
-const RANDOM_FAULT_ORDER: readonly Exclude<VenueFaultKind, 'duplicate_order_link_id' | 'partial_fill'>[] = ['latency', 'never_answered', 'server_error', 'rate_limit', 'http_429', 'http_403', 'timestamp', 'insufficient_balance', 'dropped_connection', 'stale_read', 'restart'];
+const RANDOM_FAULT_ORDER: readonly Exclude<VenueFaultKind, 'duplicate_order_link_id' | 'partial_fill'>[] = ['latency', 'never_answered', 'server_error', 'rate_limit', 'http_429', 'http_403', 'timestamp', 'insufficient_balance', 'dropped_connection', 'stale_read', 'restart', 'late_answer'];
 
 /** Listings a `stale_read` fault answers empty (as an eventually consistent read that missed the newest records). */
 const READ_PATHS: ReadonlySet<string> = new Set(['/v5/order/realtime', '/v5/order/history', '/v5/execution/list']);
 
 /**
  * `stale_read`: an order or execution listing answers an empty list (Bybit's listings lag its matching engine).
+ * `late_answer`: the request is carried out at once and answered after a delay (the network's, not the venue's).
  * Seeded random faults: each private request draws one uniform number from a PRNG seeded with `seed` and gets at most
  * one fault (rates are probabilities per request, summing to ≤ 1); `partial_fill` is the probability that one match
- * fills only 20–80 % of what it could. `latencyMs` = [min, max] delay of a `latency` fault (default [20, 200]).
+ * fills only 20–80 % of what it could. `latencyMs` = [min, max] delay of a `latency` fault (before the request is carried out) and of a `late_answer` (after it; default [20, 200]).
  */
 export interface VenueFaultConfig {
   readonly seed: number;
