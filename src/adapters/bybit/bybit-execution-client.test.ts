@@ -763,9 +763,9 @@ describe('BybitExecutionClient: listings longer than one page', () => {
 });
 
 describe('BybitExecutionClient: a poll and a cancel in flight', () => {
-  /** Resolves once the venue has received a request to `path` for `id` (and, a few ms later, processed it). */
-  async function reached(venue: BybitV5Venue, path: string, id: string): Promise<void> {
-    while (!venue.privateLog.some((e) => e.path === path && e.orderLinkId === id)) await new Promise((r) => setTimeout(r, 2));
+  /** Resolves once the venue has received a request to `path` (for `id`, when given) and, a few ms later, processed it. */
+  async function reached(venue: BybitV5Venue, path: string, id?: string): Promise<void> {
+    while (!venue.privateLog.some((e) => e.path === path && (id === undefined || e.orderLinkId === id))) await new Promise((r) => setTimeout(r, 2));
     await new Promise((r) => setTimeout(r, 10));
   }
 
@@ -798,6 +798,25 @@ describe('BybitExecutionClient: a poll and a cancel in flight', () => {
     // The poll's lookup (the order left the working list), then the cancel's after its timeout.
     expect(paths(venue, 'rc_2')).toEqual(['/v5/order/create:ok', '/v5/order/cancel:ok', '/v5/order/realtime:ok', '/v5/order/realtime:ok']);
     expect(rec.kinds('rc_2')).toEqual(['accepted', 'canceled']);
+    expect(client.pending()).toBe(0);
+  });
+
+  it('an order adopted after an unanswered submit, followed by a poll while its executions are read: filled and ended once', async () => {
+    const { venue, client, rec } = await pair({ participation: 1 }, { timeoutMs: 300 });
+    const answerCreate = venue.holdAnswer('/v5/order/create');
+    client.submit(order('buy', 'limit', 0.1, { price: 100, timeInForce: 'IOC', clientOrderId: 'rc_4' }));
+    await reached(venue, '/v5/order/create', 'rc_4');
+    venue.trade(99.5, 0.04); // fills 0.04 of the IOC order; the venue cancels the rest
+    // The submit times out, looks the order up and adopts it: its executions' answer is held while a poll runs.
+    const answerExecutions = venue.holdAnswer('/v5/execution/list');
+    await reached(venue, '/v5/execution/list');
+    await client.poll();
+    answerExecutions();
+    await client.flush();
+    answerCreate();
+    await client.poll();
+    expect(rec.kinds('rc_4')).toEqual(['accepted', 'fill', 'canceled']);
+    expect(rec.fills('rc_4').map((f) => f.quantity)).toEqual([0.04]);
     expect(client.pending()).toBe(0);
   });
 

@@ -534,7 +534,7 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
 
   private async pollRound(): Promise<void> {
     const active = [...this.tracked.values()]
-      .filter((t) => t.state === 'acknowledged' || t.state === 'working' || ((t.state === 'done' || t.state === 'rejected') && (t.cancelRejections.length > 0 || t.cancelsPending > 0)))
+      .filter((t) => t.state === 'acknowledged' || t.state === 'working')
       .sort((a, b) => a.seq - b.seq);
     const lost = [...this.tracked.values()].filter((t) => t.state === 'lost');
     if (active.length === 0 && lost.length === 0) return;
@@ -613,6 +613,9 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
     }
     const complete = t.deliveredQuantity >= report.filledQuantity - EPS * Math.max(1, t.order.quantity);
     if (!complete) return; // the executions lag the order: its end is reported on a later round
+    // Two deliveries of one order can overlap (a poll beside an adoption after an unanswered submit): the one that read
+    // the executions last finds the end reported by the other, and reports nothing more (its fills were deduplicated).
+    if ((t.state as Tracked['state']) === 'done') return;
     if (report.status === 'CANCELED' || report.status === 'EXPIRED' || report.status === 'REJECTED') {
       t.state = 'done';
       const reason = orderReason(json as never) ?? 'canceled';
