@@ -38,7 +38,7 @@ export class BybitV5Venue {
   private readonly accounts = new Map<string, Account>();
   private readonly markets = new Map<string, Market>();
   private readonly counts = new Map<VenueFaultKind, number>();
-  private forced: { kind: VenueFaultKind; path: string | undefined; remaining: number }[] = [];
+  private forced: { kind: VenueFaultKind; path: string | undefined; orderLinkId: string | undefined; remaining: number }[] = [];
   private faults: VenueFaultConfig | undefined;
   private random: Random = seededRandom(0);
   private orderSeq = 0;
@@ -113,9 +113,12 @@ export class BybitV5Venue {
     this.random = seededRandom(faults?.seed ?? 0);
   }
 
-  /** Forces `kind` on the next `count` private requests to `path` (any path when absent), ahead of the random ones. */
-  injectFault(kind: Exclude<VenueFaultKind, 'partial_fill' | 'duplicate_order_link_id'>, options: { path?: string; count?: number } = {}): void {
-    this.forced.push({ kind, path: options.path, remaining: options.count ?? 1 });
+  /**
+   * Forces `kind` on the next `count` private requests to `path` (any path when absent) of `orderLinkId` (any request
+   * when absent), ahead of the random ones.
+   */
+  injectFault(kind: Exclude<VenueFaultKind, 'partial_fill' | 'duplicate_order_link_id'>, options: { path?: string; orderLinkId?: string; count?: number } = {}): void {
+    this.forced.push({ kind, path: options.path, orderLinkId: options.orderLinkId, remaining: options.count ?? 1 });
   }
 
   /** Drops the faults {@link injectFault} forced that are not used up yet. */
@@ -195,9 +198,9 @@ export class BybitV5Venue {
   }
 
   /** Picks the fault of this request (forced first, then one seeded draw), or undefined. */
-  private pickFault(path: string): VenueFaultKind | undefined {
+  private pickFault(path: string, orderLinkId: string | undefined): VenueFaultKind | undefined {
     for (const f of this.forced) {
-      if (f.remaining > 0 && (f.path === undefined || f.path === path)) {
+      if (f.remaining > 0 && (f.path === undefined || f.path === path) && (f.orderLinkId === undefined || f.orderLinkId === orderLinkId)) {
         f.remaining--;
         this.forced = this.forced.filter((x) => x.remaining > 0);
         return f.kind;
@@ -293,16 +296,16 @@ export class BybitV5Venue {
     };
   }
 
-  private readonly answerHolds: { readonly path: string; readonly held: Promise<void> }[] = [];
+  private readonly answerHolds: { readonly path: string; readonly orderLinkId: string | undefined; readonly held: Promise<void> }[] = [];
 
   /**
-   * Processes the next private request to `path` as usual but holds its answer until the returned function is called:
-   * the venue's state has changed and the caller does not know yet (e.g. a cancel answered after a poll saw the order
-   * canceled).
+   * Processes the next private request to `path` (of `orderLinkId`, when given) as usual but holds its answer until the
+   * returned function is called: the venue's state has changed and the caller does not know yet (e.g. a cancel answered
+   * after a poll saw the order canceled).
    */
-  holdAnswer(path: string): () => void {
+  holdAnswer(path: string, orderLinkId?: string): () => void {
     let release!: () => void;
-    this.answerHolds.push({ path, held: new Promise<void>((resolve) => (release = resolve)) });
+    this.answerHolds.push({ path, orderLinkId, held: new Promise<void>((resolve) => (release = resolve)) });
     return () => release();
   }
 
@@ -312,7 +315,7 @@ export class BybitV5Venue {
       const params: Record<string, unknown> = method === 'POST' ? parseBodyLenient(req.body) : { ...req.query };
       const entry: PrivateLogEntry = { path, orderLinkId: params['orderLinkId'] === undefined ? undefined : String(params['orderLinkId']), fault: undefined, outcome: 'ok' };
       this.privateLog.push(entry);
-      const kind = this.pickFault(path);
+      const kind = this.pickFault(path, entry.orderLinkId);
       entry.fault = kind;
       try {
         await this.applyBefore(kind);
@@ -328,7 +331,7 @@ export class BybitV5Venue {
           return { category: 'linear', list: [], nextPageCursor: '' };
         }
         const result = handler(account, params);
-        const hold = this.answerHolds.findIndex((h) => h.path === path);
+        const hold = this.answerHolds.findIndex((h) => h.path === path && (h.orderLinkId === undefined || h.orderLinkId === entry.orderLinkId));
         if (hold >= 0) await this.answerHolds.splice(hold, 1)[0]!.held;
         if (kind === 'late_answer') {
           // Carried out at once, answered late: the caller's other requests (a poll) may see the effect first.

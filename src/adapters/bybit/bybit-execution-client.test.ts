@@ -25,12 +25,17 @@ async function pair(...args: Parameters<typeof startBybitPair>): Promise<{ venue
 /** A pair whose limit buy `id` (0.1 at 99) was placed but declared lost: its create unanswered, 3 lookups failed. */
 async function lostOrder(id: string): Promise<Awaited<ReturnType<typeof pair>>> {
   const p = await pair({}, { timeoutMs: 300 });
-  p.venue.injectFault('never_answered', { path: '/v5/order/create' });
-  p.venue.injectFault('server_error', { path: '/v5/order/realtime', count: 3 });
-  p.client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: id }));
-  await p.client.flush();
-  expect(p.client.orderState(id)).toBe('lost');
+  await lostOrderOn(p.venue, p.client, id);
   return p;
+}
+
+/** Places limit buy `id` (0.1 at 99) through `client` and has it declared lost as {@link lostOrder} does. */
+async function lostOrderOn(venue: BybitV5Venue, client: BybitExecutionClient, id: string): Promise<void> {
+  venue.injectFault('never_answered', { path: '/v5/order/create' });
+  venue.injectFault('server_error', { path: '/v5/order/realtime', count: 3 });
+  client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: id }));
+  await client.flush();
+  expect(client.orderState(id)).toBe('lost');
 }
 
 /** Another client on `venue`'s test account (a restarted runner, or one trading other instruments), connected to a recorder. */
@@ -817,6 +822,26 @@ describe('BybitExecutionClient: a poll and a cancel in flight', () => {
     await client.poll();
     expect(rec.kinds('rc_4')).toEqual(['accepted', 'fill', 'canceled']);
     expect(rec.fills('rc_4').map((f) => f.quantity)).toEqual([0.04]);
+    expect(client.pending()).toBe(0);
+  });
+
+  it('a lost order sent again while a poll looks it up: adopted by the resend, and the poll’s late find changes nothing', async () => {
+    const { venue, client, rec } = await lostOrder('rc_5');
+    await lostOrderOn(venue, client, 'rc_6');
+    venue.trade(98); // both fill at the venue: no longer working, so a poll looks each up by orderLinkId
+    const answerLookup = venue.holdAnswer('/v5/order/realtime', 'rc_5');
+    venue.injectFault('server_error', { path: '/v5/order/realtime', orderLinkId: 'rc_6' }); // this poll does not find rc_6
+    const polled = client.poll();
+    await reached(venue, '/v5/order/realtime', 'rc_5');
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'rc_5' })); // the decision again: 110072, adopted
+    await client.flush();
+    answerLookup();
+    await polled;
+    expect(client.lostOrders().map((l) => l.clientOrderId)).toEqual(['rc_6']);
+    await client.poll();
+    expect(rec.kinds('rc_5')).toEqual(['accepted', 'fill']);
+    expect(rec.kinds('rc_6')).toEqual(['accepted', 'fill']);
+    expect(client.lostOrders()).toEqual([]);
     expect(client.pending()).toBe(0);
   });
 

@@ -561,6 +561,9 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
     for (const t of lost) {
       const found = open.has(t.order.clientOrderId) ? ({ ok: true, value: open.get(t.order.clientOrderId) } as const) : await this.findOrderJson(t.order.clientOrderId, t.order.instrument);
       if (!found.ok || found.value === undefined) continue;
+      // The same decision sent again while this lookup ran took the order over (and follows it): nothing to do here.
+      // Taken as found, it was acknowledged a second time, and the splice below removed another order from the lost list.
+      if ((t.state as Tracked['state']) !== 'lost') continue;
       this.lost.splice(this.lost.findIndex((l) => l.clientOrderId === t.order.clientOrderId), 1);
       this.pendingSubmits++;
       t.venueOrderId = String(found.value['orderId']);
