@@ -767,6 +767,29 @@ describe('BybitExecutionClient: listings longer than one page', () => {
   });
 });
 
+describe('BybitExecutionClient: orders that rest for weeks', () => {
+  // Bybit's execution list answers at most 7 days: from startTime to startTime + 7 days when only startTime is given.
+  it('a limit order filled 9 and 17 days after it was placed: both fills reported, then done', async () => {
+    const t0 = Date.UTC(2026, 5, 1);
+    let now = t0;
+    const { venue, client, rec } = await pair({ participation: 1, now: () => now, recvWindowCheck: false });
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'wk_1' }));
+    await settleClient(client);
+    now = t0 + 9 * 86_400_000;
+    venue.trade(98, 0.04);
+    await client.poll();
+    now = t0 + 17 * 86_400_000;
+    venue.trade(98, 1);
+    await client.poll();
+    expect(rec.kinds('wk_1')).toEqual(['accepted', 'fill', 'fill']);
+    expect(rec.fills('wk_1').map((f) => [f.quantity, f.tsEvent])).toEqual([
+      [0.04, t0 + 9 * 86_400_000],
+      [0.06, t0 + 17 * 86_400_000],
+    ]);
+    expect(client.orderState('wk_1')).toBe('done');
+  });
+});
+
 describe('BybitExecutionClient: a poll and a cancel in flight', () => {
   /** Resolves once the venue has received a request to `path` (for `id`, when given) and, a few ms later, processed it. */
   async function reached(venue: BybitV5Venue, path: string, id?: string): Promise<void> {

@@ -317,14 +317,10 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
     const now = await this.venueNow();
     const out: VenueFillReport[] = [];
     const tsInit = this.clock.now();
-    for (let start = sinceMs; start <= now; start += WEEK_MS) {
-      const end = Math.min(start + WEEK_MS - 1, now);
-      const rows = await this.must(this.pages('execution', { category: 'linear', startTime: start, endTime: end, limit: 100 }));
-      for (const row of rows) {
-        if (!this.symbols.has(String(row['symbol']))) continue;
-        const fill = parseFillReport(row, this.symbols, tsInit);
-        if (fill) out.push(fill);
-      }
+    for (const row of await this.must(this.executionRows({ category: 'linear' }, sinceMs, now))) {
+      if (!this.symbols.has(String(row['symbol']))) continue;
+      const fill = parseFillReport(row, this.symbols, tsInit);
+      if (fill) out.push(fill);
     }
     return out.sort((a, b) => a.tsEvent - b.tsEvent || compareIds(a.executionId, b.executionId));
   }
@@ -600,7 +596,10 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
       this.flushDuplicates(t);
     }
     if (report.filledQuantity > t.deliveredQuantity + EPS * Math.max(1, t.order.quantity)) {
-      const rows = await this.must(this.pages('execution', { category: 'linear', symbol: this.instruments[t.order.instrument]!.symbol, orderId: report.venueOrderId, startTime: Number(json['createdTime']) || undefined, limit: 100 }));
+      // From the order's creation to its last update (a minute's slack): an order may rest for weeks before it fills.
+      const created = Number(json['createdTime']);
+      const params = { category: 'linear', symbol: this.instruments[t.order.instrument]!.symbol, orderId: report.venueOrderId };
+      const rows = await this.must(created > 0 ? this.executionRows(params, created, Math.max(created, report.tsEvent) + 60_000) : this.pages('execution', { ...params, limit: 100 }));
       const tsInit = this.clock.now();
       const fills = rows
         .map((row) => parseFillReport(row, this.symbols, tsInit))
@@ -697,6 +696,17 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
     const rows = await this.pages('order', { category: 'linear', settleCoin: 'USDT', limit: 50 });
     if (!rows.ok) return rows;
     return { ok: true, value: new Map(rows.value.map((o) => [String(o['orderLinkId']), o])) };
+  }
+
+  /** Executions matching `params` from `sinceMs` to `untilMs`: Bybit answers at most 7 days a request, so one request (all its pages) per 7 days. */
+  private async executionRows(params: Record<string, unknown>, sinceMs: number, untilMs: number): Promise<CallResult<Record<string, unknown>[]>> {
+    const out: Record<string, unknown>[] = [];
+    for (let start = sinceMs; start <= untilMs; start += WEEK_MS) {
+      const r = await this.pages('execution', { ...params, startTime: start, endTime: Math.min(start + WEEK_MS - 1, untilMs), limit: 100 });
+      if (!r.ok) return r;
+      out.push(...r.value);
+    }
+    return { ok: true, value: out };
   }
 
   /** All cursor pages of one listing. */
