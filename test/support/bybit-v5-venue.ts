@@ -61,6 +61,7 @@ export class BybitV5Venue {
       initialPrice: options.initialPrice ?? 100,
       participation: options.participation,
       recvWindowCheck: options.recvWindowCheck ?? true,
+      executionsById: options.executionsById ?? 'window',
     };
     for (const raw of DEFAULT_LINEAR_INSTRUMENTS) {
       const lot = raw['lotSizeFilter'] as Record<string, string>;
@@ -402,7 +403,7 @@ export class BybitV5Venue {
     });
     this.privateRoute('GET', '/v5/execution/list', (account, p) => {
       linearCategory(p);
-      const [start, end] = this.window(p);
+      const [start, end] = p['orderId'] !== undefined && this.config.executionsById === 'ignored' ? [-Infinity, Infinity] : this.window(p);
       const list = account.executions
         .filter((e) => (p['symbol'] === undefined || e.symbol === p['symbol']) && (p['orderId'] === undefined || e.orderId === p['orderId']) && (p['orderLinkId'] === undefined || e.orderLinkId === p['orderLinkId']) && e.execTime >= start && e.execTime <= end)
         .reverse();
@@ -822,6 +823,12 @@ export interface BybitV5VenueOptions {
   readonly participation?: number;
   /** Check the request timestamp against the recv window; default true. */
   readonly recvWindowCheck?: boolean;
+  /**
+   * `window` (default): an execution listing by orderId keeps Bybit's 7-day time window; `ignored`: an orderId takes
+   * priority over startTime/endTime (as Bybit documents for some listings), so every window answers all of the order's
+   * executions. Bybit does not document which one its execution list applies: a client must be right under both.
+   */
+  readonly executionsById?: 'window' | 'ignored';
   readonly faults?: VenueFaultConfig;
   /** Market data of the underlying server (instruments, klines, funding). */
   readonly server?: Omit<BybitV5ServerData, 'now'>;

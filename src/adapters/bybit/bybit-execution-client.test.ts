@@ -769,10 +769,10 @@ describe('BybitExecutionClient: listings longer than one page', () => {
 
 describe('BybitExecutionClient: orders that rest for weeks', () => {
   // Bybit's execution list answers at most 7 days: from startTime to startTime + 7 days when only startTime is given.
-  it('a limit order filled 9 and 17 days after it was placed: both fills reported, then done', async () => {
+  it.each(['window', 'ignored'] as const)('a limit order filled 9 and 17 days after it was placed: both fills reported once, then done (orderId and the time window: %s)', async (executionsById) => {
     const t0 = Date.UTC(2026, 5, 1);
     let now = t0;
-    const { venue, client, rec } = await pair({ participation: 1, now: () => now, recvWindowCheck: false });
+    const { venue, client, rec } = await pair({ participation: 1, now: () => now, recvWindowCheck: false, executionsById });
     client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'wk_1' }));
     await settleClient(client);
     now = t0 + 9 * 86_400_000;

@@ -601,10 +601,13 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
       const params = { category: 'linear', symbol: this.instruments[t.order.instrument]!.symbol, orderId: report.venueOrderId };
       const rows = await this.must(created > 0 ? this.executionRows(params, created, Math.max(created, report.tsEvent) + 60_000) : this.pages('execution', { ...params, limit: 100 }));
       const tsInit = this.clock.now();
-      const fills = rows
-        .map((row) => parseFillReport(row, this.symbols, tsInit))
-        .filter((f): f is VenueFillReport => f !== undefined && !t.fillIds.has(f.executionId))
-        .sort((a, b) => a.tsEvent - b.tsEvent || compareIds(a.executionId, b.executionId));
+      // By execution id: each once, also should the venue answer an execution in more than one window.
+      const byId = new Map<string, VenueFillReport>();
+      for (const row of rows) {
+        const f = parseFillReport(row, this.symbols, tsInit);
+        if (f !== undefined && !t.fillIds.has(f.executionId)) byId.set(f.executionId, f);
+      }
+      const fills = [...byId.values()].sort((a, b) => a.tsEvent - b.tsEvent || compareIds(a.executionId, b.executionId));
       for (const f of fills) {
         t.fillIds.add(f.executionId);
         t.deliveredQuantity += f.quantity;
