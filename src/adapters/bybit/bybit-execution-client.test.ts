@@ -797,25 +797,35 @@ describe('BybitExecutionClient: a poll and a cancel in flight', () => {
     await new Promise((r) => setTimeout(r, 10));
   }
 
-  it('the poll sees the order canceled before the cancel is answered: canceled once, nothing pending', async () => {
-    const { venue, client, rec } = await pair();
-    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'rc_1' }));
-    await settleClient(client);
+  /** A pair whose limit buy `id` (0.1 at 99) was accepted and works. */
+  async function working(id: string, ...args: Parameters<typeof pair>): Promise<Awaited<ReturnType<typeof pair>>> {
+    const p = await pair(...args);
+    p.client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: id }));
+    await settleClient(p.client);
+    return p;
+  }
+
+  /** `cancels` cancels of `id`: the venue carries the first out at once and answers it after a poll; then one more poll. */
+  async function cancelAnsweredAfterPoll({ venue, client }: Awaited<ReturnType<typeof pair>>, id: string, cancels = 1): Promise<void> {
     const release = venue.holdAnswer('/v5/order/cancel');
-    client.cancel('rc_1', 0);
-    await reached(venue, '/v5/order/cancel', 'rc_1');
+    for (let k = 0; k < cancels; k++) client.cancel(id, 0);
+    await reached(venue, '/v5/order/cancel', id);
     await client.poll();
     release();
     await client.flush();
     await client.poll();
+  }
+
+  it('the poll sees the order canceled before the cancel is answered: canceled once, nothing pending', async () => {
+    const p = await working('rc_1');
+    await cancelAnsweredAfterPoll(p, 'rc_1');
+    const { client, rec } = p;
     expect(rec.kinds('rc_1')).toEqual(['accepted', 'canceled']);
     expect(client.pending()).toBe(0);
   });
 
   it('the cancel’s answer never comes and a poll saw the order canceled meanwhile: the lookup finds it Cancelled, nothing more is reported', async () => {
-    const { venue, client, rec } = await pair({}, { timeoutMs: 300 });
-    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'rc_2' }));
-    await settleClient(client);
+    const { venue, client, rec } = await working('rc_2', {}, { timeoutMs: 300 });
     const release = venue.holdAnswer('/v5/order/cancel');
     client.cancel('rc_2', 0);
     await reached(venue, '/v5/order/cancel', 'rc_2');
@@ -869,17 +879,9 @@ describe('BybitExecutionClient: a poll and a cancel in flight', () => {
   });
 
   it('a second cancel while the first is in flight: the poll reports canceled once and refuses the second (110001)', async () => {
-    const { venue, client, rec } = await pair();
-    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'rc_3' }));
-    await settleClient(client);
-    const release = venue.holdAnswer('/v5/order/cancel');
-    client.cancel('rc_3', 0);
-    client.cancel('rc_3', 0);
-    await reached(venue, '/v5/order/cancel', 'rc_3');
-    await client.poll();
-    release();
-    await client.flush();
-    await client.poll();
+    const p = await working('rc_3');
+    await cancelAnsweredAfterPoll(p, 'rc_3', 2);
+    const { client, rec } = p;
     expect(rec.kinds('rc_3')).toEqual(['accepted', 'canceled', 'cancel-rejected']);
     expect(client.pending()).toBe(0);
   });
