@@ -2,10 +2,10 @@
  * The live runner (demo mode, real ccxt, the same kernel and strategy as a backtest) under seeded venue faults of every
  * kind the local Bybit v5 venue injects — latency, accepted-but-never-answered, 5xx, 10006, HTTP 429/403, 10002,
  * 110007, partial fills, dropped connections, stale reads, venue restarts, answers late after the request was carried
- * out — plus a burst of 5xx that must open the venue breaker (and close it once the venue answers again). The runner runs in chunks, restarted from its state
- * between chunks, until TM_FAULT_COUNT faults (default 150 in CI; 1,000 in the nightly workflow) were injected,
- * seed TM_FAULT_SEED. It never crashes, never has a decision placed twice at the venue, and ends with the venue's
- * positions. Every fault kind is counted in the output.
+ * out — plus a burst of 5xx that must open the venue breaker (and close it once the venue answers again). The runner
+ * runs in chunks, restarted from its state between chunks, until TM_FAULT_COUNT faults (default 150 in CI; 1,000 in
+ * the nightly workflow) were injected, seed TM_FAULT_SEED. It never crashes, never has a decision placed twice at the
+ * venue, and ends with the venue's positions. Every fault kind is counted in the output.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { BybitExecutionClient } from '../../src/adapters/bybit/index.js';

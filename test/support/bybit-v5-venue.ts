@@ -201,7 +201,7 @@ export class BybitV5Venue {
   /** Picks the fault of this request (forced first, then one seeded draw), or undefined. */
   private pickFault(path: string, orderLinkId: string | undefined): VenueFaultKind | undefined {
     for (const f of this.forced) {
-      if (f.remaining > 0 && (f.path === undefined || f.path === path) && (f.orderLinkId === undefined || f.orderLinkId === orderLinkId)) {
+      if (f.remaining > 0 && (f.path === undefined || f.path === path) && targets(f, orderLinkId)) {
         f.remaining--;
         this.forced = this.forced.filter((x) => x.remaining > 0);
         return f.kind;
@@ -244,15 +244,18 @@ export class BybitV5Venue {
         this.count(kind);
         this.restart();
         return;
-      case 'latency': {
-        this.count(kind);
-        const [lo, hi] = this.faults?.latencyMs ?? [20, 200];
-        await new Promise((r) => setTimeout(r, lo + this.random() * (hi - lo)));
-        return;
-      }
+      case 'latency':
+        return this.delay(kind);
       default:
         return;
     }
+  }
+
+  /** Counts `kind` and waits a seeded delay within `latencyMs` (a `latency` fault before the request is carried out, a `late_answer` after). */
+  private async delay(kind: 'latency' | 'late_answer'): Promise<void> {
+    this.count(kind);
+    const [lo, hi] = this.faults?.latencyMs ?? [20, 200];
+    await new Promise((r) => setTimeout(r, lo + this.random() * (hi - lo)));
   }
 
   private authenticate(req: RouteRequest): Account {
@@ -332,14 +335,10 @@ export class BybitV5Venue {
           return { category: 'linear', list: [], nextPageCursor: '' };
         }
         const result = handler(account, params);
-        const hold = this.answerHolds.findIndex((h) => h.path === path && (h.orderLinkId === undefined || h.orderLinkId === entry.orderLinkId));
+        const hold = this.answerHolds.findIndex((h) => h.path === path && targets(h, entry.orderLinkId));
         if (hold >= 0) await this.answerHolds.splice(hold, 1)[0]!.held;
-        if (kind === 'late_answer') {
-          // Carried out at once, answered late: the caller's other requests (a poll) may see the effect first.
-          this.count(kind);
-          const [lo, hi] = this.faults?.latencyMs ?? [20, 200];
-          await new Promise((r) => setTimeout(r, lo + this.random() * (hi - lo)));
-        }
+        // Carried out at once, answered late: the caller's other requests (a poll) may see the effect first.
+        if (kind === 'late_answer') await this.delay(kind);
         if (kind === 'never_answered') {
           this.count(kind);
           entry.outcome = 'done_unanswered';
@@ -775,6 +774,11 @@ export type VenueFaultKind =
 /** Order in which one uniform draw is mapped onto the random kinds (cumulative rates). */
 const RANDOM_FAULT_ORDER: readonly Exclude<VenueFaultKind, 'duplicate_order_link_id' | 'partial_fill'>[] = ['latency', 'never_answered', 'server_error', 'rate_limit', 'http_429', 'http_403', 'timestamp', 'insufficient_balance', 'dropped_connection', 'stale_read', 'restart', 'late_answer'];
 
+/** Whether a forced fault or an answer hold for `target.orderLinkId` (any request when undefined) applies to a request of `orderLinkId`. */
+function targets(target: { readonly orderLinkId: string | undefined }, orderLinkId: string | undefined): boolean {
+  return target.orderLinkId === undefined || target.orderLinkId === orderLinkId;
+}
+
 /** Listings a `stale_read` fault answers empty (as an eventually consistent read that missed the newest records). */
 const READ_PATHS: ReadonlySet<string> = new Set(['/v5/order/realtime', '/v5/order/history', '/v5/execution/list']);
 
@@ -783,7 +787,8 @@ const READ_PATHS: ReadonlySet<string> = new Set(['/v5/order/realtime', '/v5/orde
  * `late_answer`: the request is carried out at once and answered after a delay (the network's, not the venue's).
  * Seeded random faults: each private request draws one uniform number from a PRNG seeded with `seed` and gets at most
  * one fault (rates are probabilities per request, summing to ≤ 1); `partial_fill` is the probability that one match
- * fills only 20–80 % of what it could. `latencyMs` = [min, max] delay of a `latency` fault (before the request is carried out) and of a `late_answer` (after it; default [20, 200]).
+ * fills only 20–80 % of what it could. `latencyMs` = [min, max] delay of a `latency` fault (before the request is
+ * carried out) and of a `late_answer` (after it); default [20, 200].
  */
 export interface VenueFaultConfig {
   readonly seed: number;
