@@ -9,9 +9,9 @@ import type { VenueFaultKind } from '../support/bybit-v5-venue.js';
 /**
  * A seeded fault campaign: the Bybit execution client submits, cancels and re-issues orders through real ccxt while
  * the local v5 venue injects random faults (latency, answers lost after the order was placed, answers late after it was
- * carried out, 5xx, 10006, HTTP 429/403, 10002, 110007, partial fills, dropped connections, stale listings, venue
- * restarts; 110072 counted whenever a duplicate orderLinkId is refused) until `TM_FAULT_COUNT` faults (default 200)
- * were applied. Half the polls run while commands are in flight. Seed: `TM_FAULT_SEED` (default 12).
+ * carried out, 5xx, 10006, HTTP 429/403, 10002, 110007, cancels of working orders answered 110001, partial fills,
+ * dropped connections, stale listings, venue restarts; 110072 counted whenever a duplicate orderLinkId is refused)
+ * until `TM_FAULT_COUNT` faults (default 200) were applied. Half the polls run while commands are in flight. Seed: `TM_FAULT_SEED` (default 12).
  */
 const FAULT_COUNT = Number(process.env['TM_FAULT_COUNT'] ?? 200);
 const SEED = Number(process.env['TM_FAULT_SEED'] ?? 12);
@@ -29,6 +29,7 @@ const RATES: Partial<Record<VenueFaultKind, number>> = {
   stale_read: 0.03,
   restart: 0.02,
   late_answer: 0.05,
+  cancel_not_found: 0.05,
   partial_fill: 0.3,
 };
 

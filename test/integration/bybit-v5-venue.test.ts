@@ -127,6 +127,32 @@ describe('local Bybit v5 venue: matching and books', () => {
   });
 });
 
+describe('local Bybit v5 venue: what tests make it do', () => {
+  it('rejectOrder closes a working order Rejected with its reason (then cancel → 110001); a non-working one throws', async () => {
+    const venue = await start();
+    expect((await create(venue, { side: 'Buy', orderType: 'Limit', qty: '0.1', price: '99', orderLinkId: 'r_1' })).retCode).toBe(0);
+    venue.rejectOrder('r_1', 'EC_PositionLimitExceeded');
+    expect(venue.orders()[0]).toMatchObject({ orderStatus: 'Rejected', rejectReason: 'EC_PositionLimitExceeded' });
+    const cancel = await signed(venue, 'POST', '/v5/order/cancel', JSON.stringify({ category: 'linear', symbol: 'BTCUSDT', orderLinkId: 'r_1' }));
+    expect(cancel.retCode).toBe(110001);
+    expect(() => venue.rejectOrder('r_1', 'EC_PositionLimitExceeded')).toThrow(/no working order r_1/);
+    expect(() => venue.rejectOrder('r_none', 'x')).toThrow(/no working order r_none/);
+  });
+
+  it('a forced cancel_not_found waits for a cancel or amend, answers it 110001 and leaves the order working', async () => {
+    const venue = await start();
+    venue.injectFault('cancel_not_found');
+    expect((await create(venue, { side: 'Buy', orderType: 'Limit', qty: '0.1', price: '99', orderLinkId: 'n_1' })).retCode).toBe(0);
+    expect((await signed(venue, 'GET', '/v5/order/realtime', 'category=linear&settleCoin=USDT')).retCode).toBe(0);
+    const cancel = () => signed(venue, 'POST', '/v5/order/cancel', JSON.stringify({ category: 'linear', symbol: 'BTCUSDT', orderLinkId: 'n_1' }));
+    expect(await cancel()).toMatchObject({ retCode: 110001, retMsg: 'order not exists or too late to cancel' });
+    expect(venue.orders()[0]).toMatchObject({ orderStatus: 'New' });
+    expect(venue.faultCounts()['cancel_not_found']).toBe(1);
+    expect((await cancel()).retCode).toBe(0);
+    expect(venue.orders()[0]).toMatchObject({ orderStatus: 'Cancelled' });
+  });
+});
+
 describe('local Bybit v5 venue: seeded faults and ccxt', () => {
   it('the same seed and requests give the same faults; every applied fault is counted', async () => {
     const run = async () => {

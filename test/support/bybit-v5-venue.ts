@@ -132,6 +132,18 @@ export class BybitV5Venue {
     return Object.fromEntries(this.counts);
   }
 
+  /**
+   * The venue refuses working order `orderLinkId` after having answered its create: it closes as `Rejected` with
+   * `rejectReason` (as Bybit's matching engine does with an order it then cannot place).
+   * @throws Error when the account holds no working order with that orderLinkId.
+   */
+  rejectOrder(orderLinkId: string, rejectReason: string, apiKey = TEST_API_KEY): void {
+    const account = this.account(apiKey);
+    const order = account.byLinkId.get(orderLinkId);
+    if (order === undefined || !isOpen(order)) throw new Error(`rejectOrder: no working order ${orderLinkId}`);
+    this.closeOrder(account, order, 'Rejected', rejectReason, '');
+  }
+
   /** A venue restart: the realtime endpoint forgets every closed order (history and executions survive). */
   restart(): void {
     for (const a of this.accounts.values()) a.recentClosed.length = 0;
@@ -201,6 +213,8 @@ export class BybitV5Venue {
   /** Picks the fault of this request (forced first, then one seeded draw), or undefined. */
   private pickFault(path: string, orderLinkId: string | undefined): VenueFaultKind | undefined {
     for (const f of this.forced) {
+      // A forced cancel_not_found waits for a cancel or amend (its answer means nothing elsewhere).
+      if (f.kind === 'cancel_not_found' && !CANCEL_PATHS.has(path)) continue;
       if (f.remaining > 0 && (f.path === undefined || f.path === path) && targets(f, orderLinkId)) {
         f.remaining--;
         this.forced = this.forced.filter((x) => x.remaining > 0);
@@ -215,6 +229,7 @@ export class BybitV5Venue {
       if (rate <= 0) continue;
       if (kind === 'insufficient_balance' && path !== '/v5/order/create') continue;
       if (kind === 'stale_read' && !READ_PATHS.has(path)) continue;
+      if (kind === 'cancel_not_found' && !CANCEL_PATHS.has(path)) continue;
       acc += rate;
       if (u < acc) return kind;
     }
@@ -238,6 +253,8 @@ export class BybitV5Venue {
         return reject({ kind: 'http_status', status: 403, body: 'Forbidden: access too frequent' });
       case 'rate_limit':
         return reject({ kind: 'ret_code', retCode: 10006, retMsg: 'Too many visits!' });
+      case 'cancel_not_found':
+        return reject({ kind: 'ret_code', retCode: 110001, retMsg: 'order not exists or too late to cancel' });
       case 'timestamp':
         return reject({ kind: 'ret_code', retCode: 10002, retMsg: `invalid request, please check your server timestamp or recv_window param. server_timestamp[${this.now()}]` });
       case 'restart':
@@ -716,7 +733,7 @@ export class BybitV5Venue {
     });
   }
 
-  private closeOrder(account: Account, order: VenueOrder, status: 'Filled' | 'Cancelled', rejectReason: string, cancelType: string): void {
+  private closeOrder(account: Account, order: VenueOrder, status: 'Filled' | 'Cancelled' | 'Rejected', rejectReason: string, cancelType: string): void {
     order.orderStatus = status;
     order.rejectReason = rejectReason;
     if (cancelType) order.cancelType = cancelType;
@@ -769,10 +786,11 @@ export type VenueFaultKind =
   | 'dropped_connection'
   | 'stale_read'
   | 'restart'
-  | 'late_answer';
+  | 'late_answer'
+  | 'cancel_not_found';
 
 /** Order in which one uniform draw is mapped onto the random kinds (cumulative rates). */
-const RANDOM_FAULT_ORDER: readonly Exclude<VenueFaultKind, 'duplicate_order_link_id' | 'partial_fill'>[] = ['latency', 'never_answered', 'server_error', 'rate_limit', 'http_429', 'http_403', 'timestamp', 'insufficient_balance', 'dropped_connection', 'stale_read', 'restart', 'late_answer'];
+const RANDOM_FAULT_ORDER: readonly Exclude<VenueFaultKind, 'duplicate_order_link_id' | 'partial_fill'>[] = ['latency', 'never_answered', 'server_error', 'rate_limit', 'http_429', 'http_403', 'timestamp', 'insufficient_balance', 'dropped_connection', 'stale_read', 'restart', 'late_answer', 'cancel_not_found'];
 
 /** Whether a forced fault or an answer hold for `target.orderLinkId` (any request when undefined) applies to a request of `orderLinkId`. */
 function targets(target: { readonly orderLinkId: string | undefined }, orderLinkId: string | undefined): boolean {
@@ -782,8 +800,14 @@ function targets(target: { readonly orderLinkId: string | undefined }, orderLink
 /** Listings a `stale_read` fault answers empty (as an eventually consistent read that missed the newest records). */
 const READ_PATHS: ReadonlySet<string> = new Set(['/v5/order/realtime', '/v5/order/history', '/v5/execution/list']);
 
+/** Requests a `cancel_not_found` fault answers 110001 without carrying them out. */
+const CANCEL_PATHS: ReadonlySet<string> = new Set(['/v5/order/cancel', '/v5/order/amend']);
+
 /**
  * `stale_read`: an order or execution listing answers an empty list (Bybit's listings lag its matching engine).
+ * `cancel_not_found`: a cancel or amend is answered 110001 ("order not exists or too late to cancel") and not carried
+ * out although the order works (Bybit's cancel can miss an order it created moments before: hirokisan/bybit#129,
+ * ccxt/ccxt#23922).
  * `late_answer`: the request is carried out at once and answered after a delay (the network's, not the venue's).
  * Seeded random faults: each private request draws one uniform number from a PRNG seeded with `seed` and gets at most
  * one fault (rates are probabilities per request, summing to ≤ 1); `partial_fill` is the probability that one match
@@ -864,7 +888,7 @@ interface VenueOrder {
   qty: number;
   price: number;
   readonly reduceOnly: boolean;
-  orderStatus: 'New' | 'PartiallyFilled' | 'Filled' | 'Cancelled';
+  orderStatus: 'New' | 'PartiallyFilled' | 'Filled' | 'Cancelled' | 'Rejected';
   rejectReason: string;
   cancelType: string;
   cumExecQty: number;

@@ -294,6 +294,22 @@ describe('BybitExecutionClient: cancels without a clear answer, and orders the l
     expect(reasons(rec, 'cx_5', 'cancel-rejected')).toEqual(['order is not working at the venue (110001: filled, canceled or unknown)']);
   });
 
+  it('a cancel answered 110001 while the order still works (Bybit can miss a just-created order): refused by the next poll, the order works on; a second cancel cancels it', async () => {
+    const { venue, client, rec } = await working('cx_6');
+    venue.injectFault('cancel_not_found', { path: '/v5/order/cancel' });
+    client.cancel('cx_6', 0);
+    await settleClient(client);
+    expect(rec.kinds('cx_6')).toEqual(['accepted', 'cancel-rejected']);
+    expect(reasons(rec, 'cx_6', 'cancel-rejected')).toEqual(['order is not working at the venue (110001: filled, canceled or unknown)']);
+    expect(client.pending()).toBe(0);
+    expect(client.orderState('cx_6')).toBe('working');
+    expect(venue.orders()[0]!['orderStatus']).toBe('New');
+    client.cancel('cx_6', 0);
+    await settleClient(client);
+    expect(rec.kinds('cx_6')).toEqual(['accepted', 'cancel-rejected', 'canceled']);
+    expect(venue.orders()[0]!['orderStatus']).toBe('Cancelled');
+  });
+
   it('a cancel of an id the venue never had: refused at once, by its answer or by the lookup', async () => {
     const { venue, client, rec } = await pair();
     client.cancel('cx_never_1', 0);
@@ -414,6 +430,32 @@ describe('BybitExecutionClient: what a poll reports, in venue order', () => {
     expect(rec.kinds('dv_5')).toEqual([]);
     await settleClient(client);
     expect(rec.kinds('dv_5')).toEqual(['accepted', 'fill', 'cancel-rejected']);
+    expect(client.pending()).toBe(0);
+  });
+
+  it('an order the venue answers and then refuses (Rejected) before the first poll: rejected with the reason, never accepted', async () => {
+    const { venue, client, rec } = await pair();
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'dv_7' }));
+    await client.flush();
+    expect(client.orderState('dv_7')).toBe('acknowledged');
+    venue.rejectOrder('dv_7', 'EC_PositionLimitExceeded');
+    await settleClient(client);
+    expect(rec.kinds('dv_7')).toEqual(['rejected']);
+    expect(rec.events.find((e) => e.clientOrderId === 'dv_7')).toMatchObject({ reason: 'EC_PositionLimitExceeded' });
+    expect(client.orderState('dv_7')).toBe('rejected');
+    expect(client.pending()).toBe(0);
+  });
+
+  it('a working order the venue then refuses (Rejected): its end is reported, canceled with the reason, and a cancel of it refused', async () => {
+    const { venue, client, rec } = await pair();
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'dv_8' }));
+    await settleClient(client);
+    venue.rejectOrder('dv_8', 'EC_PositionLimitExceeded');
+    client.cancel('dv_8', 0);
+    await settleClient(client);
+    expect(rec.kinds('dv_8')).toEqual(['accepted', 'canceled', 'cancel-rejected']);
+    expect(rec.events.find((e) => e.clientOrderId === 'dv_8' && e.kind === 'canceled')).toMatchObject({ reason: 'EC_PositionLimitExceeded' });
+    expect(client.orderState('dv_8')).toBe('done');
     expect(client.pending()).toBe(0);
   });
 
