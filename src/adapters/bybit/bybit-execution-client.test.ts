@@ -295,18 +295,18 @@ describe('BybitExecutionClient: cancels without a clear answer, and orders the l
   });
 
   it('a cancel answered 110001 while the order still works (Bybit can miss a just-created order): refused by the next poll, the order works on; a second cancel cancels it', async () => {
-    const { venue, client, rec } = await working('cx_6');
+    const { venue, client, rec } = await working('cx_nf');
     venue.injectFault('cancel_not_found', { path: '/v5/order/cancel' });
-    client.cancel('cx_6', 0);
+    client.cancel('cx_nf', 0);
     await settleClient(client);
-    expect(rec.kinds('cx_6')).toEqual(['accepted', 'cancel-rejected']);
-    expect(reasons(rec, 'cx_6', 'cancel-rejected')).toEqual(['order is not working at the venue (110001: filled, canceled or unknown)']);
+    expect(rec.kinds('cx_nf')).toEqual(['accepted', 'cancel-rejected']);
+    expect(reasons(rec, 'cx_nf', 'cancel-rejected')).toEqual(['order is not working at the venue (110001: filled, canceled or unknown)']);
     expect(client.pending()).toBe(0);
-    expect(client.orderState('cx_6')).toBe('working');
+    expect(client.orderState('cx_nf')).toBe('working');
     expect(venue.orders()[0]!['orderStatus']).toBe('New');
-    client.cancel('cx_6', 0);
+    client.cancel('cx_nf', 0);
     await settleClient(client);
-    expect(rec.kinds('cx_6')).toEqual(['accepted', 'cancel-rejected', 'canceled']);
+    expect(rec.kinds('cx_nf')).toEqual(['accepted', 'cancel-rejected', 'canceled']);
     expect(venue.orders()[0]!['orderStatus']).toBe('Cancelled');
   });
 
@@ -355,6 +355,30 @@ describe('BybitExecutionClient: cancels without a clear answer, and orders the l
     expect(creates(venue, 'cx_7').map((e) => e.outcome)).toEqual(['done_unanswered', 'ret_110072']);
     expect(client.lostOrders()).toEqual([]);
     expect(rec.kinds('cx_7')).toEqual(['accepted']);
+    expect(venue.orders().length).toBe(1);
+  });
+
+  it('of two lost orders, the decision of the second sent again: that one is followed, the first stays lost', async () => {
+    const { venue, client, rec } = await lostOrder('cx_8');
+    await lostOrderOn(venue, client, 'cx_9');
+    expect(client.lostOrders().map((l) => l.clientOrderId)).toEqual(['cx_8', 'cx_9']);
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'cx_9' }));
+    await client.flush(); // 110072: the venue has it; adopted
+    expect(client.lostOrders().map((l) => l.clientOrderId)).toEqual(['cx_8']);
+    expect(rec.kinds('cx_9')).toEqual(['accepted']);
+    expect(rec.kinds('cx_8')).toEqual([]);
+  });
+
+  it('a decision the venue refused (110007) sent again is placed: no order holds its orderLinkId', async () => {
+    const { venue, client, rec } = await pair();
+    venue.injectFault('insufficient_balance', { path: '/v5/order/create' });
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'cx_10' }));
+    await settleClient(client);
+    expect(rec.kinds('cx_10')).toEqual(['rejected']);
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'cx_10' }));
+    await settleClient(client);
+    expect(creates(venue, 'cx_10').map((e) => e.outcome)).toEqual(['ret_110007', 'ok']);
+    expect(rec.kinds('cx_10')).toEqual(['rejected', 'accepted']);
     expect(venue.orders().length).toBe(1);
   });
 });
