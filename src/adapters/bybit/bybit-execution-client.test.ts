@@ -777,19 +777,21 @@ describe('BybitExecutionClient: working orders the listings lose', () => {
     for (let k = 0; k < 3; k++) await client.poll();
     expect(lost).toEqual(['wl_a', 'wl_b']);
     expect(client.pending()).toBe(0); // they were answered (accepted) before: nothing more is owed
-    // The next poll misses wl_a (the open orders and its lookup stale) and finds wl_b.
-    venue.injectFault('stale_read', { path: '/v5/order/realtime', count: 2 });
-    venue.injectFault('stale_read', { path: '/v5/order/history', count: 1 });
+    // The next poll finds wl_a and misses wl_b (the open orders and wl_b's lookup stale): the first of the lost list
+    // leaves it, the last stays.
+    venue.injectFault('stale_read', { path: '/v5/order/realtime', count: 1 });
+    venue.injectFault('stale_read', { path: '/v5/order/realtime', orderLinkId: 'wl_b' });
+    venue.injectFault('stale_read', { path: '/v5/order/history', orderLinkId: 'wl_b' });
     await client.poll();
-    expect(client.lostOrders().map((l) => l.clientOrderId)).toEqual(['wl_a']);
-    expect(client.orderState('wl_a')).toBe('lost');
-    expect(client.orderState('wl_b')).toBe('working');
+    expect(client.lostOrders().map((l) => l.clientOrderId)).toEqual(['wl_b']);
+    expect(client.orderState('wl_b')).toBe('lost');
+    expect(client.orderState('wl_a')).toBe('working');
     // Found again, an order is acknowledged again (the kernel takes a repeated acknowledgement as nothing new).
-    expect(rec.kinds('wl_b')).toEqual(['accepted', 'accepted']);
+    expect(rec.kinds('wl_a')).toEqual(['accepted', 'accepted']);
     expect(client.pending()).toBe(0);
     await client.poll();
     expect(client.lostOrders()).toEqual([]);
-    expect(client.orderState('wl_a')).toBe('working');
+    expect(client.orderState('wl_b')).toBe('working');
     expect(client.pending()).toBe(0);
   });
 });
