@@ -662,6 +662,36 @@ describe('BybitExecutionClient: orders it did not place, lost orders and repeate
     expect(client.lostOrders()).toEqual([]);
   });
 
+  it('110072 and every lookup fails: lost, naming it (unknown); never adopted from nothing', async () => {
+    const lost: string[] = [];
+    const { venue, client, rec } = await pair({}, { timeoutMs: 300 }, { onOrderLost: (e) => lost.push(e.reason) });
+    venue.injectFault('never_answered', { path: '/v5/order/create' });
+    venue.injectFault('stale_read', { path: '/v5/order/realtime' });
+    venue.injectFault('stale_read', { path: '/v5/order/history' });
+    venue.injectFault('server_error', { path: '/v5/order/realtime', count: 3 });
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'rs_3' }));
+    // The create unanswered, its lookup absent (stale listings), sent once more: 110072; the 3 lookups after it fail.
+    await client.flush();
+    expect(creates(venue, 'rs_3').map((e) => e.outcome)).toEqual(['done_unanswered', 'ret_110072']);
+    expect(lost).toEqual(['the venue answered 110072 (orderLinkId exists) but the order could not be read (unknown)']);
+    expect(rec.kinds('rs_3')).toEqual([]);
+    await client.poll();
+    expect(rec.kinds('rs_3')).toEqual(['accepted']);
+  });
+
+  it('the create dropped twice, absent at each lookup: sent once more only, then lost naming it', async () => {
+    const lost: string[] = [];
+    const { venue, client, rec } = await pair({}, { timeoutMs: 300 }, { onOrderLost: (e) => lost.push(e.reason) });
+    venue.injectFault('dropped_connection', { path: '/v5/order/create', count: 3 });
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'rs_4' }));
+    await client.flush();
+    expect(creates(venue, 'rs_4').map((e) => e.outcome)).toEqual(['fault', 'fault']);
+    expect(lost).toEqual(['no answer to the submit, sent once more with the same orderLinkId, still not found at the venue']);
+    expect(client.orderState('rs_4')).toBe('lost');
+    expect(rec.kinds('rs_4')).toEqual([]);
+    expect(venue.orders()).toEqual([]);
+  });
+
   it('a cancel of a lost order the venue has: canceled once the poll finds the order, after its accepted', async () => {
     const { client, rec } = await lostOrder('rs_3');
     client.cancel('rs_3', 0);
