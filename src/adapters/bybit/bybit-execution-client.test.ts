@@ -210,6 +210,29 @@ describe('BybitExecutionClient: venue queries', () => {
     expect(balance.walletBalance).toBeCloseTo(venue.walletBalance(), 9);
   });
 
+  it('a query the venue fails (a 5xx on a listing page, on the lookup’s history, on the server time) rejects with the redacted BybitError, never answers empty', async () => {
+    const { venue, client } = await pair();
+    const failing = async (path: string, query: () => Promise<unknown>) => {
+      venue.injectFault('server_error', { path });
+      const e = await query().then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      expect(e, path).toBeInstanceOf(BybitError);
+      expect((e as BybitError).code, path).toBe('unexpected_status');
+    };
+    await failing('/v5/order/realtime', () => client.openOrders(''));
+    await failing('/v5/position/list', () => client.positions());
+    await failing('/v5/account/wallet-balance', () => client.balance());
+    await failing('/v5/execution/list', () => client.executionsSince(Date.now() - 60_000));
+    await failing('/v5/order/history', () => client.queryOrder('never_placed', 0));
+    venue.server.inject({ path: '/v5/market/time', fault: { kind: 'http_status', status: 502, body: 'Bad Gateway' } });
+    await expect(client.executionsSince(Date.now() - 60_000)).rejects.toBeInstanceOf(BybitError);
+    // With the venue healthy every query answers.
+    expect(await client.openOrders('')).toEqual([]);
+    expect(await client.executionsSince(Date.now() - 60_000)).toEqual([]);
+  });
+
   it('executions since a time more than 7 days back: split into 7-day windows, oldest first', async () => {
     let now = Date.UTC(2026, 0, 1);
     const { venue, client } = await pair({ now: () => now, recvWindowCheck: false });
