@@ -150,12 +150,27 @@ describe('BybitExecutionClient: venue answers', () => {
     expect(venue.orders()).toEqual([]);
   });
 
-  it('10002 from a venue clock 30 s ahead: resyncs once (GET /v5/market/time) and goes through', async () => {
-    const { venue, client, rec } = await pair({ now: () => Date.now() + 30_000 });
+  it('a venue clock 30 s ahead: prepare() syncs to it (no 10002); a later jump of 30 s is met by one resync (GET /v5/market/time) and goes through', async () => {
+    let skew = 30_000;
+    const { venue, client, rec } = await pair({ now: () => Date.now() + skew });
     client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'va_3' }));
     await settleClient(client);
     expect(rec.kinds('va_3')).toEqual(['accepted']);
-    expect(venue.orders().length).toBe(1);
+    expect(venue.privateLog.filter((e) => e.outcome === 'ret_10002')).toEqual([]);
+    skew = 60_000;
+    client.submit(order('buy', 'limit', 0.1, { price: 98, clientOrderId: 'va_3b' }));
+    await settleClient(client);
+    expect(creates(venue, 'va_3b').map((e) => e.outcome)).toEqual(['ret_10002', 'ok']);
+    expect(rec.kinds('va_3b')).toEqual(['accepted']);
+    expect(venue.orders().length).toBe(2);
+  });
+
+  it('prepare() rejects with the BybitError when the venue time cannot be read', async () => {
+    const { venue } = await pair();
+    const { client } = clientOn(venue);
+    venue.server.inject({ path: '/v5/market/time', fault: { kind: 'http_status', status: 502, body: 'Bad Gateway' } });
+    await expect(client.prepare()).rejects.toBeInstanceOf(BybitError);
+    await expect(client.prepare()).resolves.toBeUndefined();
   });
 
   it('110007 insufficient balance: rejected with the reason', async () => {
