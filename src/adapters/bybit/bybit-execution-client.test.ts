@@ -611,6 +611,29 @@ describe('BybitExecutionClient: spacing, error hooks, instruments', () => {
     expect(spacing[2]! - spacing[1]!).toBeLessThanOrEqual(500);
   });
 
+  it('rate limits in a row double the spacing each time (2 s, 4 s, then the 5 s cap); a success halves it', async () => {
+    const sleeps: number[] = [];
+    const waits: number[] = [];
+    const { venue, client, rec } = await pair({}, { backoffBaseMs: 2_000, backoffMaxMs: 5_000, seed: 3 }, { sleep: async (ms) => void sleeps.push(ms), onRateLimitWait: (s) => waits.push(s * 1000) });
+    venue.injectFault('rate_limit', { path: '/v5/order/create', count: 3 });
+    client.submit(order('buy', 'limit', 0.1, { price: 98, clientOrderId: 'sp_2' }));
+    await settleClient(client);
+    expect(rec.kinds('sp_2')).toEqual(['accepted']);
+    expect(waits.length).toBe(3);
+    // As above, the slots run ahead of the clock: each spacing sleep is the sum of the intervals so far less the time elapsed.
+    const spacing = sleeps.filter((ms) => !waits.includes(ms));
+    expect(spacing.length).toBeGreaterThanOrEqual(4);
+    const steps = spacing.slice(0, 4).map((ms, k) => ms - (k === 0 ? 0 : spacing[k - 1]!));
+    expect(steps[0]).toBeGreaterThan(1_000);
+    expect(steps[0]).toBeLessThanOrEqual(2_000);
+    expect(steps[1]).toBeGreaterThan(3_000);
+    expect(steps[1]).toBeLessThanOrEqual(4_000);
+    expect(steps[2]).toBeGreaterThan(4_000);
+    expect(steps[2]).toBeLessThanOrEqual(5_000);
+    expect(steps[3]).toBeGreaterThan(1_500);
+    expect(steps[3]).toBeLessThanOrEqual(2_500);
+  });
+
   it('tells onVenueError each failure: the retCode when the venue gave one, else the error code', async () => {
     const seen: string[] = [];
     const { venue, client } = await pair({}, { timeoutMs: 300 }, { onVenueError: (code) => seen.push(code) });
