@@ -150,6 +150,18 @@ describe('BybitExecutionClient: venue answers', () => {
     expect(venue.orders()).toEqual([]);
   });
 
+  it('a cancel rate limited past the allowed retries: refused with the reason at once, not looked up, the order still works', async () => {
+    const { venue, client, rec } = await pair({}, { rateLimitRetries: 1 });
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'va_2c' }));
+    await settleClient(client);
+    venue.injectFault('rate_limit', { path: '/v5/order/cancel', count: 2 });
+    client.cancel('va_2c', 0);
+    await settleClient(client);
+    expect(rec.kinds('va_2c')).toEqual(['accepted', 'cancel-rejected']);
+    expect(paths(venue, 'va_2c').filter((p) => !p.startsWith('/v5/order/create'))).toEqual(['/v5/order/cancel:fault', '/v5/order/cancel:fault']); // 10006 twice, no lookup
+    expect(venue.orders()[0]!['orderStatus']).toBe('New');
+  });
+
   it('a venue clock 30 s ahead: prepare() syncs to it (no 10002); a later jump of 30 s is met by one resync (GET /v5/market/time) and goes through', async () => {
     let skew = 30_000;
     const { venue, client, rec } = await pair({ now: () => Date.now() + skew });
@@ -422,6 +434,17 @@ describe('BybitExecutionClient: cancels without a clear answer, and orders the l
 });
 
 describe('BybitExecutionClient: what a poll reports, in venue order', () => {
+  it('polls called together share one round (one listing of the working orders); an id never seen has no state', async () => {
+    const { venue, client, rec } = await pair();
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'dv_0' }));
+    await client.flush();
+    const before = venue.privateLog.length;
+    await Promise.all([client.poll(), client.poll(), client.poll()]);
+    expect(venue.privateLog.slice(before).map((e) => e.path)).toEqual(['/v5/order/realtime']);
+    expect(rec.kinds('dv_0')).toEqual(['accepted']);
+    expect(client.orderState('never_seen')).toBeUndefined();
+  });
+
   it('partial fills: each execution once, in order, however often the order is polled', async () => {
     const { venue, client, rec } = await pair({ participation: 1 });
     client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'dv_1' }));
@@ -492,6 +515,22 @@ describe('BybitExecutionClient: what a poll reports, in venue order', () => {
     expect(rec.kinds('dv_5')).toEqual([]);
     await settleClient(client);
     expect(rec.kinds('dv_5')).toEqual(['accepted', 'fill', 'cancel-rejected']);
+    expect(client.pending()).toBe(0);
+  });
+
+  it('commands before the first poll: a cancel not confirmed (no answers) is reported after the order’s accepted', async () => {
+    const { venue, client, rec } = await pair();
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'dv_5b' }));
+    await client.flush();
+    expect(client.orderState('dv_5b')).toBe('acknowledged');
+    venue.injectFault('dropped_connection', { path: '/v5/order/cancel', count: 2 });
+    venue.injectFault('server_error', { path: '/v5/order/realtime', count: 2 });
+    client.cancel('dv_5b', 0);
+    await client.flush();
+    expect(rec.kinds('dv_5b')).toEqual([]);
+    await settleClient(client);
+    expect(rec.kinds('dv_5b')).toEqual(['accepted', 'cancel-rejected']);
+    expect(rec.events.find((e) => e.clientOrderId === 'dv_5b' && e.kind === 'cancel-rejected')).toMatchObject({ reason: 'cancel not confirmed: no answer from the venue' });
     expect(client.pending()).toBe(0);
   });
 
