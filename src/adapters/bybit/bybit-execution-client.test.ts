@@ -712,6 +712,21 @@ describe('BybitExecutionClient: spacing, error hooks, instruments', () => {
     expect(balance.tsEvent).toBeGreaterThan(0);
   });
 
+  it('an instrument index it does not have: the submit rejected and the cancel refused at once, naming the index; nothing sent, nothing lost', async () => {
+    const { venue, client, rec } = await pair();
+    const sent = venue.privateLog.length;
+    client.submit({ ...order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'in_7' }), instrument: 7 });
+    client.cancel('in_9', 9);
+    await client.flush();
+    expect(rec.kinds('in_7')).toEqual(['rejected']);
+    expect(rec.events.find((e) => e.clientOrderId === 'in_7')).toMatchObject({ reason: 'instrument must be an index in [0, 2), was 7' });
+    expect(rec.events.find((e) => e.clientOrderId === 'in_9')).toMatchObject({ kind: 'cancel-rejected', reason: 'instrument must be an index in [0, 2), was 9' });
+    expect(client.lostOrders()).toEqual([]);
+    expect(client.pending()).toBe(0);
+    expect(venue.privateLog.length).toBe(sent);
+    await expect(client.setLeverage(5, 3)).rejects.toMatchObject({ code: 'invalid_argument' });
+  });
+
   it('lists open orders by prefix, oldest first; the accepted event carries the venue’s creation time', async () => {
     let now = Date.UTC(2026, 2, 1);
     const { client, rec } = await pair({ now: () => now, recvWindowCheck: false });

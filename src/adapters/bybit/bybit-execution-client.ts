@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Instrument } from '../../core/instrument.js';
 import type { OrderCommand } from '../../core/order.js';
 import { seededRandom, type Random } from '../../core/random.js';
+import { err, ok, type Result } from '../../core/result.js';
 import { redactError, redactText } from '../../core/redact.js';
 import type { Clock } from '../../core/time.js';
 import type { ExecutionClient, ExecutionEvents } from '../../engine/execution-client.js';
@@ -209,7 +210,9 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
   /** Sets the leverage of an instrument; "not modified" (110043) counts as done. @throws BybitError (redacted). */
   async setLeverage(instrument: number, leverage: number): Promise<void> {
     await this.ensureMarkets();
-    const r = await this.call(() => this.exchange.setLeverage(leverage, this.unified(instrument)));
+    const symbol = this.symbolOf(instrument);
+    if (!symbol.success) throw symbol.error;
+    const r = await this.call(() => this.exchange.setLeverage(leverage, symbol.data));
     if (!r.ok && !(r.kind === 'venue' && r.retCode === 110043)) throw r.error;
   }
 
@@ -387,11 +390,14 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
     } catch (e) {
       return this.reject(t, order, `venue unavailable: ${this.redacted(e).message}`, duplicateCommand);
     }
+    // Outside the request: an instrument index this client does not have is the caller's error, not a lost answer.
+    const symbol = this.symbolOf(order.instrument);
+    if (!symbol.success) return this.reject(t, order, symbol.error.message, duplicateCommand);
     let resent = false;
     for (;;) {
       const r = await this.call(() => {
         this.deps.onCreateOrder?.(order.clientOrderId);
-        return this.exchange.createOrder(this.unified(order.instrument), order.type, order.side, order.quantity, order.type === 'limit' ? order.price : undefined, this.orderParams(order));
+        return this.exchange.createOrder(symbol.data, order.type, order.side, order.quantity, order.type === 'limit' ? order.price : undefined, this.orderParams(order));
       });
       if (r.ok) {
         if (duplicateCommand) return this.reject(t, order, 'duplicate client order id', true); // cannot happen: the venue has the id
@@ -490,8 +496,10 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
     } catch (e) {
       return done('cancel-rejected', `venue unavailable: ${this.redacted(e).message}`);
     }
+    const symbol = this.symbolOf(instrument);
+    if (!symbol.success) return done('cancel-rejected', symbol.error.message);
     for (let attempt = 0; attempt < 2; attempt++) {
-      const r = await this.call(() => this.exchange.cancelOrder(undefined as unknown as string, this.unified(instrument), { orderLinkId: clientOrderId }));
+      const r = await this.call(() => this.exchange.cancelOrder(undefined as unknown as string, symbol.data, { orderLinkId: clientOrderId }));
       if (r.ok) {
         if (t && (t.state === 'acknowledged' || t.state === 'working' || t.state === 'lost')) {
           t.cancelsPending++; // the poll reports canceled after the order's last fills
@@ -668,10 +676,11 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
     this.marketsLoaded = true;
   }
 
-  private unified(instrument: number): string {
+  /** The ccxt symbol of instrument index `instrument`, or an `invalid_argument` error naming the index and the range. */
+  private symbolOf(instrument: number): Result<string, BybitError> {
     const i = this.instruments[instrument];
-    if (i === undefined) throw new BybitError('invalid_argument', `instrument must be an index in [0, ${this.instruments.length}), was ${instrument}`, { instrument });
-    return storeToUnifiedSymbol(i.symbol);
+    if (i === undefined) return err(new BybitError('invalid_argument', `instrument must be an index in [0, ${this.instruments.length}), was ${instrument}`, { instrument }));
+    return ok(storeToUnifiedSymbol(i.symbol));
   }
 
   private async venueNow(): Promise<number> {
