@@ -712,6 +712,17 @@ describe('BybitExecutionClient: spacing, error hooks, instruments', () => {
     expect(balance.tsEvent).toBeGreaterThan(0);
   });
 
+  it('loads the markets once: later commands, polls and queries ask the venue for no instrument list', async () => {
+    const { venue, client } = await pair();
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'dv_m' }));
+    client.cancel('dv_m', 0);
+    await settleClient(client);
+    await client.positions();
+    await client.setLeverage(0, 3);
+    // One loading: ccxt reads the linear list and its PreLaunch part.
+    expect(venue.server.requests.filter((r) => r.path === '/v5/market/instruments-info').map((r) => r.query['status'] ?? '')).toEqual(['', 'PreLaunch']);
+  });
+
   it('an instrument index it does not have: the submit rejected and the cancel refused at once, naming the index; nothing sent, nothing lost', async () => {
     const { venue, client, rec } = await pair();
     const sent = venue.privateLog.length;
