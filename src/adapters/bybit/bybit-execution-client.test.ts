@@ -547,6 +547,18 @@ describe('BybitExecutionClient: what a poll reports, in venue order', () => {
     expect(client.pending()).toBe(0);
   });
 
+  it('an order partly filled and then refused (Rejected) before the first poll: accepted, its fill, then canceled with the reason; no fill lost', async () => {
+    const { venue, client, rec } = await pair({ participation: 1 });
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'dv_7b' }));
+    await client.flush();
+    venue.trade(98, 0.04);
+    venue.rejectOrder('dv_7b', 'EC_PositionLimitExceeded');
+    await settleClient(client);
+    expect(rec.kinds('dv_7b')).toEqual(['accepted', 'fill', 'canceled']);
+    expect(rec.fills('dv_7b')[0]!.quantity).toBeCloseTo(0.04, 12);
+    expect(rec.events.find((e) => e.clientOrderId === 'dv_7b' && e.kind === 'canceled')).toMatchObject({ reason: 'EC_PositionLimitExceeded' });
+  });
+
   it('a working order the venue then refuses (Rejected): its end is reported, canceled with the reason, and a cancel of it refused', async () => {
     const { venue, client, rec } = await pair();
     client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'dv_8' }));
