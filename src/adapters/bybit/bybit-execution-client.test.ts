@@ -38,6 +38,27 @@ async function lostOrderOn(venue: BybitV5Venue, client: BybitExecutionClient, id
   expect(client.orderState(id)).toBe('lost');
 }
 
+/** Submits limit buy `id` (0.1 at 99, instrument 0) and waits until the client has done all it does for the command. */
+async function placeLimitBuy(client: BybitExecutionClient, id: string): Promise<void> {
+  client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: id }));
+  await client.flush();
+}
+
+/** A pair (submit timeout 300 ms) whose lost orders' reasons are collected in `lost`, in order. */
+async function pairNotingLosses(): Promise<Awaited<ReturnType<typeof pair>> & { lost: string[] }> {
+  const lost: string[] = [];
+  const p = await pair({}, { timeoutMs: 300 }, { onOrderLost: (e) => lost.push(e.reason) });
+  return { ...p, lost };
+}
+
+/** Cancels `id` (instrument 0) with neither of its two cancel requests nor the lookup between them answered. */
+async function cancelUnconfirmed(venue: BybitV5Venue, client: BybitExecutionClient, id: string): Promise<void> {
+  venue.injectFault('dropped_connection', { path: '/v5/order/cancel', count: 2 });
+  venue.injectFault('server_error', { path: '/v5/order/realtime', count: 2 });
+  client.cancel(id, 0);
+  await client.flush();
+}
+
 /** Another client on `venue`'s test account (a restarted runner, or one trading other instruments), connected to a recorder. */
 function clientOn(venue: BybitV5Venue, instruments: readonly Instrument[] = BYBIT_TEST_INSTRUMENTS): { client: BybitExecutionClient; rec: EventRecorder } {
   const client = new BybitExecutionClient({ apiUrl: venue.url, rateLimitMs: 0, timeoutMs: 2_000, backoffBaseMs: 5, backoffMaxMs: 50 }, { instruments, keys: { apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET }, clock: wallClock, env: {} });
@@ -313,10 +334,7 @@ describe('BybitExecutionClient: cancels without a clear answer, and orders the l
 
   it('no answer to two cancels nor to the lookups: the cancel is refused as not confirmed, the order still works', async () => {
     const { venue, client, rec } = await working('cx_3');
-    venue.injectFault('dropped_connection', { path: '/v5/order/cancel', count: 2 });
-    venue.injectFault('server_error', { path: '/v5/order/realtime', count: 2 });
-    client.cancel('cx_3', 0);
-    await client.flush();
+    await cancelUnconfirmed(venue, client, 'cx_3');
     expect(rec.kinds('cx_3')).toEqual(['accepted', 'cancel-rejected']);
     expect(reasons(rec, 'cx_3', 'cancel-rejected')).toEqual(['cancel not confirmed: no answer from the venue']);
     expect(client.pending()).toBe(0);
@@ -518,15 +536,18 @@ describe('BybitExecutionClient: what a poll reports, in venue order', () => {
     expect(client.pending()).toBe(0);
   });
 
+  /** A pair whose limit buy `id` (0.1 at 99) the venue answered, not yet polled (acknowledged). */
+  async function acknowledged(id: string): Promise<Awaited<ReturnType<typeof pair>>> {
+    const p = await pair();
+    p.client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: id }));
+    await p.client.flush();
+    expect(p.client.orderState(id)).toBe('acknowledged');
+    return p;
+  }
+
   it('commands before the first poll: a cancel not confirmed (no answers) is reported after the order’s accepted', async () => {
-    const { venue, client, rec } = await pair();
-    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'dv_5b' }));
-    await client.flush();
-    expect(client.orderState('dv_5b')).toBe('acknowledged');
-    venue.injectFault('dropped_connection', { path: '/v5/order/cancel', count: 2 });
-    venue.injectFault('server_error', { path: '/v5/order/realtime', count: 2 });
-    client.cancel('dv_5b', 0);
-    await client.flush();
+    const { venue, client, rec } = await acknowledged('dv_5b');
+    await cancelUnconfirmed(venue, client, 'dv_5b');
     expect(rec.kinds('dv_5b')).toEqual([]);
     await settleClient(client);
     expect(rec.kinds('dv_5b')).toEqual(['accepted', 'cancel-rejected']);
@@ -535,10 +556,7 @@ describe('BybitExecutionClient: what a poll reports, in venue order', () => {
   });
 
   it('an order the venue answers and then refuses (Rejected) before the first poll: rejected with the reason, never accepted', async () => {
-    const { venue, client, rec } = await pair();
-    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'dv_7' }));
-    await client.flush();
-    expect(client.orderState('dv_7')).toBe('acknowledged');
+    const { venue, client, rec } = await acknowledged('dv_7');
     venue.rejectOrder('dv_7', 'EC_PositionLimitExceeded');
     await settleClient(client);
     expect(rec.kinds('dv_7')).toEqual(['rejected']);
@@ -785,8 +803,7 @@ describe('BybitExecutionClient: orders it did not place, lost orders and repeate
   });
 
   it('110072 but the order cannot be read: lost, naming why; followed once a poll finds it', async () => {
-    const lost: string[] = [];
-    const { venue, client, rec } = await pair({}, { timeoutMs: 300 }, { onOrderLost: (e) => lost.push(e.reason) });
+    const { venue, client, rec, lost } = await pairNotingLosses();
     venue.injectFault('never_answered', { path: '/v5/order/create' });
     venue.injectFault('stale_read', { path: '/v5/order/realtime', count: 2 });
     venue.injectFault('stale_read', { path: '/v5/order/history', count: 2 });
@@ -801,32 +818,28 @@ describe('BybitExecutionClient: orders it did not place, lost orders and repeate
   });
 
   it('110072 and every lookup fails: lost, naming it (unknown); never adopted from nothing', async () => {
-    const lost: string[] = [];
-    const { venue, client, rec } = await pair({}, { timeoutMs: 300 }, { onOrderLost: (e) => lost.push(e.reason) });
+    const { venue, client, rec, lost } = await pairNotingLosses();
     venue.injectFault('never_answered', { path: '/v5/order/create' });
     venue.injectFault('stale_read', { path: '/v5/order/realtime' });
     venue.injectFault('stale_read', { path: '/v5/order/history' });
     venue.injectFault('server_error', { path: '/v5/order/realtime', count: 3 });
-    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'rs_3' }));
     // The create unanswered, its lookup absent (stale listings), sent once more: 110072; the 3 lookups after it fail.
-    await client.flush();
-    expect(creates(venue, 'rs_3').map((e) => e.outcome)).toEqual(['done_unanswered', 'ret_110072']);
+    await placeLimitBuy(client, 'rs_u');
+    expect(creates(venue, 'rs_u').map((e) => e.outcome)).toEqual(['done_unanswered', 'ret_110072']);
     expect(lost).toEqual(['the venue answered 110072 (orderLinkId exists) but the order could not be read (unknown)']);
-    expect(rec.kinds('rs_3')).toEqual([]);
+    expect(rec.kinds('rs_u')).toEqual([]);
     await client.poll();
-    expect(rec.kinds('rs_3')).toEqual(['accepted']);
+    expect(rec.kinds('rs_u')).toEqual(['accepted']);
   });
 
   it('the create dropped twice, absent at each lookup: sent once more only, then lost naming it', async () => {
-    const lost: string[] = [];
-    const { venue, client, rec } = await pair({}, { timeoutMs: 300 }, { onOrderLost: (e) => lost.push(e.reason) });
+    const { venue, client, rec, lost } = await pairNotingLosses();
     venue.injectFault('dropped_connection', { path: '/v5/order/create', count: 3 });
-    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'rs_4' }));
-    await client.flush();
-    expect(creates(venue, 'rs_4').map((e) => e.outcome)).toEqual(['fault', 'fault']);
+    await placeLimitBuy(client, 'rs_d');
+    expect(creates(venue, 'rs_d').map((e) => e.outcome)).toEqual(['fault', 'fault']);
     expect(lost).toEqual(['no answer to the submit, sent once more with the same orderLinkId, still not found at the venue']);
-    expect(client.orderState('rs_4')).toBe('lost');
-    expect(rec.kinds('rs_4')).toEqual([]);
+    expect(client.orderState('rs_d')).toBe('lost');
+    expect(rec.kinds('rs_d')).toEqual([]);
     expect(venue.orders()).toEqual([]);
   });
 
