@@ -11,7 +11,8 @@ import type { VenueFaultKind } from '../support/bybit-v5-venue.js';
  * the local v5 venue injects random faults (latency, answers lost after the order was placed, answers late after it was
  * carried out, 5xx, 10006, HTTP 429/403, 10002, 110007, cancels of working orders answered 110001, partial fills,
  * dropped connections, stale listings, venue restarts; 110072 counted whenever a duplicate orderLinkId is refused)
- * until `TM_FAULT_COUNT` faults (default 200) were applied. Half the polls run while commands are in flight. Seed: `TM_FAULT_SEED` (default 12).
+ * until `TM_FAULT_COUNT` faults (default 200) were applied. Half the polls run while commands are in flight. Seed:
+ * `TM_FAULT_SEED` (default 12).
  */
 const FAULT_COUNT = Number(process.env['TM_FAULT_COUNT'] ?? 200);
 const SEED = Number(process.env['TM_FAULT_SEED'] ?? 12);

@@ -430,8 +430,7 @@ describe('BybitExecutionClient: cancels without a clear answer, and orders the l
     const { venue, client, rec } = await lostOrder('cx_8');
     await lostOrderOn(venue, client, 'cx_9');
     expect(client.lostOrders().map((l) => l.clientOrderId)).toEqual(['cx_8', 'cx_9']);
-    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'cx_9' }));
-    await client.flush(); // 110072: the venue has it; adopted
+    await placeLimitBuy(client, 'cx_9'); // 110072: the venue has it; adopted
     expect(client.lostOrders().map((l) => l.clientOrderId)).toEqual(['cx_8']);
     expect(rec.kinds('cx_9')).toEqual(['accepted']);
     expect(rec.kinds('cx_8')).toEqual([]);
@@ -454,8 +453,7 @@ describe('BybitExecutionClient: cancels without a clear answer, and orders the l
 describe('BybitExecutionClient: what a poll reports, in venue order', () => {
   it('polls called together share one round (one listing of the working orders); an id never seen has no state', async () => {
     const { venue, client, rec } = await pair();
-    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'dv_0' }));
-    await client.flush();
+    await placeLimitBuy(client, 'dv_0');
     const before = venue.privateLog.length;
     await Promise.all([client.poll(), client.poll(), client.poll()]);
     expect(venue.privateLog.slice(before).map((e) => e.path)).toEqual(['/v5/order/realtime']);
@@ -539,8 +537,7 @@ describe('BybitExecutionClient: what a poll reports, in venue order', () => {
   /** A pair whose limit buy `id` (0.1 at 99) the venue answered, not yet polled (acknowledged). */
   async function acknowledged(id: string): Promise<Awaited<ReturnType<typeof pair>>> {
     const p = await pair();
-    p.client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: id }));
-    await p.client.flush();
+    await placeLimitBuy(p.client, id);
     expect(p.client.orderState(id)).toBe('acknowledged');
     return p;
   }
@@ -567,8 +564,7 @@ describe('BybitExecutionClient: what a poll reports, in venue order', () => {
 
   it('an order partly filled and then refused (Rejected) before the first poll: accepted, its fill, then canceled with the reason; no fill lost', async () => {
     const { venue, client, rec } = await pair({ participation: 1 });
-    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'dv_7b' }));
-    await client.flush();
+    await placeLimitBuy(client, 'dv_7b');
     venue.trade(98, 0.04);
     venue.rejectOrder('dv_7b', 'EC_PositionLimitExceeded');
     await settleClient(client);
