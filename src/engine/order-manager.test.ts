@@ -267,6 +267,26 @@ describe('OrderManager: save and restore', () => {
     expect(m.save(Infinity).orders.map((o) => o.clientOrderId)).toEqual(['C', 'D']);
   });
 
+  it('save(closedSince) keeps an order declared lost however old (the venue may still report it), and drops it once the venue did', () => {
+    const m = book();
+    const lost = m.create(limit('buy', 1, 95), 'L', 2);
+    const refused = m.create(limit('buy', 1, 95), 'R', 2);
+    for (const s of [lost, refused]) {
+      m.submitted(s, 2);
+      m.rejected(s, 'lost: unknown to the venue after 3 queries', 3, 3);
+    }
+    m.markDeclaredLost(lost);
+    const saved = m.save(Infinity);
+    expect(saved.orders.map((o) => o.clientOrderId)).toEqual(['C', 'D', 'L']);
+    expect(saved.declaredLost).toEqual(['L']);
+    const r = new OrderManager(2);
+    r.restore(saved);
+    expect(r.declaredLost(r.slotOf('L'))).toBe(true);
+    r.accepted(r.slotOf('L'), 'V-L', 40, 40); // found after all: an order like any other from now on
+    r.filledBy(r.slotOf('L'), 1, 95, 41, 41);
+    expect(r.save(Infinity).orders.map((o) => o.clientOrderId)).toEqual(['C', 'D']);
+  });
+
   it('an order marked as known only by its fills takes a fill beyond its quantity (which grows, FILLED stays FILLED); unmarked, the same fill is an invariant error; the mark survives save and restore', () => {
     const m = new OrderManager(1);
     const marked = m.create(market('buy', 0.3), 'f1', 0);

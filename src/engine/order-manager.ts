@@ -340,13 +340,15 @@ export class OrderManager {
 
   /**
    * Everything needed to continue after a restart: every order's snapshot, oldest first; with `closedSince`, closed
-   * orders last updated before it are left out (a live runner's state stays small however long it runs).
+   * orders last updated before it are left out (a live runner's state stays small however long it runs), except
+   * those still declared lost: the venue may report them any time later, and a restarted runner must know them as
+   * its lost orders (found, not adopted as strangers).
    */
   save(closedSince = -Infinity): OrderBookState {
     const orders: OrderSnapshot[] = [];
     const fromFills: string[] = [], lost: string[] = [];
     for (let s = 0; s < this.count; s++) {
-      if (!(closedSince === -Infinity || this.isOpen(s) || this.tsLast[s]! >= closedSince)) continue;
+      if (!(closedSince === -Infinity || this.isOpen(s) || this.declaredLost(s) || this.tsLast[s]! >= closedSince)) continue;
       orders.push(this.snapshot(s));
       if (this.quantityFromFills(s)) fromFills.push(this.bySlot[s]!);
       if (this.declaredLost(s)) lost.push(this.bySlot[s]!);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { BYBIT_LINEAR_PERPETUALS } from '../core/instrument.js';
 import type { OrderCommand } from '../core/order.js';
 import type { ExecutionClient } from '../engine/execution-client.js';
-import { Kernel } from '../engine/kernel.js';
+import { Kernel, type KernelState } from '../engine/kernel.js';
 import type { VenueBalanceReport, VenueFillReport, VenueOrderReport, VenuePositionReport, VenueQueries } from '../engine/venue-reports.js';
 import { Journal, readJournal } from './journal.js';
 import { JournalingGate } from './journaling-gate.js';
@@ -297,6 +297,24 @@ describe('reconcile', () => {
     expect(kernel.order('rc_lost')).toMatchObject({ status: 'ACCEPTED', venueOrderId: 'v-rc_lost', leavesQuantity: 0.5 });
     expect(kernel.isDeclaredLost('rc_lost')).toBe(false);
     expect(kernel.order('rc_gone')!.status).toBe('REJECTED'); // not marked: the venue's word stands (no second order adopted either)
+  });
+
+  it('an order declared lost long before a restart is still known as lost after it (the saved state keeps it): the venue listing it working is lost_order_found, not a stranger adopted', async () => {
+    const before = liveKernel(20_000);
+    before.kernel.adoptOrder({ instrument: 0, side: 'buy', type: 'limit', price: 90, quantity: 0.5, clientOrderId: 'rc_old' }, 1_000);
+    before.gate.onOrderRejected({ kind: 'rejected', clientOrderId: 'rc_old', reason: 'lost: unknown to the venue after 3 queries', tsEvent: 2_000 });
+    before.kernel.markDeclaredLost('rc_old');
+    before.journal.close();
+    // A live runner saves closed orders of the last two bars only: this one closed long before.
+    const saved = JSON.parse(JSON.stringify(before.kernel.saveState({ histories: false, closedOrdersSince: 1_000_000 }))) as KernelState;
+    const { kernel, journal, gate } = liveKernel(1_000_000);
+    kernel.restoreState(saved);
+    expect(kernel.isDeclaredLost('rc_old')).toBe(true);
+    const { venue } = fixedVenue({ open: [{ ...report('rc_old', 'ACCEPTED'), type: 'limit', price: 90, quantity: 0.5, timeInForce: 'GTC', venueOrderId: 'v-old' }] });
+    const differences = await reconcile(kernel, gate, venue, { prefix: 'rc_', sinceMs: 0, journal });
+    journal.close();
+    expect(differences).toEqual([{ kind: 'lost_order_found', detail: { id: 'rc_old', instrument: 'BTCUSDT-LINEAR.BYBIT', status: 'ACCEPTED', filled: 0 } }]);
+    expect(kernel.order('rc_old')).toMatchObject({ status: 'ACCEPTED', venueOrderId: 'v-old' });
   });
 
   it('a refused execution halts its instrument also when reconciliation has no log to write its ALERT to', async () => {
