@@ -109,7 +109,7 @@ interface Tracked {
  * Commands (`submit`, `cancel`) return at once and never throw: they run one after another in a queue, and every
  * outcome arrives as an event. Order status and fills are learned by {@link poll} (one round of `/v5/order/realtime`,
  * per-order lookups and `/v5/execution/list`), called by the owner or by the loop of {@link start}; events of one
- * order always come in venue order: accepted, fills, then canceled / expired (or rejected instead of accepted).
+ * order always come in venue order: accepted, fills, then canceled (IOC and FOK leftovers too: Bybit has no expired status), or rejected instead of accepted.
  *
  * Never a blind retry: after a timeout, dropped connection or 5xx on submit, the order is looked up by its
  * `orderLinkId` (realtime, then history) before anything else; found → adopted; absent → sent once more with the same
@@ -629,11 +629,11 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
     // Two deliveries of one order can overlap (a poll beside an adoption after an unanswered submit): the one that read
     // the executions last finds the end reported by the other, and reports nothing more (its fills were deduplicated).
     if ((t.state as Tracked['state']) === 'done') return;
-    if (report.status === 'CANCELED' || report.status === 'EXPIRED' || report.status === 'REJECTED') {
+    // Bybit has no expired status: IOC and FOK leftovers end Cancelled, reported canceled as the simulator reports them.
+    if (report.status === 'CANCELED' || report.status === 'REJECTED') {
       t.state = 'done';
       const reason = orderReason(json as never) ?? 'canceled';
-      if (report.status === 'EXPIRED') events?.onOrderExpired({ kind: 'expired', clientOrderId: t.order.clientOrderId, reason, tsEvent: report.tsEvent });
-      else events?.onOrderCanceled({ kind: 'canceled', clientOrderId: t.order.clientOrderId, reason, tsEvent: report.tsEvent });
+      events?.onOrderCanceled({ kind: 'canceled', clientOrderId: t.order.clientOrderId, reason, tsEvent: report.tsEvent });
       this.pendingCancels -= t.cancelsPending;
       t.cancelsPending = 0;
       this.flushCancels(t, 'order is no longer working');
