@@ -109,7 +109,8 @@ interface Tracked {
  * Commands (`submit`, `cancel`) return at once and never throw: they run one after another in a queue, and every
  * outcome arrives as an event. Order status and fills are learned by {@link poll} (one round of `/v5/order/realtime`,
  * per-order lookups and `/v5/execution/list`), called by the owner or by the loop of {@link start}; events of one
- * order always come in venue order: accepted, fills, then canceled (IOC and FOK leftovers too: Bybit has no expired status), or rejected instead of accepted.
+ * order always come in venue order: accepted, fills, then canceled (IOC and FOK leftovers too: Bybit has no expired
+ * status), or rejected instead of accepted.
  *
  * Never a blind retry: after a timeout, dropped connection or 5xx on submit, the order is looked up by its
  * `orderLinkId` (realtime, then history) before anything else; found → adopted; absent → sent once more with the same
