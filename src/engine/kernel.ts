@@ -140,6 +140,13 @@ export class Kernel implements StrategyContext, ExecutionEvents {
    * leave the journal with an order the account never had.
    */
   entryBlockExempt: ReadonlySet<string> | undefined = undefined;
+  /**
+   * Client order ids an instrument's halt does not deny (the other risk rules still apply): `tm replay` sets it to the
+   * ids the live run sent, since it applies each of the run's halts from the first bar the run journaled after it, and
+   * a restarted run re-decides its last bar after the halts of its reconciliation with the orders its crashed life had
+   * sent for that bar (taken over, not denied). Undefined elsewhere.
+   */
+  haltExempt: ReadonlySet<string> | undefined = undefined;
 
   constructor(config: KernelConfig, deps: KernelDeps) {
     const n = config.instruments.length;
@@ -423,7 +430,7 @@ export class Kernel implements StrategyContext, ExecutionEvents {
       this.onOrderRejected({ kind: 'rejected', clientOrderId, reason: `risk: ${this.entryBlock}`, tsEvent: now });
       return clientOrderId;
     }
-    if (this.risk.engaged && !this.flattening && !this.risk.check(instrument, request.side === 'buy' ? 1 : -1, order.quantity, type === 'limit' ? price! : NaN, request.reduceOnly === true, now)) {
+    if (this.risk.engaged && !this.flattening && !this.risk.check(instrument, request.side === 'buy' ? 1 : -1, order.quantity, type === 'limit' ? price! : NaN, request.reduceOnly === true, now, this.haltExempt?.has(clientOrderId) === true)) {
       this.orders.create(order, clientOrderId, now);
       this.onOrderRejected({ kind: 'rejected', clientOrderId, reason: this.risk.denialReason(), tsEvent: now });
       return clientOrderId;

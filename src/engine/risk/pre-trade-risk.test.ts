@@ -236,6 +236,28 @@ describe('pre-trade risk: one instrument halted on its own', () => {
   });
 });
 
+describe('pre-trade risk: ids exempt from an instrument halt (tm replay)', () => {
+  it('an exempt id passes its instrument\'s halt and still meets every other rule; other ids are denied by the halt; the account\'s HALTED state denies them all', () => {
+    const seen: string[] = [];
+    const { result } = run(frame(3), { maxOrderNotional: 500 }, {
+      0: (k) => {
+        k.haltExempt = new Set(['ex-small', 'ex-large', 'ex-account']);
+        k.setInstrumentHalted(0, true, 'lost order');
+        seen.push(k.submitOrder(buy(1, { clientOrderId: 'ex-small' })), k.submitOrder(buy(10, { clientOrderId: 'ex-large' })), k.submitOrder(buy(1, { clientOrderId: 'not-exempt' })));
+        k.setTradingState('HALTED', 'kill switch');
+        seen.push(k.submitOrder(buy(1, { clientOrderId: 'ex-account' })));
+      },
+    });
+    expect(seen).toEqual(['ex-small', 'ex-large', 'not-exempt', 'ex-account']);
+    expect(result.fills.map((f) => f.clientOrderId)).toEqual(['ex-small']);
+    expect(result.notes.filter((n) => n.startsWith('order '))).toEqual([
+      expect.stringMatching(/^order ex-large rejected .*: risk: max_order_notional 500 < 1000$/),
+      expect.stringMatching(/^order not-exempt rejected .*: risk: instrument_halted instrument 0 is halted \(cancels only\)$/),
+      expect.stringMatching(/^order ex-account rejected .*: risk: trading_state HALTED denies every new order \(cancels only\)$/),
+    ]);
+  });
+});
+
 describe('pre-trade risk: drawdown and daily loss (watched at bar closes)', () => {
   const bar = (c: number): Ohlcv => [c, c, c, c, 1e9];
 

@@ -126,15 +126,16 @@ export class PreTradeRisk {
   /**
    * Returns true when an order of `quantity` (base units, > 0) on `side` (+1 buy, -1 sell) at limit `price` (NaN for
    * a market order) for `instrument` passes every rule at engine time `now`; a passing order counts for the throttle.
-   * On false, {@link denialReason} says which rule, its limit and the value.
+   * On false, {@link denialReason} says which rule, its limit and the value. `haltExempt`: the instrument's own halt
+   * does not deny this order (the other rules still apply; see `Kernel.haltExempt`).
    */
-  check(instrument: number, side: number, quantity: number, price: number, reduceOnly: boolean, now: number): boolean {
+  check(instrument: number, side: number, quantity: number, price: number, reduceOnly: boolean, now: number, haltExempt = false): boolean {
     const p = this.portfolio;
     const position = p.quantity[instrument]!;
     this.lastInstrument = instrument;
     this.lastSide = side;
     if (this.state === HALTED) return this.deny(R_STATE, 0, 0);
-    if (this.haltedCount > 0 && this.halted[instrument] !== 0) return this.deny(R_INSTRUMENT_HALTED, 0, 0);
+    if (this.haltedCount > 0 && this.halted[instrument] !== 0 && !haltExempt) return this.deny(R_INSTRUMENT_HALTED, 0, 0);
     if (this.state === REDUCING && !this.reduces(instrument, side, quantity, reduceOnly, position)) return this.deny(R_STATE, position, quantity);
     if (!this.orderRules) return true;
     // The mark, or the entry of a position taken before the instrument's first mark (0 when flat: no price, denied below).
