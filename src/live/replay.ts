@@ -9,7 +9,7 @@ import type { StrategyFactory } from '../engine/strategy.js';
 import { readJournal, type JournalRecord } from './journal.js';
 import { liveSetup, regimesFromJson } from './live-setup.js';
 
-export type ReplayErrorCode = 'replay_no_start' | 'replay_no_config' | 'replay_no_bars' | 'replay_bar_conflict';
+export type ReplayErrorCode = 'replay_no_start' | 'replay_no_config' | 'replay_no_bars' | 'replay_bar_conflict' | 'replay_bad_state';
 export class ReplayError extends AppError<ReplayErrorCode> {}
 
 /** One order decision: what the strategy asked for (the journal's `submit` record, or the backtest's order). */
@@ -39,6 +39,8 @@ export interface ReplayReport {
   readonly replayDecisions: number;
   /** Orders the pre-trade risk denied, live and in the replay. */
   readonly denied: { readonly live: number; readonly replay: number };
+  /** Halts and releases of single instruments the live run journaled (lost orders, refused fills, position differences, the venue breaker, `--unhalt`), applied in the replay. */
+  readonly instrumentHalts: number;
   readonly divergence: ReplayDivergence | undefined;
   /** Fills of the run vs the backtest's, matched by order id: largest price and fee differences (quote units). */
   readonly fills: { readonly live: number; readonly replay: number; readonly maxPriceDiff: number; readonly maxFeeDiff: number; readonly unmatched: number };
@@ -49,7 +51,15 @@ export interface ReplayReport {
  * config, and compares the order decisions one by one (id, instrument, side, type, quantity, limit price): the
  * first difference is the divergence. Fills are compared by order id (equal in paper runs; within the fee and
  * slippage models against a venue).
- * @throws ReplayError when the journal has no start record, no experiment config, no bars, or two different bars for one time.
+ *
+ * What the venue and the operator did to the run is applied as the run had it: its entry blocks (from the bar time
+ * they were set at), and its halts and releases of single instruments, each from the first live bar the run
+ * journaled after it (the run decides a bar right after journaling it: a halt journaled before a bar was in force
+ * for the decisions of that bar), so that orders the run's halts denied are denied in the replay too. The account's
+ * own state changes are not applied: the replay's risk engine makes its drawdown and daily-loss changes itself, and a
+ * kill switch (`tm live kill`) comes with flatten orders the strategy did not decide.
+ * @throws ReplayError when the journal has no start record, no experiment config, no bars, two different bars for one
+ * time, or an instrument state record that names no instrument of the run.
  */
 export function replayJournal(path: string, strategies: Readonly<Record<string, StrategyFactory>>): ReplayReport {
   const { records } = readJournal(path);
@@ -61,12 +71,29 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   const n = setup.instruments.length;
   const tf = timeframeMs(setup.timeframe);
 
-  // Bars by time (a restart journals its warm-up bars again: they must be the same bars).
+  // Bars by time (a restart journals its warm-up bars again: they must be the same bars). Instrument halts and
+  // releases by the bar time they took effect at: the next live bar journaled after them.
   const byTs = new Map<number, (Extract<JournalRecord, { k: 'bar' }> | undefined)[]>();
+  const ids = setup.instruments.map((x) => x.id);
+  const halts: { readonly ts: number; readonly instrument: number; readonly halted: boolean; readonly reason: string }[] = [];
+  const pendingHalts: { readonly instrument: number; readonly halted: boolean; readonly reason: string }[] = [];
   let firstLive = Infinity;
   for (const r of records) {
+    if (r.k === 'state') {
+      const space = r.state.indexOf(' ');
+      if (space < 0) continue; // the account's state
+      const to = r.state.slice(0, space), instrument = ids.indexOf(r.state.slice(space + 1));
+      if (instrument < 0 || (to !== 'HALTED' && to !== 'ACTIVE')) {
+        throw new ReplayError('replay_bad_state', `journal ${path}: state record ${JSON.stringify(r.state)} names no instrument of the run (${ids.join(', ')}) with HALTED or ACTIVE`, { path, state: r.state });
+      }
+      pendingHalts.push({ instrument, halted: to === 'HALTED', reason: r.reason });
+      continue;
+    }
     if (r.k !== 'bar') continue;
-    if (r.warmup === undefined && r.ts < firstLive) firstLive = r.ts;
+    if (r.warmup === undefined) {
+      for (const h of pendingHalts.splice(0)) halts.push({ ts: r.ts, ...h });
+      if (r.ts < firstLive) firstLive = r.ts;
+    }
     const row = byTs.get(r.ts) ?? new Array<Extract<JournalRecord, { k: 'bar' }> | undefined>(n).fill(undefined);
     const held = row[r.i];
     if (held !== undefined && (held.o !== r.o || held.h !== r.h || held.l !== r.l || held.c !== r.c || held.v !== r.v)) {
@@ -103,6 +130,9 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   // The live run's entry blocks (warm-up protection, failed warm-up gates), each from the bar time it was set at.
   const blocks = records.filter((r): r is Extract<JournalRecord, { k: 'event' }> => r.k === 'event' && r.e === 'entry_block');
   let nextBlock = 0;
+  // Stable: halts of one bar time keep their journal order.
+  halts.sort((a, b) => a.ts - b.ts);
+  let nextHalt = 0;
   const live: ReplayDecision[] = [];
   const seen = new Set<string>(); // every id the live run sent
   for (const r of records) {
@@ -137,7 +167,9 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
         // A life re-makes, through its warm-up protection, the decisions a crashed life had sent (LiveRunner.sentAfter):
         // sent again (paper; an order lost in flight) or adopted from the venue at reconciliation, never denied.
         kernel.entryBlockExempt ??= seen;
+        kernel.haltExempt ??= seen;
         for (; nextBlock < blocks.length && blocks[nextBlock]!.t <= tsOpen; nextBlock++) kernel.entryBlock = blocks[nextBlock]!.id === 'set' ? blocks[nextBlock]!.reason : undefined;
+        for (; nextHalt < halts.length && halts[nextHalt]!.ts <= tsOpen; nextHalt++) kernel.setInstrumentHalted(halts[nextHalt]!.instrument, halts[nextHalt]!.halted, halts[nextHalt]!.reason);
       },
     },
   );
@@ -199,5 +231,5 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     maxFeeDiff = Math.max(maxFeeDiff, Math.abs(a.fee - b.fee));
   }
   for (const id of byId.keys()) if (!liveById.has(id)) unmatched++;
-  return { runId: start.runId, bars: T, warmupBars, liveDecisions: live.length, replayDecisions: replay.length, denied: { live: liveDenied.length, replay: replayDenied.length }, divergence, fills: { live: liveFills.length, replay: result.fills.length, maxPriceDiff, maxFeeDiff, unmatched } };
+  return { runId: start.runId, bars: T, warmupBars, liveDecisions: live.length, replayDecisions: replay.length, denied: { live: liveDenied.length, replay: replayDenied.length }, instrumentHalts: halts.length, divergence, fills: { live: liveFills.length, replay: result.fills.length, maxPriceDiff, maxFeeDiff, unmatched } };
 }

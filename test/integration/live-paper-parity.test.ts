@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FixedBpsSlippage } from '../../src/backtest/execution-models.js';
 import { runBacktest } from '../../src/backtest/run-backtest.js';
 import { BYBIT_LINEAR_PERPETUALS } from '../../src/core/instrument.js';
-import { readJournal } from '../../src/live/journal.js';
+import { readJournal, type JournalRecord } from '../../src/live/journal.js';
 import { LiveRunner, type LiveRunnerConfig } from '../../src/live/live-runner.js';
 import { replayJournal } from '../../src/live/replay.js';
 import { liveSetup } from '../../src/live/live-setup.js';
@@ -100,6 +100,42 @@ describe('live runner (paper) vs backtester', () => {
       expect(report.fills).toMatchObject({ unmatched: 0, maxPriceDiff: 0 });
     } finally {
       await third.close();
+    }
+  });
+
+  it('an instrument halted and released during the run (as a lost order or a position difference would): its decisions in between denied live and in the replay, no divergence', async () => {
+    const haltDir = tempDir('tm-live-halt-');
+    const market4 = await liveMarket(frame, startTs);
+    const eth = frame.symbols.indexOf('ETHUSDT');
+    const haltAt = frame.ts[WARMUP + 100]!, releaseAt = frame.ts[WARMUP + 220]!;
+    try {
+      const runner = paperRunner('par4', haltDir, market4, LIVE);
+      // Between two bars, as the runner's venue rounds halt an instrument: before the bar at haltAt is processed.
+      const next = market4.feed.next.bind(market4.feed);
+      market4.feed.next = async (after: number) => {
+        const set = await next(after);
+        if (set?.ts === haltAt) runner.kernel.setInstrumentHalted(eth, true, 'halted for the test');
+        if (set?.ts === releaseAt) runner.kernel.setInstrumentHalted(eth, false, 'released for the test');
+        return set;
+      };
+      await runner.run();
+      const { records } = readJournal(`${haltDir}/journal.jsonl`);
+      const denied = records.filter((r): r is Extract<JournalRecord, { k: 'event' }> => r.k === 'event' && r.e === 'denied');
+      expect(denied.length).toBeGreaterThan(0);
+      expect(denied.every((r) => r.reason === `risk: instrument_halted instrument ${eth} is halted (cancels only)`)).toBe(true);
+      expect(records.filter((r) => r.k === 'state').map((r) => (r as { state: string }).state)).toEqual([`HALTED ${instruments[eth]!.id}`, `ACTIVE ${instruments[eth]!.id}`]);
+      const report = replayJournal(`${haltDir}/journal.jsonl`, STRATEGIES);
+      expect(report.instrumentHalts).toBe(2);
+      expect(report.divergence).toBeUndefined();
+      expect(report.denied).toEqual({ live: denied.length, replay: denied.length });
+      expect(report.liveDecisions).toBe(report.replayDecisions);
+      expect(report.fills).toMatchObject({ unmatched: 0, maxPriceDiff: 0, maxFeeDiff: 0 });
+      // A state record naming no instrument of the run is an error, not a halt dropped.
+      const lines = readFileSync(`${haltDir}/journal.jsonl`, 'utf8').replace(`"HALTED ${instruments[eth]!.id}"`, '"HALTED XRPUSDT-LINEAR.BYBIT"');
+      writeFileSync(`${haltDir}/bad.jsonl`, lines);
+      expect(() => replayJournal(`${haltDir}/bad.jsonl`, STRATEGIES)).toThrow(/state record "HALTED XRPUSDT-LINEAR\.BYBIT" names no instrument of the run/);
+    } finally {
+      await market4.close();
     }
   });
 
