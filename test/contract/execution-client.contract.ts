@@ -35,24 +35,32 @@ export interface HarnessOptions {
 export class EventRecorder implements ExecutionEvents {
   readonly events: (OrderEvent | (Fill & { kind: 'fill' }))[] = [];
   constructor(private readonly onFill?: (fill: Fill) => void) {}
+  /**
+   * Records `e` under the kind of the callback that reported it (a consumer such as the kernel knows an event by its
+   * callback, not by its `kind` field); a payload whose own kind differs is recorded as `<callback>≠<payload kind>`, so
+   * that no expectation of kinds passes.
+   */
+  private record(kind: OrderEvent['kind'], e: OrderEvent): void {
+    this.events.push(e.kind === kind ? e : ({ ...e, kind: `${kind}≠${e.kind}` } as unknown as OrderEvent));
+  }
   onOrderAccepted(e: OrderEvent & { kind: 'accepted' }): void {
-    this.events.push(e);
+    this.record('accepted', e);
   }
   onOrderRejected(e: OrderEvent & { kind: 'rejected' }): void {
-    this.events.push(e);
+    this.record('rejected', e);
   }
   onOrderFilled(fill: Fill): void {
     this.onFill?.(fill);
     this.events.push({ ...fill, kind: 'fill' });
   }
   onOrderCanceled(e: OrderEvent & { kind: 'canceled' }): void {
-    this.events.push(e);
+    this.record('canceled', e);
   }
   onOrderCancelRejected(e: OrderEvent & { kind: 'cancel-rejected' }): void {
-    this.events.push(e);
+    this.record('cancel-rejected', e);
   }
   onOrderExpired(e: OrderEvent & { kind: 'expired' }): void {
-    this.events.push(e);
+    this.record('expired', e);
   }
   /** Kinds of the events of `id`, in order (`fill` for fills). */
   kinds(id: string): string[] {
