@@ -1035,6 +1035,24 @@ describe('BybitExecutionClient: orders that rest for weeks', () => {
   });
 });
 
+describe('BybitExecutionClient: a fill first polled more than 7 days after it', () => {
+  // A runner down for 9 days: the fill of its working order is older than the execution list's default 7-day window.
+  it('a limit order filled 2 days after it was placed and first polled 11 days after: its fill reported once, then done', async () => {
+    const t0 = Date.UTC(2026, 5, 1);
+    let now = t0;
+    const { venue, client, rec } = await pair({ participation: 1, now: () => now, recvWindowCheck: false });
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'wk_2' }));
+    await settleClient(client);
+    now = t0 + 2 * 86_400_000;
+    venue.trade(98, 1);
+    now = t0 + 11 * 86_400_000;
+    await client.poll();
+    expect(rec.kinds('wk_2')).toEqual(['accepted', 'fill']);
+    expect(rec.fills('wk_2').map((f) => [f.quantity, f.tsEvent])).toEqual([[0.1, t0 + 2 * 86_400_000]]);
+    expect(client.orderState('wk_2')).toBe('done');
+  });
+});
+
 describe('BybitExecutionClient: a poll and a cancel in flight', () => {
   /** Resolves once the venue has received a request to `path` (for `id`, when given) and, a few ms later, processed it. */
   async function reached(venue: BybitV5Venue, path: string, id?: string): Promise<void> {
