@@ -332,6 +332,18 @@ describe('BybitExecutionClient: cancels without a clear answer, and orders the l
     expect(venue.orders()[0]!['orderStatus']).toBe('Cancelled');
   });
 
+  it('a partly filled order whose cancel never reached the venue: looked up, PartiallyFilled (still working), canceled by a second request', async () => {
+    const { venue, client, rec } = await working('cx_2p', { participation: 1 });
+    venue.trade(98, 0.04);
+    venue.injectFault('dropped_connection', { path: '/v5/order/cancel' });
+    client.cancel('cx_2p', 0);
+    await settleClient(client);
+    expect(paths(venue, 'cx_2p').filter((p) => !p.startsWith('/v5/order/create')).slice(0, 3)).toEqual(['/v5/order/cancel:fault', '/v5/order/realtime:ok', '/v5/order/cancel:ok']);
+    expect(rec.kinds('cx_2p')).toEqual(['accepted', 'fill', 'canceled']);
+    expect(rec.fills('cx_2p')[0]!.quantity).toBeCloseTo(0.04, 12);
+    expect(client.pending()).toBe(0);
+  });
+
   it('no answer to two cancels nor to the lookups: the cancel is refused as not confirmed, the order still works', async () => {
     const { venue, client, rec } = await working('cx_3');
     await cancelUnconfirmed(venue, client, 'cx_3');
