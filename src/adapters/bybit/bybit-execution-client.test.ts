@@ -722,6 +722,57 @@ describe('BybitExecutionClient: spacing, error hooks, instruments', () => {
     expect(seen.slice(0, 3)).toEqual(['10006', 'rate_limited', 'unexpected_status']);
   });
 
+  it('a hook that throws during a submit (the owner\'s bug): the order, its fate unknown, is declared lost naming the failure, the error goes to onError, and a poll finds the order at the venue', async () => {
+    const lost: string[] = [], errors: string[] = [];
+    let thrown = false;
+    const hooks = {
+      onOrderLost: (e: { reason: string }) => void lost.push(e.reason),
+      onError: (e: Error) => void errors.push(e.message),
+      onVenueError: () => {
+        if (thrown) return;
+        thrown = true;
+        throw new Error('metrics hook broke');
+      },
+    };
+    const { venue, client, rec } = await pair({}, { timeoutMs: 300 }, hooks);
+    venue.injectFault('never_answered', { path: '/v5/order/create' });
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'hk_1' }));
+    await client.flush();
+    expect(lost).toEqual(['submit failed: Bybit request failed: metrics hook broke']);
+    expect(errors).toEqual(['Bybit request failed: metrics hook broke']);
+    expect(client.orderState('hk_1')).toBe('lost');
+    expect(rec.kinds('hk_1')).toEqual([]);
+    await settleClient(client);
+    expect(rec.kinds('hk_1')).toEqual(['accepted']); // the venue had it: found by the poll, followed
+    expect(venue.orders().filter((o) => o['orderLinkId'] === 'hk_1')).toHaveLength(1);
+  });
+
+  it('a hook that throws during a cancel: the cancel refused naming the failure (its outcome unknown), the error to onError; the poll then reports what the venue did', async () => {
+    const errors: string[] = [];
+    let armed = false;
+    const hooks = {
+      onError: (e: Error) => void errors.push(e.message),
+      onVenueError: () => {
+        if (!armed) return;
+        armed = false;
+        throw new Error('metrics hook broke');
+      },
+    };
+    const { venue, client, rec } = await pair({}, { timeoutMs: 300 }, hooks);
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'hk_2' }));
+    await settleClient(client);
+    armed = true;
+    venue.injectFault('never_answered', { path: '/v5/order/cancel' }); // the venue cancels it; the answer never comes
+    client.cancel('hk_2', 0);
+    await client.flush();
+    expect(rec.kinds('hk_2')).toEqual(['accepted', 'cancel-rejected']);
+    expect((rec.events.at(-1) as { reason: string }).reason).toBe('cancel failed: Bybit request failed: metrics hook broke');
+    expect(errors).toEqual(['Bybit request failed: metrics hook broke']);
+    expect(client.pending()).toBe(0);
+    await settleClient(client);
+    expect(rec.kinds('hk_2')).toEqual(['accepted', 'cancel-rejected', 'canceled']);
+  });
+
   it('refuses orders for an instrument the venue does not list, naming it; lists, looks up and counts only its own instruments', async () => {
     const { venue, client: other } = await pair();
     const unlisted = { ...BYBIT_LINEAR_PERPETUALS['SOLUSDT']!, symbol: 'XYZUSDT', base: 'XYZ' };
