@@ -191,11 +191,16 @@ describe('real-money guard', () => {
     expect(failure(() => new BybitExecutionClient({ mainnet: true, unknown: 1 } as never, { ...deps, env: {} })).code).toBe('invalid_argument');
   });
 
-  it('points every host at the demo domain by default, at apiUrl when given', () => {
+  it('points every host at the demo domain by default, at testnet or mainnet hosts when asked, at apiUrl when given', () => {
     const deps = { instruments: [], keys: { apiKey: KEY, apiSecret: SECRET }, clock: { now: () => 0 }, env: {} };
     const urls = (c: BybitExecutionClient) => Object.values((c as unknown as { exchange: { urls: { api: Record<string, string> } } }).exchange.urls.api);
     expect(urls(new BybitExecutionClient({}, deps)).every((u) => u.startsWith('https://api-demo.'))).toBe(true);
     expect(urls(new BybitExecutionClient({ testnet: true }, deps)).every((u) => u.includes('testnet'))).toBe(true);
+    // Mainnet (both switches) trades on the real hosts: neither the demo nor the testnet domain.
+    const real = new BybitExecutionClient({ mainnet: true, acceptRealMoney: true }, { ...deps, env: { TM_ALLOW_REAL_MONEY: '1' } });
+    expect(urls(real).length).toBeGreaterThan(0);
+    expect(urls(real).filter((u) => u !== 'https://api.{hostname}')).toEqual([]); // ccxt fills in its hostname
+    expect((real as unknown as { exchange: { hostname: string } }).exchange.hostname).toBe('bybit.com');
     expect(urls(new BybitExecutionClient({ apiUrl: 'http://127.0.0.1:9/' }, deps)).every((u) => u === 'http://127.0.0.1:9')).toBe(true);
   });
 });
