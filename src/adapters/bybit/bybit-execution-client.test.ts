@@ -1001,6 +1001,20 @@ describe('BybitExecutionClient: settings and the poll loop', () => {
     client.stop();
     expect(listings()).toBeGreaterThan(before);
   });
+
+  it('close() ends the polling loop and waits for the round under way; a second close() does nothing', async () => {
+    const { venue, client, rec } = await pair({}, { pollIntervalMs: 10 });
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'lp_2' }));
+    await client.flush();
+    client.start();
+    for (let k = 0; k < 200 && rec.kinds('lp_2').length === 0; k++) await new Promise((r) => setTimeout(r, 10));
+    await client.close();
+    const requests = venue.privateLog.length;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(venue.privateLog.length).toBe(requests);
+    await client.close();
+    expect(venue.privateLog.length).toBe(requests);
+  });
 });
 
 describe('BybitExecutionClient: working orders the listings lose', () => {
