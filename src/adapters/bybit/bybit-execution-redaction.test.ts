@@ -1,9 +1,9 @@
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BybitError, BybitExecutionClient, loadBybitKeys } from '../../src/adapters/bybit/index.js';
-import { EventRecorder, order } from '../contract/execution-client.contract.js';
-import { BYBIT_TEST_INSTRUMENTS, settleClient, wallClock } from '../support/bybit-execution-harness.js';
-import { BybitV5Venue, TEST_API_KEY, TEST_API_SECRET } from '../support/bybit-v5-venue.js';
+import { BybitError, BybitExecutionClient, loadBybitKeys } from './index.js';
+import { EventRecorder, order } from '../../../test/contract/execution-client.contract.js';
+import { BYBIT_TEST_INSTRUMENTS, settleClient, wallClock } from '../../../test/support/bybit-execution-harness.js';
+import { BybitV5Venue, TEST_API_KEY, TEST_API_SECRET } from '../../../test/support/bybit-v5-venue.js';
 
 /**
  * Secrets at the adapter boundary: every error path of the Bybit execution client is forced against the local venue
