@@ -28,7 +28,8 @@ import { BybitV5Fault, BybitV5Reject, BybitV5Server, DEFAULT_LINEAR_INSTRUMENTS,
  *   Setting the leverage it already has → 110043.
  * - `/v5/order/realtime` lists working orders, and closed ones only among the last 500 closed (by id, or with
  *   `openOnly=1`); {@link BybitV5Venue.restart} forgets those. `/v5/order/history` keeps every order.
- *   `/v5/execution/list` answers at most a 7-day window (Bybit's defaults when `startTime`/`endTime` are absent).
+ *   `/v5/execution/list` answers at most a 7-day window (Bybit's defaults when `startTime`/`endTime` are absent), and
+ *   lists funding payments too ({@link BybitV5Venue.settleFunding}: `execType: 'Funding'`, no order).
  * - Faults by seed ({@link VenueFaultConfig}): before each private request one draw of a seeded PRNG picks at most one
  *   fault; every applied fault is counted in {@link BybitV5Venue.faultCounts}.
  */
@@ -165,6 +166,28 @@ export class BybitV5Venue {
   bar(bar: { readonly open: number; readonly high: number; readonly low: number; readonly close: number; readonly volume: number }, symbol = 'BTCUSDT'): void {
     const path = bar.close >= bar.open ? [bar.open, bar.low, bar.high, bar.close] : [bar.open, bar.high, bar.low, bar.close];
     for (const p of path) this.trade(p, bar.volume / 4, symbol);
+  }
+
+  /**
+   * Settles funding of `symbol` at its last price and `rate` (per interval; positive: longs pay shorts) for every account
+   * holding a position in it: the payment leaves (or reaches) the wallet, and the execution list gets a row with
+   * `execType: 'Funding'` (no order: empty `orderId` and `orderLinkId`, `execQty` the position size, `execFee` the
+   * payment, negative when received), as Bybit lists funding among executions.
+   */
+  settleFunding(rate: number, symbol = 'BTCUSDT'): void {
+    const market = this.market(symbol);
+    for (const account of this.accounts.values()) {
+      const position = account.positions.get(symbol);
+      if (position === undefined || position.size === 0) continue;
+      const fee = position.size * market.last * rate;
+      account.wallet -= fee;
+      position.cumRealisedPnl -= fee;
+      const seq = ++this.execSeq;
+      account.executions.push({
+        execId: uuidFrom(seq, 0x0e), seq, symbol, orderId: '', orderLinkId: '', side: position.size > 0 ? 'Buy' : 'Sell', orderType: 'UNKNOWN', orderPrice: 0, orderQty: 0, leavesQty: 0,
+        execPrice: market.last, execQty: Math.abs(position.size), execFee: fee, feeRate: rate, isMaker: false, closedSize: 0, execTime: this.now(), markPrice: market.last, execType: 'Funding',
+      });
+    }
   }
 
   /** Last traded price of `symbol`. */
@@ -918,6 +941,8 @@ interface VenueExecution {
   readonly closedSize: number;
   readonly execTime: number;
   readonly markPrice: number;
+  /** Absent: `Trade`. */
+  readonly execType?: 'Funding';
 }
 
 interface VenuePosition {
@@ -1083,7 +1108,7 @@ function executionJson(e: VenueExecution): Record<string, string | boolean> {
     execId: e.execId,
     execPrice: num(e.execPrice),
     execQty: num(e.execQty),
-    execType: 'Trade',
+    execType: e.execType ?? 'Trade',
     execValue: num(e.execQty * e.execPrice),
     execTime: String(e.execTime),
     feeCurrency: 'USDT',

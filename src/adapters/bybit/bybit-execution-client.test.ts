@@ -801,6 +801,24 @@ describe('BybitExecutionClient: spacing, error hooks, instruments', () => {
     expect(balance.tsEvent).toBeGreaterThan(0);
   });
 
+  it('funding payments in the execution list (execType Funding, no order) are no fills: executionsSince and the polls leave them out', async () => {
+    const { venue, client, rec } = await pair();
+    client.submit(order('buy', 'market', 0.2, { clientOrderId: 'fd_1' }));
+    client.submit(order('buy', 'limit', 0.1, { price: 90, clientOrderId: 'fd_2' }));
+    await settleClient(client);
+    venue.trade(100);
+    await settleClient(client);
+    const wallet = venue.walletBalance();
+    venue.settleFunding(0.0001);
+    expect(venue.walletBalance()).toBeCloseTo(wallet - 0.2 * 100 * 0.0001, 9);
+    await settleClient(client);
+    expect(rec.kinds('fd_1')).toEqual(['accepted', 'fill']);
+    expect(rec.kinds('fd_2')).toEqual(['accepted']);
+    expect(rec.events.filter((e) => e.kind === 'fill')).toHaveLength(1);
+    const rows = await client.executionsSince(Date.now() - 60_000);
+    expect(rows.map((e) => [e.clientOrderId, e.quantity])).toEqual([['fd_1', 0.2]]);
+  });
+
   it('loads the markets once: later commands, polls and queries ask the venue for no instrument list', async () => {
     const { venue, client } = await pair();
     client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'dv_m' }));
