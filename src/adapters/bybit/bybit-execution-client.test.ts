@@ -1130,6 +1130,24 @@ describe('BybitExecutionClient: orders that rest for weeks', () => {
   });
 });
 
+describe('BybitExecutionClient: event times', () => {
+  it('an order first polled after it filled in part: accepted at its creation time, the fill at its execution time', async () => {
+    const t0 = Date.UTC(2026, 5, 1);
+    let now = t0;
+    const { venue, client, rec } = await pair({ participation: 1, now: () => now, recvWindowCheck: false });
+    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'et_1' }));
+    await client.flush();
+    now = t0 + 5_000;
+    venue.trade(98, 0.04);
+    now = t0 + 9_000;
+    await client.poll();
+    expect(rec.events.filter((e) => e.clientOrderId === 'et_1').map((e) => [e.kind, e.tsEvent])).toEqual([
+      ['accepted', t0],
+      ['fill', t0 + 5_000],
+    ]);
+  });
+});
+
 describe('BybitExecutionClient: a fill first polled more than 7 days after it', () => {
   // A runner down for 9 days: the fill of its working order is older than the execution list's default 7-day window.
   it('a limit order filled 2 days after it was placed and first polled 11 days after: its fill reported once, then done', async () => {
