@@ -1107,24 +1107,32 @@ describe('BybitExecutionClient: listings longer than one page', () => {
   });
 });
 
+const T0 = Date.UTC(2026, 5, 1);
+const DAY_MS = 86_400_000;
+
+/** A pair on a virtual clock at {@link T0} (`at(ms)` moves it to T0 + ms) whose limit buy `id` (0.1 at 99) was submitted. */
+async function limitBuyOnVirtualClock(id: string, venueOptions: Parameters<typeof pair>[0] = {}) {
+  let now = T0;
+  const p = await pair({ participation: 1, now: () => now, recvWindowCheck: false, ...venueOptions });
+  p.client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: id }));
+  return { ...p, at: (ms: number) => void (now = T0 + ms) };
+}
+
 describe('BybitExecutionClient: orders that rest for weeks', () => {
   // Bybit's execution list answers at most 7 days: from startTime to startTime + 7 days when only startTime is given.
   it.each(['window', 'ignored'] as const)('a limit order filled 9 and 17 days after it was placed: both fills reported once, then done (orderId and the time window: %s)', async (executionsById) => {
-    const t0 = Date.UTC(2026, 5, 1);
-    let now = t0;
-    const { venue, client, rec } = await pair({ participation: 1, now: () => now, recvWindowCheck: false, executionsById });
-    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'wk_1' }));
+    const { venue, client, rec, at } = await limitBuyOnVirtualClock('wk_1', { executionsById });
     await settleClient(client);
-    now = t0 + 9 * 86_400_000;
+    at(9 * DAY_MS);
     venue.trade(98, 0.04);
     await client.poll();
-    now = t0 + 17 * 86_400_000;
+    at(17 * DAY_MS);
     venue.trade(98, 1);
     await client.poll();
     expect(rec.kinds('wk_1')).toEqual(['accepted', 'fill', 'fill']);
     expect(rec.fills('wk_1').map((f) => [f.quantity, f.tsEvent])).toEqual([
-      [0.04, t0 + 9 * 86_400_000],
-      [0.06, t0 + 17 * 86_400_000],
+      [0.04, T0 + 9 * DAY_MS],
+      [0.06, T0 + 17 * DAY_MS],
     ]);
     expect(client.orderState('wk_1')).toBe('done');
   });
@@ -1132,18 +1140,15 @@ describe('BybitExecutionClient: orders that rest for weeks', () => {
 
 describe('BybitExecutionClient: event times', () => {
   it('an order first polled after it filled in part: accepted at its creation time, the fill at its execution time', async () => {
-    const t0 = Date.UTC(2026, 5, 1);
-    let now = t0;
-    const { venue, client, rec } = await pair({ participation: 1, now: () => now, recvWindowCheck: false });
-    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'et_1' }));
+    const { venue, client, rec, at } = await limitBuyOnVirtualClock('et_1');
     await client.flush();
-    now = t0 + 5_000;
+    at(5_000);
     venue.trade(98, 0.04);
-    now = t0 + 9_000;
+    at(9_000);
     await client.poll();
     expect(rec.events.filter((e) => e.clientOrderId === 'et_1').map((e) => [e.kind, e.tsEvent])).toEqual([
-      ['accepted', t0],
-      ['fill', t0 + 5_000],
+      ['accepted', T0],
+      ['fill', T0 + 5_000],
     ]);
   });
 });
@@ -1151,17 +1156,14 @@ describe('BybitExecutionClient: event times', () => {
 describe('BybitExecutionClient: a fill first polled more than 7 days after it', () => {
   // A runner down for 9 days: the fill of its working order is older than the execution list's default 7-day window.
   it('a limit order filled 2 days after it was placed and first polled 11 days after: its fill reported once, then done', async () => {
-    const t0 = Date.UTC(2026, 5, 1);
-    let now = t0;
-    const { venue, client, rec } = await pair({ participation: 1, now: () => now, recvWindowCheck: false });
-    client.submit(order('buy', 'limit', 0.1, { price: 99, clientOrderId: 'wk_2' }));
+    const { venue, client, rec, at } = await limitBuyOnVirtualClock('wk_2');
     await settleClient(client);
-    now = t0 + 2 * 86_400_000;
+    at(2 * DAY_MS);
     venue.trade(98, 1);
-    now = t0 + 11 * 86_400_000;
+    at(11 * DAY_MS);
     await client.poll();
     expect(rec.kinds('wk_2')).toEqual(['accepted', 'fill']);
-    expect(rec.fills('wk_2').map((f) => [f.quantity, f.tsEvent])).toEqual([[0.1, t0 + 2 * 86_400_000]]);
+    expect(rec.fills('wk_2').map((f) => [f.quantity, f.tsEvent])).toEqual([[0.1, T0 + 2 * DAY_MS]]);
     expect(client.orderState('wk_2')).toBe('done');
   });
 });
