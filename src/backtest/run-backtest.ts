@@ -352,7 +352,10 @@ class BarRun {
       }
       if (deliver) for (let i = 0; i < n; i++) if (dense || P[i]![t] !== 0) kernel.onBar(i, bars[i]!, t, tf, columnValues[i]);
       if (dispatch && exchange.hasCommands) exchange.processCommands(clock.now());
-      if (record) records.close(t);
+      if (record) {
+        records.close(t);
+        if (control.afterBar !== undefined) control.afterBar(kernel, tsOpen, exchange);
+      }
     }
   }
 
@@ -428,6 +431,11 @@ export interface BacktestControl {
   readonly inspect?: (kernel: Kernel) => void;
   /** Called before each bar time is opened, with its open time (e.g. `tm replay` applies the live run's entry blocks). */
   readonly beforeBar?: (kernel: Kernel, tsOpen: number) => void;
+  /**
+   * Called after each bar time was recorded (the clock at its close), with its open time and the simulated venue
+   * (e.g. `tm replay` applies a live run's stop there, and fills its flatten at the marks as the paper run did).
+   */
+  readonly afterBar?: (kernel: Kernel, tsOpen: number, venue: SimulatedExecutionClient) => void;
 }
 
 /** Assembles the {@link BacktestResult} of a finished run. Shared by the bar and tick runners. */

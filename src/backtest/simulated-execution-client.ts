@@ -421,6 +421,20 @@ export class SimulatedExecutionClient implements ExecutionClient {
   }
 
   /**
+   * Trades at the marks (the portfolio's last prices) at `now`: the commands that arrived by `now`, then one price per
+   * active instrument with a mark, at its mark (its own previous price, no volume cap). A paper run's orders sent
+   * after its last bar (the flatten of a stop or kill switch) fill here, and `tm replay` fills them the same way.
+   */
+  fillAtMarks(now: number): void {
+    this.processCommands(now);
+    const mark = this.portfolio.mark;
+    for (let i = 0; i < mark.length; i++) {
+      const m = mark[i]!;
+      if (this.isActive(i) && m === m) this.processPrice(i, m, m, Infinity, now);
+    }
+  }
+
+  /**
    * Processes one price of instrument `i` at `ts`: commands that arrived by `ts` first, then working orders fill,
    * then liquidation is checked.
    * @param previous the price before this one (for the liquidation price to lie on the path), NaN if unknown.

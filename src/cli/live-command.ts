@@ -338,7 +338,7 @@ export function replayCommand(io: CliIo, setExit: (code: number) => void): Comma
       const report = replayJournal(journal, STRATEGIES);
       if (opts.json) io.out(JSON.stringify(report, null, 2));
       else {
-        io.out(`replay of run ${report.runId}: ${report.bars} bar times (${report.warmupBars} warm-up), ${report.liveDecisions} live decisions, ${report.replayDecisions} in the replay${report.instrumentHalts > 0 ? `; ${report.instrumentHalts} instrument halts and releases of the run applied` : ''}`);
+        io.out(`replay of run ${report.runId}: ${report.bars} bar times (${report.warmupBars} warm-up), ${report.liveDecisions} live decisions, ${report.replayDecisions} in the replay${report.instrumentHalts > 0 ? `; ${report.instrumentHalts} instrument halts and releases of the run applied` : ''}${report.accountStates > 0 ? `; ${report.accountStates} account state changes by hand applied` : ''}${report.shutdowns > 0 ? `; ${report.shutdowns} stops with cancel, flatten or kill applied` : ''}`);
         io.out(`fills: ${report.fills.live} live, ${report.fills.replay} replayed, ${report.fills.unmatched} unmatched orders, max price difference ${report.fills.maxPriceDiff}, max fee difference ${report.fills.maxFeeDiff}`);
         const d = report.divergence;
         io.out(d === undefined ? 'no divergence' : `first divergence at decision ${d.index}: live ${JSON.stringify(d.live ?? null)} vs replay ${JSON.stringify(d.replay ?? null)}`);

@@ -18,7 +18,7 @@ export type JournalRecord =
   | { readonly k: 'event'; readonly t: number; readonly e: string; readonly id: string; readonly venueId?: string; readonly reason?: string }
   | { readonly k: 'fill'; readonly t: number; readonly id: string; readonly i: number; readonly side: string; readonly q: number; readonly p: number; readonly fee: number; readonly ts: number; readonly exec?: string; readonly liq?: true }
   | { readonly k: 'reconcile'; readonly t: number; readonly kind: string; readonly detail: Readonly<Record<string, unknown>> }
-  | { readonly k: 'state'; readonly t: number; readonly state: string; readonly reason: string }
+  | { readonly k: 'state'; readonly t: number; readonly state: string; readonly reason: string; readonly trigger?: string }
   | { readonly k: 'swap'; readonly t: number; readonly model: string; readonly from: string; readonly to: string; readonly ok: boolean; readonly reason?: string }
   | { readonly k: 'stop'; readonly t: number; readonly reason: string };
 

@@ -22,6 +22,7 @@ import { bookExecutions, EXECUTION_MARGIN_MS, haltForPositionMismatch, positionM
 import { loadRunnerState, saveRunnerState, writeRunnerFile, type LiveRunnerState, type LostOrder } from './runner-state.js';
 import { readJournalTail } from './journal.js';
 import { DEFAULT_MAX_STATE_AGE_MS, DEFAULT_VALIDATE_BARS, loadSavedState, RecentBars, savedSnapshots, strategyDifferences, VALIDATE_TOLERANCE, type RestoredState, type StrategySummary } from './saved-signal-state.js';
+import { applyShutdown, shutdownAction } from './shutdown.js';
 import { warmupGateVerdict, type WarmupGates, type WarmupGateVerdict } from './warmup-gates.js';
 import type { StateStore } from '../engine/state-store.js';
 
@@ -222,7 +223,7 @@ export class LiveRunner {
   ) {
     const { instruments } = config;
     this.tf = timeframeMs(config.timeframe);
-    this.kernel = new Kernel({ instruments, initialCash: config.initialCash, leverage: config.leverage, runId: config.runId, historyCapacity: 1024, ...(deps.signals !== undefined ? { columns: [deps.signals.spec.column] } : {}), ...(config.risk !== undefined ? { risk: config.risk } : {}) }, { clock: this.clock, strategy: deps.strategy, onTradingStateChanged: (c) => this.journal.append({ k: 'state', t: c.ts, state: c.instrument === undefined ? c.to : `${c.to} ${this.config.instruments[c.instrument]?.id ?? c.instrument}`, reason: c.reason }) });
+    this.kernel = new Kernel({ instruments, initialCash: config.initialCash, leverage: config.leverage, runId: config.runId, historyCapacity: 1024, ...(deps.signals !== undefined ? { columns: [deps.signals.spec.column] } : {}), ...(config.risk !== undefined ? { risk: config.risk } : {}) }, { clock: this.clock, strategy: deps.strategy, onTradingStateChanged: (c) => this.journal.append({ k: 'state', t: c.ts, state: c.instrument === undefined ? c.to : `${c.to} ${this.config.instruments[c.instrument]?.id ?? c.instrument}`, trigger: c.trigger, reason: c.reason }) });
     // An absolute path: the saved runner state names the journal that holds its bars.
     this.journal = new Journal(resolve(config.dir, 'journal.jsonl'));
     deps.modelWatch?.attachJournal(this.journal);
@@ -339,23 +340,19 @@ export class LiveRunner {
   /** Cancels, flattens and halts as {@link stop} asked, and waits (venue runs: a few polls) for the answers. */
   private async shutdown(): Promise<void> {
     const { kernel } = this;
-    const a = this.shutdownActions;
+    const action = shutdownAction(this.shutdownActions);
+    if (action === undefined) return;
     const n = kernel.instruments.length;
     const reason = this.stopRequest ?? 'stop';
-    if (a.flatten || a.halt) kernel.flattenAll(reason);
-    else if (a.cancel) for (let i = 0; i < n; i++) for (const o of kernel.openOrders(i)) if (o.status !== 'PENDING_CANCEL') kernel.cancelOrder(o.clientOrderId);
-    if (a.halt) kernel.setTradingState('HALTED', reason);
-    if (!(a.cancel || a.flatten || a.halt)) return;
+    // Journaled before its orders: tm replay applies the same action after the same bar.
+    this.journal.append({ k: 'event', t: kernel.now(), e: 'shutdown', id: action, reason });
+    applyShutdown(kernel, action, reason);
     this.journalDenials();
     this.gate.flush();
     const paper = this.paperVenue;
     if (paper !== undefined) {
       // The simulated venue trades at its next price: the marks (last closes) stand in for it.
-      paper.processCommands(kernel.now());
-      for (let i = 0; i < n; i++) {
-        const mark = kernel.portfolio.mark[i]!;
-        if (paper.isActive(i) && mark === mark) paper.processPrice(i, mark, mark, Infinity, kernel.now());
-      }
+      paper.fillAtMarks(kernel.now());
     } else if (this.deps.venue !== undefined) {
       for (let k = 0; k < 10; k++) {
         await this.deps.venue.flush?.();

@@ -5,11 +5,13 @@ import type { BarFrame } from '../data/bar-frame.js';
 import { TableFundingModel } from '../backtest/execution-models.js';
 import { runBacktest } from '../backtest/run-backtest.js';
 import type { ExperimentConfig } from '../backtest/run-experiment.js';
+import { TRADING_STATES, type TradingState } from '../engine/risk/trading-state.js';
 import type { StrategyFactory } from '../engine/strategy.js';
 import { readJournal, type JournalRecord } from './journal.js';
 import { liveSetup, regimesFromJson } from './live-setup.js';
+import { applyShutdown, isShutdownAction, type ShutdownAction } from './shutdown.js';
 
-export type ReplayErrorCode = 'replay_no_start' | 'replay_no_config' | 'replay_no_bars' | 'replay_bar_conflict' | 'replay_bad_state';
+export type ReplayErrorCode = 'replay_no_start' | 'replay_no_config' | 'replay_no_bars' | 'replay_bar_conflict' | 'replay_bad_state' | 'replay_bad_shutdown';
 export class ReplayError extends AppError<ReplayErrorCode> {}
 
 /** One order decision: what the strategy asked for (the journal's `submit` record, or the backtest's order). */
@@ -41,6 +43,10 @@ export interface ReplayReport {
   readonly denied: { readonly live: number; readonly replay: number };
   /** Halts and releases of single instruments the live run journaled (lost orders, refused fills, position differences, the venue breaker, `--unhalt`), applied in the replay. */
   readonly instrumentHalts: number;
+  /** The account's state changes by hand the live run journaled (the kill switch's HALTED, `--unhalt`'s ACTIVE), applied in the replay. */
+  readonly accountStates: number;
+  /** Stops with an action (cancel, flatten, kill switch) the live run journaled, applied in the replay after the same bar. */
+  readonly shutdowns: number;
   readonly divergence: ReplayDivergence | undefined;
   /** Fills of the run vs the backtest's, matched by order id: largest price and fee differences (quote units). */
   readonly fills: { readonly live: number; readonly replay: number; readonly maxPriceDiff: number; readonly maxFeeDiff: number; readonly unmatched: number };
@@ -53,13 +59,15 @@ export interface ReplayReport {
  * slippage models against a venue).
  *
  * What the venue and the operator did to the run is applied as the run had it: its entry blocks (from the bar time
- * they were set at), and its halts and releases of single instruments, each from the first live bar the run
- * journaled after it (the run decides a bar right after journaling it: a halt journaled before a bar was in force
- * for the decisions of that bar), so that orders the run's halts denied are denied in the replay too. The account's
- * own state changes are not applied: the replay's risk engine makes its drawdown and daily-loss changes itself, and a
- * kill switch (`tm live kill`) comes with flatten orders the strategy did not decide.
+ * they were set at); its halts and releases of single instruments and the account's state changes by hand (the kill
+ * switch's HALTED, `--unhalt`'s ACTIVE), each from the first live bar the run journaled after it (the run decides a
+ * bar right after journaling it: a halt journaled before a bar was in force for the decisions of that bar), so that
+ * orders the run's halts denied are denied in the replay too; and its stops with an action (`tm live stop`, with or
+ * without `--flatten`, and `tm live kill`), applied after the stopped life's last bar as the runner applied them, the
+ * flattening orders filled at the marks as a paper run fills them. The account's other state changes are not
+ * applied: the replay's risk engine makes its drawdown and daily-loss changes itself.
  * @throws ReplayError when the journal has no start record, no experiment config, no bars, two different bars for one
- * time, or an instrument state record that names no instrument of the run.
+ * time, a state record that names no instrument of the run or no trading state, or a shutdown record of no action.
  */
 export function replayJournal(path: string, strategies: Readonly<Record<string, StrategyFactory>>): ReplayReport {
   const { records } = readJournal(path);
@@ -71,28 +79,48 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   const n = setup.instruments.length;
   const tf = timeframeMs(setup.timeframe);
 
-  // Bars by time (a restart journals its warm-up bars again: they must be the same bars). Instrument halts and
-  // releases by the bar time they took effect at: the next live bar journaled after them.
+  // Bars by time (a restart journals its warm-up bars again: they must be the same bars). State changes (of single
+  // instruments, and the account's by hand) by the bar time they took effect at: the next live bar journaled after
+  // them. Stops with an action at the last live bar journaled before them (the stopped life's last bar).
   const byTs = new Map<number, (Extract<JournalRecord, { k: 'bar' }> | undefined)[]>();
   const ids = setup.instruments.map((x) => x.id);
-  const halts: { readonly ts: number; readonly instrument: number; readonly halted: boolean; readonly reason: string }[] = [];
-  const pendingHalts: { readonly instrument: number; readonly halted: boolean; readonly reason: string }[] = [];
-  let firstLive = Infinity;
+  /** instrument −1: the account. */
+  type Change = { readonly instrument: number; readonly state: TradingState; readonly reason: string };
+  const changes: (Change & { readonly ts: number })[] = [];
+  const pending: Change[] = [];
+  const shutdowns: { readonly ts: number; readonly action: ShutdownAction; readonly reason: string }[] = [];
+  let firstLive = Infinity, lastLive = -Infinity;
   for (const r of records) {
     if (r.k === 'state') {
       const space = r.state.indexOf(' ');
-      if (space < 0) continue; // the account's state
+      if (space < 0) {
+        // The account's state: its changes by hand are applied (the kill switch's HALTED, --unhalt's ACTIVE); those of
+        // its limits the replay's risk engine makes itself (journals written before `trigger` was recorded: none applied).
+        if (r.trigger !== 'manual') continue;
+        if (!(TRADING_STATES as readonly string[]).includes(r.state)) {
+          throw new ReplayError('replay_bad_state', `journal ${path}: account state record ${JSON.stringify(r.state)} is none of ${TRADING_STATES.join(', ')}`, { path, state: r.state });
+        }
+        pending.push({ instrument: -1, state: r.state as TradingState, reason: r.reason });
+        continue;
+      }
       const to = r.state.slice(0, space), instrument = ids.indexOf(r.state.slice(space + 1));
       if (instrument < 0 || (to !== 'HALTED' && to !== 'ACTIVE')) {
         throw new ReplayError('replay_bad_state', `journal ${path}: state record ${JSON.stringify(r.state)} names no instrument of the run (${ids.join(', ')}) with HALTED or ACTIVE`, { path, state: r.state });
       }
-      pendingHalts.push({ instrument, halted: to === 'HALTED', reason: r.reason });
+      pending.push({ instrument, state: to, reason: r.reason });
+      continue;
+    }
+    if (r.k === 'event' && r.e === 'shutdown') {
+      if (!isShutdownAction(r.id)) throw new ReplayError('replay_bad_shutdown', `journal ${path}: shutdown record names ${JSON.stringify(r.id)}, expected cancel, flatten or halt`, { path, action: r.id });
+      // Before any live bar nothing was traded: nothing to cancel or flatten (its HALTED is a state record of its own).
+      if (lastLive > -Infinity) shutdowns.push({ ts: lastLive, action: r.id, reason: r.reason ?? 'stop' });
       continue;
     }
     if (r.k !== 'bar') continue;
     if (r.warmup === undefined) {
-      for (const h of pendingHalts.splice(0)) halts.push({ ts: r.ts, ...h });
+      for (const c of pending.splice(0)) changes.push({ ts: r.ts, ...c });
       if (r.ts < firstLive) firstLive = r.ts;
+      lastLive = r.ts;
     }
     const row = byTs.get(r.ts) ?? new Array<Extract<JournalRecord, { k: 'bar' }> | undefined>(n).fill(undefined);
     const held = row[r.i];
@@ -130,9 +158,10 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   // The live run's entry blocks (warm-up protection, failed warm-up gates), each from the bar time it was set at.
   const blocks = records.filter((r): r is Extract<JournalRecord, { k: 'event' }> => r.k === 'event' && r.e === 'entry_block');
   let nextBlock = 0;
-  // Stable: halts of one bar time keep their journal order.
-  halts.sort((a, b) => a.ts - b.ts);
-  let nextHalt = 0;
+  // Stable: changes of one bar time keep their journal order.
+  changes.sort((a, b) => a.ts - b.ts);
+  shutdowns.sort((a, b) => a.ts - b.ts);
+  let nextChange = 0, nextShutdown = 0;
   const live: ReplayDecision[] = [];
   const seen = new Set<string>(); // every id the live run sent
   for (const r of records) {
@@ -169,7 +198,18 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
         kernel.entryBlockExempt ??= seen;
         kernel.haltExempt ??= seen;
         for (; nextBlock < blocks.length && blocks[nextBlock]!.t <= tsOpen; nextBlock++) kernel.entryBlock = blocks[nextBlock]!.id === 'set' ? blocks[nextBlock]!.reason : undefined;
-        for (; nextHalt < halts.length && halts[nextHalt]!.ts <= tsOpen; nextHalt++) kernel.setInstrumentHalted(halts[nextHalt]!.instrument, halts[nextHalt]!.halted, halts[nextHalt]!.reason);
+        for (; nextChange < changes.length && changes[nextChange]!.ts <= tsOpen; nextChange++) {
+          const c = changes[nextChange]!;
+          if (c.instrument < 0) kernel.setTradingState(c.state, c.reason);
+          else kernel.setInstrumentHalted(c.instrument, c.state === 'HALTED', c.reason);
+        }
+      },
+      afterBar: (kernel, tsOpen, venue) => {
+        // The live runner's stop after its last bar: the same action, and (as a paper run) its orders filled at the marks.
+        for (; nextShutdown < shutdowns.length && shutdowns[nextShutdown]!.ts <= tsOpen; nextShutdown++) {
+          applyShutdown(kernel, shutdowns[nextShutdown]!.action, shutdowns[nextShutdown]!.reason);
+          venue.fillAtMarks(kernel.now());
+        }
       },
     },
   );
@@ -231,5 +271,5 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     maxFeeDiff = Math.max(maxFeeDiff, Math.abs(a.fee - b.fee));
   }
   for (const id of byId.keys()) if (!liveById.has(id)) unmatched++;
-  return { runId: start.runId, bars: T, warmupBars, liveDecisions: live.length, replayDecisions: replay.length, denied: { live: liveDenied.length, replay: replayDenied.length }, instrumentHalts: halts.length, divergence, fills: { live: liveFills.length, replay: result.fills.length, maxPriceDiff, maxFeeDiff, unmatched } };
+  return { runId: start.runId, bars: T, warmupBars, liveDecisions: live.length, replayDecisions: replay.length, denied: { live: liveDenied.length, replay: replayDenied.length }, instrumentHalts: changes.filter((c) => c.instrument >= 0).length, accountStates: changes.filter((c) => c.instrument < 0).length, shutdowns: shutdowns.length, divergence, fills: { live: liveFills.length, replay: result.fills.length, maxPriceDiff, maxFeeDiff, unmatched } };
 }

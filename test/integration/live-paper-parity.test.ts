@@ -33,12 +33,13 @@ const instruments = frame.symbols.map((s) => BYBIT_LINEAR_PERPETUALS[s]!);
 const startTs = frame.ts[WARMUP]!;
 
 /** A paper runner of the parity experiment in `dir`, polling `market`, for `maxBars` live bars. */
-function paperRunner(runId: string, dir: string, market: Awaited<ReturnType<typeof liveMarket>>, maxBars: number, extra: { config?: ExperimentConfig; risk?: LiveRunnerConfig['risk']; restartProtectionMs?: number } = {}): LiveRunner {
+function paperRunner(runId: string, dir: string, market: Awaited<ReturnType<typeof liveMarket>>, maxBars: number, extra: { config?: ExperimentConfig; risk?: LiveRunnerConfig['risk']; restartProtectionMs?: number; unhalt?: boolean } = {}): LiveRunner {
   return new LiveRunner(
     {
       runId, mode: 'paper', instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir, startTs, maxBars, paper: { slippage: new FixedBpsSlippage(2) }, config: extra.config ?? CONFIG,
       ...(extra.risk !== undefined ? { risk: extra.risk } : {}),
       ...(extra.restartProtectionMs !== undefined ? { restartProtectionMs: extra.restartProtectionMs } : {}),
+      ...(extra.unhalt === true ? { unhalt: true } : {}),
     },
     { feed: market.feed, pacer: market.time, strategy: smaCrossover(PARAMS) },
   );
@@ -136,6 +137,72 @@ describe('live runner (paper) vs backtester', () => {
       expect(() => replayJournal(`${haltDir}/bad.jsonl`, STRATEGIES)).toThrow(/state record "HALTED XRPUSDT-LINEAR\.BYBIT" names no instrument of the run/);
     } finally {
       await market4.close();
+    }
+  });
+
+  it('stopped by a kill switch, restarted halted, unhalted, stopped with a cancel and with --flatten (twice, the last at its last bar): tm replay applies each stop and the account state, no divergence', async () => {
+    // Before, the replay made none of the stops' flattening orders (a divergence at the first) and ignored the
+    // account's HALTED (the halted life's decisions sent in the replay).
+    const stopDir = tempDir('tm-live-stops-');
+    const m = await liveMarket(frame, startTs);
+    /** Runs one life of `maxBars` live bars, asked to stop with `actions` when the bar at `stopAt` arrives. */
+    const life = async (maxBars: number, stopAt?: { bar: number; actions: Parameters<LiveRunner['stop']>[1] }, unhalt = false) => {
+      const runner = paperRunner('par6', stopDir, m, maxBars, { unhalt });
+      const next = m.feed.next.bind(m.feed);
+      if (stopAt !== undefined) {
+        m.feed.next = async (after: number) => {
+          const set = await next(after);
+          if (set?.ts === frame.ts[WARMUP + stopAt.bar]) runner.stop(`stop at bar ${stopAt.bar}`, stopAt.actions);
+          return set;
+        };
+      }
+      try {
+        return await runner.run();
+      } finally {
+        m.feed.next = next;
+        // A stop interrupts the pacer; VirtualTime keeps an interrupt no wait took (a stop between two waits still
+        // ends the next one). One pacer per process live; here the lives share it: the next life must not inherit it.
+        if (stopAt !== undefined) await m.time.waitUntil(0);
+      }
+    };
+    try {
+      expect((await life(LIVE, { bar: 150, actions: { cancel: true, flatten: true, halt: true } })).liveBars).toBe(151);
+      expect((await life(20)).liveBars).toBe(20); // halted: every decision denied
+      expect((await life(LIVE, { bar: 250, actions: { cancel: true, flatten: true } }, true)).liveBars).toBe(80);
+      expect((await life(LIVE, { bar: 300, actions: { cancel: true } })).liveBars).toBe(50);
+      // The last stop at the journal's last bar: no bar follows, its flatten fills at the marks (in the replay too).
+      expect((await life(LIVE - 301, { bar: LIVE - 1, actions: { cancel: true, flatten: true } })).lastBarTs).toBe(frame.ts[WARMUP + LIVE - 1]);
+
+      const { records } = readJournal(`${stopDir}/journal.jsonl`);
+      const shutdowns = records.flatMap((r, k) => (r.k === 'event' && r.e === 'shutdown' ? [k] : []));
+      expect(shutdowns.map((k) => (records[k] as { id: string }).id)).toEqual(['halt', 'flatten', 'cancel', 'flatten']);
+      // The kill switch and the flatten closed positions with reduce-only market orders, journaled after their stop.
+      for (const k of [shutdowns[0]!, shutdowns[1]!, shutdowns[3]!]) {
+        const end = records.findIndex((r, j) => j > k && r.k === 'stop');
+        const sent = records.slice(k, end).filter((r): r is Extract<JournalRecord, { k: 'submit' }> => r.k === 'submit');
+        expect(sent.length).toBeGreaterThan(0);
+        expect(sent.every((r) => r.ro === true && r.type === 'market')).toBe(true);
+      }
+      const states = records.filter((r): r is Extract<JournalRecord, { k: 'state' }> => r.k === 'state');
+      expect(states.map((r) => [r.state, r.trigger])).toEqual([['HALTED', 'manual'], ['ACTIVE', 'manual']]);
+      const denied = records.filter((r) => r.k === 'event' && r.e === 'denied');
+      expect(denied.length).toBeGreaterThan(0);
+
+      const report = replayJournal(`${stopDir}/journal.jsonl`, STRATEGIES);
+      expect(report).toMatchObject({ shutdowns: 4, accountStates: 2, instrumentHalts: 0 });
+      expect(report.divergence).toBeUndefined();
+      expect(report.liveDecisions).toBe(report.replayDecisions);
+      expect(report.denied).toEqual({ live: denied.length, replay: denied.length });
+      expect(report.fills).toMatchObject({ live: report.liveDecisions, unmatched: 0, maxPriceDiff: 0, maxFeeDiff: 0 });
+
+      // A shutdown record of no action, or an account state by hand that is no trading state, is an error.
+      const text = readFileSync(`${stopDir}/journal.jsonl`, 'utf8');
+      writeFileSync(`${stopDir}/bad.jsonl`, text.replace('"e":"shutdown","id":"flatten"', '"e":"shutdown","id":"liquidate"'));
+      expect(() => replayJournal(`${stopDir}/bad.jsonl`, STRATEGIES)).toThrow(/shutdown record names "liquidate", expected cancel, flatten or halt/);
+      writeFileSync(`${stopDir}/bad.jsonl`, text.replace('"state":"HALTED","trigger":"manual"', '"state":"FROZEN","trigger":"manual"'));
+      expect(() => replayJournal(`${stopDir}/bad.jsonl`, STRATEGIES)).toThrow(/account state record "FROZEN" is none of ACTIVE, REDUCING, HALTED/);
+    } finally {
+      await m.close();
     }
   });
 

@@ -1,0 +1,29 @@
+import type { Kernel } from '../engine/kernel.js';
+
+/**
+ * What a stop does to the run before it ends (`tm live stop --cancel | --flatten`, `tm live kill`): `cancel` cancels
+ * the working orders, `flatten` cancels them and closes every position with reduce-only market orders, `halt` (the
+ * kill switch) flattens and leaves the account HALTED.
+ */
+export type ShutdownAction = 'cancel' | 'flatten' | 'halt';
+
+/** The strongest action a stop asked for (halt over flatten over cancel), undefined: none. */
+export function shutdownAction(actions: { readonly cancel?: boolean; readonly flatten?: boolean; readonly halt?: boolean }): ShutdownAction | undefined {
+  return actions.halt === true ? 'halt' : actions.flatten === true ? 'flatten' : actions.cancel === true ? 'cancel' : undefined;
+}
+
+/** Whether `id` (a journal `shutdown` event's id) names a {@link ShutdownAction}. */
+export function isShutdownAction(id: string): id is ShutdownAction {
+  return id === 'cancel' || id === 'flatten' || id === 'halt';
+}
+
+/**
+ * Applies a stop's action to the kernel at its clock's time: the live runner at its stop, and `tm replay` at the
+ * same point of the run (after the last bar the stopped life processed), so that both send the same orders.
+ */
+export function applyShutdown(kernel: Kernel, action: ShutdownAction, reason: string): void {
+  if (action === 'cancel') {
+    for (let i = 0; i < kernel.instruments.length; i++) for (const o of kernel.openOrders(i)) if (o.status !== 'PENDING_CANCEL') kernel.cancelOrder(o.clientOrderId);
+  } else kernel.flattenAll(reason);
+  if (action === 'halt') kernel.setTradingState('HALTED', reason);
+}
