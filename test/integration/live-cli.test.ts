@@ -150,5 +150,12 @@ describe('tm live --paper (child process, local venue)', () => {
     const unhalted = JSON.parse((await runTm(['live', 'status', '--dir', runDir, '--json'])).out) as { halted: unknown[]; positions: { quantity: number }[] };
     expect(unhalted.halted).toHaveLength(0);
     expect(unhalted.positions.some((p) => p.quantity !== 0)).toBe(true);
+
+    // The three lives replay as they ran: the kill switch's flatten and HALTED, the halted life's denials, --unhalt.
+    const replay = await runTm(['replay', join(runDir, 'journal.jsonl')]);
+    expect(replay.out).toContain('2 account state changes by hand applied; 1 stops with cancel, flatten or kill applied');
+    expect(replay.out).toContain('no divergence');
+    expect(replay.out).toMatch(/fills: (\d+) live, \1 replayed, 0 unmatched orders/);
+    expect(replay.code).toBe(0);
   }, 90_000);
 });
