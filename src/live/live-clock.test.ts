@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PolledPacer } from './live-clock.js';
+import { PolledPacer, VirtualTime, WallPacer, type Pacer } from './live-clock.js';
 
 /** A venue clock read through a counter of requests. */
 function venueClock(start: number) {
@@ -40,6 +40,16 @@ describe('PolledPacer', () => {
     expect(await pacer.waitUntil(1)).toBe(false);
   });
 
+  it('an interrupt while no wait is in progress (a stop while the feed fetches) ends the next wait at once, once', async () => {
+    const clock = venueClock(0);
+    const pacer = new PolledPacer(clock.source, 5);
+    pacer.interrupt();
+    expect(await pacer.waitUntil(1_000_000)).toBe(false);
+    expect(clock.reads).toBe(0); // not even asked
+    setTimeout(() => (clock.time = 10), 20);
+    expect(await pacer.waitUntil(10)).toBe(true);
+  });
+
   it('asks again after poll-ms when a reading fails, and gives up with the source’s error after the attempts', async () => {
     let reads = 0;
     const flaky = new PolledPacer(async () => {
@@ -55,5 +65,23 @@ describe('PolledPacer', () => {
     }, 5, 3);
     await expect(down.now()).rejects.toThrow('venue down');
     expect(tries).toBe(3);
+  });
+});
+
+/** The stop semantics every pacer shares: an interrupt ends the wait in progress, or else the next one, once. */
+describe.each([
+  ['WallPacer', () => new WallPacer(), () => Date.now()],
+  ['VirtualTime', () => new VirtualTime(1_000), () => 1_000],
+] as [string, () => Pacer, () => number][])('%s interrupts', (_, make, now) => {
+  it('wakes the wait in progress (false); with none in progress the next wait returns false at once, the one after waits', async () => {
+    const pacer = make();
+    const waiting = pacer.waitUntil(now() + 60_000);
+    pacer.interrupt();
+    expect(await waiting).toBe(false);
+    pacer.interrupt();
+    const started = performance.now();
+    expect(await pacer.waitUntil(now() + 60_000)).toBe(false);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(await pacer.waitUntil(now() + 30)).toBe(true);
   });
 });

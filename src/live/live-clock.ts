@@ -33,17 +33,26 @@ export interface Pacer {
   now(): Promise<number>;
   /** Resolves once wall time is at or after `t`, or earlier when {@link interrupt} is called (returns false then). */
   waitUntil(t: number): Promise<boolean>;
-  /** Wakes a pending {@link waitUntil} (a stop request). */
+  /**
+   * Wakes the {@link waitUntil} in progress (a stop request); with none in progress, the next one returns false at
+   * once: a stop that arrives between two waits (while the feed fetches) is not lost.
+   */
   interrupt(): void;
 }
 
 /** Real time: `Date.now()` and timers. */
 export class WallPacer implements Pacer {
   private wake: (() => void) | undefined;
+  /** An interrupt no wait took yet. */
+  private pendingInterrupt = false;
   async now(): Promise<number> {
     return Date.now();
   }
   waitUntil(t: number): Promise<boolean> {
+    if (this.pendingInterrupt) {
+      this.pendingInterrupt = false;
+      return Promise.resolve(false);
+    }
     const ms = t - Date.now();
     if (ms <= 0) return Promise.resolve(true);
     return new Promise((resolve) => {
@@ -59,7 +68,8 @@ export class WallPacer implements Pacer {
     });
   }
   interrupt(): void {
-    this.wake?.();
+    if (this.wake !== undefined) this.wake();
+    else this.pendingInterrupt = true;
   }
 }
 
@@ -104,6 +114,8 @@ export class VirtualTime implements Pacer {
  */
 export class PolledPacer implements Pacer {
   private wake: (() => void) | undefined;
+  /** An interrupt no wait took yet. */
+  private pendingInterrupt = false;
   /** The last reading and the `performance.now()` at which it was asked for. */
   private reading: { readonly time: number; readonly at: number } | undefined;
   constructor(
@@ -125,6 +137,10 @@ export class PolledPacer implements Pacer {
     }
   }
   async waitUntil(t: number): Promise<boolean> {
+    if (this.pendingInterrupt) {
+      this.pendingInterrupt = false;
+      return false;
+    }
     let interrupted = false;
     this.wake = () => {
       interrupted = true;
@@ -146,7 +162,8 @@ export class PolledPacer implements Pacer {
     }
   }
   interrupt(): void {
-    this.wake?.();
+    if (this.wake !== undefined) this.wake();
+    else this.pendingInterrupt = true;
   }
   private async read(): Promise<number> {
     const at = performance.now();

@@ -427,7 +427,12 @@ export class LiveRunner {
     let firstFetchSeconds = 0;
     while (tier === 3 ? warmed < warmup : cursor + tf < liveFrom) {
       const set = await deps.feed.next(cursor);
-      if (set === undefined) return this.finish(saved !== undefined, warmed, 0, cursor, [], 'stopped during warm-up');
+      if (set === undefined) {
+        // A stop that asks for an action (cancel, flatten, the kill switch) needs the venue's books: the warm-up and the
+        // reconciliation go on, and it applies before the first bar, as a request saved while the run was down does.
+        if (shutdownAction(this.shutdownActions) !== undefined) continue;
+        return this.finish(saved !== undefined, warmed, 0, cursor, [], 'stopped during warm-up');
+      }
       if (set.ts >= liveFrom) {
         this.pending = set; // the first live bar arrived already
         break;

@@ -45,6 +45,31 @@ function paperRunner(runId: string, dir: string, market: Awaited<ReturnType<type
   );
 }
 
+/** A stop a test asks for: when the live bar at index `bar` arrives, or at the life's first warm-up fetch. */
+type StopAt = { readonly bar: number | 'warm-up'; readonly actions: Parameters<LiveRunner['stop']>[1] };
+
+/** Runs one life of `runner` on `market`, asked to stop with `stopAt.actions` at `stopAt.bar`. */
+async function paperLife(runner: LiveRunner, market: Awaited<ReturnType<typeof liveMarket>>, stopAt?: StopAt) {
+  const next = market.feed.next.bind(market.feed);
+  if (stopAt !== undefined) {
+    let calls = 0;
+    market.feed.next = async (after: number) => {
+      if (stopAt.bar === 'warm-up' && calls++ === 0) runner.stop('stop during the warm-up', stopAt.actions);
+      const set = await next(after);
+      if (stopAt.bar !== 'warm-up' && set?.ts === frame.ts[WARMUP + stopAt.bar]) runner.stop(`stop at bar ${stopAt.bar}`, stopAt.actions);
+      return set;
+    };
+  }
+  try {
+    return await runner.run();
+  } finally {
+    market.feed.next = next;
+    // A stop interrupts the pacer, which keeps an interrupt no wait took (a stop between two waits still ends the
+    // next one). One pacer per process live; here the lives share it: the next life must not inherit it.
+    if (stopAt !== undefined) await market.time.waitUntil(0);
+  }
+}
+
 describe('live runner (paper) vs backtester', () => {
   const dir = tempDir('tm-live-paper-');
   let market: Awaited<ReturnType<typeof liveMarket>>;
@@ -145,26 +170,7 @@ describe('live runner (paper) vs backtester', () => {
     // account's HALTED (the halted life's decisions sent in the replay).
     const stopDir = tempDir('tm-live-stops-');
     const m = await liveMarket(frame, startTs);
-    /** Runs one life of `maxBars` live bars, asked to stop with `actions` when the bar at `stopAt` arrives. */
-    const life = async (maxBars: number, stopAt?: { bar: number; actions: Parameters<LiveRunner['stop']>[1] }, unhalt = false) => {
-      const runner = paperRunner('par6', stopDir, m, maxBars, { unhalt });
-      const next = m.feed.next.bind(m.feed);
-      if (stopAt !== undefined) {
-        m.feed.next = async (after: number) => {
-          const set = await next(after);
-          if (set?.ts === frame.ts[WARMUP + stopAt.bar]) runner.stop(`stop at bar ${stopAt.bar}`, stopAt.actions);
-          return set;
-        };
-      }
-      try {
-        return await runner.run();
-      } finally {
-        m.feed.next = next;
-        // A stop interrupts the pacer; VirtualTime keeps an interrupt no wait took (a stop between two waits still
-        // ends the next one). One pacer per process live; here the lives share it: the next life must not inherit it.
-        if (stopAt !== undefined) await m.time.waitUntil(0);
-      }
-    };
+    const life = (maxBars: number, stopAt?: StopAt, unhalt = false) => paperLife(paperRunner('par6', stopDir, m, maxBars, { unhalt }), m, stopAt);
     try {
       expect((await life(LIVE, { bar: 150, actions: { cancel: true, flatten: true, halt: true } })).liveBars).toBe(151);
       expect((await life(20)).liveBars).toBe(20); // halted: every decision denied
@@ -201,6 +207,30 @@ describe('live runner (paper) vs backtester', () => {
       expect(() => replayJournal(`${stopDir}/bad.jsonl`, STRATEGIES)).toThrow(/shutdown record names "liquidate", expected cancel, flatten or halt/);
       writeFileSync(`${stopDir}/bad.jsonl`, text.replace('"state":"HALTED","trigger":"manual"', '"state":"FROZEN","trigger":"manual"'));
       expect(() => replayJournal(`${stopDir}/bad.jsonl`, STRATEGIES)).toThrow(/account state record "FROZEN" is none of ACTIVE, REDUCING, HALTED/);
+    } finally {
+      await m.close();
+    }
+  });
+
+  it('a kill switch during a restart\'s warm-up is applied once the warm-up and reconciliation are done: flat, HALTED, and tm replay agrees', async () => {
+    // Before, the stop's interrupt ended the warm-up ("stopped during warm-up"): no flatten, no HALTED, the request lost.
+    const killDir = tempDir('tm-live-warmkill-');
+    const m = await liveMarket(frame, startTs);
+    try {
+      await paperLife(paperRunner('par7', killDir, m, 150), m);
+      const runner = paperRunner('par7', killDir, m, LIVE);
+      const summary = await paperLife(runner, m, { bar: 'warm-up', actions: { cancel: true, flatten: true, halt: true } });
+      expect(summary).toMatchObject({ restarted: true, warmupBars: WARMUP, liveBars: 0, stopReason: 'stop during the warm-up' });
+      expect(runner.kernel.tradingState).toBe('HALTED');
+      expect([...runner.kernel.portfolio.quantity]).toEqual([0, 0]);
+      const { records } = readJournal(`${killDir}/journal.jsonl`);
+      const k = records.findIndex((r) => r.k === 'event' && r.e === 'shutdown');
+      expect(records[k]).toMatchObject({ id: 'halt', reason: 'stop during the warm-up' });
+      expect(records.slice(k).filter((r) => r.k === 'submit' && r.ro === true).length).toBeGreaterThan(0);
+      const report = replayJournal(`${killDir}/journal.jsonl`, STRATEGIES);
+      expect(report).toMatchObject({ shutdowns: 1, accountStates: 0 }); // its HALTED record: no live bar follows it
+      expect(report.divergence).toBeUndefined();
+      expect(report.fills).toMatchObject({ unmatched: 0, maxPriceDiff: 0, maxFeeDiff: 0 });
     } finally {
       await m.close();
     }
