@@ -2,7 +2,9 @@
  * Crash-only, paper mode: `tm live --paper` killed with SIGKILL at seeded random moments while the venue clock keeps
  * moving, restarted each time (it catches up on the bars it missed). The journal of the whole run replays through
  * the backtester without divergence: every decision made once with one id, every fill the backtest's.
- * Runs TM_CRASH_RUNS kills (default 6 in CI; the nightly workflow runs 50) with seed TM_CRASH_SEED (default 1).
+ * The 2nd life ends instead by `tm live kill`, the 4th by `tm live stop --flatten`, and about one in four of the others
+ * by either (the life after a kill is started with `--unhalt` or not, at random): the replay then applies the stops and the account's HALTED and ACTIVE too.
+ * Runs TM_CRASH_RUNS lives (default 6 in CI; the nightly workflow runs 50) with seed TM_CRASH_SEED (default 1).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -43,8 +45,8 @@ describe(`tm live --paper survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     await server.close();
   });
 
-  const start = (): { child: ChildProcess; exited: Promise<number | null> } => {
-    const child = spawn(process.execPath, ['bin/tm.js', 'live', '--paper', '--experiment', experiment, '--run-id', 'crash', '--dir', runDir, '--api-url', server.url, '--clock', 'venue', '--poll-ms', '10', '--grace-ms', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const start = (extra: readonly string[] = []): { child: ChildProcess; exited: Promise<number | null> } => {
+    const child = spawn(process.execPath, ['bin/tm.js', 'live', '--paper', '--experiment', experiment, '--run-id', 'crash', '--dir', runDir, '--api-url', server.url, '--clock', 'venue', '--poll-ms', '10', '--grace-ms', '0', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr!.on('data', (d) => (err += d));
     const exited = new Promise<number | null>((resolve, reject) => child.on('exit', (code) => (err !== '' ? reject(new Error(`tm live wrote to stderr: ${err}`)) : resolve(code))));
@@ -60,9 +62,32 @@ describe(`tm live --paper survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     }, 45);
     const startsSoFar = () => (existsSync(join(runDir, 'journal.jsonl')) ? readJournal(join(runDir, 'journal.jsonl')).records.filter((r) => r.k === 'start').length : 0);
     let kills = 0;
+    let unhalt = false;
+    const stops: string[] = [];
     while (kills < RUNS) {
       const before = startsSoFar();
-      const { child, exited } = start();
+      const { child, exited } = start(unhalt ? ['--unhalt'] : []);
+      unhalt = false;
+      const r = rand();
+      if (r < 0.25 || kills === 1 || kills === 3) {
+        // Stopped by the operator once the life is running: `tm live stop --flatten` or the kill switch (the 2nd life
+        // always by the kill switch, the 4th by a stop, so that CI's few lives have both).
+        const command = kills === 1 || (kills !== 3 && r < 0.125) ? ['kill'] : ['stop', '--flatten'];
+        const deadline = Date.now() + 30_000;
+        while (!(status()?.pid === child.pid && status()?.running === true) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setTimeout(r, rand() * 1000));
+        // Not spawnSync: the venue this test serves must keep answering the run while it stops.
+        const stopper = spawn(process.execPath, ['bin/tm.js', 'live', ...command, '--dir', runDir, '--wait-ms', '30000'], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let stopErr = '';
+        stopper.stderr!.on('data', (d) => (stopErr += d));
+        expect(await new Promise<number | null>((resolve) => stopper.on('exit', resolve))).toBe(0);
+        expect(stopErr).toBe('');
+        expect(await exited).toBe(0);
+        stops.push(command[0]!);
+        unhalt = command[0] === 'kill' && rand() < 0.5;
+        kills++;
+        continue;
+      }
       if (kills % 2 === 0) {
         // Every other life is killed at a random moment after its start record (a running runner, whatever the
         // machine's load makes of node's start-up), the others at a random moment from spawn (start-up included).
@@ -99,7 +124,8 @@ describe(`tm live --paper survives ${RUNS} kill -9 (seed ${SEED})`, () => {
       byId.set(r.id, content);
     }
     const report = replayJournal(join(runDir, 'journal.jsonl'), STRATEGIES);
-    console.log(`crash test: ${RUNS} kills, ${starts.length} starts, ${records.filter((r) => r.k === 'bar' && r.warmup === undefined).length / 2} live bar records for ${BARS} bars, ${report.liveDecisions} decisions, ${report.fills.live} fills`);
+    expect(report.shutdowns).toBe(stops.length);
+    console.log(`crash test: ${RUNS} lives ended (${stops.length} by tm live ${stops.join(', ') || '-'}, the others by kill -9), ${starts.length} starts, ${records.filter((r) => r.k === 'bar' && r.warmup === undefined).length / 2} live bar records for ${BARS} bars, ${report.liveDecisions} decisions, ${report.fills.live} fills`);
     expect(report.divergence).toBeUndefined();
     expect(report.liveDecisions).toBeGreaterThan(3);
     expect(report.fills).toMatchObject({ unmatched: 0, maxPriceDiff: 0, maxFeeDiff: 0 });
