@@ -5,7 +5,9 @@
  * venue's clock and price feed keep moving. Checked at the end, against the venue's own books:
  * 0 duplicate orderLinkIds, 0 lost fills (every execution of the run is booked in the final state, once), the runner's final
  * positions == the venue's, and the runner's wallet (equity − unrealised PnL) == the venue's wallet balance.
- * TM_CRASH_RUNS kills (default 6 in CI; the nightly workflow runs 50), seed TM_CRASH_SEED (default 1).
+ * The 2nd life ends instead by `tm live kill`, the 4th by `tm live stop --flatten`, and about a quarter of the others by
+ * either (the next life after a kill with `--unhalt` or not): after each, nothing works at the venue but the flatten.
+ * TM_CRASH_RUNS lives (default 6 in CI; the nightly workflow runs 50), seed TM_CRASH_SEED (default 1).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -54,8 +56,8 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     await venue.close();
   });
 
-  const start = (): { child: ChildProcess; exited: Promise<number | null>; out: () => string } => {
-    const child = spawn(process.execPath, ['bin/tm.js', 'live', '--demo', '--experiment', experiment, '--run-id', 'crd', '--dir', runDir, '--api-url', venue.url, '--clock', 'venue', '--poll-ms', '10', '--grace-ms', '0'], {
+  const start = (extra: readonly string[] = []): { child: ChildProcess; exited: Promise<number | null>; out: () => string } => {
+    const child = spawn(process.execPath, ['bin/tm.js', 'live', '--demo', '--experiment', experiment, '--run-id', 'crd', '--dir', runDir, '--api-url', venue.url, '--clock', 'venue', '--poll-ms', '10', '--grace-ms', '0', ...extra], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, BYBIT_API_KEY: TEST_API_KEY, BYBIT_API_SECRET: TEST_API_SECRET },
     });
@@ -81,8 +83,35 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
       }
     }, 150);
     const outputs: string[] = [];
+    const stops: string[] = [];
+    let unhalt = false;
     for (let kill = 0; kill < RUNS; kill++) {
-      const life = start();
+      const life = start(unhalt ? ['--unhalt'] : []);
+      unhalt = false;
+      const r = rand();
+      if (r < 0.25 || kill === 1 || kill === 3) {
+        // Stopped by the operator once the life is running (the 2nd life by the kill switch, the 4th by a stop): every
+        // order canceled and every position closed at the venue.
+        const command = kill === 1 || (kill !== 3 && r < 0.125) ? ['kill'] : ['stop', '--flatten'];
+        const deadline = Date.now() + 60_000;
+        while (!(status()?.pid === life.child.pid && status()?.running === true) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setTimeout(r, rand() * 1500));
+        const stopper = spawn(process.execPath, ['bin/tm.js', 'live', ...command, '--dir', runDir, '--wait-ms', '60000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stopOut = '';
+        stopper.stdout!.on('data', (d) => (stopOut += d));
+        stopper.stderr!.on('data', (d) => (stopOut += d));
+        expect(await new Promise<number | null>((resolve) => stopper.on('exit', resolve)), stopOut).toBe(0);
+        expect(await life.exited, life.out()).toBe(0);
+        outputs.push(life.out());
+        // Every working order canceled; what may still work is the flatten's reduce-only market orders, which this
+        // venue fills at its next price (the next bar it prints): the next life reconciles their fills.
+        const working = venue.orders().filter((o) => o['orderStatus'] === 'New' || o['orderStatus'] === 'PartiallyFilled');
+        expect(working.filter((o) => !(o['reduceOnly'] === true && o['orderType'] === 'Market')), stopOut).toEqual([]);
+        if (command[0] === 'kill') expect(stopOut).toMatch(/; HALTED/);
+        stops.push(command[0]!);
+        unhalt = command[0] === 'kill' && rand() < 0.5;
+        continue;
+      }
       await new Promise((r) => setTimeout(r, 1500 + rand() * 2000));
       life.child.kill('SIGKILL');
       const code = await life.exited;
@@ -121,7 +150,7 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     expect(s.equity - unrealised).toBeCloseTo(venue.walletBalance(), 6);
     const starts = records.filter((r) => r.k === 'start').length;
     const inFlightKills = countInFlightKills(records);
-    console.log(`demo crash test: ${RUNS} kills (${starts - 1} after the runner had started, ${inFlightKills} with an order submitted and not yet acknowledged), ${ids.length} venue orders, ${venueExecs.length} executions, venue faults ${JSON.stringify(venue.faultCounts())}`);
+    console.log(`demo crash test: ${RUNS} lives (${stops.length} ended by tm live ${stops.join(', ') || '-'}, the others by kill -9; ${starts - 1} after the runner had started, ${inFlightKills} with an order submitted and not yet acknowledged), ${ids.length} venue orders, ${venueExecs.length} executions, venue faults ${JSON.stringify(venue.faultCounts())}`);
     expect(venueExecs.length).toBeGreaterThan(2);
   }, 90_000 + RUNS * 12_000);
 });
