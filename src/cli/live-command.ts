@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { BybitMarketDataClient } from '../adapters/bybit/bybit-market-data-client.js';
@@ -235,6 +235,12 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
         process.on('SIGUSR2', onRollback);
         try {
           const summary = await runner.run();
+          const unapplied = summary.unappliedStop;
+          if (unapplied !== undefined) {
+            // Nothing is sent unreconciled: the request waits for the next start (as one made while the run was down).
+            writeControl(dir, { command: unapplied.actions.halt === true ? 'kill' : 'stop', reason: unapplied.reason, actions: unapplied.actions });
+            io.out(`ALERT the stop's actions (${Object.keys(unapplied.actions).filter((k) => unapplied.actions[k as keyof typeof unapplied.actions] === true).join(', ')}) were not applied: the venue could not be reconciled; saved in control.json, applied when the run starts again`);
+          }
           io.out(`stopped (${summary.stopReason}): ${summary.liveBars} live bars this session, last bar ${summary.lastBarTs > 0 ? formatUtc(summary.lastBarTs) : '-'}, ${summary.differences.length} reconciliation differences, ${summary.lostOrders.length} lost orders; journal ${join(dir, 'journal.jsonl')}`);
         } finally {
           process.off('SIGTERM', onSignal);
@@ -287,7 +293,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
         const dir = runDir(opts);
         const status = readStatus(dir);
         const actions = command === 'kill' ? { cancel: true, flatten: true, halt: true } : { cancel: true, flatten: opts.flatten === true };
-        writeFileSync(join(dir, 'control.json'), JSON.stringify({ command, reason: command === 'kill' ? 'kill switch (tm live kill)' : 'tm live stop', actions, at: Date.now() }));
+        writeControl(dir, { command, reason: command === 'kill' ? 'kill switch (tm live kill)' : 'tm live stop', actions });
         if (!(status.running && alive(status.pid))) {
           io.err(`run ${status.runId} is not running: the ${command} request is saved in control.json and applied when it starts`);
           setExit(1);
@@ -303,6 +309,11 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
           return;
         }
         io.out(`run ${after.runId} stopped: ${after.openOrders.length} open orders, positions ${after.positions.map((p) => `${p.instrument} ${p.quantity}`).join(', ')}${after.halted.length > 0 ? `; HALTED` : ''}`);
+        if (existsSync(join(dir, 'control.json'))) {
+          // The run stopped before it could reconcile with the venue: it saved the request again for its next start.
+          io.err(`run ${after.runId} stopped without the ${command}'s actions (the venue could not be reconciled): the request is saved in control.json and applied when it starts`);
+          setExit(1);
+        }
       });
   signalRun('stop');
   signalRun('kill');
@@ -345,6 +356,13 @@ export function replayCommand(io: CliIo, setExit: (code: number) => void): Comma
       }
       if (report.divergence !== undefined || report.fills.unmatched > 0) setExit(1);
     });
+}
+
+/** Saves a control request for the run in `dir` (control.json, written whole: temp file, then rename). */
+function writeControl(dir: string, request: { readonly command: 'stop' | 'kill'; readonly reason: string; readonly actions: { readonly cancel?: boolean; readonly flatten?: boolean; readonly halt?: boolean } }): void {
+  const path = join(dir, 'control.json');
+  writeFileSync(`${path}.tmp`, JSON.stringify({ ...request, at: Date.now() }));
+  renameSync(`${path}.tmp`, path);
 }
 
 /** The control request `tm live stop|kill` left for the run (consumed: deleted once read). */

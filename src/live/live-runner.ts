@@ -152,6 +152,11 @@ export interface LiveRunSummary {
   readonly decisionLatencyUs: readonly number[];
   /** How this start warmed up (absent when it stopped before). */
   readonly warmup?: WarmupReport;
+  /**
+   * A stop whose action (cancel, flatten, the kill switch) was not applied: it came while the venue could not be
+   * reconciled, and nothing is sent unreconciled. `tm live` saves it again in control.json for the next start.
+   */
+  readonly unappliedStop?: { readonly reason: string; readonly actions: { readonly cancel?: boolean; readonly flatten?: boolean; readonly halt?: boolean } };
 }
 
 /** What `tm live status` shows (status.json, rewritten after every bar). */
@@ -401,6 +406,9 @@ export class LiveRunner {
     }
     this.wallTime = await deps.pacer.now();
     this.journal.appendDurable({ k: 'start', at: this.wallTime, runId: config.runId, mode: config.mode, strategy: deps.strategy.name, instruments: ids, timeframe: config.timeframe, restart: saved !== undefined, ...(config.config !== undefined ? { config: config.config } : {}), ...(config.regimes !== undefined ? { regimes: config.regimes } : {}) });
+    // Running from now on (status.json names this process): `tm live stop` and `tm live kill` reach it during its warm-up
+    // and reconciliation too, instead of saving their request for a next start while this one goes on to trade.
+    this.writeStatus(liveFrom - tf, liveBars, true);
     deps.log?.(`${saved ? 'restart' : 'start'} ${config.mode} run ${config.runId}: warm-up ${warmup} bars, first live bar ${new Date(liveFrom).toISOString()}`);
     kernel.start();
 
@@ -477,7 +485,12 @@ export class LiveRunner {
           break;
         } catch (e) {
           // Never trade unreconciled, never give up either: the venue is asked again, less and less often.
-          if (this.stopRequest !== undefined) return this.finish(saved !== undefined, warmed, 0, cursor, [], `stopped before reconciliation: ${this.stopRequest}`);
+          if (this.stopRequest !== undefined) {
+            const summary = this.finish(saved !== undefined, warmed, 0, cursor, [], `stopped before reconciliation: ${this.stopRequest}`);
+            if (shutdownAction(this.shutdownActions) === undefined) return summary;
+            deps.log?.(`ALERT stop "${this.stopRequest}": its cancels, flatten or halt not applied, the venue could not be reconciled`);
+            return { ...summary, unappliedStop: { reason: this.stopRequest, actions: this.shutdownActions } };
+          }
           deps.log?.(`${attempt >= 3 ? 'ALERT ' : ''}reconcile attempt ${attempt} failed (${(e as Error).message}); retrying`);
           await new Promise<void>((resolve) => setTimeout(resolve, Math.min(RECONCILE_BACKOFF_MAX_MS, 200 * attempt)));
         }

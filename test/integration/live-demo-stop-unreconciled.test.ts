@@ -1,0 +1,114 @@
+/**
+ * `tm live kill` while a demo run's start cannot reconcile with the venue (every private request fails): the kill
+ * reaches the starting process (status.json names it from its start on), which sends nothing unreconciled, saves the
+ * request again in control.json and says so; `tm live kill` exits 1 naming it. The next start, with the venue back,
+ * applies it before any bar: flat at the venue, HALTED. Before, the kill found the run "not running" (status.json was
+ * written only once reconciled), saved the request for a next start, and the stuck process traded on once the venue
+ * answered again.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { timeframeMs } from '../../src/core/time.js';
+import { readJournal } from '../../src/live/journal.js';
+import type { LiveStatus } from '../../src/live/live-runner.js';
+import { BybitV5Venue, TEST_API_KEY, TEST_API_SECRET } from '../support/bybit-v5-venue.js';
+import { runTm } from '../support/cli.js';
+import { serverKlines, sharedFrame } from '../support/live-harness.js';
+import { tempDir } from '../support/shared-data.js';
+
+const frame = sharedFrame('2023-06-01T00:00:00Z', 260);
+const tf = timeframeMs('4h');
+const startTs = frame.ts[200]!;
+
+describe('tm live --demo: a kill switch while the start cannot reconcile', () => {
+  const dir = tempDir('tm-live-unreconciled-');
+  const runDir = join(dir, 'run');
+  const experiment = join(dir, 'unreconciled.json');
+  let venueNow = startTs;
+  let played = 0;
+  let venue: BybitV5Venue;
+  /** The venue prints every bar that closed by now (its market orders fill on arrival at the last price). */
+  const catchUp = () => {
+    while (played < frame.ts.length && frame.ts[played]! + tf <= venueNow) {
+      const k = played++;
+      frame.symbols.forEach((s, i) => venue.bar({ open: frame.open[i]![k]!, high: frame.high[i]![k]!, low: frame.low[i]![k]!, close: frame.close[i]![k]!, volume: frame.volume[i]![k]! }, s));
+    }
+  };
+  beforeAll(async () => {
+    venue = await BybitV5Venue.start({ server: { klines: serverKlines(frame) }, now: () => venueNow, slippageBps: 2, initialPrice: 1, recvWindowCheck: false, marketOrders: 'arrival' });
+    catchUp();
+    writeFileSync(experiment, JSON.stringify({ name: 'unreconciled', strategy: 'sma-crossover', params: { fast: 3, slow: 12, allocation: 0.4, allowShort: true }, data: { venue: 'bybit', symbols: ['BTCUSDT', 'ETHUSDT'], timeframe: '4h', start: '2023-06-01', end: '2024-06-01' }, instruments: 'bybit-linear', funding: { venue: 'bybit', fallback: { kind: 'zero' } }, initialCash: 100000, leverage: 10, slippage: { model: 'fixed', bps: 2 }, seed: 1 }));
+  });
+  const children: ChildProcess[] = [];
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL'); // a failed test's stuck life
+    await venue.close();
+  });
+
+  const start = (extra: readonly string[] = []): { child: ChildProcess; exited: Promise<number | null>; out: () => string } => {
+    const child = spawn(process.execPath, ['bin/tm.js', 'live', '--demo', '--experiment', experiment, '--run-id', 'unrec', '--dir', runDir, '--api-url', venue.url, '--clock', 'venue', '--poll-ms', '10', '--grace-ms', '0', ...extra], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, BYBIT_API_KEY: TEST_API_KEY, BYBIT_API_SECRET: TEST_API_SECRET },
+    });
+    children.push(child);
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    return { child, exited, out: () => out };
+  };
+  const status = (): LiveStatus | undefined => (existsSync(join(runDir, 'status.json')) ? (JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8')) as LiveStatus) : undefined);
+  const until = async (what: string, done: () => boolean, ms = 60_000) => {
+    const deadline = Date.now() + ms;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+
+  it('is saved again by the run that could not apply it, and applied by the next start: flat, HALTED', async () => {
+    // Life 1 trades 15 bars (the venue clock a bar ahead of the run at most) and ends with a position.
+    const first = start(['--max-bars', '15']);
+    let ended = false;
+    void first.exited.then(() => (ended = true));
+    while (!ended) {
+      await new Promise((r) => setTimeout(r, 60));
+      if (venueNow - (status()?.lastBarTs ?? startTs - tf) <= tf) {
+        venueNow += tf;
+        catchUp();
+      }
+    }
+    expect(await first.exited, first.out()).toBe(0);
+    const positions = frame.symbols.map((s) => venue.position(s));
+    expect(positions.some((q) => q !== 0)).toBe(true);
+    const orders = venue.orders().length;
+
+    // Life 2: every private request fails, so its start retries the reconciliation; the kill switch reaches it.
+    venue.injectFault('server_error', { count: 1_000_000 });
+    const second = start();
+    await until('a failed reconciliation', () => second.out().includes('reconcile attempt 1 failed'));
+    expect(status()).toMatchObject({ pid: second.child.pid, running: true });
+    const kill = await runTm(['live', 'kill', '--dir', runDir, '--wait-ms', '30000']);
+    expect(kill.err).toMatch(/run unrec stopped without the kill's actions \(the venue could not be reconciled\): the request is saved in control\.json and applied when it starts/);
+    expect(kill.code).toBe(1);
+    expect(await second.exited, second.out()).toBe(0);
+    expect(second.out()).toContain("ALERT the stop's actions (cancel, flatten, halt) were not applied: the venue could not be reconciled; saved in control.json");
+    expect(second.out()).toMatch(/stopped \(stopped before reconciliation: kill switch \(tm live kill\)\)/);
+    expect(JSON.parse(readFileSync(join(runDir, 'control.json'), 'utf8'))).toMatchObject({ command: 'kill', actions: { cancel: true, flatten: true, halt: true } });
+    expect(frame.symbols.map((s) => venue.position(s))).toEqual(positions); // nothing sent unreconciled
+    expect(venue.orders()).toHaveLength(orders);
+
+    // Life 3, the venue back: the saved kill applies once reconciled, before any bar.
+    venue.clearInjectedFaults();
+    const third = start();
+    expect(await third.exited, third.out()).toBe(0);
+    expect(third.out()).toContain('applying the saved request: kill switch (tm live kill)');
+    expect(existsSync(join(runDir, 'control.json'))).toBe(false);
+    expect(frame.symbols.map((s) => venue.position(s))).toEqual([0, 0]);
+    expect(status()).toMatchObject({ running: false, tradingState: 'HALTED', liveBars: 0 });
+    const { records } = readJournal(join(runDir, 'journal.jsonl'));
+    expect(records.filter((r) => r.k === 'event' && r.e === 'shutdown').map((r) => (r as { id: string }).id)).toEqual(['halt']);
+  }, 120_000);
+});
