@@ -9,16 +9,15 @@
  * either (the next life after a kill with `--unhalt` or not): after each, nothing works at the venue but the flatten.
  * TM_CRASH_RUNS lives (default 6 in CI; the nightly workflow runs 50), seed TM_CRASH_SEED (default 1).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/core/random.js';
 import { timeframeMs } from '../../src/core/time.js';
 import { readJournal } from '../../src/live/journal.js';
-import type { LiveStatus } from '../../src/live/live-runner.js';
-import { BybitV5Venue, TEST_API_KEY, TEST_API_SECRET } from '../support/bybit-v5-venue.js';
-import { serverKlines, sharedFrame } from '../support/live-harness.js';
+import { BybitV5Venue } from '../support/bybit-v5-venue.js';
+import { readLiveStatus, serverKlines, sharedFrame, spawnDemoLive } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
 const RUNS = Number(process.env['TM_CRASH_RUNS'] ?? 6);
@@ -56,18 +55,8 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     await venue.close();
   });
 
-  const start = (extra: readonly string[] = []): { child: ChildProcess; exited: Promise<number | null>; out: () => string } => {
-    const child = spawn(process.execPath, ['bin/tm.js', 'live', '--demo', '--experiment', experiment, '--run-id', 'crd', '--dir', runDir, '--api-url', venue.url, '--clock', 'venue', '--poll-ms', '10', '--grace-ms', '0', ...extra], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, BYBIT_API_KEY: TEST_API_KEY, BYBIT_API_SECRET: TEST_API_SECRET },
-    });
-    let out = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (out += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    return { child, exited, out: () => out };
-  };
-  const status = (): LiveStatus | undefined => (existsSync(join(runDir, 'status.json')) ? (JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8')) as LiveStatus) : undefined);
+  const start = (extra: readonly string[] = []) => spawnDemoLive({ experiment, runId: 'crd', dir: runDir, apiUrl: venue.url }, extra);
+  const status = () => readLiveStatus(runDir);
 
   it('0 duplicate orderLinkIds, 0 lost fills, positions and wallet equal to the venue’s', async () => {
     const rand = seededRandom(SEED);

@@ -6,16 +6,15 @@
  * written only once reconciled), saved the request for a next start, and the stuck process traded on once the venue
  * answered again.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { timeframeMs } from '../../src/core/time.js';
 import { readJournal } from '../../src/live/journal.js';
-import type { LiveStatus } from '../../src/live/live-runner.js';
-import { BybitV5Venue, TEST_API_KEY, TEST_API_SECRET } from '../support/bybit-v5-venue.js';
+import { BybitV5Venue } from '../support/bybit-v5-venue.js';
 import { runTm } from '../support/cli.js';
-import { serverKlines, sharedFrame } from '../support/live-harness.js';
+import { readLiveStatus, serverKlines, sharedFrame, spawnDemoLive } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
 const frame = sharedFrame('2023-06-01T00:00:00Z', 260);
@@ -47,19 +46,12 @@ describe('tm live --demo: a kill switch while the start cannot reconcile', () =>
     await venue.close();
   });
 
-  const start = (extra: readonly string[] = []): { child: ChildProcess; exited: Promise<number | null>; out: () => string } => {
-    const child = spawn(process.execPath, ['bin/tm.js', 'live', '--demo', '--experiment', experiment, '--run-id', 'unrec', '--dir', runDir, '--api-url', venue.url, '--clock', 'venue', '--poll-ms', '10', '--grace-ms', '0', ...extra], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, BYBIT_API_KEY: TEST_API_KEY, BYBIT_API_SECRET: TEST_API_SECRET },
-    });
-    children.push(child);
-    let out = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (out += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    return { child, exited, out: () => out };
+  const start = (extra: readonly string[] = []) => {
+    const life = spawnDemoLive({ experiment, runId: 'unrec', dir: runDir, apiUrl: venue.url }, extra);
+    children.push(life.child);
+    return life;
   };
-  const status = (): LiveStatus | undefined => (existsSync(join(runDir, 'status.json')) ? (JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8')) as LiveStatus) : undefined);
+  const status = () => readLiveStatus(runDir);
   const until = async (what: string, done: () => boolean, ms = 60_000) => {
     const deadline = Date.now() + ms;
     while (!done()) {

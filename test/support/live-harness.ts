@@ -1,4 +1,7 @@
 /** Pieces of live-runner tests: real Bybit bars served by the local v5 server on a virtual clock, and the matching backtest frame. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { BybitExecutionClient } from '../../src/adapters/bybit/index.js';
 import { BybitMarketDataClient } from '../../src/adapters/bybit/bybit-market-data-client.js';
 import type { ExperimentConfig } from '../../src/backtest/run-experiment.js';
@@ -8,7 +11,7 @@ import type { BarFrame } from '../../src/data/bar-frame.js';
 import type { Instrument } from '../../src/core/instrument.js';
 import type { Strategy } from '../../src/engine/strategy.js';
 import { LiveBarFeed } from '../../src/live/bar-feed.js';
-import { LiveRunner, type LiveRunSummary } from '../../src/live/live-runner.js';
+import { LiveRunner, type LiveRunSummary, type LiveStatus } from '../../src/live/live-runner.js';
 import { VirtualTime, type Pacer } from '../../src/live/live-clock.js';
 import { BybitV5Server, type ServerBars } from './bybit-v5-server.js';
 import { BybitV5Venue, TEST_API_KEY, TEST_API_SECRET } from './bybit-v5-venue.js';
@@ -169,4 +172,26 @@ export async function demoLife(
   } finally {
     await client.close();
   }
+}
+
+/**
+ * `tm live --demo` (the built CLI) as a child process on `venue`'s clock, with the test keys in its environment; its
+ * stdout and stderr together in `out()`.
+ */
+export function spawnDemoLive(run: { readonly experiment: string; readonly runId: string; readonly dir: string; readonly apiUrl: string }, extra: readonly string[] = []): { readonly child: ChildProcess; readonly exited: Promise<number | null>; readonly out: () => string } {
+  const child = spawn(process.execPath, ['bin/tm.js', 'live', '--demo', '--experiment', run.experiment, '--run-id', run.runId, '--dir', run.dir, '--api-url', run.apiUrl, '--clock', 'venue', '--poll-ms', '10', '--grace-ms', '0', ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, BYBIT_API_KEY: TEST_API_KEY, BYBIT_API_SECRET: TEST_API_SECRET },
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, out: () => out };
+}
+
+/** A live run folder's status.json, undefined before its first. */
+export function readLiveStatus(dir: string): LiveStatus | undefined {
+  const path = join(dir, 'status.json');
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as LiveStatus) : undefined;
 }
