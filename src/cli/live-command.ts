@@ -239,7 +239,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
           if (unapplied !== undefined) {
             // Nothing is sent unreconciled: the request waits for the next start (as one made while the run was down).
             writeControl(dir, { command: unapplied.actions.halt === true ? 'kill' : 'stop', reason: unapplied.reason, actions: unapplied.actions });
-            io.out(`ALERT the stop's actions (${Object.keys(unapplied.actions).filter((k) => unapplied.actions[k as keyof typeof unapplied.actions] === true).join(', ')}) were not applied: the venue could not be reconciled; saved in control.json, applied when the run starts again`);
+            io.out(`ALERT the stop's actions (${Object.keys(unapplied.actions).filter((k) => unapplied.actions[k as keyof typeof unapplied.actions] === true).join(', ')}) were not applied: the run ended before it was reconciled with the venue; saved in control.json, applied when the run starts again`);
           }
           io.out(`stopped (${summary.stopReason}): ${summary.liveBars} live bars this session, last bar ${summary.lastBarTs > 0 ? formatUtc(summary.lastBarTs) : '-'}, ${summary.differences.length} reconciliation differences, ${summary.lostOrders.length} lost orders; journal ${join(dir, 'journal.jsonl')}`);
         } finally {
@@ -310,8 +310,8 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
         }
         io.out(`run ${after.runId} stopped: ${after.openOrders.length} open orders, positions ${after.positions.map((p) => `${p.instrument} ${p.quantity}`).join(', ')}${after.halted.length > 0 ? `; HALTED` : ''}`);
         if (existsSync(join(dir, 'control.json'))) {
-          // The run stopped before it could reconcile with the venue: it saved the request again for its next start.
-          io.err(`run ${after.runId} stopped without the ${command}'s actions (the venue could not be reconciled): the request is saved in control.json and applied when it starts`);
+          // The run stopped before it was reconciled with the venue: it saved the request again for its next start.
+          io.err(`run ${after.runId} stopped without the ${command}'s actions (it ended before it was reconciled with the venue): the request is saved in control.json and applied when it starts`);
           setExit(1);
         }
       });

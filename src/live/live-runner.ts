@@ -154,7 +154,8 @@ export interface LiveRunSummary {
   readonly warmup?: WarmupReport;
   /**
    * A stop whose action (cancel, flatten, the kill switch) was not applied: it came while the venue could not be
-   * reconciled, and nothing is sent unreconciled. `tm live` saves it again in control.json for the next start.
+   * reconciled (nothing is sent unreconciled), or twice during a warm-up. `tm live` saves it again in control.json
+   * for the next start.
    */
   readonly unappliedStop?: { readonly reason: string; readonly actions: { readonly cancel?: boolean; readonly flatten?: boolean; readonly halt?: boolean } };
 }
@@ -438,8 +439,12 @@ export class LiveRunner {
       if (set === undefined) {
         // A stop that asks for an action (cancel, flatten, the kill switch) needs the venue's books: the warm-up and the
         // reconciliation go on, and it applies before the first bar, as a request saved while the run was down does.
-        if (shutdownAction(this.shutdownActions) !== undefined) continue;
-        return this.finish(saved !== undefined, warmed, 0, cursor, [], 'stopped during warm-up');
+        // A second one (the warm-up cannot fetch its bars, the operator insists) ends the run, its action unapplied.
+        if (shutdownAction(this.shutdownActions) !== undefined && !this.warmupStopDeferred) {
+          this.warmupStopDeferred = true;
+          continue;
+        }
+        return this.unappliedStop(this.finish(saved !== undefined, warmed, 0, cursor, [], 'stopped during warm-up'), 'the warm-up did not complete');
       }
       if (set.ts >= liveFrom) {
         this.pending = set; // the first live bar arrived already
@@ -485,12 +490,7 @@ export class LiveRunner {
           break;
         } catch (e) {
           // Never trade unreconciled, never give up either: the venue is asked again, less and less often.
-          if (this.stopRequest !== undefined) {
-            const summary = this.finish(saved !== undefined, warmed, 0, cursor, [], `stopped before reconciliation: ${this.stopRequest}`);
-            if (shutdownAction(this.shutdownActions) === undefined) return summary;
-            deps.log?.(`ALERT stop "${this.stopRequest}": its cancels, flatten or halt not applied, the venue could not be reconciled`);
-            return { ...summary, unappliedStop: { reason: this.stopRequest, actions: this.shutdownActions } };
-          }
+          if (this.stopRequest !== undefined) return this.unappliedStop(this.finish(saved !== undefined, warmed, 0, cursor, [], `stopped before reconciliation: ${this.stopRequest}`), 'the venue could not be reconciled');
           deps.log?.(`${attempt >= 3 ? 'ALERT ' : ''}reconcile attempt ${attempt} failed (${(e as Error).message}); retrying`);
           await new Promise<void>((resolve) => setTimeout(resolve, Math.min(RECONCILE_BACKOFF_MAX_MS, 200 * attempt)));
         }
@@ -1136,6 +1136,16 @@ export class LiveRunner {
 
   private writeStatus(lastBarTs: number, liveBars: number, running: boolean): void {
     writeRunnerFile(join(this.config.dir, 'status.json'), JSON.stringify(this.status(lastBarTs, liveBars, running), null, 1));
+  }
+
+  /** A stop with an action deferred once during the warm-up (see {@link run}). */
+  private warmupStopDeferred = false;
+
+  /** `summary` of a run that ends before it could apply its stop's action (`why`): named in it, with an alert. */
+  private unappliedStop(summary: LiveRunSummary, why: string): LiveRunSummary {
+    if (this.stopRequest === undefined || shutdownAction(this.shutdownActions) === undefined) return summary;
+    this.deps.log?.(`ALERT stop "${this.stopRequest}": its cancels, flatten or halt not applied (${why})`);
+    return { ...summary, unappliedStop: { reason: this.stopRequest, actions: this.shutdownActions } };
   }
 
   private finish(restarted: boolean, warmed: number, processed: number, lastBarTs: number, differences: readonly ReconcileDifference[], stopReason: string): LiveRunSummary {

@@ -83,10 +83,11 @@ describe('tm live --demo: a kill switch while the start cannot reconcile', () =>
     await until('a failed reconciliation', () => second.out().includes('reconcile attempt 1 failed'));
     expect(status()).toMatchObject({ pid: second.child.pid, running: true });
     const kill = await runTm(['live', 'kill', '--dir', runDir, '--wait-ms', '30000']);
-    expect(kill.err).toMatch(/run unrec stopped without the kill's actions \(the venue could not be reconciled\): the request is saved in control\.json and applied when it starts/);
+    expect(kill.err).toMatch(/run unrec stopped without the kill's actions \(it ended before it was reconciled with the venue\): the request is saved in control\.json and applied when it starts/);
     expect(kill.code).toBe(1);
     expect(await second.exited, second.out()).toBe(0);
-    expect(second.out()).toContain("ALERT the stop's actions (cancel, flatten, halt) were not applied: the venue could not be reconciled; saved in control.json");
+    expect(second.out()).toContain('ALERT stop "kill switch (tm live kill)": its cancels, flatten or halt not applied (the venue could not be reconciled)');
+    expect(second.out()).toContain("ALERT the stop's actions (cancel, flatten, halt) were not applied: the run ended before it was reconciled with the venue; saved in control.json");
     expect(second.out()).toMatch(/stopped \(stopped before reconciliation: kill switch \(tm live kill\)\)/);
     expect(JSON.parse(readFileSync(join(runDir, 'control.json'), 'utf8'))).toMatchObject({ command: 'kill', actions: { cancel: true, flatten: true, halt: true } });
     expect(frame.symbols.map((s) => venue.position(s))).toEqual(positions); // nothing sent unreconciled

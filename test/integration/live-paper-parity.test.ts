@@ -45,8 +45,8 @@ function paperRunner(runId: string, dir: string, market: Awaited<ReturnType<type
   );
 }
 
-/** A stop a test asks for: when the live bar at index `bar` arrives, or at the life's first warm-up fetch. */
-type StopAt = { readonly bar: number | 'warm-up'; readonly actions: Parameters<LiveRunner['stop']>[1] };
+/** A stop a test asks for: when the live bar at index `bar` arrives, or at the life's first `times` (default 1) warm-up fetches. */
+type StopAt = { readonly bar: number | 'warm-up'; readonly actions: Parameters<LiveRunner['stop']>[1]; readonly times?: number };
 
 /** Runs one life of `runner` on `market`, asked to stop with `stopAt.actions` at `stopAt.bar`. */
 async function paperLife(runner: LiveRunner, market: Awaited<ReturnType<typeof liveMarket>>, stopAt?: StopAt) {
@@ -54,7 +54,7 @@ async function paperLife(runner: LiveRunner, market: Awaited<ReturnType<typeof l
   if (stopAt !== undefined) {
     let calls = 0;
     market.feed.next = async (after: number) => {
-      if (stopAt.bar === 'warm-up' && calls++ === 0) runner.stop('stop during the warm-up', stopAt.actions);
+      if (stopAt.bar === 'warm-up' && calls++ < (stopAt.times ?? 1)) runner.stop('stop during the warm-up', stopAt.actions);
       const set = await next(after);
       if (stopAt.bar !== 'warm-up' && set?.ts === frame.ts[WARMUP + stopAt.bar]) runner.stop(`stop at bar ${stopAt.bar}`, stopAt.actions);
       return set;
@@ -231,6 +231,26 @@ describe('live runner (paper) vs backtester', () => {
       expect(report).toMatchObject({ shutdowns: 1, accountStates: 0 }); // its HALTED record: no live bar follows it
       expect(report.divergence).toBeUndefined();
       expect(report.fills).toMatchObject({ unmatched: 0, maxPriceDiff: 0, maxFeeDiff: 0 });
+    } finally {
+      await m.close();
+    }
+  });
+
+  it('a kill switch asked twice during a warm-up (one that cannot fetch its bars, an insisting operator) ends the run with its action unapplied and named', async () => {
+    const killDir = tempDir('tm-live-warmkill2-');
+    const m = await liveMarket(frame, startTs);
+    try {
+      const first = paperRunner('par8', killDir, m, 150);
+      await paperLife(first, m);
+      const held = [...first.kernel.portfolio.quantity];
+      expect(held.some((q) => q !== 0)).toBe(true);
+      const runner = paperRunner('par8', killDir, m, LIVE);
+      const actions = { cancel: true, flatten: true, halt: true };
+      const summary = await paperLife(runner, m, { bar: 'warm-up', actions, times: 2 });
+      expect(summary).toMatchObject({ liveBars: 0, stopReason: 'stopped during warm-up', unappliedStop: { reason: 'stop during the warm-up', actions } });
+      expect(runner.kernel.tradingState).toBe('ACTIVE');
+      expect([...runner.kernel.portfolio.quantity]).toEqual(held);
+      expect(readJournal(`${killDir}/journal.jsonl`).records.some((r) => r.k === 'event' && r.e === 'shutdown')).toBe(false);
     } finally {
       await m.close();
     }
