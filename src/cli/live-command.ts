@@ -13,6 +13,7 @@ import { liveSetup, regimesToJson, type LiveSetup } from '../live/live-setup.js'
 import { BybitExecutionClient, loadBybitKeys, resolveBybitEnvironment } from '../adapters/bybit/index.js';
 import { networkDeadlinesFromEnv } from '../config/network-deadlines.js';
 import { replayJournal } from '../live/replay.js';
+import type { StopActions } from '../live/shutdown.js';
 import { DEFAULT_WARMUP_GATES } from '../live/warmup-gates.js';
 import { runnerStateKey } from '../live/saved-signal-state.js';
 import type { StateStore } from '../engine/state-store.js';
@@ -239,7 +240,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
           if (unapplied !== undefined) {
             // Nothing is sent unreconciled: the request waits for the next start (as one made while the run was down).
             writeControl(dir, { command: unapplied.actions.halt === true ? 'kill' : 'stop', reason: unapplied.reason, actions: unapplied.actions });
-            io.out(`ALERT the stop's actions (${Object.keys(unapplied.actions).filter((k) => unapplied.actions[k as keyof typeof unapplied.actions] === true).join(', ')}) were not applied: the run ended before it was reconciled with the venue; saved in control.json, applied when the run starts again`);
+            io.out(`ALERT the stop's actions (${Object.keys(unapplied.actions).filter((k) => unapplied.actions[k as keyof StopActions] === true).join(', ')}) were not applied: the run ended before it was reconciled with the venue; saved in control.json, applied when the run starts again`);
           }
           io.out(`stopped (${summary.stopReason}): ${summary.liveBars} live bars this session, last bar ${summary.lastBarTs > 0 ? formatUtc(summary.lastBarTs) : '-'}, ${summary.differences.length} reconciliation differences, ${summary.lostOrders.length} lost orders; journal ${join(dir, 'journal.jsonl')}`);
         } finally {
@@ -359,18 +360,18 @@ export function replayCommand(io: CliIo, setExit: (code: number) => void): Comma
 }
 
 /** Saves a control request for the run in `dir` (control.json, written whole: temp file, then rename). */
-function writeControl(dir: string, request: { readonly command: 'stop' | 'kill'; readonly reason: string; readonly actions: { readonly cancel?: boolean; readonly flatten?: boolean; readonly halt?: boolean } }): void {
+function writeControl(dir: string, request: { readonly command: 'stop' | 'kill'; readonly reason: string; readonly actions: StopActions }): void {
   const path = join(dir, 'control.json');
   writeFileSync(`${path}.tmp`, JSON.stringify({ ...request, at: Date.now() }));
   renameSync(`${path}.tmp`, path);
 }
 
 /** The control request `tm live stop|kill` left for the run (consumed: deleted once read). */
-function readControl(dir: string): { reason: string; actions: { cancel?: boolean; flatten?: boolean; halt?: boolean } } | undefined {
+function readControl(dir: string): { reason: string; actions: StopActions } | undefined {
   const path = join(dir, 'control.json');
   if (!existsSync(path)) return undefined;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as { reason: string; actions: { cancel?: boolean; flatten?: boolean; halt?: boolean } };
+    return JSON.parse(readFileSync(path, 'utf8')) as { reason: string; actions: StopActions };
   } catch {
     return undefined;
   } finally {

@@ -22,7 +22,7 @@ import { bookExecutions, EXECUTION_MARGIN_MS, haltForPositionMismatch, positionM
 import { loadRunnerState, saveRunnerState, writeRunnerFile, type LiveRunnerState, type LostOrder } from './runner-state.js';
 import { readJournalTail } from './journal.js';
 import { DEFAULT_MAX_STATE_AGE_MS, DEFAULT_VALIDATE_BARS, loadSavedState, RecentBars, savedSnapshots, strategyDifferences, VALIDATE_TOLERANCE, type RestoredState, type StrategySummary } from './saved-signal-state.js';
-import { applyShutdown, shutdownAction } from './shutdown.js';
+import { applyShutdown, shutdownAction, type StopActions } from './shutdown.js';
 import { warmupGateVerdict, type WarmupGates, type WarmupGateVerdict } from './warmup-gates.js';
 import type { StateStore } from '../engine/state-store.js';
 
@@ -157,7 +157,7 @@ export interface LiveRunSummary {
    * reconciled (nothing is sent unreconciled), or twice during a warm-up. `tm live` saves it again in control.json
    * for the next start.
    */
-  readonly unappliedStop?: { readonly reason: string; readonly actions: { readonly cancel?: boolean; readonly flatten?: boolean; readonly halt?: boolean } };
+  readonly unappliedStop?: { readonly reason: string; readonly actions: StopActions };
 }
 
 /** What `tm live status` shows (status.json, rewritten after every bar). */
@@ -287,7 +287,7 @@ export class LiveRunner {
    * switch) does both and leaves every instrument halted in the saved state (a restart trades nothing until
    * started with `unhalt`).
    */
-  stop(reason: string, actions: { readonly cancel?: boolean; readonly flatten?: boolean; readonly halt?: boolean } = {}): void {
+  stop(reason: string, actions: StopActions = {}): void {
     this.stopRequest = reason;
     this.shutdownActions = actions;
     if (this.started) this.deps.pacer.interrupt(); // before run(): applied after warm-up and reconciliation
@@ -341,7 +341,7 @@ export class LiveRunner {
   /** Wall time (the pacer's) at the last bar or start: status.json's `updatedAt`. */
   private wallTime = 0;
 
-  private shutdownActions: { readonly cancel?: boolean; readonly flatten?: boolean; readonly halt?: boolean } = {};
+  private shutdownActions: StopActions = {};
 
   /** Cancels, flattens and halts as {@link stop} asked, and waits (venue runs: a few polls) for the answers. */
   private async shutdown(): Promise<void> {

@@ -1,14 +1,17 @@
 import type { Kernel } from '../engine/kernel.js';
 
+/** What a stop asks for (`tm live stop`: cancel, with `--flatten` also flatten; `tm live kill`: all three). */
+export type StopActions = { readonly cancel?: boolean; readonly flatten?: boolean; readonly halt?: boolean };
+
 /**
- * What a stop does to the run before it ends (`tm live stop --cancel | --flatten`, `tm live kill`): `cancel` cancels
+ * What a stop does to the run before it ends (`tm live stop`, with or without `--flatten`, `tm live kill`): `cancel` cancels
  * the working orders, `flatten` cancels them and closes every position with reduce-only market orders, `halt` (the
  * kill switch) flattens and leaves the account HALTED.
  */
 export type ShutdownAction = 'cancel' | 'flatten' | 'halt';
 
 /** The strongest action a stop asked for (halt over flatten over cancel), undefined: none. */
-export function shutdownAction(actions: { readonly cancel?: boolean; readonly flatten?: boolean; readonly halt?: boolean }): ShutdownAction | undefined {
+export function shutdownAction(actions: StopActions): ShutdownAction | undefined {
   return actions.halt === true ? 'halt' : actions.flatten === true ? 'flatten' : actions.cancel === true ? 'cancel' : undefined;
 }
 
