@@ -444,7 +444,7 @@ export class LiveRunner {
           this.warmupStopDeferred = true;
           continue;
         }
-        return this.unappliedStop(this.finish(saved !== undefined, warmed, 0, cursor, [], 'stopped during warm-up'), 'the warm-up did not complete');
+        return this.unappliedStop(this.finish(saved !== undefined, warmed, 0, liveFrom - tf, [], 'stopped during warm-up'), 'the warm-up did not complete');
       }
       if (set.ts >= liveFrom) {
         this.pending = set; // the first live bar arrived already
@@ -490,7 +490,7 @@ export class LiveRunner {
           break;
         } catch (e) {
           // Never trade unreconciled, never give up either: the venue is asked again, less and less often.
-          if (this.stopRequest !== undefined) return this.unappliedStop(this.finish(saved !== undefined, warmed, 0, cursor, [], `stopped before reconciliation: ${this.stopRequest}`), 'the venue could not be reconciled');
+          if (this.stopRequest !== undefined) return this.unappliedStop(this.finish(saved !== undefined, warmed, 0, liveFrom - tf, [], `stopped before reconciliation: ${this.stopRequest}`), 'the venue could not be reconciled');
           deps.log?.(`${attempt >= 3 ? 'ALERT ' : ''}reconcile attempt ${attempt} failed (${(e as Error).message}); retrying`);
           await new Promise<void>((resolve) => setTimeout(resolve, Math.min(RECONCILE_BACKOFF_MAX_MS, 200 * attempt)));
         }
@@ -1148,6 +1148,10 @@ export class LiveRunner {
     return { ...summary, unappliedStop: { reason: this.stopRequest, actions: this.shutdownActions } };
   }
 
+  /**
+   * Ends the run: journal, metrics, status.json (not running). `lastBarTs` is the last live bar the run processed (a
+   * stop during the warm-up or the reconciliation: the one before the first live bar, not a warm-up bar's).
+   */
   private finish(restarted: boolean, warmed: number, processed: number, lastBarTs: number, differences: readonly ReconcileDifference[], stopReason: string): LiveRunSummary {
     this.journal.appendDurable({ k: 'stop', t: this.clock.now(), reason: stopReason });
     this.deps.metrics?.stopped(this.kernel);

@@ -52,7 +52,7 @@ describe(`tm live --paper survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     const exited = new Promise<number | null>((resolve, reject) => child.on('exit', (code) => (err !== '' ? reject(new Error(`tm live wrote to stderr: ${err}`)) : resolve(code))));
     return { child, exited };
   };
-  const status = () => (existsSync(join(runDir, 'status.json')) ? (JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8')) as { lastBarTs: number; pid: number; running: boolean }) : undefined);
+  const status = () => (existsSync(join(runDir, 'status.json')) ? (JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8')) as { lastBarTs: number; pid: number; running: boolean; warmup?: unknown }) : undefined);
   const lastBar = () => status()?.lastBarTs ?? -Infinity;
 
   it('ends with the backtest’s decisions and fills, each decision sent once', async () => {
@@ -104,7 +104,9 @@ describe(`tm live --paper survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     const deadline = Date.now() + 60_000;
     const done = () => {
       const s = status();
-      return s !== undefined && s.pid === child.pid && s.running && s.lastBarTs >= endTs - tf;
+      // Its own status once warmed up and reconciled (warmup set): at its start it already names the saved last bar,
+      // which the life before may have taken to the end; a SIGTERM during the warm-up ends a run before that bar.
+      return s !== undefined && s.pid === child.pid && s.running && s.warmup !== undefined && s.lastBarTs >= endTs - tf;
     };
     while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     child.kill('SIGTERM');

@@ -248,6 +248,9 @@ describe('live runner (paper) vs backtester', () => {
       const actions = { cancel: true, flatten: true, halt: true };
       const summary = await paperLife(runner, m, { bar: 'warm-up', actions, times: 2 });
       expect(summary).toMatchObject({ liveBars: 0, stopReason: 'stopped during warm-up', unappliedStop: { reason: 'stop during the warm-up', actions } });
+      // The last live bar is still the first life's (before, status.json went back to the warm-up bar the stop came at).
+      expect(summary.lastBarTs).toBe(frame.ts[WARMUP + 149]);
+      expect(JSON.parse(readFileSync(`${killDir}/status.json`, 'utf8'))).toMatchObject({ lastBarTs: frame.ts[WARMUP + 149], running: false });
       expect(runner.kernel.tradingState).toBe('ACTIVE');
       expect([...runner.kernel.portfolio.quantity]).toEqual(held);
       expect(readJournal(`${killDir}/journal.jsonl`).records.some((r) => r.k === 'event' && r.e === 'shutdown')).toBe(false);
