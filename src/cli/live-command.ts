@@ -218,17 +218,18 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
             ...(opts.warmupGates ? { warmupGates: DEFAULT_WARMUP_GATES } : {}),
           },
           { feed, pacer, strategy: setup.strategy, ...(venue ? { venue, venueReady: preparing(venue) } : {}), log: (line) => io.out(line), ...(observed ? { metrics: observed.live } : {}), ...(signals ? { signals: signals.signals } : {}), ...(modelWatch ? { modelWatch } : {}),
-            ...(observed ? { quotes: { spreadBasisPoints: (i: number) => market.spreadBasisPoints(setup.symbols[i]!) } } : {}) },
+            ...(observed ? { quotes: { spreadBasisPoints: (i: number) => market.spreadBasisPoints(setup.symbols[i]!) } } : {}),
+            stopDone: (requestId: number) => removeControl(dir, requestId) },
         );
         // A stop or kill requested while the run was down applies now: after warm-up and reconciliation, before any bar.
         const pendingControl = readControl(dir);
         if (pendingControl !== undefined) {
           io.out(`applying the saved request: ${pendingControl.reason}`);
-          runner.stop(pendingControl.reason, pendingControl.actions);
+          runner.stop(pendingControl.reason, pendingControl.actions, pendingControl.at);
         }
         const onSignal = (signal: string) => {
           const control = readControl(dir);
-          runner.stop(control?.reason ?? signal, control?.actions ?? {});
+          runner.stop(control?.reason ?? signal, control?.actions ?? {}, control?.at);
         };
         const onRollback = () => runner.requestRollback();
         process.on('SIGTERM', onSignal);
@@ -311,8 +312,10 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
         }
         io.out(`run ${after.runId} stopped: ${after.openOrders.length} open orders, positions ${after.positions.map((p) => `${p.instrument} ${p.quantity}`).join(', ')}${after.halted.length > 0 ? `; HALTED` : ''}`);
         if (existsSync(join(dir, 'control.json'))) {
-          // The run stopped before it was reconciled with the venue: it saved the request again for its next start.
-          io.err(`run ${after.runId} stopped without the ${command}'s actions (it ended before it was reconciled with the venue): the request is saved in control.json and applied when it starts`);
+          // The run ended before its stop was applied and saved: the request waits in control.json for its next start.
+          // A run that ended normally says running: false; one still 'running' by its status died (kill -9, a crash).
+          const why = after.running ? 'the process died before it saved the stop' : 'it ended before it was reconciled with the venue';
+          io.err(`run ${after.runId} stopped without the ${command}'s actions (${why}): the request is saved in control.json and applied when it starts`);
           setExit(1);
         }
       });
@@ -366,17 +369,25 @@ function writeControl(dir: string, request: { readonly command: 'stop' | 'kill';
   renameSync(`${path}.tmp`, path);
 }
 
-/** The control request `tm live stop|kill` left for the run (consumed: deleted once read). */
-function readControl(dir: string): { reason: string; actions: StopActions } | undefined {
+/**
+ * The control request `tm live stop|kill` left for the run, `at` its id. Not removed here: the runner removes it once
+ * done ({@link removeControl}), so a process that dies while applying it leaves it for the next start.
+ */
+function readControl(dir: string): { reason: string; actions: StopActions; at: number } | undefined {
   const path = join(dir, 'control.json');
   if (!existsSync(path)) return undefined;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as { reason: string; actions: StopActions };
+    const request = JSON.parse(readFileSync(path, 'utf8')) as { reason: string; actions: StopActions; at?: unknown };
+    return { reason: request.reason, actions: request.actions ?? {}, at: typeof request.at === 'number' ? request.at : 0 };
   } catch {
+    rmSync(path, { force: true }); // unreadable: not a request (control.json is written whole, by rename)
     return undefined;
-  } finally {
-    rmSync(path, { force: true });
   }
+}
+
+/** Removes the control request `at` once the runner is done with it; a newer request (another `at`) stays. */
+function removeControl(dir: string, at: number): void {
+  if (readControl(dir)?.at === at) rmSync(join(dir, 'control.json'), { force: true });
 }
 
 /** Starts `client.prepare()` now; a failure surfaces where the runner awaits it (never as an unhandled rejection meanwhile). */

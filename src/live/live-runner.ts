@@ -137,6 +137,13 @@ export interface LiveRunnerDeps {
   readonly modelWatch?: ModelWatch;
   /** The venue's quotes: the bid/ask spread of instrument `i` now, asked after each live bar for the metrics (runs with metrics only). */
   readonly quotes?: { spreadBasisPoints(i: number): Promise<number> };
+  /**
+   * Told that the stop request `requestId` (see {@link LiveRunner.stop}) is done: applied and the state saying so saved,
+   * found applied in the saved state at a start (the last life ended between saving it and this call), or one that
+   * asked for no action. `tm live` removes its control.json then, not before: a life that dies while applying a stop
+   * leaves the request for the next start.
+   */
+  readonly stopDone?: (requestId: number) => void;
 }
 
 /** What a run did in this process. */
@@ -285,11 +292,13 @@ export class LiveRunner {
    * Asks the run to stop after the bar in progress (or at once while waiting for a bar). `cancel` cancels the
    * working orders first, `flatten` also closes every position with reduce-only market orders, `halt` (the kill
    * switch) does both and leaves every instrument halted in the saved state (a restart trades nothing until
-   * started with `unhalt`).
+   * started with `unhalt`). `requestId` names a saved request (control.json's `at`): the state records the one whose
+   * action it applied, so a restart handed the same request again knows it is done (see {@link LiveRunnerDeps.stopDone}).
    */
-  stop(reason: string, actions: StopActions = {}): void {
+  stop(reason: string, actions: StopActions = {}, requestId?: number): void {
     this.stopRequest = reason;
     this.shutdownActions = actions;
+    this.stopRequestId = requestId;
     if (this.started) this.deps.pacer.interrupt(); // before run(): applied after warm-up and reconciliation
   }
 
@@ -342,11 +351,16 @@ export class LiveRunner {
   private wallTime = 0;
 
   private shutdownActions: StopActions = {};
+  /** The saved request of the stop asked for ({@link stop}'s `requestId`). */
+  private stopRequestId: number | undefined;
+  /** The last saved request whose action a life of this run applied (kept in the state from life to life). */
+  private appliedStop: number | undefined;
 
   /** Cancels, flattens and halts as {@link stop} asked, and waits (venue runs: a few polls) for the answers. */
   private async shutdown(): Promise<void> {
     const { kernel } = this;
     const action = shutdownAction(this.shutdownActions);
+    if (this.stopRequestId !== undefined) this.appliedStop = this.stopRequestId; // saved with the action's orders and state
     if (action === undefined) return;
     const n = kernel.instruments.length;
     const reason = this.stopRequest ?? 'stop';
@@ -377,6 +391,15 @@ export class LiveRunner {
     this.started = true;
     const ids = config.instruments.map((x) => x.id);
     const saved = loadRunnerState(this.statePath, { runId: config.runId, mode: config.mode, strategy: deps.strategy.name, instruments: ids, timeframe: config.timeframe });
+    this.appliedStop = saved?.appliedStop;
+    if (this.stopRequestId !== undefined && this.stopRequestId === saved?.appliedStop) {
+      // The last life applied this request and saved so, then ended before the request was removed: done, not again.
+      deps.log?.(`the saved request "${this.stopRequest}" was applied by the last life (its saved state says so): not applied again`);
+      deps.stopDone?.(this.stopRequestId);
+      this.stopRequest = undefined;
+      this.shutdownActions = {};
+      this.stopRequestId = undefined;
+    }
     const warmup = config.warmupBars ?? deps.strategy.warmupBars ?? 0;
     let liveFrom: number;
     let liveBars = 0;
@@ -609,6 +632,7 @@ export class LiveRunner {
       }
       this.persist(cursor, liveBars);
       await this.saveRunnerState();
+      if (this.stopRequestId !== undefined && this.appliedStop === this.stopRequestId) deps.stopDone?.(this.stopRequestId);
     }
     return this.finish(saved !== undefined, warmed, processed, cursor, differences, stopReason);
   }
@@ -1095,6 +1119,7 @@ export class LiveRunner {
       lastExecutionTs: Number.isFinite(this.gate.lastExecutionTs) ? this.gate.lastExecutionTs : null,
       breakerHalted: Array.from(this.breakerHalted.keys()).filter((i) => this.breakerHalted[i] !== 0),
       ...(this.lostRecords.length > 0 ? { lostOrders: [...this.lostRecords] } : {}),
+      ...(this.appliedStop !== undefined ? { appliedStop: this.appliedStop } : {}),
       journalBytes: this.journal.size(),
       savedAt: kernel.now(),
     };
@@ -1143,7 +1168,11 @@ export class LiveRunner {
 
   /** `summary` of a run that ends before it could apply its stop's action (`why`): named in it, with an alert. */
   private unappliedStop(summary: LiveRunSummary, why: string): LiveRunSummary {
-    if (this.stopRequest === undefined || shutdownAction(this.shutdownActions) === undefined) return summary;
+    if (this.stopRequest === undefined) return summary;
+    if (shutdownAction(this.shutdownActions) === undefined) {
+      if (this.stopRequestId !== undefined) this.deps.stopDone?.(this.stopRequestId); // nothing asked: nothing left to apply
+      return summary;
+    }
     this.deps.log?.(`ALERT stop "${this.stopRequest}": its cancels, flatten or halt not applied (${why})`);
     return { ...summary, unappliedStop: { reason: this.stopRequest, actions: this.shutdownActions } };
   }

@@ -32,6 +32,11 @@ export interface LiveRunnerState {
    * restarts with `--unhalt`: `tm live status` lists them in every later life. Absent = none (and in older states).
    */
   readonly lostOrders?: readonly LostOrder[];
+  /**
+   * The saved stop request (control.json's `at`) whose action the run applied last: a start handed the same request
+   * (its removal did not happen before the process ended) does not apply it again. Absent = none.
+   */
+  readonly appliedStop?: number;
   /** Size of the journal (bytes, synced) when this state was saved: what a restart reads after it. Absent in older states (read from the start). */
   readonly journalBytes?: number;
   readonly savedAt: number;

@@ -33,7 +33,7 @@ const instruments = frame.symbols.map((s) => BYBIT_LINEAR_PERPETUALS[s]!);
 const startTs = frame.ts[WARMUP]!;
 
 /** A paper runner of the parity experiment in `dir`, polling `market`, for `maxBars` live bars. */
-function paperRunner(runId: string, dir: string, market: Awaited<ReturnType<typeof liveMarket>>, maxBars: number, extra: { config?: ExperimentConfig; risk?: LiveRunnerConfig['risk']; restartProtectionMs?: number; unhalt?: boolean } = {}): LiveRunner {
+function paperRunner(runId: string, dir: string, market: Awaited<ReturnType<typeof liveMarket>>, maxBars: number, extra: { config?: ExperimentConfig; risk?: LiveRunnerConfig['risk']; restartProtectionMs?: number; unhalt?: boolean; stopDone?: (requestId: number) => void } = {}): LiveRunner {
   return new LiveRunner(
     {
       runId, mode: 'paper', instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir, startTs, maxBars, paper: { slippage: new FixedBpsSlippage(2) }, config: extra.config ?? CONFIG,
@@ -41,12 +41,12 @@ function paperRunner(runId: string, dir: string, market: Awaited<ReturnType<type
       ...(extra.restartProtectionMs !== undefined ? { restartProtectionMs: extra.restartProtectionMs } : {}),
       ...(extra.unhalt === true ? { unhalt: true } : {}),
     },
-    { feed: market.feed, pacer: market.time, strategy: smaCrossover(PARAMS) },
+    { feed: market.feed, pacer: market.time, strategy: smaCrossover(PARAMS), ...(extra.stopDone !== undefined ? { stopDone: extra.stopDone } : {}) },
   );
 }
 
 /** A stop a test asks for: when the live bar at index `bar` arrives, or at the life's first `times` (default 1) warm-up fetches. */
-type StopAt = { readonly bar: number | 'warm-up'; readonly actions: Parameters<LiveRunner['stop']>[1]; readonly times?: number };
+type StopAt = { readonly bar: number | 'warm-up'; readonly actions: Parameters<LiveRunner['stop']>[1]; readonly times?: number; readonly requestId?: number };
 
 /** Runs one life of `runner` on `market`, asked to stop with `stopAt.actions` at `stopAt.bar`. */
 async function paperLife(runner: LiveRunner, market: Awaited<ReturnType<typeof liveMarket>>, stopAt?: StopAt) {
@@ -56,7 +56,7 @@ async function paperLife(runner: LiveRunner, market: Awaited<ReturnType<typeof l
     market.feed.next = async (after: number) => {
       if (stopAt.bar === 'warm-up' && calls++ < (stopAt.times ?? 1)) runner.stop('stop during the warm-up', stopAt.actions);
       const set = await next(after);
-      if (stopAt.bar !== 'warm-up' && set?.ts === frame.ts[WARMUP + stopAt.bar]) runner.stop(`stop at bar ${stopAt.bar}`, stopAt.actions);
+      if (stopAt.bar !== 'warm-up' && set?.ts === frame.ts[WARMUP + stopAt.bar]) runner.stop(`stop at bar ${stopAt.bar}`, stopAt.actions, stopAt.requestId);
       return set;
     };
   }
@@ -254,6 +254,41 @@ describe('live runner (paper) vs backtester', () => {
       expect(runner.kernel.tradingState).toBe('ACTIVE');
       expect([...runner.kernel.portfolio.quantity]).toEqual(held);
       expect(readJournal(`${killDir}/journal.jsonl`).records.some((r) => r.k === 'event' && r.e === 'shutdown')).toBe(false);
+    } finally {
+      await m.close();
+    }
+  });
+
+  it('a saved stop request is done once its life saved the state it left: handed again to the next start, it is not applied again', async () => {
+    // tm live removes control.json only when the runner says the request is done (stopDone): a life killed while
+    // applying it leaves it for the next start, and one killed between saving its state and the removal leaves a
+    // request its state already names (appliedStop).
+    const killDir = tempDir('tm-live-donekill-');
+    const m = await liveMarket(frame, startTs);
+    try {
+      const done: number[] = [];
+      const first = paperRunner('par9', killDir, m, 150, { stopDone: (id) => done.push(id) });
+      await paperLife(first, m, { bar: 20, actions: { cancel: true, flatten: true, halt: true }, requestId: 1234 });
+      expect(first.kernel.tradingState).toBe('HALTED');
+      expect(done).toEqual([1234]);
+      expect(JSON.parse(readFileSync(`${killDir}/state.json`, 'utf8'))).toMatchObject({ appliedStop: 1234 });
+      // The same request again (its removal never happened), the operator unhalting: the run trades on.
+      const second = paperRunner('par9', killDir, m, 30, { unhalt: true, stopDone: (id) => done.push(id) });
+      second.stop('kill switch (tm live kill)', { cancel: true, flatten: true, halt: true }, 1234);
+      const summary = await paperLife(second, m);
+      expect(done).toEqual([1234, 1234]);
+      expect(summary).toMatchObject({ liveBars: 30, stopReason: 'max bars' });
+      expect(second.kernel.tradingState).toBe('ACTIVE');
+      const shutdowns = readJournal(`${killDir}/journal.jsonl`).records.filter((r) => r.k === 'event' && r.e === 'shutdown');
+      expect(shutdowns).toHaveLength(1);
+      // Another request (a new kill) is applied.
+      const third = paperRunner('par9', killDir, m, 30, { stopDone: (id) => done.push(id) });
+      third.stop('kill switch (tm live kill)', { cancel: true, flatten: true, halt: true }, 5678);
+      expect(await paperLife(third, m)).toMatchObject({ liveBars: 0 });
+      expect(done).toEqual([1234, 1234, 5678]);
+      expect(third.kernel.tradingState).toBe('HALTED');
+      expect(JSON.parse(readFileSync(`${killDir}/state.json`, 'utf8'))).toMatchObject({ appliedStop: 5678 });
+      expect(replayJournal(`${killDir}/journal.jsonl`, STRATEGIES)).toMatchObject({ divergence: undefined, shutdowns: 2 });
     } finally {
       await m.close();
     }
