@@ -16,8 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/core/random.js';
 import { timeframeMs } from '../../src/core/time.js';
 import { readJournal } from '../../src/live/journal.js';
-import { BybitV5Venue } from '../support/bybit-v5-venue.js';
-import { readLiveStatus, serverKlines, sharedFrame, spawnDemoLive } from '../support/live-harness.js';
+import { FrameVenue, readLiveStatus, sharedFrame, spawnDemoLive } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
 const RUNS = Number(process.env['TM_CRASH_RUNS'] ?? 6);
@@ -32,30 +31,20 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
   const dir = tempDir('tm-live-crash-demo-');
   const runDir = join(dir, 'run');
   const experiment = join(dir, 'crash-demo.json');
-  let venueNow = startTs;
-  let played = 0;
-  let venue: BybitV5Venue;
+  let fv: FrameVenue;
   let clock: NodeJS.Timeout | undefined;
-  const catchUp = () => {
-    while (played < frame.ts.length && frame.ts[played]! + tf <= venueNow) {
-      const k = played++;
-      frame.symbols.forEach((s, i) => venue.bar({ open: frame.open[i]![k]!, high: frame.high[i]![k]!, low: frame.low[i]![k]!, close: frame.close[i]![k]!, volume: frame.volume[i]![k]! }, s));
-    }
-  };
   beforeAll(async () => {
-    const klines = serverKlines(frame);
     // The venue clock runs 4 h per 150 ms at most: a 5 s recv window means nothing on it (its check has its own tests).
-    venue = await BybitV5Venue.start({ server: { klines }, now: () => venueNow, slippageBps: 2, initialPrice: 1, recvWindowCheck: false, faults: { seed: SEED, rates: { latency: 0.15 }, latencyMs: [50, 300] } });
-    catchUp();
+    fv = await FrameVenue.start(frame, startTs, { slippageBps: 2, initialPrice: 1, recvWindowCheck: false, faults: { seed: SEED, rates: { latency: 0.15 }, latencyMs: [50, 300] } });
     // Fast trend-following: many decisions over the run.
     writeFileSync(experiment, JSON.stringify({ name: 'crash-demo', strategy: 'sma-crossover', params: { fast: 3, slow: 12, allocation: 0.4, allowShort: true }, data: { venue: 'bybit', symbols: ['BTCUSDT', 'ETHUSDT'], timeframe: '4h', start: '2023-06-01', end: '2024-06-01' }, instruments: 'bybit-linear', funding: { venue: 'bybit', fallback: { kind: 'zero' } }, initialCash: 100000, leverage: 10, slippage: { model: 'fixed', bps: 2 }, seed: 1 }));
   });
   afterAll(async () => {
     if (clock) clearInterval(clock);
-    await venue.close();
+    await fv.close();
   });
 
-  const start = (extra: readonly string[] = []) => spawnDemoLive({ experiment, runId: 'crd', dir: runDir, apiUrl: venue.url }, extra);
+  const start = (extra: readonly string[] = []) => spawnDemoLive({ experiment, runId: 'crd', dir: runDir, apiUrl: fv.venue.url }, extra);
   const status = () => readLiveStatus(runDir);
 
   it('0 duplicate orderLinkIds, 0 lost fills, positions and wallet equal to the venue’s', async () => {
@@ -66,10 +55,7 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
       const s = status();
       // Before the first life saved a state, the run's last bar is the one before its start bar (a slow first start
       // on a loaded machine must not find the clock at the end of the test).
-      if (venueNow < endTs && venueNow - (s?.lastBarTs ?? startTs - tf) <= 3 * tf) {
-        venueNow += tf;
-        catchUp();
-      }
+      if (fv.now < endTs && fv.now - (s?.lastBarTs ?? startTs - tf) <= 3 * tf) fv.advance();
     }, 150);
     const outputs: string[] = [];
     const stops: string[] = [];
@@ -94,7 +80,7 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
         outputs.push(life.out());
         // Every working order canceled; what may still work is the flatten's reduce-only market orders, which this
         // venue fills at its next price (the next bar it prints): the next life reconciles their fills.
-        const working = venue.orders().filter((o) => o['orderStatus'] === 'New' || o['orderStatus'] === 'PartiallyFilled');
+        const working = fv.venue.orders().filter((o) => o['orderStatus'] === 'New' || o['orderStatus'] === 'PartiallyFilled');
         expect(working.filter((o) => !(o['reduceOnly'] === true && o['orderType'] === 'Market')), stopOut).toEqual([]);
         if (command[0] === 'kill') expect(stopOut).toMatch(/; HALTED/);
         stops.push(command[0]!);
@@ -122,12 +108,12 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     outputs.push(last.out());
     for (const o of outputs) expect(o).not.toMatch(/unexpected error|ALERT/);
 
-    const orders = venue.orders();
+    const orders = fv.venue.orders();
     const ids = orders.map((o) => String(o['orderLinkId']));
     expect(new Set(ids).size).toBe(ids.length); // 0 duplicate orderLinkId at the venue
     const { records } = readJournal(join(runDir, 'journal.jsonl'));
     const journalExecs = records.filter((r) => r.k === 'fill').map((r) => (r as { exec?: string }).exec);
-    const venueExecs = venue.executions().filter((e) => String(e['orderLinkId']).startsWith('crd_')).map((e) => String(e['execId']));
+    const venueExecs = fv.venue.executions().filter((e) => String(e['orderLinkId']).startsWith('crd_')).map((e) => String(e['execId']));
     expect(journalExecs.every((e) => e !== undefined)).toBe(true);
     // A life killed after booking a fill but before saving its state books it again at its restart (the saved state
     // did not hold it): the journal may list an execution twice, the state must hold each once (positions and wallet
@@ -136,12 +122,12 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     const saved = JSON.parse(readFileSync(join(runDir, 'state.json'), 'utf8')) as { bookedExecutions: string[] };
     expect([...saved.bookedExecutions].sort()).toEqual([...venueExecs].sort()); // each booked once in the final state
     const s = status()!;
-    frame.symbols.forEach((sym, i) => expect(s.positions[i]!.quantity).toBeCloseTo(venue.position(sym), 9));
+    frame.symbols.forEach((sym, i) => expect(s.positions[i]!.quantity).toBeCloseTo(fv.venue.position(sym), 9));
     const unrealised = s.positions.reduce((a, p) => a + (p.quantity === 0 ? 0 : p.quantity * (p.mark - p.entryPrice)), 0);
-    expect(s.equity - unrealised).toBeCloseTo(venue.walletBalance(), 6);
+    expect(s.equity - unrealised).toBeCloseTo(fv.venue.walletBalance(), 6);
     const starts = records.filter((r) => r.k === 'start').length;
     const inFlightKills = countInFlightKills(records);
-    console.log(`demo crash test: ${RUNS} lives (${stops.length} ended by tm live ${stops.join(', ') || '-'}, the others by kill -9; ${starts - 1} after the runner had started, ${inFlightKills} with an order submitted and not yet acknowledged), ${ids.length} venue orders, ${venueExecs.length} executions, venue faults ${JSON.stringify(venue.faultCounts())}`);
+    console.log(`demo crash test: ${RUNS} lives (${stops.length} ended by tm live ${stops.join(', ') || '-'}, the others by kill -9; ${starts - 1} after the runner had started, ${inFlightKills} with an order submitted and not yet acknowledged), ${ids.length} venue orders, ${venueExecs.length} executions, venue faults ${JSON.stringify(fv.venue.faultCounts())}`);
     expect(venueExecs.length).toBeGreaterThan(2);
   }, 90_000 + RUNS * 12_000);
 });

@@ -11,9 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { timeframeMs } from '../../src/core/time.js';
 import { readJournal } from '../../src/live/journal.js';
-import { BybitV5Venue } from '../support/bybit-v5-venue.js';
 import { runTm } from '../support/cli.js';
-import { readLiveStatus, serverKlines, sharedFrame, spawnDemoLive } from '../support/live-harness.js';
+import { FrameVenue, readLiveStatus, sharedFrame, spawnDemoLive } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
 const frame = sharedFrame('2023-06-01T00:00:00Z', 260);
@@ -24,29 +23,19 @@ describe('tm live --demo: a kill switch whose process dies while applying it', (
   const dir = tempDir('tm-live-killcrash-');
   const runDir = join(dir, 'run');
   const experiment = join(dir, 'killcrash.json');
-  let venueNow = startTs;
-  let played = 0;
-  let venue: BybitV5Venue;
-  /** The venue prints every bar that closed by now (market orders fill at the next price it prints). */
-  const catchUp = () => {
-    while (played < frame.ts.length && frame.ts[played]! + tf <= venueNow) {
-      const k = played++;
-      frame.symbols.forEach((s, i) => venue.bar({ open: frame.open[i]![k]!, high: frame.high[i]![k]!, low: frame.low[i]![k]!, close: frame.close[i]![k]!, volume: frame.volume[i]![k]! }, s));
-    }
-  };
+  let fv: FrameVenue;
   beforeAll(async () => {
-    venue = await BybitV5Venue.start({ server: { klines: serverKlines(frame) }, now: () => venueNow, slippageBps: 2, initialPrice: 1, recvWindowCheck: false });
-    catchUp();
+    fv = await FrameVenue.start(frame, startTs, { slippageBps: 2, initialPrice: 1, recvWindowCheck: false });
     writeFileSync(experiment, JSON.stringify({ name: 'killcrash', strategy: 'sma-crossover', params: { fast: 3, slow: 12, allocation: 0.4, allowShort: true }, data: { venue: 'bybit', symbols: ['BTCUSDT', 'ETHUSDT'], timeframe: '4h', start: '2023-06-01', end: '2024-06-01' }, instruments: 'bybit-linear', funding: { venue: 'bybit', fallback: { kind: 'zero' } }, initialCash: 100000, leverage: 10, slippage: { model: 'fixed', bps: 2 }, seed: 1 }));
   });
   const children: ChildProcess[] = [];
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL'); // a failed test's stuck life
-    await venue.close();
+    await fv.close();
   });
 
   const start = (extra: readonly string[] = []) => {
-    const life = spawnDemoLive({ experiment, runId: 'kcrash', dir: runDir, apiUrl: venue.url }, extra);
+    const life = spawnDemoLive({ experiment, runId: 'kcrash', dir: runDir, apiUrl: fv.venue.url }, extra);
     children.push(life.child);
     return life;
   };
@@ -59,23 +48,20 @@ describe('tm live --demo: a kill switch whose process dies while applying it', (
     while (!done()) {
       if (Date.now() > deadline || (life.child.exitCode !== null && !done())) throw new Error(`no ${what}; tm live said:\n${life.out()}`);
       await new Promise((r) => setTimeout(r, 20));
-      if (venueNow - (status()?.lastBarTs ?? startTs - tf) <= tf && venueNow < frame.ts[frame.ts.length - 1]!) {
-        venueNow += tf;
-        catchUp();
-      }
+      if (fv.now - (status()?.lastBarTs ?? startTs - tf) <= tf && fv.now < frame.ts[frame.ts.length - 1]!) fv.advance();
     }
   };
 
   it('stays in control.json, tm live kill exits 1, and the next start applies it: flat, HALTED', async () => {
     // Life 1 trades until it holds positions after a dozen bars.
     const first = start();
-    await drive('positions', () => (status()?.liveBars ?? 0) >= 12 && frame.symbols.some((s) => venue.position(s) !== 0), first);
-    const held = frame.symbols.map((s) => venue.position(s));
+    await drive('positions', () => (status()?.liveBars ?? 0) >= 12 && frame.symbols.some((s) => fv.venue.position(s) !== 0), first);
+    const held = frame.symbols.map((s) => fv.venue.position(s));
 
     // The kill switch; the life dies once the flatten's reduce-only market orders reached the venue, while it waits
     // for their fills (the venue fills them at its next price: none comes), before it saved its state.
     const kill = runTm(['live', 'kill', '--dir', runDir, '--wait-ms', '30000']);
-    const flattening = () => venue.orders().filter((o) => o['reduceOnly'] === true && o['orderStatus'] === 'New').length;
+    const flattening = () => fv.venue.orders().filter((o) => o['reduceOnly'] === true && o['orderStatus'] === 'New').length;
     const deadline = Date.now() + 30_000;
     while (flattening() < held.filter((q) => q !== 0).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     first.child.kill('SIGKILL');
@@ -90,9 +76,8 @@ describe('tm live --demo: a kill switch whose process dies while applying it', (
 
     // The venue prints its next bar (the flatten's orders fill); the next start, without --unhalt, applies the kill
     // again before any bar of its own.
-    venueNow += tf;
-    catchUp();
-    expect(frame.symbols.map((s) => venue.position(s))).toEqual([0, 0]);
+    fv.advance();
+    expect(frame.symbols.map((s) => fv.venue.position(s))).toEqual([0, 0]);
     const second = start(['--max-bars', '3']);
     let ended = false;
     void second.exited.then(() => (ended = true));
@@ -101,7 +86,7 @@ describe('tm live --demo: a kill switch whose process dies while applying it', (
     expect(second.out()).toContain('applying the saved request: kill switch (tm live kill)');
     expect(existsSync(join(runDir, 'control.json'))).toBe(false);
     expect(status()).toMatchObject({ running: false, tradingState: 'HALTED', liveBars: 0 });
-    expect(frame.symbols.map((s) => venue.position(s))).toEqual([0, 0]);
+    expect(frame.symbols.map((s) => fv.venue.position(s))).toEqual([0, 0]);
     expect(shutdowns().map((r) => (r as { id: string }).id)).toEqual(['halt', 'halt']);
 
     // Both lives replay as they ran: the first's kill, its flatten, then the second's kill on a flat account.

@@ -12,9 +12,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { timeframeMs } from '../../src/core/time.js';
 import { readJournal } from '../../src/live/journal.js';
-import { BybitV5Venue } from '../support/bybit-v5-venue.js';
 import { runTm } from '../support/cli.js';
-import { readLiveStatus, serverKlines, sharedFrame, spawnDemoLive } from '../support/live-harness.js';
+import { FrameVenue, readLiveStatus, sharedFrame, spawnDemoLive } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
 const frame = sharedFrame('2023-06-01T00:00:00Z', 260);
@@ -25,29 +24,19 @@ describe('tm live --demo: a kill switch while the start cannot reconcile', () =>
   const dir = tempDir('tm-live-unreconciled-');
   const runDir = join(dir, 'run');
   const experiment = join(dir, 'unreconciled.json');
-  let venueNow = startTs;
-  let played = 0;
-  let venue: BybitV5Venue;
-  /** The venue prints every bar that closed by now (its market orders fill on arrival at the last price). */
-  const catchUp = () => {
-    while (played < frame.ts.length && frame.ts[played]! + tf <= venueNow) {
-      const k = played++;
-      frame.symbols.forEach((s, i) => venue.bar({ open: frame.open[i]![k]!, high: frame.high[i]![k]!, low: frame.low[i]![k]!, close: frame.close[i]![k]!, volume: frame.volume[i]![k]! }, s));
-    }
-  };
+  let fv: FrameVenue;
   beforeAll(async () => {
-    venue = await BybitV5Venue.start({ server: { klines: serverKlines(frame) }, now: () => venueNow, slippageBps: 2, initialPrice: 1, recvWindowCheck: false, marketOrders: 'arrival' });
-    catchUp();
+    fv = await FrameVenue.start(frame, startTs, { slippageBps: 2, initialPrice: 1, recvWindowCheck: false, marketOrders: 'arrival' });
     writeFileSync(experiment, JSON.stringify({ name: 'unreconciled', strategy: 'sma-crossover', params: { fast: 3, slow: 12, allocation: 0.4, allowShort: true }, data: { venue: 'bybit', symbols: ['BTCUSDT', 'ETHUSDT'], timeframe: '4h', start: '2023-06-01', end: '2024-06-01' }, instruments: 'bybit-linear', funding: { venue: 'bybit', fallback: { kind: 'zero' } }, initialCash: 100000, leverage: 10, slippage: { model: 'fixed', bps: 2 }, seed: 1 }));
   });
   const children: ChildProcess[] = [];
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL'); // a failed test's stuck life
-    await venue.close();
+    await fv.close();
   });
 
   const start = (extra: readonly string[] = []) => {
-    const life = spawnDemoLive({ experiment, runId: 'unrec', dir: runDir, apiUrl: venue.url }, extra);
+    const life = spawnDemoLive({ experiment, runId: 'unrec', dir: runDir, apiUrl: fv.venue.url }, extra);
     children.push(life.child);
     return life;
   };
@@ -67,18 +56,15 @@ describe('tm live --demo: a kill switch while the start cannot reconcile', () =>
     void first.exited.then(() => (ended = true));
     while (!ended) {
       await new Promise((r) => setTimeout(r, 60));
-      if (venueNow - (status()?.lastBarTs ?? startTs - tf) <= tf) {
-        venueNow += tf;
-        catchUp();
-      }
+      if (fv.now - (status()?.lastBarTs ?? startTs - tf) <= tf) fv.advance();
     }
     expect(await first.exited, first.out()).toBe(0);
-    const positions = frame.symbols.map((s) => venue.position(s));
+    const positions = frame.symbols.map((s) => fv.venue.position(s));
     expect(positions.some((q) => q !== 0)).toBe(true);
-    const orders = venue.orders().length;
+    const orders = fv.venue.orders().length;
 
     // Life 2: every private request fails, so its start retries the reconciliation; the kill switch reaches it.
-    venue.injectFault('server_error', { count: 1_000_000 });
+    fv.venue.injectFault('server_error', { count: 1_000_000 });
     const second = start();
     await until('a failed reconciliation', () => second.out().includes('reconcile attempt 1 failed'));
     expect(status()).toMatchObject({ pid: second.child.pid, running: true });
@@ -90,16 +76,16 @@ describe('tm live --demo: a kill switch while the start cannot reconcile', () =>
     expect(second.out()).toContain("ALERT the stop's actions (cancel, flatten, halt) were not applied: the run ended before it was reconciled with the venue; saved in control.json");
     expect(second.out()).toMatch(/stopped \(stopped before reconciliation: kill switch \(tm live kill\)\)/);
     expect(JSON.parse(readFileSync(join(runDir, 'control.json'), 'utf8'))).toMatchObject({ command: 'kill', actions: { cancel: true, flatten: true, halt: true } });
-    expect(frame.symbols.map((s) => venue.position(s))).toEqual(positions); // nothing sent unreconciled
-    expect(venue.orders()).toHaveLength(orders);
+    expect(frame.symbols.map((s) => fv.venue.position(s))).toEqual(positions); // nothing sent unreconciled
+    expect(fv.venue.orders()).toHaveLength(orders);
 
     // Life 3, the venue back: the saved kill applies once reconciled, before any bar.
-    venue.clearInjectedFaults();
+    fv.venue.clearInjectedFaults();
     const third = start();
     expect(await third.exited, third.out()).toBe(0);
     expect(third.out()).toContain('applying the saved request: kill switch (tm live kill)');
     expect(existsSync(join(runDir, 'control.json'))).toBe(false);
-    expect(frame.symbols.map((s) => venue.position(s))).toEqual([0, 0]);
+    expect(frame.symbols.map((s) => fv.venue.position(s))).toEqual([0, 0]);
     expect(status()).toMatchObject({ running: false, tradingState: 'HALTED', liveBars: 0 });
     const { records } = readJournal(join(runDir, 'journal.jsonl'));
     expect(records.filter((r) => r.k === 'event' && r.e === 'shutdown').map((r) => (r as { id: string }).id)).toEqual(['halt']);

@@ -14,7 +14,7 @@ import { LiveBarFeed } from '../../src/live/bar-feed.js';
 import { LiveRunner, type LiveRunSummary, type LiveStatus } from '../../src/live/live-runner.js';
 import { VirtualTime, type Pacer } from '../../src/live/live-clock.js';
 import { BybitV5Server, type ServerBars } from './bybit-v5-server.js';
-import { BybitV5Venue, TEST_API_KEY, TEST_API_SECRET } from './bybit-v5-venue.js';
+import { BybitV5Venue, TEST_API_KEY, TEST_API_SECRET, type BybitV5VenueOptions } from './bybit-v5-venue.js';
 import { readSharedBars, type TestBars } from './bybit-test-data.js';
 
 export const LIVE_SYMBOLS = ['BTCUSDT', 'ETHUSDT'] as const;
@@ -194,4 +194,48 @@ export function spawnDemoLive(run: { readonly experiment: string; readonly runId
 export function readLiveStatus(dir: string): LiveStatus | undefined {
   const path = join(dir, 'status.json');
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as LiveStatus) : undefined;
+}
+
+/**
+ * A local Bybit v5 venue trading `frame`'s bars on a clock a test moves: {@link now} starts at `startTs`, and
+ * {@link catchUp} prints every bar of the frame that closed by then (the venue's market orders fill at the next
+ * price it prints, or on arrival with `marketOrders: 'arrival'`). Its klines are the frame's.
+ */
+export class FrameVenue {
+  /** The venue's clock (epoch ms). */
+  now: number;
+  private played = 0;
+  private readonly tf: number;
+
+  private constructor(readonly venue: BybitV5Venue, private readonly frame: BarFrame, startTs: number) {
+    this.now = startTs;
+    this.tf = timeframeMs(frame.timeframe);
+  }
+
+  static async start(frame: BarFrame, startTs: number, options: Omit<BybitV5VenueOptions, 'server' | 'now'>): Promise<FrameVenue> {
+    let self: FrameVenue | undefined;
+    const venue = await BybitV5Venue.start({ server: { klines: serverKlines(frame) }, now: () => self!.now, ...options });
+    self = new FrameVenue(venue, frame, startTs);
+    self.catchUp();
+    return self;
+  }
+
+  /** Prints every bar that closed by {@link now} and was not printed yet. */
+  catchUp(): void {
+    const f = this.frame;
+    while (this.played < f.ts.length && f.ts[this.played]! + this.tf <= this.now) {
+      const k = this.played++;
+      f.symbols.forEach((s, i) => this.venue.bar({ open: f.open[i]![k]!, high: f.high[i]![k]!, low: f.low[i]![k]!, close: f.close[i]![k]!, volume: f.volume[i]![k]! }, s));
+    }
+  }
+
+  /** Moves the clock one bar on and prints the bar that closed. */
+  advance(): void {
+    this.now += this.tf;
+    this.catchUp();
+  }
+
+  close(): Promise<void> {
+    return this.venue.close();
+  }
 }
