@@ -5,12 +5,14 @@
  * venue's clock and price feed keep moving. Checked at the end, against the venue's own books:
  * 0 duplicate orderLinkIds, 0 lost fills (every execution of the run is booked in the final state, once), the runner's final
  * positions == the venue's, and the runner's wallet (equity − unrealised PnL) == the venue's wallet balance.
- * The 2nd life ends instead by `tm live kill`, the 4th by `tm live stop --flatten`, and about a quarter of the others by
- * either (the next life after a kill with `--unhalt` or not): after each, nothing works at the venue but the flatten.
+ * The 2nd life ends instead by `tm live kill`, the 4th by `tm live stop --flatten`, the 6th and about a quarter of the
+ * others by either (the next life after a kill with `--unhalt` or not): after each, nothing works at the venue but the
+ * flatten. The 6th and about a third of those others are killed with SIGKILL while they apply the stop: `tm live` then
+ * exits 1 and the next life applies the stop before any bar (or, when the dead life saved it, knows it applied).
  * TM_CRASH_RUNS lives (default 6 in CI; the nightly workflow runs 50), seed TM_CRASH_SEED (default 1).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/core/random.js';
@@ -59,32 +61,88 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     }, 150);
     const outputs: string[] = [];
     const stops: string[] = [];
+    let stopsKilled = 0;
+    let knownApplied = 0;
     let unhalt = false;
-    for (let kill = 0; kill < RUNS; kill++) {
+    /** After a stop's life ended: every working order canceled; what may still work is the flatten's reduce-only market orders, which this venue fills at its next price (the next bar it prints): the next life reconciles their fills. */
+    const expectStopped = (command: string, said: string) => {
+      const working = fv.venue.orders().filter((o) => o['orderStatus'] === 'New' || o['orderStatus'] === 'PartiallyFilled');
+      expect(working.filter((o) => !(o['reduceOnly'] === true && o['orderType'] === 'Market')), said).toEqual([]);
+      if (command === 'kill') expect(status(), said).toMatchObject({ running: false, tradingState: 'HALTED' });
+      stops.push(command);
+      unhalt = command === 'kill' && rand() < 0.5;
+    };
+    /**
+     * Starts a life. A stop whose life died applying it is in control.json: the new life applies it before any bar and
+     * ends (returned: undefined), or finds it applied by its saved state (the last life died between saving it and
+     * removing the request) and trades on, as every other life (returned: the life).
+     */
+    const startLife = async (): Promise<ReturnType<typeof start> | undefined> => {
+      const pending = existsSync(join(runDir, 'control.json')) ? (JSON.parse(readFileSync(join(runDir, 'control.json'), 'utf8')) as { command: string }) : undefined;
       const life = start(unhalt ? ['--unhalt'] : []);
       unhalt = false;
+      if (pending === undefined) return life;
+      let ended = false;
+      void life.exited.then(() => (ended = true));
+      const deadline = Date.now() + 60_000;
+      const known = () => life.out().includes('was applied by the last life (its saved state says so): not applied again');
+      while (!ended && !known() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      if (known()) {
+        expect(existsSync(join(runDir, 'control.json'))).toBe(false);
+        knownApplied++;
+        return life;
+      }
+      expect(await life.exited, life.out()).toBe(0);
+      expect(life.out()).toContain('applying the saved request');
+      expect(existsSync(join(runDir, 'control.json'))).toBe(false);
+      outputs.push(life.out());
+      expectStopped(pending.command, life.out());
+      return undefined;
+    };
+    for (let kill = 0; kill < RUNS; kill++) {
+      const life = await startLife();
+      if (life === undefined) continue; // it applied the stop the life before died in
       const r = rand();
-      if (r < 0.25 || kill === 1 || kill === 3) {
-        // Stopped by the operator once the life is running (the 2nd life by the kill switch, the 4th by a stop): every
-        // order canceled and every position closed at the venue.
+      if (r < 0.25 || kill === 1 || kill === 3 || kill === 5) {
+        // Stopped by the operator once the life is running (the 2nd life by the kill switch, the 4th by a stop, the 6th by
+        // either): every order canceled and every position closed at the venue. About a third of these lives (the 6th
+        // always, once it journaled the stop) are killed with SIGKILL while they apply it.
         const command = kill === 1 || (kill !== 3 && r < 0.125) ? ['kill'] : ['stop', '--flatten'];
+        const killMidStop = kill === 5 || (kill !== 1 && kill !== 3 && rand() < 1 / 3);
         const deadline = Date.now() + 60_000;
         while (!(status()?.pid === life.child.pid && status()?.running === true) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
         await new Promise((r) => setTimeout(r, rand() * 1500));
+        const shutdowns = () => readJournal(join(runDir, 'journal.jsonl')).records.filter((r) => r.k === 'event' && r.e === 'shutdown').length;
+        const before = shutdowns();
         const stopper = spawn(process.execPath, ['bin/tm.js', 'live', ...command, '--dir', runDir, '--wait-ms', '60000'], { stdio: ['ignore', 'pipe', 'pipe'] });
         let stopOut = '';
         stopper.stdout!.on('data', (d) => (stopOut += d));
         stopper.stderr!.on('data', (d) => (stopOut += d));
-        expect(await new Promise<number | null>((resolve) => stopper.on('exit', resolve)), stopOut).toBe(0);
-        expect(await life.exited, life.out()).toBe(0);
-        outputs.push(life.out());
-        // Every working order canceled; what may still work is the flatten's reduce-only market orders, which this
-        // venue fills at its next price (the next bar it prints): the next life reconciles their fills.
-        const working = fv.venue.orders().filter((o) => o['orderStatus'] === 'New' || o['orderStatus'] === 'PartiallyFilled');
-        expect(working.filter((o) => !(o['reduceOnly'] === true && o['orderType'] === 'Market')), stopOut).toEqual([]);
-        if (command[0] === 'kill') expect(stopOut).toMatch(/; HALTED/);
-        stops.push(command[0]!);
-        unhalt = command[0] === 'kill' && rand() < 0.5;
+        const stopped = new Promise<number | null>((resolve) => stopper.on('exit', resolve));
+        if (killMidStop) {
+          let ended = false;
+          void life.exited.then(() => (ended = true));
+          while (!ended && shutdowns() === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+          // The venue clock moves on during the stop (its flatten fills at the next bar): the window is short.
+          await new Promise((r) => setTimeout(r, kill === 5 ? 0 : rand() * 300));
+          life.child.kill('SIGKILL');
+          const code = await life.exited;
+          outputs.push(life.out());
+          if (code === null && existsSync(join(runDir, 'control.json'))) {
+            // Died before its stop was saved and the request removed: tm live says so; the next start applies it.
+            expect(await stopped, stopOut).toBe(1);
+            expect(stopOut).toContain('stopped without the');
+            expect(stopOut).toContain('the process died before it saved the stop');
+            stopsKilled++;
+            continue;
+          }
+          // It finished its stop first (or died after saving it and removing the request): a stop as any other.
+        } else {
+          expect(await life.exited, life.out()).toBe(0);
+          outputs.push(life.out());
+        }
+        expect(await stopped, stopOut).toBe(0);
+        expectStopped(command[0]!, stopOut);
         continue;
       }
       await new Promise((r) => setTimeout(r, 1500 + rand() * 2000));
@@ -93,7 +151,8 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
       expect(code, life.out()).toBe(null);
       outputs.push(life.out());
     }
-    const last = start();
+    let last: ReturnType<typeof start> | undefined;
+    while (last === undefined) last = await startLife();
     const deadline = Date.now() + 90_000;
     for (;;) {
       const s = status();
@@ -127,7 +186,7 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     expect(s.equity - unrealised).toBeCloseTo(fv.venue.walletBalance(), 6);
     const starts = records.filter((r) => r.k === 'start').length;
     const inFlightKills = countInFlightKills(records);
-    console.log(`demo crash test: ${RUNS} lives (${stops.length} ended by tm live ${stops.join(', ') || '-'}, the others by kill -9; ${starts - 1} after the runner had started, ${inFlightKills} with an order submitted and not yet acknowledged), ${ids.length} venue orders, ${venueExecs.length} executions, venue faults ${JSON.stringify(fv.venue.faultCounts())}`);
+    console.log(`demo crash test: ${RUNS} lives (${stops.length} ended by tm live ${stops.join(', ') || '-'}, ${stopsKilled} killed while applying one (${knownApplied} of those saved it first), the others by kill -9; ${starts - 1} after the runner had started, ${inFlightKills} with an order submitted and not yet acknowledged), ${ids.length} venue orders, ${venueExecs.length} executions, venue faults ${JSON.stringify(fv.venue.faultCounts())}`);
     expect(venueExecs.length).toBeGreaterThan(2);
   }, 90_000 + RUNS * 12_000);
 });
