@@ -299,6 +299,7 @@ export class LiveRunner {
     this.stopRequest = reason;
     this.shutdownActions = actions;
     this.stopRequestId = requestId;
+    this.stopsAsked++;
     if (this.started) this.deps.pacer.interrupt(); // before run(): applied after warm-up and reconciliation
   }
 
@@ -355,11 +356,15 @@ export class LiveRunner {
   private stopRequestId: number | undefined;
   /** The last saved request whose action a life of this run applied (kept in the state from life to life). */
   private appliedStop: number | undefined;
+  /** {@link stop} calls so far, and how many of them {@link shutdown} had seen when it last started. */
+  private stopsAsked = 0;
+  private stopsApplied = 0;
 
   /** Cancels, flattens and halts as {@link stop} asked, and waits (venue runs: a few polls) for the answers. */
   private async shutdown(): Promise<void> {
     const { kernel } = this;
     const action = shutdownAction(this.shutdownActions);
+    this.stopsApplied = this.stopsAsked;
     if (this.stopRequestId !== undefined) this.appliedStop = this.stopRequestId; // saved with the action's orders and state
     if (action === undefined) return;
     const n = kernel.instruments.length;
@@ -399,6 +404,7 @@ export class LiveRunner {
       this.stopRequest = undefined;
       this.shutdownActions = {};
       this.stopRequestId = undefined;
+      this.stopsApplied = this.stopsAsked;
     }
     const warmup = config.warmupBars ?? deps.strategy.warmupBars ?? 0;
     let liveFrom: number;
@@ -619,15 +625,19 @@ export class LiveRunner {
       }
     }
     if (this.stopRequest !== undefined) {
-      await this.shutdown();
-      if (deps.venue !== undefined) {
-        // A last look at the venue: fills that happened since the last bar are booked before the state is saved.
-        try {
-          await deps.venue.flush?.();
-          await deps.venue.poll();
-          await this.bookUntracked(deps.venue, cursor);
-        } catch (e) {
-          deps.log?.(`venue: ${(e as Error).message} (at stop; the next start reconciles)`);
+      // A stop asked while one is applied (tm live kill during a stop's wait for its flatten) is applied after it, before
+      // the state is saved: its halt is not lost, and its request is done with the rest.
+      while (this.stopsApplied !== this.stopsAsked) {
+        await this.shutdown();
+        if (deps.venue !== undefined) {
+          // A last look at the venue: fills that happened since the last bar are booked before the state is saved.
+          try {
+            await deps.venue.flush?.();
+            await deps.venue.poll();
+            await this.bookUntracked(deps.venue, cursor);
+          } catch (e) {
+            deps.log?.(`venue: ${(e as Error).message} (at stop; the next start reconciles)`);
+          }
         }
       }
       this.persist(cursor, liveBars);

@@ -88,9 +88,13 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   type Change = { readonly instrument: number; readonly state: TradingState; readonly reason: string };
   const changes: (Change & { readonly ts: number })[] = [];
   const pending: Change[] = [];
-  const shutdowns: { readonly ts: number; readonly action: ShutdownAction; readonly reason: string }[] = [];
+  /** `fill`: whether its orders are filled at the marks before the next (see the shutdown records below). */
+  const shutdowns: { readonly ts: number; readonly action: ShutdownAction; readonly reason: string; fill: boolean }[] = [];
   let firstLive = Infinity, lastLive = -Infinity;
+  /** The last shutdown pushed, while no fill record followed it (−1: none). */
+  let unfilledShutdown = -1;
   for (const r of records) {
+    if (r.k === 'fill') unfilledShutdown = -1;
     if (r.k === 'state') {
       const space = r.state.indexOf(' ');
       if (space < 0) {
@@ -113,7 +117,14 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     if (r.k === 'event' && r.e === 'shutdown') {
       if (!isShutdownAction(r.id)) throw new ReplayError('replay_bad_shutdown', `journal ${path}: shutdown record names ${JSON.stringify(r.id)}, expected cancel, flatten or halt`, { path, action: r.id });
       // Before any live bar nothing was traded: nothing to cancel or flatten (its HALTED is a state record of its own).
-      if (lastLive > -Infinity) shutdowns.push({ ts: lastLive, action: r.id, reason: r.reason ?? 'stop' });
+      if (lastLive > -Infinity) {
+        // A stop that came while the one before was waiting for its orders (tm live kill during a stop's flatten), with
+        // no fill between: the run applied it to the earlier stop's orders still working; so does the replay (the
+        // earlier stop's orders are not filled at the marks first).
+        const before = shutdowns[unfilledShutdown];
+        if (before !== undefined && before.ts === lastLive) before.fill = false;
+        unfilledShutdown = shutdowns.push({ ts: lastLive, action: r.id, reason: r.reason ?? 'stop', fill: true }) - 1;
+      }
       continue;
     }
     if (r.k !== 'bar') continue;
@@ -207,8 +218,9 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
       afterBar: (kernel, tsOpen, venue) => {
         // The live runner's stop after its last bar: the same action, and (as a paper run) its orders filled at the marks.
         for (; nextShutdown < shutdowns.length && shutdowns[nextShutdown]!.ts <= tsOpen; nextShutdown++) {
-          applyShutdown(kernel, shutdowns[nextShutdown]!.action, shutdowns[nextShutdown]!.reason);
-          venue.fillAtMarks(kernel.now());
+          const stop = shutdowns[nextShutdown]!;
+          applyShutdown(kernel, stop.action, stop.reason);
+          if (stop.fill) venue.fillAtMarks(kernel.now());
         }
       },
     },

@@ -19,9 +19,10 @@ const frame = sharedFrame('2023-06-01T00:00:00Z', 260);
 const tf = timeframeMs('4h');
 const startTs = frame.ts[200]!;
 
-describe('tm live --demo: a kill switch whose process dies while applying it', () => {
+describe('tm live --demo: a kill switch whose process dies while applying it, or that comes during a stop', () => {
   const dir = tempDir('tm-live-killcrash-');
-  const runDir = join(dir, 'run');
+  /** The run the helpers below act on (each test has its own). */
+  let run = { id: 'kcrash', dir: join(dir, 'run') };
   const experiment = join(dir, 'killcrash.json');
   let fv: FrameVenue;
   beforeAll(async () => {
@@ -35,12 +36,12 @@ describe('tm live --demo: a kill switch whose process dies while applying it', (
   });
 
   const start = (extra: readonly string[] = []) => {
-    const life = spawnDemoLive({ experiment, runId: 'kcrash', dir: runDir, apiUrl: fv.venue.url }, extra);
+    const life = spawnDemoLive({ experiment, runId: run.id, dir: run.dir, apiUrl: fv.venue.url }, extra);
     children.push(life.child);
     return life;
   };
-  const status = () => readLiveStatus(runDir);
-  const journal = () => (existsSync(join(runDir, 'journal.jsonl')) ? readJournal(join(runDir, 'journal.jsonl')).records : []);
+  const status = () => readLiveStatus(run.dir);
+  const journal = () => (existsSync(join(run.dir, 'journal.jsonl')) ? readJournal(join(run.dir, 'journal.jsonl')).records : []);
   const shutdowns = () => journal().filter((r) => r.k === 'event' && r.e === 'shutdown');
   /** Moves the venue clock a bar on whenever the run caught up with it, until `done` (fails when `life` ends first). */
   const drive = async (what: string, done: () => boolean, life: ReturnType<typeof start>, ms = 60_000) => {
@@ -60,7 +61,7 @@ describe('tm live --demo: a kill switch whose process dies while applying it', (
 
     // The kill switch; the life dies once the flatten's reduce-only market orders reached the venue, while it waits
     // for their fills (the venue fills them at its next price: none comes), before it saved its state.
-    const kill = runTm(['live', 'kill', '--dir', runDir, '--wait-ms', '30000']);
+    const kill = runTm(['live', 'kill', '--dir', run.dir, '--wait-ms', '30000']);
     const flattening = () => fv.venue.orders().filter((o) => o['reduceOnly'] === true && o['orderStatus'] === 'New').length;
     const deadline = Date.now() + 30_000;
     while (flattening() < held.filter((q) => q !== 0).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
@@ -68,11 +69,11 @@ describe('tm live --demo: a kill switch whose process dies while applying it', (
     expect(await first.exited).toBe(null);
     expect(shutdowns().map((r) => (r as { id: string }).id)).toEqual(['halt']);
     expect(flattening()).toBe(held.filter((q) => q !== 0).length);
-    expect(JSON.parse(readFileSync(join(runDir, 'state.json'), 'utf8')).kernel.risk?.state ?? 'ACTIVE').toBe('ACTIVE');
+    expect(JSON.parse(readFileSync(join(run.dir, 'state.json'), 'utf8')).kernel.risk?.state ?? 'ACTIVE').toBe('ACTIVE');
     const killed = await kill;
     expect(killed.err).toMatch(/run kcrash stopped without the kill's actions \(the process died before it saved the stop\): the request is saved in control\.json and applied when it starts/);
     expect(killed.code).toBe(1);
-    expect(JSON.parse(readFileSync(join(runDir, 'control.json'), 'utf8'))).toMatchObject({ command: 'kill', actions: { cancel: true, flatten: true, halt: true } });
+    expect(JSON.parse(readFileSync(join(run.dir, 'control.json'), 'utf8'))).toMatchObject({ command: 'kill', actions: { cancel: true, flatten: true, halt: true } });
 
     // The venue prints its next bar (the flatten's orders fill); the next start, without --unhalt, applies the kill
     // again before any bar of its own.
@@ -84,13 +85,47 @@ describe('tm live --demo: a kill switch whose process dies while applying it', (
     await drive('end of the second life', () => ended, second);
     expect(await second.exited, second.out()).toBe(0);
     expect(second.out()).toContain('applying the saved request: kill switch (tm live kill)');
-    expect(existsSync(join(runDir, 'control.json'))).toBe(false);
+    expect(existsSync(join(run.dir, 'control.json'))).toBe(false);
     expect(status()).toMatchObject({ running: false, tradingState: 'HALTED', liveBars: 0 });
     expect(frame.symbols.map((s) => fv.venue.position(s))).toEqual([0, 0]);
     expect(shutdowns().map((r) => (r as { id: string }).id)).toEqual(['halt', 'halt']);
 
     // Both lives replay as they ran: the first's kill, its flatten, then the second's kill on a flat account.
-    const replay = await runTm(['replay', join(runDir, 'journal.jsonl')]);
+    const replay = await runTm(['replay', join(run.dir, 'journal.jsonl')]);
+    expect(replay.out).toContain('no divergence');
+    expect(replay.code, replay.text).toBe(0);
+  }, 120_000);
+
+  it('a kill switch during a stop’s wait for its flatten is applied after it: HALTED, both commands exit 0', async () => {
+    // Before, the kill's request was read while the stop was applied, and its halt lost: the run ended ACTIVE.
+    run = { id: 'kesc', dir: join(dir, 'run2') };
+    const first = start();
+    await drive('positions', () => (status()?.liveBars ?? 0) >= 6 && frame.symbols.some((s) => fv.venue.position(s) !== 0), first);
+    const stop = runTm(['live', 'stop', '--flatten', '--dir', run.dir, '--wait-ms', '30000']);
+    const deadline = Date.now() + 30_000;
+    while (shutdowns().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    // The stop waits for its flatten's fills (the venue fills them at its next price: none comes while it waits).
+    const kill = await runTm(['live', 'kill', '--dir', run.dir, '--wait-ms', '30000']);
+    const stopped = await stop;
+    expect(await first.exited, first.out()).toBe(0);
+    expect(stopped.code, stopped.text).toBe(0);
+    expect(kill.code, kill.text).toBe(0);
+    expect(kill.out).toMatch(/; HALTED/);
+    expect(shutdowns().map((r) => (r as { id: string; reason: string }).id)).toEqual(['flatten', 'halt']);
+    expect(status()).toMatchObject({ running: false, tradingState: 'HALTED' });
+    expect(existsSync(join(run.dir, 'control.json'))).toBe(false);
+    expect(JSON.parse(readFileSync(join(run.dir, 'state.json'), 'utf8')).kernel.risk.state).toBe('HALTED');
+
+    // The venue's next bar fills the flatten; the next start (HALTED, no --unhalt) reconciles it and trades nothing.
+    fv.advance();
+    expect(frame.symbols.map((s) => fv.venue.position(s))).toEqual([0, 0]);
+    const second = start(['--max-bars', '1']);
+    let ended = false;
+    void second.exited.then(() => (ended = true));
+    await drive('end of the second life', () => ended, second);
+    expect(await second.exited, second.out()).toBe(0);
+    expect(status()).toMatchObject({ tradingState: 'HALTED' });
+    const replay = await runTm(['replay', join(run.dir, 'journal.jsonl')]);
     expect(replay.out).toContain('no divergence');
     expect(replay.code, replay.text).toBe(0);
   }, 120_000);
