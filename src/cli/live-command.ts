@@ -267,15 +267,23 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
     .option('--dir <folder>', 'run folder')
     .option('--json', 'print status.json')
     .action((opts: { runId?: string; dir?: string; json?: boolean }) => {
-      const status = readStatus(runDir(opts));
+      const dir = runDir(opts);
+      const status = readStatus(dir);
       const running = status.running && alive(status.pid);
-      if (opts.json) return io.out(JSON.stringify({ ...status, running }, null, 2));
+      // A stop or kill not done yet: the run is applying it, or it waits for the next start (asked while the run was
+      // down, or its life ended before applying it).
+      const pending = readControl(dir, 'keep');
+      if (opts.json) return io.out(JSON.stringify({ ...status, running, ...(pending !== undefined ? { pendingStop: pending } : {}) }, null, 2));
       io.out(`run ${status.runId} (${status.mode}, ${status.strategy}): ${running ? `running, pid ${status.pid}` : 'stopped'}; last bar ${status.lastBarTs > 0 ? formatUtc(status.lastBarTs) : '-'}; ${status.liveBars} live bars; equity ${status.equity.toFixed(2)}; trading ${status.tradingState}, venue breaker ${status.venueBreaker ?? 'closed'}${status.model ? `; model ${status.model.name} ${status.model.version}` : ''}`);
       io.out(formatTable(status.positions.map((p) => ({ instrument: p.instrument, position: p.quantity, entry: Number.isFinite(p.entryPrice) ? p.entryPrice : '', mark: p.mark }))));
       io.out(status.openOrders.length === 0 ? 'open orders: none' : formatTable(status.openOrders));
       if (status.warmup !== undefined) io.out(`warm-up: tier ${status.warmup.tier} in ${(status.warmup.seconds * 1000).toFixed(0)} ms (${status.warmup.reason})${status.warmup.entryBlock !== undefined ? `; no new positions: ${status.warmup.entryBlock}` : ''}`);
       if (status.tiers.length > 0) io.out(formatTable(status.tiers));
       for (const h of status.halted) io.out(`HALTED ${h.instrument}: ${h.reason}`);
+      if (pending !== undefined) {
+        const asked = Object.keys(pending.actions).filter((k) => pending.actions[k as keyof StopActions] === true).join(', ') || 'no action';
+        io.out(`PENDING ${pending.reason} (${asked}), asked ${formatUtc(pending.at)}: ${running ? 'being applied' : 'applied when the run starts again'}`);
+      }
       // Older status files have no list.
       for (const l of status.lostOrders ?? []) {
         const found = l.found !== undefined ? `; reported by the venue after all at ${formatUtc(l.found.ts)} (${l.found.status}), taken over` : '';
@@ -371,16 +379,17 @@ function writeControl(dir: string, request: { readonly command: 'stop' | 'kill';
 
 /**
  * The control request `tm live stop|kill` left for the run, `at` its id. Not removed here: the runner removes it once
- * done ({@link removeControl}), so a process that dies while applying it leaves it for the next start.
+ * done ({@link removeControl}), so a process that dies while applying it leaves it for the next start. An unreadable
+ * file is no request: removed, or kept (`unreadable` keep: `tm live status` only reads).
  */
-function readControl(dir: string): { reason: string; actions: StopActions; at: number } | undefined {
+function readControl(dir: string, unreadable: 'remove' | 'keep' = 'remove'): { reason: string; actions: StopActions; at: number } | undefined {
   const path = join(dir, 'control.json');
   if (!existsSync(path)) return undefined;
   try {
     const request = JSON.parse(readFileSync(path, 'utf8')) as { reason: string; actions: StopActions; at?: unknown };
     return { reason: request.reason, actions: request.actions ?? {}, at: typeof request.at === 'number' ? request.at : 0 };
   } catch {
-    rmSync(path, { force: true }); // unreadable: not a request (control.json is written whole, by rename)
+    if (unreadable === 'remove') rmSync(path, { force: true }); // not a request (control.json is written whole, by rename)
     return undefined;
   }
 }

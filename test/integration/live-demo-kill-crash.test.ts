@@ -74,6 +74,10 @@ describe('tm live --demo: a kill switch whose process dies while applying it, or
     expect(killed.err).toMatch(/run kcrash stopped without the kill's actions \(the process died before it saved the stop\): the request is saved in control\.json and applied when it starts/);
     expect(killed.code).toBe(1);
     expect(JSON.parse(readFileSync(join(run.dir, 'control.json'), 'utf8'))).toMatchObject({ command: 'kill', actions: { cancel: true, flatten: true, halt: true } });
+    // tm live status says what waits for the next start.
+    const shown = await runTm(['live', 'status', '--dir', run.dir]);
+    expect(shown.out).toMatch(/PENDING kill switch \(tm live kill\) \(cancel, flatten, halt\), asked \d{4}-\d\d-\d\dT\S+Z: applied when the run starts again/);
+    expect(JSON.parse((await runTm(['live', 'status', '--dir', run.dir, '--json'])).out)).toMatchObject({ running: false, pendingStop: { reason: 'kill switch (tm live kill)', actions: { halt: true } } });
 
     // The venue prints its next bar (the flatten's orders fill); the next start, without --unhalt, applies the kill
     // again before any bar of its own.
@@ -87,6 +91,7 @@ describe('tm live --demo: a kill switch whose process dies while applying it, or
     expect(second.out()).toContain('applying the saved request: kill switch (tm live kill)');
     expect(existsSync(join(run.dir, 'control.json'))).toBe(false);
     expect(status()).toMatchObject({ running: false, tradingState: 'HALTED', liveBars: 0 });
+    expect((await runTm(['live', 'status', '--dir', run.dir])).out).not.toContain('PENDING');
     expect(frame.symbols.map((s) => fv.venue.position(s))).toEqual([0, 0]);
     expect(shutdowns().map((r) => (r as { id: string }).id)).toEqual(['halt', 'halt']);
 
