@@ -296,6 +296,9 @@ export class LiveRunner {
    * action it applied, so a restart handed the same request again knows it is done (see {@link LiveRunnerDeps.stopDone}).
    */
   stop(reason: string, actions: StopActions = {}, requestId?: number): void {
+    // The request being applied (or applied) already, asked again (a second SIGTERM while its life waits for its
+    // flatten reads the same control.json): nothing new, not applied twice.
+    if (requestId !== undefined && requestId === this.appliedStop && this.stopRequest !== undefined) return;
     this.stopRequest = reason;
     this.shutdownActions = actions;
     this.stopRequestId = requestId;

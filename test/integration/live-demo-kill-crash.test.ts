@@ -4,6 +4,8 @@
  * `tm live kill` exits 1 saying so; the next start, without `--unhalt`, applies it again once reconciled: flat,
  * HALTED, the request removed. `tm replay` agrees with both lives. Before, control.json was removed when the signal
  * was read: the kill said the run stopped, and the next start traded on, ACTIVE, as if no kill had been asked.
+ * Also: a kill that comes while a stop waits for its flatten is applied after it (HALTED), and a second SIGTERM then
+ * (the same request read again) changes nothing.
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -133,5 +135,23 @@ describe('tm live --demo: a kill switch whose process dies while applying it, or
     const replay = await runTm(['replay', join(run.dir, 'journal.jsonl')]);
     expect(replay.out).toContain('no divergence');
     expect(replay.code, replay.text).toBe(0);
+  }, 120_000);
+
+  it('a second SIGTERM while a stop waits for its flatten changes nothing: one flatten, applied once', async () => {
+    run = { id: 'ktwice', dir: join(dir, 'run3') };
+    const first = start();
+    await drive('positions', () => (status()?.liveBars ?? 0) >= 4 && frame.symbols.some((s) => fv.venue.position(s) !== 0), first);
+    const stop = runTm(['live', 'stop', '--flatten', '--dir', run.dir, '--wait-ms', '30000']);
+    const deadline = Date.now() + 30_000;
+    while (shutdowns().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    first.child.kill('SIGTERM'); // the operator's Ctrl-C, a supervisor: the same control.json is read again
+    const stopped = await stop;
+    expect(await first.exited, first.out()).toBe(0);
+    expect(stopped.code, stopped.text).toBe(0);
+    expect(shutdowns().map((r) => (r as { id: string }).id)).toEqual(['flatten']);
+    // One reduce-only market order per position, none canceled and sent again.
+    const flatten = fv.venue.orders().filter((o) => String(o['orderLinkId']).startsWith('ktwice_') && o['reduceOnly'] === true);
+    expect(flatten.map((o) => o['orderStatus'])).toEqual(frame.symbols.filter((s) => fv.venue.position(s) !== 0).map(() => 'New'));
+    expect(existsSync(join(run.dir, 'control.json'))).toBe(false);
   }, 120_000);
 });
