@@ -575,6 +575,27 @@ describe('Kernel: trading state and flatten', () => {
     expect(kernel.order(denied)!.reason).toBe('risk: trading_state HALTED denies every new order (cancels only)');
   });
 
+  it('flattenUncovered closes only the positions no working order is left for, cancels nothing, and records only what it sent', () => {
+    const { kernel, clock, venue } = setup();
+    const long = kernel.submitOrder(buy(2));
+    kernel.onOrderFilled(fill(kernel, long, 'buy', 2, 100));
+    const short = kernel.submitOrder(buy(3, { instrument: 1, side: 'sell' }));
+    kernel.onOrderFilled(fill(kernel, short, 'sell', 3, 50, { instrument: 1 }));
+    const working = kernel.submitOrder(buy(1, { type: 'limit', price: 90 })); // instrument 0 keeps a working order
+    clock.advanceTo(T0 + HOUR);
+    kernel.setTradingState('HALTED', 'kill switch');
+    const sent = venue.submitted.length;
+    const event = kernel.flattenUncovered('stop');
+    expect(event).toEqual({ ts: T0 + HOUR, reason: 'stop', canceled: [], orders: [testOrderId('2024-01-01T01:00:00Z', 0, 1)] });
+    expect(venue.submitted.slice(sent).map((o) => [o.instrument, o.side, o.type, o.quantity, o.reduceOnly, o.tag])).toEqual([[1, 'buy', 'market', 3, true, 'risk-flatten']]);
+    expect(venue.cancels).toEqual([]);
+    expect(kernel.order(working)!.status).toBe('SUBMITTED');
+    expect(kernel.risk.flattens).toEqual([event]);
+    // every position covered now: nothing sent, nothing recorded
+    expect(kernel.flattenUncovered('stop again').orders).toEqual([]);
+    expect(kernel.risk.flattens).toEqual([event]);
+  });
+
   it('flattenAll with nothing open sends nothing; during warm-up it sends nothing either', () => {
     const { kernel, venue, heard } = setup();
     expect(kernel.flattenAll('nothing')).toEqual({ ts: T0, reason: 'nothing', canceled: [], orders: [] });

@@ -489,20 +489,34 @@ export class Kernel implements StrategyContext, ExecutionEvents {
       }
     }
     for (const id of canceled) this.cancelOrder(id);
+    return this.closePositions(reason, canceled, false);
+  }
+
+  /**
+   * Sends a reduce-only market order (tag `risk-flatten`, past the risk checks) closing each position that no working
+   * order is left for: after a flatten, a fill its cancels came too late for (the venue filled the order first) opened
+   * or grew a position no flatten order covers. Cancels nothing. Recorded in `risk.flattens` when it sends any.
+   */
+  flattenUncovered(reason: string): FlattenEvent {
+    return this.closePositions(reason, [], true);
+  }
+
+  /** The closing orders of {@link flattenAll} and {@link flattenUncovered}: every position (`uncoveredOnly`: those of instruments with no open order). */
+  private closePositions(reason: string, canceled: readonly string[], uncoveredOnly: boolean): FlattenEvent {
     const orders: string[] = [];
     this.flattening = true;
     try {
       for (let i = 0; i < this.instruments.length; i++) {
         const q = this.portfolio.quantity[i]!;
-        if (q === 0) continue;
+        if (q === 0 || (uncoveredOnly && this.orders.openCount(i) > 0)) continue;
         const id = this.submitOrder({ instrument: i, side: q > 0 ? 'sell' : 'buy', type: 'market', quantity: Math.abs(q), reduceOnly: true, tag: 'risk-flatten' });
         if (id !== '') orders.push(id);
       }
     } finally {
       this.flattening = false;
     }
-    const event: FlattenEvent = { ts: this.clock.now(), reason, canceled, orders };
-    this.risk.recordFlatten(event);
+    const event: FlattenEvent = { ts: this.clock.now(), reason, canceled: [...canceled], orders };
+    if (!uncoveredOnly || orders.length > 0) this.risk.recordFlatten(event);
     return event;
   }
 

@@ -382,9 +382,18 @@ export class LiveRunner {
       // The simulated venue trades at its next price: the marks (last closes) stand in for it.
       paper.fillAtMarks(kernel.now());
     } else if (this.deps.venue !== undefined) {
+      let closings = 0;
       for (let k = 0; k < 10; k++) {
         await this.deps.venue.flush?.();
         await this.deps.venue.poll();
+        // A fill the stop's cancels came too late for (the venue filled the order first): its position closed too (a
+        // few rounds at most: a position the venue does not have is refused, and the next start reconciles it).
+        if (action !== 'cancel' && closings < 3 && kernel.flattenUncovered(reason).orders.length > 0) {
+          closings++;
+          this.journalDenials();
+          this.gate.flush();
+          continue;
+        }
         let open = 0;
         for (let i = 0; i < n; i++) open += kernel.openOrderCount(i);
         if (open === 0) break;

@@ -28,7 +28,8 @@ describe('tm live --demo: a kill switch whose process dies while applying it, or
   const experiment = join(dir, 'killcrash.json');
   let fv: FrameVenue;
   beforeAll(async () => {
-    fv = await FrameVenue.start(frame, startTs, { slippageBps: 2, initialPrice: 1, recvWindowCheck: false });
+    // No random faults; a latency fault injected by a test holds its request 500 ms before the venue carries it out.
+    fv = await FrameVenue.start(frame, startTs, { slippageBps: 2, initialPrice: 1, recvWindowCheck: false, faults: { seed: 1, rates: {}, latencyMs: [500, 500] } });
     writeFileSync(experiment, JSON.stringify({ name: 'killcrash', strategy: 'sma-crossover', params: { fast: 3, slow: 12, allocation: 0.4, allowShort: true }, data: { venue: 'bybit', symbols: ['BTCUSDT', 'ETHUSDT'], timeframe: '4h', start: '2023-06-01', end: '2024-06-01' }, instruments: 'bybit-linear', funding: { venue: 'bybit', fallback: { kind: 'zero' } }, initialCash: 100000, leverage: 10, slippage: { model: 'fixed', bps: 2 }, seed: 1 }));
   });
   const children: ChildProcess[] = [];
@@ -153,5 +154,31 @@ describe('tm live --demo: a kill switch whose process dies while applying it, or
     const flatten = fv.venue.orders().filter((o) => String(o['orderLinkId']).startsWith('ktwice_') && o['reduceOnly'] === true);
     expect(flatten.map((o) => o['orderStatus'])).toEqual(frame.symbols.filter((s) => fv.venue.position(s) !== 0).map(() => 'New'));
     expect(existsSync(join(run.dir, 'control.json'))).toBe(false);
+  }, 120_000);
+
+  it('a fill the stop’s cancel comes too late for is closed too: flat once the venue prints its next bar', async () => {
+    // The strategy's market order works at the venue (it fills at the next price) when tm live stop --flatten comes;
+    // the venue holds the stop's cancel 500 ms and prints its next bar meanwhile: the order fills, the cancel is refused.
+    // Before, the stop flattened only the positions it knew of: the run ended with the new one open.
+    run = { id: 'klate', dir: join(dir, 'run4') };
+    const first = start();
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 20));
+      const s = status();
+      if (s !== undefined && s.liveBars >= 4 && s.openOrders.some((o) => o.type === 'market')) break;
+      if (Date.now() > deadline || first.child.exitCode !== null) throw new Error(`no working market order; tm live said:\n${first.out()}`);
+      if (fv.now - (s?.lastBarTs ?? startTs - tf) <= tf && fv.now < frame.ts[frame.ts.length - 1]!) fv.advance();
+    }
+    fv.venue.injectFault('latency', { path: '/v5/order/cancel', count: 10 });
+    const stop = runTm(['live', 'stop', '--flatten', '--dir', run.dir, '--wait-ms', '30000']);
+    while (shutdowns().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+    fv.advance(); // the working order fills before its cancel is carried out
+    const stopped = await stop;
+    expect(await first.exited, first.out()).toBe(0);
+    expect(stopped.code, stopped.text).toBe(0);
+    fv.venue.clearInjectedFaults();
+    fv.advance(); // the flatten's orders fill
+    expect(frame.symbols.map((s) => fv.venue.position(s))).toEqual([0, 0]);
   }, 120_000);
 });
