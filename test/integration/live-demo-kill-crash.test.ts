@@ -55,6 +55,35 @@ describe('tm live --demo: a kill switch whose process dies while applying it, or
       if (fv.now - (status()?.lastBarTs ?? startTs - tf) <= tf && fv.now < frame.ts[frame.ts.length - 1]!) fv.advance();
     }
   };
+  /** Starts a life of the run and drives the venue clock until it ends; it must end with exit code 0. */
+  const lifeToEnd = async (extra: readonly string[]) => {
+    const life = start(extra);
+    let ended = false;
+    void life.exited.then(() => (ended = true));
+    await drive('end of the life', () => ended, life);
+    expect(await life.exited, life.out()).toBe(0);
+    return life;
+  };
+  /** `tm replay` of the run's journal: no divergence, every fill matched (exit 0). */
+  const expectReplayAgrees = async () => {
+    const replay = await runTm(['replay', join(run.dir, 'journal.jsonl')]);
+    expect(replay.out).toContain('no divergence');
+    expect(replay.code, replay.text).toBe(0);
+  };
+  /**
+   * Starts run `id`, trades until it holds a position after `bars` live bars, then asks `tm live stop --flatten` and
+   * returns once the stop is journaled: the run waits for its flatten's fills (the venue fills them at its next price,
+   * and no bar comes).
+   */
+  const stopWhileHolding = async (id: string, bars: number) => {
+    run = { id, dir: join(dir, id) };
+    const life = start();
+    await drive('positions', () => (status()?.liveBars ?? 0) >= bars && frame.symbols.some((s) => fv.venue.position(s) !== 0), life);
+    const stop = runTm(['live', 'stop', '--flatten', '--dir', run.dir, '--wait-ms', '30000']);
+    const deadline = Date.now() + 30_000;
+    while (shutdowns().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    return { life, stop };
+  };
 
   it('stays in control.json, tm live kill exits 1, and the next start applies it: flat, HALTED', async () => {
     // Life 1 trades until it holds positions after a dozen bars.
@@ -86,11 +115,7 @@ describe('tm live --demo: a kill switch whose process dies while applying it, or
     // again before any bar of its own.
     fv.advance();
     expect(frame.symbols.map((s) => fv.venue.position(s))).toEqual([0, 0]);
-    const second = start(['--max-bars', '3']);
-    let ended = false;
-    void second.exited.then(() => (ended = true));
-    await drive('end of the second life', () => ended, second);
-    expect(await second.exited, second.out()).toBe(0);
+    const second = await lifeToEnd(['--max-bars', '3']);
     expect(second.out()).toContain('applying the saved request: kill switch (tm live kill)');
     expect(existsSync(join(run.dir, 'control.json'))).toBe(false);
     expect(status()).toMatchObject({ running: false, tradingState: 'HALTED', liveBars: 0 });
@@ -99,20 +124,12 @@ describe('tm live --demo: a kill switch whose process dies while applying it, or
     expect(shutdowns().map((r) => (r as { id: string }).id)).toEqual(['halt', 'halt']);
 
     // Both lives replay as they ran: the first's kill, its flatten, then the second's kill on a flat account.
-    const replay = await runTm(['replay', join(run.dir, 'journal.jsonl')]);
-    expect(replay.out).toContain('no divergence');
-    expect(replay.code, replay.text).toBe(0);
+    await expectReplayAgrees();
   }, 120_000);
 
   it('a kill switch during a stop’s wait for its flatten is applied after it: HALTED, both commands exit 0', async () => {
     // Before, the kill's request was read while the stop was applied, and its halt lost: the run ended ACTIVE.
-    run = { id: 'kesc', dir: join(dir, 'run2') };
-    const first = start();
-    await drive('positions', () => (status()?.liveBars ?? 0) >= 6 && frame.symbols.some((s) => fv.venue.position(s) !== 0), first);
-    const stop = runTm(['live', 'stop', '--flatten', '--dir', run.dir, '--wait-ms', '30000']);
-    const deadline = Date.now() + 30_000;
-    while (shutdowns().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    // The stop waits for its flatten's fills (the venue fills them at its next price: none comes while it waits).
+    const { life: first, stop } = await stopWhileHolding('kesc', 6);
     const kill = await runTm(['live', 'kill', '--dir', run.dir, '--wait-ms', '30000']);
     const stopped = await stop;
     expect(await first.exited, first.out()).toBe(0);
@@ -127,24 +144,13 @@ describe('tm live --demo: a kill switch whose process dies while applying it, or
     // The venue's next bar fills the flatten; the next start (HALTED, no --unhalt) reconciles it and trades nothing.
     fv.advance();
     expect(frame.symbols.map((s) => fv.venue.position(s))).toEqual([0, 0]);
-    const second = start(['--max-bars', '1']);
-    let ended = false;
-    void second.exited.then(() => (ended = true));
-    await drive('end of the second life', () => ended, second);
-    expect(await second.exited, second.out()).toBe(0);
+    await lifeToEnd(['--max-bars', '1']);
     expect(status()).toMatchObject({ tradingState: 'HALTED' });
-    const replay = await runTm(['replay', join(run.dir, 'journal.jsonl')]);
-    expect(replay.out).toContain('no divergence');
-    expect(replay.code, replay.text).toBe(0);
+    await expectReplayAgrees();
   }, 120_000);
 
   it('a second SIGTERM while a stop waits for its flatten changes nothing: one flatten, applied once', async () => {
-    run = { id: 'ktwice', dir: join(dir, 'run3') };
-    const first = start();
-    await drive('positions', () => (status()?.liveBars ?? 0) >= 4 && frame.symbols.some((s) => fv.venue.position(s) !== 0), first);
-    const stop = runTm(['live', 'stop', '--flatten', '--dir', run.dir, '--wait-ms', '30000']);
-    const deadline = Date.now() + 30_000;
-    while (shutdowns().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    const { life: first, stop } = await stopWhileHolding('ktwice', 4);
     first.child.kill('SIGTERM'); // the operator's Ctrl-C, a supervisor: the same control.json is read again
     const stopped = await stop;
     expect(await first.exited, first.out()).toBe(0);
