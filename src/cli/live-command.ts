@@ -370,10 +370,18 @@ export function replayCommand(io: CliIo, setExit: (code: number) => void): Comma
     });
 }
 
-/** Saves a control request for the run in `dir` (control.json, written whole: temp file, then rename). */
+/**
+ * Saves a control request for the run in `dir` (control.json, written whole: temp file, then rename). A request not
+ * done yet is merged in, never dropped: the actions of both, and a kill stays a kill (`tm live stop` after a kill
+ * while the run is down, or while it applies the kill, keeps the halt).
+ */
 function writeControl(dir: string, request: { readonly command: 'stop' | 'kill'; readonly reason: string; readonly actions: StopActions }): void {
   const path = join(dir, 'control.json');
-  writeFileSync(`${path}.tmp`, JSON.stringify({ ...request, at: Date.now() }));
+  const pending = readControl(dir, 'keep');
+  const actions: StopActions = pending === undefined ? request.actions : { cancel: pending.actions.cancel === true || request.actions.cancel === true, flatten: pending.actions.flatten === true || request.actions.flatten === true, halt: pending.actions.halt === true || request.actions.halt === true };
+  const keptKill = pending?.actions.halt === true && request.actions.halt !== true;
+  const merged = { command: actions.halt === true ? 'kill' : request.command, reason: keptKill ? pending.reason : request.reason, actions };
+  writeFileSync(`${path}.tmp`, JSON.stringify({ ...merged, at: Date.now() }));
   renameSync(`${path}.tmp`, path);
 }
 
