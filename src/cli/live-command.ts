@@ -13,7 +13,7 @@ import { liveSetup, regimesToJson, type LiveSetup } from '../live/live-setup.js'
 import { BybitExecutionClient, loadBybitKeys, resolveBybitEnvironment } from '../adapters/bybit/index.js';
 import { networkDeadlinesFromEnv } from '../config/network-deadlines.js';
 import { replayJournal } from '../live/replay.js';
-import type { StopActions } from '../live/shutdown.js';
+import { mergeStopActions, stopActionNames, type StopActions } from '../live/shutdown.js';
 import { DEFAULT_WARMUP_GATES } from '../live/warmup-gates.js';
 import { runnerStateKey } from '../live/saved-signal-state.js';
 import type { StateStore } from '../engine/state-store.js';
@@ -241,7 +241,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
           if (unapplied !== undefined) {
             // Nothing is sent unreconciled: the request waits for the next start (as one made while the run was down).
             writeControl(dir, { command: unapplied.actions.halt === true ? 'kill' : 'stop', reason: unapplied.reason, actions: unapplied.actions });
-            io.out(`ALERT the stop's actions (${Object.keys(unapplied.actions).filter((k) => unapplied.actions[k as keyof StopActions] === true).join(', ')}) were not applied: the run ended before it was reconciled with the venue; saved in control.json, applied when the run starts again`);
+            io.out(`ALERT the stop's actions (${stopActionNames(unapplied.actions)}) were not applied: the run ended before it was reconciled with the venue; saved in control.json, applied when the run starts again`);
           }
           io.out(`stopped (${summary.stopReason}): ${summary.liveBars} live bars this session, last bar ${summary.lastBarTs > 0 ? formatUtc(summary.lastBarTs) : '-'}, ${summary.differences.length} reconciliation differences, ${summary.lostOrders.length} lost orders; journal ${join(dir, 'journal.jsonl')}`);
         } finally {
@@ -280,10 +280,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       if (status.warmup !== undefined) io.out(`warm-up: tier ${status.warmup.tier} in ${(status.warmup.seconds * 1000).toFixed(0)} ms (${status.warmup.reason})${status.warmup.entryBlock !== undefined ? `; no new positions: ${status.warmup.entryBlock}` : ''}`);
       if (status.tiers.length > 0) io.out(formatTable(status.tiers));
       for (const h of status.halted) io.out(`HALTED ${h.instrument}: ${h.reason}`);
-      if (pending !== undefined) {
-        const asked = Object.keys(pending.actions).filter((k) => pending.actions[k as keyof StopActions] === true).join(', ') || 'no action';
-        io.out(`PENDING ${pending.reason} (${asked}), asked ${formatUtc(pending.at)}: ${running ? 'being applied' : 'applied when the run starts again'}`);
-      }
+      if (pending !== undefined) io.out(`PENDING ${pending.reason} (${stopActionNames(pending.actions)}), asked ${formatUtc(pending.at)}: ${running ? 'being applied' : 'applied when the run starts again'}`);
       // Older status files have no list.
       for (const l of status.lostOrders ?? []) {
         const found = l.found !== undefined ? `; reported by the venue after all at ${formatUtc(l.found.ts)} (${l.found.status}), taken over` : '';
@@ -378,7 +375,7 @@ export function replayCommand(io: CliIo, setExit: (code: number) => void): Comma
 function writeControl(dir: string, request: { readonly command: 'stop' | 'kill'; readonly reason: string; readonly actions: StopActions }): void {
   const path = join(dir, 'control.json');
   const pending = readControl(dir, 'keep');
-  const actions: StopActions = pending === undefined ? request.actions : { cancel: pending.actions.cancel === true || request.actions.cancel === true, flatten: pending.actions.flatten === true || request.actions.flatten === true, halt: pending.actions.halt === true || request.actions.halt === true };
+  const actions = pending === undefined ? request.actions : mergeStopActions(pending.actions, request.actions);
   const keptKill = pending?.actions.halt === true && request.actions.halt !== true;
   const merged = { command: actions.halt === true ? 'kill' : request.command, reason: keptKill ? pending.reason : request.reason, actions };
   writeFileSync(`${path}.tmp`, JSON.stringify({ ...merged, at: Date.now() }));

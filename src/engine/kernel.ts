@@ -515,7 +515,7 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     } finally {
       this.flattening = false;
     }
-    const event: FlattenEvent = { ts: this.clock.now(), reason, canceled: [...canceled], orders };
+    const event: FlattenEvent = { ts: this.clock.now(), reason, canceled, orders };
     if (!uncoveredOnly || orders.length > 0) this.risk.recordFlatten(event);
     return event;
   }

@@ -10,6 +10,16 @@ export type StopActions = { readonly cancel?: boolean; readonly flatten?: boolea
  */
 export type ShutdownAction = 'cancel' | 'flatten' | 'halt';
 
+/** The actions of two stops together (a second stop merged into one not done yet: nothing either asked is dropped). */
+export function mergeStopActions(a: StopActions, b: StopActions): StopActions {
+  return { cancel: a.cancel === true || b.cancel === true, flatten: a.flatten === true || b.flatten === true, halt: a.halt === true || b.halt === true };
+}
+
+/** The actions a stop asked for, by name (`cancel, flatten, halt`), or `no action`. */
+export function stopActionNames(actions: StopActions): string {
+  return (['cancel', 'flatten', 'halt'] as const).filter((k) => actions[k] === true).join(', ') || 'no action';
+}
+
 /** The strongest action a stop asked for (halt over flatten over cancel), undefined: none. */
 export function shutdownAction(actions: StopActions): ShutdownAction | undefined {
   return actions.halt === true ? 'halt' : actions.flatten === true ? 'flatten' : actions.cancel === true ? 'cancel' : undefined;
