@@ -22,7 +22,7 @@ import { bookExecutions, EXECUTION_MARGIN_MS, haltForPositionMismatch, positionM
 import { loadRunnerState, saveRunnerState, writeRunnerFile, type LiveRunnerState, type LostOrder } from './runner-state.js';
 import { readJournalTail } from './journal.js';
 import { DEFAULT_MAX_STATE_AGE_MS, DEFAULT_VALIDATE_BARS, loadSavedState, RecentBars, savedSnapshots, strategyDifferences, VALIDATE_TOLERANCE, type RestoredState, type StrategySummary } from './saved-signal-state.js';
-import { applyShutdown, shutdownAction, type StopActions } from './shutdown.js';
+import { applyShutdown, shutdownAction, stopLeftOver, type StopActions } from './shutdown.js';
 import { warmupGateVerdict, type WarmupGates, type WarmupGateVerdict } from './warmup-gates.js';
 import type { StateStore } from '../engine/state-store.js';
 
@@ -165,6 +165,8 @@ export interface LiveRunSummary {
    * for the next start.
    */
   readonly unappliedStop?: { readonly reason: string; readonly actions: StopActions };
+  /** A stop applied whose cancels or flatten the venue had not confirmed when the run ended (see `stopLeftOver`). */
+  readonly stopLeftOver?: string;
 }
 
 /** What `tm live status` shows (status.json, rewritten after every bar). */
@@ -196,6 +198,8 @@ export interface LiveStatus {
   readonly model?: { readonly name: string; readonly version: string };
   /** How this process warmed up, and why no new positions are opened now (warm-up protection, failed gates). */
   readonly warmup?: { readonly tier: 1 | 2 | 3; readonly reason: string; readonly seconds: number; readonly entryBlock?: string };
+  /** The run ended by a stop whose cancels or flatten the venue had not confirmed: what was left (see `stopLeftOver`). */
+  readonly stopLeftOver?: string;
 }
 
 /**
@@ -355,6 +359,8 @@ export class LiveRunner {
   private wallTime = 0;
 
   private shutdownActions: StopActions = {};
+  /** What the applied stop left undone when the run ended ({@link stopLeftOver}), undefined: nothing. */
+  private stopLeftOver: string | undefined;
   /** The saved request of the stop asked for ({@link stop}'s `requestId`). */
   private stopRequestId: number | undefined;
   /** The last saved request whose action a life of this run applied (kept in the state from life to life). */
@@ -652,6 +658,9 @@ export class LiveRunner {
           }
         }
       }
+      // What the venue has not confirmed by now stays so after the process: said loudly, in the status and the summary.
+      this.stopLeftOver = stopLeftOver(kernel, this.shutdownActions);
+      if (this.stopLeftOver !== undefined) deps.log?.(`ALERT stop "${this.stopRequest}" applied, but ${this.stopLeftOver} at the venue's last answer: check the venue (the next start reconciles with it)`);
       this.persist(cursor, liveBars);
       await this.saveRunnerState();
       if (this.stopRequestId !== undefined && this.appliedStop === this.stopRequestId) deps.stopDone?.(this.stopRequestId);
@@ -1178,6 +1187,7 @@ export class LiveRunner {
       updatedAt: this.wallTime,
       ...(this.deps.signals?.model !== undefined ? { model: { name: this.deps.signals.model.name, version: this.deps.signals.model.version } } : {}),
       ...(this.warmup !== undefined ? { warmup: { tier: this.warmup.tier, reason: this.warmup.reason, seconds: this.warmup.seconds, ...(kernel.entryBlock !== undefined ? { entryBlock: kernel.entryBlock } : {}) } } : {}),
+      ...(this.stopLeftOver !== undefined ? { stopLeftOver: this.stopLeftOver } : {}),
     };
   }
 
@@ -1208,7 +1218,7 @@ export class LiveRunner {
     this.deps.metrics?.stopped(this.kernel);
     this.writeStatus(lastBarTs, processed, false);
     this.journal.close();
-    return { restarted, warmupBars: warmed, liveBars: processed, lastBarTs, differences, lostOrders: this.lostRecords.slice(this.lostSaved).map((l) => l.id), stopReason, decisionLatencyUs: this.latencies, ...(this.warmup !== undefined ? { warmup: this.warmup } : {}) };
+    return { restarted, warmupBars: warmed, liveBars: processed, lastBarTs, differences, lostOrders: this.lostRecords.slice(this.lostSaved).map((l) => l.id), stopReason, decisionLatencyUs: this.latencies, ...(this.warmup !== undefined ? { warmup: this.warmup } : {}), ...(this.stopLeftOver !== undefined ? { stopLeftOver: this.stopLeftOver } : {}) };
   }
 }
 

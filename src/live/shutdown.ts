@@ -40,3 +40,25 @@ export function applyShutdown(kernel: Kernel, action: ShutdownAction, reason: st
   } else kernel.flattenAll(reason);
   if (action === 'halt') kernel.setTradingState('HALTED', reason);
 }
+
+/**
+ * What an applied stop left undone, as the kernel sees it after the stop's last look at the venue: with a flatten
+ * (`tm live stop --flatten`, `tm live kill`) every position more than half a lot from zero, and with any action the
+ * orders still working (a cancel or a flatten's order the venue has not confirmed). Undefined: nothing asked, or done.
+ * @example stopLeftOver(kernel, { cancel: true, flatten: true }) // 'not flat: BTCUSDT 0.5; 1 order still working (r1_sma_0_loyw3v28_0)'
+ */
+export function stopLeftOver(kernel: Kernel, actions: StopActions): string | undefined {
+  const action = shutdownAction(actions);
+  if (action === undefined) return undefined;
+  const held: string[] = [], working: string[] = [];
+  kernel.instruments.forEach((x, i) => {
+    const q = kernel.position(i);
+    if (action !== 'cancel' && Math.abs(q) > x.lotSize / 2) held.push(`${x.id} ${Number(q.toPrecision(12))}`); // a sum of fills: -1.331, not -1.3310000000000002
+    for (const o of kernel.openOrders(i)) working.push(o.clientOrderId);
+  });
+  const parts = [
+    ...(held.length > 0 ? [`not flat: ${held.join(', ')}`] : []),
+    ...(working.length > 0 ? [`${working.length} order${working.length === 1 ? '' : 's'} still working (${working.join(', ')})`] : []),
+  ];
+  return parts.length > 0 ? parts.join('; ') : undefined;
+}

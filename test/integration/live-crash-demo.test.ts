@@ -7,7 +7,8 @@
  * positions == the venue's, and the runner's wallet (equity − unrealised PnL) == the venue's wallet balance.
  * The 2nd life ends instead by `tm live kill`, the 4th by `tm live stop --flatten`, the 6th and about a quarter of the
  * others by either (the next life after a kill with `--unhalt` or not): after each, nothing works at the venue but the
- * flatten. The 6th and about a third of those others are killed with SIGKILL while they apply the stop: `tm live` then
+ * flatten (a flatten the venue fills only after the run ended: `tm live stop`/`kill` exits 1 naming it). The 6th and
+ * about a third of those others are killed with SIGKILL while they apply the stop: `tm live` then
  * exits 1 and the next life applies the stop before any bar (or, when the dead life saved it, knows it applied).
  * TM_CRASH_RUNS lives (default 6 in CI; the nightly workflow runs 50), seed TM_CRASH_SEED (default 1).
  */
@@ -62,6 +63,7 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     const outputs: string[] = [];
     const stops: string[] = [];
     let stopsKilled = 0;
+    let stopsLeftOver = 0;
     let knownApplied = 0;
     let unhalt = false;
     /** After a stop's life ended: every working order canceled; what may still work is the flatten's reduce-only market orders, which this venue fills at its next price (the next bar it prints): the next life reconciles their fills. */
@@ -141,7 +143,13 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
           expect(await life.exited, life.out()).toBe(0);
           outputs.push(life.out());
         }
-        expect(await stopped, stopOut).toBe(0);
+        // Its flatten fills at the venue's next price: when none came during the run's wait (the venue clock 3 bars ahead
+        // already), the run ended with its orders working and tm live says so (exit 1); the next life reconciles them.
+        const code = await stopped;
+        if (code === 1 && /is not done at the venue/.test(stopOut)) {
+          expect(stopOut).toMatch(new RegExp(`ALERT run crd stopped, but the ${command[0]} is not done at the venue: not flat: .*orders? still working \\(crd_`));
+          stopsLeftOver++;
+        } else expect(code, stopOut).toBe(0);
         expectStopped(command[0]!, stopOut);
         continue;
       }
@@ -165,7 +173,8 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     last.child.kill('SIGTERM');
     expect(await last.exited).toBe(0);
     outputs.push(last.out());
-    for (const o of outputs) expect(o).not.toMatch(/unexpected error|ALERT/);
+    // No alert but a stop's flatten the venue had not filled when its life ended (counted above when tm live said so).
+    for (const o of outputs) expect(o).not.toMatch(/unexpected error|ALERT(?! stop "[^"]+" applied, but not flat: )/);
 
     const orders = fv.venue.orders();
     const ids = orders.map((o) => String(o['orderLinkId']));
@@ -186,7 +195,7 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     expect(s.equity - unrealised).toBeCloseTo(fv.venue.walletBalance(), 6);
     const starts = records.filter((r) => r.k === 'start').length;
     const inFlightKills = countInFlightKills(records);
-    console.log(`demo crash test: ${RUNS} lives (${stops.length} ended by tm live ${stops.join(', ') || '-'}, ${stopsKilled} killed while applying one (${knownApplied} of those saved it first), the others by kill -9; ${starts - 1} after the runner had started, ${inFlightKills} with an order submitted and not yet acknowledged), ${ids.length} venue orders, ${venueExecs.length} executions, venue faults ${JSON.stringify(fv.venue.faultCounts())}`);
+    console.log(`demo crash test: ${RUNS} lives (${stops.length} ended by tm live ${stops.join(', ') || '-'}, ${stopsKilled} killed while applying one (${knownApplied} of those saved it first), ${stopsLeftOver} ended with their flatten not filled yet, the others by kill -9; ${starts - 1} after the runner had started, ${inFlightKills} with an order submitted and not yet acknowledged), ${ids.length} venue orders, ${venueExecs.length} executions, venue faults ${JSON.stringify(fv.venue.faultCounts())}`);
     expect(venueExecs.length).toBeGreaterThan(2);
   }, 90_000 + RUNS * 12_000);
 });

@@ -127,14 +127,17 @@ describe('tm live --demo: a kill switch whose process dies while applying it, or
     await expectReplayAgrees();
   }, 120_000);
 
-  it('a kill switch during a stop’s wait for its flatten is applied after it: HALTED, both commands exit 0', async () => {
+  it('a kill switch during a stop’s wait for its flatten is applied after it: HALTED; both commands say the flatten is not filled yet', async () => {
     // Before, the kill's request was read while the stop was applied, and its halt lost: the run ended ACTIVE.
     const { life: first, stop } = await stopWhileHolding('kesc', 6);
     const kill = await runTm(['live', 'kill', '--dir', run.dir, '--wait-ms', '30000']);
     const stopped = await stop;
     expect(await first.exited, first.out()).toBe(0);
-    expect(stopped.code, stopped.text).toBe(0);
-    expect(kill.code, kill.text).toBe(0);
+    // The venue prints no bar while the run waits: its flatten's orders still work when it ends (exit 1, named).
+    for (const [command, r] of [['stop', stopped], ['kill', kill]] as const) {
+      expect(r.err).toMatch(new RegExp(`ALERT run kesc stopped, but the ${command} is not done at the venue: not flat: \\S+ -?[\\d.]+.*; \\d orders? still working \\(kesc_`));
+      expect(r.code, r.text).toBe(1);
+    }
     expect(kill.out).toMatch(/; HALTED/);
     expect(shutdowns().map((r) => (r as { id: string; reason: string }).id)).toEqual(['flatten', 'halt']);
     expect(status()).toMatchObject({ running: false, tradingState: 'HALTED' });
@@ -154,12 +157,38 @@ describe('tm live --demo: a kill switch whose process dies while applying it, or
     first.child.kill('SIGTERM'); // the operator's Ctrl-C, a supervisor: the same control.json is read again
     const stopped = await stop;
     expect(await first.exited, first.out()).toBe(0);
-    expect(stopped.code, stopped.text).toBe(0);
     expect(shutdowns().map((r) => (r as { id: string }).id)).toEqual(['flatten']);
     // One reduce-only market order per position, none canceled and sent again.
     const flatten = fv.venue.orders().filter((o) => String(o['orderLinkId']).startsWith('ktwice_') && o['reduceOnly'] === true);
-    expect(flatten.map((o) => o['orderStatus'])).toEqual(frame.symbols.filter((s) => fv.venue.position(s) !== 0).map(() => 'New'));
+    const held = frame.symbols.filter((s) => fv.venue.position(s) !== 0);
+    expect(flatten.map((o) => o['orderStatus'])).toEqual(held.map(() => 'New'));
     expect(existsSync(join(run.dir, 'control.json'))).toBe(false);
+    // No bar came: the orders work on after the run ended, and every place that reports the stop says so.
+    // Instrument by instrument, as the kernel lists them (instrument index: the id's third field).
+    const ids = flatten.map((o) => String(o['orderLinkId'])).sort((a, b) => a.split('_')[2]!.localeCompare(b.split('_')[2]!));
+    const leftOver = `not flat: ${held.map((s) => `${s}-LINEAR.BYBIT ${fv.venue.position(s)}`).join(', ')}; ${ids.length} order${ids.length === 1 ? '' : 's'} still working (${ids.join(', ')})`;
+    expect(stopped.err).toContain(`ALERT run ktwice stopped, but the stop is not done at the venue: ${leftOver}`);
+    expect(stopped.code, stopped.text).toBe(1);
+    expect(first.out()).toContain(`ALERT stop "tm live stop" applied, but ${leftOver} at the venue's last answer`);
+    expect(status()).toMatchObject({ running: false, stopLeftOver: leftOver });
+    expect((await runTm(['live', 'status', '--dir', run.dir])).out).toContain(`ALERT the last stop was not done at the venue when the run ended: ${leftOver}`);
+  }, 120_000);
+
+  it('a flatten the venue fills while the stop waits: flat, nothing left over, tm live stop exits 0', async () => {
+    const { life: first, stop } = await stopWhileHolding('kdone', 4);
+    const held = frame.symbols.filter((s) => fv.venue.position(s) !== 0).length;
+    const flattening = () => fv.venue.orders().filter((o) => String(o['orderLinkId']).startsWith('kdone_') && o['reduceOnly'] === true && o['orderStatus'] === 'New').length;
+    const deadline = Date.now() + 30_000;
+    while (flattening() < held && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    fv.advance(); // the venue's next price: the flatten's market orders fill within the run's wait
+    const stopped = await stop;
+    expect(await first.exited, first.out()).toBe(0);
+    expect(stopped.code, stopped.text).toBe(0);
+    expect(stopped.err).toBe('');
+    expect(stopped.out).toMatch(/run kdone stopped: 0 open orders, positions \S+ 0, \S+ 0/);
+    expect(frame.symbols.map((s) => fv.venue.position(s))).toEqual([0, 0]);
+    expect(first.out()).not.toContain('ALERT');
+    expect(status()!.stopLeftOver).toBeUndefined();
   }, 120_000);
 
   it('a fill the stop’s cancel comes too late for is closed too: flat once the venue prints its next bar', async () => {
@@ -182,7 +211,9 @@ describe('tm live --demo: a kill switch whose process dies while applying it, or
     fv.advance(); // the working order fills before its cancel is carried out
     const stopped = await stop;
     expect(await first.exited, first.out()).toBe(0);
-    expect(stopped.code, stopped.text).toBe(0);
+    // Its closing order waits for the venue's next price, after the run ended.
+    expect(stopped.err).toMatch(/ALERT run klate stopped, but the stop is not done at the venue: not flat: /);
+    expect(stopped.code, stopped.text).toBe(1);
     fv.venue.clearInjectedFaults();
     fv.advance(); // the flatten's orders fill
     expect(frame.symbols.map((s) => fv.venue.position(s))).toEqual([0, 0]);
