@@ -26,7 +26,7 @@ mutate_of() {
     metrics) echo 'src/backtest/metrics.ts' ;;
     sizing) echo 'src/sizing/**/*.ts,!src/sizing/**/*.test.ts,!src/sizing/**/index.ts' ;;
     model-loader) echo 'src/registry/model-loader.ts' ;;
-    live) echo 'src/live/reconcile.ts,src/live/journaling-gate.ts,src/live/warmup-gates.ts,src/live/journal.ts' ;;
+    live) echo 'src/live/reconcile.ts,src/live/journaling-gate.ts,src/live/warmup-gates.ts,src/live/journal.ts,src/live/shutdown.ts' ;;
     bybit) echo 'src/adapters/bybit/bybit-execution-client.ts,src/adapters/bybit/bybit-execution-parse.ts,src/adapters/bybit/bybit-keys.ts' ;;
     *) return 1 ;;
   esac
@@ -39,7 +39,7 @@ tests_of() {
     metrics) echo 'src/backtest/{metrics,report,report-output}.test.ts' ;;
     sizing) echo 'src/sizing/**/*.test.ts' ;;
     model-loader) echo 'src/registry/model-loader*.test.ts' ;;
-    live) echo 'src/live/{reconcile,journaling-gate,warmup-gates,journal}.test.ts' ;;
+    live) echo 'src/live/{reconcile,journaling-gate,warmup-gates,journal,shutdown}.test.ts' ;;
     # The client's tests run it against the local v5 venue (test/support, in-process): no service needed.
     bybit) echo '{src/adapters/bybit/bybit-execution-*.test.ts,src/adapters/bybit/bybit-keys.test.ts,test/contract/bybit-execution-client.test.ts}' ;;
   esac

@@ -4,7 +4,7 @@ import type { OrderCommand, OrderRequest } from '../core/order.js';
 import { TestClock } from '../engine/clock.js';
 import type { ExecutionClient } from '../engine/execution-client.js';
 import { Kernel } from '../engine/kernel.js';
-import { applyShutdown, stopLeftOver } from './shutdown.js';
+import { applyShutdown, isShutdownAction, mergeStopActions, shutdownAction, stopActionNames, stopLeftOver } from './shutdown.js';
 
 const T0 = at('2024-01-01T00:00:00Z');
 
@@ -12,9 +12,10 @@ const T0 = at('2024-01-01T00:00:00Z');
 function setup() {
   const kernel = new Kernel({ instruments: [testInstrument(), testInstrument({ symbol: 'OTHERUSDT', lotSize: 0.01 })], initialCash: 10_000, leverage: 10 }, { clock: new TestClock(T0), strategy: { name: 'test' } });
   const sent: OrderCommand[] = [];
-  const venue: ExecutionClient = { connect: () => undefined, submit: (o) => void sent.push(o), cancel: () => undefined };
+  const cancels: string[] = [];
+  const venue: ExecutionClient = { connect: () => undefined, submit: (o) => void sent.push(o), cancel: (id) => void cancels.push(id) };
   kernel.attachExecution(venue);
-  return { kernel, sent };
+  return { kernel, sent, cancels };
 }
 const order = (instrument: number, side: 'buy' | 'sell', quantity: number, extra: Partial<OrderRequest> = {}): OrderRequest => ({ instrument, side, type: 'market', quantity, ...extra });
 /** Fills order `id` whole at 100. */
@@ -52,5 +53,55 @@ describe('stopLeftOver: what an applied stop left undone', () => {
     fill(kernel, kernel.submitOrder(order(0, 'sell', 0.9)), 0, 'sell', 0.9); // 1 − 0.9 = 0.09999999999999998
     expect(stopLeftOver(kernel, { flatten: true })).toBe('not flat: TESTUSDT-LINEAR.TEST 0.1');
     expect(stopLeftOver(kernel, {})).toBeUndefined();
+  });
+});
+
+describe('stop actions', () => {
+  it('merge keeps every action either stop asked for; names and the strongest action follow', () => {
+    for (const k of ['cancel', 'flatten', 'halt'] as const) {
+      expect(mergeStopActions({ [k]: true }, {})).toEqual({ cancel: k === 'cancel', flatten: k === 'flatten', halt: k === 'halt' });
+      expect(mergeStopActions({}, { [k]: true })).toEqual({ cancel: k === 'cancel', flatten: k === 'flatten', halt: k === 'halt' });
+    }
+    expect(mergeStopActions({ cancel: true, halt: false }, { flatten: true })).toEqual({ cancel: true, flatten: true, halt: false });
+    expect(stopActionNames({ cancel: true, flatten: false, halt: true })).toBe('cancel, halt');
+    expect(stopActionNames({ flatten: true })).toBe('flatten');
+    expect(stopActionNames({ cancel: false })).toBe('no action');
+    expect(shutdownAction({ cancel: true, flatten: true, halt: true })).toBe('halt');
+    expect(shutdownAction({ cancel: true, flatten: true })).toBe('flatten');
+    expect(shutdownAction({ cancel: true })).toBe('cancel');
+    expect(shutdownAction({ cancel: false, flatten: false, halt: false })).toBeUndefined();
+    expect(['cancel', 'flatten', 'halt', 'stop', ''].map(isShutdownAction)).toEqual([true, true, true, false, false]);
+  });
+
+  it('applyShutdown: cancel asks each working order of every instrument once; flatten also closes; halt also HALTS', () => {
+    const { kernel, sent, cancels } = setup();
+    fill(kernel, kernel.submitOrder(order(1, 'sell', 2)), 1, 'sell', 2);
+    const a = kernel.submitOrder(order(0, 'buy', 1, { type: 'limit', price: 50 }));
+    const b = kernel.submitOrder(order(1, 'buy', 1, { type: 'limit', price: 50 }));
+    kernel.cancelOrder(b); // already asked: not asked again
+    cancels.length = 0;
+    const before = sent.length;
+    applyShutdown(kernel, 'cancel', 'stop');
+    expect(cancels).toEqual([a]);
+    expect(sent.length).toBe(before);
+    expect(kernel.tradingState).toBe('ACTIVE');
+
+    const other = setup();
+    fill(other.kernel, other.kernel.submitOrder(order(1, 'sell', 2)), 1, 'sell', 2);
+    applyShutdown(other.kernel, 'flatten', 'stop --flatten');
+    expect(other.sent.at(-1)).toMatchObject({ instrument: 1, side: 'buy', type: 'market', quantity: 2, reduceOnly: true });
+    expect(other.kernel.tradingState).toBe('ACTIVE');
+    applyShutdown(other.kernel, 'halt', 'kill switch');
+    expect(other.kernel.tradingState).toBe('HALTED');
+  });
+
+  it('stopLeftOver: a position of exactly half a lot is flat, one of 1.5 lots is not', () => {
+    const { kernel } = setup();
+    fill(kernel, kernel.submitOrder(order(1, 'buy', 0.01)), 1, 'buy', 0.005);
+    expect(stopLeftOver(kernel, { flatten: true })).toBe(`1 order still working (${kernel.openOrders(1)[0]!.clientOrderId})`);
+    kernel.onOrderCanceled({ kind: 'canceled', clientOrderId: kernel.openOrders(1)[0]!.clientOrderId, reason: 'rest', tsEvent: T0 });
+    expect(stopLeftOver(kernel, { flatten: true })).toBeUndefined();
+    fill(kernel, kernel.submitOrder(order(1, 'buy', 0.01)), 1, 'buy', 0.01);
+    expect(stopLeftOver(kernel, { halt: true })).toBe('not flat: OTHERUSDT-LINEAR.TEST 0.015');
   });
 });
