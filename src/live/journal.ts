@@ -20,7 +20,8 @@ export type JournalRecord =
   | { readonly k: 'reconcile'; readonly t: number; readonly kind: string; readonly detail: Readonly<Record<string, unknown>> }
   | { readonly k: 'state'; readonly t: number; readonly state: string; readonly reason: string; readonly trigger?: string }
   | { readonly k: 'swap'; readonly t: number; readonly model: string; readonly from: string; readonly to: string; readonly ok: boolean; readonly reason?: string }
-  | { readonly k: 'stop'; readonly t: number; readonly reason: string };
+  /** The run ended; `left`: what its applied stop left undone at the venue (see `stopLeftOver`). */
+  | { readonly k: 'stop'; readonly t: number; readonly reason: string; readonly left?: string };
 
 export type JournalErrorCode = 'journal_write_failed' | 'journal_corrupt';
 export class JournalError extends AppError<JournalErrorCode> {}

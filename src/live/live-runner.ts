@@ -1214,7 +1214,7 @@ export class LiveRunner {
    * stop during the warm-up or the reconciliation: the one before the first live bar, not a warm-up bar's).
    */
   private finish(restarted: boolean, warmed: number, processed: number, lastBarTs: number, differences: readonly ReconcileDifference[], stopReason: string): LiveRunSummary {
-    this.journal.appendDurable({ k: 'stop', t: this.clock.now(), reason: stopReason });
+    this.journal.appendDurable({ k: 'stop', t: this.clock.now(), reason: stopReason, ...(this.stopLeftOver !== undefined ? { left: this.stopLeftOver } : {}) });
     this.deps.metrics?.stopped(this.kernel);
     this.writeStatus(lastBarTs, processed, false);
     this.journal.close();

@@ -171,6 +171,7 @@ describe('tm live --demo: a kill switch whose process dies while applying it, or
     expect(stopped.code, stopped.text).toBe(1);
     expect(first.out()).toContain(`ALERT stop "tm live stop" applied, but ${leftOver} at the venue's last answer`);
     expect(status()).toMatchObject({ running: false, stopLeftOver: leftOver });
+    expect(journal().at(-1)).toMatchObject({ k: 'stop', left: leftOver }); // the journal keeps it past the next life
     expect((await runTm(['live', 'status', '--dir', run.dir])).out).toContain(`ALERT the last stop was not done at the venue when the run ended: ${leftOver}`);
   }, 120_000);
 
@@ -189,6 +190,7 @@ describe('tm live --demo: a kill switch whose process dies while applying it, or
     expect(frame.symbols.map((s) => fv.venue.position(s))).toEqual([0, 0]);
     expect(first.out()).not.toContain('ALERT');
     expect(status()!.stopLeftOver).toBeUndefined();
+    expect(journal().at(-1)).toEqual({ k: 'stop', t: expect.any(Number), reason: expect.any(String) });
   }, 120_000);
 
   it('a fill the stop’s cancel comes too late for is closed too: flat once the venue prints its next bar', async () => {
