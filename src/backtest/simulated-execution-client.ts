@@ -421,6 +421,30 @@ export class SimulatedExecutionClient implements ExecutionClient {
   }
 
   /**
+   * Fills the working order `clientOrderId` of `instrument` at the instrument's mark at `now`, before the commands in
+   * flight (a cancel of it) reach the venue: a race the live venue decided that way (the order filled before the stop's
+   * cancel reached it, which was then refused). `tm replay` reproduces such a journaled race with it. What the price
+   * leaves unfilled (a limit not marketable at the mark) works on. Returns false, changing nothing, when the order is
+   * not working or the instrument has no mark.
+   */
+  fillBeforeCommands(clientOrderId: string, instrument: number, now: number): boolean {
+    const list = this.working[instrument];
+    const k = list === undefined ? -1 : list.findIndex((w) => w.order.clientOrderId === clientOrderId);
+    const m = this.portfolio.mark[instrument]!;
+    if (k < 0 || m !== m) return false;
+    const one = [list![k]!];
+    removeAt(list!, k);
+    const pt = this.point;
+    pt[0] = m;
+    pt[1] = m;
+    pt[2] = Infinity;
+    pt[3] = now;
+    this.match(instrument, one);
+    if (one.length > 0) list!.splice(k, 0, one[0]!);
+    return true;
+  }
+
+  /**
    * Trades at the marks (the portfolio's last prices) at `now`: the commands that arrived by `now`, then one price per
    * active instrument with a mark, at its mark (its own previous price, no volume cap). A paper run's orders sent
    * after its last bar (the flatten of a stop or kill switch) fill here, and `tm replay` fills them the same way.

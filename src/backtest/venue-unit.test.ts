@@ -124,6 +124,32 @@ describe('simulated venue: commands in flight', () => {
     expect(w.log.map((l) => l.split(' ').slice(0, 2).join(' ').replace(':', ''))).toEqual(['rejected z', 'rejected a', 'rejected q', 'accepted zz', 'accepted b']);
   });
 
+  it('fillBeforeCommands: a working order fills at its mark before the cancel in flight, which is then refused; others wait', () => {
+    const v = venue([testInstrument(), testInstrument({ symbol: 'BBBUSDT' })], { bps: 10 });
+    v.client.submit(order('m', 'buy', 'market', 2));
+    v.client.submit(order('n', 'sell', 'market', 1));
+    v.client.submit(order('l', 'buy', 'limit', 1, { price: 90 }));
+    v.client.submit(order('o', 'sell', 'market', 1, { instrument: 1 }));
+    v.client.processCommands(T0);
+    v.log.length = 0;
+    v.portfolio.mark[0] = 110;
+    for (const id of ['m', 'n', 'l']) v.client.cancel(id, 0);
+    // The venue's race: m fills at the mark (taker, 10 bp slippage) before its cancel; n and o do not move.
+    expect(v.client.fillBeforeCommands('m', 0, T0 + 5)).toBe(true);
+    expect(v.log).toEqual([`fill m buy 2@${110 * 1.001} taker`]);
+    // A limit not marketable at the mark works on, in its place; unknown ids, other instruments' ids and unmarked
+    // instruments change nothing.
+    expect(v.client.fillBeforeCommands('l', 0, T0 + 5)).toBe(true);
+    expect(v.client.fillBeforeCommands('x', 0, T0 + 5)).toBe(false);
+    expect(v.client.fillBeforeCommands('o', 0, T0 + 5)).toBe(false);
+    v.portfolio.mark[1] = NaN;
+    expect(v.client.fillBeforeCommands('o', 1, T0 + 5)).toBe(false);
+    expect(v.log).toHaveLength(1);
+    expect(v.client.save().working.map((w) => w.order.clientOrderId)).toEqual(['n', 'l', 'o']);
+    v.client.processCommands(T0 + 5);
+    expect(v.log.slice(1)).toEqual(['cancel-rejected m', 'canceled n: canceled on request', 'canceled l: canceled on request']);
+  });
+
   it('a cancel for an instrument the venue does not trade is cancel-rejected', () => {
     const v = venue();
     v.client.cancel('x', 5);

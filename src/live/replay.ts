@@ -89,7 +89,11 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   const changes: (Change & { readonly ts: number })[] = [];
   const pending: Change[] = [];
   /** `fill`: whether its orders are filled at the marks before the next (see the shutdown records below). */
-  const shutdowns: { readonly ts: number; readonly action: ShutdownAction; readonly reason: string; fill: boolean }[] = [];
+  /**
+   * `raced`: orders the venue filled before the stop's cancel reached them (a `cancel-rejected` event after the stop,
+   * and a fill of the same order after it): the replay fills them first, and closes what they opened as the run did.
+   */
+  const shutdowns: { readonly ts: number; readonly action: ShutdownAction; readonly reason: string; fill: boolean; readonly raced: string[] }[] = [];
   let firstLive = Infinity, lastLive = -Infinity;
   /** The last shutdown pushed, while no fill record followed it (−1: none). */
   let unfilledShutdown = -1;
@@ -123,7 +127,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
         // earlier stop's orders are not filled at the marks first).
         const before = shutdowns[unfilledShutdown];
         if (before !== undefined && before.ts === lastLive) before.fill = false;
-        unfilledShutdown = shutdowns.push({ ts: lastLive, action: r.id, reason: r.reason ?? 'stop', fill: true }) - 1;
+        unfilledShutdown = shutdowns.push({ ts: lastLive, action: r.id, reason: r.reason ?? 'stop', fill: true, raced: racedAfter(records, records.indexOf(r)) }) - 1;
       }
       continue;
     }
@@ -220,7 +224,14 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
         for (; nextShutdown < shutdowns.length && shutdowns[nextShutdown]!.ts <= tsOpen; nextShutdown++) {
           const stop = shutdowns[nextShutdown]!;
           applyShutdown(kernel, stop.action, stop.reason);
+          for (const id of stop.raced) {
+            const o = kernel.order(id);
+            if (o !== undefined) venue.fillBeforeCommands(id, o.instrument, kernel.now());
+          }
           if (stop.fill) venue.fillAtMarks(kernel.now());
+          // What a raced fill opened, no flatten order covers: the run closed it with an order of its own (LiveRunner's
+          // wait for its flatten, Kernel.flattenUncovered); so does the replay.
+          if (stop.raced.length > 0 && stop.action !== 'cancel' && kernel.flattenUncovered(stop.reason).orders.length > 0 && stop.fill) venue.fillAtMarks(kernel.now());
         }
       },
     },
@@ -284,4 +295,21 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   }
   for (const id of byId.keys()) if (!liveById.has(id)) unmatched++;
   return { runId: start.runId, bars: T, warmupBars, liveDecisions: live.length, replayDecisions: replay.length, denied: { live: liveDenied.length, replay: replayDenied.length }, instrumentHalts: changes.filter((c) => c.instrument >= 0).length, accountStates: changes.filter((c) => c.instrument < 0).length, shutdowns: shutdowns.length, divergence, fills: { live: liveFills.length, replay: result.fills.length, maxPriceDiff, maxFeeDiff, unmatched } };
+}
+
+/**
+ * The orders a venue filled before the cancel of the stop at `records[at]` reached them: refused cancels
+ * (`cancel-rejected`) after the stop, up to the next live bar or stop, of orders with a fill after the stop.
+ */
+function racedAfter(records: readonly JournalRecord[], at: number): string[] {
+  const refused: string[] = [];
+  const filled = new Set<string>();
+  let open = true;
+  for (let k = at + 1; k < records.length; k++) {
+    const r = records[k]!;
+    if ((r.k === 'bar' && r.warmup === undefined) || (r.k === 'event' && r.e === 'shutdown')) open = false;
+    if (open && r.k === 'event' && r.e === 'cancel-rejected' && !refused.includes(r.id)) refused.push(r.id);
+    if (r.k === 'fill') filled.add(r.id);
+  }
+  return refused.filter((id) => filled.has(id));
 }

@@ -219,5 +219,10 @@ describe('tm live --demo: a kill switch whose process dies while applying it, or
     fv.venue.clearInjectedFaults();
     fv.advance(); // the flatten's orders fill
     expect(frame.symbols.map((s) => fv.venue.position(s))).toEqual([0, 0]);
+    // The next life books those fills; tm replay plays the race as the venue decided it (the order filled, its cancel
+    // refused, its position closed by an order of its own). Before, the replay canceled the order: one decision short.
+    expect(journal().some((r) => r.k === 'event' && r.e === 'cancel-rejected')).toBe(true);
+    await lifeToEnd(['--max-bars', '1']);
+    await expectReplayAgrees();
   }, 120_000);
 });
