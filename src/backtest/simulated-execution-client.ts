@@ -428,19 +428,19 @@ export class SimulatedExecutionClient implements ExecutionClient {
    * not working or the instrument has no mark.
    */
   fillBeforeCommands(clientOrderId: string, instrument: number, now: number): boolean {
-    const list = this.working[instrument];
-    const k = list === undefined ? -1 : list.findIndex((w) => w.order.clientOrderId === clientOrderId);
+    const list = this.working[instrument]!;
+    const k = this.workingIndex(clientOrderId, instrument);
     const m = this.portfolio.mark[instrument]!;
     if (k < 0 || m !== m) return false;
-    const one = [list![k]!];
-    removeAt(list!, k);
+    const one = [list[k]!];
+    removeAt(list, k);
     const pt = this.point;
     pt[0] = m;
     pt[1] = m;
     pt[2] = Infinity;
     pt[3] = now;
     this.match(instrument, one);
-    if (one.length > 0) list!.splice(k, 0, one[0]!);
+    if (one.length > 0) list.splice(k, 0, one[0]!);
     return true;
   }
 
@@ -609,9 +609,15 @@ export class SimulatedExecutionClient implements ExecutionClient {
     return true;
   }
 
+  /** Index of working order `clientOrderId` in `working[instrument]`; −1 when it is not working there (or no such instrument). */
+  private workingIndex(clientOrderId: string, instrument: number): number {
+    const list = this.working[instrument];
+    return list === undefined ? -1 : list.findIndex((w) => w.order.clientOrderId === clientOrderId);
+  }
+
   private arriveCancel(clientOrderId: string, instrument: number, ts: number): void {
     const list = this.working[instrument];
-    const k = list === undefined ? -1 : list.findIndex((w) => w.order.clientOrderId === clientOrderId);
+    const k = this.workingIndex(clientOrderId, instrument);
     if (k < 0) {
       this.events!.onOrderCancelRejected({ kind: 'cancel-rejected', clientOrderId, reason: `order ${clientOrderId} is not working (unknown, or already filled, canceled or rejected)`, tsEvent: ts });
       return;

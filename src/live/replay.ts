@@ -88,16 +88,16 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   type Change = { readonly instrument: number; readonly state: TradingState; readonly reason: string };
   const changes: (Change & { readonly ts: number })[] = [];
   const pending: Change[] = [];
-  /** `fill`: whether its orders are filled at the marks before the next (see the shutdown records below). */
   /**
-   * `raced`: orders the venue filled before the stop's cancel reached them (a `cancel-rejected` event after the stop,
-   * and a fill of the same order after it): the replay fills them first, and closes what they opened as the run did.
+   * `fill`: whether its orders are filled at the marks before the next (see the shutdown records below). `raced`: orders
+   * the venue filled before the stop's cancel reached them (a `cancel-rejected` event after the stop, and a fill of the
+   * same order after it): the replay fills them first, and closes what they opened as the run did.
    */
   const shutdowns: { readonly ts: number; readonly action: ShutdownAction; readonly reason: string; fill: boolean; readonly raced: string[] }[] = [];
   let firstLive = Infinity, lastLive = -Infinity;
   /** The last shutdown pushed, while no fill record followed it (−1: none). */
   let unfilledShutdown = -1;
-  for (const r of records) {
+  for (const [at, r] of records.entries()) {
     if (r.k === 'fill') unfilledShutdown = -1;
     if (r.k === 'state') {
       const space = r.state.indexOf(' ');
@@ -127,7 +127,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
         // earlier stop's orders are not filled at the marks first).
         const before = shutdowns[unfilledShutdown];
         if (before !== undefined && before.ts === lastLive) before.fill = false;
-        unfilledShutdown = shutdowns.push({ ts: lastLive, action: r.id, reason: r.reason ?? 'stop', fill: true, raced: racedAfter(records, records.indexOf(r)) }) - 1;
+        unfilledShutdown = shutdowns.push({ ts: lastLive, action: r.id, reason: r.reason ?? 'stop', fill: true, raced: racedAfter(records, at) }) - 1;
       }
       continue;
     }
@@ -231,7 +231,10 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
           if (stop.fill) venue.fillAtMarks(kernel.now());
           // What a raced fill opened, no flatten order covers: the run closed it with an order of its own (LiveRunner's
           // wait for its flatten, Kernel.flattenUncovered); so does the replay.
-          if (stop.raced.length > 0 && stop.action !== 'cancel' && kernel.flattenUncovered(stop.reason).orders.length > 0 && stop.fill) venue.fillAtMarks(kernel.now());
+          if (stop.raced.length > 0 && stop.action !== 'cancel') {
+            const closing = kernel.flattenUncovered(stop.reason);
+            if (closing.orders.length > 0 && stop.fill) venue.fillAtMarks(kernel.now());
+          }
         }
       },
     },
