@@ -22,6 +22,7 @@ import { bookExecutions, EXECUTION_MARGIN_MS, haltForPositionMismatch, positionM
 import { loadRunnerState, saveRunnerState, writeRunnerFile, type LiveRunnerState, type LostOrder } from './runner-state.js';
 import { readJournalTail } from './journal.js';
 import { DEFAULT_MAX_STATE_AGE_MS, DEFAULT_VALIDATE_BARS, loadSavedState, RecentBars, savedSnapshots, strategyDifferences, VALIDATE_TOLERANCE, type RestoredState, type StrategySummary } from './saved-signal-state.js';
+import { acquireRunLock, type RunLock } from './run-lock.js';
 import { applyShutdown, shutdownAction, stopLeftOver, type StopActions } from './shutdown.js';
 import { warmupGateVerdict, type WarmupGates, type WarmupGateVerdict } from './warmup-gates.js';
 import type { StateStore } from '../engine/state-store.js';
@@ -408,8 +409,27 @@ export class LiveRunner {
     }
   }
 
-  /** Starts (or restarts) the run and processes bars until stopped or `maxBars` live bars were processed. */
+  /**
+   * Starts (or restarts) the run and processes bars until stopped or `maxBars` live bars were processed. One life per
+   * run folder: the folder is taken for the whole life ({@link acquireRunLock}), a second life started meanwhile is
+   * refused before it reads or writes anything of the run (@throws RunLockError `run_locked`).
+   */
   async run(): Promise<LiveRunSummary> {
+    let lock: RunLock;
+    try {
+      lock = await acquireRunLock(this.config.dir);
+    } catch (e) {
+      this.journal.close();
+      throw e;
+    }
+    try {
+      return await this.runLocked();
+    } finally {
+      await lock.release();
+    }
+  }
+
+  private async runLocked(): Promise<LiveRunSummary> {
     const { config, deps, kernel, tf } = this;
     this.started = true;
     const ids = config.instruments.map((x) => x.id);

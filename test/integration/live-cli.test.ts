@@ -116,6 +116,17 @@ describe('tm live --paper (child process, local venue)', () => {
       if (status!.positions.some((p) => p.quantity !== 0) && status!.liveBars > 5) break;
     }
     expect(status!.positions.some((p) => p.quantity !== 0)).toBe(true);
+
+    // A second life of the run while this one trades (a second terminal, a supervisor's restart): refused before it
+    // reads or writes anything of the run, naming the process that holds it.
+    const starts = () => readFileSync(join(runDir, 'journal.jsonl'), 'utf8').split('\n').filter((l) => l.startsWith('{"k":"start"')).length;
+    const startsBefore = starts();
+    const second = await runTm(['live', '--paper', '--experiment', experiment, '--run-id', 'clib', '--dir', runDir, '--api-url', server.url, '--clock', 'venue', '--poll-ms', '20', '--grace-ms', '0']);
+    expect(second.err).toMatch(new RegExp(`run folder \\S+run-b is in use by process ${live.child.pid}: one life of a run at a time`));
+    expect(second.code).not.toBe(0);
+    expect(starts()).toBe(startsBefore);
+    expect(JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8'))).toMatchObject({ running: true, pid: live.child.pid });
+
     const kill = await runTm(['live', 'kill', '--dir', runDir, '--wait-ms', '20000']);
     expect(kill.err).toBe('');
     expect(kill.code).toBe(0);

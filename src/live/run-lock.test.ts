@@ -1,0 +1,89 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/support/shared-data.js';
+import { acquireRunLock, RunLockError } from './run-lock.js';
+
+const RUN_LOCK = new URL('./run-lock.ts', import.meta.url).pathname;
+
+/**
+ * A child process (node with tsx's loader) that takes the lock of `dir` on `platform`, prints `held`, and keeps it
+ * until killed. Resolves once it holds it.
+ */
+async function holder(dir: string, platform: NodeJS.Platform) {
+  const code = `import(${JSON.stringify(RUN_LOCK)}).then(async (m) => { await m.acquireRunLock(${JSON.stringify(dir)}, { platform: ${JSON.stringify(platform)} }); console.log('held'); setInterval(() => {}, 1000); });`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d) => String(d).includes('held') && resolve());
+    child.on('exit', (code) => reject(new Error(`the lock holder exited (${code}) before it held the lock`)));
+  });
+  return { pid: child.pid!, kill: async () => (child.kill('SIGKILL'), await exited) };
+}
+
+async function refusal(dir: string, platform: NodeJS.Platform): Promise<RunLockError> {
+  const e = await acquireRunLock(dir, { platform }).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(RunLockError);
+  return e as RunLockError;
+}
+
+describe.each(['linux', 'darwin'] as const)('acquireRunLock (%s)', (platform) => {
+  it('holds a run folder for one process at a time; released, it is free again', async () => {
+    const dir = join(tempDir('tm-run-lock-'), 'run');
+    const lock = await acquireRunLock(dir, { platform });
+    expect(existsSync(dir)).toBe(true);
+    const again = await refusal(dir, platform);
+    expect(again.code).toBe('run_locked');
+    expect(again.context).toMatchObject({ pid: process.pid });
+    expect(again.message).toContain(`is in use by this process (pid ${process.pid})`);
+    await lock.release();
+    const next = await acquireRunLock(dir, { platform });
+    await next.release();
+  });
+
+  it('names the other process that holds it; a holder killed with SIGKILL frees it', async () => {
+    const dir = join(tempDir('tm-run-lock-'), 'run');
+    const other = await holder(dir, platform);
+    try {
+      const e = await refusal(dir, platform);
+      expect(e.context).toMatchObject({ pid: other.pid });
+      expect(e.message).toMatch(new RegExp(`run folder \\S+ is in use by process ${other.pid}: one life of a run at a time`));
+    } finally {
+      await other.kill();
+    }
+    const lock = await acquireRunLock(dir, { platform });
+    await lock.release();
+  }, 30_000);
+
+  it('is one lock per folder, whatever path names it', async () => {
+    const root = tempDir('tm-run-lock-');
+    const dir = join(root, 'run');
+    mkdirSync(dir);
+    symlinkSync(dir, join(root, 'alias'));
+    const lock = await acquireRunLock(dir, { platform });
+    await refusal(join(root, 'alias'), platform);
+    await refusal(join(root, 'alias', '..', 'run'), platform);
+    const elsewhere = await acquireRunLock(join(root, 'other'), { platform });
+    await elsewhere.release();
+    await lock.release();
+  });
+});
+
+describe('acquireRunLock (lock file)', () => {
+  it('takes over a lock file whose process is gone, and leaves a file of another process on release', async () => {
+    const dir = join(tempDir('tm-run-lock-'), 'run');
+    mkdirSync(dir);
+    const path = join(dir, 'run.lock');
+    writeFileSync(path, '999999999\n'); // no such process
+    const lock = await acquireRunLock(dir, { platform: 'darwin' });
+    expect(readFileSync(path, 'utf8')).toBe(`${process.pid}\n`);
+    writeFileSync(path, '1\n'); // taken by another process meanwhile (by hand): not ours to remove
+    await lock.release();
+    expect(readFileSync(path, 'utf8')).toBe('1\n');
+    expect((await refusal(dir, 'darwin')).context).toMatchObject({ pid: 1 });
+  });
+});

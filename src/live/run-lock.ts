@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { AppError } from '../core/app-error.js';
+
+export type RunLockErrorCode = 'run_locked';
+/** Another process holds the run folder (`context.pid`: its process id, when it answered). */
+export class RunLockError extends AppError<RunLockErrorCode> {}
+
+/** One process per run folder: held from a life's start to its end. */
+export interface RunLock {
+  /** What holds the lock: the abstract socket's name (Linux, without its leading NUL) or the lock file. */
+  readonly name: string;
+  /** Frees the run folder for the next life (a process that dies frees it too: Linux at once, elsewhere at the next start). */
+  release(): Promise<void>;
+}
+
+/** How long a refused start waits for the holder to say its process id. */
+const ASK_HOLDER_MS = 1000;
+
+/**
+ * Takes the run folder `dir` (created when missing) for this process, or throws {@link RunLockError} `run_locked`
+ * naming the process that holds it: two lives of one run at once would both reconcile, send the same client order
+ * ids, interleave their journal records and overwrite each other's state.json.
+ *
+ * On Linux the lock is an abstract Unix socket named after the folder's real path: the kernel frees it when its
+ * process ends, however it ends (kill -9 included), and a refused start asks it for the holder's process id. Elsewhere
+ * it is `run.lock` in the folder, holding the process id; a file whose process is gone is stale and taken over (a
+ * best effort: two starts that find the same stale file at the same instant can both take it).
+ */
+export async function acquireRunLock(dir: string, options: { readonly platform?: NodeJS.Platform } = {}): Promise<RunLock> {
+  mkdirSync(dir, { recursive: true });
+  const real = realpathSync(dir);
+  return (options.platform ?? process.platform) === 'linux' ? socketLock(real) : fileLock(real);
+}
+
+async function socketLock(dir: string): Promise<RunLock> {
+  const name = `trade-matrix/live/${createHash('sha256').update(dir).digest('hex').slice(0, 32)}`;
+  const server = createServer((socket) => socket.end(`${process.pid}\n`));
+  const listened = await new Promise<Error | undefined>((resolve) => {
+    server.once('error', resolve);
+    server.listen(`\0${name}`, () => resolve(undefined));
+  });
+  if (listened !== undefined) {
+    if ((listened as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw listened;
+    throw locked(dir, await holderPid(`\0${name}`));
+  }
+  server.unref(); // the lock never keeps a finished life's process alive
+  return { name, release: () => closeServer(server) };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** The process id the lock's holder answers with, undefined when it does not answer in time. */
+function holderPid(path: string): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    let text = '';
+    const socket = connect(path);
+    const done = () => {
+      socket.destroy();
+      const pid = Number(text.trim());
+      resolve(Number.isInteger(pid) && pid > 0 ? pid : undefined);
+    };
+    socket.setTimeout(ASK_HOLDER_MS, done);
+    socket.on('data', (d) => (text += d));
+    socket.on('end', done);
+    socket.on('error', done);
+  });
+}
+
+function fileLock(dir: string): RunLock {
+  const path = join(dir, 'run.lock');
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return {
+        name: path,
+        release: async () => {
+          if (filePid(path) === process.pid) unlinkSync(path);
+        },
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = filePid(path);
+      if (attempt > 0 || (pid !== undefined && alive(pid))) throw locked(dir, pid);
+      unlinkSync(path); // stale: its process is gone (or it never wrote its id)
+    }
+  }
+}
+
+function filePid(path: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(path, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function locked(dir: string, pid: number | undefined): RunLockError {
+  const who = pid === undefined ? 'another process' : pid === process.pid ? `this process (pid ${pid})` : `process ${pid}`;
+  return new RunLockError('run_locked', `run folder ${dir} is in use by ${who}: one life of a run at a time (stop it with tm live stop --dir ${dir}, or wait for it to end)`, { dir, ...(pid !== undefined ? { pid } : {}) });
+}
