@@ -13,6 +13,7 @@ import { liveSetup, regimesToJson, type LiveSetup } from '../live/live-setup.js'
 import { BybitExecutionClient, loadBybitKeys, resolveBybitEnvironment } from '../adapters/bybit/index.js';
 import { networkDeadlinesFromEnv } from '../config/network-deadlines.js';
 import { replayJournal } from '../live/replay.js';
+import { probeRunLock } from '../live/run-lock.js';
 import { mergeStopActions, stopActionNames, type StopActions } from '../live/shutdown.js';
 import { DEFAULT_WARMUP_GATES } from '../live/warmup-gates.js';
 import { runnerStateKey } from '../live/saved-signal-state.js';
@@ -101,6 +102,18 @@ function readStatus(dir: string): LiveStatus {
   const path = join(dir, 'status.json');
   if (!existsSync(path)) throw new AppError('not_found', `no live run in ${dir} (status.json is missing): start one with tm live --paper|--demo --experiment <file>`, { path });
   return JSON.parse(readFileSync(path, 'utf8')) as LiveStatus;
+}
+
+/**
+ * The process id of the life holding run folder `dir` now (its lock, see `probeRunLock`), undefined when none does.
+ * status.json's pid alone is not enough: a life killed with -9 leaves it saying running, and the system may have given
+ * its pid to another process since (which a stop would then signal).
+ */
+async function runningPid(dir: string, status: LiveStatus): Promise<number | undefined> {
+  const lock = await probeRunLock(dir);
+  if (!lock.held) return undefined;
+  // A holder that did not answer in time (its event loop busy): the pid its status names, while that one lives.
+  return lock.pid ?? (alive(status.pid) ? status.pid : undefined);
 }
 
 function alive(pid: number): boolean {
@@ -266,15 +279,16 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
     .option('--run-id <id>', 'run id (folder runs/live/<id>)')
     .option('--dir <folder>', 'run folder')
     .option('--json', 'print status.json')
-    .action((opts: { runId?: string; dir?: string; json?: boolean }) => {
+    .action(async (opts: { runId?: string; dir?: string; json?: boolean }) => {
       const dir = runDir(opts);
       const status = readStatus(dir);
-      const running = status.running && alive(status.pid);
+      const pid = await runningPid(dir, status);
+      const running = pid !== undefined;
       // A stop or kill not done yet: the run is applying it, or it waits for the next start (asked while the run was
       // down, or its life ended before applying it).
       const pending = readControl(dir, 'keep');
-      if (opts.json) return io.out(JSON.stringify({ ...status, running, ...(pending !== undefined ? { pendingStop: pending } : {}) }, null, 2));
-      io.out(`run ${status.runId} (${status.mode}, ${status.strategy}): ${running ? `running, pid ${status.pid}` : 'stopped'}; last bar ${status.lastBarTs > 0 ? formatUtc(status.lastBarTs) : '-'}; ${status.liveBars} live bars; equity ${status.equity.toFixed(2)}; trading ${status.tradingState}, venue breaker ${status.venueBreaker ?? 'closed'}${status.model ? `; model ${status.model.name} ${status.model.version}` : ''}`);
+      if (opts.json) return io.out(JSON.stringify({ ...status, running, ...(running ? { pid } : {}), ...(pending !== undefined ? { pendingStop: pending } : {}) }, null, 2));
+      io.out(`run ${status.runId} (${status.mode}, ${status.strategy}): ${running ? `running, pid ${pid}` : 'stopped'}; last bar ${status.lastBarTs > 0 ? formatUtc(status.lastBarTs) : '-'}; ${status.liveBars} live bars; equity ${status.equity.toFixed(2)}; trading ${status.tradingState}, venue breaker ${status.venueBreaker ?? 'closed'}${status.model ? `; model ${status.model.name} ${status.model.version}` : ''}`);
       io.out(formatTable(status.positions.map((p) => ({ instrument: p.instrument, position: p.quantity, entry: Number.isFinite(p.entryPrice) ? p.entryPrice : '', mark: p.mark }))));
       io.out(status.openOrders.length === 0 ? 'open orders: none' : formatTable(status.openOrders));
       if (status.warmup !== undefined) io.out(`warm-up: tier ${status.warmup.tier} in ${(status.warmup.seconds * 1000).toFixed(0)} ms (${status.warmup.reason})${status.warmup.entryBlock !== undefined ? `; no new positions: ${status.warmup.entryBlock}` : ''}`);
@@ -302,17 +316,19 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
         const status = readStatus(dir);
         const actions = command === 'kill' ? { cancel: true, flatten: true, halt: true } : { cancel: true, flatten: opts.flatten === true };
         writeControl(dir, { command, reason: command === 'kill' ? 'kill switch (tm live kill)' : 'tm live stop', actions });
-        if (!(status.running && alive(status.pid))) {
+        const pid = await runningPid(dir, status);
+        if (pid === undefined) {
           io.err(`run ${status.runId} is not running: the ${command} request is saved in control.json and applied when it starts`);
           setExit(1);
           return;
         }
-        process.kill(status.pid, 'SIGTERM');
+        process.kill(pid, 'SIGTERM');
         const deadline = Date.now() + positiveInt(opts.waitMs, '--wait-ms');
-        while (Date.now() < deadline && alive(status.pid)) await new Promise((r) => setTimeout(r, 100));
+        // Until the process ends (not only its life: it saves an unapplied request in control.json after it).
+        while (Date.now() < deadline && alive(pid)) await new Promise((r) => setTimeout(r, 100));
         const after = readStatus(dir);
-        if (alive(status.pid)) {
-          io.err(`run ${status.runId} (pid ${status.pid}) did not stop within ${opts.waitMs} ms`);
+        if (alive(pid)) {
+          io.err(`run ${status.runId} (pid ${pid}) did not stop within ${opts.waitMs} ms`);
           setExit(1);
           return;
         }
@@ -337,15 +353,17 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
     .description('return a running run’s model to the version before its last promotion (at the next bar boundary); the alias is not followed back until it moves again')
     .option('--run-id <id>', 'run id (folder runs/live/<id>)')
     .option('--dir <folder>', 'run folder')
-    .action((opts: { runId?: string; dir?: string }) => {
-      const status = readStatus(runDir(opts));
-      if (!(status.running && alive(status.pid))) {
+    .action(async (opts: { runId?: string; dir?: string }) => {
+      const dir = runDir(opts);
+      const status = readStatus(dir);
+      const pid = await runningPid(dir, status);
+      if (pid === undefined) {
         io.err(`run ${status.runId} is not running: nothing to roll back (a restart loads the version its model reference names)`);
         setExit(1);
         return;
       }
-      process.kill(status.pid, 'SIGUSR2');
-      io.out(`run ${status.runId} (pid ${status.pid}): rollback requested; the journal records the swap at the next bar`);
+      process.kill(pid, 'SIGUSR2');
+      io.out(`run ${status.runId} (pid ${pid}): rollback requested; the journal records the swap at the next bar`);
     });
 
   live.addCommand(replayCommand(io, setExit));

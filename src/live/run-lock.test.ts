@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/support/shared-data.js';
-import { acquireRunLock, RunLockError } from './run-lock.js';
+import { acquireRunLock, probeRunLock, RunLockError } from './run-lock.js';
 
 const RUN_LOCK = new URL('./run-lock.ts', import.meta.url).pathname;
 
@@ -47,7 +47,9 @@ describe.each(['linux', 'darwin'] as const)('acquireRunLock (%s)', (platform) =>
 
   it('names the other process that holds it; a holder killed with SIGKILL frees it', async () => {
     const dir = join(tempDir('tm-run-lock-'), 'run');
+    expect(await probeRunLock(dir, { platform })).toEqual({ held: false }); // no folder yet
     const other = await holder(dir, platform);
+    expect(await probeRunLock(dir, { platform })).toEqual({ held: true, pid: other.pid });
     try {
       const e = await refusal(dir, platform);
       expect(e.context).toMatchObject({ pid: other.pid });
@@ -55,8 +57,11 @@ describe.each(['linux', 'darwin'] as const)('acquireRunLock (%s)', (platform) =>
     } finally {
       await other.kill();
     }
+    expect(await probeRunLock(dir, { platform })).toEqual({ held: false });
     const lock = await acquireRunLock(dir, { platform });
+    expect(await probeRunLock(dir, { platform })).toEqual({ held: true, pid: process.pid });
     await lock.release();
+    expect(await probeRunLock(dir, { platform })).toEqual({ held: false });
   }, 30_000);
 
   it('is one lock per folder, whatever path names it', async () => {

@@ -35,8 +35,33 @@ export async function acquireRunLock(dir: string, options: { readonly platform?:
   return (options.platform ?? process.platform) === 'linux' ? socketLock(real) : fileLock(real);
 }
 
+/**
+ * Whether a process holds the run folder `dir` now, and its process id when it says (a holder whose event loop is
+ * blocked takes the connection but does not answer in time: held, `pid` absent). What `tm live status`, `stop`
+ * and `kill` ask instead of status.json's pid alone, which a process that died without saying so leaves behind, and
+ * which the system may have given to another process since.
+ */
+export async function probeRunLock(dir: string, options: { readonly platform?: NodeJS.Platform } = {}): Promise<{ readonly held: boolean; readonly pid?: number }> {
+  let real: string;
+  try {
+    real = realpathSync(dir);
+  } catch {
+    return { held: false }; // no folder, no run
+  }
+  if ((options.platform ?? process.platform) !== 'linux') {
+    const pid = filePid(join(real, 'run.lock'));
+    return pid !== undefined && alive(pid) ? { held: true, pid } : { held: false };
+  }
+  const answer = await ask(`\0${socketName(real)}`);
+  return answer.connected ? { held: true, ...(answer.pid !== undefined ? { pid: answer.pid } : {}) } : { held: false };
+}
+
+function socketName(dir: string): string {
+  return `trade-matrix/live/${createHash('sha256').update(dir).digest('hex').slice(0, 32)}`;
+}
+
 async function socketLock(dir: string): Promise<RunLock> {
-  const name = `trade-matrix/live/${createHash('sha256').update(dir).digest('hex').slice(0, 32)}`;
+  const name = socketName(dir);
   const server = createServer((socket) => socket.end(`${process.pid}\n`));
   const listened = await new Promise<Error | undefined>((resolve) => {
     server.once('error', resolve);
@@ -44,7 +69,7 @@ async function socketLock(dir: string): Promise<RunLock> {
   });
   if (listened !== undefined) {
     if ((listened as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw listened;
-    throw locked(dir, await holderPid(`\0${name}`));
+    throw locked(dir, (await ask(`\0${name}`)).pid);
   }
   server.unref(); // the lock never keeps a finished life's process alive
   return { name, release: () => closeServer(server) };
@@ -54,15 +79,16 @@ function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-/** The process id the lock's holder answers with, undefined when it does not answer in time. */
-function holderPid(path: string): Promise<number | undefined> {
+/** Connects to the lock's socket: whether a holder took the connection, and the process id it answered with in time. */
+function ask(path: string): Promise<{ readonly connected: boolean; readonly pid?: number }> {
   return new Promise((resolve) => {
     let text = '';
-    const socket = connect(path);
+    let connected = false;
+    const socket = connect(path, () => (connected = true));
     const done = () => {
       socket.destroy();
       const pid = Number(text.trim());
-      resolve(Number.isInteger(pid) && pid > 0 ? pid : undefined);
+      resolve(Number.isInteger(pid) && pid > 0 ? { connected: true, pid } : { connected });
     };
     socket.setTimeout(ASK_HOLDER_MS, done);
     socket.on('data', (d) => (text += d));

@@ -4,6 +4,7 @@
  * never drops it: a stop after a kill keeps the kill's halt (before, it overwrote the file, and the next start only
  * canceled).
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -35,6 +36,30 @@ describe('tm live stop | kill on a run that is not running', () => {
     const stop = await runTm(['live', 'stop', '--dir', dir]);
     expect(stop.code).toBe(1);
     expect(control()).toMatchObject({ command: 'kill', reason: 'kill switch (tm live kill)', actions: { cancel: true, flatten: true, halt: true } });
+  });
+
+  it('a status.json left saying running, its pid now another process’s: stopped, and that process is not signalled', async () => {
+    // A life killed with -9 leaves status.json running; the system gives its pid to another process later. Before, tm
+    // live status said running and tm live kill sent that process SIGTERM (and waited for it).
+    const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    const exited = new Promise<void>((resolve) => other.on('exit', () => resolve()));
+    try {
+      const dead = join(tempDir('tm-live-control3-'), 'run');
+      mkdirSync(dead, { recursive: true });
+      writeFileSync(join(dead, 'status.json'), JSON.stringify({ ...STOPPED, running: true, pid: other.pid }));
+      const shown = await runTm(['live', 'status', '--dir', dead]);
+      expect(shown.out).toMatch(/^run ctl \(paper, sma-crossover\): stopped;/);
+      expect(JSON.parse((await runTm(['live', 'status', '--dir', dead, '--json'])).out)).toMatchObject({ running: false });
+      const kill = await runTm(['live', 'kill', '--dir', dead, '--wait-ms', '2000']);
+      expect(kill.err).toContain('run ctl is not running: the kill request is saved in control.json and applied when it starts');
+      expect(kill.code).toBe(1);
+      expect((await runTm(['live', 'rollback', '--dir', dead])).err).toContain('run ctl is not running: nothing to roll back');
+      expect(other.exitCode).toBe(null);
+      expect(other.signalCode).toBe(null);
+    } finally {
+      other.kill('SIGKILL');
+      await exited;
+    }
   });
 
   it('merges a stop and a stop --flatten into one that flattens', async () => {
