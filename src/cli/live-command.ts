@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { BybitMarketDataClient } from '../adapters/bybit/bybit-market-data-client.js';
@@ -8,19 +8,20 @@ import { AppError } from '../core/app-error.js';
 import { formatUtc, timeframeMs } from '../core/time.js';
 import { LiveBarFeed } from '../live/bar-feed.js';
 import { PolledPacer, WallPacer, type Pacer } from '../live/live-clock.js';
-import { LiveRunner, type LiveMode, type LiveStatus, type LiveVenue } from '../live/live-runner.js';
-import { liveSetup, regimesToJson, type LiveSetup } from '../live/live-setup.js';
-import { BybitExecutionClient, loadBybitKeys, resolveBybitEnvironment } from '../adapters/bybit/index.js';
+import { LiveRunner, type LiveMode, type LiveStatus } from '../live/live-runner.js';
+import { liveSetup, regimesToJson } from '../live/live-setup.js';
+import { resolveBybitEnvironment, type BybitExecutionClient } from '../adapters/bybit/index.js';
 import { networkDeadlinesFromEnv } from '../config/network-deadlines.js';
 import { replayJournal } from '../live/replay.js';
 import { probeRunLock } from '../live/run-lock.js';
-import { mergeStopActions, stopActionNames, type StopActions } from '../live/shutdown.js';
+import { stopActionNames } from '../live/shutdown.js';
 import { DEFAULT_WARMUP_GATES } from '../live/warmup-gates.js';
 import { runnerStateKey } from '../live/saved-signal-state.js';
 import type { StateStore } from '../engine/state-store.js';
-import type { TradingMetrics } from '../monitoring/trading-metrics.js';
 import { STRATEGIES } from '../strategies/index.js';
 import { loadOrThrow } from './experiment-file.js';
+import { readControl, removeControl, writeControl } from './live-control-file.js';
+import { createBybitVenue, preparing } from './live-venue-client.js';
 import { formatTable, type CliIo } from './output.js';
 import { TM_VERSION } from './version.js';
 import { withStore } from './store-session.js';
@@ -48,6 +49,7 @@ interface LiveFlags {
   stateStore?: string;
   stateMaxAge: string;
   restartProtection: string;
+  stopWaitMs: string;
   warmupGates: boolean;
 }
 
@@ -71,16 +73,6 @@ async function openStateStore(url: string | undefined, io: CliIo): Promise<State
  * mainnet without all three), keys from BYBIT_API_KEY/BYBIT_API_SECRET or `--key-file`, one REST deadline from
  * TM_EXCHANGE_TIMEOUT_MS. Its markets and clock are loaded by `prepare()`, which the runner awaits before reconciling.
  */
-function createBybitVenue(mode: Exclude<LiveMode, 'paper'>, opts: LiveFlags, setup: LiveSetup, io: CliIo, metrics?: Pick<TradingMetrics, 'venueError' | 'rateLimitWait'>): BybitExecutionClient {
-  const env = process.env;
-  const client = new BybitExecutionClient(
-    { testnet: mode === 'testnet', mainnet: mode === 'mainnet', acceptRealMoney: opts.iAcceptRealMoney === true, ...(opts.apiUrl !== undefined ? { apiUrl: opts.apiUrl } : {}), timeoutMs: networkDeadlinesFromEnv(env).exchangeMs },
-    { instruments: setup.instruments, keys: loadBybitKeys(env, opts.keyFile !== undefined ? { keyFile: opts.keyFile } : {}), clock: { now: () => Date.now() }, env, onError: (e) => io.err(`bybit: ${e.message}`), onOrderLost: (e) => io.err(`ALERT bybit: order ${e.clientOrderId} lost: ${e.reason}`),
-      ...(metrics ? { onVenueError: (code: string) => metrics.venueError(code), onRateLimitWait: (seconds: number) => metrics.rateLimitWait('private', seconds) } : {}) },
-  );
-  return client;
-}
-
 /** The default run id of an experiment in a mode: `lv` + 6 hex of sha256(name, mode) — stable across restarts. */
 export function defaultRunId(experimentName: string, mode: LiveMode): string {
   return `lv${createHash('sha256').update(`${experimentName}\u0000${mode}`).digest('hex').slice(0, 6)}`;
@@ -161,6 +153,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
     .option('--metrics-port <port>', 'serve /metrics, /healthz, /readyz on this port (host TM_METRICS_HOST, default 127.0.0.1); 0 = off', '0')
     .option('--state-store <url>', 'runner state in Redis, saved after every bar and restored at a restart (warm-up tier 1, tier 2 with a gap fill): a redis:// URL, or none; default REDIS_URL when set')
     .option('--state-max-age <hours>', 'a saved runner state older than this is not restored (the run warms up from the venue)', '4')
+    .option('--stop-wait-ms <ms>', 'how long a stop (tm live stop, kill) waits for the venue to confirm its cancels and its flatten\'s fills before the run ends and names what is not done', '2000')
     .option('--restart-protection <seconds>', 'after a restart, no new positions for this long (reduce-only orders and cancels pass)', '90')
     .option('--no-warmup-gates', 'model runs: open positions even when the warm-up window fails the quality gates (IC >= 0.05, p < 0.15, Sharpe > 0.5)')
     .action(async (opts: LiveFlags) => {
@@ -228,6 +221,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
             ...(setup.risk !== undefined ? { risk: setup.risk } : {}),
             ...(stateStore !== undefined ? { stateStore: { store: stateStore, key: runnerStateKey(runId, dir), maxAgeMs: stateMaxAge * 3_600_000 } } : {}),
             restartProtectionMs: restartProtection * 1000,
+            stopWaitMs: positiveInt(opts.stopWaitMs, '--stop-wait-ms'),
             ...(opts.warmupGates ? { warmupGates: DEFAULT_WARMUP_GATES } : {}),
           },
           { feed, pacer, strategy: setup.strategy, ...(venue ? { venue, venueReady: preparing(venue) } : {}), log: (line) => io.out(line), ...(observed ? { metrics: observed.live } : {}), ...(signals ? { signals: signals.signals } : {}), ...(modelWatch ? { modelWatch } : {}),
@@ -310,28 +304,40 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       .option('--run-id <id>', 'run id (folder runs/live/<id>)')
       .option('--dir <folder>', 'run folder')
       .option('--flatten', 'also close every position (stop only; kill always flattens)')
-      .option('--wait-ms <ms>', 'how long to wait for the run to confirm', '30000')
-      .action(async (opts: { runId?: string; dir?: string; flatten?: boolean; waitMs: string }) => {
+      .option('--wait-ms <ms>', 'how long to wait for the run to confirm (with --now: for the venue to confirm the cancels and the flatten\'s fills)', '30000')
+      .option('--now', 'a run that is not running: apply the request at once in a short life of the run (its saved state, reconciliation, the cancels, flatten and halt; no warm-up, no bar), instead of at its next start')
+      .option('--api-url <url>', 'with --now: base URL replacing every Bybit host (a local v5 server)')
+      .option('--key-file <path>', 'with --now: Bybit keys as JSON {"apiKey","apiSecret"} (default: BYBIT_API_KEY / BYBIT_API_SECRET)')
+      .option('--i-accept-real-money', 'with --now on a mainnet run: the second switch (and TM_ALLOW_REAL_MONEY=1)')
+      .action(async (opts: { runId?: string; dir?: string; flatten?: boolean; waitMs: string; now?: boolean; apiUrl?: string; keyFile?: string; iAcceptRealMoney?: boolean }) => {
         const dir = runDir(opts);
         const status = readStatus(dir);
         const actions = command === 'kill' ? { cancel: true, flatten: true, halt: true } : { cancel: true, flatten: opts.flatten === true };
         writeControl(dir, { command, reason: command === 'kill' ? 'kill switch (tm live kill)' : 'tm live stop', actions });
         const pid = await runningPid(dir, status);
+        if (pid === undefined && opts.now !== true) {
+          io.err(`run ${status.runId} is not running: the ${command} request is saved in control.json and applied when it starts (--now applies it at once)`);
+          setExit(1);
+          return;
+        }
         if (pid === undefined) {
-          io.err(`run ${status.runId} is not running: the ${command} request is saved in control.json and applied when it starts`);
-          setExit(1);
-          return;
+          // Applied here, in a life of this process (the run folder's lock keeps a start out meanwhile).
+          io.out(`run ${status.runId} is not running: applying the ${command} now`);
+          const { applyStopNow } = await import('./live-stop-now.js');
+          // --wait-ms: how long the short life waits for the venue to confirm the cancels and the flatten's fills.
+          await applyStopNow(dir, opts, io, { stopWaitMs: positiveInt(opts.waitMs, '--wait-ms') }); // a request it could not apply stays in control.json (said below)
+        } else {
+          process.kill(pid, 'SIGTERM');
+          const deadline = Date.now() + positiveInt(opts.waitMs, '--wait-ms');
+          // Until the process ends (not only its life: it saves an unapplied request in control.json after it).
+          while (Date.now() < deadline && alive(pid)) await new Promise((r) => setTimeout(r, 100));
+          if (alive(pid)) {
+            io.err(`run ${status.runId} (pid ${pid}) did not stop within ${opts.waitMs} ms`);
+            setExit(1);
+            return;
+          }
         }
-        process.kill(pid, 'SIGTERM');
-        const deadline = Date.now() + positiveInt(opts.waitMs, '--wait-ms');
-        // Until the process ends (not only its life: it saves an unapplied request in control.json after it).
-        while (Date.now() < deadline && alive(pid)) await new Promise((r) => setTimeout(r, 100));
         const after = readStatus(dir);
-        if (alive(pid)) {
-          io.err(`run ${status.runId} (pid ${pid}) did not stop within ${opts.waitMs} ms`);
-          setExit(1);
-          return;
-        }
         io.out(`run ${after.runId} stopped: ${after.openOrders.length} open orders, positions ${after.positions.map((p) => `${p.instrument} ${p.quantity}`).join(', ')}${after.halted.length > 0 ? `; HALTED` : ''}`);
         if (existsSync(join(dir, 'control.json'))) {
           // The run ended before its stop was applied and saved: the request waits in control.json for its next start.
@@ -388,50 +394,6 @@ export function replayCommand(io: CliIo, setExit: (code: number) => void): Comma
       }
       if (report.divergence !== undefined || report.fills.unmatched > 0) setExit(1);
     });
-}
-
-/**
- * Saves a control request for the run in `dir` (control.json, written whole: temp file, then rename). A request not
- * done yet is merged in, never dropped: the actions of both, and a kill stays a kill (`tm live stop` after a kill
- * while the run is down, or while it applies the kill, keeps the halt).
- */
-function writeControl(dir: string, request: { readonly command: 'stop' | 'kill'; readonly reason: string; readonly actions: StopActions }): void {
-  const path = join(dir, 'control.json');
-  const pending = readControl(dir, 'keep');
-  const actions = pending === undefined ? request.actions : mergeStopActions(pending.actions, request.actions);
-  const keptKill = pending?.actions.halt === true && request.actions.halt !== true;
-  const merged = { command: actions.halt === true ? 'kill' : request.command, reason: keptKill ? pending.reason : request.reason, actions };
-  writeFileSync(`${path}.tmp`, JSON.stringify({ ...merged, at: Date.now() }));
-  renameSync(`${path}.tmp`, path);
-}
-
-/**
- * The control request `tm live stop|kill` left for the run, `at` its id. Not removed here: the runner removes it once
- * done ({@link removeControl}), so a process that dies while applying it leaves it for the next start. An unreadable
- * file is no request: removed, or kept (`unreadable` keep: `tm live status` only reads).
- */
-function readControl(dir: string, unreadable: 'remove' | 'keep' = 'remove'): { reason: string; actions: StopActions; at: number } | undefined {
-  const path = join(dir, 'control.json');
-  if (!existsSync(path)) return undefined;
-  try {
-    const request = JSON.parse(readFileSync(path, 'utf8')) as { reason: string; actions: StopActions; at?: unknown };
-    return { reason: request.reason, actions: request.actions ?? {}, at: typeof request.at === 'number' ? request.at : 0 };
-  } catch {
-    if (unreadable === 'remove') rmSync(path, { force: true }); // not a request (control.json is written whole, by rename)
-    return undefined;
-  }
-}
-
-/** Removes the control request `at` once the runner is done with it; a newer request (another `at`) stays. */
-function removeControl(dir: string, at: number): void {
-  if (readControl(dir)?.at === at) rmSync(join(dir, 'control.json'), { force: true });
-}
-
-/** Starts `client.prepare()` now; a failure surfaces where the runner awaits it (never as an unhandled rejection meanwhile). */
-function preparing(client: BybitExecutionClient): Promise<void> {
-  const p = client.prepare();
-  p.catch(() => undefined);
-  return p;
 }
 
 /** Bybit's server time (ms) from `/v5/market/time` of `apiUrl` (default api.bybit.com). */

@@ -29,6 +29,10 @@ import type { StateStore } from '../engine/state-store.js';
 
 export type LiveMode = 'paper' | 'demo' | 'testnet' | 'mainnet';
 
+/** How long a stop waits for the venue to confirm its cancels and its flatten's fills, by default (see {@link LiveRunnerConfig.stopWaitMs}). */
+export const DEFAULT_STOP_WAIT_MS = 2000;
+/** The venue is polled this often while a stop waits. */
+const STOP_POLL_MS = 200;
 /** Longest wait between two attempts of the start-up reconciliation (it is retried until it succeeds or the run is stopped). */
 const RECONCILE_BACKOFF_MAX_MS = 30_000;
 
@@ -92,6 +96,12 @@ export interface LiveRunnerConfig {
   };
   /** After a restart (a saved run state or runner state was restored): wall ms without new positions (reduce-only orders and cancels pass); default 0. */
   readonly restartProtectionMs?: number;
+  /**
+   * How long a stop with an action (cancel, flatten, kill) waits for the venue to confirm its cancels and its flatten's
+   * fills, polling every 200 ms, before the run ends and names what is not done (venue runs); default
+   * {@link DEFAULT_STOP_WAIT_MS}.
+   */
+  readonly stopWaitMs?: number;
   /** Quality gates on the warm-up window's signals (model runs): failed, no new positions are opened in this process. Absent: none. */
   readonly warmupGates?: WarmupGates;
 }
@@ -390,7 +400,8 @@ export class LiveRunner {
       paper.fillAtMarks(kernel.now());
     } else if (this.deps.venue !== undefined) {
       let closings = 0;
-      for (let k = 0; k < 10; k++) {
+      const deadline = performance.now() + (this.config.stopWaitMs ?? DEFAULT_STOP_WAIT_MS);
+      for (;;) {
         await this.deps.venue.flush?.();
         await this.deps.venue.poll();
         // A fill the stop's cancels came too late for (the venue filled the order first): its position closed too (a
@@ -403,8 +414,8 @@ export class LiveRunner {
         }
         let open = 0;
         for (let i = 0; i < n; i++) open += kernel.openOrderCount(i);
-        if (open === 0) break;
-        await new Promise<void>((resolve) => setTimeout(resolve, 200));
+        if (open === 0 || performance.now() >= deadline) break;
+        await new Promise<void>((resolve) => setTimeout(resolve, STOP_POLL_MS));
       }
     }
   }
@@ -570,7 +581,7 @@ export class LiveRunner {
     await this.applyEntryBlocks(saved !== undefined || tier < 3);
     this.persist(cursor, liveBars);
     await this.saveRunnerState();
-    deps.log?.(`ready: ${warmed} warm-up bars replayed, ${differences.length} reconciliation differences; trading from ${new Date(liveFrom).toISOString()}`);
+    deps.log?.(`ready: ${warmed} warm-up bars replayed, ${differences.length} reconciliation differences; ${this.stopRequest !== undefined ? `applying the stop "${this.stopRequest}" before any bar` : `trading from ${new Date(liveFrom).toISOString()}`}`);
     if (deps.venue !== undefined) {
       // Orders reconciliation sent again are answered by the first venue round (their events reach the next state).
       try {

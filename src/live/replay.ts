@@ -93,8 +93,10 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
    * the venue filled before the stop's cancel reached them (a `cancel-rejected` event after the stop, and a fill of the
    * same order after it): the replay fills them first, and closes what they opened as the run did.
    */
-  const shutdowns: { readonly ts: number; readonly action: ShutdownAction; readonly reason: string; fill: boolean; readonly raced: string[] }[] = [];
+  const shutdowns: { readonly ts: number; readonly action: ShutdownAction; readonly reason: string; fill: boolean; readonly raced: string[]; readonly filledFirst: string[] }[] = [];
   let firstLive = Infinity, lastLive = -Infinity;
+  /** Index of the last live bar record read. */
+  let lastLiveAt = -1;
   /** The last shutdown pushed, while no fill record followed it (−1: none). */
   let unfilledShutdown = -1;
   for (const [at, r] of records.entries()) {
@@ -127,7 +129,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
         // earlier stop's orders are not filled at the marks first).
         const before = shutdowns[unfilledShutdown];
         if (before !== undefined && before.ts === lastLive) before.fill = false;
-        unfilledShutdown = shutdowns.push({ ts: lastLive, action: r.id, reason: r.reason ?? 'stop', fill: true, raced: racedAfter(records, at) }) - 1;
+        unfilledShutdown = shutdowns.push({ ts: lastLive, action: r.id, reason: r.reason ?? 'stop', fill: true, raced: racedAfter(records, at), filledFirst: filledBetween(records, lastLiveAt, at) }) - 1;
       }
       continue;
     }
@@ -136,6 +138,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
       for (const c of pending.splice(0)) changes.push({ ts: r.ts, ...c });
       if (r.ts < firstLive) firstLive = r.ts;
       lastLive = r.ts;
+      lastLiveAt = at;
     }
     const row = byTs.get(r.ts) ?? new Array<Extract<JournalRecord, { k: 'bar' }> | undefined>(n).fill(undefined);
     const held = row[r.i];
@@ -223,6 +226,16 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
         // The live runner's stop after its last bar: the same action, and (as a paper run) its orders filled at the marks.
         for (; nextShutdown < shutdowns.length && shutdowns[nextShutdown]!.ts <= tsOpen; nextShutdown++) {
           const stop = shutdowns[nextShutdown]!;
+          if (stop.filledFirst.length > 0) {
+            // Orders the venue filled after the life's last bar and before the stop (a market order filled at once and
+            // booked by the poll after the bar, or by the next life's reconciliation after a crash): filled first, at
+            // the marks, so the stop cancels and flattens what the run saw.
+            venue.processCommands(kernel.now());
+            for (const id of stop.filledFirst) {
+              const o = kernel.order(id);
+              if (o !== undefined) venue.fillBeforeCommands(id, o.instrument, kernel.now());
+            }
+          }
           applyShutdown(kernel, stop.action, stop.reason);
           for (const id of stop.raced) {
             const o = kernel.order(id);
@@ -298,6 +311,16 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   }
   for (const id of byId.keys()) if (!liveById.has(id)) unmatched++;
   return { runId: start.runId, bars: T, warmupBars, liveDecisions: live.length, replayDecisions: replay.length, denied: { live: liveDenied.length, replay: replayDenied.length }, instrumentHalts: changes.filter((c) => c.instrument >= 0).length, accountStates: changes.filter((c) => c.instrument < 0).length, shutdowns: shutdowns.length, divergence, fills: { live: liveFills.length, replay: result.fills.length, maxPriceDiff, maxFeeDiff, unmatched } };
+}
+
+/** The orders with a fill record between records `from` (a live bar) and `to` (a stop), in order, each once. */
+function filledBetween(records: readonly JournalRecord[], from: number, to: number): string[] {
+  const ids: string[] = [];
+  for (let k = from + 1; k < to; k++) {
+    const r = records[k]!;
+    if (r.k === 'fill' && !ids.includes(r.id)) ids.push(r.id);
+  }
+  return ids;
 }
 
 /**

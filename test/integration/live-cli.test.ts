@@ -99,6 +99,48 @@ describe('tm live --paper (child process, local venue)', () => {
     expect(existsSync(join(dir, 'flags'))).toBe(false);
   });
 
+  it('tm live kill --now on a paper run whose process died: flattened at the marks and HALTED at once, no bar; replays', async () => {
+    venueNow = startTs;
+    const runDir = join(dir, 'run-now');
+    const live = runLive(['--paper', '--experiment', experiment, '--run-id', 'clin', '--dir', runDir, '--api-url', server.url, '--clock', 'venue', '--poll-ms', '20', '--grace-ms', '0']);
+    let status: { liveBars: number; positions: { quantity: number }[] } | undefined;
+    for (let k = 1; k < 250; k++) {
+      venueNow = startTs + k * tf;
+      await new Promise((r) => setTimeout(r, 60));
+      try {
+        status = JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8')) as typeof status;
+      } catch {
+        continue;
+      }
+      if (status!.positions.some((p) => p.quantity !== 0) && status!.liveBars > 5) break;
+    }
+    live.child.kill('SIGKILL');
+    await live.done;
+    const held = JSON.parse(readFileSync(join(runDir, 'state.json'), 'utf8')) as { lastBarTs: number; liveBars: number };
+    expect(held.liveBars).toBeGreaterThan(5);
+    venueNow += 10 * tf; // time goes on; the short life asks for no bar
+
+    const kill = await runTm(['live', 'kill', '--dir', runDir, '--now']);
+    expect(kill.err).toBe('');
+    expect(kill.code).toBe(0);
+    expect(kill.out).toMatch(/run clin stopped: 0 open orders, positions BTCUSDT-LINEAR\.BYBIT 0, ETHUSDT-LINEAR\.BYBIT 0; HALTED/);
+    const after = JSON.parse((await runTm(['live', 'status', '--dir', runDir, '--json'])).out) as { running: boolean; tradingState: string; lastBarTs: number; liveBars: number };
+    expect(after).toMatchObject({ running: false, tradingState: 'HALTED', lastBarTs: held.lastBarTs, liveBars: 0 }); // no bar in the short life
+    expect(JSON.parse(readFileSync(join(runDir, 'state.json'), 'utf8'))).toMatchObject({ lastBarTs: held.lastBarTs, liveBars: held.liveBars });
+    expect(existsSync(join(runDir, 'control.json'))).toBe(false);
+    const replay = await runTm(['replay', join(runDir, 'journal.jsonl')]);
+    expect(replay.out).toContain('1 stops with cancel, flatten or kill applied');
+    expect(replay.out).toContain('no divergence');
+    expect(replay.code).toBe(0);
+    // A second kill --now: already flat and HALTED, nothing to send.
+    const closings = () => readFileSync(join(runDir, 'journal.jsonl'), 'utf8').split('\n').filter((l) => l.startsWith('{"k":"submit"') && l.includes('"ro":true')).length;
+    const sent = closings();
+    expect(sent).toBeGreaterThan(0);
+    const again = await runTm(['live', 'kill', '--dir', runDir, '--now']);
+    expect(again.code, again.text).toBe(0);
+    expect(closings()).toBe(sent);
+  }, 60_000);
+
   it('tm live kill on a running process: cancels, flattens, halts; a restart stays halted until --unhalt', async () => {
     venueNow = startTs;
     const runDir = join(dir, 'run-b');

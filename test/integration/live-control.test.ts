@@ -33,6 +33,12 @@ describe('tm live stop | kill on a run that is not running', () => {
     const shown = await runTm(['live', 'status', '--dir', dir]);
     expect(shown.out).toMatch(/PENDING kill switch \(tm live kill\) \(cancel, flatten, halt\), asked \S+: applied when the run starts again/);
 
+    // --now needs the run's journal (its experiment, mode and instruments): none here, the request stays saved.
+    const now = await runTm(['live', 'kill', '--dir', dir, '--now']);
+    expect(now.code).not.toBe(0);
+    expect(now.err).toContain(`trading journal ${join(dir, 'journal.jsonl')} does not exist`);
+    expect(control()).toMatchObject({ command: 'kill', actions: { halt: true } });
+
     const stop = await runTm(['live', 'stop', '--dir', dir]);
     expect(stop.code).toBe(1);
     expect(control()).toMatchObject({ command: 'kill', reason: 'kill switch (tm live kill)', actions: { cancel: true, flatten: true, halt: true } });

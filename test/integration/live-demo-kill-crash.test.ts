@@ -7,13 +7,14 @@
  * Also: a kill that comes while a stop waits for its flatten is applied after it (HALTED), and a second SIGTERM then
  * (the same request read again) changes nothing.
  */
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { timeframeMs } from '../../src/core/time.js';
 import { readJournal } from '../../src/live/journal.js';
 import { runTm } from '../support/cli.js';
+import { TEST_API_KEY, TEST_API_SECRET } from '../support/bybit-v5-venue.js';
 import { FrameVenue, readLiveStatus, sharedFrame, spawnDemoLive } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
@@ -149,6 +150,70 @@ describe('tm live --demo: a kill switch whose process dies while applying it, or
     expect(frame.symbols.map((s) => fv.venue.position(s))).toEqual([0, 0]);
     await lifeToEnd(['--max-bars', '1']);
     expect(status()).toMatchObject({ tradingState: 'HALTED' });
+    await expectReplayAgrees();
+  }, 120_000);
+
+  it('tm live kill --now on a run whose process died: applied at once in a short life (no warm-up, no bar): flat, HALTED', async () => {
+    // Before, a kill of a run that is not running waited for its next start: the positions stayed open meanwhile.
+    // The life dies while a market order of its last bar works at the venue; the venue fills it while no life runs.
+    run = { id: 'know', dir: join(dir, 'run5') };
+    const first = start();
+    const until = Date.now() + 60_000;
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 20));
+      const s = status();
+      if (s !== undefined && s.liveBars >= 4 && s.openOrders.some((o) => o.type === 'market')) break;
+      if (Date.now() > until || first.child.exitCode !== null) throw new Error(`no working market order; tm live said:\n${first.out()}`);
+      if (fv.now - (s?.lastBarTs ?? startTs - tf) <= tf && fv.now < frame.ts[frame.ts.length - 1]!) fv.advance();
+    }
+    first.child.kill('SIGKILL');
+    await first.exited;
+    fv.advance();
+    const held = frame.symbols.filter((s) => fv.venue.position(s) !== 0).length;
+    expect(held).toBeGreaterThan(0);
+    const records = journal().length;
+    const saved = await runTm(['live', 'kill', '--dir', run.dir]);
+    expect(saved.err).toContain('run know is not running: the kill request is saved in control.json and applied when it starts (--now applies it at once)');
+    expect(saved.code).toBe(1);
+
+    // The built CLI, as an operator runs it, with the keys in its environment.
+    const child = spawn(process.execPath, ['bin/tm.js', 'live', 'kill', '--dir', run.dir, '--now', '--api-url', fv.venue.url], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BYBIT_API_KEY: TEST_API_KEY, BYBIT_API_SECRET: TEST_API_SECRET } });
+    children.push(child);
+    let out = '', err = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const flattening = () => fv.venue.orders().filter((o) => String(o['orderLinkId']).startsWith('know_') && o['reduceOnly'] === true && o['orderStatus'] === 'New').length;
+    const deadline = Date.now() + 30_000;
+    while (flattening() < held && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
+    // The venue's next price 3 s later (a stop's default wait is 2 s): the flatten's market orders fill within the short
+    // life's wait, which is --wait-ms (30 s by default).
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(child.exitCode).toBe(null);
+    fv.advance();
+    expect(await exited, out + err).toBe(0);
+    expect(err).toBe('');
+    expect(out).toContain('run know is not running: applying the kill now');
+    expect(out).toMatch(/run know stopped: 0 open orders, positions \S+ 0, \S+ 0; HALTED/);
+    expect(frame.symbols.map((s) => fv.venue.position(s))).toEqual([0, 0]);
+    expect(existsSync(join(run.dir, 'control.json'))).toBe(false);
+    expect(status()).toMatchObject({ running: false, tradingState: 'HALTED' });
+    expect(status()!.stopLeftOver).toBeUndefined();
+    // The short life: a start, the reconciliation (the fill the dead life missed), the kill and its orders, no bar.
+    // tm replay fills that order before the kill, as the venue did (before, it canceled it and flattened the position
+    // before it: the first divergence at the kill's first order).
+    const life = journal().slice(records);
+    expect(life[0]).toMatchObject({ k: 'start', runId: 'know', restart: true });
+    expect(life.filter((r) => r.k === 'reconcile' && r.kind === 'missed_fill').length).toBeGreaterThan(0);
+    expect(life.filter((r) => r.k === 'bar')).toEqual([]);
+    expect(shutdowns().map((r) => (r as { id: string }).id)).toEqual(['halt']);
+    expect(life.filter((r) => r.k === 'submit').length).toBe(held);
+    await expectReplayAgrees();
+
+    // The next start (no --unhalt) stays HALTED and flat, and the journal still replays.
+    await lifeToEnd(['--max-bars', '2']);
+    expect(status()).toMatchObject({ tradingState: 'HALTED' });
+    expect(frame.symbols.map((s) => fv.venue.position(s))).toEqual([0, 0]);
     await expectReplayAgrees();
   }, 120_000);
 
