@@ -445,6 +445,27 @@ export class SimulatedExecutionClient implements ExecutionClient {
   }
 
   /**
+   * Refuses, at `now`, every working reduce-only order that would not reduce its position now (flat, or on the
+   * order's side): what its next price would do (see `fill`), done without one. `tm replay` calls it between two stops
+   * with no price between, where the live venue had refused such an order on arrival (Bybit 110017: a fill the first
+   * stop's cancel came too late for had turned the position around).
+   */
+  refuseNonReducing(now: number): void {
+    for (let i = 0; i < this.working.length; i++) {
+      const list = this.working[i]!, position = this.portfolio.quantity[i]!;
+      for (let k = 0; k < list.length; ) {
+        const o = list[k]!.order;
+        if (o.reduceOnly && !((o.side === 'buy' && position < 0) || (o.side === 'sell' && position > 0))) {
+          const w = list[k]!;
+          removeAt(list, k);
+          this.refuse(w, `reduce-only ${o.side} with position ${position} would not reduce it`, now);
+          this.triggersStale[i] = 1;
+        } else k++;
+      }
+    }
+  }
+
+  /**
    * Trades at the marks (the portfolio's last prices) at `now`: the commands that arrived by `now`, then one price per
    * active instrument with a mark, at its mark (its own previous price, no volume cap). A paper run's orders sent
    * after its last bar (the flatten of a stop or kill switch) fill here, and `tm replay` fills them the same way.

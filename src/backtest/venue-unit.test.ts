@@ -150,6 +150,23 @@ describe('simulated venue: commands in flight', () => {
     expect(v.log.slice(1)).toEqual(['cancel-rejected m', 'canceled n: canceled on request', 'canceled l: canceled on request']);
   });
 
+  it('refuseNonReducing: reduce-only orders that would not reduce the position now are refused without a price; the rest work on', () => {
+    const v = venue([testInstrument(), testInstrument({ symbol: 'BBBUSDT' })]);
+    v.portfolio.applyFill(0, -2, 100, 0); // short 2 of instrument 0, flat in instrument 1
+    v.client.submit(order('s', 'sell', 'market', 1, { reduceOnly: true })); // on the short's side: refused
+    v.client.submit(order('b', 'buy', 'market', 1, { reduceOnly: true })); // reduces it: works on
+    v.client.submit(order('p', 'sell', 'market', 1)); // not reduce-only: works on
+    v.client.submit(order('f', 'buy', 'market', 1, { instrument: 1, reduceOnly: true })); // nothing to reduce: refused
+    v.client.processCommands(T0);
+    v.log.length = 0;
+    v.client.refuseNonReducing(T0 + 5);
+    expect(v.log).toEqual(['rejected s: reduce-only sell with position -2 would not reduce it', 'rejected f: reduce-only buy with position 0 would not reduce it']);
+    expect(v.client.save().working.map((w) => w.order.clientOrderId)).toEqual(['b', 'p']);
+    // What the next price would have done to them: nothing left to refuse.
+    v.client.refuseNonReducing(T0 + 6);
+    expect(v.log).toHaveLength(2);
+  });
+
   it('a cancel for an instrument the venue does not trade is cancel-rejected', () => {
     const v = venue();
     v.client.cancel('x', 5);

@@ -288,7 +288,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       if (status.warmup !== undefined) io.out(`warm-up: tier ${status.warmup.tier} in ${(status.warmup.seconds * 1000).toFixed(0)} ms (${status.warmup.reason})${status.warmup.entryBlock !== undefined ? `; no new positions: ${status.warmup.entryBlock}` : ''}`);
       if (status.tiers.length > 0) io.out(formatTable(status.tiers));
       for (const h of status.halted) io.out(`HALTED ${h.instrument}: ${h.reason}`);
-      if (!running && status.stopLeftOver !== undefined) io.out(`ALERT the last stop was not done at the venue when the run ended: ${status.stopLeftOver}`);
+      if (!running && status.stopLeftOver !== undefined) io.out(`ALERT the last stop was not done at the venue when the run ended: ${status.stopLeftOver} (tm live stop --flatten --now or tm live kill --now applies one again)`);
       if (pending !== undefined) io.out(`PENDING ${pending.reason} (${stopActionNames(pending.actions)}), asked ${formatUtc(pending.at)}: ${running ? 'being applied' : 'applied when the run starts again'}`);
       // Older status files have no list.
       for (const l of status.lostOrders ?? []) {
@@ -347,7 +347,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
           setExit(1);
         } else if (after.stopLeftOver !== undefined) {
           // Applied, but not confirmed by the venue when the run ended: nobody watches those orders now.
-          io.err(`ALERT run ${after.runId} stopped, but the ${command} is not done at the venue: ${after.stopLeftOver}; check the venue (the next start reconciles with it)`);
+          io.err(`ALERT run ${after.runId} stopped, but the ${command} is not done at the venue: ${after.stopLeftOver}; check the venue (the next start reconciles with it; tm live ${command}${command === 'stop' && opts.flatten === true ? ' --flatten' : ''} --now applies it again)`);
           setExit(1);
         }
       });

@@ -725,8 +725,8 @@ export class LiveRunner {
   private async restoreSaved(liveFrom: number, warmup: number): Promise<{ readonly restored?: RestoredState; readonly reason: string; readonly alert: boolean }> {
     const { config, deps, tf } = this;
     const st = config.stateStore;
-    if (st === undefined) return { reason: 'no state store: full warm-up from the venue', alert: false };
     if (warmup === 0) return { reason: 'no warm-up bars to restore', alert: false };
+    if (st === undefined) return { reason: 'no state store: full warm-up from the venue', alert: false };
     const ids = config.instruments.map((x) => x.id);
     const signals = deps.signals;
     const models = ids.map((_, i) => signals?.identity(i) ?? { name: 'none', version: 'none', checksum: 'none' });

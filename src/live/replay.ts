@@ -97,10 +97,15 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   let firstLive = Infinity, lastLive = -Infinity;
   /** Index of the last live bar record read. */
   let lastLiveAt = -1;
-  /** The last shutdown pushed, while no fill record followed it (−1: none). */
+  /** The last shutdown pushed, while none of its orders filled (−1: none). */
   let unfilledShutdown = -1;
+  /** The orders sent since the last shutdown (its cancels' and flatten's): a fill of one of them ends {@link unfilledShutdown}. */
+  const sinceShutdown = new Set<string>();
   for (const [at, r] of records.entries()) {
-    if (r.k === 'fill') unfilledShutdown = -1;
+    if (r.k === 'submit') sinceShutdown.add(r.id);
+    // A fill of another order (a strategy's order the venue filled before the stop's cancel reached it) leaves the
+    // stop's own orders unfilled.
+    if (r.k === 'fill' && sinceShutdown.has(r.id)) unfilledShutdown = -1;
     if (r.k === 'state') {
       const space = r.state.indexOf(' ');
       if (space < 0) {
@@ -129,6 +134,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
         // earlier stop's orders are not filled at the marks first).
         const before = shutdowns[unfilledShutdown];
         if (before !== undefined && before.ts === lastLive) before.fill = false;
+        sinceShutdown.clear();
         unfilledShutdown = shutdowns.push({ ts: lastLive, action: r.id, reason: r.reason ?? 'stop', fill: true, raced: racedAfter(records, at), filledFirst: filledBetween(records, lastLiveAt, at) }) - 1;
       }
       continue;
@@ -241,13 +247,17 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
             const o = kernel.order(id);
             if (o !== undefined) venue.fillBeforeCommands(id, o.instrument, kernel.now());
           }
-          if (stop.fill) venue.fillAtMarks(kernel.now());
+          // Its orders reach the venue (accepted, or refused: a reduce-only order a raced fill turned around); unless a
+          // later stop came before they filled, they fill at the marks.
+          const arrive = () => {
+            if (stop.fill) return venue.fillAtMarks(kernel.now());
+            venue.processCommands(kernel.now());
+            venue.refuseNonReducing(kernel.now());
+          };
+          arrive();
           // What a raced fill opened, no flatten order covers: the run closed it with an order of its own (LiveRunner's
           // wait for its flatten, Kernel.flattenUncovered); so does the replay.
-          if (stop.raced.length > 0 && stop.action !== 'cancel') {
-            const closing = kernel.flattenUncovered(stop.reason);
-            if (closing.orders.length > 0 && stop.fill) venue.fillAtMarks(kernel.now());
-          }
+          if (stop.raced.length > 0 && stop.action !== 'cancel' && kernel.flattenUncovered(stop.reason).orders.length > 0) arrive();
         }
       },
     },

@@ -18,7 +18,7 @@ import { TEST_API_KEY, TEST_API_SECRET } from '../support/bybit-v5-venue.js';
 import { FrameVenue, readLiveStatus, sharedFrame, spawnDemoLive } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
-const frame = sharedFrame('2023-06-01T00:00:00Z', 260);
+const frame = sharedFrame('2023-06-01T00:00:00Z', 400); // the tests share the venue's clock: 200 bars after the start for all
 const tf = timeframeMs('4h');
 const startTs = frame.ts[200]!;
 
@@ -84,6 +84,49 @@ describe('tm live --demo: a kill switch whose process dies while applying it, or
     const deadline = Date.now() + 30_000;
     while (shutdowns().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     return { life, stop };
+  };
+
+  /** Drives the venue clock until `life` has a market order working at the venue (it fills at the next price) after 4 live bars. */
+  const untilMarketOrderWorks = async (life: ReturnType<typeof start>) => {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 20));
+      const s = status();
+      if (s !== undefined && s.liveBars >= 4 && s.openOrders.some((o) => o.type === 'market')) return;
+      if (Date.now() > deadline || life.child.exitCode !== null) throw new Error(`no working market order; tm live said:\n${life.out()}`);
+      if (fv.now - (s?.lastBarTs ?? startTs - tf) <= tf && fv.now < frame.ts[frame.ts.length - 1]!) fv.advance();
+    }
+  };
+  /** `tm <args>` as an operator runs it: the built CLI in a child process, the keys in its environment. */
+  const spawnTm = (args: readonly string[]) => {
+    const child = spawn(process.execPath, ['bin/tm.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BYBIT_API_KEY: TEST_API_KEY, BYBIT_API_SECRET: TEST_API_SECRET } });
+    children.push(child);
+    let out = '', err = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (err += d));
+    const done = new Promise<{ code: number | null; out: string; err: string }>((resolve) => child.on('exit', (code) => resolve({ code, out, err })));
+    return { child, done };
+  };
+  /**
+   * Run `id`: tm live stop --flatten while the strategy's market order works at the venue, which holds the stop's
+   * cancel 500 ms and prints its next bar meanwhile: the order fills, the cancel is refused, and the closing order of
+   * the position it opened waits for the venue's next price after the run ended (the stop exits 1 saying so).
+   */
+  const stopLosingARace = async (id: string) => {
+    run = { id, dir: join(dir, id) };
+    const first = start();
+    await untilMarketOrderWorks(first);
+    fv.venue.injectFault('latency', { path: '/v5/order/cancel', count: 10 });
+    const stop = runTm(['live', 'stop', '--flatten', '--dir', run.dir, '--wait-ms', '30000']);
+    const deadline = Date.now() + 30_000;
+    while (shutdowns().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+    fv.advance(); // the working order fills before its cancel is carried out
+    const stopped = await stop;
+    expect(await first.exited, first.out()).toBe(0);
+    expect(stopped.err).toMatch(new RegExp(`ALERT run ${id} stopped, but the stop is not done at the venue: not flat: `));
+    expect(stopped.code, stopped.text).toBe(1);
+    expect(journal().some((r) => r.k === 'event' && r.e === 'cancel-rejected')).toBe(true);
+    fv.venue.clearInjectedFaults();
   };
 
   it('stays in control.json, tm live kill exits 1, and the next start applies it: flat, HALTED', async () => {
@@ -158,14 +201,7 @@ describe('tm live --demo: a kill switch whose process dies while applying it, or
     // The life dies while a market order of its last bar works at the venue; the venue fills it while no life runs.
     run = { id: 'know', dir: join(dir, 'run5') };
     const first = start();
-    const until = Date.now() + 60_000;
-    for (;;) {
-      await new Promise((r) => setTimeout(r, 20));
-      const s = status();
-      if (s !== undefined && s.liveBars >= 4 && s.openOrders.some((o) => o.type === 'market')) break;
-      if (Date.now() > until || first.child.exitCode !== null) throw new Error(`no working market order; tm live said:\n${first.out()}`);
-      if (fv.now - (s?.lastBarTs ?? startTs - tf) <= tf && fv.now < frame.ts[frame.ts.length - 1]!) fv.advance();
-    }
+    await untilMarketOrderWorks(first);
     first.child.kill('SIGKILL');
     await first.exited;
     fv.advance();
@@ -177,12 +213,7 @@ describe('tm live --demo: a kill switch whose process dies while applying it, or
     expect(saved.code).toBe(1);
 
     // The built CLI, as an operator runs it, with the keys in its environment.
-    const child = spawn(process.execPath, ['bin/tm.js', 'live', 'kill', '--dir', run.dir, '--now', '--api-url', fv.venue.url], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BYBIT_API_KEY: TEST_API_KEY, BYBIT_API_SECRET: TEST_API_SECRET } });
-    children.push(child);
-    let out = '', err = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (err += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child, done } = spawnTm(['live', 'kill', '--dir', run.dir, '--now', '--api-url', fv.venue.url]);
     const flattening = () => fv.venue.orders().filter((o) => String(o['orderLinkId']).startsWith('know_') && o['reduceOnly'] === true && o['orderStatus'] === 'New').length;
     const deadline = Date.now() + 30_000;
     while (flattening() < held && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
@@ -191,7 +222,8 @@ describe('tm live --demo: a kill switch whose process dies while applying it, or
     await new Promise((r) => setTimeout(r, 3000));
     expect(child.exitCode).toBe(null);
     fv.advance();
-    expect(await exited, out + err).toBe(0);
+    const { code, out, err } = await done;
+    expect(code, out + err).toBe(0);
     expect(err).toBe('');
     expect(out).toContain('run know is not running: applying the kill now');
     expect(out).toMatch(/run know stopped: 0 open orders, positions \S+ 0, \S+ 0; HALTED/);
@@ -237,7 +269,24 @@ describe('tm live --demo: a kill switch whose process dies while applying it, or
     expect(first.out()).toContain(`ALERT stop "tm live stop" applied, but ${leftOver} at the venue's last answer`);
     expect(status()).toMatchObject({ running: false, stopLeftOver: leftOver });
     expect(journal().at(-1)).toMatchObject({ k: 'stop', left: leftOver }); // the journal keeps it past the next life
-    expect((await runTm(['live', 'status', '--dir', run.dir])).out).toContain(`ALERT the last stop was not done at the venue when the run ended: ${leftOver}`);
+    expect((await runTm(['live', 'status', '--dir', run.dir])).out).toContain(`ALERT the last stop was not done at the venue when the run ended: ${leftOver} (tm live stop --flatten --now or tm live kill --now applies one again)`);
+    expect(stopped.err).toContain('tm live stop --flatten --now applies it again');
+
+    // As the alert says: the flatten again, now. Its short life takes over the orders still working, cancels them and
+    // closes the positions with orders of its own, which the venue's next price fills within its wait.
+    const { child: again, done } = spawnTm(['live', 'stop', '--flatten', '--now', '--dir', run.dir, '--api-url', fv.venue.url]);
+    const reflatten = () => fv.venue.orders().filter((o) => String(o['orderLinkId']).startsWith('ktwice_') && o['reduceOnly'] === true && o['orderStatus'] === 'New' && !ids.includes(String(o['orderLinkId']))).length;
+    const until = Date.now() + 30_000;
+    while (reflatten() < held.length && Date.now() < until && again.exitCode === null) await new Promise((r) => setTimeout(r, 5));
+    fv.advance();
+    const result = await done;
+    expect(result.code, result.out + result.err).toBe(0);
+    expect(result.out).toMatch(/run ktwice stopped: 0 open orders, positions \S+ 0, \S+ 0/);
+    expect(frame.symbols.map((s) => fv.venue.position(s))).toEqual([0, 0]);
+    expect(fv.venue.orders().filter((o) => ids.includes(String(o['orderLinkId']))).map((o) => o['orderStatus'])).toEqual(ids.map(() => 'Cancelled'));
+    expect(status()!.stopLeftOver).toBeUndefined();
+    expect(shutdowns().map((r) => (r as { id: string }).id)).toEqual(['flatten', 'flatten']);
+    await expectReplayAgrees();
   }, 120_000);
 
   it('a flatten the venue fills while the stop waits: flat, nothing left over, tm live stop exits 0', async () => {
@@ -259,35 +308,33 @@ describe('tm live --demo: a kill switch whose process dies while applying it, or
   }, 120_000);
 
   it('a fill the stop’s cancel comes too late for is closed too: flat once the venue prints its next bar', async () => {
-    // The strategy's market order works at the venue (it fills at the next price) when tm live stop --flatten comes;
-    // the venue holds the stop's cancel 500 ms and prints its next bar meanwhile: the order fills, the cancel is refused.
     // Before, the stop flattened only the positions it knew of: the run ended with the new one open.
-    run = { id: 'klate', dir: join(dir, 'run4') };
-    const first = start();
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      await new Promise((r) => setTimeout(r, 20));
-      const s = status();
-      if (s !== undefined && s.liveBars >= 4 && s.openOrders.some((o) => o.type === 'market')) break;
-      if (Date.now() > deadline || first.child.exitCode !== null) throw new Error(`no working market order; tm live said:\n${first.out()}`);
-      if (fv.now - (s?.lastBarTs ?? startTs - tf) <= tf && fv.now < frame.ts[frame.ts.length - 1]!) fv.advance();
-    }
-    fv.venue.injectFault('latency', { path: '/v5/order/cancel', count: 10 });
-    const stop = runTm(['live', 'stop', '--flatten', '--dir', run.dir, '--wait-ms', '30000']);
-    while (shutdowns().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
-    fv.advance(); // the working order fills before its cancel is carried out
-    const stopped = await stop;
-    expect(await first.exited, first.out()).toBe(0);
-    // Its closing order waits for the venue's next price, after the run ended.
-    expect(stopped.err).toMatch(/ALERT run klate stopped, but the stop is not done at the venue: not flat: /);
-    expect(stopped.code, stopped.text).toBe(1);
-    fv.venue.clearInjectedFaults();
+    await stopLosingARace('klate');
     fv.advance(); // the flatten's orders fill
     expect(frame.symbols.map((s) => fv.venue.position(s))).toEqual([0, 0]);
     // The next life books those fills; tm replay plays the race as the venue decided it (the order filled, its cancel
     // refused, its position closed by an order of its own). Before, the replay canceled the order: one decision short.
-    expect(journal().some((r) => r.k === 'event' && r.e === 'cancel-rejected')).toBe(true);
     await lifeToEnd(['--max-bars', '1']);
+    await expectReplayAgrees();
+  }, 120_000);
+
+  it('the flatten of a stop that lost a race, again with stop --now: flat, and tm replay keeps the first flatten’s orders unfilled', async () => {
+    // The race's fill (a strategy order's) comes after the first stop; before, tm replay took any fill there for the
+    // first stop's orders filling: it filled them at the marks, and the second stop found nothing to close.
+    await stopLosingARace('klnow');
+    const working = fv.venue.orders().filter((o) => String(o['orderLinkId']).startsWith('klnow_') && o['orderStatus'] === 'New').map((o) => String(o['orderLinkId']));
+    expect(working.length).toBeGreaterThan(0);
+    const held = frame.symbols.filter((s) => fv.venue.position(s) !== 0).length;
+    const { child, done } = spawnTm(['live', 'stop', '--flatten', '--now', '--dir', run.dir, '--api-url', fv.venue.url]);
+    const fresh = () => fv.venue.orders().filter((o) => String(o['orderLinkId']).startsWith('klnow_') && o['orderStatus'] === 'New' && !working.includes(String(o['orderLinkId']))).length;
+    const deadline = Date.now() + 30_000;
+    while (fresh() < held && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
+    fv.advance();
+    const result = await done;
+    expect(result.code, result.out + result.err).toBe(0);
+    expect(frame.symbols.map((s) => fv.venue.position(s))).toEqual([0, 0]);
+    expect(fv.venue.orders().filter((o) => working.includes(String(o['orderLinkId']))).map((o) => o['orderStatus'])).toEqual(working.map(() => 'Cancelled'));
+    expect(shutdowns().map((r) => (r as { id: string }).id)).toEqual(['flatten', 'flatten']);
     await expectReplayAgrees();
   }, 120_000);
 });
