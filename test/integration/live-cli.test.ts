@@ -99,10 +99,10 @@ describe('tm live --paper (child process, local venue)', () => {
     expect(existsSync(join(dir, 'flags'))).toBe(false);
   });
 
-  it('tm live kill --now on a paper run whose process died: flattened at the marks and HALTED at once, no bar; replays', async () => {
+  /** Starts paper run `id` in folder `runDir` at the start bar and moves the venue clock until it holds a position after 5 live bars. */
+  const tradeUntilHolding = async (id: string, runDir: string) => {
     venueNow = startTs;
-    const runDir = join(dir, 'run-now');
-    const live = runLive(['--paper', '--experiment', experiment, '--run-id', 'clin', '--dir', runDir, '--api-url', server.url, '--clock', 'venue', '--poll-ms', '20', '--grace-ms', '0']);
+    const live = runLive(['--paper', '--experiment', experiment, '--run-id', id, '--dir', runDir, '--api-url', server.url, '--clock', 'venue', '--poll-ms', '20', '--grace-ms', '0']);
     let status: { liveBars: number; positions: { quantity: number }[] } | undefined;
     for (let k = 1; k < 250; k++) {
       venueNow = startTs + k * tf;
@@ -114,6 +114,13 @@ describe('tm live --paper (child process, local venue)', () => {
       }
       if (status!.positions.some((p) => p.quantity !== 0) && status!.liveBars > 5) break;
     }
+    expect(status!.positions.some((p) => p.quantity !== 0)).toBe(true);
+    return live;
+  };
+
+  it('tm live kill --now on a paper run whose process died: flattened at the marks and HALTED at once, no bar; replays', async () => {
+    const runDir = join(dir, 'run-now');
+    const live = await tradeUntilHolding('clin', runDir);
     live.child.kill('SIGKILL');
     await live.done;
     const held = JSON.parse(readFileSync(join(runDir, 'state.json'), 'utf8')) as { lastBarTs: number; liveBars: number };
@@ -142,22 +149,8 @@ describe('tm live --paper (child process, local venue)', () => {
   }, 60_000);
 
   it('tm live kill on a running process: cancels, flattens, halts; a restart stays halted until --unhalt', async () => {
-    venueNow = startTs;
     const runDir = join(dir, 'run-b');
-    const live = runLive(['--paper', '--experiment', experiment, '--run-id', 'clib', '--dir', runDir, '--api-url', server.url, '--clock', 'venue', '--poll-ms', '20', '--grace-ms', '0']);
-    // Drive the venue clock until the run holds a position.
-    let status: { liveBars: number; positions: { quantity: number }[] } | undefined;
-    for (let k = 1; k < 250; k++) {
-      venueNow = startTs + k * tf;
-      await new Promise((r) => setTimeout(r, 60));
-      try {
-        status = JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8')) as typeof status;
-      } catch {
-        continue;
-      }
-      if (status!.positions.some((p) => p.quantity !== 0) && status!.liveBars > 5) break;
-    }
-    expect(status!.positions.some((p) => p.quantity !== 0)).toBe(true);
+    const live = await tradeUntilHolding('clib', runDir);
 
     // A second life of the run while this one trades (a second terminal, a supervisor's restart): refused before it
     // reads or writes anything of the run, naming the process that holds it.
