@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Mutation testing (`npm run mutation [-- GROUP...]`): StrykerJS (stryker.config.mjs) over src/engine, src/backtest,
-# src/sizing, src/registry/model-loader.ts, the live runner's reconciliation, journaling gate, warm-up gates and journal (src/live)
+# src/sizing, src/registry/model-loader.ts, the live runner's reconciliation, journaling gate, warm-up gates, journal, stop actions and run-folder lock (src/live)
 # and the Bybit execution adapter (client, JSON mappers, keys and the real-money guard: src/adapters/bybit), one Stryker run per group, each judged by the test files of its own area (TM_MUTATION_TESTS, see vitest.mutation.config.ts). A
 # score below 80 % (thresholds.break) fails its group; the script exits non-zero when any group failed. Reports: reports/mutation/<group>.json and <group>.html.
 #
@@ -26,7 +26,7 @@ mutate_of() {
     metrics) echo 'src/backtest/metrics.ts' ;;
     sizing) echo 'src/sizing/**/*.ts,!src/sizing/**/*.test.ts,!src/sizing/**/index.ts' ;;
     model-loader) echo 'src/registry/model-loader.ts' ;;
-    live) echo 'src/live/reconcile.ts,src/live/journaling-gate.ts,src/live/warmup-gates.ts,src/live/journal.ts,src/live/shutdown.ts' ;;
+    live) echo 'src/live/reconcile.ts,src/live/journaling-gate.ts,src/live/warmup-gates.ts,src/live/journal.ts,src/live/shutdown.ts,src/live/run-lock.ts' ;;
     bybit) echo 'src/adapters/bybit/bybit-execution-client.ts,src/adapters/bybit/bybit-execution-parse.ts,src/adapters/bybit/bybit-keys.ts' ;;
     *) return 1 ;;
   esac
@@ -39,7 +39,7 @@ tests_of() {
     metrics) echo 'src/backtest/{metrics,report,report-output}.test.ts' ;;
     sizing) echo 'src/sizing/**/*.test.ts' ;;
     model-loader) echo 'src/registry/model-loader*.test.ts' ;;
-    live) echo 'src/live/{reconcile,journaling-gate,warmup-gates,journal,shutdown}.test.ts' ;;
+    live) echo 'src/live/{reconcile,journaling-gate,warmup-gates,journal,shutdown,run-lock}.test.ts' ;;
     # The client's tests run it against the local v5 venue (test/support, in-process): no service needed.
     bybit) echo '{src/adapters/bybit/bybit-execution-*.test.ts,src/adapters/bybit/bybit-keys.test.ts,test/contract/bybit-execution-client.test.ts}' ;;
   esac

@@ -9,10 +9,12 @@ const RUN_LOCK = new URL('./run-lock.ts', import.meta.url).pathname;
 
 /**
  * A child process (node with tsx's loader) that takes the lock of `dir` on `platform`, prints `held`, and keeps it
- * until killed. Resolves once it holds it.
+ * until killed (`busy`: with its event loop blocked). Resolves once it holds it.
  */
-async function holder(dir: string, platform: NodeJS.Platform) {
-  const code = `import(${JSON.stringify(RUN_LOCK)}).then(async (m) => { await m.acquireRunLock(${JSON.stringify(dir)}, { platform: ${JSON.stringify(platform)} }); console.log('held'); setInterval(() => {}, 1000); });`;
+async function holder(dir: string, platform: NodeJS.Platform, options: { readonly busy?: boolean } = {}) {
+  // busy: once it holds the lock, its event loop never turns again (a process stuck in a computation).
+  const after = options.busy === true ? 'const end = Date.now() + 30000; while (Date.now() < end);' : 'setInterval(() => {}, 1000);';
+  const code = `import(${JSON.stringify(RUN_LOCK)}).then(async (m) => { await m.acquireRunLock(${JSON.stringify(dir)}, { platform: ${JSON.stringify(platform)} }); console.log('held'); setTimeout(() => { ${after} }, 50); });`;
   const child = spawn(process.execPath, ['--import', 'tsx', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
@@ -78,7 +80,34 @@ describe.each(['linux', 'darwin'] as const)('acquireRunLock (%s)', (platform) =>
   });
 });
 
+describe('acquireRunLock (Linux socket)', () => {
+  it('a holder too busy to answer: held, its pid unknown; a start is refused naming no pid', async () => {
+    const dir = join(tempDir('tm-run-lock-'), 'run');
+    const busy = await holder(dir, 'linux', { busy: true });
+    try {
+      await new Promise((r) => setTimeout(r, 200)); // its loop is blocked by now
+      expect(await probeRunLock(dir, { platform: 'linux' })).toEqual({ held: true });
+      const e = await refusal(dir, 'linux');
+      expect(e.context).not.toHaveProperty('pid');
+      expect(e.message).toContain('is in use by another process: one life of a run at a time');
+    } finally {
+      await busy.kill();
+    }
+  }, 30_000);
+});
+
 describe('acquireRunLock (lock file)', () => {
+  it('takes over a lock file that names no process (empty, 0, not a number)', async () => {
+    const dir = join(tempDir('tm-run-lock-'), 'run');
+    mkdirSync(dir);
+    for (const text of ['', '0\n', 'x\n']) {
+      writeFileSync(join(dir, 'run.lock'), text);
+      expect(await probeRunLock(dir, { platform: 'darwin' })).toEqual({ held: false });
+      const lock = await acquireRunLock(dir, { platform: 'darwin' });
+      await lock.release();
+    }
+  });
+
   it('takes over a lock file whose process is gone, and leaves a file of another process on release', async () => {
     const dir = join(tempDir('tm-run-lock-'), 'run');
     mkdirSync(dir);
