@@ -29,6 +29,8 @@ import type { StateStore } from '../engine/state-store.js';
 
 export type LiveMode = 'paper' | 'demo' | 'testnet' | 'mainnet';
 
+/** Reconciliation attempts (about 2 s of back-off) a stop saved before the start gets before its life ends with it unapplied. */
+const SAVED_STOP_RECONCILE_ATTEMPTS = 5;
 /** How long a stop waits for the venue to confirm its cancels and its flatten's fills, by default (see {@link LiveRunnerConfig.stopWaitMs}). */
 export const DEFAULT_STOP_WAIT_MS = 2000;
 /** The venue is polled this often while a stop waits. */
@@ -318,6 +320,7 @@ export class LiveRunner {
     this.shutdownActions = actions;
     this.stopRequestId = requestId;
     this.stopsAsked++;
+    if (!this.started) this.stopSavedBeforeStart = true;
     if (this.started) this.deps.pacer.interrupt(); // before run(): applied after warm-up and reconciliation
   }
 
@@ -568,7 +571,11 @@ export class LiveRunner {
           break;
         } catch (e) {
           // Never trade unreconciled, never give up either: the venue is asked again, less and less often.
-          if (this.stopRequest !== undefined) return this.unappliedStop(this.finish(saved !== undefined, warmed, 0, liveFrom - tf, [], `stopped before reconciliation: ${this.stopRequest}`), 'the venue could not be reconciled');
+          // A stop asked while the venue cannot be reconciled ends the life with nothing sent, at once; one saved before
+          // the start (control.json: the next start's, or tm live stop|kill --now) is what this life is for: the venue
+          // is asked a few times first, unless another stop comes meanwhile.
+          const patient = this.stopSavedBeforeStart && this.stopsAsked === 1 && attempt < SAVED_STOP_RECONCILE_ATTEMPTS;
+          if (this.stopRequest !== undefined && !patient) return this.unappliedStop(this.finish(saved !== undefined, warmed, 0, liveFrom - tf, [], `stopped before reconciliation: ${this.stopRequest}`), 'the venue could not be reconciled');
           deps.log?.(`${attempt >= 3 ? 'ALERT ' : ''}reconcile attempt ${attempt} failed (${(e as Error).message}); retrying`);
           await new Promise<void>((resolve) => setTimeout(resolve, Math.min(RECONCILE_BACKOFF_MAX_MS, 200 * attempt)));
         }
@@ -1228,6 +1235,8 @@ export class LiveRunner {
 
   /** A stop with an action deferred once during the warm-up (see {@link run}). */
   private warmupStopDeferred = false;
+  /** {@link stop} was called before {@link run} (a request saved while the run was down). */
+  private stopSavedBeforeStart = false;
 
   /** `summary` of a run that ends before it could apply its stop's action (`why`): named in it, with an alert. */
   private unappliedStop(summary: LiveRunSummary, why: string): LiveRunSummary {

@@ -212,7 +212,9 @@ describe('tm live --demo: a kill switch whose process dies while applying it, or
     expect(saved.err).toContain('run know is not running: the kill request is saved in control.json and applied when it starts (--now applies it at once)');
     expect(saved.code).toBe(1);
 
-    // The built CLI, as an operator runs it, with the keys in its environment.
+    // The built CLI, as an operator runs it, with the keys in its environment. The venue fails its first two answers
+    // of the positions: the short life asks again (before, a saved request's life ended at the first failure, unapplied).
+    fv.venue.injectFault('server_error', { path: '/v5/position/list', count: 2 });
     const { child, done } = spawnTm(['live', 'kill', '--dir', run.dir, '--now', '--api-url', fv.venue.url]);
     const flattening = () => fv.venue.orders().filter((o) => String(o['orderLinkId']).startsWith('know_') && o['reduceOnly'] === true && o['orderStatus'] === 'New').length;
     const deadline = Date.now() + 30_000;
@@ -226,6 +228,8 @@ describe('tm live --demo: a kill switch whose process dies while applying it, or
     expect(code, out + err).toBe(0);
     expect(err).toBe('');
     expect(out).toContain('run know is not running: applying the kill now');
+    expect(out).toMatch(/reconcile attempt 2 failed \(.*\); retrying/);
+    expect(fv.venue.faultCounts().server_error).toBeGreaterThanOrEqual(2);
     expect(out).toMatch(/run know stopped: 0 open orders, positions \S+ 0, \S+ 0; HALTED/);
     expect(frame.symbols.map((s) => fv.venue.position(s))).toEqual([0, 0]);
     expect(existsSync(join(run.dir, 'control.json'))).toBe(false);
