@@ -25,7 +25,9 @@ const ASK_HOLDER_MS = 1000;
  * ids, interleave their journal records and overwrite each other's state.json.
  *
  * On Linux the lock is an abstract Unix socket named after the folder's real path: the kernel frees it when its
- * process ends, however it ends (kill -9 included), and a refused start asks it for the holder's process id. Elsewhere
+ * process ends, however it ends (kill -9 included), and a refused start asks it for the holder's process id; it is seen
+ * within one network namespace only (two containers sharing the folder through a volume, not their network, are not
+ * kept apart: the deployment runs one replica). Elsewhere
  * it is `run.lock` in the folder, holding the process id; a file whose process is gone is stale and taken over (a
  * best effort: two starts that find the same stale file at the same instant can both take it).
  */
