@@ -1,6 +1,6 @@
 import type { OhlcvColumns } from '../core/bar.js';
 import type { Instrument } from '../core/instrument.js';
-import type { Fill, Liquidity, OrderCommand } from '../core/order.js';
+import type { Fill, Liquidity, OrderCommand, OrderSide } from '../core/order.js';
 import { QUANTITY_EPSILON } from '../core/order.js';
 import type { Clock } from '../engine/clock.js';
 import type { ExecutionClient, ExecutionEvents } from '../engine/execution-client.js';
@@ -454,11 +454,10 @@ export class SimulatedExecutionClient implements ExecutionClient {
     for (let i = 0; i < this.working.length; i++) {
       const list = this.working[i]!, position = this.portfolio.quantity[i]!;
       for (let k = 0; k < list.length; ) {
-        const o = list[k]!.order;
-        if (o.reduceOnly && !((o.side === 'buy' && position < 0) || (o.side === 'sell' && position > 0))) {
-          const w = list[k]!;
+        const w = list[k]!;
+        if (w.order.reduceOnly && !reduces(w.order.side, position)) {
           removeAt(list, k);
-          this.refuse(w, `reduce-only ${o.side} with position ${position} would not reduce it`, now);
+          this.refuse(w, notReducing(w.order.side, position), now);
           this.triggersStale[i] = 1;
         } else k++;
       }
@@ -732,8 +731,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
     const position = this.portfolio.quantity[i]!;
     let quantity = wanted;
     if (o.reduceOnly) {
-      const reduces = (o.side === 'buy' && position < 0) || (o.side === 'sell' && position > 0);
-      if (!reduces) return this.refuse(w, `reduce-only ${o.side} with position ${position} would not reduce it`, ts);
+      if (!reduces(o.side, position)) return this.refuse(w, notReducing(o.side, position), ts);
       quantity = Math.min(quantity, Math.abs(position));
     }
     quantity = Math.floor(quantity / instrument.lotSize + 1e-9) * instrument.lotSize;
@@ -838,4 +836,14 @@ export class SimulatedExecutionClient implements ExecutionClient {
 function removeAt<T>(list: T[], k: number): void {
   for (let j = k + 1; j < list.length; j++) list[j - 1] = list[j]!;
   list.pop(); // not `length--`: setting the length is a runtime call, pop is inlined
+}
+
+/** Whether an order on `side` reduces `position` (a buy a short, a sell a long). */
+function reduces(side: OrderSide, position: number): boolean {
+  return side === 'buy' ? position < 0 : position > 0;
+}
+
+/** Why a reduce-only order on `side` is refused with `position`. */
+function notReducing(side: OrderSide, position: number): string {
+  return `reduce-only ${side} with position ${position} would not reduce it`;
 }

@@ -8,7 +8,7 @@ import { AppError } from '../core/app-error.js';
 import { formatUtc, timeframeMs } from '../core/time.js';
 import { LiveBarFeed } from '../live/bar-feed.js';
 import { PolledPacer, WallPacer, type Pacer } from '../live/live-clock.js';
-import { LiveRunner, type LiveMode, type LiveStatus } from '../live/live-runner.js';
+import { LIVE_MODES, LiveRunner, type LiveMode, type LiveStatus } from '../live/live-runner.js';
 import { liveSetup, regimesToJson } from '../live/live-setup.js';
 import { resolveBybitEnvironment, type BybitExecutionClient } from '../adapters/bybit/index.js';
 import { networkDeadlinesFromEnv } from '../config/network-deadlines.js';
@@ -68,18 +68,13 @@ async function openStateStore(url: string | undefined, io: CliIo): Promise<State
   return store;
 }
 
-/**
- * The Bybit execution client of a live run: demo by default, testnet or mainnet by switches (the adapter refuses
- * mainnet without all three), keys from BYBIT_API_KEY/BYBIT_API_SECRET or `--key-file`, one REST deadline from
- * TM_EXCHANGE_TIMEOUT_MS. Its markets and clock are loaded by `prepare()`, which the runner awaits before reconciling.
- */
 /** The default run id of an experiment in a mode: `lv` + 6 hex of sha256(name, mode) — stable across restarts. */
 export function defaultRunId(experimentName: string, mode: LiveMode): string {
   return `lv${createHash('sha256').update(`${experimentName}\u0000${mode}`).digest('hex').slice(0, 6)}`;
 }
 
 function modeOf(opts: LiveFlags): LiveMode {
-  const modes = (['paper', 'demo', 'testnet', 'mainnet'] as const).filter((m) => opts[m] === true);
+  const modes = LIVE_MODES.filter((m) => opts[m] === true);
   if (modes.length > 1) throw new AppError('invalid_arguments', `choose one of --paper, --demo, --testnet, --mainnet; got ${modes.map((m) => `--${m}`).join(' ')}`, { modes });
   return modes[0] ?? 'demo';
 }

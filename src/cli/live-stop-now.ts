@@ -3,14 +3,12 @@ import { resolveBybitEnvironment } from '../adapters/bybit/index.js';
 import { experimentVenueModels, type ExperimentConfig } from '../backtest/run-experiment.js';
 import { AppError } from '../core/app-error.js';
 import { WallPacer } from '../live/live-clock.js';
-import { LiveRunner, type LiveMode, type LiveRunSummary } from '../live/live-runner.js';
+import { LIVE_MODES, LiveRunner, type LiveMode, type LiveRunSummary } from '../live/live-runner.js';
 import type { LiveBarFeed } from '../live/bar-feed.js';
 import { readJournal, type JournalRecord } from '../live/journal.js';
 import { readControl, removeControl } from './live-control-file.js';
 import { createBybitVenue, preparing, type VenueFlags } from './live-venue-client.js';
 import type { CliIo } from './output.js';
-
-const MODES: readonly LiveMode[] = ['paper', 'demo', 'testnet', 'mainnet'];
 
 /** A feed that has no bar: a life that only applies a stop asks none (it ends before its first bar). */
 const NO_BARS = { next: async () => undefined } as unknown as LiveBarFeed;
@@ -31,7 +29,7 @@ export async function applyStopNow(dir: string, flags: VenueFlags, io: CliIo, op
   if (start === undefined || start.config === undefined) {
     throw new AppError('not_found', `${path} has no start record with the run's experiment: start the run (tm live --experiment <file>) to apply the request`, { path });
   }
-  if (!(MODES as readonly string[]).includes(start.mode)) throw new AppError('invalid_arguments', `${path}: the start record's mode must be one of ${MODES.join(', ')}, was ${JSON.stringify(start.mode)}`, { path, mode: start.mode });
+  if (!(LIVE_MODES as readonly string[]).includes(start.mode)) throw new AppError('invalid_arguments', `${path}: the start record's mode must be one of ${LIVE_MODES.join(', ')}, was ${JSON.stringify(start.mode)}`, { path, mode: start.mode });
   const mode = start.mode as LiveMode;
   if (mode !== 'paper') resolveBybitEnvironment({ testnet: mode === 'testnet', mainnet: mode === 'mainnet', acceptRealMoney: flags.iAcceptRealMoney === true }, process.env);
   const config = start.config as ExperimentConfig;

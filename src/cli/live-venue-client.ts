@@ -12,7 +12,12 @@ export interface VenueFlags {
   readonly keyFile?: string;
 }
 
-/** The Bybit execution client of a live run in `mode` trading `setup.instruments` (keys from the env or `--key-file`). */
+/**
+ * The Bybit execution client of a live run in `mode` trading `setup.instruments`: demo by default, testnet or mainnet
+ * by switches (the adapter refuses mainnet without all three), keys from BYBIT_API_KEY/BYBIT_API_SECRET or
+ * `--key-file`, one REST deadline from TM_EXCHANGE_TIMEOUT_MS. Its markets and clock are loaded by `prepare()`, which
+ * the runner awaits before reconciling.
+ */
 export function createBybitVenue(mode: Exclude<LiveMode, 'paper'>, opts: VenueFlags, setup: { readonly instruments: readonly Instrument[] }, io: CliIo, metrics?: Pick<TradingMetrics, 'venueError' | 'rateLimitWait'>): BybitExecutionClient {
   const env = process.env;
   const client = new BybitExecutionClient(

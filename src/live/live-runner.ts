@@ -27,7 +27,9 @@ import { applyShutdown, shutdownAction, stopLeftOver, type StopActions } from '.
 import { warmupGateVerdict, type WarmupGates, type WarmupGateVerdict } from './warmup-gates.js';
 import type { StateStore } from '../engine/state-store.js';
 
-export type LiveMode = 'paper' | 'demo' | 'testnet' | 'mainnet';
+/** The modes of a live run, in the order `tm live` lists them. */
+export const LIVE_MODES = ['paper', 'demo', 'testnet', 'mainnet'] as const;
+export type LiveMode = (typeof LIVE_MODES)[number];
 
 /** Reconciliation attempts (about 2 s of back-off) a stop saved before the start gets before its life ends with it unapplied. */
 const SAVED_STOP_RECONCILE_ATTEMPTS = 5;
@@ -320,8 +322,8 @@ export class LiveRunner {
     this.shutdownActions = actions;
     this.stopRequestId = requestId;
     this.stopsAsked++;
-    if (!this.started) this.stopSavedBeforeStart = true;
-    if (this.started) this.deps.pacer.interrupt(); // before run(): applied after warm-up and reconciliation
+    if (this.started) this.deps.pacer.interrupt();
+    else this.stopSavedBeforeStart = true; // before run(): applied after warm-up and reconciliation
   }
 
   private rollbackRequested = false;

@@ -232,21 +232,22 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
         // The live runner's stop after its last bar: the same action, and (as a paper run) its orders filled at the marks.
         for (; nextShutdown < shutdowns.length && shutdowns[nextShutdown]!.ts <= tsOpen; nextShutdown++) {
           const stop = shutdowns[nextShutdown]!;
+          /** Fills the working orders `ids` at the marks before the commands in flight reach the venue. */
+          const fillFirst = (ids: readonly string[]) => {
+            for (const id of ids) {
+              const o = kernel.order(id);
+              if (o !== undefined) venue.fillBeforeCommands(id, o.instrument, kernel.now());
+            }
+          };
           if (stop.filledFirst.length > 0) {
             // Orders the venue filled after the life's last bar and before the stop (a market order filled at once and
             // booked by the poll after the bar, or by the next life's reconciliation after a crash): filled first, at
             // the marks, so the stop cancels and flattens what the run saw.
             venue.processCommands(kernel.now());
-            for (const id of stop.filledFirst) {
-              const o = kernel.order(id);
-              if (o !== undefined) venue.fillBeforeCommands(id, o.instrument, kernel.now());
-            }
+            fillFirst(stop.filledFirst);
           }
           applyShutdown(kernel, stop.action, stop.reason);
-          for (const id of stop.raced) {
-            const o = kernel.order(id);
-            if (o !== undefined) venue.fillBeforeCommands(id, o.instrument, kernel.now());
-          }
+          fillFirst(stop.raced);
           // Its orders reach the venue (accepted, or refused: a reduce-only order a raced fill turned around); unless a
           // later stop came before they filled, they fill at the marks.
           const arrive = () => {
