@@ -39,7 +39,7 @@ tests_of() {
     metrics) echo 'src/backtest/{metrics,report,report-output}.test.ts' ;;
     sizing) echo 'src/sizing/**/*.test.ts' ;;
     model-loader) echo 'src/registry/model-loader*.test.ts' ;;
-    live) echo 'src/live/{reconcile,journaling-gate,warmup-gates,journal,shutdown,run-lock}.test.ts' ;;
+    live) echo 'src/live/{reconcile,journaling-gate,warmup-gates,journal,shutdown,run-lock,run-lock-race}.test.ts' ;;
     # The client's tests run it against the local v5 venue (test/support, in-process): no service needed.
     bybit) echo '{src/adapters/bybit/bybit-execution-*.test.ts,src/adapters/bybit/bybit-keys.test.ts,test/contract/bybit-execution-client.test.ts}' ;;
   esac

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { AppError } from '../core/app-error.js';
@@ -16,6 +16,17 @@ export interface RunLock {
   release(): Promise<void>;
 }
 
+/**
+ * The lock file's two steps that a competing start can come between (node:fs by default): linking this start's file
+ * to `run.lock`, and moving a stale one aside. Tests pass their own to run a competitor at those instants.
+ */
+export interface LockFileSteps {
+  linkSync(existing: string, path: string): void;
+  renameSync(from: string, to: string): void;
+}
+
+const FS_STEPS: LockFileSteps = { linkSync, renameSync };
+
 /** How long a refused start waits for the holder to say its process id. */
 const ASK_HOLDER_MS = 1000;
 
@@ -28,13 +39,13 @@ const ASK_HOLDER_MS = 1000;
  * process ends, however it ends (kill -9 included), and a refused start asks it for the holder's process id; it is seen
  * within one network namespace only (two containers sharing the folder through a volume, not their network, are not
  * kept apart: the deployment runs one replica). Elsewhere
- * it is `run.lock` in the folder, holding the process id; a file whose process is gone is stale and taken over (a
- * best effort: two starts that find the same stale file at the same instant can both take it).
+ * it is `run.lock` in the folder, holding the process id; a file whose process is gone is stale and taken over (see
+ * fileLock for the one race it leaves: three starts at the same instant on a stale file).
  */
-export async function acquireRunLock(dir: string, options: { readonly platform?: NodeJS.Platform } = {}): Promise<RunLock> {
+export async function acquireRunLock(dir: string, options: { readonly platform?: NodeJS.Platform; readonly steps?: LockFileSteps } = {}): Promise<RunLock> {
   mkdirSync(dir, { recursive: true });
   const real = realpathSync(dir);
-  return (options.platform ?? process.platform) === 'linux' ? socketLock(real) : fileLock(real);
+  return (options.platform ?? process.platform) === 'linux' ? socketLock(real) : fileLock(real, options.steps ?? FS_STEPS);
 }
 
 /**
@@ -99,26 +110,64 @@ function ask(path: string): Promise<{ readonly connected: boolean; readonly pid?
   });
 }
 
-function fileLock(dir: string): RunLock {
+/**
+ * The lock file `run.lock`, holding the process id. Published whole: the id is written to a file of this process's
+ * own and linked to `run.lock`, which fails when one exists, so no start ever sees a lock file without its id (an
+ * exclusive create followed by a write showed an empty file for an instant, which another start took for stale and
+ * replaced: both held). A stale file (its process gone, or no id in it) is taken over by moving it aside (a rename:
+ * of two starts that found it, one moves it) and checking what was moved: a lock another start published in the
+ * meantime is put back, and this start is refused. The one race left: a third start that finds no file in the
+ * instant between that move and the putting back.
+ */
+function fileLock(dir: string, steps: LockFileSteps): RunLock {
   const path = join(dir, 'run.lock');
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      return {
-        name: path,
-        release: async () => {
-          if (filePid(path) === process.pid) unlinkSync(path);
-        },
-      };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  const own = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(own, `${process.pid}\n`, { flag: 'wx' });
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        steps.linkSync(own, path);
+        return {
+          name: path,
+          release: async () => {
+            if (filePid(path) === process.pid) unlinkSync(path);
+          },
+        };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
       const pid = filePid(path);
       if (attempt > 0 || (pid !== undefined && alive(pid))) throw locked(dir, pid);
-      unlinkSync(path); // stale: its process is gone (or it never wrote its id)
+      takeOverStale(dir, path, own, steps);
     }
+  } finally {
+    unlinkSync(own);
   }
+}
+
+/** Moves the stale `path` aside and removes it; puts back (and refuses) a live lock that replaced it meanwhile. */
+function takeOverStale(dir: string, path: string, own: string, steps: LockFileSteps): void {
+  const aside = `${own}.stale`;
+  try {
+    steps.renameSync(path, aside);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // another start moved it first: try again
+    throw e;
+  }
+  const moved = filePid(aside);
+  if (moved !== undefined && alive(moved)) {
+    // A start published its lock between this one's look and its move: that lock stands (unless a third start
+    // published one in the instant it was away: the race left).
+    try {
+      steps.linkSync(aside, path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    } finally {
+      unlinkSync(aside);
+    }
+    throw locked(dir, moved);
+  }
+  unlinkSync(aside);
 }
 
 function filePid(path: string): number | undefined {
