@@ -1,4 +1,4 @@
-// Whether the compiled CLI (dist/, built by `npm run build` = tsc -p tsconfig.build.json, run by `npm ci` through the
+// Whether the compiled CLI (dist/, built by `npm run build` = the project's tsc -p tsconfig.build.json, run by `npm ci` through the
 // `prepare` script) exists and is at least as new as every TypeScript source tsconfig.build.json compiles.
 // Plain JavaScript on purpose: bin/tm.js runs it before anything is compiled. Costs a few ms (one stat per source).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';

@@ -54,13 +54,13 @@ describe('reduce-only orders', () => {
   });
 
   it('a reduce-only order while flat is rejected', () => {
-    const { r, seen } = scenario();
+    const { r } = scenario();
     expect(r.fills).toHaveLength(3);
     expect(r.notes).toContain(`order ${testOrderId('2024-01-01T16:00:00.000Z')} rejected at 2024-01-01T16:00:00.000Z: reduce-only sell with position 0 would not reduce it`);
   });
 
   it('books one round trip net of fees and funding', () => {
-    const { r, seen } = scenario();
+    const { r } = scenario();
     // realised 4 + 12 = 16; fees 0.055 + 0.0242 + 0.0396 = 0.1188; funding 0.0105
     // pnl = 16 − 0.1188 − 0.0105 = 15.8707; exit price (0.4 × 110 + 0.6 × 120) / 1 = 116; return 15.8707 / 100 = 0.158707
     expect(r.trades).toHaveLength(1);
@@ -86,14 +86,14 @@ describe('reversal', () => {
   const scenario = () => run({ 0: buy(1), 1: sell(1.5), 2: buy(0.5) });
 
   it('opens a short of the remainder at the fill price', () => {
-    const { r, seen } = scenario();
+    const { seen } = scenario();
     const b2 = seen.find((s) => s.index === 2)!;
     expect(b2.position).toBeCloseTo(-0.5, 15);
     expect(b2.entry).toBe(110);
   });
 
   it('splits the reversal fee between the two round trips by quantity', () => {
-    const { r, seen } = scenario();
+    const { r } = scenario();
     expect(r.trades).toHaveLength(2);
     const [long, short] = r.trades as [(typeof r.trades)[number], (typeof r.trades)[number]];
     // long: fees 0.055 + 0.09075 × 1/1.5 = 0.055 + 0.0605 = 0.1155; pnl = 10 − 0.1155 − 0.0105 = 9.874

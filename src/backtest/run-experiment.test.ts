@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unitExperimentConfig } from '../../test/support/experiment-config.js';
 import type { BacktestConfigInput } from '../config/backtest-config.js';
-import { AppError } from '../core/app-error.js';
 import { seededRandom } from '../core/random.js';
 import { formatUtc, HOUR_MS } from '../core/time.js';
 import { MarketStore } from '../data/index.js';

@@ -5,7 +5,7 @@ import { DataError, loadBars, type BarFrame, type LoadBarsRequest, type MarketSt
 import { DEFAULT_FEATURE_SPEC, FEATURES, FeaturePipeline, featureInputsFromStore, type FeatureInputs } from '../features/index.js';
 import { overlapsTraining, SignalStage, type ModelProvenance, type SignalModel } from '../signals/index.js';
 import type { RiskLimits } from '../engine/risk/risk-limits.js';
-import type { FittedRegime, Strategy, StrategySetup, StrategyFactory } from '../engine/strategy.js';
+import type { FittedRegime, Strategy, StrategyFactory } from '../engine/strategy.js';
 import { fitMsGarch } from '../regime/index.js';
 import type { BacktestResult } from './backtest-result.js';
 import {

@@ -8,7 +8,7 @@ import { writeBacktestMetrics } from '../monitoring/index.js';
 import { TM_VERSION } from './version.js';
 import { ExperimentError, runExperiment } from '../backtest/run-experiment.js';
 import { STRATEGIES } from '../strategies/index.js';
-import { ConfigError, loadConfig, parseBacktestConfig, type BacktestConfig } from '../config/backtest-config.js';
+import { ConfigError, loadConfig, type BacktestConfig } from '../config/backtest-config.js';
 import { AppError } from '../core/app-error.js';
 import { DataError, type MarketStore } from '../data/index.js';
 import { dbOption } from './cli-options.js';

@@ -146,8 +146,8 @@ function grown(a: Float64Array): Float64Array {
 
 /** A time series appended in time order (capacity doubling); views are exact (`subarray` of the filled part). */
 class GrowingSeries {
-  private ts = new Float64Array(64);
-  private value = new Float64Array(64);
+  private ts: Float64Array = new Float64Array(64);
+  private value: Float64Array = new Float64Array(64);
   private n = 0;
 
   get lastTs(): number {

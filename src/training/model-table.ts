@@ -5,7 +5,7 @@ import { describeConfigIssue } from '../core/config-issues.js';
 import { err, ok, type Result } from '../core/result.js';
 import { formatUtc } from '../core/time.js';
 import { metaLabels, realizedVolatility, tripleBarrierLabels } from '../features/index.js';
-import { deriveSeed, fitRidge, predictRidge, type FeatureMatrix } from '../models/index.js';
+import { deriveSeed, fitRidge, predictRidge } from '../models/index.js';
 import { combinatorialPurgedSplits, type CpcvPlan } from './cpcv.js';
 import { fitMetaLabelModel, metaFeatureMatrix, metaLabelSignal } from './meta-label.js';
 import { probabilityOfBacktestOverfitting } from './pbo.js';

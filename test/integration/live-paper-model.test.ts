@@ -43,9 +43,7 @@ describe('live runner (paper) with a model column and a regime fit vs backtester
     if (!parsed.success) throw parsed.error;
     return parsed.data as unknown as ExperimentConfig;
   })();
-  let loads = 0;
   const loadModel = async (): Promise<ExperimentModel> => {
-    loads++;
     const model = await loadOnnxModel(onnx, { featureNames: pipeline.names, featureSpecHash: pipeline.hash });
     return { model, card: { name: 'test-gbdt', dataRange: { from: '2022-01-01', to: '2023-01-01' }, gatesPassed: false }, version: 'local-test', close: () => model.close() };
   };

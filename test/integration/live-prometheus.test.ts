@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { timeframeMs } from '../../src/core/time.js';
-import { BybitV5Server } from '../support/bybit-v5-server.js';
+import { BybitV5Server, type ServerBars } from '../support/bybit-v5-server.js';
 import { BybitV5Venue, TEST_API_KEY, TEST_API_SECRET } from '../support/bybit-v5-venue.js';
 import { readSharedFunding } from '../support/bybit-test-data.js';
 import { serverKlines, sharedFrame } from '../support/live-harness.js';
@@ -87,7 +87,7 @@ describe('real Prometheus scraping tm live --paper', () => {
 
   beforeAll(async () => {
     const end = (i: number) => (frame.symbols[i] === 'ETHUSDT' ? WARMUP + ETH_BARS : frame.ts.length);
-    const klines = Object.fromEntries(frame.symbols.map((s, i) => [s, { '240': { ts: frame.ts.slice(0, end(i)), open: frame.open[i]!.slice(0, end(i)), high: frame.high[i]!.slice(0, end(i)), low: frame.low[i]!.slice(0, end(i)), close: frame.close[i]!.slice(0, end(i)), volume: frame.volume[i]!.slice(0, end(i)) } }]));
+    const klines: Record<string, Record<string, ServerBars>> = Object.fromEntries(frame.symbols.map((s, i) => [s, { '240': { ts: frame.ts.slice(0, end(i)), open: frame.open[i]!.slice(0, end(i)), high: frame.high[i]!.slice(0, end(i)), low: frame.low[i]!.slice(0, end(i)), close: frame.close[i]!.slice(0, end(i)), volume: frame.volume[i]!.slice(0, end(i)) } }]));
     // BTCUSDT from further back (the model runner's warm-up; the SMA runner asks only for its last 29 bars).
     const b = longFrame.symbols.indexOf('BTCUSDT');
     klines['BTCUSDT'] = { '240': { ts: longFrame.ts, open: longFrame.open[b]!, high: longFrame.high[b]!, low: longFrame.low[b]!, close: longFrame.close[b]!, volume: longFrame.volume[b]! } };

@@ -13,7 +13,7 @@ import type { ExperimentConfig } from '../../src/backtest/run-experiment.js';
 import { registryModelSource } from '../../src/cli/model-packages.js';
 import { parseBacktestConfig } from '../../src/config/backtest-config.js';
 import { timeframeMs } from '../../src/core/time.js';
-import { MarketStore, loadBars } from '../../src/data/index.js';
+import { MarketStore } from '../../src/data/index.js';
 import { DEFAULT_FEATURE_SPEC, FeaturePipeline, featureInputsFromStore } from '../../src/features/index.js';
 import { LiveBarFeed } from '../../src/live/bar-feed.js';
 import { readJournal } from '../../src/live/journal.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = process.cwd();
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string>; allowScripts?: Record<string, boolean> };
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string>; devDependencies: Record<string, string>; allowScripts?: Record<string, boolean> };
 
 describe('npm install set-up', () => {
   it('has no project .npmrc key npm does not know (npm warns "Unknown project config" for those)', () => {
@@ -36,8 +36,19 @@ describe('npm install set-up', () => {
 
   it('builds the compiled CLI on npm ci (prepare -> build -> tsc -p tsconfig.build.json)', () => {
     expect(pkg.scripts['prepare']).toBe('npm run build');
-    expect(pkg.scripts['build']).toBe('tsc -p tsconfig.build.json');
+    expect(pkg.scripts['build']).toBe('node node_modules/typescript/bin/tsc -p tsconfig.build.json');
     const bin = readFileSync(join(root, 'bin/tm.js'), 'utf8');
     expect(bin).toContain("import { buildState } from './build-state.js'");
+  });
+
+  it('compiles with the TypeScript package.json names, not the one tslab brings', () => {
+    // tslab depends on its own TypeScript (5.0), whose `tsc` npm links into node_modules/.bin in place of the
+    // project's: every script names the project's compiler by its path instead.
+    const wanted = pkg.devDependencies['typescript']!.replace(/^\D+/, '').split('.')[0]!;
+    const version = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-v'], { encoding: 'utf8' }).stdout.trim();
+    expect(version).toMatch(new RegExp(`^Version ${wanted}\\.`));
+    for (const [name, script] of Object.entries(pkg.scripts)) {
+      if (/(^|&& )tsc /.test(script)) throw new Error(`npm script ${name} runs \`tsc\` from node_modules/.bin (tslab's TypeScript): ${script}`);
+    }
   });
 });
