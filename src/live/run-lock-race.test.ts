@@ -39,6 +39,15 @@ async function contested(dir: string, at: keyof LockFileSteps): Promise<{ first:
 
 const holds = (outcome: unknown) => !(outcome instanceof Error);
 
+/** A run folder whose lock file names a process that does not exist (pid 999999999): stale. */
+function staleFolder(): { readonly dir: string; readonly path: string } {
+  const dir = join(tempDir('tm-run-lock-race-'), 'run');
+  fs.mkdirSync(dir);
+  const path = join(dir, 'run.lock');
+  fs.writeFileSync(path, '999999999\n');
+  return { dir, path };
+}
+
 describe('acquireRunLock (lock file), races', () => {
   it('two starts at once on a free folder: one holds it, the other is refused', async () => {
     const dir = join(tempDir('tm-run-lock-race-'), 'run');
@@ -54,9 +63,7 @@ describe('acquireRunLock (lock file), races', () => {
   });
 
   it('two starts at once on a stale lock file: one takes it over, the other is refused', async () => {
-    const dir = join(tempDir('tm-run-lock-race-'), 'run');
-    fs.mkdirSync(dir);
-    fs.writeFileSync(join(dir, 'run.lock'), '999999999\n'); // no such process
+    const { dir } = staleFolder();
     // Both found the stale file; the competitor takes it over completely before the first removes what it found.
     const { first, second } = await contested(dir, 'renameSync');
     // The first start moved the competitor's new lock aside, found its process alive, put it back and gave way.
@@ -68,10 +75,7 @@ describe('acquireRunLock (lock file), races', () => {
   });
 
   it('a stale lock file another start moved away meanwhile: this start takes the folder', async () => {
-    const dir = join(tempDir('tm-run-lock-race-'), 'run');
-    fs.mkdirSync(dir);
-    const path = join(dir, 'run.lock');
-    fs.writeFileSync(path, '999999999\n');
+    const { dir, path } = staleFolder();
     const steps = stepsWith('renameSync', () => fs.unlinkSync(path)); // another start's move aside, before it publishes its own
     const lock = await acquireRunLock(dir, { platform: 'darwin', steps });
     expect(steps.ran()).toBe(true);
@@ -95,10 +99,7 @@ describe('acquireRunLock (lock file), races', () => {
   });
 
   it('a lock file that comes back stale after a takeover is refused, not taken over again and again', async () => {
-    const dir = join(tempDir('tm-run-lock-race-'), 'run');
-    fs.mkdirSync(dir);
-    const path = join(dir, 'run.lock');
-    fs.writeFileSync(path, '999999999\n');
+    const { dir, path } = staleFolder();
     let renames = 0;
     const steps: LockFileSteps = {
       linkSync: (a, b) => fs.linkSync(a, b),
@@ -129,10 +130,7 @@ describe('acquireRunLock (lock file), races', () => {
   });
 
   it('the race left: a third start publishes while the moved lock is away; the second is put back no more, and gives way', async () => {
-    const dir = join(tempDir('tm-run-lock-race-'), 'run');
-    fs.mkdirSync(dir);
-    const path = join(dir, 'run.lock');
-    fs.writeFileSync(path, '999999999\n');
+    const { dir } = staleFolder();
     const others: unknown[] = [];
     let step = 0;
     const steps: LockFileSteps = {
