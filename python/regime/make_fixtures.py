@@ -5,7 +5,9 @@ Run from the repository root:
     .venv/bin/python python/regime/make_fixtures.py
 
 Writes, deterministically (no randomness, fixed inputs, floats in repr precision, sorted keys;
-byte-identical when rerun with the versions pinned in python/requirements-research.txt):
+byte-identical when rerun on one machine with the versions pinned in python/requirements-research.txt; on
+another CPU OpenBLAS and numpy may pick other kernels and move the last bits: 1e-13 relative in the filters, up to
+1e-6 in the cases arch's optimizer fits, see test/integration/regime-fixtures-reproducible.test.ts):
 
   test/fixtures/regime/garch-arch.json          K = 1: GARCH(1,1) with constant mean vs arch
   test/fixtures/regime/garch-t-arch.json        K = 1: GARCH(1,1)-t (Student-t innovations, nu estimated) vs arch
