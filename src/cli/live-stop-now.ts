@@ -25,7 +25,7 @@ const NO_BARS = { next: async () => undefined } as unknown as LiveBarFeed;
  */
 export async function applyStopNow(dir: string, flags: VenueFlags, io: CliIo, options: { readonly stopWaitMs?: number } = {}): Promise<LiveRunSummary> {
   const path = join(dir, 'journal.jsonl');
-  const start = lastStart(readJournal(path).records);
+  const start = readJournal(path).records.findLast((r): r is Extract<JournalRecord, { k: 'start' }> => r.k === 'start');
   if (start === undefined || start.config === undefined) {
     throw new AppError('not_found', `${path} has no start record with the run's experiment: start the run (tm live --experiment <file>) to apply the request`, { path });
   }
@@ -56,12 +56,4 @@ export async function applyStopNow(dir: string, flags: VenueFlags, io: CliIo, op
   } finally {
     await venue?.close();
   }
-}
-
-function lastStart(records: readonly JournalRecord[]): Extract<JournalRecord, { k: 'start' }> | undefined {
-  for (let k = records.length - 1; k >= 0; k--) {
-    const r = records[k]!;
-    if (r.k === 'start') return r;
-  }
-  return undefined;
 }

@@ -20,12 +20,11 @@ export interface VenueFlags {
  */
 export function createBybitVenue(mode: Exclude<LiveMode, 'paper'>, opts: VenueFlags, setup: { readonly instruments: readonly Instrument[] }, io: CliIo, metrics?: Pick<TradingMetrics, 'venueError' | 'rateLimitWait'>): BybitExecutionClient {
   const env = process.env;
-  const client = new BybitExecutionClient(
+  return new BybitExecutionClient(
     { testnet: mode === 'testnet', mainnet: mode === 'mainnet', acceptRealMoney: opts.iAcceptRealMoney === true, ...(opts.apiUrl !== undefined ? { apiUrl: opts.apiUrl } : {}), timeoutMs: networkDeadlinesFromEnv(env).exchangeMs },
     { instruments: setup.instruments, keys: loadBybitKeys(env, opts.keyFile !== undefined ? { keyFile: opts.keyFile } : {}), clock: { now: () => Date.now() }, env, onError: (e) => io.err(`bybit: ${e.message}`), onOrderLost: (e) => io.err(`ALERT bybit: order ${e.clientOrderId} lost: ${e.reason}`),
       ...(metrics ? { onVenueError: (code: string) => metrics.venueError(code), onRateLimitWait: (seconds: number) => metrics.rateLimitWait('private', seconds) } : {}) },
   );
-  return client;
 }
 
 /** Starts `client.prepare()` now; a failure surfaces where the runner awaits it (never as an unhandled rejection meanwhile). */

@@ -4,7 +4,9 @@ import { timeframeMs } from '../core/time.js';
 import type { BarFrame } from '../data/bar-frame.js';
 import { TableFundingModel } from '../backtest/execution-models.js';
 import { runBacktest } from '../backtest/run-backtest.js';
+import type { SimulatedExecutionClient } from '../backtest/simulated-execution-client.js';
 import type { ExperimentConfig } from '../backtest/run-experiment.js';
+import type { Kernel } from '../engine/kernel.js';
 import { TRADING_STATES, type TradingState } from '../engine/risk/trading-state.js';
 import type { StrategyFactory } from '../engine/strategy.js';
 import { readJournal, type JournalRecord } from './journal.js';
@@ -232,22 +234,15 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
         // The live runner's stop after its last bar: the same action, and (as a paper run) its orders filled at the marks.
         for (; nextShutdown < shutdowns.length && shutdowns[nextShutdown]!.ts <= tsOpen; nextShutdown++) {
           const stop = shutdowns[nextShutdown]!;
-          /** Fills the working orders `ids` at the marks before the commands in flight reach the venue. */
-          const fillFirst = (ids: readonly string[]) => {
-            for (const id of ids) {
-              const o = kernel.order(id);
-              if (o !== undefined) venue.fillBeforeCommands(id, o.instrument, kernel.now());
-            }
-          };
           if (stop.filledFirst.length > 0) {
             // Orders the venue filled after the life's last bar and before the stop (a market order filled at once and
             // booked by the poll after the bar, or by the next life's reconciliation after a crash): filled first, at
             // the marks, so the stop cancels and flattens what the run saw.
             venue.processCommands(kernel.now());
-            fillFirst(stop.filledFirst);
+            fillFirst(kernel, venue, stop.filledFirst);
           }
           applyShutdown(kernel, stop.action, stop.reason);
-          fillFirst(stop.raced);
+          fillFirst(kernel, venue, stop.raced);
           // Its orders reach the venue (accepted, or refused: a reduce-only order a raced fill turned around); unless a
           // later stop came before they filled, they fill at the marks.
           const arrive = () => {
@@ -322,6 +317,14 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   }
   for (const id of byId.keys()) if (!liveById.has(id)) unmatched++;
   return { runId: start.runId, bars: T, warmupBars, liveDecisions: live.length, replayDecisions: replay.length, denied: { live: liveDenied.length, replay: replayDenied.length }, instrumentHalts: changes.filter((c) => c.instrument >= 0).length, accountStates: changes.filter((c) => c.instrument < 0).length, shutdowns: shutdowns.length, divergence, fills: { live: liveFills.length, replay: result.fills.length, maxPriceDiff, maxFeeDiff, unmatched } };
+}
+
+/** Fills the working orders `ids` at the marks before the commands in flight reach the venue. */
+function fillFirst(kernel: Kernel, venue: SimulatedExecutionClient, ids: readonly string[]): void {
+  for (const id of ids) {
+    const o = kernel.order(id);
+    if (o !== undefined) venue.fillBeforeCommands(id, o.instrument, kernel.now());
+  }
 }
 
 /** The orders with a fill record between records `from` (a live bar) and `to` (a stop), in order, each once. */
