@@ -3,7 +3,7 @@
  * figure below is computed by hand from its samples.
  */
 import { describe, expect, it } from 'vitest';
-import { formatProfileSummary, summarizeProfile, type CpuProfile } from '../bench/profile-summary.js';
+import { formatHeapSummary, formatProfileSummary, summarizeHeapProfile, summarizeProfile, type CpuProfile, type HeapProfileNode } from '../bench/profile-summary.js';
 
 const ROOT = 'file:///repo';
 const frame = (functionName: string, url: string, lineNumber: number) => ({ functionName, url, lineNumber });
@@ -78,5 +78,54 @@ describe('bench profile summary', () => {
     expect(text).toContain('hottest lines of phases (src/backtest/run-backtest.js:235):');
     expect(text).toContain(' 40.0%      0.6 ms  :254  line 254 text');
     expect(text).toContain(' 20.0%      0.3 ms  :12  (inlined code)');
+  });
+});
+
+/**
+ * A hand-made sampling heap profile (`HeapProfiler.stopSampling`): `fill` allocates on two call paths (600 + 200 B),
+ * `buildResult` 1000 B, an anonymous function 100 B, the native `push` 100 B; the root and `runBacktest` none.
+ * Total 2000 B.
+ */
+const heapNode = (functionName: string, url: string, lineNumber: number, selfSize: number, children: HeapProfileNode[] = []): HeapProfileNode => ({ callFrame: { functionName, url, lineNumber }, selfSize, children });
+const FILL_URL = `${ROOT}/dist-bench/src/backtest/simulated-execution-client.js`;
+const heapProfile = heapNode('(root)', '', -1, 0, [
+  heapNode('runBacktest', `${ROOT}/dist-bench/src/backtest/run-backtest.js`, 36, 0, [
+    heapNode('fill', FILL_URL, 687, 600, [heapNode('push', '', -1, 100)]),
+    heapNode('buildResult', `${ROOT}/dist-bench/src/backtest/run-backtest.js`, 349, 1000),
+    heapNode('processCommands', FILL_URL, 156, 0, [heapNode('fill', FILL_URL, 687, 200)]),
+  ]),
+  heapNode('', `${ROOT}/dist-bench/bench/engine-fills.bench.js`, 57, 100),
+]);
+
+describe('bench heap profile summary', () => {
+  const s = summarizeHeapProfile(heapProfile, ROOT);
+
+  it('sums the bytes per function over its call paths, largest first, and per area', () => {
+    expect(s.totalBytes).toBe(2000);
+    expect(s.functions.map((f) => [f.name, f.file, f.line, f.bytes])).toEqual([
+      ['buildResult', 'src/backtest/run-backtest.js', 350, 1000],
+      ['fill', 'src/backtest/simulated-execution-client.js', 688, 800],
+      ['(anonymous)', 'bench/engine-fills.bench.js', 58, 100],
+      ['push', '', 0, 100],
+    ]);
+    expect(s.functions[1]!.share).toBeCloseTo(0.4, 12);
+    expect(s.areas.map((a) => [a.area, a.bytes])).toEqual([
+      ['src/backtest', 1800],
+      ['bench', 100],
+      ['(native)', 100],
+    ]);
+  });
+
+  it('prints bytes per run and per unit (a fill, a bar event) by area and function', () => {
+    const text = formatHeapSummary(s, { runs: 2, per: { unit: 'fill', count: 10 }, top: 2 });
+    expect(text).toContain('allocated 0.00 MiB per run (100 B per fill, 10 fills a run), sampled over 2 runs');
+    // src/backtest: 1800 B over 2 runs = 900 B a run (0.9 KiB), 90 B a fill.
+    expect(text).toContain(' 90.0%       0.9 KiB/run     90.0 B/fill  src/backtest');
+    expect(text).toContain('allocated by function (top 2 of 4):');
+    expect(text).toContain(' 40.0%       0.4 KiB/run     40.0 B/fill  fill  src/backtest/simulated-execution-client.js:688');
+    expect(text).not.toContain('(anonymous)');
+    const bare = formatHeapSummary(s, { runs: 1 });
+    expect(bare).toContain('allocated 0.00 MiB per run, sampled over 1 run');
+    expect(bare).toContain('  5.0%       0.1 KiB/run  push  ');
   });
 });
