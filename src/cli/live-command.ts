@@ -280,7 +280,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       io.out(`run ${status.runId} (${status.mode}, ${status.strategy}): ${running ? `running, pid ${pid}` : 'stopped'}; last bar ${status.lastBarTs > 0 ? formatUtc(status.lastBarTs) : '-'}; ${status.liveBars} live bars; equity ${status.equity.toFixed(2)}; trading ${status.tradingState}, venue breaker ${status.venueBreaker ?? 'closed'}${status.model ? `; model ${status.model.name} ${status.model.version}` : ''}`);
       io.out(formatTable(status.positions.map((p) => ({ instrument: p.instrument, position: p.quantity, entry: Number.isFinite(p.entryPrice) ? p.entryPrice : '', mark: p.mark }))));
       io.out(status.openOrders.length === 0 ? 'open orders: none' : formatTable(status.openOrders));
-      if (status.warmup !== undefined) io.out(`warm-up: tier ${status.warmup.tier} in ${(status.warmup.seconds * 1000).toFixed(0)} ms (${status.warmup.reason})${status.warmup.entryBlock !== undefined ? `; no new positions: ${status.warmup.entryBlock}` : ''}`);
+      if (status.warmup !== undefined) io.out(`warm-up: ${status.warmup.tier === 0 ? 'none' : `tier ${status.warmup.tier} in ${(status.warmup.seconds * 1000).toFixed(0)} ms`} (${status.warmup.reason})${status.warmup.entryBlock !== undefined ? `; no new positions: ${status.warmup.entryBlock}` : ''}`);
       if (status.tiers.length > 0) io.out(formatTable(status.tiers));
       for (const h of status.halted) io.out(`HALTED ${h.instrument}: ${h.reason}`);
       if (!running && status.stopLeftOver !== undefined) io.out(`ALERT the last stop was not done at the venue when the run ended: ${status.stopLeftOver} (tm live stop --flatten --now or tm live kill --now applies one again)`);

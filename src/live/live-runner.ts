@@ -110,9 +110,19 @@ export interface LiveRunnerConfig {
   readonly warmupGates?: WarmupGates;
 }
 
-/** How a start warmed up: tier 1 restored the saved state, tier 2 restored it and fetched the bars since, tier 3 replayed the warm-up from the venue. */
+/** 0: no warm-up; 1: the saved state; 2: the saved state and a gap fill; 3: the full warm-up from the venue (see {@link WarmupReport}). */
+export type WarmupTier = 0 | 1 | 2 | 3;
+
+/** The warm-up source metric's label of each tier (`trade_matrix_warmup_tier`). */
+const WARMUP_SOURCES = ['none', 'cache', 'store', 'venue'] as const satisfies Record<WarmupTier, string>;
+
+/**
+ * How a start warmed up: tier 1 restored the saved state, tier 2 restored it and fetched the bars since, tier 3 replayed
+ * the warm-up from the venue; tier 0: none, the run warms up on no bars (a strategy without warm-up, or the short life
+ * of `tm live stop|kill --now`, which ends before its first bar).
+ */
 export interface WarmupReport {
-  readonly tier: 1 | 2 | 3;
+  readonly tier: WarmupTier;
   /** Why this tier (why not a better one). */
   readonly reason: string;
   /** Bar sets replayed: from the saved state, then fetched. */
@@ -212,7 +222,7 @@ export interface LiveStatus {
   /** The model the signal stage runs (after a promotion: the version swapped in), absent without a model column. */
   readonly model?: { readonly name: string; readonly version: string };
   /** How this process warmed up, and why no new positions are opened now (warm-up protection, failed gates). */
-  readonly warmup?: { readonly tier: 1 | 2 | 3; readonly reason: string; readonly seconds: number; readonly entryBlock?: string };
+  readonly warmup?: { readonly tier: WarmupTier; readonly reason: string; readonly seconds: number; readonly entryBlock?: string };
   /** The run ended by a stop whose cancels or flatten the venue had not confirmed: what was left (see `stopLeftOver`). */
   readonly stopLeftOver?: string;
 }
@@ -506,7 +516,8 @@ export class LiveRunner {
     // The warm-up's bars closed in the past: the signal stage asks for their inputs at once.
     deps.signals?.knownUntil(liveFrom);
     const restored = await this.restoreSaved(liveFrom, warmup);
-    const tier: 1 | 2 | 3 = restored.restored === undefined ? 3 : restored.restored.lastTs + tf === liveFrom ? 1 : 2;
+    const tier: WarmupTier = warmup === 0 ? 0 : restored.restored === undefined ? 3 : restored.restored.lastTs + tf === liveFrom ? 1 : 2;
+    const fromSaved = tier === 1 || tier === 2;
     let cursor = restored.restored !== undefined ? restored.restored.lastTs : liveFrom - (warmup + 1) * tf;
     let warmed = restored.restored?.sets ?? 0;
     let fetched = 0;
@@ -517,7 +528,7 @@ export class LiveRunner {
     let fromJournal = 0;
     const fetchStart = performance.now();
     let firstFetchSeconds = 0;
-    while (tier === 3 ? warmed < warmup : cursor + tf < liveFrom) {
+    while (fromSaved ? cursor + tf < liveFrom : warmed < warmup) {
       const set = await deps.feed.next(cursor);
       if (set === undefined) {
         // A stop that asks for an action (cancel, flatten, the kill switch) needs the venue's books: the warm-up and the
@@ -552,10 +563,10 @@ export class LiveRunner {
     this.journal.release();
     const warmSeconds = (performance.now() - warmStart) / 1000;
     const reason = tier === 1 ? `saved state of ${new Date(cursor).toISOString()} restored and validated` : tier === 2 ? `saved state of ${new Date(restored.restored!.lastTs).toISOString()} restored and validated; ${fetched} bar sets since fetched` : restored.reason;
-    this.warmup = { tier, reason, restoredBars: restored.restored?.sets ?? 0, fetchedBars: fetched, journalSignals: fromJournal, fetchSeconds, firstFetchSeconds, seconds: warmSeconds, ...(this.strategyCheck !== undefined ? { strategyCheck: this.strategyCheck } : {}), ...(tier !== 3 && this.restorePhases !== undefined ? { restorePhases: this.restorePhases } : {}) };
+    this.warmup = { tier, reason, restoredBars: restored.restored?.sets ?? 0, fetchedBars: fetched, journalSignals: fromJournal, fetchSeconds, firstFetchSeconds, seconds: warmSeconds, ...(this.strategyCheck !== undefined ? { strategyCheck: this.strategyCheck } : {}), ...(fromSaved && this.restorePhases !== undefined ? { restorePhases: this.restorePhases } : {}) };
     this.journal.append({ k: 'event', t: liveFrom, e: 'warmup', id: `tier${tier}`, reason });
-    deps.log?.(`${restored.alert ? 'ALERT ' : ''}warm-up tier ${tier} (${warmed} bar sets in ${(warmSeconds * 1000).toFixed(1)} ms): ${reason}${tier === 2 ? `; ${fromJournal} signals from the journal` : ''}`);
-    deps.metrics?.warmedUp(kernel, warmed, warmSeconds, deps.signals, tier === 1 ? 'cache' : tier === 2 ? 'store' : 'venue');
+    deps.log?.(tier === 0 ? `no warm-up: ${reason}` : `${restored.alert ? 'ALERT ' : ''}warm-up tier ${tier} (${warmed} bar sets in ${(warmSeconds * 1000).toFixed(1)} ms): ${reason}${tier === 2 ? `; ${fromJournal} signals from the journal` : ''}`);
+    deps.metrics?.warmedUp(kernel, warmed, warmSeconds, deps.signals, WARMUP_SOURCES[tier]);
     this.nextFunding = Math.ceil((liveFrom + tf) / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS;
     cursor = liveFrom - tf;
 
@@ -587,7 +598,7 @@ export class LiveRunner {
       this.noteLostFound(false); // its differences are journaled and counted already
     }
     // No new positions while a restart settles (warm-up protection), nor after a warm-up window that fails the gates.
-    await this.applyEntryBlocks(saved !== undefined || tier < 3);
+    await this.applyEntryBlocks(saved !== undefined || fromSaved);
     this.persist(cursor, liveBars);
     await this.saveRunnerState();
     deps.log?.(`ready: ${warmed} warm-up bars replayed, ${differences.length} reconciliation differences; ${this.stopRequest !== undefined ? `applying the stop "${this.stopRequest}" before any bar` : `trading from ${new Date(liveFrom).toISOString()}`}`);
@@ -734,7 +745,7 @@ export class LiveRunner {
   private async restoreSaved(liveFrom: number, warmup: number): Promise<{ readonly restored?: RestoredState; readonly reason: string; readonly alert: boolean }> {
     const { config, deps, tf } = this;
     const st = config.stateStore;
-    if (warmup === 0) return { reason: 'no warm-up bars to restore', alert: false };
+    if (warmup === 0) return { reason: 'the run warms up on no bars', alert: false };
     if (st === undefined) return { reason: 'no state store: full warm-up from the venue', alert: false };
     const ids = config.instruments.map((x) => x.id);
     const signals = deps.signals;

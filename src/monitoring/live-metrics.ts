@@ -205,8 +205,8 @@ export class LiveMetrics {
     this.metrics.stateStoreOperation(STORE_OPERATION, seconds, ok);
   }
 
-  /** Warm-up done (`bars` bar times replayed in `seconds`) by `tier` (cache: the saved state, store: saved state + gap fill, venue: full bootstrap). */
-  warmedUp(kernel: Kernel, bars: number, seconds: number, signals?: Pick<ObservedSignals, 'model'>, tier: 'cache' | 'store' | 'venue' = 'venue'): void {
+  /** Warm-up done (`bars` bar times replayed in `seconds`) by `tier` (cache: the saved state, store: saved state + gap fill, venue: full bootstrap, none: a run that warms up on no bars). */
+  warmedUp(kernel: Kernel, bars: number, seconds: number, signals?: Pick<ObservedSignals, 'model'>, tier: 'cache' | 'store' | 'venue' | 'none' = 'venue'): void {
     const { metrics, options } = this;
     // The model in use, from the start (its swap outcomes at 0: a refused promotion is an increase).
     const model = signals?.model;

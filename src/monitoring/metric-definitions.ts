@@ -130,7 +130,7 @@ export const METRIC_DEFINITIONS = [
   c('trade_matrix_circuit_breaker_transitions_total', 'breaker', ['strategy', 'state', 'reason'], 'Circuit breaker transitions, by new state and reason.'),
   g('trade_matrix_consecutive_losses', 'breaker', ['strategy'], 'Losing round trips in a row.'),
   // warm-up
-  g('trade_matrix_warmup_tier', 'warmup', ['tier'], 'Warm-up source in use (value 1 on the active tier: cache, store, venue).'),
+  g('trade_matrix_warmup_tier', 'warmup', ['tier'], 'Warm-up source in use (value 1 on the active tier: cache, store, venue; none for a run that warms up on no bars).'),
   g('trade_matrix_warmup_duration_seconds', 'warmup', [], 'Duration of the last warm-up.'),
   g('trade_matrix_warmup_bars', 'warmup', ['instrument'], 'Bars loaded during warm-up.'),
   g('trade_matrix_runner_ready', 'warmup', [], '1 when warmed up, reconciled and the breaker is not open (what /readyz reports).'),

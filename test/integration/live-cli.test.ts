@@ -132,7 +132,12 @@ describe('tm live --paper (child process, local venue)', () => {
     expect(kill.code).toBe(0);
     expect(kill.out).toMatch(/run clin stopped: 0 open orders, positions BTCUSDT-LINEAR\.BYBIT 0, ETHUSDT-LINEAR\.BYBIT 0; HALTED/);
     const after = JSON.parse((await runTm(['live', 'status', '--dir', runDir, '--json'])).out) as { running: boolean; tradingState: string; lastBarTs: number; liveBars: number };
-    expect(after).toMatchObject({ running: false, tradingState: 'HALTED', lastBarTs: held.lastBarTs, liveBars: 0 }); // no bar in the short life
+    expect(after).toMatchObject({ running: false, tradingState: 'HALTED', lastBarTs: held.lastBarTs, liveBars: 0, warmup: { tier: 0, reason: 'the run warms up on no bars' } }); // no bar in the short life
+    // Its status says it warmed up on nothing (not a tier-3 bootstrap from the venue), as its journal does.
+    expect((await runTm(['live', 'status', '--dir', runDir])).out).toContain('warm-up: none (the run warms up on no bars)');
+    const warmups = readFileSync(join(runDir, 'journal.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"e":"warmup"')).map((l) => (JSON.parse(l) as { id: string }).id);
+    expect(warmups.at(-1)).toBe('tier0');
+    expect(warmups.slice(0, -1)).not.toContain('tier0');
     expect(JSON.parse(readFileSync(join(runDir, 'state.json'), 'utf8'))).toMatchObject({ lastBarTs: held.lastBarTs, liveBars: held.liveBars });
     expect(existsSync(join(runDir, 'control.json'))).toBe(false);
     const replay = await runTm(['replay', join(runDir, 'journal.jsonl')]);
