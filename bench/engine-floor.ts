@@ -9,6 +9,8 @@ export interface FloorFigure {
   readonly value: number;
   readonly rounds: readonly number[];
   readonly fills?: number;
+  /** The operating system's part of the timed runs (`fills-no-orders`: see engine-fills' KernelTime). */
+  readonly kernel?: { readonly systemMsPerRun: number; readonly minorPageFaultsPerRun: number };
 }
 
 /**
