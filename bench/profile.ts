@@ -35,7 +35,7 @@ const WORKLOADS: Record<string, () => Promise<Workload>> = {
 
 const USAGE = `usage: npm run bench:profile -- <${Object.keys(WORKLOADS).join('|')}> [--heap] [--runs N] [--interval N] [--top N] [--detail N] [--lines N]
   --heap         where the memory goes instead of the time: V8's sampling heap profiler, objects the collector
-                 freed included (bytes allocated per run, per order or bar event, by area and function)
+                 freed included (bytes allocated per run, per fill or bar event, by area and function)
   --runs N       backtests profiled after the warm-up (default: engine-bars 1000, engine-fills 40, engine-fills-no-orders 60;
                  with --heap a tenth of that)
   --interval N   sampling interval: microseconds (default 100); with --heap, bytes (default 512)
