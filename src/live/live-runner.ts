@@ -22,7 +22,7 @@ import { bookExecutions, EXECUTION_MARGIN_MS, haltForPositionMismatch, positionM
 import { loadRunnerState, saveRunnerState, writeRunnerFile, type LiveRunnerState, type LostOrder } from './runner-state.js';
 import { readJournalTail } from './journal.js';
 import { DEFAULT_MAX_STATE_AGE_MS, DEFAULT_VALIDATE_BARS, loadSavedState, RecentBars, savedSnapshots, strategyDifferences, VALIDATE_TOLERANCE, type RestoredState, type StrategySummary } from './saved-signal-state.js';
-import { acquireRunLock, type RunLock } from './run-lock.js';
+import { acquireRunLock, RunLockError, type RunLock } from './run-lock.js';
 import { applyShutdown, shutdownAction, stopLeftOver, type StopActions } from './shutdown.js';
 import { warmupGateVerdict, type WarmupGates, type WarmupGateVerdict } from './warmup-gates.js';
 import type { StateStore } from '../engine/state-store.js';
@@ -169,6 +169,8 @@ export interface LiveRunnerDeps {
    * leaves the request for the next start.
    */
   readonly stopDone?: (requestId: number) => void;
+  /** Takes the run folder for the life (default {@link acquireRunLock} of the platform's kind; tests pass the lock-file kind). */
+  readonly lock?: (dir: string) => Promise<RunLock>;
 }
 
 /** What a run did in this process. */
@@ -438,16 +440,18 @@ export class LiveRunner {
   /**
    * Starts (or restarts) the run and processes bars until stopped or `maxBars` live bars were processed. One life per
    * run folder: the folder is taken for the whole life ({@link acquireRunLock}), a second life started meanwhile is
-   * refused before it reads or writes anything of the run (@throws RunLockError `run_locked`).
+   * refused before it reads or writes anything of the run (@throws RunLockError `run_locked`); a life whose lock file
+   * another process took ends before its next bar (@throws RunLockError `run_lock_lost`).
    */
   async run(): Promise<LiveRunSummary> {
     let lock: RunLock;
     try {
-      lock = await acquireRunLock(this.config.dir);
+      lock = await (this.deps.lock ?? acquireRunLock)(this.config.dir);
     } catch (e) {
       this.journal.close();
       throw e;
     }
+    this.lock = lock;
     try {
       return await this.runLocked();
     } finally {
@@ -625,6 +629,7 @@ export class LiveRunner {
         stopReason = this.stopRequest ?? 'interrupted';
         break;
       }
+      this.checkLock();
       const venue = deps.venue;
       if (venue !== undefined) {
         // What happened at the venue up to this bar's close (fills of the orders sent at the last close) is booked
@@ -720,6 +725,22 @@ export class LiveRunner {
   }
 
   private pending: LiveBarSet | undefined;
+  /** The run folder's lock, held for the life. */
+  private lock: RunLock | undefined;
+
+  /**
+   * Before each bar: this life still holds the run folder. A lock file can be taken from it (the lock file's one race,
+   * or a start after somebody removed the file by hand): the life then ends at once, as a crash does, sending and
+   * saving nothing more (the other life owns the folder now; its reconciliation takes over what this one left).
+   * @throws RunLockError `run_lock_lost` naming the process that holds it now.
+   */
+  private checkLock(): void {
+    const lost = this.lock?.lost();
+    if (lost === undefined) return;
+    const who = lost.pid === undefined ? 'no process' : `process ${lost.pid}`;
+    this.deps.log?.(`ALERT run folder ${this.config.dir}: its lock ${this.lock!.name} names ${who}, not this one (${process.pid}): this life ends at once, sending and saving nothing more`);
+    throw new RunLockError('run_lock_lost', `run folder ${this.config.dir} was taken from this process (its lock names ${who}): the life ended before its next bar`, { dir: this.config.dir, ...(lost.pid !== undefined ? { pid: lost.pid } : {}) });
+  }
   /** The last warm-up's worth of bar sets (the runner state saved to the state store). */
   private recent = new RecentBars(0, 0);
   /** Stale-input events delivered up to this count (a replay of saved bars delivers each at its own bar). */

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/support/shared-data.js';
@@ -119,5 +119,33 @@ describe('acquireRunLock (lock file)', () => {
     await lock.release();
     expect(readFileSync(path, 'utf8')).toBe('1\n');
     expect((await refusal(dir, 'darwin')).context).toMatchObject({ pid: 1 });
+  });
+
+  it('says when it was lost: a file of another process, or one naming none; a removed file is published again', async () => {
+    const dir = join(tempDir('tm-run-lock-'), 'run');
+    const path = join(dir, 'run.lock');
+    const lock = await acquireRunLock(dir, { platform: 'darwin' });
+    expect(lock.lost()).toBeUndefined();
+    // Removed by hand: this process publishes it again, so a start after that is refused.
+    unlinkSync(path);
+    expect(lock.lost()).toBeUndefined();
+    expect(readFileSync(path, 'utf8')).toBe(`${process.pid}\n`);
+    expect((await refusal(dir, 'darwin')).context).toMatchObject({ pid: process.pid });
+    expect(readdirSync(dir)).toEqual(['run.lock']); // no file of its own left beside it
+    // Taken by another start (the race left, or a start between the removal and this check).
+    writeFileSync(path, '1\n');
+    expect(lock.lost()).toEqual({ pid: 1 });
+    writeFileSync(path, 'x\n');
+    expect(lock.lost()).toEqual({});
+    await lock.release();
+    expect(readFileSync(path, 'utf8')).toBe('x\n');
+  });
+});
+
+describe('RunLock.lost (Linux socket)', () => {
+  it('is never lost while the process lives (the kernel holds the socket)', async () => {
+    const lock = await acquireRunLock(join(tempDir('tm-run-lock-'), 'run'), { platform: 'linux' });
+    expect(lock.lost()).toBeUndefined();
+    await lock.release();
   });
 });

@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { AppError } from '../core/app-error.js';
 
-export type RunLockErrorCode = 'run_locked';
-/** Another process holds the run folder (`context.pid`: its process id, when it answered). */
+export type RunLockErrorCode = 'run_locked' | 'run_lock_lost';
+/** Another process holds the run folder (`context.pid`: its process id, when it answered), or took it from this one. */
 export class RunLockError extends AppError<RunLockErrorCode> {}
 
 /** One process per run folder: held from a life's start to its end. */
@@ -14,6 +14,13 @@ export interface RunLock {
   readonly name: string;
   /** Frees the run folder for the next life (a process that dies frees it too: Linux at once, elsewhere at the next start). */
   release(): Promise<void>;
+  /**
+   * Undefined while this process still holds the lock; else who holds it now (`pid`, when the lock says). Only the lock
+   * file can be lost: to the race {@link fileLock} leaves, or to a start after somebody removed the file by hand (a
+   * removed file is published again, with this process's id, when no other start took its place). The kernel's socket
+   * is held until the process ends.
+   */
+  lost(): { readonly pid?: number } | undefined;
 }
 
 /**
@@ -85,7 +92,7 @@ async function socketLock(dir: string): Promise<RunLock> {
     throw locked(dir, (await ask(`\0${name}`)).pid);
   }
   server.unref(); // the lock never keeps a finished life's process alive
-  return { name, release: () => closeServer(server) };
+  return { name, release: () => closeServer(server), lost: () => undefined };
 }
 
 function closeServer(server: Server): Promise<void> {
@@ -117,12 +124,12 @@ function ask(path: string): Promise<{ readonly connected: boolean; readonly pid?
  * replaced: both held). A stale file (its process gone, or no id in it) is taken over by moving it aside (a rename:
  * of two starts that found it, one moves it) and checking what was moved: a lock another start published in the
  * meantime is put back, and this start is refused. The one race left: a third start that finds no file in the
- * instant between that move and the putting back.
+ * instant between that move and the putting back; the life it takes the file from finds out before its next bar
+ * ({@link RunLock.lost}) and ends.
  */
 function fileLock(dir: string, steps: LockFileSteps): RunLock {
   const path = join(dir, 'run.lock');
-  const own = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  writeFileSync(own, `${process.pid}\n`, { flag: 'wx' });
+  const own = ownFile(path);
   try {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -131,6 +138,22 @@ function fileLock(dir: string, steps: LockFileSteps): RunLock {
           name: path,
           release: async () => {
             if (filePid(path) === process.pid) unlinkSync(path);
+          },
+          lost: () => {
+            if (filePid(path) === process.pid) return undefined;
+            if (!existsSync(path)) {
+              // Removed (by hand): published again, whole, unless a start took its place meanwhile.
+              const again = ownFile(path);
+              try {
+                steps.linkSync(again, path);
+              } catch (e) {
+                if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+              } finally {
+                unlinkSync(again);
+              }
+            }
+            const pid = filePid(path);
+            return pid === process.pid ? undefined : pid === undefined ? {} : { pid };
           },
         };
       } catch (e) {
@@ -143,6 +166,13 @@ function fileLock(dir: string, steps: LockFileSteps): RunLock {
   } finally {
     unlinkSync(own);
   }
+}
+
+/** A new file of this process's own beside the lock file `path`, holding its process id (to be linked to `path`). */
+function ownFile(path: string): string {
+  const own = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(own, `${process.pid}\n`, { flag: 'wx' });
+  return own;
 }
 
 /** Moves the stale `path` aside and removes it; puts back (and refuses) a live lock that replaced it meanwhile. */
