@@ -152,4 +152,48 @@ describe('acquireRunLock (lock file), races', () => {
     expect(held.every((x) => !(x instanceof Error))).toBe(true); // both others hold: the documented race
     expect(fs.readdirSync(dir)).toEqual(['run.lock']);
   });
+
+  it('a holder that publishes its removed file again loses to a start that linked first: lost, naming it', async () => {
+    const dir = join(tempDir('tm-run-lock-race-'), 'run');
+    const path = join(dir, 'run.lock');
+    let links = 0;
+    const steps: LockFileSteps = {
+      renameSync: (a, b) => fs.renameSync(a, b),
+      linkSync: (a, b) => {
+        // The holder's second link is its republishing: another start (pid 1, alive) linked just before it.
+        if (++links === 2) fs.writeFileSync(path, '1\n', { flag: 'wx' });
+        fs.linkSync(a, b);
+      },
+    };
+    const lock = await acquireRunLock(dir, { platform: 'darwin', steps });
+    fs.unlinkSync(path); // removed by hand
+    expect(lock.lost()).toStrictEqual({ pid: 1 });
+    expect(links).toBe(2);
+    expect(fs.readdirSync(dir)).toEqual(['run.lock']); // its own file is not left behind
+    await lock.release();
+    expect(fs.readFileSync(path, 'utf8')).toBe('1\n');
+  });
+
+  it('a republishing link that fails otherwise (no hard links: EPERM) is that error', async () => {
+    const dir = join(tempDir('tm-run-lock-race-'), 'run');
+    let links = 0;
+    const steps: LockFileSteps = {
+      renameSync: (a, b) => fs.renameSync(a, b),
+      linkSync: (a, b) => {
+        if (++links === 2) throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' });
+        fs.linkSync(a, b);
+      },
+    };
+    const lock = await acquireRunLock(dir, { platform: 'darwin', steps });
+    fs.unlinkSync(join(dir, 'run.lock'));
+    let thrown: unknown;
+    try {
+      lock.lost();
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toMatchObject({ code: 'EPERM' });
+    expect(fs.readdirSync(dir)).toEqual([]);
+    await lock.release();
+  });
 });

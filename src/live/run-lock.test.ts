@@ -134,9 +134,9 @@ describe('acquireRunLock (lock file)', () => {
     expect(readdirSync(dir)).toEqual(['run.lock']); // no file of its own left beside it
     // Taken by another start (the race left, or a start between the removal and this check).
     writeFileSync(path, '1\n');
-    expect(lock.lost()).toEqual({ pid: 1 });
+    expect(lock.lost()).toStrictEqual({ pid: 1 });
     writeFileSync(path, 'x\n');
-    expect(lock.lost()).toEqual({});
+    expect(lock.lost()).toStrictEqual({});
     await lock.release();
     expect(readFileSync(path, 'utf8')).toBe('x\n');
   });
