@@ -143,14 +143,7 @@ function fileLock(dir: string, steps: LockFileSteps): RunLock {
             if (filePid(path) === process.pid) return undefined;
             if (!existsSync(path)) {
               // Removed (by hand): published again, whole, unless a start took its place meanwhile.
-              const again = ownFile(path);
-              try {
-                steps.linkSync(again, path);
-              } catch (e) {
-                if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-              } finally {
-                unlinkSync(again);
-              }
+              linkUnlessTaken(steps, ownFile(path), path);
             }
             const pid = filePid(path);
             return pid === process.pid ? undefined : pid === undefined ? {} : { pid };
@@ -165,6 +158,17 @@ function fileLock(dir: string, steps: LockFileSteps): RunLock {
     }
   } finally {
     unlinkSync(own);
+  }
+}
+
+/** Links `file` to `path` unless a file is there already (a start took it), and removes `file` either way. */
+function linkUnlessTaken(steps: LockFileSteps, file: string, path: string): void {
+  try {
+    steps.linkSync(file, path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  } finally {
+    unlinkSync(file);
   }
 }
 
@@ -188,13 +192,7 @@ function takeOverStale(dir: string, path: string, own: string, steps: LockFileSt
   if (moved !== undefined && alive(moved)) {
     // A start published its lock between this one's look and its move: that lock stands (unless a third start
     // published one in the instant it was away: the race left).
-    try {
-      steps.linkSync(aside, path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    } finally {
-      unlinkSync(aside);
-    }
+    linkUnlessTaken(steps, aside, path);
     throw locked(dir, moved);
   }
   unlinkSync(aside);
