@@ -459,6 +459,20 @@ export class LiveRunner {
     }
   }
 
+  /**
+   * Before each bar: this life still holds the run folder. A lock file can be taken from it (the lock file's one race,
+   * or a start after somebody removed the file by hand): the life then ends at once, as a crash does, sending and
+   * saving nothing more (the other life owns the folder now; its reconciliation takes over what this one left).
+   * @throws RunLockError `run_lock_lost` naming the process that holds it now.
+   */
+  private checkLock(): void {
+    const lost = this.lock?.lost();
+    if (lost === undefined) return;
+    const who = lost.pid === undefined ? 'no process' : `process ${lost.pid}`;
+    this.deps.log?.(`ALERT run folder ${this.config.dir}: its lock ${this.lock!.name} names ${who}, not this one (${process.pid}): this life ends at once, sending and saving nothing more`);
+    throw new RunLockError('run_lock_lost', `run folder ${this.config.dir} was taken from this process (its lock names ${who}): the life ended before its next bar`, { dir: this.config.dir, ...(lost.pid !== undefined ? { pid: lost.pid } : {}) });
+  }
+
   private async runLocked(): Promise<LiveRunSummary> {
     const { config, deps, kernel, tf } = this;
     this.started = true;
@@ -728,19 +742,6 @@ export class LiveRunner {
   /** The run folder's lock, held for the life. */
   private lock: RunLock | undefined;
 
-  /**
-   * Before each bar: this life still holds the run folder. A lock file can be taken from it (the lock file's one race,
-   * or a start after somebody removed the file by hand): the life then ends at once, as a crash does, sending and
-   * saving nothing more (the other life owns the folder now; its reconciliation takes over what this one left).
-   * @throws RunLockError `run_lock_lost` naming the process that holds it now.
-   */
-  private checkLock(): void {
-    const lost = this.lock?.lost();
-    if (lost === undefined) return;
-    const who = lost.pid === undefined ? 'no process' : `process ${lost.pid}`;
-    this.deps.log?.(`ALERT run folder ${this.config.dir}: its lock ${this.lock!.name} names ${who}, not this one (${process.pid}): this life ends at once, sending and saving nothing more`);
-    throw new RunLockError('run_lock_lost', `run folder ${this.config.dir} was taken from this process (its lock names ${who}): the life ended before its next bar`, { dir: this.config.dir, ...(lost.pid !== undefined ? { pid: lost.pid } : {}) });
-  }
   /** The last warm-up's worth of bar sets (the runner state saved to the state store). */
   private recent = new RecentBars(0, 0);
   /** Stale-input events delivered up to this count (a replay of saved bars delivers each at its own bar). */

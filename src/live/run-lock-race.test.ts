@@ -39,6 +39,19 @@ async function contested(dir: string, at: keyof LockFileSteps): Promise<{ first:
 
 const holds = (outcome: unknown) => !(outcome instanceof Error);
 
+/** Steps that run `before` just before the second link to `run.lock`: a holder's republishing of its removed file (RunLock.lost). */
+function beforeRepublishing(before: () => void): LockFileSteps & { readonly links: () => number } {
+  let links = 0;
+  return {
+    renameSync: (a, b) => fs.renameSync(a, b),
+    linkSync: (a, b) => {
+      if (++links === 2) before();
+      fs.linkSync(a, b);
+    },
+    links: () => links,
+  };
+}
+
 /** A run folder whose lock file names a process that does not exist (pid 999999999): stale. */
 function staleFolder(): { readonly dir: string; readonly path: string } {
   const dir = join(tempDir('tm-run-lock-race-'), 'run');
@@ -156,19 +169,12 @@ describe('acquireRunLock (lock file), races', () => {
   it('a holder that publishes its removed file again loses to a start that linked first: lost, naming it', async () => {
     const dir = join(tempDir('tm-run-lock-race-'), 'run');
     const path = join(dir, 'run.lock');
-    let links = 0;
-    const steps: LockFileSteps = {
-      renameSync: (a, b) => fs.renameSync(a, b),
-      linkSync: (a, b) => {
-        // The holder's second link is its republishing: another start (pid 1, alive) linked just before it.
-        if (++links === 2) fs.writeFileSync(path, '1\n', { flag: 'wx' });
-        fs.linkSync(a, b);
-      },
-    };
+    // Another start (pid 1, alive) links just before the holder republishes.
+    const steps = beforeRepublishing(() => fs.writeFileSync(path, '1\n', { flag: 'wx' }));
     const lock = await acquireRunLock(dir, { platform: 'darwin', steps });
     fs.unlinkSync(path); // removed by hand
     expect(lock.lost()).toStrictEqual({ pid: 1 });
-    expect(links).toBe(2);
+    expect(steps.links()).toBe(2);
     expect(fs.readdirSync(dir)).toEqual(['run.lock']); // its own file is not left behind
     await lock.release();
     expect(fs.readFileSync(path, 'utf8')).toBe('1\n');
@@ -176,14 +182,9 @@ describe('acquireRunLock (lock file), races', () => {
 
   it('a republishing link that fails otherwise (no hard links: EPERM) is that error', async () => {
     const dir = join(tempDir('tm-run-lock-race-'), 'run');
-    let links = 0;
-    const steps: LockFileSteps = {
-      renameSync: (a, b) => fs.renameSync(a, b),
-      linkSync: (a, b) => {
-        if (++links === 2) throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' });
-        fs.linkSync(a, b);
-      },
-    };
+    const steps = beforeRepublishing(() => {
+      throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' });
+    });
     const lock = await acquireRunLock(dir, { platform: 'darwin', steps });
     fs.unlinkSync(join(dir, 'run.lock'));
     let thrown: unknown;

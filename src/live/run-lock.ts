@@ -140,12 +140,12 @@ function fileLock(dir: string, steps: LockFileSteps): RunLock {
             if (filePid(path) === process.pid) unlinkSync(path);
           },
           lost: () => {
-            if (filePid(path) === process.pid) return undefined;
-            if (!existsSync(path)) {
+            let pid = filePid(path);
+            if (pid === undefined && !existsSync(path)) {
               // Removed (by hand): published again, whole, unless a start took its place meanwhile.
               linkUnlessTaken(steps, ownFile(path), path);
+              pid = filePid(path);
             }
-            const pid = filePid(path);
             return pid === process.pid ? undefined : pid === undefined ? {} : { pid };
           },
         };
