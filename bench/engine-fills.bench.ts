@@ -110,6 +110,25 @@ export async function engineRates(spec: BacktestSpec, strategy: Strategy): Promi
   return { rates, pauses: await gc.stop(), kernel, fills };
 }
 
+const RECORD_ROUNDS = 5;
+
+/**
+ * Milliseconds to read a result's fill and trade records once (built on that read), median of {@link RECORD_ROUNDS}
+ * runs, each timed apart from its run; with the number of records read.
+ */
+function recordsReadMs(spec: BacktestSpec, strategy: Strategy): { ms: number; fills: number; trades: number } {
+  const times: number[] = [];
+  let fills = 0, trades = 0;
+  for (let k = 0; k < RECORD_ROUNDS; k++) {
+    const result = runBacktest(spec, strategy);
+    const t0 = performance.now();
+    fills = result.fills.length;
+    trades = result.trades.length;
+    times.push(performance.now() - t0);
+  }
+  return { ms: Math.round(median(times) * 100) / 100, fills, trades };
+}
+
 /**
  * The operating system's part of the timed runs (process.resourceUsage over them, per run): system CPU time (every
  * thread of the process: the collector's helpers too) and minor page faults, most of them first touches of memory the
@@ -188,7 +207,7 @@ export function fillsBenchSpec(frame: BarFrame): BacktestSpec {
 }
 
 /**
- * Bars per second of a full `runBacktest` (kernel, simulated venue, fills, result assembly) of {@link smaReversal}
+ * Bars per second of a full `runBacktest` (kernel, simulated venue, fills, result assembly; the fill and trade records are built when first read: see `details.records`) of {@link smaReversal}
  * on the Binance USDT-M BTCUSDT 1-minute file (2025-05-04..2025-06-24, 73,139 bars) repeated 5 times back to back
  * (365,695 bars, ~14,750 fills), the strategy's own SMAs included. Median of 15 timed runs after 5 warm-up runs
  * (garbage collection lands on some runs more than others: single runs spread from about 55 to 110 ms).
@@ -201,6 +220,7 @@ const bench: Benchmark = {
     const strategy = smaReversal();
     const { rates, pauses, kernel, fills } = await engineRates(spec, strategy);
     const value = Math.round(median(rates));
+    const records = recordsReadMs(spec, strategy);
     const floor = floorInChild('fills');
     const noOrders = floorInChild('fills-no-orders');
     // Time per run with orders minus without, per order: what an order's whole cycle costs (submit, accept, fill, position, trip, records).
@@ -223,6 +243,13 @@ const bench: Benchmark = {
           what: 'garbage-collector pauses (perf_hooks gc entries) during the timed runs, per run',
         },
         kernel: { ...kernel, what: KERNEL_WHAT },
+        records: {
+          value: records.ms,
+          unit: 'ms',
+          fills: records.fills,
+          trades: records.trades,
+          what: `median over ${RECORD_ROUNDS} runs of the time to read result.fills and result.trades once after a run (the records are built on that first read, outside the timed runs: a run read only for its curve and totals builds none)`,
+        },
         input: 'binance-futures BTCUSDT-1m-2025-05_06 (73,139 bars) repeated 5x (../shared/data), Bybit BTCUSDT perp rules, 1 bp slippage',
         strategy: 'SMA(10)/SMA(30) crossover reversing ±1 BTC on every cross, running sums in the strategy',
         withoutOrders: {

@@ -125,6 +125,32 @@ describe('runBacktest: hooks, timers, stop and resume', () => {
     expect(inspected[0]!.portfolio.quantity[0]).toBe(1);
   });
 
+  it('the fill and trade records are built on first read, once, from the run as it ended (later kernel bookings are not in them)', () => {
+    const inspected: Kernel[] = [];
+    const strategy = scriptStrategy({
+      0: (ctx) => ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 1 }),
+      2: (ctx) => ctx.submitOrder({ instrument: 0, side: 'sell', type: 'market', quantity: 1 }),
+    });
+    const r = runBacktest(backtestSpec(frame, [A]), strategy, { inspect: (kernel) => void inspected.push(kernel) });
+    const kernel = inspected[0]!;
+    // Booked after the result was built: one more fill, and one more closed round trip.
+    kernel.fillLog.push({ instrument: 0, clientOrderId: 'late', side: 'buy', quantity: 1, price: 100, fee: 0, liquidity: 'taker', tsEvent: 1, tsInit: 1 });
+    kernel.tracker.onFill(0, 1, 0, 1, 1, 100, 0, 0);
+    kernel.tracker.onFill(0, 2, 1, 0, -1, 101, 0, 1);
+    expect(kernel.fillLog.length).toBe(3);
+    expect(kernel.tracker.closedCount).toBe(2);
+    expect(r.fills.map((f) => [f.side, f.quantity, f.price])).toEqual([['buy', 1, 100], ['sell', 1, 102]]);
+    expect(r.trades).toHaveLength(1);
+    expect(r.trades[0]).toMatchObject({ instrument: A.id, direction: 'long', entryPrice: 100, exitPrice: 102, quantity: 1 });
+    expect(r.fills).toBe(r.fills);
+    expect(r.trades).toBe(r.trades);
+    // Read like data: JSON and spreads carry them.
+    const json = JSON.parse(JSON.stringify(r)) as { fills: unknown[]; trades: unknown[] };
+    expect(json.fills).toEqual(r.fills);
+    expect(json.trades).toEqual(r.trades);
+    expect({ ...r }.fills).toBe(r.fills);
+  });
+
   it('a timer fires at its time, before the bar that closes then reaches the strategy', () => {
     const log: string[] = [];
     const strategy: Strategy = {

@@ -3,6 +3,7 @@ import type { Instrument } from '../core/instrument.js';
 import { timeframeMs } from '../core/time.js';
 import type { BarFrame } from '../data/bar-frame.js';
 import { TestClock } from '../engine/clock.js';
+import type { FillLog } from '../engine/fill-log.js';
 import { EngineError, Kernel, type KernelState } from '../engine/kernel.js';
 import type { RiskLimits } from '../engine/risk/risk-limits.js';
 import type { Strategy } from '../engine/strategy.js';
@@ -450,20 +451,12 @@ export function buildResult(
   windowStart = -Infinity,
 ): BacktestResult {
   const ids = spec.instruments.map((x) => x.id);
-  // Plain literals, no spread: a spread builds each record through the generic copy path (several times the time
-  // and memory of a literal, on every fill of a run).
-  // Straight from the kernel's compact fill log: no Fill objects in between.
-  const log = kernel.fillLog;
-  const fills: FillRecord[] = [];
-  for (let k = 0; k < log.length; k++) {
-    const r: { -readonly [K in keyof FillRecord]: FillRecord[K] } = {
-      ts: log.tsEventOf(k), instrument: ids[log.instrumentOf(k)]!, clientOrderId: log.clientOrderIdOf(k), side: log.sideOf(k),
-      quantity: log.quantityOf(k), price: log.priceOf(k), fee: log.feeOf(k), liquidity: log.liquidityOf(k),
-    };
-    if (log.isLiquidation(k)) r.reason = 'liquidation';
-    fills.push(r);
-  }
-  const trades: TradeRecord[] = kernel.tracker.tripsNamed(ids);
+  // The fill and trade records are built when first read (then kept), from the kernel's compact logs as they are
+  // now: a run whose caller reads only the curve and the totals (a sweep's metrics) builds none of them. Built at
+  // once they were a quarter of engine-fills' allocation, and kept alive while the next run's collections copied them.
+  const log = kernel.fillLog, tracker = kernel.tracker;
+  const fillCount = log.length, tripCount = tracker.closedCount;
+  let fills: FillRecord[] | undefined, trades: TradeRecord[] | undefined;
   const notes = [...(spec.notes ?? [])];
   const fallback = (spec.funding as { fallbackUsed?: { count: number; first: number; last: number }[]; fallback?: { kind: string; rate?: number } }).fallbackUsed;
   if (fallback) {
@@ -499,8 +492,12 @@ export function buildResult(
       position: positions[i]!,
       ...(pnl ? { pnl: pnl[i]! } : {}),
     })),
-    fills,
-    trades,
+    get fills(): readonly FillRecord[] {
+      return (fills ??= fillRecords(log, ids, fillCount));
+    },
+    get trades(): readonly TradeRecord[] {
+      return (trades ??= tracker.tripsNamed(ids, tripCount));
+    },
     funding: kernel.fundingEvents.map((e) => ({ ts: e.ts, instrument: ids[e.instrument]!, rate: e.rate, markPrice: e.markPrice, position: e.position, payment: e.payment, source: e.source })),
     notes,
     turnoverNotional: sum(p.turnover),
@@ -514,6 +511,22 @@ export function buildResult(
     ...annotationsOf(kernel, ids, windowStart),
     ...(risk !== undefined ? { risk } : {}),
   };
+}
+
+/** The first `count` fills of `log` as result records, instruments named by `ids`. */
+function fillRecords(log: FillLog, ids: readonly string[], count: number): FillRecord[] {
+  // Plain literals, no spread: a spread builds each record through the generic copy path (several times the time
+  // and memory of a literal, on every fill of a run).
+  const fills: FillRecord[] = [];
+  for (let k = 0; k < count; k++) {
+    const r: { -readonly [K in keyof FillRecord]: FillRecord[K] } = {
+      ts: log.tsEventOf(k), instrument: ids[log.instrumentOf(k)]!, clientOrderId: log.clientOrderIdOf(k), side: log.sideOf(k),
+      quantity: log.quantityOf(k), price: log.priceOf(k), fee: log.feeOf(k), liquidity: log.liquidityOf(k),
+    };
+    if (log.isLiquidation(k)) r.reason = 'liquidation';
+    fills.push(r);
+  }
+  return fills;
 }
 
 /** What the pre-trade risk engine did (denials per rule, state changes, flattens), noted; undefined when nothing. */

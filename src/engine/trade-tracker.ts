@@ -68,13 +68,19 @@ export class TradeTracker {
     return this.built;
   }
 
+  /** Number of closed round trips. */
+  get closedCount(): number {
+    return this.count;
+  }
+
   /**
-   * Every closed round trip with its instrument named by `names[instrument]` (e.g. the result's trades table): built
-   * straight from the stored numbers, without the {@link trips} objects.
+   * The first `count` (default: every) closed round trips with their instrument named by `names[instrument]` (e.g.
+   * the result's trades table): built straight from the stored numbers, without the {@link trips} objects.
    */
-  tripsNamed<N>(names: readonly N[]): (Omit<RoundTrip, 'instrument'> & { readonly instrument: N })[] {
+  tripsNamed<N>(names: readonly N[], count = this.count): (Omit<RoundTrip, 'instrument'> & { readonly instrument: N })[] {
     const out: (Omit<RoundTrip, 'instrument'> & { readonly instrument: N })[] = [];
-    for (let k = 0; k < this.count; k++) out.push(this.trip(k, names[this.instrument[k]!]!));
+    const n = Math.min(count, this.count);
+    for (let k = 0; k < n; k++) out.push(this.trip(k, names[this.instrument[k]!]!));
     return out;
   }
 
