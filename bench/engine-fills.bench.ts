@@ -269,7 +269,7 @@ const bench: Benchmark = {
           rounds: floor.rounds,
           fills: floor.fills,
           unit: 'bars/s',
-          what: 'the same strategy and frame through a hand-written loop with no engine (bench/engine-floor.ts fillsFloorRate): market fills at the next open with slippage and taker fee, one position, fill and round-trip objects, equity/position/PnL recorded; what V8 on this machine does at most, not a target',
+          what: 'the same strategy and frame through a hand-written loop with no engine (bench/engine-floor.ts fillsFloorRate): market fills at the next open with slippage and taker fee, one position, fills and round trips logged in typed arrays (objects built when read, as the engine’s result builds its records), equity/position/PnL recorded; what V8 on this machine does at most, not a target',
         },
         node: process.version,
         cpu: cpus()[0]?.model ?? 'unknown',

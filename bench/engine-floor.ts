@@ -148,7 +148,7 @@ function timedRates(run: () => unknown, warmups: number, rounds: number, runs: n
   return { value: Math.round(median(rates)), rounds: rates.map((x) => Math.round(x)) };
 }
 
-/** A fill as the fills floor records it: one object per fill, as the engine's result holds one per fill. */
+/** A fill as the fills floor reports it (built when read from the numbers the run logged, as the engine's result is). */
 interface FloorFill {
   readonly sequence: number;
   readonly ts: number;
@@ -161,7 +161,7 @@ interface FloorFill {
 /** A closed round trip as the fills floor records it: the engine's numbers of one (PnL before fees). */
 type FloorTrip = Pick<RoundTrip, 'entryTs' | 'exitTs' | 'entryPrice' | 'exitPrice' | 'quantity' | 'pnl'>;
 
-/** One run of the fills floor: equity per bar, and the fill and round-trip objects it made. */
+/** One run of the fills floor: equity per bar, and its fills and round trips (objects built when first read). */
 export interface FillsFloorRun {
   readonly equity: Float64Array;
   readonly fills: readonly FloorFill[];
@@ -178,8 +178,9 @@ export interface FloorStrategy {
  * The loop under `engine-fills`: a function running the least an event-by-event backtest of a one-instrument case
  * must do, with no engine: a filled-in bar object to the strategy callback, a market order given at a close filling
  * at the next bar's open moved `slippageBps` against it with a taker fee of `takerFee` × notional, one position
- * (quantity, average entry, realized PnL), a fill object per fill and a round-trip object per closed or reversed
- * position, and equity, position and PnL recorded per bar into arrays allocated per run. No order lifecycle, ids,
+ * (quantity, average entry, realized PnL), each fill's and each closed or reversed position's numbers logged into
+ * typed arrays that double when full (objects built only when read, as the engine's result builds its records), and
+ * equity, position and PnL recorded per bar into arrays allocated per run. No order lifecycle, ids,
  * events, venue rules, liquidation, funding or timers. Each call is a full run from the start.
  */
 export function fillsFloor(
@@ -203,8 +204,8 @@ export function fillsFloor(
     strategy.reset();
     pending[0] = 0;
     book.fill(0);
-    const fills: FloorFill[] = [];
-    const trips: FloorTrip[] = [];
+    let fillLog = new Float64Array(FILL_NUMBERS * 256), tripLog = new Float64Array(TRIP_NUMBERS * 256);
+    let nFills = 0, nTrips = 0;
     const equity = new Float64Array(T), position = new Float64Array(T), pnl = new Float64Array(T);
     let entryTs = 0;
     for (let t = 0; t < T; t++) {
@@ -214,13 +215,26 @@ export function fillsFloor(
         const price = open[t]! * (1 + side * slip);
         const fee = quantity * price * options.takerFee;
         book[3] = book[3]! + fee;
-        fills.push({ sequence: fills.length, ts: ts[t]!, side, quantity, price, fee });
+        if ((nFills + 1) * FILL_NUMBERS > fillLog.length) fillLog = doubled(fillLog);
+        const f = nFills++ * FILL_NUMBERS;
+        fillLog[f] = ts[t]!;
+        fillLog[f + 1] = side;
+        fillLog[f + 2] = quantity;
+        fillLog[f + 3] = price;
+        fillLog[f + 4] = fee;
         let q = book[0]!, rest = quantity;
         if (q !== 0 && Math.sign(q) !== side) {
           const closed = Math.min(Math.abs(q), rest);
           const gain = closed * (price - book[1]!) * Math.sign(q);
           book[2] = book[2]! + gain;
-          trips.push({ entryTs, exitTs: ts[t]!, entryPrice: book[1]!, exitPrice: price, quantity: closed * Math.sign(q), pnl: gain });
+          if ((nTrips + 1) * TRIP_NUMBERS > tripLog.length) tripLog = doubled(tripLog);
+          const r = nTrips++ * TRIP_NUMBERS;
+          tripLog[r] = entryTs;
+          tripLog[r + 1] = ts[t]!;
+          tripLog[r + 2] = book[1]!;
+          tripLog[r + 3] = price;
+          tripLog[r + 4] = closed * Math.sign(q);
+          tripLog[r + 5] = gain;
           q += side * closed;
           rest -= closed;
           if (q === 0) book[1] = 0;
@@ -247,8 +261,28 @@ export function fillsFloor(
       position[t] = q;
       pnl[t] = total;
     }
-    return { equity, fills, trips };
+    const fl = fillLog, tl = tripLog;
+    return {
+      equity,
+      get fills(): FloorFill[] {
+        return Array.from({ length: nFills }, (_, k) => ({ sequence: k, ts: fl[k * FILL_NUMBERS]!, side: fl[k * FILL_NUMBERS + 1]!, quantity: fl[k * FILL_NUMBERS + 2]!, price: fl[k * FILL_NUMBERS + 3]!, fee: fl[k * FILL_NUMBERS + 4]! }));
+      },
+      get trips(): FloorTrip[] {
+        const o = (k: number, x: number) => tl[k * TRIP_NUMBERS + x]!;
+        return Array.from({ length: nTrips }, (_, k) => ({ entryTs: o(k, 0), exitTs: o(k, 1), entryPrice: o(k, 2), exitPrice: o(k, 3), quantity: o(k, 4), pnl: o(k, 5) }));
+      },
+    };
   };
+}
+
+/** Numbers logged per fill (ts, side, quantity, price, fee) and per round trip (entry and exit ts and price, quantity, PnL). */
+const FILL_NUMBERS = 5, TRIP_NUMBERS = 6;
+
+/** A copy of `a` twice as long. */
+function doubled(a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
+  const out = new Float64Array(a.length * 2);
+  out.set(a);
+  return out;
 }
 
 /** Bars per second of {@link fillsFloor}: the median of `rounds` timed runs after 5 warm-up runs. */
