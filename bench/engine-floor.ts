@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { BarFrame } from '../src/data/bar-frame.js';
+import { growTo } from '../src/core/typed-arrays.js';
 import type { RoundTrip } from '../src/engine/trade-tracker.js';
 import { median } from './bench-result.js';
 
@@ -161,7 +162,7 @@ interface FloorFill {
 /** A closed round trip as the fills floor records it: the engine's numbers of one (PnL before fees). */
 type FloorTrip = Pick<RoundTrip, 'entryTs' | 'exitTs' | 'entryPrice' | 'exitPrice' | 'quantity' | 'pnl'>;
 
-/** One run of the fills floor: equity per bar, and its fills and round trips (objects built when first read). */
+/** One run of the fills floor: equity per bar, and its fills and round trips (objects built on each read). */
 export interface FillsFloorRun {
   readonly equity: Float64Array;
   readonly fills: readonly FloorFill[];
@@ -215,7 +216,7 @@ export function fillsFloor(
         const price = open[t]! * (1 + side * slip);
         const fee = quantity * price * options.takerFee;
         book[3] = book[3]! + fee;
-        if ((nFills + 1) * FILL_NUMBERS > fillLog.length) fillLog = doubled(fillLog);
+        if ((nFills + 1) * FILL_NUMBERS > fillLog.length) fillLog = growTo(fillLog, 2 * fillLog.length);
         const f = nFills++ * FILL_NUMBERS;
         fillLog[f] = ts[t]!;
         fillLog[f + 1] = side;
@@ -227,7 +228,7 @@ export function fillsFloor(
           const closed = Math.min(Math.abs(q), rest);
           const gain = closed * (price - book[1]!) * Math.sign(q);
           book[2] = book[2]! + gain;
-          if ((nTrips + 1) * TRIP_NUMBERS > tripLog.length) tripLog = doubled(tripLog);
+          if ((nTrips + 1) * TRIP_NUMBERS > tripLog.length) tripLog = growTo(tripLog, 2 * tripLog.length);
           const r = nTrips++ * TRIP_NUMBERS;
           tripLog[r] = entryTs;
           tripLog[r + 1] = ts[t]!;
@@ -262,14 +263,14 @@ export function fillsFloor(
       pnl[t] = total;
     }
     const fl = fillLog, tl = tripLog;
+    const fillAt = (k: number, x: number) => fl[k * FILL_NUMBERS + x]!, tripAt = (k: number, x: number) => tl[k * TRIP_NUMBERS + x]!;
     return {
       equity,
       get fills(): FloorFill[] {
-        return Array.from({ length: nFills }, (_, k) => ({ sequence: k, ts: fl[k * FILL_NUMBERS]!, side: fl[k * FILL_NUMBERS + 1]!, quantity: fl[k * FILL_NUMBERS + 2]!, price: fl[k * FILL_NUMBERS + 3]!, fee: fl[k * FILL_NUMBERS + 4]! }));
+        return Array.from({ length: nFills }, (_, k) => ({ sequence: k, ts: fillAt(k, 0), side: fillAt(k, 1), quantity: fillAt(k, 2), price: fillAt(k, 3), fee: fillAt(k, 4) }));
       },
       get trips(): FloorTrip[] {
-        const o = (k: number, x: number) => tl[k * TRIP_NUMBERS + x]!;
-        return Array.from({ length: nTrips }, (_, k) => ({ entryTs: o(k, 0), exitTs: o(k, 1), entryPrice: o(k, 2), exitPrice: o(k, 3), quantity: o(k, 4), pnl: o(k, 5) }));
+        return Array.from({ length: nTrips }, (_, k) => ({ entryTs: tripAt(k, 0), exitTs: tripAt(k, 1), entryPrice: tripAt(k, 2), exitPrice: tripAt(k, 3), quantity: tripAt(k, 4), pnl: tripAt(k, 5) }));
       },
     };
   };
@@ -278,12 +279,6 @@ export function fillsFloor(
 /** Numbers logged per fill (ts, side, quantity, price, fee) and per round trip (entry and exit ts and price, quantity, PnL). */
 const FILL_NUMBERS = 5, TRIP_NUMBERS = 6;
 
-/** A copy of `a` twice as long. */
-function doubled(a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
-  const out = new Float64Array(a.length * 2);
-  out.set(a);
-  return out;
-}
 
 /** Bars per second of {@link fillsFloor}: the median of `rounds` timed runs after 5 warm-up runs. */
 export function fillsFloorRate(frame: BarFrame, strategy: FloorStrategy, options: Parameters<typeof fillsFloor>[2] & { readonly rounds: number }): FloorFigure {
