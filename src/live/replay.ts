@@ -96,14 +96,31 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
    * same order after it): the replay fills them first, and closes what they opened as the run did.
    */
   const shutdowns: { readonly ts: number; readonly action: ShutdownAction; readonly reason: string; fill: boolean; readonly raced: string[]; readonly filledFirst: string[] }[] = [];
-  let firstLive = Infinity, lastLive = -Infinity;
+  let lastLive = -Infinity;
   /** Index of the last live bar record read. */
   let lastLiveAt = -1;
+  /**
+   * The life being read (from its start record): its first live bar (its warm-up record's time: the bar after the
+   * state it restored) and its last live bar. A life that crashed after journaling a bar and before saving its state
+   * leaves that bar in the journal; the next life restores the state before it and trades it again, journaling it
+   * again: a bar journaled live only by lives whose work the next life undid is not in the run's history (`undone`).
+   */
+  let lifeFrom = -Infinity, lifeLast = -Infinity;
+  const undone = new Set<number>();
   /** The last shutdown pushed, while none of its orders filled (−1: none). */
   let unfilledShutdown = -1;
   /** The orders sent since the last shutdown (its cancels' and flatten's): a fill of one of them ends {@link unfilledShutdown}. */
   const sinceShutdown = new Set<string>();
   for (const [at, r] of records.entries()) {
+    if (r.k === 'start') {
+      lifeFrom = lifeLast = -Infinity;
+      continue;
+    }
+    if (r.k === 'event' && r.e === 'warmup') {
+      lifeFrom = r.t;
+      for (const t of byTs.keys()) if (t >= lifeFrom && byTs.get(t)!.some((b) => b !== undefined && b.warmup === undefined)) undone.add(t);
+      continue;
+    }
     if (r.k === 'submit') sinceShutdown.add(r.id);
     // A fill of another order (a strategy's order the venue filled before the stop's cancel reached it) leaves the
     // stop's own orders unfilled.
@@ -129,24 +146,28 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     }
     if (r.k === 'event' && r.e === 'shutdown') {
       if (!isShutdownAction(r.id)) throw new ReplayError('replay_bad_shutdown', `journal ${path}: shutdown record names ${JSON.stringify(r.id)}, expected cancel, flatten or halt`, { path, action: r.id });
+      // The stopping life's last bar: its own last live bar; a life stopped before its first bar (a stop saved while the
+      // run was down, tm live kill --now) stops after the bar of the state it restored, which can be before bars a
+      // crashed life journaled (undone unless a later life trades them again).
+      const after = lifeLast > -Infinity ? lifeLast : lifeFrom > -Infinity ? Math.min(lastLive, lifeFrom - tf) : lastLive;
       // Before any live bar nothing was traded: nothing to cancel or flatten (its HALTED is a state record of its own).
-      if (lastLive > -Infinity) {
+      if (after > -Infinity) {
         // A stop that came while the one before was waiting for its orders (tm live kill during a stop's flatten), with
         // no fill between: the run applied it to the earlier stop's orders still working; so does the replay (the
         // earlier stop's orders are not filled at the marks first).
         const before = shutdowns[unfilledShutdown];
-        if (before !== undefined && before.ts === lastLive) before.fill = false;
+        if (before !== undefined && before.ts === after) before.fill = false;
         sinceShutdown.clear();
-        unfilledShutdown = shutdowns.push({ ts: lastLive, action: r.id, reason: r.reason ?? 'stop', fill: true, raced: racedAfter(records, at), filledFirst: filledBetween(records, lastLiveAt, at) }) - 1;
+        unfilledShutdown = shutdowns.push({ ts: after, action: r.id, reason: r.reason ?? 'stop', fill: true, raced: racedAfter(records, at), filledFirst: filledBetween(records, lastLiveAt, at) }) - 1;
       }
       continue;
     }
     if (r.k !== 'bar') continue;
     if (r.warmup === undefined) {
       for (const c of pending.splice(0)) changes.push({ ts: r.ts, ...c });
-      if (r.ts < firstLive) firstLive = r.ts;
-      lastLive = r.ts;
+      lastLive = lifeLast = r.ts;
       lastLiveAt = at;
+      undone.delete(r.ts);
     }
     const row = byTs.get(r.ts) ?? new Array<Extract<JournalRecord, { k: 'bar' }> | undefined>(n).fill(undefined);
     const held = row[r.i];
@@ -157,6 +178,9 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     if (held === undefined || held.warmup !== undefined) row[r.i] = r;
     byTs.set(r.ts, row);
   }
+  for (const t of undone) byTs.delete(t);
+  let firstLive = Infinity;
+  for (const [t, row] of byTs) if (t < firstLive && row.some((b) => b !== undefined && b.warmup === undefined)) firstLive = t;
   if (byTs.size === 0 || firstLive === Infinity) throw new ReplayError('replay_no_bars', `journal ${path} holds no live bars`, { path });
   const ts = Float64Array.from([...byTs.keys()].sort((a, b) => a - b));
   const T = ts.length;

@@ -153,6 +153,40 @@ describe('tm live --paper (child process, local venue)', () => {
     expect(closings()).toBe(sent);
   }, 60_000);
 
+  it('tm live kill --now after a crash between journaling a bar and saving the state: stops after the saved bar; replays', async () => {
+    // The window a kill -9 can hit: the life journaled a bar (and what followed it), then died before saving its state.
+    // The state on disk is then the one saved after the bar before: kept here, put back after the kill -9.
+    const runDir = join(dir, 'run-window');
+    const live = await tradeUntilHolding('cliw', runDir);
+    const statePath = join(runDir, 'state.json');
+    const saved = readFileSync(statePath, 'utf8');
+    const { lastBarTs, journalBytes } = JSON.parse(saved) as { lastBarTs: number; journalBytes: number };
+    const liveBarTimes = () => readFileSync(join(runDir, 'journal.jsonl'), 'utf8').split('\n').filter((l) => l.startsWith('{"k":"bar"') && !l.includes('"warmup"')).map((l) => (JSON.parse(l) as { ts: number }).ts);
+    venueNow = lastBarTs + 2 * tf; // the next bar closes
+    for (let k = 0; k < 200 && !liveBarTimes().includes(lastBarTs + tf); k++) await new Promise((r) => setTimeout(r, 20));
+    live.child.kill('SIGKILL');
+    await live.done;
+    writeFileSync(statePath, saved);
+    const journal = readFileSync(join(runDir, 'journal.jsonl'));
+    expect(liveBarTimes().filter((t) => t === lastBarTs + tf)).toHaveLength(2); // the bar of both instruments, journaled
+    expect(journal.subarray(journalBytes).toString()).not.toContain('"k":"submit"'); // nothing sent on it (paper: it would be lost)
+
+    const kill = await runTm(['live', 'kill', '--dir', runDir, '--now']);
+    expect(kill.code, kill.text).toBe(0);
+    expect(kill.out).toMatch(/run cliw stopped: 0 open orders, positions BTCUSDT-LINEAR\.BYBIT 0, ETHUSDT-LINEAR\.BYBIT 0; HALTED/);
+    expect(JSON.parse(readFileSync(statePath, 'utf8'))).toMatchObject({ lastBarTs }); // the life traded no bar
+    // Its flattening orders were decided after the saved bar (their ids carry the time of the bar after it), not after
+    // the bar the crashed life journaled; the replay stops the run there too, the crashed life's bar undone.
+    const closings = readFileSync(join(runDir, 'journal.jsonl'), 'utf8').split('\n').filter((l) => l.startsWith('{"k":"submit"') && l.includes('"ro":true')).map((l) => (JSON.parse(l) as { id: string }).id);
+    expect(closings.length).toBeGreaterThan(0);
+    for (const id of closings) expect(id.endsWith(`_${(lastBarTs + tf).toString(36)}_0`), id).toBe(true);
+    const replay = await runTm(['replay', join(runDir, 'journal.jsonl')]);
+    expect(replay.out).toContain('1 stops with cancel, flatten or kill applied');
+    expect(replay.out).toContain('0 unmatched orders');
+    expect(replay.out).toContain('no divergence');
+    expect(replay.code).toBe(0);
+  }, 60_000);
+
   it('tm live kill on a running process: cancels, flattens, halts; a restart stays halted until --unhalt', async () => {
     const runDir = join(dir, 'run-b');
     const live = await tradeUntilHolding('clib', runDir);

@@ -3,7 +3,9 @@
  * moving, restarted each time (it catches up on the bars it missed). The journal of the whole run replays through
  * the backtester without divergence: every decision made once with one id, every fill the backtest's.
  * The 2nd life ends instead by `tm live kill`, the 4th by `tm live stop --flatten`, and about one in four of the others
- * by either (the life after a kill is started with `--unhalt` or not, at random): the replay then applies the stops and the account's HALTED and ACTIVE too.
+ * by either (the life after a kill is started with `--unhalt` or not, at random); the 3rd life's kill -9, and about one
+ * in five later ones, is followed by `tm live kill --now` or `tm live stop --flatten --now` on the dead run: the replay
+ * then applies the stops and the account's HALTED and ACTIVE too.
  * Runs TM_CRASH_RUNS lives (default 6 in CI; the nightly workflow runs 50) with seed TM_CRASH_SEED (default 1).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -97,6 +99,18 @@ describe(`tm live --paper survives ${RUNS} kill -9 (seed ${SEED})`, () => {
       } else await new Promise((r) => setTimeout(r, 1200 + rand() * 1500));
       child.kill('SIGKILL');
       expect(await exited).toBe(null); // killed, not failed
+      // After some of the kill -9s (always the 3rd life's), the operator stops the dead run at once (--now: a short
+      // life of the run, no bar): the crash may have left bars journaled after the state it saved.
+      if (kills === 2 || (kills > 3 && rand() < 0.2)) {
+        const command = rand() < 0.5 ? ['kill'] : ['stop', '--flatten'];
+        const stopper = spawn(process.execPath, ['bin/tm.js', 'live', ...command, '--now', '--dir', runDir, '--api-url', server.url, '--wait-ms', '30000'], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let stopErr = '';
+        stopper.stderr!.on('data', (d) => (stopErr += d));
+        expect(await new Promise<number | null>((resolve) => stopper.on('exit', resolve))).toBe(0);
+        expect(stopErr).toBe('');
+        stops.push(`${command[0]} --now`);
+        unhalt = command[0] === 'kill' && rand() < 0.5;
+      }
       kills++;
     }
     // The last life: runs until it processed the last bar, then stops on SIGTERM.
