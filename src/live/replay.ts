@@ -39,6 +39,12 @@ export interface ReplayReport {
   readonly runId: string;
   readonly bars: number;
   readonly warmupBars: number;
+  /**
+   * Bar times journaled live only by lives whose work the next life undid (a crash after the bar, before the state
+   * was saved, then a life that traded no bar again: a stop with --now), and a paper run's orders sent on them, lost
+   * with the crashed life: left out of the replay and of the live decisions and fills.
+   */
+  readonly undone: { readonly bars: number; readonly orders: number };
   readonly liveDecisions: number;
   readonly replayDecisions: number;
   /** Orders the pre-trade risk denied, live and in the replay. */
@@ -107,6 +113,13 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
    */
   let lifeFrom = -Infinity, lifeLast = -Infinity;
   const undone = new Set<number>();
+  /**
+   * A paper run's orders sent by a life on a bar the next life undid (decided at or after its first live bar), never
+   * sent again by a later life: the paper venue the next life restored never had them (a venue run's next life finds
+   * them at the venue: not modelled here). Not the run's decisions, nor are their fills.
+   */
+  const lost = new Set<string>();
+  const paper = start.mode === 'paper';
   /** The last shutdown pushed, while none of its orders filled (−1: none). */
   let unfilledShutdown = -1;
   /** The orders sent since the last shutdown (its cancels' and flatten's): a fill of one of them ends {@link unfilledShutdown}. */
@@ -119,9 +132,16 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     if (r.k === 'event' && r.e === 'warmup') {
       lifeFrom = r.t;
       for (const t of byTs.keys()) if (t >= lifeFrom && byTs.get(t)!.some((b) => b !== undefined && b.warmup === undefined)) undone.add(t);
+      for (let k = 0; paper && k < at; k++) {
+        const q = records[k]!;
+        if (q.k === 'submit' && q.t > lifeFrom) lost.add(q.id);
+      }
       continue;
     }
-    if (r.k === 'submit') sinceShutdown.add(r.id);
+    if (r.k === 'submit') {
+      sinceShutdown.add(r.id);
+      lost.delete(r.id);
+    }
     // A fill of another order (a strategy's order the venue filled before the stop's cancel reached it) leaves the
     // stop's own orders unfilled.
     if (r.k === 'fill' && sinceShutdown.has(r.id)) unfilledShutdown = -1;
@@ -215,7 +235,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   const live: ReplayDecision[] = [];
   const seen = new Set<string>(); // every id the live run sent
   for (const r of records) {
-    if (r.k !== 'submit' || seen.has(r.id)) continue; // a command journaled again after a restart is the same decision
+    if (r.k !== 'submit' || seen.has(r.id) || lost.has(r.id)) continue; // a command journaled again after a restart is the same decision
     seen.add(r.id);
     live.push({ id: r.id, instrument: r.i, side: r.side, type: r.type, quantity: r.q, ...(r.p !== undefined ? { price: r.p } : {}) });
   }
@@ -307,7 +327,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   // executions, or simulated again in paper mode) under the same execution id: it counts once.
   const seenExecutions = new Set<string>();
   const liveFills = records.filter((r): r is Extract<JournalRecord, { k: 'fill' }> => {
-    if (r.k !== 'fill' || r.liq !== undefined) return false;
+    if (r.k !== 'fill' || r.liq !== undefined || lost.has(r.id)) return false;
     if (r.exec === undefined) return true;
     if (seenExecutions.has(r.exec)) return false;
     seenExecutions.add(r.exec);
@@ -340,7 +360,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     maxFeeDiff = Math.max(maxFeeDiff, Math.abs(a.fee - b.fee));
   }
   for (const id of byId.keys()) if (!liveById.has(id)) unmatched++;
-  return { runId: start.runId, bars: T, warmupBars, liveDecisions: live.length, replayDecisions: replay.length, denied: { live: liveDenied.length, replay: replayDenied.length }, instrumentHalts: changes.filter((c) => c.instrument >= 0).length, accountStates: changes.filter((c) => c.instrument < 0).length, shutdowns: shutdowns.length, divergence, fills: { live: liveFills.length, replay: result.fills.length, maxPriceDiff, maxFeeDiff, unmatched } };
+  return { runId: start.runId, bars: T, warmupBars, undone: { bars: undone.size, orders: lost.size }, liveDecisions: live.length, replayDecisions: replay.length, denied: { live: liveDenied.length, replay: replayDenied.length }, instrumentHalts: changes.filter((c) => c.instrument >= 0).length, accountStates: changes.filter((c) => c.instrument < 0).length, shutdowns: shutdowns.length, divergence, fills: { live: liveFills.length, replay: result.fills.length, maxPriceDiff, maxFeeDiff, unmatched } };
 }
 
 /** Fills the working orders `ids` at the marks before the commands in flight reach the venue. */

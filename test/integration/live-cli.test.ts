@@ -187,6 +187,44 @@ describe('tm live --paper (child process, local venue)', () => {
     expect(replay.code).toBe(0);
   }, 60_000);
 
+  it('tm live kill --now after a crash that sent orders after its saved state: those paper orders were lost with the life; replays', async () => {
+    // The same window, on a bar the strategy traded: the life journaled the bar and the orders it sent on it, then died
+    // before saving its state. The next life restores the paper venue without them, and traded no bar again.
+    const runDir = join(dir, 'run-window-sent');
+    const live = await tradeUntilHolding('cliv', runDir);
+    const statePath = join(runDir, 'state.json');
+    const journalText = () => readFileSync(join(runDir, 'journal.jsonl'), 'utf8');
+    const lastBarTs = () => (JSON.parse(readFileSync(statePath, 'utf8')) as { lastBarTs: number }).lastBarTs;
+    let saved = '';
+    let sent: string[] = [];
+    for (let k = 0; k < 150 && sent.length === 0; k++) {
+      // A bar at a time: the state saved after a bar, then the next bar closes and is traded and saved.
+      saved = readFileSync(statePath, 'utf8');
+      const { lastBarTs: before, journalBytes } = JSON.parse(saved) as { lastBarTs: number; journalBytes: number };
+      venueNow = before + 2 * tf;
+      for (let w = 0; w < 200 && lastBarTs() === before; w++) await new Promise((r) => setTimeout(r, 20));
+      sent = Buffer.from(journalText()).subarray(journalBytes).toString().split('\n').filter((l) => l.startsWith('{"k":"submit"')).map((l) => (JSON.parse(l) as { id: string }).id);
+    }
+    expect(sent.length).toBeGreaterThan(0);
+    live.child.kill('SIGKILL');
+    await live.done;
+    writeFileSync(statePath, saved);
+    const { lastBarTs: savedBar } = JSON.parse(saved) as { lastBarTs: number };
+
+    const kill = await runTm(['live', 'kill', '--dir', runDir, '--now']);
+    expect(kill.code, kill.text).toBe(0);
+    expect(kill.out).toMatch(/run cliv stopped: 0 open orders, positions BTCUSDT-LINEAR\.BYBIT 0, ETHUSDT-LINEAR\.BYBIT 0; HALTED/);
+    const closings = journalText().split('\n').filter((l) => l.startsWith('{"k":"submit"') && l.includes('"ro":true')).map((l) => (JSON.parse(l) as { id: string }).id);
+    expect(closings.length).toBeGreaterThan(0);
+    for (const id of closings) expect(id.endsWith(`_${(savedBar + tf).toString(36)}_0`), id).toBe(true);
+    expect(closings.some((id) => sent.includes(id))).toBe(false);
+    const replay = await runTm(['replay', join(runDir, 'journal.jsonl')]);
+    expect(replay.out).toContain(`; 1 bar times and ${sent.length} paper orders a crashed life journaled after its saved state, undone by the next life, left out`);
+    expect(replay.out).toContain('0 unmatched orders');
+    expect(replay.out).toContain('no divergence');
+    expect(replay.code).toBe(0);
+  }, 90_000);
+
   it('tm live kill on a running process: cancels, flattens, halts; a restart stays halted until --unhalt', async () => {
     const runDir = join(dir, 'run-b');
     const live = await tradeUntilHolding('clib', runDir);
