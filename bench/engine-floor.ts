@@ -279,7 +279,6 @@ export function fillsFloor(
 /** Numbers logged per fill (ts, side, quantity, price, fee) and per round trip (entry and exit ts and price, quantity, PnL). */
 const FILL_NUMBERS = 5, TRIP_NUMBERS = 6;
 
-
 /** Bars per second of {@link fillsFloor}: the median of `rounds` timed runs after 5 warm-up runs. */
 export function fillsFloorRate(frame: BarFrame, strategy: FloorStrategy, options: Parameters<typeof fillsFloor>[2] & { readonly rounds: number }): FloorFigure {
   const run = fillsFloor(frame, strategy, options);

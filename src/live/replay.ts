@@ -112,7 +112,10 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
    * again: a bar journaled live only by lives whose work the next life undid is not in the run's history (`undone`).
    */
   let lifeFrom = -Infinity, lifeLast = -Infinity;
-  const undone = new Set<number>();
+  /** The bar times with a live record, and those of them undone. */
+  const liveTimes = new Set<number>(), undone = new Set<number>();
+  /** Each id sent, and the latest time it was sent at. */
+  const sentAt = new Map<string, number>();
   /**
    * A paper run's orders sent by a life on a bar the next life undid (decided at or after its first live bar), never
    * sent again by a later life: the paper venue the next life restored never had them (a venue run's next life finds
@@ -131,15 +134,13 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     }
     if (r.k === 'event' && r.e === 'warmup') {
       lifeFrom = r.t;
-      for (const t of byTs.keys()) if (t >= lifeFrom && byTs.get(t)!.some((b) => b !== undefined && b.warmup === undefined)) undone.add(t);
-      for (let k = 0; paper && k < at; k++) {
-        const q = records[k]!;
-        if (q.k === 'submit' && q.t > lifeFrom) lost.add(q.id);
-      }
+      for (const t of liveTimes) if (t >= lifeFrom) undone.add(t);
+      if (paper) for (const [id, t] of sentAt) if (t > lifeFrom) lost.add(id);
       continue;
     }
     if (r.k === 'submit') {
       sinceShutdown.add(r.id);
+      sentAt.set(r.id, Math.max(r.t, sentAt.get(r.id) ?? -Infinity));
       lost.delete(r.id);
     }
     // A fill of another order (a strategy's order the venue filled before the stop's cancel reached it) leaves the
@@ -187,6 +188,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
       for (const c of pending.splice(0)) changes.push({ ts: r.ts, ...c });
       lastLive = lifeLast = r.ts;
       lastLiveAt = at;
+      liveTimes.add(r.ts);
       undone.delete(r.ts);
     }
     const row = byTs.get(r.ts) ?? new Array<Extract<JournalRecord, { k: 'bar' }> | undefined>(n).fill(undefined);
@@ -200,7 +202,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   }
   for (const t of undone) byTs.delete(t);
   let firstLive = Infinity;
-  for (const [t, row] of byTs) if (t < firstLive && row.some((b) => b !== undefined && b.warmup === undefined)) firstLive = t;
+  for (const t of liveTimes) if (t < firstLive && !undone.has(t)) firstLive = t;
   if (byTs.size === 0 || firstLive === Infinity) throw new ReplayError('replay_no_bars', `journal ${path} holds no live bars`, { path });
   const ts = Float64Array.from([...byTs.keys()].sort((a, b) => a - b));
   const T = ts.length;

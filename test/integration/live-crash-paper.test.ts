@@ -56,6 +56,14 @@ describe(`tm live --paper survives ${RUNS} kill -9 (seed ${SEED})`, () => {
   };
   const status = () => (existsSync(join(runDir, 'status.json')) ? (JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8')) as { lastBarTs: number; pid: number; running: boolean; warmup?: unknown }) : undefined);
   const lastBar = () => status()?.lastBarTs ?? -Infinity;
+  /** `tm live <args> --dir <run>`: it must exit 0 and write nothing to stderr. Not spawnSync: the venue this test serves must keep answering the run while it stops. */
+  const operatorStop = async (args: readonly string[]) => {
+    const stopper = spawn(process.execPath, ['bin/tm.js', 'live', ...args, '--dir', runDir, '--wait-ms', '30000'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stopErr = '';
+    stopper.stderr!.on('data', (d) => (stopErr += d));
+    expect(await new Promise<number | null>((resolve) => stopper.on('exit', resolve))).toBe(0);
+    expect(stopErr).toBe('');
+  };
 
   it('ends with the backtest’s decisions and fills, each decision sent once', async () => {
     const rand = seededRandom(SEED);
@@ -78,12 +86,7 @@ describe(`tm live --paper survives ${RUNS} kill -9 (seed ${SEED})`, () => {
         const deadline = Date.now() + 30_000;
         while (!(status()?.pid === child.pid && status()?.running === true) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
         await new Promise((r) => setTimeout(r, rand() * 1000));
-        // Not spawnSync: the venue this test serves must keep answering the run while it stops.
-        const stopper = spawn(process.execPath, ['bin/tm.js', 'live', ...command, '--dir', runDir, '--wait-ms', '30000'], { stdio: ['ignore', 'ignore', 'pipe'] });
-        let stopErr = '';
-        stopper.stderr!.on('data', (d) => (stopErr += d));
-        expect(await new Promise<number | null>((resolve) => stopper.on('exit', resolve))).toBe(0);
-        expect(stopErr).toBe('');
+        await operatorStop(command);
         expect(await exited).toBe(0);
         stops.push(command[0]!);
         unhalt = command[0] === 'kill' && rand() < 0.5;
@@ -103,11 +106,7 @@ describe(`tm live --paper survives ${RUNS} kill -9 (seed ${SEED})`, () => {
       // life of the run, no bar): the crash may have left bars journaled after the state it saved.
       if (kills === 2 || (kills > 3 && rand() < 0.2)) {
         const command = rand() < 0.5 ? ['kill'] : ['stop', '--flatten'];
-        const stopper = spawn(process.execPath, ['bin/tm.js', 'live', ...command, '--now', '--dir', runDir, '--api-url', server.url, '--wait-ms', '30000'], { stdio: ['ignore', 'ignore', 'pipe'] });
-        let stopErr = '';
-        stopper.stderr!.on('data', (d) => (stopErr += d));
-        expect(await new Promise<number | null>((resolve) => stopper.on('exit', resolve))).toBe(0);
-        expect(stopErr).toBe('');
+        await operatorStop([...command, '--now', '--api-url', server.url]);
         stops.push(`${command[0]} --now`);
         unhalt = command[0] === 'kill' && rand() < 0.5;
       }
