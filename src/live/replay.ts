@@ -123,6 +123,14 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
    */
   const lost = new Set<string>();
   const paper = start.mode === 'paper';
+  /**
+   * Each id the pre-trade risk denied, and the latest time it was denied at; the denials a life made on a bar the next
+   * life undid (decided at or after its first live bar) and not denied again later: the next life decided them anew,
+   * from the state before them (sent if it was no longer halted or blocked, e.g. started with `--unhalt`). In any mode:
+   * a denied order never left the engine.
+   */
+  const deniedAt = new Map<string, number>();
+  const undoneDenials = new Set<string>();
   /** The last shutdown pushed, while none of its orders filled (−1: none). */
   let unfilledShutdown = -1;
   /** The orders sent since the last shutdown (its cancels' and flatten's): a fill of one of them ends {@link unfilledShutdown}. */
@@ -136,6 +144,12 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
       lifeFrom = r.t;
       for (const t of liveTimes) if (t >= lifeFrom) undone.add(t);
       if (paper) for (const [id, t] of sentAt) if (t > lifeFrom) lost.add(id);
+      for (const [id, t] of deniedAt) if (t > lifeFrom) undoneDenials.add(id);
+      continue;
+    }
+    if (r.k === 'event' && r.e === 'denied') {
+      deniedAt.set(r.id, Math.max(r.t, deniedAt.get(r.id) ?? -Infinity));
+      undoneDenials.delete(r.id);
       continue;
     }
     if (r.k === 'submit') {
@@ -308,7 +322,8 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   // Orders the pre-trade risk denied never left the engine: compared apart (journal `denied` events), by id.
   const isDenied = (o: OrderSnapshot) => o.status === 'REJECTED' && (o.reason ?? '').startsWith('risk:');
   const replayDenied = orders.filter(isDenied).map((o) => o.clientOrderId);
-  const liveDenied = [...new Set(records.filter((r): r is Extract<JournalRecord, { k: 'event' }> => r.k === 'event' && r.e === 'denied').map((r) => r.id))];
+  // Not those a next life decided anew (above), nor, by the same token, any id the run sent after all.
+  const liveDenied = [...deniedAt.keys()].filter((id) => !undoneDenials.has(id) && !seen.has(id));
   const replay: ReplayDecision[] = orders.filter((o) => !isDenied(o)).map((o) => ({ id: o.clientOrderId, instrument: o.instrument, side: o.side, type: o.type, quantity: o.quantity, ...(o.type === 'limit' ? { price: o.price } : {}) }));
   let divergence: ReplayDivergence | undefined;
   for (let k = 0; k < Math.max(live.length, replay.length); k++) {

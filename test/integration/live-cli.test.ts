@@ -199,24 +199,36 @@ describe('tm live --paper (child process, local venue)', () => {
     expect(replay).toContain(`; 1 bar times and ${sent} paper orders a crashed life journaled after its saved state, undone by the next life, left out`);
   }, 60_000);
 
+  /** The records of run folder `runDir`'s journal after its first `bytes` bytes. */
+  const journalAfter = (runDir: string, bytes: number) =>
+    readFileSync(join(runDir, 'journal.jsonl')).subarray(bytes).toString().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { k: string; e?: string; id?: string });
+  /**
+   * Moves the venue clock a bar at a time (the state saved after a bar, then the next bar closes and is decided and
+   * saved) until `pick` finds ids in the journal records written since the state before that bar; returns that state
+   * (as saved) and what `pick` found.
+   */
+  const barsUntil = async (runDir: string, pick: (records: ReturnType<typeof journalAfter>) => string[]) => {
+    const statePath = join(runDir, 'state.json');
+    const lastBarTs = () => (JSON.parse(readFileSync(statePath, 'utf8')) as { lastBarTs: number }).lastBarTs;
+    let saved = '';
+    let found: string[] = [];
+    for (let k = 0; k < 150 && found.length === 0; k++) {
+      saved = readFileSync(statePath, 'utf8');
+      const { lastBarTs: before, journalBytes } = JSON.parse(saved) as { lastBarTs: number; journalBytes: number };
+      venueNow = before + 2 * tf;
+      for (let w = 0; w < 200 && lastBarTs() === before; w++) await new Promise((r) => setTimeout(r, 20));
+      found = pick(journalAfter(runDir, journalBytes));
+    }
+    return { saved, found };
+  };
+
   it('tm live kill --now after a crash that sent orders after its saved state: those paper orders were lost with the life; replays', async () => {
     // The same window, on a bar the strategy traded: the life journaled the bar and the orders it sent on it, then died
     // before saving its state. The next life restores the paper venue without them, and traded no bar again.
     const runDir = join(dir, 'run-window-sent');
     const live = await tradeUntilHolding('cliv', runDir);
     const statePath = join(runDir, 'state.json');
-    const journalText = () => readFileSync(join(runDir, 'journal.jsonl'), 'utf8');
-    const lastBarTs = () => (JSON.parse(readFileSync(statePath, 'utf8')) as { lastBarTs: number }).lastBarTs;
-    let saved = '';
-    let sent: string[] = [];
-    for (let k = 0; k < 150 && sent.length === 0; k++) {
-      // A bar at a time: the state saved after a bar, then the next bar closes and is traded and saved.
-      saved = readFileSync(statePath, 'utf8');
-      const { lastBarTs: before, journalBytes } = JSON.parse(saved) as { lastBarTs: number; journalBytes: number };
-      venueNow = before + 2 * tf;
-      for (let w = 0; w < 200 && lastBarTs() === before; w++) await new Promise((r) => setTimeout(r, 20));
-      sent = Buffer.from(journalText()).subarray(journalBytes).toString().split('\n').filter((l) => l.startsWith('{"k":"submit"')).map((l) => (JSON.parse(l) as { id: string }).id);
-    }
+    const { saved, found: sent } = await barsUntil(runDir, (records) => records.filter((r) => r.k === 'submit').map((r) => r.id!));
     expect(sent.length).toBeGreaterThan(0);
     live.child.kill('SIGKILL');
     await live.done;
@@ -225,6 +237,62 @@ describe('tm live --paper (child process, local venue)', () => {
     const { closings, replay } = await killNowAfterSaved('cliv', runDir, saved);
     expect(closings.some((id) => sent.includes(id))).toBe(false);
     expect(replay).toContain(`; 1 bar times and ${sent.length} paper orders a crashed life journaled after its saved state, undone by the next life, left out`);
+  }, 90_000);
+
+  /**
+   * The same window on a halted run: run `id` trades, is stopped by the kill switch (flat, HALTED), and a life started
+   * again without --unhalt journals a bar and the orders the HALTED denied on it, then dies (kill -9) before saving its
+   * state (the state saved before the bar is put back). Returns the denied ids and the journal's length at that state.
+   */
+  const haltedDenialWindow = async (id: string, runDir: string) => {
+    const first = await tradeUntilHolding(id, runDir);
+    const kill = await runTm(['live', 'kill', '--dir', runDir, '--wait-ms', '20000']);
+    expect(kill.code, kill.text).toBe(0);
+    expect((await first.done).code).toBe(0);
+    const statePath = join(runDir, 'state.json');
+    const status = () => JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8')) as { pid: number; running: boolean; warmup?: unknown };
+    venueNow = (JSON.parse(readFileSync(statePath, 'utf8')) as { lastBarTs: number }).lastBarTs + tf; // no bar closed since the kill: the halted life starts idle
+    const halted = runLive(['--paper', '--experiment', experiment, '--run-id', id, '--dir', runDir, '--api-url', server.url, '--clock', 'venue', '--poll-ms', '20', '--grace-ms', '0']);
+    for (let w = 0; w < 500 && !(status().pid === halted.child.pid && status().running && status().warmup !== undefined); w++) await new Promise((r) => setTimeout(r, 20));
+    const { saved, found: denied } = await barsUntil(runDir, (records) => records.filter((r) => r.k === 'event' && r.e === 'denied').map((r) => r.id!));
+    expect(denied.length).toBeGreaterThan(0);
+    halted.child.kill('SIGKILL');
+    await halted.done;
+    writeFileSync(statePath, saved);
+    return { denied, journalBytes: (JSON.parse(saved) as { journalBytes: number }).journalBytes };
+  };
+  const replaysWithoutDivergence = async (runDir: string) => {
+    const replay = await runTm(['replay', join(runDir, 'journal.jsonl')]);
+    expect(replay.out).toContain('no divergence');
+    expect(replay.out).toContain('0 unmatched orders');
+    expect(replay.code).toBe(0);
+    return replay.out;
+  };
+
+  it('a crash after a halted life journaled a bar and its denials, before it saved its state: the next life (--unhalt) sends them; replays', async () => {
+    // The next life, started with --unhalt, decides that bar anew from the state before it and sends those orders
+    // under the same ids: decisions of the run, no longer denials.
+    const runDir = join(dir, 'run-window-denied');
+    const { denied, journalBytes } = await haltedDenialWindow('clid', runDir);
+    const unhalted = runLive(['--paper', '--experiment', experiment, '--run-id', 'clid', '--dir', runDir, '--api-url', server.url, '--clock', 'venue', '--poll-ms', '20', '--grace-ms', '0', '--unhalt', '--restart-protection', '0']);
+    const sent = () => journalAfter(runDir, journalBytes).filter((r) => r.k === 'submit').map((r) => r.id!);
+    for (let w = 0; w < 500 && !denied.every((id) => sent().includes(id)); w++) await new Promise((r) => setTimeout(r, 20));
+    expect(sent()).toEqual(expect.arrayContaining(denied));
+    unhalted.child.kill('SIGTERM');
+    const result = await unhalted.done;
+    expect(result.err).toBe('');
+    expect(result.code).toBe(0);
+    await replaysWithoutDivergence(runDir);
+  }, 90_000);
+
+  it('a crash after a halted life journaled a bar and its denials, before it saved its state, then tm live kill --now: the bar is undone; replays', async () => {
+    // The next life trades no bar: the crashed life's bar is left out of the replay, and so are its denials.
+    const runDir = join(dir, 'run-window-denied-now');
+    const { journalBytes } = await haltedDenialWindow('clie', runDir);
+    const kill = await runTm(['live', 'kill', '--dir', runDir, '--now']);
+    expect(kill.code, kill.text).toBe(0);
+    expect(journalAfter(runDir, journalBytes).filter((r) => r.k === 'submit')).toEqual([]); // flat: nothing to close
+    expect(await replaysWithoutDivergence(runDir)).toContain('; 1 bar times and 0 paper orders a crashed life journaled after its saved state, undone by the next life, left out');
   }, 90_000);
 
   it('tm live kill on a running process: cancels, flattens, halts; a restart stays halted until --unhalt', async () => {
