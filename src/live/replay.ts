@@ -322,8 +322,8 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   // Orders the pre-trade risk denied never left the engine: compared apart (journal `denied` events), by id.
   const isDenied = (o: OrderSnapshot) => o.status === 'REJECTED' && (o.reason ?? '').startsWith('risk:');
   const replayDenied = orders.filter(isDenied).map((o) => o.clientOrderId);
-  // Not those a next life decided anew (above), nor, by the same token, any id the run sent after all.
-  const liveDenied = [...deniedAt.keys()].filter((id) => !undoneDenials.has(id) && !seen.has(id));
+  // Not those a next life decided anew (above).
+  const liveDenied = [...deniedAt.keys()].filter((id) => !undoneDenials.has(id));
   const replay: ReplayDecision[] = orders.filter((o) => !isDenied(o)).map((o) => ({ id: o.clientOrderId, instrument: o.instrument, side: o.side, type: o.type, quantity: o.quantity, ...(o.type === 'limit' ? { price: o.price } : {}) }));
   let divergence: ReplayDivergence | undefined;
   for (let k = 0; k < Math.max(live.length, replay.length); k++) {

@@ -276,7 +276,7 @@ describe('tm live --paper (child process, local venue)', () => {
     const { denied, journalBytes } = await haltedDenialWindow('clid', runDir);
     const unhalted = runLive(['--paper', '--experiment', experiment, '--run-id', 'clid', '--dir', runDir, '--api-url', server.url, '--clock', 'venue', '--poll-ms', '20', '--grace-ms', '0', '--unhalt', '--restart-protection', '0']);
     const sent = () => journalAfter(runDir, journalBytes).filter((r) => r.k === 'submit').map((r) => r.id!);
-    for (let w = 0; w < 500 && !denied.every((id) => sent().includes(id)); w++) await new Promise((r) => setTimeout(r, 20));
+    for (let w = 0, ids = sent(); w < 500 && !denied.every((id) => ids.includes(id)); w++, ids = sent()) await new Promise((r) => setTimeout(r, 20));
     expect(sent()).toEqual(expect.arrayContaining(denied));
     unhalted.child.kill('SIGTERM');
     const result = await unhalted.done;
