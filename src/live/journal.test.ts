@@ -21,6 +21,21 @@ describe('trading journal', () => {
     expect(records.map((r) => r.k)).toEqual(['bar', 'submit', 'stop']);
   });
 
+  it('gives the byte offset of each record: the journal size a saved state records points at the records after it', () => {
+    const path = join(tempDir(), 'journal.jsonl');
+    const j = new Journal(path);
+    j.append({ k: 'state', t: 1, state: 'HALTED', reason: 'kill switch — the operator’s', trigger: 'manual' }); // multi-byte characters
+    j.append({ k: 'stop', t: 2, reason: 'x' });
+    const saved = j.size(); // as a state saved now records it
+    j.append({ k: 'state', t: 3, state: 'ACTIVE', reason: 'unhalted ✓', trigger: 'manual' });
+    j.close();
+    const { records, offsets } = readJournal(path);
+    expect(offsets).toHaveLength(3);
+    expect(offsets[0]).toBe(0);
+    expect(offsets[2]).toBe(saved);
+    records.forEach((r, k) => expect(readJournalTail(path, offsets[k]!)[0]).toEqual(r));
+  });
+
   it('drops a torn last line (a crash mid-write) and reports it; refuses a corrupt line in the middle', () => {
     const path = join(tempDir(), 'journal.jsonl');
     const j = new Journal(path);

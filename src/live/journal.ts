@@ -11,7 +11,11 @@ import { AppError } from '../core/app-error.js';
  * loop, and always before the runner's state is saved.
  */
 export type JournalRecord =
-  | { readonly k: 'start'; readonly at: number; readonly runId: string; readonly mode: string; readonly strategy: string; readonly instruments: readonly string[]; readonly timeframe: string; readonly restart: boolean; readonly config?: unknown; readonly regimes?: readonly unknown[] }
+  /**
+   * A life began. `stateBytes` (a restart): the journal's length when the state it restored was saved: what lives
+   * journaled after that, before this start, is not in that state (they ended before saving again).
+   */
+  | { readonly k: 'start'; readonly at: number; readonly runId: string; readonly mode: string; readonly strategy: string; readonly instruments: readonly string[]; readonly timeframe: string; readonly restart: boolean; readonly stateBytes?: number; readonly config?: unknown; readonly regimes?: readonly unknown[] }
   | { readonly k: 'bar'; readonly i: number; readonly ts: number; readonly o: number; readonly h: number; readonly l: number; readonly c: number; readonly v: number; readonly s?: number | null; readonly warmup?: true }
   | { readonly k: 'submit'; readonly t: number; readonly id: string; readonly i: number; readonly side: string; readonly type: string; readonly q: number; readonly p?: number; readonly tif: string; readonly ro?: true; readonly po?: true }
   | { readonly k: 'cancel'; readonly t: number; readonly id: string; readonly i: number }
@@ -176,6 +180,8 @@ function num(x: number): string {
 /** A journal read back: its records, and whether its last line was torn (a crash in the middle of a write). */
 export interface JournalContents {
   readonly records: readonly JournalRecord[];
+  /** The byte offset in the file of each record's line (the record's index in {@link records}). */
+  readonly offsets: readonly number[];
   readonly tornTail: boolean;
 }
 
@@ -190,14 +196,18 @@ export function readJournal(path: string): JournalContents {
   const lines = text.split('\n');
   const last = lines.pop()!; // '' when the file ends with a newline
   const records: JournalRecord[] = [];
+  const offsets: number[] = [];
+  let offset = 0;
   lines.forEach((line, n) => {
     try {
       const record = JSON.parse(line) as JournalRecord;
       if (typeof record !== 'object' || record === null || typeof record.k !== 'string') throw new Error('not a journal record');
       records.push(record);
+      offsets.push(offset);
+      offset += Buffer.byteLength(line) + 1;
     } catch (e) {
       throw new JournalError('journal_corrupt', `trading journal ${path} line ${n + 1} is not a journal record: ${(e as Error).message}`, { path, line: n + 1 });
     }
   });
-  return { records, tornTail: last.length > 0 };
+  return { records, offsets, tornTail: last.length > 0 };
 }

@@ -497,11 +497,7 @@ export class LiveRunner {
       this.paperVenue?.restore(saved.paperVenue!);
       // JSON has no -Infinity: a run that booked no execution yet saved null.
       this.gate.restoreBooked(saved.bookedExecutions, saved.lastExecutionTs !== null && Number.isFinite(saved.lastExecutionTs) ? saved.lastExecutionTs : -Infinity);
-      if (config.unhalt === true) {
-        // The operator decided to trade again: the account ACTIVE, every instrument released.
-        if (kernel.tradingState !== 'ACTIVE') kernel.setTradingState('ACTIVE', 'unhalted by the operator (tm live --unhalt)');
-        for (let i = 0; i < config.instruments.length; i++) if (kernel.risk.isInstrumentHalted(i)) kernel.setInstrumentHalted(i, false, 'unhalted by the operator (tm live --unhalt)');
-      } else {
+      if (config.unhalt !== true) {
         this.lostRecords.push(...(saved.lostOrders ?? [])); // listed until the operator unhalts
         this.lostSaved = this.lostRecords.length;
       }
@@ -517,7 +513,15 @@ export class LiveRunner {
       liveFrom = config.startTs ?? Math.floor(now / tf) * tf;
     }
     this.wallTime = await deps.pacer.now();
-    this.journal.appendDurable({ k: 'start', at: this.wallTime, runId: config.runId, mode: config.mode, strategy: deps.strategy.name, instruments: ids, timeframe: config.timeframe, restart: saved !== undefined, ...(config.config !== undefined ? { config: config.config } : {}), ...(config.regimes !== undefined ? { regimes: config.regimes } : {}) });
+    // A restart names the journal's length at the state it restored: what lives journaled after that is not in it (tm replay).
+    const stateBytes = saved?.journalBytes;
+    this.journal.appendDurable({ k: 'start', at: this.wallTime, runId: config.runId, mode: config.mode, strategy: deps.strategy.name, instruments: ids, timeframe: config.timeframe, restart: saved !== undefined, ...(stateBytes !== undefined ? { stateBytes } : {}), ...(config.config !== undefined ? { config: config.config } : {}), ...(config.regimes !== undefined ? { regimes: config.regimes } : {}) });
+    if (saved !== undefined && config.unhalt === true) {
+      // The operator decided to trade again: the account ACTIVE, every instrument released (journaled after the start
+      // record: changes of this life, not of the state it restored).
+      if (kernel.tradingState !== 'ACTIVE') kernel.setTradingState('ACTIVE', 'unhalted by the operator (tm live --unhalt)');
+      for (let i = 0; i < config.instruments.length; i++) if (kernel.risk.isInstrumentHalted(i)) kernel.setInstrumentHalted(i, false, 'unhalted by the operator (tm live --unhalt)');
+    }
     // Running from now on (status.json names this process): `tm live stop` and `tm live kill` reach it during its warm-up
     // and reconciliation too, instead of saving their request for a next start while this one goes on to trade.
     this.writeStatus(liveFrom - tf, liveBars, true);

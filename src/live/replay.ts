@@ -69,8 +69,9 @@ export interface ReplayReport {
  * What the venue and the operator did to the run is applied as the run had it: its entry blocks (from the bar time
  * they were set at); its halts and releases of single instruments and the account's state changes by hand (the kill
  * switch's HALTED, `--unhalt`'s ACTIVE), each from the first live bar the run journaled after it (the run decides a
- * bar right after journaling it: a halt journaled before a bar was in force for the decisions of that bar), so that
- * orders the run's halts denied are denied in the replay too; and its stops with an action (`tm live stop`, with or
+ * bar right after journaling it: a halt journaled before a bar was in force for the decisions of that bar), except
+ * those a life journaled after the state the next life restored (the start record's `stateBytes`), so that orders the
+ * run's halts denied are denied in the replay too; and its stops with an action (`tm live stop`, with or
  * without `--flatten`, and `tm live kill`), applied after the stopped life's last bar as the runner applied them, the
  * flattening orders filled at the marks as a paper run fills them. The account's other state changes are not
  * applied: the replay's risk engine makes its drawdown and daily-loss changes itself.
@@ -78,7 +79,7 @@ export interface ReplayReport {
  * time, a state record that names no instrument of the run or no trading state, or a shutdown record of no action.
  */
 export function replayJournal(path: string, strategies: Readonly<Record<string, StrategyFactory>>): ReplayReport {
-  const { records } = readJournal(path);
+  const { records, offsets } = readJournal(path);
   const start = records.find((r): r is Extract<JournalRecord, { k: 'start' }> => r.k === 'start');
   if (start === undefined) throw new ReplayError('replay_no_start', `journal ${path} has no start record`, { path });
   const config = start.config as ExperimentConfig | undefined;
@@ -92,8 +93,8 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   // them. Stops with an action at the last live bar journaled before them (the stopped life's last bar).
   const byTs = new Map<number, (Extract<JournalRecord, { k: 'bar' }> | undefined)[]>();
   const ids = setup.instruments.map((x) => x.id);
-  /** instrument −1: the account. */
-  type Change = { readonly instrument: number; readonly state: TradingState; readonly reason: string };
+  /** instrument −1: the account; `offset`: its record's byte offset in the journal. */
+  type Change = { readonly instrument: number; readonly state: TradingState; readonly reason: string; readonly offset: number };
   const changes: (Change & { readonly ts: number })[] = [];
   const pending: Change[] = [];
   /**
@@ -131,6 +132,8 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
    */
   const deniedAt = new Map<string, number>();
   const undoneDenials = new Set<string>();
+  /** Spans of the journal (byte offsets, from, until) that no state a later life restored holds. */
+  const notSaved: [number, number][] = [];
   /** The last shutdown pushed, while none of its orders filled (−1: none). */
   let unfilledShutdown = -1;
   /** The orders sent since the last shutdown (its cancels' and flatten's): a fill of one of them ends {@link unfilledShutdown}. */
@@ -138,6 +141,9 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   for (const [at, r] of records.entries()) {
     if (r.k === 'start') {
       lifeFrom = lifeLast = -Infinity;
+      // A restart's state was saved when the journal was `stateBytes` long: what lives journaled after that and before
+      // this start is not in it (they ended before saving again).
+      if (r.stateBytes !== undefined) notSaved.push([r.stateBytes, offsets[at]!]);
       continue;
     }
     if (r.k === 'event' && r.e === 'warmup') {
@@ -169,14 +175,14 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
         if (!(TRADING_STATES as readonly string[]).includes(r.state)) {
           throw new ReplayError('replay_bad_state', `journal ${path}: account state record ${JSON.stringify(r.state)} is none of ${TRADING_STATES.join(', ')}`, { path, state: r.state });
         }
-        pending.push({ instrument: -1, state: r.state as TradingState, reason: r.reason });
+        pending.push({ instrument: -1, state: r.state as TradingState, reason: r.reason, offset: offsets[at]! });
         continue;
       }
       const to = r.state.slice(0, space), instrument = ids.indexOf(r.state.slice(space + 1));
       if (instrument < 0 || (to !== 'HALTED' && to !== 'ACTIVE')) {
         throw new ReplayError('replay_bad_state', `journal ${path}: state record ${JSON.stringify(r.state)} names no instrument of the run (${ids.join(', ')}) with HALTED or ACTIVE`, { path, state: r.state });
       }
-      pending.push({ instrument, state: to, reason: r.reason });
+      pending.push({ instrument, state: to, reason: r.reason, offset: offsets[at]! });
       continue;
     }
     if (r.k === 'event' && r.e === 'shutdown') {
@@ -244,6 +250,10 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   // The live run's entry blocks (warm-up protection, failed warm-up gates), each from the bar time it was set at.
   const blocks = records.filter((r): r is Extract<JournalRecord, { k: 'event' }> => r.k === 'event' && r.e === 'entry_block');
   let nextBlock = 0;
+  // State changes journaled by a life that ended before saving them were not in force after it: e.g. an --unhalt life's
+  // ACTIVE when the next life restored the HALTED state before it (journals written before starts recorded their
+  // state's length keep them all).
+  dropWhere(changes, (c) => !notSaved.some(([from, until]) => c.offset >= from && c.offset < until));
   // Stable: changes of one bar time keep their journal order.
   changes.sort((a, b) => a.ts - b.ts);
   shutdowns.sort((a, b) => a.ts - b.ts);
@@ -413,4 +423,11 @@ function racedAfter(records: readonly JournalRecord[], at: number): string[] {
     if (r.k === 'fill') filled.add(r.id);
   }
   return refused.filter((id) => filled.has(id));
+}
+
+/** Removes from `list`, in place and keeping the order of the rest, every element `keep` says no to. */
+function dropWhere<T>(list: T[], keep: (x: T) => boolean): void {
+  let n = 0;
+  for (const x of list) if (keep(x)) list[n++] = x;
+  list.length = n;
 }

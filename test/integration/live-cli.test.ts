@@ -239,26 +239,43 @@ describe('tm live --paper (child process, local venue)', () => {
     expect(replay).toContain(`; 1 bar times and ${sent.length} paper orders a crashed life journaled after its saved state, undone by the next life, left out`);
   }, 90_000);
 
+  /** Status of run folder `runDir` (status.json). */
+  const statusOf = (runDir: string) => JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8')) as { pid: number; running: boolean; warmup?: unknown };
+  /** A life of run `id` started (paper, local venue), once it is running, warmed up and reconciled. */
+  const startedLife = async (id: string, runDir: string, extra: readonly string[] = []) => {
+    const life = runLive(['--paper', '--experiment', experiment, '--run-id', id, '--dir', runDir, '--api-url', server.url, '--clock', 'venue', '--poll-ms', '20', '--grace-ms', '0', ...extra]);
+    for (let w = 0; w < 500 && !(statusOf(runDir).pid === life.child.pid && statusOf(runDir).running && statusOf(runDir).warmup !== undefined); w++) await new Promise((r) => setTimeout(r, 20));
+    return life;
+  };
+  /** Run `id` trades, then the kill switch stops it (flat, HALTED); the venue clock at the bar after its saved state. */
+  const killedRun = async (id: string, runDir: string) => {
+    const first = await tradeUntilHolding(id, runDir);
+    const kill = await runTm(['live', 'kill', '--dir', runDir, '--wait-ms', '20000']);
+    expect(kill.code, kill.text).toBe(0);
+    expect((await first.done).code).toBe(0);
+    venueNow = (JSON.parse(readFileSync(join(runDir, 'state.json'), 'utf8')) as { lastBarTs: number }).lastBarTs + tf; // no bar closed since the kill: the next life starts idle
+  };
+  /**
+   * A halted life of run `id` (killed by {@link killedRun} before, started without --unhalt) journals bars until it
+   * journaled one with orders the HALTED denied; returns that life, the state saved before that bar and the denied ids.
+   */
+  const barWithDenials = async (id: string, runDir: string) => {
+    const halted = await startedLife(id, runDir);
+    const { saved, found: denied } = await barsUntil(runDir, (records) => records.filter((r) => r.k === 'event' && r.e === 'denied').map((r) => r.id!));
+    expect(denied.length).toBeGreaterThan(0);
+    return { halted, saved, denied };
+  };
   /**
    * The same window on a halted run: run `id` trades, is stopped by the kill switch (flat, HALTED), and a life started
    * again without --unhalt journals a bar and the orders the HALTED denied on it, then dies (kill -9) before saving its
    * state (the state saved before the bar is put back). Returns the denied ids and the journal's length at that state.
    */
   const haltedDenialWindow = async (id: string, runDir: string) => {
-    const first = await tradeUntilHolding(id, runDir);
-    const kill = await runTm(['live', 'kill', '--dir', runDir, '--wait-ms', '20000']);
-    expect(kill.code, kill.text).toBe(0);
-    expect((await first.done).code).toBe(0);
-    const statePath = join(runDir, 'state.json');
-    const status = () => JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8')) as { pid: number; running: boolean; warmup?: unknown };
-    venueNow = (JSON.parse(readFileSync(statePath, 'utf8')) as { lastBarTs: number }).lastBarTs + tf; // no bar closed since the kill: the halted life starts idle
-    const halted = runLive(['--paper', '--experiment', experiment, '--run-id', id, '--dir', runDir, '--api-url', server.url, '--clock', 'venue', '--poll-ms', '20', '--grace-ms', '0']);
-    for (let w = 0; w < 500 && !(status().pid === halted.child.pid && status().running && status().warmup !== undefined); w++) await new Promise((r) => setTimeout(r, 20));
-    const { saved, found: denied } = await barsUntil(runDir, (records) => records.filter((r) => r.k === 'event' && r.e === 'denied').map((r) => r.id!));
-    expect(denied.length).toBeGreaterThan(0);
+    await killedRun(id, runDir);
+    const { halted, saved, denied } = await barWithDenials(id, runDir);
     halted.child.kill('SIGKILL');
     await halted.done;
-    writeFileSync(statePath, saved);
+    writeFileSync(join(runDir, 'state.json'), saved);
     return { denied, journalBytes: (JSON.parse(saved) as { journalBytes: number }).journalBytes };
   };
   const replaysWithoutDivergence = async (runDir: string) => {
@@ -293,6 +310,29 @@ describe('tm live --paper (child process, local venue)', () => {
     expect(kill.code, kill.text).toBe(0);
     expect(journalAfter(runDir, journalBytes).filter((r) => r.k === 'submit')).toEqual([]); // flat: nothing to close
     expect(await replaysWithoutDivergence(runDir)).toContain('; 1 bar times and 0 paper orders a crashed life journaled after its saved state, undone by the next life, left out');
+  }, 90_000);
+
+  it('a crash of a life started with --unhalt before it saved its state: the next life, without --unhalt, is still halted; replays', async () => {
+    // The --unhalt life journaled the account's ACTIVE (and its instruments' releases), then died before saving the
+    // state that holds them: the next life restores the HALTED state saved by the kill switch and denies its entries.
+    // The replay must not apply the dead life's ACTIVE to the next life's bars.
+    const runDir = join(dir, 'run-unhalt-crash');
+    await killedRun('cliu', runDir);
+    const statePath = join(runDir, 'state.json');
+    const saved = readFileSync(statePath, 'utf8');
+    const unhalted = await startedLife('cliu', runDir, ['--unhalt']);
+    const { journalBytes } = JSON.parse(saved) as { journalBytes: number };
+    expect(journalAfter(runDir, journalBytes).filter((r) => r.k === 'state').map((r) => (r as { state?: string }).state)).toContain('ACTIVE');
+    unhalted.child.kill('SIGKILL');
+    await unhalted.done;
+    writeFileSync(statePath, saved);
+
+    const { halted } = await barWithDenials('cliu', runDir);
+    halted.child.kill('SIGTERM');
+    const result = await halted.done;
+    expect(result.err).toBe('');
+    expect(result.code).toBe(0);
+    expect(await replaysWithoutDivergence(runDir)).toContain('1 account state changes by hand applied');
   }, 90_000);
 
   it('tm live kill on a running process: cancels, flattens, halts; a restart stays halted until --unhalt', async () => {
