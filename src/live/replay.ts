@@ -44,7 +44,7 @@ export interface ReplayReport {
    * was saved, then a life that traded no bar again: a stop with --now), and a paper run's orders sent on them, lost
    * with the crashed life: left out of the replay and of the live decisions and fills.
    */
-  readonly undone: { readonly bars: number; readonly orders: number };
+  readonly undone: { readonly bars: number; readonly orders: number; readonly states: number };
   readonly liveDecisions: number;
   readonly replayDecisions: number;
   /** Orders the pre-trade risk denied, live and in the replay. */
@@ -253,6 +253,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   // State changes journaled by a life that ended before saving them were not in force after it: e.g. an --unhalt life's
   // ACTIVE when the next life restored the HALTED state before it (journals written before starts recorded their
   // state's length keep them all).
+  const journaledChanges = changes.length;
   dropWhere(changes, (c) => !notSaved.some(([from, until]) => c.offset >= from && c.offset < until));
   // Stable: changes of one bar time keep their journal order.
   changes.sort((a, b) => a.ts - b.ts);
@@ -387,7 +388,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     maxFeeDiff = Math.max(maxFeeDiff, Math.abs(a.fee - b.fee));
   }
   for (const id of byId.keys()) if (!liveById.has(id)) unmatched++;
-  return { runId: start.runId, bars: T, warmupBars, undone: { bars: undone.size, orders: lost.size }, liveDecisions: live.length, replayDecisions: replay.length, denied: { live: liveDenied.length, replay: replayDenied.length }, instrumentHalts: changes.filter((c) => c.instrument >= 0).length, accountStates: changes.filter((c) => c.instrument < 0).length, shutdowns: shutdowns.length, divergence, fills: { live: liveFills.length, replay: result.fills.length, maxPriceDiff, maxFeeDiff, unmatched } };
+  return { runId: start.runId, bars: T, warmupBars, undone: { bars: undone.size, orders: lost.size, states: journaledChanges - changes.length }, liveDecisions: live.length, replayDecisions: replay.length, denied: { live: liveDenied.length, replay: replayDenied.length }, instrumentHalts: changes.filter((c) => c.instrument >= 0).length, accountStates: changes.filter((c) => c.instrument < 0).length, shutdowns: shutdowns.length, divergence, fills: { live: liveFills.length, replay: result.fills.length, maxPriceDiff, maxFeeDiff, unmatched } };
 }
 
 /** Fills the working orders `ids` at the marks before the commands in flight reach the venue. */
