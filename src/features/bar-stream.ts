@@ -19,6 +19,13 @@ export interface FeatureKernel {
   reset(): void;
 }
 
+/** A kernel with no state of its own (it reads only the stream): skipping a bar or resetting changes nothing. */
+export abstract class StatelessKernel implements FeatureKernel {
+  abstract update(stream: BarStream, row: Float64Array, offset: number): void;
+  skip(): void {}
+  reset(): void {}
+}
+
 /** How much history a feature's kernel reads back from a {@link BarStream}. */
 export interface StreamHistory {
   /** Largest `k` such that the kernel reads stream bar arrays at `t - k`. */

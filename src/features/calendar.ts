@@ -1,5 +1,5 @@
 import { DAY_MS, HOUR_MS } from '../core/time.js';
-import type { BarStream, FeatureKernel } from './bar-stream.js';
+import { StatelessKernel, type BarStream } from './bar-stream.js';
 import { nanArray } from './window-stats.js';
 
 /** Calendar encodings of bar close times. */
@@ -56,7 +56,7 @@ export function calendarFeatures(barClose: Float64Array): CalendarColumns {
 }
 
 /** Incremental {@link calendarFeatures}; writes hourSin, hourCos, weekdaySin, weekdayCos from `offset`. */
-export class CalendarKernel implements FeatureKernel {
+export class CalendarKernel extends StatelessKernel {
   update(s: BarStream, row: Float64Array, offset: number): void {
     const h = hourAngle(s.tsClose);
     const d = weekdayAngle(s.tsClose);
@@ -65,9 +65,4 @@ export class CalendarKernel implements FeatureKernel {
     row[offset + 2] = Math.sin(d);
     row[offset + 3] = Math.cos(d);
   }
-
-  /** Stateless: reads only the stream. */
-  skip(): void {}
-
-  reset(): void {}
 }

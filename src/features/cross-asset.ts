@@ -1,4 +1,4 @@
-import type { BarStream, FeatureKernel } from './bar-stream.js';
+import { StatelessKernel, type BarStream } from './bar-stream.js';
 import { checkIntegerParam } from './feature-inputs.js';
 import { ALL, nanArray, oneBarLogReturns, windowCorrelation } from './window-stats.js';
 
@@ -18,15 +18,12 @@ export function rollingReturnCorrelation(close: Float64Array, referenceClose: Fl
 }
 
 /** Incremental {@link rollingReturnCorrelation} over the stream's return rings. */
-export class ReturnCorrelationKernel implements FeatureKernel {
-  constructor(private readonly window: number) {}
+export class ReturnCorrelationKernel extends StatelessKernel {
+  constructor(private readonly window: number) {
+    super();
+  }
 
   update(s: BarStream, row: Float64Array, offset: number): void {
     row[offset] = s.t >= this.window ? windowCorrelation(s.logReturn, s.referenceLogReturn, s.mask, s.t, this.window) : NaN;
   }
-
-  /** Stateless: reads only the stream. */
-  skip(): void {}
-
-  reset(): void {}
 }

@@ -1,5 +1,5 @@
 import { AppError } from '../core/app-error.js';
-import { ringSize, type BarStream, type FeatureKernel } from './bar-stream.js';
+import { ringSize, StatelessKernel, type BarStream, type FeatureKernel } from './bar-stream.js';
 import { checkIntegerParam, type FeatureErrorCode } from './feature-inputs.js';
 import { ALL, nanArray, windowMean, windowSquaredDeviations } from './window-stats.js';
 
@@ -285,8 +285,9 @@ function checkBollinger(window: number, width: number): void {
 }
 
 /** Incremental {@link bollingerPercentB} over the stream's close ring. */
-export class BollingerPercentBKernel implements FeatureKernel {
+export class BollingerPercentBKernel extends StatelessKernel {
   constructor(private readonly window: number, private readonly width: number) {
+    super();
     checkBollinger(window, width);
   }
 
@@ -299,11 +300,6 @@ export class BollingerPercentBKernel implements FeatureKernel {
     const m = windowMean(s.close, s.mask, t, this.window);
     row[offset] = percentB(s.close[t & s.mask]!, m, Math.sqrt(windowSquaredDeviations(s.close, s.mask, t, this.window, m) / this.window), this.width);
   }
-
-  /** Stateless: reads only the stream's close ring. */
-  skip(): void {}
-
-  reset(): void {}
 }
 
 /** z-score from window mean and sample std: 0 when the window is constant. */

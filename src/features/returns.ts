@@ -1,4 +1,4 @@
-import type { BarStream, FeatureKernel } from './bar-stream.js';
+import { StatelessKernel, type BarStream } from './bar-stream.js';
 import { checkIntegerParam } from './feature-inputs.js';
 import { nanArray } from './window-stats.js';
 
@@ -18,17 +18,14 @@ export function logReturn(close: Float64Array, horizon: number): Float64Array {
 }
 
 /** Incremental {@link logReturn} of the stream's close (or reference close). */
-export class LogReturnKernel implements FeatureKernel {
-  constructor(private readonly horizon: number, private readonly source: 'close' | 'referenceClose') {}
+export class LogReturnKernel extends StatelessKernel {
+  constructor(private readonly horizon: number, private readonly source: 'close' | 'referenceClose') {
+    super();
+  }
 
   update(s: BarStream, row: Float64Array, offset: number): void {
     const a = s[this.source];
     const t = s.t;
     row[offset] = t >= this.horizon ? Math.log(a[t & s.mask]! / a[(t - this.horizon) & s.mask]!) : NaN;
   }
-
-  /** Stateless: reads only the stream. */
-  skip(): void {}
-
-  reset(): void {}
 }

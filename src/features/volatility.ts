@@ -1,4 +1,4 @@
-import { ringSize, type BarStream, type FeatureKernel } from './bar-stream.js';
+import { ringSize, StatelessKernel, type BarStream, type FeatureKernel } from './bar-stream.js';
 import { checkIntegerParam } from './feature-inputs.js';
 import { ALL, nanArray, oneBarLogReturns, windowMean, windowSampleStd } from './window-stats.js';
 
@@ -17,17 +17,14 @@ export function realizedVolatility(close: Float64Array, window: number): Float64
 }
 
 /** Incremental {@link realizedVolatility} over the stream's one-bar log returns. */
-export class RealizedVolatilityKernel implements FeatureKernel {
-  constructor(private readonly window: number) {}
+export class RealizedVolatilityKernel extends StatelessKernel {
+  constructor(private readonly window: number) {
+    super();
+  }
 
   update(s: BarStream, row: Float64Array, offset: number): void {
     row[offset] = s.t >= this.window ? windowSampleStd(s.logReturn, s.mask, s.t, this.window) : NaN;
   }
-
-  /** Stateless: reads only the stream. */
-  skip(): void {}
-
-  reset(): void {}
 }
 
 /** Per-bar Parkinson term `ln(high / low)^2`. */
