@@ -42,7 +42,8 @@ export interface ReplayReport {
   /**
    * Bar times journaled live only by lives whose work the next life undid (a crash after the bar, before the state
    * was saved, then a life that traded no bar again: a stop with --now), and a paper run's orders sent on them, lost
-   * with the crashed life: left out of the replay and of the live decisions and fills.
+   * with the crashed life: left out of the replay and of the live decisions and fills. `states`: state changes (halts,
+   * releases, the account's by hand) a life journaled after the state the next life restored: not applied.
    */
   readonly undone: { readonly bars: number; readonly orders: number; readonly states: number };
   readonly liveDecisions: number;
