@@ -337,6 +337,37 @@ describe('tm live --paper (child process, local venue)', () => {
     expect(replay).toContain('; 1 state changes a life journaled after the state the next life restored, not in force, left out');
   }, 90_000);
 
+  it('a paper life that dies applying the kill switch (journaled, not saved): the next start applies it again from the state before; replays', async () => {
+    // The window: the life journaled the stop, its flatten orders and HALTED, then died before saving the state that
+    // holds them (and before removing control.json). Forced: the kill completes, then the state saved before it and
+    // the request are put back. The next start restores the positions and applies the request again.
+    const runDir = join(dir, 'run-kill-window');
+    const live = await tradeUntilHolding('clik', runDir);
+    const statePath = join(runDir, 'state.json');
+    // No bar closes any more: the state saved after the last closed bar is the one the kill switch starts from.
+    const lastBarTs = () => (JSON.parse(readFileSync(statePath, 'utf8')) as { lastBarTs: number }).lastBarTs;
+    for (let k = 0; k < 250 && lastBarTs() !== venueNow - tf; k++) await new Promise((r) => setTimeout(r, 20));
+    expect(lastBarTs()).toBe(venueNow - tf);
+    const saved = readFileSync(statePath, 'utf8');
+    const kill = await runTm(['live', 'kill', '--dir', runDir, '--wait-ms', '20000']);
+    expect(kill.code, kill.text).toBe(0);
+    expect((await live.done).code).toBe(0);
+    const { appliedStop } = JSON.parse(readFileSync(statePath, 'utf8')) as { appliedStop: number };
+    expect(appliedStop).toBeGreaterThan(0);
+    writeFileSync(statePath, saved);
+    writeFileSync(join(runDir, 'control.json'), JSON.stringify({ command: 'kill', reason: 'kill switch (tm live kill)', actions: { cancel: true, flatten: true, halt: true }, at: appliedStop }));
+
+    const again = runLive(['--paper', '--experiment', experiment, '--run-id', 'clik', '--dir', runDir, '--api-url', server.url, '--clock', 'venue', '--poll-ms', '20', '--grace-ms', '0']);
+    const result = await again.done;
+    expect(result.err).toBe('');
+    expect(result.code).toBe(0);
+    expect(existsSync(join(runDir, 'control.json'))).toBe(false);
+    const after = JSON.parse((await runTm(['live', 'status', '--dir', runDir, '--json'])).out) as { halted: unknown[]; positions: { quantity: number }[] };
+    expect(after.halted).toHaveLength(2);
+    expect(after.positions.every((p) => p.quantity === 0)).toBe(true);
+    await replaysWithoutDivergence(runDir);
+  }, 90_000);
+
   it('tm live kill on a running process: cancels, flattens, halts; a restart stays halted until --unhalt', async () => {
     const runDir = join(dir, 'run-b');
     const live = await tradeUntilHolding('clib', runDir);
