@@ -255,7 +255,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   // ACTIVE when the next life restored the HALTED state before it (journals written before starts recorded their
   // state's length keep them all).
   const journaledChanges = changes.length;
-  dropWhere(changes, (c) => !notSaved.some(([from, until]) => c.offset >= from && c.offset < until));
+  changes.splice(0, journaledChanges, ...changes.filter((c) => !notSaved.some(([from, until]) => c.offset >= from && c.offset < until)));
   // Stable: changes of one bar time keep their journal order.
   changes.sort((a, b) => a.ts - b.ts);
   shutdowns.sort((a, b) => a.ts - b.ts);
@@ -425,11 +425,4 @@ function racedAfter(records: readonly JournalRecord[], at: number): string[] {
     if (r.k === 'fill') filled.add(r.id);
   }
   return refused.filter((id) => filled.has(id));
-}
-
-/** Removes from `list`, in place and keeping the order of the rest, every element `keep` says no to. */
-function dropWhere<T>(list: T[], keep: (x: T) => boolean): void {
-  let n = 0;
-  for (const x of list) if (keep(x)) list[n++] = x;
-  list.length = n;
 }

@@ -244,7 +244,11 @@ describe('tm live --paper (child process, local venue)', () => {
   /** A life of run `id` started (paper, local venue), once it is running, warmed up and reconciled. */
   const startedLife = async (id: string, runDir: string, extra: readonly string[] = []) => {
     const life = runLive(['--paper', '--experiment', experiment, '--run-id', id, '--dir', runDir, '--api-url', server.url, '--clock', 'venue', '--poll-ms', '20', '--grace-ms', '0', ...extra]);
-    for (let w = 0; w < 500 && !(statusOf(runDir).pid === life.child.pid && statusOf(runDir).running && statusOf(runDir).warmup !== undefined); w++) await new Promise((r) => setTimeout(r, 20));
+    const ready = () => {
+      const s = statusOf(runDir);
+      return s.pid === life.child.pid && s.running && s.warmup !== undefined;
+    };
+    for (let w = 0; w < 500 && !ready(); w++) await new Promise((r) => setTimeout(r, 20));
     return life;
   };
   /** Run `id` trades, then the kill switch stops it (flat, HALTED); the venue clock at the bar after its saved state. */
