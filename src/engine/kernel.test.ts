@@ -681,6 +681,27 @@ describe('Kernel: adopted orders, saved and restored state', () => {
     expect(venue.submitted).toHaveLength(2);
   });
 
+  it('skipGeneratedIds: an id generated now never repeats one of the run’s given ids at this time; other times, runs and instruments change nothing', () => {
+    const { kernel, venue, clock } = setup();
+    clock.advanceTo(T0 + HOUR);
+    const at = '2024-01-01T01:00:00Z';
+    kernel.skipGeneratedIds([
+      testOrderId(at, 0), testOrderId(at, 2), // instrument 0 at now: 0 and 2 used
+      testOrderId('2024-01-01T00:00:00Z', 7), // another time
+      testOrderId(at, 5).replace(/^[^_]+_/, 'other_'), // another run
+      testOrderId(at, 0, 1), // instrument 1 at now: 0 used
+      'by-hand-1', // not an id of the run's form
+    ]);
+    expect(kernel.submitOrder(buy(1))).toBe(testOrderId(at, 3));
+    expect(kernel.submitOrder(buy(1, { instrument: 1 }))).toBe(testOrderId(at, 1, 1));
+    expect(venue.submitted).toHaveLength(2);
+    // A smaller sequence changes nothing; the next bar time starts from 0 again.
+    kernel.skipGeneratedIds([testOrderId(at, 1)]);
+    expect(kernel.submitOrder(buy(1))).toBe(testOrderId(at, 4));
+    clock.advanceTo(T0 + 2 * HOUR);
+    expect(kernel.submitOrder(buy(1))).toBe(testOrderId('2024-01-01T02:00:00Z', 0));
+  });
+
   /** A kernel with a bar on instrument 0, a filled order, a working order and one id at T0 + 1 h. */
   function used() {
     const s = setup({ config: { columns: ['signal'] } });

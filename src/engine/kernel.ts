@@ -1,6 +1,6 @@
 import { AppError } from '../core/app-error.js';
 import type { OhlcvColumns, StaleInputEvent } from '../core/bar.js';
-import { CLIENT_ORDER_ID_PATTERN, ClientOrderIdFormatter, strategyTag } from '../core/client-order-id.js';
+import { CLIENT_ORDER_ID_PATTERN, ClientOrderIdFormatter, parseClientOrderId, strategyTag } from '../core/client-order-id.js';
 import type { Instrument } from '../core/instrument.js';
 import type { Fill, OrderAccepted, OrderCanceled, OrderCancelRejected, OrderExpired, OrderRejected, OrderRequest, OrderSnapshot } from '../core/order.js';
 import { TIME_IN_FORCE } from '../core/order.js';
@@ -590,6 +590,29 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     this.orders.submitted(slot, tsInit);
     if (options.quantityFromFills === true) this.orders.markQuantityFromFills(slot);
     return true;
+  }
+
+  /**
+   * Takes ids this run generated elsewhere at the current engine time (a crashed life's journaled orders and denials of
+   * the bar it closed last) as used: an id generated at this time never repeats one of them (its instrument's sequence
+   * goes on after the greatest). Other ids (other runs or strategies, other times) change nothing. Without it, an
+   * order decided now (e.g. a stop's flatten applied after the crashed life's last bar) could get such an id, and be
+   * taken for that decision made again: not sent.
+   */
+  skipGeneratedIds(ids: Iterable<string>): void {
+    const now = this.clock.now();
+    for (const id of ids) {
+      if (!this.ids.owns(id)) continue;
+      const parsed = parseClientOrderId(id);
+      if (!parsed.success || parsed.data.run !== this.ids.run || parsed.data.strategy !== this.ids.strategy || parsed.data.time !== now) continue;
+      const i = parsed.data.instrument;
+      if (i >= this.instruments.length) continue;
+      if (this.idTime[i] !== now) {
+        this.idTime[i] = now;
+        this.idNext[i] = 0;
+      }
+      this.idNext[i] = Math.max(this.idNext[i]!, parsed.data.sequence + 1);
+    }
   }
 
   /**

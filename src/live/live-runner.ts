@@ -20,7 +20,7 @@ import { JournalingGate, submittedRequest, type SubmitRecord } from './journalin
 import { LiveClock, type Pacer } from './live-clock.js';
 import { bookExecutions, EXECUTION_MARGIN_MS, haltForPositionMismatch, positionMismatch, reconcile, reportRefusals, settleOrder, untrackedExecutionsFrom, type JournaledOrder, type OnRefused, type ReconcileDifference } from './reconcile.js';
 import { loadRunnerState, saveRunnerState, writeRunnerFile, type LiveRunnerState, type LostOrder } from './runner-state.js';
-import { readJournalTail } from './journal.js';
+import { readJournalTail, type JournalRecord } from './journal.js';
 import { DEFAULT_MAX_STATE_AGE_MS, DEFAULT_VALIDATE_BARS, loadSavedState, RecentBars, savedSnapshots, strategyDifferences, VALIDATE_TOLERANCE, type RestoredState, type StrategySummary } from './saved-signal-state.js';
 import { acquireRunLock, RunLockError, type RunLock } from './run-lock.js';
 import { applyShutdown, shutdownAction, stopLeftOver, type StopActions } from './shutdown.js';
@@ -717,6 +717,7 @@ export class LiveRunner {
       }
     }
     if (this.stopRequest !== undefined) {
+      if (processed === 0 && saved !== undefined && deps.venue !== undefined) cursor = this.passCrashedBars(saved.journalBytes ?? 0, cursor);
       // A stop asked while one is applied (tm live kill during a stop's wait for its flatten) is applied after it, before
       // the state is saved: its halt is not lost, and its request is done with the rest.
       while (this.stopsApplied !== this.stopsAsked) {
@@ -875,6 +876,39 @@ export class LiveRunner {
       this.deps.log?.(`journal: ${(e as Error).message} (orders sent before the crash are not exempt from the warm-up protection)`);
       return undefined;
     }
+  }
+
+  /**
+   * A venue run's life that stops before its first bar (the short life of `tm live stop|kill --now`, or a start that
+   * applies a saved request) after restoring a state older than bars a crashed life journaled live: those bars were
+   * decided, and their orders sent to the venue (reconciliation adopted what reached it), but no life will decide them
+   * again (the next one starts after this life's state). The stop is applied after the last of them with a decision
+   * journaled (an order sent or denied), as `tm replay`
+   * applies it: the engine time moves to that bar's close, and the ids the crashed life generated at that time (its
+   * orders and denials) are taken as used, so that a flatten order never gets one (the kernel would take it for that
+   * decision made again, and not send it). Returns the bar time the stop follows (the state's cursor). Before, the stop
+   * came at the restored state's time: its orders had other ids than the replay's, and the next life decided the
+   * crashed bars again after the stop. An unreadable journal tail leaves the cursor as it was (logged).
+   */
+  private passCrashedBars(offset: number, cursor: number): number {
+    let records: JournalRecord[];
+    try {
+      records = readJournalTail(this.journal.path, offset);
+    } catch (e) {
+      this.deps.log?.(`journal: ${(e as Error).message} (the stop applies after the bar of the restored state)`);
+      return cursor;
+    }
+    // Bars whose decisions were journaled (an order sent or denied at their close): a life can die between journaling a
+    // bar and deciding it (tm replay leaves such a bar out, as the next life would decide it).
+    const decided = new Set(records.flatMap((r) => (r.k === 'submit' || (r.k === 'event' && r.e === 'denied') ? [r.t] : [])));
+    let last = cursor;
+    for (const r of records) if (r.k === 'bar' && r.warmup === undefined && r.ts > last && decided.has(r.ts + this.tf)) last = r.ts;
+    if (last === cursor) return cursor;
+    const close = last + this.tf;
+    this.clock.advanceTo(close);
+    this.kernel.skipGeneratedIds(records.flatMap((r) => ((r.k === 'submit' || (r.k === 'event' && r.e === 'denied')) && r.t === close ? [r.id] : [])));
+    this.deps.log?.(`the stop applies after ${new Date(last).toISOString()}, the last bar a crashed life traded after the restored state`);
+    return last;
   }
 
   /** The commands of {@link sentAfter} whose bar this life has not decided again yet (venue runs: see {@link takeOverHaltedSent}). */

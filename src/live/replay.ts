@@ -120,8 +120,9 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   const sentAt = new Map<string, number>();
   /**
    * A paper run's orders sent by a life on a bar the next life undid (decided at or after its first live bar), never
-   * sent again by a later life: the paper venue the next life restored never had them (a venue run's next life finds
-   * them at the venue: not modelled here). Not the run's decisions, nor are their fills.
+   * sent again by a later life: the paper venue the next life restored never had them. Not the run's decisions, nor are
+   * their fills. (A venue run's orders were sent: the next life adopts what reached the venue, and their bar is undone
+   * only when a later life decides it again.)
    */
   const lost = new Set<string>();
   const paper = start.mode === 'paper';
@@ -135,6 +136,21 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   const undoneDenials = new Set<string>();
   /** Spans of the journal (byte offsets, from, until) that no state a later life restored holds. */
   const notSaved: [number, number][] = [];
+  /** Marks the live bars at or after `from` undone, the orders sent after it lost (paper) and the denials after it undone. */
+  const undoFrom = (from: number): void => {
+    for (const t of liveTimes) if (t >= from) undone.add(t);
+    if (paper) for (const [id, t] of sentAt) if (t > from) lost.add(id);
+    for (const [id, t] of deniedAt) if (t > from) undoneDenials.add(id);
+  };
+  /** The latest live bar at or after `from` a life journaled a decision of (an order sent or denied at its close), or −Infinity. */
+  const lastDecided = (from: number): number => {
+    const closes = new Set([...sentAt.values(), ...deniedAt.values()]);
+    let last = -Infinity;
+    for (const t of liveTimes) if (t >= from && t > last && closes.has(t + tf)) last = t;
+    return last;
+  };
+  /** A venue run's life that restored a state before bars journaled live: they are undone at its first live bar. */
+  let undoPending = false;
   /** The last shutdown pushed, while none of its orders filled (−1: none). */
   let unfilledShutdown = -1;
   /** The orders sent since the last shutdown (its cancels' and flatten's): a fill of one of them ends {@link unfilledShutdown}. */
@@ -142,6 +158,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   for (const [at, r] of records.entries()) {
     if (r.k === 'start') {
       lifeFrom = lifeLast = -Infinity;
+      undoPending = false; // the life before traded no bar: it undid nothing
       // A restart's state was saved when the journal was `stateBytes` long: what lives journaled after that and before
       // this start is not in it (they ended before saving again).
       if (r.stateBytes !== undefined) notSaved.push([r.stateBytes, offsets[at]!]);
@@ -149,9 +166,12 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     }
     if (r.k === 'event' && r.e === 'warmup') {
       lifeFrom = r.t;
-      for (const t of liveTimes) if (t >= lifeFrom) undone.add(t);
-      if (paper) for (const [id, t] of sentAt) if (t > lifeFrom) lost.add(id);
-      for (const [id, t] of deniedAt) if (t > lifeFrom) undoneDenials.add(id);
+      // A paper life undoes at its start what lives journaled after its state: its paper venue never had their orders.
+      // At a venue those orders were sent (the life adopts what reached the venue), so the bars they were decided at
+      // are undone only by a life that trades them again: from its first live bar on (not by a life that trades none,
+      // such as the short life of tm live stop|kill --now, which cancels and flattens what it adopted).
+      if (paper) undoFrom(lifeFrom);
+      else undoPending = true;
       continue;
     }
     if (r.k === 'event' && r.e === 'denied') {
@@ -188,10 +208,17 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     }
     if (r.k === 'event' && r.e === 'shutdown') {
       if (!isShutdownAction(r.id)) throw new ReplayError('replay_bad_shutdown', `journal ${path}: shutdown record names ${JSON.stringify(r.id)}, expected cancel, flatten or halt`, { path, action: r.id });
-      // The stopping life's last bar: its own last live bar; a life stopped before its first bar (a stop saved while the
+      // The stopping life's last bar: its own last live bar. A life stopped before its first bar (a stop saved while the
       // run was down, tm live kill --now) stops after the bar of the state it restored, which can be before bars a
-      // crashed life journaled (undone unless a later life trades them again).
-      const after = lifeLast > -Infinity ? lifeLast : lifeFrom > -Infinity ? Math.min(lastLive, lifeFrom - tf) : lastLive;
+      // crashed life journaled (undone unless a later life trades them again); at a venue, after the last of those bars
+      // whose decisions the crashed life journaled: its orders were sent, the life adopted what reached the venue and
+      // applied its stop after them (LiveRunner.passCrashedBars).
+      let after = lifeLast > -Infinity ? lifeLast : lifeFrom > -Infinity ? Math.min(lastLive, lifeFrom - tf) : lastLive;
+      if (lifeLast === -Infinity && lifeFrom > -Infinity && !paper) {
+        after = Math.max(after, lastDecided(lifeFrom));
+        undoPending = false;
+        undoFrom(after + tf); // a crashed bar with no decision journaled: the life may have died before deciding it
+      }
       // Before any live bar nothing was traded: nothing to cancel or flatten (its HALTED is a state record of its own).
       if (after > -Infinity) {
         // A stop that came while the one before was waiting for its orders (tm live kill during a stop's flatten), with
@@ -206,6 +233,10 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     }
     if (r.k !== 'bar') continue;
     if (r.warmup === undefined) {
+      if (undoPending) {
+        undoPending = false;
+        undoFrom(lifeFrom);
+      }
       for (const c of pending.splice(0)) changes.push({ ts: r.ts, ...c });
       lastLive = lifeLast = r.ts;
       lastLiveAt = at;

@@ -35,6 +35,8 @@ const tf = timeframeMs('4h');
 const startTs = frame.ts[WARMUP]!;
 const setup = liveSetup(CONFIG, STRATEGIES);
 const FOREVER = 365 * 86_400_000;
+/** The feed of a life that only applies a stop (`tm live kill --now`): it ends before asking for a bar. */
+const NO_BARS = { next: async () => undefined } as unknown as LiveBarFeed;
 /** A trade somebody makes by hand on the run's account (another app, Bybit's web page): not of this run (`<runId>_`). */
 const BY_HAND = { orderLinkId: 'by-hand-eth-1', symbol: 'ETHUSDT', side: 'Buy', qty: 0.1 } as const;
 
@@ -83,7 +85,7 @@ describe('demo run: a life killed after sending an order but before saving its s
    * market order of their own), filled at the venue before B starts. `failingOrderQueries`: from B's first live bar on,
    * every request to `/v5/order/realtime` (order queries and open-order listings) answers 5xx.
    */
-  async function scenario(runId: string, fate: 'working' | 'filled' | 'lost', options: { readonly laggingExecutions?: boolean; readonly manualTrade?: boolean; readonly failingOrderQueries?: boolean } = {}): Promise<Outcome> {
+  async function scenario(runId: string, fate: 'working' | 'filled' | 'lost', options: { readonly laggingExecutions?: boolean; readonly manualTrade?: boolean; readonly failingOrderQueries?: boolean; readonly killNow?: boolean; readonly diedBeforeDeciding?: boolean } = {}): Promise<Outcome> {
     const lostInFlight = fate === 'lost';
     const T = windowBar();
     const time = new VirtualTime(startTs);
@@ -98,15 +100,17 @@ describe('demo run: a life killed after sending an order but before saving its s
     const market = new BybitMarketDataClient({ apiUrl: venue.url, rateLimitMs: 1 });
     closers.push(() => market.close());
     const dir = tempDir('tm-live-demo-window-');
-    const life = async (maxBars: number, restartProtectionMs = 0, unhalt = false): Promise<{ runner: LiveRunner; summary: LiveRunSummary }> => {
+    /** A life of the run; `killNow`: the short life of `tm live kill --now` (as applyStopNow runs it: no warm-up, no bar). */
+    const life = async (maxBars: number, restartProtectionMs = 0, unhalt = false, killNow = false): Promise<{ runner: LiveRunner; summary: LiveRunSummary }> => {
       const client = new BybitExecutionClient({ apiUrl: venue.url, rateLimitMs: 0, timeoutMs: 5_000, backoffBaseMs: 1, backoffMaxMs: 5 }, { instruments: setup.instruments, keys: { apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET }, clock: { now: () => pacer.current() }, env: {} });
       try {
         await client.prepare();
-        const feed = new LiveBarFeed(market, frame.symbols, '4h', tf, pacer, { graceMs: 1_000, retryMs: 1_000, pageSize: 1000 });
+        const feed = killNow ? NO_BARS : new LiveBarFeed(market, frame.symbols, '4h', tf, pacer, { graceMs: 1_000, retryMs: 1_000, pageSize: 1000 });
         const runner = new LiveRunner(
-          { runId, mode: 'demo', instruments: setup.instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir, startTs, maxBars, warmupBars: WARMUP, config: CONFIG, restartProtectionMs, unhalt },
-          { feed, pacer, strategy: liveSetup(CONFIG, STRATEGIES).strategy, venue: client },
+          { runId, mode: 'demo', instruments: setup.instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir, startTs, maxBars, warmupBars: killNow ? 0 : WARMUP, config: CONFIG, restartProtectionMs, unhalt, ...(killNow ? { stopWaitMs: 10_000 } : {}) },
+          { feed, pacer, strategy: killNow ? { name: setup.strategy.name } : liveSetup(CONFIG, STRATEGIES).strategy, venue: client },
         );
+        if (killNow) runner.stop('kill switch (tm live kill)', { cancel: true, flatten: true, halt: true });
         return { runner, summary: await runner.run() };
       } finally {
         await client.close();
@@ -118,6 +122,13 @@ describe('demo run: a life killed after sending an order but before saving its s
     if (lostInFlight) venue.injectFault('dropped_connection', { path: '/v5/order/create', count: 2 });
     await life(1);
     expect(venue.faultCounts()['dropped_connection'] ?? 0).toBe(lostInFlight ? 2 : 0);
+    if (options.diedBeforeDeciding === true) {
+      // A died between journaling bar T and deciding it: its journal ends with T's bar records (X lost in flight: the
+      // venue never had it either).
+      const lines = readFileSync(`${dir}/journal.jsonl`, 'utf8').split('\n');
+      const lastBar = lines.findLastIndex((l) => l.startsWith('{"k":"bar"'));
+      writeFileSync(`${dir}/journal.jsonl`, lines.slice(0, lastBar + 1).join('\n') + '\n');
+    }
     if (fate === 'filled') {
       // A was killed right after sending X (before its save); time passes the close of bar T+1 before B starts.
       await time.waitUntil(frame.ts[T + 2]!);
@@ -138,20 +149,30 @@ describe('demo run: a life killed after sending an order but before saving its s
     if (options.laggingExecutions === true) venue.injectFault('stale_read', { path: '/v5/execution/list', count: 1 });
     bLive = true;
     const privateLogAtB = venue.privateLog.length;
-    const { runner, summary } = await life(AFTER, FOREVER);
+    let bDone = false;
+    const bLife = life(AFTER, FOREVER, false, options.killNow === true).finally(() => void (bDone = true));
+    if (options.killNow === true) {
+      // The market trades on while the kill's short life waits for its flatten: a print fills its market orders.
+      const flattening = () => venue.orders().some((v) => v['reduceOnly'] === true && v['orderStatus'] === 'New');
+      while (!bDone) {
+        if (flattening()) frame.symbols.forEach((s) => venue.trade(venue.lastPrice(s), Infinity, s));
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+    const { runner, summary } = await bLife;
     expect(venue.faultCounts()['stale_read'] ?? 0).toBe(options.laggingExecutions === true ? 1 : 0);
     const { records } = readJournal(`${dir}/journal.jsonl`);
     const starts = records.flatMap((r, k) => (r.k === 'start' ? [k] : []));
     expect(starts).toHaveLength(3);
     const sentByA = records.slice(starts[1]!, starts[2]!).flatMap((r) => (r.k === 'submit' ? [r.id] : []));
-    expect(sentByA).toHaveLength(1);
+    expect(sentByA).toHaveLength(options.diedBeforeDeciding === true ? 0 : 1);
     // X reached the venue, or never did; B starts with it working, filled, or unknown there.
     expect(venueIdsAfterA.includes(sentByA[0]!)).toBe(!lostInFlight);
     expect(statusBeforeB.get(sentByA[0]!)).toBe({ working: 'New', filled: 'Filled', lost: undefined }[fate]);
     // No life journaled a fill of X before B.
     expect(records.slice(0, starts[2]).filter((r) => r.k === 'fill' && r.id === sentByA[0])).toEqual([]);
     const again = (maxBars: number, more: { readonly unhalt?: boolean } = {}) => life(maxBars, 0, more.unhalt === true);
-    return { x: sentByA[0]!, records, starts, venueIds: venue.orders().map((o) => String(o['orderLinkId'])), runner, summary, venue, dir, privateLogAtB, again };
+    return { x: sentByA[0] ?? '', records, starts, venueIds: venue.orders().map((o) => String(o['orderLinkId'])), runner, summary, venue, dir, privateLogAtB, again };
   }
 
   /** Records of life B (from its start record on), and what it did with X. */
@@ -398,5 +419,86 @@ describe('demo run: a life killed after sending an order but before saving its s
     expect(b.denied).not.toContain(o.x);
     expect(o.venue.privateLog.filter((e) => e.path === '/v5/order/create' && e.orderLinkId === o.x).map((e) => e.outcome)).toEqual(['fault', 'fault']);
     expect(o.runner.kernel.risk.isInstrumentHalted(eth)).toBe(true);
+  }, 120_000);
+
+  /**
+   * (f) and (f'): life B is the short life of `tm live kill --now` (no bar). X's bar T is in the run's history: B adopts
+   * what reached the venue, and its kill applies after bar T (engine time T's close) with ids after the ones A made at
+   * that time, as tm replay applies it. The next life starts after bar T, HALTED and flat.
+   */
+  async function expectKilledAfterT(o: Outcome): Promise<void> {
+    const b = lifeB(o);
+    const afterB = o.records.slice(o.starts[2]!);
+    expect(afterB.filter((r) => r.k === 'bar')).toEqual([]);
+    const x = o.records.slice(o.starts[1]!, o.starts[2]!).find((r): r is Extract<JournalRecord, { k: 'submit' }> => r.k === 'submit')!;
+    const shutdown = afterB.find((r): r is Extract<JournalRecord, { k: 'event' }> => r.k === 'event' && r.e === 'shutdown')!;
+    expect(shutdown).toMatchObject({ id: 'halt', t: x.t });
+    // The flatten's ids: at T's close, each after every id A made at that time on its instrument (X's is sequence 0).
+    expect(b.submits.length).toBeGreaterThan(0);
+    // All sent by the kill's flatten, at once (none left for the stop's wait to send: Kernel.flattenUncovered).
+    expect(o.runner.kernel.risk.flattens.map((f) => f.orders)).toEqual([b.submits]);
+    const [, , xInstrument, xTime] = o.x.split('_');
+    for (const id of b.submits) {
+      const [, , instrument, time, sequence] = id.split('_');
+      expect(time).toBe(xTime);
+      expect(sequence).toBe(instrument === xInstrument ? '1' : '0');
+    }
+    frame.symbols.forEach((s) => expect(o.venue.position(s)).toBe(0));
+    expect(o.runner.kernel.tradingState).toBe('HALTED');
+    const before = replayJournal(`${o.dir}/journal.jsonl`, STRATEGIES);
+    expect(before.divergence).toBeUndefined();
+    expect(before.fills.unmatched).toBe(0);
+    expect(before.undone.bars).toBe(0);
+    // The next life (no --unhalt) trades from the bar after T: HALTED, nothing sent, still flat; the journal replays.
+    const c = await o.again(2);
+    expect(c.summary.liveBars).toBe(2);
+    const { records } = readJournal(`${o.dir}/journal.jsonl`);
+    const cRecords = records.slice(records.findLastIndex((r) => r.k === 'start'));
+    expect(cRecords.find((r) => r.k === 'bar' && r.warmup === undefined)).toMatchObject({ ts: frame.ts[windowBar() + 1] });
+    expect(cRecords.filter((r) => r.k === 'submit')).toEqual([]);
+    frame.symbols.forEach((s) => expect(o.venue.position(s)).toBe(0));
+    const after = replayJournal(`${o.dir}/journal.jsonl`, STRATEGIES);
+    expect(after.divergence).toBeUndefined();
+    expect(after.fills.unmatched).toBe(0);
+  }
+
+  it('(f) X reached the venue, and the run is killed with tm live kill --now before any life trades again: the short life adopts X and cancels it, flattens after bar T; flat, HALTED, and tm replay agrees', async () => {
+    // Before, the kill applied at the restored state's time (T-1's close): its flatten's ids were not the replay's, and
+    // tm replay left bar T out (a bar no later life traded) while X was sent: diverging at X.
+    const o = await scenario('dwk', 'working', { killNow: true });
+    expect(lifeB(o).adopted).toEqual([o.x]);
+    expect(o.venue.orders().filter((v) => v['orderLinkId'] === o.x).map((v) => v['orderStatus'])).toEqual(['Cancelled']);
+    await expectKilledAfterT(o);
+  }, 120_000);
+
+  it('(f\') as (f), but X filled at the venue before the kill: its position is flattened by an order of its own id, not taken for X', async () => {
+    // The flatten of X's instrument is decided at X's time: with the sequence A used (0) its id would be X's, and the
+    // kernel, holding X, would take it for X decided again and send nothing, leaving X's position open.
+    const o = await scenario('dwl', 'filled', { killNow: true });
+    expect(lifeB(o).adopted).toEqual([o.x]);
+    expect(o.venue.orders().filter((v) => v['orderLinkId'] === o.x).map((v) => v['orderStatus'])).toEqual(['Filled']);
+    await expectKilledAfterT(o);
+  }, 120_000);
+
+  it('(g) A died between journaling bar T and deciding it (no decision journaled), then tm live kill --now: the kill applies after the restored state\'s bar, tm replay leaves bar T out; the next life decides T again, HALTED', async () => {
+    const o = await scenario('dwm', 'lost', { killNow: true, diedBeforeDeciding: true });
+    const T = windowBar();
+    const afterB = o.records.slice(o.starts[2]!);
+    expect(afterB.find((r) => r.k === 'event' && r.e === 'shutdown')).toMatchObject({ id: 'halt', t: frame.ts[T] }); // T-1's close
+    frame.symbols.forEach((s) => expect(o.venue.position(s)).toBe(0));
+    const killed = replayJournal(`${o.dir}/journal.jsonl`, STRATEGIES);
+    expect(killed.divergence).toBeUndefined();
+    expect(killed.undone.bars).toBe(1);
+    expect(killed.fills.unmatched).toBe(0);
+    // The next life starts at bar T: it decides X again, denied (HALTED), as the replay denies it.
+    await o.again(2);
+    const { records } = readJournal(`${o.dir}/journal.jsonl`);
+    const c = records.slice(records.findLastIndex((r) => r.k === 'start'));
+    expect(c.find((r) => r.k === 'bar' && r.warmup === undefined)).toMatchObject({ ts: frame.ts[T] });
+    expect(c.filter((r) => r.k === 'submit')).toEqual([]);
+    const again = replayJournal(`${o.dir}/journal.jsonl`, STRATEGIES);
+    expect(again.divergence).toBeUndefined();
+    expect(again.undone.bars).toBe(0);
+    expect(again.denied.live).toBeGreaterThan(0);
   }, 120_000);
 });
