@@ -883,12 +883,12 @@ export class LiveRunner {
    * applies a saved request) after restoring a state older than bars a crashed life journaled live: those bars were
    * decided, and their orders sent to the venue (reconciliation adopted what reached it), but no life will decide them
    * again (the next one starts after this life's state). The stop is applied after the last of them with a decision
-   * journaled (an order sent or denied), as `tm replay`
-   * applies it: the engine time moves to that bar's close, and the ids the crashed life generated at that time (its
-   * orders and denials) are taken as used, so that a flatten order never gets one (the kernel would take it for that
-   * decision made again, and not send it). Returns the bar time the stop follows (the state's cursor). Before, the stop
-   * came at the restored state's time: its orders had other ids than the replay's, and the next life decided the
-   * crashed bars again after the stop. An unreadable journal tail leaves the cursor as it was (logged).
+   * journaled (an order sent or denied), as `tm replay` applies it: the engine time moves to that bar's close, and the
+   * ids the crashed life generated at that time (its orders and denials) are taken as used, so that a flatten order
+   * never gets one (the kernel would take it for that decision made again, and not send it). Returns the bar time the
+   * stop follows (the state's cursor). Before, the stop came at the restored state's time: its orders had other ids
+   * than the replay's, and the next life decided the crashed bars again after the stop. An unreadable journal tail
+   * leaves the cursor as it was (logged).
    */
   private passCrashedBars(offset: number, cursor: number): number {
     let records: JournalRecord[];
