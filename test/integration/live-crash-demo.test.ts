@@ -10,6 +10,9 @@
  * flatten (a flatten the venue fills only after the run ended: `tm live stop`/`kill` exits 1 naming it). The 6th and
  * about a third of those others are killed with SIGKILL while they apply the stop: `tm live` then
  * exits 1 and the next life applies the stop before any bar (or, when the dead life saved it, knows it applied).
+ * The first life from the 3rd on killed with SIGKILL, and about a quarter of the later ones, are then stopped at once
+ * with `tm live kill --now` or `tm live stop --flatten --now` (a short life: reconciliation, the stop after the bars
+ * the dead life decided, no bar).
  * TM_CRASH_RUNS lives (default 6 in CI; the nightly workflow runs 50), seed TM_CRASH_SEED (default 1).
  */
 import { spawn } from 'node:child_process';
@@ -19,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/core/random.js';
 import { timeframeMs } from '../../src/core/time.js';
 import { readJournal } from '../../src/live/journal.js';
+import { TEST_API_KEY, TEST_API_SECRET } from '../support/bybit-v5-venue.js';
 import { FrameVenue, readLiveStatus, sharedFrame, spawnDemoLive } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
@@ -49,6 +53,18 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
 
   const start = (extra: readonly string[] = []) => spawnDemoLive({ experiment, runId: 'crd', dir: runDir, apiUrl: fv.venue.url }, extra);
   const status = () => readLiveStatus(runDir);
+  /** `tm live <command> --now` on the run (not running), with the venue's keys in its environment. */
+  const tmNow = (command: readonly string[]): Promise<{ code: number | null; out: string }> =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, ['bin/tm.js', 'live', ...command, '--dir', runDir, '--now', '--api-url', fv.venue.url, '--wait-ms', '10000'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, BYBIT_API_KEY: TEST_API_KEY, BYBIT_API_SECRET: TEST_API_SECRET },
+      });
+      let out = '';
+      child.stdout!.on('data', (d) => (out += d));
+      child.stderr!.on('data', (d) => (out += d));
+      child.on('exit', (code) => resolve({ code, out }));
+    });
 
   it('0 duplicate orderLinkIds, 0 lost fills, positions and wallet equal to the venue’s', async () => {
     const rand = seededRandom(SEED);
@@ -65,6 +81,9 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     let stopsKilled = 0;
     let stopsLeftOver = 0;
     let knownApplied = 0;
+    let nowStops = 0;
+    /** Of those, the stops applied after a bar the dead life decided and did not save (LiveRunner.passCrashedBars). */
+    let nowAfterCrashedBar = 0;
     let unhalt = false;
     /** After a stop's life ended: every working order canceled; what may still work is the flatten's reduce-only market orders, which this venue fills at its next price (the next bar it prints): the next life reconciles their fills. */
     const expectStopped = (command: string, said: string) => {
@@ -158,6 +177,20 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
       const code = await life.exited;
       expect(code, life.out()).toBe(null);
       outputs.push(life.out());
+      if ((nowStops === 0 && kill >= 2) || rand() < 0.25) {
+        // The operator stops the dead run at once: `tm live kill|stop --flatten --now`, a short life of the run (its
+        // saved state, the reconciliation, the stop after the bars the dead life decided, no bar). Its flatten fills at
+        // the venue's next price: when none comes within its wait, it exits 1 naming the orders still working.
+        const command = rand() < 0.5 ? ['kill'] : ['stop', '--flatten'];
+        const now = await tmNow(command);
+        expect(now.out, now.out).toContain(`is not running: applying the ${command[0]} now`);
+        if (now.code === 1 && /is not done at the venue/.test(now.out)) stopsLeftOver++;
+        else expect(now.code, now.out).toBe(0);
+        expect(existsSync(join(runDir, 'control.json'))).toBe(false);
+        expectStopped(command[0]!, now.out);
+        nowStops++;
+        if (now.out.includes('the last bar a crashed life traded after the restored state')) nowAfterCrashedBar++;
+      }
     }
     let last: ReturnType<typeof start> | undefined;
     while (last === undefined) last = await startLife();
@@ -195,7 +228,7 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     expect(s.equity - unrealised).toBeCloseTo(fv.venue.walletBalance(), 6);
     const starts = records.filter((r) => r.k === 'start').length;
     const inFlightKills = countInFlightKills(records);
-    console.log(`demo crash test: ${RUNS} lives (${stops.length} ended by tm live ${stops.join(', ') || '-'}, ${stopsKilled} killed while applying one (${knownApplied} of those saved it first), ${stopsLeftOver} ended with their flatten not filled yet, the others by kill -9; ${starts - 1} after the runner had started, ${inFlightKills} with an order submitted and not yet acknowledged), ${ids.length} venue orders, ${venueExecs.length} executions, venue faults ${JSON.stringify(fv.venue.faultCounts())}`);
+    console.log(`demo crash test: ${RUNS} lives (${stops.length} ended by tm live ${stops.join(', ') || '-'}, ${stopsKilled} killed while applying one (${knownApplied} of those saved it first), ${nowStops} applied with --now after a kill -9 (${nowAfterCrashedBar} after a bar the dead life decided but did not save), ${stopsLeftOver} ended with their flatten not filled yet, the others by kill -9; ${starts - 1} after the runner had started, ${inFlightKills} with an order submitted and not yet acknowledged), ${ids.length} venue orders, ${venueExecs.length} executions, venue faults ${JSON.stringify(fv.venue.faultCounts())}`);
     expect(venueExecs.length).toBeGreaterThan(2);
   }, 90_000 + RUNS * 12_000);
 });
