@@ -462,21 +462,17 @@ describe('demo run: a life killed after sending an order but before saving its s
     expect(after.fills.unmatched).toBe(0);
   }
 
-  it('(f) X reached the venue, and the run is killed with tm live kill --now before any life trades again: the short life adopts X and cancels it, flattens after bar T; flat, HALTED, and tm replay agrees', async () => {
-    // Before, the kill applied at the restored state's time (T-1's close): its flatten's ids were not the replay's, and
-    // tm replay left bar T out (a bar no later life traded) while X was sent: diverging at X.
-    const o = await scenario('dwk', 'working', { killNow: true });
+  // (f) Before, the kill applied at the restored state's time (T-1's close): its flatten's ids were not the replay's, and
+  // tm replay left bar T out (a bar no later life traded) while X was sent: diverging at X. (f') The flatten of X's
+  // instrument is decided at X's time: with the sequence A used (0) its id would be X's, and the kernel, holding X, would
+  // take it for X decided again and not send it (the stop's wait then sent a second flatten).
+  it.each([
+    ['(f) X reached the venue, and the run is killed with tm live kill --now before any life trades again: the short life adopts X and cancels it, flattens after bar T; flat, HALTED, and tm replay agrees', 'dwk', 'working', 'Cancelled'],
+    ['(f\') as (f), but X filled at the venue before the kill: its position is flattened by an order of its own id, not taken for X', 'dwl', 'filled', 'Filled'],
+  ] as const)('%s', async (_, runId, fate, status) => {
+    const o = await scenario(runId, fate, { killNow: true });
     expect(lifeB(o).adopted).toEqual([o.x]);
-    expect(o.venue.orders().filter((v) => v['orderLinkId'] === o.x).map((v) => v['orderStatus'])).toEqual(['Cancelled']);
-    await expectKilledAfterT(o);
-  }, 120_000);
-
-  it('(f\') as (f), but X filled at the venue before the kill: its position is flattened by an order of its own id, not taken for X', async () => {
-    // The flatten of X's instrument is decided at X's time: with the sequence A used (0) its id would be X's, and the
-    // kernel, holding X, would take it for X decided again and send nothing, leaving X's position open.
-    const o = await scenario('dwl', 'filled', { killNow: true });
-    expect(lifeB(o).adopted).toEqual([o.x]);
-    expect(o.venue.orders().filter((v) => v['orderLinkId'] === o.x).map((v) => v['orderStatus'])).toEqual(['Filled']);
+    expect(o.venue.orders().filter((v) => v['orderLinkId'] === o.x).map((v) => v['orderStatus'])).toEqual([status]);
     await expectKilledAfterT(o);
   }, 120_000);
 
