@@ -602,9 +602,9 @@ export class Kernel implements StrategyContext, ExecutionEvents {
   skipGeneratedIds(ids: Iterable<string>): void {
     const now = this.clock.now();
     for (const id of ids) {
-      if (!this.ids.owns(id)) continue;
+      if (!this.ids.owns(id)) continue; // `<run>_<strategy>_`: this run's and strategy's
       const parsed = parseClientOrderId(id);
-      if (!parsed.success || parsed.data.run !== this.ids.run || parsed.data.strategy !== this.ids.strategy || parsed.data.time !== now) continue;
+      if (!parsed.success || parsed.data.time !== now) continue;
       const i = parsed.data.instrument;
       if (i >= this.instruments.length) continue;
       if (this.idTime[i] !== now) {

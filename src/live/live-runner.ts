@@ -900,13 +900,14 @@ export class LiveRunner {
     }
     // Bars whose decisions were journaled (an order sent or denied at their close): a life can die between journaling a
     // bar and deciding it (tm replay leaves such a bar out, as the next life would decide it).
-    const decided = new Set(records.flatMap((r) => (r.k === 'submit' || (r.k === 'event' && r.e === 'denied') ? [r.t] : [])));
+    const decisions = records.flatMap((r) => (r.k === 'submit' || (r.k === 'event' && r.e === 'denied') ? [{ t: r.t, id: r.id }] : []));
+    const decided = new Set(decisions.map((d) => d.t));
     let last = cursor;
     for (const r of records) if (r.k === 'bar' && r.warmup === undefined && r.ts > last && decided.has(r.ts + this.tf)) last = r.ts;
     if (last === cursor) return cursor;
     const close = last + this.tf;
     this.clock.advanceTo(close);
-    this.kernel.skipGeneratedIds(records.flatMap((r) => ((r.k === 'submit' || (r.k === 'event' && r.e === 'denied')) && r.t === close ? [r.id] : [])));
+    this.kernel.skipGeneratedIds(decisions.flatMap((d) => (d.t === close ? [d.id] : [])));
     this.deps.log?.(`the stop applies after ${new Date(last).toISOString()}, the last bar a crashed life traded after the restored state`);
     return last;
   }
