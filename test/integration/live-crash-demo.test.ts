@@ -22,8 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/core/random.js';
 import { timeframeMs } from '../../src/core/time.js';
 import { readJournal } from '../../src/live/journal.js';
-import { TEST_API_KEY, TEST_API_SECRET } from '../support/bybit-v5-venue.js';
-import { FrameVenue, readLiveStatus, sharedFrame, spawnDemoLive } from '../support/live-harness.js';
+import { FrameVenue, readLiveStatus, sharedFrame, spawnDemoLive, spawnTmWithKeys } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
 const RUNS = Number(process.env['TM_CRASH_RUNS'] ?? 6);
@@ -54,17 +53,11 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
   const start = (extra: readonly string[] = []) => spawnDemoLive({ experiment, runId: 'crd', dir: runDir, apiUrl: fv.venue.url }, extra);
   const status = () => readLiveStatus(runDir);
   /** `tm live <command> --now` on the run (not running), with the venue's keys in its environment. */
-  const tmNow = (command: readonly string[]): Promise<{ code: number | null; out: string }> =>
-    new Promise((resolve) => {
-      const child = spawn(process.execPath, ['bin/tm.js', 'live', ...command, '--dir', runDir, '--now', '--api-url', fv.venue.url, '--wait-ms', '10000'], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, BYBIT_API_KEY: TEST_API_KEY, BYBIT_API_SECRET: TEST_API_SECRET },
-      });
-      let out = '';
-      child.stdout!.on('data', (d) => (out += d));
-      child.stderr!.on('data', (d) => (out += d));
-      child.on('exit', (code) => resolve({ code, out }));
-    });
+  const tmNow = async (command: readonly string[]): Promise<{ code: number | null; out: string }> => {
+    const run = spawnTmWithKeys(['live', ...command, '--dir', runDir, '--now', '--api-url', fv.venue.url, '--wait-ms', '10000']);
+    const code = await run.exited;
+    return { code, out: run.text() };
+  };
 
   it('0 duplicate orderLinkIds, 0 lost fills, positions and wallet equal to the venue’s', async () => {
     const rand = seededRandom(SEED);

@@ -7,15 +7,14 @@
  * Also: a kill that comes while a stop waits for its flatten is applied after it (HALTED), and a second SIGTERM then
  * (the same request read again) changes nothing.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { timeframeMs } from '../../src/core/time.js';
 import { readJournal } from '../../src/live/journal.js';
 import { runTm } from '../support/cli.js';
-import { TEST_API_KEY, TEST_API_SECRET } from '../support/bybit-v5-venue.js';
-import { FrameVenue, readLiveStatus, sharedFrame, spawnDemoLive } from '../support/live-harness.js';
+import { FrameVenue, readLiveStatus, sharedFrame, spawnDemoLive, spawnTmWithKeys } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
 const frame = sharedFrame('2023-06-01T00:00:00Z', 400); // the tests share the venue's clock: 200 bars after the start for all
@@ -99,13 +98,9 @@ describe('tm live --demo: a kill switch whose process dies while applying it, or
   };
   /** `tm <args>` as an operator runs it: the built CLI in a child process, the keys in its environment. */
   const spawnTm = (args: readonly string[]) => {
-    const child = spawn(process.execPath, ['bin/tm.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BYBIT_API_KEY: TEST_API_KEY, BYBIT_API_SECRET: TEST_API_SECRET } });
-    children.push(child);
-    let out = '', err = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (err += d));
-    const done = new Promise<{ code: number | null; out: string; err: string }>((resolve) => child.on('exit', (code) => resolve({ code, out, err })));
-    return { child, done };
+    const run = spawnTmWithKeys(args);
+    children.push(run.child);
+    return { child: run.child, done: run.exited.then((code) => ({ code, out: run.out(), err: run.err() })) };
   };
   /**
    * Run `id`: tm live stop --flatten while the strategy's market order works at the venue, which holds the stop's

@@ -179,15 +179,27 @@ export async function demoLife(
  * stdout and stderr together in `out()`.
  */
 export function spawnDemoLive(run: { readonly experiment: string; readonly runId: string; readonly dir: string; readonly apiUrl: string }, extra: readonly string[] = []): { readonly child: ChildProcess; readonly exited: Promise<number | null>; readonly out: () => string } {
-  const child = spawn(process.execPath, ['bin/tm.js', 'live', '--demo', '--experiment', run.experiment, '--run-id', run.runId, '--dir', run.dir, '--api-url', run.apiUrl, '--clock', 'venue', '--poll-ms', '10', '--grace-ms', '0', ...extra], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, BYBIT_API_KEY: TEST_API_KEY, BYBIT_API_SECRET: TEST_API_SECRET },
+  const { child, exited, text } = spawnTmWithKeys(['live', '--demo', '--experiment', run.experiment, '--run-id', run.runId, '--dir', run.dir, '--api-url', run.apiUrl, '--clock', 'venue', '--poll-ms', '10', '--grace-ms', '0', ...extra]);
+  return { child, exited, out: text };
+}
+
+/**
+ * `tm <args>` as an operator runs it: the built CLI in a child process, the test venue's keys in its environment.
+ * `out`/`err`: what it wrote to stdout/stderr so far; `text`: both, in arrival order.
+ */
+export function spawnTmWithKeys(args: readonly string[]): { readonly child: ChildProcess; readonly exited: Promise<number | null>; readonly out: () => string; readonly err: () => string; readonly text: () => string } {
+  const child = spawn(process.execPath, ['bin/tm.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BYBIT_API_KEY: TEST_API_KEY, BYBIT_API_SECRET: TEST_API_SECRET } });
+  let out = '', err = '', text = '';
+  child.stdout!.on('data', (d) => {
+    out += d;
+    text += d;
   });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => {
+    err += d;
+    text += d;
+  });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, out: () => out };
+  return { child, exited, out: () => out, err: () => err, text: () => text };
 }
 
 /** A live run folder's status.json, undefined before its first. */
