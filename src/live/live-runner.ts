@@ -9,6 +9,7 @@ import { SimulatedExecutionClient } from '../backtest/simulated-execution-client
 import type { ExecutionClient } from '../engine/execution-client.js';
 import { Kernel } from '../engine/kernel.js';
 import type { RiskLimits } from '../engine/risk/risk-limits.js';
+import type { TradingState } from '../engine/risk/trading-state.js';
 import type { Strategy } from '../engine/strategy.js';
 import type { VenueOrderReport, VenueQueries } from '../engine/venue-reports.js';
 import type { LiveMetrics } from '../monitoring/live-metrics.js';
@@ -21,6 +22,7 @@ import { LiveClock, type Pacer } from './live-clock.js';
 import { bookExecutions, EXECUTION_MARGIN_MS, haltForPositionMismatch, positionMismatch, reconcile, reportRefusals, settleOrder, untrackedExecutionsFrom, type JournaledOrder, type OnRefused, type ReconcileDifference } from './reconcile.js';
 import { loadRunnerState, saveRunnerState, writeRunnerFile, type LiveRunnerState, type LostOrder } from './runner-state.js';
 import { readJournalTail, type JournalRecord } from './journal.js';
+import { journaledStateChange, passedLifeRange } from './crashed-life.js';
 import { DEFAULT_MAX_STATE_AGE_MS, DEFAULT_VALIDATE_BARS, loadSavedState, RecentBars, savedSnapshots, strategyDifferences, VALIDATE_TOLERANCE, type RestoredState, type StrategySummary } from './saved-signal-state.js';
 import { acquireRunLock, RunLockError, type RunLock } from './run-lock.js';
 import { applyShutdown, shutdownAction, stopLeftOver, type StopActions } from './shutdown.js';
@@ -229,6 +231,10 @@ export interface LiveStatus {
   readonly stopLeftOver?: string;
 }
 
+/** The venue breaker's halt and release reasons begin so (see `LiveRunner.venueRound`). */
+const BREAKER_OPEN = 'venue breaker open';
+const BREAKER_CLOSED = 'venue breaker closed';
+
 /**
  * The live runner: the backtest's kernel, strategy and simulated-venue models driven by a live bar feed instead of
  * a frame. Crash-only: {@link run} is both the start and the restart — load the persisted state, replay warm-up
@@ -267,7 +273,7 @@ export class LiveRunner {
   ) {
     const { instruments } = config;
     this.tf = timeframeMs(config.timeframe);
-    this.kernel = new Kernel({ instruments, initialCash: config.initialCash, leverage: config.leverage, runId: config.runId, historyCapacity: 1024, ...(deps.signals !== undefined ? { columns: [deps.signals.spec.column] } : {}), ...(config.risk !== undefined ? { risk: config.risk } : {}) }, { clock: this.clock, strategy: deps.strategy, onTradingStateChanged: (c) => this.journal.append({ k: 'state', t: c.ts, state: c.instrument === undefined ? c.to : `${c.to} ${this.config.instruments[c.instrument]?.id ?? c.instrument}`, trigger: c.trigger, reason: c.reason }) });
+    this.kernel = new Kernel({ instruments, initialCash: config.initialCash, leverage: config.leverage, runId: config.runId, historyCapacity: 1024, ...(deps.signals !== undefined ? { columns: [deps.signals.spec.column] } : {}), ...(config.risk !== undefined ? { risk: config.risk } : {}) }, { clock: this.clock, strategy: deps.strategy, onTradingStateChanged: (c) => this.reapplying || this.journal.append({ k: 'state', t: c.ts, state: c.instrument === undefined ? c.to : `${c.to} ${this.config.instruments[c.instrument]?.id ?? c.instrument}`, trigger: c.trigger, reason: c.reason }) });
     // An absolute path: the saved runner state names the journal that holds its bars.
     this.journal = new Journal(resolve(config.dir, 'journal.jsonl'));
     deps.modelWatch?.attachJournal(this.journal);
@@ -363,7 +369,7 @@ export class LiveRunner {
       this.failedRounds = 0;
       if (!this.breakerOpen || ++this.goodRounds < closeAfter) return;
       this.breakerOpen = false;
-      const reason = `venue breaker closed: ${closeAfter} good venue rounds`;
+      const reason = `${BREAKER_CLOSED}: ${closeAfter} good venue rounds`;
       for (let i = 0; i < kernel.instruments.length; i++) if (this.breakerHalted[i]) kernel.setInstrumentHalted(i, false, reason);
       this.breakerHalted.fill(0);
       this.breakerChanges.push({ ts: kernel.now(), open: false, reason });
@@ -374,7 +380,7 @@ export class LiveRunner {
     this.goodRounds = 0;
     if (this.breakerOpen || ++this.failedRounds < openAfter) return;
     this.breakerOpen = true;
-    const reason = `venue breaker open: ${openAfter} failed venue rounds in a row`;
+    const reason = `${BREAKER_OPEN}: ${openAfter} failed venue rounds in a row`;
     for (let i = 0; i < kernel.instruments.length; i++) {
       if (kernel.risk.isInstrumentHalted(i)) continue; // halted for another reason: the breaker does not release it
       kernel.setInstrumentHalted(i, true, reason);
@@ -909,8 +915,55 @@ export class LiveRunner {
     this.clock.advanceTo(close);
     this.kernel.skipGeneratedIds(decisions.flatMap((d) => (d.t === close ? [d.id] : [])));
     this.deps.log?.(`the stop applies after ${new Date(last).toISOString()}, the last bar a crashed life traded after the restored state`);
+    this.applyCrashedStates(records, last);
     return last;
   }
+
+  /**
+   * The state changes the crashed life that decided `lastBar` (see {@link passCrashedBars}) journaled up to that bar
+   * (crashed-life.ts passedLifeRange): halts and releases of single instruments, the account's state set by hand. They
+   * were in force at its decisions (an order it denied under a halt set at its reconciliation), but no saved state
+   * holds them: applied again, in their order, at the engine time now, each journaled as a `crashed_state`
+   * reconciliation (not as a state record of its own: `tm replay` keeps the crashed life's). A release does not undo a
+   * halt this life set itself (its reconciliation's: newer than the crashed life's release). Before, the stop's life
+   * kept the state from before them: `tm live stop --flatten --now` saved an instrument the crashed life had halted as
+   * trading, and `tm replay` sent the order the run had denied.
+   */
+  private applyCrashedStates(records: readonly JournalRecord[], lastBar: number): void {
+    const own = records.findLastIndex((r) => r.k === 'start');
+    const range = passedLifeRange(records, 0, own < 0 ? records.length : own, lastBar, this.tf);
+    if (range === undefined) return;
+    const ids = this.config.instruments.map((x) => x.id);
+    const haltedHere = new Set<number>();
+    for (const r of records.slice(own + 1)) {
+      const c = r.k === 'state' ? journaledStateChange(r, ids) : undefined;
+      if (c !== undefined && c.instrument >= 0 && c.state === 'HALTED') haltedHere.add(c.instrument);
+    }
+    const { kernel } = this;
+    for (const r of records.slice(range[0], range[1])) {
+      if (r.k !== 'state') continue;
+      const c = journaledStateChange(r, ids);
+      if (c === undefined || c.instrument === -2) continue; // not this run's (tm replay refuses such a journal)
+      if (c.state !== 'HALTED' && haltedHere.has(c.instrument)) continue;
+      this.reapplying = true;
+      try {
+        if (c.instrument >= 0) {
+          kernel.setInstrumentHalted(c.instrument, c.state === 'HALTED', c.reason);
+          // The breaker's own halts stay its own (released when it closes, in a later life too).
+          if (c.reason.startsWith(BREAKER_OPEN)) this.breakerHalted[c.instrument] = 1;
+          else if (c.state !== 'HALTED') this.breakerHalted[c.instrument] = 0;
+          this.breakerOpen = this.breakerHalted.some((h) => h !== 0);
+        } else kernel.setTradingState(c.state as TradingState, c.reason);
+      } finally {
+        this.reapplying = false;
+      }
+      this.journal.append({ k: 'reconcile', t: this.clock.now(), kind: 'crashed_state', detail: { state: r.state, reason: c.reason, from: 'journal' } });
+      this.deps.log?.(`reconcile: crashed_state ${r.state} (${c.reason}) journaled by the crashed life before the stop's bar: applied again`);
+    }
+  }
+
+  /** True while {@link applyCrashedStates} applies a journaled change: not journaled as a state record again. */
+  private reapplying = false;
 
   /** The commands of {@link sentAfter} whose bar this life has not decided again yet (venue runs: see {@link takeOverHaltedSent}). */
   private crashedSent: Map<string, SubmitRecord> | undefined;

@@ -9,6 +9,7 @@ import type { ExperimentConfig } from '../backtest/run-experiment.js';
 import type { Kernel } from '../engine/kernel.js';
 import { TRADING_STATES, type TradingState } from '../engine/risk/trading-state.js';
 import type { StrategyFactory } from '../engine/strategy.js';
+import { journaledStateChange, passedLifeRange } from './crashed-life.js';
 import { readJournal, type JournalRecord } from './journal.js';
 import { liveSetup, regimesFromJson } from './live-setup.js';
 import { applyShutdown, isShutdownAction, type ShutdownAction } from './shutdown.js';
@@ -155,13 +156,16 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   let unfilledShutdown = -1;
   /** The orders sent since the last shutdown (its cancels' and flatten's): a fill of one of them ends {@link unfilledShutdown}. */
   const sinceShutdown = new Set<string>();
+  /** The life being read: its start record's index, and the index in {@link notSaved} of the span it did not restore (−1: none). */
+  let lifeStartAt = -1, lifeNotSaved = -1;
   for (const [at, r] of records.entries()) {
     if (r.k === 'start') {
       lifeFrom = lifeLast = -Infinity;
       undoPending = false; // the life before traded no bar: it undid nothing
       // A restart's state was saved when the journal was `stateBytes` long: what lives journaled after that and before
       // this start is not in it (they ended before saving again).
-      if (r.stateBytes !== undefined) notSaved.push([r.stateBytes, offsets[at]!]);
+      lifeStartAt = at;
+      lifeNotSaved = r.stateBytes !== undefined ? notSaved.push([r.stateBytes, offsets[at]!]) - 1 : -1;
       continue;
     }
     if (r.k === 'event' && r.e === 'warmup') {
@@ -188,22 +192,15 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     // stop's own orders unfilled.
     if (r.k === 'fill' && sinceShutdown.has(r.id)) unfilledShutdown = -1;
     if (r.k === 'state') {
-      const space = r.state.indexOf(' ');
-      if (space < 0) {
-        // The account's state: its changes by hand are applied (the kill switch's HALTED, --unhalt's ACTIVE); those of
-        // its limits the replay's risk engine makes itself (journals written before `trigger` was recorded: none applied).
-        if (r.trigger !== 'manual') continue;
-        if (!(TRADING_STATES as readonly string[]).includes(r.state)) {
-          throw new ReplayError('replay_bad_state', `journal ${path}: account state record ${JSON.stringify(r.state)} is none of ${TRADING_STATES.join(', ')}`, { path, state: r.state });
-        }
-        pending.push({ instrument: -1, state: r.state as TradingState, reason: r.reason, offset: offsets[at]! });
-        continue;
+      // The account's state: its changes by hand are applied (the kill switch's HALTED, --unhalt's ACTIVE); those of
+      // its limits the replay's risk engine makes itself (journals written before `trigger` was recorded: none applied).
+      const c = journaledStateChange(r, ids);
+      if (c === undefined) continue;
+      if (c.instrument === -2) {
+        const what = r.state.includes(' ') ? `names no instrument of the run (${ids.join(', ')}) with HALTED or ACTIVE` : `is none of ${TRADING_STATES.join(', ')}`;
+        throw new ReplayError('replay_bad_state', `journal ${path}: ${r.state.includes(' ') ? '' : 'account '}state record ${JSON.stringify(r.state)} ${what}`, { path, state: r.state });
       }
-      const to = r.state.slice(0, space), instrument = ids.indexOf(r.state.slice(space + 1));
-      if (instrument < 0 || (to !== 'HALTED' && to !== 'ACTIVE')) {
-        throw new ReplayError('replay_bad_state', `journal ${path}: state record ${JSON.stringify(r.state)} names no instrument of the run (${ids.join(', ')}) with HALTED or ACTIVE`, { path, state: r.state });
-      }
-      pending.push({ instrument, state: to, reason: r.reason, offset: offsets[at]! });
+      pending.push({ instrument: c.instrument, state: c.state as TradingState, reason: c.reason, offset: offsets[at]! });
       continue;
     }
     if (r.k === 'event' && r.e === 'shutdown') {
@@ -215,9 +212,21 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
       // applied its stop after them (LiveRunner.passCrashedBars).
       let after = lifeLast > -Infinity ? lifeLast : lifeFrom > -Infinity ? Math.min(lastLive, lifeFrom - tf) : lastLive;
       if (lifeLast === -Infinity && lifeFrom > -Infinity && !paper) {
-        after = Math.max(after, lastDecided(lifeFrom));
+        const decided = lastDecided(lifeFrom);
+        after = Math.max(after, decided);
         undoPending = false;
         undoFrom(after + tf); // a crashed bar with no decision journaled: the life may have died before deciding it
+        // The state changes the crashed life that decided the last passed bar journaled up to it were in force at the
+        // stop: the stopping life applied them again (LiveRunner.applyCrashedStates). Kept: this life's span not
+        // restored loses them.
+        const span = notSaved[lifeNotSaved];
+        if (decided > -Infinity && span !== undefined) {
+          let from = lifeStartAt;
+          while (from > 0 && offsets[from - 1]! >= span[0]) from--;
+          const range = passedLifeRange(records, from, lifeStartAt, decided, tf);
+          if (range !== undefined) notSaved.splice(lifeNotSaved, 1, [span[0], offsets[range[0]]!], [offsets[range[1]]!, span[1]]);
+          lifeNotSaved = -1; // split once (a second stop of this life passes the same bars)
+        }
       }
       // Before any live bar nothing was traded: nothing to cancel or flatten (its HALTED is a state record of its own).
       if (after > -Infinity) {

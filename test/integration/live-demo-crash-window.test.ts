@@ -83,9 +83,13 @@ describe('demo run: a life killed after sending an order but before saving its s
    * venue's first answer to `/v5/execution/list` at B's start (its reconciliation's) is empty, as a listing that lags.
    * `manualTrade`: between the lives somebody trades ETHUSDT by hand on the same account ({@link BY_HAND}, a signed
    * market order of their own), filled at the venue before B starts. `failingOrderQueries`: from B's first live bar on,
-   * every request to `/v5/order/realtime` (order queries and open-order listings) answers 5xx.
+   * every request to `/v5/order/realtime` (order queries and open-order listings) answers 5xx. `stopNow`: B is the
+   * short life of `tm live kill --now` (`kill`) or `tm live stop --flatten --now` (`flatten`). `haltedByA`: somebody
+   * buys ETHUSDT by hand before A starts ({@link BY_HAND}), so A's reconciliation halts ETHUSDT and A denies X (its
+   * decision on ETHUSDT) under that halt; the trade is sold back by hand before B starts (B's reconciliation finds no
+   * difference of its own).
    */
-  async function scenario(runId: string, fate: 'working' | 'filled' | 'lost', options: { readonly laggingExecutions?: boolean; readonly manualTrade?: boolean; readonly failingOrderQueries?: boolean; readonly killNow?: boolean; readonly diedBeforeDeciding?: boolean } = {}): Promise<Outcome> {
+  async function scenario(runId: string, fate: 'working' | 'filled' | 'lost', options: { readonly laggingExecutions?: boolean; readonly manualTrade?: boolean; readonly failingOrderQueries?: boolean; readonly stopNow?: 'kill' | 'flatten'; readonly diedBeforeDeciding?: boolean; readonly haltedByA?: boolean } = {}): Promise<Outcome> {
     const lostInFlight = fate === 'lost';
     const T = windowBar();
     const time = new VirtualTime(startTs);
@@ -100,8 +104,9 @@ describe('demo run: a life killed after sending an order but before saving its s
     const market = new BybitMarketDataClient({ apiUrl: venue.url, rateLimitMs: 1 });
     closers.push(() => market.close());
     const dir = tempDir('tm-live-demo-window-');
-    /** A life of the run; `killNow`: the short life of `tm live kill --now` (as applyStopNow runs it: no warm-up, no bar). */
-    const life = async (maxBars: number, restartProtectionMs = 0, unhalt = false, killNow = false): Promise<{ runner: LiveRunner; summary: LiveRunSummary }> => {
+    /** A life of the run; `stopNow`: the short life of `tm live kill|stop --now` (as applyStopNow runs it: no warm-up, no bar). */
+    const life = async (maxBars: number, restartProtectionMs = 0, unhalt = false, stopNow?: 'kill' | 'flatten'): Promise<{ runner: LiveRunner; summary: LiveRunSummary }> => {
+      const killNow = stopNow !== undefined;
       const client = new BybitExecutionClient({ apiUrl: venue.url, rateLimitMs: 0, timeoutMs: 5_000, backoffBaseMs: 1, backoffMaxMs: 5 }, { instruments: setup.instruments, keys: { apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET }, clock: { now: () => pacer.current() }, env: {} });
       try {
         await client.prepare();
@@ -110,7 +115,8 @@ describe('demo run: a life killed after sending an order but before saving its s
           { runId, mode: 'demo', instruments: setup.instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir, startTs, maxBars, warmupBars: killNow ? 0 : WARMUP, config: CONFIG, restartProtectionMs, unhalt, ...(killNow ? { stopWaitMs: 10_000 } : {}) },
           { feed, pacer, strategy: killNow ? { name: setup.strategy.name } : liveSetup(CONFIG, STRATEGIES).strategy, venue: client },
         );
-        if (killNow) runner.stop('kill switch (tm live kill)', { cancel: true, flatten: true, halt: true });
+        if (stopNow === 'kill') runner.stop('kill switch (tm live kill)', { cancel: true, flatten: true, halt: true });
+        if (stopNow === 'flatten') runner.stop('tm live stop', { cancel: true, flatten: true });
         return { runner, summary: await runner.run() };
       } finally {
         await client.close();
@@ -118,10 +124,19 @@ describe('demo run: a life killed after sending an order but before saving its s
     };
     await life(T - WARMUP);
     const checkpoint = readFileSync(`${dir}/state.json`);
+    /** Somebody trades ETHUSDT by hand on the run's account (a signed market order), filled by the next print. */
+    const byHand = async (side: 'Buy' | 'Sell', orderLinkId: string): Promise<void> => {
+      const body = JSON.stringify({ category: 'linear', symbol: BY_HAND.symbol, side, orderType: 'Market', qty: String(BY_HAND.qty), orderLinkId });
+      expect((await signed(venue, 'POST', '/v5/order/create', body, { timestamp: time.current() })).retCode).toBe(0);
+      venue.trade(venue.lastPrice(BY_HAND.symbol), Infinity, BY_HAND.symbol);
+      expect(venue.orders().find((o) => o['orderLinkId'] === orderLinkId)?.['orderStatus']).toBe('Filled');
+    };
     // Lost in flight: the create request of X (and the client's one resend after finding no order) never arrive.
-    if (lostInFlight) venue.injectFault('dropped_connection', { path: '/v5/order/create', count: 2 });
+    const dropped = lostInFlight && options.haltedByA !== true; // denied by A, X never leaves: nothing to drop
+    if (options.haltedByA === true) await byHand('Buy', BY_HAND.orderLinkId);
+    if (dropped) venue.injectFault('dropped_connection', { path: '/v5/order/create', count: 2 });
     await life(1);
-    expect(venue.faultCounts()['dropped_connection'] ?? 0).toBe(lostInFlight ? 2 : 0);
+    expect(venue.faultCounts()['dropped_connection'] ?? 0).toBe(dropped ? 2 : 0);
     if (options.diedBeforeDeciding === true) {
       // A died between journaling bar T and deciding it: its journal ends with T's bar records (X lost in flight: the
       // venue never had it either).
@@ -138,20 +153,18 @@ describe('demo run: a life killed after sending an order but before saving its s
     const statusBeforeB = new Map(venue.orders().map((o) => [String(o['orderLinkId']), o['orderStatus']]));
     writeFileSync(`${dir}/state.json`, checkpoint);
     if (options.manualTrade === true) {
-      const body = JSON.stringify({ category: 'linear', symbol: BY_HAND.symbol, side: BY_HAND.side, orderType: 'Market', qty: String(BY_HAND.qty), orderLinkId: BY_HAND.orderLinkId });
-      expect((await signed(venue, 'POST', '/v5/order/create', body, { timestamp: time.current() })).retCode).toBe(0);
       // The market trades on before B starts: the next print fills the order (no order of the run works there now).
-      expect(venue.orders().filter((o) => o['orderStatus'] === 'New').map((o) => o['orderLinkId'])).toEqual([BY_HAND.orderLinkId]);
-      venue.trade(venue.lastPrice(BY_HAND.symbol), Infinity, BY_HAND.symbol);
-      expect(venue.orders().find((o) => o['orderLinkId'] === BY_HAND.orderLinkId)?.['orderStatus']).toBe('Filled');
+      expect(venue.orders().filter((o) => o['orderStatus'] === 'New').map((o) => o['orderLinkId'])).toEqual([]);
+      await byHand(BY_HAND.side, BY_HAND.orderLinkId);
     }
+    if (options.haltedByA === true) await byHand('Sell', `${BY_HAND.orderLinkId}-back`);
     // The venue's execution listing lags at B's start: its first answer (B's reconciliation) misses X's execution.
     if (options.laggingExecutions === true) venue.injectFault('stale_read', { path: '/v5/execution/list', count: 1 });
     bLive = true;
     const privateLogAtB = venue.privateLog.length;
     let bDone = false;
-    const bLife = life(AFTER, FOREVER, false, options.killNow === true).finally(() => void (bDone = true));
-    if (options.killNow === true) {
+    const bLife = life(AFTER, FOREVER, false, options.stopNow).finally(() => void (bDone = true));
+    if (options.stopNow !== undefined) {
       // The market trades on while the kill's short life waits for its flatten: a print fills its market orders.
       const flattening = () => venue.orders().some((v) => v['reduceOnly'] === true && v['orderStatus'] === 'New');
       while (!bDone) {
@@ -164,8 +177,10 @@ describe('demo run: a life killed after sending an order but before saving its s
     const { records } = readJournal(`${dir}/journal.jsonl`);
     const starts = records.flatMap((r, k) => (r.k === 'start' ? [k] : []));
     expect(starts).toHaveLength(3);
-    const sentByA = records.slice(starts[1]!, starts[2]!).flatMap((r) => (r.k === 'submit' ? [r.id] : []));
+    const sentByA = records.slice(starts[1]!, starts[2]!).flatMap((r) => (r.k === 'submit' || (options.haltedByA === true && r.k === 'event' && r.e === 'denied') ? [r.id] : []));
     expect(sentByA).toHaveLength(options.diedBeforeDeciding === true ? 0 : 1);
+    // Denied by A: the venue never had it.
+    if (options.haltedByA === true) expect(fate).toBe('lost');
     // X reached the venue, or never did; B starts with it working, filled, or unknown there.
     expect(venueIdsAfterA.includes(sentByA[0]!)).toBe(!lostInFlight);
     expect(statusBeforeB.get(sentByA[0]!)).toBe({ working: 'New', filled: 'Filled', lost: undefined }[fate]);
@@ -470,14 +485,14 @@ describe('demo run: a life killed after sending an order but before saving its s
     ['(f) X reached the venue, and the run is killed with tm live kill --now before any life trades again: the short life adopts X and cancels it, flattens after bar T; flat, HALTED, and tm replay agrees', 'dwk', 'working', 'Cancelled'],
     ['(f\') as (f), but X filled at the venue before the kill: its position is flattened by an order of its own id, not taken for X', 'dwl', 'filled', 'Filled'],
   ] as const)('%s', async (_, runId, fate, status) => {
-    const o = await scenario(runId, fate, { killNow: true });
+    const o = await scenario(runId, fate, { stopNow: 'kill' });
     expect(lifeB(o).adopted).toEqual([o.x]);
     expect(o.venue.orders().filter((v) => v['orderLinkId'] === o.x).map((v) => v['orderStatus'])).toEqual([status]);
     await expectKilledAfterT(o);
   }, 120_000);
 
   it('(g) A died between journaling bar T and deciding it (no decision journaled), then tm live kill --now: the kill applies after the restored state\'s bar, tm replay leaves bar T out; the next life decides T again, HALTED', async () => {
-    const o = await scenario('dwm', 'lost', { killNow: true, diedBeforeDeciding: true });
+    const o = await scenario('dwm', 'lost', { stopNow: 'kill', diedBeforeDeciding: true });
     const T = windowBar();
     const afterB = o.records.slice(o.starts[2]!);
     expect(afterB.find((r) => r.k === 'event' && r.e === 'shutdown')).toMatchObject({ id: 'halt', t: frame.ts[T] }); // T-1's close
@@ -496,5 +511,64 @@ describe('demo run: a life killed after sending an order but before saving its s
     expect(again.divergence).toBeUndefined();
     expect(again.undone.bars).toBe(0);
     expect(again.denied.live).toBeGreaterThan(0);
+  }, 120_000);
+
+  // (h) Before, B restored the state from before A's halt and passed bar T without it: B's saved state (stop --flatten
+  // does not halt) let the next life trade ETHUSDT, and tm replay dropped the halt (journaled by a life that never saved
+  // it) and sent X where the run had denied it.
+  it.each([
+    ['(h) A halts ETHUSDT at its reconciliation (a trade by hand) and denies X under that halt, then dies before saving; tm live stop --flatten --now: the short life passes bar T with A\'s halt, keeps it in its state; tm replay denies X too; the next life trades on with ETHUSDT halted', 'dwh', 'flatten'],
+    ['(h\') as (h), with tm live kill --now', 'dwi', 'kill'],
+  ] as const)('%s', async (_, runId, stopNow) => {
+    const o = await scenario(runId, 'lost', { stopNow, haltedByA: true });
+    const T = windowBar();
+    const eth = frame.symbols.indexOf('ETHUSDT');
+    const ethId = setup.instruments[eth]!.id;
+    const a = o.records.slice(o.starts[1]!, o.starts[2]!);
+    const halt = a.findIndex((r) => r.k === 'state' && r.state === `HALTED ${ethId}`);
+    const denial = a.findIndex((r) => r.k === 'event' && r.e === 'denied' && r.id === o.x);
+    expect(halt).toBeGreaterThanOrEqual(0);
+    expect(halt).toBeLessThan(denial);
+    expect(a[denial]).toMatchObject({ t: frame.ts[T + 1], reason: expect.stringMatching(/instrument_halted/) });
+    expect(a.filter((r) => r.k === 'submit')).toEqual([]);
+    const afterB = o.records.slice(o.starts[2]!);
+    // B: nothing differs at its start (the trade was sold back); its stop applies after bar T, with A's halt applied
+    // again (journaled as a reconciliation: A's state record is the one tm replay applies).
+    expect(reconciledAtB(o)).toEqual(['crashed_state']);
+    expect(afterB.filter((r) => r.k === 'state' && r.state.endsWith(ethId))).toEqual([]);
+    expect(afterB.find((r) => r.k === 'reconcile')).toMatchObject({ t: frame.ts[T + 1], detail: { state: `HALTED ${ethId}`, reason: (a[halt] as Extract<JournalRecord, { k: 'state' }>).reason, from: 'journal' } });
+    expect(afterB.find((r) => r.k === 'event' && r.e === 'shutdown')).toMatchObject({ id: stopNow === 'kill' ? 'halt' : 'flatten', t: frame.ts[T + 1] });
+    expect(o.runner.kernel.risk.isInstrumentHalted(eth)).toBe(true);
+    expect(o.runner.kernel.tradingState).toBe(stopNow === 'kill' ? 'HALTED' : 'ACTIVE');
+    const saved = JSON.parse(readFileSync(`${o.dir}/status.json`, 'utf8')) as LiveStatus;
+    // The kill halts the account (every instrument listed under it, the last halt); a stop lists ETHUSDT's own halt.
+    if (stopNow === 'kill') expect(saved.halted).toEqual(setup.instruments.map((x) => ({ instrument: x.id, reason: 'kill switch (tm live kill)' })));
+    else expect(saved.halted).toEqual([{ instrument: ethId, reason: expect.stringMatching(/^position differs from the venue's/) }]);
+    frame.symbols.forEach((s) => expect(o.venue.position(s)).toBeCloseTo(0, 9));
+    const report = replayJournal(`${o.dir}/journal.jsonl`, STRATEGIES);
+    expect(report.divergence).toBeUndefined();
+    expect(report.denied).toEqual({ live: 1, replay: 1 });
+    // A's halt kept (before: dropped as journaled by a life whose state no later life restored, `undone.states` 1; the
+    // replay then sent ETHUSDT's orders the next life denied).
+    expect(report.instrumentHalts).toBe(1);
+    expect(report.undone.states).toBe(0);
+    expect(report.undone.bars).toBe(0);
+    // The next life trades from T+1 with ETHUSDT halted (its orders there denied); the journal replays.
+    const c = await o.again(4);
+    expect(c.runner.kernel.risk.isInstrumentHalted(eth)).toBe(true);
+    const { records } = readJournal(`${o.dir}/journal.jsonl`);
+    const cRecords = records.slice(records.findLastIndex((r) => r.k === 'start'));
+    expect(cRecords.find((r) => r.k === 'bar' && r.warmup === undefined)).toMatchObject({ ts: frame.ts[T + 1] });
+    expect(cRecords.filter((r) => r.k === 'submit' && r.i === eth)).toEqual([]);
+    // The strategy still wants X's direction on ETHUSDT: it decides again after T, denied (ETHUSDT halted; after the
+    // kill, the account: the strategy's other decisions too).
+    const denials = cRecords.filter((r): r is Extract<JournalRecord, { k: 'event' }> => r.k === 'event' && r.e === 'denied');
+    const onEth = denials.filter((r) => c.runner.kernel.order(r.id)?.instrument === eth);
+    expect(onEth.length).toBeGreaterThan(0);
+    expect(denials.every((r) => r.reason!.startsWith(stopNow === 'kill' ? 'risk: trading_state HALTED' : 'risk: instrument_halted'))).toBe(true);
+    if (stopNow === 'flatten') expect(onEth).toEqual(denials);
+    const after = replayJournal(`${o.dir}/journal.jsonl`, STRATEGIES);
+    expect(after.divergence).toBeUndefined();
+    expect(after.fills.unmatched).toBe(0);
   }, 120_000);
 });

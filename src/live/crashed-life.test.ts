@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { journaledStateChange, passedLifeRange } from './crashed-life.js';
+import type { JournalRecord } from './journal.js';
+
+const TF = 10;
+const start = (restart: boolean): JournalRecord => ({ k: 'start', at: 0, runId: 'r', mode: 'demo', strategy: 's', instruments: ['A', 'B'], timeframe: '10ms', restart });
+const bar = (ts: number, warmup = false): JournalRecord => ({ k: 'bar', i: 0, ts, o: 1, h: 1, l: 1, c: 1, v: 1, ...(warmup ? { warmup: true as const } : {}) });
+const state = (s: string, trigger?: 'manual'): JournalRecord => ({ k: 'state', t: 0, state: s, reason: `why ${s}`, ...(trigger !== undefined ? { trigger } : {}) });
+const submit = (t: number, id: string): JournalRecord => ({ k: 'submit', t, id, i: 0, side: 'buy', type: 'market', q: 1, tif: 'GTC' });
+const denied = (t: number, id: string): JournalRecord => ({ k: 'event', t, e: 'denied', id, reason: 'risk: x' });
+
+describe('passedLifeRange', () => {
+  // 0: the saving life's tail, 2: life A (crashed), 12: the stopping life.
+  const records: JournalRecord[] = [
+    bar(20), // 0: the saving life journaled bar 20, died before saving it
+    start(true), // 1: A
+    state('HALTED B'), // 2: A's reconciliation
+    bar(10, true), // 3: A's warm-up
+    bar(20), // 4
+    submit(30, 'a1'), // 5: bar 20 decided
+    state('HALTED A'), // 6: after bar 20 (its poll)
+    bar(30), // 7
+    denied(40, 'a2'), // 8: bar 30 decided
+    state('ACTIVE B'), // 9: after bar 30
+    bar(40), // 10: journaled, not decided (A died)
+    state('HALTED A'), // 11
+    start(true), // 12: the stopping life
+  ];
+
+  it('spans the life that made the last decision at the bar\'s close, from its start to its first live bar after that bar', () => {
+    expect(passedLifeRange(records, 0, 12, 30, TF)).toEqual([2, 10]);
+    expect(passedLifeRange(records, 0, 12, 20, TF)).toEqual([2, 7]);
+  });
+
+  it('undefined when no decision was made at the bar\'s close in the range', () => {
+    expect(passedLifeRange(records, 0, 12, 40, TF)).toBeUndefined(); // bar 40 journaled, never decided
+    expect(passedLifeRange(records, 0, 5, 20, TF)).toBeUndefined(); // the decision is past `to`
+    expect(passedLifeRange(records, 6, 12, 20, TF)).toBeUndefined(); // … or before `from`
+  });
+
+  it('a life with no start record in the range (the one that saved the state) starts at `from`; a later start ends the span', () => {
+    const tail: JournalRecord[] = [state('HALTED A'), bar(20), submit(30, 'x'), state('HALTED B'), start(true), bar(20)];
+    expect(passedLifeRange(tail, 0, 6, 20, TF)).toEqual([0, 4]);
+    expect(passedLifeRange(tail, 1, 6, 20, TF)).toEqual([1, 4]);
+  });
+
+  it('the last decision of the bar decides the life (a later life that decided the bar again)', () => {
+    const again: JournalRecord[] = [start(true), state('HALTED A'), bar(20), submit(30, 'x'), start(true), state('HALTED B'), bar(20), submit(30, 'x'), start(true)];
+    expect(passedLifeRange(again, 0, 8, 20, TF)).toEqual([5, 8]);
+  });
+});
+
+describe('journaledStateChange', () => {
+  const ids = ['A', 'B'];
+  it('an instrument\'s halt or release, whatever its trigger; the account\'s set by hand only', () => {
+    expect(journaledStateChange(state('HALTED B') as Extract<JournalRecord, { k: 'state' }>, ids)).toEqual({ instrument: 1, state: 'HALTED', reason: 'why HALTED B' });
+    expect(journaledStateChange(state('ACTIVE A') as Extract<JournalRecord, { k: 'state' }>, ids)).toEqual({ instrument: 0, state: 'ACTIVE', reason: 'why ACTIVE A' });
+    expect(journaledStateChange(state('HALTED', 'manual') as Extract<JournalRecord, { k: 'state' }>, ids)).toEqual({ instrument: -1, state: 'HALTED', reason: 'why HALTED' });
+    expect(journaledStateChange(state('REDUCING') as Extract<JournalRecord, { k: 'state' }>, ids)).toBeUndefined();
+  });
+  it('not this run\'s: an instrument it does not hold, an instrument\'s state other than HALTED or ACTIVE, an unknown account state: −2', () => {
+    for (const [s, trigger] of [['HALTED C'], ['REDUCING A'], ['PAUSED', 'manual']] as const) {
+      expect(journaledStateChange(state(s, trigger) as Extract<JournalRecord, { k: 'state' }>, ids)?.instrument).toBe(-2);
+    }
+  });
+});

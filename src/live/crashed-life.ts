@@ -1,0 +1,57 @@
+import { TRADING_STATES } from '../engine/risk/trading-state.js';
+import type { JournalRecord } from './journal.js';
+
+type StateRecord = Extract<JournalRecord, { k: 'state' }>;
+
+/** A state change the runner and `tm replay` apply from the journal: an instrument's (`instrument` ≥ 0) or the account's by hand (−1). */
+export interface JournaledStateChange {
+  readonly instrument: number;
+  readonly state: string;
+  readonly reason: string;
+}
+
+/**
+ * The state change a `state` record journals, when it is one the run applies by hand: any halt or release of one
+ * instrument (`"HALTED ETHUSDT"`: lost orders, refused fills, position differences, the venue breaker, `--unhalt`), or
+ * the account's state set by hand (trigger `manual`: the kill switch, `--unhalt`). The account's changes its risk
+ * limits make (or journaled before triggers were recorded) give undefined: a risk engine makes them itself. A record
+ * that is not this run's — an instrument `ids` does not hold, an instrument's state other than HALTED or ACTIVE, an
+ * account state none of TRADING_STATES — gives `instrument` −2 (for the caller to refuse or skip).
+ */
+export function journaledStateChange(r: StateRecord, ids: readonly string[]): JournaledStateChange | undefined {
+  const space = r.state.indexOf(' ');
+  if (space < 0) {
+    if (r.trigger !== 'manual') return undefined;
+    return { instrument: (TRADING_STATES as readonly string[]).includes(r.state) ? -1 : -2, state: r.state, reason: r.reason };
+  }
+  const at = ids.indexOf(r.state.slice(space + 1)), state = r.state.slice(0, space);
+  return { instrument: at < 0 || (state !== 'HALTED' && state !== 'ACTIVE') ? -2 : at, state, reason: r.reason };
+}
+
+/**
+ * The records of `records[from, to)` that a crashed venue life journaled in force at the bars a stop passes
+ * (LiveRunner.passCrashedBars: a life stopped before its first bar, after a restart, applies its stop after `lastBar`,
+ * the last bar a crashed life journaled a decision of), as the index range `[start, end)`: from the start of the life
+ * that journaled the last decision made at `lastBar`'s close (an order sent or denied) to the first live bar record
+ * after `lastBar` (or that life's end). The state changes journaled there (e.g. a halt set at its reconciliation,
+ * before the bar whose order it denied) were in force when the stop came, though no saved state holds them: the runner
+ * applies them again and `tm replay` keeps them. Undefined when `records[from, to)` holds no such decision.
+ * @example passedLifeRange(tail, 0, ownStart, lastBar, tf) // [3, 41]
+ */
+export function passedLifeRange(records: readonly JournalRecord[], from: number, to: number, lastBar: number, tf: number): readonly [number, number] | undefined {
+  const close = lastBar + tf;
+  let k = to - 1;
+  for (; k >= from; k--) {
+    const r = records[k]!;
+    if ((r.k === 'submit' || (r.k === 'event' && r.e === 'denied')) && r.t === close) break;
+  }
+  if (k < from) return undefined;
+  let start = k;
+  while (start > from && records[start - 1]!.k !== 'start') start--;
+  let end = k + 1;
+  for (; end < to; end++) {
+    const r = records[end]!;
+    if (r.k === 'start' || (r.k === 'bar' && r.warmup === undefined && r.ts > lastBar)) break;
+  }
+  return [start, end];
+}
