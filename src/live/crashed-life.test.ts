@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { journaledStateChange, passedLifeRange } from './crashed-life.js';
+import { crashedStateChanges, journaledStateChange, passedLifeRange } from './crashed-life.js';
 import type { JournalRecord } from './journal.js';
 
 const TF = 10;
@@ -62,5 +62,32 @@ describe('journaledStateChange', () => {
     for (const [s, trigger] of [['HALTED C'], ['REDUCING A'], ['PAUSED', 'manual']] as const) {
       expect(journaledStateChange(state(s, trigger) as Extract<JournalRecord, { k: 'state' }>, ids)?.instrument).toBe(-2);
     }
+  });
+});
+
+describe('crashedStateChanges', () => {
+  const ids = ['A', 'B'];
+  const applied = (records: JournalRecord[], lastBar: number) => crashedStateChanges(records, lastBar, TF, ids).map((c) => c.state);
+
+  it('the crashed life\'s halts and releases up to the passed bar, and its account changes by hand, in order', () => {
+    const records: JournalRecord[] = [
+      start(true), state('ACTIVE', 'manual'), state('ACTIVE A'), state('HALTED B'), state('REDUCING'), bar(20), denied(30, 'x'),
+      state('HALTED A'), bar(30), state('ACTIVE B'), // after the passed bar 20: not applied
+      start(true),
+    ];
+    expect(applied(records, 20)).toEqual(['ACTIVE', 'ACTIVE A', 'HALTED B', 'HALTED A']);
+    expect(applied(records, 30)).toEqual([]); // bar 30 journaled, never decided
+  });
+
+  it('a release of an instrument the stopping life halted itself is left out; its halts are not', () => {
+    const records: JournalRecord[] = [start(true), state('ACTIVE A'), state('ACTIVE B'), state('HALTED B'), bar(20), submit(30, 'x'), start(true), state('HALTED A')];
+    expect(applied(records, 20)).toEqual(['ACTIVE B', 'HALTED B']);
+  });
+
+  it('records not of this run are left out (tm replay refuses them); none without a decision at the bar\'s close', () => {
+    const records: JournalRecord[] = [start(true), state('HALTED C'), state('PAUSED', 'manual'), state('HALTED A'), bar(20), submit(30, 'x'), start(true)];
+    expect(applied(records, 20)).toEqual(['HALTED A']);
+    expect(applied(records, 10)).toEqual([]);
+    expect(applied([], 20)).toEqual([]);
   });
 });

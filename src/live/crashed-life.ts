@@ -55,3 +55,31 @@ export function passedLifeRange(records: readonly JournalRecord[], from: number,
   }
   return [start, end];
 }
+
+/**
+ * The state changes the stopping life applies again (LiveRunner.applyCrashedStates), in their journal order, from the
+ * journal tail `records` after its restored state, which ends with the stopping life's own records (from its start
+ * record): those of {@link passedLifeRange} up to `lastBar` that are this run's (see {@link journaledStateChange}),
+ * but for a release of an instrument the stopping life halted itself (its reconciliation's halt is newer than the
+ * crashed life's release; tm replay applies it after the release too, from the next live bar).
+ * @example crashedStateChanges(tail, lastBar, tf, ['BTCUSDT-LINEAR.BYBIT']) // [{ state: 'HALTED BTCUSDT-LINEAR.BYBIT', change: { instrument: 0, … } }]
+ */
+export function crashedStateChanges(records: readonly JournalRecord[], lastBar: number, tf: number, ids: readonly string[]): { readonly state: string; readonly change: JournaledStateChange }[] {
+  const own = records.findLastIndex((r) => r.k === 'start');
+  const range = passedLifeRange(records, 0, own < 0 ? records.length : own, lastBar, tf);
+  if (range === undefined) return [];
+  const haltedHere = new Set<number>();
+  for (const r of own < 0 ? [] : records.slice(own + 1)) {
+    const c = r.k === 'state' ? journaledStateChange(r, ids) : undefined;
+    if (c !== undefined && c.instrument >= 0 && c.state === 'HALTED') haltedHere.add(c.instrument);
+  }
+  const changes: { readonly state: string; readonly change: JournaledStateChange }[] = [];
+  for (const r of records.slice(range[0], range[1])) {
+    if (r.k !== 'state') continue;
+    const c = journaledStateChange(r, ids);
+    if (c === undefined || c.instrument === -2) continue; // not this run's (tm replay refuses such a journal)
+    if (c.state !== 'HALTED' && haltedHere.has(c.instrument)) continue;
+    changes.push({ state: r.state, change: c });
+  }
+  return changes;
+}

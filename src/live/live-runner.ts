@@ -22,7 +22,7 @@ import { LiveClock, type Pacer } from './live-clock.js';
 import { bookExecutions, EXECUTION_MARGIN_MS, haltForPositionMismatch, positionMismatch, reconcile, reportRefusals, settleOrder, untrackedExecutionsFrom, type JournaledOrder, type OnRefused, type ReconcileDifference } from './reconcile.js';
 import { loadRunnerState, saveRunnerState, writeRunnerFile, type LiveRunnerState, type LostOrder } from './runner-state.js';
 import { readJournalTail, type JournalRecord } from './journal.js';
-import { journaledStateChange, passedLifeRange } from './crashed-life.js';
+import { crashedStateChanges } from './crashed-life.js';
 import { DEFAULT_MAX_STATE_AGE_MS, DEFAULT_VALIDATE_BARS, loadSavedState, RecentBars, savedSnapshots, strategyDifferences, VALIDATE_TOLERANCE, type RestoredState, type StrategySummary } from './saved-signal-state.js';
 import { acquireRunLock, RunLockError, type RunLock } from './run-lock.js';
 import { applyShutdown, shutdownAction, stopLeftOver, type StopActions } from './shutdown.js';
@@ -930,21 +930,8 @@ export class LiveRunner {
    * trading, and `tm replay` sent the order the run had denied.
    */
   private applyCrashedStates(records: readonly JournalRecord[], lastBar: number): void {
-    const own = records.findLastIndex((r) => r.k === 'start');
-    const range = passedLifeRange(records, 0, own < 0 ? records.length : own, lastBar, this.tf);
-    if (range === undefined) return;
-    const ids = this.config.instruments.map((x) => x.id);
-    const haltedHere = new Set<number>();
-    for (const r of records.slice(own + 1)) {
-      const c = r.k === 'state' ? journaledStateChange(r, ids) : undefined;
-      if (c !== undefined && c.instrument >= 0 && c.state === 'HALTED') haltedHere.add(c.instrument);
-    }
     const { kernel } = this;
-    for (const r of records.slice(range[0], range[1])) {
-      if (r.k !== 'state') continue;
-      const c = journaledStateChange(r, ids);
-      if (c === undefined || c.instrument === -2) continue; // not this run's (tm replay refuses such a journal)
-      if (c.state !== 'HALTED' && haltedHere.has(c.instrument)) continue;
+    for (const { state, change: c } of crashedStateChanges(records, lastBar, this.tf, this.config.instruments.map((x) => x.id))) {
       this.reapplying = true;
       try {
         if (c.instrument >= 0) {
@@ -957,8 +944,8 @@ export class LiveRunner {
       } finally {
         this.reapplying = false;
       }
-      this.journal.append({ k: 'reconcile', t: this.clock.now(), kind: 'crashed_state', detail: { state: r.state, reason: c.reason, from: 'journal' } });
-      this.deps.log?.(`reconcile: crashed_state ${r.state} (${c.reason}) journaled by the crashed life before the stop's bar: applied again`);
+      this.journal.append({ k: 'reconcile', t: this.clock.now(), kind: 'crashed_state', detail: { state, reason: c.reason, from: 'journal' } });
+      this.deps.log?.(`reconcile: crashed_state ${state} (${c.reason}) journaled by the crashed life before the stop's bar: applied again`);
     }
   }
 

@@ -72,8 +72,9 @@ export interface ReplayReport {
  * they were set at); its halts and releases of single instruments and the account's state changes by hand (the kill
  * switch's HALTED, `--unhalt`'s ACTIVE), each from the first live bar the run journaled after it (the run decides a
  * bar right after journaling it: a halt journaled before a bar was in force for the decisions of that bar), except
- * those a life journaled after the state the next life restored (the start record's `stateBytes`), so that orders the
- * run's halts denied are denied in the replay too; and its stops with an action (`tm live stop`, with or
+ * those a life journaled after the state the next life restored (the start record's `stateBytes`; but for a venue
+ * life stopped before its first bar, those of the crashed life whose bars it passed, which it applied again), so that
+ * orders the run's halts denied are denied in the replay too; and its stops with an action (`tm live stop`, with or
  * without `--flatten`, and `tm live kill`), applied after the stopped life's last bar as the runner applied them, the
  * flattening orders filled at the marks as a paper run fills them. The account's other state changes are not
  * applied: the replay's risk engine makes its drawdown and daily-loss changes itself.
@@ -217,8 +218,8 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
         undoPending = false;
         undoFrom(after + tf); // a crashed bar with no decision journaled: the life may have died before deciding it
         // The state changes the crashed life that decided the last passed bar journaled up to it were in force at the
-        // stop: the stopping life applied them again (LiveRunner.applyCrashedStates). Kept: this life's span not
-        // restored loses them.
+        // stop, and the stopping life applied them again (LiveRunner.applyCrashedStates): cut out of the span of the
+        // journal this life did not restore, so they are kept.
         const span = notSaved[lifeNotSaved];
         if (decided > -Infinity && span !== undefined) {
           let from = lifeStartAt;
