@@ -352,7 +352,10 @@ class BarRun {
         if (kernel.hasTimers) kernel.fireTimers();
       }
       if (deliver) for (let i = 0; i < n; i++) if (dense || P[i]![t] !== 0) kernel.onBar(i, bars[i]!, t, tf, columnValues[i]);
-      if (dispatch && exchange.hasCommands) exchange.processCommands(clock.now());
+      if (dispatch && exchange.hasCommands) {
+        if (control.beforeCommands !== undefined) control.beforeCommands(kernel, tsOpen, exchange);
+        exchange.processCommands(clock.now());
+      }
       if (record) {
         records.close(t);
         if (control.afterBar !== undefined) control.afterBar(kernel, tsOpen, exchange);
@@ -432,6 +435,12 @@ export interface BacktestControl {
   readonly inspect?: (kernel: Kernel) => void;
   /** Called before each bar time is opened, with its open time (e.g. `tm replay` applies the live run's entry blocks). */
   readonly beforeBar?: (kernel: Kernel, tsOpen: number) => void;
+  /**
+   * Called after the strategy saw a bar time that sent commands, before they reach the simulated venue (the clock at
+   * its close), with its open time and the venue (e.g. `tm replay` fills an order whose cancel the live venue refused,
+   * as it had filled the order first). Not called for a bar time without commands (the bar loop's common case).
+   */
+  readonly beforeCommands?: (kernel: Kernel, tsOpen: number, venue: SimulatedExecutionClient) => void;
   /**
    * Called after each bar time was recorded (the clock at its close), with its open time and the simulated venue
    * (e.g. `tm replay` applies a live run's stop there, and fills its flatten at the marks as the paper run did).

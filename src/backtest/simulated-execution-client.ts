@@ -421,16 +421,16 @@ export class SimulatedExecutionClient implements ExecutionClient {
   }
 
   /**
-   * Fills the working order `clientOrderId` of `instrument` at the instrument's mark at `now`, before the commands in
-   * flight (a cancel of it) reach the venue: a race the live venue decided that way (the order filled before the stop's
-   * cancel reached it, which was then refused). `tm replay` reproduces such a journaled race with it. What the price
-   * leaves unfilled (a limit not marketable at the mark) works on. Returns false, changing nothing, when the order is
-   * not working or the instrument has no mark.
+   * Fills the working order `clientOrderId` of `instrument` at `price` (default: the instrument's mark) at `now`,
+   * before the commands in flight (a cancel of it) reach the venue: a race the live venue decided that way (the order
+   * filled before the cancel of a stop or of the strategy reached it, which was then refused). `tm replay` reproduces
+   * such a journaled race with it. What the price leaves unfilled (a limit not marketable at it) works on. Returns
+   * false, changing nothing, when the order is not working or there is no price (no mark).
    */
-  fillBeforeCommands(clientOrderId: string, instrument: number, now: number): boolean {
+  fillBeforeCommands(clientOrderId: string, instrument: number, now: number, price = this.portfolio.mark[instrument]!): boolean {
     const list = this.working[instrument]!;
     const k = this.workingIndex(clientOrderId, instrument);
-    const m = this.portfolio.mark[instrument]!;
+    const m = price;
     if (k < 0 || m !== m) return false;
     const one = [list[k]!];
     removeAt(list, k);

@@ -157,6 +157,10 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   let unfilledShutdown = -1;
   /** The orders sent since the last shutdown (its cancels' and flatten's): a fill of one of them ends {@link unfilledShutdown}. */
   const sinceShutdown = new Set<string>();
+  /** Whether the records read are a stop's (from its `shutdown` event to the next live bar): its cancels race on their own (`racedAfter`). */
+  let stopping = false;
+  /** The cancels journaled at a bar's close outside a stop (the strategy's): see {@link lostCancels}. */
+  const barCancels: number[] = [];
   /** The life being read: its start record's index, and the index in {@link notSaved} of the span it did not restore (−1: none). */
   let lifeStartAt = -1, lifeNotSaved = -1;
   for (const [at, r] of records.entries()) {
@@ -204,7 +208,9 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
       pending.push({ instrument: c.instrument, state: c.state as TradingState, reason: c.reason, offset: offsets[at]! });
       continue;
     }
+    if (r.k === 'cancel' && !stopping) barCancels.push(at);
     if (r.k === 'event' && r.e === 'shutdown') {
+      stopping = true;
       if (!isShutdownAction(r.id)) throw new ReplayError('replay_bad_shutdown', `journal ${path}: shutdown record names ${JSON.stringify(r.id)}, expected cancel, flatten or halt`, { path, action: r.id });
       // The stopping life's last bar: its own last live bar. A life stopped before its first bar (a stop saved while the
       // run was down, tm live kill --now) stops after the bar of the state it restored, which can be before bars a
@@ -243,6 +249,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     }
     if (r.k !== 'bar') continue;
     if (r.warmup === undefined) {
+      stopping = false;
       if (undoPending) {
         undoPending = false;
         undoFrom(lifeFrom);
@@ -308,6 +315,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     seen.add(r.id);
     live.push({ id: r.id, instrument: r.i, side: r.side, type: r.type, quantity: r.q, ...(r.p !== undefined ? { price: r.p } : {}) });
   }
+  const races = lostCancels(records, barCancels);
   let orders: readonly OrderSnapshot[] = [];
   const result = runBacktest(
     {
@@ -341,6 +349,13 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
           const c = changes[nextChange]!;
           if (c.instrument < 0) kernel.setTradingState(c.state, c.reason);
           else kernel.setInstrumentHalted(c.instrument, c.state === 'HALTED', c.reason);
+        }
+      },
+      beforeCommands: (kernel, tsOpen, venue) => {
+        // A strategy's cancel the venue refused, having filled the order first: filled first, at the run's fill price.
+        for (const { id, price } of races.get(tsOpen + tf) ?? []) {
+          const o = kernel.order(id);
+          if (o !== undefined) venue.fillBeforeCommands(id, o.instrument, kernel.now(), price);
         }
       },
       afterBar: (kernel, tsOpen, venue) => {
@@ -439,6 +454,31 @@ function fillFirst(kernel: Kernel, venue: SimulatedExecutionClient, ids: readonl
     const o = kernel.order(id);
     if (o !== undefined) venue.fillBeforeCommands(id, o.instrument, kernel.now());
   }
+}
+
+/**
+ * The strategy's cancels (the `cancel` records at indices `cancels`) that lost the race to a fill, by the bar close
+ * they were sent at: the venue refused the cancel (a `cancel-rejected` event of the order before the next live bar or
+ * start) and the order has a fill after the cancel (its first one's price: what the venue filled it at). Before, the
+ * replay carried such a cancel out: one fill short, and its strategy decided on without the position from the next
+ * bar on (test/integration/live-demo-cancel-race.test.ts).
+ */
+function lostCancels(records: readonly JournalRecord[], cancels: readonly number[]): Map<number, { readonly id: string; readonly price: number }[]> {
+  const races = new Map<number, { readonly id: string; readonly price: number }[]>();
+  for (const at of cancels) {
+    const cancel = records[at] as Extract<JournalRecord, { k: 'cancel' }>;
+    let refused = false, price = NaN;
+    // The fill may come before the refusal (the client learns it from the order's status when the cancel fails), or
+    // after the bar (booked at the poll, or by a later life's reconciliation).
+    for (let k = at + 1, open = true; k < records.length && (open || (refused && price !== price)); k++) {
+      const r = records[k]!;
+      if (r.k === 'start' || (r.k === 'bar' && r.warmup === undefined)) open = false;
+      else if (open && r.k === 'event' && r.e === 'cancel-rejected' && r.id === cancel.id) refused = true;
+      if (price !== price && r.k === 'fill' && r.id === cancel.id) price = r.p;
+    }
+    if (refused && price === price) races.set(cancel.t, [...(races.get(cancel.t) ?? []), { id: cancel.id, price }]);
+  }
+  return races;
 }
 
 /** The orders with a fill record between records `from` (a live bar) and `to` (a stop), in order, each once. */
