@@ -87,16 +87,22 @@ describe('demo run: a life killed after sending an order but before saving its s
    * short life of `tm live kill --now` (`kill`) or `tm live stop --flatten --now` (`flatten`). `haltedByA`: somebody
    * buys ETHUSDT by hand before A starts ({@link BY_HAND}), so A's reconciliation halts ETHUSDT and A denies X (its
    * decision on ETHUSDT) under that halt; the trade is sold back by hand before B starts (B's reconciliation finds no
-   * difference of its own).
+   * difference of its own). `breakerInA`: every life opens its venue breaker after one failed venue round; A trades
+   * bars T-1 and T (the checkpoint is life 1's save before T-1), and every private request fails from bar T-1's print
+   * until A ends: A's venue round after bar T-1 fails (a poll with no order to follow asks nothing), its breaker halts
+   * every instrument, and A denies X under that halt.
    */
-  async function scenario(runId: string, fate: 'working' | 'filled' | 'lost', options: { readonly laggingExecutions?: boolean; readonly manualTrade?: boolean; readonly failingOrderQueries?: boolean; readonly stopNow?: 'kill' | 'flatten'; readonly diedBeforeDeciding?: boolean; readonly haltedByA?: boolean } = {}): Promise<Outcome> {
+  async function scenario(runId: string, fate: 'working' | 'filled' | 'lost', options: { readonly laggingExecutions?: boolean; readonly manualTrade?: boolean; readonly failingOrderQueries?: boolean; readonly stopNow?: 'kill' | 'flatten'; readonly diedBeforeDeciding?: boolean; readonly haltedByA?: boolean; readonly breakerInA?: boolean } = {}): Promise<Outcome> {
     const lostInFlight = fate === 'lost';
+    /** X denied by A (a halt): it never leaves. */
+    const deniedByA = options.haltedByA === true || options.breakerInA === true;
     const T = windowBar();
     const time = new VirtualTime(startTs);
     const venue = await BybitV5Venue.start({ server: { klines: serverKlines(frame) }, now: () => time.current(), slippageBps: 2, initialPrice: 1, recvWindowCheck: false });
     closers.push(() => venue.close());
-    let bLive = false;
+    let bLive = false, aLive = false;
     const pacer = new VenueDrivingTime(time, frame, (k) => {
+      if (options.breakerInA === true && aLive && k === T - 1) venue.injectFault('server_error', { count: 1_000_000 });
       // From B's first live bar on (after its reconciliation), every order query and listing fails: a venue outage.
       if (options.failingOrderQueries === true && bLive && k === T + 1) venue.injectFault('server_error', { path: '/v5/order/realtime', count: 1_000_000 });
       frame.symbols.forEach((s, i) => venue.bar({ open: frame.open[i]![k]!, high: frame.high[i]![k]!, low: frame.low[i]![k]!, close: frame.close[i]![k]!, volume: frame.volume[i]![k]! }, s));
@@ -112,7 +118,7 @@ describe('demo run: a life killed after sending an order but before saving its s
         await client.prepare();
         const feed = killNow ? NO_BARS : new LiveBarFeed(market, frame.symbols, '4h', tf, pacer, { graceMs: 1_000, retryMs: 1_000, pageSize: 1000 });
         const runner = new LiveRunner(
-          { runId, mode: 'demo', instruments: setup.instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir, startTs, maxBars, warmupBars: killNow ? 0 : WARMUP, config: CONFIG, restartProtectionMs, unhalt, ...(killNow ? { stopWaitMs: 10_000 } : {}) },
+          { runId, mode: 'demo', instruments: setup.instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir, startTs, maxBars, warmupBars: killNow ? 0 : WARMUP, config: CONFIG, restartProtectionMs, unhalt, ...(killNow ? { stopWaitMs: 10_000 } : {}), ...(options.breakerInA === true ? { venueBreaker: { openAfter: 1 } } : {}) },
           { feed, pacer, strategy: killNow ? { name: setup.strategy.name } : liveSetup(CONFIG, STRATEGIES).strategy, venue: client },
         );
         if (stopNow === 'kill') runner.stop('kill switch (tm live kill)', { cancel: true, flatten: true, halt: true });
@@ -122,7 +128,7 @@ describe('demo run: a life killed after sending an order but before saving its s
         await client.close();
       }
     };
-    await life(T - WARMUP);
+    await life(T - WARMUP - (options.breakerInA === true ? 1 : 0));
     const checkpoint = readFileSync(`${dir}/state.json`);
     /** Somebody trades ETHUSDT by hand on the run's account (a signed market order), filled by the next print. */
     const byHand = async (side: 'Buy' | 'Sell', orderLinkId: string): Promise<void> => {
@@ -132,11 +138,15 @@ describe('demo run: a life killed after sending an order but before saving its s
       expect(venue.orders().find((o) => o['orderLinkId'] === orderLinkId)?.['orderStatus']).toBe('Filled');
     };
     // Lost in flight: the create request of X (and the client's one resend after finding no order) never arrive.
-    const dropped = lostInFlight && options.haltedByA !== true; // denied by A, X never leaves: nothing to drop
+    const dropped = lostInFlight && !deniedByA; // denied by A, X never leaves: nothing to drop
     if (options.haltedByA === true) await byHand('Buy', BY_HAND.orderLinkId);
     if (dropped) venue.injectFault('dropped_connection', { path: '/v5/order/create', count: 2 });
-    await life(1);
+    aLive = true;
+    await life(options.breakerInA === true ? 2 : 1);
+    aLive = false;
+    venue.clearInjectedFaults();
     expect(venue.faultCounts()['dropped_connection'] ?? 0).toBe(dropped ? 2 : 0);
+    expect((venue.faultCounts()['server_error'] ?? 0) > 0).toBe(options.breakerInA === true);
     if (options.diedBeforeDeciding === true) {
       // A died between journaling bar T and deciding it: its journal ends with T's bar records (X lost in flight: the
       // venue never had it either).
@@ -177,10 +187,10 @@ describe('demo run: a life killed after sending an order but before saving its s
     const { records } = readJournal(`${dir}/journal.jsonl`);
     const starts = records.flatMap((r, k) => (r.k === 'start' ? [k] : []));
     expect(starts).toHaveLength(3);
-    const sentByA = records.slice(starts[1]!, starts[2]!).flatMap((r) => (r.k === 'submit' || (options.haltedByA === true && r.k === 'event' && r.e === 'denied') ? [r.id] : []));
+    const sentByA = records.slice(starts[1]!, starts[2]!).flatMap((r) => (r.k === 'submit' || (deniedByA && r.k === 'event' && r.e === 'denied') ? [r.id] : []));
     expect(sentByA).toHaveLength(options.diedBeforeDeciding === true ? 0 : 1);
     // Denied by A: the venue never had it.
-    if (options.haltedByA === true) expect(fate).toBe('lost');
+    if (deniedByA) expect(fate).toBe('lost');
     // X reached the venue, or never did; B starts with it working, filled, or unknown there.
     expect(venueIdsAfterA.includes(sentByA[0]!)).toBe(!lostInFlight);
     expect(statusBeforeB.get(sentByA[0]!)).toBe({ working: 'New', filled: 'Filled', lost: undefined }[fate]);
@@ -567,6 +577,32 @@ describe('demo run: a life killed after sending an order but before saving its s
     expect(onEth.length).toBeGreaterThan(0);
     expect(denials.every((r) => r.reason!.startsWith(stopNow === 'kill' ? 'risk: trading_state HALTED' : 'risk: instrument_halted'))).toBe(true);
     if (stopNow === 'flatten') expect(onEth).toEqual(denials);
+    const after = replayJournal(`${o.dir}/journal.jsonl`, STRATEGIES);
+    expect(after.divergence).toBeUndefined();
+    expect(after.fills.unmatched).toBe(0);
+  }, 120_000);
+
+  it('(i) A\'s venue breaker opens after bar T-1 (every private request fails) and halts every instrument, A denies X and dies before saving; tm live stop --flatten --now: the short life keeps the halts as the breaker\'s, and the next life\'s breaker closes and releases them; tm replay agrees', async () => {
+    // Re-applied as halts of no one's, the breaker's halts would outlive it: only --unhalt would release them.
+    const o = await scenario('dwn', 'lost', { stopNow: 'flatten', breakerInA: true });
+    const T = windowBar();
+    const ids = setup.instruments.map((x) => x.id);
+    const a = o.records.slice(o.starts[1]!, o.starts[2]!);
+    expect(a.filter((r) => r.k === 'state').map((r) => (r as Extract<JournalRecord, { k: 'state' }>).state)).toEqual(ids.map((id) => `HALTED ${id}`));
+    expect(a.find((r) => r.k === 'event' && r.e === 'denied')).toMatchObject({ id: o.x, t: frame.ts[T + 1], reason: expect.stringMatching(/instrument_halted/) });
+    const afterB = o.records.slice(o.starts[2]!);
+    expect(afterB.filter((r) => r.k === 'reconcile').map((r) => (r as Extract<JournalRecord, { k: 'reconcile' }>).detail['state'])).toEqual(ids.map((id) => `HALTED ${id}`));
+    ids.forEach((_, i) => expect(o.runner.kernel.risk.isInstrumentHalted(i)).toBe(true));
+    const saved = JSON.parse(readFileSync(`${o.dir}/state.json`, 'utf8')) as LiveRunnerState;
+    expect(saved.breakerHalted).toEqual(ids.map((_, i) => i));
+    expect(replayJournal(`${o.dir}/journal.jsonl`, STRATEGIES).divergence).toBeUndefined();
+    // The next life: two good venue rounds (before and after bar T+1) close the breaker, which releases its halts.
+    const c = await o.again(3);
+    const { records } = readJournal(`${o.dir}/journal.jsonl`);
+    const cRecords = records.slice(records.findLastIndex((r) => r.k === 'start'));
+    expect(cRecords.filter((r) => r.k === 'state').map((r) => (r as Extract<JournalRecord, { k: 'state' }>).state)).toEqual(ids.map((id) => `ACTIVE ${id}`));
+    expect(cRecords.find((r) => r.k === 'state')).toMatchObject({ reason: expect.stringMatching(/^venue breaker closed/) });
+    ids.forEach((_, i) => expect(c.runner.kernel.risk.isInstrumentHalted(i)).toBe(false));
     const after = replayJournal(`${o.dir}/journal.jsonl`, STRATEGIES);
     expect(after.divergence).toBeUndefined();
     expect(after.fills.unmatched).toBe(0);
