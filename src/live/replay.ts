@@ -76,8 +76,10 @@ export interface ReplayReport {
  * life stopped before its first bar, those of the crashed life whose bars it passed, which it applied again), so that
  * orders the run's halts denied are denied in the replay too; and its stops with an action (`tm live stop`, with or
  * without `--flatten`, and `tm live kill`), applied after the stopped life's last bar as the runner applied them, the
- * flattening orders filled at the marks as a paper run fills them. The account's other state changes are not
- * applied: the replay's risk engine makes its drawdown and daily-loss changes itself.
+ * flattening orders filled at the marks as a paper run fills them; and the races its strategy's cancels lost (the
+ * venue filled the order first, then refused the cancel), the order filled at the run's price before the cancel
+ * reaches the replay's venue. The account's other state changes are not applied: the replay's risk engine makes
+ * its drawdown and daily-loss changes itself.
  * @throws ReplayError when the journal has no start record, no experiment config, no bars, two different bars for one
  * time, a state record that names no instrument of the run or no trading state, or a shutdown record of no action.
  */
