@@ -421,13 +421,14 @@ export class SimulatedExecutionClient implements ExecutionClient {
   }
 
   /**
-   * Fills the working order `clientOrderId` of `instrument` at `price` (default: the instrument's mark) at `now`,
-   * before the commands in flight (a cancel of it) reach the venue: a race the live venue decided that way (the order
-   * filled before the cancel of a stop or of the strategy reached it, which was then refused). `tm replay` reproduces
-   * such a journaled race with it. What the price leaves unfilled (a limit not marketable at it) works on. Returns
-   * false, changing nothing, when the order is not working or there is no price (no mark).
+   * Fills the working order `clientOrderId` of `instrument` at `price` (default: the instrument's mark) at `now`, up to
+   * `quantity` (whole lots; default all of it), before the commands in flight (a cancel of it) reach the venue: a race
+   * the live venue decided that way (the order filled before the cancel of a stop or of the strategy reached it, which
+   * was then refused, or filled in part before the cancel took the rest). `tm replay` reproduces such a journaled race
+   * with it. What the price or `quantity` leaves unfilled (a limit not marketable at it) works on. Returns false,
+   * changing nothing, when the order is not working or there is no price (no mark).
    */
-  fillBeforeCommands(clientOrderId: string, instrument: number, now: number, price = this.portfolio.mark[instrument]!): boolean {
+  fillBeforeCommands(clientOrderId: string, instrument: number, now: number, price = this.portfolio.mark[instrument]!, quantity = Infinity): boolean {
     const list = this.working[instrument]!;
     const k = this.workingIndex(clientOrderId, instrument);
     const m = price;
@@ -439,7 +440,10 @@ export class SimulatedExecutionClient implements ExecutionClient {
     pt[1] = m;
     pt[2] = Infinity;
     pt[3] = now;
+    const budget = this.available[instrument]!;
+    this.available[instrument] = quantity;
     this.match(instrument, one);
+    this.available[instrument] = budget;
     if (one.length > 0) list.splice(k, 0, one[0]!);
     return true;
   }

@@ -317,7 +317,8 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     seen.add(r.id);
     live.push({ id: r.id, instrument: r.i, side: r.side, type: r.type, quantity: r.q, ...(r.p !== undefined ? { price: r.p } : {}) });
   }
-  const races = lostCancels(records, barCancels);
+  // A paper venue carries a cancel out as it is sent (zero latency): no race there.
+  const races = paper ? new Map<number, never[]>() : lostCancels(records, barCancels);
   let orders: readonly OrderSnapshot[] = [];
   const result = runBacktest(
     {
@@ -354,10 +355,11 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
         }
       },
       beforeCommands: (kernel, tsOpen, venue) => {
-        // A strategy's cancel the venue refused, having filled the order first: filled first, at the run's fill price.
-        for (const { id, price } of races.get(tsOpen + tf) ?? []) {
+        // A strategy's cancel the venue carried out after filling the order (refused: all of it), filled first at the
+        // run's fill price.
+        for (const { id, price, quantity } of races.get(tsOpen + tf) ?? []) {
           const o = kernel.order(id);
-          if (o !== undefined) venue.fillBeforeCommands(id, o.instrument, kernel.now(), price);
+          if (o !== undefined) venue.fillBeforeCommands(id, o.instrument, kernel.now(), price, quantity + 1e-9 * o.quantity);
         }
       },
       afterBar: (kernel, tsOpen, venue) => {
@@ -459,26 +461,29 @@ function fillFirst(kernel: Kernel, venue: SimulatedExecutionClient, ids: readonl
 }
 
 /**
- * The strategy's cancels (the `cancel` records at indices `cancels`) that lost the race to a fill, by the bar close
- * they were sent at: the venue refused the cancel (a `cancel-rejected` event of the order before the next live bar or
- * start) and the order has a fill after the cancel (its first one's price: what the venue filled it at). Before, the
- * replay carried such a cancel out: one fill short, and its strategy decided on without the position from the next
- * bar on (test/integration/live-demo-cancel-race.test.ts).
+ * The strategy's cancels (the `cancel` records at indices `cancels`) that lost the race, in whole or in part, to
+ * fills, by the bar close they were sent at: fills of the order journaled after the cancel (the venue made them before
+ * the cancel took effect), at the first one's price, of the order's whole rest when the venue refused the cancel (a
+ * `cancel-rejected` event of it before the next live bar or start), else of their total (the cancel took the rest).
+ * Before, the replay carried such a cancel out at once: fills short, and its strategy decided on without them from the
+ * next bar on (test/integration/live-demo-cancel-race.test.ts).
  */
-function lostCancels(records: readonly JournalRecord[], cancels: readonly number[]): Map<number, { readonly id: string; readonly price: number }[]> {
-  const races = new Map<number, { readonly id: string; readonly price: number }[]>();
+function lostCancels(records: readonly JournalRecord[], cancels: readonly number[]): Map<number, { readonly id: string; readonly price: number; readonly quantity: number }[]> {
+  const races = new Map<number, { readonly id: string; readonly price: number; readonly quantity: number }[]>();
   for (const at of cancels) {
     const cancel = records[at] as Extract<JournalRecord, { k: 'cancel' }>;
-    let refused = false, price = NaN;
-    // The fill may come before the refusal (the client learns it from the order's status when the cancel fails), or
+    let refused = false, price = NaN, quantity = 0;
+    // The fills may come before the refusal (the client learns them from the order's status when the cancel fails), or
     // after the bar (booked at the poll, or by a later life's reconciliation).
-    for (let k = at + 1, open = true; k < records.length && (open || (refused && price !== price)); k++) {
+    for (let k = at + 1, open = true; k < records.length; k++) {
       const r = records[k]!;
       if (r.k === 'start' || (r.k === 'bar' && r.warmup === undefined)) open = false;
       else if (open && r.k === 'event' && r.e === 'cancel-rejected' && r.id === cancel.id) refused = true;
-      if (price !== price && r.k === 'fill' && r.id === cancel.id) price = r.p;
+      if (r.k !== 'fill' || r.id !== cancel.id) continue;
+      if (price !== price) price = r.p;
+      quantity += r.q;
     }
-    if (refused && price === price) races.set(cancel.t, [...(races.get(cancel.t) ?? []), { id: cancel.id, price }]);
+    if (quantity > 0) races.set(cancel.t, [...(races.get(cancel.t) ?? []), { id: cancel.id, price, quantity: refused ? Infinity : quantity }]);
   }
   return races;
 }

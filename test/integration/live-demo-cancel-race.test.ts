@@ -11,7 +11,7 @@ import { BybitMarketDataClient } from '../../src/adapters/bybit/bybit-market-dat
 import { timeframeMs } from '../../src/core/time.js';
 import type { Strategy, StrategyFactory } from '../../src/engine/strategy.js';
 import { LiveBarFeed } from '../../src/live/bar-feed.js';
-import { readJournal, type JournalRecord } from '../../src/live/journal.js';
+import { readJournal } from '../../src/live/journal.js';
 import { VirtualTime } from '../../src/live/live-clock.js';
 import { LiveRunner } from '../../src/live/live-runner.js';
 import { liveSetup } from '../../src/live/live-setup.js';
@@ -55,9 +55,13 @@ describe('demo run: a strategy\'s cancel that loses the race to a fill', () => {
     for (const c of closers.splice(0)) await c();
   });
 
-  it('the venue fills the order while its cancel is on the way: the run books the fill (cancel refused), and tm replay plays the race as the venue decided it', async () => {
+  /**
+   * A demo run of {@link limitCancel}; its first cancel waits at the venue before it is carried out, and meanwhile the
+   * market trades at the order's limit price: `volume` of it (Infinity: the whole order fills, the cancel is refused).
+   */
+  async function raceRun(runId: string, volume: number) {
     const time = new VirtualTime(startTs);
-    const venue = await BybitV5Venue.start({ server: { klines: serverKlines(frame) }, now: () => time.current(), slippageBps: 2, initialPrice: 1, recvWindowCheck: false });
+    const venue = await BybitV5Venue.start({ server: { klines: serverKlines(frame) }, now: () => time.current(), slippageBps: 2, initialPrice: 1, recvWindowCheck: false, participation: 1 });
     closers.push(() => venue.close());
     const pacer = new VenueDrivingTime(time, frame, (k) => {
       frame.symbols.forEach((s, i) => venue.bar({ open: frame.open[i]![k]!, high: frame.high[i]![k]!, low: frame.low[i]![k]!, close: frame.close[i]![k]!, volume: frame.volume[i]![k]! }, s));
@@ -70,10 +74,9 @@ describe('demo run: a strategy\'s cancel that loses the race to a fill', () => {
     await client.prepare();
     const feed = new LiveBarFeed(market, frame.symbols, '4h', tf, pacer, { graceMs: 1_000, retryMs: 1_000, pageSize: 1000 });
     const runner = new LiveRunner(
-      { runId: 'race', mode: 'demo', instruments: setup.instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir, startTs, maxBars: BARS, warmupBars: WARMUP, config: CONFIG, restartProtectionMs: 0 },
+      { runId, mode: 'demo', instruments: setup.instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir, startTs, maxBars: BARS, warmupBars: WARMUP, config: CONFIG, restartProtectionMs: 0 },
       { feed, pacer, strategy: liveSetup(CONFIG, STRATEGIES_HERE).strategy, venue: client },
     );
-    // The first cancel waits at the venue before it is carried out; meanwhile the market trades at the order's price.
     venue.injectFault('latency', { path: '/v5/order/cancel', count: 1 });
     let raced: string | undefined;
     let done = false;
@@ -83,7 +86,7 @@ describe('demo run: a strategy\'s cancel that loses the race to a fill', () => {
       if (cancel?.orderLinkId !== undefined) {
         raced = cancel.orderLinkId;
         const order = venue.orders().find((o) => o['orderLinkId'] === raced)!;
-        venue.trade(Number(order['price']), Infinity, String(order['symbol']));
+        venue.trade(Number(order['price']), volume, String(order['symbol']));
       }
       await new Promise((r) => setTimeout(r, 1));
     }
@@ -91,17 +94,17 @@ describe('demo run: a strategy\'s cancel that loses the race to a fill', () => {
     expect(summary.liveBars).toBe(BARS);
     expect(raced).toBeDefined();
     const { records } = readJournal(`${dir}/journal.jsonl`);
+    /** The journal's records of order `id`, as `submit`, `cancel`, `fill` or `event <kind>`. */
     const of = (id: string) => records.flatMap((r): string[] => ('id' in r && r.id === id ? [r.k === 'event' ? `event ${r.e}` : r.k] : []));
-    // Sent, accepted, its cancel sent; then its fill booked and the cancel refused (the venue had filled it; the client
-    // learns the fill from the order's status when the cancel fails): FILLED.
-    expect(of(raced!)).toEqual(['submit', 'event accepted', 'cancel', 'fill', 'event cancel-rejected']);
-    expect(venue.orders().find((o) => o['orderLinkId'] === raced)?.['orderStatus']).toBe('Filled');
-    expect(runner.kernel.order(raced!)?.status).toBe('FILLED');
     // Other orders were canceled in time, or filled within their bar: the strategy traded both ways.
-    const cancels = records.filter((r): r is Extract<JournalRecord, { k: 'cancel' }> => r.k === 'cancel');
-    expect(cancels.length).toBeGreaterThan(1);
+    expect(records.filter((r) => r.k === 'cancel').length).toBeGreaterThan(1);
     expect(records.filter((r) => r.k === 'fill').length).toBeGreaterThan(1);
     frame.symbols.forEach((s, i) => expect(runner.kernel.position(i)).toBeCloseTo(venue.position(s), 9));
+    return { raced: raced!, records, of, runner, venue, dir };
+  }
+
+  /** tm replay of the run agrees with it: the same decisions, the same fills at the same prices. */
+  function expectReplayAgrees(dir: string): void {
     const report = replayJournal(`${dir}/journal.jsonl`, STRATEGIES_HERE);
     expect(report.divergence).toBeUndefined();
     expect(report.liveDecisions).toBe(report.replayDecisions);
@@ -109,5 +112,26 @@ describe('demo run: a strategy\'s cancel that loses the race to a fill', () => {
     expect(report.fills.live).toBe(report.fills.replay);
     // The raced order filled at its limit price in both (a maker fill); the others at the same prices too.
     expect(report.fills.maxPriceDiff).toBeLessThanOrEqual(setup.instruments[0]!.tickSize / 2 + 1e-9);
+  }
+
+  it('the venue fills the order while its cancel is on the way: the run books the fill (cancel refused), and tm replay plays the race as the venue decided it', async () => {
+    // Before, the replay carried the cancel out: its strategy, flat, bought where the run sold (divergence at 1).
+    const { raced, of, runner, venue, dir } = await raceRun('race', Infinity);
+    // Sent, accepted, its cancel sent; then its fill booked and the cancel refused (the venue had filled it; the client
+    // learns the fill from the order's status when the cancel fails): FILLED.
+    expect(of(raced)).toEqual(['submit', 'event accepted', 'cancel', 'fill', 'event cancel-rejected']);
+    expect(venue.orders().find((o) => o['orderLinkId'] === raced)?.['orderStatus']).toBe('Filled');
+    expect(runner.kernel.order(raced)?.status).toBe('FILLED');
+    expectReplayAgrees(dir);
+  }, 120_000);
+
+  it('the venue fills part of the order while its cancel is on the way: the cancel takes the rest; tm replay fills that part first too', async () => {
+    const { raced, of, runner, venue, dir } = await raceRun('rpart', 0.004);
+    const order = venue.orders().find((o) => o['orderLinkId'] === raced)!;
+    expect([order['orderStatus'], Number(order['cumExecQty'])]).toEqual(['Cancelled', 0.004]);
+    expect(of(raced).slice(0, 3)).toEqual(['submit', 'event accepted', 'cancel']);
+    expect(of(raced).slice(3).sort()).toEqual(['event canceled', 'fill']);
+    expect(runner.kernel.order(raced)).toMatchObject({ status: 'CANCELED', filledQuantity: 0.004 });
+    expectReplayAgrees(dir);
   }, 120_000);
 });
