@@ -431,13 +431,12 @@ export class SimulatedExecutionClient implements ExecutionClient {
   fillBeforeCommands(clientOrderId: string, instrument: number, now: number, price = this.portfolio.mark[instrument]!, quantity = Infinity): boolean {
     const list = this.working[instrument]!;
     const k = this.workingIndex(clientOrderId, instrument);
-    const m = price;
-    if (k < 0 || m !== m) return false;
+    if (k < 0 || price !== price) return false;
     const one = [list[k]!];
     removeAt(list, k);
     const pt = this.point;
-    pt[0] = m;
-    pt[1] = m;
+    pt[0] = price;
+    pt[1] = price;
     pt[2] = Infinity;
     pt[3] = now;
     const budget = this.available[instrument]!;

@@ -28,6 +28,11 @@ export function journaledStateChange(r: StateRecord, ids: readonly string[]): Jo
   return { instrument: at < 0 || (state !== 'HALTED' && state !== 'ACTIVE') ? -2 : at, state, reason: r.reason };
 }
 
+/** Whether `r` journals a decision made at its time `t`: an order sent (`submit`) or denied by the pre-trade risk. */
+export function isDecision(r: JournalRecord): r is Extract<JournalRecord, { k: 'submit' }> | Extract<JournalRecord, { k: 'event' }> {
+  return r.k === 'submit' || (r.k === 'event' && r.e === 'denied');
+}
+
 /**
  * The records of `records[from, to)` that a crashed venue life journaled in force at the bars a stop passes
  * (LiveRunner.passCrashedBars: a life stopped before its first bar, after a restart, applies its stop after `lastBar`,
@@ -43,7 +48,7 @@ export function passedLifeRange(records: readonly JournalRecord[], from: number,
   let k = to - 1;
   for (; k >= from; k--) {
     const r = records[k]!;
-    if ((r.k === 'submit' || (r.k === 'event' && r.e === 'denied')) && r.t === close) break;
+    if (isDecision(r) && r.t === close) break;
   }
   if (k < from) return undefined;
   let start = k;

@@ -22,7 +22,7 @@ import { LiveClock, type Pacer } from './live-clock.js';
 import { bookExecutions, EXECUTION_MARGIN_MS, haltForPositionMismatch, positionMismatch, reconcile, reportRefusals, settleOrder, untrackedExecutionsFrom, type JournaledOrder, type OnRefused, type ReconcileDifference } from './reconcile.js';
 import { loadRunnerState, saveRunnerState, writeRunnerFile, type LiveRunnerState, type LostOrder } from './runner-state.js';
 import { readJournalTail, type JournalRecord } from './journal.js';
-import { crashedStateChanges } from './crashed-life.js';
+import { crashedStateChanges, isDecision } from './crashed-life.js';
 import { DEFAULT_MAX_STATE_AGE_MS, DEFAULT_VALIDATE_BARS, loadSavedState, RecentBars, savedSnapshots, strategyDifferences, VALIDATE_TOLERANCE, type RestoredState, type StrategySummary } from './saved-signal-state.js';
 import { acquireRunLock, RunLockError, type RunLock } from './run-lock.js';
 import { applyShutdown, shutdownAction, stopLeftOver, type StopActions } from './shutdown.js';
@@ -906,7 +906,7 @@ export class LiveRunner {
     }
     // Bars whose decisions were journaled (an order sent or denied at their close): a life can die between journaling a
     // bar and deciding it (tm replay leaves such a bar out, as the next life would decide it).
-    const decisions = records.flatMap((r) => (r.k === 'submit' || (r.k === 'event' && r.e === 'denied') ? [{ t: r.t, id: r.id }] : []));
+    const decisions = records.filter(isDecision);
     const decided = new Set(decisions.map((d) => d.t));
     let last = cursor;
     for (const r of records) if (r.k === 'bar' && r.warmup === undefined && r.ts > last && decided.has(r.ts + this.tf)) last = r.ts;

@@ -469,21 +469,34 @@ function fillFirst(kernel: Kernel, venue: SimulatedExecutionClient, ids: readonl
  * next bar on (test/integration/live-demo-cancel-race.test.ts).
  */
 function lostCancels(records: readonly JournalRecord[], cancels: readonly number[]): Map<number, { readonly id: string; readonly price: number; readonly quantity: number }[]> {
-  const races = new Map<number, { readonly id: string; readonly price: number; readonly quantity: number }[]>();
-  for (const at of cancels) {
-    const cancel = records[at] as Extract<JournalRecord, { k: 'cancel' }>;
-    let refused = false, price = NaN, quantity = 0;
+  type Race = { readonly id: string; readonly t: number; refused: boolean; price: number; quantity: number };
+  // One pass: the cancels in order, those read so far by order (a fill counts for each), those whose bar is still open.
+  const all: Race[] = [], byId = new Map<string, Race[]>(), open = new Map<string, Race>();
+  for (let k = 0, next = 0; k < records.length; k++) {
+    const r = records[k]!;
+    if (k === cancels[next]) {
+      next++;
+      const cancel = r as Extract<JournalRecord, { k: 'cancel' }>;
+      const race: Race = { id: cancel.id, t: cancel.t, refused: false, price: NaN, quantity: 0 };
+      all.push(race);
+      byId.set(race.id, [...(byId.get(race.id) ?? []), race]);
+      open.set(race.id, race);
+    } else if (r.k === 'start' || (r.k === 'bar' && r.warmup === undefined)) open.clear();
     // The fills may come before the refusal (the client learns them from the order's status when the cancel fails), or
     // after the bar (booked at the poll, or by a later life's reconciliation).
-    for (let k = at + 1, open = true; k < records.length; k++) {
-      const r = records[k]!;
-      if (r.k === 'start' || (r.k === 'bar' && r.warmup === undefined)) open = false;
-      else if (open && r.k === 'event' && r.e === 'cancel-rejected' && r.id === cancel.id) refused = true;
-      if (r.k !== 'fill' || r.id !== cancel.id) continue;
-      if (price !== price) price = r.p;
-      quantity += r.q;
+    else if (r.k === 'event' && r.e === 'cancel-rejected') {
+      const race = open.get(r.id);
+      if (race !== undefined) race.refused = true;
+    } else if (r.k === 'fill') {
+      for (const race of byId.get(r.id) ?? []) {
+        if (race.price !== race.price) race.price = r.p;
+        race.quantity += r.q;
+      }
     }
-    if (quantity > 0) races.set(cancel.t, [...(races.get(cancel.t) ?? []), { id: cancel.id, price, quantity: refused ? Infinity : quantity }]);
+  }
+  const races = new Map<number, { readonly id: string; readonly price: number; readonly quantity: number }[]>();
+  for (const { id, t, refused, price, quantity } of all) {
+    if (quantity > 0) races.set(t, [...(races.get(t) ?? []), { id, price, quantity: refused ? Infinity : quantity }]);
   }
   return races;
 }
