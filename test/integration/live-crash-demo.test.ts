@@ -13,6 +13,11 @@
  * The first life from the 3rd on killed with SIGKILL, and about a quarter of the later ones, are then stopped at once
  * with `tm live kill --now` or `tm live stop --flatten --now` (a short life: reconciliation, the stop after the bars
  * the dead life decided, no bar).
+ * Somebody also trades by hand on the run's account (another app; orderLinkIds not the run's): after about a quarter
+ * of the kills, and during about a fifth of the lives killed, a market order on BTCUSDT or ETHUSDT opens a position by
+ * hand, or the next such trade closes it; the run must never book it, must halt the instrument while positions differ
+ * (at its start's reconciliation, or during the run), and the operator starts the life after a trade closed it with
+ * `--unhalt`. The account's cash then differs from the run's by the trades by hand only.
  * TM_CRASH_RUNS lives (default 6 in CI; the nightly workflow runs 50), seed TM_CRASH_SEED (default 1).
  */
 import { spawn } from 'node:child_process';
@@ -22,6 +27,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/core/random.js';
 import { timeframeMs } from '../../src/core/time.js';
 import { readJournal } from '../../src/live/journal.js';
+import { signed } from '../support/bybit-v5-venue.js';
 import { FrameVenue, readLiveStatus, sharedFrame, spawnDemoLive, spawnTmWithKeys } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
@@ -78,6 +84,31 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     /** Of those, the stops applied after a bar the dead life decided and did not save (LiveRunner.passCrashedBars). */
     let nowAfterCrashedBar = 0;
     let unhalt = false;
+    // Trades by hand, from their own seeded stream (the schedule of kills and stops of a seed stays as it was).
+    const handRand = seededRandom(SEED * 7919 + 17);
+    let hand: { readonly symbol: string; readonly side: 'Buy' | 'Sell'; readonly qty: number } | undefined;
+    let handOrders = 0;
+    /** Somebody trades by hand on the account: a signed market order, filled by a print at the last price. */
+    const byHand = async (symbol: string, side: 'Buy' | 'Sell', qty: number): Promise<void> => {
+      const orderLinkId = `by-hand-${++handOrders}`;
+      const body = JSON.stringify({ category: 'linear', symbol, side, orderType: 'Market', qty: String(qty), orderLinkId });
+      const answer = await signed(fv.venue, 'POST', '/v5/order/create', body, { timestamp: fv.now });
+      expect(answer.retCode, JSON.stringify(answer)).toBe(0);
+      fv.venue.trade(fv.venue.lastPrice(symbol), Infinity, symbol);
+      expect(fv.venue.orders().find((o) => o['orderLinkId'] === orderLinkId)?.['orderStatus']).toBe('Filled');
+    };
+    /** Opens a position by hand, or closes the one open; after a close, the operator unhalts the next life. */
+    const handTrade = async (): Promise<void> => {
+      if (hand === undefined) {
+        const symbol = handRand() < 0.5 ? 'BTCUSDT' : 'ETHUSDT';
+        hand = { symbol, side: handRand() < 0.5 ? 'Buy' : 'Sell', qty: symbol === 'BTCUSDT' ? 0.01 : 0.1 };
+        await byHand(hand.symbol, hand.side, hand.qty);
+      } else {
+        await byHand(hand.symbol, hand.side === 'Buy' ? 'Sell' : 'Buy', hand.qty);
+        hand = undefined;
+        unhalt = true;
+      }
+    };
     /** After a stop's life ended: every working order canceled; what may still work is the flatten's reduce-only market orders, which this venue fills at its next price (the next bar it prints): the next life reconciles their fills. */
     const expectStopped = (command: string, said: string) => {
       const working = fv.venue.orders().filter((o) => o['orderStatus'] === 'New' || o['orderStatus'] === 'PartiallyFilled');
@@ -165,11 +196,18 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
         expectStopped(command[0]!, stopOut);
         continue;
       }
-      await new Promise((r) => setTimeout(r, 1500 + rand() * 2000));
+      const alive = 1500 + rand() * 2000;
+      if (handRand() < 0.2) {
+        // A trade by hand while the life runs: its venue rounds find the positions differ (after their strikes).
+        await new Promise((r) => setTimeout(r, alive / 2));
+        await handTrade();
+        await new Promise((r) => setTimeout(r, alive / 2));
+      } else await new Promise((r) => setTimeout(r, alive));
       life.child.kill('SIGKILL');
       const code = await life.exited;
       expect(code, life.out()).toBe(null);
       outputs.push(life.out());
+      if (handRand() < 0.25) await handTrade();
       if ((nowStops === 0 && kill >= 2) || rand() < 0.25) {
         // The operator stops the dead run at once: `tm live kill|stop --flatten --now`, a short life of the run (its
         // saved state, the reconciliation, the stop after the bars the dead life decided, no bar). Its flatten fills at
@@ -185,6 +223,7 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
         if (now.out.includes('the last bar a crashed life traded after the restored state')) nowAfterCrashedBar++;
       }
     }
+    if (hand !== undefined) await handTrade(); // the account square again before the last life (unhalted)
     let last: ReturnType<typeof start> | undefined;
     while (last === undefined) last = await startLife();
     const deadline = Date.now() + 90_000;
@@ -199,8 +238,9 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     last.child.kill('SIGTERM');
     expect(await last.exited).toBe(0);
     outputs.push(last.out());
-    // No alert but a stop's flatten the venue had not filled when its life ended (counted above when tm live said so).
-    for (const o of outputs) expect(o).not.toMatch(/unexpected error|ALERT(?! stop "[^"]+" applied, but not flat: )/);
+    // No alert but a stop's flatten the venue had not filled when its life ended (counted above when tm live said so),
+    // and the halts of positions a trade by hand made differ.
+    for (const o of outputs) expect(o).not.toMatch(/unexpected error|ALERT(?! stop "[^"]+" applied, but not flat: | position differs from the venue's)/);
 
     const orders = fv.venue.orders();
     const ids = orders.map((o) => String(o['orderLinkId']));
@@ -213,15 +253,26 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     // did not hold it): the journal may list an execution twice, the state must hold each once (positions and wallet
     // below prove the account counted it once).
     expect([...new Set(journalExecs)].sort()).toEqual([...venueExecs].sort()); // 0 lost fills
+    // Trades by hand are never the run's: no fill of theirs in the journal, none in the state.
+    expect(records.filter((r) => r.k === 'fill' && !r.id.startsWith('crd_'))).toEqual([]);
     const saved = JSON.parse(readFileSync(join(runDir, 'state.json'), 'utf8')) as { bookedExecutions: string[] };
     expect([...saved.bookedExecutions].sort()).toEqual([...venueExecs].sort()); // each booked once in the final state
     const s = status()!;
     frame.symbols.forEach((sym, i) => expect(s.positions[i]!.quantity).toBeCloseTo(fv.venue.position(sym), 9));
     const unrealised = s.positions.reduce((a, p) => a + (p.quantity === 0 ? 0 : p.quantity * (p.mark - p.entryPrice)), 0);
-    expect(s.equity - unrealised).toBeCloseTo(fv.venue.walletBalance(), 6);
+    // The account's cash: the run's wallet is the venue's but for the trades by hand (closed by now, their cash flows and
+    // fees). Compared at cost (wallet − position × average entry): while a trade by hand shared a position with the
+    // run's, the venue's average cost mixed the two, which moves realised PnL between the trades and what is still open.
+    const handExecs = fv.venue.executions().filter((e) => String(e['orderLinkId']).startsWith('by-hand-'));
+    const handCash = handExecs.reduce((a, e) => a + (e['side'] === 'Sell' ? 1 : -1) * Number(e['execQty']) * Number(e['execPrice']) - Number(e['execFee']), 0);
+    const runnerAtCost = s.equity - unrealised - s.positions.reduce((a, p) => a + (p.quantity === 0 ? 0 : p.quantity * p.entryPrice), 0);
+    const venueAtCost = fv.venue.walletBalance() - frame.symbols.reduce((a, sym) => a + fv.venue.position(sym) * fv.venue.entryPrice(sym), 0);
+    expect(runnerAtCost).toBeCloseTo(venueAtCost - handCash, 6);
+    if (handOrders === 0) expect(s.equity - unrealised).toBeCloseTo(fv.venue.walletBalance(), 6);
+    const mismatchHalts = records.filter((r) => r.k === 'reconcile' && r.kind === 'position_mismatch').length;
     const starts = records.filter((r) => r.k === 'start').length;
     const inFlightKills = countInFlightKills(records);
-    console.log(`demo crash test: ${RUNS} lives (${stops.length} ended by tm live ${stops.join(', ') || '-'}, ${stopsKilled} killed while applying one (${knownApplied} of those saved it first), ${nowStops} applied with --now after a kill -9 (${nowAfterCrashedBar} after a bar the dead life decided but did not save), ${stopsLeftOver} ended with their flatten not filled yet, the others by kill -9; ${starts - 1} after the runner had started, ${inFlightKills} with an order submitted and not yet acknowledged), ${ids.length} venue orders, ${venueExecs.length} executions, venue faults ${JSON.stringify(fv.venue.faultCounts())}`);
+    console.log(`demo crash test: ${RUNS} lives (${stops.length} ended by tm live ${stops.join(', ') || '-'}, ${stopsKilled} killed while applying one (${knownApplied} of those saved it first), ${nowStops} applied with --now after a kill -9 (${nowAfterCrashedBar} after a bar the dead life decided but did not save), ${stopsLeftOver} ended with their flatten not filled yet, the others by kill -9; ${starts - 1} after the runner had started; ${handOrders} trades by hand, ${mismatchHalts} position-mismatch halts, ${inFlightKills} with an order submitted and not yet acknowledged), ${ids.length} venue orders, ${venueExecs.length} executions, venue faults ${JSON.stringify(fv.venue.faultCounts())}`);
     expect(venueExecs.length).toBeGreaterThan(2);
   }, 90_000 + RUNS * 12_000);
 });

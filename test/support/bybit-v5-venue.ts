@@ -200,6 +200,11 @@ export class BybitV5Venue {
     return this.account(apiKey).positions.get(symbol)?.size ?? 0;
   }
 
+  /** The average entry price of the account's position in `symbol` (0 when flat), as the venue books it (average cost). */
+  entryPrice(symbol = 'BTCUSDT', apiKey = TEST_API_KEY): number {
+    return this.account(apiKey).positions.get(symbol)?.avgPrice ?? 0;
+  }
+
   /** The account's wallet balance in USDT (cash after realised PnL and fees). */
   walletBalance(apiKey = TEST_API_KEY): number {
     return this.account(apiKey).wallet;
