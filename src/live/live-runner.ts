@@ -50,6 +50,11 @@ export interface LiveVenue extends ExecutionClient, VenueQueries {
   flush?(): Promise<void>;
   /** Where the client is with an order it submitted (undefined: not one of its own, e.g. adopted after a restart). */
   orderState?(clientOrderId: string): string | undefined;
+  /**
+   * Requests sent to the venue so far. A venue round that sent none (a poll with no order in flight) tells nothing of
+   * the venue: the breaker counts it neither as a good round nor as a failed one. Absent: every round counts.
+   */
+  readonly requests?: number;
 }
 
 export interface LiveRunnerConfig {
@@ -354,7 +359,10 @@ export class LiveRunner {
   private started = false;
   /** Venue rounds of the bar loop that failed (each retried after the next bar). */
   venueErrors = 0;
-  /** The venue breaker: open after `openAfter` failed venue rounds in a row (new orders of every instrument denied), closed after `closeAfter` good ones. */
+  /**
+   * The venue breaker: open after `openAfter` failed venue rounds in a row (new orders of every instrument denied),
+   * closed after `closeAfter` good ones. A round that sent the venue no request is neither (see LiveVenue.requests).
+   */
   private breakerOpen = false;
   private failedRounds = 0;
   private goodRounds = 0;
@@ -658,10 +666,11 @@ export class LiveRunner {
       if (venue !== undefined) {
         // What happened at the venue up to this bar's close (fills of the orders sent at the last close) is booked
         // before the strategy sees the bar: the backtest's order of events.
+        const sent = venue.requests;
         try {
           await venue.flush?.();
           await venue.poll();
-          this.venueRound(true);
+          if (sent === undefined || venue.requests !== sent) this.venueRound(true);
         } catch (e) {
           this.venueRound(false);
           deps.log?.(`venue: ${(e as Error).message} (before bar ${new Date(set.ts).toISOString()}; the bar is dispatched on what is known)`);
@@ -689,6 +698,7 @@ export class LiveRunner {
       this.wallTime = await deps.pacer.now();
       if (venue !== undefined) {
         // A venue error here is not fatal: what was missed is asked again after the next bar (and at any restart).
+        const sent = venue.requests;
         try {
           await venue.flush?.();
           await venue.poll();
@@ -697,7 +707,7 @@ export class LiveRunner {
           await this.checkInFlight();
           await this.checkPositions(venue);
           this.noteLostFound(true);
-          this.venueRound(true);
+          if (sent === undefined || venue.requests !== sent) this.venueRound(true);
         } catch (e) {
           this.venueRound(false);
           deps.log?.(`venue: ${(e as Error).message} (after bar ${new Date(set.ts).toISOString()}; asked again after the next bar)`);

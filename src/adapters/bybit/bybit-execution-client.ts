@@ -148,6 +148,8 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
   private loop: ReturnType<typeof setInterval> | undefined;
   private throttleMs = 0;
   private lastRequestAt = -Infinity;
+  /** Requests sent to the venue so far (each attempt of each call): see LiveVenue.requests. */
+  requests = 0;
   private marketsLoaded = false;
   private closed = false;
 
@@ -754,6 +756,7 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
       this.lastRequestAt = slot;
       const wait = slot - performance.now();
       if (wait > 0) await this.sleep(wait);
+      this.requests++;
       try {
         const value = await fn();
         this.throttleMs = this.throttleMs / 2 < 1 ? 0 : this.throttleMs / 2;
