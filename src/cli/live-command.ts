@@ -164,6 +164,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       const runId = opts.runId ?? defaultRunId(config.name, mode);
       const dir = runDir({ ...opts, runId });
       const pollMs = positiveInt(opts.pollMs, '--poll-ms');
+      livePacer(opts.clock, opts.apiUrl, pollMs); // checks --clock before anything starts
       const market = new BybitMarketDataClient({ ...(opts.apiUrl !== undefined ? { apiUrl: opts.apiUrl } : {}) });
       let venue: BybitExecutionClient | undefined;
       const metricsPort = opts.metricsPort === '0' ? 0 : positiveInt(opts.metricsPort, '--metrics-port');
@@ -180,7 +181,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
         if (mode !== 'paper') {
           venue = createBybitVenue(mode, opts, setup, io, observed?.live.metrics);
         }
-        const pacer: Pacer = opts.clock === 'venue' ? new PolledPacer(async () => (await fetchVenueTime(opts.apiUrl)) , pollMs) : new WallPacer();
+        const pacer = livePacer(opts.clock, opts.apiUrl, pollMs);
         if (setup.modelColumn !== undefined) {
           // Loaded only by runs with a model (the registry client, the S3 SDK and onnxruntime cost a model-free start ~0.5 s).
           const [{ openLiveSignals }, { VenueSignalInputs }, { ShortLivedStoreInputs }, { loadExperimentModel, registryModelSource }, { ModelWatch }, { DEFAULT_FEATURE_SPEC, FeaturePipeline }] = await Promise.all([
@@ -304,7 +305,10 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       .option('--api-url <url>', 'with --now: base URL replacing every Bybit host (a local v5 server)')
       .option('--key-file <path>', 'with --now: Bybit keys as JSON {"apiKey","apiSecret"} (default: BYBIT_API_KEY / BYBIT_API_SECRET)')
       .option('--i-accept-real-money', 'with --now on a mainnet run: the second switch (and TM_ALLOW_REAL_MONEY=1)')
-      .action(async (opts: { runId?: string; dir?: string; flatten?: boolean; waitMs: string; now?: boolean; apiUrl?: string; keyFile?: string; iAcceptRealMoney?: boolean }) => {
+      .option('--clock <clock>', 'with --now: the short life\'s clock, as tm live\'s (wall, or venue: the venue\'s /v5/market/time, for a local venue on a fast clock; a run with no saved state starts its bars from it)', 'wall')
+      .option('--poll-ms <ms>', 'with --now --clock venue: poll interval of the venue clock', '1000')
+      .action(async (opts: { runId?: string; dir?: string; flatten?: boolean; waitMs: string; now?: boolean; apiUrl?: string; keyFile?: string; iAcceptRealMoney?: boolean; clock: string; pollMs: string }) => {
+        const pacer = livePacer(opts.clock, opts.apiUrl, positiveInt(opts.pollMs, '--poll-ms'));
         const dir = runDir(opts);
         const status = readStatus(dir);
         const actions = command === 'kill' ? { cancel: true, flatten: true, halt: true } : { cancel: true, flatten: opts.flatten === true };
@@ -320,7 +324,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
           io.out(`run ${status.runId} is not running: applying the ${command} now`);
           const { applyStopNow } = await import('./live-stop-now.js');
           // --wait-ms: how long the short life waits for the venue to confirm the cancels and the flatten's fills.
-          await applyStopNow(dir, opts, io, { stopWaitMs: positiveInt(opts.waitMs, '--wait-ms') }); // a request it could not apply stays in control.json (said below)
+          await applyStopNow(dir, opts, io, { stopWaitMs: positiveInt(opts.waitMs, '--wait-ms'), pacer }); // a request it could not apply stays in control.json (said below)
         } else {
           process.kill(pid, 'SIGTERM');
           const deadline = Date.now() + positiveInt(opts.waitMs, '--wait-ms');
@@ -389,6 +393,17 @@ export function replayCommand(io: CliIo, setExit: (code: number) => void): Comma
       }
       if (report.divergence !== undefined || report.fills.unmatched > 0) setExit(1);
     });
+}
+
+/**
+ * The clock a life of a live run runs on: `wall` (this machine's) or `venue` (the venue's `/v5/market/time` of `apiUrl`,
+ * polled every `pollMs`).
+ * @throws AppError `invalid_arguments` naming `--clock` for any other value.
+ */
+function livePacer(clock: string, apiUrl: string | undefined, pollMs: number): Pacer {
+  if (clock === 'wall') return new WallPacer();
+  if (clock === 'venue') return new PolledPacer(async () => await fetchVenueTime(apiUrl), pollMs);
+  throw new AppError('invalid_arguments', `--clock must be wall or venue, was ${JSON.stringify(clock)}`, { clock });
 }
 
 /** Bybit's server time (ms) from `/v5/market/time` of `apiUrl` (default api.bybit.com). */

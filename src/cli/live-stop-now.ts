@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { resolveBybitEnvironment } from '../adapters/bybit/index.js';
 import { experimentVenueModels, type ExperimentConfig } from '../backtest/run-experiment.js';
 import { AppError } from '../core/app-error.js';
-import { WallPacer } from '../live/live-clock.js';
+import { WallPacer, type Pacer } from '../live/live-clock.js';
 import { LIVE_MODES, LiveRunner, type LiveMode, type LiveRunSummary } from '../live/live-runner.js';
 import type { LiveBarFeed } from '../live/bar-feed.js';
 import { readJournal, type JournalRecord } from '../live/journal.js';
@@ -20,10 +20,12 @@ const NO_BARS = { next: async () => undefined } as unknown as LiveBarFeed;
  * the next start would apply it before its first bar. No warm-up, no bar, no strategy decision: the life ends before
  * its first bar, so neither the experiment file, its model nor the store is needed. The run's experiment, mode,
  * strategy and instruments come from the journal's last start record; the venue's keys from the environment or
- * `--key-file`; mainnet needs its switches as a start does. `stopWaitMs`: how long it waits for the venue's answers.
+ * `--key-file`; mainnet needs its switches as a start does. `stopWaitMs`: how long it waits for the venue's answers;
+ * `pacer`: the life's clock (default the wall clock; `--clock venue` for a local venue on a fast clock), which a run
+ * with no saved state (its lives died before their first bar) takes its last bar from.
  * @throws AppError `not_found` when the folder has no journal with a start record that names its experiment.
  */
-export async function applyStopNow(dir: string, flags: VenueFlags, io: CliIo, options: { readonly stopWaitMs?: number } = {}): Promise<LiveRunSummary> {
+export async function applyStopNow(dir: string, flags: VenueFlags, io: CliIo, options: { readonly stopWaitMs?: number; readonly pacer?: Pacer } = {}): Promise<LiveRunSummary> {
   const path = join(dir, 'journal.jsonl');
   const start = readJournal(path).records.findLast((r): r is Extract<JournalRecord, { k: 'start' }> => r.k === 'start');
   if (start === undefined || start.config === undefined) {
@@ -49,7 +51,7 @@ export async function applyStopNow(dir: string, flags: VenueFlags, io: CliIo, op
         ...(config.risk !== undefined ? { risk: config.risk } : {}),
       },
       // The strategy's name only: the saved state is checked against it, and the life decides nothing.
-      { feed: NO_BARS, pacer: new WallPacer(), strategy: { name: start.strategy }, ...(venue ? { venue, venueReady: preparing(venue) } : {}), log: (line) => io.out(line), stopDone: (at) => removeControl(dir, at) },
+      { feed: NO_BARS, pacer: options.pacer ?? new WallPacer(), strategy: { name: start.strategy }, ...(venue ? { venue, venueReady: preparing(venue) } : {}), log: (line) => io.out(line), stopDone: (at) => removeControl(dir, at) },
     );
     runner.stop(request.reason, request.actions, request.at);
     return await runner.run();

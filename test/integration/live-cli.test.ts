@@ -3,7 +3,7 @@
  * clock the test drives (`--clock venue`); `tm live status`, `tm replay`, and the kill switch on a running process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { timeframeMs } from '../../src/core/time.js';
@@ -432,4 +432,31 @@ describe('tm live --paper (child process, local venue)', () => {
     expect(replay.out).toMatch(/fills: (\d+) live, \1 replayed, 0 unmatched orders/);
     expect(replay.code).toBe(0);
   }, 90_000);
+
+  it('tm live kill --now on a run whose only life saved no state: the short life takes its last bar from --clock venue, not this machine\'s clock', async () => {
+    // The first life warms up and is killed with -9 before its first bar closes: a journal with its start, no state. The
+    // short life of --now then starts the run afresh at the current bar; before --clock, always from the wall clock: on
+    // a local venue's clock, the saved last bar lay years after the venue's, and the next life waited for bars that the
+    // venue would not print for years (the demo crash campaign hung on it).
+    venueNow = startTs + 200 * tf + tf / 2;
+    const runDir = join(dir, 'run-nostate');
+    const life = runLive(['--paper', '--experiment', experiment, '--run-id', 'clin', '--dir', runDir, '--api-url', server.url, '--clock', 'venue', '--poll-ms', '20', '--grace-ms', '0']);
+    const statusFile = join(runDir, 'status.json');
+    const deadline = Date.now() + 30_000;
+    while (!(existsSync(statusFile) && (JSON.parse(readFileSync(statusFile, 'utf8')) as { warmup?: unknown }).warmup !== undefined) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    life.child.kill('SIGKILL');
+    expect((await life.done).code).toBe(null);
+    // A life saves its first state once reconciled with the venue; one killed before that (a demo life during an outage)
+    // leaves none. A paper life reconciles at once: its state is removed here to make that case.
+    rmSync(join(runDir, 'state.json'), { force: true });
+    const bad = await runTm(['live', 'kill', '--dir', runDir, '--now', '--clock', 'moon']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toContain('--clock must be wall or venue, was "moon"');
+    const now = await runTm(['live', 'kill', '--dir', runDir, '--now', '--api-url', server.url, '--clock', 'venue', '--poll-ms', '20', '--wait-ms', '2000']);
+    expect(now.out).toContain('is not running: applying the kill now');
+    expect(now.code, now.out + now.err).toBe(0);
+    const s = JSON.parse((await runTm(['live', 'status', '--dir', runDir, '--json'])).out) as { lastBarTs: number; tradingState: string; running: boolean };
+    // The bar before the one forming on the venue's clock.
+    expect(s).toMatchObject({ running: false, tradingState: 'HALTED', lastBarTs: startTs + 199 * tf });
+  }, 60_000);
 });

@@ -110,7 +110,7 @@ describe(`tm live --paper survives ${RUNS} kill -9 (seed ${SEED})`, () => {
       // life of the run, no bar): the crash may have left bars journaled after the state it saved.
       if (kills === 2 || (kills > 3 && rand() < 0.2)) {
         const command = rand() < 0.5 ? ['kill'] : ['stop', '--flatten'];
-        await operatorStop([...command, '--now', '--api-url', server.url]);
+        await operatorStop([...command, '--now', '--api-url', server.url, '--clock', 'venue', '--poll-ms', '20']);
         stops.push(`${command[0]} --now`);
         unhalt = command[0] === 'kill' && rand() < 0.5;
       }
