@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crashedStateChanges, journaledStateChange, passedLifeRange } from './crashed-life.js';
+import { crashedStateChanges, journaledStateChange, passedLifeRange, reconciledHalts } from './crashed-life.js';
 import type { JournalRecord } from './journal.js';
 
 const TF = 10;
@@ -89,5 +89,27 @@ describe('crashedStateChanges', () => {
     expect(applied(records, 20)).toEqual(['HALTED A']);
     expect(applied(records, 10)).toEqual([]);
     expect(applied([], 20)).toEqual([]);
+  });
+});
+
+describe('reconciledHalts', () => {
+  const reconcile = (kind: string, instrument: string): JournalRecord => ({ k: 'reconcile', t: 0, kind, detail: { instrument, runner: 0, venue: 1 } });
+
+  it('lists the halting differences the last life reconciled, in order; other kinds, other lives and unknown instruments skipped', () => {
+    const records: JournalRecord[] = [
+      start(false),
+      reconcile('position_mismatch', 'A'), // an earlier life's
+      start(true),
+      reconcile('missed_fill', 'A'),
+      reconcile('fill_refused', 'B'),
+      reconcile('position_mismatch', 'A'),
+      reconcile('position_mismatch', 'C'), // not an instrument of the run
+      reconcile('balance_mismatch', 'A'),
+    ];
+    expect(reconciledHalts(records, ['A', 'B'])).toEqual([
+      { instrument: 1, kind: 'fill_refused', detail: { instrument: 'B', runner: 0, venue: 1 } },
+      { instrument: 0, kind: 'position_mismatch', detail: { instrument: 'A', runner: 0, venue: 1 } },
+    ]);
+    expect(reconciledHalts(records.slice(0, 3), ['A', 'B'])).toEqual([]);
   });
 });

@@ -88,3 +88,29 @@ export function crashedStateChanges(records: readonly JournalRecord[], lastBar: 
   }
   return changes;
 }
+
+/** A difference the stopping life's own reconciliation found that halts its instrument (see {@link reconciledHalts}). */
+export interface ReconciledHalt {
+  readonly instrument: number;
+  readonly kind: 'position_mismatch' | 'fill_refused';
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The differences that halt an instrument (`position_mismatch`, `fill_refused`) journaled by the stopping life itself
+ * (the `reconcile` records after the last start record of `records`), in journal order, instruments `ids` does not hold
+ * skipped. Their halts leave no state record when the restored state held the instrument halted already (a halt of a
+ * halted instrument changes nothing): LiveRunner.applyCrashedStates halts such an instrument again when a crashed
+ * life's release, applied after the reconciliation, let it trade though it still differs from the venue.
+ * @example reconciledHalts(tail, ['BTCUSDT-LINEAR.BYBIT', 'ETHUSDT-LINEAR.BYBIT']) // [{ instrument: 1, kind: 'position_mismatch', detail: { … } }]
+ */
+export function reconciledHalts(records: readonly JournalRecord[], ids: readonly string[]): ReconciledHalt[] {
+  const own = records.findLastIndex((r) => r.k === 'start');
+  const halts: ReconciledHalt[] = [];
+  for (const r of records.slice(own + 1)) {
+    if (r.k !== 'reconcile' || (r.kind !== 'position_mismatch' && r.kind !== 'fill_refused')) continue;
+    const instrument = ids.indexOf(String(r.detail['instrument']));
+    if (instrument >= 0) halts.push({ instrument, kind: r.kind, detail: r.detail });
+  }
+  return halts;
+}

@@ -19,10 +19,10 @@ import type { LiveBarFeed, LiveBarSet } from './bar-feed.js';
 import { Journal } from './journal.js';
 import { JournalingGate, submittedRequest, type SubmitRecord } from './journaling-gate.js';
 import { LiveClock, type Pacer } from './live-clock.js';
-import { bookExecutions, EXECUTION_MARGIN_MS, haltForPositionMismatch, positionMismatch, reconcile, reportRefusals, settleOrder, untrackedExecutionsFrom, type JournaledOrder, type OnRefused, type ReconcileDifference } from './reconcile.js';
+import { bookExecutions, EXECUTION_MARGIN_MS, haltForPositionMismatch, positionMismatch, reconcile, refusedFillReason, reportRefusals, settleOrder, untrackedExecutionsFrom, type JournaledOrder, type OnRefused, type ReconcileDifference } from './reconcile.js';
 import { loadRunnerState, saveRunnerState, writeRunnerFile, type LiveRunnerState, type LostOrder } from './runner-state.js';
 import { readJournalTail, type JournalRecord } from './journal.js';
-import { crashedStateChanges, isDecision } from './crashed-life.js';
+import { crashedStateChanges, isDecision, reconciledHalts } from './crashed-life.js';
 import { DEFAULT_MAX_STATE_AGE_MS, DEFAULT_VALIDATE_BARS, loadSavedState, RecentBars, savedSnapshots, strategyDifferences, VALIDATE_TOLERANCE, type RestoredState, type StrategySummary } from './saved-signal-state.js';
 import { acquireRunLock, RunLockError, type RunLock } from './run-lock.js';
 import { applyShutdown, shutdownAction, stopLeftOver, type StopActions } from './shutdown.js';
@@ -956,6 +956,16 @@ export class LiveRunner {
       }
       this.journal.append({ k: 'reconcile', t: this.clock.now(), kind: 'crashed_state', detail: { state, reason: c.reason, from: 'journal' } });
       this.deps.log?.(`reconcile: crashed_state ${state} (${c.reason}) journaled by the crashed life before the stop's bar: applied again`);
+    }
+    // What this life's reconciliation found differing stays halted: its halt changed nothing (and journaled no state
+    // record) when the restored state held the instrument halted already, and a crashed life's release applied above
+    // (an --unhalt of that life) let it trade again. Halted again here, as a state record of this life (tm replay
+    // applies it after the crashed life's release). Before, the stop's life saved it as trading.
+    for (const d of reconciledHalts(records, this.config.instruments.map((x) => x.id))) {
+      if (kernel.risk.isInstrumentHalted(d.instrument)) continue;
+      const reason = d.kind === 'position_mismatch' ? haltForPositionMismatch(kernel, d.instrument, d.detail as { runner: number; venue: number }, 'after reconciliation') : refusedFillReason(d.detail);
+      if (d.kind === 'fill_refused') kernel.setInstrumentHalted(d.instrument, true, reason);
+      this.deps.log?.(`ALERT ${reason}: new orders of ${kernel.instruments[d.instrument]!.id} halted again (a crashed life's release came before it)`);
     }
   }
 

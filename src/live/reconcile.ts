@@ -69,10 +69,15 @@ export function reportRefusals(kernel: Kernel, record: (detail: Record<string, u
     seen.add(fill.executionId);
     const id = kernel.instruments[fill.instrument]!.id;
     record({ id: fill.clientOrderId, execution: fill.executionId, instrument: id, side: fill.side, quantity: fill.quantity, price: fill.price, reason });
-    const why = `execution ${fill.executionId} of order ${fill.clientOrderId} (${fill.side} ${fill.quantity} at ${fill.price}) refused: ${reason}; the position lacks it`;
+    const why = refusedFillReason({ execution: fill.executionId, id: fill.clientOrderId, side: fill.side, quantity: fill.quantity, price: fill.price, reason });
     kernel.setInstrumentHalted(fill.instrument, true, why);
     log?.(`ALERT ${why}: new orders of ${id} halted`);
   };
+}
+
+/** The halt reason of a refused execution, from its `fill_refused` record's detail. */
+export function refusedFillReason(d: Readonly<Record<string, unknown>>): string {
+  return `execution ${String(d['execution'])} of order ${String(d['id'])} (${String(d['side'])} ${String(d['quantity'])} at ${String(d['price'])}) refused: ${String(d['reason'])}; the position lacks it`;
 }
 
 /**

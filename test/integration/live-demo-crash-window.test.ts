@@ -90,9 +90,11 @@ describe('demo run: a life killed after sending an order but before saving its s
    * difference of its own). `breakerInA`: every life opens its venue breaker after one failed venue round; A trades
    * bars T-1 and T (the checkpoint is life 1's save before T-1), and every private request fails from bar T-1's print
    * until A ends: A's venue round after bar T-1 fails (a poll with no order to follow asks nothing), its breaker halts
-   * every instrument, and A denies X under that halt.
+   * every instrument, and A denies X under that halt. `releasedByA`: somebody buys ETHUSDT by hand before life 1, whose
+   * reconciliation halts it (the checkpoint holds the halt); sold back before A, which starts with --unhalt (its release
+   * of ETHUSDT journaled); bought by hand again before B.
    */
-  async function scenario(runId: string, fate: 'working' | 'filled' | 'lost', options: { readonly laggingExecutions?: boolean; readonly manualTrade?: boolean; readonly failingOrderQueries?: boolean; readonly stopNow?: 'kill' | 'flatten'; readonly diedBeforeDeciding?: boolean; readonly haltedByA?: boolean; readonly breakerInA?: boolean } = {}): Promise<Outcome> {
+  async function scenario(runId: string, fate: 'working' | 'filled' | 'lost', options: { readonly laggingExecutions?: boolean; readonly manualTrade?: boolean; readonly failingOrderQueries?: boolean; readonly stopNow?: 'kill' | 'flatten'; readonly diedBeforeDeciding?: boolean; readonly haltedByA?: boolean; readonly breakerInA?: boolean; readonly releasedByA?: boolean } = {}): Promise<Outcome> {
     const lostInFlight = fate === 'lost';
     /** X denied by A (a halt): it never leaves. */
     const deniedByA = options.haltedByA === true || options.breakerInA === true;
@@ -128,8 +130,6 @@ describe('demo run: a life killed after sending an order but before saving its s
         await client.close();
       }
     };
-    await life(T - WARMUP - (options.breakerInA === true ? 1 : 0));
-    const checkpoint = readFileSync(`${dir}/state.json`);
     /** Somebody trades ETHUSDT by hand on the run's account (a signed market order), filled by the next print. */
     const byHand = async (side: 'Buy' | 'Sell', orderLinkId: string): Promise<void> => {
       const body = JSON.stringify({ category: 'linear', symbol: BY_HAND.symbol, side, orderType: 'Market', qty: String(BY_HAND.qty), orderLinkId });
@@ -137,12 +137,16 @@ describe('demo run: a life killed after sending an order but before saving its s
       venue.trade(venue.lastPrice(BY_HAND.symbol), Infinity, BY_HAND.symbol);
       expect(venue.orders().find((o) => o['orderLinkId'] === orderLinkId)?.['orderStatus']).toBe('Filled');
     };
+    if (options.releasedByA === true) await byHand('Buy', BY_HAND.orderLinkId);
+    await life(T - WARMUP - (options.breakerInA === true ? 1 : 0));
+    const checkpoint = readFileSync(`${dir}/state.json`);
+    if (options.releasedByA === true) await byHand('Sell', `${BY_HAND.orderLinkId}-back`);
     // Lost in flight: the create request of X (and the client's one resend after finding no order) never arrive.
     const dropped = lostInFlight && !deniedByA; // denied by A, X never leaves: nothing to drop
     if (options.haltedByA === true) await byHand('Buy', BY_HAND.orderLinkId);
     if (dropped) venue.injectFault('dropped_connection', { path: '/v5/order/create', count: 2 });
     aLive = true;
-    await life(options.breakerInA === true ? 2 : 1);
+    await life(options.breakerInA === true ? 2 : 1, 0, options.releasedByA === true);
     aLive = false;
     venue.clearInjectedFaults();
     expect(venue.faultCounts()['dropped_connection'] ?? 0).toBe(dropped ? 2 : 0);
@@ -168,6 +172,7 @@ describe('demo run: a life killed after sending an order but before saving its s
       await byHand(BY_HAND.side, BY_HAND.orderLinkId);
     }
     if (options.haltedByA === true) await byHand('Sell', `${BY_HAND.orderLinkId}-back`);
+    if (options.releasedByA === true) await byHand('Buy', `${BY_HAND.orderLinkId}-again`);
     // The venue's execution listing lags at B's start: its first answer (B's reconciliation) misses X's execution.
     if (options.laggingExecutions === true) venue.injectFault('stale_read', { path: '/v5/execution/list', count: 1 });
     bLive = true;
@@ -577,6 +582,40 @@ describe('demo run: a life killed after sending an order but before saving its s
     expect(onEth.length).toBeGreaterThan(0);
     expect(denials.every((r) => r.reason!.startsWith(stopNow === 'kill' ? 'risk: trading_state HALTED' : 'risk: instrument_halted'))).toBe(true);
     if (stopNow === 'flatten') expect(onEth).toEqual(denials);
+    const after = replayJournal(`${o.dir}/journal.jsonl`, STRATEGIES);
+    expect(after.divergence).toBeUndefined();
+    expect(after.fills.unmatched).toBe(0);
+  }, 120_000);
+
+  // (j) Before, B's reconciliation halt was a no-op (the restored state held ETHUSDT halted: no state record), and A's
+  // release applied after it (LiveRunner.applyCrashedStates) saved ETHUSDT as trading while its position differed.
+  it('(j) ETHUSDT halted in the saved state (a trade by hand), sold back; A starts with --unhalt (releases it), sends X and dies; bought by hand again; tm live stop --flatten --now: B\'s reconciliation finds ETHUSDT differing, and A\'s release applied again does not let it trade: B halts it again; tm replay agrees before and after the next life, which denies ETHUSDT', async () => {
+    const o = await scenario('dwj', 'working', { stopNow: 'flatten', releasedByA: true });
+    const eth = frame.symbols.indexOf('ETHUSDT');
+    const ethId = setup.instruments[eth]!.id;
+    const life1 = o.records.slice(0, o.starts[1]!);
+    expect(life1.filter((r) => r.k === 'state' && r.state === `HALTED ${ethId}`)).toHaveLength(1);
+    const a = o.records.slice(o.starts[1]!, o.starts[2]!);
+    expect(a.filter((r) => r.k === 'state' && r.state.endsWith(ethId)).map((r) => (r as Extract<JournalRecord, { k: 'state' }>).state)).toEqual([`ACTIVE ${ethId}`]);
+    const afterB = o.records.slice(o.starts[2]!);
+    // (X, filled by the print of the trade by hand, is taken over and booked first.)
+    expect(reconciledAtB(o).filter((k) => k === 'position_mismatch' || k === 'crashed_state')).toEqual(['position_mismatch', 'crashed_state']);
+    expect(afterB.find((r) => r.k === 'reconcile' && r.kind === 'crashed_state')).toMatchObject({ detail: { state: `ACTIVE ${ethId}`, reason: 'unhalted by the operator (tm live --unhalt)' } });
+    // B's own halt, journaled after A's release applied again.
+    const halts = afterB.filter((r) => r.k === 'state' && r.state.endsWith(ethId));
+    expect(halts).toMatchObject([{ state: `HALTED ${ethId}`, reason: expect.stringMatching(/^position differs from the venue's \(\S+ vs \S+\) after reconciliation$/) }]);
+    expect(afterB.indexOf(halts[0]!)).toBeGreaterThan(afterB.findIndex((r) => r.k === 'reconcile' && r.kind === 'crashed_state'));
+    expect(o.runner.kernel.risk.isInstrumentHalted(eth)).toBe(true);
+    const saved = JSON.parse(readFileSync(`${o.dir}/status.json`, 'utf8')) as LiveStatus;
+    expect(saved.halted).toEqual([{ instrument: ethId, reason: expect.stringMatching(/^position differs from the venue's/) }]);
+    const report = replayJournal(`${o.dir}/journal.jsonl`, STRATEGIES);
+    expect(report.divergence).toBeUndefined();
+    // The next life: ETHUSDT still differs (the trade by hand is open) and stays halted; the journal replays.
+    const c = await o.again(4);
+    expect(c.runner.kernel.risk.isInstrumentHalted(eth)).toBe(true);
+    const { records } = readJournal(`${o.dir}/journal.jsonl`);
+    const cRecords = records.slice(records.findLastIndex((r) => r.k === 'start'));
+    expect(cRecords.filter((r) => r.k === 'submit' && r.i === eth)).toEqual([]);
     const after = replayJournal(`${o.dir}/journal.jsonl`, STRATEGIES);
     expect(after.divergence).toBeUndefined();
     expect(after.fills.unmatched).toBe(0);
