@@ -164,7 +164,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       const runId = opts.runId ?? defaultRunId(config.name, mode);
       const dir = runDir({ ...opts, runId });
       const pollMs = positiveInt(opts.pollMs, '--poll-ms');
-      livePacer(opts.clock, opts.apiUrl, pollMs); // checks --clock before anything starts
+      const pacer = livePacer(opts.clock, opts.apiUrl, pollMs); // checks --clock before anything starts
       const market = new BybitMarketDataClient({ ...(opts.apiUrl !== undefined ? { apiUrl: opts.apiUrl } : {}) });
       let venue: BybitExecutionClient | undefined;
       const metricsPort = opts.metricsPort === '0' ? 0 : positiveInt(opts.metricsPort, '--metrics-port');
@@ -181,7 +181,6 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
         if (mode !== 'paper') {
           venue = createBybitVenue(mode, opts, setup, io, observed?.live.metrics);
         }
-        const pacer = livePacer(opts.clock, opts.apiUrl, pollMs);
         if (setup.modelColumn !== undefined) {
           // Loaded only by runs with a model (the registry client, the S3 SDK and onnxruntime cost a model-free start ~0.5 s).
           const [{ openLiveSignals }, { VenueSignalInputs }, { ShortLivedStoreInputs }, { loadExperimentModel, registryModelSource }, { ModelWatch }, { DEFAULT_FEATURE_SPEC, FeaturePipeline }] = await Promise.all([

@@ -19,7 +19,7 @@ import type { LiveBarFeed, LiveBarSet } from './bar-feed.js';
 import { Journal } from './journal.js';
 import { JournalingGate, submittedRequest, type SubmitRecord } from './journaling-gate.js';
 import { LiveClock, type Pacer } from './live-clock.js';
-import { bookExecutions, EXECUTION_MARGIN_MS, haltForPositionMismatch, positionMismatch, reconcile, refusedFillReason, reportRefusals, settleOrder, untrackedExecutionsFrom, type JournaledOrder, type OnRefused, type ReconcileDifference } from './reconcile.js';
+import { bookExecutions, EXECUTION_MARGIN_MS, haltForPositionMismatch, positionMismatch, positionMismatchReason, reconcile, refusedFillReason, reportRefusals, settleOrder, untrackedExecutionsFrom, type JournaledOrder, type OnRefused, type ReconcileDifference } from './reconcile.js';
 import { loadRunnerState, saveRunnerState, writeRunnerFile, type LiveRunnerState, type LostOrder } from './runner-state.js';
 import { readJournalTail, type JournalRecord } from './journal.js';
 import { crashedStateChanges, isDecision, reconciledHalts } from './crashed-life.js';
@@ -670,7 +670,7 @@ export class LiveRunner {
         try {
           await venue.flush?.();
           await venue.poll();
-          if (sent === undefined || venue.requests !== sent) this.venueRound(true);
+          if (askedSince(venue, sent)) this.venueRound(true);
         } catch (e) {
           this.venueRound(false);
           deps.log?.(`venue: ${(e as Error).message} (before bar ${new Date(set.ts).toISOString()}; the bar is dispatched on what is known)`);
@@ -707,7 +707,7 @@ export class LiveRunner {
           await this.checkInFlight();
           await this.checkPositions(venue);
           this.noteLostFound(true);
-          if (sent === undefined || venue.requests !== sent) this.venueRound(true);
+          if (askedSince(venue, sent)) this.venueRound(true);
         } catch (e) {
           this.venueRound(false);
           deps.log?.(`venue: ${(e as Error).message} (after bar ${new Date(set.ts).toISOString()}; asked again after the next bar)`);
@@ -963,8 +963,8 @@ export class LiveRunner {
     // applies it after the crashed life's release). Before, the stop's life saved it as trading.
     for (const d of reconciledHalts(records, this.config.instruments.map((x) => x.id))) {
       if (kernel.risk.isInstrumentHalted(d.instrument)) continue;
-      const reason = d.kind === 'position_mismatch' ? haltForPositionMismatch(kernel, d.instrument, d.detail as { runner: number; venue: number }, 'after reconciliation') : refusedFillReason(d.detail);
-      if (d.kind === 'fill_refused') kernel.setInstrumentHalted(d.instrument, true, reason);
+      const reason = d.kind === 'position_mismatch' ? positionMismatchReason({ runner: d.detail['runner'], venue: d.detail['venue'] }, 'after reconciliation') : refusedFillReason(d.detail);
+      kernel.setInstrumentHalted(d.instrument, true, reason);
       this.deps.log?.(`ALERT ${reason}: new orders of ${kernel.instruments[d.instrument]!.id} halted again (a crashed life's release came before it)`);
     }
   }
@@ -1407,4 +1407,9 @@ function haltReason(kernel: Kernel, i: number): string {
     if (c.to === 'HALTED' && (c.instrument === undefined || c.instrument === i)) return c.reason;
   }
   return 'halted';
+}
+
+/** Whether `venue` was sent a request since its counter read `sent` (always, for a venue that counts none: LiveVenue.requests). */
+function askedSince(venue: LiveVenue, sent: number | undefined): boolean {
+  return sent === undefined || venue.requests !== sent;
 }

@@ -68,8 +68,9 @@ export function reportRefusals(kernel: Kernel, record: (detail: Record<string, u
     if (seen.has(fill.executionId)) return;
     seen.add(fill.executionId);
     const id = kernel.instruments[fill.instrument]!.id;
-    record({ id: fill.clientOrderId, execution: fill.executionId, instrument: id, side: fill.side, quantity: fill.quantity, price: fill.price, reason });
-    const why = refusedFillReason({ execution: fill.executionId, id: fill.clientOrderId, side: fill.side, quantity: fill.quantity, price: fill.price, reason });
+    const detail = { id: fill.clientOrderId, execution: fill.executionId, instrument: id, side: fill.side, quantity: fill.quantity, price: fill.price, reason };
+    record(detail);
+    const why = refusedFillReason(detail);
     kernel.setInstrumentHalted(fill.instrument, true, why);
     log?.(`ALERT ${why}: new orders of ${id} halted`);
   };
@@ -206,9 +207,14 @@ export function positionMismatch(kernel: Kernel, p: VenuePositionReport): { read
  * run): a human looks first. Returns the halt's reason.
  */
 export function haltForPositionMismatch(kernel: Kernel, i: number, mismatch: { readonly runner: number; readonly venue: number }, when: string): string {
-  const reason = `position differs from the venue's (${mismatch.runner} vs ${mismatch.venue}) ${when}`;
+  const reason = positionMismatchReason(mismatch, when);
   kernel.setInstrumentHalted(i, true, reason);
   return reason;
+}
+
+/** The halt reason of a position mismatch found `when`, from the mismatch (or its `position_mismatch` record's detail). */
+export function positionMismatchReason(mismatch: { readonly runner: unknown; readonly venue: unknown }, when: string): string {
+  return `position differs from the venue's (${String(mismatch.runner)} vs ${String(mismatch.venue)}) ${when}`;
 }
 
 /**

@@ -32,7 +32,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/core/random.js';
 import { timeframeMs } from '../../src/core/time.js';
 import { readJournal } from '../../src/live/journal.js';
-import { signed } from '../support/bybit-v5-venue.js';
+import { tradeByHand } from '../support/bybit-v5-venue.js';
 import { FrameVenue, readLiveStatus, sharedFrame, spawnDemoLive, spawnTmWithKeys } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
@@ -98,22 +98,8 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     const endOutage = () => fv.venue.clearInjectedFaults();
     let hand: { readonly symbol: string; readonly side: 'Buy' | 'Sell'; readonly qty: number } | undefined;
     let handOrders = 0;
-    /** Somebody trades by hand on the account: a signed market order, filled by a print at the last price. */
-    const byHand = async (symbol: string, side: 'Buy' | 'Sell', qty: number): Promise<void> => {
-      const orderLinkId = `by-hand-${++handOrders}`;
-      const body = JSON.stringify({ category: 'linear', symbol, side, orderType: 'Market', qty: String(qty), orderLinkId });
-      let answer: Awaited<ReturnType<typeof signed>> | undefined;
-      for (let attempt = 0; answer === undefined; attempt++) {
-        try {
-          answer = await signed(fv.venue, 'POST', '/v5/order/create', body, { timestamp: fv.now });
-        } catch (e) {
-          if (attempt >= 60) throw e; // during an outage the venue answers 5xx (no JSON): tried again, as a person would
-        }
-      }
-      expect(answer.retCode, JSON.stringify(answer)).toBe(0);
-      fv.venue.trade(fv.venue.lastPrice(symbol), Infinity, symbol);
-      expect(fv.venue.orders().find((o) => o['orderLinkId'] === orderLinkId)?.['orderStatus']).toBe('Filled');
-    };
+    /** Somebody trades by hand on the account (tried again through an outage), filled by a print at the last price. */
+    const byHand = (symbol: string, side: 'Buy' | 'Sell', qty: number): Promise<void> => tradeByHand(fv.venue, { symbol, side, qty, orderLinkId: `by-hand-${++handOrders}` }, fv.now, 60);
     /** Opens a position by hand, or closes the one open; after a close, the operator unhalts the next life. */
     const handTrade = async (): Promise<void> => {
       if (hand === undefined) {

@@ -20,7 +20,7 @@ import { liveSetup } from '../../src/live/live-setup.js';
 import type { LiveRunnerState } from '../../src/live/runner-state.js';
 import { replayJournal } from '../../src/live/replay.js';
 import { STRATEGIES } from '../../src/strategies/index.js';
-import { BybitV5Venue, signed, TEST_API_KEY, TEST_API_SECRET } from '../support/bybit-v5-venue.js';
+import { BybitV5Venue, TEST_API_KEY, TEST_API_SECRET, tradeByHand } from '../support/bybit-v5-venue.js';
 import { runTm } from '../support/cli.js';
 import { backtestSpec } from '../support/engine-scenarios.js';
 import { demoSmaConfig, serverKlines, sharedFrame, VenueDrivingTime } from '../support/live-harness.js';
@@ -131,12 +131,7 @@ describe('demo run: a life killed after sending an order but before saving its s
       }
     };
     /** Somebody trades ETHUSDT by hand on the run's account (a signed market order), filled by the next print. */
-    const byHand = async (side: 'Buy' | 'Sell', orderLinkId: string): Promise<void> => {
-      const body = JSON.stringify({ category: 'linear', symbol: BY_HAND.symbol, side, orderType: 'Market', qty: String(BY_HAND.qty), orderLinkId });
-      expect((await signed(venue, 'POST', '/v5/order/create', body, { timestamp: time.current() })).retCode).toBe(0);
-      venue.trade(venue.lastPrice(BY_HAND.symbol), Infinity, BY_HAND.symbol);
-      expect(venue.orders().find((o) => o['orderLinkId'] === orderLinkId)?.['orderStatus']).toBe('Filled');
-    };
+    const byHand = (side: 'Buy' | 'Sell', orderLinkId: string): Promise<void> => tradeByHand(venue, { symbol: BY_HAND.symbol, side, qty: BY_HAND.qty, orderLinkId }, time.current());
     if (options.releasedByA === true) await byHand('Buy', BY_HAND.orderLinkId);
     await life(T - WARMUP - (options.breakerInA === true ? 1 : 0));
     const checkpoint = readFileSync(`${dir}/state.json`);

@@ -795,6 +795,28 @@ export async function signed(venue: BybitV5Venue, method: 'GET' | 'POST', path: 
   return (await res.json()) as VenueEnvelope;
 }
 
+/**
+ * Somebody trades on the test account by hand (another app, Bybit's web page): a signed market order with an
+ * `orderLinkId` of their own (not a run's), filled at once by a print at the last price. During an outage (a 5xx: no
+ * JSON) the order is tried again, up to `retries` times, as a person would.
+ * @throws Error when the venue refuses it (a retCode other than 0) or does not fill it.
+ */
+export async function tradeByHand(venue: BybitV5Venue, order: { readonly symbol: string; readonly side: 'Buy' | 'Sell'; readonly qty: number; readonly orderLinkId: string }, timestamp: number, retries = 0): Promise<void> {
+  const body = JSON.stringify({ category: 'linear', symbol: order.symbol, side: order.side, orderType: 'Market', qty: String(order.qty), orderLinkId: order.orderLinkId });
+  let answer: VenueEnvelope | undefined;
+  for (let attempt = 0; answer === undefined; attempt++) {
+    try {
+      answer = await signed(venue, 'POST', '/v5/order/create', body, { timestamp });
+    } catch (e) {
+      if (attempt >= retries) throw e;
+    }
+  }
+  if (answer.retCode !== 0) throw new Error(`trade by hand ${order.orderLinkId} refused: ${JSON.stringify(answer)}`);
+  venue.trade(venue.lastPrice(order.symbol), Infinity, order.symbol);
+  const status = venue.orders().find((o) => o['orderLinkId'] === order.orderLinkId)?.['orderStatus'];
+  if (status !== 'Filled') throw new Error(`trade by hand ${order.orderLinkId} not filled: ${String(status)}`);
+}
+
 /** The test account's key and secret (what the redaction tests look for in every output). */
 export const TEST_API_KEY = 'tmKEYq7Z4xW9vB2nR8';
 export const TEST_API_SECRET = 'tmSECRETm3Kp9Lw2Xv7Qz5Jh8Ny4Ft6';
