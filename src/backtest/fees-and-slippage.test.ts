@@ -195,3 +195,51 @@ describe('lot size, min notional and fee overrides', () => {
     expect(result.fills[0]!.fee).toBeCloseTo(0.102, 15);
   });
 });
+
+describe('fillPrices: orders filled at given prices and fees (tm replay of a venue run at the run’s fills)', () => {
+  const frame = makeFrame({
+    timeframe: '4h',
+    start,
+    bars: [
+      [100, 101, 99, 100, 1000],
+      [102, 104, 101, 103, 1000],
+      [105, 106, 104, 105, 1000],
+      [105, 106, 104, 105, 1000],
+    ],
+  });
+  const strategy = scriptStrategy({
+    0: (ctx) => ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 2 }),
+    1: (ctx) => ctx.submitOrder({ instrument: 0, side: 'sell', type: 'limit', price: 104.5, quantity: 1 }),
+    2: (ctx) => ctx.submitOrder({ instrument: 0, side: 'sell', type: 'market', quantity: 1 }),
+  });
+  const buy = testOrderId('2024-01-01T04:00:00.000Z');
+  const limit = testOrderId('2024-01-01T08:00:00.000Z');
+  const sell = testOrderId('2024-01-01T12:00:00.000Z');
+
+  it('a listed order fills when the models fill it, at its price and fee per unit; the others as the models say', () => {
+    // The buy (market, b1 open) at 102.5 with 0.06 a unit; the limit (fills at b2's open 105 ≥ 104.5, maker) at 104.7
+    // with 0.01 a unit; the sell is not listed: b3 open 105 × (1 − 10 bp) = 104.895, taker fee 104.895 × 0.00055.
+    const fillPrices = new Map([
+      [buy, { price: 102.5, feePerUnit: 0.06 }],
+      [limit, { price: 104.7, feePerUnit: 0.01 }],
+    ]);
+    const result = runBacktest(backtestSpec(frame, [X], { slippage: new FixedBpsSlippage(10), fillPrices }), strategy);
+    expect(result.fills.map((f) => [f.clientOrderId, f.ts, f.quantity, f.liquidity])).toEqual([
+      [buy, at('2024-01-01T04:00:00Z'), 2, 'taker'],
+      [limit, at('2024-01-01T08:00:00Z'), 1, 'maker'],
+      [sell, at('2024-01-01T12:00:00Z'), 1, 'taker'],
+    ]);
+    expect(result.fills.map((f) => f.price)).toEqual([102.5, 104.7, 105 * (1 - 0.001)]);
+    expect(result.fills[0]!.fee).toBeCloseTo(0.12, 15);
+    expect(result.fills[1]!.fee).toBeCloseTo(0.01, 15);
+    expect(result.fills[2]!.fee).toBeCloseTo(104.895 * 0.00055, 12);
+    // Cash: 10 000 − 2 × 102.5 − 0.12 + 104.7 − 0.01 + 104.895 − 0.05769225 (booked as realised PnL, flat at the end).
+    expect(result.equity.value.at(-1)).toBeCloseTo(10_000 + (104.7 - 102.5) + (104.895 - 102.5) - 0.12 - 0.01 - 0.05769225, 9);
+  });
+
+  it('an empty map changes nothing', () => {
+    const plain = runBacktest(backtestSpec(frame, [X], { slippage: new FixedBpsSlippage(10) }), strategy);
+    const empty = runBacktest(backtestSpec(frame, [X], { slippage: new FixedBpsSlippage(10), fillPrices: new Map() }), strategy);
+    expect(empty.fills).toEqual(plain.fills);
+  });
+});

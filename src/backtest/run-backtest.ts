@@ -11,7 +11,7 @@ import type { BacktestAnnotations, BacktestResult, BacktestRisk, FillRecord, Tie
 import { FUNDING_INTERVAL_MS, InstrumentFeeModel, type FeeModel, type FillModel, type FundingModel, type LatencyModel, type SlippageModel } from './execution-models.js';
 import { BarRecords } from './bar-records.js';
 import { settleFunding } from './funding-settlement.js';
-import { SimulatedExecutionClient, type SimulatedVenueState } from './simulated-execution-client.js';
+import { SimulatedExecutionClient, type FillPrice, type SimulatedVenueState } from './simulated-execution-client.js';
 
 /** What every simulation (bars or ticks) needs besides its market data and the strategy. */
 export interface SimulationSpec {
@@ -32,6 +32,8 @@ export interface SimulationSpec {
   readonly risk?: RiskLimits;
   /** The simulated venue's path checks (`SimulatedExecutionConfig.pathChecks`); default `skip-idle`. */
   readonly pathChecks?: 'skip-idle' | 'every-bar';
+  /** The run's own fill prices by client order id (`SimulatedExecutionConfig.fillPrices`: `tm replay` of a venue run); absent = the models'. */
+  readonly fillPrices?: ReadonlyMap<string, FillPrice>;
   /**
    * Bars at the start of the frame that only warm the strategy up (indicators, signal stage, regime filter, IC,
    * breaker): delivered, never traded (orders are held back), not part of the results. Default 0.
@@ -59,7 +61,7 @@ export function createSimulation(spec: SimulationSpec, strategy: Strategy, start
   const clock = new TestClock(start);
   const { instruments } = spec;
   const kernel = new Kernel({ instruments, initialCash: spec.initialCash, leverage: spec.leverage, historyCapacity, columns, immutableBars: true, ...(spec.runId !== undefined ? { runId: spec.runId } : {}), ...(spec.risk !== undefined ? { risk: spec.risk } : {}) }, { clock, strategy });
-  const exchange = new SimulatedExecutionClient({ instruments, leverage: spec.leverage, ...(spec.pathChecks ? { pathChecks: spec.pathChecks } : {}) }, kernel.portfolio, clock, {
+  const exchange = new SimulatedExecutionClient({ instruments, leverage: spec.leverage, ...(spec.pathChecks ? { pathChecks: spec.pathChecks } : {}), ...(spec.fillPrices ? { fillPrices: spec.fillPrices } : {}) }, kernel.portfolio, clock, {
     fees: spec.fees ?? new InstrumentFeeModel(),
     slippage: spec.slippage,
     ...(spec.latency ? { latency: spec.latency } : {}),

@@ -37,6 +37,19 @@ export interface SimulatedExecutionConfig {
    * the journal and `tm replay` count it once. Off by default: backtests do not need a string per fill.
    */
   readonly executionIds?: boolean;
+  /**
+   * The price and fee per unit of quantity each listed order fills at, by client order id, instead of those of the
+   * fill and fee models (whenever and however much the venue fills it): `tm replay` of a venue run fills its orders at
+   * the run's own fills, so that its account, and the decisions sized from it, follow the run's. Unlisted orders, and
+   * liquidations, fill as the models say.
+   */
+  readonly fillPrices?: ReadonlyMap<string, FillPrice>;
+}
+
+/** A fill price of {@link SimulatedExecutionConfig.fillPrices}: quote per unit, and the fee per unit filled (quote). */
+export interface FillPrice {
+  readonly price: number;
+  readonly feePerUnit: number;
 }
 
 /** The pluggable parts of the simulated venue (defaults: zero latency, unlimited fills). */
@@ -100,6 +113,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
   private readonly lowestSell: Float64Array;
   private readonly everyBar: boolean;
   private readonly executionIds: boolean;
+  private readonly fillPrices: ReadonlyMap<string, FillPrice> | undefined;
   /** [price, previous price, volume, time] of the price {@link processPoint} processes next (typed cells: never boxed). */
   private readonly point = new Float64Array(4);
   /** Bar time of the current mark epoch (a typed cell: storing a time never boxes it). */
@@ -164,6 +178,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
     this.lowestSell = new Float64Array(config.instruments.length);
     this.everyBar = config.pathChecks === 'every-bar';
     this.executionIds = config.executionIds === true;
+    this.fillPrices = config.fillPrices;
     this.available = new Float64Array(config.instruments.length).fill(Infinity);
     this.liquidationBounds = new Float64Array(config.instruments.length);
     this.boundVersions = new Float64Array(config.instruments.length).fill(-1);
@@ -725,11 +740,14 @@ export class SimulatedExecutionClient implements ExecutionClient {
   }
 
   /**
-   * Fills up to `wanted` of `w` at `price`, after the venue's checks. Returns false when the order left the book
-   * instead (rejected; or, once partly filled, its remainder canceled).
+   * Fills up to `wanted` of `w` at `modelPrice` (at its {@link SimulatedExecutionConfig.fillPrices} entry when it has
+   * one), after the venue's checks. Returns false when the order left the book instead (rejected; or, once partly
+   * filled, its remainder canceled).
    */
-  private fill(i: number, w: WorkingOrder, wanted: number, price: number, liquidity: Liquidity, ts: number): boolean {
+  private fill(i: number, w: WorkingOrder, wanted: number, modelPrice: number, liquidity: Liquidity, ts: number): boolean {
     const o = w.order;
+    const run = this.fillPrices === undefined ? undefined : this.fillPrices.get(o.clientOrderId);
+    const price = run === undefined ? modelPrice : run.price;
     const instrument = this.config.instruments[i]!;
     const position = this.portfolio.quantity[i]!;
     let quantity = wanted;
@@ -746,7 +764,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
     const delta = o.side === 'buy' ? quantity : -quantity;
     const after = position + delta;
     if (instrument.kind === 'spot' && after < -1e-12) return this.refuse(w, `spot ${instrument.symbol} cannot be sold short (position ${position}, sell ${quantity})`, ts);
-    const fee = this.models.fees.fee(instrument, notional, liquidity);
+    const fee = run === undefined ? this.models.fees.fee(instrument, notional, liquidity) : run.feePerUnit * quantity;
     if (Math.abs(after) > Math.abs(position)) {
       // Exposure grows: gross exposure after the fill must stay within leverage × equity (after the fee).
       const leverage = instrument.kind === 'spot' ? 1 : Math.min(this.config.leverage, instrument.maxLeverage);

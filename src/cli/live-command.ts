@@ -12,7 +12,7 @@ import { LIVE_MODES, LiveRunner, type LiveMode, type LiveStatus } from '../live/
 import { liveSetup, regimesToJson } from '../live/live-setup.js';
 import { resolveBybitEnvironment, type BybitExecutionClient } from '../adapters/bybit/index.js';
 import { networkDeadlinesFromEnv } from '../config/network-deadlines.js';
-import { replayJournal } from '../live/replay.js';
+import { REPLAY_FILLS, replayJournal, type ReplayFills } from '../live/replay.js';
 import { probeRunLock } from '../live/run-lock.js';
 import { stopActionNames } from '../live/shutdown.js';
 import { DEFAULT_WARMUP_GATES } from '../live/warmup-gates.js';
@@ -381,12 +381,16 @@ export function replayCommand(io: CliIo, setExit: (code: number) => void): Comma
     .argument('<journal>', 'journal.jsonl of a live run')
     .description('rerun a live run’s journaled bars through the backtester and report the first divergence in decisions or orders')
     .option('--json', 'print the report as JSON')
-    .action((journal: string, opts: { json?: boolean }) => {
-      const report = replayJournal(journal, STRATEGIES);
+    .option('--fills <prices>', 'run: orders fill at the run’s journaled fills (price and fee), so decisions sized from equity follow the run’s account (default for venue runs); model: at the experiment’s fill and fee models, as a backtest (default for paper runs)')
+    .action((journal: string, opts: { json?: boolean; fills?: string }) => {
+      if (opts.fills !== undefined && !(REPLAY_FILLS as readonly string[]).includes(opts.fills)) {
+        throw new AppError('invalid_arguments', `--fills must be ${REPLAY_FILLS.join(' or ')}, was ${JSON.stringify(opts.fills)}`, { fills: opts.fills });
+      }
+      const report = replayJournal(journal, STRATEGIES, opts.fills !== undefined ? { fills: opts.fills as ReplayFills } : {});
       if (opts.json) io.out(JSON.stringify(report, null, 2));
       else {
         io.out(`replay of run ${report.runId}: ${report.bars} bar times (${report.warmupBars} warm-up), ${report.liveDecisions} live decisions, ${report.replayDecisions} in the replay${report.instrumentHalts > 0 ? `; ${report.instrumentHalts} instrument halts and releases of the run applied` : ''}${report.accountStates > 0 ? `; ${report.accountStates} account state changes by hand applied` : ''}${report.shutdowns > 0 ? `; ${report.shutdowns} stops with cancel, flatten or kill applied` : ''}${report.undone.bars > 0 ? `; ${report.undone.bars} bar times and ${report.undone.orders} paper orders a crashed life journaled after its saved state, undone by the next life, left out` : ''}${report.undone.states > 0 ? `; ${report.undone.states} state changes a life journaled after the state the next life restored, not in force, left out` : ''}`);
-        io.out(`fills: ${report.fills.live} live, ${report.fills.replay} replayed, ${report.fills.unmatched} unmatched orders, max price difference ${report.fills.maxPriceDiff}, max fee difference ${report.fills.maxFeeDiff}`);
+        io.out(`fills (${report.fills.prices === 'run' ? 'at the run’s prices and fees' : 'as the fill and fee models say'}): ${report.fills.live} live, ${report.fills.replay} replayed, ${report.fills.unmatched} unmatched orders, max price difference ${report.fills.maxPriceDiff}, max fee difference ${report.fills.maxFeeDiff}`);
         const d = report.divergence;
         io.out(d === undefined ? 'no divergence' : `first divergence at decision ${d.index}: live ${JSON.stringify(d.live ?? null)} vs replay ${JSON.stringify(d.replay ?? null)}`);
       }

@@ -58,15 +58,36 @@ export interface ReplayReport {
   /** Stops with an action (cancel, flatten, kill switch) the live run journaled, applied in the replay after the same bar. */
   readonly shutdowns: number;
   readonly divergence: ReplayDivergence | undefined;
-  /** Fills of the run vs the backtest's, matched by order id: largest price and fee differences (quote units). */
-  readonly fills: { readonly live: number; readonly replay: number; readonly maxPriceDiff: number; readonly maxFeeDiff: number; readonly unmatched: number };
+  /**
+   * Fills of the run vs the backtest's, matched by order id: largest price and fee differences (quote units).
+   * `prices`: what the replay filled at (see {@link ReplayOptions.fills}).
+   */
+  readonly fills: { readonly prices: ReplayFills; readonly live: number; readonly replay: number; readonly maxPriceDiff: number; readonly maxFeeDiff: number; readonly unmatched: number };
+}
+
+/** What a replay's orders fill at: the run's own fills (`run`), or the experiment's fill and fee models (`model`). */
+export type ReplayFills = 'run' | 'model';
+export const REPLAY_FILLS: readonly ReplayFills[] = ['run', 'model'];
+
+export interface ReplayOptions {
+  /**
+   * `run` (the default for venue runs: demo, testnet, mainnet): each order the run journaled fills of fills at their
+   * price (volume-weighted) and fee, whenever the replay's venue fills it, so the replay's account is the run's and
+   * a decision sized from equity is compared with the run's as made from the same account; only orders without a
+   * journaled fill fill as the models say. The price comparison of the report is then of the replay with the run
+   * (0 unless the replay's venue refused or capped a fill), not of the venue with the models. `model` (the default
+   * for paper runs, whose fills are the models'): every order fills as the experiment's fill and fee models say, as a
+   * backtest does; against a venue the first fill at another price than the models' changes equity, and decisions
+   * sized from it diverge in quantity from there on.
+   */
+  readonly fills?: ReplayFills;
 }
 
 /**
  * Reruns a live run's bars (the journal's, warm-up included) through the backtester with the run's experiment
  * config, and compares the order decisions one by one (id, instrument, side, type, quantity, limit price): the
- * first difference is the divergence. Fills are compared by order id (equal in paper runs; within the fee and
- * slippage models against a venue).
+ * first difference is the divergence. Orders fill at the run's own fills or as the models say (`options.fills`, see
+ * {@link ReplayOptions}); fills are compared by order id.
  *
  * What the venue and the operator did to the run is applied as the run had it: its entry blocks (from the bar time
  * they were set at); its halts and releases of single instruments and the account's state changes by hand (the kill
@@ -83,7 +104,7 @@ export interface ReplayReport {
  * @throws ReplayError when the journal has no start record, no experiment config, no bars, two different bars for one
  * time, a state record that names no instrument of the run or no trading state, or a shutdown record of no action.
  */
-export function replayJournal(path: string, strategies: Readonly<Record<string, StrategyFactory>>): ReplayReport {
+export function replayJournal(path: string, strategies: Readonly<Record<string, StrategyFactory>>, options: ReplayOptions = {}): ReplayReport {
   const { records, offsets } = readJournal(path);
   const start = records.find((r): r is Extract<JournalRecord, { k: 'start' }> => r.k === 'start');
   if (start === undefined) throw new ReplayError('replay_no_start', `journal ${path} has no start record`, { path });
@@ -317,6 +338,26 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     seen.add(r.id);
     live.push({ id: r.id, instrument: r.i, side: r.side, type: r.type, quantity: r.q, ...(r.p !== undefined ? { price: r.p } : {}) });
   }
+  // A fill journaled by a life that crashed before saving its state is booked again by the next life (from the venue's
+  // executions, or simulated again in paper mode) under the same execution id: it counts once.
+  const seenExecutions = new Set<string>();
+  const liveFills = records.filter((r): r is Extract<JournalRecord, { k: 'fill' }> => {
+    if (r.k !== 'fill' || r.liq !== undefined || lost.has(r.id)) return false;
+    if (r.exec === undefined) return true;
+    if (seenExecutions.has(r.exec)) return false;
+    seenExecutions.add(r.exec);
+    return true;
+  });
+  const liveById = new Map<string, { q: number; notional: number; fee: number }>();
+  for (const f of liveFills) {
+    const e = liveById.get(f.id) ?? { q: 0, notional: 0, fee: 0 };
+    e.q += f.q;
+    e.notional += f.q * f.p;
+    e.fee += f.fee;
+    liveById.set(f.id, e);
+  }
+  const prices: ReplayFills = options.fills ?? (paper ? 'model' : 'run');
+  const fillPrices = prices === 'run' ? new Map([...liveById].map(([id, e]) => [id, { price: e.notional / e.q, feePerUnit: e.fee / e.q }])) : undefined;
   // A paper venue carries a cancel out as it is sent (zero latency): no race there.
   const races = paper ? new Map<number, never[]>() : lostCancels(records, barCancels);
   let orders: readonly OrderSnapshot[] = [];
@@ -338,6 +379,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
       runId: start.runId,
       ...(signal !== undefined ? { columns: { [setup.modelColumn!.column]: signal } } : {}),
       ...(setup.risk !== undefined ? { risk: setup.risk } : {}),
+      ...(fillPrices !== undefined ? { fillPrices } : {}),
     },
     setup.strategy,
     {
@@ -412,16 +454,6 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     divergence = { index: -1, live: liveDenied[at] === undefined ? undefined : { id: liveDenied[at]!, instrument: -1, side: 'denied', type: 'denied', quantity: 0 }, replay: replayDenied[at] === undefined ? undefined : { id: replayDenied[at]!, instrument: -1, side: 'denied', type: 'denied', quantity: 0 } };
   }
 
-  // A fill journaled by a life that crashed before saving its state is booked again by the next life (from the venue's
-  // executions, or simulated again in paper mode) under the same execution id: it counts once.
-  const seenExecutions = new Set<string>();
-  const liveFills = records.filter((r): r is Extract<JournalRecord, { k: 'fill' }> => {
-    if (r.k !== 'fill' || r.liq !== undefined || lost.has(r.id)) return false;
-    if (r.exec === undefined) return true;
-    if (seenExecutions.has(r.exec)) return false;
-    seenExecutions.add(r.exec);
-    return true;
-  });
   const byId = new Map<string, { q: number; notional: number; fee: number }>();
   for (const f of result.fills) {
     const e = byId.get(f.clientOrderId) ?? { q: 0, notional: 0, fee: 0 };
@@ -429,14 +461,6 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     e.notional += f.quantity * f.price;
     e.fee += f.fee;
     byId.set(f.clientOrderId, e);
-  }
-  const liveById = new Map<string, { q: number; notional: number; fee: number }>();
-  for (const f of liveFills) {
-    const e = liveById.get(f.id) ?? { q: 0, notional: 0, fee: 0 };
-    e.q += f.q;
-    e.notional += f.q * f.p;
-    e.fee += f.fee;
-    liveById.set(f.id, e);
   }
   let maxPriceDiff = 0, maxFeeDiff = 0, unmatched = 0;
   for (const [id, a] of liveById) {
@@ -449,7 +473,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     maxFeeDiff = Math.max(maxFeeDiff, Math.abs(a.fee - b.fee));
   }
   for (const id of byId.keys()) if (!liveById.has(id)) unmatched++;
-  return { runId: start.runId, bars: T, warmupBars, undone: { bars: undone.size, orders: lost.size, states: journaledChanges - changes.length }, liveDecisions: live.length, replayDecisions: replay.length, denied: { live: liveDenied.length, replay: replayDenied.length }, instrumentHalts: changes.filter((c) => c.instrument >= 0).length, accountStates: changes.filter((c) => c.instrument < 0).length, shutdowns: shutdowns.length, divergence, fills: { live: liveFills.length, replay: result.fills.length, maxPriceDiff, maxFeeDiff, unmatched } };
+  return { runId: start.runId, bars: T, warmupBars, undone: { bars: undone.size, orders: lost.size, states: journaledChanges - changes.length }, liveDecisions: live.length, replayDecisions: replay.length, denied: { live: liveDenied.length, replay: replayDenied.length }, instrumentHalts: changes.filter((c) => c.instrument >= 0).length, accountStates: changes.filter((c) => c.instrument < 0).length, shutdowns: shutdowns.length, divergence, fills: { prices, live: liveFills.length, replay: result.fills.length, maxPriceDiff, maxFeeDiff, unmatched } };
 }
 
 /** Fills the working orders `ids` at the marks before the commands in flight reach the venue. */

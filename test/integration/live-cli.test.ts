@@ -66,7 +66,16 @@ describe('tm live --paper (child process, local venue)', () => {
     expect(s.lastBarTs).toBeGreaterThanOrEqual(startTs + 120 * tf);
     const replay = await runTm(['replay', join(runDir, 'journal.jsonl')]);
     expect(replay.out).toContain('no divergence');
+    expect(replay.out).toContain('fills (as the fill and fee models say)'); // a paper run's default
     expect(replay.code).toBe(0);
+    // At the run's own fills (a venue run's default), a paper run's replay is the same.
+    const atRun = await runTm(['replay', join(runDir, 'journal.jsonl'), '--fills', 'run']);
+    expect(atRun.out).toContain('fills (at the run’s prices and fees)');
+    expect(atRun.out).toContain('no divergence');
+    expect(atRun.code).toBe(0);
+    const bad = await runTm(['replay', join(runDir, 'journal.jsonl'), '--fills', 'moon']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toContain('--fills must be run or model, was "moon"');
   }, 60_000);
 
   it('real money needs three switches: --mainnet alone, or without TM_ALLOW_REAL_MONEY=1, is refused before anything runs', async () => {
@@ -429,7 +438,7 @@ describe('tm live --paper (child process, local venue)', () => {
     const replay = await runTm(['replay', join(runDir, 'journal.jsonl')]);
     expect(replay.out).toContain('2 account state changes by hand applied; 1 stops with cancel, flatten or kill applied');
     expect(replay.out).toContain('no divergence');
-    expect(replay.out).toMatch(/fills: (\d+) live, \1 replayed, 0 unmatched orders/);
+    expect(replay.out).toMatch(/fills \(as the fill and fee models say\): (\d+) live, \1 replayed, 0 unmatched orders/);
     expect(replay.code).toBe(0);
   }, 90_000);
 

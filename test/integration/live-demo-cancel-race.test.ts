@@ -105,13 +105,16 @@ describe('demo run: a strategy\'s cancel that loses the race to a fill', () => {
 
   /** tm replay of the run agrees with it: the same decisions, the same fills at the same prices. */
   function expectReplayAgrees(dir: string): void {
-    const report = replayJournal(`${dir}/journal.jsonl`, STRATEGIES_HERE);
-    expect(report.divergence).toBeUndefined();
-    expect(report.liveDecisions).toBe(report.replayDecisions);
-    expect(report.fills.unmatched).toBe(0);
-    expect(report.fills.live).toBe(report.fills.replay);
-    // The raced order filled at its limit price in both (a maker fill); the others at the same prices too.
-    expect(report.fills.maxPriceDiff).toBeLessThanOrEqual(setup.instruments[0]!.tickSize / 2 + 1e-9);
+    // At the run's fills (the default) and at the models' prices.
+    for (const fills of ['run', 'model'] as const) {
+      const report = replayJournal(`${dir}/journal.jsonl`, STRATEGIES_HERE, { fills });
+      expect(report.divergence).toBeUndefined();
+      expect(report.liveDecisions).toBe(report.replayDecisions);
+      expect(report.fills.unmatched).toBe(0);
+      expect(report.fills.live).toBe(report.fills.replay);
+      // The raced order filled at its limit price in both (a maker fill); the others at the same prices too.
+      expect(report.fills.maxPriceDiff).toBeLessThanOrEqual(setup.instruments[0]!.tickSize / 2 + 1e-9);
+    }
   }
 
   it('the venue fills the order while its cancel is on the way: the run books the fill (cancel refused), and tm replay plays the race as the venue decided it', async () => {

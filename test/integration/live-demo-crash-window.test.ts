@@ -234,12 +234,15 @@ describe('demo run: a life killed after sending an order but before saving its s
     frame.symbols.forEach((s, i) => expect(o.runner.kernel.position(i)).toBeCloseTo(o.venue.position(s), 9));
     // The runner's cash is the venue's wallet balance (every fee and realized PnL booked once), to the venue's rounding.
     expect(Math.abs(o.runner.kernel.portfolio.cash - o.venue.walletBalance())).toBeLessThan(1e-6);
-    const report = replayJournal(`${o.dir}/journal.jsonl`, STRATEGIES);
-    expect(report.divergence).toBeUndefined();
-    const denied = lifeB(o).denied.length;
-    expect(report.denied).toEqual({ live: denied, replay: denied });
-    expect(report.fills.unmatched).toBe(0);
-    expect(report.fills.maxPriceDiff).toBeLessThanOrEqual(Math.max(...setup.instruments.map((x) => x.tickSize)) / 2 + 1e-9);
+    // At the run's fills (the default) and at the models' prices, which the venue's fills are within half a tick of.
+    for (const fills of ['run', 'model'] as const) {
+      const report = replayJournal(`${o.dir}/journal.jsonl`, STRATEGIES, { fills });
+      expect(report.divergence).toBeUndefined();
+      const denied = lifeB(o).denied.length;
+      expect(report.denied).toEqual({ live: denied, replay: denied });
+      expect(report.fills.unmatched).toBe(0);
+      expect(report.fills.maxPriceDiff).toBeLessThanOrEqual(fills === 'run' ? 1e-9 : Math.max(...setup.instruments.map((x) => x.tickSize)) / 2 + 1e-9);
+    }
   }
 
   it('(a) X reached the venue: B adopts it at reconciliation, does not send or deny it again, books its fill; the venue holds it once and tm replay agrees', async () => {

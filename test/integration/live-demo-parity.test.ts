@@ -77,13 +77,63 @@ describe('live runner (demo mode, local Bybit v5 venue) vs backtester', () => {
       frame.symbols.forEach((s, i) => expect(venue.position(s)).toBeCloseTo(runner.kernel.position(i), 9));
       const orderLinkIds = venue.orders().map((o) => String(o['orderLinkId']));
       expect(new Set(orderLinkIds).size).toBe(orderLinkIds.length);
-      const report = replayJournal(`${dir}/journal.jsonl`, STRATEGIES);
+      // The venue fills as the models say, to half a tick: the replay agrees at the models' prices as at the run's.
+      const report = replayJournal(`${dir}/journal.jsonl`, STRATEGIES, { fills: 'model' });
       expect(report.divergence).toBeUndefined();
       expect(report.fills.unmatched).toBe(0);
       expect(report.fills.maxPriceDiff).toBeLessThanOrEqual(Math.max(...setup.instruments.map((x) => x.tickSize)) / 2 + 1e-9);
+      const atRun = replayJournal(`${dir}/journal.jsonl`, STRATEGIES);
+      expect(atRun.fills.prices).toBe('run');
+      expect(atRun.divergence).toBeUndefined();
+      expect(atRun.fills.unmatched).toBe(0);
+      expect(atRun.fills.maxPriceDiff).toBeLessThan(1e-9);
     } finally {
       await client.close();
       await market.close();
+    }
+  }, 120_000);
+});
+
+describe('tm replay of a demo run whose venue fills away from the fill model', () => {
+  it('at the run\'s fills (the default for venue runs) it follows the run\'s account: no divergence; at the models\' prices the sizing diverges in quantity', async () => {
+    const bars = 160;
+    const time = new VirtualTime(startTs);
+    // The venue slips 30 bp where the experiment's model says 2: every fill's price, and so equity, differ from the models'.
+    const slippy = await BybitV5Venue.start({ server: { klines: serverKlines(frame) }, now: () => time.current(), slippageBps: 30, initialPrice: 1 });
+    const paced = new VenueDrivingTime(time, frame, (k) => frame.symbols.forEach((s, i) => slippy.bar({ open: frame.open[i]![k]!, high: frame.high[i]![k]!, low: frame.low[i]![k]!, close: frame.close[i]![k]!, volume: frame.volume[i]![k]! }, s)));
+    const setup = liveSetup(CONFIG, STRATEGIES);
+    const dir = tempDir('tm-live-demo-slip-');
+    const client = new BybitExecutionClient({ apiUrl: slippy.url, rateLimitMs: 0, timeoutMs: 5_000 }, { instruments: setup.instruments, keys: { apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET }, clock: { now: () => paced.current() }, env: {} });
+    const market = new BybitMarketDataClient({ apiUrl: slippy.url, rateLimitMs: 1 });
+    try {
+      await client.prepare();
+      const feed = new LiveBarFeed(market, frame.symbols, '4h', tf, paced, { graceMs: 1_000, retryMs: 1_000, pageSize: 1000 });
+      const runner = new LiveRunner(
+        { runId: 'dslip', mode: 'demo', instruments: setup.instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir, startTs, maxBars: bars, warmupBars: WARMUP, config: CONFIG },
+        { feed, pacer: paced, strategy: liveSetup(CONFIG, STRATEGIES).strategy, venue: client },
+      );
+      expect((await runner.run()).liveBars).toBe(bars);
+      const live = runner.kernel.fills;
+      expect(live.length).toBeGreaterThan(6);
+      const journal = `${dir}/journal.jsonl`;
+      const atModel = replayJournal(journal, STRATEGIES, { fills: 'model' });
+      expect(atModel.fills.prices).toBe('model');
+      expect(atModel.fills.maxPriceDiff).toBeGreaterThan(1); // 30 bp against 2 bp of a price in the thousands
+      expect(atModel.divergence).toMatchObject({ live: { quantity: expect.any(Number) }, replay: { quantity: expect.any(Number) } });
+      const d = atModel.divergence!;
+      expect(d.live!.id).toBe(d.replay!.id); // the same decision, sized from another equity
+      expect(d.live!.quantity).not.toBe(d.replay!.quantity);
+      const report = replayJournal(journal, STRATEGIES);
+      expect(report.fills.prices).toBe('run');
+      expect(report.divergence).toBeUndefined();
+      expect(report.liveDecisions).toBeGreaterThanOrEqual(live.length);
+      expect(report.fills.unmatched).toBe(0);
+      expect(report.fills.maxPriceDiff).toBeLessThan(1e-6);
+      expect(report.fills.maxFeeDiff).toBeLessThan(1e-6);
+    } finally {
+      await client.close();
+      await market.close();
+      await slippy.close();
     }
   }, 120_000);
 });
