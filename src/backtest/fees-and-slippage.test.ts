@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { OrderSnapshot } from '../core/order.js';
 import { at, backtestSpec, scriptStrategy, testInstrument, testOrderId } from '../../test/support/engine-scenarios.js';
 import { makeFrame } from '../../test/support/frames.js';
 import { FixedBpsSlippage, InstrumentFeeModel, VolumeParticipationSlippage } from './execution-models.js';
@@ -7,19 +8,21 @@ import { runBacktest } from './run-backtest.js';
 // Instrument for every case: lot 0.001, min notional 5, maker 0.0002, taker 0.00055 (test/support/engine-scenarios.ts).
 const X = testInstrument();
 const start = '2024-01-01T00:00:00Z'; // bar k opens at 00:00 + 4h·k and closes 4h later
+/** b0 00:00–04:00, b1 04:00–08:00, b2 08:00–12:00, b3 12:00–16:00. */
+const FOUR_BARS = makeFrame({
+  timeframe: '4h',
+  start,
+  bars: [
+    [100, 101, 99, 100, 1000],
+    [102, 104, 101, 103, 1000],
+    [105, 106, 104, 105, 1000],
+    [105, 106, 104, 105, 1000],
+  ],
+});
 
 describe('market orders: next open, taker fee, fixed-bps slippage', () => {
   // b0 00:00–04:00, b1 04:00–08:00, b2 08:00–12:00, b3 12:00–16:00.
-  const frame = makeFrame({
-    timeframe: '4h',
-    start,
-    bars: [
-      [100, 101, 99, 100, 1000],
-      [102, 104, 101, 103, 1000],
-      [105, 106, 104, 105, 1000],
-      [105, 106, 104, 105, 1000],
-    ],
-  });
+  const frame = FOUR_BARS;
   const strategy = scriptStrategy({
     0: (ctx) => ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 1 }),
     1: (ctx) => ctx.submitOrder({ instrument: 0, side: 'sell', type: 'market', quantity: 1 }),
@@ -197,16 +200,7 @@ describe('lot size, min notional and fee overrides', () => {
 });
 
 describe('fillPrices: orders filled at given prices and fees (tm replay of a venue run at the run’s fills)', () => {
-  const frame = makeFrame({
-    timeframe: '4h',
-    start,
-    bars: [
-      [100, 101, 99, 100, 1000],
-      [102, 104, 101, 103, 1000],
-      [105, 106, 104, 105, 1000],
-      [105, 106, 104, 105, 1000],
-    ],
-  });
+  const frame = FOUR_BARS;
   const strategy = scriptStrategy({
     0: (ctx) => ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 2 }),
     1: (ctx) => ctx.submitOrder({ instrument: 0, side: 'sell', type: 'limit', price: 104.5, quantity: 1 }),
@@ -220,8 +214,8 @@ describe('fillPrices: orders filled at given prices and fees (tm replay of a ven
     // The buy (market, b1 open) at 102.5 with 0.06 a unit; the limit (fills at b2's open 105 ≥ 104.5, maker) at 104.7
     // with 0.01 a unit; the sell is not listed: b3 open 105 × (1 − 10 bp) = 104.895, taker fee 104.895 × 0.00055.
     const fillPrices = new Map([
-      [buy, { price: 102.5, feePerUnit: 0.06 }],
-      [limit, { price: 104.7, feePerUnit: 0.01 }],
+      [buy, { price: 102.5, feePerUnit: 0.06, quantity: Infinity, notBefore: -Infinity }],
+      [limit, { price: 104.7, feePerUnit: 0.01, quantity: Infinity, notBefore: -Infinity }],
     ]);
     const result = runBacktest(backtestSpec(frame, [X], { slippage: new FixedBpsSlippage(10), fillPrices }), strategy);
     expect(result.fills.map((f) => [f.clientOrderId, f.ts, f.quantity, f.liquidity])).toEqual([
@@ -241,5 +235,43 @@ describe('fillPrices: orders filled at given prices and fees (tm replay of a ven
     const plain = runBacktest(backtestSpec(frame, [X], { slippage: new FixedBpsSlippage(10) }), strategy);
     const empty = runBacktest(backtestSpec(frame, [X], { slippage: new FixedBpsSlippage(10), fillPrices: new Map() }), strategy);
     expect(empty.fills).toEqual(plain.fills);
+  });
+});
+
+describe('fillPrices: how much, whether and from when the run’s venue filled an order', () => {
+  const frame = FOUR_BARS;
+  const buy = testOrderId('2024-01-01T04:00:00.000Z');
+  const strategy = () => scriptStrategy({ 0: (ctx) => ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 2 }) });
+  const run = (entry: { price: number; feePerUnit: number; quantity: number; notBefore: number }) => {
+    let orders: readonly OrderSnapshot[] = [];
+    const s = strategy();
+    const result = runBacktest(backtestSpec(frame, [X], { fillPrices: new Map([[buy, entry]]) }), s, { inspect: (kernel) => void (orders = kernel.orders.save().orders) });
+    return { result, order: orders.find((o) => o.clientOrderId === buy)!, seen: s.seen };
+  };
+
+  it('fills no more than its quantity; the rest is canceled once it has', () => {
+    const { result, order } = run({ price: 102, feePerUnit: 0, quantity: 1.5, notBefore: -Infinity });
+    expect(result.fills.map((f) => [f.quantity, f.price])).toEqual([[1.5, 102]]);
+    expect(order).toMatchObject({ status: 'CANCELED', filledQuantity: 1.5, reason: expect.stringContaining('the run’s venue filled 1.5 of it') });
+  });
+
+  it('quantity 0: rejected on arrival, never filled', () => {
+    const { result, order } = run({ price: NaN, feePerUnit: 0, quantity: 0, notBefore: -Infinity });
+    expect(result.fills).toEqual([]);
+    expect(order).toMatchObject({ status: 'REJECTED', reason: expect.stringContaining('refused as the run’s venue refused it') });
+  });
+
+  it('fills from the bar whose path runs at or after notBefore (the engine time the run booked the fill at), not before', () => {
+    // Sent at b0's close (04:00); booked by the run at b1's close (08:00): b1's path (clock at 04:00) holds it, b2's
+    // (clock at 08:00) fills it; the strategy sees it working at b1's close and filled at b2's.
+    const { result, seen } = run({ price: 103, feePerUnit: 0, quantity: Infinity, notBefore: at('2024-01-01T08:00:00Z') });
+    expect(result.fills.map((f) => [f.ts, f.quantity, f.price])).toEqual([[at('2024-01-01T08:00:00Z'), 2, 103]]);
+    expect(seen.map((x) => [x.index, x.openOrders, x.position])).toEqual([[0, 0, 0], [1, 1, 0], [2, 0, 2], [3, 0, 2]]);
+  });
+
+  it('notBefore Infinity (the run never booked a fill of it): never fills, still working at the end', () => {
+    const { result, order } = run({ price: NaN, feePerUnit: 0, quantity: Infinity, notBefore: Infinity });
+    expect(result.fills).toEqual([]);
+    expect(order.status).toBe('ACCEPTED');
   });
 });

@@ -38,18 +38,33 @@ export interface SimulatedExecutionConfig {
    */
   readonly executionIds?: boolean;
   /**
-   * The price and fee per unit of quantity each listed order fills at, by client order id, instead of those of the
-   * fill and fee models (whenever and however much the venue fills it): `tm replay` of a venue run fills its orders at
-   * the run's own fills, so that its account, and the decisions sized from it, follow the run's. Unlisted orders, and
-   * liquidations, fill as the models say.
+   * The price, fee per unit and quantity each listed order fills at, by client order id, instead of those of the fill
+   * and fee models (whenever the venue fills it): `tm replay` of a venue run fills its orders as the run's venue did,
+   * so that its account, and the decisions sized from it, follow the run's. Unlisted orders, and liquidations, fill
+   * as the models say.
    */
   readonly fillPrices?: ReadonlyMap<string, FillPrice>;
 }
 
-/** A fill price of {@link SimulatedExecutionConfig.fillPrices}: quote per unit, and the fee per unit filled (quote). */
+const REFUSED_AS_RUN = 'refused as the run’s venue refused it (fillPrices)';
+
+/** How {@link SimulatedExecutionConfig.fillPrices} fills an order. */
 export interface FillPrice {
+  /** Quote per unit. */
   readonly price: number;
+  /** Fee per unit filled (quote). */
   readonly feePerUnit: number;
+  /**
+   * At most this much of the order fills; once it has, what is left of it is canceled. 0: the order is rejected (the
+   * run's venue refused it, or the run declared it lost), from `notBefore` on; Infinity: no limit.
+   */
+  readonly quantity: number;
+  /**
+   * The order fills at no price while the engine's clock is before this time (ms; −Infinity: at any): during a bar's
+   * path the clock is at the bar's open, so an order the run booked a fill of at a bar's close (after that close's
+   * decisions) fills from the next bar's path on.
+   */
+  readonly notBefore: number;
 }
 
 /** The pluggable parts of the simulated venue (defaults: zero latency, unlimited fills). */
@@ -613,6 +628,8 @@ export class SimulatedExecutionClient implements ExecutionClient {
   private arrive(order: OrderCommand, ts: number): void {
     const id = order.clientOrderId;
     if (!this.recordNewId(id)) return this.reject(id, `duplicate client order id ${id} (the venue already holds an order with it)`, ts);
+    const run = this.fillPrices === undefined ? undefined : this.fillPrices.get(id);
+    if (run !== undefined && run.quantity === 0 && this.clock.now() >= run.notBefore) return this.reject(id, REFUSED_AS_RUN, ts);
     const i = order.instrument;
     const instrument = this.config.instruments[i]!;
     let takerOnArrival = false;
@@ -673,6 +690,16 @@ export class SimulatedExecutionClient implements ExecutionClient {
     for (let k = 0; k < list.length; ) {
       const w = list[k]!;
       const o = w.order;
+      const run = this.fillPrices === undefined ? undefined : this.fillPrices.get(o.clientOrderId);
+      if (run !== undefined && this.clock.now() < run.notBefore) {
+        k++; // held until the engine time the run booked its fill (or its refusal) at
+        continue;
+      }
+      if (run !== undefined && run.quantity === 0) {
+        removeAt(list, k);
+        this.reject(o.clientOrderId, REFUSED_AS_RUN, ts);
+        continue;
+      }
       let fillAt = NaN;
       let liquidity: Liquidity = 'taker';
       if (o.type === 'market') {
@@ -721,6 +748,10 @@ export class SimulatedExecutionClient implements ExecutionClient {
           this.close(list, k, `IOC remainder ${w.leaves} canceled after its first price`, ts);
           continue;
         }
+        if (this.fillPrices !== undefined && w.filled >= (this.fillPrices.get(o.clientOrderId)?.quantity ?? Infinity) - QUANTITY_EPSILON * o.quantity) {
+          this.close(list, k, `remainder ${w.leaves} canceled: the run’s venue filled ${w.filled} of it (fillPrices)`, ts);
+          continue;
+        }
         if (o.reduceOnly && this.portfolio.quantity[i] === 0) {
           this.close(list, k, `reduce-only remainder ${w.leaves} canceled: the position is closed`, ts);
           continue;
@@ -750,7 +781,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
     const price = run === undefined ? modelPrice : run.price;
     const instrument = this.config.instruments[i]!;
     const position = this.portfolio.quantity[i]!;
-    let quantity = wanted;
+    let quantity = run === undefined ? wanted : Math.min(wanted, run.quantity - w.filled);
     if (o.reduceOnly) {
       if (!reduces(o.side, position)) return this.refuse(w, notReducing(o.side, position), ts);
       quantity = Math.min(quantity, Math.abs(position));

@@ -25,7 +25,7 @@ import { readJournalTail, type JournalRecord } from './journal.js';
 import { crashedStateChanges, isDecision, reconciledHalts } from './crashed-life.js';
 import { DEFAULT_MAX_STATE_AGE_MS, DEFAULT_VALIDATE_BARS, loadSavedState, RecentBars, savedSnapshots, strategyDifferences, VALIDATE_TOLERANCE, type RestoredState, type StrategySummary } from './saved-signal-state.js';
 import { acquireRunLock, RunLockError, type RunLock } from './run-lock.js';
-import { applyShutdown, shutdownAction, stopLeftOver, type StopActions } from './shutdown.js';
+import { applyShutdown, shutdownAction, STOP_CLOSING_ROUNDS, stopLeftOver, type StopActions } from './shutdown.js';
 import { warmupGateVerdict, type WarmupGates, type WarmupGateVerdict } from './warmup-gates.js';
 import type { StateStore } from '../engine/state-store.js';
 
@@ -437,7 +437,7 @@ export class LiveRunner {
         await this.deps.venue.poll();
         // A fill the stop's cancels came too late for (the venue filled the order first): its position closed too (a
         // few rounds at most: a position the venue does not have is refused, and the next start reconciles it).
-        if (action !== 'cancel' && closings < 3 && kernel.flattenUncovered(reason).orders.length > 0) {
+        if (action !== 'cancel' && closings < STOP_CLOSING_ROUNDS && kernel.flattenUncovered(reason).orders.length > 0) {
           closings++;
           this.journalDenials();
           this.gate.flush();

@@ -4,7 +4,7 @@ import { timeframeMs } from '../core/time.js';
 import type { BarFrame } from '../data/bar-frame.js';
 import { TableFundingModel } from '../backtest/execution-models.js';
 import { runBacktest } from '../backtest/run-backtest.js';
-import type { SimulatedExecutionClient } from '../backtest/simulated-execution-client.js';
+import type { FillPrice, SimulatedExecutionClient } from '../backtest/simulated-execution-client.js';
 import type { ExperimentConfig } from '../backtest/run-experiment.js';
 import type { Kernel } from '../engine/kernel.js';
 import { TRADING_STATES, type TradingState } from '../engine/risk/trading-state.js';
@@ -12,7 +12,7 @@ import type { StrategyFactory } from '../engine/strategy.js';
 import { journaledStateChange, passedLifeRange } from './crashed-life.js';
 import { readJournal, type JournalRecord } from './journal.js';
 import { liveSetup, regimesFromJson } from './live-setup.js';
-import { applyShutdown, isShutdownAction, type ShutdownAction } from './shutdown.js';
+import { applyShutdown, isShutdownAction, STOP_CLOSING_ROUNDS, type ShutdownAction } from './shutdown.js';
 
 export type ReplayErrorCode = 'replay_no_start' | 'replay_no_config' | 'replay_no_bars' | 'replay_bar_conflict' | 'replay_bad_state' | 'replay_bad_shutdown';
 export class ReplayError extends AppError<ReplayErrorCode> {}
@@ -60,9 +60,10 @@ export interface ReplayReport {
   readonly divergence: ReplayDivergence | undefined;
   /**
    * Fills of the run vs the backtest's, matched by order id: largest price and fee differences (quote units).
-   * `prices`: what the replay filled at (see {@link ReplayOptions.fills}).
+   * `prices`: what the replay filled at (see {@link ReplayOptions.fills}); `unmatchedIds`: the first 10 orders filled
+   * by one side only or in other quantities.
    */
-  readonly fills: { readonly prices: ReplayFills; readonly live: number; readonly replay: number; readonly maxPriceDiff: number; readonly maxFeeDiff: number; readonly unmatched: number };
+  readonly fills: { readonly prices: ReplayFills; readonly live: number; readonly replay: number; readonly maxPriceDiff: number; readonly maxFeeDiff: number; readonly unmatched: number; readonly unmatchedIds: readonly string[] };
 }
 
 /** What a replay's orders fill at: the run's own fills (`run`), or the experiment's fill and fee models (`model`). */
@@ -128,7 +129,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
    * the venue filled before the stop's cancel reached them (a `cancel-rejected` event after the stop, and a fill of the
    * same order after it): the replay fills them first, and closes what they opened as the run did.
    */
-  const shutdowns: { readonly ts: number; readonly action: ShutdownAction; readonly reason: string; fill: boolean; readonly raced: string[]; readonly filledFirst: string[] }[] = [];
+  const shutdowns: { readonly ts: number; readonly action: ShutdownAction; readonly reason: string; fill: boolean; readonly raced: string[]; readonly filledFirst: string[]; readonly sent: readonly string[]; readonly at: number; readonly offset: number }[] = [];
   let lastLive = -Infinity;
   /** Index of the last live bar record read. */
   let lastLiveAt = -1;
@@ -151,6 +152,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
    */
   const lost = new Set<string>();
   const paper = start.mode === 'paper';
+  const prices: ReplayFills = options.fills ?? (paper ? 'model' : 'run');
   /**
    * Each id the pre-trade risk denied, and the latest time it was denied at; the denials a life made on a bar the next
    * life undid (decided at or after its first live bar) and not denied again later: the next life decided them anew,
@@ -184,6 +186,8 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   let stopping = false;
   /** The cancels journaled at a bar's close outside a stop (the strategy's): see {@link lostCancels}. */
   const barCancels: number[] = [];
+  /** The start record's index of each venue life stopped before its first bar that passed a crashed life's bars → the close of the last of them. */
+  const passedBy = new Map<number, number>();
   /** The life being read: its start record's index, and the index in {@link notSaved} of the span it did not restore (−1: none). */
   let lifeStartAt = -1, lifeNotSaved = -1;
   for (const [at, r] of records.entries()) {
@@ -244,6 +248,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
       if (lifeLast === -Infinity && lifeFrom > -Infinity && !paper) {
         const decided = lastDecided(lifeFrom);
         after = Math.max(after, decided);
+        if (decided > -Infinity) passedBy.set(lifeStartAt, decided + tf);
         undoPending = false;
         undoFrom(after + tf); // a crashed bar with no decision journaled: the life may have died before deciding it
         // The state changes the crashed life that decided the last passed bar journaled up to it were in force at the
@@ -266,7 +271,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
         const before = shutdowns[unfilledShutdown];
         if (before !== undefined && before.ts === after) before.fill = false;
         sinceShutdown.clear();
-        unfilledShutdown = shutdowns.push({ ts: after, action: r.id, reason: r.reason ?? 'stop', fill: true, raced: racedAfter(records, at), filledFirst: filledBetween(records, lastLiveAt, at) }) - 1;
+        unfilledShutdown = shutdowns.push({ ts: after, action: r.id, reason: r.reason ?? 'stop', fill: true, raced: racedAfter(records, at, prices === 'run'), filledFirst: filledBetween(records, lastLiveAt, at), sent: sentByStop(records, at), at, offset: offsets[at]! }) - 1;
       }
       continue;
     }
@@ -329,14 +334,36 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   changes.splice(0, journaledChanges, ...changes.filter((c) => !notSaved.some(([from, until]) => c.offset >= from && c.offset < until)));
   // Stable: changes of one bar time keep their journal order.
   changes.sort((a, b) => a.ts - b.ts);
+  // A venue run's stop journaled by a life that died before saving it, whose orders never reached the venue: the next
+  // life restored the state before it, adopted none of them, and applied the request again (it stays saved until a
+  // state saying it was applied is), sending each under the same id again. It did not happen. (One whose orders reached
+  // the venue did: the next life adopted them, and its own stop cancels what still works and closes what is left.)
+  /** Indices of the submit records of the stops left out below. */
+  const voidSubmits = new Set<number>();
+  if (!paper) {
+    const resent = (x: (typeof shutdowns)[number]): boolean => {
+      const next = records.findIndex((r, k) => k > x.at && r.k === 'start');
+      return next >= 0 && x.sent.length > 0 && x.sent.every((id) => records.some((r, k) => k > next && r.k === 'submit' && r.id === id));
+    };
+    const kept = shutdowns.filter((x) => !(notSaved.some(([from, until]) => x.offset >= from && x.offset < until) && resent(x)));
+    // Its orders count where the next life sent them (their order among the run's decisions is that life's).
+    for (const x of shutdowns) if (!kept.includes(x)) for (let k = x.at + 1; k < records.length && records[k]!.k !== 'start'; k++) if (records[k]!.k === 'submit') voidSubmits.add(k);
+    shutdowns.splice(0, shutdowns.length, ...kept);
+  }
   shutdowns.sort((a, b) => a.ts - b.ts);
   let nextChange = 0, nextShutdown = 0;
   const live: ReplayDecision[] = [];
   const seen = new Set<string>(); // every id the live run sent
-  for (const r of records) {
-    if (r.k !== 'submit' || seen.has(r.id) || lost.has(r.id)) continue; // a command journaled again after a restart is the same decision
+  // A command journaled again after a restart is the same decision, counted where it was first sent, as the last life
+  // to send it decided it: a life that died with it in flight (its state unsaved) may have sized it from an account
+  // that lacked a fill its venue had not reported yet; the next life, reconciled, sent it again under its id.
+  const lastSent = new Map<string, Extract<JournalRecord, { k: 'submit' }>>();
+  for (const [k, r] of records.entries()) if (r.k === 'submit' && !voidSubmits.has(k)) lastSent.set(r.id, r);
+  for (const [k, r] of records.entries()) {
+    if (r.k !== 'submit' || seen.has(r.id) || lost.has(r.id) || voidSubmits.has(k)) continue;
     seen.add(r.id);
-    live.push({ id: r.id, instrument: r.i, side: r.side, type: r.type, quantity: r.q, ...(r.p !== undefined ? { price: r.p } : {}) });
+    const c = lastSent.get(r.id)!;
+    live.push({ id: c.id, instrument: c.i, side: c.side, type: c.type, quantity: c.q, ...(c.p !== undefined ? { price: c.p } : {}) });
   }
   // A fill journaled by a life that crashed before saving its state is booked again by the next life (from the venue's
   // executions, or simulated again in paper mode) under the same execution id: it counts once.
@@ -356,8 +383,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     e.fee += f.fee;
     liveById.set(f.id, e);
   }
-  const prices: ReplayFills = options.fills ?? (paper ? 'model' : 'run');
-  const fillPrices = prices === 'run' ? new Map([...liveById].map(([id, e]) => [id, { price: e.notional / e.q, feePerUnit: e.fee / e.q }])) : undefined;
+  const fillPrices = prices === 'run' ? runFills(records, liveById, passedBy) : undefined;
   // A paper venue carries a cancel out as it is sent (zero latency): no race there.
   const races = paper ? new Map<number, never[]>() : lostCancels(records, barCancels);
   let orders: readonly OrderSnapshot[] = [];
@@ -415,6 +441,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
             venue.processCommands(kernel.now());
             fillFirst(kernel, venue, stop.filledFirst);
           }
+          const before = kernel.orders.size;
           applyShutdown(kernel, stop.action, stop.reason);
           fillFirst(kernel, venue, stop.raced);
           // Its orders reach the venue (accepted, or refused: a reduce-only order a raced fill turned around); unless a
@@ -425,9 +452,12 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
             venue.refuseNonReducing(kernel.now());
           };
           arrive();
-          // What a raced fill opened, no flatten order covers: the run closed it with an order of its own (LiveRunner's
-          // wait for its flatten, Kernel.flattenUncovered); so does the replay.
-          if (stop.raced.length > 0 && stop.action !== 'cancel' && kernel.flattenUncovered(stop.reason).orders.length > 0) arrive();
+          // What no flatten order covers (a raced fill opened it; the venue refused a flatten order, or filled less of
+          // it): a venue run closed it with orders of its own, up to STOP_CLOSING_ROUNDS rounds (LiveRunner's wait for
+          // its flatten, Kernel.flattenUncovered); so does the replay.
+          // Not more than the run sent: its wait may have ended first (its orders still working when it timed out).
+          const rounds = paper ? (stop.raced.length > 0 ? 1 : 0) : STOP_CLOSING_ROUNDS;
+          for (let k = 0; k < rounds && kernel.orders.size - before < stop.sent.length && stop.action !== 'cancel' && kernel.flattenUncovered(stop.reason).orders.length > 0; k++) arrive();
         }
       },
     },
@@ -463,17 +493,65 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     byId.set(f.clientOrderId, e);
   }
   let maxPriceDiff = 0, maxFeeDiff = 0, unmatched = 0;
+  const unmatchedIds: string[] = [];
   for (const [id, a] of liveById) {
     const b = byId.get(id);
     if (b === undefined || Math.abs(a.q - b.q) > 1e-9 * Math.max(1, a.q)) {
       unmatched++;
+      unmatchedIds.push(id);
       continue;
     }
     maxPriceDiff = Math.max(maxPriceDiff, Math.abs(a.notional / a.q - b.notional / b.q));
     maxFeeDiff = Math.max(maxFeeDiff, Math.abs(a.fee - b.fee));
   }
-  for (const id of byId.keys()) if (!liveById.has(id)) unmatched++;
-  return { runId: start.runId, bars: T, warmupBars, undone: { bars: undone.size, orders: lost.size, states: journaledChanges - changes.length }, liveDecisions: live.length, replayDecisions: replay.length, denied: { live: liveDenied.length, replay: replayDenied.length }, instrumentHalts: changes.filter((c) => c.instrument >= 0).length, accountStates: changes.filter((c) => c.instrument < 0).length, shutdowns: shutdowns.length, divergence, fills: { prices, live: liveFills.length, replay: result.fills.length, maxPriceDiff, maxFeeDiff, unmatched } };
+  for (const id of byId.keys()) {
+    if (liveById.has(id)) continue;
+    unmatched++;
+    unmatchedIds.push(id);
+  }
+  return { runId: start.runId, bars: T, warmupBars, undone: { bars: undone.size, orders: lost.size, states: journaledChanges - changes.length }, liveDecisions: live.length, replayDecisions: replay.length, denied: { live: liveDenied.length, replay: replayDenied.length }, instrumentHalts: changes.filter((c) => c.instrument >= 0).length, accountStates: changes.filter((c) => c.instrument < 0).length, shutdowns: shutdowns.length, divergence, fills: { prices, live: liveFills.length, replay: result.fills.length, maxPriceDiff, maxFeeDiff, unmatched, unmatchedIds: unmatchedIds.slice(0, 10) } };
+}
+
+/**
+ * How the replay's venue fills each order at the run's fills (`--fills run`): at the volume-weighted price and the fee
+ * per unit of its journaled fills (`filled`, by id). An order the run's venue ended by itself (a `rejected`, `canceled`
+ * or `expired` event, with no `cancel` record of the run's for it: a reduce-only remainder canceled above the position,
+ * a lost order) fills no more than the run's venue filled, the rest canceled; one it rejected without filling any
+ * (Bybit 110017: a reduce-only order with no position to reduce, which a trade made by hand had closed; an order the
+ * run declared lost) is rejected, at the engine time the run was told. Each fills from the engine time the run booked
+ * its first fill at (`notBefore`: the poll after a bar, a later life's reconciliation; of an execution booked twice, its
+ * earliest booking); one the run sent and never booked a fill of does not fill (the venue held it, or it was canceled).
+ */
+function runFills(records: readonly JournalRecord[], filled: ReadonlyMap<string, { q: number; notional: number; fee: number }>, passed: ReadonlyMap<number, number>): Map<string, FillPrice> {
+  const asked = new Set<string>(), ended = new Map<string, { readonly e: string; readonly t: number }>(), sent = new Set<string>();
+  // Each execution's earliest booking (a life that crashed before saving booked it, then the next life again: one of
+  // them at a time the run kept), at its engine time; in the short life of a stop that passed a crashed life's bars
+  // (`passed`: the start record of such a life → the close of the last bar it passed), not before that close: its
+  // reconciliation booked what it found at the restored state's time, after the decisions of those bars.
+  const booked = new Map<string, { readonly id: string; readonly t: number }>();
+  let after = -Infinity;
+  for (const [k, r] of records.entries()) {
+    if (r.k === 'start') after = passed.get(k) ?? -Infinity;
+    if (r.k === 'submit') sent.add(r.id);
+    else if (r.k === 'cancel') asked.add(r.id);
+    else if (r.k === 'event' && (r.e === 'rejected' || r.e === 'canceled' || r.e === 'expired')) ended.set(r.id, { e: r.e, t: r.t });
+    else if (r.k === 'fill') {
+      const key = r.exec ?? `#${k}`;
+      booked.set(key, { id: r.id, t: Math.min(Math.max(r.t, after), booked.get(key)?.t ?? Infinity) });
+    }
+  }
+  const firstBooked = new Map<string, number>();
+  for (const { id, t } of booked.values()) firstBooked.set(id, Math.min(t, firstBooked.get(id) ?? Infinity));
+  const byVenue = (id: string) => ended.has(id) && !asked.has(id);
+  const out = new Map<string, FillPrice>();
+  for (const [id, e] of filled) out.set(id, { price: e.notional / e.q, feePerUnit: e.fee / e.q, quantity: byVenue(id) ? e.q : Infinity, notBefore: firstBooked.get(id) ?? -Infinity });
+  for (const id of sent) {
+    if (filled.has(id)) continue;
+    // Never filled by the run's venue: refused (rejected by the venue, not canceled on request), or held unfilled.
+    const end = ended.get(id);
+    out.set(id, end?.e === 'rejected' && !asked.has(id) ? { price: NaN, feePerUnit: 0, quantity: 0, notBefore: end.t } : { price: NaN, feePerUnit: 0, quantity: Infinity, notBefore: Infinity });
+  }
+  return out;
 }
 
 /** Fills the working orders `ids` at the marks before the commands in flight reach the venue. */
@@ -535,19 +613,34 @@ function filledBetween(records: readonly JournalRecord[], from: number, to: numb
   return ids;
 }
 
+/** The orders the stop at `records[at]` sent (its flatten's and its closing rounds'): submit records up to the next live bar, start or stop. */
+function sentByStop(records: readonly JournalRecord[], at: number): string[] {
+  const ids = new Set<string>();
+  for (let k = at + 1; k < records.length; k++) {
+    const r = records[k]!;
+    if ((r.k === 'bar' && r.warmup === undefined) || r.k === 'start' || (r.k === 'event' && r.e === 'shutdown')) break;
+    if (r.k === 'submit') ids.add(r.id);
+  }
+  return [...ids];
+}
+
 /**
  * The orders a venue filled before the cancel of the stop at `records[at]` reached them: refused cancels
  * (`cancel-rejected`) after the stop, up to the next live bar or stop, of orders with a fill after the stop.
+ * `silentCancels` (at the run's fills): also the stop's cancels nobody answered, neither refused nor `canceled` (its
+ * life died with them on the way; the venue had filled the order, as the next life's reconciliation found).
  */
-function racedAfter(records: readonly JournalRecord[], at: number): string[] {
-  const refused: string[] = [];
-  const filled = new Set<string>();
+function racedAfter(records: readonly JournalRecord[], at: number, silentCancels: boolean): string[] {
+  const refused: string[] = [], unanswered: string[] = [];
+  const filled = new Set<string>(), canceled = new Set<string>();
   let open = true;
   for (let k = at + 1; k < records.length; k++) {
     const r = records[k]!;
     if ((r.k === 'bar' && r.warmup === undefined) || (r.k === 'event' && r.e === 'shutdown')) open = false;
     if (open && r.k === 'event' && r.e === 'cancel-rejected' && !refused.includes(r.id)) refused.push(r.id);
+    if (open && silentCancels && r.k === 'cancel' && !unanswered.includes(r.id)) unanswered.push(r.id);
     if (r.k === 'fill') filled.add(r.id);
+    if (r.k === 'event' && r.e === 'canceled') canceled.add(r.id);
   }
-  return refused.filter((id) => filled.has(id));
+  return [...refused, ...unanswered.filter((id) => !refused.includes(id) && !canceled.has(id))].filter((id) => filled.has(id));
 }

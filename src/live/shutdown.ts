@@ -31,6 +31,12 @@ export function isShutdownAction(id: string): id is ShutdownAction {
 }
 
 /**
+ * Rounds of closing orders a venue run's stop sends, after its flatten, for positions no working order covers (a fill
+ * its cancels came too late for; a flatten order the venue refused or filled less of): LiveRunner's wait, and tm replay.
+ */
+export const STOP_CLOSING_ROUNDS = 3;
+
+/**
  * Applies a stop's action to the kernel at its clock's time: the live runner at its stop, and `tm replay` at the
  * same point of the run (after the last bar the stopped life processed), so that both send the same orders.
  */

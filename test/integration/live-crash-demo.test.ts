@@ -4,7 +4,8 @@
  * latency faults) so kills also land between a submit and its acknowledgement — and restarted each time while the
  * venue's clock and price feed keep moving. Checked at the end, against the venue's own books:
  * 0 duplicate orderLinkIds, 0 lost fills (every execution of the run is booked in the final state, once), the runner's final
- * positions == the venue's, and the runner's wallet (equity − unrealised PnL) == the venue's wallet balance.
+ * positions == the venue's, and the runner's wallet (equity − unrealised PnL) == the venue's wallet balance; and
+ * `tm replay` of the whole journal, at the run's fills, makes the run's decisions and denials and matches every fill.
  * The 2nd life ends instead by `tm live kill`, the 4th by `tm live stop --flatten`, the 6th and about a quarter of the
  * others by either (the next life after a kill with `--unhalt` or not): after each, nothing works at the venue but the
  * flatten (a flatten the venue fills only after the run ended: `tm live stop`/`kill` exits 1 naming it). The 6th and
@@ -32,6 +33,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/core/random.js';
 import { timeframeMs } from '../../src/core/time.js';
 import { readJournal } from '../../src/live/journal.js';
+import { replayJournal } from '../../src/live/replay.js';
+import { STRATEGIES } from '../../src/strategies/index.js';
 import { tradeByHand } from '../support/bybit-v5-venue.js';
 import { FrameVenue, readLiveStatus, sharedFrame, spawnDemoLive, spawnTmWithKeys } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
@@ -293,6 +296,13 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     const inFlightKills = countInFlightKills(records);
     console.log(`demo crash test: ${RUNS} lives (${stops.length} ended by tm live ${stops.join(', ') || '-'}, ${stopsKilled} killed while applying one (${knownApplied} of those saved it first), ${nowStops} applied with --now after a kill -9 (${nowAfterCrashedBar} after a bar the dead life decided but did not save), ${stopsLeftOver} ended with their flatten not filled yet, the others by kill -9; ${starts - 1} after the runner had started; ${handOrders} trades by hand, ${mismatchHalts} position-mismatch halts, ${outages} outages (breaker opened ${breakerOpened}, closed ${breakerClosed}), ${inFlightKills} with an order submitted and not yet acknowledged), ${ids.length} venue orders, ${venueExecs.length} executions, venue faults ${JSON.stringify(fv.venue.faultCounts())}`);
     expect(venueExecs.length).toBeGreaterThan(2);
+    // tm replay of the whole journal (at the run's fills: the venue's prices, quantities, refusals and times) makes the
+    // run's decisions and denials, and fills what the run filled.
+    const report = replayJournal(join(runDir, 'journal.jsonl'), STRATEGIES);
+    console.log(`demo crash replay: ${report.liveDecisions} decisions, ${report.denied.live} denied, ${report.fills.live} fills; ${report.shutdowns} stops, ${report.instrumentHalts} instrument halts and releases, ${report.accountStates} account changes by hand applied`);
+    expect(report.divergence).toBeUndefined();
+    expect(report.denied.replay).toBe(report.denied.live);
+    expect(report.fills).toMatchObject({ unmatched: 0, maxPriceDiff: 0 });
   }, 90_000 + RUNS * 12_000);
 });
 

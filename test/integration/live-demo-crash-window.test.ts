@@ -332,7 +332,7 @@ describe('demo run: a life killed after sending an order but before saving its s
     expect(o.runner.status(0, 0, false).halted.map((h) => h.instrument)).toEqual([setup.instruments[eth]!.id]);
   }, 120_000);
 
-  it('(e) X lost in flight, and ETHUSDT halted at B\'s start by a trade made by hand: B takes X over unsent from its journal, sends nothing, finds by its in-flight queries that the venue never had X and declares it lost; the halt stays, tm replay reports where the run left the backtest', async () => {
+  it('(e) X lost in flight, and ETHUSDT halted at B\'s start by a trade made by hand: B takes X over unsent from its journal, sends nothing, finds by its in-flight queries that the venue never had X and declares it lost; the halt stays, tm replay agrees at the run\'s fills and reports where the run left the backtest at the models\'', async () => {
     // Between the lives somebody buys ETHUSDT by hand on the account (not an order of this run: reconciliation books
     // none of it), so B's restored position differs from the venue's and ETHUSDT is halted. X (on ETHUSDT) was lost
     // with A: reconciliation cannot adopt it (the venue never had it), and the halt keeps it from being sent again as in
@@ -393,11 +393,17 @@ describe('demo run: a life killed after sending an order but before saving its s
     frame.symbols.forEach((s, i) => expect(o.runner.kernel.position(i) + (s === BY_HAND.symbol ? BY_HAND.qty : 0)).toBeCloseTo(o.venue.position(s), 9));
     expect(o.runner.kernel.risk.isInstrumentHalted(eth)).toBe(true);
     expect(o.runner.status(0, 0, false).halted.map((h) => h.instrument)).toEqual([ethId]);
-    // tm replay: its backtest fills X at the open after bar T (a backtest loses no order), so its strategy holds the
-    // direction and decides nothing more in the window. The decisions sent are the same (X among them); the first
-    // difference is B's first denial after the loss, and X's fill is the one fill the run does not have. The report is
-    // right to diverge: the run left the backtest's path where the venue lost X.
-    const report = replayJournal(`${o.dir}/journal.jsonl`, STRATEGIES);
+    // tm replay at the models' prices: its backtest fills X at the open after bar T (a backtest loses no order), so its
+    // strategy holds the direction and decides nothing more in the window. The decisions sent are the same (X among
+    // them); the first difference is B's first denial after the loss, and X's fill is the one fill the run does not
+    // have: the run left the backtest's path where the venue lost X.
+    const report = replayJournal(`${o.dir}/journal.jsonl`, STRATEGIES, { fills: 'model' });
+    // At the run's fills (the default), X is held as the run held it and refused when the run declared it lost: the
+    // replay agrees with the run.
+    const atRun = replayJournal(`${o.dir}/journal.jsonl`, STRATEGIES);
+    expect(atRun.divergence).toBeUndefined();
+    expect(atRun.denied).toEqual({ live: b.denied.length, replay: b.denied.length });
+    expect(atRun.fills).toMatchObject({ unmatched: 0, maxPriceDiff: 0 });
     expect(report.liveDecisions).toBe(report.replayDecisions);
     expect(report.divergence).toEqual({ index: -1, live: { id: b.denied[0], instrument: -1, side: 'denied', type: 'denied', quantity: 0 }, replay: undefined });
     expect(report.denied).toEqual({ live: b.denied.length, replay: 0 });

@@ -10,7 +10,7 @@ import { runBacktest } from '../../src/backtest/run-backtest.js';
 import { timeframeMs } from '../../src/core/time.js';
 import { LiveBarFeed } from '../../src/live/bar-feed.js';
 import { VirtualTime } from '../../src/live/live-clock.js';
-import { LiveRunner } from '../../src/live/live-runner.js';
+import { LiveRunner, type LiveRunSummary } from '../../src/live/live-runner.js';
 import { liveSetup } from '../../src/live/live-setup.js';
 import { replayJournal } from '../../src/live/replay.js';
 import { STRATEGIES } from '../../src/strategies/index.js';
@@ -27,6 +27,26 @@ const frame = sharedFrame('2024-01-01T00:00:00Z', WARMUP + LIVE + 1);
 const tf = timeframeMs('4h');
 const startTs = frame.ts[WARMUP]!;
 
+/** A demo run of CONFIG for `bars` live bars against `venue` (real ccxt through BybitExecutionClient), in a fresh folder. */
+async function runDemo(venue: BybitV5Venue, pacer: VenueDrivingTime, runId: string, bars: number): Promise<{ runner: LiveRunner; summary: LiveRunSummary; dir: string }> {
+  const setup = liveSetup(CONFIG, STRATEGIES);
+  const dir = tempDir(`tm-live-${runId}-`);
+  const client = new BybitExecutionClient({ apiUrl: venue.url, rateLimitMs: 0, timeoutMs: 5_000 }, { instruments: setup.instruments, keys: { apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET }, clock: { now: () => pacer.current() }, env: {} });
+  const market = new BybitMarketDataClient({ apiUrl: venue.url, rateLimitMs: 1 });
+  try {
+    await client.prepare();
+    const feed = new LiveBarFeed(market, frame.symbols, '4h', tf, pacer, { graceMs: 1_000, retryMs: 1_000, pageSize: 1000 });
+    const runner = new LiveRunner(
+      { runId, mode: 'demo', instruments: setup.instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir, startTs, maxBars: bars, warmupBars: WARMUP, config: CONFIG },
+      { feed, pacer, strategy: setup.strategy, venue: client },
+    );
+    return { runner, summary: await runner.run(), dir };
+  } finally {
+    await client.close();
+    await market.close();
+  }
+}
+
 describe('live runner (demo mode, local Bybit v5 venue) vs backtester', () => {
   let venue: BybitV5Venue;
   let pacer: VenueDrivingTime;
@@ -41,56 +61,42 @@ describe('live runner (demo mode, local Bybit v5 venue) vs backtester', () => {
   it('makes the backtest’s decisions and orders; fills equal within the fee model; the journal replays without divergence', async () => {
     const setup = liveSetup(CONFIG, STRATEGIES);
     const backtest = runBacktest(backtestSpec(frame, setup.instruments, { warmupBars: WARMUP, runId: 'dem1', slippage: setup.slippage, fees: setup.fees, initialCash: 100_000 }), setup.strategy);
-    const dir = tempDir('tm-live-demo-');
-    const client = new BybitExecutionClient({ apiUrl: venue.url, rateLimitMs: 0, timeoutMs: 5_000 }, { instruments: setup.instruments, keys: { apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET }, clock: { now: () => pacer.current() }, env: {} });
-    const market = new BybitMarketDataClient({ apiUrl: venue.url, rateLimitMs: 1 });
-    try {
-      await client.prepare();
-      const feed = new LiveBarFeed(market, frame.symbols, '4h', tf, pacer, { graceMs: 1_000, retryMs: 1_000, pageSize: 1000 });
-      const runner = new LiveRunner(
-        { runId: 'dem1', mode: 'demo', instruments: setup.instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir, startTs, maxBars: LIVE, warmupBars: WARMUP, config: CONFIG },
-        { feed, pacer, strategy: liveSetup(CONFIG, STRATEGIES).strategy, venue: client },
-      );
-      const summary = await runner.run();
-      expect(summary.liveBars).toBe(LIVE);
-      expect(summary.differences).toEqual([]);
-      // The backtest's last bar's orders fill at a next open the live run has not reached: compare up to it.
-      const until = frame.ts[WARMUP + LIVE - 1]! + tf;
-      const bt = backtest.fills.filter((f) => f.ts < until);
-      const live = runner.kernel.fills;
-      expect(bt.length).toBeGreaterThan(10);
-      // Quantities: the venue reports its decimal strings (1.89), the engine's lot flooring can carry float noise (1.8900000000000001).
-      const lots = (q: number) => Math.round(q * 1e8) / 1e8;
-      expect(live.map((f) => [f.clientOrderId, f.side, lots(f.quantity)])).toEqual(bt.map((f) => [f.clientOrderId, f.side, lots(f.quantity)]));
-      // Prices: the venue fills on its tick grid, the backtest's slipped price is not rounded: at most half a tick apart;
-      // fees follow (taker fee × quantity × that difference).
-      let maxTicks = 0;
-      for (let k = 0; k < bt.length; k++) {
-        const x = setup.instruments[live[k]!.instrument]!;
-        const ticks = Math.abs(live[k]!.price - bt[k]!.price) / x.tickSize;
-        maxTicks = Math.max(maxTicks, ticks);
-        expect(ticks).toBeLessThanOrEqual(0.5 + 1e-9);
-        expect(Math.abs(live[k]!.fee - bt[k]!.fee)).toBeLessThanOrEqual(x.takerFee * bt[k]!.quantity * x.tickSize + 1e-9);
-      }
-      console.log(`demo parity: ${live.length} fills, identical ids/sides/quantities, largest price difference ${maxTicks.toFixed(3)} ticks`);
-      // The venue's books agree with the runner's.
-      frame.symbols.forEach((s, i) => expect(venue.position(s)).toBeCloseTo(runner.kernel.position(i), 9));
-      const orderLinkIds = venue.orders().map((o) => String(o['orderLinkId']));
-      expect(new Set(orderLinkIds).size).toBe(orderLinkIds.length);
-      // The venue fills as the models say, to half a tick: the replay agrees at the models' prices as at the run's.
-      const report = replayJournal(`${dir}/journal.jsonl`, STRATEGIES, { fills: 'model' });
-      expect(report.divergence).toBeUndefined();
-      expect(report.fills.unmatched).toBe(0);
-      expect(report.fills.maxPriceDiff).toBeLessThanOrEqual(Math.max(...setup.instruments.map((x) => x.tickSize)) / 2 + 1e-9);
-      const atRun = replayJournal(`${dir}/journal.jsonl`, STRATEGIES);
-      expect(atRun.fills.prices).toBe('run');
-      expect(atRun.divergence).toBeUndefined();
-      expect(atRun.fills.unmatched).toBe(0);
-      expect(atRun.fills.maxPriceDiff).toBeLessThan(1e-9);
-    } finally {
-      await client.close();
-      await market.close();
+    const { runner, summary, dir } = await runDemo(venue, pacer, 'dem1', LIVE);
+    expect(summary.liveBars).toBe(LIVE);
+    expect(summary.differences).toEqual([]);
+    // The backtest's last bar's orders fill at a next open the live run has not reached: compare up to it.
+    const until = frame.ts[WARMUP + LIVE - 1]! + tf;
+    const bt = backtest.fills.filter((f) => f.ts < until);
+    const live = runner.kernel.fills;
+    expect(bt.length).toBeGreaterThan(10);
+    // Quantities: the venue reports its decimal strings (1.89), the engine's lot flooring can carry float noise (1.8900000000000001).
+    const lots = (q: number) => Math.round(q * 1e8) / 1e8;
+    expect(live.map((f) => [f.clientOrderId, f.side, lots(f.quantity)])).toEqual(bt.map((f) => [f.clientOrderId, f.side, lots(f.quantity)]));
+    // Prices: the venue fills on its tick grid, the backtest's slipped price is not rounded: at most half a tick apart;
+    // fees follow (taker fee × quantity × that difference).
+    let maxTicks = 0;
+    for (let k = 0; k < bt.length; k++) {
+      const x = setup.instruments[live[k]!.instrument]!;
+      const ticks = Math.abs(live[k]!.price - bt[k]!.price) / x.tickSize;
+      maxTicks = Math.max(maxTicks, ticks);
+      expect(ticks).toBeLessThanOrEqual(0.5 + 1e-9);
+      expect(Math.abs(live[k]!.fee - bt[k]!.fee)).toBeLessThanOrEqual(x.takerFee * bt[k]!.quantity * x.tickSize + 1e-9);
     }
+    console.log(`demo parity: ${live.length} fills, identical ids/sides/quantities, largest price difference ${maxTicks.toFixed(3)} ticks`);
+    // The venue's books agree with the runner's.
+    frame.symbols.forEach((s, i) => expect(venue.position(s)).toBeCloseTo(runner.kernel.position(i), 9));
+    const orderLinkIds = venue.orders().map((o) => String(o['orderLinkId']));
+    expect(new Set(orderLinkIds).size).toBe(orderLinkIds.length);
+    // The venue fills as the models say, to half a tick: the replay agrees at the models' prices as at the run's.
+    const report = replayJournal(`${dir}/journal.jsonl`, STRATEGIES, { fills: 'model' });
+    expect(report.divergence).toBeUndefined();
+    expect(report.fills.unmatched).toBe(0);
+    expect(report.fills.maxPriceDiff).toBeLessThanOrEqual(Math.max(...setup.instruments.map((x) => x.tickSize)) / 2 + 1e-9);
+    const atRun = replayJournal(`${dir}/journal.jsonl`, STRATEGIES);
+    expect(atRun.fills.prices).toBe('run');
+    expect(atRun.divergence).toBeUndefined();
+    expect(atRun.fills.unmatched).toBe(0);
+    expect(atRun.fills.maxPriceDiff).toBeLessThan(1e-9);
   }, 120_000);
 });
 
@@ -101,18 +107,9 @@ describe('tm replay of a demo run whose venue fills away from the fill model', (
     // The venue slips 30 bp where the experiment's model says 2: every fill's price, and so equity, differ from the models'.
     const slippy = await BybitV5Venue.start({ server: { klines: serverKlines(frame) }, now: () => time.current(), slippageBps: 30, initialPrice: 1 });
     const paced = new VenueDrivingTime(time, frame, (k) => frame.symbols.forEach((s, i) => slippy.bar({ open: frame.open[i]![k]!, high: frame.high[i]![k]!, low: frame.low[i]![k]!, close: frame.close[i]![k]!, volume: frame.volume[i]![k]! }, s)));
-    const setup = liveSetup(CONFIG, STRATEGIES);
-    const dir = tempDir('tm-live-demo-slip-');
-    const client = new BybitExecutionClient({ apiUrl: slippy.url, rateLimitMs: 0, timeoutMs: 5_000 }, { instruments: setup.instruments, keys: { apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET }, clock: { now: () => paced.current() }, env: {} });
-    const market = new BybitMarketDataClient({ apiUrl: slippy.url, rateLimitMs: 1 });
     try {
-      await client.prepare();
-      const feed = new LiveBarFeed(market, frame.symbols, '4h', tf, paced, { graceMs: 1_000, retryMs: 1_000, pageSize: 1000 });
-      const runner = new LiveRunner(
-        { runId: 'dslip', mode: 'demo', instruments: setup.instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir, startTs, maxBars: bars, warmupBars: WARMUP, config: CONFIG },
-        { feed, pacer: paced, strategy: liveSetup(CONFIG, STRATEGIES).strategy, venue: client },
-      );
-      expect((await runner.run()).liveBars).toBe(bars);
+      const { runner, summary, dir } = await runDemo(slippy, paced, 'dslip', bars);
+      expect(summary.liveBars).toBe(bars);
       const live = runner.kernel.fills;
       expect(live.length).toBeGreaterThan(6);
       const journal = `${dir}/journal.jsonl`;
@@ -131,8 +128,6 @@ describe('tm replay of a demo run whose venue fills away from the fill model', (
       expect(report.fills.maxPriceDiff).toBeLessThan(1e-6);
       expect(report.fills.maxFeeDiff).toBeLessThan(1e-6);
     } finally {
-      await client.close();
-      await market.close();
       await slippy.close();
     }
   }, 120_000);
