@@ -50,6 +50,11 @@ describe('nightly workflow', () => {
     // would start with an ALERT and the crash test fails (run locally with no service: it does).
     expect(job!.env?.['REDIS_URL']).toBe('none');
     expect(job!.steps.some((s) => s.run?.includes('services.sh'))).toBe(false);
+    // A demo campaign tm replay disagreed with keeps its journal in TM_CRASH_KEEP, uploaded when the job fails.
+    const keep = String(job!.env?.['TM_CRASH_KEEP']);
+    expect(keep).toMatch(/\/crash-journals$/);
+    const upload = job!.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'));
+    expect(upload).toMatchObject({ if: 'failure()', with: { path: 'crash-journals/**' } });
   });
 
   it('uploads experiments/results as an artifact even when the backtests fail', () => {
