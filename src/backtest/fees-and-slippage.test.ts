@@ -275,3 +275,16 @@ describe('fillPrices: how much, whether and from when the run’s venue filled a
     expect(order.status).toBe('ACCEPTED');
   });
 });
+
+describe('fillPrices: a limit order the run’s venue filled', () => {
+  it('fills from notBefore at the run’s price even where the bar path never reaches its limit (the venue said it filled)', () => {
+    // A buy limit at 99 placed at b0's close: no later low reaches 99 (b1 101, b2 104, b3 104), so the models never
+    // fill it; the run's venue filled it at 99, booked at b1's close (08:00): it fills in b2's path, at 99, as maker.
+    const id = testOrderId('2024-01-01T04:00:00.000Z');
+    const strategy = scriptStrategy({ 0: (ctx) => ctx.submitOrder({ instrument: 0, side: 'buy', type: 'limit', price: 99, quantity: 1 }) });
+    const model = runBacktest(backtestSpec(FOUR_BARS, [X]), strategy);
+    expect(model.fills).toEqual([]);
+    const run = runBacktest(backtestSpec(FOUR_BARS, [X], { fillPrices: new Map([[id, { price: 99, feePerUnit: 0.02, quantity: Infinity, notBefore: at('2024-01-01T08:00:00Z') }]]) }), strategy);
+    expect(run.fills.map((f) => [f.ts, f.price, f.quantity, f.fee, f.liquidity])).toEqual([[at('2024-01-01T08:00:00Z'), 99, 1, 0.02, 'maker']]);
+  });
+});

@@ -325,7 +325,8 @@ export class SimulatedExecutionClient implements ExecutionClient {
     for (let k = 0; k < list.length; k++) {
       const w = list[k]!;
       const o = w.order;
-      if (o.type === 'market' || w.takerOnArrival || w.firstChance) anywhere = 1;
+      // An order of fillPrices fills at the run's price whatever the path: every price may act on it.
+      if (o.type === 'market' || w.takerOnArrival || w.firstChance || (this.fillPrices !== undefined && this.fillPrices.has(o.clientOrderId))) anywhere = 1;
       else if (o.side === 'buy') buy = Math.max(buy, o.price);
       else sell = Math.min(sell, o.price);
     }
@@ -702,7 +703,12 @@ export class SimulatedExecutionClient implements ExecutionClient {
       }
       let fillAt = NaN;
       let liquidity: Liquidity = 'taker';
-      if (o.type === 'market') {
+      if (run !== undefined && run.price === run.price) {
+        // The run's venue filled it (by now, see notBefore): at any price, whatever the models' trigger says of it.
+        fillAt = run.price;
+        if (o.type === 'limit' && !w.takerOnArrival) liquidity = 'maker';
+        w.takerOnArrival = false;
+      } else if (o.type === 'market') {
         fillAt = this.models.slippage.fillPrice(o.side, price, w.leaves, volume);
       } else if (w.takerOnArrival) {
         w.takerOnArrival = false;
