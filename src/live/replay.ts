@@ -334,37 +334,48 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   changes.splice(0, journaledChanges, ...changes.filter((c) => !notSaved.some(([from, until]) => c.offset >= from && c.offset < until)));
   // Stable: changes of one bar time keep their journal order.
   changes.sort((a, b) => a.ts - b.ts);
-  // A venue run's stop journaled by a life that died before saving it, whose orders never reached the venue: the next
-  // life restored the state before it, adopted none of them, and applied the request again (it stays saved until a
-  // state saying it was applied is), sending each under the same id again. It did not happen. (One whose orders reached
-  // the venue did: the next life adopted them, and its own stop cancels what still works and closes what is left.)
-  /** Indices of the submit records of the stops left out below. */
+  // A venue run's stop journaled by a life that died before saving it: the next life restored the state before it and
+  // applied the request again (it stays saved until a state saying it was applied is). Of the dead stop's orders, those
+  // that never reached the venue it sent again under the same ids; those that had filled there it adopted, filled, and
+  // its stop found nothing to close for them. Then the dead stop did not happen: the next one's orders are the run's,
+  // each counted where it was first sent. It did when the next life adopted one still working: its stop canceled it
+  // and closed the position with an order of its own.
+  /** Indices of the submit records of the stops left out below that the next life sent again. */
   const voidSubmits = new Set<number>();
   if (!paper) {
-    const resent = (x: (typeof shutdowns)[number]): boolean => {
+    const void_ = (x: (typeof shutdowns)[number]): boolean => {
+      if (x.sent.length === 0 || !notSaved.some(([from, until]) => x.offset >= from && x.offset < until)) return false;
       const next = records.findIndex((r, k) => k > x.at && r.k === 'start');
-      return next >= 0 && x.sent.length > 0 && x.sent.every((id) => records.some((r, k) => k > next && r.k === 'submit' && r.id === id));
+      return next >= 0 && !records.some((r, k) => k > next && r.k === 'cancel' && x.sent.includes(r.id));
     };
-    const kept = shutdowns.filter((x) => !(notSaved.some(([from, until]) => x.offset >= from && x.offset < until) && resent(x)));
-    // Its orders count where the next life sent them (their order among the run's decisions is that life's).
-    for (const x of shutdowns) if (!kept.includes(x)) for (let k = x.at + 1; k < records.length && records[k]!.k !== 'start'; k++) if (records[k]!.k === 'submit') voidSubmits.add(k);
+    const kept = shutdowns.filter((x) => !void_(x));
+    for (const x of shutdowns) {
+      if (kept.includes(x)) continue;
+      const next = records.findIndex((r, k) => k > x.at && r.k === 'start');
+      const resent = new Set(records.flatMap((r, k) => (k > next && r.k === 'submit' ? [r.id] : [])));
+      for (let k = x.at + 1; k < next; k++) {
+        const r = records[k]!;
+        if (r.k === 'submit' && resent.has(r.id)) voidSubmits.add(k);
+      }
+    }
     shutdowns.splice(0, shutdowns.length, ...kept);
   }
   shutdowns.sort((a, b) => a.ts - b.ts);
   let nextChange = 0, nextShutdown = 0;
-  const live: ReplayDecision[] = [];
   const seen = new Set<string>(); // every id the live run sent
-  // A command journaled again after a restart is the same decision, counted where it was first sent, as the last life
-  // to send it decided it: a life that died with it in flight (its state unsaved) may have sized it from an account
-  // that lacked a fill its venue had not reported yet; the next life, reconciled, sent it again under its id.
+  // A command journaled again after a restart is the same decision, as the last life to send it decided it: a life that
+  // died with it in flight (its state unsaved) may have sized it from an account that lacked a fill its venue had not
+  // reported yet; the next life, reconciled, sent it again under its id.
   const lastSent = new Map<string, Extract<JournalRecord, { k: 'submit' }>>();
   for (const [k, r] of records.entries()) if (r.k === 'submit' && !voidSubmits.has(k)) lastSent.set(r.id, r);
+  const liveSent: (ReplayDecision & { readonly t: number })[] = [];
   for (const [k, r] of records.entries()) {
     if (r.k !== 'submit' || seen.has(r.id) || lost.has(r.id) || voidSubmits.has(k)) continue;
     seen.add(r.id);
     const c = lastSent.get(r.id)!;
-    live.push({ id: c.id, instrument: c.i, side: c.side, type: c.type, quantity: c.q, ...(c.p !== undefined ? { price: c.p } : {}) });
+    liveSent.push({ t: c.t, id: c.id, instrument: c.i, side: c.side, type: c.type, quantity: c.q, ...(c.p !== undefined ? { price: c.p } : {}) });
   }
+  const live: ReplayDecision[] = inDecisionOrder(liveSent).map(({ t: _, ...d }) => d);
   // A fill journaled by a life that crashed before saving its state is booked again by the next life (from the venue's
   // executions, or simulated again in paper mode) under the same execution id: it counts once.
   const seenExecutions = new Set<string>();
@@ -375,12 +386,14 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     seenExecutions.add(r.exec);
     return true;
   });
-  const liveById = new Map<string, { q: number; notional: number; fee: number }>();
+  /** Per order: its fills' total quantity, notional and fee, and their price when they all had one (else NaN). */
+  const liveById = new Map<string, { q: number; notional: number; fee: number; price: number }>();
   for (const f of liveFills) {
-    const e = liveById.get(f.id) ?? { q: 0, notional: 0, fee: 0 };
+    const e = liveById.get(f.id) ?? { q: 0, notional: 0, fee: 0, price: f.p };
     e.q += f.q;
     e.notional += f.q * f.p;
     e.fee += f.fee;
+    if (e.price !== f.p) e.price = NaN;
     liveById.set(f.id, e);
   }
   const fillPrices = prices === 'run' ? runFills(records, liveById, passedBy) : undefined;
@@ -465,10 +478,10 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
 
   // Orders the pre-trade risk denied never left the engine: compared apart (journal `denied` events), by id.
   const isDenied = (o: OrderSnapshot) => o.status === 'REJECTED' && (o.reason ?? '').startsWith('risk:');
-  const replayDenied = orders.filter(isDenied).map((o) => o.clientOrderId);
+  const replayDenied = inDecisionOrder(orders.filter(isDenied).map((o) => ({ t: o.tsInit, id: o.clientOrderId }))).map((d) => d.id);
   // Not those a next life decided anew (above).
-  const liveDenied = [...deniedAt.keys()].filter((id) => !undoneDenials.has(id));
-  const replay: ReplayDecision[] = orders.filter((o) => !isDenied(o)).map((o) => ({ id: o.clientOrderId, instrument: o.instrument, side: o.side, type: o.type, quantity: o.quantity, ...(o.type === 'limit' ? { price: o.price } : {}) }));
+  const liveDenied = inDecisionOrder([...deniedAt].filter(([id]) => !undoneDenials.has(id)).map(([id, t]) => ({ t, id }))).map((d) => d.id);
+  const replay: ReplayDecision[] = inDecisionOrder(orders.filter((o) => !isDenied(o)).map((o) => ({ t: o.tsInit, id: o.clientOrderId, instrument: o.instrument, side: o.side, type: o.type, quantity: o.quantity, ...(o.type === 'limit' ? { price: o.price } : {}) }))).map(({ t: _, ...d }) => d);
   let divergence: ReplayDivergence | undefined;
   for (let k = 0; k < Math.max(live.length, replay.length); k++) {
     const a = live[k], b = replay[k];
@@ -522,7 +535,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
  * its first fill at (`notBefore`: the poll after a bar, a later life's reconciliation; of an execution booked twice, its
  * earliest booking); one the run sent and never booked a fill of does not fill (the venue held it, or it was canceled).
  */
-function runFills(records: readonly JournalRecord[], filled: ReadonlyMap<string, { q: number; notional: number; fee: number }>, passed: ReadonlyMap<number, number>): Map<string, FillPrice> {
+function runFills(records: readonly JournalRecord[], filled: ReadonlyMap<string, { q: number; notional: number; fee: number; price: number }>, passed: ReadonlyMap<number, number>): Map<string, FillPrice> {
   const asked = new Set<string>(), ended = new Map<string, { readonly e: string; readonly t: number }>(), sent = new Set<string>();
   // Each execution's earliest booking (a life that crashed before saving booked it, then the next life again: one of
   // them at a time the run kept), at its engine time; in the short life of a stop that passed a crashed life's bars
@@ -544,7 +557,8 @@ function runFills(records: readonly JournalRecord[], filled: ReadonlyMap<string,
   for (const { id, t } of booked.values()) firstBooked.set(id, Math.min(t, firstBooked.get(id) ?? Infinity));
   const byVenue = (id: string) => ended.has(id) && !asked.has(id);
   const out = new Map<string, FillPrice>();
-  for (const [id, e] of filled) out.set(id, { price: e.notional / e.q, feePerUnit: e.fee / e.q, quantity: byVenue(id) ? e.q : Infinity, notBefore: firstBooked.get(id) ?? -Infinity });
+  // One price (most orders): that price itself, not notional / quantity, which can be an ulp off it.
+  for (const [id, e] of filled) out.set(id, { price: e.price === e.price ? e.price : e.notional / e.q, feePerUnit: e.fee / e.q, quantity: byVenue(id) ? e.q : Infinity, notBefore: firstBooked.get(id) ?? -Infinity });
   for (const id of sent) {
     if (filled.has(id)) continue;
     // Never filled by the run's venue: refused (rejected by the venue, not canceled on request), or held unfilled.
@@ -552,6 +566,15 @@ function runFills(records: readonly JournalRecord[], filled: ReadonlyMap<string,
     out.set(id, end?.e === 'rejected' && !asked.has(id) ? { price: NaN, feePerUnit: 0, quantity: 0, notBefore: end.t } : { price: NaN, feePerUnit: 0, quantity: Infinity, notBefore: Infinity });
   }
   return out;
+}
+
+/**
+ * `decisions` by decision time, then id (stable): the order both sides are compared in. Within one bar's close a run's
+ * journal can list decisions out of instrument order: one journaled by a life that died, another by the next life that
+ * decided the bar again after a fill it had not known of (the first kept where it was first journaled).
+ */
+function inDecisionOrder<T extends { readonly t: number; readonly id: string }>(decisions: readonly T[]): T[] {
+  return [...decisions].sort((a, b) => a.t - b.t || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /** Fills the working orders `ids` at the marks before the commands in flight reach the venue. */

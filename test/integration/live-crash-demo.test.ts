@@ -311,7 +311,8 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     console.log(`demo crash replay: ${report.liveDecisions} decisions, ${report.denied.live} denied, ${report.fills.live} fills; ${report.shutdowns} stops, ${report.instrumentHalts} instrument halts and releases, ${report.accountStates} account changes by hand applied`);
     expect(report.divergence).toBeUndefined();
     expect(report.denied.replay).toBe(report.denied.live);
-    expect(report.fills).toMatchObject({ unmatched: 0, maxPriceDiff: 0 });
+    expect(report.fills.unmatched).toBe(0);
+    expect(report.fills.maxPriceDiff).toBeLessThan(1e-9); // the run's prices (an ulp from quantities the venue rounded)
   }, 90_000 + RUNS * 12_000);
 });
 
