@@ -744,7 +744,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
         else k++;
         continue;
       }
-      if (this.fill(i, w, quantity, fillAt, liquidity, ts)) {
+      if (this.fill(i, w, quantity, fillAt, liquidity, ts, run)) {
         if (budget !== Infinity) this.available[i] = budget - quantity;
         if (w.leaves <= QUANTITY_EPSILON * o.quantity) {
           removeAt(list, k);
@@ -754,7 +754,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
           this.close(list, k, `IOC remainder ${w.leaves} canceled after its first price`, ts);
           continue;
         }
-        if (this.fillPrices !== undefined && w.filled >= (this.fillPrices.get(o.clientOrderId)?.quantity ?? Infinity) - QUANTITY_EPSILON * o.quantity) {
+        if (run !== undefined && w.filled >= run.quantity - QUANTITY_EPSILON * o.quantity) {
           this.close(list, k, `remainder ${w.leaves} canceled: the run’s venue filled ${w.filled} of it (fillPrices)`, ts);
           continue;
         }
@@ -777,14 +777,12 @@ export class SimulatedExecutionClient implements ExecutionClient {
   }
 
   /**
-   * Fills up to `wanted` of `w` at `modelPrice` (at its {@link SimulatedExecutionConfig.fillPrices} entry when it has
-   * one), after the venue's checks. Returns false when the order left the book instead (rejected; or, once partly
+   * Fills up to `wanted` of `w` at `price` (`run`: its {@link SimulatedExecutionConfig.fillPrices} entry, whose price
+   * `match` passed, and whose fee and quantity apply), after the venue's checks. Returns false when the order left the book instead (rejected; or, once partly
    * filled, its remainder canceled).
    */
-  private fill(i: number, w: WorkingOrder, wanted: number, modelPrice: number, liquidity: Liquidity, ts: number): boolean {
+  private fill(i: number, w: WorkingOrder, wanted: number, price: number, liquidity: Liquidity, ts: number, run: FillPrice | undefined): boolean {
     const o = w.order;
-    const run = this.fillPrices === undefined ? undefined : this.fillPrices.get(o.clientOrderId);
-    const price = run === undefined ? modelPrice : run.price;
     const instrument = this.config.instruments[i]!;
     const position = this.portfolio.quantity[i]!;
     let quantity = run === undefined ? wanted : Math.min(wanted, run.quantity - w.filled);

@@ -343,15 +343,16 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   /** Indices of the submit records of the stops left out below that the next life sent again. */
   const voidSubmits = new Set<number>();
   if (!paper) {
+    const nextStart = (x: (typeof shutdowns)[number]): number => records.findIndex((r, k) => k > x.at && r.k === 'start');
     const void_ = (x: (typeof shutdowns)[number]): boolean => {
       if (x.sent.length === 0 || !notSaved.some(([from, until]) => x.offset >= from && x.offset < until)) return false;
-      const next = records.findIndex((r, k) => k > x.at && r.k === 'start');
+      const next = nextStart(x);
       return next >= 0 && !records.some((r, k) => k > next && r.k === 'cancel' && x.sent.includes(r.id));
     };
     const kept = shutdowns.filter((x) => !void_(x));
     for (const x of shutdowns) {
       if (kept.includes(x)) continue;
-      const next = records.findIndex((r, k) => k > x.at && r.k === 'start');
+      const next = nextStart(x);
       const resent = new Set(records.flatMap((r, k) => (k > next && r.k === 'submit' ? [r.id] : [])));
       for (let k = x.at + 1; k < next; k++) {
         const r = records[k]!;
@@ -386,16 +387,8 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     seenExecutions.add(r.exec);
     return true;
   });
-  /** Per order: its fills' total quantity, notional and fee, and their price when they all had one (else NaN). */
-  const liveById = new Map<string, { q: number; notional: number; fee: number; price: number }>();
-  for (const f of liveFills) {
-    const e = liveById.get(f.id) ?? { q: 0, notional: 0, fee: 0, price: f.p };
-    e.q += f.q;
-    e.notional += f.q * f.p;
-    e.fee += f.fee;
-    if (e.price !== f.p) e.price = NaN;
-    liveById.set(f.id, e);
-  }
+  const liveById = new Map<string, OrderFills>();
+  for (const f of liveFills) addFill(liveById, f.id, f.q, f.p, f.fee);
   const fillPrices = prices === 'run' ? runFills(records, liveById, passedBy) : undefined;
   // A paper venue carries a cancel out as it is sent (zero latency): no race there.
   const races = paper ? new Map<number, never[]>() : lostCancels(records, barCancels);
@@ -497,32 +490,38 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     divergence = { index: -1, live: liveDenied[at] === undefined ? undefined : { id: liveDenied[at]!, instrument: -1, side: 'denied', type: 'denied', quantity: 0 }, replay: replayDenied[at] === undefined ? undefined : { id: replayDenied[at]!, instrument: -1, side: 'denied', type: 'denied', quantity: 0 } };
   }
 
-  const byId = new Map<string, { q: number; notional: number; fee: number }>();
-  for (const f of result.fills) {
-    const e = byId.get(f.clientOrderId) ?? { q: 0, notional: 0, fee: 0 };
-    e.q += f.quantity;
-    e.notional += f.quantity * f.price;
-    e.fee += f.fee;
-    byId.set(f.clientOrderId, e);
-  }
-  let maxPriceDiff = 0, maxFeeDiff = 0, unmatched = 0;
+  const byId = new Map<string, OrderFills>();
+  for (const f of result.fills) addFill(byId, f.clientOrderId, f.quantity, f.price, f.fee);
+  let maxPriceDiff = 0, maxFeeDiff = 0;
   const unmatchedIds: string[] = [];
   for (const [id, a] of liveById) {
     const b = byId.get(id);
     if (b === undefined || Math.abs(a.q - b.q) > 1e-9 * Math.max(1, a.q)) {
-      unmatched++;
       unmatchedIds.push(id);
       continue;
     }
     maxPriceDiff = Math.max(maxPriceDiff, Math.abs(a.notional / a.q - b.notional / b.q));
     maxFeeDiff = Math.max(maxFeeDiff, Math.abs(a.fee - b.fee));
   }
-  for (const id of byId.keys()) {
-    if (liveById.has(id)) continue;
-    unmatched++;
-    unmatchedIds.push(id);
-  }
-  return { runId: start.runId, bars: T, warmupBars, undone: { bars: undone.size, orders: lost.size, states: journaledChanges - changes.length }, liveDecisions: live.length, replayDecisions: replay.length, denied: { live: liveDenied.length, replay: replayDenied.length }, instrumentHalts: changes.filter((c) => c.instrument >= 0).length, accountStates: changes.filter((c) => c.instrument < 0).length, shutdowns: shutdowns.length, divergence, fills: { prices, live: liveFills.length, replay: result.fills.length, maxPriceDiff, maxFeeDiff, unmatched, unmatchedIds: unmatchedIds.slice(0, 10) } };
+  for (const id of byId.keys()) if (!liveById.has(id)) unmatchedIds.push(id);
+  return { runId: start.runId, bars: T, warmupBars, undone: { bars: undone.size, orders: lost.size, states: journaledChanges - changes.length }, liveDecisions: live.length, replayDecisions: replay.length, denied: { live: liveDenied.length, replay: replayDenied.length }, instrumentHalts: changes.filter((c) => c.instrument >= 0).length, accountStates: changes.filter((c) => c.instrument < 0).length, shutdowns: shutdowns.length, divergence, fills: { prices, live: liveFills.length, replay: result.fills.length, maxPriceDiff, maxFeeDiff, unmatched: unmatchedIds.length, unmatchedIds: unmatchedIds.slice(0, 10) } };
+}
+
+/** One order's fills: total quantity, notional and fee, and their price when they all had one (else NaN). */
+interface OrderFills {
+  q: number;
+  notional: number;
+  fee: number;
+  price: number;
+}
+
+function addFill(byOrder: Map<string, OrderFills>, id: string, q: number, p: number, fee: number): void {
+  const e = byOrder.get(id) ?? { q: 0, notional: 0, fee: 0, price: p };
+  e.q += q;
+  e.notional += q * p;
+  e.fee += fee;
+  if (e.price !== p) e.price = NaN;
+  byOrder.set(id, e);
 }
 
 /**
@@ -535,7 +534,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
  * its first fill at (`notBefore`: the poll after a bar, a later life's reconciliation; of an execution booked twice, its
  * earliest booking); one the run sent and never booked a fill of does not fill (the venue held it, or it was canceled).
  */
-function runFills(records: readonly JournalRecord[], filled: ReadonlyMap<string, { q: number; notional: number; fee: number; price: number }>, passed: ReadonlyMap<number, number>): Map<string, FillPrice> {
+function runFills(records: readonly JournalRecord[], filled: ReadonlyMap<string, OrderFills>, passed: ReadonlyMap<number, number>): Map<string, FillPrice> {
   const asked = new Set<string>(), ended = new Map<string, { readonly e: string; readonly t: number }>(), sent = new Set<string>();
   // Each execution's earliest booking (a life that crashed before saving booked it, then the next life again: one of
   // them at a time the run kept), at its engine time; in the short life of a stop that passed a crashed life's bars
