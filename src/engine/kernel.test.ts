@@ -596,6 +596,28 @@ describe('Kernel: trading state and flatten', () => {
     expect(kernel.risk.flattens).toEqual([event]);
   });
 
+  it('flattenAll and flattenUncovered with `only` touch those instruments alone (tm replay of a stop that reached the venue for some)', () => {
+    const { kernel, clock, venue } = setup();
+    const long = kernel.submitOrder(buy(2));
+    kernel.onOrderFilled(fill(kernel, long, 'buy', 2, 100));
+    const short = kernel.submitOrder(buy(3, { instrument: 1, side: 'sell' }));
+    kernel.onOrderFilled(fill(kernel, short, 'sell', 3, 50, { instrument: 1 }));
+    const w0 = kernel.submitOrder(buy(1, { type: 'limit', price: 90 }));
+    const w1 = kernel.submitOrder(buy(1, { instrument: 1, type: 'limit', price: 40 }));
+    clock.advanceTo(T0 + HOUR);
+    const sent = venue.submitted.length;
+    const event = kernel.flattenAll('stop', new Set([1]));
+    expect(event).toEqual({ ts: T0 + HOUR, reason: 'stop', canceled: [w1], orders: [testOrderId('2024-01-01T01:00:00Z', 0, 1)] });
+    expect(venue.submitted.slice(sent).map((o) => [o.instrument, o.side, o.quantity])).toEqual([[1, 'buy', 3]]);
+    expect(kernel.order(w0)!.status).toBe('SUBMITTED');
+    // instrument 0's order canceled: its position is uncovered, but outside `only`
+    kernel.cancelOrder(w0);
+    kernel.onOrderCanceled({ kind: 'canceled', clientOrderId: w0, reason: 'asked', tsEvent: T0 + HOUR });
+    expect(kernel.flattenUncovered('stop', new Set([1])).orders).toEqual([]);
+    expect(venue.submitted.slice(sent + 1)).toEqual([]);
+    expect(kernel.flattenUncovered('stop').orders).toEqual([testOrderId('2024-01-01T01:00:00Z', 0, 0)]);
+  });
+
   it('flattenAll with nothing open sends nothing; during warm-up it sends nothing either', () => {
     const { kernel, venue, heard } = setup();
     expect(kernel.flattenAll('nothing')).toEqual({ ts: T0, reason: 'nothing', canceled: [], orders: [] });

@@ -478,37 +478,40 @@ export class Kernel implements StrategyContext, ExecutionEvents {
   /**
    * Cancels every working order (not already pending cancel) and sends one reduce-only market order closing each
    * position (tag `risk-flatten`; these bypass the risk checks, so they pass in any state). Recorded in
-   * `risk.flattens`; returns what was sent. During warm-up nothing is sent.
+   * `risk.flattens`; returns what was sent. During warm-up nothing is sent. `only`: those of these instruments alone
+   * (`tm replay` of a stop that reached the venue for some instruments only).
    */
-  flattenAll(reason: string): FlattenEvent {
+  flattenAll(reason: string, only?: ReadonlySet<number>): FlattenEvent {
     const canceled: string[] = [];
     for (let i = 0; i < this.instruments.length; i++) {
+      if (only !== undefined && !only.has(i)) continue;
       for (let k = 0; k < this.orders.openCount(i); k++) {
         const slot = this.orders.openSlot(i, k);
         if (this.orders.statusCode(slot) !== S_PENDING_CANCEL) canceled.push(this.orders.idOf(slot));
       }
     }
     for (const id of canceled) this.cancelOrder(id);
-    return this.closePositions(reason, canceled, false);
+    return this.closePositions(reason, canceled, false, only);
   }
 
   /**
    * Sends a reduce-only market order (tag `risk-flatten`, past the risk checks) closing each position that no working
    * order is left for: after a flatten, a fill its cancels came too late for (the venue filled the order first) opened
    * or grew a position no flatten order covers. Cancels nothing. Recorded in `risk.flattens` when it sends any.
+   * `only`: as {@link flattenAll}'s.
    */
-  flattenUncovered(reason: string): FlattenEvent {
-    return this.closePositions(reason, [], true);
+  flattenUncovered(reason: string, only?: ReadonlySet<number>): FlattenEvent {
+    return this.closePositions(reason, [], true, only);
   }
 
-  /** The closing orders of {@link flattenAll} and {@link flattenUncovered}: every position (`uncoveredOnly`: those of instruments with no open order). */
-  private closePositions(reason: string, canceled: readonly string[], uncoveredOnly: boolean): FlattenEvent {
+  /** The closing orders of {@link flattenAll} and {@link flattenUncovered}: every position (`uncoveredOnly`: those of instruments with no open order; `only`: of these instruments). */
+  private closePositions(reason: string, canceled: readonly string[], uncoveredOnly: boolean, only: ReadonlySet<number> | undefined): FlattenEvent {
     const orders: string[] = [];
     this.flattening = true;
     try {
       for (let i = 0; i < this.instruments.length; i++) {
         const q = this.portfolio.quantity[i]!;
-        if (q === 0 || (uncoveredOnly && this.orders.openCount(i) > 0)) continue;
+        if (q === 0 || (uncoveredOnly && this.orders.openCount(i) > 0) || (only !== undefined && !only.has(i))) continue;
         const id = this.submitOrder({ instrument: i, side: q > 0 ? 'sell' : 'buy', type: 'market', quantity: Math.abs(q), reduceOnly: true, tag: 'risk-flatten' });
         if (id !== '') orders.push(id);
       }

@@ -129,7 +129,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
    * the venue filled before the stop's cancel reached them (a `cancel-rejected` event after the stop, and a fill of the
    * same order after it): the replay fills them first, and closes what they opened as the run did.
    */
-  const shutdowns: { readonly ts: number; readonly action: ShutdownAction; readonly reason: string; fill: boolean; readonly raced: string[]; readonly filledFirst: string[]; readonly sent: readonly string[]; readonly at: number; readonly offset: number }[] = [];
+  const shutdowns: { readonly ts: number; readonly action: ShutdownAction; readonly reason: string; fill: boolean; readonly raced: string[]; readonly filledFirst: string[]; sent: readonly string[]; readonly at: number; readonly offset: number; only?: ReadonlySet<number> }[] = [];
   let lastLive = -Infinity;
   /** Index of the last live bar record read. */
   let lastLiveAt = -1;
@@ -163,6 +163,8 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   const undoneDenials = new Set<string>();
   /** Spans of the journal (byte offsets, from, until) that no state a later life restored holds. */
   const notSaved: [number, number][] = [];
+  /** The same spans, whole: those of {@link notSaved} are cut below where a stop passed a crashed life's bars (its state changes were in force then). */
+  const lifeSpans: (readonly [number, number])[] = [];
   /** Marks the live bars at or after `from` undone, the orders sent after it lost (paper) and the denials after it undone. */
   const undoFrom = (from: number): void => {
     for (const t of liveTimes) if (t >= from) undone.add(t);
@@ -198,6 +200,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
       // this start is not in it (they ended before saving again).
       lifeStartAt = at;
       lifeNotSaved = r.stateBytes !== undefined ? notSaved.push([r.stateBytes, offsets[at]!]) - 1 : -1;
+      if (r.stateBytes !== undefined) lifeSpans.push([r.stateBytes, offsets[at]!]);
       continue;
     }
     if (r.k === 'event' && r.e === 'warmup') {
@@ -339,25 +342,42 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   // that never reached the venue it sent again under the same ids; those that had filled there it adopted, filled, and
   // its stop found nothing to close for them. Then the dead stop did not happen: the next one's orders are the run's,
   // each counted where it was first sent. It did when the next life adopted one still working: its stop canceled it
-  // and closed the position with an order of its own.
-  /** Indices of the submit records of the stops left out below that the next life sent again. */
+  // and closed the position with an order of its own. Both, instrument by instrument: the dead stop happened for the
+  // instruments with such an order only (one order adopted still working, another never sent: the next stop sent
+  // that one again under its id, and a new one for the first).
+  /** Indices of the submit records of the stops (or of their instruments) left out below that the next life sent again. */
   const voidSubmits = new Set<number>();
   if (!paper) {
-    const nextStart = (x: (typeof shutdowns)[number]): number => records.findIndex((r, k) => k > x.at && r.k === 'start');
-    const void_ = (x: (typeof shutdowns)[number]): boolean => {
-      if (x.sent.length === 0 || !notSaved.some(([from, until]) => x.offset >= from && x.offset < until)) return false;
-      const next = nextStart(x);
-      return next >= 0 && !records.some((r, k) => k > next && r.k === 'cancel' && x.sent.includes(r.id));
-    };
-    const kept = shutdowns.filter((x) => !void_(x));
+    const kept: typeof shutdowns = [];
     for (const x of shutdowns) {
-      if (kept.includes(x)) continue;
-      const next = nextStart(x);
+      const next = records.findIndex((r, k) => k > x.at && r.k === 'start');
+      if (x.sent.length === 0 || next < 0 || !lifeSpans.some(([from, until]) => x.offset >= from && x.offset < until)) {
+        kept.push(x);
+        continue;
+      }
+      const instrumentOf = new Map<string, number>();
+      for (let k = x.at + 1; k < next; k++) {
+        const r = records[k]!;
+        if (r.k === 'submit') instrumentOf.set(r.id, r.i);
+      }
+      // The next life's cancels of the dead stop's orders it had adopted (not of one it sent again under the same id).
+      const happened = new Set<number>(), sentAgain = new Set<string>();
+      for (let k = next + 1; k < records.length && records[k]!.k !== 'start'; k++) {
+        const r = records[k]!;
+        if (r.k === 'submit') sentAgain.add(r.id);
+        if (r.k === 'cancel' && x.sent.includes(r.id) && !sentAgain.has(r.id)) happened.add(instrumentOf.get(r.id)!);
+      }
       const resent = new Set(records.flatMap((r, k) => (k > next && r.k === 'submit' ? [r.id] : [])));
       for (let k = x.at + 1; k < next; k++) {
         const r = records[k]!;
-        if (r.k === 'submit' && resent.has(r.id)) voidSubmits.add(k);
+        if (r.k === 'submit' && resent.has(r.id) && !happened.has(r.i)) voidSubmits.add(k);
       }
+      if (happened.size === 0) continue;
+      if (x.sent.some((id) => !happened.has(instrumentOf.get(id)!))) {
+        x.only = happened;
+        x.sent = x.sent.filter((id) => happened.has(instrumentOf.get(id)!));
+      }
+      kept.push(x);
     }
     shutdowns.splice(0, shutdowns.length, ...kept);
   }
@@ -448,7 +468,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
             fillFirst(kernel, venue, stop.filledFirst);
           }
           const before = kernel.orders.size;
-          applyShutdown(kernel, stop.action, stop.reason);
+          applyShutdown(kernel, stop.action, stop.reason, stop.only);
           fillFirst(kernel, venue, stop.raced);
           // Its orders reach the venue (accepted, or refused: a reduce-only order a raced fill turned around); unless a
           // later stop came before they filled, they fill at the marks.
@@ -463,7 +483,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
           // its flatten, Kernel.flattenUncovered); so does the replay.
           // Not more than the run sent: its wait may have ended first (its orders still working when it timed out).
           const rounds = paper ? (stop.raced.length > 0 ? 1 : 0) : STOP_CLOSING_ROUNDS;
-          for (let k = 0; k < rounds && kernel.orders.size - before < stop.sent.length && stop.action !== 'cancel' && kernel.flattenUncovered(stop.reason).orders.length > 0; k++) arrive();
+          for (let k = 0; k < rounds && kernel.orders.size - before < stop.sent.length && stop.action !== 'cancel' && kernel.flattenUncovered(stop.reason, stop.only).orders.length > 0; k++) arrive();
         }
       },
     },

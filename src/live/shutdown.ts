@@ -38,12 +38,15 @@ export const STOP_CLOSING_ROUNDS = 3;
 
 /**
  * Applies a stop's action to the kernel at its clock's time: the live runner at its stop, and `tm replay` at the
- * same point of the run (after the last bar the stopped life processed), so that both send the same orders.
+ * same point of the run (after the last bar the stopped life processed), so that both send the same orders. `only`:
+ * to these instruments alone (tm replay: a dead life's stop that reached the venue for some of them only).
  */
-export function applyShutdown(kernel: Kernel, action: ShutdownAction, reason: string): void {
+export function applyShutdown(kernel: Kernel, action: ShutdownAction, reason: string, only?: ReadonlySet<number>): void {
   if (action === 'cancel') {
-    for (let i = 0; i < kernel.instruments.length; i++) for (const o of kernel.openOrders(i)) if (o.status !== 'PENDING_CANCEL') kernel.cancelOrder(o.clientOrderId);
-  } else kernel.flattenAll(reason);
+    for (let i = 0; i < kernel.instruments.length; i++) {
+      if (only === undefined || only.has(i)) for (const o of kernel.openOrders(i)) if (o.status !== 'PENDING_CANCEL') kernel.cancelOrder(o.clientOrderId);
+    }
+  } else kernel.flattenAll(reason, only);
   if (action === 'halt') kernel.setTradingState('HALTED', reason);
 }
 

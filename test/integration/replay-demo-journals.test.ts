@@ -28,6 +28,7 @@ const CASES: readonly (readonly [string, string])[] = [
   ['seed3301-resent-decision', 'a decision sent by a life that died with it in flight, sized without a fill the venue had not reported yet, sent again by the next life with another quantity: compared as the last sender made it'],
   ['seed3301-booked-twice', 'a fill booked by a life whose bars the stop\'s short life passed, and booked again by that short life: its earliest booking counts'],
   ['seed20261209-partly-adopted-stop', 'a stop journaled by a life that died with one flatten filled at the venue (the next life adopted it, filled) and one never sent (the next life sent it again under its id): one stop; and one bar\'s denials journaled by two lives out of instrument order (50 lives)'],
+  ['seed20261209-stop-per-instrument', 'a stop journaled by a life that died with one flatten at the venue (the next life adopted it still working, canceled it and sent another) and one never sent (the next life sent it again under its id): the dead stop happened for the first instrument only (50 lives; twice in the journal)'],
 ];
 
 describe('tm replay at the run\'s fills: demo crash campaign journals', () => {
