@@ -1,4 +1,5 @@
 import type { RegimeAnnotationRecord, TierAnnotationRecord } from '../engine/annotation-recorder.js';
+import type { FundingSource } from '../engine/kernel.js';
 import type { RiskRule } from '../engine/risk/risk-limits.js';
 import type { FlattenEvent, TradingStateChange } from '../engine/risk/trading-state.js';
 /**
@@ -37,7 +38,7 @@ export interface BacktestResult {
   /** Closed round trips (entry to flat or to reversal), for win rate / profit factor and the trades table. */
   readonly trades: readonly TradeRecord[];
   /** Funding payments (positive = paid by us). */
-  readonly funding: readonly { readonly ts: number; readonly instrument: string; readonly rate: number; readonly markPrice: number; readonly position: number; readonly payment: number; readonly source: 'table' | 'fallback' }[];
+  readonly funding: readonly { readonly ts: number; readonly instrument: string; readonly rate: number; readonly markPrice: number; readonly position: number; readonly payment: number; readonly source: FundingSource }[];
   /** Human-readable notes the report must show: fallbacks applied, substitutions, liquidations. */
   readonly notes: readonly string[];
   /** Gross traded notional (sum |qty × price| over fills). */

@@ -56,6 +56,9 @@ export interface KernelDeps {
   readonly onTradingStateChanged?: (change: TradingStateChange) => void;
 }
 
+/** Where a funding settlement's rate came from: the funding table, its fallback, or the venue's own payment (a venue run). */
+export type FundingSource = 'table' | 'fallback' | 'venue';
+
 /** A funding settlement booked by the kernel. */
 export interface FundingEvent {
   readonly ts: number;
@@ -64,7 +67,7 @@ export interface FundingEvent {
   readonly markPrice: number;
   readonly position: number;
   readonly payment: number;
-  readonly source: 'table' | 'fallback';
+  readonly source: FundingSource;
 }
 
 /** Everything a kernel needs to continue a run after a restart (plain JSON; see {@link Kernel.saveState}). */
@@ -255,6 +258,17 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     this.portfolio.applyFunding(i, payment);
     this.tracker.onFunding(i, payment);
     this.fundingEvents.push({ ts, instrument: i, rate, markPrice, position, payment, source });
+  }
+
+  /**
+   * Books a funding payment the venue made on instrument `i` (a venue run: the live runner and `tm replay` book the
+   * venue's own figure, which no rate × mark here reproduces to the cent): `payment` paid by the account (negative:
+   * received), at engine time `ts`, whatever position the kernel holds then.
+   */
+  onVenueFunding(i: number, ts: number, payment: number, rate: number, markPrice: number): void {
+    this.portfolio.applyFunding(i, payment);
+    this.tracker.onFunding(i, payment);
+    this.fundingEvents.push({ ts, instrument: i, rate, markPrice, position: this.portfolio.quantity[i]!, payment, source: 'venue' });
   }
 
   /** An input of the signal stage went stale (see {@link StaleInputEvent}): delivered to the strategy. */

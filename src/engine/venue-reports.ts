@@ -23,6 +23,21 @@ export interface VenueFillReport extends Fill {
   readonly executionId: string;
 }
 
+/**
+ * One funding payment as the venue booked it on a position (Bybit: an execution of type `Funding`, with no order):
+ * `payment` is what the account paid (negative: received), at the venue's funding `rate` and `markPrice`, on a position
+ * of `quantity` (signed) at venue time `tsEvent`.
+ */
+export interface VenueFundingReport {
+  readonly executionId: string;
+  readonly instrument: number;
+  readonly quantity: number;
+  readonly rate: number;
+  readonly markPrice: number;
+  readonly payment: number;
+  readonly tsEvent: number;
+}
+
 /** The account's position in one instrument. */
 export interface VenuePositionReport {
   readonly instrument: number;
@@ -58,6 +73,8 @@ export interface VenueQueries {
    * window as needed); the caller drops the ones it already booked by execution id.
    */
   executionsSince(sinceMs: number): Promise<readonly VenueFillReport[]>;
+  /** This account's funding payments with venue time ≥ `sinceMs`, oldest first; the caller drops those it already booked. */
+  fundingSince(sinceMs: number): Promise<readonly VenueFundingReport[]>;
   /** Positions of every configured instrument (flat ones included). */
   positions(): Promise<readonly VenuePositionReport[]>;
   balance(): Promise<VenueBalanceReport>;

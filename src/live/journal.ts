@@ -21,6 +21,11 @@ export type JournalRecord =
   | { readonly k: 'cancel'; readonly t: number; readonly id: string; readonly i: number }
   | { readonly k: 'event'; readonly t: number; readonly e: string; readonly id: string; readonly venueId?: string; readonly reason?: string }
   | { readonly k: 'fill'; readonly t: number; readonly id: string; readonly i: number; readonly side: string; readonly q: number; readonly p: number; readonly fee: number; readonly ts: number; readonly exec?: string; readonly liq?: true }
+  /**
+   * A funding payment the venue made (a venue run), booked at engine time `t`: `pay` paid by the account (negative:
+   * received) on instrument `i`'s position `q` at the venue's `rate` and mark `p`, venue time `ts`, execution `exec`.
+   */
+  | { readonly k: 'funding'; readonly t: number; readonly i: number; readonly exec: string; readonly pay: number; readonly rate: number; readonly p: number; readonly q: number; readonly ts: number }
   | { readonly k: 'reconcile'; readonly t: number; readonly kind: string; readonly detail: Readonly<Record<string, unknown>> }
   | { readonly k: 'state'; readonly t: number; readonly state: string; readonly reason: string; readonly trigger?: string }
   | { readonly k: 'swap'; readonly t: number; readonly model: string; readonly from: string; readonly to: string; readonly ok: boolean; readonly reason?: string }

@@ -21,6 +21,7 @@ import { JournalingGate, submittedRequest, type SubmitRecord } from './journalin
 import { LiveClock, type Pacer } from './live-clock.js';
 import { bookExecutions, EXECUTION_MARGIN_MS, haltForPositionMismatch, positionMismatch, positionMismatchReason, reconcile, refusedFillReason, reportRefusals, settleOrder, untrackedExecutionsFrom, type JournaledOrder, type OnRefused, type ReconcileDifference } from './reconcile.js';
 import { loadRunnerState, saveRunnerState, writeRunnerFile, type LiveRunnerState, type LostOrder } from './runner-state.js';
+import { VenueFunding } from './venue-funding.js';
 import { readJournalTail, type JournalRecord } from './journal.js';
 import { crashedStateChanges, isDecision, reconciledHalts } from './crashed-life.js';
 import { DEFAULT_MAX_STATE_AGE_MS, DEFAULT_VALIDATE_BARS, loadSavedState, RecentBars, savedSnapshots, strategyDifferences, VALIDATE_TOLERANCE, type RestoredState, type StrategySummary } from './saved-signal-state.js';
@@ -257,6 +258,11 @@ export class LiveRunner {
   private readonly rows: OhlcvColumns[];
   private readonly present: Uint8Array;
   private nextFunding = -Infinity;
+  /** A venue run's funding book (the venue's own payments), from the restored state. */
+  private venueFunding: VenueFunding | undefined;
+  /** A venue run: the next funding settlement time a bar's close reaches, and the settlement whose payments are awaited (−Infinity: none). */
+  private nextVenueFunding = Infinity;
+  private awaitedFunding = -Infinity;
   private stopRequest: string | undefined;
   private readonly statePath: string;
   private readonly inFlight = new Map<string, { since: number; queries: number }>();
@@ -604,6 +610,10 @@ export class LiveRunner {
     deps.log?.(tier === 0 ? `no warm-up: ${reason}` : `${restored.alert ? 'ALERT ' : ''}warm-up tier ${tier} (${warmed} bar sets in ${(warmSeconds * 1000).toFixed(1)} ms): ${reason}${tier === 2 ? `; ${fromJournal} signals from the journal` : ''}`);
     deps.metrics?.warmedUp(kernel, warmed, warmSeconds, deps.signals, WARMUP_SOURCES[tier]);
     this.nextFunding = Math.ceil((liveFrom + tf) / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS;
+    if (deps.venue !== undefined) {
+      this.venueFunding = new VenueFunding(liveFrom, saved?.venueFunding);
+      this.nextVenueFunding = this.nextFunding;
+    }
     cursor = liveFrom - tf;
 
     // Reconciliation with the venue's books (every start: crash-only).
@@ -616,7 +626,7 @@ export class LiveRunner {
       // The venue may be unreachable at a start: retried (nothing is traded before reconciliation completes).
       for (let attempt = 1; ; attempt++) {
         try {
-          differences = await reconcile(kernel, this.gate, deps.venue, { prefix: this.prefix, sinceMs, journal: this.journal, journaled: this.journaled, ...(deps.log ? { log: deps.log } : {}) });
+          differences = await reconcile(kernel, this.gate, deps.venue, { prefix: this.prefix, sinceMs, journal: this.journal, journaled: this.journaled, ...(this.venueFunding ? { funding: this.venueFunding } : {}), ...(deps.log ? { log: deps.log } : {}) });
           break;
         } catch (e) {
           // Never trade unreconciled, never give up either: the venue is asked again, less and less often.
@@ -670,6 +680,7 @@ export class LiveRunner {
         try {
           await venue.flush?.();
           await venue.poll();
+          await this.bookVenueFunding(venue, set.ts + tf);
           if (askedSince(venue, sent)) this.venueRound(true);
         } catch (e) {
           this.venueRound(false);
@@ -1107,7 +1118,8 @@ export class LiveRunner {
     if (!warmup && venue !== undefined) for (let i = 0; i < n; i++) if (present[i] !== 0) venue.processBar(i, rows[i]!, 0, tf);
     const mark = kernel.portfolio.mark;
     for (let i = 0; i < n; i++) if (present[i] !== 0) mark[i] = rows[i]!.close[0]!;
-    if (!warmup && this.config.funding !== undefined && tsClose >= this.nextFunding) this.nextFunding = settleFunding(kernel, this.config.funding, tsClose);
+    // A venue run books the venue's own payments instead (bookVenueFunding).
+    if (!warmup && this.config.funding !== undefined && this.venueFunding === undefined && tsClose >= this.nextFunding) this.nextFunding = settleFunding(kernel, this.config.funding, tsClose);
     this.clock.advanceTo(tsClose);
     if (kernel.hasTimers) kernel.fireTimers();
     if (signals !== undefined) {
@@ -1136,6 +1148,27 @@ export class LiveRunner {
    * Where venue execution queries start: a minute before the newest booked execution (each is booked once by id
    * anyway), or a week before `fallbackTs` while none was booked.
    */
+  /**
+   * A venue run, before the bar closing at `tsClose` is dispatched: once the close reaches a funding settlement time
+   * while the run holds a position, the venue's payments are asked for, at this bar and the next ones until the venue
+   * lists one of that settlement (or the next settlement comes), and booked at engine time now, before the strategy
+   * sees the bar: as a backtest books funding at the settlement's close before the strategy's decision. A payment the
+   * venue lists late is booked at the first bar it is listed before.
+   */
+  private async bookVenueFunding(venue: LiveVenue, tsClose: number): Promise<void> {
+    const funding = this.venueFunding;
+    if (funding === undefined) return;
+    if (tsClose >= this.nextVenueFunding) {
+      const settlement = Math.floor(tsClose / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS;
+      this.nextVenueFunding = settlement + FUNDING_INTERVAL_MS;
+      if (this.kernel.portfolio.quantity.some((q) => q !== 0)) this.awaitedFunding = settlement;
+    }
+    if (this.awaitedFunding === -Infinity) return;
+    const reports = await venue.fundingSince(funding.since());
+    funding.book(this.kernel, this.journal, reports, this.kernel.now());
+    if (reports.some((r) => r.tsEvent >= this.awaitedFunding) || tsClose >= this.awaitedFunding + FUNDING_INTERVAL_MS) this.awaitedFunding = -Infinity;
+  }
+
   private executionCursor(fallbackTs: number): number {
     return Number.isFinite(this.gate.lastExecutionTs) ? this.gate.lastExecutionTs - EXECUTION_MARGIN_MS : fallbackTs - 7 * 86_400_000;
   }
@@ -1323,6 +1356,7 @@ export class LiveRunner {
       breakerHalted: Array.from(this.breakerHalted.keys()).filter((i) => this.breakerHalted[i] !== 0),
       ...(this.lostRecords.length > 0 ? { lostOrders: [...this.lostRecords] } : {}),
       ...(this.appliedStop !== undefined ? { appliedStop: this.appliedStop } : {}),
+      ...(this.venueFunding !== undefined ? { venueFunding: this.venueFunding.save() } : {}),
       journalBytes: this.journal.size(),
       savedAt: kernel.now(),
     };

@@ -11,6 +11,7 @@ import { Journal, readJournal } from './journal.js';
 import { JournalingGate } from './journaling-gate.js';
 import { LiveClock } from './live-clock.js';
 import { bookExecutions, reconcile, settleOrder, untrackedExecutionsFrom } from './reconcile.js';
+import { VenueFunding } from './venue-funding.js';
 
 /** Venue queries answered only when the test says so: shows which were asked before any answer came. */
 class HeldVenue implements VenueQueries {
@@ -29,6 +30,7 @@ class HeldVenue implements VenueQueries {
   positions = () => this.held('positions', this.books.positions);
   balance = () => this.held('balance', this.books.balance);
   queryOrder = async () => undefined;
+  fundingSince = async () => [];
 }
 
 const nullClient: ExecutionClient = { connect() {}, submit() {}, cancel() {} };
@@ -75,6 +77,7 @@ describe('reconcile', () => {
     const asked: number[] = [];
     const venue: VenueQueries = {
       executionsSince: async (ms) => (asked.push(ms), [x].filter((f) => f.tsEvent >= ms)),
+      fundingSince: async () => [],
       openOrders: async () => [],
       queryOrder: async (id) => (id === 'rc_x' ? { clientOrderId: 'rc_x', instrument: 0, side: 'buy', type: 'market', timeInForce: 'GTC', quantity: 0.5, price: Number.NaN, reduceOnly: false, status: 'FILLED', filledQuantity: 0.5, averageFillPrice: 100, tsEvent: 3_000, venueOrderId: 'v1' } : undefined),
       positions: async () => [{ instrument: 0, quantity: 0.5, averagePrice: 100, tsEvent: 3_000 }],
@@ -87,6 +90,36 @@ describe('reconcile', () => {
     expect(kernel.order('rc_x')!.status).toBe('FILLED');
     expect(kernel.position(0)).toBe(0.5);
     expect(kernel.risk.isInstrumentHalted(0)).toBe(false);
+  });
+
+  it('a venue run books the venue’s funding payments since its cursor (asked with the rest) before the balance is compared: no balance difference', async () => {
+    const pay = { executionId: 'f1', instrument: 0, quantity: 0.5, rate: 0.001, markPrice: 50_000, payment: 25, tsEvent: 28_800_000 };
+    const books = (funding: VenueFunding | undefined) => {
+      const asked: number[] = [];
+      const venue: VenueQueries = {
+        executionsSince: async () => [],
+        fundingSince: async (ms) => (asked.push(ms), [pay].filter((p) => p.tsEvent >= ms)),
+        openOrders: async () => [],
+        queryOrder: async () => undefined,
+        positions: async () => [],
+        balance: async () => ({ currency: 'USDT', walletBalance: 100_000 - 25, equity: 100_000 - 25, available: 100_000 - 25, tsEvent: 30_000_000 }),
+      };
+      return { venue, asked, funding };
+    };
+    const withBook = liveKernel(30_000_000);
+    const a = books(new VenueFunding(0));
+    const differences = await reconcile(withBook.kernel, withBook.gate, a.venue, { prefix: 'rc_', sinceMs: 0, journal: withBook.journal, funding: a.funding! });
+    withBook.journal.close();
+    expect(a.asked).toEqual([-60_000]);
+    expect(differences).toEqual([]);
+    expect(withBook.kernel.portfolio.cash).toBe(100_000 - 25);
+    expect(readJournal(withBook.journal.path).records.filter((r) => r.k === 'funding')).toEqual([{ k: 'funding', t: 30_000_000, i: 0, exec: 'f1', pay: 25, rate: 0.001, p: 50_000, q: 0.5, ts: 28_800_000 }]);
+    // without a funding book (before: every venue run) the wallet is 25 below the runner's cash
+    const without = liveKernel(30_000_000);
+    const b = books(undefined);
+    expect((await reconcile(without.kernel, without.gate, b.venue, { prefix: 'rc_', sinceMs: 0, journal: without.journal })).map((d) => d.kind)).toEqual(['balance_mismatch']);
+    without.journal.close();
+    expect(b.asked).toEqual([]);
   });
 
   /** A venue report of order `id` (buy 0.5 BTCUSDT market) in `status`, `filled` of it filled. */
@@ -118,6 +151,7 @@ describe('reconcile', () => {
     const asked: string[] = [];
     const venue: VenueQueries = {
       executionsSince: async () => [],
+      fundingSince: async () => [],
       openOrders: async () => [report('rc_work', 'ACCEPTED'), report('rc_ack', 'ACCEPTED')],
       queryOrder: async (id) => (asked.push(id), lookups[id]),
       positions: async () => [{ instrument: 0, quantity: 0, averagePrice: Number.NaN, tsEvent: 5_000 }],
@@ -177,7 +211,8 @@ describe('reconcile', () => {
     const { kernel, journal, gate } = liveKernel(20_000);
     const part = (exec: string, q: number, ts: number): VenueFillReport => ({ instrument: 0, clientOrderId: 'rc_q', side: 'buy', quantity: q, price: 100, fee: 0.01, liquidity: 'taker', tsEvent: ts, tsInit: ts, executionId: exec });
     const venue: VenueQueries = {
-      executionsSince: async () => [part('q1', 0.3, 3_000), part('q2', 0.2, 3_500), part('q1', 0.3, 3_000)], // q1 listed twice
+      executionsSince: async () => [part('q1', 0.3, 3_000), part('q2', 0.2, 3_500), part('q1', 0.3, 3_000)],
+      fundingSince: async () => [], // q1 listed twice
       openOrders: async () => [],
       queryOrder: async () => undefined, // the venue's order listings lag its executions
       positions: async () => [],
@@ -344,6 +379,7 @@ describe('reconcile', () => {
     const asked: string[] = [];
     const venue: VenueQueries = {
       executionsSince: async () => books.fills ?? [],
+      fundingSince: async () => [],
       openOrders: async () => books.open ?? [],
       queryOrder: async (id) => (asked.push(id), books.lookups?.[id]),
       positions: async () => books.positions ?? [],

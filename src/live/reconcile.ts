@@ -4,6 +4,7 @@ import type { Kernel } from '../engine/kernel.js';
 import type { VenueFillReport, VenueOrderReport, VenuePositionReport, VenueQueries } from '../engine/venue-reports.js';
 import type { Journal } from './journal.js';
 import type { JournalingGate } from './journaling-gate.js';
+import type { VenueFunding } from './venue-funding.js';
 
 /** One difference between the runner's persisted view and the venue's books, found and settled at a (re)start. */
 export interface ReconcileDifference {
@@ -224,14 +225,28 @@ export function positionMismatchReason(mismatch: { readonly runner: unknown; rea
  * and the wallet balance. Every difference is journaled and returned; positions that still differ halt new orders of their
  * instrument (a human looks first).
  *
- * The four listings (executions, open orders, positions, balance) are requested at once and applied in that order
+ * The four listings (executions, open orders, positions, balance; a venue run's funding payments, a fifth) are requested at once and applied in that order
  * afterwards: one round trip instead of four in a row on the start-up path (the execution client's throttle lets
  * such a burst out, see DEFAULT_RATE_LIMIT_BURST of the Bybit adapter). The venue answers them at instants a few ms
  * apart instead of a few hundred: a fill landing in between shows as a difference (and halts the instrument) as it
  * did in the sequential order, over a narrower window. Orders sent again (`resent`) leave after every listing was
  * taken, so their fills are never half in them.
  */
-export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: VenueQueries, options: { readonly prefix: string; readonly sinceMs: number; readonly journal: Journal; readonly balanceTolerance?: number; readonly log?: (line: string) => void; readonly journaled?: (clientOrderId: string) => JournaledOrder | undefined }): Promise<ReconcileDifference[]> {
+export async function reconcile(
+  kernel: Kernel,
+  gate: JournalingGate,
+  venue: VenueQueries,
+  options: {
+    readonly prefix: string;
+    readonly sinceMs: number;
+    readonly journal: Journal;
+    readonly balanceTolerance?: number;
+    readonly log?: (line: string) => void;
+    readonly journaled?: (clientOrderId: string) => JournaledOrder | undefined;
+    /** A venue run's funding book: the venue's funding payments since its cursor are asked with the rest and booked before the balance is compared. */
+    readonly funding?: VenueFunding;
+  },
+): Promise<ReconcileDifference[]> {
   const { prefix, journal } = options;
   const now = kernel.now();
   const differences: ReconcileDifference[] = [];
@@ -242,7 +257,8 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
   const adopted = (r: VenueOrderReport) => note('adopted_order', { id: r.clientOrderId, status: r.status, filled: r.filledQuantity });
   const onRefused = reportRefusals(kernel, (detail) => note('fill_refused', detail), options.log);
 
-  const [fills, open, positions, balance] = await Promise.all([venue.executionsSince(options.sinceMs), venue.openOrders(prefix), venue.positions(), venue.balance()]);
+  const funding = options.funding;
+  const [fills, open, positions, balance, payments] = await Promise.all([venue.executionsSince(options.sinceMs), venue.openOrders(prefix), venue.positions(), venue.balance(), funding !== undefined ? venue.fundingSince(funding.since()) : []]);
 
   // 1. Executions since the cursor (the venue's own record of what filled). An order they name that the kernel does not
   // hold is taken over from the open-order listing when it is there (a lookup may lag the listing: adopted from its
@@ -295,7 +311,12 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
     haltForPositionMismatch(kernel, p.instrument, mismatch, 'after reconciliation');
   }
 
-  // 5. Balance (information: funding and fee rounding are booked by the venue). The wallet balance (cash after realized
+  // 5. The venue's funding payments the run has not booked (made while it was down, or booked by a life that died
+  // before saving): booked now, at the restored state's time.
+  // Not a difference: the venue charges funding whether the run is up or not (each is a `funding` record).
+  if (funding !== undefined) funding.book(kernel, journal, payments, now);
+
+  // 6. Balance (information: fee rounding is the venue's). The wallet balance (cash after realized
   // PnL, fees and funding) against the runner's cash, the same figure: no price in it. Not equity: the runner's marks
   // are its saved state's closes until its first live bar, the venue's are its marks now, so equities differ by every
   // price move since the save — at nearly every restart, where no booking differs (the crash-window cases a–c).

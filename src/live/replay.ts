@@ -57,6 +57,8 @@ export interface ReplayReport {
   readonly accountStates: number;
   /** Stops with an action (cancel, flatten, kill switch) the live run journaled, applied in the replay after the same bar. */
   readonly shutdowns: number;
+  /** The venue's funding payments the run booked (each once) and their sum (paid by the account), booked in the replay at the run's fills. */
+  readonly funding: { readonly payments: number; readonly paid: number };
   readonly divergence: ReplayDivergence | undefined;
   /**
    * Fills of the run vs the backtest's, matched by order id: largest price and fee differences (quote units).
@@ -410,6 +412,16 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   const liveById = new Map<string, OrderFills>();
   for (const f of liveFills) addFill(liveById, f.id, f.q, f.p, f.fee);
   const fillPrices = prices === 'run' ? runFills(records, liveById, passedBy) : undefined;
+  // A venue run's funding payments (the venue's own figures), at the run's fills: each once (a life that died before
+  // saving booked it, the next life again at its reconciliation), at the engine time it was first booked, before the
+  // decisions of the bar dispatched from that time on, as the runner booked it (before the bar, LiveRunner.bookVenueFunding).
+  const venueFunding: Extract<JournalRecord, { k: 'funding' }>[] = [];
+  if (prices === 'run') {
+    const first = new Map<string, Extract<JournalRecord, { k: 'funding' }>>();
+    for (const r of records) if (r.k === 'funding' && (first.get(r.exec)?.t ?? Infinity) > r.t) first.set(r.exec, r);
+    venueFunding.push(...[...first.values()].sort((a, b) => a.t - b.t));
+  }
+  let nextFunding = 0;
   // A paper venue carries a cancel out as it is sent (zero latency): no race there.
   const races = paper ? new Map<number, never[]>() : lostCancels(records, barCancels);
   let orders: readonly OrderSnapshot[] = [];
@@ -441,6 +453,10 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
         // sent again (paper; an order lost in flight) or adopted from the venue at reconciliation, never denied.
         kernel.entryBlockExempt ??= seen;
         kernel.haltExempt ??= seen;
+        for (; nextFunding < venueFunding.length && venueFunding[nextFunding]!.t <= tsOpen; nextFunding++) {
+          const f = venueFunding[nextFunding]!;
+          kernel.onVenueFunding(f.i, f.t, f.pay, f.rate, f.p);
+        }
         for (; nextBlock < blocks.length && blocks[nextBlock]!.t <= tsOpen; nextBlock++) kernel.entryBlock = blocks[nextBlock]!.id === 'set' ? blocks[nextBlock]!.reason : undefined;
         for (; nextChange < changes.length && changes[nextChange]!.ts <= tsOpen; nextChange++) {
           const c = changes[nextChange]!;
@@ -524,7 +540,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     maxFeeDiff = Math.max(maxFeeDiff, Math.abs(a.fee - b.fee));
   }
   for (const id of byId.keys()) if (!liveById.has(id)) unmatchedIds.push(id);
-  return { runId: start.runId, bars: T, warmupBars, undone: { bars: undone.size, orders: lost.size, states: journaledChanges - changes.length }, liveDecisions: live.length, replayDecisions: replay.length, denied: { live: liveDenied.length, replay: replayDenied.length }, instrumentHalts: changes.filter((c) => c.instrument >= 0).length, accountStates: changes.filter((c) => c.instrument < 0).length, shutdowns: shutdowns.length, divergence, fills: { prices, live: liveFills.length, replay: result.fills.length, maxPriceDiff, maxFeeDiff, unmatched: unmatchedIds.length, unmatchedIds: unmatchedIds.slice(0, 10) } };
+  return { runId: start.runId, bars: T, warmupBars, undone: { bars: undone.size, orders: lost.size, states: journaledChanges - changes.length }, liveDecisions: live.length, replayDecisions: replay.length, denied: { live: liveDenied.length, replay: replayDenied.length }, instrumentHalts: changes.filter((c) => c.instrument >= 0).length, accountStates: changes.filter((c) => c.instrument < 0).length, shutdowns: shutdowns.length, funding: { payments: venueFunding.length, paid: venueFunding.reduce((a, f) => a + f.pay, 0) }, divergence, fills: { prices, live: liveFills.length, replay: result.fills.length, maxPriceDiff, maxFeeDiff, unmatched: unmatchedIds.length, unmatchedIds: unmatchedIds.slice(0, 10) } };
 }
 
 /** One order's fills: total quantity, notional and fee, and their price when they all had one (else NaN). */

@@ -3,6 +3,7 @@ import { AppError } from '../core/app-error.js';
 import { writeFileDurable } from '../core/durable-file.js';
 import type { SimulatedVenueState } from '../backtest/simulated-execution-client.js';
 import type { KernelState } from '../engine/kernel.js';
+import type { VenueFundingState } from './venue-funding.js';
 
 /**
  * What a live runner persists after every bar (state.json in its run folder, replaced atomically): enough to start
@@ -37,6 +38,8 @@ export interface LiveRunnerState {
    * (its removal did not happen before the process ended) does not apply it again. Absent = none.
    */
   readonly appliedStop?: number;
+  /** The venue's funding payments booked (venue runs; absent in paper runs and older states: asked from the restored bar on). */
+  readonly venueFunding?: VenueFundingState;
   /** Size of the journal (bytes, synced) when this state was saved: what a restart reads after it. Absent in older states (read from the start). */
   readonly journalBytes?: number;
   readonly savedAt: number;

@@ -4,8 +4,11 @@
  * orders on its own feed of the same bars, on a fast clock — makes identical decisions and orders (ids, sides,
  * quantities), fills equal within the fee model, and `tm replay` of the run reports no divergence.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BybitExecutionClient } from '../../src/adapters/bybit/index.js';
+import { FUNDING_INTERVAL_MS, TableFundingModel } from '../../src/backtest/execution-models.js';
 import { runBacktest } from '../../src/backtest/run-backtest.js';
 import { timeframeMs } from '../../src/core/time.js';
 import { LiveBarFeed } from '../../src/live/bar-feed.js';
@@ -129,6 +132,59 @@ describe('tm replay of a demo run whose venue fills away from the fill model', (
       expect(report.fills.maxFeeDiff).toBeLessThan(1e-6);
     } finally {
       await slippy.close();
+    }
+  }, 120_000);
+});
+
+describe('a demo run whose venue charges funding', () => {
+  it('books the venue’s payments before the settlement close’s decisions, as the backtest books its table’s: the same orders; its cash is the venue’s wallet; tm replay books them too', async () => {
+    const bars = 120;
+    const RATE = 0.001; // per 8 h, on every position: large, so that sizing from equity feels it
+    const time = new VirtualTime(startTs);
+    const charging = await BybitV5Venue.start({ server: { klines: serverKlines(frame) }, now: () => time.current(), slippageBps: 2, initialPrice: 1 });
+    // As the clock passes a close on the 00/08/16 UTC grid the venue prints the bar, then settles funding at its close.
+    const paced = new VenueDrivingTime(time, frame, (k) =>
+      frame.symbols.forEach((s, i) => {
+        charging.bar({ open: frame.open[i]![k]!, high: frame.high[i]![k]!, low: frame.low[i]![k]!, close: frame.close[i]![k]!, volume: frame.volume[i]![k]! }, s);
+        if ((frame.ts[k]! + tf) % FUNDING_INTERVAL_MS === 0) charging.settleFunding(RATE, s);
+      }),
+    );
+    try {
+      const setup = liveSetup(CONFIG, STRATEGIES);
+      const table = () => ({ ts: new Float64Array(0), rate: new Float64Array(0) });
+      const funding = new TableFundingModel([table(), table()], { kind: 'constant', rate: RATE });
+      const backtest = runBacktest(backtestSpec(frame, setup.instruments, { warmupBars: WARMUP, runId: 'dfund', slippage: setup.slippage, fees: setup.fees, initialCash: 100_000, funding }), setup.strategy);
+      const { runner, summary, dir } = await runDemo(charging, paced, 'dfund', bars);
+      expect(summary.liveBars).toBe(bars);
+      expect(summary.differences).toEqual([]);
+      const until = frame.ts[WARMUP + bars - 1]! + tf;
+      const lots = (q: number) => Math.round(q * 1e8) / 1e8;
+      const bt = backtest.fills.filter((f) => f.ts < until);
+      expect(bt.length).toBeGreaterThan(6);
+      expect(runner.kernel.fills.map((f) => [f.clientOrderId, f.side, lots(f.quantity)])).toEqual(bt.map((f) => [f.clientOrderId, f.side, lots(f.quantity)]));
+      // The payments: the venue's own, each once, and the backtest's table's, settlement by settlement.
+      const paid = runner.kernel.fundingEvents;
+      expect(paid.length).toBeGreaterThan(20);
+      expect(paid.every((e) => e.source === 'venue')).toBe(true);
+      const btPaid = backtest.funding.filter((e) => e.ts < until);
+      expect(paid.map((e) => [e.ts + tf, e.instrument])).toEqual(btPaid.map((e) => [e.ts, setup.instruments.findIndex((x) => x.id === e.instrument)]));
+      paid.forEach((e, k) => expect(e.payment).toBeCloseTo(btPaid[k]!.payment, 6));
+      expect(runner.kernel.portfolio.cash).toBeCloseTo(charging.walletBalance(), 6);
+      // tm replay books the journaled payments at the run's fills: no divergence. Without them it sizes from more
+      // equity than the run had, and diverges.
+      const journal = `${dir}/journal.jsonl`;
+      const report = replayJournal(journal, STRATEGIES);
+      expect(report.divergence).toBeUndefined();
+      expect(report.fills.unmatched).toBe(0);
+      expect(report.funding.payments).toBe(paid.length);
+      expect(report.funding.paid).toBeCloseTo(paid.reduce((a, e) => a + e.payment, 0), 6);
+      const stripped = join(tempDir('tm-replay-nofunding-'), 'journal.jsonl');
+      writeFileSync(stripped, readFileSync(journal, 'utf8').split('\n').filter((l) => !l.startsWith('{"k":"funding"')).join('\n'));
+      const without = replayJournal(stripped, STRATEGIES);
+      expect(without.funding.payments).toBe(0);
+      expect(without.divergence).toMatchObject({ live: { quantity: expect.any(Number) }, replay: { quantity: expect.any(Number) } });
+    } finally {
+      await charging.close();
     }
   }, 120_000);
 });

@@ -7,6 +7,7 @@ import { BybitMarketDataClient } from '../../src/adapters/bybit/bybit-market-dat
 import type { ExperimentConfig } from '../../src/backtest/run-experiment.js';
 import { parseBacktestConfig } from '../../src/config/backtest-config.js';
 import { timeframeMs } from '../../src/core/time.js';
+import { FUNDING_INTERVAL_MS } from '../../src/backtest/execution-models.js';
 import type { BarFrame } from '../../src/data/bar-frame.js';
 import type { Instrument } from '../../src/core/instrument.js';
 import type { Strategy } from '../../src/engine/strategy.js';
@@ -219,25 +220,35 @@ export class FrameVenue {
   private played = 0;
   private readonly tf: number;
 
-  private constructor(readonly venue: BybitV5Venue, private readonly frame: BarFrame, startTs: number) {
+  private constructor(
+    readonly venue: BybitV5Venue,
+    private readonly frame: BarFrame,
+    startTs: number,
+    private readonly fundingRate: number | undefined,
+  ) {
     this.now = startTs;
     this.tf = timeframeMs(frame.timeframe);
   }
 
-  static async start(frame: BarFrame, startTs: number, options: Omit<BybitV5VenueOptions, 'server' | 'now'>): Promise<FrameVenue> {
+  /** `fundingRate`: funding settled at that rate (per 8 h) on every position at each close on the 00/08/16 UTC grid. */
+  static async start(frame: BarFrame, startTs: number, options: Omit<BybitV5VenueOptions, 'server' | 'now'> & { readonly fundingRate?: number }): Promise<FrameVenue> {
     let self: FrameVenue | undefined;
-    const venue = await BybitV5Venue.start({ server: { klines: serverKlines(frame) }, now: () => self!.now, ...options });
-    self = new FrameVenue(venue, frame, startTs);
+    const { fundingRate, ...venueOptions } = options;
+    const venue = await BybitV5Venue.start({ server: { klines: serverKlines(frame) }, now: () => self!.now, ...venueOptions });
+    self = new FrameVenue(venue, frame, startTs, fundingRate);
     self.catchUp();
     return self;
   }
 
-  /** Prints every bar that closed by {@link now} and was not printed yet. */
+  /** Prints every bar that closed by {@link now} and was not printed yet (and settles funding at its close when due). */
   catchUp(): void {
     const f = this.frame;
     while (this.played < f.ts.length && f.ts[this.played]! + this.tf <= this.now) {
       const k = this.played++;
-      f.symbols.forEach((s, i) => this.venue.bar({ open: f.open[i]![k]!, high: f.high[i]![k]!, low: f.low[i]![k]!, close: f.close[i]![k]!, volume: f.volume[i]![k]! }, s));
+      f.symbols.forEach((s, i) => {
+        this.venue.bar({ open: f.open[i]![k]!, high: f.high[i]![k]!, low: f.low[i]![k]!, close: f.close[i]![k]!, volume: f.volume[i]![k]! }, s);
+        if (this.fundingRate !== undefined && (f.ts[k]! + this.tf) % FUNDING_INTERVAL_MS === 0) this.venue.settleFunding(this.fundingRate, s);
+      });
     }
   }
 

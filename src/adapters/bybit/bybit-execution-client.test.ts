@@ -801,7 +801,7 @@ describe('BybitExecutionClient: spacing, error hooks, instruments', () => {
     expect(balance.tsEvent).toBeGreaterThan(0);
   });
 
-  it('funding payments in the execution list (execType Funding, no order) are no fills: executionsSince and the polls leave them out', async () => {
+  it('funding payments in the execution list (execType Funding, no order) are no fills: executionsSince and the polls leave them out; fundingSince lists them', async () => {
     const { venue, client, rec } = await pair();
     client.submit(order('buy', 'market', 0.2, { clientOrderId: 'fd_1' }));
     client.submit(order('buy', 'limit', 0.1, { price: 90, clientOrderId: 'fd_2' }));
@@ -817,6 +817,11 @@ describe('BybitExecutionClient: spacing, error hooks, instruments', () => {
     expect(rec.events.filter((e) => e.kind === 'fill')).toHaveLength(1);
     const rows = await client.executionsSince(Date.now() - 60_000);
     expect(rows.map((e) => [e.clientOrderId, e.quantity])).toEqual([['fd_1', 0.2]]);
+    const funding = await client.fundingSince(Date.now() - 60_000);
+    expect(funding).toHaveLength(1);
+    expect(funding[0]).toMatchObject({ instrument: 0, quantity: 0.2, rate: 0.0001, markPrice: 100 });
+    expect(funding[0]!.payment).toBeCloseTo(0.2 * 100 * 0.0001, 12);
+    expect(await client.fundingSince(funding[0]!.tsEvent + 1)).toEqual([]);
   });
 
   it('loads the markets once: later commands, polls and queries ask the venue for no instrument list', async () => {

@@ -7,9 +7,9 @@ import { err, ok, type Result } from '../../core/result.js';
 import { redactError, redactText } from '../../core/redact.js';
 import type { Clock } from '../../core/time.js';
 import type { ExecutionClient, ExecutionEvents } from '../../engine/execution-client.js';
-import type { VenueBalanceReport, VenueFillReport, VenueOrderReport, VenuePositionReport, VenueQueries } from '../../engine/venue-reports.js';
+import type { VenueBalanceReport, VenueFillReport, VenueFundingReport, VenueOrderReport, VenuePositionReport, VenueQueries } from '../../engine/venue-reports.js';
 import { BybitError } from './bybit-error.js';
-import { isPostOnlyReject, orderReason, parseBalanceReport, parseFillReport, parseOrderReport, parsePositionReport, type SymbolIndex } from './bybit-execution-parse.js';
+import { isPostOnlyReject, orderReason, parseBalanceReport, parseFillReport, parseFundingReport, parseOrderReport, parsePositionReport, type SymbolIndex } from './bybit-execution-parse.js';
 import { resolveBybitEnvironment, type BybitEnvironment, type BybitKeys } from './bybit-keys.js';
 import { storeToUnifiedSymbol } from './symbols.js';
 
@@ -327,6 +327,18 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
       if (!this.symbols.has(String(row['symbol']))) continue;
       const fill = parseFillReport(row, this.symbols, tsInit);
       if (fill) out.push(fill);
+    }
+    return out.sort((a, b) => a.tsEvent - b.tsEvent || compareIds(a.executionId, b.executionId));
+  }
+
+  async fundingSince(sinceMs: number): Promise<readonly VenueFundingReport[]> {
+    await this.ensureMarkets();
+    const now = await this.venueNow();
+    const out: VenueFundingReport[] = [];
+    for (const row of await this.must(this.executionRows({ category: 'linear' }, sinceMs, now))) {
+      if (!this.symbols.has(String(row['symbol']))) continue;
+      const funding = parseFundingReport(row, this.symbols);
+      if (funding) out.push(funding);
     }
     return out.sort((a, b) => a.tsEvent - b.tsEvent || compareIds(a.executionId, b.executionId));
   }

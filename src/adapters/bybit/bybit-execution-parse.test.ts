@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BybitError } from './bybit-error.js';
-import { parseBalanceReport, parseFillReport, parseOrderReport, parsePositionReport } from './bybit-execution-parse.js';
+import { parseBalanceReport, parseFillReport, parseFundingReport, parseOrderReport, parsePositionReport } from './bybit-execution-parse.js';
 
 /** Recorded venue JSON: `*.docs.json` are Bybit's documented examples (as ccxt quotes them), `*.local.json` the local v5 venue's answers. */
 function fixture(name: string): { result: { list: Record<string, unknown>[] } } {
@@ -110,6 +110,20 @@ describe('Bybit v5 JSON → venue reports', () => {
     bad(() => parseFillReport({ ...exec, execPrice: '0' }, symbols, 0), /execPrice 0/);
     expect(parseFillReport({ ...exec, execType: 'Funding' }, symbols, 0)).toBeUndefined();
     expect(parseFillReport({ ...exec, execType: 'BustTrade' }, symbols, 0)).toMatchObject({ reason: 'liquidation' });
+  });
+
+  it('maps a funding execution (no order; execQty the position, execPrice the mark, feeRate the rate, execFee paid): signed position, negative when received; other types are none', () => {
+    const exec = fixture('http_get_execution_list.local.json').result.list[0]!;
+    const funding = { ...exec, execType: 'Funding', orderId: '', orderLinkId: '', execId: 'f-1', side: 'Sell', execQty: '0.3', execPrice: '101.5', feeRate: '-0.0001', execFee: '-0.003045', execTime: '1700006400000' };
+    expect(parseFundingReport(funding, symbols)).toEqual({ executionId: 'f-1', instrument: 0, quantity: -0.3, rate: -0.0001, markPrice: 101.5, payment: -0.003045, tsEvent: 1700006400000 });
+    expect(parseFundingReport({ ...funding, side: 'Buy', feeRate: '0.0001', execFee: '0.003045' }, symbols)).toMatchObject({ quantity: 0.3, payment: 0.003045 });
+    expect(parseFundingReport(exec, symbols)).toBeUndefined();
+    expect(parseFillReport(funding, symbols, 0)).toBeUndefined();
+    const bad = (f: () => unknown, field: RegExp) => expect(refused(f).message).toMatch(field);
+    bad(() => parseFundingReport({ ...funding, execFee: 'x' }, symbols), /execFee/);
+    bad(() => parseFundingReport({ ...funding, feeRate: undefined }, symbols), /feeRate undefined/);
+    bad(() => parseFundingReport({ ...funding, execPrice: '0' }, symbols), /execPrice 0/);
+    bad(() => parseFundingReport({ ...funding, symbol: 'DOGEUSDT' }, symbols), /DOGEUSDT/);
   });
 });
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { OrderStatus, TimeInForce } from '../../core/order.js';
-import type { VenueBalanceReport, VenueFillReport, VenueOrderReport, VenuePositionReport } from '../../engine/venue-reports.js';
+import type { VenueBalanceReport, VenueFillReport, VenueFundingReport, VenueOrderReport, VenuePositionReport } from '../../engine/venue-reports.js';
 import { BybitError } from './bybit-error.js';
 
 /**
@@ -43,6 +43,8 @@ export const BybitExecutionJson = z.object({
   execQty: DecimalText,
   execFee: DecimalText,
   execType: z.string(),
+  /** The fee rate; of a `Funding` execution, the funding rate. */
+  feeRate: z.string().optional(),
   execTime: Millis,
   isMaker: z.boolean(),
 });
@@ -175,6 +177,25 @@ export function parseFillReport(json: unknown, symbols: SymbolIndex, tsInit: num
     tsInit,
     ...(e.execType === 'Trade' ? {} : { reason: 'liquidation' as const }),
   };
+}
+
+/**
+ * Maps one execution of `/v5/execution/list` of type `Funding` (no order: `execQty` the position's size, `side` its
+ * side, `execPrice` the mark, `feeRate` the funding rate, `execFee` what the account paid, negative when it received)
+ * to a funding payment; undefined for every other type.
+ * @throws BybitError `invalid_response` for a malformed execution, a non-finite fee or rate, or a size or mark not > 0.
+ */
+export function parseFundingReport(json: unknown, symbols: SymbolIndex): VenueFundingReport | undefined {
+  const e = parse(BybitExecutionJson, json, 'execution');
+  if (e.execType !== 'Funding') return undefined;
+  const size = decimal(e.execQty);
+  const markPrice = decimal(e.execPrice);
+  const payment = decimal(e.execFee);
+  const rate = decimal(e.feeRate ?? '');
+  if (!(size > 0) || !(markPrice > 0) || !Number.isFinite(payment) || !Number.isFinite(rate)) {
+    throw new BybitError('invalid_response', `Bybit funding execution ${e.execId}: execQty ${e.execQty} and execPrice ${e.execPrice} must be > 0, execFee ${e.execFee} and feeRate ${String(e.feeRate)} finite`, { execId: e.execId });
+  }
+  return { executionId: e.execId, instrument: instrumentOf(symbols, e.symbol, 'execution'), quantity: e.side === 'Sell' ? -size : size, rate, markPrice, payment, tsEvent: Number(e.execTime) };
 }
 
 /** Maps one position of `/v5/position/list` (one-way mode): signed size, NaN average when flat. */
