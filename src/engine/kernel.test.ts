@@ -540,14 +540,19 @@ describe('Kernel.cancelOrder', () => {
   });
 });
 
+/** Instrument 0 long 2 at 100, instrument 1 short 3 at 50 (market orders, filled). */
+function longAndShort(kernel: Kernel): void {
+  const long = kernel.submitOrder(buy(2));
+  kernel.onOrderFilled(fill(kernel, long, 'buy', 2, 100));
+  const short = kernel.submitOrder(buy(3, { instrument: 1, side: 'sell' }));
+  kernel.onOrderFilled(fill(kernel, short, 'sell', 3, 50, { instrument: 1 }));
+}
+
 describe('Kernel: trading state and flatten', () => {
   it('flattenAll cancels working orders (not those already pending cancel) and closes each position reduce-only, in any state', () => {
     const changes: TradingStateChange[] = [];
     const { kernel, clock, venue, heard } = setup({ onTradingStateChanged: (c) => void changes.push(c) });
-    const long = kernel.submitOrder(buy(2));
-    kernel.onOrderFilled(fill(kernel, long, 'buy', 2, 100));
-    const short = kernel.submitOrder(buy(3, { instrument: 1, side: 'sell' }));
-    kernel.onOrderFilled(fill(kernel, short, 'sell', 3, 50, { instrument: 1 }));
+    longAndShort(kernel);
     const w1 = kernel.submitOrder(buy(1, { type: 'limit', price: 90 }));
     const w2 = kernel.submitOrder(buy(1, { type: 'limit', price: 80 }));
     const w3 = kernel.submitOrder(buy(1, { instrument: 1, type: 'limit', price: 40 }));
@@ -577,10 +582,7 @@ describe('Kernel: trading state and flatten', () => {
 
   it('flattenUncovered closes only the positions no working order is left for, cancels nothing, and records only what it sent', () => {
     const { kernel, clock, venue } = setup();
-    const long = kernel.submitOrder(buy(2));
-    kernel.onOrderFilled(fill(kernel, long, 'buy', 2, 100));
-    const short = kernel.submitOrder(buy(3, { instrument: 1, side: 'sell' }));
-    kernel.onOrderFilled(fill(kernel, short, 'sell', 3, 50, { instrument: 1 }));
+    longAndShort(kernel);
     const working = kernel.submitOrder(buy(1, { type: 'limit', price: 90 })); // instrument 0 keeps a working order
     clock.advanceTo(T0 + HOUR);
     kernel.setTradingState('HALTED', 'kill switch');
@@ -598,10 +600,7 @@ describe('Kernel: trading state and flatten', () => {
 
   it('flattenAll and flattenUncovered with `only` touch those instruments alone (tm replay of a stop that reached the venue for some)', () => {
     const { kernel, clock, venue } = setup();
-    const long = kernel.submitOrder(buy(2));
-    kernel.onOrderFilled(fill(kernel, long, 'buy', 2, 100));
-    const short = kernel.submitOrder(buy(3, { instrument: 1, side: 'sell' }));
-    kernel.onOrderFilled(fill(kernel, short, 'sell', 3, 50, { instrument: 1 }));
+    longAndShort(kernel);
     const w0 = kernel.submitOrder(buy(1, { type: 'limit', price: 90 }));
     const w1 = kernel.submitOrder(buy(1, { instrument: 1, type: 'limit', price: 40 }));
     clock.advanceTo(T0 + HOUR);

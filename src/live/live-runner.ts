@@ -1153,7 +1153,8 @@ export class LiveRunner {
    * while the run holds a position, the venue's payments are asked for, at this bar and the next ones until the venue
    * lists one of that settlement (or the next settlement comes), and booked at engine time now, before the strategy
    * sees the bar: as a backtest books funding at the settlement's close before the strategy's decision. A payment the
-   * venue lists late is booked at the first bar it is listed before.
+   * venue lists late is booked at the first bar it is listed before; one made after `tsClose` (listed to a life that
+   * restarted behind the venue's clock) at the bar whose close reaches it (VenueFunding).
    */
   private async bookVenueFunding(venue: LiveVenue, tsClose: number): Promise<void> {
     const funding = this.venueFunding;
@@ -1163,9 +1164,13 @@ export class LiveRunner {
       this.nextVenueFunding = settlement + FUNDING_INTERVAL_MS;
       if (this.kernel.portfolio.quantity.some((q) => q !== 0)) this.awaitedFunding = settlement;
     }
-    if (this.awaitedFunding === -Infinity) return;
+    if (this.awaitedFunding === -Infinity) {
+      // Payments listed before the engine reached them (a restart behind the venue's clock) are booked as it does.
+      if (funding.waitingUpTo(tsClose)) funding.book(this.kernel, this.journal, [], this.kernel.now(), tsClose);
+      return;
+    }
     const reports = await venue.fundingSince(funding.since());
-    funding.book(this.kernel, this.journal, reports, this.kernel.now());
+    funding.book(this.kernel, this.journal, reports, this.kernel.now(), tsClose);
     if (reports.some((r) => r.tsEvent >= this.awaitedFunding) || tsClose >= this.awaitedFunding + FUNDING_INTERVAL_MS) this.awaitedFunding = -Infinity;
   }
 

@@ -218,6 +218,18 @@ export function positionMismatchReason(mismatch: { readonly runner: unknown; rea
   return `position differs from the venue's (${String(mismatch.runner)} vs ${String(mismatch.venue)}) ${when}`;
 }
 
+/** What {@link reconcile} reconciles with: this run's id prefix, the execution cursor, the journal its differences go to. */
+export interface ReconcileOptions {
+  readonly prefix: string;
+  readonly sinceMs: number;
+  readonly journal: Journal;
+  readonly balanceTolerance?: number;
+  readonly log?: (line: string) => void;
+  readonly journaled?: (clientOrderId: string) => JournaledOrder | undefined;
+  /** A venue run's funding book: the venue's funding payments since its cursor are asked with the rest and booked before the balance is compared. */
+  readonly funding?: VenueFunding;
+}
+
 /**
  * Reconciles a restored kernel with the venue (NautilusTrader's start-up reconciliation, crash-only: it runs at
  * every start). Order: executions since the cursor (booked through the gate, which drops the ones already booked),
@@ -232,21 +244,7 @@ export function positionMismatchReason(mismatch: { readonly runner: unknown; rea
  * did in the sequential order, over a narrower window. Orders sent again (`resent`) leave after every listing was
  * taken, so their fills are never half in them.
  */
-export async function reconcile(
-  kernel: Kernel,
-  gate: JournalingGate,
-  venue: VenueQueries,
-  options: {
-    readonly prefix: string;
-    readonly sinceMs: number;
-    readonly journal: Journal;
-    readonly balanceTolerance?: number;
-    readonly log?: (line: string) => void;
-    readonly journaled?: (clientOrderId: string) => JournaledOrder | undefined;
-    /** A venue run's funding book: the venue's funding payments since its cursor are asked with the rest and booked before the balance is compared. */
-    readonly funding?: VenueFunding;
-  },
-): Promise<ReconcileDifference[]> {
+export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: VenueQueries, options: ReconcileOptions): Promise<ReconcileDifference[]> {
   const { prefix, journal } = options;
   const now = kernel.now();
   const differences: ReconcileDifference[] = [];
@@ -312,9 +310,9 @@ export async function reconcile(
   }
 
   // 5. The venue's funding payments the run has not booked (made while it was down, or booked by a life that died
-  // before saving): booked now, at the restored state's time.
-  // Not a difference: the venue charges funding whether the run is up or not (each is a `funding` record).
-  if (funding !== undefined) funding.book(kernel, journal, payments, now);
+  // before saving): booked now, at the restored state's time, those made by then (later ones wait for the bars that
+  // reach them). Not a difference: the venue charges funding whether the run is up or not (each is a `funding` record).
+  if (funding !== undefined) funding.book(kernel, journal, payments, now, now);
 
   // 6. Balance (information: fee rounding is the venue's). The wallet balance (cash after realized
   // PnL, fees and funding) against the runner's cash, the same figure: no price in it. Not equity: the runner's marks

@@ -135,6 +135,8 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   let lastLive = -Infinity;
   /** Index of the last live bar record read. */
   let lastLiveAt = -1;
+  /** Index of the last live bar record read of each bar time. */
+  const liveAtByTs = new Map<number, number>();
   /**
    * The life being read (from its start record): its first live bar (its warm-up record's time: the bar after the
    * state it restored) and its last live bar. A life that crashed after journaling a bar and before saving its state
@@ -276,7 +278,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
         const before = shutdowns[unfilledShutdown];
         if (before !== undefined && before.ts === after) before.fill = false;
         sinceShutdown.clear();
-        unfilledShutdown = shutdowns.push({ ts: after, action: r.id, reason: r.reason ?? 'stop', fill: true, raced: racedAfter(records, at, prices === 'run'), filledFirst: filledBetween(records, lastLiveAt, at), sent: sentByStop(records, at), at, offset: offsets[at]! }) - 1;
+        unfilledShutdown = shutdowns.push({ ts: after, action: r.id, reason: r.reason ?? 'stop', fill: true, raced: racedAfter(records, at, prices === 'run'), filledFirst: filledBetween(records, liveAtByTs.get(after) ?? lastLiveAt, at), sent: sentByStop(records, at), at, offset: offsets[at]! }) - 1;
       }
       continue;
     }
@@ -290,6 +292,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
       for (const c of pending.splice(0)) changes.push({ ts: r.ts, ...c });
       lastLive = lifeLast = r.ts;
       lastLiveAt = at;
+      liveAtByTs.set(r.ts, at);
       liveTimes.add(r.ts);
       undone.delete(r.ts);
     }

@@ -1,3 +1,4 @@
+import { FUNDING_INTERVAL_MS } from '../backtest/execution-models.js';
 import type { Kernel } from '../engine/kernel.js';
 import type { VenueFundingReport } from '../engine/venue-reports.js';
 import type { Journal } from './journal.js';
@@ -18,11 +19,16 @@ export interface VenueFundingState {
  * positions at the settlement times and lists each payment (Bybit: an execution of type `Funding`); the runner books
  * the venue's own figure into its account, once per payment (by execution id, across restarts through the runner
  * state), and journals it (`funding` records), so its cash follows the venue's wallet and `tm replay` books the same
- * payments at the same engine times.
+ * payments at the same engine times. A payment is booked only once the engine reaches its settlement: before the
+ * decisions at the first close at or after it. A life that restarts behind the venue's clock (trading the bars a dead
+ * life left) would otherwise size those bars' decisions with payments made after them; the one listed early waits
+ * (not saved: the next start lists it again).
  */
 export class VenueFunding {
   private from: number;
   private readonly booked = new Map<string, number>();
+  /** Payments listed before the engine reached their venue time, by execution id. */
+  private readonly waiting = new Map<string, VenueFundingReport>();
 
   constructor(from: number, saved?: VenueFundingState) {
     this.from = saved?.from ?? from;
@@ -34,14 +40,24 @@ export class VenueFunding {
     return this.from - FUNDING_MARGIN_MS;
   }
 
+  /** Whether a payment listed earlier waits for a settlement at or before `upTo`. */
+  waitingUpTo(upTo: number): boolean {
+    for (const r of this.waiting.values()) if (settlementOf(r) <= upTo) return true;
+    return false;
+  }
+
   /**
-   * Books into `kernel`, at engine time `t`, each of `reports` not booked yet and not older than the run's asking time,
-   * journaling each; returns those booked.
+   * Books into `kernel`, at engine time `t`, each of `reports` (and of the payments waiting) not booked yet, not older
+   * than the run's asking time and of a settlement at `upTo` or before (the close the engine decides next; a later one
+   * waits), in venue time order, journaling each; returns those booked. A payment's settlement is the 00/08/16 UTC time
+   * at or before its venue time (the venue lists it at the settlement or moments after).
    */
-  book(kernel: Kernel, journal: Journal, reports: readonly VenueFundingReport[], t: number): VenueFundingReport[] {
+  book(kernel: Kernel, journal: Journal, reports: readonly VenueFundingReport[], t: number, upTo: number): VenueFundingReport[] {
+    for (const r of reports) if (!this.booked.has(r.executionId) && r.tsEvent >= this.since()) this.waiting.set(r.executionId, r);
+    const due = [...this.waiting.values()].filter((r) => settlementOf(r) <= upTo).sort((a, b) => a.tsEvent - b.tsEvent || (a.executionId < b.executionId ? -1 : 1));
     const out: VenueFundingReport[] = [];
-    for (const r of reports) {
-      if (this.booked.has(r.executionId) || r.tsEvent < this.since()) continue;
+    for (const r of due) {
+      this.waiting.delete(r.executionId);
       kernel.onVenueFunding(r.instrument, t, r.payment, r.rate, r.markPrice);
       journal.append({ k: 'funding', t, i: r.instrument, exec: r.executionId, pay: r.payment, rate: r.rate, p: r.markPrice, q: r.quantity, ts: r.tsEvent });
       this.booked.set(r.executionId, r.tsEvent);
@@ -55,4 +71,9 @@ export class VenueFunding {
   save(): VenueFundingState {
     return { from: this.from, booked: [...this.booked] };
   }
+}
+
+/** The settlement time of a payment: the funding grid time at or before its venue time. */
+function settlementOf(r: VenueFundingReport): number {
+  return Math.floor(r.tsEvent / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS;
 }

@@ -308,13 +308,15 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     // tm replay of the whole journal (at the run's fills: the venue's prices, quantities, refusals and times) makes the
     // run's decisions and denials, and fills what the run filled.
     const report = replayJournal(join(runDir, 'journal.jsonl'), STRATEGIES);
-    if (report.divergence !== undefined || report.fills.unmatched > 0 || report.denied.live !== report.denied.replay) {
-      // Kept for tm replay (the suite's temporary folders are removed; TM_CRASH_KEEP names a folder that stays).
+    const differs = report.divergence !== undefined || report.fills.unmatched > 0 || report.denied.live !== report.denied.replay;
+    if (differs || process.env['TM_CRASH_KEEP'] !== undefined) {
+      // Kept for tm replay (the suite's temporary folders are removed; TM_CRASH_KEEP names a folder that stays, and
+      // keeps every campaign's journal: the nightly job uploads it when the campaign fails).
       const keep = process.env['TM_CRASH_KEEP'] ?? tmpdir();
       mkdirSync(keep, { recursive: true });
       const kept = join(keep, `tm-crash-demo-${SEED}-${RUNS}-journal.jsonl`);
       writeFileSync(kept, readFileSync(join(runDir, 'journal.jsonl')));
-      console.log(`demo crash replay differs: journal kept at ${kept}: ${JSON.stringify({ divergence: report.divergence, denied: report.denied, fills: report.fills })}`);
+      if (differs) console.log(`demo crash replay differs: journal kept at ${kept}: ${JSON.stringify({ divergence: report.divergence, denied: report.denied, fills: report.fills })}`);
     }
     console.log(`demo crash replay: ${report.liveDecisions} decisions, ${report.denied.live} denied, ${report.fills.live} fills, ${report.funding.payments} funding payments; ${report.shutdowns} stops, ${report.instrumentHalts} instrument halts and releases, ${report.accountStates} account changes by hand applied`);
     expect(report.divergence).toBeUndefined();

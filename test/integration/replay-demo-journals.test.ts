@@ -29,6 +29,7 @@ const CASES: readonly (readonly [string, string])[] = [
   ['seed3301-booked-twice', 'a fill booked by a life whose bars the stop\'s short life passed, and booked again by that short life: its earliest booking counts'],
   ['seed20261209-partly-adopted-stop', 'a stop journaled by a life that died with one flatten filled at the venue (the next life adopted it, filled) and one never sent (the next life sent it again under its id): one stop; and one bar\'s denials journaled by two lives out of instrument order (50 lives)'],
   ['seed20261209-stop-per-instrument', 'a stop journaled by a life that died with one flatten at the venue (the next life adopted it still working, canceled it and sent another) and one never sent (the next life sent it again under its id): the dead stop happened for the first instrument only (50 lives; twice in the journal)'],
+  ['seed20261218-stop-after-crashed-fill', 'a kill --now (a short life, no bar) after a crash applies its stop after the bar before the crashed life\'s last one (no decision at that last bar\'s close); the crashed life had booked a fill of its order after the stop\'s bar: filled first, so the kill closes the position it made (50 lives; the venue charged funding: 63 payments, booked where the run booked them)'],
 ];
 
 describe('tm replay at the run\'s fills: demo crash campaign journals', () => {
