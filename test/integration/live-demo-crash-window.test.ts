@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BybitExecutionClient } from '../../src/adapters/bybit/index.js';
 import { BybitMarketDataClient } from '../../src/adapters/bybit/bybit-market-data-client.js';
+import { FUNDING_INTERVAL_MS } from '../../src/backtest/execution-models.js';
 import { runBacktest } from '../../src/backtest/run-backtest.js';
 import { timeframeMs } from '../../src/core/time.js';
 import { LiveBarFeed } from '../../src/live/bar-feed.js';
@@ -94,10 +95,12 @@ describe('demo run: a life killed after sending an order but before saving its s
    * reconciliation halts it (the checkpoint holds the halt); sold back before A, which starts with --unhalt (its release
    * of ETHUSDT journaled); bought by hand again before B.
    */
-  async function scenario(runId: string, fate: 'working' | 'filled' | 'lost', options: { readonly laggingExecutions?: boolean; readonly manualTrade?: boolean; readonly failingOrderQueries?: boolean; readonly stopNow?: 'kill' | 'flatten'; readonly diedBeforeDeciding?: boolean; readonly haltedByA?: boolean; readonly breakerInA?: boolean; readonly releasedByA?: boolean } = {}): Promise<Outcome> {
+  async function scenario(runId: string, fate: 'working' | 'filled' | 'lost', options: { readonly laggingExecutions?: boolean; readonly manualTrade?: boolean; readonly failingOrderQueries?: boolean; readonly stopNow?: 'kill' | 'flatten'; readonly diedBeforeDeciding?: boolean; readonly haltedByA?: boolean; readonly breakerInA?: boolean; readonly releasedByA?: boolean; readonly fundingRate?: number } = {}): Promise<Outcome> {
     const lostInFlight = fate === 'lost';
     /** X denied by A (a halt): it never leaves. */
     const deniedByA = options.haltedByA === true || options.breakerInA === true;
+    /** A trades bars T-1 and T (the checkpoint is life 1's save before T-1). */
+    const twoBarA = options.breakerInA === true || options.fundingRate !== undefined;
     const T = windowBar();
     const time = new VirtualTime(startTs);
     const venue = await BybitV5Venue.start({ server: { klines: serverKlines(frame) }, now: () => time.current(), slippageBps: 2, initialPrice: 1, recvWindowCheck: false });
@@ -107,7 +110,11 @@ describe('demo run: a life killed after sending an order but before saving its s
       if (options.breakerInA === true && aLive && k === T - 1) venue.injectFault('server_error', { count: 1_000_000 });
       // From B's first live bar on (after its reconciliation), every order query and listing fails: a venue outage.
       if (options.failingOrderQueries === true && bLive && k === T + 1) venue.injectFault('server_error', { path: '/v5/order/realtime', count: 1_000_000 });
-      frame.symbols.forEach((s, i) => venue.bar({ open: frame.open[i]![k]!, high: frame.high[i]![k]!, low: frame.low[i]![k]!, close: frame.close[i]![k]!, volume: frame.volume[i]![k]! }, s));
+      frame.symbols.forEach((s, i) => {
+        venue.bar({ open: frame.open[i]![k]!, high: frame.high[i]![k]!, low: frame.low[i]![k]!, close: frame.close[i]![k]!, volume: frame.volume[i]![k]! }, s);
+        // The venue charges funding at each close on the 00/08/16 UTC grid.
+        if (options.fundingRate !== undefined && (frame.ts[k]! + tf) % FUNDING_INTERVAL_MS === 0) venue.settleFunding(options.fundingRate, s);
+      });
     });
     const market = new BybitMarketDataClient({ apiUrl: venue.url, rateLimitMs: 1 });
     closers.push(() => market.close());
@@ -133,7 +140,7 @@ describe('demo run: a life killed after sending an order but before saving its s
     /** Somebody trades ETHUSDT by hand on the run's account (a signed market order), filled by the next print. */
     const byHand = (side: 'Buy' | 'Sell', orderLinkId: string): Promise<void> => tradeByHand(venue, { symbol: BY_HAND.symbol, side, qty: BY_HAND.qty, orderLinkId }, time.current());
     if (options.releasedByA === true) await byHand('Buy', BY_HAND.orderLinkId);
-    await life(T - WARMUP - (options.breakerInA === true ? 1 : 0));
+    await life(T - WARMUP - (twoBarA ? 1 : 0));
     const checkpoint = readFileSync(`${dir}/state.json`);
     if (options.releasedByA === true) await byHand('Sell', `${BY_HAND.orderLinkId}-back`);
     // Lost in flight: the create request of X (and the client's one resend after finding no order) never arrive.
@@ -141,7 +148,7 @@ describe('demo run: a life killed after sending an order but before saving its s
     if (options.haltedByA === true) await byHand('Buy', BY_HAND.orderLinkId);
     if (dropped) venue.injectFault('dropped_connection', { path: '/v5/order/create', count: 2 });
     aLive = true;
-    await life(options.breakerInA === true ? 2 : 1, 0, options.releasedByA === true);
+    await life(twoBarA ? 2 : 1, 0, options.releasedByA === true);
     aLive = false;
     venue.clearInjectedFaults();
     expect(venue.faultCounts()['dropped_connection'] ?? 0).toBe(dropped ? 2 : 0);
@@ -650,5 +657,29 @@ describe('demo run: a life killed after sending an order but before saving its s
     const after = replayJournal(`${o.dir}/journal.jsonl`, STRATEGIES);
     expect(after.divergence).toBeUndefined();
     expect(after.fills.unmatched).toBe(0);
+  }, 120_000);
+  it('(k) the venue charges funding: A books the payment settled at bar T-1\'s close and dies before saving; B books it again, once, at the same engine time (it waits at B\'s reconciliation for the bar that reaches its settlement); the runner\'s cash is the venue\'s wallet and tm replay counts it once', async () => {
+    const o = await scenario('dwk', 'working', { fundingRate: 0.001 });
+    const funding = (from: number, to?: number) => o.records.slice(from, to).flatMap((r) => (r.k === 'funding' ? [[r.exec, r.t, r.ts] as const] : []));
+    const byA = funding(o.starts[1]!, o.starts[2]!), byB = funding(o.starts[2]!);
+    const settledAtT = frame.ts[windowBar()]!; // bar T-1's close
+    expect(byA.length).toBeGreaterThan(0);
+    expect(byA.every(([, t, ts]) => t === settledAtT - tf && Math.floor(ts / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS === settledAtT)).toBe(true);
+    // B: not at its reconciliation (engine time T-1's open, before the settlement) but before bar T-1's decisions, as A.
+    expect(byB.slice(0, byA.length)).toEqual(byA);
+    const b = o.records.slice(o.starts[2]!);
+    const blockSet = b.findIndex((r) => r.k === 'event' && r.e === 'entry_block' && r.id === 'set'); // set after reconciliation
+    expect(blockSet).toBeGreaterThan(0);
+    expect(b.findIndex((r) => r.k === 'funding')).toBeGreaterThan(blockSet);
+    // Every payment of the venue's journaled; each once in the account: the runner's cash is the venue's wallet.
+    const venueFunding = o.venue.executions().filter((e) => e['execType'] === 'Funding').map((e) => String(e['execId']));
+    const journaled = new Set(o.records.flatMap((r) => (r.k === 'funding' ? [r.exec] : [])));
+    expect([...journaled].sort()).toEqual([...venueFunding].sort());
+    frame.symbols.forEach((s, i) => expect(o.runner.kernel.position(i)).toBeCloseTo(o.venue.position(s), 9));
+    expect(Math.abs(o.runner.kernel.portfolio.cash - o.venue.walletBalance())).toBeLessThan(1e-6);
+    const report = replayJournal(`${o.dir}/journal.jsonl`, STRATEGIES);
+    expect(report.divergence).toBeUndefined();
+    expect(report.fills.unmatched).toBe(0);
+    expect(report.funding.payments).toBe(venueFunding.length);
   }, 120_000);
 });
