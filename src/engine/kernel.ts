@@ -254,10 +254,7 @@ export class Kernel implements StrategyContext, ExecutionEvents {
   onFunding(i: number, ts: number, rate: number, markPrice: number, source: 'table' | 'fallback'): void {
     const position = this.portfolio.quantity[i]!;
     if (position === 0) return;
-    const payment = position * markPrice * rate;
-    this.portfolio.applyFunding(i, payment);
-    this.tracker.onFunding(i, payment);
-    this.fundingEvents.push({ ts, instrument: i, rate, markPrice, position, payment, source });
+    this.bookFunding(i, ts, position * markPrice * rate, rate, markPrice, source);
   }
 
   /**
@@ -266,9 +263,14 @@ export class Kernel implements StrategyContext, ExecutionEvents {
    * received), at engine time `ts`, whatever position the kernel holds then.
    */
   onVenueFunding(i: number, ts: number, payment: number, rate: number, markPrice: number): void {
+    this.bookFunding(i, ts, payment, rate, markPrice, 'venue');
+  }
+
+  /** A funding payment into the account, the open trip and the funding record. */
+  private bookFunding(i: number, ts: number, payment: number, rate: number, markPrice: number, source: FundingSource): void {
     this.portfolio.applyFunding(i, payment);
     this.tracker.onFunding(i, payment);
-    this.fundingEvents.push({ ts, instrument: i, rate, markPrice, position: this.portfolio.quantity[i]!, payment, source: 'venue' });
+    this.fundingEvents.push({ ts, instrument: i, rate, markPrice, position: this.portfolio.quantity[i]!, payment, source });
   }
 
   /** An input of the signal stage went stale (see {@link StaleInputEvent}): delivered to the strategy. */

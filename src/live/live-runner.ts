@@ -1145,10 +1145,6 @@ export class LiveRunner {
   }
 
   /**
-   * Where venue execution queries start: a minute before the newest booked execution (each is booked once by id
-   * anyway), or a week before `fallbackTs` while none was booked.
-   */
-  /**
    * A venue run, before the bar closing at `tsClose` is dispatched: once the close reaches a funding settlement time
    * while the run holds a position, the venue's payments are asked for, at this bar and the next ones until the venue
    * lists one of that settlement (or the next settlement comes), and booked at engine time now, before the strategy
@@ -1174,6 +1170,10 @@ export class LiveRunner {
     if (reports.some((r) => r.tsEvent >= this.awaitedFunding) || tsClose >= this.awaitedFunding + FUNDING_INTERVAL_MS) this.awaitedFunding = -Infinity;
   }
 
+  /**
+   * Where venue execution queries start: a minute before the newest booked execution (each is booked once by id
+   * anyway), or a week before `fallbackTs` while none was booked.
+   */
   private executionCursor(fallbackTs: number): number {
     return Number.isFinite(this.gate.lastExecutionTs) ? this.gate.lastExecutionTs - EXECUTION_MARGIN_MS : fallbackTs - 7 * 86_400_000;
   }

@@ -319,26 +319,23 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
   }
 
   async executionsSince(sinceMs: number): Promise<readonly VenueFillReport[]> {
-    await this.ensureMarkets();
-    const now = await this.venueNow();
-    const out: VenueFillReport[] = [];
-    const tsInit = this.clock.now();
-    for (const row of await this.must(this.executionRows({ category: 'linear' }, sinceMs, now))) {
-      if (!this.symbols.has(String(row['symbol']))) continue;
-      const fill = parseFillReport(row, this.symbols, tsInit);
-      if (fill) out.push(fill);
-    }
-    return out.sort((a, b) => a.tsEvent - b.tsEvent || compareIds(a.executionId, b.executionId));
+    return this.executionsOf(sinceMs, (row, tsInit) => parseFillReport(row, this.symbols, tsInit));
   }
 
   async fundingSince(sinceMs: number): Promise<readonly VenueFundingReport[]> {
+    return this.executionsOf(sinceMs, (row) => parseFundingReport(row, this.symbols));
+  }
+
+  /** The executions of the configured symbols since `sinceMs` that `parse` maps (fills, or funding payments; `tsInit` the local time asked), oldest first. */
+  private async executionsOf<T extends { readonly tsEvent: number; readonly executionId: string }>(sinceMs: number, parse: (row: Record<string, unknown>, tsInit: number) => T | undefined): Promise<T[]> {
     await this.ensureMarkets();
     const now = await this.venueNow();
-    const out: VenueFundingReport[] = [];
+    const out: T[] = [];
+    const tsInit = this.clock.now();
     for (const row of await this.must(this.executionRows({ category: 'linear' }, sinceMs, now))) {
       if (!this.symbols.has(String(row['symbol']))) continue;
-      const funding = parseFundingReport(row, this.symbols);
-      if (funding) out.push(funding);
+      const report = parse(row, tsInit);
+      if (report) out.push(report);
     }
     return out.sort((a, b) => a.tsEvent - b.tsEvent || compareIds(a.executionId, b.executionId));
   }
