@@ -9,7 +9,8 @@ import { formatUtc, timeframeMs } from '../core/time.js';
 import { LiveBarFeed } from '../live/bar-feed.js';
 import { PolledPacer, WallPacer, type Pacer } from '../live/live-clock.js';
 import { LIVE_MODES, LiveRunner, type LiveMode, type LiveStatus } from '../live/live-runner.js';
-import { liveSetup, regimesToJson } from '../live/live-setup.js';
+import { liveSetup, regimesToJson, type LiveSetup } from '../live/live-setup.js';
+import { PaperFundingRates } from '../live/paper-funding.js';
 import { resolveBybitEnvironment, type BybitExecutionClient } from '../adapters/bybit/index.js';
 import { networkDeadlinesFromEnv } from '../config/network-deadlines.js';
 import { REPLAY_FILLS, replayJournal, type ReplayFills } from '../live/replay.js';
@@ -210,7 +211,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
           {
             runId, mode, instruments: setup.instruments, timeframe: setup.timeframe, initialCash: setup.initialCash, leverage: setup.leverage, dir, warmupBars: setup.warmupBars,
             ...(opts.maxBars !== undefined ? { maxBars: positiveInt(opts.maxBars, '--max-bars') } : {}),
-            ...(mode === 'paper' ? { paper: { fees: setup.fees, slippage: setup.slippage } } : {}),
+            ...(mode === 'paper' ? { paper: { fees: setup.fees, slippage: setup.slippage }, funding: paperFunding(market, setup, config, io) } : {}),
             config: setup.config, unhalt: opts.unhalt === true,
             ...(regimes !== undefined ? { regimes: regimesToJson(regimes) } : {}),
             ...(setup.risk !== undefined ? { risk: setup.risk } : {}),
@@ -389,7 +390,7 @@ export function replayCommand(io: CliIo, setExit: (code: number) => void): Comma
       const report = replayJournal(journal, STRATEGIES, opts.fills !== undefined ? { fills: opts.fills as ReplayFills } : {});
       if (opts.json) io.out(JSON.stringify(report, null, 2));
       else {
-        io.out(`replay of run ${report.runId}: ${report.bars} bar times (${report.warmupBars} warm-up), ${report.liveDecisions} live decisions, ${report.replayDecisions} in the replay${report.instrumentHalts > 0 ? `; ${report.instrumentHalts} instrument halts and releases of the run applied` : ''}${report.accountStates > 0 ? `; ${report.accountStates} account state changes by hand applied` : ''}${report.shutdowns > 0 ? `; ${report.shutdowns} stops with cancel, flatten or kill applied` : ''}${report.funding.payments > 0 ? `; ${report.funding.payments} funding payments of the venue booked (${report.funding.paid.toFixed(2)} paid)` : ''}${report.undone.bars > 0 ? `; ${report.undone.bars} bar times and ${report.undone.orders} paper orders a crashed life journaled after its saved state, undone by the next life, left out` : ''}${report.undone.states > 0 ? `; ${report.undone.states} state changes a life journaled after the state the next life restored, not in force, left out` : ''}`);
+        io.out(`replay of run ${report.runId}: ${report.bars} bar times (${report.warmupBars} warm-up), ${report.liveDecisions} live decisions, ${report.replayDecisions} in the replay${report.instrumentHalts > 0 ? `; ${report.instrumentHalts} instrument halts and releases of the run applied` : ''}${report.accountStates > 0 ? `; ${report.accountStates} account state changes by hand applied` : ''}${report.shutdowns > 0 ? `; ${report.shutdowns} stops with cancel, flatten or kill applied` : ''}${report.funding.payments > 0 ? `; ${report.funding.payments} funding payments ${report.funding.source === 'paper' ? 'charged at the rates the run journaled' : 'of the venue booked'} (${report.funding.paid.toFixed(2)} paid)` : ''}${report.undone.bars > 0 ? `; ${report.undone.bars} bar times and ${report.undone.orders} paper orders a crashed life journaled after its saved state, undone by the next life, left out` : ''}${report.undone.states > 0 ? `; ${report.undone.states} state changes a life journaled after the state the next life restored, not in force, left out` : ''}`);
         io.out(`fills (${report.fills.prices === 'run' ? 'at the run’s prices and fees' : 'as the fill and fee models say'}): ${report.fills.live} live, ${report.fills.replay} replayed, ${report.fills.unmatched} unmatched orders, max price difference ${report.fills.maxPriceDiff}, max fee difference ${report.fills.maxFeeDiff}`);
         if (report.fills.unmatched > 0) io.out(`unmatched orders: ${report.fills.unmatchedIds.join(', ')}${report.fills.unmatched > report.fills.unmatchedIds.length ? ', …' : ''}`);
         const d = report.divergence;
@@ -397,6 +398,16 @@ export function replayCommand(io: CliIo, setExit: (code: number) => void): Comma
       }
       if (report.divergence !== undefined || report.fills.unmatched > 0) setExit(1);
     });
+}
+
+/**
+ * A paper run's funding: every perpetual charged at the rate the venue (Bybit) published for each settlement, the
+ * experiment's `funding.fallback` where it lists none when asked. Bybit's rates, whatever `funding.venue` the
+ * experiment's backtests take theirs from: the paper venue simulates Bybit's contracts.
+ */
+function paperFunding(market: BybitMarketDataClient, setup: LiveSetup, config: ExperimentConfig, io: CliIo): PaperFundingRates {
+  if (config.funding.venue !== 'bybit') io.out(`note: paper funding is charged at Bybit's published rates (the backtests take theirs from ${config.funding.venue})`);
+  return new PaperFundingRates(market, setup.symbols, setup.instruments.map((x) => x.kind !== 'spot'), config.funding.fallback, (line) => io.out(line));
 }
 
 /**

@@ -22,10 +22,12 @@ export type JournalRecord =
   | { readonly k: 'event'; readonly t: number; readonly e: string; readonly id: string; readonly venueId?: string; readonly reason?: string }
   | { readonly k: 'fill'; readonly t: number; readonly id: string; readonly i: number; readonly side: string; readonly q: number; readonly p: number; readonly fee: number; readonly ts: number; readonly exec?: string; readonly liq?: true }
   /**
-   * A funding payment the venue made (a venue run), booked at engine time `t`: `pay` paid by the account (negative:
-   * received) on instrument `i`'s position `q` at the venue's `rate` and mark `p`, venue time `ts`, execution `exec`.
+   * A funding payment, booked at engine time `t`: `pay` paid by the account (negative: received) on instrument `i`'s
+   * position `q` at `rate` and mark `p`, settlement or venue time `ts`. A venue run: the venue's own payment, execution
+   * `exec`. A paper run: charged by the runner at the settlement's close (`t` = `ts`) at the rate the venue published,
+   * `exec` = `paper-<ts>-<i>`, `fallback` when the venue listed none and the experiment's fallback rate applied.
    */
-  | { readonly k: 'funding'; readonly t: number; readonly i: number; readonly exec: string; readonly pay: number; readonly rate: number; readonly p: number; readonly q: number; readonly ts: number }
+  | { readonly k: 'funding'; readonly t: number; readonly i: number; readonly exec: string; readonly pay: number; readonly rate: number; readonly p: number; readonly q: number; readonly ts: number; readonly fallback?: true }
   | { readonly k: 'reconcile'; readonly t: number; readonly kind: string; readonly detail: Readonly<Record<string, unknown>> }
   | { readonly k: 'state'; readonly t: number; readonly state: string; readonly reason: string; readonly trigger?: string }
   | { readonly k: 'swap'; readonly t: number; readonly model: string; readonly from: string; readonly to: string; readonly ok: boolean; readonly reason?: string }

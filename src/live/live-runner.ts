@@ -76,8 +76,12 @@ export interface LiveRunnerConfig {
   readonly maxBars?: number;
   /** Paper runs: the simulated venue's models (same as a backtest's). */
   readonly paper?: { readonly fees?: FeeModel; readonly slippage: SlippageModel; readonly fill?: FillModel };
-  /** Funding booked at closes on the 8 h grid (paper runs and parity with backtests); default none. */
-  readonly funding?: FundingModel;
+  /**
+   * Paper runs: funding charged at closes on the 8 h grid, as a backtest charges it, and journaled; default none. A
+   * model with `prepare` (PaperFundingRates: the venue's published rates) is asked before each live bar whose close
+   * reaches a settlement. Venue runs book the venue's own payments instead and ignore it.
+   */
+  readonly funding?: FundingModel & { prepare?(tsClose: number): Promise<void> };
   /** An order submitted and not acknowledged after this many wall ms is queried; default 10 000. */
   readonly inFlightMs?: number;
   /** Queries answered "unknown" after which an in-flight order is marked lost (its instrument halted); default 3. Failed queries do not count. */
@@ -696,7 +700,9 @@ export class LiveRunner {
       }
       if (this.protectUntil > -Infinity) this.updateEntryBlock(await deps.pacer.now());
       if (this.crashedSent !== undefined && deps.venue !== undefined) this.takeOverHaltedSent(set.ts + tf);
-      // The signal stage's inputs (funding, DVOL, the reference close) arrive with the bar: asked before the decision clock starts.
+      // A paper run's funding rates of a settlement this bar's close reaches, and the signal stage's inputs (funding,
+      // DVOL, the reference close), arrive with the bar: asked before the decision clock starts.
+      if (this.venueFunding === undefined && set.ts + tf >= this.nextFunding) await config.funding?.prepare?.(set.ts + tf);
       await deps.signals?.gather(set);
       this.barReceived = performance.now();
       this.latencyOpen = true;
@@ -1119,7 +1125,7 @@ export class LiveRunner {
     const mark = kernel.portfolio.mark;
     for (let i = 0; i < n; i++) if (present[i] !== 0) mark[i] = rows[i]!.close[0]!;
     // A venue run books the venue's own payments instead (bookVenueFunding).
-    if (!warmup && this.config.funding !== undefined && this.venueFunding === undefined && tsClose >= this.nextFunding) this.nextFunding = settleFunding(kernel, this.config.funding, tsClose);
+    if (!warmup && this.config.funding !== undefined && this.venueFunding === undefined && tsClose >= this.nextFunding) this.chargeFunding(this.config.funding, tsClose);
     this.clock.advanceTo(tsClose);
     if (kernel.hasTimers) kernel.fireTimers();
     if (signals !== undefined) {
@@ -1142,6 +1148,20 @@ export class LiveRunner {
     // and the restart re-decides the bar with the same id and reconciles.
     this.gate.flush();
     if (venue !== undefined && venue.hasCommands) venue.processCommands(this.clock.now());
+  }
+
+  /**
+   * A paper run's funding at the close `tsClose` (see settleFunding), each payment journaled: `tm replay` charges the
+   * journaled rates at the same closes.
+   */
+  private chargeFunding(funding: FundingModel, tsClose: number): void {
+    const events = this.kernel.fundingEvents;
+    const before = events.length;
+    this.nextFunding = settleFunding(this.kernel, funding, tsClose);
+    for (let k = before; k < events.length; k++) {
+      const e = events[k]!;
+      this.journal.append({ k: 'funding', t: tsClose, i: e.instrument, exec: `paper-${e.ts}-${e.instrument}`, pay: e.payment, rate: e.rate, p: e.markPrice, q: e.position, ts: e.ts, ...(e.source === 'fallback' ? { fallback: true as const } : {}) });
+    }
   }
 
   /**

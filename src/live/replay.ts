@@ -57,8 +57,12 @@ export interface ReplayReport {
   readonly accountStates: number;
   /** Stops with an action (cancel, flatten, kill switch) the live run journaled, applied in the replay after the same bar. */
   readonly shutdowns: number;
-  /** The venue's funding payments the run booked (each once) and their sum (paid by the account), booked in the replay at the run's fills. */
-  readonly funding: { readonly payments: number; readonly paid: number };
+  /**
+   * The run's funding payments and their sum (paid by the account): a venue run's, booked in the replay at the run's
+   * fills (each once); a paper run's, those the replay charged at the rates the run journaled (a charge a crashed life
+   * made on a bar the next life undid, and not made again, is not counted).
+   */
+  readonly funding: { readonly payments: number; readonly paid: number; readonly source: 'venue' | 'paper' };
   readonly divergence: ReplayDivergence | undefined;
   /**
    * Fills of the run vs the backtest's, matched by order id: largest price and fee differences (quote units).
@@ -419,11 +423,13 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   // saving booked it, the next life again at its reconciliation), at the engine time it was first booked, before the
   // decisions of the bar dispatched from that time on, as the runner booked it (before the bar, LiveRunner.bookVenueFunding).
   const venueFunding: Extract<JournalRecord, { k: 'funding' }>[] = [];
-  if (prices === 'run') {
+  if (prices === 'run' && !paper) {
     const first = new Map<string, Extract<JournalRecord, { k: 'funding' }>>();
     for (const r of records) if (r.k === 'funding' && (first.get(r.exec)?.t ?? Infinity) > r.t) first.set(r.exec, r);
     venueFunding.push(...[...first.values()].sort((a, b) => a.t - b.t));
   }
+  // A paper run's funding: charged at the rates it journaled, at the same closes (either fill mode).
+  const paperFunding = paper ? paperFundingCharges(records) : [];
   let nextFunding = 0;
   // A paper venue carries a cancel out as it is sent (zero latency): no race there.
   const races = paper ? new Map<number, never[]>() : lostCancels(records, barCancels);
@@ -437,7 +443,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
       leverage: setup.leverage,
       fees: setup.fees,
       slippage: setup.slippage,
-      funding: new TableFundingModel(setup.instruments.map(() => null), { kind: 'zero' }),
+      funding: new TableFundingModel(setup.instruments.map((_, i) => fundingTable(paperFunding, i)), { kind: 'zero' }),
       periodsPerYear: (365 * 86_400_000) / tf,
       dataSources: [],
       seed: config.seed ?? 0,
@@ -543,7 +549,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     maxFeeDiff = Math.max(maxFeeDiff, Math.abs(a.fee - b.fee));
   }
   for (const id of byId.keys()) if (!liveById.has(id)) unmatchedIds.push(id);
-  return { runId: start.runId, bars: T, warmupBars, undone: { bars: undone.size, orders: lost.size, states: journaledChanges - changes.length }, liveDecisions: live.length, replayDecisions: replay.length, denied: { live: liveDenied.length, replay: replayDenied.length }, instrumentHalts: changes.filter((c) => c.instrument >= 0).length, accountStates: changes.filter((c) => c.instrument < 0).length, shutdowns: shutdowns.length, funding: { payments: venueFunding.length, paid: venueFunding.reduce((a, f) => a + f.pay, 0) }, divergence, fills: { prices, live: liveFills.length, replay: result.fills.length, maxPriceDiff, maxFeeDiff, unmatched: unmatchedIds.length, unmatchedIds: unmatchedIds.slice(0, 10) } };
+  return { runId: start.runId, bars: T, warmupBars, undone: { bars: undone.size, orders: lost.size, states: journaledChanges - changes.length }, liveDecisions: live.length, replayDecisions: replay.length, denied: { live: liveDenied.length, replay: replayDenied.length }, instrumentHalts: changes.filter((c) => c.instrument >= 0).length, accountStates: changes.filter((c) => c.instrument < 0).length, shutdowns: shutdowns.length, funding: paper ? fundingTotals(result.funding.filter((f) => f.source === 'table').map((f) => f.payment), 'paper') : fundingTotals(venueFunding.map((f) => f.pay), 'venue'), divergence, fills: { prices, live: liveFills.length, replay: result.fills.length, maxPriceDiff, maxFeeDiff, unmatched: unmatchedIds.length, unmatchedIds: unmatchedIds.slice(0, 10) } };
 }
 
 /** One order's fills: total quantity, notional and fee, and their price when they all had one (else NaN). */
@@ -704,4 +710,28 @@ function racedAfter(records: readonly JournalRecord[], at: number, silentCancels
     if (r.k === 'event' && r.e === 'canceled') canceled.add(r.id);
   }
   return [...refused, ...unanswered.filter((id) => !refused.includes(id) && !canceled.has(id))].filter((id) => filled.has(id));
+}
+
+type FundingRecord = Extract<JournalRecord, { k: 'funding' }>;
+
+/**
+ * The funding charges of a paper run in force, by settlement: the last journaled of each (`paper-<ts>-<i>`). A life
+ * that died after charging a settlement it had not saved is undone by the next, which charges it again (at the rate
+ * the venue lists then, which may have been the fallback before).
+ */
+function paperFundingCharges(records: readonly JournalRecord[]): FundingRecord[] {
+  const last = new Map<string, FundingRecord>();
+  for (const r of records) if (r.k === 'funding') last.set(r.exec, r);
+  return [...last.values()].sort((a, b) => a.ts - b.ts || a.i - b.i);
+}
+
+/** Instrument `i`'s settlements and rates among `charges` (sorted by settlement), or null when it has none. */
+function fundingTable(charges: readonly FundingRecord[], i: number): { ts: Float64Array; rate: Float64Array } | null {
+  const mine = charges.filter((c) => c.i === i);
+  if (mine.length === 0) return null;
+  return { ts: Float64Array.from(mine, (c) => c.ts), rate: Float64Array.from(mine, (c) => c.rate) };
+}
+
+function fundingTotals(payments: readonly number[], source: ReplayReport['funding']['source']): ReplayReport['funding'] {
+  return { payments: payments.length, paid: payments.reduce((a, p) => a + p, 0), source };
 }

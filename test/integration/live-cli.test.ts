@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { timeframeMs } from '../../src/core/time.js';
 import { BybitV5Server } from '../support/bybit-v5-server.js';
 import { runTm } from '../support/cli.js';
+import { readSharedFunding } from '../support/bybit-test-data.js';
 import { serverKlines, sharedFrame } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
@@ -32,9 +33,11 @@ describe('tm live --paper (child process, local venue)', () => {
   let venueNow = startTs;
   let server: BybitV5Server;
   const experiment = join(dir, 'live-cli.json');
+  // The venue's funding history: Binance's 2024 rates (a paper run is charged the rates its venue publishes).
+  const funding = Object.fromEntries(frame.symbols.map((s) => [s, readSharedFunding(`binance-futures/${s}-funding.csv.gz`)]));
   beforeAll(async () => {
     const klines = serverKlines(frame);
-    server = await BybitV5Server.start({ klines, now: () => venueNow });
+    server = await BybitV5Server.start({ klines, funding, now: () => venueNow });
     writeFileSync(
       experiment,
       JSON.stringify({ name: 'live-cli', strategy: 'sma-crossover', params: { fast: 10, slow: 30, allocation: 0.4, allowShort: true }, data: { venue: 'bybit', symbols: ['BTCUSDT', 'ETHUSDT'], timeframe: '4h', start: '2024-03-01', end: '2025-01-01' }, instruments: 'bybit-linear', funding: { venue: 'bybit', fallback: { kind: 'zero' } }, initialCash: 100000, leverage: 10, slippage: { model: 'fixed', bps: 2 }, seed: 1 }),
@@ -64,7 +67,18 @@ describe('tm live --paper (child process, local venue)', () => {
     const s = JSON.parse(status.out) as { running: boolean; liveBars: number; lastBarTs: number; positions: { quantity: number }[] };
     expect(s).toMatchObject({ running: false, liveBars: 3 });
     expect(s.lastBarTs).toBeGreaterThanOrEqual(startTs + 120 * tf);
+    // Charged funding at the settlement its positions crossed (of three 4h closes, one or two are settlements; the
+    // positions opened at the first close's decision), at the rate the venue lists for it.
+    const charges = readFileSync(join(runDir, 'journal.jsonl'), 'utf8').split('\n').filter((l) => l.startsWith('{"k":"funding"')).map((l) => JSON.parse(l) as { i: number; ts: number; rate: number; p: number; q: number; pay: number; fallback?: true });
+    expect(charges.length).toBeGreaterThan(0);
+    for (const c of charges) {
+      const history = funding[frame.symbols[c.i]!]!;
+      expect(c.rate).toBe(history.rate[history.ts.indexOf(c.ts)]);
+      expect(c.fallback).toBeUndefined();
+      expect(c.pay).toBe(c.q * c.p * c.rate);
+    }
     const replay = await runTm(['replay', join(runDir, 'journal.jsonl')]);
+    expect(replay.out).toContain(`; ${charges.length} funding payments charged at the rates the run journaled (`);
     expect(replay.out).toContain('no divergence');
     expect(replay.out).toContain('fills (as the fill and fee models say)'); // a paper run's default
     expect(replay.code).toBe(0);

@@ -7,6 +7,7 @@
  * in five later ones, is followed by `tm live kill --now` or `tm live stop --flatten --now` on the dead run: the replay
  * then applies the stops and the account's HALTED and ACTIVE too. A life started with `--unhalt` that is to be killed
  * is killed, half the time, as soon as its start record is seen: often before it saved the ACTIVE it journaled.
+ * The venue publishes funding rates, which every life charges its positions at (journaled, replayed).
  * Runs TM_CRASH_RUNS lives (default 6 in CI; the nightly workflow runs 50) with seed TM_CRASH_SEED (default 1).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -19,6 +20,7 @@ import { readJournal } from '../../src/live/journal.js';
 import { replayJournal } from '../../src/live/replay.js';
 import { STRATEGIES } from '../../src/strategies/index.js';
 import { BybitV5Server } from '../support/bybit-v5-server.js';
+import { readSharedFunding } from '../support/bybit-test-data.js';
 import { serverKlines, sharedFrame } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 
@@ -38,9 +40,11 @@ describe(`tm live --paper survives ${RUNS} kill -9 (seed ${SEED})`, () => {
   let venueNow = startTs;
   let server: BybitV5Server;
   let clock: NodeJS.Timeout;
+  // The venue publishes funding rates (Binance's of the same days): each life charges its positions at them.
+  const funding = Object.fromEntries(frame.symbols.map((s) => [s, readSharedFunding(`binance-futures/${s}-funding.csv.gz`)]));
   beforeAll(async () => {
     const klines = serverKlines(frame);
-    server = await BybitV5Server.start({ klines, now: () => venueNow });
+    server = await BybitV5Server.start({ klines, funding, now: () => venueNow });
     writeFileSync(experiment, JSON.stringify({ name: 'crash', strategy: 'sma-crossover', params: { fast: 5, slow: 30, allocation: 0.4, allowShort: true }, data: { venue: 'bybit', symbols: ['BTCUSDT', 'ETHUSDT'], timeframe: '4h', start: '2023-06-01', end: '2024-06-01' }, instruments: 'bybit-linear', funding: { venue: 'bybit', fallback: { kind: 'zero' } }, initialCash: 100000, leverage: 10, slippage: { model: 'fixed', bps: 2 }, seed: 1 }));
   });
   afterAll(async () => {
@@ -142,9 +146,18 @@ describe(`tm live --paper survives ${RUNS} kill -9 (seed ${SEED})`, () => {
       expect(byId.get(r.id) ?? content).toBe(content);
       byId.set(r.id, content);
     }
+    // Funding charged at the rates the venue lists (a life that died after charging a settlement it had not saved is
+    // undone: the next one charges it again, and the replay charges the last of each).
+    const charges = records.filter((r) => r.k === 'funding');
+    for (const c of charges) {
+      const history = funding[frame.symbols[c.i]!]!;
+      expect(c.fallback === true ? 0 : c.rate).toBe(c.fallback === true ? 0 : history.rate[history.ts.indexOf(c.ts)]);
+    }
     const report = replayJournal(join(runDir, 'journal.jsonl'), STRATEGIES);
+    expect(report.funding.payments).toBeGreaterThan(0);
+    expect(report.funding.payments).toBeLessThanOrEqual(new Set(charges.map((c) => c.exec)).size);
     expect(report.shutdowns).toBe(stops.length);
-    console.log(`crash test: ${RUNS} lives ended (${stops.length} by tm live ${stops.join(', ') || '-'}, the others by kill -9), ${starts.length} starts, ${records.filter((r) => r.k === 'bar' && r.warmup === undefined).length / 2} live bar records for ${BARS} bars, ${report.liveDecisions} decisions, ${report.fills.live} fills; left out as undone: ${report.undone.bars} bar times, ${report.undone.orders} paper orders, ${report.undone.states} state changes`);
+    console.log(`crash test: ${RUNS} lives ended (${stops.length} by tm live ${stops.join(', ') || '-'}, the others by kill -9), ${starts.length} starts, ${records.filter((r) => r.k === 'bar' && r.warmup === undefined).length / 2} live bar records for ${BARS} bars, ${report.liveDecisions} decisions, ${report.fills.live} fills, ${report.funding.payments} funding charges (${charges.length - new Set(charges.map((c) => c.exec)).size} journaled again by a later life); left out as undone: ${report.undone.bars} bar times, ${report.undone.orders} paper orders, ${report.undone.states} state changes`);
     expect(report.divergence).toBeUndefined();
     expect(report.liveDecisions).toBeGreaterThan(3);
     expect(report.fills).toMatchObject({ unmatched: 0, maxPriceDiff: 0, maxFeeDiff: 0 });

@@ -5,13 +5,14 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FixedBpsSlippage } from '../../src/backtest/execution-models.js';
+import { FixedBpsSlippage, FUNDING_INTERVAL_MS, TableFundingModel } from '../../src/backtest/execution-models.js';
 import { runBacktest } from '../../src/backtest/run-backtest.js';
 import { BYBIT_LINEAR_PERPETUALS } from '../../src/core/instrument.js';
 import { readJournal, type JournalRecord } from '../../src/live/journal.js';
 import { LiveRunner, type LiveRunnerConfig } from '../../src/live/live-runner.js';
 import { replayJournal } from '../../src/live/replay.js';
 import { liveSetup } from '../../src/live/live-setup.js';
+import { PaperFundingRates } from '../../src/live/paper-funding.js';
 import { STRATEGIES } from '../../src/strategies/index.js';
 import { parseBacktestConfig } from '../../src/config/backtest-config.js';
 import type { ExperimentConfig } from '../../src/backtest/run-experiment.js';
@@ -19,6 +20,7 @@ import { smaCrossover } from '../../src/strategies/sma-crossover.js';
 import { backtestSpec } from '../support/engine-scenarios.js';
 import { liveMarket, sharedFrame } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
+import { readSharedFunding } from '../support/bybit-test-data.js';
 
 const PARAMS = { fast: 10, slow: 30, allocation: 0.4, allowShort: true };
 /** The experiment both runs share (validated like `tm backtest` validates it). */
@@ -33,10 +35,11 @@ const instruments = frame.symbols.map((s) => BYBIT_LINEAR_PERPETUALS[s]!);
 const startTs = frame.ts[WARMUP]!;
 
 /** A paper runner of the parity experiment in `dir`, polling `market`, for `maxBars` live bars. */
-function paperRunner(runId: string, dir: string, market: Awaited<ReturnType<typeof liveMarket>>, maxBars: number, extra: { config?: ExperimentConfig; risk?: LiveRunnerConfig['risk']; restartProtectionMs?: number; unhalt?: boolean; stopDone?: (requestId: number) => void } = {}): LiveRunner {
+function paperRunner(runId: string, dir: string, market: Awaited<ReturnType<typeof liveMarket>>, maxBars: number, extra: { config?: ExperimentConfig; risk?: LiveRunnerConfig['risk']; restartProtectionMs?: number; unhalt?: boolean; stopDone?: (requestId: number) => void; funding?: LiveRunnerConfig['funding'] } = {}): LiveRunner {
   return new LiveRunner(
     {
       runId, mode: 'paper', instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir, startTs, maxBars, paper: { slippage: new FixedBpsSlippage(2) }, config: extra.config ?? CONFIG,
+      ...(extra.funding !== undefined ? { funding: extra.funding } : {}),
       ...(extra.risk !== undefined ? { risk: extra.risk } : {}),
       ...(extra.restartProtectionMs !== undefined ? { restartProtectionMs: extra.restartProtectionMs } : {}),
       ...(extra.unhalt === true ? { unhalt: true } : {}),
@@ -383,6 +386,54 @@ describe('live runner (paper) vs backtester', () => {
       expect(report.fills).toMatchObject({ unmatched: 0, maxPriceDiff: 0, maxFeeDiff: 0 });
     } finally {
       await market.close();
+    }
+  });
+
+  it('charged funding at the rates the venue published (a settlement it lists none for at the fallback), across a restart: the backtest\'s orders, fills, payments and equity with the same rates in its funding table; tm replay charges the journaled rates', async () => {
+    const fundingDir = tempDir('tm-live-funding-');
+    // Binance's 2024 rates served as the venue's history, one BTC settlement in the live window left out.
+    const hole = Math.ceil(frame.ts[WARMUP + 200]! / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS;
+    const rates = frame.symbols.map((s) => readSharedFunding(`binance-futures/${s}-funding.csv.gz`));
+    const keep = rates[0]!.ts.map((t) => (t === hole ? 0 : 1));
+    expect(keep.indexOf(0)).toBeGreaterThan(0);
+    const btc = { ts: rates[0]!.ts.filter((_, k) => keep[k] === 1), rate: rates[0]!.rate.filter((_, k) => keep[k] === 1) };
+    const tables = [btc, { ts: rates[1]!.ts, rate: rates[1]!.rate }];
+    const fallback = { kind: 'constant', rate: 0.0002 } as const;
+    const backtest = runBacktest(backtestSpec(frame, instruments, { warmupBars: WARMUP, runId: 'parf', slippage: new FixedBpsSlippage(2), initialCash: 100_000, funding: new TableFundingModel(tables, fallback) }), smaCrossover(PARAMS));
+    const paid = backtest.funding.filter((f) => f.payment !== 0);
+    expect(paid.length).toBeGreaterThan(200); // both instruments hold a position at nearly every settlement
+    expect(backtest.funding.filter((f) => f.source === 'fallback').map((f) => [f.ts, f.instrument])).toEqual([[hole, instruments[0]!.id]]);
+    const m = await liveMarket(frame, startTs, { funding: { BTCUSDT: btc, ETHUSDT: tables[1]! } });
+    const make = (maxBars: number) => paperRunner('parf', fundingDir, m, maxBars, { funding: new PaperFundingRates(m.market, frame.symbols, [true, true], fallback) });
+    try {
+      const first = make(150);
+      expect((await first.run()).liveBars).toBe(150);
+      const again = make(LIVE - 150);
+      expect((await again.run()).restarted).toBe(true);
+      const fills = [...first.kernel.fills.filter((f) => f.tsEvent < frame.ts[WARMUP + 150]!), ...again.kernel.fills.filter((f) => f.tsEvent >= frame.ts[WARMUP + 150]!)];
+      expect(fills.map((f) => [f.clientOrderId, f.side, f.quantity, f.price, f.fee])).toEqual(backtest.fills.map((f) => [f.clientOrderId, f.side, f.quantity, f.price, f.fee]));
+      const charged = [...first.kernel.fundingEvents, ...again.kernel.fundingEvents].map((f) => ({ ts: f.ts, instrument: instruments[f.instrument]!.id, rate: f.rate, markPrice: f.markPrice, position: f.position, payment: f.payment, source: f.source }));
+      expect(charged).toEqual(backtest.funding);
+      expect(again.kernel.equity()).toBe(backtest.equity.value[backtest.equity.value.length - 1]);
+
+      // Each payment journaled at its settlement's close; the one the venue listed no rate for says so.
+      const { records } = readJournal(`${fundingDir}/journal.jsonl`);
+      const journaled = records.filter((r): r is Extract<JournalRecord, { k: 'funding' }> => r.k === 'funding');
+      expect(journaled.map((r) => [r.ts, instruments[r.i]!.id, r.rate, r.pay])).toEqual(backtest.funding.map((f) => [f.ts, f.instrument, f.rate, f.payment]));
+      expect(journaled.every((r) => r.t === r.ts && r.exec === `paper-${r.ts}-${r.i}`)).toBe(true);
+      expect(journaled.filter((r) => r.fallback === true).map((r) => [r.ts, r.i])).toEqual([[hole, 0]]);
+      const report = replayJournal(`${fundingDir}/journal.jsonl`, STRATEGIES);
+      expect(report.divergence).toBeUndefined();
+      expect(report.fills).toMatchObject({ unmatched: 0, maxPriceDiff: 0, maxFeeDiff: 0 });
+      expect(report.funding).toEqual({ payments: journaled.length, paid: journaled.reduce((a, r) => a + r.pay, 0), source: 'paper' });
+      expect(replayJournal(`${fundingDir}/journal.jsonl`, STRATEGIES, { fills: 'run' }).divergence).toBeUndefined();
+
+      // Without its funding records the replay sizes from another equity: it diverges.
+      const stripped = `${fundingDir}/stripped.jsonl`;
+      writeFileSync(stripped, readFileSync(`${fundingDir}/journal.jsonl`, 'utf8').split('\n').filter((line) => !line.includes('"k":"funding"')).join('\n'));
+      expect(replayJournal(stripped, STRATEGIES).divergence).toBeDefined();
+    } finally {
+      await m.close();
     }
   });
 

@@ -15,7 +15,7 @@ import type { AddressInfo, Socket } from 'node:net';
  * - `/v5/market/kline`: `list` is newest first, rows `[startTime, open, high, low, close, volume, turnover]`, all strings.
  *   Rows with `start <= startTime <= end`; with `start` the oldest `limit` rows of that range (Bybit answers
  *   `start=9999&limit=1` with the first candle), without `start` the newest `limit` rows. `limit` 1..1000, default 200.
- * - `/v5/market/funding/history`: `list` newest first, `{ symbol, fundingRate, fundingRateTimestamp }`.
+ * - `/v5/market/funding/history`: `list` newest first, `{ symbol, fundingRate, fundingRateTimestamp }`, none after `now`.
  *   `startTime` without `endTime` is rejected (retCode 10001) as Bybit does; otherwise the newest `limit` rows with
  *   `startTime <= ts <= endTime`. `limit` 1..200, default 200.
  */
@@ -237,8 +237,10 @@ export class BybitV5Server {
       if (series === undefined && !this.hasInstrument(category, symbol)) throw new BybitV5Reject(10001, 'params error: symbol invalid');
       const list: { symbol: string; fundingRate: string; fundingRateTimestamp: string }[] = [];
       if (series) {
-        // Newest `limit` rows of the range (Bybit pages funding backwards from endTime).
-        const [from, to] = selectRange(series.ts, start, end, limit, 'newest');
+        // Newest `limit` rows of the range (Bybit pages funding backwards from endTime); none after the server's clock
+        // (a settlement is listed once it happened).
+        const now = this.now();
+        const [from, to] = selectRange(series.ts, start, end === undefined || end > now ? now : end, limit, 'newest');
         for (let i = to - 1; i >= from; i--) list.push({ symbol, fundingRate: String(series.rate[i]), fundingRateTimestamp: String(series.ts[i]) });
       }
       return { category, list };

@@ -14,7 +14,7 @@ import type { Strategy } from '../../src/engine/strategy.js';
 import { LiveBarFeed } from '../../src/live/bar-feed.js';
 import { LiveRunner, type LiveRunSummary, type LiveStatus } from '../../src/live/live-runner.js';
 import { VirtualTime, type Pacer } from '../../src/live/live-clock.js';
-import { BybitV5Server, type ServerBars } from './bybit-v5-server.js';
+import { BybitV5Server, type BybitV5ServerData, type ServerBars } from './bybit-v5-server.js';
 import { BybitV5Venue, TEST_API_KEY, TEST_API_SECRET, type BybitV5VenueOptions } from './bybit-v5-venue.js';
 import { readSharedBars, type TestBars } from './bybit-test-data.js';
 
@@ -65,13 +65,13 @@ export function serverKlines(frame: BarFrame, interval = '240'): Record<string, 
 }
 
 /**
- * A local v5 server serving `frame`'s bars (Bybit interval 240) on a virtual clock starting at `startTs`, a ccxt
- * market-data client on it, and the live bar feed reading through that client.
+ * A local v5 server serving `frame`'s bars (Bybit interval 240) and `options.funding`'s funding history on a virtual
+ * clock starting at `startTs`, a ccxt market-data client on it, and the live bar feed reading through that client.
  */
-export async function liveMarket(frame: BarFrame, startTs: number, options: { graceMs?: number } = {}) {
+export async function liveMarket(frame: BarFrame, startTs: number, options: { graceMs?: number; funding?: BybitV5ServerData['funding'] } = {}) {
   const time = new VirtualTime(startTs);
   const klines = serverKlines(frame);
-  const server = await BybitV5Server.start({ klines, now: () => time.current() });
+  const server = await BybitV5Server.start({ klines, now: () => time.current(), ...(options.funding !== undefined ? { funding: options.funding } : {}) });
   const market = new BybitMarketDataClient({ apiUrl: server.url, rateLimitMs: 1 });
   const feed = new LiveBarFeed(market, frame.symbols, frame.timeframe, timeframeMs(frame.timeframe), time, { graceMs: options.graceMs ?? 1_000, retryMs: 1_000, pageSize: 1000 });
   return {

@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { BybitV5Server, FAULTS } from '../../test/support/bybit-v5-server.js';
+import { BybitMarketDataClient } from '../adapters/bybit/bybit-market-data-client.js';
+import { FUNDING_INTERVAL_MS } from '../backtest/execution-models.js';
+import { PaperFundingRates } from './paper-funding.js';
+
+const S0 = Date.UTC(2024, 2, 1); // a settlement (00:00 UTC)
+const H4 = 4 * 3_600_000;
+const fundingPath = '/v5/market/funding/history';
+
+describe('PaperFundingRates against the local Bybit v5 server', () => {
+  let now = S0;
+  let server: BybitV5Server;
+  let client: BybitMarketDataClient;
+  const lines: string[] = [];
+  // BTC settles at S0 and S0 + 8 h (not S0 + 16 h); ETH has no funding history at all.
+  const btc = { length: 2, ts: Float64Array.of(S0, S0 + FUNDING_INTERVAL_MS), rate: Float64Array.of(0.0001, -0.00025) };
+
+  beforeAll(async () => {
+    server = await BybitV5Server.start({ funding: { BTCUSDT: btc }, now: () => now });
+    client = new BybitMarketDataClient({ apiUrl: server.url, rateLimitMs: 1 });
+  });
+  afterAll(async () => {
+    await client.close();
+    await server.close();
+  });
+  beforeEach(() => {
+    server.clearFaults();
+    server.requests.length = 0;
+    lines.length = 0;
+  });
+
+  const rates = (fallback: { kind: 'zero' } | { kind: 'constant'; rate: number } = { kind: 'constant', rate: 0.0003 }) =>
+    new PaperFundingRates(client, ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'], [true, true, false], fallback, (line) => lines.push(line));
+
+  it('asks each perpetual once per settlement, for that settlement only, and charges the published rate', async () => {
+    const model = rates();
+    now = S0 + 1000;
+    await model.prepare(S0 - H4); // not a settlement: nothing asked
+    expect(server.requests.filter((r) => r.path === fundingPath)).toHaveLength(0);
+    await model.prepare(S0);
+    await model.prepare(S0); // asked already
+    const asked = server.requests.filter((r) => r.path === fundingPath).map((r) => [r.query['symbol'], r.query['startTime'], r.query['endTime'], r.query['limit']]);
+    expect(asked).toEqual([
+      ['BTCUSDT', String(S0), String(S0), '1'],
+      ['ETHUSDT', String(S0), String(S0), '1'],
+    ]);
+    expect(model.rate(0, S0)).toEqual({ rate: 0.0001, source: 'table' });
+    // ETH: no rate listed, the stated fallback (counted, and said); SOL (spot) pays nothing and is never asked.
+    expect(model.rate(1, S0)).toEqual({ rate: 0.0003, source: 'fallback' });
+    expect(model.fallbackUsed[1]).toEqual({ count: 1, first: S0, last: S0 });
+    expect(model.charges(2)).toBe(false);
+    expect(model.rate(2, S0)).toBeUndefined();
+    expect(lines).toEqual([`funding: the venue lists no ETHUSDT rate for ${new Date(S0).toISOString()} yet; the fallback rate 0.0003 applies`]);
+    // A settlement not prepared is not charged at another settlement's rate.
+    expect(model.rate(0, S0 + FUNDING_INTERVAL_MS)).toEqual({ rate: 0.0003, source: 'fallback' });
+    now = S0 + FUNDING_INTERVAL_MS;
+    await model.prepare(S0 + FUNDING_INTERVAL_MS);
+    expect(model.rate(0, S0 + FUNDING_INTERVAL_MS)).toEqual({ rate: -0.00025, source: 'table' });
+    expect(model.fallbackUsed[0]!.count).toBe(1);
+  });
+
+  it('a settlement the venue has not listed yet when asked (its clock before it), or a failed request, gets the fallback', async () => {
+    const model = rates({ kind: 'zero' });
+    now = S0 + FUNDING_INTERVAL_MS - 1; // the venue lists no settlement after its clock
+    await model.prepare(S0 + FUNDING_INTERVAL_MS);
+    expect(model.rate(0, S0 + FUNDING_INTERVAL_MS)).toEqual({ rate: 0, source: 'fallback' });
+    now = S0 + 2 * FUNDING_INTERVAL_MS;
+    server.inject({ path: fundingPath, fault: FAULTS.drop, count: 1 });
+    await expect(model.prepare(S0 + 2 * FUNDING_INTERVAL_MS)).resolves.toBeUndefined();
+    expect(model.rate(0, S0 + 2 * FUNDING_INTERVAL_MS)).toEqual({ rate: 0, source: 'fallback' });
+    expect(lines.some((l) => l.startsWith(`funding: BTCUSDT rate for ${new Date(S0 + 2 * FUNDING_INTERVAL_MS).toISOString()} not available (`) && l.endsWith('the fallback (no funding) applies'))).toBe(true);
+  });
+});
