@@ -282,7 +282,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
         const before = shutdowns[unfilledShutdown];
         if (before !== undefined && before.ts === after) before.fill = false;
         sinceShutdown.clear();
-        unfilledShutdown = shutdowns.push({ ts: after, action: r.id, reason: r.reason ?? 'stop', fill: true, raced: racedAfter(records, at, prices === 'run'), filledFirst: filledBetween(records, liveAtByTs.get(after) ?? lastLiveAt, at), sent: sentByStop(records, at), at, offset: offsets[at]! }) - 1;
+        unfilledShutdown = shutdowns.push({ ts: after, action: r.id, reason: r.reason ?? 'stop', fill: true, raced: racedAfter(records, at, prices === 'run'), filledFirst: filledBetween(records, Math.min(liveAtByTs.get(after) ?? lastLiveAt, lifeStartAt), at), sent: sentByStop(records, at), at, offset: offsets[at]! }) - 1;
       }
       continue;
     }
@@ -337,7 +337,14 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   while (warmupBars < T && ts[warmupBars]! < firstLive) warmupBars++;
 
   // The live run's entry blocks (warm-up protection, failed warm-up gates), each from the bar time it was set at.
-  const blocks = records.filter((r): r is Extract<JournalRecord, { k: 'event' }> => r.k === 'event' && r.e === 'entry_block');
+  // A stop's short life that passed a crashed life's bars (`passedBy`) changed its block after their decisions: the
+  // warm-up protection the crashed life decided them under was in force for them.
+  const blocks: { readonly t: number; readonly id: string; readonly reason?: string }[] = [];
+  let blockLife = -1;
+  for (const [k, r] of records.entries()) {
+    if (r.k === 'start') blockLife = k;
+    else if (r.k === 'event' && r.e === 'entry_block') blocks.push({ t: Math.max(r.t, passedBy.get(blockLife) ?? -Infinity), id: r.id, ...(r.reason !== undefined ? { reason: r.reason } : {}) });
+  }
   let nextBlock = 0;
   // State changes journaled by a life that ended before saving them were not in force after it: e.g. an --unhalt life's
   // ACTIVE when the next life restored the HALTED state before it (journals written before starts recorded their
@@ -584,21 +591,36 @@ function runFills(records: readonly JournalRecord[], filled: ReadonlyMap<string,
   // Each execution's earliest booking (a life that crashed before saving booked it, then the next life again: one of
   // them at a time the run kept), at its engine time; in the short life of a stop that passed a crashed life's bars
   // (`passed`: the start record of such a life → the close of the last bar it passed), not before that close: its
-  // reconciliation booked what it found at the restored state's time, after the decisions of those bars.
-  const booked = new Map<string, { readonly id: string; readonly t: number }>();
+  // reconciliation booked what it found at the restored state's time, after the decisions of those bars. And not
+  // before the decisions in force that earlier lives made without it (`floor`): a life that restarts behind them books
+  // at its restored state's time a fill the venue made after they were decided (an order of theirs it adopted filled
+  // late), and those decisions, compared as they were made, were sized without it. (Where the restarted life also
+  // decided such a bar again itself, with the fill, one replay cannot give each decision its own knowledge: README.)
+  const booked = new Map<string, { readonly id: string; readonly t: number; readonly floor: number }>();
+  // The last submit record of each id: the decision compared (a later life that sends it again makes it its own).
+  const lastSubmit = new Map<string, number>();
+  for (const [k, r] of records.entries()) if (r.k === 'submit') lastSubmit.set(r.id, k);
   let after = -Infinity;
+  /** The latest decision time in force among the lives before the current one, and in the current one. */
+  let decidedBefore = -Infinity, decided = -Infinity;
   for (const [k, r] of records.entries()) {
-    if (r.k === 'start') after = passed.get(k) ?? -Infinity;
-    if (r.k === 'submit') sent.add(r.id);
-    else if (r.k === 'cancel') asked.add(r.id);
+    if (r.k === 'start') {
+      after = passed.get(k) ?? -Infinity;
+      decidedBefore = Math.max(decidedBefore, decided);
+    }
+    if (r.k === 'submit') {
+      sent.add(r.id);
+      if (lastSubmit.get(r.id) === k) decided = Math.max(decided, r.t);
+    } else if (r.k === 'cancel') asked.add(r.id);
     else if (r.k === 'event' && (r.e === 'rejected' || r.e === 'canceled' || r.e === 'expired')) ended.set(r.id, { e: r.e, t: r.t });
     else if (r.k === 'fill') {
       const key = r.exec ?? `#${k}`;
-      booked.set(key, { id: r.id, t: Math.min(Math.max(r.t, after), booked.get(key)?.t ?? Infinity) });
+      const prior = booked.get(key);
+      booked.set(key, { id: r.id, t: Math.min(Math.max(r.t, after), prior?.t ?? Infinity), floor: prior?.floor ?? decidedBefore });
     }
   }
   const firstBooked = new Map<string, number>();
-  for (const { id, t } of booked.values()) firstBooked.set(id, Math.min(t, firstBooked.get(id) ?? Infinity));
+  for (const { id, t, floor } of booked.values()) firstBooked.set(id, Math.min(Math.max(t, floor), firstBooked.get(id) ?? Infinity));
   const byVenue = (id: string) => ended.has(id) && !asked.has(id);
   const out = new Map<string, FillPrice>();
   // One price (most orders): that price itself, not notional / quantity, which can be an ulp off it.
