@@ -594,29 +594,40 @@ function runFills(records: readonly JournalRecord[], filled: ReadonlyMap<string,
   // reconciliation booked what it found at the restored state's time, after the decisions of those bars. And not
   // before the decisions in force that earlier lives made without it (`floor`): a life that restarts behind them books
   // at its restored state's time a fill the venue made after they were decided (an order of theirs it adopted filled
-  // late), and those decisions, compared as they were made, were sized without it. (Where the restarted life also
-  // decided such a bar again itself, with the fill, one replay cannot give each decision its own knowledge: README.)
+  // late), and those decisions, compared as they were made, were sized without it. Only those before the booking
+  // life's own first decision (sent or denied), which it made with the fill: at a close both lives decided, one replay
+  // cannot give each decision its own account, and the booking life's is kept (README: known limit).
   const booked = new Map<string, { readonly id: string; readonly t: number; readonly floor: number }>();
-  // The last submit record of each id: the decision compared (a later life that sends it again makes it its own).
+  // The last submit record of each id (the decision compared: a later life that sends it again makes it its own), and
+  // each life's first decision time, by its start record.
   const lastSubmit = new Map<string, number>();
-  for (const [k, r] of records.entries()) if (r.k === 'submit') lastSubmit.set(r.id, k);
+  const firstDecision = new Map<number, number>();
+  let life = -1;
+  for (const [k, r] of records.entries()) {
+    if (r.k === 'start') life = k;
+    else if (r.k === 'submit' || (r.k === 'event' && r.e === 'denied')) firstDecision.set(life, Math.min(r.t, firstDecision.get(life) ?? Infinity));
+    if (r.k === 'submit') lastSubmit.set(r.id, k);
+  }
   let after = -Infinity;
-  /** The latest decision time in force among the lives before the current one, and in the current one. */
-  let decidedBefore = -Infinity, decided = -Infinity;
+  /** Decision times in force of the lives before the current one; the current one's; and its first decision's time. */
+  let decidedBefore: number[] = [], decided: number[] = [], own = Infinity, floor = -Infinity;
   for (const [k, r] of records.entries()) {
     if (r.k === 'start') {
       after = passed.get(k) ?? -Infinity;
-      decidedBefore = Math.max(decidedBefore, decided);
+      decidedBefore = decidedBefore.concat(decided);
+      decided = [];
+      own = firstDecision.get(k) ?? Infinity;
+      floor = decidedBefore.reduce((m, t) => (t < own && t > m ? t : m), -Infinity);
     }
     if (r.k === 'submit') {
       sent.add(r.id);
-      if (lastSubmit.get(r.id) === k) decided = Math.max(decided, r.t);
+      if (lastSubmit.get(r.id) === k) decided.push(r.t);
     } else if (r.k === 'cancel') asked.add(r.id);
     else if (r.k === 'event' && (r.e === 'rejected' || r.e === 'canceled' || r.e === 'expired')) ended.set(r.id, { e: r.e, t: r.t });
     else if (r.k === 'fill') {
       const key = r.exec ?? `#${k}`;
       const prior = booked.get(key);
-      booked.set(key, { id: r.id, t: Math.min(Math.max(r.t, after), prior?.t ?? Infinity), floor: prior?.floor ?? decidedBefore });
+      booked.set(key, { id: r.id, t: Math.min(Math.max(r.t, after), prior?.t ?? Infinity), floor: prior?.floor ?? floor });
     }
   }
   const firstBooked = new Map<string, number>();
