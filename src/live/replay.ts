@@ -589,15 +589,17 @@ function addFill(byOrder: Map<string, OrderFills>, id: string, q: number, p: num
 function runFills(records: readonly JournalRecord[], filled: ReadonlyMap<string, OrderFills>, passed: ReadonlyMap<number, number>): Map<string, FillPrice> {
   const asked = new Set<string>(), ended = new Map<string, { readonly e: string; readonly t: number }>(), sent = new Set<string>();
   // Each execution's earliest booking (a life that crashed before saving booked it, then the next life again: one of
-  // them at a time the run kept), at its engine time; in the short life of a stop that passed a crashed life's bars
-  // (`passed`: the start record of such a life → the close of the last bar it passed), not before that close: its
-  // reconciliation booked what it found at the restored state's time, after the decisions of those bars. And not
-  // before the decisions in force that earlier lives made without it (`floor`): a life that restarts behind them books
-  // at its restored state's time a fill the venue made after they were decided (an order of theirs it adopted filled
-  // late), and those decisions, compared as they were made, were sized without it. Only those before the booking
-  // life's own first decision (sent or denied), which it made with the fill: at a close both lives decided, one replay
-  // cannot give each decision its own account, and the booking life's is kept (README: known limit).
-  const booked = new Map<string, { readonly id: string; readonly t: number; readonly floor: number }>();
+  // them at a time the run kept), each booking at its engine time, but:
+  // - in the short life of a stop that passed a crashed life's bars (`passed`: the start record of such a life → the
+  //   close of the last bar it passed), not before that close: its reconciliation booked what it found at the restored
+  //   state's time, after the decisions of those bars;
+  // - not before the decisions in force that the lives before the booking one made without it (`floor`): a life that
+  //   restarts behind them books at its restored state's time a fill the venue made after they were decided (an order
+  //   of theirs it adopted filled late), or one a dead life booked only after deciding them (the poll after its bar);
+  //   those decisions, compared as they were made, were sized without it. Only those before the booking life's own
+  //   first decision (sent or denied), which it made with the fill: at a close both lives decided, one replay cannot
+  //   give each decision its own account, and the booking life's is kept (README: known limit).
+  const booked = new Map<string, { readonly id: string; readonly t: number }>();
   // The last submit record of each id (the decision compared: a later life that sends it again makes it its own), and
   // each life's first decision time, by its start record.
   const lastSubmit = new Map<string, number>();
@@ -627,11 +629,11 @@ function runFills(records: readonly JournalRecord[], filled: ReadonlyMap<string,
     else if (r.k === 'fill') {
       const key = r.exec ?? `#${k}`;
       const prior = booked.get(key);
-      booked.set(key, { id: r.id, t: Math.min(Math.max(r.t, after), prior?.t ?? Infinity), floor: prior?.floor ?? floor });
+      booked.set(key, { id: r.id, t: Math.min(Math.max(r.t, after, floor), prior?.t ?? Infinity) });
     }
   }
   const firstBooked = new Map<string, number>();
-  for (const { id, t, floor } of booked.values()) firstBooked.set(id, Math.min(Math.max(t, floor), firstBooked.get(id) ?? Infinity));
+  for (const { id, t } of booked.values()) firstBooked.set(id, Math.min(t, firstBooked.get(id) ?? Infinity));
   const byVenue = (id: string) => ended.has(id) && !asked.has(id);
   const out = new Map<string, FillPrice>();
   // One price (most orders): that price itself, not notional / quantity, which can be an ulp off it.

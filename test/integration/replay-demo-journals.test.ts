@@ -34,6 +34,7 @@ const CASES: readonly (readonly [string, string])[] = [
   ['seed3312-stop-after-adopted-fills', 'a kill applied after the first live bar of a life whose reconciliation had booked the fills of the orders the dead life sent at that bar\'s close (adopted, filled): filled first, so the kill flattens the positions the run flattened instead of canceling orders'],
   ['seed20261227-block-after-passed-bars', 'a kill --now whose short life passed the bar a crashed life decided under its warm-up protection (an entry denied), and lifted that protection at its start: lifted after the passed bar\'s decisions, so the replay denies the entry too (50 lives)'],
   ['seed20261227-own-decision-with-late-fill', 'a life that restarted behind its predecessor books at its restored state\'s time a late fill (of a kill\'s flatten) and denies an entry on that instrument at the close where the predecessor\'s adopted order of the other instrument was decided: the fill comes before that close, as the booking life decided it (50 lives, another run of the seed)'],
+  ['seed3315-booked-after-deciding', 'a fill a life booked after deciding the other instrument at that close (the poll after the bar), booked again by the next life at its earlier restored state\'s time: that earlier booking does not count before the decision the first life made without the fill'],
 ];
 
 describe('tm replay at the run\'s fills: demo crash campaign journals', () => {
