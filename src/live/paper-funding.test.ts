@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BybitV5Server, FAULTS } from '../../test/support/bybit-v5-server.js';
-import { BybitMarketDataClient } from '../adapters/bybit/bybit-market-data-client.js';
+import { describe, expect, it } from 'vitest';
+import { FAULTS } from '../../test/support/bybit-v5-server.js';
+import { marketDataServer } from '../../test/support/market-data-server.js';
 import { FUNDING_INTERVAL_MS } from '../backtest/execution-models.js';
 import { PaperFundingRates } from './paper-funding.js';
 
@@ -10,37 +10,22 @@ const fundingPath = '/v5/market/funding/history';
 
 describe('PaperFundingRates against the local Bybit v5 server', () => {
   let now = S0;
-  let server: BybitV5Server;
-  let client: BybitMarketDataClient;
   const lines: string[] = [];
   // BTC settles at S0 and S0 + 8 h (not S0 + 16 h); ETH has no funding history at all.
   const btc = { length: 2, ts: Float64Array.of(S0, S0 + FUNDING_INTERVAL_MS), rate: Float64Array.of(0.0001, -0.00025) };
-
-  beforeAll(async () => {
-    server = await BybitV5Server.start({ funding: { BTCUSDT: btc }, now: () => now });
-    client = new BybitMarketDataClient({ apiUrl: server.url, rateLimitMs: 1 });
-  });
-  afterAll(async () => {
-    await client.close();
-    await server.close();
-  });
-  beforeEach(() => {
-    server.clearFaults();
-    server.requests.length = 0;
-    lines.length = 0;
-  });
+  const local = marketDataServer({ funding: { BTCUSDT: btc }, now: () => now }, { rateLimitMs: 1, beforeEachTest: () => (lines.length = 0) });
 
   const rates = (fallback: { kind: 'zero' } | { kind: 'constant'; rate: number } = { kind: 'constant', rate: 0.0003 }) =>
-    new PaperFundingRates(client, ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'], [true, true, false], fallback, (line) => lines.push(line));
+    new PaperFundingRates(local.client, ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'], [true, true, false], fallback, (line) => lines.push(line));
 
   it('asks each perpetual once per settlement, for that settlement only, and charges the published rate', async () => {
     const model = rates();
     now = S0 + 1000;
     await model.prepare(S0 - H4); // not a settlement: nothing asked
-    expect(server.requests.filter((r) => r.path === fundingPath)).toHaveLength(0);
+    expect(local.server.requests.filter((r) => r.path === fundingPath)).toHaveLength(0);
     await model.prepare(S0);
     await model.prepare(S0); // asked already
-    const asked = server.requests.filter((r) => r.path === fundingPath).map((r) => [r.query['symbol'], r.query['startTime'], r.query['endTime'], r.query['limit']]);
+    const asked = local.server.requests.filter((r) => r.path === fundingPath).map((r) => [r.query['symbol'], r.query['startTime'], r.query['endTime'], r.query['limit']]);
     expect(asked).toEqual([
       ['BTCUSDT', String(S0), String(S0), '1'],
       ['ETHUSDT', String(S0), String(S0), '1'],
@@ -66,7 +51,7 @@ describe('PaperFundingRates against the local Bybit v5 server', () => {
     await model.prepare(S0 + FUNDING_INTERVAL_MS);
     expect(model.rate(0, S0 + FUNDING_INTERVAL_MS)).toEqual({ rate: 0, source: 'fallback' });
     now = S0 + 2 * FUNDING_INTERVAL_MS;
-    server.inject({ path: fundingPath, fault: FAULTS.drop, count: 1 });
+    local.server.inject({ path: fundingPath, fault: FAULTS.drop, count: 1 });
     await expect(model.prepare(S0 + 2 * FUNDING_INTERVAL_MS)).resolves.toBeUndefined();
     expect(model.rate(0, S0 + 2 * FUNDING_INTERVAL_MS)).toEqual({ rate: 0, source: 'fallback' });
     expect(lines.some((l) => l.startsWith(`funding: BTCUSDT rate for ${new Date(S0 + 2 * FUNDING_INTERVAL_MS).toISOString()} not available (`) && l.endsWith('the fallback (no funding) applies'))).toBe(true);
