@@ -62,12 +62,32 @@ export interface FundingModel {
 /** What to assume where the funding table has no settlement. */
 export type FundingFallback = { readonly kind: 'zero' } | { readonly kind: 'constant'; readonly rate: number };
 
+/** How often a funding model applied its fallback to one instrument, and at which first and last settlement. */
+export interface FallbackUse {
+  count: number;
+  first: number;
+  last: number;
+}
+
+/** One unused {@link FallbackUse} per instrument. */
+export function fallbackUses(instruments: number): FallbackUse[] {
+  return Array.from({ length: instruments }, () => ({ count: 0, first: NaN, last: NaN }));
+}
+
+/** Counts a use of `fallback` at settlement `ts` in `used` and returns the fallback's rate. */
+export function applyFallback(fallback: FundingFallback, used: FallbackUse, ts: number): { rate: number; source: 'fallback' } {
+  used.count++;
+  if (!(used.first <= ts)) used.first = ts;
+  used.last = ts;
+  return { rate: fallback.kind === 'constant' ? fallback.rate : 0, source: 'fallback' };
+}
+
 /**
  * Funding from per-instrument tables of settlements (sorted epoch ms + rates) with a stated fallback for
  * settlements the table lacks. Spot instruments (no table, `null`) pay nothing. Counts fallback use per instrument.
  */
 export class TableFundingModel implements FundingModel {
-  readonly fallbackUsed: { count: number; first: number; last: number }[];
+  readonly fallbackUsed: FallbackUse[];
   private readonly cursor: number[];
 
   constructor(
@@ -75,7 +95,7 @@ export class TableFundingModel implements FundingModel {
     readonly fallback: FundingFallback,
   ) {
     this.cursor = tables.map(() => 0);
-    this.fallbackUsed = tables.map(() => ({ count: 0, first: NaN, last: NaN }));
+    this.fallbackUsed = fallbackUses(tables.length);
   }
 
   /** Whether instrument `i` has a table (one without pays nothing: {@link rate} is undefined for it). */
@@ -99,16 +119,17 @@ export class TableFundingModel implements FundingModel {
     while (k < table.ts.length && table.ts[k]! < ts) k++;
     this.cursor[i] = k;
     if (k < table.ts.length && table.ts[k] === ts) return { rate: table.rate[k]!, source: 'table' };
-    const used = this.fallbackUsed[i]!;
-    used.count++;
-    if (!(used.first <= ts)) used.first = ts;
-    used.last = ts;
-    return { rate: this.fallback.kind === 'constant' ? this.fallback.rate : 0, source: 'fallback' };
+    return applyFallback(this.fallback, this.fallbackUsed[i]!, ts);
   }
 }
 
 /** Funding settles every 8 hours at 00:00, 08:00 and 16:00 UTC (Bybit and Binance USDT perpetuals). */
 export const FUNDING_INTERVAL_MS = 8 * 3_600_000;
+
+/** The funding settlement time at or before `ts` (on the {@link FUNDING_INTERVAL_MS} grid). */
+export function settlementAtOrBefore(ts: number): number {
+  return Math.floor(ts / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS;
+}
 
 /**
  * How much of an instrument's volume the simulated venue lets orders take at one price event (a bar, or a tick).

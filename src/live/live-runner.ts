@@ -3,7 +3,7 @@ import type { OhlcvColumns } from '../core/bar.js';
 import type { Instrument } from '../core/instrument.js';
 import type { OrderSnapshot } from '../core/order.js';
 import { timeframeMs } from '../core/time.js';
-import { FUNDING_INTERVAL_MS, InstrumentFeeModel, type FeeModel, type FillModel, type FundingModel, type SlippageModel } from '../backtest/execution-models.js';
+import { FUNDING_INTERVAL_MS, InstrumentFeeModel, settlementAtOrBefore, type FeeModel, type FillModel, type FundingModel, type SlippageModel } from '../backtest/execution-models.js';
 import { settleFunding } from '../backtest/funding-settlement.js';
 import { SimulatedExecutionClient } from '../backtest/simulated-execution-client.js';
 import type { ExecutionClient } from '../engine/execution-client.js';
@@ -1176,7 +1176,7 @@ export class LiveRunner {
     const funding = this.venueFunding;
     if (funding === undefined) return;
     if (tsClose >= this.nextVenueFunding) {
-      const settlement = Math.floor(tsClose / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS;
+      const settlement = settlementAtOrBefore(tsClose);
       this.nextVenueFunding = settlement + FUNDING_INTERVAL_MS;
       if (this.kernel.portfolio.quantity.some((q) => q !== 0)) this.awaitedFunding = settlement;
     }

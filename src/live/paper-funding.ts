@@ -1,5 +1,5 @@
 import type { MarketDataClient } from '../adapters/bybit/bybit-market-data-client.js';
-import { FUNDING_INTERVAL_MS, type FundingFallback, type FundingModel } from '../backtest/execution-models.js';
+import { applyFallback, fallbackUses, settlementAtOrBefore, type FallbackUse, type FundingFallback, type FundingModel } from '../backtest/execution-models.js';
 
 /**
  * A paper run's funding: the rate the venue published for each settlement (Bybit's funding history,
@@ -10,7 +10,7 @@ import { FUNDING_INTERVAL_MS, type FundingFallback, type FundingModel } from '..
  */
 export class PaperFundingRates implements FundingModel {
   /** Per instrument: how often the fallback applied, and the first and last such settlement. */
-  readonly fallbackUsed: { count: number; first: number; last: number }[];
+  readonly fallbackUsed: FallbackUse[];
   /** Per instrument: the settlement asked last and its rate (NaN: not listed). */
   private readonly asked: Float64Array;
   private readonly rates: Float64Array;
@@ -30,7 +30,7 @@ export class PaperFundingRates implements FundingModel {
     if (symbols.length !== perpetual.length) throw new RangeError(`PaperFundingRates: ${symbols.length} symbols but ${perpetual.length} perpetual flags`);
     this.asked = new Float64Array(symbols.length).fill(NaN);
     this.rates = new Float64Array(symbols.length).fill(NaN);
-    this.fallbackUsed = symbols.map(() => ({ count: 0, first: NaN, last: NaN }));
+    this.fallbackUsed = fallbackUses(symbols.length);
   }
 
   charges(i: number): boolean {
@@ -42,7 +42,7 @@ export class PaperFundingRates implements FundingModel {
    * 00/08/16 UTC grid, or was asked already). Never throws: what cannot be had gets the fallback at {@link rate}.
    */
   async prepare(tsClose: number): Promise<void> {
-    if (Math.floor(tsClose / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS !== tsClose) return;
+    if (settlementAtOrBefore(tsClose) !== tsClose) return;
     for (let i = 0; i < this.symbols.length; i++) {
       if (!this.charges(i) || this.asked[i] === tsClose) continue;
       this.asked[i] = tsClose;
@@ -62,11 +62,7 @@ export class PaperFundingRates implements FundingModel {
     if (!this.charges(i)) return undefined;
     const r = this.rates[i]!;
     if (this.asked[i] === ts && !Number.isNaN(r)) return { rate: r, source: 'table' };
-    const used = this.fallbackUsed[i]!;
-    used.count++;
-    if (!(used.first <= ts)) used.first = ts;
-    used.last = ts;
-    return { rate: this.fallback.kind === 'constant' ? this.fallback.rate : 0, source: 'fallback' };
+    return applyFallback(this.fallback, this.fallbackUsed[i]!, ts);
   }
 
   private fallbackText(): string {

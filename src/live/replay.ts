@@ -612,11 +612,12 @@ function runFills(records: readonly JournalRecord[], filled: ReadonlyMap<string,
   }
   let after = -Infinity;
   /** Decision times in force of the lives before the current one; the current one's; and its first decision's time. */
-  let decidedBefore: number[] = [], decided: number[] = [], own = Infinity, floor = -Infinity;
+  const decidedBefore: number[] = [];
+  let decided: number[] = [], own = Infinity, floor = -Infinity;
   for (const [k, r] of records.entries()) {
     if (r.k === 'start') {
       after = passed.get(k) ?? -Infinity;
-      decidedBefore = decidedBefore.concat(decided);
+      decidedBefore.push(...decided);
       decided = [];
       own = firstDecision.get(k) ?? Infinity;
       floor = decidedBefore.reduce((m, t) => (t < own && t > m ? t : m), -Infinity);

@@ -1,4 +1,4 @@
-import { FUNDING_INTERVAL_MS } from '../backtest/execution-models.js';
+import { settlementAtOrBefore } from '../backtest/execution-models.js';
 import type { Kernel } from '../engine/kernel.js';
 import type { VenueFundingReport } from '../engine/venue-reports.js';
 import type { Journal } from './journal.js';
@@ -75,5 +75,5 @@ export class VenueFunding {
 
 /** The settlement time of a payment: the funding grid time at or before its venue time. */
 function settlementOf(r: VenueFundingReport): number {
-  return Math.floor(r.tsEvent / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS;
+  return settlementAtOrBefore(r.tsEvent);
 }
