@@ -51,6 +51,12 @@ export class VolumeParticipationSlippage implements SlippageModel {
 export interface FundingModel {
   rate(i: number, ts: number): { rate: number; source: 'table' | 'fallback' } | undefined;
   /**
+   * The first settlement time of instrument `i` strictly after `after` (epoch ms; Infinity: none). Absent: the
+   * 00/08/16 UTC grid ({@link gridSettlementAfter}). Runners charge every settlement their bars pass, so a contract
+   * that settles more often (Bybit's 1, 2 and 4 h intervals) says so here.
+   */
+  settlementAfter?(i: number, after: number): number;
+  /**
    * False when instrument `i` never pays or receives funding under this model (`rate` is undefined at every settlement,
    * e.g. a spot instrument): a bar runner whose instruments are all such skips the settlements. Absent: may charge.
    */
@@ -85,6 +91,9 @@ export function applyFallback(fallback: FundingFallback, used: FallbackUse, ts: 
 /**
  * Funding from per-instrument tables of settlements (sorted epoch ms + rates) with a stated fallback for
  * settlements the table lacks. Spot instruments (no table, `null`) pay nothing. Counts fallback use per instrument.
+ * An instrument's settlements are the 00/08/16 UTC grid and every time its table lists: a contract that settled
+ * every 4 h (or switched to it for a while) pays at each of its table's times, and a grid time the table lacks
+ * gets the fallback.
  */
 export class TableFundingModel implements FundingModel {
   readonly fallbackUsed: FallbackUse[];
@@ -121,6 +130,20 @@ export class TableFundingModel implements FundingModel {
     if (k < table.ts.length && table.ts[k] === ts) return { rate: table.rate[k]!, source: 'table' };
     return applyFallback(this.fallback, this.fallbackUsed[i]!, ts);
   }
+
+  settlementAfter(i: number, after: number): number {
+    const table = this.tables[i];
+    if (table === null || table === undefined) return Infinity;
+    const grid = gridSettlementAfter(after);
+    const ts = table.ts;
+    let lo = 0, hi = ts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ts[mid]! <= after) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < ts.length && ts[lo]! < grid ? ts[lo]! : grid;
+  }
 }
 
 /** Funding settles every 8 hours at 00:00, 08:00 and 16:00 UTC (Bybit and Binance USDT perpetuals). */
@@ -129,6 +152,11 @@ export const FUNDING_INTERVAL_MS = 8 * 3_600_000;
 /** The funding settlement time at or before `ts` (on the {@link FUNDING_INTERVAL_MS} grid). */
 export function settlementAtOrBefore(ts: number): number {
   return Math.floor(ts / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS;
+}
+
+/** The first time of the {@link FUNDING_INTERVAL_MS} grid strictly after `after`. */
+export function gridSettlementAfter(after: number): number {
+  return (Math.floor(after / FUNDING_INTERVAL_MS) + 1) * FUNDING_INTERVAL_MS;
 }
 
 /**

@@ -167,9 +167,9 @@ describe('settleFunding', () => {
     return { model, asked };
   }
 
-  it('3h bars: settles only at closes on the 00/08/16 grid (00:00 here), not at the first close after 08:00 or 16:00', () => {
-    // 3h bars from 00:00: closes 03, 06, 09, 12, 15, 18, 21, 00:00 (next day), 03. The runner asks at 09 and 18
-    // (first closes after 08 and 16): not grid times, nothing is settled there.
+  it('3h bars: a settlement inside a bar (08:00, 16:00) is settled at its close, at the close and on the position then', () => {
+    // 3h bars from 00:00: closes 03, 06, 09, 12, 15, 18, 21, 00:00 (next day), 03. The 08:00 settlement is settled at
+    // the 09:00 close, 16:00 at the 18:00 close, 00:00 at its own close.
     const bars: [number, number, number, number, number][] = [
       [100, 100, 100, 100, 1000],
       ...Array.from({ length: 8 }, (_, k): [number, number, number, number, number] => [100 + k, 100 + k + 1, 100 + k, 100 + k + 1, 1000]),
@@ -180,10 +180,74 @@ describe('settleFunding', () => {
     const r = runBacktest(backtestSpec(threeHour, [X], { funding: model }), strategy);
     // bought at the b1 open (03:00, price 100): position 2 from then on
     expect(r.bars[0]!.position[1]).toBe(2);
-    // the only settlement: 2024-01-02T00:00 at the b7 close 107; 2 × 107 × 0.0001 = 0.0214
-    expect(settlements(r)).toEqual([['2024-01-02T00:00:00.000Z', 2, 107, 0.0001, 'table']]);
-    expect(r.funding[0]!.payment).toBeCloseTo(0.0214, 12);
-    expect(asked).toEqual([[0, '2024-01-02T00:00:00.000Z']]);
+    // b2 closes 09:00 at 102, b5 18:00 at 105, b7 00:00 at 107 (bar b ≥ 1 closes at 100 + b); 2 × close × 0.0001 each
+    expect(settlements(r)).toEqual([
+      ['2024-01-01T08:00:00.000Z', 2, 102, 0.0001, 'table'],
+      ['2024-01-01T16:00:00.000Z', 2, 105, 0.0001, 'table'],
+      ['2024-01-02T00:00:00.000Z', 2, 107, 0.0001, 'table'],
+    ]);
+    expect(r.funding.map((e) => e.payment)).toEqual([2 * 102 * 0.0001, 2 * 105 * 0.0001, 2 * 107 * 0.0001]);
+    expect(asked).toEqual([
+      [0, '2024-01-01T08:00:00.000Z'],
+      [0, '2024-01-01T16:00:00.000Z'],
+      [0, '2024-01-02T00:00:00.000Z'],
+    ]);
+    // The equity at each close has paid what was settled up to it: b2's close is lower by the 08:00 payment.
+    const noFunding = runBacktest(backtestSpec(threeHour, [X], { funding: { rate: () => undefined } }), scriptStrategy({ 0: (ctx) => ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 2 }) }));
+    expect(noFunding.equity.value[2]! - r.equity.value[2]!).toBeCloseTo(2 * 102 * 0.0001, 10);
+    expect(noFunding.equity.value[1]! - r.equity.value[1]!).toBe(0);
+  });
+
+  it('daily bars pay all three settlements of a day, each at its own rate (none is skipped)', () => {
+    const daily = makeFrame({ timeframe: '1d', start: '2024-01-01T00:00:00Z', bars: [[100, 100, 100, 100, 1000], [100, 101, 99, 100, 1000], [100, 111, 99, 110, 1000]] });
+    const table = fundingTable([
+      ['2024-01-02T08:00:00Z', 0.0001],
+      ['2024-01-02T16:00:00Z', 0.0002],
+      ['2024-01-03T00:00:00Z', 0.0003],
+      ['2024-01-03T08:00:00Z', 0.0004],
+      ['2024-01-03T16:00:00Z', 0.0005],
+      ['2024-01-04T00:00:00Z', 0.0006],
+    ]);
+    const strategy = scriptStrategy({ 0: (ctx) => ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 1 }) });
+    const r = runBacktest(backtestSpec(daily, [X], { funding: new TableFundingModel([table], { kind: 'zero' }) }), strategy);
+    // Bought at the b1 open (2024-01-02T00:00): the 01-02 00:00 settlement is the b0 close (flat then); b1 closes at
+    // 01-03 00:00 (mark 100), b2 at 01-04 00:00 (mark 110).
+    expect(settlements(r)).toEqual([
+      ['2024-01-02T08:00:00.000Z', 1, 100, 0.0001, 'table'],
+      ['2024-01-02T16:00:00.000Z', 1, 100, 0.0002, 'table'],
+      ['2024-01-03T00:00:00.000Z', 1, 100, 0.0003, 'table'],
+      ['2024-01-03T08:00:00.000Z', 1, 110, 0.0004, 'table'],
+      ['2024-01-03T16:00:00.000Z', 1, 110, 0.0005, 'table'],
+      ['2024-01-04T00:00:00.000Z', 1, 110, 0.0006, 'table'],
+    ]);
+    expect(r.fundingPaid).toBeCloseTo(100 * 0.0006 + 110 * 0.0015, 12);
+  });
+
+  it("a contract that settles every 4 h for a while pays at each of its table's times; a grid time the table lacks gets the fallback", () => {
+    // 4h bars from 00:00, long 1 from the b1 open (04:00). The table switches to 4-hourly settlements from 08:00 to
+    // 16:00 and lacks the next day's 00:00.
+    const frame = makeFrame({ timeframe: '4h', start: '2024-01-01T00:00:00Z', bars: Array.from({ length: 7 }, (): [number, number, number, number, number] => [100, 100, 100, 100, 1000]) });
+    const table = fundingTable([
+      ['2024-01-01T08:00:00Z', 0.0001],
+      ['2024-01-01T12:00:00Z', 0.0002],
+      ['2024-01-01T16:00:00Z', 0.0003],
+      ['2024-01-01T20:00:00Z', 0.0004],
+    ]);
+    const model = new TableFundingModel([table], { kind: 'constant', rate: 0.001 });
+    expect([at('2024-01-01T00:00:00Z'), at('2024-01-01T08:00:00Z'), at('2024-01-01T20:00:00Z')].map((t) => new Date(model.settlementAfter(0, t)).toISOString())).toEqual([
+      '2024-01-01T08:00:00.000Z',
+      '2024-01-01T12:00:00.000Z',
+      '2024-01-02T00:00:00.000Z',
+    ]);
+    const r = runBacktest(backtestSpec(frame, [X], { funding: model }), scriptStrategy({ 0: (ctx) => ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 1 }) }));
+    expect(settlements(r)).toEqual([
+      ['2024-01-01T08:00:00.000Z', 1, 100, 0.0001, 'table'],
+      ['2024-01-01T12:00:00.000Z', 1, 100, 0.0002, 'table'],
+      ['2024-01-01T16:00:00.000Z', 1, 100, 0.0003, 'table'],
+      ['2024-01-01T20:00:00.000Z', 1, 100, 0.0004, 'table'],
+      ['2024-01-02T00:00:00.000Z', 1, 100, 0.001, 'fallback'],
+    ]);
+    expect(model.fallbackUsed[0]!.count).toBe(1);
   });
 
   it('a bar run asks no settlement of a model that charges none of its instruments, and every settlement of one that charges any', () => {
@@ -216,7 +280,7 @@ describe('settleFunding', () => {
     const { kernel, booked } = kernelWith([2, 0, -1], [100, 50, 20]);
     const { model, asked } = recording(0.0003);
     const t = at('2024-01-01T16:00:00Z');
-    expect(settleFunding(kernel, model, t)).toBe(at('2024-01-02T00:00:00Z'));
+    expect(settleFunding(kernel, model, t - 4 * 3_600_000, t)).toBe(at('2024-01-02T00:00:00Z'));
     expect(asked).toEqual([
       [0, '2024-01-01T16:00:00.000Z'],
       [2, '2024-01-01T16:00:00.000Z'],
@@ -227,19 +291,43 @@ describe('settleFunding', () => {
     ]);
   });
 
-  it('off the grid: books nothing and returns the next grid time', () => {
+  it('no settlement in (after, close]: books nothing and returns the next grid time; `after` itself is never settled again', () => {
     const { kernel, booked } = kernelWith([2], [100]);
     const { model, asked } = recording(0.0003);
-    expect(settleFunding(kernel, model, at('2024-01-01T09:00:00Z'))).toBe(at('2024-01-01T16:00:00Z'));
-    expect(settleFunding(kernel, model, at('2024-01-01T23:59:59Z'))).toBe(at('2024-01-02T00:00:00Z'));
+    expect(settleFunding(kernel, model, at('2024-01-01T08:00:00Z'), at('2024-01-01T09:00:00Z'))).toBe(at('2024-01-01T16:00:00Z'));
+    expect(settleFunding(kernel, model, at('2024-01-01T16:00:00Z'), at('2024-01-01T23:59:59Z'))).toBe(at('2024-01-02T00:00:00Z'));
     expect(asked).toEqual([]);
     expect(booked).toEqual([]);
+  });
+
+  it('several settlements in one call: in time order, instruments in index order at each; a model without them (Infinity) is never asked', () => {
+    const { kernel, booked } = kernelWith([1, -1, 3], [10, 20, 30]);
+    const hourly = (i: number, after: number) => (i === 2 ? Infinity : i === 1 ? (Math.floor(after / 3_600_000) + 1) * 3_600_000 : (Math.floor(after / 28_800_000) + 1) * 28_800_000);
+    const asked: [number, string][] = [];
+    const model: FundingModel = {
+      settlementAfter: hourly,
+      charges: (i) => i !== 2,
+      rate: (i, ts) => (asked.push([i, new Date(ts).toISOString()]), { rate: 0.0001, source: 'table' }),
+    };
+    expect(settleFunding(kernel, model, at('2024-01-01T06:00:00Z'), at('2024-01-01T09:00:00Z'))).toBe(at('2024-01-01T10:00:00Z'));
+    expect(asked).toEqual([
+      [1, '2024-01-01T07:00:00.000Z'],
+      [0, '2024-01-01T08:00:00.000Z'],
+      [1, '2024-01-01T08:00:00.000Z'],
+      [1, '2024-01-01T09:00:00.000Z'],
+    ]);
+    expect(booked.map(([i, ts, , mark]) => [i, new Date(ts).toISOString(), mark])).toEqual([
+      [1, '2024-01-01T07:00:00.000Z', 20],
+      [0, '2024-01-01T08:00:00.000Z', 10],
+      [1, '2024-01-01T08:00:00.000Z', 20],
+      [1, '2024-01-01T09:00:00.000Z', 20],
+    ]);
   });
 
   it('an instrument the model has no funding for (undefined) is not booked', () => {
     const { kernel, booked } = kernelWith([1, 1], [100, 100]);
     const model: FundingModel = { rate: (i) => (i === 0 ? undefined : { rate: 0.0001, source: 'fallback' }) };
-    settleFunding(kernel, model, at('2024-01-01T08:00:00Z'));
+    settleFunding(kernel, model, at('2024-01-01T04:00:00Z'), at('2024-01-01T08:00:00Z'));
     expect(booked).toEqual([[1, at('2024-01-01T08:00:00Z'), 0.0001, 100, 'fallback']]);
   });
 });

@@ -8,9 +8,9 @@ import { EngineError, Kernel, type KernelState } from '../engine/kernel.js';
 import type { RiskLimits } from '../engine/risk/risk-limits.js';
 import type { Strategy } from '../engine/strategy.js';
 import type { BacktestAnnotations, BacktestResult, BacktestRisk, FillRecord, TierAnnotation, TradeRecord } from './backtest-result.js';
-import { FUNDING_INTERVAL_MS, InstrumentFeeModel, type FeeModel, type FillModel, type FundingModel, type LatencyModel, type SlippageModel } from './execution-models.js';
+import { InstrumentFeeModel, type FeeModel, type FillModel, type FundingModel, type LatencyModel, type SlippageModel } from './execution-models.js';
 import { BarRecords } from './bar-records.js';
-import { settleFunding } from './funding-settlement.js';
+import { firstSettlementAfter, settleFunding } from './funding-settlement.js';
 import { SimulatedExecutionClient, type FillPrice, type SimulatedVenueState } from './simulated-execution-client.js';
 
 /** What every simulation (bars or ticks) needs besides its market data and the strategy. */
@@ -77,7 +77,8 @@ export function createSimulation(spec: SimulationSpec, strategy: Strategy, start
  * 1. for each instrument with a bar at T (instrument order): working orders match against the bar's price path
  *    open → nearer extreme (high on a tie) → farther extreme → close; liquidation is checked along it (other
  *    instruments valued at their previous closes); then all instruments are marked at their closes;
- * 2. funding settles at close times on the 00/08/16 UTC grid for open positions (mark = the bar close);
+ * 2. funding: every settlement the bar passed (the 00/08/16 UTC grid, or the funding model's own times) is settled at
+ *    its close for open positions (position and mark at the close; see settleFunding);
  * 3. the clock moves to the close time; due timers fire;
  * 4. each instrument's bar is delivered to the strategy (instrument order); orders placed now work from the next bar;
  * 5. equity, positions and each instrument's cumulative mark-to-market PnL are recorded at the close.
@@ -217,7 +218,10 @@ class BarRun {
   private readonly records: BarRecords;
   private readonly bars: OhlcvColumns[];
   private readonly columnValues: (readonly Float64Array[] | undefined)[];
+  /** The first funding settlement after {@link fundingAfter} (Infinity: the model charges none of the instruments). */
   private nextFunding: number;
+  /** The close funding was settled through (the first bar's open before any). */
+  private fundingAfter: number;
   /** Bars before this index are warm-up (see {@link BacktestSpec.warmupBars}). */
   readonly warmup: number;
   private readonly ts: Float64Array;
@@ -261,9 +265,10 @@ class BarRun {
     this.close = frame.close;
     this.low = frame.low;
     this.high = frame.high;
-    // No settlement at all when no instrument can be charged (e.g. spot instruments, funding tables of none).
-    const charged = instruments.some((_, i) => spec.funding.charges?.(i) !== false);
-    this.nextFunding = !charged ? Infinity : T > 0 ? Math.ceil((frame.ts[this.from < T ? this.from : 0]! + this.tf) / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS : 0;
+    // Settlements after the first bar's open (a run resumed at bar `from` pays those its bars pass, not earlier ones);
+    // none at all when no instrument can be charged (e.g. spot instruments, funding tables of none).
+    this.fundingAfter = T > 0 ? frame.ts[this.from < T ? this.from : 0]! : 0;
+    this.nextFunding = firstSettlementAfter(spec.funding, instruments.length, this.fundingAfter);
   }
 
   private readonly extraNotes: string[] = [];
@@ -348,8 +353,11 @@ class BarRun {
         }
         // Marks move to the closes only after every instrument's path ran, so no path sees another's future close.
         for (let i = 0; i < n; i++) if (dense || P[i]![t] !== 0) mark[i] = C[i]![t]!;
-        // Funding settles at closes on the 00/08/16 UTC grid (the grid check only runs once a grid time is reached).
-        if (tsClose >= this.nextFunding) this.nextFunding = settleFunding(kernel, funding, tsClose);
+        // Funding: every settlement up to this close (the schedule is only consulted once a settlement is reached).
+        if (tsClose >= this.nextFunding) {
+          this.nextFunding = settleFunding(kernel, funding, this.fundingAfter, tsClose);
+          this.fundingAfter = tsClose;
+        }
         clock.advanceToTime(TS, t, tf);
         if (kernel.hasTimers) kernel.fireTimers();
       }

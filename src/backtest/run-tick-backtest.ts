@@ -1,6 +1,6 @@
 import type { Strategy } from '../engine/strategy.js';
 import type { BacktestResult } from './backtest-result.js';
-import { FUNDING_INTERVAL_MS } from './execution-models.js';
+import { firstSettlementAfter, settleFunding } from './funding-settlement.js';
 import { buildResult, createSimulation, type SimulationSpec } from './run-backtest.js';
 
 /** Trade ticks of one instrument, sorted by time: epoch ms, price, base quantity, aggressor side (+1 buy, -1 sell). */
@@ -20,7 +20,7 @@ export interface TickBacktestSpec extends SimulationSpec {
 /**
  * Runs a strategy over trade ticks of several instruments merged by time (ties: instrument order). Per tick: working
  * orders of that instrument match against the tick price (same rules as bars), liquidation is checked, the
- * instrument is marked and the tick is delivered. Funding settles when time crosses the 00/08/16 UTC grid; equity is
+ * instrument is marked and the tick is delivered. Funding settles when time crosses a settlement (the 00/08/16 UTC grid, or the model's own times); equity is
  * sampled on the `sampleEveryMs` grid (value as of the last tick before the boundary).
  */
 export function runTickBacktest(spec: TickBacktestSpec, strategy: Strategy): BacktestResult {
@@ -28,7 +28,6 @@ export function runTickBacktest(spec: TickBacktestSpec, strategy: Strategy): Bac
   const n = instruments.length;
   const { clock, kernel, exchange } = createSimulation(spec, strategy, Math.min(...ticks.map((t) => (t.ts.length ? t.ts[0]! : Infinity))), 16);
   const mark = kernel.portfolio.mark;
-  const quantity = kernel.portfolio.quantity;
   const cursor = new Int32Array(n);
   const every = spec.sampleEveryMs;
   const start = clock.now();
@@ -38,7 +37,9 @@ export function runTickBacktest(spec: TickBacktestSpec, strategy: Strategy): Bac
   const equity = new Float64Array(samples);
   let sample = 0;
   let nextSample = (Math.floor(start / every) + 1) * every;
-  let nextFunding = (Math.floor(start / FUNDING_INTERVAL_MS) + 1) * FUNDING_INTERVAL_MS;
+  // Funding: every settlement after the start, settled before the first tick at or after it (at the marks then).
+  let fundingAfter = start;
+  let nextFunding = firstSettlementAfter(spec.funding, n, start);
 
   kernel.start();
   for (;;) {
@@ -59,13 +60,9 @@ export function runTickBacktest(spec: TickBacktestSpec, strategy: Strategy): Bac
       equity[sample++] = kernel.portfolio.equity();
       nextSample += every;
     }
-    while (ts >= nextFunding) {
-      for (let k = 0; k < n; k++) {
-        if (quantity[k] === 0) continue;
-        const r = spec.funding.rate(k, nextFunding);
-        if (r) kernel.onFunding(k, nextFunding, r.rate, mark[k]!, r.source);
-      }
-      nextFunding += FUNDING_INTERVAL_MS;
+    if (ts >= nextFunding) {
+      nextFunding = settleFunding(kernel, spec.funding, fundingAfter, ts);
+      fundingAfter = ts;
     }
     const c = cursor[i]!;
     cursor[i] = c + 1;

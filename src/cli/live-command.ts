@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { BybitMarketDataClient } from '../adapters/bybit/bybit-market-data-client.js';
 import { experimentVenueModels, fitExperimentRegimes, type ExperimentConfig } from '../backtest/run-experiment.js';
+import { FUNDING_INTERVAL_MS } from '../backtest/execution-models.js';
 import { AppError } from '../core/app-error.js';
 import { formatUtc, timeframeMs } from '../core/time.js';
 import { LiveBarFeed } from '../live/bar-feed.js';
@@ -211,7 +212,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
           {
             runId, mode, instruments: setup.instruments, timeframe: setup.timeframe, initialCash: setup.initialCash, leverage: setup.leverage, dir, warmupBars: setup.warmupBars,
             ...(opts.maxBars !== undefined ? { maxBars: positiveInt(opts.maxBars, '--max-bars') } : {}),
-            ...(mode === 'paper' ? { paper: { fees: setup.fees, slippage: setup.slippage }, funding: paperFunding(market, setup, config, io) } : {}),
+            ...(mode === 'paper' ? { paper: { fees: setup.fees, slippage: setup.slippage }, funding: await paperFunding(market, setup, config, io) } : {}),
             config: setup.config, unhalt: opts.unhalt === true,
             ...(regimes !== undefined ? { regimes: regimesToJson(regimes) } : {}),
             ...(setup.risk !== undefined ? { risk: setup.risk } : {}),
@@ -405,9 +406,25 @@ export function replayCommand(io: CliIo, setExit: (code: number) => void): Comma
  * experiment's `funding.fallback` where it lists none when asked. Bybit's rates, whatever `funding.venue` the
  * experiment's backtests take theirs from: the paper venue simulates Bybit's contracts.
  */
-function paperFunding(market: BybitMarketDataClient, setup: LiveSetup, config: ExperimentConfig, io: CliIo): PaperFundingRates {
+async function paperFunding(market: BybitMarketDataClient, setup: LiveSetup, config: ExperimentConfig, io: CliIo): Promise<PaperFundingRates> {
   if (config.funding.venue !== 'bybit') io.out(`note: paper funding is charged at Bybit's published rates (the backtests take theirs from ${config.funding.venue})`);
-  return new PaperFundingRates(market, setup.symbols, setup.instruments.map((x) => x.kind !== 'spot'), config.funding.fallback, (line) => io.out(line));
+  const perpetual = setup.instruments.map((x) => x.kind !== 'spot');
+  // Each perpetual's settlement interval as the venue states it now (Bybit's 1, 2, 4 or 8 h); 8 h when it cannot be read.
+  const intervals: number[] = [];
+  for (let i = 0; i < perpetual.length; i++) {
+    const symbol = setup.symbols[i]!;
+    let interval = FUNDING_INTERVAL_MS;
+    if (perpetual[i]) {
+      try {
+        interval = (await market.instrument(symbol)).fundingIntervalMs;
+      } catch (e) {
+        io.out(`funding: ${symbol}'s funding interval not available (${(e as Error).message}); 8 h assumed`);
+      }
+      if (interval !== FUNDING_INTERVAL_MS) io.out(`funding: ${symbol} settles every ${interval / 3_600_000} h (the venue's fundingInterval)`);
+    }
+    intervals.push(interval);
+  }
+  return new PaperFundingRates(market, setup.symbols, perpetual, config.funding.fallback, (line) => io.out(line), intervals);
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Instrument } from '../core/instrument.js';
 import type { OrderSnapshot } from '../core/order.js';
 import { timeframeMs } from '../core/time.js';
 import { FUNDING_INTERVAL_MS, InstrumentFeeModel, settlementAtOrBefore, type FeeModel, type FillModel, type FundingModel, type SlippageModel } from '../backtest/execution-models.js';
-import { settleFunding } from '../backtest/funding-settlement.js';
+import { firstSettlementAfter, settleFunding } from '../backtest/funding-settlement.js';
 import { SimulatedExecutionClient } from '../backtest/simulated-execution-client.js';
 import type { ExecutionClient } from '../engine/execution-client.js';
 import { Kernel } from '../engine/kernel.js';
@@ -81,7 +81,7 @@ export interface LiveRunnerConfig {
    * model with `prepare` (PaperFundingRates: the venue's published rates) is asked before each live bar whose close
    * reaches a settlement. Venue runs book the venue's own payments instead and ignore it.
    */
-  readonly funding?: FundingModel & { prepare?(tsClose: number): Promise<void> };
+  readonly funding?: FundingModel & { prepare?(after: number, tsClose: number): Promise<void> };
   /** An order submitted and not acknowledged after this many wall ms is queried; default 10 000. */
   readonly inFlightMs?: number;
   /** Queries answered "unknown" after which an in-flight order is marked lost (its instrument halted); default 3. Failed queries do not count. */
@@ -261,7 +261,9 @@ export class LiveRunner {
   private readonly tf: number;
   private readonly rows: OhlcvColumns[];
   private readonly present: Uint8Array;
+  /** A paper run: the first funding settlement after {@link fundingAfter}, and the close funding was settled through. */
   private nextFunding = -Infinity;
+  private fundingAfter = -Infinity;
   /** A venue run's funding book (the venue's own payments), from the restored state. */
   private venueFunding: VenueFunding | undefined;
   /** A venue run: the next funding settlement time a bar's close reaches, and the settlement whose payments are awaited (−Infinity: none). */
@@ -613,10 +615,11 @@ export class LiveRunner {
     this.journal.append({ k: 'event', t: liveFrom, e: 'warmup', id: `tier${tier}`, reason });
     deps.log?.(tier === 0 ? `no warm-up: ${reason}` : `${restored.alert ? 'ALERT ' : ''}warm-up tier ${tier} (${warmed} bar sets in ${(warmSeconds * 1000).toFixed(1)} ms): ${reason}${tier === 2 ? `; ${fromJournal} signals from the journal` : ''}`);
     deps.metrics?.warmedUp(kernel, warmed, warmSeconds, deps.signals, WARMUP_SOURCES[tier]);
-    this.nextFunding = Math.ceil((liveFrom + tf) / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS;
+    this.fundingAfter = liveFrom;
+    this.nextFunding = config.funding !== undefined ? firstSettlementAfter(config.funding, config.instruments.length, liveFrom) : Infinity;
     if (deps.venue !== undefined) {
       this.venueFunding = new VenueFunding(liveFrom, saved?.venueFunding);
-      this.nextVenueFunding = this.nextFunding;
+      this.nextVenueFunding = Math.ceil((liveFrom + tf) / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS;
     }
     cursor = liveFrom - tf;
 
@@ -702,7 +705,7 @@ export class LiveRunner {
       if (this.crashedSent !== undefined && deps.venue !== undefined) this.takeOverHaltedSent(set.ts + tf);
       // A paper run's funding rates of a settlement this bar's close reaches, and the signal stage's inputs (funding,
       // DVOL, the reference close), arrive with the bar: asked before the decision clock starts.
-      if (this.venueFunding === undefined && set.ts + tf >= this.nextFunding) await config.funding?.prepare?.(set.ts + tf);
+      if (this.venueFunding === undefined && set.ts + tf >= this.nextFunding) await config.funding?.prepare?.(this.fundingAfter, set.ts + tf);
       await deps.signals?.gather(set);
       this.barReceived = performance.now();
       this.latencyOpen = true;
@@ -1157,7 +1160,8 @@ export class LiveRunner {
   private chargeFunding(funding: FundingModel, tsClose: number): void {
     const events = this.kernel.fundingEvents;
     const before = events.length;
-    this.nextFunding = settleFunding(this.kernel, funding, tsClose);
+    this.nextFunding = settleFunding(this.kernel, funding, this.fundingAfter, tsClose);
+    this.fundingAfter = tsClose;
     for (let k = before; k < events.length; k++) {
       const e = events[k]!;
       this.journal.append({ k: 'funding', t: tsClose, i: e.instrument, exec: `paper-${e.ts}-${e.instrument}`, pay: e.payment, rate: e.rate, p: e.markPrice, q: e.position, ts: e.ts, ...(e.source === 'fallback' ? { fallback: true as const } : {}) });

@@ -21,10 +21,10 @@ describe('PaperFundingRates against the local Bybit v5 server', () => {
   it('asks each perpetual once per settlement, for that settlement only, and charges the published rate', async () => {
     const model = rates();
     now = S0 + 1000;
-    await model.prepare(S0 - H4); // not a settlement: nothing asked
+    await model.prepare(S0 - 2 * H4, S0 - H4); // no settlement in the bar: nothing asked
     expect(local.server.requests.filter((r) => r.path === fundingPath)).toHaveLength(0);
-    await model.prepare(S0);
-    await model.prepare(S0); // asked already
+    await model.prepare(S0 - H4, S0);
+    await model.prepare(S0 - H4, S0); // asked already
     const asked = local.server.requests.filter((r) => r.path === fundingPath).map((r) => [r.query['symbol'], r.query['startTime'], r.query['endTime'], r.query['limit']]);
     expect(asked).toEqual([
       ['BTCUSDT', String(S0), String(S0), '1'],
@@ -40,19 +40,37 @@ describe('PaperFundingRates against the local Bybit v5 server', () => {
     // A settlement not prepared is not charged at another settlement's rate.
     expect(model.rate(0, S0 + FUNDING_INTERVAL_MS)).toEqual({ rate: 0.0003, source: 'fallback' });
     now = S0 + FUNDING_INTERVAL_MS;
-    await model.prepare(S0 + FUNDING_INTERVAL_MS);
+    await model.prepare(S0 + FUNDING_INTERVAL_MS - H4, S0 + FUNDING_INTERVAL_MS);
     expect(model.rate(0, S0 + FUNDING_INTERVAL_MS)).toEqual({ rate: -0.00025, source: 'table' });
     expect(model.fallbackUsed[0]!.count).toBe(1);
+  });
+
+  it('a bar that spans settlements (a daily bar) asks each of them; a contract on a 4 h interval settles every 4 h', async () => {
+    const model = new PaperFundingRates(local.client, ['BTCUSDT', 'ETHUSDT'], [true, true], { kind: 'zero' }, (line) => lines.push(line), [FUNDING_INTERVAL_MS, H4]);
+    expect(model.settlementAfter(0, S0 - 1)).toBe(S0);
+    expect(model.settlementAfter(0, S0)).toBe(S0 + FUNDING_INTERVAL_MS);
+    expect(model.settlementAfter(1, S0)).toBe(S0 + H4);
+    now = S0 + 2 * FUNDING_INTERVAL_MS;
+    // A daily bar from S0 − 8 h to S0 + 16 h: BTC's S0, S0 + 8 h and S0 + 16 h; ETH's six 4 h settlements.
+    await model.prepare(S0 - FUNDING_INTERVAL_MS, S0 + 2 * FUNDING_INTERVAL_MS);
+    const asked = local.server.requests.filter((r) => r.path === fundingPath).map((r) => `${String(r.query['symbol'])} ${(Number(r.query['startTime']) - S0) / H4}`);
+    expect(asked).toEqual(['BTCUSDT 0', 'BTCUSDT 2', 'BTCUSDT 4', 'ETHUSDT -1', 'ETHUSDT 0', 'ETHUSDT 1', 'ETHUSDT 2', 'ETHUSDT 3', 'ETHUSDT 4']);
+    expect([S0, S0 + FUNDING_INTERVAL_MS, S0 + 2 * FUNDING_INTERVAL_MS].map((s) => model.rate(0, s)?.rate)).toEqual([0.0001, -0.00025, 0]);
+    expect(model.fallbackUsed[0]).toEqual({ count: 1, first: S0 + 2 * FUNDING_INTERVAL_MS, last: S0 + 2 * FUNDING_INTERVAL_MS });
+    // The next bar asks only its own settlements (the ones passed are forgotten).
+    local.server.requests.length = 0;
+    await model.prepare(S0 + 2 * FUNDING_INTERVAL_MS, S0 + 2 * FUNDING_INTERVAL_MS + H4);
+    expect(local.server.requests.filter((r) => r.path === fundingPath).map((r) => [r.query['symbol'], Number(r.query['startTime'])])).toEqual([['ETHUSDT', S0 + 2 * FUNDING_INTERVAL_MS + H4]]);
   });
 
   it('a settlement the venue has not listed yet when asked (its clock before it), or a failed request, gets the fallback', async () => {
     const model = rates({ kind: 'zero' });
     now = S0 + FUNDING_INTERVAL_MS - 1; // the venue lists no settlement after its clock
-    await model.prepare(S0 + FUNDING_INTERVAL_MS);
+    await model.prepare(S0 + FUNDING_INTERVAL_MS - H4, S0 + FUNDING_INTERVAL_MS);
     expect(model.rate(0, S0 + FUNDING_INTERVAL_MS)).toEqual({ rate: 0, source: 'fallback' });
     now = S0 + 2 * FUNDING_INTERVAL_MS;
     local.server.inject({ path: fundingPath, fault: FAULTS.drop, count: 1 });
-    await expect(model.prepare(S0 + 2 * FUNDING_INTERVAL_MS)).resolves.toBeUndefined();
+    await expect(model.prepare(S0 + 2 * FUNDING_INTERVAL_MS - H4, S0 + 2 * FUNDING_INTERVAL_MS)).resolves.toBeUndefined();
     expect(model.rate(0, S0 + 2 * FUNDING_INTERVAL_MS)).toEqual({ rate: 0, source: 'fallback' });
     expect(lines.some((l) => l.startsWith(`funding: BTCUSDT rate for ${new Date(S0 + 2 * FUNDING_INTERVAL_MS).toISOString()} not available (`) && l.endsWith('the fallback (no funding) applies'))).toBe(true);
   });

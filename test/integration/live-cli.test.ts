@@ -7,7 +7,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { timeframeMs } from '../../src/core/time.js';
-import { BybitV5Server } from '../support/bybit-v5-server.js';
+import { BybitV5Server, DEFAULT_LINEAR_INSTRUMENTS } from '../support/bybit-v5-server.js';
 import { runTm } from '../support/cli.js';
 import { readSharedFunding } from '../support/bybit-test-data.js';
 import { serverKlines, sharedFrame } from '../support/live-harness.js';
@@ -18,6 +18,18 @@ const frame = sharedFrame('2024-03-01T00:00:00Z', WARMUP + 300);
 const tf = timeframeMs('4h');
 const startTs = frame.ts[WARMUP]!;
 const root = process.cwd();
+
+/** `h`'s settlements, each followed 4 h later by one at the same rate: a history on a 4 h interval. */
+function fourHourly(h: { length: number; ts: Float64Array; rate: Float64Array }): { length: number; ts: Float64Array; rate: Float64Array } {
+  const n = h.length * 2;
+  const out = { length: n, ts: new Float64Array(n), rate: new Float64Array(n) };
+  for (let k = 0; k < h.length; k++) {
+    out.ts[2 * k] = h.ts[k]!;
+    out.ts[2 * k + 1] = h.ts[k]! + 4 * 3_600_000;
+    out.rate[2 * k] = out.rate[2 * k + 1] = h.rate[k]!;
+  }
+  return out;
+}
 
 function runLive(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; out: string; err: string }> } {
   const child = spawn(process.execPath, [join(root, 'bin/tm.js'), 'live', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -33,11 +45,15 @@ describe('tm live --paper (child process, local venue)', () => {
   let venueNow = startTs;
   let server: BybitV5Server;
   const experiment = join(dir, 'live-cli.json');
-  // The venue's funding history: Binance's 2024 rates (a paper run is charged the rates its venue publishes).
+  // The venue's funding history: Binance's 2024 rates (a paper run is charged the rates its venue publishes). ETHUSDT
+  // is listed as a contract settling every 4 h (Bybit's fundingInterval 240): its history has each 8-hourly rate again
+  // 4 h later, a stand-in for the rates of such a contract.
   const funding = Object.fromEntries(frame.symbols.map((s) => [s, readSharedFunding(`binance-futures/${s}-funding.csv.gz`)]));
+  funding['ETHUSDT'] = fourHourly(funding['ETHUSDT']!);
   beforeAll(async () => {
     const klines = serverKlines(frame);
-    server = await BybitV5Server.start({ klines, funding, now: () => venueNow });
+    const [btc, eth, sol] = DEFAULT_LINEAR_INSTRUMENTS;
+    server = await BybitV5Server.start({ klines, funding, now: () => venueNow, instruments: { linear: [btc!, { ...eth!, fundingInterval: 240 }, sol!] } });
     writeFileSync(
       experiment,
       JSON.stringify({ name: 'live-cli', strategy: 'sma-crossover', params: { fast: 10, slow: 30, allocation: 0.4, allowShort: true }, data: { venue: 'bybit', symbols: ['BTCUSDT', 'ETHUSDT'], timeframe: '4h', start: '2024-03-01', end: '2025-01-01' }, instruments: 'bybit-linear', funding: { venue: 'bybit', fallback: { kind: 'zero' } }, initialCash: 100000, leverage: 10, slippage: { model: 'fixed', bps: 2 }, seed: 1 }),
@@ -62,6 +78,8 @@ describe('tm live --paper (child process, local venue)', () => {
     expect(result.err).toBe('');
     expect(result.code).toBe(0);
     expect(result.out).toContain('stopped (max bars): 3 live bars');
+    expect(result.out).toContain('funding: ETHUSDT settles every 4 h');
+    expect(result.out).not.toContain('funding: BTCUSDT settles every');
     const status = await runTm(['live', 'status', '--dir', runDir, '--json']);
     expect(status.code).toBe(0);
     const s = JSON.parse(status.out) as { running: boolean; liveBars: number; lastBarTs: number; positions: { quantity: number }[] };
@@ -71,6 +89,11 @@ describe('tm live --paper (child process, local venue)', () => {
     // positions opened at the first close's decision), at the rate the venue lists for it.
     const charges = readFileSync(join(runDir, 'journal.jsonl'), 'utf8').split('\n').filter((l) => l.startsWith('{"k":"funding"')).map((l) => JSON.parse(l) as { i: number; ts: number; rate: number; p: number; q: number; pay: number; fallback?: true });
     expect(charges.length).toBeGreaterThan(0);
+    // ETH (4 h interval) is charged at each close after its position opened, the ones off the 8 h grid too.
+    const eth = charges.filter((c) => c.i === 1).map((c) => c.ts);
+    expect(eth).toHaveLength(2);
+    expect(eth[1]! - eth[0]!).toBe(tf);
+    expect(charges.filter((c) => c.i === 0).every((c) => c.ts % (2 * tf) === 0)).toBe(true);
     for (const c of charges) {
       const history = funding[frame.symbols[c.i]!]!;
       expect(c.rate).toBe(history.rate[history.ts.indexOf(c.ts)]);

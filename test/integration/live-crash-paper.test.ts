@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/core/random.js';
 import { timeframeMs } from '../../src/core/time.js';
-import { readJournal } from '../../src/live/journal.js';
+import { readJournal, type JournalRecord } from '../../src/live/journal.js';
 import { replayJournal } from '../../src/live/replay.js';
 import { STRATEGIES } from '../../src/strategies/index.js';
 import { BybitV5Server } from '../support/bybit-v5-server.js';
@@ -148,7 +148,7 @@ describe(`tm live --paper survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     }
     // Funding charged at the rates the venue lists (a life that died after charging a settlement it had not saved is
     // undone: the next one charges it again, and the replay charges the last of each).
-    const charges = records.filter((r) => r.k === 'funding');
+    const charges = records.filter((r): r is Extract<JournalRecord, { k: 'funding' }> => r.k === 'funding');
     for (const c of charges) {
       const history = funding[frame.symbols[c.i]!]!;
       expect(c.fallback === true ? 0 : c.rate).toBe(c.fallback === true ? 0 : history.rate[history.ts.indexOf(c.ts)]);

@@ -363,7 +363,7 @@ interface FaultRule {
 export const KLINE_INTERVALS: readonly string[] = ['1', '3', '5', '15', '30', '60', '120', '240', '360', '720', 'D', 'W', 'M'];
 
 /** Builds a linear USDT perpetual as `/v5/market/instruments-info?category=linear` lists it. */
-export function linearPerpetual(base: string, filters: { tickSize: string; qtyStep: string; minOrderQty: string; maxOrderQty: string; maxLeverage: string; priceScale: string; launchTime: string }): Record<string, unknown> {
+export function linearPerpetual(base: string, filters: { tickSize: string; qtyStep: string; minOrderQty: string; maxOrderQty: string; maxLeverage: string; priceScale: string; launchTime: string; fundingInterval?: number }): Record<string, unknown> {
   return {
     symbol: `${base}USDT`,
     contractType: 'LinearPerpetual',
@@ -385,7 +385,7 @@ export function linearPerpetual(base: string, filters: { tickSize: string; qtySt
       minNotionalValue: '5',
     },
     unifiedMarginTrade: true,
-    fundingInterval: 480,
+    fundingInterval: filters.fundingInterval ?? 480,
     settleCoin: 'USDT',
     copyTrading: 'both',
     upperFundingRate: '0.005',
