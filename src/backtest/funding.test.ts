@@ -200,26 +200,19 @@ describe('settleFunding', () => {
 
   it('daily bars pay all three settlements of a day, each at its own rate (none is skipped)', () => {
     const daily = makeFrame({ timeframe: '1d', start: '2024-01-01T00:00:00Z', bars: [[100, 100, 100, 100, 1000], [100, 101, 99, 100, 1000], [100, 111, 99, 110, 1000]] });
-    const table = fundingTable([
+    const rows: [string, number][] = [
       ['2024-01-02T08:00:00Z', 0.0001],
       ['2024-01-02T16:00:00Z', 0.0002],
       ['2024-01-03T00:00:00Z', 0.0003],
       ['2024-01-03T08:00:00Z', 0.0004],
       ['2024-01-03T16:00:00Z', 0.0005],
       ['2024-01-04T00:00:00Z', 0.0006],
-    ]);
+    ];
     const strategy = scriptStrategy({ 0: (ctx) => ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 1 }) });
-    const r = runBacktest(backtestSpec(daily, [X], { funding: new TableFundingModel([table], { kind: 'zero' }) }), strategy);
-    // Bought at the b1 open (2024-01-02T00:00): the 01-02 00:00 settlement is the b0 close (flat then); b1 closes at
-    // 01-03 00:00 (mark 100), b2 at 01-04 00:00 (mark 110).
-    expect(settlements(r)).toEqual([
-      ['2024-01-02T08:00:00.000Z', 1, 100, 0.0001, 'table'],
-      ['2024-01-02T16:00:00.000Z', 1, 100, 0.0002, 'table'],
-      ['2024-01-03T00:00:00.000Z', 1, 100, 0.0003, 'table'],
-      ['2024-01-03T08:00:00.000Z', 1, 110, 0.0004, 'table'],
-      ['2024-01-03T16:00:00.000Z', 1, 110, 0.0005, 'table'],
-      ['2024-01-04T00:00:00.000Z', 1, 110, 0.0006, 'table'],
-    ]);
+    const r = runBacktest(backtestSpec(daily, [X], { funding: new TableFundingModel([fundingTable(rows)], { kind: 'zero' }) }), strategy);
+    // Bought at the b1 open (2024-01-02T00:00): the 01-02 00:00 settlement is the b0 close (flat then). Every row is
+    // settled: the first three at the b1 close (01-03 00:00, mark 100), the last three at the b2 close (mark 110).
+    expect(settlements(r)).toEqual(rows.map(([ts, rate], k) => [new Date(ts).toISOString(), 1, k < 3 ? 100 : 110, rate, 'table']));
     expect(r.fundingPaid).toBeCloseTo(100 * 0.0006 + 110 * 0.0015, 12);
   });
 
