@@ -149,14 +149,17 @@ export class TableFundingModel implements FundingModel {
 /** Funding settles every 8 hours at 00:00, 08:00 and 16:00 UTC (Bybit and Binance USDT perpetuals). */
 export const FUNDING_INTERVAL_MS = 8 * 3_600_000;
 
-/** The funding settlement time at or before `ts` (on the {@link FUNDING_INTERVAL_MS} grid). */
-export function settlementAtOrBefore(ts: number): number {
-  return Math.floor(ts / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS;
+/**
+ * The funding settlement time at or before `ts` of a contract settling every `intervalMs` from 00:00 UTC (Bybit's
+ * 1, 2, 4 and 8 h); default the 8 h grid ({@link FUNDING_INTERVAL_MS}: 00/08/16 UTC).
+ */
+export function settlementAtOrBefore(ts: number, intervalMs = FUNDING_INTERVAL_MS): number {
+  return Math.floor(ts / intervalMs) * intervalMs;
 }
 
-/** The first time of the {@link FUNDING_INTERVAL_MS} grid strictly after `after`. */
-export function gridSettlementAfter(after: number): number {
-  return (Math.floor(after / FUNDING_INTERVAL_MS) + 1) * FUNDING_INTERVAL_MS;
+/** The first settlement time strictly after `after` of a contract settling every `intervalMs` (default the 8 h grid). */
+export function gridSettlementAfter(after: number, intervalMs = FUNDING_INTERVAL_MS): number {
+  return (Math.floor(after / intervalMs) + 1) * intervalMs;
 }
 
 /**

@@ -208,11 +208,12 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
           }
         }
         const feed = new LiveBarFeed(observed?.timeVenueCalls(market) ?? market, config.data.symbols, setup.timeframe, timeframeMs(setup.timeframe), pacer, { graceMs: Number(opts.graceMs), retryMs: pollMs, onError: (e) => io.err(`bar feed: ${(e as Error).message}`) });
+        const fundingIntervalsMs = await fundingIntervals(market, setup, io);
         const runner = new LiveRunner(
           {
-            runId, mode, instruments: setup.instruments, timeframe: setup.timeframe, initialCash: setup.initialCash, leverage: setup.leverage, dir, warmupBars: setup.warmupBars,
+            runId, mode, instruments: setup.instruments, timeframe: setup.timeframe, initialCash: setup.initialCash, leverage: setup.leverage, dir, warmupBars: setup.warmupBars, fundingIntervalsMs,
             ...(opts.maxBars !== undefined ? { maxBars: positiveInt(opts.maxBars, '--max-bars') } : {}),
-            ...(mode === 'paper' ? { paper: { fees: setup.fees, slippage: setup.slippage }, funding: await paperFunding(market, setup, config, io) } : {}),
+            ...(mode === 'paper' ? { paper: { fees: setup.fees, slippage: setup.slippage }, funding: paperFunding(market, setup, config, io, fundingIntervalsMs) } : {}),
             config: setup.config, unhalt: opts.unhalt === true,
             ...(regimes !== undefined ? { regimes: regimesToJson(regimes) } : {}),
             ...(setup.risk !== undefined ? { risk: setup.risk } : {}),
@@ -406,15 +407,21 @@ export function replayCommand(io: CliIo, setExit: (code: number) => void): Comma
  * experiment's `funding.fallback` where it lists none when asked. Bybit's rates, whatever `funding.venue` the
  * experiment's backtests take theirs from: the paper venue simulates Bybit's contracts.
  */
-async function paperFunding(market: BybitMarketDataClient, setup: LiveSetup, config: ExperimentConfig, io: CliIo): Promise<PaperFundingRates> {
+function paperFunding(market: BybitMarketDataClient, setup: LiveSetup, config: ExperimentConfig, io: CliIo, intervalsMs: readonly number[]): PaperFundingRates {
   if (config.funding.venue !== 'bybit') io.out(`note: paper funding is charged at Bybit's published rates (the backtests take theirs from ${config.funding.venue})`);
-  const perpetual = setup.instruments.map((x) => x.kind !== 'spot');
-  // Each perpetual's settlement interval as the venue states it now (Bybit's 1, 2, 4 or 8 h); 8 h when it cannot be read.
+  return new PaperFundingRates(market, setup.symbols, setup.instruments.map((x) => x.kind !== 'spot'), config.funding.fallback, (line) => io.out(line), intervalsMs);
+}
+
+/**
+ * Each perpetual's funding interval as the venue states it when the run starts (Bybit's `fundingInterval`: 1, 2, 4 or
+ * 8 h), said when not 8 h; 8 h (said) when it cannot be read, and for spot instruments.
+ */
+async function fundingIntervals(market: BybitMarketDataClient, setup: LiveSetup, io: CliIo): Promise<number[]> {
   const intervals: number[] = [];
-  for (let i = 0; i < perpetual.length; i++) {
+  for (let i = 0; i < setup.instruments.length; i++) {
     const symbol = setup.symbols[i]!;
     let interval = FUNDING_INTERVAL_MS;
-    if (perpetual[i]) {
+    if (setup.instruments[i]!.kind !== 'spot') {
       try {
         interval = (await market.instrument(symbol)).fundingIntervalMs;
       } catch (e) {
@@ -424,7 +431,7 @@ async function paperFunding(market: BybitMarketDataClient, setup: LiveSetup, con
     }
     intervals.push(interval);
   }
-  return new PaperFundingRates(market, setup.symbols, perpetual, config.funding.fallback, (line) => io.out(line), intervals);
+  return intervals;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { OhlcvColumns } from '../core/bar.js';
 import type { Instrument } from '../core/instrument.js';
 import type { OrderSnapshot } from '../core/order.js';
 import { timeframeMs } from '../core/time.js';
-import { FUNDING_INTERVAL_MS, InstrumentFeeModel, settlementAtOrBefore, type FeeModel, type FillModel, type FundingModel, type SlippageModel } from '../backtest/execution-models.js';
+import { FUNDING_INTERVAL_MS, gridSettlementAfter, InstrumentFeeModel, settlementAtOrBefore, type FeeModel, type FillModel, type FundingModel, type SlippageModel } from '../backtest/execution-models.js';
 import { firstSettlementAfter, settleFunding } from '../backtest/funding-settlement.js';
 import { SimulatedExecutionClient } from '../backtest/simulated-execution-client.js';
 import type { ExecutionClient } from '../engine/execution-client.js';
@@ -77,11 +77,16 @@ export interface LiveRunnerConfig {
   /** Paper runs: the simulated venue's models (same as a backtest's). */
   readonly paper?: { readonly fees?: FeeModel; readonly slippage: SlippageModel; readonly fill?: FillModel };
   /**
-   * Paper runs: funding charged at closes on the 8 h grid, as a backtest charges it, and journaled; default none. A
-   * model with `prepare` (PaperFundingRates: the venue's published rates) is asked before each live bar whose close
-   * reaches a settlement. Venue runs book the venue's own payments instead and ignore it.
+   * Paper runs: funding charged at the close of the bar that passes each settlement (the model's schedule), as a
+   * backtest charges it, and journaled; default none. A model with `prepare` (PaperFundingRates: the venue's published
+   * rates) is asked before each live bar whose close reaches a settlement. Venue runs book the venue's own payments instead and ignore it.
    */
   readonly funding?: FundingModel & { prepare?(after: number, tsClose: number): Promise<void> };
+  /**
+   * Per instrument, how often the venue settles its funding (Bybit's `fundingInterval`: 1, 2, 4 or 8 h from 00:00 UTC);
+   * default 8 h. A venue run asks for payments at the closes that reach its instruments' settlements.
+   */
+  readonly fundingIntervalsMs?: readonly number[];
   /** An order submitted and not acknowledged after this many wall ms is queried; default 10 000. */
   readonly inFlightMs?: number;
   /** Queries answered "unknown" after which an in-flight order is marked lost (its instrument halted); default 3. Failed queries do not count. */
@@ -269,6 +274,8 @@ export class LiveRunner {
   /** A venue run: the next funding settlement time a bar's close reaches, and the settlement whose payments are awaited (−Infinity: none). */
   private nextVenueFunding = Infinity;
   private awaitedFunding = -Infinity;
+  /** The next settlement after the awaited one: the close that reaches it stops waiting for the awaited one's payments. */
+  private awaitedUntil = -Infinity;
   private stopRequest: string | undefined;
   private readonly statePath: string;
   private readonly inFlight = new Map<string, { since: number; queries: number }>();
@@ -618,8 +625,8 @@ export class LiveRunner {
     this.fundingAfter = liveFrom;
     this.nextFunding = config.funding !== undefined ? firstSettlementAfter(config.funding, config.instruments.length, liveFrom) : Infinity;
     if (deps.venue !== undefined) {
-      this.venueFunding = new VenueFunding(liveFrom, saved?.venueFunding);
-      this.nextVenueFunding = Math.ceil((liveFrom + tf) / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS;
+      this.venueFunding = new VenueFunding(liveFrom, saved?.venueFunding, config.fundingIntervalsMs);
+      this.nextVenueFunding = this.venueSettlementAfter(liveFrom);
     }
     cursor = liveFrom - tf;
 
@@ -1180,9 +1187,13 @@ export class LiveRunner {
     const funding = this.venueFunding;
     if (funding === undefined) return;
     if (tsClose >= this.nextVenueFunding) {
-      const settlement = settlementAtOrBefore(tsClose);
-      this.nextVenueFunding = settlement + FUNDING_INTERVAL_MS;
-      if (this.kernel.portfolio.quantity.some((q) => q !== 0)) this.awaitedFunding = settlement;
+      let settlement = -Infinity;
+      for (let i = 0; i < this.config.instruments.length; i++) settlement = Math.max(settlement, settlementAtOrBefore(tsClose, this.fundingIntervalOf(i)));
+      this.nextVenueFunding = this.venueSettlementAfter(tsClose);
+      if (this.kernel.portfolio.quantity.some((q) => q !== 0)) {
+        this.awaitedFunding = settlement;
+        this.awaitedUntil = this.nextVenueFunding;
+      }
     }
     if (this.awaitedFunding === -Infinity) {
       // Payments listed before the engine reached them (a restart behind the venue's clock) are booked as it does.
@@ -1191,7 +1202,18 @@ export class LiveRunner {
     }
     const reports = await venue.fundingSince(funding.since());
     funding.book(this.kernel, this.journal, reports, this.kernel.now(), tsClose);
-    if (reports.some((r) => r.tsEvent >= this.awaitedFunding) || tsClose >= this.awaitedFunding + FUNDING_INTERVAL_MS) this.awaitedFunding = -Infinity;
+    if (reports.some((r) => r.tsEvent >= this.awaitedFunding) || tsClose >= this.awaitedUntil) this.awaitedFunding = -Infinity;
+  }
+
+  /** The first funding settlement of any instrument after `after` (on each one's interval). */
+  private venueSettlementAfter(after: number): number {
+    let next = Infinity;
+    for (let i = 0; i < this.config.instruments.length; i++) next = Math.min(next, gridSettlementAfter(after, this.fundingIntervalOf(i)));
+    return next;
+  }
+
+  private fundingIntervalOf(i: number): number {
+    return this.config.fundingIntervalsMs?.[i] ?? FUNDING_INTERVAL_MS;
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { MarketDataClient } from '../adapters/bybit/bybit-market-data-client.js';
-import { applyFallback, fallbackUses, FUNDING_INTERVAL_MS, type FallbackUse, type FundingFallback, type FundingModel } from '../backtest/execution-models.js';
+import { applyFallback, fallbackUses, FUNDING_INTERVAL_MS, gridSettlementAfter, type FallbackUse, type FundingFallback, type FundingModel } from '../backtest/execution-models.js';
 
 /**
  * A paper run's funding: the rate the venue published for each settlement (Bybit's funding history,
@@ -42,8 +42,7 @@ export class PaperFundingRates implements FundingModel {
   /** The settlement of instrument `i` after `after`: the next multiple of its interval (the 00/08/16 UTC grid for 8 h). */
   settlementAfter(i: number, after: number): number {
     if (!this.charges(i)) return Infinity;
-    const interval = this.intervalOf(i);
-    return (Math.floor(after / interval) + 1) * interval;
+    return gridSettlementAfter(after, this.intervalOf(i));
   }
 
   /**

@@ -1,4 +1,4 @@
-import { settlementAtOrBefore } from '../backtest/execution-models.js';
+import { FUNDING_INTERVAL_MS, settlementAtOrBefore } from '../backtest/execution-models.js';
 import type { Kernel } from '../engine/kernel.js';
 import type { VenueFundingReport } from '../engine/venue-reports.js';
 import type { Journal } from './journal.js';
@@ -30,7 +30,12 @@ export class VenueFunding {
   /** Payments listed before the engine reached their venue time, by execution id. */
   private readonly waiting = new Map<string, VenueFundingReport>();
 
-  constructor(from: number, saved?: VenueFundingState) {
+  /**
+   * @param from the run's first live bar's open (a fresh book)
+   * @param intervalsMs per instrument, how often the venue settles its funding (default 8 h): a payment's settlement
+   *   is the one at or before its venue time on its instrument's interval
+   */
+  constructor(from: number, saved?: VenueFundingState, private readonly intervalsMs: readonly number[] = []) {
     this.from = saved?.from ?? from;
     for (const [id, ts] of saved?.booked ?? []) this.booked.set(id, ts);
   }
@@ -42,19 +47,19 @@ export class VenueFunding {
 
   /** Whether a payment listed earlier waits for a settlement at or before `upTo`. */
   waitingUpTo(upTo: number): boolean {
-    for (const r of this.waiting.values()) if (settlementOf(r) <= upTo) return true;
+    for (const r of this.waiting.values()) if (this.settlementOf(r) <= upTo) return true;
     return false;
   }
 
   /**
    * Books into `kernel`, at engine time `t`, each of `reports` (and of the payments waiting) not booked yet, not older
    * than the run's asking time and of a settlement at `upTo` or before (the close the engine decides next; a later one
-   * waits), in venue time order, journaling each; returns those booked. A payment's settlement is the 00/08/16 UTC time
-   * at or before its venue time (the venue lists it at the settlement or moments after).
+   * waits), in venue time order, journaling each; returns those booked. A payment's settlement is its instrument's
+   * settlement time at or before its venue time (the venue lists it at the settlement or moments after).
    */
   book(kernel: Kernel, journal: Journal, reports: readonly VenueFundingReport[], t: number, upTo: number): VenueFundingReport[] {
     for (const r of reports) if (!this.booked.has(r.executionId) && r.tsEvent >= this.since()) this.waiting.set(r.executionId, r);
-    const due = [...this.waiting.values()].filter((r) => settlementOf(r) <= upTo).sort((a, b) => a.tsEvent - b.tsEvent || (a.executionId < b.executionId ? -1 : 1));
+    const due = [...this.waiting.values()].filter((r) => this.settlementOf(r) <= upTo).sort((a, b) => a.tsEvent - b.tsEvent || (a.executionId < b.executionId ? -1 : 1));
     const out: VenueFundingReport[] = [];
     for (const r of due) {
       this.waiting.delete(r.executionId);
@@ -71,9 +76,9 @@ export class VenueFunding {
   save(): VenueFundingState {
     return { from: this.from, booked: [...this.booked] };
   }
-}
 
-/** The settlement time of a payment: the funding grid time at or before its venue time. */
-function settlementOf(r: VenueFundingReport): number {
-  return settlementAtOrBefore(r.tsEvent);
+  /** The settlement time of a payment: its instrument's settlement at or before its venue time. */
+  private settlementOf(r: VenueFundingReport): number {
+    return settlementAtOrBefore(r.tsEvent, this.intervalsMs[r.instrument] ?? FUNDING_INTERVAL_MS);
+  }
 }

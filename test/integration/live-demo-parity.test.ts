@@ -31,7 +31,7 @@ const tf = timeframeMs('4h');
 const startTs = frame.ts[WARMUP]!;
 
 /** A demo run of CONFIG for `bars` live bars against `venue` (real ccxt through BybitExecutionClient), in a fresh folder. */
-async function runDemo(venue: BybitV5Venue, pacer: VenueDrivingTime, runId: string, bars: number): Promise<{ runner: LiveRunner; summary: LiveRunSummary; dir: string }> {
+async function runDemo(venue: BybitV5Venue, pacer: VenueDrivingTime, runId: string, bars: number, fundingIntervalsMs?: readonly number[]): Promise<{ runner: LiveRunner; summary: LiveRunSummary; dir: string }> {
   const setup = liveSetup(CONFIG, STRATEGIES);
   const dir = tempDir(`tm-live-${runId}-`);
   const client = new BybitExecutionClient({ apiUrl: venue.url, rateLimitMs: 0, timeoutMs: 5_000 }, { instruments: setup.instruments, keys: { apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET }, clock: { now: () => pacer.current() }, env: {} });
@@ -40,7 +40,7 @@ async function runDemo(venue: BybitV5Venue, pacer: VenueDrivingTime, runId: stri
     await client.prepare();
     const feed = new LiveBarFeed(market, frame.symbols, '4h', tf, pacer, { graceMs: 1_000, retryMs: 1_000, pageSize: 1000 });
     const runner = new LiveRunner(
-      { runId, mode: 'demo', instruments: setup.instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir, startTs, maxBars: bars, warmupBars: WARMUP, config: CONFIG },
+      { runId, mode: 'demo', instruments: setup.instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir, startTs, maxBars: bars, warmupBars: WARMUP, config: CONFIG, ...(fundingIntervalsMs !== undefined ? { fundingIntervalsMs } : {}) },
       { feed, pacer, strategy: setup.strategy, venue: client },
     );
     return { runner, summary: await runner.run(), dir };
@@ -137,24 +137,35 @@ describe('tm replay of a demo run whose venue fills away from the fill model', (
 });
 
 describe('a demo run whose venue charges funding', () => {
-  it('books the venue’s payments before the settlement close’s decisions, as the backtest books its table’s: the same orders; its cash is the venue’s wallet; tm replay books them too', async () => {
+  // ETHUSDT on the 8 h grid, then as a contract that settles every 4 h (Bybit's fundingInterval 240), which the runner
+  // is told: it asks for payments at every 4 h close and books ETH's at each, as the backtest's 4-hourly table charges.
+  it.each([
+    { eth: FUNDING_INTERVAL_MS, runId: 'dfund' },
+    { eth: 4 * 3_600_000, runId: 'dfund4' },
+  ])('books the venue’s payments before the settlement close’s decisions, as the backtest books its table’s: the same orders; its cash is the venue’s wallet; tm replay books them too (ETH every $eth ms)', async ({ eth, runId }) => {
     const bars = 120;
-    const RATE = 0.001; // per 8 h, on every position: large, so that sizing from equity feels it
+    const RATE = 0.001; // per settlement, on every position: large, so that sizing from equity feels it
     const time = new VirtualTime(startTs);
     const charging = await BybitV5Venue.start({ server: { klines: serverKlines(frame) }, now: () => time.current(), slippageBps: 2, initialPrice: 1 });
-    // As the clock passes a close on the 00/08/16 UTC grid the venue prints the bar, then settles funding at its close.
+    const intervalOf = (s: string) => (s === 'ETHUSDT' ? eth : FUNDING_INTERVAL_MS);
+    // As the clock passes a close on a symbol's settlement grid the venue prints the bar, then settles funding at its close.
     const paced = new VenueDrivingTime(time, frame, (k) =>
       frame.symbols.forEach((s, i) => {
         charging.bar({ open: frame.open[i]![k]!, high: frame.high[i]![k]!, low: frame.low[i]![k]!, close: frame.close[i]![k]!, volume: frame.volume[i]![k]! }, s);
-        if ((frame.ts[k]! + tf) % FUNDING_INTERVAL_MS === 0) charging.settleFunding(RATE, s);
+        if ((frame.ts[k]! + tf) % intervalOf(s) === 0) charging.settleFunding(RATE, s);
       }),
     );
     try {
       const setup = liveSetup(CONFIG, STRATEGIES);
-      const table = () => ({ ts: new Float64Array(0), rate: new Float64Array(0) });
-      const funding = new TableFundingModel([table(), table()], { kind: 'constant', rate: RATE });
-      const backtest = runBacktest(backtestSpec(frame, setup.instruments, { warmupBars: WARMUP, runId: 'dfund', slippage: setup.slippage, fees: setup.fees, initialCash: 100_000, funding }), setup.strategy);
-      const { runner, summary, dir } = await runDemo(charging, paced, 'dfund', bars);
+      // The backtest: BTC's table is empty (the constant fallback at each 8 h settlement); ETH's lists every one of its settlements.
+      const every = (interval: number) => {
+        const ts = Float64Array.from({ length: Math.floor((frame.ts[frame.ts.length - 1]! - frame.ts[0]!) / interval) + 2 }, (_, k) => (Math.floor(frame.ts[0]! / interval) + 1 + k) * interval);
+        return { ts, rate: new Float64Array(ts.length).fill(RATE) };
+      };
+      const tables = frame.symbols.map((s) => (s === 'ETHUSDT' ? every(intervalOf(s)) : { ts: new Float64Array(0), rate: new Float64Array(0) }));
+      const funding = new TableFundingModel(tables, { kind: 'constant', rate: RATE });
+      const backtest = runBacktest(backtestSpec(frame, setup.instruments, { warmupBars: WARMUP, runId, slippage: setup.slippage, fees: setup.fees, initialCash: 100_000, funding }), setup.strategy);
+      const { runner, summary, dir } = await runDemo(charging, paced, runId, bars, frame.symbols.map(intervalOf));
       expect(summary.liveBars).toBe(bars);
       expect(summary.differences).toEqual([]);
       const until = frame.ts[WARMUP + bars - 1]! + tf;
@@ -166,8 +177,11 @@ describe('a demo run whose venue charges funding', () => {
       const paid = runner.kernel.fundingEvents;
       expect(paid.length).toBeGreaterThan(20);
       expect(paid.every((e) => e.source === 'venue')).toBe(true);
-      const btPaid = backtest.funding.filter((e) => e.ts < until);
+      const btPaid = backtest.funding.filter((e) => e.ts <= until); // the last close's settlement is booked before its decision
       expect(paid.map((e) => [e.ts + tf, e.instrument])).toEqual(btPaid.map((e) => [e.ts, setup.instruments.findIndex((x) => x.id === e.instrument)]));
+      const offGrid = paid.filter((e) => (e.ts + tf) % FUNDING_INTERVAL_MS !== 0);
+      if (eth === FUNDING_INTERVAL_MS) expect(offGrid).toEqual([]);
+      else expect(offGrid.length).toBeGreaterThan(10);
       paid.forEach((e, k) => expect(e.payment).toBeCloseTo(btPaid[k]!.payment, 6));
       expect(runner.kernel.portfolio.cash).toBeCloseTo(charging.walletBalance(), 6);
       // tm replay books the journaled payments at the run's fills: no divergence. Without them it sizes from more
