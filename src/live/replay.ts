@@ -135,7 +135,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
    * the venue filled before the stop's cancel reached them (a `cancel-rejected` event after the stop, and a fill of the
    * same order after it): the replay fills them first, and closes what they opened as the run did.
    */
-  const shutdowns: { readonly ts: number; readonly action: ShutdownAction; readonly reason: string; fill: boolean; readonly raced: string[]; readonly filledFirst: string[]; sent: readonly string[]; readonly at: number; readonly offset: number; only?: ReadonlySet<number> }[] = [];
+  const shutdowns: { ts: number; passed?: number; readonly action: ShutdownAction; readonly reason: string; fill: boolean; readonly raced: string[]; readonly filledFirst: string[]; sent: readonly string[]; readonly at: number; readonly offset: number; only?: ReadonlySet<number> }[] = [];
   let lastLive = -Infinity;
   /** Index of the last live bar record read. */
   let lastLiveAt = -1;
@@ -282,7 +282,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
         const before = shutdowns[unfilledShutdown];
         if (before !== undefined && before.ts === after) before.fill = false;
         sinceShutdown.clear();
-        unfilledShutdown = shutdowns.push({ ts: after, action: r.id, reason: r.reason ?? 'stop', fill: true, raced: racedAfter(records, at, prices === 'run'), filledFirst: filledBetween(records, Math.min(liveAtByTs.get(after) ?? lastLiveAt, lifeStartAt), at), sent: sentByStop(records, at), at, offset: offsets[at]! }) - 1;
+        unfilledShutdown = shutdowns.push({ ts: after, ...(passedBy.has(lifeStartAt) ? { passed: lifeStartAt } : {}), action: r.id, reason: r.reason ?? 'stop', fill: true, raced: racedAfter(records, at, prices === 'run'), filledFirst: filledBetween(records, Math.min(liveAtByTs.get(after) ?? lastLiveAt, lifeStartAt), at), sent: sentByStop(records, at), at, offset: offsets[at]! }) - 1;
       }
       continue;
     }
@@ -292,6 +292,14 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
       if (undoPending) {
         undoPending = false;
         undoFrom(lifeFrom);
+        // A stop placed after a crashed life's bars it passed (their decisions came first) that this life trades again:
+        // the stop's orders reached the venue before this life began, so it takes effect before this life's decisions.
+        for (const x of shutdowns) {
+          if (x.passed === undefined || x.ts < lifeFrom) continue;
+          x.ts = lifeFrom - tf;
+          passedBy.delete(x.passed);
+          x.passed = undefined;
+        }
       }
       for (const c of pending.splice(0)) changes.push({ ts: r.ts, ...c });
       lastLive = lifeLast = r.ts;

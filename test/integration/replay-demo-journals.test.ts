@@ -35,6 +35,7 @@ const CASES: readonly (readonly [string, string])[] = [
   ['seed20261227-block-after-passed-bars', 'a kill --now whose short life passed the bar a crashed life decided under its warm-up protection (an entry denied), and lifted that protection at its start: lifted after the passed bar\'s decisions, so the replay denies the entry too (50 lives)'],
   ['seed20261227-own-decision-with-late-fill', 'a life that restarted behind its predecessor books at its restored state\'s time a late fill (of a kill\'s flatten) and denies an entry on that instrument at the close where the predecessor\'s adopted order of the other instrument was decided: the fill comes before that close, as the booking life decided it (50 lives, another run of the seed)'],
   ['seed3315-booked-after-deciding', 'a fill a life booked after deciding the other instrument at that close (the poll after the bar), booked again by the next life at its earlier restored state\'s time: that earlier booking does not count before the decision the first life made without the fill'],
+  ['seed3322-stop-before-retraded-bars', 'two stops (tm live stop) after a crashed life decided a bar: placed after that bar\'s decisions, they canceled its adopted ETH order; the next life traded the bar again with the order canceled and entered ETH (denied under its warm-up protection): the stops take effect before that life\'s decisions, so the replay decides ETH too'],
 ];
 
 describe('tm replay at the run\'s fills: demo crash campaign journals', () => {
