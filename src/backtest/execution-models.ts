@@ -98,12 +98,15 @@ export function applyFallback(fallback: FundingFallback, used: FallbackUse, ts: 
 export class TableFundingModel implements FundingModel {
   readonly fallbackUsed: FallbackUse[];
   private readonly cursor: number[];
+  /** Per instrument: the first table row after the last {@link settlementAfter} query (queries move forward in a run). */
+  private readonly nextRow: number[];
 
   constructor(
     private readonly tables: readonly ({ ts: Float64Array; rate: Float64Array } | null)[],
     readonly fallback: FundingFallback,
   ) {
     this.cursor = tables.map(() => 0);
+    this.nextRow = tables.map(() => 0);
     this.fallbackUsed = fallbackUses(tables.length);
   }
 
@@ -114,6 +117,7 @@ export class TableFundingModel implements FundingModel {
 
   reset(): void {
     this.cursor.fill(0);
+    this.nextRow.fill(0);
     for (const used of this.fallbackUsed) {
       used.count = 0;
       used.first = NaN;
@@ -134,15 +138,22 @@ export class TableFundingModel implements FundingModel {
   settlementAfter(i: number, after: number): number {
     const table = this.tables[i];
     if (table === null || table === undefined) return Infinity;
-    const grid = gridSettlementAfter(after);
+    const grid = (Math.floor(after / FUNDING_INTERVAL_MS) + 1) * FUNDING_INTERVAL_MS; // gridSettlementAfter, inlined
     const ts = table.ts;
-    let lo = 0, hi = ts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (ts[mid]! <= after) lo = mid + 1;
-      else hi = mid;
+    let k = this.nextRow[i]!;
+    if (k > 0 && ts[k - 1]! > after) {
+      // An earlier time than the last query's (a run started again without reset): found anew.
+      let hi = k;
+      k = 0;
+      while (k < hi) {
+        const mid = (k + hi) >>> 1;
+        if (ts[mid]! <= after) k = mid + 1;
+        else hi = mid;
+      }
     }
-    return lo < ts.length && ts[lo]! < grid ? ts[lo]! : grid;
+    while (k < ts.length && ts[k]! <= after) k++;
+    this.nextRow[i] = k;
+    return k < ts.length && ts[k]! < grid ? ts[k]! : grid;
   }
 }
 

@@ -6,39 +6,62 @@ export function settlementAfter(funding: FundingModel, i: number, after: number)
   return funding.settlementAfter !== undefined ? funding.settlementAfter(i, after) : gridSettlementAfter(after);
 }
 
-/** The first settlement strictly after `after` of any of `instruments` the model may charge; Infinity when it charges none. */
-export function firstSettlementAfter(funding: FundingModel, instruments: number, after: number): number {
-  let first = Infinity;
-  for (let i = 0; i < instruments; i++) {
-    if (funding.charges?.(i) === false) continue;
-    const s = settlementAfter(funding, i, after);
-    if (s < first) first = s;
+/**
+ * The funding settlements of a run's instruments, settled as the run's closes pass them: every settlement `s` after the
+ * time the schedule starts from (the run's first bar's open) is settled at the first close `tsClose >= s`, in time
+ * order, instruments in index order at one time. Each open position pays or receives `funding.rate(i, s)` on the
+ * position held at that close and at its mark (the close's): a bar that spans a settlement (a 3 h, 12 h or daily bar
+ * across 08:00, a 4 h bar of a contract that settles hourly) is charged it at its close, as the settlement's rate × the
+ * close's mark; no settlement is skipped. Bar runners (backtest and live) and the tick runner call {@link settle} only
+ * once a close reaches {@link next}, so the schedule is off their per-bar path.
+ */
+export class FundingSchedule {
+  /** The first settlement not settled yet, of any instrument (Infinity: none, e.g. a model that charges no instrument). */
+  next = Infinity;
+  /** The close the schedule was settled through last (its start before any). */
+  settledThrough: number;
+  /** Per instrument: its first settlement not settled yet (Infinity: never charged). */
+  private readonly nextOf: Float64Array;
+
+  constructor(private readonly funding: FundingModel, instruments: number, after: number) {
+    this.settledThrough = after;
+    this.nextOf = new Float64Array(instruments);
+    for (let i = 0; i < instruments; i++) this.nextOf[i] = funding.charges?.(i) === false ? Infinity : settlementAfter(funding, i, after);
+    this.next = this.earliest();
   }
-  return first;
+
+  /** Settles every settlement up to `tsClose` into `kernel` (see the class). */
+  settle(kernel: Kernel, tsClose: number): void {
+    const { quantity, mark } = kernel.portfolio;
+    const nextOf = this.nextOf, funding = this.funding;
+    while (this.next <= tsClose) {
+      const s = this.next;
+      for (let i = 0; i < nextOf.length; i++) {
+        if (nextOf[i] !== s) continue;
+        if (quantity[i] !== 0) {
+          const r = funding.rate(i, s);
+          if (r) kernel.onFunding(i, s, r.rate, mark[i]!, r.source);
+        }
+        nextOf[i] = settlementAfter(funding, i, s);
+      }
+      this.next = this.earliest();
+    }
+    if (tsClose > this.settledThrough) this.settledThrough = tsClose;
+  }
+
+  private earliest(): number {
+    let first = Infinity;
+    for (let i = 0; i < this.nextOf.length; i++) if (this.nextOf[i]! < first) first = this.nextOf[i]!;
+    return first;
+  }
 }
 
 /**
- * Funding of the bars that ended at the close `tsClose`: every settlement `s` with `after < s <= tsClose` (`after`:
- * the close funding was settled through last, or the run's first bar's open), in time order, instruments in index
- * order at one time. Each open position pays or receives `funding.rate(i, s)` on the position held at `tsClose` and
- * at its mark (the close's): a bar that spans a settlement (a 3 h, 12 h or daily bar across 08:00, a 4 h bar of a
- * contract that settles hourly) is charged it at its close, as the settlement's rate × the close's mark; no
- * settlement is skipped. Returns the first settlement after `tsClose` (Infinity: none). Bar runners (backtest and
- * live) call it only once a close reaches that time, so the schedule is off their per-bar path.
+ * Funding of the bars that ended at the close `tsClose`: every settlement `s` with `after < s <= tsClose` (see
+ * {@link FundingSchedule}); returns the first settlement after `tsClose` (Infinity: none).
  */
 export function settleFunding(kernel: Kernel, funding: FundingModel, after: number, tsClose: number): number {
-  const { quantity, mark } = kernel.portfolio;
-  const n = quantity.length;
-  let previous = after;
-  let s = firstSettlementAfter(funding, n, after);
-  while (s <= tsClose) {
-    for (let i = 0; i < n; i++) {
-      if (quantity[i] === 0 || funding.charges?.(i) === false || settlementAfter(funding, i, previous) !== s) continue;
-      const r = funding.rate(i, s);
-      if (r) kernel.onFunding(i, s, r.rate, mark[i]!, r.source);
-    }
-    previous = s;
-    s = firstSettlementAfter(funding, n, s);
-  }
-  return s;
+  const schedule = new FundingSchedule(funding, kernel.portfolio.quantity.length, after);
+  schedule.settle(kernel, tsClose);
+  return schedule.next;
 }

@@ -10,7 +10,7 @@ import type { Strategy } from '../engine/strategy.js';
 import type { BacktestAnnotations, BacktestResult, BacktestRisk, FillRecord, TierAnnotation, TradeRecord } from './backtest-result.js';
 import { InstrumentFeeModel, type FeeModel, type FillModel, type FundingModel, type LatencyModel, type SlippageModel } from './execution-models.js';
 import { BarRecords } from './bar-records.js';
-import { firstSettlementAfter, settleFunding } from './funding-settlement.js';
+import { FundingSchedule } from './funding-settlement.js';
 import { SimulatedExecutionClient, type FillPrice, type SimulatedVenueState } from './simulated-execution-client.js';
 
 /** What every simulation (bars or ticks) needs besides its market data and the strategy. */
@@ -78,7 +78,7 @@ export function createSimulation(spec: SimulationSpec, strategy: Strategy, start
  *    open → nearer extreme (high on a tie) → farther extreme → close; liquidation is checked along it (other
  *    instruments valued at their previous closes); then all instruments are marked at their closes;
  * 2. funding: every settlement the bar passed (the 00/08/16 UTC grid, or the funding model's own times) is settled at
- *    its close for open positions (position and mark at the close; see settleFunding);
+ *    its close for open positions (position and mark at the close; see FundingSchedule);
  * 3. the clock moves to the close time; due timers fire;
  * 4. each instrument's bar is delivered to the strategy (instrument order); orders placed now work from the next bar;
  * 5. equity, positions and each instrument's cumulative mark-to-market PnL are recorded at the close.
@@ -218,10 +218,8 @@ class BarRun {
   private readonly records: BarRecords;
   private readonly bars: OhlcvColumns[];
   private readonly columnValues: (readonly Float64Array[] | undefined)[];
-  /** The first funding settlement after {@link fundingAfter} (Infinity: the model charges none of the instruments). */
-  private nextFunding: number;
-  /** The close funding was settled through (the first bar's open before any). */
-  private fundingAfter: number;
+  /** The funding settlements of the run's instruments (`next`: Infinity when the model charges none of them). */
+  private readonly fundingSchedule: FundingSchedule;
   /** Bars before this index are warm-up (see {@link BacktestSpec.warmupBars}). */
   readonly warmup: number;
   private readonly ts: Float64Array;
@@ -267,8 +265,7 @@ class BarRun {
     this.high = frame.high;
     // Settlements after the first bar's open (a run resumed at bar `from` pays those its bars pass, not earlier ones);
     // none at all when no instrument can be charged (e.g. spot instruments, funding tables of none).
-    this.fundingAfter = T > 0 ? frame.ts[this.from < T ? this.from : 0]! : 0;
-    this.nextFunding = firstSettlementAfter(spec.funding, instruments.length, this.fundingAfter);
+    this.fundingSchedule = new FundingSchedule(spec.funding, instruments.length, T > 0 ? frame.ts[this.from < T ? this.from : 0]! : 0);
   }
 
   private readonly extraNotes: string[] = [];
@@ -328,7 +325,7 @@ class BarRun {
     const { n, kernel, exchange, clock, bars, columnValues, control, warmup, tf } = this;
     const P = this.present, C = this.close, TS = this.ts;
     const dense = this.dense;
-    const funding = this.spec.funding;
+    const fundingSchedule = this.fundingSchedule;
     const mark = kernel.portfolio.mark;
     const records = this.records;
     const portfolio = kernel.portfolio;
@@ -354,10 +351,7 @@ class BarRun {
         // Marks move to the closes only after every instrument's path ran, so no path sees another's future close.
         for (let i = 0; i < n; i++) if (dense || P[i]![t] !== 0) mark[i] = C[i]![t]!;
         // Funding: every settlement up to this close (the schedule is only consulted once a settlement is reached).
-        if (tsClose >= this.nextFunding) {
-          this.nextFunding = settleFunding(kernel, funding, this.fundingAfter, tsClose);
-          this.fundingAfter = tsClose;
-        }
+        if (tsClose >= fundingSchedule.next) fundingSchedule.settle(kernel, tsClose);
         clock.advanceToTime(TS, t, tf);
         if (kernel.hasTimers) kernel.fireTimers();
       }

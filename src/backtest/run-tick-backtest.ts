@@ -1,6 +1,6 @@
 import type { Strategy } from '../engine/strategy.js';
 import type { BacktestResult } from './backtest-result.js';
-import { firstSettlementAfter, settleFunding } from './funding-settlement.js';
+import { FundingSchedule } from './funding-settlement.js';
 import { buildResult, createSimulation, type SimulationSpec } from './run-backtest.js';
 
 /** Trade ticks of one instrument, sorted by time: epoch ms, price, base quantity, aggressor side (+1 buy, -1 sell). */
@@ -38,8 +38,7 @@ export function runTickBacktest(spec: TickBacktestSpec, strategy: Strategy): Bac
   let sample = 0;
   let nextSample = (Math.floor(start / every) + 1) * every;
   // Funding: every settlement after the start, settled before the first tick at or after it (at the marks then).
-  let fundingAfter = start;
-  let nextFunding = firstSettlementAfter(spec.funding, n, start);
+  const funding = new FundingSchedule(spec.funding, n, start);
 
   kernel.start();
   for (;;) {
@@ -60,10 +59,7 @@ export function runTickBacktest(spec: TickBacktestSpec, strategy: Strategy): Bac
       equity[sample++] = kernel.portfolio.equity();
       nextSample += every;
     }
-    if (ts >= nextFunding) {
-      nextFunding = settleFunding(kernel, spec.funding, fundingAfter, ts);
-      fundingAfter = ts;
-    }
+    if (ts >= funding.next) funding.settle(kernel, ts);
     const c = cursor[i]!;
     cursor[i] = c + 1;
     const tick = ticks[i]!;

@@ -4,7 +4,7 @@ import type { Instrument } from '../core/instrument.js';
 import type { OrderSnapshot } from '../core/order.js';
 import { timeframeMs } from '../core/time.js';
 import { FUNDING_INTERVAL_MS, gridSettlementAfter, InstrumentFeeModel, settlementAtOrBefore, type FeeModel, type FillModel, type FundingModel, type SlippageModel } from '../backtest/execution-models.js';
-import { firstSettlementAfter, settleFunding } from '../backtest/funding-settlement.js';
+import { FundingSchedule } from '../backtest/funding-settlement.js';
 import { SimulatedExecutionClient } from '../backtest/simulated-execution-client.js';
 import type { ExecutionClient } from '../engine/execution-client.js';
 import { Kernel } from '../engine/kernel.js';
@@ -266,9 +266,8 @@ export class LiveRunner {
   private readonly tf: number;
   private readonly rows: OhlcvColumns[];
   private readonly present: Uint8Array;
-  /** A paper run: the first funding settlement after {@link fundingAfter}, and the close funding was settled through. */
-  private nextFunding = -Infinity;
-  private fundingAfter = -Infinity;
+  /** A paper run's funding settlements (from the first live bar on). */
+  private fundingSchedule: FundingSchedule | undefined;
   /** A venue run's funding book (the venue's own payments), from the restored state. */
   private venueFunding: VenueFunding | undefined;
   /** A venue run: the next funding settlement time a bar's close reaches, and the settlement whose payments are awaited (−Infinity: none). */
@@ -622,8 +621,7 @@ export class LiveRunner {
     this.journal.append({ k: 'event', t: liveFrom, e: 'warmup', id: `tier${tier}`, reason });
     deps.log?.(tier === 0 ? `no warm-up: ${reason}` : `${restored.alert ? 'ALERT ' : ''}warm-up tier ${tier} (${warmed} bar sets in ${(warmSeconds * 1000).toFixed(1)} ms): ${reason}${tier === 2 ? `; ${fromJournal} signals from the journal` : ''}`);
     deps.metrics?.warmedUp(kernel, warmed, warmSeconds, deps.signals, WARMUP_SOURCES[tier]);
-    this.fundingAfter = liveFrom;
-    this.nextFunding = config.funding !== undefined ? firstSettlementAfter(config.funding, config.instruments.length, liveFrom) : Infinity;
+    if (config.funding !== undefined) this.fundingSchedule = new FundingSchedule(config.funding, config.instruments.length, liveFrom);
     if (deps.venue !== undefined) {
       this.venueFunding = new VenueFunding(liveFrom, saved?.venueFunding, config.fundingIntervalsMs);
       this.nextVenueFunding = this.venueSettlementAfter(liveFrom);
@@ -712,7 +710,8 @@ export class LiveRunner {
       if (this.crashedSent !== undefined && deps.venue !== undefined) this.takeOverHaltedSent(set.ts + tf);
       // A paper run's funding rates of a settlement this bar's close reaches, and the signal stage's inputs (funding,
       // DVOL, the reference close), arrive with the bar: asked before the decision clock starts.
-      if (this.venueFunding === undefined && set.ts + tf >= this.nextFunding) await config.funding?.prepare?.(this.fundingAfter, set.ts + tf);
+      const schedule = this.fundingSchedule;
+      if (this.venueFunding === undefined && schedule !== undefined && set.ts + tf >= schedule.next) await config.funding?.prepare?.(schedule.settledThrough, set.ts + tf);
       await deps.signals?.gather(set);
       this.barReceived = performance.now();
       this.latencyOpen = true;
@@ -1135,7 +1134,8 @@ export class LiveRunner {
     const mark = kernel.portfolio.mark;
     for (let i = 0; i < n; i++) if (present[i] !== 0) mark[i] = rows[i]!.close[0]!;
     // A venue run books the venue's own payments instead (bookVenueFunding).
-    if (!warmup && this.config.funding !== undefined && this.venueFunding === undefined && tsClose >= this.nextFunding) this.chargeFunding(this.config.funding, tsClose);
+    const schedule = this.fundingSchedule;
+    if (!warmup && schedule !== undefined && this.venueFunding === undefined && tsClose >= schedule.next) this.chargeFunding(schedule, tsClose);
     this.clock.advanceTo(tsClose);
     if (kernel.hasTimers) kernel.fireTimers();
     if (signals !== undefined) {
@@ -1161,14 +1161,13 @@ export class LiveRunner {
   }
 
   /**
-   * A paper run's funding at the close `tsClose` (see settleFunding), each payment journaled: `tm replay` charges the
+   * A paper run's funding at the close `tsClose` (see FundingSchedule), each payment journaled: `tm replay` charges the
    * journaled rates at the same closes.
    */
-  private chargeFunding(funding: FundingModel, tsClose: number): void {
+  private chargeFunding(schedule: FundingSchedule, tsClose: number): void {
     const events = this.kernel.fundingEvents;
     const before = events.length;
-    this.nextFunding = settleFunding(this.kernel, funding, this.fundingAfter, tsClose);
-    this.fundingAfter = tsClose;
+    schedule.settle(this.kernel, tsClose);
     for (let k = before; k < events.length; k++) {
       const e = events[k]!;
       this.journal.append({ k: 'funding', t: tsClose, i: e.instrument, exec: `paper-${e.ts}-${e.instrument}`, pay: e.payment, rate: e.rate, p: e.markPrice, q: e.position, ts: e.ts, ...(e.source === 'fallback' ? { fallback: true as const } : {}) });
