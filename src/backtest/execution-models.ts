@@ -168,6 +168,15 @@ export function settlementAtOrBefore(ts: number, intervalMs = FUNDING_INTERVAL_M
   return Math.floor(ts / intervalMs) * intervalMs;
 }
 
+/**
+ * Instrument `i`'s funding interval in `intervalsMs` (per instrument; Bybit's `fundingInterval`: 1, 2, 4 or 8 h): the
+ * one listed when it is a positive whole number of hours, else 8 h ({@link FUNDING_INTERVAL_MS}).
+ */
+export function fundingIntervalOf(intervalsMs: readonly number[] | undefined, i: number): number {
+  const interval = intervalsMs?.[i];
+  return interval !== undefined && interval > 0 && interval % 3_600_000 === 0 ? interval : FUNDING_INTERVAL_MS;
+}
+
 /** The first settlement time strictly after `after` of a contract settling every `intervalMs` (default the 8 h grid). */
 export function gridSettlementAfter(after: number, intervalMs = FUNDING_INTERVAL_MS): number {
   return (Math.floor(after / intervalMs) + 1) * intervalMs;

@@ -2,7 +2,7 @@ import type { Kernel } from '../engine/kernel.js';
 import { gridSettlementAfter, type FundingModel } from './execution-models.js';
 
 /** The first settlement of instrument `i` strictly after `after` under `funding`: its own schedule, else the 00/08/16 UTC grid. */
-export function settlementAfter(funding: FundingModel, i: number, after: number): number {
+function settlementAfter(funding: FundingModel, i: number, after: number): number {
   return funding.settlementAfter !== undefined ? funding.settlementAfter(i, after) : gridSettlementAfter(after);
 }
 
@@ -54,14 +54,4 @@ export class FundingSchedule {
     for (let i = 0; i < this.nextOf.length; i++) if (this.nextOf[i]! < first) first = this.nextOf[i]!;
     return first;
   }
-}
-
-/**
- * Funding of the bars that ended at the close `tsClose`: every settlement `s` with `after < s <= tsClose` (see
- * {@link FundingSchedule}); returns the first settlement after `tsClose` (Infinity: none).
- */
-export function settleFunding(kernel: Kernel, funding: FundingModel, after: number, tsClose: number): number {
-  const schedule = new FundingSchedule(funding, kernel.portfolio.quantity.length, after);
-  schedule.settle(kernel, tsClose);
-  return schedule.next;
 }

@@ -3,7 +3,7 @@ import { at, backtestSpec, fundingTable, scriptStrategy, testInstrument } from '
 import { makeFrame } from '../../test/support/frames.js';
 import type { Kernel } from '../engine/kernel.js';
 import { TableFundingModel, type FundingFallback, type FundingModel } from './execution-models.js';
-import { settleFunding } from './funding-settlement.js';
+import { FundingSchedule } from './funding-settlement.js';
 import { runBacktest } from './run-backtest.js';
 
 const X = testInstrument();
@@ -153,6 +153,13 @@ describe('funding from a TableFundingModel', () => {
     expect(r.fills[0]!.ts).toBe(at('2023-12-31T20:00:00Z'));
   });
 });
+
+/** One schedule from `after`, settled through `tsClose`: returns its next settlement. */
+function settleFunding(kernel: Kernel, funding: FundingModel, after: number, tsClose: number): number {
+  const schedule = new FundingSchedule(funding, kernel.portfolio.quantity.length, after);
+  schedule.settle(kernel, tsClose);
+  return schedule.next;
+}
 
 describe('settleFunding', () => {
   /** A funding model that records what it is asked and always answers `rate` from the table. */

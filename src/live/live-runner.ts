@@ -3,7 +3,7 @@ import type { OhlcvColumns } from '../core/bar.js';
 import type { Instrument } from '../core/instrument.js';
 import type { OrderSnapshot } from '../core/order.js';
 import { timeframeMs } from '../core/time.js';
-import { FUNDING_INTERVAL_MS, gridSettlementAfter, InstrumentFeeModel, settlementAtOrBefore, type FeeModel, type FillModel, type FundingModel, type SlippageModel } from '../backtest/execution-models.js';
+import { fundingIntervalOf, gridSettlementAfter, InstrumentFeeModel, settlementAtOrBefore, type FeeModel, type FillModel, type FundingModel, type SlippageModel } from '../backtest/execution-models.js';
 import { FundingSchedule } from '../backtest/funding-settlement.js';
 import { SimulatedExecutionClient } from '../backtest/simulated-execution-client.js';
 import type { ExecutionClient } from '../engine/execution-client.js';
@@ -1212,7 +1212,7 @@ export class LiveRunner {
   }
 
   private fundingIntervalOf(i: number): number {
-    return this.config.fundingIntervalsMs?.[i] ?? FUNDING_INTERVAL_MS;
+    return fundingIntervalOf(this.config.fundingIntervalsMs, i);
   }
 
   /**

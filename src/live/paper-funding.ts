@@ -1,10 +1,10 @@
 import type { MarketDataClient } from '../adapters/bybit/bybit-market-data-client.js';
-import { applyFallback, fallbackUses, FUNDING_INTERVAL_MS, gridSettlementAfter, type FallbackUse, type FundingFallback, type FundingModel } from '../backtest/execution-models.js';
+import { applyFallback, fallbackUses, fundingIntervalOf, gridSettlementAfter, type FallbackUse, type FundingFallback, type FundingModel } from '../backtest/execution-models.js';
 
 /**
  * A paper run's funding: the rate the venue published for each settlement (Bybit's funding history,
  * `/v5/market/funding/history`), asked once per settlement and perpetual before the bar whose close reaches it
- * ({@link prepare}), then charged by the runner as a backtest charges its funding table's (`settleFunding` at the
+ * ({@link prepare}), then charged by the runner as a backtest charges its funding table's (`FundingSchedule` at the
  * close of the bar that passed the settlement, before the strategy's decision). Each perpetual settles on its own
  * interval (Bybit's `fundingInterval`, read when the run starts). A settlement the venue does not list when asked (or a request
  * that fails) gets the experiment's stated fallback, as a backtest's missing table row does, and is named in the log.
@@ -42,7 +42,7 @@ export class PaperFundingRates implements FundingModel {
   /** The settlement of instrument `i` after `after`: the next multiple of its interval (the 00/08/16 UTC grid for 8 h). */
   settlementAfter(i: number, after: number): number {
     if (!this.charges(i)) return Infinity;
-    return gridSettlementAfter(after, this.intervalOf(i));
+    return gridSettlementAfter(after, fundingIntervalOf(this.intervalsMs, i));
   }
 
   /**
@@ -79,11 +79,6 @@ export class PaperFundingRates implements FundingModel {
       this.log?.(`funding: ${symbol} rate for ${new Date(ts).toISOString()} not available (${(e as Error).message}); ${this.fallbackText()} applies`);
     }
     return NaN;
-  }
-
-  private intervalOf(i: number): number {
-    const interval = this.intervalsMs[i];
-    return interval !== undefined && interval > 0 && interval % 3_600_000 === 0 ? interval : FUNDING_INTERVAL_MS;
   }
 
   private fallbackText(): string {

@@ -1,4 +1,4 @@
-import { FUNDING_INTERVAL_MS, settlementAtOrBefore } from '../backtest/execution-models.js';
+import { fundingIntervalOf, settlementAtOrBefore } from '../backtest/execution-models.js';
 import type { Kernel } from '../engine/kernel.js';
 import type { VenueFundingReport } from '../engine/venue-reports.js';
 import type { Journal } from './journal.js';
@@ -35,7 +35,7 @@ export class VenueFunding {
    * @param intervalsMs per instrument, how often the venue settles its funding (default 8 h): a payment's settlement
    *   is the one at or before its venue time on its instrument's interval
    */
-  constructor(from: number, saved?: VenueFundingState, private readonly intervalsMs: readonly number[] = []) {
+  constructor(from: number, saved?: VenueFundingState, private readonly intervalsMs?: readonly number[]) {
     this.from = saved?.from ?? from;
     for (const [id, ts] of saved?.booked ?? []) this.booked.set(id, ts);
   }
@@ -79,6 +79,6 @@ export class VenueFunding {
 
   /** The settlement time of a payment: its instrument's settlement at or before its venue time. */
   private settlementOf(r: VenueFundingReport): number {
-    return settlementAtOrBefore(r.tsEvent, this.intervalsMs[r.instrument] ?? FUNDING_INTERVAL_MS);
+    return settlementAtOrBefore(r.tsEvent, fundingIntervalOf(this.intervalsMs, r.instrument));
   }
 }
