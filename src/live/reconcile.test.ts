@@ -122,6 +122,39 @@ describe('reconcile', () => {
     expect(b.asked).toEqual([]);
   });
 
+  it('a fresh funding book begins at the first execution of the run its reconciliation books (a first life that traded and died before saving): the payments on that position are the run’s, an earlier one by hand is not', async () => {
+    const H = 3_600_000;
+    // The dead first life's order rc_1 filled at 90 h; the new life (no saved state) trades from 100 h. The venue paid
+    // funding at 88 h on a position by hand (before the run held anything) and at 96 h on rc_1's position.
+    const fill: VenueFillReport = { instrument: 0, clientOrderId: 'rc_1', side: 'buy', quantity: 0.5, price: 100, fee: 0, liquidity: 'taker', tsEvent: 90 * H, tsInit: 90 * H, executionId: 'x1' };
+    const byHand = { executionId: 'f88', instrument: 0, quantity: 0.1, rate: 0.001, markPrice: 100, payment: 0.01, tsEvent: 88 * H };
+    const onRun = { executionId: 'f96', instrument: 0, quantity: 0.5, rate: 0.001, markPrice: 100, payment: 0.05, tsEvent: 96 * H };
+    const run = async (funding: VenueFunding) => {
+      const { kernel, journal, gate } = liveKernel(100 * H);
+      const asked: number[] = [];
+      const venue: VenueQueries = {
+        executionsSince: async (ms) => [fill].filter((f) => f.tsEvent >= ms),
+        fundingSince: async (ms) => (asked.push(ms), [byHand, onRun].filter((p) => p.tsEvent >= ms)),
+        openOrders: async () => [],
+        queryOrder: async (id) => (id === 'rc_1' ? { clientOrderId: 'rc_1', instrument: 0, side: 'buy', type: 'market', timeInForce: 'GTC', quantity: 0.5, price: Number.NaN, reduceOnly: false, status: 'FILLED', filledQuantity: 0.5, averageFillPrice: 100, tsEvent: 90 * H, venueOrderId: 'v1' } : undefined),
+        positions: async () => [{ instrument: 0, quantity: 0.5, averagePrice: 100, tsEvent: 90 * H }],
+        balance: async () => ({ currency: 'USDT', walletBalance: 100_000, equity: 100_000, available: 100_000, tsEvent: 100 * H }),
+      };
+      await reconcile(kernel, gate, venue, { prefix: 'rc_', sinceMs: 100 * H - 7 * 24 * H, journal, funding });
+      journal.close();
+      return { asked, booked: readJournal(journal.path).records.flatMap((r) => (r.k === 'funding' ? [r.exec] : [])), cash: kernel.portfolio.cash, saved: funding.save() };
+    };
+    const fresh = await run(new VenueFunding(100 * H));
+    expect(fresh.asked).toEqual([100 * H - 7 * 24 * H]); // as far back as the executions
+    expect(fresh.booked).toEqual(['f96']);
+    expect(fresh.cash).toBeCloseTo(100_000 - 0.05, 9);
+    expect(fresh.saved.from).toBe(96 * H);
+    // A saved book asks from its own cursor only: it began with the run's first saved life.
+    const saved = await run(new VenueFunding(0, { from: 100 * H, booked: [] }));
+    expect(saved.asked).toEqual([100 * H - 60_000]);
+    expect(saved.booked).toEqual([]);
+  });
+
   /** A venue report of order `id` (buy 0.5 BTCUSDT market) in `status`, `filled` of it filled. */
   function report(id: string, status: VenueOrderReport['status'], filled = 0, reason?: string): VenueOrderReport {
     return { clientOrderId: id, instrument: 0, side: 'buy', type: 'market', timeInForce: 'GTC', quantity: 0.5, price: Number.NaN, reduceOnly: false, status, filledQuantity: filled, averageFillPrice: filled > 0 ? 100 : Number.NaN, tsEvent: 5_000, venueOrderId: `v-${id}`, ...(reason !== undefined ? { reason } : {}) };

@@ -256,7 +256,7 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
   const onRefused = reportRefusals(kernel, (detail) => note('fill_refused', detail), options.log);
 
   const funding = options.funding;
-  const [fills, open, positions, balance, payments] = await Promise.all([venue.executionsSince(options.sinceMs), venue.openOrders(prefix), venue.positions(), venue.balance(), funding !== undefined ? venue.fundingSince(funding.since()) : []]);
+  const [fills, open, positions, balance, payments] = await Promise.all([venue.executionsSince(options.sinceMs), venue.openOrders(prefix), venue.positions(), venue.balance(), funding !== undefined ? venue.fundingSince(funding.askFrom(options.sinceMs)) : []]);
 
   // 1. Executions since the cursor (the venue's own record of what filled). An order they name that the kernel does not
   // hold is taken over from the open-order listing when it is there (a lookup may lag the listing: adopted from its
@@ -312,7 +312,13 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
   // 5. The venue's funding payments the run has not booked (made while it was down, or booked by a life that died
   // before saving): booked now, at the restored state's time, those made by then (later ones wait for the bars that
   // reach them). Not a difference: the venue charges funding whether the run is up or not (each is a `funding` record).
-  if (funding !== undefined) funding.book(kernel, journal, payments, now, now);
+  // A fresh book (no saved state) begins at the first execution of the run booked here (VenueFunding.startAt).
+  if (funding !== undefined) {
+    let first = Infinity;
+    for (const f of fills) if (f.clientOrderId.startsWith(prefix) && gate.isBooked(f.executionId)) first = Math.min(first, f.tsEvent);
+    funding.startAt(first);
+    funding.book(kernel, journal, payments, now, now);
+  }
 
   // 6. Balance (information: fee rounding is the venue's). The wallet balance (cash after realized
   // PnL, fees and funding) against the runner's cash, the same figure: no price in it. Not equity: the runner's marks

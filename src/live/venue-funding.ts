@@ -26,6 +26,8 @@ export interface VenueFundingState {
  */
 export class VenueFunding {
   private from: number;
+  /** Made without a saved state: the run's first saved life starts with it (see {@link startAt}). */
+  private readonly fresh: boolean;
   private readonly booked = new Map<string, number>();
   /** Payments listed before the engine reached their venue time, by execution id. */
   private readonly waiting = new Map<string, VenueFundingReport>();
@@ -37,12 +39,32 @@ export class VenueFunding {
    */
   constructor(from: number, saved?: VenueFundingState, private readonly intervalsMs?: readonly number[]) {
     this.from = saved?.from ?? from;
+    this.fresh = saved === undefined;
     for (const [id, ts] of saved?.booked ?? []) this.booked.set(id, ts);
   }
 
   /** Venue time to ask for payments from. */
   since(): number {
     return this.from - FUNDING_MARGIN_MS;
+  }
+
+  /**
+   * Venue time a start's reconciliation asks for payments from, when it asks for the run's executions from
+   * `executionsFrom`: {@link since}, or for a fresh book the earlier of the two (see {@link startAt}).
+   */
+  askFrom(executionsFrom: number): number {
+    return this.fresh ? Math.min(this.since(), executionsFrom) : this.since();
+  }
+
+  /**
+   * A fresh book whose start's reconciliation booked executions of the run made before its first live bar (a first
+   * life that traded and died before it saved any state; the new life adopts its orders) takes the run as begun at
+   * the first of them, `firstExecution`: the payments on the positions they opened are the run's, as every later one
+   * is. Payments before it are not (the run held nothing then: a trade by hand's, already in the wallet the run
+   * started from). A saved book already begins at the first saved life's start.
+   */
+  startAt(firstExecution: number): void {
+    if (this.fresh && firstExecution < this.from) this.from = firstExecution;
   }
 
   /** Whether a payment listed earlier waits for a settlement at or before `upTo`. */

@@ -35,6 +35,7 @@ import { seededRandom } from '../../src/core/random.js';
 import { timeframeMs } from '../../src/core/time.js';
 import { readJournal } from '../../src/live/journal.js';
 import { replayJournal } from '../../src/live/replay.js';
+import { FUNDING_MARGIN_MS } from '../../src/live/venue-funding.js';
 import { STRATEGIES } from '../../src/strategies/index.js';
 import { tradeByHand } from '../support/bybit-v5-venue.js';
 import { FrameVenue, readLiveStatus, sharedFrame, spawnDemoLive, spawnTmWithKeys } from '../support/live-harness.js';
@@ -260,6 +261,13 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     last.child.kill('SIGTERM');
     expect(await last.exited).toBe(0);
     outputs.push(last.out());
+    if (process.env['TM_CRASH_KEEP'] !== undefined) {
+      // Kept before any check (a failed one stops the test): the journal, each life's output and the venue's books.
+      const keep = process.env['TM_CRASH_KEEP'];
+      mkdirSync(keep, { recursive: true });
+      writeFileSync(join(keep, `tm-crash-demo-${SEED}-${RUNS}-journal.jsonl`), readFileSync(join(runDir, 'journal.jsonl')));
+      writeFileSync(join(keep, `tm-crash-demo-${SEED}-${RUNS}-venue.json`), JSON.stringify({ orders: fv.venue.orders(), executions: fv.venue.executions(), outputs }, null, 1));
+    }
     // No alert but a stop's flatten the venue had not filled when its life ended (counted above when tm live said so),
     // the halts of positions a trade by hand made differ, and what an outage brings: the breaker, retried
     // reconciliations, orders lost in it.
@@ -278,9 +286,18 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     expect([...new Set(journalExecs)].sort()).toEqual([...venueExecs].sort()); // 0 lost fills
     // Trades by hand are never the run's: no fill of theirs in the journal, none in the state.
     expect(records.filter((r) => r.k === 'fill' && !r.id.startsWith('crd_'))).toEqual([]);
-    // Every funding payment of the venue's on the account is in the journal (a life that died before saving booked it,
-    // the next again: each once in the state, as the wallet below shows).
-    const venueFunding = fv.venue.executions().filter((e) => e['execType'] === 'Funding').map((e) => String(e['execId']));
+    // Every funding payment of the venue's on the account since the run began is in the journal (a life that died
+    // before saving booked it, the next again: each once in the state, as the wallet below shows). The run begins at
+    // its last fresh start's first live bar (a first life that died before it saved any state is not part of it), or at
+    // the first of its executions when such a life traded (the fresh life adopts its orders; VenueFunding.startAt):
+    // a payment before is on a position by hand only, already in the wallet the run started from.
+    const lastFresh = records.findLastIndex((r) => r.k === 'start' && r.restart === false);
+    const freshFrom = records.slice(lastFresh).flatMap((r) => (r.k === 'event' && r.e === 'warmup' ? [r.t] : []))[0]!;
+    const runExecTimes = fv.venue.executions().filter((e) => String(e['orderLinkId']).startsWith('crd_')).map((e) => Number(e['execTime']));
+    const runFrom = Math.min(freshFrom, ...runExecTimes) - FUNDING_MARGIN_MS;
+    const payments = fv.venue.executions().filter((e) => e['execType'] === 'Funding');
+    const beforeRun = payments.filter((e) => Number(e['execTime']) < runFrom);
+    const venueFunding = payments.filter((e) => Number(e['execTime']) >= runFrom).map((e) => String(e['execId']));
     const journalFunding = records.flatMap((r) => (r.k === 'funding' ? [r.exec] : []));
     expect(venueFunding.length).toBeGreaterThan(0);
     expect([...new Set(journalFunding)].sort()).toEqual([...venueFunding].sort()); // 0 lost funding payments
@@ -296,14 +313,15 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     const handCash = handExecs.reduce((a, e) => a + (e['side'] === 'Sell' ? 1 : -1) * Number(e['execQty']) * Number(e['execPrice']) - Number(e['execFee']), 0);
     const runnerAtCost = s.equity - unrealised - s.positions.reduce((a, p) => a + (p.quantity === 0 ? 0 : p.quantity * p.entryPrice), 0);
     const venueAtCost = fv.venue.walletBalance() - frame.symbols.reduce((a, sym) => a + fv.venue.position(sym) * fv.venue.entryPrice(sym), 0);
-    expect(runnerAtCost).toBeCloseTo(venueAtCost - handCash, 6);
+    const fundingBeforeRun = beforeRun.reduce((a, e) => a + Number(e['execFee']), 0);
+    expect(runnerAtCost).toBeCloseTo(venueAtCost - handCash + fundingBeforeRun, 6);
     if (handOrders === 0) expect(s.equity - unrealised).toBeCloseTo(fv.venue.walletBalance(), 6);
     const mismatchHalts = records.filter((r) => r.k === 'reconcile' && r.kind === 'position_mismatch').length;
     const breakerOpened = outputs.filter((o) => o.includes('ALERT venue breaker open')).length;
     const breakerClosed = outputs.filter((o) => o.includes('venue breaker closed')).length;
     const starts = records.filter((r) => r.k === 'start').length;
     const inFlightKills = countInFlightKills(records);
-    console.log(`demo crash test: ${RUNS} lives (${stops.length} ended by tm live ${stops.join(', ') || '-'}, ${stopsKilled} killed while applying one (${knownApplied} of those saved it first), ${nowStops} applied with --now after a kill -9 (${nowAfterCrashedBar} after a bar the dead life decided but did not save), ${stopsLeftOver} ended with their flatten not filled yet, the others by kill -9; ${starts - 1} after the runner had started; ${handOrders} trades by hand, ${mismatchHalts} position-mismatch halts, ${outages} outages (breaker opened ${breakerOpened}, closed ${breakerClosed}), ${inFlightKills} with an order submitted and not yet acknowledged), ${ids.length} venue orders, ${venueExecs.length} executions, venue faults ${JSON.stringify(fv.venue.faultCounts())}`);
+    console.log(`demo crash test: ${RUNS} lives (${stops.length} ended by tm live ${stops.join(', ') || '-'}, ${stopsKilled} killed while applying one (${knownApplied} of those saved it first), ${nowStops} applied with --now after a kill -9 (${nowAfterCrashedBar} after a bar the dead life decided but did not save), ${stopsLeftOver} ended with their flatten not filled yet, the others by kill -9; ${starts - 1} after the runner had started; ${handOrders} trades by hand (${beforeRun.length} funding payments on them before the run began), ${mismatchHalts} position-mismatch halts, ${outages} outages (breaker opened ${breakerOpened}, closed ${breakerClosed}), ${inFlightKills} with an order submitted and not yet acknowledged), ${ids.length} venue orders, ${venueExecs.length} executions, venue faults ${JSON.stringify(fv.venue.faultCounts())}`);
     expect(venueExecs.length).toBeGreaterThan(2);
     // tm replay of the whole journal (at the run's fills: the venue's prices, quantities, refusals and times) makes the
     // run's decisions and denials, and fills what the run filled.
