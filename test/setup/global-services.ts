@@ -17,8 +17,8 @@ import { TEST_API_KEY, TEST_API_SECRET } from '../support/bybit-v5-venue.js';
 
 /**
  * Every file the suite writes goes under one private TMPDIR (test workers and the processes they spawn inherit it):
- * at the end it is scanned, with the run folders the CLI writes in the repository, for the test venue's API key
- * and secret. A hit fails the run: keys must never reach a log, error, journal or report.
+ * at the end it is scanned, with the run folders the CLI writes in the repository and the crash campaigns' kept
+ * files, for the test venue's API key and secret. A hit fails the run: keys must never reach a log, error, journal or report.
  */
 function privateTmpdir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'tm-suite-'));
@@ -28,7 +28,9 @@ function privateTmpdir(): string {
 
 function scanForSecrets(dir: string): void {
   const secrets = [TEST_API_KEY, TEST_API_SECRET];
-  const roots = [dir, resolve('runs'), resolve('experiments/results')];
+  // TM_CRASH_KEEP: where the crash campaigns keep their journals, lives' output and the venue's books (the nightly uploads them).
+  const keep = process.env['TM_CRASH_KEEP'];
+  const roots = [dir, resolve('runs'), resolve('experiments/results'), ...(keep !== undefined ? [resolve(keep)] : [])];
   let files = 0, bytes = 0;
   const hits: string[] = [];
   for (const root of roots) {
