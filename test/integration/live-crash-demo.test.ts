@@ -261,13 +261,17 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     last.child.kill('SIGTERM');
     expect(await last.exited).toBe(0);
     outputs.push(last.out());
-    if (process.env['TM_CRASH_KEEP'] !== undefined) {
-      // Kept before any check (a failed one stops the test): the journal, each life's output and the venue's books.
-      const keep = process.env['TM_CRASH_KEEP'];
-      mkdirSync(keep, { recursive: true });
-      writeFileSync(join(keep, `tm-crash-demo-${SEED}-${RUNS}-journal.jsonl`), readFileSync(join(runDir, 'journal.jsonl')));
-      writeFileSync(join(keep, `tm-crash-demo-${SEED}-${RUNS}-venue.json`), JSON.stringify({ orders: fv.venue.orders(), executions: fv.venue.executions(), outputs }, null, 1));
-    }
+    /** Keeps the journal, each life's output and the venue's books in `folder` (for tm replay); returns the journal's path. */
+    const keepFiles = (folder: string): string => {
+      mkdirSync(folder, { recursive: true });
+      const journal = join(folder, `tm-crash-demo-${SEED}-${RUNS}-journal.jsonl`);
+      writeFileSync(journal, readFileSync(join(runDir, 'journal.jsonl')));
+      writeFileSync(join(folder, `tm-crash-demo-${SEED}-${RUNS}-venue.json`), JSON.stringify({ orders: fv.venue.orders(), executions: fv.venue.executions(), outputs }, null, 1));
+      return journal;
+    };
+    // TM_CRASH_KEEP names a folder that stays (the suite's temporary folders are removed) and keeps every campaign's
+    // files, before any check (a failed one stops the test): the nightly job uploads them when the campaign fails.
+    const keptJournal = process.env['TM_CRASH_KEEP'] !== undefined ? keepFiles(process.env['TM_CRASH_KEEP']) : undefined;
     // No alert but a stop's flatten the venue had not filled when its life ended (counted above when tm live said so),
     // the halts of positions a trade by hand made differ, and what an outage brings: the breaker, retried
     // reconciliations, orders lost in it.
@@ -327,14 +331,9 @@ describe(`tm live --demo survives ${RUNS} kill -9 (seed ${SEED})`, () => {
     // run's decisions and denials, and fills what the run filled.
     const report = replayJournal(join(runDir, 'journal.jsonl'), STRATEGIES);
     const differs = report.divergence !== undefined || report.fills.unmatched > 0 || report.denied.live !== report.denied.replay;
-    if (differs || process.env['TM_CRASH_KEEP'] !== undefined) {
-      // Kept for tm replay (the suite's temporary folders are removed; TM_CRASH_KEEP names a folder that stays, and
-      // keeps every campaign's journal: the nightly job uploads it when the campaign fails).
-      const keep = process.env['TM_CRASH_KEEP'] ?? tmpdir();
-      mkdirSync(keep, { recursive: true });
-      const kept = join(keep, `tm-crash-demo-${SEED}-${RUNS}-journal.jsonl`);
-      writeFileSync(kept, readFileSync(join(runDir, 'journal.jsonl')));
-      if (differs) console.log(`demo crash replay differs: journal kept at ${kept}: ${JSON.stringify({ divergence: report.divergence, denied: report.denied, fills: report.fills })}`);
+    if (differs) {
+      const kept = keptJournal ?? keepFiles(tmpdir());
+      console.log(`demo crash replay differs: journal kept at ${kept}: ${JSON.stringify({ divergence: report.divergence, denied: report.denied, fills: report.fills })}`);
     }
     console.log(`demo crash replay: ${report.liveDecisions} decisions, ${report.denied.live} denied, ${report.fills.live} fills, ${report.funding.payments} funding payments; ${report.shutdowns} stops, ${report.instrumentHalts} instrument halts and releases, ${report.accountStates} account changes by hand applied`);
     expect(report.divergence).toBeUndefined();
