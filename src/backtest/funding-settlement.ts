@@ -22,10 +22,13 @@ export class FundingSchedule {
   settledThrough: number;
   /** Per instrument: its first settlement not settled yet (Infinity: never charged). */
   private readonly nextOf: Float64Array;
+  /** Per instrument: its last settlement settled (the schedule's start before any). */
+  private readonly lastOf: Float64Array;
 
   constructor(private readonly funding: FundingModel, instruments: number, after: number) {
     this.settledThrough = after;
     this.nextOf = new Float64Array(instruments);
+    this.lastOf = new Float64Array(instruments).fill(after);
     for (let i = 0; i < instruments; i++) this.nextOf[i] = funding.charges?.(i) === false ? Infinity : settlementAfter(funding, i, after);
     this.next = this.earliest();
   }
@@ -42,11 +45,22 @@ export class FundingSchedule {
           const r = funding.rate(i, s);
           if (r) kernel.onFunding(i, s, r.rate, mark[i]!, r.source);
         }
+        this.lastOf[i] = s;
         nextOf[i] = settlementAfter(funding, i, s);
       }
       this.next = this.earliest();
     }
     if (tsClose > this.settledThrough) this.settledThrough = tsClose;
+  }
+
+  /**
+   * Asks the model again for each instrument's first settlement after its last settled one: a model whose settlements
+   * changed (a paper run's, when the venue changed a contract's funding interval: PaperFundingRates) is followed from
+   * there, a settlement found only now included (it is settled at the next {@link settle}, at that close).
+   */
+  replan(): void {
+    for (let i = 0; i < this.nextOf.length; i++) if (this.nextOf[i] !== Infinity) this.nextOf[i] = settlementAfter(this.funding, i, this.lastOf[i]!);
+    this.next = this.earliest();
   }
 
   private earliest(): number {

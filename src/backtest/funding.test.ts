@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { at, backtestSpec, fundingTable, scriptStrategy, testInstrument } from '../../test/support/engine-scenarios.js';
 import { makeFrame } from '../../test/support/frames.js';
 import type { Kernel } from '../engine/kernel.js';
-import { TableFundingModel, type FundingFallback, type FundingModel } from './execution-models.js';
+import { gridSettlementAfter, TableFundingModel, type FundingFallback, type FundingModel } from './execution-models.js';
 import { FundingSchedule } from './funding-settlement.js';
 import { runBacktest } from './run-backtest.js';
 
@@ -321,6 +321,35 @@ describe('settleFunding', () => {
       [0, '2024-01-01T08:00:00.000Z', 10],
       [1, '2024-01-01T08:00:00.000Z', 20],
       [1, '2024-01-01T09:00:00.000Z', 20],
+    ]);
+  });
+
+  it('replan: a model whose settlements changed is followed from each instrument\'s last settled one (a settlement found late is settled at the next close; none is settled twice)', () => {
+    const { kernel, booked } = kernelWith([1, 2], [10, 20]);
+    // Instrument 0 settles every 8 h, then every 4 h from 00:00 on (learnt only at the 08:00 close); instrument 1 every 8 h.
+    let shorter = false;
+    const model: FundingModel = {
+      settlementAfter: (i, after) => gridSettlementAfter(after, i === 0 && shorter ? 4 * 3_600_000 : 8 * 3_600_000),
+      rate: () => ({ rate: 0.0001, source: 'table' }),
+    };
+    const schedule = new FundingSchedule(model, 2, at('2023-12-31T23:00:00Z'));
+    schedule.settle(kernel, at('2024-01-01T00:00:00Z'));
+    expect(schedule.next).toBe(at('2024-01-01T08:00:00Z'));
+    schedule.replan(); // nothing changed: the same plan
+    expect(schedule.next).toBe(at('2024-01-01T08:00:00Z'));
+    shorter = true;
+    schedule.replan();
+    expect(schedule.next).toBe(at('2024-01-01T04:00:00Z'));
+    schedule.settle(kernel, at('2024-01-01T08:00:00Z'));
+    expect(schedule.next).toBe(at('2024-01-01T12:00:00Z'));
+    schedule.replan();
+    expect(schedule.next).toBe(at('2024-01-01T12:00:00Z'));
+    expect(booked.map(([i, ts]) => [i, new Date(ts).toISOString()])).toEqual([
+      [0, '2024-01-01T00:00:00.000Z'],
+      [1, '2024-01-01T00:00:00.000Z'],
+      [0, '2024-01-01T04:00:00.000Z'],
+      [0, '2024-01-01T08:00:00.000Z'],
+      [1, '2024-01-01T08:00:00.000Z'],
     ]);
   });
 
