@@ -711,7 +711,10 @@ export class LiveRunner {
       // A paper run's funding rates of a settlement this bar's close reaches, and the signal stage's inputs (funding,
       // DVOL, the reference close), arrive with the bar: asked before the decision clock starts.
       const schedule = this.fundingSchedule;
-      if (this.venueFunding === undefined && schedule !== undefined && set.ts + tf >= schedule.next) await config.funding?.prepare?.(schedule.settledThrough, set.ts + tf);
+      if (this.venueFunding === undefined && schedule !== undefined && set.ts + tf >= schedule.next && config.funding?.prepare !== undefined) {
+        await config.funding.prepare(schedule.settledThrough, set.ts + tf);
+        schedule.replan(); // the venue may have changed a contract's funding interval (PaperFundingRates)
+      }
       await deps.signals?.gather(set);
       this.barReceived = performance.now();
       this.latencyOpen = true;

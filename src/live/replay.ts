@@ -458,7 +458,7 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
       leverage: setup.leverage,
       fees: setup.fees,
       slippage: setup.slippage,
-      funding: new TableFundingModel(setup.instruments.map((_, i) => fundingTable(paperFunding, i)), { kind: 'zero' }),
+      funding: new TableFundingModel(setup.instruments.map((_, i) => paperFundingTable(paperFunding, i, tf)), { kind: 'zero' }),
       periodsPerYear: (365 * 86_400_000) / tf,
       dataSources: [],
       seed: config.seed ?? 0,
@@ -756,7 +756,7 @@ function racedAfter(records: readonly JournalRecord[], at: number, silentCancels
   return [...refused, ...unanswered.filter((id) => !refused.includes(id) && !canceled.has(id))].filter((id) => filled.has(id));
 }
 
-type FundingRecord = Extract<JournalRecord, { k: 'funding' }>;
+export type FundingRecord = Extract<JournalRecord, { k: 'funding' }>;
 
 /**
  * The funding charges of a paper run in force, by settlement: the last journaled of each (`paper-<ts>-<i>`). A life
@@ -769,11 +769,26 @@ function paperFundingCharges(records: readonly JournalRecord[]): FundingRecord[]
   return [...last.values()].sort((a, b) => a.ts - b.ts || a.i - b.i);
 }
 
-/** Instrument `i`'s settlements and rates among `charges` (sorted by settlement), or null when it has none. */
-function fundingTable(charges: readonly FundingRecord[], i: number): { ts: Float64Array; rate: Float64Array } | null {
+/**
+ * Instrument `i`'s settlements and rates among `charges` (sorted by settlement), or null when it has none: the table
+ * the replay's funding model charges them from, each at the close the run charged it at. That is the first close at
+ * or after its settlement, except for one the run learnt of only later (the venue shortened the contract's funding
+ * interval between two of its settlements: PaperFundingRates), charged at a later close `t` of bars of `tf` ms: its
+ * row's time is then moved to just after the close before (`t − tf + 1` ms, + 1 ms for each earlier such settlement
+ * charged at `t`), so the schedule charges it at `t`, before the settlements that are due there, as the run did.
+ */
+export function paperFundingTable(charges: readonly FundingRecord[], i: number, tf: number): { ts: Float64Array; rate: Float64Array } | null {
   const mine = charges.filter((c) => c.i === i);
   if (mine.length === 0) return null;
-  return { ts: Float64Array.from(mine, (c) => c.ts), rate: Float64Array.from(mine, (c) => c.rate) };
+  const late = new Map<number, number>();
+  const rows = mine.map((c) => {
+    if (c.t - c.ts < tf) return { ts: c.ts, rate: c.rate };
+    const k = late.get(c.t) ?? 0;
+    late.set(c.t, k + 1);
+    return { ts: c.t - tf + 1 + k, rate: c.rate };
+  });
+  rows.sort((a, b) => a.ts - b.ts);
+  return { ts: Float64Array.from(rows, (r) => r.ts), rate: Float64Array.from(rows, (r) => r.rate) };
 }
 
 function fundingTotals(payments: readonly number[], source: ReplayReport['funding']['source']): ReplayReport['funding'] {

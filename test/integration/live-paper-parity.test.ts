@@ -21,6 +21,7 @@ import { backtestSpec } from '../support/engine-scenarios.js';
 import { liveMarket, sharedFrame } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
 import { readSharedFunding } from '../support/bybit-test-data.js';
+import { DEFAULT_LINEAR_INSTRUMENTS } from '../support/bybit-v5-server.js';
 
 const PARAMS = { fast: 10, slow: 30, allocation: 0.4, allowShort: true };
 /** The experiment both runs share (validated like `tm backtest` validates it). */
@@ -432,6 +433,69 @@ describe('live runner (paper) vs backtester', () => {
       const stripped = `${fundingDir}/stripped.jsonl`;
       writeFileSync(stripped, readFileSync(`${fundingDir}/journal.jsonl`, 'utf8').split('\n').filter((line) => !line.includes('"k":"funding"')).join('\n'));
       expect(replayJournal(stripped, STRATEGIES).divergence).toBeDefined();
+    } finally {
+      await m.close();
+    }
+  });
+
+  it('follows the venue changing a contract\'s funding interval (8 h to 4 h, back, to 4 h again): every settlement charged at its rate, the first of a shorter interval late (at the next of the former one); tm replay charges each at the run\'s close', async () => {
+    const fundingDir = tempDir('tm-live-interval-');
+    const H = 3_600_000;
+    const rates = frame.symbols.map((s) => readSharedFunding(`binance-futures/${s}-funding.csv.gz`));
+    const grid8 = (k: number) => Math.ceil(frame.ts[WARMUP + k]! / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS;
+    // BTC: 4 h from A to B (the venue says so from A's close on), 8 h again from B, 4 h from C + 4 h to the end (said
+    // from C + 4 h's close on). The run learns a change from the venue's funding history: at A + 8 h's close it lists
+    // A + 4 h (off the 8 h grid: the interval is asked, 4 h), at B + 4 h's it lists nothing (asked: 8 h, so no fallback).
+    const A = grid8(60), B = A + 5 * 24 * H, C = grid8(250);
+    const end = frame.ts[WARMUP + LIVE - 1]! + 4 * H;
+    const extra: number[] = [];
+    for (let s = A + 4 * H; s < B; s += 8 * H) extra.push(s);
+    for (let s = C + 4 * H; s <= end; s += 8 * H) extra.push(s);
+    const btcRows = [...Array.from(rates[0]!.ts, (ts, k) => [ts, rates[0]!.rate[k]!] as const), ...extra.map((ts, k) => [ts, 0.0001 + k * 1e-6] as const)].sort((a, b) => a[0] - b[0]);
+    const btc = { ts: Float64Array.from(btcRows, (r) => r[0]), rate: Float64Array.from(btcRows, (r) => r[1]) };
+    const tables = [btc, { ts: rates[1]!.ts, rate: rates[1]!.rate }];
+    const fallback = { kind: 'constant', rate: 0.0002 } as const;
+    const backtest = runBacktest(backtestSpec(frame, instruments, { warmupBars: WARMUP, runId: 'pari', slippage: new FixedBpsSlippage(2), initialCash: 100_000, funding: new TableFundingModel(tables, fallback) }), smaCrossover(PARAMS));
+    const venueInstruments = DEFAULT_LINEAR_INSTRUMENTS.map((x) => ({ ...x }));
+    const btcInfo = venueInstruments.find((x) => x['symbol'] === 'BTCUSDT')!;
+    const m = await liveMarket(frame, startTs, { funding: { BTCUSDT: btc, ETHUSDT: tables[1]! }, instruments: { linear: venueInstruments } });
+    const next = m.feed.next.bind(m.feed);
+    m.feed.next = async (after: number) => {
+      const set = await next(after);
+      const close = set === undefined ? NaN : set.ts + 4 * H;
+      if (close === A || close === C + 4 * H) btcInfo['fundingInterval'] = 240;
+      if (close === B) btcInfo['fundingInterval'] = 480;
+      return set;
+    };
+    const lines: string[] = [];
+    const runner = new LiveRunner(
+      { runId: 'pari', mode: 'paper', instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir: fundingDir, startTs, maxBars: LIVE, paper: { slippage: new FixedBpsSlippage(2) }, config: CONFIG, funding: new PaperFundingRates(m.market, frame.symbols, [true, true], fallback, (line) => lines.push(line)) },
+      { feed: m.feed, pacer: m.time, strategy: smaCrossover(PARAMS) },
+    );
+    try {
+      expect((await runner.run()).liveBars).toBe(LIVE);
+      expect(lines.filter((l) => l.includes('settles every'))).toEqual(['funding: BTCUSDT settles every 4 h now (was 8 h; the venue\'s fundingInterval)', 'funding: BTCUSDT settles every 8 h now (was 4 h; the venue\'s fundingInterval)', 'funding: BTCUSDT settles every 4 h now (was 8 h; the venue\'s fundingInterval)']);
+      const charged = runner.kernel.fundingEvents.map((f) => ({ ts: f.ts, instrument: instruments[f.instrument]!.id, rate: f.rate, markPrice: f.markPrice, position: f.position, payment: f.payment, source: f.source }));
+      // Up to A + 4 h, exactly the backtest's payments; then the same settlements at the same rates (none lost, none
+      // at a fallback), every 4 h from A to B...
+      const before = (f: { ts: number }) => f.ts < A + 4 * H;
+      expect(charged.filter(before)).toEqual(backtest.funding.filter(before));
+      expect(charged.map((f) => [f.ts, f.instrument, f.rate])).toEqual(backtest.funding.map((f) => [f.ts, f.instrument, f.rate]));
+      expect(charged.filter((f) => f.instrument === instruments[0]!.id && f.ts > A && f.ts < B).map((f) => f.ts - A)).toEqual(Array.from({ length: 29 }, (_, k) => (k + 1) * 4 * H));
+      expect(charged.every((f) => f.source === 'table')).toBe(true);
+      // ...the first of each shorter interval charged late, at the close of the former interval's next settlement (its mark and position then).
+      const { records } = readJournal(`${fundingDir}/journal.jsonl`);
+      const journaled = records.filter((r): r is Extract<JournalRecord, { k: 'funding' }> => r.k === 'funding');
+      expect(journaled.filter((r) => r.t !== r.ts).map((r) => [r.i, r.ts, r.t])).toEqual([[0, A + 4 * H, A + 8 * H], [0, C + 4 * H, C + 8 * H]]);
+      for (const s of [A, C]) {
+        const late = charged.find((f) => f.ts === s + 4 * H && f.instrument === instruments[0]!.id)!;
+        expect(late.markPrice).toBe(frame.close[0]![frame.ts.indexOf(s + 4 * H)]!);
+      }
+      // tm replay: each payment at the run's close, the late one too (before the settlements due there).
+      const report = replayJournal(`${fundingDir}/journal.jsonl`, STRATEGIES);
+      expect(report.divergence).toBeUndefined();
+      expect(report.fills).toMatchObject({ unmatched: 0, maxPriceDiff: 0, maxFeeDiff: 0 });
+      expect(report.funding).toEqual({ payments: journaled.length, paid: journaled.reduce((a, r) => a + r.pay, 0), source: 'paper' });
     } finally {
       await m.close();
     }

@@ -68,10 +68,10 @@ export function serverKlines(frame: BarFrame, interval = '240'): Record<string, 
  * A local v5 server serving `frame`'s bars (Bybit interval 240) and `options.funding`'s funding history on a virtual
  * clock starting at `startTs`, a ccxt market-data client on it, and the live bar feed reading through that client.
  */
-export async function liveMarket(frame: BarFrame, startTs: number, options: { graceMs?: number; funding?: BybitV5ServerData['funding'] } = {}) {
+export async function liveMarket(frame: BarFrame, startTs: number, options: { graceMs?: number; funding?: BybitV5ServerData['funding']; instruments?: BybitV5ServerData['instruments'] } = {}) {
   const time = new VirtualTime(startTs);
   const klines = serverKlines(frame);
-  const server = await BybitV5Server.start({ klines, now: () => time.current(), ...(options.funding !== undefined ? { funding: options.funding } : {}) });
+  const server = await BybitV5Server.start({ klines, now: () => time.current(), ...(options.funding !== undefined ? { funding: options.funding } : {}), ...(options.instruments !== undefined ? { instruments: options.instruments } : {}) });
   const market = new BybitMarketDataClient({ apiUrl: server.url, rateLimitMs: 1 });
   const feed = new LiveBarFeed(market, frame.symbols, frame.timeframe, timeframeMs(frame.timeframe), time, { graceMs: options.graceMs ?? 1_000, retryMs: 1_000, pageSize: 1000 });
   return {

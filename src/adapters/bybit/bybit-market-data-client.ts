@@ -121,6 +121,24 @@ export class BybitMarketDataClient implements MarketDataClient {
     };
   }
 
+  /**
+   * Time between funding settlements of the linear perpetual `symbol` in ms, as the venue states it now (one fresh
+   * `/v5/market/instruments-info` request; {@link instrument} reads the markets loaded once). Bybit changes a contract's
+   * `fundingInterval` while it trades (e.g. 8 h to 4 h when its rate stays at the cap); a paper run asks at each
+   * settlement (PaperFundingRates).
+   * @throws BybitError `venue_rejected` when the venue lists no such contract or states no interval.
+   */
+  async fundingIntervalNow(symbol: string): Promise<number> {
+    const body = await this.call({ symbol, request: 'instruments-info' }, () => this.exchange.publicGetV5MarketInstrumentsInfo({ category: 'linear', symbol }));
+    const list = (body as { result?: { list?: unknown } }).result?.list;
+    const info = Array.isArray(list) ? (list.find((x: unknown) => (x as Record<string, unknown> | null)?.['symbol'] === symbol) as Record<string, unknown> | undefined) : undefined;
+    const minutes = Number(info?.['fundingInterval']);
+    if (info === undefined || !Number.isFinite(minutes) || minutes <= 0) {
+      throw new BybitError('venue_rejected', `Bybit states no funding interval of the linear perpetual ${symbol} (instruments-info ${info === undefined ? 'lists no such contract' : `fundingInterval ${JSON.stringify(info['fundingInterval'])}`})`, { symbol });
+    }
+    return minutes * 60_000;
+  }
+
   async fetchBarsPage(symbol: string, timeframe: BybitTimeframe, since: number, limit: number, until?: number): Promise<BarPage> {
     checkLimit(limit, MAX_KLINE_PAGE);
     const unified = storeToUnifiedSymbol(symbol);
