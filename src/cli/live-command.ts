@@ -222,7 +222,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
             stopWaitMs: positiveInt(opts.stopWaitMs, '--stop-wait-ms'),
             ...(opts.warmupGates ? { warmupGates: DEFAULT_WARMUP_GATES } : {}),
           },
-          { feed, pacer, strategy: setup.strategy, ...(venue ? { venue, venueReady: preparing(venue) } : {}), log: (line) => io.out(line), ...(observed ? { metrics: observed.live } : {}), ...(signals ? { signals: signals.signals } : {}), ...(modelWatch ? { modelWatch } : {}),
+          { feed, pacer, strategy: setup.strategy, ...(venue ? { venue, venueReady: preparing(venue), fundingIntervals: market } : {}), log: (line) => io.out(line), ...(observed ? { metrics: observed.live } : {}), ...(signals ? { signals: signals.signals } : {}), ...(modelWatch ? { modelWatch } : {}),
             ...(observed ? { quotes: { spreadBasisPoints: (i: number) => market.spreadBasisPoints(setup.symbols[i]!) } } : {}),
             stopDone: (requestId: number) => removeControl(dir, requestId) },
         );

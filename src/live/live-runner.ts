@@ -22,6 +22,7 @@ import { LiveClock, type Pacer } from './live-clock.js';
 import { bookExecutions, EXECUTION_MARGIN_MS, haltForPositionMismatch, positionMismatch, positionMismatchReason, reconcile, refusedFillReason, reportRefusals, settleOrder, untrackedExecutionsFrom, type JournaledOrder, type OnRefused, type ReconcileDifference } from './reconcile.js';
 import { loadRunnerState, saveRunnerState, writeRunnerFile, type LiveRunnerState, type LostOrder } from './runner-state.js';
 import { VenueFunding } from './venue-funding.js';
+import { FundingIntervals, type FundingIntervalSource } from './funding-intervals.js';
 import { readJournalTail, type JournalRecord } from './journal.js';
 import { crashedStateChanges, isDecision, reconciledHalts } from './crashed-life.js';
 import { DEFAULT_MAX_STATE_AGE_MS, DEFAULT_VALIDATE_BARS, loadSavedState, RecentBars, savedSnapshots, strategyDifferences, VALIDATE_TOLERANCE, type RestoredState, type StrategySummary } from './saved-signal-state.js';
@@ -42,6 +43,8 @@ export const DEFAULT_STOP_WAIT_MS = 2000;
 const STOP_POLL_MS = 200;
 /** Longest wait between two attempts of the start-up reconciliation (it is retried until it succeeds or the run is stopped). */
 const RECONCILE_BACKOFF_MAX_MS = 30_000;
+/** An hour (ms): Bybit settles funding on whole hours. */
+const HOUR_MS = 3_600_000;
 
 /** A venue execution client for live runs: the execution port, the venue queries, and one round of polling. */
 export interface LiveVenue extends ExecutionClient, VenueQueries {
@@ -180,6 +183,15 @@ export interface LiveRunnerDeps {
   /** The venue's quotes: the bid/ask spread of instrument `i` now, asked after each live bar for the metrics (runs with metrics only). */
   readonly quotes?: { spreadBasisPoints(i: number): Promise<number> };
   /**
+   * A venue run: where a perpetual's funding interval is asked again (the market data client) when the venue's payments
+   * show a change — one at an hour off its interval's grid (shortened), or a settlement awaited while holding that the
+   * venue paid nothing for up to the next one (lengthened) — so the run asks for payments at the settlements of the
+   * interval in force (FundingIntervals). The first payment of a shorter interval is booked at the former interval's
+   * next settlement (the sign), the next ones at their own. Without it, the run keeps the intervals it started with
+   * (`fundingIntervalsMs`). Paper runs follow through their funding model (PaperFundingRates).
+   */
+  readonly fundingIntervals?: FundingIntervalSource;
+  /**
    * Told that the stop request `requestId` (see {@link LiveRunner.stop}) is done: applied and the state saying so saved,
    * found applied in the saved state at a start (the last life ended between saving it and this call), or one that
    * asked for no action. `tm live` removes its control.json then, not before: a life that dies while applying a stop
@@ -273,6 +285,8 @@ export class LiveRunner {
   /** A venue run: the next funding settlement time a bar's close reaches, and the settlement whose payments are awaited (−Infinity: none). */
   private nextVenueFunding = Infinity;
   private awaitedFunding = -Infinity;
+  /** A venue run: each instrument's funding interval, followed (see {@link LiveRunnerDeps.fundingIntervals}). */
+  private venueIntervals: FundingIntervals | undefined;
   /** The next settlement after the awaited one: the close that reaches it stops waiting for the awaited one's payments. */
   private awaitedUntil = -Infinity;
   private stopRequest: string | undefined;
@@ -623,7 +637,8 @@ export class LiveRunner {
     deps.metrics?.warmedUp(kernel, warmed, warmSeconds, deps.signals, WARMUP_SOURCES[tier]);
     if (config.funding !== undefined) this.fundingSchedule = new FundingSchedule(config.funding, config.instruments.length, liveFrom);
     if (deps.venue !== undefined) {
-      this.venueFunding = new VenueFunding(liveFrom, saved?.venueFunding, config.fundingIntervalsMs);
+      this.venueIntervals = new FundingIntervals(config.fundingIntervalsMs ?? [], config.instruments.map((x) => x.symbol), deps.fundingIntervals, deps.log);
+      this.venueFunding = new VenueFunding(liveFrom, saved?.venueFunding, this.venueIntervals.all);
       this.nextVenueFunding = this.venueSettlementAfter(liveFrom);
     }
     cursor = liveFrom - tf;
@@ -1189,6 +1204,8 @@ export class LiveRunner {
     const funding = this.venueFunding;
     if (funding === undefined) return;
     if (tsClose >= this.nextVenueFunding) {
+      // A settlement awaited up to this one without any payment of it (while holding): maybe an interval the venue lengthened.
+      if (this.awaitedFunding !== -Infinity) await this.askFundingIntervals((i) => this.kernel.portfolio.quantity[i] !== 0);
       let settlement = -Infinity;
       for (let i = 0; i < this.config.instruments.length; i++) settlement = Math.max(settlement, settlementAtOrBefore(tsClose, this.fundingIntervalOf(i)));
       this.nextVenueFunding = this.venueSettlementAfter(tsClose);
@@ -1203,8 +1220,28 @@ export class LiveRunner {
       return;
     }
     const reports = await venue.fundingSince(funding.since());
-    funding.book(this.kernel, this.journal, reports, this.kernel.now(), tsClose);
+    const booked = funding.book(this.kernel, this.journal, reports, this.kernel.now(), tsClose);
     if (reports.some((r) => r.tsEvent >= this.awaitedFunding) || tsClose >= this.awaitedUntil) this.awaitedFunding = -Infinity;
+    // A payment at an hour off its instrument's interval: the venue shortened it.
+    const offGrid = new Set(booked.filter((r) => settlementAtOrBefore(r.tsEvent, HOUR_MS) % this.fundingIntervalOf(r.instrument) !== 0).map((r) => r.instrument));
+    if (offGrid.size > 0 && (await this.askFundingIntervals((i) => offGrid.has(i)))) this.nextVenueFunding = this.venueSettlementAfter(tsClose);
+  }
+
+  /**
+   * A venue run: asks the venue again for the funding interval of each perpetual `which` picks, on a sign that the venue
+   * changed it (see {@link bookVenueFunding}), so the next settlements are the ones it states now; returns whether one
+   * changed. Never throws (FundingIntervals keeps the last known one). Nothing is asked in the steady state.
+   */
+  private async askFundingIntervals(which: (i: number) => boolean): Promise<boolean> {
+    const intervals = this.venueIntervals;
+    if (intervals === undefined) return false;
+    let changed = false;
+    for (let i = 0; i < this.config.instruments.length; i++) {
+      if (this.config.instruments[i]!.kind === 'spot' || !which(i)) continue;
+      const was = intervals.of(i);
+      if ((await intervals.refresh(i)) !== was) changed = true;
+    }
+    return changed;
   }
 
   /** The first funding settlement of any instrument after `after` (on each one's interval). */
@@ -1215,7 +1252,7 @@ export class LiveRunner {
   }
 
   private fundingIntervalOf(i: number): number {
-    return fundingIntervalOf(this.config.fundingIntervalsMs, i);
+    return this.venueIntervals?.of(i) ?? fundingIntervalOf(this.config.fundingIntervalsMs, i);
   }
 
   /**

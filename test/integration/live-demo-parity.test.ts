@@ -13,11 +13,13 @@ import { runBacktest } from '../../src/backtest/run-backtest.js';
 import { timeframeMs } from '../../src/core/time.js';
 import { LiveBarFeed } from '../../src/live/bar-feed.js';
 import { VirtualTime } from '../../src/live/live-clock.js';
-import { LiveRunner, type LiveRunSummary } from '../../src/live/live-runner.js';
+import { LiveRunner, type LiveRunnerDeps, type LiveRunSummary } from '../../src/live/live-runner.js';
 import { liveSetup } from '../../src/live/live-setup.js';
 import { replayJournal } from '../../src/live/replay.js';
+import { readJournal, type JournalRecord } from '../../src/live/journal.js';
 import { STRATEGIES } from '../../src/strategies/index.js';
 import { BybitMarketDataClient } from '../../src/adapters/bybit/bybit-market-data-client.js';
+import { DEFAULT_LINEAR_INSTRUMENTS } from '../support/bybit-v5-server.js';
 import { BybitV5Venue, TEST_API_KEY, TEST_API_SECRET } from '../support/bybit-v5-venue.js';
 import { backtestSpec } from '../support/engine-scenarios.js';
 import { demoSmaConfig, serverKlines, sharedFrame, VenueDrivingTime } from '../support/live-harness.js';
@@ -31,7 +33,7 @@ const tf = timeframeMs('4h');
 const startTs = frame.ts[WARMUP]!;
 
 /** A demo run of CONFIG for `bars` live bars against `venue` (real ccxt through BybitExecutionClient), in a fresh folder. */
-async function runDemo(venue: BybitV5Venue, pacer: VenueDrivingTime, runId: string, bars: number, fundingIntervalsMs?: readonly number[]): Promise<{ runner: LiveRunner; summary: LiveRunSummary; dir: string }> {
+async function runDemo(venue: BybitV5Venue, pacer: VenueDrivingTime, runId: string, bars: number, fundingIntervalsMs?: readonly number[], deps: Pick<LiveRunnerDeps, 'log'> & { followIntervals?: boolean } = {}): Promise<{ runner: LiveRunner; summary: LiveRunSummary; dir: string }> {
   const setup = liveSetup(CONFIG, STRATEGIES);
   const dir = tempDir(`tm-live-${runId}-`);
   const client = new BybitExecutionClient({ apiUrl: venue.url, rateLimitMs: 0, timeoutMs: 5_000 }, { instruments: setup.instruments, keys: { apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET }, clock: { now: () => pacer.current() }, env: {} });
@@ -41,7 +43,7 @@ async function runDemo(venue: BybitV5Venue, pacer: VenueDrivingTime, runId: stri
     const feed = new LiveBarFeed(market, frame.symbols, '4h', tf, pacer, { graceMs: 1_000, retryMs: 1_000, pageSize: 1000 });
     const runner = new LiveRunner(
       { runId, mode: 'demo', instruments: setup.instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir, startTs, maxBars: bars, warmupBars: WARMUP, config: CONFIG, ...(fundingIntervalsMs !== undefined ? { fundingIntervalsMs } : {}) },
-      { feed, pacer, strategy: setup.strategy, venue: client },
+      { feed, pacer, strategy: setup.strategy, venue: client, ...(deps.followIntervals === true ? { fundingIntervals: market } : {}), ...(deps.log !== undefined ? { log: deps.log } : {}) },
     );
     return { runner, summary: await runner.run(), dir };
   } finally {
@@ -197,6 +199,56 @@ describe('a demo run whose venue charges funding', () => {
       const without = replayJournal(stripped, STRATEGIES);
       expect(without.funding.payments).toBe(0);
       expect(without.divergence).toMatchObject({ live: { quantity: expect.any(Number) }, replay: { quantity: expect.any(Number) } });
+    } finally {
+      await charging.close();
+    }
+  }, 120_000);
+
+  it('follows a venue that changes a contract\'s funding interval (ETHUSDT 8 h, 4 h, 8 h again): each payment booked once, the first of the shorter interval at the former one\'s next settlement (its payment off the 8 h grid the sign), the others at their own; cash is the wallet; tm replay agrees', async () => {
+    const bars = 120;
+    const RATE = 0.001;
+    const H = 3_600_000;
+    const SHORT = Math.ceil(frame.ts[WARMUP + 30]! / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS;
+    const BACK = SHORT + 6 * 24 * H;
+    const ethAt = (close: number) => (close >= SHORT && close < BACK ? 4 * H : FUNDING_INTERVAL_MS);
+    const time = new VirtualTime(startTs);
+    const instruments = DEFAULT_LINEAR_INSTRUMENTS.map((x) => ({ ...x }));
+    const ethInfo = instruments.find((x) => x['symbol'] === 'ETHUSDT')!;
+    const charging = await BybitV5Venue.start({ server: { klines: serverKlines(frame), instruments: { linear: instruments } }, now: () => time.current(), slippageBps: 2, initialPrice: 1 });
+    // The venue states ETH's interval in force from each close on, and settles each symbol on its own.
+    const paced = new VenueDrivingTime(time, frame, (k) =>
+      frame.symbols.forEach((s, i) => {
+        const close = frame.ts[k]! + tf;
+        ethInfo['fundingInterval'] = ethAt(close) / 60_000;
+        charging.bar({ open: frame.open[i]![k]!, high: frame.high[i]![k]!, low: frame.low[i]![k]!, close: frame.close[i]![k]!, volume: frame.volume[i]![k]! }, s);
+        if (close % (s === 'ETHUSDT' ? ethAt(close) : FUNDING_INTERVAL_MS) === 0) charging.settleFunding(RATE, s);
+      }),
+    );
+    try {
+      const lines: string[] = [];
+      const { runner, summary, dir } = await runDemo(charging, paced, 'dfundsw', bars, frame.symbols.map(() => FUNDING_INTERVAL_MS), { followIntervals: true, log: (line) => lines.push(line) });
+      expect(summary.liveBars).toBe(bars);
+      expect(summary.differences).toEqual([]);
+      // Asked on the signs only: a payment off the 8 h grid (4 h now), and a 4 h settlement the venue paid nothing for (8 h again).
+      expect(lines.filter((l) => l.startsWith('funding:'))).toEqual(["funding: ETHUSDT settles every 4 h now (was 8 h; the venue's fundingInterval)", "funding: ETHUSDT settles every 8 h now (was 4 h; the venue's fundingInterval)"]);
+      expect(charging.server.requests.filter((r) => r.path === '/v5/market/instruments-info' && r.query['symbol'] !== undefined).length).toBeLessThan(10);
+      const journal = `${dir}/journal.jsonl`;
+      const eth = frame.symbols.indexOf('ETHUSDT');
+      const booked = readJournal(journal).records.filter((r): r is Extract<JournalRecord, { k: 'funding' }> => r.k === 'funding');
+      const ethBooked = booked.filter((r) => r.i === eth).map((r) => ({ settlement: Math.floor(r.ts / H) * H, close: r.t + tf }));
+      // Each ETH payment once; ETH paid every 4 h between SHORT and BACK (off the 8 h grid: the shorter interval's).
+      expect(new Set(booked.map((r) => r.exec)).size).toBe(booked.length);
+      const shorter = ethBooked.filter((b) => b.settlement % FUNDING_INTERVAL_MS !== 0);
+      expect(shorter.length).toBeGreaterThan(5);
+      expect(shorter.every((b) => b.settlement > SHORT && b.settlement < BACK)).toBe(true);
+      // Booked at its own settlement's close, but for the first of the shorter interval: at the former one's next.
+      const late = ethBooked.filter((b) => b.close !== b.settlement);
+      expect(late).toEqual([{ settlement: shorter[0]!.settlement, close: shorter[0]!.settlement + 4 * H }]);
+      expect(runner.kernel.portfolio.cash).toBeCloseTo(charging.walletBalance(), 6);
+      const report = replayJournal(journal, STRATEGIES);
+      expect(report.divergence).toBeUndefined();
+      expect(report.fills.unmatched).toBe(0);
+      expect(report.funding.payments).toBe(booked.length);
     } finally {
       await charging.close();
     }
