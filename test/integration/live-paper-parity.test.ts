@@ -438,7 +438,7 @@ describe('live runner (paper) vs backtester', () => {
     }
   });
 
-  it('follows the venue changing a contract\'s funding interval (8 h to 4 h, back, to 4 h again): every settlement charged at its rate, the first of a shorter interval late (at the next of the former one); tm replay charges each at the run\'s close', async () => {
+  it('follows the venue changing a contract\'s funding interval (8 h to 4 h, back, to 4 h again), across a restart: every settlement charged at its rate, the first of a shorter interval late (at the next of the former one); tm replay charges each at the run\'s close', async () => {
     const fundingDir = tempDir('tm-live-interval-');
     const H = 3_600_000;
     const rates = frame.symbols.map((s) => readSharedFunding(`binance-futures/${s}-funding.csv.gz`));
@@ -468,14 +468,24 @@ describe('live runner (paper) vs backtester', () => {
       return set;
     };
     const lines: string[] = [];
-    const runner = new LiveRunner(
-      { runId: 'pari', mode: 'paper', instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir: fundingDir, startTs, maxBars: LIVE, paper: { slippage: new FixedBpsSlippage(2) }, config: CONFIG, funding: new PaperFundingRates(m.market, frame.symbols, [true, true], fallback, (line) => lines.push(line)) },
-      { feed: m.feed, pacer: m.time, strategy: smaCrossover(PARAMS) },
-    );
+    // Two lives: the second starts (as the CLI does) with the interval the venue states then, 4 h, between A and B.
+    const RESTART = 75;
+    expect(frame.ts[WARMUP + RESTART]!).toBeGreaterThan(A + 8 * H);
+    expect(frame.ts[WARMUP + RESTART]!).toBeLessThan(B);
+    const life = (maxBars: number) =>
+      new LiveRunner(
+        { runId: 'pari', mode: 'paper', instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir: fundingDir, startTs, maxBars, paper: { slippage: new FixedBpsSlippage(2) }, config: CONFIG, funding: new PaperFundingRates(m.market, frame.symbols, [true, true], fallback, (line) => lines.push(line), [Number(btcInfo['fundingInterval']) * 60_000]) },
+        { feed: m.feed, pacer: m.time, strategy: smaCrossover(PARAMS) },
+      );
     try {
-      expect((await runner.run()).liveBars).toBe(LIVE);
+      const first = life(RESTART);
+      expect((await first.run()).liveBars).toBe(RESTART);
+      const runner = life(LIVE - RESTART);
+      const summary = await runner.run();
+      expect(summary.restarted).toBe(true);
+      expect(summary.lastBarTs).toBe(frame.ts[WARMUP + LIVE - 1]);
       expect(lines.filter((l) => l.includes('settles every'))).toEqual(['funding: BTCUSDT settles every 4 h now (was 8 h; the venue\'s fundingInterval)', 'funding: BTCUSDT settles every 8 h now (was 4 h; the venue\'s fundingInterval)', 'funding: BTCUSDT settles every 4 h now (was 8 h; the venue\'s fundingInterval)']);
-      const charged = runner.kernel.fundingEvents.map((f) => ({ ts: f.ts, instrument: instruments[f.instrument]!.id, rate: f.rate, markPrice: f.markPrice, position: f.position, payment: f.payment, source: f.source }));
+      const charged = [...first.kernel.fundingEvents, ...runner.kernel.fundingEvents].map((f) => ({ ts: f.ts, instrument: instruments[f.instrument]!.id, rate: f.rate, markPrice: f.markPrice, position: f.position, payment: f.payment, source: f.source }));
       // Up to A + 4 h, exactly the backtest's payments; then the same settlements at the same rates (none lost, none
       // at a fallback), every 4 h from A to B...
       const before = (f: { ts: number }) => f.ts < A + 4 * H;
