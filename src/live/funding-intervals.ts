@@ -1,4 +1,5 @@
 import { fundingIntervalOf } from '../backtest/execution-models.js';
+import { HOUR_MS } from '../core/time.js';
 
 /** Where a live run asks a contract's funding interval as the venue states it now (BybitMarketDataClient). */
 export interface FundingIntervalSource {
@@ -51,11 +52,11 @@ export class FundingIntervals {
     try {
       now = fundingIntervalOf([await this.source.fundingIntervalNow(symbol)], 0);
     } catch (e) {
-      this.log?.(`funding: ${symbol}'s funding interval not available (${(e as Error).message}); ${was / 3_600_000} h kept`);
+      this.log?.(`funding: ${symbol}'s funding interval not available (${(e as Error).message}); ${was / HOUR_MS} h kept`);
       return was;
     }
     if (now !== was) {
-      this.log?.(`funding: ${symbol} settles every ${now / 3_600_000} h now (was ${was / 3_600_000} h; the venue's fundingInterval)`);
+      this.log?.(`funding: ${symbol} settles every ${now / HOUR_MS} h now (was ${was / HOUR_MS} h; the venue's fundingInterval)`);
       this.ms[i] = now;
     }
     return now;

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import type { OhlcvColumns } from '../core/bar.js';
 import type { Instrument } from '../core/instrument.js';
 import type { OrderSnapshot } from '../core/order.js';
-import { timeframeMs } from '../core/time.js';
+import { HOUR_MS, timeframeMs } from '../core/time.js';
 import { fundingIntervalOf, gridSettlementAfter, InstrumentFeeModel, settlementAtOrBefore, type FeeModel, type FillModel, type FundingModel, type SlippageModel } from '../backtest/execution-models.js';
 import { FundingSchedule } from '../backtest/funding-settlement.js';
 import { SimulatedExecutionClient } from '../backtest/simulated-execution-client.js';
@@ -43,8 +43,6 @@ export const DEFAULT_STOP_WAIT_MS = 2000;
 const STOP_POLL_MS = 200;
 /** Longest wait between two attempts of the start-up reconciliation (it is retried until it succeeds or the run is stopped). */
 const RECONCILE_BACKOFF_MAX_MS = 30_000;
-/** An hour (ms): Bybit settles funding on whole hours. */
-const HOUR_MS = 3_600_000;
 
 /** A venue execution client for live runs: the execution port, the venue queries, and one round of polling. */
 export interface LiveVenue extends ExecutionClient, VenueQueries {

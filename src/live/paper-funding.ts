@@ -1,8 +1,8 @@
 import type { MarketDataClient } from '../adapters/bybit/bybit-market-data-client.js';
 import { applyFallback, fallbackUses, gridSettlementAfter, type FallbackUse, type FundingFallback, type FundingModel } from '../backtest/execution-models.js';
+import { HOUR_MS } from '../core/time.js';
 import { FundingIntervals, type FundingIntervalSource } from './funding-intervals.js';
 
-const HOUR_MS = 3_600_000;
 /** Bybit's largest funding-history page (MAX_FUNDING_PAGE of the adapter, not imported: this module loads no ccxt). */
 const FUNDING_PAGE = 200;
 
@@ -54,8 +54,7 @@ export class PaperFundingRates implements FundingModel {
     if (symbols.length !== perpetual.length) throw new RangeError(`PaperFundingRates: ${symbols.length} symbols but ${perpetual.length} perpetual flags`);
     this.rates = symbols.map(() => new Map());
     this.fallbackUsed = fallbackUses(symbols.length);
-    const { fundingIntervalNow } = source;
-    this.intervals = new FundingIntervals(intervalsMs, symbols, fundingIntervalNow === undefined ? undefined : { fundingIntervalNow: (symbol) => fundingIntervalNow.call(source, symbol) }, log);
+    this.intervals = new FundingIntervals(intervalsMs, symbols, source.fundingIntervalNow === undefined ? undefined : (source as FundingIntervalSource), log);
     this.askedThrough = new Float64Array(symbols.length).fill(-Infinity);
   }
 

@@ -756,7 +756,7 @@ function racedAfter(records: readonly JournalRecord[], at: number, silentCancels
   return [...refused, ...unanswered.filter((id) => !refused.includes(id) && !canceled.has(id))].filter((id) => filled.has(id));
 }
 
-export type FundingRecord = Extract<JournalRecord, { k: 'funding' }>;
+type FundingRecord = Extract<JournalRecord, { k: 'funding' }>;
 
 /**
  * The funding charges of a paper run in force, by settlement: the last journaled of each (`paper-<ts>-<i>`). A life
@@ -777,7 +777,7 @@ function paperFundingCharges(records: readonly JournalRecord[]): FundingRecord[]
  * row's time is then moved to just after the close before (`t − tf + 1` ms, + 1 ms for each earlier such settlement
  * charged at `t`), so the schedule charges it at `t`, before the settlements that are due there, as the run did.
  */
-export function paperFundingTable(charges: readonly FundingRecord[], i: number, tf: number): { ts: Float64Array; rate: Float64Array } | null {
+function paperFundingTable(charges: readonly FundingRecord[], i: number, tf: number): { ts: Float64Array; rate: Float64Array } | null {
   const mine = charges.filter((c) => c.i === i);
   if (mine.length === 0) return null;
   const late = new Map<number, number>();

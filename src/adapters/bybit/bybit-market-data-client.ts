@@ -124,8 +124,8 @@ export class BybitMarketDataClient implements MarketDataClient {
   /**
    * Time between funding settlements of the linear perpetual `symbol` in ms, as the venue states it now (one fresh
    * `/v5/market/instruments-info` request; {@link instrument} reads the markets loaded once). Bybit changes a contract's
-   * `fundingInterval` while it trades (e.g. 8 h to 4 h when its rate stays at the cap); a paper run asks at each
-   * settlement (PaperFundingRates).
+   * `fundingInterval` while it trades (e.g. 8 h to 4 h when its rate stays at the cap); live runs ask on a sign of a
+   * change (FundingIntervals).
    * @throws BybitError `venue_rejected` when the venue lists no such contract or states no interval.
    */
   async fundingIntervalNow(symbol: string): Promise<number> {
