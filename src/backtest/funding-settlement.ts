@@ -25,12 +25,25 @@ export class FundingSchedule {
   /** Per instrument: its last settlement settled (the schedule's start before any). */
   private readonly lastOf: Float64Array;
 
-  constructor(private readonly funding: FundingModel, instruments: number, after: number) {
+  /**
+   * @param after the time the schedule starts from (the run's first bar's open): settlements after it are settled
+   * @param lastSettled per instrument, the last settlement a previous life of the run settled ({@link lastSettled} of
+   *   its schedule, saved with its state): each instrument's settlements after it are settled instead, those up to
+   *   `after` at the first close (a live run's restart: a settlement the previous life could not know of yet, of an
+   *   interval the venue shortened, is not lost)
+   */
+  constructor(private readonly funding: FundingModel, instruments: number, after: number, lastSettled?: readonly number[]) {
     this.settledThrough = after;
     this.nextOf = new Float64Array(instruments);
     this.lastOf = new Float64Array(instruments).fill(after);
-    for (let i = 0; i < instruments; i++) this.nextOf[i] = funding.charges?.(i) === false ? Infinity : settlementAfter(funding, i, after);
+    if (lastSettled !== undefined) this.lastOf.set(lastSettled);
+    for (let i = 0; i < instruments; i++) this.nextOf[i] = funding.charges?.(i) === false ? Infinity : settlementAfter(funding, i, this.lastOf[i]!);
     this.next = this.earliest();
+  }
+
+  /** Per instrument: its last settlement settled (the schedule's start before any): what a restart starts from. */
+  lastSettled(): number[] {
+    return Array.from(this.lastOf);
   }
 
   /** Settles every settlement up to `tsClose` into `kernel` (see the class). */

@@ -353,6 +353,26 @@ describe('settleFunding', () => {
     ]);
   });
 
+  it('a schedule resumed from each instrument\'s last settled settlement settles those between it and its start at the first close (a restarted live run); lastSettled is what it saves', () => {
+    const { kernel, booked } = kernelWith([1, 2], [10, 20]);
+    // Instrument 0 settles every 4 h: its previous life settled 00:00 and saved 05:00 without knowing of 04:00.
+    const model: FundingModel = {
+      settlementAfter: (i, after) => gridSettlementAfter(after, i === 0 ? 4 * 3_600_000 : 8 * 3_600_000),
+      rate: () => ({ rate: 0.0001, source: 'table' }),
+    };
+    const start = at('2024-01-01T05:00:00Z');
+    const resumed = new FundingSchedule(model, 2, start, [at('2024-01-01T00:00:00Z'), at('2024-01-01T00:00:00Z')]);
+    expect(resumed.next).toBe(at('2024-01-01T04:00:00Z'));
+    expect(resumed.settledThrough).toBe(start);
+    resumed.settle(kernel, at('2024-01-01T06:00:00Z'));
+    expect(booked.map(([i, ts]) => [i, new Date(ts).toISOString()])).toEqual([[0, '2024-01-01T04:00:00.000Z']]);
+    expect(resumed.lastSettled()).toEqual([at('2024-01-01T04:00:00Z'), at('2024-01-01T00:00:00Z')]);
+    // Started afresh at 05:00 (no saved settlements), 04:00 is not the schedule's: the first is 08:00.
+    const fresh = new FundingSchedule(model, 2, start);
+    expect(fresh.next).toBe(at('2024-01-01T08:00:00Z'));
+    expect(fresh.lastSettled()).toEqual([start, start]);
+  });
+
   it('an instrument the model has no funding for (undefined) is not booked', () => {
     const { kernel, booked } = kernelWith([1, 1], [100, 100]);
     const model: FundingModel = { rate: (i) => (i === 0 ? undefined : { rate: 0.0001, source: 'fallback' }) };

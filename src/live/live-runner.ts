@@ -20,7 +20,7 @@ import { Journal } from './journal.js';
 import { JournalingGate, submittedRequest, type SubmitRecord } from './journaling-gate.js';
 import { LiveClock, type Pacer } from './live-clock.js';
 import { bookExecutions, EXECUTION_MARGIN_MS, haltForPositionMismatch, positionMismatch, positionMismatchReason, reconcile, refusedFillReason, reportRefusals, settleOrder, untrackedExecutionsFrom, type JournaledOrder, type OnRefused, type ReconcileDifference } from './reconcile.js';
-import { loadRunnerState, saveRunnerState, writeRunnerFile, type LiveRunnerState, type LostOrder } from './runner-state.js';
+import { loadRunnerState, RunnerStateError, saveRunnerState, writeRunnerFile, type LiveRunnerState, type LostOrder } from './runner-state.js';
 import { VenueFunding } from './venue-funding.js';
 import { FundingIntervals, type FundingIntervalSource } from './funding-intervals.js';
 import { readJournalTail, type JournalRecord } from './journal.js';
@@ -82,7 +82,7 @@ export interface LiveRunnerConfig {
    * backtest charges it, and journaled; default none. A model with `prepare` (PaperFundingRates: the venue's published
    * rates) is asked before each live bar whose close reaches a settlement. Venue runs book the venue's own payments instead and ignore it.
    */
-  readonly funding?: FundingModel & { prepare?(after: number, tsClose: number): Promise<void> };
+  readonly funding?: FundingModel & { prepare?(after: number, tsClose: number): Promise<void>; resumeAfter?(lastSettled: readonly number[]): void };
   /**
    * Per instrument, how often the venue settles its funding (Bybit's `fundingInterval`: 1, 2, 4 or 8 h from 00:00 UTC);
    * default 8 h. A venue run asks for payments at the closes that reach its instruments' settlements.
@@ -633,7 +633,12 @@ export class LiveRunner {
     this.journal.append({ k: 'event', t: liveFrom, e: 'warmup', id: `tier${tier}`, reason });
     deps.log?.(tier === 0 ? `no warm-up: ${reason}` : `${restored.alert ? 'ALERT ' : ''}warm-up tier ${tier} (${warmed} bar sets in ${(warmSeconds * 1000).toFixed(1)} ms): ${reason}${tier === 2 ? `; ${fromJournal} signals from the journal` : ''}`);
     deps.metrics?.warmedUp(kernel, warmed, warmSeconds, deps.signals, WARMUP_SOURCES[tier]);
-    if (config.funding !== undefined) this.fundingSchedule = new FundingSchedule(config.funding, config.instruments.length, liveFrom);
+    if (config.funding !== undefined) {
+      // A paper run's restart settles each instrument from the last settlement its previous life settled (see PaperFundingRates.resumeAfter).
+      const lastSettled = deps.venue === undefined ? this.savedLastSettled(saved, liveFrom) : undefined;
+      if (lastSettled !== undefined) config.funding.resumeAfter?.(lastSettled);
+      this.fundingSchedule = new FundingSchedule(config.funding, config.instruments.length, liveFrom, lastSettled);
+    }
     if (deps.venue !== undefined) {
       this.venueIntervals = new FundingIntervals(config.fundingIntervalsMs ?? [], config.instruments.map((x) => x.symbol), deps.fundingIntervals, deps.log);
       this.venueFunding = new VenueFunding(liveFrom, saved?.venueFunding, this.venueIntervals.all);
@@ -1424,6 +1429,20 @@ export class LiveRunner {
     for (const id of [...this.inFlight.keys()]) if (!seen.has(id)) this.inFlight.delete(id);
   }
 
+  /**
+   * The saved state's last funding settlement per instrument (paper runs), or undefined (no state, or an older one).
+   * @throws RunnerStateError `runner_state_corrupt` when it is not one time per instrument at or before `liveFrom`.
+   */
+  private savedLastSettled(saved: LiveRunnerState | undefined, liveFrom: number): readonly number[] | undefined {
+    const last = saved?.paperFunding?.lastSettled;
+    if (last === undefined) return undefined;
+    const n = this.config.instruments.length;
+    if (!Array.isArray(last) || last.length !== n || !last.every((t) => typeof t === 'number' && Number.isFinite(t) && t <= liveFrom)) {
+      throw new RunnerStateError('runner_state_corrupt', `runner state ${this.statePath}: paperFunding.lastSettled must be ${n} finite times at or before the first live bar's open ${liveFrom}, was ${JSON.stringify(last)}`, { path: this.statePath, field: 'paperFunding.lastSettled' });
+    }
+    return last;
+  }
+
   private persist(lastBarTs: number, liveBars: number): void {
     const { kernel, config } = this;
     this.journal.sync();
@@ -1445,6 +1464,7 @@ export class LiveRunner {
       ...(this.lostRecords.length > 0 ? { lostOrders: [...this.lostRecords] } : {}),
       ...(this.appliedStop !== undefined ? { appliedStop: this.appliedStop } : {}),
       ...(this.venueFunding !== undefined ? { venueFunding: this.venueFunding.save() } : {}),
+      ...(this.venueFunding === undefined && this.fundingSchedule !== undefined ? { paperFunding: { lastSettled: this.fundingSchedule.lastSettled() } } : {}),
       journalBytes: this.journal.size(),
       savedAt: kernel.now(),
     };

@@ -140,6 +140,24 @@ describe('PaperFundingRates against the local Bybit v5 server', () => {
     ]);
   });
 
+  it('resumed after each instrument\'s last settled settlement (a restarted run), the first ask starts there: a 4 h settlement the previous life passed unknowing is listed and charged', async () => {
+    setInterval('SOLUSDT', 4); // the venue states 4 h when the run restarts; the previous life settled S0 on 8 h and saved S0 + 5 h
+    const model = new PaperFundingRates(local.client, ['SOLUSDT'], [true], { kind: 'constant', rate: 0.0003 }, (line) => lines.push(line), [H4]);
+    model.resumeAfter([hour(0)]);
+    expect(model.settlementAfter(0, hour(0))).toBe(hour(4));
+    now = hour(9) + 1000;
+    await model.prepare(hour(5), hour(9));
+    expect(fundingAsks()).toEqual([['SOLUSDT', hour(0) + 1, hour(9), 10]]);
+    expect([model.rate(0, hour(4)), model.rate(0, hour(8))]).toEqual([{ rate: 0.0002, source: 'table' }, { rate: 0.0003, source: 'table' }]);
+    expect(model.settlementAfter(0, hour(0))).toBe(hour(4));
+    // Not resumed, the first ask starts at the run's first close: S0 + 4 h is not the run's.
+    local.server.requests.length = 0;
+    const fresh = new PaperFundingRates(local.client, ['SOLUSDT'], [true], { kind: 'constant', rate: 0.0003 }, (line) => lines.push(line), [H4]);
+    await fresh.prepare(hour(5), hour(9));
+    expect(fundingAsks()).toEqual([['SOLUSDT', hour(5) + 1, hour(9), 5]]);
+    expect(fresh.settlementAfter(0, hour(5))).toBe(hour(8));
+  });
+
   it('an interval that cannot be asked keeps the last known one (said); what the venue lists is charged all the same', async () => {
     setInterval('SOLUSDT', 4); // changed before the run's first settlement; the run knows 8 h
     const model = new PaperFundingRates(local.client, ['SOLUSDT'], [true], { kind: 'constant', rate: 0.0003 }, (line) => lines.push(line));

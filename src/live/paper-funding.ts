@@ -58,6 +58,16 @@ export class PaperFundingRates implements FundingModel {
     this.askedThrough = new Float64Array(symbols.length).fill(-Infinity);
   }
 
+  /**
+   * A restarted run: instrument `i`'s settlements are asked from `lastSettled[i]` on (the last one its previous life
+   * settled, FundingSchedule.lastSettled), not from the first close's start: one of a shorter interval that the
+   * previous life passed without knowing of it (it had not asked yet) is listed and charged at this life's first ask.
+   * Call before the first {@link prepare}.
+   */
+  resumeAfter(lastSettled: readonly number[]): void {
+    for (let i = 0; i < this.symbols.length; i++) if (this.askedThrough[i] === -Infinity && Number.isFinite(lastSettled[i])) this.askedThrough[i] = lastSettled[i]!;
+  }
+
   /** Instrument `i`'s funding interval as last known (ms). */
   intervalOf(i: number): number {
     return this.intervals.of(i);

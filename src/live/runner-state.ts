@@ -40,6 +40,11 @@ export interface LiveRunnerState {
   readonly appliedStop?: number;
   /** The venue's funding payments booked (venue runs; absent in paper runs and older states: asked from the restored bar on). */
   readonly venueFunding?: VenueFundingState;
+  /**
+   * Paper runs: per instrument, the last funding settlement the run settled (FundingSchedule.lastSettled); the next life
+   * settles from there. Absent in venue runs and older states (settled from the restored bar on).
+   */
+  readonly paperFunding?: { readonly lastSettled: readonly number[] };
   /** Size of the journal (bytes, synced) when this state was saved: what a restart reads after it. Absent in older states (read from the start). */
   readonly journalBytes?: number;
   readonly savedAt: number;

@@ -3,7 +3,7 @@
  * runner in paper mode (bars polled through ccxt from the local v5 server on a fast clock), makes the same decisions,
  * the same orders (ids, sides, quantities) and the same fills, and ends with the same equity.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FixedBpsSlippage, FUNDING_INTERVAL_MS, TableFundingModel } from '../../src/backtest/execution-models.js';
 import { runBacktest } from '../../src/backtest/run-backtest.js';
@@ -438,7 +438,7 @@ describe('live runner (paper) vs backtester', () => {
     }
   });
 
-  it('follows the venue changing a contract\'s funding interval (8 h to 4 h, back, to 4 h again), across a restart: every settlement charged at its rate, the first of a shorter interval late (at the next of the former one); tm replay charges each at the run\'s close', async () => {
+  it('follows the venue changing a contract\'s funding interval (8 h to 4 h, back, to 4 h again), across restarts (one saved at the close of a shorter interval\'s first settlement, before the close that lists it): every settlement charged at its rate, the first of a shorter interval late (at the next of the former one); tm replay charges each at the run\'s close', async () => {
     const fundingDir = tempDir('tm-live-interval-');
     const H = 3_600_000;
     const rates = frame.symbols.map((s) => readSharedFunding(`binance-futures/${s}-funding.csv.gz`));
@@ -468,24 +468,40 @@ describe('live runner (paper) vs backtester', () => {
       return set;
     };
     const lines: string[] = [];
-    // Two lives: the second starts (as the CLI does) with the interval the venue states then, 4 h, between A and B.
+    // Three lives, each after the first starting (as the CLI does) with the interval the venue states then, 4 h. The
+    // first saves the close of A + 4 h, the shorter interval's first settlement, which it cannot know of yet (the
+    // venue's history lists it, but only the close of A + 8 h, the former interval's, asks): the second finds and
+    // charges it at its first close, A + 8 h, as one life does. The third starts between A and B.
+    const FIRST = frame.ts.indexOf(A) - WARMUP + 1;
     const RESTART = 75;
+    expect(frame.ts[WARMUP + FIRST - 1]! + 4 * H).toBe(A + 4 * H);
     expect(frame.ts[WARMUP + RESTART]!).toBeGreaterThan(A + 8 * H);
     expect(frame.ts[WARMUP + RESTART]!).toBeLessThan(B);
-    const life = (maxBars: number) =>
+    const life = (maxBars: number, dir = fundingDir) =>
       new LiveRunner(
-        { runId: 'pari', mode: 'paper', instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir: fundingDir, startTs, maxBars, paper: { slippage: new FixedBpsSlippage(2) }, config: CONFIG, funding: new PaperFundingRates(m.market, frame.symbols, [true, true], fallback, (line) => lines.push(line), [Number(btcInfo['fundingInterval']) * 60_000]) },
+        { runId: 'pari', mode: 'paper', instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir, startTs, maxBars, paper: { slippage: new FixedBpsSlippage(2) }, config: CONFIG, funding: new PaperFundingRates(m.market, frame.symbols, [true, true], fallback, (line) => lines.push(line), [Number(btcInfo['fundingInterval']) * 60_000]) },
         { feed: m.feed, pacer: m.time, strategy: smaCrossover(PARAMS) },
       );
     try {
-      const first = life(RESTART);
-      expect((await first.run()).liveBars).toBe(RESTART);
+      const first = life(FIRST);
+      expect((await first.run()).liveBars).toBe(FIRST);
+      // The state names each instrument's last settlement settled (both A: BTC's 8 h grid as the first life knew it).
+      const state = JSON.parse(readFileSync(`${fundingDir}/state.json`, 'utf8')) as { paperFunding?: unknown };
+      expect(state.paperFunding).toEqual({ lastSettled: [A, A] });
+      // One that does not name one time per instrument stops the next life with an error naming the field (in a copy of the run).
+      const copy = tempDir('tm-live-interval-copy-');
+      cpSync(fundingDir, copy, { recursive: true });
+      writeFileSync(`${copy}/state.json`, JSON.stringify({ ...state, paperFunding: { lastSettled: [A] } }));
+      await expect(life(1, copy).run()).rejects.toMatchObject({ code: 'runner_state_corrupt', message: expect.stringContaining('paperFunding.lastSettled must be 2 finite times') });
+      const second = life(RESTART - FIRST);
+      expect((await second.run()).liveBars).toBe(RESTART - FIRST);
       const runner = life(LIVE - RESTART);
       const summary = await runner.run();
       expect(summary.restarted).toBe(true);
       expect(summary.lastBarTs).toBe(frame.ts[WARMUP + LIVE - 1]);
-      expect(lines.filter((l) => l.includes('settles every'))).toEqual(['funding: BTCUSDT settles every 4 h now (was 8 h; the venue\'s fundingInterval)', 'funding: BTCUSDT settles every 8 h now (was 4 h; the venue\'s fundingInterval)', 'funding: BTCUSDT settles every 4 h now (was 8 h; the venue\'s fundingInterval)']);
-      const charged = [...first.kernel.fundingEvents, ...runner.kernel.fundingEvents].map((f) => ({ ts: f.ts, instrument: instruments[f.instrument]!.id, rate: f.rate, markPrice: f.markPrice, position: f.position, payment: f.payment, source: f.source }));
+      // The second life starts with 4 h (no change to log); the third sees the venue go back to 8 h and to 4 h again.
+      expect(lines.filter((l) => l.includes('settles every'))).toEqual(['funding: BTCUSDT settles every 8 h now (was 4 h; the venue\'s fundingInterval)', 'funding: BTCUSDT settles every 4 h now (was 8 h; the venue\'s fundingInterval)']);
+      const charged = [...first.kernel.fundingEvents, ...second.kernel.fundingEvents, ...runner.kernel.fundingEvents].map((f) => ({ ts: f.ts, instrument: instruments[f.instrument]!.id, rate: f.rate, markPrice: f.markPrice, position: f.position, payment: f.payment, source: f.source }));
       // Up to A + 4 h, exactly the backtest's payments; then the same settlements at the same rates (none lost, none
       // at a fallback), every 4 h from A to B...
       const before = (f: { ts: number }) => f.ts < A + 4 * H;
