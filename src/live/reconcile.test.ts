@@ -96,21 +96,24 @@ describe('reconcile', () => {
     const pay = { executionId: 'f1', instrument: 0, quantity: 0.5, rate: 0.001, markPrice: 50_000, payment: 25, tsEvent: 28_800_000 };
     const books = (funding: VenueFunding | undefined) => {
       const asked: number[] = [];
+      const calls: string[] = [];
       const venue: VenueQueries = {
-        executionsSince: async () => [],
-        fundingSince: async (ms) => (asked.push(ms), [pay].filter((p) => p.tsEvent >= ms)),
+        executionsSince: async (ms) => (calls.push(`fills from ${ms}`), []),
+        fundingSince: async (ms) => (calls.push(`payments from ${ms}`), asked.push(ms), [pay].filter((p) => p.tsEvent >= ms)),
         openOrders: async () => [],
         queryOrder: async () => undefined,
         positions: async () => [],
         balance: async () => ({ currency: 'USDT', walletBalance: 100_000 - 25, equity: 100_000 - 25, available: 100_000 - 25, tsEvent: 30_000_000 }),
       };
-      return { venue, asked, funding };
+      return { venue, asked, calls, funding };
     };
     const withBook = liveKernel(30_000_000);
     const a = books(new VenueFunding(0));
     const differences = await reconcile(withBook.kernel, withBook.gate, a.venue, { prefix: 'rc_', sinceMs: 0, journal: withBook.journal, funding: a.funding! });
     withBook.journal.close();
     expect(a.asked).toEqual([-60_000]);
+    // The earlier of the two asks of the execution list first: the adapter's listing for it serves the later one too.
+    expect(a.calls).toEqual(['payments from -60000', 'fills from 0']);
     expect(differences).toEqual([]);
     expect(withBook.kernel.portfolio.cash).toBe(100_000 - 25);
     expect(readJournal(withBook.journal.path).records.filter((r) => r.k === 'funding')).toEqual([{ k: 'funding', t: 30_000_000, i: 0, exec: 'f1', pay: 25, rate: 0.001, p: 50_000, q: 0.5, ts: 28_800_000 }]);

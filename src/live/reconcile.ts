@@ -255,8 +255,14 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
   const adopted = (r: VenueOrderReport) => note('adopted_order', { id: r.clientOrderId, status: r.status, filled: r.filledQuantity });
   const onRefused = reportRefusals(kernel, (detail) => note('fill_refused', detail), options.log);
 
+  // The fills and the funding payments are both in the venue's execution list: the earlier ask goes first, so that the
+  // other, from its start or later, shares its listing (the Bybit adapter lists once for both).
   const funding = options.funding;
-  const [fills, open, positions, balance, payments] = await Promise.all([venue.executionsSince(options.sinceMs), venue.openOrders(prefix), venue.positions(), venue.balance(), funding !== undefined ? venue.fundingSince(funding.askFrom(options.sinceMs)) : []]);
+  const paymentsFrom = funding?.askFrom(options.sinceMs);
+  const paymentsFirst = paymentsFrom !== undefined && paymentsFrom < options.sinceMs ? venue.fundingSince(paymentsFrom) : undefined;
+  const fillsAsked = venue.executionsSince(options.sinceMs);
+  const paymentsAsked = paymentsFirst ?? (paymentsFrom !== undefined ? venue.fundingSince(paymentsFrom) : []);
+  const [fills, open, positions, balance, payments] = await Promise.all([fillsAsked, venue.openOrders(prefix), venue.positions(), venue.balance(), paymentsAsked]);
 
   // 1. Executions since the cursor (the venue's own record of what filled). An order they name that the kernel does not
   // hold is taken over from the open-order listing when it is there (a lookup may lag the listing: adopted from its

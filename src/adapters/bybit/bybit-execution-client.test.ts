@@ -822,6 +822,18 @@ describe('BybitExecutionClient: spacing, error hooks, instruments', () => {
     expect(funding[0]).toMatchObject({ instrument: 0, quantity: 0.2, rate: 0.0001, markPrice: 100 });
     expect(funding[0]!.payment).toBeCloseTo(0.2 * 100 * 0.0001, 12);
     expect(await client.fundingSince(funding[0]!.tsEvent + 1)).toEqual([]);
+    // Asked at once, the fills and the payments from the same time or later are one listing (one time, one page): the
+    // same answers as asked apart. The payments from earlier than an ask in flight are a listing of their own.
+    const listings = () => venue.server.requests.filter((r) => r.path === '/v5/execution/list' || r.path === '/v5/market/time').length;
+    const before = listings();
+    const from = Date.now() - 60_000;
+    const [fills, payments] = await Promise.all([client.executionsSince(from), client.fundingSince(from + 1)]);
+    expect(listings() - before).toBe(2);
+    const asked = <T extends { tsInit?: number }>(xs: readonly T[]) => xs.map(({ tsInit: _, ...x }) => x); // the local time asked differs
+    expect(asked(fills)).toEqual(asked(rows));
+    expect(payments).toEqual(funding);
+    expect(await Promise.all([client.fundingSince(funding[0]!.tsEvent + 1), client.fundingSince(from)])).toEqual([[], funding]);
+    expect(listings() - before).toBe(6);
   });
 
   it('loads the markets once: later commands, polls and queries ask the venue for no instrument list', async () => {

@@ -79,6 +79,12 @@ export interface BybitExecutionDeps {
   readonly onRateLimitWait?: (seconds: number) => void;
 }
 
+/** One listing of the account's execution list: its rows (every page and 7-day window) and the local time it was asked. */
+interface ExecutionListing {
+  readonly rows: readonly Record<string, unknown>[];
+  readonly tsInit: number;
+}
+
 type CallResult<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly kind: 'venue'; readonly retCode: number | undefined; readonly error: BybitError }
@@ -151,6 +157,8 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
   /** Requests sent to the venue so far (each attempt of each call): see LiveVenue.requests. */
   requests = 0;
   private marketsLoaded = false;
+  /** The execution listing in flight, shared by the asks from its start or later (see {@link executionListing}). */
+  private listing: { readonly sinceMs: number; readonly rows: Promise<CallResult<ExecutionListing>> } | undefined;
   private closed = false;
 
   /** @throws BybitError `real_money_refused` / `invalid_argument` (switches, URL), `missing_credentials` (empty keys). */
@@ -326,18 +334,46 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
     return this.executionsOf(sinceMs, (row) => parseFundingReport(row, this.symbols));
   }
 
-  /** The executions of the configured symbols since `sinceMs` that `parse` maps (fills, or funding payments; `tsInit` the local time asked), oldest first. */
+  /**
+   * The executions of the configured symbols with venue time ≥ `sinceMs` that `parse` maps (fills, or funding payments;
+   * `tsInit` the local time asked), oldest first.
+   */
   private async executionsOf<T extends { readonly tsEvent: number; readonly executionId: string }>(sinceMs: number, parse: (row: Record<string, unknown>, tsInit: number) => T | undefined): Promise<T[]> {
-    await this.ensureMarkets();
-    const now = await this.venueNow();
+    const { rows, tsInit } = await this.must(this.executionListing(sinceMs));
     const out: T[] = [];
-    const tsInit = this.clock.now();
-    for (const row of await this.must(this.executionRows({ category: 'linear' }, sinceMs, now))) {
+    for (const row of rows) {
       if (!this.symbols.has(String(row['symbol']))) continue;
       const report = parse(row, tsInit);
-      if (report) out.push(report);
+      if (report && report.tsEvent >= sinceMs) out.push(report);
     }
     return out.sort((a, b) => a.tsEvent - b.tsEvent || compareIds(a.executionId, b.executionId));
+  }
+
+  /**
+   * The account's execution list (linear) from `sinceMs` to the venue's now. An ask made while a listing from `sinceMs`
+   * or earlier is in flight shares it: a start's reconciliation asks for the run's fills and its funding payments at
+   * once (both are in the execution list), which is then one listing, its pages and windows requested once, instead of
+   * two. Taken synchronously, so the calls of one `Promise.all` find each other.
+   */
+  private executionListing(sinceMs: number): Promise<CallResult<ExecutionListing>> {
+    const shared = this.listing;
+    if (shared !== undefined && shared.sinceMs <= sinceMs) return shared.rows;
+    const listing = { sinceMs, rows: this.listExecutions(sinceMs) };
+    this.listing = listing;
+    // Over once answered (or failed): a later ask lists again.
+    const over = () => {
+      if (this.listing === listing) this.listing = undefined;
+    };
+    listing.rows.then(over, over);
+    return listing.rows;
+  }
+
+  private async listExecutions(sinceMs: number): Promise<CallResult<ExecutionListing>> {
+    await this.ensureMarkets();
+    const now = await this.venueNow();
+    const tsInit = this.clock.now();
+    const r = await this.executionRows({ category: 'linear' }, sinceMs, now);
+    return r.ok ? { ok: true, value: { rows: r.value, tsInit } } : r;
   }
 
   async positions(): Promise<readonly VenuePositionReport[]> {
