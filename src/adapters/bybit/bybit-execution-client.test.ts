@@ -834,6 +834,12 @@ describe('BybitExecutionClient: spacing, error hooks, instruments', () => {
     expect(payments).toEqual(funding);
     expect(await Promise.all([client.fundingSince(funding[0]!.tsEvent + 1), client.fundingSince(from)])).toEqual([[], funding]);
     expect(listings() - before).toBe(6);
+    // An ask made once a listing has asked the venue's time lists apart (it could miss what the venue listed in between).
+    const first = client.executionsSince(from);
+    await new Promise((resolve) => setImmediate(resolve));
+    const later = client.fundingSince(from);
+    expect([asked(await first), await later]).toEqual([asked(rows), funding]);
+    expect(listings() - before).toBe(10);
   });
 
   it('loads the markets once: later commands, polls and queries ask the venue for no instrument list', async () => {

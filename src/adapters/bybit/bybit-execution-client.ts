@@ -85,6 +85,13 @@ interface ExecutionListing {
   readonly tsInit: number;
 }
 
+/** An execution listing in flight: asks from `sinceMs` or later share it while `joining.open` (before it asks the venue's time). */
+interface PendingListing {
+  readonly sinceMs: number;
+  readonly joining: { readonly open: boolean };
+  readonly rows: Promise<CallResult<ExecutionListing>>;
+}
+
 type CallResult<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly kind: 'venue'; readonly retCode: number | undefined; readonly error: BybitError }
@@ -157,8 +164,8 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
   /** Requests sent to the venue so far (each attempt of each call): see LiveVenue.requests. */
   requests = 0;
   private marketsLoaded = false;
-  /** The execution listing in flight, shared by the asks from its start or later (see {@link executionListing}). */
-  private listing: { readonly sinceMs: number; readonly rows: Promise<CallResult<ExecutionListing>> } | undefined;
+  /** The execution listing in flight (see {@link executionListing}). */
+  private listing: PendingListing | undefined;
   private closed = false;
 
   /** @throws BybitError `real_money_refused` / `invalid_argument` (switches, URL), `missing_credentials` (empty keys). */
@@ -351,16 +358,16 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
 
   /**
    * The account's execution list (linear) from `sinceMs` to the venue's now. An ask made while a listing from `sinceMs`
-   * or earlier is in flight shares it: a start's reconciliation asks for the run's fills and its funding payments at
-   * once (both are in the execution list), which is then one listing, its pages and windows requested once, instead of
-   * two. Taken synchronously, so the calls of one `Promise.all` find each other.
+   * or earlier has not asked the venue's time yet shares it: a start's reconciliation asks for the run's fills and its
+   * funding payments at once (both are in the execution list), which is then one listing (its time request, pages and
+   * 7-day windows once) instead of two. Each ask still gets every execution up to a venue time read after it was made.
    */
   private executionListing(sinceMs: number): Promise<CallResult<ExecutionListing>> {
     const shared = this.listing;
-    if (shared !== undefined && shared.sinceMs <= sinceMs) return shared.rows;
-    const listing = { sinceMs, rows: this.listExecutions(sinceMs) };
+    if (shared !== undefined && shared.joining.open && shared.sinceMs <= sinceMs) return shared.rows;
+    const joining = { open: true };
+    const listing: PendingListing = { sinceMs, joining, rows: this.listExecutions(sinceMs, joining) };
     this.listing = listing;
-    // Over once answered (or failed): a later ask lists again.
     const over = () => {
       if (this.listing === listing) this.listing = undefined;
     };
@@ -368,8 +375,10 @@ export class BybitExecutionClient implements ExecutionClient, VenueQueries {
     return listing.rows;
   }
 
-  private async listExecutions(sinceMs: number): Promise<CallResult<ExecutionListing>> {
+  /** One listing of the execution list from `sinceMs`; `joining.open` is false from when it asks the venue's time on. */
+  private async listExecutions(sinceMs: number, joining: { open: boolean }): Promise<CallResult<ExecutionListing>> {
     await this.ensureMarkets();
+    joining.open = false; // an ask from now on could be made after the venue read its time
     const now = await this.venueNow();
     const tsInit = this.clock.now();
     const r = await this.executionRows({ category: 'linear' }, sinceMs, now);
