@@ -11,7 +11,7 @@ import { Kernel } from '../engine/kernel.js';
 import type { RiskLimits } from '../engine/risk/risk-limits.js';
 import type { TradingState } from '../engine/risk/trading-state.js';
 import type { Strategy } from '../engine/strategy.js';
-import type { VenueOrderReport, VenueQueries } from '../engine/venue-reports.js';
+import type { VenueFundingReport, VenueOrderReport, VenueQueries } from '../engine/venue-reports.js';
 import type { LiveMetrics } from '../monitoring/live-metrics.js';
 import type { LiveSignals } from './live-signals.js';
 import type { ModelWatch } from './model-watch.js';
@@ -1222,7 +1222,15 @@ export class LiveRunner {
       if (funding.waitingUpTo(tsClose)) funding.book(this.kernel, this.journal, [], this.kernel.now(), tsClose);
       return;
     }
-    const reports = await venue.fundingSince(funding.since());
+    let reports: readonly VenueFundingReport[];
+    try {
+      reports = await venue.fundingSince(funding.since());
+    } catch (e) {
+      // The venue cannot be asked now: payments it listed before (at the reconciliation of a life behind its clock) whose
+      // settlement this close reaches are booked all the same, before the bar's decisions, as an answer would have.
+      if (funding.waitingUpTo(tsClose)) funding.book(this.kernel, this.journal, [], this.kernel.now(), tsClose);
+      throw e;
+    }
     const booked = funding.book(this.kernel, this.journal, reports, this.kernel.now(), tsClose);
     if (reports.some((r) => r.tsEvent >= this.awaitedFunding) || tsClose >= this.awaitedUntil) this.awaitedFunding = -Infinity;
     // A payment at an hour off its instrument's interval: the venue shortened it.

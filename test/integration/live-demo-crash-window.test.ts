@@ -95,7 +95,7 @@ describe('demo run: a life killed after sending an order but before saving its s
    * reconciliation halts it (the checkpoint holds the halt); sold back before A, which starts with --unhalt (its release
    * of ETHUSDT journaled); bought by hand again before B.
    */
-  async function scenario(runId: string, fate: 'working' | 'filled' | 'lost', options: { readonly laggingExecutions?: boolean; readonly manualTrade?: boolean; readonly failingOrderQueries?: boolean; readonly stopNow?: 'kill' | 'flatten'; readonly diedBeforeDeciding?: boolean; readonly haltedByA?: boolean; readonly breakerInA?: boolean; readonly releasedByA?: boolean; readonly fundingRate?: number } = {}): Promise<Outcome> {
+  async function scenario(runId: string, fate: 'working' | 'filled' | 'lost', options: { readonly laggingExecutions?: boolean; readonly manualTrade?: boolean; readonly failingOrderQueries?: boolean; readonly stopNow?: 'kill' | 'flatten'; readonly diedBeforeDeciding?: boolean; readonly haltedByA?: boolean; readonly breakerInA?: boolean; readonly releasedByA?: boolean; readonly fundingRate?: number; readonly failingFundingAsk?: boolean } = {}): Promise<Outcome> {
     const lostInFlight = fate === 'lost';
     /** X denied by A (a halt): it never leaves. */
     const deniedByA = options.haltedByA === true || options.breakerInA === true;
@@ -177,6 +177,8 @@ describe('demo run: a life killed after sending an order but before saving its s
     if (options.releasedByA === true) await byHand('Buy', `${BY_HAND.orderLinkId}-again`);
     // The venue's execution listing lags at B's start: its first answer (B's reconciliation) misses X's execution.
     if (options.laggingExecutions === true) venue.injectFault('stale_read', { path: '/v5/execution/list', count: 1 });
+    // The venue fails B's second execution listing: the first is its reconciliation's, the second its funding ask before bar T-1.
+    if (options.failingFundingAsk === true) venue.server.inject({ path: '/v5/execution/list', after: 1, count: 1, fault: { kind: 'http_status', status: 502, body: 'Bad Gateway' } });
     bLive = true;
     const privateLogAtB = venue.privateLog.length;
     let bDone = false;
@@ -657,6 +659,25 @@ describe('demo run: a life killed after sending an order but before saving its s
     const after = replayJournal(`${o.dir}/journal.jsonl`, STRATEGIES);
     expect(after.divergence).toBeUndefined();
     expect(after.fills.unmatched).toBe(0);
+  }, 120_000);
+  it('(l) as (k), and the venue fails B\'s funding ask before bar T-1 (its execution listing answers 502): B books the payment its reconciliation listed all the same, before that bar\'s decisions, as A did (a 40-life demo campaign diverged there: B decided without it, the next life with it)', async () => {
+    const o = await scenario('dwl', 'working', { fundingRate: 0.001, failingFundingAsk: true });
+    const b = o.records.slice(o.starts[2]!);
+    const failed = o.venue.server.requests.filter((r) => r.path === '/v5/execution/list' && r.status === 502);
+    expect(failed).toHaveLength(1);
+    const funding = (from: number, to?: number) => o.records.slice(from, to).flatMap((r) => (r.k === 'funding' ? [[r.exec, r.t, r.ts] as const] : []));
+    const byA = funding(o.starts[1]!, o.starts[2]!), byB = funding(o.starts[2]!);
+    expect(byA.length).toBeGreaterThan(0);
+    expect(byB.slice(0, byA.length)).toEqual(byA);
+    // Booked before B's first decision of bar T-1 (its close), as A booked it.
+    const firstDecision = b.findIndex((r) => (r.k === 'submit' || (r.k === 'event' && r.e === 'denied')) && r.t === frame.ts[windowBar()]!);
+    const firstPayment = b.findIndex((r) => r.k === 'funding');
+    expect(firstPayment).toBeGreaterThan(0);
+    if (firstDecision >= 0) expect(firstPayment).toBeLessThan(firstDecision);
+    expect(Math.abs(o.runner.kernel.portfolio.cash - o.venue.walletBalance())).toBeLessThan(1e-6);
+    const report = replayJournal(`${o.dir}/journal.jsonl`, STRATEGIES);
+    expect(report.divergence).toBeUndefined();
+    expect(report.fills.unmatched).toBe(0);
   }, 120_000);
   it('(k) the venue charges funding: A books the payment settled at bar T-1\'s close and dies before saving; B books it again, once, at the same engine time (it waits at B\'s reconciliation for the bar that reaches its settlement); the runner\'s cash is the venue\'s wallet and tm replay counts it once', async () => {
     const o = await scenario('dwk', 'working', { fundingRate: 0.001 });
