@@ -1217,18 +1217,18 @@ export class LiveRunner {
         this.awaitedUntil = this.nextVenueFunding;
       }
     }
-    if (this.awaitedFunding === -Infinity) {
-      // Payments listed before the engine reached them (a restart behind the venue's clock) are booked as it does.
+    // Payments listed before the engine reached them (a restart behind the venue's clock) whose settlement this close
+    // reaches, booked as it does: when nothing is awaited, and when the venue cannot be asked now (before the bar's
+    // decisions, as an answer would have booked them).
+    const bookWaiting = () => {
       if (funding.waitingUpTo(tsClose)) funding.book(this.kernel, this.journal, [], this.kernel.now(), tsClose);
-      return;
-    }
+    };
+    if (this.awaitedFunding === -Infinity) return bookWaiting();
     let reports: readonly VenueFundingReport[];
     try {
       reports = await venue.fundingSince(funding.since());
     } catch (e) {
-      // The venue cannot be asked now: payments it listed before (at the reconciliation of a life behind its clock) whose
-      // settlement this close reaches are booked all the same, before the bar's decisions, as an answer would have.
-      if (funding.waitingUpTo(tsClose)) funding.book(this.kernel, this.journal, [], this.kernel.now(), tsClose);
+      bookWaiting();
       throw e;
     }
     const booked = funding.book(this.kernel, this.journal, reports, this.kernel.now(), tsClose);
