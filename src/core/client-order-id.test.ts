@@ -38,8 +38,9 @@ describe('client order ids', () => {
   it('the formatter (which keeps its per-instrument and per-time pieces between calls) makes exactly formatClientOrderId', () => {
     const rand = seededRandom(11);
     const f = new ClientOrderIdFormatter('r1', 'sma');
-    const times = [0, 35, 36 ** 5, Date.UTC(2024, 0, 1), Date.UTC(2024, 0, 1, 4), 36 ** 9 - 1];
-    for (let k = 0; k < 3000; k++) {
+    // Around the edges of the ids made from character codes (8 time digits, a sequence below 36) and of the others.
+    const times = [0, 35, 36 ** 5, 36 ** 7 - 1, 36 ** 7, Date.UTC(2024, 0, 1), Date.UTC(2024, 0, 1, 4), 36 ** 8 - 1, 36 ** 8, 36 ** 9 - 1];
+    for (let k = 0; k < 5000; k++) {
       // Few distinct values, so consecutive calls repeat and change instrument and time in every combination.
       const parts = { run: 'r1', strategy: 'sma', instrument: Math.floor(rand() * 4) * 431, time: times[Math.floor(rand() * times.length)]!, sequence: rand() < 0.5 ? Math.floor(rand() * 40) : Math.floor(rand() * 46656) };
       expect(f.format(parts.instrument, parts.time, parts.sequence)).toBe(formatClientOrderId(parts));
