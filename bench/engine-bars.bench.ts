@@ -8,6 +8,7 @@ import { importPath, loadBars, MarketStore } from '../src/data/index.js';
 import type { BarEvent, Strategy, StrategyContext } from '../src/engine/strategy.js';
 import { median, type Benchmark } from './bench-result.js';
 import { floorInChild } from './engine-floor.js';
+import { MACHINE_WHAT, referenceLoopMs } from './machine-speed.js';
 
 export const RUNS_PER_ROUND = 1000;
 export const ROUNDS = 3;
@@ -74,8 +75,9 @@ const bench: Benchmark = {
     const strategy = restingOrder();
     let probe = runBacktest(spec, strategy);
     for (let k = 0; k < 40; k++) probe = runBacktest(spec, strategy); // warm-up (JIT)
-    const rates: number[] = [];
+    const rates: number[] = [], referenceMs: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
+      referenceMs.push(referenceLoopMs());
       const t0 = performance.now();
       for (let k = 0; k < RUNS_PER_ROUND; k++) runBacktest(spec, strategy);
       const seconds = (performance.now() - t0) / 1000;
@@ -94,6 +96,7 @@ const bench: Benchmark = {
       details: {
         statistic: `median of ${ROUNDS} timing rounds after 40 warm-up runs`,
         rounds: rates.map((r) => Math.round(r)),
+        machine: { referenceMs, what: MACHINE_WHAT },
         eventsPerRun,
         runsPerRound: RUNS_PER_ROUND,
         eventsPerRound: RUNS_PER_ROUND * eventsPerRun,
@@ -106,12 +109,14 @@ const bench: Benchmark = {
         floor: {
           value: floor.value,
           rounds: floor.rounds,
+          ...(floor.referenceMs !== undefined ? { machine: { referenceMs: floor.referenceMs } } : {}),
           unit: 'bar-events/s',
           what: 'the same frame through a hand-written loop with no engine (bench/engine-floor.ts): resting-limit range check, mark, bar object to a strategy callback, equity/position/PnL recorded; what V8 on this machine does at most, not a target',
         },
         floorLazyBar: {
           value: lazyFloor.value,
           rounds: lazyFloor.rounds,
+          ...(lazyFloor.referenceMs !== undefined ? { machine: { referenceMs: lazyFloor.referenceMs } } : {}),
           unit: 'bar-events/s',
           what: 'the floor loop handing the strategy a bar that reads its fields from the columns when asked (3 stores per event instead of 9)',
         },

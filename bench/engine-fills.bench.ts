@@ -10,6 +10,7 @@ import type { Strategy } from '../src/engine/strategy.js';
 import { median, type Benchmark } from './bench-result.js';
 import { floorInChild, type FloorStrategy } from './engine-floor.js';
 import { watchGcPauses, type GcPauses } from './gc-pauses.js';
+import { MACHINE_WHAT, referenceLoopMs } from './machine-speed.js';
 
 const REPEATS = 5;
 export const ROUNDS = 15;
@@ -88,16 +89,19 @@ export function smaSignalsOnly(fast = 10, slow = 30): Strategy & { crosses: numb
 }
 
 /**
- * Bars per second of {@link ROUNDS} timed `runBacktest` runs of `strategy` after 5 warm-up runs, the collector's
- * pauses during them, the operating system's share of them (see {@link KernelTime}), and the fills of the last run.
+ * Bars per second of {@link ROUNDS} timed `runBacktest` runs of `strategy` after 5 warm-up runs, the machine's speed
+ * just before each (see bench/machine-speed.ts), the collector's pauses during them, the operating system's share of
+ * them (see {@link KernelTime}), and the fills of the last run.
  */
-export async function engineRates(spec: BacktestSpec, strategy: Strategy): Promise<{ rates: number[]; pauses: GcPauses; kernel: KernelTime; fills: number }> {
+export async function engineRates(spec: BacktestSpec, strategy: Strategy): Promise<{ rates: number[]; referenceMs: number[]; pauses: GcPauses; kernel: KernelTime; fills: number }> {
   let fills = 0;
   for (let k = 0; k < 5; k++) fills = runBacktest(spec, strategy).fills.length; // warm-up (JIT)
-  const rates: number[] = [];
+  const rates: number[] = [], referenceMs: number[] = [];
+  referenceLoopMs(); // its warm-up, before the collector's window
   const gc = watchGcPauses();
   const before = process.resourceUsage();
   for (let round = 0; round < ROUNDS; round++) {
+    referenceMs.push(referenceLoopMs());
     const t0 = performance.now();
     runBacktest(spec, strategy);
     rates.push(spec.frame.ts.length / ((performance.now() - t0) / 1000));
@@ -107,7 +111,7 @@ export async function engineRates(spec: BacktestSpec, strategy: Strategy): Promi
     systemMsPerRun: Math.round(((after.systemCPUTime - before.systemCPUTime) / 1000 / ROUNDS) * 100) / 100,
     minorPageFaultsPerRun: Math.round((after.minorPageFault - before.minorPageFault) / ROUNDS),
   };
-  return { rates, pauses: await gc.stop(), kernel, fills };
+  return { rates, referenceMs, pauses: await gc.stop(), kernel, fills };
 }
 
 const RECORD_ROUNDS = 5;
@@ -218,7 +222,7 @@ const bench: Benchmark = {
     const frame = await fillsBenchFrame();
     const spec = fillsBenchSpec(frame);
     const strategy = smaReversal();
-    const { rates, pauses, kernel, fills } = await engineRates(spec, strategy);
+    const { rates, referenceMs, pauses, kernel, fills } = await engineRates(spec, strategy);
     const value = Math.round(median(rates));
     const records = recordsReadMs(spec, strategy);
     const floor = floorInChild('fills');
@@ -234,6 +238,7 @@ const bench: Benchmark = {
       details: {
         statistic: `median of ${ROUNDS} timed runs after 5 warm-up runs`,
         rounds: rates.map((r) => Math.round(r)),
+        machine: { referenceMs, what: MACHINE_WHAT },
         bars: frame.ts.length,
         fills,
         orders: strategy.orders,
@@ -255,6 +260,7 @@ const bench: Benchmark = {
         withoutOrders: {
           value: noOrders.value,
           rounds: noOrders.rounds,
+          ...(noOrders.referenceMs !== undefined ? { machine: { referenceMs: noOrders.referenceMs } } : {}),
           unit: 'bars/s',
           ...(noOrders.kernel !== undefined ? { kernel: { ...noOrders.kernel, what: KERNEL_WHAT } } : {}),
           what: 'the same engine run, in a fresh process, with a strategy that computes the same SMAs and crosses but sends no orders: the bar loop, the strategy and the result without the order cycle',
@@ -267,6 +273,7 @@ const bench: Benchmark = {
         floor: {
           value: floor.value,
           rounds: floor.rounds,
+          ...(floor.referenceMs !== undefined ? { machine: { referenceMs: floor.referenceMs } } : {}),
           fills: floor.fills,
           unit: 'bars/s',
           what: 'the same strategy and frame through a hand-written loop with no engine (bench/engine-floor.ts fillsFloorRate): market fills at the next open with slippage and taker fee, one position, fills and round trips logged in typed arrays (objects built when read, as the engine’s result builds its records), equity/position/PnL recorded; what V8 on this machine does at most, not a target',

@@ -4,11 +4,14 @@ import type { BarFrame } from '../src/data/bar-frame.js';
 import { growTo } from '../src/core/typed-arrays.js';
 import type { RoundTrip } from '../src/engine/trade-tracker.js';
 import { median } from './bench-result.js';
+import { referenceLoopMs } from './machine-speed.js';
 
 /** A floor figure: the median rate, each round's rate, and (fills) the fills it made per run. */
 export interface FloorFigure {
   readonly value: number;
   readonly rounds: readonly number[];
+  /** The machine's speed just before each round (bench/machine-speed.ts), in the order of `rounds`. */
+  readonly referenceMs?: readonly number[];
   readonly fills?: number;
   /** The operating system's part of the timed runs (`fills-no-orders`: see engine-fills' KernelTime). */
   readonly kernel?: { readonly systemMsPerRun: number; readonly minorPageFaultsPerRun: number };
@@ -136,17 +139,18 @@ export function floorRate(frame: BarFrame, runs: number, rounds: number, bars: '
 
 /**
  * The median and each round's rate (`units` per call of `run`, per second) of `rounds` timed rounds of `runs` calls,
- * after `warmups` calls (JIT).
+ * after `warmups` calls (JIT), with the machine's speed just before each round.
  */
 function timedRates(run: () => unknown, warmups: number, rounds: number, runs: number, units: number): FloorFigure {
   for (let k = 0; k < warmups; k++) run();
-  const rates: number[] = [];
+  const rates: number[] = [], referenceMs: number[] = [];
   for (let r = 0; r < rounds; r++) {
+    referenceMs.push(referenceLoopMs());
     const t0 = performance.now();
     for (let k = 0; k < runs; k++) run();
     rates.push((runs * units) / ((performance.now() - t0) / 1000));
   }
-  return { value: Math.round(median(rates)), rounds: rates.map((x) => Math.round(x)) };
+  return { value: Math.round(median(rates)), rounds: rates.map((x) => Math.round(x)), referenceMs };
 }
 
 /** A fill as the fills floor reports it (built when read from the numbers the run logged, as the engine's result is). */

@@ -17,8 +17,8 @@ if (!KINDS.includes(kind)) {
 let figure: FloorFigure;
 if (kind === 'fills-no-orders') {
   const frame = await fillsBenchFrame();
-  const { rates, kernel } = await engineRates(fillsBenchSpec(frame), smaSignalsOnly());
-  figure = { value: Math.round(median(rates)), rounds: rates.map((r) => Math.round(r)), kernel };
+  const { rates, referenceMs, kernel } = await engineRates(fillsBenchSpec(frame), smaSignalsOnly());
+  figure = { value: Math.round(median(rates)), rounds: rates.map((r) => Math.round(r)), referenceMs, kernel };
 } else if (kind === 'fills') {
   const frame = await fillsBenchFrame();
   const spec = fillsBenchSpec(frame);
