@@ -151,7 +151,7 @@ describe('BarRecords.writeOut on hand-made accounts', () => {
   function frame(present: readonly number[], closes: readonly number[]) {
     return { ts: Float64Array.from(present, (_, t) => t), present: [Uint8Array.from(present)], close: [Float64Array.from(closes, (c, t) => (present[t] === 0 ? 99 : c))] };
   }
-  const fresh = (T: number) => ({ equityTs: new Float64Array(T), equity: new Float64Array(T), positions: [new Float64Array(T)], pnl: [new Float64Array(T)] });
+  const fresh = (T: number) => ({ equity: new Float64Array(T), positions: [new Float64Array(T)], pnl: [new Float64Array(T)] });
 
   it('carries the mark through a flat account: a position that starts at a close without a bar is valued at the last close before it', () => {
     // Long 1 from 10 (t = 0), sold at 12 (t = 2, +2 realized): flat over t = 2..3, whose only bar is t = 2; bought 1 at
@@ -167,12 +167,23 @@ describe('BarRecords.writeOut on hand-made accounts', () => {
       records.close(t);
     }
     const out = fresh(7);
-    records.writeOut(f, 1, out);
+    records.writeOut(f, out);
     expect(Array.from(out.positions[0]!)).toEqual([1, 1, 0, 0, 1, 1, 1]);
     // Valued at 12 (the close of t = 2, the flat account's last bar) at t = 4, then at 15 and 16.
     expect(Array.from(out.pnl[0]!)).toEqual([0, 1, 2, 2, 1, 4, 5]);
     expect(Array.from(out.equity)).toEqual([1_000, 1_001, 1_002, 1_002, 1_001, 1_004, 1_005]);
-    expect(Array.from(out.equityTs)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(Array.from(records.closeTimes(f.ts, 1, 7))).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('gives the close time of the recorded closes only (0 before the first and after the last), in a fresh array', () => {
+    const p = new Portfolio([testInstrument()], 1_000);
+    const records = new BarRecords(p);
+    const ts = Float64Array.from([100, 200, 300, 400, 500, 600]);
+    for (let t = 2; t <= 4; t++) records.close(t); // a run resumed at bar 2 and stopped before bar 5
+    const first = records.closeTimes(ts, 60, 6);
+    expect(Array.from(first)).toEqual([0, 0, 360, 460, 560, 0]);
+    expect(records.closeTimes(ts, 60, 6)).not.toBe(first);
+    expect(Array.from(new BarRecords(p).closeTimes(ts, 60, 6))).toEqual([0, 0, 0, 0, 0, 0]); // nothing recorded
   });
 
   it('writes a −0 cash or position as a write of every close would (a fresh array holds +0), and a flat PnL never as −0', () => {
@@ -186,7 +197,7 @@ describe('BarRecords.writeOut on hand-made accounts', () => {
       records.close(t);
     }
     const out = fresh(6);
-    records.writeOut(f, 1, out, true);
+    records.writeOut(f, out, true);
     expect(Array.from(out.equity).every((x) => Object.is(x, -0))).toBe(true);
     expect(Array.from(out.positions[0]!).every((x) => Object.is(x, -0))).toBe(true);
     expect(Array.from(out.pnl[0]!).every((x) => Object.is(x, 0))).toBe(true);

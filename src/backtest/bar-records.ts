@@ -65,8 +65,18 @@ export class BarRecords {
   }
 
   /**
-   * Writes the records of every recorded close `t` into index t of the arrays: `equityTs[t] = ts[t] + timeframeMs`,
-   * `equity[t]` (cash plus each marked position's unrealized PnL, as {@link Portfolio.equityInto}), `positions[i][t]`
+   * The close time of every recorded close `t` at index t (`ts[t] + timeframeMs`), 0 at the other indices, in a fresh
+   * array of `length`: the times of {@link writeOut}'s records (a run's equity curve reads them when first asked).
+   */
+  closeTimes(ts: Float64Array, timeframeMs: number, length: number): Float64Array {
+    const out = new Float64Array(length);
+    for (let t = Math.max(this.first, 0); t <= this.last; t++) out[t] = ts[t]! + timeframeMs;
+    return out;
+  }
+
+  /**
+   * Writes the records of every recorded close `t` into index t of the arrays: `equity[t]` (cash plus each marked
+   * position's unrealized PnL, as {@link Portfolio.equityInto}), `positions[i][t]`
    * and `pnl[i][t]` (realized − fees − funding + unrealized). Marks start from those of the first recorded close and
    * take each present bar's close. The arrays must be zero-filled (fresh): a flat instrument's records are constants
    * over each logged account (position 0, PnL the realized figure, nothing added to equity), written with `fill` and
@@ -74,17 +84,15 @@ export class BarRecords {
    * instrument has a bar at every time (no presence checks).
    */
   writeOut(
-    frame: { readonly ts: Float64Array; readonly present: readonly Uint8Array[]; readonly close: readonly Float64Array[] },
-    timeframeMs: number,
-    out: { readonly equityTs: Float64Array; readonly equity: Float64Array; readonly positions: readonly Float64Array[]; readonly pnl: readonly Float64Array[] },
+    frame: { readonly present: readonly Uint8Array[]; readonly close: readonly Float64Array[] },
+    out: { readonly equity: Float64Array; readonly positions: readonly Float64Array[]; readonly pnl: readonly Float64Array[] },
     dense = false,
   ): void {
     if (this.first < 0) return;
     const { n, stride: S, at, log, count } = this;
-    const { ts, present, close } = frame;
-    const { equityTs, equity } = out;
+    const { present, close } = frame;
+    const { equity } = out;
     const mark = Float64Array.from(this.firstMarks);
-    for (let t = this.first; t <= this.last; t++) equityTs[t] = ts[t]! + timeframeMs;
     for (let k = 0; k < count; k++) {
       const from = at[k]!, until = k + 1 < count ? at[k + 1]! : this.last + 1;
       const base = k * S;

@@ -392,8 +392,17 @@ class BarRun {
     const spec = { ...this.spec, frame, notes };
     const T = this.T;
     const all = resultColumns(T, f.close.length);
-    this.records.writeOut(f, this.tf, all, this.dense);
-    const curve = { ts: cut(all.equityTs), value: cut(all.equity) };
+    this.records.writeOut(f, all, this.dense);
+    // The curve's times are the closes' (BarRecords.closeTimes), made when first read: a run read only for its
+    // equity values, positions or totals (a sweep's metrics, a benchmark) writes no 8 bytes per bar for them.
+    const records = this.records, tf = this.tf;
+    let times: Float64Array | undefined;
+    const curve = {
+      get ts(): Float64Array {
+        return (times ??= cut(records.closeTimes(f.ts, tf, T)));
+      },
+      value: cut(all.equity),
+    };
     const positions = all.positions.map(cut), pnl = all.pnl.map(cut);
     const windowStart = w > 0 && curve.ts.length > 0 ? curve.ts[0]! : -Infinity;
     if (this.until < this.T) {
@@ -412,14 +421,14 @@ function hasNoZero(present: Uint8Array): boolean {
 }
 
 /**
- * The zero-filled result columns of a run of `T` bars and `n` instruments (equity times, equity, and each
- * instrument's position and PnL), as views of one buffer: one allocation instead of 2 + 2n (on engine-bars' frame
- * 21 µs instead of 25–29 µs; on engine-fills' 280–350 µs instead of 500–650 µs, node 20).
+ * The zero-filled result columns of a run of `T` bars and `n` instruments (equity, and each instrument's position and
+ * PnL), as views of one buffer: one allocation instead of 1 + 2n (on engine-bars' frame 21 µs instead of 25–29 µs; on
+ * engine-fills' 280–350 µs instead of 500–650 µs, node 20, when it held the equity times too).
  */
-function resultColumns(T: number, n: number): { equityTs: Float64Array; equity: Float64Array; positions: Float64Array[]; pnl: Float64Array[] } {
-  const buffer = new Float64Array(T * (2 + 2 * n));
+function resultColumns(T: number, n: number): { equity: Float64Array; positions: Float64Array[]; pnl: Float64Array[] } {
+  const buffer = new Float64Array(T * (1 + 2 * n));
   const column = (k: number) => buffer.subarray(k * T, (k + 1) * T);
-  return { equityTs: column(0), equity: column(1), positions: Array.from({ length: n }, (_, i) => column(2 + i)), pnl: Array.from({ length: n }, (_, i) => column(2 + n + i)) };
+  return { equity: column(0), positions: Array.from({ length: n }, (_, i) => column(1 + i)), pnl: Array.from({ length: n }, (_, i) => column(1 + n + i)) };
 }
 
 /** A bar backtest stopped before bar `nextBar`: enough to resume it in a new process (plain JSON). */
