@@ -136,7 +136,7 @@ function recordsReadMs(spec: BacktestSpec, strategy: Strategy): { ms: number; fi
 /**
  * The operating system's part of the timed runs (process.resourceUsage over them, per run): system CPU time (every
  * thread of the process: the collector's helpers too) and minor page faults, most of them first touches of memory the
- * allocator fetched afresh (a run's result columns: 4 × 365,695 doubles, 11.7 MB).
+ * allocator fetched afresh (a run's result columns: 3 × 365,695 doubles, 8.8 MB).
  */
 export interface KernelTime {
   readonly systemMsPerRun: number;
