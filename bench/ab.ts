@@ -13,6 +13,7 @@
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { usageFailure, wholeNumberOption } from './cli-options.js';
 import { formatPairedSummary, pairedSummary, type TimedPair } from './ab-summary.js';
 
 const WORKLOADS = ['engine-fills', 'engine-fills-no-orders', 'engine-bars'] as const;
@@ -26,18 +27,8 @@ const USAGE = `usage: npm run bench:ab -- <build A> <build B> [--workload ${WORK
 Prints each process's figures and all pairs' together: the median of the ratios B/A (below 1: B is faster).
 TM_SHARED_DATA locates the market data.`;
 
-function fail(message: string): never {
-  console.error(`bench:ab: ${message}\n${USAGE}`);
-  process.exit(2);
-}
-
-function option(args: readonly string[], flag: string, fallback: number): number {
-  const k = args.indexOf(flag);
-  if (k < 0) return fallback;
-  const value = Number(args[k + 1]);
-  if (!Number.isInteger(value) || value < 1) fail(`${flag} needs a whole number >= 1, was ${JSON.stringify(args[k + 1] ?? '')}`);
-  return value;
-}
+const fail = usageFailure('bench:ab', USAGE);
+const option = (args: readonly string[], flag: string, fallback: number): number => wholeNumberOption(args, flag, fallback, fail);
 
 /** One timed run of `workload` from the compiled benches of `build`: returns a function giving its time in ms. */
 async function loadWorkload(build: string, workload: Workload): Promise<() => number> {

@@ -17,6 +17,7 @@ import { repoRoot } from '../src/cli/doctor-command.js';
 import type { Strategy } from '../src/engine/strategy.js';
 import { barsBenchFrame, barsBenchSpec, restingOrder } from './engine-bars.bench.js';
 import { fillsBenchFrame, fillsBenchSpec, smaReversal, smaSignalsOnly } from './engine-fills.bench.js';
+import { usageFailure, wholeNumberOption } from './cli-options.js';
 import { formatHeapSummary, formatProfileSummary, summarizeHeapProfile, summarizeProfile, type CpuProfile, type HeapProfileNode } from './profile-summary.js';
 
 interface Workload {
@@ -45,19 +46,8 @@ const USAGE = `usage: npm run bench:profile -- <${Object.keys(WORKLOADS).join('|
 Writes bench/results/<name>.cpuprofile (--heap: <name>.heapprofile) and prints where the time (memory) went.
 TM_SHARED_DATA locates the market data.`;
 
-function fail(message: string): never {
-  console.error(`bench:profile: ${message}\n${USAGE}`);
-  process.exit(2);
-}
-
-function intOption(args: readonly string[], flag: string, fallback: number): number {
-  const k = args.indexOf(flag);
-  if (k < 0) return fallback;
-  const text = args[k + 1];
-  const value = Number(text);
-  if (text === undefined || !Number.isInteger(value) || value < 1) fail(`${flag} needs a whole number >= 1, was ${JSON.stringify(text ?? '')}`);
-  return value;
-}
+const fail = usageFailure('bench:profile', USAGE);
+const intOption = (args: readonly string[], flag: string, fallback: number): number => wholeNumberOption(args, flag, fallback, fail);
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
