@@ -119,11 +119,12 @@ export class BarRecords {
           continue;
         }
         const positions = out.positions[i]!, pnl = out.pnl[i]!;
-        fillRange(positions, q, from, until);
         let m = mark[i]!;
+        // One pass per close: the position with the PnL (a fill of the positions first was a second pass over them).
         for (let t = from; t < until; t++) {
           if (dense || P[t] !== 0) m = C[t]!;
           const u = q * (m - entry);
+          positions[t] = q;
           pnl[t] = realized + u;
           if (m === m) equity[t] = equity[t]! + u; // never marked (NaN): valued at the entry
         }
