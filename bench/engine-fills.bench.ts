@@ -260,7 +260,7 @@ const bench: Benchmark = {
         withoutOrders: {
           value: noOrders.value,
           rounds: noOrders.rounds,
-          ...(noOrders.referenceMs !== undefined ? { machine: { referenceMs: noOrders.referenceMs } } : {}),
+          machine: { referenceMs: noOrders.referenceMs },
           unit: 'bars/s',
           ...(noOrders.kernel !== undefined ? { kernel: { ...noOrders.kernel, what: KERNEL_WHAT } } : {}),
           what: 'the same engine run, in a fresh process, with a strategy that computes the same SMAs and crosses but sends no orders: the bar loop, the strategy and the result without the order cycle',
@@ -273,7 +273,7 @@ const bench: Benchmark = {
         floor: {
           value: floor.value,
           rounds: floor.rounds,
-          ...(floor.referenceMs !== undefined ? { machine: { referenceMs: floor.referenceMs } } : {}),
+          machine: { referenceMs: floor.referenceMs },
           fills: floor.fills,
           unit: 'bars/s',
           what: 'the same strategy and frame through a hand-written loop with no engine (bench/engine-floor.ts fillsFloorRate): market fills at the next open with slippage and taker fee, one position, fills and round trips logged in typed arrays (objects built when read, as the engine’s result builds its records), equity/position/PnL recorded; what V8 on this machine does at most, not a target',

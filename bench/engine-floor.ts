@@ -11,7 +11,7 @@ export interface FloorFigure {
   readonly value: number;
   readonly rounds: readonly number[];
   /** The machine's speed just before each round (bench/machine-speed.ts), in the order of `rounds`. */
-  readonly referenceMs?: readonly number[];
+  readonly referenceMs: readonly number[];
   readonly fills?: number;
   /** The operating system's part of the timed runs (`fills-no-orders`: see engine-fills' KernelTime). */
   readonly kernel?: { readonly systemMsPerRun: number; readonly minorPageFaultsPerRun: number };
