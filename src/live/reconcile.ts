@@ -259,10 +259,10 @@ export async function reconcile(kernel: Kernel, gate: JournalingGate, venue: Ven
   // other, from its start or later, shares its listing (the Bybit adapter lists once for both).
   const funding = options.funding;
   const paymentsFrom = funding?.askFrom(options.sinceMs);
-  const paymentsFirst = paymentsFrom !== undefined && paymentsFrom < options.sinceMs ? venue.fundingSince(paymentsFrom) : undefined;
+  const askPayments = () => (paymentsFrom === undefined ? [] : venue.fundingSince(paymentsFrom));
+  const earlier = paymentsFrom !== undefined && paymentsFrom < options.sinceMs ? askPayments() : undefined;
   const fillsAsked = venue.executionsSince(options.sinceMs);
-  const paymentsAsked = paymentsFirst ?? (paymentsFrom !== undefined ? venue.fundingSince(paymentsFrom) : []);
-  const [fills, open, positions, balance, payments] = await Promise.all([fillsAsked, venue.openOrders(prefix), venue.positions(), venue.balance(), paymentsAsked]);
+  const [fills, open, positions, balance, payments] = await Promise.all([fillsAsked, venue.openOrders(prefix), venue.positions(), venue.balance(), earlier ?? askPayments()]);
 
   // 1. Executions since the cursor (the venue's own record of what filled). An order they name that the kernel does not
   // hold is taken over from the open-order listing when it is there (a lookup may lag the listing: adopted from its
