@@ -218,13 +218,19 @@ export class SimulatedExecutionClient implements ExecutionClient {
   }
 
   submit(order: OrderCommand): void {
-    this.quietVersion.fill(-1); // a command on its way: every instrument's bars must run (see quietLow)
+    this.endQuietBands(); // a command on its way: every instrument's bars must run (see quietLow)
     this.inbox.push(order, order.clientOrderId, order.instrument, this.arrivalTime(order.instrument));
   }
 
   cancel(clientOrderId: string, instrument: number): void {
-    this.quietVersion.fill(-1);
+    this.endQuietBands();
     this.inbox.push(undefined, clientOrderId, instrument, this.arrivalTime(instrument));
+  }
+
+  /** Ends every instrument's quiet band (a loop: `fill` costs a builtin call, ~10× this for the usual one instrument). */
+  private endQuietBands(): void {
+    const v = this.quietVersion;
+    for (let i = 0; i < v.length; i++) v[i] = -1;
   }
 
   /** When a command for `instrument` sent now reaches the venue (the latency model's delay). */
