@@ -62,6 +62,20 @@ describe('runBacktest: per-bar records', () => {
     expect(r.equity.value[2]).toBeCloseTo(10_000 - 0.055, 9);
   });
 
+  it('a single instrument without a bar at a time: no venue path, no mark, no bar (the one-instrument loop)', () => {
+    // The same as above with B alone: its bar 2 (low 90, close 90) must not fill the limit at 95 nor mark the long.
+    const frame = withGaps(makeFrame({ timeframe: '4h', start, bars: [flat(100), flat(100), flat(90), flat(100)] }), [[2]]);
+    const strategy = scriptStrategy({
+      0: (ctx) => void ctx.submitOrder({ instrument: 0, side: 'buy', type: 'market', quantity: 1 }),
+      1: (ctx) => void ctx.submitOrder({ instrument: 0, side: 'buy', type: 'limit', price: 95, quantity: 1 }),
+    });
+    const r = runBacktest(backtestSpec(frame, [B]), strategy);
+    expect(strategy.seen.map((s) => [s.instrument, s.index])).toEqual([[0, 0], [0, 1], [0, 2]]);
+    expect(r.fills.map((f) => [f.instrument, f.ts, f.price])).toEqual([[B.id, at('2024-01-01T04:00:00Z'), 100]]);
+    expect(Array.from(r.bars[0]!.pnl!)).toEqual([0, -0.055, -0.055, -0.055].map((x) => expect.closeTo(x, 12)));
+    expect(r.equity.value[2]).toBeCloseTo(10_000 - 0.055, 9);
+  });
+
   it('an order filled on the path of its instrument\'s first bar (before any mark) is valued at its entry: no liquidation', () => {
     // B starts a bar late; the buy sent at A's first close fills at B's first open, before B's close marks it.
     const frame = withGaps(makeFrame({ timeframe: '4h', start, series: [[flat(100), flat(100), flat(100)], [flat(50), [100, 102, 97, 101, 1000], flat(101)]] }), [[], [0]]);

@@ -201,6 +201,8 @@ export interface SignalStageLike {
 /** Bits of BarRun.phases: steps 1–3 (path, marks, funding, timers), step 4 (bars to the strategy, then commands to the venue), step 5. */
 const PHASE_OPEN = 1, PHASE_DELIVER = 2, PHASE_DISPATCH = 4, PHASE_RECORD = 8;
 const ALL_PHASES = PHASE_OPEN | PHASE_DELIVER | PHASE_DISPATCH | PHASE_RECORD;
+/** Columns of a run without instruments (BarRun.phases reads instrument 0's into locals). */
+const NO_VALUES = new Float64Array(0), NO_PRESENCE = new Uint8Array(0);
 
 /**
  * One bar backtest, in the phases every bar runner shares (see {@link runBacktest} for the order of events).
@@ -331,6 +333,9 @@ class BarRun {
     const portfolio = kernel.portfolio;
     const L = this.low, H = this.high;
     const QL = exchange.quietLow, QH = exchange.quietHigh, QV = exchange.quietVersion, QB = exchange.quietBars;
+    const single = n === 1;
+    const P0 = P[0] ?? NO_PRESENCE, L0 = L[0] ?? NO_VALUES, H0 = H[0] ?? NO_VALUES, C0 = C[0] ?? NO_VALUES;
+    const bars0 = bars[0]!;
     const open = (phases & PHASE_OPEN) !== 0, deliver = (phases & PHASE_DELIVER) !== 0;
     const dispatch = (phases & PHASE_DISPATCH) !== 0, record = (phases & PHASE_RECORD) !== 0;
     for (let t = from; t < until; t++) {
@@ -342,14 +347,23 @@ class BarRun {
         kernel.warmingUp = t < warmup;
         if (control.beforeBar !== undefined) control.beforeBar(kernel, tsOpen);
         clock.advanceToTime(TS, t, 0);
-        for (let i = 0; i < n; i++) {
-          if (!dense && P[i]![t] === 0) continue;
-          // In the venue's quiet band nothing can happen on the bar: counted, not called (see quietLow).
-          if (QV[i] === portfolio.version && L[i]![t]! > QL[i]! && H[i]![t]! < QH[i]!) QB[i]!++;
-          else exchange.processBar(i, bars[i]!, t, tf);
+        if (single) {
+          // One instrument (most runs): its columns in locals, no loop (the same steps as below).
+          if (dense || P0[t] !== 0) {
+            if (QV[0] === portfolio.version && L0[t]! > QL[0]! && H0[t]! < QH[0]!) QB[0]!++;
+            else exchange.processBar(0, bars0, t, tf);
+            mark[0] = C0[t]!;
+          }
+        } else {
+          for (let i = 0; i < n; i++) {
+            if (!dense && P[i]![t] === 0) continue;
+            // In the venue's quiet band nothing can happen on the bar: counted, not called (see quietLow).
+            if (QV[i] === portfolio.version && L[i]![t]! > QL[i]! && H[i]![t]! < QH[i]!) QB[i]!++;
+            else exchange.processBar(i, bars[i]!, t, tf);
+          }
+          // Marks move to the closes only after every instrument's path ran, so no path sees another's future close.
+          for (let i = 0; i < n; i++) if (dense || P[i]![t] !== 0) mark[i] = C[i]![t]!;
         }
-        // Marks move to the closes only after every instrument's path ran, so no path sees another's future close.
-        for (let i = 0; i < n; i++) if (dense || P[i]![t] !== 0) mark[i] = C[i]![t]!;
         // Funding: every settlement up to this close (the schedule is only consulted once a settlement is reached).
         if (tsClose >= fundingSchedule.next) fundingSchedule.settle(kernel, tsClose);
         clock.advanceToTime(TS, t, tf);
