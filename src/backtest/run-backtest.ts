@@ -335,7 +335,7 @@ class BarRun {
     const QL = exchange.quietLow, QH = exchange.quietHigh, QV = exchange.quietVersion, QB = exchange.quietBars;
     const single = n === 1;
     const P0 = P[0] ?? NO_PRESENCE, L0 = L[0] ?? NO_VALUES, H0 = H[0] ?? NO_VALUES, C0 = C[0] ?? NO_VALUES;
-    const bars0 = bars[0]!;
+    const bars0 = bars[0]!, columns0 = columnValues[0];
     const open = (phases & PHASE_OPEN) !== 0, deliver = (phases & PHASE_DELIVER) !== 0;
     const dispatch = (phases & PHASE_DISPATCH) !== 0, record = (phases & PHASE_RECORD) !== 0;
     for (let t = from; t < until; t++) {
@@ -369,7 +369,11 @@ class BarRun {
         clock.advanceToTime(TS, t, tf);
         if (kernel.hasTimers) kernel.fireTimers();
       }
-      if (deliver) for (let i = 0; i < n; i++) if (dense || P[i]![t] !== 0) kernel.onBar(i, bars[i]!, t, tf, columnValues[i]);
+      if (deliver) {
+        if (single) {
+          if (dense || P0[t] !== 0) kernel.onBar(0, bars0, t, tf, columns0);
+        } else for (let i = 0; i < n; i++) if (dense || P[i]![t] !== 0) kernel.onBar(i, bars[i]!, t, tf, columnValues[i]);
+      }
       if (dispatch && exchange.hasCommands) {
         if (control.beforeCommands !== undefined) control.beforeCommands(kernel, tsOpen, exchange);
         exchange.processCommands(clock.now());
