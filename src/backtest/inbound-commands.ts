@@ -1,5 +1,5 @@
 import type { OrderCommand } from '../core/order.js';
-import { growTo } from '../core/typed-arrays.js';
+import { growTo, packedArray } from '../core/typed-arrays.js';
 
 /**
  * Commands on their way to the simulated venue, in send order, kept in parallel arrays (no object per command): the
@@ -7,8 +7,8 @@ import { growTo } from '../core/typed-arrays.js';
  * removal, so among commands arriving at one time the first sent is the first found.
  */
 export class InboundCommands {
-  private readonly orders: (OrderCommand | undefined)[] = [];
-  private readonly ids: string[] = [];
+  private readonly orders: (OrderCommand | undefined)[] = packedArray();
+  private readonly ids: string[] = packedArray();
   private instruments = new Int32Array(8);
   private arrivals = new Float64Array(8);
   /** Commands waiting. */

@@ -2,6 +2,7 @@ import type { OhlcvColumns } from '../core/bar.js';
 import type { Instrument } from '../core/instrument.js';
 import type { Fill, Liquidity, OrderCommand, OrderSide } from '../core/order.js';
 import { QUANTITY_EPSILON } from '../core/order.js';
+import { packedArray } from '../core/typed-arrays.js';
 import type { Clock } from '../engine/clock.js';
 import type { ExecutionClient, ExecutionEvents } from '../engine/execution-client.js';
 import type { Portfolio } from '../engine/portfolio.js';
@@ -142,7 +143,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
    * ids of one instrument grow with the decision time. Only an id at or below it is looked up in `seenIndex`, a hash
    * set of `seenIds[0..indexed)` brought up to date on that lookup (each id is hashed once at most).
    */
-  private readonly seenIds: string[] = [];
+  private readonly seenIds: string[] = packedArray();
   private readonly seenIndex = new Set<string>();
   private indexed = 0;
   private greatestId = '';
@@ -181,7 +182,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
     private readonly clock: Clock,
     private readonly models: SimulatedExecutionModels,
   ) {
-    this.working = config.instruments.map(() => []);
+    this.working = config.instruments.map(() => packedArray<WorkingOrder>());
     this.triggersStale = new Uint8Array(config.instruments.length).fill(1);
     this.quietLow = new Float64Array(config.instruments.length);
     this.quietHigh = new Float64Array(config.instruments.length);

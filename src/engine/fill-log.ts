@@ -1,5 +1,5 @@
 import type { Fill } from '../core/order.js';
-import { growTo } from '../core/typed-arrays.js';
+import { growTo, packedArray } from '../core/typed-arrays.js';
 
 /** Offsets of a fill's numbers in {@link FillLog}'s number array. */
 const F_QUANTITY = 0, F_PRICE = 1, F_FEE = 2, F_TS_EVENT = 3, F_TS_INIT = 4;
@@ -20,7 +20,7 @@ export class FillLog {
   private numbers = new Float64Array(16 * NUMBERS);
   private instrument = new Int32Array(16);
   private flags = new Uint8Array(16);
-  private readonly clientOrderIds: string[] = [];
+  private readonly clientOrderIds: string[] = packedArray();
   /** Optional strings by fill index, present only for fills that carry them (live venues; tagged orders). */
   private readonly venueOrderIds = new Map<number, string>();
   private readonly tags = new Map<number, string>();

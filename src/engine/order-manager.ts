@@ -18,7 +18,7 @@ import {
   S_REJECTED,
   S_SUBMITTED,
 } from '../core/order-status.js';
-import { growTo } from '../core/typed-arrays.js';
+import { growTo, packedArray } from '../core/typed-arrays.js';
 
 const TIF: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
 /** Flag bits. QUANTITY_FROM_FILLS: see {@link OrderManager.markQuantityFromFills}; DECLARED_LOST: {@link OrderManager.markDeclaredLost}. */
@@ -42,10 +42,10 @@ export interface OrderBookState {
 export class OrderManager {
   private count = 0;
   private capacity: number;
-  private readonly bySlot: string[] = [];
-  private readonly venueIds: (string | undefined)[] = [];
-  private readonly tags: (string | undefined)[] = [];
-  private readonly reasons: (string | undefined)[] = [];
+  private readonly bySlot: string[] = packedArray();
+  private readonly venueIds: (string | undefined)[] = packedArray();
+  private readonly tags: (string | undefined)[] = packedArray();
+  private readonly reasons: (string | undefined)[] = packedArray();
   private readonly slots = new Map<string, number>();
   /** Slots below this are in `slots`. */
   private indexed = 0;
