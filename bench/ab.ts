@@ -12,12 +12,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { usageFailure, wholeNumberOption } from './cli-options.js';
 import { formatPairedSummary, pairedSummary, type TimedPair } from './ab-summary.js';
-
-const WORKLOADS = ['engine-fills', 'engine-fills-no-orders', 'engine-bars'] as const;
-type Workload = (typeof WORKLOADS)[number];
+import { isWorkload, loadWorkload, WORKLOADS } from './workloads.js';
 
 const USAGE = `usage: npm run bench:ab -- <build A> <build B> [--workload ${WORKLOADS.join('|')}] [--pairs N] [--processes K]
   <build A>, <build B>  checkouts with compiled benches (dist-bench/: npx tsc -p tsconfig.bench.json in each)
@@ -27,32 +25,8 @@ const USAGE = `usage: npm run bench:ab -- <build A> <build B> [--workload ${WORK
 Prints each process's figures and all pairs' together: the median of the ratios B/A (below 1: B is faster).
 TM_SHARED_DATA locates the market data.`;
 
-const fail = usageFailure('bench:ab', USAGE);
+const fail: (message: string) => never = usageFailure('bench:ab', USAGE);
 const option = (args: readonly string[], flag: string, fallback: number): number => wholeNumberOption(args, flag, fallback, fail);
-
-/** One timed run of `workload` from the compiled benches of `build`: returns a function giving its time in ms. */
-async function loadWorkload(build: string, workload: Workload): Promise<() => number> {
-  const root = pathToFileURL(resolve(build)).href;
-  const { runBacktest } = (await import(`${root}/dist-bench/src/backtest/run-backtest.js`)) as typeof import('../src/backtest/run-backtest.js');
-  if (workload === 'engine-bars') {
-    const m = (await import(`${root}/dist-bench/bench/engine-bars.bench.js`)) as typeof import('./engine-bars.bench.js');
-    const spec = m.barsBenchSpec(await m.barsBenchFrame());
-    const strategy = m.restingOrder();
-    return () => {
-      const t0 = performance.now();
-      for (let k = 0; k < 50; k++) runBacktest(spec, strategy);
-      return performance.now() - t0;
-    };
-  }
-  const m = (await import(`${root}/dist-bench/bench/engine-fills.bench.js`)) as typeof import('./engine-fills.bench.js');
-  const spec = m.fillsBenchSpec(await m.fillsBenchFrame());
-  const strategy = workload === 'engine-fills' ? m.smaReversal() : m.smaSignalsOnly();
-  return () => {
-    const t0 = performance.now();
-    runBacktest(spec, strategy);
-    return performance.now() - t0;
-  };
-}
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
@@ -64,8 +38,8 @@ const rest = child ? args.slice(1) : args;
 const [buildA, buildB] = rest;
 if (buildA === undefined || buildB === undefined || buildA.startsWith('--') || buildB.startsWith('--')) fail('name two builds');
 const workloadText = rest.includes('--workload') ? rest[rest.indexOf('--workload') + 1] : 'engine-fills';
-if (!WORKLOADS.includes(workloadText as Workload)) fail(`unknown workload ${JSON.stringify(workloadText ?? '')}`);
-const workload = workloadText as Workload;
+if (!isWorkload(workloadText)) fail(`unknown workload ${JSON.stringify(workloadText ?? '')}`);
+const workload = workloadText;
 const pairsPerProcess = option(rest, '--pairs', 40);
 
 if (child) {
