@@ -103,6 +103,24 @@ describe('simulated venue: commands in flight', () => {
     expect(v.log).toEqual(['accepted a SIM-1', 'canceled a: canceled on request', 'accepted b SIM-2']);
   });
 
+  it('an order that arrives after another left the book starts afresh (the venue reuses the working-order record)', () => {
+    // The IOC leaves the book before its first price (canceled), its record still on its first chance; a partly
+    // filled limit leaves it after fills. The GTC and the market order after them reuse those records: the GTC has
+    // no first chance (not canceled at a price it does not reach), the market order fills its own quantity.
+    const v = venue(undefined, { cap: 0.001 });
+    v.client.submit(order('ioc', 'buy', 'limit', 1, { price: 90, timeInForce: 'IOC' }));
+    v.client.cancel('ioc', 0);
+    v.client.submit(order('gtc', 'buy', 'limit', 1, { price: 90 }));
+    v.client.processCommands(T0);
+    v.price(95);
+    expect(v.log).toEqual(['accepted ioc SIM-1', 'canceled ioc: canceled on request', 'accepted gtc SIM-2']);
+    v.price(90, { volume: 500 }); // the cap leaves 0.5 of the GTC's 1
+    v.client.cancel('gtc', 0);
+    v.client.submit(order('mkt', 'buy', 'market', 0.2));
+    v.price(100, { volume: 1000 });
+    expect(v.log.slice(3)).toEqual(['fill gtc buy 0.5@90 maker', 'canceled gtc: canceled on request', 'accepted mkt SIM-3', 'fill mkt buy 0.2@100 taker']);
+  });
+
   it('rejects every repeated client order id, whether above, at or below the greatest seen, and saves ids in arrival order', () => {
     // Ids above the greatest seen are new without a lookup; the rest are looked up in an index built on demand, which
     // must hold the ids that skipped it, before and after its first use.
