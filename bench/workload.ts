@@ -8,12 +8,13 @@
  * perf record -e cpu-clock -F 4000 -k mono -o /tmp/perf.data node --perf-prof --interpreted-frames-native-stack dist-bench/bench/workload.js engine-fills --runs 80
  * perf inject --jit -i /tmp/perf.data -o /tmp/perf.jit.data && perf report -i /tmp/perf.jit.data --sort sym
  */
+import { fileURLToPath } from 'node:url';
 import { usageFailure, wholeNumberOption } from './cli-options.js';
 import { isWorkload, loadWorkload, WORKLOADS } from './workloads.js';
 
 const USAGE = `usage: npm run bench:workload -- <${WORKLOADS.join('|')}> [--runs N] [--build DIR]
   --runs N      timed runs after 20 warm-up runs (default 60)
-  --build DIR   the checkout whose dist-bench/ is run (default .)
+  --build DIR   the checkout whose dist-bench/ is run (default: the one this script is in)
 Prints the mean time of a run (engine-bars: 50 backtests). Run it under a profiler (see bench/workload.ts).
 TM_SHARED_DATA locates the market data.`;
 
@@ -26,7 +27,7 @@ if (args.includes('--help') || args.includes('-h')) {
 const name = args[0];
 if (!isWorkload(name)) fail(`unknown workload ${JSON.stringify(name ?? '')}`);
 const runs = wholeNumberOption(args, '--runs', 60, fail);
-const build = args.includes('--build') ? args[args.indexOf('--build') + 1] : '.';
+const build = args.includes('--build') ? args[args.indexOf('--build') + 1] : fileURLToPath(new URL('../..', import.meta.url));
 if (build === undefined || build.startsWith('--')) fail('--build needs a directory');
 const run = await loadWorkload(build, name);
 for (let k = 0; k < 20; k++) run();
