@@ -203,3 +203,48 @@ describe('BarRecords.writeOut on hand-made accounts', () => {
     expect(Array.from(out.pnl[0]!).every((x) => Object.is(x, 0))).toBe(true);
   });
 });
+
+describe('BarRecords.writeOut writes every index', () => {
+  // The result columns are uninitialised memory (resultColumns): every index must be written, the records at the
+  // recorded closes and 0 elsewhere. Written over arrays full of a sentinel, the result equals the one over fresh
+  // (zeroed) arrays bit for bit (−0 and +0 told apart).
+  const T = 8;
+  const filled = (value: number) => ({ equity: new Float64Array(T).fill(value), positions: [new Float64Array(T).fill(value), new Float64Array(T).fill(value)], pnl: [new Float64Array(T).fill(value), new Float64Array(T).fill(value)] });
+  const bits = (o: ReturnType<typeof filled>) => [o.equity, ...o.positions, ...o.pnl].map((a) => Array.from(a, (x) => (Object.is(x, -0) ? '-0' : String(x))));
+  const frame = {
+    ts: Float64Array.from({ length: T }, (_, t) => t),
+    present: [new Uint8Array(T).fill(1), Uint8Array.from({ length: T }, (_, t) => (t === 3 ? 0 : 1))],
+    close: [Float64Array.from({ length: T }, (_, t) => 100 + t), Float64Array.from({ length: T }, (_, t) => 50 - t)],
+  };
+
+  /** Records closes `from..until-1` of two instruments: instrument 0 long from close 3, sold at 5; instrument 1 short at 4. */
+  function recorded(from: number, until: number, cash = 1_000): BarRecords {
+    const p = new Portfolio([testInstrument(), testInstrument({ symbol: 'BBBUSDT' })], cash);
+    const records = new BarRecords(p);
+    for (let t = from; t < until; t++) {
+      for (let i = 0; i < 2; i++) if (frame.present[i]![t] !== 0) p.mark[i] = frame.close[i]![t]!;
+      if (t === 3) p.applyFill(0, 1, 103, 0.1);
+      if (t === 4) p.applyFill(1, -2, 46, 0.1);
+      if (t === 5) p.applyFill(0, -1, 105, 0.1);
+      records.close(t);
+    }
+    return records;
+  }
+
+  for (const [name, make] of [
+    ['every close recorded', () => recorded(0, T)],
+    ['a run resumed at close 2 and stopped before close 6', () => recorded(2, 6)],
+    ['no close recorded', () => recorded(0, 0)],
+    ['a −0 cash', () => recorded(0, 3, -0)],
+  ] as const) {
+    it(name, () => {
+      const fresh = filled(0);
+      make().writeOut(frame, fresh);
+      for (const sentinel of [12_345.678, NaN, -0]) {
+        const over = filled(sentinel);
+        make().writeOut(frame, over);
+        expect(bits(over)).toEqual(bits(fresh));
+      }
+    });
+  }
+});

@@ -77,10 +77,10 @@ export class BarRecords {
   /**
    * Writes the records of every recorded close `t` into index t of the arrays: `equity[t]` (cash plus each marked
    * position's unrealized PnL, as {@link Portfolio.equityInto}), `positions[i][t]`
-   * and `pnl[i][t]` (realized − fees − funding + unrealized). Marks start from those of the first recorded close and
-   * take each present bar's close. The arrays must be zero-filled (fresh): a flat instrument's records are constants
-   * over each logged account (position 0, PnL the realized figure, nothing added to equity), written with `fill` and
-   * not at all when 0 — so the pages of a fresh array that would only hold zeros are never touched. `dense`: every
+   * and `pnl[i][t]` (realized − fees − funding + unrealized), and 0 at every other index: every index is written,
+   * whatever the arrays held (they may be uninitialised memory, see `resultColumns`). Marks start from those of the
+   * first recorded close and take each present bar's close. A flat instrument's records are constants over each
+   * logged account (position 0, PnL the realized figure, nothing added to equity), written with `fill`. `dense`: every
    * instrument has a bar at every time (no presence checks).
    */
   writeOut(
@@ -88,25 +88,30 @@ export class BarRecords {
     out: { readonly equity: Float64Array; readonly positions: readonly Float64Array[]; readonly pnl: readonly Float64Array[] },
     dense = false,
   ): void {
-    if (this.first < 0) return;
     const { n, stride: S, at, log, count } = this;
     const { present, close } = frame;
     const { equity } = out;
+    // Indices outside the recorded closes (a run resumed or stopped early; none recorded at all): 0.
+    const first = this.first < 0 ? equity.length : this.first, end = this.first < 0 ? equity.length : this.last + 1;
+    for (const a of [equity, ...out.positions, ...out.pnl]) {
+      fillRange(a, 0, 0, first);
+      fillRange(a, 0, end, a.length);
+    }
+    if (this.first < 0) return;
     const mark = Float64Array.from(this.firstMarks);
     for (let k = 0; k < count; k++) {
       const from = at[k]!, until = k + 1 < count ? at[k + 1]! : this.last + 1;
       const base = k * S;
       const cash = log[base]!;
-      // Bit for bit what a write of every close gave: a −0 is written too (a fresh array holds +0).
-      if (!Object.is(cash, 0)) fillRange(equity, cash, from, until);
+      fillRange(equity, cash, from, until); // a −0 too: bit for bit what a write of every close gave
       for (let i = 0; i < n; i++) {
         const q = log[base + 1 + 3 * i]!, entry = log[base + 2 + 3 * i]!, realized = log[base + 3 + 3 * i]!;
         const P = present[i]!, C = close[i]!;
         if (q === 0) {
           // Flat: PnL is the realized figure at every close; only the mark at the account's end is needed
           // (the last present close, for an account that follows whose first closes lack a bar of `i`).
-          if (Object.is(q, -0)) fillRange(out.positions[i]!, q, from, until);
-          if (realized !== 0) fillRange(out.pnl[i]!, realized, from, until); // a −0 is not written: realized + 0 was +0
+          fillRange(out.positions[i]!, q, from, until); // a −0 too
+          fillRange(out.pnl[i]!, realized + 0, from, until); // realized + 0 (never −0), as a write of every close gave
           // Dense frames need none: every account's loop below takes its first bar's close before using the mark.
           if (!dense) {
             for (let t = until - 1; t >= from; t--) {

@@ -439,12 +439,15 @@ function hasNoZero(present: Uint8Array): boolean {
 }
 
 /**
- * The zero-filled result columns of a run of `T` bars and `n` instruments (equity, and each instrument's position and
- * PnL), as views of one buffer: one allocation instead of 1 + 2n (on engine-bars' frame 21 µs instead of 25–29 µs; on
- * engine-fills' 280–350 µs instead of 500–650 µs, node 20, when it held the equity times too).
+ * The result columns of a run of `T` bars and `n` instruments (equity, and each instrument's position and PnL), as
+ * views of one buffer: one allocation instead of 1 + 2n (on engine-bars' frame 21 µs instead of 25–29 µs; on
+ * engine-fills' 280–350 µs instead of 500–650 µs, node 20, when it held the equity times too). Uninitialised:
+ * `BarRecords.writeOut` writes every index. Zeroed, the buffer was cleared with a memset of all of it (glibc's calloc
+ * reuses the freed buffer of an earlier run), wasted where positions are held (perf: about 2 % of engine-fills).
  */
 function resultColumns(T: number, n: number): { equity: Float64Array; positions: Float64Array[]; pnl: Float64Array[] } {
-  const buffer = new Float64Array(T * (1 + 2 * n));
+  const length = T * (1 + 2 * n);
+  const buffer = new Float64Array(Buffer.allocUnsafeSlow(8 * length).buffer, 0, length);
   const column = (k: number) => buffer.subarray(k * T, (k + 1) * T);
   return { equity: column(0), positions: Array.from({ length: n }, (_, i) => column(1 + i)), pnl: Array.from({ length: n }, (_, i) => column(1 + n + i)) };
 }
