@@ -9,7 +9,8 @@ export function growTo<A extends Float64Array | Float32Array | Int32Array | Int8
  * An empty array whose elements kind already holds any value (V8's PACKED_ELEMENTS): for arrays of strings, objects or
  * `undefined` that a hot path appends to. A `[]` literal starts as small integers only (PACKED_SMI_ELEMENTS); the
  * first push of another value changes its kind, so a push site sees two array maps and TurboFan no longer inlines
- * `push` there: every push calls the builtin (about 3× the inlined push, measured on node 20).
+ * `push` there: every push calls the builtin (node 20 on this machine: a push of `undefined` 17–19 ns through the
+ * builtin, 7 ns inlined).
  */
 export function packedArray<T>(): T[] {
   const a: unknown[] = [undefined];
