@@ -235,7 +235,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
     this.inbox.push(undefined, clientOrderId, instrument, this.arrivalTime(instrument));
   }
 
-  /** Ends every instrument's quiet band (a loop: `fill` costs a builtin call, ~10× this for the usual one instrument). */
+  /** Ends every instrument's quiet band (a loop: `fill` was a builtin call per command, 1.3 % of the engine-fills profile). */
   private endQuietBands(): void {
     const v = this.quietVersion;
     for (let i = 0; i < v.length; i++) v[i] = -1;
