@@ -44,8 +44,12 @@ export class OrderManager {
   private capacity: number;
   private readonly bySlot: string[] = packedArray();
   private readonly venueIds: (string | undefined)[] = packedArray();
-  private readonly tags: (string | undefined)[] = packedArray();
-  private readonly reasons: (string | undefined)[] = packedArray();
+  /**
+   * Tags and reasons by slot, only for orders that have one (most have neither): an array of them per order grew with
+   * every order, and its copies were the young collector's to scavenge.
+   */
+  private readonly tags = new Map<number, string>();
+  private readonly reasons = new Map<number, string>();
   private readonly slots = new Map<string, number>();
   /** Slots below this are in `slots`. */
   private indexed = 0;
@@ -111,8 +115,7 @@ export class OrderManager {
     const s = this.count++;
     this.bySlot.push(clientOrderId);
     this.venueIds.push(undefined);
-    this.tags.push(request.tag);
-    this.reasons.push(undefined);
+    if (request.tag !== undefined) this.tags.set(s, request.tag);
     this.instrument[s] = request.instrument;
     this.side[s] = request.side === 'buy' ? 1 : -1;
     this.type[s] = request.type === 'limit' ? 1 : 0;
@@ -130,6 +133,11 @@ export class OrderManager {
     this.openIndex[s] = -1;
     this.addOpen(s);
     return s;
+  }
+
+  /** The order's tag (undefined: none). */
+  private tagOf(slot: number): string | undefined {
+    return this.tags.size === 0 ? undefined : this.tags.get(slot);
   }
 
   /** Whether the venue acknowledged the order (its venue order id is known): a later acceptance is a repeat. */
@@ -169,22 +177,22 @@ export class OrderManager {
     this.transition(slot, E_ACCEPT, tsEvent, now);
   }
   rejected(slot: number, reason: string, tsEvent: number, now: number): void {
-    this.reasons[slot] = reason;
+    this.reasons.set(slot, reason);
     this.transition(slot, E_REJECT, tsEvent, now);
   }
   cancelRequested(slot: number, now: number): void {
     this.transition(slot, E_CANCEL_REQUEST, now, now);
   }
   cancelRejected(slot: number, reason: string, tsEvent: number, now: number): void {
-    this.reasons[slot] = reason;
+    this.reasons.set(slot, reason);
     this.transition(slot, E_CANCEL_REJECT, tsEvent, now);
   }
   canceled(slot: number, reason: string, tsEvent: number, now: number): void {
-    this.reasons[slot] = reason;
+    this.reasons.set(slot, reason);
     this.transition(slot, E_CANCEL, tsEvent, now);
   }
   expired(slot: number, reason: string, tsEvent: number, now: number): void {
-    this.reasons[slot] = reason;
+    this.reasons.set(slot, reason);
     this.transition(slot, E_EXPIRE, tsEvent, now);
   }
 
@@ -299,7 +307,7 @@ export class OrderManager {
       price: this.price[slot]!,
       postOnly: (this.flags[slot]! & POST_ONLY) !== 0,
       reduceOnly: (this.flags[slot]! & REDUCE_ONLY) !== 0,
-      tag: this.tags[slot],
+      tag: this.tagOf(slot),
     };
   }
 
@@ -326,8 +334,8 @@ export class OrderManager {
       tsInit: this.tsInit[slot]!,
       tsEvent: this.tsEvent[slot]!,
       tsLast: this.tsLast[slot]!,
-      tag: this.tags[slot],
-      reason: this.reasons[slot],
+      tag: this.tagOf(slot),
+      reason: this.reasons.size === 0 ? undefined : this.reasons.get(slot),
     });
   }
 
@@ -365,7 +373,7 @@ export class OrderManager {
       };
       const s = this.create(request, o.clientOrderId, o.tsInit);
       this.venueIds[s] = o.venueOrderId;
-      this.reasons[s] = o.reason;
+      if (o.reason !== undefined) this.reasons.set(s, o.reason);
       this.status[s] = ORDER_STATUSES.indexOf(o.status as OrderStatus);
       this.filled[s] = o.filledQuantity;
       this.filledNotional[s] = o.filledQuantity > 0 ? o.filledQuantity * o.averageFillPrice : 0;
