@@ -175,6 +175,33 @@ describe('BarRecords.writeOut on hand-made accounts', () => {
     expect(Array.from(records.closeTimes(f.ts, 1, 7))).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 
+  it('values a position never marked at its entry (equity: the cash), whichever held instrument comes first', () => {
+    // Three instruments: A flat, B held but never marked (no bar at all: NaN), C held and marked. Equity is the
+    // cash plus C's unrealized PnL only, as Portfolio.equityInto gives it; then B alone is held (equity: the cash).
+    const f = { ts: Float64Array.from([0, 1, 2, 3]), present: [Uint8Array.from([1, 1, 1, 1]), new Uint8Array(4), Uint8Array.from([1, 1, 1, 1])], close: [Float64Array.from([5, 5, 5, 5]), Float64Array.from([99, 99, 99, 99]), Float64Array.from([20, 21, 22, 23])] };
+    const p = new Portfolio([testInstrument(), testInstrument(), testInstrument()], 1_000);
+    const records = new BarRecords(p);
+    const equity: number[] = [];
+    const e = new Float64Array(1);
+    for (let t = 0; t < 4; t++) {
+      p.mark[0] = f.close[0]![t]!;
+      p.mark[2] = f.close[2]![t]!;
+      if (t === 0) {
+        p.applyFill(1, 2, 50, 0);
+        p.applyFill(2, 1, 20, 0);
+      }
+      if (t === 2) p.applyFill(2, -1, 22, 0);
+      records.close(t);
+      p.equityInto(e, 0);
+      equity.push(e[0]!);
+    }
+    const out = { equity: new Float64Array(4).fill(7), positions: [0, 1, 2].map(() => new Float64Array(4).fill(7)), pnl: [0, 1, 2].map(() => new Float64Array(4).fill(7)) };
+    records.writeOut(f, out, false);
+    expect(Array.from(out.equity)).toEqual(equity);
+    expect(equity).toEqual([1_000, 1_001, 1_002, 1_002]);
+    expect(Array.from(out.positions[1]!)).toEqual([2, 2, 2, 2]);
+  });
+
   it('gives the close time of the recorded closes only (0 before the first and after the last), in a fresh array', () => {
     const p = new Portfolio([testInstrument()], 1_000);
     const records = new BarRecords(p);

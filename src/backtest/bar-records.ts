@@ -103,7 +103,12 @@ export class BarRecords {
       const from = at[k]!, until = k + 1 < count ? at[k + 1]! : this.last + 1;
       const base = k * S;
       const cash = log[base]!;
-      fillRange(equity, cash, from, until); // a −0 too: bit for bit what a write of every close gave
+      // Equity is cash plus each held instrument's unrealized PnL, added in instrument order. The first held instrument
+      // writes cash + its PnL itself; only an account holding nothing is filled with the cash (a −0 too: bit for bit
+      // what a write of every close gave). A fill of the cash first was one more pass over the records.
+      let held = 0;
+      while (held < n && log[base + 1 + 3 * held] === 0) held++;
+      if (held === n) fillRange(equity, cash, from, until);
       for (let i = 0; i < n; i++) {
         const q = log[base + 1 + 3 * i]!, entry = log[base + 2 + 3 * i]!, realized = log[base + 3 + 3 * i]!;
         const P = present[i]!, C = close[i]!;
@@ -126,12 +131,22 @@ export class BarRecords {
         const positions = out.positions[i]!, pnl = out.pnl[i]!;
         let m = mark[i]!;
         // One pass per close: the position with the PnL (a fill of the positions first was a second pass over them).
-        for (let t = from; t < until; t++) {
-          if (dense || P[t] !== 0) m = C[t]!;
-          const u = q * (m - entry);
-          positions[t] = q;
-          pnl[t] = realized + u;
-          if (m === m) equity[t] = equity[t]! + u; // never marked (NaN): valued at the entry
+        if (i === held) {
+          for (let t = from; t < until; t++) {
+            if (dense || P[t] !== 0) m = C[t]!;
+            const u = q * (m - entry);
+            positions[t] = q;
+            pnl[t] = realized + u;
+            equity[t] = m === m ? cash + u : cash; // never marked (NaN): valued at the entry
+          }
+        } else {
+          for (let t = from; t < until; t++) {
+            if (dense || P[t] !== 0) m = C[t]!;
+            const u = q * (m - entry);
+            positions[t] = q;
+            pnl[t] = realized + u;
+            if (m === m) equity[t] = equity[t]! + u;
+          }
         }
         mark[i] = m;
       }
