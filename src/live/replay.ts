@@ -1,4 +1,5 @@
 import { AppError } from '../core/app-error.js';
+import { parseClientOrderId } from '../core/client-order-id.js';
 import type { OrderSnapshot } from '../core/order.js';
 import { timeframeMs } from '../core/time.js';
 import type { BarFrame } from '../data/bar-frame.js';
@@ -353,7 +354,6 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     if (r.k === 'start') blockLife = k;
     else if (r.k === 'event' && r.e === 'entry_block') blocks.push({ t: Math.max(r.t, passedBy.get(blockLife) ?? -Infinity), id: r.id, ...(r.reason !== undefined ? { reason: r.reason } : {}) });
   }
-  let nextBlock = 0;
   // State changes journaled by a life that ended before saving them were not in force after it: e.g. an --unhalt life's
   // ACTIVE when the next life restored the HALTED state before it (journals written before starts recorded their
   // state's length keep them all).
@@ -406,7 +406,6 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
     shutdowns.splice(0, shutdowns.length, ...kept);
   }
   shutdowns.sort((a, b) => a.ts - b.ts);
-  let nextChange = 0, nextShutdown = 0;
   const seen = new Set<string>(); // every id the live run sent
   // A command journaled again after a restart is the same decision, as the last life to send it decided it: a life that
   // died with it in flight (its state unsaved) may have sized it from an account that lacked a fill its venue had not
@@ -445,93 +444,106 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
   }
   // A paper run's funding: charged at the rates it journaled, at the same closes (either fill mode).
   const paperFunding = paper ? paperFundingCharges(records) : [];
-  let nextFunding = 0;
   // A paper venue carries a cancel out as it is sent (zero latency): no race there.
   const races = paper ? new Map<number, never[]>() : lostCancels(records, barCancels);
-  let orders: readonly OrderSnapshot[] = [];
-  const result = runBacktest(
-    {
-      name: `replay of ${start.runId}`,
-      instruments: setup.instruments,
-      frame,
-      initialCash: setup.initialCash,
-      leverage: setup.leverage,
-      fees: setup.fees,
-      slippage: setup.slippage,
-      funding: new TableFundingModel(setup.instruments.map((_, i) => paperFundingTable(paperFunding, i, tf)), { kind: 'zero' }),
-      periodsPerYear: (365 * 86_400_000) / tf,
-      dataSources: [],
-      seed: config.seed ?? 0,
-      config: {},
-      warmupBars,
-      runId: start.runId,
-      ...(signal !== undefined ? { columns: { [setup.modelColumn!.column]: signal } } : {}),
-      ...(setup.risk !== undefined ? { risk: setup.risk } : {}),
-      ...(fillPrices !== undefined ? { fillPrices } : {}),
-    },
-    setup.strategy,
-    {
-      inspect: (kernel) => void (orders = kernel.orders.save().orders),
-      beforeBar: (kernel, tsOpen) => {
-        // A life re-makes, through its warm-up protection, the decisions a crashed life had sent (LiveRunner.sentAfter):
-        // sent again (paper; an order lost in flight) or adopted from the venue at reconciliation, never denied.
-        kernel.entryBlockExempt ??= seen;
-        kernel.haltExempt ??= seen;
-        for (; nextFunding < venueFunding.length && venueFunding[nextFunding]!.t <= tsOpen; nextFunding++) {
-          const f = venueFunding[nextFunding]!;
-          kernel.onVenueFunding(f.i, f.t, f.pay, f.rate, f.p);
-        }
-        for (; nextBlock < blocks.length && blocks[nextBlock]!.t <= tsOpen; nextBlock++) kernel.entryBlock = blocks[nextBlock]!.id === 'set' ? blocks[nextBlock]!.reason : undefined;
-        for (; nextChange < changes.length && changes[nextChange]!.ts <= tsOpen; nextChange++) {
-          const c = changes[nextChange]!;
-          if (c.instrument < 0) kernel.setTradingState(c.state, c.reason);
-          else kernel.setInstrumentHalted(c.instrument, c.state === 'HALTED', c.reason);
-        }
+  /** The backtest of the run's bars with orders filled at `fills` (at the run's fills) or the models (undefined). */
+  const replayAt = (fills: Map<string, FillPrice> | undefined) => {
+    let nextFunding = 0, nextBlock = 0, nextChange = 0, nextShutdown = 0;
+    let orders: readonly OrderSnapshot[] = [];
+    const result = runBacktest(
+      {
+        name: `replay of ${start.runId}`,
+        instruments: setup.instruments,
+        frame,
+        initialCash: setup.initialCash,
+        leverage: setup.leverage,
+        fees: setup.fees,
+        slippage: setup.slippage,
+        funding: new TableFundingModel(setup.instruments.map((_, i) => paperFundingTable(paperFunding, i, tf)), { kind: 'zero' }),
+        periodsPerYear: (365 * 86_400_000) / tf,
+        dataSources: [],
+        seed: config.seed ?? 0,
+        config: {},
+        warmupBars,
+        runId: start.runId,
+        ...(signal !== undefined ? { columns: { [setup.modelColumn!.column]: signal } } : {}),
+        ...(setup.risk !== undefined ? { risk: setup.risk } : {}),
+        ...(fills !== undefined ? { fillPrices: fills } : {}),
       },
-      beforeCommands: (kernel, tsOpen, venue) => {
-        // A strategy's cancel the venue carried out after filling the order (refused: all of it), filled first at the
-        // run's fill price.
-        for (const { id, price, quantity } of races.get(tsOpen + tf) ?? []) {
-          const o = kernel.order(id);
-          if (o !== undefined) venue.fillBeforeCommands(id, o.instrument, kernel.now(), price, quantity + 1e-9 * o.quantity);
-        }
-      },
-      afterBar: (kernel, tsOpen, venue) => {
-        // The live runner's stop after its last bar: the same action, and (as a paper run) its orders filled at the marks.
-        for (; nextShutdown < shutdowns.length && shutdowns[nextShutdown]!.ts <= tsOpen; nextShutdown++) {
-          const stop = shutdowns[nextShutdown]!;
-          if (stop.filledFirst.length > 0) {
-            // Orders the venue filled after the life's last bar and before the stop (a market order filled at once and
-            // booked by the poll after the bar, or by the next life's reconciliation after a crash): filled first, at
-            // the marks, so the stop cancels and flattens what the run saw.
-            venue.processCommands(kernel.now());
-            fillFirst(kernel, venue, stop.filledFirst);
+      setup.strategy,
+      {
+        inspect: (kernel) => void (orders = kernel.orders.save().orders),
+        beforeBar: (kernel, tsOpen) => {
+          // A life re-makes, through its warm-up protection, the decisions a crashed life had sent (LiveRunner.sentAfter):
+          // sent again (paper; an order lost in flight) or adopted from the venue at reconciliation, never denied.
+          kernel.entryBlockExempt ??= seen;
+          kernel.haltExempt ??= seen;
+          for (; nextFunding < venueFunding.length && venueFunding[nextFunding]!.t <= tsOpen; nextFunding++) {
+            const f = venueFunding[nextFunding]!;
+            kernel.onVenueFunding(f.i, f.t, f.pay, f.rate, f.p);
           }
-          const before = kernel.orders.size;
-          applyShutdown(kernel, stop.action, stop.reason, stop.only);
-          fillFirst(kernel, venue, stop.raced);
-          // Its orders reach the venue (accepted, or refused: a reduce-only order a raced fill turned around); unless a
-          // later stop came before they filled, they fill at the marks.
-          const arrive = () => {
-            if (stop.fill) return venue.fillAtMarks(kernel.now());
-            venue.processCommands(kernel.now());
-            venue.refuseNonReducing(kernel.now());
-          };
-          arrive();
-          // What no flatten order covers (a raced fill opened it; the venue refused a flatten order, or filled less of
-          // it): a venue run closed it with orders of its own, up to STOP_CLOSING_ROUNDS rounds (LiveRunner's wait for
-          // its flatten, Kernel.flattenUncovered); so does the replay.
-          // Not more than the run sent: its wait may have ended first (its orders still working when it timed out).
-          const rounds = paper ? (stop.raced.length > 0 ? 1 : 0) : STOP_CLOSING_ROUNDS;
-          for (let k = 0; k < rounds && kernel.orders.size - before < stop.sent.length && stop.action !== 'cancel' && kernel.flattenUncovered(stop.reason, stop.only).orders.length > 0; k++) arrive();
-        }
+          for (; nextBlock < blocks.length && blocks[nextBlock]!.t <= tsOpen; nextBlock++) kernel.entryBlock = blocks[nextBlock]!.id === 'set' ? blocks[nextBlock]!.reason : undefined;
+          for (; nextChange < changes.length && changes[nextChange]!.ts <= tsOpen; nextChange++) {
+            const c = changes[nextChange]!;
+            if (c.instrument < 0) kernel.setTradingState(c.state, c.reason);
+            else kernel.setInstrumentHalted(c.instrument, c.state === 'HALTED', c.reason);
+          }
+        },
+        beforeCommands: (kernel, tsOpen, venue) => {
+          // A strategy's cancel the venue carried out after filling the order (refused: all of it), filled first at the
+          // run's fill price.
+          for (const { id, price, quantity } of races.get(tsOpen + tf) ?? []) {
+            const o = kernel.order(id);
+            if (o !== undefined) venue.fillBeforeCommands(id, o.instrument, kernel.now(), price, quantity + 1e-9 * o.quantity);
+          }
+        },
+        afterBar: (kernel, tsOpen, venue) => {
+          // The live runner's stop after its last bar: the same action, and (as a paper run) its orders filled at the marks.
+          for (; nextShutdown < shutdowns.length && shutdowns[nextShutdown]!.ts <= tsOpen; nextShutdown++) {
+            const stop = shutdowns[nextShutdown]!;
+            if (stop.filledFirst.length > 0) {
+              // Orders the venue filled after the life's last bar and before the stop (a market order filled at once and
+              // booked by the poll after the bar, or by the next life's reconciliation after a crash): filled first, at
+              // the marks, so the stop cancels and flattens what the run saw.
+              venue.processCommands(kernel.now());
+              fillFirst(kernel, venue, stop.filledFirst);
+            }
+            const before = kernel.orders.size;
+            applyShutdown(kernel, stop.action, stop.reason, stop.only);
+            fillFirst(kernel, venue, stop.raced);
+            // Its orders reach the venue (accepted, or refused: a reduce-only order a raced fill turned around); unless a
+            // later stop came before they filled, they fill at the marks.
+            const arrive = () => {
+              if (stop.fill) return venue.fillAtMarks(kernel.now());
+              venue.processCommands(kernel.now());
+              venue.refuseNonReducing(kernel.now());
+            };
+            arrive();
+            // What no flatten order covers (a raced fill opened it; the venue refused a flatten order, or filled less of
+            // it): a venue run closed it with orders of its own, up to STOP_CLOSING_ROUNDS rounds (LiveRunner's wait for
+            // its flatten, Kernel.flattenUncovered); so does the replay.
+            // Not more than the run sent: its wait may have ended first (its orders still working when it timed out).
+            const rounds = paper ? (stop.raced.length > 0 ? 1 : 0) : STOP_CLOSING_ROUNDS;
+            for (let k = 0; k < rounds && kernel.orders.size - before < stop.sent.length && stop.action !== 'cancel' && kernel.flattenUncovered(stop.reason, stop.only).orders.length > 0; k++) arrive();
+          }
+        },
       },
-    },
-  );
+    );
+    return { result, orders };
+  };
+  const { result, orders } = replayAt(fillPrices?.prices);
 
   // Orders the pre-trade risk denied never left the engine: compared apart (journal `denied` events), by id.
   const isDenied = (o: OrderSnapshot) => o.status === 'REJECTED' && (o.reason ?? '').startsWith('risk:');
-  const replayDenied = inDecisionOrder(orders.filter(isDenied).map((o) => ({ t: o.tsInit, id: o.clientOrderId }))).map((d) => d.id);
+  const deniedOf = (all: readonly OrderSnapshot[]) => all.filter(isDenied).map((o) => ({ t: o.tsInit, id: o.clientOrderId, i: o.instrument }));
+  let denials = deniedOf(orders);
+  const shared = fillPrices?.shared;
+  if (shared !== undefined) {
+    // At a close two lives decided, the later one's denials as it made them: with the fill it booked before the close.
+    const theirs = (d: { readonly t: number; readonly i: number }) => shared.get(d.t)?.has(d.i) === true;
+    denials = [...denials.filter((d) => !theirs(d)), ...deniedOf(replayAt(fillPrices!.atShared).orders).filter(theirs)];
+  }
+  const replayDenied = inDecisionOrder(denials).map((d) => d.id);
   // Not those a next life decided anew (above).
   const liveDenied = inDecisionOrder([...deniedAt].filter(([id]) => !undoneDenials.has(id)).map(([id, t]) => ({ t, id }))).map((d) => d.id);
   const replay: ReplayDecision[] = inDecisionOrder(orders.filter((o) => !isDenied(o)).map((o) => ({ t: o.tsInit, id: o.clientOrderId, instrument: o.instrument, side: o.side, type: o.type, quantity: o.quantity, ...(o.type === 'limit' ? { price: o.price } : {}) }))).map(({ t: _, ...d }) => d);
@@ -594,7 +606,7 @@ function addFill(byOrder: Map<string, OrderFills>, id: string, q: number, p: num
  * its first fill at (`notBefore`: the poll after a bar, a later life's reconciliation; of an execution booked twice, its
  * earliest booking); one the run sent and never booked a fill of does not fill (the venue held it, or it was canceled).
  */
-function runFills(records: readonly JournalRecord[], filled: ReadonlyMap<string, OrderFills>, passed: ReadonlyMap<number, number>): Map<string, FillPrice> {
+function runFills(records: readonly JournalRecord[], filled: ReadonlyMap<string, OrderFills>, passed: ReadonlyMap<number, number>): RunFills {
   const asked = new Set<string>(), ended = new Map<string, { readonly e: string; readonly t: number }>(), sent = new Set<string>();
   // Each execution's earliest booking (a life that crashed before saving booked it, then the next life again: one of
   // them at a time the run kept), each booking at its engine time, but:
@@ -606,8 +618,11 @@ function runFills(records: readonly JournalRecord[], filled: ReadonlyMap<string,
   //   of theirs it adopted filled late), or one a dead life booked only after deciding them (the poll after its bar);
   //   those decisions, compared as they were made, were sized without it. Only those before the booking life's own
   //   first decision (sent or denied), which it made with the fill: at a close both lives decided, one replay cannot
-  //   give each decision its own account, and the booking life's is kept (README: known limit).
-  const booked = new Map<string, { readonly id: string; readonly t: number }>();
+  //   give each decision its own account. Where the booking life only denied orders at that close (a restarted
+  //   life's warm-up protection), the fill comes after that close too (`prices`: the deciding life's account), and the
+  //   denials of the instruments it denied at that close are taken from a second replay with the fill before the close
+  //   (`atShared`, `shared`). Where it sent one there, its account is kept (README: known limit).
+  const booked = new Map<string, { readonly id: string; readonly t: number; readonly shared: number; readonly tAt: number }>();
   // The last submit record of each id (the decision compared: a later life that sends it again makes it its own), and
   // each life's first decision time, by its start record.
   const lastSubmit = new Map<string, number>();
@@ -618,10 +633,25 @@ function runFills(records: readonly JournalRecord[], filled: ReadonlyMap<string,
     else if (r.k === 'submit' || (r.k === 'event' && r.e === 'denied')) firstDecision.set(life, Math.min(r.t, firstDecision.get(life) ?? Infinity));
     if (r.k === 'submit') lastSubmit.set(r.id, k);
   }
+  // Per life, by its start record: whether it sent an order at its first decision's close, and the instruments whose
+  // orders it denied there.
+  const sentFirst = new Set<number>();
+  const deniedFirst = new Map<number, Set<number>>();
+  life = -1;
+  for (const [k, r] of records.entries()) {
+    if (r.k === 'start') life = k;
+    else if (r.k === 'submit' && r.t === firstDecision.get(life)) sentFirst.add(life);
+    else if (r.k === 'event' && r.e === 'denied' && r.t === firstDecision.get(life)) {
+      const parts = parseClientOrderId(r.id);
+      if (parts.success) deniedFirst.set(life, (deniedFirst.get(life) ?? new Set()).add(parts.data.instrument));
+    }
+  }
   let after = -Infinity;
   /** Decision times in force of the lives before the current one; the current one's; and its first decision's time. */
   const decidedBefore: number[] = [];
-  let decided: number[] = [], own = Infinity, floor = -Infinity;
+  let decided: number[] = [], own = Infinity, floor = -Infinity, lifeAt = -1;
+  /** The close this life shares with a life before it that decided there, when it only denied orders there (else NaN). */
+  let shared = NaN;
   for (const [k, r] of records.entries()) {
     if (r.k === 'start') {
       after = passed.get(k) ?? -Infinity;
@@ -629,6 +659,8 @@ function runFills(records: readonly JournalRecord[], filled: ReadonlyMap<string,
       decided = [];
       own = firstDecision.get(k) ?? Infinity;
       floor = decidedBefore.reduce((m, t) => (t < own && t > m ? t : m), -Infinity);
+      shared = !sentFirst.has(k) && deniedFirst.has(k) && decidedBefore.includes(own) ? own : NaN;
+      lifeAt = k;
     }
     if (r.k === 'submit') {
       sent.add(r.id);
@@ -638,22 +670,53 @@ function runFills(records: readonly JournalRecord[], filled: ReadonlyMap<string,
     else if (r.k === 'fill') {
       const key = r.exec ?? `#${k}`;
       const prior = booked.get(key);
-      booked.set(key, { id: r.id, t: Math.min(Math.max(r.t, after, floor), prior?.t ?? Infinity) });
+      const tAt = Math.min(Math.max(r.t, after, floor), prior?.tAt ?? Infinity);
+      const late = Math.max(r.t, after, floor, Number.isNaN(shared) ? -Infinity : shared);
+      // `shared`: the life whose booking put the fill after its shared close (-1: none).
+      if (prior !== undefined && prior.t <= late) booked.set(key, { ...prior, tAt });
+      else booked.set(key, { id: r.id, t: late, shared: late > Math.max(r.t, after, floor) ? lifeAt : -1, tAt });
     }
   }
-  const firstBooked = new Map<string, number>();
-  for (const { id, t } of booked.values()) firstBooked.set(id, Math.min(t, firstBooked.get(id) ?? Infinity));
-  const byVenue = (id: string) => ended.has(id) && !asked.has(id);
-  const out = new Map<string, FillPrice>();
-  // One price (most orders): that price itself, not notional / quantity, which can be an ulp off it.
-  for (const [id, e] of filled) out.set(id, { price: e.price === e.price ? e.price : e.notional / e.q, feePerUnit: e.fee / e.q, quantity: byVenue(id) ? e.q : Infinity, notBefore: firstBooked.get(id) ?? -Infinity });
-  for (const id of sent) {
-    if (filled.has(id)) continue;
-    // Never filled by the run's venue: refused (rejected by the venue, not canceled on request), or held unfilled.
-    const end = ended.get(id);
-    out.set(id, end?.e === 'rejected' && !asked.has(id) ? { price: NaN, feePerUnit: 0, quantity: 0, notBefore: end.t } : { price: NaN, feePerUnit: 0, quantity: Infinity, notBefore: Infinity });
+  const firstBooked = new Map<string, number>(), firstBookedAt = new Map<string, number>(), bookedShared = new Map<string, number>();
+  for (const { id, t, shared: by, tAt } of booked.values()) {
+    if (t < (firstBooked.get(id) ?? Infinity)) {
+      firstBooked.set(id, t);
+      bookedShared.set(id, by);
+    }
+    firstBookedAt.set(id, Math.min(tAt, firstBookedAt.get(id) ?? Infinity));
   }
-  return out;
+  // The shared closes that moved a fill, with the instruments the booking life denied orders of there.
+  const closes = new Map<number, ReadonlySet<number>>();
+  for (const [id, t] of firstBooked) {
+    const by = bookedShared.get(id)!;
+    if (by >= 0 && t !== firstBookedAt.get(id)) closes.set(firstDecision.get(by)!, new Set([...(closes.get(firstDecision.get(by)!) ?? []), ...deniedFirst.get(by)!]));
+  }
+  const byVenue = (id: string) => ended.has(id) && !asked.has(id);
+  const prices = (booking: ReadonlyMap<string, number>): Map<string, FillPrice> => {
+    const out = new Map<string, FillPrice>();
+    // One price (most orders): that price itself, not notional / quantity, which can be an ulp off it.
+    for (const [id, e] of filled) out.set(id, { price: e.price === e.price ? e.price : e.notional / e.q, feePerUnit: e.fee / e.q, quantity: byVenue(id) ? e.q : Infinity, notBefore: booking.get(id) ?? -Infinity });
+    for (const id of sent) {
+      if (filled.has(id)) continue;
+      // Never filled by the run's venue: refused (rejected by the venue, not canceled on request), or held unfilled.
+      const end = ended.get(id);
+      out.set(id, end?.e === 'rejected' && !asked.has(id) ? { price: NaN, feePerUnit: 0, quantity: 0, notBefore: end.t } : { price: NaN, feePerUnit: 0, quantity: Infinity, notBefore: Infinity });
+    }
+    return out;
+  };
+  return { prices: prices(firstBooked), ...(closes.size > 0 ? { atShared: prices(firstBookedAt), shared: closes } : {}) };
+}
+
+/**
+ * {@link runFills}' answer. `prices`: how each order fills. `atShared` and `shared`, when a fill comes after a close two
+ * lives decided (the later one, which booked the fill, only denied orders there): the same with those fills before
+ * those closes, and each such close → the instruments whose denials there are the later life's (compared from a replay
+ * at `atShared`).
+ */
+interface RunFills {
+  readonly prices: Map<string, FillPrice>;
+  readonly atShared?: Map<string, FillPrice>;
+  readonly shared?: ReadonlyMap<number, ReadonlySet<number>>;
 }
 
 /**
