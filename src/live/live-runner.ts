@@ -549,7 +549,8 @@ export class LiveRunner {
       this.crashedSent = this.sentAfter(saved.journalBytes ?? 0);
       this.journaledSent = this.crashedSent === undefined ? undefined : new Map(this.crashedSent);
       kernel.entryBlockExempt = this.crashedSent === undefined ? undefined : new Set(this.crashedSent.keys());
-      this.breakerOpen = (saved.breakerHalted ?? []).length > 0;
+      // Open with halts of its own, or open while every instrument was halted for another reason (nothing to halt).
+      this.breakerOpen = saved.breakerOpen === true || (saved.breakerHalted ?? []).length > 0;
       liveFrom = saved.lastBarTs + tf;
       liveBars = saved.liveBars;
     } else {
@@ -994,9 +995,14 @@ export class LiveRunner {
         if (c.instrument >= 0) {
           kernel.setInstrumentHalted(c.instrument, c.state === 'HALTED', c.reason);
           // The breaker's own halts stay its own (released when it closes, in a later life too).
-          if (c.reason.startsWith(BREAKER_OPEN)) this.breakerHalted[c.instrument] = 1;
-          else if (c.state !== 'HALTED') this.breakerHalted[c.instrument] = 0;
-          this.breakerOpen = this.breakerHalted.some((h) => h !== 0);
+          if (c.reason.startsWith(BREAKER_OPEN)) {
+            this.breakerHalted[c.instrument] = 1;
+            this.breakerOpen = true;
+          } else if (c.state !== 'HALTED') {
+            this.breakerHalted[c.instrument] = 0;
+            // Only the breaker's own release closes it: another release (the operator's) leaves it as that life had it.
+            if (c.reason.startsWith(BREAKER_CLOSED)) this.breakerOpen = this.breakerHalted.some((h) => h !== 0);
+          }
         } else kernel.setTradingState(c.state as TradingState, c.reason);
       } finally {
         this.reapplying = false;
@@ -1469,6 +1475,7 @@ export class LiveRunner {
       bookedExecutions: this.gate.bookedIds(),
       lastExecutionTs: Number.isFinite(this.gate.lastExecutionTs) ? this.gate.lastExecutionTs : null,
       breakerHalted: Array.from(this.breakerHalted.keys()).filter((i) => this.breakerHalted[i] !== 0),
+      ...(this.breakerOpen ? { breakerOpen: true } : {}),
       ...(this.lostRecords.length > 0 ? { lostOrders: [...this.lostRecords] } : {}),
       ...(this.appliedStop !== undefined ? { appliedStop: this.appliedStop } : {}),
       ...(this.venueFunding !== undefined ? { venueFunding: this.venueFunding.save() } : {}),

@@ -29,6 +29,11 @@ export interface LiveRunnerState {
   /** Instruments the venue breaker halted (released when it closes); absent = none. */
   readonly breakerHalted?: readonly number[];
   /**
+   * The venue breaker is open (absent: closed, or open with halts of its own in states saved before this field). It can
+   * be open with nothing in {@link breakerHalted}: it opened while every instrument was halted for another reason.
+   */
+  readonly breakerOpen?: boolean;
+  /**
    * Orders the run declared lost (sent, then unknown to the venue after its in-flight queries), kept until the operator
    * restarts with `--unhalt`: `tm live status` lists them in every later life. Absent = none (and in older states).
    */

@@ -9,10 +9,12 @@
  * strategy's buy at bar K+3 is denied; the outage ends at bar K+4's prints, the rounds after K+4 and K+5 close the
  * breaker and the buy at bar K+6 is sent and filled.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Strategy } from '../../src/engine/strategy.js';
 import { readJournal } from '../../src/live/journal.js';
 import { liveSetup } from '../../src/live/live-setup.js';
+import type { LiveRunnerState } from '../../src/live/runner-state.js';
 import { STRATEGIES } from '../../src/strategies/index.js';
 import { demoLife, demoSmaConfig, demoVenue, sharedFrame } from '../support/live-harness.js';
 import { tempDir } from '../support/shared-data.js';
@@ -66,5 +68,34 @@ describe('demo run: the venue breaker with nothing in flight', () => {
     expect(runner.kernel.position(0)).toBeCloseTo(venue.position('BTCUSDT'), 9);
     expect(runner.kernel.position(0)).toBeCloseTo(0.01, 9);
     expect(runner.kernel.risk.isInstrumentHalted(0)).toBe(false);
+  }, 120_000);
+
+  it('an open breaker is saved open and a restart keeps it open, also with nothing of its own halted; the next life closes it after two good rounds', async () => {
+    // The breaker skips instruments halted for another reason (a lost order, a position that differs): opened while every
+    // instrument was, it halts nothing. Before, a state saved then restored the breaker closed (open only with halts of
+    // its own), and its opening was never followed by a closing (the nightly fault campaign, seeds 1209 and 1210).
+    const startTs = frame.ts[WARMUP]!;
+    let outage = true;
+    const { venue, market, pacer } = await demoVenue(frame, startTs, closers, (k, v) => {
+      if (k === K && outage) v.injectFault('server_error', { count: 1_000_000 });
+    });
+    const dir = tempDir('tm-live-demo-breaker-');
+    const run = { runId: 'dbr', dir, instruments: setup.instruments, symbols: frame.symbols, startTs, warmupBars: WARMUP, config: CONFIG, strategy: buyer([]) };
+    const first = await demoLife(venue, market, pacer, { ...run, maxBars: K + 3 - WARMUP });
+    expect(first.runner.breakerChanges.map((c) => c.open)).toEqual([true]);
+    const statePath = `${dir}/state.json`;
+    const saved = JSON.parse(readFileSync(statePath, 'utf8')) as LiveRunnerState;
+    expect(saved.breakerOpen).toBe(true);
+    expect(saved.breakerHalted).toEqual(setup.instruments.map((_, i) => i));
+    // As a life saves it when every instrument was halted for another reason at the opening: no halt of the breaker's.
+    writeFileSync(statePath, JSON.stringify({ ...saved, breakerHalted: [] }));
+    outage = false;
+    venue.clearInjectedFaults();
+    // The operator releases the halts (--unhalt); the venue answers again: two good rounds close the breaker.
+    const second = await demoLife(venue, market, pacer, { ...run, maxBars: 3, unhalt: true });
+    expect(second.runner.breakerChanges.map((c) => c.open)).toEqual([false]);
+    const after = JSON.parse(readFileSync(statePath, 'utf8')) as LiveRunnerState;
+    expect(after.breakerOpen).toBeUndefined();
+    expect(after.breakerHalted).toEqual([]);
   }, 120_000);
 });

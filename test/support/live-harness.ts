@@ -159,14 +159,14 @@ export async function demoLife(
   venue: BybitV5Venue,
   market: BybitMarketDataClient,
   pacer: VenueDrivingTime,
-  run: { readonly runId: string; readonly dir: string; readonly instruments: readonly Instrument[]; readonly symbols: readonly string[]; readonly startTs: number; readonly maxBars: number; readonly warmupBars: number; readonly config: ExperimentConfig; readonly strategy: Strategy; readonly log?: (line: string) => void; readonly inFlightMs?: number },
+  run: { readonly runId: string; readonly dir: string; readonly instruments: readonly Instrument[]; readonly symbols: readonly string[]; readonly startTs: number; readonly maxBars: number; readonly warmupBars: number; readonly config: ExperimentConfig; readonly strategy: Strategy; readonly log?: (line: string) => void; readonly inFlightMs?: number; readonly unhalt?: boolean },
 ): Promise<{ readonly runner: LiveRunner; readonly summary: LiveRunSummary }> {
   const client = new BybitExecutionClient({ apiUrl: venue.url, rateLimitMs: 0, timeoutMs: 5_000, backoffBaseMs: 1, backoffMaxMs: 5 }, { instruments: run.instruments, keys: { apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET }, clock: { now: () => pacer.current() }, env: {} });
   try {
     await client.prepare();
     const feed = new LiveBarFeed(market, run.symbols, '4h', timeframeMs('4h'), pacer, { graceMs: 1_000, retryMs: 1_000, pageSize: 1000 });
     const runner = new LiveRunner(
-      { runId: run.runId, mode: 'demo', instruments: run.instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir: run.dir, startTs: run.startTs, maxBars: run.maxBars, warmupBars: run.warmupBars, config: run.config, ...(run.inFlightMs !== undefined ? { inFlightMs: run.inFlightMs } : {}) },
+      { runId: run.runId, mode: 'demo', instruments: run.instruments, timeframe: '4h', initialCash: 100_000, leverage: 10, dir: run.dir, startTs: run.startTs, maxBars: run.maxBars, warmupBars: run.warmupBars, config: run.config, ...(run.inFlightMs !== undefined ? { inFlightMs: run.inFlightMs } : {}), ...(run.unhalt === true ? { unhalt: true } : {}) },
       { feed, pacer, strategy: run.strategy, venue: client, ...(run.log !== undefined ? { log: run.log } : {}) },
     );
     return { runner, summary: await runner.run() };
