@@ -396,6 +396,14 @@ export function replayJournal(path: string, strategies: Readonly<Record<string, 
         const r = records[k]!;
         if (r.k === 'submit' && resent.has(r.id) && !happened.has(r.i)) voidSubmits.add(k);
       }
+      // The dead stop's orders the next life adopted (not sent again) of instruments where the dead stop did not
+      // happen: the replay's next stop makes them, under the same ids (its closing orders are counted against what the
+      // run sent: those count too). Before, a next stop that closed what such an order left (its remainder canceled
+      // at the venue) sent one closing order fewer in the replay (the 50-life demo campaign, seed 1210).
+      const adopted = x.sent.filter((id) => !happened.has(instrumentOf.get(id)!) && !resent.has(id));
+      const lifeEnd = records.findIndex((r, k) => k > next && r.k === 'start');
+      const following = shutdowns.find((y) => y.at > next && (lifeEnd < 0 || y.at < lifeEnd));
+      if (adopted.length > 0 && following !== undefined) following.sent = [...adopted, ...following.sent];
       if (happened.size === 0) continue;
       if (x.sent.some((id) => !happened.has(instrumentOf.get(id)!))) {
         x.only = happened;
