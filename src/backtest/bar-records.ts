@@ -131,22 +131,14 @@ export class BarRecords {
         const positions = out.positions[i]!, pnl = out.pnl[i]!;
         let m = mark[i]!;
         // One pass per close: the position with the PnL (a fill of the positions first was a second pass over them).
-        if (i === held) {
-          for (let t = from; t < until; t++) {
-            if (dense || P[t] !== 0) m = C[t]!;
-            const u = q * (m - entry);
-            positions[t] = q;
-            pnl[t] = realized + u;
-            equity[t] = m === m ? cash + u : cash; // never marked (NaN): valued at the entry
-          }
-        } else {
-          for (let t = from; t < until; t++) {
-            if (dense || P[t] !== 0) m = C[t]!;
-            const u = q * (m - entry);
-            positions[t] = q;
-            pnl[t] = realized + u;
-            if (m === m) equity[t] = equity[t]! + u;
-          }
+        const first = i === held;
+        for (let t = from; t < until; t++) {
+          if (dense || P[t] !== 0) m = C[t]!;
+          const u = q * (m - entry);
+          positions[t] = q;
+          pnl[t] = realized + u;
+          const e = first ? cash : equity[t]!;
+          equity[t] = m === m ? e + u : e; // never marked (NaN): valued at the entry
         }
         mark[i] = m;
       }

@@ -135,11 +135,6 @@ export class OrderManager {
     return s;
   }
 
-  /** The order's tag (undefined: none). */
-  private tagOf(slot: number): string | undefined {
-    return this.tags.size === 0 ? undefined : this.tags.get(slot);
-  }
-
   /** Whether the venue acknowledged the order (its venue order id is known): a later acceptance is a repeat. */
   acknowledged(slot: number): boolean {
     return this.venueIds[slot] !== undefined;
@@ -307,7 +302,7 @@ export class OrderManager {
       price: this.price[slot]!,
       postOnly: (this.flags[slot]! & POST_ONLY) !== 0,
       reduceOnly: (this.flags[slot]! & REDUCE_ONLY) !== 0,
-      tag: this.tagOf(slot),
+      tag: valueAt(this.tags, slot),
     };
   }
 
@@ -334,8 +329,8 @@ export class OrderManager {
       tsInit: this.tsInit[slot]!,
       tsEvent: this.tsEvent[slot]!,
       tsLast: this.tsLast[slot]!,
-      tag: this.tagOf(slot),
-      reason: this.reasons.size === 0 ? undefined : this.reasons.get(slot),
+      tag: valueAt(this.tags, slot),
+      reason: valueAt(this.reasons, slot),
     });
   }
 
@@ -436,3 +431,7 @@ export class OrderManager {
   }
 }
 
+/** `map.get(slot)`, without the hash lookup while the map is empty (most runs tag no order and see few refusals). */
+function valueAt(map: ReadonlyMap<number, string>, slot: number): string | undefined {
+  return map.size === 0 ? undefined : map.get(slot);
+}

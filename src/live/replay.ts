@@ -658,8 +658,8 @@ function runFills(records: readonly JournalRecord[], filled: ReadonlyMap<string,
   /** Decision times in force of the lives before the current one; the current one's; and its first decision's time. */
   const decidedBefore: number[] = [];
   let decided: number[] = [], own = Infinity, floor = -Infinity, lifeAt = -1;
-  /** The close this life shares with a life before it that decided there, when it only denied orders there (else NaN). */
-  let shared = NaN;
+  /** The close this life shares with a life before it that decided there, when it only denied orders there (else −Infinity). */
+  let shared = -Infinity;
   for (const [k, r] of records.entries()) {
     if (r.k === 'start') {
       after = passed.get(k) ?? -Infinity;
@@ -667,7 +667,7 @@ function runFills(records: readonly JournalRecord[], filled: ReadonlyMap<string,
       decided = [];
       own = firstDecision.get(k) ?? Infinity;
       floor = decidedBefore.reduce((m, t) => (t < own && t > m ? t : m), -Infinity);
-      shared = !sentFirst.has(k) && deniedFirst.has(k) && decidedBefore.includes(own) ? own : NaN;
+      shared = !sentFirst.has(k) && deniedFirst.has(k) && decidedBefore.includes(own) ? own : -Infinity;
       lifeAt = k;
     }
     if (r.k === 'submit') {
@@ -678,11 +678,11 @@ function runFills(records: readonly JournalRecord[], filled: ReadonlyMap<string,
     else if (r.k === 'fill') {
       const key = r.exec ?? `#${k}`;
       const prior = booked.get(key);
-      const tAt = Math.min(Math.max(r.t, after, floor), prior?.tAt ?? Infinity);
-      const late = Math.max(r.t, after, floor, Number.isNaN(shared) ? -Infinity : shared);
+      const early = Math.max(r.t, after, floor), late = Math.max(early, shared);
+      const tAt = Math.min(early, prior?.tAt ?? Infinity);
       // `shared`: the life whose booking put the fill after its shared close (-1: none).
       if (prior !== undefined && prior.t <= late) booked.set(key, { ...prior, tAt });
-      else booked.set(key, { id: r.id, t: late, shared: late > Math.max(r.t, after, floor) ? lifeAt : -1, tAt });
+      else booked.set(key, { id: r.id, t: late, shared: late > early ? lifeAt : -1, tAt });
     }
   }
   const firstBooked = new Map<string, number>(), firstBookedAt = new Map<string, number>(), bookedShared = new Map<string, number>();
@@ -697,7 +697,9 @@ function runFills(records: readonly JournalRecord[], filled: ReadonlyMap<string,
   const closes = new Map<number, ReadonlySet<number>>();
   for (const [id, t] of firstBooked) {
     const by = bookedShared.get(id)!;
-    if (by >= 0 && t !== firstBookedAt.get(id)) closes.set(firstDecision.get(by)!, new Set([...(closes.get(firstDecision.get(by)!) ?? []), ...deniedFirst.get(by)!]));
+    if (by < 0 || t === firstBookedAt.get(id)) continue;
+    const close = firstDecision.get(by)!;
+    closes.set(close, new Set([...(closes.get(close) ?? []), ...deniedFirst.get(by)!]));
   }
   const byVenue = (id: string) => ended.has(id) && !asked.has(id);
   const prices = (booking: ReadonlyMap<string, number>): Map<string, FillPrice> => {
