@@ -3,18 +3,19 @@ import { growTo, packedArray } from '../core/typed-arrays.js';
 
 /**
  * Commands on their way to the simulated venue, in send order, kept in parallel arrays (no object per command): the
- * order (undefined for a cancel), its client order id, its instrument and when it arrives. Send order is kept on
+ * order (undefined for a cancel; `T`, what the venue queues for it: the simulated venue's working-order record that
+ * holds its copy of the command), its client order id, its instrument and when it arrives. Send order is kept on
  * removal, so among commands arriving at one time the first sent is the first found.
  */
-export class InboundCommands {
-  private readonly orders: (OrderCommand | undefined)[] = packedArray();
+export class InboundCommands<T = OrderCommand> {
+  private readonly orders: (T | undefined)[] = packedArray();
   private readonly ids: string[] = packedArray();
   private instruments = new Int32Array(8);
   private arrivals = new Float64Array(8);
   /** Commands waiting. */
   length = 0;
 
-  push(order: OrderCommand | undefined, clientOrderId: string, instrument: number, arrival: number): void {
+  push(order: T | undefined, clientOrderId: string, instrument: number, arrival: number): void {
     const k = this.length;
     if (k === this.arrivals.length) {
       this.instruments = growTo(this.instruments, 2 * k);
@@ -36,7 +37,7 @@ export class InboundCommands {
   }
 
   /** The order of command `k`, undefined when it is a cancel. */
-  orderAt(k: number): OrderCommand | undefined {
+  orderAt(k: number): T | undefined {
     return this.orders[k];
   }
   idAt(k: number): string {

@@ -1,7 +1,7 @@
 import type { OhlcvColumns } from '../core/bar.js';
 import type { Instrument } from '../core/instrument.js';
-import type { Fill, Liquidity, OrderCommand, OrderSide } from '../core/order.js';
-import { QUANTITY_EPSILON } from '../core/order.js';
+import type { Fill, Liquidity, MutableOrderCommand, OrderAccepted, OrderCommand, OrderSide } from '../core/order.js';
+import { blankCommand, copyCommand, QUANTITY_EPSILON } from '../core/order.js';
 import { packedArray } from '../core/typed-arrays.js';
 import type { Clock } from '../engine/clock.js';
 import type { ExecutionClient, ExecutionEvents } from '../engine/execution-client.js';
@@ -11,7 +11,8 @@ import { InboundCommands } from './inbound-commands.js';
 
 /** An order working at the simulated venue. */
 interface WorkingOrder {
-  order: OrderCommand;
+  /** The venue's copy of the command (a record reused with this one: see {@link SimulatedExecutionClient.submit}). */
+  readonly order: MutableOrderCommand;
   /** Base quantity still to fill. */
   leaves: number;
   /** Base quantity filled so far. */
@@ -142,7 +143,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
   private readonly epochTime = new Float64Array(1).fill(NaN);
   private readonly multi: boolean;
   private readonly unlimited: boolean;
-  private readonly inbox = new InboundCommands();
+  private readonly inbox = new InboundCommands<WorkingOrder>();
   /**
    * Every client order id that reached the venue, in arrival order. Duplicates are found without hashing most ids:
    * an id above the greatest seen so far (string order) is new — in a backtest nearly every id, since the engine's
@@ -158,6 +159,10 @@ export class SimulatedExecutionClient implements ExecutionClient {
   private readonly zeroLatency: boolean;
   private events: ExecutionEvents | undefined;
   private venueOrders = 0;
+  /** The receiver keeps no event (ExecutionEvents.keepsNoEvents): acceptances and fills are reported in the two objects below, rewritten. */
+  private reuseEvents = false;
+  private readonly accepted: { -readonly [K in keyof OrderAccepted]: OrderAccepted[K] } = { kind: 'accepted', clientOrderId: '', venueOrderId: '', tsEvent: 0 };
+  private readonly filled = newFill();
   liquidations = 0;
   /** Prices processed (path points or ticks) since construction: lets benchmarks prove the venue did its work. */
   pricesProcessed = 0;
@@ -216,6 +221,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
 
   connect(events: ExecutionEvents): void {
     this.events = events;
+    this.reuseEvents = events.keepsNoEvents === true;
   }
 
   /** Bars whose range was checked against working orders or an open position (by {@link processBar} or a runner's quiet band). */
@@ -225,9 +231,18 @@ export class SimulatedExecutionClient implements ExecutionClient {
     return n;
   }
 
+  /** Copies every command (see {@link submit}): the kernel sends one command object for all its orders. */
+  readonly copiesCommands = true;
+
+  /**
+   * Queues the order for its arrival, as a copy in a working-order record (one the book retired, or a new one): the
+   * sender may reuse its command object at once, and an order costs the venue no object once the records are warm.
+   */
   submit(order: OrderCommand): void {
     this.endQuietBands(); // a command on its way: every instrument's bars must run (see quietLow)
-    this.inbox.push(order, order.clientOrderId, order.instrument, this.arrivalTime(order.instrument));
+    const w = this.spareWorking.pop() ?? { order: blankCommand(), leaves: 0, filled: 0, takerOnArrival: false, firstChance: false };
+    copyCommand(order, w.order);
+    this.inbox.push(w, order.clientOrderId, order.instrument, this.arrivalTime(order.instrument));
   }
 
   cancel(clientOrderId: string, instrument: number): void {
@@ -641,36 +656,50 @@ export class SimulatedExecutionClient implements ExecutionClient {
     acc[3] = this.markEpoch;
   }
 
-  private arrive(order: OrderCommand, ts: number): void {
+  /** Command `w` (a working-order record holding the venue's copy, see {@link submit}) reaches the venue at `ts`. */
+  private arrive(w: WorkingOrder, ts: number): void {
+    const order = w.order;
     const id = order.clientOrderId;
-    if (!this.recordNewId(id)) return this.reject(id, `duplicate client order id ${id} (the venue already holds an order with it)`, ts);
-    const run = this.fillPrices === undefined ? undefined : this.fillPrices.get(id);
-    if (run !== undefined && run.quantity === 0 && this.clock.now() >= run.notBefore) return this.reject(id, REFUSED_AS_RUN, ts);
+    const refusal = this.arrivalRefusal(order, id, ts);
+    if (refusal !== undefined) {
+      this.reject(id, refusal, ts);
+      this.retire(w);
+      return;
+    }
     const i = order.instrument;
-    const instrument = this.config.instruments[i]!;
-    let takerOnArrival = false;
-    if (order.type === 'limit') {
-      const mark = this.portfolio.mark[i]!;
-      const marketable = order.side === 'buy' ? order.price >= mark : order.price <= mark;
-      if (marketable && order.postOnly) return this.reject(id, `post-only ${order.side} limit ${order.price} would take liquidity at mark ${mark}`, ts);
-      takerOnArrival = marketable;
-    }
-    if (instrument.kind === 'spot' && order.side === 'sell' && !order.reduceOnly && this.portfolio.quantity[i]! <= 0) {
-      return this.reject(id, `spot ${instrument.symbol} cannot be sold short`, ts);
-    }
-    this.events!.onOrderAccepted({ kind: 'accepted', clientOrderId: id, venueOrderId: `SIM-${++this.venueOrders}`, tsEvent: ts });
-    const w = this.spareWorking.pop();
-    if (w === undefined) this.working[i]!.push({ order, leaves: order.quantity, filled: 0, takerOnArrival, firstChance: order.timeInForce !== 'GTC' });
-    else {
-      w.order = order;
-      w.leaves = order.quantity;
-      w.filled = 0;
-      w.takerOnArrival = takerOnArrival;
-      w.firstChance = order.timeInForce !== 'GTC';
-      this.working[i]!.push(w);
-    }
+    // A limit marketable at the mark on arrival takes liquidity at the next price if still marketable then.
+    const takerOnArrival = order.type === 'limit' && (order.side === 'buy' ? order.price >= this.portfolio.mark[i]! : order.price <= this.portfolio.mark[i]!);
+    const venueOrderId = `SIM-${++this.venueOrders}`;
+    if (this.reuseEvents) {
+      const a = this.accepted;
+      a.clientOrderId = id;
+      a.venueOrderId = venueOrderId;
+      a.tsEvent = ts;
+      this.events!.onOrderAccepted(a);
+    } else this.events!.onOrderAccepted({ kind: 'accepted', clientOrderId: id, venueOrderId, tsEvent: ts });
+    w.leaves = order.quantity;
+    w.filled = 0;
+    w.takerOnArrival = takerOnArrival;
+    w.firstChance = order.timeInForce !== 'GTC';
+    this.working[i]!.push(w);
     this.triggersStale[i] = 1;
   }
+
+  /** Why the venue refuses `order` on arrival (a duplicate id, a post-only limit that would take, a spot short, a run's refusal), or undefined. */
+  private arrivalRefusal(order: OrderCommand, id: string, ts: number): string | undefined {
+    if (!this.recordNewId(id)) return `duplicate client order id ${id} (the venue already holds an order with it)`;
+    const run = this.fillPrices === undefined ? undefined : this.fillPrices.get(id);
+    if (run !== undefined && run.quantity === 0 && this.clock.now() >= run.notBefore) return REFUSED_AS_RUN;
+    const i = order.instrument;
+    if (order.type === 'limit' && order.postOnly) {
+      const mark = this.portfolio.mark[i]!;
+      if (order.side === 'buy' ? order.price >= mark : order.price <= mark) return `post-only ${order.side} limit ${order.price} would take liquidity at mark ${mark}`;
+    }
+    const instrument = this.config.instruments[i]!;
+    if (instrument.kind === 'spot' && order.side === 'sell' && !order.reduceOnly && this.portfolio.quantity[i]! <= 0) return `spot ${instrument.symbol} cannot be sold short`;
+    return undefined;
+  }
+
 
   /** Records `id` as seen and returns true, or returns false when it was seen before (see {@link seenIds}). */
   private recordNewId(id: string): boolean {
@@ -849,8 +878,18 @@ export class SimulatedExecutionClient implements ExecutionClient {
     w.leaves = o.reduceOnly || rest >= instrument.lotSize - 1e-12 ? rest : 0;
     const before = w.filled;
     w.filled += quantity;
-    const fill: { -readonly [K in keyof Fill]: Fill[K] } = { instrument: i, clientOrderId: o.clientOrderId, side: o.side, quantity, price, fee, liquidity, tsEvent: ts, tsInit: this.clock.now(), tag: o.tag };
-    if (this.executionIds) fill.executionId = `${o.clientOrderId}:${before}`;
+    const fill = this.reuseEvents ? this.filled : newFill();
+    fill.instrument = i;
+    fill.clientOrderId = o.clientOrderId;
+    fill.side = o.side;
+    fill.quantity = quantity;
+    fill.price = price;
+    fill.fee = fee;
+    fill.liquidity = liquidity;
+    fill.tsEvent = ts;
+    fill.tsInit = this.clock.now();
+    fill.tag = o.tag;
+    fill.executionId = this.executionIds ? `${o.clientOrderId}:${before}` : undefined;
     this.events!.onOrderFilled(fill);
     return true;
   }
@@ -908,7 +947,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
   /** Working orders and seen ids, for a backtest stopped and resumed later (commands in flight are not saved: save between events). */
   save(): SimulatedVenueState {
     return {
-      working: this.working.flatMap((list) => list.map((w) => ({ order: w.order, leaves: w.leaves, filled: w.filled, takerOnArrival: w.takerOnArrival, firstChance: w.firstChance }))),
+      working: this.working.flatMap((list) => list.map((w) => ({ order: { ...w.order }, leaves: w.leaves, filled: w.filled, takerOnArrival: w.takerOnArrival, firstChance: w.firstChance }))),
       seenIds: this.seenIds.slice(),
       venueOrders: this.venueOrders,
       liquidations: this.liquidations,
@@ -917,12 +956,19 @@ export class SimulatedExecutionClient implements ExecutionClient {
 
   /** Loads a state saved by {@link save} into this fresh client. */
   restore(state: SimulatedVenueState): void {
-    for (const w of state.working) this.working[w.order.instrument]!.push({ ...w });
+    for (const w of state.working) this.working[w.order.instrument]!.push({ ...w, order: copyCommand(w.order, blankCommand()) });
     this.triggersStale.fill(1);
     for (const id of state.seenIds) this.recordNewId(id);
     this.venueOrders = state.venueOrders;
     this.liquidations = state.liquidations;
   }
+}
+
+type MutableFill = { -readonly [K in keyof Fill]: Fill[K] };
+
+/** A fill object with every field a venue fill has (one shape for all of them), to be written over. */
+function newFill(): MutableFill {
+  return { instrument: 0, clientOrderId: '', side: 'buy', quantity: 0, price: 0, fee: 0, liquidity: 'taker', tsEvent: 0, tsInit: 0, tag: undefined, executionId: undefined };
 }
 
 /** Removes `list[k]` keeping the order of the rest, without the array `splice` allocates for what it removed. */

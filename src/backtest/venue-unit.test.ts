@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { OhlcvColumns } from '../core/bar.js';
 import type { Instrument } from '../core/instrument.js';
-import type { Liquidity, OrderSnapshot, OrderSide, OrderType, TimeInForce } from '../core/order.js';
+import type { Liquidity, OrderCommand, OrderSnapshot, OrderSide, OrderType, TimeInForce } from '../core/order.js';
 import { TestClock } from '../engine/clock.js';
 import { Portfolio } from '../engine/portfolio.js';
 import { testInstrument } from '../../test/support/engine-scenarios.js';
@@ -76,6 +76,20 @@ function barColumns(rows: readonly (readonly [number, number, number, number])[]
 }
 
 describe('simulated venue: commands in flight', () => {
+  it('copies each command when it is sent: one object rewritten for every order (as the kernel sends them) changes no order', () => {
+    const { client, clock, log, price } = venue();
+    expect(client.copiesCommands).toBe(true);
+    const command: { -readonly [K in keyof OrderCommand]: OrderCommand[K] } = { ...order('rest', 'buy', 'limit', 1, { price: 90 }) };
+    client.submit(command);
+    Object.assign(command, { clientOrderId: 'take', side: 'sell', type: 'market', quantity: 2, price: NaN });
+    client.submit(command); // both still on their way
+    client.processCommands(clock.now());
+    Object.assign(command, { clientOrderId: 'other', price: 200, quantity: 5 }); // after arrival: the resting limit stays at 90 for 1
+    price(95);
+    price(89);
+    expect(log).toEqual(['accepted rest SIM-1', 'accepted take SIM-2', 'fill take sell 2@95 taker', 'fill rest buy 1@90 maker']);
+  });
+
   it('processes commands in arrival order, ties in send order, and only those that arrived by now', () => {
     // instrument 0's commands take 300 ms, instrument 1's 100 ms
     const latency: LatencyModel = { commandLatency: (i) => (i === 0 ? 300 : 100) };

@@ -69,6 +69,29 @@ export interface OrderCommand {
   readonly tag: string | undefined;
 }
 
+/** A command whose fields can be rewritten: one object reused for many orders (see ExecutionClient.copiesCommands). */
+export type MutableOrderCommand = { -readonly [K in keyof OrderCommand]: OrderCommand[K] };
+
+/** A command with every field present (so every command object has one shape), to be written over. */
+export function blankCommand(): MutableOrderCommand {
+  return { clientOrderId: '', instrument: 0, side: 'buy', type: 'market', timeInForce: 'GTC', quantity: 0, price: NaN, postOnly: false, reduceOnly: false, tag: undefined };
+}
+
+/** Writes every field of `from` into `to` and returns `to`. */
+export function copyCommand(from: OrderCommand, to: MutableOrderCommand): MutableOrderCommand {
+  to.clientOrderId = from.clientOrderId;
+  to.instrument = from.instrument;
+  to.side = from.side;
+  to.type = from.type;
+  to.timeInForce = from.timeInForce;
+  to.quantity = from.quantity;
+  to.price = from.price;
+  to.postOnly = from.postOnly;
+  to.reduceOnly = from.reduceOnly;
+  to.tag = from.tag;
+  return to;
+}
+
 /** An order as the engine knows it at one moment. Strategies only ever get these (never the engine's own state). */
 export interface OrderSnapshot extends OrderCommand {
   /** The venue's id once accepted (`undefined` before). */

@@ -13,6 +13,12 @@ export interface ExecutionClient {
   submit(order: OrderCommand): void;
   /** Asks the venue to cancel a working order; the answer is `onOrderCanceled` or `onOrderCancelRejected`. */
   cancel(clientOrderId: string, instrument: number): void;
+  /**
+   * True when {@link submit} copies what it keeps of the command and holds no reference to the object: the sender may
+   * then pass the same object, rewritten, for every order (the kernel does: no object per order). Absent: the client
+   * may keep the command (a recorder, the journaling gate, a venue adapter), and gets a new object each time.
+   */
+  readonly copiesCommands?: boolean;
 }
 
 /** Kinds of order events {@link ExecutionEvents.checkEvent} checks (fills have {@link ExecutionEvents.checkFill}). */
@@ -20,6 +26,13 @@ export type OrderEndEventKind = 'accepted' | 'rejected' | 'canceled' | 'expired'
 
 /** Callbacks an execution client reports to (implemented by the kernel). */
 export interface ExecutionEvents {
+  /**
+   * True when the receiver reads each event only during the call and keeps no reference to it (it copies what it
+   * keeps, and hands strategies copies): a client may then pass one object per event kind, rewritten for every event
+   * (the simulated venue does: no object per acceptance or fill). Absent: every event is a new object the receiver may
+   * keep (a recorder, the journaling gate).
+   */
+  readonly keepsNoEvents?: boolean;
   onOrderAccepted(event: OrderAccepted): void;
   onOrderRejected(event: OrderRejected): void;
   /** One fill, partial or last; liquidation fills carry `reason: 'liquidation'` and an id the kernel never issued. */

@@ -289,6 +289,52 @@ describe('Kernel: order events from the execution client', () => {
     expect(kernel.order('never-issued')).toBeUndefined();
   });
 
+  it('keeps no event it is handed: one fill object rewritten for the next fill leaves the book, the log and what the strategy got intact', () => {
+    const got: Fill[] = [];
+    const { kernel } = setup({ strategy: { name: 'keeper', onOrderFilled: (_, f) => void got.push(f) } });
+    expect(kernel.keepsNoEvents).toBe(true);
+    const a = kernel.submitOrder(buy(3));
+    kernel.onOrderAccepted({ kind: 'accepted', clientOrderId: a, venueOrderId: 'V-a', tsEvent: T0 });
+    // A client that reuses its fill object (as the simulated venue does for a receiver that keeps no events).
+    const reused: { -readonly [K in keyof Fill]: Fill[K] } = { ...fill(kernel, a, 'buy', 1, 100) };
+    kernel.onOrderFilled(reused);
+    Object.assign(reused, { quantity: 2, price: 110, fee: 0.5 });
+    kernel.onOrderFilled(reused);
+    reused.quantity = 999; // after the calls: nothing may see this
+    expect(got.map((f) => [f.quantity, f.price, f.fee, Object.isFrozen(f), f === reused])).toEqual([
+      [1, 100, 0, true, false],
+      [2, 110, 0.5, true, false],
+    ]);
+    expect(kernel.fills.map((f) => [f.quantity, f.price, f.fee])).toEqual([[1, 100, 0], [2, 110, 0.5]]);
+    expect(kernel.order(a)).toMatchObject({ status: 'FILLED', filledQuantity: 3 });
+    expect(kernel.position(0)).toBe(3);
+  });
+
+  it('sends one command object, rewritten, to a client that copies commands; a new object each time to any other', () => {
+    const copying = new (class extends RecordingVenue {
+      readonly copiesCommands = true;
+      readonly copies: OrderCommand[] = [];
+      override submit(order: OrderCommand): void {
+        super.submit(order);
+        this.copies.push({ ...order });
+      }
+    })();
+    const { kernel } = setup({ attach: false });
+    kernel.attachExecution(copying);
+    const a = kernel.submitOrder(buy(1, { tag: 'first' }));
+    const b = kernel.submitOrder(buy(2, { instrument: 1, type: 'limit', price: 90, reduceOnly: true }));
+    expect(copying.submitted[0]).toBe(copying.submitted[1]);
+    expect(copying.copies).toEqual([
+      { clientOrderId: a, instrument: 0, side: 'buy', type: 'market', timeInForce: 'GTC', quantity: 1, price: NaN, postOnly: false, reduceOnly: false, tag: 'first' },
+      { clientOrderId: b, instrument: 1, side: 'buy', type: 'limit', timeInForce: 'GTC', quantity: 2, price: 90, postOnly: false, reduceOnly: true, tag: undefined },
+    ]);
+    const { kernel: other, venue } = setup();
+    other.submitOrder(buy(1));
+    other.submitOrder(buy(2));
+    expect(venue.submitted[0]).not.toBe(venue.submitted[1]);
+    expect(venue.submitted.map((c) => c.quantity)).toEqual([1, 2]);
+  });
+
   it('a cancel request answered by canceled closes the order', () => {
     const { kernel, venue, heard } = setup();
     const a = kernel.submitOrder(buy(1, { instrument: 1, type: 'limit', price: 50 }));

@@ -3,7 +3,7 @@ import type { OhlcvColumns, StaleInputEvent } from '../core/bar.js';
 import { CLIENT_ORDER_ID_PATTERN, ClientOrderIdFormatter, parseClientOrderId, strategyTag } from '../core/client-order-id.js';
 import type { Instrument } from '../core/instrument.js';
 import type { Fill, OrderAccepted, OrderCanceled, OrderCancelRejected, OrderExpired, OrderRejected, OrderRequest, OrderSnapshot } from '../core/order.js';
-import { TIME_IN_FORCE } from '../core/order.js';
+import { blankCommand, type MutableOrderCommand, TIME_IN_FORCE } from '../core/order.js';
 import { E_ACCEPT, E_CANCEL, E_EXPIRE, E_REJECT, S_PENDING_CANCEL } from '../core/order-status.js';
 import { AnnotationRecorder, type KernelAnnotations } from './annotation-recorder.js';
 import { BarHistory } from './bar-history.js';
@@ -110,6 +110,10 @@ export class Kernel implements StrategyContext, ExecutionEvents {
   private readonly clock: Clock;
   private readonly strategy: Strategy;
   private execution: ExecutionClient | undefined;
+  /** The one command object sent for every order when the client copies commands (see ExecutionClient.copiesCommands). */
+  private command: MutableOrderCommand | undefined;
+  /** Reads each event only during the call: fills are copied into {@link fillLog}, strategies get frozen copies. */
+  readonly keepsNoEvents = true;
   private readonly timers = new Timers();
   private readonly ids: ClientOrderIdFormatter;
   private readonly idTime: Float64Array;
@@ -182,6 +186,7 @@ export class Kernel implements StrategyContext, ExecutionEvents {
   /** Connects the execution client (it needs the kernel as its event sink, hence after construction). */
   attachExecution(client: ExecutionClient): void {
     this.execution = client;
+    this.command = client.copiesCommands === true ? blankCommand() : undefined;
     client.connect(this);
   }
 
@@ -318,7 +323,8 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     const trip = this.tracker.onFill(i, fill.tsEvent, before, p.quantity[i]!, delta, fill.price, fill.fee, realized);
     this.fillLog.push(fill);
     if (trip >= 0 && this.strategy.onPositionClosed) this.strategy.onPositionClosed(this, this.tracker.trips[trip]!);
-    if (this.strategy.onOrderFilled) this.strategy.onOrderFilled(this, fill);
+    // A copy: the client may rewrite its fill object for its next fill (see keepsNoEvents).
+    if (this.strategy.onOrderFilled) this.strategy.onOrderFilled(this, Object.freeze({ ...fill }));
   }
 
   /** Throws what {@link onOrderFilled} would throw for `fill` (unknown order id, a state that takes no fill); changes nothing. */
@@ -453,7 +459,7 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     }
     const slot = this.orders.create(order, clientOrderId, now);
     this.orders.submitted(slot, now);
-    execution.submit(this.orders.command(slot));
+    execution.submit(this.command === undefined ? this.orders.command(slot) : this.orders.commandInto(slot, this.command));
     return clientOrderId;
   }
 

@@ -1,5 +1,5 @@
-import type { OrderCommand, OrderRequest, OrderSnapshot, OrderStatus, TimeInForce } from '../core/order.js';
-import { QUANTITY_EPSILON } from '../core/order.js';
+import type { MutableOrderCommand, OrderCommand, OrderRequest, OrderSnapshot, OrderStatus, TimeInForce } from '../core/order.js';
+import { blankCommand, QUANTITY_EPSILON } from '../core/order.js';
 import {
   E_ACCEPT,
   E_CANCEL,
@@ -292,18 +292,22 @@ export class OrderManager {
    * clients, which never write to it): 10 fields, against a snapshot's 19.
    */
   command(slot: number): OrderCommand {
-    return {
-      clientOrderId: this.bySlot[slot]!,
-      instrument: this.instrument[slot]!,
-      side: this.side[slot]! > 0 ? 'buy' : 'sell',
-      type: this.type[slot]! === 1 ? 'limit' : 'market',
-      timeInForce: TIF[this.tif[slot]!]!,
-      quantity: this.quantity[slot]!,
-      price: this.price[slot]!,
-      postOnly: (this.flags[slot]! & POST_ONLY) !== 0,
-      reduceOnly: (this.flags[slot]! & REDUCE_ONLY) !== 0,
-      tag: valueAt(this.tags, slot),
-    };
+    return this.commandInto(slot, blankCommand());
+  }
+
+  /** Writes the fixed fields of the order in `slot` into `to` (see ExecutionClient.copiesCommands) and returns it. */
+  commandInto(slot: number, to: MutableOrderCommand): OrderCommand {
+    to.clientOrderId = this.bySlot[slot]!;
+    to.instrument = this.instrument[slot]!;
+    to.side = this.side[slot]! > 0 ? 'buy' : 'sell';
+    to.type = this.type[slot]! === 1 ? 'limit' : 'market';
+    to.timeInForce = TIF[this.tif[slot]!]!;
+    to.quantity = this.quantity[slot]!;
+    to.price = this.price[slot]!;
+    to.postOnly = (this.flags[slot]! & POST_ONLY) !== 0;
+    to.reduceOnly = (this.flags[slot]! & REDUCE_ONLY) !== 0;
+    to.tag = valueAt(this.tags, slot);
+    return to;
   }
 
   /** An immutable (frozen) snapshot of the order in `slot`: what strategies get. */
