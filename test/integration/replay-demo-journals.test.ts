@@ -54,6 +54,16 @@ describe('tm replay at the run\'s fills: demo crash campaign journals', () => {
     });
   }
 
+  it('known limit, seed 1222: a life decides one instrument (BTC) at a close and books the late fill of the other (ETH) after it; the restarted life books that fill earlier and denies an ETH entry at the same close: the replay misses that denial', () => {
+    // Found by the demo crash campaign at nightly size (seed 1222, at 975f8c6 and at d6385f2 alike). The replay gives the
+    // close one account; the live denial of ETH at 2023-07-16T00:00Z is not made, the rest agrees. When the replay makes
+    // it, this test fails: move the journal to CASES.
+    const report = replayJournal(journal('seed1222-known-limit-sent-and-booked-at-shared-close'), STRATEGIES);
+    expect(report.divergence).toMatchObject({ index: -1, live: { id: 'crd_sma-cr-rok_1_lk4o7400_0', side: 'denied' }, replay: { id: 'crd_sma-cr-rok_1_lk4wrr40_0', side: 'denied' } });
+    expect(report.denied).toEqual({ live: 132, replay: 131 });
+    expect(report.fills).toMatchObject({ unmatched: 0, live: 42, replay: 42 });
+  });
+
   it('at the models\' prices the same journals diverge (their venue filled away from the models, and refused, capped and delayed fills)', () => {
     const diverged = CASES.filter(([name]) => {
       const r = replayJournal(journal(name), STRATEGIES, { fills: 'model' });
