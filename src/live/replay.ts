@@ -629,7 +629,8 @@ function runFills(records: readonly JournalRecord[], filled: ReadonlyMap<string,
   //   give each decision its own account. Where the booking life only denied orders at that close (a restarted
   //   life's warm-up protection), the fill comes after that close too (`prices`: the deciding life's account), and the
   //   denials of the instruments it denied at that close are taken from a second replay with the fill before the close
-  //   (`atShared`, `shared`). Where it sent one there, its account is kept (README: known limit).
+  //   (`atShared`, `shared`), also where a dead life's booking (after deciding that close) already put the fill there.
+  //   Where it sent one there, its account is kept (README: known limit).
   const booked = new Map<string, { readonly id: string; readonly t: number; readonly shared: number; readonly tAt: number }>();
   // The last submit record of each id (the decision compared: a later life that sends it again makes it its own), and
   // each life's first decision time, by its start record.
@@ -681,7 +682,9 @@ function runFills(records: readonly JournalRecord[], filled: ReadonlyMap<string,
       const early = Math.max(r.t, after, floor), late = Math.max(early, shared);
       const tAt = Math.min(early, prior?.tAt ?? Infinity);
       // `shared`: the life whose booking put the fill after its shared close (-1: none).
-      if (prior !== undefined && prior.t <= late) booked.set(key, { ...prior, tAt });
+      // A prior booking at this life's shared close (a dead life booked it after deciding there) puts the fill after
+      // that close as this life's would: this life's denials there are still made with it.
+      if (prior !== undefined && prior.t <= late) booked.set(key, { ...prior, tAt, shared: prior.t === late && late > early ? lifeAt : prior.shared });
       else booked.set(key, { id: r.id, t: late, shared: late > early ? lifeAt : -1, tAt });
     }
   }
