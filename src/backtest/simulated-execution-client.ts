@@ -161,7 +161,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
   private venueOrders = 0;
   /** The receiver keeps no event (ExecutionEvents.keepsNoEvents): acceptances and fills are reported in the two objects below, rewritten. */
   private reuseEvents = false;
-  private readonly accepted: { -readonly [K in keyof OrderAccepted]: OrderAccepted[K] } = { kind: 'accepted', clientOrderId: '', venueOrderId: '', tsEvent: 0 };
+  private readonly accepted = newAccepted();
   private readonly filled = newFill();
   liquidations = 0;
   /** Prices processed (path points or ticks) since construction: lets benchmarks prove the venue did its work. */
@@ -660,7 +660,7 @@ export class SimulatedExecutionClient implements ExecutionClient {
   private arrive(w: WorkingOrder, ts: number): void {
     const order = w.order;
     const id = order.clientOrderId;
-    const refusal = this.arrivalRefusal(order, id, ts);
+    const refusal = this.arrivalRefusal(order);
     if (refusal !== undefined) {
       this.reject(id, refusal, ts);
       this.retire(w);
@@ -669,14 +669,11 @@ export class SimulatedExecutionClient implements ExecutionClient {
     const i = order.instrument;
     // A limit marketable at the mark on arrival takes liquidity at the next price if still marketable then.
     const takerOnArrival = order.type === 'limit' && (order.side === 'buy' ? order.price >= this.portfolio.mark[i]! : order.price <= this.portfolio.mark[i]!);
-    const venueOrderId = `SIM-${++this.venueOrders}`;
-    if (this.reuseEvents) {
-      const a = this.accepted;
-      a.clientOrderId = id;
-      a.venueOrderId = venueOrderId;
-      a.tsEvent = ts;
-      this.events!.onOrderAccepted(a);
-    } else this.events!.onOrderAccepted({ kind: 'accepted', clientOrderId: id, venueOrderId, tsEvent: ts });
+    const accepted = this.reuseEvents ? this.accepted : newAccepted();
+    accepted.clientOrderId = id;
+    accepted.venueOrderId = `SIM-${++this.venueOrders}`;
+    accepted.tsEvent = ts;
+    this.events!.onOrderAccepted(accepted);
     w.leaves = order.quantity;
     w.filled = 0;
     w.takerOnArrival = takerOnArrival;
@@ -686,7 +683,8 @@ export class SimulatedExecutionClient implements ExecutionClient {
   }
 
   /** Why the venue refuses `order` on arrival (a duplicate id, a post-only limit that would take, a spot short, a run's refusal), or undefined. */
-  private arrivalRefusal(order: OrderCommand, id: string, ts: number): string | undefined {
+  private arrivalRefusal(order: OrderCommand): string | undefined {
+    const id = order.clientOrderId;
     if (!this.recordNewId(id)) return `duplicate client order id ${id} (the venue already holds an order with it)`;
     const run = this.fillPrices === undefined ? undefined : this.fillPrices.get(id);
     if (run !== undefined && run.quantity === 0 && this.clock.now() >= run.notBefore) return REFUSED_AS_RUN;
@@ -699,7 +697,6 @@ export class SimulatedExecutionClient implements ExecutionClient {
     if (instrument.kind === 'spot' && order.side === 'sell' && !order.reduceOnly && this.portfolio.quantity[i]! <= 0) return `spot ${instrument.symbol} cannot be sold short`;
     return undefined;
   }
-
 
   /** Records `id` as seen and returns true, or returns false when it was seen before (see {@link seenIds}). */
   private recordNewId(id: string): boolean {
@@ -965,6 +962,12 @@ export class SimulatedExecutionClient implements ExecutionClient {
 }
 
 type MutableFill = { -readonly [K in keyof Fill]: Fill[K] };
+type MutableAccepted = { -readonly [K in keyof OrderAccepted]: OrderAccepted[K] };
+
+/** An acceptance event, to be written over. */
+function newAccepted(): MutableAccepted {
+  return { kind: 'accepted', clientOrderId: '', venueOrderId: '', tsEvent: 0 };
+}
 
 /** A fill object with every field a venue fill has (one shape for all of them), to be written over. */
 function newFill(): MutableFill {
