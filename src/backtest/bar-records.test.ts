@@ -4,7 +4,7 @@ import type { BarFrame } from '../data/bar-frame.js';
 import type { Kernel } from '../engine/kernel.js';
 import { Portfolio } from '../engine/portfolio.js';
 import type { Strategy } from '../engine/strategy.js';
-import { backtestSpec, testInstrument } from '../../test/support/engine-scenarios.js';
+import { backtestSpec, booked, testInstrument } from '../../test/support/engine-scenarios.js';
 import { makeFrame, randomWalkBars } from '../../test/support/frames.js';
 import { BarRecords } from './bar-records.js';
 import { TableFundingModel } from './execution-models.js';
@@ -161,9 +161,9 @@ describe('BarRecords.writeOut on hand-made accounts', () => {
     const records = new BarRecords(p);
     for (let t = 0; t < 7; t++) {
       if (f.present[0]![t] !== 0) p.mark[0] = f.close[0]![t]!;
-      if (t === 0) p.applyFill(0, 1, 10, 0);
-      if (t === 2) p.applyFill(0, -1, 12, 0);
-      if (t === 4) p.applyFill(0, 1, 13, 0);
+      if (t === 0) p.applyFill(booked(0, 1, 10, 0));
+      if (t === 2) p.applyFill(booked(0, -1, 12, 0));
+      if (t === 4) p.applyFill(booked(0, 1, 13, 0));
       records.close(t);
     }
     const out = fresh(7);
@@ -187,10 +187,10 @@ describe('BarRecords.writeOut on hand-made accounts', () => {
       p.mark[0] = f.close[0]![t]!;
       p.mark[2] = f.close[2]![t]!;
       if (t === 0) {
-        p.applyFill(1, 2, 50, 0);
-        p.applyFill(2, 1, 20, 0);
+        p.applyFill(booked(1, 2, 50, 0));
+        p.applyFill(booked(2, 1, 20, 0));
       }
-      if (t === 2) p.applyFill(2, -1, 22, 0);
+      if (t === 2) p.applyFill(booked(2, -1, 22, 0));
       records.close(t);
       p.equityInto(e, 0);
       equity.push(e[0]!);
@@ -250,9 +250,9 @@ describe('BarRecords.writeOut writes every index', () => {
     const records = new BarRecords(p);
     for (let t = from; t < until; t++) {
       for (let i = 0; i < 2; i++) if (frame.present[i]![t] !== 0) p.mark[i] = frame.close[i]![t]!;
-      if (t === 3) p.applyFill(0, 1, 103, 0.1);
-      if (t === 4) p.applyFill(1, -2, 46, 0.1);
-      if (t === 5) p.applyFill(0, -1, 105, 0.1);
+      if (t === 3) p.applyFill(booked(0, 1, 103, 0.1));
+      if (t === 4) p.applyFill(booked(1, -2, 46, 0.1));
+      if (t === 5) p.applyFill(booked(0, -1, 105, 0.1));
       records.close(t);
     }
     return records;

@@ -3,7 +3,7 @@ import type { StaleInputEvent, StaleSpan } from '../core/bar.js';
 import type { BarFrame } from '../data/bar-frame.js';
 import type { Kernel } from '../engine/kernel.js';
 import type { Strategy, StrategyContext } from '../engine/strategy.js';
-import { at, backtestSpec, fundingTable, scriptStrategy, testInstrument, testOrderId, type BarScript } from '../../test/support/engine-scenarios.js';
+import { at, backtestSpec, booked, fundingTable, scriptStrategy, testInstrument, testOrderId, type BarScript } from '../../test/support/engine-scenarios.js';
 import { makeFrame, type Ohlcv } from '../../test/support/frames.js';
 import { TableFundingModel } from './execution-models.js';
 import { BarStepper, runBacktest, runBacktestWithSignals, type BacktestState } from './run-backtest.js';
@@ -149,8 +149,8 @@ describe('runBacktest: hooks, timers, stop and resume', () => {
     const kernel = inspected[0]!;
     // Booked after the result was built: one more fill, and one more closed round trip.
     kernel.fillLog.push({ instrument: 0, clientOrderId: 'late', side: 'buy', quantity: 1, price: 100, fee: 0, liquidity: 'taker', tsEvent: 1, tsInit: 1 });
-    kernel.tracker.onFill(0, 1, 0, 1, 1, 100, 0, 0);
-    kernel.tracker.onFill(0, 2, 1, 0, -1, 101, 0, 1);
+    kernel.tracker.onFill(booked(0, 1, 100, 0, 1), 0, 1, 0);
+    kernel.tracker.onFill(booked(0, -1, 101, 0, 2), 1, 0, 1);
     expect(kernel.fillLog.length).toBe(3);
     expect(kernel.tracker.closedCount).toBe(2);
     expect(r.fills.map((f) => [f.side, f.quantity, f.price])).toEqual([['buy', 1, 100], ['sell', 1, 102]]);

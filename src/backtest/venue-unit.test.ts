@@ -4,7 +4,7 @@ import type { Instrument } from '../core/instrument.js';
 import type { Liquidity, OrderCommand, OrderSnapshot, OrderSide, OrderType, TimeInForce } from '../core/order.js';
 import { TestClock } from '../engine/clock.js';
 import { Portfolio } from '../engine/portfolio.js';
-import { testInstrument } from '../../test/support/engine-scenarios.js';
+import { booked, testInstrument } from '../../test/support/engine-scenarios.js';
 import { FixedBpsSlippage, InstrumentFeeModel, VolumeParticipationFillModel, type FeeModel, type LatencyModel } from './execution-models.js';
 import { SimulatedExecutionClient, type SimulatedExecutionConfig } from './simulated-execution-client.js';
 
@@ -43,7 +43,7 @@ function venue(instruments: readonly Instrument[] = [testInstrument()], options:
     onOrderAccepted: (e) => void log.push(`${e.kind} ${e.clientOrderId} ${e.venueOrderId}`),
     onOrderRejected: (e) => void log.push(`${e.kind} ${e.clientOrderId}: ${e.reason}`),
     onOrderFilled: (f) => {
-      portfolio.applyFill(f.instrument, f.side === 'buy' ? f.quantity : -f.quantity, f.price, f.fee);
+      portfolio.applyFill(f);
       log.push(`fill ${f.clientOrderId} ${f.side} ${f.quantity}@${f.price} ${f.liquidity}${f.reason ? ` ${f.reason}` : ''}${f.executionId !== undefined ? ` exec ${f.executionId}` : ''}`);
     },
     onOrderCanceled: (e) => void log.push(`${e.kind} ${e.clientOrderId}: ${e.reason}`),
@@ -184,7 +184,7 @@ describe('simulated venue: commands in flight', () => {
 
   it('refuseNonReducing: reduce-only orders that would not reduce the position now are refused without a price; the rest work on', () => {
     const v = venue([testInstrument(), testInstrument({ symbol: 'BBBUSDT' })]);
-    v.portfolio.applyFill(0, -2, 100, 0); // short 2 of instrument 0, flat in instrument 1
+    v.portfolio.applyFill(booked(0, -2, 100, 0)); // short 2 of instrument 0, flat in instrument 1
     v.client.submit(order('s', 'sell', 'market', 1, { reduceOnly: true })); // on the short's side: refused
     v.client.submit(order('b', 'buy', 'market', 1, { reduceOnly: true })); // reduces it: works on
     v.client.submit(order('p', 'sell', 'market', 1)); // not reduce-only: works on
@@ -219,7 +219,7 @@ describe('simulated venue: commands in flight', () => {
       },
       onOrderRejected: (e) => void fills.push(`rejected ${e.reason}`),
       onOrderFilled: (f) => {
-        v.portfolio.applyFill(f.instrument, f.side === 'buy' ? f.quantity : -f.quantity, f.price, f.fee);
+        v.portfolio.applyFill(f);
         fills.push(`fill ${f.clientOrderId} ${f.instrument} ${f.quantity}@${f.price} ts ${f.tsEvent - T0}`);
       },
       onOrderCanceled: () => {},

@@ -316,11 +316,10 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     // before anything is booked (nothing half-written: no position, trade or fill-log change without the order's).
     if (fill.reason !== 'liquidation') this.orders.filledBy(this.slot(fill.clientOrderId, 'filled'), fill.quantity, fill.price, fill.tsEvent, this.clock.now());
     const i = fill.instrument;
-    const delta = fill.side === 'buy' ? fill.quantity : -fill.quantity;
     const p = this.portfolio;
     const before = p.quantity[i]!;
-    const realized = p.applyFill(i, delta, fill.price, fill.fee);
-    const trip = this.tracker.onFill(i, fill.tsEvent, before, p.quantity[i]!, delta, fill.price, fill.fee, realized);
+    const realized = p.applyFill(fill);
+    const trip = this.tracker.onFill(fill, before, p.quantity[i]!, realized);
     this.fillLog.push(fill);
     if (trip >= 0 && this.strategy.onPositionClosed) this.strategy.onPositionClosed(this, this.tracker.trips[trip]!);
     // A copy: the client may rewrite its fill object for its next fill (see keepsNoEvents).

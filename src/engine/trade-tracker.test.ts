@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Portfolio } from './portfolio.js';
 import { TradeTracker } from './trade-tracker.js';
-import { testInstrument } from '../../test/support/engine-scenarios.js';
+import { booked, testInstrument } from '../../test/support/engine-scenarios.js';
 
 /** A portfolio and a tracker fed the way the kernel feeds them: each fill booked, then recorded with its before/after. */
 function book(instruments = 1) {
@@ -9,8 +9,8 @@ function book(instruments = 1) {
   const t = new TradeTracker(instruments);
   const fill = (i: number, ts: number, delta: number, price: number, fee: number) => {
     const before = p.quantity[i]!;
-    const realized = p.applyFill(i, delta, price, fee);
-    const k = t.onFill(i, ts, before, p.quantity[i]!, delta, price, fee, realized);
+    const realized = p.applyFill(booked(i, delta, price, fee));
+    const k = t.onFill(booked(i, delta, price, fee, ts), before, p.quantity[i]!, realized);
     return k < 0 ? undefined : t.trips[k];
   };
   return { p, t, fill };
@@ -104,10 +104,10 @@ describe('TradeTracker', () => {
     expect(r.trips).toEqual(t.trips);
     // the restored open trip closes as the original would; instrument 0 is flat and starts a fresh trip
     r.onFunding(0, 5);
-    const closed = r.onFill(1, 4, 2, 0, -2, 55, 1, 10);
+    const closed = r.onFill(booked(1, -2, 55, 1, 4), 2, 0, 10);
     expect(closed).toBe(1); // after the restored trip
     expect(r.trips[closed]).toEqual({ instrument: 1, direction: 'long', entryTs: 3, exitTs: 4, entryPrice: 50, exitPrice: 55, quantity: 2, pnl: 10 - 2 - 0.25, fees: 2, funding: 0.25, returnPct: 7.75 / 100 });
-    expect(r.onFill(0, 5, 0, -1, -1, 100, 0, 0)).toBe(-1);
+    expect(r.onFill(booked(0, -1, 100, 0, 5), 0, -1, 0)).toBe(-1);
     expect(r.save().open[0]).toMatchObject({ direction: -1, entryTs: 5, funding: 0 });
     // the saved state is a copy: later fills do not change it
     expect(saved.open[1]).toMatchObject({ exitQty: 0 });

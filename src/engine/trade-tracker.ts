@@ -1,4 +1,6 @@
+import type { Fill } from '../core/order.js';
 import { growTo } from '../core/typed-arrays.js';
+import type { FillAmounts } from './portfolio.js';
 
 /** A closed trip's numbers, in their order in TradeTracker's value array (the F_* offsets below). */
 const TRIP_NUMBERS = ['entryTs', 'exitTs', 'entryPrice', 'exitPrice', 'quantity', 'pnl', 'fees', 'funding', 'returnPct'] as const;
@@ -117,11 +119,13 @@ export class TradeTracker {
   }
 
   /**
-   * Records a fill that moved the position of `i` from `before` to `after` (both as the {@link Portfolio} booked
-   * them: the one position-accounting implementation) by `delta` at `price`, realising `realized` and paying `fee`.
-   * Returns the index in {@link trips} of the round trip the fill closed (flat or reversed), −1 otherwise.
+   * Records `fill` (at its `tsEvent`), which moved the position of its instrument from `before` to `after` (both as
+   * the {@link Portfolio} booked them: the one position-accounting implementation), realising `realized`. Returns the
+   * index in {@link trips} of the round trip the fill closed (flat or reversed), −1 otherwise.
    */
-  onFill(i: number, ts: number, before: number, after: number, delta: number, price: number, fee: number, realized: number): number {
+  onFill(fill: FillAmounts & Pick<Fill, 'tsEvent'>, before: number, after: number, realized: number): number {
+    const i = fill.instrument, ts = fill.tsEvent, price = fill.price, fee = fill.fee;
+    const delta = fill.side === 'buy' ? fill.quantity : -fill.quantity;
     const trip = this.open[i];
     if (trip === undefined) {
       this.start(i, delta > 0 ? 1 : -1, ts, Math.abs(delta), price, fee);

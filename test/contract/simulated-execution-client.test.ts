@@ -29,7 +29,7 @@ async function makeSimulatedHarness(recorder: EventRecorder, options: HarnessOpt
     onOrderAccepted: (e) => events.onOrderAccepted(copy(e)),
     onOrderRejected: (e) => events.onOrderRejected(e),
     onOrderFilled: (f) => {
-      portfolio.applyFill(f.instrument, f.side === 'buy' ? f.quantity : -f.quantity, f.price, f.fee);
+      portfolio.applyFill(f);
       events.onOrderFilled(copy(f));
     },
     onOrderCanceled: (e) => events.onOrderCanceled(e),

@@ -3,7 +3,16 @@ import type { BacktestSpec } from '../../src/backtest/run-backtest.js';
 import { formatClientOrderId } from '../../src/core/client-order-id.js';
 import type { Instrument } from '../../src/core/instrument.js';
 import type { BarFrame } from '../../src/data/bar-frame.js';
+import type { FillAmounts } from '../../src/engine/portfolio.js';
 import type { BarEvent, Strategy, StrategyContext } from '../../src/engine/strategy.js';
+
+/**
+ * A fill of signed quantity `delta` (buy ≥ 0) of instrument `i` at `price` paying `fee`, at `tsEvent`: what
+ * `Portfolio.applyFill` and `TradeTracker.onFill` read of a fill, for hand-computed tests.
+ */
+export function booked(i: number, delta: number, price: number, fee: number, tsEvent = 0): FillAmounts & { tsEvent: number } {
+  return { instrument: i, side: delta >= 0 ? 'buy' : 'sell', quantity: Math.abs(delta), price, fee, tsEvent };
+}
 
 /**
  * A linear perpetual with round numbers for hand-computed tests: lot 0.001, min notional 5, maker 0.02 %,

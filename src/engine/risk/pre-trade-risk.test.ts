@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runBacktest } from '../../backtest/run-backtest.js';
 import type { OrderRequest, OrderSnapshot } from '../../core/order.js';
-import { backtestSpec, testInstrument, testOrderId } from '../../../test/support/engine-scenarios.js';
+import { backtestSpec, testInstrument, booked, testOrderId } from '../../../test/support/engine-scenarios.js';
 import { makeFrame, type Ohlcv } from '../../../test/support/frames.js';
 import { garbageCollectionsDuring } from '../../../test/support/gc.js';
 import { TestClock } from '../clock.js';
@@ -331,7 +331,7 @@ describe('pre-trade risk: the pass path', () => {
     const limits: RiskLimits = { maxOrderNotional: 1e12, maxInstrumentNotional: 1e12, maxLeverage: 100, maxDailyLoss: 0.5, maxDrawdown: 0.5, throttle: { maxOrders: 64, windowMs: 1 } };
     const portfolio = new Portfolio([testInstrument()], 1e9);
     portfolio.mark[0] = 100;
-    portfolio.applyFill(0, 10, 100, 0);
+    portfolio.applyFill(booked(0, 10, 100, 0));
     const risks = Array.from({ length: 13 }, () => new PreTradeRisk(limits, portfolio, new OrderManager(1)));
     const N = 250_000;
     // Engine times as boxed numbers made up front (an array holding a string keeps its numbers boxed), as the kernel
@@ -476,7 +476,7 @@ describe('PreTradeRisk on its own (portfolio and orders by hand)', () => {
 
   it('orders that do not add exposure (a reversal to the same size, reduce-only) skip the instrument and leverage limits', () => {
     const { portfolio, risk } = setup({ maxInstrumentNotional: 150, maxLeverage: 0.01 });
-    portfolio.applyFill(0, 1, 100, 0);
+    portfolio.applyFill(booked(0, 1, 100, 0));
     expect(risk.check(0, -1, 2, NaN, false, T0)).toBe(true); // long 1 → short 1
     expect(risk.check(0, -1, 3, NaN, true, T0)).toBe(true); // reduce-only
     expect(risk.check(0, 1, 0.1, NaN, false, T0)).toBe(false);
@@ -484,7 +484,7 @@ describe('PreTradeRisk on its own (portfolio and orders by hand)', () => {
 
   it('max_instrument_notional counts working orders of the instrument only (limit at their price, market at the mark)', () => {
     const { portfolio, orders, risk } = setup({ maxInstrumentNotional: 1000 }, { instruments: 2 });
-    portfolio.applyFill(0, 2, 100, 0); // 200
+    portfolio.applyFill(booked(0, 2, 100, 0)); // 200
     working(orders, 'buy', 3, 90); // 270
     const m = orders.create({ instrument: 0, side: 'sell', type: 'market', quantity: 1 }, 'M', T0); // 100 at the mark
     orders.submitted(m, T0);
@@ -510,13 +510,13 @@ describe('PreTradeRisk on its own (portfolio and orders by hand)', () => {
 
   it('a position taken before the instrument\'s first mark counts at its entry price (market orders are priced there too)', () => {
     const notional = setup({ maxInstrumentNotional: 1000 });
-    notional.portfolio.applyFill(0, 5, 100, 0);
+    notional.portfolio.applyFill(booked(0, 5, 100, 0));
     notional.portfolio.mark[0] = NaN;
     expect(notional.risk.check(0, 1, 5, NaN, false, T0)).toBe(true); // 500 held + 5 × 100
     expect(notional.risk.check(0, 1, 6, NaN, false, T0)).toBe(false);
     expect(notional.risk.denialReason()).toBe('risk: max_instrument_notional 1000 < 1100 (position, working orders and this order of instrument 0)');
     const leverage = setup({ maxLeverage: 2 }, { cash: 1000 });
-    leverage.portfolio.applyFill(0, 10, 100, 0);
+    leverage.portfolio.applyFill(booked(0, 10, 100, 0));
     leverage.portfolio.mark[0] = NaN;
     expect(leverage.risk.check(0, 1, 10, 100, false, T0)).toBe(true);
     expect(leverage.risk.check(0, 1, 11, 100, false, T0)).toBe(false);
@@ -553,7 +553,7 @@ describe('PreTradeRisk on its own (portfolio and orders by hand)', () => {
 
   it('REDUCING: the opposite side up to the position with the working orders on that side; reduce-only counts for at most the position', () => {
     const { portfolio, orders, risk } = setup({});
-    portfolio.applyFill(0, 1, 100, 0);
+    portfolio.applyFill(booked(0, 1, 100, 0));
     working(orders, 'sell', 0.4, 120);
     working(orders, 'buy', 5, 80); // the other side: does not count
     risk.setState('REDUCING', T0, 'x');
@@ -571,14 +571,14 @@ describe('PreTradeRisk on its own (portfolio and orders by hand)', () => {
 
   it('REDUCING: a reduce-only order larger than the position passes when nothing else works on its side', () => {
     const { portfolio, risk } = setup({});
-    portfolio.applyFill(0, -2, 100, 0);
+    portfolio.applyFill(booked(0, -2, 100, 0));
     risk.setState('REDUCING', T0, 'x');
     expect([risk.check(0, 1, 5, NaN, true, T0), risk.check(0, 1, 5, NaN, false, T0), risk.check(0, 1, 2 * (1 + 1e-9), NaN, false, T0)]).toEqual([true, false, true]);
   });
 
   it('observe: once per engine time; a drawdown exactly at the limit does not fire, beyond it does (reason, flatten reason)', () => {
     const { portfolio, risk } = setup({ maxDrawdown: 0.05 });
-    portfolio.applyFill(0, 100, 100, 0);
+    portfolio.applyFill(booked(0, 100, 100, 0));
     expect(risk.observe(T0)).toBe(false);
     portfolio.mark[0] = 95; // equity 9500: exactly 5 % below the peak
     expect(risk.observe(T0 + HOUR)).toBe(false);
@@ -597,19 +597,19 @@ describe('PreTradeRisk on its own (portfolio and orders by hand)', () => {
     const { portfolio, risk } = setup({ maxDrawdown: 0.5 }, { cash: 0 });
     expect(risk.observe(T0)).toBe(false);
     expect(risk.observe(T0 + HOUR)).toBe(false); // equity 0 = peak 0
-    portfolio.applyFill(0, 0, 100, 10); // a fee: equity −10
+    portfolio.applyFill(booked(0, 0, 100, 10)); // a fee: equity −10
     expect(risk.observe(T0 + 2 * HOUR)).toBe(true);
     expect(risk.flattenReason()).toBe('risk: max_drawdown 0.5 < Infinity');
     const negative = setup({ maxDrawdown: 0.5 }, { cash: -100 });
     expect(negative.risk.observe(T0)).toBe(false);
-    negative.portfolio.applyFill(0, 0, 100, 10); // −110 against a peak of −100
+    negative.portfolio.applyFill(booked(0, 0, 100, 10)); // −110 against a peak of −100
     expect(negative.risk.observe(T0 + HOUR)).toBe(true);
   });
 
   it('observe: a drawdown in a state already reducing keeps it (no new change), HALTED as drawdownState moves on; a manual trigger stays', () => {
     const fall = (limits: RiskLimits, before: (risk: PreTradeRisk) => void) => {
       const { portfolio, risk } = setup(limits);
-      portfolio.applyFill(0, 100, 100, 0);
+      portfolio.applyFill(booked(0, 100, 100, 0));
       risk.observe(T0);
       before(risk);
       portfolio.mark[0] = 80;
@@ -626,7 +626,7 @@ describe('PreTradeRisk on its own (portfolio and orders by hand)', () => {
 
   it('observe: a drawdown during a daily-loss REDUCING keeps the state but takes the trigger: the next UTC day no longer ends it', () => {
     const { portfolio, risk } = setup({ maxDailyLoss: 0.01, maxDrawdown: 0.1 });
-    portfolio.applyFill(0, 100, 100, 0);
+    portfolio.applyFill(booked(0, 100, 100, 0));
     risk.observe(T0);
     portfolio.mark[0] = 95;
     expect(risk.observe(T0 + HOUR)).toBe(false);
@@ -654,7 +654,7 @@ describe('PreTradeRisk on its own (portfolio and orders by hand)', () => {
 
   it('observe: a daily loss exactly at the limit does not move to REDUCING; beyond it does until the next UTC day (with its reason)', () => {
     const { portfolio, risk } = setup({ maxDailyLoss: 0.02 });
-    portfolio.applyFill(0, 100, 100, 0);
+    portfolio.applyFill(booked(0, 100, 100, 0));
     risk.observe(T0 + HOUR);
     portfolio.mark[0] = 98; // equity 9800: exactly 2 %
     risk.observe(T0 + 2 * HOUR);
@@ -685,7 +685,7 @@ describe('PreTradeRisk on its own (portfolio and orders by hand)', () => {
 
   it('setState: ACTIVE re-bases the peak and the day and re-arms the drawdown; other states keep them; the same state records nothing', () => {
     const { portfolio, risk } = setup({ maxDrawdown: 0.1 });
-    portfolio.applyFill(0, 100, 100, 0);
+    portfolio.applyFill(booked(0, 100, 100, 0));
     risk.observe(T0);
     portfolio.mark[0] = 85;
     expect(risk.observe(T0 + HOUR)).toBe(true);
@@ -717,7 +717,7 @@ describe('PreTradeRisk on its own (portfolio and orders by hand)', () => {
 
   it('restore: state, halted instruments in range, denials of known rules, the once-per-time guard; an unknown state is refused', () => {
     const { portfolio, risk } = setup({ maxDrawdown: 0.1 }, { instruments: 2 });
-    portfolio.applyFill(0, 100, 100, 0);
+    portfolio.applyFill(booked(0, 100, 100, 0));
     risk.observe(T0);
     const saved = { ...risk.save(), haltedInstruments: [-1, 0, 1, 5], denials: { order_rate: 2, nonsense: 3 } as RiskState['denials'] };
     const r = setup({ maxDrawdown: 0.1 }, { instruments: 2 });
@@ -729,7 +729,7 @@ describe('PreTradeRisk on its own (portfolio and orders by hand)', () => {
     r.risk.haltInstrument(0, false, T0, 'x');
     expect(r.risk.engaged).toBe(false);
     // the restored engine already looked at T0: a fall seen at T0 again is ignored
-    r.portfolio.applyFill(0, 100, 100, 0);
+    r.portfolio.applyFill(booked(0, 100, 100, 0));
     r.portfolio.mark[0] = 50;
     expect(r.risk.observe(T0)).toBe(false);
     expect(r.risk.observe(T0 + 1)).toBe(true);
