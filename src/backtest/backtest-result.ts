@@ -18,7 +18,10 @@ export interface BacktestResult {
   readonly initialCash: number;
   /** Equity curve sampled at every bar close: time (epoch ms, bar close) and account equity (quote currency, USDT). */
   readonly equity: { readonly ts: Float64Array; readonly value: Float64Array };
-  /** Per instrument, per bar: OHLC (for candlestick plots) and the position held at the close (signed base quantity). */
+  /**
+   * Per instrument, per bar: OHLC (for candlestick plots) and the position held at the close (signed base quantity).
+   * A bar run writes the position and PnL columns of every instrument when one of them is first read (getters).
+   */
   readonly bars: readonly {
     readonly ts: Float64Array; // bar open times
     readonly open: Float64Array;
@@ -33,6 +36,12 @@ export interface BacktestResult {
      */
     readonly pnl?: Float64Array;
   }[];
+  /**
+   * Bars at whose close a position was held in any instrument (the bar runner counts them from its records, so that
+   * the metrics' exposure, this over the bars, needs no position column written); absent from results made elsewhere,
+   * whose exposure is counted from the position columns.
+   */
+  readonly exposedBars?: number;
   /** Every fill, in time order. */
   readonly fills: readonly FillRecord[];
   /** Closed round trips (entry to flat or to reversal), for win rate / profit factor and the trades table. */

@@ -231,8 +231,8 @@ describe('BarRecords.writeOut on hand-made accounts', () => {
   });
 });
 
-describe('BarRecords.writeOut writes every index', () => {
-  // The result columns are uninitialised memory (resultColumns): every index must be written, the records at the
+describe('BarRecords.writeOut writes every index, the curve and the per-instrument columns together or apart', () => {
+  // The result columns are uninitialised memory (run-backtest's `uninitialised`): every index must be written, the records at the
   // recorded closes and 0 elsewhere. Written over arrays full of a sentinel, the result equals the one over fresh
   // (zeroed) arrays bit for bit (−0 and +0 told apart).
   const T = 8;
@@ -271,6 +271,16 @@ describe('BarRecords.writeOut writes every index', () => {
         const over = filled(sentinel);
         make().writeOut(frame, over);
         expect(bits(over)).toEqual(bits(fresh));
+      }
+      // The curve at the run's end, the per-instrument columns when first read (run-backtest): the same bits.
+      const apart = filled(NaN), records = make();
+      records.writeOut(frame, { equity: apart.equity });
+      records.writeOut(frame, { positions: apart.positions, pnl: apart.pnl });
+      expect(bits(apart)).toEqual(bits(fresh));
+      // The exposure count made from the records is the one made over the written position columns, from any close on.
+      for (let from = 0; from <= T; from++) {
+        const counted = Array.from({ length: T - from }, (_, k) => fresh.positions.some((p) => p[from + k] !== 0)).filter(Boolean).length;
+        expect(records.exposedCloses(from)).toBe(counted);
       }
     });
   }

@@ -59,4 +59,20 @@ describe('BarStepper', () => {
     }
     expect(stepper.equity).toBe(10_000);
   });
+
+  it('a run finished early refuses more bars and a second finish: its result reads records no later bar may change', () => {
+    const stepper = new BarStepper(spec, flipper(false));
+    for (let k = 0; k < 60; k++) {
+      stepper.next();
+      stepper.commit();
+    }
+    const result = stepper.finish();
+    expect(() => stepper.next()).toThrow(/the run was finished at bar 60/);
+    expect(() => stepper.finish()).toThrow(/finish was called already/);
+    // Bars 10..59 of the window (the 10 warm-up bars are cut off): traded; the bars never run are 0.
+    const position = Array.from(result.bars[0]!.position);
+    expect(position).toHaveLength(110);
+    expect(position.slice(0, 50).some((q) => q !== 0)).toBe(true);
+    expect(position.slice(50).every((q) => q === 0)).toBe(true);
+  });
 });

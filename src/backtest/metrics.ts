@@ -544,7 +544,7 @@ export function computeMetrics(result: BacktestResult): BacktestMetrics {
     turnoverNotional: result.turnoverNotional,
     turnover: turnoverTimes,
     annualTurnover: annualTurnover(turnoverTimes, years),
-    exposure: exposure(result.bars.map((b) => b.position)),
+    exposure: result.exposedBars === undefined ? exposure(result.bars.map((b) => b.position)) : result.bars.length > 0 && n > 0 ? result.exposedBars / n : null,
     feesPaid: result.feesPaid,
     fundingPaid: result.fundingPaid,
     liquidations: result.liquidations,

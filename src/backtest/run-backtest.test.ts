@@ -6,6 +6,7 @@ import type { Strategy, StrategyContext } from '../engine/strategy.js';
 import { at, backtestSpec, booked, fundingTable, scriptStrategy, testInstrument, testOrderId, type BarScript } from '../../test/support/engine-scenarios.js';
 import { makeFrame, type Ohlcv } from '../../test/support/frames.js';
 import { TableFundingModel } from './execution-models.js';
+import { computeMetrics, exposure } from './metrics.js';
 import { BarStepper, runBacktest, runBacktestWithSignals, type BacktestState } from './run-backtest.js';
 
 // lot 0.001, min notional 5, maker 0.0002, taker 0.00055, no slippage. 4h bars from 00:00: closes 04:00, 08:00 (funding), …
@@ -217,7 +218,13 @@ describe('runBacktest: hooks, timers, stop and resume', () => {
       expect([...part.fills, ...rest.fills], `stop ${stop}`).toEqual(full.fills);
       expect([...part.funding, ...rest.funding], `stop ${stop}`).toEqual(full.funding);
       expect(Array.from(rest.equity.value.subarray(stop)), `stop ${stop}`).toEqual(Array.from(full.equity.value.subarray(stop)));
+      // Exposure counted from the records, as the metrics take it: the count over the position columns, each part alone.
+      for (const r of [part, rest]) expect(r.exposedBars, `stop ${stop}`).toBe(Array.from(r.bars[0]!.position).filter((q) => q !== 0).length);
     }
+    expect(full.exposedBars).toBe(4); // long 1 at the closes of bars 1 and 2, flat at 3 (take-profit), short 2 at 4 and 5
+    expect(computeMetrics(full).exposure).toBe(exposure(full.bars.map((b) => b.position)));
+    const warm = runBacktest(backtestSpec(frame, [A], { funding: funding(), warmupBars: 2 }), trader());
+    expect(warm.exposedBars).toBe(Array.from(warm.bars[0]!.position).filter((q) => q !== 0).length);
   });
 
   it('a run stopped before its first bar hands back the start state; one stopped at the end needs no state', () => {

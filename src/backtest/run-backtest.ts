@@ -105,6 +105,7 @@ export class BarStepper {
   private readonly run: BarRun;
   private t: number;
   private open = false;
+  private finished = false;
 
   constructor(spec: BacktestSpec, strategy: Strategy) {
     this.run = new BarRun(spec, strategy, {}, {});
@@ -130,9 +131,10 @@ export class BarStepper {
   /**
    * Runs the next bar up to its close: venue price path, marks, funding, timers, the bar to the strategy. Returns
    * false (doing nothing) when every bar ran.
-   * @throws EngineError `invalid_state` when the previous bar was not committed.
+   * @throws EngineError `invalid_state` when the previous bar was not committed, or the run was finished.
    */
   next(): boolean {
+    if (this.finished) throw new EngineError('invalid_state', `BarStepper: the run was finished at bar ${this.t} (its result reads records that no later bar may change)`, { bar: this.t });
     if (this.open) throw new EngineError('invalid_state', `BarStepper: bar ${this.t} must be committed before the next one`, { bar: this.t });
     if (this.t >= this.run.until) return false;
     this.run.open(this.t);
@@ -152,7 +154,9 @@ export class BarStepper {
 
   /** Ends the run (every bar must have been committed) and returns its result. */
   finish(): BacktestResult {
+    if (this.finished) throw new EngineError('invalid_state', 'BarStepper: finish was called already', { bar: this.t });
     if (this.open) this.commit();
+    this.finished = true;
     return this.run.finish();
   }
 }
@@ -312,7 +316,7 @@ class BarRun {
     this.phases(t, t + 1, PHASE_DISPATCH);
   }
 
-  /** Step 5 of bar `t`: equity, positions and per-instrument mark-to-market PnL at the close (logged in {@link BarRecords}, written by {@link finish}). */
+  /** Step 5 of bar `t`: equity, positions and per-instrument mark-to-market PnL at the close (logged in {@link BarRecords}; the curve written by {@link finish}, the other columns when first read). */
   record(t: number): void {
     this.phases(t, t + 1, PHASE_RECORD);
   }
@@ -408,28 +412,42 @@ class BarRun {
       notes.unshift(`warm-up: ${w} bars from ${new Date(f.ts[0]!).toISOString()} to ${new Date(f.ts[w - 1]!).toISOString()} replayed before the window (features, signals, filters and breaker warmed; ${kernel.ordersHeldInWarmUp} orders held back, none traded)`);
     }
     const spec = { ...this.spec, frame, notes };
-    const T = this.T;
-    const all = resultColumns(T, f.close.length);
-    this.records.writeOut(f, all, this.dense);
-    // The curve's times are the closes' (BarRecords.closeTimes), made when first read: a run read only for its
-    // equity values, positions or totals (a sweep's metrics, a benchmark) writes no 8 bytes per bar for them.
+    const T = this.T, n = f.close.length, dense = this.dense;
+    const equity = uninitialised(T);
     const records = this.records, tf = this.tf;
+    records.writeOut(f, { equity }, dense);
+    // The curve's times (BarRecords.closeTimes) and each instrument's position and PnL columns are written when first
+    // read: a run read only for its equity values or totals (a sweep's metrics, a benchmark) writes no 8 bytes per bar
+    // for them. Written with the curve, they were two thirds of engine-fills' 8.8 MB a run (six sevenths of
+    // engine-bars'), and that external memory's pressure set off most of the collector's full collections.
     let times: Float64Array | undefined;
     const curve = {
       get ts(): Float64Array {
         return (times ??= cut(records.closeTimes(f.ts, tf, T)));
       },
-      value: cut(all.equity),
+      value: cut(equity),
     };
-    const positions = all.positions.map(cut), pnl = all.pnl.map(cut);
+    let columns: { positions: Float64Array[]; pnl: Float64Array[] } | undefined;
+    const written = () => {
+      if (columns === undefined) {
+        const buffer = uninitialised(2 * n * T);
+        const column = (k: number) => buffer.subarray(k * T, (k + 1) * T);
+        const positions = Array.from({ length: n }, (_, i) => column(i)), pnl = Array.from({ length: n }, (_, i) => column(n + i));
+        records.writeOut(f, { positions, pnl }, dense);
+        columns = { positions: positions.map(cut), pnl: pnl.map(cut) };
+      }
+      return columns;
+    };
+    const positions = () => written().positions, pnl = () => written().pnl;
+    const exposedBars = records.exposedCloses(w);
     const windowStart = w > 0 && curve.ts.length > 0 ? curve.ts[0]! : -Infinity;
     if (this.until < this.T) {
       // Stopped early: no onStop (the run goes on elsewhere); hand back what a restart needs.
-      const result = buildResult(spec, kernel, exchange, curve, positions, pnl, windowStart);
+      const result = buildResult(spec, kernel, exchange, curve, positions, pnl, windowStart, exposedBars);
       return { ...result, state: { nextBar: this.until, kernel: kernel.saveState(), venue: exchange.save() } };
     }
     kernel.stop();
-    return buildResult(spec, kernel, exchange, curve, positions, pnl, windowStart);
+    return buildResult(spec, kernel, exchange, curve, positions, pnl, windowStart, exposedBars);
   }
 }
 
@@ -439,17 +457,13 @@ function hasNoZero(present: Uint8Array): boolean {
 }
 
 /**
- * The result columns of a run of `T` bars and `n` instruments (equity, and each instrument's position and PnL), as
- * views of one buffer: one allocation instead of 1 + 2n (on engine-bars' frame 21 µs instead of 25–29 µs; on
- * engine-fills' 280–350 µs instead of 500–650 µs, node 20, when it held the equity times too). Uninitialised:
- * `BarRecords.writeOut` writes every index. Zeroed, the buffer was cleared with a memset of all of it (glibc's calloc
- * reuses the freed buffer of an earlier run), wasted where positions are held (perf: about 2 % of engine-fills).
+ * `length` doubles of uninitialised memory (`BarRecords.writeOut` writes every index): a run's result columns. Zeroed,
+ * they were cleared with a memset of all of them (glibc's calloc reuses the freed buffer of an earlier run), wasted
+ * where positions are held (perf: about 2 % of engine-fills). The per-instrument columns share one buffer: one
+ * allocation instead of 2n.
  */
-function resultColumns(T: number, n: number): { equity: Float64Array; positions: Float64Array[]; pnl: Float64Array[] } {
-  const length = T * (1 + 2 * n);
-  const buffer = new Float64Array(Buffer.allocUnsafeSlow(8 * length).buffer, 0, length);
-  const column = (k: number) => buffer.subarray(k * T, (k + 1) * T);
-  return { equity: column(0), positions: Array.from({ length: n }, (_, i) => column(1 + i)), pnl: Array.from({ length: n }, (_, i) => column(1 + n + i)) };
+function uninitialised(length: number): Float64Array {
+  return new Float64Array(Buffer.allocUnsafeSlow(8 * length).buffer, 0, length);
 }
 
 /** A bar backtest stopped before bar `nextBar`: enough to resume it in a new process (plain JSON). */
@@ -488,10 +502,14 @@ export function buildResult(
   kernel: Kernel,
   exchange: SimulatedExecutionClient,
   equity: { ts: Float64Array; value: Float64Array },
-  positions: readonly Float64Array[],
-  pnl?: readonly Float64Array[],
+  /** Each instrument's position column, asked for when a result's `bars[i].position` is first read. */
+  positions: () => readonly Float64Array[],
+  /** Each instrument's PnL column (bar runs), asked for when first read. */
+  pnl?: () => readonly Float64Array[],
   /** Engine time the results start at (the first bar close after a warm-up); annotations before it are dropped. */
   windowStart = -Infinity,
+  /** {@link BacktestResult.exposedBars} (bar runs). */
+  exposedBars?: number,
 ): BacktestResult {
   const ids = spec.instruments.map((x) => x.id);
   // The fill and trade records are built when first read (then kept), from the kernel's compact logs as they are
@@ -526,15 +544,17 @@ export function buildResult(
     periodsPerYear: spec.periodsPerYear,
     initialCash: spec.initialCash,
     equity,
-    bars: spec.instruments.map((_, i) => ({
-      ts: frame ? frame.ts : new Float64Array(0),
-      open: frame ? frame.open[i]! : new Float64Array(0),
-      high: frame ? frame.high[i]! : new Float64Array(0),
-      low: frame ? frame.low[i]! : new Float64Array(0),
-      close: frame ? frame.close[i]! : new Float64Array(0),
-      position: positions[i]!,
-      ...(pnl ? { pnl: pnl[i]! } : {}),
-    })),
+    bars: spec.instruments.map((_, i) => {
+      const prices = {
+        ts: frame ? frame.ts : new Float64Array(0),
+        open: frame ? frame.open[i]! : new Float64Array(0),
+        high: frame ? frame.high[i]! : new Float64Array(0),
+        low: frame ? frame.low[i]! : new Float64Array(0),
+        close: frame ? frame.close[i]! : new Float64Array(0),
+      };
+      if (pnl === undefined) return { ...prices, get position() { return positions()[i]!; } };
+      return { ...prices, get position() { return positions()[i]!; }, get pnl() { return pnl()[i]!; } };
+    }),
     get fills(): readonly FillRecord[] {
       return (fills ??= fillRecords(log, ids, fillCount));
     },
@@ -547,6 +567,7 @@ export function buildResult(
     feesPaid: sum(p.fees),
     fundingPaid: sum(p.funding),
     liquidations: exchange.liquidations,
+    ...(exposedBars !== undefined ? { exposedBars } : {}),
     venuePriceEvents: exchange.pricesProcessed,
     venueBarsChecked: exchange.barsChecked,
     seed: spec.seed,

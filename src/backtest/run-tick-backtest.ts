@@ -79,7 +79,8 @@ export function runTickBacktest(spec: TickBacktestSpec, strategy: Strategy): Bac
     nextSample += every;
   }
   kernel.stop();
-  return buildResult({ ...spec, timeframe: 'tick' }, kernel, exchange, { ts: equityTs, value: equity }, instruments.map(() => new Float64Array(0)));
+  const noPositions = instruments.map(() => new Float64Array(0));
+  return buildResult({ ...spec, timeframe: 'tick' }, kernel, exchange, { ts: equityTs, value: equity }, () => noPositions);
 }
 
 /**
