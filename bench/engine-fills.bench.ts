@@ -217,7 +217,7 @@ export function fillsBenchSpec(frame: BarFrame): BacktestSpec {
 }
 
 /**
- * Bars per second of a full `runBacktest` (kernel, simulated venue, fills, result assembly; the fill and trade records are built when first read: see `details.records`) of {@link smaReversal}
+ * Bars per second of a full `runBacktest` (kernel, simulated venue, fills, result assembly with the equity curve; the fill and trade records, positions and PnL are built when first read: see `details.records` and `details.columns`) of {@link smaReversal}
  * on the Binance USDT-M BTCUSDT 1-minute file (2025-05-04..2025-06-24, 73,139 bars) repeated 5 times back to back
  * (365,695 bars, ~14,750 fills), the strategy's own SMAs included. Median of 15 timed runs after 5 warm-up runs
  * (garbage collection lands on some runs more than others: single runs spread from about 55 to 110 ms).
