@@ -54,6 +54,12 @@ export interface BacktestResult {
   readonly turnoverNotional: number;
   readonly feesPaid: number;
   readonly fundingPaid: number;
+  /**
+   * The account per instrument at the end of the run, engine order: the engine's own position accounting (the
+   * portfolio every fill and funding payment was booked into), so no reader re-derives entry prices or realised PnL
+   * from the fills.
+   */
+  readonly positions: readonly PositionRecord[];
   readonly liquidations: number;
   /** Prices the simulated venue processed (bar path points or ticks) while orders worked or positions were open. */
   readonly venuePriceEvents?: number;
@@ -91,6 +97,20 @@ export interface BacktestAnnotations {
 
 export type TierAnnotation = TierAnnotationRecord<string>;
 export type RegimeProbabilities = RegimeAnnotationRecord<string>;
+
+/** One instrument's account at the end of a run (quote currency). */
+export interface PositionRecord {
+  readonly instrument: string;
+  /** Signed base quantity held. */
+  readonly quantity: number;
+  /** Average entry price of what is held (0 when flat). */
+  readonly entryPrice: number;
+  /** PnL realised by reductions against the average entry, before fees and funding. */
+  readonly realizedPnl: number;
+  readonly fees: number;
+  /** Funding paid (negative: received). */
+  readonly funding: number;
+}
 
 export interface FillRecord {
   readonly ts: number;

@@ -457,6 +457,7 @@ describe('computeMetrics', () => {
     turnoverNotional: 1000,
     feesPaid: 2,
     fundingPaid: 0.5,
+    positions: [{ instrument: 'BTCUSDT-LINEAR.BYBIT', quantity: 0, entryPrice: 0, realizedPnl: 22, fees: 2, funding: 0.5 }],
     liquidations: 0,
     seed: 1,
     config: {},

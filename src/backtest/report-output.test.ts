@@ -84,6 +84,10 @@ function tinyResult(overrides: Partial<BacktestResult> = {}): BacktestResult {
     turnoverNotional: 1.1 + 2.2,
     feesPaid: 1.5,
     fundingPaid: 0.25,
+    positions: [
+      { instrument: A, quantity: 0, entryPrice: 0, realizedPnl: 4, fees: 1, funding: 0.5 },
+      { instrument: B, quantity: 0, entryPrice: 0, realizedPnl: 3, fees: 0.5, funding: -0.25 },
+    ],
     liquidations: 1,
     seed: 7,
     config: {

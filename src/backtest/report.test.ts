@@ -58,6 +58,7 @@ function makeResult(n = 60, overrides: Partial<BacktestResult> = {}): BacktestRe
     turnoverNotional: fills.reduce((a, f) => a + f.quantity * f.price, 0),
     feesPaid: fills.reduce((a, f) => a + f.fee, 0),
     fundingPaid: 0.05,
+    positions: instruments.map((instrument, s) => ({ instrument, quantity: bars[s]!.position.at(-1)!, entryPrice: bars[s]!.close.at(-1)!, realizedPnl: 0, fees: 0, funding: 0 })),
     liquidations: 0,
     seed: 42,
     config: { strategy: { lookback: 20, name: 'momentum' }, leverage: 2, cap: Infinity, skip: undefined },

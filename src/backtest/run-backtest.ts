@@ -566,6 +566,7 @@ export function buildResult(
     turnoverNotional: sum(p.turnover),
     feesPaid: sum(p.fees),
     fundingPaid: sum(p.funding),
+    positions: ids.map((instrument, i) => ({ instrument, quantity: p.quantity[i]!, entryPrice: p.entryPrice[i]!, realizedPnl: p.realized[i]!, fees: p.fees[i]!, funding: p.funding[i]! })),
     liquidations: exchange.liquidations,
     ...(exposedBars !== undefined ? { exposedBars } : {}),
     venuePriceEvents: exchange.pricesProcessed,

@@ -40,7 +40,7 @@ const dir = mkdtempSync(join(tmpdir(), 'tm-backtest-metrics-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('backtest metrics export', () => {
-  it('a real BacktestResult is a BacktestMetricsSource (monitoring/ does not import backtest/)', () => {
+  it('a real BacktestResult is a BacktestMetricsSource', () => {
     const source: BacktestMetricsSource = run();
     expect(source.fills.length).toBe(3);
   });
@@ -65,11 +65,14 @@ describe('backtest metrics export', () => {
     expect(value('trade_matrix_position_quantity_base')).toBeCloseTo(1.5, 12);
     expect(value('trade_matrix_position_quantity_base')).toBeCloseTo(result.bars[0]!.position.at(-1)!, 12);
     expect(value('trade_matrix_runner_info', { mode: 'backtest', runner: 'test' })).toBe(1);
-    // Independent accounting check: the replayed book agrees with the engine's equity curve.
+    // By hand (no slippage): bought 2 at 100 and 1 at 102 (entry 302/3), sold 1.5 at 104: realised 1.5 × (104 − 302/3) = 5.
+    expect(value('trade_matrix_position_entry_price_usdt')).toBeCloseTo(302 / 3, 9);
+    expect(sum('trade_matrix_realised_pnl_usdt')).toBeCloseTo(5, 9);
+    expect(sum('trade_matrix_unrealised_pnl_usdt')).toBeCloseTo(1.5 * (108 - 302 / 3), 9);
     const balance = value('trade_matrix_balance_usdt')!;
-    const unrealised = sum('trade_matrix_unrealised_pnl_usdt');
-    expect(balance + unrealised).toBeCloseTo(result.equity.value[last]!, 6);
-    expect(sum('trade_matrix_realised_pnl_usdt')).not.toBe(0);
+    expect(balance).toBeCloseTo(10_000 + 5 - result.feesPaid - result.fundingPaid, 9);
+    // The account's gauges agree with the engine's equity curve: balance + unrealised PnL = the last equity.
+    expect(balance + sum('trade_matrix_unrealised_pnl_usdt')).toBeCloseTo(result.equity.value[last]!, 6);
   });
 
   it('writes a text file that promtool accepts', async () => {

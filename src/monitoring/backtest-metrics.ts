@@ -4,8 +4,9 @@
  * format, or `promtool check metrics` input). Families a backtest cannot observe (venue latency, reconciliation,
  * journal, ...) are declared but carry no samples.
  *
- * monitoring/ may not import backtest/: {@link BacktestMetricsSource} is the structural subset of `BacktestResult`
- * this needs (backtest-metrics.test.ts checks that a real `BacktestResult` satisfies it).
+ * {@link BacktestMetricsSource} is the structural subset of `BacktestResult` this reads (backtest-metrics.test.ts
+ * checks that a real `BacktestResult` satisfies it). Positions, entry prices, realised PnL and the balance are the
+ * engine's own account at the end of the run (`BacktestResult.positions`): nothing here re-derives them from fills.
  */
 import { writeFileDurable } from '../core/durable-file.js';
 import { AppError } from '../core/app-error.js';
@@ -17,11 +18,13 @@ export interface BacktestMetricsSource {
   readonly instruments: readonly string[];
   readonly initialCash: number;
   readonly equity: { readonly ts: Float64Array; readonly value: Float64Array };
-  readonly bars: readonly { readonly ts: Float64Array; readonly close: Float64Array; readonly position: Float64Array }[];
+  readonly bars: readonly { readonly ts: Float64Array; readonly close: Float64Array }[];
   /** The fields of `FillRecord` the replay reads. */
   readonly fills: readonly BacktestFill[];
   readonly trades: readonly { readonly instrument: string; readonly pnl: number }[];
   readonly funding: readonly { readonly instrument: string; readonly payment: number }[];
+  /** The engine's account per instrument at the end (`PositionRecord`'s fields this reads), engine order. */
+  readonly positions: readonly { readonly quantity: number; readonly entryPrice: number; readonly realizedPnl: number; readonly fees: number; readonly funding: number }[];
   readonly annotations?: {
     readonly tiers?: readonly { readonly instrument: string; readonly tier: string; readonly reason: string }[];
     readonly regimeProbabilities?: readonly { readonly instrument: string; readonly labels: readonly string[]; readonly ts: Float64Array; readonly probabilities: readonly Float64Array[] }[];
@@ -37,36 +40,6 @@ export interface BacktestMetricsOptions {
   readonly version: string;
 }
 
-interface Book {
-  quantity: number;
-  entry: number;
-  realised: number;
-  fundingPaid: number;
-}
-
-/** Average-price position accounting over fills: realised PnL before fees, entry price of what is left. */
-function applyFill(book: Book, signedQuantity: number, price: number): void {
-  const q = book.quantity;
-  if (q === 0 || Math.sign(q) === Math.sign(signedQuantity)) {
-    const total = q + signedQuantity;
-    book.entry = (book.entry * Math.abs(q) + price * Math.abs(signedQuantity)) / Math.abs(total);
-    book.quantity = total;
-    return;
-  }
-  const closed = Math.min(Math.abs(q), Math.abs(signedQuantity));
-  book.realised += closed * (price - book.entry) * Math.sign(q);
-  const total = q + signedQuantity;
-  if (Math.abs(total) < 1e-12) {
-    book.quantity = 0;
-    book.entry = 0;
-  } else if (Math.sign(total) !== Math.sign(q)) {
-    book.quantity = total;
-    book.entry = price; // reversal: the remainder opened at this fill
-  } else {
-    book.quantity = total;
-  }
-}
-
 /**
  * Replays a finished backtest into a new metrics object: account and position gauges at the end of the run,
  * counters over the whole run (orders, fills, fees, turnover, funding, trades, bars, tier and regime changes).
@@ -77,9 +50,7 @@ export function backtestMetrics(result: BacktestMetricsSource, options: Backtest
   const n = result.equity.ts.length;
   metrics.runnerStarted(result.name, options.version, 'backtest', n > 0 ? result.equity.ts[0]! : 0);
 
-  const books = new Map<string, Book>(result.instruments.map((id) => [id, { quantity: 0, entry: 0, realised: 0, fundingPaid: 0 }]));
   const seenOrders = new Set<string>();
-  let fees = 0;
   for (const f of result.fills) {
     if (!seenOrders.has(f.clientOrderId)) {
       seenOrders.add(f.clientOrderId);
@@ -88,15 +59,13 @@ export function backtestMetrics(result: BacktestMetricsSource, options: Backtest
     }
     metrics.fill(f.instrument, f.side, f.liquidity, f.quantity, f.price, f.fee);
     if (f.reason === 'liquidation') metrics.liquidated(f.instrument);
-    applyFill(books.get(f.instrument)!, f.side === 'buy' ? f.quantity : -f.quantity, f.price);
-    fees += f.fee;
   }
-  let fundingPaid = 0;
+  // Cumulative funding per instrument, payment by payment (the gauge's path); the totals are the engine's.
+  const fundingSoFar = new Map<string, number>();
   for (const p of result.funding) {
-    const book = books.get(p.instrument)!;
-    book.fundingPaid += p.payment;
-    fundingPaid += p.payment;
-    metrics.fundingPaid(p.instrument, book.fundingPaid);
+    const paid = (fundingSoFar.get(p.instrument) ?? 0) + p.payment;
+    fundingSoFar.set(p.instrument, paid);
+    metrics.fundingPaid(p.instrument, paid);
   }
   for (const t of result.trades) metrics.tradeClosed(t.instrument, t.pnl);
 
@@ -108,31 +77,30 @@ export function backtestMetrics(result: BacktestMetricsSource, options: Backtest
   const equity = n > 0 ? result.equity.value[n - 1]! : result.initialCash;
   let gross = 0;
   let net = 0;
-  let realised = 0;
+  let balance = result.initialCash;
   result.instruments.forEach((instrument, k) => {
     const bars = result.bars[k]!;
     const last = bars.ts.length - 1;
     const interval = last > 0 ? (bars.ts[last]! - bars.ts[last - 1]!) / 1000 : 0;
     for (let i = 0; i <= last; i++) metrics.barClosed(instrument, bars.ts[i]! + interval * 1000, bars.close[i]!, 0, interval);
-    const book = books.get(instrument)!;
-    const close = last >= 0 ? bars.close[last]! : 0;
-    // The engine's position (exact lot multiples); the replayed book supplies entry price and realised PnL.
-    const quantity = last >= 0 ? bars.position[last]! : book.quantity;
+    // The engine's own account of the instrument (its one position accounting), marked at the last close.
+    const position = result.positions[k]!;
+    const quantity = position.quantity;
+    const close = last >= 0 ? bars.close[last]! : position.entryPrice;
     const notional = quantity * close;
     gross += Math.abs(notional);
     net += notional;
-    realised += book.realised;
+    balance += position.realizedPnl - position.fees - position.funding;
     metrics.positionUpdated(instrument, {
       quantity,
       notional,
-      entryPrice: book.entry,
-      unrealisedPnl: quantity * (close - book.entry),
-      realisedPnl: book.realised,
+      entryPrice: position.entryPrice,
+      unrealisedPnl: quantity === 0 ? 0 : quantity * (close - position.entryPrice),
+      realisedPnl: position.realizedPnl,
       liquidationPrice: 0,
       leverage: equity > 0 ? Math.abs(notional) / equity : 0,
     });
   });
-  const balance = result.initialCash + realised - fees - fundingPaid;
   metrics.accountUpdated(strategy, { equity, balance, availableBalance: balance, marginUsed: 0, grossExposure: gross, netExposure: net });
 
   for (const t of result.annotations?.tiers ?? []) metrics.tier(t.instrument, t.tier, t.reason);

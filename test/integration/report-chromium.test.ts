@@ -139,6 +139,7 @@ function syntheticResult(seed: number, bars = 2000): BacktestResult {
     turnoverNotional: fills.reduce((a, x) => a + x.quantity * x.price, 0),
     feesPaid: fills.reduce((a, x) => a + x.fee, 0),
     fundingPaid: funding.reduce((a, x) => a + x.payment, 0),
+    positions: ids.map((instrument, s) => ({ instrument, quantity: series[s]!.position.at(-1)!, entryPrice: series[s]!.close.at(-1)!, realizedPnl: 0, fees: 0, funding: 0 })),
     liquidations: 0,
     seed,
     config: { strategy: { kind: 'sma-crossover', fast: 12, slow: 48 }, notionalPerInstrument: notional, feeRate },
