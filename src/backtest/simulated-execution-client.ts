@@ -473,6 +473,10 @@ export class SimulatedExecutionClient implements ExecutionClient {
       pt[3] = k === 0 ? tsOpen : tsClose;
       this.processPoint(i);
     }
+    // Nothing works and nothing is on its way (a market order filled, a position held): the band the next bar's
+    // processBar would set first is set now, so that bar is counted in the runner's loop instead (engine-fills: one
+    // processBar call fewer per order).
+    if (!this.everyBar && this.inbox.length === 0 && this.working[i]!.length === 0) this.quiet(i);
   }
 
   /** True when instrument `i` has working orders or a position (otherwise processPrice is a no-op). */
