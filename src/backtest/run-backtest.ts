@@ -60,7 +60,7 @@ export interface BacktestSpec extends SimulationSpec {
 export function createSimulation(spec: SimulationSpec, strategy: Strategy, start: number, historyCapacity: number, columns: readonly string[] = []) {
   const clock = new TestClock(start);
   const { instruments } = spec;
-  const kernel = new Kernel({ instruments, initialCash: spec.initialCash, leverage: spec.leverage, historyCapacity, columns, immutableBars: true, ...(spec.runId !== undefined ? { runId: spec.runId } : {}), ...(spec.risk !== undefined ? { risk: spec.risk } : {}) }, { clock, strategy });
+  const kernel = new Kernel({ instruments, initialCash: spec.initialCash, leverage: spec.leverage, historyCapacity, columns, ...(spec.runId !== undefined ? { runId: spec.runId } : {}), ...(spec.risk !== undefined ? { risk: spec.risk } : {}) }, { clock, strategy });
   const exchange = new SimulatedExecutionClient({ instruments, leverage: spec.leverage, ...(spec.pathChecks ? { pathChecks: spec.pathChecks } : {}), ...(spec.fillPrices ? { fillPrices: spec.fillPrices } : {}) }, kernel.portfolio, clock, {
     fees: spec.fees ?? new InstrumentFeeModel(),
     slippage: spec.slippage,
@@ -223,7 +223,6 @@ class BarRun {
   private readonly exchange: SimulatedExecutionClient;
   private readonly records: BarRecords;
   private readonly bars: OhlcvColumns[];
-  private readonly columnValues: (readonly Float64Array[] | undefined)[];
   /** The funding settlements of the run's instruments (`next`: Infinity when the model charges none of them). */
   private readonly fundingSchedule: FundingSchedule;
   /** Bars before this index are warm-up (see {@link BacktestSpec.warmupBars}). */
@@ -261,11 +260,15 @@ class BarRun {
     this.records = new BarRecords(this.kernel.portfolio);
     // Per instrument: its bars as one OHLCV column set, and its extra columns in declaration order.
     this.bars = instruments.map((_, i) => ({ ts: frame.ts, open: frame.open[i]!, high: frame.high[i]!, low: frame.low[i]!, close: frame.close[i]!, volume: frame.volume[i]! }));
-    this.columnValues = instruments.map((_, i) => (columnNames.length > 0 ? columnNames.map((name) => columns[name]![i]!) : undefined));
     this.warmup = spec.warmupBars ?? 0;
     this.ts = frame.ts;
     this.present = frame.present;
     this.dense = frame.present.every(hasNoZero);
+    // Each instrument's history takes the frame's rows from the first bar of the run on (after any restored ones).
+    for (let i = 0; i < this.n; i++) {
+      const values = columnNames.length > 0 ? columnNames.map((name) => columns[name]![i]!) : undefined;
+      this.kernel.attachFrame(i, this.bars[i]!, values, this.dense ? undefined : frame.present[i], this.from, this.tf);
+    }
     this.close = frame.close;
     this.low = frame.low;
     this.high = frame.high;
@@ -328,7 +331,7 @@ class BarRun {
    * function: as a loop inside {@link runBacktest} it was compiled on-stack and deoptimised at the end of every run.
    */
   private phases(from: number, until: number, phases: number): void {
-    const { n, kernel, exchange, clock, bars, columnValues, control, warmup, tf } = this;
+    const { n, kernel, exchange, clock, bars, control, warmup, tf } = this;
     const P = this.present, C = this.close, TS = this.ts;
     const dense = this.dense;
     const fundingSchedule = this.fundingSchedule;
@@ -339,7 +342,7 @@ class BarRun {
     const QL = exchange.quietLow, QH = exchange.quietHigh, QV = exchange.quietVersion, QB = exchange.quietBars;
     const single = n === 1;
     const P0 = P[0] ?? NO_PRESENCE, L0 = L[0] ?? NO_VALUES, H0 = H[0] ?? NO_VALUES, C0 = C[0] ?? NO_VALUES;
-    const bars0 = bars[0]!, columns0 = columnValues[0];
+    const bars0 = bars[0]!;
     const open = (phases & PHASE_OPEN) !== 0, deliver = (phases & PHASE_DELIVER) !== 0;
     const dispatch = (phases & PHASE_DISPATCH) !== 0, record = (phases & PHASE_RECORD) !== 0;
     for (let t = from; t < until; t++) {
@@ -374,9 +377,10 @@ class BarRun {
         if (kernel.hasTimers) kernel.fireTimers();
       }
       if (deliver) {
+        // Marked at its close above: the kernel delivers the bar (its history counts the frame's row).
         if (single) {
-          if (dense || P0[t] !== 0) kernel.onBar(0, bars0, t, tf, columns0);
-        } else for (let i = 0; i < n; i++) if (dense || P[i]![t] !== 0) kernel.onBar(i, bars[i]!, t, tf, columnValues[i]);
+          if (dense || P0[t] !== 0) kernel.onFrameBar(0, t);
+        } else for (let i = 0; i < n; i++) if (dense || P[i]![t] !== 0) kernel.onFrameBar(i, t);
       }
       if (dispatch && exchange.hasCommands) {
         if (control.beforeCommands !== undefined) control.beforeCommands(kernel, tsOpen, exchange);

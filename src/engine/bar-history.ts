@@ -1,3 +1,4 @@
+import { InvariantError } from '../core/app-error.js';
 import type { OhlcvColumns } from '../core/bar.js';
 
 /**
@@ -5,13 +6,20 @@ import type { OhlcvColumns } from '../core/bar.js';
  * Arrays have spare capacity; only indices `< length` hold data, so a strategy cannot see the future.
  * Extra `columns` (e.g. a precomputed signal) are appended in step with the bars.
  *
- * Two ways in: {@link push}/{@link pushFrom} copy a bar at once; {@link reference} (a backtest over a frame that does
- * not change during the run) only notes which rows of the source were delivered, and the rows are copied when the
- * history is next read (any field or {@link length}). A strategy that never reads its history costs no copy and no
- * fresh memory per bar; one that reads it every bar copies one row per bar, as before. Either way what it reads is
- * exactly the bars delivered so far: the arrays never hold a row of the source that was not delivered.
+ * Two ways in: {@link push}/{@link pushFrom} copy a bar at once; a history {@link attach}ed to a frame (a backtest's
+ * columns, which never change during the run) takes its next bars from the frame's rows in order, and a delivery is
+ * only a count: the rows are copied when the history is next read (any field or {@link length}). A strategy that never
+ * reads its history costs no copy and no fresh memory per bar; one that reads it every bar copies one row per bar, as
+ * before. Either way what it reads is exactly the bars delivered so far: the arrays never hold a row of the source
+ * that was not delivered.
+ *
+ * The count of bars delivered lives in `lengths[slot]`, an array the owner may share between histories: the kernel
+ * counts a delivery to an attached history there itself (one typed-array increment per bar, no call and no field of
+ * the history read: engine-bars measured the run-continuity checks of a per-bar `reference` call at about a tenth of
+ * its time).
  */
 export class BarHistory implements OhlcvColumns {
+  /** Rows copied into the arrays (the first `n` bars). */
   private n = 0;
   private capacity: number;
   private _ts: Float64Array; // bar open times
@@ -23,65 +31,70 @@ export class BarHistory implements OhlcvColumns {
   private readonly _columns: Record<string, Float64Array> = {};
   /** The extra columns in the order they were declared (for `setColumnsFrom`). */
   private readonly columnNames: readonly string[];
-  /** Delivered but not yet copied: rows [from, from + pending) of `source` (and of `sourceColumns`). */
+  /** The attached frame (see {@link attach}): its rows from `from` on (those `present` marks) are the next bars. */
   private source: OhlcvColumns | undefined = undefined;
   private sourceColumns: readonly Float64Array[] | undefined = undefined;
+  private sourcePresent: Uint8Array | undefined = undefined;
   private from = 0;
-  private pending = 0;
 
-  constructor(capacity: number, columnNames: readonly string[] = []) {
-    // The arrays are sized on the first copy: a history that is only referenced and never read allocates nothing.
+  /**
+   * @param lengths where the count of bars delivered is kept (index `slot`): shared with an owner that counts the
+   * deliveries to an attached history itself (see {@link deliver}); a history of its own by default.
+   */
+  constructor(capacity: number, columnNames: readonly string[] = [], private readonly lengths: Int32Array = new Int32Array(1), private readonly slot = 0) {
+    // The arrays are sized on the first copy: a history that is only delivered to and never read allocates nothing.
     this.capacity = Math.max(16, capacity);
     const empty = new Float64Array(0);
     this._ts = this._open = this._high = this._low = this._close = this._volume = empty;
     for (const c of columnNames) this._columns[c] = empty;
     this.columnNames = [...columnNames];
+    lengths[slot] = 0;
   }
 
   /** Number of bars delivered so far (indices `< length` hold data). */
   get length(): number {
-    return this.n + this.pending;
+    return this.lengths[this.slot]!;
   }
   get ts(): Float64Array {
-    if (this.pending > 0) this.flush();
+    if (this.lengths[this.slot]! > this.n) this.flush();
     return this._ts;
   }
   get open(): Float64Array {
-    if (this.pending > 0) this.flush();
+    if (this.lengths[this.slot]! > this.n) this.flush();
     return this._open;
   }
   get high(): Float64Array {
-    if (this.pending > 0) this.flush();
+    if (this.lengths[this.slot]! > this.n) this.flush();
     return this._high;
   }
   get low(): Float64Array {
-    if (this.pending > 0) this.flush();
+    if (this.lengths[this.slot]! > this.n) this.flush();
     return this._low;
   }
   get close(): Float64Array {
-    if (this.pending > 0) this.flush();
+    if (this.lengths[this.slot]! > this.n) this.flush();
     return this._close;
   }
   get volume(): Float64Array {
-    if (this.pending > 0) this.flush();
+    if (this.lengths[this.slot]! > this.n) this.flush();
     return this._volume;
   }
   /** Extra columns by name, aligned with the bars. */
   get columns(): Readonly<Record<string, Float64Array>> {
-    if (this.pending > 0) this.flush();
+    if (this.lengths[this.slot]! > this.n) this.flush();
     return this._columns;
   }
 
   /** Sets every extra column at the last pushed bar from `values[k][t]` (k in declaration order). */
   setColumnsFrom(values: readonly Float64Array[], t: number): void {
-    if (this.pending > 0) this.flush();
+    if (this.lengths[this.slot]! > this.n) this.flush();
     const last = this.n - 1;
     for (let k = 0; k < values.length; k++) this._columns[this.columnNames[k]!]![last] = values[k]![t]!;
   }
 
   /** Appends one closed bar (grows the arrays when full). Returns its index. */
   push(ts: number, open: number, high: number, low: number, close: number, volume: number): number {
-    if (this.pending > 0) this.flush();
+    if (this.lengths[this.slot]! > this.n) this.flush();
     const i = this.n;
     if (i >= this._ts.length) this.grow(i + 1);
     this._ts[i] = ts;
@@ -90,13 +103,13 @@ export class BarHistory implements OhlcvColumns {
     this._low[i] = low;
     this._close[i] = close;
     this._volume[i] = volume;
-    this.n = i + 1;
+    this.n = this.lengths[this.slot] = i + 1;
     return i;
   }
 
   /** Appends bar `t` of `bars` (reads the columns: no number crosses a call boundary). Returns its index. */
   pushFrom(bars: OhlcvColumns, t: number): number {
-    if (this.pending > 0) this.flush();
+    if (this.lengths[this.slot]! > this.n) this.flush();
     const i = this.n;
     if (i >= this._ts.length) this.grow(i + 1);
     this._ts[i] = bars.ts[t]!;
@@ -105,47 +118,75 @@ export class BarHistory implements OhlcvColumns {
     this._low[i] = bars.low[t]!;
     this._close[i] = bars.close[t]!;
     this._volume[i] = bars.volume[t]!;
-    this.n = i + 1;
+    this.n = this.lengths[this.slot] = i + 1;
     return i;
   }
 
   /**
-   * Appends bar `t` of `bars` with its extra column values `columns[k][t]` by reference: copied when the history is
-   * next read. The caller guarantees that row `t` of `bars` and `columns` does not change afterwards (a backtest's
-   * frame). Consecutive rows of one source cost one comparison each. Returns the bar's index.
+   * Attaches a frame: from now on each delivery ({@link deliver}) appends the next row of `source` from row `from` on
+   * (with its values of `columns`, one array per declared column, in declaration order), skipping the rows `present`
+   * marks 0 (every row counts when it is undefined). The caller guarantees that those rows never change afterwards (a
+   * backtest's frame). Bars delivered before stay where they are; a push in between takes its place in delivery order.
    */
-  reference(bars: OhlcvColumns, t: number, columns: readonly Float64Array[] | undefined): number {
-    if (this.pending === 0 || bars !== this.source || columns !== this.sourceColumns || t !== this.from + this.pending) {
-      if (this.pending > 0) this.flush();
-      this.source = bars;
-      this.sourceColumns = columns;
-      this.from = t;
-    }
-    this.pending++;
-    return this.n + this.pending - 1;
+  attach(source: OhlcvColumns, columns: readonly Float64Array[] | undefined, present: Uint8Array | undefined, from: number): void {
+    if (this.lengths[this.slot]! > this.n) this.flush();
+    this.source = source;
+    this.sourceColumns = columns;
+    this.sourcePresent = present;
+    this.from = from;
   }
 
-  /** Copies the referenced rows into the arrays (plain loops: no view object, so a one-row flush allocates nothing). */
+  /** Appends the next row of the attached frame (see {@link attach}); returns its index. Copies nothing now. */
+  deliver(): number {
+    if (this.source === undefined) throw new InvariantError('BarHistory.deliver: no frame attached (attach one first, or push the bar)');
+    return this.lengths[this.slot]!++;
+  }
+
+  /**
+   * Copies the delivered rows not yet copied into the arrays (plain loops: no view object, so a one-row copy allocates
+   * nothing): the next rows of the attached frame, in order.
+   */
   private flush(): void {
-    const src = this.source!, from = this.from, count = this.pending, at = this.n;
-    this.pending = 0;
+    const at = this.n, count = this.lengths[this.slot]! - at;
+    const src = this.source;
+    if (src === undefined) throw new InvariantError(`BarHistory: ${count} bar(s) delivered with no frame attached`, { delivered: count });
     if (at + count > this._ts.length) this.grow(at + count);
-    copyRows(this._ts, src.ts, from, count, at);
-    copyRows(this._open, src.open, from, count, at);
-    copyRows(this._high, src.high, from, count, at);
-    copyRows(this._low, src.low, from, count, at);
-    copyRows(this._close, src.close, from, count, at);
-    copyRows(this._volume, src.volume, from, count, at);
-    const cols = this.sourceColumns;
-    if (cols !== undefined) for (let k = 0; k < cols.length; k++) copyRows(this._columns[this.columnNames[k]!]!, cols[k]!, from, count, at);
+    const present = this.sourcePresent, cols = this.sourceColumns;
+    let from = this.from;
+    if (present === undefined) {
+      if (from + count > src.ts.length) throw new InvariantError(`BarHistory: ${from + count - src.ts.length} delivered bar(s) past the attached frame's ${src.ts.length} rows`, { from, delivered: count, rows: src.ts.length });
+      this.copyRows(src, cols, from, count, at);
+      from += count;
+    } else {
+      // The present rows from `from` on, in runs of consecutive rows.
+      for (let k = 0; k < count; ) {
+        while (from < present.length && present[from] === 0) from++;
+        let run = 0;
+        while (k + run < count && from + run < present.length && present[from + run] !== 0) run++;
+        if (run === 0) throw new InvariantError(`BarHistory: ${count - k} delivered bar(s) past the attached frame's last present row`, { from, delivered: count, rows: src.ts.length });
+        this.copyRows(src, cols, from, run, at + k);
+        from += run;
+        k += run;
+      }
+    }
+    this.from = from;
     this.n = at + count;
-    this.source = undefined;
-    this.sourceColumns = undefined;
+  }
+
+  /** Copies rows [start, start + count) of the frame to index `at` on. */
+  private copyRows(src: OhlcvColumns, cols: readonly Float64Array[] | undefined, start: number, count: number, at: number): void {
+    copyRows(this._ts, src.ts, start, count, at);
+    copyRows(this._open, src.open, start, count, at);
+    copyRows(this._high, src.high, start, count, at);
+    copyRows(this._low, src.low, start, count, at);
+    copyRows(this._close, src.close, start, count, at);
+    copyRows(this._volume, src.volume, start, count, at);
+    if (cols !== undefined) for (let k = 0; k < cols.length; k++) copyRows(this._columns[this.columnNames[k]!]!, cols[k]!, start, count, at);
   }
 
   /** The bars and columns as plain JSON (for a saved run state). */
   save(): { length: number; columns: Record<string, number[]> } {
-    if (this.pending > 0) this.flush();
+    if (this.lengths[this.slot]! > this.n) this.flush();
     const n = this.n;
     const columns: Record<string, number[]> = {
       ts: Array.from(this._ts.subarray(0, n)), open: Array.from(this._open.subarray(0, n)), high: Array.from(this._high.subarray(0, n)),

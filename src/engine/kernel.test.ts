@@ -133,27 +133,48 @@ describe('Kernel: market data reaches the strategy', () => {
     expect(rows(plain, 0)).toEqual([[T0 + 2 * HOUR, 100, 101, 99, 101, 1]]);
   });
 
-  it('with immutableBars the history references the delivered rows of the frame (read when the history is read)', () => {
-    const { kernel } = setup({ config: { immutableBars: true, columns: ['signal'] } });
-    const frame = bars([[100, 101, 99, 100, 1], [100, 102, 98, 101, 2]]);
-    const signal = Float64Array.of(1, 2);
-    kernel.onBar(0, frame, 0, HOUR, [signal]);
-    kernel.onBar(0, frame, 1, HOUR, [signal]);
-    // The frame promises rows never change; a changed row shows that the history did not copy it at delivery.
-    frame.close[1] = 111;
-    expect(rows(kernel, 0, ['signal'])).toEqual([
-      [T0, 100, 101, 99, 100, 1, 1],
-      [T0 + HOUR, 100, 102, 98, 111, 2, 2],
+  it('an attached frame: each bar is the next row its history takes (read when the history is read), the caller marks', () => {
+    const { kernel, heard } = setup({ config: { columns: ['signal'] } });
+    const frame = bars([[100, 101, 99, 100, 1], [100, 102, 98, 101, 2], [101, 103, 100, 102, 3], [102, 104, 101, 103, 4]]);
+    const signal = Float64Array.of(1, 2, 3, 4);
+    // Instrument 1 from row 0, row 2 absent; instrument 0 from row 1 (e.g. a run resumed there).
+    kernel.attachFrame(1, frame, [signal], Uint8Array.of(1, 1, 0, 1), 0, HOUR);
+    kernel.attachFrame(0, frame, [signal], undefined, 1, HOUR);
+    kernel.onFrameBar(1, 0);
+    kernel.onFrameBar(0, 1);
+    kernel.onFrameBar(1, 1);
+    kernel.onFrameBar(1, 3);
+    expect(heard.map(([, b]) => ({ ...(b as BarEvent) }))).toEqual([
+      { instrument: 1, index: 0, tsOpen: T0, tsEvent: T0 + HOUR, open: 100, high: 101, low: 99, close: 100, volume: 1 },
+      { instrument: 0, index: 0, tsOpen: T0 + HOUR, tsEvent: T0 + 2 * HOUR, open: 100, high: 102, low: 98, close: 101, volume: 2 },
+      { instrument: 1, index: 1, tsOpen: T0 + HOUR, tsEvent: T0 + 2 * HOUR, open: 100, high: 102, low: 98, close: 101, volume: 2 },
+      { instrument: 1, index: 2, tsOpen: T0 + 3 * HOUR, tsEvent: T0 + 4 * HOUR, open: 102, high: 104, low: 101, close: 103, volume: 4 },
     ]);
+    expect(kernel.markPrice(1)).toBeNaN(); // the bar runner marks every instrument before delivery; onFrameBar does not
+    // The frame promises rows never change; a changed row shows that the history did not copy it at delivery.
+    frame.close[3] = 111;
+    expect(rows(kernel, 1, ['signal'])).toEqual([
+      [T0, 100, 101, 99, 100, 1, 1],
+      [T0 + HOUR, 100, 102, 98, 101, 2, 2],
+      [T0 + 3 * HOUR, 102, 104, 101, 111, 4, 4],
+    ]);
+    expect(rows(kernel, 0, ['signal'])).toEqual([[T0 + HOUR, 100, 102, 98, 101, 2, 2]]);
+    // A kernel takes its bars one way: copied ones are refused once frames are attached.
+    expect(() => kernel.onBar(0, frame, 2, HOUR)).toThrow(/attached frames/);
   });
 
   it('the bar handed over reads its row: own enumerable fields only (spread, JSON, keys, console), a copy of a reused buffer', () => {
     const FIELDS = ['instrument', 'index', 'tsOpen', 'tsEvent', 'open', 'high', 'low', 'close', 'volume'];
-    for (const immutableBars of [true, false]) {
+    for (const attached of [true, false]) {
       const got: BarEvent[] = [];
-      const { kernel } = setup({ config: { immutableBars }, strategy: { name: 'test', onBar: (_, bar) => void got.push(bar) } });
+      const { kernel } = setup({ strategy: { name: 'test', onBar: (_, bar) => void got.push(bar) } });
       const frame = bars([[100, 104, 99, 103, 7], [103, 106, 101, 102, 9]]);
-      kernel.onBar(0, frame, 1, HOUR);
+      const deliver = (i: number, t: number) => (attached ? kernel.onFrameBar(i, t) : kernel.onBar(i, frame, t, HOUR));
+      if (attached) {
+        kernel.attachFrame(0, frame, undefined, undefined, 1, HOUR);
+        kernel.attachFrame(1, frame, undefined, undefined, 0, HOUR);
+      }
+      deliver(0, 1);
       const bar = got[0]!;
       const want = { instrument: 0, index: 0, tsOpen: T0 + HOUR, tsEvent: T0 + 2 * HOUR, open: 103, high: 106, low: 101, close: 102, volume: 9 };
       expect(Object.keys(bar)).toEqual(FIELDS);
@@ -162,8 +183,8 @@ describe('Kernel: market data reaches the strategy', () => {
       expect(inspect(bar)).toBe(inspect(want));
       // A live caller reuses its row buffer: the bar was copied at delivery and keeps its numbers until the next bar.
       frame.close[1] = 555;
-      expect(bar.close).toBe(immutableBars ? 555 : 102);
-      kernel.onBar(1, frame, 0, HOUR);
+      expect(bar.close).toBe(attached ? 555 : 102);
+      deliver(1, 0);
       expect(got[1]).toBe(bar); // one view per kernel, reused
       expect({ ...bar }).toEqual({ instrument: 1, index: 0, tsOpen: T0, tsEvent: T0 + HOUR, open: 100, high: 104, low: 99, close: 103, volume: 7 });
     }

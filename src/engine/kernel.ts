@@ -35,12 +35,6 @@ export interface KernelConfig {
   /** Extra per-bar columns strategies can read from their history (e.g. `signal`). */
   readonly columns?: readonly string[];
   /**
-   * True when the bar columns passed to {@link Kernel.onBar} never change a row once it was delivered (a backtest's
-   * frame): histories then reference the rows and copy them only when read (`BarHistory.reference`). False (default)
-   * for callers that reuse one row buffer (the live runner): every bar is copied at once.
-   */
-  readonly immutableBars?: boolean;
-  /**
    * The run field of client order ids (1–8 of `[A-Za-z0-9-]`): stable across restarts of one run, different between
    * runs that share a venue account. Default `bt`.
    */
@@ -123,7 +117,10 @@ export class Kernel implements StrategyContext, ExecutionEvents {
   private readonly row = oneRow();
   private readonly tick: { -readonly [K in keyof TickEvent]: TickEvent[K] } = { instrument: 0, tsEvent: 0, price: 0, quantity: 0, side: 0 };
   private readonly recorder: AnnotationRecorder;
-  private readonly immutableBars: boolean;
+  /** Bars delivered to each instrument's history (shared with the histories: see {@link onFrameBar}). */
+  private readonly historyLengths: Int32Array;
+  /** Each instrument's attached frame columns (see {@link attachFrame}); undefined until one is attached. */
+  private frames: OhlcvColumns[] | undefined = undefined;
   /** True once a saved state was restored: generated ids may then repeat held ones. */
   private restored = false;
   /**
@@ -160,8 +157,8 @@ export class Kernel implements StrategyContext, ExecutionEvents {
     this.instruments = config.instruments;
     this.leverage = config.leverage;
     this.portfolio = new Portfolio(config.instruments, config.initialCash);
-    this.immutableBars = config.immutableBars === true;
-    this.histories = config.instruments.map(() => new BarHistory(config.historyCapacity ?? 1024, config.columns ?? []));
+    this.historyLengths = new Int32Array(n);
+    this.histories = config.instruments.map((_, i) => new BarHistory(config.historyCapacity ?? 1024, config.columns ?? [], this.historyLengths, i));
     this.tracker = new TradeTracker(n);
     this.orders = new OrderManager(n);
     this.clock = deps.clock;
@@ -199,24 +196,50 @@ export class Kernel implements StrategyContext, ExecutionEvents {
   }
 
   /**
-   * Bar `t` of `bars` (instrument `i`, `timeframeMs` long) closed: appended to its history with its extra column
-   * values `columns[k][t]` (k in the order of `KernelConfig.columns`), marked at its close, delivered to the strategy.
-   * Numbers are read from the columns, never passed one by one, so a bar crosses no call boundary as boxed doubles.
+   * Bar `t` of `bars` (instrument `i`, `timeframeMs` long) closed: copied into its history with its extra column values
+   * `columns[k][t]` (k in the order of `KernelConfig.columns`), marked at its close, delivered to the strategy. For
+   * callers whose columns may change after delivery (the live runner reuses one row buffer); a backtest over a frame
+   * attaches it instead ({@link attachFrame}, {@link onFrameBar}). Numbers are read from the columns, never passed one
+   * by one, so a bar crosses no call boundary as boxed doubles.
+   * @throws EngineError `invalid_state` when frames are attached (a kernel takes its bars one way).
    */
   onBar(i: number, bars: OhlcvColumns, t: number, timeframeMs: number, columns?: readonly Float64Array[]): void {
-    // The hot path of every bar of every run, inlined into the bar loop: kept small (the rare branches are methods of
-    // their own) so that the loop's inlining budget is left to the strategy's onBar and what it calls. With the live
-    // row copy and the risk check written out here, V8 no longer inlined engine-fills' SMA step into the loop and
-    // boxed the close passed to it on every bar.
+    if (this.frames !== undefined) throw new EngineError('invalid_state', 'Kernel.onBar: this kernel takes its bars from attached frames (onFrameBar)', { instrument: i });
     const b = this.bar;
     b.instrument = i;
     b.tf = timeframeMs;
-    if (this.immutableBars) {
-      b.index = this.histories[i]!.reference(bars, t, columns);
-      b.cols = bars;
-      b.t = t;
-    } else this.deliverCopy(i, bars, t, columns);
+    this.deliverCopy(i, bars, t, columns);
     this.portfolio.mark[i] = bars.close[t]!;
+    if (this.risk.watchesEquity) this.observeEquity();
+    this.strategy.onBar?.(this, b);
+  }
+
+  /**
+   * Attaches instrument `i`'s frame for {@link onFrameBar}: its bars are the rows of `bars` from row `from` on that
+   * `present` marks (every row when undefined), `timeframeMs` long, with the values of `columns` (one array per column
+   * of `KernelConfig.columns`, in that order). The caller guarantees that those rows never change during the run (a
+   * backtest's frame): the history copies them only when read (see `BarHistory.attach`).
+   */
+  attachFrame(i: number, bars: OhlcvColumns, columns: readonly Float64Array[] | undefined, present: Uint8Array | undefined, from: number, timeframeMs: number): void {
+    const frames = (this.frames ??= this.instruments.map(() => NO_ROWS));
+    frames[i] = bars;
+    this.histories[i]!.attach(bars, columns, present, from);
+    this.bar.tf = timeframeMs;
+  }
+
+  /**
+   * Row `t` of instrument `i`'s attached frame closed (the next row its history takes: see {@link attachFrame}):
+   * appended to its history (a count: the row is copied when the history is read), delivered to the strategy. The
+   * caller has marked the instrument at the bar's close (the bar runner marks every instrument after all paths of a
+   * time ran). The hot path of every bar of every backtest, inlined into the bar loop: it touches no history object
+   * and checks nothing per bar (the continuity checks of a per-bar reference were about a tenth of engine-bars).
+   */
+  onFrameBar(i: number, t: number): void {
+    const b = this.bar;
+    b.instrument = i;
+    b.index = this.historyLengths[i]!++;
+    b.cols = this.frames![i]!;
+    b.t = t;
     if (this.risk.watchesEquity) this.observeEquity();
     this.strategy.onBar?.(this, b);
   }
