@@ -258,13 +258,14 @@ class BarRun {
       this.exchange.restore(control.resume.venue);
     }
     this.records = new BarRecords(this.kernel.portfolio);
-    // Per instrument: its bars as one OHLCV column set, and its extra columns in declaration order.
+    // Per instrument: its bars as one OHLCV column set.
     this.bars = instruments.map((_, i) => ({ ts: frame.ts, open: frame.open[i]!, high: frame.high[i]!, low: frame.low[i]!, close: frame.close[i]!, volume: frame.volume[i]! }));
     this.warmup = spec.warmupBars ?? 0;
     this.ts = frame.ts;
     this.present = frame.present;
     this.dense = frame.present.every(hasNoZero);
-    // Each instrument's history takes the frame's rows from the first bar of the run on (after any restored ones).
+    // Each instrument's history takes the frame's rows (and its extra columns, in declaration order) from the first
+    // bar of the run on, after any restored ones.
     for (let i = 0; i < this.n; i++) {
       const values = columnNames.length > 0 ? columnNames.map((name) => columns[name]![i]!) : undefined;
       this.kernel.attachFrame(i, this.bars[i]!, values, this.dense ? undefined : frame.present[i], this.from, this.tf);

@@ -56,45 +56,45 @@ export class BarHistory implements OhlcvColumns {
     return this.lengths[this.slot]!;
   }
   get ts(): Float64Array {
-    if (this.lengths[this.slot]! > this.n) this.flush();
+    this.catchUp();
     return this._ts;
   }
   get open(): Float64Array {
-    if (this.lengths[this.slot]! > this.n) this.flush();
+    this.catchUp();
     return this._open;
   }
   get high(): Float64Array {
-    if (this.lengths[this.slot]! > this.n) this.flush();
+    this.catchUp();
     return this._high;
   }
   get low(): Float64Array {
-    if (this.lengths[this.slot]! > this.n) this.flush();
+    this.catchUp();
     return this._low;
   }
   get close(): Float64Array {
-    if (this.lengths[this.slot]! > this.n) this.flush();
+    this.catchUp();
     return this._close;
   }
   get volume(): Float64Array {
-    if (this.lengths[this.slot]! > this.n) this.flush();
+    this.catchUp();
     return this._volume;
   }
   /** Extra columns by name, aligned with the bars. */
   get columns(): Readonly<Record<string, Float64Array>> {
-    if (this.lengths[this.slot]! > this.n) this.flush();
+    this.catchUp();
     return this._columns;
   }
 
   /** Sets every extra column at the last pushed bar from `values[k][t]` (k in declaration order). */
   setColumnsFrom(values: readonly Float64Array[], t: number): void {
-    if (this.lengths[this.slot]! > this.n) this.flush();
+    this.catchUp();
     const last = this.n - 1;
     for (let k = 0; k < values.length; k++) this._columns[this.columnNames[k]!]![last] = values[k]![t]!;
   }
 
   /** Appends one closed bar (grows the arrays when full). Returns its index. */
   push(ts: number, open: number, high: number, low: number, close: number, volume: number): number {
-    if (this.lengths[this.slot]! > this.n) this.flush();
+    this.catchUp();
     const i = this.n;
     if (i >= this._ts.length) this.grow(i + 1);
     this._ts[i] = ts;
@@ -109,7 +109,7 @@ export class BarHistory implements OhlcvColumns {
 
   /** Appends bar `t` of `bars` (reads the columns: no number crosses a call boundary). Returns its index. */
   pushFrom(bars: OhlcvColumns, t: number): number {
-    if (this.lengths[this.slot]! > this.n) this.flush();
+    this.catchUp();
     const i = this.n;
     if (i >= this._ts.length) this.grow(i + 1);
     this._ts[i] = bars.ts[t]!;
@@ -129,7 +129,7 @@ export class BarHistory implements OhlcvColumns {
    * backtest's frame). Bars delivered before stay where they are; a push in between takes its place in delivery order.
    */
   attach(source: OhlcvColumns, columns: readonly Float64Array[] | undefined, present: Uint8Array | undefined, from: number): void {
-    if (this.lengths[this.slot]! > this.n) this.flush();
+    this.catchUp();
     this.source = source;
     this.sourceColumns = columns;
     this.sourcePresent = present;
@@ -140,6 +140,11 @@ export class BarHistory implements OhlcvColumns {
   deliver(): number {
     if (this.source === undefined) throw new InvariantError('BarHistory.deliver: no frame attached (attach one first, or push the bar)');
     return this.lengths[this.slot]!++;
+  }
+
+  /** Copies the delivered rows not yet copied (if any): every read and write of the arrays starts here. */
+  private catchUp(): void {
+    if (this.lengths[this.slot]! > this.n) this.flush();
   }
 
   /**
@@ -186,7 +191,7 @@ export class BarHistory implements OhlcvColumns {
 
   /** The bars and columns as plain JSON (for a saved run state). */
   save(): { length: number; columns: Record<string, number[]> } {
-    if (this.lengths[this.slot]! > this.n) this.flush();
+    this.catchUp();
     const n = this.n;
     const columns: Record<string, number[]> = {
       ts: Array.from(this._ts.subarray(0, n)), open: Array.from(this._open.subarray(0, n)), high: Array.from(this._high.subarray(0, n)),
