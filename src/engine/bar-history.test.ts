@@ -133,24 +133,29 @@ describe('BarHistory attached to a frame (rows copied when read)', () => {
 
   it('refuses a delivery with no frame attached, and rows past the frame when read (an invariant error each)', () => {
     const { bars } = source(0, 6);
-    expect(() => new BarHistory(4).deliver()).toThrow(InvariantError);
+    expect(() => new BarHistory(4).deliver()).toThrow(/BarHistory\.deliver: no frame attached/);
     const dense = new BarHistory(4);
     dense.attach(bars, undefined, undefined, 4);
     dense.deliver();
     dense.deliver();
     dense.deliver(); // row 6 of a 6-row frame
-    expect(() => dense.close).toThrow(/1 delivered bar\(s\) past the attached frame's 6 rows/);
+    expect(thrown(() => dense.close)).toMatchObject({ message: expect.stringMatching(/1 delivered bar\(s\) past the attached frame's 6 rows/), context: { from: 4, delivered: 3, rows: 6 } });
     const sparse = new BarHistory(4);
     sparse.attach(bars, undefined, Uint8Array.of(1, 1, 0, 1, 0, 0), 1);
     sparse.deliver();
     sparse.deliver();
     sparse.deliver(); // rows 1 and 3 are the last present ones
-    expect(() => sparse.length + sparse.ts.length).toThrow(/1 delivered bar\(s\) past the attached frame's last present row/);
+    expect(thrown(() => sparse.length + sparse.ts.length)).toMatchObject({ message: expect.stringMatching(/1 delivered bar\(s\) past the attached frame's last present row/), context: { from: 6, delivered: 3, rows: 6 } }); // from: where the search for a present row ended
+    // A frame whose last row is present: the copy that reaches it stops there (no row past the frame is read).
+    const tail = new BarHistory(4);
+    tail.attach(bars, undefined, Uint8Array.of(0, 0, 0, 0, 1, 1), 3);
+    for (let k = 0; k < 3; k++) tail.deliver();
+    expect(thrown(() => tail.close)).toMatchObject({ message: expect.stringMatching(/1 delivered bar\(s\) past the attached frame's last present row/), context: { from: 6, delivered: 3, rows: 6 } });
     // An owner that counts a delivery to a history with no frame (never attached) is refused when it is read.
     const lengths = new Int32Array(1);
     const bare = new BarHistory(4, [], lengths, 0);
     lengths[0] = 1;
-    expect(() => bare.close).toThrow(/1 bar\(s\) delivered with no frame attached/);
+    expect(thrown(() => bare.close)).toMatchObject({ message: expect.stringMatching(/1 bar\(s\) delivered with no frame attached/), context: { delivered: 1 } });
   });
 
   it('has no extra column unless one is declared (and saves only the six OHLCV columns then)', () => {
@@ -180,3 +185,14 @@ describe('BarHistory attached to a frame (rows copied when read)', () => {
     expect(back.close[2]).toBe(2.4);
   });
 });
+
+/** The error `f` throws (an {@link InvariantError}); fails when it throws none or another kind. */
+function thrown(f: () => unknown): InvariantError {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(InvariantError);
+    return e as InvariantError;
+  }
+  throw new Error('expected an InvariantError, none was thrown');
+}
