@@ -28,6 +28,11 @@ export interface BacktestResult {
     readonly high: Float64Array;
     readonly low: Float64Array;
     readonly close: Float64Array;
+    /**
+     * 1 where the instrument had a bar at that grid time, 0 where it had none (its row is NaN or forward-filled and
+     * was never traded on; see BarFrame.present). Absent: every row is a bar.
+     */
+    readonly present?: Uint8Array;
     readonly position: Float64Array;
     /**
      * Cumulative mark-to-market PnL of the instrument at each bar close, quote currency, net of its fees and funding:

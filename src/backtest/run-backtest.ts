@@ -556,6 +556,7 @@ export function buildResult(
         high: frame ? frame.high[i]! : new Float64Array(0),
         low: frame ? frame.low[i]! : new Float64Array(0),
         close: frame ? frame.close[i]! : new Float64Array(0),
+        present: frame ? frame.present[i]! : new Uint8Array(0),
       };
       if (pnl === undefined) return { ...prices, get position() { return positions()[i]!; } };
       return { ...prices, get position() { return positions()[i]!; }, get pnl() { return pnl()[i]!; } };

@@ -10,6 +10,7 @@
  */
 import { writeFileDurable } from '../core/durable-file.js';
 import { AppError } from '../core/app-error.js';
+import { timeframeMs } from '../core/time.js';
 import type { MonitoringErrorCode } from './metrics-server.js';
 import { createTradingMetrics, type TradingMetrics } from './trading-metrics.js';
 
@@ -18,7 +19,10 @@ export interface BacktestMetricsSource {
   readonly instruments: readonly string[];
   readonly initialCash: number;
   readonly equity: { readonly ts: Float64Array; readonly value: Float64Array };
-  readonly bars: readonly { readonly ts: Float64Array; readonly close: Float64Array }[];
+  /** The bar period (`4h`, ...); anything else (a tick run's `tick`) has no interval. */
+  readonly timeframe: string;
+  /** Per instrument, the grid's rows: `present` (when given) marks those where the instrument had a bar. */
+  readonly bars: readonly { readonly ts: Float64Array; readonly close: Float64Array; readonly present?: Uint8Array }[];
   /** The fields of `FillRecord` the replay reads. */
   readonly fills: readonly BacktestFill[];
   readonly trades: readonly { readonly instrument: string; readonly pnl: number }[];
@@ -78,12 +82,18 @@ export function backtestMetrics(result: BacktestMetricsSource, options: Backtest
   let gross = 0;
   let net = 0;
   let balance = result.initialCash;
+  const intervalMs = barIntervalMs(result.timeframe);
   result.instruments.forEach((instrument, k) => {
     const bars = result.bars[k]!;
-    const last = bars.ts.length - 1;
-    const interval = last > 0 ? (bars.ts[last]! - bars.ts[last - 1]!) / 1000 : 0;
-    for (let i = 0; i <= last; i++) metrics.barClosed(instrument, bars.ts[i]! + interval * 1000, bars.close[i]!, 0, interval);
-    // The engine's own account of the instrument (its one position accounting), marked at the last close.
+    const present = bars.present;
+    // Only the instrument's own bars: a grid row it had no bar at (NaN or forward-filled) was never processed.
+    let last = -1;
+    for (let i = 0; i < bars.ts.length; i++) {
+      if (present !== undefined && present[i] === 0) continue;
+      metrics.barClosed(instrument, bars.ts[i]! + intervalMs, bars.close[i]!, 0, intervalMs / 1000);
+      last = i;
+    }
+    // The engine's own account of the instrument (its one position accounting), marked at its last close.
     const position = result.positions[k]!;
     const quantity = position.quantity;
     const close = last >= 0 ? bars.close[last]! : position.entryPrice;
@@ -112,6 +122,15 @@ export function backtestMetrics(result: BacktestMetricsSource, options: Backtest
     }
   }
   return metrics;
+}
+
+/** The length of a bar of `timeframe` in ms; 0 for one that is not a bar period (a tick run's `tick`). */
+function barIntervalMs(timeframe: string): number {
+  try {
+    return timeframeMs(timeframe);
+  } catch {
+    return 0;
+  }
 }
 
 /**
