@@ -45,6 +45,8 @@ describe('runBacktest: per-bar records', () => {
     expect(Array.from(r.equity.ts)).toEqual([at('2024-01-01T04:00:00Z'), at('2024-01-01T08:00:00Z'), at('2024-01-01T12:00:00Z'), at('2024-01-01T16:00:00Z')]);
     expect(Array.from(r.bars[0]!.position)).toEqual([0, 1, 0, 0]);
     expect(r.fundingPaid).toBeCloseTo(0.0105, 12);
+    // The account at the end, as the engine booked it: flat, realised 10, both fees, the one payment.
+    expect(r.positions).toEqual([{ instrument: A.id, quantity: 0, entryPrice: 0, realizedPnl: 10, fees: expect.closeTo(0.055 + 0.0605, 12), funding: expect.closeTo(0.0105, 12) }]);
   });
 
   it('an instrument without a bar at a time: no venue path, no mark, no bar to the strategy', () => {

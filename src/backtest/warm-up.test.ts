@@ -42,6 +42,7 @@ describe('warm-up before the window', () => {
     expect(r.equity.ts.length).toBe(55);
     expect(r.equity.ts[0]).toBe(frame.ts[25]! + 3_600_000);
     expect(r.bars[0]!.ts.length).toBe(55);
+    expect(r.bars[0]!.present).toEqual(frame.present[0]!.subarray(25));
     expect(r.fills[0]!.ts).toBe(frame.ts[26]); // the window's first order fills at the next open
     expect(r.notes[0]).toMatch(/^warm-up: 25 bars from 2024-01-01T00:00:00.000Z to 2024-01-02T00:00:00.000Z .* orders held back, none traded\)$/);
   });

@@ -266,7 +266,7 @@ describe('backtest metrics export', () => {
     expect(value('trade_matrix_position_notional_usdt', C)).toBe(7);
     expect(value('trade_matrix_last_bar_close_timestamp_seconds', C)).toBe(Date.parse('2024-01-01T00:00:00Z') / 1000);
     expect(value('trade_matrix_bar_interval_seconds', C)).toBe(0);
-    // D is flat below its old entry: no unrealised PnL (not −0).
+    // D is flat but its record carries an entry price (a hand-made result may): no unrealised PnL (not −0).
     expect(value('trade_matrix_unrealised_pnl_usdt', D)).toBe(0);
     expect(value('trade_matrix_gross_exposure_usdt', S)).toBe(7);
     // No equity: no leverage figure (0, not a division by 0).
