@@ -542,6 +542,59 @@ describe('renderHtmlReport plot data (exact payload for a small hand-made run)',
   });
 });
 
+describe('renderHtmlReport with grid rows an instrument had no bar at', () => {
+  it('draws no candle there and counts only its own bars', () => {
+    const base = tinyResult();
+    // B had no bar on 2023-12-31 (a forward-filled row: its values are the previous close) nor on 2024-01-02.
+    const b = base.bars[1]!;
+    const html = renderHtmlReport(tinyResult({ bars: [base.bars[0]!, { ...b, present: Uint8Array.of(1, 0, 1, 0) }] }), METRICS);
+    const data = reportData(html) as { candles: { t: number[]; o: (number | null)[]; h: (number | null)[]; l: (number | null)[]; c: (number | null)[] }[] };
+    const c = data.candles[1]!;
+    expect(c.t).toEqual([T0, T0 + DAY, T0 + 2 * DAY, T0 + 3 * DAY]);
+    expect([c.o, c.h, c.l, c.c]).toEqual([
+      [100, null, 99, null],
+      [102, null, 100, null],
+      [99, null, 97, null],
+      [101, null, 98, null],
+    ]);
+    expect(html).toContain(`<p class="sub">2 bars, 2 fills (▲ buy, ▼ sell).</p>`);
+    // A (no mask) is unchanged: all four.
+    expect(data.candles[0]!.o).toEqual([10, 11, 12, 11]);
+    expect(html).toContain(`<p class="sub">4 bars, 2 fills (▲ buy, ▼ sell).</p>`);
+  });
+
+  it('leaves those rows out of a display bucket (two bars per candle above 20,000)', () => {
+    const n = 20_002;
+    const ts = Float64Array.from({ length: n }, (_, i) => T0 + i * DAY);
+    const price = (i: number) => 100 + i;
+    const open = Float64Array.from({ length: n }, (_, i) => price(i));
+    const high = Float64Array.from({ length: n }, (_, i) => price(i) + 0.5);
+    const low = Float64Array.from({ length: n }, (_, i) => price(i) - 0.5);
+    const close = Float64Array.from({ length: n }, (_, i) => price(i) + 0.25);
+    // Row 2 has no bar (bucket 1 is row 3 alone); rows 4 and 5 have none (bucket 2 is no candle).
+    const present = new Uint8Array(n).fill(1);
+    present[2] = present[4] = present[5] = 0;
+    const run = tinyResult({
+      instruments: [A],
+      dataSources: [],
+      equity: { ts: Float64Array.from(ts, (t) => t + DAY), value: new Float64Array(n).fill(1000) },
+      bars: [{ ts, open, high, low, close, present, position: new Float64Array(n) }],
+      fills: [],
+      trades: [],
+      annotations: undefined,
+    });
+    const html = renderHtmlReport(run, METRICS);
+    const c = (reportData(html) as { candles: { t: number[]; o: (number | null)[]; h: (number | null)[]; l: (number | null)[]; c: (number | null)[] }[] }).candles[0]!;
+    const candle = (k: number) => [c.t[k], c.o[k], c.h[k], c.l[k], c.c[k]];
+    expect(c.t).toHaveLength(10_001);
+    expect(candle(0)).toEqual([T0, 100, 101.5, 99.5, 101.25]);
+    expect(candle(1)).toEqual([T0 + 2 * DAY, 103, 103.5, 102.5, 103.25]);
+    expect(candle(2)).toEqual([T0 + 4 * DAY, null, null, null, null]);
+    expect(candle(3)).toEqual([T0 + 6 * DAY, 106, 107.5, 105.5, 107.25]);
+    expect(html).toContain(`<p class="sub">19,999 bars, 0 fills (▲ buy, ▼ sell).</p>`);
+  });
+});
+
 /** A run of one instrument (3 flat daily bars, nothing traded, no annotations) whose equity at daily closes is `value`. */
 function equityOnlyRun(value: Float64Array, periodsPerYear: number): BacktestResult {
   const ts = Float64Array.from({ length: 3 }, (_, i) => T0 + i * DAY);

@@ -360,8 +360,11 @@ interface CandleSeries {
 /** Aggregates OHLC into buckets of `ceil(n / max)` bars (open of the first, max high, min low, close of the last; NaN skipped). */
 function candlesForDisplay(bar: BacktestResult['bars'][number], max: number): CandleSeries {
   const n = bar.ts.length;
-  if (n <= max) return { t: bar.ts, o: bar.open, h: bar.high, l: bar.low, c: bar.close, bucket: 1 };
-  const bucket = Math.ceil(n / max);
+  const present = bar.present;
+  const gaps = present !== undefined && present.indexOf(0) >= 0;
+  if (n <= max && !gaps) return { t: bar.ts, o: bar.open, h: bar.high, l: bar.low, c: bar.close, bucket: 1 };
+  // A grid row without the instrument's bar (NaN or forward-filled) is no candle: it is left out of its bucket.
+  const bucket = Math.max(1, Math.ceil(n / max));
   const m = Math.ceil(n / bucket);
   const t = new Float64Array(m), o = new Float64Array(m).fill(NaN), h = new Float64Array(m).fill(NaN), l = new Float64Array(m).fill(NaN), c = new Float64Array(m).fill(NaN);
   for (let k = 0; k < m; k++) {
@@ -370,6 +373,7 @@ function candlesForDisplay(bar: BacktestResult['bars'][number], max: number): Ca
     t[k] = bar.ts[lo]!;
     let hiV = -Infinity, loV = Infinity;
     for (let i = lo; i < hi; i++) {
+      if (gaps && present![i] === 0) continue;
       if (o[k] !== o[k] && bar.open[i] === bar.open[i]) o[k] = bar.open[i]!;
       if (bar.high[i]! > hiV) hiV = bar.high[i]!;
       if (bar.low[i]! < loV) loV = bar.low[i]!;
@@ -379,6 +383,15 @@ function candlesForDisplay(bar: BacktestResult['bars'][number], max: number): Ca
     l[k] = loV === Infinity ? NaN : loV;
   }
   return { t, o, h, l, c, bucket };
+}
+
+/** The instrument's own bars: its grid rows less those it had no bar at (`present` 0). */
+function barCount(bar: BacktestResult['bars'][number] | undefined): number {
+  if (bar === undefined) return 0;
+  if (bar.present === undefined) return bar.ts.length;
+  let n = 0;
+  for (let i = 0; i < bar.ts.length; i++) if (bar.present[i] !== 0) n++;
+  return n;
 }
 
 function group3(integerDigits: string): string {
@@ -791,7 +804,7 @@ export function renderHtmlReport(result: BacktestResult, metrics: BacktestMetric
       const src = sources.get(id);
       const fills = result.fills.filter((f) => f.instrument === id).length;
       return `<h3>${escapeHtml(id)}${src ? ` <span class="sub">(${escapeHtml(`${src.venue} ${src.symbol} ${src.timeframe}`)})</span>` : ''}</h3>
-<p class="sub">${fixed(result.bars[i]?.ts.length ?? 0, 0)} bars, ${fixed(fills, 0)} fills (▲ buy, ▼ sell).</p>
+<p class="sub">${fixed(barCount(result.bars[i]), 0)} bars, ${fixed(fills, 0)} fills (▲ buy, ▼ sell).</p>
 <div id="${escapeHtml(ids[2 + i]!)}" class="plot"></div>`;
     })
     .join('\n');
