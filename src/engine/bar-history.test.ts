@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { OhlcvColumns } from '../core/bar.js';
 import { InvariantError } from '../core/app-error.js';
 import { BarHistory } from './bar-history.js';
+import { thrown } from '../../test/support/thrown.js';
 
 /** A 40-row source whose every value is distinct: ts = 1000 + t, open = t + 0.1, …, signal = -t (all + `offset`). */
 function source(offset = 0, T = 40): { bars: OhlcvColumns; signal: Float64Array } {
@@ -139,7 +140,9 @@ describe('BarHistory attached to a frame (rows copied when read)', () => {
     dense.deliver();
     dense.deliver();
     dense.deliver(); // row 6 of a 6-row frame
-    expect(thrown(() => dense.close)).toMatchObject({ message: expect.stringMatching(/1 delivered bar\(s\) past the attached frame's 6 rows/), context: { from: 4, delivered: 3, rows: 6 } });
+    const past = thrown(() => dense.close);
+    expect(past).toBeInstanceOf(InvariantError);
+    expect(past).toMatchObject({ message: expect.stringMatching(/1 delivered bar\(s\) past the attached frame's 6 rows/), context: { from: 4, delivered: 3, rows: 6 } });
     const sparse = new BarHistory(4);
     sparse.attach(bars, undefined, Uint8Array.of(1, 1, 0, 1, 0, 0), 1);
     sparse.deliver();
@@ -185,14 +188,3 @@ describe('BarHistory attached to a frame (rows copied when read)', () => {
     expect(back.close[2]).toBe(2.4);
   });
 });
-
-/** The error `f` throws (an {@link InvariantError}); fails when it throws none or another kind. */
-function thrown(f: () => unknown): InvariantError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InvariantError);
-    return e as InvariantError;
-  }
-  throw new Error('expected an InvariantError, none was thrown');
-}

@@ -30,7 +30,13 @@ async function read(m: TradingMetrics) {
     const one = (suffix: string) => own.find((v) => (v as { metricName?: string }).metricName === `${name}_${suffix}`)?.value;
     return { buckets, sum: one('sum'), count: one('count'), series: own.length };
   };
-  return { series, value, histogram };
+  /** The families (`trade_matrix_` + key) whose series with `labels` is not the expected value: {} when all are. */
+  const each = (labels: Record<string, string>, expected: Record<string, number>) =>
+    Object.fromEntries(Object.entries(expected).flatMap(([key, want]) => {
+      const got = value(`trade_matrix_${key}`, labels);
+      return Object.is(got, want) ? [] : [[key, got]];
+    }));
+  return { series, value, histogram, each };
 }
 
 const X = 'BTCUSDT-LINEAR.BYBIT';
@@ -91,21 +97,23 @@ describe('trading metrics facade, call by call', () => {
     m.feedReconnected('bybit');
     m.feedReconnected('bybit');
     let r = await read(m);
-    expect(r.value('trade_matrix_position_quantity_base', { instrument: X })).toBe(-2);
-    expect(r.value('trade_matrix_position_notional_usdt', { instrument: X })).toBe(-200);
-    expect(r.value('trade_matrix_position_entry_price_usdt', { instrument: X })).toBe(101);
-    expect(r.value('trade_matrix_unrealised_pnl_usdt', { instrument: X })).toBe(2);
-    expect(r.value('trade_matrix_realised_pnl_usdt', { instrument: X })).toBe(7);
-    expect(r.value('trade_matrix_liquidation_price_usdt', { instrument: X })).toBe(150);
-    expect(r.value('trade_matrix_position_leverage_ratio', { instrument: X })).toBe(0.5);
-    expect(r.value('trade_matrix_last_bar_close_timestamp_seconds', { instrument: X })).toBe(7200);
-    expect(r.value('trade_matrix_market_price_usdt', { instrument: X })).toBe(99);
-    expect(r.value('trade_matrix_bar_volume_base', { instrument: X })).toBe(13);
-    expect(r.value('trade_matrix_bar_interval_seconds', { instrument: X })).toBe(3600);
-    expect(r.value('trade_matrix_bars_processed_total', { instrument: X })).toBe(2);
-    expect(r.value('trade_matrix_spread_basis_points', { instrument: X })).toBe(1.5);
-    expect(r.value('trade_matrix_realised_volatility_ratio', { instrument: X })).toBe(0.6);
-    expect(r.value('trade_matrix_funding_rate_ratio', { instrument: X })).toBe(0.0001);
+    expect(r.each({ instrument: X }, {
+      position_quantity_base: -2,
+      position_notional_usdt: -200,
+      position_entry_price_usdt: 101,
+      unrealised_pnl_usdt: 2,
+      realised_pnl_usdt: 7,
+      liquidation_price_usdt: 150,
+      position_leverage_ratio: 0.5,
+      last_bar_close_timestamp_seconds: 7200,
+      market_price_usdt: 99,
+      bar_volume_base: 13,
+      bar_interval_seconds: 3600,
+      bars_processed_total: 2,
+      spread_basis_points: 1.5,
+      realised_volatility_ratio: 0.6,
+      funding_rate_ratio: 0.0001,
+    })).toEqual({});
     expect(r.value('trade_matrix_return_correlation_ratio', { instrument: X, reference_instrument: Y })).toBe(0.8);
     expect(r.value('trade_matrix_data_feed_lag_seconds', { instrument: Y, feed: 'bybit' })).toBe(0.5);
     expect(r.value('trade_matrix_feed_messages_total', { feed: 'bybit' })).toBe(2);
@@ -134,10 +142,10 @@ describe('trading metrics facade, call by call', () => {
   it('orders and fills: counters add per label set; a fee of 0 or a rebate is no fee paid; slippage only when known', async () => {
     const m = createTradingMetrics({ processMetrics: false });
     m.orderSubmitted(X, 'buy');
-    m.orderUpdated(X, 'accepted');
-    m.orderUpdated(X, 'accepted');
-    m.orderRejected(X, 'risk_notional');
-    m.orderRejected(X, 'risk_notional');
+    for (let k = 0; k < 2; k++) {
+      m.orderUpdated(X, 'accepted');
+      m.orderRejected(X, 'risk_notional');
+    }
     m.orderCancelled(X, 'user');
     m.openOrders(X, 3);
     m.fill(X, 'buy', 'taker', 0.5, 100, 0.03, 1.5);
