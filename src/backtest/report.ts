@@ -364,7 +364,7 @@ function candlesForDisplay(bar: BacktestResult['bars'][number], max: number): Ca
   const gaps = present !== undefined && present.indexOf(0) >= 0;
   if (n <= max && !gaps) return { t: bar.ts, o: bar.open, h: bar.high, l: bar.low, c: bar.close, bucket: 1 };
   // A grid row without the instrument's bar (NaN or forward-filled) is no candle: it is left out of its bucket.
-  const bucket = Math.max(1, Math.ceil(n / max));
+  const bucket = Math.ceil(n / max);
   const m = Math.ceil(n / bucket);
   const t = new Float64Array(m), o = new Float64Array(m).fill(NaN), h = new Float64Array(m).fill(NaN), l = new Float64Array(m).fill(NaN), c = new Float64Array(m).fill(NaN);
   for (let k = 0; k < m; k++) {

@@ -7,6 +7,7 @@ import { TableFundingModel } from '../backtest/execution-models.js';
 import { runBacktest } from '../backtest/run-backtest.js';
 import { backtestSpec, fundingTable, scriptStrategy, testInstrument } from '../../test/support/engine-scenarios.js';
 import { makeFrame } from '../../test/support/frames.js';
+import { readMetrics } from '../../test/support/metric-values.js';
 import { promtool } from '../../test/support/promtool.js';
 import { AppError } from '../core/app-error.js';
 import { backtestMetrics, writeBacktestMetrics, writeExpositionFile, type BacktestMetricsOptions, type BacktestMetricsSource } from './backtest-metrics.js';
@@ -40,21 +41,8 @@ function run(): BacktestResult {
 const dir = mkdtempSync(join(tmpdir(), 'tm-backtest-metrics-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The exported families of `source`: `value(name, labels)` of the one series with those labels, `series(name)` all. */
-async function exported(source: BacktestMetricsSource, options: BacktestMetricsOptions = { version: '0.1.0' }) {
-  const families = await backtestMetrics(source, options).registry.getMetricsAsJSON();
-  const series = (name: string) => {
-    const family = families.find((f) => f.name === name);
-    if (family === undefined) throw new Error(`no family ${name}`);
-    return family.values.filter((v) => !('metricName' in v) || v.metricName === name).map((v) => ({ labels: v.labels as Record<string, string | number>, value: v.value }));
-  };
-  const value = (name: string, labels: Record<string, string> = {}) => {
-    const matching = series(name).filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x));
-    if (matching.length !== 1) throw new Error(`${matching.length} series of ${name} with ${JSON.stringify(labels)}`);
-    return matching[0]!.value;
-  };
-  return { series, value };
-}
+/** The exported families of `source`, read for exact checks (test/support/metric-values.ts). */
+const exported = (source: BacktestMetricsSource, options: BacktestMetricsOptions = { version: '0.1.0' }) => readMetrics(backtestMetrics(source, options));
 
 describe('backtest metrics export', () => {
   it('a real BacktestResult is a BacktestMetricsSource', () => {

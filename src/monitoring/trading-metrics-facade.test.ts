@@ -4,40 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InvariantError } from '../core/app-error.js';
-import { createTradingMetrics, type TradingMetrics } from './trading-metrics.js';
-
-type Series = { readonly labels: Record<string, string | number>; readonly value: number };
-
-/** Reads the registry: `series(name)` every sample of a family (histograms: `_bucket`/`_sum`/`_count` by `metricName`). */
-async function read(m: TradingMetrics) {
-  const families = await m.registry.getMetricsAsJSON();
-  const series = (name: string): Series[] => {
-    const family = families.find((f) => f.name === name);
-    if (family === undefined) throw new Error(`no family ${name}`);
-    return family.values.map((v) => ({ labels: v.labels as Record<string, string | number>, value: v.value }));
-  };
-  /** The value of the one series with exactly these labels (throws when there is none or more). */
-  const value = (name: string, labels: Record<string, string> = {}): number => {
-    const matching = series(name).filter((v) => JSON.stringify(Object.entries(v.labels).sort()) === JSON.stringify(Object.entries(labels).sort()));
-    if (matching.length !== 1) throw new Error(`${matching.length} series of ${name} with ${JSON.stringify(labels)}: ${JSON.stringify(series(name))}`);
-    return matching[0]!.value;
-  };
-  /** A histogram series: its cumulative bucket counts by `le`, sum and count. */
-  const histogram = (name: string, labels: Record<string, string> = {}) => {
-    const family = families.find((f) => f.name === name)!;
-    const own = family.values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x));
-    const buckets = Object.fromEntries(own.filter((v) => (v as { metricName?: string }).metricName === `${name}_bucket`).map((v) => [String(v.labels['le']), v.value]));
-    const one = (suffix: string) => own.find((v) => (v as { metricName?: string }).metricName === `${name}_${suffix}`)?.value;
-    return { buckets, sum: one('sum'), count: one('count'), series: own.length };
-  };
-  /** The families (`trade_matrix_` + key) whose series with `labels` is not the expected value: {} when all are. */
-  const each = (labels: Record<string, string>, expected: Record<string, number>) =>
-    Object.fromEntries(Object.entries(expected).flatMap(([key, want]) => {
-      const got = value(`trade_matrix_${key}`, labels);
-      return Object.is(got, want) ? [] : [[key, got]];
-    }));
-  return { series, value, histogram, each };
-}
+import { readMetrics as read } from '../../test/support/metric-values.js';
+import { createTradingMetrics } from './trading-metrics.js';
 
 const X = 'BTCUSDT-LINEAR.BYBIT';
 const Y = 'ETHUSDT-LINEAR.BYBIT';
