@@ -2,7 +2,7 @@
 # Mutation testing (`npm run mutation [-- GROUP...]`): StrykerJS (stryker.config.mjs) over src/engine, src/backtest,
 # src/sizing, src/registry/model-loader.ts, the live runner's reconciliation, journaling gate, warm-up gates, journal, stop actions and run-folder lock (src/live)
 # the Bybit execution adapter (client, JSON mappers, keys and the real-money guard: src/adapters/bybit) and the monitoring
-# families (src/monitoring: metric facade, backtest export, /metrics server, settings), one Stryker run per group, each judged by the test files of its own area (TM_MUTATION_TESTS, see vitest.mutation.config.ts). A
+# families (src/monitoring: metric facade, backtest export, live runner metrics, /metrics server, settings), one Stryker run per group, each judged by the test files of its own area (TM_MUTATION_TESTS, see vitest.mutation.config.ts). A
 # score below 80 % (thresholds.break) fails its group; the script exits non-zero when any group failed. Reports: reports/mutation/<group>.json and <group>.html.
 #
 # Why groups and not one run over the whole service-free set: Stryker runs a "static" mutant (module-level code) against
@@ -29,7 +29,7 @@ mutate_of() {
     model-loader) echo 'src/registry/model-loader.ts' ;;
     live) echo 'src/live/reconcile.ts,src/live/journaling-gate.ts,src/live/warmup-gates.ts,src/live/journal.ts,src/live/shutdown.ts,src/live/run-lock.ts' ;;
     bybit) echo 'src/adapters/bybit/bybit-execution-client.ts,src/adapters/bybit/bybit-execution-parse.ts,src/adapters/bybit/bybit-keys.ts' ;;
-    monitoring) echo 'src/monitoring/backtest-metrics.ts,src/monitoring/trading-metrics.ts,src/monitoring/metrics-server.ts,src/monitoring/metrics-table.ts,src/monitoring/monitoring-config.ts' ;;
+    monitoring) echo 'src/monitoring/backtest-metrics.ts,src/monitoring/trading-metrics.ts,src/monitoring/live-metrics.ts,src/monitoring/metrics-server.ts,src/monitoring/metrics-table.ts,src/monitoring/monitoring-config.ts' ;;
     *) return 1 ;;
   esac
 }
@@ -44,7 +44,7 @@ tests_of() {
     live) echo 'src/live/{reconcile,journaling-gate,warmup-gates,journal,shutdown,run-lock,run-lock-race}.test.ts' ;;
     # The client's tests run it against the local v5 venue (test/support, in-process): no service needed.
     bybit) echo '{src/adapters/bybit/bybit-execution-*.test.ts,src/adapters/bybit/bybit-keys.test.ts,test/contract/bybit-execution-client.test.ts}' ;;
-    # The metric families, the backtest export, the /metrics server and the monitoring settings (promtool: installed by the nightly job).
+    # The metric families, the backtest export, the live runner's metrics, the /metrics server and the monitoring settings (promtool: installed by the nightly job).
     monitoring) echo 'src/monitoring/*.test.ts' ;;
   esac
 }

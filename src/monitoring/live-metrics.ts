@@ -112,7 +112,7 @@ const BREAKER_STATE: Readonly<Record<string, BreakerState>> = { ACTIVE: 'closed'
 
 /** A low-cardinality reason label: `risk: max_order_notional 50000 < 61234.5` → `risk_max_order_notional`. */
 export function reasonLabel(reason: string | undefined): string {
-  if (reason === undefined || reason === '') return 'unknown';
+  if (reason === undefined) return 'unknown';
   const risk = /^risk:\s*([a-z_]+)/.exec(reason);
   if (risk) return `risk_${risk[1]}`;
   const word = /[A-Za-z_]+/.exec(reason);
@@ -270,11 +270,17 @@ export class LiveMetrics {
     metrics.heartbeat(this.now());
   }
 
-  /** The run stopped: not ready any more; the last account state and journal records are recorded. */
+  /**
+   * The run stopped: not ready any more; the last account state and journal records are recorded, and the last
+   * executions and state changes when the warm-up finished (before it, what the kernel holds is the warm-up's and
+   * earlier lives', never this run's: counted, a run stopped in its warm-up reported every restored fill as new).
+   */
   stopped(kernel: Kernel): void {
-    this.executions(kernel);
+    if (this.warm) {
+      this.executions(kernel);
+      this.riskChanges(kernel);
+    }
     this.account(kernel);
-    this.riskChanges(kernel);
     this.journal?.read(this.metrics);
     this.warm = false;
     this.metrics.setReady(false);
@@ -377,7 +383,8 @@ export class LiveMetrics {
       }
       const label = STATUS_LABEL[order.status];
       if (label !== undefined) metrics.orderUpdated(id, label);
-      if ((order.status === 'FILLED' || order.status === 'PARTIALLY_FILLED') && t.status !== 'PARTIALLY_FILLED' && t.acknowledgedAt === t.acknowledgedAt) metrics.fillLatency(id, (at - t.acknowledgedAt) / 1000);
+      // Acknowledged by now: any first change but a rejection set acknowledgedAt above.
+      if ((order.status === 'FILLED' || order.status === 'PARTIALLY_FILLED') && t.status !== 'PARTIALLY_FILLED') metrics.fillLatency(id, (at - t.acknowledgedAt) / 1000);
       if (order.status === 'CANCELED') metrics.orderCancelled(id, reasonLabel(order.reason));
       t.status = order.status;
       if (order.status === 'FILLED' || order.status === 'CANCELED' || order.status === 'REJECTED' || order.status === 'EXPIRED') this.tracked.delete(clientOrderId);
@@ -424,7 +431,7 @@ export class LiveMetrics {
         quantity: q,
         notional,
         entryPrice: q === 0 ? 0 : p.entryPrice[i]!,
-        unrealisedPnl: q === 0 || mark !== mark ? 0 : q * (mark - p.entryPrice[i]!),
+        unrealisedPnl: q === 0 ? 0 : q * (mark - p.entryPrice[i]!),
         realisedPnl: p.realized[i]!,
         liquidationPrice: Number.isFinite(liquidation) ? liquidation : 0,
         leverage: equity > 0 ? Math.abs(notional) / equity : 0,

@@ -10,7 +10,7 @@ import { FixedBpsSlippage } from '../../src/backtest/execution-models.js';
 import { BYBIT_LINEAR_PERPETUALS } from '../../src/core/instrument.js';
 import { timeframeMs } from '../../src/core/time.js';
 import { LiveRunner } from '../../src/live/live-runner.js';
-import { createTradingMetrics, LiveMetrics, reasonLabel, timeVenueCalls } from '../../src/monitoring/index.js';
+import { createTradingMetrics, LiveMetrics, timeVenueCalls } from '../../src/monitoring/index.js';
 import { smaCrossover } from '../../src/strategies/sma-crossover.js';
 import { liveMarket, sharedFrame } from '../support/live-harness.js';
 import { promtool } from '../support/promtool.js';
@@ -75,11 +75,4 @@ describe('LiveMetrics on a paper run', () => {
     expect(check.output).toBe('');
     expect(check.status).toBe(0);
   }, 60_000);
-
-  it('turns reasons into low-cardinality labels', () => {
-    expect(reasonLabel('risk: max_order_notional 50000 < 61234.5')).toBe('risk_max_order_notional');
-    expect(reasonLabel('lost: order x unknown to the venue after 3 queries')).toBe('lost');
-    expect(reasonLabel('110007 insufficient balance')).toBe('insufficient');
-    expect(reasonLabel(undefined)).toBe('unknown');
-  });
 });
