@@ -194,14 +194,24 @@ describe('LiveMetrics: the account', () => {
   });
 });
 
+/** A warmed-up run of {@link setup} and `handOver`: marks an instrument, submits a market order, hands it over at a wall time. */
+function warmedRun() {
+  const run = setup();
+  run.live.warmedUp(run.kernel, 0, 0);
+  const handOver = (instrument: number, side: 'buy' | 'sell', quantity: number, mark: number, wall: number): string => {
+    run.kernel.portfolio.mark[instrument] = mark;
+    const id = run.kernel.submitOrder(market(instrument, side, quantity));
+    run.clock.wall = wall;
+    run.live.handedOver(run.kernel, id);
+    return id;
+  };
+  return { ...run, handOver };
+}
+
 describe('LiveMetrics: orders and fills', () => {
   it('an order through accepted, partially filled and filled: each status once, latencies from the hand-over, slippage against the decision mark', async () => {
-    const { live, kernel, clock, read } = setup();
-    live.warmedUp(kernel, 0, 0);
-    kernel.portfolio.mark[0] = 100;
-    const id = kernel.submitOrder(market(0, 'buy', 2));
-    clock.wall = 1_000;
-    live.handedOver(kernel, id);
+    const { live, kernel, clock, read, handOver } = warmedRun();
+    const id = handOver(0, 'buy', 2, 100, 1_000);
     live.handedOver(kernel, 'not-an-order'); // unknown: nothing
     kernel.onOrderAccepted({ kind: 'accepted', clientOrderId: id, venueOrderId: 'v1', tsEvent: T0 });
     clock.wall = 1_400;
@@ -243,12 +253,8 @@ describe('LiveMetrics: orders and fills', () => {
   });
 
   it('filled before the runner saw it accepted: accepted and filled both counted, the fill latency 0; a sell’s slippage is adverse when below the mark', async () => {
-    const { live, kernel, clock, read } = setup();
-    live.warmedUp(kernel, 0, 0);
-    kernel.portfolio.mark[1] = 50;
-    const id = kernel.submitOrder(market(1, 'sell', 1));
-    clock.wall = 500;
-    live.handedOver(kernel, id);
+    const { live, kernel, clock, read, handOver } = warmedRun();
+    const id = handOver(1, 'sell', 1, 50, 500);
     fill(kernel, id, 1, 'sell', 1, 49.5);
     clock.wall = 800;
     live.bar(kernel, bars(), TIMINGS);
