@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { feedIncremental } from '../../test/support/feature-inputs.js';
 import { sharedDataDir } from '../../test/support/shared-data.js';
 import { seededRandom } from '../core/random.js';
 import { importPath, loadBars, MarketStore } from '../data/index.js';
@@ -38,30 +39,8 @@ afterAll(() => store?.close());
 
 type Feed = 'upfront' | 'when-due';
 
-/**
- * Runs the incremental path over `x` from bar `from`; calls `check(t, row)` per bar. External rows are pushed all up
- * front or each when due. Bars where `skip(t)` holds are only taken into the state (`skip`, no row, no check).
- */
-function runIncremental(x: FeatureInputs, feed: Feed, check: (t: number, row: Float64Array) => void, from = 0, skip?: (t: number) => boolean): IncrementalFeatures {
-  const inc = pipeline.createIncremental({ timeframeMs: x.timeframeMs });
-  const f = x.funding!;
-  const d = x.dvol!;
-  let fi = 0;
-  let di = 0;
-  if (feed === 'upfront') {
-    for (; fi < f.ts.length; fi++) inc.pushFunding(f.ts[fi]!, f.rate[fi]!);
-    for (; di < d.ts.length; di++) inc.pushDvol(d.ts[di]!, d.value[di]!);
-  }
-  for (let t = from; t < x.ts.length; t++) {
-    const close = x.ts[t]! + x.timeframeMs;
-    // A live feed learns of a settlement at its time and of a DVOL day after the day closed.
-    for (; fi < f.ts.length && f.ts[fi]! <= close; fi++) inc.pushFunding(f.ts[fi]!, f.rate[fi]!);
-    for (; di < d.ts.length && d.ts[di]! + 86_400_000 <= close; di++) inc.pushDvol(d.ts[di]!, d.value[di]!);
-    if (skip?.(t)) inc.skip(x.ts[t]!, x.open[t]!, x.high[t]!, x.low[t]!, x.close[t]!, x.volume[t]!, x.referenceClose![t]!);
-    else check(t, inc.update(x.ts[t]!, x.open[t]!, x.high[t]!, x.low[t]!, x.close[t]!, x.volume[t]!, x.referenceClose![t]!));
-  }
-  return inc;
-}
+/** The default pipeline's incremental path over `x` (see feedIncremental). */
+const runIncremental = (x: FeatureInputs, feed: Feed, check: (t: number, row: Float64Array) => void, from = 0, skip?: (t: number) => boolean): IncrementalFeatures => feedIncremental(pipeline, x, feed, check, from, skip);
 
 function compareAll(m: FeatureMatrix, x: FeatureInputs, feed: Feed): { mismatches: Record<string, number>; compared: number; defined: number[] } {
   const mismatches: Record<string, number> = {};

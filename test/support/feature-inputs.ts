@@ -1,5 +1,29 @@
 import { DAY_MS } from '../../src/core/time.js';
-import type { FeatureInputs } from '../../src/features/index.js';
+import type { FeatureInputs, FeaturePipeline, IncrementalFeatures } from '../../src/features/index.js';
+
+/**
+ * Feeds `x` to a fresh incremental state of `pipeline` from bar `from` and calls `row(t, values)` for every computed
+ * bar. External rows are pushed all up front, or each when due (a funding settlement at its time, a DVOL day once it
+ * closed: what a live feed knows). Bars where `skip(t)` holds are only taken into the state (`skip`: no row).
+ */
+export function feedIncremental(pipeline: FeaturePipeline, x: FeatureInputs, mode: 'upfront' | 'when-due', row: (t: number, values: Float64Array) => void, from = 0, skip?: (t: number) => boolean): IncrementalFeatures {
+  const inc = pipeline.createIncremental({ timeframeMs: x.timeframeMs });
+  const f = x.funding!, d = x.dvol!;
+  let fi = 0, di = 0;
+  if (mode === 'upfront') {
+    for (; fi < f.ts.length; fi++) inc.pushFunding(f.ts[fi]!, f.rate[fi]!);
+    for (; di < d.ts.length; di++) inc.pushDvol(d.ts[di]!, d.value[di]!);
+  }
+  for (let t = from; t < x.ts.length; t++) {
+    const closeTime = x.ts[t]! + x.timeframeMs;
+    for (; fi < f.ts.length && f.ts[fi]! <= closeTime; fi++) inc.pushFunding(f.ts[fi]!, f.rate[fi]!);
+    for (; di < d.ts.length && d.ts[di]! + DAY_MS <= closeTime; di++) inc.pushDvol(d.ts[di]!, d.value[di]!);
+    const bar = [x.ts[t]!, x.open[t]!, x.high[t]!, x.low[t]!, x.close[t]!, x.volume[t]!, x.referenceClose![t]!] as const;
+    if (skip?.(t)) inc.skip(...bar);
+    else row(t, inc.update(...bar));
+  }
+  return inc;
+}
 
 /**
  * `x` cut after bar t, as a live system would have it at t's close: bars 0..t, funding settlements with

@@ -1,0 +1,185 @@
+/**
+ * Every feature function, one pipeline each, on a seeded synthetic market (4h bars of a random walk, funding every
+ * 8 h with a gap, daily DVOL with a gap, a correlated reference with unknown bars): the incremental state equals the
+ * batch bit for bit (external rows pushed up front or when due, bars skipped in runs); the declared warm-up suffices
+ * (exactly for finite windows, within 1e-9 for EMA / Wilder smoothing) and, for finite windows, is the least that
+ * does. The real-data form of these checks (DuckDB, the shared data) is feature-pipeline.test.ts; this one needs no
+ * file and runs in milliseconds, so mutation testing can afford it.
+ */
+import { describe, expect, it } from 'vitest';
+import { feedIncremental as feed } from '../../test/support/feature-inputs.js';
+import { normalDraw, seededRandom } from '../core/random.js';
+import { FEATURE_FUNCTIONS } from './feature-functions.js';
+import type { FeatureInputs } from './feature-inputs.js';
+import { FeaturePipeline } from './feature-pipeline.js';
+import { DEFAULT_FEATURE_SPEC, type FeatureSpecEntry } from './feature-spec.js';
+
+const H4 = 4 * 3_600_000;
+const DAY = 86_400_000;
+const BARS = 1500;
+/** Monday 2024-01-01 00:00 UTC. */
+const T0 = Date.UTC(2024, 0, 1);
+
+/** The synthetic market (seeded): every input a feature reads, with gaps in each external one. */
+function market(seed: number): FeatureInputs {
+  const random = seededRandom(seed);
+  const ts = new Float64Array(BARS), open = new Float64Array(BARS), high = new Float64Array(BARS), low = new Float64Array(BARS);
+  const close = new Float64Array(BARS), volume = new Float64Array(BARS), referenceClose = new Float64Array(BARS);
+  let price = 100, reference = 20_000;
+  for (let t = 0; t < BARS; t++) {
+    ts[t] = T0 + t * H4;
+    const common = normalDraw(random) * 0.01;
+    open[t] = price;
+    price *= Math.exp(common + normalDraw(random) * 0.01);
+    close[t] = price;
+    high[t] = Math.max(open[t]!, close[t]!) * (1 + random() * 0.005);
+    low[t] = Math.min(open[t]!, close[t]!) * (1 - random() * 0.005);
+    volume[t] = Math.exp(3 + normalDraw(random));
+    reference *= Math.exp(common + normalDraw(random) * 0.005);
+    // The reference unknown at a few bars (another venue's gap).
+    referenceClose[t] = t % 211 === 100 ? NaN : reference;
+  }
+  // Funding at 00, 08 and 16 UTC, none for two days (older than the 16 h a funding value may be).
+  const fundingTs: number[] = [], rates: number[] = [];
+  for (let s = T0 - 3 * DAY; s <= T0 + BARS * H4; s += DAY / 3) {
+    if (s >= T0 + 100 * DAY && s < T0 + 102 * DAY) continue;
+    fundingTs.push(s);
+    rates.push(0.0001 + normalDraw(random) * 0.0002);
+  }
+  // DVOL daily closes, none for four days (older than the two days a DVOL value may be).
+  const dvolTs: number[] = [], dvol: number[] = [];
+  let level = 50;
+  for (let d = T0 - 10 * DAY; d <= T0 + BARS * H4; d += DAY) {
+    level *= Math.exp(normalDraw(random) * 0.05);
+    if (d >= T0 + 150 * DAY && d < T0 + 154 * DAY) continue;
+    dvolTs.push(d);
+    dvol.push(level);
+  }
+  return {
+    ts,
+    timeframeMs: H4,
+    open,
+    high,
+    low,
+    close,
+    volume,
+    referenceClose,
+    funding: { ts: Float64Array.from(fundingTs), rate: Float64Array.from(rates) },
+    dvol: { ts: Float64Array.from(dvolTs), value: Float64Array.from(dvol) },
+  };
+}
+
+/** Features smoothed recursively (EMA / Wilder): a warm-up matches a full history to ~1e-13, not bit for bit. */
+const RECURSIVE = new Set(['rsi', 'macd', 'atr']);
+
+const x = market(7);
+
+describe('every feature function on a synthetic market', () => {
+  it('the default spec names every feature function (so the checks below cover each)', () => {
+    const used = new Set(DEFAULT_FEATURE_SPEC.map((e) => e.fn));
+    expect(Object.keys(FEATURE_FUNCTIONS).filter((fn) => !used.has(fn as never))).toEqual([]);
+  });
+
+  for (const entry of DEFAULT_FEATURE_SPEC) {
+    describe(`${entry.name} (${entry.fn} ${JSON.stringify(entry.params)})`, () => {
+      const pipeline = FeaturePipeline.fromSpec([entry]);
+      const batch = pipeline.computeBatch(x);
+      const columns = batch.columns;
+      const at = (t: number, j: number) => batch.matrix[t * columns + j]!;
+
+      it('incremental equals batch at every bar (Object.is), external rows up front or when due; mostly defined', () => {
+        for (const mode of ['upfront', 'when-due'] as const) {
+          let differ = 0, compared = 0, defined = 0;
+          feed(pipeline, x, mode, (t, row) => {
+            for (let j = 0; j < columns; j++) {
+              if (!Object.is(row[j], at(t, j))) differ++;
+              if (at(t, j) === at(t, j)) defined++;
+              compared++;
+            }
+          });
+          expect({ mode, differ, compared }).toEqual({ mode, differ: 0, compared: BARS * columns });
+          expect(defined).toBeGreaterThan(0.7 * compared); // a reference gap voids a correlation window
+        }
+      });
+
+      it('bars taken by skip in seeded runs leave every later row equal to the batch', () => {
+        const random = seededRandom(entry.name.length);
+        const skipped = new Uint8Array(BARS);
+        for (let t = 0; t < BARS; ) {
+          const run = 1 + Math.floor(random() * 250);
+          if (random() < 0.5) skipped.fill(1, t, t + run);
+          t += run;
+        }
+        let differ = 0, rows = 0;
+        feed(pipeline, x, 'when-due', (t, row) => {
+          rows++;
+          for (let j = 0; j < columns; j++) if (!Object.is(row[j], at(t, j))) differ++;
+        }, 0, (t) => skipped[t] === 1);
+        expect(differ).toBe(0);
+        expect(rows).toBeGreaterThan(300);
+        expect(rows).toBeLessThan(BARS - 300);
+      });
+
+      it('a state started the declared warm-up before a bar agrees with the full history from that bar on; for a finite window, one bar later does not', () => {
+        const warmup = FEATURE_FUNCTIONS[entry.fn].warmup(entry.params);
+        expect(Number.isInteger(warmup) && warmup >= 0).toBe(true);
+        expect(pipeline.warmupBars).toBe(warmup);
+        const start = 1000;
+        const fromStart = (from: number) => {
+          let worst = 0, differ = 0, compared = 0;
+          feed(pipeline, x, 'upfront', (t, row) => {
+            if (t < start) return;
+            for (let j = 0; j < columns; j++) {
+              const b = at(t, j);
+              compared++;
+              if (Object.is(row[j], b)) continue;
+              differ++;
+              worst = Math.max(worst, Math.abs(row[j]! - b) / Math.max(Math.abs(b), 1e-3));
+            }
+          }, from);
+          return { worst, differ, compared };
+        };
+        const warmed = fromStart(start - warmup);
+        expect(warmed.compared).toBe((BARS - start) * columns);
+        if (RECURSIVE.has(entry.fn)) expect(warmed.worst).toBeLessThan(1e-9);
+        else expect(warmed.differ).toBe(0);
+        if (warmup > 0 && !RECURSIVE.has(entry.fn)) expect(fromStart(start - warmup + 1).differ).toBeGreaterThan(0);
+      });
+    });
+  }
+
+  it('a recursive feature’s warm-up is needed: a state started only its period before the bar is off by more than 1e-9', () => {
+    for (const entry of DEFAULT_FEATURE_SPEC.filter((e: FeatureSpecEntry) => RECURSIVE.has(e.fn))) {
+      const pipeline = FeaturePipeline.fromSpec([entry]);
+      const batch = pipeline.computeBatch(x);
+      const start = 1000;
+      const period = Number(entry.params['period'] ?? entry.params['slow']);
+      let worst = 0;
+      feed(pipeline, x, 'upfront', (t, row) => {
+        if (t !== start) return;
+        for (let j = 0; j < batch.columns; j++) worst = Math.max(worst, Math.abs(row[j]! - batch.matrix[t * batch.columns + j]!) / Math.max(Math.abs(batch.matrix[t * batch.columns + j]!), 1e-3));
+      }, start - 2 * period);
+      expect({ name: entry.name, off: worst > 1e-9 }).toEqual({ name: entry.name, off: true });
+    }
+  });
+
+  it('the default pipeline: the largest warm-up of its features, every feature’s columns, incremental equal to batch', () => {
+    const pipeline = FeaturePipeline.fromSpec(DEFAULT_FEATURE_SPEC);
+    expect(pipeline.warmupBars).toBe(Math.max(...DEFAULT_FEATURE_SPEC.map((e) => FEATURE_FUNCTIONS[e.fn].warmup(e.params))));
+    const batch = pipeline.computeBatch(x);
+    const single = DEFAULT_FEATURE_SPEC.flatMap((e) => FeaturePipeline.fromSpec([e]).names);
+    expect(batch.names).toEqual(single);
+    let differ = 0;
+    feed(pipeline, x, 'when-due', (t, row) => {
+      for (let j = 0; j < batch.columns; j++) if (!Object.is(row[j], batch.matrix[t * batch.columns + j])) differ++;
+    });
+    expect(differ).toBe(0);
+    // The gaps void the external features once their inputs are older than the staleness limits (16 h, 2 days).
+    const column = (name: string) => batch.names.indexOf(name);
+    const bar = (time: number) => Math.floor((time - T0) / H4);
+    expect(batch.matrix[bar(T0 + 101.5 * DAY) * batch.columns + column('funding_last')]).toBeNaN();
+    expect(batch.matrix[bar(T0 + 99.5 * DAY) * batch.columns + column('funding_last')]).not.toBeNaN();
+    expect(batch.matrix[bar(T0 + 153.5 * DAY) * batch.columns + column('dvol_level')]).toBeNaN();
+    expect(batch.matrix[bar(T0 + 149.5 * DAY) * batch.columns + column('dvol_level')]).not.toBeNaN();
+  });
+});
