@@ -4,10 +4,13 @@ import { DEFAULT_FEATURE_SPEC, FEATURE_FUNCTIONS, FeaturePipeline, canonicalJson
 
 const withEntry = (spec: FeatureSpec, i: number, e: FeatureSpecEntry): FeatureSpec => spec.map((x, k) => (k === i ? e : x));
 
-describe('featureSpecHash', () => {
-  const base = featureSpecHash(DEFAULT_FEATURE_SPEC);
+// Computed in each test, not when the file is collected: a mutant that throws at collection time would otherwise pass
+// unseen by mutation testing (no test fails when none is collected).
+const defaultHash = () => featureSpecHash(DEFAULT_FEATURE_SPEC);
 
+describe('featureSpecHash', () => {
   it('is a sha256 hex digest, stable across calls and copies, independent of param key order', () => {
+    const base = defaultHash();
     expect(base).toMatch(/^[0-9a-f]{64}$/);
     expect(featureSpecHash(JSON.parse(JSON.stringify(DEFAULT_FEATURE_SPEC)) as FeatureSpec)).toBe(base);
     const macdIndex = DEFAULT_FEATURE_SPEC.findIndex((e) => e.fn === 'macd');
@@ -15,7 +18,12 @@ describe('featureSpecHash', () => {
     expect(featureSpecHash(reordered)).toBe(base);
   });
 
+  it('the default spec’s hash is pinned: models registered with it name it, so any change to the default features (or to how a spec is hashed) must be deliberate', () => {
+    expect(defaultHash()).toBe('66bac71b1846badcc66b3de9b0d4393e17f6cf32cc1c69dbf35190783383f3f5');
+  });
+
   it('changes when any param, name, fn or the entry order changes', () => {
+    const base = defaultHash();
     const seen = new Set([base]);
     const variants: FeatureSpec[] = [];
     DEFAULT_FEATURE_SPEC.forEach((e, i) => {
@@ -39,6 +47,27 @@ describe('featureSpecHash', () => {
   it('hashes canonical JSON that includes the version string', () => {
     expect(canonicalJson({ b: 1, a: [true, 'x', { d: 0.1, c: null }] })).toBe('{"a":[true,"x",{"c":null,"d":0.1}],"b":1}');
     expect(() => canonicalJson({ a: NaN })).toThrow('finite');
+    expect(canonicalJson(null)).toBe('null');
+    expect(canonicalJson(false)).toBe('false');
+    expect(canonicalJson('a"b')).toBe('"a\\"b"');
+    expect(canonicalJson(-2.5)).toBe('-2.5');
+    expect(canonicalJson([])).toBe('[]');
+    expect(canonicalJson({})).toBe('{}');
+    expect(canonicalJson([[1, { z: [] }]])).toBe('[[1,{"z":[]}]]');
+    const error = (() => {
+      try {
+        canonicalJson([1, Infinity]);
+      } catch (e) {
+        return e as AppError;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(AppError);
+    expect(error!.code).toBe('invalid_feature_spec');
+    expect(error!.message).toBe('feature spec values must be finite numbers, was Infinity');
+    expect(error!.context).toEqual({ value: Infinity });
+    expect(() => canonicalJson(undefined)).toThrow('feature spec values must be JSON scalars, arrays or objects, was undefined');
+    expect(() => canonicalJson(() => 1)).toThrow('JSON scalars, arrays or objects');
   });
 });
 

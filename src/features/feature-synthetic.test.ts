@@ -11,7 +11,7 @@ import { feedIncremental as feed } from '../../test/support/feature-inputs.js';
 import { normalDraw, seededRandom } from '../core/random.js';
 import { FEATURE_FUNCTIONS } from './feature-functions.js';
 import type { FeatureInputs } from './feature-inputs.js';
-import { FeaturePipeline } from './feature-pipeline.js';
+import { createIncremental, FeaturePipeline } from './feature-pipeline.js';
 import { DEFAULT_FEATURE_SPEC, type FeatureSpecEntry } from './feature-spec.js';
 
 const H4 = 4 * 3_600_000;
@@ -73,6 +73,8 @@ function market(seed: number): FeatureInputs {
 const RECURSIVE = new Set(['rsi', 'macd', 'atr']);
 
 const x = market(7);
+/** The bar whose open is the latest at or before `time`. */
+const bar = (time: number) => Math.floor((time - T0) / H4);
 
 describe('every feature function on a synthetic market', () => {
   it('the default spec names every feature function (so the checks below cover each)', () => {
@@ -82,12 +84,16 @@ describe('every feature function on a synthetic market', () => {
 
   for (const entry of DEFAULT_FEATURE_SPEC) {
     describe(`${entry.name} (${entry.fn} ${JSON.stringify(entry.params)})`, () => {
-      const pipeline = FeaturePipeline.fromSpec([entry]);
-      const batch = pipeline.computeBatch(x);
-      const columns = batch.columns;
-      const at = (t: number, j: number) => batch.matrix[t * columns + j]!;
+      // Built inside each test, not when the file is collected: a mutant that throws at collection time would pass
+      // unseen by mutation testing (no test fails when none is collected).
+      const built = () => {
+        const pipeline = FeaturePipeline.fromSpec([entry]);
+        const batch = pipeline.computeBatch(x);
+        return { pipeline, batch, columns: batch.columns, at: (t: number, j: number) => batch.matrix[t * batch.columns + j]! };
+      };
 
       it('incremental equals batch at every bar (Object.is), external rows up front or when due; mostly defined', () => {
+        const { pipeline, columns, at } = built();
         for (const mode of ['upfront', 'when-due'] as const) {
           let differ = 0, compared = 0, defined = 0;
           feed(pipeline, x, mode, (t, row) => {
@@ -103,6 +109,7 @@ describe('every feature function on a synthetic market', () => {
       });
 
       it('bars taken by skip in seeded runs leave every later row equal to the batch', () => {
+        const { pipeline, columns, at } = built();
         const random = seededRandom(entry.name.length);
         const skipped = new Uint8Array(BARS);
         for (let t = 0; t < BARS; ) {
@@ -121,6 +128,7 @@ describe('every feature function on a synthetic market', () => {
       });
 
       it('a state started the declared warm-up before a bar agrees with the full history from that bar on; for a finite window, one bar later does not', () => {
+        const { pipeline, columns, at } = built();
         const warmup = FEATURE_FUNCTIONS[entry.fn].warmup(entry.params);
         expect(Number.isInteger(warmup) && warmup >= 0).toBe(true);
         expect(pipeline.warmupBars).toBe(warmup);
@@ -176,10 +184,84 @@ describe('every feature function on a synthetic market', () => {
     expect(differ).toBe(0);
     // The gaps void the external features once their inputs are older than the staleness limits (16 h, 2 days).
     const column = (name: string) => batch.names.indexOf(name);
-    const bar = (time: number) => Math.floor((time - T0) / H4);
     expect(batch.matrix[bar(T0 + 101.5 * DAY) * batch.columns + column('funding_last')]).toBeNaN();
     expect(batch.matrix[bar(T0 + 99.5 * DAY) * batch.columns + column('funding_last')]).not.toBeNaN();
     expect(batch.matrix[bar(T0 + 153.5 * DAY) * batch.columns + column('dvol_level')]).toBeNaN();
     expect(batch.matrix[bar(T0 + 149.5 * DAY) * batch.columns + column('dvol_level')]).not.toBeNaN();
+  });
+
+  it('the incremental state reports which inputs are stale, the time of their newest value, its bar count; reset forgets', () => {
+    const pipeline = FeaturePipeline.fromSpec(DEFAULT_FEATURE_SPEC);
+    const inc = createIncremental(DEFAULT_FEATURE_SPEC, { timeframeMs: H4 });
+    expect(inc.names).toEqual(pipeline.names);
+    expect(inc.warmupBars).toBe(pipeline.warmupBars);
+    expect(inc.lastValueTs('funding')).toBeNaN();
+    expect(inc.lastValueTs('dvol')).toBeNaN();
+    expect(inc.staleInputs()).toEqual([]); // nothing known yet: nothing stale
+    const seen = new Map<number, { stale: string[]; funding: number; dvol: number; fundingAge: number; dvolAge: number }>();
+    const gapBars = [bar(T0 + 101.5 * DAY), bar(T0 + 153.5 * DAY), bar(T0 + 99.5 * DAY)];
+    const fed = feed(pipeline, x, 'when-due', (t) => void t);
+    expect(fed.bars).toBe(BARS);
+    const again = pipeline.createIncremental({ timeframeMs: H4 });
+    const f = x.funding!, d = x.dvol!;
+    let fi = 0, di = 0;
+    for (let t = 0; t <= gapBars[1]!; t++) {
+      const closeTime = x.ts[t]! + H4;
+      for (; fi < f.ts.length && f.ts[fi]! <= closeTime; fi++) again.pushFunding(f.ts[fi]!, f.rate[fi]!);
+      for (; di < d.ts.length && d.ts[di]! + DAY <= closeTime; di++) again.pushDvol(d.ts[di]!, d.value[di]!);
+      again.update(x.ts[t]!, x.open[t]!, x.high[t]!, x.low[t]!, x.close[t]!, x.volume[t]!, x.referenceClose![t]!);
+      if (gapBars.includes(t)) seen.set(t, { stale: again.staleInputs(), funding: again.lastValueTs('funding'), dvol: again.lastValueTs('dvol'), fundingAge: again.fundingAge, dvolAge: again.dvolAge });
+    }
+    const lastBefore = (ts: Float64Array, time: number) => ts[ts.findLastIndex((v) => v <= time)]!;
+    const close = (t: number) => x.ts[t]! + H4;
+    const at = (t: number) => ({
+      funding: lastBefore(f.ts, close(t)),
+      dvol: lastBefore(d.ts, close(t) - DAY),
+      fundingAge: close(t) - lastBefore(f.ts, close(t)),
+      dvolAge: close(t) - (lastBefore(d.ts, close(t) - DAY) + DAY),
+    });
+    expect(seen.get(gapBars[2]!)).toEqual({ stale: [], ...at(gapBars[2]!) });
+    expect(seen.get(gapBars[0]!)).toEqual({ stale: ['funding'], ...at(gapBars[0]!) });
+    expect(seen.get(gapBars[1]!)).toEqual({ stale: ['dvol'], ...at(gapBars[1]!) });
+    expect(again.bars).toBe(gapBars[1]! + 1);
+    again.reset();
+    expect(again.bars).toBe(0);
+    expect([again.lastValueTs('funding'), again.lastValueTs('dvol'), again.fundingAge, again.dvolAge]).toEqual([NaN, NaN, NaN, NaN]);
+    expect(again.row.every((v) => v === 0)).toBe(true);
+    // After reset it computes from scratch as a new state does.
+    let differ = 0;
+    const batch = pipeline.computeBatch(x);
+    for (let t = 0; t < 50; t++) {
+      const row = again.update(x.ts[t]!, x.open[t]!, x.high[t]!, x.low[t]!, x.close[t]!, x.volume[t]!, x.referenceClose![t]!);
+      for (let j = 0; j < batch.columns; j++) if (!Object.is(row[j], batch.matrix[t * batch.columns + j])) differ++;
+    }
+    // No funding or DVOL pushed after reset: only those columns (NaN) differ.
+    const external = batch.names.filter((n) => /^(funding|dvol)/.test(n)).length;
+    expect(differ).toBeLessThanOrEqual(50 * external);
+    expect(differ).toBeGreaterThan(0);
+    expect(() => pipeline.createIncremental({ timeframeMs: 0 })).toThrow('`timeframeMs` must be > 0, was 0');
+  });
+
+  it('computeBatch refuses inputs of the wrong shape, naming the field', () => {
+    const pipeline = FeaturePipeline.fromSpec(DEFAULT_FEATURE_SPEC);
+    const bad = (over: Partial<FeatureInputs>) => () => pipeline.computeBatch({ ...x, ...over });
+    expect(bad({ timeframeMs: 0 })).toThrow('`timeframeMs` must be > 0, was 0');
+    expect(bad({ volume: x.volume.subarray(1) })).toThrow(`\`volume\` must have ${BARS} values like \`ts\`, had ${BARS - 1}`);
+    expect(bad({ referenceClose: x.referenceClose!.subarray(1) })).toThrow('`referenceClose` must have');
+    const ts = x.ts.slice();
+    ts[5] = ts[4]!;
+    expect(bad({ ts })).toThrow(`\`ts\` must be strictly increasing, was ${ts[4]} then ${ts[5]} at index 5`);
+    expect(bad({ funding: { ts: x.funding!.ts, rate: x.funding!.rate.subarray(1) } })).toThrow('`funding.rate` must have');
+    const fts = x.funding!.ts.slice();
+    fts[3] = fts[2]!;
+    expect(bad({ funding: { ts: fts, rate: x.funding!.rate } })).toThrow('`funding.ts` must be strictly increasing');
+    expect(bad({ dvol: { ts: x.dvol!.ts, value: x.dvol!.value.subarray(1) } })).toThrow('`dvol.value` must have');
+    const dts = x.dvol!.ts.slice();
+    dts[7] = dts[7]! + 3_600_000;
+    expect(bad({ dvol: { ts: dts, value: x.dvol!.value } })).toThrow(`\`dvol.ts\` must be days at 00:00 UTC, was ${dts[7]} at index 7`);
+    const dts2 = x.dvol!.ts.slice();
+    dts2[1] = dts2[0]!;
+    expect(bad({ dvol: { ts: dts2, value: x.dvol!.value } })).toThrow('`dvol.ts` must be strictly increasing');
+    expect(bad({ funding: undefined })).toThrow('inputs.funding is required');
   });
 });
