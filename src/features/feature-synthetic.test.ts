@@ -13,6 +13,12 @@ import { FEATURE_FUNCTIONS } from './feature-functions.js';
 import type { FeatureInputs } from './feature-inputs.js';
 import { createIncremental, FeaturePipeline } from './feature-pipeline.js';
 import { DEFAULT_FEATURE_SPEC, type FeatureSpecEntry } from './feature-spec.js';
+import { rollingReturnCorrelation } from './cross-asset.js';
+import { dvolChange } from './dvol.js';
+import { fundingRateMean } from './funding.js';
+import { bollingerPercentB, exponentialMovingAverage, macd, normalizedAverageTrueRange, relativeStrengthIndex, volumeZScore } from './oscillators.js';
+import { logReturn } from './returns.js';
+import { garmanKlassVolatility, parkinsonVolatility, realizedVolatility } from './volatility.js';
 
 const H4 = 4 * 3_600_000;
 const DAY = 86_400_000;
@@ -263,5 +269,37 @@ describe('every feature function on a synthetic market', () => {
     dts2[1] = dts2[0]!;
     expect(bad({ dvol: { ts: dts2, value: x.dvol!.value } })).toThrow('`dvol.ts` must be strictly increasing');
     expect(bad({ funding: undefined })).toThrow('inputs.funding is required');
+  });
+});
+
+describe('the batch functions check their own parameters (callers outside a spec: notebooks, research code)', () => {
+  it('one below each minimum is refused with the feature, parameter, minimum and value named; the minimum is taken', () => {
+    const c = x.close.subarray(0, 60), h = x.high.subarray(0, 60), l = x.low.subarray(0, 60), o = x.open.subarray(0, 60), v = x.volume.subarray(0, 60);
+    const closes = Float64Array.from({ length: 60 }, (_, t) => x.ts[t]! + H4);
+    const cases: [string, string, number, (k: number) => unknown][] = [
+      ['log-return', 'horizon', 1, (k) => logReturn(c, k)],
+      ['realized-volatility', 'window', 2, (k) => realizedVolatility(c, k)],
+      ['parkinson-volatility', 'window', 1, (k) => parkinsonVolatility(h, l, k)],
+      ['garman-klass-volatility', 'window', 1, (k) => garmanKlassVolatility(o, h, l, c, k)],
+      ['ema', 'period', 1, (k) => exponentialMovingAverage(c, k)],
+      ['rsi', 'period', 1, (k) => relativeStrengthIndex(c, k)],
+      ['macd', 'fast', 1, (k) => macd(c, k, 26, 9, true)],
+      ['macd', 'slow', 2, (k) => macd(c, 1, k, 9, true)],
+      ['macd', 'signal', 1, (k) => macd(c, 12, 26, k, true)],
+      ['atr', 'period', 1, (k) => normalizedAverageTrueRange(h, l, c, k)],
+      ['bollinger-percent-b', 'window', 2, (k) => bollingerPercentB(c, k, 2)],
+      ['volume-zscore', 'window', 2, (k) => volumeZScore(v, k, true)],
+      ['reference-correlation', 'window', 2, (k) => rollingReturnCorrelation(c, x.referenceClose!.subarray(0, 60), k)],
+      ['funding-rate-mean', 'count', 1, (k) => fundingRateMean(closes, x.funding!, k)],
+      ['dvol-change', 'days', 1, (k) => dvolChange(closes, x.dvol!, k)],
+    ];
+    for (const [feature, param, min, call] of cases) {
+      expect(() => call(min - 1)).toThrow(`${feature}: \`${param}\` must be an integer >= ${min}, was ${min - 1}`);
+      expect(() => call(min + 0.5)).toThrow(`${feature}: \`${param}\` must be an integer >= ${min}, was ${min + 0.5}`);
+      expect(() => call(min)).not.toThrow();
+    }
+    expect(() => macd(c, 26, 26, 9, true)).toThrow('macd: `fast` must be < `slow` (26), was 26');
+    expect(() => bollingerPercentB(c, 20, 0)).toThrow('bollinger-percent-b: `width` must be > 0, was 0');
+    expect(() => bollingerPercentB(c, 20, NaN)).toThrow('bollinger-percent-b: `width` must be > 0, was NaN');
   });
 });

@@ -86,6 +86,61 @@ describe('tripleBarrierLabels (hand-computed paths)', () => {
     expect(() => tripleBarrierLabels(f(1, 2), flat(3, 0.1), { profit: 1, stop: 1, maxBars: 1 })).toThrow(/`volatility` must have 2 values/);
     expect(() => tripleBarrierLabels(f(1, 2), flat(2, 0.1), { profit: 1, stop: 1, maxBars: 1, high: f(1, 2) })).toThrow(/`high` and `low` must be given together/);
   });
+
+  it('names every bad parameter and length, with its code and context', () => {
+    const ok = { profit: 1, stop: 1, maxBars: 1 };
+    const error = (options: Parameters<typeof tripleBarrierLabels>[2]) => {
+      try {
+        tripleBarrierLabels(f(1, 2), flat(2, 0.1), options);
+      } catch (e) {
+        const { code, message, context } = e as { code: string; message: string; context: unknown };
+        return { code, message, context };
+      }
+      return undefined;
+    };
+    const cases: [Parameters<typeof tripleBarrierLabels>[2], string, unknown][] = [
+      [{ ...ok, profit: NaN }, 'triple-barrier: `profit` must be a finite number > 0 (volatility units), was NaN', { profit: NaN }],
+      [{ ...ok, profit: Infinity }, 'triple-barrier: `profit` must be a finite number > 0 (volatility units), was Infinity', { profit: Infinity }],
+      [{ ...ok, stop: 0 }, 'triple-barrier: `stop` must be a finite number > 0 (volatility units), was 0', { stop: 0 }],
+      [{ ...ok, stop: Infinity }, 'triple-barrier: `stop` must be a finite number > 0 (volatility units), was Infinity', { stop: Infinity }],
+      [{ ...ok, maxBars: 0 }, 'triple-barrier: `maxBars` must be an integer >= 1, was 0', { maxBars: 0 }],
+      [{ ...ok, vertical: 'up' as never }, 'triple-barrier: `vertical` must be \'sign\' or \'zero\', was "up"', { vertical: 'up' }],
+      [{ ...ok, side: f(1) }, 'triple-barrier: `side` must have 2 values like `close`, had 1', { name: 'side', length: 1 }],
+      [{ ...ok, high: f(1, 2), low: f(1) }, 'triple-barrier: `low` must have 2 values like `close`, had 1', { name: 'low', length: 1 }],
+      [{ ...ok, low: f(1, 2) }, 'triple-barrier: `high` and `low` must be given together', { high: false, low: true }],
+    ];
+    for (const [options, message, context] of cases) expect(error(options)).toEqual({ code: 'invalid_feature_params', message, context });
+    expect(error({ ...ok, vertical: 'zero', side: f(1, -1), high: f(1, 2), low: f(1, 2) })).toBeUndefined();
+  });
+
+  it('with highs and lows: a bar before the decision with any price missing, zero or infinite leaves the label unknown; a short’s profit is at the low', () => {
+    const base = { close: f(100, 100.5, 103), high: f(100, 101, 103.5), low: f(100, 99.8, 102.5) };
+    const options = { profit: 2, stop: 2, maxBars: 3 };
+    const label = (x: typeof base, side?: Float64Array) => tripleBarrierLabels(x.close, flat(3, 0.01), { ...options, high: x.high, low: x.low, ...(side ? { side } : {}) });
+    expect(label(base).label[0]).toBe(1); // the high of bar 2: ln(103.5/100) >= 0.02
+    for (const field of ['close', 'high', 'low'] as const) {
+      for (const bad of [NaN, 0, Infinity]) {
+        const x = { ...base, [field]: base[field].slice() };
+        x[field][1] = bad;
+        expect({ field, bad, label: label(x).label[0], end: label(x).end[0] }).toEqual({ field, bad, label: NaN, end: -1 });
+      }
+    }
+    // Short: profit when the low falls 2σ below the entry, stop when the high rises 2σ above it.
+    const falling = { close: f(100, 99.5, 99), high: f(100, 100.2, 99.5), low: f(100, 99.1, 97.9) };
+    const short = label(falling, f(-1, -1, -1));
+    expect([short.label[0], short.end[0], short.barrier[0]]).toEqual([1, 2, BARRIER.profit]);
+    const rising = label(base, f(-1, -1, -1));
+    expect([rising.label[0], rising.end[0], rising.barrier[0]]).toEqual([-1, 2, BARRIER.stop]);
+  });
+
+  it('a decision without an entry price, a positive finite σ or a side of ±1 is unknown', () => {
+    const close = f(100, 0, NaN, Infinity, 100, 100, 100, 100, 100, 103, 103);
+    const vol = f(0.01, 0.01, 0.01, 0.01, 0, NaN, Infinity, 0.01, 0.01, 0.01, 0.01);
+    const side = f(1, 1, 1, 1, 1, 1, 1, 0, 2, 1, 1);
+    const r = tripleBarrierLabels(close, vol, { profit: 2, stop: 2, maxBars: 10, side });
+    expect(Array.from(r.end.subarray(1, 9))).toEqual([-1, -1, -1, -1, -1, -1, -1, -1]);
+    expect(r.end[0]).toBe(-1); // bar 1's close 0 stops the path: unknown
+  });
 });
 
 describe('tripleBarrierLabels causality', () => {
