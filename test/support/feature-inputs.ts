@@ -2,11 +2,11 @@ import { DAY_MS } from '../../src/core/time.js';
 import type { FeatureInputs, FeaturePipeline, IncrementalFeatures } from '../../src/features/index.js';
 
 /**
- * Feeds `x` to a fresh incremental state of `pipeline` from bar `from` and calls `row(t, values)` for every computed
+ * Feeds `x` to a fresh incremental state of `pipeline` from bar `from` and calls `row(t, values, state)` for every computed
  * bar. External rows are pushed all up front, or each when due (a funding settlement at its time, a DVOL day once it
  * closed: what a live feed knows). Bars where `skip(t)` holds are only taken into the state (`skip`: no row).
  */
-export function feedIncremental(pipeline: FeaturePipeline, x: FeatureInputs, mode: 'upfront' | 'when-due', row: (t: number, values: Float64Array) => void, from = 0, skip?: (t: number) => boolean): IncrementalFeatures {
+export function feedIncremental(pipeline: FeaturePipeline, x: FeatureInputs, mode: 'upfront' | 'when-due', row: (t: number, values: Float64Array, state: IncrementalFeatures) => void, from = 0, skip?: (t: number) => boolean): IncrementalFeatures {
   const inc = pipeline.createIncremental({ timeframeMs: x.timeframeMs });
   const f = x.funding!, d = x.dvol!;
   let fi = 0, di = 0;
@@ -20,7 +20,7 @@ export function feedIncremental(pipeline: FeaturePipeline, x: FeatureInputs, mod
     for (; di < d.ts.length && d.ts[di]! + DAY_MS <= closeTime; di++) inc.pushDvol(d.ts[di]!, d.value[di]!);
     const bar = [x.ts[t]!, x.open[t]!, x.high[t]!, x.low[t]!, x.close[t]!, x.volume[t]!, x.referenceClose![t]!] as const;
     if (skip?.(t)) inc.skip(...bar);
-    else row(t, inc.update(...bar));
+    else row(t, inc.update(...bar), inc);
   }
   return inc;
 }
