@@ -3,15 +3,26 @@
  * through which tests and notebooks find them. Used by the vitest global setup and the notebook runner.
  */
 import { spawnSync } from 'node:child_process';
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../src/core/app-error.js';
 
 export type ServicesErrorCode = 'services_start_failed' | 'services_env_failed' | 'services_env_unparsable';
 export type ServicesError = AppError<ServicesErrorCode>;
 
-/** Repository root (the folder holding scripts/). */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * Repository root: the nearest folder holding package.json above this module, whether it runs from scripts/ (tsx)
+ * or compiled into dist-bench/scripts/ (`npm run bench`, where the folder above is dist-bench/, with no services.sh).
+ */
+export const REPO_ROOT = repositoryRoot(dirname(fileURLToPath(import.meta.url)));
+
+function repositoryRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return resolve(from, '..');
+  }
+}
 const SERVICES_SCRIPT = resolve(REPO_ROOT, 'scripts/services.sh');
 
 /** Names `services.sh env` prints; a client needs nothing else to reach the services. */
