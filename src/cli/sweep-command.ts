@@ -3,13 +3,13 @@ import { Command, Option } from 'commander';
 import { AppError } from '../core/app-error.js';
 import { MarketStore, resolveStorePath } from '../data/index.js';
 import { MlflowClient, mlflowClientConfigFromEnv, REGISTRY_ENV } from '../registry/index.js';
-import { aggregateSweep, doneRow, failedRow, logSweepToMlflow, resolveSweepStorePath, SweepError, type MlflowSweepRuns, SweepStore, type SweepAggregate, type TrialRow } from '../sweep/index.js';
+import { aggregateSweep, doneRow, failedRow, logSweepToMlflow, parseResultObjects, resolveSweepStorePath, SweepError, type MlflowSweepRuns, SweepStore, type SweepAggregate, type TrialRow } from '../sweep/index.js';
 import { dbOption } from './cli-options.js';
 import { formatTable, type CliIo } from './output.js';
 import { createProgress } from './progress.js';
 import { planSweep, type SweepPlan } from './sweep-job.js';
 import { InProcessRunner, TrialPool, withRetry, type TrialRunner } from './sweep-pool.js';
-import { connectQueue, enqueueSweep, QUEUE_DEFAULTS, queuedSweepRows, queuedSweepStatus, startSweepWorker, waitForSweep, type QueueTarget } from './sweep-queue.js';
+import { connectQueue, enqueueSweep, objectStoresFromEnv, QUEUE_DEFAULTS, queuedSweepRows, queuedSweepStatus, startSweepWorker, waitForSweep, type QueueTarget } from './sweep-queue.js';
 
 interface QueueFlags {
   queue?: string;
@@ -23,6 +23,7 @@ interface SweepFlags extends QueueFlags {
   db?: string;
   results?: string;
   detach?: boolean;
+  resultObjects?: string;
   json?: boolean;
   mlflow?: string | boolean;
 }
@@ -132,9 +133,10 @@ async function sweepAction(io: CliIo, opts: SweepFlags): Promise<void> {
     if (opts.queue) {
       if (opts.workers !== undefined) throw new AppError('invalid_option', 'tm sweep: --workers runs trials on this machine; with --queue the trials run on `tm worker` processes (drop one of them)');
       const target = targetOf(opts);
+      const resultObjects = opts.resultObjects === undefined ? undefined : parseResultObjects(opts.resultObjects);
       const connection = connectQueue(target, (m) => io.err(`redis: ${m}`));
       try {
-        const added = await enqueueSweep(connection, target, plan);
+        const added = await enqueueSweep(connection, target, plan, resultObjects);
         if (opts.detach) {
           io.out(`sweep ${plan.sweepId}: ${added ? `queued ${plan.jobs.length} trials` : 'already queued'} on ${source}; follow it with tm sweep status ${plan.sweepId} --queue ${target.url}, collect it with the same tm sweep command without --detach`);
           return;
@@ -143,7 +145,7 @@ async function sweepAction(io: CliIo, opts: SweepFlags): Promise<void> {
         const final = await waitForSweep(connection, target, plan.sweepId, onProgress);
         store = await SweepStore.open(resolveSweepStorePath(opts.results));
         await store.putSweep({ sweepId: plan.sweepId, name: plan.config.name, config: plan.config, trials: plan.jobs.length, source });
-        for (const row of await queuedSweepRows(connection, target, plan.sweepId)) await store.putRow(row);
+        for (const row of await queuedSweepRows(connection, target, plan.sweepId, objectStoresFromEnv(process.env))) await store.putRow(row);
         rows = await store.rows(plan.sweepId);
         aggregate = final.aggregate ?? aggregateSweep(plan.config, plan.jobs.length, rows);
       } finally {
@@ -151,6 +153,7 @@ async function sweepAction(io: CliIo, opts: SweepFlags): Promise<void> {
       }
     } else {
       if (opts.detach) throw new AppError('invalid_option', 'tm sweep: --detach queues the sweep for tm worker processes; give --queue redis://... (or drop --detach to run it here)');
+      if (opts.resultObjects !== undefined) throw new AppError('invalid_option', 'tm sweep: --result-objects is where tm worker processes put the results of a queued sweep; give --queue redis://... (a local run writes its rows to the results store)');
       const workers = intFlag('--workers', opts.workers, 1, 0);
       store = await SweepStore.open(resolveSweepStorePath(opts.results));
       await store.putSweep({ sweepId: plan.sweepId, name: plan.config.name, config: plan.config, trials: plan.jobs.length, source });
@@ -197,6 +200,7 @@ async function statusAction(io: CliIo, sweepId: string, opts: QueueFlags & { res
       }
       if (opts.json) return io.out(JSON.stringify(s, null, 2));
       io.out(`sweep ${sweepId} (${s.name}) on ${opts.queue}: ${s.trials} trials, ${countsLabel(s)}, waiting ${Math.max(0, s.trials - s.done - s.failed - s.running)}; ${s.status === 'aggregated' ? 'aggregated' : 'in progress'}`);
+      if (s.resultObjects !== null) io.out(`results: ${s.resultObjects} (Redis holds a reference per trial)`);
       if (s.aggregate?.best) io.out(`best ${JSON.stringify(s.aggregate.best.point)} ${s.aggregate.objective} ${s.aggregate.best.value.toFixed(3)}`);
     } finally {
       connection.disconnect();
@@ -229,6 +233,7 @@ export function sweepCommand(io: CliIo, _setExit: (code: number) => void): Comma
     .option('--workers <n>', 'local run: N worker processes (0 = sequentially in this process); default 1')
     .option('--queue <url>', 'queue the sweep as a BullMQ flow on this Redis (e.g. redis://127.0.0.1:6379) and wait for tm worker processes to run it')
     .option('--detach', 'with --queue: queue and return (collect later by running the same command without --detach)')
+    .option('--result-objects <s3-url>', 'with --queue: workers put each trial\'s result (metrics, per-bar returns) in this S3/MinIO location, s3://bucket/prefix, and Redis keeps only a reference per trial (S3 settings from TM_S3_ENDPOINT, AWS_* where tm worker and tm sweep run)')
     .option('--results <file>', 'sweep results store, DuckDB (env TM_SWEEP_DB)', undefined)
     .option('--json', 'print the aggregate and the rows (without returns) as JSON')
     .option('--mlflow [experiment]', 'log the sweep to MLflow (MLFLOW_TRACKING_URI): a parent run with one child run per trial, in this experiment (default: the sweep name)')
@@ -255,7 +260,7 @@ export function sweepCommand(io: CliIo, _setExit: (code: number) => void): Comma
  */
 export function workerCommand(io: CliIo, _setExit: (code: number) => void): Command {
   const worker = new Command('worker')
-    .description('BullMQ worker: run queued sweep trials on this machine (tm worker --queue redis://...)')
+    .description('BullMQ worker: run queued sweep trials on this machine (tm worker --queue redis://...); the trials of a sweep queued with --result-objects need S3 settings here (TM_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)')
     .requiredOption('--queue <url>', 'Redis URL of the queue, e.g. redis://127.0.0.1:6379')
     .option('--concurrency <n>', 'trials run at once (child processes)', '1')
     .addOption(new Option('--lock-duration <ms>', 'job lock lifetime without renewal; a worker silent for longer loses its job to another worker').default('30000'))
@@ -273,6 +278,7 @@ export function workerCommand(io: CliIo, _setExit: (code: number) => void): Comm
       stalledIntervalMs: intFlag('--stalled-interval', opts.stalledInterval, 30000, 100),
       maxStalledCount: intFlag('--max-stalled', opts.maxStalled, 1, 0),
       workerName,
+      objectStores: objectStoresFromEnv(process.env),
       onJob: (e) => io.out(`${e.kind} ${e.sweepId}${e.configHash ? ` ${e.configHash}` : ''} ${e.ok ? 'done' : `failed: ${e.error}`} (${e.ms.toFixed(0)} ms)`),
     });
     w.on('error', (e) => io.err(`worker: ${e.message}`));

@@ -1,6 +1,21 @@
 import { FlowProducer, Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { aggregateSweep, doneRow, failedRow, SweepError, type SweepAggregate, type SweepConfig, type TrialJob, type TrialResult, type TrialRow } from '../sweep/index.js';
+import { createS3ObjectStore, REGISTRY_ENV, s3ConfigFromEnv, s3CredentialsFromEnv, type ObjectStore } from '../registry/index.js';
+import {
+  aggregateSweep,
+  doneRow,
+  failedRow,
+  formatResultObjects,
+  getTrialObject,
+  parseStoredTrial,
+  putTrialObject,
+  SweepError,
+  type ResultObjects,
+  type SweepAggregate,
+  type SweepConfig,
+  type TrialJob,
+  type TrialRow,
+} from '../sweep/index.js';
 import type { SweepPlan } from './sweep-job.js';
 import type { TrialRunner } from './sweep-pool.js';
 
@@ -38,9 +53,12 @@ export function connectQueue(target: QueueTarget, onError: (message: string) => 
 export function sweepKeys(target: QueueTarget, sweepId: string) {
   const base = `${target.prefix}:sweep:${sweepId}`;
   return {
-    /** Hash: name, trials, config (JSON), status (`queued` | `aggregated`), aggregate (JSON). */
+    /** Hash: name, trials, config (JSON), status (`queued` | `aggregated`), aggregate (JSON), resultObjects (`s3://…`, when set). */
     meta: `${base}:meta`,
-    /** Hash config hash → {result, attempts} JSON, written with HSETNX: the first finished attempt of a trial wins. */
+    /**
+     * Hash config hash → {result, attempts} JSON, or {object, attempts} when the sweep's results are objects (see
+     * `ResultObjects`), written with HSETNX: the first finished attempt of a trial wins.
+     */
     results: `${base}:results`,
     /** Hash config hash → {error, attempts} JSON of trials whose last attempt threw. */
     failed: `${base}:failed`,
@@ -61,15 +79,46 @@ export interface QueuedSweepStatus {
   readonly running: number;
   readonly status: 'queued' | 'aggregated';
   readonly aggregate: SweepAggregate | null;
+  /** Where the workers put the trials' results (`s3://bucket/prefix`); null: in the Redis hash. */
+  readonly resultObjects: string | null;
+}
+
+/** The data of a queued `trial` job: the trial, and where its result goes when not into the Redis hash. */
+export interface QueuedTrial extends TrialJob {
+  readonly resultObjects?: ResultObjects;
+}
+
+/**
+ * Opens the object store of a bucket (a worker's and a collector's S3/MinIO settings: `TM_S3_ENDPOINT`, `AWS_*`);
+ * undefined when this process has none.
+ */
+export type ObjectStores = (bucket: string) => ObjectStore | undefined;
+
+/**
+ * The object stores of this process's S3 settings (`TM_S3_ENDPOINT`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`,
+ * `AWS_SECRET_ACCESS_KEY`, deadlines `TM_S3_TIMEOUT_MS`), one per bucket; none (undefined for every bucket) when
+ * neither an endpoint nor credentials nor an AWS profile is set.
+ */
+export function objectStoresFromEnv(env: NodeJS.ProcessEnv): ObjectStores {
+  const set = (name: string) => (env[name] ?? '') !== '';
+  if (!set(REGISTRY_ENV.s3Endpoint) && !set(REGISTRY_ENV.accessKeyId) && !set('AWS_PROFILE')) return () => undefined;
+  const stores = new Map<string, ObjectStore>();
+  return (bucket) => {
+    let store = stores.get(bucket);
+    if (store === undefined) stores.set(bucket, (store = createS3ObjectStore(s3ConfigFromEnv(env, { bucket })!, s3CredentialsFromEnv(env))));
+    return store;
+  };
 }
 
 /**
  * Queues a sweep as one BullMQ flow: a parent job `sweep` (id = sweep id) whose children are the `trial` jobs (id =
  * `<sweep id>-<config hash>`, so adding the same trial twice is one job), retried `retry.attempts` times with
  * exponential back-off; a child that fails for good does not block the parent (`ignoreDependencyOnFailure`).
- * Queueing a sweep that is already queued adds nothing. Returns whether the flow was added.
+ * With `resultObjects` the workers put each trial's result there and Redis keeps a reference (see ResultObjects).
+ * Queueing a sweep that is already queued adds nothing (its trials keep where their results go). Returns whether the
+ * flow was added.
  */
-export async function enqueueSweep(connection: Redis, target: QueueTarget, plan: SweepPlan): Promise<boolean> {
+export async function enqueueSweep(connection: Redis, target: QueueTarget, plan: SweepPlan, resultObjects?: ResultObjects): Promise<boolean> {
   const keys = sweepKeys(target, plan.sweepId);
   const queue = new Queue(target.queueName, { connection, prefix: target.prefix });
   const flow = new FlowProducer({ connection, prefix: target.prefix });
@@ -77,6 +126,7 @@ export async function enqueueSweep(connection: Redis, target: QueueTarget, plan:
     await connection.hset(keys.meta, { name: plan.config.name, trials: String(plan.jobs.length), config: JSON.stringify(plan.config) });
     await connection.hsetnx(keys.meta, 'status', 'queued');
     if ((await queue.getJob(plan.sweepId)) !== undefined) return false;
+    if (resultObjects !== undefined) await connection.hset(keys.meta, 'resultObjects', formatResultObjects(resultObjects));
     await flow.add({
       name: 'sweep',
       queueName: target.queueName,
@@ -85,7 +135,7 @@ export async function enqueueSweep(connection: Redis, target: QueueTarget, plan:
       children: plan.jobs.map((job) => ({
         name: 'trial',
         queueName: target.queueName,
-        data: job,
+        data: (resultObjects === undefined ? job : { ...job, resultObjects }) satisfies QueuedTrial,
         opts: {
           jobId: `${plan.sweepId}-${job.configHash}`,
           attempts: plan.config.retry.attempts,
@@ -119,24 +169,56 @@ export async function queuedSweepStatus(connection: Redis, target: QueueTarget, 
     running,
     status: meta['status'] === 'aggregated' ? 'aggregated' : 'queued',
     aggregate: meta['aggregate'] ? (JSON.parse(meta['aggregate']) as SweepAggregate) : null,
+    resultObjects: meta['resultObjects'] ?? null,
   };
 }
 
-/** The result rows Redis holds for a sweep (done ones from `results`, failed ones from `failed`), in config-hash order. */
-export async function queuedSweepRows(connection: Redis, target: QueueTarget, sweepId: string): Promise<TrialRow[]> {
+/** Result objects read at once while collecting a sweep (each a few hundred KB). */
+const OBJECT_READS = 8;
+
+/**
+ * The result rows of a queued sweep (done ones from `results`, failed ones from `failed`), in config-hash order. Both
+ * hashes are read in HSCAN pages, not one reply; results kept as objects are read from `objectStores` (8 at once),
+ * each checked against the size, SHA-256 and config hash its worker recorded.
+ * @throws SweepError `object_store` (no store for a result's bucket, or the object cannot be read), `corrupt_result`.
+ */
+export async function queuedSweepRows(connection: Redis, target: QueueTarget, sweepId: string, objectStores: ObjectStores = () => undefined): Promise<TrialRow[]> {
   const keys = sweepKeys(target, sweepId);
-  const [results, failures] = await Promise.all([connection.hgetall(keys.results), connection.hgetall(keys.failed)]);
+  const [results, failures] = await Promise.all([scanHash(connection, keys.results), scanHash(connection, keys.failed)]);
   const rows: TrialRow[] = [];
-  for (const text of Object.values(results)) {
-    const { result, attempts } = JSON.parse(text) as { result: TrialResult; attempts: number };
-    rows.push(doneRow(sweepId, result, attempts));
+  const objects: { configHash: string; read: () => Promise<TrialRow> }[] = [];
+  for (const [configHash, text] of results) {
+    const stored = parseStoredTrial(sweepId, configHash, text);
+    if ('result' in stored) {
+      rows.push(doneRow(sweepId, stored.result, stored.attempts));
+      continue;
+    }
+    const ref = stored.object;
+    const store = objectStores(ref.bucket);
+    if (store === undefined) {
+      throw new SweepError('object_store', `sweep ${sweepId} trial ${configHash}: its result is the object s3://${ref.bucket}/${ref.key}, and this process has no S3 settings to read it (TM_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)`, { sweepId, configHash, bucket: ref.bucket, key: ref.key });
+    }
+    objects.push({ configHash, read: async () => doneRow(sweepId, await getTrialObject(store, sweepId, configHash, ref), stored.attempts) });
   }
-  for (const [configHash, text] of Object.entries(failures)) {
-    if (results[configHash] !== undefined) continue;
+  for (let k = 0; k < objects.length; k += OBJECT_READS) rows.push(...(await Promise.all(objects.slice(k, k + OBJECT_READS).map((o) => o.read()))));
+  for (const [configHash, text] of failures) {
+    if (results.has(configHash)) continue;
     const { error, attempts, point } = JSON.parse(text) as { error: string; attempts: number; point: TrialJob['point'] };
     rows.push(failedRow({ sweepId, configHash, point }, error, attempts));
   }
   return rows.sort((a, b) => (a.configHash < b.configHash ? -1 : a.configHash > b.configHash ? 1 : 0));
+}
+
+/** Every field of hash `key`, read in HSCAN pages (a field HSCAN returns twice is kept once). */
+async function scanHash(connection: Redis, key: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  let cursor = '0';
+  do {
+    const [next, flat] = await connection.hscan(key, cursor, 'COUNT', 500);
+    for (let k = 0; k + 1 < flat.length; k += 2) out.set(flat[k]!, flat[k + 1]!);
+    cursor = next;
+  } while (cursor !== '0');
+  return out;
 }
 
 /** Settings of {@link startSweepWorker} (BullMQ worker options; defaults are BullMQ's). */
@@ -151,30 +233,37 @@ export interface SweepWorkerOptions {
   readonly workerName: string;
   /** Called after each job (for logs): kind, sweep id, config hash (trials), outcome. */
   readonly onJob?: (event: { kind: 'trial' | 'sweep'; sweepId: string; configHash?: string; ok: boolean; ms: number; error?: string }) => void;
+  /** The object stores of sweeps whose results are objects (see QueuedTrial); absent: this worker has none. */
+  readonly objectStores?: ObjectStores;
 }
 
 /**
  * Starts a BullMQ worker on `target` that runs `trial` jobs through `runner` (the same job function as the local
  * paths; `runner.size` jobs at once) and aggregates `sweep` parent jobs once their children are finished. A trial's
  * result is written once (HSETNX keyed by its config hash) before the job completes, so a job re-run after its worker
- * died, or a duplicate, cannot add a second result. Returns the worker (close it to stop).
+ * died, or a duplicate, cannot add a second result. A trial whose sweep keeps results as objects writes its object
+ * first (the same bytes under the same key on every attempt) and then its reference. Returns the worker (close it to
+ * stop).
  */
 export function startSweepWorker(connection: Redis, target: QueueTarget, runner: TrialRunner, options: SweepWorkerOptions): Worker {
   const processor = async (job: Job): Promise<unknown> => {
     const t0 = performance.now();
     if (job.name === 'sweep') {
       const { sweepId, trials, config } = job.data as { sweepId: string; trials: number; config: SweepConfig };
-      const aggregate = aggregateSweep(config, trials, await queuedSweepRows(connection, target, sweepId));
+      const aggregate = aggregateSweep(config, trials, await queuedSweepRows(connection, target, sweepId, options.objectStores));
       await connection.hset(sweepKeys(target, sweepId).meta, { aggregate: JSON.stringify(aggregate), status: 'aggregated' });
       options.onJob?.({ kind: 'sweep', sweepId, ok: true, ms: performance.now() - t0 });
       return { done: aggregate.done, failed: aggregate.failed };
     }
-    const trial = job.data as TrialJob;
+    const { resultObjects, ...trial } = job.data as QueuedTrial;
     const keys = sweepKeys(target, trial.sweepId);
     await connection.multi().hincrby(keys.starts, trial.configHash, 1).hset(keys.running, trial.configHash, options.workerName).exec();
     try {
+      // Checked before the trial runs: a worker that cannot store the result should not spend the trial's time first.
+      const store = resultObjects === undefined ? undefined : objectStoreFor(options.objectStores, resultObjects, trial);
       const { result, ms } = await runner.run(trial);
-      await connection.multi().hsetnx(keys.results, trial.configHash, JSON.stringify({ result, attempts: job.attemptsStarted })).hdel(keys.running, trial.configHash).hdel(keys.failed, trial.configHash).exec();
+      const stored = store === undefined ? { result, attempts: job.attemptsStarted } : { object: await putTrialObject(store, resultObjects!, trial.sweepId, result), attempts: job.attemptsStarted };
+      await connection.multi().hsetnx(keys.results, trial.configHash, JSON.stringify(stored)).hdel(keys.running, trial.configHash).hdel(keys.failed, trial.configHash).exec();
       options.onJob?.({ kind: 'trial', sweepId: trial.sweepId, configHash: trial.configHash, ok: true, ms });
       return { configHash: trial.configHash, ms };
     } catch (e) {
@@ -196,6 +285,13 @@ export function startSweepWorker(connection: Redis, target: QueueTarget, runner:
     maxStalledCount: options.maxStalledCount,
     name: options.workerName,
   });
+}
+
+/** The store of a trial's result objects. @throws SweepError `object_store` when this worker has no S3 settings. */
+function objectStoreFor(objectStores: ObjectStores | undefined, location: ResultObjects, trial: TrialJob): ObjectStore {
+  const store = objectStores?.(location.bucket);
+  if (store !== undefined) return store;
+  throw new SweepError('object_store', `sweep ${trial.sweepId} trial ${trial.configHash}: its result goes to ${formatResultObjects(location)}, and this worker has no S3 settings (set TM_S3_ENDPOINT, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY where tm worker runs)`, { sweepId: trial.sweepId, configHash: trial.configHash, bucket: location.bucket });
 }
 
 /**

@@ -9,3 +9,14 @@ export { SweepError, type SweepErrorCode } from './sweep-error.js';
 export { DEFAULT_SWEEP_STORE_PATH, resolveSweepStorePath, SweepStore, type SweepRecord } from './sweep-store.js';
 export { decodeReturns, doneRow, encodeReturns, failedRow, type TrialJob, type TrialMetrics, type TrialResult, type TrialRow } from './trial.js';
 export { logSweepToMlflow, type MlflowSweepRuns } from './sweep-mlflow.js';
+export {
+  formatResultObjects,
+  getTrialObject,
+  parseResultObjects,
+  parseStoredTrial,
+  putTrialObject,
+  trialResultKey,
+  type ResultObjects,
+  type StoredTrial,
+  type TrialObjectRef,
+} from './trial-objects.js';

@@ -65,9 +65,12 @@ export interface WorkerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `tm worker --queue <url> --prefix <prefix> --db <db> ...extra`; resolves once it says it is listening. */
-export async function startWorker(url: string, prefix: string, db: string, extra: readonly string[] = []): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['bin/tm.js', 'worker', '--queue', url, '--prefix', prefix, '--db', db, ...extra], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `tm worker --queue <url> --prefix <prefix> --db <db> ...extra` (environment `env`, default this process's);
+ * resolves once it says it is listening.
+ */
+export async function startWorker(url: string, prefix: string, db: string, extra: readonly string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, ['bin/tm.js', 'worker', '--queue', url, '--prefix', prefix, '--db', db, ...extra], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'], env });
   let text = '';
   child.stdout!.on('data', (b: Buffer) => (text += b.toString()));
   child.stderr!.on('data', (b: Buffer) => (text += b.toString()));

@@ -1,0 +1,142 @@
+/**
+ * Queued sweeps whose results are objects (`tm sweep --queue … --result-objects s3://bucket/prefix`), against the real
+ * Redis and MinIO: the rows equal a local run's (returns byte for byte), Redis holds a reference of a few hundred
+ * bytes per trial instead of the result, and a result object that is overwritten or deleted, or a worker without S3
+ * settings, fails naming the trial and the object.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createS3ObjectStore, s3ConfigFromEnv, s3CredentialsFromEnv, type S3ObjectStore } from '../../src/registry/index.js';
+import { parseStoredTrial, type TrialObjectRef, type TrialResult } from '../../src/sweep/index.js';
+import { runTm } from '../support/cli.js';
+import { tempDir } from '../support/shared-data.js';
+import { resultRows, startWorker, sweepStore, writeSweep, type WorkerProcess } from '../support/sweep-fixtures.js';
+
+const redisUrl = process.env['REDIS_URL'];
+
+function needServices(): { url: string; bucket: string; store: S3ObjectStore } {
+  const why = process.env['TM_SERVICES_ERROR'] ?? 'run with the services (scripts/services.sh)';
+  if (!redisUrl) throw new Error(`REDIS_URL is not set: ${why}`);
+  const config = s3ConfigFromEnv(process.env);
+  if (!config || !process.env['TM_S3_ENDPOINT']) throw new Error(`TM_S3_ENDPOINT and TM_S3_BUCKET are not set: ${why}`);
+  return { url: redisUrl, bucket: config.bucket, store: createS3ObjectStore(config, s3CredentialsFromEnv(process.env)) };
+}
+
+describe('queued sweep with result objects (real Redis and MinIO)', () => {
+  const dir = tempDir('tm-sweep-objects-');
+  const db = join(dir, 'market.duckdb');
+  const prefix = `tm-test-sweep-objects-${process.pid}`;
+  const objectPrefix = `tm-test/sweep-objects-${process.pid}-${Date.now().toString(36)}`;
+  const workers: WorkerProcess[] = [];
+  let redis: Redis;
+
+  beforeAll(async () => {
+    await sweepStore(db);
+    if (redisUrl) redis = new Redis(redisUrl);
+  });
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+    if (redis) {
+      const keys = await redis.keys(`${prefix}*:*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The references Redis holds for the sweep `id` under queue prefix `p`, by config hash. */
+  async function references(p: string, id: string): Promise<Map<string, { text: string; object: TrialObjectRef }>> {
+    const out = new Map<string, { text: string; object: TrialObjectRef }>();
+    for (const [hash, text] of Object.entries(await redis.hgetall(`${p}:sweep:${id}:results`))) {
+      const stored = parseStoredTrial(id, hash, text);
+      if (!('object' in stored)) throw new Error(`trial ${hash}: Redis holds the result itself`);
+      out.set(hash, { text, object: stored.object });
+    }
+    return out;
+  }
+
+  it('rows equal the local run; Redis keeps a reference per trial, the result is the object; tampering is found', async () => {
+    const { url, bucket, store } = needServices();
+    const sweep = writeSweep(dir, 'objects-grid', { fast: [5, 10, 20], slow: [50, 100] });
+    const reference = await runTm(['sweep', '--config', sweep, '--workers', '0', '--db', db, '--results', join(dir, 'local.duckdb'), '--json']);
+    expect(reference.code, reference.err).toBe(0);
+    workers.push(await startWorker(url, prefix, db));
+    const location = `s3://${bucket}/${objectPrefix}`;
+    const collect = () => runTm(['sweep', '--config', sweep, '--queue', url, '--prefix', prefix, '--result-objects', location, '--results', join(dir, 'queue.duckdb'), '--json']);
+    const queued = await collect();
+    expect(queued.code, queued.err).toBe(0);
+
+    const local = await resultRows(join(dir, 'local.duckdb'));
+    expect(local).toHaveLength(6);
+    expect(local.every((r) => r.status === 'done' && r.returns!.length > 4000)).toBe(true);
+    expect(await resultRows(join(dir, 'queue.duckdb'))).toEqual(local);
+    // the parent job aggregated from the objects as the local path did from its rows
+    expect((JSON.parse(queued.out) as { aggregate: unknown }).aggregate).toEqual((JSON.parse(reference.out) as { aggregate: unknown }).aggregate);
+
+    const id = (JSON.parse(queued.out) as { sweepId: string }).sweepId;
+    const refs = await references(prefix, id);
+    expect([...refs.keys()].sort()).toEqual(local.map((r) => r.configHash).sort());
+    for (const [hash, { text, object }] of refs) {
+      expect(object).toMatchObject({ bucket, key: `${objectPrefix}/${id}/${hash}.json` });
+      expect(text.length).toBeLessThan(300);
+      // the object is the trial's result: what a local run computed
+      const result = JSON.parse(Buffer.from(await store.get(object.key)).toString('utf8')) as TrialResult;
+      expect(object.bytes).toBeGreaterThan(100 * text.length);
+      const row = local.find((r) => r.configHash === hash)!;
+      expect(result.metrics).toEqual(row.metrics);
+      expect(Buffer.from(result.returns, 'base64').equals(Buffer.from(row.returns!.buffer))).toBe(true);
+    }
+    const status = await runTm(['sweep', 'status', id, '--queue', url, '--prefix', prefix]);
+    expect(status.out).toContain(`results: ${location} (Redis holds a reference per trial)`);
+
+    // an object changed after its worker wrote it: collecting fails naming the object and both digests
+    const [victim, { object }] = [...refs][0]!;
+    const original = await store.get(object.key);
+    await store.put(object.key, Buffer.from(Buffer.from(original).toString('utf8').replace('"sharpe":', '"sharpe": ')), 'application/json');
+    const tampered = await collect();
+    expect(tampered.code).not.toBe(0);
+    expect(tampered.err).toContain(`sweep ${id} trial ${victim}: s3://${bucket}/${object.key} holds ${original.length + 1} bytes with SHA-256`);
+    expect(tampered.err).toContain(`the worker wrote ${original.length} bytes with SHA-256 ${object.sha256}`);
+    // deleted: fails naming it
+    await store.delete(object.key);
+    const deleted = await collect();
+    expect(deleted.code).not.toBe(0);
+    expect(deleted.err).toContain(`sweep ${id} trial ${victim}: cannot read its result s3://${bucket}/${object.key}`);
+    expect(deleted.err).toContain('does not exist');
+    // put back: collecting works again, with the same rows
+    await store.put(object.key, original, 'application/json');
+    expect((await collect()).code).toBe(0);
+    expect(await resultRows(join(dir, 'queue.duckdb'))).toEqual(local);
+    for (const { object: o } of refs.values()) await store.delete(o.key);
+  });
+
+  it('a worker without S3 settings fails the trials of such a sweep, naming the location and the settings', async () => {
+    const { url, bucket } = needServices();
+    const p = `${prefix}-no-s3`;
+    const env = { ...process.env };
+    for (const name of ['TM_S3_ENDPOINT', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE']) delete env[name];
+    workers.push(await startWorker(url, p, db, [], env));
+    const sweep = writeSweep(dir, 'no-s3-grid', { fast: [5], slow: [50, 100], attempts: 1 });
+    const location = `s3://${bucket}/${objectPrefix}-no-s3`;
+    const r = await runTm(['sweep', '--config', sweep, '--queue', url, '--prefix', p, '--result-objects', location, '--results', join(dir, 'no-s3.duckdb'), '--json']);
+    expect(r.code, r.err).toBe(0);
+    const rows = await resultRows(join(dir, 'no-s3.duckdb'));
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      expect(row.status).toBe('failed');
+      expect(row.error).toBe(`sweep ${row.sweepId} trial ${row.configHash}: its result goes to ${location}, and this worker has no S3 settings (set TM_S3_ENDPOINT, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY where tm worker runs)`);
+    }
+  });
+
+  it('refuses --result-objects that is no s3:// location, or without --queue', async () => {
+    const sweep = writeSweep(dir, 'bad-objects', { fast: [5], slow: [50] });
+    const bad = await runTm(['sweep', '--config', sweep, '--queue', 'redis://127.0.0.1:1', '--result-objects', 'https://bucket/x']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--result-objects must be s3://<bucket>[/<prefix>] (an s3:// URL), was "https://bucket/x"');
+    const local = await runTm(['sweep', '--config', sweep, '--workers', '0', '--db', db, '--result-objects', 's3://bucket/x']);
+    expect(local.code).toBe(2);
+    expect(local.err).toContain('tm sweep: --result-objects is where tm worker processes put the results of a queued sweep; give --queue redis://...');
+  });
+});
