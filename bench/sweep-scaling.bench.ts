@@ -1,15 +1,15 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { importPath, MarketStore } from '../src/data/index.js';
 import { planSweep, type SweepPlan } from '../src/cli/sweep-job.js';
 import { TrialPool } from '../src/cli/sweep-pool.js';
 import { connectQueue, enqueueSweep, startSweepWorker, waitForSweep, type QueueTarget } from '../src/cli/sweep-queue.js';
 import { SweepStore } from '../src/sweep/index.js';
 import { runSweepLocally } from '../src/cli/sweep-command.js';
-import { freePort } from '../scripts/free-port.js';
 import type { Benchmark, BenchResult } from './bench-result.js';
+import { startPrivateRedis } from './private-redis.js';
+import { sweepMarket, writeSweep } from './sweep-fixture.js';
 
 /**
  * Sweep throughput with 1 and 2 workers on this machine, on the job function of `tm sweep` / `tm worker`:
@@ -45,14 +45,6 @@ async function cpuCeiling(): Promise<number> {
 }
 /** Status poll of the waiting `tm sweep` (250 ms in the CLI; shorter here so the end of a sweep is seen sooner). */
 const POLL_MS = 50;
-
-function writeSweep(dir: string, name: string, fast: number[], slow: number[]): string {
-  // the repository's Bybit SMA experiment, on 1h bars from 2023
-  const base = JSON.parse(readFileSync('experiments/sma-crossover-bybit.json', 'utf8')) as { data: Record<string, unknown> };
-  writeFileSync(join(dir, `${name}-base.json`), JSON.stringify({ ...base, name: `${name}-base`, data: { ...base.data, timeframe: '1h', start: '2023-01-01' } }));
-  writeFileSync(join(dir, `${name}.json`), JSON.stringify({ name, base: `${name}-base.json`, search: { kind: 'grid', params: { 'params.fast': fast, 'params.slow': slow } }, retry: { attempts: 1, backoffMs: 0 } }));
-  return join(dir, `${name}.json`);
-}
 
 /**
  * Counts the commands Redis receives while `fn` runs, with MONITOR: from clients (each command of a MULTI/EXEC or a
@@ -140,18 +132,10 @@ const bench: Benchmark = {
   async run() {
     const root = resolve(process.env['TM_SHARED_DATA'] ?? '../shared/data');
     const dir = mkdtempSync(join(tmpdir(), 'tm-bench-sweep-'));
-    const db = join(dir, 'market.duckdb');
-    const store = await MarketStore.open(db);
-    for (const s of ['BTCUSDT', 'ETHUSDT']) await importPath(store, join(root, 'bybit', `${s}-1h.csv.gz`));
-    store.close();
-    const port = await freePort();
-    const url = `redis://127.0.0.1:${port}`;
-    const redis: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+    const db = await sweepMarket(root, dir);
+    const redis = await startPrivateRedis(dir);
+    const url = redis.url;
     try {
-      for (let i = 0; spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout.trim() !== 'PONG'; i++) {
-        if (i > 100) throw new Error(`bench: redis-server did not start on port ${port}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
       const plan = await planSweep(writeSweep(dir, 'scaling', JOBS_FAST, JOBS_SLOW));
       const warm = await planSweep(writeSweep(dir, 'warm', [3, 4], [7]));
       const log = (what: string, r: { wallMs: number }) => console.error(`sweep-scaling: ${what}: ${plan.jobs.length} jobs in ${(r.wallMs / 1000).toFixed(2)} s`);
@@ -195,8 +179,7 @@ const bench: Benchmark = {
       ];
       return results;
     } finally {
-      spawnSync('redis-cli', ['-p', String(port), 'shutdown', 'nosave']);
-      if (redis.exitCode === null) await new Promise((r) => redis.once('exit', r));
+      await redis.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   },
