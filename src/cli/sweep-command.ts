@@ -9,7 +9,7 @@ import { formatTable, type CliIo } from './output.js';
 import { createProgress } from './progress.js';
 import { planSweep, type SweepPlan } from './sweep-job.js';
 import { InProcessRunner, TrialPool, withRetry, type TrialRunner } from './sweep-pool.js';
-import { connectQueue, enqueueSweep, objectStoresFromEnv, QUEUE_DEFAULTS, queuedSweepRows, queuedSweepStatus, startSweepWorker, waitForSweep, type QueueTarget } from './sweep-queue.js';
+import { connectQueue, enqueueSweep, objectStoresFromEnv, QUEUE_DEFAULTS, queuedSweepRows, queuedSweepStatus, removeQueuedSweep, startSweepWorker, waitForSweep, type QueueTarget } from './sweep-queue.js';
 
 interface QueueFlags {
   queue?: string;
@@ -223,7 +223,41 @@ async function statusAction(io: CliIo, sweepId: string, opts: QueueFlags & { res
 }
 
 /**
- * Builds `tm sweep` (run or queue a sweep) and `tm sweep status <id>`.
+ * `tm sweep remove <id> --queue …`: removes a queued sweep from Redis and its result objects, once the results store
+ * holds every row Redis has for it and its aggregate (collected), or with `--force` whatever its state.
+ */
+async function removeAction(io: CliIo, sweepId: string, opts: QueueFlags & { results?: string; force?: boolean }): Promise<void> {
+  const target = targetOf(opts);
+  const connection = connectQueue(target, () => {}, { waitForever: false });
+  try {
+    const status = await queuedSweepStatus(connection, target, sweepId);
+    if (!opts.force) {
+      const path = resolveSweepStorePath(opts.results);
+      const store = await SweepStore.open(path);
+      let kept: { done: number; failed: number }, aggregated: boolean;
+      try {
+        kept = await store.counts(sweepId);
+        aggregated = (await store.sweep(sweepId))?.aggregate != null;
+      } finally {
+        store.close();
+      }
+      if (status.status !== 'aggregated' || !aggregated || kept.done < status.done) {
+        throw new SweepError(
+          'invalid_state',
+          `tm sweep remove: sweep ${sweepId} is not collected: Redis has ${status.done} done of ${status.trials} trials (${status.status === 'aggregated' ? 'aggregated' : 'in progress'}), the results store ${path} holds ${kept.done} done rows${aggregated ? '' : ' and no aggregate'}. Collect it (the tm sweep command without --detach), or remove it anyway with --force`,
+          { sweepId, redisDone: status.done, storeDone: kept.done },
+        );
+      }
+    }
+    const removed = await removeQueuedSweep(connection, target, sweepId, objectStoresFromEnv(process.env));
+    io.out(`sweep ${sweepId}: removed ${removed.objects} result objects${status.resultObjects === null ? '' : ` under ${status.resultObjects}`}, ${removed.flow ? 'its BullMQ flow' : 'no BullMQ flow (gone already)'} and ${removed.keys} keys (${removed.names.join(', ')}) from ${target.url} (prefix ${target.prefix})`);
+  } finally {
+    connection.disconnect();
+  }
+}
+
+/**
+ * Builds `tm sweep` (run or queue a sweep), `tm sweep status <id>` and `tm sweep remove <id>`.
  * @example tm sweep --config experiments/sweeps/sma-crossover-grid.json --workers 2
  */
 export function sweepCommand(io: CliIo, _setExit: (code: number) => void): Command {
@@ -251,6 +285,14 @@ export function sweepCommand(io: CliIo, _setExit: (code: number) => void): Comma
       .option('--results <file>', 'sweep results store, DuckDB (env TM_SWEEP_DB)')
       .option('--json', 'print the status as JSON'),
   ).action(async (id: string, opts: QueueFlags & { results?: string; json?: boolean }) => statusAction(io, id, opts));
+  queueOptions(
+    sweep
+      .command('remove <id>')
+      .description('remove a collected queued sweep from Redis (its keys and BullMQ flow) and its result objects; the rows in the results store stay')
+      .requiredOption('--queue <url>', 'the Redis the sweep was queued on')
+      .option('--results <file>', 'the results store it was collected into, DuckDB (env TM_SWEEP_DB)')
+      .option('--force', 'remove it even when the results store does not hold its rows and aggregate (they are then lost)'),
+  ).action(async (id: string, opts: QueueFlags & { results?: string; force?: boolean }) => removeAction(io, id, opts));
   return sweep;
 }
 
@@ -260,7 +302,8 @@ export function sweepCommand(io: CliIo, _setExit: (code: number) => void): Comma
  */
 export function workerCommand(io: CliIo, _setExit: (code: number) => void): Command {
   const worker = new Command('worker')
-    .description('BullMQ worker: run queued sweep trials on this machine (tm worker --queue redis://...); the trials of a sweep queued with --result-objects need S3 settings here (TM_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)')
+    .description('BullMQ worker: run queued sweep trials on this machine (tm worker --queue redis://...)')
+    .addHelpText('after', '\nThe trials of a sweep queued with --result-objects need S3 settings where the worker runs: TM_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY.')
     .requiredOption('--queue <url>', 'Redis URL of the queue, e.g. redis://127.0.0.1:6379')
     .option('--concurrency <n>', 'trials run at once (child processes)', '1')
     .addOption(new Option('--lock-duration <ms>', 'job lock lifetime without renewal; a worker silent for longer loses its job to another worker').default('30000'))

@@ -221,6 +221,60 @@ async function scanHash(connection: Redis, key: string): Promise<Map<string, str
   return out;
 }
 
+/** What {@link removeQueuedSweep} removed. */
+export interface RemovedSweep {
+  /** Result objects deleted (see ResultObjects). */
+  readonly objects: number;
+  /** Whether BullMQ's flow (the parent job and its trial jobs) was removed (false: it was gone already). */
+  readonly flow: boolean;
+  /** The sweep's own Redis keys deleted (meta, results, failed, running, starts: those that existed). */
+  readonly keys: number;
+  /** Their names without the `<prefix>:sweep:<id>:` part. */
+  readonly names: readonly string[];
+}
+
+/**
+ * Removes a queued sweep from Redis and its result objects from their store: the objects its references name (8 at
+ * a time; one already gone counts as deleted), then BullMQ's flow (parent and children), then the sweep's own keys —
+ * in that order, so an interrupted removal can be run again (the references go last).
+ * @throws SweepError `invalid_state` while a job of the flow is running (locked), `object_store` (no store for a
+ *   bucket, or a delete the store refused).
+ */
+export async function removeQueuedSweep(connection: Redis, target: QueueTarget, sweepId: string, objectStores: ObjectStores = () => undefined): Promise<RemovedSweep> {
+  const keys = sweepKeys(target, sweepId);
+  const deletes: (() => Promise<void>)[] = [];
+  for (const [configHash, text] of await scanHash(connection, keys.results)) {
+    const stored = parseStoredTrial(sweepId, configHash, text);
+    if (!('object' in stored)) continue;
+    const { bucket, key } = stored.object;
+    const store = objectStores(bucket);
+    if (store === undefined) throw new SweepError('object_store', `sweep ${sweepId} trial ${configHash}: its result is the object s3://${bucket}/${key}, and this process has no S3 settings to delete it (TM_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)`, { sweepId, configHash, bucket, key });
+    deletes.push(async () => {
+      try {
+        await store.delete(key);
+      } catch (e) {
+        throw new SweepError('object_store', `sweep ${sweepId} trial ${configHash}: cannot delete its result s3://${bucket}/${key}: ${(e as Error).message}`, { sweepId, configHash, bucket, key }, { cause: e });
+      }
+    });
+  }
+  for (let k = 0; k < deletes.length; k += OBJECT_READS) await Promise.all(deletes.slice(k, k + OBJECT_READS).map((d) => d()));
+  const queue = new Queue(target.queueName, { connection, prefix: target.prefix });
+  let flow = false;
+  try {
+    if ((await queue.getJob(sweepId)) !== undefined) {
+      if ((await queue.remove(sweepId, { removeChildren: true })) !== 1) throw new SweepError('invalid_state', `sweep ${sweepId}: a job of its flow is running (locked by a worker); remove it once the sweep is aggregated`, { sweepId });
+      flow = true;
+    }
+  } finally {
+    await queue.close();
+  }
+  const all = [keys.meta, keys.results, keys.failed, keys.running, keys.starts];
+  const exists = (await connection.multi(all.map((k) => ['exists', k])).exec()) ?? [];
+  const names = all.filter((_, k) => exists[k]?.[1] === 1).map((k) => k.slice(k.lastIndexOf(':') + 1));
+  const removed = await connection.del(...all);
+  return { objects: deletes.length, flow, keys: removed, names };
+}
+
 /** Settings of {@link startSweepWorker} (BullMQ worker options; defaults are BullMQ's). */
 export interface SweepWorkerOptions {
   /** How long a job's lock lives without renewal, ms: a worker silent for longer loses its job to the stall check. */

@@ -126,6 +126,13 @@ export class SweepStore {
     }));
   }
 
+  /** How many done and failed rows the store holds for sweep `sweepId` (without reading them). */
+  async counts(sweepId: string): Promise<{ readonly done: number; readonly failed: number }> {
+    const reader = await this.connection.runAndReadAll("SELECT count(*) FILTER (WHERE status = 'done') AS done, count(*) FILTER (WHERE status = 'failed') AS failed FROM sweep_trials WHERE sweep_id = $1", [sweepId]);
+    const r = (reader.getRowObjectsJS() as Record<string, unknown>[])[0]!;
+    return { done: Number(r['done']), failed: Number(r['failed']) };
+  }
+
   /** The sweep `sweepId`, or undefined when the store has none. */
   async sweep(sweepId: string): Promise<SweepRecord | undefined> {
     const reader = await this.connection.runAndReadAll('SELECT * FROM sweeps WHERE sweep_id = $1', [sweepId]);

@@ -12,7 +12,7 @@ import { createS3ObjectStore, s3ConfigFromEnv, s3CredentialsFromEnv, type S3Obje
 import { parseStoredTrial, type TrialObjectRef, type TrialResult } from '../../src/sweep/index.js';
 import { runTm } from '../support/cli.js';
 import { tempDir } from '../support/shared-data.js';
-import { resultRows, startWorker, sweepStore, writeSweep, type WorkerProcess } from '../support/sweep-fixtures.js';
+import { resultRows, startWorker, sweepStore, until, writeSweep, type WorkerProcess } from '../support/sweep-fixtures.js';
 
 const redisUrl = process.env['REDIS_URL'];
 
@@ -109,7 +109,45 @@ describe('queued sweep with result objects (real Redis and MinIO)', () => {
     await store.put(object.key, original, 'application/json');
     expect((await collect()).code).toBe(0);
     expect(await resultRows(join(dir, 'queue.duckdb'))).toEqual(local);
-    for (const { object: o } of refs.values()) await store.delete(o.key);
+
+    // removed once collected: the objects, BullMQ's flow and the sweep's keys; the rows stay in the results store
+    expect(await redis.keys(`${prefix}:tm-sweep:${id}*`)).not.toEqual([]);
+    const removed = await runTm(['sweep', 'remove', id, '--queue', url, '--prefix', prefix, '--results', join(dir, 'queue.duckdb')]);
+    expect(removed.code, removed.err).toBe(0);
+    expect(removed.out).toBe(`sweep ${id}: removed 6 result objects under ${location}, its BullMQ flow and 3 keys (meta, results, starts) from ${url} (prefix ${prefix})`);
+    expect(await redis.keys(`${prefix}:sweep:${id}:*`)).toEqual([]);
+    expect(await redis.keys(`${prefix}:tm-sweep:${id}*`)).toEqual([]);
+    for (const { object: o } of refs.values()) await expect(store.get(o.key)).rejects.toMatchObject({ code: 'not_found' });
+    expect(await resultRows(join(dir, 'queue.duckdb'))).toEqual(local);
+    const again = await runTm(['sweep', 'remove', id, '--queue', url, '--prefix', prefix, '--results', join(dir, 'queue.duckdb')]);
+    expect(again.code).toBe(2);
+    expect(again.err).toContain(`sweep ${id}: ${url} (prefix ${prefix}) holds no such sweep`);
+  });
+
+  it('tm sweep remove refuses a sweep the results store has not collected, unless --force', async () => {
+    const { url, bucket, store } = needServices();
+    const p = `${prefix}-remove`;
+    workers.push(await startWorker(url, p, db));
+    const sweep = writeSweep(dir, 'remove-grid', { fast: [5], slow: [50, 100] });
+    const location = `s3://${bucket}/${objectPrefix}-remove`;
+    const queued = await runTm(['sweep', '--config', sweep, '--queue', url, '--prefix', p, '--result-objects', location, '--detach']);
+    expect(queued.code, queued.err).toBe(0);
+    const id = /^sweep (\S+): queued 2 trials/.exec(queued.out)![1]!;
+    await until(async () => (await redis.hget(`${p}:sweep:${id}:meta`, 'status')) === 'aggregated', 30_000, 50);
+    const refused = await runTm(['sweep', 'remove', id, '--queue', url, '--prefix', p, '--results', join(dir, 'remove.duckdb')]);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toBe(
+      `tm: tm sweep remove: sweep ${id} is not collected: Redis has 2 done of 2 trials (aggregated), the results store ${join(dir, 'remove.duckdb')} holds 0 done rows and no aggregate. Collect it (the tm sweep command without --detach), or remove it anyway with --force`,
+    );
+    const keys = [...(await references(p, id)).values()].map((r) => r.object.key);
+    expect(keys).toHaveLength(2);
+    for (const key of keys) expect((await store.get(key)).length).toBeGreaterThan(1000); // refused: nothing removed
+    const forced = await runTm(['sweep', 'remove', id, '--queue', url, '--prefix', p, '--results', join(dir, 'remove.duckdb'), '--force']);
+    expect(forced.code, forced.err).toBe(0);
+    expect(forced.out).toBe(`sweep ${id}: removed 2 result objects under ${location}, its BullMQ flow and 3 keys (meta, results, starts) from ${url} (prefix ${p})`);
+    expect(await redis.keys(`${p}:sweep:${id}:*`)).toEqual([]);
+    expect(await redis.keys(`${p}:tm-sweep:${id}*`)).toEqual([]);
+    for (const key of keys) await expect(store.get(key)).rejects.toMatchObject({ code: 'not_found' });
   });
 
   it('a worker without S3 settings fails the trials of such a sweep, naming the location and the settings', async () => {
