@@ -14,6 +14,7 @@ import {
   type SweepAggregate,
   type SweepConfig,
   type TrialJob,
+  type TrialObjectRef,
   type TrialRow,
 } from '../sweep/index.js';
 import type { SweepPlan } from './sweep-job.js';
@@ -194,10 +195,7 @@ export async function queuedSweepRows(connection: Redis, target: QueueTarget, sw
       continue;
     }
     const ref = stored.object;
-    const store = objectStores(ref.bucket);
-    if (store === undefined) {
-      throw new SweepError('object_store', `sweep ${sweepId} trial ${configHash}: its result is the object s3://${ref.bucket}/${ref.key}, and this process has no S3 settings to read it (TM_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)`, { sweepId, configHash, bucket: ref.bucket, key: ref.key });
-    }
+    const store = storeOfObject(objectStores, sweepId, configHash, ref, 'read');
     objects.push({ configHash, read: async () => doneRow(sweepId, await getTrialObject(store, sweepId, configHash, ref), stored.attempts) });
   }
   for (let k = 0; k < objects.length; k += OBJECT_READS) rows.push(...(await Promise.all(objects.slice(k, k + OBJECT_READS).map((o) => o.read()))));
@@ -207,6 +205,13 @@ export async function queuedSweepRows(connection: Redis, target: QueueTarget, sw
     rows.push(failedRow({ sweepId, configHash, point }, error, attempts));
   }
   return rows.sort((a, b) => (a.configHash < b.configHash ? -1 : a.configHash > b.configHash ? 1 : 0));
+}
+
+/** The store of trial `configHash`'s result object `ref`. @throws SweepError `object_store` when this process has no S3 settings. */
+function storeOfObject(objectStores: ObjectStores, sweepId: string, configHash: string, ref: TrialObjectRef, verb: 'read' | 'delete'): ObjectStore {
+  const store = objectStores(ref.bucket);
+  if (store !== undefined) return store;
+  throw new SweepError('object_store', `sweep ${sweepId} trial ${configHash}: its result is the object s3://${ref.bucket}/${ref.key}, and this process has no S3 settings to ${verb} it (TM_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)`, { sweepId, configHash, bucket: ref.bucket, key: ref.key });
 }
 
 /** Every field of hash `key`, read in HSCAN pages (a field HSCAN returns twice is kept once). */
@@ -247,8 +252,7 @@ export async function removeQueuedSweep(connection: Redis, target: QueueTarget, 
     const stored = parseStoredTrial(sweepId, configHash, text);
     if (!('object' in stored)) continue;
     const { bucket, key } = stored.object;
-    const store = objectStores(bucket);
-    if (store === undefined) throw new SweepError('object_store', `sweep ${sweepId} trial ${configHash}: its result is the object s3://${bucket}/${key}, and this process has no S3 settings to delete it (TM_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)`, { sweepId, configHash, bucket, key });
+    const store = storeOfObject(objectStores, sweepId, configHash, stored.object, 'delete');
     deletes.push(async () => {
       try {
         await store.delete(key);

@@ -8,6 +8,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QUEUE_DEFAULTS, queuedSweepRows } from '../../src/cli/sweep-queue.js';
 import { createS3ObjectStore, s3ConfigFromEnv, s3CredentialsFromEnv, type S3ObjectStore } from '../../src/registry/index.js';
 import { parseStoredTrial, type TrialObjectRef, type TrialResult } from '../../src/sweep/index.js';
 import { runTm } from '../support/cli.js';
@@ -109,6 +110,16 @@ describe('queued sweep with result objects (real Redis and MinIO)', () => {
     await store.put(object.key, original, 'application/json');
     expect((await collect()).code).toBe(0);
     expect(await resultRows(join(dir, 'queue.duckdb'))).toEqual(local);
+
+    // a collector without S3 settings cannot read them, and says which settings it lacks
+    const unread = await queuedSweepRows(redis, { url, queueName: QUEUE_DEFAULTS.queueName, prefix }, id).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    const named = /^sweep (\S+) trial (\S+): its result is the object (\S+), and this process has no S3 settings to read it \(TM_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY\)$/.exec(unread?.message ?? '');
+    expect(named, unread?.message).not.toBeNull();
+    expect(named![1]).toBe(id);
+    expect(named![3]).toBe(`s3://${bucket}/${refs.get(named![2]!)!.object.key}`);
 
     // removed once collected: the objects, BullMQ's flow and the sweep's keys; the rows stay in the results store
     expect(await redis.keys(`${prefix}:tm-sweep:${id}*`)).not.toEqual([]);
