@@ -51,7 +51,7 @@ tests_of() {
     monitoring) echo 'src/monitoring/*.test.ts' ;;
     # The synthetic-market and hand-computed tests; not the real-data ones (feature-pipeline, causality: DuckDB over
     # the shared data), which under Stryker's instrumentation made the run about 3 h instead of 21 min.
-    features) echo 'src/features/{feature-functions,feature-spec,feature-synthetic,labels,momentum,triple-barrier,usable-points}.test.ts' ;;
+    features) echo 'src/features/{bar-stream,feature-functions,feature-spec,feature-synthetic,labels,momentum,triple-barrier,usable-points}.test.ts' ;;
   esac
 }
 

@@ -46,6 +46,11 @@ function intFlag(name: string, text: string | undefined, fallback: number, min: 
   return n;
 }
 
+/** Where a queued sweep's aggregation stands, for `tm sweep status` and `tm sweep remove`. */
+function statusLabel(s: { status: 'queued' | 'aggregated' | 'aggregate-failed'; aggregateError: string | null }): string {
+  return s.status === 'aggregated' ? 'aggregated' : s.status === 'queued' ? 'in progress' : `its parent job could not aggregate it: ${s.aggregateError ?? 'no reason recorded'}`;
+}
+
 /** The done/failed/running line of the progress bar and of `tm sweep status`. */
 function countsLabel(c: { done: number; failed: number; running: number }): string {
   return `done ${c.done} failed ${c.failed} running ${c.running}`;
@@ -143,6 +148,7 @@ async function sweepAction(io: CliIo, opts: SweepFlags): Promise<void> {
         }
         if (!added) io.err(`sweep ${plan.sweepId}: already queued on ${source}; waiting for it`);
         const final = await waitForSweep(connection, target, plan.sweepId, onProgress);
+        if (final.status === 'aggregate-failed') io.err(`sweep ${plan.sweepId}: its parent job could not aggregate it (${final.aggregateError ?? 'no reason recorded'}); aggregating here`);
         store = await SweepStore.open(resolveSweepStorePath(opts.results));
         await store.putSweep({ sweepId: plan.sweepId, name: plan.config.name, config: plan.config, trials: plan.jobs.length, source });
         for (const row of await queuedSweepRows(connection, target, plan.sweepId, objectStoresFromEnv(process.env))) await store.putRow(row);
@@ -199,7 +205,7 @@ async function statusAction(io: CliIo, sweepId: string, opts: QueueFlags & { res
         throw new SweepError('unreachable', `tm sweep status: cannot read ${opts.queue}: ${(e as Error).message}`, { queue: opts.queue }, { cause: e });
       }
       if (opts.json) return io.out(JSON.stringify(s, null, 2));
-      io.out(`sweep ${sweepId} (${s.name}) on ${opts.queue}: ${s.trials} trials, ${countsLabel(s)}, waiting ${Math.max(0, s.trials - s.done - s.failed - s.running)}; ${s.status === 'aggregated' ? 'aggregated' : 'in progress'}`);
+      io.out(`sweep ${sweepId} (${s.name}) on ${opts.queue}: ${s.trials} trials, ${countsLabel(s)}, waiting ${Math.max(0, s.trials - s.done - s.failed - s.running)}; ${statusLabel(s)}`);
       if (s.resultObjects !== null) io.out(`results: ${s.resultObjects} (Redis holds a reference per trial)`);
       if (s.aggregate?.best) io.out(`best ${JSON.stringify(s.aggregate.best.point)} ${s.aggregate.objective} ${s.aggregate.best.value.toFixed(3)}`);
     } finally {
@@ -241,10 +247,10 @@ async function removeAction(io: CliIo, sweepId: string, opts: QueueFlags & { res
       } finally {
         store.close();
       }
-      if (status.status !== 'aggregated' || !aggregated || kept.done < status.done) {
+      if (status.status === 'queued' || !aggregated || kept.done < status.done) {
         throw new SweepError(
           'invalid_state',
-          `tm sweep remove: sweep ${sweepId} is not collected: Redis has ${status.done} done of ${status.trials} trials (${status.status === 'aggregated' ? 'aggregated' : 'in progress'}), the results store ${path} holds ${kept.done} done rows${aggregated ? '' : ' and no aggregate'}. Collect it (the tm sweep command without --detach), or remove it anyway with --force`,
+          `tm sweep remove: sweep ${sweepId} is not collected: Redis has ${status.done} done of ${status.trials} trials (${statusLabel(status)}), the results store ${path} holds ${kept.done} done rows${aggregated ? '' : ' and no aggregate'}. Collect it (the tm sweep command without --detach), or remove it anyway with --force`,
           { sweepId, redisDone: status.done, storeDone: kept.done },
         );
       }

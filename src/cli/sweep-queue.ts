@@ -78,7 +78,12 @@ export interface QueuedSweepStatus {
   readonly done: number;
   readonly failed: number;
   readonly running: number;
-  readonly status: 'queued' | 'aggregated';
+  /**
+   * `aggregate-failed`: the parent job threw (e.g. a result object it could not read); `aggregateError` says why, and
+   * the collector aggregates the rows itself.
+   */
+  readonly status: 'queued' | 'aggregated' | 'aggregate-failed';
+  readonly aggregateError: string | null;
   readonly aggregate: SweepAggregate | null;
   /** Where the workers put the trials' results (`s3://bucket/prefix`); null: in the Redis hash. */
   readonly resultObjects: string | null;
@@ -168,7 +173,8 @@ export async function queuedSweepStatus(connection: Redis, target: QueueTarget, 
     done,
     failed,
     running,
-    status: meta['status'] === 'aggregated' ? 'aggregated' : 'queued',
+    status: meta['status'] === 'aggregated' || meta['status'] === 'aggregate-failed' ? meta['status'] : 'queued',
+    aggregateError: meta['aggregateError'] ?? null,
     aggregate: meta['aggregate'] ? (JSON.parse(meta['aggregate']) as SweepAggregate) : null,
     resultObjects: meta['resultObjects'] ?? null,
   };
@@ -308,8 +314,17 @@ export function startSweepWorker(connection: Redis, target: QueueTarget, runner:
     const t0 = performance.now();
     if (job.name === 'sweep') {
       const { sweepId, trials, config } = job.data as { sweepId: string; trials: number; config: SweepConfig };
-      const aggregate = aggregateSweep(config, trials, await queuedSweepRows(connection, target, sweepId, options.objectStores));
-      await connection.hset(sweepKeys(target, sweepId).meta, { aggregate: JSON.stringify(aggregate), status: 'aggregated' });
+      let aggregate: SweepAggregate;
+      try {
+        aggregate = aggregateSweep(config, trials, await queuedSweepRows(connection, target, sweepId, options.objectStores));
+      } catch (e) {
+        // Said in the sweep's meta: a waiting `tm sweep` stops waiting and aggregates itself (it polled forever before).
+        const error = (e as Error).message;
+        await connection.hset(sweepKeys(target, sweepId).meta, { status: 'aggregate-failed', aggregateError: `${options.workerName}: ${error}` });
+        options.onJob?.({ kind: 'sweep', sweepId, ok: false, ms: performance.now() - t0, error });
+        throw e;
+      }
+      await connection.multi().hset(sweepKeys(target, sweepId).meta, { aggregate: JSON.stringify(aggregate), status: 'aggregated' }).hdel(sweepKeys(target, sweepId).meta, 'aggregateError').exec();
       options.onJob?.({ kind: 'sweep', sweepId, ok: true, ms: performance.now() - t0 });
       return { done: aggregate.done, failed: aggregate.failed };
     }
@@ -353,14 +368,14 @@ function objectStoreFor(objectStores: ObjectStores | undefined, location: Result
 }
 
 /**
- * Polls a queued sweep every `pollMs` until its parent job has aggregated it, calling `onStatus` each time; returns the
- * last status. A Redis restart only delays it (commands wait for the reconnect).
+ * Polls a queued sweep every `pollMs` until its parent job has aggregated it or failed to, calling `onStatus` each
+ * time; returns the last status. A Redis restart only delays it (commands wait for the reconnect).
  */
 export async function waitForSweep(connection: Redis, target: QueueTarget, sweepId: string, onStatus: (s: QueuedSweepStatus) => void, pollMs = 250): Promise<QueuedSweepStatus> {
   for (;;) {
     const status = await queuedSweepStatus(connection, target, sweepId);
     onStatus(status);
-    if (status.status === 'aggregated') return status;
+    if (status.status !== 'queued') return status;
     await new Promise((r) => setTimeout(r, pollMs));
   }
 }

@@ -4,13 +4,15 @@
  * bytes per trial instead of the result, and a result object that is overwritten or deleted, or a worker without S3
  * settings, fails naming the trial and the object.
  */
+import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planSweep } from '../../src/cli/sweep-job.js';
 import { QUEUE_DEFAULTS, queuedSweepRows } from '../../src/cli/sweep-queue.js';
 import { createS3ObjectStore, s3ConfigFromEnv, s3CredentialsFromEnv, type S3ObjectStore } from '../../src/registry/index.js';
-import { parseStoredTrial, type TrialObjectRef, type TrialResult } from '../../src/sweep/index.js';
+import { formatResultObjects, parseStoredTrial, trialResultKey, type TrialObjectRef, type TrialResult } from '../../src/sweep/index.js';
 import { runTm } from '../support/cli.js';
 import { tempDir } from '../support/shared-data.js';
 import { resultRows, startWorker, sweepStore, until, writeSweep, type WorkerProcess } from '../support/sweep-fixtures.js';
@@ -24,6 +26,9 @@ function needServices(): { url: string; bucket: string; store: S3ObjectStore } {
   if (!config || !process.env['TM_S3_ENDPOINT']) throw new Error(`TM_S3_ENDPOINT and TM_S3_BUCKET are not set: ${why}`);
   return { url: redisUrl, bucket: config.bucket, store: createS3ObjectStore(config, s3CredentialsFromEnv(process.env)) };
 }
+
+/** `text` as a regular expression matching it literally. */
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 describe('queued sweep with result objects (real Redis and MinIO)', () => {
   const dir = tempDir('tm-sweep-objects-');
@@ -159,6 +164,40 @@ describe('queued sweep with result objects (real Redis and MinIO)', () => {
     expect(await redis.keys(`${p}:sweep:${id}:*`)).toEqual([]);
     expect(await redis.keys(`${p}:tm-sweep:${id}*`)).toEqual([]);
     for (const key of keys) await expect(store.get(key)).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('a parent job that cannot aggregate says so, and the waiting tm sweep aggregates itself instead of waiting forever', async () => {
+    const { url, bucket, store } = needServices();
+    const p = `${prefix}-parent`;
+    const sweep = writeSweep(dir, 'parent-grid', { fast: [5], slow: [50, 100] });
+    const local = await runTm(['sweep', '--config', sweep, '--workers', '0', '--db', db, '--results', join(dir, 'parent-local.duckdb'), '--json']);
+    expect(local.code, local.err).toBe(0);
+    const plan = await planSweep(sweep);
+    const victim = plan.jobs[0]!.configHash;
+    const location = { bucket, prefix: `${objectPrefix}-parent` };
+    const key = trialResultKey(location, plan.sweepId, victim);
+    // A reference with a wrong digest, there before the trial finishes: its HSETNX keeps it (first wins), and the
+    // parent job cannot read the result it names.
+    const results = `${p}:sweep:${plan.sweepId}:results`;
+    await redis.hset(results, victim, JSON.stringify({ object: { bucket, key, bytes: 1, sha256: '00' }, attempts: 1 }));
+    workers.push(await startWorker(url, p, db));
+    const collect = () => runTm(['sweep', '--config', sweep, '--queue', url, '--prefix', p, '--result-objects', formatResultObjects(location), '--results', join(dir, 'parent.duckdb'), '--json']);
+    const failed = await collect();
+    expect(failed.code).toBe(2);
+    const corrupt = `sweep ${plan.sweepId} trial ${victim}: s3://${bucket}/${key} holds `;
+    expect(failed.err).toMatch(new RegExp(`^sweep ${plan.sweepId}: its parent job could not aggregate it \\([^:]+:\\d+: ${escape(corrupt)}.*\\); aggregating here$`, 'm'));
+    expect(failed.err).toContain(`tm: ${corrupt}`);
+    const status = await runTm(['sweep', 'status', plan.sweepId, '--queue', url, '--prefix', p]);
+    expect(status.out).toContain(`done 2 failed 0 running 0, waiting 0; its parent job could not aggregate it: `);
+    // The worker wrote the object all the same: a corrected reference lets the collector aggregate the rows itself.
+    const bytes = await store.get(key);
+    await redis.hset(results, victim, JSON.stringify({ object: { bucket, key, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }, attempts: 1 }));
+    const repaired = await collect();
+    expect(repaired.code, repaired.err).toBe(0);
+    expect(repaired.err).toContain('aggregating here');
+    expect(await resultRows(join(dir, 'parent.duckdb'))).toEqual(await resultRows(join(dir, 'parent-local.duckdb')));
+    expect((JSON.parse(repaired.out) as { aggregate: unknown }).aggregate).toEqual((JSON.parse(local.out) as { aggregate: unknown }).aggregate);
+    expect((await runTm(['sweep', 'remove', plan.sweepId, '--queue', url, '--prefix', p, '--results', join(dir, 'parent.duckdb')])).code).toBe(0);
   });
 
   it('a worker without S3 settings fails the trials of such a sweep, naming the location and the settings', async () => {
