@@ -3,26 +3,16 @@
  * through which tests and notebooks find them. Used by the vitest global setup and the notebook runner.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../src/core/app-error.js';
+import { repoRoot } from '../src/core/repo-root.js';
 
 export type ServicesErrorCode = 'services_start_failed' | 'services_env_failed' | 'services_env_unparsable';
 export type ServicesError = AppError<ServicesErrorCode>;
 
-/**
- * Repository root: the nearest folder holding package.json above this module, whether it runs from scripts/ (tsx)
- * or compiled into dist-bench/scripts/ (`npm run bench`, where the folder above is dist-bench/, with no services.sh).
- */
-export const REPO_ROOT = repositoryRoot(dirname(fileURLToPath(import.meta.url)));
-
-function repositoryRoot(from: string): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    if (dirname(dir) === dir) return resolve(from, '..');
-  }
-}
+/** Repository root (see core/repo-root.ts): compiled into dist-bench/scripts/, the folder above is dist-bench/, with no services.sh. */
+export const REPO_ROOT = repoRoot(fileURLToPath(import.meta.url));
 const SERVICES_SCRIPT = resolve(REPO_ROOT, 'scripts/services.sh');
 
 /** Names `services.sh env` prints; a client needs nothing else to reach the services. */

@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
+import { repoRoot as findRepoRoot } from '../core/repo-root.js';
 import { formatTable, type CliIo } from './output.js';
 
 /** `ok`; `warn` = works without it but something (a test group, a speed-up) is off; `missing` = fails what it names. */
@@ -22,16 +23,9 @@ export const MIN_VERSIONS = { node: [20, 0], npm: [11, 16], python: [3, 10], go:
 
 const SERVICES_FIX = 'bash scripts/services.sh up   (first run installs Redis, Chromium, MinIO, the Python venv and the tslab kernel: ~15 min, needs root for apt-get and access to the apt, Go module proxy and PyPI registries)';
 
-/** The repository root: the nearest folder above this module holding package.json named trade-matrix. */
+/** The repository root (see core/repo-root.ts), found from `from` (default: this module). */
 export function repoRoot(from: string = fileURLToPath(import.meta.url)): string {
-  let dir = dirname(from);
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && /"name":\s*"trade-matrix"/.test(readFileSync(pkg, 'utf8'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) return process.cwd();
-    dir = up;
-  }
+  return findRepoRoot(from);
 }
 
 /** Parses the first `a.b` version in `text`, or null. */
