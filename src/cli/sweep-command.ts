@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
+import type { Redis } from 'ioredis';
 import { Command, Option } from 'commander';
 import { AppError } from '../core/app-error.js';
 import { MarketStore, resolveStorePath } from '../data/index.js';
@@ -9,7 +11,7 @@ import { formatTable, type CliIo } from './output.js';
 import { createProgress } from './progress.js';
 import { planSweep, type SweepPlan } from './sweep-job.js';
 import { InProcessRunner, TrialPool, withRetry, type TrialRunner } from './sweep-pool.js';
-import { connectQueue, enqueueSweep, objectStoresFromEnv, QUEUE_DEFAULTS, queuedSweepRows, queuedSweepStatus, removeQueuedSweep, startSweepWorker, waitForSweep, type QueueTarget } from './sweep-queue.js';
+import { connectQueue, enqueueSweep, objectStoresFromEnv, QUEUE_DEFAULTS, queuedSweepRows, queuedSweepStatus, removeQueuedSweep, startSweepWorker, waitForSweep, type QueuedSweepStatus, type QueueTarget } from './sweep-queue.js';
 
 interface QueueFlags {
   queue?: string;
@@ -46,8 +48,18 @@ function intFlag(name: string, text: string | undefined, fallback: number, min: 
   return n;
 }
 
+/** {@link queuedSweepStatus} for `command`, a Redis that cannot be read failing `unreachable` naming it. */
+async function readQueuedStatus(command: string, connection: Redis, target: QueueTarget, sweepId: string): Promise<QueuedSweepStatus> {
+  try {
+    return await queuedSweepStatus(connection, target, sweepId);
+  } catch (e) {
+    if (e instanceof AppError) throw e;
+    throw new SweepError('unreachable', `${command}: cannot read ${target.url}: ${(e as Error).message}`, { queue: target.url }, { cause: e });
+  }
+}
+
 /** Where a queued sweep's aggregation stands, for `tm sweep status` and `tm sweep remove`. */
-function statusLabel(s: { status: 'queued' | 'aggregated' | 'aggregate-failed'; aggregateError: string | null }): string {
+function statusLabel(s: Pick<QueuedSweepStatus, 'status' | 'aggregateError'>): string {
   return s.status === 'aggregated' ? 'aggregated' : s.status === 'queued' ? 'in progress' : `its parent job could not aggregate it: ${s.aggregateError ?? 'no reason recorded'}`;
 }
 
@@ -197,13 +209,7 @@ async function statusAction(io: CliIo, sweepId: string, opts: QueueFlags & { res
   if (opts.queue) {
     const connection = connectQueue(targetOf(opts), () => {}, { waitForever: false });
     try {
-      let s: Awaited<ReturnType<typeof queuedSweepStatus>>;
-      try {
-        s = await queuedSweepStatus(connection, targetOf(opts), sweepId);
-      } catch (e) {
-        if (e instanceof AppError) throw e;
-        throw new SweepError('unreachable', `tm sweep status: cannot read ${opts.queue}: ${(e as Error).message}`, { queue: opts.queue }, { cause: e });
-      }
+      const s = await readQueuedStatus('tm sweep status', connection, targetOf(opts), sweepId);
       if (opts.json) return io.out(JSON.stringify(s, null, 2));
       io.out(`sweep ${sweepId} (${s.name}) on ${opts.queue}: ${s.trials} trials, ${countsLabel(s)}, waiting ${Math.max(0, s.trials - s.done - s.failed - s.running)}; ${statusLabel(s)}`);
       if (s.resultObjects !== null) io.out(`results: ${s.resultObjects} (Redis holds a reference per trial)`);
@@ -236,16 +242,18 @@ async function removeAction(io: CliIo, sweepId: string, opts: QueueFlags & { res
   const target = targetOf(opts);
   const connection = connectQueue(target, () => {}, { waitForever: false });
   try {
-    const status = await queuedSweepStatus(connection, target, sweepId);
+    const status = await readQueuedStatus('tm sweep remove', connection, target, sweepId);
     if (!opts.force) {
       const path = resolveSweepStorePath(opts.results);
-      const store = await SweepStore.open(path);
-      let kept: { done: number; failed: number }, aggregated: boolean;
-      try {
-        kept = await store.counts(sweepId);
-        aggregated = (await store.sweep(sweepId))?.aggregate != null;
-      } finally {
-        store.close();
+      let kept = { done: 0, failed: 0 }, aggregated = false;
+      if (existsSync(path)) {
+        const store = await SweepStore.open(path);
+        try {
+          kept = await store.counts(sweepId);
+          aggregated = (await store.sweep(sweepId))?.aggregate != null;
+        } finally {
+          store.close();
+        }
       }
       if (status.status === 'queued' || !aggregated || kept.done < status.done) {
         throw new SweepError(

@@ -54,7 +54,10 @@ export function connectQueue(target: QueueTarget, onError: (message: string) => 
 export function sweepKeys(target: QueueTarget, sweepId: string) {
   const base = `${target.prefix}:sweep:${sweepId}`;
   return {
-    /** Hash: name, trials, config (JSON), status (`queued` | `aggregated`), aggregate (JSON), resultObjects (`s3://…`, when set). */
+    /**
+     * Hash: name, trials, config (JSON), status (`queued` | `aggregated` | `aggregate-failed`), aggregate (JSON),
+     * aggregateError (while `aggregate-failed`), resultObjects (`s3://…`, when set).
+     */
     meta: `${base}:meta`,
     /**
      * Hash config hash → {result, attempts} JSON, or {object, attempts} when the sweep's results are objects (see
@@ -193,7 +196,7 @@ export async function queuedSweepRows(connection: Redis, target: QueueTarget, sw
   const keys = sweepKeys(target, sweepId);
   const [results, failures] = await Promise.all([scanHash(connection, keys.results), scanHash(connection, keys.failed)]);
   const rows: TrialRow[] = [];
-  const objects: { configHash: string; read: () => Promise<TrialRow> }[] = [];
+  const reads: (() => Promise<TrialRow>)[] = [];
   for (const [configHash, text] of results) {
     const stored = parseStoredTrial(sweepId, configHash, text);
     if ('result' in stored) {
@@ -202,9 +205,9 @@ export async function queuedSweepRows(connection: Redis, target: QueueTarget, sw
     }
     const ref = stored.object;
     const store = storeOfObject(objectStores, sweepId, configHash, ref, 'read');
-    objects.push({ configHash, read: async () => doneRow(sweepId, await getTrialObject(store, sweepId, configHash, ref), stored.attempts) });
+    reads.push(async () => doneRow(sweepId, await getTrialObject(store, sweepId, configHash, ref), stored.attempts));
   }
-  for (let k = 0; k < objects.length; k += OBJECT_READS) rows.push(...(await Promise.all(objects.slice(k, k + OBJECT_READS).map((o) => o.read()))));
+  for (let k = 0; k < reads.length; k += OBJECT_READS) rows.push(...(await Promise.all(reads.slice(k, k + OBJECT_READS).map((read) => read()))));
   for (const [configHash, text] of failures) {
     if (results.has(configHash)) continue;
     const { error, attempts, point } = JSON.parse(text) as { error: string; attempts: number; point: TrialJob['point'] };

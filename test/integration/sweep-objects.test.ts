@@ -5,7 +5,7 @@
  * settings, fails naming the trial and the object.
  */
 import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -158,6 +158,7 @@ describe('queued sweep with result objects (real Redis and MinIO)', () => {
     const keys = [...(await references(p, id)).values()].map((r) => r.object.key);
     expect(keys).toHaveLength(2);
     for (const key of keys) expect((await store.get(key)).length).toBeGreaterThan(1000); // refused: nothing removed
+    expect(existsSync(join(dir, 'remove.duckdb'))).toBe(false); // nor a results store created by asking
     const forced = await runTm(['sweep', 'remove', id, '--queue', url, '--prefix', p, '--results', join(dir, 'remove.duckdb'), '--force']);
     expect(forced.code, forced.err).toBe(0);
     expect(forced.out).toBe(`sweep ${id}: removed 2 result objects under ${location}, its BullMQ flow and 3 keys (meta, results, starts) from ${url} (prefix ${p})`);
