@@ -3,6 +3,7 @@ import { InvariantError } from '../core/app-error.js';
 import { DAY_MS, HOUR_MS } from '../core/time.js';
 import { BarStream, ringSize } from './bar-stream.js';
 import { DvolChangeKernel, DvolLevelKernel } from './dvol.js';
+import { thrownAs } from '../../test/support/thrown.js';
 
 const H4 = 4 * HOUR_MS;
 const T0 = Date.UTC(2024, 0, 1);
@@ -12,15 +13,8 @@ function advance(s: BarStream, k: number, close = 100 + k): void {
   s.advance(T0 + k * H4, close, close + 1, close - 1, close, 10 + k, 200 + 2 * k);
 }
 
-function invariant(fn: () => unknown): InvariantError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InvariantError);
-    return e as InvariantError;
-  }
-  throw new Error('expected an InvariantError');
-}
+/** The InvariantError `f` throws. */
+const invariant = (f: () => unknown): InvariantError => thrownAs(f, InvariantError);
 
 describe('ringSize', () => {
   it('is the smallest power of two >= n, at least 2', () => {

@@ -1,16 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { SweepError } from './sweep-error.js';
 import { formatResultObjects, parseResultObjects, parseStoredTrial, trialResultKey } from './trial-objects.js';
+import { thrownAs } from '../../test/support/thrown.js';
 
-function refusal(fn: () => unknown): SweepError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SweepError);
-    return e as SweepError;
-  }
-  throw new Error('expected a SweepError');
-}
+/** The SweepError `f` throws. */
+const refusal = (f: () => unknown): SweepError => thrownAs(f, SweepError);
 
 describe('parseResultObjects / formatResultObjects / trialResultKey', () => {
   it('reads a bucket and a prefix, drops trailing slashes, and formats back', () => {

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BybitError } from './bybit-error.js';
 import { BybitExecutionClient } from './bybit-execution-client.js';
 import { loadBybitKeys, resolveBybitEnvironment } from './bybit-keys.js';
+import { thrownAs } from '../../../test/support/thrown.js';
 
 const KEY = 'kfKEYzz81Lq2Wc7';
 const SECRET = 'kfSECRETq9Vb3Mn6Tx1';
@@ -18,15 +19,8 @@ function keyFile(name: string, content: string, mode: number): string {
   return path;
 }
 
-function failure(f: () => unknown): BybitError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BybitError);
-    return e as BybitError;
-  }
-  throw new Error('expected a BybitError');
-}
+/** The BybitError `f` throws. */
+const failure = (f: () => unknown): BybitError => thrownAs(f, BybitError);
 
 describe('loadBybitKeys', () => {
   it('reads BYBIT_API_KEY / BYBIT_API_SECRET; names the unset one', () => {
