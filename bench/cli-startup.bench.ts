@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBuilt } from './ensure-built.js';
 import { median, percentile, type Benchmark } from './bench-result.js';
-import { repoRoot } from '../src/cli/doctor-command.js';
+import { repoRoot } from '../src/core/repo-root.js';
 
 /**
  * Wall-clock start-up of the compiled CLI, as a user types it: `node bin/tm.js --help` and `node bin/tm.js data ls`

@@ -8,7 +8,7 @@ import { timeframeMs } from '../src/core/time.js';
 import { BybitV5Venue, TEST_API_KEY, TEST_API_SECRET } from '../test/support/bybit-v5-venue.js';
 import { serverKlines, sharedFrame } from '../test/support/live-harness.js';
 import { median, percentile, type Benchmark } from './bench-result.js';
-import { repoRoot } from '../src/cli/doctor-command.js';
+import { repoRoot } from '../src/core/repo-root.js';
 
 /**
  * Restart of a live run as an operator (or a supervisor after a crash) does it: `node bin/tm.js live --demo|--paper ...` on a

@@ -13,7 +13,7 @@ import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runBacktest, type BacktestSpec } from '../src/backtest/run-backtest.js';
-import { repoRoot } from '../src/cli/doctor-command.js';
+import { repoRoot } from '../src/core/repo-root.js';
 import type { Strategy } from '../src/engine/strategy.js';
 import { barsBenchFrame, barsBenchSpec, restingOrder } from './engine-bars.bench.js';
 import { fillsBenchFrame, fillsBenchSpec, smaReversal, smaSignalsOnly } from './engine-fills.bench.js';

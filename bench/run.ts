@@ -12,7 +12,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { meetsTarget, type Benchmark, type BenchResult } from './bench-result.js';
-import { repoRoot } from '../src/cli/doctor-command.js';
+import { repoRoot } from '../src/core/repo-root.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ext = import.meta.url.endsWith('.ts') ? '.bench.ts' : '.bench.js';

@@ -5,8 +5,8 @@ import { Redis } from 'ioredis';
 import { servicesEnv } from '../scripts/services-env.js';
 import { planSweep, type SweepPlan } from '../src/cli/sweep-job.js';
 import { TrialPool } from '../src/cli/sweep-pool.js';
-import { connectQueue, enqueueSweep, objectStoresFromEnv, queuedSweepRows, startSweepWorker, sweepKeys, waitForSweep, type ObjectStores, type QueueTarget } from '../src/cli/sweep-queue.js';
-import { parseStoredTrial, type ResultObjects } from '../src/sweep/index.js';
+import { connectQueue, enqueueSweep, objectStoresFromEnv, queuedSweepRows, removeQueuedSweep, startSweepWorker, sweepKeys, waitForSweep, type ObjectStores, type QueueTarget } from '../src/cli/sweep-queue.js';
+import type { ResultObjects } from '../src/sweep/index.js';
 import { median, type Benchmark, type BenchResult } from './bench-result.js';
 import { startPrivateRedis } from './private-redis.js';
 import { sweepMarket, writeSweep } from './sweep-fixture.js';
@@ -61,12 +61,9 @@ async function runMode(plan: SweepPlan, warm: SweepPlan, db: string, url: string
       resultBytes = rows.reduce((n, r) => n + r.returns!.byteLength, 0);
     }
     if (location !== undefined) {
-      // every trial's entry is a reference: remove the objects
-      for (const [hash, text] of Object.entries(await redis.hgetall(key))) {
-        const stored = parseStoredTrial(plan.sweepId, hash, text);
-        if (!('object' in stored)) throw new Error(`sweep-result-objects: trial ${hash} was stored in Redis`);
-        await stores(stored.object.bucket)!.delete(stored.object.key);
-      }
+      // every trial's entry is a reference: remove the objects (and the sweep's keys, measured above)
+      const removed = await removeQueuedSweep(connection, target, plan.sweepId, stores);
+      if (removed.objects !== plan.jobs.length) throw new Error(`sweep-result-objects: ${removed.objects} result objects, not ${plan.jobs.length}`);
     }
     const n = plan.jobs.length;
     return { redisBytesPerTrial: Math.round(redisBytes / n), collectMsPerTrial: Number((median(times) / n).toFixed(3)), wallMsPerJob: Number((wallMs / n).toFixed(1)), resultBytesPerTrial: Math.round(resultBytes / n) };

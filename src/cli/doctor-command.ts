@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
-import { repoRoot as findRepoRoot } from '../core/repo-root.js';
+import { repoRoot } from '../core/repo-root.js';
 import { formatTable, type CliIo } from './output.js';
 
 /** `ok`; `warn` = works without it but something (a test group, a speed-up) is off; `missing` = fails what it names. */
@@ -22,11 +22,6 @@ export interface DoctorCheck {
 export const MIN_VERSIONS = { node: [20, 0], npm: [11, 16], python: [3, 10], go: [1, 24] } as const;
 
 const SERVICES_FIX = 'bash scripts/services.sh up   (first run installs Redis, Chromium, MinIO, the Python venv and the tslab kernel: ~15 min, needs root for apt-get and access to the apt, Go module proxy and PyPI registries)';
-
-/** The repository root (see core/repo-root.ts), found from `from` (default: this module). */
-export function repoRoot(from: string = fileURLToPath(import.meta.url)): string {
-  return findRepoRoot(from);
-}
 
 /** Parses the first `a.b` version in `text`, or null. */
 export function parseVersion(text: string): [number, number] | null {
@@ -168,7 +163,7 @@ function sharedDataCheck(root: string): DoctorCheck {
 
 /** Runs every check; independent of the current directory except for the store path (`--db`/TM_DB, default data/market.duckdb). */
 export async function runDoctor(options: { db?: string; root?: string } = {}): Promise<DoctorCheck[]> {
-  const root = options.root ?? repoRoot();
+  const root = options.root ?? repoRoot(fileURLToPath(import.meta.url));
   const node = parseVersion(process.versions.node)!;
   const checks: DoctorCheck[] = [
     atLeast(node, MIN_VERSIONS.node) ? { check: 'node', status: 'ok', detail: process.versions.node, fix: '' } : { check: 'node', status: 'missing', detail: `${process.versions.node} < 20`, fix: 'install Node 20 LTS (https://nodejs.org)' },

@@ -245,21 +245,21 @@ async function removeAction(io: CliIo, sweepId: string, opts: QueueFlags & { res
     const status = await readQueuedStatus('tm sweep remove', connection, target, sweepId);
     if (!opts.force) {
       const path = resolveSweepStorePath(opts.results);
-      let kept = { done: 0, failed: 0 }, aggregated = false;
+      let kept = 0, aggregated = false;
       if (existsSync(path)) {
         const store = await SweepStore.open(path);
         try {
-          kept = await store.counts(sweepId);
+          kept = await store.doneCount(sweepId);
           aggregated = (await store.sweep(sweepId))?.aggregate != null;
         } finally {
           store.close();
         }
       }
-      if (status.status === 'queued' || !aggregated || kept.done < status.done) {
+      if (status.status === 'queued' || !aggregated || kept < status.done) {
         throw new SweepError(
           'invalid_state',
-          `tm sweep remove: sweep ${sweepId} is not collected: Redis has ${status.done} done of ${status.trials} trials (${statusLabel(status)}), the results store ${path} holds ${kept.done} done rows${aggregated ? '' : ' and no aggregate'}. Collect it (the tm sweep command without --detach), or remove it anyway with --force`,
-          { sweepId, redisDone: status.done, storeDone: kept.done },
+          `tm sweep remove: sweep ${sweepId} is not collected: Redis has ${status.done} done of ${status.trials} trials (${statusLabel(status)}), the results store ${path} holds ${kept} done rows${aggregated ? '' : ' and no aggregate'}. Collect it (the tm sweep command without --detach), or remove it anyway with --force`,
+          { sweepId, redisDone: status.done, storeDone: kept },
         );
       }
     }

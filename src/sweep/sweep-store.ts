@@ -126,11 +126,10 @@ export class SweepStore {
     }));
   }
 
-  /** How many done and failed rows the store holds for sweep `sweepId` (without reading them). */
-  async counts(sweepId: string): Promise<{ readonly done: number; readonly failed: number }> {
-    const reader = await this.connection.runAndReadAll("SELECT count(*) FILTER (WHERE status = 'done') AS done, count(*) FILTER (WHERE status = 'failed') AS failed FROM sweep_trials WHERE sweep_id = $1", [sweepId]);
-    const r = (reader.getRowObjectsJS() as Record<string, unknown>[])[0]!;
-    return { done: Number(r['done']), failed: Number(r['failed']) };
+  /** How many done rows the store holds for sweep `sweepId` (without reading them). */
+  async doneCount(sweepId: string): Promise<number> {
+    const reader = await this.connection.runAndReadAll("SELECT count(*) AS done FROM sweep_trials WHERE sweep_id = $1 AND status = 'done'", [sweepId]);
+    return Number((reader.getRowObjectsJS() as Record<string, unknown>[])[0]!['done']);
   }
 
   /** The sweep `sweepId`, or undefined when the store has none. */

@@ -97,7 +97,7 @@ export async function getTrialObject(store: ObjectStore, sweepId: string, config
   }
   let result: TrialResult;
   try {
-    result = JSON.parse(Buffer.from(bytes).toString('utf8')) as TrialResult;
+    result = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as TrialResult;
   } catch (e) {
     throw new SweepError('corrupt_result', `sweep ${sweepId} trial ${configHash}: ${where} is not JSON: ${(e as Error).message}`, context, { cause: e });
   }
