@@ -1,7 +1,9 @@
-import { probabilityOfBacktestOverfitting } from '../training/pbo.js';
-import { returnMoments } from '../training/stats.js';
+import { pboBlockSums, pboFromBlockSums } from '../training/pbo.js';
+import { returnMoments, type ReturnMoments } from '../training/stats.js';
 import { deflatedSharpeFromTrials, type TrialRecord } from '../training/trial-ledger.js';
 import type { SweepConfig, SweepPoint } from './sweep-config.js';
+import { MemoryReturns, type ReturnsSpill } from './returns-spill.js';
+import { SweepError } from './sweep-error.js';
 import type { TrialRow } from './trial.js';
 
 /** What a sweep's parent job (or the local runner) computes once every trial has a row. */
@@ -22,51 +24,113 @@ export interface SweepAggregate {
 }
 
 /**
- * Returns the trial-ledger records of the done rows: per-period Sharpe of each trial's returns and their count, as
- * `deflatedSharpeFromTrials` counts them.
- */
-export function ledgerRecords(rows: readonly TrialRow[], name: string): TrialRecord[] {
-  return rows
-    .filter((r) => r.status === 'done' && r.returns !== null)
-    .map((r) => {
-      const m = returnMoments(r.returns!);
-      return { configHash: r.configHash, name: `${name} ${JSON.stringify(r.point)}`, sharpe: Number.isFinite(m.sharpe) ? m.sharpe : 0, observations: m.count };
-    });
-}
-
-/**
  * Aggregates the rows of a sweep: counts, the best trial by `config.objective`, its Deflated Sharpe Ratio and the
- * PBO of the selection. Deterministic: rows are taken in config-hash order whatever order they came in.
+ * PBO of the selection. Deterministic: rows are taken in config-hash order whatever order they came in. The rows are
+ * in memory already, so their returns are read where they are; {@link SweepAggregator} with a {@link FileReturns}
+ * does the same for rows streamed from a store without holding them.
  */
 export function aggregateSweep(config: Pick<SweepConfig, 'name' | 'objective' | 'pbo'>, trials: number, input: readonly TrialRow[]): SweepAggregate {
-  const rows = [...input].sort((a, b) => (a.configHash < b.configHash ? -1 : a.configHash > b.configHash ? 1 : 0));
-  const done = rows.filter((r) => r.status === 'done');
-  let best: SweepAggregate['best'] = null;
-  for (const r of done) {
-    const value = r.metrics?.[config.objective];
-    if (typeof value === 'number' && Number.isFinite(value) && (best === null || value > best.value)) best = { configHash: r.configHash, point: r.point, value };
+  const aggregator = new SweepAggregator(config, trials, new MemoryReturns());
+  for (const row of input) aggregator.add(row);
+  return aggregator.finish();
+}
+
+/** What the aggregator keeps of a done row: no returns (they are in the spill, `series`). */
+interface DoneTrial {
+  readonly configHash: string;
+  readonly point: SweepPoint;
+  readonly value: number | null;
+  /** Id in the spill; -1 for a done row without returns. */
+  readonly series: number;
+  readonly length: number;
+  readonly moments: ReturnMoments | null;
+}
+
+const byConfigHash = (a: { configHash: string }, b: { configHash: string }): number => (a.configHash < b.configHash ? -1 : a.configHash > b.configHash ? 1 : 0);
+
+/**
+ * {@link aggregateSweep} one row at a time, for sweeps too large to hold (10,000 trials × 23,000 bars of returns is
+ * 1.8 GB): `add` keeps a few numbers of each row (its objective value and return moments) and puts its returns in
+ * `spill`; `finish` cuts the trials' common last bars into the PBO blocks reading one series at a time from the spill.
+ * The aggregate is the same, bit for bit, as {@link aggregateSweep}'s of the same rows in any order: the PBO block
+ * sums accumulate each trial's returns in time order, as the matrix version does. Close the spill after `finish`.
+ */
+export class SweepAggregator {
+  private readonly done: DoneTrial[] = [];
+  private readonly seen = new Set<string>();
+  private failed = 0;
+
+  constructor(private readonly config: Pick<SweepConfig, 'name' | 'objective' | 'pbo'>, private readonly trials: number, private readonly spill: ReturnsSpill) {}
+
+  /** Takes one row. @throws SweepError `invalid_state` for a second row of the same trial. */
+  add(row: TrialRow): void {
+    if (this.seen.has(row.configHash)) throw new SweepError('invalid_state', `sweep ${row.sweepId}: trial ${row.configHash} was given to the aggregate twice`, { sweepId: row.sweepId, configHash: row.configHash });
+    this.seen.add(row.configHash);
+    if (row.status !== 'done') {
+      this.failed++;
+      return;
+    }
+    const value = row.metrics?.[this.config.objective];
+    const returns = row.returns;
+    this.done.push({
+      configHash: row.configHash,
+      point: row.point,
+      value: typeof value === 'number' && Number.isFinite(value) ? value : null,
+      series: returns === null ? -1 : this.spill.append(returns),
+      length: returns === null ? 0 : returns.length,
+      moments: returns === null ? null : returnMoments(returns),
+    });
   }
-  let deflatedSharpe: SweepAggregate['deflatedSharpe'] = null;
-  const ledger = ledgerRecords(done, config.name);
-  const bestRow = best === null ? undefined : done.find((r) => r.configHash === best!.configHash);
-  if (bestRow?.returns && ledger.length > 0) {
-    const m = returnMoments(bestRow.returns);
-    if (m.count >= 2 && Number.isFinite(m.sharpe)) {
+
+  /** The aggregate of the rows added so far. */
+  finish(): SweepAggregate {
+    const { config, trials } = this;
+    const done = [...this.done].sort(byConfigHash);
+    let best: DoneTrial | null = null;
+    for (const r of done) if (r.value !== null && (best === null || r.value > best.value!)) best = r;
+    const ledger: TrialRecord[] = [];
+    for (const r of done) {
+      if (r.moments !== null) ledger.push({ configHash: r.configHash, name: `${config.name} ${JSON.stringify(r.point)}`, sharpe: Number.isFinite(r.moments.sharpe) ? r.moments.sharpe : 0, observations: r.moments.count });
+    }
+    let deflatedSharpe: SweepAggregate['deflatedSharpe'] = null;
+    const m = best?.moments;
+    if (m && ledger.length > 0 && m.count >= 2 && Number.isFinite(m.sharpe)) {
       const d = deflatedSharpeFromTrials(ledger, { sharpe: m.sharpe, observations: m.count, skewness: Number.isFinite(m.skewness) ? m.skewness : 0, kurtosis: Number.isFinite(m.kurtosis) ? m.kurtosis : 3 });
       deflatedSharpe = { dsr: d.dsr, benchmarkSharpe: d.benchmarkSharpe, trials: d.trials, perPeriodSharpe: m.sharpe };
     }
+    return {
+      trials,
+      done: done.length,
+      failed: this.failed,
+      objective: config.objective,
+      best: best === null ? null : { configHash: best.configHash, point: best.point, value: best.value! },
+      deflatedSharpe,
+      pbo: this.pbo(done),
+    };
   }
-  let pbo: SweepAggregate['pbo'] = null;
-  const series = done.map((r) => r.returns ?? []);
-  const bars = series.length > 0 ? Math.min(...series.map((s) => s.length)) : 0;
-  if (series.length >= 2 && bars >= config.pbo.blocks) {
-    const matrix = new Float64Array(bars * series.length);
-    series.forEach((s, j) => {
-      const offset = s.length - bars;
-      for (let t = 0; t < bars; t++) matrix[t * series.length + j] = Number.isFinite(s[offset + t]!) ? s[offset + t]! : 0;
-    });
-    const r = probabilityOfBacktestOverfitting(matrix, bars, series.length, { blocks: config.pbo.blocks, metric: 'sharpe' });
-    pbo = { pbo: r.pbo, splits: r.splits, blocks: config.pbo.blocks, bars };
+
+  /** PBO over the common last bars of the done trials (`done` in config-hash order = the matrix's columns). */
+  private pbo(done: readonly DoneTrial[]): SweepAggregate['pbo'] {
+    const n = done.length, blocks = this.config.pbo.blocks;
+    let bars = n > 0 ? Infinity : 0;
+    for (const r of done) bars = Math.min(bars, r.length);
+    if (n < 2 || bars < blocks) return null;
+    const sums = pboBlockSums(bars, n, blocks);
+    for (let j = 0; j < n; j++) {
+      const r = done[j]!;
+      const s = this.spill.read(r.series, r.length - bars, bars);
+      for (let b = 0; b < blocks; b++) {
+        let sum = 0, sq = 0;
+        for (let t = sums.start[b]!; t < sums.start[b + 1]!; t++) {
+          const x = Number.isFinite(s[t]!) ? s[t]! : 0;
+          sum += x;
+          sq += x * x;
+        }
+        sums.sum[b * n + j] = sum;
+        sums.sq[b * n + j] = sq;
+      }
+    }
+    const r = pboFromBlockSums(sums, 'sharpe');
+    return { pbo: r.pbo, splits: r.splits, blocks, bars };
   }
-  return { trials, done: done.length, failed: rows.length - done.length, objective: config.objective, best, deflatedSharpe, pbo };
 }

@@ -56,6 +56,9 @@ export interface TrialRow {
   readonly attempts: number;
 }
 
+/** A trial row without its returns: what tables, MLflow and counts read. */
+export type TrialSummary = Omit<TrialRow, 'returns'>;
+
 /** The row of a finished trial. */
 export function doneRow(sweepId: string, result: TrialResult, attempts: number): TrialRow {
   return { sweepId, configHash: result.configHash, point: result.point, status: 'done', metrics: result.metrics, returns: decodeReturns(result.returns), startMs: result.startMs, error: null, attempts };
@@ -66,11 +69,10 @@ export function encodeReturns(returns: Float64Array): string {
   return Buffer.from(returns.buffer, returns.byteOffset, returns.byteLength).toString('base64');
 }
 
-/** The inverse of {@link encodeReturns} (a fresh, aligned array). */
+/** The inverse of {@link encodeReturns} (a fresh, aligned array, decoded into place: no intermediate copy). */
 export function decodeReturns(text: string): Float64Array {
-  const bytes = Buffer.from(text, 'base64');
-  const out = new Float64Array(bytes.length / 8);
-  new Uint8Array(out.buffer).set(bytes);
+  const out = new Float64Array(Buffer.byteLength(text, 'base64') / 8);
+  Buffer.from(out.buffer).write(text, 'base64');
   return out;
 }
 

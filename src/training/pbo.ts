@@ -41,29 +41,71 @@ export interface PboResult {
  */
 export function probabilityOfBacktestOverfitting(performance: Float64Array, rows: number, configurations: number, options: PboOptions): PboResult {
   const n = configurations, s = options.blocks;
-  if (!(Number.isInteger(n) && n >= 2)) throw new TrainingError('invalid_argument', `\`configurations\` must be an integer >= 2, was ${n}`, { configurations: n });
-  if (!(Number.isInteger(s) && s >= 2 && s % 2 === 0)) throw new TrainingError('invalid_argument', `\`blocks\` must be an even integer >= 2, was ${s}`, { blocks: s });
-  if (!(Number.isInteger(rows) && rows >= s)) throw new TrainingError('invalid_argument', `\`rows\` must be an integer >= blocks (${s}), was ${rows}`, { rows });
+  checkShape(rows, n, s);
   if (performance.length !== rows * n) throw new TrainingError('invalid_argument', `\`performance\` must hold rows × configurations = ${rows * n} values, was ${performance.length}`, { length: performance.length });
   for (let i = 0; i < performance.length; i++) {
     if (!Number.isFinite(performance[i]!)) throw new TrainingError('invalid_argument', `\`performance[${Math.floor(i / n)}][${i % n}]\` must be finite, was ${performance[i]}`, { row: Math.floor(i / n), column: i % n });
   }
-  if (options.metric !== 'sharpe' && options.metric !== 'mean') throw new TrainingError('invalid_argument', `\`metric\` must be 'sharpe' or 'mean', was ${JSON.stringify(options.metric)}`, { metric: options.metric });
-  // per block and configuration: count, sum, sum of squares (statistics of a union of blocks add up)
-  const start = new Int32Array(s + 1);
-  const base = Math.floor(rows / s), extra = rows % s;
-  for (let b = 0; b < s; b++) start[b + 1] = start[b]! + base + (b < extra ? 1 : 0);
-  const sum = new Float64Array(s * n), sq = new Float64Array(s * n);
+  const sums = pboBlockSums(rows, n, s);
   for (let b = 0; b < s; b++) {
-    for (let t = start[b]!; t < start[b + 1]!; t++) {
-      for (let j = 0; j < n; j++) { const x = performance[t * n + j]!; sum[b * n + j] += x; sq[b * n + j] += x * x; }
+    for (let t = sums.start[b]!; t < sums.start[b + 1]!; t++) {
+      for (let j = 0; j < n; j++) { const x = performance[t * n + j]!; sums.sum[b * n + j] += x; sums.sq[b * n + j] += x * x; }
     }
   }
+  return pboFromBlockSums(sums, options.metric);
+}
+
+/** @throws TrainingError `invalid_argument` for < 2 configurations, an odd or < 2 block count, fewer rows than blocks. */
+function checkShape(rows: number, n: number, s: number): void {
+  if (!(Number.isInteger(n) && n >= 2)) throw new TrainingError('invalid_argument', `\`configurations\` must be an integer >= 2, was ${n}`, { configurations: n });
+  if (!(Number.isInteger(s) && s >= 2 && s % 2 === 0)) throw new TrainingError('invalid_argument', `\`blocks\` must be an even integer >= 2, was ${s}`, { blocks: s });
+  if (!(Number.isInteger(rows) && rows >= s)) throw new TrainingError('invalid_argument', `\`rows\` must be an integer >= blocks (${s}), was ${rows}`, { rows });
+}
+
+/**
+ * Per block and configuration, the count, sum and sum of squares of a T×N performance matrix: all that the CSCV
+ * statistics need (those of a union of blocks add up). Configuration j's entries of block b are
+ * `sum[b * configurations + j]` and `sq[…]`, accumulated in time order.
+ */
+export interface PboBlockSums {
+  readonly rows: number;
+  readonly configurations: number;
+  readonly blocks: number;
+  /** Row where block b starts, b = 0…blocks (`start[blocks]` = rows): near-equal blocks, the first rows % blocks one row longer. */
+  readonly start: Int32Array;
+  readonly sum: Float64Array;
+  readonly sq: Float64Array;
+}
+
+/**
+ * Zeroed {@link PboBlockSums} for `configurations` series of `rows` periods cut into `blocks` blocks, to be filled
+ * column by column (a configuration at a time, in time order) by a caller that never holds the whole matrix: the
+ * sums are then the same, bit for bit, as {@link probabilityOfBacktestOverfitting}'s over the matrix.
+ */
+export function pboBlockSums(rows: number, configurations: number, blocks: number): PboBlockSums {
+  const start = new Int32Array(blocks + 1);
+  const base = Math.floor(rows / blocks), extra = rows % blocks;
+  for (let b = 0; b < blocks; b++) start[b + 1] = start[b]! + base + (b < extra ? 1 : 0);
+  return { rows, configurations, blocks, start, sum: new Float64Array(blocks * configurations), sq: new Float64Array(blocks * configurations) };
+}
+
+/**
+ * {@link probabilityOfBacktestOverfitting} from the block sums of its matrix (see {@link pboBlockSums}).
+ * @throws TrainingError `invalid_argument` for < 2 configurations, an odd or < 2 block count, fewer rows than blocks,
+ *   sums of the wrong length or an unknown metric.
+ */
+export function pboFromBlockSums(sums: PboBlockSums, metric: PboOptions['metric']): PboResult {
+  const { configurations: n, blocks: s, rows, start, sum, sq } = sums;
+  checkShape(rows, n, s);
+  if (start.length !== s + 1 || start[s] !== rows || sum.length !== s * n || sq.length !== s * n) {
+    throw new TrainingError('invalid_argument', `block sums must hold ${s + 1} block starts ending at ${rows} and ${s * n} sums, held ${start.length} starts ending at ${start[start.length - 1]} and ${sum.length}/${sq.length} sums`, { blocks: s, configurations: n });
+  }
+  if (metric !== 'sharpe' && metric !== 'mean') throw new TrainingError('invalid_argument', `\`metric\` must be 'sharpe' or 'mean', was ${JSON.stringify(metric)}`, { metric });
   const statistic = (blocks: readonly number[], j: number): number => {
     let count = 0, s1 = 0, s2 = 0;
     for (const b of blocks) { count += start[b + 1]! - start[b]!; s1 += sum[b * n + j]!; s2 += sq[b * n + j]!; }
     const mean = s1 / count;
-    if (options.metric === 'mean') return mean;
+    if (metric === 'mean') return mean;
     const variance = count > 1 ? Math.max(0, (s2 - count * mean * mean) / (count - 1)) : 0;
     return variance > 0 ? mean / Math.sqrt(variance) : 0;
   };
