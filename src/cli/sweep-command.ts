@@ -5,13 +5,13 @@ import { Command, Option } from 'commander';
 import { AppError } from '../core/app-error.js';
 import { MarketStore, resolveStorePath } from '../data/index.js';
 import { MlflowClient, mlflowClientConfigFromEnv, REGISTRY_ENV } from '../registry/index.js';
-import { aggregateSweep, doneRow, failedRow, logSweepToMlflow, parseResultObjects, resolveSweepStorePath, SweepError, type MlflowSweepRuns, SweepStore, type SweepAggregate, type TrialRow } from '../sweep/index.js';
+import { doneRow, failedRow, logSweepToMlflow, parseResultObjects, resolveSweepStorePath, SweepError, type MlflowSweepRuns, SweepStore, type SweepAggregate, type TrialRow, type TrialSummary } from '../sweep/index.js';
 import { dbOption } from './cli-options.js';
 import { formatTable, type CliIo } from './output.js';
 import { createProgress } from './progress.js';
 import { planSweep, type SweepPlan } from './sweep-job.js';
 import { InProcessRunner, TrialPool, withRetry, type TrialRunner } from './sweep-pool.js';
-import { connectQueue, enqueueSweep, objectStoresFromEnv, QUEUE_DEFAULTS, queuedSweepRows, queuedSweepStatus, removeQueuedSweep, startSweepWorker, waitForSweep, type QueuedSweepStatus, type QueueTarget } from './sweep-queue.js';
+import { connectQueue, enqueueSweep, forEachQueuedSweepRow, objectStoresFromEnv, QUEUE_DEFAULTS, queuedSweepStatus, removeQueuedSweep, startSweepWorker, waitForSweep, type QueuedSweepStatus, type QueueTarget } from './sweep-queue.js';
 
 interface QueueFlags {
   queue?: string;
@@ -70,10 +70,11 @@ function countsLabel(c: { done: number; failed: number; running: number }): stri
 
 /**
  * Runs the trials of `plan` that the store has no done row for with `runner` (retries with back-off per the sweep's
- * `retry`), writing each row as it finishes (this process is the store's only writer). Returns every row of the sweep.
+ * `retry`), writing each row as it finishes (this process is the store's only writer). Returns every row of the sweep
+ * without its returns (they are in the store).
  */
-export async function runSweepLocally(plan: SweepPlan, runner: TrialRunner, store: SweepStore, onProgress: (c: { done: number; failed: number; running: number }) => void = () => {}): Promise<TrialRow[]> {
-  const have = new Set((await store.rows(plan.sweepId)).filter((r) => r.status === 'done').map((r) => r.configHash));
+export async function runSweepLocally(plan: SweepPlan, runner: TrialRunner, store: SweepStore, onProgress: (c: { done: number; failed: number; running: number }) => void = () => {}): Promise<TrialSummary[]> {
+  const have = new Set((await store.summaries(plan.sweepId)).filter((r) => r.status === 'done').map((r) => r.configHash));
   const counts = { done: have.size, failed: 0, running: 0 };
   let writes: Promise<unknown> = Promise.resolve();
   const { attempts, backoffMs } = plan.config.retry;
@@ -104,10 +105,10 @@ export async function runSweepLocally(plan: SweepPlan, runner: TrialRunner, stor
         await writes;
       }),
   );
-  return store.rows(plan.sweepId);
+  return store.summaries(plan.sweepId);
 }
 
-function printSweep(io: CliIo, plan: SweepPlan, rows: readonly TrialRow[], aggregate: SweepAggregate, storePath: string, seconds: number): void {
+function printSweep(io: CliIo, plan: SweepPlan, rows: readonly TrialSummary[], aggregate: SweepAggregate, storePath: string, seconds: number): void {
   const objective = plan.config.objective;
   const ranked = [...rows].sort((a, b) => (b.metrics?.[objective] ?? -Infinity) - (a.metrics?.[objective] ?? -Infinity));
   const num = (x: number | null | undefined, d = 3) => (x === null || x === undefined ? '' : x.toFixed(d));
@@ -141,7 +142,7 @@ async function sweepAction(io: CliIo, opts: SweepFlags): Promise<void> {
   const dbPath = resolveStorePath(opts.db);
   const progress = createProgress(plan.jobs.length, 'trials');
   const onProgress = (c: { done: number; failed: number; running: number }) => progress.update(c.done + c.failed, countsLabel(c));
-  let rows: TrialRow[];
+  let rows: TrialSummary[];
   let aggregate: SweepAggregate;
   let store: SweepStore | undefined;
   let mlflowRuns: MlflowSweepRuns | undefined;
@@ -163,9 +164,9 @@ async function sweepAction(io: CliIo, opts: SweepFlags): Promise<void> {
         if (final.status === 'aggregate-failed') io.err(`sweep ${plan.sweepId}: its parent job could not aggregate it (${final.aggregateError ?? 'no reason recorded'}); aggregating here`);
         store = await SweepStore.open(resolveSweepStorePath(opts.results));
         await store.putSweep({ sweepId: plan.sweepId, name: plan.config.name, config: plan.config, trials: plan.jobs.length, source });
-        for (const row of await queuedSweepRows(connection, target, plan.sweepId, objectStoresFromEnv(process.env))) await store.putRow(row);
-        rows = await store.rows(plan.sweepId);
-        aggregate = final.aggregate ?? aggregateSweep(plan.config, plan.jobs.length, rows);
+        await forEachQueuedSweepRow(connection, target, plan.sweepId, objectStoresFromEnv(process.env), (row) => store!.putRow(row).then(() => {}));
+        rows = await store.summaries(plan.sweepId);
+        aggregate = final.aggregate ?? (await store.aggregate(plan.sweepId, plan.config, plan.jobs.length));
       } finally {
         connection.disconnect();
       }
@@ -183,7 +184,7 @@ async function sweepAction(io: CliIo, opts: SweepFlags): Promise<void> {
         await runner.close();
         market?.close();
       }
-      aggregate = aggregateSweep(plan.config, plan.jobs.length, rows);
+      aggregate = await store.aggregate(plan.sweepId, plan.config, plan.jobs.length);
     }
     await store.setAggregate(plan.sweepId, aggregate);
     if (opts.mlflow !== undefined && opts.mlflow !== false) {
@@ -198,7 +199,7 @@ async function sweepAction(io: CliIo, opts: SweepFlags): Promise<void> {
   }
   const seconds = (performance.now() - started) / 1000;
   if (opts.json) {
-    io.out(JSON.stringify({ sweepId: plan.sweepId, source, seconds: Number(seconds.toFixed(3)), aggregate, ...(mlflowRuns ? { mlflow: mlflowRuns } : {}), rows: rows.map(({ returns: _returns, ...r }) => r) }, null, 2));
+    io.out(JSON.stringify({ sweepId: plan.sweepId, source, seconds: Number(seconds.toFixed(3)), aggregate, ...(mlflowRuns ? { mlflow: mlflowRuns } : {}), rows }, null, 2));
     return;
   }
   printSweep(io, plan, rows, aggregate, resolveSweepStorePath(opts.results), seconds);
@@ -223,7 +224,7 @@ async function statusAction(io: CliIo, sweepId: string, opts: QueueFlags & { res
   try {
     const sweep = await store.sweep(sweepId);
     if (!sweep) throw new AppError('not_found', `sweep ${sweepId}: the results store ${store.path} has no such sweep (a queued one: add --queue redis://...)`, { sweepId });
-    const rows = await store.rows(sweepId);
+    const rows = await store.summaries(sweepId);
     const done = rows.filter((r) => r.status === 'done').length, failed = rows.length - done;
     if (opts.json) return io.out(JSON.stringify({ sweepId, name: sweep.name, source: sweep.source, trials: sweep.trials, done, failed, aggregate: sweep.aggregate }, null, 2));
     io.out(`sweep ${sweepId} (${sweep.name}, ${sweep.source}): ${sweep.trials} trials, done ${done} failed ${failed}, missing ${sweep.trials - rows.length}`);

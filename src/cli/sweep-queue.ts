@@ -2,13 +2,14 @@ import { FlowProducer, Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createS3ObjectStore, REGISTRY_ENV, s3ConfigFromEnv, s3CredentialsFromEnv, type ObjectStore } from '../registry/index.js';
 import {
-  aggregateSweep,
   doneRow,
   failedRow,
+  FileReturns,
   formatResultObjects,
   getTrialObject,
   parseStoredTrial,
   putTrialObject,
+  SweepAggregator,
   SweepError,
   type ResultObjects,
   type SweepAggregate,
@@ -183,37 +184,78 @@ export async function queuedSweepStatus(connection: Redis, target: QueueTarget, 
   };
 }
 
+/**
+ * Fields asked for per HSCAN page: results kept in the hash are ~250 KB each at 23,000 bars, so a page of them is
+ * ~16 MB (a hash of references is read 64 references a call).
+ */
+const HSCAN_COUNT = 64;
+
 /** Result objects read at once while collecting a sweep (each a few hundred KB). */
 const OBJECT_READS = 8;
 
 /**
- * The result rows of a queued sweep (done ones from `results`, failed ones from `failed`), in config-hash order. Both
- * hashes are read in HSCAN pages, not one reply; results kept as objects are read from `objectStores` (8 at once),
- * each checked against the size, SHA-256 and config hash its worker recorded.
+ * The result rows of a queued sweep (done ones from `results`, failed ones from `failed`), in config-hash order, all
+ * in memory: see {@link forEachQueuedSweepRow}.
  * @throws SweepError `object_store` (no store for a result's bucket, or the object cannot be read), `corrupt_result`.
  */
 export async function queuedSweepRows(connection: Redis, target: QueueTarget, sweepId: string, objectStores: ObjectStores = () => undefined): Promise<TrialRow[]> {
-  const keys = sweepKeys(target, sweepId);
-  const [results, failures] = await Promise.all([scanHash(connection, keys.results), scanHash(connection, keys.failed)]);
   const rows: TrialRow[] = [];
-  const reads: (() => Promise<TrialRow>)[] = [];
-  for (const [configHash, text] of results) {
-    const stored = parseStoredTrial(sweepId, configHash, text);
-    if ('result' in stored) {
-      rows.push(doneRow(sweepId, stored.result, stored.attempts));
-      continue;
-    }
-    const ref = stored.object;
-    const store = storeOfObject(objectStores, sweepId, configHash, ref, 'read');
-    reads.push(async () => doneRow(sweepId, await getTrialObject(store, sweepId, configHash, ref), stored.attempts));
-  }
-  for (let k = 0; k < reads.length; k += OBJECT_READS) rows.push(...(await Promise.all(reads.slice(k, k + OBJECT_READS).map((read) => read()))));
-  for (const [configHash, text] of failures) {
-    if (results.has(configHash)) continue;
-    const { error, attempts, point } = JSON.parse(text) as { error: string; attempts: number; point: TrialJob['point'] };
-    rows.push(failedRow({ sweepId, configHash, point }, error, attempts));
-  }
+  await forEachQueuedSweepRow(connection, target, sweepId, objectStores, (row) => void rows.push(row));
   return rows.sort((a, b) => (a.configHash < b.configHash ? -1 : a.configHash > b.configHash ? 1 : 0));
+}
+
+/**
+ * Calls `onRow` (awaited) with each result row of a queued sweep, once per trial, in no set order: the done rows of
+ * `results` a HSCAN page at a time (results kept as objects read from `objectStores` 8 at once, each checked against
+ * the size, SHA-256 and config hash its worker recorded), then the failed rows of trials with no result. It holds
+ * one page of results at a time, so a sweep of any size passes through.
+ * @throws SweepError `object_store` (no store for a result's bucket, or the object cannot be read), `corrupt_result`.
+ */
+export async function forEachQueuedSweepRow(connection: Redis, target: QueueTarget, sweepId: string, objectStores: ObjectStores, onRow: (row: TrialRow) => Promise<void> | void): Promise<void> {
+  const keys = sweepKeys(target, sweepId);
+  const seen = new Set<string>();
+  await scanHashPages(connection, keys.results, async (page) => {
+    const reads: (() => Promise<TrialRow>)[] = [];
+    for (const [configHash, text] of page) {
+      if (seen.has(configHash)) continue;
+      seen.add(configHash);
+      const stored = parseStoredTrial(sweepId, configHash, text);
+      if ('result' in stored) {
+        await onRow(doneRow(sweepId, stored.result, stored.attempts));
+        continue;
+      }
+      const ref = stored.object;
+      const store = storeOfObject(objectStores, sweepId, configHash, ref, 'read');
+      reads.push(async () => doneRow(sweepId, await getTrialObject(store, sweepId, configHash, ref), stored.attempts));
+    }
+    for (let k = 0; k < reads.length; k += OBJECT_READS) {
+      for (const row of await Promise.all(reads.slice(k, k + OBJECT_READS).map((read) => read()))) await onRow(row);
+    }
+  });
+  await scanHashPages(connection, keys.failed, async (page) => {
+    for (const [configHash, text] of page) {
+      if (seen.has(configHash)) continue;
+      seen.add(configHash);
+      const { error, attempts, point } = JSON.parse(text) as { error: string; attempts: number; point: TrialJob['point'] };
+      await onRow(failedRow({ sweepId, configHash, point }, error, attempts));
+    }
+  });
+}
+
+/**
+ * The aggregate of a queued sweep's rows as they are in Redis (and its result objects), streamed through a
+ * SweepAggregator whose returns go to a temporary file: the parent job holds a page of results at a time.
+ * @throws SweepError as {@link forEachQueuedSweepRow}, `io` for the temporary file.
+ */
+export async function aggregateQueuedSweep(connection: Redis, target: QueueTarget, sweepId: string, config: Pick<SweepConfig, 'name' | 'objective' | 'pbo'>, trials: number, objectStores: ObjectStores): Promise<SweepAggregate> {
+  const spill = new FileReturns();
+  try {
+    const aggregator = new SweepAggregator(config, trials, spill);
+    await forEachQueuedSweepRow(connection, target, sweepId, objectStores, (row) => aggregator.add(row));
+    return aggregator.finish();
+  } finally {
+    spill.close();
+  }
 }
 
 /** The store of trial `configHash`'s result object `ref`. @throws SweepError `object_store` when this process has no S3 settings. */
@@ -223,16 +265,16 @@ function storeOfObject(objectStores: ObjectStores, sweepId: string, configHash: 
   throw new SweepError('object_store', `sweep ${sweepId} trial ${configHash}: its result is the object s3://${ref.bucket}/${ref.key}, and this process has no S3 settings to ${verb} it (TM_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)`, { sweepId, configHash, bucket: ref.bucket, key: ref.key });
 }
 
-/** Every field of hash `key`, read in HSCAN pages (a field HSCAN returns twice is kept once). */
-async function scanHash(connection: Redis, key: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
+/** Calls `onPage` (awaited) with each HSCAN page of hash `key` as [field, value] pairs (a field may come twice). */
+async function scanHashPages(connection: Redis, key: string, onPage: (page: [string, string][]) => Promise<void> | void): Promise<void> {
   let cursor = '0';
   do {
-    const [next, flat] = await connection.hscan(key, cursor, 'COUNT', 500);
-    for (let k = 0; k + 1 < flat.length; k += 2) out.set(flat[k]!, flat[k + 1]!);
+    const [next, flat] = await connection.hscan(key, cursor, 'COUNT', HSCAN_COUNT);
+    const page: [string, string][] = [];
+    for (let k = 0; k + 1 < flat.length; k += 2) page.push([flat[k]!, flat[k + 1]!]);
+    await onPage(page);
     cursor = next;
   } while (cursor !== '0');
-  return out;
 }
 
 /** What {@link removeQueuedSweep} removed. */
@@ -256,21 +298,26 @@ export interface RemovedSweep {
  */
 export async function removeQueuedSweep(connection: Redis, target: QueueTarget, sweepId: string, objectStores: ObjectStores = () => undefined): Promise<RemovedSweep> {
   const keys = sweepKeys(target, sweepId);
-  const deletes: (() => Promise<void>)[] = [];
-  for (const [configHash, text] of await scanHash(connection, keys.results)) {
-    const stored = parseStoredTrial(sweepId, configHash, text);
-    if (!('object' in stored)) continue;
-    const { bucket, key } = stored.object;
-    const store = storeOfObject(objectStores, sweepId, configHash, stored.object, 'delete');
-    deletes.push(async () => {
-      try {
-        await store.delete(key);
-      } catch (e) {
-        throw new SweepError('object_store', `sweep ${sweepId} trial ${configHash}: cannot delete its result s3://${bucket}/${key}: ${(e as Error).message}`, { sweepId, configHash, bucket, key }, { cause: e });
-      }
-    });
-  }
-  for (let k = 0; k < deletes.length; k += OBJECT_READS) await Promise.all(deletes.slice(k, k + OBJECT_READS).map((d) => d()));
+  const deleted = new Set<string>();
+  await scanHashPages(connection, keys.results, async (page) => {
+    const deletes: (() => Promise<void>)[] = [];
+    for (const [configHash, text] of page) {
+      if (deleted.has(configHash)) continue;
+      const stored = parseStoredTrial(sweepId, configHash, text);
+      if (!('object' in stored)) continue;
+      const { bucket, key } = stored.object;
+      const store = storeOfObject(objectStores, sweepId, configHash, stored.object, 'delete');
+      deleted.add(configHash);
+      deletes.push(async () => {
+        try {
+          await store.delete(key);
+        } catch (e) {
+          throw new SweepError('object_store', `sweep ${sweepId} trial ${configHash}: cannot delete its result s3://${bucket}/${key}: ${(e as Error).message}`, { sweepId, configHash, bucket, key }, { cause: e });
+        }
+      });
+    }
+    for (let k = 0; k < deletes.length; k += OBJECT_READS) await Promise.all(deletes.slice(k, k + OBJECT_READS).map((d) => d()));
+  });
   const queue = new Queue(target.queueName, { connection, prefix: target.prefix });
   let flow = false;
   try {
@@ -285,7 +332,7 @@ export async function removeQueuedSweep(connection: Redis, target: QueueTarget, 
   const exists = (await connection.multi(all.map((k) => ['exists', k])).exec()) ?? [];
   const names = all.filter((_, k) => exists[k]?.[1] === 1).map((k) => k.slice(k.lastIndexOf(':') + 1));
   const removed = await connection.del(...all);
-  return { objects: deletes.length, flow, keys: removed, names };
+  return { objects: deleted.size, flow, keys: removed, names };
 }
 
 /** Settings of {@link startSweepWorker} (BullMQ worker options; defaults are BullMQ's). */
@@ -319,7 +366,7 @@ export function startSweepWorker(connection: Redis, target: QueueTarget, runner:
       const { sweepId, trials, config } = job.data as { sweepId: string; trials: number; config: SweepConfig };
       let aggregate: SweepAggregate;
       try {
-        aggregate = aggregateSweep(config, trials, await queuedSweepRows(connection, target, sweepId, options.objectStores));
+        aggregate = await aggregateQueuedSweep(connection, target, sweepId, config, trials, options.objectStores ?? (() => undefined));
       } catch (e) {
         // Said in the sweep's meta: a waiting `tm sweep` stops waiting and aggregates itself (it polled forever before).
         const error = (e as Error).message;

@@ -1,7 +1,7 @@
 import type { MlflowClient } from '../registry/index.js';
 import type { SweepAggregate } from './aggregate.js';
 import type { SweepConfig } from './sweep-config.js';
-import type { TrialRow } from './trial.js';
+import type { TrialSummary } from './trial.js';
 
 /** Where {@link logSweepToMlflow} put a sweep: the parent run and the child runs (one per trial row). */
 export interface MlflowSweepRuns {
@@ -23,7 +23,7 @@ const metricsOf = (values: Readonly<Record<string, number | null | undefined>>) 
  * (tag `mlflow.parentRunId`, so the MLflow UI nests them; params = the point, metrics = the trial's metrics; a failed
  * trial is a FAILED run tagged with its error). Logging the same sweep again adds nothing.
  */
-export async function logSweepToMlflow(client: MlflowClient, experiment: string, sweep: { sweepId: string; config: SweepConfig }, rows: readonly TrialRow[], aggregate: SweepAggregate): Promise<MlflowSweepRuns> {
+export async function logSweepToMlflow(client: MlflowClient, experiment: string, sweep: { sweepId: string; config: SweepConfig }, rows: readonly TrialSummary[], aggregate: SweepAggregate): Promise<MlflowSweepRuns> {
   const experimentId = await client.ensureExperiment(experiment);
   const existing = await client.searchRuns({ experimentIds: [experimentId], filter: `tags.\`tm.sweep_id\` = '${sweep.sweepId}' and tags.\`tm.sweep_role\` = 'parent'`, maxResults: 1 });
   if (existing.items.length > 0) return { experimentId, parentRunId: existing.items[0]!.info.run_id, childRuns: rows.length, created: false };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { aggregateSweep } from './aggregate.js';
 import { SweepStore } from './sweep-store.js';
-import { decodeReturns, doneRow, encodeReturns, failedRow, type TrialResult } from './trial.js';
+import { decodeReturns, doneRow, encodeReturns, failedRow, type TrialResult, type TrialRow } from './trial.js';
 
 const result = (configHash: string, sharpe: number, returns: number[]): TrialResult => ({
   configHash,
@@ -50,5 +50,27 @@ describe('sweep store (DuckDB)', () => {
     expect(a.pbo).toMatchObject({ splits: 6, blocks: 4, bars: 64 });
     expect(a.deflatedSharpe!.trials).toBe(3);
     expect(aggregateSweep({ name: 'x', objective: 'sharpe', pbo: { blocks: 4 } }, 4, [...rows].reverse())).toEqual(a);
+  });
+
+  it('streams a sweep\'s rows a page at a time in config-hash order, gives them without returns, and aggregates them as aggregateSweep does', async () => {
+    const store = await SweepStore.open(':memory:');
+    try {
+      const rows = ['c5', 'c1', 'c4', 'c2', 'c3'].map((h, k) => doneRow('s', result(h, k / 2, Array.from({ length: 40 + k }, (_, t) => Math.sin(t * (k + 1)) / 100)), 1));
+      rows.push(failedRow({ sweepId: 's', configHash: 'c0', point: {} }, 'boom', 3));
+      for (const r of rows) await store.putRow(r);
+      await store.putRow(doneRow('other', result('c9', 1, [0.01, 0.02]), 1));
+      const sorted = await store.rows('s');
+      expect(sorted.map((r) => r.configHash)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4', 'c5']);
+      for (const pageSize of [1, 2, 3, 6, 64]) {
+        const seen: TrialRow[] = [];
+        await store.forEachRow('s', (r) => void seen.push(r), pageSize);
+        expect(seen).toStrictEqual(sorted);
+      }
+      expect(await store.summaries('s')).toStrictEqual(sorted.map(({ returns: _, ...r }) => r));
+      const config = { name: 'x', objective: 'sharpe' as const, pbo: { blocks: 4 } };
+      expect(await store.aggregate('s', config, 7)).toStrictEqual(aggregateSweep(config, 7, rows));
+    } finally {
+      store.close();
+    }
   });
 });
