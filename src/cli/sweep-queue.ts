@@ -12,6 +12,7 @@ import {
   SweepAggregator,
   SweepError,
   type ResultObjects,
+  type StoredTrial,
   type SweepAggregate,
   type SweepConfig,
   type TrialJob,
@@ -214,12 +215,9 @@ export async function queuedSweepRows(connection: Redis, target: QueueTarget, sw
 export async function forEachQueuedSweepRow(connection: Redis, target: QueueTarget, sweepId: string, objectStores: ObjectStores, onRow: (row: TrialRow) => Promise<void> | void): Promise<void> {
   const keys = sweepKeys(target, sweepId);
   const seen = new Set<string>();
-  await scanHashPages(connection, keys.results, async (page) => {
+  await scanStoredTrials(connection, keys.results, sweepId, seen, async (page) => {
     const reads: (() => Promise<TrialRow>)[] = [];
-    for (const [configHash, text] of page) {
-      if (seen.has(configHash)) continue;
-      seen.add(configHash);
-      const stored = parseStoredTrial(sweepId, configHash, text);
+    for (const { configHash, stored } of page) {
       if ('result' in stored) {
         await onRow(doneRow(sweepId, stored.result, stored.attempts));
         continue;
@@ -265,6 +263,23 @@ function storeOfObject(objectStores: ObjectStores, sweepId: string, configHash: 
   throw new SweepError('object_store', `sweep ${sweepId} trial ${configHash}: its result is the object s3://${ref.bucket}/${ref.key}, and this process has no S3 settings to ${verb} it (TM_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)`, { sweepId, configHash, bucket: ref.bucket, key: ref.key });
 }
 
+/**
+ * Calls `onPage` (awaited) with each HSCAN page of results hash `key` parsed, leaving out trials already in `seen`
+ * (HSCAN may return a field twice) and adding the others to it.
+ * @throws SweepError `corrupt_result` for an entry that is neither a result nor a reference.
+ */
+async function scanStoredTrials(connection: Redis, key: string, sweepId: string, seen: Set<string>, onPage: (page: { configHash: string; stored: StoredTrial }[]) => Promise<void>): Promise<void> {
+  await scanHashPages(connection, key, async (entries) => {
+    const page: { configHash: string; stored: StoredTrial }[] = [];
+    for (const [configHash, text] of entries) {
+      if (seen.has(configHash)) continue;
+      seen.add(configHash);
+      page.push({ configHash, stored: parseStoredTrial(sweepId, configHash, text) });
+    }
+    await onPage(page);
+  });
+}
+
 /** Calls `onPage` (awaited) with each HSCAN page of hash `key` as [field, value] pairs (a field may come twice). */
 async function scanHashPages(connection: Redis, key: string, onPage: (page: [string, string][]) => Promise<void> | void): Promise<void> {
   let cursor = '0';
@@ -298,16 +313,14 @@ export interface RemovedSweep {
  */
 export async function removeQueuedSweep(connection: Redis, target: QueueTarget, sweepId: string, objectStores: ObjectStores = () => undefined): Promise<RemovedSweep> {
   const keys = sweepKeys(target, sweepId);
-  const deleted = new Set<string>();
-  await scanHashPages(connection, keys.results, async (page) => {
+  let objects = 0;
+  await scanStoredTrials(connection, keys.results, sweepId, new Set(), async (page) => {
     const deletes: (() => Promise<void>)[] = [];
-    for (const [configHash, text] of page) {
-      if (deleted.has(configHash)) continue;
-      const stored = parseStoredTrial(sweepId, configHash, text);
+    for (const { configHash, stored } of page) {
       if (!('object' in stored)) continue;
       const { bucket, key } = stored.object;
       const store = storeOfObject(objectStores, sweepId, configHash, stored.object, 'delete');
-      deleted.add(configHash);
+      objects++;
       deletes.push(async () => {
         try {
           await store.delete(key);
@@ -332,7 +345,7 @@ export async function removeQueuedSweep(connection: Redis, target: QueueTarget, 
   const exists = (await connection.multi(all.map((k) => ['exists', k])).exec()) ?? [];
   const names = all.filter((_, k) => exists[k]?.[1] === 1).map((k) => k.slice(k.lastIndexOf(':') + 1));
   const removed = await connection.del(...all);
-  return { objects: deleted.size, flow, keys: removed, names };
+  return { objects, flow, keys: removed, names };
 }
 
 /** Settings of {@link startSweepWorker} (BullMQ worker options; defaults are BullMQ's). */
