@@ -17,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-ALL=(engine backtest report metrics sizing model-loader live bybit monitoring features)
+ALL=(engine backtest report metrics sizing model-loader live bybit monitoring features sweep-aggregate)
 
 # group → files to mutate (Stryker --mutate) and the tests that judge them (TM_MUTATION_TESTS).
 mutate_of() {
@@ -33,6 +33,7 @@ mutate_of() {
     monitoring) echo 'src/monitoring/backtest-metrics.ts,src/monitoring/trading-metrics.ts,src/monitoring/live-metrics.ts,src/monitoring/metrics-server.ts,src/monitoring/metrics-table.ts,src/monitoring/monitoring-config.ts' ;;
     # load-feature-inputs.ts (DuckDB loading) is judged only by the real-data tests left out below: not mutated.
     features) echo 'src/features/**/*.ts,!src/features/**/*.test.ts,!src/features/**/index.ts,!src/features/load-feature-inputs.ts' ;;
+    sweep-aggregate) echo 'src/sweep/aggregate.ts,src/sweep/returns-spill.ts,src/training/pbo.ts' ;;
     *) return 1 ;;
   esac
 }
@@ -52,6 +53,8 @@ tests_of() {
     # The synthetic-market and hand-computed tests; not the real-data ones (feature-pipeline, causality: DuckDB over
     # the shared data), which under Stryker's instrumentation made the run about 3 h instead of 21 min.
     features) echo 'src/features/{bar-stream,feature-functions,feature-spec,feature-synthetic,labels,momentum,triple-barrier,usable-points}.test.ts' ;;
+    # The streamed aggregate (its spill, PBO from block sums) against the matrix oracle; DuckDB in memory only.
+    sweep-aggregate) echo '{src/sweep/aggregate,src/sweep/sweep-store,src/training/pbo}.test.ts' ;;
   esac
 }
 

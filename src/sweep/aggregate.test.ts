@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -113,7 +113,35 @@ describe.each(spills)('SweepAggregator with its returns %s', (_, spill) => {
     a.add(row!);
     const e = thrownAs(() => a.add(row!), SweepError);
     expect(e.code).toBe('invalid_state');
-    expect(e.message).toContain(`trial ${row!.configHash} was given to the aggregate twice`);
+    expect(e.message).toBe(`sweep s: trial ${row!.configHash} was given to the aggregate twice`);
+    expect(e.context).toEqual({ sweepId: 's', configHash: row!.configHash });
+  });
+
+  it('picks the first best by config hash on a tie, whatever the arrival order; skips objectives that are null, infinite or absent', () => {
+    const input = rows(6, () => 50);
+    const withSharpe = (row: TrialRow, sharpe: number | null, configHash = row.configHash): TrialRow => ({ ...row, configHash, metrics: row.metrics && { ...row.metrics, sharpe } });
+    const tied = [withSharpe(input[0]!, 2, 'b1'), withSharpe(input[1]!, 2, 'b0'), withSharpe(input[2]!, 1, 'a0'), withSharpe(input[3]!, Infinity, 'a1'), { ...input[4]!, configHash: 'a2', metrics: null }];
+    for (const order of [tied, [...tied].reverse()]) expect(streamed(order, spill()).best).toEqual({ configHash: 'b0', point: input[1]!.point, value: 2 });
+    expect(streamed(tied.slice(3), spill()).best).toBeNull(); // none has a finite objective
+  });
+
+  it('leaves a done row without returns out of the DSR ledger and takes the PBO window as empty', () => {
+    const input = rows(4, () => 50).slice(0, 4);
+    const got = streamed([...input.slice(1), { ...input[0]!, returns: null }], spill());
+    expect(got.done).toBe(4);
+    expect(got.pbo).toBeNull();
+    expect(got.deflatedSharpe?.trials).toBe(streamed(input.slice(1), spill()).deflatedSharpe?.trials);
+    expect(got.deflatedSharpe?.trials).toBe(3);
+  });
+
+  it('has a DSR from 2 returns of the best on, and a PBO from 2 trials and as many common bars as blocks on', () => {
+    const two = rows(2, (j) => (j === 0 ? 6 : 9));
+    const got = streamed(two, spill());
+    expect(got.pbo).toMatchObject({ bars: 6, blocks: 6, splits: 20 });
+    expect(got).toStrictEqual(matrixAggregate(TRIALS, two));
+    const best = (length: number) => rows(2, (j) => (j === 1 ? length : 30)).map((r, j) => ({ ...r, metrics: { ...r.metrics!, sharpe: j } }));
+    expect(streamed(best(2), spill()).deflatedSharpe).not.toBeNull();
+    expect(streamed(best(1), spill())).toMatchObject({ best: { value: 1 }, deflatedSharpe: null });
   });
 });
 
@@ -121,6 +149,22 @@ describe('aggregateSweep', () => {
   it('is the aggregator over rows in memory', () => {
     const input = rows(10, () => 200);
     expect(aggregateSweep(CONFIG, TRIALS, input)).toStrictEqual(matrixAggregate(TRIALS, input));
+  });
+});
+
+describe.each(spills)('a returns spill %s', (_, spill) => {
+  it('refuses a window outside a series, an unknown series and any read after close, naming them', () => {
+    const f = spill();
+    f.append(Float64Array.of(1, 2, 3, 4, 5));
+    const where = f instanceof FileReturns ? 'file' : 'memory';
+    const refused = (id: number, from: number, count: number) => thrownAs(() => f.read(id, from, count), SweepError);
+    expect(refused(0, 3, 3)).toMatchObject({ code: 'invalid_state', message: `sweep aggregate: read of values 3..6 of series 0 from the ${where}: series 0 holds 5 values`, context: { id: 0, from: 3, count: 3 } });
+    expect(refused(0, -1, 2).message).toBe(`sweep aggregate: read of values -1..1 of series 0 from the ${where}: series 0 holds 5 values`);
+    expect(refused(1, 0, 1).message).toBe(`sweep aggregate: read of values 0..1 of series 1 from the ${where}: no such series`);
+    expect(f.read(0, 0, 5)).toStrictEqual(Float64Array.of(1, 2, 3, 4, 5));
+    f.close();
+    expect(refused(0, 0, 1).message).toMatch(/^sweep aggregate: read of values 0\.\.1 of series 0 from the (closed file|memory): /);
+    f.close(); // closing twice is harmless
   });
 });
 
@@ -147,9 +191,29 @@ describe('FileReturns', () => {
     }
   });
 
+  it('says so when its file was cut short or it is written after close', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tm-spill-test-'));
+    try {
+      const f = new FileReturns(dir);
+      f.append(Float64Array.of(1, 2, 3, 4));
+      const file = join(dir, readdirSync(dir)[0]!, 'returns.f64');
+      truncateSync(file, 20);
+      const e = thrownAs(() => f.read(0, 1, 3), SweepError);
+      expect(e).toMatchObject({ code: 'io', message: `sweep aggregate: cannot read series 0 from ${file}: end of file at byte 20`, context: { path: file } });
+      expect(e.cause).toBeInstanceOf(Error);
+      f.close();
+      const w = thrownAs(() => f.append(Float64Array.of(1)), SweepError);
+      expect(w).toMatchObject({ code: 'invalid_state', message: `sweep aggregate: append to ${file} after it was closed`, context: { path: file } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('names the folder it cannot create its file in', () => {
     const e = thrownAs(() => new FileReturns('/nonexistent/tm'), SweepError);
     expect(e.code).toBe('io');
+    expect(e.context).toEqual({ path: '/nonexistent/tm' });
+    expect(e.cause).toBeInstanceOf(Error);
     expect(e.message).toMatch(/^sweep aggregate: cannot create a returns file in \/nonexistent\/tm: ENOENT/);
     expect(existsSync('/nonexistent/tm')).toBe(false);
   });

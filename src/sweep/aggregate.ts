@@ -46,7 +46,8 @@ interface DoneTrial {
   readonly moments: ReturnMoments | null;
 }
 
-const byConfigHash = (a: { configHash: string }, b: { configHash: string }): number => (a.configHash < b.configHash ? -1 : a.configHash > b.configHash ? 1 : 0);
+/** Config-hash order (the aggregator refuses a hash twice, so no two are equal). */
+const byConfigHash = (a: DoneTrial, b: DoneTrial): number => (a.configHash < b.configHash ? -1 : 1);
 
 /**
  * {@link aggregateSweep} one row at a time, for sweeps too large to hold (10,000 trials × 23,000 bars of returns is
@@ -112,7 +113,7 @@ export class SweepAggregator {
   /** PBO over the common last bars of the done trials (`done` in config-hash order = the matrix's columns). */
   private pbo(done: readonly DoneTrial[]): SweepAggregate['pbo'] {
     const n = done.length, blocks = this.config.pbo.blocks;
-    let bars = n > 0 ? Infinity : 0;
+    let bars = Infinity;
     for (const r of done) bars = Math.min(bars, r.length);
     if (n < 2 || bars < blocks) return null;
     const sums = pboBlockSums(bars, n, blocks);

@@ -60,8 +60,9 @@ export class FileReturns implements ReturnsSpill {
     }
   }
 
-  /** @throws SweepError `io` when the file cannot be written (e.g. the disk is full). */
+  /** @throws SweepError `io` when the file cannot be written (e.g. the disk is full), `invalid_state` after close. */
   append(returns: Float64Array): number {
+    if (this.fd < 0) throw new SweepError('invalid_state', `sweep aggregate: append to ${this.file} after it was closed`, { path: this.file });
     const bytes = new Uint8Array(returns.buffer, returns.byteOffset, returns.byteLength);
     try {
       for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done, bytes.length - done, this.end + done);

@@ -98,7 +98,7 @@ export function pboFromBlockSums(sums: PboBlockSums, metric: PboOptions['metric'
   const { configurations: n, blocks: s, rows, start, sum, sq } = sums;
   checkShape(rows, n, s);
   if (start.length !== s + 1 || start[s] !== rows || sum.length !== s * n || sq.length !== s * n) {
-    throw new TrainingError('invalid_argument', `block sums must hold ${s + 1} block starts ending at ${rows} and ${s * n} sums, held ${start.length} starts ending at ${start[start.length - 1]} and ${sum.length}/${sq.length} sums`, { blocks: s, configurations: n });
+    throw new TrainingError('invalid_argument', `block sums must hold ${s + 1} block starts ending at ${rows} and ${s * n} sums, held ${start.length} block starts ending at ${start[start.length - 1]} and ${sum.length}/${sq.length} sums`, { blocks: s, configurations: n });
   }
   if (metric !== 'sharpe' && metric !== 'mean') throw new TrainingError('invalid_argument', `\`metric\` must be 'sharpe' or 'mean', was ${JSON.stringify(metric)}`, { metric });
   const statistic = (blocks: readonly number[], j: number): number => {
