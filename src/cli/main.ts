@@ -33,7 +33,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'runs', summary: 'MLflow runs: list the runs of the tracking server (when configured)', load: async () => (await import('./runs-command.js')).runsCommand },
   { name: 'live', summary: 'run an experiment live (--paper | --demo | --testnet | --mainnet): crash-only runner with journal and reconciliation; subcommands status, stop, kill, replay', load: async () => (await import('./live-command.js')).liveCommand },
   { name: 'replay', summary: 'rerun a live run’s journaled bars through the backtester and report the first divergence in decisions or orders', load: async () => (await import('./live-command.js')).replayCommand },
-  { name: 'sweep', summary: 'parameter sweep over an experiment: run it locally (--workers N) or as a BullMQ flow on Redis (--queue); one result row per trial, best trial, Deflated Sharpe, PBO; tm sweep status <id>', load: async () => (await import('./sweep-command.js')).sweepCommand },
+  { name: 'sweep', summary: 'parameter sweep over an experiment: run it locally (--workers N) or as a BullMQ flow on Redis (--queue); one result row per trial, best trial, Deflated Sharpe, PBO; tm sweep status <id>, ls, remove <id>', load: async () => (await import('./sweep-command.js')).sweepCommand },
   { name: 'worker', summary: 'BullMQ worker: run queued sweep trials on this machine (tm worker --queue redis://...)', load: async () => (await import('./sweep-command.js')).workerCommand },
   { name: 'doctor', summary: 'check Node/npm/Python/Go, services, ports, the store and TM_SHARED_DATA; print what is missing and the command that fixes it', load: async () => (await import('./doctor-command.js')).doctorCommand },
 ];

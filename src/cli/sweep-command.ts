@@ -11,7 +11,7 @@ import { formatTable, type CliIo } from './output.js';
 import { createProgress } from './progress.js';
 import { planSweep, type SweepPlan } from './sweep-job.js';
 import { InProcessRunner, TrialPool, withRetry, type TrialRunner } from './sweep-pool.js';
-import { connectQueue, enqueueSweep, forEachQueuedSweepRow, objectStoresFromEnv, QUEUE_DEFAULTS, queuedSweepStatus, removeQueuedSweep, startSweepWorker, waitForSweep, type QueuedSweepStatus, type QueueTarget } from './sweep-queue.js';
+import { connectQueue, enqueueSweep, forEachQueuedSweepRow, listQueuedSweeps, objectStoresFromEnv, QUEUE_DEFAULTS, queuedSweepStatus, removeQueuedSweep, startSweepWorker, waitForSweep, type QueuedSweepListing, type QueuedSweepStatus, type QueueTarget } from './sweep-queue.js';
 
 interface QueueFlags {
   queue?: string;
@@ -235,6 +235,89 @@ async function statusAction(io: CliIo, sweepId: string, opts: QueueFlags & { res
   }
 }
 
+/** What a results store holds of a sweep: its done rows, and whether it holds its aggregate. */
+interface StoredState {
+  readonly kept: number;
+  readonly aggregated: boolean;
+}
+
+/** The results store at `path`, or undefined when there is none (asking a store does not create one). */
+async function openExistingStore(path: string): Promise<SweepStore | undefined> {
+  return existsSync(path) ? SweepStore.open(path) : undefined;
+}
+
+async function storedState(store: SweepStore | undefined, sweepId: string): Promise<StoredState> {
+  if (store === undefined) return { kept: 0, aggregated: false };
+  return { kept: await store.doneCount(sweepId), aggregated: (await store.sweep(sweepId))?.aggregate != null };
+}
+
+/** A queued sweep is collected once aggregated and the results store holds its aggregate and every done row Redis has. */
+function isCollected(status: Pick<QueuedSweepStatus, 'status' | 'done'>, held: StoredState): boolean {
+  return status.status !== 'queued' && held.aggregated && held.kept >= status.done;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * `tm sweep ls --queue …`: every sweep Redis holds on that queue, oldest first, with its progress, age, the memory of
+ * its keys and whether the results store holds it (collected): the sweeps to collect, and those `tm sweep remove`
+ * can free.
+ */
+async function listAction(io: CliIo, opts: QueueFlags & { results?: string; olderThan?: string; json?: boolean }, now: () => number = Date.now): Promise<void> {
+  const target = targetOf(opts);
+  let olderThanDays = 0;
+  if (opts.olderThan !== undefined) {
+    olderThanDays = Number(opts.olderThan);
+    if (!(opts.olderThan.trim() !== '' && Number.isFinite(olderThanDays) && olderThanDays >= 0)) throw new AppError('invalid_option', `--older-than must be a number of days >= 0, was ${JSON.stringify(opts.olderThan)}`, { olderThan: opts.olderThan });
+  }
+  const connection = connectQueue(target, () => {}, { waitForever: false });
+  let sweeps: QueuedSweepListing[];
+  try {
+    sweeps = await listQueuedSweeps(connection, target);
+  } catch (e) {
+    if (e instanceof AppError) throw e;
+    throw new SweepError('unreachable', `tm sweep ls: cannot read ${target.url}: ${(e as Error).message}`, { queue: target.url }, { cause: e });
+  } finally {
+    connection.disconnect();
+  }
+  const t = now();
+  const ageDays = (s: QueuedSweepListing): number | null => (s.queuedAt === null ? null : (t - s.queuedAt) / DAY_MS);
+  if (opts.olderThan !== undefined) sweeps = sweeps.filter((s) => (ageDays(s) ?? Infinity) > olderThanDays);
+  const path = resolveSweepStorePath(opts.results);
+  const store = await openExistingStore(path);
+  const rows: (QueuedSweepListing & { ageDays: number | null; collected: boolean })[] = [];
+  try {
+    for (const s of sweeps) rows.push({ ...s, ageDays: ageDays(s), collected: isCollected(s, await storedState(store, s.sweepId)) });
+  } finally {
+    store?.close();
+  }
+  if (opts.json) return io.out(JSON.stringify(rows.map(({ aggregate: _, ...r }) => r), null, 2));
+  const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(2);
+  if (rows.length > 0) {
+    io.out(
+      formatTable(
+        rows.map((r) => ({
+          sweep: r.sweepId,
+          name: r.name,
+          status: r.status === 'queued' ? 'in progress' : r.status,
+          done: r.done,
+          failed: r.failed,
+          trials: r.trials,
+          queued: r.queuedAt === null ? 'unknown' : new Date(r.queuedAt).toISOString().slice(0, 16).replace('T', ' '),
+          age_days: r.ageDays === null ? '' : r.ageDays.toFixed(1),
+          redis_mib: mib(r.redisBytes),
+          results: r.resultObjects ?? 'redis',
+          collected: r.collected ? 'yes' : 'no',
+        })),
+      ),
+    );
+  }
+  const filter = opts.olderThan === undefined ? '' : ` queued more than ${olderThanDays} days ago (or at an unknown time)`;
+  const collected = rows.filter((r) => r.collected);
+  io.out(`${rows.length} sweeps${filter} on ${target.url} (prefix ${target.prefix}), ${mib(rows.reduce((sum, r) => sum + r.redisBytes, 0))} MiB of Redis in their keys; ${collected.length} collected into ${path}`);
+  if (collected.length > 0) io.out(`free a collected one with tm sweep remove <sweep> --queue ${target.url}${target.prefix === QUEUE_DEFAULTS.prefix ? '' : ` --prefix ${target.prefix}`}`);
+}
+
 /**
  * `tm sweep remove <id> --queue …`: removes a queued sweep from Redis and its result objects, once the results store
  * holds every row Redis has for it and its aggregate (collected), or with `--force` whatever its state.
@@ -246,21 +329,18 @@ async function removeAction(io: CliIo, sweepId: string, opts: QueueFlags & { res
     const status = await readQueuedStatus('tm sweep remove', connection, target, sweepId);
     if (!opts.force) {
       const path = resolveSweepStorePath(opts.results);
-      let kept = 0, aggregated = false;
-      if (existsSync(path)) {
-        const store = await SweepStore.open(path);
-        try {
-          kept = await store.doneCount(sweepId);
-          aggregated = (await store.sweep(sweepId))?.aggregate != null;
-        } finally {
-          store.close();
-        }
+      const store = await openExistingStore(path);
+      let held: StoredState;
+      try {
+        held = await storedState(store, sweepId);
+      } finally {
+        store?.close();
       }
-      if (status.status === 'queued' || !aggregated || kept < status.done) {
+      if (!isCollected(status, held)) {
         throw new SweepError(
           'invalid_state',
-          `tm sweep remove: sweep ${sweepId} is not collected: Redis has ${status.done} done of ${status.trials} trials (${statusLabel(status)}), the results store ${path} holds ${kept} done rows${aggregated ? '' : ' and no aggregate'}. Collect it (the tm sweep command without --detach), or remove it anyway with --force`,
-          { sweepId, redisDone: status.done, storeDone: kept },
+          `tm sweep remove: sweep ${sweepId} is not collected: Redis has ${status.done} done of ${status.trials} trials (${statusLabel(status)}), the results store ${path} holds ${held.kept} done rows${held.aggregated ? '' : ' and no aggregate'}. Collect it (the tm sweep command without --detach), or remove it anyway with --force`,
+          { sweepId, redisDone: status.done, storeDone: held.kept },
         );
       }
     }
@@ -272,12 +352,12 @@ async function removeAction(io: CliIo, sweepId: string, opts: QueueFlags & { res
 }
 
 /**
- * Builds `tm sweep` (run or queue a sweep), `tm sweep status <id>` and `tm sweep remove <id>`.
+ * Builds `tm sweep` (run or queue a sweep), `tm sweep status <id>`, `tm sweep ls` and `tm sweep remove <id>`.
  * @example tm sweep --config experiments/sweeps/sma-crossover-grid.json --workers 2
  */
 export function sweepCommand(io: CliIo, _setExit: (code: number) => void): Command {
   const sweep = new Command('sweep')
-    .description('parameter sweep over an experiment: run it locally (--workers N) or as a BullMQ flow on Redis (--queue); one result row per trial, best trial, Deflated Sharpe, PBO; tm sweep status <id>')
+    .description('parameter sweep over an experiment: run it locally (--workers N) or as a BullMQ flow on Redis (--queue); one result row per trial, best trial, Deflated Sharpe, PBO; tm sweep status <id>, ls, remove <id>')
     .option('--config <file>', 'sweep file (base experiment, search, objective, pbo, retry)')
     .option('--workers <n>', 'local run: N worker processes (0 = sequentially in this process); default 1')
     .option('--queue <url>', 'queue the sweep as a BullMQ flow on this Redis (e.g. redis://127.0.0.1:6379) and wait for tm worker processes to run it')
@@ -300,6 +380,15 @@ export function sweepCommand(io: CliIo, _setExit: (code: number) => void): Comma
       .option('--results <file>', 'sweep results store, DuckDB (env TM_SWEEP_DB)')
       .option('--json', 'print the status as JSON'),
   ).action(async (id: string, opts: QueueFlags & { results?: string; json?: boolean }) => statusAction(io, id, opts));
+  queueOptions(
+    sweep
+      .command('ls')
+      .description('list the sweeps queued on a Redis, oldest first: progress, age, Redis memory of their keys, and whether the results store holds them (collected)')
+      .requiredOption('--queue <url>', 'the Redis the sweeps were queued on')
+      .option('--results <file>', 'the results store they are collected into, DuckDB (env TM_SWEEP_DB)')
+      .option('--older-than <days>', 'only sweeps queued more than this many days ago (and those queued before queue times were recorded)')
+      .option('--json', 'print the list as JSON'),
+  ).action(async (opts: QueueFlags & { results?: string; olderThan?: string; json?: boolean }) => listAction(io, opts));
   queueOptions(
     sweep
       .command('remove <id>')

@@ -92,6 +92,14 @@ export interface QueuedSweepStatus {
   readonly aggregate: SweepAggregate | null;
   /** Where the workers put the trials' results (`s3://bucket/prefix`); null: in the Redis hash. */
   readonly resultObjects: string | null;
+  /** When it was first queued, epoch ms; null for a sweep queued before this was recorded. */
+  readonly queuedAt: number | null;
+}
+
+/** A queued sweep as {@link listQueuedSweeps} finds it: its status and the Redis memory of its own keys. */
+export interface QueuedSweepListing extends QueuedSweepStatus {
+  /** `MEMORY USAGE` of its meta, results, failed, running and starts keys (not BullMQ's job keys), bytes. */
+  readonly redisBytes: number;
 }
 
 /** The data of a queued `trial` job: the trial, and where its result goes when not into the Redis hash. */
@@ -129,13 +137,13 @@ export function objectStoresFromEnv(env: NodeJS.ProcessEnv): ObjectStores {
  * Queueing a sweep that is already queued adds nothing (its trials keep where their results go). Returns whether the
  * flow was added.
  */
-export async function enqueueSweep(connection: Redis, target: QueueTarget, plan: SweepPlan, resultObjects?: ResultObjects): Promise<boolean> {
+export async function enqueueSweep(connection: Redis, target: QueueTarget, plan: SweepPlan, resultObjects?: ResultObjects, now: () => number = Date.now): Promise<boolean> {
   const keys = sweepKeys(target, plan.sweepId);
   const queue = new Queue(target.queueName, { connection, prefix: target.prefix });
   const flow = new FlowProducer({ connection, prefix: target.prefix });
   try {
     await connection.hset(keys.meta, { name: plan.config.name, trials: String(plan.jobs.length), config: JSON.stringify(plan.config) });
-    await connection.hsetnx(keys.meta, 'status', 'queued');
+    await connection.multi().hsetnx(keys.meta, 'status', 'queued').hsetnx(keys.meta, 'queuedAt', String(now())).exec();
     if ((await queue.getJob(plan.sweepId)) !== undefined) return false;
     if (resultObjects !== undefined) await connection.hset(keys.meta, 'resultObjects', formatResultObjects(resultObjects));
     await flow.add({
@@ -182,7 +190,38 @@ export async function queuedSweepStatus(connection: Redis, target: QueueTarget, 
     aggregateError: meta['aggregateError'] ?? null,
     aggregate: meta['aggregate'] ? (JSON.parse(meta['aggregate']) as SweepAggregate) : null,
     resultObjects: meta['resultObjects'] ?? null,
+    queuedAt: meta['queuedAt'] === undefined ? null : Number(meta['queuedAt']),
   };
+}
+
+/**
+ * Every sweep queued on `target` (found by SCAN over its meta keys), with its status and the Redis memory of its own
+ * keys, oldest first (those without a queue time first, then by id): what `tm sweep ls` shows to find sweeps nobody
+ * collected or removed.
+ */
+export async function listQueuedSweeps(connection: Redis, target: QueueTarget): Promise<QueuedSweepListing[]> {
+  const head = `${target.prefix}:sweep:`, tail = ':meta';
+  const ids = new Set<string>();
+  let cursor = '0';
+  do {
+    const [next, keys] = await connection.scan(cursor, 'MATCH', `${head.replace(/[*?[\]\\]/g, '\\$&')}*${tail}`, 'COUNT', 1000);
+    for (const key of keys) ids.add(key.slice(head.length, key.length - tail.length));
+    cursor = next;
+  } while (cursor !== '0');
+  const out: QueuedSweepListing[] = [];
+  for (const id of ids) {
+    let status: QueuedSweepStatus;
+    try {
+      status = await queuedSweepStatus(connection, target, id);
+    } catch (e) {
+      if (e instanceof SweepError && e.code === 'not_found') continue; // removed since the scan
+      throw e;
+    }
+    const k = sweepKeys(target, id);
+    const usage = (await connection.multi([k.meta, k.results, k.failed, k.running, k.starts].map((key) => ['memory', 'USAGE', key, 'SAMPLES', '0'])).exec()) ?? [];
+    out.push({ ...status, redisBytes: usage.reduce((sum, [e, v]) => sum + (e ? 0 : Number(v ?? 0)), 0) });
+  }
+  return out.sort((a, b) => (a.queuedAt ?? -Infinity) - (b.queuedAt ?? -Infinity) || (a.sweepId < b.sweepId ? -1 : a.sweepId > b.sweepId ? 1 : 0));
 }
 
 /**

@@ -3,7 +3,7 @@
  * one process, by a local pool of 2 child processes, and as a BullMQ flow on the real Redis processed by 2 `tm worker`
  * processes — gives identical result rows (metrics and per-bar returns), one per configuration.
  */
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,6 +37,7 @@ describe('tm sweep: sequential, local pool and BullMQ give identical rows', () =
   });
 
   it('24 points: sequential = pool of 2 = 2 tm worker processes over BullMQ', async () => {
+    const testStarted = Date.now();
     if (!redisUrl) throw new Error(`REDIS_URL is not set: ${process.env['TM_SERVICES_ERROR'] ?? 'run with the services (scripts/services.sh)'}`);
     const started = Promise.all([startWorker(redisUrl, prefix, db), startWorker(redisUrl, prefix, db)]);
 
@@ -76,6 +77,27 @@ describe('tm sweep: sequential, local pool and BullMQ give identical rows', () =
     expect(fromStore.out).toContain(`sweep ${id} (sma-grid, ${redisUrl}/tm-sweep): 24 trials, done 24 failed 0, missing 0`);
     const fromRedis = await runTm(['sweep', 'status', id, '--queue', redisUrl, '--prefix', prefix, '--json']);
     expect(JSON.parse(fromRedis.out)).toMatchObject({ sweepId: id, trials: 24, done: 24, failed: 0, running: 0, status: 'aggregated' });
+
+    // tm sweep ls: the queued sweep, collected into queue.duckdb (not into a store that does not exist, which it does not create)
+    const listed = await runTm(['sweep', 'ls', '--queue', redisUrl, '--prefix', prefix, '--results', join(dir, 'queue.duckdb'), '--json']);
+    expect(listed.code, listed.err).toBe(0);
+    const [entry, ...others] = JSON.parse(listed.out) as { sweepId: string; queuedAt: number; ageDays: number; redisBytes: number; collected: boolean }[];
+    expect(others).toEqual([]);
+    expect(entry).toMatchObject({ sweepId: id, name: 'sma-grid', done: 24, trials: 24, status: 'aggregated', resultObjects: null, collected: true });
+    expect(entry!.queuedAt).toBeGreaterThanOrEqual(testStarted);
+    expect(entry!.queuedAt).toBeLessThanOrEqual(Date.now());
+    expect(entry!.redisBytes).toBeGreaterThan(24 * 40_000); // 24 results of > 4000 returns in the hash
+    const elsewhere = join(dir, 'no-store.duckdb');
+    const table = await runTm(['sweep', 'ls', '--queue', redisUrl, '--prefix', prefix, '--results', elsewhere]);
+    expect(table.out).toMatch(new RegExp(`${id} +sma-grid +aggregated +24 +0 +24 +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d +0\\.0 +\\d+\\.\\d\\d +redis +no$`, 'm'));
+    expect(table.out).toContain(`1 sweeps on ${redisUrl} (prefix ${prefix}),`);
+    expect(table.out).toContain(`; 0 collected into ${elsewhere}`);
+    expect(existsSync(elsewhere)).toBe(false);
+    const old = await runTm(['sweep', 'ls', '--queue', redisUrl, '--prefix', prefix, '--older-than', '1']);
+    expect(old.out).toContain(`0 sweeps queued more than 1 days ago (or at an unknown time) on ${redisUrl}`);
+    const bad = await runTm(['sweep', 'ls', '--queue', redisUrl, '--older-than', 'soon']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--older-than must be a number of days >= 0, was "soon"');
 
     // the sequential run again, logged to the real MLflow: a parent run with 24 nested child runs; twice adds nothing
     const experiment = `tm-test-sweep-${process.pid}-${Date.now().toString(36)}`;

@@ -1,17 +1,20 @@
 /**
- * A queued sweep's rows streamed out of the real Redis a HSCAN page at a time (`forEachQueuedSweepRow`, what the
- * collector and the parent job read) and aggregated without holding them (`aggregateQueuedSweep`): every trial comes
- * once, a failure of a trial that later succeeded is not a row, and the aggregate equals the in-memory one bit for bit.
+ * What is read of queued sweeps in the real Redis:
+ * - their rows, streamed a HSCAN page at a time (`forEachQueuedSweepRow`, what the collector and the parent job read)
+ *   and aggregated without holding them (`aggregateQueuedSweep`): every trial comes once, a failure of a trial that
+ *   later succeeded is not a row, and the aggregate equals the in-memory one bit for bit;
+ * - the list of them (`listQueuedSweeps`, what `tm sweep ls` shows; its table and filters are tested in
+ *   sweep.test.ts): every sweep meta key under the prefix, oldest first, with the memory of the sweep's own keys.
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aggregateQueuedSweep, forEachQueuedSweepRow, QUEUE_DEFAULTS, sweepKeys, type QueueTarget } from '../../src/cli/sweep-queue.js';
+import { aggregateQueuedSweep, forEachQueuedSweepRow, listQueuedSweeps, QUEUE_DEFAULTS, sweepKeys, type QueueTarget } from '../../src/cli/sweep-queue.js';
 import { aggregateSweep, encodeReturns, type TrialResult, type TrialRow } from '../../src/sweep/index.js';
 
 const redisUrl = process.env['REDIS_URL'];
 
-describe('queued sweep rows streamed from Redis (real Redis)', () => {
-  const target: QueueTarget = { url: redisUrl ?? '', queueName: QUEUE_DEFAULTS.queueName, prefix: `tm-test-sweep-aggregate-${process.pid}` };
+describe('queued sweeps read from the real Redis', () => {
+  const target: QueueTarget = { url: redisUrl ?? '', queueName: QUEUE_DEFAULTS.queueName, prefix: `tm-test-sweep-reads-${process.pid}` };
   let redis: Redis;
 
   beforeAll(() => {
@@ -20,7 +23,7 @@ describe('queued sweep rows streamed from Redis (real Redis)', () => {
   });
   afterAll(async () => {
     if (!redis) return;
-    const keys = await redis.keys(`${target.prefix}:*`);
+    const keys = await redis.keys(`${target.prefix}*`);
     if (keys.length > 0) await redis.del(...keys);
     redis.disconnect();
   });
@@ -59,5 +62,38 @@ describe('queued sweep rows streamed from Redis (real Redis)', () => {
     const streamed = await aggregateQueuedSweep(redis, target, id, config, 400, () => undefined);
     expect(streamed).toStrictEqual(aggregateSweep(config, 400, rows));
     expect(streamed).toMatchObject({ trials: 400, done: 300, failed: 20, pbo: { bars: 400, blocks: 8, splits: 70 } });
+  });
+
+  it('lists every sweep under the prefix oldest first (unknown queue times first, then by id), with the bytes of its keys', async () => {
+    const meta = (id: string, fields: Record<string, string>) => redis.hset(sweepKeys(target, id).meta, { name: `n-${id}`, status: 'queued', ...fields });
+    await meta('b', { trials: '3', queuedAt: '2000' });
+    await meta('a', { trials: '2', queuedAt: '2000', status: 'aggregated', resultObjects: 's3://bucket/p' });
+    await meta('c', { trials: '1' });
+    await meta('d', { trials: '4', queuedAt: '1000' });
+    await redis.hset(sweepKeys(target, 'not-a-sweep').meta, { name: 'x' }); // no trials: not a sweep's meta
+    await redis.hset(`${target.prefix}-other:sweep:e:meta`, { name: 'e', trials: '1' }); // another prefix
+    await redis.hset(sweepKeys(target, 'd').results, { h1: 'x'.repeat(10_000), h2: 'y'.repeat(10_000) });
+    await redis.hset(sweepKeys(target, 'd').failed, { h3: '{}' });
+
+    const got = await listQueuedSweeps(redis, target);
+    expect(got.map((s) => [s.sweepId, s.queuedAt, s.trials, s.status])).toEqual([
+      ['c', null, 1, 'queued'],
+      ['d', 1000, 4, 'queued'],
+      ['a', 2000, 2, 'aggregated'],
+      ['b', 2000, 3, 'queued'],
+    ]);
+    const d = got[1]!;
+    expect(d).toMatchObject({ done: 2, failed: 1, name: 'n-d', resultObjects: null });
+    expect(d.redisBytes).toBeGreaterThan(20_000);
+    expect(d.redisBytes).toBeLessThan(got[0]!.redisBytes + 25_000);
+    expect(got[2]!.resultObjects).toBe('s3://bucket/p');
+    expect(got[0]!.redisBytes).toBeGreaterThan(0);
+  });
+
+  it('takes the prefix literally (a glob character in it matches only itself)', async () => {
+    const glob: QueueTarget = { ...target, prefix: `${target.prefix}-[x]` };
+    await redis.hset(sweepKeys(glob, 'z').meta, { name: 'z', trials: '1', queuedAt: '5' });
+    await redis.hset(sweepKeys({ ...target, prefix: `${target.prefix}-x` }, 'y').meta, { name: 'y', trials: '1', queuedAt: '5' }); // `-[x]` as a glob matches `-x`
+    expect((await listQueuedSweeps(redis, glob)).map((s) => s.sweepId)).toEqual(['z']);
   });
 });
