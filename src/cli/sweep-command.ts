@@ -50,8 +50,13 @@ function intFlag(name: string, text: string | undefined, fallback: number, min: 
 
 /** {@link queuedSweepStatus} for `command`, a Redis that cannot be read failing `unreachable` naming it. */
 async function readQueuedStatus(command: string, connection: Redis, target: QueueTarget, sweepId: string): Promise<QueuedSweepStatus> {
+  return fromQueue(command, target, () => queuedSweepStatus(connection, target, sweepId));
+}
+
+/** `read()`, a failure that is not the project's own error (an unreachable Redis) named for `command` (`unreachable`). */
+async function fromQueue<T>(command: string, target: QueueTarget, read: () => Promise<T>): Promise<T> {
   try {
-    return await queuedSweepStatus(connection, target, sweepId);
+    return await read();
   } catch (e) {
     if (e instanceof AppError) throw e;
     throw new SweepError('unreachable', `${command}: cannot read ${target.url}: ${(e as Error).message}`, { queue: target.url }, { cause: e });
@@ -273,10 +278,7 @@ async function listAction(io: CliIo, opts: QueueFlags & { results?: string; olde
   const connection = connectQueue(target, () => {}, { waitForever: false });
   let sweeps: QueuedSweepListing[];
   try {
-    sweeps = await listQueuedSweeps(connection, target);
-  } catch (e) {
-    if (e instanceof AppError) throw e;
-    throw new SweepError('unreachable', `tm sweep ls: cannot read ${target.url}: ${(e as Error).message}`, { queue: target.url }, { cause: e });
+    sweeps = await fromQueue('tm sweep ls', target, () => listQueuedSweeps(connection, target));
   } finally {
     connection.disconnect();
   }
@@ -315,44 +317,65 @@ async function listAction(io: CliIo, opts: QueueFlags & { results?: string; olde
   const filter = opts.olderThan === undefined ? '' : ` queued more than ${olderThanDays} days ago (or at an unknown time)`;
   const collected = rows.filter((r) => r.collected);
   io.out(`${rows.length} sweeps${filter} on ${target.url} (prefix ${target.prefix}), ${mib(rows.reduce((sum, r) => sum + r.redisBytes, 0))} MiB of Redis in their keys; ${collected.length} collected into ${path}`);
-  if (collected.length > 0) io.out(`free a collected one with tm sweep remove <sweep> --queue ${target.url}${target.prefix === QUEUE_DEFAULTS.prefix ? '' : ` --prefix ${target.prefix}`}`);
+  if (collected.length > 0) io.out(`free the collected ones with tm sweep remove --collected --queue ${target.url}${target.prefix === QUEUE_DEFAULTS.prefix ? '' : ` --prefix ${target.prefix}`}${opts.results === undefined ? '' : ` --results ${opts.results}`}`);
 }
 
 /**
  * `tm sweep remove <id> --queue …`: removes a queued sweep from Redis and its result objects, once the results store
- * holds every row Redis has for it and its aggregate (collected), or with `--force` whatever its state.
+ * holds every row Redis has for it and its aggregate (collected), or with `--force` whatever its state;
+ * `tm sweep remove --collected --queue …`: every collected sweep on the queue.
  */
-async function removeAction(io: CliIo, sweepId: string, opts: QueueFlags & { results?: string; force?: boolean }): Promise<void> {
+async function removeAction(io: CliIo, sweepId: string | undefined, opts: QueueFlags & { results?: string; force?: boolean; collected?: boolean }): Promise<void> {
+  if (opts.collected && sweepId !== undefined) throw new AppError('invalid_arguments', `tm sweep remove: give a sweep id or --collected, not both (was ${sweepId} and --collected)`);
+  if (opts.collected && opts.force) throw new AppError('invalid_arguments', 'tm sweep remove: --force removes one named sweep; --collected removes only collected ones (drop one of them)');
+  if (!opts.collected && sweepId === undefined) throw new AppError('invalid_arguments', 'tm sweep remove: give the id of the sweep to remove, or --collected for every collected one (tm sweep ls lists them)');
   const target = targetOf(opts);
+  const path = resolveSweepStorePath(opts.results);
   const connection = connectQueue(target, () => {}, { waitForever: false });
   try {
-    const status = await readQueuedStatus('tm sweep remove', connection, target, sweepId);
-    if (!opts.force) {
-      const path = resolveSweepStorePath(opts.results);
-      const store = await openExistingStore(path);
-      let held: StoredState;
-      try {
-        held = await storedState(store, sweepId);
-      } finally {
-        store?.close();
+    if (sweepId !== undefined) {
+      const status = await readQueuedStatus('tm sweep remove', connection, target, sweepId);
+      if (!opts.force) {
+        const store = await openExistingStore(path);
+        let held: StoredState;
+        try {
+          held = await storedState(store, sweepId);
+        } finally {
+          store?.close();
+        }
+        if (!isCollected(status, held)) {
+          throw new SweepError(
+            'invalid_state',
+            `tm sweep remove: sweep ${sweepId} is not collected: Redis has ${status.done} done of ${status.trials} trials (${statusLabel(status)}), the results store ${path} holds ${held.kept} done rows${held.aggregated ? '' : ' and no aggregate'}. Collect it (the tm sweep command without --detach), or remove it anyway with --force`,
+            { sweepId, redisDone: status.done, storeDone: held.kept },
+          );
+        }
       }
-      if (!isCollected(status, held)) {
-        throw new SweepError(
-          'invalid_state',
-          `tm sweep remove: sweep ${sweepId} is not collected: Redis has ${status.done} done of ${status.trials} trials (${statusLabel(status)}), the results store ${path} holds ${held.kept} done rows${held.aggregated ? '' : ' and no aggregate'}. Collect it (the tm sweep command without --detach), or remove it anyway with --force`,
-          { sweepId, redisDone: status.done, storeDone: held.kept },
-        );
-      }
+      return io.out(await removeOne(connection, target, status));
     }
-    const removed = await removeQueuedSweep(connection, target, sweepId, objectStoresFromEnv(process.env));
-    io.out(`sweep ${sweepId}: removed ${removed.objects} result objects${status.resultObjects === null ? '' : ` under ${status.resultObjects}`}, ${removed.flow ? 'its BullMQ flow' : 'no BullMQ flow (gone already)'} and ${removed.keys} keys (${removed.names.join(', ')}) from ${target.url} (prefix ${target.prefix})`);
+    const sweeps = await fromQueue('tm sweep remove', target, () => listQueuedSweeps(connection, target));
+    const store = await openExistingStore(path);
+    const collected: QueuedSweepListing[] = [];
+    try {
+      for (const s of sweeps) if (isCollected(s, await storedState(store, s.sweepId))) collected.push(s);
+    } finally {
+      store?.close();
+    }
+    for (const s of collected) io.out(await removeOne(connection, target, s));
+    io.out(`removed ${collected.length} collected sweeps from ${target.url} (prefix ${target.prefix}); ${sweeps.length - collected.length} not collected into ${path} stay (tm sweep ls lists them)`);
   } finally {
     connection.disconnect();
   }
 }
 
+/** Removes a queued sweep (see removeQueuedSweep) and returns the line that says what went. */
+async function removeOne(connection: Redis, target: QueueTarget, status: QueuedSweepStatus): Promise<string> {
+  const removed = await removeQueuedSweep(connection, target, status.sweepId, objectStoresFromEnv(process.env));
+  return `sweep ${status.sweepId}: removed ${removed.objects} result objects${status.resultObjects === null ? '' : ` under ${status.resultObjects}`}, ${removed.flow ? 'its BullMQ flow' : 'no BullMQ flow (gone already)'} and ${removed.keys} keys (${removed.names.join(', ')}) from ${target.url} (prefix ${target.prefix})`;
+}
+
 /**
- * Builds `tm sweep` (run or queue a sweep), `tm sweep status <id>`, `tm sweep ls` and `tm sweep remove <id>`.
+ * Builds `tm sweep` (run or queue a sweep), `tm sweep status <id>`, `tm sweep ls` and `tm sweep remove <id> | --collected`.
  * @example tm sweep --config experiments/sweeps/sma-crossover-grid.json --workers 2
  */
 export function sweepCommand(io: CliIo, _setExit: (code: number) => void): Command {
@@ -391,12 +414,13 @@ export function sweepCommand(io: CliIo, _setExit: (code: number) => void): Comma
   ).action(async (opts: QueueFlags & { results?: string; olderThan?: string; json?: boolean }) => listAction(io, opts));
   queueOptions(
     sweep
-      .command('remove <id>')
-      .description('remove a collected queued sweep from Redis (its keys and BullMQ flow) and its result objects; the rows in the results store stay')
+      .command('remove [id]')
+      .description('remove a collected queued sweep (or, with --collected, every collected one) from Redis (its keys and BullMQ flow) and its result objects; the rows in the results store stay')
       .requiredOption('--queue <url>', 'the Redis the sweep was queued on')
       .option('--results <file>', 'the results store it was collected into, DuckDB (env TM_SWEEP_DB)')
+      .option('--collected', 'instead of one id: every sweep on the queue that the results store holds (its aggregate and every done row)')
       .option('--force', 'remove it even when the results store does not hold its rows and aggregate (they are then lost)'),
-  ).action(async (id: string, opts: QueueFlags & { results?: string; force?: boolean }) => removeAction(io, id, opts));
+  ).action(async (id: string | undefined, opts: QueueFlags & { results?: string; force?: boolean; collected?: boolean }) => removeAction(io, id, opts));
   return sweep;
 }
 

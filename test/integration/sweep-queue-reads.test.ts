@@ -4,12 +4,14 @@
  *   and aggregated without holding them (`aggregateQueuedSweep`): every trial comes once, a failure of a trial that
  *   later succeeded is not a row, and the aggregate equals the in-memory one bit for bit;
  * - the list of them (`listQueuedSweeps`, what `tm sweep ls` shows; its table and filters are tested in
- *   sweep.test.ts): every sweep meta key under the prefix, oldest first, with the memory of the sweep's own keys.
+ *   sweep.test.ts): every sweep meta key under the prefix, oldest first, with the memory of the sweep's own keys;
+ * - and the commands' error when Redis cannot be reached.
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aggregateQueuedSweep, forEachQueuedSweepRow, listQueuedSweeps, QUEUE_DEFAULTS, sweepKeys, type QueueTarget } from '../../src/cli/sweep-queue.js';
 import { aggregateSweep, encodeReturns, type TrialResult, type TrialRow } from '../../src/sweep/index.js';
+import { runTm } from '../support/cli.js';
 
 const redisUrl = process.env['REDIS_URL'];
 
@@ -95,5 +97,18 @@ describe('queued sweeps read from the real Redis', () => {
     await redis.hset(sweepKeys(glob, 'z').meta, { name: 'z', trials: '1', queuedAt: '5' });
     await redis.hset(sweepKeys({ ...target, prefix: `${target.prefix}-x` }, 'y').meta, { name: 'y', trials: '1', queuedAt: '5' }); // `-[x]` as a glob matches `-x`
     expect((await listQueuedSweeps(redis, glob)).map((s) => s.sweepId)).toEqual(['z']);
+  });
+
+  it('tm sweep status, ls and remove --collected name a Redis they cannot reach (exit 2)', async () => {
+    const dead = 'redis://127.0.0.1:1';
+    for (const [args, command] of [
+      [['status', 'x'], 'tm sweep status'],
+      [['ls'], 'tm sweep ls'],
+      [['remove', '--collected'], 'tm sweep remove'],
+    ] as const) {
+      const r = await runTm(['sweep', ...args, '--queue', dead]);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(`${command}: cannot read ${dead}: `);
+    }
   });
 });

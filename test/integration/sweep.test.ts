@@ -98,6 +98,30 @@ describe('tm sweep: sequential, local pool and BullMQ give identical rows', () =
     const bad = await runTm(['sweep', 'ls', '--queue', redisUrl, '--older-than', 'soon']);
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('--older-than must be a number of days >= 0, was "soon"');
+    const collectedTable = await runTm(['sweep', 'ls', '--queue', redisUrl, '--prefix', prefix, '--results', join(dir, 'queue.duckdb')]);
+    expect(collectedTable.out).toContain(`; 1 collected into ${join(dir, 'queue.duckdb')}\nfree the collected ones with tm sweep remove --collected --queue ${redisUrl} --prefix ${prefix} --results ${join(dir, 'queue.duckdb')}`);
+
+    // tm sweep remove --collected: the collected sweep goes, one nobody collected stays
+    const redis = new Redis(redisUrl);
+    await redis.hset(`${prefix}:sweep:uncollected:meta`, { name: 'uncollected', trials: '2', status: 'queued', queuedAt: String(Date.now()) });
+    redis.disconnect();
+    const freed = await runTm(['sweep', 'remove', '--collected', '--queue', redisUrl, '--prefix', prefix, '--results', join(dir, 'queue.duckdb')]);
+    expect(freed.code, freed.err).toBe(0);
+    expect(freed.out.trim().split('\n')).toEqual([
+      expect.stringMatching(new RegExp(`^sweep ${id}: removed 0 result objects, its BullMQ flow and \\d keys \\(meta, results`)),
+      `removed 1 collected sweeps from ${redisUrl} (prefix ${prefix}); 1 not collected into ${join(dir, 'queue.duckdb')} stay (tm sweep ls lists them)`,
+    ]);
+    const left = JSON.parse((await runTm(['sweep', 'ls', '--queue', redisUrl, '--prefix', prefix, '--json'])).out) as { sweepId: string }[];
+    expect(left.map((s) => s.sweepId)).toEqual(['uncollected']);
+    for (const [args, said] of [
+      [[], 'give the id of the sweep to remove, or --collected for every collected one (tm sweep ls lists them)'],
+      [[id, '--collected'], `give a sweep id or --collected, not both (was ${id} and --collected)`],
+      [['--collected', '--force'], '--force removes one named sweep; --collected removes only collected ones (drop one of them)'],
+    ] as const) {
+      const refused = await runTm(['sweep', 'remove', ...args, '--queue', redisUrl, '--prefix', prefix]);
+      expect(refused.code).toBe(2);
+      expect(refused.err).toContain(`tm sweep remove: ${said}`);
+    }
 
     // the sequential run again, logged to the real MLflow: a parent run with 24 nested child runs; twice adds nothing
     const experiment = `tm-test-sweep-${process.pid}-${Date.now().toString(36)}`;
