@@ -11,7 +11,7 @@ import { formatTable, type CliIo } from './output.js';
 import { createProgress } from './progress.js';
 import { planSweep, type SweepPlan } from './sweep-job.js';
 import { InProcessRunner, TrialPool, withRetry, type TrialRunner } from './sweep-pool.js';
-import { connectQueue, enqueueSweep, forEachQueuedSweepRow, listQueuedSweeps, objectStoresFromEnv, QUEUE_DEFAULTS, queuedSweepStatus, removeQueuedSweep, startSweepWorker, waitForSweep, type QueuedSweepListing, type QueuedSweepStatus, type QueueTarget } from './sweep-queue.js';
+import { connectQueue, enqueueSweep, forEachQueuedSweepRow, listQueuedSweeps, objectStoresFromEnv, QUEUE_DEFAULTS, queuedSweepStatus, removeQueuedSweep, startSweepWorker, sweepSource, waitForSweep, type QueuedSweepListing, type QueuedSweepStatus, type QueueTarget } from './sweep-queue.js';
 
 interface QueueFlags {
   queue?: string;
@@ -151,7 +151,7 @@ async function sweepAction(io: CliIo, opts: SweepFlags): Promise<void> {
   let aggregate: SweepAggregate;
   let store: SweepStore | undefined;
   let mlflowRuns: MlflowSweepRuns | undefined;
-  const source = opts.queue ? `${opts.queue}/${opts.queueName}` : 'local';
+  const source = opts.queue ? sweepSource({ url: opts.queue, queueName: opts.queueName }) : 'local';
   try {
     if (opts.queue) {
       if (opts.workers !== undefined) throw new AppError('invalid_option', 'tm sweep: --workers runs trials on this machine; with --queue the trials run on `tm worker` processes (drop one of them)');

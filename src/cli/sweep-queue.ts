@@ -1,5 +1,6 @@
 import { FlowProducer, Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
+import { redactText } from '../core/redact.js';
 import { createS3ObjectStore, REGISTRY_ENV, s3ConfigFromEnv, s3CredentialsFromEnv, type ObjectStore } from '../registry/index.js';
 import {
   doneRow,
@@ -27,6 +28,15 @@ export interface QueueTarget {
   readonly url: string;
   readonly queueName: string;
   readonly prefix: string;
+}
+
+/**
+ * How the results store records where a queued sweep ran: `<url>/<queue name>` with any credentials in the URL
+ * redacted (the store is a file; a Redis password does not belong in it).
+ * @example sweepSource({ url: 'redis://:pw@host:6379', queueName: 'tm-sweep' }) // 'redis://[REDACTED]@host:6379/tm-sweep'
+ */
+export function sweepSource(target: Pick<QueueTarget, 'url' | 'queueName'>): string {
+  return redactText(`${target.url}/${target.queueName}`);
 }
 
 /** Defaults of `--queue-name` and `--prefix`. */
