@@ -169,7 +169,7 @@ async function sweepAction(io: CliIo, opts: SweepFlags): Promise<void> {
         if (final.status === 'aggregate-failed') io.err(`sweep ${plan.sweepId}: its parent job could not aggregate it (${final.aggregateError ?? 'no reason recorded'}); aggregating here`);
         store = await SweepStore.open(resolveSweepStorePath(opts.results));
         await store.putSweep({ sweepId: plan.sweepId, name: plan.config.name, config: plan.config, trials: plan.jobs.length, source });
-        await forEachQueuedSweepRow(connection, target, plan.sweepId, objectStoresFromEnv(process.env), (row) => store!.putRow(row).then(() => {}));
+        await forEachQueuedSweepRow(connection, target, plan.sweepId, objectStoresFromEnv(process.env), (row) => store!.putRow(row));
         rows = await store.summaries(plan.sweepId);
         aggregate = final.aggregate ?? (await store.aggregate(plan.sweepId, plan.config, plan.jobs.length));
       } finally {

@@ -3,14 +3,13 @@ import { Redis } from 'ioredis';
 import { redactText } from '../core/redact.js';
 import { createS3ObjectStore, REGISTRY_ENV, s3ConfigFromEnv, s3CredentialsFromEnv, type ObjectStore } from '../registry/index.js';
 import {
+  aggregateStreamed,
   doneRow,
   failedRow,
-  FileReturns,
   formatResultObjects,
   getTrialObject,
   parseStoredTrial,
   putTrialObject,
-  SweepAggregator,
   SweepError,
   type ResultObjects,
   type StoredTrial,
@@ -261,7 +260,7 @@ export async function queuedSweepRows(connection: Redis, target: QueueTarget, sw
  * one page of results at a time, so a sweep of any size passes through.
  * @throws SweepError `object_store` (no store for a result's bucket, or the object cannot be read), `corrupt_result`.
  */
-export async function forEachQueuedSweepRow(connection: Redis, target: QueueTarget, sweepId: string, objectStores: ObjectStores, onRow: (row: TrialRow) => Promise<void> | void): Promise<void> {
+export async function forEachQueuedSweepRow(connection: Redis, target: QueueTarget, sweepId: string, objectStores: ObjectStores, onRow: (row: TrialRow) => Promise<unknown> | void): Promise<void> {
   const keys = sweepKeys(target, sweepId);
   const seen = new Set<string>();
   await scanStoredTrials(connection, keys.results, sweepId, seen, async (page) => {
@@ -295,14 +294,7 @@ export async function forEachQueuedSweepRow(connection: Redis, target: QueueTarg
  * @throws SweepError as {@link forEachQueuedSweepRow}, `io` for the temporary file.
  */
 export async function aggregateQueuedSweep(connection: Redis, target: QueueTarget, sweepId: string, config: Pick<SweepConfig, 'name' | 'objective' | 'pbo'>, trials: number, objectStores: ObjectStores): Promise<SweepAggregate> {
-  const spill = new FileReturns();
-  try {
-    const aggregator = new SweepAggregator(config, trials, spill);
-    await forEachQueuedSweepRow(connection, target, sweepId, objectStores, (row) => aggregator.add(row));
-    return aggregator.finish();
-  } finally {
-    spill.close();
-  }
+  return aggregateStreamed(config, trials, (add) => forEachQueuedSweepRow(connection, target, sweepId, objectStores, add));
 }
 
 /** The store of trial `configHash`'s result object `ref`. @throws SweepError `object_store` when this process has no S3 settings. */

@@ -2,7 +2,7 @@ import { pboBlockSums, pboFromBlockSums } from '../training/pbo.js';
 import { returnMoments, type ReturnMoments } from '../training/stats.js';
 import { deflatedSharpeFromTrials, type TrialRecord } from '../training/trial-ledger.js';
 import type { SweepConfig, SweepPoint } from './sweep-config.js';
-import { MemoryReturns, type ReturnsSpill } from './returns-spill.js';
+import { FileReturns, MemoryReturns, type ReturnsSpill } from './returns-spill.js';
 import { SweepError } from './sweep-error.js';
 import type { TrialRow } from './trial.js';
 
@@ -33,6 +33,22 @@ export function aggregateSweep(config: Pick<SweepConfig, 'name' | 'objective' | 
   const aggregator = new SweepAggregator(config, trials, new MemoryReturns());
   for (const row of input) aggregator.add(row);
   return aggregator.finish();
+}
+
+/**
+ * The aggregate of the rows `feed` passes to its `add`, through a {@link SweepAggregator} whose returns go to a
+ * temporary {@link FileReturns} (deleted when done, whatever happens): the streamed path of the store and the queue.
+ * @throws SweepError `io` when the temporary file cannot be written or read; whatever `feed` throws.
+ */
+export async function aggregateStreamed(config: Pick<SweepConfig, 'name' | 'objective' | 'pbo'>, trials: number, feed: (add: (row: TrialRow) => void) => Promise<void>): Promise<SweepAggregate> {
+  const spill = new FileReturns();
+  try {
+    const aggregator = new SweepAggregator(config, trials, spill);
+    await feed((row) => aggregator.add(row));
+    return aggregator.finish();
+  } finally {
+    spill.close();
+  }
 }
 
 /** What the aggregator keeps of a done row: no returns (they are in the spill, `series`). */

@@ -3,7 +3,7 @@
  * one result row, the aggregate of a finished sweep (best trial, Deflated Sharpe, PBO) and the DuckDB results store.
  * `tm sweep` / `tm worker` (src/cli/sweep-command.ts) run the trials locally or through BullMQ on Redis.
  */
-export { aggregateSweep, SweepAggregator, type SweepAggregate } from './aggregate.js';
+export { aggregateStreamed, aggregateSweep, SweepAggregator, type SweepAggregate } from './aggregate.js';
 export { FileReturns, MemoryReturns, type ReturnsSpill } from './returns-spill.js';
 export { applyPoint, expandSweep, loadSweepConfig, OBJECTIVES, parseSweepConfig, SweepConfig, sweepIdOf, type SweepPoint } from './sweep-config.js';
 export { SweepError, type SweepErrorCode } from './sweep-error.js';

@@ -1,8 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { SweepAggregator, type SweepAggregate } from './aggregate.js';
-import { FileReturns } from './returns-spill.js';
+import { aggregateStreamed, type SweepAggregate } from './aggregate.js';
 import type { SweepConfig } from './sweep-config.js';
 import { SweepError } from './sweep-error.js';
 import { decodeReturns, encodeReturns, type TrialRow, type TrialSummary } from './trial.js';
@@ -62,6 +61,11 @@ function summaryOf(r: Record<string, unknown>): TrialSummary {
     error: r['error'] === null ? null : String(r['error']),
     attempts: Number(r['attempts']),
   };
+}
+
+/** A stored trial row, its returns decoded. */
+function rowOf(r: Record<string, unknown>): TrialRow {
+  return { ...summaryOf(r), returns: r['returns'] === null ? null : decodeReturns(String(r['returns'])) };
 }
 
 /**
@@ -130,7 +134,7 @@ export class SweepStore {
   /** The rows of a sweep, in config-hash order (every row's returns in memory: see {@link forEachRow} for large sweeps). */
   async rows(sweepId: string): Promise<TrialRow[]> {
     const reader = await this.connection.runAndReadAll('SELECT * FROM sweep_trials WHERE sweep_id = $1 ORDER BY config_hash', [sweepId]);
-    return (reader.getRowObjectsJS() as Record<string, unknown>[]).map((r) => ({ ...summaryOf(r), returns: r['returns'] === null ? null : decodeReturns(String(r['returns'])) }));
+    return (reader.getRowObjectsJS() as Record<string, unknown>[]).map(rowOf);
   }
 
   /** The rows of a sweep without their returns, in config-hash order: what tables, MLflow and counts need. */
@@ -147,7 +151,7 @@ export class SweepStore {
     for (let after = ''; ; ) {
       const reader = await this.connection.runAndReadAll('SELECT * FROM sweep_trials WHERE sweep_id = $1 AND config_hash > $2 ORDER BY config_hash LIMIT $3', [sweepId, after, pageSize]);
       const page = reader.getRowObjectsJS() as Record<string, unknown>[];
-      for (const r of page) onRow({ ...summaryOf(r), returns: r['returns'] === null ? null : decodeReturns(String(r['returns'])) });
+      for (const r of page) onRow(rowOf(r));
       if (page.length < pageSize) return;
       after = String(page[page.length - 1]!['config_hash']);
     }
@@ -159,14 +163,7 @@ export class SweepStore {
    * @throws SweepError `io` when the temporary file cannot be written or read.
    */
   async aggregate(sweepId: string, config: Pick<SweepConfig, 'name' | 'objective' | 'pbo'>, trials: number): Promise<SweepAggregate> {
-    const spill = new FileReturns();
-    try {
-      const aggregator = new SweepAggregator(config, trials, spill);
-      await this.forEachRow(sweepId, (row) => aggregator.add(row));
-      return aggregator.finish();
-    } finally {
-      spill.close();
-    }
+    return aggregateStreamed(config, trials, (add) => this.forEachRow(sweepId, add));
   }
 
   /** How many done rows the store holds for sweep `sweepId` (without reading them). */
