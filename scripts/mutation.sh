@@ -65,13 +65,29 @@ for g in "${groups[@]}"; do
 done
 
 mkdir -p reports/mutation
+# Each group runs under a private TMPDIR (Stryker's test processes inherit it), removed after the group and on any exit:
+# a mutant that breaks a test's cleanup (e.g. the sweep spill's close, or the finally that deletes it) would otherwise
+# leave its files in the OS temp folder, a few hundred per run. Siblings named after it go too: a mutant that empties a
+# prefix makes `mkdtemp(join(tmpdir(), ''))`, which creates `<TMPDIR>XXXXXX` beside it, not in it.
+run_tmp=''
+remove_run_tmp() {
+  if [[ -n "$run_tmp" ]]; then rm -rf "$run_tmp" "$run_tmp"?*; fi
+  run_tmp=''
+}
+trap remove_run_tmp EXIT
 failed=()
 for g in "${groups[@]}"; do
   echo "=== mutation $g: --mutate '$(mutate_of "$g")' judged by TM_MUTATION_TESTS='$(tests_of "$g")'"
   start=$SECONDS
   status=0
+  run_tmp="$(mktemp -d "${TMPDIR:-/tmp}/tm-mutation-$g.XXXXXX")"
   # shellcheck disable=SC2086 # TM_STRYKER_ARGS: extra Stryker options, word-split (e.g. '--concurrency 1 --timeoutMS 8000')
-  TM_MUTATION_TESTS="$(tests_of "$g")" npx stryker run --mutate "$(mutate_of "$g")" ${TM_STRYKER_ARGS:-} || status=$?
+  TMPDIR="$run_tmp" TM_MUTATION_TESTS="$(tests_of "$g")" npx stryker run --mutate "$(mutate_of "$g")" ${TM_STRYKER_ARGS:-} || status=$?
+  left=$(find "$run_tmp" -mindepth 1 -maxdepth 1 | wc -l)
+  beside=$(compgen -G "$run_tmp?*" | wc -l || true) # compgen fails when nothing matches
+  left=$((left + beside))
+  ((left == 0)) || echo "=== mutation $g: removed $left entries the run left in its private TMPDIR (or beside it)"
+  remove_run_tmp
   [[ -f reports/mutation/mutation.json ]] && mv reports/mutation/mutation.json "reports/mutation/$g.json"
   [[ -f reports/mutation/index.html ]] && mv reports/mutation/index.html "reports/mutation/$g.html"
   echo "=== mutation $g: exit $status in $((SECONDS - start)) s"
