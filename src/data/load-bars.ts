@@ -1,5 +1,5 @@
 import { formatUtc, timeframeMs } from '../core/time.js';
-import type { BarFrame, MissingBarPolicy } from './bar-frame.js';
+import { type BarFrame, MISSING_BAR_POLICIES, type MissingBarPolicy } from './bar-frame.js';
 import { DataError } from './data-error.js';
 import { readDoubleColumns } from './duck-columns.js';
 import type { MarketStore } from './market-store.js';
@@ -19,13 +19,17 @@ export interface LoadBarsRequest {
 /**
  * Loads bars of several symbols into a {@link BarFrame} on the common grid of `timeframe` steps from the first
  * to the last bar found in [start, end), applying the missing-bar policy.
- * @throws DataError `not_found` when a symbol has no bar in the range; `missing_bars` under the `error` policy.
+ * @throws DataError `not_found` when a symbol has no bar in the range; `missing_bars` under the `error` policy;
+ * `invalid_value` for a policy not in {@link MISSING_BAR_POLICIES} (one from an untyped config: it used to act as `nan`).
  * @example
  * const frame = await loadBars(store, { venue: 'binance-spot', symbols: ['BTCUSDT', 'ETHUSDT'], timeframe: '4h', missing: 'error' });
  */
 export async function loadBars(store: MarketStore, request: LoadBarsRequest): Promise<BarFrame> {
   const { venue, symbols, timeframe } = request;
   const policy = request.missing ?? 'error';
+  if (!MISSING_BAR_POLICIES.includes(policy)) {
+    throw new DataError('invalid_value', `loadBars: \`missing\` must be one of ${MISSING_BAR_POLICIES.join(', ')}, was ${JSON.stringify(policy)}`, { missing: policy });
+  }
   const step = timeframeMs(timeframe);
   if (symbols.length === 0) throw new DataError('not_found', 'loadBars: `symbols` must name at least one symbol, was []', { symbols });
   // One round trip: the series ids are resolved by a join (bar_series is tiny).
