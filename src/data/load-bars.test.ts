@@ -22,10 +22,16 @@ let store: MarketStore;
 beforeAll(async () => {
   store = await MarketStore.open(':memory:');
   // The grid of A and B together is hours 0-5: A lacks 2 and 5, B lacks 0 and 4.
-  await store.upsertBars('v', 'A', '1h', bars([0, 1, 3, 4], [10, 11, 13, 14]));
+  // Stored out of time order (later hours first): the grid's ends are the smallest and greatest times, not the rows' ends.
+  await store.upsertBars('v', 'A', '1h', bars([3, 4], [13, 14]));
+  await store.upsertBars('v', 'A', '1h', bars([0, 1], [10, 11]));
   await store.upsertBars('v', 'B', '1h', bars([1, 2, 3, 5], [20, 21, 22, 23]));
   await store.upsertBars('w', 'A', '1h', bars([0, 1, 2], [30, 31, 32])); // another venue
   await store.upsertBars('v', 'A', '4h', bars([0, 4], [40, 44])); // another timeframe
+  await store.upsertBars('v', 'D', '1h', bars([2, 3], [50, 51])); // starts two hours after A
+  // Venue dup: a bar stored twice (bar_data has no unique key; `tm data check` reports such rows).
+  await store.upsertBars('dup', 'A', '1h', bars([0, 1], [60, 61]));
+  await store.query(`INSERT INTO bar_data SELECT * FROM bar_data WHERE series_id = (SELECT id FROM bar_series WHERE venue = 'dup') AND ts = epoch_ms(?::BIGINT)`, [T0 + H]);
 });
 afterAll(() => store?.close());
 
@@ -58,6 +64,14 @@ describe('loadBars', () => {
     expect(list(f.volume[1]!)).toEqual([NaN, 2, 2.1, 2.2, 0, 2.3]); // before its first bar: NaN, not 0
     expect(list(f.open[1]!)).toEqual([NaN, 19, 20, 21, 22, 22]);
     expect(list(f.present[1]!)).toEqual([0, 1, 1, 1, 0, 1]); // filled bars stay marked as not present
+  });
+
+  it('forward-fill: a symbol starting later stays NaN, volume too, until its first bar', async () => {
+    const f = await load('forward-fill', ['A', 'D']);
+    expect(hours(f.ts)).toEqual([0, 1, 2, 3, 4]);
+    expect(list(f.close[1]!)).toEqual([NaN, NaN, 50, 51, 51]);
+    expect(list(f.volume[1]!)).toEqual([NaN, NaN, 5, 5.1, 0]);
+    expect(f.missing.filled).toEqual([1, 3]);
   });
 
   it('intersect: only the grid points where every symbol has a bar', async () => {
@@ -97,8 +111,14 @@ describe('loadBars', () => {
     expect(list(h4.close[0]!)).toEqual([40, 44]);
   });
 
+  it('refuses a bar stored twice, naming it and pointing to tm data check', async () => {
+    const failure = loadBars(store, { venue: 'dup', symbols: ['A'], timeframe: '1h' });
+    await expect(failure).rejects.toBeInstanceOf(DataError);
+    await expect(failure).rejects.toMatchObject({ code: 'store', message: `A (dup, 1h) has two bars at ${formatUtc(T0 + H)}; run \`tm data check\``, context: { venue: 'dup', symbol: 'A', timeframe: '1h' } });
+  });
+
   it('refuses no symbols, a symbol without bars in the range, and a policy it does not know', async () => {
-    await expect(load('nan', [])).rejects.toMatchObject({ code: 'not_found', message: 'loadBars: `symbols` must name at least one symbol, was []' });
+    await expect(load('nan', [])).rejects.toMatchObject({ code: 'not_found', message: 'loadBars: `symbols` must name at least one symbol, was []', context: { symbols: [] } });
     await expect(load('nan', ['A', 'C'])).rejects.toMatchObject({ code: 'not_found', message: 'no 1h bars for C on v in the requested range', context: { venue: 'v', symbol: 'C', timeframe: '1h' } });
     await expect(load('nan', ['A', 'B'], { start: T0 + 5 * H })).rejects.toMatchObject({ code: 'not_found', context: { symbol: 'A' } });
     const bad = load('forwardfill' as MissingBarPolicy);
