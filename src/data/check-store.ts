@@ -2,7 +2,10 @@ import { timeframeMs } from '../core/time.js';
 import type { SeriesSpan } from './list-series.js';
 import type { MarketStore } from './market-store.js';
 
-/** Health of one stored series. `gaps` counts missing bars (or settlements/days) between its first and last row. */
+/**
+ * Health of one stored series. `gaps` counts missing bars (or settlements/days) between its first and last row: the
+ * steps missing wherever two consecutive timestamps are more than one step apart (the sum of `gapRanges`, all of them).
+ */
 export interface SeriesCheck extends SeriesSpan {
   readonly table: 'bars' | 'funding_rates' | 'external_series';
   readonly gaps: number;
@@ -52,7 +55,6 @@ export async function checkStore(store: MarketStore, options: CheckOptions = {})
   for (const src of sources) {
     const summary = await store.query(
       `SELECT venue, symbol, timeframe, count(*)::BIGINT AS rows, ${iso('min(ts)')} AS first, ${iso('max(ts)')} AS last,
-              epoch_ms(min(ts))::DOUBLE AS first_ms, epoch_ms(max(ts))::DOUBLE AS last_ms,
               (count(*) - count(DISTINCT ts))::BIGINT AS duplicates,
               count(*) FILTER (WHERE is_ohlc)::BIGINT AS ohlc, count(*) FILTER (WHERE is_bad)::BIGINT AS bad
        FROM (SELECT ${src.select}, (${src.ohlc}) AS is_ohlc, (${src.bad}) AS is_bad FROM ${src.table} WHERE ${range})
@@ -69,8 +71,10 @@ export async function checkStore(store: MarketStore, options: CheckOptions = {})
         [r['venue'] as string, r['symbol'] as string, tf, step, step, step],
       );
       const rows = Number(r['rows']);
-      const distinct = rows - Number(r['duplicates']);
-      const gaps = Math.round((Number(r['last_ms']) - Number(r['first_ms'])) / step) + 1 - distinct;
+      // Summed over the gaps, not (last − first) / step + 1 − rows: a funding series that settled more often for a
+      // while (a 4 h or 1 h interval) has more rows than its 8 h grid, and that count went negative.
+      let gaps = 0;
+      for (const g of gapRows) gaps += Number(g['missing']);
       out.push({
         table: src.table,
         venue: String(r['venue']),
