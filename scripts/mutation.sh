@@ -12,12 +12,12 @@
 # group's score is a lower bound of the whole-set score.
 #
 #   npm run mutation                  every group, one after the other
-#   npm run mutation -- sizing report one or more groups: engine backtest report metrics sizing model-loader live bybit monitoring features loaders sweep-aggregate
+#   npm run mutation -- sizing report one or more groups: engine backtest report metrics sizing model-loader live bybit monitoring features data sweep-aggregate
 #   TM_STRYKER_ARGS='--concurrency 1'  extra options for every Stryker run
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-ALL=(engine backtest report metrics sizing model-loader live bybit monitoring features loaders sweep-aggregate)
+ALL=(engine backtest report metrics sizing model-loader live bybit monitoring features data sweep-aggregate)
 
 # group → files to mutate (Stryker --mutate) and the tests that judge them (TM_MUTATION_TESTS).
 mutate_of() {
@@ -31,9 +31,9 @@ mutate_of() {
     live) echo 'src/live/reconcile.ts,src/live/journaling-gate.ts,src/live/warmup-gates.ts,src/live/journal.ts,src/live/shutdown.ts,src/live/run-lock.ts' ;;
     bybit) echo 'src/adapters/bybit/bybit-execution-client.ts,src/adapters/bybit/bybit-execution-parse.ts,src/adapters/bybit/bybit-keys.ts' ;;
     monitoring) echo 'src/monitoring/backtest-metrics.ts,src/monitoring/trading-metrics.ts,src/monitoring/live-metrics.ts,src/monitoring/metrics-server.ts,src/monitoring/metrics-table.ts,src/monitoring/monitoring-config.ts' ;;
-    # load-feature-inputs.ts (DuckDB loading) is in the group loaders, with loadBars: judged by hand-made stores' tests.
+    # load-feature-inputs.ts (DuckDB loading) is in the group data, with loadBars and checkStore: judged by hand-made stores' tests.
     features) echo 'src/features/**/*.ts,!src/features/**/*.test.ts,!src/features/**/index.ts,!src/features/load-feature-inputs.ts' ;;
-    loaders) echo 'src/data/load-bars.ts,src/features/load-feature-inputs.ts' ;;
+    data) echo 'src/data/load-bars.ts,src/data/check-store.ts,src/features/load-feature-inputs.ts' ;;
     sweep-aggregate) echo 'src/sweep/aggregate.ts,src/sweep/returns-spill.ts,src/training/pbo.ts' ;;
     *) return 1 ;;
   esac
@@ -55,7 +55,7 @@ tests_of() {
     # the shared data), which under Stryker's instrumentation made the run about 3 h instead of 21 min.
     features) echo 'src/features/{bar-stream,feature-functions,feature-spec,feature-synthetic,labels,momentum,triple-barrier,usable-points}.test.ts' ;;
     # Hand-made stores in DuckDB in memory, every value written out by hand (no shared data, no service).
-    loaders) echo '{src/data/load-bars,src/features/load-feature-inputs}.test.ts' ;;
+    data) echo '{src/data/load-bars,src/data/check-store,src/features/load-feature-inputs}.test.ts' ;;
     # The streamed aggregate (its spill, PBO from block sums) against the matrix oracle; DuckDB in memory only.
     sweep-aggregate) echo '{src/sweep/aggregate,src/sweep/sweep-store,src/training/pbo}.test.ts' ;;
   esac

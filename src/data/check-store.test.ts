@@ -84,6 +84,17 @@ describe('checkStore', () => {
     expect(short.gaps).toBe(0); // 0, 8, 12: was −1 by the grid count
   });
 
+  it('fails a series on any one problem (gaps only when strict), and refuses a funding interval it cannot read', async () => {
+    const clean = find(await checkStore(store), 'B');
+    const one = (problem: Partial<SeriesCheck>): [boolean, boolean] => [hasProblems({ ...clean, ...problem }, false), hasProblems({ ...clean, ...problem }, true)];
+    expect(one({})).toEqual([false, false]);
+    expect(one({ duplicates: 1 })).toEqual([true, true]);
+    expect(one({ ohlcInconsistent: 1 })).toEqual([true, true]);
+    expect(one({ nonPositive: 1 })).toEqual([true, true]);
+    expect(one({ gaps: 1 })).toEqual([false, true]);
+    await expect(checkStore(store, { fundingInterval: "8h' AS timeframe, ts FROM bars --" })).rejects.toThrow(/8h' AS timeframe/);
+  });
+
   it('checks only [since, until)', async () => {
     const checks = await checkStore(store, { since: T0 + 5 * H, until: T0 + 9 * H });
     const a = find(checks, 'A');

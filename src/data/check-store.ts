@@ -40,7 +40,8 @@ const iso = (col: string) => `strftime(${col}, '%Y-%m-%dT%H:%M:%SZ')`;
  */
 export async function checkStore(store: MarketStore, options: CheckOptions = {}): Promise<SeriesCheck[]> {
   const range = `ts >= epoch_ms(${Math.trunc(options.since ?? -8.64e15)}::BIGINT) AND ts < epoch_ms(${Math.trunc(options.until ?? 8.64e15)}::BIGINT)`;
-  const fundingMs = timeframeMs(options.fundingInterval ?? '8h');
+  const fundingInterval = options.fundingInterval ?? '8h';
+  timeframeMs(fundingInterval); // throws for a bad interval, before it is written into the SQL below
   const sources: { table: SeriesCheck['table']; select: string; bad: string; ohlc: string }[] = [
     {
       table: 'bars',
@@ -48,7 +49,7 @@ export async function checkStore(store: MarketStore, options: CheckOptions = {})
       bad: `NOT (open > 0 AND high > 0 AND low > 0 AND close > 0 AND volume >= 0 AND isfinite(open) AND isfinite(high) AND isfinite(low) AND isfinite(close) AND isfinite(volume))`,
       ohlc: `high < greatest(open, close) OR low > least(open, close) OR high < low`,
     },
-    { table: 'funding_rates', select: `venue, symbol, '${options.fundingInterval ?? '8h'}' AS timeframe, ts`, bad: `NOT isfinite(rate)`, ohlc: 'false' },
+    { table: 'funding_rates', select: `venue, symbol, '${fundingInterval}' AS timeframe, ts`, bad: `NOT isfinite(rate)`, ohlc: 'false' },
     { table: 'external_series', select: `source AS venue, series AS symbol, timeframe, ts`, bad: `NOT isfinite(value)`, ohlc: 'false' },
   ];
   const out: SeriesCheck[] = [];
@@ -62,7 +63,7 @@ export async function checkStore(store: MarketStore, options: CheckOptions = {})
     );
     for (const r of summary) {
       const tf = String(r['timeframe']);
-      const step = src.table === 'funding_rates' ? fundingMs : timeframeMs(tf);
+      const step = timeframeMs(tf); // a funding series' timeframe is the settlement interval
       const gapRows = await store.query(
         `WITH d AS (SELECT DISTINCT epoch_ms(ts)::DOUBLE AS t FROM (SELECT ${src.select} FROM ${src.table} WHERE ${range}) WHERE venue = ? AND symbol = ? AND timeframe = ?),
               l AS (SELECT t, lag(t) OVER (ORDER BY t) AS prev FROM d)
