@@ -10,10 +10,12 @@
  * TM_SERVICES=external) and gives the kernel their env vars; stops the services it started when done (unless
  * TM_KEEP_SERVICES=1). The kernel runs in the notebook's folder; PATH
  * starts with node_modules/.bin so the kernelspec's tslab is found. Exit 1 when any notebook fails; the failing
- * cell and its error are printed.
+ * cell and its error are printed. The kernels get a private TMPDIR, removed after a run that passed, kept and named
+ * after one that failed.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, delimiter, join, resolve } from 'node:path';
 import { numberExecutedCells } from './notebook-execution-counts.js';
 import { REPO_ROOT, runningServices, servicesDown, servicesEnv, servicesToStop, servicesUp } from './services-env.js';
@@ -94,37 +96,51 @@ function runAll(options: Options, external: boolean): number {
 
   mkdirSync(options.outputDir, { recursive: true });
   const jupyter = env['TM_JUPYTER']!;
+  // The kernels run under one private TMPDIR: the notebooks' scratch folders (mkdtemp in tmpdir(): a store, a registry
+  // cache, a live run's folder, several MB) are removed after the run, or kept and named when a notebook failed.
+  const scratch = mkdtempSync(join(tmpdir(), 'tm-notebooks-tmp-'));
+  env['TMPDIR'] = scratch;
   let passed = 0;
   let failed = 0;
-  for (const notebook of options.notebooks) {
-    const started = Date.now();
-    const result = spawnSync(
-      jupyter,
-      [
-        'nbconvert', '--to', 'notebook', '--execute',
-        '--ExecutePreprocessor.kernel_name=tslab',
-        `--ExecutePreprocessor.timeout=${options.timeoutSeconds}`,
-        '--output-dir', options.outputDir,
-        '--output', basename(notebook),
-        notebook,
-      ],
-      { cwd: REPO_ROOT, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 },
-    );
-    const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    if (result.status === 0) {
-      const executed = join(options.outputDir, basename(notebook));
-      const nb = JSON.parse(readFileSync(executed, 'utf8')) as Parameters<typeof numberExecutedCells>[0];
-      if (numberExecutedCells(nb) > 0) writeFileSync(executed, `${JSON.stringify(nb, null, 1)}\n`);
-      passed++;
-      console.log(`ok    ${basename(notebook)} (${seconds}s) -> ${join(options.outputDir, basename(notebook))}`);
-    } else {
-      failed++;
-      const why = result.error ? `${result.error.message}\n` : '';
-      console.error(`FAIL  ${basename(notebook)} (${seconds}s, exit ${result.status ?? result.signal})\n${why}${failingCellReport(result.stderr ?? '')}\n`);
+  try {
+    for (const notebook of options.notebooks) {
+      if (runOne(jupyter, notebook, options, env)) passed++;
+      else failed++;
     }
+  } finally {
+    if (failed === 0) rmSync(scratch, { recursive: true, force: true });
+    else console.error(`run-notebooks: what the notebooks wrote to their temporary folder is kept in ${scratch}`);
   }
   console.log(`notebooks: ${passed} passed, ${failed} failed`);
   return failed === 0 ? 0 : 1;
+}
+
+/** Executes one notebook into the output folder; true when every cell ran. */
+function runOne(jupyter: string, notebook: string, options: Options, env: NodeJS.ProcessEnv): boolean {
+  const started = Date.now();
+  const result = spawnSync(
+    jupyter,
+    [
+      'nbconvert', '--to', 'notebook', '--execute',
+      '--ExecutePreprocessor.kernel_name=tslab',
+      `--ExecutePreprocessor.timeout=${options.timeoutSeconds}`,
+      '--output-dir', options.outputDir,
+      '--output', basename(notebook),
+      notebook,
+    ],
+    { cwd: REPO_ROOT, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 },
+  );
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  if (result.status === 0) {
+    const executed = join(options.outputDir, basename(notebook));
+    const nb = JSON.parse(readFileSync(executed, 'utf8')) as Parameters<typeof numberExecutedCells>[0];
+    if (numberExecutedCells(nb) > 0) writeFileSync(executed, `${JSON.stringify(nb, null, 1)}\n`);
+    console.log(`ok    ${basename(notebook)} (${seconds}s) -> ${join(options.outputDir, basename(notebook))}`);
+    return true;
+  }
+  const why = result.error ? `${result.error.message}\n` : '';
+  console.error(`FAIL  ${basename(notebook)} (${seconds}s, exit ${result.status ?? result.signal})\n${why}${failingCellReport(result.stderr ?? '')}\n`);
+  return false;
 }
 
 try {

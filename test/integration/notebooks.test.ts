@@ -1,9 +1,11 @@
 /**
  * The notebook runner (scripts/run-notebooks.ts, `npm run notebooks`) on the real tslab kernel:
- * the smoke notebook passes and its executed copy holds the computed values; a throwing cell fails the run.
+ * the smoke notebook passes and its executed copy holds the computed values; a throwing cell fails the run; what
+ * notebooks write to their temporary folder goes under a private TMPDIR, removed after a run that passed and kept
+ * (and named) after one that failed.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,8 +14,8 @@ import { describe, expect, it } from 'vitest';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
 
-function runNotebooks(args: readonly string[]): { status: number | null; output: string } {
-  const result = spawnSync(TSX, ['scripts/run-notebooks.ts', ...args], { cwd: ROOT, encoding: 'utf8', env: process.env, timeout: 300_000 });
+function runNotebooks(args: readonly string[], env: NodeJS.ProcessEnv = process.env): { status: number | null; output: string } {
+  const result = spawnSync(TSX, ['scripts/run-notebooks.ts', ...args], { cwd: ROOT, encoding: 'utf8', env, timeout: 300_000 });
   return { status: result.status, output: `${result.stdout}\n${result.stderr}` };
 }
 
@@ -27,6 +29,21 @@ interface Notebook {
 }
 
 const join1 = (text: string | string[] | undefined): string => (Array.isArray(text) ? text.join('') : (text ?? ''));
+const cell = (id: string, source: string) => ({ cell_type: 'code', id, metadata: {}, execution_count: null, outputs: [], source });
+/** A notebook of `cells` (sources) on the tslab kernel, written to `dir/name`; returns its path. */
+function notebookFile(dir: string, name: string, cells: readonly string[]): string {
+  const notebook = {
+    cells: cells.map((source, k) => cell(String.fromCharCode(97 + k), source)),
+    metadata: { kernelspec: { display_name: 'TypeScript', language: 'typescript', name: 'tslab' } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  };
+  const path = join(dir, name);
+  writeFileSync(path, JSON.stringify(notebook));
+  return path;
+}
+/** A cell that writes a file into the kernel's temporary folder and prints that folder. */
+const WRITES_TMP = "import { writeFileSync } from 'node:fs';\nimport { tmpdir } from 'node:os';\nimport { join } from 'node:path';\nwriteFileSync(join(tmpdir(), 'left-by-notebook.txt'), 'x');\nconsole.log(`tmp=${tmpdir()}`);";
 
 describe('notebook runner', () => {
   it('executes 00-smoke on the tslab kernel and records its outputs', { timeout: 300_000 }, () => {
@@ -49,22 +66,34 @@ describe('notebook runner', () => {
     expect(counts).toEqual(counts.map((_, i) => i + 1));
   });
 
-  it('exits non-zero and prints the failing cell when a cell throws', { timeout: 300_000 }, () => {
+  it('exits non-zero and prints the failing cell when a cell throws; keeps and names what the notebook wrote to its temporary folder', { timeout: 300_000 }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'tm-notebooks-bad-'));
-    const cell = (id: string, source: string) => ({ cell_type: 'code', id, metadata: {}, execution_count: null, outputs: [], source });
-    const notebook = {
-      cells: [cell('a', "console.log('first cell runs');"), cell('b', "throw new Error('cell-failure-7f3a');"), cell('c', "console.log('never');")],
-      metadata: { kernelspec: { display_name: 'TypeScript', language: 'typescript', name: 'tslab' } },
-      nbformat: 4,
-      nbformat_minor: 5,
-    };
-    const path = join(dir, 'throws.ipynb');
-    writeFileSync(path, JSON.stringify(notebook));
+    const path = notebookFile(dir, 'throws.ipynb', [WRITES_TMP, "throw new Error('cell-failure-7f3a');", "console.log('never');"]);
     const { status, output } = runNotebooks(['--no-build', '--output-dir', join(dir, 'executed'), path]);
     expect(status).toBe(1);
     expect(output).toContain('FAIL  throws.ipynb');
     expect(output).toContain("throw new Error('cell-failure-7f3a');");
     expect(output).toContain('Error: cell-failure-7f3a');
     expect(output).toContain('notebooks: 0 passed, 1 failed');
+    const kept = /what the notebooks wrote to their temporary folder is kept in (\S+)/.exec(output)?.[1];
+    expect(kept?.startsWith(join(tmpdir(), 'tm-notebooks-tmp-'))).toBe(true);
+    expect(readFileSync(join(kept!, 'left-by-notebook.txt'), 'utf8')).toBe('x');
+    rmSync(kept!, { recursive: true, force: true });
+  });
+
+  it('runs the kernels under a private TMPDIR and removes it, with what they wrote there, after a run that passed', { timeout: 300_000 }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tm-notebooks-tmp-test-'));
+    const outer = mkdtempSync(join(tmpdir(), 'tm-notebooks-outer-'));
+    const path = notebookFile(dir, 'writes.ipynb', [WRITES_TMP]);
+    const { status, output } = runNotebooks(['--no-build', '--output-dir', join(dir, 'executed'), path], { ...process.env, TMPDIR: outer });
+    expect(output).toContain('notebooks: 1 passed, 0 failed');
+    expect(status).toBe(0);
+    const executed = JSON.parse(readFileSync(join(dir, 'executed', 'writes.ipynb'), 'utf8')) as Notebook;
+    const printed = executed.cells.flatMap((c) => c.outputs ?? []).map((o) => join1(o.text)).join('');
+    const used = /tmp=(\S+)/.exec(printed)?.[1];
+    expect(used?.startsWith(join(outer, 'tm-notebooks-tmp-'))).toBe(true);
+    expect(existsSync(used!)).toBe(false);
+    expect(readdirSync(outer).filter((e) => !e.startsWith('tsx-'))).toEqual([]); // tsx (which runs the runner) keeps its cache there
+    rmSync(outer, { recursive: true, force: true });
   });
 });
