@@ -246,14 +246,20 @@ interface StoredState {
   readonly aggregated: boolean;
 }
 
-/** The results store at `path`, or undefined when there is none (asking a store does not create one). */
-async function openExistingStore(path: string): Promise<SweepStore | undefined> {
-  return existsSync(path) ? SweepStore.open(path) : undefined;
-}
-
-async function storedState(store: SweepStore | undefined, sweepId: string): Promise<StoredState> {
-  if (store === undefined) return { kept: 0, aggregated: false };
-  return { kept: await store.doneCount(sweepId), aggregated: (await store.sweep(sweepId))?.aggregate != null };
+/**
+ * What the results store at `path` holds of each of `sweepIds` (in their order), the store opened once; nothing held
+ * when there is no store (asking a store does not create one).
+ */
+async function storedStates(path: string, sweepIds: readonly string[]): Promise<StoredState[]> {
+  if (!existsSync(path)) return sweepIds.map(() => ({ kept: 0, aggregated: false }));
+  const store = await SweepStore.open(path);
+  try {
+    const states: StoredState[] = [];
+    for (const id of sweepIds) states.push({ kept: await store.doneCount(id), aggregated: (await store.sweep(id))?.aggregate != null });
+    return states;
+  } finally {
+    store.close();
+  }
 }
 
 /** A queued sweep is collected once aggregated and the results store holds its aggregate and every done row Redis has. */
@@ -286,13 +292,8 @@ async function listAction(io: CliIo, opts: QueueFlags & { results?: string; olde
   const ageDays = (s: QueuedSweepListing): number | null => (s.queuedAt === null ? null : (t - s.queuedAt) / DAY_MS);
   if (opts.olderThan !== undefined) sweeps = sweeps.filter((s) => (ageDays(s) ?? Infinity) > olderThanDays);
   const path = resolveSweepStorePath(opts.results);
-  const store = await openExistingStore(path);
-  const rows: (QueuedSweepListing & { ageDays: number | null; collected: boolean })[] = [];
-  try {
-    for (const s of sweeps) rows.push({ ...s, ageDays: ageDays(s), collected: isCollected(s, await storedState(store, s.sweepId)) });
-  } finally {
-    store?.close();
-  }
+  const held = await storedStates(path, sweeps.map((s) => s.sweepId));
+  const rows = sweeps.map((s, k) => ({ ...s, ageDays: ageDays(s), collected: isCollected(s, held[k]!) }));
   if (opts.json) return io.out(JSON.stringify(rows.map(({ aggregate: _, ...r }) => r), null, 2));
   const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(2);
   if (rows.length > 0) {
@@ -336,13 +337,7 @@ async function removeAction(io: CliIo, sweepId: string | undefined, opts: QueueF
     if (sweepId !== undefined) {
       const status = await readQueuedStatus('tm sweep remove', connection, target, sweepId);
       if (!opts.force) {
-        const store = await openExistingStore(path);
-        let held: StoredState;
-        try {
-          held = await storedState(store, sweepId);
-        } finally {
-          store?.close();
-        }
+        const [held] = (await storedStates(path, [sweepId])) as [StoredState];
         if (!isCollected(status, held)) {
           throw new SweepError(
             'invalid_state',
@@ -354,13 +349,8 @@ async function removeAction(io: CliIo, sweepId: string | undefined, opts: QueueF
       return io.out(await removeOne(connection, target, status));
     }
     const sweeps = await fromQueue('tm sweep remove', target, () => listQueuedSweeps(connection, target));
-    const store = await openExistingStore(path);
-    const collected: QueuedSweepListing[] = [];
-    try {
-      for (const s of sweeps) if (isCollected(s, await storedState(store, s.sweepId))) collected.push(s);
-    } finally {
-      store?.close();
-    }
+    const held = await storedStates(path, sweeps.map((s) => s.sweepId));
+    const collected = sweeps.filter((s, k) => isCollected(s, held[k]!));
     for (const s of collected) io.out(await removeOne(connection, target, s));
     io.out(`removed ${collected.length} collected sweeps from ${target.url} (prefix ${target.prefix}); ${sweeps.length - collected.length} not collected into ${path} stay (tm sweep ls lists them)`);
   } finally {
