@@ -92,6 +92,41 @@ describe('local Bybit v5 venue: listing and order rules', () => {
     expect(await ids(`endTime=${t0 + 9 * 86_400_000}`)).toEqual(['x_9', 'x_6']);
     expect(await ids('limit=100')).toEqual(['x_9', 'x_6']); // the last 7 days
   });
+
+  it('execution/list of a clock that went back: every row of the window, newest made first', async () => {
+    // Rows made in time order are found by binary search on their time; made out of order, all are filtered.
+    let now = Date.UTC(2026, 0, 1);
+    const venue = await start({ now: () => now, recvWindowCheck: false });
+    for (const day of [6, 0, 9]) {
+      now = Date.UTC(2026, 0, 1) + day * 86_400_000;
+      await create(venue, { side: 'Buy', orderType: 'Market', qty: '0.1', orderLinkId: `y_${day}` });
+      venue.trade(100);
+    }
+    const t0 = Date.UTC(2026, 0, 1);
+    const ids = async (q: string) => (await signed(venue, 'GET', '/v5/execution/list', `category=linear&${q}`)).result.list?.map((e) => e['orderLinkId']);
+    expect(await ids(`startTime=${t0 + 86_400_000}`)).toEqual(['y_6']);
+    expect(await ids(`startTime=${t0}`)).toEqual(['y_0', 'y_6']);
+    expect(await ids(`startTime=${t0 + 3 * 86_400_000}`)).toEqual(['y_9', 'y_6']);
+  });
+
+  it('realtime by orderId or orderLinkId: the one order, if open or recently closed and of the symbol asked', async () => {
+    const venue = await start();
+    await create(venue, { side: 'Buy', orderType: 'Limit', qty: '0.1', price: '99', orderLinkId: 'k_1' });
+    await create(venue, { side: 'Buy', orderType: 'Limit', qty: '0.1', price: '99', timeInForce: 'IOC', orderLinkId: 'k_2' });
+    venue.trade(100); // k_2 canceled, k_1 working
+    const [k1, k2] = venue.orders().map((o) => String(o['orderId']));
+    const list = async (q: string) => (await signed(venue, 'GET', '/v5/order/realtime', `category=linear&${q}`)).result.list?.map((o) => [o['orderLinkId'], o['orderStatus']]);
+    expect(await list(`orderId=${k1}`)).toEqual([['k_1', 'New']]);
+    expect(await list(`orderId=${k2}`)).toEqual([['k_2', 'Cancelled']]);
+    expect(await list(`orderLinkId=k_2&orderId=${k2}`)).toEqual([['k_2', 'Cancelled']]);
+    expect(await list(`orderLinkId=k_1&orderId=${k2}`)).toEqual([]); // both must match
+    expect(await list('orderLinkId=k_1&symbol=ETHUSDT')).toEqual([]);
+    expect(await list('orderLinkId=k_3')).toEqual([]);
+    expect(await list('settleCoin=USDT')).toEqual([['k_1', 'New']]); // working orders only
+    venue.restart();
+    expect(await list(`orderId=${k2}`)).toEqual([]);
+    expect(await list(`orderId=${k1}`)).toEqual([['k_1', 'New']]);
+  });
 });
 
 describe('local Bybit v5 venue: matching and books', () => {

@@ -103,9 +103,12 @@ export class BybitV5Venue {
       wallet: account.balance ?? 100_000,
       positions: new Map(),
       orders: [],
+      working: [],
       byLinkId: new Map(),
+      byOrderId: new Map(),
       recentClosed: [],
       executions: [],
+      executionsInTimeOrder: true,
     });
   }
 
@@ -183,7 +186,7 @@ export class BybitV5Venue {
       account.wallet -= fee;
       position.cumRealisedPnl -= fee;
       const seq = ++this.execSeq;
-      account.executions.push({
+      pushExecution(account, {
         execId: uuidFrom(seq, 0x0e), seq, symbol, orderId: '', orderLinkId: '', side: position.size > 0 ? 'Buy' : 'Sell', orderType: 'UNKNOWN', orderPrice: 0, orderQty: 0, leavesQty: 0,
         execPrice: market.last, execQty: Math.abs(position.size), execFee: fee, feeRate: rate, isMaker: false, closedSize: 0, execTime: this.now(), markPrice: market.last, execType: 'Funding',
       });
@@ -433,25 +436,34 @@ export class BybitV5Venue {
       if (!byId && p['symbol'] === undefined && p['baseCoin'] === undefined && p['settleCoin'] === undefined) {
         throw new BybitV5Reject(10001, 'params error: symbol, baseCoin or settleCoin is required');
       }
-      const recent = new Set(account.recentClosed);
-      let list = account.orders.filter((o) => matchesFilter(o, p) && (byId ? isOpen(o) || recent.has(o.orderId) : p['openOnly'] === '1' ? recent.has(o.orderId) : isOpen(o)));
-      list = list.reverse();
-      return page(list.map(orderJson), p, 20, 50, 'linear');
+      let list: VenueOrder[];
+      const byLink = p['orderLinkId'] !== undefined && p['orderLinkId'] !== '';
+      if (byLink || (p['orderId'] !== undefined && p['orderId'] !== '')) {
+        // One order at most (both ids are unique, an empty one excepted): looked up, not searched for.
+        const o = byLink ? account.byLinkId.get(String(p['orderLinkId'])) : account.byOrderId.get(String(p['orderId']));
+        list = o !== undefined && matchesFilter(o, p) && (isOpen(o) || account.recentClosed.includes(o.orderId)) ? [o] : [];
+      } else if (byId || p['openOnly'] === '1') {
+        const recent = new Set(account.recentClosed);
+        list = account.orders.filter((o) => matchesFilter(o, p) && (byId ? isOpen(o) || recent.has(o.orderId) : recent.has(o.orderId))).reverse();
+      } else {
+        list = account.working.filter((o) => matchesFilter(o, p)).reverse();
+      }
+      return page(list, p, 20, 50, 'linear', orderJson);
     });
     this.privateRoute('GET', '/v5/order/history', (account, p) => {
       linearCategory(p);
       const byId = p['orderId'] !== undefined || p['orderLinkId'] !== undefined;
       const [start, end] = byId ? [-Infinity, Infinity] : this.window(p);
       const list = account.orders.filter((o) => matchesFilter(o, p) && (p['orderStatus'] === undefined || o.orderStatus === p['orderStatus']) && o.createdTime >= start && o.createdTime <= end).reverse();
-      return page(list.map(orderJson), p, 20, 50, 'linear');
+      return page(list, p, 20, 50, 'linear', orderJson);
     });
     this.privateRoute('GET', '/v5/execution/list', (account, p) => {
       linearCategory(p);
       const [start, end] = p['orderId'] !== undefined && this.config.executionsById === 'ignored' ? [-Infinity, Infinity] : this.window(p);
-      const list = account.executions
+      const list = executionsBetween(account, start, end)
         .filter((e) => (p['symbol'] === undefined || e.symbol === p['symbol']) && (p['orderId'] === undefined || e.orderId === p['orderId']) && (p['orderLinkId'] === undefined || e.orderLinkId === p['orderLinkId']) && e.execTime >= start && e.execTime <= end)
         .reverse();
-      return page(list.map(executionJson), p, 50, 100, 'linear');
+      return page(list, p, 50, 100, 'linear', executionJson);
     });
     this.privateRoute('GET', '/v5/position/list', (account, p) => {
       linearCategory(p);
@@ -547,6 +559,8 @@ export class BybitV5Venue {
       updatedTime: now,
     };
     account.orders.push(order);
+    account.working.push(order);
+    account.byOrderId.set(order.orderId, order);
     if (linkId !== '') account.byLinkId.set(linkId, order);
     const crosses = (side === 'Buy' && price >= market.last) || (side === 'Sell' && price <= market.last);
     if (tif === 'PostOnly' && crosses) {
@@ -562,7 +576,7 @@ export class BybitV5Venue {
 
   private findOrder(account: Account, p: Record<string, unknown>): VenueOrder | undefined {
     if (p['orderLinkId'] !== undefined) return account.byLinkId.get(String(p['orderLinkId']));
-    if (p['orderId'] !== undefined) return account.orders.find((o) => o.orderId === p['orderId']);
+    if (p['orderId'] !== undefined) return account.byOrderId.get(String(p['orderId']));
     throw new BybitV5Reject(10001, 'params error: orderId or orderLinkId is required');
   }
 
@@ -587,8 +601,8 @@ export class BybitV5Venue {
     let position = 0;
     let orders = 0;
     for (const p of account.positions.values()) position += (Math.abs(p.size) * this.market(p.symbol).last) / p.leverage;
-    for (const o of account.orders) {
-      if (!isOpen(o) || o.reduceOnly) continue;
+    for (const o of account.working) {
+      if (o.reduceOnly) continue;
       const leverage = this.positionOf(account, o.symbol).leverage;
       orders += ((o.qty - o.cumExecQty) * (o.orderType === 'Limit' ? o.price : this.market(o.symbol).last)) / leverage;
     }
@@ -653,7 +667,8 @@ export class BybitV5Venue {
 
   private match(account: Account, market: Market, price: number, volume: number): void {
     let available = this.config.participation === undefined ? Infinity : this.config.participation * volume;
-    for (const order of account.orders) {
+    // A copy: a fill or a cancel below takes its order off the working list.
+    for (const order of account.working.slice()) {
       if (order.symbol !== market.symbol || !isOpen(order)) continue;
       const first = market.fresh.has(order.orderId);
       const buy = order.side === 'Buy';
@@ -739,7 +754,7 @@ export class BybitV5Venue {
     if (order.cumExecQty < order.qty - EPS) order.orderStatus = 'PartiallyFilled';
     market.fresh.delete(order.orderId);
     const seq = ++this.execSeq;
-    account.executions.push({
+    pushExecution(account, {
       execId: uuidFrom(seq, 0x0e),
       seq,
       symbol: order.symbol,
@@ -763,6 +778,8 @@ export class BybitV5Venue {
 
   private closeOrder(account: Account, order: VenueOrder, status: 'Filled' | 'Cancelled' | 'Rejected', rejectReason: string, cancelType: string): void {
     order.orderStatus = status;
+    const k = account.working.indexOf(order);
+    if (k >= 0) account.working.splice(k, 1);
     order.rejectReason = rejectReason;
     if (cancelType) order.cancelType = cancelType;
     order.updatedTime = this.now();
@@ -988,10 +1005,43 @@ interface Account {
   wallet: number;
   readonly positions: Map<string, VenuePosition>;
   readonly orders: VenueOrder[];
+  /** The orders still open (New or PartiallyFilled), in the order they were placed. */
+  readonly working: VenueOrder[];
   readonly byLinkId: Map<string, VenueOrder>;
+  readonly byOrderId: Map<string, VenueOrder>;
   /** Ids of the closed orders the realtime endpoint still knows (last 500). */
   readonly recentClosed: string[];
   readonly executions: VenueExecution[];
+  /** False once an execution was made earlier than the one before it (see {@link executionsBetween}). */
+  executionsInTimeOrder: boolean;
+}
+
+/** Appends an execution, noting when one is earlier than the last (a test's clock went back): see {@link executionsBetween}. */
+function pushExecution(account: Account, e: VenueExecution): void {
+  const last = account.executions[account.executions.length - 1];
+  if (last !== undefined && e.execTime < last.execTime) account.executionsInTimeOrder = false;
+  account.executions.push(e);
+}
+
+/**
+ * The account's executions, in the order they happened, of which those with `execTime` in [start, end] are all that
+ * matter: when they were made in time order (always, unless a test's clock went back), the run of them in that range,
+ * found by binary search, else all of them. A listing filters by time anyway; this keeps a long run from filtering
+ * every execution it ever made on every poll.
+ */
+function executionsBetween(account: Account, start: number, end: number): readonly VenueExecution[] {
+  const all = account.executions;
+  if (!account.executionsInTimeOrder) return all;
+  const first = (t: number, after: boolean): number => {
+    let lo = 0, hi = all.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (after ? all[mid]!.execTime <= t : all[mid]!.execTime < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  return all.slice(first(start, false), first(end, true));
 }
 
 const isOpen = (o: VenueOrder) => o.orderStatus === 'New' || o.orderStatus === 'PartiallyFilled';
@@ -1061,12 +1111,12 @@ function uuidFrom(n: number, tag: number): string {
 }
 
 /** One cursor page of `list` (cursor = offset), with Bybit's `limit` bounds. */
-function page(list: readonly unknown[], p: Record<string, unknown>, fallback: number, max: number, category: string): unknown {
+function page<T>(list: readonly T[], p: Record<string, unknown>, fallback: number, max: number, category: string, json: (row: T) => unknown = (row) => row): unknown {
   const limit = p['limit'] === undefined ? fallback : Number(p['limit']);
   if (!Number.isInteger(limit) || limit < 1 || limit > max) throw new BybitV5Reject(10001, `params error: limit must be in [1, ${max}], was ${String(p['limit'])}`);
   const offset = p['cursor'] === undefined || p['cursor'] === '' ? 0 : Number(p['cursor']);
   if (!Number.isInteger(offset) || offset < 0) throw new BybitV5Reject(10001, 'params error: cursor is invalid');
-  const rows = list.slice(offset, offset + limit);
+  const rows = list.slice(offset, offset + limit).map(json); // only the page's rows are printed
   return { category, list: rows, nextPageCursor: offset + limit < list.length ? String(offset + limit) : '' };
 }
 
