@@ -1,8 +1,9 @@
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BybitExecutionClient } from '../src/adapters/bybit/bybit-execution-client.js';
 import { BybitMarketDataClient } from '../src/adapters/bybit/bybit-market-data-client.js';
+import { FUNDING_INTERVAL_MS } from '../src/backtest/execution-models.js';
 import { BYBIT_LINEAR_PERPETUALS } from '../src/core/instrument.js';
 import type { BarFrame } from '../src/data/bar-frame.js';
 import type { Strategy } from '../src/engine/strategy.js';
@@ -22,6 +23,8 @@ import { median, percentile, type Benchmark, type BenchResult } from './bench-re
 
 const BARS = Number(process.env['TM_LATENCY_BARS'] ?? 10_000);
 const TF = 3_600_000;
+/** The funding rate the venue charges at each settlement (per 8 h). */
+const FUNDING_RATE = 0.0001;
 
 /**
  * Decision latency of the live runner in demo mode: from the moment a closed bar is in hand (fetched through ccxt from
@@ -44,7 +47,13 @@ async function measure(withModel: boolean): Promise<Omit<BenchResult, 'command' 
   const frame: BarFrame = { venue: 'bybit', timeframe: '1h', symbols: ['BTCUSDT'], ts: cut(all.ts), open: [cut(all.open)], high: [cut(all.high)], low: [cut(all.low)], close: [cut(all.close)], volume: [cut(all.volume)], present: [new Uint8Array(n).fill(1)], missing: { policy: 'error', filled: [0] } };
   const time = new VirtualTime(frame.ts[warmup]!);
   const venue = await BybitV5Venue.start({ server: { klines: { BTCUSDT: { '60': { ts: frame.ts, open: frame.open[0]!, high: frame.high[0]!, low: frame.low[0]!, close: frame.close[0]!, volume: frame.volume[0]! } } } }, now: () => time.current(), recvWindowCheck: false, initialPrice: frame.open[0]![warmup]! });
-  const pacer = new VenueDrivingTime(time, frame, (k) => venue.bar({ open: frame.open[0]![k]!, high: frame.high[0]![k]!, low: frame.low[0]![k]!, close: frame.close[0]![k]!, volume: 1e9 }, 'BTCUSDT'));
+  const pacer = new VenueDrivingTime(time, frame, (k) => {
+    venue.bar({ open: frame.open[0]![k]!, high: frame.high[0]![k]!, low: frame.low[0]![k]!, close: frame.close[0]![k]!, volume: 1e9 }, 'BTCUSDT');
+    // The venue charges funding on the 00/08/16 UTC grid, as Bybit does. A venue that never lists a payment leaves the
+    // runner asking, at every bar while it holds, for every execution since the run began (see VenueFunding), and made
+    // the run quadratic in its bars (outside the timed span): 3,000 bars took 330 s, 10,000 had not ended after 30 min.
+    if ((frame.ts[k]! + TF) % FUNDING_INTERVAL_MS === 0) venue.settleFunding(FUNDING_RATE, 'BTCUSDT');
+  });
   const instruments = [BYBIT_LINEAR_PERPETUALS['BTCUSDT']!];
   const samples: number[] = [];
   let runner: LiveRunner | undefined;
@@ -71,10 +80,13 @@ async function measure(withModel: boolean): Promise<Omit<BenchResult, 'command' 
     },
   };
   let store: MarketStore | undefined;
+  /** Temporary folders (the model's store, the run's journal and state), removed at the end. */
+  const folders: string[] = [];
   let signals: LiveSignals | undefined;
   let model: Awaited<ReturnType<typeof loadOnnxModel>> | undefined;
   if (withModel) {
     const dir = mkdtempSync(join(tmpdir(), 'tm-bench-latency-model-'));
+    folders.push(dir);
     const db = join(dir, 'market.duckdb');
     await modelInputsStore(db, ['BTCUSDT'], ['4h', '1h']);
     const { onnx } = await tinyModel(db);
@@ -82,11 +94,13 @@ async function measure(withModel: boolean): Promise<Omit<BenchResult, 'command' 
     store = await MarketStore.open(db, { readOnly: true });
     signals = new LiveSignals({ column: 'signal', symbols: ['BTCUSDT'], timeframe: '1h', funding: true, dvol: true, reference: 'BTCUSDT' }, pipeline, model, new StoreSignalInputs(store, { venue: 'bybit', fundingVenue: 'binance-futures' }));
   }
+  const runDir = mkdtempSync(join(tmpdir(), 'tm-bench-latency-'));
+  folders.push(runDir);
   const started = performance.now();
   try {
     await client.prepare();
     const feed = new LiveBarFeed(market, ['BTCUSDT'], '1h', TF, pacer, { graceMs: 0, retryMs: 1_000, pageSize: 1000 });
-    runner = new LiveRunner({ runId: 'lat', mode: 'demo', instruments, timeframe: '1h', initialCash: 100_000, leverage: 10, dir: mkdtempSync(join(tmpdir(), 'tm-bench-latency-')), startTs: frame.ts[warmup]!, maxBars: n - 1 - warmup, warmupBars: warmup }, { feed, pacer, strategy: flip, venue: client, ...(signals ? { signals } : {}) });
+    runner = new LiveRunner({ runId: 'lat', mode: 'demo', instruments, timeframe: '1h', initialCash: 100_000, leverage: 10, dir: runDir, startTs: frame.ts[warmup]!, maxBars: n - 1 - warmup, warmupBars: warmup }, { feed, pacer, strategy: flip, venue: client, ...(signals ? { signals } : {}) });
     const summary = await runner.run();
     const seconds = (performance.now() - started) / 1000;
     const us = samples.map((ms) => ms * 1000);
@@ -105,7 +119,7 @@ async function measure(withModel: boolean): Promise<Omit<BenchResult, 'command' 
         toExecutionClientP50Us: median(gate),
         toExecutionClientP99Us: percentile(gate, 99),
         includes: `bar journaled + fsync, ${withModel ? '31 incremental features + one onnxruntime call (GBDT, 30 trees), ' : ''}kernel + strategy, command journaled + fsync, queued, ccxt createOrder invoked (not the HTTP request)`,
-        excludes: `the kline fetch and the venue poll before dispatch (their time is the venue round trips)${withModel ? '; the signal inputs (funding, DVOL) asked with the bar' : ''}`,
+        excludes: `the kline fetch, the venue poll and the funding ask before dispatch (their time is the venue round trips)${withModel ? '; the signal inputs (funding, DVOL) asked with the bar' : ''}`,
         ...(withModel ? { warmupBars: warmup, signalSum: Number(signalSum.toPrecision(6)) } : {}),
         runSeconds: Number(seconds.toFixed(1)),
         venueOrders: venue.orders().length,
@@ -118,6 +132,7 @@ async function measure(withModel: boolean): Promise<Omit<BenchResult, 'command' 
     await venue.close();
     await model?.close();
     store?.close();
+    for (const f of folders) rmSync(f, { recursive: true, force: true });
   }
 }
 

@@ -8,7 +8,7 @@
 import { tmpdir } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fitExperimentRegimes, type ExperimentConfig, type ExperimentModel } from '../src/backtest/run-experiment.js';
 import { parseBacktestConfig } from '../src/config/backtest-config.js';
@@ -133,6 +133,7 @@ export async function warmupBench(key: string, liveBars: number): Promise<Warmup
       await opened.store.close();
       await server.close();
       store.close();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
