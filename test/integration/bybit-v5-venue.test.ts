@@ -77,16 +77,22 @@ describe('local Bybit v5 venue: listing and order rules', () => {
     expect((await byId('/v5/order/history', 'c_2')).result.list?.length).toBe(1);
   });
 
-  it('execution/list answers at most a 7-day window (Bybit defaults when a bound is absent)', async () => {
-    let now = Date.UTC(2026, 0, 1);
+  /** A venue whose clock is at 2026-01-01 + each of `days` in turn when a market order `<prefix>_<day>` fills there; its execution/list by orderLinkId. */
+  async function executionsOnDays(prefix: string, days: readonly number[]) {
+    const t0 = Date.UTC(2026, 0, 1);
+    let now = t0;
     const venue = await start({ now: () => now, recvWindowCheck: false });
-    for (const day of [0, 6, 9]) {
-      now = Date.UTC(2026, 0, 1) + day * 86_400_000;
-      await create(venue, { side: 'Buy', orderType: 'Market', qty: '0.1', orderLinkId: `x_${day}` });
+    for (const day of days) {
+      now = t0 + day * 86_400_000;
+      await create(venue, { side: 'Buy', orderType: 'Market', qty: '0.1', orderLinkId: `${prefix}_${day}` });
       venue.trade(100);
     }
-    const t0 = Date.UTC(2026, 0, 1);
     const ids = async (q: string) => (await signed(venue, 'GET', '/v5/execution/list', `category=linear&${q}`)).result.list?.map((e) => e['orderLinkId']);
+    return { venue, t0, ids };
+  }
+
+  it('execution/list answers at most a 7-day window (Bybit defaults when a bound is absent)', async () => {
+    const { venue, t0, ids } = await executionsOnDays('x', [0, 6, 9]);
     expect((await signed(venue, 'GET', '/v5/execution/list', `category=linear&startTime=${t0}&endTime=${t0 + 8 * 86_400_000}`)).retCode).toBe(10001);
     expect(await ids(`startTime=${t0}`)).toEqual(['x_6', 'x_0']); // [start, start + 7 d], newest first
     expect(await ids(`endTime=${t0 + 9 * 86_400_000}`)).toEqual(['x_9', 'x_6']);
@@ -95,15 +101,7 @@ describe('local Bybit v5 venue: listing and order rules', () => {
 
   it('execution/list of a clock that went back: every row of the window, newest made first', async () => {
     // Rows made in time order are found by binary search on their time; made out of order, all are filtered.
-    let now = Date.UTC(2026, 0, 1);
-    const venue = await start({ now: () => now, recvWindowCheck: false });
-    for (const day of [6, 0, 9]) {
-      now = Date.UTC(2026, 0, 1) + day * 86_400_000;
-      await create(venue, { side: 'Buy', orderType: 'Market', qty: '0.1', orderLinkId: `y_${day}` });
-      venue.trade(100);
-    }
-    const t0 = Date.UTC(2026, 0, 1);
-    const ids = async (q: string) => (await signed(venue, 'GET', '/v5/execution/list', `category=linear&${q}`)).result.list?.map((e) => e['orderLinkId']);
+    const { t0, ids } = await executionsOnDays('y', [6, 0, 9]);
     expect(await ids(`startTime=${t0 + 86_400_000}`)).toEqual(['y_6']);
     expect(await ids(`startTime=${t0}`)).toEqual(['y_0', 'y_6']);
     expect(await ids(`startTime=${t0 + 3 * 86_400_000}`)).toEqual(['y_9', 'y_6']);
