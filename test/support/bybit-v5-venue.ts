@@ -437,10 +437,9 @@ export class BybitV5Venue {
         throw new BybitV5Reject(10001, 'params error: symbol, baseCoin or settleCoin is required');
       }
       let list: VenueOrder[];
-      const byLink = p['orderLinkId'] !== undefined && p['orderLinkId'] !== '';
-      if (byLink || (p['orderId'] !== undefined && p['orderId'] !== '')) {
-        // One order at most (both ids are unique, an empty one excepted): looked up, not searched for.
-        const o = byLink ? account.byLinkId.get(String(p['orderLinkId'])) : account.byOrderId.get(String(p['orderId']));
+      // The id findOrder looks up first (orderLinkId, else orderId) is a unique one unless empty: one order at most.
+      if (p['orderLinkId'] !== undefined ? p['orderLinkId'] !== '' : p['orderId'] !== undefined && p['orderId'] !== '') {
+        const o = this.findOrder(account, p);
         list = o !== undefined && matchesFilter(o, p) && (isOpen(o) || account.recentClosed.includes(o.orderId)) ? [o] : [];
       } else if (byId || p['openOnly'] === '1') {
         const recent = new Set(account.recentClosed);
